@@ -1,0 +1,12 @@
+//! The Ark video task API: wire types, the model table, validation, the HTTP client and its errors.
+
+pub mod client;
+pub mod error;
+pub mod hints;
+pub mod models;
+pub mod types;
+pub mod validate;
+
+pub use client::{ApiKey, ArkClient, ClientConfig, RetryPolicy};
+pub use error::ApiError;
+pub use types::{ContentItem, CreateRequest, MediaKind, Role, Task, TaskStatus};

@@ -1,0 +1,579 @@
+//! Wire types of the Ark video task API: the create request, the task object, list and error bodies.
+//!
+//! Every struct keeps the fields it does not know in `extra`, so nothing the server (or a stored
+//! request) says is dropped on a round trip. JSON `null` is treated as absent everywhere.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// The life-cycle state of a task as the server reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TaskStatus {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Expired,
+    Cancelled,
+    /// Anything this client does not know yet (kept verbatim).
+    Unknown(String),
+}
+
+impl TaskStatus {
+    /// Every known status, in life-cycle order.
+    pub const ALL: [TaskStatus; 6] = [
+        TaskStatus::Queued,
+        TaskStatus::Running,
+        TaskStatus::Succeeded,
+        TaskStatus::Failed,
+        TaskStatus::Expired,
+        TaskStatus::Cancelled,
+    ];
+
+    pub fn parse(s: &str) -> TaskStatus {
+        match s {
+            "queued" => TaskStatus::Queued,
+            "running" => TaskStatus::Running,
+            "succeeded" => TaskStatus::Succeeded,
+            "failed" => TaskStatus::Failed,
+            "expired" => TaskStatus::Expired,
+            "cancelled" => TaskStatus::Cancelled,
+            other => TaskStatus::Unknown(other.to_string()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            TaskStatus::Queued => "queued",
+            TaskStatus::Running => "running",
+            TaskStatus::Succeeded => "succeeded",
+            TaskStatus::Failed => "failed",
+            TaskStatus::Expired => "expired",
+            TaskStatus::Cancelled => "cancelled",
+            TaskStatus::Unknown(s) => s,
+        }
+    }
+
+    /// True when the task will not change any more (an unknown status is not terminal: keep polling).
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self,
+            TaskStatus::Succeeded
+                | TaskStatus::Failed
+                | TaskStatus::Expired
+                | TaskStatus::Cancelled
+        )
+    }
+
+    /// Failed, expired or cancelled: the states a retry makes sense for.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            TaskStatus::Failed | TaskStatus::Expired | TaskStatus::Cancelled
+        )
+    }
+}
+
+impl fmt::Display for TaskStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for TaskStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for TaskStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(TaskStatus::parse(&s))
+    }
+}
+
+/// The purpose of an asset in `content[]`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum Role {
+    FirstFrame,
+    LastFrame,
+    ReferenceImage,
+    ReferenceVideo,
+    ReferenceAudio,
+    /// A role this client does not know (validation names it).
+    Other(String),
+}
+
+impl Role {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Role::FirstFrame => "first_frame",
+            Role::LastFrame => "last_frame",
+            Role::ReferenceImage => "reference_image",
+            Role::ReferenceVideo => "reference_video",
+            Role::ReferenceAudio => "reference_audio",
+            Role::Other(s) => s,
+        }
+    }
+
+    pub fn parse(s: &str) -> Role {
+        match s {
+            "first_frame" => Role::FirstFrame,
+            "last_frame" => Role::LastFrame,
+            "reference_image" => Role::ReferenceImage,
+            "reference_video" => Role::ReferenceVideo,
+            "reference_audio" => Role::ReferenceAudio,
+            other => Role::Other(other.to_string()),
+        }
+    }
+
+    /// A reference role (the multimodal reference scenario).
+    pub fn is_reference(&self) -> bool {
+        matches!(
+            self,
+            Role::ReferenceImage | Role::ReferenceVideo | Role::ReferenceAudio
+        )
+    }
+}
+
+impl From<String> for Role {
+    fn from(s: String) -> Self {
+        Role::parse(&s)
+    }
+}
+
+impl From<Role> for String {
+    fn from(r: Role) -> Self {
+        r.as_str().to_string()
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `{"url": "..."}` as used by `image_url`, `video_url` and `audio_url`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MediaUrl {
+    pub url: String,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl MediaUrl {
+    pub fn new(url: impl Into<String>) -> Self {
+        MediaUrl {
+            url: url.into(),
+            extra: Map::new(),
+        }
+    }
+}
+
+/// `{"id": "..."}` of a `draft_task` item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DraftRef {
+    pub id: String,
+}
+
+/// The kind of media an asset item carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MediaKind {
+    Image,
+    Video,
+    Audio,
+}
+
+impl MediaKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MediaKind::Image => "image",
+            MediaKind::Video => "video",
+            MediaKind::Audio => "audio",
+        }
+    }
+
+    /// The roles an item of this kind may carry.
+    pub fn roles(self) -> &'static [Role] {
+        match self {
+            MediaKind::Image => &[Role::FirstFrame, Role::LastFrame, Role::ReferenceImage],
+            MediaKind::Video => &[Role::ReferenceVideo],
+            MediaKind::Audio => &[Role::ReferenceAudio],
+        }
+    }
+
+    /// The `type` value of a content item of this kind.
+    pub fn item_type(self) -> &'static str {
+        match self {
+            MediaKind::Image => "image_url",
+            MediaKind::Video => "video_url",
+            MediaKind::Audio => "audio_url",
+        }
+    }
+}
+
+/// One item of `content[]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ContentItem {
+    Text {
+        text: String,
+    },
+    ImageUrl {
+        image_url: MediaUrl,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        role: Option<Role>,
+    },
+    VideoUrl {
+        video_url: MediaUrl,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        role: Option<Role>,
+    },
+    AudioUrl {
+        audio_url: MediaUrl,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        role: Option<Role>,
+    },
+    DraftTask {
+        draft_task: DraftRef,
+    },
+}
+
+impl ContentItem {
+    pub fn text(t: impl Into<String>) -> Self {
+        ContentItem::Text { text: t.into() }
+    }
+
+    /// An asset item of `kind` pointing at `url` with an optional role.
+    pub fn media(kind: MediaKind, url: impl Into<String>, role: Option<Role>) -> Self {
+        let m = MediaUrl::new(url);
+        match kind {
+            MediaKind::Image => ContentItem::ImageUrl { image_url: m, role },
+            MediaKind::Video => ContentItem::VideoUrl { video_url: m, role },
+            MediaKind::Audio => ContentItem::AudioUrl { audio_url: m, role },
+        }
+    }
+
+    /// The media kind, URL and role of an asset item; `None` for text and draft items.
+    pub fn as_media(&self) -> Option<(MediaKind, &str, Option<&Role>)> {
+        match self {
+            ContentItem::ImageUrl { image_url, role } => {
+                Some((MediaKind::Image, &image_url.url, role.as_ref()))
+            }
+            ContentItem::VideoUrl { video_url, role } => {
+                Some((MediaKind::Video, &video_url.url, role.as_ref()))
+            }
+            ContentItem::AudioUrl { audio_url, role } => {
+                Some((MediaKind::Audio, &audio_url.url, role.as_ref()))
+            }
+            _ => None,
+        }
+    }
+
+    /// The `type` tag as it appears on the wire.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            ContentItem::Text { .. } => "text",
+            ContentItem::ImageUrl { .. } => "image_url",
+            ContentItem::VideoUrl { .. } => "video_url",
+            ContentItem::AudioUrl { .. } => "audio_url",
+            ContentItem::DraftTask { .. } => "draft_task",
+        }
+    }
+}
+
+/// The body of `POST /contents/generations/tasks`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CreateRequest {
+    pub model: String,
+    #[serde(default)]
+    pub content: Vec<ContentItem>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ratio: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frames: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub camera_fixed: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watermark: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generate_audio: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_last_frame: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_tier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_expires_after: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draft: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub safety_identifier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tools: Option<Vec<Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_format: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub omni_reference_task_type: Option<String>,
+    /// Fields this client does not know, passed through unchanged (null values are dropped).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl CreateRequest {
+    /// The text of the first `text` item (the prompt), if any.
+    pub fn prompt(&self) -> Option<&str> {
+        self.content.iter().find_map(|c| match c {
+            ContentItem::Text { text } => Some(text.as_str()),
+            _ => None,
+        })
+    }
+
+    /// Parse a request from JSON text, treating `null` as absent.
+    pub fn from_json(text: &str) -> Result<CreateRequest, serde_json::Error> {
+        let mut v: Value = serde_json::from_str(text)?;
+        strip_nulls(&mut v);
+        serde_json::from_value(v)
+    }
+
+    /// Parse a request from a JSON value, treating `null` as absent.
+    pub fn from_value(mut v: Value) -> Result<CreateRequest, serde_json::Error> {
+        strip_nulls(&mut v);
+        serde_json::from_value(v)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".to_string())
+    }
+
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".to_string())
+    }
+}
+
+/// Remove object keys whose value is `null`, recursively (the SDKs send every key).
+pub fn strip_nulls(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            map.retain(|_, val| !val.is_null());
+            for val in map.values_mut() {
+                strip_nulls(val);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_nulls),
+        _ => {}
+    }
+}
+
+/// The answer to a create: `{"id": "..."}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreateResponse {
+    pub id: String,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// `content` of a finished task.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TaskContent {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_frame_url: Option<String>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// `usage` of a finished task.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Usage {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completion_tokens: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_tokens: Option<u64>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// `error` of a failed task, and the inner object of an HTTP error body.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ErrorObject {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub param: Option<String>,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// An HTTP error body: `{"error": {...}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorObject,
+}
+
+/// A task as returned by `GET /contents/generations/tasks/{id}` (and as list items).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default = "missing_status")]
+    pub status: TaskStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<TaskContent>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorObject>,
+    /// Some list items carry the failure here instead of in `error`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ratio: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frames: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub framespersecond: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_tier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_expires_after: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generate_audio: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draft: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub safety_identifier: Option<String>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+fn missing_status() -> TaskStatus {
+    TaskStatus::Unknown(String::new())
+}
+
+impl Task {
+    /// Parse a task from JSON text, treating `null` as absent.
+    pub fn from_json(text: &str) -> Result<Task, serde_json::Error> {
+        let mut v: Value = serde_json::from_str(text)?;
+        strip_nulls(&mut v);
+        serde_json::from_value(v)
+    }
+
+    pub fn video_url(&self) -> Option<&str> {
+        self.content.as_ref()?.video_url.as_deref()
+    }
+
+    pub fn last_frame_url(&self) -> Option<&str> {
+        self.content.as_ref()?.last_frame_url.as_deref()
+    }
+
+    pub fn tokens(&self) -> Option<u64> {
+        let u = self.usage.as_ref()?;
+        u.total_tokens.or(u.completion_tokens)
+    }
+
+    /// The failure as (code, message), read from `error` or from `failure_reason`.
+    pub fn failure(&self) -> Option<(String, String)> {
+        if let Some(e) = &self.error
+            && (e.code.is_some() || e.message.is_some())
+        {
+            return Some((
+                e.code.clone().unwrap_or_default(),
+                e.message.clone().unwrap_or_default(),
+            ));
+        }
+        match &self.failure_reason {
+            Some(Value::String(s)) => Some((String::new(), s.clone())),
+            Some(Value::Object(o)) => Some((
+                o.get("code")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                o.get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// The answer to the list endpoint.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ListResponse {
+    #[serde(default)]
+    pub total: u64,
+    #[serde(default)]
+    pub items: Vec<Task>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Query parameters of the list endpoint.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListQuery {
+    pub page_num: Option<u32>,
+    pub page_size: Option<u32>,
+    pub status: Option<TaskStatus>,
+    pub model: Option<String>,
+    pub service_tier: Option<String>,
+    pub task_ids: Vec<String>,
+}
+
+impl ListQuery {
+    /// The query as `(key, value)` pairs in the wire form (`filter.status`, repeated `filter.task_ids`).
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        if let Some(p) = self.page_num {
+            out.push(("page_num".into(), p.to_string()));
+        }
+        if let Some(p) = self.page_size {
+            out.push(("page_size".into(), p.to_string()));
+        }
+        if let Some(s) = &self.status {
+            out.push(("filter.status".into(), s.as_str().to_string()));
+        }
+        if let Some(m) = &self.model {
+            out.push(("filter.model".into(), m.clone()));
+        }
+        if let Some(t) = &self.service_tier {
+            out.push(("filter.service_tier".into(), t.clone()));
+        }
+        for id in &self.task_ids {
+            out.push(("filter.task_ids".into(), id.clone()));
+        }
+        out
+    }
+}

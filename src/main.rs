@@ -1,0 +1,3 @@
+//! The `seedance-tui` binary.
+
+fn main() {}

@@ -1,0 +1,135 @@
+//! The rows the store hands out: a task as this client knows it, and its status history.
+
+use crate::api::types::{CreateRequest, Task, TaskStatus};
+
+/// Where a task stands from this client's point of view: the local submission phases, then the
+/// server's own status once the server has given the task an id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Phase {
+    /// Written before the create POST; no answer yet.
+    Submitting,
+    /// The create may or may not have reached the server (timeout, 5xx, cut connection).
+    /// Never re-sent without the user saying so.
+    SubmitUnknown,
+    /// The server (or validation) refused the create; nothing was started or billed.
+    Rejected,
+    /// The server's status of an accepted task.
+    Remote(TaskStatus),
+}
+
+impl Phase {
+    /// The text stored in the `status` column.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Phase::Submitting => "submitting",
+            Phase::SubmitUnknown => "submit_unknown",
+            Phase::Rejected => "rejected",
+            Phase::Remote(s) => s.as_str(),
+        }
+    }
+
+    pub fn parse(s: &str) -> Phase {
+        match s {
+            "submitting" => Phase::Submitting,
+            "submit_unknown" => Phase::SubmitUnknown,
+            "rejected" => Phase::Rejected,
+            other => Phase::Remote(TaskStatus::parse(other)),
+        }
+    }
+
+    /// True when nothing will change without the user acting (terminal remote status, rejected,
+    /// or an unknown submission outcome).
+    pub fn is_settled(&self) -> bool {
+        match self {
+            Phase::Submitting => false,
+            Phase::SubmitUnknown | Phase::Rejected => true,
+            Phase::Remote(s) => s.is_terminal(),
+        }
+    }
+
+    /// True for an accepted task the poller should keep asking about.
+    pub fn needs_polling(&self) -> bool {
+        matches!(self, Phase::Remote(s) if !s.is_terminal())
+    }
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which local file of a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Video,
+    LastFrame,
+}
+
+/// One task as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskRecord {
+    /// Client-made id, unique; also sent as `X-Client-Request-Id` on the create.
+    pub local_id: String,
+    /// The server's task id, once accepted.
+    pub task_id: Option<String>,
+    pub phase: Phase,
+    /// Name of the profile (base URL) the task was sent to.
+    pub profile: String,
+    pub model: String,
+    /// The prompt (first text item), for display and filtering.
+    pub prompt: String,
+    /// The exact JSON body of the create request.
+    pub request_json: String,
+    /// The last task JSON the server sent, verbatim.
+    pub response_json: Option<String>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    /// `local_id` of the task this one retries.
+    pub retry_of: Option<String>,
+    /// 0 for an original, 1 for its first retry, and so on.
+    pub retry_depth: u32,
+    /// Unix seconds: when the row was written (before the POST).
+    pub created_at: i64,
+    /// Unix seconds of the last change to the row.
+    pub updated_at: i64,
+    /// Unix seconds when the task was first seen running.
+    pub started_at: Option<i64>,
+    /// Unix seconds when the task was first seen in a terminal status.
+    pub finished_at: Option<i64>,
+    pub tokens: Option<u64>,
+    pub video_url: Option<String>,
+    pub last_frame_url: Option<String>,
+    /// Unix seconds when the result URLs were first seen (they die ~24 h later).
+    pub urls_seen_at: Option<i64>,
+    pub video_path: Option<String>,
+    pub last_frame_path: Option<String>,
+}
+
+impl TaskRecord {
+    /// The server id when known, else the local id: what to show and what to accept as a key.
+    pub fn display_id(&self) -> &str {
+        self.task_id.as_deref().unwrap_or(&self.local_id)
+    }
+
+    /// The stored create request, parsed.
+    pub fn request(&self) -> Option<CreateRequest> {
+        CreateRequest::from_json(&self.request_json).ok()
+    }
+
+    /// The last server response, parsed.
+    pub fn task(&self) -> Option<Task> {
+        self.response_json
+            .as_deref()
+            .and_then(|j| Task::from_json(j).ok())
+    }
+}
+
+/// One entry of a task's status history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryEntry {
+    pub status: String,
+    /// Unix seconds.
+    pub at: i64,
+    pub note: Option<String>,
+}
