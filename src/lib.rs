@@ -1,9 +1,14 @@
 //! seedance-tui: a terminal dashboard and headless CLI for the Seedance / Ark video task API.
 //!
 //! Layers, dependencies pointing down: `cli` (commands) and `ui` (widgets) over `runtime` (event
-//! loop, effect executor, poller, downloads) over `app` (pure state and reducer) over `store`
-//! (SQLite) and `api` (wire types, client). `sim` is an Ark-compatible server for the demo and tests.
+//! loop, effect executor, poller, downloads) over `engine` (submit/poll/save shared by both faces)
+//! and `app` (pure state and reducer) over `store` (SQLite) and `api` (wire types, client).
+//! `sim` is an Ark-compatible server for the demo and the tests.
 
 pub mod api;
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod runtime;
 pub mod sim;
 pub mod store;

@@ -1,3 +1,20 @@
-//! The `seedance-tui` binary.
+//! The `seedance-tui` binary: parse arguments and hand over to the library.
 
-fn main() {}
+use clap::Parser;
+use seedance_tui::cli::{self, args::Cli};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    runtime.block_on(cli::run(cli))
+}

@@ -131,3 +131,9 @@ pub async fn start(addr: SocketAddr, cfg: SimConfig) -> std::io::Result<SimHandl
     let _ = addr;
     todo!()
 }
+
+/// Run the simulator alone until Ctrl-C, printing its base URLs.
+pub async fn run_standalone(addr: SocketAddr, cfg: SimConfig) -> std::io::Result<()> {
+    let _ = (addr, cfg);
+    todo!()
+}

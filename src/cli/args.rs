@@ -1,0 +1,197 @@
+//! Command-line arguments (clap): global options and the headless subcommands.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// A terminal dashboard and headless CLI for Seedance 2.0 video generation (Volcengine Ark task API).
+///
+/// With no command it opens the dashboard. The API key comes from SEEDANCE_API_KEY (or ARK_API_KEY).
+#[derive(Debug, Parser)]
+#[command(name = "seedance-tui", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Options every command takes.
+#[derive(Debug, Clone, Args, Default)]
+pub struct GlobalArgs {
+    /// Run against the embedded simulator with a throw-away store (no key needed).
+    #[arg(long, global = true)]
+    pub demo: bool,
+    /// The config file (default: the XDG config path; see `config path`).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// The task store (SQLite) to use.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub store: Option<PathBuf>,
+    /// The profile (base URL + key variable) from the config.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Override the profile's base URL, e.g. https://api.laozhang.ai/seedance/api/v3.
+    #[arg(long, global = true, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Dashboard theme (default, dark, light, high-contrast, or a user theme).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub theme: Option<String>,
+    /// Enable mouse capture in the dashboard.
+    #[arg(long, global = true)]
+    pub mouse: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a video task.
+    Submit(SubmitArgs),
+    /// Show one task (refreshed from the API when possible) as JSON.
+    Get {
+        /// Task id, local id, or a unique prefix.
+        id: String,
+    },
+    /// List tasks in the store.
+    Ls {
+        /// Only tasks in this status (queued, running, succeeded, failed, expired, cancelled,
+        /// submitting, submit_unknown, rejected). Repeatable.
+        #[arg(long)]
+        status: Vec<String>,
+        /// Print JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Poll unfinished tasks until they finish; one line per change. Exits 1 if any failed.
+    Watch {
+        /// Tasks to watch (default: every unfinished task in the store).
+        ids: Vec<String>,
+        /// Download results as tasks succeed.
+        #[arg(long)]
+        download: bool,
+        /// Output folder for --download.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Resubmit stored requests as new tasks linked to the old ones.
+    Retry {
+        /// Tasks to retry.
+        ids: Vec<String>,
+        /// Retry every failed task (with --since, only recent ones).
+        #[arg(long)]
+        failed: bool,
+        /// With --failed: only tasks created within this long, e.g. 30m, 1h, 2d.
+        #[arg(long, value_name = "AGE")]
+        since: Option<String>,
+    },
+    /// Download a task's video (and last frame) to a folder.
+    Download {
+        ids: Vec<String>,
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Cancel a queued task (or delete a finished one's record on the server).
+    Cancel { id: String },
+    /// Run the Ark simulator alone and print its base URLs.
+    Sim(SimArgs),
+    /// Configuration helpers.
+    Config {
+        #[command(subcommand)]
+        what: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the config file's path.
+    Path,
+    /// Print an example config with every setting at its default.
+    Example,
+}
+
+#[derive(Debug, Args, Default)]
+pub struct SubmitArgs {
+    /// The prompt text.
+    #[arg(long, short = 'p')]
+    pub prompt: Option<String>,
+    /// Model id (default from the config).
+    #[arg(long, short = 'm')]
+    pub model: Option<String>,
+    /// 16:9, 4:3, 1:1, 3:4, 9:16, 21:9 or adaptive.
+    #[arg(long)]
+    pub ratio: Option<String>,
+    /// Seconds (4-15 on 2.0) or -1 to let the model choose.
+    #[arg(long, allow_hyphen_values = true)]
+    pub duration: Option<i64>,
+    /// 480p, 720p, 1080p (standard only) or 4k.
+    #[arg(long)]
+    pub resolution: Option<String>,
+    /// An image: URL or local file, with an optional @role (first_frame, last_frame, reference_image).
+    #[arg(long, value_name = "URL_OR_FILE[@ROLE]")]
+    pub image: Vec<String>,
+    /// A reference video: https:// or asset:// URL.
+    #[arg(long, value_name = "URL[@ROLE]")]
+    pub video: Vec<String>,
+    /// A reference audio: URL or local mp3/wav file.
+    #[arg(long, value_name = "URL_OR_FILE[@ROLE]")]
+    pub audio: Vec<String>,
+    /// Seed (-1 for random).
+    #[arg(long, allow_hyphen_values = true)]
+    pub seed: Option<i64>,
+    /// No watermark (the default unless the config says otherwise).
+    #[arg(long)]
+    pub no_watermark: bool,
+    /// Add a watermark.
+    #[arg(long, conflicts_with = "no_watermark")]
+    pub watermark: bool,
+    /// Generate audio with the video.
+    #[arg(long)]
+    pub audio_gen: bool,
+    /// Do not generate audio.
+    #[arg(long, conflicts_with = "audio_gen")]
+    pub no_audio_gen: bool,
+    /// Also return the last frame as an image.
+    #[arg(long)]
+    pub last_frame: bool,
+    /// Read the whole request body from a JSON file (flags above override its fields).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Print the created task as JSON instead of its id.
+    #[arg(long)]
+    pub json_out: bool,
+    /// Wait for the task to finish and download its results.
+    #[arg(long)]
+    pub wait: bool,
+    /// Output folder for --wait (default: the configured output folder).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print the request body and exit without sending.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: String,
+    /// Time compression (1.0 = real-world timings).
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+    /// Seed for every random choice.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Probability that a task fails.
+    #[arg(long, default_value_t = 0.1)]
+    pub fail_rate: f64,
+    /// Requests per second above which the API answers 429.
+    #[arg(long)]
+    pub rate_limit: Option<u32>,
+    /// Require this Bearer key.
+    #[arg(long)]
+    pub api_key: Option<String>,
+    /// Lifetime of result URLs in seconds.
+    #[arg(long, default_value_t = 86_400)]
+    pub url_ttl: u64,
+    /// How many tasks may run at once.
+    #[arg(long, default_value_t = 4)]
+    pub max_running: usize,
+}

@@ -1,0 +1,134 @@
+//! Everything a command needs, resolved once from the global options: config, profile, base URL,
+//! key, store and output folder — or, with `--demo`, an in-process simulator and a throw-away store.
+
+use super::args::GlobalArgs;
+use super::exit::Failure;
+use crate::api::{ApiKey, ArkClient, ClientConfig};
+use crate::config::{Config, Paths, check_base_url, find_key};
+use crate::engine::Engine;
+use crate::sim::{SimConfig, SimHandle};
+use crate::store::Store;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The key the demo's simulator expects.
+pub const DEMO_KEY: &str = "demo-key-not-secret";
+
+/// A resolved environment for one command.
+pub struct Context {
+    pub config: Config,
+    pub engine: Engine,
+    pub profile_name: String,
+    pub base_url: String,
+    pub store_path: PathBuf,
+    /// The default output folder for results.
+    pub output_dir: PathBuf,
+    /// True when running against the embedded simulator.
+    pub demo: bool,
+    /// Seconds between polls of one task by headless commands.
+    pub poll_interval: Duration,
+    /// Keeps the demo simulator alive for the life of the command.
+    pub sim: Option<SimHandle>,
+    /// The environment variable the key came from; `None` when no key was found.
+    pub key_var: Option<String>,
+}
+
+/// How fast the demo's simulated tasks run (1.0 = real time).
+pub const DEMO_SPEED: f64 = 40.0;
+
+impl Context {
+    /// Resolve the context; errors are usage/config problems (exit code 2).
+    pub async fn resolve(g: &GlobalArgs) -> Result<Context, Failure> {
+        let config_path = g.config.clone().unwrap_or_else(Paths::config_file);
+        let config = Config::load(&config_path).map_err(|e| Failure::usage(e.to_string()))?;
+        if g.demo {
+            return Self::demo(g, config).await;
+        }
+        let (profile_name, profile) = config
+            .profile(g.profile.as_deref())
+            .map_err(|e| Failure::usage(e.to_string()))?;
+        let base_url = g
+            .base_url
+            .clone()
+            .unwrap_or_else(|| profile.base_url.clone());
+        for warning in check_base_url(&base_url) {
+            eprintln!("warning: {warning}");
+        }
+        let found = find_key(&profile, |n| std::env::var(n).ok());
+        let key_var = found.as_ref().map(|(var, _)| var.clone());
+        let key = found.map(|(_, k)| k);
+        let store_path = g.store.clone().unwrap_or_else(Paths::store_file);
+        let store = Store::open(&store_path).map_err(|e| Failure::usage(e.to_string()))?;
+        let client = ArkClient::new(ClientConfig::new(base_url.clone(), key))
+            .map_err(|e| Failure::api(e.to_string()))?;
+        let output_dir = config.output_dir();
+        let poll_interval = Duration::from_secs_f64(config.poll.interval_secs.clamp(1.0, 600.0));
+        Ok(Context {
+            engine: Engine::new(client, store, profile_name.clone()),
+            config,
+            profile_name,
+            base_url,
+            store_path,
+            output_dir,
+            demo: false,
+            poll_interval,
+            sim: None,
+            key_var,
+        })
+    }
+
+    async fn demo(g: &GlobalArgs, config: Config) -> Result<Context, Failure> {
+        let sim_cfg = SimConfig {
+            speed: DEMO_SPEED,
+            seed: std::process::id() as u64,
+            fail_rate: 0.15,
+            api_key: Some(DEMO_KEY.to_string()),
+            ..SimConfig::default()
+        };
+        let addr = "127.0.0.1:0"
+            .parse()
+            .map_err(|_| Failure::usage("bad address"))?;
+        let sim = crate::sim::start(addr, sim_cfg)
+            .await
+            .map_err(|e| Failure::api(format!("cannot start the demo simulator: {e}")))?;
+        let base_url = sim.base_url();
+        let dir = demo_dir();
+        let store_path = g.store.clone().unwrap_or_else(|| dir.join("store.sqlite3"));
+        let store = Store::open(&store_path).map_err(|e| Failure::usage(e.to_string()))?;
+        let client = ArkClient::new(ClientConfig::new(
+            base_url.clone(),
+            Some(ApiKey::new(DEMO_KEY)),
+        ))
+        .map_err(|e| Failure::api(e.to_string()))?;
+        Ok(Context {
+            engine: Engine::new(client, store, "demo"),
+            config,
+            profile_name: "demo".to_string(),
+            base_url,
+            store_path,
+            output_dir: dir.join("videos"),
+            demo: true,
+            poll_interval: Duration::from_millis(500),
+            sim: Some(sim),
+            key_var: Some("(demo)".to_string()),
+        })
+    }
+}
+
+impl Context {
+    /// Fail with a clear message when no API key was found.
+    pub fn require_key(&self) -> Result<(), Failure> {
+        if self.key_var.is_some() {
+            return Ok(());
+        }
+        Err(Failure::usage(
+            "no API key: set SEEDANCE_API_KEY (or ARK_API_KEY), or try the simulator with --demo",
+        ))
+    }
+}
+
+/// A fresh folder for one demo run, so demo tasks never mix with real ones.
+fn demo_dir() -> PathBuf {
+    let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+    std::env::temp_dir().join(format!("seedance-tui-demo-{stamp}-{}", std::process::id()))
+}

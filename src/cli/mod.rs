@@ -1,0 +1,93 @@
+//! The command line: parse arguments, resolve the context, run a headless command or the
+//! dashboard, and map the outcome to an exit code.
+
+pub mod args;
+pub mod context;
+pub mod exit;
+pub mod query;
+pub mod submit;
+pub mod watch;
+
+use args::{Cli, Command, ConfigCommand};
+use context::Context;
+use exit::{Code, Failure};
+use std::process::ExitCode;
+
+/// Run the program; returns the process exit code.
+pub async fn run(cli: Cli) -> ExitCode {
+    match dispatch(cli).await {
+        Ok(code) => code.into(),
+        Err(f) => {
+            eprintln!("error: {}", f.message);
+            f.code.into()
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> Result<Code, Failure> {
+    let g = cli.global;
+    match cli.command {
+        Some(Command::Sim(a)) => return run_sim(a).await,
+        Some(Command::Config { what }) => {
+            match what {
+                ConfigCommand::Path => println!(
+                    "{}",
+                    g.config
+                        .clone()
+                        .unwrap_or_else(crate::config::Paths::config_file)
+                        .display()
+                ),
+                ConfigCommand::Example => print!("{}", crate::config::Config::example()),
+            }
+            return Ok(Code::Ok);
+        }
+        _ => {}
+    }
+    let ctx = Context::resolve(&g).await?;
+    match cli.command {
+        None => crate::runtime::run_dashboard(ctx, &g)
+            .await
+            .map(|_| Code::Ok)
+            .map_err(|e| Failure::api(e.to_string())),
+        Some(Command::Submit(a)) => submit::run(&ctx, &a).await,
+        Some(Command::Get { id }) => query::get(&ctx, &id).await,
+        Some(Command::Ls { status, json }) => query::ls(&ctx, &status, json).await,
+        Some(Command::Cancel { id }) => query::cancel(&ctx, &id).await,
+        Some(Command::Watch { ids, download, out }) => {
+            watch::watch(&ctx, &ids, download, out.as_deref()).await
+        }
+        Some(Command::Retry { ids, failed, since }) => {
+            watch::retry(&ctx, &ids, failed, since.as_deref()).await
+        }
+        Some(Command::Download { ids, out }) => watch::download(&ctx, &ids, out.as_deref()).await,
+        Some(Command::Sim(_)) | Some(Command::Config { .. }) => Ok(Code::Ok),
+    }
+}
+
+async fn run_sim(a: args::SimArgs) -> Result<Code, Failure> {
+    let addr = a.addr.parse().map_err(|_| {
+        Failure::usage(format!(
+            "`{}` is not an address; use e.g. 127.0.0.1:8080",
+            a.addr
+        ))
+    })?;
+    if !(0.0..=1.0).contains(&a.fail_rate) {
+        return Err(Failure::usage("--fail-rate is a probability from 0 to 1"));
+    }
+    if a.speed <= 0.0 || !a.speed.is_finite() {
+        return Err(Failure::usage("--speed must be a positive number"));
+    }
+    let cfg = crate::sim::SimConfig {
+        speed: a.speed,
+        seed: a.seed,
+        fail_rate: a.fail_rate,
+        rate_limit: a.rate_limit,
+        api_key: a.api_key,
+        url_ttl: std::time::Duration::from_secs(a.url_ttl),
+        max_running: a.max_running.max(1),
+    };
+    crate::sim::run_standalone(addr, cfg)
+        .await
+        .map_err(|e| Failure::api(format!("simulator: {e}")))?;
+    Ok(Code::Ok)
+}

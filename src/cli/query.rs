@@ -1,0 +1,142 @@
+//! `get`, `ls` and `cancel`: read tasks from the store (refreshing from the API where useful).
+
+use super::context::Context;
+use super::exit::{Code, Failure};
+use crate::store::{Phase, StoreError, TaskQuery, TaskRecord};
+use serde_json::{Value, json};
+
+/// A task record as JSON for scripts: local fields plus the server's last response.
+pub fn record_json(r: &TaskRecord) -> Value {
+    let response: Value = r
+        .response_json
+        .as_deref()
+        .and_then(|j| serde_json::from_str(j).ok())
+        .unwrap_or(Value::Null);
+    let request: Value = serde_json::from_str(&r.request_json).unwrap_or(Value::Null);
+    json!({
+        "id": r.task_id,
+        "local_id": r.local_id,
+        "status": r.phase.as_str(),
+        "model": r.model,
+        "prompt": r.prompt,
+        "profile": r.profile,
+        "retry_of": r.retry_of,
+        "retry_depth": r.retry_depth,
+        "created_at": r.created_at,
+        "updated_at": r.updated_at,
+        "tokens": r.tokens,
+        "error": r.error_code.as_ref().map(|c| json!({"code": c, "message": r.error_message})),
+        "video_url": r.video_url,
+        "last_frame_url": r.last_frame_url,
+        "video_path": r.video_path,
+        "last_frame_path": r.last_frame_path,
+        "request": request,
+        "response": response,
+    })
+}
+
+/// `get ID`: the stored task, refreshed from the API when it has a server id; an id the store
+/// does not know is fetched from the API directly.
+pub async fn get(ctx: &Context, id: &str) -> Result<Code, Failure> {
+    match ctx.engine.find(id).await {
+        Ok(record) => {
+            let record = if record.task_id.is_some() && ctx.key_var.is_some() {
+                match ctx.engine.poll(&record).await {
+                    Ok((fresh, _)) => fresh,
+                    Err(e) => {
+                        eprintln!("warning: showing the stored copy; refresh failed: {e}");
+                        record
+                    }
+                }
+            } else {
+                record
+            };
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&record_json(&record)).unwrap_or_default()
+            );
+            Ok(Code::Ok)
+        }
+        Err(StoreError::NotFound(_)) => {
+            ctx.require_key()?;
+            let (_, raw) = ctx.engine.client.get(id).await?;
+            let pretty = serde_json::from_str::<Value>(&raw)
+                .ok()
+                .and_then(|v| serde_json::to_string_pretty(&v).ok())
+                .unwrap_or(raw);
+            println!("{pretty}");
+            Ok(Code::Ok)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `ls`: the store's tasks, newest first.
+pub async fn ls(ctx: &Context, statuses: &[String], as_json: bool) -> Result<Code, Failure> {
+    for s in statuses {
+        let unknown = matches!(
+            Phase::parse(s),
+            Phase::Remote(crate::api::TaskStatus::Unknown(_))
+        );
+        if unknown {
+            return Err(Failure::usage(format!(
+                "unknown status `{s}` (use queued, running, succeeded, failed, expired, cancelled, submitting, submit_unknown or rejected)"
+            )));
+        }
+    }
+    let query = TaskQuery {
+        statuses: statuses.to_vec(),
+        ..TaskQuery::default()
+    };
+    let rows = ctx.engine.with_store(move |s| s.list(&query)).await?;
+    if as_json {
+        for r in &rows {
+            println!("{}", record_json(r));
+        }
+        return Ok(Code::Ok);
+    }
+    if rows.is_empty() {
+        eprintln!("no tasks in {}", ctx.store_path.display());
+        return Ok(Code::Ok);
+    }
+    println!(
+        "{:<32} {:<14} {:<5} {:<10} {:>8}  PROMPT",
+        "ID", "STATUS", "MODEL", "CREATED", "TOKENS"
+    );
+    for r in &rows {
+        let created = chrono::DateTime::from_timestamp(r.created_at, 0)
+            .map(|t| {
+                t.with_timezone(&chrono::Local)
+                    .format("%m-%d %H:%M")
+                    .to_string()
+            })
+            .unwrap_or_default();
+        let prompt: String = r.prompt.chars().take(40).collect();
+        println!(
+            "{:<32} {:<14} {:<5} {:<10} {:>8}  {}",
+            r.display_id(),
+            r.phase.as_str(),
+            crate::api::models::short_label(&r.model),
+            created,
+            r.tokens.map(|t| t.to_string()).unwrap_or_default(),
+            prompt.replace('\n', " ")
+        );
+    }
+    Ok(Code::Ok)
+}
+
+/// `cancel ID`.
+pub async fn cancel(ctx: &Context, id: &str) -> Result<Code, Failure> {
+    ctx.require_key()?;
+    let record = ctx.engine.find(id).await?;
+    ctx.engine.cancel(&record).await.map_err(|e| match e {
+        crate::engine::PollError::Api(a) => Failure::from(a),
+        other => Failure::usage(other.to_string()),
+    })?;
+    match ctx.engine.poll(&record).await {
+        Ok((fresh, _)) => println!("{} {}", fresh.display_id(), fresh.phase),
+        // A finished task's record is deleted by the server: nothing more to show.
+        Err(_) => println!("{} deleted on the server", record.display_id()),
+    }
+    Ok(Code::Ok)
+}

@@ -1,0 +1,219 @@
+//! `submit`: build a create request from flags (or a JSON file), validate it, send it once, and
+//! optionally wait for the result and save it.
+
+use super::args::SubmitArgs;
+use super::context::Context;
+use super::exit::{Code, Failure};
+use crate::api::types::{ContentItem, CreateRequest, MediaKind, Role};
+use crate::api::validate::validate;
+use crate::config::RequestDefaults;
+use crate::engine::{SubmitError, assets};
+
+/// Split `value@role` when the suffix is a known role; URLs may contain `@` themselves.
+pub fn split_role(value: &str) -> (String, Option<Role>) {
+    if let Some((head, tail)) = value.rsplit_once('@') {
+        let role = Role::parse(tail);
+        if !matches!(role, Role::Other(_)) {
+            return (head.to_string(), Some(role));
+        }
+    }
+    (value.to_string(), None)
+}
+
+/// The request body `args` describe, before validation. Local files become `data:` URLs.
+pub fn build_request(
+    args: &SubmitArgs,
+    defaults: &RequestDefaults,
+) -> Result<CreateRequest, Failure> {
+    let mut req = match &args.json {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
+            CreateRequest::from_json(&text).map_err(|e| {
+                Failure::usage(format!(
+                    "{} is not a create request: {e} (see `seedance-tui submit --dry-run` for the format)",
+                    path.display()
+                ))
+            })?
+        }
+        None => CreateRequest {
+            model: defaults.model.clone(),
+            ratio: Some(defaults.ratio.clone()),
+            duration: Some(defaults.duration),
+            resolution: Some(defaults.resolution.clone()),
+            watermark: Some(defaults.watermark),
+            generate_audio: Some(defaults.generate_audio),
+            return_last_frame: defaults.return_last_frame.then_some(true),
+            ..CreateRequest::default()
+        },
+    };
+    if let Some(p) = &args.prompt {
+        match req
+            .content
+            .iter_mut()
+            .find(|c| matches!(c, ContentItem::Text { .. }))
+        {
+            Some(ContentItem::Text { text }) => *text = p.clone(),
+            _ => req.content.insert(0, ContentItem::text(p.clone())),
+        }
+    }
+    if let Some(m) = &args.model {
+        req.model = m.clone();
+    }
+    if let Some(r) = &args.ratio {
+        req.ratio = Some(r.clone());
+    }
+    if let Some(d) = args.duration {
+        req.duration = Some(d);
+    }
+    if let Some(r) = &args.resolution {
+        req.resolution = Some(r.clone());
+    }
+    if let Some(s) = args.seed {
+        req.seed = Some(s);
+    }
+    if args.watermark {
+        req.watermark = Some(true);
+    }
+    if args.no_watermark {
+        req.watermark = Some(false);
+    }
+    if args.audio_gen {
+        req.generate_audio = Some(true);
+    }
+    if args.no_audio_gen {
+        req.generate_audio = Some(false);
+    }
+    if args.last_frame {
+        req.return_last_frame = Some(true);
+    }
+    for (kind, values) in [
+        (MediaKind::Image, &args.image),
+        (MediaKind::Video, &args.video),
+        (MediaKind::Audio, &args.audio),
+    ] {
+        for v in values {
+            let (target, role) = split_role(v);
+            let role = role.or_else(|| default_role(kind, values.len()));
+            let url = assets::resolve(&target, kind).map_err(|e| Failure::usage(e.to_string()))?;
+            req.content.push(ContentItem::media(kind, url, role));
+        }
+    }
+    Ok(req)
+}
+
+/// The role an asset gets when none is given: a lone image is the first frame; several images,
+/// and all videos and audios, are references.
+fn default_role(kind: MediaKind, count: usize) -> Option<Role> {
+    match kind {
+        MediaKind::Image if count == 1 => Some(Role::FirstFrame),
+        MediaKind::Image => Some(Role::ReferenceImage),
+        MediaKind::Video => Some(Role::ReferenceVideo),
+        MediaKind::Audio => Some(Role::ReferenceAudio),
+    }
+}
+
+/// Run `submit`.
+pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
+    let req = build_request(args, &ctx.config.defaults)?;
+    let problems = validate(&req);
+    if args.dry_run {
+        println!("{}", req.to_json_pretty());
+        for p in &problems {
+            eprintln!("problem: {p}");
+        }
+        return Ok(if problems.is_empty() {
+            Code::Ok
+        } else {
+            Code::Usage
+        });
+    }
+    if !problems.is_empty() {
+        let lines: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
+        return Err(Failure::usage(format!(
+            "the request is not valid; nothing was sent:\n{}",
+            lines.join("\n")
+        )));
+    }
+    ctx.require_key()?;
+    let record = match ctx.engine.submit(req.to_json(), None).await {
+        Ok(r) => r,
+        Err(SubmitError::Api { record, error }) => {
+            let unknown = error.create_outcome_unknown();
+            let mut f = Failure::from(error);
+            if unknown {
+                f.message.push_str(&format!(
+                    "\nthe task may have been created: it is stored as `submit_unknown` (local id {}); check before sending it again",
+                    record.local_id
+                ));
+            }
+            return Err(f);
+        }
+        Err(SubmitError::Invalid { problems }) => {
+            let lines: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
+            return Err(Failure::usage(lines.join("\n")));
+        }
+        Err(e) => return Err(Failure::usage(e.to_string())),
+    };
+    if !args.wait {
+        print_record(&record, args.json_out);
+        return Ok(Code::Ok);
+    }
+    let out_dir = args.out.clone().unwrap_or_else(|| ctx.output_dir.clone());
+    let done = super::watch::wait_for(ctx, vec![record], true, Some(&out_dir)).await?;
+    for r in &done {
+        print_record(r, args.json_out);
+    }
+    Ok(super::watch::exit_code_for(&done))
+}
+
+/// Print a task's id, or its JSON with `json`.
+pub fn print_record(r: &crate::store::TaskRecord, json: bool) {
+    if json {
+        let v = super::query::record_json(r);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&v).unwrap_or_else(|_| "{}".into())
+        );
+    } else {
+        println!("{}", r.display_id());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_suffix_is_split_only_for_known_roles() {
+        assert_eq!(
+            split_role("a.png@last_frame"),
+            ("a.png".to_string(), Some(Role::LastFrame))
+        );
+        assert_eq!(
+            split_role("https://u@host/x.png"),
+            ("https://u@host/x.png".to_string(), None)
+        );
+    }
+
+    #[test]
+    fn flags_override_defaults_and_prompt_becomes_the_text_item() {
+        let args = SubmitArgs {
+            prompt: Some("apple tea".into()),
+            duration: Some(-1),
+            image: vec![
+                "https://x/a.jpg@first_frame".into(),
+                "https://x/b.jpg@last_frame".into(),
+            ],
+            ..SubmitArgs::default()
+        };
+        let req = build_request(&args, &RequestDefaults::default()).expect("builds");
+        assert_eq!(req.prompt(), Some("apple tea"));
+        assert_eq!(req.duration, Some(-1));
+        assert_eq!(req.content.len(), 3);
+        assert_eq!(
+            req.content[2].as_media().and_then(|m| m.2.cloned()),
+            Some(Role::LastFrame)
+        );
+    }
+}

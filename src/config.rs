@@ -1,0 +1,392 @@
+//! Configuration: a TOML file at the XDG config path with named profiles (a base URL and the name
+//! of the environment variable holding the key), draft defaults, polling, downloads and UI
+//! settings. The file never holds an API key; keys come from the environment only.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The relay's base URL (the default profile).
+pub const LAOZHANG_BASE_URL: &str = "https://api.laozhang.ai/seedance/api/v3";
+/// The official Ark base URL (Beijing).
+pub const ARK_BASE_URL: &str = "https://ark.cn-beijing.volces.com/api/v3";
+/// Environment variables searched for the key, in order (after a profile's own `key_env`).
+pub const KEY_ENV_VARS: [&str; 2] = ["SEEDANCE_API_KEY", "ARK_API_KEY"];
+
+/// One API endpoint to talk to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub base_url: String,
+    /// The environment variable that holds this profile's key (default: SEEDANCE_API_KEY, then ARK_API_KEY).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_env: Option<String>,
+    /// True for relays: the list endpoint is not used (it answers a web page).
+    #[serde(default)]
+    pub relay: bool,
+}
+
+/// Defaults for new requests (composer and `submit`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RequestDefaults {
+    pub model: String,
+    pub ratio: String,
+    pub duration: i64,
+    pub resolution: String,
+    pub watermark: bool,
+    pub generate_audio: bool,
+    pub return_last_frame: bool,
+}
+
+impl Default for RequestDefaults {
+    fn default() -> Self {
+        RequestDefaults {
+            model: crate::api::models::DEFAULT_MODEL.to_string(),
+            ratio: "16:9".to_string(),
+            duration: 5,
+            resolution: "720p".to_string(),
+            watermark: false,
+            generate_audio: false,
+            return_last_frame: true,
+        }
+    }
+}
+
+/// Polling settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PollConfig {
+    /// Seconds between polls of one task when nothing better is known.
+    pub interval_secs: f64,
+    /// At most this many requests in flight.
+    pub concurrency: usize,
+    /// At most this many requests per second, all tasks together.
+    pub requests_per_second: f64,
+}
+
+impl Default for PollConfig {
+    fn default() -> Self {
+        PollConfig {
+            interval_secs: 10.0,
+            concurrency: 4,
+            requests_per_second: 5.0,
+        }
+    }
+}
+
+/// Download settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DownloadConfig {
+    /// Download every succeeded task's results automatically.
+    pub auto: bool,
+    /// Where results go; default: the user's videos folder, else the data dir.
+    pub output_dir: Option<PathBuf>,
+    /// File-name template.
+    pub template: String,
+}
+
+impl Default for DownloadConfig {
+    fn default() -> Self {
+        DownloadConfig {
+            auto: true,
+            output_dir: None,
+            template: "{created:%Y%m%d-%H%M%S}_{id}_{prompt_slug}.mp4".to_string(),
+        }
+    }
+}
+
+/// Dashboard settings.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UiConfig {
+    pub theme: Option<String>,
+    pub mouse: bool,
+    /// Key overrides: intent name -> keys, e.g. `move_down = ["j", "down"]`.
+    pub keys: BTreeMap<String, Vec<String>>,
+}
+
+/// The whole configuration file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// The profile used when none is named.
+    pub profile: String,
+    pub profiles: BTreeMap<String, Profile>,
+    pub defaults: RequestDefaults,
+    pub poll: PollConfig,
+    pub download: DownloadConfig,
+    pub ui: UiConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            profile: "laozhang".to_string(),
+            profiles: builtin_profiles(),
+            defaults: RequestDefaults::default(),
+            poll: PollConfig::default(),
+            download: DownloadConfig::default(),
+            ui: UiConfig::default(),
+        }
+    }
+}
+
+fn builtin_profiles() -> BTreeMap<String, Profile> {
+    let mut p = BTreeMap::new();
+    p.insert(
+        "laozhang".to_string(),
+        Profile {
+            base_url: LAOZHANG_BASE_URL.to_string(),
+            key_env: None,
+            relay: true,
+        },
+    );
+    p.insert(
+        "ark".to_string(),
+        Profile {
+            base_url: ARK_BASE_URL.to_string(),
+            key_env: None,
+            relay: false,
+        },
+    );
+    p
+}
+
+/// A configuration problem, with what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the config file {path}: {message}")]
+    Read { path: PathBuf, message: String },
+    #[error(
+        "the config file {path} is not valid: {message} (fix it, or move it aside to use the defaults)"
+    )]
+    Parse { path: PathBuf, message: String },
+    #[error("no profile named `{name}` (known: {known}); add [profiles.{name}] to the config file")]
+    UnknownProfile { name: String, known: String },
+}
+
+/// Standard locations.
+pub struct Paths;
+
+impl Paths {
+    fn project() -> Option<directories::ProjectDirs> {
+        directories::ProjectDirs::from("", "", "seedance-tui")
+    }
+
+    /// `$XDG_CONFIG_HOME/seedance-tui/config.toml`.
+    pub fn config_file() -> PathBuf {
+        Self::project()
+            .map(|p| p.config_dir().join("config.toml"))
+            .unwrap_or_else(|| PathBuf::from("seedance-tui.toml"))
+    }
+
+    /// Where user themes live: `$XDG_CONFIG_HOME/seedance-tui/themes`.
+    pub fn themes_dir() -> Option<PathBuf> {
+        Self::project().map(|p| p.config_dir().join("themes"))
+    }
+
+    /// `$XDG_DATA_HOME/seedance-tui`.
+    pub fn data_dir() -> PathBuf {
+        Self::project()
+            .map(|p| p.data_dir().to_path_buf())
+            .unwrap_or_else(|| PathBuf::from(".seedance-tui"))
+    }
+
+    /// The default store file.
+    pub fn store_file() -> PathBuf {
+        Self::data_dir().join("store.sqlite3")
+    }
+
+    /// The default output folder: the user's videos folder, else the data dir.
+    pub fn default_output_dir() -> PathBuf {
+        directories::UserDirs::new()
+            .and_then(|u| u.video_dir().map(|v| v.join("seedance")))
+            .unwrap_or_else(|| Self::data_dir().join("videos"))
+    }
+}
+
+impl Config {
+    /// Load the config at `path`; a missing file gives the defaults. Built-in profiles are always
+    /// present unless the file redefines them.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+            Err(e) => {
+                return Err(ConfigError::Read {
+                    path: path.to_path_buf(),
+                    message: e.to_string(),
+                });
+            }
+        };
+        Self::parse(&text).map_err(|message| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message,
+        })
+    }
+
+    /// Parse config text (used by `load` and the tests).
+    pub fn parse(text: &str) -> Result<Config, String> {
+        let mut cfg: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+        for (name, p) in builtin_profiles() {
+            cfg.profiles.entry(name).or_insert(p);
+        }
+        Ok(cfg)
+    }
+
+    /// The profile called `name` (or the configured default).
+    pub fn profile(&self, name: Option<&str>) -> Result<(String, Profile), ConfigError> {
+        let name = name.unwrap_or(&self.profile).to_string();
+        match self.profiles.get(&name) {
+            Some(p) => Ok((name, p.clone())),
+            None => Err(ConfigError::UnknownProfile {
+                known: self.profiles.keys().cloned().collect::<Vec<_>>().join(", "),
+                name,
+            }),
+        }
+    }
+
+    /// The output folder for results.
+    pub fn output_dir(&self) -> PathBuf {
+        self.download
+            .output_dir
+            .clone()
+            .unwrap_or_else(Paths::default_output_dir)
+    }
+
+    /// A commented example config, printed by `seedance-tui config example`.
+    pub fn example() -> String {
+        let body = toml::to_string_pretty(&Config::default()).unwrap_or_default();
+        format!(
+            "# seedance-tui configuration. Keys never go here: set SEEDANCE_API_KEY (or ARK_API_KEY),\n\
+             # or name another variable with `key_env` in a profile.\n{body}"
+        )
+    }
+}
+
+/// Find the API key for `profile` in `env` (a lookup function, so tests need not touch the
+/// process environment). Returns the variable it came from and the key.
+pub fn find_key(
+    profile: &Profile,
+    env: impl Fn(&str) -> Option<String>,
+) -> Option<(String, crate::api::ApiKey)> {
+    let mut names: Vec<&str> = Vec::new();
+    if let Some(k) = &profile.key_env {
+        names.push(k);
+    }
+    names.extend(KEY_ENV_VARS);
+    names.into_iter().find_map(|name| {
+        env(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .map(|v| (name.to_string(), crate::api::ApiKey::new(v)))
+    })
+}
+
+/// Problems with a base URL, each with the fix. Empty when it looks right.
+pub fn check_base_url(url: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let trimmed = url.trim_end_matches('/');
+    let Some(rest) = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"))
+    else {
+        out.push(format!(
+            "base URL `{url}` must start with https:// (or http:// for a local simulator)"
+        ));
+        return out;
+    };
+    let (host, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    if host.is_empty() {
+        out.push(format!("base URL `{url}` has no host"));
+        return out;
+    }
+    if path.ends_with("/tasks") || path.contains("/contents/generations") {
+        out.push(format!(
+            "base URL `{url}` includes the endpoint path; end it at /api/v3 (the client adds /contents/generations/tasks)"
+        ));
+    }
+    if host.contains("laozhang") && !path.starts_with("/seedance/api/v3") {
+        out.push(format!(
+            "the relay needs the /seedance/api/v3 prefix: use {LAOZHANG_BASE_URL}"
+        ));
+    } else if !path.contains("/api/v3") {
+        out.push(format!(
+            "base URL `{url}` does not end in /api/v3; Ark paths live under /api/v3 (relays add their own prefix, e.g. /seedance/api/v3)"
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_have_both_builtin_profiles() {
+        let cfg = Config::parse("").expect("empty config parses");
+        assert_eq!(cfg.profile, "laozhang");
+        assert_eq!(cfg.profiles["laozhang"].base_url, LAOZHANG_BASE_URL);
+        assert_eq!(cfg.profiles["ark"].base_url, ARK_BASE_URL);
+    }
+
+    #[test]
+    fn user_profiles_extend_builtins() {
+        let cfg = Config::parse(
+            "profile = \"mine\"\n[profiles.mine]\nbase_url = \"https://example.com/api/v3\"\nkey_env = \"MY_KEY\"\n",
+        )
+        .expect("parses");
+        let (name, p) = cfg.profile(None).expect("profile");
+        assert_eq!(name, "mine");
+        assert_eq!(p.key_env.as_deref(), Some("MY_KEY"));
+        assert!(cfg.profiles.contains_key("laozhang"));
+        assert!(matches!(
+            cfg.profile(Some("nope")),
+            Err(ConfigError::UnknownProfile { .. })
+        ));
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_not_silently_ignored() {
+        let err = Config::parse("[poll]\nintervall = 3\n").expect_err("typo is an error");
+        assert!(err.contains("intervall"), "{err}");
+    }
+
+    #[test]
+    fn key_lookup_order() {
+        let p = Profile {
+            base_url: ARK_BASE_URL.into(),
+            key_env: Some("MINE".into()),
+            relay: false,
+        };
+        let env = |n: &str| match n {
+            "ARK_API_KEY" => Some("ark".to_string()),
+            "SEEDANCE_API_KEY" => Some("  ".to_string()),
+            _ => None,
+        };
+        let (var, key) = find_key(&p, env).expect("falls back to ARK_API_KEY");
+        assert_eq!(var, "ARK_API_KEY");
+        assert_eq!(key.expose(), "ark");
+        let env2 = |n: &str| (n == "MINE").then(|| "m".to_string());
+        assert_eq!(find_key(&p, env2).expect("own var").0, "MINE");
+        assert!(find_key(&p, |_| None).is_none());
+    }
+
+    #[test]
+    fn base_url_checks() {
+        assert!(check_base_url(LAOZHANG_BASE_URL).is_empty());
+        assert!(check_base_url(ARK_BASE_URL).is_empty());
+        assert!(check_base_url("http://127.0.0.1:8080/api/v3").is_empty());
+        let relay_bare = check_base_url("https://api.laozhang.ai/api/v3");
+        assert!(relay_bare[0].contains("/seedance/api/v3"), "{relay_bare:?}");
+        let with_tasks =
+            check_base_url("https://ark.cn-beijing.volces.com/api/v3/contents/generations/tasks");
+        assert!(with_tasks[0].contains("endpoint path"), "{with_tasks:?}");
+        assert!(!check_base_url("ftp://x").is_empty());
+    }
+}

@@ -1,0 +1,193 @@
+//! The engine shared by the dashboard and the headless commands: submit (store first, then POST,
+//! never re-sent when the outcome is unknown), poll, cancel and save results. Store calls run on
+//! the blocking pool so they never stall an event loop.
+
+pub mod assets;
+pub mod ids;
+pub mod naming;
+pub mod results;
+
+use crate::api::types::CreateRequest;
+use crate::api::validate::{Problem, validate};
+use crate::api::{ApiError, ArkClient};
+use crate::store::{Store, StoreError, TaskRecord};
+use std::sync::{Arc, Mutex};
+
+/// Unix seconds now.
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// Why a submission did not produce an accepted task.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    /// Refused before sending: nothing was stored or sent.
+    #[error("the request is not valid:\n{}", problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+    Invalid { problems: Vec<Problem> },
+    /// The body is not a create request at all.
+    #[error("the request JSON cannot be read: {0}")]
+    BadJson(String),
+    /// The server refused it (stored as `rejected`), or the outcome is unknown (stored as
+    /// `submit_unknown`, never re-sent automatically).
+    #[error("{error}")]
+    Api {
+        record: Box<TaskRecord>,
+        error: ApiError,
+    },
+    #[error("{0}")]
+    Store(#[from] StoreError),
+}
+
+impl SubmitError {
+    /// True when the create may have reached the server (so it must not be re-sent blindly).
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(self, SubmitError::Api { error, .. } if error.create_outcome_unknown())
+    }
+}
+
+/// A handle on the client and the store, cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    pub client: ArkClient,
+    store: Arc<Mutex<Store>>,
+    /// The profile name recorded with each task.
+    pub profile: String,
+}
+
+impl Engine {
+    pub fn new(client: ArkClient, store: Store, profile: impl Into<String>) -> Engine {
+        Engine {
+            client,
+            store: Arc::new(Mutex::new(store)),
+            profile: profile.into(),
+        }
+    }
+
+    /// Run `f` on the store on the blocking pool.
+    pub async fn with_store<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || {
+            let guard = store
+                .lock()
+                .map_err(|_| StoreError::Sql("the store lock was poisoned by a crash".into()))?;
+            f(&guard)
+        })
+        .await
+        .map_err(|e| StoreError::Sql(format!("store task failed: {e}")))?
+    }
+
+    /// Validate `request_json`, write a `submitting` row, POST it once, and record the outcome.
+    pub async fn submit(
+        &self,
+        request_json: String,
+        retry_of: Option<String>,
+    ) -> Result<TaskRecord, SubmitError> {
+        let req = CreateRequest::from_json(&request_json)
+            .map_err(|e| SubmitError::BadJson(e.to_string()))?;
+        let problems = validate(&req);
+        if !problems.is_empty() {
+            return Err(SubmitError::Invalid { problems });
+        }
+        let local_id = ids::new_local_id();
+        let profile = self.profile.clone();
+        let (lid, body) = (local_id.clone(), request_json.clone());
+        self.with_store(move |s| {
+            s.begin_submission(&crate::store::NewSubmission {
+                local_id: &lid,
+                profile: &profile,
+                request_json: &body,
+                retry_of: retry_of.as_deref(),
+                now: now(),
+            })
+        })
+        .await?;
+        let outcome = self.client.create_raw(&request_json, &local_id).await;
+        let lid = local_id.clone();
+        match outcome {
+            Ok(resp) => {
+                let id = resp.id.clone();
+                self.with_store(move |s| {
+                    s.submission_accepted(&lid, &id, now())?;
+                    s.find(&lid)
+                })
+                .await
+                .map_err(SubmitError::from)
+            }
+            Err(error) => {
+                let unknown = error.create_outcome_unknown();
+                let code = error.code().unwrap_or("").to_string();
+                let message = format!("{error} — {}", error.hint());
+                let record = self
+                    .with_store(move |s| {
+                        if unknown {
+                            s.submission_unknown(&lid, &message, now())?;
+                        } else {
+                            s.submission_rejected(&lid, &code, &message, now())?;
+                        }
+                        s.find(&lid)
+                    })
+                    .await?;
+                Err(SubmitError::Api {
+                    record: Box::new(record),
+                    error,
+                })
+            }
+        }
+    }
+
+    /// Resubmit the stored request of `original` unchanged, as a new task linked to it.
+    pub async fn retry(&self, original: &TaskRecord) -> Result<TaskRecord, SubmitError> {
+        self.submit(
+            original.request_json.clone(),
+            Some(original.local_id.clone()),
+        )
+        .await
+    }
+
+    /// Ask the server about an accepted task and record the answer. Returns the updated record
+    /// and whether its status changed.
+    pub async fn poll(&self, record: &TaskRecord) -> Result<(TaskRecord, bool), PollError> {
+        let Some(task_id) = record.task_id.clone() else {
+            return Err(PollError::NotAccepted(record.local_id.clone()));
+        };
+        let (task, raw) = self.client.get(&task_id).await?;
+        let lid = record.local_id.clone();
+        let out = self
+            .with_store(move |s| {
+                let changed = s.record_poll(&lid, &task, &raw, now())?;
+                Ok((s.find(&lid)?, changed))
+            })
+            .await?;
+        Ok(out)
+    }
+
+    /// Cancel (queued) or delete (finished) a task on the server, then refresh it.
+    pub async fn cancel(&self, record: &TaskRecord) -> Result<(), PollError> {
+        let Some(task_id) = record.task_id.clone() else {
+            return Err(PollError::NotAccepted(record.local_id.clone()));
+        };
+        self.client.delete(&task_id).await?;
+        Ok(())
+    }
+
+    /// Find a task in the store by id or prefix.
+    pub async fn find(&self, key: &str) -> Result<TaskRecord, StoreError> {
+        let key = key.to_string();
+        self.with_store(move |s| s.find(&key)).await
+    }
+}
+
+/// Why a poll (or cancel) failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PollError {
+    #[error("task {0} has no server id yet (its submission was not accepted)")]
+    NotAccepted(String),
+    #[error("{0}")]
+    Api(#[from] ApiError),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+}

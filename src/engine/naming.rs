@@ -1,0 +1,206 @@
+//! File names for saved results, from a template such as
+//! `{created:%Y%m%d-%H%M%S}_{id}_{prompt_slug}.mp4`.
+//!
+//! Placeholders: `{created[:FMT]}` (local time, chrono format), `{id}`, `{local_id}`,
+//! `{prompt_slug}`, `{model}`, `{status}`, `{resolution}`, `{ratio}`, `{duration}`. Unknown
+//! placeholders are kept verbatim, so a typo shows in the name instead of failing.
+
+use crate::store::TaskRecord;
+use std::path::{Path, PathBuf};
+
+/// At most this many characters of the prompt go into `{prompt_slug}`.
+const SLUG_LEN: usize = 40;
+
+/// Lowercase ASCII letters and digits joined by `-`, from the first words of `text`.
+pub fn slug(text: &str) -> String {
+    let mut out = String::new();
+    let mut dash = false;
+    for ch in text.chars() {
+        if ch.is_ascii_alphanumeric() {
+            if dash && !out.is_empty() {
+                out.push('-');
+            }
+            dash = false;
+            out.push(ch.to_ascii_lowercase());
+            if out.len() >= SLUG_LEN {
+                break;
+            }
+        } else {
+            dash = true;
+        }
+    }
+    if out.is_empty() {
+        "video".to_string()
+    } else {
+        out
+    }
+}
+
+/// Keep a name safe as one path component.
+fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '/' | '\\' | ':' | '\0' => '_',
+            c if c.is_control() => '_',
+            c => c,
+        })
+        .collect()
+}
+
+/// Render `template` for `record`.
+pub fn render(template: &str, record: &TaskRecord) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        let Some(end) = after.find('}') else {
+            out.push_str(&rest[start..]);
+            rest = "";
+            break;
+        };
+        let token = &after[..end];
+        let (name, arg) = match token.split_once(':') {
+            Some((n, a)) => (n, Some(a)),
+            None => (token, None),
+        };
+        let req = record.request();
+        let value = match name {
+            "created" => {
+                let fmt = arg.unwrap_or("%Y%m%d-%H%M%S");
+                chrono::DateTime::from_timestamp(record.created_at, 0).map(|t| {
+                    let local = t.with_timezone(&chrono::Local);
+                    let mut s = String::new();
+                    // An invalid format must not panic: write through fmt::Write and check.
+                    use std::fmt::Write;
+                    match write!(s, "{}", local.format(fmt)) {
+                        Ok(()) => s,
+                        Err(_) => local.format("%Y%m%d-%H%M%S").to_string(),
+                    }
+                })
+            }
+            "id" => Some(record.display_id().to_string()),
+            "local_id" => Some(record.local_id.clone()),
+            "prompt_slug" => Some(slug(&record.prompt)),
+            "model" => Some(record.model.clone()),
+            "status" => Some(record.phase.as_str().to_string()),
+            "resolution" => req.as_ref().and_then(|r| r.resolution.clone()),
+            "ratio" => req
+                .as_ref()
+                .and_then(|r| r.ratio.clone())
+                .map(|r| r.replace(':', "x")),
+            "duration" => req.as_ref().and_then(|r| r.duration).map(|d| d.to_string()),
+            _ => None,
+        };
+        match value {
+            Some(v) => out.push_str(&sanitize(&v)),
+            None if matches!(name, "created" | "resolution" | "ratio" | "duration") => {
+                out.push('x')
+            }
+            None => {
+                out.push('{');
+                out.push_str(token);
+                out.push('}');
+            }
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    sanitize(&out)
+}
+
+/// A path in `dir` for `name` that does not exist yet: `name`, then `name-2`, `name-3`, ...
+/// (before the extension).
+pub fn unique_path(dir: &Path, name: &str) -> PathBuf {
+    let first = dir.join(name);
+    if !first.exists() {
+        return first;
+    }
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((s, e)) if !s.is_empty() => (s.to_string(), format!(".{e}")),
+        _ => (name.to_string(), String::new()),
+    };
+    (2..)
+        .map(|n| dir.join(format!("{stem}-{n}{ext}")))
+        .find(|p| !p.exists())
+        .unwrap_or(first)
+}
+
+/// The last frame's file name beside a video's: `x.mp4` -> `x.last.png`.
+pub fn last_frame_name(video_name: &str) -> String {
+    match video_name.rsplit_once('.') {
+        Some((stem, _)) => format!("{stem}.last.png"),
+        None => format!("{video_name}.last.png"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Phase;
+
+    fn rec() -> TaskRecord {
+        TaskRecord {
+            local_id: "l1".into(),
+            task_id: Some("cgt-20260101-abcde".into()),
+            phase: Phase::Remote(crate::api::TaskStatus::Succeeded),
+            profile: "p".into(),
+            model: "doubao-seedance-2-0-fast-260128".into(),
+            prompt: "First-person apple fruit tea ad, 4 seconds!".into(),
+            request_json:
+                r#"{"model":"m","content":[],"ratio":"16:9","duration":4,"resolution":"720p"}"#
+                    .into(),
+            response_json: None,
+            error_code: None,
+            error_message: None,
+            retry_of: None,
+            retry_depth: 0,
+            created_at: 1_700_000_000,
+            updated_at: 0,
+            started_at: None,
+            finished_at: None,
+            tokens: None,
+            video_url: None,
+            last_frame_url: None,
+            urls_seen_at: None,
+            video_path: None,
+            last_frame_path: None,
+        }
+    }
+
+    #[test]
+    fn default_template_renders() {
+        let name = render("{created:%Y}_{id}_{prompt_slug}.mp4", &rec());
+        assert!(
+            name.ends_with("_cgt-20260101-abcde_first-person-apple-fruit-tea-ad-4-second.mp4"),
+            "{name}"
+        );
+        assert!(name.starts_with("2023_"), "{name}");
+    }
+
+    #[test]
+    fn other_placeholders_and_unknown_ones() {
+        assert_eq!(
+            render("{ratio}-{resolution}-{duration}s", &rec()),
+            "16x9-720p-4s"
+        );
+        assert_eq!(render("{nope}.mp4", &rec()), "{nope}.mp4");
+        assert_eq!(render("a/b{id", &rec()), "a_b{id");
+    }
+
+    #[test]
+    fn collisions_get_a_number() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("a.mp4"), b"x").expect("write");
+        std::fs::write(dir.path().join("a-2.mp4"), b"x").expect("write");
+        assert_eq!(unique_path(dir.path(), "a.mp4"), dir.path().join("a-3.mp4"));
+        assert_eq!(unique_path(dir.path(), "b.mp4"), dir.path().join("b.mp4"));
+        assert_eq!(last_frame_name("a.mp4"), "a.last.png");
+    }
+
+    #[test]
+    fn slugs_are_safe() {
+        assert_eq!(slug("  ..!! "), "video");
+        assert_eq!(slug("苹果 tea"), "tea");
+    }
+}
