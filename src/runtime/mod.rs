@@ -1,6 +1,11 @@
 //! The runtime: the event loop that merges terminal input, ticks and effect results into
 //! messages, executes effects, and draws.
 
+pub mod demo;
+pub mod poller;
+pub mod store_watch;
+pub mod terminal;
+
 use crate::cli::args::GlobalArgs;
 use crate::cli::context::Context;
 

@@ -1,0 +1,365 @@
+//! The poll scheduler: a next-poll time per task in a heap (no loop over all tasks), a global
+//! concurrency limit and requests-per-second budget, per-task backoff on errors, 429s and
+//! `Retry-After` slowing everyone down, one probe (not one failure per task) while the server is
+//! unreachable, and a pause on auth errors instead of hammering.
+
+use crate::api::ApiError;
+use crate::engine::{Engine, PollError};
+use crate::store::TaskRecord;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+/// Settings of the scheduler.
+#[derive(Debug, Clone)]
+pub struct PollerConfig {
+    /// Time between polls of one task when nothing better is known.
+    pub interval: Duration,
+    /// At most this many requests in flight.
+    pub concurrency: usize,
+    /// At most this many requests per second.
+    pub requests_per_second: f64,
+    /// The longest a task waits between polls while errors continue.
+    pub max_backoff: Duration,
+}
+
+impl Default for PollerConfig {
+    fn default() -> Self {
+        PollerConfig {
+            interval: Duration::from_secs(10),
+            concurrency: 4,
+            requests_per_second: 5.0,
+            max_backoff: Duration::from_secs(300),
+        }
+    }
+}
+
+/// What the loop tells the poller.
+#[derive(Debug)]
+pub enum PollerCmd {
+    /// Start (or keep) polling this task; ignored unless it needs polling.
+    Track(Box<TaskRecord>),
+    /// Stop polling this task.
+    Untrack(String),
+    Pause(bool),
+    /// Poll every tracked task as soon as the budget allows.
+    RefreshNow,
+}
+
+/// Health of the poller, for the header.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PollerHealth {
+    /// Unix seconds of the last successful poll.
+    pub last_success: Option<i64>,
+    pub consecutive_errors: u32,
+    pub paused: bool,
+    /// Why polling is impaired, when it is ("server unreachable", "auth failed: ...").
+    pub banner: Option<String>,
+    pub tracked: usize,
+    pub in_flight: usize,
+}
+
+/// What the poller reports.
+#[derive(Debug)]
+pub enum PollerEvent {
+    Updated {
+        record: Box<TaskRecord>,
+        changed: bool,
+    },
+    Failed {
+        local_id: String,
+        message: String,
+        transient: bool,
+    },
+    Health(PollerHealth),
+}
+
+/// The outcome of one poll: the updated record and whether its status changed.
+type PollResult = Result<(TaskRecord, bool), PollError>;
+
+struct Scheduler {
+    cfg: PollerConfig,
+    tracked: HashMap<String, Tracked>,
+    heap: BinaryHeap<Reverse<(Instant, u64, String)>>,
+    seq: u64,
+    paused: bool,
+    /// Nobody polls before this (429, Retry-After, server unreachable).
+    hold_until: Option<Instant>,
+    next_slot: Instant,
+    health: PollerHealth,
+    in_flight: usize,
+}
+
+struct Tracked {
+    record: TaskRecord,
+    due: Instant,
+    errors: u32,
+    in_flight: bool,
+}
+
+fn now_secs() -> i64 {
+    crate::engine::now()
+}
+
+impl Scheduler {
+    fn schedule(&mut self, local_id: &str, at: Instant) {
+        if let Some(t) = self.tracked.get_mut(local_id) {
+            t.due = at;
+            self.seq += 1;
+            self.heap
+                .push(Reverse((at, self.seq, local_id.to_string())));
+        }
+    }
+
+    fn track(&mut self, record: TaskRecord, now: Instant) {
+        if !record.phase.needs_polling() {
+            self.tracked.remove(&record.local_id);
+            return;
+        }
+        let id = record.local_id.clone();
+        match self.tracked.get_mut(&id) {
+            Some(t) => t.record = record,
+            None => {
+                self.tracked.insert(
+                    id.clone(),
+                    Tracked {
+                        record,
+                        due: now,
+                        errors: 0,
+                        in_flight: false,
+                    },
+                );
+                self.schedule(&id, now);
+            }
+        }
+    }
+
+    /// The next task due now, honouring pause, hold, budget and concurrency.
+    fn next_due(&mut self, now: Instant) -> Option<TaskRecord> {
+        if self.paused || self.in_flight >= self.cfg.concurrency.max(1) {
+            return None;
+        }
+        if self.hold_until.is_some_and(|h| h > now) || self.next_slot > now {
+            return None;
+        }
+        while let Some(Reverse((at, _, id))) = self.heap.peek().cloned() {
+            if at > now {
+                return None;
+            }
+            self.heap.pop();
+            let Some(t) = self.tracked.get_mut(&id) else {
+                continue;
+            };
+            if t.due != at || t.in_flight {
+                continue; // a stale heap entry
+            }
+            t.in_flight = true;
+            self.in_flight += 1;
+            let gap = 1.0 / self.cfg.requests_per_second.max(0.01);
+            self.next_slot = now + Duration::from_secs_f64(gap);
+            return Some(t.record.clone());
+        }
+        None
+    }
+
+    /// When the loop should next wake up to start a poll.
+    fn wake_at(&self) -> Option<Instant> {
+        if self.paused {
+            return None;
+        }
+        let head = self.heap.peek().map(|Reverse((at, _, _))| *at)?;
+        Some(
+            head.max(self.next_slot)
+                .max(self.hold_until.unwrap_or(head)),
+        )
+    }
+
+    fn backoff(&self, errors: u32) -> Duration {
+        let base = self.cfg.interval.as_secs_f64();
+        let exp = base * 2f64.powi(errors.min(10) as i32);
+        Duration::from_secs_f64(exp.min(self.cfg.max_backoff.as_secs_f64()))
+    }
+
+    fn finished(&mut self, local_id: &str, result: PollResult, now: Instant) -> PollerEvent {
+        self.in_flight = self.in_flight.saturating_sub(1);
+        let Some(t) = self.tracked.get_mut(local_id) else {
+            return match result {
+                Ok((record, changed)) => PollerEvent::Updated {
+                    record: Box::new(record),
+                    changed,
+                },
+                Err(e) => PollerEvent::Failed {
+                    local_id: local_id.to_string(),
+                    message: e.to_string(),
+                    transient: false,
+                },
+            };
+        };
+        t.in_flight = false;
+        match result {
+            Ok((record, changed)) => {
+                t.errors = 0;
+                t.record = record.clone();
+                self.health.last_success = Some(now_secs());
+                self.health.consecutive_errors = 0;
+                if !self.paused {
+                    self.health.banner = None;
+                }
+                self.hold_until = None;
+                if record.phase.needs_polling() {
+                    let next = now + self.cfg.interval;
+                    self.schedule(local_id, next);
+                } else {
+                    self.tracked.remove(local_id);
+                }
+                PollerEvent::Updated {
+                    record: Box::new(record),
+                    changed,
+                }
+            }
+            Err(err) => {
+                t.errors += 1;
+                let errors = t.errors;
+                self.health.consecutive_errors += 1;
+                let (transient, message) = match &err {
+                    PollError::Api(api) => (api.is_transient(), format!("{api} — {}", api.hint())),
+                    other => (false, other.to_string()),
+                };
+                match &err {
+                    PollError::Api(ApiError::Auth { .. }) => {
+                        self.paused = true;
+                        self.health.banner = Some(
+                            "auth failed: polling paused — fix the key, then press p to resume"
+                                .into(),
+                        );
+                    }
+                    PollError::Api(ApiError::RateLimited { retry_after, .. }) => {
+                        let wait = retry_after.unwrap_or(self.cfg.interval);
+                        self.hold_until = Some(now + wait);
+                        self.health.banner = Some(format!(
+                            "rate limited: everyone waits {}s",
+                            wait.as_secs().max(1)
+                        ));
+                    }
+                    PollError::Api(ApiError::Connection { .. } | ApiError::Timeout { .. })
+                        if self.health.consecutive_errors >= 3 =>
+                    {
+                        // One probe at a time while the server is unreachable.
+                        let wait = self.backoff(self.health.consecutive_errors.saturating_sub(2));
+                        self.hold_until = Some(now + wait);
+                        self.health.banner = Some(format!(
+                            "server unreachable: next try in {}s",
+                            wait.as_secs().max(1)
+                        ));
+                    }
+                    _ => {}
+                }
+                let next = now + self.backoff(errors);
+                self.schedule(local_id, next);
+                PollerEvent::Failed {
+                    local_id: local_id.to_string(),
+                    message,
+                    transient,
+                }
+            }
+        }
+    }
+
+    fn health(&self) -> PollerHealth {
+        PollerHealth {
+            paused: self.paused,
+            tracked: self.tracked.len(),
+            in_flight: self.in_flight,
+            ..self.health.clone()
+        }
+    }
+}
+
+/// Start the poller on the current runtime. Commands go in; events come out on `events`.
+pub fn spawn(
+    engine: Engine,
+    cfg: PollerConfig,
+    events: mpsc::UnboundedSender<PollerEvent>,
+) -> mpsc::UnboundedSender<PollerCmd> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<PollerCmd>();
+    tokio::spawn(async move {
+        let start = Instant::now();
+        let mut s = Scheduler {
+            cfg,
+            tracked: HashMap::new(),
+            heap: BinaryHeap::new(),
+            seq: 0,
+            paused: false,
+            hold_until: None,
+            next_slot: start,
+            health: PollerHealth::default(),
+            in_flight: 0,
+        };
+        let mut jobs: JoinSet<(String, PollResult)> = JoinSet::new();
+        let mut last_health = PollerHealth::default();
+        loop {
+            let now = Instant::now();
+            while let Some(record) = s.next_due(now) {
+                let engine = engine.clone();
+                jobs.spawn(async move {
+                    let id = record.local_id.clone();
+                    (id, engine.poll(&record).await)
+                });
+            }
+            let health = s.health();
+            if health != last_health {
+                last_health = health.clone();
+                if events.send(PollerEvent::Health(health)).is_err() {
+                    return;
+                }
+            }
+            let wake = s.wake_at();
+            tokio::select! {
+                cmd = rx.recv() => match cmd {
+                    None => return,
+                    Some(PollerCmd::Track(r)) => s.track(*r, Instant::now()),
+                    Some(PollerCmd::Untrack(id)) => { s.tracked.remove(&id); }
+                    Some(PollerCmd::Pause(p)) => {
+                        s.paused = p;
+                        if !p {
+                            s.health.banner = None;
+                            s.hold_until = None;
+                        }
+                    }
+                    Some(PollerCmd::RefreshNow) => {
+                        let now = Instant::now();
+                        let ids: Vec<String> = s.tracked.keys().cloned().collect();
+                        s.hold_until = None;
+                        for id in ids {
+                            s.schedule(&id, now);
+                        }
+                    }
+                },
+                Some(done) = jobs.join_next(), if !jobs.is_empty() => {
+                    let event = match done {
+                        Ok((id, result)) => s.finished(&id, result, Instant::now()),
+                        Err(e) => {
+                            s.in_flight = s.in_flight.saturating_sub(1);
+                            PollerEvent::Failed { local_id: String::new(), message: format!("poll task failed: {e}"), transient: true }
+                        }
+                    };
+                    if events.send(event).is_err() {
+                        return;
+                    }
+                }
+                _ = sleep_until_opt(wake) => {}
+            }
+        }
+    });
+    tx
+}
+
+async fn sleep_until_opt(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
