@@ -5,5 +5,6 @@
 //! (SQLite) and `api` (wire types, client). `sim` is an Ark-compatible server for the demo and tests.
 
 pub mod api;
+pub mod download;
 pub mod sim;
 pub mod store;
