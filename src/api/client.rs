@@ -342,19 +342,7 @@ impl ArkClient {
                 Ok(answer) => return Ok(answer),
                 Err(e) => e,
             };
-            let may_retry = match call.endpoint {
-                // Never spend twice: only when the create certainly was not processed.
-                Endpoint::Create => matches!(
-                    err,
-                    ApiError::RateLimited { .. }
-                        | ApiError::Connection {
-                            reached_server: false,
-                            ..
-                        }
-                ),
-                _ => err.is_transient(),
-            };
-            if !may_retry || attempt >= self.cfg.retry.max_retries {
+            if !may_send_again(call.endpoint, &err) || attempt >= self.cfg.retry.max_retries {
                 return Err(err);
             }
             let retry_after = match &err {
@@ -474,6 +462,23 @@ impl ArkClient {
     }
 }
 
+/// Whether a request to `endpoint` that failed with `err` may be sent again automatically.
+/// A create only when it certainly was not processed (never reached the server, or a 429):
+/// never spend the user's money twice. GET and DELETE on any transient error.
+pub fn may_send_again(endpoint: Endpoint, err: &ApiError) -> bool {
+    match endpoint {
+        Endpoint::Create => matches!(
+            err,
+            ApiError::RateLimited { .. }
+                | ApiError::Connection {
+                    reached_server: false,
+                    ..
+                }
+        ),
+        _ => err.is_transient(),
+    }
+}
+
 /// One request as the retry loop sees it.
 struct Call<'a> {
     method: Method,
@@ -542,6 +547,40 @@ mod tests {
             p.delay(0, Some(Duration::from_secs(60))),
             Duration::from_secs(1)
         );
+    }
+
+    #[test]
+    fn a_create_is_sent_again_only_when_it_certainly_was_not_processed() {
+        let refused = ApiError::Connection {
+            message: "refused".into(),
+            reached_server: false,
+        };
+        let cut = ApiError::Connection {
+            message: "reset".into(),
+            reached_server: true,
+        };
+        let limited = ApiError::RateLimited {
+            code: String::new(),
+            message: String::new(),
+            retry_after: None,
+            request_id: None,
+        };
+        let server = ApiError::Server {
+            status: 500,
+            code: String::new(),
+            message: String::new(),
+            request_id: None,
+        };
+        let timeout = ApiError::Timeout {
+            after: Duration::from_secs(1),
+        };
+        assert!(may_send_again(Endpoint::Create, &refused));
+        assert!(may_send_again(Endpoint::Create, &limited));
+        for e in [&cut, &server, &timeout] {
+            assert!(!may_send_again(Endpoint::Create, e), "{e:?}");
+            assert!(may_send_again(Endpoint::Get, e), "{e:?}");
+            assert!(may_send_again(Endpoint::Delete, e), "{e:?}");
+        }
     }
 
     #[test]
