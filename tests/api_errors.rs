@@ -298,10 +298,27 @@ async fn a_truncated_or_empty_answer_is_a_decode_error() {
     assert!(matches!(e, ApiError::Decode { .. }), "{e:?}");
     assert!(e.to_string().contains("empty"), "{e}");
 
+    // With retries, one cut answer to a GET is read again.
+    let id = client(sim.base_url(), 0)
+        .create(&request(), "trunc-0")
+        .await
+        .unwrap()
+        .id;
+    sim.inject(fault(FaultRoute::Get, FaultKind::Truncated, 1));
+    client(sim.base_url(), 2)
+        .get(&id)
+        .await
+        .expect("a cut GET answer is retried");
+
     // A truncated create answer: the task probably exists, so the outcome is unknown.
     sim.inject(fault(FaultRoute::Create, FaultKind::Truncated, 1));
-    let e = c.create(&request(), "trunc-1").await.unwrap_err();
+    let creates = sim.stats().creates;
+    let e = client(sim.base_url(), 3)
+        .create(&request(), "trunc-1")
+        .await
+        .unwrap_err();
     assert!(e.create_outcome_unknown(), "{e:?}");
+    assert_eq!(sim.stats().creates, creates + 1, "never re-sent");
     sim.shutdown().await;
 }
 

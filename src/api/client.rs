@@ -275,8 +275,8 @@ impl ArkClient {
             client_request_id: Some(client_request_id),
             endpoint: Endpoint::Create,
         };
-        let answer = self.with_retries(&call).await?;
-        parse_json(&answer, "create", self.secret())
+        self.with_retries(&call, |a| parse_json(a, "create", self.secret()))
+            .await
     }
 
     /// Fetch one task; returns it parsed and the raw JSON text as received.
@@ -290,15 +290,18 @@ impl ArkClient {
             client_request_id: None,
             endpoint: Endpoint::Get,
         };
-        let answer = self.with_retries(&call).await?;
-        let text = String::from_utf8(answer.body.clone()).map_err(|_| ApiError::Decode {
-            status: answer.status,
-            message: "the task answer is not UTF-8 text".into(),
-            snippet: classify::snippet(&answer.body, self.secret()),
-        })?;
-        let task = Task::from_json(&text)
-            .map_err(|e| decode_error(answer.status, &answer.body, "task", &e, self.secret()))?;
-        Ok((task, text))
+        self.with_retries(&call, |answer| {
+            let text = String::from_utf8(answer.body.clone()).map_err(|_| ApiError::Decode {
+                status: answer.status,
+                message: "the task answer is not UTF-8 text".into(),
+                snippet: classify::snippet(&answer.body, self.secret()),
+            })?;
+            let task = Task::from_json(&text).map_err(|e| {
+                decode_error(answer.status, &answer.body, "task", &e, self.secret())
+            })?;
+            Ok((task, text))
+        })
+        .await
     }
 
     /// List tasks (official API only: the relay answers an HTML page here).
@@ -313,8 +316,8 @@ impl ArkClient {
             client_request_id: None,
             endpoint: Endpoint::List,
         };
-        let answer = self.with_retries(&call).await?;
-        parse_json(&answer, "list", self.secret())
+        self.with_retries(&call, |a| parse_json(a, "list", self.secret()))
+            .await
     }
 
     /// Cancel a queued task, or delete the record of a finished one. Any 2xx is success.
@@ -328,18 +331,24 @@ impl ArkClient {
             client_request_id: None,
             endpoint: Endpoint::Delete,
         };
-        self.with_retries(&call).await.map(|_| ())
+        self.with_retries(&call, |_| Ok(())).await
     }
 
-    /// Send `call`, retrying as the policy and the method allow.
-    async fn with_retries(&self, call: &Call<'_>) -> Result<Answer, ApiError> {
+    /// Send `call` and read its answer with `parse`, retrying as the policy and the method allow
+    /// (a cut or empty 200 of a GET is retried too; a create's never is).
+    async fn with_retries<T>(
+        &self,
+        call: &Call<'_>,
+        parse: impl Fn(&Answer) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
         let mut attempt = 0;
         loop {
             let result = self.send_once(call).await.and_then(|answer| {
-                classify(&answer, &self.base, call.endpoint, self.secret()).map(|()| answer)
+                classify(&answer, &self.base, call.endpoint, self.secret())?;
+                parse(&answer)
             });
             let err = match result {
-                Ok(answer) => return Ok(answer),
+                Ok(value) => return Ok(value),
                 Err(e) => e,
             };
             if !may_send_again(call.endpoint, &err) || attempt >= self.cfg.retry.max_retries {
