@@ -3,11 +3,12 @@
 //! Layers, dependencies pointing down: `cli` (commands) and `ui` (widgets) over `runtime` (event
 //! loop, effect executor, poller, downloads) over `engine` (submit/poll/save shared by both faces)
 //! and `app` (pure state and reducer) over `store` (SQLite) and `api` (wire types, client).
-//! `sim` is an Ark-compatible server for the demo and the tests.
+//! `sim` is an Ark-compatible server for the demo and the tests; `download` streams result files.
 
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod download;
 pub mod engine;
 pub mod runtime;
 pub mod sim;

@@ -1,9 +1,22 @@
 //! The Ark HTTP client: create, get, list and delete tasks, with error classification and a retry
 //! policy that never sends a create twice when it may have reached the server.
 
+mod classify;
+
+pub use classify::{Endpoint, looks_like_not_json, not_the_api_hint, parse_retry_after};
+
 use super::error::ApiError;
 use super::types::{CreateRequest, CreateResponse, ListQuery, ListResponse, Task};
-use std::time::Duration;
+use classify::{Answer, classify, decode_error};
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Largest API answer read (task JSON, lists); a bigger body is refused, not buffered.
+pub const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
+/// How much of a body that is not the API is read for the error's snippet.
+const NOT_API_READ_BYTES: usize = 4096;
 
 /// An API key. Its `Debug` never shows the key; read it only to build the Authorization header.
 #[derive(Clone, PartialEq, Eq)]
@@ -72,15 +85,169 @@ impl ClientConfig {
 #[derive(Debug, Clone)]
 pub struct ArkClient {
     cfg: ClientConfig,
+    http: reqwest::Client,
+    /// `base_url` without trailing slashes.
+    base: String,
+    auth: Option<HeaderValue>,
+}
+
+/// A fresh id for `X-Client-Request-Id`: milliseconds, process id and a counter, in hex.
+pub fn new_client_request_id() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let millis = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!(
+        "{millis:011x}{:06x}{:06x}",
+        std::process::id() & 0xff_ffff,
+        n & 0xff_ffff
+    )
+}
+
+/// Percent-encode one path segment (everything but RFC 3986 unreserved characters).
+pub fn encode_path_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A uniformly drawn number in `0..=max` (no dependency: a hashed clock and counter).
+fn jitter(max: u64) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    if max == 0 {
+        return 0;
+    }
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    h.write_u128(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    h.finish() % (max + 1)
+}
+
+impl RetryPolicy {
+    /// The wait before retry number `attempt` (0-based): full jitter over a capped exponential,
+    /// or the server's `Retry-After` (capped by `max_delay`) when it sent one.
+    pub fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        if let Some(ra) = retry_after {
+            return ra.min(self.max_delay);
+        }
+        let exp = self
+            .base_delay
+            .saturating_mul(2u32.saturating_pow(attempt.min(20)));
+        let cap = exp.min(self.max_delay).as_millis() as u64;
+        Duration::from_millis(jitter(cap))
+    }
+}
+
+fn now_unix() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// True when the request certainly never reached the server: DNS failed or the connection was
+/// refused. Anything else (a reset, a timeout, a cut) may have delivered it.
+fn never_reached_server(e: &reqwest::Error) -> bool {
+    if e.is_dns() {
+        return true;
+    }
+    if !e.is_connect() || e.is_timeout() {
+        return false;
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(err) = source {
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return true;
+        }
+        let text = err.to_string().to_ascii_lowercase();
+        if text.contains("connection refused") || text.contains("dns error") {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
+/// The error chain of a transport error as one line (no headers, so no key).
+fn describe(e: &reqwest::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = std::error::Error::source(e);
+    while let Some(err) = source {
+        let s = err.to_string();
+        if !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+        source = err.source();
+    }
+    parts.join(": ")
 }
 
 impl ArkClient {
     pub fn new(cfg: ClientConfig) -> Result<ArkClient, ApiError> {
-        Ok(ArkClient { cfg })
+        let auth = match &cfg.api_key {
+            Some(key) => {
+                let mut v = HeaderValue::from_str(&format!("Bearer {}", key.expose().trim()))
+                    .map_err(|_| ApiError::Auth {
+                        status: 0,
+                        code: "InvalidApiKey".into(),
+                        message: "the API key contains characters that cannot be sent in a header (a pasted line break or quote?)".into(),
+                        request_id: None,
+                    })?;
+                v.set_sensitive(true);
+                Some(v)
+            }
+            None => None,
+        };
+        let http = reqwest::Client::builder()
+            .timeout(cfg.timeout)
+            .connect_timeout(cfg.connect_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("seedance-tui/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ApiError::Connection {
+                message: format!("could not set up the HTTP client: {}", describe(&e)),
+                reached_server: false,
+            })?;
+        let base = cfg.base_url.trim().trim_end_matches('/').to_string();
+        Ok(ArkClient {
+            cfg,
+            http,
+            base,
+            auth,
+        })
     }
 
     pub fn base_url(&self) -> &str {
         &self.cfg.base_url
+    }
+
+    /// `BASE/contents/generations/tasks[/{id}]`, the id percent-encoded.
+    pub fn tasks_url(&self, id: Option<&str>) -> String {
+        match id {
+            Some(id) => format!(
+                "{}/contents/generations/tasks/{}",
+                self.base,
+                encode_path_segment(id)
+            ),
+            None => format!("{}/contents/generations/tasks", self.base),
+        }
+    }
+
+    fn secret(&self) -> Option<&str> {
+        self.cfg.api_key.as_ref().map(|k| k.expose().trim())
     }
 
     /// Create a task from a typed request. See [`ArkClient::create_raw`].
@@ -99,25 +266,250 @@ impl ArkClient {
         body_json: &str,
         client_request_id: &str,
     ) -> Result<CreateResponse, ApiError> {
-        let _ = (body_json, client_request_id);
-        todo!()
+        let url = self.tasks_url(None);
+        let call = Call {
+            method: Method::POST,
+            url: &url,
+            query: &[],
+            body: Some(body_json),
+            client_request_id: Some(client_request_id),
+            endpoint: Endpoint::Create,
+        };
+        self.with_retries(&call, |a| parse_json(a, "create", self.secret()))
+            .await
     }
 
     /// Fetch one task; returns it parsed and the raw JSON text as received.
     pub async fn get(&self, id: &str) -> Result<(Task, String), ApiError> {
-        let _ = id;
-        todo!()
+        let url = self.tasks_url(Some(id));
+        let call = Call {
+            method: Method::GET,
+            url: &url,
+            query: &[],
+            body: None,
+            client_request_id: None,
+            endpoint: Endpoint::Get,
+        };
+        self.with_retries(&call, |answer| {
+            let text = String::from_utf8(answer.body.clone()).map_err(|_| ApiError::Decode {
+                status: answer.status,
+                message: "the task answer is not UTF-8 text".into(),
+                snippet: classify::snippet(&answer.body, self.secret()),
+            })?;
+            let task = Task::from_json(&text).map_err(|e| {
+                decode_error(answer.status, &answer.body, "task", &e, self.secret())
+            })?;
+            Ok((task, text))
+        })
+        .await
     }
 
     /// List tasks (official API only: the relay answers an HTML page here).
     pub async fn list(&self, query: &ListQuery) -> Result<ListResponse, ApiError> {
-        let _ = query;
-        todo!()
+        let url = self.tasks_url(None);
+        let pairs = query.pairs();
+        let call = Call {
+            method: Method::GET,
+            url: &url,
+            query: &pairs,
+            body: None,
+            client_request_id: None,
+            endpoint: Endpoint::List,
+        };
+        self.with_retries(&call, |a| parse_json(a, "list", self.secret()))
+            .await
     }
 
-    /// Cancel a queued task, or delete the record of a finished one.
+    /// Cancel a queued task, or delete the record of a finished one. Any 2xx is success.
     pub async fn delete(&self, id: &str) -> Result<(), ApiError> {
-        let _ = id;
-        todo!()
+        let url = self.tasks_url(Some(id));
+        let call = Call {
+            method: Method::DELETE,
+            url: &url,
+            query: &[],
+            body: None,
+            client_request_id: None,
+            endpoint: Endpoint::Delete,
+        };
+        self.with_retries(&call, |_| Ok(())).await
+    }
+
+    /// Send `call` and read its answer with `parse`, retrying as the policy and the method allow
+    /// (a cut or empty 200 of a GET is retried too; a create's never is).
+    async fn with_retries<T>(
+        &self,
+        call: &Call<'_>,
+        parse: impl Fn(&Answer) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let mut attempt = 0;
+        loop {
+            let result = self.send_once(call).await.and_then(|answer| {
+                classify(&answer, &self.base, call.endpoint, self.secret())?;
+                parse(&answer)
+            });
+            let err = match result {
+                Ok(value) => return Ok(value),
+                Err(e) => e,
+            };
+            if !may_send_again(call.endpoint, &err) || attempt >= self.cfg.retry.max_retries {
+                return Err(err);
+            }
+            let retry_after = match &err {
+                ApiError::RateLimited { retry_after, .. } => *retry_after,
+                _ => None,
+            };
+            let wait = self.cfg.retry.delay(attempt, retry_after);
+            tracing::debug!(
+                endpoint = ?call.endpoint,
+                attempt,
+                wait_ms = wait.as_millis() as u64,
+                error = %err,
+                "retrying"
+            );
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    /// One HTTP exchange: send, then read the body with a size cap.
+    async fn send_once(&self, call: &Call<'_>) -> Result<Answer, ApiError> {
+        let request_id = call
+            .client_request_id
+            .map_or_else(new_client_request_id, str::to_string);
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+        headers.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("identity"),
+        );
+        if let Ok(v) = HeaderValue::from_str(&request_id) {
+            headers.insert("X-Client-Request-Id", v);
+        }
+        if let Some(auth) = &self.auth {
+            headers.insert(header::AUTHORIZATION, auth.clone());
+        }
+        let mut builder = self
+            .http
+            .request(call.method.clone(), call.url)
+            .headers(headers);
+        if !call.query.is_empty() {
+            builder = builder.query(call.query);
+        }
+        if let Some(body) = call.body {
+            builder = builder
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(body.to_string());
+        }
+        let mut resp = builder.send().await.map_err(|e| self.transport_error(&e))?;
+        let status = resp.status();
+        let headers = resp.headers();
+        let text_header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(|s| s.chars().take(200).collect::<String>())
+        };
+        let mut answer = Answer {
+            status: status.as_u16(),
+            content_type: text_header("content-type").unwrap_or_default(),
+            request_id: text_header("x-request-id"),
+            retry_after: text_header("retry-after").and_then(|v| parse_retry_after(&v, now_unix())),
+            location: text_header("location"),
+            body: Vec::new(),
+            truncated_at_cap: false,
+        };
+        if status == StatusCode::NO_CONTENT {
+            return Ok(answer);
+        }
+        let mut not_api = false;
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.body_error(&e))? {
+            answer.body.extend_from_slice(&chunk);
+            if !not_api && looks_like_not_json(&answer.content_type, &answer.body) {
+                not_api = true;
+            }
+            let cap = if not_api {
+                NOT_API_READ_BYTES
+            } else {
+                MAX_ANSWER_BYTES
+            };
+            if answer.body.len() > cap {
+                answer.body.truncate(cap);
+                answer.truncated_at_cap = true;
+                break;
+            }
+        }
+        Ok(answer)
+    }
+
+    fn transport_error(&self, e: &reqwest::Error) -> ApiError {
+        if e.is_timeout() {
+            return ApiError::Timeout {
+                after: self.cfg.timeout,
+            };
+        }
+        let reached_server = !never_reached_server(e);
+        let message = classify::redact(&describe(e), self.secret());
+        ApiError::Connection {
+            message,
+            reached_server,
+        }
+    }
+
+    fn body_error(&self, e: &reqwest::Error) -> ApiError {
+        if e.is_timeout() {
+            return ApiError::Timeout {
+                after: self.cfg.timeout,
+            };
+        }
+        ApiError::Connection {
+            message: format!(
+                "the connection was cut while reading the answer: {}",
+                classify::redact(&describe(e), self.secret())
+            ),
+            reached_server: true,
+        }
     }
 }
+
+/// Whether a request to `endpoint` that failed with `err` may be sent again automatically.
+/// A create only when it certainly was not processed (never reached the server, or a 429):
+/// never spend the user's money twice. GET and DELETE on any transient error.
+pub fn may_send_again(endpoint: Endpoint, err: &ApiError) -> bool {
+    match endpoint {
+        Endpoint::Create => matches!(
+            err,
+            ApiError::RateLimited { .. }
+                | ApiError::Connection {
+                    reached_server: false,
+                    ..
+                }
+        ),
+        _ => err.is_transient(),
+    }
+}
+
+/// One request as the retry loop sees it.
+struct Call<'a> {
+    method: Method,
+    url: &'a str,
+    query: &'a [(String, String)],
+    body: Option<&'a str>,
+    client_request_id: Option<&'a str>,
+    endpoint: Endpoint,
+}
+
+/// Parse a 2xx JSON body (null fields treated as absent).
+fn parse_json<T: serde::de::DeserializeOwned>(
+    answer: &Answer,
+    what: &str,
+    secret: Option<&str>,
+) -> Result<T, ApiError> {
+    let parsed = serde_json::from_slice::<serde_json::Value>(&answer.body).and_then(|mut v| {
+        super::types::strip_nulls(&mut v);
+        serde_json::from_value(v)
+    });
+    parsed.map_err(|e| decode_error(answer.status, &answer.body, what, &e, secret))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,380 @@
+//! Downloading result files (videos, last frames) from presigned URLs: a plain GET with no
+//! Authorization header, streamed to `DEST.part`, resumed with `Range` after an interruption,
+//! checked against the announced size, synced, then renamed atomically to `DEST`.
+//!
+//! Dropping the future (cancelling) is safe: the `.part` file stays and the next call resumes it.
+//! Errors never contain the signed URL's query (its signature) nor any key: only the host.
+
+use futures::StreamExt;
+use reqwest::StatusCode;
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+
+/// A finished download.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadOutcome {
+    /// Where the file now is (the `dest` given).
+    pub path: PathBuf,
+    /// Size of the file in bytes.
+    pub bytes: u64,
+    /// Bytes that were already in the `.part` file and kept (0 for a fresh download).
+    pub resumed_from: u64,
+}
+
+/// Why a download failed. A `.part` file is kept whenever resuming it can help.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DownloadError {
+    /// 403 (or 410): the signed URL has expired or was refused. Fetch the task again for a fresh
+    /// URL (`content.video_url` is re-signed on every query) and download that.
+    #[error(
+        "the download link was refused (HTTP {status}): it has probably expired; fetch the task again for a fresh link"
+    )]
+    LinkExpired { status: u16 },
+    /// Any other non-success answer.
+    #[error("the file server at {host} answered HTTP {status}")]
+    Http { status: u16, host: String },
+    /// The connection failed or was cut; the bytes received so far are kept in the `.part` file.
+    #[error("the download from {host} was interrupted after {received} bytes: {message}")]
+    Interrupted {
+        host: String,
+        received: u64,
+        message: String,
+    },
+    /// No data arrived in time.
+    #[error("the download from {host} timed out after {received} bytes")]
+    Timeout { host: String, received: u64 },
+    /// The body ended at a size other than the announced one.
+    #[error("the file is incomplete: got {got} of {expected} bytes")]
+    SizeMismatch { expected: u64, got: u64 },
+    /// The URL cannot be downloaded at all.
+    #[error("cannot download this URL: {message}")]
+    BadUrl { message: String },
+    /// Writing the file failed (disk full, permissions, ...).
+    #[error("could not write {}: {message}", path.display())]
+    Io { path: PathBuf, message: String },
+}
+
+impl DownloadError {
+    /// True when trying again (resuming the `.part` file) may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            DownloadError::Interrupted { .. }
+            | DownloadError::Timeout { .. }
+            | DownloadError::SizeMismatch { .. } => true,
+            DownloadError::Http { status, .. } => {
+                *status == 408 || *status == 429 || *status >= 500
+            }
+            _ => false,
+        }
+    }
+
+    /// True when only a freshly signed URL can help (refetch the task).
+    pub fn needs_fresh_url(&self) -> bool {
+        matches!(self, DownloadError::LinkExpired { .. })
+    }
+}
+
+/// The HTTP client for result files: no default headers (so never an Authorization header),
+/// a connect timeout and a read (stall) timeout but no whole-transfer limit.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(15))
+        .read_timeout(Duration::from_secs(60))
+        .redirect(reqwest::redirect::Policy::limited(5))
+        .user_agent(concat!("seedance-tui/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_else(|_| reqwest::Client::new())
+}
+
+/// `dest` with `.part` appended to the file name.
+pub fn part_path(dest: &Path) -> PathBuf {
+    let mut name = dest.file_name().unwrap_or_default().to_os_string();
+    name.push(".part");
+    dest.with_file_name(name)
+}
+
+/// The host of `url`, for messages (never the path or the signed query).
+fn host_of(url: &str) -> String {
+    reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_else(|| "the file server".to_string())
+}
+
+fn io_err(path: &Path, e: std::io::Error) -> DownloadError {
+    DownloadError::Io {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+/// Parse `Content-Range: bytes START-END/TOTAL` (or `bytes */TOTAL`) into (start, total).
+fn content_range(headers: &HeaderMap) -> (Option<u64>, Option<u64>) {
+    let Some(v) = headers
+        .get(header::CONTENT_RANGE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return (None, None);
+    };
+    let rest = v.trim().strip_prefix("bytes").unwrap_or(v).trim();
+    let (range, total) = rest.split_once('/').unwrap_or((rest, "*"));
+    let start = range
+        .split_once('-')
+        .and_then(|(s, _)| s.trim().parse().ok());
+    (start, total.trim().parse().ok())
+}
+
+/// What the server's answer means for the `.part` file.
+enum Plan {
+    /// Append the body at `offset`; the file will be `total` bytes when known.
+    Write { offset: u64, total: Option<u64> },
+    /// The `.part` already holds the whole file.
+    Complete,
+    /// The `.part` cannot be resumed: delete it and start again.
+    Restart,
+}
+
+/// Download `url` to `dest`. `progress(done, total)` is called as bytes arrive (`total` when
+/// known). An existing `DEST.part` is resumed. See the module docs.
+pub async fn download(
+    http: &reqwest::Client,
+    url: &str,
+    dest: &Path,
+    mut progress: impl FnMut(u64, Option<u64>),
+) -> Result<DownloadOutcome, DownloadError> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| DownloadError::BadUrl {
+        message: e.to_string(),
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(DownloadError::BadUrl {
+            message: format!("`{}` is not an http(s) URL", parsed.scheme()),
+        });
+    }
+    let part = part_path(dest);
+    if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(|e| io_err(dir, e))?;
+    }
+    let host = host_of(url);
+    // At most one restart from zero (an unusable .part); everything else returns.
+    for _ in 0..2 {
+        let have = match tokio::fs::metadata(&part).await {
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        };
+        let mut req = http.get(parsed.clone()).header(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("identity"),
+        );
+        if have > 0 {
+            req = req.header(header::RANGE, format!("bytes={have}-"));
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| transport_error(&e, &host, have))?;
+        let status = resp.status();
+        let plan = match status {
+            StatusCode::PARTIAL_CONTENT => match content_range(resp.headers()) {
+                (Some(start), total) if start == have => Plan::Write {
+                    offset: have,
+                    total,
+                },
+                _ => Plan::Restart,
+            },
+            s if s.is_success() => Plan::Write {
+                offset: 0,
+                total: resp.content_length(),
+            },
+            StatusCode::RANGE_NOT_SATISFIABLE => match content_range(resp.headers()) {
+                (_, Some(total)) if total == have && have > 0 => Plan::Complete,
+                _ => Plan::Restart,
+            },
+            StatusCode::FORBIDDEN | StatusCode::GONE => {
+                return Err(DownloadError::LinkExpired {
+                    status: status.as_u16(),
+                });
+            }
+            _ => {
+                return Err(DownloadError::Http {
+                    status: status.as_u16(),
+                    host,
+                });
+            }
+        };
+        match plan {
+            Plan::Restart => {
+                tracing::debug!(have, "download: the .part cannot be resumed, restarting");
+                remove_if_exists(&part).await?;
+                continue;
+            }
+            Plan::Complete => {
+                progress(have, Some(have));
+                return finish(&part, dest, have, have).await;
+            }
+            Plan::Write { offset, total } => {
+                let done = write_body(resp, &part, offset, total, &host, &mut progress).await?;
+                if let Some(expected) = total
+                    && done != expected
+                {
+                    if done > expected {
+                        remove_if_exists(&part).await?;
+                    }
+                    return Err(DownloadError::SizeMismatch {
+                        expected,
+                        got: done,
+                    });
+                }
+                return finish(&part, dest, done, offset).await;
+            }
+        }
+    }
+    Err(DownloadError::Http {
+        status: StatusCode::RANGE_NOT_SATISFIABLE.as_u16(),
+        host,
+    })
+}
+
+/// Stream the body into `part` starting at `offset`; returns the file's size afterwards.
+async fn write_body(
+    resp: reqwest::Response,
+    part: &Path,
+    offset: u64,
+    total: Option<u64>,
+    host: &str,
+    progress: &mut impl FnMut(u64, Option<u64>),
+) -> Result<u64, DownloadError> {
+    let mut opts = tokio::fs::OpenOptions::new();
+    opts.create(true).write(true);
+    if offset > 0 {
+        opts.append(true);
+    } else {
+        opts.truncate(true);
+    }
+    let mut file = opts.open(part).await.map_err(|e| io_err(part, e))?;
+    let mut done = offset;
+    progress(done, total);
+    let mut stream = resp.bytes_stream();
+    let mut failure = None;
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(bytes) => {
+                file.write_all(&bytes).await.map_err(|e| io_err(part, e))?;
+                done += bytes.len() as u64;
+                progress(done, total);
+            }
+            Err(e) => {
+                failure = Some(transport_error(&e, host, done));
+                break;
+            }
+        }
+    }
+    // Keep what arrived, durably, so a later call resumes from it.
+    file.flush().await.map_err(|e| io_err(part, e))?;
+    file.sync_all().await.map_err(|e| io_err(part, e))?;
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(done),
+    }
+}
+
+/// Rename the complete `.part` to `dest` (atomic on one file system) and sync the directory.
+async fn finish(
+    part: &Path,
+    dest: &Path,
+    bytes: u64,
+    resumed_from: u64,
+) -> Result<DownloadOutcome, DownloadError> {
+    tokio::fs::rename(part, dest)
+        .await
+        .map_err(|e| io_err(dest, e))?;
+    if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
+        // Best effort: make the rename itself durable.
+        if let Ok(d) = tokio::fs::File::open(dir).await {
+            let _ = d.sync_all().await;
+        }
+    }
+    Ok(DownloadOutcome {
+        path: dest.to_path_buf(),
+        bytes,
+        resumed_from,
+    })
+}
+
+async fn remove_if_exists(path: &Path) -> Result<(), DownloadError> {
+    match tokio::fs::remove_file(path).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io_err(path, e)),
+    }
+}
+
+fn transport_error(e: &reqwest::Error, host: &str, received: u64) -> DownloadError {
+    if e.is_timeout() {
+        return DownloadError::Timeout {
+            host: host.to_string(),
+            received,
+        };
+    }
+    // Without the URL: its query is the signature.
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        message = format!("{message}: {s}");
+        source = s.source();
+    }
+    if let Some(u) = e.url() {
+        message = message.replace(u.as_str(), host);
+    }
+    DownloadError::Interrupted {
+        host: host.to_string(),
+        received,
+        message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn part_path_appends_a_suffix() {
+        assert_eq!(
+            part_path(Path::new("/tmp/out/a.mp4")),
+            PathBuf::from("/tmp/out/a.mp4.part")
+        );
+    }
+
+    #[test]
+    fn content_range_forms() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONTENT_RANGE,
+            HeaderValue::from_static("bytes 100-199/200"),
+        );
+        assert_eq!(content_range(&h), (Some(100), Some(200)));
+        h.insert(
+            header::CONTENT_RANGE,
+            HeaderValue::from_static("bytes */200"),
+        );
+        assert_eq!(content_range(&h), (None, Some(200)));
+        h.insert(
+            header::CONTENT_RANGE,
+            HeaderValue::from_static("bytes 0-9/*"),
+        );
+        assert_eq!(content_range(&h), (Some(0), None));
+        assert_eq!(content_range(&HeaderMap::new()), (None, None));
+    }
+
+    #[test]
+    fn host_only_in_messages() {
+        assert_eq!(
+            host_of("https://tos.example.com/v.mp4?X-Tos-Signature=abc"),
+            "tos.example.com"
+        );
+        assert_eq!(host_of("not a url"), "the file server");
+    }
+}
