@@ -11,7 +11,10 @@ fn bin() -> Command {
     c.env_remove("SEEDANCE_API_KEY")
         .env_remove("ARK_API_KEY")
         .env("XDG_CONFIG_HOME", "/nonexistent-seedance-test-config")
-        .env("XDG_DATA_HOME", std::env::temp_dir().join("seedance-test-data"));
+        .env(
+            "XDG_DATA_HOME",
+            std::env::temp_dir().join("seedance-test-data"),
+        );
     c
 }
 
@@ -39,7 +42,10 @@ fn submit_demo_wait_saves_a_playable_mp4_and_its_last_frame() {
         out.to_str().expect("utf8"),
     ]));
     assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
-    assert!(stdout.trim().starts_with("cgt-"), "prints the task id: {stdout}");
+    assert!(
+        stdout.trim().starts_with("cgt-"),
+        "prints the task id: {stdout}"
+    );
     let files: Vec<_> = std::fs::read_dir(&out)
         .expect("output dir exists")
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -118,7 +124,15 @@ fn dry_run_prints_the_exact_body() {
 /// Reads the simulator's first base URL from its stdout.
 fn start_sim() -> (std::process::Child, String) {
     let mut child = bin()
-        .args(["sim", "--addr", "127.0.0.1:0", "--speed", "1000", "--fail-rate", "0"])
+        .args([
+            "sim",
+            "--addr",
+            "127.0.0.1:0",
+            "--speed",
+            "1000",
+            "--fail-rate",
+            "0",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -131,7 +145,11 @@ fn start_sim() -> (std::process::Child, String) {
         match lines.next() {
             Some(Ok(line)) => {
                 if let Some(i) = line.find("http://") {
-                    let url = line[i..].split_whitespace().next().unwrap_or("").to_string();
+                    let url = line[i..]
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("")
+                        .to_string();
                     if url.ends_with("/api/v3") && !url.contains("/seedance/") {
                         base = Some(url);
                         break;
@@ -153,8 +171,13 @@ fn standalone_sim_serves_headless_commands_on_a_shared_store() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("shared.sqlite3");
     let common = |c: &mut Command| {
-        c.args(["--store", store.to_str().expect("utf8"), "--base-url", &base])
-            .env("SEEDANCE_API_KEY", "sk-cli-test-key-7f3a");
+        c.args([
+            "--store",
+            store.to_str().expect("utf8"),
+            "--base-url",
+            &base,
+        ])
+        .env("SEEDANCE_API_KEY", "sk-cli-test-key-7f3a");
     };
     // Two processes submit into the same store.
     let mut ids = Vec::new();
@@ -170,7 +193,10 @@ fn standalone_sim_serves_headless_commands_on_a_shared_store() {
     common(&mut c);
     let (code, stdout, stderr) = run(c.arg("watch"));
     assert_eq!(code, 1, "one task failed: {stdout}\n{stderr}");
-    assert!(stdout.contains("succeeded") && stdout.contains("failed"), "{stdout}");
+    assert!(
+        stdout.contains("succeeded") && stdout.contains("failed"),
+        "{stdout}"
+    );
     // ls from a third process shows both with their final status.
     let mut c = bin();
     common(&mut c);
@@ -201,7 +227,8 @@ fn standalone_sim_serves_headless_commands_on_a_shared_store() {
     let wal = std::fs::read(store.with_extension("sqlite3-wal")).unwrap_or_default();
     for b in [&bytes, &wal] {
         assert!(
-            !b.windows(b"sk-cli-test-key".len()).any(|w| w == b"sk-cli-test-key"),
+            !b.windows(b"sk-cli-test-key".len())
+                .any(|w| w == b"sk-cli-test-key"),
             "the API key leaked into the store"
         );
     }
@@ -216,14 +243,27 @@ fn sim_answers_the_seed_curl_example() {
     let relay = base.replace("/api/v3", "/seedance/api/v3");
     for url in [&base, &relay] {
         let out = Command::new("curl")
-            .args(["-s", "-X", "POST", &format!("{url}/contents/generations/tasks")])
-            .args(["-H", "Content-Type: application/json", "-H", "Authorization: Bearer k"])
+            .args([
+                "-s",
+                "-X",
+                "POST",
+                &format!("{url}/contents/generations/tasks"),
+            ])
+            .args([
+                "-H",
+                "Content-Type: application/json",
+                "-H",
+                "Authorization: Bearer k",
+            ])
             .args(["--data-raw", body])
             .output()
             .expect("curl is installed (the CI script installs it)");
         let v: serde_json::Value =
             serde_json::from_slice(&out.stdout).expect("the sim answers JSON");
-        assert!(v["id"].as_str().is_some_and(|id| id.starts_with("cgt-")), "{v}");
+        assert!(
+            v["id"].as_str().is_some_and(|id| id.starts_with("cgt-")),
+            "{v}"
+        );
     }
     let _ = sim.kill();
     let _ = sim.wait();

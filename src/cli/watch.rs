@@ -98,9 +98,14 @@ async fn finish(
     let succeeded = matches!(record.phase, Phase::Remote(TaskStatus::Succeeded));
     match download_to {
         Some(dir) if succeeded => {
-            let saved = crate::engine::results::save_results(&ctx.engine, &record, dir)
-                .await
-                .map_err(|e| Failure::api(e.to_string()))?;
+            let saved = crate::engine::results::save_results(
+                &ctx.engine,
+                &record,
+                dir,
+                &ctx.config.download.template,
+            )
+            .await
+            .map_err(|e| Failure::api(e.to_string()))?;
             for path in &saved.files {
                 if print {
                     eprintln!("saved {}", path.display());
@@ -218,9 +223,14 @@ pub async fn download(ctx: &Context, ids: &[String], out: Option<&Path>) -> Resu
                 record.phase
             )));
         }
-        let saved = crate::engine::results::save_results(&ctx.engine, &record, &dir)
-            .await
-            .map_err(|e| Failure::api(e.to_string()))?;
+        let saved = crate::engine::results::save_results(
+            &ctx.engine,
+            &record,
+            &dir,
+            &ctx.config.download.template,
+        )
+        .await
+        .map_err(|e| Failure::api(e.to_string()))?;
         for p in saved.files {
             println!("{}", p.display());
         }

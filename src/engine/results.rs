@@ -1,33 +1,145 @@
-//! Saving a succeeded task's results (video, and last frame when asked for) into a folder with
-//! the configured file-name template; an expired URL is refreshed by polling the task again.
+//! Saving a succeeded task's results (video, and last frame when there is one) into a folder,
+//! named by the configured template. An expired link is refreshed by fetching the task again; an
+//! interrupted transfer is resumed from its `.part` file; a file already saved is not fetched again.
 
-use super::Engine;
-use crate::store::TaskRecord;
+use super::{Engine, naming, now};
+use crate::download::{self, DownloadError};
+use crate::store::{FileKind, TaskRecord};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// How many times one file is attempted (resuming each time) before giving up.
+const ATTEMPTS: u32 = 4;
 
 /// What was saved.
 #[derive(Debug)]
 pub struct Saved {
     /// The record after the store learned the file paths.
     pub record: TaskRecord,
+    /// Files written now or found already saved.
     pub files: Vec<PathBuf>,
 }
 
 /// Why results could not be saved.
 #[derive(Debug, thiserror::Error)]
 pub enum SaveError {
-    #[error("task {0} has no video URL yet")]
+    #[error("task {0} has no video URL (it has not succeeded, or the server did not send one)")]
     NoUrl(String),
     #[error("{0}")]
-    Other(String),
+    Download(#[from] DownloadError),
+    #[error("could not refresh the task for a new link: {0}")]
+    Refresh(String),
+    #[error("{0}")]
+    Store(#[from] crate::store::StoreError),
 }
 
-/// Download `record`'s results into `dir`.
+/// A file already saved for `path`, if it still exists.
+fn existing(path: Option<&String>) -> Option<PathBuf> {
+    path.map(PathBuf::from).filter(|p| p.is_file())
+}
+
+/// Download `record`'s results into `dir`, naming the video by `template`.
 pub async fn save_results(
     engine: &Engine,
     record: &TaskRecord,
     dir: &Path,
+    template: &str,
 ) -> Result<Saved, SaveError> {
-    let _ = (engine, dir);
-    Err(SaveError::NoUrl(record.display_id().to_string()))
+    let mut record = record.clone();
+    if record.video_url.is_none() && record.task_id.is_some() {
+        record = engine
+            .poll(&record)
+            .await
+            .map_err(|e| SaveError::Refresh(e.to_string()))?
+            .0;
+    }
+    if record.video_url.is_none() {
+        return Err(SaveError::NoUrl(record.display_id().to_string()));
+    }
+    let http = download::http_client();
+    let mut files = Vec::new();
+
+    let video_path = match existing(record.video_path.as_ref()) {
+        Some(p) => p,
+        None => {
+            let name = naming::render(template, &record);
+            let dest = naming::unique_path(dir, &name);
+            fetch(engine, &http, &mut record, FileKind::Video, &dest).await?;
+            record_file(engine, &record, FileKind::Video, &dest).await?;
+            dest
+        }
+    };
+    files.push(video_path.clone());
+
+    if record.last_frame_url.is_some() {
+        let frame = match existing(record.last_frame_path.as_ref()) {
+            Some(p) => p,
+            None => {
+                let video_name = video_path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "video.mp4".into());
+                let dest = naming::unique_path(dir, &naming::last_frame_name(&video_name));
+                fetch(engine, &http, &mut record, FileKind::LastFrame, &dest).await?;
+                record_file(engine, &record, FileKind::LastFrame, &dest).await?;
+                dest
+            }
+        };
+        files.push(frame);
+    }
+    let lid = record.local_id.clone();
+    let record = engine.with_store(move |s| s.find(&lid)).await?;
+    Ok(Saved { record, files })
+}
+
+async fn record_file(
+    engine: &Engine,
+    record: &TaskRecord,
+    kind: FileKind,
+    dest: &Path,
+) -> Result<(), SaveError> {
+    let (lid, path) = (record.local_id.clone(), dest.to_path_buf());
+    engine
+        .with_store(move |s| s.set_file(&lid, kind, &path, now()))
+        .await?;
+    Ok(())
+}
+
+fn url_of(record: &TaskRecord, kind: FileKind) -> Option<String> {
+    match kind {
+        FileKind::Video => record.video_url.clone(),
+        FileKind::LastFrame => record.last_frame_url.clone(),
+    }
+}
+
+/// Download one file with resume, backoff, and one link refresh on expiry.
+async fn fetch(
+    engine: &Engine,
+    http: &reqwest::Client,
+    record: &mut TaskRecord,
+    kind: FileKind,
+    dest: &Path,
+) -> Result<(), SaveError> {
+    let mut refreshed = false;
+    let mut attempt = 0;
+    loop {
+        let url =
+            url_of(record, kind).ok_or_else(|| SaveError::NoUrl(record.display_id().into()))?;
+        match download::download(http, &url, dest, |_, _| {}).await {
+            Ok(_) => return Ok(()),
+            Err(e) if e.needs_fresh_url() && !refreshed => {
+                refreshed = true;
+                *record = engine
+                    .poll(record)
+                    .await
+                    .map_err(|e| SaveError::Refresh(e.to_string()))?
+                    .0;
+            }
+            Err(e) if e.is_retryable() && attempt + 1 < ATTEMPTS => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(250 * (1 << attempt))).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
