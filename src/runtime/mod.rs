@@ -2,6 +2,7 @@
 //! messages, executes effects, and draws.
 
 pub mod demo;
+pub mod osc;
 pub mod poller;
 pub mod store_watch;
 pub mod terminal;
