@@ -1,13 +1,21 @@
 //! The SQLite store: every task with the exact request that created it, its last response, status
-//! history, retry lineage and local files; drafts and templates. WAL mode, so a dashboard and a
-//! headless command can share one file.
+//! history, retry lineage and local files; drafts and templates. WAL mode with a busy timeout, so
+//! a dashboard and headless commands in other SSH sessions can share one file.
+//!
+//! Durability: WAL with `synchronous=NORMAL` survives any process crash (SIGKILL included); only
+//! an OS crash or power loss can lose the last transactions, never corrupt the file.
 
+mod drafts;
 mod record;
+pub mod schema;
+mod tasks;
 
 pub use record::{FileKind, HistoryEntry, Phase, TaskRecord};
 
-use crate::api::types::Task;
+use rusqlite::{Connection, ErrorCode, OpenFlags};
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// What can go wrong with the store. Messages say what to do; none carries secrets.
 #[derive(Debug, thiserror::Error)]
@@ -61,17 +69,77 @@ pub struct TaskQuery {
     pub limit: Option<usize>,
 }
 
-/// A handle on one store file. Cheap to open; open one per thread or task that needs it.
+/// A handle on one store file. Open one per thread that needs it (a connection is not `Sync`).
 pub struct Store {
-    conn: rusqlite::Connection,
+    conn: Connection,
     path: PathBuf,
+    /// Commits made through this handle (`PRAGMA data_version` counts only other connections').
+    own_writes: Cell<i64>,
+}
+
+fn is_corruption(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt)
+    )
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+    )
 }
 
 impl Store {
     /// Open (creating and migrating as needed) the store at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let _ = path;
-        todo!()
+        let open_err = |message: String| StoreError::Open {
+            path: path.to_path_buf(),
+            message,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn =
+            Connection::open_with_flags(path, flags).map_err(|e| open_err(e.to_string()))?;
+        let corrupt = |e: rusqlite::Error| {
+            if is_corruption(&e) {
+                StoreError::Corrupt {
+                    path: path.to_path_buf(),
+                    message: e.to_string(),
+                }
+            } else if is_busy(&e) {
+                StoreError::Busy(e.to_string())
+            } else {
+                open_err(e.to_string())
+            }
+        };
+        conn.busy_timeout(Duration::from_secs(5)).map_err(corrupt)?;
+        // Reading the version first detects a file that is not a database without writing to it.
+        let found = schema::version(&conn).map_err(corrupt)?;
+        if found > schema::CURRENT {
+            return Err(StoreError::TooNew {
+                path: path.to_path_buf(),
+                found,
+                known: schema::CURRENT,
+            });
+        }
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(corrupt)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(corrupt)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(corrupt)?;
+        schema::migrate(&mut conn).map_err(corrupt)?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            own_writes: Cell::new(0),
+        })
     }
 
     /// The file this store lives in.
@@ -79,129 +147,55 @@ impl Store {
         &self.path
     }
 
-    /// Write a `submitting` row (before the POST) and return it.
-    pub fn begin_submission(&self, sub: &NewSubmission<'_>) -> Result<TaskRecord, StoreError> {
-        let _ = (sub, &self.conn);
-        todo!()
+    /// Map a SQLite error to a StoreError.
+    fn err(&self, e: rusqlite::Error) -> StoreError {
+        if is_busy(&e) {
+            StoreError::Busy(e.to_string())
+        } else if is_corruption(&e) {
+            StoreError::Corrupt {
+                path: self.path.clone(),
+                message: e.to_string(),
+            }
+        } else {
+            StoreError::Sql(e.to_string())
+        }
     }
 
-    /// The server accepted the create and named the task `task_id`.
-    pub fn submission_accepted(
-        &self,
-        local_id: &str,
-        task_id: &str,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        let _ = (local_id, task_id, now);
-        todo!()
+    /// Run `f` in an immediate transaction (so concurrent writers queue on the busy timeout
+    /// instead of failing mid-way) and count the commit.
+    fn write<T>(&self, f: impl FnOnce(&Store) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.err(e))?;
+        match f(self) {
+            Ok(v) => {
+                self.conn.execute_batch("COMMIT").map_err(|e| self.err(e))?;
+                self.own_writes.set(self.own_writes.get() + 1);
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
     }
 
-    /// The create was refused (validation or a 4xx): nothing was started.
-    pub fn submission_rejected(
-        &self,
-        local_id: &str,
-        code: &str,
-        message: &str,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        let _ = (local_id, code, message, now);
-        todo!()
-    }
-
-    /// The create's outcome is unknown (timeout, 5xx, cut connection).
-    pub fn submission_unknown(
-        &self,
-        local_id: &str,
-        message: &str,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        let _ = (local_id, message, now);
-        todo!()
-    }
-
-    /// Record a polled task (raw JSON kept verbatim). Returns true when the status changed.
-    pub fn record_poll(
-        &self,
-        local_id: &str,
-        task: &Task,
-        raw_json: &str,
-        now: i64,
-    ) -> Result<bool, StoreError> {
-        let _ = (local_id, task, raw_json, now);
-        todo!()
-    }
-
-    /// Find one task by server id, local id, or a unique prefix of either.
-    pub fn find(&self, key: &str) -> Result<TaskRecord, StoreError> {
-        let _ = key;
-        todo!()
-    }
-
-    /// Tasks matching `query`, newest first.
-    pub fn list(&self, query: &TaskQuery) -> Result<Vec<TaskRecord>, StoreError> {
-        let _ = query;
-        todo!()
-    }
-
-    /// Rows changed after `updated_after` (Unix seconds, exclusive), for incremental refresh.
-    pub fn changed_since(&self, updated_after: i64) -> Result<Vec<TaskRecord>, StoreError> {
-        let _ = updated_after;
-        todo!()
-    }
-
-    /// Accepted tasks not yet in a terminal status.
-    pub fn unfinished(&self) -> Result<Vec<TaskRecord>, StoreError> {
-        todo!()
-    }
-
-    /// The status history of a task, oldest first.
-    pub fn history(&self, local_id: &str) -> Result<Vec<HistoryEntry>, StoreError> {
-        let _ = local_id;
-        todo!()
-    }
-
-    /// Remember where a task's result file was saved.
-    pub fn set_file(
-        &self,
-        local_id: &str,
-        kind: FileKind,
-        path: &Path,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        let _ = (local_id, kind, path, now);
-        todo!()
-    }
-
-    /// A number that changes whenever any process commits to the store (PRAGMA data_version
-    /// combined with this connection's own writes): cheap to poll for "something changed".
+    /// A number that changes whenever any connection commits to the store (`PRAGMA
+    /// data_version` for other connections, plus this handle's own commits).
     pub fn change_counter(&self) -> Result<i64, StoreError> {
-        todo!()
+        let v: i64 = self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        Ok(v.wrapping_add(self.own_writes.get()))
     }
 
-    /// Save (insert or replace) a named draft's JSON.
-    pub fn save_draft(&self, name: &str, json: &str, now: i64) -> Result<(), StoreError> {
-        let _ = (name, json, now);
-        todo!()
-    }
-
-    /// All drafts as (name, json, updated_at), most recent first.
-    pub fn drafts(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
-        todo!()
-    }
-
-    pub fn delete_draft(&self, name: &str) -> Result<(), StoreError> {
-        let _ = name;
-        todo!()
-    }
-
-    /// Save (insert or replace) a named template's JSON.
-    pub fn save_template(&self, name: &str, json: &str, now: i64) -> Result<(), StoreError> {
-        let _ = (name, json, now);
-        todo!()
-    }
-
-    /// All templates as (name, json), by name.
-    pub fn templates(&self) -> Result<Vec<(String, String)>, StoreError> {
-        todo!()
+    /// `PRAGMA integrity_check` says "ok".
+    pub fn integrity_ok(&self) -> Result<bool, StoreError> {
+        let s: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        Ok(s == "ok")
     }
 }

@@ -1,0 +1,72 @@
+//! Drafts (saved as they are typed) and templates: named JSON documents.
+
+use super::{Store, StoreError};
+use rusqlite::params;
+
+impl Store {
+    fn save_named(&self, table: &str, name: &str, json: &str, now: i64) -> Result<(), StoreError> {
+        self.write(|s| {
+            s.conn
+                .execute(
+                    &format!(
+                        "INSERT INTO {table} (name, json, updated_at) VALUES (?1, ?2, ?3) \
+                         ON CONFLICT(name) DO UPDATE SET json = excluded.json, updated_at = excluded.updated_at"
+                    ),
+                    params![name, json, now],
+                )
+                .map_err(|e| s.err(e))?;
+            Ok(())
+        })
+    }
+
+    fn load_named(
+        &self,
+        table: &str,
+        order: &str,
+    ) -> Result<Vec<(String, String, i64)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT name, json, updated_at FROM {table} ORDER BY {order}"
+            ))
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .and_then(|it| it.collect())
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
+    /// Save (insert or replace) a named draft's JSON.
+    pub fn save_draft(&self, name: &str, json: &str, now: i64) -> Result<(), StoreError> {
+        self.save_named("drafts", name, json, now)
+    }
+
+    /// All drafts as (name, json, updated_at), most recent first.
+    pub fn drafts(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
+        self.load_named("drafts", "updated_at DESC, name")
+    }
+
+    pub fn delete_draft(&self, name: &str) -> Result<(), StoreError> {
+        self.write(|s| {
+            s.conn
+                .execute("DELETE FROM drafts WHERE name = ?1", [name])
+                .map_err(|e| s.err(e))?;
+            Ok(())
+        })
+    }
+
+    /// Save (insert or replace) a named template's JSON.
+    pub fn save_template(&self, name: &str, json: &str, now: i64) -> Result<(), StoreError> {
+        self.save_named("templates", name, json, now)
+    }
+
+    /// All templates as (name, json), by name.
+    pub fn templates(&self) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(self
+            .load_named("templates", "name")?
+            .into_iter()
+            .map(|(n, j, _)| (n, j))
+            .collect())
+    }
+}

@@ -1,0 +1,85 @@
+//! The schema and its migrations: numbered SQL steps applied in order, the version kept in
+//! `PRAGMA user_version`. Opening an older store migrates it; a newer one is refused.
+
+use rusqlite::Connection;
+
+/// Each step moves the schema from version `i` to `i + 1`.
+pub const MIGRATIONS: &[&str] = &[
+    // v1: tasks and their status history.
+    "CREATE TABLE tasks (
+        local_id        TEXT PRIMARY KEY,
+        task_id         TEXT UNIQUE,
+        status          TEXT NOT NULL,
+        profile         TEXT NOT NULL DEFAULT '',
+        model           TEXT NOT NULL DEFAULT '',
+        prompt          TEXT NOT NULL DEFAULT '',
+        request_json    TEXT NOT NULL,
+        response_json   TEXT,
+        error_code      TEXT,
+        error_message   TEXT,
+        retry_of        TEXT,
+        retry_depth     INTEGER NOT NULL DEFAULT 0,
+        created_at      INTEGER NOT NULL,
+        updated_at      INTEGER NOT NULL,
+        started_at      INTEGER,
+        finished_at     INTEGER,
+        tokens          INTEGER,
+        video_url       TEXT,
+        last_frame_url  TEXT,
+        urls_seen_at    INTEGER,
+        video_path      TEXT,
+        last_frame_path TEXT
+    );
+    CREATE INDEX tasks_status ON tasks(status);
+    CREATE INDEX tasks_updated ON tasks(updated_at);
+    CREATE INDEX tasks_created ON tasks(created_at);
+    CREATE TABLE status_history (
+        local_id TEXT NOT NULL REFERENCES tasks(local_id) ON DELETE CASCADE,
+        status   TEXT NOT NULL,
+        at       INTEGER NOT NULL,
+        note     TEXT
+    );
+    CREATE INDEX status_history_task ON status_history(local_id);",
+    // v2: drafts, templates and a key/value table.
+    "CREATE TABLE drafts (
+        name       TEXT PRIMARY KEY,
+        json       TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE TABLE templates (
+        name       TEXT PRIMARY KEY,
+        json       TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );",
+];
+
+/// The schema version this build writes.
+pub const CURRENT: i64 = MIGRATIONS.len() as i64;
+
+/// The store's schema version.
+pub fn version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+}
+
+/// Apply every missing step, each in its own transaction with its version bump.
+/// Returns the version found before migrating.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<i64> {
+    let found = version(conn)?;
+    for (i, step) in MIGRATIONS.iter().enumerate().skip(found.max(0) as usize) {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // Another process may have migrated while we waited for the lock.
+        let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if now > i as i64 {
+            tx.commit()?;
+            continue;
+        }
+        tx.execute_batch(step)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(found)
+}

@@ -1,0 +1,409 @@
+//! Task rows: the submission phases, recording polls, lookups and lists.
+
+use super::{
+    FileKind, HistoryEntry, NewSubmission, Phase, Store, StoreError, TaskQuery, TaskRecord,
+};
+use crate::api::types::{CreateRequest, Task, TaskStatus};
+use rusqlite::{OptionalExtension, Row, params};
+use std::path::Path;
+
+const COLUMNS: &str = "local_id, task_id, status, profile, model, prompt, request_json, \
+    response_json, error_code, error_message, retry_of, retry_depth, created_at, updated_at, \
+    started_at, finished_at, tokens, video_url, last_frame_url, urls_seen_at, video_path, \
+    last_frame_path";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<TaskRecord> {
+    let status: String = r.get(2)?;
+    let tokens: Option<i64> = r.get(16)?;
+    let depth: i64 = r.get(11)?;
+    Ok(TaskRecord {
+        local_id: r.get(0)?,
+        task_id: r.get(1)?,
+        phase: Phase::parse(&status),
+        profile: r.get(3)?,
+        model: r.get(4)?,
+        prompt: r.get(5)?,
+        request_json: r.get(6)?,
+        response_json: r.get(7)?,
+        error_code: r.get(8)?,
+        error_message: r.get(9)?,
+        retry_of: r.get(10)?,
+        retry_depth: depth.clamp(0, u32::MAX as i64) as u32,
+        created_at: r.get(12)?,
+        updated_at: r.get(13)?,
+        started_at: r.get(14)?,
+        finished_at: r.get(15)?,
+        tokens: tokens.map(|t| t.max(0) as u64),
+        video_url: r.get(17)?,
+        last_frame_url: r.get(18)?,
+        urls_seen_at: r.get(19)?,
+        video_path: r.get(20)?,
+        last_frame_path: r.get(21)?,
+    })
+}
+
+impl Store {
+    fn add_history(
+        &self,
+        local_id: &str,
+        status: &str,
+        at: i64,
+        note: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO status_history (local_id, status, at, note) VALUES (?1, ?2, ?3, ?4)",
+                params![local_id, status, at, note],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Write a `submitting` row (before the POST) and return it.
+    pub fn begin_submission(&self, sub: &NewSubmission<'_>) -> Result<TaskRecord, StoreError> {
+        let req = CreateRequest::from_json(sub.request_json).ok();
+        let model = req.as_ref().map(|r| r.model.clone()).unwrap_or_default();
+        let prompt = req
+            .as_ref()
+            .and_then(|r| r.prompt().map(str::to_string))
+            .unwrap_or_default();
+        self.write(|s| {
+            let depth: i64 = match sub.retry_of {
+                Some(parent) => s
+                    .conn
+                    .query_row(
+                        "SELECT retry_depth FROM tasks WHERE local_id = ?1",
+                        [parent],
+                        |r| r.get::<_, i64>(0),
+                    )
+                    .optional()
+                    .map_err(|e| s.err(e))?
+                    .map(|d| d + 1)
+                    .unwrap_or(1),
+                None => 0,
+            };
+            s.conn
+                .execute(
+                    "INSERT INTO tasks (local_id, status, profile, model, prompt, request_json, \
+                     retry_of, retry_depth, created_at, updated_at) \
+                     VALUES (?1, 'submitting', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+                    params![
+                        sub.local_id,
+                        sub.profile,
+                        model,
+                        prompt,
+                        sub.request_json,
+                        sub.retry_of,
+                        depth,
+                        sub.now
+                    ],
+                )
+                .map_err(|e| s.err(e))?;
+            s.add_history(sub.local_id, "submitting", sub.now, None)
+        })?;
+        self.find_exact(sub.local_id)
+    }
+
+    /// The server accepted the create and named the task `task_id`.
+    pub fn submission_accepted(
+        &self,
+        local_id: &str,
+        task_id: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.write(|s| {
+            let n = s
+                .conn
+                .execute(
+                    "UPDATE tasks SET task_id = ?2, status = 'queued', updated_at = ?3 WHERE local_id = ?1",
+                    params![local_id, task_id, now],
+                )
+                .map_err(|e| s.err(e))?;
+            if n == 0 {
+                return Err(StoreError::NotFound(local_id.to_string()));
+            }
+            s.add_history(local_id, "queued", now, Some(task_id))
+        })
+    }
+
+    fn settle_submission(
+        &self,
+        local_id: &str,
+        status: &str,
+        code: Option<&str>,
+        message: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.write(|s| {
+            let n = s
+                .conn
+                .execute(
+                    "UPDATE tasks SET status = ?2, error_code = ?3, error_message = ?4, \
+                     updated_at = ?5, finished_at = ?5 WHERE local_id = ?1",
+                    params![local_id, status, code, message, now],
+                )
+                .map_err(|e| s.err(e))?;
+            if n == 0 {
+                return Err(StoreError::NotFound(local_id.to_string()));
+            }
+            s.add_history(local_id, status, now, Some(message))
+        })
+    }
+
+    /// The create was refused (validation or a 4xx): nothing was started.
+    pub fn submission_rejected(
+        &self,
+        local_id: &str,
+        code: &str,
+        message: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let code = (!code.is_empty()).then_some(code);
+        self.settle_submission(local_id, "rejected", code, message, now)
+    }
+
+    /// The create's outcome is unknown (timeout, 5xx, cut connection).
+    pub fn submission_unknown(
+        &self,
+        local_id: &str,
+        message: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.settle_submission(local_id, "submit_unknown", None, message, now)
+    }
+
+    /// Record a polled task (raw JSON kept verbatim). Returns true when the status changed.
+    pub fn record_poll(
+        &self,
+        local_id: &str,
+        task: &Task,
+        raw_json: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        self.write(|s| {
+            let old = s.find_exact(local_id)?;
+            if old.response_json.as_deref() == Some(raw_json) {
+                return Ok(false); // nothing new: no write, no change signal
+            }
+            let status = task.status.as_str().to_string();
+            let changed = old.phase.as_str() != status;
+            let failure = task.failure();
+            let (code, message) = match &failure {
+                Some((c, m)) => (Some(c.as_str()).filter(|c| !c.is_empty()), Some(m.as_str())),
+                None => (old.error_code.as_deref(), old.error_message.as_deref()),
+            };
+            let video_url = task.video_url().map(str::to_string).or(old.video_url.clone());
+            let last_frame_url = task
+                .last_frame_url()
+                .map(str::to_string)
+                .or(old.last_frame_url.clone());
+            let urls_seen_at = if task.video_url().is_some() && task.video_url() != old.video_url.as_deref() {
+                Some(now)
+            } else {
+                old.urls_seen_at
+            };
+            let started_at = old.started_at.or_else(|| {
+                matches!(task.status, TaskStatus::Running | TaskStatus::Succeeded | TaskStatus::Failed)
+                    .then_some(now)
+            });
+            let finished_at = old
+                .finished_at
+                .or_else(|| task.status.is_terminal().then_some(now));
+            let tokens = task.tokens().or(old.tokens).map(|t| t.min(i64::MAX as u64) as i64);
+            let task_id = old.task_id.clone().unwrap_or_else(|| task.id.clone());
+            s.conn
+                .execute(
+                    "UPDATE tasks SET task_id = ?2, status = ?3, response_json = ?4, error_code = ?5, \
+                     error_message = ?6, tokens = ?7, video_url = ?8, last_frame_url = ?9, \
+                     urls_seen_at = ?10, started_at = ?11, finished_at = ?12, updated_at = ?13 \
+                     WHERE local_id = ?1",
+                    params![
+                        local_id,
+                        task_id,
+                        status,
+                        raw_json,
+                        code,
+                        message,
+                        tokens,
+                        video_url,
+                        last_frame_url,
+                        urls_seen_at,
+                        started_at,
+                        finished_at,
+                        now
+                    ],
+                )
+                .map_err(|e| s.err(e))?;
+            if changed {
+                s.add_history(local_id, &status, now, failure.as_ref().map(|f| f.0.as_str()).filter(|c| !c.is_empty()))?;
+            }
+            Ok(changed)
+        })
+    }
+
+    fn find_exact(&self, local_id: &str) -> Result<TaskRecord, StoreError> {
+        self.conn
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM tasks WHERE local_id = ?1"),
+                [local_id],
+                from_row,
+            )
+            .optional()
+            .map_err(|e| self.err(e))?
+            .ok_or_else(|| StoreError::NotFound(local_id.to_string()))
+    }
+
+    /// Find one task by server id, local id, or a unique prefix of either.
+    pub fn find(&self, key: &str) -> Result<TaskRecord, StoreError> {
+        let key = key.trim();
+        if key.is_empty() {
+            return Err(StoreError::NotFound(key.to_string()));
+        }
+        let exact = self
+            .conn
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM tasks WHERE task_id = ?1 OR local_id = ?1 LIMIT 1"),
+                [key],
+                from_row,
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        if let Some(r) = exact {
+            return Ok(r);
+        }
+        let escaped: String = key
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        let pattern = format!("{escaped}%");
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM tasks WHERE task_id LIKE ?1 ESCAPE '\\' \
+                 OR local_id LIKE ?1 ESCAPE '\\' LIMIT 2"
+            ))
+            .map_err(|e| self.err(e))?;
+        let rows: Vec<TaskRecord> = stmt
+            .query_map([pattern], from_row)
+            .and_then(|it| it.collect())
+            .map_err(|e| self.err(e))?;
+        match rows.len() {
+            0 => Err(StoreError::NotFound(key.to_string())),
+            1 => Ok(rows
+                .into_iter()
+                .next()
+                .ok_or_else(|| StoreError::NotFound(key.to_string()))?),
+            _ => Err(StoreError::Ambiguous(key.to_string())),
+        }
+    }
+
+    fn query(
+        &self,
+        sql: &str,
+        args: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<TaskRecord>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(args, from_row)
+            .and_then(|it| it.collect())
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
+    /// Tasks matching `query`, newest first.
+    pub fn list(&self, query: &TaskQuery) -> Result<Vec<TaskRecord>, StoreError> {
+        let mut sql = format!("SELECT {COLUMNS} FROM tasks WHERE created_at >= ?1");
+        let since = query.since.unwrap_or(i64::MIN);
+        let statuses = query.statuses.join("\u{1f}");
+        if !query.statuses.is_empty() {
+            // instr over a separator-joined list keeps the statement fixed (and cached).
+            sql.push_str(
+                " AND instr('\u{1f}' || ?2 || '\u{1f}', '\u{1f}' || status || '\u{1f}') > 0",
+            );
+        } else {
+            sql.push_str(" AND ?2 = ?2");
+        }
+        sql.push_str(" ORDER BY created_at DESC, local_id DESC LIMIT ?3");
+        let limit = query
+            .limit
+            .map(|l| l.min(i64::MAX as usize) as i64)
+            .unwrap_or(-1);
+        self.query(&sql, &[&since, &statuses, &limit])
+    }
+
+    /// Rows changed after `updated_after` (Unix seconds, exclusive), oldest change first.
+    pub fn changed_since(&self, updated_after: i64) -> Result<Vec<TaskRecord>, StoreError> {
+        self.query(
+            &format!(
+                "SELECT {COLUMNS} FROM tasks WHERE updated_at > ?1 ORDER BY updated_at, local_id"
+            ),
+            &[&updated_after],
+        )
+    }
+
+    /// Accepted tasks not yet in a terminal status.
+    pub fn unfinished(&self) -> Result<Vec<TaskRecord>, StoreError> {
+        let rows = self.query(
+            &format!(
+                "SELECT {COLUMNS} FROM tasks WHERE task_id IS NOT NULL AND status NOT IN \
+                 ('succeeded', 'failed', 'expired', 'cancelled', 'submitting', 'submit_unknown', 'rejected') \
+                 ORDER BY created_at"
+            ),
+            &[],
+        )?;
+        Ok(rows
+            .into_iter()
+            .filter(|r| r.phase.needs_polling())
+            .collect())
+    }
+
+    /// The status history of a task, oldest first.
+    pub fn history(&self, local_id: &str) -> Result<Vec<HistoryEntry>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT status, at, note FROM status_history WHERE local_id = ?1 ORDER BY at, rowid")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([local_id], |r| {
+                Ok(HistoryEntry {
+                    status: r.get(0)?,
+                    at: r.get(1)?,
+                    note: r.get(2)?,
+                })
+            })
+            .and_then(|it| it.collect())
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
+    /// Remember where a task's result file was saved.
+    pub fn set_file(
+        &self,
+        local_id: &str,
+        kind: FileKind,
+        path: &Path,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let column = match kind {
+            FileKind::Video => "video_path",
+            FileKind::LastFrame => "last_frame_path",
+        };
+        let path = path.to_string_lossy().into_owned();
+        self.write(|s| {
+            let n = s
+                .conn
+                .execute(
+                    &format!("UPDATE tasks SET {column} = ?2, updated_at = ?3 WHERE local_id = ?1"),
+                    params![local_id, path, now],
+                )
+                .map_err(|e| s.err(e))?;
+            if n == 0 {
+                return Err(StoreError::NotFound(local_id.to_string()));
+            }
+            Ok(())
+        })
+    }
+}
