@@ -341,6 +341,15 @@ async fn each_rule_is_refused_by_client_and_simulator_on_the_same_field() {
         let req = CreateRequest::from_value(v.clone()).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(validate(&req).is_empty(), "{name}: {:?}", validate(&req));
         let created = client.create_raw(&v.to_string(), name).await;
+        if name == "unknown well-formed model" {
+            // The client lets unknown models through (new ones appear); the service, like the
+            // simulator, answers 404 for a model it does not serve.
+            assert!(
+                matches!(created, Err(ApiError::NotFound { ref code, .. }) if code == "InvalidEndpointOrModel.NotFound"),
+                "{name}: {created:?}"
+            );
+            continue;
+        }
         assert!(
             created.is_ok(),
             "{name}: the simulator accepts it: {created:?}"

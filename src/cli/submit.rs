@@ -160,7 +160,13 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
         return Ok(Code::Ok);
     }
     let out_dir = args.out.clone().unwrap_or_else(|| ctx.output_dir.clone());
-    let done = super::watch::wait_for(ctx, vec![record], true, Some(&out_dir)).await?;
+    let done = super::watch::wait_for(
+        ctx,
+        vec![record],
+        super::watch::Progress::Stderr,
+        Some(&out_dir),
+    )
+    .await?;
     for r in &done {
         print_record(r, args.json_out);
     }

@@ -33,12 +33,30 @@ pub fn change_line(r: &TaskRecord) -> String {
     line
 }
 
+/// Where progress lines go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// `watch`: the lines are the output.
+    Stdout,
+    /// `submit --wait`: the lines are progress; stdout is kept for the result.
+    Stderr,
+}
+
+impl Progress {
+    fn line(self, text: &str) {
+        match self {
+            Progress::Stdout => println!("{text}"),
+            Progress::Stderr => eprintln!("{text}"),
+        }
+    }
+}
+
 /// Poll `records` until each is settled, printing a line per change; download results of
 /// succeeded tasks to `download_to` when given. Returns the final records.
 pub async fn wait_for(
     ctx: &Context,
     records: Vec<TaskRecord>,
-    print: bool,
+    print: Progress,
     download_to: Option<&Path>,
 ) -> Result<Vec<TaskRecord>, Failure> {
     let mut pending: BTreeMap<String, TaskRecord> = records
@@ -60,8 +78,8 @@ pub async fn wait_for(
             }
             match ctx.engine.poll(&current).await {
                 Ok((fresh, changed)) => {
-                    if changed && print {
-                        println!("{}", change_line(&fresh));
+                    if changed {
+                        print.line(&change_line(&fresh));
                     }
                     pending.insert(id, fresh);
                 }
@@ -92,7 +110,7 @@ fn fatal(e: &ApiError) -> bool {
 async fn finish(
     ctx: &Context,
     record: TaskRecord,
-    print: bool,
+    print: Progress,
     download_to: Option<&Path>,
 ) -> Result<TaskRecord, Failure> {
     let succeeded = matches!(record.phase, Phase::Remote(TaskStatus::Succeeded));
@@ -107,9 +125,7 @@ async fn finish(
             .await
             .map_err(|e| Failure::api(e.to_string()))?;
             for path in &saved.files {
-                if print {
-                    eprintln!("saved {}", path.display());
-                }
+                print.line(&format!("saved {}", path.display()));
             }
             Ok(saved.record)
         }
@@ -142,7 +158,13 @@ pub async fn watch(
         println!("{}", change_line(r));
     }
     let dir = out.map(Path::to_path_buf).unwrap_or(ctx.output_dir.clone());
-    let done = wait_for(ctx, records, true, download.then_some(dir.as_path())).await?;
+    let done = wait_for(
+        ctx,
+        records,
+        Progress::Stdout,
+        download.then_some(dir.as_path()),
+    )
+    .await?;
     Ok(exit_code_for(&done))
 }
 

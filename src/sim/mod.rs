@@ -1,9 +1,30 @@
 //! An Ark-compatible HTTP simulator (axum) for the demo and the tests: the same routes under
-//! `/api/v3` and the relay prefix `/seedance/api/v3`, server-side validation, realistic task
-//! life cycles, rate limits, signed result URLs that expire, and fault injection.
+//! `/api/v3` and the relay prefix `/seedance/api/v3`, server-side validation (the same rule
+//! table as the client), realistic task life cycles on a virtual clock, rate limits, signed
+//! result URLs that expire, and fault injection.
+//!
+//! Control endpoints (no auth), for tests in another process:
+//! - `GET /_sim/stats` — request counts by route ([`SimStats`]).
+//! - `POST /_sim/faults` — arm a fault, e.g. `{"route":"create","kind":{"status":500},"times":1}`;
+//!   routes: create, get, list, delete, download, any_api; kinds: `{"status":N}`,
+//!   `{"status_after_processing":N}`, `"html"`, `"truncated"`, `{"garbage":BYTES}`, `"empty"`,
+//!   `{"delay_ms":MS}`, `{"cut_after":BYTES}`.
+//! - `POST /_sim/config` — `{"fail_rate":P}`.
+//! - `POST /_sim/advance` — `{"secs":N}`: move every clock forward (expire URLs and tasks).
+//!
+//! Prompt directives steer a task: `[[sim:succeed]]`, `[[sim:fail]]`, `[[sim:fail:CODE]]`,
+//! `[[sim:expire]]`, `[[sim:hold]]` (queued until cancelled).
 
+mod files;
+mod routes;
+mod state;
+
+pub use files::{FRAME_H, FRAME_W, SAMPLE_MP4, frame_png};
+
+use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 /// Knobs of the simulator. Everything random is drawn from `seed`, so a run is repeatable.
 #[derive(Debug, Clone)]
@@ -38,7 +59,8 @@ impl Default for SimConfig {
 }
 
 /// Which requests a fault applies to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum FaultRoute {
     Create,
     Get,
@@ -51,7 +73,8 @@ pub enum FaultRoute {
 }
 
 /// What a fault does to a response.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(from = "FaultKindWire")]
 pub enum FaultKind {
     /// Answer with this HTTP status and an Ark-style error body (the request is not processed).
     Status(u16),
@@ -72,10 +95,11 @@ pub enum FaultKind {
 }
 
 /// A fault armed for the next `times` matching requests.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct Fault {
     pub route: FaultRoute,
     pub kind: FaultKind,
+    #[serde(default = "one")]
     pub times: u32,
 }
 
@@ -90,9 +114,194 @@ pub struct SimStats {
     pub rate_limited: u64,
 }
 
-/// A running simulator. Dropping the handle does not stop it; call [`SimHandle::shutdown`].
+fn one() -> u32 {
+    1
+}
+
+/// The JSON form of a fault kind.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum FaultKindWire {
+    Status(u16),
+    StatusAfterProcessing(u16),
+    Html,
+    Truncated,
+    Garbage(usize),
+    Empty,
+    DelayMs(u64),
+    CutAfter(u64),
+}
+
+impl From<FaultKindWire> for FaultKind {
+    fn from(w: FaultKindWire) -> FaultKind {
+        match w {
+            FaultKindWire::Status(s) => FaultKind::Status(s),
+            FaultKindWire::StatusAfterProcessing(s) => FaultKind::StatusAfterProcessing(s),
+            FaultKindWire::Html => FaultKind::Html,
+            FaultKindWire::Truncated => FaultKind::Truncated,
+            FaultKindWire::Garbage(n) => FaultKind::Garbage(n.min(64 << 20)),
+            FaultKindWire::Empty => FaultKind::Empty,
+            FaultKindWire::DelayMs(ms) => FaultKind::Delay(Duration::from_millis(ms)),
+            FaultKindWire::CutAfter(n) => FaultKind::CutAfter(n),
+        }
+    }
+}
+
+/// The simulator's mutable state.
+struct Inner {
+    cfg: SimConfig,
+    tasks: state::Tasks,
+    faults: Vec<Fault>,
+    stats: SimStats,
+    addr: SocketAddr,
+    /// Real time of start, the Unix time it stands for, and the manual offset (seconds).
+    started: Instant,
+    base_unix: f64,
+    offset: f64,
+    recent: VecDeque<Instant>,
+    secret: u64,
+}
+
+impl Inner {
+    /// Sim time (scaled by `speed`) in Unix seconds.
+    fn sim_now(&self) -> f64 {
+        self.base_unix + self.started.elapsed().as_secs_f64() * self.cfg.speed + self.offset
+    }
+
+    /// Real time (plus the manual offset) in Unix seconds, for URL expiry.
+    fn url_now(&self) -> i64 {
+        (self.base_unix + self.started.elapsed().as_secs_f64() + self.offset) as i64
+    }
+
+    fn secret(&self) -> u64 {
+        self.secret
+    }
+
+    fn count(&mut self, route: FaultRoute) {
+        let s = &mut self.stats;
+        match route {
+            FaultRoute::Create => s.creates += 1,
+            FaultRoute::Get => s.gets += 1,
+            FaultRoute::List => s.lists += 1,
+            FaultRoute::Delete => s.deletes += 1,
+            FaultRoute::Download => s.downloads += 1,
+            FaultRoute::AnyApi => {}
+        }
+    }
+
+    fn request_id(&mut self) -> String {
+        let ms = (self.sim_now() * 1000.0) as u64;
+        let r = self.tasks.rng().next_u64();
+        format!("02{ms:013}{r:016x}0000000000000000ffff")
+    }
+
+    /// Take one use of the first armed fault that matches `route`.
+    fn take_fault(&mut self, route: FaultRoute) -> Option<FaultKind> {
+        let i = self.faults.iter().position(|f| {
+            f.times > 0
+                && (f.route == route
+                    || (f.route == FaultRoute::AnyApi && route != FaultRoute::Download))
+        })?;
+        let f = &mut self.faults[i];
+        f.times -= 1;
+        let kind = f.kind.clone();
+        if f.times == 0 {
+            self.faults.remove(i);
+        }
+        Some(kind)
+    }
+
+    /// Record an API request; true when it is over the rate limit.
+    fn rate_limited(&mut self) -> bool {
+        let Some(limit) = self.cfg.rate_limit else {
+            return false;
+        };
+        let now = Instant::now();
+        while self
+            .recent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
+        {
+            self.recent.pop_front();
+        }
+        if self.recent.len() >= limit as usize {
+            self.stats.rate_limited += 1;
+            return true;
+        }
+        self.recent.push_back(now);
+        false
+    }
+
+    fn file_url(&self, id: &str, name: &str) -> String {
+        let date = self.url_now();
+        let expires = self.cfg.url_ttl.as_secs();
+        let sig = files::sign(id, name, date, expires, self.secret);
+        format!(
+            "http://{}/sim-files/{id}/{name}?X-Tos-Algorithm=TOS4-HMAC-SHA256&X-Tos-Date={date}&X-Tos-Expires={expires}&X-Tos-Signature={sig}",
+            self.addr
+        )
+    }
+}
+
+/// The state shared by every handler.
+#[derive(Clone)]
+struct Shared(Arc<Mutex<Inner>>);
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panicking handler must not take the simulator down with it.
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn config(&self) -> SimConfig {
+        self.lock().cfg.clone()
+    }
+
+    fn create(&self, req: crate::api::types::CreateRequest) -> String {
+        let mut s = self.lock();
+        let now = s.sim_now();
+        let cfg = s.cfg.clone();
+        s.tasks.create(req, now, &cfg)
+    }
+
+    fn task(&self, id: &str) -> Option<state::SimTask> {
+        let mut s = self.lock();
+        let now = s.sim_now();
+        let cfg = s.cfg.clone();
+        s.tasks.advance(now, &cfg);
+        s.tasks.by_id.get(id).cloned()
+    }
+
+    fn all_tasks(&self) -> Vec<state::SimTask> {
+        let mut s = self.lock();
+        let now = s.sim_now();
+        let cfg = s.cfg.clone();
+        s.tasks.advance(now, &cfg);
+        s.tasks.by_id.values().cloned().collect()
+    }
+
+    fn delete(&self, id: &str) -> Result<bool, state::SimStatus> {
+        let mut s = self.lock();
+        let now = s.sim_now();
+        let cfg = s.cfg.clone();
+        s.tasks.delete(id, now, &cfg)
+    }
+
+    fn set_fail_rate(&self, p: f64) {
+        self.lock().cfg.fail_rate = p.clamp(0.0, 1.0);
+    }
+
+    fn advance(&self, d: Duration) {
+        self.lock().offset += d.as_secs_f64();
+    }
+}
+
+/// A running simulator.
 pub struct SimHandle {
     pub addr: SocketAddr,
+    shared: Shared,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl SimHandle {
@@ -106,34 +315,113 @@ impl SimHandle {
         format!("http://{}/seedance/api/v3", self.addr)
     }
 
+    /// Requests received so far, by route.
     pub fn stats(&self) -> SimStats {
-        todo!()
+        self.shared.lock().stats.clone()
     }
 
+    /// Arm a fault for the next matching requests.
     pub fn inject(&self, fault: Fault) {
-        let _ = fault;
-        todo!()
+        self.shared.lock().faults.push(fault);
     }
 
     pub fn set_fail_rate(&self, p: f64) {
-        let _ = p;
-        todo!()
+        self.shared.set_fail_rate(p);
     }
 
-    pub async fn shutdown(self) {
-        todo!()
+    /// Move every clock forward by `d`: tasks progress, URLs and tasks expire.
+    pub fn advance(&self, d: Duration) {
+        self.shared.advance(d);
     }
+
+    /// Stop serving and wait for the server to finish.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+}
+
+fn router(shared: Shared) -> axum::Router {
+    use axum::routing::{get, post};
+    let tasks = "/contents/generations/tasks";
+    let task = "/contents/generations/tasks/{id}";
+    let official = axum::Router::new()
+        .route(tasks, post(routes::create).get(routes::list))
+        .route(task, get(routes::get_task).delete(routes::delete_task));
+    let relay = axum::Router::new()
+        .route(tasks, post(routes::create).get(routes::relay_list))
+        .route(task, get(routes::get_task).delete(routes::delete_task));
+    axum::Router::new()
+        .nest("/api/v3", official)
+        .nest("/seedance/api/v3", relay)
+        .route("/sim-files/{id}/{name}", get(routes::file))
+        .route("/_sim/stats", get(routes::stats))
+        .route("/_sim/faults", post(routes::add_fault))
+        .route("/_sim/config", post(routes::set_config))
+        .route("/_sim/advance", post(routes::advance))
+        .layer(axum::extract::DefaultBodyLimit::max(80 * 1024 * 1024))
+        .with_state(shared)
 }
 
 /// Start the simulator on `addr` (use port 0 for a free port) on the current tokio runtime.
 pub async fn start(addr: SocketAddr, cfg: SimConfig) -> std::io::Result<SimHandle> {
-    let _ = cfg;
-    let _ = addr;
-    todo!()
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let base_unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0);
+    let shared = Shared(Arc::new(Mutex::new(Inner {
+        tasks: state::Tasks::new(cfg.seed),
+        secret: cfg.seed.wrapping_mul(0x2545_f491_4f6c_dd1d) ^ 0x5eed,
+        cfg,
+        faults: Vec::new(),
+        stats: SimStats::default(),
+        addr,
+        started: Instant::now(),
+        base_unix,
+        offset: 0.0,
+        recent: VecDeque::new(),
+    })));
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let app = router(shared.clone());
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stop_rx.await;
+            })
+            .await;
+    });
+    Ok(SimHandle {
+        addr,
+        shared,
+        stop: Some(stop_tx),
+        server: Some(server),
+    })
 }
 
 /// Run the simulator alone until Ctrl-C, printing its base URLs.
 pub async fn run_standalone(addr: SocketAddr, cfg: SimConfig) -> std::io::Result<()> {
-    let _ = (addr, cfg);
-    todo!()
+    let key_note = if cfg.api_key.is_some() {
+        "the key given with --api-key"
+    } else {
+        "any key"
+    };
+    let handle = start(addr, cfg).await?;
+    println!("seedance-tui simulator listening on {}", handle.addr);
+    println!("  official base URL: {}", handle.base_url());
+    println!("  relay base URL:    {}", handle.relay_base_url());
+    println!("  auth: Bearer {key_note}; Ctrl-C stops it");
+    println!(
+        "  try: curl -s {}/contents/generations/tasks -H 'Authorization: Bearer k' -H 'Content-Type: application/json' \\
+         --data-raw '{{\"model\":\"doubao-seedance-2-0-fast-260128\",\"content\":[{{\"type\":\"text\",\"text\":\"apple tea\"}}]}}'",
+        handle.relay_base_url()
+    );
+    let _ = tokio::signal::ctrl_c().await;
+    handle.shutdown().await;
+    Ok(())
 }

@@ -1,0 +1,609 @@
+//! HTTP handlers of the simulator: the task API (under both prefixes), result files, and the
+//! control endpoints. Every API answer carries `x-request-id` and echoes `X-Client-Request-Id`.
+
+use super::files;
+use super::state::{SimStatus, SimTask};
+use super::{FaultKind, FaultRoute, Shared};
+use crate::api::types::{CreateRequest, strip_nulls};
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// The page the relay answers on its list endpoint.
+const RELAY_HTML: &str = "<!doctype html><html><head><title>LaoZhang API</title></head><body><div id=\"root\">Loading…</div><script src=\"/assets/index.js\"></script></body></html>";
+
+/// Per-request context: ids for the headers and error messages.
+struct Ctx {
+    request_id: String,
+    client_request_id: Option<String>,
+}
+
+fn respond(ctx: &Ctx, status: StatusCode, body: Body, content_type: &'static str) -> Response {
+    let mut resp = (status, body).into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
+        h.insert("x-request-id", v);
+    }
+    if let Some(v) = ctx
+        .client_request_id
+        .as_deref()
+        .and_then(|c| HeaderValue::from_str(c).ok())
+    {
+        h.insert("x-client-request-id", v);
+    }
+    resp
+}
+
+fn json_response(ctx: &Ctx, status: StatusCode, v: &Value) -> Response {
+    respond(ctx, status, Body::from(v.to_string()), "application/json")
+}
+
+fn error_response(
+    ctx: &Ctx,
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    param: Option<&str>,
+) -> Response {
+    let kind = match status.as_u16() {
+        400 => "BadRequest",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "NotFound",
+        429 => "TooManyRequests",
+        _ => "InternalServerError",
+    };
+    let mut err = json!({
+        "code": code,
+        "message": format!("{message} Request id: {}", ctx.request_id),
+        "type": kind,
+    });
+    if let (Some(p), Some(o)) = (param, err.as_object_mut()) {
+        o.insert("param".into(), json!(p));
+    }
+    json_response(ctx, status, &json!({ "error": err }))
+}
+
+fn status_code(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+fn fault_error(ctx: &Ctx, code: u16) -> Response {
+    let (name, msg) = match code {
+        401 => ("AuthenticationError", "The API key is invalid."),
+        404 => ("NotFound", "Not found."),
+        429 => ("ServerOverloaded", "The service is overloaded."),
+        408 | 504 => ("RequestTimeout", "The request timed out."),
+        _ => (
+            "InternalServiceError",
+            "The service encountered an unexpected internal error.",
+        ),
+    };
+    let mut resp = error_response(ctx, status_code(code), name, msg, None);
+    if code == 429 {
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    resp
+}
+
+/// Auth, rate limit, stats and the faults that act before processing. `Err` is the answer.
+async fn admit(
+    shared: &Shared,
+    route: FaultRoute,
+    headers: &HeaderMap,
+) -> Result<(Ctx, Option<FaultKind>), Response> {
+    let (request_id, fault) = {
+        let mut s = shared.lock();
+        s.count(route);
+        (s.request_id(), s.take_fault(route))
+    };
+    let ctx = Ctx {
+        request_id,
+        client_request_id: headers
+            .get("x-client-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+    };
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let required = shared.config().api_key;
+    match (token, required) {
+        (None, _) => {
+            return Err(error_response(
+                &ctx,
+                StatusCode::UNAUTHORIZED,
+                "AuthenticationError",
+                "The API key is missing. Send it as `Authorization: Bearer <key>`.",
+                None,
+            ));
+        }
+        (Some(t), Some(k)) if t != k => {
+            return Err(error_response(
+                &ctx,
+                StatusCode::UNAUTHORIZED,
+                "AuthenticationError",
+                "The API key in the request is invalid.",
+                None,
+            ));
+        }
+        _ => {}
+    }
+    if shared.lock().rate_limited() {
+        let mut resp = error_response(
+            &ctx,
+            StatusCode::TOO_MANY_REQUESTS,
+            "RateLimitExceeded.EndpointRPM",
+            "The request rate exceeds the limit of this endpoint. Slow down.",
+            None,
+        );
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return Err(resp);
+    }
+    match fault {
+        Some(FaultKind::Status(code)) => Err(fault_error(&ctx, code)),
+        Some(FaultKind::Delay(d)) => {
+            tokio::time::sleep(d).await;
+            Ok((ctx, None))
+        }
+        other => Ok((ctx, other)),
+    }
+}
+
+/// Faults that act on the answer after the request was processed.
+fn finish(
+    ctx: &Ctx,
+    fault: Option<FaultKind>,
+    resp: Response,
+    json_text: Option<String>,
+) -> Response {
+    match fault {
+        Some(FaultKind::StatusAfterProcessing(code)) => fault_error(ctx, code),
+        Some(FaultKind::Html) => respond(
+            ctx,
+            StatusCode::OK,
+            Body::from(RELAY_HTML),
+            "text/html; charset=utf-8",
+        ),
+        Some(FaultKind::Truncated) => {
+            let text =
+                json_text.unwrap_or_else(|| "{\"id\":\"cgt-x\",\"status\":\"queued\"}".into());
+            let cut: String = text.chars().take(text.chars().count() / 2).collect();
+            respond(ctx, StatusCode::OK, Body::from(cut), "application/json")
+        }
+        Some(FaultKind::Garbage(n)) => {
+            let bytes: Vec<u8> = (0..n).map(|i| b"#%&*@!~^"[i % 8]).collect();
+            respond(ctx, StatusCode::OK, Body::from(bytes), "application/json")
+        }
+        Some(FaultKind::Empty) => respond(ctx, StatusCode::OK, Body::empty(), "application/json"),
+        _ => resp,
+    }
+}
+
+/// Result URLs of a succeeded task, freshly signed.
+fn result_urls(shared: &Shared, t: &SimTask) -> Option<(String, Option<String>)> {
+    if t.status != SimStatus::Succeeded {
+        return None;
+    }
+    let s = shared.lock();
+    let video = s.file_url(&t.id, "video.mp4");
+    let frame = t
+        .req
+        .return_last_frame
+        .unwrap_or(false)
+        .then(|| s.file_url(&t.id, "last_frame.png"));
+    Some((video, frame))
+}
+
+pub async fn create(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let (ctx, fault) = match admit(&shared, FaultRoute::Create, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let mut v: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return error_response(
+                &ctx,
+                StatusCode::BAD_REQUEST,
+                "InvalidParameter",
+                &format!("The request body is not valid JSON: {e}."),
+                None,
+            );
+        }
+    };
+    strip_nulls(&mut v);
+    if v.get("model")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
+        return error_response(
+            &ctx,
+            StatusCode::BAD_REQUEST,
+            "MissingParameter",
+            "The request failed because it is missing the `model` parameter.",
+            Some("model"),
+        );
+    }
+    let req = match CreateRequest::from_value(v) {
+        Ok(r) => r,
+        Err(e) => {
+            let msg = e.to_string();
+            let param = msg.split('`').nth(1).map(str::to_string);
+            return error_response(
+                &ctx,
+                StatusCode::BAD_REQUEST,
+                "InvalidParameter",
+                &format!("A parameter has the wrong type: {msg}."),
+                param.as_deref(),
+            );
+        }
+    };
+    if let Some(p) = crate::api::validate::validate(&req).into_iter().next() {
+        let code = if p.message.contains("missing") || p.message.contains("required") {
+            "MissingParameter"
+        } else {
+            "InvalidParameter"
+        };
+        let msg = format!(
+            "The parameter `{}` specified in the request is not valid: {}.",
+            p.field, p.message
+        );
+        return error_response(&ctx, StatusCode::BAD_REQUEST, code, &msg, Some(&p.field));
+    }
+    if crate::api::models::find(&req.model).is_none() {
+        return error_response(
+            &ctx,
+            StatusCode::NOT_FOUND,
+            "InvalidEndpointOrModel.NotFound",
+            &format!(
+                "The model or endpoint {} does not exist or you do not have access to it.",
+                req.model
+            ),
+            None,
+        );
+    }
+    let id = shared.create(req);
+    let body = json!({ "id": id });
+    finish(
+        &ctx,
+        fault,
+        json_response(&ctx, StatusCode::OK, &body),
+        Some(body.to_string()),
+    )
+}
+
+pub async fn get_task(
+    State(shared): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let (ctx, fault) = match admit(&shared, FaultRoute::Get, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let Some(task) = shared.task(&id) else {
+        let resp = error_response(
+            &ctx,
+            StatusCode::NOT_FOUND,
+            "ResourceNotFound",
+            &format!("The task {id} does not exist."),
+            None,
+        );
+        return finish(&ctx, fault, resp, None);
+    };
+    let body = task.to_json(result_urls(&shared, &task), &ctx.request_id);
+    finish(
+        &ctx,
+        fault,
+        json_response(&ctx, StatusCode::OK, &body),
+        Some(body.to_string()),
+    )
+}
+
+pub async fn delete_task(
+    State(shared): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let (ctx, fault) = match admit(&shared, FaultRoute::Delete, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    match shared.delete(&id) {
+        Ok(true) => finish(
+            &ctx,
+            fault,
+            json_response(&ctx, StatusCode::OK, &json!({})),
+            Some("{}".into()),
+        ),
+        Ok(false) => error_response(
+            &ctx,
+            StatusCode::NOT_FOUND,
+            "ResourceNotFound",
+            &format!("The task {id} does not exist."),
+            None,
+        ),
+        Err(status) => error_response(
+            &ctx,
+            StatusCode::BAD_REQUEST,
+            "InvalidParameter.OperationDenied",
+            &format!(
+                "The task {id} is {} and cannot be cancelled or deleted.",
+                status.as_str()
+            ),
+            Some("id"),
+        ),
+    }
+}
+
+/// Page number, page size and the filters of a list query.
+type ListParams<'a> = (usize, usize, Vec<(&'a str, &'a str)>);
+
+fn list_params(pairs: &[(String, String)]) -> Result<ListParams<'_>, String> {
+    let mut page_num = 1usize;
+    let mut page_size = 10usize;
+    let mut filters = Vec::new();
+    for (k, v) in pairs {
+        match k.as_str() {
+            "page_num" | "page_size" => {
+                let n: usize = v.parse().map_err(|_| k.clone())?;
+                if !(1..=500).contains(&n) {
+                    return Err(k.clone());
+                }
+                if k == "page_num" {
+                    page_num = n;
+                } else {
+                    page_size = n;
+                }
+            }
+            other => filters.push((other, v.as_str())),
+        }
+    }
+    Ok((page_num, page_size, filters))
+}
+
+pub async fn list(
+    State(shared): State<Shared>,
+    Query(pairs): Query<Vec<(String, String)>>,
+    headers: HeaderMap,
+) -> Response {
+    let (ctx, fault) = match admit(&shared, FaultRoute::List, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let (page_num, page_size, filters) = match list_params(&pairs) {
+        Ok(p) => p,
+        Err(param) => {
+            return error_response(
+                &ctx,
+                StatusCode::BAD_REQUEST,
+                "InvalidParameter",
+                &format!("The parameter `{param}` must be a number from 1 to 500."),
+                Some(&param),
+            );
+        }
+    };
+    let ids: Vec<&str> = filters
+        .iter()
+        .filter(|f| f.0 == "filter.task_ids")
+        .map(|f| f.1)
+        .collect();
+    let mut tasks: Vec<SimTask> = shared
+        .all_tasks()
+        .into_iter()
+        .filter(|t| {
+            filters.iter().all(|(k, v)| match *k {
+                "filter.status" => t.status.as_str() == *v,
+                "filter.model" => t.req.model == *v,
+                "filter.service_tier" => t.req.service_tier.as_deref().unwrap_or("default") == *v,
+                _ => true,
+            }) && (ids.is_empty() || ids.contains(&t.id.as_str()))
+        })
+        .collect();
+    tasks.sort_by_key(|t| std::cmp::Reverse(t.seq));
+    let total = tasks.len();
+    let items: Vec<Value> = tasks
+        .iter()
+        .skip((page_num - 1) * page_size)
+        .take(page_size)
+        .map(|t| t.to_json(result_urls(&shared, t), &ctx.request_id))
+        .collect();
+    let body = json!({ "total": total, "items": items });
+    finish(
+        &ctx,
+        fault,
+        json_response(&ctx, StatusCode::OK, &body),
+        Some(body.to_string()),
+    )
+}
+
+/// The relay answers its web page on the list endpoint.
+pub async fn relay_list(State(shared): State<Shared>) -> Response {
+    shared.lock().count(FaultRoute::List);
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        RELAY_HTML,
+    )
+        .into_response()
+}
+
+fn storage_error(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{message}</Message></Error>"
+    );
+    (status, [(header::CONTENT_TYPE, "application/xml")], body).into_response()
+}
+
+/// Parse `bytes=START-[END]` against a file of `len` bytes.
+fn parse_range(v: &str, len: u64) -> Option<(u64, u64)> {
+    let spec = v.trim().strip_prefix("bytes=")?;
+    let (a, b) = spec.split_once('-')?;
+    let start: u64 = a.trim().parse().ok()?;
+    let end: u64 = if b.trim().is_empty() {
+        len.checked_sub(1)?
+    } else {
+        b.trim().parse().ok()?
+    };
+    (start <= end && end < len).then_some((start, end.min(len - 1)))
+}
+
+pub async fn file(
+    State(shared): State<Shared>,
+    Path((id, name)): Path<(String, String)>,
+    Query(q): Query<Vec<(String, String)>>,
+    headers: HeaderMap,
+) -> Response {
+    let fault = {
+        let mut s = shared.lock();
+        s.count(FaultRoute::Download);
+        s.take_fault(FaultRoute::Download)
+    };
+    if headers.contains_key(header::AUTHORIZATION) {
+        return storage_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidArgument",
+            "Presigned URLs must not carry an Authorization header",
+        );
+    }
+    let get = |k: &str| q.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+    let (Some(date), Some(expires), Some(sig)) = (
+        get("X-Tos-Date"),
+        get("X-Tos-Expires"),
+        get("X-Tos-Signature"),
+    ) else {
+        return storage_error(StatusCode::FORBIDDEN, "AccessDenied", "Missing signature");
+    };
+    let (Ok(date_n), Ok(expires_n)) = (date.parse::<i64>(), expires.parse::<u64>()) else {
+        return storage_error(StatusCode::FORBIDDEN, "AccessDenied", "Bad signature");
+    };
+    {
+        let s = shared.lock();
+        if files::sign(&id, &name, date_n, expires_n, s.secret()) != sig {
+            return storage_error(
+                StatusCode::FORBIDDEN,
+                "SignatureDoesNotMatch",
+                "The request signature does not match",
+            );
+        }
+        if s.url_now() > date_n + expires_n as i64 {
+            return storage_error(StatusCode::FORBIDDEN, "AccessDenied", "Request has expired");
+        }
+    }
+    let data: Bytes = match name.as_str() {
+        "video.mp4" => Bytes::from_static(files::SAMPLE_MP4),
+        "last_frame.png" => Bytes::from(files::frame_png(&id)),
+        _ => {
+            return storage_error(
+                StatusCode::NOT_FOUND,
+                "NoSuchKey",
+                "The specified key does not exist",
+            );
+        }
+    };
+    let content_type = if name.ends_with(".png") {
+        "image/png"
+    } else {
+        "video/mp4"
+    };
+    match fault {
+        Some(FaultKind::Status(code)) | Some(FaultKind::StatusAfterProcessing(code)) => {
+            return storage_error(status_code(code), "InternalError", "Injected failure");
+        }
+        Some(FaultKind::Delay(d)) => tokio::time::sleep(d).await,
+        _ => {}
+    }
+    let len = data.len() as u64;
+    let (status, slice, range_header) =
+        match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
+            Some(r) => match parse_range(r, len) {
+                Some((a, b)) => (
+                    StatusCode::PARTIAL_CONTENT,
+                    data.slice(a as usize..=b as usize),
+                    Some(format!("bytes {a}-{b}/{len}")),
+                ),
+                None => {
+                    return (
+                        StatusCode::RANGE_NOT_SATISFIABLE,
+                        [(header::CONTENT_RANGE, format!("bytes */{len}"))],
+                        "",
+                    )
+                        .into_response();
+                }
+            },
+            None => (StatusCode::OK, data, None),
+        };
+    let body_len = slice.len();
+    let body = match fault {
+        Some(FaultKind::CutAfter(n)) => {
+            let keep = slice.slice(..(n as usize).min(body_len));
+            let stream = futures::stream::iter(vec![
+                Ok::<Bytes, std::io::Error>(keep),
+                Err(std::io::Error::other("connection cut by fault injection")),
+            ]);
+            Body::from_stream(stream)
+        }
+        _ => Body::from(slice),
+    };
+    let mut resp = (status, body).into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if let Ok(v) = HeaderValue::from_str(&body_len.to_string()) {
+        h.insert(header::CONTENT_LENGTH, v);
+    }
+    if let Some(v) = range_header.and_then(|r| HeaderValue::from_str(&r).ok()) {
+        h.insert(header::CONTENT_RANGE, v);
+    }
+    resp
+}
+
+/// `GET /_sim/stats`.
+pub async fn stats(State(shared): State<Shared>) -> Response {
+    axum::Json(shared.lock().stats.clone()).into_response()
+}
+
+/// `POST /_sim/faults` with a fault in its JSON form (see the module docs of `sim`).
+pub async fn add_fault(State(shared): State<Shared>, body: Bytes) -> Response {
+    match serde_json::from_slice::<super::Fault>(&body) {
+        Ok(f) => {
+            shared.lock().faults.push(f);
+            (StatusCode::OK, "{}").into_response()
+        }
+        Err(e) => (StatusCode::BAD_REQUEST, format!("bad fault: {e}")).into_response(),
+    }
+}
+
+/// `POST /_sim/config` with `{"fail_rate": P}`.
+pub async fn set_config(State(shared): State<Shared>, body: Bytes) -> Response {
+    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    match v.get("fail_rate").and_then(Value::as_f64) {
+        Some(p) if (0.0..=1.0).contains(&p) => {
+            shared.set_fail_rate(p);
+            (StatusCode::OK, "{}").into_response()
+        }
+        _ => (StatusCode::BAD_REQUEST, "expected {\"fail_rate\": 0..1}").into_response(),
+    }
+}
+
+/// `POST /_sim/advance` with `{"secs": N}`.
+pub async fn advance(State(shared): State<Shared>, body: Bytes) -> Response {
+    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    match v.get("secs").and_then(Value::as_f64) {
+        Some(s) if s >= 0.0 && s.is_finite() => {
+            shared.advance(Duration::from_secs_f64(s));
+            (StatusCode::OK, "{}").into_response()
+        }
+        _ => (StatusCode::BAD_REQUEST, "expected {\"secs\": N}").into_response(),
+    }
+}
