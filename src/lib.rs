@@ -6,6 +6,7 @@
 //! `sim` is an Ark-compatible server for the demo and the tests; `download` streams result files.
 
 pub mod api;
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod download;
@@ -13,3 +14,4 @@ pub mod engine;
 pub mod runtime;
 pub mod sim;
 pub mod store;
+pub mod ui;

@@ -1,0 +1,20 @@
+//! Effects: what the reducer asks the runtime to do, as plain data.
+
+/// One thing for the runtime to carry out; its outcome, if any, comes back as a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Restore the terminal and exit.
+    Quit,
+    /// Stop the process (Ctrl-Z); the runtime restores the terminal first and redraws on resume.
+    Suspend,
+    /// Pause or resume polling.
+    SetPaused(bool),
+    /// Poll every unfinished task as soon as the budget allows.
+    RefreshNow,
+    /// Put text on the clipboard (OSC 52, works over SSH and in tmux).
+    Copy(String),
+    /// Load a task's status history (answered with `Msg::History`).
+    LoadHistory(String),
+    /// Cancel a queued task on the server (by local id).
+    CancelTask(String),
+}

@@ -1,0 +1,70 @@
+//! The `/` filter: free text matched against id, prompt, model and status, plus `status:X` and
+//! `model:X` terms (all terms must match; case-insensitive).
+
+use crate::store::TaskRecord;
+
+/// A parsed filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// The text as typed.
+    pub text: String,
+    statuses: Vec<String>,
+    models: Vec<String>,
+    words: Vec<String>,
+}
+
+impl Filter {
+    pub fn parse(text: &str) -> Filter {
+        let mut f = Filter {
+            text: text.to_string(),
+            ..Filter::default()
+        };
+        for term in text.split_whitespace() {
+            let lower = term.to_lowercase();
+            if let Some(s) = lower.strip_prefix("status:") {
+                f.statuses.push(s.to_string());
+            } else if let Some(m) = lower.strip_prefix("model:") {
+                f.models.push(m.to_string());
+            } else {
+                f.words.push(lower);
+            }
+        }
+        f
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.statuses.is_empty() && self.models.is_empty() && self.words.is_empty()
+    }
+
+    /// Whether `r` passes every term.
+    pub fn matches(&self, r: &TaskRecord) -> bool {
+        let status = r.phase.as_str();
+        if !self.statuses.is_empty()
+            && !self.statuses.iter().any(|s| status.starts_with(s.as_str()))
+        {
+            return false;
+        }
+        if !self.models.is_empty() {
+            let model = r.model.to_lowercase();
+            let short = crate::api::models::short_label(&r.model).to_lowercase();
+            let fast = model.contains("fast");
+            let hit = self.models.iter().any(|m| {
+                model.contains(m.as_str())
+                    || short == *m
+                    || (m == "std" && !fast && model.contains("2-0"))
+            });
+            if !hit {
+                return false;
+            }
+        }
+        self.words.iter().all(|w| {
+            r.local_id.to_lowercase().contains(w.as_str())
+                || r.task_id
+                    .as_deref()
+                    .is_some_and(|t| t.to_lowercase().contains(w.as_str()))
+                || r.prompt.to_lowercase().contains(w.as_str())
+                || r.model.to_lowercase().contains(w.as_str())
+                || status.contains(w.as_str())
+        })
+    }
+}

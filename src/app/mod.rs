@@ -1,0 +1,15 @@
+//! The pure core of the dashboard (Elm architecture): `State`, `Msg`, `Intent`, `Effect`, the
+//! keymap registry and `update`. No IO, no clock reads: every transition is a plain unit test.
+
+pub mod effect;
+pub mod filter;
+pub mod keymap;
+pub mod layout;
+pub mod msg;
+pub mod state;
+pub mod update;
+
+pub use effect::Effect;
+pub use msg::{Health, Intent, Level, Msg};
+pub use state::State;
+pub use update::update;

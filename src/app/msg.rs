@@ -1,0 +1,103 @@
+//! Messages (everything that can happen) and intents (what a key means).
+
+use crate::store::{HistoryEntry, TaskRecord};
+use crossterm::event::KeyEvent;
+
+/// How serious a notice is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warn,
+    Error,
+}
+
+/// Poller health as the header shows it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Health {
+    /// Unix seconds of the last successful poll.
+    pub last_success: Option<i64>,
+    pub consecutive_errors: u32,
+    pub paused: bool,
+    /// Why polling is impaired, when it is.
+    pub banner: Option<String>,
+    pub tracked: usize,
+    pub in_flight: usize,
+    /// False when another process holds the poller lease and this one only reads the store.
+    pub leader: bool,
+}
+
+/// Everything that can happen. Time arrives in messages; the reducer never reads the clock.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent),
+    Paste(String),
+    Resize(u16, u16),
+    /// The slow clock (and every message that knows the time updates `now`).
+    Tick {
+        now: i64,
+    },
+    /// A full load of the store.
+    TasksLoaded(Vec<TaskRecord>),
+    /// Rows inserted or changed (by this process or another one sharing the store).
+    TasksChanged(Vec<TaskRecord>),
+    /// The status history of a task, for the detail pane.
+    History {
+        local_id: String,
+        entries: Vec<HistoryEntry>,
+    },
+    PollFailed {
+        local_id: String,
+        error: String,
+        transient: bool,
+    },
+    Health(Health),
+    Notice {
+        level: Level,
+        text: String,
+    },
+}
+
+/// What a key means, after the keymap. The reducer acts on intents, never on raw keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Intent {
+    MoveUp,
+    MoveDown,
+    Top,
+    Bottom,
+    PageUp,
+    PageDown,
+    ToggleDetail,
+    FullDetail,
+    FocusNext,
+    StartFilter,
+    ClearFilter,
+    SortNext,
+    SortReverse,
+    QuickFilter(u8),
+    ToggleMark,
+    MarkAll,
+    TogglePause,
+    RefreshNow,
+    CopyMenu,
+    Help,
+    ShowLog,
+    CycleTheme,
+    CancelTask,
+    Suspend,
+    Quit,
+    ForceQuit,
+    // Reserved for the composer, retry and results issues.
+    NewDraft,
+    Retry,
+    Edit,
+    Download,
+    Open,
+    // Overlays.
+    Close,
+    Confirm,
+    Deny,
+    CopyId,
+    CopyVideoUrl,
+    CopyRequest,
+    CopyCurl,
+}

@@ -1,0 +1,391 @@
+//! The dashboard's state: every task once, a derived filtered and sorted order, the selection
+//! (which follows the task, not the row), marks, panes, overlays, messages and poller health.
+
+use super::filter::Filter;
+use super::keymap::{Context, Keymap};
+use super::msg::{Health, Level};
+use crate::api::TaskStatus;
+use crate::store::{HistoryEntry, Phase, TaskRecord};
+use crate::ui::theme::Theme;
+use std::collections::{HashMap, HashSet};
+
+/// Columns the table can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Created,
+    Status,
+    Model,
+    Tokens,
+    Duration,
+    Updated,
+}
+
+impl SortKey {
+    pub const ALL: [SortKey; 6] = [
+        SortKey::Created,
+        SortKey::Status,
+        SortKey::Model,
+        SortKey::Tokens,
+        SortKey::Duration,
+        SortKey::Updated,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Created => "age",
+            SortKey::Status => "status",
+            SortKey::Model => "model",
+            SortKey::Tokens => "tokens",
+            SortKey::Duration => "duration",
+            SortKey::Updated => "updated",
+        }
+    }
+
+    pub fn next(self) -> SortKey {
+        let i = Self::ALL.iter().position(|k| *k == self).unwrap_or(0);
+        Self::ALL[(i + 1) % Self::ALL.len()]
+    }
+}
+
+/// The detail pane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DetailMode {
+    Hidden,
+    Split,
+    Full,
+}
+
+/// Which pane has the keyboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Table,
+    Detail,
+}
+
+/// What a confirmation is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Question {
+    /// Quit although submissions are in flight.
+    Quit { in_flight: usize },
+    /// Cancel this queued task.
+    Cancel { local_id: String },
+}
+
+/// A popup over the screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    None,
+    Help { scroll: u16 },
+    CopyMenu,
+    Confirm(Question),
+    Log { scroll: u16 },
+}
+
+/// One line of the message log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub level: Level,
+    pub text: String,
+    /// Unix seconds.
+    pub at: i64,
+}
+
+/// How long a message stays in the footer, seconds.
+pub const MESSAGE_SECS: i64 = 8;
+/// How many messages the log keeps.
+pub const LOG_LIMIT: usize = 500;
+
+/// Everything the view needs and the reducer changes.
+pub struct State {
+    /// Unix seconds, from the last message that carried the time.
+    pub now: i64,
+    pub tasks: Vec<TaskRecord>,
+    index: HashMap<String, usize>,
+    /// Indices into `tasks`: filtered and sorted. Derived; rebuilt by `recompute`.
+    pub order: Vec<usize>,
+    /// The selected task's local id (follows the task when the order changes).
+    pub selected: Option<String>,
+    /// First visible row of the table.
+    pub offset: usize,
+    pub marks: HashSet<String>,
+    pub filter: Filter,
+    /// The filter line while it is being typed.
+    pub filter_input: Option<String>,
+    pub quick: Option<u8>,
+    pub sort: SortKey,
+    pub sort_desc: bool,
+    pub focus: Focus,
+    pub detail: DetailMode,
+    pub detail_scroll: u16,
+    pub overlay: Overlay,
+    pub messages: Vec<Message>,
+    pub health: Health,
+    pub histories: HashMap<String, Vec<HistoryEntry>>,
+    /// Terminal size.
+    pub size: (u16, u16),
+    pub keymap: Keymap,
+    pub themes: Vec<Theme>,
+    pub theme_index: usize,
+    /// Shown in the header.
+    pub profile: String,
+    /// The API base URL (the header shows its host; curl commands use it).
+    pub base_url: String,
+    /// Something changed since the last frame.
+    pub dirty: bool,
+    /// Counts per phase text, derived.
+    pub counts: HashMap<String, usize>,
+    /// Tokens of tasks finished today (local day starting at `today_start`), derived.
+    pub tokens_today: u64,
+    /// Unix second the local day began (given by the runtime; the reducer reads no clock).
+    pub today_start: i64,
+}
+
+impl State {
+    pub fn new(profile: &str, base_url: &str, keymap: Keymap, themes: Vec<Theme>) -> State {
+        let themes = if themes.is_empty() {
+            vec![Theme::default()]
+        } else {
+            themes
+        };
+        State {
+            now: 0,
+            tasks: Vec::new(),
+            index: HashMap::new(),
+            order: Vec::new(),
+            selected: None,
+            offset: 0,
+            marks: HashSet::new(),
+            filter: Filter::default(),
+            filter_input: None,
+            quick: None,
+            sort: SortKey::Created,
+            sort_desc: true,
+            focus: Focus::Table,
+            detail: DetailMode::Hidden,
+            detail_scroll: 0,
+            overlay: Overlay::None,
+            messages: Vec::new(),
+            health: Health {
+                leader: true,
+                ..Health::default()
+            },
+            histories: HashMap::new(),
+            size: (80, 24),
+            keymap,
+            themes,
+            theme_index: 0,
+            profile: profile.to_string(),
+            base_url: base_url.to_string(),
+            dirty: true,
+            counts: HashMap::new(),
+            tokens_today: 0,
+            today_start: 0,
+        }
+    }
+
+    pub fn theme(&self) -> &Theme {
+        &self.themes[self.theme_index.min(self.themes.len() - 1)]
+    }
+
+    /// The keymap context for the current overlay or input.
+    pub fn context(&self) -> Context {
+        match &self.overlay {
+            Overlay::Help { .. } | Overlay::Log { .. } => Context::Help,
+            Overlay::CopyMenu => Context::CopyMenu,
+            Overlay::Confirm(_) => Context::Confirm,
+            Overlay::None if self.filter_input.is_some() => Context::Filter,
+            Overlay::None => Context::Main,
+        }
+    }
+
+    pub fn task(&self, local_id: &str) -> Option<&TaskRecord> {
+        self.index.get(local_id).map(|&i| &self.tasks[i])
+    }
+
+    /// The selected task.
+    pub fn selected_task(&self) -> Option<&TaskRecord> {
+        self.selected.as_deref().and_then(|id| self.task(id))
+    }
+
+    /// The selected task's row in `order`.
+    pub fn selected_row(&self) -> Option<usize> {
+        let id = self.selected.as_deref()?;
+        let ti = *self.index.get(id)?;
+        self.order.iter().position(|&i| i == ti)
+    }
+
+    /// Insert or replace tasks by local id.
+    pub fn upsert(&mut self, rows: Vec<TaskRecord>) {
+        for r in rows {
+            match self.index.get(&r.local_id) {
+                Some(&i) => self.tasks[i] = r,
+                None => {
+                    self.index.insert(r.local_id.clone(), self.tasks.len());
+                    self.tasks.push(r);
+                }
+            }
+        }
+        self.recompute();
+    }
+
+    /// Replace every task.
+    pub fn replace_all(&mut self, rows: Vec<TaskRecord>) {
+        self.tasks.clear();
+        self.index.clear();
+        self.upsert(rows);
+    }
+
+    fn quick_status(&self) -> Option<&'static str> {
+        match self.quick? {
+            1 => Some("queued"),
+            2 => Some("running"),
+            3 => Some("succeeded"),
+            4 => Some("failed"),
+            5 => Some("expired"),
+            6 => Some("cancelled"),
+            _ => None,
+        }
+    }
+
+    /// Rebuild the derived order and counts; keep the selection on its task when it is still
+    /// visible, else on the nearest row.
+    pub fn recompute(&mut self) {
+        let previous_row = self.selected_row();
+        let quick = self.quick_status();
+        let mut order: Vec<usize> = (0..self.tasks.len())
+            .filter(|&i| {
+                let t = &self.tasks[i];
+                quick.is_none_or(|q| t.phase.as_str() == q) && self.filter.matches(t)
+            })
+            .collect();
+        let tasks = &self.tasks;
+        let key = self.sort;
+        // Parsing requests is not free: do it once per task, not once per comparison.
+        let durations: Vec<i64> = if key == SortKey::Duration {
+            tasks.iter().map(requested_duration).collect()
+        } else {
+            Vec::new()
+        };
+        order.sort_by(|&a, &b| {
+            let (x, y) = (&tasks[a], &tasks[b]);
+            let primary = match key {
+                SortKey::Created => x.created_at.cmp(&y.created_at),
+                SortKey::Status => status_rank(&x.phase).cmp(&status_rank(&y.phase)),
+                SortKey::Model => x.model.cmp(&y.model),
+                SortKey::Tokens => x.tokens.cmp(&y.tokens),
+                SortKey::Duration => durations[a].cmp(&durations[b]),
+                SortKey::Updated => x.updated_at.cmp(&y.updated_at),
+            };
+            primary
+                .then_with(|| x.created_at.cmp(&y.created_at))
+                .then_with(|| x.local_id.cmp(&y.local_id))
+        });
+        if self.sort_desc {
+            order.reverse();
+        }
+        self.order = order;
+        let still_visible = self.selected_row().is_some();
+        if !still_visible {
+            let row = previous_row
+                .unwrap_or(0)
+                .min(self.order.len().saturating_sub(1));
+            self.selected = self.order.get(row).map(|&i| self.tasks[i].local_id.clone());
+        }
+        self.counts.clear();
+        self.tokens_today = 0;
+        for t in &self.tasks {
+            *self.counts.entry(t.phase.as_str().to_string()).or_default() += 1;
+            if t.finished_at.is_some_and(|f| f >= self.today_start) {
+                self.tokens_today += t.tokens.unwrap_or(0);
+            }
+        }
+        self.keep_selection_visible();
+        self.dirty = true;
+    }
+
+    /// Rows of the table that fit on screen.
+    pub fn table_height(&self) -> usize {
+        super::layout::table_rows(self.size, self.detail) as usize
+    }
+
+    /// Scroll so the selected row is on screen.
+    pub fn keep_selection_visible(&mut self) {
+        let h = self.table_height().max(1);
+        let row = self.selected_row().unwrap_or(0);
+        if row < self.offset {
+            self.offset = row;
+        } else if row >= self.offset + h {
+            self.offset = row + 1 - h;
+        }
+        let max_offset = self.order.len().saturating_sub(h);
+        self.offset = self.offset.min(max_offset);
+    }
+
+    /// Add a message to the log (shown in the footer for a while).
+    pub fn notice(&mut self, level: Level, text: impl Into<String>) {
+        self.messages.push(Message {
+            level,
+            text: text.into(),
+            at: self.now,
+        });
+        if self.messages.len() > LOG_LIMIT {
+            let extra = self.messages.len() - LOG_LIMIT;
+            self.messages.drain(..extra);
+        }
+        self.dirty = true;
+    }
+
+    /// The message the footer shows now, if any is fresh.
+    pub fn current_message(&self) -> Option<&Message> {
+        self.messages
+            .last()
+            .filter(|m| self.now - m.at < MESSAGE_SECS)
+    }
+
+    /// Tasks still being submitted (quitting would leave them `submitting`).
+    pub fn in_flight(&self) -> usize {
+        self.tasks
+            .iter()
+            .filter(|t| t.phase == Phase::Submitting)
+            .count()
+    }
+
+    /// Whether the screen shows times relative to now (so a slow clock must redraw it).
+    pub fn shows_relative_times(&self) -> bool {
+        !self.order.is_empty() || self.current_message().is_some()
+    }
+
+    /// The tasks an action applies to: the marked ones, else the selected one.
+    pub fn targets(&self) -> Vec<&TaskRecord> {
+        if self.marks.is_empty() {
+            self.selected_task().into_iter().collect()
+        } else {
+            self.order
+                .iter()
+                .map(|&i| &self.tasks[i])
+                .filter(|t| self.marks.contains(&t.local_id))
+                .collect()
+        }
+    }
+}
+
+/// Active first, then problems, then done.
+fn status_rank(p: &Phase) -> u8 {
+    match p {
+        Phase::Submitting => 0,
+        Phase::Remote(TaskStatus::Running) => 1,
+        Phase::Remote(TaskStatus::Queued) => 2,
+        Phase::Remote(TaskStatus::Unknown(_)) => 3,
+        Phase::SubmitUnknown => 4,
+        Phase::Remote(TaskStatus::Failed) => 5,
+        Phase::Rejected => 6,
+        Phase::Remote(TaskStatus::Expired) => 7,
+        Phase::Remote(TaskStatus::Cancelled) => 8,
+        Phase::Remote(TaskStatus::Succeeded) => 9,
+    }
+}
+
+/// The duration the request asked for (-1 adaptive), from the stored request.
+pub fn requested_duration(t: &TaskRecord) -> i64 {
+    t.request().and_then(|r| r.duration).unwrap_or(0)
+}

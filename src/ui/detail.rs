@@ -1,0 +1,298 @@
+//! The detail pane: the whole prompt, every parameter, the assets with roles, the status history,
+//! the error with a hint, result URLs with the time left before they expire, local files, usage,
+//! and the raw request and response JSON — scrollable.
+
+use super::format::{span, symbol, tokens};
+use crate::api::hints::hint_for_code;
+use crate::api::types::{ContentItem, CreateRequest};
+use crate::app::state::{Focus, State};
+use crate::store::TaskRecord;
+use crate::ui::theme::Theme;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+/// Result URLs are presigned for this long after the task is first seen succeeded.
+pub const URL_LIFETIME_SECS: i64 = 24 * 3600;
+
+fn heading<'a>(text: &'a str, theme: &Theme) -> Line<'a> {
+    Line::from(Span::styled(text, theme.title()))
+}
+
+fn field<'a>(name: &'a str, value: String, theme: &Theme) -> Line<'a> {
+    Line::from(vec![
+        Span::styled(format!("  {name:<22}"), theme.dim()),
+        Span::styled(value, theme.base()),
+    ])
+}
+
+fn asset_text(url: &str) -> String {
+    if let Some(rest) = url.strip_prefix("data:") {
+        let mime = rest.split(';').next().unwrap_or("");
+        let kb = url.len() * 3 / 4 / 1024;
+        format!("inline {mime} (~{kb} KB)")
+    } else {
+        url.to_string()
+    }
+}
+
+fn params(req: &CreateRequest) -> Vec<(&'static str, String)> {
+    let b = |v: Option<bool>| v.map(|x| x.to_string());
+    let i = |v: Option<i64>| v.map(|x| x.to_string());
+    let mut out: Vec<(&'static str, Option<String>)> = vec![
+        ("model", Some(req.model.clone())),
+        ("ratio", req.ratio.clone()),
+        ("resolution", req.resolution.clone()),
+        (
+            "duration",
+            req.duration.map(|d| {
+                if d == -1 {
+                    "adaptive (-1)".into()
+                } else {
+                    format!("{d}s")
+                }
+            }),
+        ),
+        ("frames", i(req.frames)),
+        ("seed", i(req.seed)),
+        ("camera_fixed", b(req.camera_fixed)),
+        ("watermark", b(req.watermark)),
+        ("generate_audio", b(req.generate_audio)),
+        ("return_last_frame", b(req.return_last_frame)),
+        ("service_tier", req.service_tier.clone()),
+        ("execution_expires_after", i(req.execution_expires_after)),
+        ("priority", i(req.priority)),
+        ("draft", b(req.draft)),
+        ("callback_url", req.callback_url.clone()),
+        ("safety_identifier", req.safety_identifier.clone()),
+    ];
+    out.retain(|(_, v)| v.is_some());
+    out.into_iter()
+        .map(|(k, v)| (k, v.unwrap_or_default()))
+        .collect()
+}
+
+fn json_lines<'a>(text: &str, theme: &Theme) -> Vec<Line<'a>> {
+    let pretty = serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_else(|| text.to_string());
+    pretty
+        .lines()
+        .map(|l| {
+            // Inline data URLs would flood the pane: cut them.
+            let shown = if l.len() > 300 {
+                let cut = l
+                    .char_indices()
+                    .map(|(i, _)| i)
+                    .take_while(|&i| i <= 300)
+                    .last()
+                    .unwrap_or(0);
+                format!("{}…", &l[..cut])
+            } else {
+                l.to_string()
+            };
+            Line::from(Span::styled(format!("  {shown}"), theme.dim()))
+        })
+        .collect()
+}
+
+/// Every line of the detail pane for task `t`.
+pub fn lines<'a>(t: &'a TaskRecord, state: &'a State) -> Vec<Line<'a>> {
+    let theme = state.theme();
+    let now = state.now;
+    let status_style = Style::default()
+        .fg(theme.status_color(t.phase.as_str()))
+        .add_modifier(Modifier::BOLD);
+    let mut out = vec![Line::from(vec![
+        Span::styled(format!("{} {}", symbol(&t.phase), t.phase), status_style),
+        Span::raw("  "),
+        Span::styled(
+            t.display_id().to_string(),
+            theme.base().add_modifier(Modifier::BOLD),
+        ),
+        Span::styled(format!("  local {}", t.local_id), theme.dim()),
+    ])];
+    if let Some(parent) = &t.retry_of {
+        let shown = state
+            .task(parent)
+            .map(|p| p.display_id().to_string())
+            .unwrap_or(parent.clone());
+        out.push(Line::from(Span::styled(
+            format!("  ↻ retry #{} of {shown}", t.retry_depth),
+            theme.accent(),
+        )));
+    }
+    let children: Vec<&TaskRecord> = state
+        .tasks
+        .iter()
+        .filter(|c| c.retry_of.as_deref() == Some(t.local_id.as_str()))
+        .collect();
+    for c in children {
+        out.push(Line::from(Span::styled(
+            format!("  retried as {} ({})", c.display_id(), c.phase),
+            theme.accent(),
+        )));
+    }
+    out.push(Line::default());
+    out.push(heading("Prompt", theme));
+    for l in t.prompt.lines() {
+        out.push(Line::from(Span::styled(format!("  {l}"), theme.base())));
+    }
+    let req = t.request();
+    if let Some(req) = &req {
+        out.push(Line::default());
+        out.push(heading("Parameters", theme));
+        for (k, v) in params(req) {
+            out.push(field(k, v, theme));
+        }
+        let assets: Vec<&ContentItem> = req
+            .content
+            .iter()
+            .filter(|c| c.as_media().is_some())
+            .collect();
+        if !assets.is_empty() {
+            out.push(Line::default());
+            out.push(heading("Assets", theme));
+            for (n, item) in assets.iter().enumerate() {
+                if let Some((kind, url, role)) = item.as_media() {
+                    let role = role
+                        .map(|r| r.to_string())
+                        .unwrap_or_else(|| "(no role)".into());
+                    out.push(Line::from(vec![
+                        Span::styled(
+                            format!("  {}. {:<6}{:<16}", n + 1, kind.as_str(), role),
+                            theme.dim(),
+                        ),
+                        Span::styled(asset_text(url), theme.base()),
+                    ]));
+                }
+            }
+        }
+    }
+    out.push(Line::default());
+    out.push(heading("Status history", theme));
+    match state.histories.get(&t.local_id) {
+        Some(h) if !h.is_empty() => {
+            for e in h {
+                let note = e
+                    .note
+                    .as_deref()
+                    .map(|n| format!("  {n}"))
+                    .unwrap_or_default();
+                out.push(Line::from(vec![
+                    Span::styled(format!("  +{:<7}", span(e.at - t.created_at)), theme.dim()),
+                    Span::styled(
+                        e.status.clone(),
+                        Style::default().fg(theme.status_color(&e.status)),
+                    ),
+                    Span::styled(note, theme.dim()),
+                ]));
+            }
+        }
+        _ => out.push(Line::from(Span::styled(
+            format!(
+                "  created {} ago, updated {} ago",
+                span(now - t.created_at),
+                span(now - t.updated_at)
+            ),
+            theme.dim(),
+        ))),
+    }
+    if t.error_code.is_some() || t.error_message.is_some() {
+        out.push(Line::default());
+        out.push(heading("Error", theme));
+        let code = t.error_code.clone().unwrap_or_default();
+        if !code.is_empty() {
+            out.push(Line::from(Span::styled(
+                format!("  {code}"),
+                theme.error().add_modifier(Modifier::BOLD),
+            )));
+        }
+        if let Some(m) = &t.error_message {
+            out.push(Line::from(Span::styled(format!("  {m}"), theme.error())));
+        }
+        if let Some(h) = hint_for_code(&code) {
+            out.push(Line::from(vec![
+                Span::styled("  what to do: ", theme.warn()),
+                Span::styled(h, theme.base()),
+            ]));
+        }
+    }
+    if t.video_url.is_some() || t.video_path.is_some() {
+        out.push(Line::default());
+        out.push(heading("Result", theme));
+        if let Some(path) = &t.video_path {
+            out.push(field("video (saved)", path.clone(), theme));
+        }
+        if let Some(path) = &t.last_frame_path {
+            out.push(field("last frame (saved)", path.clone(), theme));
+        }
+        let left = t.urls_seen_at.map(|s| s + URL_LIFETIME_SECS - now);
+        let expiry = match left {
+            Some(l) if l > 0 => format!("link expires in {}", span(l)),
+            Some(_) => "link has probably expired (refetch the task for a new one)".to_string(),
+            None => String::new(),
+        };
+        if let Some(u) = &t.video_url {
+            let style = if left.is_some_and(|l| l < 2 * 3600) && t.video_path.is_none() {
+                theme.warn()
+            } else {
+                theme.dim()
+            };
+            out.push(Line::from(vec![
+                Span::styled(format!("  {:<22}", "video URL"), theme.dim()),
+                Span::styled(expiry, style),
+            ]));
+            out.push(Line::from(Span::styled(format!("  {u}"), theme.base())));
+        }
+        if let Some(u) = &t.last_frame_url {
+            out.push(field("last frame URL", String::new(), theme));
+            out.push(Line::from(Span::styled(format!("  {u}"), theme.base())));
+        }
+    }
+    if let Some(n) = t.tokens {
+        out.push(Line::default());
+        out.push(field("usage", format!("{} tokens ({n})", tokens(n)), theme));
+    }
+    out.push(Line::default());
+    out.push(heading("Request JSON", theme));
+    out.extend(json_lines(&t.request_json, theme));
+    if let Some(resp) = &t.response_json {
+        out.push(Line::default());
+        out.push(heading("Response JSON", theme));
+        out.extend(json_lines(resp, theme));
+    }
+    out
+}
+
+/// Draw the detail pane for the selected task.
+pub fn render(frame: &mut Frame, area: Rect, state: &State) {
+    let theme = state.theme();
+    let focused = state.focus == Focus::Detail;
+    let block = Block::default()
+        .borders(Borders::TOP | Borders::LEFT)
+        .border_style(if focused {
+            theme.accent()
+        } else {
+            theme.border()
+        })
+        .title(Span::styled(" Detail ", theme.title()));
+    let Some(t) = state.selected_task() else {
+        frame.render_widget(
+            Paragraph::new("No task selected.")
+                .style(theme.dim())
+                .block(block),
+            area,
+        );
+        return;
+    };
+    let para = Paragraph::new(lines(t, state))
+        .style(theme.base())
+        .block(block)
+        .wrap(Wrap { trim: false })
+        .scroll((state.detail_scroll, 0));
+    frame.render_widget(para, area);
+}

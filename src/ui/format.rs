@@ -1,0 +1,138 @@
+//! Small text formatters shared by the widgets: status symbols, relative times, token counts,
+//! short ids, truncation.
+
+use crate::api::TaskStatus;
+use crate::store::{Phase, TaskRecord};
+use unicode_width::UnicodeWidthStr;
+
+/// A symbol per phase, so the status reads without colour.
+pub fn symbol(p: &Phase) -> &'static str {
+    match p {
+        Phase::Submitting => "↑",
+        Phase::SubmitUnknown => "?",
+        Phase::Rejected => "⊗",
+        Phase::Remote(TaskStatus::Queued) => "…",
+        Phase::Remote(TaskStatus::Running) => "▶",
+        Phase::Remote(TaskStatus::Succeeded) => "✓",
+        Phase::Remote(TaskStatus::Failed) => "✗",
+        Phase::Remote(TaskStatus::Expired) => "⌛",
+        Phase::Remote(TaskStatus::Cancelled) => "⊘",
+        Phase::Remote(TaskStatus::Unknown(_)) => "·",
+    }
+}
+
+/// A short label per phase for narrow columns.
+pub fn short_status(p: &Phase) -> &str {
+    match p {
+        Phase::SubmitUnknown => "unknown?",
+        Phase::Submitting => "sending",
+        other => other.as_str(),
+    }
+}
+
+/// `42s`, `5m`, `3h`, `2d` (negative spans show as `0s`).
+pub fn span(secs: i64) -> String {
+    let s = secs.max(0);
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m", s / 60),
+        3600..=86_399 => {
+            let (h, m) = (s / 3600, (s % 3600) / 60);
+            if h < 10 && m > 0 {
+                format!("{h}h{m:02}")
+            } else {
+                format!("{h}h")
+            }
+        }
+        _ => format!("{}d", s / 86_400),
+    }
+}
+
+/// `950`, `12.3k`, `108k`, `1.2M`.
+pub fn tokens(n: u64) -> String {
+    match n {
+        0..=999 => n.to_string(),
+        1000..=99_999 => format!("{:.1}k", n as f64 / 1000.0),
+        100_000..=999_999 => format!("{}k", n / 1000),
+        _ => format!("{:.1}M", n as f64 / 1_000_000.0),
+    }
+}
+
+/// A short id for the table: the server id's time and suffix (`105718-mq3yp`), or the tail of a
+/// relay id, or `local` for a submission without one.
+pub fn short_id(t: &TaskRecord) -> String {
+    match t.task_id.as_deref() {
+        Some(id) => {
+            let parts: Vec<&str> = id.split('-').collect();
+            if parts.len() == 3 && parts[0] == "cgt" && parts[1].len() == 14 {
+                format!("{}-{}", &parts[1][8..], parts[2])
+            } else {
+                let chars: Vec<char> = id.chars().collect();
+                chars[chars.len().saturating_sub(12)..].iter().collect()
+            }
+        }
+        None => "(local)".to_string(),
+    }
+}
+
+/// Cut `s` to `width` display columns, ending with `…` when cut; newlines become spaces.
+pub fn truncate(s: &str, width: usize) -> String {
+    let flat: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if flat.width() <= width {
+        return flat;
+    }
+    let mut out = String::new();
+    let mut w = 0;
+    for c in flat.chars() {
+        let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if w + cw + 1 > width {
+            break;
+        }
+        out.push(c);
+        w += cw;
+    }
+    out.push('…');
+    out
+}
+
+/// Time spent queued or running (or, when finished, how long it took), from local timestamps.
+pub fn progress_time(t: &TaskRecord, now: i64) -> String {
+    match (&t.phase, t.started_at, t.finished_at) {
+        (Phase::Remote(TaskStatus::Queued), _, _) | (Phase::Submitting, _, _) => {
+            format!("q {}", span(now - t.created_at))
+        }
+        (Phase::Remote(TaskStatus::Running), Some(s), _) => format!("r {}", span(now - s)),
+        (Phase::Remote(TaskStatus::Running), None, _) => format!("r {}", span(now - t.created_at)),
+        (_, _, Some(f)) => span(f - t.created_at),
+        _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_and_tokens() {
+        assert_eq!(span(5), "5s");
+        assert_eq!(span(300), "5m");
+        assert_eq!(span(3700), "1h01");
+        assert_eq!(span(40_000), "11h");
+        assert_eq!(span(200_000), "2d");
+        assert_eq!(span(-3), "0s");
+        assert_eq!(tokens(108_000), "108k");
+        assert_eq!(tokens(12_345), "12.3k");
+        assert_eq!(tokens(2_500_000), "2.5M");
+    }
+
+    #[test]
+    fn truncation_respects_width() {
+        assert_eq!(truncate("hello world", 8), "hello w…");
+        assert_eq!(truncate("short", 8), "short");
+        assert_eq!(truncate("a\nb", 8), "a b");
+        assert_eq!(truncate("苹果茶广告", 6), "苹果…");
+    }
+}

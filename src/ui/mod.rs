@@ -1,0 +1,283 @@
+//! The view: `view(&State, &mut Frame)` draws the whole screen from state alone — header, task
+//! table, detail pane, footer, and the overlays (help, copy menu, questions, message log).
+
+pub mod detail;
+pub mod format;
+pub mod table;
+pub mod theme;
+
+use crate::app::keymap::Context;
+use crate::app::layout::{self, MIN_HEIGHT, MIN_WIDTH};
+use crate::app::msg::Level;
+use crate::app::state::{Overlay, Question, State};
+use format::{span, tokens};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+/// Draw the whole screen.
+pub fn view(state: &State, frame: &mut Frame) {
+    let area = frame.area();
+    let theme = state.theme();
+    frame.render_widget(Block::default().style(theme.base()), area);
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let msg = format!(
+            "The terminal is {}x{}; seedance-tui needs at least {MIN_WIDTH}x{MIN_HEIGHT}. Enlarge it, or press q to quit.",
+            area.width, area.height
+        );
+        frame.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), area);
+        return;
+    }
+    let a = layout::areas((area.width, area.height), state.detail);
+    header(frame, a.header, state);
+    if a.table.height > 0 {
+        table::render(frame, a.table, state);
+    }
+    if let Some(d) = a.detail {
+        detail::render(frame, d, state);
+    }
+    footer(frame, a.footer, state);
+    match &state.overlay {
+        Overlay::None => {}
+        Overlay::Help { scroll } => help(frame, area, state, *scroll),
+        Overlay::Log { scroll } => log(frame, area, state, *scroll),
+        Overlay::CopyMenu => menu(frame, area, state, " Copy ", Context::CopyMenu, None),
+        Overlay::Confirm(q) => {
+            let text = match q {
+                Question::Quit { in_flight } => format!(
+                    "{in_flight} submission(s) are in flight. Quit anyway? They stay in the store as `submitting` and are never re-sent automatically."
+                ),
+                Question::Cancel { local_id } => {
+                    let id = state
+                        .task(local_id)
+                        .map(|t| t.display_id().to_string())
+                        .unwrap_or_default();
+                    format!("Cancel the queued task {id}?")
+                }
+            };
+            menu(
+                frame,
+                area,
+                state,
+                " Question ",
+                Context::Confirm,
+                Some(text),
+            );
+        }
+    }
+}
+
+fn host_of(base_url: &str) -> &str {
+    let rest = base_url.split("://").nth(1).unwrap_or(base_url);
+    rest.split('/').next().unwrap_or(rest)
+}
+
+fn header(frame: &mut Frame, area: Rect, state: &State) {
+    let theme = state.theme();
+    let mut first = vec![
+        Span::styled(" seedance-tui ", theme.title()),
+        Span::styled(
+            format!("{} @ {}", state.profile, host_of(&state.base_url)),
+            theme.base(),
+        ),
+        Span::raw("   "),
+    ];
+    let h = &state.health;
+    let poll = if h.paused {
+        Span::styled("polling paused (p resumes)", theme.warn())
+    } else if let Some(b) = &h.banner {
+        Span::styled(b.clone(), theme.error())
+    } else if !h.leader {
+        Span::styled("following another poller", theme.dim())
+    } else {
+        let last = h
+            .last_success
+            .map(|t| format!("polled {} ago", span(state.now - t)))
+            .unwrap_or_else(|| "not polled yet".into());
+        Span::styled(format!("{last} · {} watched", h.tracked), theme.dim())
+    };
+    first.push(poll);
+    first.push(Span::styled(
+        format!("   today {} tokens", tokens(state.tokens_today)),
+        theme.dim(),
+    ));
+    let mut second = vec![Span::raw(" ")];
+    for (key, label) in [
+        ("submitting", "sending"),
+        ("queued", "queued"),
+        ("running", "running"),
+        ("succeeded", "done"),
+        ("failed", "failed"),
+        ("expired", "expired"),
+        ("cancelled", "cancelled"),
+        ("submit_unknown", "unknown"),
+        ("rejected", "rejected"),
+    ] {
+        let n = state.counts.get(key).copied().unwrap_or(0);
+        if n == 0 && !matches!(key, "queued" | "running" | "succeeded" | "failed") {
+            continue;
+        }
+        let phase = crate::store::Phase::parse(key);
+        second.push(Span::styled(
+            format!("{} {n} {label}  ", format::symbol(&phase)),
+            Style::default().fg(theme.status_color(key)),
+        ));
+    }
+    frame.render_widget(
+        Paragraph::new(vec![Line::from(first), Line::from(second)]),
+        area,
+    );
+}
+
+fn footer(frame: &mut Frame, area: Rect, state: &State) {
+    let theme = state.theme();
+    if let Some(input) = &state.filter_input {
+        let line = Line::from(vec![
+            Span::styled("/", theme.accent()),
+            Span::styled(input.clone(), theme.base()),
+            Span::styled("█", theme.accent()),
+            Span::styled(
+                "   Enter keeps · Esc drops · status:failed model:fast",
+                theme.dim(),
+            ),
+        ]);
+        frame.render_widget(Paragraph::new(line), area);
+        return;
+    }
+    let mut spans = Vec::new();
+    if let Some(m) = state.current_message() {
+        let style = match m.level {
+            Level::Error => theme.error(),
+            Level::Warn => theme.warn(),
+            Level::Info => theme.accent(),
+        };
+        spans.push(Span::styled(format!(" {} ", m.text), style));
+        spans.push(Span::raw(" "));
+    }
+    for (key, label) in state.keymap.footer(state.context()) {
+        spans.push(Span::styled(
+            format!(" {key}"),
+            theme.accent().add_modifier(Modifier::BOLD),
+        ));
+        spans.push(Span::styled(format!(" {label}"), theme.dim()));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// A centred box of `w`x`h` within `area`.
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+fn popup<'a>(title: &'a str, state: &State) -> Block<'a> {
+    let theme = state.theme();
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.accent())
+        .title(Span::styled(title, theme.title()))
+        .style(theme.base())
+}
+
+fn help(frame: &mut Frame, area: Rect, state: &State, scroll: u16) {
+    let theme = state.theme();
+    let mut lines = Vec::new();
+    for (title, rows) in state.keymap.help() {
+        lines.push(Line::from(Span::styled(title, theme.title())));
+        for (keys, desc) in rows {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {keys:<16}"), theme.accent()),
+                Span::styled(desc, theme.base()),
+            ]));
+        }
+        lines.push(Line::default());
+    }
+    lines.push(Line::from(Span::styled(
+        "Statuses: ↑ sending  … queued  ▶ running  ✓ succeeded  ✗ failed  ⌛ expired  ⊘ cancelled  ? outcome unknown  ⊗ rejected",
+        theme.dim(),
+    )));
+    let r = centered(area, 76, area.height.saturating_sub(2));
+    frame.render_widget(Clear, r);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(popup(" Help — keys (Esc closes, j/k scroll) ", state))
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        r,
+    );
+}
+
+fn log(frame: &mut Frame, area: Rect, state: &State, scroll: u16) {
+    let theme = state.theme();
+    let lines: Vec<Line> = state
+        .messages
+        .iter()
+        .rev()
+        .map(|m| {
+            let style = match m.level {
+                Level::Error => theme.error(),
+                Level::Warn => theme.warn(),
+                Level::Info => theme.base(),
+            };
+            Line::from(vec![
+                Span::styled(format!("{:>5} ago  ", span(state.now - m.at)), theme.dim()),
+                Span::styled(m.text.clone(), style),
+            ])
+        })
+        .collect();
+    let r = centered(
+        area,
+        area.width.saturating_sub(4),
+        area.height.saturating_sub(2),
+    );
+    frame.render_widget(Clear, r);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(popup(" Messages (newest first; Esc closes) ", state))
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        r,
+    );
+}
+
+fn menu(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    title: &str,
+    ctx: Context,
+    text: Option<String>,
+) {
+    let theme = state.theme();
+    let mut lines = Vec::new();
+    if let Some(t) = text {
+        lines.push(Line::from(Span::styled(t, theme.base())));
+        lines.push(Line::default());
+    }
+    for b in state.keymap.bindings.iter().filter(|b| b.context == ctx) {
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("  {:<10}", crate::app::keymap::Keymap::keys_label(b)),
+                theme.accent(),
+            ),
+            Span::styled(b.help, theme.base()),
+        ]));
+    }
+    let h = lines.len() as u16 + 4;
+    let r = centered(area, 64, h);
+    frame.render_widget(Clear, r);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(popup(title, state))
+            .wrap(Wrap { trim: false }),
+        r,
+    );
+}

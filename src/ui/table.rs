@@ -1,0 +1,242 @@
+//! The task table: rows are built only for the visible slice; columns drop by priority as the
+//! terminal narrows; status shows as a symbol and a colour.
+
+use super::format::{progress_time, short_id, short_status, span, symbol, tokens, truncate};
+use crate::api::models::short_label;
+use crate::app::state::{Focus, State};
+use crate::store::TaskRecord;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+/// A column: title, width, and priority (lower stays longer as the terminal narrows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Col {
+    Status,
+    Id,
+    Model,
+    Prompt,
+    Ratio,
+    Resolution,
+    Duration,
+    Age,
+    Progress,
+    Tokens,
+    Saved,
+}
+
+impl Col {
+    fn spec(self) -> (&'static str, u16, u8) {
+        match self {
+            Col::Status => ("STATUS", 11, 0),
+            Col::Id => ("ID", 15, 0),
+            Col::Model => ("MODEL", 5, 1),
+            Col::Prompt => ("PROMPT", 12, 0),
+            Col::Ratio => ("RATIO", 5, 5),
+            Col::Resolution => ("RES", 5, 4),
+            Col::Duration => ("DUR", 4, 4),
+            Col::Age => ("AGE", 5, 1),
+            Col::Progress => ("TIME", 7, 3),
+            Col::Tokens => ("TOKENS", 6, 2),
+            Col::Saved => ("⬇", 2, 2),
+        }
+    }
+}
+
+const ALL: [Col; 11] = [
+    Col::Status,
+    Col::Id,
+    Col::Model,
+    Col::Prompt,
+    Col::Ratio,
+    Col::Resolution,
+    Col::Duration,
+    Col::Age,
+    Col::Progress,
+    Col::Tokens,
+    Col::Saved,
+];
+
+/// The columns that fit `width`, with their widths (the prompt takes what is left).
+pub fn columns(width: u16) -> Vec<(Col, u16)> {
+    let mut cols: Vec<Col> = ALL.to_vec();
+    let total = |cols: &[Col]| -> u16 { cols.iter().map(|c| c.spec().1 + 1).sum() };
+    while total(&cols) > width {
+        let worst = cols
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.spec().2 > 0)
+            .max_by_key(|(i, c)| (c.spec().2, *i))
+            .map(|(i, _)| i);
+        match worst {
+            Some(i) => {
+                cols.remove(i);
+            }
+            None => break,
+        }
+    }
+    let used = total(&cols);
+    let extra = width.saturating_sub(used);
+    cols.into_iter()
+        .map(|c| {
+            let w = c.spec().1 + if c == Col::Prompt { extra } else { 0 };
+            (c, w)
+        })
+        .collect()
+}
+
+fn pad(s: &str, width: u16) -> String {
+    let t = truncate(s, width as usize);
+    let w = unicode_width::UnicodeWidthStr::width(t.as_str());
+    format!("{t}{} ", " ".repeat((width as usize).saturating_sub(w)))
+}
+
+fn cell(t: &TaskRecord, col: Col, now: i64) -> String {
+    let req = || t.request();
+    match col {
+        Col::Status => format!("{} {}", symbol(&t.phase), short_status(&t.phase)),
+        Col::Id => {
+            if t.retry_depth > 0 {
+                format!("{} ↻{}", short_id(t), t.retry_depth)
+            } else {
+                short_id(t)
+            }
+        }
+        Col::Model => short_label(&t.model),
+        Col::Prompt => t.prompt.clone(),
+        Col::Ratio => req().and_then(|r| r.ratio).unwrap_or_default(),
+        Col::Resolution => req().and_then(|r| r.resolution).unwrap_or_default(),
+        Col::Duration => match req().and_then(|r| r.duration) {
+            Some(-1) => "auto".into(),
+            Some(d) => format!("{d}s"),
+            None => String::new(),
+        },
+        Col::Age => span(now - t.created_at),
+        Col::Progress => progress_time(t, now),
+        Col::Tokens => t.tokens.map(tokens).unwrap_or_default(),
+        Col::Saved => match (&t.video_path, &t.video_url) {
+            (Some(_), _) => "✓".into(),
+            (None, Some(_)) => "·".into(),
+            _ => String::new(),
+        },
+    }
+}
+
+/// Draw the table into `area` (title line, column header, rows).
+pub fn render(frame: &mut Frame, area: Rect, state: &State) {
+    if area.height < 2 {
+        return;
+    }
+    let theme = state.theme();
+    let title = table_title(state);
+    let focused = state.focus == Focus::Table;
+    let block = Block::default()
+        .borders(Borders::TOP)
+        .border_style(if focused {
+            theme.accent()
+        } else {
+            theme.border()
+        })
+        .title(Span::styled(title, theme.title()));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.height == 0 {
+        return;
+    }
+    let cols = columns(inner.width.saturating_sub(2));
+    let header: String = cols.iter().map(|(c, w)| pad(c.spec().0, *w)).collect();
+    let mut lines = vec![Line::from(Span::styled(
+        format!("  {header}"),
+        theme.dim().add_modifier(Modifier::BOLD),
+    ))];
+    if state.order.is_empty() {
+        let msg = if state.tasks.is_empty() {
+            "No tasks yet. Submit one with `seedance-tui submit`, or run with --demo."
+        } else {
+            "No task matches the filter (Esc clears it)."
+        };
+        lines.push(Line::from(Span::styled(format!("  {msg}"), theme.dim())));
+    }
+    let rows = inner.height.saturating_sub(1) as usize;
+    let selected = state.selected.as_deref();
+    for &i in state.order.iter().skip(state.offset).take(rows) {
+        let t = &state.tasks[i];
+        let is_sel = selected == Some(t.local_id.as_str());
+        let marked = state.marks.contains(&t.local_id);
+        let status_style = Style::default().fg(theme.status_color(t.phase.as_str()));
+        let mut spans = vec![Span::styled(
+            if marked { "● " } else { "  " },
+            Style::default().fg(theme.marked),
+        )];
+        for (c, w) in &cols {
+            let text = pad(&cell(t, *c, state.now), *w);
+            let style = match c {
+                Col::Status => status_style,
+                Col::Id | Col::Age | Col::Progress => theme.dim(),
+                _ => theme.base(),
+            };
+            spans.push(Span::styled(text, style));
+        }
+        let mut line = Line::from(spans);
+        if is_sel {
+            line = line.style(theme.selected());
+        }
+        lines.push(line);
+    }
+    frame.render_widget(Paragraph::new(lines).style(theme.base()), inner);
+}
+
+fn table_title(state: &State) -> String {
+    let mut t = format!(
+        " Tasks {}/{} · sort {} {} ",
+        state.order.len(),
+        state.tasks.len(),
+        state.sort.label(),
+        if state.sort_desc { "↓" } else { "↑" }
+    );
+    if !state.filter.is_empty() {
+        t.push_str(&format!("· filter “{}” ", state.filter.text.trim()));
+    }
+    if let Some(q) = state.quick {
+        let name = [
+            "",
+            "queued",
+            "running",
+            "succeeded",
+            "failed",
+            "expired",
+            "cancelled",
+        ]
+        .get(q as usize)
+        .copied()
+        .unwrap_or("");
+        t.push_str(&format!("· only {name} "));
+    }
+    if !state.marks.is_empty() {
+        t.push_str(&format!("· {} marked ", state.marks.len()));
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_drop_by_priority_and_fill_width() {
+        let wide = columns(160);
+        assert_eq!(wide.len(), ALL.len());
+        assert_eq!(wide.iter().map(|(_, w)| w + 1).sum::<u16>(), 160);
+        let narrow = columns(60);
+        let names: Vec<Col> = narrow.iter().map(|(c, _)| *c).collect();
+        assert!(
+            names.contains(&Col::Status)
+                && names.contains(&Col::Id)
+                && names.contains(&Col::Prompt)
+        );
+        assert!(!names.contains(&Col::Ratio));
+        assert!(narrow.iter().map(|(_, w)| w + 1).sum::<u16>() <= 60);
+    }
+}
