@@ -1,5 +1,6 @@
-//! The runtime: the event loop that merges terminal input, ticks and effect results into
-//! messages, executes effects, and draws.
+//! The runtime: one loop that merges terminal input, poller and store-watcher reports, effect
+//! results and a slow clock into messages, runs the reducer, carries out its effects, and draws
+//! only when something changed (at most one frame per ~16 ms).
 
 pub mod demo;
 pub mod osc;
@@ -7,11 +8,324 @@ pub mod poller;
 pub mod store_watch;
 pub mod terminal;
 
+use crate::app::keymap::Keymap;
+use crate::app::{Effect, Health, Level, Msg, State, update};
 use crate::cli::args::GlobalArgs;
 use crate::cli::context::Context;
+use crate::config::Paths;
+use crate::engine::{Engine, now};
+use crate::store::TaskQuery;
+use crate::ui::theme;
+use crossterm::event::{Event, EventStream, MouseEventKind};
+use futures::StreamExt;
+use poller::{PollerCmd, PollerConfig, PollerEvent};
+use std::io::{self, Write};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, MissedTickBehavior};
 
-/// Open the dashboard and run until the user quits.
-pub async fn run_dashboard(ctx: Context, g: &GlobalArgs) -> std::io::Result<()> {
-    let _ = (ctx, g);
-    Ok(())
+/// The shortest time between two frames.
+const FRAME_GAP: Duration = Duration::from_millis(16);
+
+fn other(e: impl std::fmt::Display) -> io::Error {
+    io::Error::other(e.to_string())
+}
+
+/// Unix second at which today began in local time.
+fn local_day_start() -> i64 {
+    let now = chrono::Local::now();
+    now.date_naive()
+        .and_hms_opt(0, 0, 0)
+        .and_then(|t| t.and_local_timezone(chrono::Local).earliest())
+        .map(|t| t.timestamp())
+        .unwrap_or_else(|| now.timestamp() - 86_400)
+}
+
+fn health(h: poller::PollerHealth) -> Health {
+    Health {
+        last_success: h.last_success,
+        consecutive_errors: h.consecutive_errors,
+        paused: h.paused,
+        banner: h.banner,
+        tracked: h.tracked,
+        in_flight: h.in_flight,
+        leader: true,
+    }
+}
+
+/// Build the initial state from the config: keymap, themes, profile.
+fn initial_state(ctx: &Context, g: &GlobalArgs) -> io::Result<State> {
+    let keymap = Keymap::with_overrides(&ctx.config.ui.keys).map_err(other)?;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let (themes, errors) = theme::load_all(Paths::themes_dir().as_deref());
+    let wanted = g.theme.clone().or_else(|| ctx.config.ui.theme.clone());
+    let (themes, index) = theme::choose(themes, wanted.as_deref(), no_color).map_err(other)?;
+    let mut state = State::new(&ctx.profile_name, &ctx.base_url, keymap, themes);
+    state.theme_index = index;
+    state.now = now();
+    state.today_start = local_day_start();
+    for e in errors {
+        state.notice(Level::Warn, e.to_string());
+    }
+    if ctx.demo {
+        state.notice(
+            Level::Info,
+            "demo: tasks run against the embedded simulator; press ? for keys",
+        );
+    }
+    Ok(state)
+}
+
+/// Carries out effects that need IO; results come back as messages on `tx`.
+struct Executor {
+    engine: Engine,
+    poller: mpsc::UnboundedSender<PollerCmd>,
+    tx: mpsc::UnboundedSender<Msg>,
+    mux: osc::Mux,
+}
+
+impl Executor {
+    /// Returns false when the loop should stop.
+    fn run(&self, effect: Effect, term: &mut terminal::Term, state: &mut State) -> bool {
+        match effect {
+            Effect::Quit => return false,
+            Effect::Suspend => {
+                if let Err(e) = terminal::suspend(term) {
+                    state.notice(Level::Error, format!("could not resume the terminal: {e}"));
+                }
+                state.dirty = true;
+            }
+            Effect::SetPaused(p) => {
+                let _ = self.poller.send(PollerCmd::Pause(p));
+            }
+            Effect::RefreshNow => {
+                let _ = self.poller.send(PollerCmd::RefreshNow);
+            }
+            Effect::Copy(text) => {
+                let mut out = io::stdout();
+                let _ = out.write_all(&osc::clipboard(&text, self.mux));
+                let _ = out.flush();
+            }
+            Effect::LoadHistory(local_id) => {
+                let (engine, tx) = (self.engine.clone(), self.tx.clone());
+                tokio::spawn(async move {
+                    let id = local_id.clone();
+                    if let Ok(entries) = engine.with_store(move |s| s.history(&id)).await {
+                        let _ = tx.send(Msg::History { local_id, entries });
+                    }
+                });
+            }
+            Effect::CancelTask(local_id) => {
+                let (engine, tx) = (self.engine.clone(), self.tx.clone());
+                tokio::spawn(async move {
+                    let result = async {
+                        let rec = engine.find(&local_id).await.map_err(|e| e.to_string())?;
+                        engine.cancel(&rec).await.map_err(|e| e.to_string())?;
+                        let (fresh, _) = engine.poll(&rec).await.map_err(|e| e.to_string())?;
+                        Ok::<_, String>(fresh)
+                    }
+                    .await;
+                    let msg = match result {
+                        Ok(r) => Msg::TasksChanged(vec![r]),
+                        Err(e) => Msg::Notice {
+                            level: Level::Error,
+                            text: format!("cancel failed: {e}"),
+                        },
+                    };
+                    let _ = tx.send(msg);
+                });
+            }
+        }
+        true
+    }
+}
+
+/// Open the dashboard and run until the user quits (or the terminal goes away).
+pub async fn run_dashboard(ctx: Context, g: &GlobalArgs) -> io::Result<()> {
+    let mut state = initial_state(&ctx, g)?;
+    let rows = ctx
+        .engine
+        .with_store(|s| s.list(&TaskQuery::default()))
+        .await
+        .map_err(other)?;
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+
+    // The poller, fed with every unfinished task; its reports become messages.
+    let interval = if ctx.demo {
+        ctx.poll_interval
+    } else {
+        Duration::from_secs_f64(ctx.config.poll.interval_secs.clamp(1.0, 600.0))
+    };
+    let pcfg = PollerConfig {
+        interval,
+        concurrency: ctx.config.poll.concurrency.max(1),
+        requests_per_second: if ctx.demo {
+            50.0
+        } else {
+            ctx.config.poll.requests_per_second
+        },
+        ..PollerConfig::default()
+    };
+    let (ptx, mut prx) = mpsc::unbounded_channel();
+    let poller = poller::spawn(ctx.engine.clone(), pcfg, ptx);
+    for r in rows.iter().filter(|r| r.phase.needs_polling()) {
+        let _ = poller.send(PollerCmd::Track(Box::new(r.clone())));
+    }
+    let to_loop = tx.clone();
+    tokio::spawn(async move {
+        while let Some(ev) = prx.recv().await {
+            let msg = match ev {
+                PollerEvent::Updated { .. } => continue, // the store watcher reports every change
+                PollerEvent::Failed {
+                    local_id,
+                    message,
+                    transient,
+                } => Msg::PollFailed {
+                    local_id,
+                    error: message,
+                    transient,
+                },
+                PollerEvent::Health(h) => Msg::Health(health(h)),
+            };
+            if to_loop.send(msg).is_err() {
+                return;
+            }
+        }
+    });
+
+    // Every commit to the store (ours or another process's) reaches the table, and new
+    // unfinished tasks reach the poller.
+    let (wtx, mut wrx) = mpsc::unbounded_channel();
+    store_watch::spawn(ctx.store_path.clone(), now(), wtx);
+    let (to_loop, to_poller) = (tx.clone(), poller.clone());
+    tokio::spawn(async move {
+        while let Some(rows) = wrx.recv().await {
+            for r in rows.iter().filter(|r| r.phase.needs_polling()) {
+                let _ = to_poller.send(PollerCmd::Track(Box::new(r.clone())));
+            }
+            if to_loop.send(Msg::TasksChanged(rows)).is_err() {
+                return;
+            }
+        }
+    });
+
+    if ctx.demo {
+        tokio::spawn(demo::feed(ctx.engine.clone(), Duration::from_secs(5), 40));
+    }
+
+    let executor = Executor {
+        engine: ctx.engine.clone(),
+        poller,
+        tx: tx.clone(),
+        mux: osc::Mux::detect(|k| std::env::var(k).ok()),
+    };
+    // The detail pane starts hidden, so the first load asks for nothing.
+    let _ = update(&mut state, Msg::TasksLoaded(rows));
+
+    let mut term = terminal::enter(g.mouse || ctx.config.ui.mouse)?;
+    let _guard = terminal::RestoreGuard;
+    if let Ok(size) = term.size() {
+        update(&mut state, Msg::Resize(size.width, size.height));
+    }
+    let result = event_loop(&mut state, &mut term, &mut rx, &executor).await;
+    terminal::restore();
+    result
+}
+
+async fn event_loop(
+    state: &mut State,
+    term: &mut terminal::Term,
+    rx: &mut mpsc::UnboundedReceiver<Msg>,
+    executor: &Executor,
+) -> io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let mut sigtstp = signal(SignalKind::from_raw(libc::SIGTSTP))?;
+    let mut events = EventStream::new();
+    let mut clock = tokio::time::interval(Duration::from_secs(1));
+    clock.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut last_draw = Instant::now() - FRAME_GAP;
+    let mut day = state.today_start;
+    loop {
+        if state.dirty {
+            let wait = (last_draw + FRAME_GAP).saturating_duration_since(Instant::now());
+            if wait.is_zero() {
+                term.draw(|f| crate::ui::view(state, f))?;
+                state.dirty = false;
+                last_draw = Instant::now();
+            }
+        }
+        let draw_at = state.dirty.then_some(last_draw + FRAME_GAP);
+        let msg = tokio::select! {
+            biased;
+            Some(msg) = rx.recv() => msg,
+            ev = events.next() => match ev {
+                Some(Ok(Event::Key(k))) => Msg::Key(k),
+                Some(Ok(Event::Paste(p))) => Msg::Paste(p),
+                Some(Ok(Event::Resize(w, h))) => Msg::Resize(w, h),
+                Some(Ok(Event::Mouse(m))) => match m.kind {
+                    MouseEventKind::ScrollDown => {
+                        let fx = crate::app::update::apply(state, crate::app::Intent::MoveDown);
+                        run_all(fx, executor, term, state);
+                        continue;
+                    }
+                    MouseEventKind::ScrollUp => {
+                        let fx = crate::app::update::apply(state, crate::app::Intent::MoveUp);
+                        run_all(fx, executor, term, state);
+                        continue;
+                    }
+                    _ => continue,
+                },
+                Some(Ok(_)) => continue,
+                // The terminal is gone (e.g. the SSH link dropped): leave cleanly.
+                Some(Err(_)) | None => return Ok(()),
+            },
+            _ = sigterm.recv() => return Ok(()),
+            _ = sighup.recv() => return Ok(()),
+            _ = sigtstp.recv() => {
+                run_all(vec![Effect::Suspend], executor, term, state);
+                continue;
+            }
+            _ = clock.tick(), if state.shows_relative_times() => {
+                let t = now();
+                if t - day >= 86_400 {
+                    day = local_day_start();
+                    state.today_start = day;
+                    state.recompute();
+                }
+                Msg::Tick { now: t }
+            }
+            _ = sleep_until_opt(draw_at) => continue,
+        };
+        let stamp = now();
+        if stamp != state.now {
+            update(state, Msg::Tick { now: stamp });
+        }
+        let effects = update(state, msg);
+        if !run_all(effects, executor, term, state) {
+            return Ok(());
+        }
+    }
+}
+
+/// Run effects; false when one of them asks to quit.
+fn run_all(
+    effects: Vec<Effect>,
+    executor: &Executor,
+    term: &mut terminal::Term,
+    state: &mut State,
+) -> bool {
+    let mut keep_going = true;
+    for e in effects {
+        keep_going &= executor.run(e, term, state);
+    }
+    keep_going
+}
+
+async fn sleep_until_opt(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
 }

@@ -78,10 +78,10 @@ fn install_panic_hook() {
 pub fn suspend(term: &mut Term) -> io::Result<()> {
     restore();
     #[cfg(unix)]
-    // SAFETY: raising SIGTSTP on ourselves has no memory-safety implications; the default
-    // action stops the process until SIGCONT.
+    // SAFETY: raising SIGSTOP on ourselves has no memory-safety implications; it stops the
+    // process until SIGCONT (SIGTSTP itself is caught by the runtime to get here).
     unsafe {
-        libc::raise(libc::SIGTSTP);
+        libc::raise(libc::SIGSTOP);
     }
     setup()?;
     term.clear()?;
