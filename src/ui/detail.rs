@@ -136,6 +136,26 @@ pub fn lines<'a>(t: &'a TaskRecord, state: &'a State) -> Vec<Line<'a>> {
             theme.accent(),
         )));
     }
+    if t.error_code.is_some() || t.error_message.is_some() {
+        out.push(Line::default());
+        out.push(heading("Error", theme));
+        let code = t.error_code.clone().unwrap_or_default();
+        if !code.is_empty() {
+            out.push(Line::from(Span::styled(
+                format!("  {code}"),
+                theme.error().add_modifier(Modifier::BOLD),
+            )));
+        }
+        if let Some(m) = &t.error_message {
+            out.push(Line::from(Span::styled(format!("  {m}"), theme.error())));
+        }
+        if let Some(h) = hint_for_code(&code) {
+            out.push(Line::from(vec![
+                Span::styled("  what to do: ", theme.warn()),
+                Span::styled(h, theme.base()),
+            ]));
+        }
+    }
     out.push(Line::default());
     out.push(heading("Prompt", theme));
     for l in t.prompt.lines() {
@@ -200,26 +220,6 @@ pub fn lines<'a>(t: &'a TaskRecord, state: &'a State) -> Vec<Line<'a>> {
             ),
             theme.dim(),
         ))),
-    }
-    if t.error_code.is_some() || t.error_message.is_some() {
-        out.push(Line::default());
-        out.push(heading("Error", theme));
-        let code = t.error_code.clone().unwrap_or_default();
-        if !code.is_empty() {
-            out.push(Line::from(Span::styled(
-                format!("  {code}"),
-                theme.error().add_modifier(Modifier::BOLD),
-            )));
-        }
-        if let Some(m) = &t.error_message {
-            out.push(Line::from(Span::styled(format!("  {m}"), theme.error())));
-        }
-        if let Some(h) = hint_for_code(&code) {
-            out.push(Line::from(vec![
-                Span::styled("  what to do: ", theme.warn()),
-                Span::styled(h, theme.base()),
-            ]));
-        }
     }
     if t.video_url.is_some() || t.video_path.is_some() {
         out.push(Line::default());

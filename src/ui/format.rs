@@ -15,7 +15,7 @@ pub fn symbol(p: &Phase) -> &'static str {
         Phase::Remote(TaskStatus::Running) => "▶",
         Phase::Remote(TaskStatus::Succeeded) => "✓",
         Phase::Remote(TaskStatus::Failed) => "✗",
-        Phase::Remote(TaskStatus::Expired) => "⌛",
+        Phase::Remote(TaskStatus::Expired) => "◷",
         Phase::Remote(TaskStatus::Cancelled) => "⊘",
         Phase::Remote(TaskStatus::Unknown(_)) => "·",
     }

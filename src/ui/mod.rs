@@ -76,14 +76,15 @@ fn host_of(base_url: &str) -> &str {
 
 fn header(frame: &mut Frame, area: Rect, state: &State) {
     let theme = state.theme();
-    let mut first = vec![
-        Span::styled(" seedance-tui ", theme.title()),
-        Span::styled(
-            format!("{} @ {}", state.profile, host_of(&state.base_url)),
-            theme.base(),
-        ),
-        Span::raw("   "),
-    ];
+    let mut first = Vec::new();
+    if area.width >= 100 {
+        first.push(Span::styled(" seedance-tui ", theme.title()));
+    }
+    first.push(Span::styled(
+        format!(" {}@{}", state.profile, host_of(&state.base_url)),
+        theme.base(),
+    ));
+    first.push(Span::styled(" │ ", theme.border()));
     let h = &state.health;
     let poll = if h.paused {
         Span::styled("polling paused (p resumes)", theme.warn())
@@ -96,11 +97,12 @@ fn header(frame: &mut Frame, area: Rect, state: &State) {
             .last_success
             .map(|t| format!("polled {} ago", span(state.now - t)))
             .unwrap_or_else(|| "not polled yet".into());
-        Span::styled(format!("{last} · {} watched", h.tracked), theme.dim())
+        Span::styled(format!("{last}, {} watched", h.tracked), theme.dim())
     };
     first.push(poll);
+    first.push(Span::styled(" │ ", theme.border()));
     first.push(Span::styled(
-        format!("   today {} tokens", tokens(state.tokens_today)),
+        format!("today {} tok", tokens(state.tokens_today)),
         theme.dim(),
     ));
     let mut second = vec![Span::raw(" ")];
@@ -201,7 +203,7 @@ fn help(frame: &mut Frame, area: Rect, state: &State, scroll: u16) {
         lines.push(Line::default());
     }
     lines.push(Line::from(Span::styled(
-        "Statuses: ↑ sending  … queued  ▶ running  ✓ succeeded  ✗ failed  ⌛ expired  ⊘ cancelled  ? outcome unknown  ⊗ rejected",
+        "Statuses: ↑ sending  … queued  ▶ running  ✓ succeeded  ✗ failed  ◷ expired  ⊘ cancelled  ? outcome unknown  ⊗ rejected",
         theme.dim(),
     )));
     let r = centered(area, 76, area.height.saturating_sub(2));

@@ -33,7 +33,7 @@ impl Col {
             Col::Status => ("STATUS", 11, 0),
             Col::Id => ("ID", 15, 0),
             Col::Model => ("MODEL", 5, 1),
-            Col::Prompt => ("PROMPT", 12, 0),
+            Col::Prompt => ("PROMPT", 19, 0),
             Col::Ratio => ("RATIO", 5, 5),
             Col::Resolution => ("RES", 5, 4),
             Col::Duration => ("DUR", 4, 4),
