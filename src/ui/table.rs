@@ -166,24 +166,24 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         let is_sel = selected == Some(t.local_id.as_str());
         let marked = state.marks.contains(&t.local_id);
         let status_style = Style::default().fg(theme.status_color(t.phase.as_str()));
-        let mut spans = vec![Span::styled(
-            if marked { "● " } else { "  " },
-            Style::default().fg(theme.marked),
-        )];
+        let mark_style = if is_sel {
+            theme.selected()
+        } else {
+            Style::default().fg(theme.marked)
+        };
+        let mut spans = vec![Span::styled(if marked { "● " } else { "  " }, mark_style)];
         for (c, w) in &cols {
             let text = pad(&cell(t, *c, state.now), *w);
             let style = match c {
+                // The selected row is one solid bar; the symbol still tells the status.
+                _ if is_sel => theme.selected(),
                 Col::Status => status_style,
                 Col::Id | Col::Age | Col::Progress => theme.dim(),
                 _ => theme.base(),
             };
             spans.push(Span::styled(text, style));
         }
-        let mut line = Line::from(spans);
-        if is_sel {
-            line = line.style(theme.selected());
-        }
-        lines.push(line);
+        lines.push(Line::from(spans));
     }
     frame.render_widget(Paragraph::new(lines).style(theme.base()), inner);
 }

@@ -54,7 +54,7 @@ pub fn record(n: usize, phase: Phase, prompt: &str, model: &str) -> TaskRecord {
         video_url: succeeded.then(|| format!("https://sim.example/sim-files/cgt-x{n}/video.mp4?X-Tos-Expires=86400")),
         last_frame_url: None,
         urls_seen_at: succeeded.then_some(created + 200),
-        video_path: (succeeded && n % 2 == 0).then(|| format!("/videos/cgt-x{n}.mp4")),
+        video_path: (succeeded && n.is_multiple_of(2)).then(|| format!("/videos/cgt-x{n}.mp4")),
         last_frame_path: None,
     }
 }
