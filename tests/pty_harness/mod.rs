@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 /// A running program in a PTY.
 pub struct Pty {
     child: Box<dyn Child + Send + Sync>,
-    writer: Box<dyn Write + Send>,
+    writer: Arc<Mutex<Box<dyn Write + Send>>>,
     parser: Arc<Mutex<vt100::Parser>>,
     /// Every byte the program wrote, for assertions on escape sequences.
     raw: Arc<Mutex<Vec<u8>>>,
@@ -46,18 +46,29 @@ impl Pty {
         let child = pair.slave.spawn_command(cmd).expect("spawn the binary");
         drop(pair.slave);
         let mut reader = pair.master.try_clone_reader().expect("pty reader");
-        let writer = pair.master.take_writer().expect("pty writer");
+        let writer: Arc<Mutex<Box<dyn Write + Send>>> =
+            Arc::new(Mutex::new(pair.master.take_writer().expect("pty writer")));
         let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
         let raw = Arc::new(Mutex::new(Vec::new()));
-        let (p, r) = (parser.clone(), raw.clone());
+        let (p, r, w) = (parser.clone(), raw.clone(), writer.clone());
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
             loop {
                 match reader.read(&mut buf) {
                     Ok(0) | Err(_) => break,
                     Ok(n) => {
+                        let mut cursor = (0, 0);
                         if let Ok(mut parser) = p.lock() {
                             parser.process(&buf[..n]);
+                            cursor = parser.screen().cursor_position();
+                        }
+                        // Answer cursor-position queries the way a real terminal does.
+                        if buf[..n].windows(4).any(|x| x == b"\x1b[6n")
+                            && let Ok(mut w) = w.lock()
+                        {
+                            let reply = format!("\x1b[{};{}R", cursor.0 + 1, cursor.1 + 1);
+                            let _ = w.write_all(reply.as_bytes());
+                            let _ = w.flush();
                         }
                         if let Ok(mut raw) = r.lock() {
                             raw.extend_from_slice(&buf[..n]);
@@ -98,8 +109,9 @@ impl Pty {
 
     /// Type bytes (keys) into the terminal.
     pub fn send(&mut self, bytes: &[u8]) {
-        self.writer.write_all(bytes).expect("write to pty");
-        self.writer.flush().expect("flush pty");
+        let mut w = self.writer.lock().expect("writer lock");
+        w.write_all(bytes).expect("write to pty");
+        w.flush().expect("flush pty");
     }
 
     /// Wait until `pred(screen)` holds, up to `timeout`; panics with the screen if it never does.
