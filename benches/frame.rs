@@ -1,0 +1,130 @@
+//! Frame time and reducer throughput with many tasks (run: `cargo bench --bench frame`).
+//! Plain `Instant` loops; prints ns per operation. Numbers go to docs/performance.md.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use seedance_tui::api::TaskStatus;
+use seedance_tui::app::keymap::Keymap;
+use seedance_tui::app::{Msg, State, update};
+use seedance_tui::store::{Phase, TaskRecord};
+use seedance_tui::ui::theme::Theme;
+use std::hint::black_box;
+use std::time::Instant;
+
+const NOW: i64 = 1_795_435_200;
+
+fn task(n: usize) -> TaskRecord {
+    let phase = match n % 6 {
+        0 => Phase::Remote(TaskStatus::Queued),
+        1 => Phase::Remote(TaskStatus::Running),
+        2 | 3 => Phase::Remote(TaskStatus::Succeeded),
+        4 => Phase::Remote(TaskStatus::Failed),
+        _ => Phase::Remote(TaskStatus::Expired),
+    };
+    let prompt =
+        format!("Task {n}: a red fox running through fresh snow at dawn, cinematic slow motion");
+    let request = format!(
+        r#"{{"model":"doubao-seedance-2-0-fast-260128","content":[{{"type":"text","text":"{prompt}"}}],"ratio":"16:9","duration":5,"resolution":"720p"}}"#
+    );
+    TaskRecord {
+        local_id: format!("l{n:08}"),
+        task_id: Some(format!(
+            "cgt-20261123{:06}-b{:04}",
+            n % 1_000_000,
+            n % 10_000
+        )),
+        phase,
+        profile: "bench".into(),
+        model: "doubao-seedance-2-0-fast-260128".into(),
+        prompt,
+        request_json: request,
+        response_json: None,
+        error_code: None,
+        error_message: None,
+        retry_of: None,
+        retry_depth: 0,
+        created_at: NOW - n as i64 * 13,
+        updated_at: NOW - n as i64 * 7,
+        started_at: Some(NOW - n as i64 * 10),
+        finished_at: None,
+        tokens: Some(108_000),
+        video_url: None,
+        last_frame_url: None,
+        urls_seen_at: None,
+        video_path: None,
+        last_frame_path: None,
+    }
+}
+
+fn state(n: usize) -> State {
+    let mut s = State::new(
+        "bench",
+        "http://127.0.0.1/api/v3",
+        Keymap::default(),
+        vec![Theme::default()],
+    );
+    update(&mut s, Msg::Tick { now: NOW });
+    update(&mut s, Msg::Resize(160, 48));
+    update(&mut s, Msg::TasksLoaded((0..n).map(task).collect()));
+    s
+}
+
+fn time<F: FnMut()>(name: &str, iters: u32, mut f: F) {
+    f(); // warm up
+    let start = Instant::now();
+    for _ in 0..iters {
+        f();
+    }
+    let per = start.elapsed().as_nanos() / iters as u128;
+    println!(
+        "{name:<48} {:>10.3} ms/op  ({iters} iterations)",
+        per as f64 / 1e6
+    );
+}
+
+fn main() {
+    for n in [1_000usize, 10_000, 100_000] {
+        let mut s = state(n);
+        let mut term = Terminal::new(TestBackend::new(160, 48)).expect("terminal");
+        time(&format!("frame 160x48, {n} tasks"), 200, || {
+            term.draw(|f| seedance_tui::ui::view(black_box(&s), f))
+                .expect("draw");
+        });
+        update(
+            &mut s,
+            Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+        );
+        time(&format!("frame 160x48 with detail, {n} tasks"), 200, || {
+            term.draw(|f| seedance_tui::ui::view(black_box(&s), f))
+                .expect("draw");
+        });
+        let down = Msg::Key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE));
+        time(&format!("update: key j, {n} tasks"), 20_000, || {
+            black_box(update(&mut s, down.clone()));
+        });
+        let mut changed = task(n / 2);
+        changed.phase = Phase::Remote(TaskStatus::Succeeded);
+        time(
+            &format!("update: one task changed (re-sort), {n} tasks"),
+            50,
+            || {
+                black_box(update(&mut s, Msg::TasksChanged(vec![changed.clone()])));
+            },
+        );
+        time(&format!("update: filter keystroke, {n} tasks"), 50, || {
+            update(
+                &mut s,
+                Msg::Key(KeyEvent::new(KeyCode::Char('/'), KeyModifiers::NONE)),
+            );
+            update(
+                &mut s,
+                Msg::Key(KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE)),
+            );
+            update(
+                &mut s,
+                Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)),
+            );
+        });
+    }
+}
