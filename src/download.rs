@@ -181,7 +181,7 @@ pub async fn download(
             StatusCode::PARTIAL_CONTENT => match content_range(resp.headers()) {
                 (Some(start), total) if start == have => Plan::Write {
                     offset: have,
-                    total,
+                    total: total.or(resp.content_length().map(|rest| have + rest)),
                 },
                 _ => Plan::Restart,
             },

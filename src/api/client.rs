@@ -343,7 +343,10 @@ impl ArkClient {
     ) -> Result<T, ApiError> {
         let mut attempt = 0;
         loop {
+            // The server's Retry-After, on a 429 or on a 503 alike.
+            let mut retry_after = None;
             let result = self.send_once(call).await.and_then(|answer| {
+                retry_after = answer.retry_after;
                 classify(&answer, &self.base, call.endpoint, self.secret())?;
                 parse(&answer)
             });
@@ -354,10 +357,6 @@ impl ArkClient {
             if !may_send_again(call.endpoint, &err) || attempt >= self.cfg.retry.max_retries {
                 return Err(err);
             }
-            let retry_after = match &err {
-                ApiError::RateLimited { retry_after, .. } => *retry_after,
-                _ => None,
-            };
             let wait = self.cfg.retry.delay(attempt, retry_after);
             tracing::debug!(
                 endpoint = ?call.endpoint,
