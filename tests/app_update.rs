@@ -5,7 +5,7 @@ mod fixtures_ui;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use fixtures_ui::{NOW, record, state};
 use seedance_tui::api::TaskStatus;
-use seedance_tui::app::state::{DetailMode, Focus, Overlay, Question, SortKey};
+use seedance_tui::app::state::{DetailMode, Focus, Overlay, Question, RetryPlan, SortKey};
 use seedance_tui::app::{Effect, Intent, Msg, update};
 use seedance_tui::store::Phase;
 
@@ -315,7 +315,7 @@ fn cancel_asks_and_only_for_queued_tasks() {
 #[test]
 fn reserved_keys_say_what_they_will_do() {
     let mut s = state(100, 30);
-    for c in ['n', 'r', 'e', 'd', 'o'] {
+    for c in ['n', 'e', 'd', 'o'] {
         assert!(update(&mut s, key(c)).is_empty());
         assert!(
             s.current_message()
@@ -371,4 +371,103 @@ fn intents_apply_directly_too() {
         seedance_tui::app::update::apply(&mut s, Intent::ForceQuit),
         vec![Effect::Quit]
     );
+}
+
+fn plan(s: &seedance_tui::app::State) -> RetryPlan {
+    match &s.overlay {
+        Overlay::Confirm(Question::Retry(p)) => p.clone(),
+        other => panic!("expected a retry question, got {other:?}"),
+    }
+}
+
+fn select(s: &mut seedance_tui::app::State, local_id: &str) {
+    update(s, key('g'));
+    while selected(s) != local_id {
+        update(s, key('j'));
+    }
+}
+
+#[test]
+fn retry_single_asks_once_then_resubmits() {
+    let mut s = state(100, 30);
+    select(&mut s, "l0003"); // failed: output moderation, a retry can help
+    update(&mut s, key('r'));
+    let p = plan(&s);
+    assert_eq!(p.local_ids, ["l0003"]);
+    assert!(p.unfixable.is_empty());
+    assert_eq!(p.tokens, 108_000, "720p 16:9 5 s");
+    assert_eq!(
+        update(&mut s, key('y')),
+        vec![Effect::Retry(vec!["l0003".into()])]
+    );
+    assert_eq!(s.overlay, Overlay::None);
+}
+
+#[test]
+fn retry_is_refused_for_tasks_that_did_not_fail() {
+    let mut s = state(100, 30);
+    select(&mut s, "l0000"); // running
+    assert!(update(&mut s, key('r')).is_empty());
+    assert_eq!(s.overlay, Overlay::None);
+    assert!(
+        s.current_message()
+            .is_some_and(|m| m.text.contains("nothing to retry"))
+    );
+    // Saying no does nothing.
+    select(&mut s, "l0004");
+    update(&mut s, key('r'));
+    assert!(update(&mut s, key('n')).is_empty());
+}
+
+#[test]
+fn bulk_retry_of_marked_tasks_skips_the_rest_and_warns() {
+    let mut s = state(100, 30);
+    for id in ["l0000", "l0003", "l0004", "l0005", "l0008", "l0009"] {
+        select(&mut s, id);
+        update(&mut s, key(' '));
+    }
+    update(&mut s, key('r'));
+    let p = plan(&s);
+    assert_eq!(p.local_ids, ["l0003", "l0004", "l0005", "l0008", "l0009"]);
+    assert_eq!(p.skipped, 1, "the running task");
+    assert_eq!(p.unknown, 1, "the submit_unknown task may already exist");
+    assert_eq!(
+        p.unfixable.len(),
+        1,
+        "the rejected task will be rejected again"
+    );
+    let fx = update(&mut s, code(KeyCode::Enter));
+    assert!(matches!(&fx[..], [Effect::Retry(ids)] if ids.len() == 5));
+}
+
+#[test]
+fn retry_all_failed_in_the_filter() {
+    let mut s = state(100, 30);
+    update(&mut s, ctrl('r'));
+    assert_eq!(plan(&s).local_ids, ["l0003"]);
+    update(&mut s, code(KeyCode::Esc));
+    update(&mut s, key('4'));
+    update(&mut s, key('4')); // back to all
+    update(&mut s, key('/'));
+    for c in "rain".chars() {
+        update(&mut s, key(c));
+    }
+    update(&mut s, code(KeyCode::Enter));
+    update(&mut s, ctrl('r'));
+    assert_eq!(
+        plan(&s).local_ids,
+        ["l0003"],
+        "only failed tasks in the filter"
+    );
+}
+
+#[test]
+fn input_moderation_failures_warn_that_retry_cannot_fix_them() {
+    let mut s = state(100, 30);
+    let mut t = s.task("l0003").cloned().expect("task");
+    t.error_code = Some("InputTextSensitiveContentDetected".into());
+    update(&mut s, Msg::TasksChanged(vec![t]));
+    select(&mut s, "l0003");
+    update(&mut s, key('r'));
+    assert_eq!(plan(&s).unfixable, ["InputTextSensitiveContentDetected"]);
 }

@@ -171,3 +171,20 @@ fn no_color_uses_symbols_and_reverse_video_only() {
     }
     insta::assert_snapshot!(styles(&b, &[4, 5]));
 }
+
+#[test]
+fn bulk_retry_question() {
+    let mut s = state(100, 30);
+    for _ in 0..3 {
+        key(&mut s, 'j');
+    }
+    key(&mut s, ' '); // failed
+    key(&mut s, ' '); // expired
+    update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::NONE)),
+    );
+    let out = text(&render(&s));
+    assert!(out.contains("Resubmit 2 task(s)"), "{out}");
+    insta::assert_snapshot!(out);
+}

@@ -17,4 +17,7 @@ pub enum Effect {
     LoadHistory(String),
     /// Cancel a queued task on the server (by local id).
     CancelTask(String),
+    /// Resubmit these tasks' stored requests unchanged, each as a new task linked to its
+    /// original, paced to the rate limit; one failure does not stop the rest.
+    Retry(Vec<String>),
 }

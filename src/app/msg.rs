@@ -89,6 +89,7 @@ pub enum Intent {
     // Reserved for the composer, retry and results issues.
     NewDraft,
     Retry,
+    RetryAllFailed,
     Edit,
     Download,
     Open,

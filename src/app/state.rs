@@ -69,6 +69,22 @@ pub enum Question {
     Quit { in_flight: usize },
     /// Cancel this queued task.
     Cancel { local_id: String },
+    /// Resubmit these tasks.
+    Retry(RetryPlan),
+}
+
+/// What a retry would do, shown before it is done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPlan {
+    pub local_ids: Vec<String>,
+    /// Estimated tokens the new tasks will bill.
+    pub tokens: u64,
+    /// How many failed for a reason a plain retry cannot fix (bad input, moderation of the input).
+    pub unfixable: Vec<String>,
+    /// How many have an unknown submission outcome (a retry may duplicate a task).
+    pub unknown: usize,
+    /// Targets skipped because they are not retryable (queued, running, succeeded).
+    pub skipped: usize,
 }
 
 /// A popup over the screen.

@@ -5,9 +5,9 @@ use super::effect::Effect;
 use super::filter::Filter;
 use super::keymap::Context;
 use super::msg::{Intent, Level, Msg};
-use super::state::{DetailMode, Focus, Overlay, Question, State};
+use super::state::{DetailMode, Focus, Overlay, Question, RetryPlan, State};
 use crate::api::TaskStatus;
-use crate::store::Phase;
+use crate::store::{Phase, TaskRecord};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 /// Apply one message.
@@ -186,6 +186,13 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
             match q {
                 Question::Quit { .. } => vec![Effect::Quit],
                 Question::Cancel { local_id } => vec![Effect::CancelTask(local_id)],
+                Question::Retry(plan) => {
+                    state.notice(
+                        Level::Info,
+                        format!("retrying {} task(s)…", plan.local_ids.len()),
+                    );
+                    vec![Effect::Retry(plan.local_ids)]
+                }
             }
         }
         (_, Intent::Close | Intent::Deny) => {
@@ -402,7 +409,22 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
             }
         }
         (_, Intent::ForceQuit) => vec![Effect::Quit],
-        (_, Intent::NewDraft | Intent::Retry | Intent::Edit | Intent::Download | Intent::Open) => {
+        (_, Intent::Retry) => {
+            let targets: Vec<TaskRecord> = state.targets().into_iter().cloned().collect();
+            ask_retry(state, targets);
+            Vec::new()
+        }
+        (_, Intent::RetryAllFailed) => {
+            let targets: Vec<TaskRecord> = state
+                .order
+                .iter()
+                .map(|&i| state.tasks[i].clone())
+                .filter(|t| t.phase == Phase::Remote(TaskStatus::Failed))
+                .collect();
+            ask_retry(state, targets);
+            Vec::new()
+        }
+        (_, Intent::NewDraft | Intent::Edit | Intent::Download | Intent::Open) => {
             state.notice(
                 Level::Info,
                 "coming soon: this key is reserved for the composer, retry and results",
@@ -413,6 +435,63 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
             copy(state, intent)
         }
     }
+}
+
+/// Whether a task may be resubmitted: it failed, expired or was cancelled, or its submission's
+/// outcome is unknown (the user decides), or it was rejected (it will be again, unless edited).
+fn retryable(t: &TaskRecord) -> bool {
+    match &t.phase {
+        Phase::Remote(s) => s.is_retryable(),
+        Phase::SubmitUnknown | Phase::Rejected => true,
+        Phase::Submitting => false,
+    }
+}
+
+/// Ask once, with the count and the estimated tokens, before resubmitting `targets`.
+fn ask_retry(state: &mut State, targets: Vec<TaskRecord>) {
+    let total = targets.len();
+    let chosen: Vec<&TaskRecord> = targets.iter().filter(|t| retryable(t)).collect();
+    if chosen.is_empty() {
+        let msg = if total == 0 {
+            "nothing to retry: select or mark failed, expired or cancelled tasks".to_string()
+        } else {
+            format!("nothing to retry: {total} task(s) are not failed, expired or cancelled")
+        };
+        state.notice(Level::Warn, msg);
+        return;
+    }
+    let tokens = chosen
+        .iter()
+        .filter_map(|t| t.request())
+        .map(|r| {
+            crate::api::models::estimate_tokens(
+                r.resolution.as_deref().unwrap_or("720p"),
+                r.ratio.as_deref().unwrap_or("16:9"),
+                r.duration.unwrap_or(5),
+            )
+        })
+        .sum();
+    let unfixable = chosen
+        .iter()
+        .filter(|t| {
+            t.phase == Phase::Rejected
+                || t.error_code
+                    .as_deref()
+                    .is_some_and(|c| !crate::api::hints::retry_can_help(c))
+        })
+        .map(|t| t.error_code.clone().unwrap_or_else(|| "rejected".into()))
+        .collect();
+    let unknown = chosen
+        .iter()
+        .filter(|t| t.phase == Phase::SubmitUnknown)
+        .count();
+    state.overlay = Overlay::Confirm(Question::Retry(RetryPlan {
+        local_ids: chosen.iter().map(|t| t.local_id.clone()).collect(),
+        tokens,
+        unfixable,
+        unknown,
+        skipped: total - chosen.len(),
+    }));
 }
 
 fn set_scroll(state: &mut State, s: u16) {

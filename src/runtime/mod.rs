@@ -82,6 +82,56 @@ struct Executor {
     poller: mpsc::UnboundedSender<PollerCmd>,
     tx: mpsc::UnboundedSender<Msg>,
     mux: osc::Mux,
+    /// The least time between two creates of a bulk retry.
+    create_gap: Duration,
+}
+
+/// Resubmit tasks one after another at a pace the rate limit allows, reporting progress; one
+/// failure does not stop the rest. The new rows reach the table through the store watcher.
+async fn retry_all(
+    engine: Engine,
+    tx: mpsc::UnboundedSender<Msg>,
+    local_ids: Vec<String>,
+    gap: Duration,
+) {
+    let total = local_ids.len();
+    let (mut ok, mut failed) = (0usize, Vec::new());
+    for (n, id) in local_ids.into_iter().enumerate() {
+        if n > 0 {
+            tokio::time::sleep(gap).await;
+        }
+        let outcome = match engine.find(&id).await {
+            Ok(original) => engine.retry(&original).await.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match outcome {
+            Ok(_) => ok += 1,
+            Err(e) => failed.push(format!("{id}: {e}")),
+        }
+        if total > 1 {
+            let _ = tx.send(Msg::Notice {
+                level: Level::Info,
+                text: format!(
+                    "retry {}/{total}: {ok} sent, {} failed",
+                    n + 1,
+                    failed.len()
+                ),
+            });
+        }
+    }
+    let (level, text) = if failed.is_empty() {
+        (Level::Info, format!("retried {ok} task(s)"))
+    } else {
+        (
+            Level::Error,
+            format!(
+                "retried {ok} of {total}; {} failed: {}",
+                failed.len(),
+                failed.join("; ")
+            ),
+        )
+    };
+    let _ = tx.send(Msg::Notice { level, text });
 }
 
 impl Executor {
@@ -114,6 +164,10 @@ impl Executor {
                         let _ = tx.send(Msg::History { local_id, entries });
                     }
                 });
+            }
+            Effect::Retry(local_ids) => {
+                let (engine, tx, gap) = (self.engine.clone(), self.tx.clone(), self.create_gap);
+                tokio::spawn(retry_all(engine, tx, local_ids, gap));
             }
             Effect::CancelTask(local_id) => {
                 let (engine, tx) = (self.engine.clone(), self.tx.clone());
@@ -218,6 +272,11 @@ pub async fn run_dashboard(ctx: Context, g: &GlobalArgs) -> io::Result<()> {
         poller,
         tx: tx.clone(),
         mux: osc::Mux::detect(|k| std::env::var(k).ok()),
+        create_gap: if ctx.demo {
+            Duration::from_millis(100)
+        } else {
+            Duration::from_secs_f64(1.0 / ctx.config.poll.requests_per_second.clamp(0.1, 50.0))
+        },
     };
     // The detail pane starts hidden, so the first load asks for nothing.
     let _ = update(&mut state, Msg::TasksLoaded(rows));

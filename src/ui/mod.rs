@@ -49,6 +49,32 @@ pub fn view(state: &State, frame: &mut Frame) {
                 Question::Quit { in_flight } => format!(
                     "{in_flight} submission(s) are in flight. Quit anyway? They stay in the store as `submitting` and are never re-sent automatically."
                 ),
+                Question::Retry(plan) => {
+                    let mut t = format!(
+                        "Resubmit {} task(s) as new tasks (about {} tokens)?",
+                        plan.local_ids.len(),
+                        tokens(plan.tokens)
+                    );
+                    if !plan.unfixable.is_empty() {
+                        let mut codes = plan.unfixable.clone();
+                        codes.dedup();
+                        t.push_str(&format!(
+                            " Warning: {} failed for a reason a retry cannot fix ({}); edit them instead (e).",
+                            plan.unfixable.len(),
+                            codes.join(", ")
+                        ));
+                    }
+                    if plan.unknown > 0 {
+                        t.push_str(&format!(
+                            " {} had an unknown outcome and may already exist: a retry can bill twice.",
+                            plan.unknown
+                        ));
+                    }
+                    if plan.skipped > 0 {
+                        t.push_str(&format!(" {} not retryable, skipped.", plan.skipped));
+                    }
+                    t
+                }
                 Question::Cancel { local_id } => {
                     let id = state
                         .task(local_id)
