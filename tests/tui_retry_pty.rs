@@ -1,0 +1,130 @@
+//! End to end: a simulator that fails every task, three tasks submitted headless, then the
+//! dashboard in a PTY — the failures show, the simulator is healed, the user marks all failed
+//! tasks and bulk-retries them in one key, and the retries succeed.
+
+mod pty_harness;
+
+use pty_harness::Pty;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const WAIT: Duration = Duration::from_secs(60);
+const KEY: &str = "sk-retry-pty-test";
+
+struct Sim {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_sim() -> Sim {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_seedance-tui"))
+        .args([
+            "sim",
+            "--addr",
+            "127.0.0.1:0",
+            "--speed",
+            "2000",
+            "--fail-rate",
+            "1",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("sim starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let deadline = Instant::now() + WAIT;
+    let mut base = None;
+    while base.is_none() && Instant::now() < deadline {
+        match lines.next() {
+            Some(Ok(line)) if line.contains("official base URL:") => {
+                base = line.split_whitespace().last().map(str::to_string);
+            }
+            Some(Ok(_)) => {}
+            _ => break,
+        }
+    }
+    std::thread::spawn(move || for _ in lines.by_ref() {});
+    Sim {
+        child,
+        base: base.expect("the simulator prints its base URL"),
+    }
+}
+
+fn cli(args: &[&str], store: &str, base: &str) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_seedance-tui"))
+        .args(args)
+        .args(["--store", store, "--base-url", base])
+        .env("SEEDANCE_API_KEY", KEY)
+        .env("XDG_CONFIG_HOME", "/nonexistent-seedance-test-config")
+        .output()
+        .expect("cli runs")
+}
+
+#[test]
+fn failed_tasks_are_bulk_retried_from_the_dashboard() {
+    let sim = start_sim();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("s.sqlite3");
+    let store = store.to_str().expect("utf8");
+    for p in ["fox in snow", "paper boats", "neon street"] {
+        let out = cli(&["submit", "--prompt", p], store, &sim.base);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let out = cli(&["watch"], store, &sim.base);
+    assert_eq!(out.status.code(), Some(1), "all three fail first");
+
+    // Heal the simulator (another process's control endpoint), then open the dashboard.
+    let healed = Command::new("curl")
+        .args(["-s", "-X", "POST", "-d", r#"{"fail_rate":0}"#])
+        .arg(sim.base.replace("/api/v3", "/_sim/config"))
+        .output()
+        .expect("curl runs");
+    assert!(healed.status.success());
+
+    let mut pty = Pty::spawn(
+        &["--store", store, "--base-url", &sim.base],
+        110,
+        30,
+        &[("SEEDANCE_API_KEY", KEY)],
+        dir.path(),
+    );
+    pty.wait_text("Tasks 3/3", WAIT);
+    pty.send(b"4"); // only failed
+    pty.wait_text("only failed", WAIT);
+    pty.send(b"\x01"); // Ctrl-A: mark all in the filter
+    pty.wait_text("3 marked", WAIT);
+    pty.send(b"r");
+    let screen = pty.wait_text("Resubmit 3 task(s)", WAIT);
+    assert!(
+        screen.contains("tokens"),
+        "the question shows the estimated cost:\n{screen}"
+    );
+    pty.send(b"y");
+    pty.send(b"4"); // back to every task
+    pty.wait_for("three retries succeeded", WAIT, |s| {
+        s.lines()
+            .filter(|l| l.contains("✓ succeeded") && l.contains("↻1"))
+            .count()
+            == 3
+    });
+    let screen = pty.screen();
+    assert!(
+        screen.contains("Tasks 6/6"),
+        "originals kept, retries added:\n{screen}"
+    );
+    pty.send(b"q");
+    assert_eq!(pty.wait_exit(WAIT), Some(0));
+}
