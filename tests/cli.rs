@@ -1,9 +1,10 @@
 //! The headless commands, run as the real binary: `submit --demo --wait` end to end, validation
 //! exit codes, `ls`/`retry` on a shared store, and `sim` answering the seed's curl examples.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+mod sim_process;
+
+use sim_process::SimProcess;
+use std::process::Command;
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_seedance-tui"));
@@ -121,53 +122,10 @@ fn dry_run_prints_the_exact_body() {
     assert_eq!(v["duration"], -1);
 }
 
-/// Reads the simulator's first base URL from its stdout.
-fn start_sim() -> (std::process::Child, String) {
-    let mut child = bin()
-        .args([
-            "sim",
-            "--addr",
-            "127.0.0.1:0",
-            "--speed",
-            "1000",
-            "--fail-rate",
-            "0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("sim starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut base = None;
-    while Instant::now() < deadline {
-        match lines.next() {
-            Some(Ok(line)) => {
-                if let Some(i) = line.find("http://") {
-                    let url = line[i..]
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or("")
-                        .to_string();
-                    if url.ends_with("/api/v3") && !url.contains("/seedance/") {
-                        base = Some(url);
-                        break;
-                    }
-                }
-            }
-            _ => break,
-        }
-    }
-    let base = base.expect("the simulator prints its official base URL");
-    // Keep draining stdout so the child never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines.by_ref() {});
-    (child, base)
-}
-
 #[test]
 fn standalone_sim_serves_headless_commands_on_a_shared_store() {
-    let (mut sim, base) = start_sim();
+    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let base = sim.base.clone();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("shared.sqlite3");
     let common = |c: &mut Command| {
@@ -232,15 +190,14 @@ fn standalone_sim_serves_headless_commands_on_a_shared_store() {
             "the API key leaked into the store"
         );
     }
-    let _ = sim.kill();
-    let _ = sim.wait();
 }
 
 #[test]
 fn sim_answers_the_seed_curl_example() {
-    let (mut sim, base) = start_sim();
+    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let base = sim.base.clone();
     let body = r#"{"model":"doubao-seedance-2-0-fast-260128","content":[{"type":"text","text":"First-person apple fruit tea ad"}],"ratio":"16:9","duration":4,"resolution":"720p","watermark":false,"generate_audio":false,"return_last_frame":true}"#;
-    let relay = base.replace("/api/v3", "/seedance/api/v3");
+    let relay = sim.relay_base();
     for url in [&base, &relay] {
         let out = Command::new("curl")
             .args([
@@ -265,6 +222,4 @@ fn sim_answers_the_seed_curl_example() {
             "{v}"
         );
     }
-    let _ = sim.kill();
-    let _ = sim.wait();
 }

@@ -3,61 +3,15 @@
 //! tasks and bulk-retries them in one key, and the retries succeed.
 
 mod pty_harness;
+mod sim_process;
 
 use pty_harness::Pty;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use sim_process::SimProcess;
+use std::process::Command;
+use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(60);
 const KEY: &str = "sk-retry-pty-test";
-
-struct Sim {
-    child: std::process::Child,
-    base: String,
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_sim() -> Sim {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_seedance-tui"))
-        .args([
-            "sim",
-            "--addr",
-            "127.0.0.1:0",
-            "--speed",
-            "2000",
-            "--fail-rate",
-            "1",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("sim starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let deadline = Instant::now() + WAIT;
-    let mut base = None;
-    while base.is_none() && Instant::now() < deadline {
-        match lines.next() {
-            Some(Ok(line)) if line.contains("official base URL:") => {
-                base = line.split_whitespace().last().map(str::to_string);
-            }
-            Some(Ok(_)) => {}
-            _ => break,
-        }
-    }
-    std::thread::spawn(move || for _ in lines.by_ref() {});
-    Sim {
-        child,
-        base: base.expect("the simulator prints its base URL"),
-    }
-}
 
 fn cli(args: &[&str], store: &str, base: &str) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_seedance-tui"))
@@ -71,7 +25,7 @@ fn cli(args: &[&str], store: &str, base: &str) -> std::process::Output {
 
 #[test]
 fn failed_tasks_are_bulk_retried_from_the_dashboard() {
-    let sim = start_sim();
+    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "1"]);
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     let store = store.to_str().expect("utf8");
@@ -89,7 +43,7 @@ fn failed_tasks_are_bulk_retried_from_the_dashboard() {
     // Heal the simulator (another process's control endpoint), then open the dashboard.
     let healed = Command::new("curl")
         .args(["-s", "-X", "POST", "-d", r#"{"fail_rate":0}"#])
-        .arg(sim.base.replace("/api/v3", "/_sim/config"))
+        .arg(sim.control("config"))
         .output()
         .expect("curl runs");
     assert!(healed.status.success());

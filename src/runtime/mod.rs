@@ -9,7 +9,7 @@ pub mod store_watch;
 pub mod terminal;
 
 use crate::app::keymap::Keymap;
-use crate::app::{Effect, Health, Level, Msg, State, update};
+use crate::app::{Effect, Level, Msg, State, update};
 use crate::cli::args::GlobalArgs;
 use crate::cli::context::Context;
 use crate::config::Paths;
@@ -39,18 +39,6 @@ fn local_day_start() -> i64 {
         .and_then(|t| t.and_local_timezone(chrono::Local).earliest())
         .map(|t| t.timestamp())
         .unwrap_or_else(|| now.timestamp() - 86_400)
-}
-
-fn health(h: poller::PollerHealth) -> Health {
-    Health {
-        last_success: h.last_success,
-        consecutive_errors: h.consecutive_errors,
-        paused: h.paused,
-        banner: h.banner,
-        tracked: h.tracked,
-        in_flight: h.in_flight,
-        leader: true,
-    }
 }
 
 /// Build the initial state from the config: keymap, themes, profile.
@@ -239,7 +227,7 @@ pub async fn run_dashboard(ctx: Context, g: &GlobalArgs) -> io::Result<()> {
                     error: message,
                     transient,
                 },
-                PollerEvent::Health(h) => Msg::Health(health(h)),
+                PollerEvent::Health(h) => Msg::Health(h),
             };
             if to_loop.send(msg).is_err() {
                 return;

@@ -4,6 +4,7 @@
 //! unreachable, and a pause on auth errors instead of hammering.
 
 use crate::api::ApiError;
+use crate::app::Health;
 use crate::engine::{Engine, PollError};
 use crate::store::TaskRecord;
 use std::cmp::Reverse;
@@ -49,19 +50,6 @@ pub enum PollerCmd {
     RefreshNow,
 }
 
-/// Health of the poller, for the header.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct PollerHealth {
-    /// Unix seconds of the last successful poll.
-    pub last_success: Option<i64>,
-    pub consecutive_errors: u32,
-    pub paused: bool,
-    /// Why polling is impaired, when it is ("server unreachable", "auth failed: ...").
-    pub banner: Option<String>,
-    pub tracked: usize,
-    pub in_flight: usize,
-}
-
 /// What the poller reports.
 #[derive(Debug)]
 pub enum PollerEvent {
@@ -74,7 +62,7 @@ pub enum PollerEvent {
         message: String,
         transient: bool,
     },
-    Health(PollerHealth),
+    Health(Health),
 }
 
 /// The outcome of one poll: the updated record and whether its status changed.
@@ -89,7 +77,7 @@ struct Scheduler {
     /// Nobody polls before this (429, Retry-After, server unreachable).
     hold_until: Option<Instant>,
     next_slot: Instant,
-    health: PollerHealth,
+    health: Health,
     in_flight: usize,
 }
 
@@ -268,8 +256,8 @@ impl Scheduler {
         }
     }
 
-    fn health(&self) -> PollerHealth {
-        PollerHealth {
+    fn health(&self) -> Health {
+        Health {
             paused: self.paused,
             tracked: self.tracked.len(),
             in_flight: self.in_flight,
@@ -295,11 +283,14 @@ pub fn spawn(
             paused: false,
             hold_until: None,
             next_slot: start,
-            health: PollerHealth::default(),
+            health: Health {
+                leader: true,
+                ..Health::default()
+            },
             in_flight: 0,
         };
         let mut jobs: JoinSet<(String, PollResult)> = JoinSet::new();
-        let mut last_health = PollerHealth::default();
+        let mut last_health = Health::default();
         loop {
             let now = Instant::now();
             while let Some(record) = s.next_due(now) {
