@@ -123,7 +123,15 @@ fn header(frame: &mut Frame, area: Rect, state: &State) {
             .last_success
             .map(|t| format!("polled {} ago", span(state.now - t)))
             .unwrap_or_else(|| "not polled yet".into());
-        Span::styled(format!("{last}, {} watched", h.tracked), theme.dim())
+        let errors = if h.consecutive_errors > 0 {
+            format!(", {} errors", h.consecutive_errors)
+        } else {
+            String::new()
+        };
+        Span::styled(
+            format!("{last}, {} watched{errors}", h.tracked),
+            theme.dim(),
+        )
     };
     first.push(poll);
     first.push(Span::styled(" │ ", theme.border()));
