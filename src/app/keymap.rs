@@ -2,6 +2,7 @@
 //! and a footer label. The help overlay and the footer are generated from it, so they can never
 //! disagree with what the keys do. Keys can be rebound in the config (`[ui.keys]`).
 
+use super::composer::ComposerIntent as C;
 use super::msg::Intent;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::BTreeMap;
@@ -16,6 +17,18 @@ pub enum Context {
     Help,
     CopyMenu,
     Confirm,
+    /// The composer, whatever has the keyboard in it.
+    Composer,
+    /// The composer with a parameter field focused.
+    ComposerField,
+    /// The composer with the asset list focused.
+    ComposerAssets,
+    /// The composer's one-line input (asset path, names, files).
+    ComposerInput,
+    /// The composer's drafts / templates list.
+    ComposerPicker,
+    /// The composer's preview of the body and curl command.
+    ComposerPreview,
 }
 
 /// A key as written in the config: `j`, `G`, `down`, `ctrl-c`, `shift-tab`, `pgup`, `f5`, `space`.
@@ -188,10 +201,10 @@ const DEFAULTS: &[Entry] = &[
     (Intent::RefreshNow, "refresh", Context::Main, &["R"], "poll every unfinished task now", ""),
     (Intent::CycleTheme, "theme", Context::Main, &["t"], "next colour theme", ""),
     (Intent::ShowLog, "log", Context::Main, &["L"], "message log", ""),
-    (Intent::NewDraft, "new", Context::Main, &["n"], "new request (composer)", ""),
+    (Intent::NewDraft, "new", Context::Main, &["n"], "composer: new request (reopens the last draft)", "new"),
     (Intent::Retry, "retry", Context::Main, &["r"], "retry: resubmit the marked (else selected) failed/expired/cancelled tasks", "retry"),
     (Intent::RetryAllFailed, "retry_failed", Context::Main, &["ctrl-r"], "retry every failed task in the filter", ""),
-    (Intent::Edit, "edit", Context::Main, &["e"], "edit and resubmit", ""),
+    (Intent::Edit, "edit", Context::Main, &["e"], "edit a copy of the task in the composer and resubmit it", "edit"),
     (Intent::Download, "download", Context::Main, &["d"], "download the result(s)", ""),
     (Intent::Open, "open", Context::Main, &["o"], "open the video", ""),
     (Intent::Help, "help", Context::Main, &["?", "f1"], "this help", "help"),
@@ -210,6 +223,50 @@ const DEFAULTS: &[Entry] = &[
     (Intent::Close, "copy_close", Context::CopyMenu, &["esc", "q"], "close", "close"),
     (Intent::Confirm, "yes", Context::Confirm, &["y", "enter"], "yes", "yes"),
     (Intent::Deny, "no", Context::Confirm, &["n", "esc"], "no", "no"),
+    (Intent::Composer(C::Submit), "submit", Context::Composer, &["ctrl-s", "ctrl-enter"], "submit the request (refused while a problem stands)", "submit"),
+    (Intent::Composer(C::Close), "composer_close", Context::Composer, &["esc"], "close the composer (the draft is kept)", "close"),
+    (Intent::Composer(C::NextField), "next_field", Context::Composer, &["tab"], "next field", "field"),
+    (Intent::Composer(C::PrevField), "prev_field", Context::Composer, &["shift-tab"], "previous field", ""),
+    (Intent::Composer(C::Preview), "preview", Context::Composer, &["f2", "alt-p"], "preview the exact JSON body and a curl command", "preview"),
+    (Intent::Composer(C::HistoryPrev), "history_prev", Context::Composer, &["ctrl-p"], "prompt: recall an earlier prompt", ""),
+    (Intent::Composer(C::HistoryNext), "history_next", Context::Composer, &["ctrl-n"], "prompt: a later prompt (back to what was typed)", ""),
+    (Intent::Composer(C::Undo), "undo", Context::Composer, &["ctrl-z"], "prompt: undo", ""),
+    (Intent::Composer(C::Redo), "redo", Context::Composer, &["ctrl-y"], "prompt: redo", ""),
+    (Intent::Composer(C::Drafts), "drafts", Context::Composer, &["f3", "alt-d"], "drafts: open or delete another", "drafts"),
+    (Intent::Composer(C::Templates), "templates", Context::Composer, &["f4", "alt-t"], "start from a template", "templates"),
+    (Intent::Composer(C::SaveTemplate), "save_template", Context::Composer, &["alt-s"], "save this draft as a named template", ""),
+    (Intent::Composer(C::NewBlank), "new_blank", Context::Composer, &["alt-n"], "a new blank draft (this one is kept)", ""),
+    (Intent::Composer(C::RenameDraft), "rename_draft", Context::Composer, &["alt-r"], "name this draft", ""),
+    (Intent::Composer(C::LoadJson), "load_json", Context::Composer, &["alt-l"], "load a request from a JSON file", ""),
+    (Intent::Composer(C::ExportJson), "export_json", Context::Composer, &["alt-x"], "export the request as JSON (submit --json reads it)", ""),
+    (Intent::Help, "composer_help", Context::Composer, &["f1"], "help", ""),
+    (Intent::Composer(C::Decrease), "value_prev", Context::ComposerField, &["left"], "previous value", "change"),
+    (Intent::Composer(C::Increase), "value_next", Context::ComposerField, &["right", "space"], "next value (or type a number)", ""),
+    (Intent::Composer(C::PrevField), "field_up", Context::ComposerField, &["up"], "field above", ""),
+    (Intent::Composer(C::NextField), "field_down", Context::ComposerField, &["down", "enter"], "field below", ""),
+    (Intent::Composer(C::AddImage), "add_image", Context::ComposerAssets, &["i"], "add an image (URL or file)", "image"),
+    (Intent::Composer(C::AddVideo), "add_video", Context::ComposerAssets, &["v"], "add a video (URL)", "video"),
+    (Intent::Composer(C::AddAudio), "add_audio", Context::ComposerAssets, &["a"], "add an audio (URL or file)", "audio"),
+    (Intent::Composer(C::EditAsset), "edit_asset", Context::ComposerAssets, &["enter"], "change the asset's URL or path", "edit"),
+    (Intent::Composer(C::NextRole), "asset_role", Context::ComposerAssets, &["r", "right"], "next role valid for the asset's type", "role"),
+    (Intent::Composer(C::RemoveAsset), "remove_asset", Context::ComposerAssets, &["d", "delete"], "remove the asset", "remove"),
+    (Intent::Composer(C::MoveAssetUp), "asset_move_up", Context::ComposerAssets, &["K"], "move the asset up", "move"),
+    (Intent::Composer(C::MoveAssetDown), "asset_move_down", Context::ComposerAssets, &["J"], "move the asset down", ""),
+    (Intent::Composer(C::SelectUp), "asset_up", Context::ComposerAssets, &["k", "up"], "previous asset", ""),
+    (Intent::Composer(C::SelectDown), "asset_down", Context::ComposerAssets, &["j", "down"], "next asset", ""),
+    (Intent::Composer(C::InputAccept), "input_accept", Context::ComposerInput, &["enter"], "accept", "accept"),
+    (Intent::Composer(C::InputComplete), "input_complete", Context::ComposerInput, &["tab"], "complete the file path", "complete"),
+    (Intent::Composer(C::InputCancel), "input_cancel", Context::ComposerInput, &["esc"], "cancel", "cancel"),
+    (Intent::Composer(C::SelectUp), "picker_up", Context::ComposerPicker, &["k", "up"], "previous", ""),
+    (Intent::Composer(C::SelectDown), "picker_down", Context::ComposerPicker, &["j", "down"], "next", ""),
+    (Intent::Composer(C::PickerOpen), "picker_open", Context::ComposerPicker, &["enter"], "open it", "open"),
+    (Intent::Composer(C::PickerDelete), "picker_delete", Context::ComposerPicker, &["d", "delete"], "delete the draft", "delete"),
+    (Intent::Composer(C::Back), "picker_close", Context::ComposerPicker, &["esc", "q"], "close the list", "close"),
+    (Intent::Composer(C::CopyJson), "preview_copy_json", Context::ComposerPreview, &["j"], "copy the JSON body", "copy JSON"),
+    (Intent::Composer(C::CopyCurl), "preview_copy_curl", Context::ComposerPreview, &["c"], "copy the curl command", "copy curl"),
+    (Intent::Composer(C::SelectDown), "preview_down", Context::ComposerPreview, &["down"], "scroll down", ""),
+    (Intent::Composer(C::SelectUp), "preview_up", Context::ComposerPreview, &["up"], "scroll up", ""),
+    (Intent::Composer(C::Back), "preview_close", Context::ComposerPreview, &["esc", "q"], "close the preview", "close"),
 ];
 
 /// The registry, with any user overrides applied.
@@ -293,6 +350,12 @@ impl Keymap {
             (Context::Filter, "Filter line"),
             (Context::CopyMenu, "Copy menu"),
             (Context::Confirm, "Questions"),
+            (Context::Composer, "Composer"),
+            (Context::ComposerField, "Composer: parameter fields"),
+            (Context::ComposerAssets, "Composer: assets"),
+            (Context::ComposerInput, "Composer: input line"),
+            (Context::ComposerPicker, "Composer: drafts and templates"),
+            (Context::ComposerPreview, "Composer: preview"),
             (Context::Help, "Help"),
         ];
         sections

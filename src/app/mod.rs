@@ -1,6 +1,7 @@
 //! The pure core of the dashboard (Elm architecture): `State`, `Msg`, `Intent`, `Effect`, the
 //! keymap registry and `update`. No IO, no clock reads: every transition is a plain unit test.
 
+pub mod composer;
 pub mod effect;
 pub mod filter;
 pub mod keymap;

@@ -55,6 +55,8 @@ pub enum Msg {
         level: Level,
         text: String,
     },
+    /// An answer for the composer (drafts, templates, files, submission).
+    Composer(crate::app::composer::ComposerMsg),
 }
 
 /// What a key means, after the keymap. The reducer acts on intents, never on raw keys.
@@ -101,4 +103,6 @@ pub enum Intent {
     CopyVideoUrl,
     CopyRequest,
     CopyCurl,
+    /// A composer command.
+    Composer(crate::app::composer::ComposerIntent),
 }

@@ -154,6 +154,8 @@ pub struct State {
     pub tokens_today: u64,
     /// Unix second the local day began (given by the runtime; the reducer reads no clock).
     pub today_start: i64,
+    /// The composer pane (open or not) and the draft defaults.
+    pub composer: super::composer::Composer,
 }
 
 impl State {
@@ -196,6 +198,7 @@ impl State {
             counts: HashMap::new(),
             tokens_today: 0,
             today_start: 0,
+            composer: Default::default(),
         }
     }
 
@@ -209,6 +212,7 @@ impl State {
             Overlay::Help { .. } | Overlay::Log { .. } => Context::Help,
             Overlay::CopyMenu => Context::CopyMenu,
             Overlay::Confirm(_) => Context::Confirm,
+            Overlay::None if self.composer.is_open() => self.composer.context(),
             Overlay::None if self.filter_input.is_some() => Context::Filter,
             Overlay::None => Context::Main,
         }
@@ -368,7 +372,7 @@ impl State {
 
     /// Whether the screen shows times relative to now (so a slow clock must redraw it).
     pub fn shows_relative_times(&self) -> bool {
-        !self.order.is_empty() || self.current_message().is_some()
+        !self.order.is_empty() || self.current_message().is_some() || self.composer.is_open()
     }
 
     /// The tasks an action applies to: the marked ones, else the selected one.

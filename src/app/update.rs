@@ -20,6 +20,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             on_key(state, key)
         }
         Msg::Paste(text) => {
+            if let Some(effects) = super::composer::on_paste(state, &text) {
+                return effects;
+            }
             if let Some(input) = state.filter_input.as_mut() {
                 input.push_str(&text.replace(['\n', '\r'], " "));
                 let f = Filter::parse(input);
@@ -40,8 +43,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 state.dirty = true;
             }
             state.now = now;
-            Vec::new()
+            super::composer::on_tick(state)
         }
+        Msg::Composer(m) => super::composer::on_msg(state, m),
         Msg::TasksLoaded(rows) => {
             state.replace_all(rows);
             load_history_effect(state)
@@ -125,6 +129,9 @@ fn load_history_effect(state: &State) -> Vec<Effect> {
 }
 
 fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    if let Some(effects) = super::composer::on_key(state, &key) {
+        return effects;
+    }
     let context = state.context();
     if context == Context::Filter
         && let Some(effects) = filter_typing(state, &key)
@@ -424,10 +431,13 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
             ask_retry(state, targets);
             Vec::new()
         }
-        (_, Intent::NewDraft | Intent::Edit | Intent::Download | Intent::Open) => {
+        (_, Intent::NewDraft) => super::composer::new_draft(state),
+        (_, Intent::Edit) => super::composer::edit_task(state),
+        (_, Intent::Composer(ci)) => super::composer::apply(state, ci),
+        (_, Intent::Download | Intent::Open) => {
             state.notice(
                 Level::Info,
-                "coming soon: this key is reserved for the composer, retry and results",
+                "coming soon: this key is reserved for downloading and opening results",
             );
             Vec::new()
         }

@@ -2,6 +2,7 @@
 //! results and a slow clock into messages, runs the reducer, carries out its effects, and draws
 //! only when something changed (at most one frame per ~16 ms).
 
+pub mod composer;
 pub mod demo;
 pub mod osc;
 pub mod poller;
@@ -50,6 +51,7 @@ fn initial_state(ctx: &Context, g: &GlobalArgs) -> io::Result<State> {
     let (themes, index) = theme::choose(themes, wanted.as_deref(), no_color).map_err(other)?;
     let mut state = State::new(&ctx.profile_name, &ctx.base_url, keymap, themes);
     state.theme_index = index;
+    state.composer.defaults = ctx.config.defaults.clone();
     state.now = now();
     state.today_start = local_day_start();
     for e in errors {
@@ -152,6 +154,9 @@ impl Executor {
                         let _ = tx.send(Msg::History { local_id, entries });
                     }
                 });
+            }
+            Effect::Composer(e) => {
+                composer::spawn(e, self.engine.clone(), self.tx.clone());
             }
             Effect::Retry(local_ids) => {
                 let (engine, tx, gap) = (self.engine.clone(), self.tx.clone(), self.create_gap);

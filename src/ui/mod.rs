@@ -1,6 +1,7 @@
 //! The view: `view(&State, &mut Frame)` draws the whole screen from state alone — header, task
 //! table, detail pane, footer, and the overlays (help, copy menu, questions, message log).
 
+pub mod composer;
 pub mod detail;
 pub mod format;
 pub mod table;
@@ -32,11 +33,17 @@ pub fn view(state: &State, frame: &mut Frame) {
     }
     let a = layout::areas((area.width, area.height), state.detail);
     header(frame, a.header, state);
-    if a.table.height > 0 {
-        table::render(frame, a.table, state);
-    }
-    if let Some(d) = a.detail {
-        detail::render(frame, d, state);
+    if state.composer.is_open() {
+        let top = a.header.height;
+        let body = Rect::new(0, top, area.width, a.footer.y.saturating_sub(top));
+        composer::render(frame, body, state);
+    } else {
+        if a.table.height > 0 {
+            table::render(frame, a.table, state);
+        }
+        if let Some(d) = a.detail {
+            detail::render(frame, d, state);
+        }
     }
     footer(frame, a.footer, state);
     match &state.overlay {

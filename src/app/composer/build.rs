@@ -1,0 +1,167 @@
+//! From the editor to a create request and back, and live validation: the request is checked by
+//! `api::validate::validate` (the one implementation), with each local file stood in for by a
+//! `data:` URL of its type, so the only extra checks here are the ones about local files.
+
+use super::{Asset, Editor, Field};
+use crate::api::types::{ContentItem, CreateRequest, MediaKind};
+use crate::api::validate::{Problem, validate};
+use crate::engine::assets::{AssetError, mime_for};
+use std::path::Path;
+
+/// A problem and where the form shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProblemAt {
+    pub field: Field,
+    /// The asset row, for problems in the asset list.
+    pub asset: Option<usize>,
+    pub problem: Problem,
+}
+
+/// The request with each asset's URL given by `url_of`.
+pub fn request(e: &Editor, url_of: impl Fn(&Asset) -> String) -> CreateRequest {
+    let mut req = e.base.clone();
+    let prompt = e.prompt_text();
+    let mut content = Vec::new();
+    if !prompt.trim().is_empty() || e.assets.is_empty() {
+        content.push(ContentItem::text(prompt));
+    }
+    for a in &e.assets {
+        content.push(ContentItem::media(a.kind, url_of(a), Some(a.role.clone())));
+    }
+    content.extend(e.other_content.iter().cloned());
+    req.content = content;
+    req.duration = if req.frames.is_some() {
+        None
+    } else {
+        e.duration
+    };
+    req
+}
+
+/// The index in `content[]` of the first asset (after the prompt's text item, when there is one).
+fn asset_offset(e: &Editor) -> usize {
+    usize::from(!e.prompt_text().trim().is_empty() || e.assets.is_empty())
+}
+
+/// Where the form shows a problem about the API field `field` (`content[2].role`, `seed`, ...).
+pub fn locate(e: &Editor, field: &str) -> (Field, Option<usize>) {
+    if let Some(rest) = field.strip_prefix("content[") {
+        let index = rest.split(']').next().and_then(|n| n.parse::<usize>().ok());
+        let offset = asset_offset(e);
+        return match index {
+            Some(i) if i >= offset && i - offset < e.assets.len() => {
+                (Field::Assets, Some(i - offset))
+            }
+            Some(_) => (Field::Prompt, None),
+            None => (Field::Prompt, None),
+        };
+    }
+    if field == "content" {
+        return if e.assets.is_empty() || e.prompt_text().trim().is_empty() {
+            (Field::Prompt, None)
+        } else {
+            (Field::Assets, None)
+        };
+    }
+    (Field::from_api(field).unwrap_or(Field::Model), None)
+}
+
+/// A `data:` URL standing in for a local file of `mime` during validation.
+fn stand_in(mime: &str) -> String {
+    format!("data:{mime};base64,AAAA")
+}
+
+/// Every problem with the editor's request, in form order.
+pub fn problems(e: &Editor) -> Vec<ProblemAt> {
+    let offset = asset_offset(e);
+    let mut local: Vec<ProblemAt> = Vec::new();
+    let req = request(e, |a| {
+        if !a.is_local() {
+            return a.target.trim().to_string();
+        }
+        let path = Path::new(a.target.trim());
+        let err = if a.kind == MediaKind::Video {
+            Err(AssetError::VideoNotInline {
+                path: a.target.clone(),
+            })
+        } else {
+            mime_for(path, a.kind)
+        };
+        match err {
+            Ok(mime) => stand_in(mime),
+            Err(_) => stand_in(match a.kind {
+                MediaKind::Audio => "audio/mp3",
+                _ => "image/png",
+            }),
+        }
+    });
+    for (i, a) in e.assets.iter().enumerate() {
+        if !a.is_local() {
+            continue;
+        }
+        let path = Path::new(a.target.trim());
+        let err = if a.kind == MediaKind::Video {
+            Some(AssetError::VideoNotInline {
+                path: a.target.clone(),
+            })
+        } else {
+            mime_for(path, a.kind).err()
+        };
+        if let Some(err) = err {
+            local.push(ProblemAt {
+                field: Field::Assets,
+                asset: Some(i),
+                problem: Problem::invalid(
+                    format!("content[{}].{}.url", i + offset, a.kind.item_type()),
+                    err.to_string(),
+                    "pick a file of an accepted type, or give an https:// URL",
+                ),
+            });
+        }
+    }
+    let mut out: Vec<ProblemAt> = validate(&req)
+        .into_iter()
+        .map(|p| {
+            let (field, asset) = locate(e, &p.field);
+            ProblemAt {
+                field,
+                asset,
+                problem: p,
+            }
+        })
+        .chain(local)
+        .collect();
+    let rank = |f: Field| Field::ALL.iter().position(|x| *x == f).unwrap_or(0);
+    out.sort_by_key(|p| (rank(p.field), p.asset));
+    out
+}
+
+/// The draft as stored: the request (local files as paths) and the lineage.
+pub fn draft_json(e: &Editor) -> String {
+    let mut req = request(e, |a| a.target.clone());
+    // Keep the duration even while frames override it, so turning frames off restores it.
+    req.duration = e.duration;
+    serde_json::json!({
+        "composer_draft": 1,
+        "retry_of": e.retry_of,
+        "request": serde_json::to_value(&req).unwrap_or_default(),
+    })
+    .to_string()
+}
+
+/// An editor from a stored draft, a template, or a plain request body.
+pub fn editor_from_json(name: String, json: &str) -> Result<Editor, String> {
+    let v: serde_json::Value = serde_json::from_str(json).map_err(|e| format!("not JSON: {e}"))?;
+    let (req_value, retry_of) = match v.get("request") {
+        Some(r) if v.get("composer_draft").is_some() => (
+            r.clone(),
+            v.get("retry_of")
+                .and_then(|x| x.as_str())
+                .map(str::to_string),
+        ),
+        _ => (v, None),
+    };
+    let req =
+        CreateRequest::from_value(req_value).map_err(|e| format!("not a create request: {e}"))?;
+    Ok(Editor::from_request(name, req, retry_of))
+}

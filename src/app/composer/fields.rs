@@ -1,0 +1,271 @@
+//! The parameter form: its fields in order, how each shows its value, and how ←/→ and typing
+//! change it. Choices come from the model capability table (`api::models`).
+
+use super::Editor;
+use crate::api::models::{self, MODELS};
+
+/// A place in the composer that can have the keyboard, in Tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    Prompt,
+    Model,
+    Ratio,
+    Duration,
+    Frames,
+    Resolution,
+    Seed,
+    CameraFixed,
+    Watermark,
+    GenerateAudio,
+    ReturnLastFrame,
+    ServiceTier,
+    ExpiresAfter,
+    CallbackUrl,
+    Assets,
+}
+
+impl Field {
+    pub const ALL: [Field; 15] = [
+        Field::Prompt,
+        Field::Model,
+        Field::Ratio,
+        Field::Duration,
+        Field::Frames,
+        Field::Resolution,
+        Field::Seed,
+        Field::CameraFixed,
+        Field::Watermark,
+        Field::GenerateAudio,
+        Field::ReturnLastFrame,
+        Field::ServiceTier,
+        Field::ExpiresAfter,
+        Field::CallbackUrl,
+        Field::Assets,
+    ];
+
+    /// The form's parameter rows (everything but the prompt and the assets).
+    pub fn form() -> &'static [Field] {
+        &Self::ALL[1..14]
+    }
+
+    /// The name the API uses (and the form shows).
+    pub fn api_name(self) -> &'static str {
+        match self {
+            Field::Prompt => "prompt",
+            Field::Model => "model",
+            Field::Ratio => "ratio",
+            Field::Duration => "duration",
+            Field::Frames => "frames",
+            Field::Resolution => "resolution",
+            Field::Seed => "seed",
+            Field::CameraFixed => "camera_fixed",
+            Field::Watermark => "watermark",
+            Field::GenerateAudio => "generate_audio",
+            Field::ReturnLastFrame => "return_last_frame",
+            Field::ServiceTier => "service_tier",
+            Field::ExpiresAfter => "execution_expires_after",
+            Field::CallbackUrl => "callback_url",
+            Field::Assets => "assets",
+        }
+    }
+
+    /// The field an API parameter name belongs to.
+    pub fn from_api(name: &str) -> Option<Field> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|f| f.api_name() == name && *f != Field::Prompt && *f != Field::Assets)
+    }
+
+    pub fn next(self, delta: isize) -> Field {
+        let i = Self::ALL.iter().position(|f| *f == self).unwrap_or(0) as isize;
+        let n = Self::ALL.len() as isize;
+        Self::ALL[((i + delta) % n + n) as usize % Self::ALL.len()]
+    }
+
+    /// Fields whose value is typed (digits or text) rather than chosen.
+    pub fn typed(self) -> bool {
+        matches!(
+            self,
+            Field::Seed
+                | Field::ExpiresAfter
+                | Field::CallbackUrl
+                | Field::Duration
+                | Field::Frames
+        )
+    }
+}
+
+fn on_off(v: Option<bool>) -> &'static str {
+    match v {
+        Some(true) => "on",
+        Some(false) => "off",
+        None => "default",
+    }
+}
+
+/// The value of `field` as the form shows it.
+pub fn display(e: &Editor, field: Field) -> String {
+    let b = &e.base;
+    match field {
+        Field::Prompt | Field::Assets => String::new(),
+        Field::Model => match models::find(&b.model) {
+            Some(m) => format!("{} ({})", m.id, m.label),
+            None => b.model.clone(),
+        },
+        Field::Ratio => b.ratio.clone().unwrap_or_else(|| "default".into()),
+        Field::Duration if b.frames.is_some() => "(frames override it)".into(),
+        Field::Duration => match e.duration {
+            Some(-1) => "adaptive (-1)".into(),
+            Some(d) => format!("{d} s"),
+            None => "default".into(),
+        },
+        Field::Frames => match b.frames {
+            Some(f) => format!("{f} frames ({:.1} s)", f as f64 / models::FPS as f64),
+            None => "off (duration is used)".into(),
+        },
+        Field::Resolution => b.resolution.clone().unwrap_or_else(|| "default".into()),
+        Field::Seed => match b.seed {
+            Some(-1) | None => "random".into(),
+            Some(s) => s.to_string(),
+        },
+        Field::CameraFixed => on_off(b.camera_fixed).into(),
+        Field::Watermark => on_off(b.watermark).into(),
+        Field::GenerateAudio => on_off(b.generate_audio).into(),
+        Field::ReturnLastFrame => on_off(b.return_last_frame).into(),
+        Field::ServiceTier => b.service_tier.clone().unwrap_or_else(|| "default".into()),
+        Field::ExpiresAfter => match b.execution_expires_after {
+            Some(s) => format!("{s} s ({:.0} h)", s as f64 / 3600.0),
+            None => format!("default ({} h)", models::DEFAULT_EXPIRES_AFTER / 3600),
+        },
+        Field::CallbackUrl => b.callback_url.clone().unwrap_or_else(|| "none".into()),
+    }
+}
+
+fn cycle<T: PartialEq + Clone>(options: &[T], current: &T, delta: isize) -> T {
+    let n = options.len() as isize;
+    if n == 0 {
+        return current.clone();
+    }
+    let i = options
+        .iter()
+        .position(|o| o == current)
+        .map(|i| i as isize + delta)
+        .unwrap_or(if delta > 0 { 0 } else { n - 1 });
+    options[((i % n + n) % n) as usize].clone()
+}
+
+/// Change `field` by one step (`delta` is -1 for ←, +1 for →); returns whether it changed.
+pub fn step(e: &mut Editor, field: Field, delta: isize) -> bool {
+    let spec = models::find(&e.base.model);
+    let before = (e.base.clone(), e.duration);
+    let b = &mut e.base;
+    match field {
+        Field::Prompt | Field::Assets => {}
+        Field::Model => {
+            let ids: Vec<&str> = MODELS.iter().map(|m| m.id).collect();
+            let next = cycle(&ids, &b.model.as_str(), delta).to_string();
+            b.model = next;
+            // Only offer what the new model allows: move the resolution onto one it makes.
+            if let Some(m) = models::find(&b.model)
+                && b.resolution
+                    .as_deref()
+                    .is_some_and(|r| !m.resolutions.contains(&r))
+            {
+                b.resolution = Some(m.default_resolution.to_string());
+            }
+        }
+        Field::Ratio => {
+            let ratios = spec.map_or(models::RATIOS, |s| s.ratios);
+            let cur = b.ratio.clone().unwrap_or_else(|| "16:9".into());
+            b.ratio = Some(cycle(ratios, &cur.as_str(), delta).to_string());
+        }
+        Field::Duration => {
+            let (min, max, adaptive) = spec.map_or((2, 15, true), |s| {
+                (s.min_duration, s.max_duration, s.adaptive_duration)
+            });
+            let mut options: Vec<i64> = Vec::new();
+            if adaptive {
+                options.push(-1);
+            }
+            options.extend(min..=max);
+            let cur = e.duration.unwrap_or(5);
+            e.duration = Some(cycle(&options, &cur, delta));
+        }
+        Field::Frames => {
+            // off, then 29, 33, ... 289 (25 + 4n).
+            let mut options: Vec<Option<i64>> = vec![None];
+            options.extend((29..=289).step_by(4).map(Some));
+            b.frames = cycle(&options, &b.frames, delta);
+        }
+        Field::Resolution => {
+            let res = spec.map_or(&["480p", "720p", "1080p"][..], |s| s.resolutions);
+            let cur = b.resolution.clone().unwrap_or_else(|| "720p".into());
+            b.resolution = Some(cycle(res, &cur.as_str(), delta).to_string());
+        }
+        Field::Seed => {
+            let cur = b.seed.unwrap_or(-1);
+            let next = (cur + delta as i64).clamp(-1, 2_147_483_647);
+            b.seed = (next >= 0).then_some(next);
+        }
+        Field::CameraFixed => b.camera_fixed = (b.camera_fixed != Some(true)).then_some(true),
+        Field::Watermark => b.watermark = Some(b.watermark != Some(true)),
+        Field::GenerateAudio => b.generate_audio = Some(b.generate_audio != Some(true)),
+        Field::ReturnLastFrame => b.return_last_frame = Some(b.return_last_frame != Some(true)),
+        Field::ServiceTier => {
+            b.service_tier = cycle(
+                &[None, Some("default".to_string()), Some("flex".to_string())],
+                &b.service_tier,
+                delta,
+            )
+        }
+        Field::ExpiresAfter => {
+            let cur = b
+                .execution_expires_after
+                .unwrap_or(models::DEFAULT_EXPIRES_AFTER);
+            let next = (cur + 3600 * delta as i64)
+                .clamp(models::MIN_EXPIRES_AFTER, models::MAX_EXPIRES_AFTER);
+            b.execution_expires_after = Some(next);
+        }
+        Field::CallbackUrl => {}
+    }
+    (e.base.clone(), e.duration) != before
+}
+
+/// The text a typed field starts from when the user begins typing into it.
+pub fn typing_start(e: &Editor, field: Field) -> String {
+    match field {
+        Field::Seed => e.base.seed.filter(|s| *s >= 0).map(|s| s.to_string()),
+        Field::ExpiresAfter => e.base.execution_expires_after.map(|s| s.to_string()),
+        Field::CallbackUrl => e.base.callback_url.clone(),
+        Field::Duration => e.duration.map(|s| s.to_string()),
+        Field::Frames => e.base.frames.map(|s| s.to_string()),
+        _ => None,
+    }
+    .unwrap_or_default()
+}
+
+/// Whether `c` may be typed into `field`.
+pub fn accepts(field: Field, c: char) -> bool {
+    match field {
+        Field::CallbackUrl => !c.is_whitespace() && !c.is_control(),
+        Field::Seed | Field::Duration => c.is_ascii_digit() || c == '-',
+        Field::ExpiresAfter | Field::Frames => c.is_ascii_digit(),
+        _ => false,
+    }
+}
+
+/// Store typed `text` into `field` (an empty or unreadable number clears it).
+pub fn set_typed(e: &mut Editor, field: Field, text: &str) {
+    let num = text.trim().parse::<i64>().ok();
+    match field {
+        Field::Seed => e.base.seed = num,
+        Field::ExpiresAfter => e.base.execution_expires_after = num,
+        Field::Duration => e.duration = num,
+        Field::Frames => e.base.frames = num,
+        Field::CallbackUrl => {
+            e.base.callback_url = (!text.trim().is_empty()).then(|| text.trim().to_string())
+        }
+        _ => {}
+    }
+}

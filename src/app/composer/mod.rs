@@ -1,0 +1,390 @@
+//! The composer: a pane for writing a create request from the keyboard — a multi-line prompt
+//! (ratatui-textarea), a parameter form, an asset list, live validation with the one shared
+//! rule table, a preview of the exact body, drafts saved as they are typed, templates, JSON
+//! import/export and prompt history. Pure like the rest of `app`: file reads, store writes and
+//! the submission itself are effects the runtime carries out (`runtime::composer`).
+//!
+//! Lineage decision: `e` (edit and resubmit) links the new task to the one it was edited from
+//! through `retry_of`, so the table shows `↻n` and the detail pane the lineage, as a retry does.
+
+mod build;
+pub mod fields;
+mod reduce;
+
+pub use build::{ProblemAt, draft_json, editor_from_json, locate};
+pub use fields::Field;
+pub use reduce::{ComposerIntent, apply, edit_task, new_draft, on_key, on_msg, on_paste, on_tick};
+
+use crate::api::types::{ContentItem, CreateRequest, MediaKind, Role};
+use crate::api::validate::Problem;
+use crate::config::RequestDefaults;
+use ratatui_textarea::TextArea;
+
+/// Seconds of quiet after which an edited draft is written to the store.
+pub const SAVE_IDLE_SECS: i64 = 1;
+/// While typing continuously, the draft is written at least this often.
+pub const SAVE_MAX_SECS: i64 = 3;
+
+/// One image, video or audio item: a URL or a local file path, and its role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Asset {
+    pub kind: MediaKind,
+    /// `https://…`, `asset://…`, `data:…`, or a local file path (inlined at submit).
+    pub target: String,
+    pub role: Role,
+}
+
+impl Asset {
+    /// True when the target is a local file (to be turned into a `data:` URL at submit).
+    pub fn is_local(&self) -> bool {
+        !self.target.trim().is_empty() && !crate::engine::assets::is_url(&self.target)
+    }
+}
+
+/// What the one-line input at the bottom of the composer is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputPurpose {
+    /// The target (URL or path) of asset `n`; `fresh` when it was just added (Esc removes it).
+    AssetTarget {
+        index: usize,
+        fresh: bool,
+    },
+    RenameDraft,
+    SaveTemplate,
+    LoadJson,
+    ExportJson,
+}
+
+impl InputPurpose {
+    pub fn label(&self) -> &'static str {
+        match self {
+            InputPurpose::AssetTarget { .. } => "URL or file path",
+            InputPurpose::RenameDraft => "draft name",
+            InputPurpose::SaveTemplate => "template name",
+            InputPurpose::LoadJson => "load request from JSON file",
+            InputPurpose::ExportJson => "export request to JSON file",
+        }
+    }
+
+    /// Whether Tab completes file paths here.
+    pub fn completes_paths(&self) -> bool {
+        matches!(
+            self,
+            InputPurpose::AssetTarget { .. } | InputPurpose::LoadJson | InputPurpose::ExportJson
+        )
+    }
+}
+
+/// Which list the picker shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PickerKind {
+    Drafts,
+    Templates,
+}
+
+/// What the composer shows over its form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    Edit,
+    /// A one-line input; `candidates` are the last path completions.
+    Input {
+        purpose: InputPurpose,
+        text: String,
+        candidates: Vec<String>,
+    },
+    /// A list of drafts or templates: (name, json).
+    Picker {
+        kind: PickerKind,
+        items: Vec<(String, String)>,
+        selected: usize,
+    },
+    /// The exact body and a curl command (`body` is `None` until the runtime has resolved it).
+    Preview {
+        body: Option<Result<String, String>>,
+        scroll: u16,
+    },
+    /// The request is on its way.
+    Submitting,
+}
+
+/// The state of the open composer.
+#[derive(Debug, Clone)]
+pub struct Editor {
+    /// The draft's name in the store.
+    pub name: String,
+    /// The task this one is an edit of (`e`), recorded as lineage.
+    pub retry_of: Option<String>,
+    /// Every field other than content and duration (unknown fields kept for the round trip).
+    pub base: CreateRequest,
+    /// Kept aside so that `frames` can override it without losing it.
+    pub duration: Option<i64>,
+    pub prompt: TextArea<'static>,
+    pub assets: Vec<Asset>,
+    /// Content items the form does not edit (e.g. `draft_task`), sent after the assets.
+    pub other_content: Vec<ContentItem>,
+    pub focus: Field,
+    /// The selected asset row.
+    pub asset_sel: usize,
+    /// What a field being typed into holds (seed, expiry, callback URL).
+    pub typing: Option<String>,
+    /// Problems found by `validate`, located in the form.
+    pub problems: Vec<ProblemAt>,
+    /// The server's answer to the last submission, shown beside the field it names.
+    pub server_error: Option<ProblemAt>,
+    pub mode: Mode,
+    /// Unix second of the first edit not yet written to the store.
+    pub unsaved_since: Option<i64>,
+    /// Unix second of the last edit.
+    pub edited_at: i64,
+    /// Unix second of the last write to the store (`None`: never written).
+    pub saved_at: Option<i64>,
+    /// Position in the prompt history while recalling (0 = the newest earlier prompt).
+    pub history_pos: Option<usize>,
+    /// What was typed before recalling history.
+    pub history_stash: Option<String>,
+}
+
+impl Editor {
+    /// A blank editor from the config defaults.
+    pub fn from_defaults(name: String, d: &RequestDefaults) -> Editor {
+        let base = CreateRequest {
+            model: d.model.clone(),
+            ratio: Some(d.ratio.clone()),
+            resolution: Some(d.resolution.clone()),
+            watermark: Some(d.watermark),
+            generate_audio: Some(d.generate_audio),
+            return_last_frame: d.return_last_frame.then_some(true),
+            ..CreateRequest::default()
+        };
+        Editor::from_request(name, base, None)
+    }
+
+    /// An editor holding `req` (content split into prompt, assets and other items).
+    pub fn from_request(name: String, mut req: CreateRequest, retry_of: Option<String>) -> Editor {
+        let mut prompt = None;
+        let mut assets = Vec::new();
+        let mut other = Vec::new();
+        for item in std::mem::take(&mut req.content) {
+            if let Some((kind, url, role)) = item.as_media() {
+                let role = role.cloned().unwrap_or_else(|| kind.roles()[0].clone());
+                assets.push(Asset {
+                    kind,
+                    target: url.to_string(),
+                    role,
+                });
+                continue;
+            }
+            match item {
+                ContentItem::Text { text } if prompt.is_none() => prompt = Some(text),
+                other_item => other.push(other_item),
+            }
+        }
+        let duration = req.duration.take();
+        let mut e = Editor {
+            name,
+            retry_of,
+            base: req,
+            duration,
+            prompt: textarea(prompt.as_deref().unwrap_or("")),
+            assets,
+            other_content: other,
+            focus: Field::Prompt,
+            asset_sel: 0,
+            typing: None,
+            problems: Vec::new(),
+            server_error: None,
+            mode: Mode::Edit,
+            unsaved_since: None,
+            edited_at: 0,
+            saved_at: None,
+            history_pos: None,
+            history_stash: None,
+        };
+        e.revalidate();
+        e
+    }
+
+    /// The prompt text.
+    pub fn prompt_text(&self) -> String {
+        self.prompt.lines().join("\n")
+    }
+
+    /// Characters in the prompt.
+    pub fn prompt_chars(&self) -> usize {
+        self.prompt
+            .lines()
+            .iter()
+            .map(|l| l.chars().count())
+            .sum::<usize>()
+            + self.prompt.lines().len().saturating_sub(1)
+    }
+
+    /// Run validation again (after any change).
+    pub fn revalidate(&mut self) {
+        self.problems = build::problems(self);
+    }
+
+    /// The first problem, in form order.
+    pub fn first_problem(&self) -> Option<&ProblemAt> {
+        self.problems.first()
+    }
+
+    /// The problems shown beside `field` (and asset `index` for the asset list).
+    pub fn problems_at(&self, field: Field, index: Option<usize>) -> Vec<&ProblemAt> {
+        self.problems
+            .iter()
+            .chain(self.server_error.iter())
+            .filter(|p| p.field == field && (index.is_none() || p.asset == index))
+            .collect()
+    }
+
+    /// The request as it would be sent, with local files left as paths.
+    pub fn request(&self) -> CreateRequest {
+        build::request(self, |a| a.target.trim().to_string())
+    }
+}
+
+/// A prompt editor holding `text`.
+pub fn textarea(text: &str) -> TextArea<'static> {
+    let mut t = TextArea::from(text.split('\n').map(str::to_string));
+    t.set_max_histories(500);
+    t.set_cursor_line_style(ratatui::style::Style::default());
+    t.set_wrap_mode(ratatui_textarea::WrapMode::Word);
+    t.move_cursor(ratatui_textarea::CursorMove::Bottom);
+    t.move_cursor(ratatui_textarea::CursorMove::End);
+    t
+}
+
+/// The composer part of the dashboard state.
+#[derive(Debug, Clone, Default)]
+pub struct Composer {
+    /// `[defaults]` of the config: the starting point of a new draft.
+    pub defaults: RequestDefaults,
+    /// The open editor, if the composer is showing.
+    pub editor: Option<Box<Editor>>,
+    /// Set between `n` and the drafts arriving from the store.
+    pub opening: bool,
+}
+
+impl Composer {
+    pub fn is_open(&self) -> bool {
+        self.editor.is_some()
+    }
+
+    /// The keymap context for the composer's current mode and focus.
+    pub fn context(&self) -> crate::app::keymap::Context {
+        use crate::app::keymap::Context;
+        match self.editor.as_deref().map(|e| (&e.mode, e.focus)) {
+            Some((Mode::Input { .. }, _)) => Context::ComposerInput,
+            Some((Mode::Picker { .. }, _)) => Context::ComposerPicker,
+            Some((Mode::Preview { .. }, _)) => Context::ComposerPreview,
+            Some((_, Field::Prompt)) | None => Context::Composer,
+            Some((_, Field::Assets)) => Context::ComposerAssets,
+            Some(_) => Context::ComposerField,
+        }
+    }
+}
+
+/// What the composer asks the runtime to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ComposerEffect {
+    /// Read every draft (answered with `ComposerMsg::Drafts`).
+    LoadDrafts {
+        then_open: bool,
+    },
+    /// Write a draft (answered with `ComposerMsg::Saved`).
+    SaveDraft {
+        name: String,
+        json: String,
+        at: i64,
+    },
+    DeleteDraft(String),
+    SaveTemplate {
+        name: String,
+        json: String,
+    },
+    /// Read every template (answered with `ComposerMsg::Templates`).
+    LoadTemplates,
+    /// Read a request from a JSON file (answered with `ComposerMsg::Loaded`).
+    LoadJson(String),
+    /// Resolve local files and write the body to a file.
+    ExportJson {
+        path: String,
+        request_json: String,
+    },
+    /// Resolve local files for the preview (answered with `ComposerMsg::Preview`).
+    Preview {
+        request_json: String,
+    },
+    /// List completions of a path (answered with `ComposerMsg::Completions`).
+    Complete(String),
+    /// Resolve local files, submit once through the engine, and delete the draft when accepted.
+    Submit {
+        request_json: String,
+        retry_of: Option<String>,
+        draft: String,
+    },
+}
+
+/// How a submission from the composer ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SubmitOutcome {
+    Accepted {
+        local_id: String,
+    },
+    /// A local file could not be inlined (nothing was sent).
+    AssetError {
+        field: String,
+        message: String,
+    },
+    /// The server refused it (stored as `rejected`); `param` names the field when it said.
+    Rejected {
+        local_id: Option<String>,
+        param: Option<String>,
+        message: String,
+    },
+    /// It may have reached the server: stored as `submit_unknown`, never re-sent.
+    Unknown {
+        local_id: String,
+        message: String,
+    },
+    /// Nothing was sent (the store failed, or validation refused it).
+    NotSent(String),
+}
+
+/// What the runtime reports back to the composer.
+#[derive(Debug, Clone)]
+pub enum ComposerMsg {
+    Drafts {
+        items: Vec<(String, String, i64)>,
+        then_open: bool,
+    },
+    Templates(Vec<(String, String)>),
+    Saved {
+        name: String,
+        at: i64,
+    },
+    SaveFailed(String),
+    Loaded(Result<String, String>),
+    Exported(Result<String, String>),
+    Preview(Result<String, String>),
+    Completions {
+        input: String,
+        matches: Vec<String>,
+    },
+    Submitted(SubmitOutcome),
+}
+
+/// The problem list of an editor, for tests and the view.
+pub fn problem_texts(e: &Editor) -> Vec<String> {
+    e.problems.iter().map(|p| p.problem.to_string()).collect()
+}
+
+/// A problem found in a request with no form to place it in.
+pub fn unplaced(p: Problem) -> ProblemAt {
+    ProblemAt {
+        field: Field::Model,
+        asset: None,
+        problem: p,
+    }
+}

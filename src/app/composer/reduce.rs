@@ -1,0 +1,913 @@
+//! The composer's part of the reducer: keys (through the keymap's composer contexts first, then
+//! into the focused widget), intents, paste, the debounced draft save on the clock, and the
+//! runtime's answers.
+
+use super::build::{draft_json, editor_from_json, locate};
+use super::fields::{self, Field};
+use super::{
+    Asset, ComposerEffect, ComposerMsg, Editor, InputPurpose, Mode, PickerKind, ProblemAt,
+    SAVE_IDLE_SECS, SAVE_MAX_SECS, SubmitOutcome,
+};
+use crate::api::types::{MediaKind, Role};
+use crate::api::validate::Problem;
+use crate::app::effect::Effect;
+use crate::app::keymap::Context;
+use crate::app::msg::{Intent, Level};
+use crate::app::state::{Overlay, State};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// What a composer key means (the keymap's composer entries).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ComposerIntent {
+    Submit,
+    Close,
+    NextField,
+    PrevField,
+    Preview,
+    HistoryPrev,
+    HistoryNext,
+    Undo,
+    Redo,
+    Drafts,
+    NewBlank,
+    RenameDraft,
+    SaveTemplate,
+    Templates,
+    LoadJson,
+    ExportJson,
+    Decrease,
+    Increase,
+    AddImage,
+    AddVideo,
+    AddAudio,
+    EditAsset,
+    RemoveAsset,
+    NextRole,
+    MoveAssetUp,
+    MoveAssetDown,
+    SelectUp,
+    SelectDown,
+    InputAccept,
+    InputCancel,
+    InputComplete,
+    PickerOpen,
+    PickerDelete,
+    Back,
+    CopyJson,
+    CopyCurl,
+}
+
+fn fx(e: ComposerEffect) -> Effect {
+    Effect::Composer(e)
+}
+
+/// A fresh draft name from the clock carried by messages.
+fn draft_name(now: i64) -> String {
+    chrono::DateTime::from_timestamp(now, 0)
+        .map(|t| format!("draft {}", t.format("%m-%d %H:%M:%S")))
+        .unwrap_or_else(|| format!("draft {now}"))
+}
+
+/// `n`: open the most recent draft (restored after a crash or an Esc), else a new one.
+pub fn new_draft(state: &mut State) -> Vec<Effect> {
+    if state.composer.is_open() || state.composer.opening {
+        return Vec::new();
+    }
+    state.composer.opening = true;
+    vec![fx(ComposerEffect::LoadDrafts { then_open: true })]
+}
+
+/// `e`: a composer prefilled from the selected task's stored request, linked to it.
+pub fn edit_task(state: &mut State) -> Vec<Effect> {
+    let Some(t) = state.selected_task() else {
+        state.notice(Level::Warn, "nothing to edit: select a task first");
+        return Vec::new();
+    };
+    let (local_id, shown, json) = (
+        t.local_id.clone(),
+        t.display_id().to_string(),
+        t.request_json.clone(),
+    );
+    let name = format!("edit of {}", crate::ui::format::truncate(&shown, 24));
+    match editor_from_json(name, &json) {
+        Ok(mut e) => {
+            e.retry_of = Some(local_id);
+            e.unsaved_since = Some(state.now);
+            e.edited_at = state.now;
+            state.composer.editor = Some(Box::new(e));
+            state.notice(
+                Level::Info,
+                format!("editing a copy of {shown}; Ctrl-S submits it as a new task"),
+            );
+        }
+        Err(err) => state.notice(
+            Level::Error,
+            format!("cannot edit {shown}: its stored request is {err}"),
+        ),
+    }
+    state.dirty = true;
+    Vec::new()
+}
+
+/// Run `f` on the open editor (taken out of the state meanwhile); `f` returns false to close it.
+fn with_editor(
+    state: &mut State,
+    f: impl FnOnce(&mut State, &mut Box<Editor>) -> (Vec<Effect>, bool),
+) -> Vec<Effect> {
+    let Some(mut e) = state.composer.editor.take() else {
+        return Vec::new();
+    };
+    let (effects, keep) = f(state, &mut e);
+    if keep {
+        state.composer.editor = Some(e);
+    }
+    state.dirty = true;
+    effects
+}
+
+/// Mark an edit: revalidate and schedule the draft save.
+fn touched(now: i64, e: &mut Editor) -> Vec<Effect> {
+    e.edited_at = now;
+    e.unsaved_since.get_or_insert(now);
+    e.server_error = None;
+    e.revalidate();
+    save_if_due(now, e, false)
+}
+
+/// The debounced save: after a quiet second, or every few seconds while typing on.
+fn save_if_due(now: i64, e: &mut Editor, force: bool) -> Vec<Effect> {
+    let Some(since) = e.unsaved_since else {
+        return Vec::new();
+    };
+    if force || now - e.edited_at >= SAVE_IDLE_SECS || now - since >= SAVE_MAX_SECS {
+        e.unsaved_since = None;
+        vec![fx(ComposerEffect::SaveDraft {
+            name: e.name.clone(),
+            json: draft_json(e),
+            at: now,
+        })]
+    } else {
+        Vec::new()
+    }
+}
+
+/// The clock: write a draft that has been quiet long enough.
+pub fn on_tick(state: &mut State) -> Vec<Effect> {
+    let now = state.now;
+    match state.composer.editor.as_deref_mut() {
+        Some(e) => save_if_due(now, e, false),
+        None => Vec::new(),
+    }
+}
+
+fn active(state: &State) -> bool {
+    state.composer.is_open() && state.overlay == Overlay::None
+}
+
+/// A key while the composer is showing; `None` lets the dashboard handle it.
+pub fn on_key(state: &mut State, key: &KeyEvent) -> Option<Vec<Effect>> {
+    if !active(state) {
+        return None;
+    }
+    let ctx = state.composer.context();
+    let modal = matches!(
+        ctx,
+        Context::ComposerInput | Context::ComposerPicker | Context::ComposerPreview
+    );
+    let submitting = state
+        .composer
+        .editor
+        .as_deref()
+        .is_some_and(|e| e.mode == Mode::Submitting);
+    if submitting {
+        return Some(Vec::new());
+    }
+    let found = if modal {
+        state.keymap.lookup(ctx, key)
+    } else {
+        state
+            .keymap
+            .lookup(Context::Composer, key)
+            .or_else(|| state.keymap.lookup(ctx, key))
+    };
+    match found {
+        Some(Intent::Composer(ci)) => Some(apply(state, ci)),
+        Some(other) => Some(crate::app::update::apply(state, other)),
+        None => Some(typing(state, key)),
+    }
+}
+
+/// A key no command claimed: it goes to the focused widget.
+fn typing(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
+    let now = state.now;
+    with_editor(state, |_, e| {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if let Mode::Input {
+            text, candidates, ..
+        } = &mut e.mode
+        {
+            match key.code {
+                KeyCode::Char(c) if !ctrl => text.push(c),
+                KeyCode::Backspace => {
+                    text.pop();
+                }
+                _ => {}
+            }
+            candidates.clear();
+            return (Vec::new(), true);
+        }
+        if e.mode != Mode::Edit {
+            return (Vec::new(), true);
+        }
+        match e.focus {
+            Field::Prompt if e.prompt.input(*key) => {
+                e.history_pos = None;
+                return (touched(now, e), true);
+            }
+            Field::Prompt => {}
+            f if f.typed() => {
+                let mut text = e
+                    .typing
+                    .take()
+                    .unwrap_or_else(|| fields::typing_start(e, f));
+                let changed = match key.code {
+                    KeyCode::Char(c) if !ctrl && fields::accepts(f, c) => {
+                        text.push(c);
+                        true
+                    }
+                    KeyCode::Backspace => text.pop().is_some(),
+                    _ => false,
+                };
+                if changed {
+                    fields::set_typed(e, f, &text);
+                }
+                e.typing = Some(text);
+                if changed {
+                    return (touched(now, e), true);
+                }
+            }
+            _ => {}
+        }
+        (Vec::new(), true)
+    })
+}
+
+/// Pasted text goes where typing would.
+pub fn on_paste(state: &mut State, text: &str) -> Option<Vec<Effect>> {
+    if !active(state) {
+        return None;
+    }
+    let now = state.now;
+    Some(with_editor(state, |_, e| {
+        if let Mode::Input { text: t, .. } = &mut e.mode {
+            t.push_str(&text.replace(['\n', '\r'], ""));
+            return (Vec::new(), true);
+        }
+        if e.mode != Mode::Edit {
+            return (Vec::new(), true);
+        }
+        match e.focus {
+            Field::Prompt => {
+                e.prompt.insert_str(text.replace("\r\n", "\n"));
+                (touched(now, e), true)
+            }
+            f if f.typed() => {
+                let mut t = e
+                    .typing
+                    .take()
+                    .unwrap_or_else(|| fields::typing_start(e, f));
+                t.extend(text.chars().filter(|c| fields::accepts(f, *c)));
+                fields::set_typed(e, f, &t);
+                e.typing = Some(t);
+                (touched(now, e), true)
+            }
+            _ => (Vec::new(), true),
+        }
+    }))
+}
+
+/// Earlier prompts, newest first, without repeats.
+fn history(state: &State) -> Vec<String> {
+    let mut tasks: Vec<&crate::store::TaskRecord> = state.tasks.iter().collect();
+    tasks.sort_by_key(|t| std::cmp::Reverse(t.created_at));
+    let mut out: Vec<String> = Vec::new();
+    for t in tasks {
+        if !t.prompt.trim().is_empty() && !out.contains(&t.prompt) {
+            out.push(t.prompt.clone());
+        }
+    }
+    out
+}
+
+fn set_prompt(e: &mut Editor, text: &str) {
+    e.prompt.select_all();
+    e.prompt.insert_str(text);
+}
+
+fn default_role(e: &Editor, kind: MediaKind) -> Role {
+    match kind {
+        MediaKind::Image => {
+            let images: Vec<&Role> = e
+                .assets
+                .iter()
+                .filter(|a| a.kind == MediaKind::Image)
+                .map(|a| &a.role)
+                .collect();
+            let refs = e.assets.iter().any(|a| a.role.is_reference());
+            match (images.as_slice(), refs) {
+                ([], false) => Role::FirstFrame,
+                ([Role::FirstFrame], false) => Role::LastFrame,
+                _ => Role::ReferenceImage,
+            }
+        }
+        MediaKind::Video => Role::ReferenceVideo,
+        MediaKind::Audio => Role::ReferenceAudio,
+    }
+}
+
+fn input(purpose: InputPurpose, text: String) -> Mode {
+    Mode::Input {
+        purpose,
+        text,
+        candidates: Vec::new(),
+    }
+}
+
+/// Apply a composer intent.
+pub fn apply(state: &mut State, intent: ComposerIntent) -> Vec<Effect> {
+    use ComposerIntent as I;
+    let now = state.now;
+    let past = history(state);
+    let base_url = state.base_url.clone();
+    let defaults = state.composer.defaults.clone();
+    let mut notices: Vec<(Level, String)> = Vec::new();
+    let effects = with_editor(state, |_, e| {
+        let mut out = Vec::new();
+        match intent {
+            I::Close => {
+                let effects = save_if_due(now, e, true);
+                notices.push((
+                    Level::Info,
+                    format!("draft “{}” kept; n reopens it", e.name),
+                ));
+                return (effects, false);
+            }
+            I::Submit => {
+                e.typing = None;
+                e.revalidate();
+                if let Some(p) = e.first_problem().cloned() {
+                    e.focus = p.field;
+                    if let Some(i) = p.asset {
+                        e.asset_sel = i;
+                    }
+                    notices.push((Level::Warn, format!("not sent: {}", p.problem)));
+                } else {
+                    out.extend(save_if_due(now, e, true));
+                    e.mode = Mode::Submitting;
+                    out.push(fx(ComposerEffect::Submit {
+                        request_json: e.request().to_json(),
+                        retry_of: e.retry_of.clone(),
+                        draft: e.name.clone(),
+                    }));
+                }
+            }
+            I::NextField | I::PrevField => {
+                e.typing = None;
+                e.focus = e.focus.next(if intent == I::NextField { 1 } else { -1 });
+            }
+            I::Preview => {
+                e.mode = Mode::Preview {
+                    body: None,
+                    scroll: 0,
+                };
+                out.push(fx(ComposerEffect::Preview {
+                    request_json: e.request().to_json(),
+                }));
+            }
+            I::HistoryPrev | I::HistoryNext if e.focus == Field::Prompt => {
+                let next = match (intent, e.history_pos) {
+                    (I::HistoryPrev, None) => Some(0),
+                    (I::HistoryPrev, Some(p)) => Some((p + 1).min(past.len().saturating_sub(1))),
+                    (_, Some(0)) | (_, None) => None,
+                    (_, Some(p)) => Some(p - 1),
+                };
+                match next {
+                    Some(i) if i < past.len() => {
+                        if e.history_pos.is_none() {
+                            e.history_stash = Some(e.prompt_text());
+                        }
+                        e.history_pos = Some(i);
+                        set_prompt(e, &past[i]);
+                        out.extend(touched(now, e));
+                        e.history_pos = Some(i);
+                    }
+                    Some(_) => notices.push((Level::Info, "no earlier prompts".into())),
+                    None => {
+                        if let Some(s) = e.history_stash.take() {
+                            set_prompt(e, &s);
+                            out.extend(touched(now, e));
+                        }
+                        e.history_pos = None;
+                    }
+                }
+            }
+            I::HistoryPrev | I::HistoryNext => {}
+            I::Undo | I::Redo if e.focus == Field::Prompt => {
+                let changed = if intent == I::Undo {
+                    e.prompt.undo()
+                } else {
+                    e.prompt.redo()
+                };
+                if changed {
+                    out.extend(touched(now, e));
+                }
+            }
+            I::Undo | I::Redo => {}
+            I::Drafts => {
+                out.extend(save_if_due(now, e, true));
+                out.push(fx(ComposerEffect::LoadDrafts { then_open: false }));
+            }
+            I::Templates => out.push(fx(ComposerEffect::LoadTemplates)),
+            I::NewBlank => {
+                out.extend(save_if_due(now, e, true));
+                notices.push((
+                    Level::Info,
+                    format!("draft “{}” kept (F3 lists drafts)", e.name),
+                ));
+                let mut fresh = Editor::from_defaults(draft_name(now), &defaults);
+                fresh.edited_at = now;
+                **e = fresh;
+            }
+            I::RenameDraft => e.mode = input(InputPurpose::RenameDraft, e.name.clone()),
+            I::SaveTemplate => e.mode = input(InputPurpose::SaveTemplate, String::new()),
+            I::LoadJson => e.mode = input(InputPurpose::LoadJson, String::new()),
+            I::ExportJson => e.mode = input(InputPurpose::ExportJson, "request.json".into()),
+            I::Decrease | I::Increase => {
+                e.typing = None;
+                let f = e.focus;
+                if fields::step(e, f, if intent == I::Increase { 1 } else { -1 }) {
+                    out.extend(touched(now, e));
+                }
+            }
+            I::AddImage | I::AddVideo | I::AddAudio => {
+                let kind = match intent {
+                    I::AddImage => MediaKind::Image,
+                    I::AddVideo => MediaKind::Video,
+                    _ => MediaKind::Audio,
+                };
+                let role = default_role(e, kind);
+                e.assets.push(Asset {
+                    kind,
+                    target: String::new(),
+                    role,
+                });
+                e.asset_sel = e.assets.len() - 1;
+                e.focus = Field::Assets;
+                e.mode = input(
+                    InputPurpose::AssetTarget {
+                        index: e.asset_sel,
+                        fresh: true,
+                    },
+                    String::new(),
+                );
+            }
+            I::EditAsset => {
+                if let Some(a) = e.assets.get(e.asset_sel) {
+                    e.mode = input(
+                        InputPurpose::AssetTarget {
+                            index: e.asset_sel,
+                            fresh: false,
+                        },
+                        a.target.clone(),
+                    );
+                }
+            }
+            I::RemoveAsset if e.asset_sel < e.assets.len() => {
+                e.assets.remove(e.asset_sel);
+                e.asset_sel = e.asset_sel.min(e.assets.len().saturating_sub(1));
+                out.extend(touched(now, e));
+            }
+            I::NextRole => {
+                if let Some(a) = e.assets.get_mut(e.asset_sel) {
+                    let roles = a.kind.roles();
+                    let i = roles.iter().position(|r| *r == a.role).map_or(0, |i| i + 1);
+                    a.role = roles[i % roles.len()].clone();
+                    out.extend(touched(now, e));
+                }
+            }
+            I::MoveAssetUp | I::MoveAssetDown => {
+                let i = e.asset_sel;
+                let j = if intent == I::MoveAssetUp {
+                    i.checked_sub(1)
+                } else {
+                    Some(i + 1).filter(|j| *j < e.assets.len())
+                };
+                if let Some(j) = j.filter(|_| i < e.assets.len()) {
+                    e.assets.swap(i, j);
+                    e.asset_sel = j;
+                    out.extend(touched(now, e));
+                }
+            }
+            I::SelectUp | I::SelectDown => {
+                let down = intent == I::SelectDown;
+                match &mut e.mode {
+                    Mode::Picker {
+                        selected, items, ..
+                    } => {
+                        *selected = if down {
+                            (*selected + 1).min(items.len().saturating_sub(1))
+                        } else {
+                            selected.saturating_sub(1)
+                        }
+                    }
+                    Mode::Preview { scroll, .. } => {
+                        *scroll = if down {
+                            scroll.saturating_add(1)
+                        } else {
+                            scroll.saturating_sub(1)
+                        }
+                    }
+                    _ if down => {
+                        e.asset_sel = (e.asset_sel + 1).min(e.assets.len().saturating_sub(1))
+                    }
+                    _ => e.asset_sel = e.asset_sel.saturating_sub(1),
+                }
+            }
+            I::RemoveAsset => {}
+            I::InputAccept => out.extend(accept_input(now, e, &mut notices)),
+            I::InputCancel | I::Back => {
+                if let Mode::Input {
+                    purpose: InputPurpose::AssetTarget { index, fresh: true },
+                    ..
+                } = e.mode
+                    && index < e.assets.len()
+                {
+                    e.assets.remove(index);
+                    e.asset_sel = e.asset_sel.min(e.assets.len().saturating_sub(1));
+                    e.revalidate();
+                }
+                e.mode = Mode::Edit;
+            }
+            I::InputComplete => {
+                if let Mode::Input { purpose, text, .. } = &e.mode
+                    && purpose.completes_paths()
+                {
+                    out.push(fx(ComposerEffect::Complete(text.clone())));
+                }
+            }
+            I::PickerOpen => {
+                if let Mode::Picker {
+                    kind,
+                    items,
+                    selected,
+                } = &e.mode
+                    && let Some((name, json)) = items.get(*selected).cloned()
+                {
+                    let kind = *kind;
+                    let new_name = match kind {
+                        PickerKind::Drafts => name.clone(),
+                        PickerKind::Templates => draft_name(now),
+                    };
+                    match editor_from_json(new_name, &json) {
+                        Ok(mut fresh) => {
+                            out.extend(save_if_due(now, e, true));
+                            fresh.edited_at = now;
+                            if kind == PickerKind::Templates {
+                                fresh.unsaved_since = Some(now);
+                            }
+                            fresh.saved_at = (kind == PickerKind::Drafts).then_some(now);
+                            notices.push((Level::Info, format!("opened “{name}”")));
+                            **e = fresh;
+                        }
+                        Err(err) => notices.push((Level::Error, format!("“{name}” is {err}"))),
+                    }
+                }
+            }
+            I::PickerDelete => {
+                if let Mode::Picker {
+                    kind: PickerKind::Drafts,
+                    items,
+                    selected,
+                } = &mut e.mode
+                    && *selected < items.len()
+                {
+                    let (name, _) = items.remove(*selected);
+                    *selected = (*selected).min(items.len().saturating_sub(1));
+                    notices.push((Level::Info, format!("deleted draft “{name}”")));
+                    out.push(fx(ComposerEffect::DeleteDraft(name)));
+                }
+            }
+            I::CopyJson | I::CopyCurl => {
+                if let Mode::Preview {
+                    body: Some(Ok(body)),
+                    ..
+                } = &e.mode
+                {
+                    let text = if intent == I::CopyJson {
+                        serde_json::from_str::<serde_json::Value>(body)
+                            .ok()
+                            .and_then(|v| serde_json::to_string_pretty(&v).ok())
+                            .unwrap_or_else(|| body.clone())
+                    } else {
+                        crate::app::update::curl_command(&base_url, body)
+                    };
+                    let what = if intent == I::CopyJson {
+                        "request JSON"
+                    } else {
+                        "curl command"
+                    };
+                    notices.push((Level::Info, format!("copied the {what}")));
+                    out.push(Effect::Copy(text));
+                }
+            }
+        }
+        (out, true)
+    });
+    for (level, text) in notices {
+        state.notice(level, text);
+    }
+    effects
+}
+
+fn accept_input(now: i64, e: &mut Editor, notices: &mut Vec<(Level, String)>) -> Vec<Effect> {
+    let Mode::Input { purpose, text, .. } = std::mem::replace(&mut e.mode, Mode::Edit) else {
+        return Vec::new();
+    };
+    let text = text.trim().to_string();
+    match purpose {
+        InputPurpose::AssetTarget { index, fresh } => {
+            if text.is_empty() {
+                if fresh && index < e.assets.len() {
+                    e.assets.remove(index);
+                    e.asset_sel = e.asset_sel.min(e.assets.len().saturating_sub(1));
+                }
+                e.revalidate();
+                return Vec::new();
+            }
+            if let Some(a) = e.assets.get_mut(index) {
+                a.target = text;
+            }
+            touched(now, e)
+        }
+        InputPurpose::RenameDraft if !text.is_empty() && text != e.name => {
+            let old = std::mem::replace(&mut e.name, text);
+            e.unsaved_since = Some(now);
+            let mut out = vec![fx(ComposerEffect::DeleteDraft(old))];
+            out.extend(save_if_due(now, e, true));
+            out
+        }
+        InputPurpose::RenameDraft => Vec::new(),
+        InputPurpose::SaveTemplate if text.is_empty() => {
+            notices.push((Level::Warn, "a template needs a name".into()));
+            Vec::new()
+        }
+        InputPurpose::SaveTemplate => {
+            notices.push((Level::Info, format!("saved template “{text}”")));
+            vec![fx(ComposerEffect::SaveTemplate {
+                name: text,
+                json: draft_json(e),
+            })]
+        }
+        InputPurpose::LoadJson if !text.is_empty() => vec![fx(ComposerEffect::LoadJson(text))],
+        InputPurpose::ExportJson if !text.is_empty() => vec![fx(ComposerEffect::ExportJson {
+            path: text,
+            request_json: e.request().to_json(),
+        })],
+        InputPurpose::LoadJson | InputPurpose::ExportJson => Vec::new(),
+    }
+}
+
+/// The runtime's answers.
+pub fn on_msg(state: &mut State, msg: ComposerMsg) -> Vec<Effect> {
+    state.dirty = true;
+    let now = state.now;
+    match msg {
+        ComposerMsg::Drafts {
+            items,
+            then_open: true,
+        } => {
+            state.composer.opening = false;
+            if state.composer.is_open() {
+                return Vec::new();
+            }
+            let restored = items.first().and_then(|(name, json, at)| {
+                Some((editor_from_json(name.clone(), json).ok()?, *at))
+            });
+            let editor = match restored {
+                Some((mut e, at)) => {
+                    e.saved_at = Some(at);
+                    let others = items.len() - 1;
+                    let more = if others > 0 {
+                        format!("; F3 lists {others} more")
+                    } else {
+                        String::new()
+                    };
+                    state.notice(Level::Info, format!("restored draft “{}”{more}", e.name));
+                    e
+                }
+                None => Editor::from_defaults(draft_name(now), &state.composer.defaults),
+            };
+            state.composer.editor = Some(Box::new(editor));
+            Vec::new()
+        }
+        ComposerMsg::Drafts { items, .. } => {
+            picker(
+                state,
+                PickerKind::Drafts,
+                items.into_iter().map(|(n, j, _)| (n, j)).collect(),
+            );
+            Vec::new()
+        }
+        ComposerMsg::Templates(items) => {
+            picker(state, PickerKind::Templates, items);
+            Vec::new()
+        }
+        ComposerMsg::Saved { name, at } => {
+            if let Some(e) = state.composer.editor.as_deref_mut()
+                && e.name == name
+            {
+                e.saved_at = Some(at);
+            }
+            Vec::new()
+        }
+        ComposerMsg::SaveFailed(err) => {
+            state.notice(Level::Error, format!("the draft was not saved: {err}"));
+            Vec::new()
+        }
+        ComposerMsg::Loaded(result) => {
+            let name = state
+                .composer
+                .editor
+                .as_ref()
+                .map(|e| e.name.clone())
+                .unwrap_or_else(|| draft_name(now));
+            match result.and_then(|json| editor_from_json(name, &json)) {
+                Ok(mut e) => {
+                    e.unsaved_since = Some(now);
+                    e.edited_at = now;
+                    state.composer.editor = Some(Box::new(e));
+                    state.notice(Level::Info, "loaded the request");
+                }
+                Err(err) => state.notice(Level::Error, format!("not loaded: {err}")),
+            }
+            Vec::new()
+        }
+        ComposerMsg::Exported(result) => {
+            match result {
+                Ok(path) => state.notice(
+                    Level::Info,
+                    format!("exported to {path} (submit --json reads it)"),
+                ),
+                Err(err) => state.notice(Level::Error, format!("not exported: {err}")),
+            }
+            Vec::new()
+        }
+        ComposerMsg::Preview(result) => {
+            if let Some(e) = state.composer.editor.as_deref_mut()
+                && let Mode::Preview { body, .. } = &mut e.mode
+            {
+                *body = Some(result);
+            }
+            Vec::new()
+        }
+        ComposerMsg::Completions { input, matches } => {
+            completions(state, &input, matches);
+            Vec::new()
+        }
+        ComposerMsg::Submitted(outcome) => submitted(state, outcome),
+    }
+}
+
+fn picker(state: &mut State, kind: PickerKind, items: Vec<(String, String)>) {
+    if items.is_empty() {
+        let what = match kind {
+            PickerKind::Drafts => "no saved drafts",
+            PickerKind::Templates => "no templates yet (Alt-S saves this draft as one)",
+        };
+        state.notice(Level::Info, what);
+        return;
+    }
+    if let Some(e) = state.composer.editor.as_deref_mut() {
+        e.mode = Mode::Picker {
+            kind,
+            items,
+            selected: 0,
+        };
+    }
+}
+
+fn common_prefix(items: &[String]) -> String {
+    let Some(first) = items.first() else {
+        return String::new();
+    };
+    let mut len = first.len();
+    for s in &items[1..] {
+        len = first
+            .char_indices()
+            .zip(s.chars())
+            .take_while(|((_, a), b)| a == b)
+            .last()
+            .map_or(0, |((i, a), _)| i + a.len_utf8())
+            .min(len);
+    }
+    first[..len].to_string()
+}
+
+fn completions(state: &mut State, input: &str, matches: Vec<String>) {
+    let mut none = false;
+    if let Some(e) = state.composer.editor.as_deref_mut()
+        && let Mode::Input {
+            text, candidates, ..
+        } = &mut e.mode
+        && text == input
+    {
+        match matches.len() {
+            0 => none = true,
+            1 => *text = matches[0].clone(),
+            _ => {
+                let prefix = common_prefix(&matches);
+                if prefix.len() > text.len() {
+                    *text = prefix;
+                }
+                *candidates = matches;
+            }
+        }
+    }
+    if none {
+        state.notice(Level::Info, format!("no file matches {input}"));
+    }
+}
+
+fn submitted(state: &mut State, outcome: SubmitOutcome) -> Vec<Effect> {
+    let Some(mut e) = state.composer.editor.take() else {
+        return Vec::new();
+    };
+    e.mode = Mode::Edit;
+    let keep = match outcome {
+        SubmitOutcome::Accepted { local_id } => {
+            if state.task(&local_id).is_some() {
+                state.selected = Some(local_id);
+                state.keep_selection_visible();
+            }
+            state.notice(Level::Info, "submitted: the task is queued");
+            false
+        }
+        SubmitOutcome::AssetError { field, message } => {
+            let (f, asset) = locate(&e, &field);
+            e.focus = f;
+            if let Some(i) = asset {
+                e.asset_sel = i;
+            }
+            e.server_error = Some(ProblemAt {
+                field: f,
+                asset,
+                problem: Problem::invalid(field, message.clone(), "fix the file or use a URL"),
+            });
+            state.notice(Level::Error, format!("not sent: {message}"));
+            true
+        }
+        SubmitOutcome::Rejected { param, message, .. } => {
+            let (field, asset) = param
+                .as_deref()
+                .map(|p| locate(&e, p))
+                .unwrap_or((Field::Prompt, None));
+            e.focus = field;
+            if let Some(i) = asset {
+                e.asset_sel = i;
+            }
+            e.server_error = Some(ProblemAt {
+                field,
+                asset,
+                problem: Problem::invalid(
+                    param.unwrap_or_else(|| "request".into()),
+                    message.clone(),
+                    "fix it and submit again",
+                ),
+            });
+            state.notice(Level::Error, format!("rejected by the server: {message}"));
+            true
+        }
+        SubmitOutcome::Unknown { local_id, message } => {
+            if state.task(&local_id).is_some() {
+                state.selected = Some(local_id);
+            }
+            state.notice(
+                Level::Error,
+                format!(
+                    "outcome unknown ({message}): the task is marked ? and will not be re-sent; check it before sending again. The draft “{}” is kept.",
+                    e.name
+                ),
+            );
+            false
+        }
+        SubmitOutcome::NotSent(message) => {
+            state.notice(Level::Error, format!("not sent: {message}"));
+            true
+        }
+    };
+    if keep {
+        state.composer.editor = Some(e);
+    }
+    state.dirty = true;
+    Vec::new()
+}

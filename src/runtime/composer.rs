@@ -1,0 +1,267 @@
+//! The composer's effects, carried out off the loop: drafts and templates in the store, JSON
+//! files in and out, path completion, the preview body and the submission. Local asset files
+//! become `data:` URLs here (`engine::assets`, size checked before reading), on the blocking pool.
+
+use crate::api::types::{ContentItem, CreateRequest, MediaKind, MediaUrl};
+use crate::app::Msg;
+use crate::app::composer::{ComposerEffect, ComposerMsg, SubmitOutcome};
+use crate::engine::{Engine, SubmitError, assets};
+use tokio::sync::mpsc::UnboundedSender;
+
+/// Expand a leading `~/` to the home directory.
+pub fn expand_home(path: &str) -> String {
+    match (path.strip_prefix("~/"), std::env::var("HOME")) {
+        (Some(rest), Ok(home)) => format!("{}/{rest}", home.trim_end_matches('/')),
+        _ => path.to_string(),
+    }
+}
+
+/// Replace every local file in `request_json` by a `data:` URL. `Err((field, message))` names the
+/// content item that could not be inlined.
+pub fn resolve_request(request_json: &str) -> Result<String, (String, String)> {
+    let mut req = CreateRequest::from_json(request_json)
+        .map_err(|e| ("request".to_string(), format!("not a create request: {e}")))?;
+    for (i, item) in req.content.iter_mut().enumerate() {
+        let (kind, media) = match item {
+            ContentItem::ImageUrl { image_url, .. } => (MediaKind::Image, image_url),
+            ContentItem::VideoUrl { video_url, .. } => (MediaKind::Video, video_url),
+            ContentItem::AudioUrl { audio_url, .. } => (MediaKind::Audio, audio_url),
+            _ => continue,
+        };
+        if assets::is_url(&media.url) || media.url.trim().is_empty() {
+            continue;
+        }
+        let url = assets::resolve(&expand_home(media.url.trim()), kind).map_err(|e| {
+            (
+                format!("content[{i}].{}.url", kind.item_type()),
+                e.to_string(),
+            )
+        })?;
+        *media = MediaUrl {
+            url,
+            extra: std::mem::take(&mut media.extra),
+        };
+    }
+    Ok(req.to_json())
+}
+
+/// File names completing `input`: directories end with `/`; hidden files only when asked for.
+pub fn complete_path(input: &str) -> Vec<String> {
+    let (dir_text, prefix) = match input.rfind('/') {
+        Some(i) => (&input[..=i], &input[i + 1..]),
+        None => ("", input),
+    };
+    let dir = if dir_text.is_empty() {
+        ".".to_string()
+    } else {
+        expand_home(dir_text)
+    };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_str()?.to_string();
+            if !name.starts_with(prefix) || (name.starts_with('.') && !prefix.starts_with('.')) {
+                return None;
+            }
+            let is_dir = e.file_type().map(|t| t.is_dir()).unwrap_or(false)
+                || std::fs::metadata(e.path()).is_ok_and(|m| m.is_dir());
+            Some(format!("{dir_text}{name}{}", if is_dir { "/" } else { "" }))
+        })
+        .collect();
+    out.sort();
+    out.truncate(200);
+    out
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    tokio::task::spawn_blocking(f).await.ok()
+}
+
+fn send(tx: &UnboundedSender<Msg>, m: ComposerMsg) {
+    let _ = tx.send(Msg::Composer(m));
+}
+
+fn notice(tx: &UnboundedSender<Msg>, level: crate::app::Level, text: String) {
+    let _ = tx.send(Msg::Notice { level, text });
+}
+
+/// Carry out one composer effect on a task of its own.
+pub fn spawn(effect: ComposerEffect, engine: Engine, tx: UnboundedSender<Msg>) {
+    tokio::spawn(run(effect, engine, tx));
+}
+
+async fn run(effect: ComposerEffect, engine: Engine, tx: UnboundedSender<Msg>) {
+    use crate::app::Level;
+    match effect {
+        ComposerEffect::LoadDrafts { then_open } => {
+            let items = match engine.with_store(|s| s.drafts()).await {
+                Ok(items) => items,
+                Err(e) => {
+                    notice(&tx, Level::Error, format!("cannot read drafts: {e}"));
+                    Vec::new()
+                }
+            };
+            send(&tx, ComposerMsg::Drafts { items, then_open });
+        }
+        ComposerEffect::SaveDraft { name, json, at } => {
+            let n = name.clone();
+            match engine
+                .with_store(move |s| s.save_draft(&n, &json, at))
+                .await
+            {
+                Ok(()) => send(&tx, ComposerMsg::Saved { name, at }),
+                Err(e) => send(&tx, ComposerMsg::SaveFailed(e.to_string())),
+            }
+        }
+        ComposerEffect::DeleteDraft(name) => {
+            if let Err(e) = engine.with_store(move |s| s.delete_draft(&name)).await {
+                notice(&tx, Level::Error, format!("cannot delete the draft: {e}"));
+            }
+        }
+        ComposerEffect::SaveTemplate { name, json } => {
+            let now = crate::engine::now();
+            if let Err(e) = engine
+                .with_store(move |s| s.save_template(&name, &json, now))
+                .await
+            {
+                notice(
+                    &tx,
+                    Level::Error,
+                    format!("the template was not saved: {e}"),
+                );
+            }
+        }
+        ComposerEffect::LoadTemplates => match engine.with_store(|s| s.templates()).await {
+            Ok(items) => send(&tx, ComposerMsg::Templates(items)),
+            Err(e) => notice(&tx, Level::Error, format!("cannot read templates: {e}")),
+        },
+        ComposerEffect::LoadJson(path) => {
+            let result = blocking(move || {
+                std::fs::read_to_string(expand_home(&path))
+                    .map_err(|e| format!("cannot read {path}: {e}"))
+            })
+            .await
+            .unwrap_or_else(|| Err("the file read was interrupted".into()));
+            send(&tx, ComposerMsg::Loaded(result));
+        }
+        ComposerEffect::ExportJson { path, request_json } => {
+            let result = blocking(move || {
+                let body = resolve_request(&request_json).map_err(|(_, m)| m)?;
+                let pretty = serde_json::from_str::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| serde_json::to_string_pretty(&v).ok())
+                    .unwrap_or(body);
+                std::fs::write(expand_home(&path), pretty + "\n")
+                    .map_err(|e| format!("cannot write {path}: {e}"))?;
+                Ok(path)
+            })
+            .await
+            .unwrap_or_else(|| Err("the export was interrupted".into()));
+            send(&tx, ComposerMsg::Exported(result));
+        }
+        ComposerEffect::Preview { request_json } => {
+            let result = blocking(move || resolve_request(&request_json).map_err(|(_, m)| m))
+                .await
+                .unwrap_or_else(|| Err("the preview was interrupted".into()));
+            send(&tx, ComposerMsg::Preview(result));
+        }
+        ComposerEffect::Complete(input) => {
+            let i = input.clone();
+            let matches = blocking(move || complete_path(&i))
+                .await
+                .unwrap_or_default();
+            send(&tx, ComposerMsg::Completions { input, matches });
+        }
+        ComposerEffect::Submit {
+            request_json,
+            retry_of,
+            draft,
+        } => {
+            let outcome = submit(&engine, request_json, retry_of, draft).await;
+            send(&tx, ComposerMsg::Submitted(outcome));
+        }
+    }
+}
+
+async fn submit(
+    engine: &Engine,
+    request_json: String,
+    retry_of: Option<String>,
+    draft: String,
+) -> SubmitOutcome {
+    let resolved = blocking(move || resolve_request(&request_json)).await;
+    let body = match resolved {
+        Some(Ok(body)) => body,
+        Some(Err((field, message))) => return SubmitOutcome::AssetError { field, message },
+        None => return SubmitOutcome::NotSent("reading the asset files was interrupted".into()),
+    };
+    match engine.submit(body, retry_of).await {
+        Ok(record) => {
+            // The task is stored: the draft has done its job.
+            let _ = engine.with_store(move |s| s.delete_draft(&draft)).await;
+            SubmitOutcome::Accepted {
+                local_id: record.local_id,
+            }
+        }
+        Err(SubmitError::Api { record, error }) if error.create_outcome_unknown() => {
+            SubmitOutcome::Unknown {
+                local_id: record.local_id.clone(),
+                message: error.to_string(),
+            }
+        }
+        Err(SubmitError::Api { record, error }) => SubmitOutcome::Rejected {
+            local_id: Some(record.local_id.clone()),
+            param: error.param().map(str::to_string),
+            message: format!("{error} — {}", error.hint()),
+        },
+        Err(e) => SubmitOutcome::NotSent(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_files_are_inlined_and_urls_kept() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("a.png");
+        std::fs::write(&p, [0x89, b'P', b'N', b'G']).expect("write");
+        let req = serde_json::json!({"model": "m", "content": [
+            {"type": "text", "text": "x"},
+            {"type": "image_url", "image_url": {"url": p.to_str().expect("utf8")}, "role": "first_frame"},
+            {"type": "image_url", "image_url": {"url": "https://h/b.png"}, "role": "last_frame"}
+        ]});
+        let out = resolve_request(&req.to_string()).expect("resolves");
+        assert!(out.contains("data:image/png;base64,iVBORw=="), "{out}");
+        assert!(out.contains("https://h/b.png"));
+        let bad = serde_json::json!({"model": "m", "content": [
+            {"type": "image_url", "image_url": {"url": "/nonexistent/x.png"}}
+        ]});
+        let (field, _) = resolve_request(&bad.to_string()).expect_err("missing file");
+        assert_eq!(field, "content[0].image_url.url");
+    }
+
+    #[test]
+    fn paths_complete_with_directories_marked() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("frame1.png"), b"x").expect("write");
+        std::fs::write(dir.path().join("frame2.png"), b"x").expect("write");
+        std::fs::create_dir(dir.path().join("frames")).expect("mkdir");
+        std::fs::write(dir.path().join(".hidden"), b"x").expect("write");
+        let base = format!("{}/", dir.path().display());
+        let all = complete_path(&format!("{base}fr"));
+        assert_eq!(
+            all,
+            vec![
+                format!("{base}frame1.png"),
+                format!("{base}frame2.png"),
+                format!("{base}frames/")
+            ]
+        );
+        assert!(!complete_path(&base).iter().any(|p| p.contains(".hidden")));
+    }
+}

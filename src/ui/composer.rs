@@ -1,0 +1,448 @@
+//! The composer pane: the prompt editor with its character count, the parameter form with each
+//! problem beside its field, the asset list, and the input line, drafts/templates list and
+//! preview drawn over it. Everything comes from `state.composer`.
+
+use crate::api::models::PROMPT_SOFT_LIMIT;
+use crate::app::composer::fields::{self, Field};
+use crate::app::composer::{Editor, Mode, PickerKind, ProblemAt};
+use crate::app::keymap::Context;
+use crate::app::state::State;
+use crate::ui::format::{span, truncate};
+use crate::ui::theme::Theme;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+/// Draw the composer into `area` (the body between header and footer).
+pub fn render(frame: &mut Frame, area: Rect, state: &State) {
+    let Some(e) = state.composer.editor.as_deref() else {
+        return;
+    };
+    let theme = state.theme();
+    frame.render_widget(Clear, area);
+    frame.render_widget(Block::default().style(theme.base()), area);
+    if area.height < 6 {
+        return;
+    }
+    title(frame, Rect::new(area.x, area.y, area.width, 1), state, e);
+    keys(
+        frame,
+        Rect::new(area.x, area.bottom() - 1, area.width, 1),
+        state,
+    );
+    let body = Rect::new(area.x, area.y + 1, area.width, area.height - 2);
+    let (prompt_r, form_r, assets_r) = if body.width >= 100 {
+        let lw = body.width * 55 / 100;
+        let ph = body.height * 55 / 100;
+        (
+            Rect::new(body.x, body.y, lw, ph),
+            Rect::new(body.x + lw, body.y, body.width - lw, body.height),
+            Rect::new(body.x, body.y + ph, lw, body.height - ph),
+        )
+    } else {
+        let ph = (body.height * 30 / 100).max(4);
+        let fh = (body.height.saturating_sub(ph)) * 60 / 100;
+        (
+            Rect::new(body.x, body.y, body.width, ph),
+            Rect::new(body.x, body.y + ph, body.width, fh),
+            Rect::new(
+                body.x,
+                body.y + ph + fh,
+                body.width,
+                body.height.saturating_sub(ph + fh),
+            ),
+        )
+    };
+    prompt(frame, prompt_r, theme, e);
+    form(frame, form_r, theme, e);
+    asset_list(frame, assets_r, theme, e);
+    match &e.mode {
+        Mode::Input {
+            purpose,
+            text,
+            candidates,
+        } => {
+            let shown = candidates.len().min(6) as u16;
+            let h = 3 + shown;
+            let r = Rect::new(area.x, area.bottom().saturating_sub(h + 1), area.width, h);
+            let mut lines = vec![Line::from(vec![
+                Span::styled(format!("{}: ", purpose.label()), theme.accent()),
+                Span::styled(text.clone(), theme.base()),
+                Span::styled("█", theme.accent()),
+            ])];
+            for c in candidates.iter().take(6) {
+                lines.push(Line::from(Span::styled(format!("  {c}"), theme.dim())));
+            }
+            frame.render_widget(Clear, r);
+            frame.render_widget(
+                Paragraph::new(lines).block(boxed(
+                    " Enter accepts · Tab completes · Esc cancels ",
+                    theme,
+                    true,
+                )),
+                r,
+            );
+        }
+        Mode::Picker {
+            kind,
+            items,
+            selected,
+        } => picker(frame, area, theme, *kind, items, *selected),
+        Mode::Preview { body, scroll } => preview(frame, area, state, body.as_ref(), *scroll),
+        Mode::Edit | Mode::Submitting => {}
+    }
+}
+
+fn boxed<'a>(title: impl Into<Line<'a>>, theme: &Theme, focused: bool) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(if focused {
+            theme.accent()
+        } else {
+            theme.border()
+        })
+        .title(title)
+        .style(theme.base())
+}
+
+fn title(frame: &mut Frame, area: Rect, state: &State, e: &Editor) {
+    let theme = state.theme();
+    let mut spans = vec![
+        Span::styled(" Composer ", theme.title()),
+        Span::styled(format!("draft “{}” ", e.name), theme.base()),
+    ];
+    let saved = match (e.unsaved_since, e.saved_at) {
+        (Some(_), _) => Span::styled("· unsaved changes ", theme.warn()),
+        (None, Some(at)) => Span::styled(
+            format!("· draft saved {} ago ", span(state.now - at)),
+            theme.dim(),
+        ),
+        (None, None) => Span::styled("· new ", theme.dim()),
+    };
+    spans.push(saved);
+    if let Some(orig) = &e.retry_of {
+        let shown = state
+            .task(orig)
+            .map(|t| t.display_id().to_string())
+            .unwrap_or_else(|| orig.clone());
+        spans.push(Span::styled(format!("· edit of {shown} (↻) "), theme.dim()));
+    }
+    let status = match (&e.mode, e.problems.len()) {
+        (Mode::Submitting, _) => Span::styled("· submitting…", theme.accent()),
+        (_, 0) => Span::styled("· ready to submit", theme.accent()),
+        (_, n) => Span::styled(format!("· {n} problem(s)"), theme.error()),
+    };
+    spans.push(status);
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn keys(frame: &mut Frame, area: Rect, state: &State) {
+    let theme = state.theme();
+    let mut spans = Vec::new();
+    for (key, label) in state.keymap.footer(Context::Composer) {
+        spans.push(Span::styled(
+            format!(" {key}"),
+            theme.accent().add_modifier(Modifier::BOLD),
+        ));
+        spans.push(Span::styled(format!(" {label}"), theme.dim()));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// `✗ message — fix` for the problems of one place.
+fn problem_lines(ps: &[&ProblemAt], theme: &Theme, indent: &str, width: u16) -> Vec<Line<'static>> {
+    ps.iter()
+        .map(|p| {
+            let text = format!("{indent}✗ {} — {}", p.problem.message, p.problem.fix);
+            Line::from(Span::styled(
+                truncate(&text, width.saturating_sub(1) as usize),
+                theme.error(),
+            ))
+        })
+        .collect()
+}
+
+fn prompt(frame: &mut Frame, area: Rect, theme: &Theme, e: &Editor) {
+    let focused = e.focus == Field::Prompt && e.mode == Mode::Edit;
+    let chars = e.prompt_chars();
+    let count_style = if chars > PROMPT_SOFT_LIMIT {
+        theme.warn()
+    } else {
+        theme.dim()
+    };
+    let mut title = vec![
+        Span::styled(" Prompt ", theme.title()),
+        Span::styled(format!("{chars}/{PROMPT_SOFT_LIMIT} chars "), count_style),
+    ];
+    if chars > PROMPT_SOFT_LIMIT {
+        title.push(Span::styled(
+            "(longer than the API recommends) ",
+            theme.warn(),
+        ));
+    }
+    let mut block = boxed(Line::from(title), theme, focused);
+    let problems = e.problems_at(Field::Prompt, None);
+    if let Some(p) = problems.first() {
+        block = block.title_bottom(Line::from(Span::styled(
+            truncate(
+                &format!(" ✗ {} — {} ", p.problem.message, p.problem.fix),
+                area.width.saturating_sub(2) as usize,
+            ),
+            theme.error(),
+        )));
+    }
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let mut t = e.prompt.clone();
+    t.set_style(theme.base());
+    t.set_cursor_style(if focused {
+        Style::default().add_modifier(Modifier::REVERSED)
+    } else {
+        theme.base()
+    });
+    if e.prompt.is_empty() {
+        t.set_placeholder_text("Describe the video… (Ctrl-P recalls earlier prompts)");
+        t.set_placeholder_style(theme.dim());
+    }
+    frame.render_widget(&t, inner);
+}
+
+fn form(frame: &mut Frame, area: Rect, theme: &Theme, e: &Editor) {
+    let focused_form = e.focus != Field::Prompt && e.focus != Field::Assets;
+    let block = boxed(
+        Line::from(Span::styled(" Parameters (←/→ change) ", theme.title())),
+        theme,
+        focused_form && e.mode == Mode::Edit,
+    );
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let mut lines: Vec<Line> = Vec::new();
+    let mut focus_line = 0usize;
+    for &f in Field::form() {
+        let focused = e.focus == f;
+        if focused {
+            focus_line = lines.len();
+        }
+        let value = match (&e.typing, focused) {
+            (Some(t), true) => format!("{t}▏"),
+            _ => fields::display(e, f),
+        };
+        let problems = e.problems_at(f, None);
+        let marker = if problems.is_empty() { " " } else { "✗" };
+        let row = format!("{marker} {:<24}{}", f.api_name(), value);
+        let style = if focused {
+            theme.selected()
+        } else if problems.is_empty() {
+            theme.base()
+        } else {
+            theme.error()
+        };
+        lines.push(Line::from(Span::styled(
+            truncate(&row, inner.width as usize),
+            style,
+        )));
+        lines.extend(problem_lines(&problems, theme, "    ", inner.width));
+    }
+    let h = inner.height as usize;
+    let scroll = (focus_line + 2).saturating_sub(h) as u16;
+    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
+}
+
+fn asset_list(frame: &mut Frame, area: Rect, theme: &Theme, e: &Editor) {
+    let focused = e.focus == Field::Assets;
+    let block = boxed(
+        Line::from(vec![
+            Span::styled(" Assets ", theme.title()),
+            Span::styled(
+                format!("{} (i image · v video · a audio) ", e.assets.len()),
+                theme.dim(),
+            ),
+        ]),
+        theme,
+        focused && e.mode == Mode::Edit,
+    );
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let mut lines: Vec<Line> = problem_lines(
+        &e.problems_at(Field::Assets, None)
+            .into_iter()
+            .filter(|p| p.asset.is_none())
+            .collect::<Vec<_>>(),
+        theme,
+        "",
+        inner.width,
+    );
+    if e.assets.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "none: text to video (Tab here, then i/v/a to add)",
+            theme.dim(),
+        )));
+    }
+    let mut focus_line = 0;
+    for (i, a) in e.assets.iter().enumerate() {
+        let selected = focused && i == e.asset_sel;
+        if selected {
+            focus_line = lines.len();
+        }
+        let target = if a.target.starts_with("data:") {
+            format!(
+                "{}… ({} chars inline)",
+                &a.target[..a.target.len().min(30)],
+                a.target.len()
+            )
+        } else if a.target.is_empty() {
+            "(no URL or path yet)".to_string()
+        } else {
+            a.target.clone()
+        };
+        let local = if a.is_local() {
+            "  [file → data: at submit]"
+        } else {
+            ""
+        };
+        let row = format!(
+            "{} {}. {:<5} {:<16} {target}{local}",
+            if selected { "▶" } else { " " },
+            i + 1,
+            a.kind.as_str(),
+            a.role.as_str(),
+        );
+        let problems = e.problems_at(Field::Assets, Some(i));
+        let style = if selected {
+            theme.selected()
+        } else if problems.is_empty() {
+            theme.base()
+        } else {
+            theme.error()
+        };
+        lines.push(Line::from(Span::styled(
+            truncate(&row, inner.width as usize),
+            style,
+        )));
+        lines.extend(problem_lines(&problems, theme, "     ", inner.width));
+    }
+    let h = inner.height as usize;
+    let scroll = (focus_line + 2).saturating_sub(h) as u16;
+    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
+}
+
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+fn picker(
+    frame: &mut Frame,
+    area: Rect,
+    theme: &Theme,
+    kind: PickerKind,
+    items: &[(String, String)],
+    selected: usize,
+) {
+    let title = match kind {
+        PickerKind::Drafts => " Drafts (Enter opens · d deletes · Esc closes) ",
+        PickerKind::Templates => " Templates (Enter starts a draft from it · Esc closes) ",
+    };
+    let lines: Vec<Line> = items
+        .iter()
+        .enumerate()
+        .map(|(i, (name, json))| {
+            let prompt = crate::app::composer::editor_from_json(String::new(), json)
+                .map(|e| e.prompt_text())
+                .unwrap_or_default();
+            let text = truncate(&format!(" {name:<24} {prompt}"), 70);
+            let style = if i == selected {
+                theme.selected()
+            } else {
+                theme.base()
+            };
+            Line::from(Span::styled(text, style))
+        })
+        .collect();
+    let r = centered(area, 74, lines.len() as u16 + 2);
+    frame.render_widget(Clear, r);
+    frame.render_widget(Paragraph::new(lines).block(boxed(title, theme, true)), r);
+}
+
+/// Long `data:` URLs shortened for the screen (the copy gets the full body).
+fn shorten_data(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::String(s) if s.starts_with("data:") && s.len() > 60 => {
+            *s = format!("{}… ({} chars)", &s[..40], s.len());
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(shorten_data),
+        serde_json::Value::Object(o) => o.values_mut().for_each(shorten_data),
+        _ => {}
+    }
+}
+
+fn preview(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    body: Option<&Result<String, String>>,
+    scroll: u16,
+) {
+    let theme = state.theme();
+    let mut lines: Vec<Line> = Vec::new();
+    match body {
+        None => lines.push(Line::from(Span::styled(
+            "resolving local files…",
+            theme.dim(),
+        ))),
+        Some(Err(e)) => lines.push(Line::from(Span::styled(
+            format!("cannot build the body: {e}"),
+            theme.error(),
+        ))),
+        Some(Ok(b)) => {
+            let mut v: serde_json::Value = serde_json::from_str(b).unwrap_or_default();
+            shorten_data(&mut v);
+            let pretty = serde_json::to_string_pretty(&v).unwrap_or_default();
+            lines.push(Line::from(Span::styled(
+                "JSON body (j copies it in full):",
+                theme.title(),
+            )));
+            lines.extend(
+                pretty
+                    .lines()
+                    .map(|l| Line::from(Span::styled(l.to_string(), theme.base()))),
+            );
+            lines.push(Line::default());
+            lines.push(Line::from(Span::styled(
+                "curl (c copies it; the key stays in $SEEDANCE_API_KEY):",
+                theme.title(),
+            )));
+            let compact = serde_json::to_string(&v).unwrap_or_default();
+            let curl = crate::app::update::curl_command(&state.base_url, &compact);
+            lines.extend(
+                curl.lines()
+                    .map(|l| Line::from(Span::styled(l.to_string(), theme.base()))),
+            );
+        }
+    }
+    let r = centered(
+        area,
+        area.width.saturating_sub(4),
+        area.height.saturating_sub(2),
+    );
+    frame.render_widget(Clear, r);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(boxed(
+                " Preview (j JSON · c curl · ↑/↓ scroll · Esc closes) ",
+                theme,
+                true,
+            ))
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        r,
+    );
+}
