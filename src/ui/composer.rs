@@ -141,27 +141,72 @@ fn title(frame: &mut Frame, area: Rect, state: &State, e: &Editor) {
 fn keys(frame: &mut Frame, area: Rect, state: &State) {
     let theme = state.theme();
     let mut spans = Vec::new();
-    for (key, label) in state.keymap.footer(Context::Composer) {
+    if state.context() == Context::Composer {
+        // The footer below already lists these; say how the prompt editor works instead.
         spans.push(Span::styled(
-            format!(" {key}"),
-            theme.accent().add_modifier(Modifier::BOLD),
+            " Enter new line · C-p/C-n earlier prompts · C-z/C-y undo/redo · M-b/M-f words · paste works · F1 all keys",
+            theme.dim(),
         ));
-        spans.push(Span::styled(format!(" {label}"), theme.dim()));
+    } else {
+        for (key, label) in state.keymap.footer(Context::Composer) {
+            spans.push(Span::styled(
+                format!(" {key}"),
+                theme.accent().add_modifier(Modifier::BOLD),
+            ));
+            spans.push(Span::styled(format!(" {label}"), theme.dim()));
+        }
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-/// `✗ message — fix` for the problems of one place.
-fn problem_lines(ps: &[&ProblemAt], theme: &Theme, indent: &str, width: u16) -> Vec<Line<'static>> {
-    ps.iter()
-        .map(|p| {
-            let text = format!("{indent}✗ {} — {}", p.problem.message, p.problem.fix);
-            Line::from(Span::styled(
-                truncate(&text, width.saturating_sub(1) as usize),
+/// Split `text` into lines of at most `width` columns, at spaces where possible.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    use unicode_width::UnicodeWidthStr;
+    let width = width.max(8);
+    let mut out = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let sep = usize::from(!line.is_empty());
+        if line.width() + sep + word.width() > width && !line.is_empty() {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+        while line.width() > width {
+            let cut: String = line.chars().take(width).collect();
+            let rest: String = line.chars().skip(width).collect();
+            out.push(cut);
+            line = rest;
+        }
+    }
+    if !line.is_empty() {
+        out.push(line);
+    }
+    out
+}
+
+/// `✗ message — fix` for the problems of one place, wrapped under it.
+fn problem_lines(
+    ps: &[&ProblemAt],
+    theme: &Theme,
+    indent: &str,
+    width: u16,
+) -> Vec<Line<'static>> {
+    let avail = (width as usize).saturating_sub(indent.len() + 3);
+    let mut out = Vec::new();
+    for p in ps {
+        let text = format!("{} — {}", p.problem.message, p.problem.fix);
+        for (i, l) in wrap(&text, avail).into_iter().enumerate() {
+            let lead = if i == 0 { "✗ " } else { "  " };
+            out.push(Line::from(Span::styled(
+                format!("{indent}{lead}{l}"),
                 theme.error(),
-            ))
-        })
-        .collect()
+            )));
+        }
+    }
+    out
 }
 
 fn prompt(frame: &mut Frame, area: Rect, theme: &Theme, e: &Editor) {
@@ -298,7 +343,7 @@ fn asset_list(frame: &mut Frame, area: Rect, theme: &Theme, e: &Editor) {
             a.target.clone()
         };
         let local = if a.is_local() {
-            "  [file → data: at submit]"
+            "  [local file]"
         } else {
             ""
         };

@@ -150,6 +150,7 @@ impl Editor {
         let base = CreateRequest {
             model: d.model.clone(),
             ratio: Some(d.ratio.clone()),
+            duration: Some(d.duration),
             resolution: Some(d.resolution.clone()),
             watermark: Some(d.watermark),
             generate_audio: Some(d.generate_audio),
