@@ -95,14 +95,20 @@ fn composer_asset_list() {
     press(&mut s, KeyCode::Char('j'));
     let out = text(&s);
     assert!(out.contains("notes.txt  [local file]"), "{out}");
-    assert!(out.contains("notes.txt: the file type `.txt` is not accepted"), "{out}");
+    assert!(
+        out.contains("notes.txt: the file type `.txt` is not accepted"),
+        "{out}"
+    );
     insta::assert_snapshot!(out);
 }
 
 #[test]
 fn composer_preview_shows_body_and_curl_without_the_key() {
     let mut s = composer_with(100, 40, bad_request());
-    update(&mut s, Msg::Key(KeyEvent::new(KeyCode::F(2), KeyModifiers::NONE)));
+    update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::F(2), KeyModifiers::NONE)),
+    );
     let body = serde_json::json!({
         "model": "doubao-seedance-2-0-fast-260128",
         "content": [
@@ -117,7 +123,10 @@ fn composer_preview_shows_body_and_curl_without_the_key() {
     );
     let out = text(&s);
     assert!(out.contains("$SEEDANCE_API_KEY"), "{out}");
-    assert!(out.contains("(522 chars)"), "long data: URLs are shortened: {out}");
+    assert!(
+        out.contains("(522 chars)"),
+        "long data: URLs are shortened: {out}"
+    );
     insta::assert_snapshot!(out);
 }
 

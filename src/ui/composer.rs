@@ -188,12 +188,7 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 }
 
 /// `✗ message — fix` for the problems of one place, wrapped under it.
-fn problem_lines(
-    ps: &[&ProblemAt],
-    theme: &Theme,
-    indent: &str,
-    width: u16,
-) -> Vec<Line<'static>> {
+fn problem_lines(ps: &[&ProblemAt], theme: &Theme, indent: &str, width: u16) -> Vec<Line<'static>> {
     let avail = (width as usize).saturating_sub(indent.len() + 3);
     let mut out = Vec::new();
     for p in ps {
@@ -342,11 +337,7 @@ fn asset_list(frame: &mut Frame, area: Rect, theme: &Theme, e: &Editor) {
         } else {
             a.target.clone()
         };
-        let local = if a.is_local() {
-            "  [local file]"
-        } else {
-            ""
-        };
+        let local = if a.is_local() { "  [local file]" } else { "" };
         let row = format!(
             "{} {}. {:<5} {:<16} {target}{local}",
             if selected { "▶" } else { " " },
