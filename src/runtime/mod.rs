@@ -352,7 +352,11 @@ async fn event_loop(
         };
         let stamp = now();
         if stamp != state.now {
-            update(state, Msg::Tick { now: stamp });
+            // The clock's effects (e.g. a debounced draft save) are carried out too.
+            let effects = update(state, Msg::Tick { now: stamp });
+            if !run_all(effects, executor, term, state) {
+                return Ok(());
+            }
         }
         let effects = update(state, msg);
         if !run_all(effects, executor, term, state) {

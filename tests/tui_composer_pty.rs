@@ -1,0 +1,146 @@
+//! End to end in a PTY against the simulator: the composer drafts a request with a local image,
+//! submits it and sees it succeed; an invalid request is refused with the error beside the
+//! field; a SIGKILL mid-draft loses nothing that was saved, and `n` restores it.
+
+mod pty_harness;
+mod sim_process;
+
+use pty_harness::Pty;
+use sim_process::SimProcess;
+use std::path::Path;
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(60);
+const KEY: &str = "sk-composer-pty-test";
+
+/// A small real PNG (400x300, grey).
+fn write_png(path: &Path) {
+    let file = std::fs::File::create(path).expect("create png");
+    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), 400, 300);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    let mut w = enc.write_header().expect("png header");
+    w.write_image_data(&vec![128u8; 400 * 300 * 3])
+        .expect("png data");
+}
+
+fn dashboard(store: &str, base: &str, dir: &Path) -> Pty {
+    Pty::spawn(
+        &["--store", store, "--base-url", base],
+        120,
+        36,
+        &[("SEEDANCE_API_KEY", KEY)],
+        dir,
+    )
+}
+
+#[test]
+fn a_prompt_and_a_local_image_are_submitted_and_succeed() {
+    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let png = dir.path().join("first.png");
+    write_png(&png);
+    let store = dir.path().join("s.sqlite3");
+    let mut pty = dashboard(store.to_str().expect("utf8"), &sim.base, dir.path());
+    pty.wait_text("Tasks 0/0", WAIT);
+    pty.send(b"n");
+    pty.wait_text("Composer", WAIT);
+    pty.send(b"A paper boat drifts into the sunset");
+    pty.wait_text("A paper boat drifts into the sunset", WAIT);
+    pty.send(b"\x1b[Z"); // Shift-Tab: from the prompt back round to the assets
+    pty.send(b"i");
+    pty.wait_text("URL or file path:", WAIT);
+    // Complete the file name with Tab.
+    let partial = format!("{}/fir", dir.path().display());
+    pty.send(partial.as_bytes());
+    pty.send(b"\t");
+    pty.wait_text("first.png█", WAIT);
+    pty.send(b"\r");
+    let screen = pty.wait_text("first.png  [local", WAIT);
+    assert!(screen.contains("first_frame"), "{screen}");
+    assert!(screen.contains("ready to submit"), "{screen}");
+    pty.send(b"\x13"); // Ctrl-S
+    pty.wait_for("the composer closes on acceptance", WAIT, |s| {
+        s.contains("submitted") && !s.contains("Composer")
+    });
+    pty.wait_for("the task succeeds", WAIT, |s| {
+        s.contains("Tasks 1/1") && s.contains("✓ succeeded")
+    });
+    pty.send(b"q");
+    assert_eq!(pty.wait_exit(WAIT), Some(0));
+    // The stored request carries the image inline, as the API wants it.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_seedance-tui"))
+        .args(["--store", store.to_str().expect("utf8"), "ls", "--json"])
+        .env("XDG_CONFIG_HOME", "/nonexistent-seedance-test-config")
+        .output()
+        .expect("list runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("data:image/png;base64,"), "{text}");
+}
+
+#[test]
+fn an_invalid_request_is_refused_with_the_error_beside_the_field() {
+    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("s.sqlite3");
+    let mut pty = dashboard(store.to_str().expect("utf8"), &sim.base, dir.path());
+    pty.wait_text("Tasks 0/0", WAIT);
+    pty.send(b"n");
+    pty.wait_text("Composer", WAIT);
+    pty.send(b"too long a video");
+    pty.send(b"\t\t\t"); // model, ratio, duration
+    pty.send(b"0"); // 5 s becomes 50 s
+    pty.wait_text("50 s", WAIT);
+    pty.send(b"\t\t"); // away from the field
+    pty.send(b"\x13"); // Ctrl-S
+    let screen = pty.wait_text("not sent", WAIT);
+    let line = screen
+        .lines()
+        .find(|l| l.contains("50 s is out of range"))
+        .unwrap_or_else(|| panic!("the problem is shown:\n{screen}"));
+    assert!(line.contains('✗'), "{line}");
+    let lines: Vec<&str> = screen.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("50 s is out of range"))
+        .unwrap_or(0);
+    assert!(
+        lines[at - 1].contains("duration"),
+        "the error sits under the duration field:\n{screen}"
+    );
+    assert!(screen.contains("Tasks 0/0") || !screen.contains("Tasks 1"));
+    pty.send(b"\x1b");
+    pty.wait_text("Tasks 0/0", WAIT);
+    pty.send(b"q");
+    assert_eq!(pty.wait_exit(WAIT), Some(0));
+}
+
+#[test]
+fn a_draft_survives_sigkill_and_is_restored_by_n() {
+    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("s.sqlite3");
+    let store = store.to_str().expect("utf8");
+    let mut pty = dashboard(store, &sim.base, dir.path());
+    pty.wait_text("Tasks 0/0", WAIT);
+    pty.send(b"n");
+    pty.wait_text("Composer", WAIT);
+    pty.send(b"Words typed before the crash");
+    pty.wait_text("draft saved", WAIT);
+    let pid = pty.pid().expect("pid");
+    // SAFETY: plain kill(2) on our own child's pid.
+    let rc = unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    assert_eq!(rc, 0);
+    assert!(pty.wait_exit(WAIT).is_some(), "killed");
+    drop(pty);
+
+    let mut pty = dashboard(store, &sim.base, dir.path());
+    pty.wait_text("Tasks 0/0", WAIT);
+    pty.send(b"n");
+    let screen = pty.wait_text("Words typed before the crash", WAIT);
+    assert!(screen.contains("restored draft"), "{screen}");
+    pty.send(b"\x1b");
+    pty.wait_text("n reopens it", WAIT);
+    pty.send(b"q");
+    assert_eq!(pty.wait_exit(WAIT), Some(0));
+}
