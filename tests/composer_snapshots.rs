@@ -91,10 +91,19 @@ fn composer_asset_list() {
             "duration": 8
         }),
     );
+    // The runtime looked at the local files: one is fine, the other too large.
+    update(
+        &mut s,
+        Msg::Composer(ComposerMsg::FileChecked {
+            path: "/home/me/pictures/hero.png".into(),
+            result: Ok(12_345),
+        }),
+    );
     press(&mut s, KeyCode::BackTab); // Prompt -> Assets (wraps)
     press(&mut s, KeyCode::Char('j'));
     let out = text(&s);
     assert!(out.contains("notes.txt  [local file]"), "{out}");
+    assert!(out.contains("hero.png  [local file, 12.3kB]"), "{out}");
     assert!(
         out.contains("notes.txt: the file type `.txt` is not accepted"),
         "{out}"

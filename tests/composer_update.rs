@@ -358,6 +358,39 @@ fn assets_are_added_with_valid_roles_reordered_and_removed() {
 }
 
 #[test]
+fn local_files_are_checked_for_size_before_submit() {
+    let mut s = open();
+    typ(&mut s, "a fox");
+    focus(&mut s, Field::Assets);
+    ch(&mut s, 'i');
+    typ(&mut s, "/pics/huge.png");
+    let fx = press(&mut s, KeyCode::Enter);
+    assert!(composer_fx(&fx).contains(&ComposerEffect::CheckFile {
+        path: "/pics/huge.png".into(),
+        kind: MediaKind::Image,
+    }));
+    assert!(ed(&s).problems.is_empty(), "no answer yet");
+    msg(
+        &mut s,
+        ComposerMsg::FileChecked {
+            path: "/pics/huge.png".into(),
+            result: Err("/pics/huge.png is 40000000 bytes; the API accepts image files up to 31457280 bytes inline".into()),
+        },
+    );
+    assert_eq!(ed(&s).problems.len(), 1);
+    assert_eq!(ed(&s).problems[0].asset, Some(0));
+    let fx = ctrl(&mut s, 's');
+    assert!(
+        composer_fx(&fx)
+            .iter()
+            .all(|e| !matches!(e, ComposerEffect::Submit { .. }))
+    );
+    // The same file is not asked about twice.
+    ch(&mut s, 'r');
+    assert!(ed(&s).files.len() == 1);
+}
+
+#[test]
 fn tab_completes_paths_through_the_runtime() {
     let mut s = open();
     focus(&mut s, Field::Assets);

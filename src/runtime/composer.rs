@@ -45,6 +45,31 @@ pub fn resolve_request(request_json: &str) -> Result<String, (String, String)> {
     Ok(req.to_json())
 }
 
+/// A local asset file's size, or why it cannot be inlined (missing, not a file, too large).
+pub fn check_file(path: &str, kind: MediaKind) -> Result<u64, String> {
+    use crate::api::models::{MAX_AUDIO_BYTES, MAX_IMAGE_BYTES};
+    let meta =
+        std::fs::metadata(expand_home(path)).map_err(|e| format!("cannot read {path}: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!("{path} is not a file"));
+    }
+    let limit = if kind == MediaKind::Audio {
+        MAX_AUDIO_BYTES
+    } else {
+        MAX_IMAGE_BYTES
+    };
+    if meta.len() > limit {
+        return Err(assets::AssetError::TooLarge {
+            path: path.to_string(),
+            size: meta.len(),
+            limit,
+            kind: kind.as_str(),
+        }
+        .to_string());
+    }
+    Ok(meta.len())
+}
+
 /// File names completing `input`: directories end with `/`; hidden files only when asked for.
 pub fn complete_path(input: &str) -> Vec<String> {
     let (dir_text, prefix) = match input.rfind('/') {
@@ -174,6 +199,13 @@ async fn run(effect: ComposerEffect, engine: Engine, tx: UnboundedSender<Msg>) {
                 .await
                 .unwrap_or_default();
             send(&tx, ComposerMsg::Completions { input, matches });
+        }
+        ComposerEffect::CheckFile { path, kind } => {
+            let p = path.clone();
+            let result = blocking(move || check_file(&p, kind))
+                .await
+                .unwrap_or_else(|| Err("the check was interrupted".into()));
+            send(&tx, ComposerMsg::FileChecked { path, result });
         }
         ComposerEffect::Submit {
             request_json,

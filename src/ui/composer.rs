@@ -337,7 +337,16 @@ fn asset_list(frame: &mut Frame, area: Rect, theme: &Theme, e: &Editor) {
         } else {
             a.target.clone()
         };
-        let local = if a.is_local() { "  [local file]" } else { "" };
+        let local = match e.files.get(a.target.trim()) {
+            Some(Some(Ok(size))) if a.is_local() => {
+                format!("  [local file, {}]", crate::ui::format::tokens(*size) + "B")
+            }
+            _ if a.is_local() => "  [local file]".to_string(),
+            _ => String::new(),
+        };
+        // Keep the end of a long path or URL (the file name) and the local-file note visible.
+        let room = (inner.width as usize).saturating_sub(29 + local.chars().count());
+        let target = tail(&target, room);
         let row = format!(
             "{} {}. {:<5} {:<16} {target}{local}",
             if selected { "▶" } else { " " },
@@ -362,6 +371,16 @@ fn asset_list(frame: &mut Frame, area: Rect, theme: &Theme, e: &Editor) {
     let h = inner.height as usize;
     let scroll = (focus_line + 2).saturating_sub(h) as u16;
     frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
+}
+
+/// The last `width` characters of `s`, starting with `…` when cut.
+fn tail(s: &str, width: usize) -> String {
+    let n = s.chars().count();
+    if n <= width || width < 2 {
+        return s.to_string();
+    }
+    let rest: String = s.chars().skip(n - (width - 1)).collect();
+    format!("…{rest}")
 }
 
 fn centered(area: Rect, w: u16, h: u16) -> Rect {

@@ -101,11 +101,20 @@ pub fn problems(e: &Editor) -> Vec<ProblemAt> {
         }
         let path = Path::new(a.target.trim());
         let err = if a.kind == MediaKind::Video {
-            Some(AssetError::VideoNotInline {
-                path: a.target.clone(),
-            })
+            Some(
+                AssetError::VideoNotInline {
+                    path: a.target.clone(),
+                }
+                .to_string(),
+            )
         } else {
-            mime_for(path, a.kind).err()
+            mime_for(path, a.kind)
+                .err()
+                .map(|e| e.to_string())
+                .or_else(|| match e.files.get(a.target.trim()) {
+                    Some(Some(Err(why))) => Some(why.clone()),
+                    _ => None,
+                })
         };
         if let Some(err) = err {
             local.push(ProblemAt {
@@ -113,8 +122,8 @@ pub fn problems(e: &Editor) -> Vec<ProblemAt> {
                 asset: Some(i),
                 problem: Problem::invalid(
                     format!("content[{}].{}.url", i + offset, a.kind.item_type()),
-                    err.to_string(),
-                    "pick a file of an accepted type, or give an https:// URL",
+                    err,
+                    "pick a readable file of an accepted type and size, or give an https:// URL",
                 ),
             });
         }

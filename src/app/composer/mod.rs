@@ -142,6 +142,9 @@ pub struct Editor {
     pub history_pos: Option<usize>,
     /// What was typed before recalling history.
     pub history_stash: Option<String>,
+    /// Local files looked at by the runtime: size in bytes, or why they cannot be sent
+    /// (`None` while the answer is pending).
+    pub files: std::collections::HashMap<String, Option<Result<u64, String>>>,
 }
 
 impl Editor {
@@ -200,6 +203,7 @@ impl Editor {
             saved_at: None,
             history_pos: None,
             history_stash: None,
+            files: Default::default(),
         };
         e.revalidate();
         e
@@ -237,6 +241,19 @@ impl Editor {
             .chain(self.server_error.iter())
             .filter(|p| p.field == field && (index.is_none() || p.asset == index))
             .collect()
+    }
+
+    /// Ask the runtime about local files not looked at yet.
+    pub fn request_file_checks(&mut self) -> Vec<ComposerEffect> {
+        let mut out = Vec::new();
+        for a in &self.assets {
+            let path = a.target.trim().to_string();
+            if a.is_local() && a.kind != MediaKind::Video && !self.files.contains_key(&path) {
+                self.files.insert(path.clone(), None);
+                out.push(ComposerEffect::CheckFile { path, kind: a.kind });
+            }
+        }
+        out
     }
 
     /// The request as it would be sent, with local files left as paths.
@@ -319,6 +336,11 @@ pub enum ComposerEffect {
     },
     /// List completions of a path (answered with `ComposerMsg::Completions`).
     Complete(String),
+    /// Check a local asset file's existence and size (answered with `ComposerMsg::FileChecked`).
+    CheckFile {
+        path: String,
+        kind: MediaKind,
+    },
     /// Resolve local files, submit once through the engine, and delete the draft when accepted.
     Submit {
         request_json: String,
@@ -372,6 +394,10 @@ pub enum ComposerMsg {
     Completions {
         input: String,
         matches: Vec<String>,
+    },
+    FileChecked {
+        path: String,
+        result: Result<u64, String>,
     },
     Submitted(SubmitOutcome),
 }

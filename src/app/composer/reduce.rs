@@ -94,11 +94,14 @@ pub fn edit_task(state: &mut State) -> Vec<Effect> {
             e.retry_of = Some(local_id);
             e.unsaved_since = Some(state.now);
             e.edited_at = state.now;
+            let checks = e.request_file_checks();
             state.composer.editor = Some(Box::new(e));
             state.notice(
                 Level::Info,
                 format!("editing a copy of {shown}; Ctrl-S submits it as a new task"),
             );
+            state.dirty = true;
+            return checks.into_iter().map(fx).collect();
         }
         Err(err) => state.notice(
             Level::Error,
@@ -117,8 +120,9 @@ fn with_editor(
     let Some(mut e) = state.composer.editor.take() else {
         return Vec::new();
     };
-    let (effects, keep) = f(state, &mut e);
+    let (mut effects, keep) = f(state, &mut e);
     if keep {
+        effects.extend(e.request_file_checks().into_iter().map(fx));
         state.composer.editor = Some(e);
     }
     state.dirty = true;
@@ -679,6 +683,14 @@ fn accept_input(now: i64, e: &mut Editor, notices: &mut Vec<(Level, String)>) ->
 
 /// The runtime's answers.
 pub fn on_msg(state: &mut State, msg: ComposerMsg) -> Vec<Effect> {
+    let mut effects = answer(state, msg);
+    if let Some(e) = state.composer.editor.as_deref_mut() {
+        effects.extend(e.request_file_checks().into_iter().map(fx));
+    }
+    effects
+}
+
+fn answer(state: &mut State, msg: ComposerMsg) -> Vec<Effect> {
     state.dirty = true;
     let now = state.now;
     match msg {
@@ -775,6 +787,13 @@ pub fn on_msg(state: &mut State, msg: ComposerMsg) -> Vec<Effect> {
             Vec::new()
         }
         ComposerMsg::Submitted(outcome) => submitted(state, outcome),
+        ComposerMsg::FileChecked { path, result } => {
+            if let Some(e) = state.composer.editor.as_deref_mut() {
+                e.files.insert(path, Some(result));
+                e.revalidate();
+            }
+            Vec::new()
+        }
     }
 }
 
