@@ -7,13 +7,17 @@
 //! Lineage decision: `e` (edit and resubmit) links the new task to the one it was edited from
 //! through `retry_of`, so the table shows `↻n` and the detail pane the lineage, as a retry does.
 
+mod answers;
 mod build;
 pub mod fields;
+mod keys;
 mod reduce;
 
+pub use answers::on_msg;
 pub use build::{ProblemAt, draft_json, editor_from_json, locate};
 pub use fields::Field;
-pub use reduce::{ComposerIntent, apply, edit_task, new_draft, on_key, on_msg, on_paste, on_tick};
+pub use keys::{ComposerIntent, on_key, on_paste};
+pub use reduce::{apply, edit_task, new_draft, on_tick};
 
 use crate::api::types::{ContentItem, CreateRequest, MediaKind, Role};
 use crate::api::validate::Problem;

@@ -1,68 +1,23 @@
-//! The composer's part of the reducer: keys (through the keymap's composer contexts first, then
-//! into the focused widget), intents, paste, the debounced draft save on the clock, and the
-//! runtime's answers.
+//! The composer's part of the reducer: opening it (`n`, `e`), its intents, and the debounced
+//! draft save on the clock.
 
-use super::build::{draft_json, editor_from_json, locate};
+use super::build::{draft_json, editor_from_json};
 use super::fields::{self, Field};
+pub use super::keys::ComposerIntent;
 use super::{
-    Asset, ComposerEffect, ComposerMsg, Editor, InputPurpose, Mode, PickerKind, ProblemAt,
-    SAVE_IDLE_SECS, SAVE_MAX_SECS, SubmitOutcome,
+    Asset, ComposerEffect, Editor, InputPurpose, Mode, PickerKind, SAVE_IDLE_SECS, SAVE_MAX_SECS,
 };
 use crate::api::types::{MediaKind, Role};
-use crate::api::validate::Problem;
 use crate::app::effect::Effect;
-use crate::app::keymap::Context;
-use crate::app::msg::{Intent, Level};
-use crate::app::state::{Overlay, State};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crate::app::msg::Level;
+use crate::app::state::State;
 
-/// What a composer key means (the keymap's composer entries).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ComposerIntent {
-    Submit,
-    Close,
-    NextField,
-    PrevField,
-    Preview,
-    HistoryPrev,
-    HistoryNext,
-    Undo,
-    Redo,
-    Drafts,
-    NewBlank,
-    RenameDraft,
-    SaveTemplate,
-    Templates,
-    LoadJson,
-    ExportJson,
-    Decrease,
-    Increase,
-    AddImage,
-    AddVideo,
-    AddAudio,
-    EditAsset,
-    RemoveAsset,
-    NextRole,
-    MoveAssetUp,
-    MoveAssetDown,
-    SelectUp,
-    SelectDown,
-    InputAccept,
-    InputCancel,
-    InputComplete,
-    PickerOpen,
-    PickerDelete,
-    Back,
-    CopyJson,
-    CopyCurl,
-}
-
-fn fx(e: ComposerEffect) -> Effect {
+pub(super) fn fx(e: ComposerEffect) -> Effect {
     Effect::Composer(e)
 }
 
 /// A fresh draft name from the clock carried by messages.
-fn draft_name(now: i64) -> String {
+pub(super) fn draft_name(now: i64) -> String {
     chrono::DateTime::from_timestamp(now, 0)
         .map(|t| format!("draft {}", t.format("%m-%d %H:%M:%S")))
         .unwrap_or_else(|| format!("draft {now}"))
@@ -113,7 +68,7 @@ pub fn edit_task(state: &mut State) -> Vec<Effect> {
 }
 
 /// Run `f` on the open editor (taken out of the state meanwhile); `f` returns false to close it.
-fn with_editor(
+pub(super) fn with_editor(
     state: &mut State,
     f: impl FnOnce(&mut State, &mut Box<Editor>) -> (Vec<Effect>, bool),
 ) -> Vec<Effect> {
@@ -130,7 +85,7 @@ fn with_editor(
 }
 
 /// Mark an edit: revalidate and schedule the draft save.
-fn touched(now: i64, e: &mut Editor) -> Vec<Effect> {
+pub(super) fn touched(now: i64, e: &mut Editor) -> Vec<Effect> {
     e.edited_at = now;
     e.unsaved_since.get_or_insert(now);
     e.server_error = None;
@@ -162,132 +117,6 @@ pub fn on_tick(state: &mut State) -> Vec<Effect> {
         Some(e) => save_if_due(now, e, false),
         None => Vec::new(),
     }
-}
-
-fn active(state: &State) -> bool {
-    state.composer.is_open() && state.overlay == Overlay::None
-}
-
-/// A key while the composer is showing; `None` lets the dashboard handle it.
-pub fn on_key(state: &mut State, key: &KeyEvent) -> Option<Vec<Effect>> {
-    if !active(state) {
-        return None;
-    }
-    let ctx = state.composer.context();
-    let modal = matches!(
-        ctx,
-        Context::ComposerInput | Context::ComposerPicker | Context::ComposerPreview
-    );
-    let submitting = state
-        .composer
-        .editor
-        .as_deref()
-        .is_some_and(|e| e.mode == Mode::Submitting);
-    if submitting {
-        return Some(Vec::new());
-    }
-    let found = if modal {
-        state.keymap.lookup(ctx, key)
-    } else {
-        state
-            .keymap
-            .lookup(Context::Composer, key)
-            .or_else(|| state.keymap.lookup(ctx, key))
-    };
-    match found {
-        Some(Intent::Composer(ci)) => Some(apply(state, ci)),
-        Some(other) => Some(crate::app::update::apply(state, other)),
-        None => Some(typing(state, key)),
-    }
-}
-
-/// A key no command claimed: it goes to the focused widget.
-fn typing(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
-    let now = state.now;
-    with_editor(state, |_, e| {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        if let Mode::Input {
-            text, candidates, ..
-        } = &mut e.mode
-        {
-            match key.code {
-                KeyCode::Char(c) if !ctrl => text.push(c),
-                KeyCode::Backspace => {
-                    text.pop();
-                }
-                _ => {}
-            }
-            candidates.clear();
-            return (Vec::new(), true);
-        }
-        if e.mode != Mode::Edit {
-            return (Vec::new(), true);
-        }
-        match e.focus {
-            Field::Prompt if e.prompt.input(*key) => {
-                e.history_pos = None;
-                return (touched(now, e), true);
-            }
-            Field::Prompt => {}
-            f if f.typed() => {
-                let mut text = e
-                    .typing
-                    .take()
-                    .unwrap_or_else(|| fields::typing_start(e, f));
-                let changed = match key.code {
-                    KeyCode::Char(c) if !ctrl && fields::accepts(f, c) => {
-                        text.push(c);
-                        true
-                    }
-                    KeyCode::Backspace => text.pop().is_some(),
-                    _ => false,
-                };
-                if changed {
-                    fields::set_typed(e, f, &text);
-                }
-                e.typing = Some(text);
-                if changed {
-                    return (touched(now, e), true);
-                }
-            }
-            _ => {}
-        }
-        (Vec::new(), true)
-    })
-}
-
-/// Pasted text goes where typing would.
-pub fn on_paste(state: &mut State, text: &str) -> Option<Vec<Effect>> {
-    if !active(state) {
-        return None;
-    }
-    let now = state.now;
-    Some(with_editor(state, |_, e| {
-        if let Mode::Input { text: t, .. } = &mut e.mode {
-            t.push_str(&text.replace(['\n', '\r'], ""));
-            return (Vec::new(), true);
-        }
-        if e.mode != Mode::Edit {
-            return (Vec::new(), true);
-        }
-        match e.focus {
-            Field::Prompt => {
-                e.prompt.insert_str(text.replace("\r\n", "\n"));
-                (touched(now, e), true)
-            }
-            f if f.typed() => {
-                let mut t = e
-                    .typing
-                    .take()
-                    .unwrap_or_else(|| fields::typing_start(e, f));
-                t.extend(text.chars().filter(|c| fields::accepts(f, *c)));
-                fields::set_typed(e, f, &t);
-                e.typing = Some(t);
-                (touched(now, e), true)
-            }
-            _ => (Vec::new(), true),
-        }
-    }))
 }
 
 /// Earlier prompts, newest first, without repeats.
@@ -679,254 +508,4 @@ fn accept_input(now: i64, e: &mut Editor, notices: &mut Vec<(Level, String)>) ->
         })],
         InputPurpose::LoadJson | InputPurpose::ExportJson => Vec::new(),
     }
-}
-
-/// The runtime's answers.
-pub fn on_msg(state: &mut State, msg: ComposerMsg) -> Vec<Effect> {
-    let mut effects = answer(state, msg);
-    if let Some(e) = state.composer.editor.as_deref_mut() {
-        effects.extend(e.request_file_checks().into_iter().map(fx));
-    }
-    effects
-}
-
-fn answer(state: &mut State, msg: ComposerMsg) -> Vec<Effect> {
-    state.dirty = true;
-    let now = state.now;
-    match msg {
-        ComposerMsg::Drafts {
-            items,
-            then_open: true,
-        } => {
-            state.composer.opening = false;
-            if state.composer.is_open() {
-                return Vec::new();
-            }
-            let restored = items.first().and_then(|(name, json, at)| {
-                Some((editor_from_json(name.clone(), json).ok()?, *at))
-            });
-            let editor = match restored {
-                Some((mut e, at)) => {
-                    e.saved_at = Some(at);
-                    let others = items.len() - 1;
-                    let more = if others > 0 {
-                        format!("; F3 lists {others} more")
-                    } else {
-                        String::new()
-                    };
-                    state.notice(Level::Info, format!("restored draft “{}”{more}", e.name));
-                    e
-                }
-                None => Editor::from_defaults(draft_name(now), &state.composer.defaults),
-            };
-            state.composer.editor = Some(Box::new(editor));
-            Vec::new()
-        }
-        ComposerMsg::Drafts { items, .. } => {
-            picker(
-                state,
-                PickerKind::Drafts,
-                items.into_iter().map(|(n, j, _)| (n, j)).collect(),
-            );
-            Vec::new()
-        }
-        ComposerMsg::Templates(items) => {
-            picker(state, PickerKind::Templates, items);
-            Vec::new()
-        }
-        ComposerMsg::Saved { name, at } => {
-            if let Some(e) = state.composer.editor.as_deref_mut()
-                && e.name == name
-            {
-                e.saved_at = Some(at);
-            }
-            Vec::new()
-        }
-        ComposerMsg::SaveFailed(err) => {
-            state.notice(Level::Error, format!("the draft was not saved: {err}"));
-            Vec::new()
-        }
-        ComposerMsg::Loaded(result) => {
-            let name = state
-                .composer
-                .editor
-                .as_ref()
-                .map(|e| e.name.clone())
-                .unwrap_or_else(|| draft_name(now));
-            match result.and_then(|json| editor_from_json(name, &json)) {
-                Ok(mut e) => {
-                    e.unsaved_since = Some(now);
-                    e.edited_at = now;
-                    state.composer.editor = Some(Box::new(e));
-                    state.notice(Level::Info, "loaded the request");
-                }
-                Err(err) => state.notice(Level::Error, format!("not loaded: {err}")),
-            }
-            Vec::new()
-        }
-        ComposerMsg::Exported(result) => {
-            match result {
-                Ok(path) => state.notice(
-                    Level::Info,
-                    format!("exported to {path} (submit --json reads it)"),
-                ),
-                Err(err) => state.notice(Level::Error, format!("not exported: {err}")),
-            }
-            Vec::new()
-        }
-        ComposerMsg::Preview(result) => {
-            if let Some(e) = state.composer.editor.as_deref_mut()
-                && let Mode::Preview { body, .. } = &mut e.mode
-            {
-                *body = Some(result);
-            }
-            Vec::new()
-        }
-        ComposerMsg::Completions { input, matches } => {
-            completions(state, &input, matches);
-            Vec::new()
-        }
-        ComposerMsg::Submitted(outcome) => submitted(state, outcome),
-        ComposerMsg::FileChecked { path, result } => {
-            if let Some(e) = state.composer.editor.as_deref_mut() {
-                e.files.insert(path, Some(result));
-                e.revalidate();
-            }
-            Vec::new()
-        }
-    }
-}
-
-fn picker(state: &mut State, kind: PickerKind, items: Vec<(String, String)>) {
-    if items.is_empty() {
-        let what = match kind {
-            PickerKind::Drafts => "no saved drafts",
-            PickerKind::Templates => "no templates yet (Alt-S saves this draft as one)",
-        };
-        state.notice(Level::Info, what);
-        return;
-    }
-    if let Some(e) = state.composer.editor.as_deref_mut() {
-        e.mode = Mode::Picker {
-            kind,
-            items,
-            selected: 0,
-        };
-    }
-}
-
-fn common_prefix(items: &[String]) -> String {
-    let Some(first) = items.first() else {
-        return String::new();
-    };
-    let mut len = first.len();
-    for s in &items[1..] {
-        len = first
-            .char_indices()
-            .zip(s.chars())
-            .take_while(|((_, a), b)| a == b)
-            .last()
-            .map_or(0, |((i, a), _)| i + a.len_utf8())
-            .min(len);
-    }
-    first[..len].to_string()
-}
-
-fn completions(state: &mut State, input: &str, matches: Vec<String>) {
-    let mut none = false;
-    if let Some(e) = state.composer.editor.as_deref_mut()
-        && let Mode::Input {
-            text, candidates, ..
-        } = &mut e.mode
-        && text == input
-    {
-        match matches.len() {
-            0 => none = true,
-            1 => *text = matches[0].clone(),
-            _ => {
-                let prefix = common_prefix(&matches);
-                if prefix.len() > text.len() {
-                    *text = prefix;
-                }
-                *candidates = matches;
-            }
-        }
-    }
-    if none {
-        state.notice(Level::Info, format!("no file matches {input}"));
-    }
-}
-
-fn submitted(state: &mut State, outcome: SubmitOutcome) -> Vec<Effect> {
-    let Some(mut e) = state.composer.editor.take() else {
-        return Vec::new();
-    };
-    e.mode = Mode::Edit;
-    let keep = match outcome {
-        SubmitOutcome::Accepted { local_id } => {
-            if state.task(&local_id).is_some() {
-                state.selected = Some(local_id);
-                state.keep_selection_visible();
-            }
-            state.notice(Level::Info, "submitted: the task is queued");
-            false
-        }
-        SubmitOutcome::AssetError { field, message } => {
-            let (f, asset) = locate(&e, &field);
-            e.focus = f;
-            if let Some(i) = asset {
-                e.asset_sel = i;
-            }
-            e.server_error = Some(ProblemAt {
-                field: f,
-                asset,
-                problem: Problem::invalid(field, message.clone(), "fix the file or use a URL"),
-            });
-            state.notice(Level::Error, format!("not sent: {message}"));
-            true
-        }
-        SubmitOutcome::Rejected { param, message, .. } => {
-            let (field, asset) = param
-                .as_deref()
-                .map(|p| locate(&e, p))
-                .unwrap_or((Field::Prompt, None));
-            e.focus = field;
-            if let Some(i) = asset {
-                e.asset_sel = i;
-            }
-            e.server_error = Some(ProblemAt {
-                field,
-                asset,
-                problem: Problem::invalid(
-                    param.unwrap_or_else(|| "request".into()),
-                    message.clone(),
-                    "fix it and submit again",
-                ),
-            });
-            state.notice(Level::Error, format!("rejected by the server: {message}"));
-            true
-        }
-        SubmitOutcome::Unknown { local_id, message } => {
-            if state.task(&local_id).is_some() {
-                state.selected = Some(local_id);
-            }
-            state.notice(
-                Level::Error,
-                format!(
-                    "outcome unknown ({message}): the task is marked ? and will not be re-sent; check it before sending again. The draft “{}” is kept.",
-                    e.name
-                ),
-            );
-            false
-        }
-        SubmitOutcome::NotSent(message) => {
-            state.notice(Level::Error, format!("not sent: {message}"));
-            true
-        }
-    };
-    if keep {
-        state.composer.editor = Some(e);
-    }
-    state.dirty = true;
-    Vec::new()
 }

@@ -1,0 +1,178 @@
+//! Keys and paste in the composer: the keymap's composer contexts first (so no key reaches the
+//! dashboard), then the focused widget — the prompt editor, a typed field, or the input line.
+
+use super::fields;
+use super::reduce::{apply, touched, with_editor};
+use super::{Field, Mode};
+use crate::app::effect::Effect;
+use crate::app::keymap::Context;
+use crate::app::msg::Intent;
+use crate::app::state::{Overlay, State};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// What a composer key means (the keymap's composer entries).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ComposerIntent {
+    Submit,
+    Close,
+    NextField,
+    PrevField,
+    Preview,
+    HistoryPrev,
+    HistoryNext,
+    Undo,
+    Redo,
+    Drafts,
+    NewBlank,
+    RenameDraft,
+    SaveTemplate,
+    Templates,
+    LoadJson,
+    ExportJson,
+    Decrease,
+    Increase,
+    AddImage,
+    AddVideo,
+    AddAudio,
+    EditAsset,
+    RemoveAsset,
+    NextRole,
+    MoveAssetUp,
+    MoveAssetDown,
+    SelectUp,
+    SelectDown,
+    InputAccept,
+    InputCancel,
+    InputComplete,
+    PickerOpen,
+    PickerDelete,
+    Back,
+    CopyJson,
+    CopyCurl,
+}
+
+fn active(state: &State) -> bool {
+    state.composer.is_open() && state.overlay == Overlay::None
+}
+
+/// A key while the composer is showing; `None` lets the dashboard handle it.
+pub fn on_key(state: &mut State, key: &KeyEvent) -> Option<Vec<Effect>> {
+    if !active(state) {
+        return None;
+    }
+    let ctx = state.composer.context();
+    let modal = matches!(
+        ctx,
+        Context::ComposerInput | Context::ComposerPicker | Context::ComposerPreview
+    );
+    let submitting = state
+        .composer
+        .editor
+        .as_deref()
+        .is_some_and(|e| e.mode == Mode::Submitting);
+    if submitting {
+        return Some(Vec::new());
+    }
+    let found = if modal {
+        state.keymap.lookup(ctx, key)
+    } else {
+        state
+            .keymap
+            .lookup(Context::Composer, key)
+            .or_else(|| state.keymap.lookup(ctx, key))
+    };
+    match found {
+        Some(Intent::Composer(ci)) => Some(apply(state, ci)),
+        Some(other) => Some(crate::app::update::apply(state, other)),
+        None => Some(typing(state, key)),
+    }
+}
+
+/// A key no command claimed: it goes to the focused widget.
+fn typing(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
+    let now = state.now;
+    with_editor(state, |_, e| {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if let Mode::Input {
+            text, candidates, ..
+        } = &mut e.mode
+        {
+            match key.code {
+                KeyCode::Char(c) if !ctrl => text.push(c),
+                KeyCode::Backspace => {
+                    text.pop();
+                }
+                _ => {}
+            }
+            candidates.clear();
+            return (Vec::new(), true);
+        }
+        if e.mode != Mode::Edit {
+            return (Vec::new(), true);
+        }
+        match e.focus {
+            Field::Prompt if e.prompt.input(*key) => {
+                e.history_pos = None;
+                return (touched(now, e), true);
+            }
+            Field::Prompt => {}
+            f if f.typed() => {
+                let mut text = e
+                    .typing
+                    .take()
+                    .unwrap_or_else(|| fields::typing_start(e, f));
+                let changed = match key.code {
+                    KeyCode::Char(c) if !ctrl && fields::accepts(f, c) => {
+                        text.push(c);
+                        true
+                    }
+                    KeyCode::Backspace => text.pop().is_some(),
+                    _ => false,
+                };
+                if changed {
+                    fields::set_typed(e, f, &text);
+                }
+                e.typing = Some(text);
+                if changed {
+                    return (touched(now, e), true);
+                }
+            }
+            _ => {}
+        }
+        (Vec::new(), true)
+    })
+}
+
+/// Pasted text goes where typing would.
+pub fn on_paste(state: &mut State, text: &str) -> Option<Vec<Effect>> {
+    if !active(state) {
+        return None;
+    }
+    let now = state.now;
+    Some(with_editor(state, |_, e| {
+        if let Mode::Input { text: t, .. } = &mut e.mode {
+            t.push_str(&text.replace(['\n', '\r'], ""));
+            return (Vec::new(), true);
+        }
+        if e.mode != Mode::Edit {
+            return (Vec::new(), true);
+        }
+        match e.focus {
+            Field::Prompt => {
+                e.prompt.insert_str(text.replace("\r\n", "\n"));
+                (touched(now, e), true)
+            }
+            f if f.typed() => {
+                let mut t = e
+                    .typing
+                    .take()
+                    .unwrap_or_else(|| fields::typing_start(e, f));
+                t.extend(text.chars().filter(|c| fields::accepts(f, *c)));
+                fields::set_typed(e, f, &t);
+                e.typing = Some(t);
+                (touched(now, e), true)
+            }
+            _ => (Vec::new(), true),
+        }
+    }))
+}
