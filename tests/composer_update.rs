@@ -741,3 +741,20 @@ fn help_opens_over_the_composer_and_closes_back_to_it() {
             .any(|(t, rows)| *t == "Composer" && rows.iter().any(|(k, _)| k.contains("C-s")))
     );
 }
+
+#[test]
+fn e_works_from_the_detail_pane_and_ctrl_enter_submits() {
+    let mut s = state(120, 40);
+    ch(&mut s, 'j');
+    press(&mut s, KeyCode::Enter); // detail pane
+    press(&mut s, KeyCode::Tab); // focus on it
+    assert_eq!(s.focus, seedance_tui::app::state::Focus::Detail);
+    ch(&mut s, 'e');
+    assert_eq!(ed(&s).retry_of.as_deref(), Some("l0001"));
+    let fx = k(&mut s, KeyCode::Enter, KeyModifiers::CONTROL);
+    assert!(
+        composer_fx(&fx)
+            .iter()
+            .any(|c| matches!(c, ComposerEffect::Submit { .. }))
+    );
+}

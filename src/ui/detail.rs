@@ -156,6 +156,12 @@ pub fn lines<'a>(t: &'a TaskRecord, state: &'a State) -> Vec<Line<'a>> {
             ]));
         }
     }
+    if t.phase == crate::store::Phase::SubmitUnknown {
+        out.push(Line::from(Span::styled(
+            "  outcome unknown: the create may have reached the server and may be billed. It is never re-sent automatically; check for it before retrying (r) or editing (e).",
+            theme.warn(),
+        )));
+    }
     out.push(Line::default());
     out.push(heading("Prompt", theme));
     for l in t.prompt.lines() {
