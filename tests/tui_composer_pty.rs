@@ -38,8 +38,8 @@ fn dashboard(store: &str, base: &str, dir: &Path) -> Pty {
 fn a_prompt_and_a_local_image_are_submitted_and_succeed() {
     let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
     let dir = tempfile::tempdir().expect("tempdir");
-    let png = dir.path().join("first.png");
-    write_png(&png);
+    write_png(&dir.path().join("first.png"));
+    write_png(&dir.path().join("last.png"));
     let store = dir.path().join("s.sqlite3");
     let mut pty = dashboard(store.to_str().expect("utf8"), &sim.base, dir.path());
     pty.wait_text("Tasks 0/0", WAIT);
@@ -56,9 +56,15 @@ fn a_prompt_and_a_local_image_are_submitted_and_succeed() {
     pty.send(b"\t");
     pty.wait_text("first.png█", WAIT);
     pty.send(b"\r");
-    let screen = pty.wait_text("first.png  [local", WAIT);
+    pty.wait_text("first.png  [local", WAIT);
+    // A second image becomes the last frame: a first/last-frame request from the keyboard.
+    pty.send(b"i");
+    pty.wait_text("URL or file path:", WAIT);
+    pty.send(format!("{}/last.png\r", dir.path().display()).as_bytes());
+    let screen = pty.wait_text("last.png  [local", WAIT);
     assert!(screen.contains("first_frame"), "{screen}");
-    assert!(screen.contains("ready to submit"), "{screen}");
+    assert!(screen.contains("last_frame"), "{screen}");
+    pty.wait_text("ready to submit", WAIT);
     pty.send(b"\x13"); // Ctrl-S
     pty.wait_for("the composer closes on acceptance", WAIT, |s| {
         s.contains("submitted") && !s.contains("Composer")
@@ -75,7 +81,57 @@ fn a_prompt_and_a_local_image_are_submitted_and_succeed() {
         .output()
         .expect("list runs");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("data:image/png;base64,"), "{text}");
+    assert_eq!(
+        text.matches("data:image/png;base64,").count(),
+        2,
+        "both images inlined: {text}"
+    );
+}
+
+fn curl_post(url: &str, body: &str) -> String {
+    let out = std::process::Command::new("curl")
+        .args(["-s", "-X", "POST", "-d", body, url])
+        .output()
+        .expect("curl runs");
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+#[test]
+fn an_unknown_outcome_is_marked_and_never_resent() {
+    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    curl_post(
+        &sim.control("faults"),
+        r#"{"route":"create","kind":{"status_after_processing":500},"times":1}"#,
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("s.sqlite3");
+    let mut pty = dashboard(store.to_str().expect("utf8"), &sim.base, dir.path());
+    pty.wait_text("Tasks 0/0", WAIT);
+    pty.send(b"n");
+    pty.wait_text("Composer", WAIT);
+    pty.send(b"lost in the network");
+    pty.wait_text("ready to submit", WAIT);
+    pty.send(b"\x13");
+    let screen = pty.wait_for("the unknown outcome in the table", WAIT, |s| {
+        s.contains("Tasks 1/1") && s.contains("unknown?")
+    });
+    assert!(!screen.contains("Composer"), "{screen}");
+    // Give a would-be automatic re-send every chance, then count creates on the server.
+    pty.send(b"R");
+    pty.wait_text("refreshing", WAIT);
+    let stats = std::process::Command::new("curl")
+        .args(["-s", &sim.control("stats")])
+        .output()
+        .expect("curl runs");
+    let stats = String::from_utf8_lossy(&stats.stdout);
+    assert!(stats.contains("\"creates\":1"), "one create only: {stats}");
+    // The draft is kept: n brings it back.
+    pty.send(b"n");
+    pty.wait_text("lost in the network", WAIT);
+    pty.send(b"\x1b");
+    pty.wait_text("n reopens it", WAIT); // a lone Esc, not Alt-q
+    pty.send(b"q");
+    assert_eq!(pty.wait_exit(WAIT), Some(0));
 }
 
 #[test]
