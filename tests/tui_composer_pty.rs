@@ -200,3 +200,44 @@ fn a_draft_survives_sigkill_and_is_restored_by_n() {
     pty.send(b"q");
     assert_eq!(pty.wait_exit(WAIT), Some(0));
 }
+
+#[test]
+fn a_request_loaded_from_json_and_rejected_by_the_server_keeps_the_composer_open() {
+    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let json = dir.path().join("req.json");
+    std::fs::write(
+        &json,
+        r#"{"model":"doubao-seedance-9-9-999999","content":[{"type":"text","text":"from a file"}],"duration":5}"#,
+    )
+    .expect("write json");
+    let store = dir.path().join("s.sqlite3");
+    let mut pty = dashboard(store.to_str().expect("utf8"), &sim.base, dir.path());
+    pty.wait_text("Tasks 0/0", WAIT);
+    pty.send(b"n");
+    pty.wait_text("Composer", WAIT);
+    pty.send(b"\x1bl"); // Alt-L
+    pty.wait_text("load request from JSON file:", WAIT);
+    pty.send(format!("{}\r", json.display()).as_bytes());
+    pty.wait_text("from a file", WAIT);
+    pty.wait_text("ready to submit", WAIT); // an unknown model is the server's to judge
+    pty.send(b"\x13");
+    let screen = pty.wait_text("rejected by the server", WAIT);
+    assert!(
+        screen.contains("Composer"),
+        "the composer stays open:\n{screen}"
+    );
+    let lines: Vec<&str> = screen.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("✗ model"))
+        .unwrap_or_else(|| panic!("the model field is marked:\n{screen}"));
+    assert!(
+        lines[at + 1].contains("✗ not found (HTTP 404"),
+        "the server's error sits under the model field:\n{screen}"
+    );
+    pty.send(b"\x1b");
+    pty.wait_text("n reopens it", WAIT);
+    pty.send(b"q");
+    assert_eq!(pty.wait_exit(WAIT), Some(0));
+}

@@ -246,7 +246,13 @@ async fn submit(
         }
         Err(SubmitError::Api { record, error }) => SubmitOutcome::Rejected {
             local_id: Some(record.local_id.clone()),
-            param: error.param().map(str::to_string),
+            // An unknown model is a 404 without `param`; its code still names the field.
+            param: error.param().map(str::to_string).or_else(|| {
+                error
+                    .code()
+                    .filter(|c| c.starts_with("InvalidEndpointOrModel"))
+                    .map(|_| "model".to_string())
+            }),
             message: format!("{error} — {}", error.hint()),
         },
         Err(e) => SubmitOutcome::NotSent(e.to_string()),

@@ -131,6 +131,9 @@ fn title(frame: &mut Frame, area: Rect, state: &State, e: &Editor) {
     }
     let status = match (&e.mode, e.problems.len()) {
         (Mode::Submitting, _) => Span::styled("· submitting…", theme.accent()),
+        (_, 0) if e.server_error.is_some() => {
+            Span::styled("· rejected: fix it and submit again", theme.error())
+        }
         (_, 0) => Span::styled("· ready to submit", theme.accent()),
         (_, n) => Span::styled(format!("· {n} problem(s)"), theme.error()),
     };
@@ -192,7 +195,11 @@ fn problem_lines(ps: &[&ProblemAt], theme: &Theme, indent: &str, width: u16) -> 
     let avail = (width as usize).saturating_sub(indent.len() + 3);
     let mut out = Vec::new();
     for p in ps {
-        let text = format!("{} — {}", p.problem.message, p.problem.fix);
+        let text = if p.problem.fix.is_empty() {
+            p.problem.message.clone()
+        } else {
+            format!("{} — {}", p.problem.message, p.problem.fix)
+        };
         for (i, l) in wrap(&text, avail).into_iter().enumerate() {
             let lead = if i == 0 { "✗ " } else { "  " };
             out.push(Line::from(Span::styled(

@@ -228,7 +228,7 @@ fn submitted(state: &mut State, outcome: SubmitOutcome) -> Vec<Effect> {
                 problem: Problem::invalid(
                     param.unwrap_or_else(|| "request".into()),
                     message.clone(),
-                    "fix it and submit again",
+                    "",
                 ),
             });
             state.notice(Level::Error, format!("rejected by the server: {message}"));
