@@ -63,6 +63,9 @@ pub struct PollConfig {
     pub concurrency: usize,
     /// At most this many requests per second, all tasks together.
     pub requests_per_second: f64,
+    /// Seconds after which the poller lease of a silent process (killed, stalled) may be taken
+    /// over by another dashboard or `watch` sharing the store.
+    pub lease_secs: f64,
 }
 
 impl Default for PollConfig {
@@ -71,6 +74,7 @@ impl Default for PollConfig {
             interval_secs: 10.0,
             concurrency: 4,
             requests_per_second: 5.0,
+            lease_secs: 15.0,
         }
     }
 }

@@ -24,6 +24,8 @@ pub struct Health {
     pub in_flight: usize,
     /// False when another process holds the poller lease and this one only reads the store.
     pub leader: bool,
+    /// Who polls when this process only follows (a lease holder id), or why nobody does.
+    pub follows: Option<String>,
 }
 
 /// Everything that can happen. Time arrives in messages; the reducer never reads the clock.

@@ -70,6 +70,10 @@ pub enum Command {
         /// Output folder for --download.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Keep running: poll every task that appears in the store (submitted by dashboards or
+        /// other commands) until SIGINT/SIGTERM. Only one process per store polls at a time.
+        #[arg(long)]
+        daemon: bool,
     },
     /// Resubmit stored requests as new tasks linked to the old ones.
     Retry {

@@ -3,6 +3,8 @@
 //! only when something changed (at most one frame per ~16 ms).
 
 pub mod demo;
+pub mod headless;
+pub mod lease;
 pub mod osc;
 pub mod poller;
 pub mod store_watch;
@@ -193,23 +195,31 @@ pub async fn run_dashboard(ctx: Context, g: &GlobalArgs) -> io::Result<()> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
 
     // The poller, fed with every unfinished task; its reports become messages.
-    let interval = if ctx.demo {
-        ctx.poll_interval
-    } else {
-        Duration::from_secs_f64(ctx.config.poll.interval_secs.clamp(1.0, 600.0))
-    };
-    let pcfg = PollerConfig {
-        interval,
-        concurrency: ctx.config.poll.concurrency.max(1),
-        requests_per_second: if ctx.demo {
-            50.0
-        } else {
-            ctx.config.poll.requests_per_second
-        },
-        ..PollerConfig::default()
-    };
+    let pcfg = PollerConfig::for_context(&ctx);
     let (ptx, mut prx) = mpsc::unbounded_channel();
     let poller = poller::spawn(ctx.engine.clone(), pcfg, ptx);
+    let keeper = lease::LeaseKeeper::spawn(
+        ctx.store_path.clone(),
+        lease::POLLER,
+        lease::holder_id("dashboard"),
+        lease::LeaseConfig::from_secs(ctx.config.poll.lease_secs),
+    );
+    // The gate: only the lease holder polls (and downloads).
+    match &keeper {
+        Ok(k) => {
+            let to_poller = poller.clone();
+            lease::gate(k.role(), move |role| {
+                let _ = to_poller.send(PollerCmd::Role(role.clone()));
+            });
+        }
+        Err(e) => {
+            state.notice(
+                Level::Warn,
+                format!("no poller lease ({e}); polling anyway"),
+            );
+            let _ = poller.send(PollerCmd::Role(lease::Role::Leader));
+        }
+    }
     for r in rows.iter().filter(|r| r.phase.needs_polling()) {
         let _ = poller.send(PollerCmd::Track(Box::new(r.clone())));
     }
@@ -276,6 +286,9 @@ pub async fn run_dashboard(ctx: Context, g: &GlobalArgs) -> io::Result<()> {
     }
     let result = event_loop(&mut state, &mut term, &mut rx, &executor).await;
     terminal::restore();
+    if let Ok(k) = keeper {
+        k.release().await;
+    }
     result
 }
 

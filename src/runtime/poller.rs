@@ -25,6 +25,8 @@ pub struct PollerConfig {
     pub requests_per_second: f64,
     /// The longest a task waits between polls while errors continue.
     pub max_backoff: Duration,
+    /// Start polling at once (true), or wait for `PollerCmd::Role(Leader)` from the lease gate.
+    pub leader: bool,
 }
 
 impl Default for PollerConfig {
@@ -34,6 +36,25 @@ impl Default for PollerConfig {
             concurrency: 4,
             requests_per_second: 5.0,
             max_backoff: Duration::from_secs(300),
+            leader: true,
+        }
+    }
+}
+
+impl PollerConfig {
+    /// The settings for a command's context: the configured interval, concurrency and budget
+    /// (the demo polls fast). `leader` is false: polling starts when the lease gate says so.
+    pub fn for_context(ctx: &crate::cli::context::Context) -> PollerConfig {
+        PollerConfig {
+            interval: ctx.poll_interval,
+            concurrency: ctx.config.poll.concurrency.max(1),
+            requests_per_second: if ctx.demo {
+                50.0
+            } else {
+                ctx.config.poll.requests_per_second
+            },
+            leader: false,
+            ..PollerConfig::default()
         }
     }
 }
@@ -48,6 +69,9 @@ pub enum PollerCmd {
     Pause(bool),
     /// Poll every tracked task as soon as the budget allows.
     RefreshNow,
+    /// The lease gate's verdict: only a leader sends requests; a follower keeps tracking (so it
+    /// can take over at once) but stays silent.
+    Role(super::lease::Role),
 }
 
 /// What the poller reports.
@@ -74,6 +98,8 @@ struct Scheduler {
     heap: BinaryHeap<Reverse<(Instant, u64, String)>>,
     seq: u64,
     paused: bool,
+    /// This process holds the poller lease.
+    leader: bool,
     /// Nobody polls before this (429, Retry-After, server unreachable).
     hold_until: Option<Instant>,
     next_slot: Instant,
@@ -127,7 +153,7 @@ impl Scheduler {
 
     /// The next task due now, honouring pause, hold, budget and concurrency.
     fn next_due(&mut self, now: Instant) -> Option<TaskRecord> {
-        if self.paused || self.in_flight >= self.cfg.concurrency.max(1) {
+        if self.paused || !self.leader || self.in_flight >= self.cfg.concurrency.max(1) {
             return None;
         }
         if self.hold_until.is_some_and(|h| h > now) || self.next_slot > now {
@@ -155,7 +181,7 @@ impl Scheduler {
 
     /// When the loop should next wake up to start a poll.
     fn wake_at(&self) -> Option<Instant> {
-        if self.paused {
+        if self.paused || !self.leader {
             return None;
         }
         let head = self.heap.peek().map(|Reverse((at, _, _))| *at)?;
@@ -256,6 +282,26 @@ impl Scheduler {
         }
     }
 
+    /// Apply the lease gate's verdict. A new leader polls everything it tracks soon (the
+    /// records it followed may be stale), spread by the budget.
+    fn set_role(&mut self, role: super::lease::Role, now: Instant) {
+        use super::lease::Role;
+        let was = self.leader;
+        self.leader = role.is_leader();
+        self.health.leader = self.leader;
+        self.health.follows = match role {
+            Role::Leader => None,
+            Role::Starting => Some("nobody yet (checking the poller lease)".into()),
+            Role::Follower { holder } => Some(holder),
+        };
+        if self.leader && !was {
+            let ids: Vec<String> = self.tracked.keys().cloned().collect();
+            for id in ids {
+                self.schedule(&id, now);
+            }
+        }
+    }
+
     fn health(&self) -> Health {
         Health {
             paused: self.paused,
@@ -275,16 +321,19 @@ pub fn spawn(
     let (tx, mut rx) = mpsc::unbounded_channel::<PollerCmd>();
     tokio::spawn(async move {
         let start = Instant::now();
+        let leader = cfg.leader;
         let mut s = Scheduler {
             cfg,
             tracked: HashMap::new(),
             heap: BinaryHeap::new(),
             seq: 0,
             paused: false,
+            leader,
             hold_until: None,
             next_slot: start,
             health: Health {
-                leader: true,
+                leader,
+                follows: (!leader).then(|| "nobody yet (checking the poller lease)".into()),
                 ..Health::default()
             },
             in_flight: 0,
@@ -320,6 +369,7 @@ pub fn spawn(
                             s.hold_until = None;
                         }
                     }
+                    Some(PollerCmd::Role(role)) => s.set_role(role, Instant::now()),
                     Some(PollerCmd::RefreshNow) => {
                         let now = Instant::now();
                         let ids: Vec<String> = s.tracked.keys().cloned().collect();

@@ -117,7 +117,8 @@ fn header(frame: &mut Frame, area: Rect, state: &State) {
     } else if let Some(b) = &h.banner {
         Span::styled(b.clone(), theme.error())
     } else if !h.leader {
-        Span::styled("following another poller", theme.dim())
+        let who = h.follows.as_deref().unwrap_or("another process");
+        Span::styled(format!("following the poller: {who}"), theme.dim())
     } else {
         let last = h
             .last_success
