@@ -29,7 +29,8 @@ pub struct LeaseConfig {
 }
 
 impl LeaseConfig {
-    /// A lease of `ttl_secs` (clamped to 0.2 s – 1 h), checked three times per lifetime.
+    /// A lease of `ttl_secs` (clamped to 0.2 s – 1 h), checked three times per lifetime but at
+    /// least every 2 s (so a released lease is taken over quickly even when the ttl is long).
     pub fn from_secs(ttl_secs: f64) -> LeaseConfig {
         let ttl = Duration::from_secs_f64(if ttl_secs.is_finite() {
             ttl_secs.clamp(0.2, 3600.0)
@@ -38,7 +39,7 @@ impl LeaseConfig {
         });
         LeaseConfig {
             ttl,
-            renew_every: ttl / 3,
+            renew_every: (ttl / 3).min(Duration::from_secs(2)),
         }
     }
 }
@@ -246,6 +247,10 @@ mod tests {
         assert_eq!(
             LeaseConfig::from_secs(3.0).renew_every,
             Duration::from_secs(1)
+        );
+        assert_eq!(
+            LeaseConfig::from_secs(600.0).renew_every,
+            Duration::from_secs(2)
         );
     }
 
