@@ -299,3 +299,56 @@ mod tests {
         assert_eq!(row.map(|l| l.holder), Some("C".into()));
     }
 }
+
+#[cfg(test)]
+mod watcher_tests {
+    use super::*;
+    use crate::store::NewSubmission;
+
+    /// Heartbeats commit to the store every few seconds; the store watcher must not turn them
+    /// into (empty or repeated) table updates, which would redraw idle dashboards.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn heartbeats_do_not_reach_the_table() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("s.db");
+        let store = Store::open(&path).expect("open");
+        let now = crate::engine::now();
+        let sub = |id: &'static str| NewSubmission {
+            local_id: id,
+            profile: "p",
+            request_json: "{}",
+            retry_of: None,
+            now,
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        super::super::store_watch::spawn(path.clone(), now, tx);
+        // The watcher starts on its own thread: write until it reports, then let it go quiet.
+        let ids = ["t1", "t1b", "t1c", "t1d", "t1e", "t1f", "t1g", "t1h"];
+        let mut reported = false;
+        for id in ids {
+            store.begin_submission(&sub(id)).expect("row");
+            if let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(700), rx.recv()).await {
+                reported = true;
+                break;
+            }
+        }
+        assert!(reported, "the watcher reports new rows");
+        while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(700), rx.recv()).await {}
+        for i in 0..4 {
+            store
+                .lease_acquire(POLLER, "A", 1_000 + i, 60_000)
+                .expect("heartbeat");
+            let quiet = tokio::time::timeout(Duration::from_millis(700), rx.recv()).await;
+            assert!(quiet.is_err(), "a heartbeat was reported: {quiet:?}");
+        }
+        store.begin_submission(&sub("t2")).expect("row");
+        let rows = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .expect("a real change is reported")
+            .expect("open");
+        assert_eq!(
+            rows.iter().map(|r| r.local_id.as_str()).collect::<Vec<_>>(),
+            ["t2"]
+        );
+    }
+}
