@@ -154,6 +154,8 @@ pub struct State {
     pub tokens_today: u64,
     /// Unix second the local day began (given by the runtime; the reducer reads no clock).
     pub today_start: i64,
+    /// Durations learned from finished tasks, for the ETA and progress of unfinished ones.
+    pub eta: crate::engine::eta::EtaModel,
 }
 
 impl State {
@@ -196,6 +198,7 @@ impl State {
             counts: HashMap::new(),
             tokens_today: 0,
             today_start: 0,
+            eta: Default::default(),
         }
     }
 
@@ -233,6 +236,8 @@ impl State {
     /// Insert or replace tasks by local id.
     pub fn upsert(&mut self, rows: Vec<TaskRecord>) {
         for r in rows {
+            let old = self.index.get(&r.local_id).map(|&i| &self.tasks[i]);
+            crate::engine::eta::learn_on_change(&mut self.eta, old, &r);
             match self.index.get(&r.local_id) {
                 Some(&i) => self.tasks[i] = r,
                 None => {

@@ -5,6 +5,7 @@
 
 use crate::api::ApiError;
 use crate::app::Health;
+use crate::engine::eta::EtaModel;
 use crate::engine::{Engine, PollError};
 use crate::store::TaskRecord;
 use std::cmp::Reverse;
@@ -89,6 +90,9 @@ pub enum PollerEvent {
     Health(Health),
 }
 
+/// How many finished tasks the poller learns from at start.
+const HISTORY: usize = 2000;
+
 /// The outcome of one poll: the updated record and whether its status changed.
 type PollResult = Result<(TaskRecord, bool), PollError>;
 
@@ -105,6 +109,8 @@ struct Scheduler {
     next_slot: Instant,
     health: Health,
     in_flight: usize,
+    /// Durations learned from finished tasks: when to poll each task next.
+    eta: EtaModel,
 }
 
 struct Tracked {
@@ -119,6 +125,27 @@ fn now_secs() -> i64 {
 }
 
 impl Scheduler {
+    fn new(cfg: PollerConfig, start: Instant) -> Scheduler {
+        let leader = cfg.leader;
+        Scheduler {
+            cfg,
+            tracked: HashMap::new(),
+            heap: BinaryHeap::new(),
+            seq: 0,
+            paused: false,
+            leader,
+            hold_until: None,
+            next_slot: start,
+            health: Health {
+                leader,
+                follows: (!leader).then(|| "nobody yet (checking the poller lease)".into()),
+                ..Health::default()
+            },
+            in_flight: 0,
+            eta: EtaModel::default(),
+        }
+    }
+
     fn schedule(&mut self, local_id: &str, at: Instant) {
         if let Some(t) = self.tracked.get_mut(local_id) {
             t.due = at;
@@ -130,7 +157,10 @@ impl Scheduler {
 
     fn track(&mut self, record: TaskRecord, now: Instant) {
         if !record.phase.needs_polling() {
-            self.tracked.remove(&record.local_id);
+            // Finished elsewhere (another process polls): learn from it once.
+            if self.tracked.remove(&record.local_id).is_some() {
+                self.eta.learn(&record);
+            }
             return;
         }
         let id = record.local_id.clone();
@@ -191,6 +221,18 @@ impl Scheduler {
         )
     }
 
+    /// The wait before the next poll of a task that answered: sparse while it is young, dense
+    /// around its likely finish, the plain interval when history knows nothing.
+    fn next_gap(&self, record: &TaskRecord) -> Duration {
+        let interval = self.cfg.interval.as_secs_f64();
+        let dense = (interval / 4.0).max(1.0);
+        let secs = self
+            .eta
+            .next_poll_secs(record, now_secs(), interval, dense)
+            .min(self.cfg.max_backoff.as_secs_f64());
+        Duration::from_secs_f64(secs.max(0.01))
+    }
+
     fn backoff(&self, errors: u32) -> Duration {
         let base = self.cfg.interval.as_secs_f64();
         let exp = base * 2f64.powi(errors.min(10) as i32);
@@ -224,10 +266,11 @@ impl Scheduler {
                 }
                 self.hold_until = None;
                 if record.phase.needs_polling() {
-                    let next = now + self.cfg.interval;
+                    let next = now + self.next_gap(&record);
                     self.schedule(local_id, next);
                 } else {
                     self.tracked.remove(local_id);
+                    self.eta.learn(&record);
                 }
                 PollerEvent::Updated {
                     record: Box::new(record),
@@ -321,23 +364,18 @@ pub fn spawn(
     let (tx, mut rx) = mpsc::unbounded_channel::<PollerCmd>();
     tokio::spawn(async move {
         let start = Instant::now();
-        let leader = cfg.leader;
-        let mut s = Scheduler {
-            cfg,
-            tracked: HashMap::new(),
-            heap: BinaryHeap::new(),
-            seq: 0,
-            paused: false,
-            leader,
-            hold_until: None,
-            next_slot: start,
-            health: Health {
-                leader,
-                follows: (!leader).then(|| "nobody yet (checking the poller lease)".into()),
-                ..Health::default()
-            },
-            in_flight: 0,
+        let mut s = Scheduler::new(cfg, start);
+        // Learn from the newest finished tasks (oldest first, so the newest stay remembered).
+        let query = crate::store::TaskQuery {
+            statuses: vec!["succeeded".into()],
+            since: None,
+            limit: Some(HISTORY),
         };
+        if let Ok(rows) = engine.with_store(move |st| st.list(&query)).await {
+            for r in rows.iter().rev() {
+                s.eta.learn(r);
+            }
+        }
         let mut jobs: JoinSet<(String, PollResult)> = JoinSet::new();
         let mut last_health = Health::default();
         loop {
@@ -404,3 +442,7 @@ async fn sleep_until_opt(at: Option<Instant>) {
         None => std::future::pending().await,
     }
 }
+
+#[cfg(test)]
+#[path = "poller_tests.rs"]
+mod tests;

@@ -112,10 +112,11 @@ fn header(frame: &mut Frame, area: Rect, state: &State) {
     ));
     first.push(Span::styled(" │ ", theme.border()));
     let h = &state.health;
-    let poll = if h.paused {
-        Span::styled("polling paused (p resumes)", theme.warn())
-    } else if let Some(b) = &h.banner {
+    // A banner says why (an auth failure pauses polling too); a plain pause is the user's.
+    let poll = if let Some(b) = &h.banner {
         Span::styled(b.clone(), theme.error())
+    } else if h.paused {
+        Span::styled("polling paused (p resumes)", theme.warn())
     } else if !h.leader {
         let who = h.follows.as_deref().unwrap_or("another process");
         Span::styled(format!("following the poller: {who}"), theme.dim())
