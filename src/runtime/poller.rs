@@ -28,6 +28,9 @@ pub struct PollerConfig {
     pub max_backoff: Duration,
     /// Start polling at once (true), or wait for `PollerCmd::Role(Leader)` from the lease gate.
     pub leader: bool,
+    /// A `submitting` row older than this belongs to a process that died mid-submission: the
+    /// leader marks it `submit_unknown` (never re-sent; the user decides).
+    pub abandon_after: Duration,
 }
 
 impl Default for PollerConfig {
@@ -38,6 +41,7 @@ impl Default for PollerConfig {
             requests_per_second: 5.0,
             max_backoff: Duration::from_secs(300),
             leader: true,
+            abandon_after: Duration::from_secs(600),
         }
     }
 }
@@ -88,6 +92,43 @@ pub enum PollerEvent {
         transient: bool,
     },
     Health(Health),
+}
+
+/// How often the leader looks for submissions abandoned by a dead process.
+const HOUSEKEEPING: Duration = Duration::from_secs(60);
+
+/// Mark `submitting` rows older than `older_than` as `submit_unknown`: the process that wrote
+/// them died before the answer (a SIGKILL mid-submit). The request stays in the store; it is
+/// never re-sent automatically. Returns the local ids marked.
+pub async fn abandon_stale_submissions(
+    engine: &Engine,
+    older_than: Duration,
+) -> Result<Vec<String>, crate::store::StoreError> {
+    let cutoff = now_secs() - older_than.as_secs() as i64;
+    engine
+        .with_store(move |st| {
+            let query = crate::store::TaskQuery {
+                statuses: vec!["submitting".into()],
+                since: None,
+                limit: None,
+            };
+            let mut marked = Vec::new();
+            for r in st
+                .list(&query)?
+                .into_iter()
+                .filter(|r| r.created_at < cutoff)
+            {
+                st.submission_unknown(
+                    &r.local_id,
+                    "the submitting process stopped before the server answered; check the \
+                     server's task list before retrying, or the task may run twice",
+                    now_secs(),
+                )?;
+                marked.push(r.local_id);
+            }
+            Ok(marked)
+        })
+        .await
 }
 
 /// How many finished tasks the poller learns from at start.
@@ -378,6 +419,9 @@ pub fn spawn(
         }
         let mut jobs: JoinSet<(String, PollResult)> = JoinSet::new();
         let mut last_health = Health::default();
+        let abandon_after = s.cfg.abandon_after;
+        let mut housekeeping = tokio::time::interval(HOUSEKEEPING.min(abandon_after));
+        housekeeping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let now = Instant::now();
             while let Some(record) = s.next_due(now) {
@@ -428,6 +472,12 @@ pub fn spawn(
                     if events.send(event).is_err() {
                         return;
                     }
+                }
+                _ = housekeeping.tick(), if s.leader => {
+                    let engine = engine.clone();
+                    tokio::spawn(async move {
+                        let _ = abandon_stale_submissions(&engine, abandon_after).await;
+                    });
                 }
                 _ = sleep_until_opt(wake) => {}
             }

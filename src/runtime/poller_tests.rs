@@ -122,3 +122,46 @@ fn a_429_holds_every_task() {
     );
     assert!(s.next_due(t0 + Duration::from_secs(31)).is_some());
 }
+
+#[tokio::test]
+async fn submissions_abandoned_by_a_dead_process_become_unknown_not_resent() {
+    use crate::api::{ArkClient, ClientConfig};
+    use crate::store::{NewSubmission, Store};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("s.db")).expect("store");
+    for (id, age) in [("old", 700), ("fresh", 5)] {
+        store
+            .begin_submission(&NewSubmission {
+                local_id: id,
+                profile: "p",
+                request_json: r#"{"model":"m","content":[]}"#,
+                retry_of: None,
+                now: now_secs() - age,
+            })
+            .expect("row");
+    }
+    let client = ArkClient::new(ClientConfig::new(
+        "http://127.0.0.1:9/api/v3".to_string(),
+        None::<crate::api::ApiKey>,
+    ))
+    .expect("client");
+    let engine = Engine::new(client, store, "p");
+    let marked = abandon_stale_submissions(&engine, Duration::from_secs(600))
+        .await
+        .expect("housekeeping");
+    assert_eq!(marked, ["old"]);
+    let old = engine.find("old").await.expect("old");
+    assert_eq!(old.phase.as_str(), "submit_unknown");
+    assert!(
+        old.request_json.contains("\"model\""),
+        "the request is kept"
+    );
+    assert!(
+        old.error_message
+            .is_some_and(|m| m.contains("before retrying"))
+    );
+    assert_eq!(
+        engine.find("fresh").await.expect("fresh").phase.as_str(),
+        "submitting"
+    );
+}
