@@ -145,3 +145,27 @@ pub fn gets(sim: &super::sim_process::SimProcess) -> u64 {
 pub fn creates(sim: &super::sim_process::SimProcess) -> u64 {
     sim_stats(sim)["creates"].as_u64().expect("creates")
 }
+
+/// `POST` a JSON body to a plain-HTTP URL on loopback; returns the status line.
+pub fn http_post(url: &str, body: &str) -> String {
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut s = std::net::TcpStream::connect(host).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
+    let mut text = String::new();
+    s.read_to_string(&mut text).expect("read");
+    text.lines().next().unwrap_or_default().to_string()
+}
+
+/// Arm a simulator fault (see `sim` module docs for the JSON).
+pub fn arm_fault(sim: &super::sim_process::SimProcess, fault: &str) {
+    let status = http_post(&sim.control("faults"), fault);
+    assert!(status.contains("200"), "arming {fault}: {status}");
+}
