@@ -91,10 +91,18 @@ pub struct RetryPlan {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Overlay {
     None,
-    Help { scroll: u16 },
+    Help {
+        scroll: u16,
+    },
     CopyMenu,
     Confirm(Question),
-    Log { scroll: u16 },
+    Log {
+        scroll: u16,
+    },
+    /// Token and money totals per day, model and filter.
+    Summary {
+        scroll: u16,
+    },
 }
 
 /// One line of the message log.
@@ -154,6 +162,8 @@ pub struct State {
     pub tokens_today: u64,
     /// Unix second the local day began (given by the runtime; the reducer reads no clock).
     pub today_start: i64,
+    /// Downloads, preview, notifications, prices.
+    pub results: super::results::Results,
 }
 
 impl State {
@@ -196,6 +206,7 @@ impl State {
             counts: HashMap::new(),
             tokens_today: 0,
             today_start: 0,
+            results: Default::default(),
         }
     }
 
@@ -206,7 +217,7 @@ impl State {
     /// The keymap context for the current overlay or input.
     pub fn context(&self) -> Context {
         match &self.overlay {
-            Overlay::Help { .. } | Overlay::Log { .. } => Context::Help,
+            Overlay::Help { .. } | Overlay::Log { .. } | Overlay::Summary { .. } => Context::Help,
             Overlay::CopyMenu => Context::CopyMenu,
             Overlay::Confirm(_) => Context::Confirm,
             Overlay::None if self.filter_input.is_some() => Context::Filter,
