@@ -147,3 +147,25 @@ async fn auto_download_saves_each_succeeded_task_exactly_once() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_auto_off_only_asked_downloads_happen() {
+    let sim = start_sim(fast()).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = engine(&sim, &dir.path().join("store.sqlite3"));
+    let a = succeeded_task(&engine, "left alone").await;
+    let b = succeeded_task(&engine, "asked for").await;
+    let mut s = settings(&dir.path().join("out"));
+    s.auto = false;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let dl = Downloads::start(engine.clone(), s, tx);
+    dl.consider(&[a.clone(), b.clone()]);
+    // Commands are handled in order: by the time `b` is saved, `consider` was ignored.
+    dl.download(vec![b.local_id.clone()], false);
+    let saved = wait_saved(&mut rx, 1, &mut Vec::new()).await;
+    assert_eq!(saved[0].local_id, b.local_id);
+    assert_eq!(sim.stats().downloads, 2, "only b's video and last frame");
+    let a_now = engine.find(&a.local_id).await.expect("find");
+    assert_eq!(a_now.video_path, None);
+    sim.shutdown().await;
+}
