@@ -20,4 +20,6 @@ pub enum Effect {
     /// Resubmit these tasks' stored requests unchanged, each as a new task linked to its
     /// original, paced to the rate limit; one failure does not stop the rest.
     Retry(Vec<String>),
+    /// Downloads, previews, open, notifications (see `app::results`).
+    Results(super::results::ResultsEffect),
 }

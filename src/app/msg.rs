@@ -57,6 +57,8 @@ pub enum Msg {
         level: Level,
         text: String,
     },
+    /// Downloads, previews (see `app::results`).
+    Results(super::results::ResultsMsg),
 }
 
 /// What a key means, after the keymap. The reducer acts on intents, never on raw keys.
@@ -103,4 +105,8 @@ pub enum Intent {
     CopyVideoUrl,
     CopyRequest,
     CopyCurl,
+    // Results.
+    CopyFrameUrl,
+    CopyPaths,
+    Summary,
 }

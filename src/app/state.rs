@@ -91,10 +91,18 @@ pub struct RetryPlan {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Overlay {
     None,
-    Help { scroll: u16 },
+    Help {
+        scroll: u16,
+    },
     CopyMenu,
     Confirm(Question),
-    Log { scroll: u16 },
+    Log {
+        scroll: u16,
+    },
+    /// Token and money totals per day, model and filter.
+    Summary {
+        scroll: u16,
+    },
 }
 
 /// One line of the message log.
@@ -156,6 +164,8 @@ pub struct State {
     pub today_start: i64,
     /// Durations learned from finished tasks, for the ETA and progress of unfinished ones.
     pub eta: crate::engine::eta::EtaModel,
+    /// Downloads, preview, notifications, prices.
+    pub results: super::results::Results,
 }
 
 impl State {
@@ -199,6 +209,7 @@ impl State {
             tokens_today: 0,
             today_start: 0,
             eta: Default::default(),
+            results: Default::default(),
         }
     }
 
@@ -209,7 +220,7 @@ impl State {
     /// The keymap context for the current overlay or input.
     pub fn context(&self) -> Context {
         match &self.overlay {
-            Overlay::Help { .. } | Overlay::Log { .. } => Context::Help,
+            Overlay::Help { .. } | Overlay::Log { .. } | Overlay::Summary { .. } => Context::Help,
             Overlay::CopyMenu => Context::CopyMenu,
             Overlay::Confirm(_) => Context::Confirm,
             Overlay::None if self.filter_input.is_some() => Context::Filter,

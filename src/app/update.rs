@@ -5,6 +5,7 @@ use super::effect::Effect;
 use super::filter::Filter;
 use super::keymap::Context;
 use super::msg::{Intent, Level, Msg};
+use super::results;
 use super::state::{DetailMode, Focus, Overlay, Question, RetryPlan, State};
 use crate::api::TaskStatus;
 use crate::store::{Phase, TaskRecord};
@@ -40,7 +41,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 state.dirty = true;
             }
             state.now = now;
-            Vec::new()
+            results::flush_notifications(state)
         }
         Msg::TasksLoaded(rows) => {
             state.replace_all(rows);
@@ -56,13 +57,15 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                     && old.phase != r.phase
                 {
                     announce(state, r);
+                    results::on_phase_change(state, r);
                 }
             }
             state.upsert(rows);
+            let mut fx = results::flush_notifications(state);
             if selected_changed && state.detail != DetailMode::Hidden {
-                return load_history_effect(state);
+                fx.extend(load_history_effect(state));
             }
-            Vec::new()
+            fx
         }
         Msg::History { local_id, entries } => {
             state.histories.insert(local_id, entries);
@@ -93,6 +96,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.notice(level, text);
             Vec::new()
         }
+        Msg::Results(m) => results::on_msg(state, m),
     }
 }
 
@@ -120,7 +124,11 @@ fn announce(state: &mut State, r: &crate::store::TaskRecord) {
 fn load_history_effect(state: &State) -> Vec<Effect> {
     match (&state.detail, state.selected.as_ref()) {
         (DetailMode::Hidden, _) | (_, None) => Vec::new(),
-        (_, Some(id)) => vec![Effect::LoadHistory(id.clone())],
+        (_, Some(id)) => {
+            let mut fx = vec![Effect::LoadHistory(id.clone())];
+            fx.extend(results::preview_effect(state));
+            fx
+        }
     }
 }
 
@@ -170,12 +178,18 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
     state.dirty = true;
     let page = state.table_height().max(1) as isize;
     match (&state.overlay, intent) {
-        (Overlay::Help { scroll } | Overlay::Log { scroll }, Intent::MoveDown) => {
+        (
+            Overlay::Help { scroll } | Overlay::Log { scroll } | Overlay::Summary { scroll },
+            Intent::MoveDown,
+        ) => {
             let s = scroll.saturating_add(1);
             set_scroll(state, s);
             Vec::new()
         }
-        (Overlay::Help { scroll } | Overlay::Log { scroll }, Intent::MoveUp) => {
+        (
+            Overlay::Help { scroll } | Overlay::Log { scroll } | Overlay::Summary { scroll },
+            Intent::MoveUp,
+        ) => {
             let s = scroll.saturating_sub(1);
             set_scroll(state, s);
             Vec::new()
@@ -209,6 +223,10 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
         ) => {
             state.overlay = Overlay::None;
             copy(state, i)
+        }
+        (Overlay::CopyMenu, i @ (Intent::CopyFrameUrl | Intent::CopyPaths)) => {
+            state.overlay = Overlay::None;
+            results::copy(state, i)
         }
         (_, Intent::Confirm) => {
             // Enter on the filter line keeps the filter.
@@ -424,7 +442,11 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
             ask_retry(state, targets);
             Vec::new()
         }
-        (_, Intent::NewDraft | Intent::Edit | Intent::Download | Intent::Open) => {
+        (_, Intent::Download) => results::download(state),
+        (_, Intent::Open) => results::open(state),
+        (_, Intent::Summary) => results::show_summary(state),
+        (_, Intent::CopyFrameUrl | Intent::CopyPaths) => results::copy(state, intent),
+        (_, Intent::NewDraft | Intent::Edit) => {
             state.notice(
                 Level::Info,
                 "coming soon: this key is reserved for the composer, retry and results",
@@ -498,6 +520,7 @@ fn set_scroll(state: &mut State, s: u16) {
     state.overlay = match state.overlay {
         Overlay::Help { .. } => Overlay::Help { scroll: s },
         Overlay::Log { .. } => Overlay::Log { scroll: s },
+        Overlay::Summary { .. } => Overlay::Summary { scroll: s },
         ref other => other.clone(),
     };
 }

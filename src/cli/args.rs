@@ -198,4 +198,7 @@ pub struct SimArgs {
     /// How many tasks may run at once.
     #[arg(long, default_value_t = 4)]
     pub max_running: usize,
+    /// Serve videos of this many bytes (generated on the fly), for large-download tests.
+    #[arg(long)]
+    pub video_size: Option<u64>,
 }

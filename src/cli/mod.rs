@@ -88,6 +88,7 @@ async fn run_sim(a: args::SimArgs) -> Result<Code, Failure> {
         api_key: a.api_key,
         url_ttl: std::time::Duration::from_secs(a.url_ttl),
         max_running: a.max_running.max(1),
+        video_size: a.video_size,
     };
     crate::sim::run_standalone(addr, cfg)
         .await

@@ -3,6 +3,8 @@
 
 pub mod detail;
 pub mod format;
+pub mod preview;
+pub mod summary;
 pub mod table;
 pub mod theme;
 
@@ -43,6 +45,7 @@ pub fn view(state: &State, frame: &mut Frame) {
         Overlay::None => {}
         Overlay::Help { scroll } => help(frame, area, state, *scroll),
         Overlay::Log { scroll } => log(frame, area, state, *scroll),
+        Overlay::Summary { scroll } => summary::render(frame, area, state, *scroll),
         Overlay::CopyMenu => menu(frame, area, state, " Copy ", Context::CopyMenu, None),
         Overlay::Confirm(q) => {
             let text = match q {
@@ -141,6 +144,10 @@ fn header(frame: &mut Frame, area: Rect, state: &State) {
         format!("today {} tok", tokens(state.tokens_today)),
         theme.dim(),
     ));
+    if let Some(c) = crate::app::results::cost_today(state) {
+        let text = format!(" ≈ {}", state.results.pricing.format(c));
+        first.push(Span::styled(text, theme.dim()));
+    }
     let mut second = vec![Span::raw(" ")];
     for (key, label) in [
         ("submitting", "sending"),

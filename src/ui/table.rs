@@ -189,10 +189,17 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
                 spans.extend(progress_bar(text, e.progress, base));
                 continue;
             }
-            let text = pad(&cell(t, *c, state.now), *w);
+            let (text, warn) = match c {
+                Col::Saved => {
+                    let (s, warn) = super::preview::saved_text(state, t, *w as usize);
+                    (pad(&s, *w), warn)
+                }
+                _ => (pad(&cell(t, *c, state.now), *w), false),
+            };
             let style = match c {
                 // The selected row is one solid bar; the symbol still tells the status.
                 _ if is_sel => theme.selected(),
+                Col::Saved if warn => theme.warn(),
                 Col::Status => status_style,
                 Col::Id | Col::Age | Col::Progress => theme.dim(),
                 _ => theme.base(),
