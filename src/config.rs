@@ -63,6 +63,9 @@ pub struct PollConfig {
     pub concurrency: usize,
     /// At most this many requests per second, all tasks together.
     pub requests_per_second: f64,
+    /// Seconds after which the poller lease of a silent process (killed, stalled) may be taken
+    /// over by another dashboard or `watch` sharing the store.
+    pub lease_secs: f64,
 }
 
 impl Default for PollConfig {
@@ -71,6 +74,7 @@ impl Default for PollConfig {
             interval_secs: 10.0,
             concurrency: 4,
             requests_per_second: 5.0,
+            lease_secs: 15.0,
         }
     }
 }
@@ -85,6 +89,58 @@ pub struct DownloadConfig {
     pub output_dir: Option<PathBuf>,
     /// File-name template.
     pub template: String,
+    /// How many downloads run at once in the dashboard.
+    #[serde(default = "default_download_concurrency")]
+    pub concurrency: usize,
+    /// Unsaved results whose link dies within this many hours show in the warning colour.
+    #[serde(default = "default_warn_hours")]
+    pub warn_before_expiry_hours: f64,
+}
+
+fn default_download_concurrency() -> usize {
+    2
+}
+
+fn default_warn_hours() -> f64 {
+    2.0
+}
+
+/// Desktop notifications when tasks finish (`[notify]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotifyConfig {
+    /// Ring the terminal bell.
+    pub bell: bool,
+    /// `none`, `osc9`, `osc777` or `osc99`.
+    pub protocol: String,
+    pub on_success: bool,
+    pub on_failure: bool,
+    /// Finishes within this many seconds make one notification.
+    pub batch_secs: u64,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        NotifyConfig {
+            bell: true,
+            protocol: "osc777".to_string(),
+            on_success: true,
+            on_failure: true,
+            batch_secs: 3,
+        }
+    }
+}
+
+/// Prices that turn tokens into money (`[pricing]`), all optional.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PricingConfig {
+    /// Price of one million tokens, any model.
+    pub per_million_tokens: Option<f64>,
+    /// Per-model prices (model id -> price per million tokens), overriding the default.
+    pub models: BTreeMap<String, f64>,
+    /// Shown before amounts, e.g. "¥" or "$".
+    pub currency: String,
 }
 
 impl Default for DownloadConfig {
@@ -93,6 +149,8 @@ impl Default for DownloadConfig {
             auto: true,
             output_dir: None,
             template: "{created:%Y%m%d-%H%M%S}_{id}_{prompt_slug}.mp4".to_string(),
+            concurrency: default_download_concurrency(),
+            warn_before_expiry_hours: default_warn_hours(),
         }
     }
 }
@@ -105,6 +163,10 @@ pub struct UiConfig {
     pub mouse: bool,
     /// Key overrides: intent name -> keys, e.g. `move_down = ["j", "down"]`.
     pub keys: BTreeMap<String, Vec<String>>,
+    /// Last-frame previews: `auto` (kitty/sixel/iTerm2 only on a local terminal that answers,
+    /// else halfblocks), `halfblocks`, or `off`.
+    #[serde(default)]
+    pub images: Option<String>,
 }
 
 /// The whole configuration file.
@@ -118,6 +180,8 @@ pub struct Config {
     pub poll: PollConfig,
     pub download: DownloadConfig,
     pub ui: UiConfig,
+    pub notify: NotifyConfig,
+    pub pricing: PricingConfig,
 }
 
 impl Default for Config {
@@ -129,6 +193,8 @@ impl Default for Config {
             poll: PollConfig::default(),
             download: DownloadConfig::default(),
             ui: UiConfig::default(),
+            notify: NotifyConfig::default(),
+            pricing: PricingConfig::default(),
         }
     }
 }

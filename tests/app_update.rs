@@ -313,16 +313,19 @@ fn cancel_asks_and_only_for_queued_tasks() {
 }
 
 #[test]
-fn reserved_keys_say_what_they_will_do() {
+fn n_and_e_open_the_composer() {
+    use seedance_tui::app::composer::ComposerEffect;
     let mut s = state(100, 30);
-    for c in ['d', 'o'] {
-        assert!(update(&mut s, key(c)).is_empty());
-        assert!(
-            s.current_message()
-                .is_some_and(|m| m.text.contains("reserved")),
-            "{c}"
-        );
-    }
+    assert_eq!(
+        update(&mut s, key('n')),
+        vec![Effect::Composer(ComposerEffect::LoadDrafts {
+            then_open: true
+        })],
+        "n reads the drafts first (the most recent one is restored)"
+    );
+    let mut s = state(100, 30);
+    update(&mut s, key('e'));
+    assert!(s.composer.is_open(), "e opens a copy of the selected task");
 }
 
 #[test]

@@ -22,4 +22,6 @@ pub enum Effect {
     Retry(Vec<String>),
     /// Something for the composer: drafts, templates, files, preview, submission.
     Composer(crate::app::composer::ComposerEffect),
+    /// Downloads, previews, open, notifications (see `app::results`).
+    Results(super::results::ResultsEffect),
 }

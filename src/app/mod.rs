@@ -7,6 +7,7 @@ pub mod filter;
 pub mod keymap;
 pub mod layout;
 pub mod msg;
+pub mod results;
 pub mod state;
 pub mod update;
 

@@ -24,6 +24,8 @@ pub struct Health {
     pub in_flight: usize,
     /// False when another process holds the poller lease and this one only reads the store.
     pub leader: bool,
+    /// Who polls when this process only follows (a lease holder id), or why nobody does.
+    pub follows: Option<String>,
 }
 
 /// Everything that can happen. Time arrives in messages; the reducer never reads the clock.
@@ -57,6 +59,8 @@ pub enum Msg {
     },
     /// An answer for the composer (drafts, templates, files, submission).
     Composer(crate::app::composer::ComposerMsg),
+    /// Downloads, previews (see `app::results`).
+    Results(super::results::ResultsMsg),
 }
 
 /// What a key means, after the keymap. The reducer acts on intents, never on raw keys.
@@ -105,4 +109,8 @@ pub enum Intent {
     CopyCurl,
     /// A composer command.
     Composer(crate::app::composer::ComposerIntent),
+    // Results.
+    CopyFrameUrl,
+    CopyPaths,
+    Summary,
 }

@@ -91,10 +91,18 @@ pub struct RetryPlan {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Overlay {
     None,
-    Help { scroll: u16 },
+    Help {
+        scroll: u16,
+    },
     CopyMenu,
     Confirm(Question),
-    Log { scroll: u16 },
+    Log {
+        scroll: u16,
+    },
+    /// Token and money totals per day, model and filter.
+    Summary {
+        scroll: u16,
+    },
 }
 
 /// One line of the message log.
@@ -156,6 +164,10 @@ pub struct State {
     pub today_start: i64,
     /// The composer pane (open or not) and the draft defaults.
     pub composer: super::composer::Composer,
+    /// Durations learned from finished tasks, for the ETA and progress of unfinished ones.
+    pub eta: crate::engine::eta::EtaModel,
+    /// Downloads, preview, notifications, prices.
+    pub results: super::results::Results,
 }
 
 impl State {
@@ -199,6 +211,8 @@ impl State {
             tokens_today: 0,
             today_start: 0,
             composer: Default::default(),
+            eta: Default::default(),
+            results: Default::default(),
         }
     }
 
@@ -209,7 +223,7 @@ impl State {
     /// The keymap context for the current overlay or input.
     pub fn context(&self) -> Context {
         match &self.overlay {
-            Overlay::Help { .. } | Overlay::Log { .. } => Context::Help,
+            Overlay::Help { .. } | Overlay::Log { .. } | Overlay::Summary { .. } => Context::Help,
             Overlay::CopyMenu => Context::CopyMenu,
             Overlay::Confirm(_) => Context::Confirm,
             Overlay::None if self.composer.is_open() => self.composer.context(),
@@ -237,6 +251,8 @@ impl State {
     /// Insert or replace tasks by local id.
     pub fn upsert(&mut self, rows: Vec<TaskRecord>) {
         for r in rows {
+            let old = self.index.get(&r.local_id).map(|&i| &self.tasks[i]);
+            crate::engine::eta::learn_on_change(&mut self.eta, old, &r);
             match self.index.get(&r.local_id) {
                 Some(&i) => self.tasks[i] = r,
                 None => {

@@ -5,6 +5,7 @@ use super::effect::Effect;
 use super::filter::Filter;
 use super::keymap::Context;
 use super::msg::{Intent, Level, Msg};
+use super::results;
 use super::state::{DetailMode, Focus, Overlay, Question, RetryPlan, State};
 use crate::api::TaskStatus;
 use crate::store::{Phase, TaskRecord};
@@ -43,7 +44,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 state.dirty = true;
             }
             state.now = now;
-            super::composer::on_tick(state)
+            let mut effects = results::flush_notifications(state);
+            effects.extend(super::composer::on_tick(state));
+            effects
         }
         Msg::Composer(m) => super::composer::on_msg(state, m),
         Msg::TasksLoaded(rows) => {
@@ -60,13 +63,15 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                     && old.phase != r.phase
                 {
                     announce(state, r);
+                    results::on_phase_change(state, r);
                 }
             }
             state.upsert(rows);
+            let mut fx = results::flush_notifications(state);
             if selected_changed && state.detail != DetailMode::Hidden {
-                return load_history_effect(state);
+                fx.extend(load_history_effect(state));
             }
-            Vec::new()
+            fx
         }
         Msg::History { local_id, entries } => {
             state.histories.insert(local_id, entries);
@@ -97,6 +102,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.notice(level, text);
             Vec::new()
         }
+        Msg::Results(m) => results::on_msg(state, m),
     }
 }
 
@@ -124,7 +130,11 @@ fn announce(state: &mut State, r: &crate::store::TaskRecord) {
 fn load_history_effect(state: &State) -> Vec<Effect> {
     match (&state.detail, state.selected.as_ref()) {
         (DetailMode::Hidden, _) | (_, None) => Vec::new(),
-        (_, Some(id)) => vec![Effect::LoadHistory(id.clone())],
+        (_, Some(id)) => {
+            let mut fx = vec![Effect::LoadHistory(id.clone())];
+            fx.extend(results::preview_effect(state));
+            fx
+        }
     }
 }
 
@@ -177,12 +187,18 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
     state.dirty = true;
     let page = state.table_height().max(1) as isize;
     match (&state.overlay, intent) {
-        (Overlay::Help { scroll } | Overlay::Log { scroll }, Intent::MoveDown) => {
+        (
+            Overlay::Help { scroll } | Overlay::Log { scroll } | Overlay::Summary { scroll },
+            Intent::MoveDown,
+        ) => {
             let s = scroll.saturating_add(1);
             set_scroll(state, s);
             Vec::new()
         }
-        (Overlay::Help { scroll } | Overlay::Log { scroll }, Intent::MoveUp) => {
+        (
+            Overlay::Help { scroll } | Overlay::Log { scroll } | Overlay::Summary { scroll },
+            Intent::MoveUp,
+        ) => {
             let s = scroll.saturating_sub(1);
             set_scroll(state, s);
             Vec::new()
@@ -216,6 +232,10 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
         ) => {
             state.overlay = Overlay::None;
             copy(state, i)
+        }
+        (Overlay::CopyMenu, i @ (Intent::CopyFrameUrl | Intent::CopyPaths)) => {
+            state.overlay = Overlay::None;
+            results::copy(state, i)
         }
         (_, Intent::Confirm) => {
             // Enter on the filter line keeps the filter.
@@ -434,13 +454,10 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
         (_, Intent::NewDraft) => super::composer::new_draft(state),
         (_, Intent::Edit) => super::composer::edit_task(state),
         (_, Intent::Composer(ci)) => super::composer::apply(state, ci),
-        (_, Intent::Download | Intent::Open) => {
-            state.notice(
-                Level::Info,
-                "coming soon: this key is reserved for downloading and opening results",
-            );
-            Vec::new()
-        }
+        (_, Intent::Download) => results::download(state),
+        (_, Intent::Open) => results::open(state),
+        (_, Intent::Summary) => results::show_summary(state),
+        (_, Intent::CopyFrameUrl | Intent::CopyPaths) => results::copy(state, intent),
         (_, Intent::CopyId | Intent::CopyVideoUrl | Intent::CopyRequest | Intent::CopyCurl) => {
             copy(state, intent)
         }
@@ -508,6 +525,7 @@ fn set_scroll(state: &mut State, s: u16) {
     state.overlay = match state.overlay {
         Overlay::Help { .. } => Overlay::Help { scroll: s },
         Overlay::Log { .. } => Overlay::Log { scroll: s },
+        Overlay::Summary { .. } => Overlay::Summary { scroll: s },
         ref other => other.clone(),
     };
 }

@@ -70,6 +70,10 @@ pub enum Command {
         /// Output folder for --download.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Keep running: poll every task that appears in the store (submitted by dashboards or
+        /// other commands) until SIGINT/SIGTERM. Only one process per store polls at a time.
+        #[arg(long)]
+        daemon: bool,
     },
     /// Resubmit stored requests as new tasks linked to the old ones.
     Retry {
@@ -194,4 +198,7 @@ pub struct SimArgs {
     /// How many tasks may run at once.
     #[arg(long, default_value_t = 4)]
     pub max_running: usize,
+    /// Serve videos of this many bytes (generated on the fly), for large-download tests.
+    #[arg(long)]
+    pub video_size: Option<u64>,
 }

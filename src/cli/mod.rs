@@ -53,9 +53,12 @@ async fn dispatch(cli: Cli) -> Result<Code, Failure> {
         Some(Command::Get { id }) => query::get(&ctx, &id).await,
         Some(Command::Ls { status, json }) => query::ls(&ctx, &status, json).await,
         Some(Command::Cancel { id }) => query::cancel(&ctx, &id).await,
-        Some(Command::Watch { ids, download, out }) => {
-            watch::watch(&ctx, &ids, download, out.as_deref()).await
-        }
+        Some(Command::Watch {
+            ids,
+            download,
+            out,
+            daemon,
+        }) => watch::watch(&ctx, &ids, download, out.as_deref(), daemon).await,
         Some(Command::Retry { ids, failed, since }) => {
             watch::retry(&ctx, &ids, failed, since.as_deref()).await
         }
@@ -85,6 +88,7 @@ async fn run_sim(a: args::SimArgs) -> Result<Code, Failure> {
         api_key: a.api_key,
         url_ttl: std::time::Duration::from_secs(a.url_ttl),
         max_running: a.max_running.max(1),
+        video_size: a.video_size,
     };
     crate::sim::run_standalone(addr, cfg)
         .await

@@ -133,12 +133,15 @@ async fn finish(
     }
 }
 
-/// `watch [ID...]`.
+/// `watch [ID...] [--daemon]`: follow tasks until they settle (one line per change). Only the
+/// process holding the store's poller lease polls; the others print what it records. With
+/// `daemon`, run until a signal, picking up every task that appears in the store.
 pub async fn watch(
     ctx: &Context,
     ids: &[String],
     download: bool,
     out: Option<&Path>,
+    daemon: bool,
 ) -> Result<Code, Failure> {
     ctx.require_key()?;
     let records = if ids.is_empty() {
@@ -150,7 +153,7 @@ pub async fn watch(
         }
         v
     };
-    if records.is_empty() {
+    if records.is_empty() && !daemon {
         eprintln!("nothing to watch: no unfinished tasks");
         return Ok(Code::Ok);
     }
@@ -158,13 +161,14 @@ pub async fn watch(
         println!("{}", change_line(r));
     }
     let dir = out.map(Path::to_path_buf).unwrap_or(ctx.output_dir.clone());
-    let done = wait_for(
-        ctx,
-        records,
-        Progress::Stdout,
-        download.then_some(dir.as_path()),
-    )
-    .await?;
+    let plan = crate::runtime::headless::WatchPlan {
+        daemon,
+        download_to: download.then_some(dir),
+    };
+    let done = crate::runtime::headless::run(ctx, records, plan).await?;
+    if daemon {
+        return Ok(Code::Ok);
+    }
     Ok(exit_code_for(&done))
 }
 

@@ -3,6 +3,7 @@
 //! the blocking pool so they never stall an event loop.
 
 pub mod assets;
+pub mod eta;
 pub mod ids;
 pub mod naming;
 pub mod results;

@@ -45,6 +45,22 @@ pub async fn save_results(
     dir: &Path,
     template: &str,
 ) -> Result<Saved, SaveError> {
+    save_results_with(engine, record, dir, template, false, &mut |_, _, _| {}).await
+}
+
+/// Reports `(file, bytes so far, total when known)` as a download progresses.
+pub type Progress<'a> = dyn FnMut(FileKind, u64, Option<u64>) + Send + 'a;
+
+/// [`save_results`] with progress reports; `force` fetches files again even when they are saved
+/// (into the recorded path, replaced atomically, or a new name when none is recorded).
+pub async fn save_results_with(
+    engine: &Engine,
+    record: &TaskRecord,
+    dir: &Path,
+    template: &str,
+    force: bool,
+    progress: &mut Progress<'_>,
+) -> Result<Saved, SaveError> {
     let mut record = record.clone();
     if record.video_url.is_none() && record.task_id.is_some() {
         record = engine
@@ -60,11 +76,15 @@ pub async fn save_results(
     let mut files = Vec::new();
 
     let video_path = match existing(record.video_path.as_ref()) {
+        Some(p) if force => {
+            fetch(engine, &http, &mut record, FileKind::Video, &p, progress).await?;
+            p
+        }
         Some(p) => p,
         None => {
             let name = naming::render(template, &record);
             let dest = naming::unique_path(dir, &name);
-            fetch(engine, &http, &mut record, FileKind::Video, &dest).await?;
+            fetch(engine, &http, &mut record, FileKind::Video, &dest, progress).await?;
             record_file(engine, &record, FileKind::Video, &dest).await?;
             dest
         }
@@ -73,6 +93,18 @@ pub async fn save_results(
 
     if record.last_frame_url.is_some() {
         let frame = match existing(record.last_frame_path.as_ref()) {
+            Some(p) if force => {
+                fetch(
+                    engine,
+                    &http,
+                    &mut record,
+                    FileKind::LastFrame,
+                    &p,
+                    progress,
+                )
+                .await?;
+                p
+            }
             Some(p) => p,
             None => {
                 let video_name = video_path
@@ -80,7 +112,15 @@ pub async fn save_results(
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_else(|| "video.mp4".into());
                 let dest = naming::unique_path(dir, &naming::last_frame_name(&video_name));
-                fetch(engine, &http, &mut record, FileKind::LastFrame, &dest).await?;
+                fetch(
+                    engine,
+                    &http,
+                    &mut record,
+                    FileKind::LastFrame,
+                    &dest,
+                    progress,
+                )
+                .await?;
                 record_file(engine, &record, FileKind::LastFrame, &dest).await?;
                 dest
             }
@@ -119,13 +159,15 @@ async fn fetch(
     record: &mut TaskRecord,
     kind: FileKind,
     dest: &Path,
+    progress: &mut Progress<'_>,
 ) -> Result<(), SaveError> {
     let mut refreshed = false;
     let mut attempt = 0;
     loop {
         let url =
             url_of(record, kind).ok_or_else(|| SaveError::NoUrl(record.display_id().into()))?;
-        match download::download(http, &url, dest, |_, _| {}).await {
+        match download::download(http, &url, dest, |done, total| progress(kind, done, total)).await
+        {
             Ok(_) => return Ok(()),
             Err(e) if e.needs_fresh_url() && !refreshed => {
                 refreshed = true;

@@ -4,12 +4,19 @@
 
 pub mod composer;
 pub mod demo;
+pub mod downloads;
+pub mod headless;
+pub mod lease;
+pub mod notify;
+pub mod opener;
 pub mod osc;
 pub mod poller;
+pub mod preview;
 pub mod store_watch;
 pub mod terminal;
 
 use crate::app::keymap::Keymap;
+use crate::app::results::ResultsEffect;
 use crate::app::{Effect, Level, Msg, State, update};
 use crate::cli::args::GlobalArgs;
 use crate::cli::context::Context;
@@ -57,6 +64,7 @@ fn initial_state(ctx: &Context, g: &GlobalArgs) -> io::Result<State> {
     for e in errors {
         state.notice(Level::Warn, e.to_string());
     }
+    results_settings(&mut state, &ctx.config);
     if ctx.demo {
         state.notice(
             Level::Info,
@@ -66,8 +74,24 @@ fn initial_state(ctx: &Context, g: &GlobalArgs) -> io::Result<State> {
     Ok(state)
 }
 
+/// Copy the results-related config into the state (expiry warning, prices, previews, batching).
+pub fn results_settings(state: &mut State, config: &crate::config::Config) {
+    let r = &mut state.results;
+    r.warn_secs = (config.download.warn_before_expiry_hours.max(0.0) * 3600.0) as i64;
+    r.images = config.ui.images.as_deref() != Some("off");
+    r.batch_secs = config.notify.batch_secs as i64;
+    r.pricing = crate::app::results::Pricing {
+        per_million: config.pricing.per_million_tokens,
+        models: config.pricing.models.clone().into_iter().collect(),
+        currency: config.pricing.currency.clone(),
+    };
+}
+
 /// Carries out effects that need IO; results come back as messages on `tx`.
 struct Executor {
+    downloads: downloads::Downloads,
+    previewer: preview::Previewer,
+    notifier: notify::Notifier,
     engine: Engine,
     poller: mpsc::UnboundedSender<PollerCmd>,
     tx: mpsc::UnboundedSender<Msg>,
@@ -125,6 +149,62 @@ async fn retry_all(
 }
 
 impl Executor {
+    fn write(&self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        let mut out = io::stdout();
+        let _ = out.write_all(bytes);
+        let _ = out.flush();
+    }
+
+    fn results(&self, fx: ResultsEffect) {
+        match fx {
+            ResultsEffect::Download { local_ids, force } => {
+                if self.downloads.enabled() {
+                    self.downloads.download(local_ids, force);
+                } else {
+                    let _ = self.tx.send(Msg::Notice {
+                        level: Level::Warn,
+                        text: "another process downloads for this store".into(),
+                    });
+                }
+            }
+            ResultsEffect::Preview {
+                local_id,
+                path,
+                url,
+                cols,
+                rows,
+            } => {
+                self.previewer
+                    .request(local_id, path, url, (cols, rows), self.tx.clone());
+            }
+            ResultsEffect::Notify { succeeded, failed } => {
+                self.write(&self.notifier.bytes(&succeeded, &failed));
+            }
+            ResultsEffect::Open { path } => {
+                let env = |k: &str| std::env::var(k).ok();
+                let (level, text) = match opener::plan(env, &path, &opener::hostname()) {
+                    opener::OpenPlan::Launch(program) => {
+                        match opener::launch(program, std::path::Path::new(&path)) {
+                            Ok(()) => (Level::Info, format!("opening {path}")),
+                            Err(e) => (Level::Error, format!("could not run {program}: {e}")),
+                        }
+                    }
+                    opener::OpenPlan::Remote { scp } => {
+                        self.write(&osc::clipboard(&scp, self.mux));
+                        (
+                            Level::Info,
+                            format!("no local display: saved at {path}; copied `{scp}`"),
+                        )
+                    }
+                };
+                let _ = self.tx.send(Msg::Notice { level, text });
+            }
+        }
+    }
+
     /// Returns false when the loop should stop.
     fn run(&self, effect: Effect, term: &mut terminal::Term, state: &mut State) -> bool {
         match effect {
@@ -158,6 +238,7 @@ impl Executor {
             Effect::Composer(e) => {
                 composer::spawn(e, self.engine.clone(), self.tx.clone());
             }
+            Effect::Results(fx) => self.results(fx),
             Effect::Retry(local_ids) => {
                 let (engine, tx, gap) = (self.engine.clone(), self.tx.clone(), self.create_gap);
                 tokio::spawn(retry_all(engine, tx, local_ids, gap));
@@ -187,6 +268,17 @@ impl Executor {
     }
 }
 
+/// The download manager's settings from the config (the demo downloads into its own folder).
+fn download_settings(ctx: &Context) -> downloads::DownloadSettings {
+    let mut s = downloads::DownloadSettings::new(
+        ctx.output_dir.clone(),
+        ctx.config.download.template.clone(),
+    );
+    s.concurrency = ctx.config.download.concurrency.clamp(1, 16);
+    s.auto = ctx.config.download.auto;
+    s
+}
+
 /// Open the dashboard and run until the user quits (or the terminal goes away).
 pub async fn run_dashboard(ctx: Context, g: &GlobalArgs) -> io::Result<()> {
     let mut state = initial_state(&ctx, g)?;
@@ -198,23 +290,31 @@ pub async fn run_dashboard(ctx: Context, g: &GlobalArgs) -> io::Result<()> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
 
     // The poller, fed with every unfinished task; its reports become messages.
-    let interval = if ctx.demo {
-        ctx.poll_interval
-    } else {
-        Duration::from_secs_f64(ctx.config.poll.interval_secs.clamp(1.0, 600.0))
-    };
-    let pcfg = PollerConfig {
-        interval,
-        concurrency: ctx.config.poll.concurrency.max(1),
-        requests_per_second: if ctx.demo {
-            50.0
-        } else {
-            ctx.config.poll.requests_per_second
-        },
-        ..PollerConfig::default()
-    };
+    let pcfg = PollerConfig::for_context(&ctx);
     let (ptx, mut prx) = mpsc::unbounded_channel();
     let poller = poller::spawn(ctx.engine.clone(), pcfg, ptx);
+    let keeper = lease::LeaseKeeper::spawn(
+        ctx.store_path.clone(),
+        lease::POLLER,
+        lease::holder_id("dashboard"),
+        lease::LeaseConfig::from_secs(ctx.config.poll.lease_secs),
+    );
+    // The gate: only the lease holder polls (and downloads).
+    match &keeper {
+        Ok(k) => {
+            let to_poller = poller.clone();
+            lease::gate(k.role(), move |role| {
+                let _ = to_poller.send(PollerCmd::Role(role.clone()));
+            });
+        }
+        Err(e) => {
+            state.notice(
+                Level::Warn,
+                format!("no poller lease ({e}); polling anyway"),
+            );
+            let _ = poller.send(PollerCmd::Role(lease::Role::Leader));
+        }
+    }
     for r in rows.iter().filter(|r| r.phase.needs_polling()) {
         let _ = poller.send(PollerCmd::Track(Box::new(r.clone())));
     }
@@ -240,16 +340,21 @@ pub async fn run_dashboard(ctx: Context, g: &GlobalArgs) -> io::Result<()> {
         }
     });
 
+    // The download manager saves succeeded results (gate it here to stop a process downloading).
+    let dl = downloads::Downloads::start(ctx.engine.clone(), download_settings(&ctx), tx.clone());
+    dl.consider(&rows);
+
     // Every commit to the store (ours or another process's) reaches the table, and new
     // unfinished tasks reach the poller.
     let (wtx, mut wrx) = mpsc::unbounded_channel();
     store_watch::spawn(ctx.store_path.clone(), now(), wtx);
-    let (to_loop, to_poller) = (tx.clone(), poller.clone());
+    let (to_loop, to_poller, to_downloads) = (tx.clone(), poller.clone(), dl.clone());
     tokio::spawn(async move {
         while let Some(rows) = wrx.recv().await {
             for r in rows.iter().filter(|r| r.phase.needs_polling()) {
                 let _ = to_poller.send(PollerCmd::Track(Box::new(r.clone())));
             }
+            to_downloads.consider(&rows);
             if to_loop.send(Msg::TasksChanged(rows)).is_err() {
                 return;
             }
@@ -260,11 +365,23 @@ pub async fn run_dashboard(ctx: Context, g: &GlobalArgs) -> io::Result<()> {
         tokio::spawn(demo::feed(ctx.engine.clone(), Duration::from_secs(5), 40));
     }
 
-    let executor = Executor {
+    let mux = osc::Mux::detect(|k| std::env::var(k).ok());
+    let notifier = match notify::Notifier::from_config(&ctx.config.notify, mux) {
+        Ok(n) => n,
+        Err(e) => {
+            state.notice(Level::Warn, e);
+            notify::Notifier::from_config(&crate::config::NotifyConfig::default(), mux)
+                .map_err(other)?
+        }
+    };
+    let mut executor = Executor {
+        downloads: dl,
+        previewer: preview::Previewer::new(ratatui_image::picker::Picker::halfblocks()),
+        notifier,
         engine: ctx.engine.clone(),
         poller,
         tx: tx.clone(),
-        mux: osc::Mux::detect(|k| std::env::var(k).ok()),
+        mux,
         create_gap: if ctx.demo {
             Duration::from_millis(100)
         } else {
@@ -276,11 +393,19 @@ pub async fn run_dashboard(ctx: Context, g: &GlobalArgs) -> io::Result<()> {
 
     let mut term = terminal::enter(g.mouse || ctx.config.ui.mouse)?;
     let _guard = terminal::RestoreGuard;
+    // A graphics-protocol query must happen in raw mode, before terminal events are read.
+    let images = ctx.config.ui.images.as_deref().unwrap_or("halfblocks");
+    if images == "auto" {
+        executor.previewer = preview::Previewer::new(preview::picker(images));
+    }
     if let Ok(size) = term.size() {
         update(&mut state, Msg::Resize(size.width, size.height));
     }
     let result = event_loop(&mut state, &mut term, &mut rx, &executor).await;
     terminal::restore();
+    if let Ok(k) = keeper {
+        k.release().await;
+    }
     result
 }
 

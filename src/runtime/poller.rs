@@ -5,6 +5,7 @@
 
 use crate::api::ApiError;
 use crate::app::Health;
+use crate::engine::eta::EtaModel;
 use crate::engine::{Engine, PollError};
 use crate::store::TaskRecord;
 use std::cmp::Reverse;
@@ -25,6 +26,11 @@ pub struct PollerConfig {
     pub requests_per_second: f64,
     /// The longest a task waits between polls while errors continue.
     pub max_backoff: Duration,
+    /// Start polling at once (true), or wait for `PollerCmd::Role(Leader)` from the lease gate.
+    pub leader: bool,
+    /// A `submitting` row older than this belongs to a process that died mid-submission: the
+    /// leader marks it `submit_unknown` (never re-sent; the user decides).
+    pub abandon_after: Duration,
 }
 
 impl Default for PollerConfig {
@@ -34,6 +40,26 @@ impl Default for PollerConfig {
             concurrency: 4,
             requests_per_second: 5.0,
             max_backoff: Duration::from_secs(300),
+            leader: true,
+            abandon_after: Duration::from_secs(600),
+        }
+    }
+}
+
+impl PollerConfig {
+    /// The settings for a command's context: the configured interval, concurrency and budget
+    /// (the demo polls fast). `leader` is false: polling starts when the lease gate says so.
+    pub fn for_context(ctx: &crate::cli::context::Context) -> PollerConfig {
+        PollerConfig {
+            interval: ctx.poll_interval,
+            concurrency: ctx.config.poll.concurrency.max(1),
+            requests_per_second: if ctx.demo {
+                50.0
+            } else {
+                ctx.config.poll.requests_per_second
+            },
+            leader: false,
+            ..PollerConfig::default()
         }
     }
 }
@@ -48,6 +74,9 @@ pub enum PollerCmd {
     Pause(bool),
     /// Poll every tracked task as soon as the budget allows.
     RefreshNow,
+    /// The lease gate's verdict: only a leader sends requests; a follower keeps tracking (so it
+    /// can take over at once) but stays silent.
+    Role(super::lease::Role),
 }
 
 /// What the poller reports.
@@ -65,6 +94,46 @@ pub enum PollerEvent {
     Health(Health),
 }
 
+/// How often the leader looks for submissions abandoned by a dead process.
+const HOUSEKEEPING: Duration = Duration::from_secs(60);
+
+/// Mark `submitting` rows older than `older_than` as `submit_unknown`: the process that wrote
+/// them died before the answer (a SIGKILL mid-submit). The request stays in the store; it is
+/// never re-sent automatically. Returns the local ids marked.
+pub async fn abandon_stale_submissions(
+    engine: &Engine,
+    older_than: Duration,
+) -> Result<Vec<String>, crate::store::StoreError> {
+    let cutoff = now_secs() - older_than.as_secs() as i64;
+    engine
+        .with_store(move |st| {
+            let query = crate::store::TaskQuery {
+                statuses: vec!["submitting".into()],
+                since: None,
+                limit: None,
+            };
+            let mut marked = Vec::new();
+            for r in st
+                .list(&query)?
+                .into_iter()
+                .filter(|r| r.created_at < cutoff)
+            {
+                st.submission_unknown(
+                    &r.local_id,
+                    "the submitting process stopped before the server answered; check the \
+                     server's task list before retrying, or the task may run twice",
+                    now_secs(),
+                )?;
+                marked.push(r.local_id);
+            }
+            Ok(marked)
+        })
+        .await
+}
+
+/// How many finished tasks the poller learns from at start.
+const HISTORY: usize = 2000;
+
 /// The outcome of one poll: the updated record and whether its status changed.
 type PollResult = Result<(TaskRecord, bool), PollError>;
 
@@ -74,11 +143,15 @@ struct Scheduler {
     heap: BinaryHeap<Reverse<(Instant, u64, String)>>,
     seq: u64,
     paused: bool,
+    /// This process holds the poller lease.
+    leader: bool,
     /// Nobody polls before this (429, Retry-After, server unreachable).
     hold_until: Option<Instant>,
     next_slot: Instant,
     health: Health,
     in_flight: usize,
+    /// Durations learned from finished tasks: when to poll each task next.
+    eta: EtaModel,
 }
 
 struct Tracked {
@@ -93,6 +166,27 @@ fn now_secs() -> i64 {
 }
 
 impl Scheduler {
+    fn new(cfg: PollerConfig, start: Instant) -> Scheduler {
+        let leader = cfg.leader;
+        Scheduler {
+            cfg,
+            tracked: HashMap::new(),
+            heap: BinaryHeap::new(),
+            seq: 0,
+            paused: false,
+            leader,
+            hold_until: None,
+            next_slot: start,
+            health: Health {
+                leader,
+                follows: (!leader).then(|| "nobody yet (checking the poller lease)".into()),
+                ..Health::default()
+            },
+            in_flight: 0,
+            eta: EtaModel::default(),
+        }
+    }
+
     fn schedule(&mut self, local_id: &str, at: Instant) {
         if let Some(t) = self.tracked.get_mut(local_id) {
             t.due = at;
@@ -104,7 +198,10 @@ impl Scheduler {
 
     fn track(&mut self, record: TaskRecord, now: Instant) {
         if !record.phase.needs_polling() {
-            self.tracked.remove(&record.local_id);
+            // Finished elsewhere (another process polls): learn from it once.
+            if self.tracked.remove(&record.local_id).is_some() {
+                self.eta.learn(&record);
+            }
             return;
         }
         let id = record.local_id.clone();
@@ -127,7 +224,7 @@ impl Scheduler {
 
     /// The next task due now, honouring pause, hold, budget and concurrency.
     fn next_due(&mut self, now: Instant) -> Option<TaskRecord> {
-        if self.paused || self.in_flight >= self.cfg.concurrency.max(1) {
+        if self.paused || !self.leader || self.in_flight >= self.cfg.concurrency.max(1) {
             return None;
         }
         if self.hold_until.is_some_and(|h| h > now) || self.next_slot > now {
@@ -155,7 +252,7 @@ impl Scheduler {
 
     /// When the loop should next wake up to start a poll.
     fn wake_at(&self) -> Option<Instant> {
-        if self.paused {
+        if self.paused || !self.leader {
             return None;
         }
         let head = self.heap.peek().map(|Reverse((at, _, _))| *at)?;
@@ -163,6 +260,18 @@ impl Scheduler {
             head.max(self.next_slot)
                 .max(self.hold_until.unwrap_or(head)),
         )
+    }
+
+    /// The wait before the next poll of a task that answered: sparse while it is young, dense
+    /// around its likely finish, the plain interval when history knows nothing.
+    fn next_gap(&self, record: &TaskRecord) -> Duration {
+        let interval = self.cfg.interval.as_secs_f64();
+        let dense = (interval / 4.0).max(1.0);
+        let secs = self
+            .eta
+            .next_poll_secs(record, now_secs(), interval, dense)
+            .min(self.cfg.max_backoff.as_secs_f64());
+        Duration::from_secs_f64(secs.max(0.01))
     }
 
     fn backoff(&self, errors: u32) -> Duration {
@@ -198,10 +307,11 @@ impl Scheduler {
                 }
                 self.hold_until = None;
                 if record.phase.needs_polling() {
-                    let next = now + self.cfg.interval;
+                    let next = now + self.next_gap(&record);
                     self.schedule(local_id, next);
                 } else {
                     self.tracked.remove(local_id);
+                    self.eta.learn(&record);
                 }
                 PollerEvent::Updated {
                     record: Box::new(record),
@@ -256,6 +366,26 @@ impl Scheduler {
         }
     }
 
+    /// Apply the lease gate's verdict. A new leader polls everything it tracks soon (the
+    /// records it followed may be stale), spread by the budget.
+    fn set_role(&mut self, role: super::lease::Role, now: Instant) {
+        use super::lease::Role;
+        let was = self.leader;
+        self.leader = role.is_leader();
+        self.health.leader = self.leader;
+        self.health.follows = match role {
+            Role::Leader => None,
+            Role::Starting => Some("nobody yet (checking the poller lease)".into()),
+            Role::Follower { holder } => Some(holder),
+        };
+        if self.leader && !was {
+            let ids: Vec<String> = self.tracked.keys().cloned().collect();
+            for id in ids {
+                self.schedule(&id, now);
+            }
+        }
+    }
+
     fn health(&self) -> Health {
         Health {
             paused: self.paused,
@@ -275,22 +405,23 @@ pub fn spawn(
     let (tx, mut rx) = mpsc::unbounded_channel::<PollerCmd>();
     tokio::spawn(async move {
         let start = Instant::now();
-        let mut s = Scheduler {
-            cfg,
-            tracked: HashMap::new(),
-            heap: BinaryHeap::new(),
-            seq: 0,
-            paused: false,
-            hold_until: None,
-            next_slot: start,
-            health: Health {
-                leader: true,
-                ..Health::default()
-            },
-            in_flight: 0,
+        let mut s = Scheduler::new(cfg, start);
+        // Learn from the newest finished tasks (oldest first, so the newest stay remembered).
+        let query = crate::store::TaskQuery {
+            statuses: vec!["succeeded".into()],
+            since: None,
+            limit: Some(HISTORY),
         };
+        if let Ok(rows) = engine.with_store(move |st| st.list(&query)).await {
+            for r in rows.iter().rev() {
+                s.eta.learn(r);
+            }
+        }
         let mut jobs: JoinSet<(String, PollResult)> = JoinSet::new();
         let mut last_health = Health::default();
+        let abandon_after = s.cfg.abandon_after;
+        let mut housekeeping = tokio::time::interval(HOUSEKEEPING.min(abandon_after));
+        housekeeping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let now = Instant::now();
             while let Some(record) = s.next_due(now) {
@@ -320,6 +451,7 @@ pub fn spawn(
                             s.hold_until = None;
                         }
                     }
+                    Some(PollerCmd::Role(role)) => s.set_role(role, Instant::now()),
                     Some(PollerCmd::RefreshNow) => {
                         let now = Instant::now();
                         let ids: Vec<String> = s.tracked.keys().cloned().collect();
@@ -341,6 +473,12 @@ pub fn spawn(
                         return;
                     }
                 }
+                _ = housekeeping.tick(), if s.leader => {
+                    let engine = engine.clone();
+                    tokio::spawn(async move {
+                        let _ = abandon_stale_submissions(&engine, abandon_after).await;
+                    });
+                }
                 _ = sleep_until_opt(wake) => {}
             }
         }
@@ -354,3 +492,7 @@ async fn sleep_until_opt(at: Option<Instant>) {
         None => std::future::pending().await,
     }
 }
+
+#[cfg(test)]
+#[path = "poller_tests.rs"]
+mod tests;

@@ -4,6 +4,7 @@
 //! `PRAGMA data_version` makes the check a cheap read, so a 2 Hz check costs nothing at idle.
 
 use crate::store::{Store, TaskRecord};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -22,6 +23,9 @@ pub fn spawn(path: PathBuf, since: i64, tx: mpsc::UnboundedSender<Vec<TaskRecord
             };
             let mut last_counter = store.change_counter().unwrap_or(0);
             let mut cursor = since;
+            // Rows of the last second already sent: a commit that changed no task (a lease
+            // heartbeat, another process's draft) re-reads them but sends nothing.
+            let mut recent: HashMap<String, TaskRecord> = HashMap::new();
             loop {
                 std::thread::sleep(CHECK_EVERY);
                 if tx.is_closed() {
@@ -39,6 +43,17 @@ pub fn spawn(path: PathBuf, since: i64, tx: mpsc::UnboundedSender<Vec<TaskRecord
                 match store.changed_since(cursor - 1) {
                     Ok(rows) if !rows.is_empty() => {
                         cursor = rows.iter().map(|r| r.updated_at).max().unwrap_or(cursor);
+                        let rows: Vec<TaskRecord> = rows
+                            .into_iter()
+                            .filter(|r| recent.get(&r.local_id) != Some(r))
+                            .collect();
+                        recent.retain(|_, r| r.updated_at >= cursor - 1);
+                        for r in &rows {
+                            recent.insert(r.local_id.clone(), r.clone());
+                        }
+                        if rows.is_empty() {
+                            continue;
+                        }
                         if tx.send(rows).is_err() {
                             return;
                         }

@@ -141,6 +141,32 @@ pub fn frame_png(task_id: &str) -> Vec<u8> {
     out
 }
 
+/// Byte `i` of a generated video of any size: the sample MP4, then filler that depends on the
+/// offset (so a resumed download stitched at the wrong place shows up as a different file).
+pub fn video_byte(i: u64) -> u8 {
+    match SAMPLE_MP4.get(i as usize) {
+        Some(b) => *b,
+        None => (i.wrapping_mul(2_654_435_761) >> 13) as u8,
+    }
+}
+
+/// Bytes `start..end` of a generated video, as a stream of chunks of at most 64 KiB: memory use
+/// does not grow with the file.
+pub fn video_stream(
+    start: u64,
+    end: u64,
+) -> impl futures::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Send + 'static {
+    const CHUNK: u64 = 64 * 1024;
+    futures::stream::unfold(start, move |at| async move {
+        if at >= end {
+            return None;
+        }
+        let stop = (at + CHUNK).min(end);
+        let chunk: Vec<u8> = (at..stop).map(video_byte).collect();
+        Some((Ok(bytes::Bytes::from(chunk)), stop))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,7 +19,7 @@ mod files;
 mod routes;
 mod state;
 
-pub use files::{FRAME_H, FRAME_W, SAMPLE_MP4, frame_png};
+pub use files::{FRAME_H, FRAME_W, SAMPLE_MP4, frame_png, video_byte};
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -42,6 +42,9 @@ pub struct SimConfig {
     pub url_ttl: Duration,
     /// How many tasks may run at once (upstream concurrency is very limited).
     pub max_running: usize,
+    /// Serve videos of this many bytes (the sample MP4 followed by generated filler, made on
+    /// the fly in chunks) instead of the small sample; for large-download tests.
+    pub video_size: Option<u64>,
 }
 
 impl Default for SimConfig {
@@ -54,6 +57,7 @@ impl Default for SimConfig {
             api_key: None,
             url_ttl: Duration::from_secs(24 * 3600),
             max_running: 4,
+            video_size: None,
         }
     }
 }
@@ -112,6 +116,9 @@ pub struct SimStats {
     pub deletes: u64,
     pub downloads: u64,
     pub rate_limited: u64,
+    /// Downloads that asked for a `Range` (resumes).
+    #[serde(default)]
+    pub ranged_downloads: u64,
 }
 
 fn one() -> u32 {

@@ -467,6 +467,9 @@ pub async fn file(
     let fault = {
         let mut s = shared.lock();
         s.count(FaultRoute::Download);
+        if headers.contains_key(header::RANGE) {
+            s.stats.ranged_downloads += 1;
+        }
         s.take_fault(FaultRoute::Download)
     };
     if headers.contains_key(header::AUTHORIZATION) {
@@ -523,6 +526,11 @@ pub async fn file(
         Some(FaultKind::Delay(d)) => tokio::time::sleep(d).await,
         _ => {}
     }
+    if name == "video.mp4"
+        && let Some(size) = shared.config().video_size
+    {
+        return generated_video(size, &headers, fault);
+    }
     let len = data.len() as u64;
     let (status, slice, range_header) =
         match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
@@ -560,6 +568,56 @@ pub async fn file(
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     if let Ok(v) = HeaderValue::from_str(&body_len.to_string()) {
+        h.insert(header::CONTENT_LENGTH, v);
+    }
+    if let Some(v) = range_header.and_then(|r| HeaderValue::from_str(&r).ok()) {
+        h.insert(header::CONTENT_RANGE, v);
+    }
+    resp
+}
+
+/// A generated video of `len` bytes, streamed in chunks (with `Range` and cut faults).
+fn generated_video(len: u64, headers: &HeaderMap, fault: Option<FaultKind>) -> Response {
+    let (status, start, end, range_header) =
+        match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
+            Some(r) => match parse_range(r, len) {
+                Some((a, b)) => (
+                    StatusCode::PARTIAL_CONTENT,
+                    a,
+                    b + 1,
+                    Some(format!("bytes {a}-{b}/{len}")),
+                ),
+                None => {
+                    return (
+                        StatusCode::RANGE_NOT_SATISFIABLE,
+                        [(header::CONTENT_RANGE, format!("bytes */{len}"))],
+                        "",
+                    )
+                        .into_response();
+                }
+            },
+            None => (StatusCode::OK, 0, len, None),
+        };
+    let body = match fault {
+        Some(FaultKind::CutAfter(n)) => {
+            let stop = (start + n).min(end);
+            let cut = futures::stream::once(async {
+                Err::<Bytes, std::io::Error>(std::io::Error::other(
+                    "connection cut by fault injection",
+                ))
+            });
+            Body::from_stream(futures::StreamExt::chain(
+                files::video_stream(start, stop),
+                cut,
+            ))
+        }
+        _ => Body::from_stream(files::video_stream(start, end)),
+    };
+    let mut resp = (status, body).into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("video/mp4"));
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if let Ok(v) = HeaderValue::from_str(&(end - start).to_string()) {
         h.insert(header::CONTENT_LENGTH, v);
     }
     if let Some(v) = range_header.and_then(|r| HeaderValue::from_str(&r).ok()) {

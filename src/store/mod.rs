@@ -6,10 +6,12 @@
 //! an OS crash or power loss can lose the last transactions, never corrupt the file.
 
 mod drafts;
+mod lease;
 mod record;
 pub mod schema;
 mod tasks;
 
+pub use lease::{Lease, LeaseOutcome};
 pub use record::{FileKind, HistoryEntry, Phase, TaskRecord};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};

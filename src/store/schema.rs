@@ -55,6 +55,14 @@ pub const MIGRATIONS: &[&str] = &[
         key   TEXT PRIMARY KEY,
         value TEXT NOT NULL
     );",
+    // v3: leases (one poller per store). Times are Unix milliseconds.
+    "CREATE TABLE leases (
+        name         TEXT PRIMARY KEY,
+        holder       TEXT NOT NULL,
+        acquired_at  INTEGER NOT NULL,
+        heartbeat_at INTEGER NOT NULL,
+        expires_at   INTEGER NOT NULL
+    );",
 ];
 
 /// The schema version this build writes.

@@ -15,7 +15,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 /// Result URLs are presigned for this long after the task is first seen succeeded.
-pub const URL_LIFETIME_SECS: i64 = 24 * 3600;
+pub use crate::app::results::URL_LIFETIME_SECS;
 
 fn heading<'a>(text: &'a str, theme: &Theme) -> Line<'a> {
     Line::from(Span::styled(text, theme.title()))
@@ -236,6 +236,8 @@ pub fn lines<'a>(t: &'a TaskRecord, state: &'a State) -> Vec<Line<'a>> {
         if let Some(path) = &t.last_frame_path {
             out.push(field("last frame (saved)", path.clone(), theme));
         }
+        out.extend(super::preview::transfer_line(state, t));
+        out.extend(super::preview::status_line(state, t));
         let left = t.urls_seen_at.map(|s| s + URL_LIFETIME_SECS - now);
         let expiry = match left {
             Some(l) if l > 0 => format!("link expires in {}", span(l)),
@@ -243,7 +245,8 @@ pub fn lines<'a>(t: &'a TaskRecord, state: &'a State) -> Vec<Line<'a>> {
             None => String::new(),
         };
         if let Some(u) = &t.video_url {
-            let style = if left.is_some_and(|l| l < 2 * 3600) && t.video_path.is_none() {
+            let warn_secs = state.results.warn_secs;
+            let style = if left.is_some_and(|l| l < warn_secs) && t.video_path.is_none() {
                 theme.warn()
             } else {
                 theme.dim()
@@ -295,10 +298,28 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         );
         return;
     };
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    // The last frame sits at the top (it scrolls away with the text's first lines).
+    let pic = super::preview::height(state, t, inner).saturating_sub(state.detail_scroll);
+    let (pic_area, text_area) = (
+        Rect {
+            height: pic,
+            ..inner
+        },
+        Rect {
+            y: inner.y + pic,
+            height: inner.height - pic,
+            ..inner
+        },
+    );
+    super::preview::render(frame, pic_area, state, t);
+    let scroll = state
+        .detail_scroll
+        .saturating_sub(super::preview::height(state, t, inner));
     let para = Paragraph::new(lines(t, state))
         .style(theme.base())
-        .block(block)
         .wrap(Wrap { trim: false })
-        .scroll((state.detail_scroll, 0));
-    frame.render_widget(para, area);
+        .scroll((scroll, 0));
+    frame.render_widget(para, text_area);
 }

@@ -4,6 +4,8 @@
 pub mod composer;
 pub mod detail;
 pub mod format;
+pub mod preview;
+pub mod summary;
 pub mod table;
 pub mod theme;
 
@@ -50,6 +52,7 @@ pub fn view(state: &State, frame: &mut Frame) {
         Overlay::None => {}
         Overlay::Help { scroll } => help(frame, area, state, *scroll),
         Overlay::Log { scroll } => log(frame, area, state, *scroll),
+        Overlay::Summary { scroll } => summary::render(frame, area, state, *scroll),
         Overlay::CopyMenu => menu(frame, area, state, " Copy ", Context::CopyMenu, None),
         Overlay::Confirm(q) => {
             let text = match q {
@@ -119,12 +122,14 @@ fn header(frame: &mut Frame, area: Rect, state: &State) {
     ));
     first.push(Span::styled(" │ ", theme.border()));
     let h = &state.health;
-    let poll = if h.paused {
-        Span::styled("polling paused (p resumes)", theme.warn())
-    } else if let Some(b) = &h.banner {
+    // A banner says why (an auth failure pauses polling too); a plain pause is the user's.
+    let poll = if let Some(b) = &h.banner {
         Span::styled(b.clone(), theme.error())
+    } else if h.paused {
+        Span::styled("polling paused (p resumes)", theme.warn())
     } else if !h.leader {
-        Span::styled("following another poller", theme.dim())
+        let who = h.follows.as_deref().unwrap_or("another process");
+        Span::styled(format!("following the poller: {who}"), theme.dim())
     } else {
         let last = h
             .last_success
@@ -146,6 +151,10 @@ fn header(frame: &mut Frame, area: Rect, state: &State) {
         format!("today {} tok", tokens(state.tokens_today)),
         theme.dim(),
     ));
+    if let Some(c) = crate::app::results::cost_today(state) {
+        let text = format!(" ≈ {}", state.results.pricing.format(c));
+        first.push(Span::styled(text, theme.dim()));
+    }
     let mut second = vec![Span::raw(" ")];
     for (key, label) in [
         ("submitting", "sending"),

@@ -4,6 +4,7 @@
 use super::format::{progress_time, short_id, short_status, span, symbol, tokens, truncate};
 use crate::api::models::short_label;
 use crate::app::state::{Focus, State};
+use crate::engine::eta;
 use crate::store::TaskRecord;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -173,10 +174,32 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         };
         let mut spans = vec![Span::styled(if marked { "● " } else { "  " }, mark_style)];
         for (c, w) in &cols {
-            let text = pad(&cell(t, *c, state.now), *w);
+            // An unfinished task with a history-based ETA: the remaining time, with the cell
+            // filled (reversed) as far as the task has progressed.
+            if *c == Col::Progress
+                && let Some(e) = state.eta.estimate(t, state.now)
+            {
+                let stage = if t.started_at.is_some() { "r" } else { "q" };
+                let text = pad(&format!("{stage} {}", eta::label(&e)), *w);
+                let base = if is_sel {
+                    theme.selected()
+                } else {
+                    theme.dim()
+                };
+                spans.extend(progress_bar(text, e.progress, base));
+                continue;
+            }
+            let (text, warn) = match c {
+                Col::Saved => {
+                    let (s, warn) = super::preview::saved_text(state, t, *w as usize);
+                    (pad(&s, *w), warn)
+                }
+                _ => (pad(&cell(t, *c, state.now), *w), false),
+            };
             let style = match c {
                 // The selected row is one solid bar; the symbol still tells the status.
                 _ if is_sel => theme.selected(),
+                Col::Saved if warn => theme.warn(),
                 Col::Status => status_style,
                 Col::Id | Col::Age | Col::Progress => theme.dim(),
                 _ => theme.base(),
@@ -186,6 +209,20 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         lines.push(Line::from(spans));
     }
     frame.render_widget(Paragraph::new(lines).style(theme.base()), inner);
+}
+
+/// `text` split at `fraction` of its width: the done part reversed, the rest plain.
+fn progress_bar(text: String, fraction: f64, style: Style) -> [Span<'static>; 2] {
+    let chars: Vec<char> = text.chars().collect();
+    let done = ((chars.len() as f64) * fraction.clamp(0.0, 1.0)).round() as usize;
+    let (a, b) = chars.split_at(done.min(chars.len()));
+    [
+        Span::styled(
+            a.iter().collect::<String>(),
+            style.add_modifier(Modifier::REVERSED),
+        ),
+        Span::styled(b.iter().collect::<String>(), style),
+    ]
 }
 
 fn table_title(state: &State) -> String {

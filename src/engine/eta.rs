@@ -1,0 +1,350 @@
+//! ETA from history: how long tasks took, learned from finished tasks in the store, per
+//! (model, resolution, duration), falling back to the model and then to every task. Pure: times
+//! come in as arguments.
+//!
+//! A queued task is measured from its creation against the total times (queue + run); a running
+//! task with a known start against the run times. The samples still possible at the task's age
+//! (longer than it has already taken) give its remaining time (their median), its progress, and
+//! when to poll next: a low quantile of the remaining time, so polls are sparse while the task is
+//! young and dense where finishes are likely.
+
+use crate::api::TaskStatus;
+use crate::store::{Phase, TaskRecord};
+use std::collections::{HashMap, VecDeque};
+
+/// Samples kept per bucket (the newest win).
+const KEEP: usize = 64;
+/// Fewer samples than this in a bucket: use a wider one.
+const MIN_SAMPLES: usize = 3;
+/// Once finishes are plausible, the quantile of the remaining time to wait before the next poll.
+const NEXT_POLL_QUANTILE: f64 = 0.15;
+
+#[derive(Debug, Clone, Default)]
+struct Samples {
+    /// Seconds from creation to finish.
+    total: VecDeque<u32>,
+    /// Seconds from first seen running to finish.
+    run: VecDeque<u32>,
+}
+
+fn push(q: &mut VecDeque<u32>, v: u32, older: bool) {
+    if older {
+        // History older than everything kept: only fills free room.
+        if q.len() < KEEP {
+            q.push_front(v);
+        }
+    } else {
+        q.push_back(v);
+        if q.len() > KEEP {
+            q.pop_front();
+        }
+    }
+}
+
+impl Samples {
+    fn push(&mut self, total: u32, run: Option<u32>, older: bool) {
+        push(&mut self.total, total, older);
+        if let Some(r) = run {
+            push(&mut self.run, r, older);
+        }
+    }
+}
+
+type Key = (String, String, i64);
+
+/// What the history says about one unfinished task.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Estimate {
+    /// Seconds until the likely finish (the median of what history still allows); 0 if overdue.
+    pub remaining: i64,
+    /// 0.0..=1.0 of the expected time from creation to finish.
+    pub progress: f64,
+    /// It has already taken longer than every remembered task of its kind.
+    pub overdue: bool,
+    /// Seconds to wait before the next poll, before clamping to the poller's limits.
+    pub next_poll: f64,
+    /// Some remembered task of this kind finished at this age already: a finish is plausible
+    /// any moment now.
+    pub finish_plausible: bool,
+}
+
+/// Learned durations.
+#[derive(Debug, Clone, Default)]
+pub struct EtaModel {
+    by_key: HashMap<Key, Samples>,
+    by_model: HashMap<String, Samples>,
+    all: Samples,
+    learned: usize,
+}
+
+fn key_of(r: &TaskRecord) -> Key {
+    let req = r.request();
+    let resolution = req
+        .as_ref()
+        .and_then(|q| q.resolution.clone())
+        .unwrap_or_default();
+    let duration = req.as_ref().and_then(|q| q.duration).unwrap_or(0);
+    (r.model.clone(), resolution, duration)
+}
+
+/// The `q` quantile of a sorted, non-empty slice, interpolated.
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    let pos = (sorted.len() - 1) as f64 * q.clamp(0.0, 1.0);
+    let lo = pos.floor() as usize;
+    let hi = (lo + 1).min(sorted.len() - 1);
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
+impl EtaModel {
+    /// How many finished tasks it has learned from.
+    pub fn learned(&self) -> usize {
+        self.learned
+    }
+
+    /// Learn from a task that succeeded (failures end early and would skew the estimate).
+    /// Returns false when the record teaches nothing.
+    pub fn learn(&mut self, r: &TaskRecord) -> bool {
+        self.add(r, false)
+    }
+
+    /// Learn from a task older than everything learned so far (loading history newest first):
+    /// it only fills buckets that have room.
+    pub fn learn_older(&mut self, r: &TaskRecord) -> bool {
+        self.add(r, true)
+    }
+
+    fn add(&mut self, r: &TaskRecord, older: bool) -> bool {
+        if !matches!(r.phase, Phase::Remote(TaskStatus::Succeeded)) {
+            return false;
+        }
+        let Some(finished) = r.finished_at else {
+            return false;
+        };
+        let secs = |from: i64| u32::try_from(finished - from).ok();
+        let Some(total) = secs(r.created_at) else {
+            return false;
+        };
+        let run = r.started_at.and_then(secs);
+        let key = key_of(r);
+        self.by_model
+            .entry(key.0.clone())
+            .or_default()
+            .push(total, run, older);
+        self.by_key.entry(key).or_default().push(total, run, older);
+        self.all.push(total, run, older);
+        self.learned += 1;
+        true
+    }
+
+    /// The narrowest bucket with enough samples of the wanted kind.
+    fn bucket(&self, r: &TaskRecord, want_run: bool) -> Option<&Samples> {
+        let enough = |s: &&Samples| {
+            if want_run {
+                s.run.len() >= MIN_SAMPLES
+            } else {
+                s.total.len() >= MIN_SAMPLES
+            }
+        };
+        let key = key_of(r);
+        self.by_key
+            .get(&key)
+            .filter(enough)
+            .or_else(|| self.by_model.get(&key.0).filter(enough))
+            .or_else(|| Some(&self.all).filter(enough))
+    }
+
+    /// The estimate for an unfinished task at `now` (Unix seconds); `None` when history knows
+    /// nothing that applies, or the task is not in the server's hands.
+    pub fn estimate(&self, r: &TaskRecord, now: i64) -> Option<Estimate> {
+        let running = matches!(r.phase, Phase::Remote(TaskStatus::Running));
+        if !r.phase.needs_polling() {
+            return None;
+        }
+        let by_run = running && r.started_at.is_some();
+        let (samples, since) = match (by_run, self.bucket(r, true)) {
+            (true, Some(s)) => (&s.run, r.started_at.unwrap_or(r.created_at)),
+            _ => (&self.bucket(r, false)?.total, r.created_at),
+        };
+        let elapsed = (now - since).max(0) as f64;
+        let mut left: Vec<f64> = samples
+            .iter()
+            .map(|s| *s as f64 - elapsed)
+            .filter(|l| *l > 0.0)
+            .collect();
+        let age = (now - r.created_at).max(0) as f64;
+        if left.is_empty() {
+            return Some(Estimate {
+                remaining: 0,
+                progress: 1.0,
+                overdue: true,
+                next_poll: f64::INFINITY,
+                finish_plausible: true,
+            });
+        }
+        left.sort_by(f64::total_cmp);
+        let median = quantile(&left, 0.5);
+        let finish_plausible = left.len() < samples.len();
+        Some(Estimate {
+            remaining: median.round() as i64,
+            progress: (age / (age + median)).clamp(0.0, 1.0),
+            overdue: false,
+            // Before any remembered finish: wait for the earliest one. After: poll often
+            // enough to catch the next slice of likely finishes.
+            next_poll: if finish_plausible {
+                quantile(&left, NEXT_POLL_QUANTILE)
+            } else {
+                left[0]
+            },
+            finish_plausible,
+        })
+    }
+
+    /// Seconds until the next poll of `r`: the history's suggestion clamped to
+    /// `[dense, 6 × interval]` while no finish is plausible yet and to `[dense, interval]` once
+    /// one is (never sparser than the plain interval where it matters), or `interval` when
+    /// history knows nothing or the task is overdue.
+    pub fn next_poll_secs(&self, r: &TaskRecord, now: i64, interval: f64, dense: f64) -> f64 {
+        let dense = dense.clamp(0.05, interval.max(0.05));
+        match self.estimate(r, now) {
+            Some(e) if e.overdue => interval,
+            Some(e) if e.finish_plausible => e.next_poll.clamp(dense, interval.max(dense)),
+            Some(e) => e.next_poll.clamp(dense, (6.0 * interval).max(dense)),
+            None => interval,
+        }
+    }
+}
+
+/// Finished tasks a dashboard learns from when it loads the store (the newest come first).
+pub const LOAD_LIMIT: usize = 2000;
+
+/// Learn from `new` when it just finished (its previous version `old` had not), or when it
+/// arrives already finished (a load, newest first) and the model still wants history.
+pub fn learn_on_change(model: &mut EtaModel, old: Option<&TaskRecord>, new: &TaskRecord) {
+    if new.finished_at.is_none() {
+        return;
+    }
+    match old {
+        Some(o) if o.finished_at.is_none() => {
+            model.learn(new);
+        }
+        None if model.learned() < LOAD_LIMIT => {
+            model.learn_older(new);
+        }
+        _ => {}
+    }
+}
+
+/// The table's text for an estimate: `~40s`, `~5m`, or `late`.
+pub fn label(e: &Estimate) -> String {
+    if e.overdue {
+        return "late".into();
+    }
+    let s = e.remaining.max(0);
+    match s {
+        0..=99 => format!("~{s}s"),
+        100..=5999 => format!("~{}m", (s + 30) / 60),
+        _ => format!("~{}h", (s + 1800) / 3600),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(phase: &str, created: i64, started: Option<i64>, finished: Option<i64>) -> TaskRecord {
+        TaskRecord {
+            local_id: format!("l{created}-{phase}"),
+            task_id: Some("cgt".into()),
+            phase: Phase::parse(phase),
+            profile: "p".into(),
+            model: "m".into(),
+            prompt: String::new(),
+            request_json: r#"{"model":"m","content":[],"resolution":"720p","duration":5}"#.into(),
+            response_json: None,
+            error_code: None,
+            error_message: None,
+            retry_of: None,
+            retry_depth: 0,
+            created_at: created,
+            updated_at: created,
+            started_at: started,
+            finished_at: finished,
+            tokens: None,
+            video_url: None,
+            last_frame_url: None,
+            urls_seen_at: None,
+            video_path: None,
+            last_frame_path: None,
+        }
+    }
+
+    fn model(totals: &[(i64, i64)]) -> EtaModel {
+        let mut m = EtaModel::default();
+        for (i, (queue, run)) in totals.iter().enumerate() {
+            let c = 1000 * i as i64;
+            assert!(m.learn(&rec("succeeded", c, Some(c + queue), Some(c + queue + run))));
+        }
+        m
+    }
+
+    #[test]
+    fn nothing_known_means_no_estimate_and_the_plain_interval() {
+        let m = EtaModel::default();
+        let q = rec("queued", 0, None, None);
+        assert!(m.estimate(&q, 10).is_none());
+        assert_eq!(m.next_poll_secs(&q, 10, 10.0, 2.5), 10.0);
+        // Failed tasks teach nothing.
+        let mut m = EtaModel::default();
+        assert!(!m.learn(&rec("failed", 0, Some(1), Some(5))));
+        assert_eq!(m.learned(), 0);
+    }
+
+    #[test]
+    fn queued_tasks_use_totals_and_running_tasks_use_run_times() {
+        let m = model(&[(20, 100), (20, 100), (20, 100), (20, 100)]);
+        let q = rec("queued", 0, None, None);
+        let e = m.estimate(&q, 60).expect("estimate");
+        assert_eq!(e.remaining, 60);
+        assert!((e.progress - 0.5).abs() < 1e-9, "{e:?}");
+        // Started late (long queue): the run time counts from the start.
+        let r = rec("running", 0, Some(50), None);
+        let e = m.estimate(&r, 60).expect("estimate");
+        assert_eq!(e.remaining, 90);
+        assert_eq!(label(&e), "~90s");
+    }
+
+    #[test]
+    fn polls_are_sparse_early_dense_near_the_finish_and_plain_when_overdue() {
+        // Totals spread from 100 to 190 s.
+        let m = model(&(0..10).map(|i| (0, 100 + 10 * i)).collect::<Vec<_>>());
+        let q = rec("queued", 0, None, None);
+        let (interval, dense) = (10.0, 2.5);
+        let early = m.next_poll_secs(&q, 0, interval, dense);
+        assert!(early >= 60.0, "young task waits long: {early}");
+        let near = m.next_poll_secs(&q, 175, interval, dense);
+        assert!(near < interval, "dense near the likely finish: {near}");
+        assert!(near >= dense);
+        let e = m.estimate(&q, 500).expect("estimate");
+        assert!(e.overdue && label(&e) == "late");
+        assert_eq!(m.next_poll_secs(&q, 500, interval, dense), interval);
+    }
+
+    #[test]
+    fn narrow_buckets_win_when_they_have_enough_samples() {
+        let mut m = model(&[(0, 100), (0, 100), (0, 100)]);
+        let mut long = rec("succeeded", 0, Some(0), Some(400));
+        long.request_json =
+            r#"{"model":"m","content":[],"resolution":"1080p","duration":10}"#.into();
+        for _ in 0..3 {
+            m.learn(&long);
+        }
+        let mut q = rec("queued", 0, None, None);
+        assert_eq!(m.estimate(&q, 0).expect("e").remaining, 100);
+        q.request_json = long.request_json.clone();
+        assert_eq!(m.estimate(&q, 0).expect("e").remaining, 400);
+        // An unseen combination falls back to the model (all six samples).
+        q.request_json = r#"{"model":"m","content":[],"resolution":"480p"}"#.into();
+        let mid = m.estimate(&q, 0).expect("e").remaining;
+        assert!((100..=400).contains(&mid), "{mid}");
+    }
+}

@@ -1,0 +1,315 @@
+//! The download manager: saves every succeeded task's results that are not saved yet (as the
+//! store reports tasks), and whatever `d` asks for, with bounded concurrency, retries with
+//! backoff, link refresh (inside `engine::results`), and progress reported to the loop.
+//!
+//! Never twice: a task is skipped while it is queued or running here, and once the store records
+//! its file paths it is not fetched again automatically — also after a restart; an interrupted
+//! file resumes from its `.part`. Only `d` (force) fetches a saved file again.
+//!
+//! `run_dashboard` starts it in one place ([`Downloads::start`]); a process that must not
+//! download (another one holds the poller lease) uses [`Downloads::disabled`] instead.
+
+use crate::api::TaskStatus;
+use crate::app::Msg;
+use crate::app::results::{ResultsMsg, Transfer};
+use crate::engine::Engine;
+use crate::engine::results::save_results_with;
+use crate::store::{Phase, TaskRecord};
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{Semaphore, mpsc};
+
+/// Settings of the manager.
+#[derive(Debug, Clone)]
+pub struct DownloadSettings {
+    pub dir: PathBuf,
+    pub template: String,
+    /// Downloads at once.
+    pub concurrency: usize,
+    /// Save succeeded tasks without being asked.
+    pub auto: bool,
+    /// Whole-task attempts (each already resumes and refreshes the link inside).
+    pub attempts: u32,
+    /// First wait between attempts; doubles each time.
+    pub backoff: Duration,
+    /// After the last attempt failed, try again this much later (auto only).
+    pub cool_down: Duration,
+    /// Least time between two progress messages of one download.
+    pub progress_every: Duration,
+}
+
+impl DownloadSettings {
+    pub fn new(dir: PathBuf, template: String) -> DownloadSettings {
+        DownloadSettings {
+            dir,
+            template,
+            concurrency: 2,
+            auto: true,
+            attempts: 3,
+            backoff: Duration::from_secs(5),
+            cool_down: Duration::from_secs(600),
+            progress_every: Duration::from_millis(200),
+        }
+    }
+}
+
+enum Cmd {
+    Consider(Vec<TaskRecord>),
+    Download { local_ids: Vec<String>, force: bool },
+    Finished { local_id: String, ok: bool },
+}
+
+/// A handle to the manager; cheap to clone. Dropping every handle stops it.
+#[derive(Clone)]
+pub struct Downloads {
+    tx: Option<mpsc::UnboundedSender<Cmd>>,
+}
+
+/// Whether `r` should be saved without being asked.
+pub fn wants_auto(r: &TaskRecord) -> bool {
+    r.phase == Phase::Remote(TaskStatus::Succeeded)
+        && r.video_url.is_some()
+        && (r.video_path.is_none() || (r.last_frame_url.is_some() && r.last_frame_path.is_none()))
+}
+
+impl Downloads {
+    /// A manager that does nothing (this process does not download).
+    pub fn disabled() -> Downloads {
+        Downloads { tx: None }
+    }
+
+    /// Start the manager; progress and outcomes go to `to_loop` as [`Msg::Results`].
+    pub fn start(
+        engine: Engine,
+        settings: DownloadSettings,
+        to_loop: mpsc::UnboundedSender<Msg>,
+    ) -> Downloads {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mgr = Manager {
+            engine,
+            slots: Arc::new(Semaphore::new(settings.concurrency.max(1))),
+            settings,
+            to_loop,
+            busy: HashSet::new(),
+            cooling: HashMap::new(),
+            me: tx.downgrade(),
+        };
+        tokio::spawn(mgr.run(rx));
+        Downloads { tx: Some(tx) }
+    }
+
+    /// Tasks loaded or changed: save the succeeded ones not saved yet (when auto is on).
+    pub fn consider(&self, rows: &[TaskRecord]) {
+        if let Some(tx) = &self.tx {
+            let wanted: Vec<TaskRecord> = rows.iter().filter(|r| wants_auto(r)).cloned().collect();
+            if !wanted.is_empty() {
+                let _ = tx.send(Cmd::Consider(wanted));
+            }
+        }
+    }
+
+    /// Download these tasks now (again, when `force`).
+    pub fn download(&self, local_ids: Vec<String>, force: bool) {
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(Cmd::Download { local_ids, force });
+        }
+    }
+
+    /// False for [`Downloads::disabled`].
+    pub fn enabled(&self) -> bool {
+        self.tx.is_some()
+    }
+}
+
+struct Manager {
+    engine: Engine,
+    settings: DownloadSettings,
+    slots: Arc<Semaphore>,
+    to_loop: mpsc::UnboundedSender<Msg>,
+    /// Queued or running.
+    busy: HashSet<String>,
+    /// Failed after every attempt: not tried automatically before this time.
+    cooling: HashMap<String, Instant>,
+    me: mpsc::WeakUnboundedSender<Cmd>,
+}
+
+impl Manager {
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Cmd>) {
+        let mut retry = tokio::time::interval(Duration::from_secs(30));
+        retry.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let cmd = tokio::select! {
+                cmd = rx.recv() => match cmd {
+                    Some(c) => c,
+                    None => return,
+                },
+                _ = retry.tick() => {
+                    self.retry_cooled();
+                    continue;
+                }
+            };
+            match cmd {
+                Cmd::Consider(rows) if self.settings.auto => {
+                    for r in rows {
+                        let cooling = self
+                            .cooling
+                            .get(&r.local_id)
+                            .is_some_and(|t| *t > Instant::now());
+                        if !cooling {
+                            self.enqueue(r.local_id, false);
+                        }
+                    }
+                }
+                Cmd::Consider(_) => {}
+                Cmd::Download { local_ids, force } => {
+                    for id in local_ids {
+                        self.cooling.remove(&id);
+                        self.enqueue(id, force);
+                    }
+                }
+                Cmd::Finished { local_id, ok } => {
+                    self.busy.remove(&local_id);
+                    if ok {
+                        self.cooling.remove(&local_id);
+                    } else {
+                        self.cooling
+                            .insert(local_id, Instant::now() + self.settings.cool_down);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Ids whose cool-down is over are tried again (auto only).
+    fn retry_cooled(&mut self) {
+        if !self.settings.auto {
+            return;
+        }
+        let now = Instant::now();
+        let due: Vec<String> = self
+            .cooling
+            .iter()
+            .filter(|(_, t)| **t <= now)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in due {
+            self.cooling.remove(&id);
+            self.enqueue(id, false);
+        }
+    }
+
+    fn enqueue(&mut self, local_id: String, force: bool) {
+        if !self.busy.insert(local_id.clone()) {
+            return;
+        }
+        let job = Job {
+            engine: self.engine.clone(),
+            settings: self.settings.clone(),
+            to_loop: self.to_loop.clone(),
+            slots: self.slots.clone(),
+            me: self.me.clone(),
+        };
+        tokio::spawn(job.run(local_id, force));
+    }
+}
+
+struct Job {
+    engine: Engine,
+    settings: DownloadSettings,
+    to_loop: mpsc::UnboundedSender<Msg>,
+    slots: Arc<Semaphore>,
+    me: mpsc::WeakUnboundedSender<Cmd>,
+}
+
+impl Job {
+    fn report(&self, local_id: &str, transfer: Transfer) {
+        let _ = self.to_loop.send(Msg::Results(ResultsMsg::Transfer {
+            local_id: local_id.to_string(),
+            transfer,
+        }));
+    }
+
+    async fn run(self, local_id: String, force: bool) {
+        self.report(&local_id, Transfer::Queued);
+        let ok = match self.slots.clone().acquire_owned().await {
+            Ok(_permit) => self.attempts(&local_id, force).await,
+            Err(_) => false,
+        };
+        if let Some(me) = self.me.upgrade() {
+            let _ = me.send(Cmd::Finished { local_id, ok });
+        }
+    }
+
+    async fn attempts(&self, local_id: &str, force: bool) -> bool {
+        let mut wait = self.settings.backoff;
+        let mut last_error = String::new();
+        for attempt in 0..self.settings.attempts.max(1) {
+            if attempt > 0 {
+                tokio::time::sleep(wait).await;
+                wait = wait.saturating_mul(2);
+            }
+            // Read the row fresh: another process may have saved it meanwhile.
+            let record = match self.engine.find(local_id).await {
+                Ok(r) => r,
+                Err(e) => {
+                    last_error = e.to_string();
+                    continue;
+                }
+            };
+            if !force && !wants_auto(&record) {
+                self.saved(record);
+                return true;
+            }
+            match self.save(&record, force).await {
+                Ok(r) => {
+                    self.saved(r);
+                    return true;
+                }
+                Err(e) => last_error = e,
+            }
+        }
+        self.report(local_id, Transfer::Failed(last_error));
+        false
+    }
+
+    fn saved(&self, record: TaskRecord) {
+        let _ = self
+            .to_loop
+            .send(Msg::Results(ResultsMsg::Saved(Box::new(record))));
+    }
+
+    async fn save(&self, record: &TaskRecord, force: bool) -> Result<TaskRecord, String> {
+        let started = Instant::now();
+        let mut last = started - self.settings.progress_every;
+        let mut first: Option<u64> = None;
+        let every = self.settings.progress_every;
+        let (to_loop, id) = (self.to_loop.clone(), record.local_id.clone());
+        let mut progress = move |_kind, done: u64, total: Option<u64>| {
+            let now = Instant::now();
+            let base = *first.get_or_insert(done);
+            if now.duration_since(last) < every && Some(done) != total {
+                return;
+            }
+            last = now;
+            let secs = now.duration_since(started).as_secs_f64().max(0.001);
+            let rate = done.saturating_sub(base) as f64 / secs;
+            let _ = to_loop.send(Msg::Results(ResultsMsg::Transfer {
+                local_id: id.clone(),
+                transfer: Transfer::Active { done, total, rate },
+            }));
+        };
+        save_results_with(
+            &self.engine,
+            record,
+            &self.settings.dir,
+            &self.settings.template,
+            force,
+            &mut progress,
+        )
+        .await
+        .map(|s| s.record)
+        .map_err(|e| e.to_string())
+    }
+}

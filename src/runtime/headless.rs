@@ -1,0 +1,193 @@
+//! Headless `watch`: the poll scheduler, the poller lease and the store watcher without a
+//! terminal UI. It prints one line per status change it sees in the store — the same lines
+//! whether this process polls or another one (a dashboard, another `watch`) does.
+//!
+//! With `daemon`, it never stops on its own: it keeps polling tasks that other processes submit
+//! into the store, while dashboards come and go; SIGINT/SIGTERM/SIGHUP release the lease and
+//! exit 0.
+
+use super::lease::{self, LeaseConfig, LeaseKeeper, Role};
+use super::poller::{self, PollerCmd, PollerConfig, PollerEvent};
+use super::store_watch;
+use crate::api::TaskStatus;
+use crate::cli::context::Context;
+use crate::cli::exit::Failure;
+use crate::cli::watch::change_line;
+use crate::store::{Phase, TaskRecord};
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use tokio::sync::mpsc;
+
+/// What to watch and do.
+#[derive(Debug, Clone, Default)]
+pub struct WatchPlan {
+    /// Keep running and pick up every task that appears in the store.
+    pub daemon: bool,
+    /// Save the results of succeeded tasks here (only while this process holds the lease).
+    pub download_to: Option<PathBuf>,
+}
+
+/// What made the loop stop.
+enum Stop {
+    Done,
+    Signal,
+    Fatal(String),
+}
+
+/// Watch `records` (and, as a daemon, every task that shows up) until they settle. Returns the
+/// final records of the watched tasks.
+pub async fn run(
+    ctx: &Context,
+    records: Vec<TaskRecord>,
+    plan: WatchPlan,
+) -> Result<Vec<TaskRecord>, Failure> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let sig = |k| signal(k).map_err(|e| Failure::api(format!("cannot watch signals: {e}")));
+    let (mut sigint, mut sigterm, mut sighup) = (
+        sig(SignalKind::interrupt())?,
+        sig(SignalKind::terminate())?,
+        sig(SignalKind::hangup())?,
+    );
+
+    let (ptx, mut events) = mpsc::unbounded_channel();
+    let poller = poller::spawn(ctx.engine.clone(), PollerConfig::for_context(ctx), ptx);
+    let keeper = LeaseKeeper::spawn(
+        ctx.store_path.clone(),
+        lease::POLLER,
+        lease::holder_id(if plan.daemon {
+            "watch --daemon"
+        } else {
+            "watch"
+        }),
+        LeaseConfig::from_secs(ctx.config.poll.lease_secs),
+    )
+    .map_err(|e| Failure::usage(e.to_string()))?;
+    // The gate: only the lease holder polls and downloads.
+    let (role_tx, mut roles) = mpsc::unbounded_channel();
+    let to_poller = poller.clone();
+    lease::gate(keeper.role(), move |role| {
+        let _ = to_poller.send(PollerCmd::Role(role.clone()));
+        let _ = role_tx.send(role.clone());
+    });
+
+    let (wtx, mut changes) = mpsc::unbounded_channel();
+    store_watch::spawn(ctx.store_path.clone(), crate::engine::now(), wtx);
+
+    let mut seen: HashMap<String, TaskRecord> = HashMap::new();
+    let mut pending: HashSet<String> = HashSet::new();
+    for r in records {
+        if !r.phase.is_settled() {
+            pending.insert(r.local_id.clone());
+        }
+        if r.phase.needs_polling() {
+            let _ = poller.send(PollerCmd::Track(Box::new(r.clone())));
+        }
+        seen.insert(r.local_id.clone(), r);
+    }
+    let mut leader = false;
+    let mut downloads = tokio::task::JoinSet::new();
+    let mut to_download: Vec<TaskRecord> = Vec::new();
+    let mut downloaded: HashSet<String> = HashSet::new();
+    let mut banner: Option<String> = None;
+    let mut warned = false;
+
+    let stop = loop {
+        if leader && let Some(dir) = &plan.download_to {
+            for r in to_download.drain(..) {
+                if downloaded.insert(r.local_id.clone()) {
+                    let (engine, dir) = (ctx.engine.clone(), dir.clone());
+                    let template = ctx.config.download.template.clone();
+                    downloads.spawn(async move {
+                        let id = r.display_id().to_string();
+                        let out =
+                            crate::engine::results::save_results(&engine, &r, &dir, &template)
+                                .await;
+                        (id, out)
+                    });
+                }
+            }
+        }
+        if !plan.daemon && pending.is_empty() && downloads.is_empty() {
+            break Stop::Done;
+        }
+        tokio::select! {
+            Some(rows) = changes.recv() => {
+                for r in rows {
+                    let known = seen.get(&r.local_id);
+                    let watched = plan.daemon || known.is_some();
+                    if !watched {
+                        continue;
+                    }
+                    if known.is_none_or(|k| k.phase != r.phase) {
+                        println!("{}", change_line(&r));
+                    }
+                    if r.phase.is_settled() {
+                        pending.remove(&r.local_id);
+                    } else {
+                        pending.insert(r.local_id.clone());
+                    }
+                    if r.phase.needs_polling() {
+                        let _ = poller.send(PollerCmd::Track(Box::new(r.clone())));
+                    }
+                    let succeeded = matches!(r.phase, Phase::Remote(TaskStatus::Succeeded));
+                    if succeeded && r.video_path.is_none() && !downloaded.contains(&r.local_id) {
+                        to_download.retain(|d| d.local_id != r.local_id);
+                        to_download.push(r.clone());
+                    }
+                    seen.insert(r.local_id.clone(), r);
+                }
+            }
+            Some(role) = roles.recv() => {
+                let now_leader = role.is_leader();
+                match &role {
+                    Role::Leader if !leader => eprintln!("polling this store (holding the poller lease)"),
+                    Role::Follower { holder } => eprintln!("following: {holder} polls this store"),
+                    _ => {}
+                }
+                leader = now_leader;
+            }
+            Some(ev) = events.recv() => {
+                if let PollerEvent::Failed { message, .. } = &ev
+                    && !warned
+                {
+                    eprintln!("warning: {message} (will keep trying)");
+                    warned = true;
+                }
+                if let PollerEvent::Health(h) = ev {
+                    if h.paused {
+                        break Stop::Fatal(h.banner.unwrap_or_else(|| "polling paused".into()));
+                    }
+                    if h.banner != banner {
+                        if let Some(b) = &h.banner {
+                            eprintln!("warning: {b}");
+                        }
+                        banner = h.banner;
+                    }
+                }
+            }
+            Some(done) = downloads.join_next(), if !downloads.is_empty() => {
+                match done {
+                    Ok((_, Ok(saved))) => {
+                        for p in &saved.files {
+                            println!("saved {}", p.display());
+                        }
+                        seen.insert(saved.record.local_id.clone(), saved.record);
+                    }
+                    Ok((id, Err(e))) => eprintln!("{id}: download failed: {e}"),
+                    Err(e) => eprintln!("download task failed: {e}"),
+                }
+            }
+            _ = sigint.recv() => break Stop::Signal,
+            _ = sigterm.recv() => break Stop::Signal,
+            _ = sighup.recv() => break Stop::Signal,
+        }
+    };
+    keeper.release().await;
+    match stop {
+        Stop::Fatal(m) => Err(Failure::api(m)),
+        Stop::Done | Stop::Signal => Ok(seen
+            .into_values()
+            .filter(|r| r.phase.is_settled())
+            .collect()),
+    }
+}

@@ -1,0 +1,167 @@
+//! Scheduler tests: the lease gate, ETA-driven spacing, and 429s holding everyone.
+
+use super::*;
+use crate::runtime::lease::Role;
+
+fn record(id: &str, phase: &str, created: i64) -> TaskRecord {
+    TaskRecord {
+        local_id: id.into(),
+        task_id: Some(format!("cgt-{id}")),
+        phase: crate::store::Phase::parse(phase),
+        profile: "p".into(),
+        model: "m".into(),
+        prompt: String::new(),
+        request_json: r#"{"model":"m","content":[],"resolution":"720p","duration":5}"#.into(),
+        response_json: None,
+        error_code: None,
+        error_message: None,
+        retry_of: None,
+        retry_depth: 0,
+        created_at: created,
+        updated_at: created,
+        started_at: None,
+        finished_at: None,
+        tokens: None,
+        video_url: None,
+        last_frame_url: None,
+        urls_seen_at: None,
+        video_path: None,
+        last_frame_path: None,
+    }
+}
+
+fn cfg(leader: bool) -> PollerConfig {
+    PollerConfig {
+        interval: Duration::from_secs(10),
+        concurrency: 8,
+        requests_per_second: 1000.0,
+        leader,
+        ..PollerConfig::default()
+    }
+}
+
+#[test]
+fn a_follower_never_polls_until_it_leads() {
+    let t0 = Instant::now();
+    let mut s = Scheduler::new(cfg(false), t0);
+    s.track(record("a", "queued", now_secs()), t0);
+    assert!(s.next_due(t0).is_none());
+    assert!(s.wake_at().is_none(), "a follower does not even wake up");
+    assert!(!s.health().leader);
+    s.set_role(
+        Role::Follower {
+            holder: "watch pid 1@h".into(),
+        },
+        t0,
+    );
+    assert_eq!(s.health().follows.as_deref(), Some("watch pid 1@h"));
+    assert!(s.next_due(t0).is_none());
+    s.set_role(Role::Leader, t0);
+    assert_eq!(s.next_due(t0).map(|r| r.local_id), Some("a".into()));
+    assert!(s.health().leader && s.health().follows.is_none());
+}
+
+/// When the poll after `finished` is due, relative to `now`.
+fn next_due_after_success(s: &mut Scheduler, r: TaskRecord, now: Instant) -> Duration {
+    let id = r.local_id.clone();
+    s.track(r.clone(), now);
+    assert!(s.next_due(now).is_some());
+    s.finished(&id, Ok((r, false)), now);
+    s.tracked.get(&id).expect("still tracked").due - now
+}
+
+#[test]
+fn history_spaces_polls_out_early_and_nothing_known_means_the_interval() {
+    let t0 = Instant::now();
+    let now = now_secs();
+    let mut plain = Scheduler::new(cfg(true), t0);
+    let gap = next_due_after_success(&mut plain, record("a", "queued", now), t0);
+    assert_eq!(gap, Duration::from_secs(10));
+
+    // Tasks like this one took 300-345 s: a just-created one need not be asked for a minute.
+    let mut learned = Scheduler::new(cfg(true), t0);
+    for i in 0..10 {
+        let mut done = record(&format!("d{i}"), "succeeded", now - 10_000);
+        done.finished_at = Some(now - 10_000 + 300 + 5 * i);
+        assert!(learned.eta.learn(&done));
+    }
+    let t1 = t0 + Duration::from_secs(1);
+    let gap = next_due_after_success(&mut learned, record("b", "queued", now), t1);
+    assert!(gap >= Duration::from_secs(59), "sparse early: {gap:?}");
+    // Near the likely finish it polls more often than the interval.
+    let old = record("c", "queued", now - 330);
+    let gap = next_due_after_success(&mut learned, old, t1 + Duration::from_secs(1));
+    assert!(
+        gap < Duration::from_secs(10),
+        "dense near the finish: {gap:?}"
+    );
+}
+
+#[test]
+fn a_429_holds_every_task() {
+    let t0 = Instant::now();
+    let mut s = Scheduler::new(cfg(true), t0);
+    let now = now_secs();
+    for id in ["a", "b"] {
+        s.track(record(id, "queued", now), t0);
+    }
+    let first = s.next_due(t0).expect("due");
+    let err = PollError::Api(ApiError::RateLimited {
+        code: "TooManyRequests".into(),
+        message: "slow down".into(),
+        retry_after: Some(Duration::from_secs(30)),
+        request_id: None,
+    });
+    s.finished(&first.local_id, Err(err), t0);
+    let later = t0 + Duration::from_secs(1);
+    assert!(s.next_due(later).is_none(), "the other task waits too");
+    assert!(
+        s.health()
+            .banner
+            .is_some_and(|b| b.contains("rate limited"))
+    );
+    assert!(s.next_due(t0 + Duration::from_secs(31)).is_some());
+}
+
+#[tokio::test]
+async fn submissions_abandoned_by_a_dead_process_become_unknown_not_resent() {
+    use crate::api::{ArkClient, ClientConfig};
+    use crate::store::{NewSubmission, Store};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("s.db")).expect("store");
+    for (id, age) in [("old", 700), ("fresh", 5)] {
+        store
+            .begin_submission(&NewSubmission {
+                local_id: id,
+                profile: "p",
+                request_json: r#"{"model":"m","content":[]}"#,
+                retry_of: None,
+                now: now_secs() - age,
+            })
+            .expect("row");
+    }
+    let client = ArkClient::new(ClientConfig::new(
+        "http://127.0.0.1:9/api/v3".to_string(),
+        None::<crate::api::ApiKey>,
+    ))
+    .expect("client");
+    let engine = Engine::new(client, store, "p");
+    let marked = abandon_stale_submissions(&engine, Duration::from_secs(600))
+        .await
+        .expect("housekeeping");
+    assert_eq!(marked, ["old"]);
+    let old = engine.find("old").await.expect("old");
+    assert_eq!(old.phase.as_str(), "submit_unknown");
+    assert!(
+        old.request_json.contains("\"model\""),
+        "the request is kept"
+    );
+    assert!(
+        old.error_message
+            .is_some_and(|m| m.contains("before retrying"))
+    );
+    assert_eq!(
+        engine.find("fresh").await.expect("fresh").phase.as_str(),
+        "submitting"
+    );
+}

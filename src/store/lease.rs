@@ -1,0 +1,191 @@
+//! Leases: a named row saying which process does a store's background work (the poller), until
+//! when. The holder renews it with a heartbeat; anyone may take it over once it has expired (the
+//! holder died, e.g. SIGKILL, or stalled); the holder deletes it on a clean exit.
+//!
+//! Times are Unix milliseconds from the callers, so tests can use sub-second timeouts and the
+//! store never reads the clock itself.
+
+use super::{Store, StoreError};
+use rusqlite::{OptionalExtension, params};
+
+/// One lease row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    pub name: String,
+    /// Who holds it: `kind pid@host#random` (see `runtime::lease::holder_id`).
+    pub holder: String,
+    pub acquired_at: i64,
+    pub heartbeat_at: i64,
+    pub expires_at: i64,
+}
+
+/// The result of an acquire attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LeaseOutcome {
+    /// We hold it (newly taken, taken over, or renewed) until `expires_at`.
+    Held(Lease),
+    /// Someone else holds a live lease.
+    Other(Lease),
+}
+
+const COLUMNS: &str = "name, holder, acquired_at, heartbeat_at, expires_at";
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Lease> {
+    Ok(Lease {
+        name: r.get(0)?,
+        holder: r.get(1)?,
+        acquired_at: r.get(2)?,
+        heartbeat_at: r.get(3)?,
+        expires_at: r.get(4)?,
+    })
+}
+
+impl Store {
+    /// The lease called `name`, if any row exists (it may have expired).
+    pub fn lease(&self, name: &str) -> Result<Option<Lease>, StoreError> {
+        self.conn
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM leases WHERE name = ?1"),
+                [name],
+                row,
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Take the lease `name` for `holder` until `now_ms + ttl_ms` when it is free, expired or
+    /// already ours (a renewal); otherwise report the live holder. A live lease of someone else
+    /// is only read, never written, so followers cause no commits.
+    pub fn lease_acquire(
+        &self,
+        name: &str,
+        holder: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<LeaseOutcome, StoreError> {
+        let live_other = |l: &Lease| l.holder != holder && l.expires_at > now_ms;
+        if let Some(l) = self.lease(name)?
+            && live_other(&l)
+        {
+            return Ok(LeaseOutcome::Other(l));
+        }
+        self.write(|s| {
+            // Re-check under the write lock: another process may have taken it meanwhile.
+            let current = s.lease(name)?;
+            if let Some(l) = current.as_ref().filter(|l| live_other(l)) {
+                return Ok(LeaseOutcome::Other(l.clone()));
+            }
+            let acquired_at = current
+                .filter(|l| l.holder == holder)
+                .map(|l| l.acquired_at)
+                .unwrap_or(now_ms);
+            let lease = Lease {
+                name: name.to_string(),
+                holder: holder.to_string(),
+                acquired_at,
+                heartbeat_at: now_ms,
+                expires_at: now_ms.saturating_add(ttl_ms.max(1)),
+            };
+            s.conn
+                .execute(
+                    "INSERT INTO leases (name, holder, acquired_at, heartbeat_at, expires_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5) \
+                     ON CONFLICT(name) DO UPDATE SET holder = ?2, acquired_at = ?3, \
+                     heartbeat_at = ?4, expires_at = ?5",
+                    params![
+                        lease.name,
+                        lease.holder,
+                        lease.acquired_at,
+                        lease.heartbeat_at,
+                        lease.expires_at
+                    ],
+                )
+                .map_err(|e| s.err(e))?;
+            Ok(LeaseOutcome::Held(lease))
+        })
+    }
+
+    /// Give the lease up if `holder` holds it. True when a row was removed.
+    pub fn lease_release(&self, name: &str, holder: &str) -> Result<bool, StoreError> {
+        self.write(|s| {
+            let n = s
+                .conn
+                .execute(
+                    "DELETE FROM leases WHERE name = ?1 AND holder = ?2",
+                    params![name, holder],
+                )
+                .map_err(|e| s.err(e))?;
+            Ok(n > 0)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open() -> (tempfile::TempDir, Store, Store) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("s.db");
+        let a = Store::open(&path).expect("a");
+        let b = Store::open(&path).expect("b");
+        (dir, a, b)
+    }
+
+    #[test]
+    fn one_holder_until_expiry_then_takeover() {
+        let (_d, a, b) = open();
+        assert!(matches!(
+            a.lease_acquire("poller", "A", 1_000, 500),
+            Ok(LeaseOutcome::Held(_))
+        ));
+        // B is refused while A's lease lives, and reading it writes nothing.
+        let before = a.change_counter().expect("counter");
+        match b.lease_acquire("poller", "B", 1_400, 500) {
+            Ok(LeaseOutcome::Other(l)) => assert_eq!(l.holder, "A"),
+            other => panic!("expected A to hold it: {other:?}"),
+        }
+        assert_eq!(a.change_counter().expect("counter"), before);
+        // A renews: acquired_at stays, expiry moves.
+        match a.lease_acquire("poller", "A", 1_400, 500) {
+            Ok(LeaseOutcome::Held(l)) => {
+                assert_eq!((l.acquired_at, l.expires_at), (1_000, 1_900));
+            }
+            other => panic!("renewal: {other:?}"),
+        }
+        assert!(matches!(
+            b.lease_acquire("poller", "B", 1_899, 500),
+            Ok(LeaseOutcome::Other(_))
+        ));
+        // A stops renewing (killed): B takes over once it expired.
+        match b.lease_acquire("poller", "B", 1_900, 500) {
+            Ok(LeaseOutcome::Held(l)) => {
+                assert_eq!((l.holder.as_str(), l.acquired_at), ("B", 1_900))
+            }
+            other => panic!("takeover: {other:?}"),
+        }
+        // A comes back: it sees B and does not steal it.
+        assert!(matches!(
+            a.lease_acquire("poller", "A", 2_000, 500),
+            Ok(LeaseOutcome::Other(_))
+        ));
+    }
+
+    #[test]
+    fn release_frees_it_only_for_the_holder() {
+        let (_d, a, b) = open();
+        a.lease_acquire("poller", "A", 1_000, 60_000)
+            .expect("acquire");
+        assert!(!b.lease_release("poller", "B").expect("release"));
+        assert_eq!(
+            b.lease("poller").expect("read").map(|l| l.holder),
+            Some("A".into())
+        );
+        assert!(a.lease_release("poller", "A").expect("release"));
+        assert!(b.lease("poller").expect("read").is_none());
+        assert!(matches!(
+            b.lease_acquire("poller", "B", 1_001, 60_000),
+            Ok(LeaseOutcome::Held(_))
+        ));
+    }
+}

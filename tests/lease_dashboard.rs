@@ -1,0 +1,66 @@
+//! A dashboard sharing its store with a `watch --daemon` only follows: its header names the
+//! poller, it shows the daemon's results from the store, and it takes polling over when the
+//! daemon is killed.
+
+mod lease_processes;
+mod pty_harness;
+mod sim_process;
+
+use lease_processes::{Proc, bin, fast_config};
+use pty_harness::Pty;
+use sim_process::SimProcess;
+use std::time::Duration;
+
+const KEY: &str = "sk-lease-dashboard-key";
+const WAIT: Duration = Duration::from_secs(30);
+
+#[test]
+fn dashboard_follows_a_daemon_then_takes_over() {
+    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("s.sqlite3");
+    let store_s = store.to_str().expect("utf8").to_string();
+    let config = fast_config(dir.path(), 1.0);
+    let config_s = config.to_str().expect("utf8").to_string();
+    let common = [
+        "--store",
+        &store_s,
+        "--base-url",
+        &sim.base,
+        "--config",
+        &config_s,
+    ];
+
+    let mut c = bin(dir.path());
+    c.args(common)
+        .args(["watch", "--daemon"])
+        .env("SEEDANCE_API_KEY", KEY);
+    let mut daemon = Proc::spawn(c);
+    daemon.wait_line("the daemon leads", WAIT, |l| {
+        l.text.contains("polling this store")
+    });
+
+    let tui = Pty::spawn(&common, 160, 40, &[("SEEDANCE_API_KEY", KEY)], dir.path());
+    tui.wait_text("following the poller: watch --daemon", WAIT);
+
+    // A task submitted from elsewhere is polled by the daemon and shows finished in the table.
+    let out = bin(dir.path())
+        .args(common)
+        .args(["submit", "--prompt", "lighthouse at dusk [[sim:succeed]]"])
+        .env("SEEDANCE_API_KEY", KEY)
+        .output()
+        .expect("submit");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    tui.wait_for("the daemon's result in the table", WAIT, |s| {
+        s.contains("lighthouse") && s.contains("1 done")
+    });
+
+    daemon.kill();
+    tui.wait_for("the dashboard to poll itself", WAIT, |s| {
+        !s.contains("following the poller") && s.contains("watched")
+    });
+}

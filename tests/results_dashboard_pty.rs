@@ -1,0 +1,120 @@
+//! End to end: the real dashboard in a PTY against a simulator process. Succeeded tasks are
+//! auto-downloaded (the saved column turns ✓), each file exactly once — also after the
+//! dashboard restarts — and a task finishing while it runs rings the bell and sends an OSC 777
+//! desktop notification (asserted on the raw bytes the program wrote).
+
+mod pty_harness;
+mod sim_process;
+
+use pty_harness::Pty;
+use sim_process::SimProcess;
+use std::process::Command;
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(60);
+const KEY: &str = "sk-results-pty-test";
+
+fn cli(args: &[&str], store: &str, config: &str, base: &str) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_seedance-tui"))
+        .args(args)
+        .args(["--store", store, "--config", config, "--base-url", base])
+        .env("SEEDANCE_API_KEY", KEY)
+        .output()
+        .expect("cli runs")
+}
+
+fn downloads(sim: &SimProcess) -> u64 {
+    let out = Command::new("curl")
+        .args(["-s", &sim.control("stats")])
+        .output()
+        .expect("curl runs");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stats JSON");
+    v["downloads"].as_u64().expect("a download count")
+}
+
+/// Rows of succeeded tasks whose saved column shows ✓.
+fn saved_rows(screen: &str) -> usize {
+    screen
+        .lines()
+        .filter(|l| l.contains("✓ succeeded") && l.trim_end().ends_with('✓'))
+        .count()
+}
+
+#[test]
+fn the_dashboard_saves_every_succeeded_result_exactly_once_and_notifies() {
+    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out_dir = dir.path().join("out");
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[download]\noutput_dir = {:?}\ntemplate = \"{{id}}.mp4\"\n[notify]\nbatch_secs = 0\n",
+            out_dir.display().to_string()
+        ),
+    )
+    .expect("config");
+    let (store, config) = (
+        dir.path().join("s.sqlite3").display().to_string(),
+        config.display().to_string(),
+    );
+    for p in ["fox in snow", "paper boats"] {
+        let out = cli(&["submit", "--prompt", p], &store, &config, &sim.base);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let out = cli(&["watch"], &store, &config, &sim.base);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(downloads(&sim), 0, "watch without --download saves nothing");
+
+    let args = [
+        "--store",
+        &store,
+        "--config",
+        &config,
+        "--base-url",
+        &sim.base,
+    ];
+    let env = [("SEEDANCE_API_KEY", KEY)];
+    let mut pty = Pty::spawn(&args, 120, 30, &env, dir.path());
+    pty.wait_for("both results saved", WAIT, |s| saved_rows(s) == 2);
+    assert_eq!(downloads(&sim), 4, "one video and one last frame each");
+    pty.send(b"q");
+    assert_eq!(pty.wait_exit(WAIT), Some(0));
+
+    // Restart: nothing is fetched again; a new task finishing meanwhile is saved and announced.
+    let mut pty = Pty::spawn(&args, 120, 30, &env, dir.path());
+    pty.wait_text("Tasks 2/2", WAIT);
+    let out = cli(
+        &["submit", "--prompt", "neon street"],
+        &store,
+        &config,
+        &sim.base,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    pty.wait_for("the new result saved", WAIT, |s| saved_rows(s) == 3);
+    assert_eq!(downloads(&sim), 6, "only the new task's two files");
+    let files = std::fs::read_dir(&out_dir).expect("out dir").count();
+    assert_eq!(files, 6, "no duplicates, no .part left");
+    let raw = pty.raw();
+    let osc = b"\x1b]777;notify;seedance-tui;";
+    let at = raw
+        .windows(osc.len())
+        .position(|w| w == osc)
+        .expect("an OSC 777 notification was written");
+    assert!(raw[at..].windows(9).any(|w| w == b"succeeded"));
+    assert!(raw[..at].ends_with(b"\x07"), "the bell rings first");
+    pty.send(b"q");
+    assert_eq!(pty.wait_exit(WAIT), Some(0));
+}

@@ -1,0 +1,171 @@
+//! The download manager against the simulator over loopback: a cut download resumes with `Range`
+//! and is byte-identical; an expired link is refreshed; auto-download (fed by the store watcher,
+//! as in the dashboard) saves each succeeded task exactly once, also after a "restart".
+
+mod results_common;
+
+use results_common::*;
+use seedance_tui::app::Msg;
+use seedance_tui::app::results::{ResultsMsg, Transfer};
+use seedance_tui::runtime::downloads::Downloads;
+use seedance_tui::runtime::store_watch;
+use seedance_tui::sim::{Fault, FaultKind, FaultRoute, SAMPLE_MP4, SimConfig, video_byte};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_download_cut_half_way_resumes_with_range_and_is_byte_identical() {
+    const SIZE: u64 = 3_000_000;
+    let sim = start_sim(SimConfig {
+        video_size: Some(SIZE),
+        ..fast()
+    })
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = engine(&sim, &dir.path().join("store.sqlite3"));
+    let rec = succeeded_task(&engine, "cut me").await;
+    sim.inject(Fault {
+        route: FaultRoute::Download,
+        kind: FaultKind::CutAfter(SIZE / 2),
+        times: 1,
+    });
+    let before = sim.stats();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let out = dir.path().join("out");
+    let dl = Downloads::start(engine.clone(), settings(&out), tx);
+    dl.consider(std::slice::from_ref(&rec));
+    let mut seen = Vec::new();
+    let saved = wait_saved(&mut rx, 1, &mut seen).await;
+    let path = saved[0]
+        .video_path
+        .clone()
+        .expect("the store records the video path");
+    let data = std::fs::read(&path).expect("the video is on disk");
+    assert_eq!(data.len() as u64, SIZE);
+    let first_wrong = (0..SIZE).find(|&i| data[i as usize] != video_byte(i));
+    assert_eq!(first_wrong, None, "the file differs from the served one");
+    assert!(!std::path::Path::new(&format!("{path}.part")).exists());
+    let after = sim.stats();
+    assert_eq!(
+        after.ranged_downloads - before.ranged_downloads,
+        1,
+        "resumed with Range"
+    );
+    // Cut video, resumed video, last frame: nothing fetched from zero twice.
+    assert_eq!(after.downloads - before.downloads, 3);
+    assert!(saved[0].last_frame_path.is_some());
+    // Progress was reported with the size, ending at the whole file.
+    let last = seen.iter().rev().find_map(|m| match m {
+        Msg::Results(ResultsMsg::Transfer {
+            transfer: Transfer::Active { done, total, .. },
+            ..
+        }) if *total == Some(SIZE) => Some(*done),
+        _ => None,
+    });
+    assert_eq!(last, Some(SIZE));
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_link_is_refreshed_by_fetching_the_task_again() {
+    let sim = start_sim(SimConfig {
+        url_ttl: Duration::from_secs(60),
+        ..fast()
+    })
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = engine(&sim, &dir.path().join("store.sqlite3"));
+    let rec = succeeded_task(&engine, "expire my link").await;
+    // The stored link dies.
+    sim.advance(Duration::from_secs(3600));
+    let stale = rec.video_url.clone().expect("a video URL");
+    let status = reqwest::get(&stale).await.expect("get").status();
+    assert_eq!(status.as_u16(), 403, "the old link is dead");
+    let gets = sim.stats().gets;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let dl = Downloads::start(engine.clone(), settings(&dir.path().join("out")), tx);
+    dl.consider(std::slice::from_ref(&rec));
+    let saved = wait_saved(&mut rx, 1, &mut Vec::new()).await;
+    let data = std::fs::read(saved[0].video_path.as_ref().expect("path")).expect("file");
+    assert_eq!(data, SAMPLE_MP4);
+    assert!(
+        sim.stats().gets > gets,
+        "the task was fetched again for a fresh link"
+    );
+    assert_ne!(saved[0].video_url.as_deref(), Some(stale.as_str()));
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_download_saves_each_succeeded_task_exactly_once() {
+    let sim = start_sim(fast()).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("store.sqlite3");
+    let engine = engine(&sim, &store);
+    let out = dir.path().join("out");
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let dl = Downloads::start(engine.clone(), settings(&out), tx.clone());
+    // As run_dashboard does: every change the store watcher sees goes to the manager.
+    let (wtx, mut wrx) = mpsc::unbounded_channel();
+    store_watch::spawn(store.clone(), 0, wtx);
+    let feed = dl.clone();
+    tokio::spawn(async move {
+        while let Some(rows) = wrx.recv().await {
+            feed.consider(&rows);
+        }
+    });
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        ids.push(succeeded_task(&engine, &format!("once {i}")).await.local_id);
+    }
+    let saved = wait_saved(&mut rx, 3, &mut Vec::new()).await;
+    let mut got: Vec<String> = saved.iter().map(|r| r.local_id.clone()).collect();
+    got.sort();
+    ids.sort();
+    assert_eq!(got, ids);
+    let after_first = sim.stats().downloads;
+    assert_eq!(after_first, 6, "one video and one last frame per task");
+    let names = std::fs::read_dir(&out).expect("out dir").count();
+    assert_eq!(names, 6, "no duplicate files");
+
+    // Asked again without force (what a store change or a restart does): nothing is fetched.
+    dl.download(ids.clone(), false);
+    wait_saved(&mut rx, 3, &mut Vec::new()).await;
+    let (tx2, mut rx2) = mpsc::unbounded_channel();
+    let restarted = Downloads::start(engine.clone(), settings(&out), tx2);
+    let rows = engine
+        .with_store(|s| s.list(&Default::default()))
+        .await
+        .expect("list");
+    restarted.consider(&rows);
+    restarted.download(ids.clone(), false);
+    wait_saved(&mut rx2, 3, &mut Vec::new()).await;
+    assert_eq!(
+        sim.stats().downloads,
+        after_first,
+        "nothing downloaded twice"
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_auto_off_only_asked_downloads_happen() {
+    let sim = start_sim(fast()).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = engine(&sim, &dir.path().join("store.sqlite3"));
+    let a = succeeded_task(&engine, "left alone").await;
+    let b = succeeded_task(&engine, "asked for").await;
+    let mut s = settings(&dir.path().join("out"));
+    s.auto = false;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let dl = Downloads::start(engine.clone(), s, tx);
+    dl.consider(&[a.clone(), b.clone()]);
+    // Commands are handled in order: by the time `b` is saved, `consider` was ignored.
+    dl.download(vec![b.local_id.clone()], false);
+    let saved = wait_saved(&mut rx, 1, &mut Vec::new()).await;
+    assert_eq!(saved[0].local_id, b.local_id);
+    assert_eq!(sim.stats().downloads, 2, "only b's video and last frame");
+    let a_now = engine.find(&a.local_id).await.expect("find");
+    assert_eq!(a_now.video_path, None);
+    sim.shutdown().await;
+}
