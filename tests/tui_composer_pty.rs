@@ -241,3 +241,26 @@ fn a_request_loaded_from_json_and_rejected_by_the_server_keeps_the_composer_open
     pty.send(b"q");
     assert_eq!(pty.wait_exit(WAIT), Some(0));
 }
+
+#[test]
+fn ctrl_c_in_the_composer_quits_and_keeps_every_character() {
+    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("s.sqlite3");
+    let store = store.to_str().expect("utf8");
+    let mut pty = dashboard(store, &sim.base, dir.path());
+    pty.wait_text("Tasks 0/0", WAIT);
+    pty.send(b"n");
+    pty.wait_text("Composer", WAIT);
+    pty.send(b"typed and quit at once");
+    pty.wait_text("typed and quit at once", WAIT);
+    pty.send(b"\x03"); // Ctrl-C, well inside the save debounce
+    assert_eq!(pty.wait_exit(WAIT), Some(0));
+    drop(pty);
+    let mut pty = dashboard(store, &sim.base, dir.path());
+    pty.wait_text("Tasks 0/0", WAIT);
+    pty.send(b"n");
+    pty.wait_text("typed and quit at once", WAIT);
+    pty.send(b"\x03");
+    assert_eq!(pty.wait_exit(WAIT), Some(0));
+}

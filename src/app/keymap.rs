@@ -243,6 +243,7 @@ const DEFAULTS: &[Entry] = &[
     (Intent::Composer(C::LoadJson), "load_json", Context::Composer, &["alt-l"], "load a request from a JSON file", ""),
     (Intent::Composer(C::ExportJson), "export_json", Context::Composer, &["alt-x"], "export the request as JSON (submit --json reads it)", ""),
     (Intent::Help, "composer_help", Context::Composer, &["f1"], "help", ""),
+    (Intent::ForceQuit, "composer_quit", Context::Composer, &["ctrl-c"], "quit now (the draft is saved first)", ""),
     (Intent::Composer(C::Decrease), "value_prev", Context::ComposerField, &["left"], "previous value", "change"),
     (Intent::Composer(C::Increase), "value_next", Context::ComposerField, &["right", "space"], "next value (or type a number)", ""),
     (Intent::Composer(C::PrevField), "field_up", Context::ComposerField, &["up"], "field above", ""),

@@ -113,6 +113,27 @@ fn notice(tx: &UnboundedSender<Msg>, level: crate::app::Level, text: String) {
     let _ = tx.send(Msg::Notice { level, text });
 }
 
+/// Write the open draft if it has changes not yet saved (the loop ended: quit, SIGTERM, SIGHUP).
+pub async fn save_on_exit(engine: &Engine, state: &crate::app::State) {
+    let Some(e) = state.composer.editor.as_deref() else {
+        return;
+    };
+    if e.unsaved_since.is_none() {
+        return;
+    }
+    let (name, json, at) = (
+        e.name.clone(),
+        crate::app::composer::draft_json(e),
+        crate::engine::now(),
+    );
+    if let Err(err) = engine
+        .with_store(move |s| s.save_draft(&name, &json, at))
+        .await
+    {
+        eprintln!("seedance-tui: the open draft was not saved: {err}");
+    }
+}
+
 /// Carry out one composer effect on a task of its own.
 pub fn spawn(effect: ComposerEffect, engine: Engine, tx: UnboundedSender<Msg>) {
     tokio::spawn(run(effect, engine, tx));

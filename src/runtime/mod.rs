@@ -403,6 +403,7 @@ pub async fn run_dashboard(ctx: Context, g: &GlobalArgs) -> io::Result<()> {
     }
     let result = event_loop(&mut state, &mut term, &mut rx, &executor).await;
     terminal::restore();
+    composer::save_on_exit(&executor.engine, &state).await;
     if let Ok(k) = keeper {
         k.release().await;
     }
