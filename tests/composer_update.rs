@@ -758,3 +758,29 @@ fn e_works_from_the_detail_pane_and_ctrl_enter_submits() {
             .any(|c| matches!(c, ComposerEffect::Submit { .. }))
     );
 }
+
+#[test]
+fn pasted_paths_in_the_asset_list_become_assets() {
+    let mut s = open();
+    focus(&mut s, Field::Assets);
+    update(
+        &mut s,
+        Msg::Paste(
+            "'/pics/a.png'\n/pics/b.JPG\nhttps://x.example/v.mp4?sig=1\n/snd/voice.mp3\n".into(),
+        ),
+    );
+    let a = &ed(&s).assets;
+    assert_eq!(a.len(), 4);
+    assert_eq!(a[0].target, "/pics/a.png");
+    assert_eq!(
+        (a[0].kind, a[0].role.clone()),
+        (MediaKind::Image, Role::FirstFrame)
+    );
+    assert_eq!(
+        (a[1].kind, a[1].role.clone()),
+        (MediaKind::Image, Role::LastFrame)
+    );
+    assert_eq!(a[2].kind, MediaKind::Video);
+    assert_eq!(a[3].kind, MediaKind::Audio);
+    assert_eq!(ed(&s).asset_sel, 3);
+}

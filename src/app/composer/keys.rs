@@ -2,8 +2,9 @@
 //! dashboard), then the focused widget — the prompt editor, a typed field, or the input line.
 
 use super::fields;
-use super::reduce::{apply, touched, with_editor};
-use super::{Field, Mode};
+use super::reduce::{apply, default_role, touched, with_editor};
+use super::{Asset, Field, Mode};
+use crate::api::types::MediaKind;
 use crate::app::effect::Effect;
 use crate::app::keymap::Context;
 use crate::app::msg::Intent;
@@ -172,7 +173,35 @@ pub fn on_paste(state: &mut State, text: &str) -> Option<Vec<Effect>> {
                 e.typing = Some(t);
                 (touched(now, e), true)
             }
+            Field::Assets => {
+                // Terminals paste dropped files as their paths: one asset per line.
+                for line in text.lines() {
+                    let target = line.trim().trim_matches(['\'', '"']).to_string();
+                    if target.is_empty() {
+                        continue;
+                    }
+                    let kind = kind_of(&target);
+                    let role = default_role(e, kind);
+                    e.assets.push(Asset { kind, target, role });
+                }
+                e.asset_sel = e.assets.len().saturating_sub(1);
+                (touched(now, e), true)
+            }
             _ => (Vec::new(), true),
         }
     }))
+}
+
+/// The media kind a path or URL most likely is, by its extension (images by default).
+fn kind_of(target: &str) -> MediaKind {
+    let path = target.split(['?', '#']).next().unwrap_or(target);
+    let ext = path
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "mp4" | "mov" | "webm" | "mkv" | "avi" => MediaKind::Video,
+        "mp3" | "wav" | "m4a" | "aac" | "flac" | "ogg" => MediaKind::Audio,
+        _ => MediaKind::Image,
+    }
 }

@@ -137,7 +137,7 @@ fn set_prompt(e: &mut Editor, text: &str) {
     e.prompt.insert_str(text);
 }
 
-fn default_role(e: &Editor, kind: MediaKind) -> Role {
+pub(super) fn default_role(e: &Editor, kind: MediaKind) -> Role {
     match kind {
         MediaKind::Image => {
             let images: Vec<&Role> = e
