@@ -158,3 +158,49 @@ fn composer_narrow_80x24_stacks_the_panes() {
     assert!(out.contains("11/1000 chars"), "{out}");
     insta::assert_snapshot!(out);
 }
+
+#[test]
+fn composer_input_line_with_path_completions_and_drafts_list() {
+    let mut s = composer_with(100, 30, bad_request());
+    press(&mut s, KeyCode::BackTab); // to the assets
+    press(&mut s, KeyCode::Char('i'));
+    for c in "/tmp/fr".chars() {
+        press(&mut s, KeyCode::Char(c));
+    }
+    update(
+        &mut s,
+        Msg::Composer(ComposerMsg::Completions {
+            input: "/tmp/fr".into(),
+            matches: vec![
+                "/tmp/frame1.png".into(),
+                "/tmp/frame2.png".into(),
+                "/tmp/frames/".into(),
+            ],
+        }),
+    );
+    let out = text(&s);
+    assert!(out.contains("URL or file path: /tmp/frame█"), "{out}");
+    assert!(out.contains("/tmp/frames/"), "{out}");
+    insta::assert_snapshot!("composer_input_line", out);
+    press(&mut s, KeyCode::Esc);
+    update(
+        &mut s,
+        Msg::Composer(ComposerMsg::Drafts {
+            items: vec![
+                ("draft 11-23 11:58:00".into(), bad_request().to_string(), 0),
+                (
+                    "hero shot".into(),
+                    r#"{"model":"m","content":[{"type":"text","text":"A hero walks"}]}"#.into(),
+                    0,
+                ),
+            ],
+            then_open: false,
+        }),
+    );
+    let out = text(&s);
+    assert!(
+        out.contains("hero shot") && out.contains("A hero walks"),
+        "{out}"
+    );
+    insta::assert_snapshot!("composer_drafts_list", out);
+}

@@ -430,8 +430,15 @@ fn picker(
         })
         .collect();
     let r = centered(area, 74, lines.len() as u16 + 2);
+    let visible = r.height.saturating_sub(2) as usize;
+    let scroll = (selected + 1).saturating_sub(visible) as u16;
     frame.render_widget(Clear, r);
-    frame.render_widget(Paragraph::new(lines).block(boxed(title, theme, true)), r);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(boxed(title, theme, true))
+            .scroll((scroll, 0)),
+        r,
+    );
 }
 
 /// Long `data:` URLs shortened for the screen (the copy gets the full body).

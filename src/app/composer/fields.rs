@@ -110,7 +110,7 @@ pub fn display(e: &Editor, field: Field) -> String {
     match field {
         Field::Prompt | Field::Assets => String::new(),
         Field::Model => match models::find(&b.model) {
-            Some(m) => format!("{} ({})", m.id, m.label),
+            Some(m) => format!("{} · {}", m.label, m.id),
             None => b.model.clone(),
         },
         Field::Ratio => b.ratio.clone().unwrap_or_else(|| "default".into()),
