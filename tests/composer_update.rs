@@ -236,6 +236,11 @@ fn typed_fields_seed_callback_and_frames_override_duration() {
     assert_eq!(request(&s).seed, Some(123), "letters are not taken");
     press(&mut s, KeyCode::Backspace);
     assert_eq!(request(&s).seed, Some(12));
+    focus(&mut s, Field::Duration);
+    press(&mut s, KeyCode::Backspace); // edits the value: 5 -> empty
+    assert_eq!(request(&s).duration, None);
+    typ(&mut s, "7");
+    assert_eq!(request(&s).duration, Some(7));
     focus(&mut s, Field::CallbackUrl);
     typ(&mut s, "https://hook.example/x");
     assert_eq!(
@@ -254,7 +259,7 @@ fn typed_fields_seed_callback_and_frames_override_duration() {
         "the fast model takes no frames: shown at once"
     );
     press(&mut s, KeyCode::Left);
-    assert_eq!(request(&s).duration, Some(5), "duration is back");
+    assert_eq!(request(&s).duration, Some(7), "duration is back");
 }
 
 #[test]
@@ -264,7 +269,7 @@ fn problems_are_live_and_submit_is_refused_with_the_first_focused() {
     typ(&mut s, "a fox");
     assert!(ed(&s).problems.is_empty());
     focus(&mut s, Field::Duration);
-    typ(&mut s, "0"); // 5 -> 50
+    typ(&mut s, "50"); // typing replaces the 5
     assert_eq!(request(&s).duration, Some(50));
     assert_eq!(ed(&s).problems.len(), 1);
     assert_eq!(ed(&s).problems[0].field, Field::Duration);

@@ -145,7 +145,7 @@ fn an_invalid_request_is_refused_with_the_error_beside_the_field() {
     pty.wait_text("Composer", WAIT);
     pty.send(b"too long a video");
     pty.send(b"\t\t\t"); // model, ratio, duration
-    pty.send(b"0"); // 5 s becomes 50 s
+    pty.send(b"50"); // typing replaces the 5 s
     pty.wait_text("50 s", WAIT);
     pty.send(b"\t\t"); // away from the field
     pty.send(b"\x13"); // Ctrl-S

@@ -118,10 +118,14 @@ fn typing(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
             }
             Field::Prompt => {}
             f if f.typed() => {
-                let mut text = e
-                    .typing
-                    .take()
-                    .unwrap_or_else(|| fields::typing_start(e, f));
+                // A number typed afresh replaces the value; Backspace (and a URL) edit it.
+                let mut text = e.typing.take().unwrap_or_else(|| {
+                    if key.code == KeyCode::Backspace || f == Field::CallbackUrl {
+                        fields::typing_start(e, f)
+                    } else {
+                        String::new()
+                    }
+                });
                 let changed = match key.code {
                     KeyCode::Char(c) if !ctrl && fields::accepts(f, c) => {
                         text.push(c);
