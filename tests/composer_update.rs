@@ -502,12 +502,29 @@ fn submit_sends_once_and_accepted_closes_the_composer() {
     assert!(retry_of.is_none());
     let sent = CreateRequest::from_json(request_json).expect("json");
     assert_eq!(sent.prompt(), Some("a fox"));
-    assert_eq!(ed(&s).mode, Mode::Submitting);
+    assert!(!s.composer.is_open(), "the table shows the task at once");
+    assert!(s.composer.submitting.is_some());
     assert!(
-        ctrl(&mut s, 's').is_empty(),
+        composer_fx(&ctrl(&mut s, 's')).is_empty(),
         "no second send while submitting"
     );
-    assert!(typ(&mut s, "x").is_empty());
+    // `n` meanwhile does not reopen the draft being sent.
+    ch(&mut s, 'n');
+    let name = s
+        .composer
+        .submitting
+        .as_ref()
+        .map(|e| e.name.clone())
+        .unwrap_or_default();
+    msg(
+        &mut s,
+        ComposerMsg::Drafts {
+            items: vec![(name, "{}".into(), NOW)],
+            then_open: true,
+        },
+    );
+    assert_eq!(ed(&s).prompt_text(), "", "a fresh draft");
+    press(&mut s, KeyCode::Esc);
     msg(
         &mut s,
         ComposerMsg::Submitted(SubmitOutcome::Accepted {

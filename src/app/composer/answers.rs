@@ -30,6 +30,12 @@ fn answer(state: &mut State, msg: ComposerMsg) -> Vec<Effect> {
             if state.composer.is_open() {
                 return Vec::new();
             }
+            // The draft being submitted is not reopened behind its own back.
+            let sending = state.composer.submitting.as_ref().map(|e| e.name.clone());
+            let items: Vec<_> = items
+                .into_iter()
+                .filter(|(name, _, _)| Some(name) != sending.as_ref())
+                .collect();
             let restored = items.first().and_then(|(name, json, at)| {
                 Some((editor_from_json(name.clone(), json).ok()?, *at))
             });
@@ -186,7 +192,7 @@ fn completions(state: &mut State, input: &str, matches: Vec<String>) {
 }
 
 fn submitted(state: &mut State, outcome: SubmitOutcome) -> Vec<Effect> {
-    let Some(mut e) = state.composer.editor.take() else {
+    let Some(mut e) = state.composer.submitting.take() else {
         return Vec::new();
     };
     e.mode = Mode::Edit;
@@ -253,7 +259,15 @@ fn submitted(state: &mut State, outcome: SubmitOutcome) -> Vec<Effect> {
         }
     };
     if keep {
-        state.composer.editor = Some(e);
+        if state.composer.editor.is_none() {
+            state.composer.editor = Some(e);
+        } else {
+            // Another draft is open now: leave it; the refused one stays in the drafts list.
+            state.notice(
+                Level::Warn,
+                format!("draft “{}” was not sent; F3 opens it", e.name),
+            );
+        }
     }
     state.dirty = true;
     Vec::new()

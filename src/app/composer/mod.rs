@@ -286,6 +286,9 @@ pub struct Composer {
     pub editor: Option<Box<Editor>>,
     /// Set between `n` and the drafts arriving from the store.
     pub opening: bool,
+    /// The editor whose request is being submitted (the composer is closed meanwhile and
+    /// reopens with the error if the request is refused).
+    pub submitting: Option<Box<Editor>>,
 }
 
 impl Composer {

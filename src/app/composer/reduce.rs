@@ -174,7 +174,7 @@ pub fn apply(state: &mut State, intent: ComposerIntent) -> Vec<Effect> {
     let base_url = state.base_url.clone();
     let defaults = state.composer.defaults.clone();
     let mut notices: Vec<(Level, String)> = Vec::new();
-    let effects = with_editor(state, |_, e| {
+    let effects = with_editor(state, |st, e| {
         let mut out = Vec::new();
         match intent {
             I::Close => {
@@ -202,6 +202,11 @@ pub fn apply(state: &mut State, intent: ComposerIntent) -> Vec<Effect> {
                         retry_of: e.retry_of.clone(),
                         draft: e.name.clone(),
                     }));
+                    // The composer steps aside so the task shows in the table at once
+                    // (`submitting`, then `queued`); a refusal brings it back with the error.
+                    notices.push((Level::Info, "submitting…".into()));
+                    st.composer.submitting = Some(e.clone());
+                    return (out, false);
                 }
             }
             I::NextField | I::PrevField => {
