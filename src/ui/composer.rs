@@ -336,7 +336,7 @@ fn asset_list(frame: &mut Frame, area: Rect, theme: &Theme, e: &Editor) {
         let target = if a.target.starts_with("data:") {
             format!(
                 "{}… ({} chars inline)",
-                &a.target[..a.target.len().min(30)],
+                a.target.chars().take(30).collect::<String>(),
                 a.target.len()
             )
         } else if a.target.is_empty() {
@@ -445,7 +445,11 @@ fn picker(
 fn shorten_data(v: &mut serde_json::Value) {
     match v {
         serde_json::Value::String(s) if s.starts_with("data:") && s.len() > 60 => {
-            *s = format!("{}… ({} chars)", &s[..40], s.len());
+            *s = format!(
+                "{}… ({} chars)",
+                s.chars().take(40).collect::<String>(),
+                s.len()
+            );
         }
         serde_json::Value::Array(a) => a.iter_mut().for_each(shorten_data),
         serde_json::Value::Object(o) => o.values_mut().for_each(shorten_data),
