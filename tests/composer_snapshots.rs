@@ -204,3 +204,31 @@ fn composer_input_line_with_path_completions_and_drafts_list() {
     );
     insta::assert_snapshot!("composer_drafts_list", out);
 }
+
+#[test]
+fn every_composer_mode_draws_at_the_smallest_size() {
+    for (w, h) in [(50, 12), (51, 13), (200, 60)] {
+        let mut s = composer_with(w, h, bad_request());
+        assert!(text(&s).contains("Composer"), "{w}x{h}");
+        press(&mut s, KeyCode::BackTab);
+        press(&mut s, KeyCode::Char('i'));
+        update(
+            &mut s,
+            Msg::Composer(ComposerMsg::Completions {
+                input: String::new(),
+                matches: (0..20).map(|i| format!("/f{i}.png")).collect(),
+            }),
+        );
+        let _ = text(&s);
+        press(&mut s, KeyCode::Esc);
+        update(
+            &mut s,
+            Msg::Key(KeyEvent::new(KeyCode::F(2), KeyModifiers::NONE)),
+        );
+        update(
+            &mut s,
+            Msg::Composer(ComposerMsg::Preview(Ok(bad_request().to_string()))),
+        );
+        let _ = text(&s);
+    }
+}
