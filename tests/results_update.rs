@@ -313,6 +313,7 @@ async fn the_preview_is_drawn_with_halfblocks() {
         &mut s,
         Msg::Results(ResultsMsg::Preview {
             local_id: "l0007".into(),
+            size: (cols, rows),
             image,
         }),
     );

@@ -33,7 +33,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.size = (w, h);
             state.keep_selection_visible();
             state.dirty = true;
-            Vec::new()
+            results::preview_effect(state)
         }
         Msg::Tick { now } => {
             // Redraw only when the screen shows something that depends on the time.
