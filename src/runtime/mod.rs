@@ -180,22 +180,8 @@ impl Executor {
                 self.write(&self.notifier.bytes(&succeeded, &failed));
             }
             ResultsEffect::Open { path } => {
-                let env = |k: &str| std::env::var(k).ok();
-                let (level, text) = match opener::plan(env, &path, &opener::hostname()) {
-                    opener::OpenPlan::Launch(program) => {
-                        match opener::launch(program, std::path::Path::new(&path)) {
-                            Ok(()) => (Level::Info, format!("opening {path}")),
-                            Err(e) => (Level::Error, format!("could not run {program}: {e}")),
-                        }
-                    }
-                    opener::OpenPlan::Remote { scp } => {
-                        self.write(&osc::clipboard(&scp, self.mux));
-                        (
-                            Level::Info,
-                            format!("no local display: saved at {path}; copied `{scp}`"),
-                        )
-                    }
-                };
+                let (level, text, clip) = opener::open(&path, self.mux);
+                self.write(&clip);
                 let _ = self.tx.send(Msg::Notice { level, text });
             }
         }
