@@ -169,3 +169,36 @@ async fn with_auto_off_only_asked_downloads_happen() {
     assert_eq!(a_now.video_path, None);
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_part_file_left_by_a_previous_run_is_resumed_not_restarted() {
+    const SIZE: u64 = 2_000_000;
+    let sim = start_sim(SimConfig {
+        video_size: Some(SIZE),
+        ..fast()
+    })
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = engine(&sim, &dir.path().join("store.sqlite3"));
+    let rec = succeeded_task(&engine, "interrupted yesterday").await;
+    // What a killed process leaves: the first 1.2 MB in `NAME.part`, no path in the store.
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).expect("mkdir");
+    let dest = out.join(seedance_tui::engine::naming::render("{id}.mp4", &rec));
+    let part = seedance_tui::download::part_path(&dest);
+    let head: Vec<u8> = (0..1_200_000).map(video_byte).collect();
+    std::fs::write(&part, head).expect("write part");
+    let before = sim.stats();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let dl = Downloads::start(engine.clone(), settings(&out), tx);
+    dl.consider(std::slice::from_ref(&rec));
+    let saved = wait_saved(&mut rx, 1, &mut Vec::new()).await;
+    assert_eq!(saved[0].video_path.as_deref(), dest.to_str());
+    let data = std::fs::read(&dest).expect("video");
+    assert_eq!(data.len() as u64, SIZE);
+    assert!((0..SIZE).all(|i| data[i as usize] == video_byte(i)));
+    assert!(!part.exists());
+    let after = sim.stats();
+    assert_eq!(after.ranged_downloads - before.ranged_downloads, 1);
+    sim.shutdown().await;
+}

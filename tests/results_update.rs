@@ -28,6 +28,17 @@ fn task(s: &State, id: &str) -> seedance_tui::store::TaskRecord {
     s.task(id).expect("task").clone()
 }
 
+/// The buffer as text, one line per row, trailing spaces trimmed.
+fn screen_text(b: &ratatui::buffer::Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..b.area.height {
+        let line: String = (0..b.area.width).map(|x| b[(x, y)].symbol()).collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 fn last_text(s: &State) -> String {
     s.messages
         .last()
@@ -271,9 +282,11 @@ fn summary_totals_tokens_per_day_model_and_filter_with_prices() {
         Msg::Key(KeyEvent::new(KeyCode::Char('$'), KeyModifiers::SHIFT)),
     );
     term.draw(|f| seedance_tui::ui::view(&s, f)).expect("draw");
-    let text: String = format!("{:?}", term.backend().buffer());
+    let text = screen_text(term.backend().buffer());
     assert!(text.contains("Usage summary"));
     assert!(text.contains("$3.24"), "the money is shown");
+    assert!(text.contains("filter only succeeded"));
+    insta::assert_snapshot!("results_summary_with_prices", text);
 }
 
 #[tokio::test]
