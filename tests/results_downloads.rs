@@ -202,3 +202,39 @@ async fn a_part_file_left_by_a_previous_run_is_resumed_not_restarted() {
     assert_eq!(after.ranged_downloads - before.ranged_downloads, 1);
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_are_retried_with_backoff_then_reported() {
+    let sim = start_sim(fast()).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = engine(&sim, &dir.path().join("store.sqlite3"));
+    let rec = succeeded_task(&engine, "flaky storage").await;
+    // Three refusals that no resume can fix: each whole-task attempt fails once, then gives up.
+    sim.inject(Fault {
+        route: FaultRoute::Download,
+        kind: FaultKind::Status(404),
+        times: 3,
+    });
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let dl = Downloads::start(engine.clone(), settings(&dir.path().join("out")), tx);
+    dl.consider(std::slice::from_ref(&rec));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let error = loop {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(Msg::Results(ResultsMsg::Transfer {
+                transfer: Transfer::Failed(e),
+                ..
+            }))) => break e,
+            Ok(Some(Msg::Results(ResultsMsg::Saved(_)))) => panic!("saved despite the faults"),
+            Ok(Some(_)) => {}
+            _ => panic!("no failure was reported"),
+        }
+    };
+    assert!(error.contains("404"), "{error}");
+    assert_eq!(sim.stats().downloads, 3, "three attempts");
+    // The fault is spent: `d` now succeeds.
+    dl.download(vec![rec.local_id.clone()], true);
+    let saved = wait_saved(&mut rx, 1, &mut Vec::new()).await;
+    assert!(saved[0].video_path.is_some());
+    sim.shutdown().await;
+}

@@ -21,6 +21,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, mpsc};
 
+/// The API keeps task records this long; older tasks cannot get a fresh link.
+const RECORD_LIFETIME_SECS: i64 = 7 * 86_400;
+/// The longest wait before a failed task is tried again automatically.
+const MAX_COOL_DOWN: Duration = Duration::from_secs(6 * 3600);
+
 /// Settings of the manager.
 #[derive(Debug, Clone)]
 pub struct DownloadSettings {
@@ -34,7 +39,7 @@ pub struct DownloadSettings {
     pub attempts: u32,
     /// First wait between attempts; doubles each time.
     pub backoff: Duration,
-    /// After the last attempt failed, try again this much later (auto only).
+    /// After the last attempt failed, try again this much later (auto only; doubling).
     pub cool_down: Duration,
     /// Least time between two progress messages of one download.
     pub progress_every: Duration,
@@ -99,6 +104,7 @@ impl Downloads {
             busy: HashSet::new(),
             again: HashSet::new(),
             cooling: HashMap::new(),
+            failures: HashMap::new(),
             me: tx.downgrade(),
         };
         tokio::spawn(mgr.run(rx));
@@ -139,6 +145,8 @@ struct Manager {
     again: HashSet<String>,
     /// Failed after every attempt: not tried automatically before this time.
     cooling: HashMap<String, Instant>,
+    /// Consecutive failed jobs per task.
+    failures: HashMap<String, u32>,
     me: mpsc::WeakUnboundedSender<Cmd>,
 }
 
@@ -160,12 +168,14 @@ impl Manager {
             };
             match cmd {
                 Cmd::Consider(rows) if self.settings.auto => {
+                    // The API forgets tasks after 7 days: no fresh link can be had for those.
+                    let oldest = crate::engine::now() - RECORD_LIFETIME_SECS;
                     for r in rows {
                         let cooling = self
                             .cooling
                             .get(&r.local_id)
                             .is_some_and(|t| *t > Instant::now());
-                        if !cooling {
+                        if !cooling && r.created_at >= oldest {
                             self.enqueue(r.local_id, false);
                         }
                     }
@@ -183,9 +193,17 @@ impl Manager {
                         self.enqueue(local_id, true);
                     } else if ok {
                         self.cooling.remove(&local_id);
+                        self.failures.remove(&local_id);
                     } else {
-                        self.cooling
-                            .insert(local_id, Instant::now() + self.settings.cool_down);
+                        // Each failure doubles the wait before the next automatic try (≤ 6 h).
+                        let n = self.failures.entry(local_id.clone()).or_insert(0);
+                        *n = (*n + 1).min(16);
+                        let wait = self
+                            .settings
+                            .cool_down
+                            .saturating_mul(1 << (*n - 1))
+                            .min(MAX_COOL_DOWN);
+                        self.cooling.insert(local_id, Instant::now() + wait);
                     }
                 }
             }
