@@ -238,3 +238,35 @@ async fn failures_are_retried_with_backoff_then_reported() {
     assert!(saved[0].video_path.is_some());
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_preview_fetches_the_last_frame_url_when_nothing_is_saved() {
+    let sim = start_sim(SimConfig {
+        url_ttl: Duration::from_secs(60),
+        ..fast()
+    })
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = engine(&sim, &dir.path().join("store.sqlite3"));
+    let rec = succeeded_task(&engine, "look at me").await;
+    let url = rec.last_frame_url.clone().expect("a last-frame URL");
+    let previewer =
+        seedance_tui::runtime::preview::Previewer::new(ratatui_image::picker::Picker::halfblocks());
+    let img = previewer
+        .load(&rec.local_id, None, Some(url.clone()), (40, 10))
+        .await
+        .expect("fetched and decoded");
+    let size = img.0.size();
+    assert!(
+        size.width <= 40 && size.height <= 10 && size.width > 0,
+        "{size:?}"
+    );
+    // A dead link says so (another task id, so nothing is cached).
+    sim.advance(Duration::from_secs(3600));
+    let err = previewer
+        .load("other", None, Some(url), (40, 10))
+        .await
+        .expect_err("the link is dead");
+    assert!(err.contains("403"), "{err}");
+    sim.shutdown().await;
+}
