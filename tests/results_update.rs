@@ -355,3 +355,31 @@ async fn the_preview_is_drawn_with_halfblocks() {
     );
     insta::assert_snapshot!("results_preview_halfblocks", out);
 }
+
+#[test]
+fn config_sets_threshold_prices_batching_and_previews() {
+    let mut s = state(100, 30);
+    let mut cfg = seedance_tui::config::Config::default();
+    assert_eq!(s.results.warn_secs, 2 * 3600, "default threshold 2 h");
+    cfg.download.warn_before_expiry_hours = 0.5;
+    cfg.notify.batch_secs = 10;
+    cfg.pricing.per_million_tokens = Some(7.0);
+    cfg.ui.images = Some("sixel-please".into());
+    seedance_tui::runtime::results_settings(&mut s, &cfg);
+    assert_eq!(s.results.warn_secs, 1800);
+    assert_eq!(s.results.batch_secs, 10);
+    assert_eq!(s.results.pricing.cost("any", 1_000_000), Some(7.0));
+    assert!(s.results.images);
+    assert!(last_text(&s).contains("auto, halfblocks or off"));
+    cfg.ui.images = Some("off".into());
+    seedance_tui::runtime::results_settings(&mut s, &cfg);
+    assert!(!s.results.images);
+    let parsed: seedance_tui::config::Config = toml::from_str(
+        "[download]\nwarn_before_expiry_hours = 3\n[notify]\nprotocol = \"osc99\"\n[pricing]\nper_million_tokens = 1.5\n",
+    )
+    .expect("the new sections parse");
+    assert_eq!(parsed.download.warn_before_expiry_hours, 3.0);
+    assert_eq!(parsed.download.concurrency, 2);
+    assert_eq!(parsed.notify.protocol, "osc99");
+    assert_eq!(parsed.pricing.per_million_tokens, Some(1.5));
+}

@@ -72,6 +72,15 @@ fn initial_state(ctx: &Context, g: &GlobalArgs) -> io::Result<State> {
 
 /// Copy the results-related config into the state (expiry warning, prices, previews, batching).
 pub fn results_settings(state: &mut State, config: &crate::config::Config) {
+    if let Some(other) = config
+        .ui
+        .images
+        .as_deref()
+        .filter(|m| !["auto", "halfblocks", "off"].contains(m))
+    {
+        let text = format!("[ui] images = \"{other}\" is unknown; use auto, halfblocks or off");
+        state.notice(Level::Warn, text);
+    }
     let r = &mut state.results;
     r.warn_secs = (config.download.warn_before_expiry_hours.max(0.0) * 3600.0) as i64;
     r.images = config.ui.images.as_deref() != Some("off");
@@ -160,10 +169,13 @@ impl Executor {
                 if self.downloads.enabled() {
                     self.downloads.download(local_ids, force);
                 } else {
-                    let _ = self.tx.send(Msg::Notice {
-                        level: Level::Warn,
-                        text: "another process downloads for this store".into(),
-                    });
+                    for local_id in local_ids {
+                        let transfer = crate::app::results::Transfer::Failed(
+                            "another process downloads for this store".into(),
+                        );
+                        let msg = crate::app::results::ResultsMsg::Transfer { local_id, transfer };
+                        let _ = self.tx.send(Msg::Results(msg));
+                    }
                 }
             }
             ResultsEffect::Preview {
