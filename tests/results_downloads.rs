@@ -270,3 +270,42 @@ async fn the_preview_fetches_the_last_frame_url_when_nothing_is_saved() {
     assert!(err.contains("403"), "{err}");
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_template_names_files_and_collisions_get_a_suffix() {
+    // Videos large enough that both downloads are in flight together.
+    let sim = start_sim(SimConfig {
+        video_size: Some(8_000_000),
+        ..fast()
+    })
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = engine(&sim, &dir.path().join("store.sqlite3"));
+    // Same prompt, same model: the template gives both the same name.
+    let a = succeeded_task(&engine, "Twin Peaks!").await;
+    let b = succeeded_task(&engine, "Twin Peaks!").await;
+    let out = dir.path().join("out");
+    let mut s = settings(&out);
+    s.template = "{model}_{prompt_slug}.mp4".into();
+    s.concurrency = 2; // both at once: the second must not pick the first one's name
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let dl = Downloads::start(engine.clone(), s, tx);
+    dl.consider(&[a, b]);
+    wait_saved(&mut rx, 2, &mut Vec::new()).await;
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .expect("out")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    names.sort();
+    let base = "doubao-seedance-2-0-fast-260128_sim-succeed-twin-peaks";
+    assert_eq!(
+        names,
+        vec![
+            format!("{base}-2.last.png"),
+            format!("{base}-2.mp4"),
+            format!("{base}.last.png"),
+            format!("{base}.mp4"),
+        ]
+    );
+    sim.shutdown().await;
+}
