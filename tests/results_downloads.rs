@@ -307,5 +307,19 @@ async fn the_template_names_files_and_collisions_get_a_suffix() {
             format!("{base}.mp4"),
         ]
     );
+    for name in names.iter().filter(|n| n.ends_with(".mp4")) {
+        let data = std::fs::read(out.join(name)).expect("video");
+        assert_eq!(data.len(), 8_000_000, "{name}");
+        assert!(
+            (0..8_000_000u64)
+                .step_by(997)
+                .all(|i| data[i as usize] == video_byte(i))
+        );
+    }
+    assert_eq!(
+        sim.stats().downloads,
+        4,
+        "each file fetched once, no clash and retry"
+    );
     sim.shutdown().await;
 }
