@@ -49,7 +49,7 @@ fn the_dashboard_saves_every_succeeded_result_exactly_once_and_notifies() {
     std::fs::write(
         &config,
         format!(
-            "[download]\noutput_dir = {:?}\ntemplate = \"{{id}}.mp4\"\n[notify]\nbatch_secs = 0\n",
+            "[download]\noutput_dir = {:?}\ntemplate = \"{{id}}.mp4\"\n[notify]\nbatch_secs = 1\n",
             out_dir.display().to_string()
         ),
     )
@@ -107,12 +107,21 @@ fn the_dashboard_saves_every_succeeded_result_exactly_once_and_notifies() {
     assert_eq!(downloads(&sim), 6, "only the new task's two files");
     let files = std::fs::read_dir(&out_dir).expect("out dir").count();
     assert_eq!(files, 6, "no duplicates, no .part left");
-    let raw = pty.raw();
+    // The batch closes on the first clock tick a second after the finish.
     let osc = b"\x1b]777;notify;seedance-tui;";
-    let at = raw
-        .windows(osc.len())
-        .position(|w| w == osc)
-        .expect("an OSC 777 notification was written");
+    let find = |raw: &[u8]| raw.windows(osc.len()).position(|w| w == osc);
+    let deadline = std::time::Instant::now() + WAIT;
+    let (raw, at) = loop {
+        let raw = pty.raw();
+        if let Some(at) = find(&raw) {
+            break (raw, at);
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no OSC 777 notification was written"
+        );
+        std::thread::sleep(Duration::from_millis(50)); // polling an observable condition
+    };
     assert!(raw[at..].windows(9).any(|w| w == b"succeeded"));
     assert!(raw[..at].ends_with(b"\x07"), "the bell rings first");
 

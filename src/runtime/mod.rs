@@ -457,7 +457,9 @@ async fn event_loop(
         };
         let stamp = now();
         if stamp != state.now {
-            update(state, Msg::Tick { now: stamp });
+            // A tick can close a notification batch: its effects run too.
+            let fx = update(state, Msg::Tick { now: stamp });
+            run_all(fx, executor, term, state);
         }
         let effects = update(state, msg);
         if !run_all(effects, executor, term, state) {
