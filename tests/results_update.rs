@@ -249,6 +249,16 @@ fn summary_totals_tokens_per_day_model_and_filter_with_prices() {
         Msg::Key(KeyEvent::new(KeyCode::Char('$'), KeyModifiers::SHIFT)),
     );
     assert_eq!(s.overlay, Overlay::Summary { scroll: 0 });
+    let before = s.selected.clone();
+    update(&mut s, key('j'));
+    assert_eq!(
+        s.overlay,
+        Overlay::Summary { scroll: 1 },
+        "j scrolls the summary"
+    );
+    assert_eq!(s.selected, before, "not the table under it");
+    update(&mut s, key('k'));
+    assert_eq!(s.overlay, Overlay::Summary { scroll: 0 });
     let sum = summary(&s);
     assert_eq!(
         (sum.all.tasks, sum.all.tokens, sum.all.cost),
