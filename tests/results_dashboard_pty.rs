@@ -49,7 +49,7 @@ fn the_dashboard_saves_every_succeeded_result_exactly_once_and_notifies() {
     std::fs::write(
         &config,
         format!(
-            "[download]\noutput_dir = {:?}\ntemplate = \"{{id}}.mp4\"\n[notify]\nbatch_secs = 0\n",
+            "[download]\noutput_dir = {:?}\ntemplate = \"{{id}}.mp4\"\n[notify]\nbatch_secs = 1\n",
             out_dir.display().to_string()
         ),
     )
@@ -107,14 +107,50 @@ fn the_dashboard_saves_every_succeeded_result_exactly_once_and_notifies() {
     assert_eq!(downloads(&sim), 6, "only the new task's two files");
     let files = std::fs::read_dir(&out_dir).expect("out dir").count();
     assert_eq!(files, 6, "no duplicates, no .part left");
-    let raw = pty.raw();
+    // The batch closes on the first clock tick a second after the finish.
     let osc = b"\x1b]777;notify;seedance-tui;";
-    let at = raw
-        .windows(osc.len())
-        .position(|w| w == osc)
-        .expect("an OSC 777 notification was written");
+    let find = |raw: &[u8]| raw.windows(osc.len()).position(|w| w == osc);
+    let deadline = std::time::Instant::now() + WAIT;
+    let (raw, at) = loop {
+        let raw = pty.raw();
+        if let Some(at) = find(&raw) {
+            break (raw, at);
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no OSC 777 notification was written"
+        );
+        std::thread::sleep(Duration::from_millis(50)); // polling an observable condition
+    };
     assert!(raw[at..].windows(9).any(|w| w == b"succeeded"));
     assert!(raw[..at].ends_with(b"\x07"), "the bell rings first");
+
+    // Copy the newest task's local paths: an OSC 52 sequence carries them.
+    pty.send(b"g");
+    pty.send(b"y");
+    pty.wait_text("local file path(s)", WAIT);
+    pty.send(b"p");
+    pty.wait_text("copied the local path", WAIT);
+    let raw = pty.raw();
+    let osc52 = b"\x1b]52;c;";
+    let start = raw
+        .windows(osc52.len())
+        .rposition(|w| w == osc52)
+        .expect("an OSC 52 sequence was written")
+        + osc52.len();
+    let len = raw[start..]
+        .iter()
+        .position(|&b| b == 0x07)
+        .expect("terminated by BEL");
+    use base64::Engine as _;
+    let copied = base64::engine::general_purpose::STANDARD
+        .decode(&raw[start..start + len])
+        .expect("base64");
+    let copied = String::from_utf8(copied).expect("utf8");
+    let paths: Vec<&str> = copied.lines().collect();
+    assert_eq!(paths.len(), 2, "{copied}");
+    assert!(paths[0].starts_with(&out_dir.display().to_string()) && paths[0].ends_with(".mp4"));
+    assert!(paths[1].ends_with(".last.png"), "{copied}");
     pty.send(b"q");
     assert_eq!(pty.wait_exit(WAIT), Some(0));
 }

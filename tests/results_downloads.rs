@@ -169,3 +169,157 @@ async fn with_auto_off_only_asked_downloads_happen() {
     assert_eq!(a_now.video_path, None);
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_part_file_left_by_a_previous_run_is_resumed_not_restarted() {
+    const SIZE: u64 = 2_000_000;
+    let sim = start_sim(SimConfig {
+        video_size: Some(SIZE),
+        ..fast()
+    })
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = engine(&sim, &dir.path().join("store.sqlite3"));
+    let rec = succeeded_task(&engine, "interrupted yesterday").await;
+    // What a killed process leaves: the first 1.2 MB in `NAME.part`, no path in the store.
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).expect("mkdir");
+    let dest = out.join(seedance_tui::engine::naming::render("{id}.mp4", &rec));
+    let part = seedance_tui::download::part_path(&dest);
+    let head: Vec<u8> = (0..1_200_000).map(video_byte).collect();
+    std::fs::write(&part, head).expect("write part");
+    let before = sim.stats();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let dl = Downloads::start(engine.clone(), settings(&out), tx);
+    dl.consider(std::slice::from_ref(&rec));
+    let saved = wait_saved(&mut rx, 1, &mut Vec::new()).await;
+    assert_eq!(saved[0].video_path.as_deref(), dest.to_str());
+    let data = std::fs::read(&dest).expect("video");
+    assert_eq!(data.len() as u64, SIZE);
+    assert!((0..SIZE).all(|i| data[i as usize] == video_byte(i)));
+    assert!(!part.exists());
+    let after = sim.stats();
+    assert_eq!(after.ranged_downloads - before.ranged_downloads, 1);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_are_retried_with_backoff_then_reported() {
+    let sim = start_sim(fast()).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = engine(&sim, &dir.path().join("store.sqlite3"));
+    let rec = succeeded_task(&engine, "flaky storage").await;
+    // Three refusals that no resume can fix: each whole-task attempt fails once, then gives up.
+    sim.inject(Fault {
+        route: FaultRoute::Download,
+        kind: FaultKind::Status(404),
+        times: 3,
+    });
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let dl = Downloads::start(engine.clone(), settings(&dir.path().join("out")), tx);
+    dl.consider(std::slice::from_ref(&rec));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let error = loop {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(Msg::Results(ResultsMsg::Transfer {
+                transfer: Transfer::Failed(e),
+                ..
+            }))) => break e,
+            Ok(Some(Msg::Results(ResultsMsg::Saved(_)))) => panic!("saved despite the faults"),
+            Ok(Some(_)) => {}
+            _ => panic!("no failure was reported"),
+        }
+    };
+    assert!(error.contains("404"), "{error}");
+    assert_eq!(sim.stats().downloads, 3, "three attempts");
+    // The fault is spent: `d` now succeeds.
+    dl.download(vec![rec.local_id.clone()], true);
+    let saved = wait_saved(&mut rx, 1, &mut Vec::new()).await;
+    assert!(saved[0].video_path.is_some());
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_preview_fetches_the_last_frame_url_when_nothing_is_saved() {
+    let sim = start_sim(SimConfig {
+        url_ttl: Duration::from_secs(60),
+        ..fast()
+    })
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = engine(&sim, &dir.path().join("store.sqlite3"));
+    let rec = succeeded_task(&engine, "look at me").await;
+    let url = rec.last_frame_url.clone().expect("a last-frame URL");
+    let previewer =
+        seedance_tui::runtime::preview::Previewer::new(ratatui_image::picker::Picker::halfblocks());
+    let img = previewer
+        .load(&rec.local_id, None, Some(url.clone()), (40, 10))
+        .await
+        .expect("fetched and decoded");
+    let size = img.0.size();
+    assert!(
+        size.width <= 40 && size.height <= 10 && size.width > 0,
+        "{size:?}"
+    );
+    // A dead link says so (another task id, so nothing is cached).
+    sim.advance(Duration::from_secs(3600));
+    let err = previewer
+        .load("other", None, Some(url), (40, 10))
+        .await
+        .expect_err("the link is dead");
+    assert!(err.contains("403"), "{err}");
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_template_names_files_and_collisions_get_a_suffix() {
+    // Videos large enough that both downloads are in flight together.
+    let sim = start_sim(SimConfig {
+        video_size: Some(8_000_000),
+        ..fast()
+    })
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = engine(&sim, &dir.path().join("store.sqlite3"));
+    // Same prompt, same model: the template gives both the same name.
+    let a = succeeded_task(&engine, "Twin Peaks!").await;
+    let b = succeeded_task(&engine, "Twin Peaks!").await;
+    let out = dir.path().join("out");
+    let mut s = settings(&out);
+    s.template = "{model}_{prompt_slug}.mp4".into();
+    s.concurrency = 2; // both at once: the second must not pick the first one's name
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let dl = Downloads::start(engine.clone(), s, tx);
+    dl.consider(&[a, b]);
+    wait_saved(&mut rx, 2, &mut Vec::new()).await;
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .expect("out")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    names.sort();
+    let base = "doubao-seedance-2-0-fast-260128_sim-succeed-twin-peaks";
+    assert_eq!(
+        names,
+        vec![
+            format!("{base}-2.last.png"),
+            format!("{base}-2.mp4"),
+            format!("{base}.last.png"),
+            format!("{base}.mp4"),
+        ]
+    );
+    for name in names.iter().filter(|n| n.ends_with(".mp4")) {
+        let data = std::fs::read(out.join(name)).expect("video");
+        assert_eq!(data.len(), 8_000_000, "{name}");
+        assert!(
+            (0..8_000_000u64)
+                .step_by(997)
+                .all(|i| data[i as usize] == video_byte(i))
+        );
+    }
+    assert_eq!(
+        sim.stats().downloads,
+        4,
+        "each file fetched once, no clash and retry"
+    );
+    sim.shutdown().await;
+}

@@ -28,6 +28,17 @@ fn task(s: &State, id: &str) -> seedance_tui::store::TaskRecord {
     s.task(id).expect("task").clone()
 }
 
+/// The buffer as text, one line per row, trailing spaces trimmed.
+fn screen_text(b: &ratatui::buffer::Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..b.area.height {
+        let line: String = (0..b.area.width).map(|x| b[(x, y)].symbol()).collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 fn last_text(s: &State) -> String {
     s.messages
         .last()
@@ -238,6 +249,16 @@ fn summary_totals_tokens_per_day_model_and_filter_with_prices() {
         Msg::Key(KeyEvent::new(KeyCode::Char('$'), KeyModifiers::SHIFT)),
     );
     assert_eq!(s.overlay, Overlay::Summary { scroll: 0 });
+    let before = s.selected.clone();
+    update(&mut s, key('j'));
+    assert_eq!(
+        s.overlay,
+        Overlay::Summary { scroll: 1 },
+        "j scrolls the summary"
+    );
+    assert_eq!(s.selected, before, "not the table under it");
+    update(&mut s, key('k'));
+    assert_eq!(s.overlay, Overlay::Summary { scroll: 0 });
     let sum = summary(&s);
     assert_eq!(
         (sum.all.tasks, sum.all.tokens, sum.all.cost),
@@ -271,9 +292,11 @@ fn summary_totals_tokens_per_day_model_and_filter_with_prices() {
         Msg::Key(KeyEvent::new(KeyCode::Char('$'), KeyModifiers::SHIFT)),
     );
     term.draw(|f| seedance_tui::ui::view(&s, f)).expect("draw");
-    let text: String = format!("{:?}", term.backend().buffer());
+    let text = screen_text(term.backend().buffer());
     assert!(text.contains("Usage summary"));
     assert!(text.contains("$3.24"), "the money is shown");
+    assert!(text.contains("filter only succeeded"));
+    insta::assert_snapshot!("results_summary_with_prices", text);
 }
 
 #[tokio::test]
@@ -313,6 +336,7 @@ async fn the_preview_is_drawn_with_halfblocks() {
         &mut s,
         Msg::Results(ResultsMsg::Preview {
             local_id: "l0007".into(),
+            size: (cols, rows),
             image,
         }),
     );
@@ -340,4 +364,32 @@ async fn the_preview_is_drawn_with_halfblocks() {
         "the picture is drawn in coloured half blocks ({halves})"
     );
     insta::assert_snapshot!("results_preview_halfblocks", out);
+}
+
+#[test]
+fn config_sets_threshold_prices_batching_and_previews() {
+    let mut s = state(100, 30);
+    let mut cfg = seedance_tui::config::Config::default();
+    assert_eq!(s.results.warn_secs, 2 * 3600, "default threshold 2 h");
+    cfg.download.warn_before_expiry_hours = 0.5;
+    cfg.notify.batch_secs = 10;
+    cfg.pricing.per_million_tokens = Some(7.0);
+    cfg.ui.images = Some("sixel-please".into());
+    seedance_tui::runtime::results_settings(&mut s, &cfg);
+    assert_eq!(s.results.warn_secs, 1800);
+    assert_eq!(s.results.batch_secs, 10);
+    assert_eq!(s.results.pricing.cost("any", 1_000_000), Some(7.0));
+    assert!(s.results.images);
+    assert!(last_text(&s).contains("auto, halfblocks or off"));
+    cfg.ui.images = Some("off".into());
+    seedance_tui::runtime::results_settings(&mut s, &cfg);
+    assert!(!s.results.images);
+    let parsed: seedance_tui::config::Config = toml::from_str(
+        "[download]\nwarn_before_expiry_hours = 3\n[notify]\nprotocol = \"osc99\"\n[pricing]\nper_million_tokens = 1.5\n",
+    )
+    .expect("the new sections parse");
+    assert_eq!(parsed.download.warn_before_expiry_hours, 3.0);
+    assert_eq!(parsed.download.concurrency, 2);
+    assert_eq!(parsed.notify.protocol, "osc99");
+    assert_eq!(parsed.pricing.per_million_tokens, Some(1.5));
 }

@@ -49,9 +49,10 @@ pub enum ResultsMsg {
     },
     /// A download finished; the record now carries the file paths.
     Saved(Box<TaskRecord>),
-    /// The last frame of a task, decoded for a box of this many cells.
+    /// The last frame of a task, decoded for a box of `size` (columns, rows) cells.
     Preview {
         local_id: String,
+        size: (u16, u16),
         image: PreviewImage,
     },
     /// The last frame could not be shown.
@@ -111,6 +112,8 @@ pub struct Results {
     pub transfers: HashMap<String, Transfer>,
     /// The preview shown in the detail pane, for the task it belongs to.
     pub preview: Option<(String, PreviewImage)>,
+    /// The box (columns, rows) the shown preview was made for.
+    pub preview_box: Option<(u16, u16)>,
     /// Why the selected task's preview is missing.
     pub preview_error: Option<(String, String)>,
     /// Draw previews at all.
@@ -131,6 +134,7 @@ impl Default for Results {
         Results {
             transfers: HashMap::new(),
             preview: None,
+            preview_box: None,
             preview_error: None,
             images: true,
             warn_secs: 2 * 3600,
@@ -172,9 +176,14 @@ pub fn on_msg(state: &mut State, msg: ResultsMsg) -> Vec<Effect> {
                 Vec::new()
             }
         }
-        ResultsMsg::Preview { local_id, image } => {
+        ResultsMsg::Preview {
+            local_id,
+            size,
+            image,
+        } => {
             if state.selected.as_deref() == Some(local_id.as_str()) {
                 state.results.preview = Some((local_id, image));
+                state.results.preview_box = Some(size);
                 state.results.preview_error = None;
             }
             Vec::new()
@@ -206,11 +215,10 @@ pub fn preview_effect(state: &State) -> Vec<Effect> {
     if t.last_frame_path.is_none() && t.last_frame_url.is_none() {
         return Vec::new();
     }
-    if state
-        .results
-        .preview
-        .as_ref()
-        .is_some_and(|(id, _)| id == &t.local_id)
+    // Already shown, made for this box.
+    if let Some((id, _)) = &state.results.preview
+        && id == &t.local_id
+        && state.results.preview_box == Some((cols, rows))
     {
         return Vec::new();
     }

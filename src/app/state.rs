@@ -91,18 +91,11 @@ pub struct RetryPlan {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Overlay {
     None,
-    Help {
-        scroll: u16,
-    },
+    Help { scroll: u16 },
     CopyMenu,
     Confirm(Question),
-    Log {
-        scroll: u16,
-    },
-    /// Token and money totals per day, model and filter.
-    Summary {
-        scroll: u16,
-    },
+    Log { scroll: u16 },
+    Summary { scroll: u16 },
 }
 
 /// One line of the message log.

@@ -36,7 +36,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.size = (w, h);
             state.keep_selection_visible();
             state.dirty = true;
-            Vec::new()
+            results::preview_effect(state)
         }
         Msg::Tick { now } => {
             // Redraw only when the screen shows something that depends on the time.
@@ -187,18 +187,12 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
     state.dirty = true;
     let page = state.table_height().max(1) as isize;
     match (&state.overlay, intent) {
-        (
-            Overlay::Help { scroll } | Overlay::Log { scroll } | Overlay::Summary { scroll },
-            Intent::MoveDown,
-        ) => {
+        (Overlay::Help { scroll } | Overlay::Log { scroll }, Intent::MoveDown) => {
             let s = scroll.saturating_add(1);
             set_scroll(state, s);
             Vec::new()
         }
-        (
-            Overlay::Help { scroll } | Overlay::Log { scroll } | Overlay::Summary { scroll },
-            Intent::MoveUp,
-        ) => {
+        (Overlay::Help { scroll } | Overlay::Log { scroll }, Intent::MoveUp) => {
             let s = scroll.saturating_sub(1);
             set_scroll(state, s);
             Vec::new()
@@ -232,6 +226,15 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
         ) => {
             state.overlay = Overlay::None;
             copy(state, i)
+        }
+        (Overlay::Summary { scroll }, Intent::MoveDown | Intent::MoveUp) => {
+            let s = if intent == Intent::MoveDown {
+                scroll.saturating_add(1)
+            } else {
+                scroll.saturating_sub(1)
+            };
+            state.overlay = Overlay::Summary { scroll: s };
+            Vec::new()
         }
         (Overlay::CopyMenu, i @ (Intent::CopyFrameUrl | Intent::CopyPaths)) => {
             state.overlay = Overlay::None;
@@ -525,7 +528,6 @@ fn set_scroll(state: &mut State, s: u16) {
     state.overlay = match state.overlay {
         Overlay::Help { .. } => Overlay::Help { scroll: s },
         Overlay::Log { .. } => Overlay::Log { scroll: s },
-        Overlay::Summary { .. } => Overlay::Summary { scroll: s },
         ref other => other.clone(),
     };
 }

@@ -112,8 +112,15 @@ pub fn render(template: &str, record: &TaskRecord) -> String {
 /// A path in `dir` for `name` that does not exist yet: `name`, then `name-2`, `name-3`, ...
 /// (before the extension).
 pub fn unique_path(dir: &Path, name: &str) -> PathBuf {
+    unique_path_with(dir, name, |_| false)
+}
+
+/// [`unique_path`], also skipping paths for which `taken` is true (claimed by a download in
+/// progress in this process).
+pub fn unique_path_with(dir: &Path, name: &str, taken: impl Fn(&Path) -> bool) -> PathBuf {
+    let free = |p: &Path| !p.exists() && !taken(p);
     let first = dir.join(name);
-    if !first.exists() {
+    if free(&first) {
         return first;
     }
     let (stem, ext) = match name.rsplit_once('.') {
@@ -122,7 +129,7 @@ pub fn unique_path(dir: &Path, name: &str) -> PathBuf {
     };
     (2..)
         .map(|n| dir.join(format!("{stem}-{n}{ext}")))
-        .find(|p| !p.exists())
+        .find(|p| free(p))
         .unwrap_or(first)
 }
 

@@ -6,10 +6,34 @@ use super::{Engine, naming, now};
 use crate::download::{self, DownloadError};
 use crate::store::{FileKind, TaskRecord};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// How many times one file is attempted (resuming each time) before giving up.
 const ATTEMPTS: u32 = 4;
+
+/// Destinations being written by this process: two tasks whose names collide must not pick the
+/// same file while neither has finished.
+static CLAIMED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// A claimed destination, released when dropped.
+struct Claim(PathBuf);
+
+impl Claim {
+    fn new(dir: &Path, name: &str) -> Claim {
+        let mut claimed = CLAIMED.lock().unwrap_or_else(|p| p.into_inner());
+        let path = naming::unique_path_with(dir, name, |p| claimed.iter().any(|c| c == p));
+        claimed.push(path.clone());
+        Claim(path)
+    }
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        let mut claimed = CLAIMED.lock().unwrap_or_else(|p| p.into_inner());
+        claimed.retain(|c| c != &self.0);
+    }
+}
 
 /// What was saved.
 #[derive(Debug)]
@@ -83,7 +107,8 @@ pub async fn save_results_with(
         Some(p) => p,
         None => {
             let name = naming::render(template, &record);
-            let dest = naming::unique_path(dir, &name);
+            let claim = Claim::new(dir, &name);
+            let dest = claim.0.clone();
             fetch(engine, &http, &mut record, FileKind::Video, &dest, progress).await?;
             record_file(engine, &record, FileKind::Video, &dest).await?;
             dest
@@ -111,7 +136,8 @@ pub async fn save_results_with(
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_else(|| "video.mp4".into());
-                let dest = naming::unique_path(dir, &naming::last_frame_name(&video_name));
+                let claim = Claim::new(dir, &naming::last_frame_name(&video_name));
+                let dest = claim.0.clone();
                 fetch(
                     engine,
                     &http,

@@ -14,12 +14,17 @@ use crate::app::Msg;
 use crate::app::results::{ResultsMsg, Transfer};
 use crate::engine::Engine;
 use crate::engine::results::save_results_with;
-use crate::store::{Phase, TaskRecord};
+use crate::store::{Phase, TaskQuery, TaskRecord};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, mpsc};
+
+/// The API keeps task records this long; older tasks cannot get a fresh link.
+const RECORD_LIFETIME_SECS: i64 = 7 * 86_400;
+/// The longest wait before a failed task is tried again automatically.
+const MAX_COOL_DOWN: Duration = Duration::from_secs(6 * 3600);
 
 /// Settings of the manager.
 #[derive(Debug, Clone)]
@@ -34,10 +39,13 @@ pub struct DownloadSettings {
     pub attempts: u32,
     /// First wait between attempts; doubles each time.
     pub backoff: Duration,
-    /// After the last attempt failed, try again this much later (auto only).
+    /// After the last attempt failed, try again this much later (auto only; doubling).
     pub cool_down: Duration,
     /// Least time between two progress messages of one download.
     pub progress_every: Duration,
+    /// How often the store is swept for succeeded tasks not saved yet (auto only), so a change
+    /// the watcher did not report is still saved.
+    pub sweep_every: Duration,
 }
 
 impl DownloadSettings {
@@ -51,6 +59,7 @@ impl DownloadSettings {
             backoff: Duration::from_secs(5),
             cool_down: Duration::from_secs(600),
             progress_every: Duration::from_millis(200),
+            sweep_every: Duration::from_secs(30),
         }
     }
 }
@@ -93,7 +102,9 @@ impl Downloads {
             settings,
             to_loop,
             busy: HashSet::new(),
+            again: HashSet::new(),
             cooling: HashMap::new(),
+            failures: HashMap::new(),
             me: tx.downgrade(),
         };
         tokio::spawn(mgr.run(rx));
@@ -130,14 +141,18 @@ struct Manager {
     to_loop: mpsc::UnboundedSender<Msg>,
     /// Queued or running.
     busy: HashSet<String>,
+    /// Asked to download again (force) while busy: run once more when the current job ends.
+    again: HashSet<String>,
     /// Failed after every attempt: not tried automatically before this time.
     cooling: HashMap<String, Instant>,
+    /// Consecutive failed jobs per task.
+    failures: HashMap<String, u32>,
     me: mpsc::WeakUnboundedSender<Cmd>,
 }
 
 impl Manager {
     async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Cmd>) {
-        let mut retry = tokio::time::interval(Duration::from_secs(30));
+        let mut retry = tokio::time::interval(self.settings.sweep_every);
         retry.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let cmd = tokio::select! {
@@ -147,17 +162,20 @@ impl Manager {
                 },
                 _ = retry.tick() => {
                     self.retry_cooled();
+                    self.sweep();
                     continue;
                 }
             };
             match cmd {
                 Cmd::Consider(rows) if self.settings.auto => {
+                    // The API forgets tasks after 7 days: no fresh link can be had for those.
+                    let oldest = crate::engine::now() - RECORD_LIFETIME_SECS;
                     for r in rows {
                         let cooling = self
                             .cooling
                             .get(&r.local_id)
                             .is_some_and(|t| *t > Instant::now());
-                        if !cooling {
+                        if !cooling && r.created_at >= oldest {
                             self.enqueue(r.local_id, false);
                         }
                     }
@@ -171,15 +189,45 @@ impl Manager {
                 }
                 Cmd::Finished { local_id, ok } => {
                     self.busy.remove(&local_id);
-                    if ok {
+                    if self.again.remove(&local_id) {
+                        self.enqueue(local_id, true);
+                    } else if ok {
                         self.cooling.remove(&local_id);
+                        self.failures.remove(&local_id);
                     } else {
-                        self.cooling
-                            .insert(local_id, Instant::now() + self.settings.cool_down);
+                        // Each failure doubles the wait before the next automatic try (≤ 6 h).
+                        let n = self.failures.entry(local_id.clone()).or_insert(0);
+                        *n = (*n + 1).min(16);
+                        let wait = self
+                            .settings
+                            .cool_down
+                            .saturating_mul(1 << (*n - 1))
+                            .min(MAX_COOL_DOWN);
+                        self.cooling.insert(local_id, Instant::now() + wait);
                     }
                 }
             }
         }
+    }
+
+    /// Read the succeeded tasks from the store (off this task) and consider them.
+    fn sweep(&self) {
+        if !self.settings.auto {
+            return;
+        }
+        let (engine, me) = (self.engine.clone(), self.me.clone());
+        tokio::spawn(async move {
+            let query = TaskQuery {
+                statuses: vec!["succeeded".into()],
+                ..TaskQuery::default()
+            };
+            if let Ok(rows) = engine.with_store(move |s| s.list(&query)).await {
+                let wanted: Vec<TaskRecord> = rows.into_iter().filter(wants_auto).collect();
+                if let (false, Some(me)) = (wanted.is_empty(), me.upgrade()) {
+                    let _ = me.send(Cmd::Consider(wanted));
+                }
+            }
+        });
     }
 
     /// Ids whose cool-down is over are tried again (auto only).
@@ -202,6 +250,10 @@ impl Manager {
 
     fn enqueue(&mut self, local_id: String, force: bool) {
         if !self.busy.insert(local_id.clone()) {
+            // The running job reports its outcome (it ends after this command: see `Job::run`).
+            if force {
+                self.again.insert(local_id);
+            }
             return;
         }
         let job = Job {
@@ -233,16 +285,26 @@ impl Job {
 
     async fn run(self, local_id: String, force: bool) {
         self.report(&local_id, Transfer::Queued);
-        let ok = match self.slots.clone().acquire_owned().await {
+        let outcome = match self.slots.clone().acquire_owned().await {
             Ok(_permit) => self.attempts(&local_id, force).await,
-            Err(_) => false,
+            Err(_) => Err("the download manager stopped".to_string()),
         };
+        // Tell the manager first: a request made after the loop hears the outcome finds the
+        // task idle (both go through the manager's channel in order).
         if let Some(me) = self.me.upgrade() {
-            let _ = me.send(Cmd::Finished { local_id, ok });
+            let ok = outcome.is_ok();
+            let _ = me.send(Cmd::Finished {
+                local_id: local_id.clone(),
+                ok,
+            });
+        }
+        match outcome {
+            Ok(record) => self.saved(record),
+            Err(e) => self.report(&local_id, Transfer::Failed(e)),
         }
     }
 
-    async fn attempts(&self, local_id: &str, force: bool) -> bool {
+    async fn attempts(&self, local_id: &str, force: bool) -> Result<TaskRecord, String> {
         let mut wait = self.settings.backoff;
         let mut last_error = String::new();
         for attempt in 0..self.settings.attempts.max(1) {
@@ -259,19 +321,14 @@ impl Job {
                 }
             };
             if !force && !wants_auto(&record) {
-                self.saved(record);
-                return true;
+                return Ok(record);
             }
             match self.save(&record, force).await {
-                Ok(r) => {
-                    self.saved(r);
-                    return true;
-                }
+                Ok(r) => return Ok(r),
                 Err(e) => last_error = e,
             }
         }
-        self.report(local_id, Transfer::Failed(last_error));
-        false
+        Err(last_error)
     }
 
     fn saved(&self, record: TaskRecord) {

@@ -76,6 +76,15 @@ fn initial_state(ctx: &Context, g: &GlobalArgs) -> io::Result<State> {
 
 /// Copy the results-related config into the state (expiry warning, prices, previews, batching).
 pub fn results_settings(state: &mut State, config: &crate::config::Config) {
+    if let Some(other) = config
+        .ui
+        .images
+        .as_deref()
+        .filter(|m| !["auto", "halfblocks", "off"].contains(m))
+    {
+        let text = format!("[ui] images = \"{other}\" is unknown; use auto, halfblocks or off");
+        state.notice(Level::Warn, text);
+    }
     let r = &mut state.results;
     r.warn_secs = (config.download.warn_before_expiry_hours.max(0.0) * 3600.0) as i64;
     r.images = config.ui.images.as_deref() != Some("off");
@@ -164,10 +173,13 @@ impl Executor {
                 if self.downloads.enabled() {
                     self.downloads.download(local_ids, force);
                 } else {
-                    let _ = self.tx.send(Msg::Notice {
-                        level: Level::Warn,
-                        text: "another process downloads for this store".into(),
-                    });
+                    for local_id in local_ids {
+                        let transfer = crate::app::results::Transfer::Failed(
+                            "another process downloads for this store".into(),
+                        );
+                        let msg = crate::app::results::ResultsMsg::Transfer { local_id, transfer };
+                        let _ = self.tx.send(Msg::Results(msg));
+                    }
                 }
             }
             ResultsEffect::Preview {
@@ -184,22 +196,8 @@ impl Executor {
                 self.write(&self.notifier.bytes(&succeeded, &failed));
             }
             ResultsEffect::Open { path } => {
-                let env = |k: &str| std::env::var(k).ok();
-                let (level, text) = match opener::plan(env, &path, &opener::hostname()) {
-                    opener::OpenPlan::Launch(program) => {
-                        match opener::launch(program, std::path::Path::new(&path)) {
-                            Ok(()) => (Level::Info, format!("opening {path}")),
-                            Err(e) => (Level::Error, format!("could not run {program}: {e}")),
-                        }
-                    }
-                    opener::OpenPlan::Remote { scp } => {
-                        self.write(&osc::clipboard(&scp, self.mux));
-                        (
-                            Level::Info,
-                            format!("no local display: saved at {path}; copied `{scp}`"),
-                        )
-                    }
-                };
+                let (level, text, clip) = opener::open(&path, self.mux);
+                self.write(&clip);
                 let _ = self.tx.send(Msg::Notice { level, text });
             }
         }
@@ -478,7 +476,7 @@ async fn event_loop(
         };
         let stamp = now();
         if stamp != state.now {
-            // The clock's effects (e.g. a debounced draft save) are carried out too.
+            // The clock's effects (a debounced draft save, a closed notification batch) run too.
             let effects = update(state, Msg::Tick { now: stamp });
             if !run_all(effects, executor, term, state) {
                 return Ok(());

@@ -46,6 +46,27 @@ fn shell_quote(s: &str) -> String {
     }
 }
 
+/// Open `path` as [`plan`] says for this process's environment: the message to show and the
+/// bytes to write (an OSC 52 copy of the `scp` command when remote).
+pub fn open(path: &str, mux: super::osc::Mux) -> (crate::app::Level, String, Vec<u8>) {
+    use crate::app::Level;
+    match plan(|k| std::env::var(k).ok(), path, &hostname()) {
+        OpenPlan::Launch(program) => match launch(program, Path::new(path)) {
+            Ok(()) => (Level::Info, format!("opening {path}"), Vec::new()),
+            Err(e) => (
+                Level::Error,
+                format!("could not run {program} ({e}); the file is {path}"),
+                Vec::new(),
+            ),
+        },
+        OpenPlan::Remote { scp } => (
+            Level::Info,
+            format!("no local display: saved at {path}; copied `{scp}`"),
+            super::osc::clipboard(&scp, mux),
+        ),
+    }
+}
+
 /// This machine's host name.
 pub fn hostname() -> String {
     let mut buf = [0u8; 256];

@@ -70,7 +70,11 @@ impl Previewer {
         let me = self.clone();
         tokio::spawn(async move {
             let msg = match me.load(&local_id, path, url, size).await {
-                Ok(image) => ResultsMsg::Preview { local_id, image },
+                Ok(image) => ResultsMsg::Preview {
+                    local_id,
+                    size,
+                    image,
+                },
                 Err(error) => ResultsMsg::PreviewFailed { local_id, error },
             };
             let _ = tx.send(Msg::Results(msg));

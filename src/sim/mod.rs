@@ -12,6 +12,10 @@
 //! - `POST /_sim/config` — `{"fail_rate":P}`.
 //! - `POST /_sim/advance` — `{"secs":N}`: move every clock forward (expire URLs and tasks).
 //!
+//! `SimConfig::video_size` (`seedance-tui sim --video-size BYTES`) serves videos of that size,
+//! generated on the fly in chunks (`video_byte(i)` is byte `i`), for large and resumed downloads;
+//! `SimStats::ranged_downloads` counts downloads that asked for a `Range`.
+//!
 //! Prompt directives steer a task: `[[sim:succeed]]`, `[[sim:fail]]`, `[[sim:fail:CODE]]`,
 //! `[[sim:expire]]`, `[[sim:hold]]` (queued until cancelled).
 

@@ -1,7 +1,7 @@
 //! The summary overlay (`$`): tasks, tokens and — when `[pricing]` is configured — money, per day,
 //! per model, for the current filter and overall. Numbers come from `app::results::summary`.
 
-use super::format::tokens;
+use super::format::{tokens, truncate};
 use crate::app::results::{Total, summary};
 use crate::app::state::State;
 use ratatui::Frame;
@@ -13,8 +13,10 @@ fn row<'a>(label: String, t: &Total, state: &'a State) -> Line<'a> {
     let theme = state.theme();
     let p = &state.results.pricing;
     let money = t.cost.map(|c| p.format(c)).unwrap_or_default();
+    let label = truncate(&label, 32);
+    let pad = 32usize.saturating_sub(unicode_width::UnicodeWidthStr::width(label.as_str()));
     Line::from(vec![
-        Span::styled(format!("  {label:<26}"), theme.base()),
+        Span::styled(format!("  {label}{} ", " ".repeat(pad)), theme.base()),
         Span::styled(format!("{:>6} tasks ", t.tasks), theme.dim()),
         Span::styled(format!("{:>9} tok ", tokens(t.tokens)), theme.base()),
         Span::styled(format!("{money:>10}"), theme.accent()),
@@ -45,10 +47,29 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, scroll: u16) {
         lines.push(row(m.clone(), t, state));
     }
     lines.push(Line::default());
-    let filter = if state.filter.is_empty() && state.quick.is_none() {
+    let mut parts = Vec::new();
+    if !state.filter.is_empty() {
+        parts.push(format!("“{}”", state.filter.text.trim()));
+    }
+    if let Some(q) = state.quick {
+        let names = [
+            "",
+            "queued",
+            "running",
+            "succeeded",
+            "failed",
+            "expired",
+            "cancelled",
+        ];
+        parts.push(format!(
+            "only {}",
+            names.get(q as usize).copied().unwrap_or("")
+        ));
+    }
+    let filter = if parts.is_empty() {
         "current filter (none)".to_string()
     } else {
-        format!("current filter “{}”", state.filter.text.trim())
+        format!("filter {}", parts.join(" "))
     };
     lines.push(row(filter, &s.filtered, state));
     lines.push(row("all tasks".to_string(), &s.all, state));
@@ -59,7 +80,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, scroll: u16) {
             theme.dim(),
         )));
     }
-    let w = 66.min(area.width);
+    let w = 74.min(area.width);
     let h = (lines.len() as u16 + 2).min(area.height);
     let r = Rect::new(
         area.x + (area.width - w) / 2,

@@ -49,6 +49,7 @@ pub fn settings(dir: &Path) -> DownloadSettings {
     let mut s = DownloadSettings::new(dir.to_path_buf(), "{id}.mp4".to_string());
     s.backoff = Duration::from_millis(20);
     s.progress_every = Duration::from_millis(1);
+    s.sweep_every = Duration::from_millis(500);
     s
 }
 
@@ -71,7 +72,7 @@ pub async fn succeeded_task(engine: &Engine, prompt: &str) -> TaskRecord {
     panic!("the task did not succeed in time");
 }
 
-/// Messages until `n` tasks are saved (panics on a failed download or after 60 s).
+/// Messages until `n` distinct tasks are saved (panics on a failed download or after 60 s).
 pub async fn wait_saved(
     rx: &mut mpsc::UnboundedReceiver<Msg>,
     n: usize,
@@ -80,12 +81,33 @@ pub async fn wait_saved(
     let mut saved = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while saved.len() < n {
-        let msg = tokio::time::timeout_at(deadline, rx.recv())
-            .await
-            .expect("downloads finish within 60 s")
-            .expect("the manager is alive");
+        let Ok(msg) = tokio::time::timeout_at(deadline, rx.recv()).await else {
+            let shown: Vec<String> = seen
+                .iter()
+                .filter(|m| {
+                    !matches!(
+                        m,
+                        Msg::Results(ResultsMsg::Transfer {
+                            transfer: Transfer::Active { .. },
+                            ..
+                        })
+                    )
+                })
+                .map(|m| format!("{m:?}").chars().take(160).collect())
+                .collect();
+            panic!(
+                "downloads did not finish within 60 s; saved {}; messages: {shown:#?}",
+                saved.len()
+            );
+        };
+        let msg = msg.expect("the manager is alive");
         match &msg {
-            Msg::Results(ResultsMsg::Saved(r)) => saved.push((**r).clone()),
+            // Distinct tasks: a late store report may make a second (no-op) save of one.
+            Msg::Results(ResultsMsg::Saved(r))
+                if !saved.iter().any(|s: &TaskRecord| s.local_id == r.local_id) =>
+            {
+                saved.push((**r).clone())
+            }
             Msg::Results(ResultsMsg::Transfer {
                 transfer: Transfer::Failed(e),
                 ..
