@@ -266,7 +266,7 @@ impl Scheduler {
     /// around its likely finish, the plain interval when history knows nothing.
     fn next_gap(&self, record: &TaskRecord) -> Duration {
         let interval = self.cfg.interval.as_secs_f64();
-        let dense = (interval / 4.0).max(1.0);
+        let dense = interval / 4.0;
         let secs = self
             .eta
             .next_poll_secs(record, now_secs(), interval, dense)
