@@ -132,3 +132,37 @@ fn a_clean_exit_releases_the_lease_at_once() {
         l.text.contains("polling this store")
     });
 }
+
+#[test]
+fn a_plain_watch_holding_the_lease_polls_every_task_of_the_store() {
+    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("s.sqlite3");
+    let config = fast_config(dir.path(), 1.0);
+    let held = submit(dir.path(), &store, &sim.base, "hold [[sim:hold]]");
+    // `watch ID` follows one task, but as the lease holder it polls the whole store.
+    let mut c = bin(dir.path());
+    c.args([
+        "--store",
+        store.to_str().expect("utf8"),
+        "--base-url",
+        &sim.base,
+    ])
+    .args(["--config", config.to_str().expect("utf8")])
+    .args(["watch", &held])
+    .env("SEEDANCE_API_KEY", KEY);
+    let w = Proc::spawn(c);
+    w.wait_line("watch leads", Duration::from_secs(20), |l| {
+        l.text.contains("polling this store")
+    });
+    let other = submit(dir.path(), &store, &sim.base, "other [[sim:succeed]]");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let s = Store::open(&store).expect("open");
+        if s.find(&other).expect("row").phase.as_str() == "succeeded" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the other task was never polled");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

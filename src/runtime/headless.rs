@@ -73,6 +73,13 @@ pub async fn run(
     let (wtx, mut changes) = mpsc::unbounded_channel();
     store_watch::spawn(ctx.store_path.clone(), crate::engine::now(), wtx);
 
+    // The lease holder polls every unfinished task of the store, not only the watched ones:
+    // dashboards following it rely on that.
+    if let Ok(all) = ctx.engine.with_store(|s| s.unfinished()).await {
+        for r in all {
+            let _ = poller.send(PollerCmd::Track(Box::new(r)));
+        }
+    }
     let mut seen: HashMap<String, TaskRecord> = HashMap::new();
     let mut pending: HashSet<String> = HashSet::new();
     for r in records {
@@ -113,6 +120,9 @@ pub async fn run(
         tokio::select! {
             Some(rows) = changes.recv() => {
                 for r in rows {
+                    if r.phase.needs_polling() {
+                        let _ = poller.send(PollerCmd::Track(Box::new(r.clone())));
+                    }
                     let known = seen.get(&r.local_id);
                     let watched = plan.daemon || known.is_some();
                     if !watched {
@@ -126,9 +136,6 @@ pub async fn run(
                     } else {
                         pending.insert(r.local_id.clone());
                     }
-                    if r.phase.needs_polling() {
-                        let _ = poller.send(PollerCmd::Track(Box::new(r.clone())));
-                    }
                     let succeeded = matches!(r.phase, Phase::Remote(TaskStatus::Succeeded));
                     if succeeded && r.video_path.is_none() && !downloaded.contains(&r.local_id) {
                         to_download.retain(|d| d.local_id != r.local_id);
@@ -141,7 +148,12 @@ pub async fn run(
                 let now_leader = role.is_leader();
                 match &role {
                     Role::Leader if !leader => eprintln!("polling this store (holding the poller lease)"),
-                    Role::Follower { holder } => eprintln!("following: {holder} polls this store"),
+                    Role::Follower { holder } => {
+                        eprintln!("following: {holder} polls this store");
+                        if plan.download_to.is_some() {
+                            eprintln!("note: only the poller downloads; save results later with `seedance-tui download ID`");
+                        }
+                    }
                     _ => {}
                 }
                 leader = now_leader;
