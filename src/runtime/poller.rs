@@ -208,16 +208,24 @@ impl Scheduler {
         match self.tracked.get_mut(&id) {
             Some(t) => t.record = record,
             None => {
+                // What the store says may be old (a dashboard opening after hours): ask now.
+                // A row written moments ago (just submitted) waits like after a poll.
+                let fresh = now_secs() - record.updated_at < self.cfg.interval.as_secs() as i64;
+                let first = if fresh {
+                    now + self.next_gap(&record)
+                } else {
+                    now
+                };
                 self.tracked.insert(
                     id.clone(),
                     Tracked {
                         record,
-                        due: now,
+                        due: first,
                         errors: 0,
                         in_flight: false,
                     },
                 );
-                self.schedule(&id, now);
+                self.schedule(&id, first);
             }
         }
     }

@@ -62,7 +62,8 @@ fn a_follower_never_polls_until_it_leads() {
 }
 
 /// When the poll after `finished` is due, relative to `now`.
-fn next_due_after_success(s: &mut Scheduler, r: TaskRecord, now: Instant) -> Duration {
+fn next_due_after_success(s: &mut Scheduler, mut r: TaskRecord, now: Instant) -> Duration {
+    r.updated_at = 0; // stale: polled at once
     let id = r.local_id.clone();
     s.track(r.clone(), now);
     assert!(s.next_due(now).is_some());
@@ -98,12 +99,29 @@ fn history_spaces_polls_out_early_and_nothing_known_means_the_interval() {
 }
 
 #[test]
+fn stale_rows_are_asked_at_once_fresh_submissions_wait() {
+    let t0 = Instant::now();
+    let mut s = Scheduler::new(cfg(true), t0);
+    let now = now_secs();
+    let mut stale = record("stale", "queued", now - 3600);
+    stale.updated_at = now - 3600;
+    s.track(stale, t0);
+    s.track(record("fresh", "queued", now), t0);
+    assert_eq!(s.next_due(t0).map(|r| r.local_id), Some("stale".into()));
+    assert!(s.next_due(t0 + Duration::from_secs(1)).is_none());
+    let due = s.tracked["fresh"].due - t0;
+    assert_eq!(due, Duration::from_secs(10), "no history: the interval");
+}
+
+#[test]
 fn a_429_holds_every_task() {
     let t0 = Instant::now();
     let mut s = Scheduler::new(cfg(true), t0);
     let now = now_secs();
     for id in ["a", "b"] {
-        s.track(record(id, "queued", now), t0);
+        let mut r = record(id, "queued", now);
+        r.updated_at = 0;
+        s.track(r, t0);
     }
     let first = s.next_due(t0).expect("due");
     let err = PollError::Api(ApiError::RateLimited {
