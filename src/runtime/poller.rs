@@ -411,6 +411,9 @@ pub fn spawn(
     events: mpsc::UnboundedSender<PollerEvent>,
 ) -> mpsc::UnboundedSender<PollerCmd> {
     let (tx, mut rx) = mpsc::unbounded_channel::<PollerCmd>();
+    // Every request the scheduler makes is one it counted: no hidden client retries.
+    let mut engine = engine;
+    engine.client = engine.client.without_retries();
     tokio::spawn(async move {
         let start = Instant::now();
         let mut s = Scheduler::new(cfg, start);
