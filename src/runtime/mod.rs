@@ -204,7 +204,8 @@ pub async fn run_dashboard(ctx: Context, g: &GlobalArgs) -> io::Result<()> {
         lease::holder_id("dashboard"),
         lease::LeaseConfig::from_secs(ctx.config.poll.lease_secs),
     );
-    // The gate: only the lease holder polls (and downloads).
+    // The gate: only the lease holder polls and downloads. Work that only one process per
+    // store may do (the download manager too) is switched on and off in this closure.
     match &keeper {
         Ok(k) => {
             let to_poller = poller.clone();
