@@ -62,6 +62,7 @@ pub async fn run(
         LeaseConfig::from_secs(ctx.config.poll.lease_secs),
     )
     .map_err(|e| Failure::usage(e.to_string()))?;
+    let noter = keeper.noter();
     // The gate: only the lease holder polls and downloads.
     let (role_tx, mut roles) = mpsc::unbounded_channel();
     let to_poller = poller.clone();
@@ -148,7 +149,7 @@ pub async fn run(
                 let now_leader = role.is_leader();
                 match &role {
                     Role::Leader if !leader => eprintln!("polling this store (holding the poller lease)"),
-                    Role::Follower { holder } => {
+                    Role::Follower { holder, .. } => {
                         eprintln!("following: {holder} polls this store");
                         if plan.download_to.is_some() {
                             eprintln!("note: only the poller downloads; save results later with `seedance-tui download ID`");
@@ -166,6 +167,9 @@ pub async fn run(
                     warned = true;
                 }
                 if let PollerEvent::Health(h) = ev {
+                    if h.leader {
+                        noter.set(h.banner.clone());
+                    }
                     if h.paused {
                         break Stop::Fatal(h.banner.unwrap_or_else(|| "polling paused".into()));
                     }

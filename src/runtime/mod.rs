@@ -225,8 +225,15 @@ pub async fn run_dashboard(ctx: Context, g: &GlobalArgs) -> io::Result<()> {
         let _ = poller.send(PollerCmd::Track(Box::new(r.clone())));
     }
     let to_loop = tx.clone();
+    // The holder's banner (server unreachable, rate limited) reaches followers' headers.
+    let noter = keeper.as_ref().ok().map(|k| k.noter());
     tokio::spawn(async move {
         while let Some(ev) = prx.recv().await {
+            if let (PollerEvent::Health(h), Some(n)) = (&ev, &noter)
+                && h.leader
+            {
+                n.set(h.banner.clone());
+            }
             let msg = match ev {
                 PollerEvent::Updated { .. } => continue, // the store watcher reports every change
                 PollerEvent::Failed {

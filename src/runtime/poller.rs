@@ -384,7 +384,10 @@ impl Scheduler {
         self.health.follows = match role {
             Role::Leader => None,
             Role::Starting => Some("nobody yet (checking the poller lease)".into()),
-            Role::Follower { holder } => Some(holder),
+            Role::Follower { holder, note } => Some(match note {
+                Some(n) => format!("{holder} — {n}"),
+                None => holder,
+            }),
         };
         if self.leader && !was {
             let ids: Vec<String> = self.tracked.keys().cloned().collect();

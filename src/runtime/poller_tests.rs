@@ -51,6 +51,7 @@ fn a_follower_never_polls_until_it_leads() {
     s.set_role(
         Role::Follower {
             holder: "watch pid 1@h".into(),
+            note: None,
         },
         t0,
     );
