@@ -166,3 +166,58 @@ fn a_plain_watch_holding_the_lease_polls_every_task_of_the_store() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+#[test]
+fn a_download_daemon_saves_waiting_and_new_results() {
+    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("s.sqlite3");
+    let out = dir.path().join("videos");
+    let config = fast_config(dir.path(), 1.0);
+    // A result that succeeded while no poller downloaded it.
+    let waiting = submit(dir.path(), &store, &sim.base, "waiting [[sim:succeed]]");
+    let status = bin(dir.path())
+        .args([
+            "--store",
+            store.to_str().expect("utf8"),
+            "--base-url",
+            &sim.base,
+        ])
+        .args(["--config", config.to_str().expect("utf8"), "watch"])
+        .env("SEEDANCE_API_KEY", KEY)
+        .status()
+        .expect("watch");
+    assert!(status.success());
+    let mut c = bin(dir.path());
+    c.args([
+        "--store",
+        store.to_str().expect("utf8"),
+        "--base-url",
+        &sim.base,
+    ])
+    .args(["--config", config.to_str().expect("utf8")])
+    .args(["watch", "--daemon", "--download", "--out"])
+    .arg(&out)
+    .env("SEEDANCE_API_KEY", KEY);
+    let d = Proc::spawn(c);
+    let fresh = submit(dir.path(), &store, &sim.base, "fresh [[sim:succeed]]");
+    let mut saved = std::collections::HashSet::new();
+    while saved.len() < 2 {
+        let line = d.wait_line("saved results", Duration::from_secs(30), |l| {
+            !l.err && l.text.starts_with("saved ") && l.text.ends_with(".mp4")
+        });
+        for id in [&waiting, &fresh] {
+            if line.text.contains(id.as_str()) {
+                saved.insert(id.clone());
+            }
+        }
+    }
+    let s = Store::open(&store).expect("open");
+    for id in [&waiting, &fresh] {
+        let path = s.find(id).expect("row").video_path.expect("saved");
+        assert_eq!(
+            std::fs::read(&path).expect("file"),
+            seedance_tui::sim::SAMPLE_MP4
+        );
+    }
+}

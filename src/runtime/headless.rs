@@ -13,7 +13,7 @@ use crate::api::TaskStatus;
 use crate::cli::context::Context;
 use crate::cli::exit::Failure;
 use crate::cli::watch::change_line;
-use crate::store::{Phase, TaskRecord};
+use crate::store::{Phase, TaskQuery, TaskRecord};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use tokio::sync::mpsc;
@@ -95,6 +95,18 @@ pub async fn run(
     let mut leader = false;
     let mut downloads = tokio::task::JoinSet::new();
     let mut to_download: Vec<TaskRecord> = Vec::new();
+    if plan.daemon && plan.download_to.is_some() {
+        // Results that succeeded while no poller ran (within the last day: older links are
+        // dead and old tasks are the user's business).
+        let query = TaskQuery {
+            statuses: vec!["succeeded".into()],
+            since: Some(crate::engine::now() - 86_400),
+            limit: None,
+        };
+        if let Ok(rows) = ctx.engine.with_store(move |s| s.list(&query)).await {
+            to_download.extend(rows.into_iter().filter(|r| r.video_path.is_none()));
+        }
+    }
     let mut downloaded: HashSet<String> = HashSet::new();
     let mut banner: Option<String> = None;
     let mut warned = false;
