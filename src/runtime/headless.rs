@@ -180,7 +180,7 @@ pub async fn run(
                 }
                 if let PollerEvent::Health(h) = ev {
                     if h.leader {
-                        noter.set(h.banner.clone());
+                        noter.set(lease::note_for(&h));
                     }
                     if h.paused {
                         break Stop::Fatal(h.banner.unwrap_or_else(|| "polling paused".into()));

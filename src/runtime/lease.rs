@@ -123,6 +123,13 @@ impl Noter {
     }
 }
 
+/// What a holder with health `h` tells its followers: its banner, or that polling is paused.
+pub fn note_for(h: &crate::app::Health) -> Option<String> {
+    h.banner
+        .clone()
+        .or_else(|| h.paused.then(|| "polling is paused there".to_string()))
+}
+
 /// A running lease keeper. Drop it, or better call [`LeaseKeeper::release`] on a clean exit.
 pub struct LeaseKeeper {
     role: watch::Receiver<Role>,
@@ -267,6 +274,16 @@ mod tests {
         assert_eq!(holder_pid(&id), Some(std::process::id()));
         assert_ne!(id, holder_id("watch"), "random part differs per run");
         assert_eq!(holder_pid("garbage"), None);
+    }
+
+    #[test]
+    fn followers_learn_why_the_holder_does_not_poll() {
+        let mut h = crate::app::Health::default();
+        assert_eq!(note_for(&h), None);
+        h.paused = true;
+        assert_eq!(note_for(&h).as_deref(), Some("polling is paused there"));
+        h.banner = Some("auth failed".into());
+        assert_eq!(note_for(&h).as_deref(), Some("auth failed"));
     }
 
     #[test]

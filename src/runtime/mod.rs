@@ -232,7 +232,7 @@ pub async fn run_dashboard(ctx: Context, g: &GlobalArgs) -> io::Result<()> {
             if let (PollerEvent::Health(h), Some(n)) = (&ev, &noter)
                 && h.leader
             {
-                n.set(h.banner.clone());
+                n.set(lease::note_for(h));
             }
             let msg = match ev {
                 PollerEvent::Updated { .. } => continue, // the store watcher reports every change
