@@ -209,9 +209,11 @@ impl Scheduler {
             Some(t) => t.record = record,
             None => {
                 // What the store says may be old (a dashboard opening after hours): ask now.
-                // A row written moments ago (just submitted) waits like after a poll.
+                // A row written moments ago (just submitted) whose kind history knows waits for
+                // its ETA gap; with no history, ask now (as before ETAs existed).
                 let fresh = now_secs() - record.updated_at < self.cfg.interval.as_secs() as i64;
-                let first = if fresh {
+                let known = self.eta.estimate(&record, now_secs()).is_some();
+                let first = if fresh && known {
                     now + self.next_gap(&record)
                 } else {
                     now

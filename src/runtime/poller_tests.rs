@@ -109,9 +109,18 @@ fn stale_rows_are_asked_at_once_fresh_submissions_wait() {
     s.track(stale, t0);
     s.track(record("fresh", "queued", now), t0);
     assert_eq!(s.next_due(t0).map(|r| r.local_id), Some("stale".into()));
-    assert!(s.next_due(t0 + Duration::from_secs(1)).is_none());
-    let due = s.tracked["fresh"].due - t0;
-    assert_eq!(due, Duration::from_secs(10), "no history: the interval");
+    // No history: a fresh one is asked at once too.
+    let t1 = t0 + Duration::from_secs(1);
+    assert_eq!(s.next_due(t1).map(|r| r.local_id), Some("fresh".into()));
+    // With history (tasks like it took 300 s), a fresh one waits for the earliest finish.
+    for i in 0..3 {
+        let mut done = record(&format!("d{i}"), "succeeded", now - 10_000);
+        done.finished_at = Some(now - 10_000 + 300);
+        s.eta.learn(&done);
+    }
+    s.track(record("fresh2", "queued", now), t1);
+    let due = s.tracked["fresh2"].due - t1;
+    assert_eq!(due, Duration::from_secs(60), "6 x interval at most");
 }
 
 #[test]
