@@ -79,6 +79,26 @@ impl Default for PollConfig {
     }
 }
 
+impl PollConfig {
+    /// Numbers the scheduler can use: finite and positive (`nan`, `inf` and negatives are
+    /// valid TOML but would stall or flood polling).
+    fn check(&self) -> Result<(), String> {
+        for (name, v) in [
+            ("interval_secs", self.interval_secs),
+            ("requests_per_second", self.requests_per_second),
+            ("lease_secs", self.lease_secs),
+        ] {
+            if !v.is_finite() || v <= 0.0 {
+                return Err(format!("[poll] {name} = {v}: use a positive number"));
+            }
+        }
+        if self.concurrency == 0 {
+            return Err("[poll] concurrency = 0: use 1 or more".into());
+        }
+        Ok(())
+    }
+}
+
 /// Download settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -296,6 +316,7 @@ impl Config {
     /// Parse config text (used by `load` and the tests).
     pub fn parse(text: &str) -> Result<Config, String> {
         let mut cfg: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+        cfg.poll.check()?;
         for (name, p) in builtin_profiles() {
             cfg.profiles.entry(name).or_insert(p);
         }
@@ -330,6 +351,21 @@ impl Config {
              # or name another variable with `key_env` in a profile.\n{body}"
         )
     }
+}
+
+/// A warning when the config file at `path` can be read or written by other users (any group or
+/// other permission bits). It holds no key, but it names where keys come from and which
+/// endpoints are used, and a writable one could redirect requests.
+pub fn permission_warning(path: &Path) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+    (mode & 0o077 != 0).then(|| {
+        format!(
+            "the config file {} is accessible to other users (mode {mode:03o}); run `chmod 600 {}`",
+            path.display(),
+            path.display()
+        )
+    })
 }
 
 /// Find the API key for `profile` in `env` (a lookup function, so tests need not touch the

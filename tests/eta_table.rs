@@ -49,7 +49,7 @@ fn running_task_shows_eta_and_progress_learned_from_history() {
     assert!(text.contains("r 1m"), "{text}");
     assert_eq!(reversed, 0);
 
-    // Three tasks of the same kind ran for 100 s each: about 40 s are left, 70 % of the time.
+    // Three tasks of the same kind took 200 s from creation: 120 s are left, 40 % is done.
     let done: Vec<_> = (0..3)
         .map(|i| {
             let mut d = record(0, Phase::Remote(TaskStatus::Succeeded), "old", STD);
@@ -64,7 +64,7 @@ fn running_task_shows_eta_and_progress_learned_from_history() {
     update(&mut s, Msg::TasksChanged(done));
     assert_eq!(s.eta.learned(), before + 3);
     let (text, reversed) = row(&render(&s), "fox in snow");
-    assert!(text.contains("r ~40s"), "{text}");
-    // The TIME cell is 8 wide with its gap: 80 of 120 s elapsed fills 5 of them.
-    assert_eq!(reversed, 5, "{text}");
+    assert!(text.contains("r ~2m"), "{text}");
+    // The TIME cell is 8 wide with its gap: 80 of 200 s fills 3 of them.
+    assert_eq!(reversed, 3, "{text}");
 }

@@ -37,7 +37,7 @@ fn a_v2_store_migrates_to_the_lease_schema_and_keeps_its_rows() {
     assert_eq!(s.find("old1").expect("kept").phase.as_str(), "running");
     assert_eq!(s.unfinished().expect("unfinished").len(), 1);
     assert!(matches!(
-        s.lease_acquire("poller", "me", 1, 1000),
+        s.lease_acquire("poller", "me", 1, 1000, None),
         Ok(LeaseOutcome::Held(_))
     ));
     assert!(s.integrity_ok().expect("integrity"));

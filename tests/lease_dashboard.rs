@@ -64,3 +64,48 @@ fn dashboard_follows_a_daemon_then_takes_over() {
         !s.contains("following the poller") && s.contains("watched")
     });
 }
+
+#[test]
+fn a_following_dashboard_shows_the_pollers_trouble() {
+    let mut sim = Some(SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]));
+    let base = sim.as_ref().expect("sim").base.clone();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("s.sqlite3");
+    let store_s = store.to_str().expect("utf8").to_string();
+    let config = fast_config(dir.path(), 1.0);
+    let config_s = config.to_str().expect("utf8").to_string();
+    let common = [
+        "--store",
+        &store_s,
+        "--base-url",
+        &base,
+        "--config",
+        &config_s,
+    ];
+    let out = bin(dir.path())
+        .args(common)
+        .args(["submit", "--prompt", "kept waiting [[sim:hold]]"])
+        .env("SEEDANCE_API_KEY", KEY)
+        .output()
+        .expect("submit");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut c = bin(dir.path());
+    c.args(common)
+        .args(["watch", "--daemon"])
+        .env("SEEDANCE_API_KEY", KEY);
+    let daemon = Proc::spawn(c);
+    daemon.wait_line("the daemon leads", WAIT, |l| {
+        l.text.contains("polling this store")
+    });
+    let tui = Pty::spawn(&common, 160, 40, &[("SEEDANCE_API_KEY", KEY)], dir.path());
+    tui.wait_text("following the poller: watch --daemon", WAIT);
+    // The server goes away: the daemon's banner reaches the follower's header.
+    sim.take();
+    tui.wait_text("server unreachable", WAIT);
+    let screen = tui.screen();
+    assert!(screen.contains("following the poller"), "{screen}");
+}

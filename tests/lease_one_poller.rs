@@ -132,3 +132,92 @@ fn a_clean_exit_releases_the_lease_at_once() {
         l.text.contains("polling this store")
     });
 }
+
+#[test]
+fn a_plain_watch_holding_the_lease_polls_every_task_of_the_store() {
+    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("s.sqlite3");
+    let config = fast_config(dir.path(), 1.0);
+    let held = submit(dir.path(), &store, &sim.base, "hold [[sim:hold]]");
+    // `watch ID` follows one task, but as the lease holder it polls the whole store.
+    let mut c = bin(dir.path());
+    c.args([
+        "--store",
+        store.to_str().expect("utf8"),
+        "--base-url",
+        &sim.base,
+    ])
+    .args(["--config", config.to_str().expect("utf8")])
+    .args(["watch", &held])
+    .env("SEEDANCE_API_KEY", KEY);
+    let w = Proc::spawn(c);
+    w.wait_line("watch leads", Duration::from_secs(20), |l| {
+        l.text.contains("polling this store")
+    });
+    let other = submit(dir.path(), &store, &sim.base, "other [[sim:succeed]]");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let s = Store::open(&store).expect("open");
+        if s.find(&other).expect("row").phase.as_str() == "succeeded" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the other task was never polled");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_download_daemon_saves_waiting_and_new_results() {
+    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("s.sqlite3");
+    let out = dir.path().join("videos");
+    let config = fast_config(dir.path(), 1.0);
+    // A result that succeeded while no poller downloaded it.
+    let waiting = submit(dir.path(), &store, &sim.base, "waiting [[sim:succeed]]");
+    let status = bin(dir.path())
+        .args([
+            "--store",
+            store.to_str().expect("utf8"),
+            "--base-url",
+            &sim.base,
+        ])
+        .args(["--config", config.to_str().expect("utf8"), "watch"])
+        .env("SEEDANCE_API_KEY", KEY)
+        .status()
+        .expect("watch");
+    assert!(status.success());
+    let mut c = bin(dir.path());
+    c.args([
+        "--store",
+        store.to_str().expect("utf8"),
+        "--base-url",
+        &sim.base,
+    ])
+    .args(["--config", config.to_str().expect("utf8")])
+    .args(["watch", "--daemon", "--download", "--out"])
+    .arg(&out)
+    .env("SEEDANCE_API_KEY", KEY);
+    let d = Proc::spawn(c);
+    let fresh = submit(dir.path(), &store, &sim.base, "fresh [[sim:succeed]]");
+    let mut saved = std::collections::HashSet::new();
+    while saved.len() < 2 {
+        let line = d.wait_line("saved results", Duration::from_secs(30), |l| {
+            !l.err && l.text.starts_with("saved ") && l.text.ends_with(".mp4")
+        });
+        for id in [&waiting, &fresh] {
+            if line.text.contains(id.as_str()) {
+                saved.insert(id.clone());
+            }
+        }
+    }
+    let s = Store::open(&store).expect("open");
+    for id in [&waiting, &fresh] {
+        let path = s.find(id).expect("row").video_path.expect("saved");
+        assert_eq!(
+            std::fs::read(&path).expect("file"),
+            seedance_tui::sim::SAMPLE_MP4
+        );
+    }
+}

@@ -234,6 +234,14 @@ impl ArkClient {
         &self.cfg.base_url
     }
 
+    /// The same client without its own retries, for callers that pace and back off themselves
+    /// (the poll scheduler: a retry it does not see would break its request budget).
+    pub fn without_retries(&self) -> ArkClient {
+        let mut c = self.clone();
+        c.cfg.retry.max_retries = 0;
+        c
+    }
+
     /// `BASE/contents/generations/tasks[/{id}]`, the id percent-encoded.
     pub fn tasks_url(&self, id: Option<&str>) -> String {
         match id {

@@ -41,6 +41,9 @@ impl Context {
     pub async fn resolve(g: &GlobalArgs) -> Result<Context, Failure> {
         let config_path = g.config.clone().unwrap_or_else(Paths::config_file);
         let config = Config::load(&config_path).map_err(|e| Failure::usage(e.to_string()))?;
+        if let Some(w) = crate::config::permission_warning(&config_path) {
+            eprintln!("warning: {w}");
+        }
         if g.demo {
             return Self::demo(g, config).await;
         }

@@ -2,8 +2,9 @@
 //! (model, resolution, duration), falling back to the model and then to every task. Pure: times
 //! come in as arguments.
 //!
-//! A queued task is measured from its creation against the total times (queue + run); a running
-//! task with a known start against the run times. The samples still possible at the task's age
+//! A task is measured from its creation against the total times (queue + run) of its kind: the
+//! creation time is exact, while the start of a run is only known as when a poll first saw it
+//! running. The samples still possible at the task's age
 //! (longer than it has already taken) give its remaining time (their median), its progress, and
 //! when to poll next: a low quantile of the remaining time, so polls are sparse while the task is
 //! young and dense where finishes are likely.
@@ -23,8 +24,6 @@ const NEXT_POLL_QUANTILE: f64 = 0.15;
 struct Samples {
     /// Seconds from creation to finish.
     total: VecDeque<u32>,
-    /// Seconds from first seen running to finish.
-    run: VecDeque<u32>,
 }
 
 fn push(q: &mut VecDeque<u32>, v: u32, older: bool) {
@@ -42,11 +41,8 @@ fn push(q: &mut VecDeque<u32>, v: u32, older: bool) {
 }
 
 impl Samples {
-    fn push(&mut self, total: u32, run: Option<u32>, older: bool) {
+    fn push(&mut self, total: u32, older: bool) {
         push(&mut self.total, total, older);
-        if let Some(r) = run {
-            push(&mut self.run, r, older);
-        }
     }
 }
 
@@ -124,27 +120,20 @@ impl EtaModel {
         let Some(total) = secs(r.created_at) else {
             return false;
         };
-        let run = r.started_at.and_then(secs);
         let key = key_of(r);
         self.by_model
             .entry(key.0.clone())
             .or_default()
-            .push(total, run, older);
-        self.by_key.entry(key).or_default().push(total, run, older);
-        self.all.push(total, run, older);
+            .push(total, older);
+        self.by_key.entry(key).or_default().push(total, older);
+        self.all.push(total, older);
         self.learned += 1;
         true
     }
 
-    /// The narrowest bucket with enough samples of the wanted kind.
-    fn bucket(&self, r: &TaskRecord, want_run: bool) -> Option<&Samples> {
-        let enough = |s: &&Samples| {
-            if want_run {
-                s.run.len() >= MIN_SAMPLES
-            } else {
-                s.total.len() >= MIN_SAMPLES
-            }
-        };
+    /// The narrowest bucket with enough samples.
+    fn bucket(&self, r: &TaskRecord) -> Option<&Samples> {
+        let enough = |s: &&Samples| s.total.len() >= MIN_SAMPLES;
         let key = key_of(r);
         self.by_key
             .get(&key)
@@ -156,15 +145,13 @@ impl EtaModel {
     /// The estimate for an unfinished task at `now` (Unix seconds); `None` when history knows
     /// nothing that applies, or the task is not in the server's hands.
     pub fn estimate(&self, r: &TaskRecord, now: i64) -> Option<Estimate> {
-        let running = matches!(r.phase, Phase::Remote(TaskStatus::Running));
         if !r.phase.needs_polling() {
             return None;
         }
-        let by_run = running && r.started_at.is_some();
-        let (samples, since) = match (by_run, self.bucket(r, true)) {
-            (true, Some(s)) => (&s.run, r.started_at.unwrap_or(r.created_at)),
-            _ => (&self.bucket(r, false)?.total, r.created_at),
-        };
+        // Measured from creation (a local, exact time). The start of a run is only known as
+        // "first seen running", late by up to a poll gap that sparse polling makes long, so
+        // run times would mislead.
+        let (samples, since) = (&self.bucket(r)?.total, r.created_at);
         let elapsed = (now - since).max(0) as f64;
         let mut left: Vec<f64> = samples
             .iter()
@@ -300,17 +287,17 @@ mod tests {
     }
 
     #[test]
-    fn queued_tasks_use_totals_and_running_tasks_use_run_times() {
+    fn tasks_are_measured_from_creation_against_total_times() {
         let m = model(&[(20, 100), (20, 100), (20, 100), (20, 100)]);
         let q = rec("queued", 0, None, None);
         let e = m.estimate(&q, 60).expect("estimate");
         assert_eq!(e.remaining, 60);
         assert!((e.progress - 0.5).abs() < 1e-9, "{e:?}");
-        // Started late (long queue): the run time counts from the start.
+        assert_eq!(label(&e), "~60s");
+        // Running (first seen running late): still measured from creation.
         let r = rec("running", 0, Some(50), None);
-        let e = m.estimate(&r, 60).expect("estimate");
-        assert_eq!(e.remaining, 90);
-        assert_eq!(label(&e), "~90s");
+        assert_eq!(m.estimate(&r, 90).expect("estimate").remaining, 30);
+        assert!(m.estimate(&rec("succeeded", 0, None, Some(5)), 9).is_none());
     }
 
     #[test]

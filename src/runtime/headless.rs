@@ -13,7 +13,7 @@ use crate::api::TaskStatus;
 use crate::cli::context::Context;
 use crate::cli::exit::Failure;
 use crate::cli::watch::change_line;
-use crate::store::{Phase, TaskRecord};
+use crate::store::{Phase, TaskQuery, TaskRecord};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use tokio::sync::mpsc;
@@ -62,6 +62,7 @@ pub async fn run(
         LeaseConfig::from_secs(ctx.config.poll.lease_secs),
     )
     .map_err(|e| Failure::usage(e.to_string()))?;
+    let noter = keeper.noter();
     // The gate: only the lease holder polls and downloads.
     let (role_tx, mut roles) = mpsc::unbounded_channel();
     let to_poller = poller.clone();
@@ -73,6 +74,13 @@ pub async fn run(
     let (wtx, mut changes) = mpsc::unbounded_channel();
     store_watch::spawn(ctx.store_path.clone(), crate::engine::now(), wtx);
 
+    // The lease holder polls every unfinished task of the store, not only the watched ones:
+    // dashboards following it rely on that.
+    if let Ok(all) = ctx.engine.with_store(|s| s.unfinished()).await {
+        for r in all {
+            let _ = poller.send(PollerCmd::Track(Box::new(r)));
+        }
+    }
     let mut seen: HashMap<String, TaskRecord> = HashMap::new();
     let mut pending: HashSet<String> = HashSet::new();
     for r in records {
@@ -87,6 +95,18 @@ pub async fn run(
     let mut leader = false;
     let mut downloads = tokio::task::JoinSet::new();
     let mut to_download: Vec<TaskRecord> = Vec::new();
+    if plan.daemon && plan.download_to.is_some() {
+        // Results that succeeded while no poller ran (within the last day: older links are
+        // dead and old tasks are the user's business).
+        let query = TaskQuery {
+            statuses: vec!["succeeded".into()],
+            since: Some(crate::engine::now() - 86_400),
+            limit: None,
+        };
+        if let Ok(rows) = ctx.engine.with_store(move |s| s.list(&query)).await {
+            to_download.extend(rows.into_iter().filter(|r| r.video_path.is_none()));
+        }
+    }
     let mut downloaded: HashSet<String> = HashSet::new();
     let mut banner: Option<String> = None;
     let mut warned = false;
@@ -113,6 +133,9 @@ pub async fn run(
         tokio::select! {
             Some(rows) = changes.recv() => {
                 for r in rows {
+                    if r.phase.needs_polling() {
+                        let _ = poller.send(PollerCmd::Track(Box::new(r.clone())));
+                    }
                     let known = seen.get(&r.local_id);
                     let watched = plan.daemon || known.is_some();
                     if !watched {
@@ -126,9 +149,6 @@ pub async fn run(
                     } else {
                         pending.insert(r.local_id.clone());
                     }
-                    if r.phase.needs_polling() {
-                        let _ = poller.send(PollerCmd::Track(Box::new(r.clone())));
-                    }
                     let succeeded = matches!(r.phase, Phase::Remote(TaskStatus::Succeeded));
                     if succeeded && r.video_path.is_none() && !downloaded.contains(&r.local_id) {
                         to_download.retain(|d| d.local_id != r.local_id);
@@ -141,7 +161,12 @@ pub async fn run(
                 let now_leader = role.is_leader();
                 match &role {
                     Role::Leader if !leader => eprintln!("polling this store (holding the poller lease)"),
-                    Role::Follower { holder } => eprintln!("following: {holder} polls this store"),
+                    Role::Follower { holder, .. } => {
+                        eprintln!("following: {holder} polls this store");
+                        if plan.download_to.is_some() {
+                            eprintln!("note: only the poller downloads; save results later with `seedance-tui download ID`");
+                        }
+                    }
                     _ => {}
                 }
                 leader = now_leader;
@@ -154,6 +179,9 @@ pub async fn run(
                     warned = true;
                 }
                 if let PollerEvent::Health(h) = ev {
+                    if h.leader {
+                        noter.set(lease::note_for(&h));
+                    }
                     if h.paused {
                         break Stop::Fatal(h.banner.unwrap_or_else(|| "polling paused".into()));
                     }

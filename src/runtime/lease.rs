@@ -57,8 +57,11 @@ pub enum Role {
     Starting,
     /// We hold the lease: we poll.
     Leader,
-    /// Another process polls; `holder` says who.
-    Follower { holder: String },
+    /// Another process polls; `holder` says who, `note` what it reports (e.g. its banner).
+    Follower {
+        holder: String,
+        note: Option<String>,
+    },
 }
 
 impl Role {
@@ -104,9 +107,33 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
+/// Sets the note the holder shows its followers (sent with the next renewal).
+#[derive(Clone, Default)]
+pub struct Noter(Arc<Mutex<Option<String>>>);
+
+impl Noter {
+    pub fn set(&self, note: Option<String>) {
+        if let Ok(mut n) = self.0.lock() {
+            *n = note;
+        }
+    }
+
+    fn get(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|n| n.clone())
+    }
+}
+
+/// What a holder with health `h` tells its followers: its banner, or that polling is paused.
+pub fn note_for(h: &crate::app::Health) -> Option<String> {
+    h.banner
+        .clone()
+        .or_else(|| h.paused.then(|| "polling is paused there".to_string()))
+}
+
 /// A running lease keeper. Drop it, or better call [`LeaseKeeper::release`] on a clean exit.
 pub struct LeaseKeeper {
     role: watch::Receiver<Role>,
+    noter: Noter,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
     store: Arc<Mutex<Store>>,
@@ -125,6 +152,8 @@ impl LeaseKeeper {
         let (role_tx, role) = watch::channel(Role::Starting);
         let (stop, mut stopped) = oneshot::channel();
         let (st, who) = (store.clone(), holder.clone());
+        let noter = Noter::default();
+        let notes = noter.clone();
         let task = tokio::spawn(async move {
             let mut tick = tokio::time::interval(cfg.renew_every.max(Duration::from_millis(20)));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -136,13 +165,13 @@ impl LeaseKeeper {
                     _ = &mut stopped => return,
                     _ = tick.tick() => {}
                 }
-                let (s, w) = (st.clone(), who.clone());
+                let (s, w, note) = (st.clone(), who.clone(), notes.get());
                 let at = now_ms();
                 let outcome = tokio::task::spawn_blocking(move || {
                     let guard = s
                         .lock()
                         .map_err(|_| StoreError::Sql("lease lock poisoned".into()))?;
-                    guard.lease_acquire(name, &w, at, ttl_ms)
+                    guard.lease_acquire(name, &w, at, ttl_ms, note.as_deref())
                 })
                 .await
                 .unwrap_or_else(|e| Err(StoreError::Sql(e.to_string())));
@@ -151,12 +180,16 @@ impl LeaseKeeper {
                         held_until = l.expires_at;
                         Role::Leader
                     }
-                    Ok(LeaseOutcome::Other(l)) => Role::Follower { holder: l.holder },
+                    Ok(LeaseOutcome::Other(l)) => Role::Follower {
+                        holder: l.holder,
+                        note: l.note,
+                    },
                     // The store is busy: keep the role while our lease still holds.
                     Err(e) => match &*role_tx.borrow() {
                         Role::Leader if now_ms() < held_until => Role::Leader,
                         Role::Leader | Role::Starting => Role::Follower {
                             holder: format!("nobody (the store is unavailable: {e})"),
+                            note: None,
                         },
                         other => other.clone(),
                     },
@@ -170,6 +203,7 @@ impl LeaseKeeper {
         });
         Ok(LeaseKeeper {
             role,
+            noter,
             stop: Some(stop),
             task,
             store,
@@ -180,6 +214,11 @@ impl LeaseKeeper {
     /// Follow role changes.
     pub fn role(&self) -> watch::Receiver<Role> {
         self.role.clone()
+    }
+
+    /// A handle to set the note followers see while this process holds the lease.
+    pub fn noter(&self) -> Noter {
+        self.noter.clone()
     }
 
     /// This process's holder id.
@@ -238,6 +277,16 @@ mod tests {
     }
 
     #[test]
+    fn followers_learn_why_the_holder_does_not_poll() {
+        let mut h = crate::app::Health::default();
+        assert_eq!(note_for(&h), None);
+        h.paused = true;
+        assert_eq!(note_for(&h).as_deref(), Some("polling is paused there"));
+        h.banner = Some("auth failed".into());
+        assert_eq!(note_for(&h).as_deref(), Some("auth failed"));
+    }
+
+    #[test]
     fn timings_are_clamped() {
         assert_eq!(LeaseConfig::from_secs(0.0).ttl, Duration::from_millis(200));
         assert_eq!(
@@ -279,7 +328,26 @@ mod tests {
         let b = LeaseKeeper::spawn(path.clone(), POLLER, "B".into(), cfg).expect("b");
         let mut rb = b.role();
         let r = wait_for(&mut rb, |r| matches!(r, Role::Follower { .. })).await;
-        assert_eq!(r, Role::Follower { holder: "A".into() });
+        assert_eq!(
+            r,
+            Role::Follower {
+                holder: "A".into(),
+                note: None
+            }
+        );
+        // A's note reaches B with A's next renewal.
+        a.noter().set(Some("server unreachable".into()));
+        let r = wait_for(&mut rb, |r| {
+            matches!(r, Role::Follower { note: Some(_), .. })
+        })
+        .await;
+        assert_eq!(
+            r,
+            Role::Follower {
+                holder: "A".into(),
+                note: Some("server unreachable".into())
+            }
+        );
         // A clean release hands over at B's next check.
         a.release().await;
         wait_for(&mut rb, Role::is_leader).await;
@@ -336,7 +404,7 @@ mod watcher_tests {
         while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(700), rx.recv()).await {}
         for i in 0..4 {
             store
-                .lease_acquire(POLLER, "A", 1_000 + i, 60_000)
+                .lease_acquire(POLLER, "A", 1_000 + i, 60_000, None)
                 .expect("heartbeat");
             let quiet = tokio::time::timeout(Duration::from_millis(700), rx.recv()).await;
             assert!(quiet.is_err(), "a heartbeat was reported: {quiet:?}");

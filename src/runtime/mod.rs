@@ -297,7 +297,8 @@ pub async fn run_dashboard(ctx: Context, g: &GlobalArgs) -> io::Result<()> {
         lease::holder_id("dashboard"),
         lease::LeaseConfig::from_secs(ctx.config.poll.lease_secs),
     );
-    // The gate: only the lease holder polls (and downloads).
+    // The gate: only the lease holder polls and downloads. Work that only one process per
+    // store may do (the download manager too) is switched on and off in this closure.
     match &keeper {
         Ok(k) => {
             let to_poller = poller.clone();
@@ -317,8 +318,15 @@ pub async fn run_dashboard(ctx: Context, g: &GlobalArgs) -> io::Result<()> {
         let _ = poller.send(PollerCmd::Track(Box::new(r.clone())));
     }
     let to_loop = tx.clone();
+    // The holder's banner (server unreachable, rate limited) reaches followers' headers.
+    let noter = keeper.as_ref().ok().map(|k| k.noter());
     tokio::spawn(async move {
         while let Some(ev) = prx.recv().await {
+            if let (PollerEvent::Health(h), Some(n)) = (&ev, &noter)
+                && h.leader
+            {
+                n.set(lease::note_for(h));
+            }
             let msg = match ev {
                 PollerEvent::Updated { .. } => continue, // the store watcher reports every change
                 PollerEvent::Failed {

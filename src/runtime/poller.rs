@@ -208,16 +208,26 @@ impl Scheduler {
         match self.tracked.get_mut(&id) {
             Some(t) => t.record = record,
             None => {
+                // What the store says may be old (a dashboard opening after hours): ask now.
+                // A row written moments ago (just submitted) whose kind history knows waits for
+                // its ETA gap; with no history, ask now (as before ETAs existed).
+                let fresh = now_secs() - record.updated_at < self.cfg.interval.as_secs() as i64;
+                let known = self.eta.estimate(&record, now_secs()).is_some();
+                let first = if fresh && known {
+                    now + self.next_gap(&record)
+                } else {
+                    now
+                };
                 self.tracked.insert(
                     id.clone(),
                     Tracked {
                         record,
-                        due: now,
+                        due: first,
                         errors: 0,
                         in_flight: false,
                     },
                 );
-                self.schedule(&id, now);
+                self.schedule(&id, first);
             }
         }
     }
@@ -266,7 +276,7 @@ impl Scheduler {
     /// around its likely finish, the plain interval when history knows nothing.
     fn next_gap(&self, record: &TaskRecord) -> Duration {
         let interval = self.cfg.interval.as_secs_f64();
-        let dense = (interval / 4.0).max(1.0);
+        let dense = interval / 4.0;
         let secs = self
             .eta
             .next_poll_secs(record, now_secs(), interval, dense)
@@ -376,7 +386,10 @@ impl Scheduler {
         self.health.follows = match role {
             Role::Leader => None,
             Role::Starting => Some("nobody yet (checking the poller lease)".into()),
-            Role::Follower { holder } => Some(holder),
+            Role::Follower { holder, note } => Some(match note {
+                Some(n) => format!("{holder} — {n}"),
+                None => holder,
+            }),
         };
         if self.leader && !was {
             let ids: Vec<String> = self.tracked.keys().cloned().collect();
@@ -403,6 +416,9 @@ pub fn spawn(
     events: mpsc::UnboundedSender<PollerEvent>,
 ) -> mpsc::UnboundedSender<PollerCmd> {
     let (tx, mut rx) = mpsc::unbounded_channel::<PollerCmd>();
+    // Every request the scheduler makes is one it counted: no hidden client retries.
+    let mut engine = engine;
+    engine.client = engine.client.without_retries();
     tokio::spawn(async move {
         let start = Instant::now();
         let mut s = Scheduler::new(cfg, start);

@@ -51,6 +51,7 @@ fn a_follower_never_polls_until_it_leads() {
     s.set_role(
         Role::Follower {
             holder: "watch pid 1@h".into(),
+            note: None,
         },
         t0,
     );
@@ -62,7 +63,8 @@ fn a_follower_never_polls_until_it_leads() {
 }
 
 /// When the poll after `finished` is due, relative to `now`.
-fn next_due_after_success(s: &mut Scheduler, r: TaskRecord, now: Instant) -> Duration {
+fn next_due_after_success(s: &mut Scheduler, mut r: TaskRecord, now: Instant) -> Duration {
+    r.updated_at = 0; // stale: polled at once
     let id = r.local_id.clone();
     s.track(r.clone(), now);
     assert!(s.next_due(now).is_some());
@@ -98,12 +100,38 @@ fn history_spaces_polls_out_early_and_nothing_known_means_the_interval() {
 }
 
 #[test]
+fn stale_rows_are_asked_at_once_fresh_submissions_wait() {
+    let t0 = Instant::now();
+    let mut s = Scheduler::new(cfg(true), t0);
+    let now = now_secs();
+    let mut stale = record("stale", "queued", now - 3600);
+    stale.updated_at = now - 3600;
+    s.track(stale, t0);
+    s.track(record("fresh", "queued", now), t0);
+    assert_eq!(s.next_due(t0).map(|r| r.local_id), Some("stale".into()));
+    // No history: a fresh one is asked at once too.
+    let t1 = t0 + Duration::from_secs(1);
+    assert_eq!(s.next_due(t1).map(|r| r.local_id), Some("fresh".into()));
+    // With history (tasks like it took 300 s), a fresh one waits for the earliest finish.
+    for i in 0..3 {
+        let mut done = record(&format!("d{i}"), "succeeded", now - 10_000);
+        done.finished_at = Some(now - 10_000 + 300);
+        s.eta.learn(&done);
+    }
+    s.track(record("fresh2", "queued", now), t1);
+    let due = s.tracked["fresh2"].due - t1;
+    assert_eq!(due, Duration::from_secs(60), "6 x interval at most");
+}
+
+#[test]
 fn a_429_holds_every_task() {
     let t0 = Instant::now();
     let mut s = Scheduler::new(cfg(true), t0);
     let now = now_secs();
     for id in ["a", "b"] {
-        s.track(record(id, "queued", now), t0);
+        let mut r = record(id, "queued", now);
+        r.updated_at = 0;
+        s.track(r, t0);
     }
     let first = s.next_due(t0).expect("due");
     let err = PollError::Api(ApiError::RateLimited {

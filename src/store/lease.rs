@@ -17,6 +17,8 @@ pub struct Lease {
     pub acquired_at: i64,
     pub heartbeat_at: i64,
     pub expires_at: i64,
+    /// What the holder wants followers to know (e.g. "server unreachable"), if anything.
+    pub note: Option<String>,
 }
 
 /// The result of an acquire attempt.
@@ -28,7 +30,7 @@ pub enum LeaseOutcome {
     Other(Lease),
 }
 
-const COLUMNS: &str = "name, holder, acquired_at, heartbeat_at, expires_at";
+const COLUMNS: &str = "name, holder, acquired_at, heartbeat_at, expires_at, note";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Lease> {
     Ok(Lease {
@@ -37,6 +39,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Lease> {
         acquired_at: r.get(2)?,
         heartbeat_at: r.get(3)?,
         expires_at: r.get(4)?,
+        note: r.get(5)?,
     })
 }
 
@@ -54,14 +57,15 @@ impl Store {
     }
 
     /// Take the lease `name` for `holder` until `now_ms + ttl_ms` when it is free, expired or
-    /// already ours (a renewal); otherwise report the live holder. A live lease of someone else
-    /// is only read, never written, so followers cause no commits.
+    /// already ours (a renewal), with `note` for followers; otherwise report the live holder. A
+    /// live lease of someone else is only read, never written, so followers cause no commits.
     pub fn lease_acquire(
         &self,
         name: &str,
         holder: &str,
         now_ms: i64,
         ttl_ms: i64,
+        note: Option<&str>,
     ) -> Result<LeaseOutcome, StoreError> {
         let live_other = |l: &Lease| l.holder != holder && l.expires_at > now_ms;
         if let Some(l) = self.lease(name)?
@@ -85,19 +89,21 @@ impl Store {
                 acquired_at,
                 heartbeat_at: now_ms,
                 expires_at: now_ms.saturating_add(ttl_ms.max(1)),
+                note: note.map(str::to_string),
             };
             s.conn
                 .execute(
-                    "INSERT INTO leases (name, holder, acquired_at, heartbeat_at, expires_at) \
-                     VALUES (?1, ?2, ?3, ?4, ?5) \
+                    "INSERT INTO leases (name, holder, acquired_at, heartbeat_at, expires_at, note) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
                      ON CONFLICT(name) DO UPDATE SET holder = ?2, acquired_at = ?3, \
-                     heartbeat_at = ?4, expires_at = ?5",
+                     heartbeat_at = ?4, expires_at = ?5, note = ?6",
                     params![
                         lease.name,
                         lease.holder,
                         lease.acquired_at,
                         lease.heartbeat_at,
-                        lease.expires_at
+                        lease.expires_at,
+                        lease.note
                     ],
                 )
                 .map_err(|e| s.err(e))?;
@@ -136,29 +142,29 @@ mod tests {
     fn one_holder_until_expiry_then_takeover() {
         let (_d, a, b) = open();
         assert!(matches!(
-            a.lease_acquire("poller", "A", 1_000, 500),
+            a.lease_acquire("poller", "A", 1_000, 500, None),
             Ok(LeaseOutcome::Held(_))
         ));
         // B is refused while A's lease lives, and reading it writes nothing.
         let before = a.change_counter().expect("counter");
-        match b.lease_acquire("poller", "B", 1_400, 500) {
+        match b.lease_acquire("poller", "B", 1_400, 500, None) {
             Ok(LeaseOutcome::Other(l)) => assert_eq!(l.holder, "A"),
             other => panic!("expected A to hold it: {other:?}"),
         }
         assert_eq!(a.change_counter().expect("counter"), before);
         // A renews: acquired_at stays, expiry moves.
-        match a.lease_acquire("poller", "A", 1_400, 500) {
+        match a.lease_acquire("poller", "A", 1_400, 500, None) {
             Ok(LeaseOutcome::Held(l)) => {
                 assert_eq!((l.acquired_at, l.expires_at), (1_000, 1_900));
             }
             other => panic!("renewal: {other:?}"),
         }
         assert!(matches!(
-            b.lease_acquire("poller", "B", 1_899, 500),
+            b.lease_acquire("poller", "B", 1_899, 500, None),
             Ok(LeaseOutcome::Other(_))
         ));
         // A stops renewing (killed): B takes over once it expired.
-        match b.lease_acquire("poller", "B", 1_900, 500) {
+        match b.lease_acquire("poller", "B", 1_900, 500, None) {
             Ok(LeaseOutcome::Held(l)) => {
                 assert_eq!((l.holder.as_str(), l.acquired_at), ("B", 1_900))
             }
@@ -166,15 +172,29 @@ mod tests {
         }
         // A comes back: it sees B and does not steal it.
         assert!(matches!(
-            a.lease_acquire("poller", "A", 2_000, 500),
+            a.lease_acquire("poller", "A", 2_000, 500, None),
             Ok(LeaseOutcome::Other(_))
         ));
     }
 
     #[test]
+    fn the_holders_note_reaches_followers() {
+        let (_d, a, b) = open();
+        a.lease_acquire("poller", "A", 1_000, 60_000, Some("server unreachable"))
+            .expect("acquire");
+        match b.lease_acquire("poller", "B", 1_001, 60_000, None) {
+            Ok(LeaseOutcome::Other(l)) => assert_eq!(l.note.as_deref(), Some("server unreachable")),
+            other => panic!("{other:?}"),
+        }
+        a.lease_acquire("poller", "A", 1_002, 60_000, None)
+            .expect("renew");
+        assert_eq!(b.lease("poller").expect("read").and_then(|l| l.note), None);
+    }
+
+    #[test]
     fn release_frees_it_only_for_the_holder() {
         let (_d, a, b) = open();
-        a.lease_acquire("poller", "A", 1_000, 60_000)
+        a.lease_acquire("poller", "A", 1_000, 60_000, None)
             .expect("acquire");
         assert!(!b.lease_release("poller", "B").expect("release"));
         assert_eq!(
@@ -184,7 +204,7 @@ mod tests {
         assert!(a.lease_release("poller", "A").expect("release"));
         assert!(b.lease("poller").expect("read").is_none());
         assert!(matches!(
-            b.lease_acquire("poller", "B", 1_001, 60_000),
+            b.lease_acquire("poller", "B", 1_001, 60_000, None),
             Ok(LeaseOutcome::Held(_))
         ));
     }

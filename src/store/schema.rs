@@ -61,7 +61,8 @@ pub const MIGRATIONS: &[&str] = &[
         holder       TEXT NOT NULL,
         acquired_at  INTEGER NOT NULL,
         heartbeat_at INTEGER NOT NULL,
-        expires_at   INTEGER NOT NULL
+        expires_at   INTEGER NOT NULL,
+        note         TEXT
     );",
 ];
 

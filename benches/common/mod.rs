@@ -1,0 +1,91 @@
+//! Shared by the benches: a store with many tasks, written in one transaction (fast to build,
+//! rows shaped like the engine's), and process memory from /proc.
+
+#![allow(dead_code)]
+
+use seedance_tui::store::Store;
+use std::path::Path;
+
+/// Create `path` with `finished` succeeded tasks and `active` queued ones (ids `cgt-bench-N`,
+/// prompts carrying `[[sim:hold]]` so a simulator keeps the active ones queued).
+pub fn make_store(path: &Path, finished: usize, active: usize) {
+    drop(Store::open(path).expect("create the store"));
+    let mut c = rusqlite::Connection::open(path).expect("open");
+    let tx = c.transaction().expect("tx");
+    let now = chrono::Utc::now().timestamp();
+    {
+        let mut task = tx
+            .prepare(
+                "INSERT INTO tasks (local_id, task_id, status, profile, model, prompt, request_json, \
+                 response_json, created_at, updated_at, started_at, finished_at, tokens, video_url, \
+                 urls_seen_at) VALUES (?1, ?2, ?3, 'bench', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            )
+            .expect("prepare");
+        let mut hist = tx
+            .prepare("INSERT INTO status_history (local_id, status, at) VALUES (?1, ?2, ?3)")
+            .expect("prepare");
+        for n in 0..finished + active {
+            let done = n < finished;
+            let model = if n % 2 == 0 {
+                "doubao-seedance-2-0-fast-260128"
+            } else {
+                "doubao-seedance-2-0-260128"
+            };
+            let prompt =
+                format!("bench task {n}: a lighthouse at dusk, waves, slow dolly in [[sim:hold]]");
+            let request = format!(
+                r#"{{"model":"{model}","content":[{{"type":"text","text":"{prompt}"}}],"ratio":"16:9","duration":5,"resolution":"720p","generate_audio":false}}"#
+            );
+            let created = now - 86_000 + (n as i64 % 80_000);
+            let (lid, tid) = (format!("lbench{n:07}"), format!("cgt-bench-{n:07}"));
+            let status = if done { "succeeded" } else { "queued" };
+            let response = done.then(|| {
+                format!(
+                    r#"{{"id":"{tid}","model":"{model}","status":"succeeded","content":{{"video_url":"https://sim.example/v/{tid}.mp4"}},"usage":{{"completion_tokens":108900,"total_tokens":108900}},"created_at":{created},"updated_at":{}}}"#,
+                    created + 150
+                )
+            });
+            task.execute(rusqlite::params![
+                lid,
+                tid,
+                status,
+                model,
+                prompt,
+                request,
+                response,
+                created,
+                created + if done { 150 } else { 1 },
+                done.then_some(created + 40),
+                done.then_some(created + 150),
+                done.then_some(108_900i64),
+                done.then(|| format!("https://sim.example/v/{tid}.mp4")),
+                done.then_some(created + 150),
+            ])
+            .expect("task row");
+            hist.execute(rusqlite::params![lid, "submitting", created])
+                .expect("h");
+            hist.execute(rusqlite::params![lid, "queued", created + 1])
+                .expect("h");
+            if done {
+                hist.execute(rusqlite::params![lid, "succeeded", created + 150])
+                    .expect("h");
+            }
+        }
+    }
+    tx.commit().expect("commit");
+}
+
+/// (VmRSS, VmHWM) of a process in KiB.
+pub fn memory_kib(pid: u32) -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| -> Option<u64> {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}

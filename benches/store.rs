@@ -1,0 +1,79 @@
+//! Store and memory at scale (run: `cargo bench --bench store`): for 10,000 and 100,000 tasks,
+//! opening the store and loading every task (what the dashboard does at start), loading them
+//! into the dashboard's state, and the resident memory of the real dashboard showing them in a
+//! pseudo-terminal.
+
+mod common;
+#[path = "../tests/pty_harness/mod.rs"]
+mod pty_harness;
+
+use seedance_tui::app::keymap::Keymap;
+use seedance_tui::app::{Msg, State, update};
+use seedance_tui::store::{Store, TaskQuery};
+use std::time::{Duration, Instant};
+
+fn best_of<T>(n: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
+    let mut best = Duration::MAX;
+    let mut last = None;
+    for _ in 0..n {
+        let t = Instant::now();
+        let v = f();
+        best = best.min(t.elapsed());
+        last = Some(v);
+    }
+    (best, last.expect("ran"))
+}
+
+fn main() {
+    let sizes: Vec<usize> = std::env::var("BENCH_SIZES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![10_000, 100_000]);
+    println!(
+        "| tasks | store file | open + load all | into dashboard state | dashboard RSS (peak) |"
+    );
+    println!("| --- | --- | --- | --- | --- |");
+    for n in sizes {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("scale.sqlite3");
+        common::make_store(&path, n, 0);
+        let file_mb = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
+        let (load, rows) = best_of(3, || {
+            let s = Store::open(&path).expect("open");
+            s.list(&TaskQuery::default()).expect("list")
+        });
+        assert_eq!(rows.len(), n);
+        let (into_state, _) = best_of(3, || {
+            let mut s = State::new(
+                "bench",
+                "http://127.0.0.1:9/api/v3",
+                Keymap::default(),
+                Vec::new(),
+            );
+            update(&mut s, Msg::TasksLoaded(rows.clone()));
+            s
+        });
+        let store_arg = path.to_string_lossy().into_owned();
+        let pty = pty_harness::Pty::spawn(
+            &[
+                "--store",
+                &store_arg,
+                "--base-url",
+                "http://127.0.0.1:9/api/v3",
+            ],
+            160,
+            48,
+            &[("SEEDANCE_API_KEY", "bench-key")],
+            dir.path(),
+        );
+        pty.wait_text(&format!("Tasks {n}/{n}"), Duration::from_secs(120));
+        let (rss, hwm) = pty.pid().and_then(common::memory_kib).unwrap_or((0, 0));
+        println!(
+            "| {n} | {file_mb:.0} MB | {:.0} ms | {:.0} ms | {:.0} MiB ({:.0} MiB) |",
+            load.as_secs_f64() * 1e3,
+            into_state.as_secs_f64() * 1e3,
+            rss as f64 / 1024.0,
+            hwm as f64 / 1024.0
+        );
+    }
+}
