@@ -18,6 +18,7 @@ use crate::store::{Phase, TaskQuery, TaskRecord};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, mpsc};
 
@@ -66,14 +67,24 @@ impl DownloadSettings {
 
 enum Cmd {
     Consider(Vec<TaskRecord>),
-    Download { local_ids: Vec<String>, force: bool },
-    Finished { local_id: String, ok: bool },
+    /// This process became (or stopped being) the one that downloads for the store.
+    Active(bool),
+    Download {
+        local_ids: Vec<String>,
+        force: bool,
+    },
+    Finished {
+        local_id: String,
+        ok: bool,
+    },
 }
 
 /// A handle to the manager; cheap to clone. Dropping every handle stops it.
 #[derive(Clone)]
 pub struct Downloads {
     tx: Option<mpsc::UnboundedSender<Cmd>>,
+    /// Only the poller-lease holder downloads; a follower's manager sits idle.
+    active: Arc<AtomicBool>,
 }
 
 /// Whether `r` should be saved without being asked.
@@ -86,7 +97,10 @@ pub fn wants_auto(r: &TaskRecord) -> bool {
 impl Downloads {
     /// A manager that does nothing (this process does not download).
     pub fn disabled() -> Downloads {
-        Downloads { tx: None }
+        Downloads {
+            tx: None,
+            active: Arc::new(AtomicBool::new(false)),
+        }
     }
 
     /// Start the manager; progress and outcomes go to `to_loop` as [`Msg::Results`].
@@ -103,17 +117,33 @@ impl Downloads {
             to_loop,
             busy: HashSet::new(),
             again: HashSet::new(),
+            active: true,
             cooling: HashMap::new(),
             failures: HashMap::new(),
             me: tx.downgrade(),
         };
         tokio::spawn(mgr.run(rx));
-        Downloads { tx: Some(tx) }
+        Downloads {
+            tx: Some(tx),
+            active: Arc::new(AtomicBool::new(true)),
+        }
+    }
+
+    /// Switch downloading on (this process holds the poller lease) or off (another process
+    /// downloads for the store). Switching on sweeps the store for results still unsaved.
+    pub fn set_active(&self, active: bool) {
+        if let Some(tx) = &self.tx
+            && self.active.swap(active, Ordering::SeqCst) != active
+        {
+            let _ = tx.send(Cmd::Active(active));
+        }
     }
 
     /// Tasks loaded or changed: save the succeeded ones not saved yet (when auto is on).
     pub fn consider(&self, rows: &[TaskRecord]) {
-        if let Some(tx) = &self.tx {
+        if let Some(tx) = &self.tx
+            && self.enabled()
+        {
             let wanted: Vec<TaskRecord> = rows.iter().filter(|r| wants_auto(r)).cloned().collect();
             if !wanted.is_empty() {
                 let _ = tx.send(Cmd::Consider(wanted));
@@ -128,9 +158,9 @@ impl Downloads {
         }
     }
 
-    /// False for [`Downloads::disabled`].
+    /// False for [`Downloads::disabled`] and while another process downloads for the store.
     pub fn enabled(&self) -> bool {
-        self.tx.is_some()
+        self.tx.is_some() && self.active.load(Ordering::SeqCst)
     }
 }
 
@@ -143,6 +173,8 @@ struct Manager {
     busy: HashSet<String>,
     /// Asked to download again (force) while busy: run once more when the current job ends.
     again: HashSet<String>,
+    /// False while another process holds the poller lease: nothing new is started.
+    active: bool,
     /// Failed after every attempt: not tried automatically before this time.
     cooling: HashMap<String, Instant>,
     /// Consecutive failed jobs per task.
@@ -160,13 +192,20 @@ impl Manager {
                     Some(c) => c,
                     None => return,
                 },
-                _ = retry.tick() => {
+                _ = retry.tick(), if self.active => {
                     self.retry_cooled();
                     self.sweep();
                     continue;
                 }
             };
             match cmd {
+                Cmd::Active(active) => {
+                    self.active = active;
+                    if active {
+                        self.sweep();
+                    }
+                }
+                Cmd::Consider(_) | Cmd::Download { .. } if !self.active => {}
                 Cmd::Consider(rows) if self.settings.auto => {
                     // The API forgets tasks after 7 days: no fresh link can be had for those.
                     let oldest = crate::engine::now() - RECORD_LIFETIME_SECS;

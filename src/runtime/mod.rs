@@ -297,13 +297,18 @@ pub async fn run_dashboard(ctx: Context, g: &GlobalArgs) -> io::Result<()> {
         lease::holder_id("dashboard"),
         lease::LeaseConfig::from_secs(ctx.config.poll.lease_secs),
     );
+    // The download manager saves succeeded results; it starts idle and the gate below switches
+    // it on while this process holds the lease.
+    let dl = downloads::Downloads::start(ctx.engine.clone(), download_settings(&ctx), tx.clone());
+    dl.set_active(false);
     // The gate: only the lease holder polls and downloads. Work that only one process per
     // store may do (the download manager too) is switched on and off in this closure.
     match &keeper {
         Ok(k) => {
-            let to_poller = poller.clone();
+            let (to_poller, to_downloads) = (poller.clone(), dl.clone());
             lease::gate(k.role(), move |role| {
                 let _ = to_poller.send(PollerCmd::Role(role.clone()));
+                to_downloads.set_active(matches!(role, lease::Role::Leader));
             });
         }
         Err(e) => {
@@ -312,6 +317,7 @@ pub async fn run_dashboard(ctx: Context, g: &GlobalArgs) -> io::Result<()> {
                 format!("no poller lease ({e}); polling anyway"),
             );
             let _ = poller.send(PollerCmd::Role(lease::Role::Leader));
+            dl.set_active(true);
         }
     }
     for r in rows.iter().filter(|r| r.phase.needs_polling()) {
@@ -345,10 +351,6 @@ pub async fn run_dashboard(ctx: Context, g: &GlobalArgs) -> io::Result<()> {
             }
         }
     });
-
-    // The download manager saves succeeded results (gate it here to stop a process downloading).
-    let dl = downloads::Downloads::start(ctx.engine.clone(), download_settings(&ctx), tx.clone());
-    dl.consider(&rows);
 
     // Every commit to the store (ours or another process's) reaches the table, and new
     // unfinished tasks reach the poller.
