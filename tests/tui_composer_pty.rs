@@ -127,7 +127,8 @@ fn an_unknown_outcome_is_marked_and_never_resent() {
     assert!(stats.contains("\"creates\":1"), "one create only: {stats}");
     // The draft is kept: n brings it back.
     pty.send(b"n");
-    pty.wait_text("lost in the network", WAIT);
+    let screen = pty.wait_text("Composer", WAIT);
+    assert!(screen.contains("│lost in the network"), "the draft's text: {screen}");
     pty.send(b"\x1b");
     pty.wait_text("n reopens it", WAIT); // a lone Esc, not Alt-q
     pty.send(b"q");
