@@ -107,7 +107,7 @@ async fn auto_download_saves_each_succeeded_task_exactly_once() {
     let dl = Downloads::start(engine.clone(), settings(&out), tx.clone());
     // As run_dashboard does: every change the store watcher sees goes to the manager.
     let (wtx, mut wrx) = mpsc::unbounded_channel();
-    store_watch::spawn(store.clone(), 0, wtx);
+    store_watch::spawn(store.clone(), Some(0), wtx);
     let feed = dl.clone();
     tokio::spawn(async move {
         while let Some(rows) = wrx.recv().await {

@@ -128,7 +128,10 @@ fn an_unknown_outcome_is_marked_and_never_resent() {
     // The draft is kept: n brings it back.
     pty.send(b"n");
     let screen = pty.wait_text("Composer", WAIT);
-    assert!(screen.contains("│lost in the network"), "the draft's text: {screen}");
+    assert!(
+        screen.contains("│lost in the network"),
+        "the draft's text: {screen}"
+    );
     pty.send(b"\x1b");
     pty.wait_text("n reopens it", WAIT); // a lone Esc, not Alt-q
     pty.send(b"q");

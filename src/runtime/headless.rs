@@ -71,8 +71,10 @@ pub async fn run(
         let _ = role_tx.send(role.clone());
     });
 
+    // Read the change sequence before loading rows, so no change falls between the two.
+    let seq = ctx.engine.with_store(|s| s.change_seq()).await.ok();
     let (wtx, mut changes) = mpsc::unbounded_channel();
-    store_watch::spawn(ctx.store_path.clone(), crate::engine::now(), wtx);
+    store_watch::spawn(ctx.store_path.clone(), seq, wtx);
 
     // The lease holder polls every unfinished task of the store, not only the watched ones:
     // dashboards following it rely on that.

@@ -389,7 +389,7 @@ mod watcher_tests {
             now,
         };
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        super::super::store_watch::spawn(path.clone(), now, tx);
+        super::super::store_watch::spawn(path.clone(), None, tx);
         // The watcher starts on its own thread: write until it reports, then let it go quiet.
         let ids = ["t1", "t1b", "t1c", "t1d", "t1e", "t1f", "t1g", "t1h"];
         let mut reported = false;

@@ -280,9 +280,11 @@ fn download_settings(ctx: &Context) -> downloads::DownloadSettings {
 /// Open the dashboard and run until the user quits (or the terminal goes away).
 pub async fn run_dashboard(ctx: Context, g: &GlobalArgs) -> io::Result<()> {
     let mut state = initial_state(&ctx, g)?;
-    let rows = ctx
+    // The change sequence is read before the rows: a change in between is reported again by the
+    // store watcher (harmless), never lost.
+    let (seq, rows) = ctx
         .engine
-        .with_store(|s| s.list(&TaskQuery::default()))
+        .with_store(|s| Ok((s.change_seq()?, s.list(&TaskQuery::default())?)))
         .await
         .map_err(other)?;
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
@@ -355,7 +357,7 @@ pub async fn run_dashboard(ctx: Context, g: &GlobalArgs) -> io::Result<()> {
     // Every commit to the store (ours or another process's) reaches the table, and new
     // unfinished tasks reach the poller.
     let (wtx, mut wrx) = mpsc::unbounded_channel();
-    store_watch::spawn(ctx.store_path.clone(), now(), wtx);
+    store_watch::spawn(ctx.store_path.clone(), Some(seq), wtx);
     let (to_loop, to_poller, to_downloads) = (tx.clone(), poller.clone(), dl.clone());
     tokio::spawn(async move {
         while let Some(rows) = wrx.recv().await {

@@ -64,6 +64,18 @@ pub const MIGRATIONS: &[&str] = &[
         expires_at   INTEGER NOT NULL,
         note         TEXT
     );",
+    // v4: a change sequence on tasks, bumped by triggers on every insert and update in commit
+    // order (SQLite has one writer at a time), so a watcher that remembers the last sequence it
+    // read never misses a change, whatever the writers' clocks said.
+    "ALTER TABLE tasks ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+    UPDATE tasks SET seq = rowid;
+    CREATE INDEX tasks_seq ON tasks(seq);
+    CREATE TRIGGER tasks_seq_insert AFTER INSERT ON tasks BEGIN
+        UPDATE tasks SET seq = (SELECT MAX(seq) FROM tasks) + 1 WHERE rowid = NEW.rowid;
+    END;
+    CREATE TRIGGER tasks_seq_update AFTER UPDATE ON tasks WHEN NEW.seq = OLD.seq BEGIN
+        UPDATE tasks SET seq = (SELECT MAX(seq) FROM tasks) + 1 WHERE rowid = NEW.rowid;
+    END;",
 ];
 
 /// The schema version this build writes.

@@ -344,6 +344,33 @@ impl Store {
         )
     }
 
+    /// The store's change sequence: it grows with every task inserted or changed, by any process.
+    pub fn change_seq(&self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM tasks", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
+    /// Rows inserted or changed after change sequence `seq`, in the order of the changes, with
+    /// the sequence of the last one (`seq` itself when there are none).
+    pub fn changed_after_seq(&self, seq: i64) -> Result<(Vec<TaskRecord>, i64), StoreError> {
+        let sql = format!("SELECT {COLUMNS}, seq FROM tasks WHERE seq > ?1 ORDER BY seq");
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let mut last = seq;
+        let rows = stmt
+            .query_map([seq], |r| Ok((from_row(r)?, r.get::<_, i64>(22)?)))
+            .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.err(e))?;
+        let rows = rows
+            .into_iter()
+            .map(|(rec, s)| {
+                last = last.max(s);
+                rec
+            })
+            .collect();
+        Ok((rows, last))
+    }
+
     /// Accepted tasks not yet in a terminal status.
     pub fn unfinished(&self) -> Result<Vec<TaskRecord>, StoreError> {
         let rows = self.query(
