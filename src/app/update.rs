@@ -13,6 +13,13 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 /// Apply one message.
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
+    // Between `n` and the draft arriving from the store, what is typed is meant for the
+    // composer: keep it and replay it once the composer is open, so no keystroke is lost (and
+    // none reaches the dashboard's keys).
+    if state.composer.opening && matches!(msg, Msg::Key(_) | Msg::Paste(_)) {
+        state.composer.pending.push(msg);
+        return Vec::new();
+    }
     match msg {
         Msg::Key(key) => {
             if key.kind == KeyEventKind::Release {

@@ -286,6 +286,8 @@ pub struct Composer {
     pub editor: Option<Box<Editor>>,
     /// Set between `n` and the drafts arriving from the store.
     pub opening: bool,
+    /// Keys and pastes that arrived while `opening`, replayed into the composer once it opens.
+    pub pending: Vec<crate::app::msg::Msg>,
     /// The editor whose request is being submitted (the composer is closed meanwhile and
     /// reopens with the error if the request is refused).
     pub submitting: Option<Box<Editor>>,
