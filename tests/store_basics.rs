@@ -148,6 +148,10 @@ fn drafts_and_templates() {
     s.save_template("t1", "{}", 1).expect("template");
     let names: Vec<String> = s.templates().expect("t").into_iter().map(|t| t.0).collect();
     assert_eq!(names, ["t1", "t2"]);
+    s.delete_template("t1").expect("delete template");
+    let names: Vec<String> = s.templates().expect("t").into_iter().map(|t| t.0).collect();
+    assert_eq!(names, ["t2"]);
+    assert_eq!(s.drafts().expect("drafts").len(), 1, "drafts untouched");
 }
 
 #[test]

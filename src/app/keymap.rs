@@ -264,7 +264,7 @@ const DEFAULTS: &[Entry] = &[
     (Intent::Composer(C::SelectUp), "picker_up", Context::ComposerPicker, &["k", "up"], "previous", ""),
     (Intent::Composer(C::SelectDown), "picker_down", Context::ComposerPicker, &["j", "down"], "next", ""),
     (Intent::Composer(C::PickerOpen), "picker_open", Context::ComposerPicker, &["enter"], "open it", "open"),
-    (Intent::Composer(C::PickerDelete), "picker_delete", Context::ComposerPicker, &["d", "delete"], "delete the draft", "delete"),
+    (Intent::Composer(C::PickerDelete), "picker_delete", Context::ComposerPicker, &["d", "delete"], "delete the draft or template", "delete"),
     (Intent::Composer(C::Back), "picker_close", Context::ComposerPicker, &["esc", "q"], "close the list", "close"),
     (Intent::Composer(C::CopyJson), "preview_copy_json", Context::ComposerPreview, &["j"], "copy the JSON body", "copy JSON"),
     (Intent::Composer(C::CopyCurl), "preview_copy_curl", Context::ComposerPreview, &["c"], "copy the curl command", "copy curl"),

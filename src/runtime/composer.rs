@@ -167,6 +167,15 @@ async fn run(effect: ComposerEffect, engine: Engine, tx: UnboundedSender<Msg>) {
                 notice(&tx, Level::Error, format!("cannot delete the draft: {e}"));
             }
         }
+        ComposerEffect::DeleteTemplate(name) => {
+            if let Err(e) = engine.with_store(move |s| s.delete_template(&name)).await {
+                notice(
+                    &tx,
+                    Level::Error,
+                    format!("cannot delete the template: {e}"),
+                );
+            }
+        }
         ComposerEffect::SaveTemplate { name, json } => {
             let now = crate::engine::now();
             if let Err(e) = engine

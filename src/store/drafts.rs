@@ -48,9 +48,17 @@ impl Store {
     }
 
     pub fn delete_draft(&self, name: &str) -> Result<(), StoreError> {
+        self.delete_named("drafts", name)
+    }
+
+    pub fn delete_template(&self, name: &str) -> Result<(), StoreError> {
+        self.delete_named("templates", name)
+    }
+
+    fn delete_named(&self, table: &str, name: &str) -> Result<(), StoreError> {
         self.write(|s| {
             s.conn
-                .execute("DELETE FROM drafts WHERE name = ?1", [name])
+                .execute(&format!("DELETE FROM {table} WHERE name = ?1"), [name])
                 .map_err(|e| s.err(e))?;
             Ok(())
         })

@@ -411,7 +411,9 @@ fn picker(
 ) {
     let title = match kind {
         PickerKind::Drafts => " Drafts (Enter opens · d deletes · Esc closes) ",
-        PickerKind::Templates => " Templates (Enter starts a draft from it · Esc closes) ",
+        PickerKind::Templates => {
+            " Templates (Enter starts a draft from it · d deletes · Esc closes) "
+        }
     };
     let lines: Vec<Line> = items
         .iter()

@@ -326,6 +326,8 @@ pub enum ComposerEffect {
         at: i64,
     },
     DeleteDraft(String),
+    /// Forget a named template.
+    DeleteTemplate(String),
     SaveTemplate {
         name: String,
         json: String,

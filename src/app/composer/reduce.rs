@@ -423,7 +423,7 @@ pub fn apply(state: &mut State, intent: ComposerIntent) -> Vec<Effect> {
             }
             I::PickerDelete => {
                 if let Mode::Picker {
-                    kind: PickerKind::Drafts,
+                    kind,
                     items,
                     selected,
                 } = &mut e.mode
@@ -431,8 +431,14 @@ pub fn apply(state: &mut State, intent: ComposerIntent) -> Vec<Effect> {
                 {
                     let (name, _) = items.remove(*selected);
                     *selected = (*selected).min(items.len().saturating_sub(1));
-                    notices.push((Level::Info, format!("deleted draft “{name}”")));
-                    out.push(fx(ComposerEffect::DeleteDraft(name)));
+                    let (what, effect) = match kind {
+                        PickerKind::Drafts => ("draft", ComposerEffect::DeleteDraft(name.clone())),
+                        PickerKind::Templates => {
+                            ("template", ComposerEffect::DeleteTemplate(name.clone()))
+                        }
+                    };
+                    notices.push((Level::Info, format!("deleted {what} “{name}”")));
+                    out.push(fx(effect));
                 }
             }
             I::CopyJson | I::CopyCurl => {
