@@ -104,25 +104,10 @@ pub async fn file(
         return generated_video(size, &headers, fault);
     }
     let len = data.len() as u64;
-    let (status, slice, range_header) =
-        match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
-            Some(r) => match parse_range(r, len) {
-                Some((a, b)) => (
-                    StatusCode::PARTIAL_CONTENT,
-                    data.slice(a as usize..=b as usize),
-                    Some(format!("bytes {a}-{b}/{len}")),
-                ),
-                None => {
-                    return (
-                        StatusCode::RANGE_NOT_SATISFIABLE,
-                        [(header::CONTENT_RANGE, format!("bytes */{len}"))],
-                        "",
-                    )
-                        .into_response();
-                }
-            },
-            None => (StatusCode::OK, data, None),
-        };
+    let Some((status, start, end, range_header)) = requested_range(&headers, len) else {
+        return unsatisfiable(len);
+    };
+    let slice = data.slice(start as usize..end as usize);
     let body_len = slice.len();
     let body = match fault {
         Some(FaultKind::CutAfter(n)) => {
@@ -135,6 +120,47 @@ pub async fn file(
         }
         _ => Body::from(slice),
     };
+    file_response(status, body, content_type, end - start, range_header)
+}
+
+/// The part of a `len`-byte file a request asks for: the status, `start..end`, and the
+/// `Content-Range` to answer with; `None` for a range that cannot be served.
+fn requested_range(
+    headers: &HeaderMap,
+    len: u64,
+) -> Option<(StatusCode, u64, u64, Option<String>)> {
+    match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
+        Some(r) => {
+            let (a, b) = parse_range(r, len)?;
+            Some((
+                StatusCode::PARTIAL_CONTENT,
+                a,
+                b + 1,
+                Some(format!("bytes {a}-{b}/{len}")),
+            ))
+        }
+        None => Some((StatusCode::OK, 0, len, None)),
+    }
+}
+
+/// The answer to a `Range` outside a `len`-byte file.
+fn unsatisfiable(len: u64) -> Response {
+    (
+        StatusCode::RANGE_NOT_SATISFIABLE,
+        [(header::CONTENT_RANGE, format!("bytes */{len}"))],
+        "",
+    )
+        .into_response()
+}
+
+/// A file answer with its type, length and range headers.
+fn file_response(
+    status: StatusCode,
+    body: Body,
+    content_type: &'static str,
+    body_len: u64,
+    range_header: Option<String>,
+) -> Response {
     let mut resp = (status, body).into_response();
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -150,26 +176,9 @@ pub async fn file(
 
 /// A generated video of `len` bytes, streamed in chunks (with `Range` and cut faults).
 fn generated_video(len: u64, headers: &HeaderMap, fault: Option<FaultKind>) -> Response {
-    let (status, start, end, range_header) =
-        match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
-            Some(r) => match parse_range(r, len) {
-                Some((a, b)) => (
-                    StatusCode::PARTIAL_CONTENT,
-                    a,
-                    b + 1,
-                    Some(format!("bytes {a}-{b}/{len}")),
-                ),
-                None => {
-                    return (
-                        StatusCode::RANGE_NOT_SATISFIABLE,
-                        [(header::CONTENT_RANGE, format!("bytes */{len}"))],
-                        "",
-                    )
-                        .into_response();
-                }
-            },
-            None => (StatusCode::OK, 0, len, None),
-        };
+    let Some((status, start, end, range_header)) = requested_range(headers, len) else {
+        return unsatisfiable(len);
+    };
     let body = match fault {
         Some(FaultKind::CutAfter(n)) => {
             let stop = (start + n).min(end);
@@ -185,15 +194,5 @@ fn generated_video(len: u64, headers: &HeaderMap, fault: Option<FaultKind>) -> R
         }
         _ => Body::from_stream(files::video_stream(start, end)),
     };
-    let mut resp = (status, body).into_response();
-    let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("video/mp4"));
-    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    if let Ok(v) = HeaderValue::from_str(&(end - start).to_string()) {
-        h.insert(header::CONTENT_LENGTH, v);
-    }
-    if let Some(v) = range_header.and_then(|r| HeaderValue::from_str(&r).ok()) {
-        h.insert(header::CONTENT_RANGE, v);
-    }
-    resp
+    file_response(status, body, "video/mp4", end - start, range_header)
 }
