@@ -9,52 +9,95 @@ mod sim_process;
 use lease_processes::{Proc, bin, fast_config};
 use pty_harness::Pty;
 use sim_process::SimProcess;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 const KEY: &str = "sk-lease-dashboard-key";
 const WAIT: Duration = Duration::from_secs(30);
 
+/// What every process of a test shares: its working dir, one store, one server, one config.
+struct Setup {
+    dir: PathBuf,
+    store: String,
+    base: String,
+    config: String,
+}
+
+impl Setup {
+    fn new(dir: &Path, base: &str, config: &Path) -> Setup {
+        Setup {
+            dir: dir.to_path_buf(),
+            store: dir.join("s.sqlite3").to_str().expect("utf8").to_string(),
+            base: base.to_string(),
+            config: config.to_str().expect("utf8").to_string(),
+        }
+    }
+
+    fn common(&self) -> [&str; 6] {
+        [
+            "--store",
+            &self.store,
+            "--base-url",
+            &self.base,
+            "--config",
+            &self.config,
+        ]
+    }
+
+    /// `watch --daemon`, once it holds the lease.
+    fn daemon(&self) -> Proc {
+        let mut c = bin(&self.dir);
+        c.args(self.common())
+            .args(["watch", "--daemon"])
+            .env("SEEDANCE_API_KEY", KEY);
+        let daemon = Proc::spawn(c);
+        daemon.wait_line("the daemon leads", WAIT, |l| {
+            l.text.contains("polling this store")
+        });
+        daemon
+    }
+
+    /// The dashboard, once it shows that it follows the daemon.
+    fn following_dashboard(&self) -> Pty {
+        let tui = Pty::spawn(
+            &self.common(),
+            160,
+            40,
+            &[("SEEDANCE_API_KEY", KEY)],
+            &self.dir,
+        );
+        tui.wait_text("following the poller: watch --daemon", WAIT);
+        tui
+    }
+
+    /// `submit --prompt PROMPT` from another process; it must succeed.
+    fn submit(&self, prompt: &str) {
+        let out = bin(&self.dir)
+            .args(self.common())
+            .args(["submit", "--prompt", prompt])
+            .env("SEEDANCE_API_KEY", KEY)
+            .output()
+            .expect("submit");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
 #[test]
 fn dashboard_follows_a_daemon_then_takes_over() {
     let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = dir.path().join("s.sqlite3");
-    let store_s = store.to_str().expect("utf8").to_string();
-    let config = fast_config(dir.path(), 1.0);
-    let config_s = config.to_str().expect("utf8").to_string();
-    let common = [
-        "--store",
-        &store_s,
-        "--base-url",
-        &sim.base,
-        "--config",
-        &config_s,
-    ];
+    let setup = Setup::new(dir.path(), &sim.base, &fast_config(dir.path(), 1.0));
 
-    let mut c = bin(dir.path());
-    c.args(common)
-        .args(["watch", "--daemon"])
-        .env("SEEDANCE_API_KEY", KEY);
-    let mut daemon = Proc::spawn(c);
-    daemon.wait_line("the daemon leads", WAIT, |l| {
-        l.text.contains("polling this store")
-    });
+    let mut daemon = setup.daemon();
 
-    let tui = Pty::spawn(&common, 160, 40, &[("SEEDANCE_API_KEY", KEY)], dir.path());
-    tui.wait_text("following the poller: watch --daemon", WAIT);
+    let tui = setup.following_dashboard();
 
     // A task submitted from elsewhere is polled by the daemon and shows finished in the table.
-    let out = bin(dir.path())
-        .args(common)
-        .args(["submit", "--prompt", "lighthouse at dusk [[sim:succeed]]"])
-        .env("SEEDANCE_API_KEY", KEY)
-        .output()
-        .expect("submit");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    setup.submit("lighthouse at dusk [[sim:succeed]]");
     tui.wait_for("the daemon's result in the table", WAIT, |s| {
         s.contains("lighthouse") && s.contains("1 done")
     });
@@ -70,39 +113,10 @@ fn a_following_dashboard_shows_the_pollers_trouble() {
     let mut sim = Some(SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]));
     let base = sim.as_ref().expect("sim").base.clone();
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = dir.path().join("s.sqlite3");
-    let store_s = store.to_str().expect("utf8").to_string();
-    let config = fast_config(dir.path(), 1.0);
-    let config_s = config.to_str().expect("utf8").to_string();
-    let common = [
-        "--store",
-        &store_s,
-        "--base-url",
-        &base,
-        "--config",
-        &config_s,
-    ];
-    let out = bin(dir.path())
-        .args(common)
-        .args(["submit", "--prompt", "kept waiting [[sim:hold]]"])
-        .env("SEEDANCE_API_KEY", KEY)
-        .output()
-        .expect("submit");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut c = bin(dir.path());
-    c.args(common)
-        .args(["watch", "--daemon"])
-        .env("SEEDANCE_API_KEY", KEY);
-    let daemon = Proc::spawn(c);
-    daemon.wait_line("the daemon leads", WAIT, |l| {
-        l.text.contains("polling this store")
-    });
-    let tui = Pty::spawn(&common, 160, 40, &[("SEEDANCE_API_KEY", KEY)], dir.path());
-    tui.wait_text("following the poller: watch --daemon", WAIT);
+    let setup = Setup::new(dir.path(), &base, &fast_config(dir.path(), 1.0));
+    setup.submit("kept waiting [[sim:hold]]");
+    let _daemon = setup.daemon();
+    let tui = setup.following_dashboard();
     // The server goes away: the daemon's banner reaches the follower's header.
     sim.take();
     tui.wait_text("server unreachable", WAIT);
@@ -126,8 +140,6 @@ fn eventually(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
 fn only_the_lease_holder_downloads() {
     let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = dir.path().join("s.sqlite3");
-    let store_s = store.to_str().expect("utf8").to_string();
     let out_dir = dir.path().join("out");
     let config = dir.path().join("config.toml");
     std::fs::write(
@@ -139,37 +151,11 @@ fn only_the_lease_holder_downloads() {
         ),
     )
     .expect("write config");
-    let config_s = config.to_str().expect("utf8").to_string();
-    let common = [
-        "--store",
-        &store_s,
-        "--base-url",
-        &sim.base,
-        "--config",
-        &config_s,
-    ];
+    let setup = Setup::new(dir.path(), &sim.base, &config);
     // The daemon holds the lease but does not download (no --download).
-    let mut c = bin(dir.path());
-    c.args(common)
-        .args(["watch", "--daemon"])
-        .env("SEEDANCE_API_KEY", KEY);
-    let mut daemon = Proc::spawn(c);
-    daemon.wait_line("the daemon leads", WAIT, |l| {
-        l.text.contains("polling this store")
-    });
-    let mut tui = Pty::spawn(&common, 160, 40, &[("SEEDANCE_API_KEY", KEY)], dir.path());
-    tui.wait_text("following the poller: watch --daemon", WAIT);
-    let out = bin(dir.path())
-        .args(common)
-        .args(["submit", "--prompt", "saved once [[sim:succeed]]"])
-        .env("SEEDANCE_API_KEY", KEY)
-        .output()
-        .expect("submit");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let mut daemon = setup.daemon();
+    let mut tui = setup.following_dashboard();
+    setup.submit("saved once [[sim:succeed]]");
     tui.wait_for("the result in the table", WAIT, |s| {
         s.contains("saved once") && s.contains("1 done")
     });

@@ -16,13 +16,11 @@ use tokio::sync::mpsc;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_download_cut_half_way_resumes_with_range_and_is_byte_identical() {
     const SIZE: u64 = 3_000_000;
-    let sim = start_sim(SimConfig {
+    let (sim, dir, engine) = sim_and_engine(SimConfig {
         video_size: Some(SIZE),
         ..fast()
     })
     .await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let engine = engine(&sim, &dir.path().join("store.sqlite3"));
     let rec = succeeded_task(&engine, "cut me").await;
     sim.inject(Fault {
         route: FaultRoute::Download,
@@ -68,13 +66,11 @@ async fn a_download_cut_half_way_resumes_with_range_and_is_byte_identical() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_link_is_refreshed_by_fetching_the_task_again() {
-    let sim = start_sim(SimConfig {
+    let (sim, dir, engine) = sim_and_engine(SimConfig {
         url_ttl: Duration::from_secs(60),
         ..fast()
     })
     .await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let engine = engine(&sim, &dir.path().join("store.sqlite3"));
     let rec = succeeded_task(&engine, "expire my link").await;
     // The stored link dies.
     sim.advance(Duration::from_secs(3600));
@@ -98,10 +94,8 @@ async fn an_expired_link_is_refreshed_by_fetching_the_task_again() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auto_download_saves_each_succeeded_task_exactly_once() {
-    let sim = start_sim(fast()).await;
-    let dir = tempfile::tempdir().expect("tempdir");
+    let (sim, dir, engine) = sim_and_engine(fast()).await;
     let store = dir.path().join("store.sqlite3");
-    let engine = engine(&sim, &store);
     let out = dir.path().join("out");
     let (tx, mut rx) = mpsc::unbounded_channel();
     let dl = Downloads::start(engine.clone(), settings(&out), tx.clone());
@@ -150,9 +144,7 @@ async fn auto_download_saves_each_succeeded_task_exactly_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_auto_off_only_asked_downloads_happen() {
-    let sim = start_sim(fast()).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let engine = engine(&sim, &dir.path().join("store.sqlite3"));
+    let (sim, dir, engine) = sim_and_engine(fast()).await;
     let a = succeeded_task(&engine, "left alone").await;
     let b = succeeded_task(&engine, "asked for").await;
     let mut s = settings(&dir.path().join("out"));
@@ -173,13 +165,11 @@ async fn with_auto_off_only_asked_downloads_happen() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_part_file_left_by_a_previous_run_is_resumed_not_restarted() {
     const SIZE: u64 = 2_000_000;
-    let sim = start_sim(SimConfig {
+    let (sim, dir, engine) = sim_and_engine(SimConfig {
         video_size: Some(SIZE),
         ..fast()
     })
     .await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let engine = engine(&sim, &dir.path().join("store.sqlite3"));
     let rec = succeeded_task(&engine, "interrupted yesterday").await;
     // What a killed process leaves: the first 1.2 MB in `NAME.part`, no path in the store.
     let out = dir.path().join("out");
@@ -205,9 +195,7 @@ async fn a_part_file_left_by_a_previous_run_is_resumed_not_restarted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failures_are_retried_with_backoff_then_reported() {
-    let sim = start_sim(fast()).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let engine = engine(&sim, &dir.path().join("store.sqlite3"));
+    let (sim, dir, engine) = sim_and_engine(fast()).await;
     let rec = succeeded_task(&engine, "flaky storage").await;
     // Three refusals that no resume can fix: each whole-task attempt fails once, then gives up.
     sim.inject(Fault {
@@ -241,13 +229,11 @@ async fn failures_are_retried_with_backoff_then_reported() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_preview_fetches_the_last_frame_url_when_nothing_is_saved() {
-    let sim = start_sim(SimConfig {
+    let (sim, _dir, engine) = sim_and_engine(SimConfig {
         url_ttl: Duration::from_secs(60),
         ..fast()
     })
     .await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let engine = engine(&sim, &dir.path().join("store.sqlite3"));
     let rec = succeeded_task(&engine, "look at me").await;
     let url = rec.last_frame_url.clone().expect("a last-frame URL");
     let previewer =
@@ -274,13 +260,11 @@ async fn the_preview_fetches_the_last_frame_url_when_nothing_is_saved() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_template_names_files_and_collisions_get_a_suffix() {
     // Videos large enough that both downloads are in flight together.
-    let sim = start_sim(SimConfig {
+    let (sim, dir, engine) = sim_and_engine(SimConfig {
         video_size: Some(8_000_000),
         ..fast()
     })
     .await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let engine = engine(&sim, &dir.path().join("store.sqlite3"));
     // Same prompt, same model: the template gives both the same name.
     let a = succeeded_task(&engine, "Twin Peaks!").await;
     let b = succeeded_task(&engine, "Twin Peaks!").await;

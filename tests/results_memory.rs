@@ -23,13 +23,11 @@ async fn memory_stays_flat_while_downloading_a_large_file() {
         eprintln!("no /proc/self/status here: skipping the memory measurement");
         return;
     };
-    let sim = start_sim(SimConfig {
+    let (sim, dir, engine) = sim_and_engine(SimConfig {
         video_size: Some(SIZE),
         ..fast()
     })
     .await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let engine = engine(&sim, &dir.path().join("store.sqlite3"));
     let rec = succeeded_task(&engine, "a big one").await;
     let url = rec.video_url.clone().expect("url");
     // Reset the peak to the current size (Linux >= 4.0); if refused, the peak so far is small.

@@ -24,14 +24,42 @@ fn write_png(path: &Path) {
         .expect("png data");
 }
 
-fn dashboard(store: &str, base: &str, dir: &Path) -> Pty {
+fn dashboard(store: &Path, base: &str, dir: &Path) -> Pty {
     Pty::spawn(
-        &["--store", store, "--base-url", base],
+        &["--store", store.to_str().expect("utf8"), "--base-url", base],
         120,
         36,
         &[("SEEDANCE_API_KEY", KEY)],
         dir,
     )
+}
+
+/// The dashboard on an empty store, with `n` pressed.
+fn dashboard_n(store: &Path, base: &str, dir: &Path) -> Pty {
+    let mut pty = dashboard(store, base, dir);
+    pty.wait_text("Tasks 0/0", WAIT);
+    pty.send(b"n");
+    pty
+}
+
+/// The dashboard on an empty store, with the composer open on a fresh draft.
+fn composer(store: &Path, base: &str, dir: &Path) -> Pty {
+    let pty = dashboard_n(store, base, dir);
+    pty.wait_text("Composer", WAIT);
+    pty
+}
+
+/// `q` quits the dashboard cleanly.
+fn quit(mut pty: Pty) {
+    pty.send(b"q");
+    assert_eq!(pty.wait_exit(WAIT), Some(0));
+}
+
+/// Esc closes the composer (a lone Esc, not Alt-q), keeping the draft; then `q` quits.
+fn close_and_quit(mut pty: Pty) {
+    pty.send(b"\x1b");
+    pty.wait_text("n reopens it", WAIT);
+    quit(pty);
 }
 
 #[test]
@@ -41,10 +69,7 @@ fn a_prompt_and_a_local_image_are_submitted_and_succeed() {
     write_png(&dir.path().join("first.png"));
     write_png(&dir.path().join("last.png"));
     let store = dir.path().join("s.sqlite3");
-    let mut pty = dashboard(store.to_str().expect("utf8"), &sim.base, dir.path());
-    pty.wait_text("Tasks 0/0", WAIT);
-    pty.send(b"n");
-    pty.wait_text("Composer", WAIT);
+    let mut pty = composer(&store, &sim.base, dir.path());
     pty.send(b"A paper boat drifts into the sunset");
     pty.wait_text("A paper boat drifts into the sunset", WAIT);
     pty.send(b"\x1b[Z"); // Shift-Tab: from the prompt back round to the assets
@@ -72,8 +97,7 @@ fn a_prompt_and_a_local_image_are_submitted_and_succeed() {
     pty.wait_for("the task succeeds", WAIT, |s| {
         s.contains("Tasks 1/1") && s.contains("✓ succeeded")
     });
-    pty.send(b"q");
-    assert_eq!(pty.wait_exit(WAIT), Some(0));
+    quit(pty);
     // The stored request carries the image inline, as the API wants it.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_seedance-tui"))
         .args(["--store", store.to_str().expect("utf8"), "ls", "--json"])
@@ -105,10 +129,7 @@ fn an_unknown_outcome_is_marked_and_never_resent() {
     );
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
-    let mut pty = dashboard(store.to_str().expect("utf8"), &sim.base, dir.path());
-    pty.wait_text("Tasks 0/0", WAIT);
-    pty.send(b"n");
-    pty.wait_text("Composer", WAIT);
+    let mut pty = composer(&store, &sim.base, dir.path());
     pty.send(b"lost in the network");
     pty.wait_text("ready to submit", WAIT);
     pty.send(b"\x13");
@@ -132,10 +153,7 @@ fn an_unknown_outcome_is_marked_and_never_resent() {
         screen.contains("│lost in the network"),
         "the draft's text: {screen}"
     );
-    pty.send(b"\x1b");
-    pty.wait_text("n reopens it", WAIT); // a lone Esc, not Alt-q
-    pty.send(b"q");
-    assert_eq!(pty.wait_exit(WAIT), Some(0));
+    close_and_quit(pty);
 }
 
 #[test]
@@ -143,10 +161,7 @@ fn an_invalid_request_is_refused_with_the_error_beside_the_field() {
     let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
-    let mut pty = dashboard(store.to_str().expect("utf8"), &sim.base, dir.path());
-    pty.wait_text("Tasks 0/0", WAIT);
-    pty.send(b"n");
-    pty.wait_text("Composer", WAIT);
+    let mut pty = composer(&store, &sim.base, dir.path());
     pty.send(b"too long a video");
     pty.send(b"\t\t\t"); // model, ratio, duration
     pty.send(b"50"); // typing replaces the 5 s
@@ -171,8 +186,7 @@ fn an_invalid_request_is_refused_with_the_error_beside_the_field() {
     assert!(screen.contains("Tasks 0/0") || !screen.contains("Tasks 1"));
     pty.send(b"\x1b");
     pty.wait_text("Tasks 0/0", WAIT);
-    pty.send(b"q");
-    assert_eq!(pty.wait_exit(WAIT), Some(0));
+    quit(pty);
 }
 
 #[test]
@@ -180,11 +194,7 @@ fn a_draft_survives_sigkill_and_is_restored_by_n() {
     let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
-    let store = store.to_str().expect("utf8");
-    let mut pty = dashboard(store, &sim.base, dir.path());
-    pty.wait_text("Tasks 0/0", WAIT);
-    pty.send(b"n");
-    pty.wait_text("Composer", WAIT);
+    let mut pty = composer(&store, &sim.base, dir.path());
     pty.send(b"Words typed before the crash");
     pty.wait_text("draft saved", WAIT);
     let pid = pty.pid().expect("pid");
@@ -194,15 +204,10 @@ fn a_draft_survives_sigkill_and_is_restored_by_n() {
     assert!(pty.wait_exit(WAIT).is_some(), "killed");
     drop(pty);
 
-    let mut pty = dashboard(store, &sim.base, dir.path());
-    pty.wait_text("Tasks 0/0", WAIT);
-    pty.send(b"n");
+    let pty = dashboard_n(&store, &sim.base, dir.path());
     let screen = pty.wait_text("Words typed before the crash", WAIT);
     assert!(screen.contains("restored draft"), "{screen}");
-    pty.send(b"\x1b");
-    pty.wait_text("n reopens it", WAIT);
-    pty.send(b"q");
-    assert_eq!(pty.wait_exit(WAIT), Some(0));
+    close_and_quit(pty);
 }
 
 #[test]
@@ -216,10 +221,7 @@ fn a_request_loaded_from_json_and_rejected_by_the_server_keeps_the_composer_open
     )
     .expect("write json");
     let store = dir.path().join("s.sqlite3");
-    let mut pty = dashboard(store.to_str().expect("utf8"), &sim.base, dir.path());
-    pty.wait_text("Tasks 0/0", WAIT);
-    pty.send(b"n");
-    pty.wait_text("Composer", WAIT);
+    let mut pty = composer(&store, &sim.base, dir.path());
     pty.send(b"\x1bl"); // Alt-L
     pty.wait_text("load request from JSON file:", WAIT);
     pty.send(format!("{}\r", json.display()).as_bytes());
@@ -240,10 +242,7 @@ fn a_request_loaded_from_json_and_rejected_by_the_server_keeps_the_composer_open
         lines[at + 1].contains("✗ not found (HTTP 404"),
         "the server's error sits under the model field:\n{screen}"
     );
-    pty.send(b"\x1b");
-    pty.wait_text("n reopens it", WAIT);
-    pty.send(b"q");
-    assert_eq!(pty.wait_exit(WAIT), Some(0));
+    close_and_quit(pty);
 }
 
 #[test]
@@ -251,19 +250,13 @@ fn ctrl_c_in_the_composer_quits_and_keeps_every_character() {
     let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
-    let store = store.to_str().expect("utf8");
-    let mut pty = dashboard(store, &sim.base, dir.path());
-    pty.wait_text("Tasks 0/0", WAIT);
-    pty.send(b"n");
-    pty.wait_text("Composer", WAIT);
+    let mut pty = composer(&store, &sim.base, dir.path());
     pty.send(b"typed and quit at once");
     pty.wait_text("typed and quit at once", WAIT);
     pty.send(b"\x03"); // Ctrl-C, well inside the save debounce
     assert_eq!(pty.wait_exit(WAIT), Some(0));
     drop(pty);
-    let mut pty = dashboard(store, &sim.base, dir.path());
-    pty.wait_text("Tasks 0/0", WAIT);
-    pty.send(b"n");
+    let mut pty = dashboard_n(&store, &sim.base, dir.path());
     pty.wait_text("typed and quit at once", WAIT);
     pty.send(b"\x03");
     assert_eq!(pty.wait_exit(WAIT), Some(0));

@@ -331,16 +331,7 @@ pub fn copy(state: &mut State, what: Intent) -> Vec<Effect> {
             ((!paths.is_empty()).then(|| paths.join("\n")), "local path")
         }
     };
-    match text {
-        Some(text) => {
-            state.notice(Level::Info, format!("copied the {label}"));
-            vec![Effect::Copy(text)]
-        }
-        None => {
-            state.notice(Level::Warn, format!("this task has no {label} yet"));
-            Vec::new()
-        }
-    }
+    super::update::copy_text(state, text, label)
 }
 
 /// What the saved column shows for a task.

@@ -264,7 +264,8 @@ impl State {
         self.upsert(rows);
     }
 
-    fn quick_status(&self) -> Option<&'static str> {
+    /// The status the quick filter (1-6) keeps, if one is on.
+    pub fn quick_status(&self) -> Option<&'static str> {
         match self.quick? {
             1 => Some("queued"),
             2 => Some("running"),

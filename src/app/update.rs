@@ -569,6 +569,11 @@ fn copy(state: &mut State, what: Intent) -> Vec<Effect> {
             "curl command",
         ),
     };
+    copy_text(state, text, label)
+}
+
+/// Copy `text` to the clipboard and say so, or warn that the task has no `label` yet.
+pub(crate) fn copy_text(state: &mut State, text: Option<String>, label: &str) -> Vec<Effect> {
     match text {
         Some(text) => {
             state.notice(Level::Info, format!("copied the {label}"));

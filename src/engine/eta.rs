@@ -240,28 +240,10 @@ mod tests {
 
     fn rec(phase: &str, created: i64, started: Option<i64>, finished: Option<i64>) -> TaskRecord {
         TaskRecord {
-            local_id: format!("l{created}-{phase}"),
             task_id: Some("cgt".into()),
-            phase: Phase::parse(phase),
-            profile: "p".into(),
-            model: "m".into(),
-            prompt: String::new(),
-            request_json: r#"{"model":"m","content":[],"resolution":"720p","duration":5}"#.into(),
-            response_json: None,
-            error_code: None,
-            error_message: None,
-            retry_of: None,
-            retry_depth: 0,
-            created_at: created,
-            updated_at: created,
             started_at: started,
             finished_at: finished,
-            tokens: None,
-            video_url: None,
-            last_frame_url: None,
-            urls_seen_at: None,
-            video_path: None,
-            last_frame_path: None,
+            ..TaskRecord::for_test(&format!("l{created}-{phase}"), phase, created)
         }
     }
 

@@ -4,30 +4,7 @@ use super::*;
 use crate::runtime::lease::Role;
 
 fn record(id: &str, phase: &str, created: i64) -> TaskRecord {
-    TaskRecord {
-        local_id: id.into(),
-        task_id: Some(format!("cgt-{id}")),
-        phase: crate::store::Phase::parse(phase),
-        profile: "p".into(),
-        model: "m".into(),
-        prompt: String::new(),
-        request_json: r#"{"model":"m","content":[],"resolution":"720p","duration":5}"#.into(),
-        response_json: None,
-        error_code: None,
-        error_message: None,
-        retry_of: None,
-        retry_depth: 0,
-        created_at: created,
-        updated_at: created,
-        started_at: None,
-        finished_at: None,
-        tokens: None,
-        video_url: None,
-        last_frame_url: None,
-        urls_seen_at: None,
-        video_path: None,
-        last_frame_path: None,
-    }
+    TaskRecord::for_test(id, phase, created)
 }
 
 fn cfg(leader: bool) -> PollerConfig {

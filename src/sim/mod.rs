@@ -19,7 +19,9 @@
 //! Prompt directives steer a task: `[[sim:succeed]]`, `[[sim:fail]]`, `[[sim:fail:CODE]]`,
 //! `[[sim:expire]]`, `[[sim:hold]]` (queued until cancelled).
 
+mod control;
 mod files;
+mod result_files;
 mod routes;
 mod state;
 
@@ -369,11 +371,11 @@ fn router(shared: Shared) -> axum::Router {
     axum::Router::new()
         .nest("/api/v3", official)
         .nest("/seedance/api/v3", relay)
-        .route("/sim-files/{id}/{name}", get(routes::file))
-        .route("/_sim/stats", get(routes::stats))
-        .route("/_sim/faults", post(routes::add_fault))
-        .route("/_sim/config", post(routes::set_config))
-        .route("/_sim/advance", post(routes::advance))
+        .route("/sim-files/{id}/{name}", get(result_files::file))
+        .route("/_sim/stats", get(control::stats))
+        .route("/_sim/faults", post(control::add_fault))
+        .route("/_sim/config", post(control::set_config))
+        .route("/_sim/advance", post(control::advance))
         .layer(axum::extract::DefaultBodyLimit::max(80 * 1024 * 1024))
         .with_state(shared)
 }

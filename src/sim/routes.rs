@@ -1,7 +1,7 @@
-//! HTTP handlers of the simulator: the task API (under both prefixes), result files, and the
-//! control endpoints. Every API answer carries `x-request-id` and echoes `X-Client-Request-Id`.
+//! HTTP handlers of the simulator's task API (under both prefixes). Every API answer carries
+//! `x-request-id` and echoes `X-Client-Request-Id`. Result files are served by `result_files`,
+//! the control endpoints by `control`.
 
-use super::files;
 use super::state::{SimStatus, SimTask};
 use super::{FaultKind, FaultRoute, Shared};
 use crate::api::types::{CreateRequest, strip_nulls};
@@ -10,7 +10,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use std::time::Duration;
 
 /// The page the relay answers on its list endpoint.
 const RELAY_HTML: &str = "<!doctype html><html><head><title>LaoZhang API</title></head><body><div id=\"root\">Loading…</div><script src=\"/assets/index.js\"></script></body></html>";
@@ -68,7 +67,7 @@ fn error_response(
     json_response(ctx, status, &json!({ "error": err }))
 }
 
-fn status_code(code: u16) -> StatusCode {
+pub(super) fn status_code(code: u16) -> StatusCode {
     StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
@@ -436,232 +435,4 @@ pub async fn relay_list(State(shared): State<Shared>) -> Response {
         RELAY_HTML,
     )
         .into_response()
-}
-
-fn storage_error(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{message}</Message></Error>"
-    );
-    (status, [(header::CONTENT_TYPE, "application/xml")], body).into_response()
-}
-
-/// Parse `bytes=START-[END]` against a file of `len` bytes.
-fn parse_range(v: &str, len: u64) -> Option<(u64, u64)> {
-    let spec = v.trim().strip_prefix("bytes=")?;
-    let (a, b) = spec.split_once('-')?;
-    let start: u64 = a.trim().parse().ok()?;
-    let end: u64 = if b.trim().is_empty() {
-        len.checked_sub(1)?
-    } else {
-        b.trim().parse().ok()?
-    };
-    (start <= end && end < len).then_some((start, end.min(len - 1)))
-}
-
-pub async fn file(
-    State(shared): State<Shared>,
-    Path((id, name)): Path<(String, String)>,
-    Query(q): Query<Vec<(String, String)>>,
-    headers: HeaderMap,
-) -> Response {
-    let fault = {
-        let mut s = shared.lock();
-        s.count(FaultRoute::Download);
-        if headers.contains_key(header::RANGE) {
-            s.stats.ranged_downloads += 1;
-        }
-        s.take_fault(FaultRoute::Download)
-    };
-    if headers.contains_key(header::AUTHORIZATION) {
-        return storage_error(
-            StatusCode::BAD_REQUEST,
-            "InvalidArgument",
-            "Presigned URLs must not carry an Authorization header",
-        );
-    }
-    let get = |k: &str| q.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
-    let (Some(date), Some(expires), Some(sig)) = (
-        get("X-Tos-Date"),
-        get("X-Tos-Expires"),
-        get("X-Tos-Signature"),
-    ) else {
-        return storage_error(StatusCode::FORBIDDEN, "AccessDenied", "Missing signature");
-    };
-    let (Ok(date_n), Ok(expires_n)) = (date.parse::<i64>(), expires.parse::<u64>()) else {
-        return storage_error(StatusCode::FORBIDDEN, "AccessDenied", "Bad signature");
-    };
-    {
-        let s = shared.lock();
-        if files::sign(&id, &name, date_n, expires_n, s.secret()) != sig {
-            return storage_error(
-                StatusCode::FORBIDDEN,
-                "SignatureDoesNotMatch",
-                "The request signature does not match",
-            );
-        }
-        if s.url_now() > date_n + expires_n as i64 {
-            return storage_error(StatusCode::FORBIDDEN, "AccessDenied", "Request has expired");
-        }
-    }
-    let data: Bytes = match name.as_str() {
-        "video.mp4" => Bytes::from_static(files::SAMPLE_MP4),
-        "last_frame.png" => Bytes::from(files::frame_png(&id)),
-        _ => {
-            return storage_error(
-                StatusCode::NOT_FOUND,
-                "NoSuchKey",
-                "The specified key does not exist",
-            );
-        }
-    };
-    let content_type = if name.ends_with(".png") {
-        "image/png"
-    } else {
-        "video/mp4"
-    };
-    match fault {
-        Some(FaultKind::Status(code)) | Some(FaultKind::StatusAfterProcessing(code)) => {
-            return storage_error(status_code(code), "InternalError", "Injected failure");
-        }
-        Some(FaultKind::Delay(d)) => tokio::time::sleep(d).await,
-        _ => {}
-    }
-    if name == "video.mp4"
-        && let Some(size) = shared.config().video_size
-    {
-        return generated_video(size, &headers, fault);
-    }
-    let len = data.len() as u64;
-    let (status, slice, range_header) =
-        match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
-            Some(r) => match parse_range(r, len) {
-                Some((a, b)) => (
-                    StatusCode::PARTIAL_CONTENT,
-                    data.slice(a as usize..=b as usize),
-                    Some(format!("bytes {a}-{b}/{len}")),
-                ),
-                None => {
-                    return (
-                        StatusCode::RANGE_NOT_SATISFIABLE,
-                        [(header::CONTENT_RANGE, format!("bytes */{len}"))],
-                        "",
-                    )
-                        .into_response();
-                }
-            },
-            None => (StatusCode::OK, data, None),
-        };
-    let body_len = slice.len();
-    let body = match fault {
-        Some(FaultKind::CutAfter(n)) => {
-            let keep = slice.slice(..(n as usize).min(body_len));
-            let stream = futures::stream::iter(vec![
-                Ok::<Bytes, std::io::Error>(keep),
-                Err(std::io::Error::other("connection cut by fault injection")),
-            ]);
-            Body::from_stream(stream)
-        }
-        _ => Body::from(slice),
-    };
-    let mut resp = (status, body).into_response();
-    let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    if let Ok(v) = HeaderValue::from_str(&body_len.to_string()) {
-        h.insert(header::CONTENT_LENGTH, v);
-    }
-    if let Some(v) = range_header.and_then(|r| HeaderValue::from_str(&r).ok()) {
-        h.insert(header::CONTENT_RANGE, v);
-    }
-    resp
-}
-
-/// A generated video of `len` bytes, streamed in chunks (with `Range` and cut faults).
-fn generated_video(len: u64, headers: &HeaderMap, fault: Option<FaultKind>) -> Response {
-    let (status, start, end, range_header) =
-        match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
-            Some(r) => match parse_range(r, len) {
-                Some((a, b)) => (
-                    StatusCode::PARTIAL_CONTENT,
-                    a,
-                    b + 1,
-                    Some(format!("bytes {a}-{b}/{len}")),
-                ),
-                None => {
-                    return (
-                        StatusCode::RANGE_NOT_SATISFIABLE,
-                        [(header::CONTENT_RANGE, format!("bytes */{len}"))],
-                        "",
-                    )
-                        .into_response();
-                }
-            },
-            None => (StatusCode::OK, 0, len, None),
-        };
-    let body = match fault {
-        Some(FaultKind::CutAfter(n)) => {
-            let stop = (start + n).min(end);
-            let cut = futures::stream::once(async {
-                Err::<Bytes, std::io::Error>(std::io::Error::other(
-                    "connection cut by fault injection",
-                ))
-            });
-            Body::from_stream(futures::StreamExt::chain(
-                files::video_stream(start, stop),
-                cut,
-            ))
-        }
-        _ => Body::from_stream(files::video_stream(start, end)),
-    };
-    let mut resp = (status, body).into_response();
-    let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("video/mp4"));
-    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    if let Ok(v) = HeaderValue::from_str(&(end - start).to_string()) {
-        h.insert(header::CONTENT_LENGTH, v);
-    }
-    if let Some(v) = range_header.and_then(|r| HeaderValue::from_str(&r).ok()) {
-        h.insert(header::CONTENT_RANGE, v);
-    }
-    resp
-}
-
-/// `GET /_sim/stats`.
-pub async fn stats(State(shared): State<Shared>) -> Response {
-    axum::Json(shared.lock().stats.clone()).into_response()
-}
-
-/// `POST /_sim/faults` with a fault in its JSON form (see the module docs of `sim`).
-pub async fn add_fault(State(shared): State<Shared>, body: Bytes) -> Response {
-    match serde_json::from_slice::<super::Fault>(&body) {
-        Ok(f) => {
-            shared.lock().faults.push(f);
-            (StatusCode::OK, "{}").into_response()
-        }
-        Err(e) => (StatusCode::BAD_REQUEST, format!("bad fault: {e}")).into_response(),
-    }
-}
-
-/// `POST /_sim/config` with `{"fail_rate": P}`.
-pub async fn set_config(State(shared): State<Shared>, body: Bytes) -> Response {
-    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    match v.get("fail_rate").and_then(Value::as_f64) {
-        Some(p) if (0.0..=1.0).contains(&p) => {
-            shared.set_fail_rate(p);
-            (StatusCode::OK, "{}").into_response()
-        }
-        _ => (StatusCode::BAD_REQUEST, "expected {\"fail_rate\": 0..1}").into_response(),
-    }
-}
-
-/// `POST /_sim/advance` with `{"secs": N}`.
-pub async fn advance(State(shared): State<Shared>, body: Bytes) -> Response {
-    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    match v.get("secs").and_then(Value::as_f64) {
-        Some(s) if s >= 0.0 && s.is_finite() => {
-            shared.advance(Duration::from_secs_f64(s));
-            (StatusCode::OK, "{}").into_response()
-        }
-        _ => (StatusCode::BAD_REQUEST, "expected {\"secs\": N}").into_response(),
-    }
 }

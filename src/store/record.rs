@@ -106,6 +106,38 @@ pub struct TaskRecord {
     pub last_frame_path: Option<String>,
 }
 
+#[cfg(test)]
+impl TaskRecord {
+    /// A record for unit tests: model `m`, a 720p 5 s request, created (and last updated) at
+    /// `created_at`, with nothing else known yet.
+    pub(crate) fn for_test(local_id: &str, phase: &str, created_at: i64) -> TaskRecord {
+        TaskRecord {
+            local_id: local_id.into(),
+            task_id: Some(format!("cgt-{local_id}")),
+            phase: Phase::parse(phase),
+            profile: "p".into(),
+            model: "m".into(),
+            prompt: String::new(),
+            request_json: r#"{"model":"m","content":[],"resolution":"720p","duration":5}"#.into(),
+            response_json: None,
+            error_code: None,
+            error_message: None,
+            retry_of: None,
+            retry_depth: 0,
+            created_at,
+            updated_at: created_at,
+            started_at: None,
+            finished_at: None,
+            tokens: None,
+            video_url: None,
+            last_frame_url: None,
+            urls_seen_at: None,
+            video_path: None,
+            last_frame_path: None,
+        }
+    }
+}
+
 impl TaskRecord {
     /// The server id when known, else the local id: what to show and what to accept as a key.
     pub fn display_id(&self) -> &str {

@@ -13,7 +13,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 /// Draw the composer into `area` (the body between header and footer).
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
@@ -279,19 +279,46 @@ fn form(frame: &mut Frame, area: Rect, theme: &Theme, e: &Editor) {
         let problems = e.problems_at(f, None);
         let marker = if problems.is_empty() { " " } else { "✗" };
         let row = format!("{marker} {:<24}{}", f.api_name(), value);
-        let style = if focused {
-            theme.selected()
-        } else if problems.is_empty() {
-            theme.base()
-        } else {
-            theme.error()
-        };
-        lines.push(Line::from(Span::styled(
-            truncate(&row, inner.width as usize),
-            style,
-        )));
-        lines.extend(problem_lines(&problems, theme, "    ", inner.width));
+        push_row(
+            &mut lines,
+            &row,
+            focused,
+            &problems,
+            theme,
+            "    ",
+            inner.width,
+        );
     }
+    render_scrolled(frame, inner, lines, focus_line);
+}
+
+/// One form or asset row, highlighted when focused and in the error colour when it has
+/// problems, followed by its problems indented by `indent`.
+fn push_row(
+    lines: &mut Vec<Line<'static>>,
+    row: &str,
+    focused: bool,
+    problems: &[&ProblemAt],
+    theme: &Theme,
+    indent: &str,
+    width: u16,
+) {
+    let style = if focused {
+        theme.selected()
+    } else if problems.is_empty() {
+        theme.base()
+    } else {
+        theme.error()
+    };
+    lines.push(Line::from(Span::styled(
+        truncate(row, width as usize),
+        style,
+    )));
+    lines.extend(problem_lines(problems, theme, indent, width));
+}
+
+/// `lines` in `inner`, scrolled so that line `focus_line` and the one below it are in view.
+fn render_scrolled(frame: &mut Frame, inner: Rect, lines: Vec<Line<'static>>, focus_line: usize) {
     let h = inner.height as usize;
     let scroll = (focus_line + 2).saturating_sub(h) as u16;
     frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
@@ -362,22 +389,17 @@ fn asset_list(frame: &mut Frame, area: Rect, theme: &Theme, e: &Editor) {
             a.role.as_str(),
         );
         let problems = e.problems_at(Field::Assets, Some(i));
-        let style = if selected {
-            theme.selected()
-        } else if problems.is_empty() {
-            theme.base()
-        } else {
-            theme.error()
-        };
-        lines.push(Line::from(Span::styled(
-            truncate(&row, inner.width as usize),
-            style,
-        )));
-        lines.extend(problem_lines(&problems, theme, "     ", inner.width));
+        push_row(
+            &mut lines,
+            &row,
+            selected,
+            &problems,
+            theme,
+            "     ",
+            inner.width,
+        );
     }
-    let h = inner.height as usize;
-    let scroll = (focus_line + 2).saturating_sub(h) as u16;
-    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
+    render_scrolled(frame, inner, lines, focus_line);
 }
 
 /// The last `width` characters of `s`, starting with `…` when cut.
@@ -388,17 +410,6 @@ fn tail(s: &str, width: usize) -> String {
     }
     let rest: String = s.chars().skip(n - (width - 1)).collect();
     format!("…{rest}")
-}
-
-fn centered(area: Rect, w: u16, h: u16) -> Rect {
-    let w = w.min(area.width);
-    let h = h.min(area.height);
-    Rect::new(
-        area.x + (area.width - w) / 2,
-        area.y + (area.height - h) / 2,
-        w,
-        h,
-    )
 }
 
 fn picker(
@@ -431,7 +442,7 @@ fn picker(
             Line::from(Span::styled(text, style))
         })
         .collect();
-    let r = centered(area, 74, lines.len() as u16 + 2);
+    let r = super::centered(area, 74, lines.len() as u16 + 2);
     let visible = r.height.saturating_sub(2) as usize;
     let scroll = (selected + 1).saturating_sub(visible) as u16;
     frame.render_widget(Clear, r);
@@ -503,21 +514,15 @@ fn preview(
             );
         }
     }
-    let r = centered(
+    super::large_popup(
+        frame,
         area,
-        area.width.saturating_sub(4),
-        area.height.saturating_sub(2),
-    );
-    frame.render_widget(Clear, r);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(boxed(
-                " Preview (j JSON · c curl · ↑/↓ scroll · Esc closes) ",
-                theme,
-                true,
-            ))
-            .wrap(Wrap { trim: false })
-            .scroll((scroll, 0)),
-        r,
+        boxed(
+            " Preview (j JSON · c curl · ↑/↓ scroll · Esc closes) ",
+            theme,
+            true,
+        ),
+        lines,
+        scroll,
     );
 }

@@ -230,6 +230,23 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
     )
 }
 
+/// A popup of wrapped `lines` over most of `area`, scrolled down by `scroll` lines.
+fn large_popup(frame: &mut Frame, area: Rect, block: Block, lines: Vec<Line>, scroll: u16) {
+    let r = centered(
+        area,
+        area.width.saturating_sub(4),
+        area.height.saturating_sub(2),
+    );
+    frame.render_widget(Clear, r);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        r,
+    );
+}
+
 fn popup<'a>(title: &'a str, state: &State) -> Block<'a> {
     let theme = state.theme();
     Block::default()
@@ -285,18 +302,12 @@ fn log(frame: &mut Frame, area: Rect, state: &State, scroll: u16) {
             ])
         })
         .collect();
-    let r = centered(
+    large_popup(
+        frame,
         area,
-        area.width.saturating_sub(4),
-        area.height.saturating_sub(2),
-    );
-    frame.render_widget(Clear, r);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(popup(" Messages (newest first; Esc closes) ", state))
-            .wrap(Wrap { trim: false })
-            .scroll((scroll, 0)),
-        r,
+        popup(" Messages (newest first; Esc closes) ", state),
+        lines,
+        scroll,
     );
 }
 

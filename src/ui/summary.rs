@@ -51,20 +51,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, scroll: u16) {
     if !state.filter.is_empty() {
         parts.push(format!("“{}”", state.filter.text.trim()));
     }
-    if let Some(q) = state.quick {
-        let names = [
-            "",
-            "queued",
-            "running",
-            "succeeded",
-            "failed",
-            "expired",
-            "cancelled",
-        ];
-        parts.push(format!(
-            "only {}",
-            names.get(q as usize).copied().unwrap_or("")
-        ));
+    if state.quick.is_some() {
+        parts.push(format!("only {}", state.quick_status().unwrap_or("")));
     }
     let filter = if parts.is_empty() {
         "current filter (none)".to_string()

@@ -236,19 +236,8 @@ fn table_title(state: &State) -> String {
     if !state.filter.is_empty() {
         t.push_str(&format!("· filter “{}” ", state.filter.text.trim()));
     }
-    if let Some(q) = state.quick {
-        let name = [
-            "",
-            "queued",
-            "running",
-            "succeeded",
-            "failed",
-            "expired",
-            "cancelled",
-        ]
-        .get(q as usize)
-        .copied()
-        .unwrap_or("");
+    if state.quick.is_some() {
+        let name = state.quick_status().unwrap_or("");
         t.push_str(&format!("· only {name} "));
     }
     if !state.marks.is_empty() {

@@ -25,6 +25,14 @@ pub async fn start_sim(cfg: SimConfig) -> SimHandle {
         .expect("the simulator starts")
 }
 
+/// A simulator with `cfg`, a temp dir, and an engine on a fresh store (`store.sqlite3`) in it.
+pub async fn sim_and_engine(cfg: SimConfig) -> (SimHandle, tempfile::TempDir, Engine) {
+    let sim = start_sim(cfg).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = engine(&sim, &dir.path().join("store.sqlite3"));
+    (sim, dir, engine)
+}
+
 pub fn fast() -> SimConfig {
     SimConfig {
         speed: 2000.0,
