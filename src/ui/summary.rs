@@ -17,7 +17,14 @@ fn row<'a>(label: String, t: &Total, state: &'a State) -> Line<'a> {
     let pad = 32usize.saturating_sub(unicode_width::UnicodeWidthStr::width(label.as_str()));
     Line::from(vec![
         Span::styled(format!("  {label}{} ", " ".repeat(pad)), theme.base()),
-        Span::styled(format!("{:>6} tasks ", t.tasks), theme.dim()),
+        Span::styled(
+            format!(
+                "{:>6} {} ",
+                t.tasks,
+                if t.tasks == 1 { "task " } else { "tasks" }
+            ),
+            theme.dim(),
+        ),
         Span::styled(format!("{:>9} tok ", tokens(t.tokens)), theme.base()),
         Span::styled(format!("{money:>10}"), theme.accent()),
     ])
