@@ -37,12 +37,26 @@ pub enum SubmitError {
     },
     #[error("{0}")]
     Store(#[from] StoreError),
+    /// The server accepted the task, but the store could not record it (it stays `submitting`,
+    /// and becomes `submit_unknown`). The task exists: it must not be sent again.
+    #[error(
+        "the server accepted the task as {task_id}, but the store could not record it: {error}; do not submit it again (its results are on the server under that id)"
+    )]
+    Unrecorded {
+        task_id: String,
+        local_id: String,
+        error: StoreError,
+    },
 }
+
+/// How long an accepted create keeps trying to record its task id in a busy store.
+const RECORD_ACCEPTED_FOR: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl SubmitError {
     /// True when the create may have reached the server (so it must not be re-sent blindly).
     pub fn outcome_unknown(&self) -> bool {
         matches!(self, SubmitError::Api { error, .. } if error.create_outcome_unknown())
+            || matches!(self, SubmitError::Unrecorded { .. })
     }
 }
 
@@ -110,13 +124,32 @@ impl Engine {
         let lid = local_id.clone();
         match outcome {
             Ok(resp) => {
-                let id = resp.id.clone();
-                self.with_store(move |s| {
-                    s.submission_accepted(&lid, &id, now())?;
-                    s.find(&lid)
-                })
-                .await
-                .map_err(SubmitError::from)
+                // The task exists and is paid for: a busy store must not lose its id (the row
+                // would be abandoned as `submit_unknown`, the task never polled nor saved).
+                let started = std::time::Instant::now();
+                loop {
+                    let (l, id) = (lid.clone(), resp.id.clone());
+                    match self
+                        .with_store(move |s| s.submission_accepted(&l, &id, now()))
+                        .await
+                    {
+                        Ok(()) => break,
+                        Err(e) if started.elapsed() < RECORD_ACCEPTED_FOR => {
+                            tracing::warn!(error = %e, "recording an accepted task failed; trying again");
+                            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                        }
+                        Err(error) => {
+                            return Err(SubmitError::Unrecorded {
+                                task_id: resp.id,
+                                local_id: lid,
+                                error,
+                            });
+                        }
+                    }
+                }
+                self.with_store(move |s| s.find(&lid))
+                    .await
+                    .map_err(SubmitError::from)
             }
             Err(error) => {
                 let unknown = error.create_outcome_unknown();

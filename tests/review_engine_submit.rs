@@ -1,0 +1,65 @@
+//! A create the server accepted is recorded even when the store is busy at that moment (another
+//! process holding a write transaction longer than the busy timeout): the row gets its task id,
+//! so the paid task is polled and saved, and nothing tells the user it was not sent.
+
+mod results_common;
+
+use results_common::*;
+use seedance_tui::api::TaskStatus;
+use seedance_tui::sim::{Fault, FaultKind, FaultRoute};
+use seedance_tui::store::{Phase, Store, TaskQuery};
+use std::time::Duration;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_accepted_create_is_recorded_after_the_store_was_busy() {
+    let (sim, dir, engine) = sim_and_engine(fast()).await;
+    let path = dir.path().join("store.sqlite3");
+    // The create takes a moment, so the store can be locked while it is on the wire.
+    sim.inject(Fault {
+        route: FaultRoute::Create,
+        kind: FaultKind::Delay(Duration::from_millis(800)),
+        times: 1,
+    });
+    let body = serde_json::json!({
+        "model": "doubao-seedance-2-0-fast-260128",
+        "content": [{"type": "text", "text": "[[sim:succeed]] busy store"}],
+        "ratio": "16:9", "duration": 4, "resolution": "720p"
+    })
+    .to_string();
+    let submitting = {
+        let engine = engine.clone();
+        tokio::spawn(async move { engine.submit(body, None).await })
+    };
+    // Wait (bounded) for the `submitting` row: the POST is now in flight.
+    let watcher = Store::open(&path).expect("store");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let q = TaskQuery {
+            statuses: vec!["submitting".into()],
+            ..TaskQuery::default()
+        };
+        if !watcher.list(&q).expect("list").is_empty() {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no submitting row");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // Another process holds the write lock past the store's busy timeout (5 s).
+    let locker = rusqlite::Connection::open(&path).expect("open");
+    locker.execute_batch("BEGIN EXCLUSIVE").expect("lock");
+    let held = tokio::time::Instant::now();
+    while !submitting.is_finished() && held.elapsed() < Duration::from_secs(7) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    locker.execute_batch("COMMIT").expect("unlock");
+
+    let record = tokio::time::timeout(Duration::from_secs(60), submitting)
+        .await
+        .expect("the submission ends")
+        .expect("join")
+        .expect("the accepted create is recorded, not reported as an error");
+    assert!(record.task_id.is_some(), "the server id is stored");
+    assert_eq!(record.phase, Phase::Remote(TaskStatus::Queued));
+    assert_eq!(sim.stats().creates, 1, "sent once");
+    sim.shutdown().await;
+}
