@@ -5,7 +5,8 @@
 mod results_common;
 
 use results_common::*;
-use seedance_tui::api::TaskStatus;
+use seedance_tui::api::{ApiKey, ArkClient, ClientConfig, TaskStatus};
+use seedance_tui::engine::Engine;
 use seedance_tui::sim::{Fault, FaultKind, FaultRoute};
 use seedance_tui::store::{Phase, Store, TaskQuery};
 use std::time::Duration;
@@ -61,5 +62,66 @@ async fn an_accepted_create_is_recorded_after_the_store_was_busy() {
     assert!(record.task_id.is_some(), "the server id is stored");
     assert_eq!(record.phase, Phase::Remote(TaskStatus::Queued));
     assert_eq!(sim.stats().creates, 1, "sent once");
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_with_an_unknown_outcome_stays_unknown_when_the_store_is_busy() {
+    let sim = start_sim(fast()).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("store.sqlite3");
+    let mut cfg = ClientConfig::new(sim.base_url(), Some(ApiKey::new(KEY)));
+    cfg.timeout = Duration::from_millis(400);
+    let engine = Engine::new(
+        ArkClient::new(cfg).expect("client"),
+        Store::open(&path).expect("store"),
+        "test",
+    );
+    // The server is slower than the client's timeout: the create's outcome is unknown.
+    sim.inject(Fault {
+        route: FaultRoute::Create,
+        kind: FaultKind::Delay(Duration::from_secs(2)),
+        times: 1,
+    });
+    let body = serde_json::json!({
+        "model": "doubao-seedance-2-0-fast-260128",
+        "content": [{"type": "text", "text": "[[sim:succeed]] busy store, slow server"}],
+        "ratio": "16:9", "duration": 4, "resolution": "720p"
+    })
+    .to_string();
+    let submitting = {
+        let engine = engine.clone();
+        tokio::spawn(async move { engine.submit(body, None).await })
+    };
+    let watcher = Store::open(&path).expect("store");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let q = TaskQuery {
+            statuses: vec!["submitting".into()],
+            ..TaskQuery::default()
+        };
+        if !watcher.list(&q).expect("list").is_empty() {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no submitting row");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let locker = rusqlite::Connection::open(&path).expect("open");
+    locker.execute_batch("BEGIN EXCLUSIVE").expect("lock");
+    let held = tokio::time::Instant::now();
+    while !submitting.is_finished() && held.elapsed() < Duration::from_secs(7) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    locker.execute_batch("COMMIT").expect("unlock");
+    let err = tokio::time::timeout(Duration::from_secs(60), submitting)
+        .await
+        .expect("the submission ends")
+        .expect("join")
+        .expect_err("the create timed out");
+    assert!(
+        err.outcome_unknown(),
+        "a create that may have reached the server is reported as unknown, never as a plain \
+         store error a caller may answer by sending it again: {err:?}"
+    );
     sim.shutdown().await;
 }

@@ -110,16 +110,17 @@ impl Engine {
         let local_id = ids::new_local_id();
         let profile = self.profile.clone();
         let (lid, body) = (local_id.clone(), request_json.clone());
-        self.with_store(move |s| {
-            s.begin_submission(&crate::store::NewSubmission {
-                local_id: &lid,
-                profile: &profile,
-                request_json: &body,
-                retry_of: retry_of.as_deref(),
-                now: now(),
+        let begun = self
+            .with_store(move |s| {
+                s.begin_submission(&crate::store::NewSubmission {
+                    local_id: &lid,
+                    profile: &profile,
+                    request_json: &body,
+                    retry_of: retry_of.as_deref(),
+                    now: now(),
+                })
             })
-        })
-        .await?;
+            .await?;
         let outcome = self.client.create_raw(&request_json, &local_id).await;
         let lid = local_id.clone();
         match outcome {
@@ -155,7 +156,7 @@ impl Engine {
                 let unknown = error.create_outcome_unknown();
                 let code = error.code().unwrap_or("").to_string();
                 let message = format!("{error} — {}", error.hint());
-                let record = self
+                let stored = self
                     .with_store(move |s| {
                         if unknown {
                             s.submission_unknown(&lid, &message, now())?;
@@ -164,7 +165,17 @@ impl Engine {
                         }
                         s.find(&lid)
                     })
-                    .await?;
+                    .await;
+                // A store that cannot record the outcome must not hide it: the caller still
+                // learns whether the create may have reached the server (the row stays
+                // `submitting`, and is later marked `submit_unknown`).
+                let record = match stored {
+                    Ok(r) => r,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not record a submission's outcome");
+                        begun
+                    }
+                };
                 Err(SubmitError::Api {
                     record: Box::new(record),
                     error,
