@@ -125,3 +125,58 @@ async fn a_create_with_an_unknown_outcome_stays_unknown_when_the_store_is_busy()
     );
     sim.shutdown().await;
 }
+
+/// A saved file whose path the store cannot record at once (busy past its timeout) is recorded
+/// once the store is free, not reported as a failure (the next try would fetch it again into
+/// a second file).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_file_is_recorded_after_the_store_was_busy() {
+    use seedance_tui::engine::results::save_results_with;
+    let (sim, dir, engine) = sim_and_engine(fast()).await;
+    let path = dir.path().join("store.sqlite3");
+    let mut body = serde_json::json!({
+        "model": "doubao-seedance-2-0-fast-260128",
+        "content": [{"type": "text", "text": "[[sim:succeed]] busy store on save"}],
+        "ratio": "16:9", "duration": 4, "resolution": "720p"
+    });
+    body["return_last_frame"] = serde_json::json!(false);
+    let mut rec = engine.submit(body.to_string(), None).await.expect("submit");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while rec.phase != Phase::Remote(TaskStatus::Succeeded) {
+        assert!(tokio::time::Instant::now() < deadline, "not succeeded");
+        rec = engine.poll(&rec).await.expect("poll").0;
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let out = dir.path().join("out");
+    // When the whole video has arrived, another process takes the write lock for 6 s.
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel::<()>();
+    let mut locked = false;
+    let lock_path = path.clone();
+    let mut progress = move |_kind, done: u64, total: Option<u64>| {
+        if !locked && Some(done) == total {
+            locked = true;
+            let (p, tx) = (lock_path.clone(), locked_tx.clone());
+            std::thread::spawn(move || {
+                let c = rusqlite::Connection::open(&p).expect("open");
+                c.execute_batch("BEGIN EXCLUSIVE").expect("lock");
+                let _ = tx.send(());
+                std::thread::sleep(Duration::from_secs(6));
+                c.execute_batch("COMMIT").expect("unlock");
+            });
+            // Go on only once the lock is held.
+            let _ = locked_rx.recv_timeout(Duration::from_secs(10));
+        }
+    };
+    let saved = save_results_with(&engine, &rec, &out, "{id}.mp4", false, &mut progress)
+        .await
+        .expect("the file is saved and recorded");
+    let expected = out.join(format!("{}.mp4", rec.display_id()));
+    assert_eq!(saved.files, vec![expected.clone()]);
+    assert_eq!(
+        saved.record.video_path.as_deref(),
+        expected.to_str(),
+        "the store knows the file"
+    );
+    assert_eq!(std::fs::read_dir(&out).expect("out").count(), 1, "one file");
+    sim.shutdown().await;
+}
