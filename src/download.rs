@@ -354,12 +354,13 @@ async fn lock_part(part: &Path) -> Result<std::fs::File, DownloadError> {
     }
     let err = std::io::Error::last_os_error();
     if err.kind() == std::io::ErrorKind::WouldBlock {
-        Err(DownloadError::Busy {
+        return Err(DownloadError::Busy {
             path: part.to_path_buf(),
-        })
-    } else {
-        Err(io_err(part, err))
+        });
     }
+    // A file system without locks (some network or FUSE mounts): download as before.
+    tracing::debug!(error = %err, "download: cannot lock the .part file; going on without");
+    Ok(file)
 }
 
 async fn remove_if_exists(path: &Path) -> Result<(), DownloadError> {
