@@ -54,6 +54,12 @@ pub enum DownloadError {
     /// Writing the file failed (disk full, permissions, ...).
     #[error("could not write {}: {message}", path.display())]
     Io { path: PathBuf, message: String },
+    /// Another download (in this or another process) is writing the same `.part` file right now.
+    #[error(
+        "another download is writing {} right now; try again when it has finished",
+        path.display()
+    )]
+    Busy { path: PathBuf },
 }
 
 impl DownloadError {
@@ -158,9 +164,33 @@ pub async fn download(
             .await
             .map_err(|e| io_err(dir, e))?;
     }
-    let host = host_of(url);
+    let result = download_locked(http, parsed, dest, &part, &mut progress).await;
+    if result.is_err() {
+        // Taking the lock creates the `.part`: do not leave an empty one behind (unless another
+        // download holds it).
+        if let Ok(_lock) = lock_part(&part).await
+            && tokio::fs::metadata(&part).await.is_ok_and(|m| m.len() == 0)
+        {
+            let _ = remove_if_exists(&part).await;
+        }
+    }
+    result
+}
+
+/// [`download`] after the checks: each attempt holds the `.part` file's lock.
+async fn download_locked(
+    http: &reqwest::Client,
+    parsed: reqwest::Url,
+    dest: &Path,
+    part: &Path,
+    progress: &mut impl FnMut(u64, Option<u64>),
+) -> Result<DownloadOutcome, DownloadError> {
+    let part = part.to_path_buf();
+    let host = host_of(parsed.as_str());
     // At most one restart from zero (an unusable .part); everything else returns.
     for _ in 0..2 {
+        // Held until this attempt ends: no other writer may append to the same `.part`.
+        let _lock = lock_part(&part).await?;
         let have = match tokio::fs::metadata(&part).await {
             Ok(m) => m.len(),
             Err(_) => 0,
@@ -216,7 +246,7 @@ pub async fn download(
                 return finish(&part, dest, have, have).await;
             }
             Plan::Write { offset, total } => {
-                let done = write_body(resp, &part, offset, total, &host, &mut progress).await?;
+                let done = write_body(resp, &part, offset, total, &host, progress).await?;
                 if let Some(expected) = total
                     && done != expected
                 {
@@ -302,6 +332,35 @@ async fn finish(
         bytes,
         resumed_from,
     })
+}
+
+/// Open (creating) `part` and take an exclusive advisory lock on it, without waiting: two
+/// writers appending to one `.part` (two processes saving the same name) would mix their bytes.
+/// The lock goes with the returned file (closing it releases it, also when the process dies).
+async fn lock_part(part: &Path) -> Result<std::fs::File, DownloadError> {
+    use std::os::fd::AsRawFd;
+    let file = tokio::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(part)
+        .await
+        .map_err(|e| io_err(part, e))?
+        .into_std()
+        .await;
+    // SAFETY: the descriptor is open and owned by `file` for the whole call.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if rc == 0 {
+        return Ok(file);
+    }
+    let err = std::io::Error::last_os_error();
+    if err.kind() == std::io::ErrorKind::WouldBlock {
+        return Err(DownloadError::Busy {
+            path: part.to_path_buf(),
+        });
+    }
+    // A file system without locks (some network or FUSE mounts): download as before.
+    tracing::debug!(error = %err, "download: cannot lock the .part file; going on without");
+    Ok(file)
 }
 
 async fn remove_if_exists(path: &Path) -> Result<(), DownloadError> {

@@ -215,6 +215,9 @@ pub async fn retry(
         };
         originals.extend(ctx.engine.with_store(move |s| s.list(&query)).await?);
     }
+    // A task named twice (id and prefix, or also matched by --failed) is still one create.
+    let mut seen = std::collections::HashSet::new();
+    originals.retain(|r: &TaskRecord| seen.insert(r.local_id.clone()));
     if originals.is_empty() {
         return Err(Failure::usage(
             "nothing to retry: name tasks, or use --failed",

@@ -37,12 +37,26 @@ pub enum SubmitError {
     },
     #[error("{0}")]
     Store(#[from] StoreError),
+    /// The server accepted the task, but the store could not record it (it stays `submitting`,
+    /// and becomes `submit_unknown`). The task exists: it must not be sent again.
+    #[error(
+        "the server accepted the task as {task_id}, but the store could not record it: {error}; do not submit it again (its results are on the server under that id)"
+    )]
+    Unrecorded {
+        task_id: String,
+        local_id: String,
+        error: StoreError,
+    },
 }
+
+/// How long an accepted create keeps trying to record its task id in a busy store.
+const RECORD_ACCEPTED_FOR: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl SubmitError {
     /// True when the create may have reached the server (so it must not be re-sent blindly).
     pub fn outcome_unknown(&self) -> bool {
         matches!(self, SubmitError::Api { error, .. } if error.create_outcome_unknown())
+            || matches!(self, SubmitError::Unrecorded { .. })
     }
 }
 
@@ -96,33 +110,53 @@ impl Engine {
         let local_id = ids::new_local_id();
         let profile = self.profile.clone();
         let (lid, body) = (local_id.clone(), request_json.clone());
-        self.with_store(move |s| {
-            s.begin_submission(&crate::store::NewSubmission {
-                local_id: &lid,
-                profile: &profile,
-                request_json: &body,
-                retry_of: retry_of.as_deref(),
-                now: now(),
+        let begun = self
+            .with_store(move |s| {
+                s.begin_submission(&crate::store::NewSubmission {
+                    local_id: &lid,
+                    profile: &profile,
+                    request_json: &body,
+                    retry_of: retry_of.as_deref(),
+                    now: now(),
+                })
             })
-        })
-        .await?;
+            .await?;
         let outcome = self.client.create_raw(&request_json, &local_id).await;
         let lid = local_id.clone();
         match outcome {
             Ok(resp) => {
-                let id = resp.id.clone();
-                self.with_store(move |s| {
-                    s.submission_accepted(&lid, &id, now())?;
-                    s.find(&lid)
-                })
-                .await
-                .map_err(SubmitError::from)
+                // The task exists and is paid for: a busy store must not lose its id (the row
+                // would be abandoned as `submit_unknown`, the task never polled nor saved).
+                let started = std::time::Instant::now();
+                loop {
+                    let (l, id) = (lid.clone(), resp.id.clone());
+                    match self
+                        .with_store(move |s| s.submission_accepted(&l, &id, now()))
+                        .await
+                    {
+                        Ok(()) => break,
+                        Err(e) if started.elapsed() < RECORD_ACCEPTED_FOR => {
+                            tracing::warn!(error = %e, "recording an accepted task failed; trying again");
+                            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                        }
+                        Err(error) => {
+                            return Err(SubmitError::Unrecorded {
+                                task_id: resp.id,
+                                local_id: lid,
+                                error,
+                            });
+                        }
+                    }
+                }
+                self.with_store(move |s| s.find(&lid))
+                    .await
+                    .map_err(SubmitError::from)
             }
             Err(error) => {
                 let unknown = error.create_outcome_unknown();
                 let code = error.code().unwrap_or("").to_string();
                 let message = format!("{error} — {}", error.hint());
-                let record = self
+                let stored = self
                     .with_store(move |s| {
                         if unknown {
                             s.submission_unknown(&lid, &message, now())?;
@@ -131,7 +165,17 @@ impl Engine {
                         }
                         s.find(&lid)
                     })
-                    .await?;
+                    .await;
+                // A store that cannot record the outcome must not hide it: the caller still
+                // learns whether the create may have reached the server (the row stays
+                // `submitting`, and is later marked `submit_unknown`).
+                let record = match stored {
+                    Ok(r) => r,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not record a submission's outcome");
+                        begun
+                    }
+                };
                 Err(SubmitError::Api {
                     record: Box::new(record),
                     error,

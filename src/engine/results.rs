@@ -164,12 +164,27 @@ async fn record_file(
     kind: FileKind,
     dest: &Path,
 ) -> Result<(), SaveError> {
-    let (lid, path) = (record.local_id.clone(), dest.to_path_buf());
-    engine
-        .with_store(move |s| s.set_file(&lid, kind, &path, now()))
-        .await?;
-    Ok(())
+    // The file is complete: a busy store must not make it look unsaved (the next try would
+    // fetch it again into a second file).
+    let started = std::time::Instant::now();
+    loop {
+        let (lid, path) = (record.local_id.clone(), dest.to_path_buf());
+        match engine
+            .with_store(move |s| s.set_file(&lid, kind, &path, now()))
+            .await
+        {
+            Ok(()) => return Ok(()),
+            Err(e) if started.elapsed() < RECORD_FOR => {
+                tracing::warn!(error = %e, "recording a saved file failed; trying again");
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
+
+/// How long a saved file's path keeps trying to reach a busy store.
+const RECORD_FOR: Duration = Duration::from_secs(60);
 
 fn url_of(record: &TaskRecord, kind: FileKind) -> Option<String> {
     match kind {

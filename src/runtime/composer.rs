@@ -274,6 +274,13 @@ async fn submit(
                 message: error.to_string(),
             }
         }
+        Err(e @ SubmitError::Unrecorded { .. }) => SubmitOutcome::Unknown {
+            local_id: match &e {
+                SubmitError::Unrecorded { local_id, .. } => local_id.clone(),
+                _ => String::new(),
+            },
+            message: e.to_string(),
+        },
         Err(SubmitError::Api { record, error }) => SubmitOutcome::Rejected {
             local_id: Some(record.local_id.clone()),
             // An unknown model is a 404 without `param`; its code still names the field.

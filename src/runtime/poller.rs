@@ -345,7 +345,11 @@ impl Scheduler {
                         );
                     }
                     PollError::Api(ApiError::RateLimited { retry_after, .. }) => {
-                        let wait = retry_after.unwrap_or(self.cfg.interval);
+                        // The header is external data: a huge value must neither overflow the
+                        // clock (a panic kills the poller) nor stop polling for days.
+                        let wait = retry_after
+                            .unwrap_or(self.cfg.interval)
+                            .min(self.cfg.max_backoff.max(self.cfg.interval));
                         self.hold_until = Some(now + wait);
                         self.health.banner = Some(format!(
                             "rate limited: everyone waits {}s",

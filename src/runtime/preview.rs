@@ -108,11 +108,20 @@ impl Previewer {
         if resp.content_length().is_some_and(|n| n > MAX_BYTES) {
             return Err("the last frame is too large".into());
         }
-        let body = resp
-            .bytes()
+        // Without a Content-Length (chunked) the cap is enforced while reading.
+        let mut resp = resp;
+        let mut body = Vec::new();
+        while let Some(chunk) = resp
+            .chunk()
             .await
-            .map_err(|_| "the last-frame download was cut".to_string())?;
-        Ok(body.to_vec())
+            .map_err(|_| "the last-frame download was cut".to_string())?
+        {
+            if body.len() as u64 + chunk.len() as u64 > MAX_BYTES {
+                return Err("the last frame is too large".into());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 
     /// Decode (or reuse) and encode for a `cols`x`rows` box.

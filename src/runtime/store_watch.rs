@@ -44,15 +44,19 @@ pub fn spawn(path: PathBuf, after: Option<i64>, tx: mpsc::UnboundedSender<Vec<Ta
                     continue;
                 }
                 first = false;
-                last_counter = counter;
                 match store.changed_after_seq(cursor) {
-                    Ok((rows, last)) if !rows.is_empty() => {
-                        cursor = last;
-                        if tx.send(rows).is_err() {
-                            return;
+                    Ok((rows, last)) => {
+                        // Only a read that worked consumes the change: after an error (a busy
+                        // moment) the next check reads again instead of waiting for a new commit.
+                        last_counter = counter;
+                        if !rows.is_empty() {
+                            cursor = last;
+                            if tx.send(rows).is_err() {
+                                return;
+                            }
                         }
                     }
-                    _ => {}
+                    Err(e) => tracing::debug!(error = %e, "store watch: read failed; retrying"),
                 }
             }
         })

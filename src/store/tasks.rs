@@ -42,6 +42,35 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<TaskRecord> {
     })
 }
 
+/// True for an error in one row's values (a wrong type written by hand or another tool), as
+/// opposed to one from the database: such a row is skipped so it cannot hide every other task.
+fn bad_row(e: &rusqlite::Error) -> bool {
+    let bad = matches!(
+        e,
+        rusqlite::Error::InvalidColumnType(..)
+            | rusqlite::Error::FromSqlConversionFailure(..)
+            | rusqlite::Error::IntegralValueOutOfRange(..)
+            | rusqlite::Error::Utf8Error(..)
+    );
+    if bad {
+        tracing::warn!(error = %e, "skipping an unreadable task row");
+    }
+    bad
+}
+
+/// Rows read by `query_map`, without the unreadable ones (see [`bad_row`]).
+fn readable<T>(rows: impl Iterator<Item = rusqlite::Result<T>>) -> rusqlite::Result<Vec<T>> {
+    let mut out = Vec::new();
+    for row in rows {
+        match row {
+            Ok(r) => out.push(r),
+            Err(e) if bad_row(&e) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
 impl Store {
     fn add_history(
         &self,
@@ -308,7 +337,7 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map(args, from_row)
-            .and_then(|it| it.collect())
+            .and_then(readable)
             .map_err(|e| self.err(e))?;
         Ok(rows)
     }
@@ -357,17 +386,16 @@ impl Store {
         let sql = format!("SELECT {COLUMNS}, seq FROM tasks WHERE seq > ?1 ORDER BY seq");
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
         let mut last = seq;
+        // The sequence is read apart from the row, so the cursor moves past an unreadable row.
         let rows = stmt
-            .query_map([seq], |r| Ok((from_row(r)?, r.get::<_, i64>(22)?)))
+            .query_map([seq], |r| Ok((from_row(r), r.get::<_, i64>(22)?)))
             .and_then(|it| it.collect::<Result<Vec<_>, _>>())
             .map_err(|e| self.err(e))?;
-        let rows = rows
-            .into_iter()
-            .map(|(rec, s)| {
-                last = last.max(s);
-                rec
-            })
-            .collect();
+        let rows = readable(rows.into_iter().map(|(rec, s)| {
+            last = last.max(s);
+            rec
+        }))
+        .map_err(|e| self.err(e))?;
         Ok((rows, last))
     }
 
