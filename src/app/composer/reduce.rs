@@ -188,7 +188,16 @@ pub fn apply(state: &mut State, intent: ComposerIntent) -> Vec<Effect> {
             I::Submit => {
                 e.typing = None;
                 e.revalidate();
-                if let Some(p) = e.first_problem().cloned() {
+                if let Some(sending) = &st.composer.submitting {
+                    // Its answer names no draft: one submission at a time keeps it with its own.
+                    notices.push((
+                        Level::Warn,
+                        format!(
+                            "not sent: draft “{}” is still being submitted; try again once it is queued",
+                            sending.name
+                        ),
+                    ));
+                } else if let Some(p) = e.first_problem().cloned() {
                     e.focus = p.field;
                     if let Some(i) = p.asset {
                         e.asset_sel = i;
