@@ -112,3 +112,23 @@ fn new_drafts_within_one_second_do_not_share_a_name() {
         "{first} / {second} / {third}"
     );
 }
+
+/// Ctrl-S and then `n` within the same second: the new draft is not named like the one being
+/// sent (whose draft the runtime deletes once it is accepted).
+#[test]
+fn a_new_draft_is_not_named_like_the_one_being_submitted() {
+    let mut s = open();
+    update(&mut s, Msg::Paste("a fox in the snow".into()));
+    let sent = ed(&s).name.clone();
+    ctrl(&mut s, 's');
+    assert!(s.composer.submitting.is_some());
+    ch(&mut s, 'n');
+    msg(
+        &mut s,
+        ComposerMsg::Drafts {
+            items: vec![(sent.clone(), "{}".into(), NOW)],
+            then_open: true,
+        },
+    );
+    assert_ne!(ed(&s).name, sent);
+}

@@ -23,6 +23,29 @@ pub(super) fn draft_name(now: i64) -> String {
         .unwrap_or_else(|| format!("draft {now}"))
 }
 
+/// A draft name from the clock that is not `current` (the open draft), the draft being
+/// submitted, nor one given out before in the same second: two drafts started within a second
+/// must not overwrite each other in the store.
+pub(super) fn fresh_name(state: &mut State, now: i64, current: Option<&str>) -> String {
+    let base = draft_name(now);
+    let c = &mut state.composer;
+    c.issued
+        .retain(|n| n == &base || n.starts_with(&format!("{base} (")));
+    let sending = c.submitting.as_ref().map(|e| e.name.as_str());
+    let mut name = base.clone();
+    for n in 2.. {
+        let taken = Some(name.as_str()) == current
+            || Some(name.as_str()) == sending
+            || c.issued.contains(&name);
+        if !taken {
+            break;
+        }
+        name = format!("{base} ({n})");
+    }
+    c.issued.push(name.clone());
+    name
+}
+
 /// `n`: open the most recent draft (restored after a crash or an Esc), else a new one.
 pub fn new_draft(state: &mut State) -> Vec<Effect> {
     if state.composer.is_open() || state.composer.opening {
@@ -281,7 +304,8 @@ pub fn apply(state: &mut State, intent: ComposerIntent) -> Vec<Effect> {
                     Level::Info,
                     format!("draft “{}” kept (F3 lists drafts)", e.name),
                 ));
-                let mut fresh = Editor::from_defaults(draft_name(now), &defaults);
+                let name = fresh_name(st, now, Some(&e.name));
+                let mut fresh = Editor::from_defaults(name, &defaults);
                 fresh.edited_at = now;
                 **e = fresh;
             }
@@ -413,7 +437,7 @@ pub fn apply(state: &mut State, intent: ComposerIntent) -> Vec<Effect> {
                     let kind = *kind;
                     let new_name = match kind {
                         PickerKind::Drafts => name.clone(),
-                        PickerKind::Templates => draft_name(now),
+                        PickerKind::Templates => fresh_name(st, now, Some(&e.name)),
                     };
                     match editor_from_json(new_name, &json) {
                         Ok(mut fresh) => {
