@@ -132,3 +132,19 @@ fn a_new_draft_is_not_named_like_the_one_being_submitted() {
     );
     assert_ne!(ed(&s).name, sent);
 }
+
+/// Terminals that send a paste's line breaks as a lone CR (as typing Enter would): the prompt
+/// keeps its lines and each dropped file becomes its own asset.
+#[test]
+fn a_paste_with_carriage_return_line_breaks_keeps_its_lines() {
+    let mut s = open();
+    update(
+        &mut s,
+        Msg::Paste("line one\rline two\r\nline three".into()),
+    );
+    assert_eq!(ed(&s).prompt_text(), "line one\nline two\nline three");
+    focus(&mut s, Field::Assets);
+    update(&mut s, Msg::Paste("/pics/a.png\r/pics/b.png\r".into()));
+    let targets: Vec<&str> = ed(&s).assets.iter().map(|a| a.target.as_str()).collect();
+    assert_eq!(targets, ["/pics/a.png", "/pics/b.png"]);
+}
