@@ -148,3 +148,39 @@ fn a_paste_with_carriage_return_line_breaks_keeps_its_lines() {
     let targets: Vec<&str> = ed(&s).assets.iter().map(|a| a.target.as_str()).collect();
     assert_eq!(targets, ["/pics/a.png", "/pics/b.png"]);
 }
+
+/// `e` on a task, an edit, Esc (the draft is kept), then `e` on the same task again later: the
+/// second copy is a draft of its own; before, it had the same name and its first save overwrote
+/// the kept edit.
+#[test]
+fn editing_the_same_task_twice_keeps_the_first_edit() {
+    let mut s = fixtures_ui::state(120, 40);
+    while s.selected.as_deref() != Some("l0003") {
+        ch(&mut s, 'j');
+    }
+    ch(&mut s, 'e');
+    typ(&mut s, " with a cat");
+    let fx = press(&mut s, KeyCode::Esc);
+    let first = match composer_fx(&fx).as_slice() {
+        [ComposerEffect::SaveDraft { name, json, .. }] if json.contains("with a cat") => {
+            name.clone()
+        }
+        other => panic!("{other:?}"),
+    };
+    update(&mut s, Msg::Tick { now: NOW + 60 });
+    ch(&mut s, 'e');
+    assert_eq!(ed(&s).retry_of.as_deref(), Some("l0003"));
+    let fx = update(&mut s, Msg::Tick { now: NOW + 62 });
+    let saves: Vec<String> = composer_fx(&fx)
+        .into_iter()
+        .filter_map(|e| match e {
+            ComposerEffect::SaveDraft { name, .. } => Some(name),
+            _ => None,
+        })
+        .collect();
+    assert!(!saves.is_empty(), "the new copy is saved");
+    assert!(
+        !saves.contains(&first),
+        "the kept edit “{first}” would be overwritten"
+    );
+}

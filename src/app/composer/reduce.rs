@@ -16,21 +16,30 @@ pub(super) fn fx(e: ComposerEffect) -> Effect {
     Effect::Composer(e)
 }
 
+/// The clock carried by messages, as draft names show it.
+fn stamp(now: i64) -> String {
+    chrono::DateTime::from_timestamp(now, 0)
+        .map(|t| t.format("%m-%d %H:%M:%S").to_string())
+        .unwrap_or_else(|| now.to_string())
+}
+
 /// A fresh draft name from the clock carried by messages.
 pub(super) fn draft_name(now: i64) -> String {
-    chrono::DateTime::from_timestamp(now, 0)
-        .map(|t| format!("draft {}", t.format("%m-%d %H:%M:%S")))
-        .unwrap_or_else(|| format!("draft {now}"))
+    format!("draft {}", stamp(now))
 }
 
 /// A draft name from the clock that is not `current` (the open draft), the draft being
 /// submitted, nor one given out before in the same second: two drafts started within a second
 /// must not overwrite each other in the store.
 pub(super) fn fresh_name(state: &mut State, now: i64, current: Option<&str>) -> String {
-    let base = draft_name(now);
+    unique_name(state, now, draft_name(now), current)
+}
+
+/// `base` (which holds the clock), or `base (2)`, `base (3)`, ... when it is taken.
+fn unique_name(state: &mut State, now: i64, base: String, current: Option<&str>) -> String {
     let c = &mut state.composer;
-    c.issued
-        .retain(|n| n == &base || n.starts_with(&format!("{base} (")));
+    let clock = stamp(now);
+    c.issued.retain(|n| n.contains(&clock));
     let sending = c.submitting.as_ref().map(|e| e.name.as_str());
     let mut name = base.clone();
     for n in 2.. {
@@ -66,7 +75,14 @@ pub fn edit_task(state: &mut State) -> Vec<Effect> {
         t.display_id().to_string(),
         t.request_json.clone(),
     );
-    let name = format!("edit of {}", crate::ui::format::truncate(&shown, 24));
+    // With the clock: editing the same task again must not overwrite a kept earlier edit.
+    let base = format!(
+        "edit of {} {}",
+        crate::ui::format::truncate(&shown, 24),
+        stamp(state.now)
+    );
+    let now = state.now;
+    let name = unique_name(state, now, base, None);
     match editor_from_json(name, &json) {
         Ok(mut e) => {
             e.retry_of = Some(local_id);
