@@ -146,3 +146,36 @@ fn the_composer_draws_wide_text_at_every_size() {
         draw(&s);
     }
 }
+
+#[test]
+fn the_overlays_draw_wide_text_at_every_size() {
+    let mut s = state(120, 40);
+    for i in 0..50 {
+        update(
+            &mut s,
+            Msg::Notice {
+                level: seedance_tui::app::Level::Error,
+                text: format!("{i} {CJK}"),
+            },
+        );
+    }
+    let overlays: [&[KeyCode]; 6] = [
+        &[KeyCode::Char('?')],
+        &[KeyCode::Char('L')],
+        &[KeyCode::Char('$')],
+        &[KeyCode::Char('y')],
+        &[KeyCode::Char('r')],
+        &[KeyCode::Char('/'), KeyCode::Char('苹')],
+    ];
+    for keys in overlays {
+        for &k in keys {
+            press(&mut s, k);
+        }
+        for (w, h) in sizes() {
+            resize(&mut s, w, h);
+            draw(&s);
+        }
+        press(&mut s, KeyCode::Esc);
+        assert_eq!(s.overlay, seedance_tui::app::state::Overlay::None);
+    }
+}
