@@ -184,3 +184,30 @@ fn editing_the_same_task_twice_keeps_the_first_edit() {
         "the kept edit “{first}” would be overwritten"
     );
 }
+
+/// F3 writes the open draft and reads the list on two runtime tasks, so the list may hold the
+/// open draft as it was before the write. Opening the open draft from the list keeps what is
+/// in the editor instead of replacing it with that older copy.
+#[test]
+fn opening_the_open_draft_from_the_list_keeps_its_latest_text() {
+    let mut s = open();
+    typ(&mut s, "a fox");
+    let name = ed(&s).name.clone();
+    let fx = k(&mut s, KeyCode::F(3), crossterm::event::KeyModifiers::NONE);
+    assert!(composer_fx(&fx).iter().any(|e| matches!(
+        e,
+        ComposerEffect::SaveDraft { json, .. } if json.contains("a fox")
+    )));
+    let stale = r#"{"composer_draft":1,"retry_of":null,"request":{"model":"doubao-seedance-2-0-260128","content":[{"type":"text","text":"a f"}],"duration":5}}"#;
+    msg(
+        &mut s,
+        ComposerMsg::Drafts {
+            items: vec![(name.clone(), stale.into(), NOW)],
+            then_open: false,
+        },
+    );
+    press(&mut s, KeyCode::Enter);
+    assert_eq!(ed(&s).name, name);
+    assert_eq!(ed(&s).prompt_text(), "a fox");
+    assert_eq!(ed(&s).mode, seedance_tui::app::composer::Mode::Edit);
+}

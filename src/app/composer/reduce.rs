@@ -451,6 +451,11 @@ pub fn apply(state: &mut State, intent: ComposerIntent) -> Vec<Effect> {
                     && let Some((name, json)) = items.get(*selected).cloned()
                 {
                     let kind = *kind;
+                    if kind == PickerKind::Drafts && name == e.name {
+                        // Already open: the list may hold it as it was before F3 wrote it.
+                        e.mode = Mode::Edit;
+                        return (out, true);
+                    }
                     let new_name = match kind {
                         PickerKind::Drafts => name.clone(),
                         PickerKind::Templates => fresh_name(st, now, Some(&e.name)),
