@@ -211,3 +211,32 @@ fn opening_the_open_draft_from_the_list_keeps_its_latest_text() {
     assert_eq!(ed(&s).prompt_text(), "a fox");
     assert_eq!(ed(&s).mode, seedance_tui::app::composer::Mode::Edit);
 }
+
+/// `q` right after Ctrl-S, before the store has reported the new `submitting` row: the
+/// composer's submission is in flight, so quitting asks first (quitting ends the runtime and
+/// with it the POST, leaving a create whose outcome is unknown).
+#[test]
+fn quitting_while_the_composer_submits_asks_first() {
+    let mut s = fixtures_ui::state(120, 40);
+    update(&mut s, Msg::TasksLoaded(Vec::new()));
+    assert_eq!(s.in_flight(), 0);
+    ch(&mut s, 'n');
+    msg(
+        &mut s,
+        ComposerMsg::Drafts {
+            items: Vec::new(),
+            then_open: true,
+        },
+    );
+    typ(&mut s, "a fox");
+    ctrl(&mut s, 's');
+    assert!(!s.composer.is_open() && s.composer.submitting.is_some());
+    let fx = ch(&mut s, 'q');
+    assert!(!fx.contains(&seedance_tui::app::Effect::Quit), "{fx:?}");
+    assert!(matches!(
+        s.overlay,
+        seedance_tui::app::state::Overlay::Confirm(seedance_tui::app::state::Question::Quit {
+            in_flight: 1
+        })
+    ));
+}

@@ -437,7 +437,9 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
         }
         (_, Intent::Suspend) => vec![Effect::Suspend],
         (_, Intent::Quit) => {
-            let in_flight = state.in_flight();
+            // The composer's submission counts before the store reports its row.
+            let composing = usize::from(state.composer.submitting.is_some());
+            let in_flight = state.in_flight().max(composing);
             if in_flight > 0 {
                 state.overlay = Overlay::Confirm(Question::Quit { in_flight });
                 Vec::new()
