@@ -541,11 +541,12 @@ fn set_scroll(state: &mut State, s: u16) {
     };
 }
 
-/// A `curl` command that re-sends a request body, with the key left in the environment.
-pub fn curl_command(base_url: &str, request_json: &str) -> String {
+/// A `curl` command that re-sends a request body, with the key left in the environment
+/// variable `key_var` (the one it was read from).
+pub fn curl_command(base_url: &str, key_var: &str, request_json: &str) -> String {
     let body = request_json.replace('\'', "'\\''");
     format!(
-        "curl -sS -X POST '{}/contents/generations/tasks' \\\n  -H 'Content-Type: application/json' \\\n  -H \"Authorization: Bearer $SEEDANCE_API_KEY\" \\\n  --data-raw '{body}'",
+        "curl -sS -X POST '{}/contents/generations/tasks' \\\n  -H 'Content-Type: application/json' \\\n  -H \"Authorization: Bearer ${key_var}\" \\\n  --data-raw '{body}'",
         base_url.trim_end_matches('/')
     )
 }
@@ -567,7 +568,11 @@ fn copy(state: &mut State, what: Intent) -> Vec<Effect> {
             "request JSON",
         ),
         _ => (
-            Some(curl_command(&state.base_url, &t.request_json)),
+            Some(curl_command(
+                &state.base_url,
+                &state.key_var,
+                &t.request_json,
+            )),
             "curl command",
         ),
     };

@@ -503,11 +503,11 @@ fn preview(
             );
             lines.push(Line::default());
             lines.push(Line::from(Span::styled(
-                "curl (c copies it; the key stays in $SEEDANCE_API_KEY):",
+                format!("curl (c copies it; the key stays in ${}):", state.key_var),
                 theme.title(),
             )));
             let compact = serde_json::to_string(&v).unwrap_or_default();
-            let curl = crate::app::update::curl_command(&state.base_url, &compact);
+            let curl = crate::app::update::curl_command(&state.base_url, &state.key_var, &compact);
             lines.extend(
                 curl.lines()
                     .map(|l| Line::from(Span::styled(l.to_string(), theme.base()))),

@@ -211,6 +211,7 @@ pub fn apply(state: &mut State, intent: ComposerIntent) -> Vec<Effect> {
     let now = state.now;
     let past = history(state);
     let base_url = state.base_url.clone();
+    let key_var = state.key_var.clone();
     let defaults = state.composer.defaults.clone();
     let mut notices: Vec<(Level, String)> = Vec::new();
     let effects = with_editor(state, |st, e| {
@@ -507,7 +508,7 @@ pub fn apply(state: &mut State, intent: ComposerIntent) -> Vec<Effect> {
                             .and_then(|v| serde_json::to_string_pretty(&v).ok())
                             .unwrap_or_else(|| body.clone())
                     } else {
-                        crate::app::update::curl_command(&base_url, body)
+                        crate::app::update::curl_command(&base_url, &key_var, body)
                     };
                     let what = if intent == I::CopyJson {
                         "request JSON"
