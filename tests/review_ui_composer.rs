@@ -240,3 +240,40 @@ fn quitting_while_the_composer_submits_asks_first() {
         })
     ));
 }
+
+/// A draft write that failed (the store busy or full) leaves the draft marked unsaved, so the
+/// clock tries again and Esc (and quitting) still write it; before, it counted as saved and the
+/// last edits were lost although Esc said the draft was kept.
+#[test]
+fn a_failed_draft_save_is_tried_again() {
+    let mut s = open();
+    typ(&mut s, "a fox");
+    let fx = update(&mut s, Msg::Tick { now: NOW + 5 });
+    assert!(
+        composer_fx(&fx)
+            .iter()
+            .any(|e| matches!(e, ComposerEffect::SaveDraft { .. }))
+    );
+    assert!(ed(&s).unsaved_since.is_none());
+    msg(&mut s, ComposerMsg::SaveFailed("database is locked".into()));
+    assert!(ed(&s).unsaved_since.is_some(), "still unsaved");
+    // A persistent failure is reported once, not once a second.
+    for t in 6..9 {
+        let fx = update(&mut s, Msg::Tick { now: NOW + t });
+        assert!(composer_fx(&fx).iter().any(
+            |e| matches!(e, ComposerEffect::SaveDraft { json, .. } if json.contains("a fox"))
+        ));
+        msg(&mut s, ComposerMsg::SaveFailed("database is locked".into()));
+    }
+    let reported = s
+        .messages
+        .iter()
+        .filter(|m| m.text.contains("not saved"))
+        .count();
+    assert_eq!(reported, 1);
+    let fx = press(&mut s, KeyCode::Esc);
+    assert!(matches!(
+        composer_fx(&fx).as_slice(),
+        [ComposerEffect::SaveDraft { json, .. }] if json.contains("a fox")
+    ));
+}

@@ -86,7 +86,14 @@ fn answer(state: &mut State, msg: ComposerMsg) -> Vec<Effect> {
             Vec::new()
         }
         ComposerMsg::SaveFailed(err) => {
-            state.notice(Level::Error, format!("the draft was not saved: {err}"));
+            // Still unsaved: the clock tries again, and Esc and quitting write it.
+            if let Some(e) = state.composer.editor.as_deref_mut() {
+                e.unsaved_since.get_or_insert(now);
+            }
+            let text = format!("the draft was not saved: {err}");
+            if state.messages.last().is_none_or(|m| m.text != text) {
+                state.notice(Level::Error, text);
+            }
             Vec::new()
         }
         ComposerMsg::Loaded(result) => {
