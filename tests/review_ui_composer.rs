@@ -277,3 +277,37 @@ fn a_failed_draft_save_is_tried_again() {
         [ComposerEffect::SaveDraft { json, .. }] if json.contains("a fox")
     ));
 }
+
+/// F3 lists the open draft first and selects it, so `d` at once would delete the draft being
+/// edited while the editor still shows it and Esc says it is kept. It is refused instead.
+#[test]
+fn the_open_draft_cannot_be_deleted_from_the_list() {
+    let mut s = open();
+    typ(&mut s, "a fox");
+    let name = ed(&s).name.clone();
+    k(&mut s, KeyCode::F(3), crossterm::event::KeyModifiers::NONE);
+    msg(
+        &mut s,
+        ComposerMsg::Drafts {
+            items: vec![
+                (name.clone(), "{}".into(), NOW),
+                ("older".into(), "{}".into(), NOW - 9),
+            ],
+            then_open: false,
+        },
+    );
+    let fx = ch(&mut s, 'd');
+    assert!(
+        !composer_fx(&fx)
+            .iter()
+            .any(|e| matches!(e, ComposerEffect::DeleteDraft(n) if *n == name)),
+        "{fx:?}"
+    );
+    // Other drafts still can be.
+    ch(&mut s, 'j');
+    let fx = ch(&mut s, 'd');
+    assert_eq!(
+        composer_fx(&fx),
+        vec![ComposerEffect::DeleteDraft("older".into())]
+    );
+}

@@ -484,6 +484,17 @@ pub fn apply(state: &mut State, intent: ComposerIntent) -> Vec<Effect> {
                 } = &mut e.mode
                     && *selected < items.len()
                 {
+                    if *kind == PickerKind::Drafts && items[*selected].0 == e.name {
+                        // The editor would keep showing it, and Esc say it is kept.
+                        notices.push((
+                            Level::Warn,
+                            format!(
+                                "“{}” is the open draft: Alt-N starts another, then it can be deleted",
+                                e.name
+                            ),
+                        ));
+                        return (out, true);
+                    }
                     let (name, _) = items.remove(*selected);
                     *selected = (*selected).min(items.len().saturating_sub(1));
                     let (what, effect) = match kind {
