@@ -182,3 +182,31 @@ fn the_overlays_draw_wide_text_at_every_size() {
         assert_eq!(s.overlay, seedance_tui::app::state::Overlay::None);
     }
 }
+
+/// A very wide terminal (ultra-wide screen, small font): the layout's percentages are computed
+/// without overflowing `u16` (a panic in debug builds, a garbled layout in release ones).
+#[test]
+fn a_very_wide_terminal_lays_out_without_overflow() {
+    let mut s = state(120, 40);
+    for (w, h) in [(1200u16, 50u16), (4000, 300), (u16::MAX, 1200)] {
+        resize(&mut s, w, h);
+        press(&mut s, KeyCode::Enter);
+        let a = seedance_tui::app::layout::areas((w, h), s.detail);
+        let d = a.detail.expect("detail pane");
+        assert_eq!(
+            a.table.width + d.width,
+            w,
+            "side by side, filling the width"
+        );
+        assert!(a.table.width > w / 2 && d.width > w / 3, "{a:?}");
+        if w < u16::MAX {
+            draw(&s);
+        }
+        press(&mut s, KeyCode::Esc);
+    }
+    let mut s = open();
+    for (w, h) in [(1200u16, 50u16), (4000, 300)] {
+        resize(&mut s, w, h);
+        draw(&s);
+    }
+}
