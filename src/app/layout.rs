@@ -31,14 +31,14 @@ pub fn areas(size: (u16, u16), mode: DetailMode) -> Areas {
         DetailMode::Hidden => (body, None),
         DetailMode::Full => (Rect::new(0, body_y, w, 0), Some(body)),
         DetailMode::Split if w >= SIDE_BY_SIDE_WIDTH => {
-            let tw = w * 55 / 100;
+            let tw = percent(w, 55);
             (
                 Rect::new(0, body_y, tw, body_h),
                 Some(Rect::new(tw, body_y, w - tw, body_h)),
             )
         }
         DetailMode::Split => {
-            let th = body_h * 45 / 100;
+            let th = percent(body_h, 45);
             (
                 Rect::new(0, body_y, w, th),
                 Some(Rect::new(0, body_y + th, w, body_h - th)),
@@ -51,6 +51,11 @@ pub fn areas(size: (u16, u16), mode: DetailMode) -> Areas {
         detail,
         footer,
     }
+}
+
+/// `p` percent of `v`, computed wide enough not to overflow on very large terminals.
+pub fn percent(v: u16, p: u16) -> u16 {
+    (u32::from(v) * u32::from(p) / 100) as u16
 }
 
 /// How many task rows the table shows (its title and column header take two lines).

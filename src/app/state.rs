@@ -147,6 +147,8 @@ pub struct State {
     pub profile: String,
     /// The API base URL (the header shows its host; curl commands use it).
     pub base_url: String,
+    /// The environment variable the API key was read from (curl commands name it, never the key).
+    pub key_var: String,
     /// Something changed since the last frame.
     pub dirty: bool,
     /// Counts per phase text, derived.
@@ -199,6 +201,7 @@ impl State {
             theme_index: 0,
             profile: profile.to_string(),
             base_url: base_url.to_string(),
+            key_var: "SEEDANCE_API_KEY".to_string(),
             dirty: true,
             counts: HashMap::new(),
             tokens_today: 0,

@@ -437,7 +437,9 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
         }
         (_, Intent::Suspend) => vec![Effect::Suspend],
         (_, Intent::Quit) => {
-            let in_flight = state.in_flight();
+            // The composer's submission counts before the store reports its row.
+            let composing = usize::from(state.composer.submitting.is_some());
+            let in_flight = state.in_flight().max(composing);
             if in_flight > 0 {
                 state.overlay = Overlay::Confirm(Question::Quit { in_flight });
                 Vec::new()
@@ -539,11 +541,12 @@ fn set_scroll(state: &mut State, s: u16) {
     };
 }
 
-/// A `curl` command that re-sends a request body, with the key left in the environment.
-pub fn curl_command(base_url: &str, request_json: &str) -> String {
+/// A `curl` command that re-sends a request body, with the key left in the environment
+/// variable `key_var` (the one it was read from).
+pub fn curl_command(base_url: &str, key_var: &str, request_json: &str) -> String {
     let body = request_json.replace('\'', "'\\''");
     format!(
-        "curl -sS -X POST '{}/contents/generations/tasks' \\\n  -H 'Content-Type: application/json' \\\n  -H \"Authorization: Bearer $SEEDANCE_API_KEY\" \\\n  --data-raw '{body}'",
+        "curl -sS -X POST '{}/contents/generations/tasks' \\\n  -H 'Content-Type: application/json' \\\n  -H \"Authorization: Bearer ${key_var}\" \\\n  --data-raw '{body}'",
         base_url.trim_end_matches('/')
     )
 }
@@ -565,7 +568,11 @@ fn copy(state: &mut State, what: Intent) -> Vec<Effect> {
             "request JSON",
         ),
         _ => (
-            Some(curl_command(&state.base_url, &t.request_json)),
+            Some(curl_command(
+                &state.base_url,
+                &state.key_var,
+                &t.request_json,
+            )),
             "curl command",
         ),
     };

@@ -59,6 +59,14 @@ fn initial_state(ctx: &Context, g: &GlobalArgs) -> io::Result<State> {
     let mut state = State::new(&ctx.profile_name, &ctx.base_url, keymap, themes);
     state.theme_index = index;
     state.composer.defaults = ctx.config.defaults.clone();
+    // Curl commands name the variable the key came from (not the demo's "(demo)").
+    if let Some(var) = ctx
+        .key_var
+        .as_deref()
+        .filter(|v| v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !v.is_empty())
+    {
+        state.key_var = var.to_string();
+    }
     state.now = now();
     state.today_start = local_day_start();
     for e in errors {

@@ -6,6 +6,7 @@ use crate::api::models::PROMPT_SOFT_LIMIT;
 use crate::app::composer::fields::{self, Field};
 use crate::app::composer::{Editor, Mode, PickerKind, ProblemAt};
 use crate::app::keymap::Context;
+use crate::app::layout::percent;
 use crate::app::state::State;
 use crate::ui::format::{span, truncate};
 use crate::ui::theme::Theme;
@@ -34,16 +35,16 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     );
     let body = Rect::new(area.x, area.y + 1, area.width, area.height - 2);
     let (prompt_r, form_r, assets_r) = if body.width >= 100 {
-        let lw = body.width * 55 / 100;
-        let ph = body.height * 55 / 100;
+        let lw = percent(body.width, 55);
+        let ph = percent(body.height, 55);
         (
             Rect::new(body.x, body.y, lw, ph),
             Rect::new(body.x + lw, body.y, body.width - lw, body.height),
             Rect::new(body.x, body.y + ph, lw, body.height - ph),
         )
     } else {
-        let ph = (body.height * 30 / 100).max(4);
-        let fh = (body.height.saturating_sub(ph)) * 60 / 100;
+        let ph = percent(body.height, 30).max(4);
+        let fh = percent(body.height.saturating_sub(ph), 60);
         (
             Rect::new(body.x, body.y, body.width, ph),
             Rect::new(body.x, body.y + ph, body.width, fh),
@@ -503,11 +504,11 @@ fn preview(
             );
             lines.push(Line::default());
             lines.push(Line::from(Span::styled(
-                "curl (c copies it; the key stays in $SEEDANCE_API_KEY):",
+                format!("curl (c copies it; the key stays in ${}):", state.key_var),
                 theme.title(),
             )));
             let compact = serde_json::to_string(&v).unwrap_or_default();
-            let curl = crate::app::update::curl_command(&state.base_url, &compact);
+            let curl = crate::app::update::curl_command(&state.base_url, &state.key_var, &compact);
             lines.extend(
                 curl.lines()
                     .map(|l| Line::from(Span::styled(l.to_string(), theme.base()))),

@@ -64,8 +64,13 @@ pub fn short_id(t: &TaskRecord) -> String {
     match t.task_id.as_deref() {
         Some(id) => {
             let parts: Vec<&str> = id.split('-').collect();
-            if parts.len() == 3 && parts[0] == "cgt" && parts[1].len() == 14 {
-                format!("{}-{}", &parts[1][8..], parts[2])
+            // `get`: the id comes from the server and byte 8 may fall inside a character.
+            if parts.len() == 3
+                && parts[0] == "cgt"
+                && parts[1].len() == 14
+                && let Some(time) = parts[1].get(8..)
+            {
+                format!("{time}-{}", parts[2])
             } else {
                 let chars: Vec<char> = id.chars().collect();
                 chars[chars.len().saturating_sub(12)..].iter().collect()

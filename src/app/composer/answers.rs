@@ -2,7 +2,7 @@
 //! checked, path completions, the preview body, and how a submission ended.
 
 use super::build::{editor_from_json, locate};
-use super::reduce::{draft_name, fx};
+use super::reduce::{fresh_name, fx};
 use super::{ComposerMsg, Editor, Field, Mode, PickerKind, ProblemAt, SubmitOutcome};
 use crate::api::validate::Problem;
 use crate::app::effect::Effect;
@@ -57,7 +57,10 @@ fn answer(state: &mut State, msg: ComposerMsg) -> Vec<Effect> {
                     state.notice(Level::Info, format!("restored draft “{}”{more}", e.name));
                     e
                 }
-                None => Editor::from_defaults(draft_name(now), &state.composer.defaults),
+                None => {
+                    let name = fresh_name(state, now, None);
+                    Editor::from_defaults(name, &state.composer.defaults)
+                }
             };
             state.composer.editor = Some(Box::new(editor));
             Vec::new()
@@ -83,7 +86,14 @@ fn answer(state: &mut State, msg: ComposerMsg) -> Vec<Effect> {
             Vec::new()
         }
         ComposerMsg::SaveFailed(err) => {
-            state.notice(Level::Error, format!("the draft was not saved: {err}"));
+            // Still unsaved: the clock tries again, and Esc and quitting write it.
+            if let Some(e) = state.composer.editor.as_deref_mut() {
+                e.unsaved_since.get_or_insert(now);
+            }
+            let text = format!("the draft was not saved: {err}");
+            if state.messages.last().is_none_or(|m| m.text != text) {
+                state.notice(Level::Error, text);
+            }
             Vec::new()
         }
         ComposerMsg::Loaded(result) => {
@@ -92,7 +102,7 @@ fn answer(state: &mut State, msg: ComposerMsg) -> Vec<Effect> {
                 .editor
                 .as_ref()
                 .map(|e| e.name.clone())
-                .unwrap_or_else(|| draft_name(now));
+                .unwrap_or_else(|| fresh_name(state, now, None));
             match result.and_then(|json| editor_from_json(name, &json)) {
                 Ok(mut e) => {
                     e.unsaved_since = Some(now);

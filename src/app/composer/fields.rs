@@ -205,7 +205,8 @@ pub fn step(e: &mut Editor, field: Field, delta: isize) -> bool {
         }
         Field::Seed => {
             let cur = b.seed.unwrap_or(-1);
-            let next = (cur + delta as i64).clamp(-1, 2_147_483_647);
+            // Saturating: a typed value may be at the edge of i64.
+            let next = cur.saturating_add(delta as i64).clamp(-1, 2_147_483_647);
             b.seed = (next >= 0).then_some(next);
         }
         Field::CameraFixed => b.camera_fixed = (b.camera_fixed != Some(true)).then_some(true),
@@ -223,7 +224,8 @@ pub fn step(e: &mut Editor, field: Field, delta: isize) -> bool {
             let cur = b
                 .execution_expires_after
                 .unwrap_or(models::DEFAULT_EXPIRES_AFTER);
-            let next = (cur + 3600 * delta as i64)
+            let next = cur
+                .saturating_add(3600 * delta as i64)
                 .clamp(models::MIN_EXPIRES_AFTER, models::MAX_EXPIRES_AFTER);
             b.execution_expires_after = Some(next);
         }

@@ -154,6 +154,8 @@ pub fn on_paste(state: &mut State, text: &str) -> Option<Vec<Effect>> {
         return None;
     }
     let now = state.now;
+    // Some terminals send a paste's line breaks as a lone CR (as typing Enter would).
+    let text = &text.replace("\r\n", "\n").replace('\r', "\n");
     Some(with_editor(state, |_, e| {
         if let Mode::Input { text: t, .. } = &mut e.mode {
             t.push_str(&text.replace(['\n', '\r'], ""));
@@ -164,7 +166,7 @@ pub fn on_paste(state: &mut State, text: &str) -> Option<Vec<Effect>> {
         }
         match e.focus {
             Field::Prompt => {
-                e.prompt.insert_str(text.replace("\r\n", "\n"));
+                e.prompt.insert_str(text);
                 (touched(now, e), true)
             }
             f if f.typed() => {

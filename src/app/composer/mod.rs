@@ -291,6 +291,8 @@ pub struct Composer {
     /// The editor whose request is being submitted (the composer is closed meanwhile and
     /// reopens with the error if the request is refused).
     pub submitting: Option<Box<Editor>>,
+    /// Draft names given out in the current clock second (so none is given out twice).
+    pub issued: Vec<String>,
 }
 
 impl Composer {

@@ -16,11 +16,43 @@ pub(super) fn fx(e: ComposerEffect) -> Effect {
     Effect::Composer(e)
 }
 
+/// The clock carried by messages, as draft names show it.
+fn stamp(now: i64) -> String {
+    chrono::DateTime::from_timestamp(now, 0)
+        .map(|t| t.format("%m-%d %H:%M:%S").to_string())
+        .unwrap_or_else(|| now.to_string())
+}
+
 /// A fresh draft name from the clock carried by messages.
 pub(super) fn draft_name(now: i64) -> String {
-    chrono::DateTime::from_timestamp(now, 0)
-        .map(|t| format!("draft {}", t.format("%m-%d %H:%M:%S")))
-        .unwrap_or_else(|| format!("draft {now}"))
+    format!("draft {}", stamp(now))
+}
+
+/// A draft name from the clock that is not `current` (the open draft), the draft being
+/// submitted, nor one given out before in the same second: two drafts started within a second
+/// must not overwrite each other in the store.
+pub(super) fn fresh_name(state: &mut State, now: i64, current: Option<&str>) -> String {
+    unique_name(state, now, draft_name(now), current)
+}
+
+/// `base` (which holds the clock), or `base (2)`, `base (3)`, ... when it is taken.
+fn unique_name(state: &mut State, now: i64, base: String, current: Option<&str>) -> String {
+    let c = &mut state.composer;
+    let clock = stamp(now);
+    c.issued.retain(|n| n.contains(&clock));
+    let sending = c.submitting.as_ref().map(|e| e.name.as_str());
+    let mut name = base.clone();
+    for n in 2.. {
+        let taken = Some(name.as_str()) == current
+            || Some(name.as_str()) == sending
+            || c.issued.contains(&name);
+        if !taken {
+            break;
+        }
+        name = format!("{base} ({n})");
+    }
+    c.issued.push(name.clone());
+    name
 }
 
 /// `n`: open the most recent draft (restored after a crash or an Esc), else a new one.
@@ -43,7 +75,14 @@ pub fn edit_task(state: &mut State) -> Vec<Effect> {
         t.display_id().to_string(),
         t.request_json.clone(),
     );
-    let name = format!("edit of {}", crate::ui::format::truncate(&shown, 24));
+    // With the clock: editing the same task again must not overwrite a kept earlier edit.
+    let base = format!(
+        "edit of {} {}",
+        crate::ui::format::truncate(&shown, 24),
+        stamp(state.now)
+    );
+    let now = state.now;
+    let name = unique_name(state, now, base, None);
     match editor_from_json(name, &json) {
         Ok(mut e) => {
             e.retry_of = Some(local_id);
@@ -172,6 +211,7 @@ pub fn apply(state: &mut State, intent: ComposerIntent) -> Vec<Effect> {
     let now = state.now;
     let past = history(state);
     let base_url = state.base_url.clone();
+    let key_var = state.key_var.clone();
     let defaults = state.composer.defaults.clone();
     let mut notices: Vec<(Level, String)> = Vec::new();
     let effects = with_editor(state, |st, e| {
@@ -188,7 +228,16 @@ pub fn apply(state: &mut State, intent: ComposerIntent) -> Vec<Effect> {
             I::Submit => {
                 e.typing = None;
                 e.revalidate();
-                if let Some(p) = e.first_problem().cloned() {
+                if let Some(sending) = &st.composer.submitting {
+                    // Its answer names no draft: one submission at a time keeps it with its own.
+                    notices.push((
+                        Level::Warn,
+                        format!(
+                            "not sent: draft “{}” is still being submitted; try again once it is queued",
+                            sending.name
+                        ),
+                    ));
+                } else if let Some(p) = e.first_problem().cloned() {
                     e.focus = p.field;
                     if let Some(i) = p.asset {
                         e.asset_sel = i;
@@ -272,7 +321,8 @@ pub fn apply(state: &mut State, intent: ComposerIntent) -> Vec<Effect> {
                     Level::Info,
                     format!("draft “{}” kept (F3 lists drafts)", e.name),
                 ));
-                let mut fresh = Editor::from_defaults(draft_name(now), &defaults);
+                let name = fresh_name(st, now, Some(&e.name));
+                let mut fresh = Editor::from_defaults(name, &defaults);
                 fresh.edited_at = now;
                 **e = fresh;
             }
@@ -402,9 +452,14 @@ pub fn apply(state: &mut State, intent: ComposerIntent) -> Vec<Effect> {
                     && let Some((name, json)) = items.get(*selected).cloned()
                 {
                     let kind = *kind;
+                    if kind == PickerKind::Drafts && name == e.name {
+                        // Already open: the list may hold it as it was before F3 wrote it.
+                        e.mode = Mode::Edit;
+                        return (out, true);
+                    }
                     let new_name = match kind {
                         PickerKind::Drafts => name.clone(),
-                        PickerKind::Templates => draft_name(now),
+                        PickerKind::Templates => fresh_name(st, now, Some(&e.name)),
                     };
                     match editor_from_json(new_name, &json) {
                         Ok(mut fresh) => {
@@ -429,6 +484,17 @@ pub fn apply(state: &mut State, intent: ComposerIntent) -> Vec<Effect> {
                 } = &mut e.mode
                     && *selected < items.len()
                 {
+                    if *kind == PickerKind::Drafts && items[*selected].0 == e.name {
+                        // The editor would keep showing it, and Esc say it is kept.
+                        notices.push((
+                            Level::Warn,
+                            format!(
+                                "“{}” is the open draft: Alt-N starts another, then it can be deleted",
+                                e.name
+                            ),
+                        ));
+                        return (out, true);
+                    }
                     let (name, _) = items.remove(*selected);
                     *selected = (*selected).min(items.len().saturating_sub(1));
                     let (what, effect) = match kind {
@@ -453,7 +519,7 @@ pub fn apply(state: &mut State, intent: ComposerIntent) -> Vec<Effect> {
                             .and_then(|v| serde_json::to_string_pretty(&v).ok())
                             .unwrap_or_else(|| body.clone())
                     } else {
-                        crate::app::update::curl_command(&base_url, body)
+                        crate::app::update::curl_command(&base_url, &key_var, body)
                     };
                     let what = if intent == I::CopyJson {
                         "request JSON"
