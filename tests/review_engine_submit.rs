@@ -7,23 +7,23 @@ mod results_common;
 use results_common::*;
 use seedance_tui::api::{ApiKey, ArkClient, ClientConfig, TaskStatus};
 use seedance_tui::engine::Engine;
+use seedance_tui::engine::SubmitError;
 use seedance_tui::sim::{Fault, FaultKind, FaultRoute};
+use seedance_tui::store::TaskRecord;
 use seedance_tui::store::{Phase, Store, TaskQuery};
 use std::time::Duration;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_accepted_create_is_recorded_after_the_store_was_busy() {
-    let (sim, dir, engine) = sim_and_engine(fast()).await;
-    let path = dir.path().join("store.sqlite3");
-    // The create takes a moment, so the store can be locked while it is on the wire.
-    sim.inject(Fault {
-        route: FaultRoute::Create,
-        kind: FaultKind::Delay(Duration::from_millis(800)),
-        times: 1,
-    });
+/// Submit a small request and, while its POST is in flight (its `submitting` row is written),
+/// hold the store's write lock from another connection past the busy timeout (5 s) or until the
+/// submission ends; returns how the submission ended.
+async fn submit_while_the_store_is_locked(
+    engine: &Engine,
+    path: &std::path::Path,
+    prompt: &str,
+) -> Result<TaskRecord, SubmitError> {
     let body = serde_json::json!({
         "model": "doubao-seedance-2-0-fast-260128",
-        "content": [{"type": "text", "text": "[[sim:succeed]] busy store"}],
+        "content": [{"type": "text", "text": format!("[[sim:succeed]] {prompt}")}],
         "ratio": "16:9", "duration": 4, "resolution": "720p"
     })
     .to_string();
@@ -32,7 +32,7 @@ async fn an_accepted_create_is_recorded_after_the_store_was_busy() {
         tokio::spawn(async move { engine.submit(body, None).await })
     };
     // Wait (bounded) for the `submitting` row: the POST is now in flight.
-    let watcher = Store::open(&path).expect("store");
+    let watcher = Store::open(path).expect("store");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         let q = TaskQuery {
@@ -46,19 +46,31 @@ async fn an_accepted_create_is_recorded_after_the_store_was_busy() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     // Another process holds the write lock past the store's busy timeout (5 s).
-    let locker = rusqlite::Connection::open(&path).expect("open");
+    let locker = rusqlite::Connection::open(path).expect("open");
     locker.execute_batch("BEGIN EXCLUSIVE").expect("lock");
     let held = tokio::time::Instant::now();
     while !submitting.is_finished() && held.elapsed() < Duration::from_secs(7) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     locker.execute_batch("COMMIT").expect("unlock");
-
-    let record = tokio::time::timeout(Duration::from_secs(60), submitting)
+    tokio::time::timeout(Duration::from_secs(60), submitting)
         .await
         .expect("the submission ends")
         .expect("join")
-        .expect("the accepted create is recorded, not reported as an error");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_accepted_create_is_recorded_after_the_store_was_busy() {
+    let (sim, dir, engine) = sim_and_engine(fast()).await;
+    let path = dir.path().join("store.sqlite3");
+    // The create takes a moment, so the store can be locked while it is on the wire.
+    sim.inject(Fault {
+        route: FaultRoute::Create,
+        kind: FaultKind::Delay(Duration::from_millis(800)),
+        times: 1,
+    });
+    let submitting = submit_while_the_store_is_locked(&engine, &path, "busy store").await;
+    let record = submitting.expect("the accepted create is recorded, not reported as an error");
     assert!(record.task_id.is_some(), "the server id is stored");
     assert_eq!(record.phase, Phase::Remote(TaskStatus::Queued));
     assert_eq!(sim.stats().creates, 1, "sent once");
@@ -83,41 +95,9 @@ async fn a_create_with_an_unknown_outcome_stays_unknown_when_the_store_is_busy()
         kind: FaultKind::Delay(Duration::from_secs(2)),
         times: 1,
     });
-    let body = serde_json::json!({
-        "model": "doubao-seedance-2-0-fast-260128",
-        "content": [{"type": "text", "text": "[[sim:succeed]] busy store, slow server"}],
-        "ratio": "16:9", "duration": 4, "resolution": "720p"
-    })
-    .to_string();
-    let submitting = {
-        let engine = engine.clone();
-        tokio::spawn(async move { engine.submit(body, None).await })
-    };
-    let watcher = Store::open(&path).expect("store");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let q = TaskQuery {
-            statuses: vec!["submitting".into()],
-            ..TaskQuery::default()
-        };
-        if !watcher.list(&q).expect("list").is_empty() {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "no submitting row");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    let locker = rusqlite::Connection::open(&path).expect("open");
-    locker.execute_batch("BEGIN EXCLUSIVE").expect("lock");
-    let held = tokio::time::Instant::now();
-    while !submitting.is_finished() && held.elapsed() < Duration::from_secs(7) {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    locker.execute_batch("COMMIT").expect("unlock");
-    let err = tokio::time::timeout(Duration::from_secs(60), submitting)
-        .await
-        .expect("the submission ends")
-        .expect("join")
-        .expect_err("the create timed out");
+    let submitting =
+        submit_while_the_store_is_locked(&engine, &path, "busy store, slow server").await;
+    let err = submitting.expect_err("the create timed out");
     assert!(
         err.outcome_unknown(),
         "a create that may have reached the server is reported as unknown, never as a plain \
