@@ -3,30 +3,8 @@
 
 mod sim_process;
 
-use sim_process::SimProcess;
+use sim_process::{SimProcess, bin, run};
 use std::process::Command;
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_seedance-tui"));
-    // Keep the user's real config, keys and data out of the tests.
-    c.env_remove("SEEDANCE_API_KEY")
-        .env_remove("ARK_API_KEY")
-        .env("XDG_CONFIG_HOME", "/nonexistent-seedance-test-config")
-        .env(
-            "XDG_DATA_HOME",
-            std::env::temp_dir().join("seedance-test-data"),
-        );
-    c
-}
-
-fn run(cmd: &mut Command) -> (i32, String, String) {
-    let out = cmd.output().expect("the binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 #[test]
 fn submit_demo_wait_saves_a_playable_mp4_and_its_last_frame() {

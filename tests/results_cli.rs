@@ -4,26 +4,11 @@
 mod sim_process;
 
 use sim_process::SimProcess;
-use std::process::Command;
 
 const KEY: &str = "sk-results-cli-test";
 
 fn cli(args: &[&str], store: &str, config: &str, base: &str) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_seedance-tui"))
-        .args(args)
-        .args(["--store", store, "--config", config, "--base-url", base])
-        .env("SEEDANCE_API_KEY", KEY)
-        .output()
-        .expect("cli runs")
-}
-
-fn stat(sim: &SimProcess, field: &str) -> u64 {
-    let out = Command::new("curl")
-        .args(["-s", &sim.control("stats")])
-        .output()
-        .expect("curl runs");
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stats JSON");
-    v[field].as_u64().expect("a count")
+    sim_process::cli_with(args, store, config, base, KEY)
 }
 
 #[test]
@@ -78,7 +63,7 @@ fn watch_download_saves_results_and_download_does_not_fetch_them_twice() {
         names.iter().any(|n| n.ends_with("_paper-boats.last.png")),
         "{names:?}"
     );
-    let fetched = stat(&sim, "downloads");
+    let fetched = sim.stat("downloads");
     assert_eq!(fetched, 4);
 
     let out = cli(&["download", &ids[0]], &store, &config, &sim.base);
@@ -92,5 +77,5 @@ fn watch_download_saves_results_and_download_does_not_fetch_them_twice() {
         printed.contains(&out_s),
         "the saved files are reported: {printed}"
     );
-    assert_eq!(stat(&sim, "downloads"), fetched, "nothing fetched twice");
+    assert_eq!(sim.stat("downloads"), fetched, "nothing fetched twice");
 }

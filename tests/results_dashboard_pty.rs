@@ -8,28 +8,13 @@ mod sim_process;
 
 use pty_harness::Pty;
 use sim_process::SimProcess;
-use std::process::Command;
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(60);
 const KEY: &str = "sk-results-pty-test";
 
 fn cli(args: &[&str], store: &str, config: &str, base: &str) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_seedance-tui"))
-        .args(args)
-        .args(["--store", store, "--config", config, "--base-url", base])
-        .env("SEEDANCE_API_KEY", KEY)
-        .output()
-        .expect("cli runs")
-}
-
-fn downloads(sim: &SimProcess) -> u64 {
-    let out = Command::new("curl")
-        .args(["-s", &sim.control("stats")])
-        .output()
-        .expect("curl runs");
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stats JSON");
-    v["downloads"].as_u64().expect("a download count")
+    sim_process::cli_with(args, store, config, base, KEY)
 }
 
 /// Rows of succeeded tasks whose saved column shows ✓.
@@ -72,7 +57,11 @@ fn the_dashboard_saves_every_succeeded_result_exactly_once_and_notifies() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(downloads(&sim), 0, "watch without --download saves nothing");
+    assert_eq!(
+        sim.stat("downloads"),
+        0,
+        "watch without --download saves nothing"
+    );
 
     let args = [
         "--store",
@@ -85,7 +74,11 @@ fn the_dashboard_saves_every_succeeded_result_exactly_once_and_notifies() {
     let env = [("SEEDANCE_API_KEY", KEY)];
     let mut pty = Pty::spawn(&args, 120, 30, &env, dir.path());
     pty.wait_for("both results saved", WAIT, |s| saved_rows(s) == 2);
-    assert_eq!(downloads(&sim), 4, "one video and one last frame each");
+    assert_eq!(
+        sim.stat("downloads"),
+        4,
+        "one video and one last frame each"
+    );
     pty.send(b"q");
     assert_eq!(pty.wait_exit(WAIT), Some(0));
 
@@ -104,7 +97,7 @@ fn the_dashboard_saves_every_succeeded_result_exactly_once_and_notifies() {
         String::from_utf8_lossy(&out.stderr)
     );
     pty.wait_for("the new result saved", WAIT, |s| saved_rows(s) == 3);
-    assert_eq!(downloads(&sim), 6, "only the new task's two files");
+    assert_eq!(sim.stat("downloads"), 6, "only the new task's two files");
     let files = std::fs::read_dir(&out_dir).expect("out dir").count();
     assert_eq!(files, 6, "no duplicates, no .part left");
     // The batch closes on the first clock tick a second after the finish.

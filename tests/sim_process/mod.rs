@@ -61,3 +61,55 @@ impl Drop for SimProcess {
         let _ = self.child.wait();
     }
 }
+
+impl SimProcess {
+    /// One of the simulator's request counters (`creates`, `gets`, `downloads`, ...), read
+    /// from its control endpoint.
+    pub fn stat(&self, field: &str) -> u64 {
+        let out = Command::new("curl")
+            .args(["-s", &self.control("stats")])
+            .output()
+            .expect("curl runs");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stats JSON");
+        v[field].as_u64().expect("a count")
+    }
+}
+
+/// The binary with the user's real config, keys and data kept out.
+pub fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_seedance-tui"));
+    c.env_remove("SEEDANCE_API_KEY")
+        .env_remove("ARK_API_KEY")
+        .env("XDG_CONFIG_HOME", "/nonexistent-seedance-test-config")
+        .env(
+            "XDG_DATA_HOME",
+            std::env::temp_dir().join("seedance-test-data"),
+        );
+    c
+}
+
+/// Run a command: exit code, stdout, stderr.
+pub fn run(cmd: &mut Command) -> (i32, String, String) {
+    let out = cmd.output().expect("the binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A headless command on `store` with `config`, against `base`, with `key` as the API key.
+pub fn cli_with(
+    args: &[&str],
+    store: &str,
+    config: &str,
+    base: &str,
+    key: &str,
+) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_seedance-tui"))
+        .args(args)
+        .args(["--store", store, "--config", config, "--base-url", base])
+        .env("SEEDANCE_API_KEY", key)
+        .output()
+        .expect("cli runs")
+}
