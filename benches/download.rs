@@ -70,8 +70,8 @@ fn main() {
         let dest = dir.path().join(format!("ours-{i}.mp4"));
         let t = Instant::now();
         let out = rt
-            .block_on(seedance_tui::download::download(
-                &seedance_tui::download::http_client(),
+            .block_on(seedance_tui::file_download::download(
+                &seedance_tui::file_download::http_client(),
                 &url,
                 &dest,
                 |_, _| {},

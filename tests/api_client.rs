@@ -5,7 +5,7 @@
 use seedance_tui::api::types::{CreateRequest, CreateResponse, ErrorBody, ListQuery, ListResponse};
 use seedance_tui::api::validate::validate;
 use seedance_tui::api::{ApiKey, ArkClient, ClientConfig, RetryPolicy, Task, TaskStatus};
-use seedance_tui::download;
+use seedance_tui::file_download;
 use seedance_tui::sim::{self, SimConfig, SimHandle};
 use std::path::Path;
 use std::time::Duration;
@@ -163,9 +163,9 @@ async fn run_to_download(sim: &SimHandle, fixture_name: &str) {
 
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("out.mp4");
-    let http = download::http_client();
+    let http = file_download::http_client();
     let mut calls = 0u32;
-    let outcome = download::download(&http, video, &dest, |_, _| calls += 1)
+    let outcome = file_download::download(&http, video, &dest, |_, _| calls += 1)
         .await
         .expect("download");
     assert!(calls > 0, "progress was reported");
@@ -178,14 +178,14 @@ async fn run_to_download(sim: &SimHandle, fixture_name: &str) {
         "{fixture_name}: file identical to what the sim serves"
     );
     assert_eq!(outcome.bytes, saved.len() as u64);
-    assert!(!download::part_path(&dest).exists());
+    assert!(!file_download::part_path(&dest).exists());
 
     if req.return_last_frame == Some(true) {
         let frame = task
             .last_frame_url()
             .expect("return_last_frame gives last_frame_url");
         let png = dir.path().join("last.png");
-        download::download(&http, frame, &png, |_, _| {})
+        file_download::download(&http, frame, &png, |_, _| {})
             .await
             .expect("last frame");
         let served = http.get(frame).send().await.unwrap().bytes().await.unwrap();

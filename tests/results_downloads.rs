@@ -7,7 +7,7 @@ mod results_common;
 use results_common::*;
 use seedance_tui::app::Msg;
 use seedance_tui::app::results::{ResultsMsg, Transfer};
-use seedance_tui::runtime::downloads::Downloads;
+use seedance_tui::runtime::download_manager::Downloads;
 use seedance_tui::runtime::store_watch;
 use seedance_tui::sim::{Fault, FaultKind, FaultRoute, SAMPLE_MP4, SimConfig, video_byte};
 use std::time::Duration;
@@ -175,7 +175,7 @@ async fn a_part_file_left_by_a_previous_run_is_resumed_not_restarted() {
     let out = dir.path().join("out");
     std::fs::create_dir_all(&out).expect("mkdir");
     let dest = out.join(seedance_tui::engine::naming::render("{id}.mp4", &rec));
-    let part = seedance_tui::download::part_path(&dest);
+    let part = seedance_tui::file_download::part_path(&dest);
     let head: Vec<u8> = (0..1_200_000).map(video_byte).collect();
     std::fs::write(&part, head).expect("write part");
     let before = sim.stats();

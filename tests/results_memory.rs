@@ -5,7 +5,7 @@
 mod results_common;
 
 use results_common::*;
-use seedance_tui::download;
+use seedance_tui::file_download;
 use seedance_tui::sim::{SimConfig, video_byte};
 use std::io::Read;
 
@@ -35,9 +35,11 @@ async fn memory_stays_flat_while_downloading_a_large_file() {
     let before = vm_hwm_kib().expect("VmHWM");
     let dest = dir.path().join("big.mp4");
     let mut calls = 0u64;
-    let out = download::download(&download::http_client(), &url, &dest, |_, _| calls += 1)
-        .await
-        .expect("download");
+    let out = file_download::download(&file_download::http_client(), &url, &dest, |_, _| {
+        calls += 1
+    })
+    .await
+    .expect("download");
     let grown_mib = (vm_hwm_kib().expect("VmHWM").saturating_sub(before)) / 1024;
     eprintln!("peak grew by {grown_mib} MiB (from {before} KiB)");
     assert_eq!(out.bytes, SIZE);

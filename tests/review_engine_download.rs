@@ -5,7 +5,7 @@
 //! A tiny file server on loopback holds the first body half-sent until the test releases it, so
 //! the overlap is certain, not a matter of timing.
 
-use seedance_tui::download::{self, DownloadError};
+use seedance_tui::file_download::{self, DownloadError};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -81,17 +81,17 @@ async fn a_second_download_into_the_same_file_does_not_mix_into_the_first() {
     let base = file_server(release.clone(), half_sent.clone()).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let dest = dir.path().join("same-name.mp4");
-    let http = download::http_client();
+    let http = file_download::http_client();
 
     let first = {
         let (http, url, dest) = (http.clone(), format!("{base}/a"), dest.clone());
-        tokio::spawn(async move { download::download(&http, &url, &dest, |_, _| {}).await })
+        tokio::spawn(async move { file_download::download(&http, &url, &dest, |_, _| {}).await })
     };
     // Wait until the first download has half its file in the .part (bounded).
     tokio::time::timeout(Duration::from_secs(10), half_sent.notified())
         .await
         .expect("the first download started");
-    let part = download::part_path(&dest);
+    let part = file_download::part_path(&dest);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0) < HALF as u64 {
         assert!(
@@ -101,7 +101,7 @@ async fn a_second_download_into_the_same_file_does_not_mix_into_the_first() {
         tokio::task::yield_now().await;
     }
 
-    let second = download::download(&http, &format!("{base}/b"), &dest, |_, _| {}).await;
+    let second = file_download::download(&http, &format!("{base}/b"), &dest, |_, _| {}).await;
     assert!(
         matches!(second, Err(DownloadError::Busy { .. })),
         "the second download must refuse while the first writes the file: {second:?}"
@@ -128,8 +128,8 @@ async fn a_refused_download_leaves_no_empty_part_file() {
     let base = file_server(Arc::new(Notify::new()), Arc::new(Notify::new())).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let dest = dir.path().join("gone.mp4");
-    let out = download::download(
-        &download::http_client(),
+    let out = file_download::download(
+        &file_download::http_client(),
         &format!("{base}/gone"),
         &dest,
         |_, _| {},
@@ -139,6 +139,9 @@ async fn a_refused_download_leaves_no_empty_part_file() {
         matches!(out, Err(DownloadError::LinkExpired { status: 403 })),
         "{out:?}"
     );
-    assert!(!download::part_path(&dest).exists(), "no empty .part left");
+    assert!(
+        !file_download::part_path(&dest).exists(),
+        "no empty .part left"
+    );
     assert!(!dest.exists());
 }

@@ -111,7 +111,7 @@ async fn a_create_with_an_unknown_outcome_stays_unknown_when_the_store_is_busy()
 /// a second file).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_saved_file_is_recorded_after_the_store_was_busy() {
-    use seedance_tui::engine::results::save_results_with;
+    use seedance_tui::engine::task_results::save_results_with;
     let (sim, dir, engine) = sim_and_engine(fast()).await;
     let path = dir.path().join("store.sqlite3");
     let mut body = serde_json::json!({

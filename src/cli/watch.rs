@@ -116,7 +116,7 @@ async fn finish(
     let succeeded = matches!(record.phase, Phase::Remote(TaskStatus::Succeeded));
     match download_to {
         Some(dir) if succeeded => {
-            let saved = crate::engine::results::save_results(
+            let saved = crate::engine::task_results::save_results(
                 &ctx.engine,
                 &record,
                 dir,
@@ -252,7 +252,7 @@ pub async fn download(ctx: &Context, ids: &[String], out: Option<&Path>) -> Resu
                 record.phase
             )));
         }
-        let saved = crate::engine::results::save_results(
+        let saved = crate::engine::task_results::save_results(
             &ctx.engine,
             &record,
             &dir,

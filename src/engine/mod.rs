@@ -6,7 +6,7 @@ pub mod assets;
 pub mod eta;
 pub mod ids;
 pub mod naming;
-pub mod results;
+pub mod task_results;
 
 use crate::api::types::CreateRequest;
 use crate::api::validate::{Problem, validate};

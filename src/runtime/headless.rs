@@ -122,7 +122,7 @@ pub async fn run(
                     downloads.spawn(async move {
                         let id = r.display_id().to_string();
                         let out =
-                            crate::engine::results::save_results(&engine, &r, &dir, &template)
+                            crate::engine::task_results::save_results(&engine, &r, &dir, &template)
                                 .await;
                         (id, out)
                     });

@@ -4,7 +4,7 @@
 
 pub mod composer;
 pub mod demo;
-pub mod downloads;
+pub mod download_manager;
 pub mod headless;
 pub mod lease;
 pub mod notify;
@@ -106,7 +106,7 @@ pub fn results_settings(state: &mut State, config: &crate::config::Config) {
 
 /// Carries out effects that need IO; results come back as messages on `tx`.
 struct Executor {
-    downloads: downloads::Downloads,
+    downloads: download_manager::Downloads,
     previewer: preview::Previewer,
     notifier: notify::Notifier,
     engine: Engine,
@@ -275,8 +275,8 @@ impl Executor {
 }
 
 /// The download manager's settings from the config (the demo downloads into its own folder).
-fn download_settings(ctx: &Context) -> downloads::DownloadSettings {
-    let mut s = downloads::DownloadSettings::new(
+fn download_settings(ctx: &Context) -> download_manager::DownloadSettings {
+    let mut s = download_manager::DownloadSettings::new(
         ctx.output_dir.clone(),
         ctx.config.download.template.clone(),
     );
@@ -309,7 +309,8 @@ pub async fn run_dashboard(ctx: Context, g: &GlobalArgs) -> io::Result<()> {
     );
     // The download manager saves succeeded results; it starts idle and the gate below switches
     // it on while this process holds the lease.
-    let dl = downloads::Downloads::start(ctx.engine.clone(), download_settings(&ctx), tx.clone());
+    let dl =
+        download_manager::Downloads::start(ctx.engine.clone(), download_settings(&ctx), tx.clone());
     dl.set_active(false);
     // The gate: only the lease holder polls and downloads. Work that only one process per
     // store may do (the download manager too) is switched on and off in this closure.

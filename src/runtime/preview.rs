@@ -53,7 +53,7 @@ impl Previewer {
     pub fn new(picker: Picker) -> Previewer {
         Previewer {
             picker,
-            http: crate::download::http_client(),
+            http: crate::file_download::http_client(),
             cache: Arc::default(),
         }
     }

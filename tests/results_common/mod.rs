@@ -6,7 +6,7 @@ use seedance_tui::api::{ApiKey, ArkClient, ClientConfig, RetryPolicy, TaskStatus
 use seedance_tui::app::Msg;
 use seedance_tui::app::results::{ResultsMsg, Transfer};
 use seedance_tui::engine::Engine;
-use seedance_tui::runtime::downloads::DownloadSettings;
+use seedance_tui::runtime::download_manager::DownloadSettings;
 use seedance_tui::sim::{self, SimConfig, SimHandle};
 use seedance_tui::store::{Phase, Store, TaskRecord};
 use std::path::Path;

@@ -1,6 +1,6 @@
 //! The download manager: saves every succeeded task's results that are not saved yet (as the
 //! store reports tasks), and whatever `d` asks for, with bounded concurrency, retries with
-//! backoff, link refresh (inside `engine::results`), and progress reported to the loop.
+//! backoff, link refresh (inside `engine::task_results`), and progress reported to the loop.
 //!
 //! Never twice: a task is skipped while it is queued or running here, and once the store records
 //! its file paths it is not fetched again automatically — also after a restart; an interrupted
@@ -13,7 +13,7 @@ use crate::api::TaskStatus;
 use crate::app::Msg;
 use crate::app::results::{ResultsMsg, Transfer};
 use crate::engine::Engine;
-use crate::engine::results::save_results_with;
+use crate::engine::task_results::save_results_with;
 use crate::store::{Phase, TaskQuery, TaskRecord};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;

@@ -3,7 +3,7 @@
 //! interrupted transfer is resumed from its `.part` file; a file already saved is not fetched again.
 
 use super::{Engine, naming, now};
-use crate::download::{self, DownloadError};
+use crate::file_download::{self, DownloadError};
 use crate::store::{FileKind, TaskRecord};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -96,7 +96,7 @@ pub async fn save_results_with(
     if record.video_url.is_none() {
         return Err(SaveError::NoUrl(record.display_id().to_string()));
     }
-    let http = download::http_client();
+    let http = file_download::http_client();
     let mut files = Vec::new();
 
     let video_path = match existing(record.video_path.as_ref()) {
@@ -207,7 +207,8 @@ async fn fetch(
     loop {
         let url =
             url_of(record, kind).ok_or_else(|| SaveError::NoUrl(record.display_id().into()))?;
-        match download::download(http, &url, dest, |done, total| progress(kind, done, total)).await
+        match file_download::download(http, &url, dest, |done, total| progress(kind, done, total))
+            .await
         {
             Ok(_) => return Ok(()),
             Err(e) if e.needs_fresh_url() && !refreshed => {
