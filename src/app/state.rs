@@ -406,6 +406,7 @@ impl State {
 fn status_rank(p: &Phase) -> u8 {
     match p {
         Phase::Submitting => 0,
+        Phase::Pending => 0,
         Phase::Remote(TaskStatus::Running) => 1,
         Phase::Remote(TaskStatus::Queued) => 2,
         Phase::Remote(TaskStatus::Unknown(_)) => 3,

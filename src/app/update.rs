@@ -482,7 +482,7 @@ fn retryable(t: &TaskRecord) -> bool {
     match &t.phase {
         Phase::Remote(s) => s.is_retryable(),
         Phase::SubmitUnknown | Phase::Rejected => true,
-        Phase::Submitting => false,
+        Phase::Pending | Phase::Submitting => false,
     }
 }
 

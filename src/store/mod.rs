@@ -7,11 +7,13 @@
 
 mod drafts;
 mod lease;
+mod queue;
 mod record;
 pub mod schema;
 mod tasks;
 
 pub use lease::{Lease, LeaseOutcome};
+pub use queue::{Enqueued, NewPending, QueueState};
 pub use record::{FileKind, HistoryEntry, Phase, TaskRecord};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};

@@ -8,6 +8,7 @@ use unicode_width::UnicodeWidthStr;
 /// A symbol per phase, so the status reads without colour.
 pub fn symbol(p: &Phase) -> &'static str {
     match p {
+        Phase::Pending => "○",
         Phase::Submitting => "↑",
         Phase::SubmitUnknown => "?",
         Phase::Rejected => "⊗",
