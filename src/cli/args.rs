@@ -201,4 +201,7 @@ pub struct SimArgs {
     /// Serve videos of this many bytes (generated on the fly), for large-download tests.
     #[arg(long)]
     pub video_size: Option<u64>,
+    /// The account's cap on queued tasks: creates beyond it get 429 QuotaExceeded.
+    #[arg(long, value_name = "N")]
+    pub max_queued: Option<usize>,
 }

@@ -271,7 +271,20 @@ pub async fn create(State(shared): State<Shared>, headers: HeaderMap, body: Byte
             None,
         );
     }
-    let id = shared.create(req);
+    let id = match shared.create(req, ctx.client_request_id.as_deref()) {
+        Ok(id) => id,
+        Err(cap) => {
+            return error_response(
+                &ctx,
+                StatusCode::TOO_MANY_REQUESTS,
+                "QuotaExceeded",
+                &format!(
+                    "The number of queued tasks of this account has reached its limit ({cap}). Wait for some to finish before creating more."
+                ),
+                None,
+            );
+        }
+    };
     let body = json!({ "id": id });
     finish(
         &ctx,
