@@ -2,6 +2,7 @@
 //! dashboard, and map the outcome to an exit code.
 
 pub mod args;
+pub mod batch;
 pub mod context;
 pub mod exit;
 pub mod query;

@@ -115,6 +115,14 @@ fn default_role(kind: MediaKind, count: usize) -> Option<Role> {
 
 /// Run `submit`.
 pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
+    if args.batch.is_some() || args.prompts.is_some() {
+        return super::batch::run(ctx, args).await;
+    }
+    if args.repeat > 1 || args.max_in_flight.is_some() || args.skip_invalid || args.detach {
+        return Err(Failure::usage(
+            "--repeat, --max-in-flight, --skip-invalid and --detach go with --batch FILE or --prompts FILE",
+        ));
+    }
     let req = build_request(args, &ctx.config.defaults)?;
     let problems = validate(&req);
     if args.dry_run {

@@ -164,6 +164,7 @@ pub async fn watch(
     let plan = crate::runtime::headless::WatchPlan {
         daemon,
         download_to: download.then_some(dir),
+        ..Default::default()
     };
     let done = crate::runtime::headless::run(ctx, records, plan).await?;
     if daemon {

@@ -6,6 +6,7 @@
 //! into the store, while dashboards come and go; SIGINT/SIGTERM/SIGHUP release the lease and
 //! exit 0.
 
+use super::feeder::{self, FeederCmd, FeederConfig, FeederEvent};
 use super::lease::{self, LeaseConfig, LeaseKeeper, Role};
 use super::poller::{self, PollerCmd, PollerConfig, PollerEvent};
 use super::store_watch;
@@ -25,6 +26,22 @@ pub struct WatchPlan {
     pub daemon: bool,
     /// Save the results of succeeded tasks here (only while this process holds the lease).
     pub download_to: Option<PathBuf>,
+    /// The queue's cap while this process feeds it (default: `[submit] max_in_flight`).
+    pub max_in_flight: Option<usize>,
+    /// Stop once every watched task has been sent (none `pending` or `submitting`) instead of
+    /// once every one has settled: `submit --batch` without `--wait`.
+    pub until_sent: bool,
+    /// Print status lines on stderr (they are progress, stdout is the result).
+    pub progress_on_stderr: bool,
+}
+
+/// True when the watched task `r` needs nothing more from this run.
+fn is_done(plan: &WatchPlan, r: &TaskRecord) -> bool {
+    if plan.until_sent {
+        !matches!(r.phase, Phase::Pending | Phase::Submitting)
+    } else {
+        r.phase.is_settled()
+    }
 }
 
 /// What made the loop stop.
@@ -63,13 +80,31 @@ pub async fn run(
     )
     .map_err(|e| Failure::usage(e.to_string()))?;
     let noter = keeper.noter();
-    // The gate: only the lease holder polls and downloads.
+    let (ftx, mut fed) = mpsc::unbounded_channel();
+    let feeder = feeder::spawn(
+        ctx.engine.clone(),
+        FeederConfig::new(
+            plan.max_in_flight
+                .unwrap_or(ctx.config.submit.max_in_flight),
+        ),
+        ftx,
+    );
+    // The gate: only the lease holder polls, feeds the queue and downloads.
     let (role_tx, mut roles) = mpsc::unbounded_channel();
     let to_poller = poller.clone();
+    let to_feeder = feeder.clone();
     lease::gate(keeper.role(), move |role| {
         let _ = to_poller.send(PollerCmd::Role(role.clone()));
+        let _ = to_feeder.send(FeederCmd::Role(role.clone()));
         let _ = role_tx.send(role.clone());
     });
+    let say = |line: String| {
+        if plan.progress_on_stderr {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
+    };
 
     // Read the change sequence before loading rows, so no change falls between the two.
     let seq = ctx.engine.with_store(|s| s.change_seq()).await.ok();
@@ -86,7 +121,7 @@ pub async fn run(
     let mut seen: HashMap<String, TaskRecord> = HashMap::new();
     let mut pending: HashSet<String> = HashSet::new();
     for r in records {
-        if !r.phase.is_settled() {
+        if !is_done(&plan, &r) {
             pending.insert(r.local_id.clone());
         }
         if r.phase.needs_polling() {
@@ -134,6 +169,8 @@ pub async fn run(
         }
         tokio::select! {
             Some(rows) = changes.recv() => {
+                // A finished task frees a slot, new rows may have been queued: look again.
+                let _ = feeder.send(FeederCmd::Wake);
                 for r in rows {
                     if r.phase.needs_polling() {
                         let _ = poller.send(PollerCmd::Track(Box::new(r.clone())));
@@ -144,9 +181,9 @@ pub async fn run(
                         continue;
                     }
                     if known.is_none_or(|k| k.phase != r.phase) {
-                        println!("{}", change_line(&r));
+                        say(change_line(&r));
                     }
-                    if r.phase.is_settled() {
+                    if is_done(&plan, &r) {
                         pending.remove(&r.local_id);
                     } else {
                         pending.insert(r.local_id.clone());
@@ -195,11 +232,23 @@ pub async fn run(
                     }
                 }
             }
+            Some(ev) = fed.recv() => match ev {
+                FeederEvent::Held { until, reason } => {
+                    let secs = (until - crate::engine::now()).max(0);
+                    eprintln!("queue held: {reason}; trying again in {secs}s");
+                }
+                FeederEvent::Resumed => eprintln!("queue resumed"),
+                FeederEvent::Abandoned(n) => eprintln!(
+                    "{n} queued request(s) were being sent by a process that stopped: marked submit_unknown (check before sending again)"
+                ),
+                FeederEvent::StoreFailed(m) => eprintln!("warning: the queue could not read the store: {m} (will keep trying)"),
+                FeederEvent::Sent(_) | FeederEvent::Rejected(_) | FeederEvent::Unknown(_) => {}
+            },
             Some(done) = downloads.join_next(), if !downloads.is_empty() => {
                 match done {
                     Ok((_, Ok(saved))) => {
                         for p in &saved.files {
-                            println!("saved {}", p.display());
+                            say(format!("saved {}", p.display()));
                         }
                         seen.insert(saved.record.local_id.clone(), saved.record);
                     }
@@ -215,9 +264,6 @@ pub async fn run(
     keeper.release().await;
     match stop {
         Stop::Fatal(m) => Err(Failure::api(m)),
-        Stop::Done | Stop::Signal => Ok(seen
-            .into_values()
-            .filter(|r| r.phase.is_settled())
-            .collect()),
+        Stop::Done | Stop::Signal => Ok(seen.into_values().filter(|r| is_done(&plan, r)).collect()),
     }
 }

@@ -5,6 +5,7 @@
 pub mod composer;
 pub mod demo;
 pub mod download_manager;
+pub mod feeder;
 pub mod headless;
 pub mod lease;
 pub mod notify;
