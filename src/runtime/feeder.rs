@@ -187,31 +187,26 @@ impl Feeder {
             self.emit(FeederEvent::Resumed);
         }
         let profile = self.engine.profile.clone();
-        let state = match self.engine.with_store(|s| s.queue_state()).await {
-            Ok(s) => s,
-            Err(e) => {
-                self.emit(FeederEvent::StoreFailed(e.to_string()));
-                return self.cfg.check_every;
-            }
-        };
-        if state.paused {
-            return self.cfg.check_every;
-        }
         loop {
             let p = profile.clone();
+            // A pause reaches the very next line, whichever process set it.
             let found = self
                 .engine
                 .with_store(move |s| {
+                    if s.queue_state()?.paused {
+                        return Ok(None);
+                    }
                     let front = s.queue_front(&p)?;
                     let busy = match &front {
                         Some(_) => s.in_flight_count(&p)?,
                         None => 0,
                     };
-                    Ok((front, busy))
+                    Ok(Some((front, busy)))
                 })
                 .await;
             let (front, busy) = match found {
-                Ok(x) => x,
+                Ok(None) => return self.cfg.check_every,
+                Ok(Some(x)) => x,
                 Err(e) => {
                     self.emit(FeederEvent::StoreFailed(e.to_string()));
                     return self.cfg.check_every;
