@@ -74,7 +74,11 @@ fn main() {
     };
     let (parse_prompt, p) = best_of(3, || parse_prompts(&prompts, &template));
     assert_eq!(p.lines.len(), LINES);
-    let jsons: Vec<String> = parsed.lines.iter().map(|l| l.request_json.clone()).collect();
+    let jsons: Vec<String> = parsed
+        .lines
+        .iter()
+        .map(|l| l.request_json.clone())
+        .collect();
     let dir = tempfile::tempdir().expect("tempdir");
     let mut enqueue_new = Duration::MAX;
     for i in 0..3 {
@@ -91,7 +95,10 @@ fn main() {
     println!("| validate JSON lines | {} |", ms(parse_json));
     println!("| validate a prompt list | {} |", ms(parse_prompt));
     println!("| queue (one transaction) | {} |", ms(enqueue_new));
-    println!("| queue again (every key found: nothing written) | {} |", ms(enqueue_again));
+    println!(
+        "| queue again (every key found: nothing written) | {} |",
+        ms(enqueue_again)
+    );
     println!();
 
     // The feeder's requests.
@@ -145,8 +152,8 @@ async fn feed(jsons: &[String], send: usize, dir: &std::path::Path) -> Row {
     let path = dir.join(format!("feed-{}.sqlite3", jsons.len()));
     let store = Store::open(&path).expect("open");
     queue(&store, jsons, "bench");
-    let client = ArkClient::new(ClientConfig::new(sim.base_url(), Some(ApiKey::new("k"))))
-        .expect("client");
+    let client =
+        ArkClient::new(ClientConfig::new(sim.base_url(), Some(ApiKey::new("k")))).expect("client");
     let engine = Engine::new(client, store, "bench");
     let (ptx, mut polled) = tokio::sync::mpsc::unbounded_channel();
     let poller = poller::spawn(

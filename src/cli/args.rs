@@ -53,7 +53,7 @@ pub enum Command {
     /// List tasks in the store.
     Ls {
         /// Only tasks in this status (queued, running, succeeded, failed, expired, cancelled,
-        /// submitting, submit_unknown, rejected). Repeatable.
+        /// pending, submitting, submit_unknown, rejected). Repeatable.
         #[arg(long)]
         status: Vec<String>,
         /// Print JSON lines instead of a table.
