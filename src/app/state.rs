@@ -6,7 +6,7 @@ use super::keymap::{Context, Keymap};
 use super::msg::{Health, Level};
 use crate::api::TaskStatus;
 use crate::store::{HistoryEntry, Phase, TaskRecord};
-use crate::ui::theme::Theme;
+use crate::theme::Theme;
 use std::collections::{HashMap, HashSet};
 
 /// Columns the table can be sorted by.

@@ -78,7 +78,7 @@ pub fn edit_task(state: &mut State) -> Vec<Effect> {
     // With the clock: editing the same task again must not overwrite a kept earlier edit.
     let base = format!(
         "edit of {} {}",
-        crate::ui::format::truncate(&shown, 24),
+        crate::text::truncate(&shown, 24),
         stamp(state.now)
     );
     let now = state.now;
