@@ -8,6 +8,7 @@ pub mod keymap;
 pub mod layout;
 pub mod msg;
 pub mod results;
+pub mod router;
 pub mod state;
 pub mod update;
 

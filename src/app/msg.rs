@@ -33,6 +33,15 @@ pub struct Health {
 pub enum Msg {
     Key(KeyEvent),
     Paste(String),
+    /// The mouse wheel over the dashboard (`down` away from the top).
+    Scroll {
+        down: bool,
+    },
+    /// A left click at a screen cell.
+    Click {
+        column: u16,
+        row: u16,
+    },
     Resize(u16, u16),
     /// The slow clock (and every message that knows the time updates `now`).
     Tick {

@@ -6,7 +6,7 @@ use super::executor::Executor;
 use super::terminal;
 use crate::app::{Effect, Msg, State, update};
 use crate::engine::now;
-use crossterm::event::{Event, EventStream, MouseEventKind};
+use crossterm::event::{Event, EventStream, MouseButton, MouseEventKind};
 use futures::StreamExt;
 use std::io;
 use std::time::Duration;
@@ -59,16 +59,12 @@ pub(super) async fn event_loop(
                 Some(Ok(Event::Paste(p))) => Msg::Paste(p),
                 Some(Ok(Event::Resize(w, h))) => Msg::Resize(w, h),
                 Some(Ok(Event::Mouse(m))) => match m.kind {
-                    MouseEventKind::ScrollDown => {
-                        let fx = crate::app::update::apply(state, crate::app::Intent::MoveDown);
-                        run_all(fx, executor, term, state);
-                        continue;
-                    }
-                    MouseEventKind::ScrollUp => {
-                        let fx = crate::app::update::apply(state, crate::app::Intent::MoveUp);
-                        run_all(fx, executor, term, state);
-                        continue;
-                    }
+                    MouseEventKind::ScrollDown => Msg::Scroll { down: true },
+                    MouseEventKind::ScrollUp => Msg::Scroll { down: false },
+                    MouseEventKind::Down(MouseButton::Left) => Msg::Click {
+                        column: m.column,
+                        row: m.row,
+                    },
                     _ => continue,
                 },
                 Some(Ok(_)) => continue,
