@@ -2,6 +2,7 @@
 //! keymap registry and `update`. No IO, no clock reads: every transition is a plain unit test.
 
 pub mod composer;
+pub mod copy;
 pub mod effect;
 pub mod filter;
 pub mod keymap;

@@ -3,6 +3,7 @@
 //! the composer's and the dashboard's reducers.
 
 use super::composer;
+use super::copy;
 use super::effect::Effect;
 use super::filter::Filter;
 use super::msg::{Intent, Level, Msg};
@@ -273,12 +274,9 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
             state.overlay = Overlay::None;
             Vec::new()
         }
-        (
-            Overlay::CopyMenu,
-            i @ (Intent::CopyId | Intent::CopyVideoUrl | Intent::CopyRequest | Intent::CopyCurl),
-        ) => {
+        (Overlay::CopyMenu, Intent::Copy(what)) => {
             state.overlay = Overlay::None;
-            copy(state, i)
+            copy::copy(state, what)
         }
         (Overlay::Summary { scroll }, Intent::MoveDown | Intent::MoveUp) => {
             let s = if intent == Intent::MoveDown {
@@ -288,10 +286,6 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
             };
             state.overlay = Overlay::Summary { scroll: s };
             Vec::new()
-        }
-        (Overlay::CopyMenu, i @ (Intent::CopyFrameUrl | Intent::CopyPaths)) => {
-            state.overlay = Overlay::None;
-            results::copy(state, i)
         }
         (_, Intent::Confirm) => {
             // Enter on the filter line keeps the filter.
@@ -515,10 +509,7 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
         (_, Intent::Download) => results::download(state),
         (_, Intent::Open) => results::open(state),
         (_, Intent::Summary) => results::show_summary(state),
-        (_, Intent::CopyFrameUrl | Intent::CopyPaths) => results::copy(state, intent),
-        (_, Intent::CopyId | Intent::CopyVideoUrl | Intent::CopyRequest | Intent::CopyCurl) => {
-            copy(state, intent)
-        }
+        (_, Intent::Copy(what)) => copy::copy(state, what),
     }
 }
 
@@ -585,56 +576,4 @@ fn set_scroll(state: &mut State, s: u16) {
         Overlay::Log { .. } => Overlay::Log { scroll: s },
         ref other => other.clone(),
     };
-}
-
-/// A `curl` command that re-sends a request body, with the key left in the environment
-/// variable `key_var` (the one it was read from).
-pub fn curl_command(base_url: &str, key_var: &str, request_json: &str) -> String {
-    let body = request_json.replace('\'', "'\\''");
-    format!(
-        "curl -sS -X POST '{}/contents/generations/tasks' \\\n  -H 'Content-Type: application/json' \\\n  -H \"Authorization: Bearer ${key_var}\" \\\n  --data-raw '{body}'",
-        base_url.trim_end_matches('/')
-    )
-}
-
-fn copy(state: &mut State, what: Intent) -> Vec<Effect> {
-    let Some(t) = state.selected_task() else {
-        return Vec::new();
-    };
-    let (text, label) = match what {
-        Intent::CopyId => (Some(t.display_id().to_string()), "task id"),
-        Intent::CopyVideoUrl => (t.video_url.clone(), "video URL"),
-        Intent::CopyRequest => (
-            Some(
-                serde_json::from_str::<serde_json::Value>(&t.request_json)
-                    .ok()
-                    .and_then(|v| serde_json::to_string_pretty(&v).ok())
-                    .unwrap_or_else(|| t.request_json.clone()),
-            ),
-            "request JSON",
-        ),
-        _ => (
-            Some(curl_command(
-                &state.base_url,
-                &state.key_var,
-                &t.request_json,
-            )),
-            "curl command",
-        ),
-    };
-    copy_text(state, text, label)
-}
-
-/// Copy `text` to the clipboard and say so, or warn that the task has no `label` yet.
-pub(crate) fn copy_text(state: &mut State, text: Option<String>, label: &str) -> Vec<Effect> {
-    match text {
-        Some(text) => {
-            state.notice(Level::Info, format!("copied the {label}"));
-            vec![Effect::Copy(text)]
-        }
-        None => {
-            state.notice(Level::Warn, format!("this task has no {label} yet"));
-            Vec::new()
-        }
-    }
 }

@@ -481,7 +481,7 @@ fn preview(
                 theme.title(),
             )));
             let compact = serde_json::to_string(&v).unwrap_or_default();
-            let curl = crate::app::update::curl_command(&state.base_url, &state.key_var, &compact);
+            let curl = crate::app::copy::curl_command(&state.base_url, &state.key_var, &compact);
             lines.extend(
                 curl.lines()
                     .map(|l| Line::from(Span::styled(l.to_string(), theme.base()))),

@@ -514,12 +514,9 @@ pub fn apply(state: &mut State, intent: ComposerIntent) -> Vec<Effect> {
                 } = &e.mode
                 {
                     let text = if intent == I::CopyJson {
-                        serde_json::from_str::<serde_json::Value>(body)
-                            .ok()
-                            .and_then(|v| serde_json::to_string_pretty(&v).ok())
-                            .unwrap_or_else(|| body.clone())
+                        crate::app::copy::pretty_json(body)
                     } else {
-                        crate::app::update::curl_command(&base_url, &key_var, body)
+                        crate::app::copy::curl_command(&base_url, &key_var, body)
                     };
                     let what = if intent == I::CopyJson {
                         "request JSON"
