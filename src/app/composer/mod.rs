@@ -8,9 +8,12 @@
 //! through `retry_of`, so the table shows `↻n` and the detail pane the lineage, as a retry does.
 
 mod answers;
+mod assets;
 mod build;
+mod commands;
 pub mod fields;
 mod keys;
+mod modes;
 mod reduce;
 
 pub use answers::on_msg;
