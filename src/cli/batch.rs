@@ -5,9 +5,9 @@
 //! `--wait` to finish; `--detach` returns once they are queued.
 
 use super::args::SubmitArgs;
-use super::context::Context;
 use super::exit::{Code, Failure};
 use crate::api::TaskStatus;
+use crate::context::Context;
 use crate::engine::batch::{self, BatchLine, Parsed};
 use crate::engine::ids;
 use crate::store::{Enqueued, NewPending, Phase, TaskRecord};
@@ -173,7 +173,7 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
         download_to: args.wait.then(|| out_dir.clone()),
         max_in_flight: args.max_in_flight.map(|n| n as usize),
         until_sent: !args.wait,
-        progress_on_stderr: true,
+        progress: crate::runtime::headless::Progress::Stderr,
     };
     crate::runtime::headless::run(ctx, records.clone(), plan).await?;
     let lookup = ids.clone();
