@@ -46,6 +46,7 @@ fn queue(store: &Store, jsons: &[String], profile: &str) -> usize {
             request_json: j,
             key: Some(k),
             label: None,
+            retry_of: None,
         })
         .collect();
     store

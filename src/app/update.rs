@@ -139,6 +139,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Results(m) => results::on_msg(state, m),
+        Msg::Queue(info) => {
+            super::queue::on_info(state, info);
+            Vec::new()
+        }
     }
 }
 
@@ -257,6 +261,7 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
             match q {
                 Question::Quit { .. } => vec![Effect::Quit],
                 Question::Cancel { local_id } => vec![Effect::CancelTask(local_id)],
+                Question::RemovePending(ids) => super::queue::remove(state, ids),
                 Question::Retry(plan) => {
                     state.notice(
                         Level::Info,
@@ -415,6 +420,9 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
                 state.marks.extend(visible);
             }
             Vec::new()
+        }
+        (_, Intent::QueuePause | Intent::QueueUp | Intent::QueueDown | Intent::QueueRemove) => {
+            super::queue::apply(state, intent)
         }
         (_, Intent::TogglePause) => {
             let paused = !state.health.paused;

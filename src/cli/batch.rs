@@ -232,6 +232,7 @@ async fn enqueue(ctx: &Context, lines: Vec<BatchLine>) -> Result<Vec<Row>, Failu
                     request_json: &l.request_json,
                     key: Some(&l.key),
                     label: l.label.as_deref(),
+                    retry_of: None,
                 })
                 .collect();
             let done = s.enqueue(&items, crate::engine::now())?;

@@ -247,3 +247,43 @@ impl Feeder {
         }
     }
 }
+
+/// How often the dashboard re-reads the queue when nothing poked it (a pause or a hold set by
+/// another process changes no task row, so the store watcher does not report it).
+const QUEUE_READ_EVERY: Duration = Duration::from_secs(2);
+
+/// Keep a picture of the queue (order, pause, hold) current for the dashboard: read it from
+/// the store when poked and every couple of seconds, and hand it to `send` when it changed.
+/// Stops when `send` returns false.
+pub fn watch_queue(
+    engine: Engine,
+    mut poke: mpsc::UnboundedReceiver<()>,
+    send: impl Fn(crate::app::queue::QueueInfo) -> bool + Send + 'static,
+) {
+    tokio::spawn(async move {
+        let mut last: Option<crate::app::queue::QueueInfo> = None;
+        loop {
+            let read = engine
+                .with_store(|s| Ok((s.queue_ids()?, s.queue_state()?)))
+                .await;
+            if let Ok((order, st)) = read {
+                let info = crate::app::queue::QueueInfo {
+                    order,
+                    paused: st.paused,
+                    held_until: st.held_until,
+                    held_reason: st.held_reason,
+                };
+                if last.as_ref() != Some(&info) {
+                    if !send(info.clone()) {
+                        return;
+                    }
+                    last = Some(info);
+                }
+            }
+            tokio::select! {
+                p = poke.recv() => if p.is_none() { return },
+                _ = tokio::time::sleep(QUEUE_READ_EVERY) => {}
+            }
+        }
+    });
+}

@@ -18,6 +18,8 @@ pub struct NewPending<'a> {
     /// The idempotency key: a second row with the same key (and profile) is never written.
     pub key: Option<&'a str>,
     pub label: Option<&'a str>,
+    /// `local_id` of the task this one retries or edits (the composer's `e`).
+    pub retry_of: Option<&'a str>,
 }
 
 /// What [`Store::enqueue`] did with one request.
@@ -72,8 +74,10 @@ impl Store {
                 .conn
                 .prepare_cached(
                     "INSERT INTO tasks (local_id, status, profile, model, prompt, request_json, \
-                     created_at, updated_at, queue_key, queue_pos, label) \
-                     VALUES (?1, 'pending', ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9)",
+                     created_at, updated_at, queue_key, queue_pos, label, retry_of, retry_depth) \
+                     VALUES (?1, 'pending', ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10, \
+                     COALESCE((SELECT retry_depth + 1 FROM tasks WHERE local_id = ?10), \
+                     CASE WHEN ?10 IS NULL THEN 0 ELSE 1 END))",
                 )
                 .map_err(|e| s.err(e))?;
             let mut history = s
@@ -111,7 +115,8 @@ impl Store {
                         now,
                         it.key,
                         pos,
-                        it.label
+                        it.label,
+                        it.retry_of
                     ])
                     .map_err(|e| s.err(e))?;
                 history
@@ -321,6 +326,21 @@ impl Store {
         })
     }
 
+    /// The local ids of every `pending` row, in queue order (what the dashboard numbers).
+    pub fn queue_ids(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT local_id FROM tasks WHERE status = 'pending' ORDER BY queue_pos, rowid",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| r.get(0))
+            .and_then(|it| it.collect::<Result<Vec<String>, _>>())
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
     /// The queue's switches as every process sharing the store sees them.
     pub fn queue_state(&self) -> Result<QueueState, StoreError> {
         let get = |key: &str| -> Result<Option<String>, StoreError> {
@@ -404,6 +424,7 @@ mod tests {
             request_json: r#"{"model":"m","content":[{"type":"text","text":"hi"}]}"#,
             key,
             label: None,
+            retry_of: None,
         }
     }
 
