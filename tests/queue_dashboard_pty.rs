@@ -89,7 +89,7 @@ fn the_dashboard_feeds_the_queue_under_the_cap_and_its_keys_work() {
     tui.send(b"?");
     let help = tui.wait_text("pause or resume the submission queue", WAIT);
     assert!(
-        help.contains("remove the marked, else selected, pending rows"),
+        help.contains("remove marked, else selected, pending rows"),
         "{help}"
     );
     tui.send(b"\x1b");

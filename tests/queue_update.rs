@@ -156,7 +156,7 @@ fn the_help_lists_the_queue_keys() {
         "pause or resume the submission queue (pending ○ rows)",
         "move the pending row up the queue (sent sooner)",
         "move the pending row down the queue",
-        "remove the marked, else selected, pending rows (never sent; asks first)",
+        "remove marked, else selected, pending rows (asks first)",
     ] {
         assert!(all.contains(&want), "{want} missing from ?");
     }

@@ -201,7 +201,7 @@ const DEFAULTS: &[Entry] = &[
     Entry { intent: Intent::QueuePause, name: "queue_pause", context: Context::Main, keys: &["P"], help: "pause or resume the submission queue (pending ○ rows)", footer: "" },
     Entry { intent: Intent::QueueUp, name: "queue_up", context: Context::Main, keys: &["K"], help: "move the pending row up the queue (sent sooner)", footer: "" },
     Entry { intent: Intent::QueueDown, name: "queue_down", context: Context::Main, keys: &["J"], help: "move the pending row down the queue", footer: "" },
-    Entry { intent: Intent::QueueRemove, name: "queue_remove", context: Context::Main, keys: &["X", "delete"], help: "remove the marked, else selected, pending rows (never sent; asks first)", footer: "" },
+    Entry { intent: Intent::QueueRemove, name: "queue_remove", context: Context::Main, keys: &["X", "delete"], help: "remove marked, else selected, pending rows (asks first)", footer: "" },
     Entry { intent: Intent::TogglePause, name: "pause", context: Context::Main, keys: &["p"], help: "pause or resume polling", footer: "pause" },
     Entry { intent: Intent::RefreshNow, name: "refresh", context: Context::Main, keys: &["R"], help: "poll every unfinished task now", footer: "" },
     Entry { intent: Intent::CycleTheme, name: "theme", context: Context::Main, keys: &["t"], help: "next colour theme", footer: "" },
