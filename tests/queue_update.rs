@@ -146,6 +146,20 @@ fn x_removes_the_marked_pending_rows_after_asking() {
 }
 
 #[test]
+fn a_pending_row_another_process_removed_leaves_the_table() {
+    let mut s = state();
+    update(
+        &mut s,
+        Msg::Queue(QueueInfo {
+            order: vec!["c".into()],
+            ..QueueInfo::default()
+        }),
+    );
+    assert!(s.task("b").is_none(), "b left the queue without being sent");
+    assert!(s.task("a").is_some() && s.task("c").is_some());
+}
+
+#[test]
 fn the_help_lists_the_queue_keys() {
     let help = Keymap::default().help();
     let all: Vec<&str> = help

@@ -64,9 +64,22 @@ pub fn header(state: &State) -> Option<String> {
     Some(s)
 }
 
-/// A new picture of the queue from the store.
+/// A new picture of the queue from the store. A row shown as pending that is no longer in the
+/// queue was removed by another process (a row that was sent arrives, changed, through the store
+/// watcher before the queue is read again, and a late one is simply shown again).
 pub fn on_info(state: &mut State, info: QueueInfo) {
     if state.queue != info {
+        let queued: std::collections::HashSet<&str> =
+            info.order.iter().map(String::as_str).collect();
+        let gone: Vec<String> = state
+            .tasks
+            .iter()
+            .filter(|t| t.phase == Phase::Pending && !queued.contains(t.local_id.as_str()))
+            .map(|t| t.local_id.clone())
+            .collect();
+        if !gone.is_empty() {
+            state.remove_tasks(&gone);
+        }
         state.queue = info;
         state.dirty = true;
     }
