@@ -6,6 +6,7 @@
 //! an OS crash or power loss can lose the last transactions, never corrupt the file.
 
 mod drafts;
+pub mod inspect;
 mod lease;
 mod record;
 pub mod schema;
