@@ -87,6 +87,11 @@ fn values(out: &str, sep: char) -> Vec<String> {
 }
 
 #[test]
+fn the_clap_definitions_are_consistent() {
+    Cli::command().debug_assert();
+}
+
+#[test]
 fn every_shell_gets_a_script_that_calls_the_binary_back() {
     for (shell, marker) in [
         ("bash", "complete -o nospace"),
