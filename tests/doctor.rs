@@ -53,6 +53,11 @@ impl Setup {
     /// `doctor` with this set-up, against `base`; `overrides` replace the set-up's `--store` or
     /// `--out` (`("--out", DIR)`).
     fn command(&self, base: &str, overrides: &[&str]) -> Command {
+        self.command_via(bin(), base, overrides)
+    }
+
+    /// [`Setup::command`] run by `program` (the binary, or a wrapper that runs it).
+    fn command_via(&self, mut c: Command, base: &str, overrides: &[&str]) -> Command {
         let value = |flag: &str, default: PathBuf| -> String {
             overrides
                 .iter()
@@ -61,7 +66,6 @@ impl Setup {
                 .map(|v| v.to_string())
                 .unwrap_or_else(|| default.to_string_lossy().into_owned())
         };
-        let mut c = bin();
         c.arg("doctor")
             .args(["--config", &self.config().to_string_lossy()])
             .args(["--store", &value("--store", self.store())])
@@ -307,25 +311,61 @@ fn a_store_that_cannot_be_created_fails() {
     assert!(fix(&doc, "store").contains("--store"), "{stdout}");
 }
 
+/// The binary run as an unprivileged user: root writes anywhere, so permission bits only bind
+/// other users. `None` when that cannot be arranged here.
+fn unprivileged_bin() -> Option<Command> {
+    if unsafe { libc::geteuid() } != 0 {
+        return Some(bin());
+    }
+    let works = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !works {
+        eprintln!("skipped: running as root without setpriv, permission bits do not apply");
+        return None;
+    }
+    let mut c = Command::new("setpriv");
+    c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_seedance-tui"))
+        .env_remove("SEEDANCE_API_KEY")
+        .env_remove("ARK_API_KEY")
+        .env("XDG_CONFIG_HOME", "/nonexistent-seedance-test-config")
+        .env("XDG_DATA_HOME", "/nonexistent-seedance-test-data");
+    Some(c)
+}
+
 #[test]
 fn a_store_folder_without_write_permission_fails() {
-    // Root writes anywhere; the permission bits only bind other users.
-    if unsafe { libc::geteuid() } == 0 {
-        eprintln!("skipped: running as root, permission bits do not apply");
-        return;
-    }
     let sim = sim();
     let s = Setup::new();
+    // Others may enter the set-up folder and read the locked one, not write it.
+    let mode = |p: &std::path::Path, m: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).expect("chmod")
+    };
+    mode(s.dir.path(), 0o755);
     let locked = s.path("locked");
     std::fs::create_dir(&locked).expect("mkdir");
-    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o500)).expect("chmod");
-    let store = locked.join("store.sqlite3");
-    let (code, doc, stdout) =
-        doctor_json(s.command(&sim.base, &["--store", &store.to_string_lossy()]));
-    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o700)).expect("chmod");
-    assert_eq!(code, 1, "{stdout}");
-    assert_eq!(status(&doc, "store"), "fail");
-    assert!(detail(&doc, "store").contains("not writable"), "{stdout}");
+    let existing = locked.join("existing.sqlite3");
+    drop(seedance_tui::store::Store::open(&existing).expect("a store of ours"));
+    mode(&existing, 0o444);
+    mode(&locked, 0o555);
+    let new = locked.join("new.sqlite3");
+    for (store, says) in [(&new, "cannot be created"), (&existing, "is not writable")] {
+        let Some(program) = unprivileged_bin() else {
+            return;
+        };
+        let cmd = s.command_via(program, &sim.base, &["--store", &store.to_string_lossy()]);
+        let (code, doc, stdout) = doctor_json(cmd);
+        assert_eq!(code, 1, "{stdout}");
+        assert_eq!(status(&doc, "store"), "fail", "{stdout}");
+        assert!(detail(&doc, "store").contains(says), "{stdout}");
+        assert!(
+            detail(&doc, "store").contains("Permission denied"),
+            "{stdout}"
+        );
+    }
+    mode(&locked, 0o700);
 }
 
 #[test]

@@ -165,6 +165,17 @@ pub fn config_check(path: &Path) -> (Check, Config) {
         );
     }
     match Config::load(path) {
+        Err(e @ crate::config::ConfigError::Read { .. }) => (
+            Check::fail(
+                NAME,
+                e.to_string(),
+                format!(
+                    "make it readable for this user (chown it, chmod 600 {})",
+                    path.display()
+                ),
+            ),
+            Config::default(),
+        ),
         Err(e) => (
             Check::fail(
                 NAME,
@@ -421,8 +432,24 @@ pub fn store_check(path: &Path, now_ms: i64) -> Check {
             ),
         };
     }
+    let writable = std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .map_err(|e| e.to_string())
+        .and_then(|_| dir_writable(path.parent().unwrap_or(Path::new("."))));
+    let not_writable = |e: &str| {
+        Check::fail(
+            NAME,
+            format!("{shown} is not writable: {e}"),
+            format!("make the file and its folder writable for this user, or {fix_path}"),
+        )
+    };
     let report = match inspect(path) {
         Ok(r) => r,
+        // SQLite cannot even read a WAL store without write access to it and its folder.
+        Err(_) if writable.is_err() => {
+            return not_writable(writable.as_ref().err().map_or("", |e| e.as_str()));
+        }
         Err(e) => {
             return Check::fail(
                 NAME,
@@ -452,17 +479,8 @@ pub fn store_check(path: &Path, now_ms: i64) -> Check {
             "upgrade seedance-tui (see README: cargo install)",
         );
     }
-    let writable = std::fs::OpenOptions::new()
-        .append(true)
-        .open(path)
-        .map_err(|e| e.to_string())
-        .and_then(|_| dir_writable(path.parent().unwrap_or(Path::new("."))));
-    if let Err(e) = writable {
-        return Check::fail(
-            NAME,
-            format!("{shown} is not writable: {e}"),
-            format!("make the file and its folder writable for this user, or {fix_path}"),
-        );
+    if let Err(e) = &writable {
+        return not_writable(e);
     }
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(path)
