@@ -224,21 +224,21 @@ async fn api_checks(
         Ok(c) => Some(c.probe().await),
         Err(_) => None,
     };
-    let mut out = Vec::new();
-    out.push(key_check(
-        profile_name,
-        key_var.as_deref(),
-        &names,
-        client.as_ref().err(),
-        probe.as_ref(),
-    ));
-    out.push(url_check(base_url, &url_problems, probe.as_ref()));
-    out.push(clock_check(
-        probe.as_ref().and_then(|p| p.server_date),
-        chrono::Utc::now().timestamp(),
-        probe.as_ref().map_or(0, |p| p.elapsed.as_secs() as i64),
-    ));
-    out
+    vec![
+        key_check(
+            profile_name,
+            key_var.as_deref(),
+            &names,
+            client.as_ref().err(),
+            probe.as_ref(),
+        ),
+        url_check(base_url, &url_problems, probe.as_ref()),
+        clock_check(
+            probe.as_ref().and_then(|p| p.server_date),
+            chrono::Utc::now().timestamp(),
+            probe.as_ref().map_or(0, |p| p.elapsed.as_secs() as i64),
+        ),
+    ]
 }
 
 /// The key: which variable it came from (never the key), and what the server said of it.
