@@ -9,11 +9,14 @@ pub mod api;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod context;
 pub mod engine;
 pub mod file_download;
 pub mod runtime;
 pub mod sim;
 pub mod store;
+pub mod text;
+pub mod theme;
 pub mod ui;
 
 /// `--version`: the crate version and the git commit it was built from (see build.rs).

@@ -104,7 +104,7 @@ pub fn task_candidates(path: &Path, current: &str) -> Vec<CompletionCandidate> {
         let help = format!(
             "{} {}",
             t.phase.as_str(),
-            crate::ui::format::truncate(&t.prompt, 50)
+            crate::text::truncate(&t.prompt, 50)
         );
         out.push(CompletionCandidate::new(value).help(Some(help.into())));
     }
@@ -141,7 +141,7 @@ pub fn models(current: &OsStr) -> Vec<CompletionCandidate> {
 pub fn themes(current: &OsStr) -> Vec<CompletionCandidate> {
     let current = current.to_str().unwrap_or_default();
     let dir = Paths::themes_dir();
-    let (themes, _) = crate::ui::theme::load_all(dir.as_deref());
+    let (themes, _) = crate::theme::load_all(dir.as_deref());
     themes
         .into_iter()
         .filter(|t| t.name.starts_with(current))
