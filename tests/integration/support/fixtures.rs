@@ -29,12 +29,10 @@ pub fn record(n: usize, phase: Phase, prompt: &str, model: &str) -> TaskRecord {
     let succeeded = phase == Phase::Remote(TaskStatus::Succeeded);
     let failed = phase == Phase::Remote(TaskStatus::Failed);
     TaskRecord {
-        local_id: format!("l{n:04}"),
         task_id: match phase {
             Phase::Submitting | Phase::Rejected | Phase::SubmitUnknown => None,
             _ => Some(format!("cgt-20261123{:06}-a{n:04}", 100000 + n)),
         },
-        phase,
         profile: "laozhang".into(),
         model: model.into(),
         prompt: prompt.into(),
@@ -44,16 +42,14 @@ pub fn record(n: usize, phase: Phase, prompt: &str, model: &str) -> TaskRecord {
         error_message: failed.then(|| "The request failed because the output video may be related to copyright restrictions. Request id: 0217".to_string()),
         retry_of: (n == 7).then(|| "l0003".to_string()),
         retry_depth: if n == 7 { 1 } else { 0 },
-        created_at: created,
         updated_at: created + 30,
         started_at: Some(created + 20),
         finished_at: done.then_some(created + 200),
         tokens: succeeded.then_some(108_000),
         video_url: succeeded.then(|| format!("https://sim.example/sim-files/cgt-x{n}/video.mp4?X-Tos-Expires=86400")),
-        last_frame_url: None,
         urls_seen_at: succeeded.then_some(created + 200),
         video_path: (succeeded && n.is_multiple_of(2)).then(|| format!("/videos/cgt-x{n}.mp4")),
-        last_frame_path: None,
+        ..TaskRecord::factory(&format!("l{n:04}"), phase, created)
     }
 }
 
