@@ -2,6 +2,7 @@
 //! submits it and sees it succeed; an invalid request is refused with the error beside the
 //! field; a SIGKILL mid-draft loses nothing that was saved, and `n` restores it.
 
+use crate::support::process::arm_fault;
 use crate::support::pty::Pty;
 use crate::support::sim::SimProcess;
 use std::path::Path;
@@ -109,19 +110,11 @@ fn a_prompt_and_a_local_image_are_submitted_and_succeed() {
     );
 }
 
-fn curl_post(url: &str, body: &str) -> String {
-    let out = std::process::Command::new("curl")
-        .args(["-s", "-X", "POST", "-d", body, url])
-        .output()
-        .expect("curl runs");
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
-
 #[test]
 fn an_unknown_outcome_is_marked_and_never_resent() {
     let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
-    curl_post(
-        &sim.control("faults"),
+    arm_fault(
+        &sim,
         r#"{"route":"create","kind":{"status_after_processing":500},"times":1}"#,
     );
     let dir = tempfile::tempdir().expect("tempdir");
@@ -137,12 +130,7 @@ fn an_unknown_outcome_is_marked_and_never_resent() {
     // Give a would-be automatic re-send every chance, then count creates on the server.
     pty.send(b"R");
     pty.wait_text("refreshing", WAIT);
-    let stats = std::process::Command::new("curl")
-        .args(["-s", &sim.control("stats")])
-        .output()
-        .expect("curl runs");
-    let stats = String::from_utf8_lossy(&stats.stdout);
-    assert!(stats.contains("\"creates\":1"), "one create only: {stats}");
+    assert_eq!(sim.stat("creates"), 1, "one create only");
     // The draft is kept: n brings it back.
     pty.send(b"n");
     let screen = pty.wait_text("Composer", WAIT);

@@ -4,6 +4,7 @@
 //! Headless: `retry` never sends one stored request twice in one run: a task named twice (by id
 //! and by prefix), or named and also matched by `--failed`, is resubmitted once.
 
+use crate::support::process::http_post;
 use crate::support::pty::Pty;
 use crate::support::sim::{SimProcess, bin, run};
 use std::process::Command;
@@ -40,12 +41,8 @@ fn failed_tasks_are_bulk_retried_from_the_dashboard() {
     assert_eq!(out.status.code(), Some(1), "all three fail first");
 
     // Heal the simulator (another process's control endpoint), then open the dashboard.
-    let healed = Command::new("curl")
-        .args(["-s", "-X", "POST", "-d", r#"{"fail_rate":0}"#])
-        .arg(sim.control("config"))
-        .output()
-        .expect("curl runs");
-    assert!(healed.status.success());
+    let healed = http_post(&sim.control("config"), r#"{"fail_rate":0}"#);
+    assert!(healed.contains("200"), "{healed}");
 
     let mut pty = Pty::spawn(
         &["--store", store, "--base-url", &sim.base],
