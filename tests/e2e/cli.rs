@@ -1,14 +1,15 @@
 //! The headless commands, run as the real binary: `submit --demo --wait` end to end, validation
 //! exit codes, `ls`/`retry` on a shared store, and `sim` answering the seed's curl examples.
 
-use crate::support::sim::{SimProcess, bin, run};
+use crate::support::process::{bin, run};
+use crate::support::sim::SimProcess;
 use std::process::Command;
 
 #[test]
 fn submit_demo_wait_saves_a_playable_mp4_and_its_last_frame() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("out");
-    let (code, stdout, stderr) = run(bin().args([
+    let (code, stdout, stderr) = run(bin(dir.path()).args([
         "submit",
         "--demo",
         "--prompt",
@@ -48,7 +49,8 @@ fn submit_demo_wait_saves_a_playable_mp4_and_its_last_frame() {
 
 #[test]
 fn invalid_request_exits_2_and_names_the_field_without_sending() {
-    let (code, _, stderr) = run(bin().args([
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, _, stderr) = run(bin(dir.path()).args([
         "submit",
         "--demo",
         "--prompt",
@@ -67,7 +69,7 @@ fn invalid_request_exits_2_and_names_the_field_without_sending() {
 fn no_key_is_a_usage_error_with_the_fix() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
-    let (code, _, stderr) = run(bin().args([
+    let (code, _, stderr) = run(bin(dir.path()).args([
         "submit",
         "--store",
         store.to_str().expect("utf8"),
@@ -80,7 +82,8 @@ fn no_key_is_a_usage_error_with_the_fix() {
 
 #[test]
 fn dry_run_prints_the_exact_body() {
-    let (code, stdout, stderr) = run(bin().args([
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, stdout, stderr) = run(bin(dir.path()).args([
         "submit",
         "--demo",
         "--dry-run",
@@ -116,14 +119,14 @@ fn standalone_sim_serves_headless_commands_on_a_shared_store() {
     // Two processes submit into the same store.
     let mut ids = Vec::new();
     for prompt in ["one [[sim:fail]]", "two [[sim:succeed]]"] {
-        let mut c = bin();
+        let mut c = bin(dir.path());
         common(&mut c);
         let (code, stdout, stderr) = run(c.args(["submit", "--prompt", prompt]));
         assert_eq!(code, 0, "{stderr}");
         ids.push(stdout.trim().to_string());
     }
     // watch sees both finish; one failed, so the exit code is 1.
-    let mut c = bin();
+    let mut c = bin(dir.path());
     common(&mut c);
     let (code, stdout, stderr) = run(c.arg("watch"));
     assert_eq!(code, 1, "one task failed: {stdout}\n{stderr}");
@@ -132,7 +135,7 @@ fn standalone_sim_serves_headless_commands_on_a_shared_store() {
         "{stdout}"
     );
     // ls from a third process shows both with their final status.
-    let mut c = bin();
+    let mut c = bin(dir.path());
     common(&mut c);
     let (code, stdout, _) = run(c.args(["ls", "--json"]));
     assert_eq!(code, 0);
@@ -142,12 +145,12 @@ fn standalone_sim_serves_headless_commands_on_a_shared_store() {
         .collect();
     assert_eq!(rows.len(), 2);
     // retry --failed resubmits the failed one, linked to it.
-    let mut c = bin();
+    let mut c = bin(dir.path());
     common(&mut c);
     let (code, stdout, stderr) = run(c.args(["retry", "--failed"]));
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains(&ids[0]), "{stdout}");
-    let mut c = bin();
+    let mut c = bin(dir.path());
     common(&mut c);
     let (_, stdout, _) = run(c.args(["ls", "--json"]));
     let retried = stdout

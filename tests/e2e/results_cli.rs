@@ -6,7 +6,7 @@ use crate::support::sim::SimProcess;
 const KEY: &str = "sk-results-cli-test";
 
 fn cli(args: &[&str], store: &str, config: &str, base: &str) -> std::process::Output {
-    crate::support::sim::cli_with(args, store, config, base, KEY)
+    crate::support::process::cli_with(args, store, config, base, KEY)
 }
 
 #[test]

@@ -11,7 +11,7 @@ const WAIT: Duration = Duration::from_secs(60);
 const KEY: &str = "sk-results-pty-test";
 
 fn cli(args: &[&str], store: &str, config: &str, base: &str) -> std::process::Output {
-    crate::support::sim::cli_with(args, store, config, base, KEY)
+    crate::support::process::cli_with(args, store, config, base, KEY)
 }
 
 /// Rows of succeeded tasks whose saved column shows ✓.

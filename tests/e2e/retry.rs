@@ -5,8 +5,9 @@
 //! and by prefix), or named and also matched by `--failed`, is resubmitted once.
 
 use crate::support::process::http_post;
+use crate::support::process::{bin, run};
 use crate::support::pty::Pty;
-use crate::support::sim::{SimProcess, bin, run};
+use crate::support::sim::SimProcess;
 use std::process::Command;
 use std::time::Duration;
 
@@ -94,24 +95,24 @@ fn a_task_named_twice_is_retried_once() {
         ])
         .env("SEEDANCE_API_KEY", "sk-review-retry-key-1c2d");
     };
-    let mut c = bin();
+    let mut c = bin(dir.path());
     common(&mut c);
     let (code, stdout, stderr) = run(c.args(["submit", "--prompt", "one [[sim:fail]]"]));
     assert_eq!(code, 0, "{stderr}");
     let id = stdout.trim().to_string();
-    let mut c = bin();
+    let mut c = bin(dir.path());
     common(&mut c);
     let (code, stdout, stderr) = run(c.arg("watch"));
     assert_eq!(code, 1, "the task failed: {stdout}\n{stderr}");
 
     // By full id, by a prefix of it, and again through --failed: one task, one create.
     let prefix = &id[..id.len() - 2];
-    let mut c = bin();
+    let mut c = bin(dir.path());
     common(&mut c);
     let (code, stdout, stderr) = run(c.args(["retry", &id, prefix, "--failed"]));
     assert_eq!(code, 0, "{stdout}\n{stderr}");
 
-    let mut c = bin();
+    let mut c = bin(dir.path());
     common(&mut c);
     let (_, stdout, _) = run(c.args(["ls", "--json"]));
     let retries = stdout

@@ -1,6 +1,6 @@
-//! Helpers for tests that run several copies of the real binary on one store: a child whose
-//! stdout and stderr lines can be awaited with a deadline, plain HTTP to the simulator's
-//! control endpoints, and a config with fast poll and lease timings.
+//! Running the real binary: one command to completion, or several copies on one store, each a
+//! child whose stdout and stderr lines can be awaited with a deadline; plain HTTP to the
+//! simulator's control endpoints; a config with fast poll and lease timings.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -9,7 +9,7 @@ use std::sync::mpsc::{Receiver, channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// The binary with the user's config, keys and data kept out.
+/// The binary with the user's config, keys and data kept out (config and data under `dir`).
 pub fn bin(dir: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_seedance-tui"));
     c.env_remove("SEEDANCE_API_KEY")
@@ -17,6 +17,32 @@ pub fn bin(dir: &Path) -> Command {
         .env("XDG_CONFIG_HOME", dir.join("xdg-config"))
         .env("XDG_DATA_HOME", dir.join("xdg-data"));
     c
+}
+
+/// Run a command: exit code, stdout, stderr.
+pub fn run(cmd: &mut Command) -> (i32, String, String) {
+    let out = cmd.output().expect("the binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A headless command on `store` with `config`, against `base`, with `key` as the API key.
+pub fn cli_with(
+    args: &[&str],
+    store: &str,
+    config: &str,
+    base: &str,
+    key: &str,
+) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_seedance-tui"))
+        .args(args)
+        .args(["--store", store, "--config", config, "--base-url", base])
+        .env("SEEDANCE_API_KEY", key)
+        .output()
+        .expect("cli runs")
 }
 
 /// A config with 1 s polls and a `lease_secs` lease, written into `dir`.
