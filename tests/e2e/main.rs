@@ -9,6 +9,7 @@ mod support;
 mod cli;
 mod composer;
 mod dashboard;
+mod dashboard_config;
 mod lease_dashboard;
 mod lease_one_poller;
 mod results_cli;

@@ -1,10 +1,8 @@
 //! The mouse goes through `update` like every other input: the wheel moves the table and a click
 //! selects a row, but neither touches the table while the composer is open or opening.
 
-mod fixtures_ui;
-
+use crate::support::fixtures::{NOW, state};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use fixtures_ui::{NOW, state};
 use seedance_tui::app::composer::ComposerMsg;
 use seedance_tui::app::layout;
 use seedance_tui::app::state::Focus;

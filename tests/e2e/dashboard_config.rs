@@ -2,9 +2,7 @@
 //! error (exit 2) that says what to fix: a bad `[ui.keys]` entry, an unknown theme, a theme file
 //! that does not parse.
 
-mod sim_process;
-
-use sim_process::{bin, run};
+use crate::support::process::{bin, run};
 
 /// The dashboard (`--demo`, no terminal needed to fail) with `config_text` and a themes folder.
 fn dashboard(config_text: &str, themes: &[(&str, &str)], args: &[&str]) -> (i32, String) {
@@ -17,7 +15,7 @@ fn dashboard(config_text: &str, themes: &[(&str, &str)], args: &[&str]) -> (i32,
         std::fs::write(theme_dir.join(format!("{name}.toml")), text).expect("write theme");
     }
     let store = dir.path().join("s.sqlite3");
-    let (code, _, stderr) = run(bin()
+    let (code, _, stderr) = run(bin(dir.path())
         .env("XDG_CONFIG_HOME", dir.path().join("xdg"))
         .args(["--demo", "--config", config.to_str().expect("utf8")])
         .args(["--store", store.to_str().expect("utf8")])
