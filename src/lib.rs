@@ -12,6 +12,7 @@ pub mod config;
 pub mod engine;
 pub mod file_download;
 pub mod runtime;
+pub mod sanitize;
 pub mod sim;
 pub mod store;
 pub mod ui;

@@ -66,8 +66,10 @@ impl Context {
             .map_err(|e| Failure::api(e.to_string()))?;
         let output_dir = config.output_dir();
         let poll_interval = Duration::from_secs_f64(config.poll.interval_secs.clamp(1.0, 600.0));
+        let mut engine = Engine::new(client, store, profile_name.clone());
+        engine.download_limits = config.download.limits();
         Ok(Context {
-            engine: Engine::new(client, store, profile_name.clone()),
+            engine,
             config,
             profile_name,
             base_url,

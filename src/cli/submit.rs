@@ -27,8 +27,13 @@ pub fn build_request(
 ) -> Result<CreateRequest, Failure> {
     let mut req = match &args.json {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
+            // A regular file, read with a cap: a pipe or `/dev/zero` must neither hang nor fill
+            // the memory.
+            let bytes = assets::read_regular(path, assets::MAX_REQUEST_FILE_BYTES, "request")
+                .map_err(|e| Failure::usage(e.to_string()))?;
+            let text = String::from_utf8(bytes).map_err(|_| {
+                Failure::usage(format!("{} is not UTF-8 text", path.display()))
+            })?;
             CreateRequest::from_json(&text).map_err(|e| {
                 Failure::usage(format!(
                     "{} is not a create request: {e} (see `seedance-tui submit --dry-run` for the format)",
