@@ -70,7 +70,11 @@ pub enum DownloadError {
     Timeout { host: String, received: u64 },
     /// Nothing arrived for the stall window (`[download] stall_secs`).
     #[error("the download from {host} stalled: no data for {secs}s after {received} bytes")]
-    Stalled { host: String, received: u64, secs: u64 },
+    Stalled {
+        host: String,
+        received: u64,
+        secs: u64,
+    },
     /// Slower than the floor over the window (`[download] min_bytes_per_sec`, `slow_window_secs`).
     #[error(
         "the download from {host} is too slow: {got} bytes in {secs}s (the floor is {floor} bytes/s) after {received} bytes"

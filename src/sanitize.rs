@@ -108,10 +108,14 @@ mod tests {
 
     #[test]
     fn json_stays_json_and_escapes_c1_and_bidi() {
-        let v = serde_json::json!({"code": "X\u{1b}]52;c;AAAA\u{7}", "m": "\u{9b}\u{202e}\u{2028}"});
+        let v =
+            serde_json::json!({"code": "X\u{1b}]52;c;AAAA\u{7}", "m": "\u{9b}\u{202e}\u{2028}"});
         let text = json(&v);
         assert!(!text.chars().any(is_unsafe), "{text}");
-        assert!(text.contains("\\u009b") && text.contains("\\u202e"), "{text}");
+        assert!(
+            text.contains("\\u009b") && text.contains("\\u202e"),
+            "{text}"
+        );
         let back: Value = serde_json::from_str(&text).expect("valid JSON");
         assert_eq!(back, v);
         let pretty = json_pretty(&v);

@@ -325,9 +325,11 @@ impl ArkClient {
                 message: "the task answer is not UTF-8 text".into(),
                 snippet: classify::snippet(&answer.body, self.secret()),
             })?;
-            let decode =
-                |e: &serde_json::Error| decode_error(answer.status, &answer.body, "task", e, self.secret());
-            let mut value: serde_json::Value = serde_json::from_str(&text).map_err(|e| decode(&e))?;
+            let decode = |e: &serde_json::Error| {
+                decode_error(answer.status, &answer.body, "task", e, self.secret())
+            };
+            let mut value: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| decode(&e))?;
             let raw = if redact_strings(&mut value, self.secret()) {
                 value.to_string()
             } else {
@@ -477,7 +479,11 @@ impl ArkClient {
             return Ok(answer);
         }
         let mut not_api = false;
-        while let Some(chunk) = resp.chunk().await.map_err(|e| self.body_error(&e, create))? {
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| self.body_error(&e, create))?
+        {
             answer.body.extend_from_slice(&chunk);
             if !not_api && looks_like_not_json(&answer.content_type, &answer.body) {
                 not_api = true;

@@ -55,7 +55,17 @@ mod tests {
     #[test]
     fn ids_that_are_not_ids() {
         for bad in [
-            "", ".", "..", "a/b", "a\\b", "a?b", "a#b", "a b", "a\tb", "a\u{1b}b", "a\u{202e}b",
+            "",
+            ".",
+            "..",
+            "a/b",
+            "a\\b",
+            "a?b",
+            "a#b",
+            "a b",
+            "a\tb",
+            "a\u{1b}b",
+            "a\u{202e}b",
         ] {
             assert!(problem(bad).is_some(), "{bad:?} must be refused");
         }

@@ -31,9 +31,8 @@ pub fn build_request(
             // the memory.
             let bytes = assets::read_regular(path, assets::MAX_REQUEST_FILE_BYTES, "request")
                 .map_err(|e| Failure::usage(e.to_string()))?;
-            let text = String::from_utf8(bytes).map_err(|_| {
-                Failure::usage(format!("{} is not UTF-8 text", path.display()))
-            })?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| Failure::usage(format!("{} is not UTF-8 text", path.display())))?;
             CreateRequest::from_json(&text).map_err(|e| {
                 Failure::usage(format!(
                     "{} is not a create request: {e} (see `seedance-tui submit --dry-run` for the format)",

@@ -36,7 +36,10 @@ pub enum AssetError {
     #[error(
         "{path} does not contain {expected} data (its first bytes are not a {expected} header); check the file and its extension"
     )]
-    WrongContent { path: String, expected: &'static str },
+    WrongContent {
+        path: String,
+        expected: &'static str,
+    },
 }
 
 /// The largest request file (`submit --json FILE`) read.
@@ -132,7 +135,17 @@ pub fn sniff(head: &[u8]) -> Option<&'static str> {
         Some("image/gif")
     } else if at(4, b"ftyp") {
         let brand = head.get(8..12).unwrap_or_default();
-        if [&b"heic"[..], b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1"].contains(&brand) {
+        if [
+            &b"heic"[..],
+            b"heix",
+            b"hevc",
+            b"heim",
+            b"heis",
+            b"mif1",
+            b"msf1",
+        ]
+        .contains(&brand)
+        {
             Some("image/heic")
         } else if brand == b"qt  " {
             Some("video/quicktime")

@@ -244,7 +244,10 @@ mod tests {
         assert!(!name.contains("fruit-tea"), "{name}");
         r.task_id = Some("x".repeat(5000));
         let name = render("{id}_{prompt_slug}.mp4", &r);
-        assert!(name.len() <= MAX_NAME_BYTES && name.ends_with(".mp4"), "{name}");
+        assert!(
+            name.len() <= MAX_NAME_BYTES && name.ends_with(".mp4"),
+            "{name}"
+        );
         let frame = last_frame_name(&name);
         assert!(format!("{frame}.part").len() <= 255);
     }

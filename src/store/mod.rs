@@ -43,9 +43,7 @@ pub enum StoreError {
     )]
     Foreign { path: PathBuf },
     /// The server answered a create with an id another task in the store already has.
-    #[error(
-        "the server answered the id {task_id}, which task {other} in the store already has"
-    )]
+    #[error("the server answered the id {task_id}, which task {other} in the store already has")]
     DuplicateTaskId { task_id: String, other: String },
     #[error("the store is busy (another process holds a lock): {0}; try again")]
     Busy(String),
