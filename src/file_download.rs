@@ -136,11 +136,12 @@ pub fn http_client() -> reqwest::Client {
     http_client_with(&Limits::default())
 }
 
-/// [`http_client`] whose read timeout is the limits' stall window.
+/// [`http_client`] for `limits`: its read timeout is only a backstop behind the stall window,
+/// which [`download_with`] watches itself (so a stall is reported as one).
 pub fn http_client_with(limits: &Limits) -> reqwest::Client {
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(15))
-        .read_timeout(limits.stall)
+        .read_timeout(limits.stall.saturating_mul(2))
         .redirect(reqwest::redirect::Policy::limited(5))
         .user_agent(concat!("seedance-tui/", env!("CARGO_PKG_VERSION")))
         .build()

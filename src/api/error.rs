@@ -89,23 +89,26 @@ fn describe_server(
     param: Option<&str>,
     request_id: Option<&str>,
 ) -> String {
+    // Everything here but `what` comes from the server: escaped, so no message built from an
+    // error can drive a terminal or fake a line.
+    use crate::sanitize::line;
     let mut s = format!("{what} (HTTP {status}");
     if !code.is_empty() {
         s.push_str(", ");
-        s.push_str(code);
+        s.push_str(&line(code));
     }
     s.push(')');
     if let Some(p) = param {
-        s.push_str(&format!(" on field `{p}`"));
+        s.push_str(&format!(" on field `{}`", line(p)));
     }
     if !message.is_empty() {
         s.push_str(": ");
-        s.push_str(message);
+        s.push_str(&line(message));
     }
     if let Some(id) = request_id
         && !message.contains(id)
     {
-        s.push_str(&format!(" [request id {id}]"));
+        s.push_str(&format!(" [request id {}]", line(id)));
     }
     s
 }
