@@ -56,6 +56,23 @@ pub fn line(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// [`line`] for text shown flowing in a narrow column (the dashboard's table cells): tabs and
+/// line breaks become spaces, every other control and bidi character its escape.
+pub fn flat(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if is_unsafe(c) => escape_into(&mut out, c),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// [`line`] for an optional string.
 pub fn opt_line(s: Option<&str>) -> Cow<'_, str> {
     s.map_or(Cow::Borrowed(""), line)
@@ -104,6 +121,7 @@ mod tests {
         assert_eq!(line("abc\u{202e}fdp.exe"), "abc\\u202efdp.exe");
         assert_eq!(line("\u{7f}"), "\\x7f");
         assert!(matches!(line("plain — ünïcode ✓"), Cow::Borrowed(_)));
+        assert_eq!(flat("a\nb\u{1b}[2J\u{202e}"), "a b\\x1b[2J\\u202e");
     }
 
     #[test]
