@@ -73,6 +73,23 @@ pub fn flat(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `println!` through [`line`]: one safe line on stdout. The headless commands print with this
+/// (or [`json`] for JSON), since nearly every line they print may quote the server.
+#[macro_export]
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        println!("{}", $crate::sanitize::line(&format!($($arg)*)))
+    };
+}
+
+/// `eprintln!` through [`line`]: one safe line on stderr.
+#[macro_export]
+macro_rules! errln {
+    ($($arg:tt)*) => {
+        eprintln!("{}", $crate::sanitize::line(&format!($($arg)*)))
+    };
+}
+
 /// [`line`] for an optional string.
 pub fn opt_line(s: Option<&str>) -> Cow<'_, str> {
     s.map_or(Cow::Borrowed(""), line)

@@ -123,9 +123,9 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
     let req = build_request(args, &ctx.config.defaults)?;
     let problems = validate(&req);
     if args.dry_run {
-        println!("{}", req.to_json_pretty());
+        println!("{}", crate::sanitize::json_text(&req.to_json_pretty()));
         for p in &problems {
-            eprintln!("problem: {p}");
+            crate::errln!("problem: {p}");
         }
         return Ok(if problems.is_empty() {
             Code::Ok
@@ -186,13 +186,12 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
 /// Print a task's id, or its JSON with `json`.
 pub fn print_record(r: &crate::store::TaskRecord, json: bool) {
     if json {
-        let v = super::query::record_json(r);
         println!(
             "{}",
-            serde_json::to_string_pretty(&v).unwrap_or_else(|_| "{}".into())
+            crate::sanitize::json_pretty(&super::query::record_json(r))
         );
     } else {
-        println!("{}", r.display_id());
+        crate::outln!("{}", r.display_id());
     }
 }
 

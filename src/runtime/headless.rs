@@ -46,8 +46,8 @@ pub enum Progress {
 impl Progress {
     fn line(self, text: &str) {
         match self {
-            Progress::Stdout => println!("{text}"),
-            Progress::Stderr => eprintln!("{text}"),
+            Progress::Stdout => crate::outln!("{text}"),
+            Progress::Stderr => crate::errln!("{text}"),
         }
     }
 }
@@ -218,11 +218,11 @@ pub async fn run(
             Some(role) = roles.recv() => {
                 let now_leader = role.is_leader();
                 match &role {
-                    Role::Leader if !leader => eprintln!("polling this store (holding the poller lease)"),
+                    Role::Leader if !leader => crate::errln!("polling this store (holding the poller lease)"),
                     Role::Follower { holder, .. } => {
-                        eprintln!("following: {holder} polls this store");
+                        crate::errln!("following: {holder} polls this store");
                         if plan.download_to.is_some() {
-                            eprintln!("note: only the poller downloads; save results later with `seedance-tui download ID`");
+                            crate::errln!("note: only the poller downloads; save results later with `seedance-tui download ID`");
                         }
                     }
                     _ => {}
@@ -233,7 +233,7 @@ pub async fn run(
                 if let PollerEvent::Failed { message, .. } = &ev
                     && !warned
                 {
-                    eprintln!("warning: {message} (will keep trying)");
+                    crate::errln!("warning: {message} (will keep trying)");
                     warned = true;
                 }
                 if let PollerEvent::Health(h) = ev {
@@ -245,7 +245,7 @@ pub async fn run(
                     }
                     if h.banner != banner {
                         if let Some(b) = &h.banner {
-                            eprintln!("warning: {b}");
+                            crate::errln!("warning: {b}");
                         }
                         banner = h.banner;
                     }
@@ -260,10 +260,10 @@ pub async fn run(
                         seen.insert(saved.record.local_id.clone(), saved.record);
                     }
                     Ok((id, Err(e))) => {
-                        eprintln!("{id}: download failed: {e}");
+                        crate::errln!("{id}: download failed: {e}");
                         failed_downloads.push(format!("{id}: {e}"));
                     }
-                    Err(e) => eprintln!("download task failed: {e}"),
+                    Err(e) => crate::errln!("download task failed: {e}"),
                 }
             }
             _ = sigint.recv() => break Stop::Signal,
