@@ -625,3 +625,60 @@ fn the_download_command_stops_an_endless_body_at_the_configured_cap() {
         .unwrap_or_default();
     assert!(left.is_empty(), "nothing left behind: {left:?}");
 }
+
+#[test]
+fn watching_a_task_whose_answers_are_for_another_task_ends_with_an_error() {
+    let server = HostileServer::start(|req| match req.method.as_str() {
+        "POST" => Reply::Json(200, r#"{"id":"cgt-w"}"#.into()),
+        _ => Reply::Json(200, task_json("cgt-other", "succeeded", json!({}))),
+    });
+    let env = Env::new("");
+    let ran = env.run(&server, &["submit", "--prompt", "a cat"]);
+    assert_eq!(ran.code, 0, "{}", ran.err());
+    let ran = env.run(&server, &["watch", "cgt-w"]);
+    assert_eq!(ran.code, 3, "{}", ran.err());
+    assert!(
+        ran.err().contains("the answer is for task `cgt-other`"),
+        "{}",
+        ran.err()
+    );
+    let store = Store::open(&env.store()).expect("store");
+    assert_eq!(store.find("cgt-w").expect("row").response_json, None);
+}
+
+#[test]
+fn unknown_statuses_are_shown_raw_and_polled_with_backoff() {
+    let server = HostileServer::start(|req| match req.method.as_str() {
+        "POST" => Reply::Json(200, r#"{"id":"cgt-u"}"#.into()),
+        _ => Reply::Json(200, task_json("cgt-u", "SUCCEEDED", json!({}))),
+    });
+    let env = Env::new("");
+    let ran = env.run(&server, &["submit", "--prompt", "a cat"]);
+    assert_eq!(ran.code, 0, "{}", ran.err());
+    let mut child = env
+        .cmd(&server, &["watch", "cgt-u"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("watch runs");
+    let polls = |rs: &[Request]| {
+        rs.iter()
+            .filter(|r| r.method == "GET" && r.path.ends_with("/cgt-u"))
+            .map(|r| r.at)
+            .collect::<Vec<_>>()
+    };
+    server.wait_requests("three polls", Duration::from_secs(45), |rs| {
+        polls(rs).len() >= 3
+    });
+    let _ = child.kill();
+    let out = child.wait_with_output().expect("output");
+    let at = polls(&server.requests());
+    // The poll interval is 1 s: at full rate the polls would be 1 s apart.
+    let gap = at[2] - at[1];
+    assert!(gap >= Duration::from_millis(3500), "backed off: {gap:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("cgt-u SUCCEEDED"),
+        "the raw status is shown: {stdout}"
+    );
+}

@@ -81,6 +81,9 @@ pub struct WatchOutcome {
     pub failed_downloads: Vec<String>,
 }
 
+/// Non-transient poll failures in a row after which a watched task stops the command.
+const HOPELESS_AFTER: u32 = 3;
+
 /// What made the loop stop.
 enum Stop {
     Done,
@@ -168,6 +171,8 @@ pub async fn run(
     let mut failed_downloads = Vec::new();
     let mut banner: Option<String> = None;
     let mut warned = false;
+    // Watched tasks' non-transient poll failures in a row.
+    let mut hopeless: HashMap<String, u32> = HashMap::new();
 
     let stop = loop {
         if leader && let Some(dir) = &plan.download_to {
@@ -230,6 +235,27 @@ pub async fn run(
                 leader = now_leader;
             }
             Some(ev) = events.recv() => {
+                // An answer that no retry fixes (another task's id, a refused id, 404): a
+                // watched task that keeps getting one ends the command instead of polling on
+                // for ever. Three in a row, so a momentary store error does not count.
+                match &ev {
+                    PollerEvent::Failed { local_id, message, transient: false }
+                        if !plan.daemon && pending.contains(local_id) =>
+                    {
+                        let n = hopeless.entry(local_id.clone()).or_insert(0);
+                        *n += 1;
+                        if *n >= HOPELESS_AFTER {
+                            break Stop::Fatal(message.clone());
+                        }
+                    }
+                    PollerEvent::Failed { local_id, .. } => {
+                        hopeless.remove(local_id);
+                    }
+                    PollerEvent::Updated { record, .. } => {
+                        hopeless.remove(&record.local_id);
+                    }
+                    _ => {}
+                }
                 if let PollerEvent::Failed { message, .. } = &ev
                     && !warned
                 {

@@ -19,6 +19,8 @@ pub struct Request {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// When it arrived.
+    pub at: Instant,
 }
 
 impl Request {
@@ -167,6 +169,7 @@ async fn read_request(stream: &mut TcpStream) -> std::io::Result<Option<Request>
         path,
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
+        at: Instant::now(),
     }))
 }
 
