@@ -7,9 +7,11 @@
 mod support;
 
 mod cli;
+mod completions;
 mod composer;
 mod dashboard;
 mod dashboard_config;
+mod doctor;
 mod hostile_files;
 mod hostile_server;
 mod lease_dashboard;
