@@ -16,6 +16,7 @@ mod hostile_files;
 mod hostile_server;
 mod lease_dashboard;
 mod lease_one_poller;
+mod man_pages;
 mod results_cli;
 mod results_dashboard;
 mod retry;

@@ -25,6 +25,7 @@ mod file_download;
 mod hostile_dashboard;
 mod poller;
 mod preview;
+mod probe;
 mod results_update;
 mod store;
 mod store_watch;
