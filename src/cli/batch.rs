@@ -119,10 +119,10 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
     }
     if !parsed.problems.is_empty() {
         for p in parsed.problems.iter().take(SHOWN_PROBLEMS) {
-            eprintln!("{}", p.render(&file));
+            crate::errln!("{}", p.render(&file));
         }
         if parsed.problems.len() > SHOWN_PROBLEMS {
-            eprintln!(
+            crate::errln!(
                 "... and {} more problems",
                 parsed.problems.len() - SHOWN_PROBLEMS
             );
@@ -134,7 +134,7 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
                 parsed.requests
             )));
         }
-        eprintln!(
+        crate::errln!(
             "skipping {bad_lines} invalid line(s); queueing the other {}",
             parsed.lines.len()
         );
@@ -147,9 +147,9 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
     let new = rows.iter().filter(|r| !r.existed).count();
     let old = rows.len() - new;
     match (new, old) {
-        (0, _) => eprintln!("{old} already submitted; nothing new to send"),
-        (_, 0) => eprintln!("queued {new} request(s)"),
-        _ => eprintln!("queued {new} request(s); {old} already submitted"),
+        (0, _) => crate::errln!("{old} already submitted; nothing new to send"),
+        (_, 0) => crate::errln!("queued {new} request(s)"),
+        _ => crate::errln!("queued {new} request(s); {old} already submitted"),
     }
     let ids: Vec<String> = rows.iter().map(|r| r.local_id.clone()).collect();
     let lookup = ids.clone();
@@ -200,18 +200,18 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
                 {
                     Ok(saved) => {
                         for p in &saved.files {
-                            eprintln!("saved {}", p.display());
+                            crate::errln!("saved {}", p.display());
                         }
                         *r = saved.record;
                     }
-                    Err(e) => eprintln!("{}: download failed: {e}", r.display_id()),
+                    Err(e) => crate::errln!("{}: download failed: {e}", r.display_id()),
                 }
             }
         }
     }
     print_rows(&rows, &records, args.json_out);
     let s = Summary::of(&records);
-    eprintln!("{}", s.line(args.wait));
+    crate::errln!("{}", s.line(args.wait));
     let bad = s.rejected + s.unknown + if args.wait { s.failed } else { 0 };
     Ok(if bad > 0 { Code::TaskFailed } else { Code::Ok })
 }
@@ -260,8 +260,8 @@ async fn report_feeder(ctx: &Context) {
         .flatten();
     let now_ms = chrono::Utc::now().timestamp_millis();
     match lease.filter(|l| l.expires_at > now_ms) {
-        Some(l) => eprintln!("the queue is fed by {}", l.holder),
-        None => eprintln!(
+        Some(l) => crate::errln!("the queue is fed by {}", l.holder),
+        None => crate::errln!(
             "note: no dashboard or `seedance-tui watch --daemon` runs on this store; the queue waits until one starts"
         ),
     }
@@ -281,9 +281,14 @@ fn print_rows(rows: &[Row], records: &[TaskRecord], json: bool) {
                 "status": r.phase.as_str(),
                 "already_submitted": row.existed,
             });
-            println!("{v}");
+            println!("{}", crate::sanitize::json(&v));
         } else {
-            println!("{}\t{}\t{}", row.line.line, r.display_id(), r.phase);
+            println!(
+                "{}\t{}\t{}",
+                row.line.line,
+                crate::sanitize::line(r.display_id()),
+                crate::sanitize::line(r.phase.as_str())
+            );
         }
     }
 }

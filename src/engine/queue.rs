@@ -183,7 +183,8 @@ mod tests {
             request_id: None,
         }));
         assert!(!holds_queue(&ApiError::Timeout {
-            after: Duration::from_secs(1)
+            after: Duration::from_secs(1),
+            create: true,
         }));
     }
 }
