@@ -4,7 +4,7 @@
 //! the queue goes on, and whole-file validation (bad line, missing local file, empty file, a
 //! 10,000-line file) sends nothing.
 
-use crate::support::process::{Proc, arm_fault, bin, fast_config};
+use crate::support::process::{arm_fault, bin, fast_config};
 use crate::support::sim::SimProcess;
 use seedance_tui::store::{Store, TaskQuery};
 use std::path::PathBuf;
@@ -52,39 +52,43 @@ impl Setup {
     }
 }
 
-/// Run to exit within `timeout`: exit code, stdout, stderr.
-fn finish(cmd: Command, timeout: Duration) -> (i32, String, String) {
-    let mut p = Proc::spawn(cmd);
+/// Run to exit within `timeout` (killed and reported after it): exit code, stdout, stderr, each
+/// read to its end.
+fn finish(mut cmd: Command, timeout: Duration) -> (i32, String, String) {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let reader = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = r.read_to_string(&mut text);
+            text
+        })
+    };
+    let out = reader(Box::new(child.stdout.take().expect("stdout")));
+    let err = reader(Box::new(child.stderr.take().expect("stderr")));
     let deadline = Instant::now() + timeout;
     let code = loop {
-        if let Ok(Some(status)) = p.child.try_wait() {
+        if let Ok(Some(status)) = child.try_wait() {
             break status.code().unwrap_or(-1);
         }
-        assert!(
-            Instant::now() < deadline,
-            "still running after {timeout:?}:\n{}",
-            p.dump()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    // The reader threads finish once the pipes close.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut lines = Vec::new();
-    while Instant::now() < deadline {
-        lines = p.lines.lock().expect("lines").clone();
-        std::thread::sleep(Duration::from_millis(20));
-        if lines.len() == p.lines.lock().expect("lines").len() {
-            break;
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let err = err.join().unwrap_or_default();
+            panic!("still running after {timeout:?}; stderr:\n{err}");
         }
-    }
-    let pick = |err: bool| {
-        lines
-            .iter()
-            .filter(|l| l.err == err)
-            .map(|l| format!("{}\n", l.text))
-            .collect::<String>()
+        std::thread::sleep(Duration::from_millis(20));
     };
-    (code, pick(false), pick(true))
+    (
+        code,
+        out.join().unwrap_or_default(),
+        err.join().unwrap_or_default(),
+    )
 }
 
 fn line(prompt: &str) -> String {
