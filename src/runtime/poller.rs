@@ -296,9 +296,7 @@ impl Scheduler {
     }
 
     fn backoff(&self, errors: u32) -> Duration {
-        let base = self.cfg.interval.as_secs_f64();
-        let exp = base * 2f64.powi(errors.min(10) as i32);
-        Duration::from_secs_f64(exp.min(self.cfg.max_backoff.as_secs_f64()))
+        crate::backoff::Backoff::new(self.cfg.interval, self.cfg.max_backoff).delay(errors)
     }
 
     fn finished(&mut self, local_id: &str, result: PollResult, now: Instant) -> PollerEvent {
