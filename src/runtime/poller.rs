@@ -221,7 +221,7 @@ impl Scheduler {
             None => {
                 // What the store says may be old (a dashboard opening after hours): ask now.
                 // A row written moments ago (just submitted) whose kind history knows waits for
-                // its ETA gap; with no history, ask now (as before ETAs existed).
+                // its ETA gap; with no history, ask now.
                 let fresh = now_secs() - record.updated_at < self.cfg.interval.as_secs() as i64;
                 let known = self.eta.estimate(&record, now_secs()).is_some();
                 let first = if fresh && known {
