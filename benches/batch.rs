@@ -119,10 +119,11 @@ fn main() {
     for queued in [send, LINES] {
         let row = rt.block_on(feed(&jsons[..queued], send, dir.path()));
         println!(
-            "| {queued} | {send} | {} | {} | {:.2} | {} | {:.1} s |",
+            "| {queued} | {} | {} | {} | {:.2} | {} | {:.1} s |",
+            row.sent,
             row.creates,
             row.gets,
-            row.gets as f64 / send as f64,
+            row.gets as f64 / row.sent as f64,
             row.peak,
             row.wall.as_secs_f64()
         );
@@ -130,6 +131,8 @@ fn main() {
 }
 
 struct Row {
+    /// Lines the feeder sent (the pause, set once `send` are out, can come one line late).
+    sent: usize,
     creates: u64,
     gets: u64,
     peak: u64,
@@ -180,7 +183,7 @@ async fn feed(jsons: &[String], send: usize, dir: &std::path::Path) -> Row {
     let mut sent: HashSet<String> = HashSet::new();
     let mut done: HashSet<String> = HashSet::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
-    while done.len() < send {
+    while done.len() < send.max(sent.len()) {
         tokio::select! {
             Some(ev) = fed.recv() => if let FeederEvent::Sent(r) = ev {
                 sent.insert(r.local_id.clone());
@@ -202,6 +205,7 @@ async fn feed(jsons: &[String], send: usize, dir: &std::path::Path) -> Row {
     let stats = sim.stats();
     sim.shutdown().await;
     Row {
+        sent: sent.len(),
         creates: stats.creates,
         gets: stats.gets,
         peak: stats.peak_in_flight,
