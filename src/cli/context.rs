@@ -44,6 +44,9 @@ impl Context {
         if let Some(w) = crate::config::permission_warning(&config_path) {
             eprintln!("warning: {w}");
         }
+        // `Config::load` checked the `[models]` tables; this cannot fail after it.
+        let table = config.model_table().map_err(Failure::usage)?;
+        crate::api::models::install(table);
         if g.demo {
             return Self::demo(g, config).await;
         }
@@ -67,7 +70,8 @@ impl Context {
         let output_dir = config.output_dir();
         let poll_interval = Duration::from_secs_f64(config.poll.interval_secs.clamp(1.0, 600.0));
         Ok(Context {
-            engine: Engine::new(client, store, profile_name.clone()),
+            engine: Engine::new(client, store, profile_name.clone())
+                .with_relay(crate::config::is_relay(&profile, g.base_url.as_deref())),
             config,
             profile_name,
             base_url,

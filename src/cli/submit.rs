@@ -5,7 +5,7 @@ use super::args::SubmitArgs;
 use super::context::Context;
 use super::exit::{Code, Failure};
 use crate::api::types::{ContentItem, CreateRequest, MediaKind, Role};
-use crate::api::validate::validate;
+use crate::api::validate::{Target, validate_for, warnings};
 use crate::config::RequestDefaults;
 use crate::engine::{SubmitError, assets};
 
@@ -87,6 +87,21 @@ pub fn build_request(
     if args.last_frame {
         req.return_last_frame = Some(true);
     }
+    if args.web_search {
+        let tools = req.tools.get_or_insert_with(Vec::new);
+        if !tools
+            .iter()
+            .any(|t| t.get("type").and_then(|v| v.as_str()) == Some("web_search"))
+        {
+            tools.push(serde_json::json!({"type": "web_search"}));
+        }
+    }
+    if let Some(p) = args.priority {
+        req.priority = Some(p);
+    }
+    if let Some(id) = &args.safety_identifier {
+        req.safety_identifier = Some(id.clone());
+    }
     for (kind, values) in [
         (MediaKind::Image, &args.image),
         (MediaKind::Video, &args.video),
@@ -116,7 +131,11 @@ fn default_role(kind: MediaKind, count: usize) -> Option<Role> {
 /// Run `submit`.
 pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
     let req = build_request(args, &ctx.config.defaults)?;
-    let problems = validate(&req);
+    let target = Target::with_relay(ctx.engine.relay);
+    let problems = validate_for(&req, &target);
+    for w in warnings(&req, &target) {
+        eprintln!("warning: {w}");
+    }
     if args.dry_run {
         println!("{}", req.to_json_pretty());
         for p in &problems {

@@ -36,6 +36,10 @@ fn aud(role: Option<Role>) -> ContentItem {
     ContentItem::media(MediaKind::Audio, AUD, role)
 }
 
+fn relay_problems(r: &CreateRequest) -> Vec<Problem> {
+    validate_for(r, &Target::with_relay(true))
+}
+
 fn fields(r: &CreateRequest) -> Vec<String> {
     validate(r).into_iter().map(|p| p.field).collect()
 }
@@ -77,8 +81,20 @@ fn model_rules() {
     let p = bad(&text_req(""), "model");
     assert_eq!(p.code, CODE_MISSING);
     assert!(p.fix.contains(FAST));
-    let p = bad(&text_req("ep-20250101-abc"), "model");
-    assert!(p.fix.contains("plain model id"), "{p}");
+    // Endpoint ids: fine on the official API, refused through the relay.
+    ok(&text_req("ep-20250101-abc"));
+    let p = relay_problems(&text_req("ep-20250101-abc"))
+        .into_iter()
+        .find(|p| p.field == "model")
+        .expect("refused through the relay");
+    assert!(p.fix.contains("plain model id") && p.fix.contains("--profile ark"), "{p}");
+    // A model the relay does not serve is named, with the fix.
+    let p = relay_problems(&text_req(PRO15))
+        .into_iter()
+        .find(|p| p.field == "model")
+        .expect("1.5 pro is not on the relay");
+    assert!(p.message.contains("does not serve"), "{p}");
+    assert!(relay_problems(&text_req("doubao-seedance-2-0-mini-260615")).is_empty());
     let p = bad(
         &text_req("doubao-seedance-2-0-260128 (2.0-audio-video)"),
         "model",
@@ -93,8 +109,11 @@ fn model_rules() {
     r.resolution = Some("8k".into());
     r.camera_fixed = Some(true);
     ok(&r);
+    let w = warnings(&r, &Target::official());
+    assert!(w.len() == 1 && w[0].contains("[models."), "{w:?}");
+    assert!(warnings(&text_req(STD), &Target::official()).is_empty());
     assert!(is_plain_model_id(STD));
-    assert!(!is_plain_model_id("ep-x"));
+    assert!(is_plain_model_id("ep-x"));
     assert!(!is_plain_model_id("a b"));
     assert_eq!(strip_model_label("m-1 (label)"), "m-1");
 }
@@ -371,8 +390,15 @@ fn duration_rules() {
     ok(&r);
     r.duration = Some(-1);
     assert!(bad(&r, "duration").fix.contains("2..12"));
+    // A model in no table: only "a positive number of seconds, or -1".
     let mut r = text_req("some-future-model");
-    for (d, good) in [(2, true), (15, true), (-1, true), (1, false), (16, false)] {
+    for (d, good) in [
+        (1, true),
+        (30, true),
+        (-1, true),
+        (0, false),
+        (-2, false),
+    ] {
         r.duration = Some(d);
         assert_eq!(validate(&r).is_empty(), good, "unknown model duration {d}");
     }
@@ -424,10 +450,12 @@ fn seed_and_camera_fixed_and_audio() {
     let mut r = text_req(STD);
     r.seed = Some(-1);
     ok(&r);
-    r.seed = Some(2_147_483_647);
-    ok(&r);
     r.seed = Some(2_147_483_648);
-    bad(&r, "seed");
+    ok(&r);
+    r.seed = Some(4_294_967_295);
+    ok(&r);
+    r.seed = Some(4_294_967_296);
+    assert!(bad(&r, "seed").fix.contains("4294967295"));
     r.seed = Some(-2);
     bad(&r, "seed");
     let mut r = text_req(STD);
@@ -515,10 +543,11 @@ fn draft_task_items() {
 
 #[test]
 fn problems_name_field_message_and_fix() {
-    let mut r = text_req("ep-1");
+    let mut r = text_req(PRO15);
     r.duration = Some(99);
-    let p = validate(&r);
-    assert_eq!(fields(&r), vec!["model", "duration"]);
+    let p = relay_problems(&r);
+    let names: Vec<&str> = p.iter().map(|p| p.field.as_str()).collect();
+    assert_eq!(names, vec!["model", "duration"]);
     for p in p {
         assert!(!p.message.is_empty() && !p.fix.is_empty());
         assert!(p.to_string().starts_with(&p.field));

@@ -2,7 +2,7 @@
 //! change it. Choices come from the model capability table (`api::models`).
 
 use super::Editor;
-use crate::api::models::{self, MODELS};
+use crate::api::models;
 
 /// A place in the composer that can have the keyboard, in Tab order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -163,26 +163,33 @@ pub fn step(e: &mut Editor, field: Field, delta: isize) -> bool {
     match field {
         Field::Prompt | Field::Assets => {}
         Field::Model => {
-            let ids: Vec<&str> = MODELS.iter().map(|m| m.id).collect();
+            let ids: Vec<&str> = models::table().iter().map(|m| m.id.as_str()).collect();
             let next = cycle(&ids, &b.model.as_str(), delta).to_string();
             b.model = next;
             // Only offer what the new model allows: move the resolution onto one it makes.
             if let Some(m) = models::find(&b.model)
-                && b.resolution
-                    .as_deref()
-                    .is_some_and(|r| !m.resolutions.contains(&r))
+                && b.resolution.as_deref().is_some_and(|r| {
+                    !m.resolutions.is_empty() && !m.resolutions.iter().any(|x| x == r)
+                })
             {
-                b.resolution = Some(m.default_resolution.to_string());
+                b.resolution = Some(m.default_resolution.clone());
             }
         }
         Field::Ratio => {
-            let ratios = spec.map_or(models::RATIOS, |s| s.ratios);
+            let ratios: Vec<&str> = match spec {
+                Some(s) => s.ratios.iter().map(String::as_str).collect(),
+                None => models::RATIOS.to_vec(),
+            };
             let cur = b.ratio.clone().unwrap_or_else(|| "16:9".into());
-            b.ratio = Some(cycle(ratios, &cur.as_str(), delta).to_string());
+            b.ratio = Some(cycle(&ratios, &cur.as_str(), delta).to_string());
         }
         Field::Duration => {
-            let (min, max, adaptive) = spec.map_or((2, 15, true), |s| {
-                (s.min_duration, s.max_duration, s.adaptive_duration)
+            let (min, max, adaptive) = spec.map_or((4, 15, true), |s| {
+                (
+                    s.min_duration.unwrap_or(1),
+                    s.max_duration.unwrap_or(60),
+                    s.adaptive_duration,
+                )
             });
             let mut options: Vec<i64> = Vec::new();
             if adaptive {
@@ -199,14 +206,21 @@ pub fn step(e: &mut Editor, field: Field, delta: isize) -> bool {
             b.frames = cycle(&options, &b.frames, delta);
         }
         Field::Resolution => {
-            let res = spec.map_or(&["480p", "720p", "1080p"][..], |s| s.resolutions);
+            let res: Vec<&str> = match spec {
+                Some(s) if !s.resolutions.is_empty() => {
+                    s.resolutions.iter().map(String::as_str).collect()
+                }
+                _ => vec!["480p", "720p", "1080p"],
+            };
             let cur = b.resolution.clone().unwrap_or_else(|| "720p".into());
-            b.resolution = Some(cycle(res, &cur.as_str(), delta).to_string());
+            b.resolution = Some(cycle(&res, &cur.as_str(), delta).to_string());
         }
         Field::Seed => {
             let cur = b.seed.unwrap_or(-1);
             // Saturating: a typed value may be at the edge of i64.
-            let next = cur.saturating_add(delta as i64).clamp(-1, 2_147_483_647);
+            let next = cur
+                .saturating_add(delta as i64)
+                .clamp(models::MIN_SEED, models::MAX_SEED);
             b.seed = (next >= 0).then_some(next);
         }
         Field::CameraFixed => b.camera_fixed = (b.camera_fixed != Some(true)).then_some(true),
