@@ -87,7 +87,10 @@ fn model_rules() {
         .into_iter()
         .find(|p| p.field == "model")
         .expect("refused through the relay");
-    assert!(p.fix.contains("plain model id") && p.fix.contains("--profile ark"), "{p}");
+    assert!(
+        p.fix.contains("plain model id") && p.fix.contains("--profile ark"),
+        "{p}"
+    );
     // A model the relay does not serve is named, with the fix.
     let p = relay_problems(&text_req(PRO15))
         .into_iter()
@@ -392,13 +395,7 @@ fn duration_rules() {
     assert!(bad(&r, "duration").fix.contains("2..12"));
     // A model in no table: only "a positive number of seconds, or -1".
     let mut r = text_req("some-future-model");
-    for (d, good) in [
-        (1, true),
-        (30, true),
-        (-1, true),
-        (0, false),
-        (-2, false),
-    ] {
+    for (d, good) in [(1, true), (30, true), (-1, true), (0, false), (-2, false)] {
         r.duration = Some(d);
         assert_eq!(validate(&r).is_empty(), good, "unknown model duration {d}");
     }
