@@ -107,6 +107,17 @@ pub fn build_request(
         (MediaKind::Video, &args.video),
         (MediaKind::Audio, &args.audio),
     ] {
+        // Local files are checked from their headers before anything is sent (and paid for).
+        let mut seconds = Vec::new();
+        for v in values {
+            let (target, _) = split_role(v);
+            if !assets::is_url(&target) && kind != MediaKind::Video {
+                let facts = assets::check_local_media(std::path::Path::new(target.trim()), kind)
+                    .map_err(|e| Failure::usage(e.to_string()))?;
+                seconds.extend(facts.seconds);
+            }
+        }
+        assets::check_total_seconds(kind, &seconds).map_err(|e| Failure::usage(e.to_string()))?;
         for v in values {
             let (target, role) = split_role(v);
             let role = role.or_else(|| default_role(kind, values.len()));

@@ -5,6 +5,7 @@
 pub mod assets;
 pub mod eta;
 pub mod ids;
+pub mod media_probe;
 pub mod naming;
 pub mod task_results;
 

@@ -67,6 +67,9 @@ pub fn check_file(path: &str, kind: MediaKind) -> Result<u64, String> {
         }
         .to_string());
     }
+    // Sides, aspect ratio and duration from the header, before the draft is submitted.
+    assets::check_local_media(std::path::Path::new(&expand_home(path)), kind)
+        .map_err(|e| e.to_string())?;
     Ok(meta.len())
 }
 
