@@ -271,6 +271,11 @@ mod tests {
             resolve("https://x/y.jpg", MediaKind::Image).as_deref(),
             Ok("https://x/y.jpg")
         );
+        // Asset-library ids (the way to use an authorised face) pass through unchanged.
+        assert_eq!(
+            resolve("asset://asset-20260101-abc", MediaKind::Image).as_deref(),
+            Ok("asset://asset-20260101-abc")
+        );
         assert!(matches!(
             resolve("/nonexistent/file.png", MediaKind::Image),
             Err(AssetError::Read { .. })

@@ -244,6 +244,70 @@ fn reference_limits_on_2_0() {
     bad(&with(FAST, items), "content");
 }
 
+/// A model in no table (a newer generation, say with 30 s and audio-only references) is
+/// checked only for what every model shares; a configured one by its own entry.
+#[test]
+fn unknown_models_get_only_the_shared_rules_and_configured_ones_their_own() {
+    let newer = "doubao-seedance-2-5-260628";
+    let mut items: Vec<ContentItem> = (0..30).map(|_| img(Some(Role::ReferenceImage))).collect();
+    items.extend((0..10).map(|_| vid(Some(Role::ReferenceVideo))));
+    let mut r = with(newer, items);
+    r.duration = Some(30);
+    ok(&r);
+    ok(&with(newer, vec![aud(Some(Role::ReferenceAudio))]));
+    // The shared rules still hold: roles never mix, a last frame needs a first.
+    bad(
+        &with(
+            newer,
+            vec![img(Some(Role::FirstFrame)), img(Some(Role::ReferenceImage))],
+        ),
+        "content[2].role",
+    );
+    // Described in the config, the same id is checked by its entry.
+    let mut table = crate::api::models::ModelTable::shipped();
+    let overrides = toml::from_str(&format!(
+        "[\"{newer}\"]\nlike = \"{STD}\"\nmax_duration = 30\nmax_reference_images = 30\naudio_only_references = true\n"
+    ))
+    .expect("parses");
+    table.apply(&overrides).expect("applies");
+    let target = Target {
+        models: &table,
+        relay: false,
+    };
+    assert!(
+        validate_for(&r, &target)
+            .iter()
+            .any(|p| p.field == "content" && p.message.contains("at most 3")),
+        "10 videos over the copied limit of 3"
+    );
+    r.duration = Some(31);
+    assert!(
+        validate_for(&r, &target)
+            .iter()
+            .any(|p| p.field == "duration")
+    );
+    let audio_only = with(newer, vec![aud(Some(Role::ReferenceAudio))]);
+    assert!(validate_for(&audio_only, &target).is_empty());
+}
+
+#[test]
+fn heic_only_where_the_model_takes_it() {
+    let heic = ContentItem::media(MediaKind::Image, "data:image/heic;base64,AAAA", None);
+    bad(&with(STD, vec![heic.clone()]), "content[1].image_url.url");
+    ok(&with(PRO15, vec![heic]));
+    bad(
+        &with(
+            FAST,
+            vec![ContentItem::media(
+                MediaKind::Image,
+                "https://x.example/a.HEIC?sig=1",
+                None,
+            )],
+        ),
+        "content[1].image_url.url",
+    );
+}
+
 #[test]
 fn references_only_for_models_that_take_them() {
     let p = bad(
@@ -523,9 +587,27 @@ fn safety_identifier_callback_and_tools() {
     bad(&r, "callback_url");
     r.callback_url = Some("ftp://hooks.example.com".into());
     bad(&r, "callback_url");
+    r.safety_identifier = Some("user 1".into());
+    bad(&r, "safety_identifier");
+    r.safety_identifier = None;
+    r.callback_url = None;
     let mut r = text_req(PRO15);
     r.tools = Some(vec![json!({"type": "web_search"})]);
     bad(&r, "tools");
+    r.model = "doubao-seedance-2-0-mini-260615".into();
+    bad(&r, "tools");
+    r.model = FAST.into();
+    ok(&r);
+    r.tools = Some(vec![json!({"type": "image_search"})]);
+    assert!(bad(&r, "tools[0].type").fix.contains("web_search"));
+    r.tools = Some(vec![json!({})]);
+    assert_eq!(bad(&r, "tools[0].type").code, CODE_MISSING);
+    // priority: 0..9, not with flex.
+    r.tools = None;
+    r.priority = Some(9);
+    ok(&r);
+    r.priority = Some(10);
+    bad(&r, "priority");
 }
 
 #[test]
