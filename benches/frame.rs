@@ -8,7 +8,7 @@ use seedance_tui::api::TaskStatus;
 use seedance_tui::app::keymap::Keymap;
 use seedance_tui::app::{Msg, State, update};
 use seedance_tui::store::{Phase, TaskRecord};
-use seedance_tui::ui::theme::Theme;
+use seedance_tui::theme::Theme;
 use std::hint::black_box;
 use std::time::Instant;
 

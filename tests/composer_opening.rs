@@ -44,7 +44,7 @@ fn keys_typed_while_the_composer_opens_are_replayed_into_it() {
         "typed text kept in order: {:?}",
         editor.prompt_text()
     );
-    assert!(s.composer.pending.is_empty());
+    assert!(s.pending_input.is_empty());
     assert!(
         !fx.iter().any(|e| matches!(e, Effect::Quit)),
         "the replayed q was text, not quit: {fx:?}"

@@ -9,7 +9,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use seedance_tui::app::{Msg, State, update};
-use seedance_tui::ui::theme::{self, Theme};
+use seedance_tui::theme::{self, Theme};
 
 fn render(s: &State) -> Buffer {
     let (w, h) = s.size;

@@ -6,7 +6,7 @@ use seedance_tui::api::TaskStatus;
 use seedance_tui::app::keymap::Keymap;
 use seedance_tui::app::{Msg, State, update};
 use seedance_tui::store::{HistoryEntry, Phase, TaskRecord};
-use seedance_tui::ui::theme::{self, Theme};
+use seedance_tui::theme::{self, Theme};
 
 /// The fixed "now" of every fixture (2026-11-23 12:00:00 UTC).
 pub const NOW: i64 = 1_795_435_200;

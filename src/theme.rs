@@ -9,12 +9,12 @@ use std::path::Path;
 
 /// The built-in themes, in cycling order.
 pub const BUILTIN: &[(&str, &str)] = &[
-    ("default", include_str!("../../themes/default.toml")),
-    ("dark", include_str!("../../themes/dark.toml")),
-    ("light", include_str!("../../themes/light.toml")),
+    ("default", include_str!("../themes/default.toml")),
+    ("dark", include_str!("../themes/dark.toml")),
+    ("light", include_str!("../themes/light.toml")),
     (
         "high-contrast",
-        include_str!("../../themes/high-contrast.toml"),
+        include_str!("../themes/high-contrast.toml"),
     ),
 ];
 
