@@ -1,0 +1,10 @@
+//! Helpers shared by the end-to-end tests.
+
+/// The binary with the user's config, keys and data kept out; several copies of it on one store
+/// (output lines awaited with a deadline); loopback HTTP to the simulator's control endpoints; a
+/// config with fast poll and lease timings.
+pub mod process;
+/// The binary in a pseudo-terminal: keys in, screen text out.
+pub mod pty;
+/// The simulator as a separate process, and its request counters.
+pub mod sim;
