@@ -7,9 +7,11 @@
 mod support;
 
 mod cli;
+mod completions;
 mod composer;
 mod dashboard;
 mod dashboard_config;
+mod doctor;
 mod lease_dashboard;
 mod lease_one_poller;
 mod results_cli;

@@ -1,11 +1,10 @@
 //! `seedance-tui doctor`: each check passing and failing, by running the real binary against the
 //! simulator (a separate process) over loopback.
 
-mod sim_process;
-
+use crate::support::process::bin;
+use crate::support::sim::SimProcess;
 use seedance_tui::cli::doctor::{Status, clock_check, tmux_check};
 use serde_json::Value;
-use sim_process::{SimProcess, bin};
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::process::Command;
@@ -53,7 +52,11 @@ impl Setup {
     /// `doctor` with this set-up, against `base`; `overrides` replace the set-up's `--store` or
     /// `--out` (`("--out", DIR)`).
     fn command(&self, base: &str, overrides: &[&str]) -> Command {
-        self.command_via(bin(), base, overrides)
+        self.command_via(
+            bin(&std::env::temp_dir().join("seedance-test-home")),
+            base,
+            overrides,
+        )
     }
 
     /// [`Setup::command`] run by `program` (the binary, or a wrapper that runs it).
@@ -219,7 +222,7 @@ fn a_profile_key_env_is_the_variable_reported() {
         "profile = \"work\"\n[profiles.work]\nbase_url = \"{}\"\nkey_env = \"WORK_ARK_KEY\"\n",
         sim.base
     ));
-    let mut cmd = bin();
+    let mut cmd = bin(&std::env::temp_dir().join("seedance-test-home"));
     cmd.arg("doctor")
         .args(["--config", &s.config().to_string_lossy()])
         .args(["--store", &s.store().to_string_lossy()])
@@ -315,7 +318,7 @@ fn a_store_that_cannot_be_created_fails() {
 /// other users. `None` when that cannot be arranged here.
 fn unprivileged_bin() -> Option<Command> {
     if unsafe { libc::geteuid() } != 0 {
-        return Some(bin());
+        return Some(bin(&std::env::temp_dir().join("seedance-test-home")));
     }
     let works = Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups", "true"])
@@ -446,7 +449,7 @@ fn the_configured_output_folder_is_checked() {
         "[download]\noutput_dir = \"{}\"\n",
         file.join("videos").display()
     ));
-    let mut cmd = bin();
+    let mut cmd = bin(&std::env::temp_dir().join("seedance-test-home"));
     cmd.arg("doctor")
         .args(["--config", &s.config().to_string_lossy()])
         .args(["--store", &s.store().to_string_lossy()])
@@ -509,7 +512,7 @@ fn a_dumb_terminal_fails() {
 #[test]
 fn an_unknown_profile_fails() {
     let s = Setup::new();
-    let mut cmd = bin();
+    let mut cmd = bin(&std::env::temp_dir().join("seedance-test-home"));
     cmd.arg("doctor")
         .args(["--config", &s.config().to_string_lossy()])
         .args(["--store", &s.store().to_string_lossy()])
@@ -561,7 +564,10 @@ fn tmux_needs_passthrough_and_clipboard() {
 
 #[test]
 fn demo_is_refused_as_a_usage_error() {
-    let out = bin().args(["doctor", "--demo"]).output().expect("runs");
+    let out = bin(&std::env::temp_dir().join("seedance-test-home"))
+        .args(["doctor", "--demo"])
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(2));
 }
 

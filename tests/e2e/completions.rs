@@ -3,13 +3,11 @@
 //! from the store, profiles, models, themes), run the way each shell runs them (real bash, and
 //! zsh and fish where installed), and the man pages rendered for every subcommand.
 
-mod sim_process;
-
+use crate::support::process::{bin, run};
 use clap::CommandFactory;
 use seedance_tui::cli::args::Cli;
 use seedance_tui::cli::complete::{COMPLETE_VAR, render_man};
 use seedance_tui::store::{NewSubmission, Store};
-use sim_process::{bin, run};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -57,7 +55,7 @@ fn store_with_tasks(dir: &Path) -> PathBuf {
 /// Ask the binary for completions the way `shell`'s script does: the callback variable, the
 /// shell's own variables, and the words after `--`. Returns stdout.
 fn ask(shell: &str, words: &[&str], extra_env: &[(&str, &str)]) -> String {
-    let mut c = bin();
+    let mut c = bin(&std::env::temp_dir().join("seedance-test-home"));
     c.env(COMPLETE_VAR, shell)
         .arg("--")
         .args(words)
@@ -106,7 +104,8 @@ fn every_shell_gets_a_script_that_calls_the_binary_back() {
             "Register-ArgumentCompleter -Native -CommandName seedance-tui",
         ),
     ] {
-        let (code, out, err) = run(bin().args(["completions", shell]));
+        let (code, out, err) =
+            run(bin(&std::env::temp_dir().join("seedance-test-home")).args(["completions", shell]));
         assert_eq!(code, 0, "{shell}: {err}");
         assert!(out.contains(marker), "{shell} script: {out}");
         assert!(
@@ -116,7 +115,8 @@ fn every_shell_gets_a_script_that_calls_the_binary_back() {
         // Run by path, the script calls that same binary back by its absolute path.
         assert!(out.contains(BIN), "{shell} calls {BIN}: {out}");
     }
-    let (code, _, err) = run(bin().args(["completions", "tcsh"]));
+    let (code, _, err) =
+        run(bin(&std::env::temp_dir().join("seedance-test-home")).args(["completions", "tcsh"]));
     assert_eq!(code, 2, "an unknown shell is a usage error: {err}");
 }
 
@@ -418,18 +418,22 @@ fn the_man_pages_name_every_command_and_option() {
 
 #[test]
 fn man_prints_pages_and_writes_them_all() {
-    let (code, out, _) = run(bin().arg("man"));
+    let (code, out, _) = run(bin(&std::env::temp_dir().join("seedance-test-home")).arg("man"));
     assert_eq!(code, 0);
     assert_eq!(out.as_bytes(), render_man(None).expect("renders"));
-    let (code, out, _) = run(bin().args(["man", "submit"]));
+    let (code, out, _) =
+        run(bin(&std::env::temp_dir().join("seedance-test-home")).args(["man", "submit"]));
     assert_eq!(code, 0);
     assert!(out.contains(&roff_flag("prompt")));
-    let (code, _, err) = run(bin().args(["man", "nope"]));
+    let (code, _, err) =
+        run(bin(&std::env::temp_dir().join("seedance-test-home")).args(["man", "nope"]));
     assert_eq!(code, 2);
     assert!(err.contains("no subcommand `nope`"), "{err}");
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let (code, out, err) = run(bin().args(["man", "--dir"]).arg(dir.path()));
+    let (code, out, err) = run(bin(&std::env::temp_dir().join("seedance-test-home"))
+        .args(["man", "--dir"])
+        .arg(dir.path()));
     assert_eq!(code, 0, "{err}");
     let subs = Cli::command().get_subcommands().count();
     assert_eq!(out.lines().count(), subs + 1, "{out}");
@@ -439,7 +443,8 @@ fn man_prints_pages_and_writes_them_all() {
 
 #[test]
 fn version_names_the_commit() {
-    let (code, out, _) = run(bin().arg("--version"));
+    let (code, out, _) =
+        run(bin(&std::env::temp_dir().join("seedance-test-home")).arg("--version"));
     assert_eq!(code, 0);
     let line = out.trim();
     assert!(
