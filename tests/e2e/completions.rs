@@ -254,7 +254,7 @@ fn profiles_models_themes_and_statuses_complete() {
     let out = ask("fish", &["seedance-tui", "submit", "--model", ""], &[]);
     let models = values(&out, '\t');
     for m in seedance_tui::api::models::ModelTable::shipped().iter() {
-        assert!(models.iter().any(|v| *v == m.id), "{} in {out}", m.id);
+        assert!(models.contains(&m.id), "{} in {out}", m.id);
     }
     assert!(
         models
