@@ -205,10 +205,26 @@ fn check_model(model: &str, target: &Target<'_>, out: &mut Vec<Problem>) {
     }
 }
 
-/// Every problem with `req` for the official API with the table in use, in field order; empty
-/// when the request may be sent.
+/// Whether this process talks to a relay (set once at start-up, like the model table), for
+/// the callers that do not carry a [`Target`] (the composer's live checks).
+static PROCESS_RELAY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Record whether this process's profile is a relay (see [`validate`]).
+pub fn set_process_relay(relay: bool) {
+    PROCESS_RELAY.store(relay, std::sync::atomic::Ordering::Relaxed);
+}
+
+impl Target<'static> {
+    /// The table in use, and a relay when this process's profile is one.
+    pub fn process() -> Target<'static> {
+        Target::with_relay(PROCESS_RELAY.load(std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
+/// Every problem with `req` for this process's target (the official API unless the profile is a
+/// relay) with the table in use, in field order; empty when the request may be sent.
 pub fn validate(req: &CreateRequest) -> Vec<Problem> {
-    validate_for(req, &Target::official())
+    validate_for(req, &Target::process())
 }
 
 /// Every problem with `req` when it goes to `target`, in field order.

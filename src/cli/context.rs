@@ -44,9 +44,11 @@ impl Context {
         let client = ArkClient::new(ClientConfig::new(base_url.clone(), key))
             .map_err(|e| Failure::api(e.to_string()))?;
         let output_dir = config.output_dir();
+        let relay = crate::config::is_relay(&profile, g.base_url.as_deref());
+        // The composer's live checks follow the same rules as the engine's.
+        crate::api::validate::set_process_relay(relay);
         Ok(Context {
-            engine: Engine::new(client, store, profile_name.clone())
-                .with_relay(crate::config::is_relay(&profile, g.base_url.as_deref())),
+            engine: Engine::new(client, store, profile_name.clone()).with_relay(relay),
             config,
             profile_name,
             base_url,
