@@ -244,7 +244,12 @@ pub fn validate_for(req: &CreateRequest, target: &Target<'_>) -> Vec<Problem> {
 pub fn warnings(req: &CreateRequest, target: &Target<'_>) -> Vec<String> {
     let mut out = Vec::new();
     let model = req.model.trim();
-    if !model.is_empty() && is_plain_model_id(model) && target.models.find(model).is_none() {
+    // An endpoint id through a relay is a problem, not a warning.
+    if !model.is_empty()
+        && is_plain_model_id(model)
+        && !(target.relay && is_endpoint_id(model))
+        && target.models.find(model).is_none()
+    {
         let what = if is_endpoint_id(model) {
             format!("`{model}` is an endpoint id: the model behind it is unknown here")
         } else {
