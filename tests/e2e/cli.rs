@@ -255,4 +255,8 @@ fn submit_dry_run_takes_endpoint_ids_officially_and_refuses_them_through_the_rel
         stderr.contains("model") && stderr.contains("relay"),
         "{stderr}"
     );
+    assert!(
+        !stderr.contains("warning"),
+        "said once, as the problem: {stderr}"
+    );
 }
