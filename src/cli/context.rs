@@ -18,7 +18,7 @@ impl Context {
         let config_path = g.config.clone().unwrap_or_else(Paths::config_file);
         let config = Config::load(&config_path).map_err(|e| Failure::usage(e.to_string()))?;
         if let Some(w) = crate::config::permission_warning(&config_path) {
-            eprintln!("warning: {w}");
+            crate::errln!("warning: {w}");
         }
         // `Config::load` checked the `[models]` tables; this cannot fail after it.
         let table = config.model_table().map_err(Failure::usage)?;
@@ -34,7 +34,7 @@ impl Context {
             .clone()
             .unwrap_or_else(|| profile.base_url.clone());
         for warning in check_base_url(&base_url) {
-            eprintln!("warning: {warning}");
+            crate::errln!("warning: {warning}");
         }
         let found = find_key(&profile, |n| std::env::var(n).ok());
         let key_var = found.as_ref().map(|(var, _)| var.clone());
@@ -47,8 +47,10 @@ impl Context {
         let relay = crate::config::is_relay(&profile, g.base_url.as_deref());
         // The composer's live checks follow the same rules as the engine's.
         crate::api::validate::set_process_relay(relay);
+        let mut engine = Engine::new(client, store, profile_name.clone()).with_relay(relay);
+        engine.download_limits = config.download.limits();
         Ok(Context {
-            engine: Engine::new(client, store, profile_name.clone()).with_relay(relay),
+            engine,
             config,
             profile_name,
             base_url,
