@@ -1,5 +1,6 @@
 //! Command-line arguments (clap): global options and the headless subcommands.
 
+use crate::destination::Destination;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -67,9 +68,9 @@ pub enum Command {
         /// Download results as tasks succeed.
         #[arg(long)]
         download: bool,
-        /// Output folder for --download.
-        #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
+        /// Output folder (or s3://BUCKET/PREFIX) for --download.
+        #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
+        out: Option<Destination>,
         /// Keep running: poll every task that appears in the store (submitted by dashboards or
         /// other commands) until SIGINT/SIGTERM. Only one process per store polls at a time.
         #[arg(long)]
@@ -86,11 +87,12 @@ pub enum Command {
         #[arg(long, value_name = "AGE")]
         since: Option<String>,
     },
-    /// Download a task's video (and last frame) to a folder.
+    /// Download a task's video (and last frame) to a folder or a bucket.
     Download {
         ids: Vec<String>,
-        #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
+        /// A folder, or s3://BUCKET/PREFIX (default: [download] output_dir).
+        #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
+        out: Option<Destination>,
     },
     /// Cancel a queued task (or delete a finished one's record on the server).
     Cancel { id: String },
@@ -164,9 +166,13 @@ pub struct SubmitArgs {
     /// Wait for the task to finish and download its results.
     #[arg(long)]
     pub wait: bool,
-    /// Output folder for --wait (default: the configured output folder).
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    /// Output folder or s3://BUCKET/PREFIX for --wait (default: [download] output_dir).
+    #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
+    pub out: Option<Destination>,
+    /// Upload local video/audio references (and images too large to inline) to this bucket and
+    /// send presigned links (default: [assets] upload_to).
+    #[arg(long, value_name = "s3://BUCKET/PREFIX")]
+    pub upload_to: Option<crate::s3::S3Location>,
     /// Print the request body and exit without sending.
     #[arg(long)]
     pub dry_run: bool,

@@ -5,6 +5,7 @@ use super::args::GlobalArgs;
 use super::exit::Failure;
 use crate::api::{ApiKey, ArkClient, ClientConfig};
 use crate::config::{Config, Paths, check_base_url, find_key};
+use crate::destination::Destination;
 use crate::engine::Engine;
 use crate::sim::{SimConfig, SimHandle};
 use crate::store::Store;
@@ -21,8 +22,8 @@ pub struct Context {
     pub profile_name: String,
     pub base_url: String,
     pub store_path: PathBuf,
-    /// The default output folder for results.
-    pub output_dir: PathBuf,
+    /// Where results go by default: a folder, or a bucket (`[download] output_dir = "s3://..."`).
+    pub output_dir: Destination,
     /// True when running against the embedded simulator.
     pub demo: bool,
     /// Seconds between polls of one task by headless commands.
@@ -64,10 +65,12 @@ impl Context {
         let store = Store::open(&store_path).map_err(|e| Failure::usage(e.to_string()))?;
         let client = ArkClient::new(ClientConfig::new(base_url.clone(), key))
             .map_err(|e| Failure::api(e.to_string()))?;
-        let output_dir = config.output_dir();
+        let output_dir = config.output();
         let poll_interval = Duration::from_secs_f64(config.poll.interval_secs.clamp(1.0, 600.0));
+        let mut engine = Engine::new(client, store, profile_name.clone());
+        engine.storage = std::sync::Arc::new(config.storage.clone());
         Ok(Context {
-            engine: Engine::new(client, store, profile_name.clone()),
+            engine,
             config,
             profile_name,
             base_url,
@@ -103,13 +106,20 @@ impl Context {
             Some(ApiKey::new(DEMO_KEY)),
         ))
         .map_err(|e| Failure::api(e.to_string()))?;
+        let mut engine = Engine::new(client, store, "demo");
+        engine.storage = std::sync::Arc::new(config.storage.clone());
+        // `--out s3://...` works in the demo too; a bucket in the config is the user's own.
+        let output_dir = match config.output() {
+            Destination::Bucket(b) => Destination::Bucket(b),
+            Destination::Folder(_) => Destination::Folder(dir.join("videos")),
+        };
         Ok(Context {
-            engine: Engine::new(client, store, "demo"),
+            engine,
             config,
             profile_name: "demo".to_string(),
             base_url,
             store_path,
-            output_dir: dir.join("videos"),
+            output_dir,
             demo: true,
             poll_interval: Duration::from_millis(500),
             sim: Some(sim),

@@ -4,10 +4,10 @@
 use super::context::Context;
 use super::exit::{Code, Failure};
 use crate::api::{ApiError, TaskStatus};
+use crate::destination::Destination;
 use crate::engine::PollError;
 use crate::store::{Phase, TaskQuery, TaskRecord};
 use std::collections::BTreeMap;
-use std::path::Path;
 
 /// 1 when any task ended failed/expired/cancelled/rejected/unknown, else 0.
 pub fn exit_code_for(records: &[TaskRecord]) -> Code {
@@ -57,7 +57,7 @@ pub async fn wait_for(
     ctx: &Context,
     records: Vec<TaskRecord>,
     print: Progress,
-    download_to: Option<&Path>,
+    download_to: Option<&Destination>,
 ) -> Result<Vec<TaskRecord>, Failure> {
     let mut pending: BTreeMap<String, TaskRecord> = records
         .into_iter()
@@ -111,7 +111,7 @@ async fn finish(
     ctx: &Context,
     record: TaskRecord,
     print: Progress,
-    download_to: Option<&Path>,
+    download_to: Option<&Destination>,
 ) -> Result<TaskRecord, Failure> {
     let succeeded = matches!(record.phase, Phase::Remote(TaskStatus::Succeeded));
     match download_to {
@@ -140,7 +140,7 @@ pub async fn watch(
     ctx: &Context,
     ids: &[String],
     download: bool,
-    out: Option<&Path>,
+    out: Option<&Destination>,
     daemon: bool,
 ) -> Result<Code, Failure> {
     ctx.require_key()?;
@@ -160,7 +160,7 @@ pub async fn watch(
     for r in &records {
         println!("{}", change_line(r));
     }
-    let dir = out.map(Path::to_path_buf).unwrap_or(ctx.output_dir.clone());
+    let dir = out.cloned().unwrap_or(ctx.output_dir.clone());
     let plan = crate::runtime::headless::WatchPlan {
         daemon,
         download_to: download.then_some(dir),
@@ -238,11 +238,15 @@ pub async fn retry(
 }
 
 /// `download ID... [--out DIR]`.
-pub async fn download(ctx: &Context, ids: &[String], out: Option<&Path>) -> Result<Code, Failure> {
+pub async fn download(
+    ctx: &Context,
+    ids: &[String],
+    out: Option<&Destination>,
+) -> Result<Code, Failure> {
     if ids.is_empty() {
         return Err(Failure::usage("name at least one task to download"));
     }
-    let dir = out.map(Path::to_path_buf).unwrap_or(ctx.output_dir.clone());
+    let dir = out.cloned().unwrap_or(ctx.output_dir.clone());
     for id in ids {
         let record = ctx.engine.find(id).await?;
         if !matches!(record.phase, Phase::Remote(TaskStatus::Succeeded)) {

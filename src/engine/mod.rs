@@ -3,6 +3,7 @@
 //! the blocking pool so they never stall an event loop.
 
 pub mod assets;
+pub mod bucket_results;
 pub mod eta;
 pub mod ids;
 pub mod naming;
@@ -67,6 +68,10 @@ pub struct Engine {
     store: Arc<Mutex<Store>>,
     /// The profile name recorded with each task.
     pub profile: String,
+    /// `[storage]`: how buckets are reached (with the AWS variables and files).
+    pub storage: Arc<crate::config::StorageConfig>,
+    /// A fixed S3 setup instead of the environment's (tests and benchmarks).
+    pub s3_setup: Option<Arc<crate::s3::S3Setup>>,
 }
 
 impl Engine {
@@ -75,6 +80,20 @@ impl Engine {
             client,
             store: Arc::new(Mutex::new(store)),
             profile: profile.into(),
+            storage: Arc::default(),
+            s3_setup: None,
+        }
+    }
+
+    /// A client for the bucket of `location`, from the fixed setup or `[storage]` and the
+    /// process's AWS variables and files.
+    pub fn s3_client(
+        &self,
+        location: &crate::s3::S3Location,
+    ) -> Result<crate::s3::S3Client, crate::s3::S3Error> {
+        match &self.s3_setup {
+            Some(setup) => crate::s3::S3Client::new(location, setup),
+            None => crate::s3::S3Client::from_config(location, &self.storage),
         }
     }
 

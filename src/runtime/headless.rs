@@ -13,9 +13,9 @@ use crate::api::TaskStatus;
 use crate::cli::context::Context;
 use crate::cli::exit::Failure;
 use crate::cli::watch::change_line;
+use crate::destination::Destination;
 use crate::store::{Phase, TaskQuery, TaskRecord};
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
 use tokio::sync::mpsc;
 
 /// What to watch and do.
@@ -23,8 +23,9 @@ use tokio::sync::mpsc;
 pub struct WatchPlan {
     /// Keep running and pick up every task that appears in the store.
     pub daemon: bool,
-    /// Save the results of succeeded tasks here (only while this process holds the lease).
-    pub download_to: Option<PathBuf>,
+    /// Save the results of succeeded tasks here, a folder or a bucket (only while this process
+    /// holds the lease).
+    pub download_to: Option<Destination>,
 }
 
 /// What made the loop stop.
@@ -122,7 +123,7 @@ pub async fn run(
                     downloads.spawn(async move {
                         let id = r.display_id().to_string();
                         let out =
-                            crate::engine::task_results::save_results(&engine, &r, &dir, &template)
+                            crate::engine::task_results::save_results(&engine, &r, dir, &template)
                                 .await;
                         (id, out)
                     });
