@@ -7,7 +7,8 @@ use super::exit::{Code, Failure};
 use crate::api::types::{ContentItem, CreateRequest, MediaKind, Role};
 use crate::api::validate::validate;
 use crate::config::RequestDefaults;
-use crate::engine::{SubmitError, assets};
+use crate::engine::SubmitError;
+use crate::engine::assets::{self, PlannedUpload, ReferenceBucket};
 
 /// Split `value@role` when the suffix is a known role; URLs may contain `@` themselves.
 pub fn split_role(value: &str) -> (String, Option<Role>) {
@@ -25,6 +26,16 @@ pub fn build_request(
     args: &SubmitArgs,
     defaults: &RequestDefaults,
 ) -> Result<CreateRequest, Failure> {
+    build_request_with(args, defaults, None).map(|(req, _)| req)
+}
+
+/// [`build_request`] with local references going through `bucket` when it is set: they are
+/// planned for upload (returned) and the request carries their presigned links.
+pub fn build_request_with(
+    args: &SubmitArgs,
+    defaults: &RequestDefaults,
+    bucket: Option<&dyn Fn(Option<i64>) -> ReferenceBucket>,
+) -> Result<(CreateRequest, Vec<PlannedUpload>), Failure> {
     let mut req = match &args.json {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -87,6 +98,9 @@ pub fn build_request(
     if args.last_frame {
         req.return_last_frame = Some(true);
     }
+    // The links must live as long as the task may wait and run.
+    let bucket = bucket.map(|make| make(req.execution_expires_after));
+    let mut uploads = Vec::new();
     for (kind, values) in [
         (MediaKind::Image, &args.image),
         (MediaKind::Video, &args.video),
@@ -95,11 +109,64 @@ pub fn build_request(
         for v in values {
             let (target, role) = split_role(v);
             let role = role.or_else(|| default_role(kind, values.len()));
-            let url = assets::resolve(&target, kind).map_err(|e| Failure::usage(e.to_string()))?;
+            let url = assets::resolve_reference(&target, kind, bucket.as_ref(), &mut uploads)
+                .map_err(|e| match e {
+                    assets::AssetError::Upload { .. } => Failure::api(e.to_string()),
+                    _ => Failure::usage(e.to_string()),
+                })?;
             req.content.push(ContentItem::media(kind, url, role));
         }
     }
-    Ok(req)
+    Ok((req, uploads))
+}
+
+/// The bucket for local references: `--upload-to`, else `[assets] upload_to`.
+fn reference_bucket(
+    ctx: &Context,
+    args: &SubmitArgs,
+) -> Result<Option<crate::s3::S3Location>, Failure> {
+    if let Some(l) = &args.upload_to {
+        return Ok(Some(l.clone()));
+    }
+    match &ctx.config.assets.upload_to {
+        Some(text) => crate::s3::S3Location::parse(text)
+            .map(Some)
+            .map_err(|e| Failure::usage(format!("[assets] upload_to: {e}"))),
+        None => Ok(None),
+    }
+}
+
+/// Upload the planned reference files (each once: an object already under its content address
+/// is kept); one line per file on stderr.
+async fn upload_references(ctx: &Context, uploads: &[PlannedUpload]) -> Result<(), Failure> {
+    for u in uploads {
+        let (loc, _) = crate::s3::parse_object_url(&u.object_url)
+            .ok_or_else(|| Failure::usage(format!("bad object URL {}", u.object_url)))?;
+        let client = ctx
+            .engine
+            .s3_client(&loc)
+            .map_err(|e| Failure::api(e.to_string()))?;
+        let uploaded = crate::s3::transfer::upload_file(&client, &u.file)
+            .await
+            .map_err(|e| {
+                Failure::api(format!(
+                    "{}: the upload failed, nothing was sent: {e}",
+                    u.file.path.display()
+                ))
+            })?;
+        eprintln!(
+            "{} {} ({} bytes) -> {}",
+            if uploaded {
+                "uploaded"
+            } else {
+                "already in the bucket:"
+            },
+            u.file.path.display(),
+            u.file.size,
+            u.object_url
+        );
+    }
+    Ok(())
 }
 
 /// The role an asset gets when none is given: a lone image is the first frame; several images,
@@ -115,10 +182,29 @@ fn default_role(kind: MediaKind, count: usize) -> Option<Role> {
 
 /// Run `submit`.
 pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
-    let req = build_request(args, &ctx.config.defaults)?;
+    let location = reference_bucket(ctx, args)?;
+    let make_bucket = location.map(|location| {
+        move |expires: Option<i64>| ReferenceBucket {
+            client: ctx.engine.s3_client(&location).map_err(|e| e.to_string()),
+            location: location.clone(),
+            link_ttl: assets::link_ttl(expires),
+        }
+    });
+    let bucket = make_bucket
+        .as_ref()
+        .map(|f| f as &dyn Fn(Option<i64>) -> ReferenceBucket);
+    let (req, uploads) = build_request_with(args, &ctx.config.defaults, bucket)?;
     let problems = validate(&req);
     if args.dry_run {
         println!("{}", req.to_json_pretty());
+        for u in &uploads {
+            eprintln!(
+                "would upload {} ({} bytes) to {}",
+                u.file.path.display(),
+                u.file.size,
+                u.object_url
+            );
+        }
         for p in &problems {
             eprintln!("problem: {p}");
         }
@@ -136,6 +222,7 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
         )));
     }
     ctx.require_key()?;
+    upload_references(ctx, &uploads).await?;
     let record = match ctx.engine.submit(req.to_json(), None).await {
         Ok(r) => r,
         Err(SubmitError::Api { record, error }) => {

@@ -271,7 +271,16 @@ pub async fn create(State(shared): State<Shared>, headers: HeaderMap, body: Byte
             None,
         );
     }
+    let references = super::references::loopback_references(&req);
     let id = shared.create(req);
+    if !references.is_empty() {
+        shared.lock().tasks.hold_for_references(&id);
+        tokio::spawn(super::references::fetch_all(
+            shared.clone(),
+            id.clone(),
+            references,
+        ));
+    }
     let body = json!({ "id": id });
     finish(
         &ctx,
