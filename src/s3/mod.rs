@@ -9,6 +9,7 @@
 //! error code — never a signature, a key or a server-written message.
 
 pub mod credentials;
+mod sign;
 pub mod transfer;
 
 pub use credentials::{AwsCredentials, S3Setup};
@@ -181,6 +182,8 @@ pub struct S3Client {
     location: S3Location,
     bucket: Bucket,
     credentials: Option<Credentials>,
+    aws: Option<AwsCredentials>,
+    region: String,
     credentials_from: String,
     /// `host[:port]` of the endpoint, for messages.
     endpoint: String,
@@ -250,6 +253,8 @@ impl S3Client {
             location: location.clone(),
             bucket,
             credentials,
+            aws: setup.credentials.clone(),
+            region: setup.region.clone(),
             credentials_from: setup.credentials_from.clone(),
             endpoint,
             http: http_client(),
@@ -283,6 +288,29 @@ impl S3Client {
 
     fn creds(&self) -> Result<&Credentials, S3Error> {
         self.credentials.as_ref().ok_or(S3Error::NoCredentials)
+    }
+
+    /// A `method` request to `url` (built by rusty-s3 without credentials: the action's own
+    /// query only) sending `headers`, signed in the `Authorization` header.
+    fn signed(
+        &self,
+        method: reqwest::Method,
+        url: reqwest::Url,
+        headers: &[(String, String)],
+    ) -> Result<reqwest::RequestBuilder, S3Error> {
+        let aws = self.aws.as_ref().ok_or(S3Error::NoCredentials)?;
+        let signer = sign::Signer {
+            key: &aws.key,
+            secret: &aws.secret,
+            token: aws.token.as_deref(),
+            region: &self.region,
+        };
+        let auth = signer.headers(method.as_str(), &url, headers, chrono::Utc::now());
+        let mut req = self.http.request(method, url);
+        for (k, v) in headers.iter().chain(auth.iter()) {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        Ok(req)
     }
 
     /// A presigned GET link to `key`, valid for `ttl` (at most 7 days).
@@ -319,8 +347,18 @@ impl S3Client {
         }
     }
 
-    /// The error for a non-success answer: the S3 error code of its body, if it is an S3 one.
+    /// The error for a non-success answer to HEAD (which has no body: the status says it).
+    async fn failure_of_head(&self, resp: reqwest::Response) -> S3Error {
+        self.failure_with(resp, true).await
+    }
+
+    /// The error for a non-success answer: the S3 error code of its body; an answer without
+    /// one is not from an S3 service.
     async fn failure(&self, resp: reqwest::Response) -> S3Error {
+        self.failure_with(resp, false).await
+    }
+
+    async fn failure_with(&self, resp: reqwest::Response, head: bool) -> S3Error {
         let status = resp.status().as_u16();
         let is_xml = resp
             .headers()
@@ -332,8 +370,7 @@ impl S3Client {
         let code = match code {
             Some(c) if !c.is_empty() => c,
             // HEAD answers have no body: the status says it.
-            _ if body.is_empty() && is_xml && status == 403 => "AccessDenied".into(),
-            _ if body.is_empty() && is_xml && status == 404 => "NoSuchKey".into(),
+            _ if head && status == 403 => "AccessDenied".into(),
             _ if is_xml && status >= 500 => format!("HTTP {status}"),
             _ => {
                 return S3Error::NotS3 {
@@ -369,13 +406,9 @@ impl S3Client {
 
     /// Size and our metadata of `key`, or `None` when there is no such object.
     pub async fn head(&self, key: &str) -> Result<Option<ObjectInfo>, S3Error> {
-        let url = self
-            .bucket
-            .head_object(Some(self.creds()?), key)
-            .sign(REQUEST_TTL);
+        let url = self.bucket.head_object(None, key).sign(REQUEST_TTL);
         let resp = self
-            .http
-            .head(url)
+            .signed(reqwest::Method::HEAD, url, &[])?
             .send()
             .await
             .map_err(|e| self.transport(&e, false))?;
@@ -383,7 +416,7 @@ impl S3Client {
             return Ok(None);
         }
         if !resp.status().is_success() {
-            return Err(self.failure(resp).await);
+            return Err(self.failure_of_head(resp).await);
         }
         let h = resp.headers();
         let size = h
@@ -403,8 +436,8 @@ impl S3Client {
         let action = self.bucket.create_bucket(self.creds()?);
         let body = action.body();
         let resp = self
-            .http
-            .put(action.sign(REQUEST_TTL))
+            .signed(reqwest::Method::PUT, self.bucket.base_url().clone(), &[])?
+            .header(reqwest::header::CONTENT_LENGTH, body.len())
             .body(body)
             .send()
             .await
@@ -424,11 +457,10 @@ impl S3Client {
 
     /// Keys and sizes of the objects under `prefix` (at most 1000; tests and checks).
     pub async fn list(&self, prefix: &str) -> Result<Vec<(String, u64)>, S3Error> {
-        let mut action = self.bucket.list_objects_v2(Some(self.creds()?));
+        let mut action = self.bucket.list_objects_v2(None);
         action.with_prefix(prefix);
         let resp = self
-            .http
-            .get(action.sign(REQUEST_TTL))
+            .signed(reqwest::Method::GET, action.sign(REQUEST_TTL), &[])?
             .send()
             .await
             .map_err(|e| self.transport(&e, false))?;
@@ -451,13 +483,9 @@ impl S3Client {
 
     /// Fetch a whole object (small ones: tests and checks), at most `limit` bytes.
     pub async fn get(&self, key: &str, limit: usize) -> Result<Vec<u8>, S3Error> {
-        let url = self
-            .bucket
-            .get_object(Some(self.creds()?), key)
-            .sign(REQUEST_TTL);
+        let url = self.bucket.get_object(None, key).sign(REQUEST_TTL);
         let resp = self
-            .http
-            .get(url)
+            .signed(reqwest::Method::GET, url, &[])?
             .send()
             .await
             .map_err(|e| self.transport(&e, false))?;
@@ -494,7 +522,6 @@ impl S3Client {
     where
         S: Stream<Item = Result<Bytes, S3Error>> + Send,
     {
-        let creds = self.creds()?.clone();
         let mut headers: Vec<(String, String)> = metadata
             .iter()
             .map(|(k, v)| (format!("x-amz-meta-{}", header_safe(k)), header_safe(v)))
@@ -516,22 +543,21 @@ impl S3Client {
                 if upload.is_none() && ended {
                     // The whole body fits in one part: a single PUT, atomic by itself.
                     check_size(expected, sent)?;
-                    let mut action = self.bucket.put_object(Some(&creds), key);
-                    for (k, v) in &headers {
-                        action.headers_mut().insert(k.clone(), v.clone());
-                    }
-                    let mut req = self.http.put(action.sign(REQUEST_TTL)).body(part);
-                    for (k, v) in &headers {
-                        req = req.header(k.as_str(), v.as_str());
-                    }
-                    let resp = req.send().await.map_err(|e| self.transport(&e, false))?;
+                    let url = self.bucket.put_object(None, key).sign(REQUEST_TTL);
+                    let resp = self
+                        .signed(reqwest::Method::PUT, url, &headers)?
+                        .header(reqwest::header::CONTENT_LENGTH, part.len())
+                        .body(part)
+                        .send()
+                        .await
+                        .map_err(|e| self.transport(&e, false))?;
                     if !resp.status().is_success() {
                         return Err(self.failure(resp).await);
                     }
                     return Ok(());
                 }
                 if upload.is_none() {
-                    upload = Some(self.create_multipart(&creds, key, &headers).await?);
+                    upload = Some(self.create_multipart(key, &headers).await?);
                 }
                 let Some(mp) = upload.as_mut() else {
                     unreachable!("created above")
@@ -548,16 +574,15 @@ impl S3Client {
                         })?;
                     let url = self
                         .bucket
-                        .upload_part(Some(&creds), key, part_number, &mp.id)
+                        .upload_part(None, key, part_number, &mp.id)
                         .sign(REQUEST_TTL);
-                    let (http, me) = (self.http.clone(), self.clone());
+                    let req = self
+                        .signed(reqwest::Method::PUT, url, &[])?
+                        .header(reqwest::header::CONTENT_LENGTH, part.len())
+                        .body(part);
+                    let me = self.clone();
                     pending = Some(tokio::spawn(async move {
-                        let resp = http
-                            .put(url)
-                            .body(part)
-                            .send()
-                            .await
-                            .map_err(|e| me.transport(&e, true))?;
+                        let resp = req.send().await.map_err(|e| me.transport(&e, true))?;
                         if !resp.status().is_success() {
                             return Err(me.failure(resp).await);
                         }
@@ -576,7 +601,7 @@ impl S3Client {
                         mp.etags.push(join_part(done).await?);
                     }
                     check_size(expected, sent)?;
-                    return self.complete_multipart(&creds, key, mp).await;
+                    return self.complete_multipart(key, mp).await;
                 }
             }
         }
@@ -587,7 +612,7 @@ impl S3Client {
             }
             if let Some(mp) = upload {
                 // Best effort: the parts are invisible anyway, this frees their space.
-                self.abort_multipart(&creds, key, &mp.id).await;
+                self.abort_multipart(key, &mp.id).await;
             }
             return Err(e);
         }
@@ -608,19 +633,19 @@ impl S3Client {
 
     async fn create_multipart(
         &self,
-        creds: &Credentials,
         key: &str,
         headers: &[(String, String)],
     ) -> Result<Multipart, S3Error> {
-        let mut action = self.bucket.create_multipart_upload(Some(creds), key);
-        for (k, v) in headers {
-            action.headers_mut().insert(k.clone(), v.clone());
-        }
-        let mut req = self.http.post(action.sign(REQUEST_TTL));
-        for (k, v) in headers {
-            req = req.header(k.as_str(), v.as_str());
-        }
-        let resp = req.send().await.map_err(|e| self.transport(&e, false))?;
+        let url = self
+            .bucket
+            .create_multipart_upload(None, key)
+            .sign(REQUEST_TTL);
+        let resp = self
+            .signed(reqwest::Method::POST, url, headers)?
+            .header(reqwest::header::CONTENT_LENGTH, 0)
+            .send()
+            .await
+            .map_err(|e| self.transport(&e, false))?;
         if !resp.status().is_success() {
             return Err(self.failure(resp).await);
         }
@@ -638,23 +663,19 @@ impl S3Client {
         })
     }
 
-    async fn complete_multipart(
-        &self,
-        creds: &Credentials,
-        key: &str,
-        mp: &Multipart,
-    ) -> Result<(), S3Error> {
+    async fn complete_multipart(&self, key: &str, mp: &Multipart) -> Result<(), S3Error> {
         let action = self.bucket.complete_multipart_upload(
-            Some(creds),
+            None,
             key,
             &mp.id,
             mp.etags.iter().map(String::as_str),
         );
         let url = action.sign(REQUEST_TTL);
+        let body = action.body();
         let resp = self
-            .http
-            .post(url)
-            .body(action.body())
+            .signed(reqwest::Method::POST, url, &[])?
+            .header(reqwest::header::CONTENT_LENGTH, body.len())
+            .body(body)
             .send()
             .await
             .map_err(|e| self.transport(&e, true))?;
@@ -676,13 +697,18 @@ impl S3Client {
         Ok(())
     }
 
-    async fn abort_multipart(&self, creds: &Credentials, key: &str, id: &str) {
+    async fn abort_multipart(&self, key: &str, id: &str) {
         let url = self
             .bucket
-            .abort_multipart_upload(Some(creds), key, id)
+            .abort_multipart_upload(None, key, id)
             .sign(REQUEST_TTL);
-        if let Err(e) = self.http.delete(url).send().await {
-            tracing::debug!(error = %e, "aborting a multipart upload failed");
+        match self.signed(reqwest::Method::DELETE, url, &[]) {
+            Ok(req) => {
+                if let Err(e) = req.send().await {
+                    tracing::debug!(error = %e, "aborting a multipart upload failed");
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "cannot abort a multipart upload"),
         }
     }
 }
