@@ -9,4 +9,4 @@ ROUNDS="${1:-200}"
 SEED="${SEEDANCE_KILL_SEED:-$(date +%s)}"
 echo "soak: $ROUNDS rounds, seed $SEED"
 SEEDANCE_KILL_ROUNDS="$ROUNDS" SEEDANCE_KILL_SEED="$SEED" \
-  cargo test --release --test faults_kill -- --nocapture
+  cargo test --release --test e2e sigkill:: -- --nocapture

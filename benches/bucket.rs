@@ -29,7 +29,9 @@ fn on_path(name: &str) -> bool {
 
 fn main() {
     if !on_path("moto_server") {
-        println!("SKIPPED: moto_server not found; `pip install \"moto[server]\"` to run this bench");
+        println!(
+            "SKIPPED: moto_server not found; `pip install \"moto[server]\"` to run this bench"
+        );
         return;
     }
     let mb: u64 = std::env::var("BENCH_MB")

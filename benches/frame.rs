@@ -8,7 +8,7 @@ use seedance_tui::api::TaskStatus;
 use seedance_tui::app::keymap::Keymap;
 use seedance_tui::app::{Msg, State, update};
 use seedance_tui::store::{Phase, TaskRecord};
-use seedance_tui::ui::theme::Theme;
+use seedance_tui::theme::Theme;
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -28,32 +28,19 @@ fn task(n: usize) -> TaskRecord {
         r#"{{"model":"doubao-seedance-2-0-fast-260128","content":[{{"type":"text","text":"{prompt}"}}],"ratio":"16:9","duration":5,"resolution":"720p"}}"#
     );
     TaskRecord {
-        local_id: format!("l{n:08}"),
         task_id: Some(format!(
             "cgt-20261123{:06}-b{:04}",
             n % 1_000_000,
             n % 10_000
         )),
-        phase,
         profile: "bench".into(),
         model: "doubao-seedance-2-0-fast-260128".into(),
         prompt,
         request_json: request,
-        response_json: None,
-        error_code: None,
-        error_message: None,
-        retry_of: None,
-        retry_depth: 0,
-        created_at: NOW - n as i64 * 13,
         updated_at: NOW - n as i64 * 7,
         started_at: Some(NOW - n as i64 * 10),
-        finished_at: None,
         tokens: Some(108_000),
-        video_url: None,
-        last_frame_url: None,
-        urls_seen_at: None,
-        video_path: None,
-        last_frame_path: None,
+        ..TaskRecord::factory(&format!("l{n:08}"), phase, NOW - n as i64 * 13)
     }
 }
 

@@ -2,7 +2,9 @@
 //! store, the real binary in a pseudo-terminal, then CPU time and bytes written to the terminal
 //! over a quiet window. Numbers go to docs/performance.md.
 
-#[path = "../tests/pty_harness/mod.rs"]
+// The end-to-end tests' PTY driver; a bench uses only part of it.
+#[allow(dead_code)]
+#[path = "../tests/e2e/support/pty.rs"]
 mod pty_harness;
 
 use seedance_tui::api::types::Task;

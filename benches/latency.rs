@@ -5,7 +5,9 @@
 //! (sampled every 0.5 ms).
 
 mod common;
-#[path = "../tests/pty_harness/mod.rs"]
+// The end-to-end tests' PTY driver; a bench uses only part of it.
+#[allow(dead_code)]
+#[path = "../tests/e2e/support/pty.rs"]
 mod pty_harness;
 
 use seedance_tui::api::{ApiKey, ArkClient, ClientConfig};

@@ -4,7 +4,9 @@
 //! pseudo-terminal.
 
 mod common;
-#[path = "../tests/pty_harness/mod.rs"]
+// The end-to-end tests' PTY driver; a bench uses only part of it.
+#[allow(dead_code)]
+#[path = "../tests/e2e/support/pty.rs"]
 mod pty_harness;
 
 use seedance_tui::app::keymap::Keymap;

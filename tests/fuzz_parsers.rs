@@ -11,7 +11,7 @@ use proptest::test_runner::{Config as PtConfig, FileFailurePersistence};
 use seedance_tui::api::Task;
 use seedance_tui::api::client::{looks_like_not_json, parse_retry_after};
 use seedance_tui::config::Config;
-use seedance_tui::ui::theme::{parse_color, parse_theme};
+use seedance_tui::theme::{parse_color, parse_theme};
 use std::path::Path;
 
 fn corpus(kind: &str) -> Vec<(String, Vec<u8>)> {

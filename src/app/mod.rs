@@ -2,12 +2,14 @@
 //! keymap registry and `update`. No IO, no clock reads: every transition is a plain unit test.
 
 pub mod composer;
+pub mod copy;
 pub mod effect;
 pub mod filter;
 pub mod keymap;
 pub mod layout;
 pub mod msg;
 pub mod results;
+pub mod router;
 pub mod state;
 pub mod update;
 

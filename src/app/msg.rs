@@ -33,6 +33,15 @@ pub struct Health {
 pub enum Msg {
     Key(KeyEvent),
     Paste(String),
+    /// The mouse wheel over the dashboard (`down` away from the top).
+    Scroll {
+        down: bool,
+    },
+    /// A left click at a screen cell.
+    Click {
+        column: u16,
+        row: u16,
+    },
     Resize(u16, u16),
     /// The slow clock (and every message that knows the time updates `now`).
     Tick {
@@ -63,9 +72,11 @@ pub enum Msg {
     Results(super::results::ResultsMsg),
 }
 
-/// What a key means, after the keymap. The reducer acts on intents, never on raw keys.
+/// What a key means, after the keymap. The reducer acts on intents, never on raw keys. Grouped
+/// by where they apply (see `keymap::Context`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Intent {
+    // Moving in the table, the detail pane and scrolling overlays.
     MoveUp,
     MoveDown,
     Top,
@@ -75,6 +86,7 @@ pub enum Intent {
     ToggleDetail,
     FullDetail,
     FocusNext,
+    // What the table shows.
     StartFilter,
     ClearFilter,
     SortNext,
@@ -82,35 +94,31 @@ pub enum Intent {
     QuickFilter(u8),
     ToggleMark,
     MarkAll,
+    // Acting on tasks.
+    NewDraft,
+    Edit,
+    Retry,
+    RetryAllFailed,
+    CancelTask,
+    Download,
+    Open,
+    // The dashboard.
     TogglePause,
     RefreshNow,
-    CopyMenu,
+    CycleTheme,
     Help,
     ShowLog,
-    CycleTheme,
-    CancelTask,
+    Summary,
+    CopyMenu,
     Suspend,
     Quit,
     ForceQuit,
-    // Reserved for the composer, retry and results issues.
-    NewDraft,
-    Retry,
-    RetryAllFailed,
-    Edit,
-    Download,
-    Open,
-    // Overlays.
+    // Overlays: the filter line, help, questions, the copy menu.
     Close,
     Confirm,
     Deny,
-    CopyId,
-    CopyVideoUrl,
-    CopyRequest,
-    CopyCurl,
+    /// An entry of the copy menu.
+    Copy(crate::app::copy::CopyWhat),
     /// A composer command.
     Composer(crate::app::composer::ComposerIntent),
-    // Results.
-    CopyFrameUrl,
-    CopyPaths,
-    Summary,
 }

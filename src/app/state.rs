@@ -6,7 +6,7 @@ use super::keymap::{Context, Keymap};
 use super::msg::{Health, Level};
 use crate::api::TaskStatus;
 use crate::store::{HistoryEntry, Phase, TaskRecord};
-use crate::ui::theme::Theme;
+use crate::theme::Theme;
 use std::collections::{HashMap, HashSet};
 
 /// Columns the table can be sorted by.
@@ -159,6 +159,9 @@ pub struct State {
     pub today_start: i64,
     /// The composer pane (open or not) and the draft defaults.
     pub composer: super::composer::Composer,
+    /// Keys and pastes that arrived while the composer was opening, replayed into it once it
+    /// is open (see `app::router`).
+    pub pending_input: Vec<super::msg::Msg>,
     /// Durations learned from finished tasks, for the ETA and progress of unfinished ones.
     pub eta: crate::engine::eta::EtaModel,
     /// Downloads, preview, notifications, prices.
@@ -207,6 +210,7 @@ impl State {
             tokens_today: 0,
             today_start: 0,
             composer: Default::default(),
+            pending_input: Vec::new(),
             eta: Default::default(),
             results: Default::default(),
         }

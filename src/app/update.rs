@@ -1,44 +1,64 @@
 //! The reducer: `update(&mut State, Msg) -> Vec<Effect>`. Pure and synchronous: no IO, no clock
-//! reads, no awaits. Keys become intents through the keymap first.
+//! reads, no awaits. `app::router` says where each input goes; `update` is the only caller of
+//! the composer's and the dashboard's reducers.
 
+use super::composer;
+use super::copy;
 use super::effect::Effect;
 use super::filter::Filter;
-use super::keymap::Context;
 use super::msg::{Intent, Level, Msg};
 use super::results;
+use super::router::{self, Route};
 use super::state::{DetailMode, Focus, Overlay, Question, RetryPlan, State};
 use crate::api::TaskStatus;
 use crate::store::{Phase, TaskRecord};
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent};
 
 /// Apply one message.
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
-    // Between `n` and the draft arriving from the store, what is typed is meant for the
-    // composer: keep it and replay it once the composer is open, so no keystroke is lost (and
-    // none reaches the dashboard's keys).
-    if state.composer.opening && matches!(msg, Msg::Key(_) | Msg::Paste(_)) {
-        state.composer.pending.push(msg);
-        return Vec::new();
-    }
     match msg {
-        Msg::Key(key) => {
-            if key.kind == KeyEventKind::Release {
-                return Vec::new();
+        Msg::Key(key) => match router::key(state, &key) {
+            // Between `n` and the draft arriving from the store, what is typed is meant for
+            // the composer: kept and replayed once it is open, so no keystroke is lost (and
+            // none reaches the dashboard's keys).
+            Route::Buffer => {
+                state.pending_input.push(Msg::Key(key));
+                Vec::new()
             }
-            on_key(state, key)
+            Route::Composer(ci) => composer::apply(state, ci),
+            Route::Dashboard(intent) => apply(state, intent),
+            Route::ComposerText => composer::typing(state, &key),
+            Route::FilterText => filter_typing(state, &key),
+            Route::Ignore => Vec::new(),
+        },
+        Msg::Paste(text) => match router::paste(state) {
+            Route::Buffer => {
+                state.pending_input.push(Msg::Paste(text));
+                Vec::new()
+            }
+            Route::ComposerText => composer::paste(state, &text),
+            Route::FilterText => {
+                if let Some(input) = state.filter_input.as_mut() {
+                    input.push_str(&text.replace(['\n', '\r'], " "));
+                    state.filter = Filter::parse(input);
+                    state.recompute();
+                }
+                Vec::new()
+            }
+            _ => Vec::new(),
+        },
+        Msg::Scroll { down } if router::dashboard_has_pointer(state) => apply(
+            state,
+            if down {
+                Intent::MoveDown
+            } else {
+                Intent::MoveUp
+            },
+        ),
+        Msg::Click { column, row } if router::dashboard_has_pointer(state) => {
+            click(state, column, row)
         }
-        Msg::Paste(text) => {
-            if let Some(effects) = super::composer::on_paste(state, &text) {
-                return effects;
-            }
-            if let Some(input) = state.filter_input.as_mut() {
-                input.push_str(&text.replace(['\n', '\r'], " "));
-                let f = Filter::parse(input);
-                state.filter = f;
-                state.recompute();
-            }
-            Vec::new()
-        }
+        Msg::Scroll { .. } | Msg::Click { .. } => Vec::new(),
         Msg::Resize(w, h) => {
             state.size = (w, h);
             state.keep_selection_visible();
@@ -52,10 +72,19 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             }
             state.now = now;
             let mut effects = results::flush_notifications(state);
-            effects.extend(super::composer::on_tick(state));
+            effects.extend(composer::on_tick(state));
             effects
         }
-        Msg::Composer(m) => super::composer::on_msg(state, m),
+        Msg::Composer(m) => {
+            let mut effects = composer::on_msg(state, m);
+            // Input typed while the composer was opening goes to it now, in order.
+            if !state.composer.opening {
+                for m in std::mem::take(&mut state.pending_input) {
+                    effects.extend(update(state, m));
+                }
+            }
+            effects
+        }
         Msg::TasksLoaded(rows) => {
             state.replace_all(rows);
             load_history_effect(state)
@@ -145,35 +174,53 @@ fn load_history_effect(state: &State) -> Vec<Effect> {
     }
 }
 
-fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
-    if let Some(effects) = super::composer::on_key(state, &key) {
-        return effects;
+/// A click on a table row selects it (and focuses the table); a click in the detail pane
+/// focuses it. Clicks under an overlay do nothing.
+fn click(state: &mut State, column: u16, row: u16) -> Vec<Effect> {
+    if state.overlay != Overlay::None {
+        return Vec::new();
     }
-    let context = state.context();
-    if context == Context::Filter
-        && let Some(effects) = filter_typing(state, &key)
-    {
-        return effects;
+    let areas = super::layout::areas(state.size, state.detail);
+    let inside = |r: ratatui::layout::Rect| {
+        column >= r.x && column < r.x + r.width && row >= r.y && row < r.y + r.height
+    };
+    if areas.detail.is_some_and(inside) {
+        state.focus = Focus::Detail;
+        state.dirty = true;
+        return Vec::new();
     }
-    match state.keymap.lookup(context, &key) {
-        Some(intent) => apply(state, intent),
-        None => Vec::new(),
+    // The table's first two lines are its title and the column header.
+    let first = areas.table.y + 2;
+    if !inside(areas.table) || row < first {
+        return Vec::new();
     }
+    let index = state.offset + usize::from(row - first);
+    let Some(&task) = state.order.get(index) else {
+        return Vec::new();
+    };
+    state.selected = Some(state.tasks[task].local_id.clone());
+    state.focus = Focus::Table;
+    state.detail_scroll = 0;
+    state.keep_selection_visible();
+    state.dirty = true;
+    load_history_effect(state)
 }
 
-/// Typing into the filter line; `None` lets the keymap handle the key (Enter, Esc).
-fn filter_typing(state: &mut State, key: &KeyEvent) -> Option<Vec<Effect>> {
-    let input = state.filter_input.as_mut()?;
+/// Typing into the filter line (the router sends only characters and Backspace here).
+fn filter_typing(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
+    let Some(input) = state.filter_input.as_mut() else {
+        return Vec::new();
+    };
     match key.code {
-        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => input.push(c),
+        KeyCode::Char(c) => input.push(c),
         KeyCode::Backspace => {
             input.pop();
         }
-        _ => return None,
+        _ => return Vec::new(),
     }
     state.filter = Filter::parse(input);
     state.recompute();
-    Some(Vec::new())
+    Vec::new()
 }
 
 fn move_by(state: &mut State, delta: isize) {
@@ -227,12 +274,9 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
             state.overlay = Overlay::None;
             Vec::new()
         }
-        (
-            Overlay::CopyMenu,
-            i @ (Intent::CopyId | Intent::CopyVideoUrl | Intent::CopyRequest | Intent::CopyCurl),
-        ) => {
+        (Overlay::CopyMenu, Intent::Copy(what)) => {
             state.overlay = Overlay::None;
-            copy(state, i)
+            copy::copy(state, what)
         }
         (Overlay::Summary { scroll }, Intent::MoveDown | Intent::MoveUp) => {
             let s = if intent == Intent::MoveDown {
@@ -242,10 +286,6 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
             };
             state.overlay = Overlay::Summary { scroll: s };
             Vec::new()
-        }
-        (Overlay::CopyMenu, i @ (Intent::CopyFrameUrl | Intent::CopyPaths)) => {
-            state.overlay = Overlay::None;
-            results::copy(state, i)
         }
         (_, Intent::Confirm) => {
             // Enter on the filter line keeps the filter.
@@ -463,16 +503,13 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
             ask_retry(state, targets);
             Vec::new()
         }
-        (_, Intent::NewDraft) => super::composer::new_draft(state),
-        (_, Intent::Edit) => super::composer::edit_task(state),
-        (_, Intent::Composer(ci)) => super::composer::apply(state, ci),
+        (_, Intent::NewDraft) => composer::new_draft(state),
+        (_, Intent::Edit) => composer::edit_task(state),
+        (_, Intent::Composer(ci)) => composer::apply(state, ci),
         (_, Intent::Download) => results::download(state),
         (_, Intent::Open) => results::open(state),
         (_, Intent::Summary) => results::show_summary(state),
-        (_, Intent::CopyFrameUrl | Intent::CopyPaths) => results::copy(state, intent),
-        (_, Intent::CopyId | Intent::CopyVideoUrl | Intent::CopyRequest | Intent::CopyCurl) => {
-            copy(state, intent)
-        }
+        (_, Intent::Copy(what)) => copy::copy(state, what),
     }
 }
 
@@ -539,56 +576,4 @@ fn set_scroll(state: &mut State, s: u16) {
         Overlay::Log { .. } => Overlay::Log { scroll: s },
         ref other => other.clone(),
     };
-}
-
-/// A `curl` command that re-sends a request body, with the key left in the environment
-/// variable `key_var` (the one it was read from).
-pub fn curl_command(base_url: &str, key_var: &str, request_json: &str) -> String {
-    let body = request_json.replace('\'', "'\\''");
-    format!(
-        "curl -sS -X POST '{}/contents/generations/tasks' \\\n  -H 'Content-Type: application/json' \\\n  -H \"Authorization: Bearer ${key_var}\" \\\n  --data-raw '{body}'",
-        base_url.trim_end_matches('/')
-    )
-}
-
-fn copy(state: &mut State, what: Intent) -> Vec<Effect> {
-    let Some(t) = state.selected_task() else {
-        return Vec::new();
-    };
-    let (text, label) = match what {
-        Intent::CopyId => (Some(t.display_id().to_string()), "task id"),
-        Intent::CopyVideoUrl => (t.video_url.clone(), "video URL"),
-        Intent::CopyRequest => (
-            Some(
-                serde_json::from_str::<serde_json::Value>(&t.request_json)
-                    .ok()
-                    .and_then(|v| serde_json::to_string_pretty(&v).ok())
-                    .unwrap_or_else(|| t.request_json.clone()),
-            ),
-            "request JSON",
-        ),
-        _ => (
-            Some(curl_command(
-                &state.base_url,
-                &state.key_var,
-                &t.request_json,
-            )),
-            "curl command",
-        ),
-    };
-    copy_text(state, text, label)
-}
-
-/// Copy `text` to the clipboard and say so, or warn that the task has no `label` yet.
-pub(crate) fn copy_text(state: &mut State, text: Option<String>, label: &str) -> Vec<Effect> {
-    match text {
-        Some(text) => {
-            state.notice(Level::Info, format!("copied the {label}"));
-            vec![Effect::Copy(text)]
-        }
-        None => {
-            state.notice(Level::Warn, format!("this task has no {label} yet"));
-            Vec::new()
-        }
-    }
 }

@@ -1,41 +1,17 @@
-//! Everything a command needs, resolved once from the global options: config, profile, base URL,
-//! key, store and output folder — or, with `--demo`, an in-process simulator and a throw-away store.
+//! Resolving the `Context` (see `crate::context`) once from the global options: config, profile,
+//! base URL, key, store and output folder — or, with `--demo`, an in-process simulator and a
+//! throw-away store. Errors here are usage errors (exit 2) or API errors (exit 3).
 
 use super::args::GlobalArgs;
 use super::exit::Failure;
 use crate::api::{ApiKey, ArkClient, ClientConfig};
 use crate::config::{Config, Paths, check_base_url, find_key};
+use crate::context::{Context, DEMO_KEY, DEMO_SPEED};
 use crate::destination::Destination;
 use crate::engine::Engine;
-use crate::sim::{SimConfig, SimHandle};
+use crate::sim::SimConfig;
 use crate::store::Store;
 use std::path::PathBuf;
-use std::time::Duration;
-
-/// The key the demo's simulator expects.
-pub const DEMO_KEY: &str = "demo-key-not-secret";
-
-/// A resolved environment for one command.
-pub struct Context {
-    pub config: Config,
-    pub engine: Engine,
-    pub profile_name: String,
-    pub base_url: String,
-    pub store_path: PathBuf,
-    /// Where results go by default: a folder, or a bucket (`[download] output_dir = "s3://..."`).
-    pub output_dir: Destination,
-    /// True when running against the embedded simulator.
-    pub demo: bool,
-    /// Seconds between polls of one task by headless commands.
-    pub poll_interval: Duration,
-    /// Keeps the demo simulator alive for the life of the command.
-    pub sim: Option<SimHandle>,
-    /// The environment variable the key came from; `None` when no key was found.
-    pub key_var: Option<String>,
-}
-
-/// How fast the demo's simulated tasks run (1.0 = real time).
-pub const DEMO_SPEED: f64 = 40.0;
 
 impl Context {
     /// Resolve the context; errors are usage/config problems (exit code 2).
@@ -66,7 +42,6 @@ impl Context {
         let client = ArkClient::new(ClientConfig::new(base_url.clone(), key))
             .map_err(|e| Failure::api(e.to_string()))?;
         let output_dir = config.output();
-        let poll_interval = Duration::from_secs_f64(config.poll.interval_secs.clamp(1.0, 600.0));
         let mut engine = Engine::new(client, store, profile_name.clone());
         engine.storage = std::sync::Arc::new(config.storage.clone());
         Ok(Context {
@@ -77,7 +52,6 @@ impl Context {
             store_path,
             output_dir,
             demo: false,
-            poll_interval,
             sim: None,
             key_var,
         })
@@ -121,7 +95,6 @@ impl Context {
             store_path,
             output_dir,
             demo: true,
-            poll_interval: Duration::from_millis(500),
             sim: Some(sim),
             key_var: Some("(demo)".to_string()),
         })

@@ -3,13 +3,15 @@
 
 pub mod args;
 pub mod context;
+pub mod download;
 pub mod exit;
 pub mod query;
+pub mod retry;
 pub mod submit;
 pub mod watch;
 
+use crate::context::Context;
 use args::{Cli, Command, ConfigCommand};
-use context::Context;
 use exit::{Code, Failure};
 use std::process::ExitCode;
 
@@ -45,10 +47,19 @@ async fn dispatch(cli: Cli) -> Result<Code, Failure> {
     }
     let ctx = Context::resolve(&g).await?;
     match cli.command {
-        None => crate::runtime::run_dashboard(ctx, &g)
-            .await
-            .map(|_| Code::Ok)
-            .map_err(|e| Failure::api(e.to_string())),
+        None => {
+            let opts = crate::runtime::DashboardOptions {
+                theme: g.theme.clone(),
+                mouse: g.mouse,
+            };
+            crate::runtime::run_dashboard(ctx, opts)
+                .await
+                .map(|_| Code::Ok)
+                .map_err(|e| match e {
+                    crate::runtime::DashboardError::Config(m) => Failure::usage(m),
+                    crate::runtime::DashboardError::Io(e) => Failure::api(e.to_string()),
+                })
+        }
         Some(Command::Submit(a)) => submit::run(&ctx, &a).await,
         Some(Command::Get { id }) => query::get(&ctx, &id).await,
         Some(Command::Ls { status, json }) => query::ls(&ctx, &status, json).await,
@@ -60,9 +71,9 @@ async fn dispatch(cli: Cli) -> Result<Code, Failure> {
             daemon,
         }) => watch::watch(&ctx, &ids, download, out.as_ref(), daemon).await,
         Some(Command::Retry { ids, failed, since }) => {
-            watch::retry(&ctx, &ids, failed, since.as_deref()).await
+            retry::retry(&ctx, &ids, failed, since.as_deref()).await
         }
-        Some(Command::Download { ids, out }) => watch::download(&ctx, &ids, out.as_ref()).await,
+        Some(Command::Download { ids, out }) => download::download(&ctx, &ids, out.as_ref()).await,
         Some(Command::Sim(_)) | Some(Command::Config { .. }) => Ok(Code::Ok),
     }
 }

@@ -1,7 +1,7 @@
 //! `get`, `ls` and `cancel`: read tasks from the store (refreshing from the API where useful).
 
-use super::context::Context;
 use super::exit::{Code, Failure};
+use crate::context::Context;
 use crate::store::{Phase, StoreError, TaskQuery, TaskRecord};
 use serde_json::{Value, json};
 

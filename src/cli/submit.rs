@@ -2,13 +2,14 @@
 //! optionally wait for the result and save it.
 
 use super::args::SubmitArgs;
-use super::context::Context;
 use super::exit::{Code, Failure};
 use crate::api::types::{ContentItem, CreateRequest, MediaKind, Role};
 use crate::api::validate::validate;
 use crate::config::RequestDefaults;
+use crate::context::Context;
 use crate::engine::SubmitError;
 use crate::engine::assets::{self, PlannedUpload, ReferenceBucket};
+use crate::runtime::headless::{self, Progress, WatchPlan};
 
 /// Split `value@role` when the suffix is a known role; URLs may contain `@` themselves.
 pub fn split_role(value: &str) -> (String, Option<Role>) {
@@ -247,17 +248,22 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
         return Ok(Code::Ok);
     }
     let out_dir = args.out.clone().unwrap_or_else(|| ctx.output_dir.clone());
-    let done = super::watch::wait_for(
-        ctx,
-        vec![record],
-        super::watch::Progress::Stderr,
-        Some(&out_dir),
-    )
-    .await?;
-    for r in &done {
+    let plan = WatchPlan {
+        daemon: false,
+        download_to: Some(out_dir),
+        progress: Progress::Stderr,
+    };
+    let done = headless::run(ctx, vec![record], plan).await?;
+    for r in &done.records {
         print_record(r, args.json_out);
     }
-    Ok(super::watch::exit_code_for(&done))
+    if !done.failed_downloads.is_empty() {
+        return Err(Failure::api(format!(
+            "the task finished but its results were not saved: {}\nsave them later with `seedance-tui download ID`",
+            done.failed_downloads.join("; ")
+        )));
+    }
+    Ok(super::watch::exit_code_for(&done.records))
 }
 
 /// Print a task's id, or its JSON with `json`.

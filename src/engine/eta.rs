@@ -243,7 +243,7 @@ mod tests {
             task_id: Some("cgt".into()),
             started_at: started,
             finished_at: finished,
-            ..TaskRecord::for_test(&format!("l{created}-{phase}"), phase, created)
+            ..TaskRecord::factory(&format!("l{created}-{phase}"), Phase::parse(phase), created)
         }
     }
 

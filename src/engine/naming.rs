@@ -159,30 +159,18 @@ mod tests {
 
     fn rec() -> TaskRecord {
         TaskRecord {
-            local_id: "l1".into(),
             task_id: Some("cgt-20260101-abcde".into()),
-            phase: Phase::Remote(crate::api::TaskStatus::Succeeded),
-            profile: "p".into(),
             model: "doubao-seedance-2-0-fast-260128".into(),
             prompt: "First-person apple fruit tea ad, 4 seconds!".into(),
             request_json:
                 r#"{"model":"m","content":[],"ratio":"16:9","duration":4,"resolution":"720p"}"#
                     .into(),
-            response_json: None,
-            error_code: None,
-            error_message: None,
-            retry_of: None,
-            retry_depth: 0,
-            created_at: 1_700_000_000,
             updated_at: 0,
-            started_at: None,
-            finished_at: None,
-            tokens: None,
-            video_url: None,
-            last_frame_url: None,
-            urls_seen_at: None,
-            video_path: None,
-            last_frame_path: None,
+            ..TaskRecord::factory(
+                "l1",
+                Phase::Remote(crate::api::TaskStatus::Succeeded),
+                1_700_000_000,
+            )
         }
     }
 

@@ -1,6 +1,7 @@
-//! Headless `watch`: the poll scheduler, the poller lease and the store watcher without a
-//! terminal UI. It prints one line per status change it sees in the store — the same lines
-//! whether this process polls or another one (a dashboard, another `watch`) does.
+//! The headless poll loop of `watch` and `submit --wait`: the poll scheduler, the poller lease
+//! and the store watcher without a terminal UI. It prints one line per status change it sees in
+//! the store — the same lines whether this process polls or another one (a dashboard, another
+//! `watch`) does.
 //!
 //! With `daemon`, it never stops on its own: it keeps polling tasks that other processes submit
 //! into the store, while dashboards come and go; SIGINT/SIGTERM/SIGHUP release the lease and
@@ -10,22 +11,74 @@ use super::lease::{self, LeaseConfig, LeaseKeeper, Role};
 use super::poller::{self, PollerCmd, PollerConfig, PollerEvent};
 use super::store_watch;
 use crate::api::TaskStatus;
-use crate::cli::context::Context;
-use crate::cli::exit::Failure;
-use crate::cli::watch::change_line;
+use crate::context::Context;
 use crate::destination::Destination;
 use crate::store::{Phase, TaskQuery, TaskRecord};
 use std::collections::{HashMap, HashSet};
 use tokio::sync::mpsc;
+
+/// One line describing a task's state, for watch output.
+pub fn change_line(r: &TaskRecord) -> String {
+    let time = chrono::Local::now().format("%H:%M:%S");
+    let mut line = format!("{time} {} {}", r.display_id(), r.phase);
+    if let Some(code) = &r.error_code {
+        line.push_str(&format!(" {code}"));
+        if let Some(h) = crate::api::hints::hint_for_code(code) {
+            line.push_str(&format!(" ({h})"));
+        }
+    }
+    if let Some(t) = r.tokens {
+        line.push_str(&format!(" tokens={t}"));
+    }
+    line
+}
+
+/// Where progress lines (status changes, saved files) go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Progress {
+    /// `watch`: the lines are the output.
+    #[default]
+    Stdout,
+    /// `submit --wait`: the lines are progress; stdout is kept for the result.
+    Stderr,
+}
+
+impl Progress {
+    fn line(self, text: &str) {
+        match self {
+            Progress::Stdout => println!("{text}"),
+            Progress::Stderr => eprintln!("{text}"),
+        }
+    }
+}
 
 /// What to watch and do.
 #[derive(Debug, Clone, Default)]
 pub struct WatchPlan {
     /// Keep running and pick up every task that appears in the store.
     pub daemon: bool,
-    /// Save the results of succeeded tasks here, a folder or a bucket (only while this process
-    /// holds the lease).
+    /// Save the results of succeeded tasks here (only while this process holds the lease).
     pub download_to: Option<Destination>,
+    pub progress: Progress,
+}
+
+/// Why the loop could not run or stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum HeadlessError {
+    /// The store cannot hold the poller lease (a setup problem the user fixes).
+    #[error("{0}")]
+    Lease(String),
+    /// Polling stopped for good (bad key, not the API), or signals cannot be watched.
+    #[error("{0}")]
+    Stopped(String),
+}
+
+/// The watched tasks as they ended, and the results that could not be saved.
+#[derive(Debug, Default)]
+pub struct WatchOutcome {
+    pub records: Vec<TaskRecord>,
+    /// `id: why` for each succeeded task whose results failed to download.
+    pub failed_downloads: Vec<String>,
 }
 
 /// What made the loop stop.
@@ -41,9 +94,10 @@ pub async fn run(
     ctx: &Context,
     records: Vec<TaskRecord>,
     plan: WatchPlan,
-) -> Result<Vec<TaskRecord>, Failure> {
+) -> Result<WatchOutcome, HeadlessError> {
     use tokio::signal::unix::{SignalKind, signal};
-    let sig = |k| signal(k).map_err(|e| Failure::api(format!("cannot watch signals: {e}")));
+    let sig =
+        |k| signal(k).map_err(|e| HeadlessError::Stopped(format!("cannot watch signals: {e}")));
     let (mut sigint, mut sigterm, mut sighup) = (
         sig(SignalKind::interrupt())?,
         sig(SignalKind::terminate())?,
@@ -62,7 +116,7 @@ pub async fn run(
         }),
         LeaseConfig::from_secs(ctx.config.poll.lease_secs),
     )
-    .map_err(|e| Failure::usage(e.to_string()))?;
+    .map_err(|e| HeadlessError::Lease(e.to_string()))?;
     let noter = keeper.noter();
     // The gate: only the lease holder polls and downloads.
     let (role_tx, mut roles) = mpsc::unbounded_channel();
@@ -111,6 +165,7 @@ pub async fn run(
         }
     }
     let mut downloaded: HashSet<String> = HashSet::new();
+    let mut failed_downloads = Vec::new();
     let mut banner: Option<String> = None;
     let mut warned = false;
 
@@ -145,7 +200,7 @@ pub async fn run(
                         continue;
                     }
                     if known.is_none_or(|k| k.phase != r.phase) {
-                        println!("{}", change_line(&r));
+                        plan.progress.line(&change_line(&r));
                     }
                     if r.phase.is_settled() {
                         pending.remove(&r.local_id);
@@ -200,11 +255,14 @@ pub async fn run(
                 match done {
                     Ok((_, Ok(saved))) => {
                         for p in &saved.files {
-                            println!("saved {}", p.display());
+                            plan.progress.line(&format!("saved {}", p.display()));
                         }
                         seen.insert(saved.record.local_id.clone(), saved.record);
                     }
-                    Ok((id, Err(e))) => eprintln!("{id}: download failed: {e}"),
+                    Ok((id, Err(e))) => {
+                        eprintln!("{id}: download failed: {e}");
+                        failed_downloads.push(format!("{id}: {e}"));
+                    }
                     Err(e) => eprintln!("download task failed: {e}"),
                 }
             }
@@ -215,10 +273,13 @@ pub async fn run(
     };
     keeper.release().await;
     match stop {
-        Stop::Fatal(m) => Err(Failure::api(m)),
-        Stop::Done | Stop::Signal => Ok(seen
-            .into_values()
-            .filter(|r| r.phase.is_settled())
-            .collect()),
+        Stop::Fatal(m) => Err(HeadlessError::Stopped(m)),
+        Stop::Done | Stop::Signal => Ok(WatchOutcome {
+            records: seen
+                .into_values()
+                .filter(|r| r.phase.is_settled())
+                .collect(),
+            failed_downloads,
+        }),
     }
 }

@@ -47,20 +47,31 @@ impl Default for PollerConfig {
 }
 
 impl PollerConfig {
-    /// The settings for a command's context: the configured interval, concurrency and budget
-    /// (the demo polls fast). `leader` is false: polling starts when the lease gate says so.
-    pub fn for_context(ctx: &crate::cli::context::Context) -> PollerConfig {
+    /// The settings of `[poll]`: interval, concurrency and budget. `leader` is false: polling
+    /// starts when the lease gate says so.
+    pub fn from_config(config: &crate::config::Config) -> PollerConfig {
         PollerConfig {
-            interval: ctx.poll_interval,
-            concurrency: ctx.config.poll.concurrency.max(1),
-            requests_per_second: if ctx.demo {
-                50.0
-            } else {
-                ctx.config.poll.requests_per_second
-            },
+            interval: Duration::from_secs_f64(config.poll.interval_secs.clamp(1.0, 600.0)),
+            concurrency: config.poll.concurrency.max(1),
+            requests_per_second: config.poll.requests_per_second,
             leader: false,
             ..PollerConfig::default()
         }
+    }
+
+    /// The demo's pace: the embedded simulator runs tasks fast and has no budget to respect.
+    pub fn demo_pace(self) -> PollerConfig {
+        PollerConfig {
+            interval: Duration::from_millis(500),
+            requests_per_second: 50.0,
+            ..self
+        }
+    }
+
+    /// The settings for `ctx`: its config, at the demo's pace under `--demo`.
+    pub fn for_context(ctx: &crate::context::Context) -> PollerConfig {
+        let cfg = PollerConfig::from_config(&ctx.config);
+        if ctx.demo { cfg.demo_pace() } else { cfg }
     }
 }
 

@@ -4,7 +4,7 @@ use super::*;
 use crate::runtime::lease::Role;
 
 fn record(id: &str, phase: &str, created: i64) -> TaskRecord {
-    TaskRecord::for_test(id, phase, created)
+    TaskRecord::factory(id, crate::store::Phase::parse(phase), created)
 }
 
 fn cfg(leader: bool) -> PollerConfig {

@@ -106,15 +106,16 @@ pub struct TaskRecord {
     pub last_frame_path: Option<String>,
 }
 
-#[cfg(test)]
 impl TaskRecord {
-    /// A record for unit tests: model `m`, a 720p 5 s request, created (and last updated) at
-    /// `created_at`, with nothing else known yet.
-    pub(crate) fn for_test(local_id: &str, phase: &str, created_at: i64) -> TaskRecord {
+    /// A made-up record for tests, benchmarks and examples (slumber's `Factory`): a 720p 5 s
+    /// request for model `m` on profile `p`, created and last updated at `created_at`, a server id
+    /// `cgt-<local_id>` once the phase is a server status, nothing else known yet. Set what a test
+    /// cares about with struct-update syntax: `TaskRecord { tokens: Some(1), ..TaskRecord::factory(..) }`.
+    pub fn factory(local_id: &str, phase: Phase, created_at: i64) -> TaskRecord {
         TaskRecord {
             local_id: local_id.into(),
-            task_id: Some(format!("cgt-{local_id}")),
-            phase: Phase::parse(phase),
+            task_id: matches!(phase, Phase::Remote(_)).then(|| format!("cgt-{local_id}")),
+            phase,
             profile: "p".into(),
             model: "m".into(),
             prompt: String::new(),

@@ -8,8 +8,9 @@ use crate::app::composer::{Editor, Mode, PickerKind, ProblemAt};
 use crate::app::keymap::Context;
 use crate::app::layout::percent;
 use crate::app::state::State;
-use crate::ui::format::{span, truncate};
-use crate::ui::theme::Theme;
+use crate::text::{truncate, wrap};
+use crate::theme::Theme;
+use crate::ui::format::span;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -161,34 +162,6 @@ fn keys(frame: &mut Frame, area: Rect, state: &State) {
         }
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
-}
-
-/// Split `text` into lines of at most `width` columns, at spaces where possible.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    use unicode_width::UnicodeWidthStr;
-    let width = width.max(8);
-    let mut out = Vec::new();
-    let mut line = String::new();
-    for word in text.split(' ') {
-        let sep = usize::from(!line.is_empty());
-        if line.width() + sep + word.width() > width && !line.is_empty() {
-            out.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-        while line.width() > width {
-            let cut: String = line.chars().take(width).collect();
-            let rest: String = line.chars().skip(width).collect();
-            out.push(cut);
-            line = rest;
-        }
-    }
-    if !line.is_empty() {
-        out.push(line);
-    }
-    out
 }
 
 /// `✗ message — fix` for the problems of one place, wrapped under it.
@@ -508,7 +481,7 @@ fn preview(
                 theme.title(),
             )));
             let compact = serde_json::to_string(&v).unwrap_or_default();
-            let curl = crate::app::update::curl_command(&state.base_url, &state.key_var, &compact);
+            let curl = crate::app::copy::curl_command(&state.base_url, &state.key_var, &compact);
             lines.extend(
                 curl.lines()
                     .map(|l| Line::from(Span::styled(l.to_string(), theme.base()))),

@@ -7,7 +7,7 @@ use crate::api::hints::hint_for_code;
 use crate::api::types::{ContentItem, CreateRequest};
 use crate::app::state::{Focus, State};
 use crate::store::TaskRecord;
-use crate::ui::theme::Theme;
+use crate::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};

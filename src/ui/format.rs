@@ -1,9 +1,8 @@
 //! Small text formatters shared by the widgets: status symbols, relative times, token counts,
-//! short ids, truncation.
+//! short ids.
 
 use crate::api::TaskStatus;
 use crate::store::{Phase, TaskRecord};
-use unicode_width::UnicodeWidthStr;
 
 /// A symbol per phase, so the status reads without colour.
 pub fn symbol(p: &Phase) -> &'static str {
@@ -80,29 +79,6 @@ pub fn short_id(t: &TaskRecord) -> String {
     }
 }
 
-/// Cut `s` to `width` display columns, ending with `…` when cut; newlines become spaces.
-pub fn truncate(s: &str, width: usize) -> String {
-    let flat: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if flat.width() <= width {
-        return flat;
-    }
-    let mut out = String::new();
-    let mut w = 0;
-    for c in flat.chars() {
-        let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
-        if w + cw + 1 > width {
-            break;
-        }
-        out.push(c);
-        w += cw;
-    }
-    out.push('…');
-    out
-}
-
 /// Time spent queued or running (or, when finished, how long it took), from local timestamps.
 pub fn progress_time(t: &TaskRecord, now: i64) -> String {
     match (&t.phase, t.started_at, t.finished_at) {
@@ -131,13 +107,5 @@ mod tests {
         assert_eq!(tokens(108_000), "108k");
         assert_eq!(tokens(12_345), "12.3k");
         assert_eq!(tokens(2_500_000), "2.5M");
-    }
-
-    #[test]
-    fn truncation_respects_width() {
-        assert_eq!(truncate("hello world", 8), "hello w…");
-        assert_eq!(truncate("short", 8), "short");
-        assert_eq!(truncate("a\nb", 8), "a b");
-        assert_eq!(truncate("苹果茶广告", 6), "苹果…");
     }
 }

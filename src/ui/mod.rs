@@ -7,7 +7,6 @@ pub mod format;
 pub mod preview;
 pub mod summary;
 pub mod table;
-pub mod theme;
 
 use crate::app::keymap::Context;
 use crate::app::layout::{self, MIN_HEIGHT, MIN_WIDTH};

@@ -1,9 +1,10 @@
 //! The summary overlay (`$`): tasks, tokens and — when `[pricing]` is configured — money, per day,
 //! per model, for the current filter and overall. Numbers come from `app::results::summary`.
 
-use super::format::{tokens, truncate};
+use super::format::tokens;
 use crate::app::results::{Total, summary};
 use crate::app::state::State;
+use crate::text::truncate;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};

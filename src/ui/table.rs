@@ -1,11 +1,12 @@
 //! The task table: rows are built only for the visible slice; columns drop by priority as the
 //! terminal narrows; status shows as a symbol and a colour.
 
-use super::format::{progress_time, short_id, short_status, span, symbol, tokens, truncate};
+use super::format::{progress_time, short_id, short_status, span, symbol, tokens};
 use crate::api::models::short_label;
 use crate::app::state::{Focus, State};
 use crate::engine::eta;
 use crate::store::TaskRecord;
+use crate::text::truncate;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};

@@ -12,12 +12,6 @@ use crate::app::state::State;
 /// The runtime's answers.
 pub fn on_msg(state: &mut State, msg: ComposerMsg) -> Vec<Effect> {
     let mut effects = answer(state, msg);
-    // Input typed while the composer was opening goes to it now, in order.
-    if !state.composer.opening && !state.composer.pending.is_empty() {
-        for m in std::mem::take(&mut state.composer.pending) {
-            effects.extend(crate::app::update::update(state, m));
-        }
-    }
     if let Some(e) = state.composer.editor.as_deref_mut() {
         effects.extend(e.request_file_checks().into_iter().map(fx));
     }

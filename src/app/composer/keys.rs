@@ -1,14 +1,12 @@
-//! Keys and paste in the composer: the keymap's composer contexts first (so no key reaches the
-//! dashboard), then the focused widget — the prompt editor, a typed field, or the input line.
+//! Text in the composer: keys no command claimed (`app::router` decides) and pastes go to the
+//! focused widget — the prompt editor, a typed field, or the input line.
 
 use super::fields;
-use super::reduce::{apply, default_role, touched, with_editor};
+use super::reduce::{default_role, touched, with_editor};
 use super::{Asset, Field, Mode};
 use crate::api::types::MediaKind;
 use crate::app::effect::Effect;
-use crate::app::keymap::Context;
-use crate::app::msg::Intent;
-use crate::app::state::{Overlay, State};
+use crate::app::state::State;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// What a composer key means (the keymap's composer entries).
@@ -52,45 +50,8 @@ pub enum ComposerIntent {
     CopyCurl,
 }
 
-fn active(state: &State) -> bool {
-    state.composer.is_open() && state.overlay == Overlay::None
-}
-
-/// A key while the composer is showing; `None` lets the dashboard handle it.
-pub fn on_key(state: &mut State, key: &KeyEvent) -> Option<Vec<Effect>> {
-    if !active(state) {
-        return None;
-    }
-    let ctx = state.composer.context();
-    let modal = matches!(
-        ctx,
-        Context::ComposerInput | Context::ComposerPicker | Context::ComposerPreview
-    );
-    let submitting = state
-        .composer
-        .editor
-        .as_deref()
-        .is_some_and(|e| e.mode == Mode::Submitting);
-    if submitting {
-        return Some(Vec::new());
-    }
-    let found = if modal {
-        state.keymap.lookup(ctx, key)
-    } else {
-        state
-            .keymap
-            .lookup(Context::Composer, key)
-            .or_else(|| state.keymap.lookup(ctx, key))
-    };
-    match found {
-        Some(Intent::Composer(ci)) => Some(apply(state, ci)),
-        Some(other) => Some(crate::app::update::apply(state, other)),
-        None => Some(typing(state, key)),
-    }
-}
-
 /// A key no command claimed: it goes to the focused widget.
-fn typing(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
+pub fn typing(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
     let now = state.now;
     with_editor(state, |_, e| {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
@@ -149,14 +110,11 @@ fn typing(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
 }
 
 /// Pasted text goes where typing would.
-pub fn on_paste(state: &mut State, text: &str) -> Option<Vec<Effect>> {
-    if !active(state) {
-        return None;
-    }
+pub fn paste(state: &mut State, text: &str) -> Vec<Effect> {
     let now = state.now;
     // Some terminals send a paste's line breaks as a lone CR (as typing Enter would).
     let text = &text.replace("\r\n", "\n").replace('\r', "\n");
-    Some(with_editor(state, |_, e| {
+    with_editor(state, |_, e| {
         if let Mode::Input { text: t, .. } = &mut e.mode {
             t.push_str(&text.replace(['\n', '\r'], ""));
             return (Vec::new(), true);
@@ -195,7 +153,7 @@ pub fn on_paste(state: &mut State, text: &str) -> Option<Vec<Effect>> {
             }
             _ => (Vec::new(), true),
         }
-    }))
+    })
 }
 
 /// The media kind a path or URL most likely is, by its extension (images by default).

@@ -8,15 +8,18 @@
 //! through `retry_of`, so the table shows `↻n` and the detail pane the lineage, as a retry does.
 
 mod answers;
+mod assets;
 mod build;
+mod commands;
 pub mod fields;
 mod keys;
+mod modes;
 mod reduce;
 
 pub use answers::on_msg;
 pub use build::{ProblemAt, draft_json, editor_from_json, locate};
 pub use fields::Field;
-pub use keys::{ComposerIntent, on_key, on_paste};
+pub use keys::{ComposerIntent, paste, typing};
 pub use reduce::{apply, edit_task, new_draft, on_tick};
 
 use crate::api::types::{ContentItem, CreateRequest, MediaKind, Role};
@@ -284,10 +287,9 @@ pub struct Composer {
     pub defaults: RequestDefaults,
     /// The open editor, if the composer is showing.
     pub editor: Option<Box<Editor>>,
-    /// Set between `n` and the drafts arriving from the store.
+    /// Set between `n` and the drafts arriving from the store (input meanwhile is kept in
+    /// `State::pending_input`).
     pub opening: bool,
-    /// Keys and pastes that arrived while `opening`, replayed into the composer once it opens.
-    pub pending: Vec<crate::app::msg::Msg>,
     /// The editor whose request is being submitted (the composer is closed meanwhile and
     /// reopens with the error if the request is refused).
     pub submitting: Option<Box<Editor>>,

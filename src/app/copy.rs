@@ -1,0 +1,80 @@
+//! The copy menu (`y`): what each entry copies from the selected task, and the `curl` command
+//! that re-sends a request (also offered by the composer's preview).
+
+use super::effect::Effect;
+use super::msg::Level;
+use super::state::State;
+
+/// An entry of the copy menu.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CopyWhat {
+    Id,
+    VideoUrl,
+    FrameUrl,
+    /// The saved video and last-frame paths.
+    Paths,
+    /// The stored request body, pretty-printed.
+    Request,
+    Curl,
+}
+
+/// A `curl` command that re-sends a request body, with the key left in the environment
+/// variable `key_var` (the one it was read from).
+pub fn curl_command(base_url: &str, key_var: &str, request_json: &str) -> String {
+    let body = request_json.replace('\'', "'\\''");
+    format!(
+        "curl -sS -X POST '{}/contents/generations/tasks' \\\n  -H 'Content-Type: application/json' \\\n  -H \"Authorization: Bearer ${key_var}\" \\\n  --data-raw '{body}'",
+        base_url.trim_end_matches('/')
+    )
+}
+
+/// `json` pretty-printed, or as it is when it does not parse.
+pub fn pretty_json(json: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(json)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_else(|| json.to_string())
+}
+
+/// Copy `what` of the selected task.
+pub fn copy(state: &mut State, what: CopyWhat) -> Vec<Effect> {
+    let Some(t) = state.selected_task() else {
+        return Vec::new();
+    };
+    let (text, label) = match what {
+        CopyWhat::Id => (Some(t.display_id().to_string()), "task id"),
+        CopyWhat::VideoUrl => (t.video_url.clone(), "video URL"),
+        CopyWhat::FrameUrl => (t.last_frame_url.clone(), "last-frame URL"),
+        CopyWhat::Paths => {
+            let paths: Vec<&str> = [&t.video_path, &t.last_frame_path]
+                .into_iter()
+                .filter_map(|p| p.as_deref())
+                .collect();
+            ((!paths.is_empty()).then(|| paths.join("\n")), "local path")
+        }
+        CopyWhat::Request => (Some(pretty_json(&t.request_json)), "request JSON"),
+        CopyWhat::Curl => (
+            Some(curl_command(
+                &state.base_url,
+                &state.key_var,
+                &t.request_json,
+            )),
+            "curl command",
+        ),
+    };
+    copy_text(state, text, label)
+}
+
+/// Copy `text` to the clipboard and say so, or warn that the task has no `label` yet.
+pub fn copy_text(state: &mut State, text: Option<String>, label: &str) -> Vec<Effect> {
+    match text {
+        Some(text) => {
+            state.notice(Level::Info, format!("copied the {label}"));
+            vec![Effect::Copy(text)]
+        }
+        None => {
+            state.notice(Level::Warn, format!("this task has no {label} yet"));
+            Vec::new()
+        }
+    }
+}

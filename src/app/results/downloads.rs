@@ -1,0 +1,118 @@
+//! `d` (download) and `o` (open), and what the saved column shows: progress, saved, or how long
+//! until the result links die.
+
+use super::{ResultsEffect, Transfer};
+use crate::api::TaskStatus;
+use crate::app::effect::Effect;
+use crate::app::msg::Level;
+use crate::app::state::State;
+use crate::store::{Phase, TaskRecord};
+
+/// Result URLs die about this long after the task succeeded.
+pub const URL_LIFETIME_SECS: i64 = 24 * 3600;
+
+fn succeeded(t: &TaskRecord) -> bool {
+    t.phase == Phase::Remote(TaskStatus::Succeeded)
+}
+
+/// `d`: download (or download again) the marked, else the selected, succeeded tasks.
+pub fn download(state: &mut State) -> Vec<Effect> {
+    let targets = state.targets();
+    let total = targets.len();
+    let ids: Vec<String> = targets
+        .into_iter()
+        .filter(|t| succeeded(t))
+        .map(|t| t.local_id.clone())
+        .collect();
+    if ids.is_empty() {
+        state.notice(
+            Level::Warn,
+            "nothing to download: select or mark succeeded tasks",
+        );
+        return Vec::new();
+    }
+    for id in &ids {
+        state.results.transfers.insert(id.clone(), Transfer::Queued);
+    }
+    let skipped = total - ids.len();
+    let mut text = format!("downloading {} task(s)", ids.len());
+    if skipped > 0 {
+        text.push_str(&format!("; {skipped} not succeeded, skipped"));
+    }
+    state.notice(Level::Info, text);
+    vec![Effect::Results(ResultsEffect::Download {
+        local_ids: ids,
+        force: true,
+    })]
+}
+
+/// `o`: open the selected task's saved video.
+pub fn open(state: &mut State) -> Vec<Effect> {
+    let Some(t) = state.selected_task() else {
+        return Vec::new();
+    };
+    match (&t.video_path, succeeded(t)) {
+        (Some(p), _) => vec![Effect::Results(ResultsEffect::Open { path: p.clone() })],
+        (None, true) => {
+            let msg = format!(
+                "{} is not saved yet: press d to download it",
+                t.display_id()
+            );
+            state.notice(Level::Warn, msg);
+            Vec::new()
+        }
+        (None, false) => {
+            let msg = format!("{} has no video ({})", t.display_id(), t.phase);
+            state.notice(Level::Warn, msg);
+            Vec::new()
+        }
+    }
+}
+
+/// What the saved column shows for a task.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SavedCell {
+    None,
+    Saved,
+    Queued,
+    /// A fraction 0..=1 when the size is known.
+    Progress(Option<f64>),
+    Failed,
+    /// Unsaved; seconds left before the link dies (negative: dead); `warn` under the threshold.
+    Expires {
+        left: i64,
+        warn: bool,
+    },
+}
+
+/// Seconds before `t`'s result links die, when it has links.
+pub fn time_left(t: &TaskRecord, now: i64) -> Option<i64> {
+    t.video_url.as_ref()?;
+    let since = t.urls_seen_at.or(t.finished_at)?;
+    Some(since + URL_LIFETIME_SECS - now)
+}
+
+pub fn saved_cell(state: &State, t: &TaskRecord) -> SavedCell {
+    match state.results.transfers.get(&t.local_id) {
+        Some(Transfer::Queued) => return SavedCell::Queued,
+        Some(Transfer::Active { done, total, .. }) => {
+            return SavedCell::Progress(
+                total
+                    .filter(|&n| n > 0)
+                    .map(|n| (*done as f64 / n as f64).min(1.0)),
+            );
+        }
+        Some(Transfer::Failed(_)) if t.video_path.is_none() => return SavedCell::Failed,
+        _ => {}
+    }
+    if t.video_path.is_some() {
+        return SavedCell::Saved;
+    }
+    match time_left(t, state.now) {
+        Some(left) => SavedCell::Expires {
+            left,
+            warn: left < state.results.warn_secs,
+        },
+        None => SavedCell::None,
+    }
+}

@@ -1,0 +1,41 @@
+//! The selected task's last frame in the detail pane: asked for once per task and box size.
+
+use super::ResultsEffect;
+use crate::app::effect::Effect;
+use crate::app::state::{DetailMode, State};
+
+/// The preview box (columns, rows) of the detail pane, when the pane is shown.
+pub fn preview_box(state: &State) -> Option<(u16, u16)> {
+    let d = crate::app::layout::areas(state.size, state.detail).detail?;
+    // The pane has a top and a left border; keep at least half of it for text.
+    let cols = d.width.saturating_sub(2).min(64);
+    let rows = (d.height.saturating_sub(1) / 2).min(14);
+    (cols >= 8 && rows >= 3).then_some((cols, rows))
+}
+
+/// Ask for the selected task's last frame when the detail pane shows it.
+pub fn preview_effect(state: &State) -> Vec<Effect> {
+    if !state.results.images || state.detail == DetailMode::Hidden {
+        return Vec::new();
+    }
+    let (Some(t), Some((cols, rows))) = (state.selected_task(), preview_box(state)) else {
+        return Vec::new();
+    };
+    if t.last_frame_path.is_none() && t.last_frame_url.is_none() {
+        return Vec::new();
+    }
+    // Already shown, made for this box.
+    if let Some((id, _)) = &state.results.preview
+        && id == &t.local_id
+        && state.results.preview_box == Some((cols, rows))
+    {
+        return Vec::new();
+    }
+    vec![Effect::Results(ResultsEffect::Preview {
+        local_id: t.local_id.clone(),
+        path: t.last_frame_path.clone(),
+        url: t.last_frame_url.clone(),
+        cols,
+        rows,
+    })]
+}

@@ -1,0 +1,104 @@
+//! The token and money summary (`$`) and the header's cost of today.
+
+use crate::app::effect::Effect;
+use crate::app::state::{Overlay, State};
+use crate::store::TaskRecord;
+use std::collections::{BTreeMap, HashMap};
+
+/// Prices that turn tokens into money.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Pricing {
+    pub per_million: Option<f64>,
+    pub models: HashMap<String, f64>,
+    pub currency: String,
+}
+
+impl Pricing {
+    /// The price of `tokens` on `model`, when a price is known.
+    pub fn cost(&self, model: &str, tokens: u64) -> Option<f64> {
+        let p = self.models.get(model).copied().or(self.per_million)?;
+        Some(tokens as f64 / 1_000_000.0 * p)
+    }
+
+    /// Whether any price is configured.
+    pub fn enabled(&self) -> bool {
+        self.per_million.is_some() || !self.models.is_empty()
+    }
+
+    pub fn format(&self, amount: f64) -> String {
+        format!("{}{amount:.2}", self.currency)
+    }
+}
+
+/// Token (and money) totals for one group of tasks.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Total {
+    pub tasks: usize,
+    pub tokens: u64,
+    /// `None` when no price is configured for any of its tasks.
+    pub cost: Option<f64>,
+}
+
+impl Total {
+    fn add(&mut self, t: &TaskRecord, pricing: &Pricing) {
+        self.tasks += 1;
+        let n = t.tokens.unwrap_or(0);
+        self.tokens += n;
+        if let Some(c) = pricing.cost(&t.model, n) {
+            *self.cost.get_or_insert(0.0) += c;
+        }
+    }
+}
+
+/// The summary view's numbers.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Summary {
+    /// Days back from today (0 = today) -> total, by the day tasks finished (else were created).
+    pub by_day: BTreeMap<i64, Total>,
+    pub by_model: BTreeMap<String, Total>,
+    /// The tasks in the current filter.
+    pub filtered: Total,
+    pub all: Total,
+}
+
+/// Compute the summary from the state (billed tasks: those with a token count).
+pub fn summary(state: &State) -> Summary {
+    let p = &state.results.pricing;
+    let mut s = Summary::default();
+    for t in state.tasks.iter().filter(|t| t.tokens.is_some()) {
+        let at = t.finished_at.unwrap_or(t.created_at);
+        let day = (state.today_start - at + 86_399).div_euclid(86_400).max(0);
+        s.by_day.entry(day).or_default().add(t, p);
+        s.by_model.entry(t.model.clone()).or_default().add(t, p);
+        s.all.add(t, p);
+    }
+    for &i in &state.order {
+        let t = &state.tasks[i];
+        if t.tokens.is_some() {
+            s.filtered.add(t, p);
+        }
+    }
+    s
+}
+
+/// Money spent today, when prices are configured.
+pub fn cost_today(state: &State) -> Option<f64> {
+    let p = &state.results.pricing;
+    if !p.enabled() {
+        return None;
+    }
+    Some(
+        state
+            .tasks
+            .iter()
+            .filter(|t| t.finished_at.is_some_and(|f| f >= state.today_start))
+            .filter_map(|t| p.cost(&t.model, t.tokens.unwrap_or(0)))
+            .sum(),
+    )
+}
+
+/// `$`: show the summary.
+pub fn show_summary(state: &mut State) -> Vec<Effect> {
+    state.overlay = Overlay::Summary { scroll: 0 };
+    Vec::new()
+}

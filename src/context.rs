@@ -1,0 +1,31 @@
+//! The resolved environment a command or the dashboard runs in: config, profile, base URL, the
+//! engine (client + store), the output folder, and with `--demo` the embedded simulator. Built
+//! from the command line by `cli::context`; used by `runtime` and the commands alike.
+
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::sim::SimHandle;
+use std::path::PathBuf;
+
+/// The key the demo's simulator expects.
+pub const DEMO_KEY: &str = "demo-key-not-secret";
+
+/// How fast the demo's simulated tasks run (1.0 = real time).
+pub const DEMO_SPEED: f64 = 40.0;
+
+/// A resolved environment for one command.
+pub struct Context {
+    pub config: Config,
+    pub engine: Engine,
+    pub profile_name: String,
+    pub base_url: String,
+    pub store_path: PathBuf,
+    /// Where results go by default: a folder, or a bucket (`[download] output_dir = "s3://..."`).
+    pub output_dir: crate::destination::Destination,
+    /// True when running against the embedded simulator.
+    pub demo: bool,
+    /// Keeps the demo simulator alive for the life of the command.
+    pub sim: Option<SimHandle>,
+    /// The environment variable the key came from; `None` when no key was found.
+    pub key_var: Option<String>,
+}

@@ -1,0 +1,204 @@
+//! The headless commands, run as the real binary: `submit --demo --wait` end to end, validation
+//! exit codes, `ls`/`retry` on a shared store, and `sim` answering the seed's curl examples.
+
+use crate::support::process::{bin, run};
+use crate::support::sim::SimProcess;
+use std::process::Command;
+
+#[test]
+fn submit_demo_wait_saves_a_playable_mp4_and_its_last_frame() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let (code, stdout, stderr) = run(bin(dir.path()).args([
+        "submit",
+        "--demo",
+        "--prompt",
+        "apple tea [[sim:succeed]]",
+        "--last-frame",
+        "--wait",
+        "--out",
+        out.to_str().expect("utf8"),
+    ]));
+    assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
+    assert!(
+        stdout.trim().starts_with("cgt-"),
+        "prints the task id: {stdout}"
+    );
+    let files: Vec<_> = std::fs::read_dir(&out)
+        .expect("output dir exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    let mp4 = files
+        .iter()
+        .find(|p| p.extension().is_some_and(|e| e == "mp4"))
+        .unwrap_or_else(|| panic!("an mp4 in {files:?}"));
+    let bytes = std::fs::read(mp4).expect("read mp4");
+    assert!(bytes.len() > 1000, "a real video, not a stub");
+    assert_eq!(&bytes[4..8], b"ftyp", "an MP4 file starts with an ftyp box");
+    let png = files
+        .iter()
+        .find(|p| p.to_string_lossy().ends_with(".last.png"))
+        .unwrap_or_else(|| panic!("a last frame in {files:?}"));
+    let png_bytes = std::fs::read(png).expect("read png");
+    assert_eq!(&png_bytes[..8], b"\x89PNG\r\n\x1a\n");
+    assert!(
+        !files.iter().any(|p| p.to_string_lossy().ends_with(".part")),
+        "no partial files left: {files:?}"
+    );
+}
+
+#[test]
+fn invalid_request_exits_2_and_names_the_field_without_sending() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, _, stderr) = run(bin(dir.path()).args([
+        "submit",
+        "--demo",
+        "--prompt",
+        "x",
+        "--model",
+        "doubao-seedance-2-0-fast-260128",
+        "--resolution",
+        "1080p",
+    ]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("resolution"), "{stderr}");
+    assert!(stderr.contains("nothing was sent"), "{stderr}");
+}
+
+#[test]
+fn no_key_is_a_usage_error_with_the_fix() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("s.sqlite3");
+    let (code, _, stderr) = run(bin(dir.path()).args([
+        "submit",
+        "--store",
+        store.to_str().expect("utf8"),
+        "--prompt",
+        "apple tea",
+    ]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("SEEDANCE_API_KEY"), "{stderr}");
+}
+
+#[test]
+fn dry_run_prints_the_exact_body() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, stdout, stderr) = run(bin(dir.path()).args([
+        "submit",
+        "--demo",
+        "--dry-run",
+        "--prompt",
+        "apple tea",
+        "--image",
+        "https://example.com/a.jpg@first_frame",
+        "--duration",
+        "-1",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("JSON body");
+    assert_eq!(v["content"][0]["text"], "apple tea");
+    assert_eq!(v["content"][1]["role"], "first_frame");
+    assert_eq!(v["duration"], -1);
+}
+
+#[test]
+fn standalone_sim_serves_headless_commands_on_a_shared_store() {
+    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let base = sim.base.clone();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("shared.sqlite3");
+    let common = |c: &mut Command| {
+        c.args([
+            "--store",
+            store.to_str().expect("utf8"),
+            "--base-url",
+            &base,
+        ])
+        .env("SEEDANCE_API_KEY", "sk-cli-test-key-7f3a");
+    };
+    // Two processes submit into the same store.
+    let mut ids = Vec::new();
+    for prompt in ["one [[sim:fail]]", "two [[sim:succeed]]"] {
+        let mut c = bin(dir.path());
+        common(&mut c);
+        let (code, stdout, stderr) = run(c.args(["submit", "--prompt", prompt]));
+        assert_eq!(code, 0, "{stderr}");
+        ids.push(stdout.trim().to_string());
+    }
+    // watch sees both finish; one failed, so the exit code is 1.
+    let mut c = bin(dir.path());
+    common(&mut c);
+    let (code, stdout, stderr) = run(c.arg("watch"));
+    assert_eq!(code, 1, "one task failed: {stdout}\n{stderr}");
+    assert!(
+        stdout.contains("succeeded") && stdout.contains("failed"),
+        "{stdout}"
+    );
+    // ls from a third process shows both with their final status.
+    let mut c = bin(dir.path());
+    common(&mut c);
+    let (code, stdout, _) = run(c.args(["ls", "--json"]));
+    assert_eq!(code, 0);
+    let rows: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(rows.len(), 2);
+    // retry --failed resubmits the failed one, linked to it.
+    let mut c = bin(dir.path());
+    common(&mut c);
+    let (code, stdout, stderr) = run(c.args(["retry", "--failed"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains(&ids[0]), "{stdout}");
+    let mut c = bin(dir.path());
+    common(&mut c);
+    let (_, stdout, _) = run(c.args(["ls", "--json"]));
+    let retried = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["retry_depth"] == 1)
+        .expect("a retry row");
+    assert!(retried["retry_of"].is_string());
+    // The key never reaches the store file.
+    let bytes = std::fs::read(&store).expect("store file");
+    let wal = std::fs::read(store.with_extension("sqlite3-wal")).unwrap_or_default();
+    for b in [&bytes, &wal] {
+        assert!(
+            !b.windows(b"sk-cli-test-key".len())
+                .any(|w| w == b"sk-cli-test-key"),
+            "the API key leaked into the store"
+        );
+    }
+}
+
+#[test]
+fn sim_answers_the_seed_curl_example() {
+    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let base = sim.base.clone();
+    let body = r#"{"model":"doubao-seedance-2-0-fast-260128","content":[{"type":"text","text":"First-person apple fruit tea ad"}],"ratio":"16:9","duration":4,"resolution":"720p","watermark":false,"generate_audio":false,"return_last_frame":true}"#;
+    let relay = sim.relay_base();
+    for url in [&base, &relay] {
+        let out = Command::new("curl")
+            .args([
+                "-s",
+                "-X",
+                "POST",
+                &format!("{url}/contents/generations/tasks"),
+            ])
+            .args([
+                "-H",
+                "Content-Type: application/json",
+                "-H",
+                "Authorization: Bearer k",
+            ])
+            .args(["--data-raw", body])
+            .output()
+            .expect("curl is installed (the CI script installs it)");
+        let v: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("the sim answers JSON");
+        assert!(
+            v["id"].as_str().is_some_and(|id| id.starts_with("cgt-")),
+            "{v}"
+        );
+    }
+}

@@ -1,0 +1,248 @@
+//! End to end in a PTY against the simulator: the composer drafts a request with a local image,
+//! submits it and sees it succeed; an invalid request is refused with the error beside the
+//! field; a SIGKILL mid-draft loses nothing that was saved, and `n` restores it.
+
+use crate::support::process::arm_fault;
+use crate::support::pty::Pty;
+use crate::support::sim::SimProcess;
+use std::path::Path;
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(60);
+const KEY: &str = "sk-composer-pty-test";
+
+/// A small real PNG (400x300, grey).
+fn write_png(path: &Path) {
+    let file = std::fs::File::create(path).expect("create png");
+    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), 400, 300);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    let mut w = enc.write_header().expect("png header");
+    w.write_image_data(&vec![128u8; 400 * 300 * 3])
+        .expect("png data");
+}
+
+fn dashboard(store: &Path, base: &str, dir: &Path) -> Pty {
+    Pty::spawn(
+        &["--store", store.to_str().expect("utf8"), "--base-url", base],
+        120,
+        36,
+        &[("SEEDANCE_API_KEY", KEY)],
+        dir,
+    )
+}
+
+/// The dashboard on an empty store, with `n` pressed.
+fn dashboard_n(store: &Path, base: &str, dir: &Path) -> Pty {
+    let mut pty = dashboard(store, base, dir);
+    pty.wait_text("Tasks 0/0", WAIT);
+    pty.send(b"n");
+    pty
+}
+
+/// The dashboard on an empty store, with the composer open on a fresh draft.
+fn composer(store: &Path, base: &str, dir: &Path) -> Pty {
+    let pty = dashboard_n(store, base, dir);
+    pty.wait_text("Composer", WAIT);
+    pty
+}
+
+/// `q` quits the dashboard cleanly.
+fn quit(mut pty: Pty) {
+    pty.send(b"q");
+    assert_eq!(pty.wait_exit(WAIT), Some(0));
+}
+
+/// Esc closes the composer (a lone Esc, not Alt-q), keeping the draft; then `q` quits.
+fn close_and_quit(mut pty: Pty) {
+    pty.send(b"\x1b");
+    pty.wait_text("n reopens it", WAIT);
+    quit(pty);
+}
+
+#[test]
+fn a_prompt_and_a_local_image_are_submitted_and_succeed() {
+    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_png(&dir.path().join("first.png"));
+    write_png(&dir.path().join("last.png"));
+    let store = dir.path().join("s.sqlite3");
+    let mut pty = composer(&store, &sim.base, dir.path());
+    pty.send(b"A paper boat drifts into the sunset");
+    pty.wait_text("A paper boat drifts into the sunset", WAIT);
+    pty.send(b"\x1b[Z"); // Shift-Tab: from the prompt back round to the assets
+    pty.send(b"i");
+    pty.wait_text("URL or file path:", WAIT);
+    // Complete the file name with Tab.
+    let partial = format!("{}/fir", dir.path().display());
+    pty.send(partial.as_bytes());
+    pty.send(b"\t");
+    pty.wait_text("first.png█", WAIT);
+    pty.send(b"\r");
+    pty.wait_text("first.png  [local", WAIT);
+    // A second image becomes the last frame: a first/last-frame request from the keyboard.
+    pty.send(b"i");
+    pty.wait_text("URL or file path:", WAIT);
+    pty.send(format!("{}/last.png\r", dir.path().display()).as_bytes());
+    let screen = pty.wait_text("last.png  [local", WAIT);
+    assert!(screen.contains("first_frame"), "{screen}");
+    assert!(screen.contains("last_frame"), "{screen}");
+    pty.wait_text("ready to submit", WAIT);
+    pty.send(b"\x13"); // Ctrl-S
+    pty.wait_for("the composer closes on acceptance", WAIT, |s| {
+        s.contains("submitted") && !s.contains("Composer")
+    });
+    pty.wait_for("the task succeeds", WAIT, |s| {
+        s.contains("Tasks 1/1") && s.contains("✓ succeeded")
+    });
+    quit(pty);
+    // The stored request carries the image inline, as the API wants it.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_seedance-tui"))
+        .args(["--store", store.to_str().expect("utf8"), "ls", "--json"])
+        .env("XDG_CONFIG_HOME", "/nonexistent-seedance-test-config")
+        .output()
+        .expect("list runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        text.matches("data:image/png;base64,").count(),
+        2,
+        "both images inlined: {text}"
+    );
+}
+
+#[test]
+fn an_unknown_outcome_is_marked_and_never_resent() {
+    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    arm_fault(
+        &sim,
+        r#"{"route":"create","kind":{"status_after_processing":500},"times":1}"#,
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("s.sqlite3");
+    let mut pty = composer(&store, &sim.base, dir.path());
+    pty.send(b"lost in the network");
+    pty.wait_text("ready to submit", WAIT);
+    pty.send(b"\x13");
+    let screen = pty.wait_for("the unknown outcome in the table", WAIT, |s| {
+        s.contains("Tasks 1/1") && s.contains("unknown?")
+    });
+    assert!(!screen.contains("Composer"), "{screen}");
+    // Give a would-be automatic re-send every chance, then count creates on the server.
+    pty.send(b"R");
+    pty.wait_text("refreshing", WAIT);
+    assert_eq!(sim.stat("creates"), 1, "one create only");
+    // The draft is kept: n brings it back.
+    pty.send(b"n");
+    let screen = pty.wait_text("Composer", WAIT);
+    assert!(
+        screen.contains("│lost in the network"),
+        "the draft's text: {screen}"
+    );
+    close_and_quit(pty);
+}
+
+#[test]
+fn an_invalid_request_is_refused_with_the_error_beside_the_field() {
+    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("s.sqlite3");
+    let mut pty = composer(&store, &sim.base, dir.path());
+    pty.send(b"too long a video");
+    pty.send(b"\t\t\t"); // model, ratio, duration
+    pty.send(b"50"); // typing replaces the 5 s
+    pty.wait_text("50 s", WAIT);
+    pty.send(b"\t\t"); // away from the field
+    pty.send(b"\x13"); // Ctrl-S
+    let screen = pty.wait_text("not sent", WAIT);
+    let line = screen
+        .lines()
+        .find(|l| l.contains("50 s is out of range"))
+        .unwrap_or_else(|| panic!("the problem is shown:\n{screen}"));
+    assert!(line.contains('✗'), "{line}");
+    let lines: Vec<&str> = screen.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("50 s is out of range"))
+        .unwrap_or(0);
+    assert!(
+        lines[at - 1].contains("duration"),
+        "the error sits under the duration field:\n{screen}"
+    );
+    assert!(screen.contains("Tasks 0/0") || !screen.contains("Tasks 1"));
+    pty.send(b"\x1b");
+    pty.wait_text("Tasks 0/0", WAIT);
+    quit(pty);
+}
+
+#[test]
+fn a_draft_survives_sigkill_and_is_restored_by_n() {
+    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("s.sqlite3");
+    let mut pty = composer(&store, &sim.base, dir.path());
+    pty.send(b"Words typed before the crash");
+    pty.wait_text("draft saved", WAIT);
+    let pid = pty.pid().expect("pid");
+    // SAFETY: plain kill(2) on our own child's pid.
+    let rc = unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    assert_eq!(rc, 0);
+    assert!(pty.wait_exit(WAIT).is_some(), "killed");
+    drop(pty);
+
+    let pty = dashboard_n(&store, &sim.base, dir.path());
+    let screen = pty.wait_text("Words typed before the crash", WAIT);
+    assert!(screen.contains("restored draft"), "{screen}");
+    close_and_quit(pty);
+}
+
+#[test]
+fn a_request_loaded_from_json_and_rejected_by_the_server_keeps_the_composer_open() {
+    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let json = dir.path().join("req.json");
+    std::fs::write(
+        &json,
+        r#"{"model":"doubao-seedance-9-9-999999","content":[{"type":"text","text":"from a file"}],"duration":5}"#,
+    )
+    .expect("write json");
+    let store = dir.path().join("s.sqlite3");
+    let mut pty = composer(&store, &sim.base, dir.path());
+    pty.send(b"\x1bl"); // Alt-L
+    pty.wait_text("load request from JSON file:", WAIT);
+    pty.send(format!("{}\r", json.display()).as_bytes());
+    pty.wait_text("from a file", WAIT);
+    pty.wait_text("ready to submit", WAIT); // an unknown model is the server's to judge
+    pty.send(b"\x13");
+    let screen = pty.wait_text("rejected by the server", WAIT);
+    assert!(
+        screen.contains("Composer"),
+        "the composer stays open:\n{screen}"
+    );
+    let lines: Vec<&str> = screen.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("✗ model"))
+        .unwrap_or_else(|| panic!("the model field is marked:\n{screen}"));
+    assert!(
+        lines[at + 1].contains("✗ not found (HTTP 404"),
+        "the server's error sits under the model field:\n{screen}"
+    );
+    close_and_quit(pty);
+}
+
+#[test]
+fn ctrl_c_in_the_composer_quits_and_keeps_every_character() {
+    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("s.sqlite3");
+    let mut pty = composer(&store, &sim.base, dir.path());
+    pty.send(b"typed and quit at once");
+    pty.wait_text("typed and quit at once", WAIT);
+    pty.send(b"\x03"); // Ctrl-C, well inside the save debounce
+    assert_eq!(pty.wait_exit(WAIT), Some(0));
+    drop(pty);
+    let mut pty = dashboard_n(&store, &sim.base, dir.path());
+    pty.wait_text("typed and quit at once", WAIT);
+    pty.send(b"\x03");
+    assert_eq!(pty.wait_exit(WAIT), Some(0));
+}

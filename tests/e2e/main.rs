@@ -1,0 +1,21 @@
+//! End-to-end tests that drive the real binary: headless commands as processes, the dashboard
+//! in a real PTY, several processes sharing one store, SIGKILL at random points. The simulator
+//! runs as its own process (`seedance-tui sim`) on loopback.
+//!
+//! One program (not one per file) so it is linked once; shared helpers are in `support`.
+
+mod support;
+
+mod cli;
+mod composer;
+mod dashboard;
+mod dashboard_config;
+mod lease_dashboard;
+mod lease_one_poller;
+mod object_storage;
+mod results_cli;
+mod results_dashboard;
+mod retry;
+mod secrets;
+mod sigkill;
+mod store;

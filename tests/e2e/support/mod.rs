@@ -1,0 +1,13 @@
+//! Helpers shared by the end-to-end tests.
+
+/// moto's S3-compatible server on loopback, for the object-storage tests (skipped with a message
+/// when it is not installed, required under `CI=true`).
+pub mod moto;
+/// The binary with the user's config, keys and data kept out; several copies of it on one store
+/// (output lines awaited with a deadline); loopback HTTP to the simulator's control endpoints; a
+/// config with fast poll and lease timings.
+pub mod process;
+/// The binary in a pseudo-terminal: keys in, screen text out.
+pub mod pty;
+/// The simulator as a separate process, and its request counters.
+pub mod sim;

@@ -1,0 +1,31 @@
+//! In-process tests, one module per subject: the api client, the simulator, the store, the
+//! engine, the poller, downloads, and the reducers and views drawn into a test buffer. The
+//! simulator runs over real loopback HTTP; nothing reaches the internet.
+//!
+//! One program (not one per file) so the library is linked once; shared helpers are in `support`.
+
+mod support;
+
+mod api_client;
+mod api_errors;
+mod api_validation;
+mod app_mouse;
+mod app_update;
+mod composer_drafts;
+mod composer_opening;
+mod composer_snapshots;
+mod composer_templates;
+mod composer_update;
+mod curl_commands;
+mod download_memory;
+mod downloads;
+mod engine_submit;
+mod eta_table;
+mod file_download;
+mod poller;
+mod preview;
+mod results_update;
+mod store;
+mod store_watch;
+mod ui_snapshots;
+mod wide_text;

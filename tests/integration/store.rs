@@ -1,0 +1,324 @@
+//! The store on real SQLite files: the submission life cycle, history, lineage, lookups,
+//! migrations, damaged and newer files, change detection, and two processes on one file. One
+//! unreadable task row (a wrong type written by hand or by another tool) must not hide every
+//! other task: lists skip it, and the change feed moves past it, so the store watcher keeps
+//! reporting new tasks (which the poller then tracks) instead of stalling forever.
+
+use seedance_tui::api::types::Task;
+use seedance_tui::store::{FileKind, NewSubmission, Phase, Store, StoreError, TaskQuery};
+use std::path::Path;
+
+const REQ: &str =
+    r#"{"model":"doubao-seedance-2-0-fast-260128","content":[{"type":"text","text":"apple tea"}]}"#;
+
+fn submit(s: &Store, id: &str, retry_of: Option<&str>, now: i64) {
+    s.begin_submission(&NewSubmission {
+        local_id: id,
+        profile: "p",
+        request_json: REQ,
+        retry_of,
+        now,
+    })
+    .expect("begin");
+}
+
+fn task(id: &str, status: &str, extra: &str) -> (Task, String) {
+    let raw = format!(r#"{{"id":"{id}","status":"{status}"{extra}}}"#);
+    (Task::from_json(&raw).expect("task json"), raw)
+}
+
+#[test]
+fn submission_life_cycle_with_history_files_and_lineage() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = Store::open(&dir.path().join("a/b/store.sqlite3")).expect("open creates dirs");
+    submit(&s, "l1", None, 100);
+    let r = s.find("l1").expect("row");
+    assert_eq!(r.phase, Phase::Submitting);
+    assert_eq!(r.model, "doubao-seedance-2-0-fast-260128");
+    assert_eq!(r.prompt, "apple tea");
+    assert_eq!(r.request_json, REQ, "the exact body is kept");
+
+    s.submission_accepted("l1", "cgt-1", 101).expect("accepted");
+    let (t, raw) = task("cgt-1", "running", "");
+    assert!(s.record_poll("l1", &t, &raw, 110).expect("poll"));
+    assert!(
+        !s.record_poll("l1", &t, &raw, 111).expect("same answer"),
+        "no change"
+    );
+    let (t, raw) = task(
+        "cgt-1",
+        "succeeded",
+        r#","content":{"video_url":"http://x/v.mp4"},"usage":{"completion_tokens":5,"total_tokens":5}"#,
+    );
+    assert!(s.record_poll("l1", &t, &raw, 150).expect("poll"));
+    s.set_file("l1", FileKind::Video, Path::new("/tmp/v.mp4"), 151)
+        .expect("file");
+    let r = s.find("cgt-1").expect("by task id");
+    assert_eq!(r.phase.as_str(), "succeeded");
+    assert_eq!(r.tokens, Some(5));
+    assert_eq!(r.started_at, Some(110));
+    assert_eq!(r.finished_at, Some(150));
+    assert_eq!(r.urls_seen_at, Some(150));
+    assert_eq!(r.video_path.as_deref(), Some("/tmp/v.mp4"));
+    assert_eq!(r.response_json.as_deref(), Some(raw.as_str()));
+    let h: Vec<String> = s
+        .history("l1")
+        .expect("history")
+        .into_iter()
+        .map(|e| e.status)
+        .collect();
+    assert_eq!(h, ["submitting", "queued", "running", "succeeded"]);
+
+    submit(&s, "l2", Some("l1"), 200);
+    submit(&s, "l3", Some("l2"), 201);
+    assert_eq!(s.find("l3").expect("row").retry_depth, 2);
+    assert_eq!(s.find("l3").expect("row").retry_of.as_deref(), Some("l2"));
+    s.submission_rejected("l2", "InvalidParameter", "bad", 202)
+        .expect("rejected");
+    s.submission_unknown("l3", "timed out", 203)
+        .expect("unknown");
+    assert_eq!(s.find("l2").expect("row").phase, Phase::Rejected);
+    assert_eq!(s.find("l3").expect("row").phase, Phase::SubmitUnknown);
+    assert!(s.unfinished().expect("unfinished").is_empty());
+}
+
+#[test]
+fn lookups_lists_and_changes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = Store::open(&dir.path().join("s.db")).expect("open");
+    for (i, id) in ["lab1", "lab2", "lcd3"].iter().enumerate() {
+        submit(&s, id, None, 100 + i as i64);
+        s.submission_accepted(id, &format!("cgt-{id}"), 100 + i as i64)
+            .expect("accept");
+    }
+    assert!(matches!(s.find("lab"), Err(StoreError::Ambiguous(_))));
+    assert_eq!(s.find("lcd").expect("prefix").local_id, "lcd3");
+    assert_eq!(s.find("cgt-lab2").expect("task id").local_id, "lab2");
+    assert!(matches!(s.find("zzz"), Err(StoreError::NotFound(_))));
+    assert!(
+        matches!(s.find("l%"), Err(StoreError::NotFound(_))),
+        "LIKE wildcards are literal"
+    );
+
+    let all = s.list(&TaskQuery::default()).expect("list");
+    assert_eq!(
+        all.iter().map(|r| r.local_id.as_str()).collect::<Vec<_>>(),
+        ["lcd3", "lab2", "lab1"],
+        "newest first"
+    );
+    let (t, raw) = task(
+        "cgt-lab1",
+        "failed",
+        r#","error":{"code":"X","message":"m"}"#,
+    );
+    s.record_poll("lab1", &t, &raw, 300).expect("poll");
+    let failed = s
+        .list(&TaskQuery {
+            statuses: vec!["failed".into()],
+            ..TaskQuery::default()
+        })
+        .expect("list failed");
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].error_code.as_deref(), Some("X"));
+    let recent = s
+        .list(&TaskQuery {
+            since: Some(101),
+            limit: Some(1),
+            ..TaskQuery::default()
+        })
+        .expect("list recent");
+    assert_eq!(recent.len(), 1);
+    assert_eq!(recent[0].local_id, "lcd3");
+    let changed = s.changed_since(299).expect("changed");
+    assert_eq!(changed.len(), 1);
+    assert_eq!(changed[0].local_id, "lab1");
+    assert_eq!(s.unfinished().expect("unfinished").len(), 2);
+}
+
+#[test]
+fn drafts_and_templates() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = Store::open(&dir.path().join("s.db")).expect("open");
+    s.save_draft("a", "{}", 1).expect("save");
+    s.save_draft("b", "{\"x\":1}", 2).expect("save");
+    s.save_draft("a", "{\"y\":2}", 3).expect("replace");
+    let d = s.drafts().expect("drafts");
+    assert_eq!(d[0], ("a".to_string(), "{\"y\":2}".to_string(), 3));
+    assert_eq!(d.len(), 2);
+    s.delete_draft("a").expect("delete");
+    assert_eq!(s.drafts().expect("drafts").len(), 1);
+    s.save_template("t2", "{}", 1).expect("template");
+    s.save_template("t1", "{}", 1).expect("template");
+    let names: Vec<String> = s.templates().expect("t").into_iter().map(|t| t.0).collect();
+    assert_eq!(names, ["t1", "t2"]);
+    s.delete_template("t1").expect("delete template");
+    let names: Vec<String> = s.templates().expect("t").into_iter().map(|t| t.0).collect();
+    assert_eq!(names, ["t2"]);
+    assert_eq!(s.drafts().expect("drafts").len(), 1, "drafts untouched");
+}
+
+#[test]
+fn damaged_newer_and_older_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Random bytes: a clear error, and the file is left untouched.
+    let junk = dir.path().join("junk.db");
+    let bytes: Vec<u8> = (0..8192u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(&junk, &bytes).expect("write junk");
+    let err = Store::open(&junk).err().expect("junk is refused");
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+    assert!(err.to_string().contains("move it aside"), "{err}");
+    assert_eq!(std::fs::read(&junk).expect("read"), bytes, "unchanged");
+
+    // A store from a newer build.
+    let newer = dir.path().join("newer.db");
+    {
+        let c = rusqlite_connection(&newer);
+        c.pragma_update(None, "user_version", 99)
+            .expect("set version");
+    }
+    assert!(matches!(
+        Store::open(&newer),
+        Err(StoreError::TooNew { found: 99, .. })
+    ));
+
+    // A v1 store (tasks only) with a row migrates and keeps the row.
+    let old = dir.path().join("old.db");
+    {
+        let c = rusqlite_connection(&old);
+        c.execute_batch(seedance_tui::store::schema::MIGRATIONS[0])
+            .expect("v1 schema");
+        c.execute(
+            "INSERT INTO tasks (local_id, status, request_json, created_at, updated_at) VALUES ('old1', 'queued', '{}', 1, 1)",
+            [],
+        )
+        .expect("v1 row");
+        c.pragma_update(None, "user_version", 1).expect("v1");
+    }
+    let s = Store::open(&old).expect("migrates");
+    assert_eq!(s.find("old1").expect("kept").phase.as_str(), "queued");
+    s.save_draft("d", "{}", 1).expect("v2 table exists");
+    assert!(s.integrity_ok().expect("check"));
+}
+
+fn rusqlite_connection(p: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(p).expect("sqlite open")
+}
+
+#[test]
+fn change_counter_sees_other_connections() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("s.db");
+    let a = Store::open(&path).expect("a");
+    let b = Store::open(&path).expect("b");
+    let before = a.change_counter().expect("counter");
+    submit(&b, "x1", None, 1);
+    assert_ne!(
+        a.change_counter().expect("counter"),
+        before,
+        "b's commit is seen by a"
+    );
+    let mid = a.change_counter().expect("counter");
+    submit(&a, "x2", None, 2);
+    assert_ne!(
+        a.change_counter().expect("counter"),
+        mid,
+        "own commits count too"
+    );
+}
+
+/// The child half of the two-process test: writes tasks into the store named by the env.
+#[test]
+fn two_process_child() {
+    let (Ok(path), Ok(prefix)) = (
+        std::env::var("SEEDANCE_STORE_CHILD_PATH"),
+        std::env::var("SEEDANCE_STORE_CHILD_PREFIX"),
+    ) else {
+        return; // only does work when run by two_processes_share_one_store
+    };
+    let s = Store::open(Path::new(&path)).expect("child open");
+    for i in 0..200 {
+        let id = format!("{prefix}{i}");
+        submit(&s, &id, None, i);
+        s.submission_accepted(&id, &format!("cgt-{id}"), i)
+            .expect("accept");
+    }
+}
+
+#[test]
+fn two_processes_share_one_store() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("shared.db");
+    let s = Store::open(&path).expect("parent open");
+    let child = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args([
+            "--exact",
+            "store::two_process_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("SEEDANCE_STORE_CHILD_PATH", &path)
+        .env("SEEDANCE_STORE_CHILD_PREFIX", "child-")
+        .spawn()
+        .expect("spawn child");
+    for i in 0..200 {
+        let id = format!("parent-{i}");
+        submit(&s, &id, None, i);
+        s.submission_accepted(&id, &format!("cgt-{id}"), i)
+            .expect("accept");
+    }
+    let out = child.wait_with_output().expect("child finishes");
+    assert!(out.status.success(), "child failed");
+    let all = s.list(&TaskQuery::default()).expect("list");
+    assert_eq!(all.len(), 400, "both processes' rows are there");
+    assert_eq!(
+        all.iter()
+            .filter(|r| r.local_id.starts_with("child-"))
+            .count(),
+        200
+    );
+    assert!(s.integrity_ok().expect("integrity"));
+    let other = Store::open(&path).expect("another opener");
+    assert_eq!(other.unfinished().expect("unfinished").len(), 400);
+}
+
+#[test]
+fn an_unreadable_row_does_not_hide_the_others() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("store.sqlite3");
+    let store = Store::open(&path).expect("store");
+    let seq = store.change_seq().expect("seq");
+    submit(&store, "good-1", None, 1_700_000_000);
+    // A row whose created_at is not a number: the row cannot be read as a task.
+    let raw = rusqlite::Connection::open(&path).expect("open");
+    raw.execute(
+        "INSERT INTO tasks (local_id, status, request_json, created_at, updated_at) \
+         VALUES ('bad-1', 'queued', '{}', 'yesterday', 0)",
+        [],
+    )
+    .expect("insert the bad row");
+    submit(&store, "good-2", None, 1_700_000_000);
+
+    let listed: Vec<String> = store
+        .list(&TaskQuery::default())
+        .expect("the list survives one bad row")
+        .into_iter()
+        .map(|r| r.local_id)
+        .collect();
+    assert!(
+        listed.contains(&"good-1".to_string()) && listed.contains(&"good-2".to_string()),
+        "{listed:?}"
+    );
+
+    let (rows, last) = store
+        .changed_after_seq(seq)
+        .expect("the change feed survives one bad row");
+    let ids: Vec<&str> = rows.iter().map(|r| r.local_id.as_str()).collect();
+    assert_eq!(ids, vec!["good-1", "good-2"]);
+    assert_eq!(
+        last,
+        store.change_seq().expect("seq"),
+        "the cursor moves past it"
+    );
+}
