@@ -7,7 +7,7 @@
 
 mod common;
 
-use seedance_tui::api::{ArkClient, ClientConfig};
+use seedance_tui::api::{ApiKey, ArkClient, ClientConfig};
 use seedance_tui::destination::Destination;
 use seedance_tui::engine::Engine;
 use seedance_tui::engine::task_results::save_results_with;
@@ -16,6 +16,15 @@ use seedance_tui::sim::SimConfig;
 use seedance_tui::store::{Phase, Store};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
 
 /// Reset this process's peak RSS (Linux: `clear_refs` 5), so each phase reports its own peak.
 fn reset_peak() -> bool {
@@ -43,12 +52,15 @@ fn main() {
         .and_then(|l| l.local_addr())
         .expect("port")
         .port();
-    let mut moto = Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("moto starts");
+    // Killed on drop, also when the bench panics.
+    let moto = KillOnDrop(
+        Command::new("moto_server")
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto starts"),
+    );
     let endpoint = format!("http://127.0.0.1:{port}");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -89,7 +101,8 @@ fn main() {
         .await
         .expect("sim");
         let store = Store::open(&dir.path().join("s.sqlite3")).expect("store");
-        let api = ArkClient::new(ClientConfig::new(sim.base_url(), None)).expect("client");
+        let api = ArkClient::new(ClientConfig::new(sim.base_url(), Some(ApiKey::new("bench"))))
+            .expect("client");
         let mut engine = Engine::new(api, store, "bench");
         engine.s3_setup = Some(std::sync::Arc::new(setup.clone()));
         let body = r#"{"model":"doubao-seedance-2-0-fast-260128","content":[{"type":"text","text":"bench [[sim:succeed]]"}],"return_last_frame":false}"#;
@@ -120,8 +133,7 @@ fn main() {
         assert_eq!(objects[0].1, size, "the object has every byte");
         rows
     });
-    let _ = moto.kill();
-    let _ = moto.wait();
+    drop(moto);
     println!("a {mb} MiB result, saved by the engine, in one run:");
     println!("| destination | time | throughput | peak RSS added |");
     println!("| --- | --- | --- | --- |");

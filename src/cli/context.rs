@@ -44,6 +44,7 @@ impl Context {
         let output_dir = config.output();
         let mut engine = Engine::new(client, store, profile_name.clone());
         engine.storage = std::sync::Arc::new(config.storage.clone());
+        engine.reference_bucket = reference_bucket(&config)?;
         Ok(Context {
             engine,
             config,
@@ -82,6 +83,7 @@ impl Context {
         .map_err(|e| Failure::api(e.to_string()))?;
         let mut engine = Engine::new(client, store, "demo");
         engine.storage = std::sync::Arc::new(config.storage.clone());
+        engine.reference_bucket = reference_bucket(&config)?;
         // `--out s3://...` works in the demo too; a bucket in the config is the user's own.
         let output_dir = match config.output() {
             Destination::Bucket(b) => Destination::Bucket(b),
@@ -111,6 +113,17 @@ impl Context {
             "no API key: set SEEDANCE_API_KEY (or ARK_API_KEY), or try the simulator with --demo",
         ))
     }
+}
+
+/// `[assets] upload_to`, checked.
+fn reference_bucket(config: &Config) -> Result<Option<crate::s3::S3Location>, Failure> {
+    config
+        .assets
+        .upload_to
+        .as_deref()
+        .map(crate::s3::S3Location::parse)
+        .transpose()
+        .map_err(|e| Failure::usage(format!("[assets] upload_to: {e}")))
 }
 
 /// A fresh folder for one demo run, so demo tasks never mix with real ones.

@@ -126,42 +126,28 @@ fn reference_bucket(
     ctx: &Context,
     args: &SubmitArgs,
 ) -> Result<Option<crate::s3::S3Location>, Failure> {
-    if let Some(l) = &args.upload_to {
-        return Ok(Some(l.clone()));
-    }
-    match &ctx.config.assets.upload_to {
-        Some(text) => crate::s3::S3Location::parse(text)
-            .map(Some)
-            .map_err(|e| Failure::usage(format!("[assets] upload_to: {e}"))),
-        None => Ok(None),
-    }
+    Ok(args
+        .upload_to
+        .clone()
+        .or_else(|| ctx.engine.reference_bucket.clone()))
 }
 
 /// Upload the planned reference files (each once: an object already under its content address
 /// is kept); one line per file on stderr.
 async fn upload_references(ctx: &Context, uploads: &[PlannedUpload]) -> Result<(), Failure> {
-    for u in uploads {
-        let (loc, _) = crate::s3::parse_object_url(&u.object_url)
-            .ok_or_else(|| Failure::usage(format!("bad object URL {}", u.object_url)))?;
-        let client = ctx
-            .engine
-            .s3_client(&loc)
-            .map_err(|e| Failure::api(e.to_string()))?;
-        let uploaded = crate::s3::transfer::upload_file(&client, &u.file)
-            .await
-            .map_err(|e| {
-                Failure::api(format!(
-                    "{}: the upload failed, nothing was sent: {e}",
-                    u.file.path.display()
-                ))
-            })?;
+    let done = ctx
+        .engine
+        .upload_references(uploads)
+        .await
+        .map_err(Failure::api)?;
+    for (u, uploaded) in uploads.iter().zip(done) {
+        let how = if uploaded {
+            "uploaded"
+        } else {
+            "already in the bucket:"
+        };
         eprintln!(
-            "{} {} ({} bytes) -> {}",
-            if uploaded {
-                "uploaded"
-            } else {
-                "already in the bucket:"
-            },
+            "{how} {} ({} bytes) -> {}",
             u.file.path.display(),
             u.file.size,
             u.object_url

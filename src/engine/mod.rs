@@ -72,6 +72,9 @@ pub struct Engine {
     pub storage: Arc<crate::config::StorageConfig>,
     /// A fixed S3 setup instead of the environment's (tests and benchmarks).
     pub s3_setup: Option<Arc<crate::s3::S3Setup>>,
+    /// `[assets] upload_to`: the bucket local references go through (the composer's; `submit`
+    /// may name another with `--upload-to`).
+    pub reference_bucket: Option<crate::s3::S3Location>,
 }
 
 impl Engine {
@@ -82,7 +85,46 @@ impl Engine {
             profile: profile.into(),
             storage: Arc::default(),
             s3_setup: None,
+            reference_bucket: None,
         }
+    }
+
+    /// The bucket for a task's local references (`location`), its links living as long as a
+    /// task with `execution_expires_after` can.
+    pub fn reference_bucket_for(
+        &self,
+        location: &crate::s3::S3Location,
+        execution_expires_after: Option<i64>,
+    ) -> assets::ReferenceBucket {
+        assets::ReferenceBucket {
+            client: self.s3_client(location).map_err(|e| e.to_string()),
+            location: location.clone(),
+            link_ttl: assets::link_ttl(execution_expires_after),
+        }
+    }
+
+    /// Upload the planned reference files (each once: an object already under its content
+    /// address is kept). Returns, per file, whether it was uploaded now.
+    pub async fn upload_references(
+        &self,
+        uploads: &[assets::PlannedUpload],
+    ) -> Result<Vec<bool>, String> {
+        let mut out = Vec::new();
+        for u in uploads {
+            let (location, _) = crate::s3::parse_object_url(&u.object_url)
+                .ok_or_else(|| format!("bad object URL {}", u.object_url))?;
+            let client = self.s3_client(&location).map_err(|e| e.to_string())?;
+            let uploaded = crate::s3::transfer::upload_file(&client, &u.file)
+                .await
+                .map_err(|e| {
+                    format!(
+                        "{}: the upload failed, nothing was sent: {e}",
+                        u.file.path.display()
+                    )
+                })?;
+            out.push(uploaded);
+        }
+        Ok(out)
     }
 
     /// A client for the bucket of `location`, from the fixed setup or `[storage]` and the
