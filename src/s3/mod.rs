@@ -174,6 +174,9 @@ pub struct ObjectInfo {
     pub size: u64,
     /// `x-amz-meta-task-id`, when the object was written by us for a task.
     pub task_id: Option<String>,
+    /// `x-amz-meta-model`.
+    pub model: Option<String>,
+    pub content_type: Option<String>,
 }
 
 /// A bucket on an S3-compatible service, ready to sign requests for.
@@ -424,11 +427,16 @@ impl S3Client {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
-        let task_id = h
-            .get("x-amz-meta-task-id")
-            .and_then(|v| v.to_str().ok())
-            .map(header_safe);
-        Ok(Some(ObjectInfo { size, task_id }))
+        let meta = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).map(header_safe);
+        Ok(Some(ObjectInfo {
+            size,
+            task_id: meta("x-amz-meta-task-id"),
+            model: meta("x-amz-meta-model"),
+            content_type: h
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.chars().filter(|c| !c.is_control()).take(128).collect()),
+        }))
     }
 
     /// Create the bucket (tests, benchmarks and the README's local example).
@@ -526,10 +534,12 @@ impl S3Client {
             .iter()
             .map(|(k, v)| (format!("x-amz-meta-{}", header_safe(k)), header_safe(v)))
             .collect();
-        headers.push((
-            "content-type".into(),
-            header_safe(content_type).replace(':', ""),
-        ));
+        let content_type: String = content_type
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '+' | '.' | '-'))
+            .take(128)
+            .collect();
+        headers.push(("content-type".into(), content_type));
         headers.sort();
         let mut body = std::pin::pin!(body);
         let mut sent = 0u64;

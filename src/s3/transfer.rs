@@ -109,7 +109,10 @@ pub async fn copy_url(
         }
         Err(e) => Err(S3Error::Source {
             received,
-            message: download_error(&e, &source_host, received).to_string(),
+            message: match download_error(&e, &source_host, received) {
+                DownloadError::Interrupted { message, .. } => message,
+                other => other.to_string(),
+            },
         }),
     });
     let mut sent_progress = |sent: u64| progress(sent, total);

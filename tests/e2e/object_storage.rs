@@ -136,6 +136,12 @@ fn results_go_into_the_bucket_byte_identical_and_a_rerun_uploads_nothing() {
         Some(id.as_str()),
         "metadata names the task"
     );
+    assert_eq!(
+        info.model.as_deref(),
+        rec["model"].as_str(),
+        "and the model"
+    );
+    assert_eq!(info.content_type.as_deref(), Some("video/mp4"));
 
     // A rerun finds them saved: no second object, nothing fetched.
     let fetched = sim.stat("downloads");
