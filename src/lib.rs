@@ -20,3 +20,11 @@ pub mod store;
 pub mod text;
 pub mod theme;
 pub mod ui;
+
+/// `--version`: the crate version and the git commit it was built from (see build.rs).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("SEEDANCE_TUI_COMMIT"),
+    ")"
+);

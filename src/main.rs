@@ -5,6 +5,8 @@ use seedance_tui::cli::{self, args::Cli};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // A shell asking for completions gets them and the process ends here.
+    cli::complete::complete_if_asked();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

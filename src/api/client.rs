@@ -2,8 +2,10 @@
 //! policy that never sends a create twice when it may have reached the server.
 
 mod classify;
+mod probe;
 
 pub use classify::{Endpoint, looks_like_not_json, not_the_api_hint, parse_retry_after};
+pub use probe::{PROBE_TASK_ID, Probe, ProbeVerdict};
 
 use super::error::ApiError;
 use super::types::{CreateRequest, CreateResponse, ListQuery, ListResponse, Task};

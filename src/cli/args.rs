@@ -1,14 +1,16 @@
 //! Command-line arguments (clap): global options and the headless subcommands.
 
+use super::complete;
 use crate::destination::Destination;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::engine::ArgValueCompleter;
 use std::path::PathBuf;
 
 /// A terminal dashboard and headless CLI for Seedance 2.0 video generation (Volcengine Ark task API).
 ///
 /// With no command it opens the dashboard. The API key comes from SEEDANCE_API_KEY (or ARK_API_KEY).
 #[derive(Debug, Parser)]
-#[command(name = "seedance-tui", version, about, long_about = None)]
+#[command(name = "seedance-tui", version = crate::VERSION, about, long_about = None)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -29,13 +31,13 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "PATH")]
     pub store: Option<PathBuf>,
     /// The profile (base URL + key variable) from the config.
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, value_name = "NAME", add = ArgValueCompleter::new(complete::profiles))]
     pub profile: Option<String>,
     /// Override the profile's base URL, e.g. https://api.laozhang.ai/seedance/api/v3.
     #[arg(long, global = true, value_name = "URL")]
     pub base_url: Option<String>,
     /// Dashboard theme (default, dark, light, high-contrast, or a user theme).
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, value_name = "NAME", add = ArgValueCompleter::new(complete::themes))]
     pub theme: Option<String>,
     /// Enable mouse capture in the dashboard.
     #[arg(long, global = true)]
@@ -48,14 +50,15 @@ pub enum Command {
     Submit(SubmitArgs),
     /// Show one task (refreshed from the API when possible) as JSON.
     Get {
-        /// Task id, local id, or a unique prefix.
+        /// Task id, short id, local id, or a unique prefix.
+        #[arg(add = ArgValueCompleter::new(complete::task_ids))]
         id: String,
     },
     /// List tasks in the store.
     Ls {
         /// Only tasks in this status (queued, running, succeeded, failed, expired, cancelled,
         /// submitting, submit_unknown, rejected). Repeatable.
-        #[arg(long)]
+        #[arg(long, add = ArgValueCompleter::new(complete::statuses))]
         status: Vec<String>,
         /// Print JSON lines instead of a table.
         #[arg(long)]
@@ -64,6 +67,7 @@ pub enum Command {
     /// Poll unfinished tasks until they finish; one line per change. Exits 1 if any failed.
     Watch {
         /// Tasks to watch (default: every unfinished task in the store).
+        #[arg(add = ArgValueCompleter::new(complete::task_ids))]
         ids: Vec<String>,
         /// Download results as tasks succeed.
         #[arg(long)]
@@ -79,6 +83,7 @@ pub enum Command {
     /// Resubmit stored requests as new tasks linked to the old ones.
     Retry {
         /// Tasks to retry.
+        #[arg(add = ArgValueCompleter::new(complete::task_ids))]
         ids: Vec<String>,
         /// Retry every failed task (with --since, only recent ones).
         #[arg(long)]
@@ -89,13 +94,19 @@ pub enum Command {
     },
     /// Download a task's video (and last frame) to a folder or a bucket.
     Download {
+        /// Tasks to download.
+        #[arg(add = ArgValueCompleter::new(complete::task_ids))]
         ids: Vec<String>,
         /// A folder, or s3://BUCKET/PREFIX (default: [download] output_dir).
         #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
         out: Option<Destination>,
     },
     /// Cancel a queued task (or delete a finished one's record on the server).
-    Cancel { id: String },
+    Cancel {
+        /// The task to cancel.
+        #[arg(add = ArgValueCompleter::new(complete::task_ids))]
+        id: String,
+    },
     /// Run the Ark simulator alone and print its base URLs.
     Sim(SimArgs),
     /// Configuration helpers.
@@ -103,6 +114,43 @@ pub enum Command {
         #[command(subcommand)]
         what: ConfigCommand,
     },
+    /// Check the set-up (key, base URL, store, output folder, terminal, config, clock): one line
+    /// per check with what to do. Exits 0 when every check passes, 1 otherwise.
+    Doctor(DoctorArgs),
+    /// Print the shell completion script for SHELL (completes task ids, profiles, models, themes).
+    Completions {
+        /// The shell to complete for.
+        shell: Shell,
+    },
+    /// Print the man page (or a subcommand's), or write every page into a folder.
+    Man {
+        /// A subcommand, e.g. `submit` (default: the main page).
+        #[arg(add = ArgValueCompleter::new(complete::subcommands))]
+        command: Option<String>,
+        /// Write seedance-tui.1 and a seedance-tui-COMMAND.1 per subcommand into this folder.
+        #[arg(long, value_name = "DIR", conflicts_with = "command")]
+        dir: Option<PathBuf>,
+    },
+}
+
+/// Shells `completions` can write a script for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Elvish,
+    Powershell,
+}
+
+#[derive(Debug, Args, Default)]
+pub struct DoctorArgs {
+    /// Print the checks as JSON (`{"ok": bool, "checks": [...]}`) instead of lines.
+    #[arg(long)]
+    pub json: bool,
+    /// Check this output folder instead of the configured one.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -119,7 +167,7 @@ pub struct SubmitArgs {
     #[arg(long, short = 'p')]
     pub prompt: Option<String>,
     /// Model id (default from the config).
-    #[arg(long, short = 'm')]
+    #[arg(long, short = 'm', add = ArgValueCompleter::new(complete::models))]
     pub model: Option<String>,
     /// 16:9, 4:3, 1:1, 3:4, 9:16, 21:9 or adaptive.
     #[arg(long)]

@@ -2,7 +2,9 @@
 //! dashboard, and map the outcome to an exit code.
 
 pub mod args;
+pub mod complete;
 pub mod context;
+pub mod doctor;
 pub mod download;
 pub mod exit;
 pub mod query;
@@ -43,6 +45,16 @@ async fn dispatch(cli: Cli) -> Result<Code, Failure> {
             }
             return Ok(Code::Ok);
         }
+        Some(Command::Doctor(a)) => return doctor::run(&g, &a).await,
+        Some(Command::Completions { shell }) => {
+            let argv0 = std::env::args_os()
+                .next()
+                .unwrap_or_else(|| "seedance-tui".into());
+            complete::write_script(shell, &argv0, &mut std::io::stdout().lock())
+                .map_err(|e| Failure::api(format!("cannot write the script: {e}")))?;
+            return Ok(Code::Ok);
+        }
+        Some(Command::Man { command, dir }) => return man(command.as_deref(), dir.as_deref()),
         _ => {}
     }
     let ctx = Context::resolve(&g).await?;
@@ -74,8 +86,28 @@ async fn dispatch(cli: Cli) -> Result<Code, Failure> {
             retry::retry(&ctx, &ids, failed, since.as_deref()).await
         }
         Some(Command::Download { ids, out }) => download::download(&ctx, &ids, out.as_ref()).await,
-        Some(Command::Sim(_)) | Some(Command::Config { .. }) => Ok(Code::Ok),
+        Some(Command::Sim(_))
+        | Some(Command::Config { .. })
+        | Some(Command::Doctor(_))
+        | Some(Command::Completions { .. })
+        | Some(Command::Man { .. }) => Ok(Code::Ok),
     }
+}
+
+/// `man [COMMAND]` prints one page; `man --dir DIR` writes them all.
+fn man(command: Option<&str>, dir: Option<&std::path::Path>) -> Result<Code, Failure> {
+    use std::io::Write;
+    if let Some(dir) = dir {
+        for file in complete::write_man_pages(dir).map_err(Failure::usage)? {
+            println!("{}", file.display());
+        }
+        return Ok(Code::Ok);
+    }
+    let page = complete::render_man(command).map_err(Failure::usage)?;
+    std::io::stdout()
+        .write_all(&page)
+        .map_err(|e| Failure::api(format!("cannot write the page: {e}")))?;
+    Ok(Code::Ok)
 }
 
 async fn run_sim(a: args::SimArgs) -> Result<Code, Failure> {

@@ -6,6 +6,7 @@
 //! an OS crash or power loss can lose the last transactions, never corrupt the file.
 
 mod drafts;
+pub mod inspect;
 mod lease;
 mod record;
 pub mod schema;
@@ -40,7 +41,9 @@ pub enum StoreError {
     },
     #[error("the store is busy (another process holds a lock): {0}; try again")]
     Busy(String),
-    #[error("no task matches `{0}` (use the task id, the local id, or a unique prefix)")]
+    #[error(
+        "no task matches `{0}` (use the task id, its short id, the local id, or a unique prefix)"
+    )]
     NotFound(String),
     #[error("`{0}` matches more than one task; give more of the id")]
     Ambiguous(String),

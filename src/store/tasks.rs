@@ -282,7 +282,8 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(local_id.to_string()))
     }
 
-    /// Find one task by server id, local id, or a unique prefix of either.
+    /// Find one task by server id, local id, a unique prefix of either, or a unique suffix of the
+    /// server id of at least 6 characters (the short id the dashboard shows).
     pub fn find(&self, key: &str) -> Result<TaskRecord, StoreError> {
         let key = key.trim();
         if key.is_empty() {
@@ -319,6 +320,21 @@ impl Store {
             .query_map([pattern], from_row)
             .and_then(|it| it.collect())
             .map_err(|e| self.err(e))?;
+        // The short id the table shows (`105718-mq3yp`, or a relay id's tail) is a suffix of
+        // the server id.
+        let rows = if rows.is_empty() && key.chars().count() >= 6 {
+            let mut stmt = self
+                .conn
+                .prepare_cached(&format!(
+                    "SELECT {COLUMNS} FROM tasks WHERE task_id LIKE ?1 ESCAPE '\\' LIMIT 2"
+                ))
+                .map_err(|e| self.err(e))?;
+            stmt.query_map([format!("%{escaped}")], from_row)
+                .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| self.err(e))?
+        } else {
+            rows
+        };
         match rows.len() {
             0 => Err(StoreError::NotFound(key.to_string())),
             1 => Ok(rows

@@ -7,11 +7,14 @@
 mod support;
 
 mod cli;
+mod completions;
 mod composer;
 mod dashboard;
 mod dashboard_config;
+mod doctor;
 mod lease_dashboard;
 mod lease_one_poller;
+mod man_pages;
 mod object_storage;
 mod results_cli;
 mod results_dashboard;

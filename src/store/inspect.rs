@@ -1,0 +1,153 @@
+//! Looking at a store without changing it: whose database a file is, its schema version and
+//! size, and who holds the poller lease. For `doctor` and shell completion, which must never
+//! create, migrate or mark a file.
+
+use super::{Lease, Store, StoreError, schema};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use std::cell::Cell;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// `PRAGMA application_id` of our stores: "SEED".
+pub const APPLICATION_ID: i64 = 0x5345_4544;
+
+/// Whose database a SQLite file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ownership {
+    /// Marked with our application id.
+    Ours,
+    /// Unmarked but with our `tasks` table: a store from before the mark (marked on open).
+    OursUnmarked,
+    /// No tables at all: a new store.
+    Empty,
+    /// Another program's database: refused, never changed.
+    Foreign,
+}
+
+/// The one rule for whose a database is: our application id; or id 0 with our `tasks` table;
+/// an empty database is new; anything else is foreign.
+pub fn ownership(conn: &Connection) -> rusqlite::Result<Ownership> {
+    let app_id: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+    if app_id == APPLICATION_ID {
+        return Ok(Ownership::Ours);
+    }
+    let tables: i64 = conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+        [],
+        |r| r.get(0),
+    )?;
+    let has_tasks: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'tasks'",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(match (app_id, tables, has_tasks) {
+        (0, 0, _) => Ownership::Empty,
+        (0, _, true) => Ownership::OursUnmarked,
+        _ => Ownership::Foreign,
+    })
+}
+
+/// What a look at a store file found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoreReport {
+    pub path: PathBuf,
+    pub ownership: Ownership,
+    /// `PRAGMA user_version`.
+    pub schema_version: i64,
+    /// Bytes of the database file plus its `-wal`.
+    pub size: u64,
+    /// The poller lease row, if any (it may have expired).
+    pub poller: Option<Lease>,
+}
+
+fn open_ro(path: &Path) -> Result<Connection, StoreError> {
+    let open_err = |message: String| StoreError::Open {
+        path: path.to_path_buf(),
+        message,
+    };
+    if !path.is_file() {
+        return Err(open_err(if path.exists() {
+            "not a regular file".into()
+        } else {
+            "no such file".into()
+        }));
+    }
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| open_err(e.to_string()))?;
+    conn.busy_timeout(Duration::from_secs(2))
+        .map_err(|e| open_err(e.to_string()))?;
+    Ok(conn)
+}
+
+/// Look at the store at `path` read-only. Errors: the file is missing or unreadable
+/// ([`StoreError::Open`]), or not a SQLite database ([`StoreError::Corrupt`]).
+pub fn inspect(path: &Path) -> Result<StoreReport, StoreError> {
+    let conn = open_ro(path)?;
+    let corrupt = |e: rusqlite::Error| StoreError::Corrupt {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let ownership = ownership(&conn).map_err(corrupt)?;
+    let schema_version = schema::version(&conn).map_err(corrupt)?;
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let size = [path.to_path_buf(), PathBuf::from(wal)]
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    let poller = match ownership {
+        Ownership::Ours | Ownership::OursUnmarked if schema_version >= 3 => conn
+            .query_row(
+                "SELECT name, holder, acquired_at, heartbeat_at, expires_at, note \
+                 FROM leases WHERE name = 'poller'",
+                [],
+                |r| {
+                    Ok(Lease {
+                        name: r.get(0)?,
+                        holder: r.get(1)?,
+                        acquired_at: r.get(2)?,
+                        heartbeat_at: r.get(3)?,
+                        expires_at: r.get(4)?,
+                        note: r.get(5)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(corrupt)?,
+        _ => None,
+    };
+    Ok(StoreReport {
+        path: path.to_path_buf(),
+        ownership,
+        schema_version,
+        size,
+        poller,
+    })
+}
+
+impl Store {
+    /// Open an existing store for reading only: never creates, migrates or marks the file, and
+    /// refuses another program's database. For shell completion and other lookups that must
+    /// leave the file as it is.
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        let conn = open_ro(path)?;
+        let corrupt = |message: String| StoreError::Corrupt {
+            path: path.to_path_buf(),
+            message,
+        };
+        match ownership(&conn).map_err(|e| corrupt(e.to_string()))? {
+            Ownership::Ours | Ownership::OursUnmarked => {}
+            Ownership::Empty => return Err(corrupt("the database is empty".into())),
+            Ownership::Foreign => {
+                return Err(corrupt("another program's database".into()));
+            }
+        }
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            own_writes: Cell::new(0),
+        })
+    }
+}
