@@ -44,6 +44,8 @@ pub struct GlobalArgs {
     pub mouse: bool,
 }
 
+// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a video task.
