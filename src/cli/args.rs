@@ -183,8 +183,8 @@ pub struct SubmitArgs {
     /// An image: URL or local file, with an optional @role (first_frame, last_frame, reference_image).
     #[arg(long, value_name = "URL_OR_FILE[@ROLE]")]
     pub image: Vec<String>,
-    /// A reference video: https:// or asset:// URL.
-    #[arg(long, value_name = "URL[@ROLE]")]
+    /// A reference video: https:// or asset:// URL, or a local mp4/mov file with --upload-to.
+    #[arg(long, value_name = "URL_OR_FILE[@ROLE]")]
     pub video: Vec<String>,
     /// A reference audio: URL or local mp3/wav file.
     #[arg(long, value_name = "URL_OR_FILE[@ROLE]")]
