@@ -223,7 +223,7 @@ const DEFAULTS: &[Entry] = &[
     Entry { intent: Intent::Copy(W::Request), name: "copy_request", context: Context::CopyMenu, keys: &["j"], help: "request JSON", footer: "request" },
     Entry { intent: Intent::Copy(W::Curl), name: "copy_curl", context: Context::CopyMenu, keys: &["c"], help: "curl command", footer: "curl" },
     Entry { intent: Intent::Copy(W::FrameUrl), name: "copy_frame_url", context: Context::CopyMenu, keys: &["f"], help: "last-frame URL", footer: "frame URL" },
-    Entry { intent: Intent::Copy(W::Paths), name: "copy_paths", context: Context::CopyMenu, keys: &["p"], help: "saved file path(s) or object URL(s)", footer: "paths" },
+    Entry { intent: Intent::Copy(W::Paths), name: "copy_paths", context: Context::CopyMenu, keys: &["p"], help: "local file path(s) or object URL(s)", footer: "paths" },
     Entry { intent: Intent::Copy(W::ObjectUrl), name: "copy_object_url", context: Context::CopyMenu, keys: &["o"], help: "object URL of the video in a bucket (s3://)", footer: "s3" },
     Entry { intent: Intent::Copy(W::PresignedLink), name: "copy_presigned_link", context: Context::CopyMenu, keys: &["l"], help: "presigned link to it, valid 1 hour", footer: "link" },
     Entry { intent: Intent::Close, name: "copy_close", context: Context::CopyMenu, keys: &["esc", "q"], help: "close", footer: "close" },
