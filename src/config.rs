@@ -116,6 +116,33 @@ pub struct DownloadConfig {
     /// Unsaved results whose link dies within this many hours show in the warning colour.
     #[serde(default = "default_warn_hours")]
     pub warn_before_expiry_hours: f64,
+    /// The largest result file accepted, in bytes (a Seedance video is tens of MB); a body that
+    /// goes past it is stopped and its `.part` removed.
+    pub max_bytes: u64,
+    /// A transfer that receives nothing for this many seconds is cut (and resumed).
+    pub stall_secs: f64,
+    /// A transfer slower than `min_bytes_per_sec` over `slow_window_secs` is cut (and resumed).
+    pub min_bytes_per_sec: u64,
+    pub slow_window_secs: f64,
+}
+
+impl DownloadConfig {
+    /// The transfer limits, with each value kept in a sane range.
+    pub fn limits(&self) -> crate::file_download::Limits {
+        let secs = |s: f64, default: f64| {
+            std::time::Duration::from_secs_f64(if s.is_finite() && s > 0.0 {
+                s.min(86_400.0)
+            } else {
+                default
+            })
+        };
+        crate::file_download::Limits {
+            max_bytes: self.max_bytes.max(1),
+            stall: secs(self.stall_secs, 60.0),
+            min_bytes_per_sec: self.min_bytes_per_sec,
+            slow_window: secs(self.slow_window_secs, 120.0),
+        }
+    }
 }
 
 fn default_download_concurrency() -> usize {
@@ -172,6 +199,10 @@ impl Default for DownloadConfig {
             template: "{created:%Y%m%d-%H%M%S}_{id}_{prompt_slug}.mp4".to_string(),
             concurrency: default_download_concurrency(),
             warn_before_expiry_hours: default_warn_hours(),
+            max_bytes: crate::file_download::Limits::default().max_bytes,
+            stall_secs: 60.0,
+            min_bytes_per_sec: 1024,
+            slow_window_secs: 120.0,
         }
     }
 }
@@ -237,6 +268,10 @@ pub struct Config {
     pub pricing: PricingConfig,
     pub storage: StorageConfig,
     pub assets: AssetsConfig,
+    /// Additions and changes to the shipped model table: `[models."ID"]` with any of the fields
+    /// of `src/api/models.toml` (and `like = "ID"` to start from another model).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub models: BTreeMap<String, crate::api::models::ModelOverride>,
 }
 
 impl Default for Config {
@@ -252,6 +287,7 @@ impl Default for Config {
             pricing: PricingConfig::default(),
             storage: StorageConfig::default(),
             assets: AssetsConfig::default(),
+            models: BTreeMap::new(),
         }
     }
 }
@@ -361,6 +397,7 @@ impl Config {
         if let Some(to) = &cfg.assets.upload_to {
             crate::s3::S3Location::parse(to).map_err(|e| format!("[assets] upload_to: {e}"))?;
         }
+        cfg.model_table()?;
         for (name, p) in builtin_profiles() {
             cfg.profiles.entry(name).or_insert(p);
         }
@@ -377,6 +414,11 @@ impl Config {
                 name,
             }),
         }
+    }
+
+    /// The shipped model table with this config's `[models."ID"]` tables laid over it.
+    pub fn model_table(&self) -> Result<crate::api::models::ModelTable, String> {
+        crate::api::models::with_overrides(&self.models)
     }
 
     /// The output folder for results.
@@ -434,6 +476,18 @@ pub fn find_key(
             .filter(|v| !v.is_empty())
             .map(|v| (name.to_string(), crate::api::ApiKey::new(v)))
     })
+}
+
+/// True when requests go through a relay: the profile says so, unless `--base-url` points
+/// elsewhere (then a relay is recognised by its `/seedance/` prefix or the relay's host).
+pub fn is_relay(profile: &Profile, base_url_override: Option<&str>) -> bool {
+    match base_url_override {
+        None => profile.relay,
+        Some(url) => {
+            let lower = url.to_ascii_lowercase();
+            lower.contains("/seedance/") || lower.contains("laozhang")
+        }
+    }
 }
 
 /// Problems with a base URL, each with the fix. Empty when it looks right.
@@ -499,6 +553,33 @@ mod tests {
         assert!(matches!(
             cfg.profile(Some("nope")),
             Err(ConfigError::UnknownProfile { .. })
+        ));
+    }
+
+    #[test]
+    fn model_tables_extend_the_shipped_one_and_bad_ones_are_refused() {
+        let cfg = Config::parse(
+            "[models.\"doubao-seedance-2-5-260628\"]\nlike = \"doubao-seedance-2-0-260128\"\nmax_duration = 30\n",
+        )
+        .expect("parses");
+        let table = cfg.model_table().expect("table");
+        let m = table.find("doubao-seedance-2-5-260628").expect("added");
+        assert_eq!(m.max_duration, Some(30));
+        assert!(table.find("doubao-seedance-2-0-mini-260615").is_some());
+        let err = Config::parse("[models.x]\nlike = \"nope\"\n").expect_err("bad like");
+        assert!(err.contains("nope"), "{err}");
+        let err = Config::parse("[models.x]\nmax_durration = 3\n").expect_err("typo");
+        assert!(err.contains("max_durration"), "{err}");
+    }
+
+    #[test]
+    fn relay_is_the_profile_unless_the_base_url_says_otherwise() {
+        let relay = &builtin_profiles()["laozhang"];
+        assert!(is_relay(relay, None));
+        assert!(!is_relay(relay, Some(ARK_BASE_URL)));
+        assert!(is_relay(
+            &builtin_profiles()["ark"],
+            Some(LAOZHANG_BASE_URL)
         ));
     }
 

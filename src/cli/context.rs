@@ -19,8 +19,11 @@ impl Context {
         let config_path = g.config.clone().unwrap_or_else(Paths::config_file);
         let config = Config::load(&config_path).map_err(|e| Failure::usage(e.to_string()))?;
         if let Some(w) = crate::config::permission_warning(&config_path) {
-            eprintln!("warning: {w}");
+            crate::errln!("warning: {w}");
         }
+        // `Config::load` checked the `[models]` tables; this cannot fail after it.
+        let table = config.model_table().map_err(Failure::usage)?;
+        crate::api::models::install(table);
         if g.demo {
             return Self::demo(g, config).await;
         }
@@ -32,7 +35,7 @@ impl Context {
             .clone()
             .unwrap_or_else(|| profile.base_url.clone());
         for warning in check_base_url(&base_url) {
-            eprintln!("warning: {warning}");
+            crate::errln!("warning: {warning}");
         }
         let found = find_key(&profile, |n| std::env::var(n).ok());
         let key_var = found.as_ref().map(|(var, _)| var.clone());
@@ -42,7 +45,11 @@ impl Context {
         let client = ArkClient::new(ClientConfig::new(base_url.clone(), key))
             .map_err(|e| Failure::api(e.to_string()))?;
         let output_dir = config.output();
-        let mut engine = Engine::new(client, store, profile_name.clone());
+        let relay = crate::config::is_relay(&profile, g.base_url.as_deref());
+        // The composer's live checks follow the same rules as the engine's.
+        crate::api::validate::set_process_relay(relay);
+        let mut engine = Engine::new(client, store, profile_name.clone()).with_relay(relay);
+        engine.download_limits = config.download.limits();
         engine.storage = std::sync::Arc::new(config.storage.clone());
         engine.reference_bucket = reference_bucket(&config)?;
         Ok(Context {

@@ -34,7 +34,7 @@ pub async fn download(
         .await
         .map_err(|e| Failure::api(e.to_string()))?;
         for p in saved.files {
-            println!("{}", p.display());
+            crate::outln!("{}", p.display());
         }
     }
     Ok(Code::Ok)

@@ -4,7 +4,7 @@
 use super::args::SubmitArgs;
 use super::exit::{Code, Failure};
 use crate::api::types::{ContentItem, CreateRequest, MediaKind, Role};
-use crate::api::validate::validate;
+use crate::api::validate::{Target, validate_for, warnings};
 use crate::config::RequestDefaults;
 use crate::context::Context;
 use crate::engine::SubmitError;
@@ -39,8 +39,12 @@ pub fn build_request_with(
 ) -> Result<(CreateRequest, Vec<PlannedUpload>), Failure> {
     let mut req = match &args.json {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
+            // A regular file, read with a cap: a pipe or `/dev/zero` must neither hang nor fill
+            // the memory.
+            let bytes = assets::read_regular(path, assets::MAX_REQUEST_FILE_BYTES, "request")
+                .map_err(|e| Failure::usage(e.to_string()))?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| Failure::usage(format!("{} is not UTF-8 text", path.display())))?;
             CreateRequest::from_json(&text).map_err(|e| {
                 Failure::usage(format!(
                     "{} is not a create request: {e} (see `seedance-tui submit --dry-run` for the format)",
@@ -99,6 +103,21 @@ pub fn build_request_with(
     if args.last_frame {
         req.return_last_frame = Some(true);
     }
+    if args.web_search {
+        let tools = req.tools.get_or_insert_with(Vec::new);
+        if !tools
+            .iter()
+            .any(|t| t.get("type").and_then(|v| v.as_str()) == Some("web_search"))
+        {
+            tools.push(serde_json::json!({"type": "web_search"}));
+        }
+    }
+    if let Some(p) = args.priority {
+        req.priority = Some(p);
+    }
+    if let Some(id) = &args.safety_identifier {
+        req.safety_identifier = Some(id.clone());
+    }
     // The links must live as long as the task may wait and run.
     let bucket = bucket.map(|make| make(req.execution_expires_after));
     let mut uploads = Vec::new();
@@ -107,6 +126,17 @@ pub fn build_request_with(
         (MediaKind::Video, &args.video),
         (MediaKind::Audio, &args.audio),
     ] {
+        // Local files are checked from their headers before anything is sent (and paid for).
+        let mut seconds = Vec::new();
+        for v in values {
+            let (target, _) = split_role(v);
+            if !assets::is_url(&target) && kind != MediaKind::Video {
+                let facts = assets::check_local_media(std::path::Path::new(target.trim()), kind)
+                    .map_err(|e| Failure::usage(e.to_string()))?;
+                seconds.extend(facts.seconds);
+            }
+        }
+        assets::check_total_seconds(kind, &seconds).map_err(|e| Failure::usage(e.to_string()))?;
         for v in values {
             let (target, role) = split_role(v);
             let role = role.or_else(|| default_role(kind, values.len()));
@@ -171,21 +201,21 @@ fn default_role(kind: MediaKind, count: usize) -> Option<Role> {
 pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
     let location = reference_bucket(ctx, args)?;
     let make_bucket = location.map(|location| {
-        move |expires: Option<i64>| ReferenceBucket {
-            client: ctx.engine.s3_client(&location).map_err(|e| e.to_string()),
-            location: location.clone(),
-            link_ttl: assets::link_ttl(expires),
-        }
+        move |expires: Option<i64>| ctx.engine.reference_bucket_for(&location, expires)
     });
     let bucket = make_bucket
         .as_ref()
         .map(|f| f as &dyn Fn(Option<i64>) -> ReferenceBucket);
     let (req, uploads) = build_request_with(args, &ctx.config.defaults, bucket)?;
-    let problems = validate(&req);
+    let target = Target::with_relay(ctx.engine.relay);
+    let problems = validate_for(&req, &target);
+    for w in warnings(&req, &target) {
+        eprintln!("warning: {w}");
+    }
     if args.dry_run {
-        println!("{}", req.to_json_pretty());
+        println!("{}", crate::sanitize::json_text(&req.to_json_pretty()));
         for u in &uploads {
-            eprintln!(
+            crate::errln!(
                 "would upload {} ({} bytes) to {}",
                 u.file.path.display(),
                 u.file.size,
@@ -193,7 +223,7 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
             );
         }
         for p in &problems {
-            eprintln!("problem: {p}");
+            crate::errln!("problem: {p}");
         }
         return Ok(if problems.is_empty() {
             Code::Ok
@@ -255,13 +285,12 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
 /// Print a task's id, or its JSON with `json`.
 pub fn print_record(r: &crate::store::TaskRecord, json: bool) {
     if json {
-        let v = super::query::record_json(r);
         println!(
             "{}",
-            serde_json::to_string_pretty(&v).unwrap_or_else(|_| "{}".into())
+            crate::sanitize::json_pretty(&super::query::record_json(r))
         );
     } else {
-        println!("{}", r.display_id());
+        crate::outln!("{}", r.display_id());
     }
 }
 

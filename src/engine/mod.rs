@@ -6,11 +6,12 @@ pub mod assets;
 pub mod bucket_results;
 pub mod eta;
 pub mod ids;
+pub mod media_probe;
 pub mod naming;
 pub mod task_results;
 
 use crate::api::types::CreateRequest;
-use crate::api::validate::{Problem, validate};
+use crate::api::validate::{Problem, Target, validate_for};
 use crate::api::{ApiError, ArkClient};
 use crate::store::{Store, StoreError, TaskRecord};
 use std::sync::{Arc, Mutex};
@@ -75,6 +76,10 @@ pub struct Engine {
     /// `[assets] upload_to`: the bucket local references go through (the composer's; `submit`
     /// may name another with `--upload-to`).
     pub reference_bucket: Option<crate::s3::S3Location>,
+    /// The profile is a relay: requests are checked by the relay's rules (no endpoint ids).
+    pub relay: bool,
+    /// Size and speed limits of result downloads (`[download]` in the config).
+    pub download_limits: crate::file_download::Limits,
 }
 
 impl Engine {
@@ -86,6 +91,8 @@ impl Engine {
             storage: Arc::default(),
             s3_setup: None,
             reference_bucket: None,
+            relay: false,
+            download_limits: crate::file_download::Limits::default(),
         }
     }
 
@@ -139,6 +146,12 @@ impl Engine {
         }
     }
 
+    /// The same engine checking requests by a relay's rules when `relay`.
+    pub fn with_relay(mut self, relay: bool) -> Engine {
+        self.relay = relay;
+        self
+    }
+
     /// Run `f` on the store on the blocking pool.
     pub async fn with_store<T, F>(&self, f: F) -> Result<T, StoreError>
     where
@@ -164,7 +177,7 @@ impl Engine {
     ) -> Result<TaskRecord, SubmitError> {
         let req = CreateRequest::from_json(&request_json)
             .map_err(|e| SubmitError::BadJson(e.to_string()))?;
-        let problems = validate(&req);
+        let problems = validate_for(&req, &Target::with_relay(self.relay));
         if !problems.is_empty() {
             return Err(SubmitError::Invalid { problems });
         }
@@ -196,6 +209,9 @@ impl Engine {
                         .await
                     {
                         Ok(()) => break,
+                        Err(StoreError::DuplicateTaskId { task_id, other }) => {
+                            return Err(self.duplicate_id(lid, &task_id, &other).await);
+                        }
                         Err(e) if started.elapsed() < RECORD_ACCEPTED_FOR => {
                             tracing::warn!(error = %e, "recording an accepted task failed; trying again");
                             tokio::time::sleep(std::time::Duration::from_millis(250)).await;
@@ -245,6 +261,40 @@ impl Engine {
         }
     }
 
+    /// A create answered with an id another stored task has: whether it started a new task is
+    /// unknown, so the row becomes `submit_unknown` with a note (never re-sent, never waited on).
+    async fn duplicate_id(&self, local_id: String, task_id: &str, other: &str) -> SubmitError {
+        let error = ApiError::Protocol {
+            status: 200,
+            message: format!(
+                "the server answered the id `{}`, which task {other} in the store already has; whether a new task was started is unknown",
+                crate::api::task_id::shown(task_id)
+            ),
+        };
+        let message = format!("{error} — check on the server before sending it again");
+        let lid = local_id.clone();
+        let stored = self
+            .with_store(move |s| {
+                s.submission_unknown(&lid, &message, now())?;
+                s.find(&lid)
+            })
+            .await;
+        let record = match stored {
+            Ok(r) => r,
+            Err(_) => {
+                let lid = local_id.clone();
+                match self.with_store(move |s| s.find(&lid)).await {
+                    Ok(r) => r,
+                    Err(e) => return SubmitError::Store(e),
+                }
+            }
+        };
+        SubmitError::Api {
+            record: Box::new(record),
+            error,
+        }
+    }
+
     /// Resubmit the stored request of `original` unchanged, as a new task linked to it.
     pub async fn retry(&self, original: &TaskRecord) -> Result<TaskRecord, SubmitError> {
         self.submit(
@@ -260,11 +310,15 @@ impl Engine {
         let Some(task_id) = record.task_id.clone() else {
             return Err(PollError::NotAccepted(record.local_id.clone()));
         };
-        let (task, raw) = self.client.get(&task_id).await?;
+        let answer = self.client.get_task(&task_id).await?;
         let lid = record.local_id.clone();
         let out = self
             .with_store(move |s| {
-                let changed = s.record_poll(&lid, &task, &raw, now())?;
+                let at = now();
+                let changed = s.record_poll(&lid, &answer.task, &answer.raw, at)?;
+                for note in &answer.notes {
+                    s.add_note(&lid, note, at)?;
+                }
                 Ok((s.find(&lid)?, changed))
             })
             .await?;
