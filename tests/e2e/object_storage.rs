@@ -288,12 +288,33 @@ fn storage_faults_are_one_clear_line_with_exit_3_and_leave_the_result_unsaved() 
     assert!(env.record(&id)["video_path"].is_null(), "still unsaved");
 }
 
+/// A minimal MP4 of `seconds` (ftyp, an `mdat` of `mdat_bytes` pattern bytes, a `moov`/`mvhd`
+/// with the duration): enough for the pre-upload checks (content sniffing, 2..15 s).
+fn mp4(seconds: u32, mdat_bytes: u32) -> Vec<u8> {
+    let mut b = Vec::new();
+    b.extend(16u32.to_be_bytes());
+    b.extend(b"ftypisom\0\0\0\x01");
+    b.extend((8 + mdat_bytes).to_be_bytes());
+    b.extend(b"mdat");
+    b.extend((0..mdat_bytes).map(|i| (i % 251) as u8));
+    let mut mvhd = vec![0u8; 20];
+    mvhd[12..16].copy_from_slice(&1000u32.to_be_bytes());
+    mvhd[16..20].copy_from_slice(&(seconds * 1000).to_be_bytes());
+    mvhd.resize(100, 0);
+    b.extend((16 + mvhd.len() as u32).to_be_bytes());
+    b.extend(b"moov");
+    b.extend((8 + mvhd.len() as u32).to_be_bytes());
+    b.extend(b"mvhd");
+    b.extend(mvhd);
+    b
+}
+
 #[test]
 fn a_local_video_goes_up_once_and_the_simulator_fetches_its_presigned_link() {
     let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
     let env = Env::new(&sim);
     let clip = env.dir.path().join("clip.mp4");
-    let bytes: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let bytes = mp4(5, 300_000);
     std::fs::write(&clip, &bytes).expect("clip");
     let clip_s = clip.display().to_string();
 
