@@ -96,7 +96,7 @@ pub(super) async fn save(
     progress: &mut Progress<'_>,
 ) -> Result<Saved, SaveError> {
     let client = engine.s3_client(location)?;
-    let http = file_download::http_client();
+    let http = file_download::http_client_with(&engine.download_limits);
     let mut files = Vec::new();
 
     let video_name = naming::render(template, &record);
@@ -218,6 +218,7 @@ async fn copy_with_retries(
         let mut report = |done: u64, total: Option<u64>| progress(kind, done, total);
         match copy_url(
             http,
+            engine.download_limits.max_bytes,
             &url,
             client,
             key,

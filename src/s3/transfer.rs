@@ -32,6 +32,9 @@ impl CopyError {
     }
 }
 
+/// The marker of a body cut at the size cap.
+const TOO_LARGE: &str = "larger than the size limit";
+
 fn host_of(url: &reqwest::Url) -> String {
     url.host_str().unwrap_or("the file server").to_string()
 }
@@ -55,10 +58,13 @@ fn download_error(e: &reqwest::Error, host: &str, received: u64) -> DownloadErro
 }
 
 /// Stream the file at `url` (a presigned result link: plain GET, no Authorization) into `key`.
-/// `progress(done, total)` follows the bytes. Returns the object's size (checked against the
-/// link's announced size and against the stored object).
+/// `progress(done, total)` follows the bytes; a body larger than `max_bytes` stops the copy
+/// (`TooLarge`, nothing stored). Returns the object's size (checked against the link's announced
+/// size and against the stored object).
+#[allow(clippy::too_many_arguments)]
 pub async fn copy_url(
     http: &reqwest::Client,
+    max_bytes: u64,
     url: &str,
     client: &S3Client,
     key: &str,
@@ -99,12 +105,24 @@ pub async fn copy_url(
         }));
     }
     let total = resp.content_length();
+    if total.is_some_and(|t| t > max_bytes) {
+        return Err(CopyError::Download(DownloadError::TooLarge {
+            host,
+            limit: max_bytes,
+        }));
+    }
     progress(0, total);
     let mut received = 0u64;
     let source_host = host.clone();
     let body = resp.bytes_stream().map(move |chunk| match chunk {
         Ok(b) => {
             received += b.len() as u64;
+            if received > max_bytes {
+                return Err(S3Error::Source {
+                    received,
+                    message: TOO_LARGE.to_string(),
+                });
+            }
             Ok(b)
         }
         Err(e) => Err(S3Error::Source {
@@ -120,6 +138,12 @@ pub async fn copy_url(
         .put_stream(key, body, total, content_type, metadata, &mut sent_progress)
         .await
         .map_err(|e| match e {
+            S3Error::Source { message, .. } if message == TOO_LARGE => {
+                CopyError::Download(DownloadError::TooLarge {
+                    host,
+                    limit: max_bytes,
+                })
+            }
             S3Error::Source { received, message } => {
                 CopyError::Download(DownloadError::Interrupted {
                     host,
