@@ -310,6 +310,7 @@ async fn create_on(shared: Shared, headers: HeaderMap, body: Bytes, relay: bool)
             None,
         );
     }
+    let references = super::references::loopback_references(&req);
     let id = match shared.create(req, ctx.client_request_id.as_deref()) {
         Ok(id) => id,
         Err(cap) => {
@@ -324,6 +325,14 @@ async fn create_on(shared: Shared, headers: HeaderMap, body: Bytes, relay: bool)
             );
         }
     };
+    if !references.is_empty() {
+        shared.lock().tasks.hold_for_references(&id);
+        tokio::spawn(super::references::fetch_all(
+            shared.clone(),
+            id.clone(),
+            references,
+        ));
+    }
     let body = json!({ "id": id });
     finish(
         &ctx,
