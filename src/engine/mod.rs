@@ -5,7 +5,9 @@
 pub mod assets;
 pub mod eta;
 pub mod ids;
+pub mod list_poll;
 pub mod naming;
+pub mod reconcile;
 pub mod task_results;
 
 use crate::api::types::CreateRequest;
