@@ -650,6 +650,31 @@ impl Scheduler {
         }
     }
 
+    fn command(&mut self, cmd: PollerCmd) {
+        let now = Instant::now();
+        match cmd {
+            PollerCmd::Track(r) => self.track(*r, now),
+            PollerCmd::Untrack(id) => {
+                self.tracked.remove(&id);
+            }
+            PollerCmd::Pause(p) => {
+                self.paused = p;
+                if !p {
+                    self.health.banner = None;
+                    self.hold_until = None;
+                }
+            }
+            PollerCmd::Role(role) => self.set_role(role, now),
+            PollerCmd::RefreshNow => {
+                let ids: Vec<String> = self.tracked.keys().cloned().collect();
+                self.hold_until = None;
+                for id in ids {
+                    self.schedule(&id, now);
+                }
+            }
+        }
+    }
+
     fn health(&self) -> Health {
         Health {
             paused: self.paused,
@@ -726,27 +751,15 @@ pub fn spawn(
             }
             let wake = s.wake_at();
             tokio::select! {
-                cmd = rx.recv() => match cmd {
-                    None => return,
-                    Some(PollerCmd::Track(r)) => s.track(*r, Instant::now()),
-                    Some(PollerCmd::Untrack(id)) => { s.tracked.remove(&id); }
-                    Some(PollerCmd::Pause(p)) => {
-                        s.paused = p;
-                        if !p {
-                            s.health.banner = None;
-                            s.hold_until = None;
-                        }
+                cmd = rx.recv() => {
+                    let Some(cmd) = cmd else { return };
+                    s.command(cmd);
+                    // Take every command already queued before deciding what to send, so tasks
+                    // tracked together go out together.
+                    while let Ok(cmd) = rx.try_recv() {
+                        s.command(cmd);
                     }
-                    Some(PollerCmd::Role(role)) => s.set_role(role, Instant::now()),
-                    Some(PollerCmd::RefreshNow) => {
-                        let now = Instant::now();
-                        let ids: Vec<String> = s.tracked.keys().cloned().collect();
-                        s.hold_until = None;
-                        for id in ids {
-                            s.schedule(&id, now);
-                        }
-                    }
-                },
+                }
                 Some(done) = jobs.join_next(), if !jobs.is_empty() => {
                     let out = match done {
                         Ok(Done::Get(id, result)) => vec![s.finished(&id, result, Instant::now())],

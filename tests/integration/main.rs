@@ -25,6 +25,7 @@ mod file_download;
 mod poller;
 mod preview;
 mod probe;
+mod reconcile;
 mod results_update;
 mod store;
 mod store_watch;
