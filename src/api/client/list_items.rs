@@ -16,23 +16,23 @@ pub struct ListPage {
     pub items: Vec<(Task, String)>,
 }
 
-impl ArkClient {
-    /// How many of `ids` (from the first) fit in one list URL of at most
-    /// [`MAX_LIST_URL_BYTES`] (and at most 500, the largest page).
-    pub fn ids_fitting_list_url(&self, ids: &[&str]) -> usize {
-        // `?page_size=500` then `&filter.task_ids=<id>` per id, percent-encoded.
-        let mut len = self.tasks_url(None).len() + "?page_size=500".len();
-        let mut n = 0;
-        for id in ids.iter().take(500) {
-            len += "&filter.task_ids=".len() + super::encode_path_segment(id).len();
-            if len > MAX_LIST_URL_BYTES {
-                break;
+/// The bytes `&filter.task_ids=<id>` takes in a URL query (each byte outside the unreserved set
+/// counted as its percent escape).
+pub fn list_id_query_len(id: &str) -> usize {
+    let escaped: usize = id
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                1
+            } else {
+                3
             }
-            n += 1;
-        }
-        n
-    }
+        })
+        .sum();
+    "&filter.task_ids=".len() + escaped
+}
 
+impl ArkClient {
     /// List tasks and keep each item's JSON text. An answer that is not `{"items": [...]}`
     /// (a web page, another JSON shape) is an error, as is any item that is not a task.
     pub async fn list_items(&self, query: &ListQuery) -> Result<ListPage, ApiError> {
