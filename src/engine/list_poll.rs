@@ -8,13 +8,16 @@ use crate::api::{ApiError, client::ListPage};
 use crate::store::TaskRecord;
 use std::collections::HashMap;
 
+/// One listed task's local id and the result of recording its item.
+pub type ListedResult = (String, Result<(TaskRecord, bool), PollError>);
+
 /// How a list poll went.
 #[derive(Debug)]
 pub enum ListPoll {
     /// The list answered: each listed task's recorded result, and the local ids the list did
     /// not settle (they need a GET).
     Answered {
-        polled: Vec<(String, Result<(TaskRecord, bool), PollError>)>,
+        polled: Vec<ListedResult>,
         need_get: Vec<String>,
     },
     /// Something other than a task list answered (a web page, another JSON shape, a 400/404):
@@ -27,13 +30,13 @@ pub enum ListPoll {
 /// True for an answer that says "this is not a usable task list", as opposed to a passing
 /// failure of a list that works.
 pub fn is_not_a_list(err: &ApiError) -> bool {
-    match err {
-        ApiError::NotTheApi { .. } | ApiError::NotFound { .. } | ApiError::BadRequest { .. } => {
-            true
-        }
-        ApiError::Decode { .. } => true,
-        _ => false,
-    }
+    matches!(
+        err,
+        ApiError::NotTheApi { .. }
+            | ApiError::NotFound { .. }
+            | ApiError::BadRequest { .. }
+            | ApiError::Decode { .. }
+    )
 }
 
 impl Engine {

@@ -238,13 +238,13 @@ struct Tracked {
 /// A request the scheduler decided to send.
 #[derive(Debug)]
 enum Request {
-    Get(TaskRecord),
+    Get(Box<TaskRecord>),
     List(Vec<TaskRecord>),
 }
 
 /// What a finished request brings back.
 enum Done {
-    Get(String, PollResult),
+    Get(String, Box<PollResult>),
     List(Vec<String>, ListPoll),
 }
 
@@ -374,7 +374,7 @@ impl Scheduler {
             if let Some(t) = self.tracked.get_mut(&first.local_id) {
                 t.get_next = false;
             }
-            return Some(Request::Get(first));
+            return Some(Request::Get(Box::new(first)));
         }
         let horizon = now + self.list_lead();
         let id_room = |r: &TaskRecord| {
@@ -746,7 +746,7 @@ pub fn spawn(
                 match request {
                     Request::Get(record) => jobs.spawn(async move {
                         let id = record.local_id.clone();
-                        Done::Get(id, engine.poll(&record).await)
+                        Done::Get(id, Box::new(engine.poll(&record).await))
                     }),
                     Request::List(records) => jobs.spawn(async move {
                         let ids = records.iter().map(|r| r.local_id.clone()).collect();
@@ -774,7 +774,7 @@ pub fn spawn(
                 }
                 Some(done) = jobs.join_next(), if !jobs.is_empty() => {
                     let out = match done {
-                        Ok(Done::Get(id, result)) => vec![s.finished(&id, result, Instant::now())],
+                        Ok(Done::Get(id, result)) => vec![s.finished(&id, *result, Instant::now())],
                         Ok(Done::List(ids, outcome)) => {
                             let (out, settled) = s.list_finished(ids, outcome, Instant::now());
                             if let Some(mode) = settled {
