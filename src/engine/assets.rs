@@ -1,10 +1,22 @@
-//! Local asset files turned into `data:` URLs for a create request, with the MIME type from the
-//! file's extension and the API's size limits checked before anything is read into memory.
+//! Local asset files for a create request: inlined as `data:` URLs, with the MIME type from the
+//! file's extension and the API's limits checked before anything is read into memory or any
+//! money is spent: size, an image's sides and aspect ratio (from its header), an audio's or a
+//! video's duration (wav header, mp4 `mvhd`; see [`super::media_probe`]). With an upload bucket,
+//! videos, audios and images too large to inline go to the user's bucket under a
+//! content-addressed name instead, and are sent as presigned links that live as long as the task
+//! can.
 
-use crate::api::models::{MAX_AUDIO_BYTES, MAX_IMAGE_BYTES};
+use super::media_probe;
+use crate::api::models::{
+    DEFAULT_EXPIRES_AFTER, MAX_AUDIO_BYTES, MAX_IMAGE_ASPECT, MAX_IMAGE_BYTES, MAX_IMAGE_SIDE,
+    MAX_VIDEO_BYTES, MIN_IMAGE_ASPECT, MIN_IMAGE_SIDE, MIN_REFERENCE_SECONDS,
+};
 use crate::api::types::MediaKind;
+use crate::s3::transfer::{FileUpload, plan_file};
+use crate::s3::{S3Client, S3Location};
 use base64::Engine as _;
 use std::path::Path;
+use std::time::Duration;
 
 /// Why a local asset cannot be used.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -19,7 +31,7 @@ pub enum AssetError {
         accepted: &'static str,
     },
     #[error(
-        "{path} is {size} bytes; the API accepts {kind} files up to {limit} bytes inline (upload it somewhere and pass its https:// URL)"
+        "{path} is {size} bytes; the API accepts {kind} files up to {limit} bytes inline (pass --upload-to s3://BUCKET/PREFIX to send it through your bucket, or pass its https:// URL)"
     )]
     TooLarge {
         path: String,
@@ -28,9 +40,11 @@ pub enum AssetError {
         kind: &'static str,
     },
     #[error(
-        "{path}: the API takes no inline video; upload it and pass its https:// or asset:// URL"
+        "{path}: the API takes no inline video; pass --upload-to s3://BUCKET/PREFIX (or set [assets] upload_to) to send it through your bucket, or pass its https:// or asset:// URL"
     )]
     VideoNotInline { path: String },
+    #[error("{path}: cannot send it through the bucket: {message}")]
+    Upload { path: String, message: String },
     #[error("{path} is not a regular file (it is {what}); give the path of the file itself")]
     NotAFile { path: String, what: &'static str },
     #[error(
@@ -39,6 +53,32 @@ pub enum AssetError {
     WrongContent {
         path: String,
         expected: &'static str,
+    },
+    #[error(
+        "{path} is {width}x{height} px: {problem} (each side {MIN_IMAGE_SIDE}..{MAX_IMAGE_SIDE} px, width/height {MIN_IMAGE_ASPECT}..{MAX_IMAGE_ASPECT}); resize or crop it"
+    )]
+    ImageShape {
+        path: String,
+        width: u32,
+        height: u32,
+        problem: &'static str,
+    },
+    #[error(
+        "{path} lasts {seconds:.1} s; a reference {kind} must last {MIN_REFERENCE_SECONDS}..{max} s; trim it"
+    )]
+    Duration {
+        path: String,
+        seconds: f64,
+        kind: &'static str,
+        max: i64,
+    },
+    #[error(
+        "the reference {kind}s last {seconds:.1} s together; at most {max} s in total are allowed; use shorter or fewer clips"
+    )]
+    TotalDuration {
+        seconds: f64,
+        kind: &'static str,
+        max: i64,
     },
 }
 
@@ -217,7 +257,7 @@ pub fn check_file(path: &Path, kind: MediaKind) -> Result<u64, AssetError> {
     let limit = match kind {
         MediaKind::Image => MAX_IMAGE_BYTES,
         MediaKind::Audio => MAX_AUDIO_BYTES,
-        MediaKind::Video => u64::MAX,
+        MediaKind::Video => MAX_VIDEO_BYTES,
     };
     if size > limit {
         return Err(AssetError::TooLarge {
@@ -235,7 +275,113 @@ pub fn check_file(path: &Path, kind: MediaKind) -> Result<u64, AssetError> {
             message: e.to_string(),
         })?;
     check_content(path, mime, &head)?;
+    check_local_media(path, kind)?;
     Ok(size)
+}
+
+/// The longest reference video or audio, each and all together (the 2.0 series' limit, used for
+/// local files before the model is known).
+pub const MAX_REFERENCE_SECONDS: i64 = 15;
+
+/// What a local file's header says, once it passed the checks.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct MediaFacts {
+    /// Image sides, when read.
+    pub size: Option<(u32, u32)>,
+    /// Audio or video seconds, when read.
+    pub seconds: Option<f64>,
+}
+
+/// The API's limits for a local `kind` file, read from its header (cheap: no full read).
+/// Formats that cannot be read cheaply pass (the service decides).
+pub fn check_local_media(path: &Path, kind: MediaKind) -> Result<MediaFacts, AssetError> {
+    // A regular file only (opened without blocking: a named pipe never stalls the check).
+    drop(open_regular(path)?);
+    let shown = path.display().to_string();
+    let read_err = |e: std::io::Error| AssetError::Read {
+        path: shown.clone(),
+        message: e.to_string(),
+    };
+    let mut facts = MediaFacts::default();
+    match kind {
+        MediaKind::Image => {
+            if let Some((w, h)) = media_probe::image_size(path).map_err(read_err)? {
+                facts.size = Some((w, h));
+                let problem = if w < MIN_IMAGE_SIDE || h < MIN_IMAGE_SIDE {
+                    Some("a side is too short")
+                } else if w > MAX_IMAGE_SIDE || h > MAX_IMAGE_SIDE {
+                    Some("a side is too long")
+                } else {
+                    let aspect = w as f64 / h as f64;
+                    (!(MIN_IMAGE_ASPECT..=MAX_IMAGE_ASPECT).contains(&aspect))
+                        .then_some("the aspect ratio is too extreme")
+                };
+                if let Some(problem) = problem {
+                    return Err(AssetError::ImageShape {
+                        path: shown,
+                        width: w,
+                        height: h,
+                        problem,
+                    });
+                }
+            }
+        }
+        MediaKind::Audio | MediaKind::Video => {
+            let ext = path
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            let seconds = match ext.as_str() {
+                "wav" => media_probe::wav_seconds(path).map_err(read_err)?,
+                "mp4" | "mov" | "m4a" => media_probe::mp4_seconds(path).map_err(read_err)?,
+                _ => None,
+            };
+            if let Some(s) = seconds {
+                facts.seconds = Some(s);
+                if !(MIN_REFERENCE_SECONDS..=MAX_REFERENCE_SECONDS as f64 + 0.05).contains(&s) {
+                    return Err(AssetError::Duration {
+                        path: shown,
+                        seconds: s,
+                        kind: kind.as_str(),
+                        max: MAX_REFERENCE_SECONDS,
+                    });
+                }
+            }
+        }
+    }
+    Ok(facts)
+}
+
+/// A local reference video checked before it is uploaded anywhere: at most 50 MB, 2..15 s.
+pub fn check_video_file(path: &Path) -> Result<MediaFacts, AssetError> {
+    let shown = path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|e| AssetError::Read {
+        path: shown.clone(),
+        message: e.to_string(),
+    })?;
+    if meta.len() > MAX_VIDEO_BYTES {
+        return Err(AssetError::TooLarge {
+            path: shown,
+            size: meta.len(),
+            limit: MAX_VIDEO_BYTES,
+            kind: "video",
+        });
+    }
+    check_local_media(path, MediaKind::Video)
+}
+
+/// The reference videos (or audios) of one request together last at most 15 s.
+pub fn check_total_seconds(kind: MediaKind, seconds: &[f64]) -> Result<(), AssetError> {
+    let total: f64 = seconds.iter().sum();
+    if total > MAX_REFERENCE_SECONDS as f64 + 0.05 {
+        return Err(AssetError::TotalDuration {
+            seconds: total,
+            kind: kind.as_str(),
+            max: MAX_REFERENCE_SECONDS,
+        });
+    }
+    Ok(())
 }
 
 /// True when `s` is already a URL the API understands (not a local path).
@@ -292,6 +438,7 @@ pub fn file_to_data_url(path: &Path, kind: MediaKind) -> Result<String, AssetErr
     };
     let bytes = read_regular(path, limit, kind.as_str())?;
     check_content(path, mime, &bytes)?;
+    check_local_media(path, kind)?;
     Ok(format!(
         "data:{mime};base64,{}",
         base64::engine::general_purpose::STANDARD.encode(bytes)
@@ -306,6 +453,86 @@ pub fn resolve(url_or_path: &str, kind: MediaKind) -> Result<String, AssetError>
         file_to_data_url(Path::new(url_or_path.trim()), kind)
     }
 }
+
+/// The bucket local references go through (`--upload-to`, `[assets] upload_to`).
+pub struct ReferenceBucket {
+    pub location: S3Location,
+    /// The client, or why there is none (no credentials, a bad endpoint): reported only when a
+    /// file actually needs the bucket.
+    pub client: Result<S3Client, String>,
+    /// How long the presigned links live.
+    pub link_ttl: Duration,
+}
+
+/// Extra life of a reference link beyond the task's own (clock skew, the service's queue).
+const LINK_MARGIN_SECS: u64 = 3600;
+
+/// A reference link's life: the task's `execution_expires_after` (default 48 h) plus a margin,
+/// at most 7 days (SigV4's limit).
+pub fn link_ttl(execution_expires_after: Option<i64>) -> Duration {
+    let task = execution_expires_after
+        .filter(|s| *s > 0)
+        .unwrap_or(DEFAULT_EXPIRES_AFTER) as u64;
+    Duration::from_secs(task + LINK_MARGIN_SECS).min(crate::s3::MAX_PRESIGN)
+}
+
+/// A local file that goes up to the bucket before the request is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedUpload {
+    pub file: FileUpload,
+    /// `s3://BUCKET/KEY`.
+    pub object_url: String,
+}
+
+/// Resolve one asset: a URL as given; a local file inlined, or — videos, audios, and images too
+/// large to inline, when `bucket` is set — planned for upload (added to `uploads`) and replaced by
+/// its presigned link. Nothing is uploaded here; the caller uploads `uploads` before sending.
+pub fn resolve_reference(
+    url_or_path: &str,
+    kind: MediaKind,
+    bucket: Option<&ReferenceBucket>,
+    uploads: &mut Vec<PlannedUpload>,
+) -> Result<String, AssetError> {
+    if is_url(url_or_path) {
+        return Ok(url_or_path.trim().to_string());
+    }
+    let path = Path::new(url_or_path.trim());
+    let shown = path.display().to_string();
+    let Some(bucket) = bucket else {
+        return file_to_data_url(path, kind);
+    };
+    if kind == MediaKind::Image
+        && std::fs::metadata(path).is_ok_and(|m| m.len() <= INLINE_IMAGE_BYTES)
+    {
+        return file_to_data_url(path, kind);
+    }
+    // The same checks as an inlined file (regular file, type, size, content, duration).
+    check_file(path, kind)?;
+    let mime = expected_mime(path, kind)?;
+    let client = bucket.client.as_ref().map_err(|m| AssetError::Upload {
+        path: shown.clone(),
+        message: m.clone(),
+    })?;
+    let file = plan_file(path, &bucket.location.prefix, mime).map_err(|e| AssetError::Read {
+        path: shown.clone(),
+        message: e.to_string(),
+    })?;
+    let link = client
+        .presign_get(&file.key, bucket.link_ttl)
+        .map_err(|e| AssetError::Upload {
+            path: shown,
+            message: e.to_string(),
+        })?;
+    let object_url = bucket.location.object_url(&file.key);
+    if !uploads.iter().any(|u| u.object_url == object_url) {
+        uploads.push(PlannedUpload { file, object_url });
+    }
+    Ok(link)
+}
+
+/// With a bucket, images above this size go through it instead of inflating the request body by
+/// a third as base64 (the body is capped at 64 MiB for all items together).
+pub const INLINE_IMAGE_BYTES: u64 = 10 * 1024 * 1024;
 
 #[cfg(test)]
 mod tests {
@@ -326,6 +553,11 @@ mod tests {
             resolve("https://x/y.jpg", MediaKind::Image).as_deref(),
             Ok("https://x/y.jpg")
         );
+        // Asset-library ids (the way to use an authorised face) pass through unchanged.
+        assert_eq!(
+            resolve("asset://asset-20260101-abc", MediaKind::Image).as_deref(),
+            Ok("asset://asset-20260101-abc")
+        );
         assert!(matches!(
             resolve("/nonexistent/file.png", MediaKind::Image),
             Err(AssetError::Read { .. })
@@ -337,6 +569,68 @@ mod tests {
         assert!(matches!(
             resolve("notes.txt", MediaKind::Image),
             Err(AssetError::Type { .. })
+        ));
+    }
+
+    #[test]
+    fn image_sides_and_aspect_are_checked_from_the_header() {
+        use crate::engine::media_probe::samples;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let put = |name: &str, bytes: Vec<u8>| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, bytes).expect("write");
+            p
+        };
+        let good = put("good.png", samples::png(1280, 720));
+        assert!(resolve(good.to_str().unwrap(), MediaKind::Image).is_ok());
+        for (name, bytes, says) in [
+            ("small.png", samples::png(299, 400), "too short"),
+            ("huge.jpg", samples::jpeg(6001, 4000), "too long"),
+            ("strip.png", samples::png(2600, 1000), "aspect"),
+            ("tall.jpg", samples::jpeg(400, 1001), "aspect"),
+        ] {
+            let p = put(name, bytes);
+            let err = resolve(p.to_str().unwrap(), MediaKind::Image).expect_err(name);
+            assert!(
+                matches!(err, AssetError::ImageShape { .. }) && err.to_string().contains(says),
+                "{name}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn audio_and_video_durations_and_video_size_are_checked() {
+        use crate::engine::media_probe::samples;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let short = dir.path().join("short.wav");
+        std::fs::write(&short, samples::wav(1)).expect("write");
+        let err = resolve(short.to_str().unwrap(), MediaKind::Audio).expect_err("1 s");
+        assert!(matches!(err, AssetError::Duration { .. }), "{err}");
+        let ok = dir.path().join("ok.wav");
+        std::fs::write(&ok, samples::wav(3)).expect("write");
+        assert!(resolve(ok.to_str().unwrap(), MediaKind::Audio).is_ok());
+        let long = dir.path().join("long.mp4");
+        std::fs::write(&long, samples::mp4(16, 1000)).expect("write");
+        assert!(matches!(
+            check_video_file(&long),
+            Err(AssetError::Duration { .. })
+        ));
+        let fine = dir.path().join("fine.mp4");
+        std::fs::write(&fine, samples::mp4(8, 1000)).expect("write");
+        assert_eq!(check_video_file(&fine).expect("ok").seconds, Some(8.0));
+        let big = dir.path().join("big.mp4");
+        std::fs::File::create(&big)
+            .expect("create")
+            .set_len(MAX_VIDEO_BYTES + 1)
+            .expect("sparse");
+        assert!(matches!(
+            check_video_file(&big),
+            Err(AssetError::TooLarge { limit, .. }) if limit == 50 * 1024 * 1024
+        ));
+        assert!(check_total_seconds(MediaKind::Audio, &[8.0, 7.0]).is_ok());
+        assert!(matches!(
+            check_total_seconds(MediaKind::Video, &[8.0, 8.0]),
+            Err(AssetError::TotalDuration { .. })
         ));
     }
 

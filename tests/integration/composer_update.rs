@@ -397,7 +397,7 @@ fn stepping_a_huge_typed_number_does_not_overflow() {
     typ(&mut s, "9223372036854775807");
     assert_eq!(request(&s).seed, Some(i64::MAX));
     press(&mut s, KeyCode::Right);
-    assert_eq!(request(&s).seed, Some(2_147_483_647));
+    assert_eq!(request(&s).seed, Some(4_294_967_295));
     typ(&mut s, "-9223372036854775808");
     assert_eq!(request(&s).seed, Some(i64::MIN));
     press(&mut s, KeyCode::Left);
@@ -424,4 +424,22 @@ fn a_paste_with_carriage_return_line_breaks_keeps_its_lines() {
     update(&mut s, Msg::Paste("/pics/a.png\r/pics/b.png\r".into()));
     let targets: Vec<&str> = ed(&s).assets.iter().map(|a| a.target.as_str()).collect();
     assert_eq!(targets, ["/pics/a.png", "/pics/b.png"]);
+}
+
+#[test]
+fn with_an_upload_bucket_a_local_video_goes_through_it_instead_of_being_refused() {
+    let mut s = open();
+    s.composer.uploads = true; // `[assets] upload_to` is set
+    typ(&mut s, "extend the clip");
+    add_asset(&mut s, 'v', "/tmp/clip.mp4");
+    assert_eq!(ed(&s).assets[0].kind, MediaKind::Video);
+    assert!(ed(&s).uploads);
+    assert!(
+        !ed(&s)
+            .problems
+            .iter()
+            .any(|p| p.problem.message.contains("no inline video")),
+        "{:?}",
+        ed(&s).problems
+    );
 }
