@@ -8,6 +8,7 @@
 mod drafts;
 pub mod inspect;
 mod lease;
+mod meta;
 mod queue;
 mod record;
 pub mod schema;

@@ -30,6 +30,7 @@ mod preview;
 mod probe;
 mod queue_render;
 mod queue_update;
+mod reconcile;
 mod results_update;
 mod store;
 mod store_watch;
