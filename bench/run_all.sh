@@ -9,7 +9,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 out="bench/results-$(date +%Y%m%d-%H%M%S).txt"
-for b in frame idle store polling latency download; do
+for b in frame idle store polling latency download batch; do
   echo "== cargo bench --bench $b" | tee -a "$out"
   cargo bench --bench "$b" 2>/dev/null | tee -a "$out"
 done

@@ -99,6 +99,29 @@ impl PollConfig {
     }
 }
 
+/// The submission queue (`[submit]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SubmitConfig {
+    /// The queue sends a request only while this profile has fewer tasks in flight (being
+    /// sent, queued or running at the server). 8: the service runs only a few tasks of an
+    /// account at once, so more in flight only lengthens the server's queue (where tasks count
+    /// against the account's queued-task cap and age towards `execution_expires_after`), while
+    /// a few queued behind the running ones keep the server busy between our polls.
+    pub max_in_flight: usize,
+}
+
+/// The default of `[submit] max_in_flight` (see [`SubmitConfig`]).
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 8;
+
+impl Default for SubmitConfig {
+    fn default() -> Self {
+        SubmitConfig {
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+        }
+    }
+}
+
 /// Download settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -262,6 +285,7 @@ pub struct Config {
     pub profiles: BTreeMap<String, Profile>,
     pub defaults: RequestDefaults,
     pub poll: PollConfig,
+    pub submit: SubmitConfig,
     pub download: DownloadConfig,
     pub ui: UiConfig,
     pub notify: NotifyConfig,
@@ -281,6 +305,7 @@ impl Default for Config {
             profiles: builtin_profiles(),
             defaults: RequestDefaults::default(),
             poll: PollConfig::default(),
+            submit: SubmitConfig::default(),
             download: DownloadConfig::default(),
             ui: UiConfig::default(),
             notify: NotifyConfig::default(),
@@ -390,6 +415,9 @@ impl Config {
     pub fn parse(text: &str) -> Result<Config, String> {
         let mut cfg: Config = toml::from_str(text).map_err(|e| e.to_string())?;
         cfg.poll.check()?;
+        if cfg.submit.max_in_flight == 0 {
+            return Err("[submit] max_in_flight = 0: use 1 or more".into());
+        }
         if let Some(dir) = &cfg.download.output_dir {
             crate::destination::Destination::parse(&dir.to_string_lossy())
                 .map_err(|e| format!("[download] output_dir: {e}"))?;

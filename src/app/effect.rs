@@ -26,4 +26,6 @@ pub enum Effect {
     Composer(crate::app::composer::ComposerEffect),
     /// Downloads, previews, open, notifications (see `app::results`).
     Results(super::results::ResultsEffect),
+    /// Pause, reorder or shorten the submission queue (see `app::queue`).
+    Queue(super::queue::QueueEffect),
 }

@@ -70,6 +70,8 @@ pub enum Msg {
     Composer(crate::app::composer::ComposerMsg),
     /// Downloads, previews (see `app::results`).
     Results(super::results::ResultsMsg),
+    /// The submission queue as the store has it now.
+    Queue(super::queue::QueueInfo),
 }
 
 /// What a key means, after the keymap. The reducer acts on intents, never on raw keys. Grouped
@@ -102,6 +104,11 @@ pub enum Intent {
     CancelTask,
     Download,
     Open,
+    // The submission queue.
+    QueuePause,
+    QueueUp,
+    QueueDown,
+    QueueRemove,
     // The dashboard.
     TogglePause,
     RefreshNow,

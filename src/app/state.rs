@@ -71,6 +71,8 @@ pub enum Question {
     Cancel { local_id: String },
     /// Resubmit these tasks.
     Retry(RetryPlan),
+    /// Remove these pending rows from the queue.
+    RemovePending(Vec<String>),
 }
 
 /// What a retry would do, shown before it is done.
@@ -166,6 +168,8 @@ pub struct State {
     pub eta: crate::engine::eta::EtaModel,
     /// Downloads, preview, notifications, prices.
     pub results: super::results::Results,
+    /// The submission queue: pending rows in order, paused, held by the server.
+    pub queue: super::queue::QueueInfo,
 }
 
 impl State {
@@ -213,6 +217,7 @@ impl State {
             pending_input: Vec::new(),
             eta: Default::default(),
             results: Default::default(),
+            queue: Default::default(),
         }
     }
 
@@ -261,6 +266,22 @@ impl State {
                 }
             }
         }
+        self.recompute();
+    }
+
+    /// Drop tasks that left the store (pending rows removed from the queue).
+    pub fn remove_tasks(&mut self, local_ids: &[String]) {
+        let gone: HashSet<&str> = local_ids.iter().map(String::as_str).collect();
+        let rows: Vec<TaskRecord> = std::mem::take(&mut self.tasks)
+            .into_iter()
+            .filter(|t| !gone.contains(t.local_id.as_str()))
+            .collect();
+        self.marks.retain(|m| !gone.contains(m.as_str()));
+        self.index.clear();
+        for (i, t) in rows.iter().enumerate() {
+            self.index.insert(t.local_id.clone(), i);
+        }
+        self.tasks = rows;
         self.recompute();
     }
 
@@ -410,6 +431,7 @@ impl State {
 fn status_rank(p: &Phase) -> u8 {
     match p {
         Phase::Submitting => 0,
+        Phase::Pending => 0,
         Phase::Remote(TaskStatus::Running) => 1,
         Phase::Remote(TaskStatus::Queued) => 2,
         Phase::Remote(TaskStatus::Unknown(_)) => 3,

@@ -139,6 +139,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Results(m) => results::on_msg(state, m),
+        Msg::Queue(info) => {
+            super::queue::on_info(state, info);
+            Vec::new()
+        }
     }
 }
 
@@ -257,6 +261,7 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
             match q {
                 Question::Quit { .. } => vec![Effect::Quit],
                 Question::Cancel { local_id } => vec![Effect::CancelTask(local_id)],
+                Question::RemovePending(ids) => super::queue::remove(state, ids),
                 Question::Retry(plan) => {
                     state.notice(
                         Level::Info,
@@ -416,6 +421,9 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
             }
             Vec::new()
         }
+        (_, Intent::QueuePause | Intent::QueueUp | Intent::QueueDown | Intent::QueueRemove) => {
+            super::queue::apply(state, intent)
+        }
         (_, Intent::TogglePause) => {
             let paused = !state.health.paused;
             state.health.paused = paused;
@@ -519,7 +527,7 @@ fn retryable(t: &TaskRecord) -> bool {
     match &t.phase {
         Phase::Remote(s) => s.is_retryable(),
         Phase::SubmitUnknown | Phase::Rejected => true,
-        Phase::Submitting => false,
+        Phase::Pending | Phase::Submitting => false,
     }
 }
 

@@ -59,7 +59,7 @@ pub enum Command {
     /// List tasks in the store.
     Ls {
         /// Only tasks in this status (queued, running, succeeded, failed, expired, cancelled,
-        /// submitting, submit_unknown, rejected). Repeatable.
+        /// pending, submitting, submit_unknown, rejected). Repeatable.
         #[arg(long, add = ArgValueCompleter::new(complete::statuses))]
         status: Vec<String>,
         /// Print JSON lines instead of a table.
@@ -236,6 +236,29 @@ pub struct SubmitArgs {
     /// Print the request body and exit without sending.
     #[arg(long)]
     pub dry_run: bool,
+    /// Queue every request of a JSON-lines file (`-`: stdin): one request per line in the
+    /// --json format, with optional "key" (idempotency) and "label". Sent in file order under
+    /// --max-in-flight; running the same file again sends nothing new.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["json", "prompt", "prompts", "dry_run"])]
+    pub batch: Option<PathBuf>,
+    /// Queue one request per line of a text file (`-`: stdin), each line the prompt, every
+    /// other parameter from the flags and [defaults].
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["json", "prompt", "dry_run"])]
+    pub prompts: Option<PathBuf>,
+    /// With --batch/--prompts: N variants of every line, each with its own seed.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub repeat: u32,
+    /// With --batch/--prompts: send only while fewer than N of this profile's tasks are in
+    /// flight (default [submit] max_in_flight, 8).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub max_in_flight: Option<u64>,
+    /// With --batch/--prompts: queue the valid lines even when others are invalid.
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// With --batch/--prompts: queue and return at once; a dashboard or `watch --daemon` on
+    /// this store sends the lines.
+    #[arg(long, conflicts_with = "wait")]
+    pub detach: bool,
 }
 
 #[derive(Debug, Args)]
@@ -267,4 +290,7 @@ pub struct SimArgs {
     /// Serve videos of this many bytes (generated on the fly), for large-download tests.
     #[arg(long)]
     pub video_size: Option<u64>,
+    /// The account's cap on queued tasks: creates beyond it get 429 QuotaExceeded.
+    #[arg(long, value_name = "N")]
+    pub max_queued: Option<usize>,
 }

@@ -162,6 +162,7 @@ pub const STATUSES: &[&str] = &[
     "failed",
     "expired",
     "cancelled",
+    "pending",
     "submitting",
     "submit_unknown",
     "rejected",

@@ -2,6 +2,7 @@
 //! dashboard, and map the outcome to an exit code.
 
 pub mod args;
+pub mod batch;
 pub mod complete;
 pub mod context;
 pub mod doctor;
@@ -154,6 +155,7 @@ async fn run_sim(a: args::SimArgs) -> Result<Code, Failure> {
         url_ttl: std::time::Duration::from_secs(a.url_ttl),
         max_running: a.max_running.max(1),
         video_size: a.video_size,
+        max_queued: a.max_queued,
     };
     crate::sim::run_standalone(addr, cfg)
         .await

@@ -199,6 +199,14 @@ fn default_role(kind: MediaKind, count: usize) -> Option<Role> {
 
 /// Run `submit`.
 pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
+    if args.batch.is_some() || args.prompts.is_some() {
+        return super::batch::run(ctx, args).await;
+    }
+    if args.repeat > 1 || args.max_in_flight.is_some() || args.skip_invalid || args.detach {
+        return Err(Failure::usage(
+            "--repeat, --max-in-flight, --skip-invalid and --detach go with --batch FILE or --prompts FILE",
+        ));
+    }
     let location = reference_bucket(ctx, args)?;
     let make_bucket = location.map(|location| {
         move |expires: Option<i64>| ctx.engine.reference_bucket_for(&location, expires)
@@ -268,6 +276,7 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
         daemon: false,
         download_to: Some(out_dir),
         progress: Progress::Stderr,
+        ..WatchPlan::default()
     };
     let done = headless::run(ctx, vec![record], plan).await?;
     for r in &done.records {

@@ -3,12 +3,14 @@
 //! the blocking pool so they never stall an event loop.
 
 pub mod assets;
+pub mod batch;
 pub mod bucket_results;
 pub mod eta;
 pub mod ids;
 pub mod list_poll;
 pub mod media_probe;
 pub mod naming;
+pub mod queue;
 pub mod reconcile;
 pub mod task_results;
 
@@ -200,37 +202,7 @@ impl Engine {
         let outcome = self.client.create_raw(&request_json, &local_id).await;
         let lid = local_id.clone();
         match outcome {
-            Ok(resp) => {
-                // The task exists and is paid for: a busy store must not lose its id (the row
-                // would be abandoned as `submit_unknown`, the task never polled nor saved).
-                let started = std::time::Instant::now();
-                loop {
-                    let (l, id) = (lid.clone(), resp.id.clone());
-                    match self
-                        .with_store(move |s| s.submission_accepted(&l, &id, now()))
-                        .await
-                    {
-                        Ok(()) => break,
-                        Err(StoreError::DuplicateTaskId { task_id, other }) => {
-                            return Err(self.duplicate_id(lid, &task_id, &other).await);
-                        }
-                        Err(e) if started.elapsed() < RECORD_ACCEPTED_FOR => {
-                            tracing::warn!(error = %e, "recording an accepted task failed; trying again");
-                            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-                        }
-                        Err(error) => {
-                            return Err(SubmitError::Unrecorded {
-                                task_id: resp.id,
-                                local_id: lid,
-                                error,
-                            });
-                        }
-                    }
-                }
-                self.with_store(move |s| s.find(&lid))
-                    .await
-                    .map_err(SubmitError::from)
-            }
+            Ok(resp) => self.record_accepted(&lid, &resp.id).await,
             Err(error) => {
                 let unknown = error.create_outcome_unknown();
                 let code = error.code().unwrap_or("").to_string();
@@ -261,6 +233,46 @@ impl Engine {
                 })
             }
         }
+    }
+
+    /// Record that the server accepted `local_id` as `task_id`, and return the row. The task
+    /// exists and is paid for: a busy store must not lose its id (the row would be abandoned as
+    /// `submit_unknown`, the task never polled nor saved), so this keeps trying for a while.
+    async fn record_accepted(
+        &self,
+        local_id: &str,
+        task_id: &str,
+    ) -> Result<TaskRecord, SubmitError> {
+        let started = std::time::Instant::now();
+        loop {
+            let (l, id) = (local_id.to_string(), task_id.to_string());
+            match self
+                .with_store(move |s| s.submission_accepted(&l, &id, now()))
+                .await
+            {
+                Ok(()) => break,
+                Err(StoreError::DuplicateTaskId { task_id, other }) => {
+                    return Err(self
+                        .duplicate_id(local_id.to_string(), &task_id, &other)
+                        .await);
+                }
+                Err(e) if started.elapsed() < RECORD_ACCEPTED_FOR => {
+                    tracing::warn!(error = %e, "recording an accepted task failed; trying again");
+                    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                }
+                Err(error) => {
+                    return Err(SubmitError::Unrecorded {
+                        task_id: task_id.to_string(),
+                        local_id: local_id.to_string(),
+                        error,
+                    });
+                }
+            }
+        }
+        let l = local_id.to_string();
+        self.with_store(move |s| s.find(&l))
+            .await
+            .map_err(SubmitError::from)
     }
 
     /// A create answered with an id another stored task has: whether it started a new task is

@@ -134,11 +134,21 @@ pub async fn save_on_exit(engine: &Engine, state: &crate::app::State) {
 }
 
 /// Carry out one composer effect on a task of its own.
-pub fn spawn(effect: ComposerEffect, engine: Engine, tx: UnboundedSender<Msg>) {
-    tokio::spawn(run(effect, engine, tx));
+pub fn spawn(
+    effect: ComposerEffect,
+    engine: Engine,
+    tx: UnboundedSender<Msg>,
+    max_in_flight: usize,
+) {
+    tokio::spawn(run(effect, engine, tx, max_in_flight));
 }
 
-async fn run(effect: ComposerEffect, engine: Engine, tx: UnboundedSender<Msg>) {
+async fn run(
+    effect: ComposerEffect,
+    engine: Engine,
+    tx: UnboundedSender<Msg>,
+    max_in_flight: usize,
+) {
     use crate::app::Level;
     match effect {
         ComposerEffect::LoadDrafts { then_open } => {
@@ -247,7 +257,7 @@ async fn run(effect: ComposerEffect, engine: Engine, tx: UnboundedSender<Msg>) {
             retry_of,
             draft,
         } => {
-            let outcome = submit(&engine, request_json, retry_of, draft).await;
+            let outcome = submit(&engine, request_json, retry_of, draft, max_in_flight).await;
             send(&tx, ComposerMsg::Submitted(outcome));
         }
     }
@@ -258,6 +268,7 @@ async fn submit(
     request_json: String,
     retry_of: Option<String>,
     draft: String,
+    max_in_flight: usize,
 ) -> SubmitOutcome {
     let eng = engine.clone();
     let resolved = blocking(move || resolve_request_with(&request_json, Some(&eng))).await;
@@ -271,6 +282,15 @@ async fn submit(
         Some(Err((field, message))) => return SubmitOutcome::AssetError { field, message },
         None => return SubmitOutcome::NotSent("reading the asset files was interrupted".into()),
     };
+    // At the cap the request waits in the submission queue instead of going out now.
+    let profile = engine.profile.clone();
+    let in_flight = engine
+        .with_store(move |s| s.in_flight_count(&profile))
+        .await
+        .unwrap_or(0);
+    if in_flight >= max_in_flight.max(1) as u64 {
+        return queue(engine, body, retry_of, draft).await;
+    }
     match engine.submit(body, retry_of).await {
         Ok(record) => {
             // The task is stored: the draft has done its job.
@@ -303,6 +323,45 @@ async fn submit(
             }),
             message: format!("{error} — {}", error.hint()),
         },
+        Err(e) => SubmitOutcome::NotSent(e.to_string()),
+    }
+}
+
+/// Store a composer request as a `pending` row (validated first, as `Engine::submit` does).
+async fn queue(
+    engine: &Engine,
+    body: String,
+    retry_of: Option<String>,
+    draft: String,
+) -> SubmitOutcome {
+    match crate::api::CreateRequest::from_json(&body) {
+        Ok(req) => {
+            if let Some(p) = crate::api::validate::validate(&req).into_iter().next() {
+                return SubmitOutcome::NotSent(p.to_string());
+            }
+        }
+        Err(e) => return SubmitOutcome::NotSent(format!("the request JSON cannot be read: {e}")),
+    }
+    let local_id = crate::engine::ids::new_local_id();
+    let (lid, profile) = (local_id.clone(), engine.profile.clone());
+    let stored = engine
+        .with_store(move |s| {
+            s.enqueue(
+                &[crate::store::NewPending {
+                    local_id: &lid,
+                    profile: &profile,
+                    request_json: &body,
+                    key: None,
+                    label: None,
+                    retry_of: retry_of.as_deref(),
+                }],
+                crate::engine::now(),
+            )?;
+            s.delete_draft(&draft)
+        })
+        .await;
+    match stored {
+        Ok(_) => SubmitOutcome::Queued { local_id },
         Err(e) => SubmitOutcome::NotSent(e.to_string()),
     }
 }

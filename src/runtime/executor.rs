@@ -2,6 +2,7 @@
 
 use super::poller::PollerCmd;
 use super::{composer, download_manager, notify, opener, osc, preview, terminal};
+use crate::app::queue::QueueEffect;
 use crate::app::results::ResultsEffect;
 use crate::app::{Effect, Level, Msg, State};
 use crate::engine::Engine;
@@ -20,6 +21,12 @@ pub(super) struct Executor {
     pub mux: osc::Mux,
     /// The least time between two creates of a bulk retry.
     pub create_gap: Duration,
+    /// `[submit] max_in_flight`: the composer queues its request at this many in flight.
+    pub max_in_flight: usize,
+    /// Wakes the feeder after a change to the queue.
+    pub feeder: mpsc::UnboundedSender<super::feeder::FeederCmd>,
+    /// Asks the queue watcher to re-read the queue now.
+    pub queue_poke: mpsc::UnboundedSender<()>,
 }
 
 /// Resubmit tasks one after another at a pace the rate limit allows, reporting progress; one
@@ -132,6 +139,38 @@ impl Executor {
         }
     }
 
+    /// Pause, reorder or shorten the queue in the store, then let the feeder and the queue
+    /// watcher see it.
+    fn queue(&self, fx: QueueEffect) {
+        let (engine, tx) = (self.engine.clone(), self.tx.clone());
+        let (feeder, poke) = (self.feeder.clone(), self.queue_poke.clone());
+        tokio::spawn(async move {
+            let done = match fx {
+                QueueEffect::SetPaused(p) => {
+                    engine.with_store(move |s| s.set_queue_paused(p)).await
+                }
+                QueueEffect::Move { local_id, up } => {
+                    engine
+                        .with_store(move |s| s.queue_move(&local_id, up).map(|_| ()))
+                        .await
+                }
+                QueueEffect::Remove(ids) => {
+                    engine
+                        .with_store(move |s| s.queue_remove(&ids).map(|_| ()))
+                        .await
+                }
+            };
+            if let Err(e) = done {
+                let _ = tx.send(Msg::Notice {
+                    level: Level::Error,
+                    text: format!("the queue could not be changed: {e}"),
+                });
+            }
+            let _ = feeder.send(super::feeder::FeederCmd::Wake);
+            let _ = poke.send(());
+        });
+    }
+
     /// A presigned GET link (1 hour) to `s3://BUCKET/KEY`.
     fn presign(&self, object_url: &str) -> Result<String, String> {
         let (location, key) = crate::s3::parse_object_url(object_url)
@@ -182,9 +221,10 @@ impl Executor {
                 });
             }
             Effect::Composer(e) => {
-                composer::spawn(e, self.engine.clone(), self.tx.clone());
+                composer::spawn(e, self.engine.clone(), self.tx.clone(), self.max_in_flight);
             }
             Effect::Results(fx) => self.results(fx),
+            Effect::Queue(fx) => self.queue(fx),
             Effect::Retry(local_ids) => {
                 let (engine, tx, gap) = (self.engine.clone(), self.tx.clone(), self.create_gap);
                 tokio::spawn(retry_all(engine, tx, local_ids, gap));

@@ -7,6 +7,7 @@
 //! into the store, while dashboards come and go; SIGINT/SIGTERM/SIGHUP release the lease and
 //! exit 0.
 
+use super::feeder::{self, FeederCmd, FeederConfig, FeederEvent};
 use super::lease::{self, LeaseConfig, LeaseKeeper, Role};
 use super::poller::{self, PollerCmd, PollerConfig, PollerEvent};
 use super::store_watch;
@@ -60,6 +61,20 @@ pub struct WatchPlan {
     /// Save the results of succeeded tasks here (only while this process holds the lease).
     pub download_to: Option<Destination>,
     pub progress: Progress,
+    /// The queue's cap while this process feeds it (default: `[submit] max_in_flight`).
+    pub max_in_flight: Option<usize>,
+    /// Stop once every watched task has been sent (none `pending` or `submitting`) instead of
+    /// once every one has settled: `submit --batch` without `--wait`.
+    pub until_sent: bool,
+}
+
+/// True when the watched task `r` needs nothing more from this run.
+fn is_done(plan: &WatchPlan, r: &TaskRecord) -> bool {
+    if plan.until_sent {
+        !matches!(r.phase, Phase::Pending | Phase::Submitting)
+    } else {
+        r.phase.is_settled()
+    }
 }
 
 /// Why the loop could not run or stopped early.
@@ -121,11 +136,22 @@ pub async fn run(
     )
     .map_err(|e| HeadlessError::Lease(e.to_string()))?;
     let noter = keeper.noter();
-    // The gate: only the lease holder polls and downloads.
+    let (ftx, mut fed) = mpsc::unbounded_channel();
+    let feeder = feeder::spawn(
+        ctx.engine.clone(),
+        FeederConfig::new(
+            plan.max_in_flight
+                .unwrap_or(ctx.config.submit.max_in_flight),
+        ),
+        ftx,
+    );
+    // The gate: only the lease holder polls, feeds the queue and downloads.
     let (role_tx, mut roles) = mpsc::unbounded_channel();
     let to_poller = poller.clone();
+    let to_feeder = feeder.clone();
     lease::gate(keeper.role(), move |role| {
         let _ = to_poller.send(PollerCmd::Role(role.clone()));
+        let _ = to_feeder.send(FeederCmd::Role(role.clone()));
         let _ = role_tx.send(role.clone());
     });
 
@@ -144,7 +170,7 @@ pub async fn run(
     let mut seen: HashMap<String, TaskRecord> = HashMap::new();
     let mut pending: HashSet<String> = HashSet::new();
     for r in records {
-        if !r.phase.is_settled() {
+        if !is_done(&plan, &r) {
             pending.insert(r.local_id.clone());
         }
         if r.phase.needs_polling() {
@@ -197,7 +223,11 @@ pub async fn run(
         // process's poller (printed as soon as it sees them, not at the watcher's next check).
         let mut incoming: Vec<TaskRecord> = Vec::new();
         tokio::select! {
-            Some(rows) = changes.recv() => incoming = rows,
+            Some(rows) = changes.recv() => {
+                // A finished task frees a slot, new rows may have been queued: look again.
+                let _ = feeder.send(FeederCmd::Wake);
+                incoming = rows;
+            }
             Some(role) = roles.recv() => {
                 let now_leader = role.is_leader();
                 match &role {
@@ -256,6 +286,18 @@ pub async fn run(
                     }
                 }
             }
+            Some(ev) = fed.recv() => match ev {
+                FeederEvent::Held { until, reason } => {
+                    let secs = (until - crate::engine::now()).max(0);
+                    crate::errln!("queue held: {reason}; trying again in {secs}s");
+                }
+                FeederEvent::Resumed => crate::errln!("queue resumed"),
+                FeederEvent::Abandoned(n) => crate::errln!(
+                    "{n} queued request(s) were being sent by a process that stopped: marked submit_unknown (check before sending again)"
+                ),
+                FeederEvent::StoreFailed(m) => crate::errln!("warning: the queue could not read the store: {m} (will keep trying)"),
+                FeederEvent::Sent(_) | FeederEvent::Rejected(_) | FeederEvent::Unknown(_) => {}
+            },
             Some(done) = downloads.join_next(), if !downloads.is_empty() => {
                 match done {
                     Ok((_, Ok(saved))) => {
@@ -287,7 +329,7 @@ pub async fn run(
             if known.is_none_or(|k| k.phase != r.phase) {
                 plan.progress.line(&change_line(&r));
             }
-            if r.phase.is_settled() {
+            if is_done(&plan, &r) {
                 pending.remove(&r.local_id);
             } else {
                 pending.insert(r.local_id.clone());
@@ -304,10 +346,7 @@ pub async fn run(
     match stop {
         Stop::Fatal(m) => Err(HeadlessError::Stopped(m)),
         Stop::Done | Stop::Signal => Ok(WatchOutcome {
-            records: seen
-                .into_values()
-                .filter(|r| r.phase.is_settled())
-                .collect(),
+            records: seen.into_values().filter(|r| is_done(&plan, r)).collect(),
             failed_downloads,
         }),
     }

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod download_manager;
 mod event_loop;
 mod executor;
+pub mod feeder;
 pub mod headless;
 pub mod lease;
 pub mod notify;

@@ -5,7 +5,9 @@
 use super::event_loop::{event_loop, local_day_start};
 use super::executor::Executor;
 use super::poller::{self, PollerCmd, PollerConfig, PollerEvent};
-use super::{composer, demo, download_manager, lease, notify, osc, preview, store_watch, terminal};
+use super::{
+    composer, demo, download_manager, feeder, lease, notify, osc, preview, store_watch, terminal,
+};
 use crate::app::keymap::Keymap;
 use crate::app::{Level, Msg, State, update};
 use crate::config::Paths;
@@ -140,13 +142,56 @@ pub async fn run_dashboard(ctx: Context, opts: DashboardOptions) -> Result<(), D
     let dl =
         download_manager::Downloads::start(ctx.engine.clone(), download_settings(&ctx), tx.clone());
     dl.set_active(false);
+    // The submission queue's feeder, switched by the same gate; its reports become notices,
+    // and the queue watcher keeps the header's count, order, pause and hold current.
+    let (ftx, mut frx) = mpsc::unbounded_channel();
+    let feeder = feeder::spawn(
+        ctx.engine.clone(),
+        feeder::FeederConfig::new(ctx.config.submit.max_in_flight),
+        ftx,
+    );
+    let (queue_poke, poked) = mpsc::unbounded_channel::<()>();
+    let to_loop = tx.clone();
+    feeder::watch_queue(ctx.engine.clone(), poked, move |info| {
+        to_loop.send(Msg::Queue(info)).is_ok()
+    });
+    let (to_loop, poke) = (tx.clone(), queue_poke.clone());
+    tokio::spawn(async move {
+        while let Some(ev) = frx.recv().await {
+            let _ = poke.send(());
+            let (level, text) = match ev {
+                feeder::FeederEvent::Held { reason, .. } => {
+                    (Level::Warn, format!("queue held: {reason}"))
+                }
+                feeder::FeederEvent::Resumed => (Level::Info, "queue resumed".to_string()),
+                feeder::FeederEvent::Abandoned(n) => (
+                    Level::Warn,
+                    format!(
+                        "{n} queued request(s) were being sent by a process that stopped: marked submit_unknown (check before sending again)"
+                    ),
+                ),
+                feeder::FeederEvent::StoreFailed(m) => (
+                    Level::Warn,
+                    format!("the queue could not read the store: {m}"),
+                ),
+                // The store watcher shows the rows; `announce` reports rejections.
+                feeder::FeederEvent::Sent(_)
+                | feeder::FeederEvent::Rejected(_)
+                | feeder::FeederEvent::Unknown(_) => continue,
+            };
+            if to_loop.send(Msg::Notice { level, text }).is_err() {
+                return;
+            }
+        }
+    });
     // The gate: only the lease holder polls and downloads. Work that only one process per
     // store may do (the download manager too) is switched on and off in this closure.
     match &keeper {
         Ok(k) => {
-            let (to_poller, to_downloads) = (poller.clone(), dl.clone());
+            let (to_poller, to_downloads, to_feeder) = (poller.clone(), dl.clone(), feeder.clone());
             lease::gate(k.role(), move |role| {
                 let _ = to_poller.send(PollerCmd::Role(role.clone()));
+                let _ = to_feeder.send(feeder::FeederCmd::Role(role.clone()));
                 to_downloads.set_active(matches!(role, lease::Role::Leader));
             });
         }
@@ -156,6 +201,7 @@ pub async fn run_dashboard(ctx: Context, opts: DashboardOptions) -> Result<(), D
                 format!("no poller lease ({e}); polling anyway"),
             );
             let _ = poller.send(PollerCmd::Role(lease::Role::Leader));
+            let _ = feeder.send(feeder::FeederCmd::Role(lease::Role::Leader));
             dl.set_active(true);
         }
     }
@@ -196,8 +242,13 @@ pub async fn run_dashboard(ctx: Context, opts: DashboardOptions) -> Result<(), D
     let (wtx, mut wrx) = mpsc::unbounded_channel();
     store_watch::spawn(ctx.store_path.clone(), Some(seq), wtx);
     let (to_loop, to_poller, to_downloads) = (tx.clone(), poller.clone(), dl.clone());
+    let (to_feeder, poke) = (feeder.clone(), queue_poke.clone());
     tokio::spawn(async move {
         while let Some(rows) = wrx.recv().await {
+            // A finished task frees a slot; rows queued or sent change the queue (the watcher
+            // sends nothing when the queue is as it was).
+            let _ = to_feeder.send(feeder::FeederCmd::Wake);
+            let _ = poke.send(());
             for r in rows.iter().filter(|r| r.phase.needs_polling()) {
                 let _ = to_poller.send(PollerCmd::Track(Box::new(r.clone())));
             }
@@ -229,6 +280,9 @@ pub async fn run_dashboard(ctx: Context, opts: DashboardOptions) -> Result<(), D
         poller,
         tx: tx.clone(),
         mux,
+        max_in_flight: ctx.config.submit.max_in_flight,
+        feeder,
+        queue_poke,
         create_gap: if ctx.demo {
             Duration::from_millis(100)
         } else {

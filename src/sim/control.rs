@@ -25,16 +25,41 @@ pub async fn add_fault(State(shared): State<Shared>, body: Bytes) -> Response {
     }
 }
 
-/// `POST /_sim/config` with `{"fail_rate": P}`.
+/// `POST /_sim/config` with `{"fail_rate": P}` and/or `{"max_queued": N | null}`.
 pub async fn set_config(State(shared): State<Shared>, body: Bytes) -> Response {
     let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    match v.get("fail_rate").and_then(Value::as_f64) {
-        Some(p) if (0.0..=1.0).contains(&p) => {
-            shared.set_fail_rate(p);
-            (StatusCode::OK, "{}").into_response()
-        }
-        _ => (StatusCode::BAD_REQUEST, "expected {\"fail_rate\": 0..1}").into_response(),
+    let bad = || {
+        (
+            StatusCode::BAD_REQUEST,
+            "expected {\"fail_rate\": 0..1} and/or {\"max_queued\": N or null}",
+        )
+            .into_response()
+    };
+    let fail_rate = match v.get("fail_rate") {
+        None => None,
+        Some(p) => match p.as_f64() {
+            Some(p) if (0.0..=1.0).contains(&p) => Some(p),
+            _ => return bad(),
+        },
+    };
+    let max_queued = match v.get("max_queued") {
+        None => None,
+        Some(Value::Null) => Some(None),
+        Some(n) => match n.as_u64() {
+            Some(n) => Some(Some(n.min(1_000_000) as usize)),
+            None => return bad(),
+        },
+    };
+    if fail_rate.is_none() && max_queued.is_none() {
+        return bad();
     }
+    if let Some(p) = fail_rate {
+        shared.set_fail_rate(p);
+    }
+    if let Some(cap) = max_queued {
+        shared.set_max_queued(cap);
+    }
+    (StatusCode::OK, "{}").into_response()
 }
 
 /// `POST /_sim/advance` with `{"secs": N}`.

@@ -9,7 +9,7 @@
 //!   routes: create, get, list, delete, download, any_api; kinds: `{"status":N}`,
 //!   `{"status_after_processing":N}`, `"html"`, `"truncated"`, `{"garbage":BYTES}`, `"empty"`,
 //!   `{"delay_ms":MS}`, `{"cut_after":BYTES}`.
-//! - `POST /_sim/config` — `{"fail_rate":P}`.
+//! - `POST /_sim/config` — `{"fail_rate":P}` and/or `{"max_queued":N}` (`null` lifts the cap).
 //! - `POST /_sim/advance` — `{"secs":N}`: move every clock forward (expire URLs and tasks).
 //!
 //! Reference URLs pointing at loopback are fetched (bounded, with a deadline) before the task may
@@ -19,6 +19,9 @@
 //! generated on the fly in chunks (`video_byte(i)` is byte `i`), for large and resumed downloads;
 //! `SimStats::ranged_downloads` counts downloads that asked for a `Range`.
 //!
+//! `SimConfig::max_queued` (`sim --max-queued N`) is the account's cap on queued tasks: a create
+//! while N are queued gets 429 `QuotaExceeded` (no `Retry-After`, as the service sends none).
+//! `SimStats::peak_in_flight` is the most tasks queued or running at once.
 //! A create with `callback_url` (loopback hosts only) gets the task POSTed there on each status
 //! change, like the service (`callbacks`); `SimStats::callbacks` counts the attempts.
 //!
@@ -60,6 +63,9 @@ pub struct SimConfig {
     /// Serve videos of this many bytes (the sample MP4 followed by generated filler, made on
     /// the fly in chunks) instead of the small sample; for large-download tests.
     pub video_size: Option<u64>,
+    /// The account's cap on queued tasks: a create while this many are queued is refused with
+    /// 429 `QuotaExceeded` (the official service caps queued tasks per account, e.g. 120).
+    pub max_queued: Option<usize>,
 }
 
 impl Default for SimConfig {
@@ -73,6 +79,7 @@ impl Default for SimConfig {
             url_ttl: Duration::from_secs(24 * 3600),
             max_running: 4,
             video_size: None,
+            max_queued: None,
         }
     }
 }
@@ -134,6 +141,16 @@ pub struct SimStats {
     /// Downloads that asked for a `Range` (resumes).
     #[serde(default)]
     pub ranged_downloads: u64,
+    /// The most tasks queued or running at once (checked at every create).
+    #[serde(default)]
+    pub peak_in_flight: u64,
+    /// Creates refused because the account's queued-task cap was reached.
+    #[serde(default)]
+    pub queue_capped: u64,
+    /// Creates that carried an `X-Client-Request-Id` an earlier accepted create already had
+    /// (the same request sent twice).
+    #[serde(default)]
+    pub repeated_client_ids: u64,
     /// Loopback reference URLs fetched whole, and those that could not be fetched.
     #[serde(default)]
     pub reference_fetches: u64,
@@ -192,6 +209,8 @@ struct Inner {
     offset: f64,
     recent: VecDeque<Instant>,
     secret: u64,
+    /// `X-Client-Request-Id`s of accepted creates.
+    client_ids: std::collections::HashSet<String>,
 }
 
 impl Inner {
@@ -289,11 +308,34 @@ impl Shared {
         self.lock().cfg.clone()
     }
 
-    fn create(&self, req: crate::api::types::CreateRequest) -> String {
+    /// Create a task, unless the account's queued-task cap is reached (`Err` with the cap).
+    fn create(
+        &self,
+        req: crate::api::types::CreateRequest,
+        client_id: Option<&str>,
+    ) -> Result<String, usize> {
         let mut s = self.lock();
         let now = s.sim_now();
         let cfg = s.cfg.clone();
-        s.tasks.create(req, now, &cfg)
+        s.tasks.advance(now, &cfg);
+        let count = |s: &Inner, st: state::SimStatus| {
+            s.tasks.by_id.values().filter(|t| t.status == st).count()
+        };
+        if let Some(cap) = cfg.max_queued
+            && count(&s, state::SimStatus::Queued) >= cap
+        {
+            s.stats.queue_capped += 1;
+            return Err(cap);
+        }
+        let id = s.tasks.create(req, now, &cfg);
+        let in_flight = count(&s, state::SimStatus::Queued) + count(&s, state::SimStatus::Running);
+        s.stats.peak_in_flight = s.stats.peak_in_flight.max(in_flight as u64);
+        if let Some(c) = client_id
+            && !s.client_ids.insert(c.to_string())
+        {
+            s.stats.repeated_client_ids += 1;
+        }
+        Ok(id)
     }
 
     fn task(&self, id: &str) -> Option<state::SimTask> {
@@ -317,6 +359,10 @@ impl Shared {
         let now = s.sim_now();
         let cfg = s.cfg.clone();
         s.tasks.delete(id, now, &cfg)
+    }
+
+    fn set_max_queued(&self, cap: Option<usize>) {
+        self.lock().cfg.max_queued = cap;
     }
 
     /// Task `id`'s references were fetched (`Ok`) or one could not be (`Err(message)`).
@@ -377,6 +423,11 @@ impl SimHandle {
         self.shared.set_fail_rate(p);
     }
 
+    /// Set (or lift) the account's cap on queued tasks.
+    pub fn set_max_queued(&self, cap: Option<usize>) {
+        self.shared.set_max_queued(cap);
+    }
+
     /// Move every clock forward by `d`: tasks progress, URLs and tasks expire.
     pub fn advance(&self, d: Duration) {
         self.shared.advance(d);
@@ -435,6 +486,7 @@ pub async fn start(addr: SocketAddr, cfg: SimConfig) -> std::io::Result<SimHandl
         base_unix,
         offset: 0.0,
         recent: VecDeque::new(),
+        client_ids: std::collections::HashSet::new(),
     })));
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let app = router(shared.clone());

@@ -311,7 +311,20 @@ async fn create_on(shared: Shared, headers: HeaderMap, body: Bytes, relay: bool)
         );
     }
     let references = super::references::loopback_references(&req);
-    let id = shared.create(req);
+    let id = match shared.create(req, ctx.client_request_id.as_deref()) {
+        Ok(id) => id,
+        Err(cap) => {
+            return error_response(
+                &ctx,
+                StatusCode::TOO_MANY_REQUESTS,
+                "QuotaExceeded",
+                &format!(
+                    "The number of queued tasks of this account has reached its limit ({cap}). Wait for some to finish before creating more."
+                ),
+                None,
+            );
+        }
+    };
     if !references.is_empty() {
         shared.lock().tasks.hold_for_references(&id);
         tokio::spawn(super::references::fetch_all(

@@ -9,11 +9,13 @@ mod drafts;
 pub mod inspect;
 mod lease;
 mod meta;
+mod queue;
 mod record;
 pub mod schema;
 mod tasks;
 
 pub use lease::{Lease, LeaseOutcome};
+pub use queue::{Enqueued, NewPending, QueueState};
 pub use record::{FileKind, HistoryEntry, Phase, TaskRecord};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};

@@ -6,6 +6,9 @@ use crate::api::types::{CreateRequest, Task, TaskStatus};
 /// server's own status once the server has given the task an id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Phase {
+    /// In the local submission queue: written, not sent. The queue's feeder sends it when this
+    /// profile's tasks in flight are under the cap (see `engine::queue`).
+    Pending,
     /// Written before the create POST; no answer yet.
     Submitting,
     /// The create may or may not have reached the server (timeout, 5xx, cut connection).
@@ -21,6 +24,7 @@ impl Phase {
     /// The text stored in the `status` column.
     pub fn as_str(&self) -> &str {
         match self {
+            Phase::Pending => "pending",
             Phase::Submitting => "submitting",
             Phase::SubmitUnknown => "submit_unknown",
             Phase::Rejected => "rejected",
@@ -30,6 +34,7 @@ impl Phase {
 
     pub fn parse(s: &str) -> Phase {
         match s {
+            "pending" => Phase::Pending,
             "submitting" => Phase::Submitting,
             "submit_unknown" => Phase::SubmitUnknown,
             "rejected" => Phase::Rejected,
@@ -41,7 +46,7 @@ impl Phase {
     /// or an unknown submission outcome).
     pub fn is_settled(&self) -> bool {
         match self {
-            Phase::Submitting => false,
+            Phase::Pending | Phase::Submitting => false,
             Phase::SubmitUnknown | Phase::Rejected => true,
             Phase::Remote(s) => s.is_terminal(),
         }

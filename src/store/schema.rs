@@ -76,6 +76,14 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER tasks_seq_update AFTER UPDATE ON tasks WHEN NEW.seq = OLD.seq BEGIN
         UPDATE tasks SET seq = (SELECT MAX(seq) FROM tasks) + 1 WHERE rowid = NEW.rowid;
     END;",
+    // v5: the local submission queue. A `pending` row is written, not sent; `queue_pos` orders
+    // the queue, `queue_key` (unique per profile) makes a batch line idempotent, `label` is the
+    // user's name for the line.
+    "ALTER TABLE tasks ADD COLUMN queue_key TEXT;
+    ALTER TABLE tasks ADD COLUMN queue_pos INTEGER;
+    ALTER TABLE tasks ADD COLUMN label TEXT;
+    CREATE UNIQUE INDEX tasks_queue_key ON tasks(profile, queue_key) WHERE queue_key IS NOT NULL;
+    CREATE INDEX tasks_queue_pos ON tasks(queue_pos) WHERE status = 'pending';",
 ];
 
 /// The schema version this build writes.

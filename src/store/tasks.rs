@@ -7,13 +7,13 @@ use crate::api::types::{CreateRequest, Task, TaskStatus};
 use rusqlite::{OptionalExtension, Row, params};
 use std::path::Path;
 
-const COLUMNS: &str = "local_id, task_id, status, profile, model, prompt, request_json, \
+pub(super) const COLUMNS: &str = "local_id, task_id, status, profile, model, prompt, request_json, \
     response_json, error_code, error_message, retry_of, retry_depth, created_at, updated_at, \
     started_at, finished_at, tokens, video_url, last_frame_url, urls_seen_at, video_path, \
     last_frame_path";
 
 /// A task from a row selected with `COLUMNS` (read by name, so the order can change freely).
-fn from_row(r: &Row<'_>) -> rusqlite::Result<TaskRecord> {
+pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<TaskRecord> {
     let status: String = r.get("status")?;
     let tokens: Option<i64> = r.get("tokens")?;
     let depth: i64 = r.get("retry_depth")?;
@@ -73,7 +73,7 @@ fn readable<T>(rows: impl Iterator<Item = rusqlite::Result<T>>) -> rusqlite::Res
 }
 
 impl Store {
-    fn add_history(
+    pub(super) fn add_history(
         &self,
         local_id: &str,
         status: &str,
@@ -360,7 +360,7 @@ impl Store {
         })
     }
 
-    fn find_exact(&self, local_id: &str) -> Result<TaskRecord, StoreError> {
+    pub(super) fn find_exact(&self, local_id: &str) -> Result<TaskRecord, StoreError> {
         self.conn
             .query_row(
                 &format!("SELECT {COLUMNS} FROM tasks WHERE local_id = ?1"),

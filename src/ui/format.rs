@@ -7,6 +7,7 @@ use crate::store::{Phase, TaskRecord};
 /// A symbol per phase, so the status reads without colour.
 pub fn symbol(p: &Phase) -> &'static str {
     match p {
+        Phase::Pending => "○",
         Phase::Submitting => "↑",
         Phase::SubmitUnknown => "?",
         Phase::Rejected => "⊗",

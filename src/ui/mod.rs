@@ -95,6 +95,10 @@ fn draw(state: &State, frame: &mut Frame) {
                     }
                     t
                 }
+                Question::RemovePending(ids) => format!(
+                    "Remove {} pending row(s) from the queue? They were never sent; nothing on the server changes.",
+                    ids.len()
+                ),
                 Question::Cancel { local_id } => {
                     let id = state
                         .task(local_id)
@@ -166,6 +170,17 @@ fn header(frame: &mut Frame, area: Rect, state: &State) {
         first.push(Span::styled(text, theme.dim()));
     }
     let mut second = vec![Span::raw(" ")];
+    if let Some(q) = crate::app::queue::header(state) {
+        let style = if state.queue.paused || state.queue.held_at(state.now) {
+            theme.warn()
+        } else {
+            Style::default().fg(theme.status_color("pending"))
+        };
+        second.push(Span::styled(
+            format!("{} {q}  ", format::symbol(&crate::store::Phase::Pending)),
+            style,
+        ));
+    }
     for (key, label) in [
         ("submitting", "sending"),
         ("queued", "queued"),

@@ -195,6 +195,15 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
                     let (s, warn) = super::preview::saved_text(state, t, *w as usize);
                     (pad(&s, *w), warn)
                 }
+                // A pending row's place in the queue (what `K`/`J` change).
+                Col::Progress if t.phase == crate::store::Phase::Pending => {
+                    let place = state
+                        .queue
+                        .position(&t.local_id)
+                        .map(|n| format!("#{n}"))
+                        .unwrap_or_default();
+                    (pad(&place, *w), false)
+                }
                 _ => (pad(&cell(t, *c, state.now), *w), false),
             };
             let style = match c {

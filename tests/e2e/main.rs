@@ -6,6 +6,8 @@
 
 mod support;
 
+mod batch;
+mod batch_sigkill;
 mod cli;
 mod completions;
 mod composer;
@@ -18,6 +20,7 @@ mod lease_dashboard;
 mod lease_one_poller;
 mod man_pages;
 mod object_storage;
+mod queue_dashboard;
 mod results_cli;
 mod results_dashboard;
 mod retry;

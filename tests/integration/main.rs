@@ -28,6 +28,8 @@ mod hostile_dashboard;
 mod poller;
 mod preview;
 mod probe;
+mod queue_render;
+mod queue_update;
 mod reconcile;
 mod results_update;
 mod store;

@@ -215,6 +215,17 @@ fn submitted(state: &mut State, outcome: SubmitOutcome) -> Vec<Effect> {
             state.notice(Level::Info, "submitted: the task is queued");
             false
         }
+        SubmitOutcome::Queued { local_id } => {
+            if state.task(&local_id).is_some() {
+                state.selected = Some(local_id);
+                state.keep_selection_visible();
+            }
+            state.notice(
+                Level::Info,
+                "the cap of tasks in flight is reached: waiting in the submission queue (○), sent when a slot frees",
+            );
+            false
+        }
         SubmitOutcome::AssetError { field, message } => {
             let (f, asset) = locate(&e, &field);
             e.focus = f;

@@ -385,6 +385,11 @@ pub enum SubmitOutcome {
     Accepted {
         local_id: String,
     },
+    /// This profile already has `[submit] max_in_flight` tasks in flight: the request waits in
+    /// the submission queue as a `pending` row (nothing sent yet).
+    Queued {
+        local_id: String,
+    },
     /// A local file could not be inlined (nothing was sent).
     AssetError {
         field: String,

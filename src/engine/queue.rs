@@ -1,0 +1,190 @@
+//! The submission queue, engine side: send the front `pending` row once (claim it as
+//! `submitting`, POST, record the answer), tell what the answer means for the queue (go on,
+//! hold, or leave the line for the user), and the budget hook.
+//!
+//! Money rule: a row is `submitting` before its create leaves; only answers that certainly
+//! started nothing (a 429, a rate-limit or quota code, a refused connection) put it back in the
+//! queue. Anything that may have reached the server is `submit_unknown` and never re-sent.
+
+use super::{Engine, now};
+use crate::api::ApiError;
+use crate::store::{StoreError, TaskRecord};
+use std::time::Duration;
+
+/// What happened to one queued line.
+#[derive(Debug)]
+pub enum SendOutcome {
+    /// The server accepted it; the row is `queued` with the server's id.
+    Accepted(TaskRecord),
+    /// The server refused it (400 and the like): `rejected`, with the server's message.
+    Rejected(TaskRecord),
+    /// The outcome is unknown (timeout, 5xx, cut connection): `submit_unknown`, never re-sent.
+    Unknown(TaskRecord),
+    /// The server is busy (429, rate limit, the account's queued-task cap) or unreachable: the
+    /// line is back in its place and the queue holds for `retry_after` (the server's
+    /// `Retry-After`) or the feeder's own backoff.
+    Held {
+        retry_after: Option<Duration>,
+        reason: String,
+    },
+    /// The row was no longer pending (removed, or claimed by another process): nothing sent.
+    NotPending,
+}
+
+/// True when a refused create means "not now" rather than "not this request": the queue holds
+/// and sends the same line again later. Never for an answer that may have started a task.
+pub fn holds_queue(e: &ApiError) -> bool {
+    if e.create_outcome_unknown() {
+        return false;
+    }
+    if matches!(
+        e,
+        ApiError::RateLimited { .. }
+            | ApiError::Connection {
+                reached_server: false,
+                ..
+            }
+    ) {
+        return true;
+    }
+    let code = e.code().unwrap_or("");
+    [
+        "RateLimitExceeded",
+        "QuotaExceeded",
+        "SetLimitExceeded",
+        "ServerOverloaded",
+    ]
+    .iter()
+    .any(|c| code.contains(c))
+}
+
+/// What the spending cap says about sending one more request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BudgetVerdict {
+    Allow,
+    /// Hold the queue, showing this reason, until the budget allows again.
+    Hold(String),
+}
+
+/// The budget hook: asked before every queued create. There is no spending cap yet (`[budget]`
+/// of issue 12); when there is, this is the one place to check the request's estimated tokens
+/// against it (the store has the tokens already spent), so the queue holds instead of sending.
+pub fn budget_allows(_engine: &Engine, _record: &TaskRecord) -> BudgetVerdict {
+    BudgetVerdict::Allow
+}
+
+impl Engine {
+    /// Send the queued row `record` once: claim it, POST it, record the answer.
+    pub async fn send_pending(&self, record: &TaskRecord) -> Result<SendOutcome, StoreError> {
+        let lid = record.local_id.clone();
+        let l = lid.clone();
+        if !self.with_store(move |s| s.claim_pending(&l, now())).await? {
+            return Ok(SendOutcome::NotPending);
+        }
+        // The queue paces and backs off itself: a retry inside the client would hide a 429.
+        let outcome = self
+            .client
+            .without_retries()
+            .create_raw(&record.request_json, &lid)
+            .await;
+        match outcome {
+            Ok(resp) => match self.record_accepted(&lid, &resp.id).await {
+                Ok(r) => Ok(SendOutcome::Accepted(r)),
+                Err(super::SubmitError::Store(e)) => Err(e),
+                Err(e) => {
+                    // Accepted but unrecorded: the row stays `submitting` (later
+                    // `submit_unknown`), and the caller learns the task id from the message.
+                    tracing::warn!(error = %e, "an accepted queued task could not be recorded");
+                    let l = lid.clone();
+                    Ok(SendOutcome::Unknown(
+                        self.with_store(move |s| s.find(&l)).await?,
+                    ))
+                }
+            },
+            Err(error) if holds_queue(&error) => {
+                let reason = format!("{error}");
+                let retry_after = match &error {
+                    ApiError::RateLimited { retry_after, .. } => *retry_after,
+                    _ => None,
+                };
+                let (l, note) = (lid.clone(), format!("held: {reason}"));
+                self.with_store(move |s| s.return_to_queue(&l, &note, now()))
+                    .await?;
+                Ok(SendOutcome::Held {
+                    retry_after,
+                    reason,
+                })
+            }
+            Err(error) => {
+                let unknown = error.create_outcome_unknown();
+                let code = error.code().unwrap_or("").to_string();
+                let message = format!("{error} — {}", error.hint());
+                let l = lid.clone();
+                let r = self
+                    .with_store(move |s| {
+                        if unknown {
+                            s.submission_unknown(&l, &message, now())?;
+                        } else {
+                            s.submission_rejected(&l, &code, &message, now())?;
+                        }
+                        s.find(&l)
+                    })
+                    .await?;
+                Ok(if unknown {
+                    SendOutcome::Unknown(r)
+                } else {
+                    SendOutcome::Rejected(r)
+                })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rate(code: &str) -> ApiError {
+        ApiError::RateLimited {
+            code: code.into(),
+            message: String::new(),
+            retry_after: None,
+            request_id: None,
+        }
+    }
+
+    #[test]
+    fn only_answers_that_started_nothing_hold_the_queue() {
+        assert!(holds_queue(&rate("QuotaExceeded")));
+        assert!(holds_queue(&ApiError::Connection {
+            message: "refused".into(),
+            reached_server: false
+        }));
+        // A quota code on a 4xx other than 429 still means "not now".
+        assert!(holds_queue(&ApiError::BadRequest {
+            status: 403,
+            code: "SetLimitExceeded".into(),
+            message: String::new(),
+            param: None,
+            request_id: None,
+        }));
+        assert!(!holds_queue(&ApiError::BadRequest {
+            status: 400,
+            code: "InvalidParameter".into(),
+            message: String::new(),
+            param: Some("ratio".into()),
+            request_id: None,
+        }));
+        // A 5xx may have created the task, whatever its code says.
+        assert!(!holds_queue(&ApiError::Server {
+            status: 500,
+            code: "ServerOverloaded".into(),
+            message: String::new(),
+            request_id: None,
+        }));
+        assert!(!holds_queue(&ApiError::Timeout {
+            after: Duration::from_secs(1),
+            create: true,
+        }));
+    }
+}

@@ -1,0 +1,289 @@
+//! The queue's feeder: sends `pending` rows of this profile, in queue order, while the profile
+//! has fewer than `max_in_flight` tasks being sent, queued or running, and while the budget
+//! allows. It runs in every dashboard, `watch` and `submit --batch`, but only the poller-lease
+//! holder feeds (switched by `lease::gate`), so one process per store sends queued requests.
+//!
+//! A 429, a rate-limit or quota code (the account's queued-task cap), or a refused connection
+//! holds the whole queue (the server's `Retry-After`, else a growing backoff) and it resumes by
+//! itself; the hold and a user's pause live in the store, so every process shows them. A refused
+//! request (400) is marked `rejected` and the queue goes on. Sending is one create per line:
+//! `pending` rows are never polled.
+
+use super::lease::Role;
+use crate::engine::queue::{BudgetVerdict, SendOutcome, budget_allows};
+use crate::engine::{Engine, now};
+use crate::store::TaskRecord;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+/// Feeder settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FeederConfig {
+    /// Send only while this profile has fewer tasks in flight.
+    pub max_in_flight: usize,
+    /// How often to look again while rows wait (a finished task frees a slot; the store watcher
+    /// usually wakes the feeder sooner).
+    pub check_every: Duration,
+    /// The first backoff of a hold without `Retry-After`; it doubles up to `max_backoff`.
+    pub backoff: Duration,
+    pub max_backoff: Duration,
+    /// Start feeding at once (true) or wait for `FeederCmd::Role(Leader)` from the lease gate.
+    pub leader: bool,
+}
+
+impl FeederConfig {
+    pub fn new(max_in_flight: usize) -> FeederConfig {
+        FeederConfig {
+            max_in_flight: max_in_flight.max(1),
+            check_every: Duration::from_secs(1),
+            backoff: Duration::from_secs(2),
+            max_backoff: Duration::from_secs(120),
+            leader: false,
+        }
+    }
+}
+
+/// Commands to the feeder.
+#[derive(Debug, Clone)]
+pub enum FeederCmd {
+    /// The lease role changed: only the leader feeds.
+    Role(Role),
+    /// Something changed in the store (a task finished, rows were queued, the queue was
+    /// resumed): look again now.
+    Wake,
+}
+
+/// What the feeder did.
+#[derive(Debug, Clone)]
+pub enum FeederEvent {
+    /// A queued row was sent and accepted.
+    Sent(Box<TaskRecord>),
+    /// The server refused a queued row (400): it is `rejected`; the queue goes on.
+    Rejected(Box<TaskRecord>),
+    /// A queued row's outcome is unknown: `submit_unknown`, never re-sent.
+    Unknown(Box<TaskRecord>),
+    /// The queue holds until `until` (Unix seconds): the server is busy, or the budget says so.
+    Held { until: i64, reason: String },
+    /// The hold is over.
+    Resumed,
+    /// Rows a dead feeder left `submitting` were marked `submit_unknown` at takeover.
+    Abandoned(usize),
+    /// The store failed; the feeder tries again at its next check.
+    StoreFailed(String),
+}
+
+/// The header's words for a hold by the server.
+pub const SERVER_BUSY: &str = "server busy";
+
+/// Start the feeder on the current runtime.
+pub fn spawn(
+    engine: Engine,
+    cfg: FeederConfig,
+    events: mpsc::UnboundedSender<FeederEvent>,
+) -> mpsc::UnboundedSender<FeederCmd> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<FeederCmd>();
+    tokio::spawn(async move {
+        let mut f = Feeder {
+            engine,
+            cfg,
+            events,
+            leader: false,
+            held_until: None,
+            attempt: 0,
+        };
+        if cfg.leader {
+            f.become_leader().await;
+        }
+        let mut next = Instant::now();
+        loop {
+            tokio::select! {
+                cmd = rx.recv() => match cmd {
+                    None => return,
+                    Some(FeederCmd::Role(role)) => {
+                        if role.is_leader() && !f.leader {
+                            f.become_leader().await;
+                        }
+                        f.leader = role.is_leader();
+                        next = Instant::now();
+                    }
+                    Some(FeederCmd::Wake) => next = next.min(Instant::now()),
+                },
+                _ = tokio::time::sleep_until(next) => {
+                    next = Instant::now() + f.feed().await;
+                }
+            }
+        }
+    });
+    tx
+}
+
+struct Feeder {
+    engine: Engine,
+    cfg: FeederConfig,
+    events: mpsc::UnboundedSender<FeederEvent>,
+    leader: bool,
+    held_until: Option<Instant>,
+    /// Holds in a row without an accepted create (the backoff exponent).
+    attempt: u32,
+}
+
+impl Feeder {
+    fn emit(&self, e: FeederEvent) {
+        let _ = self.events.send(e);
+    }
+
+    /// Rows left `submitting` by a feeder that died mid-send may have reached the server: they
+    /// become `submit_unknown` (one feeder per store, so none of them is a live send of ours).
+    async fn become_leader(&mut self) {
+        self.leader = true;
+        let profile = self.engine.profile.clone();
+        match self
+            .engine
+            .with_store(move |s| s.abandon_queue_sends(&profile, now()))
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => self.emit(FeederEvent::Abandoned(n)),
+            Err(e) => self.emit(FeederEvent::StoreFailed(e.to_string())),
+        }
+    }
+
+    fn backoff(&self, retry_after: Option<Duration>) -> Duration {
+        match retry_after {
+            Some(d) => d.clamp(Duration::from_millis(200), self.cfg.max_backoff),
+            None => self
+                .cfg
+                .backoff
+                .saturating_mul(2u32.saturating_pow(self.attempt.min(16)))
+                .min(self.cfg.max_backoff),
+        }
+    }
+
+    async fn hold(&mut self, wait: Duration, reason: String) {
+        self.held_until = Some(Instant::now() + wait);
+        let until = now() + wait.as_secs_f64().ceil() as i64;
+        let why = reason.clone();
+        let _ = self
+            .engine
+            .with_store(move |s| s.set_queue_held(Some((until, &why))))
+            .await;
+        self.emit(FeederEvent::Held { until, reason });
+    }
+
+    /// Send what the cap allows; returns how long to wait before looking again.
+    async fn feed(&mut self) -> Duration {
+        let idle = self.cfg.check_every.max(Duration::from_millis(50)) * 5;
+        if !self.leader {
+            return idle;
+        }
+        if let Some(until) = self.held_until {
+            let left = until.saturating_duration_since(Instant::now());
+            if !left.is_zero() {
+                return left;
+            }
+            self.held_until = None;
+            let _ = self.engine.with_store(|s| s.set_queue_held(None)).await;
+            self.emit(FeederEvent::Resumed);
+        }
+        let profile = self.engine.profile.clone();
+        loop {
+            let p = profile.clone();
+            // A pause reaches the very next line, whichever process set it.
+            let found = self
+                .engine
+                .with_store(move |s| {
+                    if s.queue_state()?.paused {
+                        return Ok(None);
+                    }
+                    let front = s.queue_front(&p)?;
+                    let busy = match &front {
+                        Some(_) => s.in_flight_count(&p)?,
+                        None => 0,
+                    };
+                    Ok(Some((front, busy)))
+                })
+                .await;
+            let (front, busy) = match found {
+                Ok(None) => return self.cfg.check_every,
+                Ok(Some(x)) => x,
+                Err(e) => {
+                    self.emit(FeederEvent::StoreFailed(e.to_string()));
+                    return self.cfg.check_every;
+                }
+            };
+            let Some(front) = front else {
+                return idle;
+            };
+            if busy >= self.cfg.max_in_flight as u64 {
+                return self.cfg.check_every;
+            }
+            if let BudgetVerdict::Hold(reason) = budget_allows(&self.engine, &front) {
+                self.hold(self.cfg.check_every * 5, reason).await;
+                return self.cfg.check_every * 5;
+            }
+            match self.engine.send_pending(&front).await {
+                Ok(SendOutcome::Accepted(r)) => {
+                    self.attempt = 0;
+                    self.emit(FeederEvent::Sent(Box::new(r)));
+                }
+                Ok(SendOutcome::Rejected(r)) => self.emit(FeederEvent::Rejected(Box::new(r))),
+                Ok(SendOutcome::Unknown(r)) => self.emit(FeederEvent::Unknown(Box::new(r))),
+                Ok(SendOutcome::Held {
+                    retry_after,
+                    reason,
+                }) => {
+                    let wait = self.backoff(retry_after);
+                    self.attempt = self.attempt.saturating_add(1);
+                    self.hold(wait, format!("{SERVER_BUSY}: {reason}")).await;
+                    return wait;
+                }
+                Ok(SendOutcome::NotPending) => {}
+                Err(e) => {
+                    self.emit(FeederEvent::StoreFailed(e.to_string()));
+                    return self.cfg.check_every;
+                }
+            }
+        }
+    }
+}
+
+/// How often the dashboard re-reads the queue when nothing poked it (a pause or a hold set by
+/// another process changes no task row, so the store watcher does not report it).
+const QUEUE_READ_EVERY: Duration = Duration::from_secs(2);
+
+/// Keep a picture of the queue (order, pause, hold) current for the dashboard: read it from
+/// the store when poked and every couple of seconds, and hand it to `send` when it changed.
+/// Stops when `send` returns false.
+pub fn watch_queue(
+    engine: Engine,
+    mut poke: mpsc::UnboundedReceiver<()>,
+    send: impl Fn(crate::app::queue::QueueInfo) -> bool + Send + 'static,
+) {
+    tokio::spawn(async move {
+        let mut last: Option<crate::app::queue::QueueInfo> = None;
+        loop {
+            let read = engine
+                .with_store(|s| Ok((s.queue_ids()?, s.queue_state()?)))
+                .await;
+            if let Ok((order, st)) = read {
+                let info = crate::app::queue::QueueInfo {
+                    order,
+                    paused: st.paused,
+                    held_until: st.held_until,
+                    held_reason: st.held_reason,
+                };
+                if last.as_ref() != Some(&info) {
+                    if !send(info.clone()) {
+                        return;
+                    }
+                    last = Some(info);
+                }
+            }
+            tokio::select! {
+                p = poke.recv() => if p.is_none() { return },
+                _ = tokio::time::sleep(QUEUE_READ_EVERY) => {}
+            }
+        }
+    });
+}

@@ -1,0 +1,539 @@
+//! The local submission queue: `pending` rows (written, not sent) in `queue_pos` order, each
+//! with an optional idempotency key unique per profile; the claim that turns the front row into
+//! `submitting` just before its create is sent; and the queue's shared switches (paused, held)
+//! in the `meta` table so every process sharing the store sees them.
+
+use super::tasks::{COLUMNS, from_row};
+use super::{Store, StoreError, TaskRecord};
+use crate::api::types::CreateRequest;
+use rusqlite::{OptionalExtension, params};
+
+/// One request to put in the queue.
+#[derive(Debug, Clone)]
+pub struct NewPending<'a> {
+    pub local_id: &'a str,
+    pub profile: &'a str,
+    /// The exact JSON body that will be sent.
+    pub request_json: &'a str,
+    /// The idempotency key: a second row with the same key (and profile) is never written.
+    pub key: Option<&'a str>,
+    pub label: Option<&'a str>,
+    /// `local_id` of the task this one retries or edits (the composer's `e`).
+    pub retry_of: Option<&'a str>,
+}
+
+/// What [`Store::enqueue`] did with one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Enqueued {
+    /// A new `pending` row.
+    New { local_id: String },
+    /// A row with this key already exists (from an earlier run): nothing was written.
+    Existing { local_id: String, status: String },
+}
+
+impl Enqueued {
+    pub fn local_id(&self) -> &str {
+        match self {
+            Enqueued::New { local_id } | Enqueued::Existing { local_id, .. } => local_id,
+        }
+    }
+}
+
+/// Why the queue is not sending, as every process sharing the store sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct QueueState {
+    /// The user paused it (dashboard key).
+    pub paused: bool,
+    /// The server asked to wait (429, rate limit, the account's queued-task cap) until this Unix
+    /// second, with the reason.
+    pub held_until: Option<i64>,
+    pub held_reason: Option<String>,
+}
+
+const META_PAUSED: &str = "queue_paused";
+const META_HELD: &str = "queue_held";
+
+impl Store {
+    /// Write `items` as `pending` rows at the end of the queue, in order, in one transaction.
+    /// A request whose key is already in the store is not written again.
+    pub fn enqueue(&self, items: &[NewPending<'_>], now: i64) -> Result<Vec<Enqueued>, StoreError> {
+        self.write(|s| {
+            let mut pos: i64 = s
+                .conn
+                .query_row("SELECT COALESCE(MAX(queue_pos), 0) FROM tasks", [], |r| {
+                    r.get(0)
+                })
+                .map_err(|e| s.err(e))?;
+            let mut find = s
+                .conn
+                .prepare_cached(
+                    "SELECT local_id, status FROM tasks WHERE profile = ?1 AND queue_key = ?2",
+                )
+                .map_err(|e| s.err(e))?;
+            let mut insert = s
+                .conn
+                .prepare_cached(
+                    "INSERT INTO tasks (local_id, status, profile, model, prompt, request_json, \
+                     created_at, updated_at, queue_key, queue_pos, label, retry_of, retry_depth) \
+                     VALUES (?1, 'pending', ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10, \
+                     COALESCE((SELECT retry_depth + 1 FROM tasks WHERE local_id = ?10), \
+                     CASE WHEN ?10 IS NULL THEN 0 ELSE 1 END))",
+                )
+                .map_err(|e| s.err(e))?;
+            let mut history = s
+                .conn
+                .prepare_cached(
+                    "INSERT INTO status_history (local_id, status, at, note) VALUES (?1, 'pending', ?2, ?3)",
+                )
+                .map_err(|e| s.err(e))?;
+            let mut out = Vec::with_capacity(items.len());
+            for it in items {
+                if let Some(key) = it.key {
+                    let found: Option<(String, String)> = find
+                        .query_row(params![it.profile, key], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .optional()
+                        .map_err(|e| s.err(e))?;
+                    if let Some((local_id, status)) = found {
+                        out.push(Enqueued::Existing { local_id, status });
+                        continue;
+                    }
+                }
+                let req = CreateRequest::from_json(it.request_json).ok();
+                let model = req.as_ref().map(|r| r.model.clone()).unwrap_or_default();
+                let prompt = req
+                    .as_ref()
+                    .and_then(|r| r.prompt().map(str::to_string))
+                    .unwrap_or_default();
+                pos += 1;
+                insert
+                    .execute(params![
+                        it.local_id,
+                        it.profile,
+                        model,
+                        prompt,
+                        it.request_json,
+                        now,
+                        it.key,
+                        pos,
+                        it.label,
+                        it.retry_of
+                    ])
+                    .map_err(|e| s.err(e))?;
+                history
+                    .execute(params![it.local_id, now, it.label])
+                    .map_err(|e| s.err(e))?;
+                out.push(Enqueued::New {
+                    local_id: it.local_id.to_string(),
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    /// The first `pending` row of `profile` in queue order.
+    pub fn queue_front(&self, profile: &str) -> Result<Option<TaskRecord>, StoreError> {
+        self.conn
+            .query_row(
+                &format!(
+                    "SELECT {COLUMNS} FROM tasks WHERE status = 'pending' AND profile = ?1 \
+                     ORDER BY queue_pos, rowid LIMIT 1"
+                ),
+                [profile],
+                from_row,
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// The `pending` rows of `profile` (all profiles with `None`), in queue order.
+    pub fn queue(&self, profile: Option<&str>) -> Result<Vec<TaskRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM tasks WHERE status = 'pending' AND (?1 IS NULL OR profile = ?1) \
+             ORDER BY queue_pos, rowid"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([profile], from_row)
+            .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
+    /// How many rows are `pending` (for `profile`, or all with `None`).
+    pub fn pending_count(&self, profile: Option<&str>) -> Result<u64, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT COUNT(*) FROM tasks WHERE status = 'pending' AND (?1 IS NULL OR profile = ?1)",
+                [profile],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n.max(0) as u64)
+            .map_err(|e| self.err(e))
+    }
+
+    /// This profile's tasks in flight: being sent, queued or running at the server.
+    pub fn in_flight_count(&self, profile: &str) -> Result<u64, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT COUNT(*) FROM tasks WHERE profile = ?1 \
+                 AND status IN ('submitting', 'queued', 'running')",
+                [profile],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n.max(0) as u64)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Turn a `pending` row into `submitting`, just before its create is sent (the money rule:
+    /// the row says "sent" before the request leaves). False when it is no longer pending
+    /// (removed, or claimed by another process).
+    pub fn claim_pending(&self, local_id: &str, now: i64) -> Result<bool, StoreError> {
+        self.write(|s| {
+            let n = s
+                .conn
+                .execute(
+                    "UPDATE tasks SET status = 'submitting', updated_at = ?2 \
+                     WHERE local_id = ?1 AND status = 'pending'",
+                    params![local_id, now],
+                )
+                .map_err(|e| s.err(e))?;
+            if n == 1 {
+                s.add_history(local_id, "submitting", now, None)?;
+            }
+            Ok(n == 1)
+        })
+    }
+
+    /// Put a claimed row back at its place in the queue: its create certainly started nothing
+    /// (a 429, the account's queued-task cap, a refused connection).
+    pub fn return_to_queue(&self, local_id: &str, note: &str, now: i64) -> Result<(), StoreError> {
+        self.write(|s| {
+            let n = s
+                .conn
+                .execute(
+                    "UPDATE tasks SET status = 'pending', updated_at = ?2 \
+                     WHERE local_id = ?1 AND status = 'submitting'",
+                    params![local_id, now],
+                )
+                .map_err(|e| s.err(e))?;
+            if n == 1 {
+                s.add_history(local_id, "pending", now, Some(note))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Queue rows of `profile` left `submitting` by a feeder that died between the claim and the
+    /// answer become `submit_unknown`: the create may have reached the server, so it is never
+    /// sent again automatically. Returns how many. Only a process that just became the feeder
+    /// calls this (one feeder per store), so no live send is mistaken for a dead one.
+    pub fn abandon_queue_sends(&self, profile: &str, now: i64) -> Result<usize, StoreError> {
+        const NOTE: &str = "the process sending this queued request stopped before the answer came; \
+             it may or may not have reached the server: check before sending it again";
+        self.write(|s| {
+            let ids: Vec<String> = {
+                let mut stmt = s
+                    .conn
+                    .prepare_cached(
+                        "SELECT local_id FROM tasks WHERE profile = ?1 AND status = 'submitting' \
+                         AND queue_key IS NOT NULL AND task_id IS NULL",
+                    )
+                    .map_err(|e| s.err(e))?;
+                stmt.query_map([profile], |r| r.get(0))
+                    .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+                    .map_err(|e| s.err(e))?
+            };
+            for id in &ids {
+                s.conn
+                    .execute(
+                        "UPDATE tasks SET status = 'submit_unknown', error_message = ?2, \
+                         updated_at = ?3, finished_at = ?3 WHERE local_id = ?1",
+                        params![id, NOTE, now],
+                    )
+                    .map_err(|e| s.err(e))?;
+                s.add_history(id, "submit_unknown", now, Some(NOTE))?;
+            }
+            Ok(ids.len())
+        })
+    }
+
+    /// Swap a `pending` row with its neighbour in queue order (`up`: towards the front). False
+    /// when it is not pending or already at that end.
+    pub fn queue_move(&self, local_id: &str, up: bool) -> Result<bool, StoreError> {
+        self.write(|s| {
+            let Some((profile, pos)) = s
+                .conn
+                .query_row(
+                    "SELECT profile, queue_pos FROM tasks WHERE local_id = ?1 AND status = 'pending'",
+                    [local_id],
+                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?.unwrap_or(0))),
+                )
+                .optional()
+                .map_err(|e| s.err(e))?
+            else {
+                return Ok(false);
+            };
+            let sql = if up {
+                "SELECT local_id, queue_pos FROM tasks WHERE status = 'pending' AND profile = ?1 \
+                 AND queue_pos < ?2 ORDER BY queue_pos DESC LIMIT 1"
+            } else {
+                "SELECT local_id, queue_pos FROM tasks WHERE status = 'pending' AND profile = ?1 \
+                 AND queue_pos > ?2 ORDER BY queue_pos LIMIT 1"
+            };
+            let Some((other, other_pos)) = s
+                .conn
+                .query_row(sql, params![profile, pos], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+                })
+                .optional()
+                .map_err(|e| s.err(e))?
+            else {
+                return Ok(false);
+            };
+            for (id, p) in [(local_id, other_pos), (other.as_str(), pos)] {
+                s.conn
+                    .execute(
+                        "UPDATE tasks SET queue_pos = ?2 WHERE local_id = ?1",
+                        params![id, p],
+                    )
+                    .map_err(|e| s.err(e))?;
+            }
+            Ok(true)
+        })
+    }
+
+    /// Delete the rows among `local_ids` that are still `pending` (never sent, so nothing on the
+    /// server refers to them). Returns how many were removed.
+    pub fn queue_remove(&self, local_ids: &[String]) -> Result<usize, StoreError> {
+        self.write(|s| {
+            let mut removed = 0;
+            for id in local_ids {
+                let n = s
+                    .conn
+                    .execute(
+                        "DELETE FROM tasks WHERE local_id = ?1 AND status = 'pending'",
+                        [id],
+                    )
+                    .map_err(|e| s.err(e))?;
+                if n == 1 {
+                    s.conn
+                        .execute("DELETE FROM status_history WHERE local_id = ?1", [id])
+                        .map_err(|e| s.err(e))?;
+                    removed += 1;
+                }
+            }
+            Ok(removed)
+        })
+    }
+
+    /// The local ids of every `pending` row, in queue order (what the dashboard numbers).
+    pub fn queue_ids(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT local_id FROM tasks WHERE status = 'pending' ORDER BY queue_pos, rowid",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| r.get(0))
+            .and_then(|it| it.collect::<Result<Vec<String>, _>>())
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
+    /// The queue's switches as every process sharing the store sees them.
+    pub fn queue_state(&self) -> Result<QueueState, StoreError> {
+        let get = |key: &str| -> Result<Option<String>, StoreError> {
+            self.conn
+                .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+                .optional()
+                .map_err(|e| self.err(e))
+        };
+        let paused = get(META_PAUSED)?.is_some_and(|v| v == "1");
+        let (held_until, held_reason) = match get(META_HELD)? {
+            Some(v) => match v.split_once(' ') {
+                Some((t, reason)) => (t.parse().ok(), Some(reason.to_string())),
+                None => (v.parse().ok(), None),
+            },
+            None => (None, None),
+        };
+        Ok(QueueState {
+            paused,
+            held_until,
+            held_reason,
+        })
+    }
+
+    /// Pause or resume the queue (every feeder sharing the store obeys it).
+    pub fn set_queue_paused(&self, paused: bool) -> Result<(), StoreError> {
+        self.set_meta(META_PAUSED, paused.then_some("1"))
+    }
+
+    /// Record that the server asked the queue to wait until `until` (Unix seconds), or clear it.
+    pub fn set_queue_held(&self, held: Option<(i64, &str)>) -> Result<(), StoreError> {
+        let value = held.map(|(t, why)| format!("{t} {why}"));
+        self.set_meta(META_HELD, value.as_deref())
+    }
+
+    fn set_meta(&self, key: &str, value: Option<&str>) -> Result<(), StoreError> {
+        self.write(|s| {
+            match value {
+                Some(v) => s.conn.execute(
+                    "INSERT INTO meta (key, value) VALUES (?1, ?2) \
+                     ON CONFLICT(key) DO UPDATE SET value = ?2",
+                    params![key, v],
+                ),
+                None => s.conn.execute("DELETE FROM meta WHERE key = ?1", [key]),
+            }
+            .map_err(|e| s.err(e))?;
+            Ok(())
+        })
+    }
+
+    /// The queue key and label of a row, if it came through the queue.
+    pub fn queue_info(
+        &self,
+        local_id: &str,
+    ) -> Result<(Option<String>, Option<String>), StoreError> {
+        self.conn
+            .query_row(
+                "SELECT queue_key, label FROM tasks WHERE local_id = ?1",
+                [local_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?
+            .ok_or_else(|| StoreError::NotFound(local_id.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = Store::open(&dir.path().join("s.db")).expect("open");
+        (dir, s)
+    }
+
+    fn item<'a>(id: &'a str, key: Option<&'a str>) -> NewPending<'a> {
+        NewPending {
+            local_id: id,
+            profile: "p",
+            request_json: r#"{"model":"m","content":[{"type":"text","text":"hi"}]}"#,
+            key,
+            label: None,
+            retry_of: None,
+        }
+    }
+
+    #[test]
+    fn keys_make_enqueue_idempotent_and_order_is_kept() {
+        let (_d, s) = open();
+        let first = s
+            .enqueue(
+                &[
+                    item("a", Some("k1")),
+                    item("b", Some("k2")),
+                    item("c", None),
+                ],
+                1,
+            )
+            .expect("enqueue");
+        assert!(first.iter().all(|e| matches!(e, Enqueued::New { .. })));
+        let again = s
+            .enqueue(&[item("a2", Some("k1")), item("d", Some("k3"))], 2)
+            .expect("enqueue");
+        assert_eq!(
+            again[0],
+            Enqueued::Existing {
+                local_id: "a".into(),
+                status: "pending".into()
+            }
+        );
+        assert_eq!(
+            again[1],
+            Enqueued::New {
+                local_id: "d".into()
+            }
+        );
+        let order: Vec<String> = s
+            .queue(Some("p"))
+            .expect("queue")
+            .into_iter()
+            .map(|r| r.local_id)
+            .collect();
+        assert_eq!(order, ["a", "b", "c", "d"]);
+        assert_eq!(s.pending_count(None).expect("count"), 4);
+        assert_eq!(s.pending_count(Some("other")).expect("count"), 0);
+    }
+
+    #[test]
+    fn claim_is_once_and_a_held_row_goes_back_to_its_place() {
+        let (_d, s) = open();
+        s.enqueue(&[item("a", Some("k1")), item("b", Some("k2"))], 1)
+            .expect("enqueue");
+        assert!(s.claim_pending("a", 2).expect("claim"));
+        assert!(!s.claim_pending("a", 2).expect("second claim refused"));
+        assert_eq!(s.in_flight_count("p").expect("n"), 1);
+        assert_eq!(
+            s.queue_front("p").expect("front").map(|r| r.local_id),
+            Some("b".into())
+        );
+        s.return_to_queue("a", "held: 429", 3).expect("requeue");
+        assert_eq!(
+            s.queue_front("p").expect("front").map(|r| r.local_id),
+            Some("a".into())
+        );
+        assert_eq!(s.in_flight_count("p").expect("n"), 0);
+    }
+
+    #[test]
+    fn abandoned_sends_become_unknown_and_are_never_pending_again() {
+        let (_d, s) = open();
+        s.enqueue(&[item("a", Some("k1")), item("b", Some("k2"))], 1)
+            .expect("enqueue");
+        assert!(s.claim_pending("a", 2).expect("claim"));
+        assert_eq!(s.abandon_queue_sends("p", 3).expect("abandon"), 1);
+        assert_eq!(s.find("a").expect("a").phase.as_str(), "submit_unknown");
+        assert_eq!(s.find("b").expect("b").phase.as_str(), "pending");
+    }
+
+    #[test]
+    fn move_swaps_neighbours_and_remove_only_touches_pending_rows() {
+        let (_d, s) = open();
+        s.enqueue(&[item("a", None), item("b", None), item("c", None)], 1)
+            .expect("enqueue");
+        assert!(s.queue_move("c", true).expect("move"));
+        assert!(!s.queue_move("a", true).expect("already first"));
+        let order = |s: &Store| -> Vec<String> {
+            s.queue(None)
+                .expect("queue")
+                .into_iter()
+                .map(|r| r.local_id)
+                .collect()
+        };
+        assert_eq!(order(&s), ["a", "c", "b"]);
+        assert!(s.claim_pending("a", 2).expect("claim"));
+        let removed = s.queue_remove(&["a".into(), "b".into()]).expect("remove");
+        assert_eq!(removed, 1, "a is being sent: it stays");
+        assert_eq!(order(&s), ["c"]);
+        assert!(s.find("a").is_ok());
+    }
+
+    #[test]
+    fn queue_switches_are_shared_through_the_store() {
+        let (_d, s) = open();
+        assert_eq!(s.queue_state().expect("state"), QueueState::default());
+        s.set_queue_paused(true).expect("pause");
+        s.set_queue_held(Some((100, "server busy"))).expect("hold");
+        let st = s.queue_state().expect("state");
+        assert!(st.paused);
+        assert_eq!(st.held_until, Some(100));
+        assert_eq!(st.held_reason.as_deref(), Some("server busy"));
+        s.set_queue_paused(false).expect("resume");
+        s.set_queue_held(None).expect("clear");
+        assert_eq!(s.queue_state().expect("state"), QueueState::default());
+    }
+}

@@ -1,0 +1,394 @@
+//! `submit --batch` / `--prompts` against the simulator in its own process: the in-flight cap
+//! holds at the server (its peak-in-flight counter), a rerun sends nothing, the account's
+//! queued-task cap and 429s hold the queue and it completes, a refused line is `rejected` and
+//! the queue goes on, and whole-file validation (bad line, missing local file, empty file, a
+//! 10,000-line file) sends nothing.
+
+use crate::support::process::{arm_fault, bin, fast_config};
+use crate::support::sim::SimProcess;
+use seedance_tui::store::{Store, TaskQuery};
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const KEY: &str = "sk-batch-test-key";
+const MODEL: &str = "doubao-seedance-2-0-fast-260128";
+
+struct Setup {
+    dir: tempfile::TempDir,
+    store: PathBuf,
+    config: PathBuf,
+}
+
+impl Setup {
+    fn new() -> Setup {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = dir.path().join("s.sqlite3");
+        let config = fast_config(dir.path(), 2.0);
+        Setup { dir, store, config }
+    }
+
+    fn cmd(&self, sim: &SimProcess, args: &[&str]) -> Command {
+        let mut c = bin(self.dir.path());
+        c.args(["--store", self.store.to_str().expect("utf8")])
+            .args(["--config", self.config.to_str().expect("utf8")])
+            .args(["--base-url", &sim.base])
+            .env("SEEDANCE_API_KEY", KEY)
+            .args(args);
+        c
+    }
+
+    fn file(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, text).expect("write");
+        p
+    }
+
+    fn rows(&self) -> Vec<seedance_tui::store::TaskRecord> {
+        Store::open(&self.store)
+            .expect("open")
+            .list(&TaskQuery::default())
+            .expect("list")
+    }
+}
+
+/// Run to exit within `timeout` (killed and reported after it): exit code, stdout, stderr, each
+/// read to its end.
+fn finish(mut cmd: Command, timeout: Duration) -> (i32, String, String) {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let reader = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = r.read_to_string(&mut text);
+            text
+        })
+    };
+    let out = reader(Box::new(child.stdout.take().expect("stdout")));
+    let err = reader(Box::new(child.stderr.take().expect("stderr")));
+    let deadline = Instant::now() + timeout;
+    let code = loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            break status.code().unwrap_or(-1);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let err = err.join().unwrap_or_default();
+            panic!("still running after {timeout:?}; stderr:\n{err}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    (
+        code,
+        out.join().unwrap_or_default(),
+        err.join().unwrap_or_default(),
+    )
+}
+
+fn line(prompt: &str) -> String {
+    format!(r#"{{"model":"{MODEL}","content":[{{"type":"text","text":"{prompt}"}}],"duration":5}}"#)
+}
+
+fn lines(n: usize, tag: &str) -> String {
+    (1..=n)
+        .map(|i| line(&format!("{tag} {i} [[sim:succeed]]")) + "\n")
+        .collect()
+}
+
+fn stat(sim: &SimProcess, field: &str) -> u64 {
+    sim.stat(field)
+}
+
+fn creates(sim: &SimProcess) -> u64 {
+    sim.stat("creates")
+}
+
+#[test]
+fn twelve_lines_under_a_cap_of_three_never_exceed_it_and_a_rerun_sends_nothing() {
+    let sim = SimProcess::start(&["--speed", "400", "--fail-rate", "0"]);
+    let s = Setup::new();
+    let file = s.file("b.jsonl", &lines(12, "capped"));
+    let f = file.to_str().expect("utf8");
+    let out = s.dir.path().join("out");
+    let o = out.to_str().expect("utf8");
+    let args = [
+        "submit",
+        "--batch",
+        f,
+        "--max-in-flight",
+        "3",
+        "--wait",
+        "--out",
+        o,
+        "--json-out",
+    ];
+    let (code, stdout, stderr) = finish(s.cmd(&sim, &args), Duration::from_secs(120));
+    assert_eq!(code, 0, "{stderr}");
+    let objs: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(objs.len(), 12, "{stdout}");
+    for (i, v) in objs.iter().enumerate() {
+        assert_eq!(v["line"], i + 1);
+        assert_eq!(v["status"], "succeeded", "{v}");
+        assert!(v["task_id"].as_str().is_some_and(|t| t.starts_with("cgt-")));
+        assert!(v["key"].as_str().is_some_and(|k| !k.is_empty()));
+    }
+    assert!(
+        stderr.contains("12 lines: 12 sent, 12 succeeded, 0 failed"),
+        "{stderr}"
+    );
+    let peak = stat(&sim, "peak_in_flight");
+    assert!(
+        (1..=3).contains(&peak),
+        "{peak} tasks were queued or running at the server at once"
+    );
+    assert_eq!(creates(&sim), 12);
+    assert_eq!(stat(&sim, "repeated_client_ids"), 0);
+    let saved = std::fs::read_dir(&out)
+        .expect("out dir")
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "mp4"))
+        .count();
+    assert_eq!(saved, 12, "every result saved into --out");
+
+    // The same file again: nothing new is sent.
+    let (code, stdout, stderr) = finish(
+        s.cmd(&sim, &["submit", "--batch", f]),
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("12 already submitted"), "{stderr}");
+    assert_eq!(stdout.lines().count(), 12);
+    assert_eq!(creates(&sim), 12, "a rerun sends 0 creates");
+    assert_eq!(s.rows().len(), 12);
+
+    // An edited line is new.
+    let edited = lines(12, "capped").replacen("capped 1 ", "capped one ", 1);
+    std::fs::write(&file, edited).expect("edit");
+    let (code, _, stderr) = finish(
+        s.cmd(&sim, &["submit", "--batch", f]),
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("queued 1 request(s); 11 already submitted"),
+        "{stderr}"
+    );
+    assert_eq!(creates(&sim), 13);
+}
+
+#[test]
+fn the_accounts_queued_task_cap_holds_the_queue_and_it_completes() {
+    let sim = SimProcess::start(&[
+        "--speed",
+        "400",
+        "--fail-rate",
+        "0",
+        "--max-queued",
+        "2",
+        "--max-running",
+        "1",
+    ]);
+    let s = Setup::new();
+    let file = s.file("b.jsonl", &lines(6, "quota"));
+    let args = [
+        "submit",
+        "--batch",
+        file.to_str().expect("utf8"),
+        "--max-in-flight",
+        "10",
+    ];
+    let (code, stdout, stderr) = finish(s.cmd(&sim, &args), Duration::from_secs(120));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("queue held: server busy") && stderr.contains("QuotaExceeded"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("6 lines: 6 sent, 0 rejected"), "{stderr}");
+    assert_eq!(stdout.lines().count(), 6);
+    let capped = stat(&sim, "queue_capped");
+    assert!(capped > 0, "the cap was reached");
+    assert_eq!(creates(&sim) - capped, 6, "every line created once");
+    assert_eq!(stat(&sim, "repeated_client_ids"), 0);
+    assert!(s.rows().iter().all(|r| r.task_id.is_some()));
+}
+
+#[test]
+fn a_429_holds_the_queue_and_a_refused_line_is_rejected_while_the_rest_go_on() {
+    let sim = SimProcess::start(&["--speed", "400", "--fail-rate", "0"]);
+    let s = Setup::new();
+    arm_fault(
+        &sim,
+        r#"{"route":"create","kind":{"status":429},"times":2}"#,
+    );
+    let file = s.file("b.jsonl", &lines(3, "held"));
+    let f = file.to_str().expect("utf8");
+    let (code, _, stderr) = finish(
+        s.cmd(&sim, &["submit", "--batch", f]),
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("queue held: server busy"), "{stderr}");
+    assert!(stderr.contains("queue resumed"), "{stderr}");
+    assert_eq!(creates(&sim), 5, "two refused, then each line once");
+
+    arm_fault(
+        &sim,
+        r#"{"route":"create","kind":{"status":400},"times":1}"#,
+    );
+    let file = s.file("c.jsonl", &lines(3, "refused"));
+    let (code, stdout, stderr) = finish(
+        s.cmd(
+            &sim,
+            &["submit", "--batch", file.to_str().expect("utf8"), "--wait"],
+        ),
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, 1, "a rejected line fails the batch: {stderr}");
+    assert!(stdout.starts_with("1\t"), "{stdout}");
+    assert!(
+        stdout.lines().next().expect("line 1").ends_with("rejected"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("3 lines: 2 sent, 2 succeeded, 0 failed, 1 rejected"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_invalid_file_sends_nothing_and_names_each_bad_line() {
+    let sim = SimProcess::start(&["--speed", "400", "--fail-rate", "0"]);
+    let s = Setup::new();
+    let text = format!(
+        "{}\n{{not json\n{}\n{{\"model\":\"{MODEL}\",\"content\":[{{\"type\":\"text\",\"text\":\"x\"}},{{\"type\":\"image_url\",\"image_url\":{{\"url\":\"nowhere.png\"}},\"role\":\"first_frame\"}}]}}\n",
+        line("fine"),
+        line("bad ratio").replace("\"duration\":5", "\"ratio\":\"7:5\""),
+    );
+    let file = s.file("b.jsonl", &text);
+    let f = file.to_str().expect("utf8");
+    let (code, stdout, stderr) = finish(
+        s.cmd(&sim, &["submit", "--batch", f]),
+        Duration::from_secs(30),
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.contains(&format!("{f}:2: json: not JSON")),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&format!("{f}:3: ratio: ")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{f}:4: content[1].image_url: "))
+            && stderr.contains("nowhere.png"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("3 of 4 lines are not valid; nothing was queued"),
+        "{stderr}"
+    );
+    assert_eq!(creates(&sim), 0);
+    assert!(s.rows().is_empty(), "nothing stored");
+
+    // --skip-invalid queues and sends the good line.
+    let (code, stdout, stderr) = finish(
+        s.cmd(&sim, &["submit", "--batch", f, "--skip-invalid"]),
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("skipping 3 invalid line(s)"), "{stderr}");
+    assert_eq!(stdout.lines().count(), 1);
+    assert_eq!(creates(&sim), 1);
+
+    // An empty file, and a missing one.
+    let empty = s.file("empty.jsonl", "\n# nothing\n\n");
+    let (code, _, stderr) = finish(
+        s.cmd(&sim, &["submit", "--batch", empty.to_str().expect("utf8")]),
+        Duration::from_secs(30),
+    );
+    assert_eq!(code, 2);
+    assert!(stderr.contains("holds no requests"), "{stderr}");
+    let missing = s.dir.path().join("missing.jsonl");
+    let (code, _, stderr) = finish(
+        s.cmd(
+            &sim,
+            &["submit", "--prompts", missing.to_str().expect("utf8")],
+        ),
+        Duration::from_secs(30),
+    );
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("cannot read") && stderr.contains("missing.jsonl"),
+        "{stderr}"
+    );
+    assert_eq!(creates(&sim), 1);
+}
+
+#[test]
+fn ten_thousand_lines_are_validated_and_queued_once() {
+    let sim = SimProcess::start(&["--speed", "400"]);
+    let s = Setup::new();
+    let text: String = (1..=10_000)
+        .map(|i| format!("prompt number {i}\n"))
+        .collect();
+    let file = s.file("p.txt", &text);
+    let f = file.to_str().expect("utf8");
+    let args = ["submit", "--prompts", f, "--detach", "--model", MODEL];
+    let (code, stdout, stderr) = finish(s.cmd(&sim, &args), Duration::from_secs(120));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("queued 10000 request(s)"), "{stderr}");
+    assert!(
+        stderr.contains("no dashboard or `seedance-tui watch --daemon`"),
+        "{stderr}"
+    );
+    assert_eq!(stdout.lines().count(), 10_000);
+    assert!(stdout.lines().all(|l| l.ends_with("\tpending")));
+    let store = Store::open(&s.store).expect("open");
+    assert_eq!(store.pending_count(None).expect("count"), 10_000);
+    let front = store.queue(None).expect("queue");
+    assert_eq!(front[0].prompt, "prompt number 1");
+    assert_eq!(front[9_999].prompt, "prompt number 10000");
+    assert_eq!(creates(&sim), 0, "--detach sends nothing itself");
+    let (code, _, stderr) = finish(s.cmd(&sim, &args), Duration::from_secs(120));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("10000 already submitted"), "{stderr}");
+    assert_eq!(store.pending_count(None).expect("count"), 10_000);
+}
+
+#[test]
+fn prompts_with_repeat_make_variants_with_their_own_seeds() {
+    let sim = SimProcess::start(&["--speed", "400", "--fail-rate", "0"]);
+    let s = Setup::new();
+    let file = s.file("p.txt", "a fox [[sim:succeed]]\nan owl [[sim:succeed]]\n");
+    let args = [
+        "submit",
+        "--prompts",
+        file.to_str().expect("utf8"),
+        "--repeat",
+        "3",
+        "--model",
+        MODEL,
+        "--json-out",
+    ];
+    let (code, stdout, stderr) = finish(s.cmd(&sim, &args), Duration::from_secs(60));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.lines().count(), 6, "{stdout}");
+    assert_eq!(creates(&sim), 6);
+    let seeds: std::collections::HashSet<i64> = s
+        .rows()
+        .iter()
+        .map(|r| r.request().and_then(|q| q.seed).expect("a seed"))
+        .collect();
+    assert_eq!(seeds.len(), 6);
+    let (_, _, stderr) = finish(s.cmd(&sim, &args), Duration::from_secs(60));
+    assert!(stderr.contains("6 already submitted"), "{stderr}");
+    assert_eq!(creates(&sim), 6);
+}
