@@ -70,6 +70,11 @@ pub enum Msg {
     Composer(crate::app::composer::ComposerMsg),
     /// Downloads, previews (see `app::results`).
     Results(super::results::ResultsMsg),
+    /// A copy was carried out: the route known to have carried it, or none (show the text).
+    Copied {
+        text: String,
+        route: Option<crate::app::copy::CopyRoute>,
+    },
 }
 
 /// What a key means, after the keymap. The reducer acts on intents, never on raw keys. Grouped

@@ -91,11 +91,23 @@ pub struct RetryPlan {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Overlay {
     None,
-    Help { scroll: u16 },
+    Help {
+        scroll: u16,
+    },
     CopyMenu,
     Confirm(Question),
-    Log { scroll: u16 },
-    Summary { scroll: u16 },
+    Log {
+        scroll: u16,
+    },
+    Summary {
+        scroll: u16,
+    },
+    /// Text no clipboard route is known to carry, shown to select by hand.
+    CopyText {
+        label: String,
+        text: String,
+        scroll: u16,
+    },
 }
 
 /// One line of the message log.
@@ -166,6 +178,8 @@ pub struct State {
     pub eta: crate::engine::eta::EtaModel,
     /// Downloads, preview, notifications, prices.
     pub results: super::results::Results,
+    /// What the copy in progress copies (`task id`), for the runtime's answer.
+    pub copy_label: Option<String>,
 }
 
 impl State {
@@ -213,6 +227,7 @@ impl State {
             pending_input: Vec::new(),
             eta: Default::default(),
             results: Default::default(),
+            copy_label: None,
         }
     }
 
@@ -223,7 +238,10 @@ impl State {
     /// The keymap context for the current overlay or input.
     pub fn context(&self) -> Context {
         match &self.overlay {
-            Overlay::Help { .. } | Overlay::Log { .. } | Overlay::Summary { .. } => Context::Help,
+            Overlay::Help { .. }
+            | Overlay::Log { .. }
+            | Overlay::Summary { .. }
+            | Overlay::CopyText { .. } => Context::Help,
             Overlay::CopyMenu => Context::CopyMenu,
             Overlay::Confirm(_) => Context::Confirm,
             Overlay::None if self.composer.is_open() => self.composer.context(),

@@ -139,6 +139,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Results(m) => results::on_msg(state, m),
+        Msg::Copied { text, route } => {
+            copy::copied(state, text, route);
+            Vec::new()
+        }
     }
 }
 
@@ -285,6 +289,17 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
                 scroll.saturating_sub(1)
             };
             state.overlay = Overlay::Summary { scroll: s };
+            Vec::new()
+        }
+        (Overlay::CopyText { scroll, .. }, Intent::MoveDown | Intent::MoveUp) => {
+            let s = if intent == Intent::MoveDown {
+                scroll.saturating_add(1)
+            } else {
+                scroll.saturating_sub(1)
+            };
+            if let Overlay::CopyText { scroll, .. } = &mut state.overlay {
+                *scroll = s;
+            }
             Vec::new()
         }
         (_, Intent::Confirm) => {

@@ -1,7 +1,7 @@
 //! Carries out the reducer's effects that need IO; results come back as messages.
 
 use super::poller::PollerCmd;
-use super::{composer, download_manager, notify, opener, osc, preview, terminal};
+use super::{clipboard, composer, download_manager, notify, opener, osc, preview, terminal};
 use crate::app::results::ResultsEffect;
 use crate::app::{Effect, Level, Msg, State};
 use crate::engine::Engine;
@@ -18,6 +18,7 @@ pub(super) struct Executor {
     pub poller: mpsc::UnboundedSender<PollerCmd>,
     pub tx: mpsc::UnboundedSender<Msg>,
     pub mux: osc::Mux,
+    pub clipboard: clipboard::Clipboard,
     /// The least time between two creates of a bulk retry.
     pub create_gap: Duration,
 }
@@ -133,9 +134,15 @@ impl Executor {
                 let _ = self.poller.send(PollerCmd::RefreshNow);
             }
             Effect::Copy(text) => {
-                let mut out = io::stdout();
-                let _ = out.write_all(&osc::clipboard(&text, self.mux));
-                let _ = out.flush();
+                // The escape sequences go out now, between frames; tmux's buffer is loaded off
+                // the loop and the answer says whether anything is known to have arrived.
+                let plan = self.clipboard.plan(&text);
+                self.write(&plan.bytes);
+                let (tmux, tx) = (self.clipboard.tmux.clone(), self.tx.clone());
+                tokio::spawn(async move {
+                    let route = clipboard::finish(&plan, tmux.as_deref(), &text).await;
+                    let _ = tx.send(Msg::Copied { text, route });
+                });
             }
             Effect::LoadHistory(local_id) => {
                 let (engine, tx) = (self.engine.clone(), self.tx.clone());

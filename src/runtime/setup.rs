@@ -5,7 +5,9 @@
 use super::event_loop::{event_loop, local_day_start};
 use super::executor::Executor;
 use super::poller::{self, PollerCmd, PollerConfig, PollerEvent};
-use super::{composer, demo, download_manager, lease, notify, osc, preview, store_watch, terminal};
+use super::{
+    clipboard, composer, demo, download_manager, lease, notify, osc, preview, store_watch, terminal,
+};
 use crate::app::keymap::Keymap;
 use crate::app::{Level, Msg, State, update};
 use crate::config::Paths;
@@ -228,6 +230,11 @@ pub async fn run_dashboard(ctx: Context, opts: DashboardOptions) -> Result<(), D
         poller,
         tx: tx.clone(),
         mux,
+        clipboard: clipboard::Clipboard::detect(
+            |k| std::env::var(k).ok(),
+            ctx.config.ui.clipboard.as_deref(),
+        )
+        .await,
         create_gap: if ctx.demo {
             Duration::from_millis(100)
         } else {

@@ -53,6 +53,11 @@ pub fn view(state: &State, frame: &mut Frame) {
         Overlay::Log { scroll } => log(frame, area, state, *scroll),
         Overlay::Summary { scroll } => summary::render(frame, area, state, *scroll),
         Overlay::CopyMenu => menu(frame, area, state, " Copy ", Context::CopyMenu, None),
+        Overlay::CopyText {
+            label,
+            text,
+            scroll,
+        } => copy_text(frame, area, state, label, text, *scroll),
         Overlay::Confirm(q) => {
             let text = match q {
                 Question::Quit { in_flight } => format!(
@@ -307,6 +312,44 @@ fn log(frame: &mut Frame, area: Rect, state: &State, scroll: u16) {
         popup(" Messages (newest first; Esc closes) ", state),
         lines,
         scroll,
+    );
+}
+
+/// Text no clipboard is known to carry, to select by hand: full width and without side borders,
+/// so a selection takes the text and nothing else.
+fn copy_text(frame: &mut Frame, area: Rect, state: &State, label: &str, text: &str, scroll: u16) {
+    let theme = state.theme();
+    let r = Rect::new(
+        area.x,
+        area.y + 1,
+        area.width,
+        area.height.saturating_sub(2),
+    );
+    let title = format!(
+        " The {label}: select it by hand (no clipboard is known to work here; Esc closes) "
+    );
+    let block = Block::default()
+        .borders(Borders::TOP | Borders::BOTTOM)
+        .border_style(theme.accent())
+        .title(Span::styled(title, theme.title()))
+        .style(theme.base());
+    let lines: Vec<Line> = text
+        .lines()
+        // Control characters never reach the terminal (the text may come from the server).
+        .map(|l| {
+            l.chars()
+                .map(|c| if c.is_control() { '�' } else { c })
+                .collect::<String>()
+        })
+        .map(|l| Line::from(Span::styled(l, theme.base())))
+        .collect();
+    frame.render_widget(Clear, r);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        r,
     );
 }
 
