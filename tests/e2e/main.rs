@@ -9,6 +9,7 @@ mod support;
 mod cli;
 mod completions;
 mod composer;
+mod copy_tmux;
 mod dashboard;
 mod dashboard_config;
 mod doctor;
