@@ -22,6 +22,8 @@ pub enum Effect {
     Retry(Vec<String>),
     /// Something for the composer: drafts, templates, files, preview, submission.
     Composer(crate::app::composer::ComposerEffect),
+    /// Probe this base URL once (answered with `Msg::Probed`).
+    Probe(String),
     /// Downloads, previews, open, notifications (see `app::results`).
     Results(super::results::ResultsEffect),
 }

@@ -8,6 +8,7 @@ pub mod filter;
 pub mod keymap;
 pub mod layout;
 pub mod msg;
+pub mod preflight;
 pub mod results;
 pub mod router;
 pub mod state;

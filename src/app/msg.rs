@@ -70,6 +70,17 @@ pub enum Msg {
     Composer(crate::app::composer::ComposerMsg),
     /// Downloads, previews (see `app::results`).
     Results(super::results::ResultsMsg),
+    /// The dashboard starts: where the key came from (`None`: not found) and where it was
+    /// looked for.
+    Preflight {
+        key_var: Option<String>,
+        searched: Vec<String>,
+    },
+    /// The base-URL probe's verdict, with the URL's shape problems (each with its fix).
+    Probed {
+        verdict: crate::api::client::ProbeVerdict,
+        url_problems: Vec<String>,
+    },
     /// A copy was carried out: the route known to have carried it, or none (show the text).
     Copied {
         text: String,

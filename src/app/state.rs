@@ -178,6 +178,9 @@ pub struct State {
     pub eta: crate::engine::eta::EtaModel,
     /// Downloads, preview, notifications, prices.
     pub results: super::results::Results,
+    /// A pre-flight problem (no key, a base URL that is not the API), shown in the header
+    /// until a poll succeeds.
+    pub preflight: Option<String>,
     /// What the copy in progress copies (`task id`), for the runtime's answer.
     pub copy_label: Option<String>,
 }
@@ -228,6 +231,7 @@ impl State {
             eta: Default::default(),
             results: Default::default(),
             copy_label: None,
+            preflight: None,
         }
     }
 

@@ -128,6 +128,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Health(h) => {
+            // A poll answered: the key and the base URL work after all.
+            if h.last_success.is_some() && h.last_success != state.health.last_success {
+                state.preflight = None;
+            }
             if h != state.health {
                 state.health = h;
                 state.dirty = true;
@@ -139,6 +143,16 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Results(m) => results::on_msg(state, m),
+        Msg::Preflight { key_var, searched } => {
+            super::preflight::start(state, key_var.as_deref(), &searched)
+        }
+        Msg::Probed {
+            verdict,
+            url_problems,
+        } => {
+            super::preflight::probed(state, &verdict, &url_problems);
+            Vec::new()
+        }
         Msg::Copied { text, route } => {
             copy::copied(state, text, route);
             Vec::new()

@@ -157,6 +157,17 @@ impl Executor {
                 composer::spawn(e, self.engine.clone(), self.tx.clone());
             }
             Effect::Results(fx) => self.results(fx),
+            Effect::Probe(base_url) => {
+                let (engine, tx) = (self.engine.clone(), self.tx.clone());
+                tokio::spawn(async move {
+                    let probe = engine.client.probe().await;
+                    let url_problems = crate::config::check_base_url(&base_url);
+                    let _ = tx.send(Msg::Probed {
+                        verdict: probe.verdict,
+                        url_problems,
+                    });
+                });
+            }
             Effect::Retry(local_ids) => {
                 let (engine, tx, gap) = (self.engine.clone(), self.tx.clone(), self.create_gap);
                 tokio::spawn(retry_all(engine, tx, local_ids, gap));

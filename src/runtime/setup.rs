@@ -254,6 +254,24 @@ pub async fn run_dashboard(ctx: Context, opts: DashboardOptions) -> Result<(), D
     if let Ok(size) = term.size() {
         update(&mut state, Msg::Resize(size.width, size.height));
     }
+    // Pre-flight: the key, and one probe of the base URL off the loop.
+    if !ctx.demo {
+        let mut searched: Vec<String> = ctx
+            .config
+            .profile(Some(&ctx.profile_name))
+            .ok()
+            .and_then(|(_, p)| p.key_env)
+            .into_iter()
+            .collect();
+        searched.extend(crate::config::KEY_ENV_VARS.iter().map(|s| s.to_string()));
+        let start = Msg::Preflight {
+            key_var: ctx.key_var.clone(),
+            searched,
+        };
+        for effect in update(&mut state, start) {
+            executor.run(effect, &mut term, &mut state);
+        }
+    }
     let result = event_loop(&mut state, &mut term, &mut rx, &executor).await;
     terminal::restore();
     composer::save_on_exit(&executor.engine, &state).await;

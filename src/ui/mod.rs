@@ -160,6 +160,15 @@ fn header(frame: &mut Frame, area: Rect, state: &State) {
         first.push(Span::styled(text, theme.dim()));
     }
     let mut second = vec![Span::raw(" ")];
+    if let Some(banner) = &state.preflight {
+        // Until it is fixed, nothing else on this line matters as much.
+        second.push(Span::styled(banner.clone(), theme.error()));
+        frame.render_widget(
+            Paragraph::new(vec![Line::from(first), Line::from(second)]),
+            area,
+        );
+        return;
+    }
     for (key, label) in [
         ("submitting", "sending"),
         ("queued", "queued"),

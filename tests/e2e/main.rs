@@ -15,6 +15,7 @@ mod dashboard_config;
 mod doctor;
 mod lease_dashboard;
 mod lease_one_poller;
+mod preflight;
 mod results_cli;
 mod results_dashboard;
 mod retry;

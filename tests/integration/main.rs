@@ -11,6 +11,7 @@ mod api_errors;
 mod api_validation;
 mod app_copy;
 mod app_mouse;
+mod app_preflight;
 mod app_update;
 mod clipboard_tmux;
 mod composer_drafts;
