@@ -51,6 +51,8 @@ pub enum Msg {
     TasksLoaded(Vec<TaskRecord>),
     /// Rows inserted or changed (by this process or another one sharing the store).
     TasksChanged(Vec<TaskRecord>),
+    /// Rows removed from the store (they never reached the server).
+    TasksRemoved(Vec<String>),
     /// The status history of a task, for the detail pane.
     History {
         local_id: String,
@@ -105,7 +107,9 @@ pub enum Intent {
     // What the table shows.
     StartFilter,
     ClearFilter,
-    SortNext,
+    /// Open the sort menu (`s`, then the column's letter).
+    SortMenu,
+    SortBy(crate::app::state::SortKey),
     SortReverse,
     QuickFilter(u8),
     ToggleMark,
@@ -115,6 +119,7 @@ pub enum Intent {
     Edit,
     Retry,
     RetryAllFailed,
+    /// Cancel the queued task, or remove rows that never reached the server.
     CancelTask,
     Download,
     Open,

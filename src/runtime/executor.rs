@@ -157,6 +157,19 @@ impl Executor {
                 composer::spawn(e, self.engine.clone(), self.tx.clone());
             }
             Effect::Results(fx) => self.results(fx),
+            Effect::RemoveLocal(local_ids) => {
+                let (engine, tx) = (self.engine.clone(), self.tx.clone());
+                tokio::spawn(async move {
+                    let msg = match engine.with_store(move |s| s.delete_local(&local_ids)).await {
+                        Ok(removed) => Msg::TasksRemoved(removed),
+                        Err(e) => Msg::Notice {
+                            level: Level::Error,
+                            text: format!("could not remove the rows: {e}"),
+                        },
+                    };
+                    let _ = tx.send(msg);
+                });
+            }
             Effect::Probe(base_url) => {
                 let (engine, tx) = (self.engine.clone(), self.tx.clone());
                 tokio::spawn(async move {

@@ -53,6 +53,7 @@ pub fn view(state: &State, frame: &mut Frame) {
         Overlay::Log { scroll } => log(frame, area, state, *scroll),
         Overlay::Summary { scroll } => summary::render(frame, area, state, *scroll),
         Overlay::CopyMenu => menu(frame, area, state, " Copy ", Context::CopyMenu, None),
+        Overlay::SortMenu => menu(frame, area, state, " Sort by ", Context::Sort, None),
         Overlay::CopyText {
             label,
             text,
@@ -89,6 +90,10 @@ pub fn view(state: &State, frame: &mut Frame) {
                     }
                     t
                 }
+                Question::RemoveLocal { local_ids } => format!(
+                    "Remove {} row(s) that never reached the server? No task was created for them; only the local record goes.",
+                    local_ids.len()
+                ),
                 Question::Cancel { local_id } => {
                     let id = state
                         .task(local_id)
@@ -211,24 +216,51 @@ fn footer(frame: &mut Frame, area: Rect, state: &State) {
         frame.render_widget(Paragraph::new(line), area);
         return;
     }
+    let width = usize::from(area.width);
+    let hints = state.keymap.footer(state.context());
+    // The ticker: events (finishes, poll errors) logged since `L` was last opened.
+    let ticker = (state.unseen_events > 0 && state.context() == Context::Main)
+        .then(|| format!(" {} new in log (L) ", state.unseen_events));
+    let ticker_w = ticker.as_deref().map_or(0, display_width);
+    let hint_w = |(k, l): &(String, &str)| display_width(k) + display_width(l) + 2;
+    // The user's own feedback keeps room for the first hints (help and quit come last in the
+    // registry, so the first few are the most used).
+    let keep_hints: usize = hints.iter().take(3).map(hint_w).sum();
     let mut spans = Vec::new();
+    let mut used = 0;
     if let Some(m) = state.current_message() {
         let style = match m.level {
             Level::Error => theme.error(),
             Level::Warn => theme.warn(),
             Level::Info => theme.accent(),
         };
-        spans.push(Span::styled(format!(" {} ", m.text), style));
+        let room = width.saturating_sub(keep_hints + ticker_w + 3).max(20);
+        let text = format!(" {} ", crate::text::truncate(&m.text, room));
+        used += display_width(&text) + 1;
+        spans.push(Span::styled(text, style));
         spans.push(Span::raw(" "));
     }
-    for (key, label) in state.keymap.footer(state.context()) {
+    // Whole hints only, as many as fit: never cut in the middle at 80 columns.
+    for h in &hints {
+        if used + hint_w(h) + ticker_w > width {
+            break;
+        }
+        used += hint_w(h);
         spans.push(Span::styled(
-            format!(" {key}"),
+            format!(" {}", h.0),
             theme.accent().add_modifier(Modifier::BOLD),
         ));
-        spans.push(Span::styled(format!(" {label}"), theme.dim()));
+        spans.push(Span::styled(format!(" {}", h.1), theme.dim()));
+    }
+    if let Some(t) = ticker {
+        spans.push(Span::raw(" ".repeat(width.saturating_sub(used + ticker_w))));
+        spans.push(Span::styled(t, theme.warn()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn display_width(s: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(s)
 }
 
 /// A centred box of `w`x`h` within `area`.

@@ -12,6 +12,7 @@ mod api_validation;
 mod app_copy;
 mod app_mouse;
 mod app_preflight;
+mod app_table;
 mod app_update;
 mod clipboard_tmux;
 mod composer_drafts;
