@@ -485,19 +485,19 @@ impl Store {
         self.write(|s| {
             let mut removed = Vec::new();
             for id in local_ids {
-                s.conn
-                    .execute("DELETE FROM status_history WHERE local_id = ?1 AND local_id IN (SELECT local_id FROM tasks WHERE task_id IS NULL AND phase = 'rejected')", [id])
-                    .map_err(|e| s.err(e))?;
                 let n = s
                     .conn
                     .execute(
                         "DELETE FROM tasks WHERE local_id = ?1 AND task_id IS NULL \
-                         AND phase = 'rejected' \
+                         AND status = 'rejected' \
                          AND NOT EXISTS (SELECT 1 FROM tasks r WHERE r.retry_of = ?1)",
                         [id],
                     )
                     .map_err(|e| s.err(e))?;
                 if n > 0 {
+                    s.conn
+                        .execute("DELETE FROM status_history WHERE local_id = ?1", [id])
+                        .map_err(|e| s.err(e))?;
                     removed.push(id.clone());
                 }
             }
