@@ -30,7 +30,7 @@ pub async fn download(ctx: &Context, ids: &[String], out: Option<&Path>) -> Resu
         .await
         .map_err(|e| Failure::api(e.to_string()))?;
         for p in saved.files {
-            println!("{}", p.display());
+            crate::outln!("{}", p.display());
         }
     }
     Ok(Code::Ok)

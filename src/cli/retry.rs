@@ -59,9 +59,9 @@ pub async fn retry(
     let mut code = Code::Ok;
     for original in &originals {
         match ctx.engine.retry(original).await {
-            Ok(new) => println!("{} -> {}", original.display_id(), new.display_id()),
+            Ok(new) => crate::outln!("{} -> {}", original.display_id(), new.display_id()),
             Err(e) => {
-                eprintln!("{}: retry failed: {e}", original.display_id());
+                crate::errln!("{}: retry failed: {e}", original.display_id());
                 code = Code::Api;
             }
         }

@@ -11,6 +11,9 @@ use std::time::Duration;
 
 /// How many times one file is attempted (resuming each time) before giving up.
 const ATTEMPTS: u32 = 4;
+/// The wait between attempts at one file.
+const RETRY_WAIT: crate::backoff::Backoff =
+    crate::backoff::Backoff::new(Duration::from_millis(500), Duration::from_secs(4));
 
 /// Destinations being written by this process: two tasks whose names collide must not pick the
 /// same file while neither has finished.
@@ -96,7 +99,7 @@ pub async fn save_results_with(
     if record.video_url.is_none() {
         return Err(SaveError::NoUrl(record.display_id().to_string()));
     }
-    let http = file_download::http_client();
+    let http = file_download::http_client_with(&engine.download_limits);
     let mut files = Vec::new();
 
     let video_path = match existing(record.video_path.as_ref()) {
@@ -207,8 +210,11 @@ async fn fetch(
     loop {
         let url =
             url_of(record, kind).ok_or_else(|| SaveError::NoUrl(record.display_id().into()))?;
-        match file_download::download(http, &url, dest, |done, total| progress(kind, done, total))
-            .await
+        let limits = engine.download_limits;
+        match file_download::download_with(http, &url, dest, &limits, |done, total| {
+            progress(kind, done, total)
+        })
+        .await
         {
             Ok(_) => return Ok(()),
             Err(e) if e.needs_fresh_url() && !refreshed => {
@@ -221,7 +227,7 @@ async fn fetch(
             }
             Err(e) if e.is_retryable() && attempt + 1 < ATTEMPTS => {
                 attempt += 1;
-                tokio::time::sleep(Duration::from_millis(250 * (1 << attempt))).await;
+                tokio::time::sleep(RETRY_WAIT.delay(attempt - 1)).await;
             }
             Err(e) => return Err(e.into()),
         }

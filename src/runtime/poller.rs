@@ -169,6 +169,8 @@ struct Tracked {
     record: TaskRecord,
     due: Instant,
     errors: u32,
+    /// Answers in a row with a status this client does not know: polled with backoff.
+    unknown: u32,
     in_flight: bool,
 }
 
@@ -221,7 +223,7 @@ impl Scheduler {
             None => {
                 // What the store says may be old (a dashboard opening after hours): ask now.
                 // A row written moments ago (just submitted) whose kind history knows waits for
-                // its ETA gap; with no history, ask now (as before ETAs existed).
+                // its ETA gap; with no history, ask now.
                 let fresh = now_secs() - record.updated_at < self.cfg.interval.as_secs() as i64;
                 let known = self.eta.estimate(&record, now_secs()).is_some();
                 let first = if fresh && known {
@@ -235,6 +237,7 @@ impl Scheduler {
                         record,
                         due: first,
                         errors: 0,
+                        unknown: 0,
                         in_flight: false,
                     },
                 );
@@ -296,9 +299,7 @@ impl Scheduler {
     }
 
     fn backoff(&self, errors: u32) -> Duration {
-        let base = self.cfg.interval.as_secs_f64();
-        let exp = base * 2f64.powi(errors.min(10) as i32);
-        Duration::from_secs_f64(exp.min(self.cfg.max_backoff.as_secs_f64()))
+        crate::backoff::Backoff::new(self.cfg.interval, self.cfg.max_backoff).delay(errors)
     }
 
     fn finished(&mut self, local_id: &str, result: PollResult, now: Instant) -> PollerEvent {
@@ -327,9 +328,21 @@ impl Scheduler {
                     self.health.banner = None;
                 }
                 self.hold_until = None;
+                let unknown = matches!(
+                    record.phase,
+                    crate::store::Phase::Remote(crate::api::TaskStatus::Unknown(_))
+                );
+                t.unknown = if unknown { t.unknown + 1 } else { 0 };
+                let unknown_streak = t.unknown;
                 if record.phase.needs_polling() {
-                    let next = now + self.next_gap(&record);
-                    self.schedule(local_id, next);
+                    // A status we cannot read says nothing about when the task ends: back off
+                    // instead of polling it at full rate forever.
+                    let gap = if unknown_streak > 0 {
+                        self.backoff(unknown_streak)
+                    } else {
+                        self.next_gap(&record)
+                    };
+                    self.schedule(local_id, now + gap);
                 } else {
                     self.tracked.remove(local_id);
                     self.eta.learn(&record);

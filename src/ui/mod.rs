@@ -21,6 +21,17 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 /// Draw the whole screen.
 pub fn view(state: &State, frame: &mut Frame) {
+    draw(state, frame);
+    // Every string is escaped where it is laid out; this pass makes sure no control or bidi
+    // character that slipped through a new widget reaches the terminal.
+    for cell in frame.buffer_mut().content.iter_mut() {
+        if cell.symbol().chars().any(crate::sanitize::is_unsafe) {
+            cell.set_symbol("\u{FFFD}");
+        }
+    }
+}
+
+fn draw(state: &State, frame: &mut Frame) {
     let area = frame.area();
     let theme = state.theme();
     frame.render_widget(Block::default().style(theme.base()), area);
@@ -167,7 +178,8 @@ fn header(frame: &mut Frame, area: Rect, state: &State) {
     let mut second = vec![Span::raw(" ")];
     if let Some(banner) = &state.preflight {
         // Until it is fixed, nothing else on this line matters as much.
-        second.push(Span::styled(banner.clone(), theme.error()));
+        let banner = crate::sanitize::line(banner).into_owned();
+        second.push(Span::styled(banner, theme.error()));
         frame.render_widget(
             Paragraph::new(vec![Line::from(first), Line::from(second)]),
             area,
@@ -376,13 +388,13 @@ fn copy_text(frame: &mut Frame, area: Rect, state: &State, label: &str, text: &s
         .style(theme.base());
     let lines: Vec<Line> = text
         .lines()
-        // Control characters never reach the terminal (the text may come from the server).
+        // The text may come from the server: it reaches the terminal sanitized.
         .map(|l| {
-            l.chars()
-                .map(|c| if c.is_control() { '�' } else { c })
-                .collect::<String>()
+            Line::from(Span::styled(
+                crate::sanitize::line(l).into_owned(),
+                theme.base(),
+            ))
         })
-        .map(|l| Line::from(Span::styled(l, theme.base())))
         .collect();
     frame.render_widget(Clear, r);
     frame.render_widget(
