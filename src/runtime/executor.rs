@@ -1,7 +1,7 @@
 //! Carries out the reducer's effects that need IO; results come back as messages.
 
 use super::poller::PollerCmd;
-use super::{clipboard, composer, download_manager, notify, opener, osc, preview, terminal};
+use super::{clipboard, composer, download_manager, notify, opener, preview, terminal};
 use crate::app::results::ResultsEffect;
 use crate::app::{Effect, Level, Msg, State};
 use crate::engine::Engine;
@@ -17,7 +17,6 @@ pub(super) struct Executor {
     pub engine: Engine,
     pub poller: mpsc::UnboundedSender<PollerCmd>,
     pub tx: mpsc::UnboundedSender<Msg>,
-    pub mux: osc::Mux,
     pub clipboard: clipboard::Clipboard,
     /// The least time between two creates of a bulk retry.
     pub create_gap: Duration,
@@ -81,7 +80,19 @@ impl Executor {
         let _ = out.flush();
     }
 
-    fn results(&self, fx: ResultsEffect) {
+    /// Write a copy's escape sequences now (between frames) and load tmux's buffer off the
+    /// loop; the answer (`Msg::Copied`) says whether a route is known to have carried it.
+    fn copy(&self, text: String) {
+        let plan = self.clipboard.plan(&text);
+        self.write(&plan.bytes);
+        let (tmux, tx) = (self.clipboard.tmux.clone(), self.tx.clone());
+        tokio::spawn(async move {
+            let route = clipboard::finish(&plan, tmux.as_deref(), &text).await;
+            let _ = tx.send(Msg::Copied { text, route });
+        });
+    }
+
+    fn results(&self, fx: ResultsEffect, state: &mut State) {
         match fx {
             ResultsEffect::Download { local_ids, force } => {
                 if self.downloads.enabled() {
@@ -110,9 +121,12 @@ impl Executor {
                 self.write(&self.notifier.bytes(&succeeded, &failed));
             }
             ResultsEffect::Open { path } => {
-                let (level, text, clip) = opener::open(&path, self.mux);
-                self.write(&clip);
-                let _ = self.tx.send(Msg::Notice { level, text });
+                let (level, text, scp) = opener::open(&path);
+                state.notice(level, text);
+                if let Some(scp) = scp {
+                    state.copy_label = Some("scp command".into());
+                    self.copy(scp);
+                }
             }
         }
     }
@@ -133,17 +147,7 @@ impl Executor {
             Effect::RefreshNow => {
                 let _ = self.poller.send(PollerCmd::RefreshNow);
             }
-            Effect::Copy(text) => {
-                // The escape sequences go out now, between frames; tmux's buffer is loaded off
-                // the loop and the answer says whether anything is known to have arrived.
-                let plan = self.clipboard.plan(&text);
-                self.write(&plan.bytes);
-                let (tmux, tx) = (self.clipboard.tmux.clone(), self.tx.clone());
-                tokio::spawn(async move {
-                    let route = clipboard::finish(&plan, tmux.as_deref(), &text).await;
-                    let _ = tx.send(Msg::Copied { text, route });
-                });
-            }
+            Effect::Copy(text) => self.copy(text),
             Effect::LoadHistory(local_id) => {
                 let (engine, tx) = (self.engine.clone(), self.tx.clone());
                 tokio::spawn(async move {
@@ -156,7 +160,7 @@ impl Executor {
             Effect::Composer(e) => {
                 composer::spawn(e, self.engine.clone(), self.tx.clone());
             }
-            Effect::Results(fx) => self.results(fx),
+            Effect::Results(fx) => self.results(fx, state),
             Effect::RemoveLocal(local_ids) => {
                 let (engine, tx) = (self.engine.clone(), self.tx.clone());
                 tokio::spawn(async move {

@@ -46,23 +46,23 @@ fn shell_quote(s: &str) -> String {
     }
 }
 
-/// Open `path` as [`plan`] says for this process's environment: the message to show and the
-/// bytes to write (an OSC 52 copy of the `scp` command when remote).
-pub fn open(path: &str, mux: super::osc::Mux) -> (crate::app::Level, String, Vec<u8>) {
+/// Open `path` as [`plan`] says for this process's environment: the message to show and, when
+/// remote, the `scp` command to copy (through `runtime::clipboard`, which says whether it arrived).
+pub fn open(path: &str) -> (crate::app::Level, String, Option<String>) {
     use crate::app::Level;
     match plan(|k| std::env::var(k).ok(), path, &hostname()) {
         OpenPlan::Launch(program) => match launch(program, Path::new(path)) {
-            Ok(()) => (Level::Info, format!("opening {path}"), Vec::new()),
+            Ok(()) => (Level::Info, format!("opening {path}"), None),
             Err(e) => (
                 Level::Error,
                 format!("could not run {program} ({e}); the file is {path}"),
-                Vec::new(),
+                None,
             ),
         },
         OpenPlan::Remote { scp } => (
             Level::Info,
-            format!("no local display: saved at {path}; copied `{scp}`"),
-            super::osc::clipboard(&scp, mux),
+            format!("no local display: saved at {path}; fetch it with `{scp}`"),
+            Some(scp),
         ),
     }
 }

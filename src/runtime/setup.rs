@@ -72,6 +72,16 @@ fn initial_state(ctx: &Context, opts: &DashboardOptions) -> Result<State, Dashbo
         state.notice(Level::Warn, e.to_string());
     }
     results_settings(&mut state, &ctx.config);
+    if let Some(other) = ctx
+        .config
+        .ui
+        .clipboard
+        .as_deref()
+        .filter(|m| !["auto", "osc52"].contains(m))
+    {
+        let text = format!("[ui] clipboard = \"{other}\" is unknown; use auto or osc52");
+        state.notice(Level::Warn, text);
+    }
     if ctx.demo {
         state.notice(
             Level::Info,
@@ -229,7 +239,6 @@ pub async fn run_dashboard(ctx: Context, opts: DashboardOptions) -> Result<(), D
         engine: ctx.engine.clone(),
         poller,
         tx: tx.clone(),
-        mux,
         clipboard: clipboard::Clipboard::detect(
             |k| std::env::var(k).ok(),
             ctx.config.ui.clipboard.as_deref(),
