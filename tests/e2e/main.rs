@@ -25,3 +25,4 @@ mod retry;
 mod secrets;
 mod sigkill;
 mod store;
+mod table;
