@@ -40,11 +40,6 @@ impl SortKey {
             SortKey::Updated => "updated",
         }
     }
-
-    pub fn next(self) -> SortKey {
-        let i = Self::ALL.iter().position(|k| *k == self).unwrap_or(0);
-        Self::ALL[(i + 1) % Self::ALL.len()]
-    }
 }
 
 /// The detail pane.
