@@ -47,8 +47,9 @@ fn shell_quote(s: &str) -> String {
 }
 
 /// Open `path` as [`plan`] says for this process's environment: the message to show and, when
-/// remote, the `scp` command to copy (through `runtime::clipboard`, which says whether it arrived).
-pub fn open(path: &str) -> (crate::app::Level, String, Option<String>) {
+/// remote, what to copy and what it is (through `runtime::clipboard`, which says whether it
+/// arrived).
+pub fn open(path: &str) -> (crate::app::Level, String, Option<(String, &'static str)>) {
     use crate::app::Level;
     match plan(|k| std::env::var(k).ok(), path, &hostname()) {
         OpenPlan::Launch(program) => match launch(program, Path::new(path)) {
@@ -59,10 +60,16 @@ pub fn open(path: &str) -> (crate::app::Level, String, Option<String>) {
                 None,
             ),
         },
+        // A presigned link to an object in a bucket: the link itself is what to take elsewhere.
+        OpenPlan::Remote { .. } if path.starts_with("https://") || path.starts_with("http://") => (
+            Level::Info,
+            "no local display: take the object with a link (valid 1 hour)".to_string(),
+            Some((path.to_string(), "link to the object")),
+        ),
         OpenPlan::Remote { scp } => (
             Level::Info,
             format!("no local display: saved at {path}; fetch it with `{scp}`"),
-            Some(scp),
+            Some((scp, "scp command")),
         ),
     }
 }
