@@ -6,8 +6,10 @@ pub mod assets;
 pub mod bucket_results;
 pub mod eta;
 pub mod ids;
+pub mod list_poll;
 pub mod media_probe;
 pub mod naming;
+pub mod reconcile;
 pub mod task_results;
 
 use crate::api::types::CreateRequest;
