@@ -274,6 +274,11 @@ pub struct UiConfig {
     /// else halfblocks), `halfblocks`, or `off`.
     #[serde(default)]
     pub images: Option<String>,
+    /// Copies: `auto` (inside tmux its buffer; elsewhere OSC 52, said to be "copied" only in a
+    /// terminal known to take it, else the text is shown to select by hand) or `osc52` (this
+    /// terminal takes OSC 52: say "copied").
+    #[serde(default)]
+    pub clipboard: Option<String>,
 }
 
 /// The whole configuration file.

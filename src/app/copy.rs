@@ -22,6 +22,24 @@ pub enum CopyWhat {
     Curl,
 }
 
+/// A clipboard route known to have carried a copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CopyRoute {
+    /// tmux's paste buffer (`load-buffer -w` also offers it to the outer terminal).
+    TmuxBuffer,
+    /// OSC 52 to a terminal known to take it.
+    Terminal,
+}
+
+impl CopyRoute {
+    pub fn label(self) -> &'static str {
+        match self {
+            CopyRoute::TmuxBuffer => "to tmux's buffer",
+            CopyRoute::Terminal => "to the terminal's clipboard",
+        }
+    }
+}
+
 /// A `curl` command that re-sends a request body, with the key left in the environment
 /// variable `key_var` (the one it was read from).
 pub fn curl_command(base_url: &str, key_var: &str, request_json: &str) -> String {
@@ -82,16 +100,40 @@ fn object_url(saved: Option<&str>) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Copy `text` to the clipboard and say so, or warn that the task has no `label` yet.
+/// Copy `text` to the clipboard (the runtime's answer, [`copied`], says whether it arrived), or
+/// warn that the task has no `label` yet.
 pub fn copy_text(state: &mut State, text: Option<String>, label: &str) -> Vec<Effect> {
     match text {
         Some(text) => {
-            state.notice(Level::Info, format!("copied the {label}"));
+            state.copy_label = Some(label.to_string());
             vec![Effect::Copy(text)]
         }
         None => {
             state.notice(Level::Warn, format!("this task has no {label} yet"));
             Vec::new()
+        }
+    }
+}
+
+/// The runtime's answer to a copy: "copied" when a route is known to have carried it, else the
+/// text in a popup to select by hand.
+pub fn copied(state: &mut State, text: String, route: Option<CopyRoute>) {
+    let label = state
+        .copy_label
+        .take()
+        .unwrap_or_else(|| "text".to_string());
+    match route {
+        Some(r) => state.notice(Level::Info, format!("copied the {label} {}", r.label())),
+        None => {
+            state.notice(
+                Level::Warn,
+                format!("no known clipboard here: select the {label} by hand"),
+            );
+            state.overlay = super::state::Overlay::CopyText {
+                label,
+                text,
+                scroll: 0,
+            };
         }
     }
 }

@@ -22,8 +22,12 @@ pub enum Effect {
     /// Resubmit these tasks' stored requests unchanged, each as a new task linked to its
     /// original, paced to the rate limit; one failure does not stop the rest.
     Retry(Vec<String>),
+    /// Remove rows that never reached the server (answered with `Msg::TasksRemoved`).
+    RemoveLocal(Vec<String>),
     /// Something for the composer: drafts, templates, files, preview, submission.
     Composer(crate::app::composer::ComposerEffect),
+    /// Probe this base URL once (answered with `Msg::Probed`).
+    Probe(String),
     /// Downloads, previews, open, notifications (see `app::results`).
     Results(super::results::ResultsEffect),
     /// Pause, reorder or shorten the submission queue (see `app::queue`).

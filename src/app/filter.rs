@@ -1,5 +1,5 @@
-//! The `/` filter: free text matched against id, prompt, model and status, plus `status:X` and
-//! `model:X` terms (all terms must match; case-insensitive).
+//! The `/` filter: free text matched against id, prompt, model and status, plus `status:X`,
+//! `model:X` and `retried:yes|no` terms (all terms must match; case-insensitive).
 
 use crate::store::TaskRecord;
 
@@ -10,6 +10,8 @@ pub struct Filter {
     pub text: String,
     statuses: Vec<String>,
     models: Vec<String>,
+    /// `retried:no` keeps tasks no retry was made of; `retried:yes` the others.
+    retried: Option<bool>,
     words: Vec<String>,
 }
 
@@ -25,6 +27,12 @@ impl Filter {
                 f.statuses.push(s.to_string());
             } else if let Some(m) = lower.strip_prefix("model:") {
                 f.models.push(m.to_string());
+            } else if let Some(r) = lower.strip_prefix("retried:") {
+                f.retried = match r {
+                    "no" | "n" | "false" => Some(false),
+                    "yes" | "y" | "true" => Some(true),
+                    _ => None,
+                };
             } else {
                 f.words.push(lower);
             }
@@ -33,11 +41,17 @@ impl Filter {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.statuses.is_empty() && self.models.is_empty() && self.words.is_empty()
+        self.statuses.is_empty()
+            && self.models.is_empty()
+            && self.words.is_empty()
+            && self.retried.is_none()
     }
 
-    /// Whether `r` passes every term.
-    pub fn matches(&self, r: &TaskRecord) -> bool {
+    /// Whether `r` passes every term; `has_retry`: a retry of it exists.
+    pub fn matches(&self, r: &TaskRecord, has_retry: bool) -> bool {
+        if self.retried.is_some_and(|want| want != has_retry) {
+            return false;
+        }
         let status = r.phase.as_str();
         if !self.statuses.is_empty()
             && !self.statuses.iter().any(|s| status.starts_with(s.as_str()))

@@ -5,6 +5,7 @@
 use super::composer::ComposerIntent as C;
 use super::copy::CopyWhat as W;
 use super::msg::Intent;
+use super::state::SortKey;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::BTreeMap;
 
@@ -18,6 +19,8 @@ pub enum Context {
     Help,
     CopyMenu,
     Confirm,
+    /// The sort menu (`s`): a column's letter.
+    Sort,
     /// The composer, whatever has the keyboard in it.
     Composer,
     /// The composer with a parameter field focused.
@@ -186,7 +189,7 @@ const DEFAULTS: &[Entry] = &[
     Entry { intent: Intent::FocusNext, name: "focus", context: Context::Main, keys: &["tab"], help: "move focus between table and detail", footer: "" },
     Entry { intent: Intent::StartFilter, name: "filter", context: Context::Main, keys: &["/"], help: "filter: text, status:failed, model:fast", footer: "filter" },
     Entry { intent: Intent::ClearFilter, name: "clear", context: Context::Main, keys: &["esc"], help: "clear filter and marks, close panes", footer: "" },
-    Entry { intent: Intent::SortNext, name: "sort", context: Context::Main, keys: &["s"], help: "sort by the next column", footer: "sort" },
+    Entry { intent: Intent::SortMenu, name: "sort", context: Context::Main, keys: &["s"], help: "sort: then the column's letter (a s m t d u)", footer: "sort" },
     Entry { intent: Intent::SortReverse, name: "sort_reverse", context: Context::Main, keys: &["S"], help: "reverse the sort", footer: "" },
     Entry { intent: Intent::QuickFilter(1), name: "only_queued", context: Context::Main, keys: &["1"], help: "only queued (again: all)", footer: "" },
     Entry { intent: Intent::QuickFilter(2), name: "only_running", context: Context::Main, keys: &["2"], help: "only running", footer: "" },
@@ -197,7 +200,7 @@ const DEFAULTS: &[Entry] = &[
     Entry { intent: Intent::ToggleMark, name: "mark", context: Context::Main, keys: &["space"], help: "mark or unmark the task", footer: "mark" },
     Entry { intent: Intent::MarkAll, name: "mark_all", context: Context::Main, keys: &["ctrl-a"], help: "mark every task in the filter", footer: "" },
     Entry { intent: Intent::CopyMenu, name: "copy", context: Context::Main, keys: &["y"], help: "copy id / URLs / local paths / request JSON / curl", footer: "copy" },
-    Entry { intent: Intent::CancelTask, name: "cancel", context: Context::Main, keys: &["x"], help: "cancel the queued task (asks first)", footer: "" },
+    Entry { intent: Intent::CancelTask, name: "cancel", context: Context::Main, keys: &["x"], help: "cancel the queued task, or remove marked/selected rows that never reached the server (asks first)", footer: "" },
     Entry { intent: Intent::QueuePause, name: "queue_pause", context: Context::Main, keys: &["P"], help: "pause or resume the submission queue (pending ○ rows)", footer: "" },
     Entry { intent: Intent::QueueUp, name: "queue_up", context: Context::Main, keys: &["K"], help: "move the pending row up the queue (sent sooner)", footer: "" },
     Entry { intent: Intent::QueueDown, name: "queue_down", context: Context::Main, keys: &["J"], help: "move the pending row down the queue", footer: "" },
@@ -231,6 +234,13 @@ const DEFAULTS: &[Entry] = &[
     Entry { intent: Intent::Copy(W::ObjectUrl), name: "copy_object_url", context: Context::CopyMenu, keys: &["o"], help: "object URL of the video in a bucket (s3://)", footer: "s3" },
     Entry { intent: Intent::Copy(W::PresignedLink), name: "copy_presigned_link", context: Context::CopyMenu, keys: &["l"], help: "presigned link to it, valid 1 hour", footer: "link" },
     Entry { intent: Intent::Close, name: "copy_close", context: Context::CopyMenu, keys: &["esc", "q"], help: "close", footer: "close" },
+    Entry { intent: Intent::SortBy(SortKey::Created), name: "sort_age", context: Context::Sort, keys: &["a"], help: "age (created)", footer: "age" },
+    Entry { intent: Intent::SortBy(SortKey::Status), name: "sort_status", context: Context::Sort, keys: &["s"], help: "status (active first)", footer: "status" },
+    Entry { intent: Intent::SortBy(SortKey::Model), name: "sort_model", context: Context::Sort, keys: &["m"], help: "model", footer: "model" },
+    Entry { intent: Intent::SortBy(SortKey::Tokens), name: "sort_tokens", context: Context::Sort, keys: &["t"], help: "tokens", footer: "tokens" },
+    Entry { intent: Intent::SortBy(SortKey::Duration), name: "sort_duration", context: Context::Sort, keys: &["d"], help: "requested duration", footer: "duration" },
+    Entry { intent: Intent::SortBy(SortKey::Updated), name: "sort_updated", context: Context::Sort, keys: &["u"], help: "last update", footer: "updated" },
+    Entry { intent: Intent::Close, name: "sort_close", context: Context::Sort, keys: &["esc", "q"], help: "close", footer: "close" },
     Entry { intent: Intent::Confirm, name: "yes", context: Context::Confirm, keys: &["y", "enter"], help: "yes", footer: "yes" },
     Entry { intent: Intent::Deny, name: "no", context: Context::Confirm, keys: &["n", "esc"], help: "no", footer: "no" },
     Entry { intent: Intent::Composer(C::Submit), name: "submit", context: Context::Composer, keys: &["ctrl-s", "ctrl-enter"], help: "submit the request (refused while a problem stands)", footer: "submit" },
@@ -364,6 +374,7 @@ impl Keymap {
             (Context::Main, "Tasks"),
             (Context::Filter, "Filter line"),
             (Context::CopyMenu, "Copy menu"),
+            (Context::Sort, "Sort menu (s)"),
             (Context::Confirm, "Questions"),
             (Context::Composer, "Composer"),
             (Context::ComposerField, "Composer: parameter fields"),

@@ -9,6 +9,7 @@ pub mod filter;
 pub mod keymap;
 pub mod layout;
 pub mod msg;
+pub mod preflight;
 pub mod queue;
 pub mod results;
 pub mod router;

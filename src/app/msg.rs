@@ -51,6 +51,8 @@ pub enum Msg {
     TasksLoaded(Vec<TaskRecord>),
     /// Rows inserted or changed (by this process or another one sharing the store).
     TasksChanged(Vec<TaskRecord>),
+    /// Rows removed from the store (they never reached the server).
+    TasksRemoved(Vec<String>),
     /// The status history of a task, for the detail pane.
     History {
         local_id: String,
@@ -72,6 +74,22 @@ pub enum Msg {
     Results(super::results::ResultsMsg),
     /// The submission queue as the store has it now.
     Queue(super::queue::QueueInfo),
+    /// The dashboard starts: where the key came from (`None`: not found) and where it was
+    /// looked for.
+    Preflight {
+        key_var: Option<String>,
+        searched: Vec<String>,
+    },
+    /// The base-URL probe's verdict, with the URL's shape problems (each with its fix).
+    Probed {
+        verdict: crate::api::client::ProbeVerdict,
+        url_problems: Vec<String>,
+    },
+    /// A copy was carried out: the route known to have carried it, or none (show the text).
+    Copied {
+        text: String,
+        route: Option<crate::app::copy::CopyRoute>,
+    },
 }
 
 /// What a key means, after the keymap. The reducer acts on intents, never on raw keys. Grouped
@@ -91,7 +109,9 @@ pub enum Intent {
     // What the table shows.
     StartFilter,
     ClearFilter,
-    SortNext,
+    /// Open the sort menu (`s`, then the column's letter).
+    SortMenu,
+    SortBy(crate::app::state::SortKey),
     SortReverse,
     QuickFilter(u8),
     ToggleMark,
@@ -101,6 +121,7 @@ pub enum Intent {
     Edit,
     Retry,
     RetryAllFailed,
+    /// Cancel the queued task, or remove rows that never reached the server.
     CancelTask,
     Download,
     Open,

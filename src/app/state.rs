@@ -10,7 +10,7 @@ use crate::theme::Theme;
 use std::collections::{HashMap, HashSet};
 
 /// Columns the table can be sorted by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SortKey {
     Created,
     Status,
@@ -40,11 +40,6 @@ impl SortKey {
             SortKey::Updated => "updated",
         }
     }
-
-    pub fn next(self) -> SortKey {
-        let i = Self::ALL.iter().position(|k| *k == self).unwrap_or(0);
-        Self::ALL[(i + 1) % Self::ALL.len()]
-    }
 }
 
 /// The detail pane.
@@ -73,6 +68,8 @@ pub enum Question {
     Retry(RetryPlan),
     /// Remove these pending rows from the queue.
     RemovePending(Vec<String>),
+    /// Remove these rows that never reached the server (no task was created for them).
+    RemoveLocal { local_ids: Vec<String> },
 }
 
 /// What a retry would do, shown before it is done.
@@ -93,11 +90,25 @@ pub struct RetryPlan {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Overlay {
     None,
-    Help { scroll: u16 },
+    Help {
+        scroll: u16,
+    },
     CopyMenu,
+    /// `s`: which column to sort by.
+    SortMenu,
     Confirm(Question),
-    Log { scroll: u16 },
-    Summary { scroll: u16 },
+    Log {
+        scroll: u16,
+    },
+    Summary {
+        scroll: u16,
+    },
+    /// Text no clipboard route is known to carry, shown to select by hand.
+    CopyText {
+        label: String,
+        text: String,
+        scroll: u16,
+    },
 }
 
 /// One line of the message log.
@@ -107,6 +118,9 @@ pub struct Message {
     pub text: String,
     /// Unix seconds.
     pub at: i64,
+    /// An answer to the user's own action (shown in the footer); else an event (polls,
+    /// finishes) for the log and the ticker.
+    pub user: bool,
 }
 
 /// How long a message stays in the footer, seconds.
@@ -170,6 +184,21 @@ pub struct State {
     pub results: super::results::Results,
     /// The submission queue: pending rows in order, paused, held by the server.
     pub queue: super::queue::QueueInfo,
+    /// The task the composer just submitted: selected once its row arrives.
+    pub select_when_seen: Option<String>,
+    /// Events (polls, finishes) logged since the log was last opened: the footer's ticker.
+    pub unseen_events: usize,
+    /// Local ids of tasks that have at least one retry (their originals), with the count.
+    pub retries: HashMap<String, usize>,
+    /// Unfinished tasks created before each queued one (its place in the account's queue),
+    /// and how many run at once now: the ETA counts the queue.
+    pub queue_ahead: HashMap<String, usize>,
+    pub running_now: usize,
+    /// A pre-flight problem (no key, a base URL that is not the API), shown in the header
+    /// until a poll succeeds.
+    pub preflight: Option<String>,
+    /// What the copy in progress copies (`task id`), for the runtime's answer.
+    pub copy_label: Option<String>,
 }
 
 impl State {
@@ -218,6 +247,13 @@ impl State {
             eta: Default::default(),
             results: Default::default(),
             queue: Default::default(),
+            copy_label: None,
+            preflight: None,
+            select_when_seen: None,
+            unseen_events: 0,
+            retries: HashMap::new(),
+            queue_ahead: HashMap::new(),
+            running_now: 0,
         }
     }
 
@@ -228,8 +264,12 @@ impl State {
     /// The keymap context for the current overlay or input.
     pub fn context(&self) -> Context {
         match &self.overlay {
-            Overlay::Help { .. } | Overlay::Log { .. } | Overlay::Summary { .. } => Context::Help,
+            Overlay::Help { .. }
+            | Overlay::Log { .. }
+            | Overlay::Summary { .. }
+            | Overlay::CopyText { .. } => Context::Help,
             Overlay::CopyMenu => Context::CopyMenu,
+            Overlay::SortMenu => Context::Sort,
             Overlay::Confirm(_) => Context::Confirm,
             Overlay::None if self.composer.is_open() => self.composer.context(),
             Overlay::None if self.filter_input.is_some() => Context::Filter,
@@ -266,6 +306,43 @@ impl State {
                 }
             }
         }
+        match self.select_when_seen.clone() {
+            Some(id) if self.index.contains_key(&id) => {
+                self.select_when_seen = None;
+                self.show_and_select(id);
+            }
+            _ => self.recompute(),
+        }
+    }
+
+    /// Select a task and scroll it into view, dropping a filter that hides it.
+    pub fn show_and_select(&mut self, local_id: String) {
+        self.selected = Some(local_id.clone());
+        self.recompute();
+        if self.selected.as_deref() != Some(local_id.as_str()) {
+            self.filter = Filter::default();
+            self.quick = None;
+            self.selected = Some(local_id);
+            self.recompute();
+        }
+        self.keep_selection_visible();
+    }
+
+    /// Drop tasks by local id (rows removed from the store).
+    pub fn remove(&mut self, local_ids: &[String]) {
+        let gone: HashSet<&String> = local_ids.iter().collect();
+        let rows: Vec<TaskRecord> = std::mem::take(&mut self.tasks)
+            .into_iter()
+            .filter(|t| !gone.contains(&t.local_id))
+            .collect();
+        for id in local_ids {
+            self.marks.remove(id);
+        }
+        self.index.clear();
+        for (i, t) in rows.iter().enumerate() {
+            self.index.insert(t.local_id.clone(), i);
+        }
+        self.tasks = rows;
         self.recompute();
     }
 
@@ -309,11 +386,21 @@ impl State {
     /// visible, else on the nearest row.
     pub fn recompute(&mut self) {
         let previous_row = self.selected_row();
+        // Originals with a retry first: the filter's `retried:` term and the table's mark use it.
+        self.retries.clear();
+        for t in &self.tasks {
+            if let Some(o) = &t.retry_of {
+                *self.retries.entry(o.clone()).or_default() += 1;
+            }
+        }
         let quick = self.quick_status();
         let mut order: Vec<usize> = (0..self.tasks.len())
             .filter(|&i| {
                 let t = &self.tasks[i];
-                quick.is_none_or(|q| t.phase.as_str() == q) && self.filter.matches(t)
+                quick.is_none_or(|q| t.phase.as_str() == q)
+                    && self
+                        .filter
+                        .matches(t, self.retries.contains_key(&t.local_id))
             })
             .collect();
         let tasks = &self.tasks;
@@ -328,7 +415,8 @@ impl State {
             let (x, y) = (&tasks[a], &tasks[b]);
             let primary = match key {
                 SortKey::Created => x.created_at.cmp(&y.created_at),
-                SortKey::Status => status_rank(&x.phase).cmp(&status_rank(&y.phase)),
+                // Reversed, so the default (descending) order puts active tasks first.
+                SortKey::Status => status_rank(&y.phase).cmp(&status_rank(&x.phase)),
                 SortKey::Model => x.model.cmp(&y.model),
                 SortKey::Tokens => x.tokens.cmp(&y.tokens),
                 SortKey::Duration => durations[a].cmp(&durations[b]),
@@ -351,6 +439,9 @@ impl State {
         }
         self.counts.clear();
         self.tokens_today = 0;
+        let (ahead, running) = crate::engine::eta::queue_positions(&self.tasks);
+        self.queue_ahead = ahead;
+        self.running_now = running;
         for t in &self.tasks {
             *self.counts.entry(t.phase.as_str().to_string()).or_default() += 1;
             if t.finished_at.is_some_and(|f| f >= self.today_start) {
@@ -379,12 +470,24 @@ impl State {
         self.offset = self.offset.min(max_offset);
     }
 
-    /// Add a message to the log (shown in the footer for a while).
+    /// Add a message to the log, shown in the footer for a while: the answer to the user's
+    /// own action.
     pub fn notice(&mut self, level: Level, text: impl Into<String>) {
+        self.log(level, text.into(), true);
+    }
+
+    /// Add an event (a poll error, a finish) to the log only; the footer's ticker counts it.
+    pub fn event(&mut self, level: Level, text: impl Into<String>) {
+        self.unseen_events += 1;
+        self.log(level, text.into(), false);
+    }
+
+    fn log(&mut self, level: Level, text: String, user: bool) {
         self.messages.push(Message {
             level,
-            text: text.into(),
+            text,
             at: self.now,
+            user,
         });
         if self.messages.len() > LOG_LIMIT {
             let extra = self.messages.len() - LOG_LIMIT;
@@ -393,10 +496,13 @@ impl State {
         self.dirty = true;
     }
 
-    /// The message the footer shows now, if any is fresh.
+    /// The message the footer shows now, if any is fresh: the newest answer to the user's own
+    /// action (events never push it away).
     pub fn current_message(&self) -> Option<&Message> {
         self.messages
-            .last()
+            .iter()
+            .rev()
+            .find(|m| m.user)
             .filter(|m| self.now - m.at < MESSAGE_SECS)
     }
 

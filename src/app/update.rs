@@ -94,20 +94,27 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 .selected
                 .as_ref()
                 .is_some_and(|s| rows.iter().any(|r| &r.local_id == s));
+            let mut events = Vec::new();
             for r in &rows {
                 if let Some(old) = state.task(&r.local_id)
                     && old.phase != r.phase
                 {
-                    announce(state, r);
+                    events.extend(announce(r));
                     results::on_phase_change(state, r);
                 }
             }
+            log_events(state, events);
             state.upsert(rows);
             let mut fx = results::flush_notifications(state);
             if selected_changed && state.detail != DetailMode::Hidden {
                 fx.extend(load_history_effect(state));
             }
             fx
+        }
+        Msg::TasksRemoved(ids) => {
+            state.remove(&ids);
+            state.notice(Level::Info, format!("removed {} row(s)", ids.len()));
+            Vec::new()
         }
         Msg::History { local_id, entries } => {
             state.histories.insert(local_id, entries);
@@ -124,10 +131,14 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 .map(|t| t.display_id().to_string())
                 .unwrap_or(local_id);
             let level = if transient { Level::Warn } else { Level::Error };
-            state.notice(level, format!("{id}: {error}"));
+            state.event(level, format!("{id}: {error}"));
             Vec::new()
         }
         Msg::Health(h) => {
+            // A poll answered: the key and the base URL work after all.
+            if h.last_success.is_some() && h.last_success != state.health.last_success {
+                state.preflight = None;
+            }
             if h != state.health {
                 state.health = h;
                 state.dirty = true;
@@ -143,28 +154,73 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             super::queue::on_info(state, info);
             Vec::new()
         }
+        Msg::Preflight { key_var, searched } => {
+            super::preflight::start(state, key_var.as_deref(), &searched)
+        }
+        Msg::Probed {
+            verdict,
+            url_problems,
+        } => {
+            super::preflight::probed(state, &verdict, &url_problems);
+            Vec::new()
+        }
+        Msg::Copied { text, route } => {
+            copy::copied(state, text, route);
+            Vec::new()
+        }
     }
 }
 
-/// A line in the log when a task finishes or fails.
-fn announce(state: &mut State, r: &crate::store::TaskRecord) {
+/// A line for the log when a task finishes or fails (with the word that counts it).
+fn announce(r: &crate::store::TaskRecord) -> Option<(Level, &'static str, String)> {
     let id = r.display_id().to_string();
-    match &r.phase {
+    Some(match &r.phase {
         Phase::Remote(TaskStatus::Succeeded) => {
-            state.notice(Level::Info, format!("{id} succeeded"))
+            (Level::Info, "succeeded", format!("{id} succeeded"))
         }
         Phase::Remote(TaskStatus::Failed) => {
             let code = r.error_code.clone().unwrap_or_default();
-            state.notice(Level::Error, format!("{id} failed {code}"));
+            (Level::Error, "failed", format!("{id} failed {code}"))
         }
-        Phase::Remote(TaskStatus::Expired) => state.notice(Level::Warn, format!("{id} expired")),
-        Phase::SubmitUnknown => state.notice(
+        Phase::Remote(TaskStatus::Expired) => (Level::Warn, "expired", format!("{id} expired")),
+        Phase::SubmitUnknown => (
             Level::Error,
+            "outcome unknown",
             format!("{id}: the submission's outcome is unknown; it was not re-sent"),
         ),
-        Phase::Rejected => state.notice(Level::Error, format!("{id} was rejected")),
-        _ => {}
+        Phase::Rejected => (Level::Error, "rejected", format!("{id} was rejected")),
+        _ => return None,
+    })
+}
+
+/// Events from one batch of changes go to the log (never the footer): each on its own line
+/// when there are a few, one summary line (`12 succeeded, 3 failed`) when there are many.
+fn log_events(state: &mut State, events: Vec<(Level, &'static str, String)>) {
+    const EACH_UP_TO: usize = 3;
+    if events.len() <= EACH_UP_TO {
+        for (level, _, text) in events {
+            state.event(level, text);
+        }
+        return;
     }
+    let level = events.iter().map(|e| e.0).max_by_key(|l| match l {
+        Level::Info => 0,
+        Level::Warn => 1,
+        Level::Error => 2,
+    });
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for (_, what, _) in &events {
+        match counts.iter_mut().find(|(w, _)| w == what) {
+            Some(c) => c.1 += 1,
+            None => counts.push((what, 1)),
+        }
+    }
+    let text = counts
+        .iter()
+        .map(|(w, n)| format!("{n} {w}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    state.event(level.unwrap_or(Level::Info), text);
 }
 
 fn load_history_effect(state: &State) -> Vec<Effect> {
@@ -262,6 +318,16 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
                 Question::Quit { .. } => vec![Effect::Quit],
                 Question::Cancel { local_id } => vec![Effect::CancelTask(local_id)],
                 Question::RemovePending(ids) => super::queue::remove(state, ids),
+                Question::RemoveLocal { local_ids } => {
+                    state.notice(
+                        Level::Info,
+                        format!(
+                            "removing {} row(s) that never reached the server",
+                            local_ids.len()
+                        ),
+                    );
+                    vec![Effect::RemoveLocal(local_ids)]
+                }
                 Question::Retry(plan) => {
                     state.notice(
                         Level::Info,
@@ -290,6 +356,17 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
                 scroll.saturating_sub(1)
             };
             state.overlay = Overlay::Summary { scroll: s };
+            Vec::new()
+        }
+        (Overlay::CopyText { scroll, .. }, Intent::MoveDown | Intent::MoveUp) => {
+            let s = if intent == Intent::MoveDown {
+                scroll.saturating_add(1)
+            } else {
+                scroll.saturating_sub(1)
+            };
+            if let Overlay::CopyText { scroll, .. } = &mut state.overlay {
+                *scroll = s;
+            }
             Vec::new()
         }
         (_, Intent::Confirm) => {
@@ -361,6 +438,8 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
         (_, Intent::FocusNext) => {
             state.focus = match (state.focus, state.detail) {
                 (_, DetailMode::Hidden) => Focus::Table,
+                // The table is hidden behind a full-screen detail pane.
+                (_, DetailMode::Full) => Focus::Detail,
                 (Focus::Table, _) => Focus::Detail,
                 (Focus::Detail, _) => Focus::Table,
             };
@@ -379,10 +458,20 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
             state.recompute();
             Vec::new()
         }
-        (_, Intent::SortNext) => {
-            state.sort = state.sort.next();
+        (_, Intent::SortMenu) => {
+            state.overlay = Overlay::SortMenu;
+            Vec::new()
+        }
+        (_, Intent::SortBy(key)) => {
+            state.overlay = Overlay::None;
+            // The same column again flips the direction.
+            if state.sort == key {
+                state.sort_desc = !state.sort_desc;
+            } else {
+                state.sort = key;
+                state.sort_desc = true;
+            }
             state.recompute();
-            state.notice(Level::Info, format!("sorted by {}", state.sort.label()));
             Vec::new()
         }
         (_, Intent::SortReverse) => {
@@ -456,6 +545,7 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
         }
         (_, Intent::ShowLog) => {
             state.overlay = Overlay::Log { scroll: 0 };
+            state.unseen_events = 0;
             Vec::new()
         }
         (_, Intent::CycleTheme) => {
@@ -465,6 +555,16 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
             Vec::new()
         }
         (_, Intent::CancelTask) => {
+            let local: Vec<String> = state
+                .targets()
+                .into_iter()
+                .filter(|t| never_reached_server(t))
+                .map(|t| t.local_id.clone())
+                .collect();
+            if !local.is_empty() {
+                state.overlay = Overlay::Confirm(Question::RemoveLocal { local_ids: local });
+                return Vec::new();
+            }
             match state.selected_task() {
                 Some(t) if t.phase == Phase::Remote(TaskStatus::Queued) => {
                     state.overlay = Overlay::Confirm(Question::Cancel {
@@ -519,6 +619,12 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
         (_, Intent::Summary) => results::show_summary(state),
         (_, Intent::Copy(what)) => copy::copy(state, what),
     }
+}
+
+/// A row no task on the server stands behind: refused before or by the create (no id), so
+/// removing it loses nothing but the record. A row whose outcome is unknown may exist there.
+pub fn never_reached_server(t: &TaskRecord) -> bool {
+    t.task_id.is_none() && t.phase == Phase::Rejected
 }
 
 /// Whether a task may be resubmitted: it failed, expired or was cancelled, or its submission's

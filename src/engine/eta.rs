@@ -201,6 +201,88 @@ impl EtaModel {
     }
 }
 
+/// A queued task's place in the account's queue: unfinished tasks created before it, and how
+/// many run at once now (the service works through the queue that many at a time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueuePlace {
+    pub ahead: usize,
+    pub running: usize,
+}
+
+impl EtaModel {
+    /// [`EtaModel::estimate`] for a task waiting behind others: the history's times stretched
+    /// by the waves of tasks ahead of it (`ahead / running` more runs of a typical task), so a
+    /// task queued behind 50 others is not "late" after a minute.
+    pub fn estimate_in_queue(
+        &self,
+        r: &TaskRecord,
+        now: i64,
+        place: Option<QueuePlace>,
+    ) -> Option<Estimate> {
+        let base = self.estimate(r, now)?;
+        let Some(p) = place.filter(|p| p.ahead > 0 && r.started_at.is_none()) else {
+            return Some(base);
+        };
+        let samples = &self.bucket(r)?.total;
+        let waves = p.ahead as f64 / p.running.max(1) as f64;
+        let factor = 1.0 + waves;
+        let age = (now - r.created_at).max(0) as f64;
+        let mut left: Vec<f64> = samples
+            .iter()
+            .map(|s| *s as f64 * factor - age)
+            .filter(|l| *l > 0.0)
+            .collect();
+        if left.is_empty() {
+            return Some(base);
+        }
+        left.sort_by(f64::total_cmp);
+        let median = quantile(&left, 0.5);
+        Some(Estimate {
+            remaining: median.round() as i64,
+            progress: (age / (age + median)).clamp(0.0, 1.0),
+            overdue: false,
+            ..base
+        })
+    }
+}
+
+/// Every queued task's place in the queue (by local id) and how many tasks run now. Tasks
+/// ahead are the unfinished ones (queued or running) created before it, of the same profile.
+pub fn queue_positions(tasks: &[TaskRecord]) -> (HashMap<String, usize>, usize) {
+    let active = |t: &&TaskRecord| {
+        matches!(
+            t.phase,
+            Phase::Remote(TaskStatus::Queued) | Phase::Remote(TaskStatus::Running)
+        )
+    };
+    let running = tasks
+        .iter()
+        .filter(|t| t.phase == Phase::Remote(TaskStatus::Running))
+        .count();
+    let mut unfinished: Vec<&TaskRecord> = tasks.iter().filter(active).collect();
+    unfinished.sort_by(|a, b| {
+        (a.profile.as_str(), a.created_at, a.local_id.as_str()).cmp(&(
+            b.profile.as_str(),
+            b.created_at,
+            b.local_id.as_str(),
+        ))
+    });
+    let mut out = HashMap::new();
+    let mut profile = "";
+    let mut before = 0usize;
+    for t in unfinished {
+        if t.profile != profile {
+            profile = t.profile.as_str();
+            before = 0;
+        }
+        if t.phase == Phase::Remote(TaskStatus::Queued) {
+            out.insert(t.local_id.clone(), before);
+        }
+        before += 1;
+    }
+    (out, running)
+}
+
 /// Finished tasks a dashboard learns from when it loads the store (the newest come first).
 pub const LOAD_LIMIT: usize = 2000;
 
@@ -296,6 +378,44 @@ mod tests {
         let e = m.estimate(&q, 500).expect("estimate");
         assert!(e.overdue && label(&e) == "late");
         assert_eq!(m.next_poll_secs(&q, 500, interval, dense), interval);
+    }
+
+    #[test]
+    fn a_task_deep_in_the_queue_is_not_late() {
+        // Tasks take 100 s; 5 run at once; 50 are ahead of this one.
+        let m = model(&[(20, 80), (20, 80), (20, 80), (20, 80)]);
+        let q = rec("queued", 0, None, None);
+        let alone = m.estimate(&q, 120).expect("estimate");
+        assert!(alone.overdue, "without the queue it looks late");
+        let place = QueuePlace {
+            ahead: 50,
+            running: 5,
+        };
+        let e = m.estimate_in_queue(&q, 120, Some(place)).expect("estimate");
+        assert!(!e.overdue, "{e:?}");
+        assert_eq!(e.remaining, 100 * 11 - 120);
+        assert_ne!(label(&e), "late");
+        // First in line: the plain estimate.
+        let first = QueuePlace {
+            ahead: 0,
+            running: 5,
+        };
+        assert_eq!(m.estimate_in_queue(&q, 60, Some(first)), m.estimate(&q, 60));
+    }
+
+    #[test]
+    fn queue_places_count_older_unfinished_tasks_of_the_profile() {
+        let tasks = vec![
+            rec("running", 0, Some(1), None),
+            rec("queued", 10, None, None),
+            rec("succeeded", 5, Some(6), Some(9)),
+            rec("queued", 20, None, None),
+        ];
+        let (ahead, running) = queue_positions(&tasks);
+        assert_eq!(running, 1);
+        assert_eq!(ahead.get("l10-queued"), Some(&1));
+        assert_eq!(ahead.get("l20-queued"), Some(&2));
+        assert_eq!(ahead.len(), 2);
     }
 
     #[test]

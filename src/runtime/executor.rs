@@ -1,7 +1,7 @@
 //! Carries out the reducer's effects that need IO; results come back as messages.
 
 use super::poller::PollerCmd;
-use super::{composer, download_manager, notify, opener, osc, preview, terminal};
+use super::{clipboard, composer, download_manager, notify, opener, preview, terminal};
 use crate::app::queue::QueueEffect;
 use crate::app::results::ResultsEffect;
 use crate::app::{Effect, Level, Msg, State};
@@ -18,7 +18,7 @@ pub(super) struct Executor {
     pub engine: Engine,
     pub poller: mpsc::UnboundedSender<PollerCmd>,
     pub tx: mpsc::UnboundedSender<Msg>,
-    pub mux: osc::Mux,
+    pub clipboard: clipboard::Clipboard,
     /// The least time between two creates of a bulk retry.
     pub create_gap: Duration,
     /// `[submit] max_in_flight`: the composer queues its request at this many in flight.
@@ -87,7 +87,19 @@ impl Executor {
         let _ = out.flush();
     }
 
-    fn results(&self, fx: ResultsEffect) {
+    /// Write a copy's escape sequences now (between frames) and load tmux's buffer off the
+    /// loop; the answer (`Msg::Copied`) says whether a route is known to have carried it.
+    fn copy(&self, text: String) {
+        let plan = self.clipboard.plan(&text);
+        self.write(&plan.bytes);
+        let (tmux, tx) = (self.clipboard.tmux.clone(), self.tx.clone());
+        tokio::spawn(async move {
+            let route = clipboard::finish(&plan, tmux.as_deref(), &text).await;
+            let _ = tx.send(Msg::Copied { text, route });
+        });
+    }
+
+    fn results(&self, fx: ResultsEffect, state: &mut State) {
         match fx {
             ResultsEffect::Download { local_ids, force } => {
                 if self.downloads.enabled() {
@@ -132,9 +144,12 @@ impl Executor {
                 } else {
                     path
                 };
-                let (level, text, clip) = opener::open(&path, self.mux);
-                self.write(&clip);
-                let _ = self.tx.send(Msg::Notice { level, text });
+                let (level, text, scp) = opener::open(&path);
+                state.notice(level, text);
+                if let Some((text, label)) = scp {
+                    state.copy_label = Some(label.into());
+                    self.copy(text);
+                }
             }
         }
     }
@@ -197,17 +212,11 @@ impl Executor {
             Effect::RefreshNow => {
                 let _ = self.poller.send(PollerCmd::RefreshNow);
             }
-            Effect::Copy(text) => {
-                let mut out = io::stdout();
-                let _ = out.write_all(&osc::clipboard(&text, self.mux));
-                let _ = out.flush();
-            }
+            Effect::Copy(text) => self.copy(text),
             Effect::CopyPresigned(object_url) => match self.presign(&object_url) {
                 Ok(link) => {
-                    let mut out = io::stdout();
-                    let _ = out.write_all(&osc::clipboard(&link, self.mux));
-                    let _ = out.flush();
-                    state.notice(Level::Info, "copied a presigned link (valid 1 hour)");
+                    state.copy_label = Some("presigned link (valid 1 hour)".into());
+                    self.copy(link);
                 }
                 Err(e) => state.notice(Level::Error, format!("cannot sign a link: {e}")),
             },
@@ -223,7 +232,31 @@ impl Executor {
             Effect::Composer(e) => {
                 composer::spawn(e, self.engine.clone(), self.tx.clone(), self.max_in_flight);
             }
-            Effect::Results(fx) => self.results(fx),
+            Effect::Results(fx) => self.results(fx, state),
+            Effect::RemoveLocal(local_ids) => {
+                let (engine, tx) = (self.engine.clone(), self.tx.clone());
+                tokio::spawn(async move {
+                    let msg = match engine.with_store(move |s| s.delete_local(&local_ids)).await {
+                        Ok(removed) => Msg::TasksRemoved(removed),
+                        Err(e) => Msg::Notice {
+                            level: Level::Error,
+                            text: format!("could not remove the rows: {e}"),
+                        },
+                    };
+                    let _ = tx.send(msg);
+                });
+            }
+            Effect::Probe(base_url) => {
+                let (engine, tx) = (self.engine.clone(), self.tx.clone());
+                tokio::spawn(async move {
+                    let probe = engine.client.probe().await;
+                    let url_problems = crate::config::check_base_url(&base_url);
+                    let _ = tx.send(Msg::Probed {
+                        verdict: probe.verdict,
+                        url_problems,
+                    });
+                });
+            }
             Effect::Queue(fx) => self.queue(fx),
             Effect::Retry(local_ids) => {
                 let (engine, tx, gap) = (self.engine.clone(), self.tx.clone(), self.create_gap);

@@ -4,6 +4,7 @@
 //! something changed (at most one frame per ~16 ms); `setup` builds the state and starts the
 //! workers around it. `headless` is the same poll loop without a terminal.
 
+pub mod clipboard;
 pub mod composer;
 pub mod demo;
 pub mod download_manager;

@@ -46,29 +46,30 @@ fn shell_quote(s: &str) -> String {
     }
 }
 
-/// Open `path` as [`plan`] says for this process's environment: the message to show and the
-/// bytes to write (an OSC 52 copy of the `scp` command when remote).
-pub fn open(path: &str, mux: super::osc::Mux) -> (crate::app::Level, String, Vec<u8>) {
+/// Open `path` as [`plan`] says for this process's environment: the message to show and, when
+/// remote, what to copy and what it is (through `runtime::clipboard`, which says whether it
+/// arrived).
+pub fn open(path: &str) -> (crate::app::Level, String, Option<(String, &'static str)>) {
     use crate::app::Level;
     match plan(|k| std::env::var(k).ok(), path, &hostname()) {
         OpenPlan::Launch(program) => match launch(program, Path::new(path)) {
-            Ok(()) => (Level::Info, format!("opening {path}"), Vec::new()),
+            Ok(()) => (Level::Info, format!("opening {path}"), None),
             Err(e) => (
                 Level::Error,
                 format!("could not run {program} ({e}); the file is {path}"),
-                Vec::new(),
+                None,
             ),
         },
         // A presigned link to an object in a bucket: the link itself is what to take elsewhere.
         OpenPlan::Remote { .. } if path.starts_with("https://") || path.starts_with("http://") => (
             Level::Info,
-            "no local display: copied a link to the object (valid 1 hour)".to_string(),
-            super::osc::clipboard(path, mux),
+            "no local display: take the object with a link (valid 1 hour)".to_string(),
+            Some((path.to_string(), "link to the object")),
         ),
         OpenPlan::Remote { scp } => (
             Level::Info,
-            format!("no local display: saved at {path}; copied `{scp}`"),
-            super::osc::clipboard(&scp, mux),
+            format!("no local display: saved at {path}; fetch it with `{scp}`"),
+            Some((scp, "scp command")),
         ),
     }
 }

@@ -1,5 +1,6 @@
 //! Terminal escape sequences that work over SSH: OSC 52 clipboard copies and desktop
 //! notifications (OSC 777, OSC 9, OSC 99), wrapped for tmux (and GNU screen) passthrough.
+//! Which copy route to use inside tmux is `runtime::clipboard`'s decision.
 //!
 //! Pure functions producing bytes, so tests assert on the exact sequences.
 
@@ -52,10 +53,26 @@ pub fn wrap(seq: &[u8], mux: Mux) -> Vec<u8> {
 }
 
 /// OSC 52: put `text` on the system clipboard (`c`), terminated with BEL for compatibility.
-pub fn clipboard(text: &str, mux: Mux) -> Vec<u8> {
+fn osc52(text: &str) -> String {
     let b64 = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
-    let seq = format!("\x1b]52;c;{b64}\x07");
-    wrap(seq.as_bytes(), mux)
+    format!("\x1b]52;c;{b64}\x07")
+}
+
+/// OSC 52 as it should be written through `mux`: plain outside a multiplexer and inside tmux
+/// (tmux takes it itself where `set-clipboard on`; its passthrough form is dropped unless
+/// `allow-passthrough` is on, see [`clipboard_passthrough`]); in GNU screen's own wrapping.
+pub fn clipboard(text: &str, mux: Mux) -> Vec<u8> {
+    let seq = osc52(text);
+    match mux {
+        Mux::Tmux => seq.into_bytes(),
+        other => wrap(seq.as_bytes(), other),
+    }
+}
+
+/// OSC 52 in tmux's passthrough form, straight to the outer terminal: only worth sending where
+/// tmux's `allow-passthrough` is on (off by default since tmux 3.3, when it is dropped).
+pub fn clipboard_passthrough(text: &str) -> Vec<u8> {
+    wrap(osc52(text).as_bytes(), Mux::Tmux)
 }
 
 /// Characters that would end or break an OSC string (the sanitizer's control and bidi set,
@@ -104,10 +121,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn osc52_plain_and_in_tmux() {
+    fn osc52_plain_in_tmux_wrapped_in_screen_and_passthrough_on_request() {
         assert_eq!(clipboard("hi", Mux::None), b"\x1b]52;c;aGk=\x07".to_vec());
+        // tmux's default (`allow-passthrough off`) drops the wrapped form: plain it is.
+        assert_eq!(clipboard("hi", Mux::Tmux), b"\x1b]52;c;aGk=\x07".to_vec());
         assert_eq!(
-            clipboard("hi", Mux::Tmux),
+            clipboard("hi", Mux::Screen),
+            b"\x1bP\x1b]52;c;aGk=\x07\x1b\\".to_vec()
+        );
+        assert_eq!(
+            clipboard_passthrough("hi"),
             b"\x1bPtmux;\x1b\x1b]52;c;aGk=\x07\x1b\\".to_vec()
         );
     }

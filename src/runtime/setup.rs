@@ -6,7 +6,8 @@ use super::event_loop::{event_loop, local_day_start};
 use super::executor::Executor;
 use super::poller::{self, PollerCmd, PollerConfig, PollerEvent};
 use super::{
-    composer, demo, download_manager, feeder, lease, notify, osc, preview, store_watch, terminal,
+    clipboard, composer, demo, download_manager, feeder, lease, notify, osc, preview, store_watch,
+    terminal,
 };
 use crate::app::keymap::Keymap;
 use crate::app::{Level, Msg, State, update};
@@ -73,6 +74,16 @@ fn initial_state(ctx: &Context, opts: &DashboardOptions) -> Result<State, Dashbo
         state.notice(Level::Warn, e.to_string());
     }
     results_settings(&mut state, &ctx.config);
+    if let Some(other) = ctx
+        .config
+        .ui
+        .clipboard
+        .as_deref()
+        .filter(|m| !["auto", "osc52"].contains(m))
+    {
+        let text = format!("[ui] clipboard = \"{other}\" is unknown; use auto or osc52");
+        state.notice(Level::Warn, text);
+    }
     if ctx.demo {
         state.notice(
             Level::Info,
@@ -279,10 +290,14 @@ pub async fn run_dashboard(ctx: Context, opts: DashboardOptions) -> Result<(), D
         engine: ctx.engine.clone(),
         poller,
         tx: tx.clone(),
-        mux,
         max_in_flight: ctx.config.submit.max_in_flight,
         feeder,
         queue_poke,
+        clipboard: clipboard::Clipboard::detect(
+            |k| std::env::var(k).ok(),
+            ctx.config.ui.clipboard.as_deref(),
+        )
+        .await,
         create_gap: if ctx.demo {
             Duration::from_millis(100)
         } else {
@@ -301,6 +316,24 @@ pub async fn run_dashboard(ctx: Context, opts: DashboardOptions) -> Result<(), D
     }
     if let Ok(size) = term.size() {
         update(&mut state, Msg::Resize(size.width, size.height));
+    }
+    // Pre-flight: the key, and one probe of the base URL off the loop.
+    if !ctx.demo {
+        let mut searched: Vec<String> = ctx
+            .config
+            .profile(Some(&ctx.profile_name))
+            .ok()
+            .and_then(|(_, p)| p.key_env)
+            .into_iter()
+            .collect();
+        searched.extend(crate::config::KEY_ENV_VARS.iter().map(|s| s.to_string()));
+        let start = Msg::Preflight {
+            key_var: ctx.key_var.clone(),
+            searched,
+        };
+        for effect in update(&mut state, start) {
+            executor.run(effect, &mut term, &mut state);
+        }
     }
     let result = event_loop(&mut state, &mut term, &mut rx, &executor).await;
     terminal::restore();

@@ -567,4 +567,31 @@ impl Store {
             Ok(())
         })
     }
+
+    /// Remove rows that never reached the server: no server id and refused (`rejected`), and
+    /// no retry made of them. Anything else among `local_ids` is left alone (a task that may
+    /// exist on the server keeps its record). Returns the local ids removed.
+    pub fn delete_local(&self, local_ids: &[String]) -> Result<Vec<String>, StoreError> {
+        self.write(|s| {
+            let mut removed = Vec::new();
+            for id in local_ids {
+                let n = s
+                    .conn
+                    .execute(
+                        "DELETE FROM tasks WHERE local_id = ?1 AND task_id IS NULL \
+                         AND status = 'rejected' \
+                         AND NOT EXISTS (SELECT 1 FROM tasks r WHERE r.retry_of = ?1)",
+                        [id],
+                    )
+                    .map_err(|e| s.err(e))?;
+                if n > 0 {
+                    s.conn
+                        .execute("DELETE FROM status_history WHERE local_id = ?1", [id])
+                        .map_err(|e| s.err(e))?;
+                    removed.push(id.clone());
+                }
+            }
+            Ok(removed)
+        })
+    }
 }

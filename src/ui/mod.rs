@@ -64,6 +64,12 @@ fn draw(state: &State, frame: &mut Frame) {
         Overlay::Log { scroll } => log(frame, area, state, *scroll),
         Overlay::Summary { scroll } => summary::render(frame, area, state, *scroll),
         Overlay::CopyMenu => menu(frame, area, state, " Copy ", Context::CopyMenu, None),
+        Overlay::SortMenu => menu(frame, area, state, " Sort by ", Context::Sort, None),
+        Overlay::CopyText {
+            label,
+            text,
+            scroll,
+        } => copy_text(frame, area, state, label, text, *scroll),
         Overlay::Confirm(q) => {
             let text = match q {
                 Question::Quit { in_flight } => format!(
@@ -98,6 +104,10 @@ fn draw(state: &State, frame: &mut Frame) {
                 Question::RemovePending(ids) => format!(
                     "Remove {} pending row(s) from the queue? They were never sent; nothing on the server changes.",
                     ids.len()
+                ),
+                Question::RemoveLocal { local_ids } => format!(
+                    "Remove {} row(s) that never reached the server? No task was created for them; only the local record goes.",
+                    local_ids.len()
                 ),
                 Question::Cancel { local_id } => {
                     let id = state
@@ -170,6 +180,16 @@ fn header(frame: &mut Frame, area: Rect, state: &State) {
         first.push(Span::styled(text, theme.dim()));
     }
     let mut second = vec![Span::raw(" ")];
+    if let Some(banner) = &state.preflight {
+        // Until it is fixed, nothing else on this line matters as much.
+        let banner = crate::sanitize::line(banner).into_owned();
+        second.push(Span::styled(banner, theme.error()));
+        frame.render_widget(
+            Paragraph::new(vec![Line::from(first), Line::from(second)]),
+            area,
+        );
+        return;
+    }
     if let Some(q) = crate::app::queue::header(state) {
         let style = if state.queue.paused || state.queue.held_at(state.now) {
             theme.warn()
@@ -223,24 +243,51 @@ fn footer(frame: &mut Frame, area: Rect, state: &State) {
         frame.render_widget(Paragraph::new(line), area);
         return;
     }
+    let width = usize::from(area.width);
+    let hints = state.keymap.footer(state.context());
+    // The ticker: events (finishes, poll errors) logged since `L` was last opened.
+    let ticker = (state.unseen_events > 0 && state.context() == Context::Main)
+        .then(|| format!(" {} new in log (L) ", state.unseen_events));
+    let ticker_w = ticker.as_deref().map_or(0, display_width);
+    let hint_w = |(k, l): &(String, &str)| display_width(k) + display_width(l) + 2;
+    // The user's own feedback keeps room for the first hints (help and quit come last in the
+    // registry, so the first few are the most used).
+    let keep_hints: usize = hints.iter().take(3).map(hint_w).sum();
     let mut spans = Vec::new();
+    let mut used = 0;
     if let Some(m) = state.current_message() {
         let style = match m.level {
             Level::Error => theme.error(),
             Level::Warn => theme.warn(),
             Level::Info => theme.accent(),
         };
-        spans.push(Span::styled(format!(" {} ", m.text), style));
+        let room = width.saturating_sub(keep_hints + ticker_w + 3).max(20);
+        let text = format!(" {} ", crate::text::truncate(&m.text, room));
+        used += display_width(&text) + 1;
+        spans.push(Span::styled(text, style));
         spans.push(Span::raw(" "));
     }
-    for (key, label) in state.keymap.footer(state.context()) {
+    // Whole hints only, as many as fit: never cut in the middle at 80 columns.
+    for h in &hints {
+        if used + hint_w(h) + ticker_w > width {
+            break;
+        }
+        used += hint_w(h);
         spans.push(Span::styled(
-            format!(" {key}"),
+            format!(" {}", h.0),
             theme.accent().add_modifier(Modifier::BOLD),
         ));
-        spans.push(Span::styled(format!(" {label}"), theme.dim()));
+        spans.push(Span::styled(format!(" {}", h.1), theme.dim()));
+    }
+    if let Some(t) = ticker {
+        spans.push(Span::raw(" ".repeat(width.saturating_sub(used + ticker_w))));
+        spans.push(Span::styled(t, theme.warn()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn display_width(s: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(s)
 }
 
 /// A centred box of `w`x`h` within `area`.
@@ -333,6 +380,44 @@ fn log(frame: &mut Frame, area: Rect, state: &State, scroll: u16) {
         popup(" Messages (newest first; Esc closes) ", state),
         lines,
         scroll,
+    );
+}
+
+/// Text no clipboard is known to carry, to select by hand: full width and without side borders,
+/// so a selection takes the text and nothing else.
+fn copy_text(frame: &mut Frame, area: Rect, state: &State, label: &str, text: &str, scroll: u16) {
+    let theme = state.theme();
+    let r = Rect::new(
+        area.x,
+        area.y + 1,
+        area.width,
+        area.height.saturating_sub(2),
+    );
+    let title = format!(
+        " The {label}: select it by hand (no clipboard is known to work here; Esc closes) "
+    );
+    let block = Block::default()
+        .borders(Borders::TOP | Borders::BOTTOM)
+        .border_style(theme.accent())
+        .title(Span::styled(title, theme.title()))
+        .style(theme.base());
+    let lines: Vec<Line> = text
+        .lines()
+        // The text may come from the server: it reaches the terminal sanitized.
+        .map(|l| {
+            Line::from(Span::styled(
+                crate::sanitize::line(l).into_owned(),
+                theme.base(),
+            ))
+        })
+        .collect();
+    frame.render_widget(Clear, r);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        r,
     );
 }
 

@@ -3,7 +3,7 @@
 
 use super::format::{progress_time, short_id, short_status, span, symbol, tokens};
 use crate::api::models::short_label;
-use crate::app::state::{Focus, State};
+use crate::app::state::{Focus, SortKey, State};
 use crate::engine::eta;
 use crate::store::TaskRecord;
 use crate::text::truncate;
@@ -26,6 +26,8 @@ pub enum Col {
     Age,
     Progress,
     Tokens,
+    /// The short error code of a failed task.
+    Error,
     Saved,
 }
 
@@ -35,19 +37,20 @@ impl Col {
             Col::Status => ("STATUS", 11, 0),
             Col::Id => ("ID", 15, 0),
             Col::Model => ("MODEL", 5, 1),
-            Col::Prompt => ("PROMPT", 19, 0),
+            Col::Prompt => ("PROMPT", 17, 0),
             Col::Ratio => ("RATIO", 5, 5),
             Col::Resolution => ("RES", 5, 4),
             Col::Duration => ("DUR", 4, 4),
             Col::Age => ("AGE", 5, 1),
             Col::Progress => ("TIME", 7, 3),
-            Col::Tokens => ("TOKENS", 6, 2),
+            Col::Tokens => ("TOKENS", 6, 3),
+            Col::Error => ("ERROR", 8, 2),
             Col::Saved => ("⬇", 2, 2),
         }
     }
 }
 
-const ALL: [Col; 11] = [
+const ALL: [Col; 12] = [
     Col::Status,
     Col::Id,
     Col::Model,
@@ -58,6 +61,7 @@ const ALL: [Col; 11] = [
     Col::Age,
     Col::Progress,
     Col::Tokens,
+    Col::Error,
     Col::Saved,
 ];
 
@@ -95,17 +99,34 @@ fn pad(s: &str, width: u16) -> String {
     format!("{t}{} ", " ".repeat((width as usize).saturating_sub(w)))
 }
 
-fn cell(t: &TaskRecord, col: Col, now: i64) -> String {
+/// The sort key a column shows, for the header's marker.
+fn sorted_by(col: Col) -> Option<SortKey> {
+    match col {
+        Col::Status => Some(SortKey::Status),
+        Col::Model => Some(SortKey::Model),
+        Col::Tokens => Some(SortKey::Tokens),
+        Col::Duration => Some(SortKey::Duration),
+        Col::Age => Some(SortKey::Created),
+        _ => None,
+    }
+}
+
+fn cell(t: &TaskRecord, col: Col, now: i64, retries: usize) -> String {
     let req = || t.request();
     match col {
         Col::Status => format!("{} {}", symbol(&t.phase), short_status(&t.phase)),
+        // `↻1` on a retry (its depth); `→1` on an original that has been retried (how often).
         Col::Id => {
+            let mut s = short_id(t);
             if t.retry_depth > 0 {
-                format!("{} ↻{}", short_id(t), t.retry_depth)
-            } else {
-                short_id(t)
+                s.push_str(&format!(" ↻{}", t.retry_depth));
             }
+            if retries > 0 {
+                s.push_str(&format!(" →{retries}"));
+            }
+            s
         }
+        Col::Error => t.error_code.as_deref().map(short_error).unwrap_or_default(),
         Col::Model => short_label(&t.model),
         Col::Prompt => t.prompt.clone(),
         Col::Ratio => req().and_then(|r| r.ratio).unwrap_or_default(),
@@ -124,6 +145,44 @@ fn cell(t: &TaskRecord, col: Col, now: i64) -> String {
             _ => String::new(),
         },
     }
+}
+
+/// A short form of an error code for the ERROR column: known families get a word, others
+/// their first CamelCase words.
+pub fn short_error(code: &str) -> String {
+    const SHORT: &[(&str, &str)] = &[
+        ("OutputVideoSensitive", "out-vid"),
+        ("OutputAudioSensitive", "out-aud"),
+        (
+            "InputImageSensitiveContentDetected.PrivacyInformation",
+            "face",
+        ),
+        ("InputTextSensitive", "prompt"),
+        ("InputImageSensitive", "in-image"),
+        ("InputVideoSensitive", "in-video"),
+        ("InputAudioSensitive", "in-audio"),
+        ("InvalidEndpointOrModel", "model"),
+        ("ModelNotOpen", "not-open"),
+        ("MissingParameter", "missing"),
+        ("InvalidParameter", "invalid"),
+        ("AuthenticationError", "auth"),
+        ("AccountOverdue", "overdue"),
+        ("AccessDenied", "denied"),
+        ("QuotaExceeded", "quota"),
+        ("SetLimitExceeded", "limit"),
+        ("RateLimitExceeded", "rate"),
+        ("ServerOverloaded", "overload"),
+        ("InternalServiceError", "server"),
+        ("Timeout", "timeout"),
+    ];
+    if let Some((_, s)) = SHORT.iter().find(|(p, _)| code.starts_with(p)) {
+        return s.to_string();
+    }
+    // Unknown: only what a terminal shows safely, and not much of it.
+    code.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-')
+        .take(8)
+        .collect()
 }
 
 /// Draw the table into `area` (title line, column header, rows).
@@ -148,7 +207,19 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         return;
     }
     let cols = columns(inner.width.saturating_sub(2));
-    let header: String = cols.iter().map(|(c, w)| pad(c.spec().0, *w)).collect();
+    // The sorted column's header carries the direction.
+    let header: String = cols
+        .iter()
+        .map(|(c, w)| {
+            let name = c.spec().0;
+            if sorted_by(*c) == Some(state.sort) {
+                let arrow = if state.sort_desc { "▼" } else { "▲" };
+                pad(&format!("{name}{arrow}"), *w)
+            } else {
+                pad(name, *w)
+            }
+        })
+        .collect();
     let mut lines = vec![Line::from(Span::styled(
         format!("  {header}"),
         theme.dim().add_modifier(Modifier::BOLD),
@@ -178,7 +249,17 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             // An unfinished task with a history-based ETA: the remaining time, with the cell
             // filled (reversed) as far as the task has progressed.
             if *c == Col::Progress
-                && let Some(e) = state.eta.estimate(t, state.now)
+                && let Some(e) = state.eta.estimate_in_queue(
+                    t,
+                    state.now,
+                    state
+                        .queue_ahead
+                        .get(&t.local_id)
+                        .map(|&ahead| eta::QueuePlace {
+                            ahead,
+                            running: state.running_now,
+                        }),
+                )
             {
                 let stage = if t.started_at.is_some() { "r" } else { "q" };
                 let text = pad(&format!("{stage} {}", eta::label(&e)), *w);
@@ -204,13 +285,17 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
                         .unwrap_or_default();
                     (pad(&place, *w), false)
                 }
-                _ => (pad(&cell(t, *c, state.now), *w), false),
+                _ => {
+                    let retries = state.retries.get(&t.local_id).copied().unwrap_or(0);
+                    (pad(&cell(t, *c, state.now, retries), *w), false)
+                }
             };
             let style = match c {
                 // The selected row is one solid bar; the symbol still tells the status.
                 _ if is_sel => theme.selected(),
                 Col::Saved if warn => theme.warn(),
                 Col::Status => status_style,
+                Col::Error => theme.error(),
                 Col::Id | Col::Age | Col::Progress => theme.dim(),
                 _ => theme.base(),
             };
@@ -236,13 +321,17 @@ fn progress_bar(text: String, fraction: f64, style: Style) -> [Span<'static>; 2]
 }
 
 fn table_title(state: &State) -> String {
-    let mut t = format!(
-        " Tasks {}/{} · sort {} {} ",
-        state.order.len(),
-        state.tasks.len(),
-        state.sort.label(),
-        if state.sort_desc { "↓" } else { "↑" }
-    );
+    let mut t = format!(" Tasks {}/{} ", state.order.len(), state.tasks.len());
+    // Where the selection is among the rows shown (`12/340`).
+    if let Some(row) = state.selected_row() {
+        t.push_str(&format!("· row {}/{} ", row + 1, state.order.len()));
+    }
+    // A sort without a column on screen (updated) is named here; the others are marked in
+    // the column header.
+    if state.sort == SortKey::Updated {
+        let arrow = if state.sort_desc { "▼" } else { "▲" };
+        t.push_str(&format!("· sort updated{arrow} "));
+    }
     if !state.filter.is_empty() {
         t.push_str(&format!("· filter “{}” ", state.filter.text.trim()));
     }

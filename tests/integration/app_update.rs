@@ -120,27 +120,46 @@ fn quick_filters_toggle() {
 }
 
 #[test]
-fn sort_cycles_columns_and_direction() {
+fn s_then_a_letter_sorts_by_that_column_and_status_puts_active_first() {
     let mut s = state(100, 30);
     assert_eq!(s.sort, SortKey::Created);
     update(&mut s, key('s'));
+    assert_eq!(s.overlay, Overlay::SortMenu, "s asks which column");
+    update(&mut s, key('s'));
+    assert_eq!(s.overlay, Overlay::None);
     assert_eq!(s.sort, SortKey::Status);
-    let first = &s.tasks[s.order[0]];
     assert_eq!(
-        first.phase,
-        Phase::Remote(TaskStatus::Succeeded),
-        "descending rank puts done first"
+        s.tasks[s.order[0]].phase,
+        Phase::Submitting,
+        "status sort puts active tasks first"
+    );
+    assert_eq!(
+        s.tasks[s.order[1]].phase,
+        Phase::Remote(TaskStatus::Running)
     );
     update(&mut s, key('S'));
     assert_eq!(
         s.tasks[s.order[0]].phase,
-        Phase::Submitting,
-        "ascending puts in-flight first"
+        Phase::Remote(TaskStatus::Succeeded),
+        "reversed: done first"
     );
-    for _ in 0..5 {
-        update(&mut s, key('s'));
-    }
-    assert_eq!(s.sort, SortKey::Created, "cycles back");
+    // The same column again flips the direction too.
+    update(&mut s, key('s'));
+    update(&mut s, key('s'));
+    assert_eq!(s.tasks[s.order[0]].phase, Phase::Submitting);
+    update(&mut s, key('s'));
+    update(&mut s, key('t'));
+    assert_eq!(s.sort, SortKey::Tokens);
+    update(&mut s, key('s'));
+    update(&mut s, key('a'));
+    assert_eq!(s.sort, SortKey::Created);
+    // Esc leaves the sort as it is.
+    update(&mut s, key('s'));
+    update(&mut s, code(KeyCode::Esc));
+    assert_eq!(
+        (s.sort, s.overlay.clone()),
+        (SortKey::Created, Overlay::None)
+    );
 }
 
 #[test]
@@ -361,16 +380,26 @@ fn messages_fade_and_status_changes_are_announced() {
     failed.phase = Phase::Remote(TaskStatus::Failed);
     failed.error_code = Some("OutputAudioSensitiveContentDetected".into());
     update(&mut s, Msg::TasksChanged(vec![failed]));
-    let m = s.current_message().expect("announced");
+    // A finish is an event: the log and the ticker, never the footer's feedback line.
+    let m = s.messages.last().expect("announced");
     assert!(
         m.text
             .contains("failed OutputAudioSensitiveContentDetected"),
         "{}",
         m.text
     );
+    assert!(s.current_message().is_none(), "not in the footer");
+    assert_eq!(s.unseen_events, 1);
+    update(&mut s, key('p'));
+    assert!(
+        s.current_message().is_some(),
+        "the user's own action is answered"
+    );
     update(&mut s, Msg::Tick { now: NOW + 60 });
     assert!(s.current_message().is_none(), "faded");
     assert!(!s.messages.is_empty(), "kept in the log");
+    update(&mut s, key('L'));
+    assert_eq!(s.unseen_events, 0, "the log has been seen");
     s.dirty = false;
     update(&mut s, Msg::Tick { now: NOW + 61 });
     assert!(

@@ -322,3 +322,32 @@ fn an_unreadable_row_does_not_hide_the_others() {
         "the cursor moves past it"
     );
 }
+
+#[test]
+fn delete_local_removes_only_rows_that_never_reached_the_server() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = Store::open(&dir.path().join("s.db")).expect("open");
+    submit(&s, "refused", None, 100);
+    s.submission_rejected("refused", "InvalidParameter", "bad", 101)
+        .expect("rejected");
+    submit(&s, "unknown", None, 102);
+    s.submission_unknown("unknown", "timed out", 103)
+        .expect("unknown");
+    submit(&s, "sending", None, 104);
+    // A rejected original someone retried keeps its record (the chain stays whole).
+    submit(&s, "orig", None, 105);
+    s.submission_rejected("orig", "InvalidParameter", "bad", 106)
+        .expect("rejected");
+    submit(&s, "its-retry", Some("orig"), 107);
+    let ids: Vec<String> = ["refused", "unknown", "sending", "orig", "missing"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let removed = s.delete_local(&ids).expect("delete");
+    assert_eq!(removed, vec!["refused".to_string()]);
+    assert!(matches!(s.find("refused"), Err(StoreError::NotFound(_))));
+    assert!(s.history("refused").expect("history").is_empty());
+    for kept in ["unknown", "sending", "orig", "its-retry"] {
+        assert!(s.find(kept).is_ok(), "{kept} is kept");
+    }
+}

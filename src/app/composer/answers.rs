@@ -201,6 +201,16 @@ fn completions(state: &mut State, input: &str, matches: Vec<String>) {
     }
 }
 
+/// Select the task just submitted and scroll it into view — now if its row is here, else when
+/// the store watcher brings it. A filter that would hide it is cleared, so it is seen.
+fn select_new_task(state: &mut State, local_id: String) {
+    if state.task(&local_id).is_some() {
+        state.show_and_select(local_id);
+    } else {
+        state.select_when_seen = Some(local_id);
+    }
+}
+
 fn submitted(state: &mut State, outcome: SubmitOutcome) -> Vec<Effect> {
     let Some(mut e) = state.composer.submitting.take() else {
         return Vec::new();
@@ -208,10 +218,7 @@ fn submitted(state: &mut State, outcome: SubmitOutcome) -> Vec<Effect> {
     e.mode = Mode::Edit;
     let keep = match outcome {
         SubmitOutcome::Accepted { local_id } => {
-            if state.task(&local_id).is_some() {
-                state.selected = Some(local_id);
-                state.keep_selection_visible();
-            }
+            select_new_task(state, local_id);
             state.notice(Level::Info, "submitted: the task is queued");
             false
         }
@@ -262,9 +269,7 @@ fn submitted(state: &mut State, outcome: SubmitOutcome) -> Vec<Effect> {
             true
         }
         SubmitOutcome::Unknown { local_id, message } => {
-            if state.task(&local_id).is_some() {
-                state.selected = Some(local_id);
-            }
+            select_new_task(state, local_id);
             state.notice(
                 Level::Error,
                 format!(

@@ -152,8 +152,7 @@ pub(super) fn preview(st: &State, e: &mut Editor, intent: ComposerIntent) -> Out
                 let curl = crate::app::copy::curl_command(&st.base_url, &st.key_var, body);
                 (curl, "curl command")
             };
-            return Outcome::effects(vec![Effect::Copy(text)])
-                .notice(Level::Info, format!("copied the {what}"));
+            return Outcome::effects(vec![Effect::Copy(text)]).copying(what);
         }
         _ => {}
     }

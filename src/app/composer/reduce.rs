@@ -212,6 +212,8 @@ pub(super) struct Outcome {
     pub effects: Vec<Effect>,
     pub notice: Option<(Level, String)>,
     pub close: bool,
+    /// What an `Effect::Copy` among the effects copies (the runtime's answer names it).
+    pub copying: Option<&'static str>,
 }
 
 impl Outcome {
@@ -224,6 +226,11 @@ impl Outcome {
 
     pub fn notice(mut self, level: Level, text: impl Into<String>) -> Outcome {
         self.notice = Some((level, text.into()));
+        self
+    }
+
+    pub fn copying(mut self, what: &'static str) -> Outcome {
+        self.copying = Some(what);
         self
     }
 
@@ -243,6 +250,7 @@ impl From<Vec<Effect>> for Outcome {
 pub fn apply(state: &mut State, intent: ComposerIntent) -> Vec<Effect> {
     use ComposerIntent as I;
     let mut notice = None;
+    let mut copying = None;
     let effects = with_editor(state, |st, e| {
         let outcome = match (intent, &e.mode) {
             (
@@ -272,10 +280,14 @@ pub fn apply(state: &mut State, intent: ComposerIntent) -> Vec<Effect> {
             _ => commands::apply(st, e, intent),
         };
         notice = outcome.notice;
+        copying = outcome.copying;
         (outcome.effects, !outcome.close)
     });
     if let Some((level, text)) = notice {
         state.notice(level, text);
+    }
+    if let Some(what) = copying {
+        state.copy_label = Some(what.to_string());
     }
     effects
 }

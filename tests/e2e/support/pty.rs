@@ -36,6 +36,16 @@ impl Pty {
         cmd.env_remove("SEEDANCE_API_KEY");
         cmd.env_remove("ARK_API_KEY");
         cmd.env_remove("NO_COLOR");
+        // Copies take the plain-terminal route unless a test puts the program inside tmux.
+        for var in [
+            "TMUX",
+            "STY",
+            "TERM_PROGRAM",
+            "KITTY_WINDOW_ID",
+            "WEZTERM_PANE",
+        ] {
+            cmd.env_remove(var);
+        }
         cmd.env("XDG_CONFIG_HOME", cwd.join("config"));
         cmd.env("XDG_DATA_HOME", cwd.join("data"));
         for (k, v) in env {

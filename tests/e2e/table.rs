@@ -1,0 +1,37 @@
+//! End to end at 80x24: the table's title shows the row position, `s` then a column's letter
+//! sorts by it and marks its header, and the footer's key hints fit the line whole.
+
+use crate::support::pty::Pty;
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(60);
+
+#[test]
+fn at_80_columns_the_table_shows_position_sort_marker_and_whole_hints() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut pty = Pty::spawn(&["--demo"], 80, 24, &[], dir.path());
+    let screen = pty.wait_text("· row 1/", WAIT);
+    assert!(screen.contains("AGE▼"), "sorted by age at start:\n{screen}");
+    pty.send(b"s");
+    pty.wait_text("Sort by", WAIT);
+    pty.send(b"s");
+    let screen = pty.wait_text("STATUS▼", WAIT);
+    assert!(!screen.contains("AGE▼"), "{screen}");
+    let footer = screen
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .trim_end()
+        .to_string();
+    assert!(footer.contains("Enter detail"), "{footer}");
+    assert!(
+        [
+            "detail", "filter", "sort", "mark", "copy", "pause", "retry", "help", "quit", "(L)"
+        ]
+        .iter()
+        .any(|label| footer.ends_with(label)),
+        "the last hint is whole: {footer:?}"
+    );
+    pty.send(b"\x03");
+    assert!(pty.wait_exit(WAIT).is_some());
+}
