@@ -175,6 +175,37 @@ impl Default for DownloadConfig {
     }
 }
 
+/// A daily spending cap (`[budget]`), counted from the store: the tokens of tasks created today,
+/// estimated for those not finished. A submission, retry or batch that would pass it is refused
+/// before anything is sent (`--over-budget`, or a confirmation in the dashboard, lets one through).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BudgetConfig {
+    /// Most tokens per local day.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub daily_tokens: Option<u64>,
+    /// Most money per local day, in `[pricing]`'s currency (needs `[pricing]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub daily_money: Option<f64>,
+}
+
+impl BudgetConfig {
+    /// A money cap must be a positive number and needs prices to turn tokens into money.
+    fn check(&self, pricing: &PricingConfig) -> Result<(), String> {
+        if let Some(m) = self.daily_money {
+            if !(m.is_finite() && m > 0.0) {
+                return Err(format!(
+                    "[budget] daily_money must be a positive number, not {m}"
+                ));
+            }
+            if pricing.per_million_tokens.is_none() && pricing.models.is_empty() {
+                return Err("[budget] daily_money needs prices: set [pricing] per_million_tokens (or models)".into());
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Dashboard settings.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -202,6 +233,7 @@ pub struct Config {
     pub ui: UiConfig,
     pub notify: NotifyConfig,
     pub pricing: PricingConfig,
+    pub budget: BudgetConfig,
 }
 
 impl Default for Config {
@@ -215,6 +247,7 @@ impl Default for Config {
             ui: UiConfig::default(),
             notify: NotifyConfig::default(),
             pricing: PricingConfig::default(),
+            budget: BudgetConfig::default(),
         }
     }
 }
@@ -317,6 +350,7 @@ impl Config {
     pub fn parse(text: &str) -> Result<Config, String> {
         let mut cfg: Config = toml::from_str(text).map_err(|e| e.to_string())?;
         cfg.poll.check()?;
+        cfg.budget.check(&cfg.pricing)?;
         for (name, p) in builtin_profiles() {
             cfg.profiles.entry(name).or_insert(p);
         }

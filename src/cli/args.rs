@@ -90,6 +90,18 @@ pub enum Command {
         /// With --failed: only tasks created within this long, e.g. 30m, 1h, 2d.
         #[arg(long, value_name = "AGE")]
         since: Option<String>,
+        /// Resubmit even tasks that were already retried (or are not failed).
+        #[arg(long)]
+        again: bool,
+        /// Print how many would be sent and the estimated tokens (and money), send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Send at most N in this run.
+        #[arg(long, value_name = "N")]
+        max: Option<usize>,
+        /// Send even if it passes today's spending cap (`[budget]`).
+        #[arg(long)]
+        over_budget: bool,
     },
     /// Download a task's video (and last frame) to a folder.
     Download {
@@ -219,6 +231,9 @@ pub struct SubmitArgs {
     /// Print the request body and exit without sending.
     #[arg(long)]
     pub dry_run: bool,
+    /// Send it even if it passes today's spending cap (`[budget]`).
+    #[arg(long)]
+    pub over_budget: bool,
 }
 
 #[derive(Debug, Args)]

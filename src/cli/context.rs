@@ -8,6 +8,7 @@ use crate::api::{ApiKey, ArkClient, ClientConfig};
 use crate::config::{Config, Paths, check_base_url, find_key};
 use crate::context::{Context, DEMO_KEY, DEMO_SPEED};
 use crate::engine::Engine;
+use crate::engine::budget::SpendingCap;
 use crate::sim::SimConfig;
 use crate::store::Store;
 use std::path::PathBuf;
@@ -42,7 +43,8 @@ impl Context {
             .map_err(|e| Failure::api(e.to_string()))?;
         let output_dir = config.output_dir();
         Ok(Context {
-            engine: Engine::new(client, store, profile_name.clone()),
+            engine: Engine::new(client, store, profile_name.clone())
+                .with_spending_cap(SpendingCap::from_config(&config)),
             config,
             profile_name,
             base_url,
@@ -78,7 +80,8 @@ impl Context {
         ))
         .map_err(|e| Failure::api(e.to_string()))?;
         Ok(Context {
-            engine: Engine::new(client, store, "demo"),
+            engine: Engine::new(client, store, "demo")
+                .with_spending_cap(SpendingCap::from_config(&config)),
             config,
             profile_name: "demo".to_string(),
             base_url,
@@ -92,14 +95,25 @@ impl Context {
 }
 
 impl Context {
-    /// Fail with a clear message when no API key was found.
+    /// Fail with a clear message, naming every variable looked in, when no API key was found.
     pub fn require_key(&self) -> Result<(), Failure> {
         if self.key_var.is_some() {
             return Ok(());
         }
-        Err(Failure::usage(
-            "no API key: set SEEDANCE_API_KEY (or ARK_API_KEY), or try the simulator with --demo",
-        ))
+        let mut vars: Vec<String> = self
+            .config
+            .profile(Some(&self.profile_name))
+            .ok()
+            .and_then(|(_, p)| p.key_env)
+            .into_iter()
+            .collect();
+        vars.extend(crate::config::KEY_ENV_VARS.iter().map(|v| v.to_string()));
+        Err(Failure::usage(format!(
+            "no API key: none of {} is set (profile `{}`); export {}=..., or try the simulator with --demo",
+            vars.join(", "),
+            self.profile_name,
+            vars[0]
+        )))
     }
 }
 

@@ -7,6 +7,7 @@ pub mod context;
 pub mod doctor;
 pub mod download;
 pub mod exit;
+pub mod preflight;
 pub mod query;
 pub mod retry;
 pub mod submit;
@@ -82,8 +83,25 @@ async fn dispatch(cli: Cli) -> Result<Code, Failure> {
             out,
             daemon,
         }) => watch::watch(&ctx, &ids, download, out.as_deref(), daemon).await,
-        Some(Command::Retry { ids, failed, since }) => {
-            retry::retry(&ctx, &ids, failed, since.as_deref()).await
+        Some(Command::Retry {
+            ids,
+            failed,
+            since,
+            again,
+            dry_run,
+            max,
+            over_budget,
+        }) => {
+            let o = retry::RetryOptions {
+                ids,
+                failed,
+                since,
+                again,
+                dry_run,
+                max,
+                over_budget,
+            };
+            retry::retry(&ctx, &o).await
         }
         Some(Command::Download { ids, out }) => {
             download::download(&ctx, &ids, out.as_deref()).await

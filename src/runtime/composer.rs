@@ -290,7 +290,7 @@ async fn submit(
                     .filter(|c| c.starts_with("InvalidEndpointOrModel"))
                     .map(|_| "model".to_string())
             }),
-            message: format!("{error} — {}", error.hint()),
+            message: format!("{error} — {}", error.create_hint()),
         },
         Err(e) => SubmitOutcome::NotSent(e.to_string()),
     }
