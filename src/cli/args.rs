@@ -35,11 +35,11 @@ pub struct GlobalArgs {
     /// Override the profile's base URL, e.g. https://api.laozhang.ai/seedance/api/v3.
     #[arg(long, global = true, value_name = "URL")]
     pub base_url: Option<String>,
-    /// Dashboard theme (default, dark, light, high-contrast, or a user theme).
-    #[arg(long, global = true, value_name = "NAME", add = ArgValueCompleter::new(complete::themes))]
+    /// Dashboard theme (default, dark, light, high-contrast, or a user theme); the dashboard only.
+    #[arg(long, value_name = "NAME", add = ArgValueCompleter::new(complete::themes))]
     pub theme: Option<String>,
-    /// Enable mouse capture in the dashboard.
-    #[arg(long, global = true)]
+    /// Enable mouse capture in the dashboard (the dashboard only).
+    #[arg(long)]
     pub mouse: bool,
 }
 
@@ -59,9 +59,12 @@ pub enum Command {
         /// submitting, submit_unknown, rejected). Repeatable.
         #[arg(long, add = ArgValueCompleter::new(complete::statuses))]
         status: Vec<String>,
-        /// Print JSON lines instead of a table.
-        #[arg(long)]
+        /// Print one JSON array instead of a table.
+        #[arg(long, conflicts_with = "jsonl")]
         json: bool,
+        /// Print one JSON object a line (for streaming).
+        #[arg(long)]
+        jsonl: bool,
     },
     /// Poll unfinished tasks until they finish; one line per change. Exits 1 if any failed.
     Watch {
@@ -112,11 +115,25 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
-    /// Cancel a queued task (or delete a finished one's record on the server).
+    /// Cancel a queued task (a running or finished one cannot be cancelled; see `delete`).
     Cancel {
         /// The task to cancel.
         #[arg(add = ArgValueCompleter::new(complete::task_ids))]
         id: String,
+    },
+    /// Delete finished tasks' records on the server, or with --local remove rows that never
+    /// reached the server (refused creates). Asks first on a terminal; needs --yes otherwise.
+    Delete {
+        /// The tasks to delete.
+        #[arg(required = true, add = ArgValueCompleter::new(complete::task_ids))]
+        ids: Vec<String>,
+        /// Remove the local rows of creates the server refused (nothing was started or billed);
+        /// nothing is sent.
+        #[arg(long)]
+        local: bool,
+        /// Do not ask.
+        #[arg(long, short = 'y')]
+        yes: bool,
     },
     /// Run the Ark simulator alone and print its base URLs.
     Sim(SimArgs),

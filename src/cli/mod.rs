@@ -4,6 +4,8 @@
 pub mod args;
 pub mod complete;
 pub mod context;
+pub mod delete;
+pub mod destination;
 pub mod doctor;
 pub mod download;
 pub mod exit;
@@ -75,8 +77,22 @@ async fn dispatch(cli: Cli) -> Result<Code, Failure> {
         }
         Some(Command::Submit(a)) => submit::run(&ctx, &a).await,
         Some(Command::Get { id }) => query::get(&ctx, &id).await,
-        Some(Command::Ls { status, json }) => query::ls(&ctx, &status, json).await,
+        Some(Command::Ls {
+            status,
+            json,
+            jsonl,
+        }) => {
+            let format = if json {
+                query::ListFormat::Json
+            } else if jsonl {
+                query::ListFormat::JsonLines
+            } else {
+                query::ListFormat::Table
+            };
+            query::ls(&ctx, &status, format).await
+        }
         Some(Command::Cancel { id }) => query::cancel(&ctx, &id).await,
+        Some(Command::Delete { ids, local, yes }) => delete::delete(&ctx, &ids, local, yes).await,
         Some(Command::Watch {
             ids,
             download,

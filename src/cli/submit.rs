@@ -136,6 +136,8 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
             lines.join("\n")
         )));
     }
+    // A URL-looking --out is refused before anything is sent.
+    let out_dir = super::destination::local_dir(args.out.as_deref(), &ctx.output_dir)?;
     ctx.require_key()?;
     if !args.over_budget {
         let planned = [(req.model.clone(), crate::engine::budget::estimate(&req))];
@@ -165,7 +167,6 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
         print_record(&record, args.json_out);
         return Ok(Code::Ok);
     }
-    let out_dir = args.out.clone().unwrap_or_else(|| ctx.output_dir.clone());
     let plan = WatchPlan {
         daemon: false,
         download_to: Some(out_dir),

@@ -52,7 +52,7 @@ pub async fn watch(
     for r in &records {
         println!("{}", change_line(r));
     }
-    let dir = out.map(Path::to_path_buf).unwrap_or(ctx.output_dir.clone());
+    let dir = super::destination::local_dir(out, &ctx.output_dir)?;
     let plan = WatchPlan {
         daemon,
         download_to: download.then_some(dir),
@@ -62,5 +62,6 @@ pub async fn watch(
     if daemon {
         return Ok(Code::Ok);
     }
+    eprintln!("{}", headless::summary_line(&done.records));
     Ok(exit_code_for(&done.records))
 }
