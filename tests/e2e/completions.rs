@@ -1,15 +1,18 @@
-//! Shell completion and man pages, generated from the clap definitions: the scripts for every
-//! shell, the candidates the binary answers when a shell calls it back (task ids and short ids
-//! from the store, profiles, models, themes), run the way each shell runs them (real bash, and
-//! zsh and fish where installed), and the man pages rendered for every subcommand.
+//! Shell completion, generated from the clap definitions: the scripts for every shell, the
+//! candidates the binary answers when a shell calls it back (task ids and short ids from the
+//! store, profiles, models, themes), run the way each shell runs them (real bash, and zsh and
+//! fish where installed).
 
-use crate::support::process::{bin, run};
-use clap::CommandFactory;
-use seedance_tui::cli::args::Cli;
-use seedance_tui::cli::complete::{COMPLETE_VAR, render_man};
+use crate::support::process::run;
+use seedance_tui::cli::complete::COMPLETE_VAR;
 use seedance_tui::store::{NewSubmission, Store};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// The binary with the user's config, keys and data kept out.
+fn bin() -> Command {
+    crate::support::process::bin(&std::env::temp_dir().join("seedance-e2e-completions"))
+}
 
 const BIN: &str = env!("CARGO_BIN_EXE_seedance-tui");
 const TASK_A: &str = "cgt-20261127105718-mq3yp";
@@ -55,7 +58,7 @@ fn store_with_tasks(dir: &Path) -> PathBuf {
 /// Ask the binary for completions the way `shell`'s script does: the callback variable, the
 /// shell's own variables, and the words after `--`. Returns stdout.
 fn ask(shell: &str, words: &[&str], extra_env: &[(&str, &str)]) -> String {
-    let mut c = bin(&std::env::temp_dir().join("seedance-test-home"));
+    let mut c = bin();
     c.env(COMPLETE_VAR, shell)
         .arg("--")
         .args(words)
@@ -85,11 +88,6 @@ fn values(out: &str, sep: char) -> Vec<String> {
 }
 
 #[test]
-fn the_clap_definitions_are_consistent() {
-    Cli::command().debug_assert();
-}
-
-#[test]
 fn every_shell_gets_a_script_that_calls_the_binary_back() {
     for (shell, marker) in [
         ("bash", "complete -o nospace"),
@@ -104,8 +102,7 @@ fn every_shell_gets_a_script_that_calls_the_binary_back() {
             "Register-ArgumentCompleter -Native -CommandName seedance-tui",
         ),
     ] {
-        let (code, out, err) =
-            run(bin(&std::env::temp_dir().join("seedance-test-home")).args(["completions", shell]));
+        let (code, out, err) = run(bin().args(["completions", shell]));
         assert_eq!(code, 0, "{shell}: {err}");
         assert!(out.contains(marker), "{shell} script: {out}");
         assert!(
@@ -115,8 +112,7 @@ fn every_shell_gets_a_script_that_calls_the_binary_back() {
         // Run by path, the script calls that same binary back by its absolute path.
         assert!(out.contains(BIN), "{shell} calls {BIN}: {out}");
     }
-    let (code, _, err) =
-        run(bin(&std::env::temp_dir().join("seedance-test-home")).args(["completions", "tcsh"]));
+    let (code, _, err) = run(bin().args(["completions", "tcsh"]));
     assert_eq!(code, 2, "an unknown shell is a usage error: {err}");
 }
 
@@ -377,91 +373,4 @@ complete -C "seedance-tui --profile la""#,
         "{out}"
     );
     assert!(out.lines().any(|l| l.starts_with("laozhang\t")), "{out}");
-}
-
-/// `--long` as roff writes it (`\-\-long`).
-fn roff_flag(long: &str) -> String {
-    format!("\\-\\-{}", long.replace('-', "\\-"))
-}
-
-#[test]
-fn the_man_pages_name_every_command_and_option() {
-    let cmd = Cli::command();
-    let main = String::from_utf8(render_man(None).expect("renders")).expect("utf-8");
-    assert!(main.contains(".TH seedance-tui 1"), "{main}");
-    for sub in cmd.get_subcommands() {
-        assert!(
-            main.contains(sub.get_name()),
-            "main page names {}",
-            sub.get_name()
-        );
-        let page =
-            String::from_utf8(render_man(Some(sub.get_name())).expect("renders")).expect("utf-8");
-        let title = format!(".TH seedance-tui-{} 1", sub.get_name());
-        assert!(page.contains(&title), "{title}");
-        for arg in sub.get_arguments() {
-            if let Some(long) = arg.get_long() {
-                assert!(
-                    page.contains(&roff_flag(long)),
-                    "seedance-tui-{} page names --{long}",
-                    sub.get_name()
-                );
-            }
-        }
-    }
-    for arg in cmd.get_arguments() {
-        if let Some(long) = arg.get_long() {
-            assert!(main.contains(&roff_flag(long)), "main page names --{long}");
-        }
-    }
-}
-
-#[test]
-fn man_prints_pages_and_writes_them_all() {
-    let (code, out, _) = run(bin(&std::env::temp_dir().join("seedance-test-home")).arg("man"));
-    assert_eq!(code, 0);
-    assert_eq!(out.as_bytes(), render_man(None).expect("renders"));
-    let (code, out, _) =
-        run(bin(&std::env::temp_dir().join("seedance-test-home")).args(["man", "submit"]));
-    assert_eq!(code, 0);
-    assert!(out.contains(&roff_flag("prompt")));
-    let (code, _, err) =
-        run(bin(&std::env::temp_dir().join("seedance-test-home")).args(["man", "nope"]));
-    assert_eq!(code, 2);
-    assert!(err.contains("no subcommand `nope`"), "{err}");
-
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (code, out, err) = run(bin(&std::env::temp_dir().join("seedance-test-home"))
-        .args(["man", "--dir"])
-        .arg(dir.path()));
-    assert_eq!(code, 0, "{err}");
-    let subs = Cli::command().get_subcommands().count();
-    assert_eq!(out.lines().count(), subs + 1, "{out}");
-    assert!(dir.path().join("seedance-tui.1").is_file());
-    assert!(dir.path().join("seedance-tui-doctor.1").is_file());
-}
-
-#[test]
-fn version_names_the_commit() {
-    let (code, out, _) =
-        run(bin(&std::env::temp_dir().join("seedance-test-home")).arg("--version"));
-    assert_eq!(code, 0);
-    let line = out.trim();
-    assert!(
-        line.starts_with(&format!(
-            "seedance-tui {} (commit ",
-            env!("CARGO_PKG_VERSION")
-        )),
-        "{line}"
-    );
-    let commit = line
-        .rsplit("(commit ")
-        .next()
-        .and_then(|s| s.strip_suffix(')'))
-        .unwrap_or("");
-    assert!(
-        commit == "unknown"
-            || (commit.len() == 12 && commit.bytes().all(|b| b.is_ascii_hexdigit())),
-        "{line}"
-    );
 }

@@ -1,7 +1,6 @@
 //! `seedance-tui doctor`: each check passing and failing, by running the real binary against the
 //! simulator (a separate process) over loopback.
 
-use crate::support::process::bin;
 use crate::support::sim::SimProcess;
 use seedance_tui::cli::doctor::{Status, clock_check, tmux_check};
 use serde_json::Value;
@@ -10,6 +9,11 @@ use std::path::PathBuf;
 use std::process::Command;
 
 const KEY: &str = "doctor-test-key-4f1c9e";
+
+/// The binary with the user's config, keys and data kept out.
+fn bin() -> Command {
+    crate::support::process::bin(&std::env::temp_dir().join("seedance-e2e-doctor"))
+}
 
 /// A set-up that passes every check: a private config file, a new store and an output folder in
 /// a temporary directory, and the simulator's key.
@@ -52,11 +56,7 @@ impl Setup {
     /// `doctor` with this set-up, against `base`; `overrides` replace the set-up's `--store` or
     /// `--out` (`("--out", DIR)`).
     fn command(&self, base: &str, overrides: &[&str]) -> Command {
-        self.command_via(
-            bin(&std::env::temp_dir().join("seedance-test-home")),
-            base,
-            overrides,
-        )
+        self.command_via(bin(), base, overrides)
     }
 
     /// [`Setup::command`] run by `program` (the binary, or a wrapper that runs it).
@@ -222,7 +222,7 @@ fn a_profile_key_env_is_the_variable_reported() {
         "profile = \"work\"\n[profiles.work]\nbase_url = \"{}\"\nkey_env = \"WORK_ARK_KEY\"\n",
         sim.base
     ));
-    let mut cmd = bin(&std::env::temp_dir().join("seedance-test-home"));
+    let mut cmd = bin();
     cmd.arg("doctor")
         .args(["--config", &s.config().to_string_lossy()])
         .args(["--store", &s.store().to_string_lossy()])
@@ -318,7 +318,7 @@ fn a_store_that_cannot_be_created_fails() {
 /// other users. `None` when that cannot be arranged here.
 fn unprivileged_bin() -> Option<Command> {
     if unsafe { libc::geteuid() } != 0 {
-        return Some(bin(&std::env::temp_dir().join("seedance-test-home")));
+        return Some(bin());
     }
     let works = Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups", "true"])
@@ -449,7 +449,7 @@ fn the_configured_output_folder_is_checked() {
         "[download]\noutput_dir = \"{}\"\n",
         file.join("videos").display()
     ));
-    let mut cmd = bin(&std::env::temp_dir().join("seedance-test-home"));
+    let mut cmd = bin();
     cmd.arg("doctor")
         .args(["--config", &s.config().to_string_lossy()])
         .args(["--store", &s.store().to_string_lossy()])
@@ -512,7 +512,7 @@ fn a_dumb_terminal_fails() {
 #[test]
 fn an_unknown_profile_fails() {
     let s = Setup::new();
-    let mut cmd = bin(&std::env::temp_dir().join("seedance-test-home"));
+    let mut cmd = bin();
     cmd.arg("doctor")
         .args(["--config", &s.config().to_string_lossy()])
         .args(["--store", &s.store().to_string_lossy()])
@@ -564,55 +564,6 @@ fn tmux_needs_passthrough_and_clipboard() {
 
 #[test]
 fn demo_is_refused_as_a_usage_error() {
-    let out = bin(&std::env::temp_dir().join("seedance-test-home"))
-        .args(["doctor", "--demo"])
-        .output()
-        .expect("runs");
+    let out = bin().args(["doctor", "--demo"]).output().expect("runs");
     assert_eq!(out.status.code(), Some(2));
-}
-
-/// The probe itself, as a pre-flight would call it: one GET, the verdict, the server's date.
-#[tokio::test]
-async fn the_probe_tells_a_right_url_from_a_wrong_one() {
-    use seedance_tui::api::client::ProbeVerdict;
-    use seedance_tui::api::{ApiKey, ArkClient, ClientConfig};
-    let cfg = seedance_tui::sim::SimConfig {
-        api_key: Some(KEY.to_string()),
-        ..Default::default()
-    };
-    let sim = seedance_tui::sim::start("127.0.0.1:0".parse().expect("addr"), cfg)
-        .await
-        .expect("sim");
-    let client = |base: String, key: Option<&str>| {
-        ArkClient::new(ClientConfig::new(base, key.map(ApiKey::new))).expect("client")
-    };
-    for base in [sim.base_url(), sim.relay_base_url()] {
-        let p = client(base.clone(), Some(KEY)).probe().await;
-        assert_eq!(p.verdict, ProbeVerdict::Ok, "{base}");
-        assert!(
-            p.url
-                .ends_with("/contents/generations/tasks/cgt-00000000000000-seedance-tui-probe")
-        );
-        let now = chrono::Utc::now().timestamp();
-        let date = p.server_date.expect("the simulator sends a Date header");
-        assert!((now - date).abs() <= 2, "{now} vs {date}");
-    }
-    let refused = client(sim.base_url(), Some("not-the-key")).probe().await;
-    assert!(matches!(refused.verdict, ProbeVerdict::KeyRefused(_)));
-    assert!(refused.verdict.url_is_right());
-    let wrong = client(sim.base_url().replace("/api/v3", "/v3"), Some(KEY))
-        .probe()
-        .await;
-    assert!(
-        matches!(wrong.verdict, ProbeVerdict::WrongUrl(_)),
-        "{:?}",
-        wrong.verdict
-    );
-    assert!(!wrong.verdict.url_is_right());
-    // The probe never retries: one GET per call that reached the API (the wrong path did not),
-    // and never a create.
-    let stats = sim.stats();
-    assert_eq!(stats.gets, 3);
-    assert_eq!(stats.creates, 0);
-    sim.shutdown().await;
 }

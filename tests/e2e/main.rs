@@ -14,6 +14,7 @@ mod dashboard_config;
 mod doctor;
 mod lease_dashboard;
 mod lease_one_poller;
+mod man_pages;
 mod results_cli;
 mod results_dashboard;
 mod retry;

@@ -24,6 +24,7 @@ mod eta_table;
 mod file_download;
 mod poller;
 mod preview;
+mod probe;
 mod results_update;
 mod store;
 mod store_watch;
