@@ -241,8 +241,9 @@ async fn run(effect: ComposerEffect, engine: Engine, tx: UnboundedSender<Msg>) {
             request_json,
             retry_of,
             draft,
+            over_budget,
         } => {
-            let outcome = submit(&engine, request_json, retry_of, draft).await;
+            let outcome = submit(&engine, request_json, retry_of, draft, over_budget).await;
             send(&tx, ComposerMsg::Submitted(outcome));
         }
     }
@@ -253,7 +254,18 @@ async fn submit(
     request_json: String,
     retry_of: Option<String>,
     draft: String,
+    over_budget: bool,
 ) -> SubmitOutcome {
+    if !over_budget && let Ok(req) = crate::api::types::CreateRequest::from_json(&request_json) {
+        let planned = [(req.model.clone(), crate::engine::budget::estimate(&req))];
+        match engine.may_spend(&planned).await {
+            Ok(_) => {}
+            Err(crate::engine::budget::BudgetError::Over(o)) => {
+                return SubmitOutcome::OverBudget(o.to_string());
+            }
+            Err(e) => return SubmitOutcome::NotSent(e.to_string()),
+        }
+    }
     let resolved = blocking(move || resolve_request(&request_json)).await;
     let body = match resolved {
         Some(Ok(body)) => body,

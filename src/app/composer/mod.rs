@@ -152,6 +152,9 @@ pub struct Editor {
     /// Local files looked at by the runtime: size in bytes, or why they cannot be sent
     /// (`None` while the answer is pending).
     pub files: std::collections::HashMap<String, Option<Result<u64, String>>>,
+    /// The last submission was refused by the daily spending cap: the next `Ctrl-S` is the
+    /// user's explicit confirmation and sends it anyway.
+    pub over_budget_ok: bool,
 }
 
 impl Editor {
@@ -211,6 +214,7 @@ impl Editor {
             history_pos: None,
             history_stash: None,
             files: Default::default(),
+            over_budget_ok: false,
         };
         e.revalidate();
         e
@@ -361,6 +365,8 @@ pub enum ComposerEffect {
         request_json: String,
         retry_of: Option<String>,
         draft: String,
+        /// Send even if it passes the daily spending cap (the user confirmed).
+        over_budget: bool,
     },
 }
 
@@ -388,6 +394,8 @@ pub enum SubmitOutcome {
     },
     /// Nothing was sent (the store failed, or validation refused it).
     NotSent(String),
+    /// Nothing was sent: it would pass today's spending cap (the numbers).
+    OverBudget(String),
 }
 
 /// What the runtime reports back to the composer.
