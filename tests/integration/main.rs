@@ -26,6 +26,7 @@ mod poller;
 mod preview;
 mod probe;
 mod results_update;
+mod retry_chain;
 mod store;
 mod store_watch;
 mod ui_snapshots;
