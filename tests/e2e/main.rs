@@ -18,6 +18,8 @@ mod man_pages;
 mod results_cli;
 mod results_dashboard;
 mod retry;
+mod retry_chain;
+mod scripting;
 mod secrets;
 mod sigkill;
 mod store;
