@@ -16,8 +16,9 @@ pub async fn check(ctx: &Context) -> Result<(), Failure> {
     }
     let probe = ctx.engine.client.probe().await;
     match probe.verdict {
-        ProbeVerdict::Ok | ProbeVerdict::OtherApiError(_) => Ok(()),
-        ProbeVerdict::KeyRefused(e) => Err(Failure::from(e)),
+        // The URL is right. A refused key is left to the create itself: its 401 says the same
+        // and is recorded (`rejected`, nothing billed) like any refusal.
+        ProbeVerdict::Ok | ProbeVerdict::OtherApiError(_) | ProbeVerdict::KeyRefused(_) => Ok(()),
         ProbeVerdict::WrongUrl(e) => Err(Failure::api(format!(
             "the base URL {} does not reach the Ark API; nothing was sent: {e}\nfix: pass --base-url ending in /api/v3 (the relay: https://api.laozhang.ai/seedance/api/v3), or set base_url in the profile; `seedance-tui doctor` checks it",
             ctx.base_url
