@@ -115,6 +115,33 @@ pub struct DownloadConfig {
     /// Unsaved results whose link dies within this many hours show in the warning colour.
     #[serde(default = "default_warn_hours")]
     pub warn_before_expiry_hours: f64,
+    /// The largest result file accepted, in bytes (a Seedance video is tens of MB); a body that
+    /// goes past it is stopped and its `.part` removed.
+    pub max_bytes: u64,
+    /// A transfer that receives nothing for this many seconds is cut (and resumed).
+    pub stall_secs: f64,
+    /// A transfer slower than `min_bytes_per_sec` over `slow_window_secs` is cut (and resumed).
+    pub min_bytes_per_sec: u64,
+    pub slow_window_secs: f64,
+}
+
+impl DownloadConfig {
+    /// The transfer limits, with each value kept in a sane range.
+    pub fn limits(&self) -> crate::file_download::Limits {
+        let secs = |s: f64, default: f64| {
+            std::time::Duration::from_secs_f64(if s.is_finite() && s > 0.0 {
+                s.min(86_400.0)
+            } else {
+                default
+            })
+        };
+        crate::file_download::Limits {
+            max_bytes: self.max_bytes.max(1),
+            stall: secs(self.stall_secs, 60.0),
+            min_bytes_per_sec: self.min_bytes_per_sec,
+            slow_window: secs(self.slow_window_secs, 120.0),
+        }
+    }
 }
 
 fn default_download_concurrency() -> usize {
@@ -171,6 +198,10 @@ impl Default for DownloadConfig {
             template: "{created:%Y%m%d-%H%M%S}_{id}_{prompt_slug}.mp4".to_string(),
             concurrency: default_download_concurrency(),
             warn_before_expiry_hours: default_warn_hours(),
+            max_bytes: crate::file_download::Limits::default().max_bytes,
+            stall_secs: 60.0,
+            min_bytes_per_sec: 1024,
+            slow_window_secs: 120.0,
         }
     }
 }

@@ -12,6 +12,29 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 
+/// Bounds on one transfer: its size, and how long and how slowly it may go without progress.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    /// Largest file accepted; past it the transfer stops and the `.part` is removed.
+    pub max_bytes: u64,
+    /// No byte for this long: the transfer is cut (the `.part` is kept for a `Range` resume).
+    pub stall: Duration,
+    /// Fewer than `min_bytes_per_sec * slow_window` bytes in a `slow_window`: cut likewise.
+    pub min_bytes_per_sec: u64,
+    pub slow_window: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_bytes: 4 * 1024 * 1024 * 1024,
+            stall: Duration::from_secs(60),
+            min_bytes_per_sec: 1024,
+            slow_window: Duration::from_secs(120),
+        }
+    }
+}
+
 /// A finished download.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DownloadOutcome {
@@ -45,6 +68,29 @@ pub enum DownloadError {
     /// No data arrived in time.
     #[error("the download from {host} timed out after {received} bytes")]
     Timeout { host: String, received: u64 },
+    /// Nothing arrived for the stall window (`[download] stall_secs`).
+    #[error("the download from {host} stalled: no data for {secs}s after {received} bytes")]
+    Stalled {
+        host: String,
+        received: u64,
+        secs: u64,
+    },
+    /// Slower than the floor over the window (`[download] min_bytes_per_sec`, `slow_window_secs`).
+    #[error(
+        "the download from {host} is too slow: {got} bytes in {secs}s (the floor is {floor} bytes/s) after {received} bytes"
+    )]
+    TooSlow {
+        host: String,
+        received: u64,
+        got: u64,
+        secs: u64,
+        floor: u64,
+    },
+    /// The file is (or would become) larger than `[download] max_bytes`; nothing is kept.
+    #[error(
+        "the file from {host} is larger than the limit of {limit} bytes, so it was not saved (raise [download] max_bytes if it is really expected)"
+    )]
+    TooLarge { host: String, limit: u64 },
     /// The body ended at a size other than the announced one.
     #[error("the file is incomplete: got {got} of {expected} bytes")]
     SizeMismatch { expected: u64, got: u64 },
@@ -68,6 +114,8 @@ impl DownloadError {
         match self {
             DownloadError::Interrupted { .. }
             | DownloadError::Timeout { .. }
+            | DownloadError::Stalled { .. }
+            | DownloadError::TooSlow { .. }
             | DownloadError::SizeMismatch { .. } => true,
             DownloadError::Http { status, .. } => {
                 *status == 408 || *status == 429 || *status >= 500
@@ -85,9 +133,15 @@ impl DownloadError {
 /// The HTTP client for result files: no default headers (so never an Authorization header),
 /// a connect timeout and a read (stall) timeout but no whole-transfer limit.
 pub fn http_client() -> reqwest::Client {
+    http_client_with(&Limits::default())
+}
+
+/// [`http_client`] for `limits`: its read timeout is only a backstop behind the stall window,
+/// which [`download_with`] watches itself (so a stall is reported as one).
+pub fn http_client_with(limits: &Limits) -> reqwest::Client {
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(15))
-        .read_timeout(Duration::from_secs(60))
+        .read_timeout(limits.stall.saturating_mul(2))
         .redirect(reqwest::redirect::Policy::limited(5))
         .user_agent(concat!("seedance-tui/", env!("CARGO_PKG_VERSION")))
         .build()
@@ -148,6 +202,19 @@ pub async fn download(
     http: &reqwest::Client,
     url: &str,
     dest: &Path,
+    progress: impl FnMut(u64, Option<u64>),
+) -> Result<DownloadOutcome, DownloadError> {
+    download_with(http, url, dest, &Limits::default(), progress).await
+}
+
+/// [`download`] within `limits`: a body past `max_bytes` stops with [`DownloadError::TooLarge`]
+/// and its `.part` is removed; a stalled or too slow one is cut with the `.part` kept, so a retry
+/// resumes it with `Range`.
+pub async fn download_with(
+    http: &reqwest::Client,
+    url: &str,
+    dest: &Path,
+    limits: &Limits,
     mut progress: impl FnMut(u64, Option<u64>),
 ) -> Result<DownloadOutcome, DownloadError> {
     let parsed = reqwest::Url::parse(url).map_err(|e| DownloadError::BadUrl {
@@ -164,7 +231,7 @@ pub async fn download(
             .await
             .map_err(|e| io_err(dir, e))?;
     }
-    let result = download_locked(http, parsed, dest, &part, &mut progress).await;
+    let result = download_locked(http, parsed, dest, &part, limits, &mut progress).await;
     if result.is_err() {
         // Taking the lock creates the `.part`: do not leave an empty one behind (unless another
         // download holds it).
@@ -183,6 +250,7 @@ async fn download_locked(
     parsed: reqwest::Url,
     dest: &Path,
     part: &Path,
+    limits: &Limits,
     progress: &mut impl FnMut(u64, Option<u64>),
 ) -> Result<DownloadOutcome, DownloadError> {
     let part = part.to_path_buf();
@@ -202,10 +270,16 @@ async fn download_locked(
         if have > 0 {
             req = req.header(header::RANGE, format!("bytes={have}-"));
         }
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| transport_error(&e, &host, have))?;
+        let resp = match tokio::time::timeout(limits.stall, req.send()).await {
+            Ok(sent) => sent.map_err(|e| transport_error(&e, &host, have))?,
+            Err(_) => {
+                return Err(DownloadError::Stalled {
+                    host,
+                    received: have,
+                    secs: limits.stall.as_secs().max(1),
+                });
+            }
+        };
         let status = resp.status();
         let plan = match status {
             StatusCode::PARTIAL_CONTENT => match content_range(resp.headers()) {
@@ -246,7 +320,27 @@ async fn download_locked(
                 return finish(&part, dest, have, have).await;
             }
             Plan::Write { offset, total } => {
-                let done = write_body(resp, &part, offset, total, &host, progress).await?;
+                if total.is_some_and(|t| t > limits.max_bytes) {
+                    remove_if_exists(&part).await?;
+                    return Err(DownloadError::TooLarge {
+                        host,
+                        limit: limits.max_bytes,
+                    });
+                }
+                let body = Body {
+                    part: &part,
+                    offset,
+                    total,
+                    host: &host,
+                    limits,
+                };
+                let done = match write_body(resp, &body, progress).await {
+                    Err(e @ DownloadError::TooLarge { .. }) => {
+                        remove_if_exists(&part).await?;
+                        return Err(e);
+                    }
+                    other => other?,
+                };
                 if let Some(expected) = total
                     && done != expected
                 {
@@ -268,15 +362,28 @@ async fn download_locked(
     })
 }
 
+/// Where and within what limits one answer's body is written.
+struct Body<'a> {
+    part: &'a Path,
+    offset: u64,
+    total: Option<u64>,
+    host: &'a str,
+    limits: &'a Limits,
+}
+
 /// Stream the body into `part` starting at `offset`; returns the file's size afterwards.
 async fn write_body(
     resp: reqwest::Response,
-    part: &Path,
-    offset: u64,
-    total: Option<u64>,
-    host: &str,
+    body: &Body<'_>,
     progress: &mut impl FnMut(u64, Option<u64>),
 ) -> Result<u64, DownloadError> {
+    let Body {
+        part,
+        offset,
+        total,
+        host,
+        limits,
+    } = *body;
     let mut opts = tokio::fs::OpenOptions::new();
     opts.create(true).write(true);
     if offset > 0 {
@@ -289,17 +396,56 @@ async fn write_body(
     progress(done, total);
     let mut stream = resp.bytes_stream();
     let mut failure = None;
-    while let Some(chunk) = stream.next().await {
+    // The slow-body floor is measured over consecutive windows.
+    let mut window_start = tokio::time::Instant::now();
+    let mut window_bytes = 0u64;
+    loop {
+        let chunk = match tokio::time::timeout(limits.stall, stream.next()).await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break,
+            Err(_) => {
+                failure = Some(DownloadError::Stalled {
+                    host: host.to_string(),
+                    received: done,
+                    secs: limits.stall.as_secs().max(1),
+                });
+                break;
+            }
+        };
         match chunk {
             Ok(bytes) => {
+                let len = bytes.len() as u64;
+                if done.saturating_add(len) > limits.max_bytes {
+                    return Err(DownloadError::TooLarge {
+                        host: host.to_string(),
+                        limit: limits.max_bytes,
+                    });
+                }
                 file.write_all(&bytes).await.map_err(|e| io_err(part, e))?;
-                done += bytes.len() as u64;
+                done += len;
+                window_bytes += len;
                 progress(done, total);
             }
             Err(e) => {
                 failure = Some(transport_error(&e, host, done));
                 break;
             }
+        }
+        let elapsed = window_start.elapsed();
+        if elapsed >= limits.slow_window {
+            let floor = limits.min_bytes_per_sec as f64 * limits.slow_window.as_secs_f64();
+            if (window_bytes as f64) < floor {
+                failure = Some(DownloadError::TooSlow {
+                    host: host.to_string(),
+                    received: done,
+                    got: window_bytes,
+                    secs: elapsed.as_secs().max(1),
+                    floor: limits.min_bytes_per_sec,
+                });
+                break;
+            }
+            window_start = tokio::time::Instant::now();
+            window_bytes = 0;
         }
     }
     // Keep what arrived, durably, so a later call resumes from it.

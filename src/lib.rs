@@ -13,6 +13,7 @@ pub mod context;
 pub mod engine;
 pub mod file_download;
 pub mod runtime;
+pub mod sanitize;
 pub mod sim;
 pub mod store;
 pub mod text;

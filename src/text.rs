@@ -3,12 +3,10 @@
 
 use unicode_width::UnicodeWidthStr;
 
-/// Cut `s` to `width` display columns, ending with `…` when cut; newlines become spaces.
+/// Cut `s` to `width` display columns, ending with `…` when cut; newlines become spaces and
+/// other control and bidi characters visible escapes (`crate::sanitize::flat`).
 pub fn truncate(s: &str, width: usize) -> String {
-    let flat: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
+    let flat = crate::sanitize::flat(s).into_owned();
     if flat.width() <= width {
         return flat;
     }

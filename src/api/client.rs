@@ -9,7 +9,7 @@ pub use probe::{PROBE_TASK_ID, Probe, ProbeVerdict};
 
 use super::error::ApiError;
 use super::types::{CreateRequest, CreateResponse, ListQuery, ListResponse, Task};
-use classify::{Answer, classify, decode_error};
+use classify::{Answer, classify, decode_error, redact};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -285,12 +285,33 @@ impl ArkClient {
             client_request_id: Some(client_request_id),
             endpoint: Endpoint::Create,
         };
-        self.with_retries(&call, |a| parse_json(a, "create", self.secret()))
-            .await
+        self.with_retries(&call, |a| {
+            let resp: CreateResponse = parse_json(a, "create", self.secret())?;
+            match super::task_id::problem(&resp.id) {
+                None => Ok(resp),
+                // The create was processed: the caller records it as outcome-unknown.
+                Some(why) => Err(ApiError::Protocol {
+                    status: a.status,
+                    message: format!(
+                        "the create answer's id `{}` is not a task id: {why}",
+                        super::task_id::shown(&redact(&resp.id, self.secret()))
+                    ),
+                }),
+            }
+        })
+        .await
     }
 
     /// Fetch one task; returns it parsed and the raw JSON text as received.
     pub async fn get(&self, id: &str) -> Result<(Task, String), ApiError> {
+        self.get_task(id).await.map(|a| (a.task, a.raw))
+    }
+
+    /// Fetch one task: refused before sending when `id` is not an id, and refused when the
+    /// answer is for another task. Optional fields of the wrong shape are dropped with a note;
+    /// the API key echoed anywhere in the answer is redacted before it is returned.
+    pub async fn get_task(&self, id: &str) -> Result<TaskAnswer, ApiError> {
+        check_id(id)?;
         let url = self.tasks_url(Some(id));
         let call = Call {
             method: Method::GET,
@@ -306,10 +327,28 @@ impl ArkClient {
                 message: "the task answer is not UTF-8 text".into(),
                 snippet: classify::snippet(&answer.body, self.secret()),
             })?;
-            let task = Task::from_json(&text).map_err(|e| {
-                decode_error(answer.status, &answer.body, "task", &e, self.secret())
-            })?;
-            Ok((task, text))
+            let decode = |e: &serde_json::Error| {
+                decode_error(answer.status, &answer.body, "task", e, self.secret())
+            };
+            let mut value: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| decode(&e))?;
+            let raw = if redact_strings(&mut value, self.secret()) {
+                value.to_string()
+            } else {
+                text
+            };
+            let (task, notes) = Task::from_value_noted(value).map_err(|e| decode(&e))?;
+            if task.id != id {
+                return Err(ApiError::Protocol {
+                    status: answer.status,
+                    message: format!(
+                        "asked for task `{}`, the answer is for task `{}`",
+                        super::task_id::shown(id),
+                        super::task_id::shown(&task.id)
+                    ),
+                });
+            }
+            Ok(TaskAnswer { task, raw, notes })
         })
         .await
     }
@@ -332,6 +371,7 @@ impl ArkClient {
 
     /// Cancel a queued task, or delete the record of a finished one. Any 2xx is success.
     pub async fn delete(&self, id: &str) -> Result<(), ApiError> {
+        check_id(id)?;
         let url = self.tasks_url(Some(id));
         let call = Call {
             method: Method::DELETE,
@@ -364,7 +404,13 @@ impl ArkClient {
                 Ok(value) => return Ok(value),
                 Err(e) => e,
             };
-            if !may_send_again(call.endpoint, &err) || attempt >= self.cfg.retry.max_retries {
+            // A request that used the whole timeout is not asked again at once: a trickling or
+            // stuck server fails within one timeout (the poller comes back on its schedule).
+            let timed_out = matches!(err, ApiError::Timeout { .. });
+            if timed_out
+                || !may_send_again(call.endpoint, &err)
+                || attempt >= self.cfg.retry.max_retries
+            {
                 return Err(err);
             }
             let wait = self.cfg.retry.delay(attempt, retry_after);
@@ -409,7 +455,11 @@ impl ArkClient {
                 .header(header::CONTENT_TYPE, "application/json")
                 .body(body.to_string());
         }
-        let mut resp = builder.send().await.map_err(|e| self.transport_error(&e))?;
+        let create = call.endpoint == Endpoint::Create;
+        let mut resp = builder
+            .send()
+            .await
+            .map_err(|e| self.transport_error(&e, create))?;
         let status = resp.status();
         let headers = resp.headers();
         let text_header = |name: &str| {
@@ -431,7 +481,11 @@ impl ArkClient {
             return Ok(answer);
         }
         let mut not_api = false;
-        while let Some(chunk) = resp.chunk().await.map_err(|e| self.body_error(&e))? {
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| self.body_error(&e, create))?
+        {
             answer.body.extend_from_slice(&chunk);
             if !not_api && looks_like_not_json(&answer.content_type, &answer.body) {
                 not_api = true;
@@ -450,10 +504,11 @@ impl ArkClient {
         Ok(answer)
     }
 
-    fn transport_error(&self, e: &reqwest::Error) -> ApiError {
+    fn transport_error(&self, e: &reqwest::Error, create: bool) -> ApiError {
         if e.is_timeout() {
             return ApiError::Timeout {
                 after: self.cfg.timeout,
+                create,
             };
         }
         let reached_server = !never_reached_server(e);
@@ -464,10 +519,11 @@ impl ArkClient {
         }
     }
 
-    fn body_error(&self, e: &reqwest::Error) -> ApiError {
+    fn body_error(&self, e: &reqwest::Error, create: bool) -> ApiError {
         if e.is_timeout() {
             return ApiError::Timeout {
                 after: self.cfg.timeout,
+                create,
             };
         }
         ApiError::Connection {
@@ -494,6 +550,51 @@ pub fn may_send_again(endpoint: Endpoint, err: &ApiError) -> bool {
                 }
         ),
         _ => err.is_transient(),
+    }
+}
+
+/// A task as [`ArkClient::get_task`] read it.
+#[derive(Debug, Clone)]
+pub struct TaskAnswer {
+    pub task: Task,
+    /// The answer's JSON text: verbatim, unless the key had to be redacted from it.
+    pub raw: String,
+    /// Optional fields that were dropped, one note each.
+    pub notes: Vec<String>,
+}
+
+/// Refuse an id that is not an id before it goes into a URL.
+fn check_id(id: &str) -> Result<(), ApiError> {
+    super::task_id::check(id).map_err(|message| ApiError::InvalidId { message })
+}
+
+/// Redact `secret` in every string of `v` (keys included); true when anything was replaced.
+fn redact_strings(v: &mut serde_json::Value, secret: Option<&str>) -> bool {
+    use serde_json::Value;
+    let Some(secret) = secret.filter(|s| s.len() >= 4) else {
+        return false;
+    };
+    match v {
+        Value::String(s) if s.contains(secret) => {
+            *s = redact(s, Some(secret));
+            true
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |hit, i| redact_strings(i, Some(secret)) | hit),
+        Value::Object(map) => {
+            let mut hit = false;
+            if map.keys().any(|k| k.contains(secret)) {
+                let old = std::mem::take(map);
+                for (k, val) in old {
+                    map.insert(redact(&k, Some(secret)), val);
+                }
+                hit = true;
+            }
+            map.values_mut()
+                .fold(hit, |hit, val| redact_strings(val, Some(secret)) | hit)
+        }
+        _ => false,
     }
 }
 

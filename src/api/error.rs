@@ -46,9 +46,10 @@ pub enum ApiError {
         message: String,
         request_id: Option<String>,
     },
-    /// No complete answer in time; the request may or may not have been processed.
+    /// No complete answer in time. For a create (`create` true) the request may or may not
+    /// have been processed; a read just failed.
     #[error("timed out after {}s waiting for the server", .after.as_secs())]
-    Timeout { after: Duration },
+    Timeout { after: Duration, create: bool },
     /// The connection failed. `reached_server` is false only when the request certainly never
     /// left this machine (DNS failure, connection refused), which is when a create may be re-sent.
     #[error("connection failed: {message}")]
@@ -64,6 +65,13 @@ pub enum ApiError {
         hint: String,
         snippet: String,
     },
+    /// A task id that cannot be used (refused before any request is sent).
+    #[error("{message}")]
+    InvalidId { message: String },
+    /// An answer in the API's shape that breaks its rules: a create answer whose id is not an
+    /// id, a task answer for another id than the one asked for.
+    #[error("the server broke the protocol (HTTP {status}): {message}")]
+    Protocol { status: u16, message: String },
     /// JSON that does not have the expected shape (truncated, wrong fields, too large).
     #[error("could not read the server's answer (HTTP {status}): {message}")]
     Decode {
@@ -81,23 +89,26 @@ fn describe_server(
     param: Option<&str>,
     request_id: Option<&str>,
 ) -> String {
+    // Everything here but `what` comes from the server: escaped, so no message built from an
+    // error can drive a terminal or fake a line.
+    use crate::sanitize::line;
     let mut s = format!("{what} (HTTP {status}");
     if !code.is_empty() {
         s.push_str(", ");
-        s.push_str(code);
+        s.push_str(&line(code));
     }
     s.push(')');
     if let Some(p) = param {
-        s.push_str(&format!(" on field `{p}`"));
+        s.push_str(&format!(" on field `{}`", line(p)));
     }
     if !message.is_empty() {
         s.push_str(": ");
-        s.push_str(message);
+        s.push_str(&line(message));
     }
     if let Some(id) = request_id
         && !message.contains(id)
     {
-        s.push_str(&format!(" [request id {id}]"));
+        s.push_str(&format!(" [request id {}]", line(id)));
     }
     s
 }
@@ -130,6 +141,7 @@ impl ApiError {
             | ApiError::Auth { status, .. }
             | ApiError::Server { status, .. }
             | ApiError::NotTheApi { status, .. }
+            | ApiError::Protocol { status, .. }
             | ApiError::Decode { status, .. } => Some(*status),
             ApiError::NotFound { .. } => Some(404),
             ApiError::RateLimited { .. } => Some(429),
@@ -144,9 +156,9 @@ impl ApiError {
             ApiError::Timeout { .. } | ApiError::Server { .. } => true,
             ApiError::Connection { reached_server, .. } => *reached_server,
             // A 200 with a body we could not read: the task was probably created.
-            ApiError::Decode { status, .. } | ApiError::NotTheApi { status, .. } => {
-                (200..300).contains(status)
-            }
+            ApiError::Decode { status, .. }
+            | ApiError::NotTheApi { status, .. }
+            | ApiError::Protocol { status, .. } => (200..300).contains(status),
             _ => false,
         }
     }
@@ -191,8 +203,19 @@ impl ApiError {
                 "the service failed; try again later (a create may have gone through: check before re-sending)"
                     .to_string()
             }
-            ApiError::Timeout { .. } => {
+            ApiError::Timeout { create: true, .. } => {
                 "the network or server is slow; a create may have gone through: check before re-sending"
+                    .to_string()
+            }
+            ApiError::Timeout { create: false, .. } => {
+                "the network or server is slow or stuck; try again later, and check the base URL if it persists"
+                    .to_string()
+            }
+            ApiError::InvalidId { .. } => {
+                "use the id the server gave the task (see `seedance-tui ls`)".to_string()
+            }
+            ApiError::Protocol { .. } => {
+                "the server (or relay) answered wrongly; report it to its operator, and check the base URL"
                     .to_string()
             }
             ApiError::Connection { .. } => {

@@ -4,6 +4,7 @@ pub mod client;
 pub mod error;
 pub mod hints;
 pub mod models;
+pub mod task_id;
 pub mod types;
 pub mod validate;
 

@@ -479,15 +479,117 @@ pub struct Task {
 }
 
 fn missing_status() -> TaskStatus {
-    TaskStatus::Unknown(String::new())
+    TaskStatus::Unknown("null".into())
+}
+
+/// The fields of a task that are not required (everything but `id` and `status`).
+const OPTIONAL_TASK_FIELDS: [&str; 19] = [
+    "model",
+    "content",
+    "usage",
+    "error",
+    "failure_reason",
+    "created_at",
+    "updated_at",
+    "seed",
+    "resolution",
+    "ratio",
+    "duration",
+    "frames",
+    "framespersecond",
+    "service_tier",
+    "execution_expires_after",
+    "generate_audio",
+    "draft",
+    "priority",
+    "safety_identifier",
+];
+
+/// True when `key: value` alone reads as a task field (a stand-in id and status around it).
+fn field_reads(key: &str, value: &Value) -> bool {
+    let mut probe = Map::new();
+    probe.insert("id".into(), Value::String("x".into()));
+    probe.insert("status".into(), Value::String("queued".into()));
+    probe.insert(key.into(), value.clone());
+    serde_json::from_value::<Task>(Value::Object(probe)).is_ok()
+}
+
+/// Remove the optional fields (or, inside `content`/`usage`/`error`, the sub-fields) that do not
+/// read, noting each. A succeeded task's unreadable `content.video_url` is kept, so the strict
+/// parse after this fails on it.
+fn drop_bad_optional_fields(map: &mut Map<String, Value>, notes: &mut Vec<String>) {
+    let succeeded = map.get("status").and_then(Value::as_str) == Some("succeeded");
+    for key in OPTIONAL_TASK_FIELDS {
+        let Some(value) = map.get(key).cloned() else {
+            continue;
+        };
+        if field_reads(key, &value) {
+            continue;
+        }
+        if let Value::Object(mut inner) = value {
+            let subkeys: Vec<String> = inner.keys().cloned().collect();
+            for sub in subkeys {
+                let Some(one) = inner.get(&sub).cloned() else {
+                    continue;
+                };
+                let mut alone = Map::new();
+                alone.insert(sub.clone(), one);
+                if field_reads(key, &Value::Object(alone)) {
+                    continue;
+                }
+                if succeeded && key == "content" && sub == "video_url" {
+                    continue; // required: the strict parse reports it
+                }
+                inner.remove(&sub);
+                notes.push(format!(
+                    "ignored the server's `{key}.{sub}`: not the expected type or range"
+                ));
+            }
+            if field_reads(key, &Value::Object(inner.clone())) {
+                map.insert(key.into(), Value::Object(inner));
+                continue;
+            }
+            if succeeded && key == "content" {
+                continue;
+            }
+        }
+        map.remove(key);
+        notes.push(format!(
+            "ignored the server's `{key}`: not the expected type or range"
+        ));
+    }
 }
 
 impl Task {
-    /// Parse a task from JSON text, treating `null` as absent.
+    /// Parse a task from JSON text, treating `null` as absent and dropping optional fields of
+    /// the wrong shape (see [`Task::from_json_noted`]).
     pub fn from_json(text: &str) -> Result<Task, serde_json::Error> {
-        let mut v: Value = serde_json::from_str(text)?;
+        Task::from_json_noted(text).map(|(task, _)| task)
+    }
+
+    /// Parse a task strictly in what is required and leniently in everything else: `id` must be
+    /// a string, `status` a string (absent or `null` is the unknown status `null`), and a
+    /// succeeded task's `content.video_url` a string when present. Any other known field of the
+    /// wrong type or range (`usage.total_tokens: -1`, `created_at: 1e20`) is dropped, and a note
+    /// naming it is returned, so one bad optional field never hides a finished task.
+    pub fn from_json_noted(text: &str) -> Result<(Task, Vec<String>), serde_json::Error> {
+        Task::from_value_noted(serde_json::from_str(text)?)
+    }
+
+    /// [`Task::from_json_noted`] for a parsed value.
+    pub fn from_value_noted(mut v: Value) -> Result<(Task, Vec<String>), serde_json::Error> {
         strip_nulls(&mut v);
-        serde_json::from_value(v)
+        let mut notes = Vec::new();
+        if let Value::Object(map) = &mut v {
+            if !map.contains_key("status") {
+                map.insert("status".into(), Value::String("null".into()));
+            }
+            if serde_json::from_value::<Task>(Value::Object(map.clone())).is_err() {
+                drop_bad_optional_fields(map, &mut notes);
+            }
+        }
+        let task: Task = serde_json::from_value(v)?;
+        Ok((task, notes))
     }
 
     pub fn video_url(&self) -> Option<&str> {

@@ -19,7 +19,7 @@ impl Context {
         let config_path = g.config.clone().unwrap_or_else(Paths::config_file);
         let config = Config::load(&config_path).map_err(|e| Failure::usage(e.to_string()))?;
         if let Some(w) = crate::config::permission_warning(&config_path) {
-            eprintln!("warning: {w}");
+            crate::errln!("warning: {w}");
         }
         if g.demo {
             return Self::demo(g, config).await;
@@ -32,7 +32,7 @@ impl Context {
             .clone()
             .unwrap_or_else(|| profile.base_url.clone());
         for warning in check_base_url(&base_url) {
-            eprintln!("warning: {warning}");
+            crate::errln!("warning: {warning}");
         }
         let found = find_key(&profile, |n| std::env::var(n).ok());
         let key_var = found.as_ref().map(|(var, _)| var.clone());
@@ -42,9 +42,10 @@ impl Context {
         let client = ArkClient::new(ClientConfig::new(base_url.clone(), key))
             .map_err(|e| Failure::api(e.to_string()))?;
         let output_dir = config.output_dir();
+        let mut engine = Engine::new(client, store, profile_name.clone());
+        engine.download_limits = config.download.limits();
         Ok(Context {
-            engine: Engine::new(client, store, profile_name.clone())
-                .with_spending_cap(SpendingCap::from_config(&config)),
+            engine: engine.with_spending_cap(SpendingCap::from_config(&config)),
             config,
             profile_name,
             base_url,

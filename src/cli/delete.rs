@@ -58,9 +58,9 @@ pub async fn delete(
     let mut code = Code::Ok;
     for r in &records {
         match ctx.engine.cancel(r).await {
-            Ok(()) => println!("{} deleted on the server", r.display_id()),
+            Ok(()) => crate::outln!("{} deleted on the server", r.display_id()),
             Err(e) => {
-                eprintln!("{}: delete failed: {e}", r.display_id());
+                crate::errln!("{}: delete failed: {e}", r.display_id());
                 code = Code::Api;
             }
         }
@@ -107,7 +107,7 @@ fn confirm(question: &str) -> Result<bool, Failure> {
         )));
     }
     let mut err = std::io::stderr();
-    let _ = write!(err, "{question} [y/N] ");
+    let _ = write!(err, "{} [y/N] ", crate::sanitize::line(question));
     let _ = err.flush();
     let mut answer = String::new();
     std::io::stdin()

@@ -47,7 +47,7 @@ pub async fn download(ctx: &Context, ids: &[String], out: Option<&Path>) -> Resu
             } else {
                 p
             };
-            println!("{}", p.display());
+            crate::outln!("{}", p.display());
         }
     }
     Ok(Code::Ok)

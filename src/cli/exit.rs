@@ -51,7 +51,7 @@ impl Failure {
 
 impl From<ApiError> for Failure {
     fn from(e: ApiError) -> Failure {
-        let code = if matches!(e, ApiError::BadRequest { .. }) {
+        let code = if matches!(e, ApiError::BadRequest { .. } | ApiError::InvalidId { .. }) {
             Code::Usage
         } else {
             Code::Api

@@ -25,7 +25,12 @@ pub async fn run(cli: Cli) -> ExitCode {
     match dispatch(cli).await {
         Ok(code) => code.into(),
         Err(f) => {
-            eprintln!("error: {}", f.message);
+            // Server strings are escaped where they enter a message; each line of it is
+            // escaped again here so nothing in it can drive the terminal.
+            for (i, line) in f.message.lines().enumerate() {
+                let prefix = if i == 0 { "error: " } else { "" };
+                eprintln!("{prefix}{}", crate::sanitize::line(line));
+            }
             f.code.into()
         }
     }
@@ -60,6 +65,7 @@ async fn dispatch(cli: Cli) -> Result<Code, Failure> {
         Some(Command::Man { command, dir }) => return man(command.as_deref(), dir.as_deref()),
         _ => {}
     }
+    check_ids(&cli.command)?;
     let ctx = Context::resolve(&g).await?;
     match cli.command {
         None => {
@@ -128,6 +134,22 @@ async fn dispatch(cli: Cli) -> Result<Code, Failure> {
         | Some(Command::Completions { .. })
         | Some(Command::Man { .. }) => Ok(Code::Ok),
     }
+}
+
+/// Refuse task ids on the command line that could not be ids (`..`, `a/b`, control
+/// characters, ...) before anything is looked up or sent.
+fn check_ids(command: &Option<Command>) -> Result<(), Failure> {
+    let ids: &[String] = match command {
+        Some(Command::Get { id }) | Some(Command::Cancel { id }) => std::slice::from_ref(id),
+        Some(Command::Watch { ids, .. })
+        | Some(Command::Retry { ids, .. })
+        | Some(Command::Download { ids, .. }) => ids,
+        _ => &[],
+    };
+    for id in ids {
+        crate::api::task_id::check(id).map_err(Failure::usage)?;
+    }
+    Ok(())
 }
 
 /// `man [COMMAND]` prints one page; `man --dir DIR` writes them all.

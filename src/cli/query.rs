@@ -44,27 +44,22 @@ pub async fn get(ctx: &Context, id: &str) -> Result<Code, Failure> {
                 match ctx.engine.poll(&record).await {
                     Ok((fresh, _)) => fresh,
                     Err(e) => {
-                        eprintln!("warning: showing the stored copy; refresh failed: {e}");
+                        crate::errln!("warning: showing the stored copy; refresh failed: {e}");
                         record
                     }
                 }
             } else {
                 record
             };
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&record_json(&record)).unwrap_or_default()
-            );
+            println!("{}", crate::sanitize::json_pretty(&record_json(&record)));
             Ok(Code::Ok)
         }
         Err(StoreError::NotFound(_)) => {
             ctx.require_key()?;
             let (_, raw) = ctx.engine.client.get(id).await?;
-            let pretty = serde_json::from_str::<Value>(&raw)
-                .ok()
-                .and_then(|v| serde_json::to_string_pretty(&v).ok())
-                .unwrap_or(raw);
-            println!("{pretty}");
+            // The client only returns answers that parse as a task, so this is JSON.
+            let value = serde_json::from_str::<Value>(&raw).unwrap_or(Value::String(raw));
+            println!("{}", crate::sanitize::json_pretty(&value));
             Ok(Code::Ok)
         }
         Err(e) => Err(e.into()),
@@ -102,24 +97,28 @@ pub async fn ls(ctx: &Context, statuses: &[String], format: ListFormat) -> Resul
     match format {
         ListFormat::Json => {
             let all: Vec<Value> = rows.iter().map(record_json).collect();
-            println!("{}", Value::Array(all));
+            println!("{}", crate::sanitize::json(&Value::Array(all)));
             return Ok(Code::Ok);
         }
         ListFormat::JsonLines => {
             for r in &rows {
-                println!("{}", record_json(r));
+                println!("{}", crate::sanitize::json(&record_json(r)));
             }
             return Ok(Code::Ok);
         }
         ListFormat::Table => {}
     }
     if rows.is_empty() {
-        eprintln!("no tasks in {}", ctx.store_path.display());
+        crate::errln!("no tasks in {}", ctx.store_path.display());
         return Ok(Code::Ok);
     }
-    println!(
+    crate::outln!(
         "{:<32} {:<14} {:<5} {:<10} {:>8}  PROMPT",
-        "ID", "STATUS", "MODEL", "CREATED", "TOKENS"
+        "ID",
+        "STATUS",
+        "MODEL",
+        "CREATED",
+        "TOKENS"
     );
     for r in &rows {
         let created = chrono::DateTime::from_timestamp(r.created_at, 0)
@@ -129,15 +128,17 @@ pub async fn ls(ctx: &Context, statuses: &[String], format: ListFormat) -> Resul
                     .to_string()
             })
             .unwrap_or_default();
-        let prompt: String = r.prompt.chars().take(40).collect();
+        // Each cell escaped on its own, so the columns stay aligned.
+        use crate::sanitize::flat;
+        let prompt: String = flat(&r.prompt).chars().take(40).collect();
         println!(
             "{:<32} {:<14} {:<5} {:<10} {:>8}  {}",
-            r.display_id(),
-            r.phase.as_str(),
-            crate::api::models::short_label(&r.model),
+            flat(r.display_id()),
+            flat(r.phase.as_str()),
+            flat(&crate::api::models::short_label(&r.model)),
             created,
             r.tokens.map(|t| t.to_string()).unwrap_or_default(),
-            prompt.replace('\n', " ")
+            prompt
         );
     }
     Ok(Code::Ok)
@@ -168,8 +169,8 @@ pub async fn cancel(ctx: &Context, id: &str) -> Result<Code, Failure> {
         other => Failure::usage(other.to_string()),
     })?;
     match ctx.engine.poll(&record).await {
-        Ok((fresh, _)) => println!("{} {}", fresh.display_id(), fresh.phase),
-        Err(e) => eprintln!(
+        Ok((fresh, _)) => crate::outln!("{} {}", fresh.display_id(), fresh.phase),
+        Err(e) => crate::errln!(
             "{}: cancel sent; refreshing it failed: {e}",
             record.display_id()
         ),

@@ -80,13 +80,13 @@ pub async fn retry(ctx: &Context, o: &RetryOptions) -> Result<Code, Failure> {
     let mut chosen = Vec::new();
     for r in originals {
         if !o.again && !crate::engine::retryable(&r) {
-            eprintln!("skipped {}: it is {}, not failed", r.display_id(), r.phase);
+            crate::errln!("skipped {}: it is {}, not failed", r.display_id(), r.phase);
             continue;
         }
         if !o.again {
             let lid = r.local_id.clone();
             if let Some(newer) = ctx.engine.with_store(move |s| s.retried_by(&lid)).await? {
-                eprintln!(
+                crate::errln!(
                     "skipped {}: already retried → {} ({}); `retry --again {}` sends it anyway",
                     r.display_id(),
                     newer.display_id(),
@@ -129,7 +129,7 @@ pub async fn retry(ctx: &Context, o: &RetryOptions) -> Result<Code, Failure> {
     );
     if o.dry_run {
         for r in &chosen {
-            println!("{}", r.display_id());
+            crate::outln!("{}", r.display_id());
         }
         return Ok(Code::Ok);
     }
@@ -146,13 +146,13 @@ pub async fn retry(ctx: &Context, o: &RetryOptions) -> Result<Code, Failure> {
             ctx.engine.retry(original).await
         };
         match sent {
-            Ok(new) => println!("{} -> {}", original.display_id(), new.display_id()),
+            Ok(new) => crate::outln!("{} -> {}", original.display_id(), new.display_id()),
             // Another process (or run) retried it since the plan was made: nothing was sent.
             Err(SubmitError::Store(e @ StoreError::AlreadyRetried { .. })) => {
-                eprintln!("skipped {e}")
+                crate::errln!("skipped {e}")
             }
             Err(e) => {
-                eprintln!("{}: retry failed: {e}", original.display_id());
+                crate::errln!("{}: retry failed: {e}", original.display_id());
                 code = Code::Api;
             }
         }

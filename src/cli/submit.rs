@@ -28,8 +28,12 @@ pub fn build_request(
 ) -> Result<CreateRequest, Failure> {
     let mut req = match &args.json {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
+            // A regular file, read with a cap: a pipe or `/dev/zero` must neither hang nor fill
+            // the memory.
+            let bytes = assets::read_regular(path, assets::MAX_REQUEST_FILE_BYTES, "request")
+                .map_err(|e| Failure::usage(e.to_string()))?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| Failure::usage(format!("{} is not UTF-8 text", path.display())))?;
             CreateRequest::from_json(&text).map_err(|e| {
                 Failure::usage(format!(
                     "{} is not a create request: {e} (see `seedance-tui submit --dry-run` for the format)",
@@ -119,9 +123,9 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
     let req = build_request(args, &ctx.config.defaults)?;
     let problems = validate(&req);
     if args.dry_run {
-        println!("{}", req.to_json_pretty());
+        println!("{}", crate::sanitize::json_text(&req.to_json_pretty()));
         for p in &problems {
-            eprintln!("problem: {p}");
+            crate::errln!("problem: {p}");
         }
         return Ok(if problems.is_empty() {
             Code::Ok
@@ -200,13 +204,12 @@ pub async fn check_budget(ctx: &Context, planned: &[(String, u64)]) -> Result<()
 /// Print a task's id, or its JSON with `json`.
 pub fn print_record(r: &crate::store::TaskRecord, json: bool) {
     if json {
-        let v = super::query::record_json(r);
         println!(
             "{}",
-            serde_json::to_string_pretty(&v).unwrap_or_else(|_| "{}".into())
+            crate::sanitize::json_pretty(&super::query::record_json(r))
         );
     } else {
-        println!("{}", r.display_id());
+        crate::outln!("{}", r.display_id());
     }
 }
 

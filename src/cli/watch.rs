@@ -46,11 +46,11 @@ pub async fn watch(
         v
     };
     if records.is_empty() && !daemon {
-        eprintln!("nothing to watch: no unfinished tasks");
+        crate::errln!("nothing to watch: no unfinished tasks");
         return Ok(Code::Ok);
     }
     for r in &records {
-        println!("{}", change_line(r));
+        crate::outln!("{}", change_line(r));
     }
     let dir = super::destination::local_dir(out, &ctx.output_dir)?;
     let plan = WatchPlan {

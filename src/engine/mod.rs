@@ -82,6 +82,8 @@ pub struct Engine {
     pub profile: String,
     /// The daily spending cap `may_spend` checks (none by default).
     cap: Arc<budget::SpendingCap>,
+    /// Size and speed limits of result downloads (`[download]` in the config).
+    pub download_limits: crate::file_download::Limits,
 }
 
 impl Engine {
@@ -91,6 +93,7 @@ impl Engine {
             store: Arc::new(Mutex::new(store)),
             profile: profile.into(),
             cap: Arc::new(budget::SpendingCap::default()),
+            download_limits: crate::file_download::Limits::default(),
         }
     }
 
@@ -169,6 +172,9 @@ impl Engine {
                         .await
                     {
                         Ok(()) => break,
+                        Err(StoreError::DuplicateTaskId { task_id, other }) => {
+                            return Err(self.duplicate_id(lid, &task_id, &other).await);
+                        }
                         Err(e) if started.elapsed() < RECORD_ACCEPTED_FOR => {
                             tracing::warn!(error = %e, "recording an accepted task failed; trying again");
                             tokio::time::sleep(std::time::Duration::from_millis(250)).await;
@@ -218,6 +224,40 @@ impl Engine {
         }
     }
 
+    /// A create answered with an id another stored task has: whether it started a new task is
+    /// unknown, so the row becomes `submit_unknown` with a note (never re-sent, never waited on).
+    async fn duplicate_id(&self, local_id: String, task_id: &str, other: &str) -> SubmitError {
+        let error = ApiError::Protocol {
+            status: 200,
+            message: format!(
+                "the server answered the id `{}`, which task {other} in the store already has; whether a new task was started is unknown",
+                crate::api::task_id::shown(task_id)
+            ),
+        };
+        let message = format!("{error} — check on the server before sending it again");
+        let lid = local_id.clone();
+        let stored = self
+            .with_store(move |s| {
+                s.submission_unknown(&lid, &message, now())?;
+                s.find(&lid)
+            })
+            .await;
+        let record = match stored {
+            Ok(r) => r,
+            Err(_) => {
+                let lid = local_id.clone();
+                match self.with_store(move |s| s.find(&lid)).await {
+                    Ok(r) => r,
+                    Err(e) => return SubmitError::Store(e),
+                }
+            }
+        };
+        SubmitError::Api {
+            record: Box::new(record),
+            error,
+        }
+    }
+
     /// Resubmit the stored request of `original` unchanged, as a new task linked to it — only
     /// when `original` is the head of its retry chain: a task whose retry is in flight, unknown,
     /// succeeded or failed in turn is refused with `StoreError::AlreadyRetried` (nothing sent).
@@ -246,11 +286,15 @@ impl Engine {
         let Some(task_id) = record.task_id.clone() else {
             return Err(PollError::NotAccepted(record.local_id.clone()));
         };
-        let (task, raw) = self.client.get(&task_id).await?;
+        let answer = self.client.get_task(&task_id).await?;
         let lid = record.local_id.clone();
         let out = self
             .with_store(move |s| {
-                let changed = s.record_poll(&lid, &task, &raw, now())?;
+                let at = now();
+                let changed = s.record_poll(&lid, &answer.task, &answer.raw, at)?;
+                for note in &answer.notes {
+                    s.add_note(&lid, note, at)?;
+                }
                 Ok((s.find(&lid)?, changed))
             })
             .await?;

@@ -11,8 +11,16 @@ use std::path::{Path, PathBuf};
 /// At most this many characters of the prompt go into `{prompt_slug}`.
 const SLUG_LEN: usize = 40;
 
+/// The longest generated file name, in bytes: a file name may have 255, and the saved name
+/// still gets a `-N` suffix, `.part` while downloading, and `.last.png` for the last frame.
+pub const MAX_NAME_BYTES: usize = 255 - 32;
+
 /// Lowercase ASCII letters and digits joined by `-`, from the first words of `text`.
 pub fn slug(text: &str) -> String {
+    slug_of(text, SLUG_LEN)
+}
+
+fn slug_of(text: &str, max: usize) -> String {
     let mut out = String::new();
     let mut dash = false;
     for ch in text.chars() {
@@ -22,7 +30,7 @@ pub fn slug(text: &str) -> String {
             }
             dash = false;
             out.push(ch.to_ascii_lowercase());
-            if out.len() >= SLUG_LEN {
+            if out.len() >= max {
                 break;
             }
         } else {
@@ -47,8 +55,36 @@ fn sanitize(s: &str) -> String {
         .collect()
 }
 
-/// Render `template` for `record`.
+/// Render `template` for `record`, within [`MAX_NAME_BYTES`]: the prompt slug is shortened
+/// first, then the rest of the name, keeping the extension.
 pub fn render(template: &str, record: &TaskRecord) -> String {
+    let mut slug_len = SLUG_LEN;
+    loop {
+        let name = render_with(template, record, slug_len);
+        if name.len() <= MAX_NAME_BYTES || slug_len <= 8 {
+            return fit(&name, MAX_NAME_BYTES);
+        }
+        slug_len -= 8;
+    }
+}
+
+/// `name` cut to `max` bytes (on a character boundary), keeping a short extension.
+pub fn fit(name: &str, max: usize) -> String {
+    if name.len() <= max {
+        return name.to_string();
+    }
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((s, e)) if !s.is_empty() && e.len() < 16 => (s, format!(".{e}")),
+        _ => (name, String::new()),
+    };
+    let mut end = max.saturating_sub(ext.len());
+    while !stem.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{ext}", &stem[..end])
+}
+
+fn render_with(template: &str, record: &TaskRecord, slug_len: usize) -> String {
     let mut out = String::new();
     let mut rest = template;
     while let Some(start) = rest.find('{') {
@@ -81,7 +117,7 @@ pub fn render(template: &str, record: &TaskRecord) -> String {
             }
             "id" => Some(record.display_id().to_string()),
             "local_id" => Some(record.local_id.clone()),
-            "prompt_slug" => Some(slug(&record.prompt)),
+            "prompt_slug" => Some(slug_of(&record.prompt, slug_len)),
             "model" => Some(record.model.clone()),
             "status" => Some(record.phase.as_str().to_string()),
             "resolution" => req.as_ref().and_then(|r| r.resolution.clone()),
@@ -181,6 +217,27 @@ mod tests {
         );
         assert_eq!(render("{nope}.mp4", &rec()), "{nope}.mp4");
         assert_eq!(render("a/b{id", &rec()), "a_b{id");
+    }
+
+    #[test]
+    fn long_names_are_capped_slug_first_keeping_the_extension() {
+        let mut r = rec();
+        r.task_id = Some("é".repeat(100)); // 200 bytes
+        let name = render("{id}_{prompt_slug}.mp4", &r);
+        assert!(name.len() <= MAX_NAME_BYTES, "{}", name.len());
+        assert!(
+            name.starts_with(&"é".repeat(100)) && name.contains("_first-person"),
+            "the slug is shortened first, the id kept: {name}"
+        );
+        assert!(!name.contains("fruit-tea"), "{name}");
+        r.task_id = Some("x".repeat(5000));
+        let name = render("{id}_{prompt_slug}.mp4", &r);
+        assert!(
+            name.len() <= MAX_NAME_BYTES && name.ends_with(".mp4"),
+            "{name}"
+        );
+        let frame = last_frame_name(&name);
+        assert!(format!("{frame}.part").len() <= 255);
     }
 
     #[test]

@@ -96,7 +96,7 @@ pub async fn save_results_with(
     if record.video_url.is_none() {
         return Err(SaveError::NoUrl(record.display_id().to_string()));
     }
-    let http = file_download::http_client();
+    let http = file_download::http_client_with(&engine.download_limits);
     let mut files = Vec::new();
 
     let video_path = match existing(record.video_path.as_ref()) {
@@ -207,8 +207,11 @@ async fn fetch(
     loop {
         let url =
             url_of(record, kind).ok_or_else(|| SaveError::NoUrl(record.display_id().into()))?;
-        match file_download::download(http, &url, dest, |done, total| progress(kind, done, total))
-            .await
+        let limits = engine.download_limits;
+        match file_download::download_with(http, &url, dest, &limits, |done, total| {
+            progress(kind, done, total)
+        })
+        .await
         {
             Ok(_) => return Ok(()),
             Err(e) if e.needs_fresh_url() && !refreshed => {

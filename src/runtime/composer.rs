@@ -45,29 +45,10 @@ pub fn resolve_request(request_json: &str) -> Result<String, (String, String)> {
     Ok(req.to_json())
 }
 
-/// A local asset file's size, or why it cannot be inlined (missing, not a file, too large).
+/// A local asset file's size, or why it cannot be used (missing, not a regular file, too
+/// large, content not of its type): the same check as `submit`'s.
 pub fn check_file(path: &str, kind: MediaKind) -> Result<u64, String> {
-    use crate::api::models::{MAX_AUDIO_BYTES, MAX_IMAGE_BYTES};
-    let meta =
-        std::fs::metadata(expand_home(path)).map_err(|e| format!("cannot read {path}: {e}"))?;
-    if !meta.is_file() {
-        return Err(format!("{path} is not a file"));
-    }
-    let limit = if kind == MediaKind::Audio {
-        MAX_AUDIO_BYTES
-    } else {
-        MAX_IMAGE_BYTES
-    };
-    if meta.len() > limit {
-        return Err(assets::AssetError::TooLarge {
-            path: path.to_string(),
-            size: meta.len(),
-            limit,
-            kind: kind.as_str(),
-        }
-        .to_string());
-    }
-    Ok(meta.len())
+    assets::check_file(std::path::Path::new(&expand_home(path)), kind).map_err(|e| e.to_string())
 }
 
 /// File names completing `input`: directories end with `/`; hidden files only when asked for.

@@ -35,6 +35,9 @@ pub(super) async fn event_loop(
     use tokio::signal::unix::{SignalKind, signal};
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
+    // In raw mode Ctrl-C is a key; a SIGINT comes from outside (`kill -INT`) and ends the
+    // dashboard like SIGTERM, through the same restore path.
+    let mut sigint = signal(SignalKind::interrupt())?;
     let mut sigtstp = signal(SignalKind::from_raw(libc::SIGTSTP))?;
     let mut events = EventStream::new();
     let mut clock = tokio::time::interval(Duration::from_secs(1));
@@ -73,6 +76,7 @@ pub(super) async fn event_loop(
             },
             _ = sigterm.recv() => return Ok(()),
             _ = sighup.recv() => return Ok(()),
+            _ = sigint.recv() => return Ok(()),
             _ = sigtstp.recv() => {
                 run_all(vec![Effect::Suspend], executor, term, state);
                 continue;

@@ -91,8 +91,8 @@ pub enum Progress {
 impl Progress {
     fn line(self, text: &str) {
         match self {
-            Progress::Stdout => println!("{text}"),
-            Progress::Stderr => eprintln!("{text}"),
+            Progress::Stdout => crate::outln!("{text}"),
+            Progress::Stderr => crate::errln!("{text}"),
         }
     }
 }
@@ -130,7 +130,7 @@ impl StatusLine {
             self.last = Some(text);
             self.redraw();
         } else {
-            eprintln!("{text} (after {})", self.elapsed());
+            crate::errln!("{text} (after {})", self.elapsed());
         }
     }
 
@@ -138,6 +138,7 @@ impl StatusLine {
         if let Some(t) = self.last.as_deref().filter(|_| self.live) {
             use std::io::Write;
             let mut err = std::io::stderr();
+            let t = crate::sanitize::line(t);
             let _ = write!(err, "\r\x1b[2K{t} · {}", self.elapsed());
             let _ = err.flush();
         }
@@ -179,6 +180,9 @@ pub struct WatchOutcome {
     /// `id: why` for each succeeded task whose results failed to download.
     pub failed_downloads: Vec<String>,
 }
+
+/// Non-transient poll failures in a row after which a watched task stops the command.
+const HOPELESS_AFTER: u32 = 3;
 
 /// What made the loop stop.
 enum Stop {
@@ -269,6 +273,8 @@ pub async fn run(
     let mut warned = false;
     let mut status = StatusLine::new(plan.progress);
     let mut clock = tokio::time::interval(std::time::Duration::from_secs(1));
+    // Watched tasks' non-transient poll failures in a row.
+    let mut hopeless: HashMap<String, u32> = HashMap::new();
 
     let stop = loop {
         if leader && let Some(dir) = &plan.download_to {
@@ -323,11 +329,11 @@ pub async fn run(
             Some(role) = roles.recv() => {
                 let now_leader = role.is_leader();
                 match &role {
-                    Role::Leader if !leader => eprintln!("polling this store (holding the poller lease)"),
+                    Role::Leader if !leader => crate::errln!("polling this store (holding the poller lease)"),
                     Role::Follower { holder, .. } => {
-                        eprintln!("following: {holder} polls this store");
+                        crate::errln!("following: {holder} polls this store");
                         if plan.download_to.is_some() {
-                            eprintln!("note: only the poller downloads; save results later with `seedance-tui download ID`");
+                            crate::errln!("note: only the poller downloads; save results later with `seedance-tui download ID`");
                         }
                     }
                     _ => {}
@@ -335,10 +341,31 @@ pub async fn run(
                 leader = now_leader;
             }
             Some(ev) = events.recv() => {
+                // An answer that no retry fixes (another task's id, a refused id, 404): a
+                // watched task that keeps getting one ends the command instead of polling on
+                // for ever. Three in a row, so a momentary store error does not count.
+                match &ev {
+                    PollerEvent::Failed { local_id, message, transient: false }
+                        if !plan.daemon && pending.contains(local_id) =>
+                    {
+                        let n = hopeless.entry(local_id.clone()).or_insert(0);
+                        *n += 1;
+                        if *n >= HOPELESS_AFTER {
+                            break Stop::Fatal(message.clone());
+                        }
+                    }
+                    PollerEvent::Failed { local_id, .. } => {
+                        hopeless.remove(local_id);
+                    }
+                    PollerEvent::Updated { record, .. } => {
+                        hopeless.remove(&record.local_id);
+                    }
+                    _ => {}
+                }
                 if let PollerEvent::Failed { message, .. } = &ev
                     && !warned
                 {
-                    eprintln!("warning: {message} (will keep trying)");
+                    crate::errln!("warning: {message} (will keep trying)");
                     warned = true;
                 }
                 if let PollerEvent::Health(h) = ev {
@@ -350,7 +377,7 @@ pub async fn run(
                     }
                     if h.banner != banner {
                         if let Some(b) = &h.banner {
-                            eprintln!("warning: {b}");
+                            crate::errln!("warning: {b}");
                         }
                         banner = h.banner;
                     }
@@ -366,10 +393,10 @@ pub async fn run(
                         seen.insert(saved.record.local_id.clone(), saved.record);
                     }
                     Ok((id, Err(e))) => {
-                        eprintln!("{id}: download failed: {e}");
+                        crate::errln!("{id}: download failed: {e}");
                         failed_downloads.push(format!("{id}: {e}"));
                     }
-                    Err(e) => eprintln!("download task failed: {e}"),
+                    Err(e) => crate::errln!("download task failed: {e}"),
                 }
             }
             _ = clock.tick(), if status.live => status.redraw(),

@@ -58,10 +58,17 @@ pub fn clipboard(text: &str, mux: Mux) -> Vec<u8> {
     wrap(seq.as_bytes(), mux)
 }
 
-/// Characters that would end or break an OSC string are replaced.
+/// Characters that would end or break an OSC string (the sanitizer's control and bidi set,
+/// and `;`) are replaced by spaces: a notification shows plain text.
 fn clean(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_control() || c == ';' { ' ' } else { c })
+        .map(|c| {
+            if crate::sanitize::is_unsafe(c) || c == ';' {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect()
 }
 
@@ -110,6 +117,11 @@ mod tests {
         assert_eq!(
             notify("done", "task;1\x07ok", NotifyProtocol::Osc777, Mux::None),
             b"\x1b]777;notify;done;task 1 ok\x07".to_vec()
+        );
+        assert_eq!(
+            notify("d\u{9c}", "x\u{202e}y", NotifyProtocol::Osc777, Mux::None),
+            "\x1b]777;notify;d ;x y\x07".as_bytes().to_vec(),
+            "C1 (an 8-bit string terminator) and bidi characters are cleaned too"
         );
         assert_eq!(
             notify("a", "b", NotifyProtocol::Osc9, Mux::None),

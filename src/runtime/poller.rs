@@ -169,6 +169,8 @@ struct Tracked {
     record: TaskRecord,
     due: Instant,
     errors: u32,
+    /// Answers in a row with a status this client does not know: polled with backoff.
+    unknown: u32,
     in_flight: bool,
 }
 
@@ -235,6 +237,7 @@ impl Scheduler {
                         record,
                         due: first,
                         errors: 0,
+                        unknown: 0,
                         in_flight: false,
                     },
                 );
@@ -327,9 +330,21 @@ impl Scheduler {
                     self.health.banner = None;
                 }
                 self.hold_until = None;
+                let unknown = matches!(
+                    record.phase,
+                    crate::store::Phase::Remote(crate::api::TaskStatus::Unknown(_))
+                );
+                t.unknown = if unknown { t.unknown + 1 } else { 0 };
+                let unknown_streak = t.unknown;
                 if record.phase.needs_polling() {
-                    let next = now + self.next_gap(&record);
-                    self.schedule(local_id, next);
+                    // A status we cannot read says nothing about when the task ends: back off
+                    // instead of polling it at full rate forever.
+                    let gap = if unknown_streak > 0 {
+                        self.backoff(unknown_streak)
+                    } else {
+                        self.next_gap(&record)
+                    };
+                    self.schedule(local_id, now + gap);
                 } else {
                     self.tracked.remove(local_id);
                     self.eta.learn(&record);

@@ -170,3 +170,35 @@ async fn submissions_abandoned_by_a_dead_process_become_unknown_not_resent() {
         "submitting"
     );
 }
+
+#[test]
+fn unknown_statuses_are_polled_with_backoff() {
+    let t0 = Instant::now();
+    let now = now_secs();
+    let mut s = Scheduler::new(cfg(true), t0);
+    let mut r = record("u", "SUCCEEDED", now);
+    r.updated_at = 0;
+    s.track(r.clone(), t0);
+    let mut at = t0;
+    let mut gaps = Vec::new();
+    for _ in 0..4 {
+        assert!(s.next_due(at).is_some(), "the task is still polled");
+        s.finished("u", Ok((r.clone(), false)), at);
+        let due = s.tracked.get("u").expect("still tracked").due;
+        gaps.push(due - at);
+        at = due;
+    }
+    assert!(
+        gaps[0] >= Duration::from_secs(20),
+        "backs off at once: {gaps:?}"
+    );
+    assert!(gaps.windows(2).all(|w| w[1] > w[0]), "growing: {gaps:?}");
+    // A known status again resets to the normal spacing.
+    let queued = record("u", "queued", now);
+    s.next_due(at);
+    s.finished("u", Ok((queued, false)), at);
+    assert_eq!(
+        s.tracked.get("u").expect("tracked").due - at,
+        Duration::from_secs(10)
+    );
+}

@@ -17,6 +17,8 @@ use tokio::sync::mpsc;
 
 /// Largest last frame fetched or read, bytes.
 const MAX_BYTES: u64 = 32 * 1024 * 1024;
+/// The longest a last-frame fetch for a preview may take.
+const FETCH_DEADLINE: std::time::Duration = std::time::Duration::from_secs(120);
 /// Decoded frames kept for quick re-selection.
 const CACHE: usize = 16;
 
@@ -93,9 +95,16 @@ impl Previewer {
             return tokio::fs::read(&p).await.map_err(|e| e.to_string());
         }
         let url = url.ok_or("no last frame (request return_last_frame)")?;
+        // A trickling server must not hold the preview for ever: one deadline for the whole.
+        tokio::time::timeout(FETCH_DEADLINE, self.fetch(&url))
+            .await
+            .map_err(|_| "the last-frame download was too slow".to_string())?
+    }
+
+    async fn fetch(&self, url: &str) -> Result<Vec<u8>, String> {
         let resp = self
             .http
-            .get(&url)
+            .get(url)
             .send()
             .await
             .map_err(|_| "could not fetch the last frame".to_string())?;

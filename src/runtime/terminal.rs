@@ -1,5 +1,5 @@
 //! Terminal hygiene: raw mode and the alternate screen on the way in, and always restored on the
-//! way out — on quit, on error, on panic, on SIGTERM/SIGHUP, and around a Ctrl-Z suspend.
+//! way out — on quit, on error, on panic, on SIGTERM/SIGHUP/SIGINT, and around a Ctrl-Z suspend.
 
 use crossterm::{
     cursor,

@@ -8,45 +8,8 @@ use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// `PRAGMA application_id` of our stores: "SEED".
-pub const APPLICATION_ID: i64 = 0x5345_4544;
-
-/// Whose database a SQLite file is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ownership {
-    /// Marked with our application id.
-    Ours,
-    /// Unmarked but with our `tasks` table: a store from before the mark (marked on open).
-    OursUnmarked,
-    /// No tables at all: a new store.
-    Empty,
-    /// Another program's database: refused, never changed.
-    Foreign,
-}
-
-/// The one rule for whose a database is: our application id; or id 0 with our `tasks` table;
-/// an empty database is new; anything else is foreign.
-pub fn ownership(conn: &Connection) -> rusqlite::Result<Ownership> {
-    let app_id: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
-    if app_id == APPLICATION_ID {
-        return Ok(Ownership::Ours);
-    }
-    let tables: i64 = conn.query_row(
-        "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
-        [],
-        |r| r.get(0),
-    )?;
-    let has_tasks: bool = conn.query_row(
-        "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'tasks'",
-        [],
-        |r| r.get(0),
-    )?;
-    Ok(match (app_id, tables, has_tasks) {
-        (0, 0, _) => Ownership::Empty,
-        (0, _, true) => Ownership::OursUnmarked,
-        _ => Ownership::Foreign,
-    })
-}
+// The one rule for whose a database is lives with the schema (`Store::open` applies it).
+pub use super::schema::{APPLICATION_ID, Ownership, ownership};
 
 /// What a look at a store file found.
 #[derive(Debug, Clone, PartialEq)]

@@ -40,6 +40,13 @@ pub enum StoreError {
         found: i64,
         known: i64,
     },
+    #[error(
+        "{path} is not a seedance-tui store (another application's SQLite database); nothing was changed: pass --store with a new file name"
+    )]
+    Foreign { path: PathBuf },
+    /// The server answered a create with an id another task in the store already has.
+    #[error("the server answered the id {task_id}, which task {other} in the store already has")]
+    DuplicateTaskId { task_id: String, other: String },
     #[error("the store is busy (another process holds a lock): {0}; try again")]
     Busy(String),
     #[error(
@@ -108,16 +115,47 @@ fn is_busy(e: &rusqlite::Error) -> bool {
     )
 }
 
+/// Create `dir` (and missing parents) readable by the owner only: the store keeps prompts,
+/// signed links and inlined images. An existing folder is left as it is.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+/// Create the store file with mode 0600 when it does not exist yet (SQLite gives its `-wal` and
+/// `-shm` files the same mode). An existing file is not touched.
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 impl Store {
-    /// Open (creating and migrating as needed) the store at `path`.
+    /// Open (creating and migrating as needed) the store at `path`. A database that is not ours
+    /// (see [`schema::ownership`]) is refused without a single write.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let open_err = |message: String| StoreError::Open {
             path: path.to_path_buf(),
             message,
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
+            create_private_dir(dir).map_err(|e| open_err(e.to_string()))?;
         }
+        create_private_file(path).map_err(|e| open_err(e.to_string()))?;
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -138,6 +176,11 @@ impl Store {
         conn.busy_timeout(Duration::from_secs(5)).map_err(corrupt)?;
         // Reading the version first detects a file that is not a database without writing to it.
         let found = schema::version(&conn).map_err(corrupt)?;
+        if schema::ownership(&conn).map_err(corrupt)? == schema::Ownership::Foreign {
+            return Err(StoreError::Foreign {
+                path: path.to_path_buf(),
+            });
+        }
         if found > schema::CURRENT {
             return Err(StoreError::TooNew {
                 path: path.to_path_buf(),
@@ -152,6 +195,7 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(corrupt)?;
         schema::migrate(&mut conn).map_err(corrupt)?;
+        schema::mark(&conn).map_err(corrupt)?;
         Ok(Store {
             conn,
             path: path.to_path_buf(),

@@ -81,6 +81,60 @@ pub const MIGRATIONS: &[&str] = &[
 /// The schema version this build writes.
 pub const CURRENT: i64 = MIGRATIONS.len() as i64;
 
+/// `PRAGMA application_id` of our stores: "SEED".
+pub const APPLICATION_ID: i64 = 0x5345_4544;
+
+/// Whose database a file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ownership {
+    /// Marked with our application id.
+    Ours,
+    /// No mark, but our `tasks` table and a schema version: a store from before the mark.
+    OursUnmarked,
+    /// Nothing in it: a new store.
+    Empty,
+    /// Anything else: another application's database, never changed.
+    Foreign,
+}
+
+/// Decide whose database `conn` is, without writing to it. The rule (shared with `doctor`):
+/// ours if its application id is [`APPLICATION_ID`], or it is 0 and the file has our `tasks`
+/// table; new if it is empty; anything else is foreign.
+pub fn ownership(conn: &Connection) -> rusqlite::Result<Ownership> {
+    let app: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+    if app == APPLICATION_ID {
+        return Ok(Ownership::Ours);
+    }
+    if app != 0 {
+        return Ok(Ownership::Foreign);
+    }
+    let objects: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+    if objects == 0 {
+        return Ok(Ownership::Empty);
+    }
+    let mut stmt = conn.prepare("SELECT name FROM pragma_table_info('tasks')")?;
+    let columns: Vec<String> = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let ours = ["local_id", "task_id", "status", "request_json"]
+        .iter()
+        .all(|c| columns.iter().any(|have| have == c));
+    Ok(if ours && version(conn)? >= 1 {
+        Ownership::OursUnmarked
+    } else {
+        Ownership::Foreign
+    })
+}
+
+/// Write our application id (a no-op when it is already there).
+pub fn mark(conn: &Connection) -> rusqlite::Result<()> {
+    let app: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+    if app != APPLICATION_ID {
+        conn.pragma_update(None, "application_id", APPLICATION_ID)?;
+    }
+    Ok(())
+}
+
 /// The store's schema version.
 pub fn version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("PRAGMA user_version", [], |r| r.get(0))

@@ -175,6 +175,21 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         self.write(|s| {
+            let other: Option<String> = s
+                .conn
+                .query_row(
+                    "SELECT local_id FROM tasks WHERE task_id = ?2 AND local_id != ?1",
+                    params![local_id, task_id],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(|e| s.err(e))?;
+            if let Some(other) = other {
+                return Err(StoreError::DuplicateTaskId {
+                    task_id: task_id.to_string(),
+                    other,
+                });
+            }
             let n = s
                 .conn
                 .execute(
@@ -301,6 +316,27 @@ impl Store {
                 s.add_history(local_id, &status, now, failure.as_ref().map(|f| f.0.as_str()).filter(|c| !c.is_empty()))?;
             }
             Ok(changed)
+        })
+    }
+
+    /// Add `note` to a task's history under its current status, unless the same note is
+    /// already there (a poll that keeps seeing the same oddity notes it once).
+    pub fn add_note(&self, local_id: &str, note: &str, now: i64) -> Result<(), StoreError> {
+        self.write(|s| {
+            let seen: Option<i64> = s
+                .conn
+                .query_row(
+                    "SELECT 1 FROM status_history WHERE local_id = ?1 AND note = ?2 LIMIT 1",
+                    params![local_id, note],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(|e| s.err(e))?;
+            if seen.is_some() {
+                return Ok(());
+            }
+            let status = s.find_exact(local_id)?.phase.as_str().to_string();
+            s.add_history(local_id, &status, now, Some(note))
         })
     }
 

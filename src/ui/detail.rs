@@ -77,7 +77,7 @@ fn params(req: &CreateRequest) -> Vec<(&'static str, String)> {
 fn json_lines<'a>(text: &str, theme: &Theme) -> Vec<Line<'a>> {
     let pretty = serde_json::from_str::<serde_json::Value>(text)
         .ok()
-        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .map(|v| crate::sanitize::json_pretty(&v))
         .unwrap_or_else(|| text.to_string());
     pretty
         .lines()
@@ -273,6 +273,15 @@ pub fn lines<'a>(t: &'a TaskRecord, state: &'a State) -> Vec<Line<'a>> {
         out.push(Line::default());
         out.push(heading("Response JSON", theme));
         out.extend(json_lines(resp, theme));
+    }
+    // Server strings (error code and message, ids, status, URLs, notes, the raw answer) are
+    // shown escaped, never raw: one pass over every span.
+    for line in &mut out {
+        for span in &mut line.spans {
+            if span.content.chars().any(crate::sanitize::is_unsafe) {
+                span.content = crate::sanitize::line(&span.content).into_owned().into();
+            }
+        }
     }
     out
 }

@@ -21,6 +21,17 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 /// Draw the whole screen.
 pub fn view(state: &State, frame: &mut Frame) {
+    draw(state, frame);
+    // Every string is escaped where it is laid out; this pass makes sure no control or bidi
+    // character that slipped through a new widget reaches the terminal.
+    for cell in frame.buffer_mut().content.iter_mut() {
+        if cell.symbol().chars().any(crate::sanitize::is_unsafe) {
+            cell.set_symbol("\u{FFFD}");
+        }
+    }
+}
+
+fn draw(state: &State, frame: &mut Frame) {
     let area = frame.area();
     let theme = state.theme();
     frame.render_widget(Block::default().style(theme.base()), area);

@@ -12,6 +12,8 @@ mod composer;
 mod dashboard;
 mod dashboard_config;
 mod doctor;
+mod hostile_files;
+mod hostile_server;
 mod lease_dashboard;
 mod lease_one_poller;
 mod man_pages;

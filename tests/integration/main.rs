@@ -22,6 +22,7 @@ mod downloads;
 mod engine_submit;
 mod eta_table;
 mod file_download;
+mod hostile_dashboard;
 mod poller;
 mod preview;
 mod probe;

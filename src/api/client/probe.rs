@@ -80,6 +80,7 @@ impl ArkClient {
             Err(_) => (
                 ProbeVerdict::Unreachable(ApiError::Timeout {
                     after: PROBE_TIMEOUT,
+                    create: false,
                 }),
                 None,
             ),
@@ -100,6 +101,7 @@ impl ArkClient {
             if e.is_timeout() {
                 return ApiError::Timeout {
                     after: PROBE_TIMEOUT,
+                    create: false,
                 };
             }
             ApiError::Connection {

@@ -69,6 +69,7 @@ fn a_create_is_sent_again_only_when_it_certainly_was_not_processed() {
     };
     let timeout = ApiError::Timeout {
         after: Duration::from_secs(1),
+        create: false,
     };
     assert!(may_send_again(Endpoint::Create, &refused));
     assert!(may_send_again(Endpoint::Create, &limited));

@@ -1,5 +1,8 @@
 //! Helpers shared by the end-to-end tests.
 
+/// A hostile server on loopback (answers no honest server gives), and running the binary with
+/// its peak memory measured.
+pub mod hostile;
 /// The binary with the user's config, keys and data kept out; several copies of it on one store
 /// (output lines awaited with a deadline); loopback HTTP to the simulator's control endpoints; a
 /// config with fast poll and lease timings.
