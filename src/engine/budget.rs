@@ -92,7 +92,7 @@ impl Spend {
 pub struct OverBudget {
     pub today: Spend,
     pub adding: Spend,
-    pub cap: SpendingCap,
+    pub cap: Box<SpendingCap>,
 }
 
 impl OverBudget {
@@ -189,7 +189,7 @@ pub fn check(cap: &SpendingCap, today: Spend, adding: Spend) -> Result<Spend, Ov
         return Err(OverBudget {
             today,
             adding,
-            cap: cap.clone(),
+            cap: Box::new(cap.clone()),
         });
     }
     Ok(after)
