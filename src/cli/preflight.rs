@@ -4,6 +4,7 @@
 //! place.
 
 use super::exit::Failure;
+use crate::api::ApiError;
 use crate::api::client::ProbeVerdict;
 use crate::context::Context;
 
@@ -19,6 +20,13 @@ pub async fn check(ctx: &Context) -> Result<(), Failure> {
         // The URL is right. A refused key is left to the create itself: its 401 says the same
         // and is recorded (`rejected`, nothing billed) like any refusal.
         ProbeVerdict::Ok | ProbeVerdict::OtherApiError(_) | ProbeVerdict::KeyRefused(_) => Ok(()),
+        // JSON found for a task that cannot exist: not the API's behaviour, but not a web page
+        // or a missing path either; the create's own answer will say more.
+        ProbeVerdict::WrongUrl(ApiError::NotTheApi {
+            status,
+            content_type,
+            ..
+        }) if (200..300).contains(&status) && content_type.contains("json") => Ok(()),
         ProbeVerdict::WrongUrl(e) => Err(Failure::api(format!(
             "the base URL {} does not reach the Ark API; nothing was sent: {e}\nfix: pass --base-url ending in /api/v3 (the relay: https://api.laozhang.ai/seedance/api/v3), or set base_url in the profile; `seedance-tui doctor` checks it",
             ctx.base_url
