@@ -484,7 +484,6 @@ async fn finish(
 /// writers appending to one `.part` (two processes saving the same name) would mix their bytes.
 /// The lock goes with the returned file (closing it releases it, also when the process dies).
 async fn lock_part(part: &Path) -> Result<std::fs::File, DownloadError> {
-    use std::os::fd::AsRawFd;
     let file = tokio::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -493,20 +492,17 @@ async fn lock_part(part: &Path) -> Result<std::fs::File, DownloadError> {
         .map_err(|e| io_err(part, e))?
         .into_std()
         .await;
-    // SAFETY: the descriptor is open and owned by `file` for the whole call.
-    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    if rc == 0 {
-        return Ok(file);
-    }
-    let err = std::io::Error::last_os_error();
-    if err.kind() == std::io::ErrorKind::WouldBlock {
-        return Err(DownloadError::Busy {
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(DownloadError::Busy {
             path: part.to_path_buf(),
-        });
+        }),
+        Err(std::fs::TryLockError::Error(err)) => {
+            // A file system without locks (some network or FUSE mounts): download unlocked.
+            tracing::debug!(error = %err, "download: cannot lock the .part file; going on without");
+            Ok(file)
+        }
     }
-    // A file system without locks (some network or FUSE mounts): download as before.
-    tracing::debug!(error = %err, "download: cannot lock the .part file; going on without");
-    Ok(file)
 }
 
 async fn remove_if_exists(path: &Path) -> Result<(), DownloadError> {

@@ -1,12 +1,16 @@
 //! seedance-tui: a terminal dashboard and headless CLI for the Seedance / Ark video task API.
 //!
-//! Layers, dependencies pointing down: `cli` (commands) and `ui` (widgets) over `runtime` (event
-//! loop, effect executor, poller, downloads) over `engine` (submit/poll/save shared by both faces)
-//! and `app` (pure state and reducer) over `store` (SQLite) and `api` (wire types, client).
-//! `sim` is an Ark-compatible server for the demo and the tests; `download` streams result files.
+//! Layers, dependencies pointing down: `cli` (commands) over `runtime` (the only IO: event loop,
+//! effect executor, poller, downloads) over `ui` (pure views) over `app` (pure state, router and
+//! reducer); `engine` (submit/poll/save shared by both faces) over `store` (SQLite) and `api`
+//! (wire types, client). `context` is the resolved environment both `cli` and `runtime` use;
+//! `sim` is an Ark-compatible server for the demo and the tests; `file_download` streams one
+//! result file; `config`, `theme`, `text` and `backoff` are small leaves. See
+//! `docs/architecture.md`.
 
 pub mod api;
 pub mod app;
+pub mod backoff;
 pub mod cli;
 pub mod config;
 pub mod context;

@@ -39,9 +39,9 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
         }
         line.push_str(word);
         while line.width() > width {
-            let cut: String = line.chars().take(width).collect();
-            let rest: String = line.chars().skip(width).collect();
-            out.push(cut);
+            let at = split_at_width(&line, width);
+            let rest = line.split_off(at);
+            out.push(line);
             line = rest;
         }
     }
@@ -49,6 +49,20 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
         out.push(line);
     }
     out
+}
+
+/// The byte index where the first `width` display columns of `s` end (at least one character,
+/// so a character wider than `width` still makes progress).
+fn split_at_width(s: &str, width: usize) -> usize {
+    let mut w = 0;
+    for (i, c) in s.char_indices() {
+        let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if w + cw > width && i > 0 {
+            return i;
+        }
+        w += cw;
+    }
+    s.len()
 }
 
 #[cfg(test)]
@@ -61,5 +75,19 @@ mod tests {
         assert_eq!(truncate("short", 8), "short");
         assert_eq!(truncate("a\nb", 8), "a b");
         assert_eq!(truncate("苹果茶广告", 6), "苹果…");
+    }
+
+    #[test]
+    fn wrap_measures_display_width() {
+        // Twenty CJK characters are forty columns: at most ten fit a 20-column line.
+        let lines = wrap(&"苹果茶广告".repeat(4), 20);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        for l in &lines {
+            assert!(l.width() <= 20, "{l:?} is {} columns", l.width());
+        }
+        assert_eq!(lines.concat(), "苹果茶广告".repeat(4));
+        let lines = wrap("a red fox 在雪地里奔跑的慢镜头 at dawn", 12);
+        assert!(lines.iter().all(|l| l.width() <= 12), "{lines:?}");
+        assert_eq!(wrap("short words fit", 20), vec!["short words fit"]);
     }
 }

@@ -61,6 +61,15 @@ pub enum ThemeError {
     Unknown(String),
 }
 
+impl ThemeError {
+    /// The theme the error is about.
+    pub fn theme(&self) -> &str {
+        match self {
+            ThemeError::Invalid { name, .. } | ThemeError::Unknown(name) => name,
+        }
+    }
+}
+
 /// Parse a colour: a name (`red`, `lightblue`, `darkgray`, `reset`), `#rrggbb`, or `0`..`255`.
 pub fn parse_color(s: &str) -> Result<Color, String> {
     let t = s.trim().to_ascii_lowercase();

@@ -107,19 +107,6 @@ pub fn new_client_request_id() -> String {
     )
 }
 
-/// Percent-encode one path segment (everything but RFC 3986 unreserved characters).
-pub fn encode_path_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// A uniformly drawn number in `0..=max` (no dependency: a hashed clock and counter).
 fn jitter(max: u64) -> u64 {
     use std::hash::{BuildHasher, Hasher};
@@ -144,10 +131,9 @@ impl RetryPolicy {
         if let Some(ra) = retry_after {
             return ra.min(self.max_delay);
         }
-        let exp = self
-            .base_delay
-            .saturating_mul(2u32.saturating_pow(attempt.min(20)));
-        let cap = exp.min(self.max_delay).as_millis() as u64;
+        let cap = crate::backoff::Backoff::new(self.base_delay, self.max_delay)
+            .delay(attempt)
+            .as_millis() as u64;
         Duration::from_millis(jitter(cap))
     }
 }
@@ -244,16 +230,28 @@ impl ArkClient {
         c
     }
 
-    /// `BASE/contents/generations/tasks[/{id}]`, the id percent-encoded.
+    /// `BASE/contents/generations/tasks[/{id}]`, the id one percent-encoded path segment.
     pub fn tasks_url(&self, id: Option<&str>) -> String {
-        match id {
-            Some(id) => format!(
-                "{}/contents/generations/tasks/{}",
-                self.base,
-                encode_path_segment(id)
-            ),
-            None => format!("{}/contents/generations/tasks", self.base),
+        let list = format!("{}/contents/generations/tasks", self.base);
+        let Some(id) = id else {
+            return list;
+        };
+        // `push` escapes `/`, `%`, `?`, `#` and spaces, but drops `.` and `..` segments (and
+        // URL parsing treats `%2E%2E` as `..`): an id of dots is escaped once more, so it names
+        // no task instead of climbing the path.
+        let segment = if id.chars().all(|c| c == '.') {
+            id.replace('.', "%2E")
+        } else {
+            id.to_string()
+        };
+        let Ok(mut url) = reqwest::Url::parse(&list) else {
+            // Not a URL at all: the request fails with the client's own message.
+            return format!("{list}/{segment}");
+        };
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.push(&segment);
         }
+        url.to_string()
     }
 
     fn secret(&self) -> Option<&str> {

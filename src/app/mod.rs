@@ -1,5 +1,6 @@
 //! The pure core of the dashboard (Elm architecture): `State`, `Msg`, `Intent`, `Effect`, the
-//! keymap registry and `update`. No IO, no clock reads: every transition is a plain unit test.
+//! keymap registry, `router` (where an input goes) and `update`. No IO, no clock reads: every
+//! transition is a plain unit test.
 
 pub mod composer;
 pub mod copy;

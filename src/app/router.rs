@@ -7,7 +7,7 @@ use super::state::{Overlay, State};
 use crate::app::composer::{ComposerIntent, Mode};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-/// The destination of a key, a paste or a mouse event.
+/// The destination of a key or a paste.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
     /// The composer is opening: keep the input and replay it once it is open.
@@ -91,4 +91,54 @@ pub fn paste(state: &State) -> Route {
 /// opening; the composer is keyboard-only.
 pub fn dashboard_has_pointer(state: &State) -> bool {
     !(state.composer.opening || state.composer.is_open())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::composer::Editor;
+    use crate::app::keymap::Keymap;
+
+    fn k(c: char) -> KeyEvent {
+        KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+    }
+
+    fn ctrl(c: char) -> KeyEvent {
+        KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
+    }
+
+    #[test]
+    fn each_input_has_one_destination() {
+        let mut s = State::new("p", "http://h/api/v3", Keymap::default(), Vec::new());
+        assert_eq!(key(&s, &k('j')), Route::Dashboard(Intent::MoveDown));
+        assert_eq!(key(&s, &k('µ')), Route::Ignore);
+        assert_eq!(paste(&s), Route::Ignore);
+        let mut release = k('q');
+        release.kind = KeyEventKind::Release;
+        assert_eq!(key(&s, &release), Route::Ignore);
+
+        // The filter line takes text; its keys (Esc, Enter) stay commands.
+        s.filter_input = Some(String::new());
+        assert_eq!(key(&s, &k('j')), Route::FilterText);
+        assert_eq!(paste(&s), Route::FilterText);
+        let esc = KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE);
+        assert_eq!(key(&s, &esc), Route::Dashboard(Intent::Close));
+        s.filter_input = None;
+
+        // While the composer opens, everything typed waits for it; the mouse goes nowhere.
+        s.composer.opening = true;
+        assert_eq!(key(&s, &k('q')), Route::Buffer);
+        assert_eq!(paste(&s), Route::Buffer);
+        assert!(!dashboard_has_pointer(&s));
+
+        // Open: its commands first, then the dashboard's it shares, else text for the prompt.
+        s.composer.opening = false;
+        let editor = Editor::from_defaults("d".into(), &Default::default());
+        s.composer.editor = Some(Box::new(editor));
+        assert_eq!(key(&s, &k('q')), Route::ComposerText);
+        assert_eq!(key(&s, &ctrl('s')), Route::Composer(ComposerIntent::Submit));
+        assert_eq!(key(&s, &ctrl('c')), Route::Dashboard(Intent::ForceQuit));
+        assert_eq!(paste(&s), Route::ComposerText);
+        assert!(!dashboard_has_pointer(&s));
+    }
 }

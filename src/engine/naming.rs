@@ -15,22 +15,28 @@ const SLUG_LEN: usize = 40;
 /// still gets a `-N` suffix, `.part` while downloading, and `.last.png` for the last frame.
 pub const MAX_NAME_BYTES: usize = 255 - 32;
 
-/// Lowercase ASCII letters and digits joined by `-`, from the first words of `text`.
+/// Lowercase letters and digits (any script: a Chinese prompt keeps its characters) joined by
+/// `-`, from the first words of `text`; at most `SLUG_LEN` characters.
 pub fn slug(text: &str) -> String {
     slug_of(text, SLUG_LEN)
 }
 
 fn slug_of(text: &str, max: usize) -> String {
     let mut out = String::new();
+    let mut len = 0;
     let mut dash = false;
     for ch in text.chars() {
-        if ch.is_ascii_alphanumeric() {
+        if ch.is_alphanumeric() {
             if dash && !out.is_empty() {
                 out.push('-');
+                len += 1;
             }
             dash = false;
-            out.push(ch.to_ascii_lowercase());
-            if out.len() >= max {
+            for lower in ch.to_lowercase() {
+                out.push(lower);
+                len += 1;
+            }
+            if len >= max {
                 break;
             }
         } else {
@@ -253,6 +259,15 @@ mod tests {
     #[test]
     fn slugs_are_safe() {
         assert_eq!(slug("  ..!! "), "video");
-        assert_eq!(slug("苹果 tea"), "tea");
+        assert_eq!(slug("苹果 tea"), "苹果-tea");
+    }
+
+    #[test]
+    fn slugs_keep_unicode_letters() {
+        assert_eq!(slug("一只红狐狸在雪地里奔跑"), "一只红狐狸在雪地里奔跑");
+        assert_eq!(slug("Über den Wolken! Café"), "über-den-wolken-café");
+        let long = slug(&"狐".repeat(100));
+        assert_eq!(long.chars().count(), SLUG_LEN, "capped in characters");
+        assert_eq!(slug("a/b\\c"), "a-b-c", "no path separators");
     }
 }

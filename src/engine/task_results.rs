@@ -11,6 +11,9 @@ use std::time::Duration;
 
 /// How many times one file is attempted (resuming each time) before giving up.
 const ATTEMPTS: u32 = 4;
+/// The wait between attempts at one file.
+const RETRY_WAIT: crate::backoff::Backoff =
+    crate::backoff::Backoff::new(Duration::from_millis(500), Duration::from_secs(4));
 
 /// Destinations being written by this process: two tasks whose names collide must not pick the
 /// same file while neither has finished.
@@ -224,7 +227,7 @@ async fn fetch(
             }
             Err(e) if e.is_retryable() && attempt + 1 < ATTEMPTS => {
                 attempt += 1;
-                tokio::time::sleep(Duration::from_millis(250 * (1 << attempt))).await;
+                tokio::time::sleep(RETRY_WAIT.delay(attempt - 1)).await;
             }
             Err(e) => return Err(e.into()),
         }

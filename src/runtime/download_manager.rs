@@ -26,6 +26,8 @@ use tokio::sync::{Semaphore, mpsc};
 const RECORD_LIFETIME_SECS: i64 = 7 * 86_400;
 /// The longest wait before a failed task is tried again automatically.
 const MAX_COOL_DOWN: Duration = Duration::from_secs(6 * 3600);
+/// The longest wait between two whole-task attempts.
+const BACKOFF_MAX: Duration = Duration::from_secs(300);
 
 /// Settings of the manager.
 #[derive(Debug, Clone)]
@@ -38,7 +40,7 @@ pub struct DownloadSettings {
     pub auto: bool,
     /// Whole-task attempts (each already resumes and refreshes the link inside).
     pub attempts: u32,
-    /// First wait between attempts; doubles each time.
+    /// First wait between attempts; doubles each time (up to `BACKOFF_MAX`).
     pub backoff: Duration,
     /// After the last attempt failed, try again this much later (auto only; doubling).
     pub cool_down: Duration,
@@ -237,11 +239,9 @@ impl Manager {
                         // Each failure doubles the wait before the next automatic try (≤ 6 h).
                         let n = self.failures.entry(local_id.clone()).or_insert(0);
                         *n = (*n + 1).min(16);
-                        let wait = self
-                            .settings
-                            .cool_down
-                            .saturating_mul(1 << (*n - 1))
-                            .min(MAX_COOL_DOWN);
+                        let wait =
+                            crate::backoff::Backoff::new(self.settings.cool_down, MAX_COOL_DOWN)
+                                .delay(*n - 1);
                         self.cooling.insert(local_id, Instant::now() + wait);
                     }
                 }
@@ -344,12 +344,11 @@ impl Job {
     }
 
     async fn attempts(&self, local_id: &str, force: bool) -> Result<TaskRecord, String> {
-        let mut wait = self.settings.backoff;
+        let backoff = crate::backoff::Backoff::new(self.settings.backoff, BACKOFF_MAX);
         let mut last_error = String::new();
         for attempt in 0..self.settings.attempts.max(1) {
             if attempt > 0 {
-                tokio::time::sleep(wait).await;
-                wait = wait.saturating_mul(2);
+                tokio::time::sleep(backoff.delay(attempt - 1)).await;
             }
             // Read the row fresh: another process may have saved it meanwhile.
             let record = match self.engine.find(local_id).await {

@@ -81,7 +81,7 @@ pub fn holder_id(kind: &str) -> String {
     format!(
         "{kind} pid {}@{} #{tail:06x}",
         std::process::id(),
-        hostname()
+        super::opener::hostname()
     )
 }
 
@@ -89,18 +89,6 @@ pub fn holder_id(kind: &str) -> String {
 pub fn holder_pid(holder: &str) -> Option<u32> {
     let rest = holder.split(" pid ").nth(1)?;
     rest.split('@').next()?.parse().ok()
-}
-
-fn hostname() -> String {
-    let mut buf = [0u8; 256];
-    // SAFETY: the buffer is valid for its length; gethostname NUL-terminates within it or
-    // truncates, and we stop at the first NUL or the end.
-    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
-    if rc != 0 {
-        return "localhost".into();
-    }
-    let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
-    String::from_utf8_lossy(&buf[..end]).into_owned()
 }
 
 fn now_ms() -> i64 {

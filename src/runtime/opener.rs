@@ -67,11 +67,13 @@ pub fn open(path: &str, mux: super::osc::Mux) -> (crate::app::Level, String, Vec
     }
 }
 
-/// This machine's host name.
+/// This machine's host name (`this-host` when it has none): named in scp hints and in poller
+/// lease holder ids.
 pub fn hostname() -> String {
     let mut buf = [0u8; 256];
     // SAFETY: the buffer is valid for its length; gethostname writes at most that many bytes.
     let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    // gethostname NUL-terminates within the buffer or truncates: stop at the first NUL or the end.
     let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
     match std::str::from_utf8(&buf[..end]) {
         Ok(h) if rc == 0 && !h.is_empty() => h.to_string(),

@@ -223,7 +223,7 @@ impl Scheduler {
             None => {
                 // What the store says may be old (a dashboard opening after hours): ask now.
                 // A row written moments ago (just submitted) whose kind history knows waits for
-                // its ETA gap; with no history, ask now (as before ETAs existed).
+                // its ETA gap; with no history, ask now.
                 let fresh = now_secs() - record.updated_at < self.cfg.interval.as_secs() as i64;
                 let known = self.eta.estimate(&record, now_secs()).is_some();
                 let first = if fresh && known {
@@ -299,9 +299,7 @@ impl Scheduler {
     }
 
     fn backoff(&self, errors: u32) -> Duration {
-        let base = self.cfg.interval.as_secs_f64();
-        let exp = base * 2f64.powi(errors.min(10) as i32);
-        Duration::from_secs_f64(exp.min(self.cfg.max_backoff.as_secs_f64()))
+        crate::backoff::Backoff::new(self.cfg.interval, self.cfg.max_backoff).delay(errors)
     }
 
     fn finished(&mut self, local_id: &str, result: PollResult, now: Instant) -> PollerEvent {

@@ -50,7 +50,7 @@ fn initial_state(ctx: &Context, opts: &DashboardOptions) -> Result<State, Dashbo
     let wanted = opts.theme.clone().or_else(|| ctx.config.ui.theme.clone());
     let (themes, index) = theme::choose(themes, wanted.as_deref(), no_color).map_err(|e| {
         // A theme file that exists but is broken says what is wrong with it.
-        let broken = errors.iter().find(|b| matches!(b, theme::ThemeError::Invalid { name, .. } if Some(name.as_str()) == wanted.as_deref()));
+        let broken = errors.iter().find(|b| Some(b.theme()) == wanted.as_deref());
         DashboardError::Config(broken.unwrap_or(&e).to_string())
     })?;
     let mut state = State::new(&ctx.profile_name, &ctx.base_url, keymap, themes);

@@ -222,3 +222,39 @@ fn a_download_daemon_saves_waiting_and_new_results() {
         );
     }
 }
+
+#[test]
+fn submit_wait_follows_the_process_that_holds_the_lease() {
+    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("s.sqlite3");
+    let config = fast_config(dir.path(), 600.0);
+    let a = daemon(dir.path(), &store, &config, &sim.base);
+    a.wait_line("A leads", Duration::from_secs(20), |l| {
+        l.err && l.text.contains("polling this store")
+    });
+    // `submit --wait` runs the same leased loop as `watch`: it follows A instead of polling.
+    let out = bin(dir.path())
+        .args(["--store", store.to_str().expect("utf8"), "--base-url"])
+        .arg(&sim.base)
+        .args(["--config", config.to_str().expect("utf8")])
+        .args(["submit", "--prompt", "followed [[sim:succeed]]", "--wait"])
+        .env("SEEDANCE_API_KEY", KEY)
+        .output()
+        .expect("submit --wait runs");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
+    assert!(
+        stderr.contains(&format!("following: watch --daemon pid {}@", a.pid())),
+        "it follows the holder: {stderr}"
+    );
+    assert!(stderr.contains("succeeded"), "progress on stderr: {stderr}");
+    let id = stdout.trim();
+    assert!(id.starts_with("cgt-"), "the task id on stdout: {stdout}");
+    a.wait_line("A polled it", Duration::from_secs(10), |l| {
+        !l.err && l.text.contains(id) && l.text.contains("succeeded")
+    });
+}

@@ -21,6 +21,18 @@ fn urls_join_and_encode() {
         c.tasks_url(Some("cgt-1/../x y")),
         "http://h/api/v3/contents/generations/tasks/cgt-1%2F..%2Fx%20y"
     );
+    // Escapes in an id are data; dots alone never climb out of the tasks path.
+    assert_eq!(
+        c.tasks_url(Some("a%2Fb?c#d")),
+        "http://h/api/v3/contents/generations/tasks/a%252Fb%3Fc%23d"
+    );
+    for dots in [".", ".."] {
+        let url = c.tasks_url(Some(dots));
+        assert!(
+            url.starts_with("http://h/api/v3/contents/generations/tasks/%252E"),
+            "{url}"
+        );
+    }
 }
 
 #[test]
