@@ -310,3 +310,45 @@ fn preflight_names_the_key_variables_and_catches_a_wrong_base_url() {
     assert!(!stderr.contains("task id"), "{stderr}");
     assert_eq!(sim.stat("creates"), 0);
 }
+
+#[test]
+fn submit_wait_on_a_terminal_keeps_one_status_line_updated() {
+    let sim = SimProcess::start(&["--speed", "200", "--fail-rate", "0"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("s.sqlite3");
+    let out = dir.path().join("out");
+    let mut pty = crate::support::pty::Pty::spawn(
+        &[
+            "--store",
+            store.to_str().expect("utf8"),
+            "--base-url",
+            &sim.base,
+            "submit",
+            "--prompt",
+            "a fox [[sim:succeed]]",
+            "--wait",
+            "--out",
+            out.to_str().expect("utf8"),
+        ],
+        100,
+        20,
+        &[("SEEDANCE_API_KEY", KEY)],
+        dir.path(),
+    );
+    assert_eq!(
+        pty.wait_exit(std::time::Duration::from_secs(60)),
+        Some(0),
+        "{}",
+        pty.screen()
+    );
+    let raw = String::from_utf8_lossy(&pty.raw()).into_owned();
+    // The status is redrawn in place (carriage return, erase line) with the elapsed time.
+    assert!(raw.contains("\r\x1b[2K"), "{raw:?}");
+    assert!(raw.contains(" · "), "{raw:?}");
+    assert!(
+        !raw.contains("(after "),
+        "no line per change on a terminal: {raw:?}"
+    );
+    let screen = pty.screen();
+    assert!(screen.contains("succeeded"), "{screen}");
+}
