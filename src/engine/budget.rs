@@ -124,13 +124,10 @@ impl OverBudget {
     }
 }
 
-/// The estimated tokens of one request (the model table's formula; 720p 16:9 5 s by default).
+/// The estimated tokens of one request (the model table's estimate; reference-video seconds are
+/// not known here, so they count as the model's minimum).
 pub fn estimate(req: &CreateRequest) -> u64 {
-    crate::api::models::estimate_tokens(
-        req.resolution.as_deref().unwrap_or("720p"),
-        req.ratio.as_deref().unwrap_or("16:9"),
-        req.duration.unwrap_or(5),
-    )
+    crate::api::models::estimate_request_tokens(req, 0.0)
 }
 
 /// The estimated tokens of a stored task's request (0 when it cannot be read).

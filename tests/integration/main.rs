@@ -8,11 +8,13 @@ mod support;
 
 mod api_client;
 mod api_errors;
+mod api_fidelity;
 mod api_validation;
 mod app_mouse;
 mod app_update;
 mod composer_drafts;
 mod composer_opening;
+mod composer_parameters;
 mod composer_snapshots;
 mod composer_templates;
 mod composer_update;
