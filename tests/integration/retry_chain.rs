@@ -16,7 +16,7 @@ use seedance_tui::app::state::{Overlay, Question};
 use seedance_tui::app::{Effect, Msg, State, update};
 use seedance_tui::config::{BudgetConfig, PricingConfig};
 use seedance_tui::engine::SubmitError;
-use seedance_tui::engine::budget::{BudgetError, SpendingCap};
+use seedance_tui::engine::budget::{BudgetError, SpendingCap, estimate};
 use seedance_tui::store::{NewSubmission, Store, StoreError};
 
 const REQ: &str = r#"{"model":"doubao-seedance-2-0-fast-260128","content":[{"type":"text","text":"apple tea"}],"resolution":"720p","ratio":"16:9","duration":5}"#;
@@ -297,27 +297,34 @@ fn a_composer_submission_over_the_cap_is_sent_only_on_a_second_ctrl_s() {
 #[tokio::test]
 async fn may_spend_counts_todays_tasks_from_the_store() {
     let (sim, _dir, engine) = sim_and_engine(fast()).await;
-    let engine = engine.with_spending_cap(cap(250_000));
-    let planned = vec![("doubao-seedance-2-0-fast-260128".to_string(), 108_000)];
+    let req = seedance_tui::api::CreateRequest::from_json(REQ).expect("request");
+    let one = estimate(&req);
+    assert!(one > 0);
+    // Room for two tasks, not three.
+    let limit = one * 5 / 2;
+    let engine = engine.with_spending_cap(cap(limit));
+    let planned = vec![("doubao-seedance-2-0-fast-260128".to_string(), one)];
     engine.may_spend(&planned).await.expect("an empty day");
     engine
         .submit(REQ.replace("apple tea", "held [[sim:hold]]"), None)
         .await
         .expect("submitted");
-    let after = engine.may_spend(&planned).await.expect("216k ≤ 250k");
-    assert_eq!(after.tokens, 216_000);
+    let after = engine.may_spend(&planned).await.expect("two fit");
+    assert_eq!(after.tokens, 2 * one);
     engine
         .submit(REQ.replace("apple tea", "held 2 [[sim:hold]]"), None)
         .await
         .expect("submitted");
     match engine.may_spend(&planned).await {
         Err(BudgetError::Over(o)) => {
-            assert_eq!(o.today.tokens, 216_000, "two queued tasks, estimated");
+            assert_eq!(o.today.tokens, 2 * one, "two queued tasks, estimated");
             let text = o.to_string();
-            assert!(
-                text.contains("216000 tokens today + 108000 for this = 324000 > the cap of 250000"),
-                "{text}"
+            let want = format!(
+                "{} tokens today + {one} for this = {} > the cap of {limit}",
+                2 * one,
+                3 * one
             );
+            assert!(text.contains(&want), "{text}");
         }
         other => panic!("expected over the cap, got {other:?}"),
     }
