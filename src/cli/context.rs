@@ -7,6 +7,7 @@ use super::exit::Failure;
 use crate::api::{ApiKey, ArkClient, ClientConfig};
 use crate::config::{Config, Paths, check_base_url, find_key};
 use crate::context::{Context, DEMO_KEY, DEMO_SPEED};
+use crate::destination::Destination;
 use crate::engine::Engine;
 use crate::engine::budget::SpendingCap;
 use crate::sim::SimConfig;
@@ -44,12 +45,14 @@ impl Context {
         let store = Store::open(&store_path).map_err(|e| Failure::usage(e.to_string()))?;
         let client = ArkClient::new(ClientConfig::new(base_url.clone(), key))
             .map_err(|e| Failure::api(e.to_string()))?;
-        let output_dir = config.output_dir();
+        let output_dir = config.output();
         let relay = crate::config::is_relay(&profile, g.base_url.as_deref());
         // The composer's live checks follow the same rules as the engine's.
         crate::api::validate::set_process_relay(relay);
         let mut engine = Engine::new(client, store, profile_name.clone()).with_relay(relay);
         engine.download_limits = config.download.limits();
+        engine.storage = std::sync::Arc::new(config.storage.clone());
+        engine.reference_bucket = reference_bucket(&config)?;
         Ok(Context {
             engine: engine.with_spending_cap(SpendingCap::from_config(&config)),
             config,
@@ -86,14 +89,21 @@ impl Context {
             Some(ApiKey::new(DEMO_KEY)),
         ))
         .map_err(|e| Failure::api(e.to_string()))?;
+        let mut engine = Engine::new(client, store, "demo");
+        engine.storage = std::sync::Arc::new(config.storage.clone());
+        engine.reference_bucket = reference_bucket(&config)?;
+        // `--out s3://...` works in the demo too; a bucket in the config is the user's own.
+        let output_dir = match config.output() {
+            Destination::Bucket(b) => Destination::Bucket(b),
+            Destination::Folder(_) => Destination::Folder(dir.join("videos")),
+        };
         Ok(Context {
-            engine: Engine::new(client, store, "demo")
-                .with_spending_cap(SpendingCap::from_config(&config)),
+            engine: engine.with_spending_cap(SpendingCap::from_config(&config)),
             config,
             profile_name: "demo".to_string(),
             base_url,
             store_path,
-            output_dir: dir.join("videos"),
+            output_dir,
             demo: true,
             sim: Some(sim),
             key_var: Some("(demo)".to_string()),
@@ -122,6 +132,17 @@ impl Context {
             vars[0]
         )))
     }
+}
+
+/// `[assets] upload_to`, checked.
+fn reference_bucket(config: &Config) -> Result<Option<crate::s3::S3Location>, Failure> {
+    config
+        .assets
+        .upload_to
+        .as_deref()
+        .map(crate::s3::S3Location::parse)
+        .transpose()
+        .map_err(|e| Failure::usage(format!("[assets] upload_to: {e}")))
 }
 
 /// A fresh folder for one demo run, so demo tasks never mix with real ones.

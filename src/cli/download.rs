@@ -3,17 +3,22 @@
 use super::exit::{Code, Failure};
 use crate::api::TaskStatus;
 use crate::context::Context;
+use crate::destination::Destination;
 use crate::store::Phase;
 use std::path::{Path, PathBuf};
 
-/// `download ID... [--out DIR]`. Files not saved yet are fetched into the folder; with `--out`,
-/// files saved before elsewhere are put into DIR too (a hard link, else a copy), so DIR always
-/// ends up holding them.
-pub async fn download(ctx: &Context, ids: &[String], out: Option<&Path>) -> Result<Code, Failure> {
+/// `download ID... [--out DEST]`. Files not saved yet are fetched into the destination; with
+/// `--out` a folder, files saved before elsewhere are put into it too (a hard link, else a copy),
+/// so the folder always ends up holding them.
+pub async fn download(
+    ctx: &Context,
+    ids: &[String],
+    out: Option<&Destination>,
+) -> Result<Code, Failure> {
     if ids.is_empty() {
         return Err(Failure::usage("name at least one task to download"));
     }
-    let dir = super::destination::local_dir(out, &ctx.output_dir)?;
+    let dir = out.cloned().unwrap_or(ctx.output_dir.clone());
     let mut records = Vec::new();
     for id in ids {
         let record = ctx.engine.find(id).await?;
@@ -26,6 +31,7 @@ pub async fn download(ctx: &Context, ids: &[String], out: Option<&Path>) -> Resu
         }
         records.push(record);
     }
+    let into_folder = out.and_then(Destination::folder);
     for record in records {
         let saved = crate::engine::task_results::save_results(
             &ctx.engine,
@@ -36,16 +42,15 @@ pub async fn download(ctx: &Context, ids: &[String], out: Option<&Path>) -> Resu
         .await
         .map_err(|e| Failure::api(e.to_string()))?;
         for p in saved.files {
-            let p = if out.is_some() {
-                place_in(&p, &dir).map_err(|e| {
+            let p = match into_folder {
+                Some(folder) => place_in(&p, folder).map_err(|e| {
                     Failure::api(format!(
                         "cannot put {} into {}: {e}",
                         p.display(),
-                        dir.display()
+                        folder.display()
                     ))
-                })?
-            } else {
-                p
+                })?,
+                None => p,
             };
             crate::outln!("{}", p.display());
         }

@@ -5,7 +5,6 @@ pub mod args;
 pub mod complete;
 pub mod context;
 pub mod delete;
-pub mod destination;
 pub mod doctor;
 pub mod download;
 pub mod exit;
@@ -104,7 +103,7 @@ async fn dispatch(cli: Cli) -> Result<Code, Failure> {
             download,
             out,
             daemon,
-        }) => watch::watch(&ctx, &ids, download, out.as_deref(), daemon).await,
+        }) => watch::watch(&ctx, &ids, download, out.as_ref(), daemon).await,
         Some(Command::Retry {
             ids,
             failed,
@@ -125,9 +124,7 @@ async fn dispatch(cli: Cli) -> Result<Code, Failure> {
             };
             retry::retry(&ctx, &o).await
         }
-        Some(Command::Download { ids, out }) => {
-            download::download(&ctx, &ids, out.as_deref()).await
-        }
+        Some(Command::Download { ids, out }) => download::download(&ctx, &ids, out.as_ref()).await,
         Some(Command::Sim(_))
         | Some(Command::Config { .. })
         | Some(Command::Doctor(_))

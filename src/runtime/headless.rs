@@ -12,9 +12,9 @@ use super::poller::{self, PollerCmd, PollerConfig, PollerEvent};
 use super::store_watch;
 use crate::api::TaskStatus;
 use crate::context::Context;
+use crate::destination::Destination;
 use crate::store::{Phase, TaskQuery, TaskRecord};
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
 use tokio::sync::mpsc;
 
 /// One line describing a task's state, for watch output.
@@ -158,7 +158,7 @@ pub struct WatchPlan {
     /// Keep running and pick up every task that appears in the store.
     pub daemon: bool,
     /// Save the results of succeeded tasks here (only while this process holds the lease).
-    pub download_to: Option<PathBuf>,
+    pub download_to: Option<Destination>,
     pub progress: Progress,
 }
 
@@ -285,7 +285,7 @@ pub async fn run(
                     downloads.spawn(async move {
                         let id = r.display_id().to_string();
                         let out =
-                            crate::engine::task_results::save_results(&engine, &r, &dir, &template)
+                            crate::engine::task_results::save_results(&engine, &r, dir, &template)
                                 .await;
                         (id, out)
                     });

@@ -131,20 +131,20 @@ fn download_out_fills_the_folder_even_when_saved_before_and_refuses_urls() {
         "put there from the saved files, not fetched again"
     );
 
-    // A URL is not a folder: refused, nothing created (not even a folder named `s3:`).
-    for url in ["s3://bucket/videos", "http://host/x"] {
+    // A URL other than s3:// is not a folder: refused, nothing created (no folder `http:`).
+    for url in ["gs://bucket/videos", "http://host/x"] {
         let mut c = cmd(dir.path(), &store, &sim.base);
         c.current_dir(dir.path());
         let (code, _, stderr) = run(c.args(["download", &id, "--out", url]));
         assert_eq!(code, 2, "{stderr}");
         assert!(stderr.contains("not a folder"), "{stderr}");
     }
-    assert!(!dir.path().join("s3:").exists());
+    assert!(!dir.path().join("gs:").exists());
     assert!(!dir.path().join("http:").exists());
     let creates = sim.stat("creates");
     let mut c = cmd(dir.path(), &store, &sim.base);
     c.current_dir(dir.path());
-    let (code, _, _) = run(c.args(["submit", "--prompt", "x", "--wait", "--out", "s3://b/x"]));
+    let (code, _, _) = run(c.args(["submit", "--prompt", "x", "--wait", "--out", "http://b/x"]));
     assert_eq!(code, 2);
     assert_eq!(sim.stat("creates"), creates, "refused before sending");
 }

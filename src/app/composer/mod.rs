@@ -155,6 +155,9 @@ pub struct Editor {
     /// The last submission was refused by the daily spending cap: the next `Ctrl-S` is the
     /// user's explicit confirmation and sends it anyway.
     pub over_budget_ok: bool,
+    /// Local videos and audios go through the `[assets] upload_to` bucket (so a local video is
+    /// no problem); set by [`Composer::install`].
+    pub uploads: bool,
 }
 
 impl Editor {
@@ -215,6 +218,7 @@ impl Editor {
             history_stash: None,
             files: Default::default(),
             over_budget_ok: false,
+            uploads: false,
         };
         e.revalidate();
         e
@@ -299,9 +303,20 @@ pub struct Composer {
     pub submitting: Option<Box<Editor>>,
     /// Draft names given out in the current clock second (so none is given out twice).
     pub issued: Vec<String>,
+    /// `[assets] upload_to` is set: local references go through the bucket.
+    pub uploads: bool,
 }
 
 impl Composer {
+    /// Show `e` as the open editor, knowing whether local references go through a bucket.
+    pub fn install(&mut self, mut e: Box<Editor>) {
+        if e.uploads != self.uploads {
+            e.uploads = self.uploads;
+            e.revalidate();
+        }
+        self.editor = Some(e);
+    }
+
     pub fn is_open(&self) -> bool {
         self.editor.is_some()
     }
