@@ -7,8 +7,10 @@ pub mod bucket_results;
 pub mod budget;
 pub mod eta;
 pub mod ids;
+pub mod list_poll;
 pub mod media_probe;
 pub mod naming;
+pub mod reconcile;
 pub mod task_results;
 
 use crate::api::types::CreateRequest;

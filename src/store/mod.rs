@@ -8,6 +8,7 @@
 mod drafts;
 pub mod inspect;
 mod lease;
+mod meta;
 mod record;
 mod retries;
 pub mod schema;

@@ -28,6 +28,7 @@ mod hostile_dashboard;
 mod poller;
 mod preview;
 mod probe;
+mod reconcile;
 mod results_update;
 mod retry_chain;
 mod store;
