@@ -230,6 +230,37 @@ impl Default for DownloadConfig {
     }
 }
 
+/// A daily spending cap (`[budget]`), counted from the store: the tokens of tasks created today,
+/// estimated for those not finished. A submission, retry or batch that would pass it is refused
+/// before anything is sent (`--over-budget`, or a confirmation in the dashboard, lets one through).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BudgetConfig {
+    /// Most tokens per local day.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub daily_tokens: Option<u64>,
+    /// Most money per local day, in `[pricing]`'s currency (needs `[pricing]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub daily_money: Option<f64>,
+}
+
+impl BudgetConfig {
+    /// A money cap must be a positive number and needs prices to turn tokens into money.
+    fn check(&self, pricing: &PricingConfig) -> Result<(), String> {
+        if let Some(m) = self.daily_money {
+            if !(m.is_finite() && m > 0.0) {
+                return Err(format!(
+                    "[budget] daily_money must be a positive number, not {m}"
+                ));
+            }
+            if pricing.per_million_tokens.is_none() && pricing.models.is_empty() {
+                return Err("[budget] daily_money needs prices: set [pricing] per_million_tokens (or models)".into());
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The S3-compatible object storage (`[storage]`): overrides of what the standard AWS variables
 /// and `~/.aws` files say. Never a secret: credentials come from the environment or `~/.aws`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -295,6 +326,7 @@ pub struct Config {
     pub ui: UiConfig,
     pub notify: NotifyConfig,
     pub pricing: PricingConfig,
+    pub budget: BudgetConfig,
     pub storage: StorageConfig,
     pub assets: AssetsConfig,
     /// Additions and changes to the shipped model table: `[models."ID"]` with any of the fields
@@ -315,6 +347,7 @@ impl Default for Config {
             ui: UiConfig::default(),
             notify: NotifyConfig::default(),
             pricing: PricingConfig::default(),
+            budget: BudgetConfig::default(),
             storage: StorageConfig::default(),
             assets: AssetsConfig::default(),
             models: BTreeMap::new(),
@@ -423,6 +456,7 @@ impl Config {
         if cfg.submit.max_in_flight == 0 {
             return Err("[submit] max_in_flight = 0: use 1 or more".into());
         }
+        cfg.budget.check(&cfg.pricing)?;
         if let Some(dir) = &cfg.download.output_dir {
             crate::destination::Destination::parse(&dir.to_string_lossy())
                 .map_err(|e| format!("[download] output_dir: {e}"))?;

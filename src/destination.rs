@@ -5,6 +5,16 @@
 use crate::s3::S3Location;
 use std::path::{Path, PathBuf};
 
+/// The scheme of a URL-looking text (`http` for `http://host/x`), if it is one.
+fn url_scheme(s: &str) -> Option<&str> {
+    let (scheme, _) = s.split_once("://")?;
+    let mut chars = scheme.chars();
+    let first = chars.next()?;
+    (first.is_ascii_alphabetic()
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+    .then_some(scheme)
+}
+
 /// A results destination.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Destination {
@@ -13,10 +23,15 @@ pub enum Destination {
 }
 
 impl Destination {
-    /// `s3://...` is a bucket (checked); anything else is a folder.
+    /// `s3://...` is a bucket (checked); any other URL (`http://…`, `gs://…`) is refused, never
+    /// made a folder named after its scheme; anything else is a folder.
     pub fn parse(s: &str) -> Result<Destination, String> {
         if S3Location::looks_like(s) {
             S3Location::parse(s).map(Destination::Bucket)
+        } else if let Some(scheme) = url_scheme(s) {
+            Err(format!(
+                "`{s}` is a {scheme}:// URL, not a folder: results go to a local folder or an s3:// bucket (nothing was created)"
+            ))
         } else {
             Ok(Destination::Folder(PathBuf::from(s)))
         }
@@ -95,6 +110,13 @@ mod tests {
         };
         assert_eq!((b.bucket.as_str(), b.prefix.as_str()), ("videos", "demo/"));
         assert!(Destination::parse("s3://").is_err());
+        for url in ["http://host/x", "gs://bucket/x", "https://h/"] {
+            assert!(Destination::parse(url).is_err(), "{url}");
+        }
+        assert!(matches!(
+            Destination::parse("./a://b"),
+            Ok(Destination::Folder(_))
+        ));
         assert!(Destination::parse("S3://Bad Bucket/x").is_err());
         assert_eq!(
             Destination::from_path(PathBuf::from("s3://videos")),

@@ -228,4 +228,20 @@ impl ApiError {
             }
         }
     }
+
+    /// The hint for an error answering a create: a 404 there cannot be about a task id — the
+    /// base URL or the model id is wrong.
+    pub fn create_hint(&self) -> String {
+        match self {
+            ApiError::NotFound { code, .. } => {
+                let by_code = crate::api::hints::hint_for_code(code)
+                    .map(|h| format!(" ({h})"))
+                    .unwrap_or_default();
+                format!(
+                    "the base URL or the model id is wrong{by_code}: the base URL ends in /api/v3 (the relay's in /seedance/api/v3); `seedance-tui doctor` checks it"
+                )
+            }
+            other => other.hint(),
+        }
+    }
 }

@@ -211,7 +211,7 @@ const DEFAULTS: &[Entry] = &[
     Entry { intent: Intent::ShowLog, name: "log", context: Context::Main, keys: &["L"], help: "message log", footer: "" },
     Entry { intent: Intent::NewDraft, name: "new", context: Context::Main, keys: &["n"], help: "new request (composer)", footer: "" },
     Entry { intent: Intent::Retry, name: "retry", context: Context::Main, keys: &["r"], help: "retry: resubmit the marked (else selected) failed/expired/cancelled tasks", footer: "retry" },
-    Entry { intent: Intent::RetryAllFailed, name: "retry_failed", context: Context::Main, keys: &["ctrl-r"], help: "retry every failed task in the filter", footer: "" },
+    Entry { intent: Intent::RetryAllFailed, name: "retry_failed", context: Context::Main, keys: &["ctrl-r"], help: "retry every failed task in the filter, not retried yet", footer: "" },
     Entry { intent: Intent::Edit, name: "edit", context: Context::Main, keys: &["e"], help: "edit and resubmit", footer: "" },
     Entry { intent: Intent::Download, name: "download", context: Context::Main, keys: &["d"], help: "download (again) the marked, else selected, results", footer: "" },
     Entry { intent: Intent::Open, name: "open", context: Context::Main, keys: &["o"], help: "open the saved video (over SSH: show an scp command)", footer: "" },

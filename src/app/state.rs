@@ -84,6 +84,10 @@ pub struct RetryPlan {
     pub unknown: usize,
     /// Targets skipped because they are not retryable (queued, running, succeeded).
     pub skipped: usize,
+    /// Targets skipped because they were already retried: `original → retry (status)`.
+    pub already: Vec<String>,
+    /// Set when the plan passes today's spending cap (the numbers); confirming sends it anyway.
+    pub over_budget: Option<String>,
 }
 
 /// A popup over the screen.
@@ -173,6 +177,10 @@ pub struct State {
     pub tokens_today: u64,
     /// Unix second the local day began (given by the runtime; the reducer reads no clock).
     pub today_start: i64,
+    /// The daily spending cap (`[budget]`) and prices; `spent_today` is counted against it.
+    pub cap: crate::engine::budget::SpendingCap,
+    /// Today's spend as the cap counts it (tasks created today, estimated until billed), derived.
+    pub spent_today: crate::engine::budget::Spend,
     /// The composer pane (open or not) and the draft defaults.
     pub composer: super::composer::Composer,
     /// Keys and pastes that arrived while the composer was opening, replayed into it once it
@@ -242,6 +250,8 @@ impl State {
             counts: HashMap::new(),
             tokens_today: 0,
             today_start: 0,
+            cap: Default::default(),
+            spent_today: Default::default(),
             composer: Default::default(),
             pending_input: Vec::new(),
             eta: Default::default(),
@@ -447,6 +457,10 @@ impl State {
             if t.finished_at.is_some_and(|f| f >= self.today_start) {
                 self.tokens_today += t.tokens.unwrap_or(0);
             }
+        }
+        if self.cap.is_set() {
+            self.spent_today =
+                crate::engine::budget::spend_of_tasks(&self.cap, &self.tasks, self.today_start);
         }
         self.keep_selection_visible();
         self.dirty = true;

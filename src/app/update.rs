@@ -627,20 +627,34 @@ pub fn never_reached_server(t: &TaskRecord) -> bool {
     t.task_id.is_none() && t.phase == Phase::Rejected
 }
 
-/// Whether a task may be resubmitted: it failed, expired or was cancelled, or its submission's
-/// outcome is unknown (the user decides), or it was rejected (it will be again, unless edited).
-fn retryable(t: &TaskRecord) -> bool {
-    match &t.phase {
-        Phase::Remote(s) => s.is_retryable(),
-        Phase::SubmitUnknown | Phase::Rejected => true,
-        Phase::Pending | Phase::Submitting => false,
-    }
-}
-
 /// Ask once, with the count and the estimated tokens, before resubmitting `targets`.
 fn ask_retry(state: &mut State, targets: Vec<TaskRecord>) {
     let total = targets.len();
-    let chosen: Vec<&TaskRecord> = targets.iter().filter(|t| retryable(t)).collect();
+    let retryable: Vec<&TaskRecord> = targets
+        .iter()
+        .filter(|t| crate::engine::retryable(t))
+        .collect();
+    // A retry chain is retried only at its head: skip (and name) what was already retried.
+    let mut already = Vec::new();
+    let mut chosen = Vec::new();
+    for t in retryable {
+        match retried_by(state, &t.local_id) {
+            Some(newer) => already.push(format!(
+                "{} → {} ({})",
+                t.display_id(),
+                newer.display_id(),
+                newer.phase
+            )),
+            None => chosen.push(t),
+        }
+    }
+    if chosen.is_empty() && !already.is_empty() {
+        state.notice(
+            Level::Warn,
+            format!("nothing to retry: already retried {}", already.join(", ")),
+        );
+        return;
+    }
     if chosen.is_empty() {
         let msg = if total == 0 {
             "nothing to retry: select or mark failed, expired or cancelled tasks".to_string()
@@ -650,12 +664,15 @@ fn ask_retry(state: &mut State, targets: Vec<TaskRecord>) {
         state.notice(Level::Warn, msg);
         return;
     }
-    let tokens = chosen
+    let planned: Vec<(String, u64)> = chosen
         .iter()
-        .filter_map(|t| t.request())
-        // Reference-video seconds are unknown here: the estimate counts the model's minimum.
-        .map(|r| crate::api::models::estimate_request_tokens(&r, 0.0))
-        .sum();
+        .map(|t| (t.model.clone(), crate::engine::budget::estimate_record(t)))
+        .collect();
+    let adding = state.cap.spend_of(&planned);
+    let tokens = adding.tokens;
+    let over_budget = crate::engine::budget::check(&state.cap, state.spent_today, adding)
+        .err()
+        .map(|o| o.to_string());
     let unfixable = chosen
         .iter()
         .filter(|t| {
@@ -675,8 +692,20 @@ fn ask_retry(state: &mut State, targets: Vec<TaskRecord>) {
         tokens,
         unfixable,
         unknown,
-        skipped: total - chosen.len(),
+        skipped: total - chosen.len() - already.len(),
+        already,
+        over_budget,
     }));
+}
+
+/// The newest retry of `local_id` that makes it no longer the head of its chain (any retry that
+/// was not rejected); the executor's store check (`Store::begin_retry`) is the final word.
+fn retried_by<'a>(state: &'a State, local_id: &str) -> Option<&'a TaskRecord> {
+    state
+        .tasks
+        .iter()
+        .filter(|t| t.retry_of.as_deref() == Some(local_id) && t.phase != Phase::Rejected)
+        .max_by_key(|t| (t.created_at, t.local_id.clone()))
 }
 
 fn set_scroll(state: &mut State, s: u16) {

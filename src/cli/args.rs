@@ -36,11 +36,11 @@ pub struct GlobalArgs {
     /// Override the profile's base URL, e.g. https://api.laozhang.ai/seedance/api/v3.
     #[arg(long, global = true, value_name = "URL")]
     pub base_url: Option<String>,
-    /// Dashboard theme (default, dark, light, high-contrast, or a user theme).
-    #[arg(long, global = true, value_name = "NAME", add = ArgValueCompleter::new(complete::themes))]
+    /// Dashboard theme (default, dark, light, high-contrast, or a user theme); the dashboard only.
+    #[arg(long, value_name = "NAME", add = ArgValueCompleter::new(complete::themes))]
     pub theme: Option<String>,
-    /// Enable mouse capture in the dashboard.
-    #[arg(long, global = true)]
+    /// Enable mouse capture in the dashboard (the dashboard only).
+    #[arg(long)]
     pub mouse: bool,
 }
 
@@ -62,9 +62,12 @@ pub enum Command {
         /// pending, submitting, submit_unknown, rejected). Repeatable.
         #[arg(long, add = ArgValueCompleter::new(complete::statuses))]
         status: Vec<String>,
-        /// Print JSON lines instead of a table.
-        #[arg(long)]
+        /// Print one JSON array instead of a table.
+        #[arg(long, conflicts_with = "jsonl")]
         json: bool,
+        /// Print one JSON object a line (for streaming).
+        #[arg(long)]
+        jsonl: bool,
     },
     /// Poll unfinished tasks until they finish; one line per change. Exits 1 if any failed.
     Watch {
@@ -93,6 +96,18 @@ pub enum Command {
         /// With --failed: only tasks created within this long, e.g. 30m, 1h, 2d.
         #[arg(long, value_name = "AGE")]
         since: Option<String>,
+        /// Resubmit even tasks that were already retried (or are not failed).
+        #[arg(long)]
+        again: bool,
+        /// Print how many would be sent and the estimated tokens (and money), send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Send at most N in this run.
+        #[arg(long, value_name = "N")]
+        max: Option<usize>,
+        /// Send even if it passes today's spending cap (`[budget]`).
+        #[arg(long)]
+        over_budget: bool,
     },
     /// Download a task's video (and last frame) to a folder or a bucket.
     Download {
@@ -103,11 +118,25 @@ pub enum Command {
         #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
         out: Option<Destination>,
     },
-    /// Cancel a queued task (or delete a finished one's record on the server).
+    /// Cancel a queued task (a running or finished one cannot be cancelled; see `delete`).
     Cancel {
         /// The task to cancel.
         #[arg(add = ArgValueCompleter::new(complete::task_ids))]
         id: String,
+    },
+    /// Delete finished tasks' records on the server, or with --local remove rows that never
+    /// reached the server (refused creates). Asks first on a terminal; needs --yes otherwise.
+    Delete {
+        /// The tasks to delete.
+        #[arg(required = true, add = ArgValueCompleter::new(complete::task_ids))]
+        ids: Vec<String>,
+        /// Remove the local rows of creates the server refused (nothing was started or billed);
+        /// nothing is sent.
+        #[arg(long)]
+        local: bool,
+        /// Do not ask.
+        #[arg(long, short = 'y')]
+        yes: bool,
     },
     /// Run the Ark simulator alone and print its base URLs.
     Sim(SimArgs),
@@ -259,6 +288,9 @@ pub struct SubmitArgs {
     /// this store sends the lines.
     #[arg(long, conflicts_with = "wait")]
     pub detach: bool,
+    /// Send it even if it passes today's spending cap (`[budget]`).
+    #[arg(long)]
+    pub over_budget: bool,
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@ use crate::config::{Config, Paths, check_base_url, find_key};
 use crate::context::{Context, DEMO_KEY, DEMO_SPEED};
 use crate::destination::Destination;
 use crate::engine::Engine;
+use crate::engine::budget::SpendingCap;
 use crate::sim::SimConfig;
 use crate::store::Store;
 use std::path::PathBuf;
@@ -53,7 +54,7 @@ impl Context {
         engine.storage = std::sync::Arc::new(config.storage.clone());
         engine.reference_bucket = reference_bucket(&config)?;
         Ok(Context {
-            engine,
+            engine: engine.with_spending_cap(SpendingCap::from_config(&config)),
             config,
             profile_name,
             base_url,
@@ -97,7 +98,7 @@ impl Context {
             Destination::Folder(_) => Destination::Folder(dir.join("videos")),
         };
         Ok(Context {
-            engine,
+            engine: engine.with_spending_cap(SpendingCap::from_config(&config)),
             config,
             profile_name: "demo".to_string(),
             base_url,
@@ -111,14 +112,25 @@ impl Context {
 }
 
 impl Context {
-    /// Fail with a clear message when no API key was found.
+    /// Fail with a clear message, naming every variable looked in, when no API key was found.
     pub fn require_key(&self) -> Result<(), Failure> {
         if self.key_var.is_some() {
             return Ok(());
         }
-        Err(Failure::usage(
-            "no API key: set SEEDANCE_API_KEY (or ARK_API_KEY), or try the simulator with --demo",
-        ))
+        let mut vars: Vec<String> = self
+            .config
+            .profile(Some(&self.profile_name))
+            .ok()
+            .and_then(|(_, p)| p.key_env)
+            .into_iter()
+            .collect();
+        vars.extend(crate::config::KEY_ENV_VARS.iter().map(|v| v.to_string()));
+        Err(Failure::usage(format!(
+            "no API key: none of {} is set (profile `{}`); export {}=..., or try the simulator with --demo",
+            vars.join(", "),
+            self.profile_name,
+            vars[0]
+        )))
     }
 }
 

@@ -63,10 +63,24 @@ impl From<ApiError> for Failure {
     }
 }
 
+impl Failure {
+    /// An error answering a create (a 404 names the base URL or the model, never a task id).
+    pub fn from_create(e: crate::api::ApiError) -> Failure {
+        let hint = e.create_hint();
+        let mut f = Failure::from(e);
+        if let Some((head, _)) = f.message.split_once("\nhint: ") {
+            f.message = format!("{head}\nhint: {hint}");
+        }
+        f
+    }
+}
+
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Failure {
         let code = match e {
-            StoreError::NotFound(_) | StoreError::Ambiguous(_) => Code::Usage,
+            StoreError::NotFound(_)
+            | StoreError::Ambiguous { .. }
+            | StoreError::AlreadyRetried { .. } => Code::Usage,
             _ => Code::Api,
         };
         Failure {

@@ -5,9 +5,11 @@ pub mod args;
 pub mod batch;
 pub mod complete;
 pub mod context;
+pub mod delete;
 pub mod doctor;
 pub mod download;
 pub mod exit;
+pub mod preflight;
 pub mod query;
 pub mod retry;
 pub mod submit;
@@ -81,16 +83,47 @@ async fn dispatch(cli: Cli) -> Result<Code, Failure> {
         }
         Some(Command::Submit(a)) => submit::run(&ctx, &a).await,
         Some(Command::Get { id }) => query::get(&ctx, &id).await,
-        Some(Command::Ls { status, json }) => query::ls(&ctx, &status, json).await,
+        Some(Command::Ls {
+            status,
+            json,
+            jsonl,
+        }) => {
+            let format = if json {
+                query::ListFormat::Json
+            } else if jsonl {
+                query::ListFormat::JsonLines
+            } else {
+                query::ListFormat::Table
+            };
+            query::ls(&ctx, &status, format).await
+        }
         Some(Command::Cancel { id }) => query::cancel(&ctx, &id).await,
+        Some(Command::Delete { ids, local, yes }) => delete::delete(&ctx, &ids, local, yes).await,
         Some(Command::Watch {
             ids,
             download,
             out,
             daemon,
         }) => watch::watch(&ctx, &ids, download, out.as_ref(), daemon).await,
-        Some(Command::Retry { ids, failed, since }) => {
-            retry::retry(&ctx, &ids, failed, since.as_deref()).await
+        Some(Command::Retry {
+            ids,
+            failed,
+            since,
+            again,
+            dry_run,
+            max,
+            over_budget,
+        }) => {
+            let o = retry::RetryOptions {
+                ids,
+                failed,
+                since,
+                again,
+                dry_run,
+                max,
+                over_budget,
+            };
+            retry::retry(&ctx, &o).await
         }
         Some(Command::Download { ids, out }) => download::download(&ctx, &ids, out.as_ref()).await,
         Some(Command::Sim(_))

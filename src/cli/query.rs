@@ -66,8 +66,18 @@ pub async fn get(ctx: &Context, id: &str) -> Result<Code, Failure> {
     }
 }
 
+/// How `ls` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListFormat {
+    Table,
+    /// One JSON array.
+    Json,
+    /// One JSON object a line.
+    JsonLines,
+}
+
 /// `ls`: the store's tasks, newest first.
-pub async fn ls(ctx: &Context, statuses: &[String], as_json: bool) -> Result<Code, Failure> {
+pub async fn ls(ctx: &Context, statuses: &[String], format: ListFormat) -> Result<Code, Failure> {
     for s in statuses {
         let unknown = matches!(
             Phase::parse(s),
@@ -84,11 +94,19 @@ pub async fn ls(ctx: &Context, statuses: &[String], as_json: bool) -> Result<Cod
         ..TaskQuery::default()
     };
     let rows = ctx.engine.with_store(move |s| s.list(&query)).await?;
-    if as_json {
-        for r in &rows {
-            println!("{}", crate::sanitize::json(&record_json(r)));
+    match format {
+        ListFormat::Json => {
+            let all: Vec<Value> = rows.iter().map(record_json).collect();
+            println!("{}", crate::sanitize::json(&Value::Array(all)));
+            return Ok(Code::Ok);
         }
-        return Ok(Code::Ok);
+        ListFormat::JsonLines => {
+            for r in &rows {
+                println!("{}", crate::sanitize::json(&record_json(r)));
+            }
+            return Ok(Code::Ok);
+        }
+        ListFormat::Table => {}
     }
     if rows.is_empty() {
         crate::errln!("no tasks in {}", ctx.store_path.display());
@@ -126,18 +144,36 @@ pub async fn ls(ctx: &Context, statuses: &[String], as_json: bool) -> Result<Cod
     Ok(Code::Ok)
 }
 
-/// `cancel ID`.
+/// `cancel ID`: only a queued task (the service cannot stop a running one, and removing a
+/// finished one's record is `delete`).
 pub async fn cancel(ctx: &Context, id: &str) -> Result<Code, Failure> {
     ctx.require_key()?;
     let record = ctx.engine.find(id).await?;
+    if record.phase != Phase::Remote(crate::api::TaskStatus::Queued) {
+        let what = if record.phase.is_settled() {
+            format!(
+                "; `seedance-tui delete {}` removes its record on the server",
+                record.display_id()
+            )
+        } else {
+            String::new()
+        };
+        return Err(Failure::usage(format!(
+            "{} is {}: only a queued task can be cancelled{what}",
+            record.display_id(),
+            record.phase
+        )));
+    }
     ctx.engine.cancel(&record).await.map_err(|e| match e {
         crate::engine::PollError::Api(a) => Failure::from(a),
         other => Failure::usage(other.to_string()),
     })?;
     match ctx.engine.poll(&record).await {
         Ok((fresh, _)) => crate::outln!("{} {}", fresh.display_id(), fresh.phase),
-        // A finished task's record is deleted by the server: nothing more to show.
-        Err(_) => crate::outln!("{} deleted on the server", record.display_id()),
+        Err(e) => crate::errln!(
+            "{}: cancel sent; refreshing it failed: {e}",
+            record.display_id()
+        ),
     }
     Ok(Code::Ok)
 }

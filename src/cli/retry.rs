@@ -2,7 +2,8 @@
 
 use super::exit::{Code, Failure};
 use crate::context::Context;
-use crate::store::{TaskQuery, TaskRecord};
+use crate::engine::SubmitError;
+use crate::store::{StoreError, TaskQuery, TaskRecord};
 
 /// Parse an age like `30m`, `1h`, `2d`, `90s` into seconds.
 pub fn parse_age(s: &str) -> Option<i64> {
@@ -19,19 +20,34 @@ pub fn parse_age(s: &str) -> Option<i64> {
     n.checked_mul(mult)
 }
 
-/// `retry ID...` / `retry --failed [--since AGE]`.
-pub async fn retry(
-    ctx: &Context,
-    ids: &[String],
-    failed: bool,
-    since: Option<&str>,
-) -> Result<Code, Failure> {
+/// What `retry` was asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct RetryOptions {
+    pub ids: Vec<String>,
+    /// Also every failed task (at the head of its retry chain).
+    pub failed: bool,
+    pub since: Option<String>,
+    /// Resubmit even a task that was already retried.
+    pub again: bool,
+    /// Print the plan (count, tokens, money) and send nothing.
+    pub dry_run: bool,
+    /// Send at most this many in one run.
+    pub max: Option<usize>,
+    /// Send even when it passes the daily spending cap.
+    pub over_budget: bool,
+}
+
+/// `retry ID...` / `retry --failed [--since AGE]`: a retry chain is retried only at its head, so
+/// a task whose retry is in flight, unknown, succeeded or failed in turn is skipped (and named)
+/// unless `--again`; the plan (count, estimated tokens, money with `[pricing]`) is printed on
+/// stderr before anything is sent.
+pub async fn retry(ctx: &Context, o: &RetryOptions) -> Result<Code, Failure> {
     let mut originals = Vec::new();
-    for id in ids {
+    for id in &o.ids {
         originals.push(ctx.engine.find(id).await?);
     }
-    if failed {
-        let since = match since {
+    if o.failed {
+        let since = match o.since.as_deref() {
             Some(s) => Some(
                 crate::engine::now()
                     - parse_age(s).ok_or_else(|| {
@@ -51,15 +67,90 @@ pub async fn retry(
     let mut seen = std::collections::HashSet::new();
     originals.retain(|r: &TaskRecord| seen.insert(r.local_id.clone()));
     if originals.is_empty() {
+        if o.failed {
+            eprintln!("nothing to retry: no failed tasks");
+            return Ok(Code::Ok);
+        }
         return Err(Failure::usage(
             "nothing to retry: name tasks, or use --failed",
         ));
     }
+    // Skip what a retry must not touch: tasks still in flight or done, and (without --again)
+    // tasks that are not the head of their retry chain.
+    let mut chosen = Vec::new();
+    for r in originals {
+        if !o.again && !crate::engine::retryable(&r) {
+            crate::errln!("skipped {}: it is {}, not failed", r.display_id(), r.phase);
+            continue;
+        }
+        if !o.again {
+            let lid = r.local_id.clone();
+            if let Some(newer) = ctx.engine.with_store(move |s| s.retried_by(&lid)).await? {
+                crate::errln!(
+                    "skipped {}: already retried → {} ({}); `retry --again {}` sends it anyway",
+                    r.display_id(),
+                    newer.display_id(),
+                    newer.phase,
+                    r.display_id()
+                );
+                continue;
+            }
+        }
+        chosen.push(r);
+    }
+    if let Some(max) = o.max
+        && chosen.len() > max
+    {
+        eprintln!(
+            "--max {max}: sending {max} of {}; run again for the rest",
+            chosen.len()
+        );
+        chosen.truncate(max);
+    }
+    if chosen.is_empty() {
+        eprintln!("nothing to retry");
+        return Ok(Code::Ok);
+    }
+    let planned: Vec<(String, u64)> = chosen
+        .iter()
+        .map(|r| (r.model.clone(), crate::engine::budget::estimate_record(r)))
+        .collect();
+    let cap = ctx.engine.spending_cap();
+    let spend = cap.spend_of(&planned);
+    let money = spend
+        .money
+        .map(|m| format!(" (≈ {})", cap.format_money(m)))
+        .unwrap_or_default();
+    let verb = if o.dry_run { "would retry" } else { "retrying" };
+    eprintln!(
+        "{verb} {} task(s), about {} tokens{money}",
+        chosen.len(),
+        spend.tokens
+    );
+    if o.dry_run {
+        for r in &chosen {
+            crate::outln!("{}", r.display_id());
+        }
+        return Ok(Code::Ok);
+    }
     ctx.require_key()?;
+    if !o.over_budget {
+        super::submit::check_budget(ctx, &planned).await?;
+    }
+    super::preflight::check(ctx).await?;
     let mut code = Code::Ok;
-    for original in &originals {
-        match ctx.engine.retry(original).await {
+    for original in &chosen {
+        let sent = if o.again {
+            ctx.engine.retry_again(original).await
+        } else {
+            ctx.engine.retry(original).await
+        };
+        match sent {
             Ok(new) => crate::outln!("{} -> {}", original.display_id(), new.display_id()),
+            // Another process (or run) retried it since the plan was made: nothing was sent.
+            Err(SubmitError::Store(e @ StoreError::AlreadyRetried { .. })) => {
+                crate::errln!("skipped {e}")
+            }
             Err(e) => {
                 crate::errln!("{}: retry failed: {e}", original.display_id());
                 code = Code::Api;

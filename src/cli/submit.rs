@@ -246,13 +246,19 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
             lines.join("\n")
         )));
     }
+    let out_dir = args.out.clone().unwrap_or_else(|| ctx.output_dir.clone());
     ctx.require_key()?;
+    if !args.over_budget {
+        let planned = [(req.model.clone(), crate::engine::budget::estimate(&req))];
+        check_budget(ctx, &planned).await?;
+    }
+    super::preflight::check(ctx).await?;
     upload_references(ctx, &uploads).await?;
     let record = match ctx.engine.submit(req.to_json(), None).await {
         Ok(r) => r,
         Err(SubmitError::Api { record, error }) => {
             let unknown = error.create_outcome_unknown();
-            let mut f = Failure::from(error);
+            let mut f = Failure::from_create(error);
             if unknown {
                 f.message.push_str(&format!(
                     "\nthe task may have been created: it is stored as `submit_unknown` (local id {}); check before sending it again",
@@ -271,7 +277,6 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
         print_record(&record, args.json_out);
         return Ok(Code::Ok);
     }
-    let out_dir = args.out.clone().unwrap_or_else(|| ctx.output_dir.clone());
     let plan = WatchPlan {
         daemon: false,
         download_to: Some(out_dir),
@@ -289,6 +294,18 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
         )));
     }
     Ok(super::watch::exit_code_for(&done.records))
+}
+
+/// Refuse (exit 2, nothing sent) when `planned` would pass today's spending cap.
+pub async fn check_budget(ctx: &Context, planned: &[(String, u64)]) -> Result<(), Failure> {
+    use crate::engine::budget::BudgetError;
+    match ctx.engine.may_spend(planned).await {
+        Ok(_) => Ok(()),
+        Err(BudgetError::Over(o)) => Err(Failure::usage(format!(
+            "{o}\nraise [budget] in the config, wait until tomorrow, or pass --over-budget to send it anyway"
+        ))),
+        Err(e @ BudgetError::Store(_)) => Err(Failure::api(e.to_string())),
+    }
 }
 
 /// Print a task's id, or its JSON with `json`.

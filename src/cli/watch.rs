@@ -62,5 +62,6 @@ pub async fn watch(
     if daemon {
         return Ok(Code::Ok);
     }
+    eprintln!("{}", headless::summary_line(&done.records));
     Ok(exit_code_for(&done.records))
 }

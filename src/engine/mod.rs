@@ -5,6 +5,7 @@
 pub mod assets;
 pub mod batch;
 pub mod bucket_results;
+pub mod budget;
 pub mod eta;
 pub mod ids;
 pub mod list_poll;
@@ -19,6 +20,18 @@ use crate::api::validate::{Problem, Target, validate_for};
 use crate::api::{ApiError, ArkClient};
 use crate::store::{Store, StoreError, TaskRecord};
 use std::sync::{Arc, Mutex};
+
+/// Whether a task may be resubmitted: it failed, expired or was cancelled, or its submission's
+/// outcome is unknown (the user decides), or it was rejected (it will be again, unless edited).
+/// Whether it is the head of its retry chain is the store's check (`Store::retried_by`).
+pub fn retryable(t: &TaskRecord) -> bool {
+    use crate::store::Phase;
+    match &t.phase {
+        Phase::Remote(s) => s.is_retryable(),
+        Phase::SubmitUnknown | Phase::Rejected => true,
+        Phase::Pending | Phase::Submitting => false,
+    }
+}
 
 /// Unix seconds now.
 pub fn now() -> i64 {
@@ -73,6 +86,8 @@ pub struct Engine {
     store: Arc<Mutex<Store>>,
     /// The profile name recorded with each task.
     pub profile: String,
+    /// The daily spending cap `may_spend` checks (none by default).
+    cap: Arc<budget::SpendingCap>,
     /// `[storage]`: how buckets are reached (with the AWS variables and files).
     pub storage: Arc<crate::config::StorageConfig>,
     /// A fixed S3 setup instead of the environment's (tests and benchmarks).
@@ -92,6 +107,7 @@ impl Engine {
             client,
             store: Arc::new(Mutex::new(store)),
             profile: profile.into(),
+            cap: Arc::new(budget::SpendingCap::default()),
             storage: Arc::default(),
             s3_setup: None,
             reference_bucket: None,
@@ -179,6 +195,19 @@ impl Engine {
         request_json: String,
         retry_of: Option<String>,
     ) -> Result<TaskRecord, SubmitError> {
+        self.submit_linked(request_json, retry_of, false).await
+    }
+
+    /// `submit`, and with `head_only` the new row is written only if `retry_of` is still the
+    /// head of its retry chain (checked in the transaction that writes it; see
+    /// `Store::begin_retry`), else `SubmitError::Store(StoreError::AlreadyRetried)` and nothing
+    /// is sent.
+    async fn submit_linked(
+        &self,
+        request_json: String,
+        retry_of: Option<String>,
+        head_only: bool,
+    ) -> Result<TaskRecord, SubmitError> {
         let req = CreateRequest::from_json(&request_json)
             .map_err(|e| SubmitError::BadJson(e.to_string()))?;
         let problems = validate_for(&req, &Target::with_relay(self.relay));
@@ -190,13 +219,18 @@ impl Engine {
         let (lid, body) = (local_id.clone(), request_json.clone());
         let begun = self
             .with_store(move |s| {
-                s.begin_submission(&crate::store::NewSubmission {
+                let sub = crate::store::NewSubmission {
                     local_id: &lid,
                     profile: &profile,
                     request_json: &body,
                     retry_of: retry_of.as_deref(),
                     now: now(),
-                })
+                };
+                if head_only {
+                    s.begin_retry(&sub)
+                } else {
+                    s.begin_submission(&sub)
+                }
             })
             .await?;
         let outcome = self.client.create_raw(&request_json, &local_id).await;
@@ -206,7 +240,7 @@ impl Engine {
             Err(error) => {
                 let unknown = error.create_outcome_unknown();
                 let code = error.code().unwrap_or("").to_string();
-                let message = format!("{error} — {}", error.hint());
+                let message = format!("{error} — {}", error.create_hint());
                 let stored = self
                     .with_store(move |s| {
                         if unknown {
@@ -309,8 +343,21 @@ impl Engine {
         }
     }
 
-    /// Resubmit the stored request of `original` unchanged, as a new task linked to it.
+    /// Resubmit the stored request of `original` unchanged, as a new task linked to it — only
+    /// when `original` is the head of its retry chain: a task whose retry is in flight, unknown,
+    /// succeeded or failed in turn is refused with `StoreError::AlreadyRetried` (nothing sent).
     pub async fn retry(&self, original: &TaskRecord) -> Result<TaskRecord, SubmitError> {
+        self.submit_linked(
+            original.request_json.clone(),
+            Some(original.local_id.clone()),
+            true,
+        )
+        .await
+    }
+
+    /// Resubmit `original` even though it was already retried (`retry --again`): the user asked
+    /// for one more paid task explicitly.
+    pub async fn retry_again(&self, original: &TaskRecord) -> Result<TaskRecord, SubmitError> {
         self.submit(
             original.request_json.clone(),
             Some(original.local_id.clone()),

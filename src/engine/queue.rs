@@ -66,11 +66,16 @@ pub enum BudgetVerdict {
     Hold(String),
 }
 
-/// The budget hook: asked before every queued create. There is no spending cap yet (`[budget]`
-/// of issue 12); when there is, this is the one place to check the request's estimated tokens
-/// against it (the store has the tokens already spent), so the queue holds instead of sending.
-pub fn budget_allows(_engine: &Engine, _record: &TaskRecord) -> BudgetVerdict {
-    BudgetVerdict::Allow
+/// The budget hook: asked before every queued create. A row whose estimate would pass today's
+/// `[budget]` cap holds the queue (it resumes by itself once the day turns or the cap is raised)
+/// instead of sending; a store that cannot say today's spend holds it too.
+pub async fn budget_allows(engine: &Engine, record: &TaskRecord) -> BudgetVerdict {
+    let planned = [(record.model.clone(), super::budget::estimate_record(record))];
+    match engine.may_spend(&planned).await {
+        Ok(_) => BudgetVerdict::Allow,
+        Err(super::budget::BudgetError::Over(o)) => BudgetVerdict::Hold(format!("budget: {o}")),
+        Err(e) => BudgetVerdict::Hold(format!("budget unknown: {e}")),
+    }
 }
 
 impl Engine {

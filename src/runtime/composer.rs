@@ -256,8 +256,17 @@ async fn run(
             request_json,
             retry_of,
             draft,
+            over_budget,
         } => {
-            let outcome = submit(&engine, request_json, retry_of, draft, max_in_flight).await;
+            let outcome = submit(
+                &engine,
+                request_json,
+                retry_of,
+                draft,
+                max_in_flight,
+                over_budget,
+            )
+            .await;
             send(&tx, ComposerMsg::Submitted(outcome));
         }
     }
@@ -269,7 +278,18 @@ async fn submit(
     retry_of: Option<String>,
     draft: String,
     max_in_flight: usize,
+    over_budget: bool,
 ) -> SubmitOutcome {
+    if !over_budget && let Ok(req) = crate::api::types::CreateRequest::from_json(&request_json) {
+        let planned = [(req.model.clone(), crate::engine::budget::estimate(&req))];
+        match engine.may_spend(&planned).await {
+            Ok(_) => {}
+            Err(crate::engine::budget::BudgetError::Over(o)) => {
+                return SubmitOutcome::OverBudget(o.to_string());
+            }
+            Err(e) => return SubmitOutcome::NotSent(e.to_string()),
+        }
+    }
     let eng = engine.clone();
     let resolved = blocking(move || resolve_request_with(&request_json, Some(&eng))).await;
     let body = match resolved {
@@ -321,7 +341,7 @@ async fn submit(
                     .filter(|c| c.starts_with("InvalidEndpointOrModel"))
                     .map(|_| "model".to_string())
             }),
-            message: format!("{error} — {}", error.hint()),
+            message: format!("{error} — {}", error.create_hint()),
         },
         Err(e) => SubmitOutcome::NotSent(e.to_string()),
     }

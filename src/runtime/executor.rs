@@ -5,7 +5,8 @@ use super::{clipboard, composer, download_manager, notify, opener, preview, term
 use crate::app::queue::QueueEffect;
 use crate::app::results::ResultsEffect;
 use crate::app::{Effect, Level, Msg, State};
-use crate::engine::Engine;
+use crate::engine::{Engine, SubmitError};
+use crate::store::StoreError;
 use std::io::{self, Write};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -38,17 +39,22 @@ async fn retry_all(
     gap: Duration,
 ) {
     let total = local_ids.len();
-    let (mut ok, mut failed) = (0usize, Vec::new());
+    let (mut ok, mut failed, mut already) = (0usize, Vec::new(), Vec::new());
     for (n, id) in local_ids.into_iter().enumerate() {
         if n > 0 {
             tokio::time::sleep(gap).await;
         }
         let outcome = match engine.find(&id).await {
-            Ok(original) => engine.retry(&original).await.map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
+            Ok(original) => engine.retry(&original).await,
+            Err(e) => Err(e.into()),
         };
         match outcome {
             Ok(_) => ok += 1,
+            // Retried since the question was asked (a second confirmation, another process):
+            // the store refused the new row, nothing was sent.
+            Err(SubmitError::Store(e @ StoreError::AlreadyRetried { .. })) => {
+                already.push(e.to_string())
+            }
             Err(e) => failed.push(format!("{id}: {e}")),
         }
         if total > 1 {
@@ -62,13 +68,18 @@ async fn retry_all(
             });
         }
     }
+    let skipped = if already.is_empty() {
+        String::new()
+    } else {
+        format!("; skipped {}", already.join(", "))
+    };
     let (level, text) = if failed.is_empty() {
-        (Level::Info, format!("retried {ok} task(s)"))
+        (Level::Info, format!("retried {ok} task(s){skipped}"))
     } else {
         (
             Level::Error,
             format!(
-                "retried {ok} of {total}; {} failed: {}",
+                "retried {ok} of {total}; {} failed: {}{skipped}",
                 failed.len(),
                 failed.join("; ")
             ),

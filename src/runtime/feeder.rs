@@ -218,7 +218,7 @@ impl Feeder {
             if busy >= self.cfg.max_in_flight as u64 {
                 return self.cfg.check_every;
             }
-            if let BudgetVerdict::Hold(reason) = budget_allows(&self.engine, &front) {
+            if let BudgetVerdict::Hold(reason) = budget_allows(&self.engine, &front).await {
                 self.hold(self.cfg.check_every * 5, reason).await;
                 return self.cfg.check_every * 5;
             }

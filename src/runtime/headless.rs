@@ -31,6 +31,51 @@ pub fn change_line(r: &TaskRecord) -> String {
     if let Some(t) = r.tokens {
         line.push_str(&format!(" tokens={t}"));
     }
+    let prompt = prompt_start(&r.prompt);
+    if !prompt.is_empty() {
+        line.push_str(&format!(" “{prompt}”"));
+    }
+    line
+}
+
+/// The first words of a prompt for a one-line display: at most 30 characters, one line, no
+/// control characters.
+pub fn prompt_start(prompt: &str) -> String {
+    const MAX: usize = 30;
+    let flat: String = prompt
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect();
+    if flat.chars().count() <= MAX {
+        return flat;
+    }
+    let mut cut: String = flat.chars().take(MAX - 1).collect();
+    cut.push('…');
+    cut
+}
+
+/// The line `watch` ends with: how the watched tasks ended and the tokens they billed.
+pub fn summary_line(records: &[TaskRecord]) -> String {
+    let mut succeeded = 0;
+    let mut failed = 0;
+    let mut other = 0;
+    let mut tokens = 0u64;
+    for r in records {
+        match &r.phase {
+            Phase::Remote(TaskStatus::Succeeded) => succeeded += 1,
+            Phase::Remote(TaskStatus::Failed) | Phase::Rejected => failed += 1,
+            _ => other += 1,
+        }
+        tokens = tokens.saturating_add(r.tokens.unwrap_or(0));
+    }
+    let mut line = format!("{succeeded} succeeded, {failed} failed");
+    if other > 0 {
+        line.push_str(&format!(", {other} other (expired, cancelled or unknown)"));
+    }
+    line.push_str(&format!(", {tokens} tokens"));
     line
 }
 
@@ -49,6 +94,61 @@ impl Progress {
         match self {
             Progress::Stdout => crate::outln!("{text}"),
             Progress::Stderr => crate::errln!("{text}"),
+        }
+    }
+}
+
+/// `submit --wait`'s status on stderr: on a terminal one line rewritten in place (status and
+/// elapsed time, refreshed every second); otherwise a line per change.
+struct StatusLine {
+    live: bool,
+    started: std::time::Instant,
+    last: Option<String>,
+}
+
+impl StatusLine {
+    fn new(progress: Progress) -> StatusLine {
+        use std::io::IsTerminal;
+        StatusLine {
+            live: progress == Progress::Stderr && std::io::stderr().is_terminal(),
+            started: std::time::Instant::now(),
+            last: None,
+        }
+    }
+
+    fn elapsed(&self) -> String {
+        let s = self.started.elapsed().as_secs();
+        if s >= 60 {
+            format!("{}m{:02}s", s / 60, s % 60)
+        } else {
+            format!("{s}s")
+        }
+    }
+
+    /// A status change: a new line, or the live line redrawn.
+    fn change(&mut self, text: String) {
+        if self.live {
+            self.last = Some(text);
+            self.redraw();
+        } else {
+            crate::errln!("{text} (after {})", self.elapsed());
+        }
+    }
+
+    fn redraw(&self) {
+        if let Some(t) = self.last.as_deref().filter(|_| self.live) {
+            use std::io::Write;
+            let mut err = std::io::stderr();
+            let t = crate::sanitize::line(t);
+            let _ = write!(err, "\r\x1b[2K{t} · {}", self.elapsed());
+            let _ = err.flush();
+        }
+    }
+
+    /// Before any other line, end the live one so the next starts on a clean line.
+    fn end(&mut self) {
+        if self.live && self.last.take().is_some() {
+            eprintln!();
         }
     }
 }
@@ -197,6 +297,8 @@ pub async fn run(
     let mut failed_downloads = Vec::new();
     let mut banner: Option<String> = None;
     let mut warned = false;
+    let mut status = StatusLine::new(plan.progress);
+    let mut clock = tokio::time::interval(std::time::Duration::from_secs(1));
     // Watched tasks' non-transient poll failures in a row.
     let mut hopeless: HashMap<String, u32> = HashMap::new();
 
@@ -301,6 +403,7 @@ pub async fn run(
             Some(done) = downloads.join_next(), if !downloads.is_empty() => {
                 match done {
                     Ok((_, Ok(saved))) => {
+                        status.end();
                         for p in &saved.files {
                             plan.progress.line(&format!("saved {}", p.display()));
                         }
@@ -313,6 +416,7 @@ pub async fn run(
                     Err(e) => crate::errln!("download task failed: {e}"),
                 }
             }
+            _ = clock.tick(), if status.live => status.redraw(),
             _ = sigint.recv() => break Stop::Signal,
             _ = sigterm.recv() => break Stop::Signal,
             _ = sighup.recv() => break Stop::Signal,
@@ -327,7 +431,11 @@ pub async fn run(
                 continue;
             }
             if known.is_none_or(|k| k.phase != r.phase) {
-                plan.progress.line(&change_line(&r));
+                if plan.progress == Progress::Stderr {
+                    status.change(change_line(&r));
+                } else {
+                    plan.progress.line(&change_line(&r));
+                }
             }
             if is_done(&plan, &r) {
                 pending.remove(&r.local_id);
@@ -342,6 +450,7 @@ pub async fn run(
             seen.insert(r.local_id.clone(), r);
         }
     };
+    status.end();
     keeper.release().await;
     match stop {
         Stop::Fatal(m) => Err(HeadlessError::Stopped(m)),

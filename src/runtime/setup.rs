@@ -104,6 +104,7 @@ pub fn results_settings(state: &mut State, config: &crate::config::Config) {
         let text = format!("[ui] images = \"{other}\" is unknown; use auto, halfblocks or off");
         state.notice(Level::Warn, text);
     }
+    state.cap = crate::engine::budget::SpendingCap::from_config(config);
     let r = &mut state.results;
     r.warn_secs = (config.download.warn_before_expiry_hours.max(0.0) * 3600.0) as i64;
     r.images = config.ui.images.as_deref() != Some("off");

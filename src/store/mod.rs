@@ -11,6 +11,7 @@ mod lease;
 mod meta;
 mod queue;
 mod record;
+mod retries;
 pub mod schema;
 mod tasks;
 
@@ -55,8 +56,19 @@ pub enum StoreError {
         "no task matches `{0}` (use the task id, its short id, the local id, or a unique prefix)"
     )]
     NotFound(String),
-    #[error("`{0}` matches more than one task; give more of the id")]
-    Ambiguous(String),
+    #[error("`{key}` matches more than one task; give more of the id:\n  {}", matches.join("\n  "))]
+    Ambiguous {
+        key: String,
+        /// `id status prompt…` of the newest matches.
+        matches: Vec<String>,
+    },
+    /// A retry of a task that is not the head of its retry chain (see `Store::begin_retry`).
+    #[error("{original} was already retried → {retry} ({status})")]
+    AlreadyRetried {
+        original: String,
+        retry: String,
+        status: String,
+    },
     #[error("store error: {0}")]
     Sql(String),
 }

@@ -72,6 +72,9 @@ fn readable<T>(rows: impl Iterator<Item = rusqlite::Result<T>>) -> rusqlite::Res
     Ok(out)
 }
 
+/// How many matches an ambiguous id lists.
+const AMBIGUOUS_SHOWN: i64 = 10;
+
 impl Store {
     pub(super) fn add_history(
         &self,
@@ -91,6 +94,23 @@ impl Store {
 
     /// Write a `submitting` row (before the POST) and return it.
     pub fn begin_submission(&self, sub: &NewSubmission<'_>) -> Result<TaskRecord, StoreError> {
+        self.insert_submission(sub, false)
+    }
+
+    /// Write the `submitting` row of a retry of `sub.retry_of`, but only when that task is the
+    /// head of its retry chain: if it already has a retry that was not rejected (in flight,
+    /// unknown, succeeded, or failed in turn), nothing is written and `AlreadyRetried` names that
+    /// retry. The check and the insert are one transaction, so two confirmations or two processes
+    /// cannot both retry the same task.
+    pub fn begin_retry(&self, sub: &NewSubmission<'_>) -> Result<TaskRecord, StoreError> {
+        self.insert_submission(sub, true)
+    }
+
+    fn insert_submission(
+        &self,
+        sub: &NewSubmission<'_>,
+        head_only: bool,
+    ) -> Result<TaskRecord, StoreError> {
         let req = CreateRequest::from_json(sub.request_json).ok();
         let model = req.as_ref().map(|r| r.model.clone()).unwrap_or_default();
         let prompt = req
@@ -98,6 +118,20 @@ impl Store {
             .and_then(|r| r.prompt().map(str::to_string))
             .unwrap_or_default();
         self.write(|s| {
+            if head_only
+                && let Some(parent) = sub.retry_of
+                && let Some(newer) = s.retried_by(parent)?
+            {
+                let original = s
+                    .find_exact(parent)
+                    .map(|p| p.display_id().to_string())
+                    .unwrap_or_else(|_| parent.to_string());
+                return Err(StoreError::AlreadyRetried {
+                    original,
+                    retry: newer.display_id().to_string(),
+                    status: newer.phase.as_str().to_string(),
+                });
+            }
             let depth: i64 = match sub.retry_of {
                 Some(parent) => s
                     .conn
@@ -403,11 +437,11 @@ impl Store {
             .conn
             .prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM tasks WHERE task_id LIKE ?1 ESCAPE '\\' \
-                 OR local_id LIKE ?1 ESCAPE '\\' LIMIT 2"
+                 OR local_id LIKE ?1 ESCAPE '\\' ORDER BY created_at DESC LIMIT ?2"
             ))
             .map_err(|e| self.err(e))?;
         let rows: Vec<TaskRecord> = stmt
-            .query_map([pattern], from_row)
+            .query_map(params![pattern, AMBIGUOUS_SHOWN + 1], from_row)
             .and_then(|it| it.collect())
             .map_err(|e| self.err(e))?;
         // The short id the table shows (`105718-mq3yp`, or a relay id's tail) is a suffix of
@@ -416,12 +450,16 @@ impl Store {
             let mut stmt = self
                 .conn
                 .prepare_cached(&format!(
-                    "SELECT {COLUMNS} FROM tasks WHERE task_id LIKE ?1 ESCAPE '\\' LIMIT 2"
+                    "SELECT {COLUMNS} FROM tasks WHERE task_id LIKE ?1 ESCAPE '\\' \
+                     ORDER BY created_at DESC LIMIT ?2"
                 ))
                 .map_err(|e| self.err(e))?;
-            stmt.query_map([format!("%{escaped}")], from_row)
-                .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-                .map_err(|e| self.err(e))?
+            stmt.query_map(
+                params![format!("%{escaped}"), AMBIGUOUS_SHOWN + 1],
+                from_row,
+            )
+            .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.err(e))?
         } else {
             rows
         };
@@ -431,7 +469,28 @@ impl Store {
                 .into_iter()
                 .next()
                 .ok_or_else(|| StoreError::NotFound(key.to_string()))?),
-            _ => Err(StoreError::Ambiguous(key.to_string())),
+            n => {
+                let mut matches: Vec<String> = rows
+                    .iter()
+                    .take(AMBIGUOUS_SHOWN as usize)
+                    .map(|r| {
+                        let prompt: String = r.prompt.chars().take(30).collect();
+                        format!(
+                            "{} {} {}",
+                            r.display_id(),
+                            r.phase,
+                            prompt.replace('\n', " ")
+                        )
+                    })
+                    .collect();
+                if n > AMBIGUOUS_SHOWN as usize {
+                    matches.push("…".to_string());
+                }
+                Err(StoreError::Ambiguous {
+                    key: key.to_string(),
+                    matches,
+                })
+            }
         }
     }
 

@@ -99,6 +99,15 @@ fn draw(state: &State, frame: &mut Frame) {
                     if plan.skipped > 0 {
                         t.push_str(&format!(" {} not retryable, skipped.", plan.skipped));
                     }
+                    if !plan.already.is_empty() {
+                        t.push_str(&format!(
+                            " Skipped, already retried: {}.",
+                            plan.already.join(", ")
+                        ));
+                    }
+                    if let Some(over) = &plan.over_budget {
+                        t.push_str(&format!(" {over}; y sends it anyway."));
+                    }
                     t
                 }
                 Question::RemovePending(ids) => format!(
@@ -132,6 +141,33 @@ fn draw(state: &State, frame: &mut Frame) {
 fn host_of(base_url: &str) -> &str {
     let rest = base_url.split("://").nth(1).unwrap_or(base_url);
     rest.split('/').next().unwrap_or(rest)
+}
+
+/// Today's spend against the `[budget]` cap, in the warning colour from 80 % on.
+fn budget_span(state: &State, theme: &crate::theme::Theme) -> Span<'static> {
+    let spent = state.spent_today;
+    let b = &state.cap.budget;
+    let mut parts = Vec::new();
+    let mut share: f64 = 0.0;
+    if let Some(limit) = b.daily_tokens {
+        parts.push(format!("{} / {} tok", tokens(spent.tokens), tokens(limit)));
+        share = share.max(spent.tokens as f64 / limit.max(1) as f64);
+    }
+    if let Some(limit) = b.daily_money {
+        let m = spent.money.unwrap_or(0.0);
+        parts.push(format!(
+            "{} / {}",
+            state.cap.format_money(m),
+            state.cap.format_money(limit)
+        ));
+        share = share.max(m / limit);
+    }
+    let text = format!("today {}", parts.join(", "));
+    if share >= 0.8 {
+        Span::styled(text, theme.warn())
+    } else {
+        Span::styled(text, theme.dim())
+    }
 }
 
 fn header(frame: &mut Frame, area: Rect, state: &State) {
@@ -171,13 +207,17 @@ fn header(frame: &mut Frame, area: Rect, state: &State) {
     };
     first.push(poll);
     first.push(Span::styled(" │ ", theme.border()));
-    first.push(Span::styled(
-        format!("today {} tok", tokens(state.tokens_today)),
-        theme.dim(),
-    ));
-    if let Some(c) = crate::app::results::cost_today(state) {
-        let text = format!(" ≈ {}", state.results.pricing.format(c));
-        first.push(Span::styled(text, theme.dim()));
+    if state.cap.is_set() {
+        first.push(budget_span(state, theme));
+    } else {
+        first.push(Span::styled(
+            format!("today {} tok", tokens(state.tokens_today)),
+            theme.dim(),
+        ));
+        if let Some(c) = crate::app::results::cost_today(state) {
+            let text = format!(" ≈ {}", state.results.pricing.format(c));
+            first.push(Span::styled(text, theme.dim()));
+        }
     }
     let mut second = vec![Span::raw(" ")];
     if let Some(banner) = &state.preflight {

@@ -138,7 +138,7 @@ fn standalone_sim_serves_headless_commands_on_a_shared_store() {
     // ls from a third process shows both with their final status.
     let mut c = bin(dir.path());
     common(&mut c);
-    let (code, stdout, _) = run(c.args(["ls", "--json"]));
+    let (code, stdout, _) = run(c.args(["ls", "--jsonl"]));
     assert_eq!(code, 0);
     let rows: Vec<serde_json::Value> = stdout
         .lines()
@@ -153,7 +153,7 @@ fn standalone_sim_serves_headless_commands_on_a_shared_store() {
     assert!(stdout.contains(&ids[0]), "{stdout}");
     let mut c = bin(dir.path());
     common(&mut c);
-    let (_, stdout, _) = run(c.args(["ls", "--json"]));
+    let (_, stdout, _) = run(c.args(["ls", "--jsonl"]));
     let retried = stdout
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())

@@ -150,7 +150,7 @@ fn server_strings_never_reach_the_terminal_raw() {
     }
 
     // JSON output stays JSON, with C1 and bidi characters escaped too.
-    for args in [&["ls", "--json"][..], &["get", "cgt-esc"]] {
+    for args in [&["ls", "--jsonl"][..], &["get", "cgt-esc"]] {
         let ran = env.run(&server, args);
         assert_eq!(ran.code, 0, "{args:?}: {}", ran.err());
         let out = ran.out();

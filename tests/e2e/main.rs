@@ -26,6 +26,8 @@ mod queue_dashboard;
 mod results_cli;
 mod results_dashboard;
 mod retry;
+mod retry_chain;
+mod scripting;
 mod secrets;
 mod sigkill;
 mod store;

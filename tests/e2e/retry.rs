@@ -114,7 +114,7 @@ fn a_task_named_twice_is_retried_once() {
 
     let mut c = bin(dir.path());
     common(&mut c);
-    let (_, stdout, _) = run(c.args(["ls", "--json"]));
+    let (_, stdout, _) = run(c.args(["ls", "--jsonl"]));
     let retries = stdout
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())

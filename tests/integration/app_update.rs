@@ -438,6 +438,15 @@ fn plan(s: &seedance_tui::app::State) -> RetryPlan {
     }
 }
 
+/// The fixtures' l0007 is a (succeeded) retry of l0003, so l0003 is not the head of its chain
+/// and is never retried again; the tests of the retry question itself use l0003 as if it had
+/// never been retried (the chain rule has its own tests in `retry_chain`).
+fn unlink_retry(s: &mut seedance_tui::app::State) {
+    let mut t = s.task("l0007").cloned().expect("task");
+    t.retry_of = None;
+    update(s, Msg::TasksChanged(vec![t]));
+}
+
 fn select(s: &mut seedance_tui::app::State, local_id: &str) {
     update(s, key('g'));
     while selected(s) != local_id {
@@ -448,6 +457,7 @@ fn select(s: &mut seedance_tui::app::State, local_id: &str) {
 #[test]
 fn retry_single_asks_once_then_resubmits() {
     let mut s = state(100, 30);
+    unlink_retry(&mut s);
     select(&mut s, "l0003"); // failed: output moderation, a retry can help
     update(&mut s, key('r'));
     let p = plan(&s);
@@ -483,6 +493,7 @@ fn retry_is_refused_for_tasks_that_did_not_fail() {
 #[test]
 fn bulk_retry_of_marked_tasks_skips_the_rest_and_warns() {
     let mut s = state(100, 30);
+    unlink_retry(&mut s);
     for id in ["l0000", "l0003", "l0004", "l0005", "l0008", "l0009"] {
         select(&mut s, id);
         update(&mut s, key(' '));
@@ -504,6 +515,7 @@ fn bulk_retry_of_marked_tasks_skips_the_rest_and_warns() {
 #[test]
 fn retry_all_failed_in_the_filter() {
     let mut s = state(100, 30);
+    unlink_retry(&mut s);
     update(&mut s, ctrl('r'));
     assert_eq!(plan(&s).local_ids, ["l0003"]);
     update(&mut s, code(KeyCode::Esc));
@@ -525,6 +537,7 @@ fn retry_all_failed_in_the_filter() {
 #[test]
 fn input_moderation_failures_warn_that_retry_cannot_fix_them() {
     let mut s = state(100, 30);
+    unlink_retry(&mut s);
     let mut t = s.task("l0003").cloned().expect("task");
     t.error_code = Some("InputTextSensitiveContentDetected".into());
     update(&mut s, Msg::TasksChanged(vec![t]));

@@ -36,6 +36,7 @@ mod queue_render;
 mod queue_update;
 mod reconcile;
 mod results_update;
+mod retry_chain;
 mod store;
 mod store_watch;
 mod ui_snapshots;

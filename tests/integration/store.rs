@@ -91,7 +91,7 @@ fn lookups_lists_and_changes() {
         s.submission_accepted(id, &format!("cgt-{id}"), 100 + i as i64)
             .expect("accept");
     }
-    assert!(matches!(s.find("lab"), Err(StoreError::Ambiguous(_))));
+    assert!(matches!(s.find("lab"), Err(StoreError::Ambiguous { .. })));
     assert_eq!(s.find("lcd").expect("prefix").local_id, "lcd3");
     assert_eq!(s.find("cgt-lab2").expect("task id").local_id, "lab2");
     assert!(matches!(s.find("zzz"), Err(StoreError::NotFound(_))));

@@ -179,13 +179,14 @@ fn bulk_retry_question() {
     for _ in 0..3 {
         key(&mut s, 'j');
     }
-    key(&mut s, ' '); // failed
+    key(&mut s, ' '); // failed, and already retried (by the succeeded l0007)
     key(&mut s, ' '); // expired
     update(
         &mut s,
         Msg::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::NONE)),
     );
     let out = text(&render(&s));
-    assert!(out.contains("Resubmit 2 task(s)"), "{out}");
+    assert!(out.contains("Resubmit 1 task(s)"), "{out}");
+    assert!(out.contains("already retried:"), "{out}");
     insta::assert_snapshot!(out);
 }

@@ -283,6 +283,14 @@ fn submitted(state: &mut State, outcome: SubmitOutcome) -> Vec<Effect> {
             state.notice(Level::Error, format!("not sent: {message}"));
             true
         }
+        SubmitOutcome::OverBudget(message) => {
+            e.over_budget_ok = true;
+            state.notice(
+                Level::Warn,
+                format!("{message}; Ctrl-S again sends it anyway"),
+            );
+            true
+        }
     };
     if keep {
         if state.composer.editor.is_none() {

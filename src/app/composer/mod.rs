@@ -152,6 +152,9 @@ pub struct Editor {
     /// Local files looked at by the runtime: size in bytes, or why they cannot be sent
     /// (`None` while the answer is pending).
     pub files: std::collections::HashMap<String, Option<Result<u64, String>>>,
+    /// The last submission was refused by the daily spending cap: the next `Ctrl-S` is the
+    /// user's explicit confirmation and sends it anyway.
+    pub over_budget_ok: bool,
     /// Local videos and audios go through the `[assets] upload_to` bucket (so a local video is
     /// no problem); set by [`Composer::install`].
     pub uploads: bool,
@@ -214,6 +217,7 @@ impl Editor {
             history_pos: None,
             history_stash: None,
             files: Default::default(),
+            over_budget_ok: false,
             uploads: false,
         };
         e.revalidate();
@@ -376,6 +380,8 @@ pub enum ComposerEffect {
         request_json: String,
         retry_of: Option<String>,
         draft: String,
+        /// Send even if it passes the daily spending cap (the user confirmed).
+        over_budget: bool,
     },
 }
 
@@ -408,6 +414,8 @@ pub enum SubmitOutcome {
     },
     /// Nothing was sent (the store failed, or validation refused it).
     NotSent(String),
+    /// Nothing was sent: it would pass today's spending cap (the numbers).
+    OverBudget(String),
 }
 
 /// What the runtime reports back to the composer.

@@ -1,0 +1,313 @@
+//! The daily spending cap (`[budget]`). Today's spend is counted from the store — every task
+//! created since local midnight: its billed tokens once known, else an estimate while it may
+//! still bill (submitting, unknown outcome, queued, running, succeeded without a count) — so
+//! every process sharing a store sees the same total, and a new submission is checked against
+//! it before anything is sent.
+//!
+//! **The hook**: [`Engine::may_spend`] answers "may I spend these tokens now?" for any caller
+//! (the CLI, the dashboard, a batch queue): `Ok(Spend)` with the total after it, or
+//! `Err(OverBudget)` whose message has the numbers. Estimate a request with [`estimate`].
+
+use super::Engine;
+use crate::api::TaskStatus;
+use crate::api::types::CreateRequest;
+use crate::config::{BudgetConfig, Config, PricingConfig};
+use crate::store::{Phase, StoreError, TaskQuery, TaskRecord};
+
+/// The cap and the prices that turn tokens into money.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SpendingCap {
+    pub budget: BudgetConfig,
+    pub pricing: PricingConfig,
+}
+
+impl SpendingCap {
+    pub fn from_config(c: &Config) -> SpendingCap {
+        SpendingCap {
+            budget: c.budget.clone(),
+            pricing: c.pricing.clone(),
+        }
+    }
+
+    /// Whether any cap is set.
+    pub fn is_set(&self) -> bool {
+        self.budget.daily_tokens.is_some() || self.budget.daily_money.is_some()
+    }
+
+    /// The price of `tokens` on `model`, when prices are configured.
+    pub fn money(&self, model: &str, tokens: u64) -> Option<f64> {
+        let per_million = self
+            .pricing
+            .models
+            .get(model)
+            .copied()
+            .or(self.pricing.per_million_tokens)?;
+        Some(tokens as f64 / 1_000_000.0 * per_million)
+    }
+
+    /// An amount with the configured currency, e.g. `¥1.08`.
+    pub fn format_money(&self, amount: f64) -> String {
+        format!("{}{amount:.2}", self.pricing.currency)
+    }
+
+    /// The spend of `planned` (model, tokens) pairs.
+    pub fn spend_of(&self, planned: &[(String, u64)]) -> Spend {
+        let mut s = Spend::default();
+        for (model, tokens) in planned {
+            s.add(self, model, *tokens);
+        }
+        s
+    }
+}
+
+/// Tokens (and money, with prices) spent or committed.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Spend {
+    pub tokens: u64,
+    pub money: Option<f64>,
+}
+
+impl Spend {
+    fn add(&mut self, cap: &SpendingCap, model: &str, tokens: u64) {
+        self.tokens = self.tokens.saturating_add(tokens);
+        if let Some(m) = cap.money(model, tokens) {
+            *self.money.get_or_insert(0.0) += m;
+        }
+    }
+
+    fn plus(self, other: Spend) -> Spend {
+        Spend {
+            tokens: self.tokens.saturating_add(other.tokens),
+            money: match (self.money, other.money) {
+                (None, None) => None,
+                (a, b) => Some(a.unwrap_or(0.0) + b.unwrap_or(0.0)),
+            },
+        }
+    }
+}
+
+/// A submission that would pass today's cap; nothing was sent.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}", self.describe())]
+pub struct OverBudget {
+    pub today: Spend,
+    pub adding: Spend,
+    pub cap: Box<SpendingCap>,
+}
+
+impl OverBudget {
+    fn describe(&self) -> String {
+        let after = self.today.plus(self.adding);
+        let b = &self.cap.budget;
+        let mut parts = Vec::new();
+        if let Some(limit) = b.daily_tokens.filter(|l| after.tokens > *l) {
+            parts.push(format!(
+                "{} tokens today + {} for this = {} > the cap of {} ([budget] daily_tokens)",
+                self.today.tokens, self.adding.tokens, after.tokens, limit
+            ));
+        }
+        if let (Some(limit), Some(spent)) = (b.daily_money, after.money)
+            && spent > limit
+        {
+            parts.push(format!(
+                "{} today + {} for this = {} > the cap of {} ([budget] daily_money)",
+                self.cap.format_money(self.today.money.unwrap_or(0.0)),
+                self.cap.format_money(self.adding.money.unwrap_or(0.0)),
+                self.cap.format_money(spent),
+                self.cap.format_money(limit)
+            ));
+        }
+        format!(
+            "over today's spending cap: {}; nothing was sent",
+            parts.join("; ")
+        )
+    }
+}
+
+/// The estimated tokens of one request (the model table's estimate; reference-video seconds are
+/// not known here, so they count as the model's minimum).
+pub fn estimate(req: &CreateRequest) -> u64 {
+    crate::api::models::estimate_request_tokens(req, 0.0)
+}
+
+/// The estimated tokens of a stored task's request (0 when it cannot be read).
+pub fn estimate_record(r: &TaskRecord) -> u64 {
+    r.request().as_ref().map(estimate).unwrap_or(0)
+}
+
+/// What a task counts against the cap: its billed tokens once known, else its estimate while it
+/// may still bill; nothing for a task that was refused or ended without a count.
+pub fn counted_tokens(r: &TaskRecord) -> u64 {
+    if let Some(t) = r.tokens {
+        return t;
+    }
+    match &r.phase {
+        Phase::Submitting | Phase::SubmitUnknown => estimate_record(r),
+        // A pending row is checked against the cap when the queue sends it.
+        Phase::Rejected | Phase::Pending => 0,
+        Phase::Remote(s) => match s {
+            TaskStatus::Queued | TaskStatus::Running | TaskStatus::Succeeded => estimate_record(r),
+            _ => 0,
+        },
+    }
+}
+
+/// Unix seconds of the last local midnight at or before `now`.
+pub fn local_day_start(now: i64) -> i64 {
+    use chrono::{Local, TimeZone};
+    let Some(t) = Local.timestamp_opt(now, 0).single() else {
+        return now - now.rem_euclid(86_400);
+    };
+    t.date_naive()
+        .and_hms_opt(0, 0, 0)
+        .and_then(|m| Local.from_local_datetime(&m).earliest())
+        .map(|m| m.timestamp())
+        .unwrap_or(now - now.rem_euclid(86_400))
+}
+
+/// Today's spend of `tasks` (those created at or after `day_start`).
+pub fn spend_of_tasks<'a>(
+    cap: &SpendingCap,
+    tasks: impl IntoIterator<Item = &'a TaskRecord>,
+    day_start: i64,
+) -> Spend {
+    let mut s = Spend::default();
+    for t in tasks.into_iter().filter(|t| t.created_at >= day_start) {
+        s.add(cap, &t.model, counted_tokens(t));
+    }
+    s
+}
+
+/// Check `adding` against the cap, given what was spent today.
+pub fn check(cap: &SpendingCap, today: Spend, adding: Spend) -> Result<Spend, OverBudget> {
+    let after = today.plus(adding);
+    let over_tokens = cap.budget.daily_tokens.is_some_and(|l| after.tokens > l);
+    let over_money = matches!((cap.budget.daily_money, after.money), (Some(l), Some(m)) if m > l);
+    if over_tokens || over_money {
+        return Err(OverBudget {
+            today,
+            adding,
+            cap: Box::new(cap.clone()),
+        });
+    }
+    Ok(after)
+}
+
+/// Why `may_spend` said no.
+#[derive(Debug, thiserror::Error)]
+pub enum BudgetError {
+    #[error("{0}")]
+    Over(#[from] OverBudget),
+    #[error("cannot count today's spend: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl Engine {
+    /// Set the cap `may_spend` checks against.
+    pub fn with_spending_cap(mut self, cap: SpendingCap) -> Engine {
+        self.cap = std::sync::Arc::new(cap);
+        self
+    }
+
+    /// The cap this engine checks against.
+    pub fn spending_cap(&self) -> &SpendingCap {
+        &self.cap
+    }
+
+    /// Today's spend, counted from the store (see the module doc).
+    pub async fn spent_today(&self) -> Result<Spend, StoreError> {
+        let day_start = local_day_start(super::now());
+        let cap = (*self.cap).clone();
+        self.with_store(move |s| {
+            let rows = s.list(&TaskQuery {
+                since: Some(day_start),
+                ..TaskQuery::default()
+            })?;
+            Ok(spend_of_tasks(&cap, &rows, day_start))
+        })
+        .await
+    }
+
+    /// May these new tasks — `(model, estimated tokens)` each, see [`estimate`] — be sent now
+    /// without passing today's cap? `Ok` with today's spend after them (always `Ok` when no cap
+    /// is set); `Err(BudgetError::Over)` with the numbers when they would pass it. Call it
+    /// before sending; it sends and records nothing itself.
+    pub async fn may_spend(&self, planned: &[(String, u64)]) -> Result<Spend, BudgetError> {
+        let adding = self.cap.spend_of(planned);
+        if !self.cap.is_set() {
+            return Ok(adding);
+        }
+        let today = self.spent_today().await?;
+        Ok(check(&self.cap, today, adding)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cap(tokens: Option<u64>, money: Option<f64>) -> SpendingCap {
+        SpendingCap {
+            budget: BudgetConfig {
+                daily_tokens: tokens,
+                daily_money: money,
+            },
+            pricing: PricingConfig {
+                per_million_tokens: Some(10.0),
+                currency: "¥".into(),
+                ..PricingConfig::default()
+            },
+        }
+    }
+
+    #[test]
+    fn a_cap_is_passed_only_above_its_limit() {
+        let c = cap(Some(300), None);
+        let today = Spend {
+            tokens: 200,
+            money: None,
+        };
+        let add = |t| Spend {
+            tokens: t,
+            money: None,
+        };
+        assert!(check(&c, today, add(100)).is_ok(), "exactly at the cap");
+        let over = check(&c, today, add(101)).expect_err("one token over");
+        let text = over.to_string();
+        assert!(
+            text.contains("200 tokens today + 101 for this = 301 > the cap of 300"),
+            "{text}"
+        );
+        assert!(text.contains("nothing was sent"), "{text}");
+    }
+
+    #[test]
+    fn a_money_cap_counts_with_the_prices() {
+        let c = cap(None, Some(1.0));
+        let planned = vec![("m".to_string(), 150_000)];
+        let adding = c.spend_of(&planned);
+        assert_eq!(adding.money, Some(1.5));
+        let err = check(&c, Spend::default(), adding).expect_err("¥1.50 > ¥1.00");
+        assert!(
+            err.to_string().contains("¥1.50 > the cap of ¥1.00"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unfinished_tasks_count_their_estimate_and_refused_ones_nothing() {
+        let queued = TaskRecord::factory("a", Phase::Remote(TaskStatus::Queued), 10);
+        let billed = TaskRecord {
+            tokens: Some(7),
+            ..TaskRecord::factory("b", Phase::Remote(TaskStatus::Succeeded), 10)
+        };
+        let failed = TaskRecord::factory("c", Phase::Remote(TaskStatus::Failed), 10);
+        let rejected = TaskRecord::factory("d", Phase::Rejected, 10);
+        let old = TaskRecord::factory("e", Phase::Remote(TaskStatus::Queued), 5);
+        assert_eq!(counted_tokens(&queued), estimate_record(&queued));
+        assert!(counted_tokens(&queued) > 0);
+        let c = cap(Some(1), None);
+        let s = spend_of_tasks(&c, [&queued, &billed, &failed, &rejected, &old], 10);
+        assert_eq!(s.tokens, estimate_record(&queued) + 7);
+    }
+}
