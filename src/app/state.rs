@@ -387,9 +387,19 @@ impl State {
             .count()
     }
 
-    /// Whether the screen shows times relative to now (so a slow clock must redraw it).
+    /// Whether the screen shows times relative to now (so a slow clock must redraw it): ages in
+    /// the table, a fresh message, the composer, or the header's "polled N s ago".
     pub fn shows_relative_times(&self) -> bool {
-        !self.order.is_empty() || self.current_message().is_some() || self.composer.is_open()
+        !self.order.is_empty()
+            || self.current_message().is_some()
+            || self.composer.is_open()
+            || self.health.last_success.is_some()
+    }
+
+    /// Whether the header is on screen (a terminal below the minimum size shows only a note).
+    pub fn header_visible(&self) -> bool {
+        let (w, h) = self.size;
+        w >= super::layout::MIN_WIDTH && h >= super::layout::MIN_HEIGHT
     }
 
     /// The tasks an action applies to: the marked ones, else the selected one.

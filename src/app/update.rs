@@ -89,7 +89,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.replace_all(rows);
             load_history_effect(state)
         }
-        Msg::TasksChanged(rows) => {
+        Msg::TasksChanged(mut rows) => {
+            // A row the dashboard already has as it is changes nothing on screen.
+            rows.retain(|r| state.task(&r.local_id) != Some(r));
+            if rows.is_empty() {
+                return Vec::new();
+            }
             let selected_changed = state
                 .selected
                 .as_ref()
@@ -128,8 +133,14 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Health(h) => {
-            if h != state.health {
-                state.health = h;
+            // Only what the header shows draws a frame: requests in flight are not shown, and
+            // the time of the last poll reaches the screen with the next clock tick (at most
+            // once a second), so a stream of polls that change nothing visible draws nothing.
+            let visible = state.header_visible()
+                && (poll_line(&h) != poll_line(&state.health)
+                    || h.last_success.is_some() != state.health.last_success.is_some());
+            state.health = h;
+            if visible {
                 state.dirty = true;
             }
             Vec::new()
@@ -140,6 +151,18 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Results(m) => results::on_msg(state, m),
     }
+}
+
+/// The parts of the poller's health the header shows, except the time of the last poll.
+fn poll_line(h: &super::msg::Health) -> impl PartialEq + '_ {
+    (
+        h.banner.as_deref(),
+        h.paused,
+        h.leader,
+        h.follows.as_deref(),
+        h.consecutive_errors,
+        h.tracked,
+    )
 }
 
 /// A line in the log when a task finishes or fails.

@@ -9,6 +9,7 @@ mod support;
 mod api_client;
 mod api_errors;
 mod api_validation;
+mod app_drawing;
 mod app_mouse;
 mod app_update;
 mod composer_drafts;
