@@ -241,8 +241,15 @@ fn filter_typing(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
         }
         _ => return Vec::new(),
     }
-    state.filter = Filter::parse(input);
-    state.recompute();
+    let filter = Filter::parse(input);
+    // A keystroke that extends the query narrows the rows already shown (no re-sort).
+    if filter.narrows(&state.filter) {
+        state.filter = filter;
+        state.narrow();
+    } else {
+        state.filter = filter;
+        state.recompute();
+    }
     Vec::new()
 }
 

@@ -10,6 +10,7 @@ mod api_client;
 mod api_errors;
 mod api_validation;
 mod app_drawing;
+mod app_index;
 mod app_mouse;
 mod app_update;
 mod composer_drafts;
