@@ -83,13 +83,23 @@ pub async fn ls(ctx: &Context, statuses: &[String], as_json: bool) -> Result<Cod
         statuses: statuses.to_vec(),
         ..TaskQuery::default()
     };
-    let rows = ctx.engine.with_store(move |s| s.list(&query)).await?;
     if as_json {
-        for r in &rows {
-            println!("{}", crate::sanitize::json(&record_json(r)));
-        }
+        // Streamed: one row read, one line written (buffered), so memory stays flat and the
+        // first line comes at once; a closed pipe (`| head`) stops the scan.
+        ctx.engine
+            .with_store(move |s| {
+                use std::io::Write;
+                let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                s.each(&query, |r| {
+                    writeln!(out, "{}", crate::sanitize::json(&record_json(&r))).is_ok()
+                })?;
+                let _ = out.flush();
+                Ok(())
+            })
+            .await?;
         return Ok(Code::Ok);
     }
+    let rows = ctx.engine.with_store(move |s| s.list(&query)).await?;
     if rows.is_empty() {
         crate::errln!("no tasks in {}", ctx.store_path.display());
         return Ok(Code::Ok);
