@@ -89,6 +89,13 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.replace_all(rows);
             load_history_effect(state)
         }
+        Msg::MoreTasksLoaded(mut rows) => {
+            rows.retain(|r| state.task(&r.local_id).is_none());
+            if !rows.is_empty() {
+                state.upsert(rows);
+            }
+            Vec::new()
+        }
         Msg::TasksChanged(mut rows) => {
             // A row the dashboard already has as it is changes nothing on screen.
             rows.retain(|r| state.task(&r.local_id) != Some(r));

@@ -116,3 +116,23 @@ fn a_keystroke_that_extends_the_filter_narrows_the_rows_shown() {
         assert!(matches!(t.phase.as_str(), "queued" | "running"), "{t:?}");
     }
 }
+
+#[test]
+fn the_rest_of_the_store_behind_the_first_page_adds_only_rows_not_yet_shown() {
+    let mut s = state(160, 48);
+    let all = many(300);
+    update(&mut s, Msg::TasksLoaded(all[..100].to_vec()));
+    // The store watcher delivered a newer version of a row of the first page meanwhile.
+    let mut newer = all[5].clone();
+    newer.tokens = Some(777);
+    update(&mut s, Msg::TasksChanged(vec![newer]));
+    assert_eq!(s.tasks.len(), 100);
+    update(&mut s, Msg::MoreTasksLoaded(all.clone()));
+    assert_eq!(s.tasks.len(), 300, "every row of the store is in");
+    assert_eq!(
+        s.task(&all[5].local_id).and_then(|t| t.tokens),
+        Some(777),
+        "the watcher's newer row is kept"
+    );
+    assert_same_as_rebuilt(&mut s, "the rest loaded");
+}
