@@ -233,6 +233,10 @@ pub struct Config {
     pub ui: UiConfig,
     pub notify: NotifyConfig,
     pub pricing: PricingConfig,
+    /// Additions and changes to the shipped model table: `[models."ID"]` with any of the fields
+    /// of `src/api/models.toml` (and `like = "ID"` to start from another model).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub models: BTreeMap<String, crate::api::models::ModelOverride>,
 }
 
 impl Default for Config {
@@ -246,6 +250,7 @@ impl Default for Config {
             ui: UiConfig::default(),
             notify: NotifyConfig::default(),
             pricing: PricingConfig::default(),
+            models: BTreeMap::new(),
         }
     }
 }
@@ -348,6 +353,7 @@ impl Config {
     pub fn parse(text: &str) -> Result<Config, String> {
         let mut cfg: Config = toml::from_str(text).map_err(|e| e.to_string())?;
         cfg.poll.check()?;
+        cfg.model_table()?;
         for (name, p) in builtin_profiles() {
             cfg.profiles.entry(name).or_insert(p);
         }
@@ -364,6 +370,11 @@ impl Config {
                 name,
             }),
         }
+    }
+
+    /// The shipped model table with this config's `[models."ID"]` tables laid over it.
+    pub fn model_table(&self) -> Result<crate::api::models::ModelTable, String> {
+        crate::api::models::with_overrides(&self.models)
     }
 
     /// The output folder for results.
@@ -416,6 +427,18 @@ pub fn find_key(
             .filter(|v| !v.is_empty())
             .map(|v| (name.to_string(), crate::api::ApiKey::new(v)))
     })
+}
+
+/// True when requests go through a relay: the profile says so, unless `--base-url` points
+/// elsewhere (then a relay is recognised by its `/seedance/` prefix or the relay's host).
+pub fn is_relay(profile: &Profile, base_url_override: Option<&str>) -> bool {
+    match base_url_override {
+        None => profile.relay,
+        Some(url) => {
+            let lower = url.to_ascii_lowercase();
+            lower.contains("/seedance/") || lower.contains("laozhang")
+        }
+    }
 }
 
 /// Problems with a base URL, each with the fix. Empty when it looks right.
@@ -481,6 +504,33 @@ mod tests {
         assert!(matches!(
             cfg.profile(Some("nope")),
             Err(ConfigError::UnknownProfile { .. })
+        ));
+    }
+
+    #[test]
+    fn model_tables_extend_the_shipped_one_and_bad_ones_are_refused() {
+        let cfg = Config::parse(
+            "[models.\"doubao-seedance-2-5-260628\"]\nlike = \"doubao-seedance-2-0-260128\"\nmax_duration = 30\n",
+        )
+        .expect("parses");
+        let table = cfg.model_table().expect("table");
+        let m = table.find("doubao-seedance-2-5-260628").expect("added");
+        assert_eq!(m.max_duration, Some(30));
+        assert!(table.find("doubao-seedance-2-0-mini-260615").is_some());
+        let err = Config::parse("[models.x]\nlike = \"nope\"\n").expect_err("bad like");
+        assert!(err.contains("nope"), "{err}");
+        let err = Config::parse("[models.x]\nmax_durration = 3\n").expect_err("typo");
+        assert!(err.contains("max_durration"), "{err}");
+    }
+
+    #[test]
+    fn relay_is_the_profile_unless_the_base_url_says_otherwise() {
+        let relay = &builtin_profiles()["laozhang"];
+        assert!(is_relay(relay, None));
+        assert!(!is_relay(relay, Some(ARK_BASE_URL)));
+        assert!(is_relay(
+            &builtin_profiles()["ark"],
+            Some(LAOZHANG_BASE_URL)
         ));
     }
 

@@ -16,7 +16,12 @@ const HINTS: &[(&str, &str, bool)] = &[
     ),
     (
         "InputImageSensitiveContentDetected.PrivacyInformation",
-        "a reference image shows a real human face, which 2.x models refuse: use another image",
+        "a reference shows a real person's face, which 2.x models refuse from outside sources: use the same person through an asset:// id from the account's asset library (authorised portraits and virtual people) or the account's own recent 2.0 output as the reference; another URL of the same face fails again",
+        false,
+    ),
+    (
+        "InputVideoSensitiveContentDetected.PrivacyInformation",
+        "a reference video shows a real person's face: use an asset:// id from the account's asset library or a video this account generated with 2.0 in the last 30 days; another URL of the same face fails again",
         false,
     ),
     (
@@ -35,8 +40,23 @@ const HINTS: &[(&str, &str, bool)] = &[
         false,
     ),
     (
+        "InvalidEndpointOrModel.ModelIDAccessDisabled",
+        "this account may not call models by model id: create an inference endpoint for the model in the Ark console and send its ep-... id as the model (official API; a relay needs the plain model id)",
+        false,
+    ),
+    (
+        "InvalidEndpointOrModel.NotFound",
+        "no such model or endpoint for this account: check the id (a dated model id such as doubao-seedance-2-0-fast-260128, not a family name or a label; an ep-... id must be one of this account's endpoints) and that the model is enabled",
+        false,
+    ),
+    (
         "InvalidEndpointOrModel",
-        "use a plain model id such as doubao-seedance-2-0-fast-260128 (no ep-... id, no label)",
+        "the model or endpoint cannot be used: check the id in the Ark console (model ids such as doubao-seedance-2-0-fast-260128, or this account's ep-... endpoint ids on the official API)",
+        false,
+    ),
+    (
+        "InvalidEndpoint.ClosedEndpoint",
+        "the endpoint is closed or unavailable: reopen it in the Ark console or use another endpoint",
         false,
     ),
     (
@@ -90,13 +110,28 @@ const HINTS: &[(&str, &str, bool)] = &[
         true,
     ),
     (
+        "AccountRateLimitExceeded",
+        "too many requests for this account: slow down and retry",
+        true,
+    ),
+    (
         "ModelAccountRpmRateLimitExceeded",
         "too many requests for this model: slow down and retry",
         true,
     ),
     (
+        "ModelAccountTpmRateLimitExceeded",
+        "too many tokens per minute for this model: slow down and retry",
+        true,
+    ),
+    (
         "InternalServiceError",
         "the service failed: retry later",
+        true,
+    ),
+    (
+        "ServiceUnavailable",
+        "the service is unavailable: retry later",
         true,
     ),
 ];
@@ -114,9 +149,9 @@ pub fn hint_for_code(code: &str) -> Option<&'static str> {
 }
 
 /// Whether a plain retry (the same request again) can fix a task that failed with `code`.
-/// Unknown codes are assumed retryable.
+/// Unknown codes are not retryable: a retry costs money, and nothing says it would go better.
 pub fn retry_can_help(code: &str) -> bool {
-    entry(code).map(|e| e.2).unwrap_or(true)
+    entry(code).is_some_and(|e| e.2)
 }
 
 #[cfg(test)]
@@ -126,7 +161,7 @@ mod tests {
     #[test]
     fn specific_codes_win_over_prefixes() {
         let h = hint_for_code("InputImageSensitiveContentDetected.PrivacyInformation").unwrap();
-        assert!(h.contains("face"));
+        assert!(h.contains("face") && h.contains("asset://"), "{h}");
         let h = hint_for_code("InputImageSensitiveContentDetected").unwrap();
         assert!(h.contains("another image"));
     }
@@ -137,7 +172,28 @@ mod tests {
         assert!(retry_can_help(
             "OutputVideoSensitiveContentDetected.PolicyViolation"
         ));
-        assert!(retry_can_help("SomethingNew"));
+        assert!(
+            !retry_can_help("SomethingNew"),
+            "unknown codes are not retried"
+        );
         assert_eq!(hint_for_code(""), None);
+    }
+
+    #[test]
+    fn each_endpoint_or_model_code_has_its_own_hint() {
+        let disabled = hint_for_code("InvalidEndpointOrModel.ModelIDAccessDisabled").unwrap();
+        assert!(
+            disabled.contains("ep-"),
+            "tells the account to use an endpoint id"
+        );
+        let not_found = hint_for_code("InvalidEndpointOrModel.NotFound").unwrap();
+        assert!(not_found.contains("dated model id"));
+        assert_ne!(disabled, not_found);
+        let other = hint_for_code("InvalidEndpointOrModel.Other").unwrap();
+        assert!(other != disabled && other != not_found);
+        assert!(
+            !other.contains("no ep-"),
+            "endpoint ids are allowed officially"
+        );
     }
 }

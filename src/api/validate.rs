@@ -2,11 +2,13 @@
 //! simulator. Every problem names the field (as the API names it) and the fix.
 //!
 //! Principles: capability checks read [`crate::api::models`]; a well-formed model id that is not in
-//! the table is allowed (the server decides) and then only the structural rules apply. A field a
-//! model does not take is a problem when it is sent with a non-default value (`camera_fixed: true`,
-//! `draft: true`, `priority: 3`); the default value is harmless.
+//! the table is allowed (the server decides) and then only the model-independent rules apply, with
+//! a warning ([`warnings`]). A field a model does not take is a problem when it is sent with a
+//! non-default value (`camera_fixed: true`, `draft: true`, `priority: 3`); the default value is
+//! harmless. Endpoint ids (`ep-...`) are valid on the official API and refused only through a
+//! relay, which matches channels by plain model id.
 
-use super::models::{self, ModelSpec};
+use super::models::{self, ModelSpec, ModelTable};
 use super::types::{ContentItem, CreateRequest, MediaKind, Role};
 
 mod url;
@@ -105,11 +107,42 @@ pub fn scenario(content: &[ContentItem]) -> Scenario {
 /// An example of a plain model id, for fixes.
 const EXAMPLE_MODEL: &str = models::DEFAULT_MODEL;
 
-/// True for a plain model id as the API wants it: letters, digits, `-`, `_`, `.`, not an `ep-...`
-/// endpoint id, no label.
+/// Where a request is going: the rules differ slightly between the official API and a relay.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    /// The model table (shipped + config).
+    pub models: &'a ModelTable,
+    /// True for a relay: endpoint ids are refused and models it does not serve are named.
+    pub relay: bool,
+}
+
+impl Target<'static> {
+    /// The official API with the table in use.
+    pub fn official() -> Target<'static> {
+        Target {
+            models: models::table(),
+            relay: false,
+        }
+    }
+
+    /// The official API, or a relay when `relay`, with the table in use.
+    pub fn with_relay(relay: bool) -> Target<'static> {
+        Target {
+            relay,
+            ..Target::official()
+        }
+    }
+}
+
+/// True for an endpoint id (`ep-...`), which the official API takes in place of a model id.
+pub fn is_endpoint_id(id: &str) -> bool {
+    id.starts_with("ep-")
+}
+
+/// True for a model id (or endpoint id) as the API wants it: letters, digits, `-`, `_`, `.`,
+/// no label.
 pub fn is_plain_model_id(id: &str) -> bool {
     !id.is_empty()
-        && !id.starts_with("ep-")
         && id
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
@@ -124,18 +157,32 @@ pub fn strip_model_label(id: &str) -> &str {
     id[..end].trim()
 }
 
-fn check_model(model: &str, out: &mut Vec<Problem>) {
+fn check_model(model: &str, target: &Target<'_>, out: &mut Vec<Problem>) {
     if model.trim().is_empty() {
         out.push(Problem::missing(
             "model",
             "no model is set",
             format!("set model to a plain model id such as {EXAMPLE_MODEL}"),
         ));
-    } else if model.starts_with("ep-") {
+    } else if is_endpoint_id(model) && target.relay {
         out.push(Problem::invalid(
             "model",
-            format!("`{model}` is a console endpoint id, which the relay does not match"),
-            format!("use a plain model id such as {EXAMPLE_MODEL}"),
+            format!("`{model}` is an endpoint id, which the relay does not match (it routes by model id)"),
+            format!(
+                "through the relay use a plain model id such as {EXAMPLE_MODEL}; endpoint ids work on the official API (--profile ark)"
+            ),
+        ));
+    } else if let Some(spec) = target
+        .models
+        .find(model)
+        .filter(|s| target.relay && !s.relay)
+    {
+        out.push(Problem::invalid(
+            "model",
+            format!("the relay does not serve {}", model_name(spec)),
+            format!(
+                "use a model the relay serves such as {EXAMPLE_MODEL}, the official API (--profile ark), or set relay = true under [models.\"{model}\"] in the config if it now does"
+            ),
         ));
     } else if model.contains(|c: char| c.is_whitespace() || c == '(' || c == ')') {
         let plain = strip_model_label(model);
@@ -158,15 +205,60 @@ fn check_model(model: &str, out: &mut Vec<Problem>) {
     }
 }
 
-/// Every problem with `req`, in field order; empty when the request may be sent.
+/// Whether this process talks to a relay (set once at start-up, like the model table), for
+/// the callers that do not carry a [`Target`] (the composer's live checks).
+static PROCESS_RELAY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Record whether this process's profile is a relay (see [`validate`]).
+pub fn set_process_relay(relay: bool) {
+    PROCESS_RELAY.store(relay, std::sync::atomic::Ordering::Relaxed);
+}
+
+impl Target<'static> {
+    /// The table in use, and a relay when this process's profile is one.
+    pub fn process() -> Target<'static> {
+        Target::with_relay(PROCESS_RELAY.load(std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
+/// Every problem with `req` for this process's target (the official API unless the profile is a
+/// relay) with the table in use, in field order; empty when the request may be sent.
 pub fn validate(req: &CreateRequest) -> Vec<Problem> {
+    validate_for(req, &Target::process())
+}
+
+/// Every problem with `req` when it goes to `target`, in field order.
+pub fn validate_for(req: &CreateRequest, target: &Target<'_>) -> Vec<Problem> {
     let mut out = Vec::new();
-    check_model(&req.model, &mut out);
-    let spec = models::find(&req.model);
+    check_model(&req.model, target, &mut out);
+    let spec = target.models.find(&req.model);
     check_content(req, spec, &mut out);
     check_output(req, spec, &mut out);
     check_service(req, spec, &mut out);
     check_body_size(req, &mut out);
+    out
+}
+
+/// Things worth saying that do not stop a request: a model in no table (only the
+/// model-independent rules were checked).
+pub fn warnings(req: &CreateRequest, target: &Target<'_>) -> Vec<String> {
+    let mut out = Vec::new();
+    let model = req.model.trim();
+    // An endpoint id through a relay is a problem, not a warning.
+    if !model.is_empty()
+        && is_plain_model_id(model)
+        && !(target.relay && is_endpoint_id(model))
+        && target.models.find(model).is_none()
+    {
+        let what = if is_endpoint_id(model) {
+            format!("`{model}` is an endpoint id: the model behind it is unknown here")
+        } else {
+            format!("`{model}` is in no model table")
+        };
+        out.push(format!(
+            "{what}, so only the rules every model shares were checked (the service decides the rest); describe it under [models.\"{model}\"] in the config to check it fully"
+        ));
+    }
     out
 }
 
@@ -233,6 +325,16 @@ fn check_content(req: &CreateRequest, spec: Option<&ModelSpec>, out: &mut Vec<Pr
             continue;
         };
         check_url(i, kind, url, out);
+        if kind == MediaKind::Image
+            && let Some(s) = spec.filter(|s| !s.heic_images)
+            && is_heic(url)
+        {
+            out.push(Problem::invalid(
+                format!("content[{i}].image_url.url"),
+                format!("{} does not take heic/heif images", model_name(s)),
+                "convert the image to jpeg or png",
+            ));
+        }
         match kind {
             MediaKind::Image | MediaKind::Video => visual = true,
             MediaKind::Audio => {
@@ -301,10 +403,10 @@ fn check_content(req: &CreateRequest, spec: Option<&ModelSpec>, out: &mut Vec<Pr
             "add a first_frame image, or make this image a reference_image",
         ));
     }
-    if spec.is_none_or(|s| s.series_2) {
-        check_reference_limits(counts, spec.is_some(), out);
+    if let Some(s) = spec {
+        check_reference_limits(counts, s, out);
     }
-    if first_audio.is_some() && !visual {
+    if first_audio.is_some() && !visual && spec.is_some_and(|s| !s.audio_only_references) {
         out.push(Problem::invalid(
             "content",
             "audio cannot be the only reference",
@@ -313,23 +415,22 @@ fn check_content(req: &CreateRequest, spec: Option<&ModelSpec>, out: &mut Vec<Pr
     }
 }
 
-fn check_reference_limits(counts: [usize; 3], known: bool, out: &mut Vec<Problem>) {
-    if !known {
-        return;
-    }
+fn check_reference_limits(counts: [usize; 3], spec: &ModelSpec, out: &mut Vec<Problem>) {
     let limits = [
-        (MediaKind::Image, models::MAX_REFERENCE_IMAGES),
-        (MediaKind::Video, models::MAX_REFERENCE_VIDEOS),
-        (MediaKind::Audio, models::MAX_REFERENCE_AUDIOS),
+        (MediaKind::Image, spec.max_reference_images),
+        (MediaKind::Video, spec.max_reference_videos),
+        (MediaKind::Audio, spec.max_reference_audios),
     ];
     for (kind, max) in limits {
         let n = counts[kind as usize];
+        let Some(max) = max else { continue };
         if n > max {
             out.push(Problem::invalid(
                 "content",
                 format!(
-                    "{n} reference {}s; the 2.0 series takes at most {max}",
-                    kind.as_str()
+                    "{n} reference {}s; {} takes at most {max}",
+                    kind.as_str(),
+                    spec.label
                 ),
                 format!("remove {} reference {}(s)", n - max, kind.as_str()),
             ));
@@ -394,32 +495,52 @@ fn check_url(i: usize, kind: MediaKind, url: &str, out: &mut Vec<Problem>) {
 }
 
 fn check_output(req: &CreateRequest, spec: Option<&ModelSpec>, out: &mut Vec<Problem>) {
-    if let Some(r) = &req.ratio {
-        let ratios = spec.map_or(models::RATIOS, |s| s.ratios);
-        if !ratios.contains(&r.as_str()) {
-            out.push(Problem::invalid(
-                "ratio",
-                format!("`{r}` is not a ratio the API takes"),
-                format!("use one of: {}", ratios.join(", ")),
-            ));
-        }
+    if let (Some(r), Some(s)) = (&req.ratio, spec)
+        && !s.ratios.iter().any(|x| x == r)
+    {
+        out.push(Problem::invalid(
+            "ratio",
+            format!("`{r}` is not a ratio {} takes", s.label),
+            format!("use one of: {}", s.ratios.join(", ")),
+        ));
     }
     if let Some(d) = req.duration {
-        let (min, max, adaptive) = spec.map_or((2, 15, true), |s| {
-            (s.min_duration, s.max_duration, s.adaptive_duration)
-        });
-        if !((min..=max).contains(&d) || (d == -1 && adaptive)) {
-            let which = spec.map_or("this model".to_string(), |s| s.label.to_string());
-            let fix = if adaptive {
-                format!("use {min}..{max} seconds, or -1 to let the model choose")
-            } else {
-                format!("use {min}..{max} seconds")
-            };
-            out.push(Problem::invalid(
+        match spec {
+            Some(s) => {
+                let min = s.min_duration.unwrap_or(i64::MIN);
+                let max = s.max_duration.unwrap_or(i64::MAX);
+                let adaptive = s.adaptive_duration;
+                let fits = if d == -1 {
+                    adaptive
+                } else {
+                    d >= 1 && (min..=max).contains(&d)
+                };
+                if !fits {
+                    let range = match (s.min_duration, s.max_duration) {
+                        (Some(a), Some(b)) => format!("{a}..{b} seconds"),
+                        (Some(a), None) => format!("{a} seconds or more"),
+                        (None, Some(b)) => format!("1..{b} seconds"),
+                        (None, None) => "a positive number of seconds".to_string(),
+                    };
+                    let fix = if adaptive {
+                        format!("use {range}, or -1 to let the model choose")
+                    } else {
+                        format!("use {range}")
+                    };
+                    out.push(Problem::invalid(
+                        "duration",
+                        format!("{d} s is out of range for {}", s.label),
+                        fix,
+                    ));
+                }
+            }
+            // Model-independent: a duration is a positive number of seconds, or -1.
+            None if d == 0 || d < -1 => out.push(Problem::invalid(
                 "duration",
-                format!("{d} s is out of range for {which}"),
-                fix,
-            ));
+                format!("{d} s is not a duration"),
+                "use a positive number of seconds, or -1 to let the model choose",
+            )),
+            None => {}
         }
     }
     if let Some(f) = req.frames {
@@ -439,12 +560,13 @@ fn check_output(req: &CreateRequest, spec: Option<&ModelSpec>, out: &mut Vec<Pro
     }
     if let Some(r) = &req.resolution {
         match spec {
-            Some(s) if !s.resolutions.contains(&r.as_str()) => out.push(Problem::invalid(
-                "resolution",
-                format!("{} does not make {r} videos", model_name(s)),
-                format!("use one of: {}", s.resolutions.join(", ")),
-            )),
-            None if !plausible_resolution(r) => out.push(Problem::invalid(
+            Some(s) if !s.resolutions.is_empty() && !s.resolutions.iter().any(|x| x == r) => out
+                .push(Problem::invalid(
+                    "resolution",
+                    format!("{} does not make {r} videos", model_name(s)),
+                    format!("use one of: {}", s.resolutions.join(", ")),
+                )),
+            _ if !plausible_resolution(r) => out.push(Problem::invalid(
                 "resolution",
                 format!("`{r}` is not a resolution"),
                 "use a value such as 480p, 720p or 1080p",
@@ -453,12 +575,12 @@ fn check_output(req: &CreateRequest, spec: Option<&ModelSpec>, out: &mut Vec<Pro
         }
     }
     if let Some(seed) = req.seed
-        && !(-1..=2_147_483_647).contains(&seed)
+        && !(models::MIN_SEED..=models::MAX_SEED).contains(&seed)
     {
         out.push(Problem::invalid(
             "seed",
             format!("{seed} is out of range"),
-            "use -1 (random) or 0..2147483647",
+            format!("use -1 (random) or 0..{}", models::MAX_SEED),
         ));
     }
     if let (Some(true), Some(s)) = (req.camera_fixed, spec.filter(|s| !s.camera_fixed)) {
@@ -531,20 +653,23 @@ fn check_service(req: &CreateRequest, spec: Option<&ModelSpec>, out: &mut Vec<Pr
         ));
     }
     if let Some(id) = &req.safety_identifier
-        && (id.len() > 64 || !id.is_ascii())
+        && let Err(message) = check_safety_identifier(id)
     {
         out.push(Problem::invalid(
             "safety_identifier",
-            "safety_identifier must be at most 64 ASCII characters",
-            "shorten it (a hash of the end-user id works)",
+            message,
+            "use a fixed id per end user, such as a hash of their user id (letters and digits)",
         ));
     }
     if let Some(p) = req.priority {
-        if !(0..=9).contains(&p) {
+        if !(0..=models::MAX_PRIORITY).contains(&p) {
             out.push(Problem::invalid(
                 "priority",
                 format!("{p} is out of range"),
-                "use 0..9",
+                format!(
+                    "use 0..{} (higher runs sooner; it never pre-empts)",
+                    models::MAX_PRIORITY
+                ),
             ));
         } else if let (true, Some(s)) = (p != 0, spec.filter(|s| !s.priority)) {
             out.push(Problem::invalid(
@@ -560,13 +685,81 @@ fn check_service(req: &CreateRequest, spec: Option<&ModelSpec>, out: &mut Vec<Pr
             ));
         }
     }
-    if let (Some(_), Some(s)) = (&req.tools, spec.filter(|s| !s.series_2)) {
+    if let Some(tools) = &req.tools {
+        check_tools(tools, spec, out);
+    }
+}
+
+/// The tool types the API knows.
+pub const TOOL_TYPES: &[&str] = &["web_search"];
+
+fn check_tools(tools: &[serde_json::Value], spec: Option<&ModelSpec>, out: &mut Vec<Problem>) {
+    if let (false, Some(s)) = (tools.is_empty(), spec.filter(|s| !s.tools)) {
         out.push(Problem::invalid(
             "tools",
             format!("{} does not take tools", model_name(s)),
-            "remove tools (2.x models only)",
+            "remove tools (web search is for Seedance 2.0 and 2.0 fast)",
         ));
     }
+    for (i, t) in tools.iter().enumerate() {
+        match t.get("type") {
+            None => out.push(Problem::missing(
+                format!("tools[{i}].type"),
+                "the tool has no type",
+                "write {\"type\": \"web_search\"}",
+            )),
+            Some(serde_json::Value::String(ty)) if TOOL_TYPES.contains(&ty.as_str()) => {}
+            Some(serde_json::Value::String(ty)) => out.push(Problem::invalid(
+                format!("tools[{i}].type"),
+                format!("`{ty}` is not a tool the API knows"),
+                format!("use one of: {}", TOOL_TYPES.join(", ")),
+            )),
+            Some(_) => out.push(Problem::invalid(
+                format!("tools[{i}].type"),
+                "the tool type is not a string",
+                "write {\"type\": \"web_search\"}",
+            )),
+        }
+    }
+}
+
+/// A `safety_identifier` is at most 64 printable ASCII characters with no spaces.
+pub fn check_safety_identifier(id: &str) -> Result<(), String> {
+    if id.is_empty() {
+        return Err("safety_identifier is empty".into());
+    }
+    if id.len() > models::MAX_SAFETY_IDENTIFIER {
+        return Err(format!(
+            "safety_identifier is {} characters; at most {} are allowed",
+            id.chars().count(),
+            models::MAX_SAFETY_IDENTIFIER
+        ));
+    }
+    if !id.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(
+            "safety_identifier must be ASCII letters, digits and punctuation, without spaces"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// True for an inline heic/heif image or a URL whose path ends in .heic/.heif.
+fn is_heic(url: &str) -> bool {
+    let lower: String = url
+        .chars()
+        .take(40)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if lower.starts_with("data:") {
+        return lower.starts_with("data:image/heic") || lower.starts_with("data:image/heif");
+    }
+    let path = url
+        .split(['?', '#'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    path.ends_with(".heic") || path.ends_with(".heif")
 }
 
 fn check_body_size(req: &CreateRequest, out: &mut Vec<Problem>) {

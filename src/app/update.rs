@@ -576,13 +576,8 @@ fn ask_retry(state: &mut State, targets: Vec<TaskRecord>) {
     let tokens = chosen
         .iter()
         .filter_map(|t| t.request())
-        .map(|r| {
-            crate::api::models::estimate_tokens(
-                r.resolution.as_deref().unwrap_or("720p"),
-                r.ratio.as_deref().unwrap_or("16:9"),
-                r.duration.unwrap_or(5),
-            )
-        })
+        // Reference-video seconds are unknown here: the estimate counts the model's minimum.
+        .map(|r| crate::api::models::estimate_request_tokens(&r, 0.0))
         .sum();
     let unfixable = chosen
         .iter()

@@ -186,9 +186,19 @@ pub struct SubmitArgs {
     /// A reference audio: URL or local mp3/wav file.
     #[arg(long, value_name = "URL_OR_FILE[@ROLE]")]
     pub audio: Vec<String>,
-    /// Seed (-1 for random).
+    /// Seed: -1 (random) or 0..4294967295.
     #[arg(long, allow_hyphen_values = true)]
     pub seed: Option<i64>,
+    /// Let the model search the web for the prompt (`tools: [{"type": "web_search"}]`; 2.0 and 2.0 fast).
+    #[arg(long)]
+    pub web_search: bool,
+    /// Queue priority 0..9 (higher runs sooner among this account's queued tasks; never pre-empts; 2.x).
+    #[arg(long, value_name = "0-9")]
+    pub priority: Option<i64>,
+    /// A fixed id of the end user this video is for (at most 64 ASCII characters; a hash of their
+    /// user id works), so the service can tell users apart when it checks for abuse.
+    #[arg(long, value_name = "ID")]
+    pub safety_identifier: Option<String>,
     /// No watermark (the default unless the config says otherwise).
     #[arg(long)]
     pub no_watermark: bool,

@@ -127,13 +127,18 @@ pub fn profiles(current: &OsStr) -> Vec<CompletionCandidate> {
         .collect()
 }
 
-/// Model ids from the model table.
+/// Model ids from the model table: the shipped one with the config's `[models]` laid over it.
 pub fn models(current: &OsStr) -> Vec<CompletionCandidate> {
+    let path = typed_option("config").unwrap_or_else(Paths::config_file);
+    let table = Config::load(&path)
+        .ok()
+        .and_then(|c| c.model_table().ok())
+        .unwrap_or_else(crate::api::models::ModelTable::shipped);
     let current = current.to_str().unwrap_or_default();
-    crate::api::models::MODELS
+    table
         .iter()
         .filter(|m| m.id.starts_with(current))
-        .map(|m| CompletionCandidate::new(m.id).help(Some(m.label.into())))
+        .map(|m| CompletionCandidate::new(m.id.clone()).help(Some(m.label.clone().into())))
         .collect()
 }
 

@@ -20,6 +20,9 @@ impl Context {
         if let Some(w) = crate::config::permission_warning(&config_path) {
             crate::errln!("warning: {w}");
         }
+        // `Config::load` checked the `[models]` tables; this cannot fail after it.
+        let table = config.model_table().map_err(Failure::usage)?;
+        crate::api::models::install(table);
         if g.demo {
             return Self::demo(g, config).await;
         }
@@ -41,7 +44,10 @@ impl Context {
         let client = ArkClient::new(ClientConfig::new(base_url.clone(), key))
             .map_err(|e| Failure::api(e.to_string()))?;
         let output_dir = config.output_dir();
-        let mut engine = Engine::new(client, store, profile_name.clone());
+        let relay = crate::config::is_relay(&profile, g.base_url.as_deref());
+        // The composer's live checks follow the same rules as the engine's.
+        crate::api::validate::set_process_relay(relay);
+        let mut engine = Engine::new(client, store, profile_name.clone()).with_relay(relay);
         engine.download_limits = config.download.limits();
         Ok(Context {
             engine,

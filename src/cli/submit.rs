@@ -4,7 +4,7 @@
 use super::args::SubmitArgs;
 use super::exit::{Code, Failure};
 use crate::api::types::{ContentItem, CreateRequest, MediaKind, Role};
-use crate::api::validate::validate;
+use crate::api::validate::{Target, validate_for, warnings};
 use crate::config::RequestDefaults;
 use crate::context::Context;
 use crate::engine::{SubmitError, assets};
@@ -92,11 +92,37 @@ pub fn build_request(
     if args.last_frame {
         req.return_last_frame = Some(true);
     }
+    if args.web_search {
+        let tools = req.tools.get_or_insert_with(Vec::new);
+        if !tools
+            .iter()
+            .any(|t| t.get("type").and_then(|v| v.as_str()) == Some("web_search"))
+        {
+            tools.push(serde_json::json!({"type": "web_search"}));
+        }
+    }
+    if let Some(p) = args.priority {
+        req.priority = Some(p);
+    }
+    if let Some(id) = &args.safety_identifier {
+        req.safety_identifier = Some(id.clone());
+    }
     for (kind, values) in [
         (MediaKind::Image, &args.image),
         (MediaKind::Video, &args.video),
         (MediaKind::Audio, &args.audio),
     ] {
+        // Local files are checked from their headers before anything is sent (and paid for).
+        let mut seconds = Vec::new();
+        for v in values {
+            let (target, _) = split_role(v);
+            if !assets::is_url(&target) && kind != MediaKind::Video {
+                let facts = assets::check_local_media(std::path::Path::new(target.trim()), kind)
+                    .map_err(|e| Failure::usage(e.to_string()))?;
+                seconds.extend(facts.seconds);
+            }
+        }
+        assets::check_total_seconds(kind, &seconds).map_err(|e| Failure::usage(e.to_string()))?;
         for v in values {
             let (target, role) = split_role(v);
             let role = role.or_else(|| default_role(kind, values.len()));
@@ -121,7 +147,11 @@ fn default_role(kind: MediaKind, count: usize) -> Option<Role> {
 /// Run `submit`.
 pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
     let req = build_request(args, &ctx.config.defaults)?;
-    let problems = validate(&req);
+    let target = Target::with_relay(ctx.engine.relay);
+    let problems = validate_for(&req, &target);
+    for w in warnings(&req, &target) {
+        eprintln!("warning: {w}");
+    }
     if args.dry_run {
         println!("{}", crate::sanitize::json_text(&req.to_json_pretty()));
         for p in &problems {

@@ -5,11 +5,12 @@
 pub mod assets;
 pub mod eta;
 pub mod ids;
+pub mod media_probe;
 pub mod naming;
 pub mod task_results;
 
 use crate::api::types::CreateRequest;
-use crate::api::validate::{Problem, validate};
+use crate::api::validate::{Problem, Target, validate_for};
 use crate::api::{ApiError, ArkClient};
 use crate::store::{Store, StoreError, TaskRecord};
 use std::sync::{Arc, Mutex};
@@ -67,6 +68,8 @@ pub struct Engine {
     store: Arc<Mutex<Store>>,
     /// The profile name recorded with each task.
     pub profile: String,
+    /// The profile is a relay: requests are checked by the relay's rules (no endpoint ids).
+    pub relay: bool,
     /// Size and speed limits of result downloads (`[download]` in the config).
     pub download_limits: crate::file_download::Limits,
 }
@@ -77,8 +80,15 @@ impl Engine {
             client,
             store: Arc::new(Mutex::new(store)),
             profile: profile.into(),
+            relay: false,
             download_limits: crate::file_download::Limits::default(),
         }
+    }
+
+    /// The same engine checking requests by a relay's rules when `relay`.
+    pub fn with_relay(mut self, relay: bool) -> Engine {
+        self.relay = relay;
+        self
     }
 
     /// Run `f` on the store on the blocking pool.
@@ -106,7 +116,7 @@ impl Engine {
     ) -> Result<TaskRecord, SubmitError> {
         let req = CreateRequest::from_json(&request_json)
             .map_err(|e| SubmitError::BadJson(e.to_string()))?;
-        let problems = validate(&req);
+        let problems = validate_for(&req, &Target::with_relay(self.relay));
         if !problems.is_empty() {
             return Err(SubmitError::Invalid { problems });
         }

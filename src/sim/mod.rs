@@ -16,9 +16,14 @@
 //! generated on the fly in chunks (`video_byte(i)` is byte `i`), for large and resumed downloads;
 //! `SimStats::ranged_downloads` counts downloads that asked for a `Range`.
 //!
+//! A create with `callback_url` (loopback hosts only) gets the task POSTed there on each status
+//! change, like the service (`callbacks`); `SimStats::callbacks` counts the attempts.
+//!
 //! Prompt directives steer a task: `[[sim:succeed]]`, `[[sim:fail]]`, `[[sim:fail:CODE]]`,
 //! `[[sim:expire]]`, `[[sim:hold]]` (queued until cancelled).
 
+mod body_shape;
+mod callbacks;
 mod control;
 mod files;
 mod result_files;
@@ -125,6 +130,11 @@ pub struct SimStats {
     /// Downloads that asked for a `Range` (resumes).
     #[serde(default)]
     pub ranged_downloads: u64,
+    /// Callback POSTs made (every attempt), and those not acknowledged with a 2xx in time.
+    #[serde(default)]
+    pub callbacks: u64,
+    #[serde(default)]
+    pub callbacks_unacknowledged: u64,
 }
 
 fn one() -> u32 {
@@ -315,6 +325,14 @@ pub struct SimHandle {
     shared: Shared,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
+    /// Posts status changes to callback URLs.
+    callbacks: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        self.callbacks.abort();
+    }
 }
 
 impl SimHandle {
@@ -349,6 +367,7 @@ impl SimHandle {
 
     /// Stop serving and wait for the server to finish.
     pub async fn shutdown(mut self) {
+        self.callbacks.abort();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -366,7 +385,7 @@ fn router(shared: Shared) -> axum::Router {
         .route(tasks, post(routes::create).get(routes::list))
         .route(task, get(routes::get_task).delete(routes::delete_task));
     let relay = axum::Router::new()
-        .route(tasks, post(routes::create).get(routes::relay_list))
+        .route(tasks, post(routes::relay_create).get(routes::relay_list))
         .route(task, get(routes::get_task).delete(routes::delete_task));
     axum::Router::new()
         .nest("/api/v3", official)
@@ -409,11 +428,13 @@ pub async fn start(addr: SocketAddr, cfg: SimConfig) -> std::io::Result<SimHandl
             })
             .await;
     });
+    let callbacks = tokio::spawn(callbacks::run(shared.clone()));
     Ok(SimHandle {
         addr,
         shared,
         stop: Some(stop_tx),
         server: Some(server),
+        callbacks,
     })
 }
 

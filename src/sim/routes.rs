@@ -74,6 +74,10 @@ pub(super) fn status_code(code: u16) -> StatusCode {
 fn fault_error(ctx: &Ctx, code: u16) -> Response {
     let (name, msg) = match code {
         401 => ("AuthenticationError", "The API key is invalid."),
+        403 => (
+            "AccessDenied",
+            "The request failed because you do not have access to the requested resource.",
+        ),
         404 => ("NotFound", "Not found."),
         429 => ("ServerOverloaded", "The service is overloaded."),
         408 | 504 => ("RequestTimeout", "The request timed out."),
@@ -140,8 +144,8 @@ async fn admit(
         let mut resp = error_response(
             &ctx,
             StatusCode::TOO_MANY_REQUESTS,
-            "RateLimitExceeded.EndpointRPM",
-            "The request rate exceeds the limit of this endpoint. Slow down.",
+            "RateLimitExceeded.EndpointRPMExceeded",
+            "The Requests Per Minute (RPM) limit of the associated endpoint for your account has been exceeded.",
             None,
         );
         resp.headers_mut()
@@ -189,7 +193,7 @@ fn finish(
 }
 
 /// Result URLs of a succeeded task, freshly signed.
-fn result_urls(shared: &Shared, t: &SimTask) -> Option<(String, Option<String>)> {
+pub(super) fn result_urls(shared: &Shared, t: &SimTask) -> Option<(String, Option<String>)> {
     if t.status != SimStatus::Succeeded {
         return None;
     }
@@ -204,6 +208,31 @@ fn result_urls(shared: &Shared, t: &SimTask) -> Option<(String, Option<String>)>
 }
 
 pub async fn create(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    create_on(shared, headers, body, false).await
+}
+
+/// The relay's create: the relay routes by plain model id, so endpoint ids are refused.
+pub async fn relay_create(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    create_on(shared, headers, body, true).await
+}
+
+/// True for a callback host the simulator may post to: loopback only, so a test or the demo
+/// can never make it send requests to other machines.
+pub(super) fn loopback_host(url: &str) -> bool {
+    let Some(host) = crate::api::validate::http_host(url) else {
+        return false;
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+async fn create_on(shared: Shared, headers: HeaderMap, body: Bytes, relay: bool) -> Response {
     let (ctx, fault) = match admit(&shared, FaultRoute::Create, &headers).await {
         Ok(x) => x,
         Err(r) => return r,
@@ -221,45 +250,55 @@ pub async fn create(State(shared): State<Shared>, headers: HeaderMap, body: Byte
         }
     };
     strip_nulls(&mut v);
-    if v.get("model")
-        .and_then(Value::as_str)
-        .is_none_or(str::is_empty)
-    {
+    if let Some(p) = super::body_shape::check(&v) {
         return error_response(
             &ctx,
             StatusCode::BAD_REQUEST,
-            "MissingParameter",
-            "The request failed because it is missing the `model` parameter.",
-            Some("model"),
+            p.code,
+            &p.message,
+            Some(&p.param),
         );
     }
     let req = match CreateRequest::from_value(v) {
         Ok(r) => r,
         Err(e) => {
-            let msg = e.to_string();
-            let param = msg.split('`').nth(1).map(str::to_string);
             return error_response(
                 &ctx,
                 StatusCode::BAD_REQUEST,
                 "InvalidParameter",
-                &format!("A parameter has the wrong type: {msg}."),
-                param.as_deref(),
+                &format!("A parameter is not valid: {e}."),
+                None,
             );
         }
     };
-    if let Some(p) = crate::api::validate::validate(&req).into_iter().next() {
-        let code = if p.message.contains("missing") || p.message.contains("required") {
-            "MissingParameter"
-        } else {
-            "InvalidParameter"
-        };
+    let target = crate::api::validate::Target::with_relay(relay);
+    if let Some(p) = crate::api::validate::validate_for(&req, &target)
+        .into_iter()
+        .next()
+    {
         let msg = format!(
             "The parameter `{}` specified in the request is not valid: {}.",
             p.field, p.message
         );
-        return error_response(&ctx, StatusCode::BAD_REQUEST, code, &msg, Some(&p.field));
+        return error_response(&ctx, StatusCode::BAD_REQUEST, p.code, &msg, Some(&p.field));
     }
-    if crate::api::models::find(&req.model).is_none() {
+    if let Some(url) = &req.callback_url
+        && !loopback_host(url)
+    {
+        return error_response(
+            &ctx,
+            StatusCode::BAD_REQUEST,
+            "InvalidParameter",
+            &format!(
+                "The parameter `callback_url` specified in the request is not valid: the simulator posts callbacks only to loopback addresses (127.0.0.1, ::1, localhost), not to {url}."
+            ),
+            Some("callback_url"),
+        );
+    }
+    // Endpoint ids stand for a model the simulator cannot know: they run as that model would.
+    if crate::api::models::find(&req.model).is_none()
+        && !crate::api::validate::is_endpoint_id(&req.model)
+    {
         return error_response(
             &ctx,
             StatusCode::NOT_FOUND,

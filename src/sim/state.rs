@@ -114,7 +114,14 @@ pub struct SimTask {
     pub duration: i64,
     pub ratio: String,
     pub resolution: String,
+    /// Statuses reached but not yet posted to `callback_url`, oldest first, with their time.
+    pub unposted: Vec<(SimStatus, f64)>,
 }
+
+/// Records leave GET and list this long after `created_at` (7 days).
+pub const RECORD_TTL_SECS: f64 = 7.0 * 86_400.0;
+/// Cancelled records leave this long after they were cancelled (24 hours).
+pub const CANCELLED_TTL_SECS: f64 = 86_400.0;
 
 const FAILURES: &[(&str, &str, f64)] = &[
     (
@@ -178,11 +185,18 @@ impl Tasks {
         let pick = self.rng.unit();
         let seed = match req.seed {
             Some(s) if s >= 0 => s,
-            _ => (self.rng.next_u64() % 2_147_483_647) as i64,
+            _ => (self.rng.next_u64() % (models::MAX_SEED as u64 + 1)) as i64,
         };
+        // No duration means 5 s, as on the service; -1 lets the model pick within its range.
         let duration = match req.duration {
             Some(d) if d > 0 => d,
-            _ => 5 + (self.rng.next_u64() % 8) as i64,
+            Some(_) => {
+                let spec = models::find(&req.model);
+                let lo = spec.and_then(|m| m.min_duration).unwrap_or(4).max(1);
+                let hi = spec.and_then(|m| m.max_duration).unwrap_or(15).max(lo);
+                lo + (self.rng.next_u64() % (hi - lo + 1) as u64) as i64
+            }
+            None => models::DEFAULT_DURATION,
         };
         let fail_code = match &steer {
             Steer::Fail(Some(code)) => Some(code.clone()),
@@ -234,9 +248,19 @@ impl Tasks {
             duration,
             ratio,
             resolution,
+            unposted: vec![(SimStatus::Queued, now)],
         };
         self.by_id.insert(id.clone(), task);
         id
+    }
+
+    /// Forget records past their retention: 7 days after creation, 24 h after a cancellation.
+    fn purge(&mut self, now: f64) {
+        self.by_id.retain(|_, t| {
+            let gone = now - t.created >= RECORD_TTL_SECS
+                || (t.status == SimStatus::Cancelled && now - t.updated >= CANCELLED_TTL_SECS);
+            !gone
+        });
     }
 
     /// Apply every life-cycle event up to sim time `now`, in time order.
@@ -307,8 +331,10 @@ impl Tasks {
                     t.finish_at = at + t.run_for;
                 }
             }
+            t.unposted.push((t.status, at));
         }
         self.reached = self.reached.max(now);
+        self.purge(now);
     }
 
     /// Cancel (queued) or delete (finished). `Err` carries the status that refused it.
@@ -321,6 +347,7 @@ impl Tasks {
             SimStatus::Queued => {
                 t.status = SimStatus::Cancelled;
                 t.updated = now;
+                t.unposted.push((SimStatus::Cancelled, now));
                 Ok(true)
             }
             SimStatus::Succeeded | SimStatus::Failed | SimStatus::Expired => {
@@ -346,6 +373,25 @@ fn new_id(now: f64, rng: &mut Rng) -> String {
 }
 
 impl SimTask {
+    /// The tokens the service bills for this task by the official formula (reference-video
+    /// seconds are not known to the simulator, so a request with a video bills the minimum).
+    pub fn tokens(&self) -> u64 {
+        let has_input_video = self.req.content.iter().any(|c| {
+            matches!(
+                c.as_media(),
+                Some((crate::api::types::MediaKind::Video, _, _))
+            )
+        });
+        models::estimate_tokens(&models::TokenInput {
+            model: &self.req.model,
+            resolution: &self.resolution,
+            ratio: &self.ratio,
+            seconds: self.duration,
+            input_video_seconds: 0.0,
+            has_input_video,
+        })
+    }
+
     /// The task object as the API returns it. `urls` are the signed result URLs, when succeeded.
     pub fn to_json(&self, urls: Option<(String, Option<String>)>, request_id: &str) -> Value {
         let mut v = json!({
@@ -373,7 +419,7 @@ impl SimTask {
         }
         match self.status {
             SimStatus::Succeeded => {
-                let tokens = models::estimate_tokens(&self.resolution, &self.ratio, self.duration);
+                let tokens = self.tokens();
                 if let Some((video, frame)) = urls {
                     let mut content = json!({ "video_url": video });
                     if let (Some(f), Some(c)) = (frame, content.as_object_mut()) {
@@ -450,6 +496,31 @@ mod tests {
     }
 
     #[test]
+    fn defaults_like_the_service_and_records_leave_after_their_retention() {
+        let cfg = SimConfig {
+            fail_rate: 0.0,
+            ..SimConfig::default()
+        };
+        let mut t = Tasks::new(3);
+        let kept = t.create(req("kept"), 0.0, &cfg);
+        let cancelled = t.create(req("[[sim:hold]] cancelled"), 0.0, &cfg);
+        assert_eq!(t.by_id[&kept].duration, 5, "no duration means 5 s");
+        t.delete(&cancelled, 10.0, &cfg).expect("queued: cancelled");
+        t.advance(10.0 + CANCELLED_TTL_SECS - 1.0, &cfg);
+        assert!(t.by_id.contains_key(&cancelled), "kept for 24 h");
+        t.advance(10.0 + CANCELLED_TTL_SECS, &cfg);
+        assert!(
+            !t.by_id.contains_key(&cancelled),
+            "cancelled record gone after 24 h"
+        );
+        assert!(t.by_id.contains_key(&kept));
+        t.advance(RECORD_TTL_SECS - 1.0, &cfg);
+        assert_eq!(t.by_id[&kept].status, SimStatus::Succeeded);
+        t.advance(RECORD_TTL_SECS, &cfg);
+        assert!(t.by_id.is_empty(), "every record gone after 7 days");
+    }
+
+    #[test]
     fn same_seed_same_ids_and_outcomes() {
         let cfg = SimConfig {
             fail_rate: 0.5,
@@ -460,7 +531,7 @@ mod tests {
             let ids: Vec<String> = (0..6)
                 .map(|i| t.create(req(&format!("p{i}")), 1000.0, &cfg))
                 .collect();
-            t.advance(1e6, &cfg);
+            t.advance(1e5, &cfg);
             ids.iter()
                 .map(|id| (id.clone(), t.by_id[id].status))
                 .collect::<Vec<_>>()

@@ -3,6 +3,7 @@
 
 use crate::support::process::{bin, run};
 use crate::support::sim::SimProcess;
+use serde_json::{Value, json};
 use std::process::Command;
 
 #[test]
@@ -201,4 +202,61 @@ fn sim_answers_the_seed_curl_example() {
             "{v}"
         );
     }
+}
+
+/// The official rules: an endpoint id and the largest seed pass on the official profile (with
+/// the new parameters), an endpoint id is refused through the relay before anything is sent.
+#[test]
+fn submit_dry_run_takes_endpoint_ids_officially_and_refuses_them_through_the_relay() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, stdout, stderr) = run(bin(dir.path()).args([
+        "submit",
+        "--profile",
+        "ark",
+        "--model",
+        "ep-20260101000000-abcde",
+        "--prompt",
+        "apple tea",
+        "--seed",
+        "4294967295",
+        "--web-search",
+        "--priority",
+        "5",
+        "--safety-identifier",
+        "user-hash-1",
+        "--dry-run",
+    ]));
+    assert_eq!(code, 0, "official profile: valid\n{stderr}");
+    let body: Value = serde_json::from_str(&stdout).expect("the body is printed");
+    assert_eq!(body["model"], "ep-20260101000000-abcde");
+    assert_eq!(body["seed"], 4_294_967_295u64);
+    assert_eq!(body["tools"], json!([{"type": "web_search"}]));
+    assert_eq!(
+        (body["priority"].clone(), body["safety_identifier"].clone()),
+        (json!(5), json!("user-hash-1"))
+    );
+    assert!(
+        stderr.contains("warning") && stderr.contains("endpoint id"),
+        "an endpoint id is checked only for the shared rules, and says so: {stderr}"
+    );
+
+    let (code, _, stderr) = run(bin(dir.path()).args([
+        "submit",
+        "--profile",
+        "laozhang",
+        "--model",
+        "ep-20260101000000-abcde",
+        "--prompt",
+        "apple tea",
+        "--dry-run",
+    ]));
+    assert_eq!(code, 2, "relay: refused\n{stderr}");
+    assert!(
+        stderr.contains("model") && stderr.contains("relay"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("warning"),
+        "said once, as the problem: {stderr}"
+    );
 }

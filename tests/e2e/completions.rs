@@ -249,9 +249,14 @@ fn profiles_models_themes_and_statuses_complete() {
 
     let out = ask("fish", &["seedance-tui", "submit", "--model", ""], &[]);
     let models = values(&out, '\t');
-    for m in seedance_tui::api::models::MODELS {
-        assert!(models.iter().any(|v| v == m.id), "{} in {out}", m.id);
+    for m in seedance_tui::api::models::ModelTable::shipped().iter() {
+        assert!(models.contains(&m.id), "{} in {out}", m.id);
     }
+    assert!(
+        models
+            .iter()
+            .any(|v| v == "doubao-seedance-2-0-mini-260615")
+    );
 
     // User themes from the config folder come with the built-ins.
     let xdg = dir.path().join("xdg");

@@ -2,7 +2,7 @@
 //! (`problem.field == error.param()`), and a valid variant of each is accepted by both.
 
 use seedance_tui::api::types::CreateRequest;
-use seedance_tui::api::validate::validate;
+use seedance_tui::api::validate::{Target, validate, validate_for};
 use seedance_tui::api::{ApiError, ApiKey, ArkClient, ClientConfig, RetryPolicy};
 use seedance_tui::sim::{self, SimConfig};
 use serde_json::{Value, json};
@@ -53,11 +53,6 @@ fn invalid_cases() -> Vec<(&'static str, Value, &'static str)> {
     };
     vec![
         ("empty model", body("", json!({})), "model"),
-        (
-            "endpoint id",
-            body("ep-20250101000000-abcde", json!({})),
-            "model",
-        ),
         (
             "labelled model",
             body("doubao-seedance-2-0-260128 (2.0-audio-video)", json!({})),
@@ -174,7 +169,7 @@ fn invalid_cases() -> Vec<(&'static str, Value, &'static str)> {
         ),
         (
             "seed too large",
-            body(STD, json!({"seed": 2_147_483_648i64})),
+            body(STD, json!({"seed": 4_294_967_296i64})),
             "seed",
         ),
         (
@@ -229,6 +224,28 @@ fn valid_cases() -> Vec<(&'static str, Value)> {
             body("doubao-seedance-9-0-991231", json!({"duration": 10})),
         ),
         (
+            "endpoint id on the official API",
+            body("ep-20250101000000-abcde", json!({"duration": 10})),
+        ),
+        (
+            "the largest seed",
+            body(STD, json!({"seed": 4_294_967_295i64})),
+        ),
+        (
+            "the mini model",
+            body(
+                "doubao-seedance-2-0-mini-260615",
+                json!({"duration": 15, "resolution": "480p"}),
+            ),
+        ),
+        (
+            "web search, priority and safety id",
+            body(
+                FAST,
+                json!({"tools": [{"type": "web_search"}], "priority": 3, "safety_identifier": "a1b2c3"}),
+            ),
+        ),
+        (
             "first and last",
             with_content(
                 STD,
@@ -281,7 +298,7 @@ fn valid_cases() -> Vec<(&'static str, Value)> {
             "limits",
             body(
                 STD,
-                json!({"execution_expires_after": 259_200, "priority": 9, "safety_identifier": "u-1", "callback_url": "https://h.example.com/cb"}),
+                json!({"execution_expires_after": 259_200, "priority": 9, "safety_identifier": "u-1", "callback_url": "http://127.0.0.1:9/cb"}),
             ),
         ),
         (
@@ -355,5 +372,25 @@ async fn each_rule_is_refused_by_client_and_simulator_on_the_same_field() {
             "{name}: the simulator accepts it: {created:?}"
         );
     }
+    // Through the relay an endpoint id is refused, on `model`, by both sides.
+    let mut rcfg = ClientConfig::new(
+        sim.relay_base_url(),
+        Some(ApiKey::new("sk-validation-test")),
+    );
+    rcfg.retry = RetryPolicy {
+        max_retries: 0,
+        ..RetryPolicy::default()
+    };
+    let relay = ArkClient::new(rcfg).unwrap();
+    let v = body("ep-20250101000000-abcde", json!({}));
+    let req = CreateRequest::from_value(v.clone()).unwrap();
+    let problems = validate_for(&req, &Target::with_relay(true));
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].field, "model");
+    let err = relay
+        .create_raw(&v.to_string(), "relay-ep")
+        .await
+        .expect_err("the relay refuses endpoint ids");
+    assert_eq!(err.param(), Some("model"), "{err:?}");
     sim.shutdown().await;
 }

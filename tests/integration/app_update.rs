@@ -396,7 +396,10 @@ fn retry_single_asks_once_then_resubmits() {
     let p = plan(&s);
     assert_eq!(p.local_ids, ["l0003"]);
     assert!(p.unfixable.is_empty());
-    assert_eq!(p.tokens, 108_000, "720p 16:9 5 s");
+    assert_eq!(
+        p.tokens, 108_900,
+        "720p 16:9 5 s: 1280x720, 121 frames / 1024"
+    );
     assert_eq!(
         update(&mut s, key('y')),
         vec![Effect::Retry(vec!["l0003".into()])]

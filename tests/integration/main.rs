@@ -8,6 +8,7 @@ mod support;
 
 mod api_client;
 mod api_errors;
+mod api_fidelity;
 mod api_validation;
 mod app_drawing;
 mod app_index;
@@ -15,6 +16,7 @@ mod app_mouse;
 mod app_update;
 mod composer_drafts;
 mod composer_opening;
+mod composer_parameters;
 mod composer_snapshots;
 mod composer_templates;
 mod composer_update;

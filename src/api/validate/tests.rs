@@ -36,6 +36,10 @@ fn aud(role: Option<Role>) -> ContentItem {
     ContentItem::media(MediaKind::Audio, AUD, role)
 }
 
+fn relay_problems(r: &CreateRequest) -> Vec<Problem> {
+    validate_for(r, &Target::with_relay(true))
+}
+
 fn fields(r: &CreateRequest) -> Vec<String> {
     validate(r).into_iter().map(|p| p.field).collect()
 }
@@ -77,8 +81,23 @@ fn model_rules() {
     let p = bad(&text_req(""), "model");
     assert_eq!(p.code, CODE_MISSING);
     assert!(p.fix.contains(FAST));
-    let p = bad(&text_req("ep-20250101-abc"), "model");
-    assert!(p.fix.contains("plain model id"), "{p}");
+    // Endpoint ids: fine on the official API, refused through the relay.
+    ok(&text_req("ep-20250101-abc"));
+    let p = relay_problems(&text_req("ep-20250101-abc"))
+        .into_iter()
+        .find(|p| p.field == "model")
+        .expect("refused through the relay");
+    assert!(
+        p.fix.contains("plain model id") && p.fix.contains("--profile ark"),
+        "{p}"
+    );
+    // A model the relay does not serve is named, with the fix.
+    let p = relay_problems(&text_req(PRO15))
+        .into_iter()
+        .find(|p| p.field == "model")
+        .expect("1.5 pro is not on the relay");
+    assert!(p.message.contains("does not serve"), "{p}");
+    assert!(relay_problems(&text_req("doubao-seedance-2-0-mini-260615")).is_empty());
     let p = bad(
         &text_req("doubao-seedance-2-0-260128 (2.0-audio-video)"),
         "model",
@@ -93,8 +112,11 @@ fn model_rules() {
     r.resolution = Some("8k".into());
     r.camera_fixed = Some(true);
     ok(&r);
+    let w = warnings(&r, &Target::official());
+    assert!(w.len() == 1 && w[0].contains("[models."), "{w:?}");
+    assert!(warnings(&text_req(STD), &Target::official()).is_empty());
     assert!(is_plain_model_id(STD));
-    assert!(!is_plain_model_id("ep-x"));
+    assert!(is_plain_model_id("ep-x"));
     assert!(!is_plain_model_id("a b"));
     assert_eq!(strip_model_label("m-1 (label)"), "m-1");
 }
@@ -220,6 +242,70 @@ fn reference_limits_on_2_0() {
     let mut items = vids(1);
     items.extend((0..4).map(|_| aud(Some(Role::ReferenceAudio))));
     bad(&with(FAST, items), "content");
+}
+
+/// A model in no table (a newer generation, say with 30 s and audio-only references) is
+/// checked only for what every model shares; a configured one by its own entry.
+#[test]
+fn unknown_models_get_only_the_shared_rules_and_configured_ones_their_own() {
+    let newer = "doubao-seedance-2-5-260628";
+    let mut items: Vec<ContentItem> = (0..30).map(|_| img(Some(Role::ReferenceImage))).collect();
+    items.extend((0..10).map(|_| vid(Some(Role::ReferenceVideo))));
+    let mut r = with(newer, items);
+    r.duration = Some(30);
+    ok(&r);
+    ok(&with(newer, vec![aud(Some(Role::ReferenceAudio))]));
+    // The shared rules still hold: roles never mix, a last frame needs a first.
+    bad(
+        &with(
+            newer,
+            vec![img(Some(Role::FirstFrame)), img(Some(Role::ReferenceImage))],
+        ),
+        "content[2].role",
+    );
+    // Described in the config, the same id is checked by its entry.
+    let mut table = crate::api::models::ModelTable::shipped();
+    let overrides = toml::from_str(&format!(
+        "[\"{newer}\"]\nlike = \"{STD}\"\nmax_duration = 30\nmax_reference_images = 30\naudio_only_references = true\n"
+    ))
+    .expect("parses");
+    table.apply(&overrides).expect("applies");
+    let target = Target {
+        models: &table,
+        relay: false,
+    };
+    assert!(
+        validate_for(&r, &target)
+            .iter()
+            .any(|p| p.field == "content" && p.message.contains("at most 3")),
+        "10 videos over the copied limit of 3"
+    );
+    r.duration = Some(31);
+    assert!(
+        validate_for(&r, &target)
+            .iter()
+            .any(|p| p.field == "duration")
+    );
+    let audio_only = with(newer, vec![aud(Some(Role::ReferenceAudio))]);
+    assert!(validate_for(&audio_only, &target).is_empty());
+}
+
+#[test]
+fn heic_only_where_the_model_takes_it() {
+    let heic = ContentItem::media(MediaKind::Image, "data:image/heic;base64,AAAA", None);
+    bad(&with(STD, vec![heic.clone()]), "content[1].image_url.url");
+    ok(&with(PRO15, vec![heic]));
+    bad(
+        &with(
+            FAST,
+            vec![ContentItem::media(
+                MediaKind::Image,
+                "https://x.example/a.HEIC?sig=1",
+                None,
+            )],
+        ),
+        "content[1].image_url.url",
+    );
 }
 
 #[test]
@@ -371,8 +457,9 @@ fn duration_rules() {
     ok(&r);
     r.duration = Some(-1);
     assert!(bad(&r, "duration").fix.contains("2..12"));
+    // A model in no table: only "a positive number of seconds, or -1".
     let mut r = text_req("some-future-model");
-    for (d, good) in [(2, true), (15, true), (-1, true), (1, false), (16, false)] {
+    for (d, good) in [(1, true), (30, true), (-1, true), (0, false), (-2, false)] {
         r.duration = Some(d);
         assert_eq!(validate(&r).is_empty(), good, "unknown model duration {d}");
     }
@@ -424,10 +511,12 @@ fn seed_and_camera_fixed_and_audio() {
     let mut r = text_req(STD);
     r.seed = Some(-1);
     ok(&r);
-    r.seed = Some(2_147_483_647);
-    ok(&r);
     r.seed = Some(2_147_483_648);
-    bad(&r, "seed");
+    ok(&r);
+    r.seed = Some(4_294_967_295);
+    ok(&r);
+    r.seed = Some(4_294_967_296);
+    assert!(bad(&r, "seed").fix.contains("4294967295"));
     r.seed = Some(-2);
     bad(&r, "seed");
     let mut r = text_req(STD);
@@ -498,9 +587,27 @@ fn safety_identifier_callback_and_tools() {
     bad(&r, "callback_url");
     r.callback_url = Some("ftp://hooks.example.com".into());
     bad(&r, "callback_url");
+    r.safety_identifier = Some("user 1".into());
+    bad(&r, "safety_identifier");
+    r.safety_identifier = None;
+    r.callback_url = None;
     let mut r = text_req(PRO15);
     r.tools = Some(vec![json!({"type": "web_search"})]);
     bad(&r, "tools");
+    r.model = "doubao-seedance-2-0-mini-260615".into();
+    bad(&r, "tools");
+    r.model = FAST.into();
+    ok(&r);
+    r.tools = Some(vec![json!({"type": "image_search"})]);
+    assert!(bad(&r, "tools[0].type").fix.contains("web_search"));
+    r.tools = Some(vec![json!({})]);
+    assert_eq!(bad(&r, "tools[0].type").code, CODE_MISSING);
+    // priority: 0..9, not with flex.
+    r.tools = None;
+    r.priority = Some(9);
+    ok(&r);
+    r.priority = Some(10);
+    bad(&r, "priority");
 }
 
 #[test]
@@ -515,10 +622,11 @@ fn draft_task_items() {
 
 #[test]
 fn problems_name_field_message_and_fix() {
-    let mut r = text_req("ep-1");
+    let mut r = text_req(PRO15);
     r.duration = Some(99);
-    let p = validate(&r);
-    assert_eq!(fields(&r), vec!["model", "duration"]);
+    let p = relay_problems(&r);
+    let names: Vec<&str> = p.iter().map(|p| p.field.as_str()).collect();
+    assert_eq!(names, vec!["model", "duration"]);
     for p in p {
         assert!(!p.message.is_empty() && !p.fix.is_empty());
         assert!(p.to_string().starts_with(&p.field));

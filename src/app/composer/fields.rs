@@ -2,7 +2,7 @@
 //! change it. Choices come from the model capability table (`api::models`).
 
 use super::Editor;
-use crate::api::models::{self, MODELS};
+use crate::api::models;
 
 /// A place in the composer that can have the keyboard, in Tab order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -19,13 +19,16 @@ pub enum Field {
     GenerateAudio,
     ReturnLastFrame,
     ServiceTier,
+    Priority,
     ExpiresAfter,
     CallbackUrl,
+    WebSearch,
+    SafetyIdentifier,
     Assets,
 }
 
 impl Field {
-    pub const ALL: [Field; 15] = [
+    pub const ALL: [Field; 18] = [
         Field::Prompt,
         Field::Model,
         Field::Ratio,
@@ -38,14 +41,17 @@ impl Field {
         Field::GenerateAudio,
         Field::ReturnLastFrame,
         Field::ServiceTier,
+        Field::Priority,
         Field::ExpiresAfter,
         Field::CallbackUrl,
+        Field::WebSearch,
+        Field::SafetyIdentifier,
         Field::Assets,
     ];
 
     /// The form's parameter rows (everything but the prompt and the assets).
     pub fn form() -> &'static [Field] {
-        &Self::ALL[1..14]
+        &Self::ALL[1..Self::ALL.len() - 1]
     }
 
     /// The name the API uses (and the form shows).
@@ -65,12 +71,16 @@ impl Field {
             Field::ServiceTier => "service_tier",
             Field::ExpiresAfter => "execution_expires_after",
             Field::CallbackUrl => "callback_url",
+            Field::Priority => "priority",
+            Field::WebSearch => "tools",
+            Field::SafetyIdentifier => "safety_identifier",
             Field::Assets => "assets",
         }
     }
 
-    /// The field an API parameter name belongs to.
+    /// The field an API parameter name belongs to (`tools[0].type` belongs to `tools`).
     pub fn from_api(name: &str) -> Option<Field> {
+        let name = name.split(['[', '.']).next().unwrap_or(name);
         Self::ALL
             .iter()
             .copied()
@@ -92,7 +102,14 @@ impl Field {
                 | Field::CallbackUrl
                 | Field::Duration
                 | Field::Frames
+                | Field::Priority
+                | Field::SafetyIdentifier
         )
+    }
+
+    /// Typed fields whose text is edited in place (not replaced by the first key).
+    pub fn edited_as_text(self) -> bool {
+        matches!(self, Field::CallbackUrl | Field::SafetyIdentifier)
     }
 }
 
@@ -139,7 +156,21 @@ pub fn display(e: &Editor, field: Field) -> String {
             None => format!("default ({} h)", models::DEFAULT_EXPIRES_AFTER / 3600),
         },
         Field::CallbackUrl => b.callback_url.clone().unwrap_or_else(|| "none".into()),
+        Field::Priority => match b.priority {
+            Some(p) => format!("{p} (0-9, higher runs sooner)"),
+            None => "default (0)".into(),
+        },
+        Field::WebSearch => if web_search(b) { "on" } else { "off" }.into(),
+        Field::SafetyIdentifier => b.safety_identifier.clone().unwrap_or_else(|| "none".into()),
     }
+}
+
+/// True when the request asks for the web search tool.
+fn web_search(b: &crate::api::types::CreateRequest) -> bool {
+    b.tools.as_ref().is_some_and(|t| {
+        t.iter()
+            .any(|x| x.get("type").and_then(|v| v.as_str()) == Some("web_search"))
+    })
 }
 
 fn cycle<T: PartialEq + Clone>(options: &[T], current: &T, delta: isize) -> T {
@@ -163,26 +194,33 @@ pub fn step(e: &mut Editor, field: Field, delta: isize) -> bool {
     match field {
         Field::Prompt | Field::Assets => {}
         Field::Model => {
-            let ids: Vec<&str> = MODELS.iter().map(|m| m.id).collect();
+            let ids: Vec<&str> = models::table().iter().map(|m| m.id.as_str()).collect();
             let next = cycle(&ids, &b.model.as_str(), delta).to_string();
             b.model = next;
             // Only offer what the new model allows: move the resolution onto one it makes.
             if let Some(m) = models::find(&b.model)
-                && b.resolution
-                    .as_deref()
-                    .is_some_and(|r| !m.resolutions.contains(&r))
+                && b.resolution.as_deref().is_some_and(|r| {
+                    !m.resolutions.is_empty() && !m.resolutions.iter().any(|x| x == r)
+                })
             {
-                b.resolution = Some(m.default_resolution.to_string());
+                b.resolution = Some(m.default_resolution.clone());
             }
         }
         Field::Ratio => {
-            let ratios = spec.map_or(models::RATIOS, |s| s.ratios);
+            let ratios: Vec<&str> = match spec {
+                Some(s) => s.ratios.iter().map(String::as_str).collect(),
+                None => models::RATIOS.to_vec(),
+            };
             let cur = b.ratio.clone().unwrap_or_else(|| "16:9".into());
-            b.ratio = Some(cycle(ratios, &cur.as_str(), delta).to_string());
+            b.ratio = Some(cycle(&ratios, &cur.as_str(), delta).to_string());
         }
         Field::Duration => {
-            let (min, max, adaptive) = spec.map_or((2, 15, true), |s| {
-                (s.min_duration, s.max_duration, s.adaptive_duration)
+            let (min, max, adaptive) = spec.map_or((4, 15, true), |s| {
+                (
+                    s.min_duration.unwrap_or(1),
+                    s.max_duration.unwrap_or(60),
+                    s.adaptive_duration,
+                )
             });
             let mut options: Vec<i64> = Vec::new();
             if adaptive {
@@ -199,14 +237,21 @@ pub fn step(e: &mut Editor, field: Field, delta: isize) -> bool {
             b.frames = cycle(&options, &b.frames, delta);
         }
         Field::Resolution => {
-            let res = spec.map_or(&["480p", "720p", "1080p"][..], |s| s.resolutions);
+            let res: Vec<&str> = match spec {
+                Some(s) if !s.resolutions.is_empty() => {
+                    s.resolutions.iter().map(String::as_str).collect()
+                }
+                _ => vec!["480p", "720p", "1080p"],
+            };
             let cur = b.resolution.clone().unwrap_or_else(|| "720p".into());
-            b.resolution = Some(cycle(res, &cur.as_str(), delta).to_string());
+            b.resolution = Some(cycle(&res, &cur.as_str(), delta).to_string());
         }
         Field::Seed => {
             let cur = b.seed.unwrap_or(-1);
             // Saturating: a typed value may be at the edge of i64.
-            let next = cur.saturating_add(delta as i64).clamp(-1, 2_147_483_647);
+            let next = cur
+                .saturating_add(delta as i64)
+                .clamp(models::MIN_SEED, models::MAX_SEED);
             b.seed = (next >= 0).then_some(next);
         }
         Field::CameraFixed => b.camera_fixed = (b.camera_fixed != Some(true)).then_some(true),
@@ -229,7 +274,29 @@ pub fn step(e: &mut Editor, field: Field, delta: isize) -> bool {
                 .clamp(models::MIN_EXPIRES_AFTER, models::MAX_EXPIRES_AFTER);
             b.execution_expires_after = Some(next);
         }
-        Field::CallbackUrl => {}
+        Field::Priority => {
+            let cur = b.priority.unwrap_or(0);
+            let next = cur
+                .saturating_add(delta as i64)
+                .clamp(0, models::MAX_PRIORITY);
+            b.priority = (next != 0).then_some(next);
+        }
+        Field::WebSearch => {
+            if web_search(b) {
+                // Other tools (from a loaded request) stay.
+                if let Some(t) = b.tools.as_mut() {
+                    t.retain(|x| x.get("type").and_then(|v| v.as_str()) != Some("web_search"));
+                }
+                if b.tools.as_ref().is_some_and(|t| t.is_empty()) {
+                    b.tools = None;
+                }
+            } else {
+                b.tools
+                    .get_or_insert_with(Vec::new)
+                    .push(serde_json::json!({"type": "web_search"}));
+            }
+        }
+        Field::CallbackUrl | Field::SafetyIdentifier => {}
     }
     (e.base.clone(), e.duration) != before
 }
@@ -242,6 +309,8 @@ pub fn typing_start(e: &Editor, field: Field) -> String {
         Field::CallbackUrl => e.base.callback_url.clone(),
         Field::Duration => e.duration.map(|s| s.to_string()),
         Field::Frames => e.base.frames.map(|s| s.to_string()),
+        Field::Priority => e.base.priority.map(|s| s.to_string()),
+        Field::SafetyIdentifier => e.base.safety_identifier.clone(),
         _ => None,
     }
     .unwrap_or_default()
@@ -252,7 +321,9 @@ pub fn accepts(field: Field, c: char) -> bool {
     match field {
         Field::CallbackUrl => !c.is_whitespace() && !c.is_control(),
         Field::Seed | Field::Duration => c.is_ascii_digit() || c == '-',
-        Field::ExpiresAfter | Field::Frames => c.is_ascii_digit(),
+        Field::ExpiresAfter | Field::Frames | Field::Priority => c.is_ascii_digit(),
+        // The API takes ASCII only: anything else could not be sent anyway.
+        Field::SafetyIdentifier => c.is_ascii_graphic(),
         _ => false,
     }
 }
@@ -265,8 +336,12 @@ pub fn set_typed(e: &mut Editor, field: Field, text: &str) {
         Field::ExpiresAfter => e.base.execution_expires_after = num,
         Field::Duration => e.duration = num,
         Field::Frames => e.base.frames = num,
+        Field::Priority => e.base.priority = num,
         Field::CallbackUrl => {
             e.base.callback_url = (!text.trim().is_empty()).then(|| text.trim().to_string())
+        }
+        Field::SafetyIdentifier => {
+            e.base.safety_identifier = (!text.trim().is_empty()).then(|| text.trim().to_string())
         }
         _ => {}
     }

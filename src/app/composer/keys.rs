@@ -81,7 +81,7 @@ pub fn typing(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
             f if f.typed() => {
                 // A number typed afresh replaces the value; Backspace (and a URL) edit it.
                 let mut text = e.typing.take().unwrap_or_else(|| {
-                    if key.code == KeyCode::Backspace || f == Field::CallbackUrl {
+                    if key.code == KeyCode::Backspace || f.edited_as_text() {
                         fields::typing_start(e, f)
                     } else {
                         String::new()
