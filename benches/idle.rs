@@ -59,7 +59,7 @@ fn main() {
     }
     drop(store);
     let store_arg = store_path.to_string_lossy().into_owned();
-    let mut pty = pty_harness::Pty::spawn(
+    let pty = pty_harness::Pty::spawn(
         &[
             "--store",
             &store_arg,
@@ -118,7 +118,7 @@ fn polled() {
         config.to_string_lossy().into_owned(),
         sim.base_url(),
     );
-    let mut pty = pty_harness::Pty::spawn(
+    let pty = pty_harness::Pty::spawn(
         &[
             "--store",
             &store_arg,
