@@ -1,8 +1,9 @@
 #!/usr/bin/env sh
 # Run every benchmark (release build) one after another and keep their output in
 # bench/results-<date>.txt; the numbers in docs/performance.md come from such a run.
-# Each takes well under two minutes on two cores. Knobs (see each bench's doc comment):
-#   BENCH_SPEED=10 BENCH_WARM=40 BENCH_TASKS=40   polling side by side
+# Each takes a few minutes at most on two cores (polling the longest: ~5). Knobs (see each bench's doc comment):
+#   BENCH_SPEED=2 BENCH_INTERVAL=15 BENCH_TASKS=100 BENCH_WARM=40   polling side by side
+#   BENCH_SWEEP=1000,5000 BENCH_SWEEP_SECS=10                     polling: the full sweep
 #   BENCH_SIZES=10000,100000                        store open/load and RSS
 #   BENCH_MB=512                                    download vs curl
 set -eu

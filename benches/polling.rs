@@ -1,28 +1,42 @@
-//! Polling cost and freshness, side by side in one run (run: `cargo bench --bench polling`):
-//! (a) a fixed 15-second loop per task like the seed's example, (b) the scheduler with ETAs
-//! learned from history. Each strategy gets its own simulator (same seed, so the same task
-//! timings) running `BENCH_SPEED` times faster than real time (default 10), a warm-up batch that
-//! becomes history, then a measured batch. Reported in simulated seconds: requests per finished
-//! task, and the mean and p95 delay from a task finishing (the simulator's `updated_at`) to the
-//! client seeing it.
+//! Polling cost and freshness (run: `cargo bench --bench polling`), in two parts.
+//!
+//! 1. **Requests per finished task.** `BENCH_TASKS` (default 100) tasks in flight at once, poll
+//!    interval `BENCH_INTERVAL` (default 15, the seed's) simulated seconds, simulator at
+//!    `BENCH_SPEED` (default 2) times real time, every strategy on its own simulator with the
+//!    same seed (so the same task timings), side by side in one run:
+//!    - the seed's fixed loop (one GET per task every interval),
+//!    - the scheduler polling by id (one GET per task) with a fresh store (no history),
+//!    - the scheduler in list mode (due tasks in one list request per tick), fresh store,
+//!    - the scheduler in list mode after `BENCH_WARM` (default 40) tasks of history.
+//!
+//!    Reported: requests (GETs + lists) per finished task, the mean and p95 delay from a task
+//!    finishing (the simulator's `updated_at`) to the client seeing it in simulated seconds,
+//!    and the requests per second measured during the window.
+//! 2. **Full sweep.** `BENCH_SWEEP` (default 1000,5000) held tasks tracked at once at the
+//!    default budget (5 requests/s, 4 in flight): the time until every task was polled once,
+//!    by id and in list mode. By id it is measured over the first `BENCH_SWEEP_SECS` (default
+//!    10) seconds and extrapolated from the polls per second.
 
 use seedance_tui::api::{ApiKey, ArkClient, ClientConfig};
 use seedance_tui::engine::Engine;
-use seedance_tui::runtime::poller::{self, PollerCmd, PollerConfig, PollerEvent};
-use seedance_tui::sim::{self, SimConfig};
+use seedance_tui::runtime::poller::{self, ListMode, PollerCmd, PollerConfig, PollerEvent};
+use seedance_tui::sim::{self, SimConfig, SimHandle};
 use seedance_tui::store::{Store, TaskRecord};
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 const REQUEST: &str = r#"{"model":"doubao-seedance-2-0-fast-260128","content":[{"type":"text","text":"bench [[sim:succeed]]"}],"duration":5,"resolution":"720p"}"#;
+const HELD: &str = r#"{"model":"doubao-seedance-2-0-fast-260128","content":[{"type":"text","text":"sweep [[sim:hold]]"}],"duration":5,"resolution":"720p"}"#;
 
 #[derive(Clone, Copy, PartialEq)]
 enum Strategy {
-    Fixed15,
-    Scheduler,
+    Fixed,
+    Scheduler(ListMode),
 }
 
 struct Outcome {
     requests_per_task: f64,
+    requests_per_sec: f64,
     mean_delay: f64,
     p95_delay: f64,
     finished: usize,
@@ -49,13 +63,35 @@ impl Clock {
     }
 }
 
-async fn submit_batch(engine: &Engine, n: usize) -> Vec<(TaskRecord, Instant)> {
+async fn start_sim(speed: f64) -> SimHandle {
+    sim::start(
+        "127.0.0.1:0".parse().expect("addr"),
+        SimConfig {
+            speed,
+            seed: 7,
+            fail_rate: 0.0,
+            max_running: 100_000,
+            ..SimConfig::default()
+        },
+    )
+    .await
+    .expect("sim")
+}
+
+fn new_engine(sim: &SimHandle, dir: &tempfile::TempDir) -> Engine {
+    let store = Store::open(&dir.path().join("bench.sqlite3")).expect("store");
+    let client = ArkClient::new(ClientConfig::new(
+        sim.base_url(),
+        Some(ApiKey::new("bench")),
+    ))
+    .expect("client");
+    Engine::new(client, store, "bench")
+}
+
+async fn submit_batch(engine: &Engine, n: usize, body: &str) -> Vec<(TaskRecord, Instant)> {
     let mut out = Vec::new();
     for _ in 0..n {
-        let r = engine
-            .submit(REQUEST.to_string(), None)
-            .await
-            .expect("submit");
+        let r = engine.submit(body.to_string(), None).await.expect("submit");
         out.push((r, Instant::now()));
     }
     out
@@ -69,11 +105,11 @@ async fn drive(
     events: &mut tokio::sync::mpsc::UnboundedReceiver<PollerEvent>,
     batch: &[(TaskRecord, Instant)],
     clock: &mut Clock,
-    speed: f64,
+    interval: Duration,
 ) -> Vec<(Instant, f64)> {
     let mut seen = Vec::new();
     match strategy {
-        Strategy::Fixed15 => {
+        Strategy::Fixed => {
             let mut jobs = tokio::task::JoinSet::new();
             for (r, _) in batch {
                 let (engine, mut r) = (engine.clone(), r.clone());
@@ -85,7 +121,7 @@ async fn drive(
                                 return (Instant::now(), r);
                             }
                         }
-                        tokio::time::sleep(Duration::from_secs_f64(15.0 / speed)).await;
+                        tokio::time::sleep(interval).await;
                     }
                 });
             }
@@ -93,12 +129,11 @@ async fn drive(
                 seen.push((at, r));
             }
         }
-        Strategy::Scheduler => {
+        Strategy::Scheduler(_) => {
             for (r, _) in batch {
                 let _ = poller.send(PollerCmd::Track(Box::new(r.clone())));
             }
-            let ids: std::collections::HashSet<&str> =
-                batch.iter().map(|(r, _)| r.local_id.as_str()).collect();
+            let ids: HashSet<&str> = batch.iter().map(|(r, _)| r.local_id.as_str()).collect();
             while seen.len() < batch.len() {
                 match events.recv().await {
                     Some(PollerEvent::Updated { record, .. })
@@ -134,34 +169,21 @@ async fn drive(
     out
 }
 
-async fn run(strategy: Strategy, speed: f64, warm: usize, measured: usize) -> Outcome {
-    let sim = sim::start(
-        "127.0.0.1:0".parse().expect("addr"),
-        SimConfig {
-            speed,
-            seed: 7,
-            fail_rate: 0.0,
-            max_running: 100_000,
-            ..SimConfig::default()
-        },
-    )
-    .await
-    .expect("sim");
+async fn run(strategy: Strategy, speed: f64, interval_secs: f64, warm: usize, n: usize) -> Outcome {
+    let sim = start_sim(speed).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&dir.path().join("bench.sqlite3")).expect("store");
-    let client = ArkClient::new(ClientConfig::new(
-        sim.base_url(),
-        Some(ApiKey::new("bench")),
-    ))
-    .expect("client");
-    let engine = Engine::new(client, store, "bench");
+    let engine = new_engine(&sim, &dir);
+    let interval = Duration::from_secs_f64(interval_secs / speed);
     let (tx, mut events) = tokio::sync::mpsc::unbounded_channel();
     let cfg = PollerConfig {
-        // The configured default (10 s), in simulated time.
-        interval: Duration::from_secs_f64(10.0 / speed),
+        interval,
         concurrency: 16,
         requests_per_second: 1000.0,
         leader: true,
+        list: match strategy {
+            Strategy::Scheduler(mode) => mode,
+            Strategy::Fixed => ListMode::Never,
+        },
         ..PollerConfig::default()
     };
     let poller = poller::spawn(engine.clone(), cfg, tx);
@@ -170,20 +192,23 @@ async fn run(strategy: Strategy, speed: f64, warm: usize, measured: usize) -> Ou
         speed,
         offsets: Vec::new(),
     };
-    // Warm-up: becomes the history the scheduler learns from.
-    let batch = submit_batch(&engine, warm).await;
-    drive(
-        strategy,
-        &engine,
-        &poller,
-        &mut events,
-        &batch,
-        &mut clock,
-        speed,
-    )
-    .await;
-    let before = sim.stats().gets;
-    let batch = submit_batch(&engine, measured).await;
+    if warm > 0 {
+        // Becomes the history the scheduler learns from.
+        let batch = submit_batch(&engine, warm, REQUEST).await;
+        drive(
+            strategy,
+            &engine,
+            &poller,
+            &mut events,
+            &batch,
+            &mut clock,
+            interval,
+        )
+        .await;
+    }
+    let before = sim.stats();
+    let started = Instant::now();
+    let batch = submit_batch(&engine, n, REQUEST).await;
     let seen = drive(
         strategy,
         &engine,
@@ -191,10 +216,12 @@ async fn run(strategy: Strategy, speed: f64, warm: usize, measured: usize) -> Ou
         &mut events,
         &batch,
         &mut clock,
-        speed,
+        interval,
     )
     .await;
-    let gets = sim.stats().gets - before;
+    let window = started.elapsed().as_secs_f64();
+    let after = sim.stats();
+    let requests = (after.gets - before.gets) + (after.lists - before.lists);
     let mut delays: Vec<f64> = seen
         .iter()
         .map(|(at, finished)| (clock.sim_secs(*at) - finished).max(0.0))
@@ -206,34 +233,138 @@ async fn run(strategy: Strategy, speed: f64, warm: usize, measured: usize) -> Ou
         .copied()
         .unwrap_or(0.0);
     Outcome {
-        requests_per_task: gets as f64 / measured.max(1) as f64,
+        requests_per_task: requests as f64 / n.max(1) as f64,
+        requests_per_sec: requests as f64 / window.max(1e-9),
         mean_delay: mean,
         p95_delay: p95,
         finished: delays.len(),
     }
 }
 
+/// Track `n` held tasks at the default budget; returns (seconds until every task was polled
+/// once — measured, or extrapolated after `cap` — , polls per second, whether extrapolated).
+async fn sweep(mode: ListMode, n: usize, cap: Duration) -> (f64, f64, bool) {
+    let sim = start_sim(1.0).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = new_engine(&sim, &dir);
+    let mut jobs = tokio::task::JoinSet::new();
+    for chunk in 0..8 {
+        let engine = engine.clone();
+        let count = n / 8 + usize::from(chunk < n % 8);
+        jobs.spawn(async move { submit_batch(&engine, count, HELD).await });
+    }
+    let mut tasks = Vec::new();
+    while let Some(Ok(batch)) = jobs.join_next().await {
+        tasks.extend(batch.into_iter().map(|(r, _)| r));
+    }
+    let (tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let cfg = PollerConfig {
+        list: mode,
+        leader: true,
+        ..PollerConfig::default()
+    };
+    let poller = poller::spawn(engine.clone(), cfg, tx);
+    let before = sim.stats();
+    let started = Instant::now();
+    for r in &tasks {
+        let _ = poller.send(PollerCmd::Track(Box::new(r.clone())));
+    }
+    let mut polled = HashSet::new();
+    let deadline = started + cap;
+    while polled.len() < n {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, events.recv()).await {
+            Ok(Some(PollerEvent::Updated { record, .. })) => {
+                polled.insert(record.local_id);
+            }
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => break,
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let after = sim.stats();
+    let requests = (after.gets - before.gets) + (after.lists - before.lists);
+    let polls_per_sec = polled.len() as f64 / elapsed.max(1e-9);
+    let _ = requests;
+    if polled.len() >= n {
+        (elapsed, polls_per_sec, false)
+    } else {
+        (n as f64 / polls_per_sec.max(1e-9), polls_per_sec, true)
+    }
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let speed: f64 = env_or("BENCH_SPEED", 10.0);
+    let speed: f64 = env_or("BENCH_SPEED", 2.0);
+    let interval: f64 = env_or("BENCH_INTERVAL", 15.0);
     let warm: usize = env_or("BENCH_WARM", 40);
-    let measured: usize = env_or("BENCH_TASKS", 40);
+    let n: usize = env_or("BENCH_TASKS", 100);
+    let sweep_sizes: Vec<usize> = std::env::var("BENCH_SWEEP")
+        .unwrap_or_else(|_| "1000,5000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let sweep_cap = Duration::from_secs_f64(env_or("BENCH_SWEEP_SECS", 10.0));
+
     let started = Instant::now();
-    let fixed = tokio::spawn(run(Strategy::Fixed15, speed, warm, measured));
-    let ours = tokio::spawn(run(Strategy::Scheduler, speed, warm, measured));
-    let (fixed, ours) = (fixed.await.expect("fixed"), ours.await.expect("ours"));
+    let rows = [
+        ("the seed's fixed loop (GET each)", Strategy::Fixed, 0),
+        (
+            "scheduler, GET each, fresh store",
+            Strategy::Scheduler(ListMode::Never),
+            0,
+        ),
+        (
+            "scheduler, list mode, fresh store",
+            Strategy::Scheduler(ListMode::Use),
+            0,
+        ),
+        (
+            "scheduler, list mode, after history",
+            Strategy::Scheduler(ListMode::Use),
+            warm,
+        ),
+    ];
+    let handles: Vec<_> = rows
+        .iter()
+        .map(|(_, s, w)| tokio::spawn(run(*s, speed, interval, *w, n)))
+        .collect();
+    let mut outcomes = Vec::new();
+    for h in handles {
+        outcomes.push(h.await.expect("run"));
+    }
     println!(
-        "polling {measured} tasks after {warm} of history, simulator at {speed}x ({:.0} s):",
+        "polling {n} tasks in flight, interval {interval} s, simulator at {speed}x ({:.0} s; history rows after {warm} tasks):",
         started.elapsed().as_secs_f64()
     );
     println!(
-        "| strategy | requests per finished task | mean finish-to-seen | p95 finish-to-seen | finished |"
+        "| strategy | requests per finished task | mean finish-to-seen | p95 finish-to-seen | requests/s during the window | finished |"
     );
-    println!("| --- | --- | --- | --- | --- |");
-    for (name, o) in [("fixed 15 s loop", fixed), ("scheduler + ETA", ours)] {
+    println!("| --- | --- | --- | --- | --- | --- |");
+    for ((name, _, _), o) in rows.iter().zip(outcomes) {
         println!(
-            "| {name} | {:.1} | {:.1} s | {:.1} s | {} |",
-            o.requests_per_task, o.mean_delay, o.p95_delay, o.finished
+            "| {name} | {:.2} | {:.1} s | {:.1} s | {:.1} | {} |",
+            o.requests_per_task, o.mean_delay, o.p95_delay, o.requests_per_sec, o.finished
         );
+    }
+
+    println!();
+    println!(
+        "full sweep at the default budget (5 requests/s, 4 in flight, interval 10 s); by id measured over {} s and extrapolated:",
+        sweep_cap.as_secs_f64()
+    );
+    println!("| tasks | mode | one full sweep | polls/s |");
+    println!("| --- | --- | --- | --- |");
+    for &size in &sweep_sizes {
+        for (name, mode, cap) in [
+            ("GET each", ListMode::Never, sweep_cap),
+            ("list", ListMode::Use, Duration::from_secs(600)),
+        ] {
+            let (secs, rate, extrapolated) = sweep(mode, size, cap).await;
+            println!(
+                "| {size} | {name} | {secs:.1} s{} | {rate:.1} |",
+                if extrapolated { " (extrapolated)" } else { "" }
+            );
+        }
     }
 }

@@ -105,7 +105,8 @@ impl PollConfig {
 pub struct DownloadConfig {
     /// Download every succeeded task's results automatically.
     pub auto: bool,
-    /// Where results go; default: the user's videos folder, else the data dir.
+    /// Where results go: a folder or `s3://BUCKET/PREFIX`; default: the user's videos folder,
+    /// else the data dir.
     pub output_dir: Option<PathBuf>,
     /// File-name template.
     pub template: String,
@@ -206,6 +207,38 @@ impl Default for DownloadConfig {
     }
 }
 
+/// The S3-compatible object storage (`[storage]`): overrides of what the standard AWS variables
+/// and `~/.aws` files say. Never a secret: credentials come from the environment or `~/.aws`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// e.g. `https://tos-s3-cn-beijing.volces.com`, `http://127.0.0.1:9000` (default:
+    /// AWS_ENDPOINT_URL, else AWS S3 in the region).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// Default: AWS_REGION, the profile's region, else us-east-1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Path-style URLs (ENDPOINT/BUCKET/KEY); default: only for IP-address and localhost endpoints.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_style: Option<bool>,
+    /// The AWS profile in ~/.aws to use when AWS_PROFILE is not set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    /// Allow a plain-http endpoint (as AWS_ALLOW_HTTP=true does).
+    pub allow_http: bool,
+}
+
+/// Local reference files (`[assets]`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AssetsConfig {
+    /// `s3://BUCKET/PREFIX`: local videos, audios and images too large to inline are uploaded
+    /// here and sent as presigned links (as `submit --upload-to` does).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upload_to: Option<String>,
+}
+
 /// Dashboard settings.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -233,6 +266,8 @@ pub struct Config {
     pub ui: UiConfig,
     pub notify: NotifyConfig,
     pub pricing: PricingConfig,
+    pub storage: StorageConfig,
+    pub assets: AssetsConfig,
     /// Additions and changes to the shipped model table: `[models."ID"]` with any of the fields
     /// of `src/api/models.toml` (and `like = "ID"` to start from another model).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -250,6 +285,8 @@ impl Default for Config {
             ui: UiConfig::default(),
             notify: NotifyConfig::default(),
             pricing: PricingConfig::default(),
+            storage: StorageConfig::default(),
+            assets: AssetsConfig::default(),
             models: BTreeMap::new(),
         }
     }
@@ -353,6 +390,13 @@ impl Config {
     pub fn parse(text: &str) -> Result<Config, String> {
         let mut cfg: Config = toml::from_str(text).map_err(|e| e.to_string())?;
         cfg.poll.check()?;
+        if let Some(dir) = &cfg.download.output_dir {
+            crate::destination::Destination::parse(&dir.to_string_lossy())
+                .map_err(|e| format!("[download] output_dir: {e}"))?;
+        }
+        if let Some(to) = &cfg.assets.upload_to {
+            crate::s3::S3Location::parse(to).map_err(|e| format!("[assets] upload_to: {e}"))?;
+        }
         cfg.model_table()?;
         for (name, p) in builtin_profiles() {
             cfg.profiles.entry(name).or_insert(p);
@@ -383,6 +427,11 @@ impl Config {
             .output_dir
             .clone()
             .unwrap_or_else(Paths::default_output_dir)
+    }
+
+    /// Where results go: the output folder, or a bucket when `output_dir` is an `s3://` URL.
+    pub fn output(&self) -> crate::destination::Destination {
+        crate::destination::Destination::from_path(self.output_dir())
     }
 
     /// A commented example config, printed by `seedance-tui config example`.

@@ -20,8 +20,8 @@ pub struct Context {
     pub profile_name: String,
     pub base_url: String,
     pub store_path: PathBuf,
-    /// The default output folder for results.
-    pub output_dir: PathBuf,
+    /// Where results go by default: a folder, or a bucket (`[download] output_dir = "s3://..."`).
+    pub output_dir: crate::destination::Destination,
     /// True when running against the embedded simulator.
     pub demo: bool,
     /// Keeps the demo simulator alive for the life of the command.

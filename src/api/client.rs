@@ -2,9 +2,11 @@
 //! policy that never sends a create twice when it may have reached the server.
 
 mod classify;
+mod list_items;
 mod probe;
 
 pub use classify::{Endpoint, looks_like_not_json, not_the_api_hint, parse_retry_after};
+pub use list_items::{ListPage, MAX_LIST_URL_BYTES, list_id_query_len};
 pub use probe::{PROBE_TASK_ID, Probe, ProbeVerdict};
 
 use super::error::ApiError;

@@ -13,6 +13,10 @@ pub enum CopyWhat {
     FrameUrl,
     /// The saved video and last-frame paths.
     Paths,
+    /// The `s3://BUCKET/KEY` of the video saved in a bucket.
+    ObjectUrl,
+    /// A presigned link (1 hour) to the video saved in a bucket, for a browser.
+    PresignedLink,
     /// The stored request body, pretty-printed.
     Request,
     Curl,
@@ -52,6 +56,12 @@ pub fn copy(state: &mut State, what: CopyWhat) -> Vec<Effect> {
                 .collect();
             ((!paths.is_empty()).then(|| paths.join("\n")), "local path")
         }
+        CopyWhat::ObjectUrl => (object_url(t.video_path.as_deref()), "object URL"),
+        CopyWhat::PresignedLink => match object_url(t.video_path.as_deref()) {
+            // Signing needs the credentials and the clock: the runtime does it.
+            Some(url) => return vec![Effect::CopyPresigned(url)],
+            None => (None, "object in a bucket"),
+        },
         CopyWhat::Request => (Some(pretty_json(&t.request_json)), "request JSON"),
         CopyWhat::Curl => (
             Some(curl_command(
@@ -63,6 +73,13 @@ pub fn copy(state: &mut State, what: CopyWhat) -> Vec<Effect> {
         ),
     };
     copy_text(state, text, label)
+}
+
+/// The saved location when it is an object in a bucket.
+fn object_url(saved: Option<&str>) -> Option<String> {
+    saved
+        .filter(|p| crate::s3::parse_object_url(p).is_some())
+        .map(str::to_string)
 }
 
 /// Copy `text` to the clipboard and say so, or warn that the task has no `label` yet.

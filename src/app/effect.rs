@@ -13,6 +13,8 @@ pub enum Effect {
     RefreshNow,
     /// Put text on the clipboard (OSC 52, works over SSH and in tmux).
     Copy(String),
+    /// Put a presigned link (1 hour) to this `s3://BUCKET/KEY` on the clipboard.
+    CopyPresigned(String),
     /// Load a task's status history (answered with `Msg::History`).
     LoadHistory(String),
     /// Cancel a queued task on the server (by local id).

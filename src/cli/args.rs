@@ -1,6 +1,7 @@
 //! Command-line arguments (clap): global options and the headless subcommands.
 
 use super::complete;
+use crate::destination::Destination;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::engine::ArgValueCompleter;
 use std::path::PathBuf;
@@ -43,6 +44,8 @@ pub struct GlobalArgs {
     pub mouse: bool,
 }
 
+// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a video task.
@@ -71,9 +74,9 @@ pub enum Command {
         /// Download results as tasks succeed.
         #[arg(long)]
         download: bool,
-        /// Output folder for --download.
-        #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
+        /// Output folder (or s3://BUCKET/PREFIX) for --download.
+        #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
+        out: Option<Destination>,
         /// Keep running: poll every task that appears in the store (submitted by dashboards or
         /// other commands) until SIGINT/SIGTERM. Only one process per store polls at a time.
         #[arg(long)]
@@ -91,14 +94,14 @@ pub enum Command {
         #[arg(long, value_name = "AGE")]
         since: Option<String>,
     },
-    /// Download a task's video (and last frame) to a folder.
+    /// Download a task's video (and last frame) to a folder or a bucket.
     Download {
         /// Tasks to download.
         #[arg(add = ArgValueCompleter::new(complete::task_ids))]
         ids: Vec<String>,
-        /// Output folder (default: the configured output folder).
-        #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
+        /// A folder, or s3://BUCKET/PREFIX (default: [download] output_dir).
+        #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
+        out: Option<Destination>,
     },
     /// Cancel a queued task (or delete a finished one's record on the server).
     Cancel {
@@ -180,8 +183,8 @@ pub struct SubmitArgs {
     /// An image: URL or local file, with an optional @role (first_frame, last_frame, reference_image).
     #[arg(long, value_name = "URL_OR_FILE[@ROLE]")]
     pub image: Vec<String>,
-    /// A reference video: https:// or asset:// URL.
-    #[arg(long, value_name = "URL[@ROLE]")]
+    /// A reference video: https:// or asset:// URL, or a local mp4/mov file with --upload-to.
+    #[arg(long, value_name = "URL_OR_FILE[@ROLE]")]
     pub video: Vec<String>,
     /// A reference audio: URL or local mp3/wav file.
     #[arg(long, value_name = "URL_OR_FILE[@ROLE]")]
@@ -223,9 +226,13 @@ pub struct SubmitArgs {
     /// Wait for the task to finish and download its results.
     #[arg(long)]
     pub wait: bool,
-    /// Output folder for --wait (default: the configured output folder).
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    /// Output folder or s3://BUCKET/PREFIX for --wait (default: [download] output_dir).
+    #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
+    pub out: Option<Destination>,
+    /// Upload local video/audio references (and images too large to inline) to this bucket and
+    /// send presigned links (default: [assets] upload_to).
+    #[arg(long, value_name = "s3://BUCKET/PREFIX")]
+    pub upload_to: Option<crate::s3::S3Location>,
     /// Print the request body and exit without sending.
     #[arg(long)]
     pub dry_run: bool,

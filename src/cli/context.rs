@@ -7,6 +7,7 @@ use super::exit::Failure;
 use crate::api::{ApiKey, ArkClient, ClientConfig};
 use crate::config::{Config, Paths, check_base_url, find_key};
 use crate::context::{Context, DEMO_KEY, DEMO_SPEED};
+use crate::destination::Destination;
 use crate::engine::Engine;
 use crate::sim::SimConfig;
 use crate::store::Store;
@@ -43,12 +44,14 @@ impl Context {
         let store = Store::open(&store_path).map_err(|e| Failure::usage(e.to_string()))?;
         let client = ArkClient::new(ClientConfig::new(base_url.clone(), key))
             .map_err(|e| Failure::api(e.to_string()))?;
-        let output_dir = config.output_dir();
+        let output_dir = config.output();
         let relay = crate::config::is_relay(&profile, g.base_url.as_deref());
         // The composer's live checks follow the same rules as the engine's.
         crate::api::validate::set_process_relay(relay);
         let mut engine = Engine::new(client, store, profile_name.clone()).with_relay(relay);
         engine.download_limits = config.download.limits();
+        engine.storage = std::sync::Arc::new(config.storage.clone());
+        engine.reference_bucket = reference_bucket(&config)?;
         Ok(Context {
             engine,
             config,
@@ -85,13 +88,21 @@ impl Context {
             Some(ApiKey::new(DEMO_KEY)),
         ))
         .map_err(|e| Failure::api(e.to_string()))?;
+        let mut engine = Engine::new(client, store, "demo");
+        engine.storage = std::sync::Arc::new(config.storage.clone());
+        engine.reference_bucket = reference_bucket(&config)?;
+        // `--out s3://...` works in the demo too; a bucket in the config is the user's own.
+        let output_dir = match config.output() {
+            Destination::Bucket(b) => Destination::Bucket(b),
+            Destination::Folder(_) => Destination::Folder(dir.join("videos")),
+        };
         Ok(Context {
-            engine: Engine::new(client, store, "demo"),
+            engine,
             config,
             profile_name: "demo".to_string(),
             base_url,
             store_path,
-            output_dir: dir.join("videos"),
+            output_dir,
             demo: true,
             sim: Some(sim),
             key_var: Some("(demo)".to_string()),
@@ -109,6 +120,17 @@ impl Context {
             "no API key: set SEEDANCE_API_KEY (or ARK_API_KEY), or try the simulator with --demo",
         ))
     }
+}
+
+/// `[assets] upload_to`, checked.
+fn reference_bucket(config: &Config) -> Result<Option<crate::s3::S3Location>, Failure> {
+    config
+        .assets
+        .upload_to
+        .as_deref()
+        .map(crate::s3::S3Location::parse)
+        .transpose()
+        .map_err(|e| Failure::usage(format!("[assets] upload_to: {e}")))
 }
 
 /// A fresh folder for one demo run, so demo tasks never mix with real ones.

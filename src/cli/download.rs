@@ -3,15 +3,19 @@
 use super::exit::{Code, Failure};
 use crate::api::TaskStatus;
 use crate::context::Context;
+use crate::destination::Destination;
 use crate::store::Phase;
-use std::path::Path;
 
 /// `download ID... [--out DIR]`.
-pub async fn download(ctx: &Context, ids: &[String], out: Option<&Path>) -> Result<Code, Failure> {
+pub async fn download(
+    ctx: &Context,
+    ids: &[String],
+    out: Option<&Destination>,
+) -> Result<Code, Failure> {
     if ids.is_empty() {
         return Err(Failure::usage("name at least one task to download"));
     }
-    let dir = out.map(Path::to_path_buf).unwrap_or(ctx.output_dir.clone());
+    let dir = out.cloned().unwrap_or(ctx.output_dir.clone());
     for id in ids {
         let record = ctx.engine.find(id).await?;
         if !matches!(record.phase, Phase::Remote(TaskStatus::Succeeded)) {

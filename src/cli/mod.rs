@@ -87,13 +87,11 @@ async fn dispatch(cli: Cli) -> Result<Code, Failure> {
             download,
             out,
             daemon,
-        }) => watch::watch(&ctx, &ids, download, out.as_deref(), daemon).await,
+        }) => watch::watch(&ctx, &ids, download, out.as_ref(), daemon).await,
         Some(Command::Retry { ids, failed, since }) => {
             retry::retry(&ctx, &ids, failed, since.as_deref()).await
         }
-        Some(Command::Download { ids, out }) => {
-            download::download(&ctx, &ids, out.as_deref()).await
-        }
+        Some(Command::Download { ids, out }) => download::download(&ctx, &ids, out.as_ref()).await,
         Some(Command::Sim(_))
         | Some(Command::Config { .. })
         | Some(Command::Doctor(_))

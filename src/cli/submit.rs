@@ -7,7 +7,8 @@ use crate::api::types::{ContentItem, CreateRequest, MediaKind, Role};
 use crate::api::validate::{Target, validate_for, warnings};
 use crate::config::RequestDefaults;
 use crate::context::Context;
-use crate::engine::{SubmitError, assets};
+use crate::engine::SubmitError;
+use crate::engine::assets::{self, PlannedUpload, ReferenceBucket};
 use crate::runtime::headless::{self, Progress, WatchPlan};
 
 /// Split `value@role` when the suffix is a known role; URLs may contain `@` themselves.
@@ -26,6 +27,16 @@ pub fn build_request(
     args: &SubmitArgs,
     defaults: &RequestDefaults,
 ) -> Result<CreateRequest, Failure> {
+    build_request_with(args, defaults, None).map(|(req, _)| req)
+}
+
+/// [`build_request`] with local references going through `bucket` when it is set: they are
+/// planned for upload (returned) and the request carries their presigned links.
+pub fn build_request_with(
+    args: &SubmitArgs,
+    defaults: &RequestDefaults,
+    bucket: Option<&dyn Fn(Option<i64>) -> ReferenceBucket>,
+) -> Result<(CreateRequest, Vec<PlannedUpload>), Failure> {
     let mut req = match &args.json {
         Some(path) => {
             // A regular file, read with a cap: a pipe or `/dev/zero` must neither hang nor fill
@@ -107,6 +118,9 @@ pub fn build_request(
     if let Some(id) = &args.safety_identifier {
         req.safety_identifier = Some(id.clone());
     }
+    // The links must live as long as the task may wait and run.
+    let bucket = bucket.map(|make| make(req.execution_expires_after));
+    let mut uploads = Vec::new();
     for (kind, values) in [
         (MediaKind::Image, &args.image),
         (MediaKind::Video, &args.video),
@@ -126,11 +140,50 @@ pub fn build_request(
         for v in values {
             let (target, role) = split_role(v);
             let role = role.or_else(|| default_role(kind, values.len()));
-            let url = assets::resolve(&target, kind).map_err(|e| Failure::usage(e.to_string()))?;
+            let url = assets::resolve_reference(&target, kind, bucket.as_ref(), &mut uploads)
+                .map_err(|e| match e {
+                    assets::AssetError::Upload { .. } => Failure::api(e.to_string()),
+                    _ => Failure::usage(e.to_string()),
+                })?;
             req.content.push(ContentItem::media(kind, url, role));
         }
     }
-    Ok(req)
+    Ok((req, uploads))
+}
+
+/// The bucket for local references: `--upload-to`, else `[assets] upload_to`.
+fn reference_bucket(
+    ctx: &Context,
+    args: &SubmitArgs,
+) -> Result<Option<crate::s3::S3Location>, Failure> {
+    Ok(args
+        .upload_to
+        .clone()
+        .or_else(|| ctx.engine.reference_bucket.clone()))
+}
+
+/// Upload the planned reference files (each once: an object already under its content address
+/// is kept); one line per file on stderr.
+async fn upload_references(ctx: &Context, uploads: &[PlannedUpload]) -> Result<(), Failure> {
+    let done = ctx
+        .engine
+        .upload_references(uploads)
+        .await
+        .map_err(Failure::api)?;
+    for (u, uploaded) in uploads.iter().zip(done) {
+        let how = if uploaded {
+            "uploaded"
+        } else {
+            "already in the bucket:"
+        };
+        eprintln!(
+            "{how} {} ({} bytes) -> {}",
+            u.file.path.display(),
+            u.file.size,
+            u.object_url
+        );
+    }
+    Ok(())
 }
 
 /// The role an asset gets when none is given: a lone image is the first frame; several images,
@@ -146,7 +199,14 @@ fn default_role(kind: MediaKind, count: usize) -> Option<Role> {
 
 /// Run `submit`.
 pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
-    let req = build_request(args, &ctx.config.defaults)?;
+    let location = reference_bucket(ctx, args)?;
+    let make_bucket = location.map(|location| {
+        move |expires: Option<i64>| ctx.engine.reference_bucket_for(&location, expires)
+    });
+    let bucket = make_bucket
+        .as_ref()
+        .map(|f| f as &dyn Fn(Option<i64>) -> ReferenceBucket);
+    let (req, uploads) = build_request_with(args, &ctx.config.defaults, bucket)?;
     let target = Target::with_relay(ctx.engine.relay);
     let problems = validate_for(&req, &target);
     for w in warnings(&req, &target) {
@@ -154,6 +214,14 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
     }
     if args.dry_run {
         println!("{}", crate::sanitize::json_text(&req.to_json_pretty()));
+        for u in &uploads {
+            crate::errln!(
+                "would upload {} ({} bytes) to {}",
+                u.file.path.display(),
+                u.file.size,
+                u.object_url
+            );
+        }
         for p in &problems {
             crate::errln!("problem: {p}");
         }
@@ -171,6 +239,7 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
         )));
     }
     ctx.require_key()?;
+    upload_references(ctx, &uploads).await?;
     let record = match ctx.engine.submit(req.to_json(), None).await {
         Ok(r) => r,
         Err(SubmitError::Api { record, error }) => {

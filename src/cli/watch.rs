@@ -4,9 +4,9 @@
 use super::exit::{Code, Failure};
 use crate::api::TaskStatus;
 use crate::context::Context;
+use crate::destination::Destination;
 use crate::runtime::headless::{self, HeadlessError, WatchPlan, change_line};
 use crate::store::{Phase, TaskRecord};
-use std::path::Path;
 
 /// 1 when any task ended failed/expired/cancelled/rejected/unknown, else 0.
 pub fn exit_code_for(records: &[TaskRecord]) -> Code {
@@ -32,7 +32,7 @@ pub async fn watch(
     ctx: &Context,
     ids: &[String],
     download: bool,
-    out: Option<&Path>,
+    out: Option<&Destination>,
     daemon: bool,
 ) -> Result<Code, Failure> {
     ctx.require_key()?;
@@ -52,7 +52,7 @@ pub async fn watch(
     for r in &records {
         crate::outln!("{}", change_line(r));
     }
-    let dir = out.map(Path::to_path_buf).unwrap_or(ctx.output_dir.clone());
+    let dir = out.cloned().unwrap_or(ctx.output_dir.clone());
     let plan = WatchPlan {
         daemon,
         download_to: download.then_some(dir),

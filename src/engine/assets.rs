@@ -1,16 +1,22 @@
-//! Local asset files turned into `data:` URLs for a create request, with the MIME type from the
+//! Local asset files for a create request: inlined as `data:` URLs, with the MIME type from the
 //! file's extension and the API's limits checked before anything is read into memory or any
 //! money is spent: size, an image's sides and aspect ratio (from its header), an audio's or a
-//! video's duration (wav header, mp4 `mvhd`; see [`super::media_probe`]).
+//! video's duration (wav header, mp4 `mvhd`; see [`super::media_probe`]). With an upload bucket,
+//! videos, audios and images too large to inline go to the user's bucket under a
+//! content-addressed name instead, and are sent as presigned links that live as long as the task
+//! can.
 
 use super::media_probe;
 use crate::api::models::{
-    MAX_AUDIO_BYTES, MAX_IMAGE_ASPECT, MAX_IMAGE_BYTES, MAX_IMAGE_SIDE, MAX_VIDEO_BYTES,
-    MIN_IMAGE_ASPECT, MIN_IMAGE_SIDE, MIN_REFERENCE_SECONDS,
+    DEFAULT_EXPIRES_AFTER, MAX_AUDIO_BYTES, MAX_IMAGE_ASPECT, MAX_IMAGE_BYTES, MAX_IMAGE_SIDE,
+    MAX_VIDEO_BYTES, MIN_IMAGE_ASPECT, MIN_IMAGE_SIDE, MIN_REFERENCE_SECONDS,
 };
 use crate::api::types::MediaKind;
+use crate::s3::transfer::{FileUpload, plan_file};
+use crate::s3::{S3Client, S3Location};
 use base64::Engine as _;
 use std::path::Path;
+use std::time::Duration;
 
 /// Why a local asset cannot be used.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -25,7 +31,7 @@ pub enum AssetError {
         accepted: &'static str,
     },
     #[error(
-        "{path} is {size} bytes; the API accepts {kind} files up to {limit} bytes inline (upload it somewhere and pass its https:// URL)"
+        "{path} is {size} bytes; the API accepts {kind} files up to {limit} bytes inline (pass --upload-to s3://BUCKET/PREFIX to send it through your bucket, or pass its https:// URL)"
     )]
     TooLarge {
         path: String,
@@ -34,9 +40,11 @@ pub enum AssetError {
         kind: &'static str,
     },
     #[error(
-        "{path}: the API takes no inline video; upload it and pass its https:// or asset:// URL"
+        "{path}: the API takes no inline video; pass --upload-to s3://BUCKET/PREFIX (or set [assets] upload_to) to send it through your bucket, or pass its https:// or asset:// URL"
     )]
     VideoNotInline { path: String },
+    #[error("{path}: cannot send it through the bucket: {message}")]
+    Upload { path: String, message: String },
     #[error("{path} is not a regular file (it is {what}); give the path of the file itself")]
     NotAFile { path: String, what: &'static str },
     #[error(
@@ -445,6 +453,86 @@ pub fn resolve(url_or_path: &str, kind: MediaKind) -> Result<String, AssetError>
         file_to_data_url(Path::new(url_or_path.trim()), kind)
     }
 }
+
+/// The bucket local references go through (`--upload-to`, `[assets] upload_to`).
+pub struct ReferenceBucket {
+    pub location: S3Location,
+    /// The client, or why there is none (no credentials, a bad endpoint): reported only when a
+    /// file actually needs the bucket.
+    pub client: Result<S3Client, String>,
+    /// How long the presigned links live.
+    pub link_ttl: Duration,
+}
+
+/// Extra life of a reference link beyond the task's own (clock skew, the service's queue).
+const LINK_MARGIN_SECS: u64 = 3600;
+
+/// A reference link's life: the task's `execution_expires_after` (default 48 h) plus a margin,
+/// at most 7 days (SigV4's limit).
+pub fn link_ttl(execution_expires_after: Option<i64>) -> Duration {
+    let task = execution_expires_after
+        .filter(|s| *s > 0)
+        .unwrap_or(DEFAULT_EXPIRES_AFTER) as u64;
+    Duration::from_secs(task + LINK_MARGIN_SECS).min(crate::s3::MAX_PRESIGN)
+}
+
+/// A local file that goes up to the bucket before the request is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedUpload {
+    pub file: FileUpload,
+    /// `s3://BUCKET/KEY`.
+    pub object_url: String,
+}
+
+/// Resolve one asset: a URL as given; a local file inlined, or — videos, audios, and images too
+/// large to inline, when `bucket` is set — planned for upload (added to `uploads`) and replaced by
+/// its presigned link. Nothing is uploaded here; the caller uploads `uploads` before sending.
+pub fn resolve_reference(
+    url_or_path: &str,
+    kind: MediaKind,
+    bucket: Option<&ReferenceBucket>,
+    uploads: &mut Vec<PlannedUpload>,
+) -> Result<String, AssetError> {
+    if is_url(url_or_path) {
+        return Ok(url_or_path.trim().to_string());
+    }
+    let path = Path::new(url_or_path.trim());
+    let shown = path.display().to_string();
+    let Some(bucket) = bucket else {
+        return file_to_data_url(path, kind);
+    };
+    if kind == MediaKind::Image
+        && std::fs::metadata(path).is_ok_and(|m| m.len() <= INLINE_IMAGE_BYTES)
+    {
+        return file_to_data_url(path, kind);
+    }
+    // The same checks as an inlined file (regular file, type, size, content, duration).
+    check_file(path, kind)?;
+    let mime = expected_mime(path, kind)?;
+    let client = bucket.client.as_ref().map_err(|m| AssetError::Upload {
+        path: shown.clone(),
+        message: m.clone(),
+    })?;
+    let file = plan_file(path, &bucket.location.prefix, mime).map_err(|e| AssetError::Read {
+        path: shown.clone(),
+        message: e.to_string(),
+    })?;
+    let link = client
+        .presign_get(&file.key, bucket.link_ttl)
+        .map_err(|e| AssetError::Upload {
+            path: shown,
+            message: e.to_string(),
+        })?;
+    let object_url = bucket.location.object_url(&file.key);
+    if !uploads.iter().any(|u| u.object_url == object_url) {
+        uploads.push(PlannedUpload { file, object_url });
+    }
+    Ok(link)
+}
+
+/// With a bucket, images above this size go through it instead of inflating the request body by
+/// a third as base64 (the body is capped at 64 MiB for all items together).
+pub const INLINE_IMAGE_BYTES: u64 = 10 * 1024 * 1024;
 
 #[cfg(test)]
 mod tests {

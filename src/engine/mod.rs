@@ -3,10 +3,13 @@
 //! the blocking pool so they never stall an event loop.
 
 pub mod assets;
+pub mod bucket_results;
 pub mod eta;
 pub mod ids;
+pub mod list_poll;
 pub mod media_probe;
 pub mod naming;
+pub mod reconcile;
 pub mod task_results;
 
 use crate::api::types::CreateRequest;
@@ -68,6 +71,13 @@ pub struct Engine {
     store: Arc<Mutex<Store>>,
     /// The profile name recorded with each task.
     pub profile: String,
+    /// `[storage]`: how buckets are reached (with the AWS variables and files).
+    pub storage: Arc<crate::config::StorageConfig>,
+    /// A fixed S3 setup instead of the environment's (tests and benchmarks).
+    pub s3_setup: Option<Arc<crate::s3::S3Setup>>,
+    /// `[assets] upload_to`: the bucket local references go through (the composer's; `submit`
+    /// may name another with `--upload-to`).
+    pub reference_bucket: Option<crate::s3::S3Location>,
     /// The profile is a relay: requests are checked by the relay's rules (no endpoint ids).
     pub relay: bool,
     /// Size and speed limits of result downloads (`[download]` in the config).
@@ -80,8 +90,61 @@ impl Engine {
             client,
             store: Arc::new(Mutex::new(store)),
             profile: profile.into(),
+            storage: Arc::default(),
+            s3_setup: None,
+            reference_bucket: None,
             relay: false,
             download_limits: crate::file_download::Limits::default(),
+        }
+    }
+
+    /// The bucket for a task's local references (`location`), its links living as long as a
+    /// task with `execution_expires_after` can.
+    pub fn reference_bucket_for(
+        &self,
+        location: &crate::s3::S3Location,
+        execution_expires_after: Option<i64>,
+    ) -> assets::ReferenceBucket {
+        assets::ReferenceBucket {
+            client: self.s3_client(location).map_err(|e| e.to_string()),
+            location: location.clone(),
+            link_ttl: assets::link_ttl(execution_expires_after),
+        }
+    }
+
+    /// Upload the planned reference files (each once: an object already under its content
+    /// address is kept). Returns, per file, whether it was uploaded now.
+    pub async fn upload_references(
+        &self,
+        uploads: &[assets::PlannedUpload],
+    ) -> Result<Vec<bool>, String> {
+        let mut out = Vec::new();
+        for u in uploads {
+            let (location, _) = crate::s3::parse_object_url(&u.object_url)
+                .ok_or_else(|| format!("bad object URL {}", u.object_url))?;
+            let client = self.s3_client(&location).map_err(|e| e.to_string())?;
+            let uploaded = crate::s3::transfer::upload_file(&client, &u.file)
+                .await
+                .map_err(|e| {
+                    format!(
+                        "{}: the upload failed, nothing was sent: {e}",
+                        u.file.path.display()
+                    )
+                })?;
+            out.push(uploaded);
+        }
+        Ok(out)
+    }
+
+    /// A client for the bucket of `location`, from the fixed setup or `[storage]` and the
+    /// process's AWS variables and files.
+    pub fn s3_client(
+        &self,
+        location: &crate::s3::S3Location,
+    ) -> Result<crate::s3::S3Client, crate::s3::S3Error> {
+        match &self.s3_setup {
+            Some(setup) => crate::s3::S3Client::new(location, setup),
+            None => crate::s3::S3Client::from_config(location, &self.storage),
         }
     }
 

@@ -175,6 +175,17 @@ pub fn unique_path_with(dir: &Path, name: &str, taken: impl Fn(&Path) -> bool) -
         .unwrap_or(first)
 }
 
+/// `name` for n = 1, then `stem-N.ext`: the n-th choice when earlier names are taken.
+pub fn numbered(name: &str, n: u32) -> String {
+    if n <= 1 {
+        return name.to_string();
+    }
+    match name.rsplit_once('.') {
+        Some((s, e)) if !s.is_empty() => format!("{s}-{n}.{e}"),
+        _ => format!("{name}-{n}"),
+    }
+}
+
 /// The last frame's file name beside a video's: `x.mp4` -> `x.last.png`.
 pub fn last_frame_name(video_name: &str) -> String {
     match video_name.rsplit_once('.') {
@@ -254,6 +265,9 @@ mod tests {
         assert_eq!(unique_path(dir.path(), "a.mp4"), dir.path().join("a-3.mp4"));
         assert_eq!(unique_path(dir.path(), "b.mp4"), dir.path().join("b.mp4"));
         assert_eq!(last_frame_name("a.mp4"), "a.last.png");
+        assert_eq!(numbered("a.mp4", 1), "a.mp4");
+        assert_eq!(numbered("a.mp4", 3), "a-3.mp4");
+        assert_eq!(numbered("a", 2), "a-2");
     }
 
     #[test]

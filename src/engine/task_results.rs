@@ -1,8 +1,9 @@
-//! Saving a succeeded task's results (video, and last frame when there is one) into a folder,
-//! named by the configured template. An expired link is refreshed by fetching the task again; an
+//! Saving a succeeded task's results (video, and last frame when there is one) into a folder or
+//! a bucket (see `bucket_results`), named by the configured template. An expired link is refreshed by fetching the task again; an
 //! interrupted transfer is resumed from its `.part` file; a file already saved is not fetched again.
 
 use super::{Engine, naming, now};
+use crate::destination::Destination;
 use crate::file_download::{self, DownloadError};
 use crate::store::{FileKind, TaskRecord};
 use std::path::{Path, PathBuf};
@@ -58,6 +59,8 @@ pub enum SaveError {
     Refresh(String),
     #[error("{0}")]
     Store(#[from] crate::store::StoreError),
+    #[error("{0}")]
+    Storage(#[from] crate::s3::S3Error),
 }
 
 /// A file already saved for `path`, if it still exists.
@@ -65,14 +68,14 @@ fn existing(path: Option<&String>) -> Option<PathBuf> {
     path.map(PathBuf::from).filter(|p| p.is_file())
 }
 
-/// Download `record`'s results into `dir`, naming the video by `template`.
+/// Save `record`'s results into `dest` (a folder or a bucket), naming the video by `template`.
 pub async fn save_results(
     engine: &Engine,
     record: &TaskRecord,
-    dir: &Path,
+    dest: impl Into<Destination>,
     template: &str,
 ) -> Result<Saved, SaveError> {
-    save_results_with(engine, record, dir, template, false, &mut |_, _, _| {}).await
+    save_results_with(engine, record, dest, template, false, &mut |_, _, _| {}).await
 }
 
 /// Reports `(file, bytes so far, total when known)` as a download progresses.
@@ -83,7 +86,7 @@ pub type Progress<'a> = dyn FnMut(FileKind, u64, Option<u64>) + Send + 'a;
 pub async fn save_results_with(
     engine: &Engine,
     record: &TaskRecord,
-    dir: &Path,
+    dest: impl Into<Destination>,
     template: &str,
     force: bool,
     progress: &mut Progress<'_>,
@@ -99,6 +102,16 @@ pub async fn save_results_with(
     if record.video_url.is_none() {
         return Err(SaveError::NoUrl(record.display_id().to_string()));
     }
+    let dest = dest.into();
+    let dir = match &dest {
+        Destination::Folder(dir) => dir.as_path(),
+        Destination::Bucket(location) => {
+            return super::bucket_results::save(
+                engine, record, location, template, force, progress,
+            )
+            .await;
+        }
+    };
     let http = file_download::http_client_with(&engine.download_limits);
     let mut files = Vec::new();
 
@@ -161,7 +174,7 @@ pub async fn save_results_with(
     Ok(Saved { record, files })
 }
 
-async fn record_file(
+pub(super) async fn record_file(
     engine: &Engine,
     record: &TaskRecord,
     kind: FileKind,

@@ -19,8 +19,24 @@ pub fn expand_home(path: &str) -> String {
 /// Replace every local file in `request_json` by a `data:` URL. `Err((field, message))` names the
 /// content item that could not be inlined.
 pub fn resolve_request(request_json: &str) -> Result<String, (String, String)> {
+    resolve_request_with(request_json, None).map(|(body, _)| body)
+}
+
+/// [`resolve_request`] with local references going through the bucket of `engine`'s
+/// `[assets] upload_to` when set: the body carries their presigned links, and the files to
+/// upload before sending are returned.
+pub fn resolve_request_with(
+    request_json: &str,
+    engine: Option<&Engine>,
+) -> Result<(String, Vec<assets::PlannedUpload>), (String, String)> {
     let mut req = CreateRequest::from_json(request_json)
         .map_err(|e| ("request".to_string(), format!("not a create request: {e}")))?;
+    let bucket = engine.and_then(|e| {
+        e.reference_bucket
+            .as_ref()
+            .map(|l| e.reference_bucket_for(l, req.execution_expires_after))
+    });
+    let mut uploads = Vec::new();
     for (i, item) in req.content.iter_mut().enumerate() {
         let (kind, media) = match item {
             ContentItem::ImageUrl { image_url, .. } => (MediaKind::Image, image_url),
@@ -31,18 +47,20 @@ pub fn resolve_request(request_json: &str) -> Result<String, (String, String)> {
         if assets::is_url(&media.url) || media.url.trim().is_empty() {
             continue;
         }
-        let url = assets::resolve(&expand_home(media.url.trim()), kind).map_err(|e| {
-            (
-                format!("content[{i}].{}.url", kind.item_type()),
-                e.to_string(),
-            )
-        })?;
+        let path = expand_home(media.url.trim());
+        let url =
+            assets::resolve_reference(&path, kind, bucket.as_ref(), &mut uploads).map_err(|e| {
+                (
+                    format!("content[{i}].{}.url", kind.item_type()),
+                    e.to_string(),
+                )
+            })?;
         *media = MediaUrl {
             url,
             extra: std::mem::take(&mut media.extra),
         };
     }
-    Ok(req.to_json())
+    Ok((req.to_json(), uploads))
 }
 
 /// A local asset file's size, or why it cannot be used (missing, not a regular file, too
@@ -199,9 +217,15 @@ async fn run(effect: ComposerEffect, engine: Engine, tx: UnboundedSender<Msg>) {
             send(&tx, ComposerMsg::Exported(result));
         }
         ComposerEffect::Preview { request_json } => {
-            let result = blocking(move || resolve_request(&request_json).map_err(|(_, m)| m))
-                .await
-                .unwrap_or_else(|| Err("the preview was interrupted".into()));
+            // Links are signed locally; nothing is uploaded for a preview.
+            let eng = engine.clone();
+            let result = blocking(move || {
+                resolve_request_with(&request_json, Some(&eng))
+                    .map(|(body, _)| body)
+                    .map_err(|(_, m)| m)
+            })
+            .await
+            .unwrap_or_else(|| Err("the preview was interrupted".into()));
             send(&tx, ComposerMsg::Preview(result));
         }
         ComposerEffect::Complete(input) => {
@@ -235,9 +259,15 @@ async fn submit(
     retry_of: Option<String>,
     draft: String,
 ) -> SubmitOutcome {
-    let resolved = blocking(move || resolve_request(&request_json)).await;
+    let eng = engine.clone();
+    let resolved = blocking(move || resolve_request_with(&request_json, Some(&eng))).await;
     let body = match resolved {
-        Some(Ok(body)) => body,
+        Some(Ok((body, uploads))) => {
+            if let Err(e) = engine.upload_references(&uploads).await {
+                return SubmitOutcome::NotSent(e);
+            }
+            body
+        }
         Some(Err((field, message))) => return SubmitOutcome::AssetError { field, message },
         None => return SubmitOutcome::NotSent("reading the asset files was interrupted".into()),
     };

@@ -12,11 +12,11 @@
 use crate::api::TaskStatus;
 use crate::app::Msg;
 use crate::app::results::{ResultsMsg, Transfer};
+use crate::destination::Destination;
 use crate::engine::Engine;
 use crate::engine::task_results::save_results_with;
 use crate::store::{Phase, TaskQuery, TaskRecord};
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -32,7 +32,8 @@ const BACKOFF_MAX: Duration = Duration::from_secs(300);
 /// Settings of the manager.
 #[derive(Debug, Clone)]
 pub struct DownloadSettings {
-    pub dir: PathBuf,
+    /// A folder or a bucket.
+    pub dir: Destination,
     pub template: String,
     /// Downloads at once.
     pub concurrency: usize,
@@ -52,9 +53,9 @@ pub struct DownloadSettings {
 }
 
 impl DownloadSettings {
-    pub fn new(dir: PathBuf, template: String) -> DownloadSettings {
+    pub fn new(dir: impl Into<Destination>, template: String) -> DownloadSettings {
         DownloadSettings {
-            dir,
+            dir: dir.into(),
             template,
             concurrency: 2,
             auto: true,

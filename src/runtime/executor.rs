@@ -109,11 +109,37 @@ impl Executor {
                 self.write(&self.notifier.bytes(&succeeded, &failed));
             }
             ResultsEffect::Open { path } => {
+                // An object in a bucket opens (in a browser) through a presigned link.
+                let path = if crate::s3::parse_object_url(&path).is_some() {
+                    match self.presign(&path) {
+                        Ok(link) => link,
+                        Err(e) => {
+                            let text = format!("cannot sign a link to {path}: {e}");
+                            let _ = self.tx.send(Msg::Notice {
+                                level: Level::Error,
+                                text,
+                            });
+                            return;
+                        }
+                    }
+                } else {
+                    path
+                };
                 let (level, text, clip) = opener::open(&path, self.mux);
                 self.write(&clip);
                 let _ = self.tx.send(Msg::Notice { level, text });
             }
         }
+    }
+
+    /// A presigned GET link (1 hour) to `s3://BUCKET/KEY`.
+    fn presign(&self, object_url: &str) -> Result<String, String> {
+        let (location, key) = crate::s3::parse_object_url(object_url)
+            .ok_or_else(|| format!("{object_url} is not an object URL"))?;
+        self.engine
+            .s3_client(&location)
+            .and_then(|c| c.presign_get(&key, Duration::from_secs(3600)))
+            .map_err(|e| e.to_string())
     }
 
     /// Returns false when the loop should stop.
@@ -137,6 +163,15 @@ impl Executor {
                 let _ = out.write_all(&osc::clipboard(&text, self.mux));
                 let _ = out.flush();
             }
+            Effect::CopyPresigned(object_url) => match self.presign(&object_url) {
+                Ok(link) => {
+                    let mut out = io::stdout();
+                    let _ = out.write_all(&osc::clipboard(&link, self.mux));
+                    let _ = out.flush();
+                    state.notice(Level::Info, "copied a presigned link (valid 1 hour)");
+                }
+                Err(e) => state.notice(Level::Error, format!("cannot sign a link: {e}")),
+            },
             Effect::LoadHistory(local_id) => {
                 let (engine, tx) = (self.engine.clone(), self.tx.clone());
                 tokio::spawn(async move {

@@ -12,9 +12,9 @@ use super::poller::{self, PollerCmd, PollerConfig, PollerEvent};
 use super::store_watch;
 use crate::api::TaskStatus;
 use crate::context::Context;
+use crate::destination::Destination;
 use crate::store::{Phase, TaskQuery, TaskRecord};
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
 use tokio::sync::mpsc;
 
 /// One line describing a task's state, for watch output.
@@ -58,7 +58,7 @@ pub struct WatchPlan {
     /// Keep running and pick up every task that appears in the store.
     pub daemon: bool,
     /// Save the results of succeeded tasks here (only while this process holds the lease).
-    pub download_to: Option<PathBuf>,
+    pub download_to: Option<Destination>,
     pub progress: Progress,
 }
 
@@ -183,7 +183,7 @@ pub async fn run(
                     downloads.spawn(async move {
                         let id = r.display_id().to_string();
                         let out =
-                            crate::engine::task_results::save_results(&engine, &r, &dir, &template)
+                            crate::engine::task_results::save_results(&engine, &r, dir, &template)
                                 .await;
                         (id, out)
                     });
@@ -193,33 +193,11 @@ pub async fn run(
         if !plan.daemon && pending.is_empty() && downloads.is_empty() {
             break Stop::Done;
         }
+        // Rows to report: from the store watcher (any process's changes) and straight from this
+        // process's poller (printed as soon as it sees them, not at the watcher's next check).
+        let mut incoming: Vec<TaskRecord> = Vec::new();
         tokio::select! {
-            Some(rows) = changes.recv() => {
-                for r in rows {
-                    if r.phase.needs_polling() {
-                        let _ = poller.send(PollerCmd::Track(Box::new(r.clone())));
-                    }
-                    let known = seen.get(&r.local_id);
-                    let watched = plan.daemon || known.is_some();
-                    if !watched {
-                        continue;
-                    }
-                    if known.is_none_or(|k| k.phase != r.phase) {
-                        plan.progress.line(&change_line(&r));
-                    }
-                    if r.phase.is_settled() {
-                        pending.remove(&r.local_id);
-                    } else {
-                        pending.insert(r.local_id.clone());
-                    }
-                    let succeeded = matches!(r.phase, Phase::Remote(TaskStatus::Succeeded));
-                    if succeeded && r.video_path.is_none() && !downloaded.contains(&r.local_id) {
-                        to_download.retain(|d| d.local_id != r.local_id);
-                        to_download.push(r.clone());
-                    }
-                    seen.insert(r.local_id.clone(), r);
-                }
-            }
+            Some(rows) = changes.recv() => incoming = rows,
             Some(role) = roles.recv() => {
                 let now_leader = role.is_leader();
                 match &role {
@@ -253,6 +231,7 @@ pub async fn run(
                     }
                     PollerEvent::Updated { record, .. } => {
                         hopeless.remove(&record.local_id);
+                        incoming.push((**record).clone());
                     }
                     _ => {}
                 }
@@ -295,6 +274,30 @@ pub async fn run(
             _ = sigint.recv() => break Stop::Signal,
             _ = sigterm.recv() => break Stop::Signal,
             _ = sighup.recv() => break Stop::Signal,
+        }
+        for r in incoming.drain(..) {
+            if r.phase.needs_polling() {
+                let _ = poller.send(PollerCmd::Track(Box::new(r.clone())));
+            }
+            let known = seen.get(&r.local_id);
+            let watched = plan.daemon || known.is_some();
+            if !watched {
+                continue;
+            }
+            if known.is_none_or(|k| k.phase != r.phase) {
+                plan.progress.line(&change_line(&r));
+            }
+            if r.phase.is_settled() {
+                pending.remove(&r.local_id);
+            } else {
+                pending.insert(r.local_id.clone());
+            }
+            let succeeded = matches!(r.phase, Phase::Remote(TaskStatus::Succeeded));
+            if succeeded && r.video_path.is_none() && !downloaded.contains(&r.local_id) {
+                to_download.retain(|d| d.local_id != r.local_id);
+                to_download.push(r.clone());
+            }
+            seen.insert(r.local_id.clone(), r);
         }
     };
     keeper.release().await;

@@ -59,6 +59,12 @@ pub fn open(path: &str, mux: super::osc::Mux) -> (crate::app::Level, String, Vec
                 Vec::new(),
             ),
         },
+        // A presigned link to an object in a bucket: the link itself is what to take elsewhere.
+        OpenPlan::Remote { .. } if path.starts_with("https://") || path.starts_with("http://") => (
+            Level::Info,
+            "no local display: copied a link to the object (valid 1 hour)".to_string(),
+            super::osc::clipboard(path, mux),
+        ),
         OpenPlan::Remote { scp } => (
             Level::Info,
             format!("no local display: saved at {path}; copied `{scp}`"),

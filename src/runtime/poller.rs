@@ -4,8 +4,11 @@
 //! unreachable, and a pause on auth errors instead of hammering.
 
 use crate::api::ApiError;
+use crate::api::client::MAX_LIST_URL_BYTES;
 use crate::app::Health;
 use crate::engine::eta::EtaModel;
+use crate::engine::list_poll::ListPoll;
+use crate::engine::reconcile::ReconcileWindow;
 use crate::engine::{Engine, PollError};
 use crate::store::TaskRecord;
 use std::cmp::Reverse;
@@ -31,6 +34,46 @@ pub struct PollerConfig {
     /// A `submitting` row older than this belongs to a process that died mid-submission: the
     /// leader marks it `submit_unknown` (never re-sent; the user decides).
     pub abandon_after: Duration,
+    /// Whether due tasks are polled together through the server's task list.
+    pub list: ListMode,
+}
+
+/// Whether the poller may use the list endpoint (`GET …/tasks?filter.task_ids=…`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListMode {
+    /// One GET per task (a relay: its list answers a web page).
+    Never,
+    /// Not known for this base URL: the first list request decides, and the store remembers.
+    Probe,
+    /// The official API: due tasks go out together, one list request per tick.
+    Use,
+}
+
+impl ListMode {
+    /// The mode for a profile: a relay never lists; the official hosts do; any other base URL
+    /// is probed once.
+    pub fn for_profile(base_url: &str, relay: bool) -> ListMode {
+        let host = base_url
+            .split("://")
+            .nth(1)
+            .unwrap_or(base_url)
+            .split(['/', ':'])
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if relay {
+            ListMode::Never
+        } else if host.ends_with(".volces.com") || host.ends_with(".bytepluses.com") {
+            ListMode::Use
+        } else {
+            ListMode::Probe
+        }
+    }
+}
+
+/// The store's `meta` key that remembers whether `base_url` has a usable task list.
+pub fn list_meta_key(base_url: &str) -> String {
+    format!("task_list:{}", base_url.trim().trim_end_matches('/'))
 }
 
 impl Default for PollerConfig {
@@ -42,6 +85,7 @@ impl Default for PollerConfig {
             max_backoff: Duration::from_secs(300),
             leader: true,
             abandon_after: Duration::from_secs(600),
+            list: ListMode::Never,
         }
     }
 }
@@ -70,7 +114,15 @@ impl PollerConfig {
 
     /// The settings for `ctx`: its config, at the demo's pace under `--demo`.
     pub fn for_context(ctx: &crate::context::Context) -> PollerConfig {
-        let cfg = PollerConfig::from_config(&ctx.config);
+        // A relay profile never lists; a base URL given instead of the profile's is judged by
+        // its host (and probed when unknown).
+        let relay = ctx.config.profiles.get(&ctx.profile_name).is_some_and(|p| {
+            p.relay && p.base_url.trim_end_matches('/') == ctx.base_url.trim_end_matches('/')
+        });
+        let cfg = PollerConfig {
+            list: ListMode::for_profile(&ctx.base_url, relay && !ctx.demo),
+            ..PollerConfig::from_config(&ctx.config)
+        };
         if ctx.demo { cfg.demo_pace() } else { cfg }
     }
 }
@@ -163,6 +215,13 @@ struct Scheduler {
     in_flight: usize,
     /// Durations learned from finished tasks: when to poll each task next.
     eta: EtaModel,
+    /// Whether due tasks go out together in list requests (settled by the first answer when
+    /// `Probe`).
+    list: ListMode,
+    /// Room for ids in one list URL (bytes).
+    list_url_room: usize,
+    /// List answers in a row that were not a task list (with `Use`): three switch to GETs.
+    list_surprises: u32,
 }
 
 struct Tracked {
@@ -172,7 +231,25 @@ struct Tracked {
     /// Answers in a row with a status this client does not know: polled with backoff.
     unknown: u32,
     in_flight: bool,
+    /// The list could not settle this task: ask it by id next time.
+    get_next: bool,
 }
+
+/// A request the scheduler decided to send.
+#[derive(Debug)]
+enum Request {
+    Get(Box<TaskRecord>),
+    List(Vec<TaskRecord>),
+}
+
+/// What a finished request brings back.
+enum Done {
+    Get(String, Box<PollResult>),
+    List(Vec<String>, ListPoll),
+}
+
+/// List answers that are not a task list, in a row, before a listing server is polled by id.
+const LIST_SURPRISES: u32 = 3;
 
 fn now_secs() -> i64 {
     crate::engine::now()
@@ -181,6 +258,7 @@ fn now_secs() -> i64 {
 impl Scheduler {
     fn new(cfg: PollerConfig, start: Instant) -> Scheduler {
         let leader = cfg.leader;
+        let cfg_list = cfg.list;
         Scheduler {
             cfg,
             tracked: HashMap::new(),
@@ -197,6 +275,9 @@ impl Scheduler {
             },
             in_flight: 0,
             eta: EtaModel::default(),
+            list: cfg_list,
+            list_url_room: MAX_LIST_URL_BYTES.saturating_sub(200),
+            list_surprises: 0,
         }
     }
 
@@ -239,6 +320,7 @@ impl Scheduler {
                         errors: 0,
                         unknown: 0,
                         in_flight: false,
+                        get_next: false,
                     },
                 );
                 self.schedule(&id, first);
@@ -274,6 +356,69 @@ impl Scheduler {
         None
     }
 
+    /// True while due tasks go out in list requests.
+    fn listing(&self) -> bool {
+        self.list != ListMode::Never
+    }
+
+    /// The next request to send now: in list mode every task due now (and those due within
+    /// the dense gap, which ride along for free) in one list, as many as fit its URL; one GET
+    /// for a task the list could not settle, and for every task when listing is off.
+    fn next_request(&mut self, now: Instant) -> Option<Request> {
+        let first = self.next_due(now)?;
+        let fallback = self
+            .tracked
+            .get(&first.local_id)
+            .is_some_and(|t| t.get_next);
+        if !self.listing() || fallback || first.task_id.is_none() {
+            if let Some(t) = self.tracked.get_mut(&first.local_id) {
+                t.get_next = false;
+            }
+            return Some(Request::Get(Box::new(first)));
+        }
+        let horizon = now + self.list_lead();
+        let id_room = |r: &TaskRecord| {
+            crate::api::client::list_id_query_len(r.task_id.as_deref().unwrap_or(""))
+        };
+        let mut room = self.list_url_room.saturating_sub(id_room(&first));
+        let mut batch = vec![first];
+        let mut put_back = Vec::new();
+        while batch.len() < 500 {
+            let Some(Reverse((at, seq, id))) = self.heap.peek().cloned() else {
+                break;
+            };
+            if at > horizon {
+                break;
+            }
+            self.heap.pop();
+            let Some(t) = self.tracked.get_mut(&id) else {
+                continue;
+            };
+            if t.due != at || t.in_flight {
+                continue; // a stale heap entry
+            }
+            if t.get_next || t.record.task_id.is_none() {
+                put_back.push(Reverse((at, seq, id)));
+                continue;
+            }
+            let need = id_room(&t.record);
+            if need > room {
+                put_back.push(Reverse((at, seq, id)));
+                break;
+            }
+            room -= need;
+            t.in_flight = true;
+            batch.push(t.record.clone());
+        }
+        self.heap.extend(put_back);
+        Some(Request::List(batch))
+    }
+
+    /// How far ahead of its time a task joins a list that goes out anyway.
+    fn list_lead(&self) -> Duration {
+        (self.cfg.interval / 4).max(Duration::from_millis(10))
+    }
+
     /// When the loop should next wake up to start a poll.
     fn wake_at(&self) -> Option<Instant> {
         if self.paused || !self.leader {
@@ -289,8 +434,14 @@ impl Scheduler {
     /// The wait before the next poll of a task that answered: sparse while it is young, dense
     /// around its likely finish, the plain interval when history knows nothing.
     fn next_gap(&self, record: &TaskRecord) -> Duration {
-        let interval = self.cfg.interval.as_secs_f64();
-        let dense = interval / 4.0;
+        // A list request carries every due task, so in list mode a poll costs per tick, not
+        // per task: tasks with nothing better known are asked twice as often.
+        let interval = if self.listing() {
+            self.cfg.interval.as_secs_f64() / 2.0
+        } else {
+            self.cfg.interval.as_secs_f64()
+        };
+        let dense = self.cfg.interval.as_secs_f64() / 4.0;
         let secs = self
             .eta
             .next_poll_secs(record, now_secs(), interval, dense)
@@ -304,6 +455,11 @@ impl Scheduler {
 
     fn finished(&mut self, local_id: &str, result: PollResult, now: Instant) -> PollerEvent {
         self.in_flight = self.in_flight.saturating_sub(1);
+        self.task_result(local_id, result, now)
+    }
+
+    /// Apply one task's poll result (its request is already counted as finished).
+    fn task_result(&mut self, local_id: &str, result: PollResult, now: Instant) -> PollerEvent {
         let Some(t) = self.tracked.get_mut(local_id) else {
             return match result {
                 Ok((record, changed)) => PollerEvent::Updated {
@@ -353,48 +509,8 @@ impl Scheduler {
                 }
             }
             Err(err) => {
-                t.errors += 1;
-                let errors = t.errors;
-                self.health.consecutive_errors += 1;
-                let (transient, message) = match &err {
-                    PollError::Api(api) => (api.is_transient(), format!("{api} — {}", api.hint())),
-                    other => (false, other.to_string()),
-                };
-                match &err {
-                    PollError::Api(ApiError::Auth { .. }) => {
-                        self.paused = true;
-                        self.health.banner = Some(
-                            "auth failed: polling paused — fix the key, then press p to resume"
-                                .into(),
-                        );
-                    }
-                    PollError::Api(ApiError::RateLimited { retry_after, .. }) => {
-                        // The header is external data: a huge value must neither overflow the
-                        // clock (a panic kills the poller) nor stop polling for days.
-                        let wait = retry_after
-                            .unwrap_or(self.cfg.interval)
-                            .min(self.cfg.max_backoff.max(self.cfg.interval));
-                        self.hold_until = Some(now + wait);
-                        self.health.banner = Some(format!(
-                            "rate limited: everyone waits {}s",
-                            wait.as_secs().max(1)
-                        ));
-                    }
-                    PollError::Api(ApiError::Connection { .. } | ApiError::Timeout { .. })
-                        if self.health.consecutive_errors >= 3 =>
-                    {
-                        // One probe at a time while the server is unreachable.
-                        let wait = self.backoff(self.health.consecutive_errors.saturating_sub(2));
-                        self.hold_until = Some(now + wait);
-                        self.health.banner = Some(format!(
-                            "server unreachable: next try in {}s",
-                            wait.as_secs().max(1)
-                        ));
-                    }
-                    _ => {}
-                }
-                let next = now + self.backoff(errors);
-                self.schedule(local_id, next);
+                let (transient, message) = self.note_error(&err, now);
+                self.back_off(local_id, now);
                 PollerEvent::Failed {
                     local_id: local_id.to_string(),
                     message,
@@ -402,6 +518,125 @@ impl Scheduler {
                 }
             }
         }
+    }
+
+    /// Back one task off after an error of its request.
+    fn back_off(&mut self, local_id: &str, now: Instant) {
+        let Some(t) = self.tracked.get_mut(local_id) else {
+            return;
+        };
+        t.in_flight = false;
+        t.errors += 1;
+        let errors = t.errors;
+        let next = now + self.backoff(errors);
+        self.schedule(local_id, next);
+    }
+
+    /// What a failed request means for everyone (auth pause, 429 hold, unreachable server), once
+    /// per request; returns (transient, message).
+    fn note_error(&mut self, err: &PollError, now: Instant) -> (bool, String) {
+        self.health.consecutive_errors += 1;
+        let (transient, message) = match err {
+            PollError::Api(api) => (api.is_transient(), format!("{api} — {}", api.hint())),
+            other => (false, other.to_string()),
+        };
+        match err {
+            PollError::Api(ApiError::Auth { .. }) => {
+                self.paused = true;
+                self.health.banner = Some(
+                    "auth failed: polling paused — fix the key, then press p to resume".into(),
+                );
+            }
+            PollError::Api(ApiError::RateLimited { retry_after, .. }) => {
+                // The header is external data: a huge value must neither overflow the
+                // clock (a panic kills the poller) nor stop polling for days.
+                let wait = retry_after
+                    .unwrap_or(self.cfg.interval)
+                    .min(self.cfg.max_backoff.max(self.cfg.interval));
+                self.hold_until = Some(now + wait);
+                self.health.banner = Some(format!(
+                    "rate limited: everyone waits {}s",
+                    wait.as_secs().max(1)
+                ));
+            }
+            PollError::Api(ApiError::Connection { .. } | ApiError::Timeout { .. })
+                if self.health.consecutive_errors >= 3 =>
+            {
+                // One probe at a time while the server is unreachable.
+                let wait = self.backoff(self.health.consecutive_errors.saturating_sub(2));
+                self.hold_until = Some(now + wait);
+                self.health.banner = Some(format!(
+                    "server unreachable: next try in {}s",
+                    wait.as_secs().max(1)
+                ));
+            }
+            _ => {}
+        }
+        (transient, message)
+    }
+
+    /// Apply a list request's outcome: each listed task's result; the tasks it could not settle
+    /// are asked by id at once; an answer that is not a task list turns listing off (for good
+    /// when it was the probe). Returns the events to report and, when the probe settled, the
+    /// mode to remember.
+    fn list_finished(
+        &mut self,
+        ids: Vec<String>,
+        outcome: ListPoll,
+        now: Instant,
+    ) -> (Vec<PollerEvent>, Option<ListMode>) {
+        self.in_flight = self.in_flight.saturating_sub(1);
+        let mut events = Vec::new();
+        let mut settled = None;
+        match outcome {
+            ListPoll::Answered { polled, need_get } => {
+                if self.list == ListMode::Probe {
+                    self.list = ListMode::Use;
+                    settled = Some(ListMode::Use);
+                }
+                self.list_surprises = 0;
+                for (id, result) in polled {
+                    events.push(self.task_result(&id, result, now));
+                }
+                for id in need_get {
+                    if let Some(t) = self.tracked.get_mut(&id) {
+                        t.in_flight = false;
+                        t.get_next = true;
+                    }
+                    self.schedule(&id, now);
+                }
+            }
+            ListPoll::NoList(err) => {
+                tracing::info!(error = %err, "the task list is not usable here; polling by id");
+                self.list_surprises += 1;
+                if self.list == ListMode::Probe {
+                    self.list = ListMode::Never;
+                    settled = Some(ListMode::Never);
+                } else if self.list_surprises >= LIST_SURPRISES {
+                    self.list = ListMode::Never;
+                }
+                for id in &ids {
+                    if let Some(t) = self.tracked.get_mut(id) {
+                        t.in_flight = false;
+                        t.get_next = true;
+                    }
+                    self.schedule(id, now);
+                }
+            }
+            ListPoll::Failed(err) => {
+                let err = PollError::Api(err);
+                let (transient, message) = self.note_error(&err, now);
+                for id in ids {
+                    self.back_off(&id, now);
+                    events.push(PollerEvent::Failed {
+                        local_id: id,
+                        message: message.clone(),
+                        transient,
+                    });
+                }
+            }
+        }
+        (events, settled)
     }
 
     /// Apply the lease gate's verdict. A new leader polls everything it tracks soon (the
@@ -423,6 +658,31 @@ impl Scheduler {
             let ids: Vec<String> = self.tracked.keys().cloned().collect();
             for id in ids {
                 self.schedule(&id, now);
+            }
+        }
+    }
+
+    fn command(&mut self, cmd: PollerCmd) {
+        let now = Instant::now();
+        match cmd {
+            PollerCmd::Track(r) => self.track(*r, now),
+            PollerCmd::Untrack(id) => {
+                self.tracked.remove(&id);
+            }
+            PollerCmd::Pause(p) => {
+                self.paused = p;
+                if !p {
+                    self.health.banner = None;
+                    self.hold_until = None;
+                }
+            }
+            PollerCmd::Role(role) => self.set_role(role, now),
+            PollerCmd::RefreshNow => {
+                let ids: Vec<String> = self.tracked.keys().cloned().collect();
+                self.hold_until = None;
+                for id in ids {
+                    self.schedule(&id, now);
+                }
             }
         }
     }
@@ -461,19 +721,38 @@ pub fn spawn(
                 s.eta.learn(r);
             }
         }
-        let mut jobs: JoinSet<(String, PollResult)> = JoinSet::new();
+        // What the store remembers about this base URL's list settles a probe.
+        if s.list == ListMode::Probe {
+            let key = list_meta_key(engine.client.base_url());
+            if let Ok(Some(v)) = engine.with_store(move |st| st.meta_get(&key)).await {
+                match v.as_str() {
+                    "list" => s.list = ListMode::Use,
+                    "get" => s.list = ListMode::Never,
+                    _ => {}
+                }
+            }
+        }
+        let mut jobs: JoinSet<Done> = JoinSet::new();
         let mut last_health = Health::default();
         let abandon_after = s.cfg.abandon_after;
         let mut housekeeping = tokio::time::interval(HOUSEKEEPING.min(abandon_after));
         housekeeping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Rows that reconciliation found on the server come back here to be polled.
+        let (adopted_tx, mut adopted) = mpsc::unbounded_channel::<TaskRecord>();
         loop {
             let now = Instant::now();
-            while let Some(record) = s.next_due(now) {
+            while let Some(request) = s.next_request(now) {
                 let engine = engine.clone();
-                jobs.spawn(async move {
-                    let id = record.local_id.clone();
-                    (id, engine.poll(&record).await)
-                });
+                match request {
+                    Request::Get(record) => jobs.spawn(async move {
+                        let id = record.local_id.clone();
+                        Done::Get(id, Box::new(engine.poll(&record).await))
+                    }),
+                    Request::List(records) => jobs.spawn(async move {
+                        let ids = records.iter().map(|r| r.local_id.clone()).collect();
+                        Done::List(ids, engine.poll_listed(&records).await)
+                    }),
+                };
             }
             let health = s.health();
             if health != last_health {
@@ -484,43 +763,63 @@ pub fn spawn(
             }
             let wake = s.wake_at();
             tokio::select! {
-                cmd = rx.recv() => match cmd {
-                    None => return,
-                    Some(PollerCmd::Track(r)) => s.track(*r, Instant::now()),
-                    Some(PollerCmd::Untrack(id)) => { s.tracked.remove(&id); }
-                    Some(PollerCmd::Pause(p)) => {
-                        s.paused = p;
-                        if !p {
-                            s.health.banner = None;
-                            s.hold_until = None;
-                        }
+                cmd = rx.recv() => {
+                    let Some(cmd) = cmd else { return };
+                    s.command(cmd);
+                    // Take every command already queued before deciding what to send, so tasks
+                    // tracked together go out together.
+                    while let Ok(cmd) = rx.try_recv() {
+                        s.command(cmd);
                     }
-                    Some(PollerCmd::Role(role)) => s.set_role(role, Instant::now()),
-                    Some(PollerCmd::RefreshNow) => {
-                        let now = Instant::now();
-                        let ids: Vec<String> = s.tracked.keys().cloned().collect();
-                        s.hold_until = None;
-                        for id in ids {
-                            s.schedule(&id, now);
-                        }
-                    }
-                },
+                }
                 Some(done) = jobs.join_next(), if !jobs.is_empty() => {
-                    let event = match done {
-                        Ok((id, result)) => s.finished(&id, result, Instant::now()),
+                    let out = match done {
+                        Ok(Done::Get(id, result)) => vec![s.finished(&id, *result, Instant::now())],
+                        Ok(Done::List(ids, outcome)) => {
+                            let (out, settled) = s.list_finished(ids, outcome, Instant::now());
+                            if let Some(mode) = settled {
+                                let key = list_meta_key(engine.client.base_url());
+                                let value = if mode == ListMode::Use { "list" } else { "get" };
+                                let engine = engine.clone();
+                                tokio::spawn(async move {
+                                    let _ = engine.with_store(move |st| st.meta_set(&key, value)).await;
+                                });
+                            }
+                            out
+                        }
                         Err(e) => {
                             s.in_flight = s.in_flight.saturating_sub(1);
-                            PollerEvent::Failed { local_id: String::new(), message: format!("poll task failed: {e}"), transient: true }
+                            vec![PollerEvent::Failed { local_id: String::new(), message: format!("poll task failed: {e}"), transient: true }]
                         }
                     };
-                    if events.send(event).is_err() {
+                    for event in out {
+                        if events.send(event).is_err() {
+                            return;
+                        }
+                    }
+                }
+                Some(record) = adopted.recv() => {
+                    s.track(record.clone(), Instant::now());
+                    if events.send(PollerEvent::Updated { record: Box::new(record), changed: true }).is_err() {
                         return;
                     }
                 }
                 _ = housekeeping.tick(), if s.leader => {
                     let engine = engine.clone();
+                    let reconcile = s.list == ListMode::Use;
+                    let adopted_tx = adopted_tx.clone();
                     tokio::spawn(async move {
                         let _ = abandon_stale_submissions(&engine, abandon_after).await;
+                        if reconcile {
+                            match engine.reconcile_unknown(ReconcileWindow::default()).await {
+                                Ok(report) => {
+                                    for r in report.adopted {
+                                        let _ = adopted_tx.send(r);
+                                    }
+                                }
+                                Err(e) => tracing::info!(error = %e, "reconciling uncertain creates failed"),
+                            }
+                        }
                     });
                 }
                 _ = sleep_until_opt(wake) => {}

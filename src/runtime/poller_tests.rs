@@ -1,4 +1,4 @@
-//! Scheduler tests: the lease gate, ETA-driven spacing, and 429s holding everyone.
+//! Scheduler tests: the lease gate, ETA-driven spacing, 429s holding everyone, list batching.
 
 use super::*;
 use crate::runtime::lease::Role;
@@ -201,4 +201,115 @@ fn unknown_statuses_are_polled_with_backoff() {
         s.tracked.get("u").expect("tracked").due - at,
         Duration::from_secs(10)
     );
+}
+
+#[test]
+fn list_mode_sends_due_tasks_together_and_lets_near_ones_ride_along() {
+    let t0 = Instant::now();
+    let mut s = Scheduler::new(
+        PollerConfig {
+            list: ListMode::Use,
+            ..cfg(true)
+        },
+        t0,
+    );
+    let old = now_secs() - 3600;
+    for id in ["a", "b", "c"] {
+        s.track(record(id, "queued", old), t0);
+    }
+    // Due in 2 s: within the quarter interval (2.5 s), so it joins the list going out now.
+    s.track(record("near", "queued", old), t0);
+    s.schedule("near", t0 + Duration::from_secs(2));
+    // Due in 8 s: waits for its own tick.
+    s.track(record("far", "queued", old), t0);
+    s.schedule("far", t0 + Duration::from_secs(8));
+    let Some(Request::List(batch)) = s.next_request(t0) else {
+        panic!("a list request");
+    };
+    let mut ids: Vec<_> = batch.iter().map(|r| r.local_id.as_str()).collect();
+    ids.sort();
+    assert_eq!(ids, ["a", "b", "c", "near"]);
+    assert_eq!(s.in_flight, 1, "one request for the whole list");
+    assert!(s.next_request(t0).is_none(), "nothing else is due");
+
+    // A task the list could not settle is asked by id once.
+    let (events, settled) = s.list_finished(
+        ids.iter().map(|s| s.to_string()).collect(),
+        ListPoll::Answered {
+            polled: Vec::new(),
+            need_get: vec!["a".into()],
+        },
+        t0,
+    );
+    assert!(events.is_empty() && settled.is_none());
+    let later = t0 + Duration::from_secs(1);
+    match s.next_request(later) {
+        Some(Request::Get(r)) => assert_eq!(r.local_id, "a"),
+        other => panic!("a GET of a, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_list_holds_only_as_many_ids_as_fit_its_url() {
+    let t0 = Instant::now();
+    let mut s = Scheduler::new(
+        PollerConfig {
+            list: ListMode::Use,
+            ..cfg(true)
+        },
+        t0,
+    );
+    let old = now_secs() - 3600;
+    for i in 0..600 {
+        s.track(record(&format!("task-{i:04}"), "queued", old), t0);
+    }
+    let Some(Request::List(first)) = s.next_request(t0) else {
+        panic!("a list request");
+    };
+    let url_bytes: usize = first
+        .iter()
+        .map(|r| crate::api::client::list_id_query_len(r.task_id.as_deref().unwrap_or("")))
+        .sum();
+    assert!(
+        url_bytes <= crate::api::client::MAX_LIST_URL_BYTES,
+        "{url_bytes}"
+    );
+    assert!(first.len() > 50 && first.len() < 600, "{}", first.len());
+    // The rest go out in the following lists (as the budget allows: 1 ms apart).
+    let mut total = first.len();
+    let mut t = t0;
+    for _ in 0..10 {
+        t += Duration::from_millis(10);
+        if let Some(Request::List(more)) = s.next_request(t) {
+            total += more.len();
+        }
+    }
+    assert_eq!(total, 600);
+}
+
+#[test]
+fn a_probe_answered_by_a_web_page_turns_listing_off() {
+    let t0 = Instant::now();
+    let mut s = Scheduler::new(
+        PollerConfig {
+            list: ListMode::Probe,
+            ..cfg(true)
+        },
+        t0,
+    );
+    s.track(record("a", "queued", now_secs() - 3600), t0);
+    let Some(Request::List(batch)) = s.next_request(t0) else {
+        panic!("the probe is a list request");
+    };
+    let html = ApiError::NotTheApi {
+        status: 200,
+        content_type: "text/html".into(),
+        hint: String::new(),
+        snippet: String::new(),
+    };
+    let ids = batch.into_iter().map(|r| r.local_id).collect();
+    let (_, settled) = s.list_finished(ids, ListPoll::NoList(html), t0);
+    assert_eq!(settled, Some(ListMode::Never));
+    let later = t0 + Duration::from_millis(10);
+    assert!(matches!(s.next_request(later), Some(Request::Get(_))));
 }

@@ -56,6 +56,7 @@ fn initial_state(ctx: &Context, opts: &DashboardOptions) -> Result<State, Dashbo
     let mut state = State::new(&ctx.profile_name, &ctx.base_url, keymap, themes);
     state.theme_index = index;
     state.composer.defaults = ctx.config.defaults.clone();
+    state.composer.uploads = ctx.engine.reference_bucket.is_some();
     // Curl commands name the variable the key came from (not the demo's "(demo)").
     if let Some(var) = ctx
         .key_var

@@ -12,6 +12,9 @@
 //! - `POST /_sim/config` — `{"fail_rate":P}`.
 //! - `POST /_sim/advance` — `{"secs":N}`: move every clock forward (expire URLs and tasks).
 //!
+//! Reference URLs pointing at loopback are fetched (bounded, with a deadline) before the task may
+//! start; one that cannot be fetched fails the task with `InvalidParameter` (`references`).
+//!
 //! `SimConfig::video_size` (`seedance-tui sim --video-size BYTES`) serves videos of that size,
 //! generated on the fly in chunks (`video_byte(i)` is byte `i`), for large and resumed downloads;
 //! `SimStats::ranged_downloads` counts downloads that asked for a `Range`.
@@ -26,6 +29,7 @@ mod body_shape;
 mod callbacks;
 mod control;
 mod files;
+mod references;
 mod result_files;
 mod routes;
 mod state;
@@ -130,6 +134,11 @@ pub struct SimStats {
     /// Downloads that asked for a `Range` (resumes).
     #[serde(default)]
     pub ranged_downloads: u64,
+    /// Loopback reference URLs fetched whole, and those that could not be fetched.
+    #[serde(default)]
+    pub reference_fetches: u64,
+    #[serde(default)]
+    pub reference_failures: u64,
     /// Callback POSTs made (every attempt), and those not acknowledged with a 2xx in time.
     #[serde(default)]
     pub callbacks: u64,
@@ -308,6 +317,14 @@ impl Shared {
         let now = s.sim_now();
         let cfg = s.cfg.clone();
         s.tasks.delete(id, now, &cfg)
+    }
+
+    /// Task `id`'s references were fetched (`Ok`) or one could not be (`Err(message)`).
+    fn references_fetched(&self, id: &str, outcome: Result<(), String>) {
+        let mut s = self.lock();
+        let now = s.sim_now();
+        let cfg = s.cfg.clone();
+        s.tasks.references_fetched(id, now, &cfg, outcome);
     }
 
     fn set_fail_rate(&self, p: f64) {

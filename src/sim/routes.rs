@@ -310,7 +310,16 @@ async fn create_on(shared: Shared, headers: HeaderMap, body: Bytes, relay: bool)
             None,
         );
     }
+    let references = super::references::loopback_references(&req);
     let id = shared.create(req);
+    if !references.is_empty() {
+        shared.lock().tasks.hold_for_references(&id);
+        tokio::spawn(super::references::fetch_all(
+            shared.clone(),
+            id.clone(),
+            references,
+        ));
+    }
     let body = json!({ "id": id });
     finish(
         &ctx,

@@ -110,6 +110,11 @@ pub struct SimTask {
     finish_at: f64,
     expires_at: f64,
     fail_code: Option<String>,
+    /// The failure's message when it is not the code's usual one.
+    fail_message: Option<String>,
+    /// While references are being fetched: when the task could have started (`ready_at` is
+    /// infinite meanwhile).
+    held_ready_at: Option<f64>,
     pub seed: i64,
     pub duration: i64,
     pub ratio: String,
@@ -244,6 +249,8 @@ impl Tasks {
             finish_at: f64::INFINITY,
             expires_at,
             fail_code,
+            fail_message: None,
+            held_ready_at: None,
             seed,
             duration,
             ratio,
@@ -335,6 +342,44 @@ impl Tasks {
         }
         self.reached = self.reached.max(now);
         self.purge(now);
+    }
+
+    /// Keep task `id` queued until its references are fetched.
+    pub fn hold_for_references(&mut self, id: &str) {
+        if let Some(t) = self.by_id.get_mut(id) {
+            t.held_ready_at = Some(t.ready_at);
+            t.ready_at = f64::INFINITY;
+        }
+    }
+
+    /// Task `id`'s references were fetched (it may start), or one could not be (it fails now
+    /// with `InvalidParameter` and `message`).
+    pub fn references_fetched(
+        &mut self,
+        id: &str,
+        now: f64,
+        cfg: &SimConfig,
+        outcome: Result<(), String>,
+    ) {
+        self.advance(now, cfg);
+        let Some(t) = self.by_id.get_mut(id) else {
+            return;
+        };
+        let Some(ready_at) = t.held_ready_at.take() else {
+            return;
+        };
+        if t.status != SimStatus::Queued {
+            return;
+        }
+        match outcome {
+            Ok(()) => t.ready_at = ready_at.max(now),
+            Err(message) => {
+                t.status = SimStatus::Failed;
+                t.fail_code = Some("InvalidParameter".into());
+                t.fail_message = Some(message);
+                t.updated = now;
+            }
+        }
     }
 
     /// Cancel (queued) or delete (finished). `Err` carries the status that refused it.
@@ -438,7 +483,10 @@ impl SimTask {
                     "error".into(),
                     json!({
                         "code": code,
-                        "message": format!("{} Request id: {request_id}", failure_message(&code)),
+                        "message": format!(
+                            "{} Request id: {request_id}",
+                            self.fail_message.as_deref().unwrap_or(failure_message(&code))
+                        ),
                     }),
                 );
             }

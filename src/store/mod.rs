@@ -8,6 +8,7 @@
 mod drafts;
 pub mod inspect;
 mod lease;
+mod meta;
 mod record;
 pub mod schema;
 mod tasks;

@@ -217,6 +217,59 @@ impl Store {
         self.settle_submission(local_id, "submit_unknown", None, message, now)
     }
 
+    /// A `submit_unknown` row was found on the server as `task_id` (the uncertain create did
+    /// reach it): the row takes the id and is polled from now on.
+    pub fn submission_adopted(
+        &self,
+        local_id: &str,
+        task_id: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.write(|s| {
+            let n = s
+                .conn
+                .execute(
+                    "UPDATE tasks SET task_id = ?2, status = 'queued', error_code = NULL, \
+                     error_message = NULL, finished_at = NULL, updated_at = ?3 \
+                     WHERE local_id = ?1 AND status = 'submit_unknown' AND task_id IS NULL",
+                    params![local_id, task_id, now],
+                )
+                .map_err(|e| s.err(e))?;
+            if n == 0 {
+                return Err(StoreError::NotFound(local_id.to_string()));
+            }
+            let note = format!("found on the server as {task_id}");
+            s.add_history(local_id, "queued", now, Some(&note))
+        })
+    }
+
+    /// True when some row already has the server id `task_id`.
+    pub fn has_task_id(&self, task_id: &str) -> Result<bool, StoreError> {
+        self.conn
+            .query_row("SELECT 1 FROM tasks WHERE task_id = ?1", [task_id], |_| {
+                Ok(())
+            })
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Replace the message of a settled row without changing its status (e.g. the candidates
+    /// of an uncertain create). Returns false when the message was already that.
+    pub fn set_note(&self, local_id: &str, message: &str, now: i64) -> Result<bool, StoreError> {
+        self.write(|s| {
+            let n = s
+                .conn
+                .execute(
+                    "UPDATE tasks SET error_message = ?2, updated_at = ?3 \
+                     WHERE local_id = ?1 AND error_message IS NOT ?2",
+                    params![local_id, message, now],
+                )
+                .map_err(|e| s.err(e))?;
+            Ok(n > 0)
+        })
+    }
+
     /// Record a polled task (raw JSON kept verbatim). Returns true when the status changed.
     pub fn record_poll(
         &self,

@@ -17,6 +17,7 @@ mod hostile_server;
 mod lease_dashboard;
 mod lease_one_poller;
 mod man_pages;
+mod object_storage;
 mod results_cli;
 mod results_dashboard;
 mod retry;

@@ -224,6 +224,34 @@ fn help_and_log_overlays() {
 }
 
 #[test]
+fn copy_menu_offers_the_object_url_and_a_presigned_link_for_results_in_a_bucket() {
+    let mut s = state(100, 30);
+    update(&mut s, key('j'));
+    update(&mut s, key('j')); // the succeeded task l0002
+    let mut t = s.selected_task().cloned().expect("a task");
+    // Saved locally: no object URL, no link.
+    update(&mut s, key('y'));
+    assert!(update(&mut s, key('l')).is_empty());
+    assert!(
+        s.current_message()
+            .is_some_and(|m| m.text.contains("no object in a bucket"))
+    );
+    t.video_path = Some("s3://videos/demo/cgt-x2.mp4".into());
+    update(&mut s, Msg::TasksChanged(vec![t]));
+    update(&mut s, key('y'));
+    assert_eq!(
+        update(&mut s, key('o')),
+        vec![Effect::Copy("s3://videos/demo/cgt-x2.mp4".into())]
+    );
+    update(&mut s, key('y'));
+    assert_eq!(
+        update(&mut s, key('l')),
+        vec![Effect::CopyPresigned("s3://videos/demo/cgt-x2.mp4".into())],
+        "the runtime signs the link (credentials, clock)"
+    );
+}
+
+#[test]
 fn copy_menu_payloads() {
     let mut s = state(100, 30);
     update(&mut s, key('j'));

@@ -425,3 +425,21 @@ fn a_paste_with_carriage_return_line_breaks_keeps_its_lines() {
     let targets: Vec<&str> = ed(&s).assets.iter().map(|a| a.target.as_str()).collect();
     assert_eq!(targets, ["/pics/a.png", "/pics/b.png"]);
 }
+
+#[test]
+fn with_an_upload_bucket_a_local_video_goes_through_it_instead_of_being_refused() {
+    let mut s = open();
+    s.composer.uploads = true; // `[assets] upload_to` is set
+    typ(&mut s, "extend the clip");
+    add_asset(&mut s, 'v', "/tmp/clip.mp4");
+    assert_eq!(ed(&s).assets[0].kind, MediaKind::Video);
+    assert!(ed(&s).uploads);
+    assert!(
+        !ed(&s)
+            .problems
+            .iter()
+            .any(|p| p.problem.message.contains("no inline video")),
+        "{:?}",
+        ed(&s).problems
+    );
+}

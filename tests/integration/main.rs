@@ -30,6 +30,7 @@ mod hostile_dashboard;
 mod poller;
 mod preview;
 mod probe;
+mod reconcile;
 mod results_update;
 mod store;
 mod store_watch;

@@ -56,7 +56,7 @@ fn answer(state: &mut State, msg: ComposerMsg) -> Vec<Effect> {
                     Editor::from_defaults(name, &state.composer.defaults)
                 }
             };
-            state.composer.editor = Some(Box::new(editor));
+            state.composer.install(Box::new(editor));
             Vec::new()
         }
         ComposerMsg::Drafts { items, .. } => {
@@ -101,7 +101,7 @@ fn answer(state: &mut State, msg: ComposerMsg) -> Vec<Effect> {
                 Ok(mut e) => {
                     e.unsaved_since = Some(now);
                     e.edited_at = now;
-                    state.composer.editor = Some(Box::new(e));
+                    state.composer.install(Box::new(e));
                     state.notice(Level::Info, "loaded the request");
                 }
                 Err(err) => state.notice(Level::Error, format!("not loaded: {err}")),
@@ -270,7 +270,7 @@ fn submitted(state: &mut State, outcome: SubmitOutcome) -> Vec<Effect> {
     };
     if keep {
         if state.composer.editor.is_none() {
-            state.composer.editor = Some(e);
+            state.composer.install(e);
         } else {
             // Another draft is open now: leave it; the refused one stays in the drafts list.
             state.notice(

@@ -80,6 +80,10 @@ pub fn problems(e: &Editor) -> Vec<ProblemAt> {
             return a.target.trim().to_string();
         }
         let path = Path::new(a.target.trim());
+        if a.kind == MediaKind::Video && e.uploads {
+            // Sent as a presigned link to the bucket.
+            return "https://bucket.invalid/reference.mp4".to_string();
+        }
         let err = if a.kind == MediaKind::Video {
             Err(AssetError::VideoNotInline {
                 path: a.target.clone(),
@@ -100,7 +104,12 @@ pub fn problems(e: &Editor) -> Vec<ProblemAt> {
             continue;
         }
         let path = Path::new(a.target.trim());
-        let err = if a.kind == MediaKind::Video {
+        let err = if a.kind == MediaKind::Video && e.uploads {
+            match e.files.get(a.target.trim()) {
+                Some(Some(Err(why))) => Some(why.clone()),
+                _ => None,
+            }
+        } else if a.kind == MediaKind::Video {
             Some(
                 AssetError::VideoNotInline {
                     path: a.target.clone(),

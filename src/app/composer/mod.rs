@@ -152,6 +152,9 @@ pub struct Editor {
     /// Local files looked at by the runtime: size in bytes, or why they cannot be sent
     /// (`None` while the answer is pending).
     pub files: std::collections::HashMap<String, Option<Result<u64, String>>>,
+    /// Local videos and audios go through the `[assets] upload_to` bucket (so a local video is
+    /// no problem); set by [`Composer::install`].
+    pub uploads: bool,
 }
 
 impl Editor {
@@ -211,6 +214,7 @@ impl Editor {
             history_pos: None,
             history_stash: None,
             files: Default::default(),
+            uploads: false,
         };
         e.revalidate();
         e
@@ -295,9 +299,20 @@ pub struct Composer {
     pub submitting: Option<Box<Editor>>,
     /// Draft names given out in the current clock second (so none is given out twice).
     pub issued: Vec<String>,
+    /// `[assets] upload_to` is set: local references go through the bucket.
+    pub uploads: bool,
 }
 
 impl Composer {
+    /// Show `e` as the open editor, knowing whether local references go through a bucket.
+    pub fn install(&mut self, mut e: Box<Editor>) {
+        if e.uploads != self.uploads {
+            e.uploads = self.uploads;
+            e.revalidate();
+        }
+        self.editor = Some(e);
+    }
+
     pub fn is_open(&self) -> bool {
         self.editor.is_some()
     }

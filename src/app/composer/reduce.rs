@@ -89,7 +89,7 @@ pub fn edit_task(state: &mut State) -> Vec<Effect> {
             e.unsaved_since = Some(state.now);
             e.edited_at = state.now;
             let checks = e.request_file_checks();
-            state.composer.editor = Some(Box::new(e));
+            state.composer.install(Box::new(e));
             state.notice(
                 Level::Info,
                 format!("editing a copy of {shown}; Ctrl-S submits it as a new task"),
@@ -117,7 +117,7 @@ pub(super) fn with_editor(
     let (mut effects, keep) = f(state, &mut e);
     if keep {
         effects.extend(e.request_file_checks().into_iter().map(fx));
-        state.composer.editor = Some(e);
+        state.composer.install(e);
     }
     state.dirty = true;
     effects

@@ -3,6 +3,9 @@
 /// A hostile server on loopback (answers no honest server gives), and running the binary with
 /// its peak memory measured.
 pub mod hostile;
+/// moto's S3-compatible server on loopback, for the object-storage tests (skipped with a message
+/// when it is not installed, required under `CI=true`).
+pub mod moto;
 /// The binary with the user's config, keys and data kept out; several copies of it on one store
 /// (output lines awaited with a deadline); loopback HTTP to the simulator's control endpoints; a
 /// config with fast poll and lease timings.

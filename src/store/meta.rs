@@ -1,0 +1,47 @@
+//! Small facts the store remembers between runs (`meta` table): e.g. whether a base URL has a
+//! task list the poller may use.
+
+use super::{Store, StoreError};
+use rusqlite::{OptionalExtension, params};
+
+impl Store {
+    /// The value stored under `key`, if any.
+    pub fn meta_get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Store `value` under `key` (replacing what was there).
+    pub fn meta_set(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.write(|s| {
+            s.conn
+                .execute(
+                    "INSERT INTO meta (key, value) VALUES (?1, ?2) \
+                     ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    params![key, value],
+                )
+                .map_err(|e| s.err(e))?;
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meta_values_are_remembered_and_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sqlite3");
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.meta_get("k").unwrap(), None);
+        store.meta_set("k", "a").unwrap();
+        store.meta_set("k", "b").unwrap();
+        drop(store);
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.meta_get("k").unwrap().as_deref(), Some("b"));
+    }
+}
