@@ -90,28 +90,62 @@ fn main() {
         time(&format!("update: key j, {n} tasks"), 20_000, || {
             black_box(update(&mut s, down.clone()));
         });
+        // Each iteration a real change (the phase alternates), so nothing is skipped as
+        // unchanged; the task moves across the status sort.
         let mut changed = task(n / 2);
-        changed.phase = Phase::Remote(TaskStatus::Succeeded);
+        let mut flip = false;
         time(
             &format!("update: one task changed (re-sort), {n} tasks"),
             50,
             || {
+                flip = !flip;
+                changed.phase = if flip {
+                    Phase::Remote(TaskStatus::Succeeded)
+                } else {
+                    Phase::Remote(TaskStatus::Running)
+                };
                 black_box(update(&mut s, Msg::TasksChanged(vec![changed.clone()])));
             },
         );
-        time(&format!("update: filter keystroke, {n} tasks"), 50, || {
-            update(
-                &mut s,
-                Msg::Key(KeyEvent::new(KeyCode::Char('/'), KeyModifiers::NONE)),
-            );
-            update(
-                &mut s,
-                Msg::Key(KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE)),
-            );
-            update(
-                &mut s,
-                Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)),
-            );
-        });
+        let typed = |s: &mut State, c: KeyCode| {
+            update(s, Msg::Key(KeyEvent::new(c, KeyModifiers::NONE)));
+        };
+        for c in "/fox".chars() {
+            typed(&mut s, KeyCode::Char(c));
+        }
+        // One keystroke extending the query "fox" (every row shown) to "foxs" (none): the
+        // narrowing scans every shown row, the worst case. The state is put back each time.
+        let shown = s.order.clone();
+        time(
+            &format!("update: a keystroke extending a filter, {n} tasks"),
+            50,
+            || {
+                s.filter = seedance_tui::app::filter::Filter::parse("fox");
+                s.filter_input = Some("fox".into());
+                s.order.clone_from(&shown);
+                typed(&mut s, KeyCode::Char('s'));
+            },
+        );
+        typed(&mut s, KeyCode::Esc);
+        // Opening the filter, a first keystroke (from no filter: a scan) and Esc (back to no
+        // filter: a full rebuild and sort).
+        time(
+            &format!("update: filter `/`, `x`, Esc, {n} tasks"),
+            50,
+            || {
+                update(
+                    &mut s,
+                    Msg::Key(KeyEvent::new(KeyCode::Char('/'), KeyModifiers::NONE)),
+                );
+                update(
+                    &mut s,
+                    Msg::Key(KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE)),
+                );
+                update(
+                    &mut s,
+                    Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)),
+                );
+            },
+        );
     }
 }

@@ -1,6 +1,7 @@
-//! Idle cost of the dashboard (run: `cargo bench --bench idle`): 1,000 finished tasks in the
-//! store, the real binary in a pseudo-terminal, then CPU time and bytes written to the terminal
-//! over a quiet window. Numbers go to docs/performance.md.
+//! Idle cost of the dashboard (run: `cargo bench --bench idle`): the real binary in a
+//! pseudo-terminal, CPU time and bytes written to the terminal over a 20 s window, twice: 1,000
+//! finished tasks and nothing to poll; then 2,000 queued tasks held by the simulator and polled
+//! at ~48 requests/s, nothing visible changing but clocks. Numbers go to docs/performance.md.
 
 // The end-to-end tests' PTY driver; a bench uses only part of it.
 #[allow(dead_code)]
@@ -8,10 +9,14 @@
 mod pty_harness;
 
 use seedance_tui::api::types::Task;
+use seedance_tui::api::{ApiKey, ArkClient, ClientConfig};
+use seedance_tui::engine::Engine;
+use seedance_tui::sim::{self, SimConfig};
 use seedance_tui::store::{NewSubmission, Store};
 use std::time::{Duration, Instant};
 
 const TASKS: usize = 1_000;
+const ACTIVE: usize = 2_000;
 const WINDOW: Duration = Duration::from_secs(20);
 
 /// User + system CPU time of a process, in clock ticks (from /proc/PID/stat).
@@ -54,7 +59,7 @@ fn main() {
     }
     drop(store);
     let store_arg = store_path.to_string_lossy().into_owned();
-    let mut pty = pty_harness::Pty::spawn(
+    let pty = pty_harness::Pty::spawn(
         &[
             "--store",
             &store_arg,
@@ -67,9 +72,83 @@ fn main() {
         dir.path(),
     );
     pty.wait_text("Tasks 1000/1000", Duration::from_secs(30));
+    measure(
+        pty,
+        &format!("idle dashboard, {TASKS} finished tasks"),
+        None,
+    );
+    polled();
+}
+
+/// 2,000 queued tasks polled at the budget (50 requests/s), nothing visible changing but clocks.
+fn polled() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let sim = rt
+        .block_on(sim::start(
+            "127.0.0.1:0".parse().expect("addr"),
+            SimConfig {
+                speed: 1.0,
+                fail_rate: 0.0,
+                max_running: 100_000,
+                ..SimConfig::default()
+            },
+        ))
+        .expect("sim");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("polled.sqlite3");
+    let client =
+        ArkClient::new(ClientConfig::new(sim.base_url(), Some(ApiKey::new("k")))).expect("client");
+    let engine = Engine::new(client, Store::open(&path).expect("store"), "bench");
+    rt.block_on(async {
+        for i in 0..ACTIVE {
+            let body = format!(
+                r#"{{"model":"doubao-seedance-2-0-fast-260128","content":[{{"type":"text","text":"held {i} [[sim:hold]]"}}]}}"#
+            );
+            engine.submit(body, None).await.expect("submit");
+        }
+    });
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[poll]\ninterval_secs = 10\nconcurrency = 8\nrequests_per_second = 50\n\n[download]\nauto = false\n",
+    )
+    .expect("config");
+    let (store_arg, config_arg, base) = (
+        path.to_string_lossy().into_owned(),
+        config.to_string_lossy().into_owned(),
+        sim.base_url(),
+    );
+    let pty = pty_harness::Pty::spawn(
+        &[
+            "--store",
+            &store_arg,
+            "--base-url",
+            &base,
+            "--config",
+            &config_arg,
+        ],
+        160,
+        48,
+        &[("SEEDANCE_API_KEY", "k")],
+        dir.path(),
+    );
+    pty.wait_text(&format!("Tasks {ACTIVE}/{ACTIVE}"), Duration::from_secs(60));
+    // Let the first sweep get going.
+    std::thread::sleep(Duration::from_secs(3));
+    let before = sim.stats().gets;
+    measure(
+        pty,
+        &format!("dashboard polling {ACTIVE} queued tasks, nothing visible changing"),
+        Some(Box::new(move || sim.stats().gets - before)),
+    );
+}
+
+/// CPU and terminal bytes over the window; `polls` counts the GETs made in it.
+fn measure(mut pty: pty_harness::Pty, label: &str, polls: Option<Box<dyn Fn() -> u64>>) {
     // Let start-up settle, then measure a quiet window.
     std::thread::sleep(Duration::from_secs(2));
     let pid = pty.pid().expect("pid");
+    let gets0 = polls.as_ref().map(|p| p()).unwrap_or(0);
     let (bytes0, ticks0, t0) = (pty.raw().len(), cpu_ticks(pid).unwrap_or(0), Instant::now());
     std::thread::sleep(WINDOW);
     let (bytes1, ticks1, secs) = (
@@ -79,7 +158,11 @@ fn main() {
     );
     let hz = 100.0; // USER_HZ on Linux
     let cpu_pct = (ticks1 - ticks0) as f64 / hz / secs * 100.0;
-    println!("idle dashboard, {TASKS} tasks, {secs:.0} s window:");
+    println!("{label}, {secs:.0} s window:");
+    if let Some(p) = &polls {
+        let n = p() - gets0;
+        println!("  polls: {n} ({:.1} per second)", n as f64 / secs);
+    }
     println!("  CPU: {cpu_pct:.2}% of one core");
     println!(
         "  bytes written to the terminal: {} ({:.0} per minute)",

@@ -40,6 +40,18 @@ impl Filter {
         f
     }
 
+    /// Whether every task this filter keeps was kept by `prev` too, so the new result can be
+    /// taken from the previous one: the same status and model terms (those are alternatives, so
+    /// adding one widens), and each of `prev`'s words inside one of ours (words must all match).
+    pub fn narrows(&self, prev: &Filter) -> bool {
+        self.statuses == prev.statuses
+            && self.models == prev.models
+            && prev
+                .words
+                .iter()
+                .all(|w| self.words.iter().any(|n| n.contains(w.as_str())))
+    }
+
     pub fn is_empty(&self) -> bool {
         self.statuses.is_empty()
             && self.models.is_empty()

@@ -47,8 +47,11 @@ pub enum Msg {
     Tick {
         now: i64,
     },
-    /// A full load of the store.
+    /// A full load of the store (at start, its newest page).
     TasksLoaded(Vec<TaskRecord>),
+    /// The rest of the store, read behind the first page: only rows the dashboard does not
+    /// have yet are taken (the ones it has are as new, or newer from the store watcher).
+    MoreTasksLoaded(Vec<TaskRecord>),
     /// Rows inserted or changed (by this process or another one sharing the store).
     TasksChanged(Vec<TaskRecord>),
     /// Rows removed from the store (they never reached the server).

@@ -303,8 +303,103 @@ impl State {
         self.order.iter().position(|&i| i == ti)
     }
 
-    /// Insert or replace tasks by local id.
+    /// Insert or replace tasks by local id. A few changed tasks each move to their place by
+    /// binary search; a large batch rebuilds the order once.
     pub fn upsert(&mut self, rows: Vec<TaskRecord>) {
+        // A retry changes its original's mark and `retried:` filter, and a task the composer
+        // waits for is selected by the rebuild: both take the full path.
+        let needs_rebuild = self.select_when_seen.is_some()
+            || rows
+                .iter()
+                .any(|r| r.retry_of.is_some() && !self.index.contains_key(&r.local_id));
+        if needs_rebuild || rows.len() > INCREMENTAL_LIMIT || self.order.len() < INCREMENTAL_LIMIT {
+            self.upsert_all(rows);
+            return;
+        }
+        let previous_row = self.selected_row();
+        let quick = self.quick_status();
+        for r in rows {
+            let old = self.index.get(&r.local_id).map(|&i| &self.tasks[i]);
+            crate::engine::eta::learn_on_change(&mut self.eta, old, &r);
+            let i = match self.index.get(&r.local_id) {
+                Some(&i) => {
+                    self.count(i, false);
+                    if let Some(pos) = self.order.iter().position(|&x| x == i) {
+                        self.order.remove(pos);
+                    }
+                    self.tasks[i] = r;
+                    i
+                }
+                None => {
+                    let i = self.tasks.len();
+                    self.index.insert(r.local_id.clone(), i);
+                    self.tasks.push(r);
+                    i
+                }
+            };
+            self.count(i, true);
+            let t = &self.tasks[i];
+            let retried = self.retries.contains_key(&t.local_id);
+            if quick.is_none_or(|q| t.phase.as_str() == q) && self.filter.matches(t, retried) {
+                let (tasks, key, desc) = (&self.tasks, self.sort, self.sort_desc);
+                let pos = self.order.partition_point(|&x| {
+                    compare(tasks, key, desc, x, i, |j| requested_duration(&tasks[j])).is_lt()
+                });
+                self.order.insert(pos, i);
+            }
+        }
+        self.derive_queue_and_spend();
+        self.follow_selection(previous_row);
+    }
+
+    /// Add (or take away) one task's share of the derived counts.
+    fn count(&mut self, i: usize, add: bool) {
+        let t = &self.tasks[i];
+        let key = t.phase.as_str();
+        let tokens = if t.finished_at.is_some_and(|f| f >= self.today_start) {
+            t.tokens.unwrap_or(0)
+        } else {
+            0
+        };
+        if add {
+            *self.counts.entry(key.to_string()).or_default() += 1;
+            self.tokens_today += tokens;
+        } else {
+            self.tokens_today = self.tokens_today.saturating_sub(tokens);
+            if let Some(n) = self.counts.get_mut(key) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    self.counts.remove(key);
+                }
+            }
+        }
+    }
+
+    /// After the order changed: keep the selection on its task when it is still visible, else
+    /// on the nearest row; scroll to it; draw.
+    fn follow_selection(&mut self, previous_row: Option<usize>) {
+        let still_visible = self.selected_row().is_some();
+        if !still_visible {
+            let row = previous_row
+                .unwrap_or(0)
+                .min(self.order.len().saturating_sub(1));
+            self.selected = self.order.get(row).map(|&i| self.tasks[i].local_id.clone());
+        }
+        self.keep_selection_visible();
+        self.dirty = true;
+    }
+
+    /// The filter was narrowed (see `Filter::narrows`): keep the shown rows that still match,
+    /// in their order.
+    pub fn narrow(&mut self) {
+        let previous_row = self.selected_row();
+        let (tasks, filter, retries) = (&self.tasks, &self.filter, &self.retries);
+        self.order
+            .retain(|&i| filter.matches(&tasks[i], retries.contains_key(&tasks[i].local_id)));
+        self.follow_selection(previous_row);
+    }
+
+    fn upsert_all(&mut self, rows: Vec<TaskRecord>) {
         for r in rows {
             let old = self.index.get(&r.local_id).map(|&i| &self.tasks[i]);
             crate::engine::eta::learn_on_change(&mut self.eta, old, &r);
@@ -376,7 +471,7 @@ impl State {
     pub fn replace_all(&mut self, rows: Vec<TaskRecord>) {
         self.tasks.clear();
         self.index.clear();
-        self.upsert(rows);
+        self.upsert_all(rows);
     }
 
     /// The status the quick filter (1-6) keeps, if one is on.
@@ -414,56 +509,39 @@ impl State {
             })
             .collect();
         let tasks = &self.tasks;
-        let key = self.sort;
         // Parsing requests is not free: do it once per task, not once per comparison.
-        let durations: Vec<i64> = if key == SortKey::Duration {
+        let durations: Vec<i64> = if self.sort == SortKey::Duration {
             tasks.iter().map(requested_duration).collect()
         } else {
             Vec::new()
         };
-        order.sort_by(|&a, &b| {
-            let (x, y) = (&tasks[a], &tasks[b]);
-            let primary = match key {
-                SortKey::Created => x.created_at.cmp(&y.created_at),
-                // Reversed, so the default (descending) order puts active tasks first.
-                SortKey::Status => status_rank(&y.phase).cmp(&status_rank(&x.phase)),
-                SortKey::Model => x.model.cmp(&y.model),
-                SortKey::Tokens => x.tokens.cmp(&y.tokens),
-                SortKey::Duration => durations[a].cmp(&durations[b]),
-                SortKey::Updated => x.updated_at.cmp(&y.updated_at),
-            };
-            primary
-                .then_with(|| x.created_at.cmp(&y.created_at))
-                .then_with(|| x.local_id.cmp(&y.local_id))
-        });
-        if self.sort_desc {
-            order.reverse();
-        }
+        let duration = |i: usize| durations[i];
+        let (key, desc) = (self.sort, self.sort_desc);
+        order.sort_by(|&a, &b| compare(tasks, key, desc, a, b, duration));
         self.order = order;
-        let still_visible = self.selected_row().is_some();
-        if !still_visible {
-            let row = previous_row
-                .unwrap_or(0)
-                .min(self.order.len().saturating_sub(1));
-            self.selected = self.order.get(row).map(|&i| self.tasks[i].local_id.clone());
-        }
         self.counts.clear();
         self.tokens_today = 0;
-        let (ahead, running) = crate::engine::eta::queue_positions(&self.tasks);
-        self.queue_ahead = ahead;
-        self.running_now = running;
+        self.derive_queue_and_spend();
         for t in &self.tasks {
             *self.counts.entry(t.phase.as_str().to_string()).or_default() += 1;
             if t.finished_at.is_some_and(|f| f >= self.today_start) {
                 self.tokens_today += t.tokens.unwrap_or(0);
             }
         }
+        self.follow_selection(previous_row);
+    }
+
+    /// The derived numbers that depend on every task, not on the shown order: each queued
+    /// task's place in the account's queue, how many run now, and today's spend against the
+    /// cap. Linear, no sort of the whole table.
+    fn derive_queue_and_spend(&mut self) {
+        let (ahead, running) = crate::engine::eta::queue_positions(&self.tasks);
+        self.queue_ahead = ahead;
+        self.running_now = running;
         if self.cap.is_set() {
             self.spent_today =
                 crate::engine::budget::spend_of_tasks(&self.cap, &self.tasks, self.today_start);
         }
-        self.keep_selection_visible();
-        self.dirty = true;
     }
 
     /// Rows of the table that fit on screen.
@@ -528,9 +606,19 @@ impl State {
             .count()
     }
 
-    /// Whether the screen shows times relative to now (so a slow clock must redraw it).
+    /// Whether the screen shows times relative to now (so a slow clock must redraw it): ages in
+    /// the table, a fresh message, the composer, or the header's "polled N s ago".
     pub fn shows_relative_times(&self) -> bool {
-        !self.order.is_empty() || self.current_message().is_some() || self.composer.is_open()
+        !self.order.is_empty()
+            || self.current_message().is_some()
+            || self.composer.is_open()
+            || self.health.last_success.is_some()
+    }
+
+    /// Whether the header is on screen (a terminal below the minimum size shows only a note).
+    pub fn header_visible(&self) -> bool {
+        let (w, h) = self.size;
+        w >= super::layout::MIN_WIDTH && h >= super::layout::MIN_HEIGHT
     }
 
     /// The tasks an action applies to: the marked ones, else the selected one.
@@ -545,6 +633,35 @@ impl State {
                 .collect()
         }
     }
+}
+
+/// Below this many rows shown or above this many changed, a change rebuilds the whole order.
+const INCREMENTAL_LIMIT: usize = 64;
+
+/// The table's order of tasks `a` and `b` (indices into `tasks`): the sort key, then age, then
+/// local id, so the order is total and a task's place can be found by binary search.
+fn compare(
+    tasks: &[TaskRecord],
+    key: SortKey,
+    desc: bool,
+    a: usize,
+    b: usize,
+    duration: impl Fn(usize) -> i64,
+) -> std::cmp::Ordering {
+    let (x, y) = (&tasks[a], &tasks[b]);
+    let primary = match key {
+        SortKey::Created => x.created_at.cmp(&y.created_at),
+        // Reversed, so the default (descending) order puts active tasks first.
+        SortKey::Status => status_rank(&y.phase).cmp(&status_rank(&x.phase)),
+        SortKey::Model => x.model.cmp(&y.model),
+        SortKey::Tokens => x.tokens.cmp(&y.tokens),
+        SortKey::Duration => duration(a).cmp(&duration(b)),
+        SortKey::Updated => x.updated_at.cmp(&y.updated_at),
+    };
+    let ord = primary
+        .then_with(|| x.created_at.cmp(&y.created_at))
+        .then_with(|| x.local_id.cmp(&y.local_id));
+    if desc { ord.reverse() } else { ord }
 }
 
 /// Active first, then problems, then done.

@@ -89,7 +89,19 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.replace_all(rows);
             load_history_effect(state)
         }
-        Msg::TasksChanged(rows) => {
+        Msg::MoreTasksLoaded(mut rows) => {
+            rows.retain(|r| state.task(&r.local_id).is_none());
+            if !rows.is_empty() {
+                state.upsert(rows);
+            }
+            Vec::new()
+        }
+        Msg::TasksChanged(mut rows) => {
+            // A row the dashboard already has as it is changes nothing on screen.
+            rows.retain(|r| state.task(&r.local_id) != Some(r));
+            if rows.is_empty() {
+                return Vec::new();
+            }
             let selected_changed = state
                 .selected
                 .as_ref()
@@ -136,11 +148,20 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Health(h) => {
             // A poll answered: the key and the base URL work after all.
-            if h.last_success.is_some() && h.last_success != state.health.last_success {
-                state.preflight = None;
+            if h.last_success.is_some()
+                && h.last_success != state.health.last_success
+                && state.preflight.take().is_some()
+            {
+                state.dirty = true;
             }
-            if h != state.health {
-                state.health = h;
+            // Only what the header shows draws a frame: requests in flight are not shown, and
+            // the time of the last poll reaches the screen with the next clock tick (at most
+            // once a second), so a stream of polls that change nothing visible draws nothing.
+            let visible = state.header_visible()
+                && (poll_line(&h) != poll_line(&state.health)
+                    || h.last_success.is_some() != state.health.last_success.is_some());
+            state.health = h;
+            if visible {
                 state.dirty = true;
             }
             Vec::new()
@@ -169,6 +190,18 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
     }
+}
+
+/// The parts of the poller's health the header shows, except the time of the last poll.
+fn poll_line(h: &super::msg::Health) -> impl PartialEq + '_ {
+    (
+        h.banner.as_deref(),
+        h.paused,
+        h.leader,
+        h.follows.as_deref(),
+        h.consecutive_errors,
+        h.tracked,
+    )
 }
 
 /// A line for the log when a task finishes or fails (with the word that counts it).
@@ -278,8 +311,15 @@ fn filter_typing(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
         }
         _ => return Vec::new(),
     }
-    state.filter = Filter::parse(input);
-    state.recompute();
+    let filter = Filter::parse(input);
+    // A keystroke that extends the query narrows the rows already shown (no re-sort).
+    if filter.narrows(&state.filter) {
+        state.filter = filter;
+        state.narrow();
+    } else {
+        state.filter = filter;
+        state.recompute();
+    }
     Vec::new()
 }
 

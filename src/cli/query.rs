@@ -93,21 +93,45 @@ pub async fn ls(ctx: &Context, statuses: &[String], format: ListFormat) -> Resul
         statuses: statuses.to_vec(),
         ..TaskQuery::default()
     };
-    let rows = ctx.engine.with_store(move |s| s.list(&query)).await?;
-    match format {
-        ListFormat::Json => {
-            let all: Vec<Value> = rows.iter().map(record_json).collect();
-            println!("{}", crate::sanitize::json(&Value::Array(all)));
-            return Ok(Code::Ok);
-        }
-        ListFormat::JsonLines => {
-            for r in &rows {
-                println!("{}", crate::sanitize::json(&record_json(r)));
-            }
-            return Ok(Code::Ok);
-        }
-        ListFormat::Table => {}
+    if let ListFormat::Json | ListFormat::JsonLines = format {
+        // Streamed: one row read, one line written (buffered), so memory stays flat and the
+        // first row comes at once; a closed pipe (`| head`) stops the scan. `--json` wraps the
+        // same rows in one array.
+        let array = matches!(format, ListFormat::Json);
+        ctx.engine
+            .with_store(move |s| {
+                use std::io::Write;
+                let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                let mut first = true;
+                if array {
+                    let _ = write!(out, "[");
+                }
+                s.each(&query, |r| {
+                    let sep = if !array {
+                        ""
+                    } else if first {
+                        "\n"
+                    } else {
+                        ",\n"
+                    };
+                    first = false;
+                    let line = crate::sanitize::json(&record_json(&r));
+                    if array {
+                        write!(out, "{sep}{line}").is_ok()
+                    } else {
+                        writeln!(out, "{line}").is_ok()
+                    }
+                })?;
+                if array {
+                    let _ = writeln!(out, "{}]", if first { "" } else { "\n" });
+                }
+                let _ = out.flush();
+                Ok(())
+            })
+            .await?;
+        return Ok(Code::Ok);
     }
+    let rows = ctx.engine.with_store(move |s| s.list(&query)).await?;
     if rows.is_empty() {
         crate::errln!("no tasks in {}", ctx.store_path.display());
         return Ok(Code::Ok);

@@ -1,6 +1,8 @@
-//! The dashboard's event loop: one `select!` over terminal events, messages from the workers,
-//! signals and the slow clock; each becomes a `Msg` for `update`, whose effects go to the
-//! executor.
+//! The dashboard's event loop: one biased `select!` over terminal events, signals, messages
+//! from the workers and the slow clock, in that order; each becomes a `Msg` for `update`, whose
+//! effects go to the executor. Input from the user is drawn at once; the workers' changes are
+//! drawn when their queue is empty, at most one frame per 16 ms slot (the model is slumber's
+//! loop: `select! { biased; … }`, then draw when nothing is queued).
 
 use super::executor::Executor;
 use super::terminal;
@@ -15,6 +17,8 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 /// The shortest time between two frames.
 const FRAME_GAP: Duration = Duration::from_millis(16);
+/// The longest a frame waits for the workers' queue to drain.
+const STARVE_GAP: Duration = Duration::from_millis(250);
 
 /// Unix second at which today began in local time.
 pub(super) fn local_day_start() -> i64 {
@@ -44,36 +48,49 @@ pub(super) async fn event_loop(
     clock.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last_draw = Instant::now() - FRAME_GAP;
     let mut day = state.today_start;
+    // Set by input from the user: their frame is drawn at once, not in the next slot.
+    let mut user_waiting = false;
     loop {
         if state.dirty {
-            let wait = (last_draw + FRAME_GAP).saturating_duration_since(Instant::now());
-            if wait.is_zero() {
+            let now = Instant::now();
+            let slot_open = now >= last_draw + FRAME_GAP;
+            // Workers' messages are drawn once the queue is drained (a burst of store rows
+            // costs one frame), in at most one frame per slot; a backlog that never drains
+            // still gets a frame every STARVE_GAP.
+            let drained = rx.is_empty() || now >= last_draw + STARVE_GAP;
+            if user_waiting || (slot_open && drained) {
                 term.draw(|f| crate::ui::view(state, f))?;
                 state.dirty = false;
                 last_draw = Instant::now();
             }
         }
+        user_waiting = false;
         let draw_at = state.dirty.then_some(last_draw + FRAME_GAP);
-        let msg = tokio::select! {
+        let (msg, from_user) = tokio::select! {
+            // Keys first: what the user typed is handled (and drawn) before any queued poll
+            // or store message, so a backlog of work never delays the answer to a key.
             biased;
-            Some(msg) = rx.recv() => msg,
             ev = events.next() => match ev {
-                Some(Ok(Event::Key(k))) => Msg::Key(k),
-                Some(Ok(Event::Paste(p))) => Msg::Paste(p),
-                Some(Ok(Event::Resize(w, h))) => Msg::Resize(w, h),
+                Some(Ok(Event::Key(k))) => (Msg::Key(k), true),
+                Some(Ok(Event::Paste(p))) => (Msg::Paste(p), true),
+                Some(Ok(Event::Resize(w, h))) => (Msg::Resize(w, h), true),
                 Some(Ok(Event::Mouse(m))) => match m.kind {
-                    MouseEventKind::ScrollDown => Msg::Scroll { down: true },
-                    MouseEventKind::ScrollUp => Msg::Scroll { down: false },
-                    MouseEventKind::Down(MouseButton::Left) => Msg::Click {
-                        column: m.column,
-                        row: m.row,
-                    },
+                    MouseEventKind::ScrollDown => (Msg::Scroll { down: true }, true),
+                    MouseEventKind::ScrollUp => (Msg::Scroll { down: false }, true),
+                    MouseEventKind::Down(MouseButton::Left) => (
+                        Msg::Click {
+                            column: m.column,
+                            row: m.row,
+                        },
+                        true,
+                    ),
                     _ => continue,
                 },
                 Some(Ok(_)) => continue,
                 // The terminal is gone (e.g. the SSH link dropped): leave cleanly.
                 Some(Err(_)) | None => return Ok(()),
             },
+            // Signals next: a request to stop must not wait behind the workers' backlog.
             _ = sigterm.recv() => return Ok(()),
             _ = sighup.recv() => return Ok(()),
             _ = sigint.recv() => return Ok(()),
@@ -81,6 +98,11 @@ pub(super) async fn event_loop(
                 run_all(vec![Effect::Suspend], executor, term, state);
                 continue;
             }
+            // Then the workers (poller health, store rows, downloads, the composer's IO): they
+            // mark the state dirty and are drawn in the coalesced slot above.
+            Some(msg) = rx.recv() => (msg, false),
+            // The slow clock, only while relative times are on screen (nothing else to do
+            // when the screen shows none).
             _ = clock.tick(), if state.shows_relative_times() => {
                 let t = now();
                 if t - day >= 86_400 {
@@ -88,8 +110,9 @@ pub(super) async fn event_loop(
                     state.today_start = day;
                     state.recompute();
                 }
-                Msg::Tick { now: t }
+                (Msg::Tick { now: t }, false)
             }
+            // Last: wake for a frame held back by the slot while nothing else arrives.
             _ = sleep_until_opt(draw_at) => continue,
         };
         let stamp = now();
@@ -104,6 +127,7 @@ pub(super) async fn event_loop(
         if !run_all(effects, executor, term, state) {
             return Ok(());
         }
+        user_waiting = from_user;
     }
 }
 

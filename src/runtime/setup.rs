@@ -127,16 +127,25 @@ fn download_settings(ctx: &Context) -> download_manager::DownloadSettings {
     s
 }
 
+/// Rows read before the first frame; the rest of the store follows in the background.
+const FIRST_PAGE: usize = 1_000;
+
 /// Open the dashboard and run until the user quits (or the terminal goes away).
 pub async fn run_dashboard(ctx: Context, opts: DashboardOptions) -> Result<(), DashboardError> {
     let mut state = initial_state(&ctx, &opts)?;
     // The change sequence is read before the rows: a change in between is reported again by the
     // store watcher (harmless), never lost.
+    // The first frame shows the newest page; the rest is read behind it.
+    let first_page = TaskQuery {
+        limit: Some(FIRST_PAGE),
+        ..TaskQuery::default()
+    };
     let (seq, rows) = ctx
         .engine
-        .with_store(|s| Ok((s.change_seq()?, s.list(&TaskQuery::default())?)))
+        .with_store(move |s| Ok((s.change_seq()?, s.list(&first_page)?)))
         .await
         .map_err(other)?;
+    let more = rows.len() >= FIRST_PAGE;
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
 
     // The poller, fed with every unfinished task; its reports become messages.
@@ -270,6 +279,27 @@ pub async fn run_dashboard(ctx: Context, opts: DashboardOptions) -> Result<(), D
             }
         }
     });
+
+    if more {
+        let (engine, to_loop, to_poller) = (ctx.engine.clone(), tx.clone(), poller.clone());
+        tokio::spawn(async move {
+            match engine.with_store(|s| s.list(&TaskQuery::default())).await {
+                Ok(rest) => {
+                    for r in rest.iter().filter(|r| r.phase.needs_polling()) {
+                        let _ = to_poller.send(PollerCmd::Track(Box::new(r.clone())));
+                    }
+                    let _ = to_loop.send(Msg::MoreTasksLoaded(rest));
+                }
+                Err(e) => {
+                    let text = format!("could not read the rest of the store: {e}");
+                    let _ = to_loop.send(Msg::Notice {
+                        level: Level::Error,
+                        text,
+                    });
+                }
+            }
+        });
+    }
 
     if ctx.demo {
         tokio::spawn(demo::feed(ctx.engine.clone(), Duration::from_secs(5), 40));

@@ -509,6 +509,21 @@ impl Store {
 
     /// Tasks matching `query`, newest first.
     pub fn list(&self, query: &TaskQuery) -> Result<Vec<TaskRecord>, StoreError> {
+        let mut rows = Vec::new();
+        self.each(query, |r| {
+            rows.push(r);
+            true
+        })?;
+        Ok(rows)
+    }
+
+    /// Visit the tasks matching `query`, newest first, one row at a time (nothing is collected,
+    /// so `ls --json` over 100k tasks streams); `visit` returns false to stop.
+    pub fn each(
+        &self,
+        query: &TaskQuery,
+        mut visit: impl FnMut(TaskRecord) -> bool,
+    ) -> Result<(), StoreError> {
         let mut sql = format!("SELECT {COLUMNS} FROM tasks WHERE created_at >= ?1");
         let since = query.since.unwrap_or(i64::MIN);
         let statuses = query.statuses.join("\u{1f}");
@@ -525,7 +540,22 @@ impl Store {
             .limit
             .map(|l| l.min(i64::MAX as usize) as i64)
             .unwrap_or(-1);
-        self.query(&sql, &[&since, &statuses, &limit])
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(rusqlite::params![since, statuses, limit], from_row)
+            .map_err(|e| self.err(e))?;
+        for row in rows {
+            match row {
+                Ok(r) => {
+                    if !visit(r) {
+                        break;
+                    }
+                }
+                Err(e) if bad_row(&e) => {}
+                Err(e) => return Err(self.err(e)),
+            }
+        }
+        Ok(())
     }
 
     /// Rows changed after `updated_after` (Unix seconds, exclusive), oldest change first.

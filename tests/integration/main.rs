@@ -11,6 +11,8 @@ mod api_errors;
 mod api_fidelity;
 mod api_validation;
 mod app_copy;
+mod app_drawing;
+mod app_index;
 mod app_mouse;
 mod app_preflight;
 mod app_table;
