@@ -5,6 +5,7 @@
 //! the server; without an idempotency key in the API nobody can tell) and is never re-sent.
 //! `SEEDANCE_KILL_ROUNDS` sets the rounds (default 10), `SEEDANCE_KILL_SEED` the kill points.
 
+use crate::support::kill::{Lcg, rounds_and_seed};
 use crate::support::process::{Proc, bin, fast_config};
 use crate::support::sim::SimProcess;
 use seedance_tui::store::{Store, TaskQuery};
@@ -14,28 +15,9 @@ use std::time::{Duration, Instant};
 const KEY: &str = "sk-batch-kill-key";
 const LINES: usize = 12;
 
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) % n.max(1)
-    }
-}
-
 #[test]
 fn sigkill_of_the_feeder_then_a_restart_sends_every_line_once() {
-    let rounds: usize = std::env::var("SEEDANCE_KILL_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10);
-    let seed: u64 = std::env::var("SEEDANCE_KILL_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0xba7c);
+    let (rounds, seed) = rounds_and_seed(10, 0xba7c);
     let mut rng = Lcg(seed);
     let sim = SimProcess::start(&["--speed", "400", "--fail-rate", "0"]);
     let dir = tempfile::tempdir().expect("tempdir");

@@ -4,6 +4,7 @@
 //! complete files. `SEEDANCE_KILL_ROUNDS` sets the rounds (default 20; `bench/soak_kill.sh` runs
 //! more).
 
+use crate::support::kill::{Lcg, rounds_and_seed};
 use crate::support::process::{Proc, arm_fault, bin, fast_config};
 use crate::support::sim::SimProcess;
 use seedance_tui::store::{Store, TaskQuery};
@@ -14,18 +15,6 @@ use std::time::{Duration, Instant};
 const KEY: &str = "sk-kill-loop-DISTINCTIVE-key";
 
 /// A small deterministic generator for the kill points (the seed is printed on failure).
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) % n.max(1)
-    }
-}
-
 fn part_files(dir: &Path) -> Vec<std::path::PathBuf> {
     std::fs::read_dir(dir)
         .map(|d| {
@@ -39,14 +28,7 @@ fn part_files(dir: &Path) -> Vec<std::path::PathBuf> {
 
 #[test]
 fn sigkill_at_random_points_loses_nothing_and_sends_nothing_twice() {
-    let rounds: usize = std::env::var("SEEDANCE_KILL_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20);
-    let seed: u64 = std::env::var("SEEDANCE_KILL_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0x5eed);
+    let (rounds, seed) = rounds_and_seed(20, 0x5eed);
     let mut rng = Lcg(seed);
     let sim = SimProcess::start(&[
         "--speed",

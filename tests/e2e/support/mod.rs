@@ -3,6 +3,8 @@
 /// A hostile server on loopback (answers no honest server gives), and running the binary with
 /// its peak memory measured.
 pub mod hostile;
+/// The SIGKILL tests' seeded random source and their rounds and seed from the environment.
+pub mod kill;
 /// moto's S3-compatible server on loopback, for the object-storage tests (skipped with a message
 /// when it is not installed, required under `CI=true`).
 pub mod moto;
