@@ -6,6 +6,9 @@
 //! its file paths it is not fetched again automatically — also after a restart; an interrupted
 //! file resumes from its `.part`. Only `d` (force) fetches a saved file again.
 //!
+//! A queued download is an id in a queue, not a task: at most `concurrency` jobs exist at once,
+//! so a store with 100k unsaved results costs a queue of ids, not 100k waiting futures.
+//!
 //! `run_dashboard` starts it in one place ([`Downloads::start`]); a process that must not
 //! download (another one holds the poller lease) uses [`Downloads::disabled`] instead.
 
@@ -15,12 +18,12 @@ use crate::app::results::{ResultsMsg, Transfer};
 use crate::destination::Destination;
 use crate::engine::Engine;
 use crate::engine::task_results::save_results_with;
-use crate::store::{Phase, TaskQuery, TaskRecord};
-use std::collections::{HashMap, HashSet};
+use crate::store::{Phase, TaskRecord};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::mpsc;
 
 /// The API keeps task records this long; older tasks cannot get a fresh link.
 const RECORD_LIFETIME_SECS: i64 = 7 * 86_400;
@@ -69,7 +72,8 @@ impl DownloadSettings {
 }
 
 enum Cmd {
-    Consider(Vec<TaskRecord>),
+    /// Succeeded tasks with results to save: `(local_id, created_at)`.
+    Consider(Vec<(String, i64)>),
     /// This process became (or stopped being) the one that downloads for the store.
     Active(bool),
     Download {
@@ -115,10 +119,12 @@ impl Downloads {
         let (tx, rx) = mpsc::unbounded_channel();
         let mgr = Manager {
             engine,
-            slots: Arc::new(Semaphore::new(settings.concurrency.max(1))),
             settings,
             to_loop,
             busy: HashSet::new(),
+            waiting: VecDeque::new(),
+            forced: HashSet::new(),
+            running: 0,
             again: HashSet::new(),
             active: true,
             cooling: HashMap::new(),
@@ -147,7 +153,11 @@ impl Downloads {
         if let Some(tx) = &self.tx
             && self.enabled()
         {
-            let wanted: Vec<TaskRecord> = rows.iter().filter(|r| wants_auto(r)).cloned().collect();
+            let wanted: Vec<(String, i64)> = rows
+                .iter()
+                .filter(|r| wants_auto(r))
+                .map(|r| (r.local_id.clone(), r.created_at))
+                .collect();
             if !wanted.is_empty() {
                 let _ = tx.send(Cmd::Consider(wanted));
             }
@@ -170,10 +180,15 @@ impl Downloads {
 struct Manager {
     engine: Engine,
     settings: DownloadSettings,
-    slots: Arc<Semaphore>,
     to_loop: mpsc::UnboundedSender<Msg>,
     /// Queued or running.
     busy: HashSet<String>,
+    /// Queued, in order; a job is started for the front one when fewer than `concurrency` run.
+    waiting: VecDeque<String>,
+    /// Queued ones asked for with force.
+    forced: HashSet<String>,
+    /// Jobs running now.
+    running: usize,
     /// Asked to download again (force) while busy: run once more when the current job ends.
     again: HashSet<String>,
     /// False while another process holds the poller lease: nothing new is started.
@@ -197,6 +212,7 @@ impl Manager {
                 },
                 _ = retry.tick(), if self.active => {
                     self.retry_cooled();
+                    self.start_jobs();
                     self.sweep();
                     continue;
                 }
@@ -212,13 +228,13 @@ impl Manager {
                 Cmd::Consider(rows) if self.settings.auto => {
                     // The API forgets tasks after 7 days: no fresh link can be had for those.
                     let oldest = crate::engine::now() - RECORD_LIFETIME_SECS;
-                    for r in rows {
+                    for (local_id, created_at) in rows {
                         let cooling = self
                             .cooling
-                            .get(&r.local_id)
+                            .get(&local_id)
                             .is_some_and(|t| *t > Instant::now());
-                        if !cooling && r.created_at >= oldest {
-                            self.enqueue(r.local_id, false);
+                        if !cooling && created_at >= oldest {
+                            self.enqueue(local_id, false);
                         }
                     }
                 }
@@ -230,6 +246,7 @@ impl Manager {
                     }
                 }
                 Cmd::Finished { local_id, ok } => {
+                    self.running = self.running.saturating_sub(1);
                     self.busy.remove(&local_id);
                     if self.again.remove(&local_id) {
                         self.enqueue(local_id, true);
@@ -247,25 +264,23 @@ impl Manager {
                     }
                 }
             }
+            self.start_jobs();
         }
     }
 
-    /// Read the succeeded tasks from the store (off this task) and consider them.
+    /// Read the succeeded tasks with unsaved results from the store (off this task: ids only,
+    /// not the rows) and consider them.
     fn sweep(&self) {
         if !self.settings.auto {
             return;
         }
         let (engine, me) = (self.engine.clone(), self.me.clone());
         tokio::spawn(async move {
-            let query = TaskQuery {
-                statuses: vec!["succeeded".into()],
-                ..TaskQuery::default()
-            };
-            if let Ok(rows) = engine.with_store(move |s| s.list(&query)).await {
-                let wanted: Vec<TaskRecord> = rows.into_iter().filter(wants_auto).collect();
-                if let (false, Some(me)) = (wanted.is_empty(), me.upgrade()) {
-                    let _ = me.send(Cmd::Consider(wanted));
-                }
+            let since = crate::engine::now() - RECORD_LIFETIME_SECS;
+            if let Ok(wanted) = engine.with_store(move |s| s.unsaved_results(since)).await
+                && let (false, Some(me)) = (wanted.is_empty(), me.upgrade())
+            {
+                let _ = me.send(Cmd::Consider(wanted));
             }
         });
     }
@@ -290,20 +305,43 @@ impl Manager {
 
     fn enqueue(&mut self, local_id: String, force: bool) {
         if !self.busy.insert(local_id.clone()) {
-            // The running job reports its outcome (it ends after this command: see `Job::run`).
+            // Still queued: it runs with force when its turn comes. Running: the job reports
+            // its outcome (it ends after this command: see `Job::run`), then it runs again.
             if force {
-                self.again.insert(local_id);
+                if self.waiting.contains(&local_id) {
+                    self.forced.insert(local_id);
+                } else {
+                    self.again.insert(local_id);
+                }
             }
             return;
         }
-        let job = Job {
-            engine: self.engine.clone(),
-            settings: self.settings.clone(),
-            to_loop: self.to_loop.clone(),
-            slots: self.slots.clone(),
-            me: self.me.clone(),
-        };
-        tokio::spawn(job.run(local_id, force));
+        let _ = self.to_loop.send(Msg::Results(ResultsMsg::Transfer {
+            local_id: local_id.clone(),
+            transfer: Transfer::Queued,
+        }));
+        if force {
+            self.forced.insert(local_id.clone());
+        }
+        self.waiting.push_back(local_id);
+    }
+
+    /// Start queued downloads while fewer than `concurrency` run.
+    fn start_jobs(&mut self) {
+        while self.running < self.settings.concurrency.max(1) {
+            let Some(local_id) = self.waiting.pop_front() else {
+                return;
+            };
+            let force = self.forced.remove(&local_id);
+            self.running += 1;
+            let job = Job {
+                engine: self.engine.clone(),
+                settings: self.settings.clone(),
+                to_loop: self.to_loop.clone(),
+                me: self.me.clone(),
+            };
+            tokio::spawn(job.run(local_id, force));
+        }
     }
 }
 
@@ -311,7 +349,6 @@ struct Job {
     engine: Engine,
     settings: DownloadSettings,
     to_loop: mpsc::UnboundedSender<Msg>,
-    slots: Arc<Semaphore>,
     me: mpsc::WeakUnboundedSender<Cmd>,
 }
 
@@ -324,11 +361,7 @@ impl Job {
     }
 
     async fn run(self, local_id: String, force: bool) {
-        self.report(&local_id, Transfer::Queued);
-        let outcome = match self.slots.clone().acquire_owned().await {
-            Ok(_permit) => self.attempts(&local_id, force).await,
-            Err(_) => Err("the download manager stopped".to_string()),
-        };
+        let outcome = self.attempts(&local_id, force).await;
         // Tell the manager first: a request made after the loop hears the outcome finds the
         // task idle (both go through the manager's channel in order).
         if let Some(me) = self.me.upgrade() {

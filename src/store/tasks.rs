@@ -610,6 +610,26 @@ impl Store {
             .collect())
     }
 
+    /// Succeeded tasks created at or after `since` whose results are not all saved (a video link
+    /// and no video file, or a last-frame link and no last-frame file): `(local_id, created_at)`,
+    /// oldest first. The download manager's sweep, read without the rows' bodies.
+    pub fn unsaved_results(&self, since: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT local_id, created_at FROM tasks WHERE status = 'succeeded' \
+                 AND created_at >= ?1 AND video_url IS NOT NULL \
+                 AND (video_path IS NULL OR (last_frame_url IS NOT NULL AND last_frame_path IS NULL)) \
+                 ORDER BY created_at",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([since], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
     /// The status history of a task, oldest first.
     pub fn history(&self, local_id: &str) -> Result<Vec<HistoryEntry>, StoreError> {
         let mut stmt = self

@@ -305,3 +305,50 @@ async fn the_template_names_files_and_collisions_get_a_suffix() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweep_finds_unsaved_results_in_the_store_and_saves_them_one_slot_at_a_time() {
+    let (sim, dir, engine) = sim_and_engine(fast()).await;
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        ids.push(
+            succeeded_task(&engine, &format!("swept {i}"))
+                .await
+                .local_id,
+        );
+    }
+    let mut s = settings(&dir.path().join("out"));
+    s.concurrency = 1;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    // Nothing is handed to the manager: the store sweep at start must find the six.
+    let _dl = Downloads::start(engine.clone(), s, tx);
+    let mut seen = Vec::new();
+    let saved = wait_saved(&mut rx, 6, &mut seen).await;
+    let mut got: Vec<String> = saved.iter().map(|r| r.local_id.clone()).collect();
+    got.sort();
+    ids.sort();
+    assert_eq!(got, ids);
+    assert_eq!(
+        sim.stats().downloads,
+        12,
+        "one video and one last frame each"
+    );
+    // One slot: a task's progress reports are never interleaved with another's.
+    let mut runs: Vec<&str> = Vec::new();
+    for m in &seen {
+        if let Msg::Results(ResultsMsg::Transfer {
+            local_id,
+            transfer: Transfer::Active { .. },
+        }) = m
+            && runs.last() != Some(&local_id.as_str())
+        {
+            runs.push(local_id);
+        }
+    }
+    let mut distinct = runs.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(runs.len(), distinct.len(), "interleaved: {runs:?}");
+    assert_eq!(distinct.len(), 6);
+    sim.shutdown().await;
+}
