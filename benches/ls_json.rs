@@ -1,10 +1,10 @@
 //! Where the time of `ls --json` goes (run: `cargo bench --bench ls_json`): over a store of
-//! `BENCH_TASKS` tasks (default 100,000; rows from `benches/common`), best of 3 each:
+//! `BENCH_LS_TASKS` tasks (default 100,000; rows from `benches/common`), best of 3 each:
 //! reading the rows alone, the rows as `serde_json::Value` trees serialised and sanitised (the
 //! reference output), the rows written from their borrowed fields (what `ls --json` does), and
 //! the real binary to a pipe, next to the binary's start-up on an empty store. Each figure is the
 //! wall time and, in brackets, the CPU time (user + system), the steadier one on a busy machine. It also checks
-//! that the two ways give the same bytes. `BENCH_STORE=PATH` keeps the store there (built if
+//! that the two ways give the same bytes. `BENCH_LS_STORE=PATH` keeps the store there (built if
 //! missing), e.g. to profile the binary with `perf record`.
 
 mod common;
@@ -72,12 +72,12 @@ fn ls_json(store: &str, cwd: &std::path::Path, rows: usize) -> (Duration, Durati
 }
 
 fn main() {
-    let n: usize = std::env::var("BENCH_TASKS")
+    let n: usize = std::env::var("BENCH_LS_TASKS")
         .ok()
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(100_000);
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = match std::env::var_os("BENCH_STORE") {
+    let path = match std::env::var_os("BENCH_LS_STORE") {
         Some(p) => std::path::PathBuf::from(p),
         None => dir.path().join("ls.sqlite3"),
     };
