@@ -67,7 +67,8 @@ fn main() {
                     .output()
                     .expect("ls");
                 assert!(out.status.success(), "ls --json failed");
-                assert_eq!(out.stdout.iter().filter(|&&b| b == b'\n').count(), n);
+                // One array: `[`, a line per row, `]`.
+                assert_eq!(out.stdout.iter().filter(|&&b| b == b'\n').count(), n + 2);
                 t.elapsed()
             })
             .min()

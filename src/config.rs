@@ -66,6 +66,9 @@ pub struct PollConfig {
     /// Seconds after which the poller lease of a silent process (killed, stalled) may be taken
     /// over by another dashboard or `watch` sharing the store.
     pub lease_secs: f64,
+    /// Seconds between checks of the store for changes written by other processes (a
+    /// dashboard or `watch` sharing it); this process's own poll results are shown at once.
+    pub store_check_secs: f64,
 }
 
 impl Default for PollConfig {
@@ -75,6 +78,7 @@ impl Default for PollConfig {
             concurrency: 4,
             requests_per_second: 5.0,
             lease_secs: 15.0,
+            store_check_secs: 0.5,
         }
     }
 }
@@ -87,6 +91,7 @@ impl PollConfig {
             ("interval_secs", self.interval_secs),
             ("requests_per_second", self.requests_per_second),
             ("lease_secs", self.lease_secs),
+            ("store_check_secs", self.store_check_secs),
         ] {
             if !v.is_finite() || v <= 0.0 {
                 return Err(format!("[poll] {name} = {v}: use a positive number"));
@@ -654,6 +659,18 @@ mod tests {
     fn unknown_keys_are_errors_not_silently_ignored() {
         let err = Config::parse("[poll]\nintervall = 3\n").expect_err("typo is an error");
         assert!(err.contains("intervall"), "{err}");
+    }
+
+    #[test]
+    fn store_check_is_configurable_and_must_be_positive() {
+        assert_eq!(Config::parse("").expect("empty").poll.store_check_secs, 0.5);
+        let cfg = Config::parse("[poll]\nstore_check_secs = 3600\n").expect("parses");
+        assert_eq!(cfg.poll.store_check_secs, 3600.0);
+        for bad in ["0", "-1", "nan", "inf"] {
+            let err =
+                Config::parse(&format!("[poll]\nstore_check_secs = {bad}\n")).expect_err("refused");
+            assert!(err.contains("store_check_secs"), "{err}");
+        }
     }
 
     #[test]

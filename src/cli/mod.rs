@@ -13,6 +13,7 @@ pub mod preflight;
 pub mod query;
 pub mod retry;
 pub mod submit;
+pub mod task_json;
 pub mod watch;
 
 use crate::context::Context;

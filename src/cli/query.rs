@@ -35,6 +35,47 @@ pub fn record_json(r: &TaskRecord) -> Value {
     })
 }
 
+/// Every task `query` selects, newest first, as JSON for scripts: one array (`array`) or one
+/// object a line, each row written from its borrowed fields ([`super::task_json`]) into a large
+/// buffer. A write error (a closed pipe: `| head`) stops the scan quietly.
+pub fn write_json_rows(
+    store: &crate::store::Store,
+    query: &TaskQuery,
+    array: bool,
+    out: &mut impl std::io::Write,
+) -> Result<(), StoreError> {
+    const FLUSH_AT: usize = 256 * 1024;
+    let mut buf: Vec<u8> = Vec::with_capacity(FLUSH_AT + 64 * 1024);
+    let mut scratch = Vec::new();
+    let mut ok = true;
+    let mut first = true;
+    if array {
+        buf.push(b'[');
+    }
+    store.each(query, |r| {
+        if array {
+            buf.extend_from_slice(if first { b"\n" } else { b",\n" });
+        }
+        first = false;
+        super::task_json::write_record(&mut buf, &mut scratch, &r);
+        if !array {
+            buf.push(b'\n');
+        }
+        if buf.len() >= FLUSH_AT {
+            ok = out.write_all(&buf).is_ok();
+            buf.clear();
+        }
+        ok
+    })?;
+    if ok {
+        if array {
+            buf.extend_from_slice(if first { b"]\n" } else { b"\n]\n" });
+        }
+        let _ = out.write_all(&buf).and_then(|()| out.flush());
+    }
+    Ok(())
+}
+
 /// `get ID`: the stored task, refreshed from the API when it has a server id; an id the store
 /// does not know is fetched from the API directly.
 pub async fn get(ctx: &Context, id: &str) -> Result<Code, Failure> {
@@ -94,39 +135,14 @@ pub async fn ls(ctx: &Context, statuses: &[String], format: ListFormat) -> Resul
         ..TaskQuery::default()
     };
     if let ListFormat::Json | ListFormat::JsonLines = format {
-        // Streamed: one row read, one line written (buffered), so memory stays flat and the
-        // first row comes at once; a closed pipe (`| head`) stops the scan. `--json` wraps the
-        // same rows in one array.
+        // Streamed: rows are read and written in 256 KiB slices, so memory stays flat however
+        // big the store; a closed pipe (`| head`) stops the scan. `--json` wraps the same rows
+        // in one array.
         let array = matches!(format, ListFormat::Json);
         ctx.engine
             .with_store(move |s| {
-                use std::io::Write;
-                let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-                let mut first = true;
-                if array {
-                    let _ = write!(out, "[");
-                }
-                s.each(&query, |r| {
-                    let sep = if !array {
-                        ""
-                    } else if first {
-                        "\n"
-                    } else {
-                        ",\n"
-                    };
-                    first = false;
-                    let line = crate::sanitize::json(&record_json(&r));
-                    if array {
-                        write!(out, "{sep}{line}").is_ok()
-                    } else {
-                        writeln!(out, "{line}").is_ok()
-                    }
-                })?;
-                if array {
-                    let _ = writeln!(out, "{}]", if first { "" } else { "\n" });
-                }
-                let _ = out.flush();
-                Ok(())
+                let mut out = std::io::stdout().lock();
+                write_json_rows(s, &query, array, &mut out)
             })
             .await?;
         return Ok(Code::Ok);

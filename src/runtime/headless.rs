@@ -258,7 +258,8 @@ pub async fn run(
     // Read the change sequence before loading rows, so no change falls between the two.
     let seq = ctx.engine.with_store(|s| s.change_seq()).await.ok();
     let (wtx, mut changes) = mpsc::unbounded_channel();
-    store_watch::spawn(ctx.store_path.clone(), seq, wtx);
+    let every = store_watch::interval(&ctx.config.poll);
+    store_watch::spawn_every(ctx.store_path.clone(), seq, every, wtx);
 
     // The lease holder polls every unfinished task of the store, not only the watched ones:
     // dashboards following it rely on that.

@@ -261,7 +261,8 @@ pub async fn run_dashboard(ctx: Context, opts: DashboardOptions) -> Result<(), D
     // Every commit to the store (ours or another process's) reaches the table, and new
     // unfinished tasks reach the poller.
     let (wtx, mut wrx) = mpsc::unbounded_channel();
-    store_watch::spawn(ctx.store_path.clone(), Some(seq), wtx);
+    let every = store_watch::interval(&ctx.config.poll);
+    store_watch::spawn_every(ctx.store_path.clone(), Some(seq), every, wtx);
     let (to_loop, to_poller, to_downloads) = (tx.clone(), poller.clone(), dl.clone());
     let (to_feeder, poke) = (feeder.clone(), queue_poke.clone());
     tokio::spawn(async move {

@@ -8,13 +8,29 @@ use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
-/// How often the store is checked.
+/// How often the store is checked unless configured (`[poll] store_check_secs`).
 pub const CHECK_EVERY: Duration = Duration::from_millis(500);
 
 /// Start the watcher on its own thread with its own connection. It stops when `tx` closes.
 /// It reports every task inserted or changed after change sequence `after`
 /// ([`crate::store::Store::change_seq`]); `None` starts from the store's sequence now.
 pub fn spawn(path: PathBuf, after: Option<i64>, tx: mpsc::UnboundedSender<Vec<TaskRecord>>) {
+    spawn_every(path, after, CHECK_EVERY, tx);
+}
+
+/// The configured check interval (`[poll] store_check_secs`; the config check keeps it finite
+/// and positive, the bounds keep it sane).
+pub fn interval(poll: &crate::config::PollConfig) -> Duration {
+    Duration::from_secs_f64(poll.store_check_secs.clamp(0.05, 86_400.0))
+}
+
+/// [`spawn`] checking every `every` (with `after`, the first check is at once).
+pub fn spawn_every(
+    path: PathBuf,
+    after: Option<i64>,
+    every: Duration,
+    tx: mpsc::UnboundedSender<Vec<TaskRecord>>,
+) {
     std::thread::Builder::new()
         .name("store-watch".into())
         .spawn(move || {
@@ -32,7 +48,7 @@ pub fn spawn(path: PathBuf, after: Option<i64>, tx: mpsc::UnboundedSender<Vec<Ta
             let mut first = after.is_some();
             loop {
                 if !first {
-                    std::thread::sleep(CHECK_EVERY);
+                    std::thread::sleep(every);
                 }
                 if tx.is_closed() {
                     return;

@@ -12,34 +12,35 @@ pub(super) const COLUMNS: &str = "local_id, task_id, status, profile, model, pro
     started_at, finished_at, tokens, video_url, last_frame_url, urls_seen_at, video_path, \
     last_frame_path";
 
-/// A task from a row selected with `COLUMNS` (read by name, so the order can change freely).
+/// A task from a row selected with `COLUMNS` first, read by position: a lookup by name scans the
+/// column names for every value, which was a third of `ls --json`'s time over 100k rows.
 pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<TaskRecord> {
-    let status: String = r.get("status")?;
-    let tokens: Option<i64> = r.get("tokens")?;
-    let depth: i64 = r.get("retry_depth")?;
+    let status: String = r.get(2)?;
+    let depth: i64 = r.get(11)?;
+    let tokens: Option<i64> = r.get(16)?;
     Ok(TaskRecord {
-        local_id: r.get("local_id")?,
-        task_id: r.get("task_id")?,
+        local_id: r.get(0)?,
+        task_id: r.get(1)?,
         phase: Phase::parse(&status),
-        profile: r.get("profile")?,
-        model: r.get("model")?,
-        prompt: r.get("prompt")?,
-        request_json: r.get("request_json")?,
-        response_json: r.get("response_json")?,
-        error_code: r.get("error_code")?,
-        error_message: r.get("error_message")?,
-        retry_of: r.get("retry_of")?,
+        profile: r.get(3)?,
+        model: r.get(4)?,
+        prompt: r.get(5)?,
+        request_json: r.get(6)?,
+        response_json: r.get(7)?,
+        error_code: r.get(8)?,
+        error_message: r.get(9)?,
+        retry_of: r.get(10)?,
         retry_depth: depth.clamp(0, u32::MAX as i64) as u32,
-        created_at: r.get("created_at")?,
-        updated_at: r.get("updated_at")?,
-        started_at: r.get("started_at")?,
-        finished_at: r.get("finished_at")?,
+        created_at: r.get(12)?,
+        updated_at: r.get(13)?,
+        started_at: r.get(14)?,
+        finished_at: r.get(15)?,
         tokens: tokens.map(|t| t.max(0) as u64),
-        video_url: r.get("video_url")?,
-        last_frame_url: r.get("last_frame_url")?,
-        urls_seen_at: r.get("urls_seen_at")?,
-        video_path: r.get("video_path")?,
-        last_frame_path: r.get("last_frame_path")?,
+        video_url: r.get(17)?,
+        last_frame_url: r.get(18)?,
+        urls_seen_at: r.get(19)?,
+        video_path: r.get(20)?,
+        last_frame_path: r.get(21)?,
     })
 }
 

@@ -32,3 +32,4 @@ mod secrets;
 mod sigkill;
 mod store;
 mod table;
+mod watch;

@@ -351,3 +351,53 @@ fn delete_local_removes_only_rows_that_never_reached_the_server() {
         assert!(s.find(kept).is_ok(), "{kept} is kept");
     }
 }
+
+#[test]
+fn every_column_reaches_its_own_field() {
+    // A row with a different value in every column: a field read from the wrong position shows.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("s.sqlite3");
+    drop(Store::open(&path).expect("create"));
+    rusqlite_connection(&path)
+        .execute(
+            "INSERT INTO tasks (local_id, task_id, status, profile, model, prompt, request_json, \
+             response_json, error_code, error_message, retry_of, retry_depth, created_at, \
+             updated_at, started_at, finished_at, tokens, video_url, last_frame_url, \
+             urls_seen_at, video_path, last_frame_path) VALUES ('l1', 'cgt-1', 'failed', 'prof', \
+             'mod', 'pr', '{\"r\":1}', '{\"s\":2}', 'Code', 'msg', 'l0', 3, 100, 101, 102, 103, \
+             104, 'https://v', 'https://f', 105, '/v.mp4', '/f.png')",
+            [],
+        )
+        .expect("insert");
+    let s = Store::open(&path).expect("open");
+    let r = s.find("l1").expect("found");
+    assert_eq!(
+        (r.local_id.as_str(), r.task_id.as_deref(), r.phase.as_str()),
+        ("l1", Some("cgt-1"), "failed")
+    );
+    assert_eq!((r.profile.as_str(), r.model.as_str()), ("prof", "mod"));
+    assert_eq!(r.prompt, "pr");
+    assert_eq!(r.request_json, r#"{"r":1}"#);
+    assert_eq!(r.response_json.as_deref(), Some(r#"{"s":2}"#));
+    assert_eq!(r.error_code.as_deref(), Some("Code"));
+    assert_eq!(r.error_message.as_deref(), Some("msg"));
+    assert_eq!((r.retry_of.as_deref(), r.retry_depth), (Some("l0"), 3));
+    assert_eq!((r.created_at, r.updated_at), (100, 101));
+    assert_eq!((r.started_at, r.finished_at), (Some(102), Some(103)));
+    assert_eq!(r.tokens, Some(104));
+    assert_eq!(r.video_url.as_deref(), Some("https://v"));
+    assert_eq!(r.last_frame_url.as_deref(), Some("https://f"));
+    assert_eq!(r.urls_seen_at, Some(105));
+    assert_eq!(r.video_path.as_deref(), Some("/v.mp4"));
+    assert_eq!(r.last_frame_path.as_deref(), Some("/f.png"));
+    // The streamed list reads the same row the same way.
+    let mut listed = Vec::new();
+    s.each(&TaskQuery::default(), |t| {
+        listed.push(t);
+        true
+    })
+    .expect("each");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].last_frame_path.as_deref(), Some("/f.png"));
+    assert_eq!(listed[0].request_json, r.request_json);
+}
