@@ -471,8 +471,8 @@ mod tests {
         for _ in 0..400 {
             let mut query = String::new();
             for _ in 0..1 + rng.next() % 3 {
-                if rng.next() % 4 == 0 {
-                    let term: &str = *rng.pick(&terms);
+                if rng.next().is_multiple_of(4) {
+                    let term = rng.pick(&terms);
                     query.push_str(term);
                 } else {
                     query.push_str(&text(&mut rng, 3));

@@ -308,10 +308,18 @@ impl State {
         self.selected.as_deref().and_then(|id| self.task(id))
     }
 
-    /// The selected task's row in `order`.
+    /// The selected task's row in `order`: a binary search while the order is sorted by the
+    /// current sort (it always is, except while `recompute`/`refilter` rebuild it).
     pub fn selected_row(&self) -> Option<usize> {
         let id = self.selected.as_deref()?;
         let ti = *self.index.get(id)?;
+        if self.all_sorted_by == Some((self.sort, self.sort_desc))
+            && self.all.len() == self.tasks.len()
+            && ti < self.tasks.len()
+        {
+            let at = self.sorted_place(&self.order, ti);
+            return (self.order.get(at) == Some(&ti)).then_some(at);
+        }
         self.order.iter().position(|&i| i == ti)
     }
 
