@@ -275,6 +275,10 @@ impl RowText {
 /// One free-text word, ready to search.
 struct Word<'a> {
     finder: memmem::Finder<'a>,
+    len: usize,
+    /// Where the word is in the whole row text (ascending), when a scan found it rarely
+    /// enough: a row then looks its span up here instead of searching its text.
+    hits: Option<Vec<u32>>,
     /// Per known status (`PHASES`): whether the word is in its name.
     in_status: [bool; PHASES.len()],
     /// Per model of the row table: whether the word is in its lower case.
@@ -305,6 +309,8 @@ impl Filter {
                 }
                 Word {
                     finder: memmem::Finder::new(w.as_bytes()),
+                    len: w.len(),
+                    hits: None,
                     in_status,
                     in_model: lower_models
                         .iter()
@@ -340,6 +346,32 @@ impl Filter {
 }
 
 impl Matcher<'_> {
+    /// Before scanning `rows` rows: search each word through the whole row text once (one pass
+    /// instead of a search per row), keeping the places when there are few (a word found in
+    /// many rows is searched row by row).
+    pub fn prepare_scan(mut self, rows: usize) -> Self {
+        if rows < 4096 {
+            return self;
+        }
+        let text = self.text.text.as_bytes();
+        let most = rows / 16;
+        for w in &mut self.words {
+            // Overlapping places: a match across two rows' texts must not hide one inside the
+            // second.
+            let (mut hits, mut from) = (Vec::new(), 0);
+            while hits.len() < most
+                && let Some(p) = text.get(from..).and_then(|t| w.finder.find(t))
+            {
+                hits.push((from + p) as u32);
+                from += p + 1;
+            }
+            if hits.len() < most {
+                w.hits = Some(hits);
+            }
+        }
+        self
+    }
+
     /// [`Filter::matches`] for row `i`, which is `r`; `retries` (originals with a retry) is
     /// read only for a `retried:` term.
     pub fn matches(&self, i: usize, r: &TaskRecord, retries: &HashMap<String, usize>) -> bool {
@@ -381,7 +413,14 @@ impl Matcher<'_> {
                     Some(&hit) => hit,
                     None => w.finder.find(r.phase.as_str().as_bytes()).is_some(),
                 }
-                || w.finder.find(hay).is_some()
+                || match &w.hits {
+                    Some(hits) => {
+                        let k = hits.partition_point(|&h| h < row.start);
+                        hits.get(k)
+                            .is_some_and(|&h| h as usize + w.len <= start + row.len as usize)
+                    }
+                    None => w.finder.find(hay).is_some(),
+                }
         })
     }
 }
@@ -423,6 +462,16 @@ mod tests {
 
     #[test]
     fn the_compiled_matcher_answers_as_the_filter_does() {
+        compare_with_the_filter(300, 400, false);
+    }
+
+    #[test]
+    fn a_scan_of_many_rows_answers_as_the_filter_does() {
+        // Enough rows for `prepare_scan` to search the whole text at once.
+        compare_with_the_filter(5000, 40, true);
+    }
+
+    fn compare_with_the_filter(n: usize, queries: usize, scan: bool) {
         let mut rng = Rng(15);
         let phases = [
             Phase::Pending,
@@ -443,7 +492,7 @@ mod tests {
         let mut rows = Vec::new();
         let mut retries = HashMap::new();
         let mut texts = RowText::default();
-        for i in 0..300 {
+        for i in 0..n {
             let mut r = TaskRecord::factory(&text(&mut rng, 6), rng.pick(&phases).clone(), 0);
             r.task_id = (i % 4 != 0).then(|| text(&mut rng, 6));
             r.prompt = text(&mut rng, 12);
@@ -468,7 +517,7 @@ mod tests {
             "retried:no",
         ];
         let mut compared = (0, 0);
-        for _ in 0..400 {
+        for _ in 0..queries {
             let mut query = String::new();
             for _ in 0..1 + rng.next() % 3 {
                 if rng.next().is_multiple_of(4) {
@@ -481,6 +530,7 @@ mod tests {
             }
             let f = Filter::parse(&query);
             let m = f.matcher(&texts);
+            let m = if scan { m.prepare_scan(n) } else { m };
             for (i, r) in rows.iter().enumerate() {
                 let want = f.matches(r, retries.contains_key(&r.local_id));
                 assert_eq!(
@@ -497,6 +547,19 @@ mod tests {
         }
         // Both answers were seen often, so the comparison says something.
         assert!(compared.0 > 1000 && compared.1 > 1000, "{compared:?}");
+        if scan {
+            assert!(
+                f_words_with_hits(&rows, &texts),
+                "some word was searched through the whole text"
+            );
+        }
+    }
+
+    /// Whether a rare word gets its places from one pass (so the scan path was tested).
+    fn f_words_with_hits(rows: &[TaskRecord], texts: &RowText) -> bool {
+        let f = Filter::parse("狸狸");
+        let m = f.matcher(texts).prepare_scan(rows.len());
+        m.words.iter().all(|w| w.hits.is_some())
     }
 
     #[test]

@@ -460,7 +460,10 @@ impl State {
         }
         let previous_row = self.selected_row();
         let (tasks, retries) = (&self.tasks, &self.retries);
-        let m = self.filter.matcher(&self.text);
+        let m = self
+            .filter
+            .matcher(&self.text)
+            .prepare_scan(self.order.len());
         self.order.retain(|&i| m.matches(i, &tasks[i], retries));
         self.follow_selection(previous_row);
     }
@@ -620,7 +623,7 @@ impl State {
         if quick.is_none() && self.filter.is_empty() {
             self.order.extend_from_slice(&self.all);
         } else {
-            let m = self.filter.matcher(text);
+            let m = self.filter.matcher(text).prepare_scan(self.all.len());
             // The quick filter by status slot, so a scan reads the row table, not the rows.
             let slot = quick.and_then(super::filter::status_slot);
             self.order.extend(self.all.iter().copied().filter(|&i| {
