@@ -216,9 +216,6 @@ impl RowText {
         if let Some(old) = self.rows.get(i).filter(|r| r.start != NONE_U32) {
             self.stale += old.len as usize;
         }
-        if self.stale > 1 << 16 && self.stale > self.text.len() / 2 {
-            self.compact();
-        }
         let (start, len) = match (u32::try_from(self.text.len()), u32::try_from(lower.len())) {
             (Ok(start), Ok(len)) if start.checked_add(len).is_some_and(|e| e < NONE_U32) => {
                 self.text.push_str(&lower);
@@ -237,6 +234,9 @@ impl RowText {
             self.rows.push(row);
         } else {
             self.rows[i] = row;
+        }
+        if self.stale > 1 << 16 && self.stale > self.text.len() / 2 {
+            self.compact();
         }
     }
 
