@@ -419,6 +419,8 @@ impl Matcher<'_> {
                         hits.get(k)
                             .is_some_and(|&h| h as usize + w.len <= start + row.len as usize)
                     }
+                    // One byte (the first keystroke): memchr, without memmem's set-up.
+                    None if w.len == 1 => memchr::memchr(w.finder.needle()[0], hay).is_some(),
                     None => w.finder.find(hay).is_some(),
                 }
         })
