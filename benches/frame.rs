@@ -5,8 +5,11 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use seedance_tui::api::TaskStatus;
+use seedance_tui::app::filter::Filter;
 use seedance_tui::app::keymap::Keymap;
 use seedance_tui::app::{Msg, State, update};
+use seedance_tui::config::{BudgetConfig, PricingConfig};
+use seedance_tui::engine::budget::SpendingCap;
 use seedance_tui::store::{Phase, TaskRecord};
 use seedance_tui::theme::Theme;
 use std::hint::black_box;
@@ -53,6 +56,18 @@ fn state(n: usize) -> State {
     );
     update(&mut s, Msg::Tick { now: NOW });
     update(&mut s, Msg::Resize(160, 48));
+    // A daily cap, so every change also recounts today's spend (the dashboard's worst case).
+    s.today_start = NOW - 86_400 * 30;
+    s.cap = SpendingCap {
+        budget: BudgetConfig {
+            daily_tokens: Some(u64::MAX / 2),
+            daily_money: None,
+        },
+        pricing: PricingConfig {
+            per_million_tokens: Some(10.0),
+            ..PricingConfig::default()
+        },
+    };
     update(&mut s, Msg::TasksLoaded((0..n).map(task).collect()));
     s
 }
@@ -120,13 +135,38 @@ fn main() {
             &format!("update: a keystroke extending a filter, {n} tasks"),
             50,
             || {
-                s.filter = seedance_tui::app::filter::Filter::parse("fox");
+                s.filter = Filter::parse("fox");
                 s.filter_input = Some("fox".into());
                 s.order.clone_from(&shown);
                 typed(&mut s, KeyCode::Char('s'));
             },
         );
         typed(&mut s, KeyCode::Esc);
+        // A first keystroke into the empty filter line: `x` is in every row, so every row is
+        // scanned and kept. Then Esc clearing that filter (every row back, in sorted order).
+        let all_rows = s.order.clone();
+        time(
+            &format!("update: a first keystroke `x` (all rows scanned), {n} tasks"),
+            50,
+            || {
+                s.filter = Filter::default();
+                s.filter_input = Some(String::new());
+                s.order.clone_from(&all_rows);
+                typed(&mut s, KeyCode::Char('x'));
+            },
+        );
+        let x_rows = s.order.clone();
+        time(
+            &format!("update: Esc clearing the filter, {n} tasks"),
+            50,
+            || {
+                s.filter = Filter::parse("x");
+                s.filter_input = Some("x".into());
+                s.order.clone_from(&x_rows);
+                typed(&mut s, KeyCode::Esc);
+            },
+        );
+        assert_eq!(s.order.len(), n, "Esc shows every row again");
         // Opening the filter, a first keystroke (from no filter: a scan) and Esc (back to no
         // filter: a full rebuild and sort).
         time(

@@ -1,7 +1,7 @@
 //! The dashboard's state: every task once, a derived filtered and sorted order, the selection
 //! (which follows the task, not the row), marks, panes, overlays, messages and poller health.
 
-use super::filter::Filter;
+use super::filter::{Filter, RowText};
 use super::keymap::{Context, Keymap};
 use super::msg::{Health, Level};
 use crate::api::TaskStatus;
@@ -198,10 +198,18 @@ pub struct State {
     pub unseen_events: usize,
     /// Local ids of tasks that have at least one retry (their originals), with the count.
     pub retries: HashMap<String, usize>,
-    /// Unfinished tasks created before each queued one (its place in the account's queue),
-    /// and how many run at once now: the ETA counts the queue.
-    pub queue_ahead: HashMap<String, usize>,
+    /// How many tasks run at once now (see `queue_place`): the ETA counts the queue.
     pub running_now: usize,
+    /// Every task in the sort order (unfiltered), valid for `all_sorted_by`: a filter change
+    /// filters it without sorting.
+    all: Vec<usize>,
+    all_sorted_by: Option<(SortKey, bool)>,
+    /// The filter's view of each task's text (nothing lower-cased per keystroke).
+    text: RowText,
+    /// The unfinished tasks in the account's queue order (each queued task's place).
+    queue_index: crate::engine::eta::QueueIndex,
+    /// Today's spend per model, counted as tasks change.
+    day_spend: crate::engine::budget::DaySpend,
     /// A pre-flight problem (no key, a base URL that is not the API), shown in the header
     /// until a poll succeeds.
     pub preflight: Option<String>,
@@ -262,8 +270,12 @@ impl State {
             select_when_seen: None,
             unseen_events: 0,
             retries: HashMap::new(),
-            queue_ahead: HashMap::new(),
             running_now: 0,
+            all: Vec::new(),
+            all_sorted_by: None,
+            text: RowText::default(),
+            queue_index: Default::default(),
+            day_spend: Default::default(),
         }
     }
 
@@ -296,10 +308,18 @@ impl State {
         self.selected.as_deref().and_then(|id| self.task(id))
     }
 
-    /// The selected task's row in `order`.
+    /// The selected task's row in `order`: a binary search while the order is sorted by the
+    /// current sort (it always is, except while `recompute`/`refilter` rebuild it).
     pub fn selected_row(&self) -> Option<usize> {
         let id = self.selected.as_deref()?;
         let ti = *self.index.get(id)?;
+        if self.all_sorted_by == Some((self.sort, self.sort_desc))
+            && self.all.len() == self.tasks.len()
+            && ti < self.tasks.len()
+        {
+            let at = self.sorted_place(&self.order, ti);
+            return (self.order.get(at) == Some(&ti)).then_some(at);
+        }
         self.order.iter().position(|&i| i == ti)
     }
 
@@ -312,7 +332,14 @@ impl State {
             || rows
                 .iter()
                 .any(|r| r.retry_of.is_some() && !self.index.contains_key(&r.local_id));
-        if needs_rebuild || rows.len() > INCREMENTAL_LIMIT || self.order.len() < INCREMENTAL_LIMIT {
+        let derived_ok = self.all_sorted_by == Some((self.sort, self.sort_desc))
+            && self.all.len() == self.tasks.len()
+            && self.text.len() == self.tasks.len();
+        if needs_rebuild
+            || !derived_ok
+            || rows.len() > INCREMENTAL_LIMIT
+            || self.tasks.len() < INCREMENTAL_LIMIT
+        {
             self.upsert_all(rows);
             return;
         }
@@ -324,9 +351,9 @@ impl State {
             let i = match self.index.get(&r.local_id) {
                 Some(&i) => {
                     self.count(i, false);
-                    if let Some(pos) = self.order.iter().position(|&x| x == i) {
-                        self.order.remove(pos);
-                    }
+                    self.queue_index.remove(&self.tasks, i);
+                    self.day_spend.remove(&self.tasks[i]);
+                    self.unsort(i);
                     self.tasks[i] = r;
                     i
                 }
@@ -337,19 +364,55 @@ impl State {
                     i
                 }
             };
+            self.text.set(i, &self.tasks[i]);
             self.count(i, true);
+            self.queue_index.insert(&self.tasks, i);
+            self.day_spend.add(&self.tasks[i]);
+            let pos = self.sorted_place(&self.all, i);
+            self.all.insert(pos, i);
             let t = &self.tasks[i];
-            let retried = self.retries.contains_key(&t.local_id);
-            if quick.is_none_or(|q| t.phase.as_str() == q) && self.filter.matches(t, retried) {
-                let (tasks, key, desc) = (&self.tasks, self.sort, self.sort_desc);
-                let pos = self.order.partition_point(|&x| {
-                    compare(tasks, key, desc, x, i, |j| requested_duration(&tasks[j])).is_lt()
-                });
+            if quick.is_none_or(|q| t.phase.as_str() == q)
+                && self.filter.matcher(&self.text).matches(i, t, &self.retries)
+            {
+                let pos = self.sorted_place(&self.order, i);
                 self.order.insert(pos, i);
             }
         }
-        self.derive_queue_and_spend();
+        self.running_now = self.queue_index.running();
+        if self.cap.is_set() {
+            self.spent_today = self.day_spend.spend(&self.cap);
+        }
         self.follow_selection(previous_row);
+    }
+
+    /// Where task `i` goes in `rows` (a slice of the sort order), by binary search.
+    fn sorted_place(&self, rows: &[usize], i: usize) -> usize {
+        let (tasks, key, desc) = (&self.tasks, self.sort, self.sort_desc);
+        rows.partition_point(|&x| {
+            compare(tasks, key, desc, x, i, |j| requested_duration(&tasks[j])).is_lt()
+        })
+    }
+
+    /// Take task `i` out of `all` and `order` while `tasks[i]` is still the row they were
+    /// sorted with (the order is total, so it is where a binary search puts it, or not shown).
+    fn unsort(&mut self, i: usize) {
+        let at = self.sorted_place(&self.all, i);
+        if self.all.get(at) == Some(&i) {
+            self.all.remove(at);
+        } else if let Some(p) = self.all.iter().position(|&x| x == i) {
+            self.all.remove(p);
+        }
+        let at = self.sorted_place(&self.order, i);
+        if self.order.get(at) == Some(&i) {
+            self.order.remove(at);
+        }
+    }
+
+    /// A queued task's place in the account's queue (unfinished tasks of its profile created
+    /// before it) and how many run now; `None` for any other task.
+    pub fn queue_place(&self, t: &TaskRecord) -> Option<crate::engine::eta::QueuePlace> {
+        let &i = self.index.get(&t.local_id)?;
+        self.queue_index.place(&self.tasks, i)
     }
 
     /// Add (or take away) one task's share of the derived counts.
@@ -392,10 +455,16 @@ impl State {
     /// The filter was narrowed (see `Filter::narrows`): keep the shown rows that still match,
     /// in their order.
     pub fn narrow(&mut self) {
+        if self.text.len() != self.tasks.len() {
+            return self.recompute();
+        }
         let previous_row = self.selected_row();
-        let (tasks, filter, retries) = (&self.tasks, &self.filter, &self.retries);
-        self.order
-            .retain(|&i| filter.matches(&tasks[i], retries.contains_key(&tasks[i].local_id)));
+        let (tasks, retries) = (&self.tasks, &self.retries);
+        let m = self
+            .filter
+            .matcher(&self.text)
+            .prepare_scan(self.order.len());
+        self.order.retain(|&i| m.matches(i, &tasks[i], retries));
         self.follow_selection(previous_row);
     }
 
@@ -428,7 +497,7 @@ impl State {
             self.filter = Filter::default();
             self.quick = None;
             self.selected = Some(local_id);
-            self.recompute();
+            self.refilter();
         }
         self.keep_selection_visible();
     }
@@ -487,10 +556,10 @@ impl State {
         }
     }
 
-    /// Rebuild the derived order and counts; keep the selection on its task when it is still
-    /// visible, else on the nearest row.
+    /// Rebuild everything derived from the tasks (after `tasks` was changed directly, or the
+    /// day or cap changed); keep the selection on its task when it is still visible, else on
+    /// the nearest row.
     pub fn recompute(&mut self) {
-        let previous_row = self.selected_row();
         // Originals with a retry first: the filter's `retried:` term and the table's mark use it.
         self.retries.clear();
         for t in &self.tasks {
@@ -498,50 +567,76 @@ impl State {
                 *self.retries.entry(o.clone()).or_default() += 1;
             }
         }
-        let quick = self.quick_status();
-        let mut order: Vec<usize> = (0..self.tasks.len())
-            .filter(|&i| {
-                let t = &self.tasks[i];
-                quick.is_none_or(|q| t.phase.as_str() == q)
-                    && self
-                        .filter
-                        .matches(t, self.retries.contains_key(&t.local_id))
-            })
-            .collect();
-        let tasks = &self.tasks;
-        // Parsing requests is not free: do it once per task, not once per comparison.
-        let durations: Vec<i64> = if self.sort == SortKey::Duration {
-            tasks.iter().map(requested_duration).collect()
-        } else {
-            Vec::new()
-        };
-        let duration = |i: usize| durations[i];
-        let (key, desc) = (self.sort, self.sort_desc);
-        order.sort_by(|&a, &b| compare(tasks, key, desc, a, b, duration));
-        self.order = order;
+        self.text.clear();
+        for (i, t) in self.tasks.iter().enumerate() {
+            self.text.set(i, t);
+        }
+        self.all_sorted_by = None;
         self.counts.clear();
         self.tokens_today = 0;
-        self.derive_queue_and_spend();
         for t in &self.tasks {
             *self.counts.entry(t.phase.as_str().to_string()).or_default() += 1;
             if t.finished_at.is_some_and(|f| f >= self.today_start) {
                 self.tokens_today += t.tokens.unwrap_or(0);
             }
         }
-        self.follow_selection(previous_row);
+        self.queue_index = crate::engine::eta::QueueIndex::build(&self.tasks);
+        self.running_now = self.queue_index.running();
+        self.day_spend = crate::engine::budget::DaySpend::new(self.today_start);
+        for t in &self.tasks {
+            self.day_spend.add(t);
+        }
+        if self.cap.is_set() {
+            self.spent_today = self.day_spend.spend(&self.cap);
+        }
+        self.refilter();
     }
 
-    /// The derived numbers that depend on every task, not on the shown order: each queued
-    /// task's place in the account's queue, how many run now, and today's spend against the
-    /// cap. Linear, no sort of the whole table.
-    fn derive_queue_and_spend(&mut self) {
-        let (ahead, running) = crate::engine::eta::queue_positions(&self.tasks);
-        self.queue_ahead = ahead;
-        self.running_now = running;
-        if self.cap.is_set() {
-            self.spent_today =
-                crate::engine::budget::spend_of_tasks(&self.cap, &self.tasks, self.today_start);
+    /// Rebuild the shown order after the filter, quick filter or sort changed (the tasks did
+    /// not): the sorted list of every task is filtered, and sorted again only for a new sort.
+    pub fn refilter(&mut self) {
+        if self.text.len() != self.tasks.len() {
+            // The tasks changed without `upsert`/`recompute`.
+            return self.recompute();
         }
+        let previous_row = self.selected_row();
+        if self.all_sorted_by != Some((self.sort, self.sort_desc))
+            || self.all.len() != self.tasks.len()
+        {
+            let tasks = &self.tasks;
+            // Parsing requests is not free: do it once per task, not once per comparison.
+            let durations: Vec<i64> = if self.sort == SortKey::Duration {
+                tasks.iter().map(requested_duration).collect()
+            } else {
+                Vec::new()
+            };
+            let duration = |i: usize| durations[i];
+            let (key, desc) = (self.sort, self.sort_desc);
+            let mut all: Vec<usize> = (0..tasks.len()).collect();
+            all.sort_by(|&a, &b| compare(tasks, key, desc, a, b, duration));
+            self.all = all;
+            self.all_sorted_by = Some((key, desc));
+        }
+        let quick = self.quick_status();
+        let (tasks, text, retries) = (&self.tasks, &self.text, &self.retries);
+        self.order.clear();
+        if quick.is_none() && self.filter.is_empty() {
+            self.order.extend_from_slice(&self.all);
+        } else {
+            let m = self.filter.matcher(text).prepare_scan(self.all.len());
+            // The quick filter by status slot, so a scan reads the row table, not the rows.
+            let slot = quick.and_then(super::filter::status_slot);
+            self.order.extend(self.all.iter().copied().filter(|&i| {
+                let t = &tasks[i];
+                let status_kept = match (quick, slot, text.status_slot(i)) {
+                    (None, ..) => true,
+                    (Some(_), Some(want), Some(got)) => want == got,
+                    (Some(q), ..) => t.phase.as_str() == q,
+                };
+                status_kept && m.matches(i, t, retries)
+            }));
+        }
+        self.follow_selection(previous_row);
     }
 
     /// Rows of the table that fit on screen.

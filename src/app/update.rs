@@ -41,7 +41,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 if let Some(input) = state.filter_input.as_mut() {
                     input.push_str(&text.replace(['\n', '\r'], " "));
                     state.filter = Filter::parse(input);
-                    state.recompute();
+                    state.refilter();
                 }
                 Vec::new()
             }
@@ -318,7 +318,7 @@ fn filter_typing(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
         state.narrow();
     } else {
         state.filter = filter;
-        state.recompute();
+        state.refilter();
     }
     Vec::new()
 }
@@ -380,7 +380,7 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
         (_, Intent::Close | Intent::Deny) => {
             if state.filter_input.take().is_some() {
                 state.filter = Filter::default();
-                state.recompute();
+                state.refilter();
             }
             state.overlay = Overlay::None;
             Vec::new()
@@ -495,7 +495,7 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
             state.marks.clear();
             state.detail = DetailMode::Hidden;
             state.focus = Focus::Table;
-            state.recompute();
+            state.refilter();
             Vec::new()
         }
         (_, Intent::SortMenu) => {
@@ -511,12 +511,12 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
                 state.sort = key;
                 state.sort_desc = true;
             }
-            state.recompute();
+            state.refilter();
             Vec::new()
         }
         (_, Intent::SortReverse) => {
             state.sort_desc = !state.sort_desc;
-            state.recompute();
+            state.refilter();
             Vec::new()
         }
         (_, Intent::QuickFilter(n)) => {
@@ -525,7 +525,7 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
             } else {
                 Some(n)
             };
-            state.recompute();
+            state.refilter();
             Vec::new()
         }
         (_, Intent::ToggleMark) => {

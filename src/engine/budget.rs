@@ -36,13 +36,16 @@ impl SpendingCap {
 
     /// The price of `tokens` on `model`, when prices are configured.
     pub fn money(&self, model: &str, tokens: u64) -> Option<f64> {
-        let per_million = self
-            .pricing
+        Some(tokens as f64 / 1_000_000.0 * self.price(model)?)
+    }
+
+    /// The price of a million tokens on `model`, when prices are configured.
+    fn price(&self, model: &str) -> Option<f64> {
+        self.pricing
             .models
             .get(model)
             .copied()
-            .or(self.pricing.per_million_tokens)?;
-        Some(tokens as f64 / 1_000_000.0 * per_million)
+            .or(self.pricing.per_million_tokens)
     }
 
     /// An amount with the configured currency, e.g. `¥1.08`.
@@ -171,11 +174,77 @@ pub fn spend_of_tasks<'a>(
     tasks: impl IntoIterator<Item = &'a TaskRecord>,
     day_start: i64,
 ) -> Spend {
-    let mut s = Spend::default();
-    for t in tasks.into_iter().filter(|t| t.created_at >= day_start) {
-        s.add(cap, &t.model, counted_tokens(t));
+    let mut day = DaySpend::new(day_start);
+    for t in tasks {
+        day.add(t);
     }
-    s
+    day.spend(cap)
+}
+
+/// Today's counted tokens per model, kept up to date one task at a time (add a task's row, take
+/// its old row away when it changes), so a change costs a lookup instead of a pass over every
+/// task. Money is priced from the per-model totals, so a total is the same however it was
+/// reached.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DaySpend {
+    day_start: i64,
+    /// Model → (tasks counted, their tokens).
+    by_model: std::collections::BTreeMap<String, (usize, u128)>,
+}
+
+impl DaySpend {
+    /// Counting the tasks created at or after `day_start`.
+    pub fn new(day_start: i64) -> DaySpend {
+        DaySpend {
+            day_start,
+            by_model: Default::default(),
+        }
+    }
+
+    pub fn add(&mut self, t: &TaskRecord) {
+        if t.created_at < self.day_start {
+            return;
+        }
+        let tokens = u128::from(counted_tokens(t));
+        match self.by_model.get_mut(&t.model) {
+            Some((n, sum)) => {
+                *n += 1;
+                *sum += tokens;
+            }
+            None => {
+                self.by_model.insert(t.model.clone(), (1, tokens));
+            }
+        }
+    }
+
+    /// Take away a row that was added.
+    pub fn remove(&mut self, t: &TaskRecord) {
+        if t.created_at < self.day_start {
+            return;
+        }
+        let tokens = u128::from(counted_tokens(t));
+        if let Some((n, sum)) = self.by_model.get_mut(&t.model) {
+            *n = n.saturating_sub(1);
+            *sum = sum.saturating_sub(tokens);
+            if *n == 0 {
+                self.by_model.remove(&t.model);
+            }
+        }
+    }
+
+    /// The spend under `cap`'s prices.
+    pub fn spend(&self, cap: &SpendingCap) -> Spend {
+        let mut s = Spend::default();
+        let mut total = 0u128;
+        for (model, (_, tokens)) in &self.by_model {
+            total += tokens;
+            if let Some(per_million) = cap.price(model) {
+                *s.money.get_or_insert(0.0) += *tokens as f64 / 1_000_000.0 * per_million;
+            }
+        }
+        s.tokens = u64::try_from(total).unwrap_or(u64::MAX);
+        s
+    }
 }
 
 /// Check `adding` against the cap, given what was spent today.

@@ -283,6 +283,103 @@ pub fn queue_positions(tasks: &[TaskRecord]) -> (HashMap<String, usize>, usize) 
     (out, running)
 }
 
+/// Whether `t` holds a place in the account's queue (queued or running).
+fn in_queue(t: &TaskRecord) -> bool {
+    matches!(
+        t.phase,
+        Phase::Remote(TaskStatus::Queued) | Phase::Remote(TaskStatus::Running)
+    )
+}
+
+/// The queue's order: profile, creation, local id (unique, so the order is total).
+fn queue_cmp(a: &TaskRecord, b: &TaskRecord) -> std::cmp::Ordering {
+    (a.profile.as_str(), a.created_at, a.local_id.as_str()).cmp(&(
+        b.profile.as_str(),
+        b.created_at,
+        b.local_id.as_str(),
+    ))
+}
+
+/// [`queue_positions`] kept up to date one change at a time: the unfinished tasks (indices
+/// into the caller's task list) in queue order, so a task's place is a binary search and a
+/// change an insert or removal, instead of a pass over every task.
+#[derive(Debug, Clone, Default)]
+pub struct QueueIndex {
+    order: Vec<usize>,
+    running: usize,
+}
+
+impl QueueIndex {
+    /// The index of every task in `tasks`.
+    pub fn build(tasks: &[TaskRecord]) -> QueueIndex {
+        let mut order: Vec<usize> = (0..tasks.len()).filter(|&i| in_queue(&tasks[i])).collect();
+        order.sort_by(|&a, &b| queue_cmp(&tasks[a], &tasks[b]));
+        let running = tasks
+            .iter()
+            .filter(|t| t.phase == Phase::Remote(TaskStatus::Running))
+            .count();
+        QueueIndex { order, running }
+    }
+
+    /// Where task `i` is or would go.
+    fn search(&self, tasks: &[TaskRecord], i: usize) -> Result<usize, usize> {
+        self.order
+            .binary_search_by(|&x| queue_cmp(&tasks[x], &tasks[i]))
+    }
+
+    /// Take out task `i` while `tasks[i]` is still the row that was added.
+    pub fn remove(&mut self, tasks: &[TaskRecord], i: usize) {
+        let t = &tasks[i];
+        if t.phase == Phase::Remote(TaskStatus::Running) {
+            self.running = self.running.saturating_sub(1);
+        }
+        if !in_queue(t) {
+            return;
+        }
+        match self.search(tasks, i) {
+            Ok(p) if self.order[p] == i => {
+                self.order.remove(p);
+            }
+            _ => self.order.retain(|&x| x != i),
+        }
+    }
+
+    /// Add task `i` (`tasks[i]` is its new row).
+    pub fn insert(&mut self, tasks: &[TaskRecord], i: usize) {
+        let t = &tasks[i];
+        if t.phase == Phase::Remote(TaskStatus::Running) {
+            self.running += 1;
+        }
+        if in_queue(t)
+            && let Err(p) = self.search(tasks, i)
+        {
+            self.order.insert(p, i);
+        }
+    }
+
+    /// How many tasks run now.
+    pub fn running(&self) -> usize {
+        self.running
+    }
+
+    /// Task `i`'s place, when it is queued: the unfinished tasks of its profile created before
+    /// it, and how many run now.
+    pub fn place(&self, tasks: &[TaskRecord], i: usize) -> Option<QueuePlace> {
+        let t = tasks.get(i)?;
+        if t.phase != Phase::Remote(TaskStatus::Queued) {
+            return None;
+        }
+        let at = self.search(tasks, i).ok()?;
+        let first = self
+            .order
+            .partition_point(|&x| tasks[x].profile.as_str() < t.profile.as_str());
+        Some(QueuePlace {
+            ahead: at - first,
+            running: self.running,
+        })
+    }
+}
+
 /// Finished tasks a dashboard learns from when it loads the store (the newest come first).
 pub const LOAD_LIMIT: usize = 2000;
 

@@ -249,17 +249,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             // An unfinished task with a history-based ETA: the remaining time, with the cell
             // filled (reversed) as far as the task has progressed.
             if *c == Col::Progress
-                && let Some(e) = state.eta.estimate_in_queue(
-                    t,
-                    state.now,
-                    state
-                        .queue_ahead
-                        .get(&t.local_id)
-                        .map(|&ahead| eta::QueuePlace {
-                            ahead,
-                            running: state.running_now,
-                        }),
-                )
+                && let Some(e) = state
+                    .eta
+                    .estimate_in_queue(t, state.now, state.queue_place(t))
             {
                 let stage = if t.started_at.is_some() { "r" } else { "q" };
                 let text = pad(&format!("{stage} {}", eta::label(&e)), *w);

@@ -7,6 +7,9 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use seedance_tui::api::TaskStatus;
 use seedance_tui::app::state::SortKey;
 use seedance_tui::app::{Msg, State, update};
+use seedance_tui::config::{BudgetConfig, PricingConfig};
+use seedance_tui::engine::budget::{self, SpendingCap};
+use seedance_tui::engine::eta::{self, QueuePlace};
 use seedance_tui::store::{Phase, TaskRecord};
 
 const PHASES: [Phase; 5] = [
@@ -39,15 +42,146 @@ fn many(n: usize) -> Vec<TaskRecord> {
         .collect()
 }
 
-/// The order, counts and tokens, as the incremental path left them and as a rebuild makes them.
+/// Each task's place in the account's queue as the state answers it.
+fn queue_places(s: &State) -> Vec<Option<QueuePlace>> {
+    s.tasks.iter().map(|t| s.queue_place(t)).collect()
+}
+
+/// The order, counts, tokens, queue places and today's spend, as the incremental path left
+/// them and as a rebuild makes them.
 fn assert_same_as_rebuilt(s: &mut State, what: &str) {
     let (order, counts, tokens) = (s.order.clone(), s.counts.clone(), s.tokens_today);
+    let (places, running, spent) = (queue_places(s), s.running_now, s.spent_today);
     let selected = s.selected.clone();
     s.recompute();
     assert_eq!(order, s.order, "order after {what}");
     assert_eq!(counts, s.counts, "counts after {what}");
     assert_eq!(tokens, s.tokens_today, "tokens after {what}");
+    assert_eq!(places, queue_places(s), "queue places after {what}");
+    assert_eq!(running, s.running_now, "running after {what}");
+    assert_eq!(spent, s.spent_today, "spend after {what}");
     assert_eq!(selected, s.selected, "selection after {what}");
+}
+
+/// The queue places, running count and spend counted the plain way, every task once, against
+/// what the state kept up to date change by change.
+fn assert_same_as_counted(s: &State, what: &str) {
+    let (ahead, running) = eta::queue_positions(&s.tasks);
+    for t in &s.tasks {
+        let want = ahead
+            .get(&t.local_id)
+            .map(|&ahead| QueuePlace { ahead, running });
+        assert_eq!(s.queue_place(t), want, "{} after {what}", t.local_id);
+    }
+    assert_eq!(s.running_now, running, "running after {what}");
+    // Tokens summed task by task, money priced task by task (so only rounding may differ).
+    let today: Vec<&TaskRecord> = s
+        .tasks
+        .iter()
+        .filter(|t| t.created_at >= s.today_start)
+        .collect();
+    let tokens: u64 = today.iter().map(|t| budget::counted_tokens(t)).sum();
+    assert_eq!(s.spent_today.tokens, tokens, "tokens spent after {what}");
+    let money: f64 = today
+        .iter()
+        .filter_map(|t| s.cap.money(&t.model, budget::counted_tokens(t)))
+        .sum();
+    let got = s.spent_today.money.expect("every model has a price");
+    assert!(
+        (got - money).abs() <= 1e-9 * money.max(1.0),
+        "money spent after {what}: {got} vs {money}"
+    );
+    assert_eq!(
+        s.spent_today,
+        budget::spend_of_tasks(&s.cap, &s.tasks, s.today_start),
+        "spend after {what}"
+    );
+}
+
+/// A seeded source (splitmix64), so a failure repeats.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+#[test]
+fn queue_places_and_todays_spend_kept_change_by_change_equal_a_full_count() {
+    let models = [
+        "doubao-seedance-2-0-fast-260128",
+        "doubao-seedance-2-0-260128",
+        "m",
+    ];
+    let phases = [
+        Phase::Remote(TaskStatus::Queued),
+        Phase::Remote(TaskStatus::Queued),
+        Phase::Remote(TaskStatus::Running),
+        Phase::Remote(TaskStatus::Succeeded),
+        Phase::Remote(TaskStatus::Failed),
+        Phase::Remote(TaskStatus::Cancelled),
+        Phase::Submitting,
+        Phase::SubmitUnknown,
+        Phase::Pending,
+        Phase::Rejected,
+    ];
+    for seed in 1..=4u64 {
+        let mut rng = Rng(seed);
+        let mut s = state(160, 48);
+        s.cap = SpendingCap {
+            budget: BudgetConfig {
+                daily_tokens: Some(u64::MAX / 2),
+                daily_money: None,
+            },
+            pricing: PricingConfig {
+                per_million_tokens: Some(10.0),
+                models: [("m".to_string(), 3.7)].into(),
+                currency: "¥".into(),
+            },
+        };
+        let mut tasks = many(300);
+        for (i, t) in tasks.iter_mut().enumerate() {
+            t.profile = ["a", "b"][i % 2].into();
+        }
+        update(&mut s, Msg::TasksLoaded(tasks));
+        assert_same_as_counted(&s, &format!("seed {seed}: the load"));
+        for step in 0..150 {
+            let mut rows = Vec::new();
+            for _ in 0..1 + rng.below(3) {
+                let pick = rng.below(s.tasks.len());
+                let mut t = s.tasks[pick].clone();
+                t.phase = phases[rng.below(phases.len())].clone();
+                t.tokens = (rng.below(3) == 0).then(|| rng.next() % 500_000);
+                t.model = models[rng.below(models.len())].into();
+                // Around the day's start, and ties on the creation time.
+                t.created_at = s.today_start + (rng.below(7) as i64 - 3) * 600;
+                t.profile = ["a", "b", "c"][rng.below(3)].into();
+                rows.push(t);
+            }
+            if rng.below(5) == 0 {
+                let n = 1000 + step + 10_000 * seed as usize;
+                let phase = phases[rng.below(phases.len())].clone();
+                let mut t = record(n, phase, "new", models[rng.below(models.len())]);
+                t.profile = "a".into();
+                rows.push(t);
+            }
+            update(&mut s, Msg::TasksChanged(rows));
+            let what = format!("seed {seed}, step {step}");
+            assert_same_as_counted(&s, &what);
+            if step % 25 == 0 {
+                assert_same_as_rebuilt(&mut s, &what);
+            }
+        }
+    }
 }
 
 fn key(c: char) -> Msg {
