@@ -1,7 +1,11 @@
 //! Idle cost of the dashboard (run: `cargo bench --bench idle`): the real binary in a
 //! pseudo-terminal, CPU time and bytes written to the terminal over a 20 s window, twice: 1,000
 //! finished tasks and nothing to poll; then 2,000 queued tasks held by the simulator and polled
-//! at ~48 requests/s, nothing visible changing but clocks. Numbers go to docs/performance.md.
+//! at ~48 requests/s through the relay path (one GET per poll, no list requests), nothing visible
+//! changing but clocks. Numbers go to docs/performance.md.
+//!
+//! `IDLE_CAPTURE=DIR` writes each window's terminal bytes to `DIR/idle-*.bin`, to see which
+//! escape sequences a clock tick sends.
 
 // The end-to-end tests' PTY driver; a bench uses only part of it.
 #[allow(dead_code)]
@@ -18,6 +22,17 @@ use std::time::{Duration, Instant};
 const TASKS: usize = 1_000;
 const ACTIVE: usize = 2_000;
 const WINDOW: Duration = Duration::from_secs(20);
+
+/// What ratatui's crossterm backend writes at the end of every frame.
+const FRAME_END: &[u8] = b"\x1b[39m\x1b[49m\x1b[59m\x1b[0m";
+
+/// The machine's 1-minute load average (the cores are shared; timings depend on it).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
+}
 
 /// User + system CPU time of a process, in clock ticks (from /proc/PID/stat).
 fn cpu_ticks(pid: u32) -> Option<u64> {
@@ -75,6 +90,7 @@ fn main() {
     measure(
         pty,
         &format!("idle dashboard, {TASKS} finished tasks"),
+        "finished",
         None,
     );
     polled();
@@ -113,10 +129,11 @@ fn polled() {
         "[poll]\ninterval_secs = 10\nconcurrency = 8\nrequests_per_second = 50\n\n[download]\nauto = false\n",
     )
     .expect("config");
+    // The relay path: a relay never lists, so every poll is one GET (issue 15's shape).
     let (store_arg, config_arg, base) = (
         path.to_string_lossy().into_owned(),
         config.to_string_lossy().into_owned(),
-        sim.base_url(),
+        sim.relay_base_url(),
     );
     let pty = pty_harness::Pty::spawn(
         &[
@@ -138,13 +155,21 @@ fn polled() {
     let before = sim.stats().gets;
     measure(
         pty,
-        &format!("dashboard polling {ACTIVE} queued tasks, nothing visible changing"),
+        &format!(
+            "dashboard polling {ACTIVE} queued tasks (relay: one GET each), nothing visible changing"
+        ),
+        "polled",
         Some(Box::new(move || sim.stats().gets - before)),
     );
 }
 
 /// CPU and terminal bytes over the window; `polls` counts the GETs made in it.
-fn measure(mut pty: pty_harness::Pty, label: &str, polls: Option<Box<dyn Fn() -> u64>>) {
+fn measure(
+    mut pty: pty_harness::Pty,
+    label: &str,
+    name: &str,
+    polls: Option<Box<dyn Fn() -> u64>>,
+) {
     // Let start-up settle, then measure a quiet window.
     std::thread::sleep(Duration::from_secs(2));
     let pid = pty.pid().expect("pid");
@@ -156,6 +181,11 @@ fn measure(mut pty: pty_harness::Pty, label: &str, polls: Option<Box<dyn Fn() ->
         cpu_ticks(pid).unwrap_or(0),
         t0.elapsed().as_secs_f64(),
     );
+    if let Some(dir) = std::env::var_os("IDLE_CAPTURE") {
+        let file = std::path::Path::new(&dir).join(format!("idle-{name}.bin"));
+        std::fs::write(&file, &pty.raw()[bytes0..bytes1]).expect("write the capture");
+        println!("  (window's terminal bytes in {})", file.display());
+    }
     let hz = 100.0; // USER_HZ on Linux
     let cpu_pct = (ticks1 - ticks0) as f64 / hz / secs * 100.0;
     println!("{label}, {secs:.0} s window:");
@@ -164,6 +194,16 @@ fn measure(mut pty: pty_harness::Pty, label: &str, polls: Option<Box<dyn Fn() ->
         println!("  polls: {n} ({:.1} per second)", n as f64 / secs);
     }
     println!("  CPU: {cpu_pct:.2}% of one core");
+    let window = &pty.raw()[bytes0..bytes1];
+    // Every frame ends by resetting the colours and attributes.
+    let frames = window
+        .windows(FRAME_END.len())
+        .filter(|w| *w == FRAME_END)
+        .count();
+    println!(
+        "  frames: {frames}; load average at the end: {}",
+        load_average()
+    );
     println!(
         "  bytes written to the terminal: {} ({:.0} per minute)",
         bytes1 - bytes0,

@@ -3,6 +3,10 @@
 //! effects go to the executor. Input from the user is drawn at once; the workers' changes are
 //! drawn when their queue is empty, at most one frame per 16 ms slot (the model is slumber's
 //! loop: `select! { biased; … }`, then draw when nothing is queued).
+//!
+//! `SEEDANCE_FRAME_TRACE=FILE` writes one line per message handled and per frame drawn (the
+//! monotonic clock in nanoseconds, what, how long) — for finding what delays a key's frame
+//! (`benches/latency.rs` writes the keys' send times on the same clock).
 
 use super::executor::Executor;
 use super::terminal;
@@ -10,7 +14,7 @@ use crate::app::{Effect, Msg, State, update};
 use crate::engine::now;
 use crossterm::event::{Event, EventStream, MouseButton, MouseEventKind};
 use futures::StreamExt;
-use std::io;
+use std::io::{self, Write};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
@@ -50,6 +54,7 @@ pub(super) async fn event_loop(
     let mut day = state.today_start;
     // Set by input from the user: their frame is drawn at once, not in the next slot.
     let mut user_waiting = false;
+    let mut trace = Trace::from_env();
     loop {
         if state.dirty {
             let now = Instant::now();
@@ -59,9 +64,11 @@ pub(super) async fn event_loop(
             // still gets a frame every STARVE_GAP.
             let drained = rx.is_empty() || now >= last_draw + STARVE_GAP;
             if user_waiting || (slot_open && drained) {
+                let t0 = trace.start();
                 term.draw(|f| crate::ui::view(state, f))?;
                 state.dirty = false;
                 last_draw = Instant::now();
+                trace.record(t0, if user_waiting { "draw key" } else { "draw" }, 0);
             }
         }
         user_waiting = false;
@@ -115,6 +122,7 @@ pub(super) async fn event_loop(
             // Last: wake for a frame held back by the slot while nothing else arrives.
             _ = sleep_until_opt(draw_at) => continue,
         };
+        let t0 = trace.start();
         let stamp = now();
         if stamp != state.now {
             // The clock's effects (a debounced draft save, a closed notification batch) run too.
@@ -123,12 +131,73 @@ pub(super) async fn event_loop(
                 return Ok(());
             }
         }
+        let (what, n) = trace.kind(&msg);
         let effects = update(state, msg);
         if !run_all(effects, executor, term, state) {
             return Ok(());
         }
+        trace.record(t0, what, n);
         user_waiting = from_user;
     }
+}
+
+/// The optional trace of what the loop spends its time on (`SEEDANCE_FRAME_TRACE`).
+struct Trace {
+    out: Option<io::BufWriter<std::fs::File>>,
+}
+
+impl Trace {
+    fn from_env() -> Trace {
+        let out = std::env::var_os("SEEDANCE_FRAME_TRACE")
+            .and_then(|path| std::fs::File::create(path).ok())
+            .map(io::BufWriter::new);
+        Trace { out }
+    }
+
+    /// The monotonic clock now (the same clock in every process), when tracing.
+    fn start(&self) -> u64 {
+        if self.out.is_some() {
+            monotonic_ns()
+        } else {
+            0
+        }
+    }
+
+    fn kind(&self, msg: &Msg) -> (&'static str, usize) {
+        if self.out.is_none() {
+            return ("", 0);
+        }
+        match msg {
+            Msg::Key(_) | Msg::Paste(_) | Msg::Scroll { .. } | Msg::Click { .. } => ("key", 0),
+            Msg::Tick { .. } => ("tick", 0),
+            Msg::Health(_) => ("health", 0),
+            Msg::TasksChanged(rows) => ("rows", rows.len()),
+            Msg::MoreTasksLoaded(rows) => ("more-rows", rows.len()),
+            Msg::TasksLoaded(rows) => ("all-rows", rows.len()),
+            _ => ("other", 0),
+        }
+    }
+
+    /// One line: start (ns), what, its count, how long (µs).
+    fn record(&mut self, start: u64, what: &str, n: usize) {
+        if let Some(out) = &mut self.out {
+            let took = monotonic_ns().saturating_sub(start) / 1_000;
+            let _ = writeln!(out, "{start} {what} {n} {took}");
+        }
+    }
+}
+
+fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes into the timespec we own; CLOCK_MONOTONIC always exists on
+    // Linux.
+    unsafe {
+        libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts);
+    }
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
 /// Run effects; false when one of them asks to quit.

@@ -7,11 +7,17 @@ use crossterm::{
     execute,
     terminal::{self, EnterAlternateScreen, LeaveAlternateScreen},
 };
-use ratatui::{Terminal, backend::CrosstermBackend};
-use std::io::{self, Stdout, Write};
+use ratatui::Terminal;
+use ratatui::backend::{Backend, ClearType, CrosstermBackend, WindowSize};
+use ratatui::buffer::Cell;
+use ratatui::layout::{Position, Size};
+use std::io::{self, BufWriter, Stdout, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-pub type Term = Terminal<CrosstermBackend<Stdout>>;
+pub type Term = Terminal<FrameBackend>;
+
+/// Room for a full frame of a large terminal with colours.
+const FRAME_BUFFER: usize = 256 * 1024;
 
 /// Whether the terminal is currently in dashboard mode (so restore is idempotent).
 static ACTIVE: AtomicBool = AtomicBool::new(false);
@@ -22,7 +28,7 @@ pub fn enter(mouse: bool) -> io::Result<Term> {
     install_panic_hook();
     MOUSE.store(mouse, Ordering::SeqCst);
     setup()?;
-    let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    let mut term = Terminal::new(FrameBackend::new())?;
     term.clear()?;
     Ok(term)
 }
@@ -84,8 +90,92 @@ pub fn suspend(term: &mut Term) -> io::Result<()> {
         libc::raise(libc::SIGSTOP);
     }
     setup()?;
+    term.backend_mut().cursor_hidden = true;
     term.clear()?;
     Ok(())
+}
+
+/// ratatui's crossterm backend, quieter: a frame whose diff is empty writes nothing (the
+/// backend would still reset the colours), and the cursor is hidden only when it is shown (ratatui
+/// hides it after every frame). Frames go through a buffer big enough for a full screen, so each
+/// frame leaves in one write (stdout's own buffer is line-based and 1 KiB: a large frame would go
+/// out in pieces, and a terminal may show it half-drawn); ratatui flushes it after every frame.
+pub struct FrameBackend {
+    inner: CrosstermBackend<BufWriter<Stdout>>,
+    cursor_hidden: bool,
+}
+
+impl FrameBackend {
+    fn new() -> FrameBackend {
+        let out = BufWriter::with_capacity(FRAME_BUFFER, io::stdout());
+        FrameBackend {
+            inner: CrosstermBackend::new(out),
+            // `setup` hides it on the way in (and again after a suspend).
+            cursor_hidden: true,
+        }
+    }
+}
+
+impl Backend for FrameBackend {
+    type Error = io::Error;
+
+    fn draw<'a, I>(&mut self, content: I) -> io::Result<()>
+    where
+        I: Iterator<Item = (u16, u16, &'a Cell)>,
+    {
+        let mut content = content.peekable();
+        if content.peek().is_none() {
+            return Ok(());
+        }
+        self.inner.draw(content)
+    }
+
+    fn append_lines(&mut self, n: u16) -> io::Result<()> {
+        self.inner.append_lines(n)
+    }
+
+    fn hide_cursor(&mut self) -> io::Result<()> {
+        if self.cursor_hidden {
+            return Ok(());
+        }
+        self.inner.hide_cursor()?;
+        self.cursor_hidden = true;
+        Ok(())
+    }
+
+    fn show_cursor(&mut self) -> io::Result<()> {
+        self.inner.show_cursor()?;
+        self.cursor_hidden = false;
+        Ok(())
+    }
+
+    fn get_cursor_position(&mut self) -> io::Result<Position> {
+        self.inner.get_cursor_position()
+    }
+
+    fn set_cursor_position<P: Into<Position>>(&mut self, position: P) -> io::Result<()> {
+        self.inner.set_cursor_position(position)
+    }
+
+    fn clear(&mut self) -> io::Result<()> {
+        self.inner.clear()
+    }
+
+    fn clear_region(&mut self, clear_type: ClearType) -> io::Result<()> {
+        self.inner.clear_region(clear_type)
+    }
+
+    fn size(&self) -> io::Result<Size> {
+        self.inner.size()
+    }
+
+    fn window_size(&mut self) -> io::Result<WindowSize> {
+        self.inner.window_size()
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Backend::flush(&mut self.inner)
+    }
 }
 
 /// Restores the terminal when dropped (covers early returns and errors).

@@ -48,6 +48,15 @@ pub fn span(secs: i64) -> String {
     }
 }
 
+/// A task's age for the table's AGE column: like [`span`], but the first minute counts in
+/// 10-second steps (`0s`, `10s` … `50s`). The TIME column counts every second of a task in
+/// progress; an age that also changed every second would redraw every fresh row each second
+/// for nothing the user needs (the exact time is in the detail pane).
+pub fn age(secs: i64) -> String {
+    let s = secs.max(0);
+    if s < 60 { span(s - s % 10) } else { span(s) }
+}
+
 /// `950`, `12.3k`, `108k`, `1.2M`.
 pub fn tokens(n: u64) -> String {
     match n {
@@ -105,6 +114,12 @@ mod tests {
         assert_eq!(span(40_000), "11h");
         assert_eq!(span(200_000), "2d");
         assert_eq!(span(-3), "0s");
+        assert_eq!(age(9), "0s");
+        assert_eq!(age(42), "40s");
+        assert_eq!(age(59), "50s");
+        assert_eq!(age(60), "1m");
+        assert_eq!(age(3700), "1h01");
+        assert_eq!(age(-3), "0s");
         assert_eq!(tokens(108_000), "108k");
         assert_eq!(tokens(12_345), "12.3k");
         assert_eq!(tokens(2_500_000), "2.5M");

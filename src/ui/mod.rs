@@ -170,6 +170,17 @@ fn budget_span(state: &State, theme: &crate::theme::Theme) -> Span<'static> {
     }
 }
 
+/// The header's time since the last answered poll. Both times are whole seconds, so a
+/// difference of one may be a millisecond: under two seconds reads "just now", which also keeps
+/// the header still while polls keep coming (it would flip between 0 s and 1 s every second).
+fn polled_ago(secs: i64) -> String {
+    if secs < 2 {
+        "polled just now".into()
+    } else {
+        format!("polled {} ago", span(secs))
+    }
+}
+
 fn header(frame: &mut Frame, area: Rect, state: &State) {
     let theme = state.theme();
     let mut first = Vec::new();
@@ -193,7 +204,7 @@ fn header(frame: &mut Frame, area: Rect, state: &State) {
     } else {
         let last = h
             .last_success
-            .map(|t| format!("polled {} ago", span(state.now - t)))
+            .map(|t| polled_ago(state.now - t))
             .unwrap_or_else(|| "not polled yet".into());
         let errors = if h.consecutive_errors > 0 {
             format!(", {} errors", h.consecutive_errors)

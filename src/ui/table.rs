@@ -1,7 +1,7 @@
 //! The task table: rows are built only for the visible slice; columns drop by priority as the
 //! terminal narrows; status shows as a symbol and a colour.
 
-use super::format::{progress_time, short_id, short_status, span, symbol, tokens};
+use super::format::{age, progress_time, short_id, short_status, symbol, tokens};
 use crate::api::models::short_label;
 use crate::app::state::{Focus, SortKey, State};
 use crate::engine::eta;
@@ -136,7 +136,7 @@ fn cell(t: &TaskRecord, col: Col, now: i64, retries: usize) -> String {
             Some(d) => format!("{d}s"),
             None => String::new(),
         },
-        Col::Age => span(now - t.created_at),
+        Col::Age => age(now - t.created_at),
         Col::Progress => progress_time(t, now),
         Col::Tokens => t.tokens.map(tokens).unwrap_or_default(),
         Col::Saved => match (&t.video_path, &t.video_url) {

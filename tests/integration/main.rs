@@ -18,6 +18,7 @@ mod app_preflight;
 mod app_table;
 mod app_update;
 mod clipboard_tmux;
+mod clock_redraw;
 mod composer_drafts;
 mod composer_opening;
 mod composer_parameters;
