@@ -9,7 +9,7 @@ use super::filter::Filter;
 use super::msg::{Intent, Level, Msg};
 use super::results;
 use super::router::{self, Route};
-use super::state::{DetailMode, Focus, Overlay, Question, RetryPlan, State};
+use super::state::{BodiesUse, DetailMode, Focus, Overlay, Question, RetryPlan, State};
 use crate::api::TaskStatus;
 use crate::store::{Phase, TaskRecord};
 use crossterm::event::{KeyCode, KeyEvent};
@@ -133,6 +133,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.dirty = true;
             Vec::new()
         }
+        Msg::Bodies { local_id, result } => bodies_arrived(state, local_id, result),
         Msg::PollFailed {
             local_id,
             error,
@@ -260,9 +261,45 @@ fn load_history_effect(state: &State) -> Vec<Effect> {
     match (&state.detail, state.selected.as_ref()) {
         (DetailMode::Hidden, _) | (_, None) => Vec::new(),
         (_, Some(id)) => {
-            let mut fx = vec![Effect::LoadHistory(id.clone())];
+            let mut fx = vec![
+                Effect::LoadHistory(id.clone()),
+                Effect::LoadBodies(id.clone()),
+            ];
             fx.extend(results::preview_effect(state));
             fx
+        }
+    }
+}
+
+/// A task's full request and response arrived: the detail pane shows them, and an action
+/// waiting for them (edit, copy the request) is done now if its task is still the selected one.
+fn bodies_arrived(
+    state: &mut State,
+    local_id: String,
+    result: Result<crate::store::TaskBodies, String>,
+) -> Vec<Effect> {
+    let wanted = state
+        .bodies_wanted_for
+        .take_if(|w| matches!(w, BodiesUse::Edit(id) | BodiesUse::Copy(id, _) if *id == local_id));
+    match result {
+        Ok(b) => {
+            state.bodies = Some(b);
+            state.dirty = true;
+            let selected = state.selected.as_deref() == Some(local_id.as_str());
+            match wanted {
+                Some(BodiesUse::Edit(_)) if selected => composer::edit_task(state),
+                Some(BodiesUse::Copy(_, what)) if selected => copy::copy(state, what),
+                _ => Vec::new(),
+            }
+        }
+        Err(e) => {
+            if wanted.is_some() {
+                state.notice(
+                    Level::Error,
+                    format!("could not read the task's stored request: {e}"),
+                );
+            }
+            Vec::new()
         }
     }
 }
