@@ -287,7 +287,12 @@ fn bodies_arrived(
             state.dirty = true;
             let selected = state.selected.as_deref() == Some(local_id.as_str());
             match wanted {
-                Some(BodiesUse::Edit(_)) if selected => composer::edit_task(state),
+                // Not over a composer opened meanwhile (its draft would be replaced).
+                Some(BodiesUse::Edit(_))
+                    if selected && !state.composer.is_open() && !state.composer.opening =>
+                {
+                    composer::edit_task(state)
+                }
                 Some(BodiesUse::Copy(_, what)) if selected => copy::copy(state, what),
                 _ => Vec::new(),
             }
