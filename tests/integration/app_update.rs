@@ -294,7 +294,12 @@ fn copy_menu_payloads() {
     let fx = update(&mut s, key('v'));
     assert!(matches!(&fx[..], [Effect::Copy(u)] if u.contains("video.mp4")));
     update(&mut s, key('y'));
-    let fx = update(&mut s, key('j'));
+    assert_eq!(
+        update(&mut s, key('j')),
+        vec![Effect::LoadBodies("l0002".into())],
+        "the full request is read from the store first"
+    );
+    let fx = update(&mut s, crate::support::fixtures::bodies("l0002"));
     let [Effect::Copy(json)] = &fx[..] else {
         panic!("{fx:?}")
     };

@@ -160,6 +160,21 @@ pub fn bodies(local_id: &str) -> Msg {
     }
 }
 
+/// Answer every `Effect::LoadBodies` in `fx` as the runtime would; the effects of the answers.
+pub fn answer_bodies(
+    s: &mut State,
+    fx: Vec<seedance_tui::app::Effect>,
+) -> Vec<seedance_tui::app::Effect> {
+    let mut out = Vec::new();
+    for e in fx {
+        match e {
+            seedance_tui::app::Effect::LoadBodies(id) => out.extend(update(s, bodies(&id))),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 pub fn history(local_id: &str, created: i64) -> Msg {
     Msg::History {
         local_id: local_id.into(),
