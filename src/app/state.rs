@@ -422,6 +422,8 @@ impl State {
     }
 
     fn upsert_all(&mut self, rows: Vec<TaskRecord>) {
+        // The rest of the store arrives in one batch: grow once, to size, not by doubling.
+        self.tasks.reserve_exact(rows.len());
         for r in rows {
             let old = self.index.get(&r.local_id).map(|&i| &self.tasks[i]);
             crate::engine::eta::learn_on_change(&mut self.eta, old, &r);
