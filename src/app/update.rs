@@ -91,10 +91,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::MoreTasksLoaded(mut rows) => {
             rows.retain(|r| state.task(&r.local_id).is_none());
+            let before = state.selected.clone();
             if !rows.is_empty() {
                 state.upsert(rows);
             }
-            Vec::new()
+            reload_detail_if_moved(state, before)
         }
         Msg::TasksChanged(mut rows) => {
             // A row the dashboard already has as it is changes nothing on screen.
@@ -116,17 +117,21 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 }
             }
             log_events(state, events);
+            let before = state.selected.clone();
             state.upsert(rows);
             let mut fx = results::flush_notifications(state);
             if selected_changed && state.detail != DetailMode::Hidden {
                 fx.extend(load_history_effect(state));
+            } else {
+                fx.extend(reload_detail_if_moved(state, before));
             }
             fx
         }
         Msg::TasksRemoved(ids) => {
+            let before = state.selected.clone();
             state.remove(&ids);
             state.notice(Level::Info, format!("removed {} row(s)", ids.len()));
-            Vec::new()
+            reload_detail_if_moved(state, before)
         }
         Msg::History { local_id, entries } => {
             state.histories.insert(local_id, entries);
@@ -268,6 +273,16 @@ fn load_history_effect(state: &State) -> Vec<Effect> {
             fx.extend(results::preview_effect(state));
             fx
         }
+    }
+}
+
+/// Rows arriving or leaving moved the selection to another task (the first rows, a removed
+/// one): the open detail pane loads the new one's history and bodies.
+fn reload_detail_if_moved(state: &State, before: Option<String>) -> Vec<Effect> {
+    if state.selected != before && state.detail != DetailMode::Hidden {
+        load_history_effect(state)
+    } else {
+        Vec::new()
     }
 }
 

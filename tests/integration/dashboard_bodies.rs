@@ -238,3 +238,28 @@ fn bodies_for_another_task_or_an_error_do_nothing_unasked() {
     update(&mut s, bodies_from(&store, "lantern"));
     assert!(!s.composer.is_open());
 }
+
+#[test]
+fn the_open_pane_loads_the_task_the_selection_moves_to_when_rows_arrive() {
+    let (_dir, store, _) = store_and_state();
+    let mut s = State::new(
+        "p",
+        "http://127.0.0.1:9/api/v3",
+        Keymap::default(),
+        Vec::new(),
+    );
+    update(&mut s, Msg::Resize(120, 60));
+    update(&mut s, Msg::TasksLoaded(Vec::new()));
+    update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+    );
+    assert_eq!(s.selected, None, "nothing to select yet");
+    let rows = store.list_trimmed(&TaskQuery::default()).expect("rows");
+    let fx = update(&mut s, Msg::TasksChanged(rows));
+    assert_eq!(s.selected.as_deref(), Some("lantern"));
+    assert!(
+        fx.contains(&Effect::LoadBodies("lantern".into())),
+        "the pane does not stay on loading…: {fx:?}"
+    );
+}
