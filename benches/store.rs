@@ -73,6 +73,11 @@ fn main() {
             })
             .min()
             .expect("runs");
+        // No automatic downloads: the RSS is the dashboard's rows, not a sweep of 100k
+        // results to fetch.
+        let config = dir.path().join("config.toml");
+        std::fs::write(&config, "[download]\nauto = false\n").expect("config");
+        let config_arg = config.to_string_lossy().into_owned();
         let started = std::time::Instant::now();
         let pty = pty_harness::Pty::spawn(
             &[
@@ -80,6 +85,8 @@ fn main() {
                 &store_arg,
                 "--base-url",
                 "http://127.0.0.1:9/api/v3",
+                "--config",
+                &config_arg,
             ],
             160,
             48,

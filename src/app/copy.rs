@@ -3,7 +3,7 @@
 
 use super::effect::Effect;
 use super::msg::Level;
-use super::state::State;
+use super::state::{BodiesUse, State};
 
 /// An entry of the copy menu.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -80,15 +80,21 @@ pub fn copy(state: &mut State, what: CopyWhat) -> Vec<Effect> {
             Some(url) => return vec![Effect::CopyPresigned(url)],
             None => (None, "object in a bucket"),
         },
-        CopyWhat::Request => (Some(pretty_json(&t.request_json)), "request JSON"),
-        CopyWhat::Curl => (
-            Some(curl_command(
-                &state.base_url,
-                &state.key_var,
-                &t.request_json,
-            )),
-            "curl command",
-        ),
+        // The rows in memory carry a trimmed request: the full one is read from the store
+        // first, and this copy is done again when it arrives.
+        CopyWhat::Request | CopyWhat::Curl => {
+            let Some(b) = state.bodies_of(&t.local_id) else {
+                let local_id = t.local_id.clone();
+                state.bodies_wanted_for = Some(BodiesUse::Copy(local_id.clone(), what));
+                return vec![Effect::LoadBodies(local_id)];
+            };
+            if what == CopyWhat::Request {
+                (Some(pretty_json(&b.request_json)), "request JSON")
+            } else {
+                let curl = curl_command(&state.base_url, &state.key_var, &b.request_json);
+                (Some(curl), "curl command")
+            }
+        }
     };
     copy_text(state, text, label)
 }

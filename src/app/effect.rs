@@ -17,6 +17,9 @@ pub enum Effect {
     CopyPresigned(String),
     /// Load a task's status history (answered with `Msg::History`).
     LoadHistory(String),
+    /// Read a task's full request and last response from the store (answered with
+    /// `Msg::Bodies`).
+    LoadBodies(String),
     /// Cancel a queued task on the server (by local id).
     CancelTask(String),
     /// Resubmit these tasks' stored requests unchanged, each as a new task linked to its

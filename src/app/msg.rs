@@ -1,6 +1,6 @@
 //! Messages (everything that can happen) and intents (what a key means).
 
-use crate::store::{HistoryEntry, TaskRecord};
+use crate::store::{HistoryEntry, TaskBodies, TaskRecord};
 use crossterm::event::KeyEvent;
 
 /// How serious a notice is.
@@ -60,6 +60,12 @@ pub enum Msg {
     History {
         local_id: String,
         entries: Vec<HistoryEntry>,
+    },
+    /// A task's full request and last response, read from the store (`Effect::LoadBodies`);
+    /// `Err` says why they could not be read.
+    Bodies {
+        local_id: String,
+        result: Result<TaskBodies, String>,
     },
     PollFailed {
         local_id: String,

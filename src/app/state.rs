@@ -5,7 +5,7 @@ use super::filter::{Filter, RowText};
 use super::keymap::{Context, Keymap};
 use super::msg::{Health, Level};
 use crate::api::TaskStatus;
-use crate::store::{HistoryEntry, Phase, TaskRecord};
+use crate::store::{HistoryEntry, Phase, TaskBodies, TaskRecord};
 use crate::theme::Theme;
 use std::collections::{HashMap, HashSet};
 
@@ -215,6 +215,21 @@ pub struct State {
     pub preflight: Option<String>,
     /// What the copy in progress copies (`task id`), for the runtime's answer.
     pub copy_label: Option<String>,
+    /// The full request and last response of the task last asked for (the selected one): the
+    /// rows in `tasks` are trimmed (`TaskRecord::trimmed`), so the detail pane's JSON, copying
+    /// the request and editing a task read them from the store on demand.
+    pub bodies: Option<TaskBodies>,
+    /// An action waiting for a task's bodies to arrive from the store.
+    pub bodies_wanted_for: Option<BodiesUse>,
+}
+
+/// What a task's full request is being loaded for, done when it arrives (`Msg::Bodies`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodiesUse {
+    /// Open the composer on a copy of this task's request (`e`).
+    Edit(String),
+    /// Copy this task's request or its `curl` command.
+    Copy(String, super::copy::CopyWhat),
 }
 
 impl State {
@@ -266,6 +281,8 @@ impl State {
             results: Default::default(),
             queue: Default::default(),
             copy_label: None,
+            bodies: None,
+            bodies_wanted_for: None,
             preflight: None,
             select_when_seen: None,
             unseen_events: 0,
@@ -301,6 +318,11 @@ impl State {
 
     pub fn task(&self, local_id: &str) -> Option<&TaskRecord> {
         self.index.get(local_id).map(|&i| &self.tasks[i])
+    }
+
+    /// The full request and response of this task, when they have been read from the store.
+    pub fn bodies_of(&self, local_id: &str) -> Option<&TaskBodies> {
+        self.bodies.as_ref().filter(|b| b.local_id == local_id)
     }
 
     /// The selected task.
@@ -469,6 +491,8 @@ impl State {
     }
 
     fn upsert_all(&mut self, rows: Vec<TaskRecord>) {
+        // The rest of the store arrives in one batch: grow once, to size, not by doubling.
+        self.tasks.reserve_exact(rows.len());
         for r in rows {
             let old = self.index.get(&r.local_id).map(|&i| &self.tasks[i]);
             crate::engine::eta::learn_on_change(&mut self.eta, old, &r);

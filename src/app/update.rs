@@ -9,7 +9,7 @@ use super::filter::Filter;
 use super::msg::{Intent, Level, Msg};
 use super::results;
 use super::router::{self, Route};
-use super::state::{DetailMode, Focus, Overlay, Question, RetryPlan, State};
+use super::state::{BodiesUse, DetailMode, Focus, Overlay, Question, RetryPlan, State};
 use crate::api::TaskStatus;
 use crate::store::{Phase, TaskRecord};
 use crossterm::event::{KeyCode, KeyEvent};
@@ -91,10 +91,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::MoreTasksLoaded(mut rows) => {
             rows.retain(|r| state.task(&r.local_id).is_none());
+            let before = state.selected.clone();
             if !rows.is_empty() {
                 state.upsert(rows);
             }
-            Vec::new()
+            reload_detail_if_moved(state, before)
         }
         Msg::TasksChanged(mut rows) => {
             // A row the dashboard already has as it is changes nothing on screen.
@@ -116,23 +117,28 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 }
             }
             log_events(state, events);
+            let before = state.selected.clone();
             state.upsert(rows);
             let mut fx = results::flush_notifications(state);
             if selected_changed && state.detail != DetailMode::Hidden {
                 fx.extend(load_history_effect(state));
+            } else {
+                fx.extend(reload_detail_if_moved(state, before));
             }
             fx
         }
         Msg::TasksRemoved(ids) => {
+            let before = state.selected.clone();
             state.remove(&ids);
             state.notice(Level::Info, format!("removed {} row(s)", ids.len()));
-            Vec::new()
+            reload_detail_if_moved(state, before)
         }
         Msg::History { local_id, entries } => {
             state.histories.insert(local_id, entries);
             state.dirty = true;
             Vec::new()
         }
+        Msg::Bodies { local_id, result } => bodies_arrived(state, local_id, result),
         Msg::PollFailed {
             local_id,
             error,
@@ -260,9 +266,60 @@ fn load_history_effect(state: &State) -> Vec<Effect> {
     match (&state.detail, state.selected.as_ref()) {
         (DetailMode::Hidden, _) | (_, None) => Vec::new(),
         (_, Some(id)) => {
-            let mut fx = vec![Effect::LoadHistory(id.clone())];
+            let mut fx = vec![
+                Effect::LoadHistory(id.clone()),
+                Effect::LoadBodies(id.clone()),
+            ];
             fx.extend(results::preview_effect(state));
             fx
+        }
+    }
+}
+
+/// Rows arriving or leaving moved the selection to another task (the first rows, a removed
+/// one): the open detail pane loads the new one's history and bodies.
+fn reload_detail_if_moved(state: &State, before: Option<String>) -> Vec<Effect> {
+    if state.selected != before && state.detail != DetailMode::Hidden {
+        load_history_effect(state)
+    } else {
+        Vec::new()
+    }
+}
+
+/// A task's full request and response arrived: the detail pane shows them, and an action
+/// waiting for them (edit, copy the request) is done now if its task is still the selected one.
+fn bodies_arrived(
+    state: &mut State,
+    local_id: String,
+    result: Result<crate::store::TaskBodies, String>,
+) -> Vec<Effect> {
+    let wanted = state
+        .bodies_wanted_for
+        .take_if(|w| matches!(w, BodiesUse::Edit(id) | BodiesUse::Copy(id, _) if *id == local_id));
+    match result {
+        Ok(b) => {
+            state.bodies = Some(b);
+            state.dirty = true;
+            let selected = state.selected.as_deref() == Some(local_id.as_str());
+            match wanted {
+                // Not over a composer opened meanwhile (its draft would be replaced).
+                Some(BodiesUse::Edit(_))
+                    if selected && !state.composer.is_open() && !state.composer.opening =>
+                {
+                    composer::edit_task(state)
+                }
+                Some(BodiesUse::Copy(_, what)) if selected => copy::copy(state, what),
+                _ => Vec::new(),
+            }
+        }
+        Err(e) => {
+            if wanted.is_some() {
+                state.notice(
+                    Level::Error,
+                    format!("could not read the task's stored request: {e}"),
+                );
+            }
+            Vec::new()
         }
     }
 }

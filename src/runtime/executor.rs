@@ -240,6 +240,18 @@ impl Executor {
                     }
                 });
             }
+            Effect::LoadBodies(local_id) => {
+                let (engine, tx) = (self.engine.clone(), self.tx.clone());
+                tokio::spawn(async move {
+                    let id = local_id.clone();
+                    let result = match engine.with_store(move |s| s.bodies(&id)).await {
+                        Ok(Some(b)) => Ok(b),
+                        Ok(None) => Err("the task is no longer in the store".to_string()),
+                        Err(e) => Err(e.to_string()),
+                    };
+                    let _ = tx.send(Msg::Bodies { local_id, result });
+                });
+            }
             Effect::Composer(e) => {
                 composer::spawn(e, self.engine.clone(), self.tx.clone(), self.max_in_flight);
             }
@@ -284,7 +296,7 @@ impl Executor {
                     }
                     .await;
                     let msg = match result {
-                        Ok(r) => Msg::TasksChanged(vec![r]),
+                        Ok(r) => Msg::TasksChanged(vec![r.trimmed()]),
                         Err(e) => Msg::Notice {
                             level: Level::Error,
                             text: format!("cancel failed: {e}"),

@@ -14,7 +14,7 @@ use crate::app::{Level, Msg, State, update};
 use crate::config::Paths;
 use crate::context::Context;
 use crate::engine::now;
-use crate::store::TaskQuery;
+use crate::store::{TaskQuery, TaskRecord};
 use crate::theme;
 use std::io;
 use std::time::Duration;
@@ -275,6 +275,7 @@ pub async fn run_dashboard(ctx: Context, opts: DashboardOptions) -> Result<(), D
                 let _ = to_poller.send(PollerCmd::Track(Box::new(r.clone())));
             }
             to_downloads.consider(&rows);
+            let rows = rows.into_iter().map(TaskRecord::trimmed).collect();
             if to_loop.send(Msg::TasksChanged(rows)).is_err() {
                 return;
             }
@@ -284,10 +285,14 @@ pub async fn run_dashboard(ctx: Context, opts: DashboardOptions) -> Result<(), D
     if more {
         let (engine, to_loop, to_poller) = (ctx.engine.clone(), tx.clone(), poller.clone());
         tokio::spawn(async move {
-            match engine.with_store(|s| s.list(&TaskQuery::default())).await {
-                Ok(rest) => {
-                    for r in rest.iter().filter(|r| r.phase.needs_polling()) {
-                        let _ = to_poller.send(PollerCmd::Track(Box::new(r.clone())));
+            // The dashboard keeps trimmed rows; the poller gets the full unfinished ones.
+            let read = |s: &crate::store::Store| {
+                Ok((s.list_trimmed(&TaskQuery::default())?, s.unfinished()?))
+            };
+            match engine.with_store(read).await {
+                Ok((rest, unfinished)) => {
+                    for r in unfinished {
+                        let _ = to_poller.send(PollerCmd::Track(Box::new(r)));
                     }
                     let _ = to_loop.send(Msg::MoreTasksLoaded(rest));
                 }
@@ -337,6 +342,7 @@ pub async fn run_dashboard(ctx: Context, opts: DashboardOptions) -> Result<(), D
         },
     };
     // The detail pane starts hidden, so the first load asks for nothing.
+    let rows = rows.into_iter().map(TaskRecord::trimmed).collect();
     let _ = update(&mut state, Msg::TasksLoaded(rows));
 
     let mut term = terminal::enter(opts.mouse || ctx.config.ui.mouse)?;

@@ -17,7 +17,7 @@ mod tasks;
 
 pub use lease::{Lease, LeaseOutcome};
 pub use queue::{Enqueued, NewPending, QueueState};
-pub use record::{FileKind, HistoryEntry, Phase, TaskRecord};
+pub use record::{FileKind, HistoryEntry, Phase, TaskBodies, TaskRecord};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 use std::cell::Cell;

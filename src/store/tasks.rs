@@ -44,6 +44,43 @@ pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<TaskRecord> {
     })
 }
 
+/// A task as the dashboard keeps it ([`TaskRecord::trimmed`]) from a row selected with
+/// `COLUMNS`: the request is trimmed from the row's text without copying the full body, and the
+/// response is not read.
+fn trimmed_from_row(r: &Row<'_>) -> rusqlite::Result<TaskRecord> {
+    let request = r.get_ref("request_json")?.as_str().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })?;
+    let request_json = super::record::trim_request(request);
+    let status: String = r.get("status")?;
+    let tokens: Option<i64> = r.get("tokens")?;
+    let depth: i64 = r.get("retry_depth")?;
+    Ok(TaskRecord {
+        local_id: r.get("local_id")?,
+        task_id: r.get("task_id")?,
+        phase: Phase::parse(&status),
+        profile: r.get("profile")?,
+        model: r.get("model")?,
+        prompt: r.get("prompt")?,
+        request_json,
+        response_json: None,
+        error_code: r.get("error_code")?,
+        error_message: r.get("error_message")?,
+        retry_of: r.get("retry_of")?,
+        retry_depth: depth.clamp(0, u32::MAX as i64) as u32,
+        created_at: r.get("created_at")?,
+        updated_at: r.get("updated_at")?,
+        started_at: r.get("started_at")?,
+        finished_at: r.get("finished_at")?,
+        tokens: tokens.map(|t| t.max(0) as u64),
+        video_url: r.get("video_url")?,
+        last_frame_url: r.get("last_frame_url")?,
+        urls_seen_at: r.get("urls_seen_at")?,
+        video_path: r.get("video_path")?,
+        last_frame_path: r.get("last_frame_path")?,
+    })
+}
+
 /// True for an error in one row's values (a wrong type written by hand or another tool), as
 /// opposed to one from the database: such a row is skipped so it cannot hide every other task.
 fn bad_row(e: &rusqlite::Error) -> bool {
@@ -518,11 +555,50 @@ impl Store {
         Ok(rows)
     }
 
+    /// Tasks matching `query`, newest first, as the dashboard keeps them in memory
+    /// ([`TaskRecord::trimmed`]: no full request or response; see [`Store::bodies`]).
+    pub fn list_trimmed(&self, query: &TaskQuery) -> Result<Vec<TaskRecord>, StoreError> {
+        let mut rows = Vec::new();
+        self.each_mapped(query, trimmed_from_row, |r| {
+            rows.push(r);
+            true
+        })?;
+        // The dashboard keeps this vector: no spare capacity.
+        rows.shrink_to_fit();
+        Ok(rows)
+    }
+
+    /// A task's full request and last response (`None` when the row is gone).
+    pub fn bodies(&self, local_id: &str) -> Result<Option<super::record::TaskBodies>, StoreError> {
+        self.conn
+            .prepare_cached("SELECT request_json, response_json FROM tasks WHERE local_id = ?1")
+            .and_then(|mut stmt| {
+                stmt.query_row([local_id], |r| {
+                    Ok(super::record::TaskBodies {
+                        local_id: local_id.to_string(),
+                        request_json: r.get(0)?,
+                        response_json: r.get(1)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(|e| self.err(e))
+    }
+
     /// Visit the tasks matching `query`, newest first, one row at a time (nothing is collected,
     /// so `ls --json` over 100k tasks streams); `visit` returns false to stop.
     pub fn each(
         &self,
         query: &TaskQuery,
+        visit: impl FnMut(TaskRecord) -> bool,
+    ) -> Result<(), StoreError> {
+        self.each_mapped(query, from_row, visit)
+    }
+
+    fn each_mapped(
+        &self,
+        query: &TaskQuery,
+        map: fn(&Row<'_>) -> rusqlite::Result<TaskRecord>,
         mut visit: impl FnMut(TaskRecord) -> bool,
     ) -> Result<(), StoreError> {
         let mut sql = format!("SELECT {COLUMNS} FROM tasks WHERE created_at >= ?1");
@@ -543,7 +619,7 @@ impl Store {
             .unwrap_or(-1);
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map(rusqlite::params![since, statuses, limit], from_row)
+            .query_map(rusqlite::params![since, statuses, limit], map)
             .map_err(|e| self.err(e))?;
         for row in rows {
             match row {

@@ -167,8 +167,11 @@ pub fn lines<'a>(t: &'a TaskRecord, state: &'a State) -> Vec<Line<'a>> {
     for l in t.prompt.lines() {
         out.push(Line::from(Span::styled(format!("  {l}"), theme.base())));
     }
-    let req = t.request();
-    if let Some(req) = &req {
+    // The row carries a trimmed request (no text or URLs): the full one once it is loaded.
+    let bodies = state.bodies_of(&t.local_id);
+    let full = bodies.and_then(|b| CreateRequest::from_json(&b.request_json).ok());
+    let trimmed = if full.is_none() { t.request() } else { None };
+    if let Some(req) = full.as_ref().or(trimmed.as_ref()) {
         out.push(Line::default());
         out.push(heading("Parameters", theme));
         for (k, v) in params(req) {
@@ -182,7 +185,10 @@ pub fn lines<'a>(t: &'a TaskRecord, state: &'a State) -> Vec<Line<'a>> {
         if !assets.is_empty() {
             out.push(Line::default());
             out.push(heading("Assets", theme));
-            for (n, item) in assets.iter().enumerate() {
+            if full.is_none() {
+                out.push(loading(theme));
+            }
+            for (n, item) in assets.iter().enumerate().filter(|_| full.is_some()) {
                 if let Some((kind, url, role)) = item.as_media() {
                     let role = role
                         .map(|r| r.to_string())
@@ -268,11 +274,16 @@ pub fn lines<'a>(t: &'a TaskRecord, state: &'a State) -> Vec<Line<'a>> {
     }
     out.push(Line::default());
     out.push(heading("Request JSON", theme));
-    out.extend(json_lines(&t.request_json, theme));
-    if let Some(resp) = &t.response_json {
-        out.push(Line::default());
-        out.push(heading("Response JSON", theme));
-        out.extend(json_lines(resp, theme));
+    match bodies {
+        Some(b) => {
+            out.extend(json_lines(&b.request_json, theme));
+            if let Some(resp) = &b.response_json {
+                out.push(Line::default());
+                out.push(heading("Response JSON", theme));
+                out.extend(json_lines(resp, theme));
+            }
+        }
+        None => out.push(loading(theme)),
     }
     // Server strings (error code and message, ids, status, URLs, notes, the raw answer) are
     // shown escaped, never raw: one pass over every span.
@@ -284,6 +295,11 @@ pub fn lines<'a>(t: &'a TaskRecord, state: &'a State) -> Vec<Line<'a>> {
         }
     }
     out
+}
+
+/// Shown where the full request or response is still being read from the store.
+fn loading(theme: &Theme) -> Line<'static> {
+    Line::from(Span::styled("  loading…", theme.dim()))
 }
 
 /// Draw the detail pane for the selected task.

@@ -71,6 +71,30 @@ fn demo_dashboard_watch_filter_detail_quit() {
 }
 
 #[test]
+fn the_detail_pane_reads_the_request_from_the_store() {
+    // The rows in memory are trimmed: the request JSON reaches the pane from the store.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut pty = Pty::spawn(&["--demo"], 120, 100, &[], dir.path());
+    pty.wait_text("Tasks ", WAIT);
+    pty.send(b"\r");
+    pty.send(b"f");
+    let screen = pty.wait_for("the request JSON", WAIT, |s| {
+        s.contains("Request JSON") && s.contains("\"content\": [")
+    });
+    assert!(screen.contains("\"type\": \"text\""), "{screen}");
+    pty.send(b"q");
+    let deadline = std::time::Instant::now() + WAIT;
+    let mut code = None;
+    while code.is_none() && std::time::Instant::now() < deadline {
+        code = pty.wait_exit(Duration::from_millis(500));
+        if code.is_none() && pty.screen().contains("Quit anyway?") {
+            pty.send(b"y");
+        }
+    }
+    assert_eq!(code, Some(0), "clean exit");
+}
+
+#[test]
 fn sigterm_restores_the_terminal() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut pty = Pty::spawn(&["--demo"], 80, 24, &[], dir.path());

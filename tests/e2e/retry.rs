@@ -78,6 +78,27 @@ fn failed_tasks_are_bulk_retried_from_the_dashboard() {
     );
     pty.send(b"q");
     assert_eq!(pty.wait_exit(WAIT), Some(0));
+
+    // The dashboard keeps trimmed rows in memory; each retry sent its original's full stored
+    // body (prompt included), byte for byte: the engine stores the exact body it sends.
+    let s = seedance_tui::store::Store::open(std::path::Path::new(store)).expect("open");
+    let rows = s
+        .list(&seedance_tui::store::TaskQuery::default())
+        .expect("rows");
+    let retries: Vec<_> = rows.iter().filter(|r| r.retry_of.is_some()).collect();
+    assert_eq!(retries.len(), 3);
+    for r in retries {
+        let original = rows
+            .iter()
+            .find(|o| Some(&o.local_id) == r.retry_of.as_ref())
+            .expect("the original");
+        assert_eq!(r.request_json, original.request_json);
+        assert!(
+            r.request_json.contains(&original.prompt) && !original.prompt.is_empty(),
+            "the prompt text was sent: {}",
+            r.request_json
+        );
+    }
 }
 
 #[test]

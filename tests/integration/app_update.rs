@@ -200,12 +200,21 @@ fn detail_pane_focus_scroll_and_history() {
     let mut s = state(100, 30);
     let fx = update(&mut s, code(KeyCode::Enter));
     assert_eq!(s.detail, DetailMode::Split);
-    assert_eq!(fx, vec![Effect::LoadHistory("l0000".into())]);
+    assert_eq!(
+        fx,
+        vec![
+            Effect::LoadHistory("l0000".into()),
+            Effect::LoadBodies("l0000".into())
+        ]
+    );
     let fx = update(&mut s, key('j'));
     assert_eq!(
         fx,
-        vec![Effect::LoadHistory("l0001".into())],
-        "history follows the selection"
+        vec![
+            Effect::LoadHistory("l0001".into()),
+            Effect::LoadBodies("l0001".into())
+        ],
+        "history and the full request follow the selection"
     );
     update(&mut s, code(KeyCode::Tab));
     assert_eq!(s.focus, Focus::Detail);
@@ -285,7 +294,12 @@ fn copy_menu_payloads() {
     let fx = update(&mut s, key('v'));
     assert!(matches!(&fx[..], [Effect::Copy(u)] if u.contains("video.mp4")));
     update(&mut s, key('y'));
-    let fx = update(&mut s, key('j'));
+    assert_eq!(
+        update(&mut s, key('j')),
+        vec![Effect::LoadBodies("l0002".into())],
+        "the full request is read from the store first"
+    );
+    let fx = update(&mut s, crate::support::fixtures::bodies("l0002"));
     let [Effect::Copy(json)] = &fx[..] else {
         panic!("{fx:?}")
     };
@@ -369,7 +383,14 @@ fn n_and_e_open_the_composer() {
         "n reads the drafts first (the most recent one is restored)"
     );
     let mut s = state(100, 30);
-    update(&mut s, key('e'));
+    let id = s.selected.clone().expect("a selected task");
+    assert_eq!(
+        update(&mut s, key('e')),
+        vec![Effect::LoadBodies(id.clone())],
+        "e reads the full request from the store first"
+    );
+    assert!(!s.composer.is_open());
+    update(&mut s, crate::support::fixtures::bodies(&id));
     assert!(s.composer.is_open(), "e opens a copy of the selected task");
 }
 

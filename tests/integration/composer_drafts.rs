@@ -311,7 +311,8 @@ fn e_edits_a_copy_of_the_selected_task_linked_to_it() {
         ch(&mut s, 'j');
     }
     assert_eq!(s.selected.as_deref(), Some("l0003"));
-    ch(&mut s, 'e');
+    let fx = ch(&mut s, 'e');
+    crate::support::fixtures::answer_bodies(&mut s, fx);
     let e = ed(&s);
     assert_eq!(e.retry_of.as_deref(), Some("l0003"));
     assert_eq!(
@@ -349,7 +350,8 @@ fn e_works_from_the_detail_pane_and_ctrl_enter_submits() {
     press(&mut s, KeyCode::Enter); // detail pane
     press(&mut s, KeyCode::Tab); // focus on it
     assert_eq!(s.focus, seedance_tui::app::state::Focus::Detail);
-    ch(&mut s, 'e');
+    let fx = ch(&mut s, 'e');
+    crate::support::fixtures::answer_bodies(&mut s, fx);
     assert_eq!(ed(&s).retry_of.as_deref(), Some("l0001"));
     let fx = k(&mut s, KeyCode::Enter, KeyModifiers::CONTROL);
     assert!(
@@ -470,7 +472,8 @@ fn editing_the_same_task_twice_keeps_the_first_edit() {
     while s.selected.as_deref() != Some("l0003") {
         ch(&mut s, 'j');
     }
-    ch(&mut s, 'e');
+    let fx = ch(&mut s, 'e');
+    crate::support::fixtures::answer_bodies(&mut s, fx);
     typ(&mut s, " with a cat");
     let fx = press(&mut s, KeyCode::Esc);
     let first = match composer_fx(&fx).as_slice() {
@@ -480,7 +483,8 @@ fn editing_the_same_task_twice_keeps_the_first_edit() {
         other => panic!("{other:?}"),
     };
     update(&mut s, Msg::Tick { now: NOW + 60 });
-    ch(&mut s, 'e');
+    let fx = ch(&mut s, 'e');
+    crate::support::fixtures::answer_bodies(&mut s, fx);
     assert_eq!(ed(&s).retry_of.as_deref(), Some("l0003"));
     let fx = update(&mut s, Msg::Tick { now: NOW + 62 });
     let saves: Vec<String> = composer_fx(&fx)

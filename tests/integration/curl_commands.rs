@@ -21,7 +21,8 @@ fn the_copy_menu_curl_uses_the_variable_the_key_came_from() {
     let mut s = crate::support::fixtures::state(120, 40);
     s.key_var = "ARK_API_KEY".into();
     ch(&mut s, 'y');
-    let text = copied(&ch(&mut s, 'c'));
+    let fx = ch(&mut s, 'c');
+    let text = copied(&crate::support::fixtures::answer_bodies(&mut s, fx));
     assert!(text.contains("Bearer $ARK_API_KEY"), "{text}");
     assert!(!text.contains("SEEDANCE_API_KEY"));
 }

@@ -8,7 +8,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use seedance_tui::api::TaskStatus;
 use seedance_tui::app::{Msg, update};
-use seedance_tui::store::{HistoryEntry, Phase};
+use seedance_tui::store::{HistoryEntry, Phase, TaskBodies};
 
 fn rendered(s: &seedance_tui::app::State) -> String {
     let (w, h) = s.size;
@@ -43,6 +43,12 @@ fn hostile_server_strings_are_escaped_in_the_table_and_the_detail_pane() {
     );
     let mut odd = record(21, Phase::parse("SUCC\u{1b}[5mEEDED\u{2067}"), "odd", "m");
     odd.created_at = NOW - 1;
+    // The detail pane's JSON comes from the store on demand (the rows are trimmed).
+    let bodies = TaskBodies {
+        local_id: bad.local_id.clone(),
+        request_json: bad.request_json.clone(),
+        response_json: bad.response_json.clone(),
+    };
     update(&mut s, Msg::TasksLoaded(vec![bad, odd]));
     update(
         &mut s,
@@ -59,6 +65,13 @@ fn hostile_server_strings_are_escaped_in_the_table_and_the_detail_pane() {
     update(
         &mut s,
         Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+    );
+    update(
+        &mut s,
+        Msg::Bodies {
+            local_id: "l0020".into(),
+            result: Ok(bodies),
+        },
     );
     let detail = rendered(&s);
     for screen in [&table, &detail] {

@@ -26,6 +26,7 @@ mod composer_snapshots;
 mod composer_templates;
 mod composer_update;
 mod curl_commands;
+mod dashboard_bodies;
 mod download_memory;
 mod downloads;
 mod engine_submit;

@@ -111,6 +111,8 @@ fn detail_full_screen_of_a_succeeded_task_shows_link_expiry() {
     key(&mut s, 'j');
     key(&mut s, 'j');
     key(&mut s, 'f');
+    let id = s.selected.clone().expect("selected");
+    update(&mut s, crate::support::fixtures::bodies(&id));
     let out = text(&render(&s));
     assert!(out.contains("link expires in"), "{out}");
     insta::assert_snapshot!(out);

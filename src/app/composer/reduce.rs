@@ -10,7 +10,7 @@ use super::{assets, commands, modes};
 use crate::api::types::{MediaKind, Role};
 use crate::app::effect::Effect;
 use crate::app::msg::Level;
-use crate::app::state::State;
+use crate::app::state::{BodiesUse, State};
 
 pub(super) fn fx(e: ComposerEffect) -> Effect {
     Effect::Composer(e)
@@ -70,11 +70,14 @@ pub fn edit_task(state: &mut State) -> Vec<Effect> {
         state.notice(Level::Warn, "nothing to edit: select a task first");
         return Vec::new();
     };
-    let (local_id, shown, json) = (
-        t.local_id.clone(),
-        t.display_id().to_string(),
-        t.request_json.clone(),
-    );
+    // The row in memory carries a trimmed request: edit the full one, read from the store
+    // first (this runs again when it arrives).
+    let Some(json) = state.bodies_of(&t.local_id).map(|b| b.request_json.clone()) else {
+        let local_id = t.local_id.clone();
+        state.bodies_wanted_for = Some(BodiesUse::Edit(local_id.clone()));
+        return vec![Effect::LoadBodies(local_id)];
+    };
+    let (local_id, shown) = (t.local_id.clone(), t.display_id().to_string());
     // With the clock: editing the same task again must not overwrite a kept earlier edit.
     let base = format!(
         "edit of {} {}",

@@ -3,7 +3,7 @@
 use seedance_tui::api::TaskStatus;
 use seedance_tui::app::keymap::Keymap;
 use seedance_tui::app::{Msg, State, update};
-use seedance_tui::store::{HistoryEntry, Phase, TaskRecord};
+use seedance_tui::store::{HistoryEntry, Phase, TaskBodies, TaskRecord};
 use seedance_tui::theme::{self, Theme};
 
 /// The fixed "now" of every fixture (2026-11-23 12:00:00 UTC).
@@ -141,6 +141,38 @@ pub fn state_with(w: u16, h: u16, theme: Theme) -> State {
     update(&mut s, Msg::Resize(w, h));
     update(&mut s, Msg::TasksLoaded(tasks()));
     s
+}
+
+/// The runtime's answer to `Effect::LoadBodies` for a fixture task: its full request and
+/// response (the fixtures' rows carry them; the dashboard's real rows are trimmed).
+pub fn bodies(local_id: &str) -> Msg {
+    let t = tasks()
+        .into_iter()
+        .find(|t| t.local_id == local_id)
+        .expect("a fixture task");
+    Msg::Bodies {
+        local_id: local_id.into(),
+        result: Ok(TaskBodies {
+            local_id: local_id.into(),
+            request_json: t.request_json,
+            response_json: t.response_json,
+        }),
+    }
+}
+
+/// Answer every `Effect::LoadBodies` in `fx` as the runtime would; the effects of the answers.
+pub fn answer_bodies(
+    s: &mut State,
+    fx: Vec<seedance_tui::app::Effect>,
+) -> Vec<seedance_tui::app::Effect> {
+    let mut out = Vec::new();
+    for e in fx {
+        match e {
+            seedance_tui::app::Effect::LoadBodies(id) => out.extend(update(s, bodies(&id))),
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 pub fn history(local_id: &str, created: i64) -> Msg {
