@@ -433,13 +433,10 @@ impl Store {
     }
 
     pub(super) fn find_exact(&self, local_id: &str) -> Result<TaskRecord, StoreError> {
+        // Cached: every poll reads its task back through here.
         self.conn
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM tasks WHERE local_id = ?1"),
-                [local_id],
-                from_row,
-            )
-            .optional()
+            .prepare_cached(&format!("SELECT {COLUMNS} FROM tasks WHERE local_id = ?1"))
+            .and_then(|mut stmt| stmt.query_row([local_id], from_row).optional())
             .map_err(|e| self.err(e))?
             .ok_or_else(|| StoreError::NotFound(local_id.to_string()))
     }
@@ -453,12 +450,10 @@ impl Store {
         }
         let exact = self
             .conn
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM tasks WHERE task_id = ?1 OR local_id = ?1 LIMIT 1"),
-                [key],
-                from_row,
-            )
-            .optional()
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM tasks WHERE task_id = ?1 OR local_id = ?1 LIMIT 1"
+            ))
+            .and_then(|mut stmt| stmt.query_row([key], from_row).optional())
             .map_err(|e| self.err(e))?;
         if let Some(r) = exact {
             return Ok(r);
