@@ -4,9 +4,8 @@
 //! stored request, never the trimmed one.
 
 use crate::support::composer::request;
+use crate::support::fixtures::rendered;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use seedance_tui::api::types::{CreateRequest, MediaKind};
 use seedance_tui::app::keymap::Keymap;
 use seedance_tui::app::{Effect, Msg, State, update};
@@ -80,21 +79,6 @@ fn bodies_from(store: &Store, local_id: &str) -> Msg {
         local_id: local_id.into(),
         result: Ok(store.bodies(local_id).expect("read").expect("row")),
     }
-}
-
-fn rendered(s: &State) -> String {
-    let (w, h) = s.size;
-    let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
-    term.draw(|f| seedance_tui::ui::view(s, f)).expect("draw");
-    let b = term.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..b.area.height {
-        for x in 0..b.area.width {
-            out.push_str(b[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
 }
 
 #[test]

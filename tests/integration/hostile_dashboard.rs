@@ -2,28 +2,11 @@
 //! overrides, C1 controls, fake log lines, an unknown status) escaped through the same
 //! sanitizer as the headless commands: nothing raw reaches the rendered buffer.
 
-use crate::support::fixtures::{NOW, record, state};
+use crate::support::fixtures::{NOW, record, rendered, state};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use seedance_tui::api::TaskStatus;
 use seedance_tui::app::{Msg, update};
 use seedance_tui::store::{HistoryEntry, Phase, TaskBodies};
-
-fn rendered(s: &seedance_tui::app::State) -> String {
-    let (w, h) = s.size;
-    let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
-    term.draw(|f| seedance_tui::ui::view(s, f)).expect("draw");
-    let b = term.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..b.area.height {
-        for x in 0..b.area.width {
-            out.push_str(b[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
-}
 
 #[test]
 fn hostile_server_strings_are_escaped_in_the_table_and_the_detail_pane() {

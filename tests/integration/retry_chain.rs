@@ -7,10 +7,8 @@
 
 use crate::support::composer::{composer_fx, ctrl, msg, open, typ};
 use crate::support::engine::{fast, sim_and_engine};
-use crate::support::fixtures::state;
+use crate::support::fixtures::{rendered, state};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use seedance_tui::app::composer::{ComposerEffect, ComposerMsg, SubmitOutcome};
 use seedance_tui::app::state::{Overlay, Question};
 use seedance_tui::app::{Effect, Msg, State, update};
@@ -177,7 +175,7 @@ fn the_question_skips_and_names_tasks_already_retried() {
         "{:?}",
         plan.already
     );
-    let screen = render(&s);
+    let screen = rendered(&s);
     assert!(
         screen.contains("Skipped,") && screen.contains("already retried:"),
         "{screen}"
@@ -215,21 +213,6 @@ fn cap(tokens: u64) -> SpendingCap {
     }
 }
 
-fn render(s: &State) -> String {
-    let (w, h) = s.size;
-    let mut term = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
-    term.draw(|f| seedance_tui::ui::view(s, f)).expect("draw");
-    let b = term.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..b.area.height {
-        for x in 0..b.area.width {
-            out.push_str(b[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
-}
-
 #[test]
 fn the_header_and_the_retry_question_show_the_cap() {
     let mut s = state(120, 30);
@@ -240,7 +223,7 @@ fn the_header_and_the_retry_question_show_the_cap() {
     // Created today: l0000 running (std 720p 16:9 5 s estimated), l0001 queued, l0002 and
     // l0007 succeeded (108k each), l0006 submitting, l0008 unknown — well over 300k.
     assert!(s.spent_today.tokens > 300_000, "{:?}", s.spent_today);
-    let screen = render(&s);
+    let screen = rendered(&s);
     assert!(screen.contains(" / 300k tok"), "{screen}");
     select(&mut s, "l0003");
     update(&mut s, key('r'));
@@ -249,7 +232,7 @@ fn the_header_and_the_retry_question_show_the_cap() {
     };
     let over = plan.over_budget.clone().expect("over the cap");
     assert!(over.contains("> the cap of 300000"), "{over}");
-    assert!(render(&s).contains("y sends it anyway"));
+    assert!(rendered(&s).contains("y sends it anyway"));
     // Confirming is the explicit let-through.
     assert_eq!(
         update(&mut s, key('y')),

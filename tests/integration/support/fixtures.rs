@@ -202,3 +202,20 @@ pub fn history(local_id: &str, created: i64) -> Msg {
         ],
     }
 }
+
+/// The whole screen `s` draws, as text: one line per row, one symbol per cell.
+pub fn rendered(s: &State) -> String {
+    let (w, h) = s.size;
+    let mut term =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).expect("terminal");
+    term.draw(|f| seedance_tui::ui::view(s, f)).expect("draw");
+    let b = term.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..b.area.height {
+        for x in 0..b.area.width {
+            out.push_str(b[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
