@@ -7,15 +7,13 @@
 //! `IDLE_CAPTURE=DIR` writes each window's terminal bytes to `DIR/idle-*.bin`, to see which
 //! escape sequences a clock tick sends.
 
+mod common;
 // The end-to-end tests' PTY driver; a bench uses only part of it.
 #[allow(dead_code)]
 #[path = "../tests/e2e/support/pty.rs"]
 mod pty_harness;
 
 use seedance_tui::api::types::Task;
-use seedance_tui::api::{ApiKey, ArkClient, ClientConfig};
-use seedance_tui::engine::Engine;
-use seedance_tui::sim::{self, SimConfig};
 use seedance_tui::store::{NewSubmission, Store};
 use std::time::{Duration, Instant};
 
@@ -25,22 +23,6 @@ const WINDOW: Duration = Duration::from_secs(20);
 
 /// What ratatui's crossterm backend writes at the end of every frame.
 const FRAME_END: &[u8] = b"\x1b[39m\x1b[49m\x1b[59m\x1b[0m";
-
-/// The machine's 1-minute load average (the cores are shared; timings depend on it).
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().map(str::to_string))
-        .unwrap_or_else(|| "?".into())
-}
-
-/// User + system CPU time of a process, in clock ticks (from /proc/PID/stat).
-fn cpu_ticks(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
-}
 
 fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -99,30 +81,9 @@ fn main() {
 /// 2,000 queued tasks polled at the budget (50 requests/s), nothing visible changing but clocks.
 fn polled() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let sim = rt
-        .block_on(sim::start(
-            "127.0.0.1:0".parse().expect("addr"),
-            SimConfig {
-                speed: 1.0,
-                fail_rate: 0.0,
-                max_running: 100_000,
-                ..SimConfig::default()
-            },
-        ))
-        .expect("sim");
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("polled.sqlite3");
-    let client =
-        ArkClient::new(ClientConfig::new(sim.base_url(), Some(ApiKey::new("k")))).expect("client");
-    let engine = Engine::new(client, Store::open(&path).expect("store"), "bench");
-    rt.block_on(async {
-        for i in 0..ACTIVE {
-            let body = format!(
-                r#"{{"model":"doubao-seedance-2-0-fast-260128","content":[{{"type":"text","text":"held {i} [[sim:hold]]"}}]}}"#
-            );
-            engine.submit(body, None).await.expect("submit");
-        }
-    });
+    let (sim, _engine) = common::held_tasks(&rt, &path, ACTIVE, "held");
     let config = dir.path().join("config.toml");
     std::fs::write(
         &config,
@@ -174,11 +135,15 @@ fn measure(
     std::thread::sleep(Duration::from_secs(2));
     let pid = pty.pid().expect("pid");
     let gets0 = polls.as_ref().map(|p| p()).unwrap_or(0);
-    let (bytes0, ticks0, t0) = (pty.raw().len(), cpu_ticks(pid).unwrap_or(0), Instant::now());
+    let (bytes0, ticks0, t0) = (
+        pty.raw().len(),
+        common::cpu_ticks(pid).unwrap_or(0),
+        Instant::now(),
+    );
     std::thread::sleep(WINDOW);
     let (bytes1, ticks1, secs) = (
         pty.raw().len(),
-        cpu_ticks(pid).unwrap_or(0),
+        common::cpu_ticks(pid).unwrap_or(0),
         t0.elapsed().as_secs_f64(),
     );
     if let Some(dir) = std::env::var_os("IDLE_CAPTURE") {
@@ -202,7 +167,7 @@ fn measure(
         .count();
     println!(
         "  frames: {frames}; load average at the end: {}",
-        load_average()
+        common::load_average()
     );
     println!(
         "  bytes written to the terminal: {} ({:.0} per minute)",

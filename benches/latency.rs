@@ -19,24 +19,13 @@ mod common;
 #[path = "../tests/e2e/support/pty.rs"]
 mod pty_harness;
 
-use seedance_tui::api::{ApiKey, ArkClient, ClientConfig};
-use seedance_tui::engine::Engine;
-use seedance_tui::sim::{self, Fault, FaultKind, FaultRoute, SimConfig};
-use seedance_tui::store::Store;
+use seedance_tui::sim::{Fault, FaultKind, FaultRoute};
 use std::time::{Duration, Instant};
 
 const ACTIVE: usize = 2_000;
 const FINISHED: usize = 8_000;
 /// Pairs of keys (open, close): 400 samples, so the p99 is not just the slowest one.
 const SAMPLES: usize = 200;
-
-/// User + system CPU time of a process, in clock ticks (from /proc/PID/stat).
-fn cpu_ticks(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
-}
 
 /// From the dashboard's trace: for each key, the time from writing it to the dashboard handling
 /// it (waiting for the loop: its work in front of the key, or the process waiting to run) and to
@@ -107,14 +96,6 @@ fn monotonic_ns() -> u64 {
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
-/// The machine's 1-minute load average (the cores are shared; timings depend on it).
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().map(str::to_string))
-        .unwrap_or_else(|| "?".into())
-}
-
 fn wait_screen(pty: &pty_harness::Pty, pred: impl Fn(&str) -> bool) -> Duration {
     let t = Instant::now();
     while !pred(&pty.screen()) {
@@ -130,32 +111,11 @@ fn wait_screen(pty: &pty_harness::Pty, pred: impl Fn(&str) -> bool) -> Duration 
 
 fn main() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let sim = rt
-        .block_on(sim::start(
-            "127.0.0.1:0".parse().expect("addr"),
-            SimConfig {
-                speed: 1.0,
-                fail_rate: 0.0,
-                max_running: 100_000,
-                ..SimConfig::default()
-            },
-        ))
-        .expect("sim");
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("load.sqlite3");
     common::make_store(&path, FINISHED, 0);
     // The active tasks are real simulator tasks, held queued so they are polled throughout.
-    let client =
-        ArkClient::new(ClientConfig::new(sim.base_url(), Some(ApiKey::new("k")))).expect("client");
-    let engine = Engine::new(client, Store::open(&path).expect("store"), "bench");
-    rt.block_on(async {
-        for i in 0..ACTIVE {
-            let body = format!(
-                r#"{{"model":"doubao-seedance-2-0-fast-260128","content":[{{"type":"text","text":"active {i} [[sim:hold]]"}}]}}"#
-            );
-            engine.submit(body, None).await.expect("submit");
-        }
-    });
+    let (sim, _engine) = common::held_tasks(&rt, &path, ACTIVE, "active");
     let config = dir.path().join("config.toml");
     std::fs::write(
         &config,
@@ -203,7 +163,7 @@ fn main() {
     // Polls are counted over the measuring window only (not start-up).
     let before = sim.stats();
     let pid = pty.pid().expect("pid");
-    let ticks0 = cpu_ticks(pid).unwrap_or(0);
+    let ticks0 = common::cpu_ticks(pid).unwrap_or(0);
     let started = Instant::now();
     let stop = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|scope| {
@@ -237,7 +197,7 @@ fn main() {
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
     });
     let secs = started.elapsed().as_secs_f64();
-    let cpu = (cpu_ticks(pid).unwrap_or(0) - ticks0) as f64 / 100.0 / secs * 100.0;
+    let cpu = (common::cpu_ticks(pid).unwrap_or(0) - ticks0) as f64 / 100.0 / secs * 100.0;
     let after = rt.block_on(async { sim.stats() });
     let gets = after.gets - before.gets;
     if let Some(d) = &trace_dir {
@@ -273,7 +233,7 @@ fn main() {
     );
     println!(
         "  dashboard CPU over the window: {cpu:.1} % of one core; load average at the end: {}",
-        load_average()
+        common::load_average()
     );
     println!("  dashboard RSS {:.0} MiB", rss as f64 / 1024.0);
     pty.send(b"q");

@@ -1,8 +1,12 @@
 //! Shared by the benches: a store with many tasks, written in one transaction (fast to build,
-//! rows shaped like the engine's), and process memory from /proc.
+//! rows shaped like the engine's), a simulator holding real queued tasks, and process memory,
+//! CPU time and the load average from /proc.
 
 #![allow(dead_code)]
 
+use seedance_tui::api::{ApiKey, ArkClient, ClientConfig};
+use seedance_tui::engine::Engine;
+use seedance_tui::sim::{self, SimConfig, SimHandle};
 use seedance_tui::store::Store;
 use std::path::Path;
 
@@ -88,4 +92,54 @@ pub fn memory_kib(pid: u32) -> Option<(u64, u64)> {
             .ok()
     };
     Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+/// A simulator (real time, nothing failing) and `held` real tasks submitted to it through the
+/// engine into the store at `path`, each held queued (`[[sim:hold]]`) so it is polled for as long
+/// as the bench runs; `label` starts each prompt.
+pub fn held_tasks(
+    rt: &tokio::runtime::Runtime,
+    path: &Path,
+    held: usize,
+    label: &str,
+) -> (SimHandle, Engine) {
+    let sim = rt
+        .block_on(sim::start(
+            "127.0.0.1:0".parse().expect("addr"),
+            SimConfig {
+                speed: 1.0,
+                fail_rate: 0.0,
+                max_running: 100_000,
+                ..SimConfig::default()
+            },
+        ))
+        .expect("sim");
+    let client =
+        ArkClient::new(ClientConfig::new(sim.base_url(), Some(ApiKey::new("k")))).expect("client");
+    let engine = Engine::new(client, Store::open(path).expect("store"), "bench");
+    rt.block_on(async {
+        for i in 0..held {
+            let body = format!(
+                r#"{{"model":"doubao-seedance-2-0-fast-260128","content":[{{"type":"text","text":"{label} {i} [[sim:hold]]"}}]}}"#
+            );
+            engine.submit(body, None).await.expect("submit");
+        }
+    });
+    (sim, engine)
+}
+
+/// User + system CPU time of a process, in clock ticks (from /proc/PID/stat).
+pub fn cpu_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
+/// The machine's 1-minute load average (the cores are shared; timings depend on it).
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
 }
