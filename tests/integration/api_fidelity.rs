@@ -289,7 +289,13 @@ async fn callbacks_post_each_status_change_and_retry_until_acknowledged() {
     assert_eq!(last["id"], id.as_str(), "the body is the task object");
     assert!(last["content"]["video_url"].is_string(), "{last}");
     assert!(last["usage"]["total_tokens"].is_u64(), "{last}");
-    let stats = sim.stats();
+    // The receiver records a body before it answers, and the simulator counts the callback once
+    // the answer is back: wait for the count of the fifth.
+    let mut stats = sim.stats();
+    while stats.callbacks < 5 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        stats = sim.stats();
+    }
     assert_eq!((stats.callbacks, stats.callbacks_unacknowledged), (5, 2));
 
     // A callback host that is not loopback is refused, saying why.
