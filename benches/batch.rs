@@ -4,6 +4,8 @@
 //! for sent tasks: `BENCH_BATCH_SEND` lines (default 100) are sent and followed to the end, once
 //! with only those queued and once with 10,000 queued behind them, and the GETs per task match.
 
+mod common;
+
 use seedance_tui::api::{ApiKey, ArkClient, ClientConfig};
 use seedance_tui::engine::batch::{parse_json_lines, parse_prompts};
 use seedance_tui::engine::{Engine, ids};
@@ -16,18 +18,6 @@ use std::time::{Duration, Instant};
 
 const LINES: usize = 10_000;
 const MODEL: &str = "doubao-seedance-2-0-fast-260128";
-
-fn best_of<T>(n: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
-    let mut best = Duration::MAX;
-    let mut last = None;
-    for _ in 0..n {
-        let t = Instant::now();
-        let v = f();
-        best = best.min(t.elapsed());
-        last = Some(v);
-    }
-    (best, last.expect("ran"))
-}
 
 fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
@@ -67,13 +57,14 @@ fn main() {
     let prompts: String = (1..=LINES)
         .map(|i| format!("shot {i}: a lighthouse at dusk, slow dolly in\n"))
         .collect();
-    let (parse_json, parsed) = best_of(3, || parse_json_lines(&jsonl, std::path::Path::new(".")));
+    let (parse_json, parsed) =
+        common::best_of(3, || parse_json_lines(&jsonl, std::path::Path::new(".")));
     assert_eq!(parsed.lines.len(), LINES);
     let template = seedance_tui::api::CreateRequest {
         model: MODEL.into(),
         ..Default::default()
     };
-    let (parse_prompt, p) = best_of(3, || parse_prompts(&prompts, &template));
+    let (parse_prompt, p) = common::best_of(3, || parse_prompts(&prompts, &template));
     assert_eq!(p.lines.len(), LINES);
     let jsons: Vec<String> = parsed
         .lines
@@ -89,7 +80,7 @@ fn main() {
         enqueue_new = enqueue_new.min(t.elapsed());
     }
     let store = Store::open(&dir.path().join("q0.sqlite3")).expect("open");
-    let (enqueue_again, _) = best_of(3, || queue(&store, &jsons, "bench"));
+    let (enqueue_again, _) = common::best_of(3, || queue(&store, &jsons, "bench"));
     assert_eq!(store.pending_count(None).expect("count"), LINES as u64);
     println!("| {LINES} lines | best of 3 |");
     println!("| --- | --- |");

@@ -12,19 +12,7 @@ mod pty_harness;
 use seedance_tui::app::keymap::Keymap;
 use seedance_tui::app::{Msg, State, update};
 use seedance_tui::store::{Store, TaskQuery};
-use std::time::{Duration, Instant};
-
-fn best_of<T>(n: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
-    let mut best = Duration::MAX;
-    let mut last = None;
-    for _ in 0..n {
-        let t = Instant::now();
-        let v = f();
-        best = best.min(t.elapsed());
-        last = Some(v);
-    }
-    (best, last.expect("ran"))
-}
+use std::time::Duration;
 
 fn main() {
     let sizes: Vec<usize> = std::env::var("BENCH_SIZES")
@@ -40,12 +28,12 @@ fn main() {
         let path = dir.path().join("scale.sqlite3");
         common::make_store(&path, n, 0);
         let file_mb = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
-        let (load, rows) = best_of(3, || {
+        let (load, rows) = common::best_of(3, || {
             let s = Store::open(&path).expect("open");
             s.list(&TaskQuery::default()).expect("list")
         });
         assert_eq!(rows.len(), n);
-        let (into_state, _) = best_of(3, || {
+        let (into_state, _) = common::best_of(3, || {
             let mut s = State::new(
                 "bench",
                 "http://127.0.0.1:9/api/v3",

@@ -143,3 +143,16 @@ pub fn load_average() -> String {
         .and_then(|s| s.split_whitespace().next().map(str::to_string))
         .unwrap_or_else(|| "?".into())
 }
+
+/// The best time of `n` runs of `f`, and the last run's value.
+pub fn best_of<T>(n: usize, mut f: impl FnMut() -> T) -> (std::time::Duration, T) {
+    let mut best = std::time::Duration::MAX;
+    let mut last = None;
+    for _ in 0..n {
+        let t = std::time::Instant::now();
+        let v = f();
+        best = best.min(t.elapsed());
+        last = Some(v);
+    }
+    (best, last.expect("ran"))
+}
