@@ -10,7 +10,7 @@ use seedance_tui::app::keymap::Keymap;
 use seedance_tui::app::{Msg, State, update};
 use seedance_tui::config::{BudgetConfig, PricingConfig};
 use seedance_tui::engine::budget::SpendingCap;
-use seedance_tui::store::{Phase, TaskRecord};
+use seedance_tui::store::{Phase, TaskRecord, TaskRow};
 use seedance_tui::theme::Theme;
 use std::hint::black_box;
 use std::time::Instant;
@@ -68,7 +68,10 @@ fn state(n: usize) -> State {
             ..PricingConfig::default()
         },
     };
-    update(&mut s, Msg::TasksLoaded((0..n).map(task).collect()));
+    update(
+        &mut s,
+        Msg::TasksLoaded((0..n).map(|n| task(n).into()).collect()),
+    );
     s
 }
 
@@ -107,7 +110,7 @@ fn main() {
         });
         // Each iteration a real change (the phase alternates), so nothing is skipped as
         // unchanged; the task moves across the status sort.
-        let mut changed = task(n / 2);
+        let mut changed = TaskRow::from(task(n / 2));
         let mut flip = false;
         time(
             &format!("update: one task changed (re-sort), {n} tasks"),

@@ -30,7 +30,7 @@ fn main() {
         let file_mb = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
         let (load, rows) = common::best_of(3, || {
             let s = Store::open(&path).expect("open");
-            s.list(&TaskQuery::default()).expect("list")
+            s.list_rows(&TaskQuery::default()).expect("list")
         });
         assert_eq!(rows.len(), n);
         let (into_state, _) = common::best_of(3, || {

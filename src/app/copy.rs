@@ -63,31 +63,35 @@ pub fn copy(state: &mut State, what: CopyWhat) -> Vec<Effect> {
     let Some(t) = state.selected_task() else {
         return Vec::new();
     };
+    if what == CopyWhat::Id {
+        let id = t.display_id().to_string();
+        return copy_text(state, Some(id), "task id");
+    }
+    // The rows in memory carry no request, links or paths: they are read from the store
+    // first, and this copy is done again when they arrive.
+    let Some(b) = state.bodies_of(&t.local_id) else {
+        let local_id = t.local_id.to_string();
+        state.bodies_wanted_for = Some(BodiesUse::Copy(local_id.clone(), what));
+        return vec![Effect::LoadBodies(local_id)];
+    };
     let (text, label) = match what {
         CopyWhat::Id => (Some(t.display_id().to_string()), "task id"),
-        CopyWhat::VideoUrl => (t.video_url.clone(), "video URL"),
-        CopyWhat::FrameUrl => (t.last_frame_url.clone(), "last-frame URL"),
+        CopyWhat::VideoUrl => (b.video_url.clone(), "video URL"),
+        CopyWhat::FrameUrl => (b.last_frame_url.clone(), "last-frame URL"),
         CopyWhat::Paths => {
-            let paths: Vec<&str> = [&t.video_path, &t.last_frame_path]
+            let paths: Vec<&str> = [&b.video_path, &b.last_frame_path]
                 .into_iter()
                 .filter_map(|p| p.as_deref())
                 .collect();
             ((!paths.is_empty()).then(|| paths.join("\n")), "local path")
         }
-        CopyWhat::ObjectUrl => (object_url(t.video_path.as_deref()), "object URL"),
-        CopyWhat::PresignedLink => match object_url(t.video_path.as_deref()) {
+        CopyWhat::ObjectUrl => (object_url(b.video_path.as_deref()), "object URL"),
+        CopyWhat::PresignedLink => match object_url(b.video_path.as_deref()) {
             // Signing needs the credentials and the clock: the runtime does it.
             Some(url) => return vec![Effect::CopyPresigned(url)],
             None => (None, "object in a bucket"),
         },
-        // The rows in memory carry a trimmed request: the full one is read from the store
-        // first, and this copy is done again when it arrives.
         CopyWhat::Request | CopyWhat::Curl => {
-            let Some(b) = state.bodies_of(&t.local_id) else {
-                let local_id = t.local_id.clone();
-                state.bodies_wanted_for = Some(BodiesUse::Copy(local_id.clone(), what));
-                return vec![Effect::LoadBodies(local_id)];
-            };
             if what == CopyWhat::Request {
                 (Some(pretty_json(&b.request_json)), "request JSON")
             } else {

@@ -1,7 +1,7 @@
 //! The `/` filter: free text matched against id, prompt, model and status, plus `status:X`,
 //! `model:X` and `retried:yes|no` terms (all terms must match; case-insensitive).
 
-use crate::store::{Phase, TaskRecord};
+use crate::store::{Phase, TaskRow};
 use memchr::memmem;
 use std::collections::HashMap;
 
@@ -62,7 +62,7 @@ impl Filter {
     }
 
     /// Whether `r` passes every term; `has_retry`: a retry of it exists.
-    pub fn matches(&self, r: &TaskRecord, has_retry: bool) -> bool {
+    pub fn matches(&self, r: &TaskRow, has_retry: bool) -> bool {
         if self.retried.is_some_and(|want| want != has_retry) {
             return false;
         }
@@ -192,7 +192,7 @@ impl RowText {
     }
 
     /// Set row `i` (the next new row when `i` is the count) to `r`'s text.
-    pub fn set(&mut self, i: usize, r: &TaskRecord) {
+    pub fn set(&mut self, i: usize, r: &TaskRow) {
         let mut lower = String::new();
         push_lower(&mut lower, &r.local_id);
         lower.push('\n');
@@ -374,7 +374,7 @@ impl Matcher<'_> {
 
     /// [`Filter::matches`] for row `i`, which is `r`; `retries` (originals with a retry) is
     /// read only for a `retried:` term.
-    pub fn matches(&self, i: usize, r: &TaskRecord, retries: &HashMap<String, usize>) -> bool {
+    pub fn matches(&self, i: usize, r: &TaskRow, retries: &HashMap<String, usize>) -> bool {
         let f = self.filter;
         let Some(row) = self
             .text
@@ -383,10 +383,10 @@ impl Matcher<'_> {
             .copied()
             .filter(|row| row.start != NONE_U32 && row.model != NONE_U16)
         else {
-            return f.matches(r, retries.contains_key(&r.local_id));
+            return f.matches(r, retries.contains_key(&*r.local_id));
         };
         if f.retried
-            .is_some_and(|want| want != retries.contains_key(&r.local_id))
+            .is_some_and(|want| want != retries.contains_key(&*r.local_id))
         {
             return false;
         }
@@ -431,6 +431,7 @@ impl Matcher<'_> {
 mod tests {
     use super::*;
     use crate::api::TaskStatus;
+    use crate::store::TaskRecord;
 
     /// A seeded source (splitmix64), so a failure repeats.
     struct Rng(u64);
@@ -502,6 +503,7 @@ mod tests {
             if i % 5 == 0 {
                 retries.insert(r.local_id.clone(), 1);
             }
+            let r = TaskRow::from(r);
             texts.set(i, &r);
             rows.push(r);
         }
@@ -534,7 +536,7 @@ mod tests {
             let m = f.matcher(&texts);
             let m = if scan { m.prepare_scan(n) } else { m };
             for (i, r) in rows.iter().enumerate() {
-                let want = f.matches(r, retries.contains_key(&r.local_id));
+                let want = f.matches(r, retries.contains_key(&*r.local_id));
                 assert_eq!(
                     m.matches(i, r, &retries),
                     want,
@@ -558,7 +560,7 @@ mod tests {
     }
 
     /// Whether a rare word gets its places from one pass (so the scan path was tested).
-    fn f_words_with_hits(rows: &[TaskRecord], texts: &RowText) -> bool {
+    fn f_words_with_hits(rows: &[TaskRow], texts: &RowText) -> bool {
         let f = Filter::parse("狸狸");
         let m = f.matcher(texts).prepare_scan(rows.len());
         m.words.iter().all(|w| w.hits.is_some())
@@ -567,14 +569,14 @@ mod tests {
     #[test]
     fn changed_rows_are_found_by_their_new_text_also_after_old_text_is_dropped() {
         let mut texts = RowText::default();
-        let mut rows: Vec<TaskRecord> = (0..4)
-            .map(|i| TaskRecord::factory(&format!("l{i}"), Phase::Pending, 0))
+        let mut rows: Vec<TaskRow> = (0..4)
+            .map(|i| TaskRecord::factory(&format!("l{i}"), Phase::Pending, 0).into())
             .collect();
         for (i, r) in rows.iter().enumerate() {
             texts.set(i, r);
         }
         let none = HashMap::new();
-        let hits = |texts: &RowText, rows: &[TaskRecord], q: &str| {
+        let hits = |texts: &RowText, rows: &[TaskRow], q: &str| {
             let f = Filter::parse(q);
             let m = f.matcher(texts);
             (0..rows.len())
@@ -589,7 +591,7 @@ mod tests {
         assert_eq!(hits(&texts, &rows, "rejected"), vec![1]);
         // Big prompts rewritten until the stale text is dropped (the text shrinks back).
         for round in 0..40 {
-            rows[2].prompt = format!("Round{round} ÉTÉ {}", "x".repeat(8000));
+            rows[2].prompt = format!("Round{round} ÉTÉ {}", "x".repeat(8000)).into();
             texts.set(2, &rows[2]);
             assert_eq!(hits(&texts, &rows, &format!("round{round} été")), vec![2]);
             assert_eq!(hits(&texts, &rows, "l3"), vec![3], "round {round}");

@@ -14,6 +14,7 @@ pub mod queue;
 pub mod results;
 pub mod router;
 pub mod state;
+mod task_index;
 pub mod update;
 
 pub use effect::Effect;

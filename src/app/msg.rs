@@ -1,6 +1,6 @@
 //! Messages (everything that can happen) and intents (what a key means).
 
-use crate::store::{HistoryEntry, TaskBodies, TaskRecord};
+use crate::store::{HistoryEntry, TaskBodies, TaskRow};
 use crossterm::event::KeyEvent;
 
 /// How serious a notice is.
@@ -48,12 +48,12 @@ pub enum Msg {
         now: i64,
     },
     /// A full load of the store (at start, its newest page).
-    TasksLoaded(Vec<TaskRecord>),
+    TasksLoaded(Vec<TaskRow>),
     /// The rest of the store, read behind the first page: only rows the dashboard does not
     /// have yet are taken (the ones it has are as new, or newer from the store watcher).
-    MoreTasksLoaded(Vec<TaskRecord>),
+    MoreTasksLoaded(Vec<TaskRow>),
     /// Rows inserted or changed (by this process or another one sharing the store).
-    TasksChanged(Vec<TaskRecord>),
+    TasksChanged(Vec<TaskRow>),
     /// Rows removed from the store (they never reached the server).
     TasksRemoved(Vec<String>),
     /// The status history of a task, for the detail pane.

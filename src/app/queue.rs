@@ -74,8 +74,8 @@ pub fn on_info(state: &mut State, info: QueueInfo) {
         let gone: Vec<String> = state
             .tasks
             .iter()
-            .filter(|t| t.phase == Phase::Pending && !queued.contains(t.local_id.as_str()))
-            .map(|t| t.local_id.clone())
+            .filter(|t| t.phase == Phase::Pending && !queued.contains(&*t.local_id))
+            .map(|t| t.local_id.to_string())
             .collect();
         if !gone.is_empty() {
             state.remove_tasks(&gone);
@@ -91,7 +91,7 @@ fn pending_targets(state: &State) -> Vec<String> {
         .targets()
         .into_iter()
         .filter(|t| t.phase == Phase::Pending)
-        .map(|t| t.local_id.clone())
+        .map(|t| t.local_id.to_string())
         .collect()
 }
 
@@ -115,7 +115,7 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
             let up = intent == Intent::QueueUp;
             match state.selected_task() {
                 Some(t) if t.phase == Phase::Pending => {
-                    let local_id = t.local_id.clone();
+                    let local_id = t.local_id.to_string();
                     // Shown at once; the store's order follows.
                     if let Some(i) = state.queue.order.iter().position(|id| *id == local_id) {
                         let j = if up {

@@ -5,7 +5,7 @@ use super::filter::{Filter, RowText};
 use super::keymap::{Context, Keymap};
 use super::msg::{Health, Level};
 use crate::api::TaskStatus;
-use crate::store::{HistoryEntry, Phase, TaskBodies, TaskRecord};
+use crate::store::{HistoryEntry, Phase, TaskBodies, TaskRow};
 use crate::theme::Theme;
 use std::collections::{HashMap, HashSet};
 
@@ -136,8 +136,8 @@ pub const LOG_LIMIT: usize = 500;
 pub struct State {
     /// Unix seconds, from the last message that carried the time.
     pub now: i64,
-    pub tasks: Vec<TaskRecord>,
-    index: HashMap<String, usize>,
+    pub tasks: Vec<TaskRow>,
+    index: super::task_index::TaskIndex,
     /// Indices into `tasks`: filtered and sorted. Derived; rebuilt by `recompute`.
     pub order: Vec<usize>,
     /// The selected task's local id (follows the task when the order changes).
@@ -216,7 +216,7 @@ pub struct State {
     /// What the copy in progress copies (`task id`), for the runtime's answer.
     pub copy_label: Option<String>,
     /// The full request and last response of the task last asked for (the selected one): the
-    /// rows in `tasks` are trimmed (`TaskRecord::trimmed`), so the detail pane's JSON, copying
+    /// rows in `tasks` are [`TaskRow`]s, so the detail pane's JSON, links and files, copying
     /// the request and editing a task read them from the store on demand.
     pub bodies: Option<TaskBodies>,
     /// An action waiting for a task's bodies to arrive from the store.
@@ -228,8 +228,10 @@ pub struct State {
 pub enum BodiesUse {
     /// Open the composer on a copy of this task's request (`e`).
     Edit(String),
-    /// Copy this task's request or its `curl` command.
+    /// Copy this task's request, `curl` command, a link or a path.
     Copy(String, super::copy::CopyWhat),
+    /// Open this task's saved video (`o`).
+    Open(String),
 }
 
 impl State {
@@ -242,7 +244,7 @@ impl State {
         State {
             now: 0,
             tasks: Vec::new(),
-            index: HashMap::new(),
+            index: Default::default(),
             order: Vec::new(),
             selected: None,
             offset: 0,
@@ -316,8 +318,10 @@ impl State {
         }
     }
 
-    pub fn task(&self, local_id: &str) -> Option<&TaskRecord> {
-        self.index.get(local_id).map(|&i| &self.tasks[i])
+    pub fn task(&self, local_id: &str) -> Option<&TaskRow> {
+        self.index
+            .get(&self.tasks, local_id)
+            .map(|i| &self.tasks[i])
     }
 
     /// The full request and response of this task, when they have been read from the store.
@@ -326,7 +330,7 @@ impl State {
     }
 
     /// The selected task.
-    pub fn selected_task(&self) -> Option<&TaskRecord> {
+    pub fn selected_task(&self) -> Option<&TaskRow> {
         self.selected.as_deref().and_then(|id| self.task(id))
     }
 
@@ -334,7 +338,7 @@ impl State {
     /// current sort (it always is, except while `recompute`/`refilter` rebuild it).
     pub fn selected_row(&self) -> Option<usize> {
         let id = self.selected.as_deref()?;
-        let ti = *self.index.get(id)?;
+        let ti = self.index.get(&self.tasks, id)?;
         if self.all_sorted_by == Some((self.sort, self.sort_desc))
             && self.all.len() == self.tasks.len()
             && ti < self.tasks.len()
@@ -347,13 +351,13 @@ impl State {
 
     /// Insert or replace tasks by local id. A few changed tasks each move to their place by
     /// binary search; a large batch rebuilds the order once.
-    pub fn upsert(&mut self, rows: Vec<TaskRecord>) {
+    pub fn upsert(&mut self, rows: Vec<TaskRow>) {
         // A retry changes its original's mark and `retried:` filter, and a task the composer
         // waits for is selected by the rebuild: both take the full path.
         let needs_rebuild = self.select_when_seen.is_some()
-            || rows
-                .iter()
-                .any(|r| r.retry_of.is_some() && !self.index.contains_key(&r.local_id));
+            || rows.iter().any(|r| {
+                r.retry_of().is_some() && self.index.get(&self.tasks, &r.local_id).is_none()
+            });
         let derived_ok = self.all_sorted_by == Some((self.sort, self.sort_desc))
             && self.all.len() == self.tasks.len()
             && self.text.len() == self.tasks.len();
@@ -368,10 +372,10 @@ impl State {
         let previous_row = self.selected_row();
         let quick = self.quick_status();
         for r in rows {
-            let old = self.index.get(&r.local_id).map(|&i| &self.tasks[i]);
-            crate::engine::eta::learn_on_change(&mut self.eta, old, &r);
-            let i = match self.index.get(&r.local_id) {
-                Some(&i) => {
+            let at = self.index.get(&self.tasks, &r.local_id);
+            crate::engine::eta::learn_on_change(&mut self.eta, at.map(|i| &self.tasks[i]), &r);
+            let i = match at {
+                Some(i) => {
                     self.count(i, false);
                     self.queue_index.remove(&self.tasks, i);
                     self.day_spend.remove(&self.tasks[i]);
@@ -381,8 +385,8 @@ impl State {
                 }
                 None => {
                     let i = self.tasks.len();
-                    self.index.insert(r.local_id.clone(), i);
                     self.tasks.push(r);
+                    self.index.insert(&self.tasks, i);
                     i
                 }
             };
@@ -432,8 +436,8 @@ impl State {
 
     /// A queued task's place in the account's queue (unfinished tasks of its profile created
     /// before it) and how many run now; `None` for any other task.
-    pub fn queue_place(&self, t: &TaskRecord) -> Option<crate::engine::eta::QueuePlace> {
-        let &i = self.index.get(&t.local_id)?;
+    pub fn queue_place(&self, t: &TaskRow) -> Option<crate::engine::eta::QueuePlace> {
+        let i = self.index.get(&self.tasks, &t.local_id)?;
         self.queue_index.place(&self.tasks, i)
     }
 
@@ -468,7 +472,10 @@ impl State {
             let row = previous_row
                 .unwrap_or(0)
                 .min(self.order.len().saturating_sub(1));
-            self.selected = self.order.get(row).map(|&i| self.tasks[i].local_id.clone());
+            self.selected = self
+                .order
+                .get(row)
+                .map(|&i| self.tasks[i].local_id.to_string());
         }
         self.keep_selection_visible();
         self.dirty = true;
@@ -490,22 +497,32 @@ impl State {
         self.follow_selection(previous_row);
     }
 
-    fn upsert_all(&mut self, rows: Vec<TaskRecord>) {
-        // The rest of the store arrives in one batch: grow once, to size, not by doubling.
-        self.tasks.reserve_exact(rows.len());
-        for r in rows {
-            let old = self.index.get(&r.local_id).map(|&i| &self.tasks[i]);
-            crate::engine::eta::learn_on_change(&mut self.eta, old, &r);
-            match self.index.get(&r.local_id) {
-                Some(&i) => self.tasks[i] = r,
-                None => {
-                    self.index.insert(r.local_id.clone(), self.tasks.len());
-                    self.tasks.push(r);
+    fn upsert_all(&mut self, rows: Vec<TaskRow>) {
+        if self.tasks.is_empty() {
+            // The first load: the rows become the table as they are (no copy of 100k rows).
+            self.tasks = rows;
+            self.index.rebuild(&self.tasks);
+            // A store read twice over lists a task once; a repeated id keeps its first row.
+            for t in &self.tasks {
+                crate::engine::eta::learn_on_change(&mut self.eta, None, t);
+            }
+        } else {
+            // The rest of the store arrives in one batch: grow once, to size, not by doubling.
+            self.tasks.reserve_exact(rows.len());
+            for r in rows {
+                let at = self.index.get(&self.tasks, &r.local_id);
+                crate::engine::eta::learn_on_change(&mut self.eta, at.map(|i| &self.tasks[i]), &r);
+                match at {
+                    Some(i) => self.tasks[i] = r,
+                    None => {
+                        self.tasks.push(r);
+                        self.index.insert(&self.tasks, self.tasks.len() - 1);
+                    }
                 }
             }
         }
         match self.select_when_seen.clone() {
-            Some(id) if self.index.contains_key(&id) => {
+            Some(id) if self.index.get(&self.tasks, &id).is_some() => {
                 self.select_when_seen = None;
                 self.show_and_select(id);
             }
@@ -528,40 +545,26 @@ impl State {
 
     /// Drop tasks by local id (rows removed from the store).
     pub fn remove(&mut self, local_ids: &[String]) {
-        let gone: HashSet<&String> = local_ids.iter().collect();
-        let rows: Vec<TaskRecord> = std::mem::take(&mut self.tasks)
-            .into_iter()
-            .filter(|t| !gone.contains(&t.local_id))
-            .collect();
+        let gone: HashSet<&str> = local_ids.iter().map(String::as_str).collect();
+        self.tasks.retain(|t| !gone.contains(&*t.local_id));
         for id in local_ids {
             self.marks.remove(id);
         }
-        self.index.clear();
-        for (i, t) in rows.iter().enumerate() {
-            self.index.insert(t.local_id.clone(), i);
-        }
-        self.tasks = rows;
+        self.index.rebuild(&self.tasks);
         self.recompute();
     }
 
     /// Drop tasks that left the store (pending rows removed from the queue).
     pub fn remove_tasks(&mut self, local_ids: &[String]) {
         let gone: HashSet<&str> = local_ids.iter().map(String::as_str).collect();
-        let rows: Vec<TaskRecord> = std::mem::take(&mut self.tasks)
-            .into_iter()
-            .filter(|t| !gone.contains(t.local_id.as_str()))
-            .collect();
+        self.tasks.retain(|t| !gone.contains(&*t.local_id));
         self.marks.retain(|m| !gone.contains(m.as_str()));
-        self.index.clear();
-        for (i, t) in rows.iter().enumerate() {
-            self.index.insert(t.local_id.clone(), i);
-        }
-        self.tasks = rows;
+        self.index.rebuild(&self.tasks);
         self.recompute();
     }
 
     /// Replace every task.
-    pub fn replace_all(&mut self, rows: Vec<TaskRecord>) {
+    pub fn replace_all(&mut self, rows: Vec<TaskRow>) {
         self.tasks.clear();
         self.index.clear();
         self.upsert_all(rows);
@@ -587,8 +590,8 @@ impl State {
         // Originals with a retry first: the filter's `retried:` term and the table's mark use it.
         self.retries.clear();
         for t in &self.tasks {
-            if let Some(o) = &t.retry_of {
-                *self.retries.entry(o.clone()).or_default() += 1;
+            if let Some(o) = t.retry_of() {
+                *self.retries.entry(o.to_string()).or_default() += 1;
             }
         }
         self.text.clear();
@@ -741,14 +744,14 @@ impl State {
     }
 
     /// The tasks an action applies to: the marked ones, else the selected one.
-    pub fn targets(&self) -> Vec<&TaskRecord> {
+    pub fn targets(&self) -> Vec<&TaskRow> {
         if self.marks.is_empty() {
             self.selected_task().into_iter().collect()
         } else {
             self.order
                 .iter()
                 .map(|&i| &self.tasks[i])
-                .filter(|t| self.marks.contains(&t.local_id))
+                .filter(|t| self.marks.contains(&*t.local_id))
                 .collect()
         }
     }
@@ -760,7 +763,7 @@ const INCREMENTAL_LIMIT: usize = 64;
 /// The table's order of tasks `a` and `b` (indices into `tasks`): the sort key, then age, then
 /// local id, so the order is total and a task's place can be found by binary search.
 fn compare(
-    tasks: &[TaskRecord],
+    tasks: &[TaskRow],
     key: SortKey,
     desc: bool,
     a: usize,
@@ -800,7 +803,7 @@ fn status_rank(p: &Phase) -> u8 {
     }
 }
 
-/// The duration the request asked for (-1 adaptive), from the stored request.
-pub fn requested_duration(t: &TaskRecord) -> i64 {
-    t.request().and_then(|r| r.duration).unwrap_or(0)
+/// The duration the request asked for (-1 adaptive).
+pub fn requested_duration(t: &TaskRow) -> i64 {
+    t.requested_duration()
 }

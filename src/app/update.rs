@@ -11,7 +11,7 @@ use super::results;
 use super::router::{self, Route};
 use super::state::{BodiesUse, DetailMode, Focus, Overlay, Question, RetryPlan, State};
 use crate::api::TaskStatus;
-use crate::store::{Phase, TaskRecord};
+use crate::store::{Phase, TaskRow};
 use crossterm::event::{KeyCode, KeyEvent};
 
 /// Apply one message.
@@ -106,7 +106,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             let selected_changed = state
                 .selected
                 .as_ref()
-                .is_some_and(|s| rows.iter().any(|r| &r.local_id == s));
+                .is_some_and(|s| rows.iter().any(|r| *r.local_id == **s));
             let mut events = Vec::new();
             for r in &rows {
                 if let Some(old) = state.task(&r.local_id)
@@ -118,8 +118,18 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             }
             log_events(state, events);
             let before = state.selected.clone();
+            let rows_changed: std::collections::HashSet<String> =
+                rows.iter().map(|r| r.local_id.to_string()).collect();
             state.upsert(rows);
             let mut fx = results::flush_notifications(state);
+            // Bodies read before the task changed may miss its new links or paths: with the
+            // detail pane open they are read again; else they are read when next wanted.
+            if state.detail == DetailMode::Hidden
+                && let Some(b) = &state.bodies
+                && rows_changed.contains(&b.local_id)
+            {
+                state.bodies = None;
+            }
             if selected_changed && state.detail != DetailMode::Hidden {
                 fx.extend(load_history_effect(state));
             } else {
@@ -211,14 +221,14 @@ fn poll_line(h: &super::msg::Health) -> impl PartialEq + '_ {
 }
 
 /// A line for the log when a task finishes or fails (with the word that counts it).
-fn announce(r: &crate::store::TaskRecord) -> Option<(Level, &'static str, String)> {
+fn announce(r: &crate::store::TaskRow) -> Option<(Level, &'static str, String)> {
     let id = r.display_id().to_string();
     Some(match &r.phase {
         Phase::Remote(TaskStatus::Succeeded) => {
             (Level::Info, "succeeded", format!("{id} succeeded"))
         }
         Phase::Remote(TaskStatus::Failed) => {
-            let code = r.error_code.clone().unwrap_or_default();
+            let code = r.error_code().unwrap_or_default().to_string();
             (Level::Error, "failed", format!("{id} failed {code}"))
         }
         Phase::Remote(TaskStatus::Expired) => (Level::Warn, "expired", format!("{id} expired")),
@@ -286,8 +296,9 @@ fn reload_detail_if_moved(state: &State, before: Option<String>) -> Vec<Effect> 
     }
 }
 
-/// A task's full request and response arrived: the detail pane shows them, and an action
-/// waiting for them (edit, copy the request) is done now if its task is still the selected one.
+/// A task's full request and response, links and paths arrived: the detail pane shows them
+/// (and asks for the last frame's preview), and an action waiting for them (edit, copy, open)
+/// is done now if its task is still the selected one.
 fn bodies_arrived(
     state: &mut State,
     local_id: String,
@@ -295,7 +306,7 @@ fn bodies_arrived(
 ) -> Vec<Effect> {
     let wanted = state
         .bodies_wanted_for
-        .take_if(|w| matches!(w, BodiesUse::Edit(id) | BodiesUse::Copy(id, _) if *id == local_id));
+        .take_if(|w| matches!(w, BodiesUse::Edit(id) | BodiesUse::Copy(id, _) | BodiesUse::Open(id) if *id == local_id));
     match result {
         Ok(b) => {
             state.bodies = Some(b);
@@ -309,6 +320,8 @@ fn bodies_arrived(
                     composer::edit_task(state)
                 }
                 Some(BodiesUse::Copy(_, what)) if selected => copy::copy(state, what),
+                Some(BodiesUse::Open(_)) if selected => results::open(state),
+                _ if selected => results::preview_effect(state),
                 _ => Vec::new(),
             }
         }
@@ -348,7 +361,7 @@ fn click(state: &mut State, column: u16, row: u16) -> Vec<Effect> {
     let Some(&task) = state.order.get(index) else {
         return Vec::new();
     };
-    state.selected = Some(state.tasks[task].local_id.clone());
+    state.selected = Some(state.tasks[task].local_id.to_string());
     state.focus = Focus::Table;
     state.detail_scroll = 0;
     state.keep_selection_visible();
@@ -387,7 +400,7 @@ fn move_by(state: &mut State, delta: isize) {
     let row = state.selected_row().unwrap_or(0) as isize;
     let last = state.order.len() as isize - 1;
     let new = (row + delta).clamp(0, last) as usize;
-    state.selected = Some(state.tasks[state.order[new]].local_id.clone());
+    state.selected = Some(state.tasks[state.order[new]].local_id.to_string());
     state.detail_scroll = 0;
     state.keep_selection_visible();
     state.dirty = true;
@@ -598,7 +611,7 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
             let visible: Vec<String> = state
                 .order
                 .iter()
-                .map(|&i| state.tasks[i].local_id.clone())
+                .map(|&i| state.tasks[i].local_id.to_string())
                 .collect();
             if visible.iter().all(|id| state.marks.contains(id)) {
                 state.marks.clear();
@@ -656,7 +669,7 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
                 .targets()
                 .into_iter()
                 .filter(|t| never_reached_server(t))
-                .map(|t| t.local_id.clone())
+                .map(|t| t.local_id.to_string())
                 .collect();
             if !local.is_empty() {
                 state.overlay = Overlay::Confirm(Question::RemoveLocal { local_ids: local });
@@ -665,7 +678,7 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
             match state.selected_task() {
                 Some(t) if t.phase == Phase::Remote(TaskStatus::Queued) => {
                     state.overlay = Overlay::Confirm(Question::Cancel {
-                        local_id: t.local_id.clone(),
+                        local_id: t.local_id.to_string(),
                     });
                 }
                 Some(t) => {
@@ -694,12 +707,12 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
         }
         (_, Intent::ForceQuit) => vec![Effect::Quit],
         (_, Intent::Retry) => {
-            let targets: Vec<TaskRecord> = state.targets().into_iter().cloned().collect();
+            let targets: Vec<TaskRow> = state.targets().into_iter().cloned().collect();
             ask_retry(state, targets);
             Vec::new()
         }
         (_, Intent::RetryAllFailed) => {
-            let targets: Vec<TaskRecord> = state
+            let targets: Vec<TaskRow> = state
                 .order
                 .iter()
                 .map(|&i| state.tasks[i].clone())
@@ -720,16 +733,16 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
 
 /// A row no task on the server stands behind: refused before or by the create (no id), so
 /// removing it loses nothing but the record. A row whose outcome is unknown may exist there.
-pub fn never_reached_server(t: &TaskRecord) -> bool {
+pub fn never_reached_server(t: &TaskRow) -> bool {
     t.task_id.is_none() && t.phase == Phase::Rejected
 }
 
 /// Ask once, with the count and the estimated tokens, before resubmitting `targets`.
-fn ask_retry(state: &mut State, targets: Vec<TaskRecord>) {
+fn ask_retry(state: &mut State, targets: Vec<TaskRow>) {
     let total = targets.len();
-    let retryable: Vec<&TaskRecord> = targets
+    let retryable: Vec<&TaskRow> = targets
         .iter()
-        .filter(|t| crate::engine::retryable(t))
+        .filter(|t| crate::engine::retryable(*t))
         .collect();
     // A retry chain is retried only at its head: skip (and name) what was already retried.
     let mut already = Vec::new();
@@ -763,7 +776,12 @@ fn ask_retry(state: &mut State, targets: Vec<TaskRecord>) {
     }
     let planned: Vec<(String, u64)> = chosen
         .iter()
-        .map(|t| (t.model.clone(), crate::engine::budget::estimate_record(t)))
+        .map(|t| {
+            (
+                t.model.to_string(),
+                crate::engine::budget::estimate_record(*t),
+            )
+        })
         .collect();
     let adding = state.cap.spend_of(&planned);
     let tokens = adding.tokens;
@@ -774,18 +792,17 @@ fn ask_retry(state: &mut State, targets: Vec<TaskRecord>) {
         .iter()
         .filter(|t| {
             t.phase == Phase::Rejected
-                || t.error_code
-                    .as_deref()
+                || t.error_code()
                     .is_some_and(|c| !crate::api::hints::retry_can_help(c))
         })
-        .map(|t| t.error_code.clone().unwrap_or_else(|| "rejected".into()))
+        .map(|t| t.error_code().unwrap_or("rejected").to_string())
         .collect();
     let unknown = chosen
         .iter()
         .filter(|t| t.phase == Phase::SubmitUnknown)
         .count();
     state.overlay = Overlay::Confirm(Question::Retry(RetryPlan {
-        local_ids: chosen.iter().map(|t| t.local_id.clone()).collect(),
+        local_ids: chosen.iter().map(|t| t.local_id.to_string()).collect(),
         tokens,
         unfixable,
         unknown,
@@ -797,12 +814,12 @@ fn ask_retry(state: &mut State, targets: Vec<TaskRecord>) {
 
 /// The newest retry of `local_id` that makes it no longer the head of its chain (any retry that
 /// was not rejected); the executor's store check (`Store::begin_retry`) is the final word.
-fn retried_by<'a>(state: &'a State, local_id: &str) -> Option<&'a TaskRecord> {
+fn retried_by<'a>(state: &'a State, local_id: &str) -> Option<&'a TaskRow> {
     state
         .tasks
         .iter()
-        .filter(|t| t.retry_of.as_deref() == Some(local_id) && t.phase != Phase::Rejected)
-        .max_by_key(|t| (t.created_at, t.local_id.clone()))
+        .filter(|t| t.retry_of() == Some(local_id) && t.phase != Phase::Rejected)
+        .max_by_key(|t| (t.created_at, t.local_id.to_string()))
 }
 
 fn set_scroll(state: &mut State, s: u16) {

@@ -94,7 +94,7 @@ pub fn task_candidates(path: &Path, current: &str) -> Vec<CompletionCandidate> {
     };
     let mut out = Vec::new();
     for t in &tasks {
-        let short = crate::ui::format::short_id(t);
+        let short = crate::ui::format::short_task_id(t.task_id.as_deref());
         let value = match t.task_id.as_deref() {
             Some(id) if !current.is_empty() && id.starts_with(current) => id.to_string(),
             Some(_) if short.starts_with(current) => short,

@@ -12,7 +12,7 @@ use super::Engine;
 use crate::api::TaskStatus;
 use crate::api::types::CreateRequest;
 use crate::config::{BudgetConfig, Config, PricingConfig};
-use crate::store::{Phase, StoreError, TaskQuery, TaskRecord};
+use crate::store::{Phase, StoreError, TaskFacts, TaskQuery};
 
 /// The cap and the prices that turn tokens into money.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -134,17 +134,17 @@ pub fn estimate(req: &CreateRequest) -> u64 {
 }
 
 /// The estimated tokens of a stored task's request (0 when it cannot be read).
-pub fn estimate_record(r: &TaskRecord) -> u64 {
-    r.request().as_ref().map(estimate).unwrap_or(0)
+pub fn estimate_record(r: &impl TaskFacts) -> u64 {
+    r.spec().estimate
 }
 
 /// What a task counts against the cap: its billed tokens once known, else its estimate while it
 /// may still bill; nothing for a task that was refused or ended without a count.
-pub fn counted_tokens(r: &TaskRecord) -> u64 {
-    if let Some(t) = r.tokens {
+pub fn counted_tokens(r: &impl TaskFacts) -> u64 {
+    if let Some(t) = r.tokens() {
         return t;
     }
-    match &r.phase {
+    match r.phase() {
         Phase::Submitting | Phase::SubmitUnknown => estimate_record(r),
         // A pending row is checked against the cap when the queue sends it.
         Phase::Rejected | Phase::Pending => 0,
@@ -169,9 +169,9 @@ pub fn local_day_start(now: i64) -> i64 {
 }
 
 /// Today's spend of `tasks` (those created at or after `day_start`).
-pub fn spend_of_tasks<'a>(
+pub fn spend_of_tasks<'a, T: TaskFacts + 'a>(
     cap: &SpendingCap,
-    tasks: impl IntoIterator<Item = &'a TaskRecord>,
+    tasks: impl IntoIterator<Item = &'a T>,
     day_start: i64,
 ) -> Spend {
     let mut day = DaySpend::new(day_start);
@@ -201,33 +201,33 @@ impl DaySpend {
         }
     }
 
-    pub fn add(&mut self, t: &TaskRecord) {
-        if t.created_at < self.day_start {
+    pub fn add(&mut self, t: &impl TaskFacts) {
+        if t.created_at() < self.day_start {
             return;
         }
         let tokens = u128::from(counted_tokens(t));
-        match self.by_model.get_mut(&t.model) {
+        match self.by_model.get_mut(t.model()) {
             Some((n, sum)) => {
                 *n += 1;
                 *sum += tokens;
             }
             None => {
-                self.by_model.insert(t.model.clone(), (1, tokens));
+                self.by_model.insert(t.model().to_string(), (1, tokens));
             }
         }
     }
 
     /// Take away a row that was added.
-    pub fn remove(&mut self, t: &TaskRecord) {
-        if t.created_at < self.day_start {
+    pub fn remove(&mut self, t: &impl TaskFacts) {
+        if t.created_at() < self.day_start {
             return;
         }
         let tokens = u128::from(counted_tokens(t));
-        if let Some((n, sum)) = self.by_model.get_mut(&t.model) {
+        if let Some((n, sum)) = self.by_model.get_mut(t.model()) {
             *n = n.saturating_sub(1);
             *sum = sum.saturating_sub(tokens);
             if *n == 0 {
-                self.by_model.remove(&t.model);
+                self.by_model.remove(t.model());
             }
         }
     }
@@ -314,6 +314,7 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::TaskRecord;
 
     fn cap(tokens: Option<u64>, money: Option<f64>) -> SpendingCap {
         SpendingCap {

@@ -10,7 +10,7 @@
 //! young and dense where finishes are likely.
 
 use crate::api::TaskStatus;
-use crate::store::{Phase, TaskRecord};
+use crate::store::{Phase, TaskFacts};
 use std::collections::{HashMap, VecDeque};
 
 /// Samples kept per bucket (the newest win).
@@ -73,14 +73,14 @@ pub struct EtaModel {
     learned: usize,
 }
 
-fn key_of(r: &TaskRecord) -> Key {
-    let req = r.request();
-    let resolution = req
-        .as_ref()
-        .and_then(|q| q.resolution.clone())
-        .unwrap_or_default();
-    let duration = req.as_ref().and_then(|q| q.duration).unwrap_or(0);
-    (r.model.clone(), resolution, duration)
+fn key_of(r: &impl TaskFacts) -> Key {
+    let spec = r.spec();
+    let resolution = spec.resolution.as_deref().unwrap_or_default().to_string();
+    (
+        r.model().to_string(),
+        resolution,
+        spec.duration.unwrap_or(0),
+    )
 }
 
 /// The `q` quantile of a sorted, non-empty slice, interpolated.
@@ -99,25 +99,25 @@ impl EtaModel {
 
     /// Learn from a task that succeeded (failures end early and would skew the estimate).
     /// Returns false when the record teaches nothing.
-    pub fn learn(&mut self, r: &TaskRecord) -> bool {
+    pub fn learn(&mut self, r: &impl TaskFacts) -> bool {
         self.add(r, false)
     }
 
     /// Learn from a task older than everything learned so far (loading history newest first):
     /// it only fills buckets that have room.
-    pub fn learn_older(&mut self, r: &TaskRecord) -> bool {
+    pub fn learn_older(&mut self, r: &impl TaskFacts) -> bool {
         self.add(r, true)
     }
 
-    fn add(&mut self, r: &TaskRecord, older: bool) -> bool {
-        if !matches!(r.phase, Phase::Remote(TaskStatus::Succeeded)) {
+    fn add(&mut self, r: &impl TaskFacts, older: bool) -> bool {
+        if !matches!(*r.phase(), Phase::Remote(TaskStatus::Succeeded)) {
             return false;
         }
-        let Some(finished) = r.finished_at else {
+        let Some(finished) = r.finished_at() else {
             return false;
         };
         let secs = |from: i64| u32::try_from(finished - from).ok();
-        let Some(total) = secs(r.created_at) else {
+        let Some(total) = secs(r.created_at()) else {
             return false;
         };
         let key = key_of(r);
@@ -132,7 +132,7 @@ impl EtaModel {
     }
 
     /// The narrowest bucket with enough samples.
-    fn bucket(&self, r: &TaskRecord) -> Option<&Samples> {
+    fn bucket(&self, r: &impl TaskFacts) -> Option<&Samples> {
         let enough = |s: &&Samples| s.total.len() >= MIN_SAMPLES;
         let key = key_of(r);
         self.by_key
@@ -144,21 +144,21 @@ impl EtaModel {
 
     /// The estimate for an unfinished task at `now` (Unix seconds); `None` when history knows
     /// nothing that applies, or the task is not in the server's hands.
-    pub fn estimate(&self, r: &TaskRecord, now: i64) -> Option<Estimate> {
-        if !r.phase.needs_polling() {
+    pub fn estimate(&self, r: &impl TaskFacts, now: i64) -> Option<Estimate> {
+        if !r.phase().needs_polling() {
             return None;
         }
         // Measured from creation (a local, exact time). The start of a run is only known as
         // "first seen running", late by up to a poll gap that sparse polling makes long, so
         // run times would mislead.
-        let (samples, since) = (&self.bucket(r)?.total, r.created_at);
+        let (samples, since) = (&self.bucket(r)?.total, r.created_at());
         let elapsed = (now - since).max(0) as f64;
         let mut left: Vec<f64> = samples
             .iter()
             .map(|s| *s as f64 - elapsed)
             .filter(|l| *l > 0.0)
             .collect();
-        let age = (now - r.created_at).max(0) as f64;
+        let age = (now - r.created_at()).max(0) as f64;
         if left.is_empty() {
             return Some(Estimate {
                 remaining: 0,
@@ -190,7 +190,7 @@ impl EtaModel {
     /// `[dense, 6 × interval]` while no finish is plausible yet and to `[dense, interval]` once
     /// one is (never sparser than the plain interval where it matters), or `interval` when
     /// history knows nothing or the task is overdue.
-    pub fn next_poll_secs(&self, r: &TaskRecord, now: i64, interval: f64, dense: f64) -> f64 {
+    pub fn next_poll_secs(&self, r: &impl TaskFacts, now: i64, interval: f64, dense: f64) -> f64 {
         let dense = dense.clamp(0.05, interval.max(0.05));
         match self.estimate(r, now) {
             Some(e) if e.overdue => interval,
@@ -215,18 +215,18 @@ impl EtaModel {
     /// task queued behind 50 others is not "late" after a minute.
     pub fn estimate_in_queue(
         &self,
-        r: &TaskRecord,
+        r: &impl TaskFacts,
         now: i64,
         place: Option<QueuePlace>,
     ) -> Option<Estimate> {
         let base = self.estimate(r, now)?;
-        let Some(p) = place.filter(|p| p.ahead > 0 && r.started_at.is_none()) else {
+        let Some(p) = place.filter(|p| p.ahead > 0 && r.started_at().is_none()) else {
             return Some(base);
         };
         let samples = &self.bucket(r)?.total;
         let waves = p.ahead as f64 / p.running.max(1) as f64;
         let factor = 1.0 + waves;
-        let age = (now - r.created_at).max(0) as f64;
+        let age = (now - r.created_at()).max(0) as f64;
         let mut left: Vec<f64> = samples
             .iter()
             .map(|s| *s as f64 * factor - age)
@@ -248,35 +248,35 @@ impl EtaModel {
 
 /// Every queued task's place in the queue (by local id) and how many tasks run now. Tasks
 /// ahead are the unfinished ones (queued or running) created before it, of the same profile.
-pub fn queue_positions(tasks: &[TaskRecord]) -> (HashMap<String, usize>, usize) {
-    let active = |t: &&TaskRecord| {
+pub fn queue_positions<T: TaskFacts>(tasks: &[T]) -> (HashMap<String, usize>, usize) {
+    let active = |t: &&T| {
         matches!(
-            t.phase,
+            t.phase(),
             Phase::Remote(TaskStatus::Queued) | Phase::Remote(TaskStatus::Running)
         )
     };
     let running = tasks
         .iter()
-        .filter(|t| t.phase == Phase::Remote(TaskStatus::Running))
+        .filter(|t| t.phase() == &Phase::Remote(TaskStatus::Running))
         .count();
-    let mut unfinished: Vec<&TaskRecord> = tasks.iter().filter(active).collect();
+    let mut unfinished: Vec<&T> = tasks.iter().filter(active).collect();
     unfinished.sort_by(|a, b| {
-        (a.profile.as_str(), a.created_at, a.local_id.as_str()).cmp(&(
-            b.profile.as_str(),
-            b.created_at,
-            b.local_id.as_str(),
+        (a.profile(), a.created_at(), a.local_id()).cmp(&(
+            b.profile(),
+            b.created_at(),
+            b.local_id(),
         ))
     });
     let mut out = HashMap::new();
     let mut profile = "";
     let mut before = 0usize;
     for t in unfinished {
-        if t.profile != profile {
-            profile = t.profile.as_str();
+        if t.profile() != profile {
+            profile = t.profile();
             before = 0;
         }
-        if t.phase == Phase::Remote(TaskStatus::Queued) {
-            out.insert(t.local_id.clone(), before);
+        if t.phase() == &Phase::Remote(TaskStatus::Queued) {
+            out.insert(t.local_id().to_string(), before);
         }
         before += 1;
     }
@@ -284,20 +284,16 @@ pub fn queue_positions(tasks: &[TaskRecord]) -> (HashMap<String, usize>, usize) 
 }
 
 /// Whether `t` holds a place in the account's queue (queued or running).
-fn in_queue(t: &TaskRecord) -> bool {
+fn in_queue(t: &impl TaskFacts) -> bool {
     matches!(
-        t.phase,
+        *t.phase(),
         Phase::Remote(TaskStatus::Queued) | Phase::Remote(TaskStatus::Running)
     )
 }
 
 /// The queue's order: profile, creation, local id (unique, so the order is total).
-fn queue_cmp(a: &TaskRecord, b: &TaskRecord) -> std::cmp::Ordering {
-    (a.profile.as_str(), a.created_at, a.local_id.as_str()).cmp(&(
-        b.profile.as_str(),
-        b.created_at,
-        b.local_id.as_str(),
-    ))
+fn queue_cmp<T: TaskFacts>(a: &T, b: &T) -> std::cmp::Ordering {
+    (a.profile(), a.created_at(), a.local_id()).cmp(&(b.profile(), b.created_at(), b.local_id()))
 }
 
 /// [`queue_positions`] kept up to date one change at a time: the unfinished tasks (indices
@@ -311,26 +307,26 @@ pub struct QueueIndex {
 
 impl QueueIndex {
     /// The index of every task in `tasks`.
-    pub fn build(tasks: &[TaskRecord]) -> QueueIndex {
+    pub fn build<T: TaskFacts>(tasks: &[T]) -> QueueIndex {
         let mut order: Vec<usize> = (0..tasks.len()).filter(|&i| in_queue(&tasks[i])).collect();
         order.sort_by(|&a, &b| queue_cmp(&tasks[a], &tasks[b]));
         let running = tasks
             .iter()
-            .filter(|t| t.phase == Phase::Remote(TaskStatus::Running))
+            .filter(|t| t.phase() == &Phase::Remote(TaskStatus::Running))
             .count();
         QueueIndex { order, running }
     }
 
     /// Where task `i` is or would go.
-    fn search(&self, tasks: &[TaskRecord], i: usize) -> Result<usize, usize> {
+    fn search<T: TaskFacts>(&self, tasks: &[T], i: usize) -> Result<usize, usize> {
         self.order
             .binary_search_by(|&x| queue_cmp(&tasks[x], &tasks[i]))
     }
 
     /// Take out task `i` while `tasks[i]` is still the row that was added.
-    pub fn remove(&mut self, tasks: &[TaskRecord], i: usize) {
+    pub fn remove<T: TaskFacts>(&mut self, tasks: &[T], i: usize) {
         let t = &tasks[i];
-        if t.phase == Phase::Remote(TaskStatus::Running) {
+        if t.phase() == &Phase::Remote(TaskStatus::Running) {
             self.running = self.running.saturating_sub(1);
         }
         if !in_queue(t) {
@@ -345,9 +341,9 @@ impl QueueIndex {
     }
 
     /// Add task `i` (`tasks[i]` is its new row).
-    pub fn insert(&mut self, tasks: &[TaskRecord], i: usize) {
+    pub fn insert<T: TaskFacts>(&mut self, tasks: &[T], i: usize) {
         let t = &tasks[i];
-        if t.phase == Phase::Remote(TaskStatus::Running) {
+        if t.phase() == &Phase::Remote(TaskStatus::Running) {
             self.running += 1;
         }
         if in_queue(t)
@@ -364,15 +360,15 @@ impl QueueIndex {
 
     /// Task `i`'s place, when it is queued: the unfinished tasks of its profile created before
     /// it, and how many run now.
-    pub fn place(&self, tasks: &[TaskRecord], i: usize) -> Option<QueuePlace> {
+    pub fn place<T: TaskFacts>(&self, tasks: &[T], i: usize) -> Option<QueuePlace> {
         let t = tasks.get(i)?;
-        if t.phase != Phase::Remote(TaskStatus::Queued) {
+        if t.phase() != &Phase::Remote(TaskStatus::Queued) {
             return None;
         }
         let at = self.search(tasks, i).ok()?;
         let first = self
             .order
-            .partition_point(|&x| tasks[x].profile.as_str() < t.profile.as_str());
+            .partition_point(|&x| tasks[x].profile() < t.profile());
         Some(QueuePlace {
             ahead: at - first,
             running: self.running,
@@ -385,12 +381,12 @@ pub const LOAD_LIMIT: usize = 2000;
 
 /// Learn from `new` when it just finished (its previous version `old` had not), or when it
 /// arrives already finished (a load, newest first) and the model still wants history.
-pub fn learn_on_change(model: &mut EtaModel, old: Option<&TaskRecord>, new: &TaskRecord) {
-    if new.finished_at.is_none() {
+pub fn learn_on_change<T: TaskFacts>(model: &mut EtaModel, old: Option<&T>, new: &T) {
+    if new.finished_at().is_none() {
         return;
     }
     match old {
-        Some(o) if o.finished_at.is_none() => {
+        Some(o) if o.finished_at().is_none() => {
             model.learn(new);
         }
         None if model.learned() < LOAD_LIMIT => {
@@ -416,6 +412,7 @@ pub fn label(e: &Estimate) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::TaskRecord;
 
     fn rec(phase: &str, created: i64, started: Option<i64>, finished: Option<i64>) -> TaskRecord {
         TaskRecord {

@@ -24,9 +24,9 @@ use std::sync::{Arc, Mutex};
 /// Whether a task may be resubmitted: it failed, expired or was cancelled, or its submission's
 /// outcome is unknown (the user decides), or it was rejected (it will be again, unless edited).
 /// Whether it is the head of its retry chain is the store's check (`Store::retried_by`).
-pub fn retryable(t: &TaskRecord) -> bool {
+pub fn retryable(t: &impl crate::store::TaskFacts) -> bool {
     use crate::store::Phase;
-    match &t.phase {
+    match t.phase() {
         Phase::Remote(s) => s.is_retryable(),
         Phase::SubmitUnknown | Phase::Rejected => true,
         Phase::Pending | Phase::Submitting => false,

@@ -296,7 +296,7 @@ impl Executor {
                     }
                     .await;
                     let msg = match result {
-                        Ok(r) => Msg::TasksChanged(vec![r.trimmed()]),
+                        Ok(r) => Msg::TasksChanged(vec![r.into()]),
                         Err(e) => Msg::Notice {
                             level: Level::Error,
                             text: format!("cancel failed: {e}"),

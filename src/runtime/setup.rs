@@ -14,7 +14,7 @@ use crate::app::{Level, Msg, State, update};
 use crate::config::Paths;
 use crate::context::Context;
 use crate::engine::now;
-use crate::store::{TaskQuery, TaskRecord};
+use crate::store::TaskQuery;
 use crate::theme;
 use std::io;
 use std::time::Duration;
@@ -275,7 +275,7 @@ pub async fn run_dashboard(ctx: Context, opts: DashboardOptions) -> Result<(), D
                 let _ = to_poller.send(PollerCmd::Track(Box::new(r.clone())));
             }
             to_downloads.consider(&rows);
-            let rows = rows.into_iter().map(TaskRecord::trimmed).collect();
+            let rows = rows.iter().map(crate::store::TaskRow::from).collect();
             if to_loop.send(Msg::TasksChanged(rows)).is_err() {
                 return;
             }
@@ -287,7 +287,7 @@ pub async fn run_dashboard(ctx: Context, opts: DashboardOptions) -> Result<(), D
         tokio::spawn(async move {
             // The dashboard keeps trimmed rows; the poller gets the full unfinished ones.
             let read = |s: &crate::store::Store| {
-                Ok((s.list_trimmed(&TaskQuery::default())?, s.unfinished()?))
+                Ok((s.list_rows(&TaskQuery::default())?, s.unfinished()?))
             };
             match engine.with_store(read).await {
                 Ok((rest, unfinished)) => {
@@ -342,7 +342,7 @@ pub async fn run_dashboard(ctx: Context, opts: DashboardOptions) -> Result<(), D
         },
     };
     // The detail pane starts hidden, so the first load asks for nothing.
-    let rows = rows.into_iter().map(TaskRecord::trimmed).collect();
+    let rows = rows.iter().map(crate::store::TaskRow::from).collect();
     let _ = update(&mut state, Msg::TasksLoaded(rows));
 
     let mut term = terminal::enter(opts.mouse || ctx.config.ui.mouse)?;

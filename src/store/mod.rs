@@ -12,12 +12,14 @@ mod meta;
 mod queue;
 mod record;
 mod retries;
+mod row;
 pub mod schema;
 mod tasks;
 
 pub use lease::{Lease, LeaseOutcome};
 pub use queue::{Enqueued, NewPending, QueueState};
 pub use record::{FileKind, HistoryEntry, Phase, TaskBodies, TaskRecord};
+pub use row::{ResultFiles, RowExtra, Spec, TaskFacts, TaskRow, intern};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 use std::cell::Cell;

@@ -163,56 +163,34 @@ impl TaskRecord {
     }
 }
 
-/// A task's full create request and last response: what the dashboard's rows leave out (see
-/// [`TaskRecord::trimmed`]), read from the store when a view or an action needs them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the dashboard's rows ([`TaskRow`](super::TaskRow)) leave out of a task, read from the
+/// store for one task at a time when a view or an action needs it: the full request and last
+/// response, the result links and the saved files.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TaskBodies {
     pub local_id: String,
     /// The exact JSON body of the create request.
     pub request_json: String,
     /// The last task JSON the server sent, verbatim.
     pub response_json: Option<String>,
+    pub video_url: Option<String>,
+    pub last_frame_url: Option<String>,
+    pub video_path: Option<String>,
+    pub last_frame_path: Option<String>,
 }
 
-impl TaskRecord {
-    /// The row as the dashboard keeps it in memory: the request trimmed by [`trim_request`], no
-    /// response. Whatever must send or show the full bodies reads them from the store
-    /// ([`TaskBodies`]); a trimmed row is never submitted.
-    pub fn trimmed(mut self) -> TaskRecord {
-        self.request_json = trim_request(&self.request_json);
-        self.response_json = None;
-        self
-    }
-}
-
-/// A create request reduced to what the table, the ETA, the budget and the sort read without
-/// the full body: every top-level field kept, each content item's `type` and `role` kept and
-/// its other strings (prompt text, URLs, inline `data:` files) emptied. Still a parseable
-/// request; empty when the body is not JSON (as unreadable as before).
-pub fn trim_request(request_json: &str) -> String {
-    let Ok(mut v) = serde_json::from_str::<serde_json::Value>(request_json) else {
-        return String::new();
-    };
-    if let Some(items) = v.get_mut("content").and_then(|c| c.as_array_mut()) {
-        for item in items {
-            if let Some(fields) = item.as_object_mut() {
-                for (k, field) in fields.iter_mut() {
-                    if k != "type" && k != "role" {
-                        empty_strings(field);
-                    }
-                }
-            }
+impl TaskBodies {
+    /// The parts of a full record.
+    pub fn of(r: &TaskRecord) -> TaskBodies {
+        TaskBodies {
+            local_id: r.local_id.clone(),
+            request_json: r.request_json.clone(),
+            response_json: r.response_json.clone(),
+            video_url: r.video_url.clone(),
+            last_frame_url: r.last_frame_url.clone(),
+            video_path: r.video_path.clone(),
+            last_frame_path: r.last_frame_path.clone(),
         }
-    }
-    v.to_string()
-}
-
-fn empty_strings(v: &mut serde_json::Value) {
-    match v {
-        serde_json::Value::String(s) => s.clear(),
-        serde_json::Value::Array(a) => a.iter_mut().for_each(empty_strings),
-        serde_json::Value::Object(o) => o.values_mut().for_each(empty_strings),
-        _ => {}
     }
 }
 

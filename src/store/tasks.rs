@@ -1,7 +1,7 @@
 //! Task rows: the submission phases, recording polls, lookups and lists.
 
 use super::{
-    FileKind, HistoryEntry, NewSubmission, Phase, Store, StoreError, TaskQuery, TaskRecord,
+    FileKind, HistoryEntry, NewSubmission, Phase, Store, StoreError, TaskQuery, TaskRecord, TaskRow,
 };
 use crate::api::types::{CreateRequest, Task, TaskStatus};
 use rusqlite::{OptionalExtension, Row, params};
@@ -44,41 +44,58 @@ pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<TaskRecord> {
     })
 }
 
-/// A task as the dashboard keeps it ([`TaskRecord::trimmed`]) from a row selected with
-/// `COLUMNS`: the request is trimmed from the row's text without copying the full body, and the
-/// response is not read.
-fn trimmed_from_row(r: &Row<'_>) -> rusqlite::Result<TaskRecord> {
-    let request = r.get_ref("request_json")?.as_str().map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
-    })?;
-    let request_json = super::record::trim_request(request);
-    let status: String = r.get("status")?;
-    let tokens: Option<i64> = r.get("tokens")?;
-    let depth: i64 = r.get("retry_depth")?;
-    Ok(TaskRecord {
-        local_id: r.get("local_id")?,
-        task_id: r.get("task_id")?,
-        phase: Phase::parse(&status),
-        profile: r.get("profile")?,
-        model: r.get("model")?,
-        prompt: r.get("prompt")?,
-        request_json,
-        response_json: None,
-        error_code: r.get("error_code")?,
-        error_message: r.get("error_message")?,
-        retry_of: r.get("retry_of")?,
+/// The columns [`row_from`] reads: the request's text (parsed for its facts, not kept), and
+/// only whether each result link and file is there.
+const ROW_COLUMNS: &str = "local_id, task_id, status, profile, model, prompt, request_json, \
+    error_code, error_message, retry_of, retry_depth, created_at, updated_at, started_at, \
+    finished_at, tokens, urls_seen_at, video_url IS NOT NULL, last_frame_url IS NOT NULL, \
+    video_path IS NOT NULL, last_frame_path IS NOT NULL";
+
+/// A task as the dashboard keeps it, from a row selected with `ROW_COLUMNS`, without copying
+/// the request's text or reading the response.
+fn row_from(r: &Row<'_>) -> rusqlite::Result<TaskRow> {
+    let bad = |i: usize, e: rusqlite::types::FromSqlError| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    };
+    let text =
+        |i: usize| -> rusqlite::Result<&str> { r.get_ref(i)?.as_str().map_err(|e| bad(i, e)) };
+    let opt_box = |i: usize| -> rusqlite::Result<Option<Box<str>>> {
+        Ok(r.get_ref(i)?
+            .as_str_or_null()
+            .map_err(|e| bad(i, e))?
+            .map(Into::into))
+    };
+    let depth: i64 = r.get(10)?;
+    let tokens: Option<i64> = r.get(15)?;
+    let mut row = TaskRow {
+        local_id: text(0)?.into(),
+        task_id: opt_box(1)?,
+        phase: Phase::parse(text(2)?),
+        profile: super::intern(text(3)?),
+        model: super::intern(text(4)?),
+        prompt: text(5)?.into(),
+        spec: super::Spec::of_json(text(6)?),
         retry_depth: depth.clamp(0, u32::MAX as i64) as u32,
-        created_at: r.get("created_at")?,
-        updated_at: r.get("updated_at")?,
-        started_at: r.get("started_at")?,
-        finished_at: r.get("finished_at")?,
+        results: super::ResultFiles {
+            video_url: r.get(17)?,
+            last_frame_url: r.get(18)?,
+            video_saved: r.get(19)?,
+            last_frame_saved: r.get(20)?,
+        },
+        created_at: r.get(11)?,
+        updated_at: r.get(12)?,
+        started_at: r.get(13)?,
+        finished_at: r.get(14)?,
         tokens: tokens.map(|t| t.max(0) as u64),
-        video_url: r.get("video_url")?,
-        last_frame_url: r.get("last_frame_url")?,
-        urls_seen_at: r.get("urls_seen_at")?,
-        video_path: r.get("video_path")?,
-        last_frame_path: r.get("last_frame_path")?,
-    })
+        urls_seen_at: r.get(16)?,
+        extra: None,
+    };
+    row.set_extra(super::RowExtra {
+        error_code: opt_box(7)?,
+        error_message: opt_box(8)?,
+        retry_of: opt_box(9)?,
+    });
+    Ok(row)
 }
 
 /// True for an error in one row's values (a wrong type written by hand or another tool), as
@@ -551,10 +568,10 @@ impl Store {
     }
 
     /// Tasks matching `query`, newest first, as the dashboard keeps them in memory
-    /// ([`TaskRecord::trimmed`]: no full request or response; see [`Store::bodies`]).
-    pub fn list_trimmed(&self, query: &TaskQuery) -> Result<Vec<TaskRecord>, StoreError> {
+    /// ([`TaskRow`]: the rest is read one task at a time by [`Store::bodies`]).
+    pub fn list_rows(&self, query: &TaskQuery) -> Result<Vec<TaskRow>, StoreError> {
         let mut rows = Vec::new();
-        self.each_mapped(query, trimmed_from_row, |r| {
+        self.each_mapped(query, ROW_COLUMNS, row_from, |r| {
             rows.push(r);
             true
         })?;
@@ -566,13 +583,20 @@ impl Store {
     /// A task's full request and last response (`None` when the row is gone).
     pub fn bodies(&self, local_id: &str) -> Result<Option<super::record::TaskBodies>, StoreError> {
         self.conn
-            .prepare_cached("SELECT request_json, response_json FROM tasks WHERE local_id = ?1")
+            .prepare_cached(
+                "SELECT request_json, response_json, video_url, last_frame_url, video_path, \
+                 last_frame_path FROM tasks WHERE local_id = ?1",
+            )
             .and_then(|mut stmt| {
                 stmt.query_row([local_id], |r| {
                     Ok(super::record::TaskBodies {
                         local_id: local_id.to_string(),
                         request_json: r.get(0)?,
                         response_json: r.get(1)?,
+                        video_url: r.get(2)?,
+                        last_frame_url: r.get(3)?,
+                        video_path: r.get(4)?,
+                        last_frame_path: r.get(5)?,
                     })
                 })
                 .optional()
@@ -587,16 +611,17 @@ impl Store {
         query: &TaskQuery,
         visit: impl FnMut(TaskRecord) -> bool,
     ) -> Result<(), StoreError> {
-        self.each_mapped(query, from_row, visit)
+        self.each_mapped(query, COLUMNS, from_row, visit)
     }
 
-    fn each_mapped(
+    fn each_mapped<T>(
         &self,
         query: &TaskQuery,
-        map: fn(&Row<'_>) -> rusqlite::Result<TaskRecord>,
-        mut visit: impl FnMut(TaskRecord) -> bool,
+        columns: &str,
+        map: fn(&Row<'_>) -> rusqlite::Result<T>,
+        mut visit: impl FnMut(T) -> bool,
     ) -> Result<(), StoreError> {
-        let mut sql = format!("SELECT {COLUMNS} FROM tasks WHERE created_at >= ?1");
+        let mut sql = format!("SELECT {columns} FROM tasks WHERE created_at >= ?1");
         let since = query.since.unwrap_or(i64::MIN);
         let statuses = query.statuses.join("\u{1f}");
         if !query.statuses.is_empty() {

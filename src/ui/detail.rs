@@ -6,7 +6,7 @@ use super::format::{span, symbol, tokens};
 use crate::api::hints::hint_for_code;
 use crate::api::types::{ContentItem, CreateRequest};
 use crate::app::state::{Focus, State};
-use crate::store::TaskRecord;
+use crate::store::TaskRow;
 use crate::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -100,7 +100,7 @@ fn json_lines<'a>(text: &str, theme: &Theme) -> Vec<Line<'a>> {
 }
 
 /// Every line of the detail pane for task `t`.
-pub fn lines<'a>(t: &'a TaskRecord, state: &'a State) -> Vec<Line<'a>> {
+pub fn lines<'a>(t: &'a TaskRow, state: &'a State) -> Vec<Line<'a>> {
     let theme = state.theme();
     let now = state.now;
     let status_style = Style::default()
@@ -115,20 +115,17 @@ pub fn lines<'a>(t: &'a TaskRecord, state: &'a State) -> Vec<Line<'a>> {
         ),
         Span::styled(format!("  local {}", t.local_id), theme.dim()),
     ])];
-    if let Some(parent) = &t.retry_of {
-        let shown = state
-            .task(parent)
-            .map(|p| p.display_id().to_string())
-            .unwrap_or(parent.clone());
+    if let Some(parent) = t.retry_of() {
+        let shown = state.task(parent).map(|p| p.display_id()).unwrap_or(parent);
         out.push(Line::from(Span::styled(
             format!("  ↻ retry #{} of {shown}", t.retry_depth),
             theme.accent(),
         )));
     }
-    let children: Vec<&TaskRecord> = state
+    let children: Vec<&TaskRow> = state
         .tasks
         .iter()
-        .filter(|c| c.retry_of.as_deref() == Some(t.local_id.as_str()))
+        .filter(|c| c.retry_of() == Some(&*t.local_id))
         .collect();
     for c in children {
         out.push(Line::from(Span::styled(
@@ -136,17 +133,17 @@ pub fn lines<'a>(t: &'a TaskRecord, state: &'a State) -> Vec<Line<'a>> {
             theme.accent(),
         )));
     }
-    if t.error_code.is_some() || t.error_message.is_some() {
+    if t.error_code().is_some() || t.error_message().is_some() {
         out.push(Line::default());
         out.push(heading("Error", theme));
-        let code = t.error_code.clone().unwrap_or_default();
+        let code = t.error_code().unwrap_or_default().to_string();
         if !code.is_empty() {
             out.push(Line::from(Span::styled(
                 format!("  {code}"),
                 theme.error().add_modifier(Modifier::BOLD),
             )));
         }
-        if let Some(m) = &t.error_message {
+        if let Some(m) = t.error_message() {
             out.push(Line::from(Span::styled(format!("  {m}"), theme.error())));
         }
         if let Some(h) = hint_for_code(&code) {
@@ -167,11 +164,23 @@ pub fn lines<'a>(t: &'a TaskRecord, state: &'a State) -> Vec<Line<'a>> {
     for l in t.prompt.lines() {
         out.push(Line::from(Span::styled(format!("  {l}"), theme.base())));
     }
-    // The row carries a trimmed request (no text or URLs): the full one once it is loaded.
+    // The row carries the request's main parameters: the full request once it is loaded.
     let bodies = state.bodies_of(&t.local_id);
     let full = bodies.and_then(|b| CreateRequest::from_json(&b.request_json).ok());
-    let trimmed = if full.is_none() { t.request() } else { None };
-    if let Some(req) = full.as_ref().or(trimmed.as_ref()) {
+    let from_row = || CreateRequest {
+        model: t.model.to_string(),
+        ratio: t.spec.ratio.as_deref().map(str::to_string),
+        resolution: t.spec.resolution.as_deref().map(str::to_string),
+        duration: t.spec.duration,
+        ..CreateRequest::default()
+    };
+    let shown = match (&full, bodies) {
+        (Some(_), _) => None,
+        // Loaded and not a request: nothing to show.
+        (None, Some(_)) => None,
+        (None, None) => Some(from_row()),
+    };
+    if let Some(req) = full.as_ref().or(shown.as_ref()) {
         out.push(Line::default());
         out.push(heading("Parameters", theme));
         for (k, v) in params(req) {
@@ -206,7 +215,7 @@ pub fn lines<'a>(t: &'a TaskRecord, state: &'a State) -> Vec<Line<'a>> {
     }
     out.push(Line::default());
     out.push(heading("Status history", theme));
-    match state.histories.get(&t.local_id) {
+    match state.histories.get(&*t.local_id) {
         Some(h) if !h.is_empty() => {
             for e in h {
                 let note = e
@@ -233,13 +242,26 @@ pub fn lines<'a>(t: &'a TaskRecord, state: &'a State) -> Vec<Line<'a>> {
             theme.dim(),
         ))),
     }
-    if t.video_url.is_some() || t.video_path.is_some() {
+    if t.results.video_url || t.results.video_saved {
         out.push(Line::default());
         out.push(heading("Result", theme));
-        if let Some(path) = &t.video_path {
+        // Links and paths are read with the bodies.
+        let (video_path, frame_path, video_url, frame_url) = match bodies {
+            Some(b) => (
+                b.video_path.as_ref(),
+                b.last_frame_path.as_ref(),
+                b.video_url.as_ref(),
+                b.last_frame_url.as_ref(),
+            ),
+            None => {
+                out.push(loading(theme));
+                (None, None, None, None)
+            }
+        };
+        if let Some(path) = video_path {
             out.push(field("video (saved)", path.clone(), theme));
         }
-        if let Some(path) = &t.last_frame_path {
+        if let Some(path) = frame_path {
             out.push(field("last frame (saved)", path.clone(), theme));
         }
         out.extend(super::preview::transfer_line(state, t));
@@ -250,9 +272,9 @@ pub fn lines<'a>(t: &'a TaskRecord, state: &'a State) -> Vec<Line<'a>> {
             Some(_) => "link has probably expired (refetch the task for a new one)".to_string(),
             None => String::new(),
         };
-        if let Some(u) = &t.video_url {
+        if let Some(u) = video_url {
             let warn_secs = state.results.warn_secs;
-            let style = if left.is_some_and(|l| l < warn_secs) && t.video_path.is_none() {
+            let style = if left.is_some_and(|l| l < warn_secs) && !t.results.video_saved {
                 theme.warn()
             } else {
                 theme.dim()
@@ -263,7 +285,7 @@ pub fn lines<'a>(t: &'a TaskRecord, state: &'a State) -> Vec<Line<'a>> {
             ]));
             out.push(Line::from(Span::styled(format!("  {u}"), theme.base())));
         }
-        if let Some(u) = &t.last_frame_url {
+        if let Some(u) = frame_url {
             out.push(field("last frame URL", String::new(), theme));
             out.push(Line::from(Span::styled(format!("  {u}"), theme.base())));
         }

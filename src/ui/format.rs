@@ -2,7 +2,7 @@
 //! short ids.
 
 use crate::api::TaskStatus;
-use crate::store::{Phase, TaskRecord};
+use crate::store::{Phase, TaskRow};
 
 /// A symbol per phase, so the status reads without colour.
 pub fn symbol(p: &Phase) -> &'static str {
@@ -69,8 +69,13 @@ pub fn tokens(n: u64) -> String {
 
 /// A short id for the table: the server id's time and suffix (`105718-mq3yp`), or the tail of a
 /// relay id, or `local` for a submission without one.
-pub fn short_id(t: &TaskRecord) -> String {
-    match t.task_id.as_deref() {
+pub fn short_id(t: &TaskRow) -> String {
+    short_task_id(t.task_id.as_deref())
+}
+
+/// [`short_id`] of a server id (`None`: not sent yet).
+pub fn short_task_id(task_id: Option<&str>) -> String {
+    match task_id {
         Some(id) => {
             let parts: Vec<&str> = id.split('-').collect();
             // `get`: the id comes from the server and byte 8 may fall inside a character.
@@ -90,7 +95,7 @@ pub fn short_id(t: &TaskRecord) -> String {
 }
 
 /// Time spent queued or running (or, when finished, how long it took), from local timestamps.
-pub fn progress_time(t: &TaskRecord, now: i64) -> String {
+pub fn progress_time(t: &TaskRow, now: i64) -> String {
     match (&t.phase, t.started_at, t.finished_at) {
         (Phase::Remote(TaskStatus::Queued), _, _) | (Phase::Submitting, _, _) => {
             format!("q {}", span(now - t.created_at))

@@ -4,16 +4,16 @@
 use super::format::span;
 use crate::app::results::{SavedCell, Transfer, saved_cell};
 use crate::app::state::State;
-use crate::store::TaskRecord;
+use crate::store::TaskRow;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui_image::Image;
 
 /// Rows the preview takes at the top of the detail pane `inner` (0: no picture for `t`).
-pub fn height(state: &State, t: &TaskRecord, inner: Rect) -> u16 {
+pub fn height(state: &State, t: &TaskRow, inner: Rect) -> u16 {
     match &state.results.preview {
-        Some((id, img)) if id == &t.local_id && state.results.images => {
+        Some((id, img)) if **id == *t.local_id && state.results.images => {
             img.0.size().height.min(inner.height / 2)
         }
         _ => 0,
@@ -21,9 +21,9 @@ pub fn height(state: &State, t: &TaskRecord, inner: Rect) -> u16 {
 }
 
 /// Draw the preview of `t` into `area` (already sized by [`height`]).
-pub fn render(frame: &mut Frame, area: Rect, state: &State, t: &TaskRecord) {
+pub fn render(frame: &mut Frame, area: Rect, state: &State, t: &TaskRow) {
     if let Some((id, img)) = &state.results.preview
-        && id == &t.local_id
+        && **id == *t.local_id
         && area.height > 0
     {
         frame.render_widget(Image::new(&img.0), area);
@@ -69,7 +69,7 @@ pub fn column(frac: f64) -> char {
 /// The table's saved-column text for `t` (fits `width` cells) and whether it is a warning:
 /// ✓ saved, … queued, a rising bar while downloading, ✗ failed; unsaved results show hours
 /// left when under 10 h (`<1` under an hour), `·` otherwise, `!!` once the link is dead.
-pub fn saved_text(state: &State, t: &TaskRecord, width: usize) -> (String, bool) {
+pub fn saved_text(state: &State, t: &TaskRow, width: usize) -> (String, bool) {
     match saved_cell(state, t) {
         SavedCell::None => (String::new(), false),
         SavedCell::Saved => ("✓".into(), false),
@@ -87,9 +87,9 @@ pub fn saved_text(state: &State, t: &TaskRecord, width: usize) -> (String, bool)
 }
 
 /// The download line of the detail pane, when a download is queued, running or failed.
-pub fn transfer_line<'a>(state: &'a State, t: &TaskRecord) -> Option<Line<'a>> {
+pub fn transfer_line<'a>(state: &'a State, t: &TaskRow) -> Option<Line<'a>> {
     let theme = state.theme();
-    let text = match state.results.transfers.get(&t.local_id)? {
+    let text = match state.results.transfers.get(&*t.local_id)? {
         Transfer::Queued => "download queued".to_string(),
         Transfer::Active { done, total, rate } => {
             let of = total
@@ -119,10 +119,10 @@ pub fn transfer_line<'a>(state: &'a State, t: &TaskRecord) -> Option<Line<'a>> {
 }
 
 /// A placeholder line while there is no picture (or why there is none).
-pub fn status_line<'a>(state: &'a State, t: &TaskRecord) -> Option<Line<'a>> {
+pub fn status_line<'a>(state: &'a State, t: &TaskRow) -> Option<Line<'a>> {
     let theme = state.theme();
     if let Some((id, e)) = &state.results.preview_error
-        && id == &t.local_id
+        && **id == *t.local_id
     {
         return Some(Line::from(Span::styled(
             format!("  no preview: {e}"),

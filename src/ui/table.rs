@@ -5,7 +5,7 @@ use super::format::{age, progress_time, short_id, short_status, symbol, tokens};
 use crate::api::models::short_label;
 use crate::app::state::{Focus, SortKey, State};
 use crate::engine::eta;
-use crate::store::TaskRecord;
+use crate::store::TaskRow;
 use crate::text::truncate;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -111,8 +111,7 @@ fn sorted_by(col: Col) -> Option<SortKey> {
     }
 }
 
-fn cell(t: &TaskRecord, col: Col, now: i64, retries: usize) -> String {
-    let req = || t.request();
+fn cell(t: &TaskRow, col: Col, now: i64, retries: usize) -> String {
     match col {
         Col::Status => format!("{} {}", symbol(&t.phase), short_status(&t.phase)),
         // `↻1` on a retry (its depth); `→1` on an original that has been retried (how often).
@@ -126,12 +125,12 @@ fn cell(t: &TaskRecord, col: Col, now: i64, retries: usize) -> String {
             }
             s
         }
-        Col::Error => t.error_code.as_deref().map(short_error).unwrap_or_default(),
+        Col::Error => t.error_code().map(short_error).unwrap_or_default(),
         Col::Model => short_label(&t.model),
-        Col::Prompt => t.prompt.clone(),
-        Col::Ratio => req().and_then(|r| r.ratio).unwrap_or_default(),
-        Col::Resolution => req().and_then(|r| r.resolution).unwrap_or_default(),
-        Col::Duration => match req().and_then(|r| r.duration) {
+        Col::Prompt => t.prompt.to_string(),
+        Col::Ratio => t.spec.ratio.as_deref().unwrap_or_default().to_string(),
+        Col::Resolution => t.spec.resolution.as_deref().unwrap_or_default().to_string(),
+        Col::Duration => match t.spec.duration {
             Some(-1) => "auto".into(),
             Some(d) => format!("{d}s"),
             None => String::new(),
@@ -139,9 +138,9 @@ fn cell(t: &TaskRecord, col: Col, now: i64, retries: usize) -> String {
         Col::Age => age(now - t.created_at),
         Col::Progress => progress_time(t, now),
         Col::Tokens => t.tokens.map(tokens).unwrap_or_default(),
-        Col::Saved => match (&t.video_path, &t.video_url) {
-            (Some(_), _) => "✓".into(),
-            (None, Some(_)) => "·".into(),
+        Col::Saved => match (t.results.video_saved, t.results.video_url) {
+            (true, _) => "✓".into(),
+            (false, true) => "·".into(),
             _ => String::new(),
         },
     }
@@ -236,8 +235,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let selected = state.selected.as_deref();
     for &i in state.order.iter().skip(state.offset).take(rows) {
         let t = &state.tasks[i];
-        let is_sel = selected == Some(t.local_id.as_str());
-        let marked = state.marks.contains(&t.local_id);
+        let is_sel = selected == Some(&*t.local_id);
+        let marked = state.marks.contains(&*t.local_id);
         let status_style = Style::default().fg(theme.status_color(t.phase.as_str()));
         let mark_style = if is_sel {
             theme.selected()
@@ -278,7 +277,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
                     (pad(&place, *w), false)
                 }
                 _ => {
-                    let retries = state.retries.get(&t.local_id).copied().unwrap_or(0);
+                    let retries = state.retries.get(&*t.local_id).copied().unwrap_or(0);
                     (pad(&cell(t, *c, state.now, retries), *w), false)
                 }
             };

@@ -10,7 +10,7 @@ use seedance_tui::app::{Msg, State, update};
 use seedance_tui::config::{BudgetConfig, PricingConfig};
 use seedance_tui::engine::budget::{self, SpendingCap};
 use seedance_tui::engine::eta::{self, QueuePlace};
-use seedance_tui::store::{Phase, TaskRecord};
+use seedance_tui::store::{Phase, Spec, TaskRow};
 
 const PHASES: [Phase; 5] = [
     Phase::Remote(TaskStatus::Queued),
@@ -20,7 +20,7 @@ const PHASES: [Phase; 5] = [
     Phase::Submitting,
 ];
 
-fn many(n: usize) -> Vec<TaskRecord> {
+fn many(n: usize) -> Vec<TaskRow> {
     (0..n)
         .map(|i| {
             let model = if i % 3 == 0 {
@@ -37,7 +37,7 @@ fn many(n: usize) -> Vec<TaskRecord> {
             // Ties on the sort keys, so the tie-breakers are exercised.
             r.created_at = NOW - (i as i64 % 40) * 60;
             r.updated_at = NOW - (i as i64 % 7) * 60;
-            r
+            TaskRow::from(r)
         })
         .collect()
 }
@@ -69,22 +69,22 @@ fn assert_same_as_counted(s: &State, what: &str) {
     let (ahead, running) = eta::queue_positions(&s.tasks);
     for t in &s.tasks {
         let want = ahead
-            .get(&t.local_id)
+            .get(&*t.local_id)
             .map(|&ahead| QueuePlace { ahead, running });
         assert_eq!(s.queue_place(t), want, "{} after {what}", t.local_id);
     }
     assert_eq!(s.running_now, running, "running after {what}");
     // Tokens summed task by task, money priced task by task (so only rounding may differ).
-    let today: Vec<&TaskRecord> = s
+    let today: Vec<&TaskRow> = s
         .tasks
         .iter()
         .filter(|t| t.created_at >= s.today_start)
         .collect();
-    let tokens: u64 = today.iter().map(|t| budget::counted_tokens(t)).sum();
+    let tokens: u64 = today.iter().map(|t| budget::counted_tokens(*t)).sum();
     assert_eq!(s.spent_today.tokens, tokens, "tokens spent after {what}");
     let money: f64 = today
         .iter()
-        .filter_map(|t| s.cap.money(&t.model, budget::counted_tokens(t)))
+        .filter_map(|t| s.cap.money(&t.model, budget::counted_tokens(*t)))
         .sum();
     let got = s.spent_today.money.expect("every model has a price");
     assert!(
@@ -172,7 +172,7 @@ fn queue_places_and_todays_spend_kept_change_by_change_equal_a_full_count() {
                 let phase = phases[rng.below(phases.len())].clone();
                 let mut t = record(n, phase, "new", models[rng.below(models.len())]);
                 t.profile = "a".into();
-                rows.push(t);
+                rows.push(t.into());
             }
             update(&mut s, Msg::TasksChanged(rows));
             let what = format!("seed {seed}, step {step}");
@@ -209,11 +209,13 @@ fn a_changed_task_moves_to_the_place_a_full_sort_gives_it() {
                     a.tokens = Some((n as u64 * 7919) % 5 * 1000);
                     a.updated_at = NOW - (n as i64 % 9) * 60;
                     a.finished_at = Some(NOW - (n as i64 % 3) * 3600 * 10);
-                    a.request_json = a.request_json.replace("\"duration\":5", "\"duration\":12");
+                    // The request asks for 12 s where it asked for 5.
+                    let request = record(pick, Phase::Pending, "", &a.model).request_json;
+                    a.spec = Spec::of_json(&request.replace("\"duration\":5", "\"duration\":12"));
                     let mut rows = vec![a];
                     if step % 4 == 0 {
                         // And a new task, which is inserted in its place.
-                        rows.push(record(1000 + n, PHASES[n % 5].clone(), "new", "m"));
+                        rows.push(record(1000 + n, PHASES[n % 5].clone(), "new", "m").into());
                     }
                     update(&mut s, Msg::TasksChanged(rows));
                     assert_same_as_rebuilt(&mut s, &format!("{sort:?} desc={desc} {quick:?}"));

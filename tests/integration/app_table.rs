@@ -42,7 +42,7 @@ fn many(s: &mut State, n: usize) {
         .map(|i| {
             let mut r = record(i, Phase::Remote(TaskStatus::Succeeded), "old", "m");
             r.created_at = NOW - 10_000 - i as i64;
-            r
+            r.into()
         })
         .collect();
     update(s, Msg::TasksChanged(rows));
@@ -72,7 +72,7 @@ fn after_ctrl_s_the_new_task_is_selected_and_scrolled_into_view_when_its_row_arr
     let mut row = record(500, Phase::Remote(TaskStatus::Queued), "a fox", "m");
     row.local_id = "new-1".into();
     row.created_at = NOW;
-    update(&mut s, Msg::TasksChanged(vec![row]));
+    update(&mut s, Msg::TasksChanged(vec![row.into()]));
     assert_eq!(s.selected.as_deref(), Some("new-1"));
     let r = s
         .selected_row()
@@ -124,7 +124,7 @@ fn failed_rows_show_a_short_error_code_and_retried_originals_are_marked() {
         update(&mut s, key(c));
     }
     update(&mut s, code(KeyCode::Enter));
-    assert!(s.order.iter().all(|&i| s.tasks[i].local_id != "l0003"));
+    assert!(s.order.iter().all(|&i| &*s.tasks[i].local_id != "l0003"));
     assert_eq!(s.order.len(), 9);
 }
 

@@ -1,11 +1,11 @@
 //! The reducer, message in, state and effects out: every intent of the dashboard.
 
-use crate::support::fixtures::{NOW, record, state};
+use crate::support::fixtures::{NOW, answer_bodies, record, state, task_record};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use seedance_tui::api::TaskStatus;
 use seedance_tui::app::state::{DetailMode, Focus, Overlay, Question, RetryPlan, SortKey};
 use seedance_tui::app::{Effect, Intent, Msg, update};
-use seedance_tui::store::Phase;
+use seedance_tui::store::{Phase, TaskBodies};
 
 fn key(c: char) -> Msg {
     Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
@@ -63,7 +63,7 @@ fn selection_follows_the_task_across_resorts_and_updates() {
         "doubao-seedance-2-0-260128",
     );
     fresh.created_at = NOW;
-    update(&mut s, Msg::TasksChanged(vec![fresh]));
+    update(&mut s, Msg::TasksChanged(vec![fresh.into()]));
     assert_eq!(selected(&s), "l0002");
     assert_eq!(s.tasks.len(), 11);
 }
@@ -256,16 +256,26 @@ fn copy_menu_offers_the_object_url_and_a_presigned_link_for_results_in_a_bucket(
     let mut s = state(100, 30);
     update(&mut s, key('j'));
     update(&mut s, key('j')); // the succeeded task l0002
-    let mut t = s.selected_task().cloned().expect("a task");
-    // Saved locally: no object URL, no link.
+    let mut t = task_record("l0002");
+    // Saved locally: no object URL, no link (once the saved path is read from the store).
     update(&mut s, key('y'));
-    assert!(update(&mut s, key('l')).is_empty());
+    let fx = update(&mut s, key('l'));
+    assert_eq!(fx, vec![Effect::LoadBodies("l0002".into())]);
+    assert!(answer_bodies(&mut s, fx).is_empty());
     assert!(
         s.current_message()
             .is_some_and(|m| m.text.contains("no object in a bucket"))
     );
     t.video_path = Some("s3://videos/demo/cgt-x2.mp4".into());
-    update(&mut s, Msg::TasksChanged(vec![t]));
+    t.updated_at += 1;
+    update(&mut s, Msg::TasksChanged(vec![(&t).into()]));
+    update(
+        &mut s,
+        Msg::Bodies {
+            local_id: "l0002".into(),
+            result: Ok(TaskBodies::of(&t)),
+        },
+    );
     update(&mut s, key('y'));
     assert_eq!(
         update(&mut s, key('o')),
@@ -292,14 +302,16 @@ fn copy_menu_payloads() {
     );
     update(&mut s, key('y'));
     let fx = update(&mut s, key('v'));
+    assert_eq!(
+        fx,
+        vec![Effect::LoadBodies("l0002".into())],
+        "the link is read from the store first"
+    );
+    let fx = answer_bodies(&mut s, fx);
     assert!(matches!(&fx[..], [Effect::Copy(u)] if u.contains("video.mp4")));
     update(&mut s, key('y'));
-    assert_eq!(
-        update(&mut s, key('j')),
-        vec![Effect::LoadBodies("l0002".into())],
-        "the full request is read from the store first"
-    );
-    let fx = update(&mut s, crate::support::fixtures::bodies("l0002"));
+    let fx = update(&mut s, key('j'));
+    let fx = answer_bodies(&mut s, fx);
     let [Effect::Copy(json)] = &fx[..] else {
         panic!("{fx:?}")
     };
@@ -315,7 +327,8 @@ fn copy_menu_payloads() {
     // A task without a video URL says so instead of copying nothing.
     update(&mut s, key('g'));
     update(&mut s, key('y'));
-    assert!(update(&mut s, key('v')).is_empty());
+    let fx = update(&mut s, key('v'));
+    assert!(answer_bodies(&mut s, fx).is_empty());
     assert!(
         s.current_message()
             .is_some_and(|m| m.text.contains("no video URL"))
@@ -397,10 +410,10 @@ fn n_and_e_open_the_composer() {
 #[test]
 fn messages_fade_and_status_changes_are_announced() {
     let mut s = state(100, 30);
-    let mut failed = s.task("l0001").cloned().expect("task");
+    let mut failed = task_record("l0001");
     failed.phase = Phase::Remote(TaskStatus::Failed);
     failed.error_code = Some("OutputAudioSensitiveContentDetected".into());
-    update(&mut s, Msg::TasksChanged(vec![failed]));
+    update(&mut s, Msg::TasksChanged(vec![failed.into()]));
     // A finish is an event: the log and the ticker, never the footer's feedback line.
     let m = s.messages.last().expect("announced");
     assert!(
@@ -463,9 +476,9 @@ fn plan(s: &seedance_tui::app::State) -> RetryPlan {
 /// and is never retried again; the tests of the retry question itself use l0003 as if it had
 /// never been retried (the chain rule has its own tests in `retry_chain`).
 fn unlink_retry(s: &mut seedance_tui::app::State) {
-    let mut t = s.task("l0007").cloned().expect("task");
+    let mut t = task_record("l0007");
     t.retry_of = None;
-    update(s, Msg::TasksChanged(vec![t]));
+    update(s, Msg::TasksChanged(vec![t.into()]));
 }
 
 fn select(s: &mut seedance_tui::app::State, local_id: &str) {
@@ -559,9 +572,9 @@ fn retry_all_failed_in_the_filter() {
 fn input_moderation_failures_warn_that_retry_cannot_fix_them() {
     let mut s = state(100, 30);
     unlink_retry(&mut s);
-    let mut t = s.task("l0003").cloned().expect("task");
+    let mut t = task_record("l0003");
     t.error_code = Some("InputTextSensitiveContentDetected".into());
-    update(&mut s, Msg::TasksChanged(vec![t]));
+    update(&mut s, Msg::TasksChanged(vec![t.into()]));
     select(&mut s, "l0003");
     update(&mut s, key('r'));
     assert_eq!(plan(&s).unfixable, ["InputTextSensitiveContentDetected"]);

@@ -43,7 +43,10 @@ fn state_at(tasks: Vec<TaskRecord>, w: u16, h: u16) -> State {
     s.today_start = NOW - 12 * 3600;
     update(&mut s, Msg::Tick { now: NOW });
     update(&mut s, Msg::Resize(w, h));
-    update(&mut s, Msg::TasksLoaded(tasks));
+    update(
+        &mut s,
+        Msg::TasksLoaded(tasks.into_iter().map(Into::into).collect()),
+    );
     s
 }
 

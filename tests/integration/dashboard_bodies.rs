@@ -6,7 +6,7 @@
 use crate::support::composer::request;
 use crate::support::fixtures::rendered;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use seedance_tui::api::types::{CreateRequest, MediaKind};
+use seedance_tui::api::types::CreateRequest;
 use seedance_tui::app::keymap::Keymap;
 use seedance_tui::app::{Effect, Msg, State, update};
 use seedance_tui::engine::budget::estimate_record;
@@ -64,7 +64,7 @@ fn store_and_state() -> (tempfile::TempDir, Store, State) {
     );
     update(&mut s, Msg::Tick { now: 1_200 });
     update(&mut s, Msg::Resize(120, 60));
-    let rows = store.list_trimmed(&TaskQuery::default()).expect("rows");
+    let rows = store.list_rows(&TaskQuery::default()).expect("rows");
     update(&mut s, Msg::TasksLoaded(rows));
     (dir, store, s)
 }
@@ -86,32 +86,29 @@ fn the_dashboards_rows_keep_what_the_table_needs_and_no_bodies() {
     let (_dir, store, s) = store_and_state();
     let full = store.find("lantern").expect("full row");
     let row = s.task("lantern").expect("row");
-    assert_eq!(row.response_json, None, "no response in memory");
+    let debug = format!("{row:?}");
     assert!(
-        !row.request_json.contains("lantern") && !row.request_json.contains(IMAGE),
-        "no prompt text or URL in memory: {}",
-        row.request_json
+        !debug.contains(IMAGE) && !debug.contains("generate_audio"),
+        "no request, response or URL in memory: {debug}"
     );
-    let (trimmed, original) = (
-        row.request().expect("parses"),
-        full.request().expect("full"),
-    );
-    assert_eq!(trimmed.model, original.model);
+    let original = full.request().expect("full");
+    assert_eq!(&*row.model, original.model);
     assert_eq!(
-        (&trimmed.ratio, trimmed.duration, &trimmed.resolution),
-        (&original.ratio, original.duration, &original.resolution)
+        (
+            row.spec.ratio.as_deref(),
+            row.spec.duration,
+            row.spec.resolution.as_deref()
+        ),
+        (
+            original.ratio.as_deref(),
+            original.duration,
+            original.resolution.as_deref()
+        )
     );
-    assert_eq!(trimmed.generate_audio, Some(true));
-    let kinds = |r: &CreateRequest| -> Vec<Option<MediaKind>> {
-        r.content
-            .iter()
-            .map(|c| c.as_media().map(|(k, _, _)| k))
-            .collect()
-    };
+    // The estimate counts the inputs (a reference video bills its minimum).
     assert_eq!(
-        kinds(&trimmed),
-        kinds(&original),
-        "the input kinds are kept"
+        row.spec.estimate,
+        seedance_tui::engine::budget::estimate(&original)
     );
     assert_eq!(
         estimate_record(row),
@@ -119,7 +116,7 @@ fn the_dashboards_rows_keep_what_the_table_needs_and_no_bodies() {
         "the budget estimate is the same"
     );
     assert_eq!(
-        row.prompt, PROMPT,
+        &*row.prompt, PROMPT,
         "the table's prompt column is its own field"
     );
     let b = store.bodies("lantern").expect("read").expect("row");
@@ -239,7 +236,7 @@ fn the_open_pane_loads_the_task_the_selection_moves_to_when_rows_arrive() {
         Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
     );
     assert_eq!(s.selected, None, "nothing to select yet");
-    let rows = store.list_trimmed(&TaskQuery::default()).expect("rows");
+    let rows = store.list_rows(&TaskQuery::default()).expect("rows");
     let fx = update(&mut s, Msg::TasksChanged(rows));
     assert_eq!(s.selected.as_deref(), Some("lantern"));
     assert!(

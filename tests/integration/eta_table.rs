@@ -42,7 +42,7 @@ fn running_task_shows_eta_and_progress_learned_from_history() {
     running.local_id = "run".into();
     running.created_at = NOW - 80;
     running.started_at = Some(NOW - 60);
-    update(&mut s, Msg::TasksChanged(vec![running.clone()]));
+    update(&mut s, Msg::TasksChanged(vec![running.clone().into()]));
     let (text, reversed) = row(&render(&s), "fox in snow");
     assert!(text.contains("r 1m"), "{text}");
     assert_eq!(reversed, 0);
@@ -55,7 +55,7 @@ fn running_task_shows_eta_and_progress_learned_from_history() {
             d.created_at = NOW - 5000 - i;
             d.started_at = Some(NOW - 4900);
             d.finished_at = Some(NOW - 4800);
-            d
+            d.into()
         })
         .collect();
     let before = s.eta.learned();

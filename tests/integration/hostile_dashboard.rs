@@ -27,12 +27,8 @@ fn hostile_server_strings_are_escaped_in_the_table_and_the_detail_pane() {
     let mut odd = record(21, Phase::parse("SUCC\u{1b}[5mEEDED\u{2067}"), "odd", "m");
     odd.created_at = NOW - 1;
     // The detail pane's JSON comes from the store on demand (the rows are trimmed).
-    let bodies = TaskBodies {
-        local_id: bad.local_id.clone(),
-        request_json: bad.request_json.clone(),
-        response_json: bad.response_json.clone(),
-    };
-    update(&mut s, Msg::TasksLoaded(vec![bad, odd]));
+    let bodies = TaskBodies::of(&bad);
+    update(&mut s, Msg::TasksLoaded(vec![bad.into(), odd.into()]));
     update(
         &mut s,
         Msg::History {

@@ -36,10 +36,14 @@ fn pending_rows_and_the_queue_in_the_header() {
             );
             r.created_at = NOW - 5;
             r.task_id = None;
-            r
+            r.into()
         })
+        .collect::<Vec<seedance_tui::store::TaskRow>>();
+    let order = pending
+        .iter()
+        .rev()
+        .map(|r| r.local_id.to_string())
         .collect();
-    let order = pending.iter().rev().map(|r| r.local_id.clone()).collect();
     update(&mut s, Msg::TasksChanged(pending));
     update(
         &mut s,

@@ -51,9 +51,9 @@ fn state() -> State {
     update(
         &mut s,
         Msg::TasksLoaded(vec![
-            record("a", "queued", 10),
-            record("b", "pending", 20),
-            record("c", "pending", 30),
+            record("a", "queued", 10).into(),
+            record("b", "pending", 20).into(),
+            record("c", "pending", 30).into(),
         ]),
     );
     update(

@@ -3,6 +3,7 @@
 //! `$` summary with prices — and the halfblocks preview rendered on a TestBackend.
 
 use crate::support::fixtures::{NOW, state};
+use crate::support::fixtures::{answer_bodies, task_record};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -12,7 +13,7 @@ use seedance_tui::app::results::{
 };
 use seedance_tui::app::state::Overlay;
 use seedance_tui::app::{Effect, Msg, State, update};
-use seedance_tui::store::Phase;
+use seedance_tui::store::{Phase, TaskBodies, TaskRecord, TaskRow};
 
 fn key(c: char) -> Msg {
     Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
@@ -22,8 +23,16 @@ fn select(s: &mut State, id: &str) {
     s.selected = Some(id.to_string());
 }
 
-fn task(s: &State, id: &str) -> seedance_tui::store::TaskRecord {
+fn task(s: &State, id: &str) -> TaskRow {
     s.task(id).expect("task").clone()
+}
+
+/// The store's answer to the dashboard's read of `t`'s bodies (links, paths).
+fn bodies_of(t: &TaskRecord) -> Msg {
+    Msg::Bodies {
+        local_id: t.local_id.clone(),
+        result: Ok(TaskBodies::of(t)),
+    }
 }
 
 /// The buffer as text, one line per row, trailing spaces trimmed.
@@ -70,8 +79,14 @@ fn d_downloads_the_marked_succeeded_tasks_or_says_why_not() {
 fn o_opens_the_saved_video_or_points_to_d() {
     let mut s = state(100, 30);
     select(&mut s, "l0002");
+    let fx = update(&mut s, key('o'));
     assert_eq!(
-        update(&mut s, key('o')),
+        fx,
+        vec![Effect::LoadBodies("l0002".into())],
+        "the saved path is read from the store first"
+    );
+    assert_eq!(
+        answer_bodies(&mut s, fx),
         vec![Effect::Results(ResultsEffect::Open {
             path: "/videos/cgt-x2.mp4".into()
         })]
@@ -114,7 +129,7 @@ fn progress_shows_in_the_saved_cell_and_detail_then_saved_replaces_it() {
         SavedCell::Progress(Some(1.0))
     );
 
-    let mut done = task(&s, "l0007");
+    let mut done = task_record("l0007");
     done.video_path = Some("/videos/new.mp4".into());
     update(&mut s, Msg::Results(ResultsMsg::Saved(Box::new(done))));
     assert!(s.results.transfers.is_empty());
@@ -188,6 +203,7 @@ fn finishes_are_batched_into_one_notification_per_window() {
     b.phase = Phase::Remote(TaskStatus::Failed);
     let mut c = task(&s, "l0006");
     c.phase = Phase::Remote(TaskStatus::Succeeded);
+    let (a, b, c) = (a, b, c);
     assert!(update(&mut s, Msg::TasksChanged(vec![a.clone(), b.clone()])).is_empty());
     assert!(update(&mut s, Msg::Tick { now: NOW + 1 }).is_empty());
     // Unchanged rows again (the watcher re-reads a second) add nothing.
@@ -213,18 +229,25 @@ fn copy_menu_offers_last_frame_url_and_local_paths() {
     select(&mut s, "l0002");
     update(&mut s, key('y'));
     assert_eq!(s.overlay, Overlay::CopyMenu);
+    let fx = update(&mut s, key('p'));
     assert_eq!(
-        update(&mut s, key('p')),
+        answer_bodies(&mut s, fx),
         vec![Effect::Copy("/videos/cgt-x2.mp4".into())]
     );
     assert_eq!(s.overlay, Overlay::None);
     update(&mut s, key('y'));
     assert!(update(&mut s, key('f')).is_empty(), "no last frame URL");
     assert!(last_text(&s).contains("no last-frame URL"));
-    let mut t = task(&s, "l0002");
+    let mut t = task_record("l0002");
     t.last_frame_url = Some("https://sim.example/f.png".into());
     t.last_frame_path = Some("/videos/cgt-x2.last.png".into());
-    update(&mut s, Msg::TasksChanged(vec![t]));
+    t.updated_at += 1;
+    update(&mut s, Msg::TasksChanged(vec![(&t).into()]));
+    assert!(
+        s.bodies.is_none(),
+        "the bodies read before the change are dropped"
+    );
+    update(&mut s, bodies_of(&t));
     update(&mut s, key('y'));
     assert_eq!(
         update(&mut s, key('f')),
@@ -303,14 +326,20 @@ async fn the_preview_is_drawn_with_halfblocks() {
     let png = dir.path().join("frame.png");
     std::fs::write(&png, seedance_tui::sim::frame_png("cgt-preview")).expect("write");
     let mut s = state(100, 40);
-    let mut t = task(&s, "l0007");
+    let mut t = task_record("l0007");
     t.last_frame_path = Some(png.display().to_string());
-    update(&mut s, Msg::TasksChanged(vec![t]));
+    t.updated_at += 1;
+    update(&mut s, Msg::TasksChanged(vec![(&t).into()]));
     select(&mut s, "l0007");
     let fx = update(
         &mut s,
         Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
     );
+    assert!(
+        fx.contains(&Effect::LoadBodies("l0007".into())),
+        "the frame's path is read with the bodies: {fx:?}"
+    );
+    let fx = update(&mut s, bodies_of(&t));
     let (cols, rows) = fx
         .iter()
         .find_map(|e| match e {

@@ -7,7 +7,7 @@
 
 use crate::support::composer::{composer_fx, ctrl, msg, open, typ};
 use crate::support::engine::{fast, sim_and_engine};
-use crate::support::fixtures::{rendered, state};
+use crate::support::fixtures::{rendered, state, task_record};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use seedance_tui::app::composer::{ComposerEffect, ComposerMsg, SubmitOutcome};
 use seedance_tui::app::state::{Overlay, Question};
@@ -186,11 +186,11 @@ fn the_question_skips_and_names_tasks_already_retried() {
 fn a_retry_in_flight_holds_ctrl_r_too() {
     let mut s = state(100, 30);
     // l0003 (failed) was just retried: its retry (here l0001) is queued.
-    let mut t = s.task("l0001").cloned().expect("queued task");
+    let mut t = task_record("l0001");
     t.retry_of = Some("l0003".into());
-    let mut l7 = s.task("l0007").cloned().expect("task");
+    let mut l7 = task_record("l0007");
     l7.retry_of = None;
-    update(&mut s, Msg::TasksChanged(vec![t, l7]));
+    update(&mut s, Msg::TasksChanged(vec![t.into(), l7.into()]));
     update(
         &mut s,
         Msg::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL)),
@@ -217,9 +217,9 @@ fn cap(tokens: u64) -> SpendingCap {
 fn the_header_and_the_retry_question_show_the_cap() {
     let mut s = state(120, 30);
     s.cap = cap(300_000);
-    let mut l7 = s.task("l0007").cloned().expect("task");
+    let mut l7 = task_record("l0007");
     l7.retry_of = None;
-    update(&mut s, Msg::TasksChanged(vec![l7]));
+    update(&mut s, Msg::TasksChanged(vec![l7.into()]));
     // Created today: l0000 running (std 720p 16:9 5 s estimated), l0001 queued, l0002 and
     // l0007 succeeded (108k each), l0006 submitting, l0008 unknown — well over 300k.
     assert!(s.spent_today.tokens > 300_000, "{:?}", s.spent_today);

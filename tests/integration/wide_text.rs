@@ -10,7 +10,7 @@ use ratatui::backend::TestBackend;
 use seedance_tui::api::TaskStatus;
 use seedance_tui::app::composer::{ComposerMsg, Field};
 use seedance_tui::app::{Msg, State, update};
-use seedance_tui::store::{Phase, TaskRecord};
+use seedance_tui::store::{Phase, TaskRow};
 
 const CJK: &str =
     "苹果茶广告，第一人称视角，快节奏剪辑🍎🍵 清新明亮风格 e\u{301}\u{301} 👨‍👩‍👧‍👦 ｆｕｌｌｗｉｄｔｈ";
@@ -35,12 +35,12 @@ fn sizes() -> Vec<(u16, u16)> {
     out
 }
 
-fn wide_task(n: usize, phase: Phase, task_id: Option<&str>) -> TaskRecord {
+fn wide_task(n: usize, phase: Phase, task_id: Option<&str>) -> TaskRow {
     let mut t = crate::support::fixtures::record(n, phase, CJK, "模型-🍎");
     t.task_id = task_id.map(str::to_string);
     t.error_code = Some("错误代码🍎".into());
     t.error_message = Some(CJK.repeat(3));
-    t
+    t.into()
 }
 
 #[test]

@@ -73,11 +73,11 @@ pub fn edit_task(state: &mut State) -> Vec<Effect> {
     // The row in memory carries a trimmed request: edit the full one, read from the store
     // first (this runs again when it arrives).
     let Some(json) = state.bodies_of(&t.local_id).map(|b| b.request_json.clone()) else {
-        let local_id = t.local_id.clone();
+        let local_id = t.local_id.to_string();
         state.bodies_wanted_for = Some(BodiesUse::Edit(local_id.clone()));
         return vec![Effect::LoadBodies(local_id)];
     };
-    let (local_id, shown) = (t.local_id.clone(), t.display_id().to_string());
+    let (local_id, shown) = (t.local_id.to_string(), t.display_id().to_string());
     // With the clock: editing the same task again must not overwrite a kept earlier edit.
     let base = format!(
         "edit of {} {}",
@@ -163,12 +163,12 @@ pub fn on_tick(state: &mut State) -> Vec<Effect> {
 
 /// Earlier prompts, newest first, without repeats.
 pub(super) fn history(state: &State) -> Vec<String> {
-    let mut tasks: Vec<&crate::store::TaskRecord> = state.tasks.iter().collect();
+    let mut tasks: Vec<&crate::store::TaskRow> = state.tasks.iter().collect();
     tasks.sort_by_key(|t| std::cmp::Reverse(t.created_at));
     let mut out: Vec<String> = Vec::new();
     for t in tasks {
-        if !t.prompt.trim().is_empty() && !out.contains(&t.prompt) {
-            out.push(t.prompt.clone());
+        if !t.prompt.trim().is_empty() && !out.iter().any(|p| **p == *t.prompt) {
+            out.push(t.prompt.to_string());
         }
     }
     out

@@ -6,12 +6,12 @@ use crate::api::TaskStatus;
 use crate::app::effect::Effect;
 use crate::app::msg::Level;
 use crate::app::state::State;
-use crate::store::{Phase, TaskRecord};
+use crate::store::{Phase, TaskRow};
 
 /// Result URLs die about this long after the task succeeded.
 pub const URL_LIFETIME_SECS: i64 = 24 * 3600;
 
-fn succeeded(t: &TaskRecord) -> bool {
+fn succeeded(t: &TaskRow) -> bool {
     t.phase == Phase::Remote(TaskStatus::Succeeded)
 }
 
@@ -22,7 +22,7 @@ pub fn download(state: &mut State) -> Vec<Effect> {
     let ids: Vec<String> = targets
         .into_iter()
         .filter(|t| succeeded(t))
-        .map(|t| t.local_id.clone())
+        .map(|t| t.local_id.to_string())
         .collect();
     if ids.is_empty() {
         state.notice(
@@ -46,14 +46,25 @@ pub fn download(state: &mut State) -> Vec<Effect> {
     })]
 }
 
-/// `o`: open the selected task's saved video.
+/// `o`: open the selected task's saved video (its path is read from the store first, and this
+/// is done again when it arrives).
 pub fn open(state: &mut State) -> Vec<Effect> {
     let Some(t) = state.selected_task() else {
         return Vec::new();
     };
-    match (&t.video_path, succeeded(t)) {
-        (Some(p), _) => vec![Effect::Results(ResultsEffect::Open { path: p.clone() })],
-        (None, true) => {
+    if t.results.video_saved {
+        let path = state
+            .bodies_of(&t.local_id)
+            .and_then(|b| b.video_path.clone());
+        let Some(path) = path else {
+            let local_id = t.local_id.to_string();
+            state.bodies_wanted_for = Some(crate::app::state::BodiesUse::Open(local_id.clone()));
+            return vec![Effect::LoadBodies(local_id)];
+        };
+        return vec![Effect::Results(ResultsEffect::Open { path })];
+    }
+    match succeeded(t) {
+        true => {
             let msg = format!(
                 "{} is not saved yet: press d to download it",
                 t.display_id()
@@ -61,7 +72,7 @@ pub fn open(state: &mut State) -> Vec<Effect> {
             state.notice(Level::Warn, msg);
             Vec::new()
         }
-        (None, false) => {
+        false => {
             let msg = format!("{} has no video ({})", t.display_id(), t.phase);
             state.notice(Level::Warn, msg);
             Vec::new()
@@ -86,14 +97,16 @@ pub enum SavedCell {
 }
 
 /// Seconds before `t`'s result links die, when it has links.
-pub fn time_left(t: &TaskRecord, now: i64) -> Option<i64> {
-    t.video_url.as_ref()?;
+pub fn time_left(t: &TaskRow, now: i64) -> Option<i64> {
+    if !t.results.video_url {
+        return None;
+    }
     let since = t.urls_seen_at.or(t.finished_at)?;
     Some(since + URL_LIFETIME_SECS - now)
 }
 
-pub fn saved_cell(state: &State, t: &TaskRecord) -> SavedCell {
-    match state.results.transfers.get(&t.local_id) {
+pub fn saved_cell(state: &State, t: &TaskRow) -> SavedCell {
+    match state.results.transfers.get(&*t.local_id) {
         Some(Transfer::Queued) => return SavedCell::Queued,
         Some(Transfer::Active { done, total, .. }) => {
             return SavedCell::Progress(
@@ -102,10 +115,10 @@ pub fn saved_cell(state: &State, t: &TaskRecord) -> SavedCell {
                     .map(|n| (*done as f64 / n as f64).min(1.0)),
             );
         }
-        Some(Transfer::Failed(_)) if t.video_path.is_none() => return SavedCell::Failed,
+        Some(Transfer::Failed(_)) if !t.results.video_saved => return SavedCell::Failed,
         _ => {}
     }
-    if t.video_path.is_some() {
+    if t.results.video_saved {
         return SavedCell::Saved;
     }
     match time_left(t, state.now) {

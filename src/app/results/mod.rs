@@ -148,7 +148,11 @@ pub fn on_msg(state: &mut State, msg: ResultsMsg) -> Vec<Effect> {
         ResultsMsg::Saved(record) => {
             state.results.transfers.remove(&record.local_id);
             let selected = state.selected.as_deref() == Some(record.local_id.as_str());
-            state.upsert(vec![*record]);
+            // The saved paths are new: the detail pane reads them again.
+            if selected {
+                state.bodies = Some(crate::store::TaskBodies::of(&record));
+            }
+            state.upsert(vec![(*record).into()]);
             if selected {
                 preview_effect(state)
             } else {

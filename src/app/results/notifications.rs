@@ -5,10 +5,10 @@ use super::ResultsEffect;
 use crate::api::TaskStatus;
 use crate::app::effect::Effect;
 use crate::app::state::State;
-use crate::store::{Phase, TaskRecord};
+use crate::store::{Phase, TaskRow};
 
 /// A task changed phase: collect finishes for one notification.
-pub fn on_phase_change(state: &mut State, r: &TaskRecord) {
+pub fn on_phase_change(state: &mut State, r: &TaskRow) {
     let id = r.display_id().to_string();
     let bucket = match &r.phase {
         Phase::Remote(TaskStatus::Succeeded) => &mut state.results.batch_ok,

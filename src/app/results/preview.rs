@@ -13,7 +13,8 @@ pub fn preview_box(state: &State) -> Option<(u16, u16)> {
     (cols >= 8 && rows >= 3).then_some((cols, rows))
 }
 
-/// Ask for the selected task's last frame when the detail pane shows it.
+/// Ask for the selected task's last frame when the detail pane shows it, once its link and
+/// path have been read from the store (the detail pane asks for them; their arrival asks again).
 pub fn preview_effect(state: &State) -> Vec<Effect> {
     if !state.results.images || state.detail == DetailMode::Hidden {
         return Vec::new();
@@ -21,20 +22,23 @@ pub fn preview_effect(state: &State) -> Vec<Effect> {
     let (Some(t), Some((cols, rows))) = (state.selected_task(), preview_box(state)) else {
         return Vec::new();
     };
-    if t.last_frame_path.is_none() && t.last_frame_url.is_none() {
+    if !t.results.last_frame_saved && !t.results.last_frame_url {
         return Vec::new();
     }
+    let Some(b) = state.bodies_of(&t.local_id) else {
+        return Vec::new();
+    };
     // Already shown, made for this box.
     if let Some((id, _)) = &state.results.preview
-        && id == &t.local_id
+        && **id == *t.local_id
         && state.results.preview_box == Some((cols, rows))
     {
         return Vec::new();
     }
     vec![Effect::Results(ResultsEffect::Preview {
-        local_id: t.local_id.clone(),
-        path: t.last_frame_path.clone(),
-        url: t.last_frame_url.clone(),
+        local_id: t.local_id.to_string(),
+        path: b.last_frame_path.clone(),
+        url: b.last_frame_url.clone(),
         cols,
         rows,
     })]

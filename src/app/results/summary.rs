@@ -2,7 +2,7 @@
 
 use crate::app::effect::Effect;
 use crate::app::state::{Overlay, State};
-use crate::store::TaskRecord;
+use crate::store::TaskRow;
 use std::collections::{BTreeMap, HashMap};
 
 /// Prices that turn tokens into money.
@@ -40,7 +40,7 @@ pub struct Total {
 }
 
 impl Total {
-    fn add(&mut self, t: &TaskRecord, pricing: &Pricing) {
+    fn add(&mut self, t: &TaskRow, pricing: &Pricing) {
         self.tasks += 1;
         let n = t.tokens.unwrap_or(0);
         self.tokens += n;
@@ -69,7 +69,7 @@ pub fn summary(state: &State) -> Summary {
         let at = t.finished_at.unwrap_or(t.created_at);
         let day = (state.today_start - at + 86_399).div_euclid(86_400).max(0);
         s.by_day.entry(day).or_default().add(t, p);
-        s.by_model.entry(t.model.clone()).or_default().add(t, p);
+        s.by_model.entry(t.model.to_string()).or_default().add(t, p);
         s.all.add(t, p);
     }
     for &i in &state.order {

@@ -3,7 +3,7 @@
 use seedance_tui::api::TaskStatus;
 use seedance_tui::app::keymap::Keymap;
 use seedance_tui::app::{Msg, State, update};
-use seedance_tui::store::{HistoryEntry, Phase, TaskBodies, TaskRecord};
+use seedance_tui::store::{HistoryEntry, Phase, TaskBodies, TaskRecord, TaskRow};
 use seedance_tui::theme::{self, Theme};
 
 /// The fixed "now" of every fixture (2026-11-23 12:00:00 UTC).
@@ -121,6 +121,19 @@ pub fn tasks() -> Vec<TaskRecord> {
     ]
 }
 
+/// The fixture task with this local id, as stored.
+pub fn task_record(local_id: &str) -> TaskRecord {
+    tasks()
+        .into_iter()
+        .find(|t| t.local_id == local_id)
+        .expect("a fixture task")
+}
+
+/// [`tasks`] as the dashboard keeps them.
+pub fn rows() -> Vec<TaskRow> {
+    tasks().into_iter().map(TaskRow::from).collect()
+}
+
 /// A state loaded with the fixtures at `NOW`, sized `w`x`h`.
 pub fn state(w: u16, h: u16) -> State {
     state_with(w, h, Theme::default())
@@ -139,12 +152,12 @@ pub fn state_with(w: u16, h: u16, theme: Theme) -> State {
     s.today_start = NOW - 12 * 3600;
     update(&mut s, Msg::Tick { now: NOW });
     update(&mut s, Msg::Resize(w, h));
-    update(&mut s, Msg::TasksLoaded(tasks()));
+    update(&mut s, Msg::TasksLoaded(rows()));
     s
 }
 
 /// The runtime's answer to `Effect::LoadBodies` for a fixture task: its full request and
-/// response (the fixtures' rows carry them; the dashboard's real rows are trimmed).
+/// response, links and paths (the fixture records carry them; the dashboard's rows do not).
 pub fn bodies(local_id: &str) -> Msg {
     let t = tasks()
         .into_iter()
@@ -152,11 +165,7 @@ pub fn bodies(local_id: &str) -> Msg {
         .expect("a fixture task");
     Msg::Bodies {
         local_id: local_id.into(),
-        result: Ok(TaskBodies {
-            local_id: local_id.into(),
-            request_json: t.request_json,
-            response_json: t.response_json,
-        }),
+        result: Ok(TaskBodies::of(&t)),
     }
 }
 

@@ -1,0 +1,281 @@
+//! A task as the dashboard keeps it in memory ([`TaskRow`]): what the table, the sort, the
+//! filter, the ETA and the budget read for every task, and nothing else. At 100k tasks each
+//! byte of a row is 100 kB, so the full request and response, the result links and the saved
+//! files' paths (hundreds of bytes each, read for one task at a time) are read on demand
+//! ([`TaskBodies`](super::TaskBodies)), and the few strings most rows share (profile, model,
+//! resolution, ratio) are shared.
+
+use super::record::{Phase, TaskRecord};
+use crate::api::types::CreateRequest;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// What the views and the sums read of a task's create request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Spec {
+    pub resolution: Option<Arc<str>>,
+    pub ratio: Option<Arc<str>>,
+    /// Seconds asked for (`-1`: the model picks).
+    pub duration: Option<i64>,
+    /// The model table's estimate of the tokens it bills (0 when the request is unreadable).
+    pub estimate: u64,
+}
+
+impl Spec {
+    /// The facts of a create request's JSON (all unknown when it is not a request).
+    pub fn of_json(request_json: &str) -> Spec {
+        CreateRequest::from_json(request_json)
+            .map(|r| Spec::of(&r))
+            .unwrap_or_default()
+    }
+
+    pub fn of(req: &CreateRequest) -> Spec {
+        Spec {
+            resolution: req.resolution.as_deref().map(intern),
+            ratio: req.ratio.as_deref().map(intern),
+            duration: req.duration,
+            estimate: crate::api::models::estimate_request_tokens(req, 0.0),
+        }
+    }
+}
+
+/// Which result files a task has: links from the server, files saved here.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ResultFiles {
+    pub video_url: bool,
+    pub last_frame_url: bool,
+    pub video_saved: bool,
+    pub last_frame_saved: bool,
+}
+
+/// What few rows have (a failure, a retry's original), out of line so the rest pay one pointer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RowExtra {
+    pub error_code: Option<Box<str>>,
+    pub error_message: Option<Box<str>>,
+    /// `local_id` of the task this one retries.
+    pub retry_of: Option<Box<str>>,
+}
+
+/// One task as the dashboard keeps it (see the module's comment). Built from the store by
+/// [`Store::list_rows`](super::Store::list_rows), or from a full record with `From`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskRow {
+    pub local_id: Box<str>,
+    pub task_id: Option<Box<str>>,
+    pub phase: Phase,
+    pub profile: Arc<str>,
+    pub model: Arc<str>,
+    /// The prompt (first text item), for display and filtering.
+    pub prompt: Box<str>,
+    pub spec: Spec,
+    pub retry_depth: u32,
+    pub results: ResultFiles,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub tokens: Option<u64>,
+    /// Unix seconds when the result links were first seen (they die ~24 h later).
+    pub urls_seen_at: Option<i64>,
+    pub(super) extra: Option<Box<RowExtra>>,
+}
+
+impl TaskRow {
+    /// The server id when known, else the local id: what to show and what to accept as a key.
+    pub fn display_id(&self) -> &str {
+        self.task_id.as_deref().unwrap_or(&self.local_id)
+    }
+
+    pub fn error_code(&self) -> Option<&str> {
+        self.extra.as_ref()?.error_code.as_deref()
+    }
+
+    pub fn error_message(&self) -> Option<&str> {
+        self.extra.as_ref()?.error_message.as_deref()
+    }
+
+    /// `local_id` of the task this one retries.
+    pub fn retry_of(&self) -> Option<&str> {
+        self.extra.as_ref()?.retry_of.as_deref()
+    }
+
+    /// Set the rarely-set fields (`None` everywhere keeps no allocation).
+    pub fn set_extra(&mut self, extra: RowExtra) {
+        self.extra = (extra != RowExtra::default()).then(|| Box::new(extra));
+    }
+
+    /// Seconds asked for (0 when the request names none: the model's default).
+    pub fn requested_duration(&self) -> i64 {
+        self.spec.duration.unwrap_or(0)
+    }
+}
+
+impl From<&TaskRecord> for TaskRow {
+    fn from(r: &TaskRecord) -> TaskRow {
+        let mut row = TaskRow {
+            local_id: r.local_id.as_str().into(),
+            task_id: r.task_id.as_deref().map(Into::into),
+            phase: r.phase.clone(),
+            profile: intern(&r.profile),
+            model: intern(&r.model),
+            prompt: r.prompt.as_str().into(),
+            spec: Spec::of_json(&r.request_json),
+            retry_depth: r.retry_depth,
+            results: ResultFiles {
+                video_url: r.video_url.is_some(),
+                last_frame_url: r.last_frame_url.is_some(),
+                video_saved: r.video_path.is_some(),
+                last_frame_saved: r.last_frame_path.is_some(),
+            },
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+            tokens: r.tokens,
+            urls_seen_at: r.urls_seen_at,
+            extra: None,
+        };
+        row.set_extra(RowExtra {
+            error_code: r.error_code.as_deref().map(Into::into),
+            error_message: r.error_message.as_deref().map(Into::into),
+            retry_of: r.retry_of.as_deref().map(Into::into),
+        });
+        row
+    }
+}
+
+impl From<TaskRecord> for TaskRow {
+    fn from(r: TaskRecord) -> TaskRow {
+        TaskRow::from(&r)
+    }
+}
+
+/// What the ETA and the budget read of a task, from a full record or a dashboard row.
+pub trait TaskFacts {
+    fn local_id(&self) -> &str;
+    fn phase(&self) -> &Phase;
+    fn profile(&self) -> &str;
+    fn model(&self) -> &str;
+    fn created_at(&self) -> i64;
+    fn started_at(&self) -> Option<i64>;
+    fn finished_at(&self) -> Option<i64>;
+    /// Tokens billed, once the server said.
+    fn tokens(&self) -> Option<u64>;
+    /// The facts of its create request (a record parses its JSON; a row has them).
+    fn spec(&self) -> std::borrow::Cow<'_, Spec>;
+}
+
+macro_rules! facts {
+    ($t:ty, |$r:ident| $spec:expr) => {
+        impl TaskFacts for $t {
+            fn local_id(&self) -> &str {
+                &self.local_id
+            }
+            fn phase(&self) -> &Phase {
+                &self.phase
+            }
+            fn profile(&self) -> &str {
+                &self.profile
+            }
+            fn model(&self) -> &str {
+                &self.model
+            }
+            fn created_at(&self) -> i64 {
+                self.created_at
+            }
+            fn started_at(&self) -> Option<i64> {
+                self.started_at
+            }
+            fn finished_at(&self) -> Option<i64> {
+                self.finished_at
+            }
+            fn tokens(&self) -> Option<u64> {
+                self.tokens
+            }
+            fn spec(&self) -> std::borrow::Cow<'_, Spec> {
+                let $r = self;
+                $spec
+            }
+        }
+    };
+}
+
+facts!(TaskRecord, |r| std::borrow::Cow::Owned(Spec::of_json(
+    &r.request_json
+)));
+facts!(TaskRow, |r| std::borrow::Cow::Borrowed(&r.spec));
+
+/// How many distinct strings are shared at most; past it a string is simply copied (a store
+/// written by hand with a new model name per row must not grow the table without end).
+const INTERN_LIMIT: usize = 4096;
+
+/// One shared copy of a short string that many rows repeat (a profile, a model, a ratio).
+pub fn intern(s: &str) -> Arc<str> {
+    static TABLE: OnceLock<Mutex<HashSet<Arc<str>>>> = OnceLock::new();
+    let table = TABLE.get_or_init(Default::default);
+    // A poisoned lock only means another thread panicked mid-insert: the set is still valid.
+    let mut set = table.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(shared) = set.get(s) {
+        return shared.clone();
+    }
+    let shared: Arc<str> = Arc::from(s);
+    if set.len() < INTERN_LIMIT {
+        set.insert(shared.clone());
+    }
+    shared
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_row_keeps_what_the_table_reads_and_flags_for_the_rest() {
+        let r = TaskRecord {
+            request_json: r#"{"model":"m","content":[{"type":"text","text":"a cat"}],"resolution":"480p","ratio":"16:9","duration":7}"#.into(),
+            video_url: Some("https://x/v.mp4".into()),
+            last_frame_path: Some("/tmp/f.png".into()),
+            error_code: Some("E".into()),
+            retry_of: Some("l0".into()),
+            ..TaskRecord::factory("l1", Phase::Pending, 5)
+        };
+        let row = TaskRow::from(&r);
+        assert_eq!(&*row.local_id, "l1");
+        assert_eq!(row.spec.resolution.as_deref(), Some("480p"));
+        assert_eq!(row.spec.ratio.as_deref(), Some("16:9"));
+        assert_eq!(row.spec.duration, Some(7));
+        assert!(row.spec.estimate > 0);
+        assert_eq!(
+            row.results,
+            ResultFiles {
+                video_url: true,
+                last_frame_url: false,
+                video_saved: false,
+                last_frame_saved: true
+            }
+        );
+        assert_eq!(row.error_code(), Some("E"));
+        assert_eq!(row.error_message(), None);
+        assert_eq!(row.retry_of(), Some("l0"));
+        // Nothing rare set: no out-of-line part.
+        let plain = TaskRow::from(TaskRecord::factory("l2", Phase::Pending, 5));
+        assert!(plain.extra.is_none());
+        assert_eq!(plain.retry_of(), None);
+    }
+
+    #[test]
+    fn shared_strings_are_one_copy() {
+        let (a, b) = (
+            intern("doubao-seedance-2-0-260128"),
+            intern("doubao-seedance-2-0-260128"),
+        );
+        assert!(Arc::ptr_eq(&a, &b));
+        assert!(!Arc::ptr_eq(&a, &intern("other")));
+    }
+
+    #[test]
+    fn an_unreadable_request_has_no_facts() {
+        assert_eq!(Spec::of_json("not json"), Spec::default());
+    }
+}
