@@ -92,6 +92,10 @@ fn main() {
             std::thread::sleep(Duration::from_secs(10));
         }
         let (rss, hwm) = pty.pid().and_then(common::memory_kib).unwrap_or((0, 0));
+        let (anon, file) = pty
+            .pid()
+            .and_then(common::memory_split_kib)
+            .unwrap_or((0, 0));
         println!(
             "| {n} | {file_mb:.0} MB | {:.0} ms | {:.0} ms | {:.0} MiB ({:.0} MiB) | {:.0} ms | {:.0} ms |",
             load.as_secs_f64() * 1e3,
@@ -100,6 +104,11 @@ fn main() {
             hwm as f64 / 1024.0,
             first_frame.as_secs_f64() * 1e3,
             ls.as_secs_f64() * 1e3,
+        );
+        eprintln!(
+            "  dashboard at {n}: {:.0} MiB anonymous (heap, stacks), {:.0} MiB file-backed (the binary, libraries)",
+            anon as f64 / 1024.0,
+            file as f64 / 1024.0
         );
     }
 }

@@ -94,6 +94,22 @@ pub fn memory_kib(pid: u32) -> Option<(u64, u64)> {
     Some((field("VmRSS:")?, field("VmHWM:")?))
 }
 
+/// Of a process's resident memory, in KiB: (anonymous, file-backed) from /proc/PID/status, to
+/// tell the heap from mapped files (the binary, a database).
+pub fn memory_split_kib(pid: u32) -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| -> Option<u64> {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()
+    };
+    Some((field("RssAnon:")?, field("RssFile:")?))
+}
+
 /// A simulator (real time, nothing failing) and `held` real tasks submitted to it through the
 /// engine into the store at `path`, each held queued (`[[sim:hold]]`) so it is polled for as long
 /// as the bench runs; `label` starts each prompt.

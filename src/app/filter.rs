@@ -182,6 +182,23 @@ impl RowText {
         self.model_ids.clear();
     }
 
+    /// Every row's text anew, in a string allocated once at its size (grown row by row, it
+    /// would double past it and leave the copies it outgrew behind: megabytes at 100k tasks).
+    pub fn rebuild(&mut self, tasks: &[TaskRow]) {
+        self.clear();
+        let bytes: usize = tasks
+            .iter()
+            .map(|t| {
+                t.local_id.len() + t.task_id.as_deref().map_or(0, str::len) + t.prompt.len() + 2
+            })
+            .sum();
+        self.text = String::with_capacity(bytes);
+        self.rows = Vec::with_capacity(tasks.len());
+        for (i, t) in tasks.iter().enumerate() {
+            self.set(i, t);
+        }
+    }
+
     /// How many rows it holds.
     pub fn len(&self) -> usize {
         self.rows.len()

@@ -498,15 +498,22 @@ impl State {
     }
 
     fn upsert_all(&mut self, rows: Vec<TaskRow>) {
+        let mut rows = Some(rows);
         if self.tasks.is_empty() {
-            // The first load: the rows become the table as they are (no copy of 100k rows).
-            self.tasks = rows;
-            self.index.rebuild(&self.tasks);
-            // A store read twice over lists a task once; a repeated id keeps its first row.
-            for t in &self.tasks {
-                crate::engine::eta::learn_on_change(&mut self.eta, None, t);
+            // The first load: the rows become the table as they are (no copy of 100k rows)
+            // unless an id repeats (the store has none; a caller might): then, as for any
+            // batch, a later row replaces an earlier one.
+            self.tasks = rows.take().unwrap_or_default();
+            if self.index.rebuild(&self.tasks) {
+                for t in &self.tasks {
+                    crate::engine::eta::learn_on_change(&mut self.eta, None, t);
+                }
+            } else {
+                rows = Some(std::mem::take(&mut self.tasks));
+                self.index.clear();
             }
-        } else {
+        }
+        if let Some(rows) = rows {
             // The rest of the store arrives in one batch: grow once, to size, not by doubling.
             self.tasks.reserve_exact(rows.len());
             for r in rows {
@@ -594,10 +601,7 @@ impl State {
                 *self.retries.entry(o.to_string()).or_default() += 1;
             }
         }
-        self.text.clear();
-        for (i, t) in self.tasks.iter().enumerate() {
-            self.text.set(i, t);
-        }
+        self.text.rebuild(&self.tasks);
         self.all_sorted_by = None;
         self.counts.clear();
         self.tokens_today = 0;

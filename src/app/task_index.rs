@@ -35,13 +35,18 @@ impl TaskIndex {
         });
     }
 
-    /// Index every row of `tasks`, forgetting what was indexed.
-    pub fn rebuild(&mut self, tasks: &[TaskRow]) {
+    /// Index every row of `tasks`, forgetting what was indexed. False when an id repeats
+    /// (the index is then incomplete: clear it).
+    pub fn rebuild(&mut self, tasks: &[TaskRow]) -> bool {
         self.table.clear();
         self.table.reserve(tasks.len(), |_| 0);
-        for i in 0..tasks.len() {
+        for (i, t) in tasks.iter().enumerate() {
+            if self.get(tasks, &t.local_id).is_some() {
+                return false;
+            }
             self.insert(tasks, i);
         }
+        true
     }
 
     pub fn clear(&mut self) {
@@ -60,11 +65,14 @@ mod tests {
             .map(|n| TaskRow::from(TaskRecord::factory(&format!("l{n}"), Phase::Pending, n)))
             .collect();
         let mut index = TaskIndex::default();
-        index.rebuild(&tasks);
+        assert!(index.rebuild(&tasks));
         for (n, _) in tasks.iter().enumerate() {
             assert_eq!(index.get(&tasks, &format!("l{n}")), Some(n));
         }
         assert_eq!(index.get(&tasks, "l1000"), None);
+        let mut twice = tasks.clone();
+        twice.push(tasks[3].clone());
+        assert!(!index.rebuild(&twice), "a repeated id is found");
         assert_eq!(index.get(&tasks, ""), None);
         index.clear();
         assert_eq!(index.get(&tasks, "l1"), None);

@@ -7,11 +7,13 @@
 
 use super::record::{Phase, TaskRecord};
 use crate::api::types::CreateRequest;
+use compact_str::CompactString;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, OnceLock};
 
-/// What the views and the sums read of a task's create request.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What the views and the sums read of a task's create request. Rows hold it shared
+/// ([`Spec::shared`]): the tasks of a batch ask for the same few sizes and lengths.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Spec {
     pub resolution: Option<Arc<str>>,
     pub ratio: Option<Arc<str>>,
@@ -27,6 +29,23 @@ impl Spec {
         CreateRequest::from_json(request_json)
             .map(|r| Spec::of(&r))
             .unwrap_or_default()
+    }
+
+    /// One shared copy of this spec (the interned one when it has been seen before).
+    pub fn shared(self) -> Arc<Spec> {
+        static TABLE: OnceLock<Mutex<HashSet<Arc<Spec>>>> = OnceLock::new();
+        let mut set = TABLE
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(shared) = set.get(&self) {
+            return shared.clone();
+        }
+        let shared = Arc::new(self);
+        if set.len() < INTERN_LIMIT {
+            set.insert(shared.clone());
+        }
+        shared
     }
 
     pub fn of(req: &CreateRequest) -> Spec {
@@ -61,14 +80,15 @@ pub struct RowExtra {
 /// [`Store::list_rows`](super::Store::list_rows), or from a full record with `From`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TaskRow {
-    pub local_id: Box<str>,
-    pub task_id: Option<Box<str>>,
+    /// Ids are held inline up to 24 bytes (a local id is 21, an Ark task id 24): no allocation.
+    pub local_id: CompactString,
+    pub task_id: Option<CompactString>,
     pub phase: Phase,
     pub profile: Arc<str>,
     pub model: Arc<str>,
     /// The prompt (first text item), for display and filtering.
     pub prompt: Box<str>,
-    pub spec: Spec,
+    pub spec: Arc<Spec>,
     pub retry_depth: u32,
     pub results: ResultFiles,
     pub created_at: i64,
@@ -120,7 +140,7 @@ impl From<&TaskRecord> for TaskRow {
             profile: intern(&r.profile),
             model: intern(&r.model),
             prompt: r.prompt.as_str().into(),
-            spec: Spec::of_json(&r.request_json),
+            spec: Spec::of_json(&r.request_json).shared(),
             retry_depth: r.retry_depth,
             results: ResultFiles {
                 video_url: r.video_url.is_some(),
@@ -204,7 +224,7 @@ macro_rules! facts {
 facts!(TaskRecord, |r| std::borrow::Cow::Owned(Spec::of_json(
     &r.request_json
 )));
-facts!(TaskRow, |r| std::borrow::Cow::Borrowed(&r.spec));
+facts!(TaskRow, |r| std::borrow::Cow::Borrowed(&*r.spec));
 
 /// How many distinct strings are shared at most; past it a string is simply copied (a store
 /// written by hand with a new model name per row must not grow the table without end).
@@ -262,6 +282,19 @@ mod tests {
         let plain = TaskRow::from(TaskRecord::factory("l2", Phase::Pending, 5));
         assert!(plain.extra.is_none());
         assert_eq!(plain.retry_of(), None);
+    }
+
+    #[test]
+    fn rows_asking_the_same_share_one_spec_and_the_row_stays_small() {
+        let a = TaskRow::from(TaskRecord::factory("l1", Phase::Pending, 5));
+        let b = TaskRow::from(TaskRecord::factory("l2", Phase::Pending, 6));
+        assert!(Arc::ptr_eq(&a.spec, &b.spec));
+        // 100k rows are held at once: each byte here is 100 kB there.
+        assert!(
+            std::mem::size_of::<TaskRow>() <= 224,
+            "{}",
+            std::mem::size_of::<TaskRow>()
+        );
     }
 
     #[test]

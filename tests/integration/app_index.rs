@@ -211,7 +211,8 @@ fn a_changed_task_moves_to_the_place_a_full_sort_gives_it() {
                     a.finished_at = Some(NOW - (n as i64 % 3) * 3600 * 10);
                     // The request asks for 12 s where it asked for 5.
                     let request = record(pick, Phase::Pending, "", &a.model).request_json;
-                    a.spec = Spec::of_json(&request.replace("\"duration\":5", "\"duration\":12"));
+                    a.spec = Spec::of_json(&request.replace("\"duration\":5", "\"duration\":12"))
+                        .shared();
                     let mut rows = vec![a];
                     if step % 4 == 0 {
                         // And a new task, which is inserted in its place.
