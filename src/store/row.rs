@@ -41,8 +41,10 @@ impl Spec {
         if let Some(shared) = set.get(&self) {
             return shared.clone();
         }
+        let long = |t: &Option<Arc<str>>| t.as_ref().is_some_and(|t| t.len() > INTERN_MAX_LEN);
+        let keep = !long(&self.resolution) && !long(&self.ratio);
         let shared = Arc::new(self);
-        if set.len() < INTERN_LIMIT {
+        if keep && set.len() < INTERN_LIMIT {
             set.insert(shared.clone());
         }
         shared
@@ -226,9 +228,11 @@ facts!(TaskRecord, |r| std::borrow::Cow::Owned(Spec::of_json(
 )));
 facts!(TaskRow, |r| std::borrow::Cow::Borrowed(&*r.spec));
 
-/// How many distinct strings are shared at most; past it a string is simply copied (a store
-/// written by hand with a new model name per row must not grow the table without end).
+/// How many distinct strings are shared at most, and the longest shared; past either a string is
+/// simply copied (a store written by hand with a new model name per row, or a megabyte one, must
+/// not grow the table without end: it is never emptied).
 const INTERN_LIMIT: usize = 4096;
+const INTERN_MAX_LEN: usize = 128;
 
 /// One shared copy of a short string that many rows repeat (a profile, a model, a ratio).
 pub fn intern(s: &str) -> Arc<str> {
@@ -240,7 +244,7 @@ pub fn intern(s: &str) -> Arc<str> {
         return shared.clone();
     }
     let shared: Arc<str> = Arc::from(s);
-    if set.len() < INTERN_LIMIT {
+    if s.len() <= INTERN_MAX_LEN && set.len() < INTERN_LIMIT {
         set.insert(shared.clone());
     }
     shared
@@ -305,6 +309,10 @@ mod tests {
         );
         assert!(Arc::ptr_eq(&a, &b));
         assert!(!Arc::ptr_eq(&a, &intern("other")));
+        // A long one is copied, never kept in the table.
+        let long = "x".repeat(INTERN_MAX_LEN + 1);
+        assert!(!Arc::ptr_eq(&intern(&long), &intern(&long)));
+        assert_eq!(&*intern(&long), long);
     }
 
     #[test]
