@@ -47,7 +47,6 @@ pub(super) async fn event_loop(
     // dashboard like SIGTERM, through the same restore path.
     let mut sigint = signal(SignalKind::interrupt())?;
     let mut sigtstp = signal(SignalKind::from_raw(libc::SIGTSTP))?;
-    let mut sigwinch = signal(SignalKind::window_change())?;
     let (input, mut events) = InputThread::spawn()?;
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -81,6 +80,7 @@ pub(super) async fn event_loop(
             ev = events.recv() => match ev {
                 Some(Input::Event(Event::Key(k))) => (Msg::Key(k), true),
                 Some(Input::Event(Event::Paste(p))) => (Msg::Paste(p), true),
+                Some(Input::Event(Event::Resize(w, h))) => (Msg::Resize(w, h), true),
                 Some(Input::Event(Event::Mouse(m))) => match m.kind {
                     MouseEventKind::ScrollDown => (Msg::Scroll { down: true }, true),
                     MouseEventKind::ScrollUp => (Msg::Scroll { down: false }, true),
@@ -96,11 +96,6 @@ pub(super) async fn event_loop(
                 Some(Input::Event(_)) => continue,
                 // The terminal is gone (e.g. the SSH link dropped): leave cleanly.
                 Some(Input::Gone) | None => return Ok(()),
-            },
-            // The input thread sleeps on the terminal alone: a resize arrives as SIGWINCH.
-            _ = sigwinch.recv() => match crossterm::terminal::size() {
-                Ok((w, h)) => (Msg::Resize(w, h), true),
-                Err(_) => continue,
             },
             // Signals next: a request to stop must not wait behind the workers' backlog.
             _ = sigterm.recv() => return Ok(()),
