@@ -119,7 +119,8 @@ impl InputThread {
 
 impl Drop for InputThread {
     fn drop(&mut self) {
-        // Not joined: a thread stuck in a read must not hold up quitting.
+        // Wait (bounded) until it has left the terminal, before raw mode ends: keys typed for the
+        // shell after quitting are the shell's. Not joined: nothing may hold up quitting.
         self.set(Mode::Stop);
         self.settle();
     }
