@@ -1,8 +1,9 @@
 //! The dashboard's event loop: one biased `select!` over terminal events (from the input
-//! thread, `runtime::input`), signals, messages from the workers and the slow clock, in that order; each becomes a `Msg` for `update`, whose
-//! effects go to the executor. Input from the user is drawn at once; the workers' changes are
-//! drawn when their queue is empty, at most one frame per 16 ms slot (the model is slumber's
-//! loop: `select! { biased; … }`, then draw when nothing is queued).
+//! thread, `runtime::input`), signals, messages from the workers and the slow clock, in that
+//! order; each becomes a `Msg` for `update`, whose effects go to the executor. Input from the
+//! user is drawn at once; the workers' changes are drawn when their queue is empty, at most one
+//! frame per 16 ms slot (the model is slumber's loop: `select! { biased; … }`, then draw when
+//! nothing is queued).
 //!
 //! `SEEDANCE_FRAME_TRACE=FILE` writes one line per message handled and per frame drawn (the
 //! monotonic clock in nanoseconds, what, how long) — for finding what delays a key's frame
