@@ -1,19 +1,20 @@
-//! The dashboard's event loop: one biased `select!` over terminal events, signals, messages
-//! from the workers and the slow clock, in that order; each becomes a `Msg` for `update`, whose
-//! effects go to the executor. Input from the user is drawn at once; the workers' changes are
-//! drawn when their queue is empty, at most one frame per 16 ms slot (the model is slumber's
-//! loop: `select! { biased; … }`, then draw when nothing is queued).
+//! The dashboard's event loop: one biased `select!` over terminal events (from the input
+//! thread, `runtime::input`), signals, messages from the workers and the slow clock, in that
+//! order; each becomes a `Msg` for `update`, whose effects go to the executor. Input from the
+//! user is drawn at once; the workers' changes are drawn when their queue is empty, at most one
+//! frame per 16 ms slot (the model is slumber's loop: `select! { biased; … }`, then draw when
+//! nothing is queued).
 //!
 //! `SEEDANCE_FRAME_TRACE=FILE` writes one line per message handled and per frame drawn (the
 //! monotonic clock in nanoseconds, what, how long) — for finding what delays a key's frame
 //! (`benches/latency.rs` writes the keys' send times on the same clock).
 
 use super::executor::Executor;
+use super::input::{Input, InputThread};
 use super::terminal;
 use crate::app::{Effect, Msg, State, update};
 use crate::engine::now;
-use crossterm::event::{Event, EventStream, MouseButton, MouseEventKind};
-use futures::StreamExt;
+use crossterm::event::{Event, MouseButton, MouseEventKind};
 use std::io::{self, Write};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -47,7 +48,7 @@ pub(super) async fn event_loop(
     // dashboard like SIGTERM, through the same restore path.
     let mut sigint = signal(SignalKind::interrupt())?;
     let mut sigtstp = signal(SignalKind::from_raw(libc::SIGTSTP))?;
-    let mut events = EventStream::new();
+    let (input, mut events) = InputThread::spawn()?;
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last_draw = Instant::now() - FRAME_GAP;
@@ -77,11 +78,11 @@ pub(super) async fn event_loop(
             // Keys first: what the user typed is handled (and drawn) before any queued poll
             // or store message, so a backlog of work never delays the answer to a key.
             biased;
-            ev = events.next() => match ev {
-                Some(Ok(Event::Key(k))) => (Msg::Key(k), true),
-                Some(Ok(Event::Paste(p))) => (Msg::Paste(p), true),
-                Some(Ok(Event::Resize(w, h))) => (Msg::Resize(w, h), true),
-                Some(Ok(Event::Mouse(m))) => match m.kind {
+            ev = events.recv() => match ev {
+                Some(Input::Event(Event::Key(k))) => (Msg::Key(k), true),
+                Some(Input::Event(Event::Paste(p))) => (Msg::Paste(p), true),
+                Some(Input::Event(Event::Resize(w, h))) => (Msg::Resize(w, h), true),
+                Some(Input::Event(Event::Mouse(m))) => match m.kind {
                     MouseEventKind::ScrollDown => (Msg::Scroll { down: true }, true),
                     MouseEventKind::ScrollUp => (Msg::Scroll { down: false }, true),
                     MouseEventKind::Down(MouseButton::Left) => (
@@ -93,16 +94,16 @@ pub(super) async fn event_loop(
                     ),
                     _ => continue,
                 },
-                Some(Ok(_)) => continue,
+                Some(Input::Event(_)) => continue,
                 // The terminal is gone (e.g. the SSH link dropped): leave cleanly.
-                Some(Err(_)) | None => return Ok(()),
+                Some(Input::Gone) | None => return Ok(()),
             },
             // Signals next: a request to stop must not wait behind the workers' backlog.
             _ = sigterm.recv() => return Ok(()),
             _ = sighup.recv() => return Ok(()),
             _ = sigint.recv() => return Ok(()),
             _ = sigtstp.recv() => {
-                run_all(vec![Effect::Suspend], executor, term, state);
+                run_all(vec![Effect::Suspend], executor, term, state, &input);
                 continue;
             }
             // Then the workers (poller health, store rows, downloads, the composer's IO): they
@@ -127,13 +128,13 @@ pub(super) async fn event_loop(
         if stamp != state.now {
             // The clock's effects (a debounced draft save, a closed notification batch) run too.
             let effects = update(state, Msg::Tick { now: stamp });
-            if !run_all(effects, executor, term, state) {
+            if !run_all(effects, executor, term, state, &input) {
                 return Ok(());
             }
         }
         let (what, n) = trace.kind(&msg);
         let effects = update(state, msg);
-        if !run_all(effects, executor, term, state) {
+        if !run_all(effects, executor, term, state, &input) {
             return Ok(());
         }
         trace.record(t0, what, n);
@@ -200,16 +201,25 @@ fn monotonic_ns() -> u64 {
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
-/// Run effects; false when one of them asks to quit.
+/// Run effects; false when one of them asks to quit. Around a suspend the input thread lets go
+/// of the terminal, so the shell gets every key typed while the dashboard is stopped.
 fn run_all(
     effects: Vec<Effect>,
     executor: &Executor,
     term: &mut terminal::Term,
     state: &mut State,
+    input: &InputThread,
 ) -> bool {
     let mut keep_going = true;
     for e in effects {
+        let suspend = matches!(e, Effect::Suspend);
+        if suspend {
+            input.pause();
+        }
         keep_going &= executor.run(e, term, state);
+        if suspend {
+            input.resume();
+        }
     }
     keep_going
 }

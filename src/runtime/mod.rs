@@ -12,6 +12,7 @@ mod event_loop;
 mod executor;
 pub mod feeder;
 pub mod headless;
+mod input;
 pub mod lease;
 pub mod notify;
 pub mod opener;

@@ -179,6 +179,9 @@ impl Store {
             }
         };
         conn.busy_timeout(Duration::from_secs(5)).map_err(corrupt)?;
+        // Room for every statement the store caches (rusqlite keeps 16): the poll path's
+        // statements are not pushed out by the dashboard's other reads.
+        conn.set_prepared_statement_cache_capacity(32);
         // Reading the version first detects a file that is not a database without writing to it.
         let found = schema::version(&conn).map_err(corrupt)?;
         if schema::ownership(&conn).map_err(corrupt)? == schema::Ownership::Foreign {
@@ -230,12 +233,17 @@ impl Store {
     /// Run `f` in an immediate transaction (so concurrent writers queue on the busy timeout
     /// instead of failing mid-way) and count the commit.
     fn write<T>(&self, f: impl FnOnce(&Store) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        self.conn
-            .execute_batch("BEGIN IMMEDIATE")
-            .map_err(|e| self.err(e))?;
+        // Cached: every poll answer that changes a task writes through here.
+        let run = |sql: &str| {
+            self.conn
+                .prepare_cached(sql)
+                .and_then(|mut stmt| stmt.execute([]))
+                .map_err(|e| self.err(e))
+        };
+        run("BEGIN IMMEDIATE")?;
         match f(self) {
             Ok(v) => {
-                self.conn.execute_batch("COMMIT").map_err(|e| self.err(e))?;
+                run("COMMIT")?;
                 self.own_writes.set(self.own_writes.get() + 1);
                 Ok(v)
             }

@@ -132,6 +132,23 @@ fn readable<T>(rows: impl Iterator<Item = rusqlite::Result<T>>) -> rusqlite::Res
 /// How many matches an ambiguous id lists.
 const AMBIGUOUS_SHOWN: i64 = 10;
 
+/// The columns of a task that a poll answer is merged into (`Store::record_poll`).
+struct PollColumns {
+    task_id: Option<String>,
+    phase: Phase,
+    /// The stored text, as written.
+    status: String,
+    same_answer: bool,
+    error_code: Option<String>,
+    error_message: Option<String>,
+    tokens: Option<i64>,
+    video_url: Option<String>,
+    last_frame_url: Option<String>,
+    urls_seen_at: Option<i64>,
+    started_at: Option<i64>,
+    finished_at: Option<i64>,
+}
+
 impl Store {
     pub(super) fn add_history(
         &self,
@@ -141,10 +158,10 @@ impl Store {
         note: Option<&str>,
     ) -> Result<(), StoreError> {
         self.conn
-            .execute(
+            .prepare_cached(
                 "INSERT INTO status_history (local_id, status, at, note) VALUES (?1, ?2, ?3, ?4)",
-                params![local_id, status, at, note],
             )
+            .and_then(|mut stmt| stmt.execute(params![local_id, status, at, note]))
             .map_err(|e| self.err(e))?;
         Ok(())
     }
@@ -362,6 +379,9 @@ impl Store {
     }
 
     /// Record a polled task (raw JSON kept verbatim). Returns true when the status changed.
+    ///
+    /// Every poll answer comes through here, so it reads only the columns it merges (not the
+    /// request and response bodies) with cached statements.
     pub fn record_poll(
         &self,
         local_id: &str,
@@ -370,64 +390,117 @@ impl Store {
         now: i64,
     ) -> Result<bool, StoreError> {
         self.write(|s| {
-            let old = s.find_exact(local_id)?;
-            if old.response_json.as_deref() == Some(raw_json) {
+            let old = s.poll_columns(local_id, raw_json)?;
+            if old.same_answer {
                 return Ok(false); // nothing new: no write, no change signal
             }
-            let status = task.status.as_str().to_string();
+            let status = task.status.as_str();
             let changed = old.phase.as_str() != status;
             let failure = task.failure();
             let (code, message) = match &failure {
                 Some((c, m)) => (Some(c.as_str()).filter(|c| !c.is_empty()), Some(m.as_str())),
                 None => (old.error_code.as_deref(), old.error_message.as_deref()),
             };
-            let video_url = task.video_url().map(str::to_string).or(old.video_url.clone());
-            let last_frame_url = task
-                .last_frame_url()
-                .map(str::to_string)
-                .or(old.last_frame_url.clone());
-            let urls_seen_at = if task.video_url().is_some() && task.video_url() != old.video_url.as_deref() {
-                Some(now)
-            } else {
-                old.urls_seen_at
-            };
+            let video_url = task.video_url().or(old.video_url.as_deref());
+            let last_frame_url = task.last_frame_url().or(old.last_frame_url.as_deref());
+            let urls_seen_at =
+                if task.video_url().is_some() && task.video_url() != old.video_url.as_deref() {
+                    Some(now)
+                } else {
+                    old.urls_seen_at
+                };
             let started_at = old.started_at.or_else(|| {
-                matches!(task.status, TaskStatus::Running | TaskStatus::Succeeded | TaskStatus::Failed)
-                    .then_some(now)
+                matches!(
+                    task.status,
+                    TaskStatus::Running | TaskStatus::Succeeded | TaskStatus::Failed
+                )
+                .then_some(now)
             });
             let finished_at = old
                 .finished_at
                 .or_else(|| task.status.is_terminal().then_some(now));
-            let tokens = task.tokens().or(old.tokens).map(|t| t.min(i64::MAX as u64) as i64);
-            let task_id = old.task_id.clone().unwrap_or_else(|| task.id.clone());
+            let tokens = task
+                .tokens()
+                .or(old.tokens.map(|t| t.max(0) as u64))
+                .map(|t| t.min(i64::MAX as u64) as i64);
+            // Only the columns whose value moves are set: an indexed column in the SET list
+            // (status, the unique task id) rewrites its index entry even when unchanged, and
+            // each such page is one more page in the write-ahead log, on every poll answer.
+            let mut sql = String::from(
+                "UPDATE tasks SET response_json = ?2, error_code = ?3, error_message = ?4, \
+                 tokens = ?5, video_url = ?6, last_frame_url = ?7, urls_seen_at = ?8, \
+                 started_at = ?9, finished_at = ?10, updated_at = ?11",
+            );
+            let mut values: Vec<&dyn rusqlite::ToSql> = vec![
+                &local_id,
+                &raw_json,
+                &code,
+                &message,
+                &tokens,
+                &video_url,
+                &last_frame_url,
+                &urls_seen_at,
+                &started_at,
+                &finished_at,
+                &now,
+            ];
+            if old.status != status {
+                values.push(&status);
+                sql.push_str(&format!(", status = ?{}", values.len()));
+            }
+            if old.task_id.is_none() {
+                values.push(&task.id);
+                sql.push_str(&format!(", task_id = ?{}", values.len()));
+            }
+            sql.push_str(" WHERE local_id = ?1");
             s.conn
-                .execute(
-                    "UPDATE tasks SET task_id = ?2, status = ?3, response_json = ?4, error_code = ?5, \
-                     error_message = ?6, tokens = ?7, video_url = ?8, last_frame_url = ?9, \
-                     urls_seen_at = ?10, started_at = ?11, finished_at = ?12, updated_at = ?13 \
-                     WHERE local_id = ?1",
-                    params![
-                        local_id,
-                        task_id,
-                        status,
-                        raw_json,
-                        code,
-                        message,
-                        tokens,
-                        video_url,
-                        last_frame_url,
-                        urls_seen_at,
-                        started_at,
-                        finished_at,
-                        now
-                    ],
-                )
+                .prepare_cached(&sql)
+                .and_then(|mut stmt| stmt.execute(&values[..]))
                 .map_err(|e| s.err(e))?;
             if changed {
-                s.add_history(local_id, &status, now, failure.as_ref().map(|f| f.0.as_str()).filter(|c| !c.is_empty()))?;
+                let code = failure
+                    .as_ref()
+                    .map(|f| f.0.as_str())
+                    .filter(|c| !c.is_empty());
+                s.add_history(local_id, status, now, code)?;
             }
             Ok(changed)
         })
+    }
+
+    /// What `record_poll` merges a new answer into, and whether the stored answer is `raw_json`
+    /// already (compared in place: the stored body is not copied out).
+    fn poll_columns(&self, local_id: &str, raw_json: &str) -> Result<PollColumns, StoreError> {
+        self.conn
+            .prepare_cached(
+                "SELECT task_id, status, response_json, error_code, error_message, tokens, \
+                 video_url, last_frame_url, urls_seen_at, started_at, finished_at \
+                 FROM tasks WHERE local_id = ?1",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row([local_id], |r| {
+                    let same_answer =
+                        r.get_ref(2)?.as_str_or_null().ok().flatten() == Some(raw_json);
+                    let status: String = r.get(1)?;
+                    Ok(PollColumns {
+                        task_id: r.get(0)?,
+                        phase: Phase::parse(&status),
+                        status,
+                        same_answer,
+                        error_code: r.get(3)?,
+                        error_message: r.get(4)?,
+                        tokens: r.get(5)?,
+                        video_url: r.get(6)?,
+                        last_frame_url: r.get(7)?,
+                        urls_seen_at: r.get(8)?,
+                        started_at: r.get(9)?,
+                        finished_at: r.get(10)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(|e| self.err(e))?
+            .ok_or_else(|| StoreError::NotFound(local_id.to_string()))
     }
 
     /// Add `note` to a task's history under its current status, unless the same note is

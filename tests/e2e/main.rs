@@ -32,4 +32,5 @@ mod secrets;
 mod sigkill;
 mod store;
 mod table;
+mod terminal_input;
 mod watch;

@@ -83,6 +83,82 @@ fn submission_life_cycle_with_history_files_and_lineage() {
 }
 
 #[test]
+fn a_poll_answer_is_merged_into_the_row() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = Store::open(&dir.path().join("s.db")).expect("open");
+    submit(&s, "l1", None, 100);
+    assert!(
+        matches!(
+            s.record_poll("nope", &task("cgt-x", "queued", "").0, "{}", 101),
+            Err(StoreError::NotFound(_))
+        ),
+        "an unknown row is an error, not a silent no-op"
+    );
+
+    // A row with no server id yet takes the answer's.
+    let (t, raw) = task("cgt-1", "queued", r#","updated_at":1"#);
+    assert!(s.record_poll("l1", &t, &raw, 110).expect("poll"));
+    let r = s.find("l1").expect("row");
+    assert_eq!(r.task_id.as_deref(), Some("cgt-1"));
+    assert_eq!(r.phase.as_str(), "queued");
+    assert_eq!(r.updated_at, 110);
+
+    // The same status with a new body: the body and the time move, the status stays, no
+    // history row, and the change feed sees the row.
+    let seq = s.change_seq().expect("seq");
+    let (t, raw2) = task("cgt-1", "queued", r#","updated_at":2"#);
+    assert!(!s.record_poll("l1", &t, &raw2, 120).expect("poll"));
+    let r = s.find("l1").expect("row");
+    assert_eq!(r.response_json.as_deref(), Some(raw2.as_str()));
+    assert_eq!((r.phase.as_str(), r.updated_at), ("queued", 120));
+    assert_eq!(r.task_id.as_deref(), Some("cgt-1"));
+    let (rows, _) = s.changed_after_seq(seq).expect("changes");
+    assert_eq!(rows.len(), 1, "the new body is a change");
+    let statuses = |s: &Store| -> Vec<String> {
+        s.history("l1")
+            .expect("history")
+            .into_iter()
+            .map(|e| e.status)
+            .collect()
+    };
+    assert_eq!(statuses(&s), ["submitting", "queued"]);
+
+    // The identical answer again writes nothing.
+    let seq = s.change_seq().expect("seq");
+    assert!(!s.record_poll("l1", &t, &raw2, 130).expect("poll"));
+    assert_eq!(s.change_seq().expect("seq"), seq, "nothing written");
+    assert_eq!(s.find("l1").expect("row").updated_at, 120);
+
+    // A failure, then an answer without one (and without the link): the earlier error and
+    // link are kept; the status change adds history with the error code.
+    let (t, raw) = task(
+        "cgt-1",
+        "failed",
+        r#","error":{"code":"OutputVideoSensitiveContentDetected","message":"m"},"content":{"video_url":"http://x/v.mp4"}"#,
+    );
+    assert!(s.record_poll("l1", &t, &raw, 140).expect("poll"));
+    let (t, raw) = task("cgt-1", "failed", r#","updated_at":3"#);
+    assert!(!s.record_poll("l1", &t, &raw, 150).expect("poll"));
+    let r = s.find("l1").expect("row");
+    assert_eq!(
+        r.error_code.as_deref(),
+        Some("OutputVideoSensitiveContentDetected")
+    );
+    assert_eq!(r.error_message.as_deref(), Some("m"));
+    assert_eq!(r.video_url.as_deref(), Some("http://x/v.mp4"));
+    assert_eq!(
+        (r.urls_seen_at, r.started_at, r.finished_at),
+        (Some(140), Some(140), Some(140))
+    );
+    assert_eq!(statuses(&s), ["submitting", "queued", "failed"]);
+    let last = s.history("l1").expect("history").pop().expect("entry");
+    assert_eq!(
+        last.note.as_deref(),
+        Some("OutputVideoSensitiveContentDetected")
+    );
+}
+
+#[test]
 fn lookups_lists_and_changes() {
     let dir = tempfile::tempdir().expect("tempdir");
     let s = Store::open(&dir.path().join("s.db")).expect("open");

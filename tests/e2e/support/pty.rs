@@ -14,7 +14,7 @@ pub struct Pty {
     parser: Arc<Mutex<vt100::Parser>>,
     /// Every byte the program wrote, for assertions on escape sequences.
     raw: Arc<Mutex<Vec<u8>>>,
-    _master: Box<dyn MasterPty + Send>,
+    master: Box<dyn MasterPty + Send>,
 }
 
 impl Pty {
@@ -90,7 +90,7 @@ impl Pty {
             writer,
             parser,
             raw,
-            _master: pair.master,
+            master: pair.master,
         }
     }
 
@@ -120,6 +120,21 @@ impl Pty {
         let mut w = self.writer.lock().expect("writer lock");
         w.write_all(bytes).expect("write to pty");
         w.flush().expect("flush pty");
+    }
+
+    /// Resize the terminal (the program gets SIGWINCH), and the screen kept here with it.
+    pub fn resize(&self, cols: u16, rows: u16) {
+        if let Ok(mut p) = self.parser.lock() {
+            p.screen_mut().set_size(rows, cols);
+        }
+        self.master
+            .resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("resize the pty");
     }
 
     /// Wait until `pred(screen)` holds, up to `timeout`; panics with the screen if it never does.
