@@ -79,8 +79,8 @@ pub fn make_store(path: &Path, finished: usize, active: usize) {
     tx.commit().expect("commit");
 }
 
-/// (VmRSS, VmHWM) of a process in KiB.
-pub fn memory_kib(pid: u32) -> Option<(u64, u64)> {
+/// Two fields of /proc/PID/status, in KiB.
+fn status_kib(pid: u32, a: &str, b: &str) -> Option<(u64, u64)> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let field = |name: &str| -> Option<u64> {
         status
@@ -91,23 +91,18 @@ pub fn memory_kib(pid: u32) -> Option<(u64, u64)> {
             .parse()
             .ok()
     };
-    Some((field("VmRSS:")?, field("VmHWM:")?))
+    Some((field(a)?, field(b)?))
 }
 
-/// Of a process's resident memory, in KiB: (anonymous, file-backed) from /proc/PID/status, to
-/// tell the heap from mapped files (the binary, a database).
+/// (VmRSS, VmHWM) of a process in KiB.
+pub fn memory_kib(pid: u32) -> Option<(u64, u64)> {
+    status_kib(pid, "VmRSS:", "VmHWM:")
+}
+
+/// Of a process's resident memory, in KiB: (anonymous, file-backed), to tell the heap from
+/// mapped files (the binary, a database).
 pub fn memory_split_kib(pid: u32) -> Option<(u64, u64)> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let field = |name: &str| -> Option<u64> {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))?
-            .split_whitespace()
-            .nth(1)?
-            .parse()
-            .ok()
-    };
-    Some((field("RssAnon:")?, field("RssFile:")?))
+    status_kib(pid, "RssAnon:", "RssFile:")
 }
 
 /// A simulator (real time, nothing failing) and `held` real tasks submitted to it through the
