@@ -118,16 +118,15 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             }
             log_events(state, events);
             let before = state.selected.clone();
-            let rows_changed: std::collections::HashSet<String> =
-                rows.iter().map(|r| r.local_id.to_string()).collect();
+            let bodies_changed = state
+                .bodies
+                .as_ref()
+                .is_some_and(|b| rows.iter().any(|r| *r.local_id == *b.local_id));
             state.upsert(rows);
             let mut fx = results::flush_notifications(state);
             // Bodies read before the task changed may miss its new links or paths: with the
             // detail pane open they are read again; else they are read when next wanted.
-            if state.detail == DetailMode::Hidden
-                && let Some(b) = &state.bodies
-                && rows_changed.contains(&b.local_id)
-            {
+            if bodies_changed && state.detail == DetailMode::Hidden {
                 state.bodies = None;
             }
             if selected_changed && state.detail != DetailMode::Hidden {

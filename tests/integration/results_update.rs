@@ -94,6 +94,16 @@ fn o_opens_the_saved_video_or_points_to_d() {
     select(&mut s, "l0007");
     assert!(update(&mut s, key('o')).is_empty());
     assert!(last_text(&s).contains("press d"));
+    // The row says saved but the store's answer has no path (the file was forgotten
+    // meanwhile): `o` says so once instead of reading the store again and again.
+    select(&mut s, "l0002");
+    let mut forgotten = task_record("l0002");
+    forgotten.video_path = None;
+    s.bodies = None; // not read yet
+    let fx = update(&mut s, key('o'));
+    assert_eq!(fx, vec![Effect::LoadBodies("l0002".into())]);
+    assert!(update(&mut s, bodies_of(&forgotten)).is_empty());
+    assert!(last_text(&s).contains("press d"), "{}", last_text(&s));
 }
 
 #[test]

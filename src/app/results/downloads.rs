@@ -53,15 +53,17 @@ pub fn open(state: &mut State) -> Vec<Effect> {
         return Vec::new();
     };
     if t.results.video_saved {
-        let path = state
-            .bodies_of(&t.local_id)
-            .and_then(|b| b.video_path.clone());
-        let Some(path) = path else {
-            let local_id = t.local_id.to_string();
-            state.bodies_wanted_for = Some(crate::app::state::BodiesUse::Open(local_id.clone()));
-            return vec![Effect::LoadBodies(local_id)];
-        };
-        return vec![Effect::Results(ResultsEffect::Open { path })];
+        match state.bodies_of(&t.local_id).map(|b| b.video_path.clone()) {
+            Some(Some(path)) => return vec![Effect::Results(ResultsEffect::Open { path })],
+            // Read and no path after all (the row changed meanwhile): said below, not read again.
+            Some(None) => {}
+            None => {
+                let local_id = t.local_id.to_string();
+                state.bodies_wanted_for =
+                    Some(crate::app::state::BodiesUse::Open(local_id.clone()));
+                return vec![Effect::LoadBodies(local_id)];
+            }
+        }
     }
     match succeeded(t) {
         true => {
