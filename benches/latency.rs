@@ -83,19 +83,6 @@ fn dashboard_side(frames: &std::path::Path, sent: &[u64], lat: &[Duration]) {
     show("key written → its frame written", &mut written);
 }
 
-/// The monotonic clock in ns (the dashboard's trace uses the same clock).
-fn monotonic_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes into the timespec we own.
-    unsafe {
-        libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts);
-    }
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
-}
-
 fn wait_screen(pty: &pty_harness::Pty, pred: impl Fn(&str) -> bool) -> Duration {
     let t = Instant::now();
     while !pred(&pty.screen()) {
@@ -185,11 +172,11 @@ fn main() {
             }
         });
         for i in 0..SAMPLES {
-            sent.push(monotonic_ns());
+            sent.push(seedance_tui::runtime::terminal::monotonic_ns());
             pty.send(b"?");
             lat.push(wait_screen(&pty, |s| s.contains("Help — keys")));
             std::thread::sleep(Duration::from_millis(50 + (i as u64 * 37) % 150));
-            sent.push(monotonic_ns());
+            sent.push(seedance_tui::runtime::terminal::monotonic_ns());
             pty.send(b"\x1b");
             lat.push(wait_screen(&pty, |s| !s.contains("Help — keys")));
             std::thread::sleep(Duration::from_millis(50 + (i as u64 * 53) % 150));

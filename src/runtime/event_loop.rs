@@ -158,7 +158,7 @@ impl Trace {
     /// The monotonic clock now (the same clock in every process), when tracing.
     fn start(&self) -> u64 {
         if self.out.is_some() {
-            monotonic_ns()
+            super::terminal::monotonic_ns()
         } else {
             0
         }
@@ -182,23 +182,10 @@ impl Trace {
     /// One line: start (ns), what, its count, how long (µs).
     fn record(&mut self, start: u64, what: &str, n: usize) {
         if let Some(out) = &mut self.out {
-            let took = monotonic_ns().saturating_sub(start) / 1_000;
+            let took = super::terminal::monotonic_ns().saturating_sub(start) / 1_000;
             let _ = writeln!(out, "{start} {what} {n} {took}");
         }
     }
-}
-
-fn monotonic_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes into the timespec we own; CLOCK_MONOTONIC always exists on
-    // Linux.
-    unsafe {
-        libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts);
-    }
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
 /// Run effects; false when one of them asks to quit. Around a suspend the input thread lets go

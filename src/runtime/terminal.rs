@@ -186,3 +186,18 @@ impl Drop for RestoreGuard {
         restore();
     }
 }
+
+/// The monotonic clock in ns: the time of each `SEEDANCE_FRAME_TRACE` line, and the clock a
+/// bench reading those lines must stamp its own events with.
+pub fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes into the timespec we own; CLOCK_MONOTONIC always exists on
+    // Linux.
+    unsafe {
+        libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts);
+    }
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
