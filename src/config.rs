@@ -310,6 +310,10 @@ pub struct UiConfig {
     /// else halfblocks), `halfblocks`, or `off`.
     #[serde(default)]
     pub images: Option<String>,
+    /// Frames on a saved video's contact sheet in the detail pane and `gallery` (default 6,
+    /// at most 24; 0: no sheets).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_sheet_frames: Option<usize>,
     /// Copies: `auto` (inside tmux its buffer; elsewhere OSC 52, said to be "copied" only in a
     /// terminal known to take it, else the text is shown to select by hand) or `osc52` (this
     /// terminal takes OSC 52: say "copied").

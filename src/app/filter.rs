@@ -1,5 +1,6 @@
 //! The `/` filter: free text matched against id, prompt, model and status, plus `status:X`,
-//! `model:X` and `retried:yes|no` terms (all terms must match; case-insensitive).
+//! `model:X`, `retried:yes|no` and `group:ID` terms (all terms must match; case-insensitive).
+//! `group:ID` keeps the variants of the task ID names (see `app::variants`).
 
 use crate::store::{Phase, TaskRow};
 use memchr::memmem;
@@ -15,6 +16,10 @@ pub struct Filter {
     /// `retried:no` keeps tasks no retry was made of; `retried:yes` the others.
     retried: Option<bool>,
     words: Vec<String>,
+    /// `group:ID`: the id as typed, and the local ids of its group (filled from the rows by
+    /// `variants::resolve` before a scan).
+    group: Option<String>,
+    members: std::sync::Arc<std::collections::HashSet<String>>,
 }
 
 impl Filter {
@@ -29,6 +34,8 @@ impl Filter {
                 f.statuses.push(s.to_string());
             } else if let Some(m) = lower.strip_prefix("model:") {
                 f.models.push(m.to_string());
+            } else if let Some(g) = term.strip_prefix("group:") {
+                f.group = Some(g.to_string());
             } else if let Some(r) = lower.strip_prefix("retried:") {
                 f.retried = match r {
                     "no" | "n" | "false" => Some(false),
@@ -46,7 +53,9 @@ impl Filter {
     /// taken from the previous one: the same status and model terms (those are alternatives, so
     /// adding one widens), and each of `prev`'s words inside one of ours (words must all match).
     pub fn narrows(&self, prev: &Filter) -> bool {
-        self.statuses == prev.statuses
+        self.group.is_none()
+            && prev.group.is_none()
+            && self.statuses == prev.statuses
             && self.models == prev.models
             && prev
                 .words
@@ -59,11 +68,26 @@ impl Filter {
             && self.models.is_empty()
             && self.words.is_empty()
             && self.retried.is_none()
+            && self.group.is_none()
+    }
+
+    /// The id of a `group:` term.
+    pub fn group(&self) -> Option<&str> {
+        self.group.as_deref()
+    }
+
+    /// The local ids a `group:` term keeps.
+    pub fn set_members(&mut self, members: std::sync::Arc<std::collections::HashSet<String>>) {
+        self.members = members;
+    }
+
+    fn group_keeps(&self, r: &TaskRow) -> bool {
+        self.group.is_none() || self.members.contains(&*r.local_id)
     }
 
     /// Whether `r` passes every term; `has_retry`: a retry of it exists.
     pub fn matches(&self, r: &TaskRow, has_retry: bool) -> bool {
-        if self.retried.is_some_and(|want| want != has_retry) {
+        if !self.group_keeps(r) || self.retried.is_some_and(|want| want != has_retry) {
             return false;
         }
         let status = r.phase.as_str();
@@ -393,6 +417,9 @@ impl Matcher<'_> {
     /// read only for a `retried:` term.
     pub fn matches(&self, i: usize, r: &TaskRow, retries: &HashMap<String, usize>) -> bool {
         let f = self.filter;
+        if !f.group_keeps(r) {
+            return false;
+        }
         let Some(row) = self
             .text
             .rows

@@ -16,6 +16,7 @@ pub mod router;
 pub mod state;
 mod task_index;
 pub mod update;
+pub mod variants;
 
 pub use effect::Effect;
 pub use msg::{Health, Intent, Level, Msg};

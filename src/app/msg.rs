@@ -134,6 +134,14 @@ pub enum Intent {
     CancelTask,
     Download,
     Open,
+    // Judging results.
+    /// `v`: the contact sheet full screen.
+    SheetView,
+    /// `=`: only the selected task's variants (again: all).
+    Variants,
+    /// `[`/`]`: the previous / next variant.
+    PrevVariant,
+    NextVariant,
     // The submission queue.
     QueuePause,
     QueueUp,

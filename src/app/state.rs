@@ -649,6 +649,7 @@ impl State {
             self.all_sorted_by = Some((key, desc));
         }
         let quick = self.quick_status();
+        super::variants::resolve(self);
         let (tasks, text, retries) = (&self.tasks, &self.text, &self.retries);
         self.order.clear();
         if quick.is_none() && self.filter.is_empty() {

@@ -535,6 +535,24 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
             state.keep_selection_visible();
             load_history_effect(state)
         }
+        (_, Intent::SheetView) => results::toggle_full(state),
+        (_, Intent::Variants) => super::variants::toggle_group(state),
+        (_, Intent::PrevVariant | Intent::NextVariant) => {
+            let forward = intent == Intent::NextVariant;
+            match super::variants::step(state, forward) {
+                Some(id) => {
+                    state.selected = Some(id);
+                    state.detail_scroll = 0;
+                    state.keep_selection_visible();
+                    state.dirty = true;
+                    load_history_effect(state)
+                }
+                None => {
+                    state.notice(Level::Info, "no other variant of this request is shown");
+                    Vec::new()
+                }
+            }
+        }
         (_, Intent::FullDetail) => {
             state.detail = match state.detail {
                 DetailMode::Full => DetailMode::Split,
@@ -559,6 +577,7 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
             Vec::new()
         }
         (_, Intent::ClearFilter) => {
+            state.results.sheet_full = false;
             state.filter = Filter::default();
             state.quick = None;
             state.marks.clear();

@@ -118,6 +118,9 @@ pub enum Command {
         #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
         out: Option<Destination>,
     },
+    /// Write one static page (index.html and contact-sheet PNGs) to review tasks in a browser:
+    /// poster, contact sheet, video, prompt, parameters, tokens, status, lineage, batch label.
+    Gallery(GalleryArgs),
     /// Cancel a queued task (a running or finished one cannot be cancelled; see `delete`).
     Cancel {
         /// The task to cancel.
@@ -325,4 +328,23 @@ pub struct SimArgs {
     /// The account's cap on queued tasks: creates beyond it get 429 QuotaExceeded.
     #[arg(long, value_name = "N")]
     pub max_queued: Option<usize>,
+}
+
+/// `gallery`.
+#[derive(Debug, Clone, Args)]
+pub struct GalleryArgs {
+    /// Which tasks, in the dashboard's filter syntax: words (prompt, id, model, status),
+    /// status:succeeded, model:fast, retried:no, group:ID (a task's variants). Default: all.
+    #[arg(value_name = "FILTER")]
+    pub filter: Vec<String>,
+    /// A folder (the page links the saved files by relative path), or s3://BUCKET/PREFIX (the
+    /// page and sheets are uploaded; every link is presigned).
+    #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
+    pub out: Destination,
+    /// Frames per contact sheet (default: [ui] contact_sheet_frames, else 6; 0: none).
+    #[arg(long, value_name = "N")]
+    pub frames: Option<usize>,
+    /// Hours the presigned links of a bucket gallery stay valid (at most 168, 7 days).
+    #[arg(long, value_name = "HOURS", default_value_t = 168)]
+    pub link_hours: u64,
 }

@@ -9,6 +9,7 @@ pub mod delete;
 pub mod doctor;
 pub mod download;
 pub mod exit;
+pub mod gallery;
 pub mod preflight;
 pub mod query;
 pub mod retry;
@@ -97,6 +98,20 @@ async fn dispatch(cli: Cli) -> Result<Code, Failure> {
                 query::ListFormat::Table
             };
             query::ls(&ctx, &status, format).await
+        }
+        Some(Command::Gallery(a)) => {
+            let frames = a
+                .frames
+                .or(ctx.config.ui.contact_sheet_frames)
+                .unwrap_or(crate::engine::sheet::DEFAULT_FRAMES)
+                .min(crate::engine::sheet::MAX_FRAMES);
+            let o = gallery::GalleryOptions {
+                filter: a.filter.join(" "),
+                out: a.out.clone(),
+                frames,
+                link_ttl: std::time::Duration::from_secs(a.link_hours.saturating_mul(3600)),
+            };
+            gallery::run(&ctx, &o).await
         }
         Some(Command::Cancel { id }) => query::cancel(&ctx, &id).await,
         Some(Command::Delete { ids, local, yes }) => delete::delete(&ctx, &ids, local, yes).await,

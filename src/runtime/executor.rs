@@ -135,6 +135,23 @@ impl Executor {
                 self.previewer
                     .request(local_id, path, url, (cols, rows), self.tx.clone());
             }
+            ResultsEffect::Sheet {
+                local_id,
+                path,
+                frames,
+                cols,
+                rows,
+                labels,
+            } => {
+                self.previewer.sheets.request(
+                    local_id,
+                    path,
+                    frames,
+                    (cols, rows),
+                    labels,
+                    self.tx.clone(),
+                );
+            }
             ResultsEffect::Notify { succeeded, failed } => {
                 self.write(&self.notifier.bytes(&succeeded, &failed));
             }

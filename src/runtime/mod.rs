@@ -20,6 +20,7 @@ pub mod osc;
 pub mod poller;
 pub mod preview;
 mod setup;
+pub mod sheet;
 pub mod store_watch;
 pub mod terminal;
 

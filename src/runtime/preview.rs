@@ -47,6 +47,8 @@ pub fn picker(mode: &str) -> Picker {
 #[derive(Clone)]
 pub struct Previewer {
     picker: Picker,
+    /// Contact sheets, drawn with the same picker.
+    pub sheets: super::sheet::Sheets,
     http: reqwest::Client,
     cache: Arc<Mutex<HashMap<String, Arc<image::DynamicImage>>>>,
 }
@@ -54,6 +56,7 @@ pub struct Previewer {
 impl Previewer {
     pub fn new(picker: Picker) -> Previewer {
         Previewer {
+            sheets: super::sheet::Sheets::new(picker.clone()),
             picker,
             http: crate::file_download::http_client(),
             cache: Arc::default(),

@@ -108,6 +108,11 @@ pub fn results_settings(state: &mut State, config: &crate::config::Config) {
     let r = &mut state.results;
     r.warn_secs = (config.download.warn_before_expiry_hours.max(0.0) * 3600.0) as i64;
     r.images = config.ui.images.as_deref() != Some("off");
+    r.sheet_frames = config
+        .ui
+        .contact_sheet_frames
+        .unwrap_or(crate::engine::sheet::DEFAULT_FRAMES)
+        .min(crate::engine::sheet::MAX_FRAMES);
     r.batch_secs = config.notify.batch_secs as i64;
     r.pricing = crate::app::results::Pricing {
         per_million: config.pricing.per_million_tokens,

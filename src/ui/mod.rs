@@ -5,6 +5,7 @@ pub mod composer;
 pub mod detail;
 pub mod format;
 pub mod preview;
+pub mod sheet;
 pub mod summary;
 pub mod table;
 
@@ -55,6 +56,11 @@ fn draw(state: &State, frame: &mut Frame) {
         }
         if let Some(d) = a.detail {
             detail::render(frame, d, state);
+        }
+        if state.results.sheet_full {
+            let top = a.header.height;
+            let body = Rect::new(0, top, area.width, a.footer.y.saturating_sub(top));
+            sheet::render_full(frame, body, state);
         }
     }
     footer(frame, a.footer, state);

@@ -2,7 +2,7 @@
 //! encoded (halfblocks, or kitty/sixel/iTerm2 where detected) by the runtime; this only draws it.
 
 use super::format::span;
-use crate::app::results::{SavedCell, Transfer, saved_cell};
+use crate::app::results::{SavedCell, Transfer, saved_cell, shown_sheet};
 use crate::app::state::State;
 use crate::store::TaskRow;
 use ratatui::Frame;
@@ -10,21 +10,32 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui_image::Image;
 
-/// Rows the preview takes at the top of the detail pane `inner` (0: no picture for `t`).
+/// Rows the pictures take at the top of the detail pane `inner` (0: none for `t`): the contact
+/// sheet when there is one for `t`, else the last frame.
 pub fn height(state: &State, t: &TaskRow, inner: Rect) -> u16 {
+    if !state.results.images {
+        return 0;
+    }
+    if let Some(tiles) = shown_sheet(state, &t.local_id) {
+        return tiles.height(0).min(inner.height / 2);
+    }
     match &state.results.preview {
-        Some((id, img)) if **id == *t.local_id && state.results.images => {
-            img.0.size().height.min(inner.height / 2)
-        }
+        Some((id, img)) if **id == *t.local_id => img.0.size().height.min(inner.height / 2),
         _ => 0,
     }
 }
 
-/// Draw the preview of `t` into `area` (already sized by [`height`]).
+/// Draw the pictures of `t` into `area` (already sized by [`height`]).
 pub fn render(frame: &mut Frame, area: Rect, state: &State, t: &TaskRow) {
+    if area.height == 0 {
+        return;
+    }
+    if let Some(tiles) = shown_sheet(state, &t.local_id) {
+        super::sheet::tiles(frame, area, tiles, None);
+        return;
+    }
     if let Some((id, img)) = &state.results.preview
         && **id == *t.local_id
-        && area.height > 0
     {
         frame.render_widget(Image::new(&img.0), area);
     }
@@ -118,9 +129,28 @@ pub fn transfer_line<'a>(state: &'a State, t: &TaskRow) -> Option<Line<'a>> {
     )))
 }
 
-/// A placeholder line while there is no picture (or why there is none).
+/// A placeholder line while there is no picture (or why there is none): the contact sheet's
+/// state first (decoding, or the one line saying why there is none), then the last frame's.
 pub fn status_line<'a>(state: &'a State, t: &TaskRow) -> Option<Line<'a>> {
     let theme = state.theme();
+    if let Some((id, e)) = &state.results.sheet_error
+        && **id == *t.local_id
+    {
+        return Some(Line::from(Span::styled(
+            format!("  no contact sheet: {e}"),
+            theme.dim(),
+        )));
+    }
+    if state.results.images
+        && state.results.sheet_frames > 0
+        && shown_sheet(state, &t.local_id).is_none()
+        && crate::app::results::local_video(state).is_some_and(|(id, _)| *id == *t.local_id)
+    {
+        return Some(Line::from(Span::styled(
+            "  contact sheet: decoding…",
+            theme.dim(),
+        )));
+    }
     if let Some((id, e)) = &state.results.preview_error
         && **id == *t.local_id
     {

@@ -7,11 +7,13 @@
 mod downloads;
 mod notifications;
 mod preview;
+mod sheet;
 mod summary;
 
 pub use downloads::{SavedCell, URL_LIFETIME_SECS, download, open, saved_cell, time_left};
 pub use notifications::{flush_notifications, on_phase_change};
 pub use preview::{preview_box, preview_effect};
+pub use sheet::{SheetTiles, grid, local_video, sheet_box, sheet_effect, shown_sheet, toggle_full};
 pub use summary::{Pricing, Summary, Total, cost_today, show_summary, summary};
 
 use super::effect::Effect;
@@ -65,6 +67,14 @@ pub enum ResultsMsg {
     },
     /// The last frame could not be shown.
     PreviewFailed { local_id: String, error: String },
+    /// The contact sheet of a task's video, made for a box of `size` (columns, rows) cells.
+    Sheet {
+        local_id: String,
+        size: (u16, u16),
+        tiles: SheetTiles,
+    },
+    /// The contact sheet could not be made; the text is the one line shown.
+    SheetFailed { local_id: String, error: String },
 }
 
 /// What the reducer asks the runtime to do about results.
@@ -79,6 +89,16 @@ pub enum ResultsEffect {
         url: Option<String>,
         cols: u16,
         rows: u16,
+    },
+    /// Make (or read the cached) contact sheet of the video at `path`, `frames` frames, laid out
+    /// for a box of `cols`x`rows` cells (room for a time under each frame when `labels`).
+    Sheet {
+        local_id: String,
+        path: String,
+        frames: usize,
+        cols: u16,
+        rows: u16,
+        labels: bool,
     },
     /// Open the local video (or, over SSH, show how to fetch it).
     Open { path: String },
@@ -99,6 +119,15 @@ pub struct Results {
     pub preview_box: Option<(u16, u16)>,
     /// Why the selected task's preview is missing.
     pub preview_error: Option<(String, String)>,
+    /// The contact sheet shown, for the task it belongs to, and the box it was made for.
+    pub sheet: Option<(String, SheetTiles)>,
+    pub sheet_box: Option<(u16, u16)>,
+    /// Why the selected task has no sheet.
+    pub sheet_error: Option<(String, String)>,
+    /// Frames per sheet (`[ui] contact_sheet_frames`; 0: no sheets).
+    pub sheet_frames: usize,
+    /// `v`: the sheet full screen.
+    pub sheet_full: bool,
     /// Draw previews at all.
     pub images: bool,
     /// Unsaved results whose link dies within this many seconds are shown in the warning colour.
@@ -119,6 +148,11 @@ impl Default for Results {
             preview: None,
             preview_box: None,
             preview_error: None,
+            sheet: None,
+            sheet_box: None,
+            sheet_error: None,
+            sheet_frames: crate::engine::sheet::DEFAULT_FRAMES,
+            sheet_full: false,
             images: true,
             warn_secs: 2 * 3600,
             batch_since: None,
@@ -173,6 +207,23 @@ pub fn on_msg(state: &mut State, msg: ResultsMsg) -> Vec<Effect> {
         }
         ResultsMsg::PreviewFailed { local_id, error } => {
             state.results.preview_error = Some((local_id, error));
+            Vec::new()
+        }
+        ResultsMsg::Sheet {
+            local_id,
+            size,
+            tiles,
+        } => {
+            if state.selected.as_deref() == Some(local_id.as_str()) {
+                state.results.sheet = Some((local_id, tiles));
+                state.results.sheet_box = Some(size);
+                state.results.sheet_error = None;
+            }
+            // Made for another box (the pane was resized, `v` pressed meanwhile): ask again.
+            sheet_effect(state)
+        }
+        ResultsMsg::SheetFailed { local_id, error } => {
+            state.results.sheet_error = Some((local_id, error));
             Vec::new()
         }
     }

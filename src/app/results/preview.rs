@@ -13,9 +13,16 @@ pub fn preview_box(state: &State) -> Option<(u16, u16)> {
     (cols >= 8 && rows >= 3).then_some((cols, rows))
 }
 
+/// Ask for the selected task's pictures: its last frame and, for a saved video, its contact sheet.
+pub fn preview_effect(state: &State) -> Vec<Effect> {
+    let mut fx = last_frame_effect(state);
+    fx.extend(super::sheet::sheet_effect(state));
+    fx
+}
+
 /// Ask for the selected task's last frame when the detail pane shows it, once its link and
 /// path have been read from the store (the detail pane asks for them; their arrival asks again).
-pub fn preview_effect(state: &State) -> Vec<Effect> {
+fn last_frame_effect(state: &State) -> Vec<Effect> {
     if !state.results.images || state.detail == DetailMode::Hidden {
         return Vec::new();
     }

@@ -8,3 +8,5 @@ pub mod engine;
 pub mod fixtures;
 /// A raw HTTP/1.1 server on loopback for answers the simulator does not give.
 pub mod http;
+/// Videos for the contact-sheet tests (damaged copies, ffmpeg-made files of each resolution).
+pub mod media;
