@@ -364,7 +364,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let scroll = state
         .detail_scroll
         .saturating_sub(super::preview::height(state, t, inner));
-    let para = Paragraph::new(lines(t, state))
+    // The contact sheet's state (decoding, or why there is none) leads the text, under the picture.
+    let mut text = lines(t, state);
+    if let Some(note) = super::preview::sheet_line(state, t) {
+        text.insert(0, note);
+    }
+    let para = Paragraph::new(text)
         .style(theme.base())
         .wrap(Wrap { trim: false })
         .scroll((scroll, 0));

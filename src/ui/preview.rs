@@ -129,28 +129,28 @@ pub fn transfer_line<'a>(state: &'a State, t: &TaskRow) -> Option<Line<'a>> {
     )))
 }
 
-/// A placeholder line while there is no picture (or why there is none): the contact sheet's
-/// state first (decoding, or the one line saying why there is none), then the last frame's.
-pub fn status_line<'a>(state: &'a State, t: &TaskRow) -> Option<Line<'a>> {
+/// The contact sheet's line while there is none for `t`: decoding, or the one line saying why
+/// it cannot be made.
+pub fn sheet_line<'a>(state: &'a State, t: &TaskRow) -> Option<Line<'a>> {
     let theme = state.theme();
     if let Some((id, e)) = &state.results.sheet_error
         && **id == *t.local_id
     {
         return Some(Line::from(Span::styled(
-            format!("  no contact sheet: {e}"),
+            format!("no contact sheet: {e}"),
             theme.dim(),
         )));
     }
-    if state.results.images
+    let decoding = state.results.images
         && state.results.sheet_frames > 0
         && shown_sheet(state, &t.local_id).is_none()
-        && crate::app::results::local_video(state).is_some_and(|(id, _)| *id == *t.local_id)
-    {
-        return Some(Line::from(Span::styled(
-            "  contact sheet: decoding…",
-            theme.dim(),
-        )));
-    }
+        && crate::app::results::local_video(state).is_some_and(|(id, _)| *id == *t.local_id);
+    decoding.then(|| Line::from(Span::styled("contact sheet: decoding…", theme.dim())))
+}
+
+/// A placeholder line while there is no last frame (or why there is none).
+pub fn status_line<'a>(state: &'a State, t: &TaskRow) -> Option<Line<'a>> {
+    let theme = state.theme();
     if let Some((id, e)) = &state.results.preview_error
         && **id == *t.local_id
     {

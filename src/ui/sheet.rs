@@ -64,7 +64,7 @@ pub fn render_full(frame: &mut Frame, area: Rect, state: &State) {
         tiles(frame, body, s, Some(theme.dim()));
         return;
     }
-    let line = super::preview::status_line(state, t).unwrap_or_else(|| {
+    let line = super::preview::sheet_line(state, t).unwrap_or_else(|| {
         Line::from(Span::styled(
             "  no saved video on this disk: nothing to make a sheet of (d saves it)",
             theme.dim(),

@@ -42,6 +42,19 @@ fn assert_spread(s: &Sheet, n: usize, duration: f64, w: u32, h: u32) {
     );
 }
 
+/// Mean absolute difference of two pictures over the area both cover.
+fn distance(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
+    let (w, h) = (a.width().min(b.width()), a.height().min(b.height()));
+    let mut sum = 0u64;
+    for y in 0..h {
+        for x in 0..w {
+            let (p, q) = (a.get_pixel(x, y).0, b.get_pixel(x, y).0);
+            sum += (0..3).map(|c| p[c].abs_diff(q[c]) as u64).sum::<u64>();
+        }
+    }
+    sum as f64 / (w as f64 * h as f64 * 3.0)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sample_video_makes_a_sheet_that_is_cached_next_to_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -100,9 +113,10 @@ async fn damaged_files_give_one_clear_line() {
     let e = sheet_of(&cut, 6, None).await.unwrap_err();
     let t = one_line(&e);
     assert!(t.contains("truncated"), "{t}");
-    // No video track: the video track's handler made a subtitle one.
+    // No video track: the video `trak` box (the first) turned into a `free` one, which readers
+    // skip, leaves the audio track alone.
     let mut bytes = SAMPLE.to_vec();
-    media::patch(&mut bytes, b"vide", b"text");
+    media::patch(&mut bytes, b"trak", b"free");
     let audio = dir.path().join("audio-only.mp4");
     std::fs::write(&audio, &bytes).unwrap();
     let e = sheet_of(&audio, 6, None).await.unwrap_err();
@@ -151,6 +165,18 @@ async fn h264_results_of_every_resolution_decode_in_process() {
             .unwrap_or_else(|e| panic!("{w}x{h}: {e}"));
         let th = 320 * h / w;
         assert_spread(&s, 6, 2.0, 320, th);
+        // Each frame is the picture at its time (not one decoded out of order): it is closer to
+        // ffmpeg's frame at that time than to ffmpeg's frame at any other.
+        let theirs = sheet::ffmpeg::frames(&ffmpeg, &video, &s.times(), &Limits::default())
+            .await
+            .expect("ffmpeg grabs the same frames");
+        for (i, ours) in s.frames.iter().enumerate() {
+            let same = distance(&ours.image, &theirs[i].image);
+            for (j, other) in theirs.iter().enumerate().filter(|(j, _)| *j != i) {
+                let d = distance(&ours.image, &other.image);
+                assert!(same < d, "{w}x{h} frame {i}: {same} vs frame {j}: {d}");
+            }
+        }
     }
 }
 

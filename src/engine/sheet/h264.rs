@@ -8,7 +8,8 @@
 use super::demux::{Codec, SampleReader, Video};
 use super::{Limits, SheetError, Thumb};
 use image::RgbImage;
-use openh264::decoder::{DecodedYUV, Decoder};
+use openh264::OpenH264API;
+use openh264::decoder::{DecodedYUV, Decoder, DecoderConfig, Flush};
 use openh264::formats::YUVSource;
 use std::path::Path;
 use std::time::Instant;
@@ -55,7 +56,11 @@ pub fn frames(
         // Display order within the group: sample indices sorted by presentation time.
         let mut order: Vec<usize> = (from..to).collect();
         order.sort_by(|&a, &b| samples[a].at.total_cmp(&samples[b].at));
-        let mut decoder = Decoder::new().map_err(|e| SheetError::Decode(e.to_string()))?;
+        // No flush after each picture: with B-frames a flush breaks the reordering (pictures
+        // come out late and in display order; the rest are flushed at the group's end).
+        let config = DecoderConfig::new().flush_after_decode(Flush::NoFlush);
+        let mut decoder = Decoder::with_api_config(OpenH264API::from_source(), config)
+            .map_err(|e| SheetError::Decode(e.to_string()))?;
         let _ = decoder.decode(&header);
         let mut shown = 0usize;
         let mut take = |pic: &DecodedYUV<'_>, shown: usize, rgb: &mut Vec<u8>| {
