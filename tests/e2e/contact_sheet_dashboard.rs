@@ -9,26 +9,26 @@ use std::time::Duration;
 const WAIT: Duration = Duration::from_secs(90);
 const KEY: &str = "sk-sheet-pty-test";
 
-/// Runs of at least 6 `▀` cells (the halfblock pictures) on one screen line.
-fn runs(line: &str) -> usize {
-    let mut n = 0;
-    let mut len = 0;
-    for c in line.chars().chain(std::iter::once(' ')) {
-        if c == '▀' {
-            len += 1;
-        } else {
-            if len >= 6 {
-                n += 1;
+/// The most pictures side by side on one screen line: runs of at least 6 picture cells.
+fn side_by_side(pty: &Pty) -> usize {
+    pty.picture_cells()
+        .iter()
+        .map(|row| {
+            let (mut runs, mut len) = (0, 0);
+            for &pic in row.iter().chain(std::iter::once(&false)) {
+                if pic {
+                    len += 1;
+                } else {
+                    if len >= 6 {
+                        runs += 1;
+                    }
+                    len = 0;
+                }
             }
-            len = 0;
-        }
-    }
-    n
-}
-
-/// The most pictures side by side on any line of the screen.
-fn side_by_side(screen: &str) -> usize {
-    screen.lines().map(runs).max().unwrap_or(0)
+            runs
+        })
+        .max()
+        .unwrap_or(0)
 }
 
 #[test]
@@ -74,9 +74,17 @@ fn the_detail_pane_shows_the_contact_sheet_at_80x24_and_160x48() {
         let mut pty = Pty::spawn(&args, cols, rows, &env, dir.path());
         pty.wait_text("Tasks 1/1", WAIT);
         pty.send(b"\r");
-        let screen = pty.wait_for(&format!("{across} frames side by side"), WAIT, |s| {
-            side_by_side(s) == across && !s.contains("contact sheet: decoding")
-        });
+        let deadline = std::time::Instant::now() + WAIT;
+        while side_by_side(&pty) != across {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no {across} frames side by side; screen:\n{}",
+                pty.screen()
+            );
+            std::thread::sleep(Duration::from_millis(50)); // polling an observable condition
+        }
+        let screen = pty.screen();
+        assert!(!screen.contains("contact sheet: decoding"), "{screen}");
         assert!(!screen.contains("no contact sheet"), "{screen}");
         let cached = std::fs::read_dir(&out_dir)
             .expect("out dir")

@@ -102,6 +102,28 @@ impl Pty {
             .unwrap_or_default()
     }
 
+    /// Which cells hold picture (a 24-bit colour, as halfblock images are drawn; the themes use
+    /// the terminal's palette), row by row.
+    pub fn picture_cells(&self) -> Vec<Vec<bool>> {
+        let Ok(p) = self.parser.lock() else {
+            return Vec::new();
+        };
+        let screen = p.screen();
+        let (rows, cols) = screen.size();
+        (0..rows)
+            .map(|r| {
+                (0..cols)
+                    .map(|c| {
+                        screen.cell(r, c).is_some_and(|cell| {
+                            matches!(cell.bgcolor(), vt100::Color::Rgb(..))
+                                || matches!(cell.fgcolor(), vt100::Color::Rgb(..))
+                        })
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
     /// Whether the program is in the alternate screen.
     pub fn alternate_screen(&self) -> bool {
         self.parser
