@@ -193,3 +193,111 @@ fn the_gallery_page_lists_every_task_and_keeps_a_hostile_prompt_as_text() {
         .count();
     assert_eq!(hidden, 1, "one card hidden: {filtered}");
 }
+
+/// `curl -sf URL`.
+fn curl(url: &str) -> Vec<u8> {
+    let out = Command::new("curl")
+        .args(["-sf", url])
+        .output()
+        .expect("curl runs");
+    assert!(out.status.success(), "curl {url}");
+    out.stdout
+}
+
+#[test]
+fn a_gallery_in_a_bucket_links_everything_by_presigned_links_and_prints_the_expiry() {
+    let Some(moto) = crate::support::moto::Moto::start(false) else {
+        return;
+    };
+    moto.create_bucket("review");
+    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[download]\ntemplate = \"{id}.mp4\"\n").expect("config");
+    let (store, config) = (
+        dir.path().join("s.sqlite3").display().to_string(),
+        config.display().to_string(),
+    );
+    let cli = |args: &[&str]| {
+        let mut cmd = crate::support::process::bin(dir.path());
+        cmd.args(args)
+            .args([
+                "--store",
+                &store,
+                "--config",
+                &config,
+                "--base-url",
+                &sim.base,
+            ])
+            .env("SEEDANCE_API_KEY", KEY);
+        moto.env(&mut cmd, dir.path());
+        let (code, out, err) = crate::support::process::run(&mut cmd);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        out
+    };
+    // The result is saved into the bucket, not on this disk.
+    cli(&[
+        "submit",
+        "--prompt",
+        "<b>lanterns</b> over a river",
+        "--last-frame",
+        "--wait",
+        "--out",
+        "s3://review/results",
+    ]);
+    let out = cli(&["gallery", "--out", "s3://review/page", "--link-hours", "2"]);
+    assert!(
+        out.contains("gallery: s3://review/page/index.html (1 task(s), 1 contact sheet(s))"),
+        "{out}"
+    );
+    assert!(out.contains("the page's links expire "), "{out}");
+    let link = out
+        .lines()
+        .find_map(|l| l.strip_prefix("open: "))
+        .expect("the page's link")
+        .to_string();
+    assert!(
+        link.starts_with(&format!("{}/review/page/index.html?", moto.url))
+            && link.contains("X-Amz-Signature=")
+            && link.contains("X-Amz-Expires=7200"),
+        "{link}"
+    );
+    let keys: Vec<String> = moto
+        .list("review", "page/")
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    // The page and its sheet; the video and the poster (the last frame) are already objects.
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert!(keys.iter().any(|k| k == "page/index.html"));
+    assert!(
+        keys.iter()
+            .any(|k| k.starts_with("page/sheets/") && k.ends_with(".png"))
+    );
+    // The page, fetched through its link, points at presigned objects that answer.
+    let page = String::from_utf8(curl(&link)).expect("utf8");
+    assert!(page.contains("&lt;b&gt;lanterns&lt;/b&gt;"), "{page}");
+    let video = attrs(&page, "<video", "src");
+    assert_eq!(video.len(), 1, "{page}");
+    assert!(
+        video[0].starts_with(&format!("{}/review/results/", moto.url))
+            && video[0].contains("X-Amz-Signature="),
+        "{video:?}"
+    );
+    assert_eq!(
+        curl(&video[0]),
+        seedance_tui::sim::SAMPLE_MP4,
+        "the saved video"
+    );
+    let sheet = attrs(&page, "<img class=\"sheet\"", "src");
+    assert_eq!(sheet.len(), 1, "{page}");
+    let png = curl(&sheet[0]);
+    let img = image::load_from_memory(&png).expect("a PNG");
+    assert_eq!((img.width(), img.height()), (6 * 320, 180));
+    let poster = attrs(&page, "<video", "poster");
+    assert!(
+        poster[0].starts_with(&format!("{}/review/results/", moto.url)),
+        "{poster:?}"
+    );
+    assert!(!curl(&poster[0]).is_empty(), "the poster answers");
+}

@@ -165,7 +165,11 @@ pub async fn generate(ctx: &Context, o: &GalleryOptions) -> Result<GalleryReport
             labels.insert(id, label);
         }
     }
-    let sheets = make_sheets(&records, &chosen, o.frames, target.dir()).await;
+    let bucket = match &target {
+        Target::Bucket { client, .. } => Some(client),
+        Target::Folder(_) => None,
+    };
+    let sheets = make_sheets(&records, &chosen, o.frames, target.dir(), bucket).await;
     let cap = crate::engine::budget::SpendingCap::from_config(&ctx.config);
     let mut notes = Vec::new();
     let mut cards = Vec::with_capacity(chosen.len());
@@ -272,40 +276,62 @@ fn file_name(local_id: &str) -> String {
         .collect()
 }
 
-/// Sheets of the chosen tasks with a local video, a few at a time: file name in `dir/sheets`
-/// and frame times, or the one line saying why not.
+/// Where a task's video can be read for its sheet.
+enum Source {
+    Local(PathBuf),
+    /// An object in the gallery's bucket: fetched (bounded) into the staging folder first.
+    Object(String),
+}
+
+/// Sheets of the chosen tasks with a video on this disk (or in the gallery's own bucket), a few
+/// at a time: file name in `dir/sheets` and frame times, or the one line saying why not.
 async fn make_sheets(
     records: &[TaskRecord],
     chosen: &[usize],
     frames: usize,
     dir: &Path,
+    bucket: Option<&S3Client>,
 ) -> HashMap<String, Result<(String, Vec<f64>), String>> {
     if frames == 0 {
         return HashMap::new();
     }
     let ffmpeg = sheet::ffmpeg::find();
     let limits = Limits::default();
-    let jobs: Vec<(String, PathBuf)> = chosen
+    let jobs: Vec<(String, Source)> = chosen
         .iter()
         .map(|&i| &records[i])
         .filter_map(|r| {
-            let p = r
-                .video_path
-                .as_deref()
-                .filter(|p| !p.starts_with("s3://"))?;
-            Some((r.local_id.clone(), PathBuf::from(p)))
+            let p = r.video_path.as_deref()?;
+            let source = match crate::s3::parse_object_url(p) {
+                Some((loc, _)) if bucket.is_some_and(|b| b.location().bucket == loc.bucket) => {
+                    Source::Object(p.to_string())
+                }
+                Some(_) => return None,
+                None => Source::Local(PathBuf::from(p)),
+            };
+            Some((r.local_id.clone(), source))
         })
         .collect();
     let parallel = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2)
         .clamp(1, 4);
+    let http = crate::file_download::http_client();
     futures::stream::iter(jobs)
-        .map(|(id, video)| {
-            let (ffmpeg, limits) = (ffmpeg.clone(), limits.clone());
-            let out = dir.join("sheets").join(format!("{}.png", file_name(&id)));
+        .map(|(id, source)| {
+            let (ffmpeg, limits, http) = (ffmpeg.clone(), limits.clone(), http.clone());
+            let name = file_name(&id);
+            let out = dir.join("sheets").join(format!("{name}.png"));
+            let fetched = dir.join(format!("video-{name}.mp4"));
             async move {
                 let made = async {
+                    let video = match source {
+                        Source::Local(p) => p,
+                        Source::Object(url) => {
+                            fetch(bucket, &http, &url, &fetched).await?;
+                            fetched.clone()
+                        }
+                    };
                     if !video.is_file() {
                         return Err(format!("the saved video {} is gone", video.display()));
                     }
@@ -325,12 +351,35 @@ async fn make_sheets(
                     Ok((name, times))
                 }
                 .await;
+                // A fetched copy (and its cached strip) is not part of the page.
+                let _ = std::fs::remove_file(&fetched);
+                let _ = std::fs::remove_file(crate::file_download::part_path(&fetched));
+                let _ = std::fs::remove_file(sheet::cache_path(&fetched));
                 (id, made)
             }
         })
         .buffer_unordered(parallel)
         .collect()
         .await
+}
+
+/// Fetch the object `url` (`s3://…` in `bucket`) to `dest` through a short presigned link, with
+/// the downloader's size cap and stall cuts.
+async fn fetch(
+    bucket: Option<&S3Client>,
+    http: &reqwest::Client,
+    url: &str,
+    dest: &Path,
+) -> Result<(), String> {
+    let client = bucket.ok_or("no bucket")?;
+    let (_, key) = crate::s3::parse_object_url(url).ok_or("not an object URL")?;
+    let link = client
+        .presign_get(&key, Duration::from_secs(3600))
+        .map_err(|e| e.to_string())?;
+    crate::file_download::download(http, &link, dest, |_, _| {})
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("cannot fetch {url} for its sheet: {e}"))
 }
 
 /// The card's texts: status, prompt, parameters, tokens and cost, lineage.
