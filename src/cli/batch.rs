@@ -189,10 +189,7 @@ fn parser_for<'a>(
 }
 
 /// Read and validate every line, keeping no line.
-fn check_file(
-    source: &Source,
-    mut parser: LineParser<'_>,
-) -> Result<Checked, Failure> {
+fn check_file(source: &Source, mut parser: LineParser<'_>) -> Result<Checked, Failure> {
     let mut c = Checked::default();
     source.each_line(|n, raw| {
         match parser.parse_raw(n, &raw) {
@@ -276,7 +273,10 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
             prompt: None,
             ..args_for_template(args)
         };
-        Some(super::submit::build_request(&template_args, &ctx.config.defaults)?)
+        Some(super::submit::build_request(
+            &template_args,
+            &ctx.config.defaults,
+        )?)
     };
     let source = Source::open(&path, json_lines)?;
     let file = source.shown.clone();
@@ -286,7 +286,8 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
             "{file} holds no requests (blank lines and lines starting with # are skipped); nothing was queued"
         )));
     }
-    let bad_lines = checked.requests - checked.valid - checked.duplicates.len() - checked.more_duplicates;
+    let bad_lines =
+        checked.requests - checked.valid - checked.duplicates.len() - checked.more_duplicates;
     if bad_lines > 0 {
         for p in &checked.problems {
             crate::errln!("{}", p.render(&file));
@@ -364,7 +365,13 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
             save_unsaved(ctx, &mut records, &out_dir).await;
         }
         for (row, r) in chunk.iter().zip(&records) {
-            print_row(row, r.task_id.as_deref(), r.display_id(), r.phase.as_str(), args.json_out);
+            print_row(
+                row,
+                r.task_id.as_deref(),
+                r.display_id(),
+                r.phase.as_str(),
+                args.json_out,
+            );
             summary.add(r);
         }
     }
@@ -470,7 +477,11 @@ async fn enqueue_file(
     source: &Source,
     template: Option<crate::api::CreateRequest>,
 ) -> Result<Queued, Failure> {
-    let (path, shown, base) = (source.path.clone(), source.shown.clone(), source.base.clone());
+    let (path, shown, base) = (
+        source.path.clone(),
+        source.shown.clone(),
+        source.base.clone(),
+    );
     let (allow, repeat, detach, json) = (
         args.allow_outside_refs,
         args.repeat,
@@ -496,9 +507,14 @@ async fn enqueue_file(
                     }
                     if chunk.len() >= CHUNK || bytes >= CHUNK_BYTES {
                         bytes = 0;
-                        if let Err(e) =
-                            queue_chunk(s, &profile, std::mem::take(&mut chunk), detach, json, &mut out)
-                        {
+                        if let Err(e) = queue_chunk(
+                            s,
+                            &profile,
+                            std::mem::take(&mut chunk),
+                            detach,
+                            json,
+                            &mut out,
+                        ) {
                             failed = Some(e);
                             return false;
                         }
@@ -591,7 +607,8 @@ async fn report_feeder(ctx: &Context) {
         .ok()
         .flatten();
     let now_ms = chrono::Utc::now().timestamp_millis();
-    match lease.filter(|l| l.expires_at > now_ms && !crate::runtime::lease::holder_gone(&l.holder)) {
+    match lease.filter(|l| l.expires_at > now_ms && !crate::runtime::lease::holder_gone(&l.holder))
+    {
         Some(l) => crate::errln!("the queue is fed by {}", l.holder),
         None => crate::errln!(
             "note: no dashboard or `seedance-tui watch --daemon` runs on this store; the queue waits until one starts"

@@ -20,12 +20,20 @@ use std::path::{Path, PathBuf};
 /// default `COMPLETE`, which is generic enough to be set in a user's environment for other reasons.
 pub const COMPLETE_VAR: &str = "SEEDANCE_TUI_COMPLETE";
 
+/// The shell that called us back for candidates (the value of [`COMPLETE_VAR`]).
+static ASKING_SHELL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 /// How many of the newest tasks are offered (a shell list longer than this is not read).
 const MAX_TASK_CANDIDATES: usize = 500;
 
 /// Answer a completion request when the shell called us for one (then exit); otherwise return.
 /// Call first thing in `main`.
 pub fn complete_if_asked() {
+    // The engine removes the variable before the candidate functions run: keep which shell
+    // asked (values are escaped for bash, which inserts them as they are).
+    if let Ok(shell) = std::env::var(COMPLETE_VAR) {
+        let _ = ASKING_SHELL.set(shell);
+    }
     clap_complete::CompleteEnv::with_factory(Cli::command)
         .var(COMPLETE_VAR)
         .complete();
@@ -136,7 +144,7 @@ fn for_shell(value: &str) -> Option<String> {
     if value.chars().any(char::is_control) {
         return None;
     }
-    let bash = std::env::var(COMPLETE_VAR).is_ok_and(|s| s == "bash");
+    let bash = ASKING_SHELL.get().is_some_and(|s| s == "bash");
     if !bash || id_safe(value) {
         return Some(value.to_string());
     }

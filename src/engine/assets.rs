@@ -313,7 +313,19 @@ pub fn check_local_media(path: &Path, kind: MediaKind) -> Result<MediaFacts, Ass
             // A PNG's first chunk is its IHDR (its size): without it the file is not a PNG,
             // whatever its first eight bytes say. (Other formats' sizes may lie deeper.)
             if size.is_none() && mime_for(path, kind).ok() == Some("image/png") {
-                return Err(AssetError::NoPngHeader { path: shown });
+                let mut head = [0u8; 8];
+                let signed = std::fs::File::open(path)
+                    .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+                    .is_ok()
+                    && head == *b"\x89PNG\r\n\x1a\n";
+                return Err(if signed {
+                    AssetError::NoPngHeader { path: shown }
+                } else {
+                    AssetError::WrongContent {
+                        path: shown,
+                        expected: "png",
+                    }
+                });
             }
             if let Some((w, h)) = size {
                 facts.size = Some((w, h));
@@ -554,7 +566,10 @@ mod tests {
         let p = dir.path().join("a.PNG");
         std::fs::write(&p, crate::engine::media_probe::samples::png(400, 300)).expect("write");
         let url = resolve(p.to_str().expect("utf8"), MediaKind::Image).expect("resolves");
-        assert!(url.starts_with("data:image/png;base64,iVBORw0KGgo"), "{url}");
+        assert!(
+            url.starts_with("data:image/png;base64,iVBORw0KGgo"),
+            "{url}"
+        );
     }
 
     #[test]

@@ -139,9 +139,13 @@ pub const MAX_LINE_BYTES: usize = 64 << 20;
 pub enum RawLine<'a> {
     Text(&'a str),
     /// Longer than the line limit: `bytes` were skipped.
-    TooLong { bytes: u64 },
+    TooLong {
+        bytes: u64,
+    },
     /// Not UTF-8: the first bad byte's offset in the line.
-    NotUtf8 { at: usize },
+    NotUtf8 {
+        at: usize,
+    },
 }
 
 impl RawLine<'_> {
@@ -251,7 +255,10 @@ pub enum Line {
     Blank,
     Request(BatchLine),
     /// The same key and request as line `first`: queued once.
-    Duplicate { line: usize, first: usize },
+    Duplicate {
+        line: usize,
+        first: usize,
+    },
     Invalid(Vec<LineProblem>),
 }
 
@@ -334,7 +341,11 @@ impl Files {
         };
         let (Some(base), Ok(real)) = (&self.real_base, std::fs::canonicalize(path)) else {
             // A missing file is reported by the read; one we cannot resolve is not sent.
-            return if path.exists() { Err(outside()) } else { Ok(()) };
+            return if path.exists() {
+                Err(outside())
+            } else {
+                Ok(())
+            };
         };
         if real.starts_with(base) {
             Ok(())
@@ -627,6 +638,60 @@ mod tests {
         // Formatting does not matter: the request is normalized first.
         let spaced = parse_json_lines(&line("a").replace(',', " , "), Path::new("."));
         assert_eq!(spaced.lines[0].key, one.lines[0].key);
+    }
+
+    #[test]
+    fn lines_are_read_within_their_cap_without_a_bom_and_bad_utf8_is_named() {
+        let mut text = b"\xEF\xBB\xBFfirst\r\n".to_vec();
+        text.extend(vec![b'x'; 100]);
+        text.extend(b"\nbad \xff byte\nlast");
+        let mut seen = Vec::new();
+        let read = each_line(&text[..], 50, |n, raw| {
+            seen.push(match raw {
+                RawLine::Text(t) => format!("{n}:{t}"),
+                RawLine::TooLong { bytes } => format!("{n}:long {bytes}"),
+                RawLine::NotUtf8 { at } => format!("{n}:bad at {at}"),
+            });
+            true
+        })
+        .expect("reads");
+        assert_eq!(read, text.len() as u64);
+        assert_eq!(seen, ["1:first", "2:long 101", "3:bad at 4", "4:last"]);
+        let p = RawLine::TooLong { bytes: 101 }
+            .problem(2)
+            .expect("a problem");
+        assert!(
+            p.render("b.jsonl")
+                .starts_with("b.jsonl:2: line: is 101 bytes"),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn one_key_on_two_lines_is_an_error_or_a_duplicate() {
+        let keyed = |key: &str, prompt: &str| {
+            format!(
+                r#"{{"key":"{key}","model":"{MODEL}","content":[{{"type":"text","text":"{prompt}"}}]}}"#
+            )
+        };
+        let text = [
+            keyed("a", "x"),
+            keyed("a", "x"),
+            keyed("b", "y"),
+            keyed("b", "z"),
+        ]
+        .join("\n");
+        let p = parse_json_lines(&text, Path::new("."));
+        assert_eq!(p.lines.len(), 2, "{:?}", p.lines);
+        assert_eq!(p.duplicates, [(2, 1)]);
+        assert_eq!(p.problems.len(), 1);
+        assert!(
+            p.problems[0]
+                .render("f")
+                .starts_with("f:4: key: `b` is also the key of line 3"),
+            "{:?}",
+            p.problems
+        );
     }
 
     #[test]

@@ -68,10 +68,8 @@ impl Engine {
         let lid = record.local_id.clone();
         let l = lid.clone();
         let cap = self.cap.clone();
-        let adding = cap.spend_of(&[(
-            record.model.clone(),
-            super::budget::estimate_record(record),
-        )]);
+        let adding =
+            cap.spend_of(&[(record.model.clone(), super::budget::estimate_record(record))]);
         let claimed = self
             .with_store(move |s| {
                 s.claim_pending_if(&l, now(), |s| super::budget::reserve(&cap, s, adding))

@@ -333,7 +333,11 @@ impl S3Client {
             return text.to_string();
         };
         let mut out = text.to_string();
-        let secrets = [Some(aws.key.as_str()), Some(aws.secret.as_str()), aws.token.as_deref()];
+        let secrets = [
+            Some(aws.key.as_str()),
+            Some(aws.secret.as_str()),
+            aws.token.as_deref(),
+        ];
         for secret in secrets.into_iter().flatten() {
             let safe: String = secret
                 .chars()
@@ -652,10 +656,7 @@ impl S3Client {
                         .body(part);
                     return self
                         .bounded(len as u64, async {
-                            let resp = req
-                                .send()
-                                .await
-                                .map_err(|e| self.transport(&e, false))?;
+                            let resp = req.send().await.map_err(|e| self.transport(&e, false))?;
                             if !resp.status().is_success() {
                                 return Err(self.failure(resp).await);
                             }
@@ -748,7 +749,8 @@ impl S3Client {
         key: &str,
         headers: &[(String, String)],
     ) -> Result<Multipart, S3Error> {
-        self.bounded(0, self.create_multipart_unbounded(key, headers)).await
+        self.bounded(0, self.create_multipart_unbounded(key, headers))
+            .await
     }
 
     async fn create_multipart_unbounded(
@@ -784,7 +786,8 @@ impl S3Client {
     }
 
     async fn complete_multipart(&self, key: &str, mp: &Multipart) -> Result<(), S3Error> {
-        self.bounded(0, self.complete_multipart_unbounded(key, mp)).await
+        self.bounded(0, self.complete_multipart_unbounded(key, mp))
+            .await
     }
 
     async fn complete_multipart_unbounded(&self, key: &str, mp: &Multipart) -> Result<(), S3Error> {
@@ -934,6 +937,21 @@ mod tests {
         assert!(S3Location::parse("s3://ab").is_err());
         assert!(S3Location::parse("https://videos/x").is_err());
         assert!(S3Location::parse("s3://videos/a//b").is_err());
+        // `..` would name another bucket once the URL is normalized.
+        for bad in [
+            "s3://videos/../other/",
+            "s3://videos/a/..",
+            "s3://videos/./x",
+            "s3://videos//x",
+        ] {
+            assert!(S3Location::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            S3Location::parse("s3://videos/a..b/")
+                .expect("dots in a name")
+                .prefix,
+            "a..b/"
+        );
         let (loc, key) = parse_object_url("s3://videos/demo/a.mp4").expect("object URL");
         assert_eq!(
             (loc.bucket.as_str(), key.as_str()),
@@ -949,6 +967,25 @@ mod tests {
         let code = xml_field(body, "Code").map(|c| header_safe(&c));
         assert_eq!(code.as_deref(), Some("NoSuch2JBucket"));
         assert_eq!(xml_field("<a>", "Code"), None);
+    }
+
+    #[test]
+    fn every_secret_is_redacted_from_error_texts() {
+        let setup = S3Setup {
+            endpoint: "http://127.0.0.1:9".into(),
+            region: "us-east-1".into(),
+            path_style: true,
+            credentials: Some(AwsCredentials {
+                key: "AKIDEXAMPLE".into(),
+                secret: "se/cr+et=".into(),
+                token: Some("to/ken+session".into()),
+            }),
+            credentials_from: "test".into(),
+        };
+        let c = S3Client::new(&S3Location::parse("s3://videos/x").expect("loc"), &setup)
+            .expect("client");
+        let text = c.redact("AKIDEXAMPLE se/cr+et= to/ken+session tokensession");
+        assert_eq!(text, "<redacted> <redacted> <redacted> <redacted>");
     }
 
     #[test]

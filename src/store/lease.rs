@@ -234,6 +234,35 @@ mod tests {
     }
 
     #[test]
+    fn a_holder_is_alive_while_its_counter_moves_on_our_clock() {
+        let (_d, a, b) = open();
+        // A's clock is an hour ahead: its expiry says nothing to B.
+        let ahead = 3_600_000;
+        a.lease_acquire("poller", "A", ahead, 500, None)
+            .expect("acquire");
+        let mut seen = Liveness::default();
+        let lease = |s: &Store| s.lease("poller").expect("read").expect("row");
+        assert!(seen.alive(&lease(&b), 0, 500, false), "first seen: alive");
+        assert!(seen.alive(&lease(&b), 499, 500, false));
+        // A renews: the counter moved, so the lease time starts again.
+        a.lease_acquire("poller", "A", ahead + 400, 500, None)
+            .expect("renew");
+        assert!(seen.alive(&lease(&b), 600, 500, false));
+        assert!(seen.alive(&lease(&b), 1_099, 500, false));
+        // A stops (killed): a lease time later by B's clock it is dead, whatever it wrote.
+        assert!(!seen.alive(&lease(&b), 1_100, 500, false));
+        match b.lease_acquire_judged("poller", "B", 10, 500, None, |l| {
+            seen.alive(l, 1_100, 500, false)
+        }) {
+            Ok(LeaseOutcome::Held(l)) => assert_eq!(l.holder, "B"),
+            other => panic!("takeover: {other:?}"),
+        }
+        // A holder known to be gone is dead at once.
+        let mut fresh = Liveness::default();
+        assert!(!fresh.alive(&lease(&a), 0, 500, true));
+    }
+
+    #[test]
     fn the_holders_note_reaches_followers() {
         let (_d, a, b) = open();
         a.lease_acquire("poller", "A", 1_000, 60_000, Some("server unreachable"))

@@ -182,8 +182,10 @@ impl Store {
     /// the row says "sent" before the request leaves). False when it is no longer pending
     /// (removed, or claimed by another process).
     pub fn claim_pending(&self, local_id: &str, now: i64) -> Result<bool, StoreError> {
-        self.claim_pending_if(local_id, now, |_| Ok(Ok::<(), std::convert::Infallible>(())))
-            .map(|r| r.unwrap_or_else(|never| match never {}))
+        self.claim_pending_if(local_id, now, |_| {
+            Ok(Ok::<(), std::convert::Infallible>(()))
+        })
+        .map(|r| r.unwrap_or_else(|never| match never {}))
     }
 
     /// [`Store::claim_pending`] when `allow` says yes, asked inside the claim's immediate

@@ -320,7 +320,11 @@ fn ten_thousand_lines_are_validated_and_queued_once() {
     assert_eq!(creates(&sim), 0, "--detach sends nothing itself");
     let (code, _, stderr) = finish(s.cmd(&sim, &args), Duration::from_secs(120));
     assert_eq!(code, 0, "{stderr}");
-    assert!(stderr.contains("10000 already submitted"), "{stderr}");
+    // Queued by the first run and never sent: not "submitted".
+    assert!(
+        stderr.contains("10000 already queued by an earlier run and not sent yet"),
+        "{stderr}"
+    );
     assert_eq!(store.pending_count(None).expect("count"), 10_000);
 }
 
@@ -373,7 +377,8 @@ fn one_key_for_two_requests_is_an_error_naming_both_lines_and_a_repeated_line_is
     );
     assert_eq!(code, 2, "{stderr}");
     assert!(
-        stderr.contains("clash.jsonl:2: key: `shot` is also the key of line 1, with another request"),
+        stderr
+            .contains("clash.jsonl:2: key: `shot` is also the key of line 1, with another request"),
         "{stderr}"
     );
     assert!(stderr.contains("nothing was queued"), "{stderr}");
@@ -407,7 +412,10 @@ fn a_byte_order_mark_is_accepted_and_bad_utf8_is_named_by_its_line() {
     let s = Setup::new();
     let bom = s.file("bom.jsonl", &format!("\u{feff}{}\n", line("with a BOM")));
     let (code, stdout, stderr) = finish(
-        s.cmd(&sim, &["submit", "--batch", bom.to_str().expect("utf8"), "--detach"]),
+        s.cmd(
+            &sim,
+            &["submit", "--batch", bom.to_str().expect("utf8"), "--detach"],
+        ),
         Duration::from_secs(60),
     );
     assert_eq!(code, 0, "{stderr}");
@@ -419,7 +427,10 @@ fn a_byte_order_mark_is_accepted_and_bad_utf8_is_named_by_its_line() {
     let bad = s.dir.path().join("latin1.jsonl");
     std::fs::write(&bad, bytes).expect("write");
     let (code, _, stderr) = finish(
-        s.cmd(&sim, &["submit", "--batch", bad.to_str().expect("utf8"), "--detach"]),
+        s.cmd(
+            &sim,
+            &["submit", "--batch", bad.to_str().expect("utf8"), "--detach"],
+        ),
         Duration::from_secs(60),
     );
     assert_eq!(code, 2, "{stderr}");
@@ -447,7 +458,12 @@ fn a_named_pipe_or_a_terminal_on_stdin_says_it_is_being_read() {
     mkfifo(&fifo);
     let mut p = Proc::spawn(s.cmd(
         &sim,
-        &["submit", "--batch", fifo.to_str().expect("utf8"), "--detach"],
+        &[
+            "submit",
+            "--batch",
+            fifo.to_str().expect("utf8"),
+            "--detach",
+        ],
     ));
     p.wait_line("the wait to be said", Duration::from_secs(30), |l| {
         l.err && l.text.contains("reading the batch from the named pipe")
@@ -465,8 +481,16 @@ fn a_named_pipe_or_a_terminal_on_stdin_says_it_is_being_read() {
     let config = s.config.to_str().expect("utf8").to_string();
     let mut pty = crate::support::pty::Pty::spawn(
         &[
-            "--store", &store, "--config", &config, "--base-url", &sim.base, "submit", "--batch",
-            "-", "--detach",
+            "--store",
+            &store,
+            "--config",
+            &config,
+            "--base-url",
+            &sim.base,
+            "submit",
+            "--batch",
+            "-",
+            "--detach",
         ],
         100,
         30,

@@ -388,7 +388,8 @@ fn store_with_hostile_ids(dir: &Path) -> PathBuf {
     let store = Store::open(&path).expect("store");
     for (i, id) in HOSTILE_IDS.iter().enumerate() {
         let local = format!("l-hostile-{i}");
-        let body = r#"{"model":"doubao-seedance-2-0-fast-260128","content":[{"type":"text","text":"x"}]}"#;
+        let body =
+            r#"{"model":"doubao-seedance-2-0-fast-260128","content":[{"type":"text","text":"x"}]}"#;
         store
             .begin_submission(&NewSubmission {
                 local_id: &local,
@@ -435,14 +436,23 @@ for w in "${{COMPREPLY[@]}}"; do printf '<%s>\n' "$w"; eval "true get $w"; done"
             "bash ran a server's string for `{typed}`: {out}"
         );
         if typed.is_empty() {
-            assert!(out.contains("<111502-zk8a1>"), "honest ids still offered: {out}");
+            assert!(
+                out.contains("<111502-zk8a1>"),
+                "honest ids still offered: {out}"
+            );
         }
     }
     // What the binary answers any shell: none of them.
     for shell in ["bash", "zsh", "fish"] {
         let out = ask(
             shell,
-            &["seedance-tui", "--store", &store.to_string_lossy(), "get", ""],
+            &[
+                "seedance-tui",
+                "--store",
+                &store.to_string_lossy(),
+                "get",
+                "",
+            ],
             &[],
         );
         for id in HOSTILE_IDS {
@@ -493,7 +503,13 @@ fn bash_gets_user_names_escaped_as_one_word() {
     .expect("config");
     let out = ask(
         "bash",
-        &["seedance-tui", "--config", &config.to_string_lossy(), "--profile", "my"],
+        &[
+            "seedance-tui",
+            "--config",
+            &config.to_string_lossy(),
+            "--profile",
+            "my",
+        ],
         &[],
     );
     assert_eq!(values(&out, '\t'), ["my\\;work"], "{out}");

@@ -312,7 +312,8 @@ fn bad_optional_fields_are_dropped_with_a_note_required_ones_are_strict() {
         assert_eq!(task.video_url(), Some("https://x/v.mp4"));
         assert!(!notes.is_empty(), "{extra}: a note names the dropped field");
         assert!(
-            task.tokens().is_none_or(|t| t <= seedance_tui::api::types::MAX_TOKENS),
+            task.tokens()
+                .is_none_or(|t| t <= seedance_tui::api::types::MAX_TOKENS),
             "{extra}: {:?}",
             task.tokens()
         );

@@ -19,11 +19,19 @@ const TOKEN: &str = "FwoGZXIvYXdzEBYaDHostileSessionToken0123456789";
 
 /// `submit --video clip.mp4 --upload-to LOCATION` against `sim` for the API and `server` for
 /// the bucket, with a session token, and `config`.
-fn upload(dir: &Path, sim: &SimProcess, server: &HostileServer, location: &str, config: &str) -> Command {
+fn upload(
+    dir: &Path,
+    sim: &SimProcess,
+    server: &HostileServer,
+    location: &str,
+    config: &str,
+) -> Command {
     let clip = dir.join("clip.mp4");
     std::fs::write(&clip, mp4(5, 20_000)).expect("clip");
     let cfg = dir.join("config.toml");
     std::fs::write(&cfg, config).expect("config");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o600)).expect("chmod");
     let mut c = bin(dir);
     c.args(["--store", dir.join("s.sqlite3").to_str().expect("utf8")])
         .args(["--config", cfg.to_str().expect("utf8")])
@@ -54,7 +62,9 @@ fn a_server_echoing_the_session_token_gets_it_printed_nowhere() {
             let echoed = req.header("x-amz-security-token").unwrap_or("none");
             Reply::Xml(
                 400,
-                format!("<Error><Code>{echoed}</Code><Message>token {echoed} key {KEY_ID}</Message></Error>"),
+                format!(
+                    "<Error><Code>{echoed}</Code><Message>token {echoed} key {KEY_ID}</Message></Error>"
+                ),
             )
         }
     });
@@ -111,7 +121,12 @@ fn a_location_with_dot_dot_is_refused_before_any_request() {
         _ => Reply::Xml(200, String::new()),
     });
     let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
-    for location in ["s3://videos/../other/", "s3://videos/a/../../other/x", "s3://videos//x", "s3://videos/./x"] {
+    for location in [
+        "s3://videos/../other/",
+        "s3://videos/a/../../other/x",
+        "s3://videos//x",
+        "s3://videos/./x",
+    ] {
         let dir = tempfile::tempdir().expect("tempdir");
         let cmd = upload(dir.path(), &sim, &server, location, "");
         let (code, _, err) = finish(cmd, Duration::from_secs(60));

@@ -291,12 +291,17 @@ fn a_lease_written_by_a_clock_an_hour_ahead_does_not_stop_polling() {
         let before = polls(&sim);
         let d = daemon(dir.path(), &store, &config, &sim.base);
         // Within the deadline, not within the hour the row claims.
-        d.wait_line("the daemon to take the lease", Duration::from_secs(30), |l| {
-            l.err && l.text.contains("polling this store")
-        });
+        d.wait_line(
+            "the daemon to take the lease",
+            Duration::from_secs(30),
+            |l| l.err && l.text.contains("polling this store"),
+        );
         let deadline = Instant::now() + Duration::from_secs(30);
         while polls(&sim) == before {
-            assert!(Instant::now() < deadline, "{holder}: no poll after taking over");
+            assert!(
+                Instant::now() < deadline,
+                "{holder}: no poll after taking over"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }

@@ -61,7 +61,11 @@ fn three_batches_at_once_on_a_fresh_store_all_succeed_and_send_every_line_once()
                 r.error_message
             );
         }
-        assert_eq!(sim.stat("creates") - before, (3 * LINES) as u64, "round {round}");
+        assert_eq!(
+            sim.stat("creates") - before,
+            (3 * LINES) as u64,
+            "round {round}"
+        );
     }
     assert_eq!(sim.stat("repeated_client_ids"), 0);
 }

@@ -46,8 +46,19 @@ fn three_submits_at_once_with_room_for_one_create_one_task() {
         let cmds = (0..3)
             .map(|i| {
                 let mut c = cmd(dir.path(), &store, &config, &sim);
-                c.args(["submit", "--prompt", &format!("race {round}.{i} [[sim:hold]]")])
-                    .args(["--resolution", "720p", "--ratio", "16:9", "--duration", "5"]);
+                c.args([
+                    "submit",
+                    "--prompt",
+                    &format!("race {round}.{i} [[sim:hold]]"),
+                ])
+                .args([
+                    "--resolution",
+                    "720p",
+                    "--ratio",
+                    "16:9",
+                    "--duration",
+                    "5",
+                ]);
                 c
             })
             .collect();
