@@ -11,8 +11,51 @@ use std::time::Duration;
 
 const KEY: &str = "sk-shared-store-key";
 const LINES: usize = 6;
-/// One round in five failed before: twelve rounds all pass by chance less than once in fourteen.
-const ROUNDS: usize = 12;
+/// Rounds that queue (`--detach`, no network): about one in ten failed before, so forty all
+/// passing by chance is about one in seventy.
+const QUEUE_ROUNDS: usize = 40;
+/// Rounds that also send every line.
+const ROUNDS: usize = 6;
+
+/// `LINES` lines tagged with the round and batch.
+fn batch_file(dir: &std::path::Path, round: usize, b: usize) -> std::path::PathBuf {
+    let file = dir.join(format!("b{b}.jsonl"));
+    let text: String = (1..=LINES)
+        .map(|i| {
+            format!(
+                "{{\"model\":\"doubao-seedance-2-0-fast-260128\",\"content\":[{{\"type\":\"text\",\"text\":\"round {round} batch {b} line {i} [[sim:succeed]]\"}}]}}\n"
+            )
+        })
+        .collect();
+    std::fs::write(&file, text).expect("write");
+    file
+}
+
+#[test]
+fn three_batches_queued_at_once_on_a_fresh_store_all_succeed() {
+    for round in 0..QUEUE_ROUNDS {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = dir.path().join("s.sqlite3");
+        let cmds = (0..3)
+            .map(|b| {
+                let file = batch_file(dir.path(), round, b);
+                let mut c = bin(dir.path());
+                c.args(["--store", store.to_str().expect("utf8")])
+                    .args(["submit", "--batch", file.to_str().expect("utf8"), "--detach"]);
+                c
+            })
+            .collect();
+        for (code, _, err) in finish_all(cmds, Duration::from_secs(60)) {
+            assert_eq!(code, 0, "round {round}: {err}");
+            assert!(!err.contains("busy"), "round {round}: {err}");
+        }
+        let pending = Store::open(&store)
+            .expect("open")
+            .pending_count(None)
+            .expect("count");
+        assert_eq!(pending, (3 * LINES) as u64, "round {round}");
+    }
+}
 
 #[test]
 fn three_batches_at_once_on_a_fresh_store_all_succeed_and_send_every_line_once() {
@@ -24,15 +67,7 @@ fn three_batches_at_once_on_a_fresh_store_all_succeed_and_send_every_line_once()
         let before = sim.stat("creates");
         let cmds = (0..3)
             .map(|b| {
-                let file = dir.path().join(format!("b{b}.jsonl"));
-                let text: String = (1..=LINES)
-                    .map(|i| {
-                        format!(
-                            "{{\"model\":\"doubao-seedance-2-0-fast-260128\",\"content\":[{{\"type\":\"text\",\"text\":\"round {round} batch {b} line {i} [[sim:succeed]]\"}}]}}\n"
-                        )
-                    })
-                    .collect();
-                std::fs::write(&file, text).expect("write");
+                let file = batch_file(dir.path(), round, b);
                 let mut c = bin(dir.path());
                 c.args(["--store", store.to_str().expect("utf8")])
                     .args(["--config", config.to_str().expect("utf8")])
