@@ -40,8 +40,12 @@ fn three_batches_queued_at_once_on_a_fresh_store_all_succeed() {
             .map(|b| {
                 let file = batch_file(dir.path(), round, b);
                 let mut c = bin(dir.path());
-                c.args(["--store", store.to_str().expect("utf8")])
-                    .args(["submit", "--batch", file.to_str().expect("utf8"), "--detach"]);
+                c.args(["--store", store.to_str().expect("utf8")]).args([
+                    "submit",
+                    "--batch",
+                    file.to_str().expect("utf8"),
+                    "--detach",
+                ]);
                 c
             })
             .collect();
