@@ -238,10 +238,19 @@ pub async fn build(
     let frames = match (&probe.codec, ffmpeg) {
         (demux::Codec::H264 { .. }, _) => {
             let path = video.to_path_buf();
-            let l = limits.clone();
-            tokio::task::spawn_blocking(move || h264::frames(&path, &probe, &at, &l))
-                .await
-                .map_err(|e| SheetError::Decode(e.to_string()))??
+            let (l, times) = (limits.clone(), at.clone());
+            let decoded =
+                tokio::task::spawn_blocking(move || h264::frames(&path, &probe, &times, &l))
+                    .await
+                    .map_err(|e| SheetError::Decode(e.to_string()))?;
+            match (decoded, ffmpeg) {
+                // OpenH264 decodes 8-bit 4:2:0 (what results are); a High 10 or 4:2:2 file
+                // goes to ffmpeg when there is one.
+                (Err(SheetError::Decode(_)), Some(ff)) => {
+                    ffmpeg::frames(ff, video, &at, limits).await?
+                }
+                (decoded, _) => decoded?,
+            }
         }
         (_, Some(ff)) => ffmpeg::frames(ff, video, &at, limits).await?,
         (codec, None) => return Err(SheetError::NeedsFfmpeg(codec.name())),
