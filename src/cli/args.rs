@@ -42,6 +42,14 @@ pub struct GlobalArgs {
     /// Enable mouse capture in the dashboard (the dashboard only).
     #[arg(long)]
     pub mouse: bool,
+    /// Append every HTTP exchange with the API to FILE, one JSON line each (the key is never
+    /// written); attach it to a bug report, or replay it with `sim --replay FILE`.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+    /// Write the program's log to FILE (level from SEEDANCE_LOG: error, warn, info (default),
+    /// debug, trace); never to the terminal.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub log: Option<PathBuf>,
 }
 
 // Parsed once per run: the size of the largest variant does not matter.
@@ -134,6 +142,18 @@ pub enum Command {
         /// nothing is sent.
         #[arg(long)]
         local: bool,
+        /// Do not ask.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// Take a server task as the outcome of an uncertain create (a `submit_unknown` row) that
+    /// reconciliation found by its parameters only ("probable, not confirmed"). Asks y/N.
+    Adopt {
+        /// The uncertain row (local id or a unique prefix).
+        #[arg(add = ArgValueCompleter::new(complete::task_ids))]
+        id: String,
+        /// The server task it made, as the row's note names it.
+        task_id: String,
         /// Do not ask.
         #[arg(long, short = 'y')]
         yes: bool,
@@ -325,4 +345,8 @@ pub struct SimArgs {
     /// The account's cap on queued tasks: creates beyond it get 429 QuotaExceeded.
     #[arg(long, value_name = "N")]
     pub max_queued: Option<usize>,
+    /// Answer from a trace written by `--trace FILE` instead of simulating: each request gets the
+    /// recorded answer for its method and path (task ids rewritten), in the recorded order.
+    #[arg(long, value_name = "FILE")]
+    pub replay: Option<PathBuf>,
 }

@@ -28,6 +28,8 @@ pub enum Status {
     Fail,
     /// Not applicable or not checkable here (no terminal, object storage); never fails.
     Skip,
+    /// Works, with something to know (an answer of unknown shape); never fails.
+    Warn,
 }
 
 /// One line of the report.
@@ -59,6 +61,15 @@ impl Check {
         }
     }
 
+    fn warn(name: &'static str, detail: impl Into<String>) -> Check {
+        Check {
+            name,
+            status: Status::Warn,
+            detail: detail.into(),
+            fix: None,
+        }
+    }
+
     fn skip(name: &'static str, detail: impl Into<String>) -> Check {
         Check {
             name,
@@ -75,6 +86,7 @@ impl Check {
             Status::Pass => "✓",
             Status::Fail => "✗",
             Status::Skip => "-",
+            Status::Warn => "!",
         };
         let mut s = format!("{mark} {}: {}", self.name, self.detail);
         if let Some(fix) = &self.fix {
@@ -296,6 +308,23 @@ fn url_check(base_url: &str, problems: &[String], probe: Option<&Probe>) -> Chec
     };
     let ms = probe.elapsed.as_millis();
     match &probe.verdict {
+        v @ ProbeVerdict::UnknownShape { .. } => Check::warn(
+            NAME,
+            format!(
+                "{base_url} {}{}",
+                v.shape_warning().unwrap_or_default(),
+                if problems.is_empty() {
+                    String::new()
+                } else {
+                    format!("; also: {}", problems.join("; "))
+                }
+            ),
+        ),
+        ProbeVerdict::ServerTrouble(e) => Check::fail(
+            NAME,
+            format!("{base_url} is having trouble: {e}"),
+            "a gateway or server error, not a wrong URL: try again in a minute",
+        ),
         v if v.url_is_right() && problems.is_empty() => {
             Check::pass(NAME, format!("{base_url} answers as the Ark API ({ms} ms)"))
         }

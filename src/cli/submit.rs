@@ -52,9 +52,9 @@ pub fn build_request_with(
                 ))
             })?
         }
+        // The ratio is decided once the content is known (`ratio_when_unset`).
         None => CreateRequest {
             model: defaults.model.clone(),
-            ratio: Some(defaults.ratio.clone()),
             duration: Some(defaults.duration),
             resolution: Some(defaults.resolution.clone()),
             watermark: Some(defaults.watermark),
@@ -147,6 +147,9 @@ pub fn build_request_with(
                 })?;
             req.content.push(ContentItem::media(kind, url, role));
         }
+    }
+    if args.json.is_none() && req.ratio.is_none() {
+        req.ratio = Some(req.ratio_when_unset(&defaults.ratio));
     }
     Ok((req, uploads))
 }

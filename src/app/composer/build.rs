@@ -30,6 +30,11 @@ pub fn request(e: &Editor, url_of: impl Fn(&Asset) -> String) -> CreateRequest {
     }
     content.extend(e.other_content.iter().cloned());
     req.content = content;
+    if req.ratio.is_none()
+        && let Some(configured) = &e.default_ratio
+    {
+        req.ratio = Some(req.ratio_when_unset(configured));
+    }
     req.duration = if req.frames.is_some() {
         None
     } else {
