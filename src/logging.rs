@@ -156,7 +156,12 @@ mod tests {
             Some((PathBuf::from("/data/seedance-tui.log"), Level::DEBUG))
         );
         assert_eq!(
-            choose(Some(Path::new("/x.log")), Some(Path::new("/c.log")), None, data),
+            choose(
+                Some(Path::new("/x.log")),
+                Some(Path::new("/c.log")),
+                None,
+                data
+            ),
             Some((PathBuf::from("/x.log"), Level::INFO))
         );
         assert_eq!(

@@ -190,7 +190,10 @@ mod tests {
         );
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(!text.contains(key), "{text}");
-        assert!(!text.to_ascii_lowercase().contains("authorization"), "{text}");
+        assert!(
+            !text.to_ascii_lowercase().contains("authorization"),
+            "{text}"
+        );
         assert_eq!(text.lines().count(), 1);
         let back = read(&path).unwrap();
         assert_eq!(back[0].status, 401);

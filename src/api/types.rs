@@ -340,7 +340,11 @@ impl CreateRequest {
         self.content.iter().any(|c| {
             matches!(
                 c.as_media(),
-                Some((MediaKind::Image, _, None | Some(Role::FirstFrame | Role::LastFrame)))
+                Some((
+                    MediaKind::Image,
+                    _,
+                    None | Some(Role::FirstFrame | Role::LastFrame)
+                ))
             )
         })
     }

@@ -145,9 +145,8 @@ fn start_log(g: &GlobalArgs, config: &Config) -> Result<(), Failure> {
     ) else {
         return Ok(());
     };
-    let log = crate::logging::FileLog::open(&path, level).map_err(|e| {
-        Failure::usage(format!("cannot open the log file {}: {e}", path.display()))
-    })?;
+    let log = crate::logging::FileLog::open(&path, level)
+        .map_err(|e| Failure::usage(format!("cannot open the log file {}: {e}", path.display())))?;
     log.install();
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "seedance-tui started");
     Ok(())

@@ -81,9 +81,13 @@ const MAX_PAGES: u32 = 20;
 /// The `X-Client-Request-Id` a listed task echoes, where a server puts one in the task object
 /// (which key, if any, the official API uses is UNCONFIRMED: these are the spellings seen).
 pub fn echoed_client_id(task: &Task) -> Option<&str> {
-    ["client_request_id", "x_client_request_id", "X-Client-Request-Id"]
-        .iter()
-        .find_map(|k| task.extra.get(*k).and_then(serde_json::Value::as_str))
+    [
+        "client_request_id",
+        "x_client_request_id",
+        "X-Client-Request-Id",
+    ]
+    .iter()
+    .find_map(|k| task.extra.get(*k).and_then(serde_json::Value::as_str))
 }
 
 /// True when `task` could be what `req` created: every field of the request the server echoes
@@ -159,10 +163,7 @@ fn probable_note(local_id: &str, t: &Task) -> String {
 
 /// The candidates' description written to an ambiguous row.
 fn candidates_note(tasks: &[&Task]) -> String {
-    let list: Vec<String> = tasks
-        .iter()
-        .map(|t| describe(t))
-        .collect();
+    let list: Vec<String> = tasks.iter().map(|t| describe(t)).collect();
     format!(
         "the create's outcome is unknown and {} tasks on the server match it: {}. Check them \
          (seedance-tui status ID), cancel the extra ones, and do not retry this one",

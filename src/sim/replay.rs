@@ -6,7 +6,7 @@
 //! `GET .../tasks/cgt-a` answers from a recorded `GET .../tasks/cgt-b`, with `cgt-b` rewritten to
 //! `cgt-a` in the body). The query is ignored. Repeated requests of one key walk through the
 //! recorded answers in order and then repeat the last one (queued, running, succeeded). A request
-//! nothing matches gets a 404 JSON error naming it.
+//! nothing matches gets a 404 JSON error naming it. `GET /_sim/served` lists the requests served.
 
 use crate::api::trace::Exchange;
 use axum::body::Body;
@@ -184,6 +184,14 @@ async fn handle(
         .unwrap_or_default()
 }
 
+/// `GET /_sim/served`: every request served so far, as a JSON list of `METHOD path`.
+async fn served(
+    axum::extract::State(book): axum::extract::State<Arc<Mutex<Book>>>,
+) -> axum::Json<Vec<String>> {
+    let book = book.lock().unwrap_or_else(|p| p.into_inner());
+    axum::Json(book.served.clone())
+}
+
 /// Serve `exchanges` on `addr` (port 0: a free one) on the current tokio runtime.
 pub async fn start(addr: SocketAddr, exchanges: Vec<Exchange>) -> std::io::Result<ReplayHandle> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
@@ -194,6 +202,7 @@ pub async fn start(addr: SocketAddr, exchanges: Vec<Exchange>) -> std::io::Resul
         served: Vec::new(),
     }));
     let app = axum::Router::new()
+        .route("/_sim/served", axum::routing::get(served))
         .fallback(handle)
         .with_state(book.clone());
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -250,23 +259,47 @@ mod tests {
         let t = "/s/api/v3/contents/generations/tasks";
         let mut book = Book {
             exchanges: vec![
-                ex("GET", &format!("{t}/cgt-a"), 200, r#"{"id":"cgt-a","status":"queued"}"#),
-                ex("GET", &format!("{t}/cgt-a"), 200, r#"{"id":"cgt-a","status":"succeeded"}"#),
-                ex("GET", &format!("{t}/{}", crate::api::client::PROBE_TASK_ID), 400, r#"{"code":"task_not_exist"}"#),
+                ex(
+                    "GET",
+                    &format!("{t}/cgt-a"),
+                    200,
+                    r#"{"id":"cgt-a","status":"queued"}"#,
+                ),
+                ex(
+                    "GET",
+                    &format!("{t}/cgt-a"),
+                    200,
+                    r#"{"id":"cgt-a","status":"succeeded"}"#,
+                ),
+                ex(
+                    "GET",
+                    &format!("{t}/{}", crate::api::client::PROBE_TASK_ID),
+                    400,
+                    r#"{"code":"task_not_exist"}"#,
+                ),
                 ex("POST", t, 200, r#"{"id":"cgt-a"}"#),
             ],
             next: HashMap::new(),
             served: vec![],
         };
         let body = |e: Option<Exchange>| e.and_then(|e| e.response_body).unwrap_or_default();
-        assert!(body(book.answer("GET", &format!("{t}/cgt-z"))).contains(r#""id":"cgt-z","status":"queued""#));
+        assert!(
+            body(book.answer("GET", &format!("{t}/cgt-z")))
+                .contains(r#""id":"cgt-z","status":"queued""#)
+        );
         assert!(body(book.answer("GET", &format!("{t}/cgt-z"))).contains("succeeded"));
-        assert!(body(book.answer("GET", &format!("{t}/cgt-z"))).contains("succeeded"), "the last repeats");
+        assert!(
+            body(book.answer("GET", &format!("{t}/cgt-z"))).contains("succeeded"),
+            "the last repeats"
+        );
         let probe = book
             .answer("GET", &format!("{t}/{}", crate::api::client::PROBE_TASK_ID))
             .expect("probe");
         assert_eq!(probe.status, 400);
-        assert_eq!(body(book.answer("POST", &format!("{t}?x=1"))), r#"{"id":"cgt-a"}"#);
+        assert_eq!(
+            body(book.answer("POST", &format!("{t}?x=1"))),
+            r#"{"id":"cgt-a"}"#
+        );
         assert!(book.answer("DELETE", &format!("{t}/cgt-a")).is_none());
     }
 }

@@ -79,7 +79,11 @@ impl ProbeVerdict {
 /// 160 characters.
 pub fn first_line(body: &[u8], secret: Option<&str>) -> String {
     let text = String::from_utf8_lossy(&body[..body.len().min(4096)]);
-    let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("(empty body)");
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("(empty body)");
     let clean: String = line.chars().filter(|c| !c.is_control()).collect();
     let clean = super::classify::redact(&clean, secret);
     if clean.chars().count() > 160 {
@@ -190,8 +194,9 @@ fn judge(answer: &Answer, base: &str, secret: Option<&str>) -> ProbeVerdict {
             Ok(()) => not_the_api("the server answered an error page".into()),
         });
     }
+    // A page (or a bare 404, empty or not) where the API would answer JSON: the path is wrong.
     let empty = answer.body.iter().all(u8::is_ascii_whitespace);
-    if !empty && ((200..300).contains(&status) || status == 404) {
+    if status == 404 || (!empty && (200..300).contains(&status)) {
         return ProbeVerdict::WrongUrl(match classified {
             Err(e @ ApiError::NotTheApi { .. }) => e,
             Ok(()) => not_the_api(format!(
