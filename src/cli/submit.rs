@@ -340,6 +340,49 @@ mod tests {
     }
 
     #[test]
+    fn a_frame_image_without_a_chosen_ratio_sends_adaptive() {
+        let defaults = RequestDefaults::default();
+        assert_eq!(defaults.ratio, "16:9");
+        let text = SubmitArgs {
+            prompt: Some("a fox".into()),
+            ..SubmitArgs::default()
+        };
+        let req = build_request(&text, &defaults).expect("builds");
+        assert_eq!(req.ratio.as_deref(), Some("16:9"), "text: [defaults] ratio");
+        for image in ["https://x/a.jpg", "https://x/a.jpg@first_frame"] {
+            let framed = SubmitArgs {
+                prompt: Some("a fox".into()),
+                image: vec![image.into()],
+                ..SubmitArgs::default()
+            };
+            let req = build_request(&framed, &defaults).expect("builds");
+            assert_eq!(req.ratio.as_deref(), Some("adaptive"), "{image}");
+        }
+        let chosen = SubmitArgs {
+            prompt: Some("a fox".into()),
+            ratio: Some("9:16".into()),
+            image: vec!["https://x/a.jpg".into()],
+            ..SubmitArgs::default()
+        };
+        let req = build_request(&chosen, &defaults).expect("builds");
+        assert_eq!(req.ratio.as_deref(), Some("9:16"), "a chosen ratio is kept");
+        let references = SubmitArgs {
+            prompt: Some("a fox".into()),
+            image: vec![
+                "https://x/a.jpg@reference_image".into(),
+                "https://x/b.jpg@reference_image".into(),
+            ],
+            ..SubmitArgs::default()
+        };
+        let req = build_request(&references, &defaults).expect("builds");
+        assert_eq!(
+            req.ratio.as_deref(),
+            Some("16:9"),
+            "references: [defaults] ratio"
+        );
+    }
+
+    #[test]
     fn flags_override_defaults_and_prompt_becomes_the_text_item() {
         let args = SubmitArgs {
             prompt: Some("apple tea".into()),
