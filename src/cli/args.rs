@@ -241,7 +241,26 @@ pub struct SubmitArgs {
     /// Seed: -1 (random) or 0..4294967295.
     #[arg(long, allow_hyphen_values = true)]
     pub seed: Option<i64>,
-    /// Let the model search the web for the prompt (`tools: [{"type": "web_search"}]`; 2.0 and 2.0 fast).
+    /// The service POSTs the task to this http(s) URL on each status change (`callback_url`).
+    #[arg(long, value_name = "URL")]
+    pub callback_url: Option<String>,
+    /// `default` or `flex` (offline, half price; 1.x models only, not 2.x).
+    #[arg(long, value_name = "TIER")]
+    pub service_tier: Option<String>,
+    /// Seconds from creation after which a queued or running task expires (3600..259200;
+    /// `execution_expires_after`, default 172800).
+    #[arg(long, value_name = "SECS")]
+    pub expires_after: Option<i64>,
+    /// Keep the camera still (`camera_fixed`; 1.x models only).
+    #[arg(long)]
+    pub camera_fixed: bool,
+    /// A draft: a cheap 480p preview to build on later (`draft`; 1.5 pro only).
+    #[arg(long)]
+    pub draft: bool,
+    /// The length in frames instead of seconds (`frames`, 25+4n in 29..289; 1.0 models only).
+    #[arg(long, value_name = "N")]
+    pub frames: Option<i64>,
+    /// Let the model search the web for the prompt (`tools: [{"type": "web_search"}]`; 2.x).
     #[arg(long)]
     pub web_search: bool,
     /// Queue priority 0..9 (higher runs sooner among this account's queued tasks; never pre-empts; 2.x).

@@ -118,6 +118,28 @@ pub fn build_request_with(
     if let Some(id) = &args.safety_identifier {
         req.safety_identifier = Some(id.clone());
     }
+    if let Some(url) = &args.callback_url {
+        req.callback_url = Some(url.clone());
+    }
+    if let Some(tier) = &args.service_tier {
+        req.service_tier = Some(tier.clone());
+    }
+    if let Some(secs) = args.expires_after {
+        req.execution_expires_after = Some(secs);
+    }
+    if args.camera_fixed {
+        req.camera_fixed = Some(true);
+    }
+    if args.draft {
+        req.draft = Some(true);
+    }
+    if let Some(n) = args.frames {
+        // `frames` takes the place of `duration` (the default duration would contradict it).
+        req.frames = Some(n);
+        if args.duration.is_none() {
+            req.duration = None;
+        }
+    }
     // The links must live as long as the task may wait and run.
     let bucket = bucket.map(|make| make(req.execution_expires_after));
     let mut uploads = Vec::new();
@@ -380,6 +402,42 @@ mod tests {
             Some("16:9"),
             "references: [defaults] ratio"
         );
+    }
+
+    #[test]
+    fn every_documented_field_has_a_flag() {
+        let args = SubmitArgs {
+            prompt: Some("a fox".into()),
+            model: Some("doubao-seedance-1-0-pro-250528".into()),
+            callback_url: Some("https://hooks.example.com/seedance".into()),
+            service_tier: Some("flex".into()),
+            expires_after: Some(7200),
+            camera_fixed: true,
+            frames: Some(57),
+            ..SubmitArgs::default()
+        };
+        let req = build_request(&args, &RequestDefaults::default()).expect("builds");
+        assert_eq!(
+            req.callback_url.as_deref(),
+            Some("https://hooks.example.com/seedance")
+        );
+        assert_eq!(req.service_tier.as_deref(), Some("flex"));
+        assert_eq!(req.execution_expires_after, Some(7200));
+        assert_eq!(req.camera_fixed, Some(true));
+        assert_eq!((req.frames, req.duration), (Some(57), None));
+        let problems = crate::api::validate::validate_for(
+            &req,
+            &crate::api::validate::Target::with_relay(false),
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        let draft = SubmitArgs {
+            prompt: Some("a fox".into()),
+            model: Some("doubao-seedance-1-5-pro-251215".into()),
+            draft: true,
+            ..SubmitArgs::default()
+        };
+        let req = build_request(&draft, &RequestDefaults::default()).expect("builds");
+        assert_eq!(req.draft, Some(true));
     }
 
     #[test]

@@ -250,7 +250,7 @@ fn submit_dry_run_takes_endpoint_ids_officially_and_refuses_them_through_the_rel
         "--prompt",
         "apple tea",
         "--seed",
-        "4294967295",
+        "2147483647",
         "--web-search",
         "--priority",
         "5",
@@ -261,7 +261,7 @@ fn submit_dry_run_takes_endpoint_ids_officially_and_refuses_them_through_the_rel
     assert_eq!(code, 0, "official profile: valid\n{stderr}");
     let body: Value = serde_json::from_str(&stdout).expect("the body is printed");
     assert_eq!(body["model"], "ep-20260101000000-abcde");
-    assert_eq!(body["seed"], 4_294_967_295u64);
+    assert_eq!(body["seed"], 2_147_483_647u64);
     assert_eq!(body["tools"], json!([{"type": "web_search"}]));
     assert_eq!(
         (body["priority"].clone(), body["safety_identifier"].clone()),

@@ -13,9 +13,9 @@ fn web_search_toggles_the_tool_and_is_refused_where_the_model_has_none() {
     press(&mut s, KeyCode::Right);
     assert_eq!(request(&s).tools, Some(vec![json!({"type": "web_search"})]));
     assert!(ed(&s).problems_at(Field::WebSearch, None).is_empty());
-    // The mini model is not in the page's list of models with tools.
+    // 1.5 pro is not in the page's list of models with tools.
     focus(&mut s, Field::Model);
-    while request(&s).model != "doubao-seedance-2-0-mini-260615" {
+    while request(&s).model != "doubao-seedance-1-5-pro-251215" {
         press(&mut s, KeyCode::Right);
     }
     let problems = ed(&s).problems_at(Field::WebSearch, None);
