@@ -146,7 +146,8 @@ pub async fn checks(
             .base_url
             .clone()
             .unwrap_or_else(|| profile.base_url.clone());
-        out.extend(api_checks(&profile_name, &profile, &base_url, &env).await);
+        let trace = g.trace.clone().or_else(|| config.debug.trace.clone());
+        out.extend(api_checks(&profile_name, &profile, &base_url, trace.as_deref(), &env).await);
     }
 
     let store_path = g.store.clone().unwrap_or_else(Paths::store_file);
@@ -221,6 +222,7 @@ async fn api_checks(
     profile_name: &str,
     profile: &Profile,
     base_url: &str,
+    trace: Option<&Path>,
     env: &impl Fn(&str) -> Option<String>,
 ) -> Vec<Check> {
     let found = find_key(profile, env);
@@ -228,10 +230,12 @@ async fn api_checks(
     names.extend(KEY_ENV_VARS.iter().map(|s| s.to_string()));
     let key_var = found.as_ref().map(|(var, _)| var.clone());
     let url_problems = check_base_url(base_url);
-    let client = ArkClient::new(ClientConfig::new(
-        base_url.to_string(),
-        found.map(|(_, k)| k),
-    ));
+    let mut client_cfg = ClientConfig::new(base_url.to_string(), found.map(|(_, k)| k));
+    // The probe goes into the trace too: what a relay answers it is what a bug report needs.
+    client_cfg.trace = trace
+        .and_then(|p| crate::api::trace::Trace::open(p).ok())
+        .map(std::sync::Arc::new);
+    let client = ArkClient::new(client_cfg);
     let probe = match &client {
         Ok(c) => Some(c.probe().await),
         Err(_) => None,

@@ -94,9 +94,12 @@ fn only_evidence_of_a_wrong_url_refuses_and_nothing_is_sent() {
 fn doctor_shows_an_unknown_shape_as_a_warning_with_its_first_line() {
     let sim = SimProcess::replay(&trace("relay_task_error"));
     let dir = tempfile::tempdir().expect("tempdir");
+    let traced = dir.path().join("doctor-trace.jsonl");
     let mut c = bin(dir.path());
     c.env("SEEDANCE_API_KEY", "relay-key")
-        .args(["--base-url", &sim.base, "doctor"]);
+        .args(["--base-url", &sim.base, "--trace"])
+        .arg(&traced)
+        .arg("doctor");
     let (_, stdout, stderr) = run(&mut c);
     let line = stdout
         .lines()
@@ -109,6 +112,10 @@ fn doctor_shows_an_unknown_shape_as_a_warning_with_its_first_line() {
         ),
         "{line}"
     );
+    // The probe is in the trace (for a bug report), the key is not.
+    let text = std::fs::read_to_string(&traced).expect("doctor wrote the trace");
+    assert!(text.contains("task_not_exist"), "{text}");
+    assert!(!text.contains("relay-key"), "{text}");
 }
 
 #[test]
