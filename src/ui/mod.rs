@@ -124,6 +124,15 @@ fn draw(state: &State, frame: &mut Frame) {
                     "Remove {} row(s) that never reached the server? No task was created for them; only the local record goes.",
                     local_ids.len()
                 ),
+                Question::Adopt { local_id, task_id } => {
+                    let id = state
+                        .task(local_id)
+                        .map(|t| t.display_id().to_string())
+                        .unwrap_or_default();
+                    format!(
+                        "Take {task_id} as the outcome of {id}? Probable, not confirmed: it has this request's parameters, but the server does not say which request made it (another client's task would be followed and saved as yours)."
+                    )
+                }
                 Question::Cancel { local_id } => {
                     let id = state
                         .task(local_id)
@@ -240,7 +249,13 @@ fn header(frame: &mut Frame, area: Rect, state: &State) {
     if let Some(banner) = &state.preflight {
         // Until it is fixed, nothing else on this line matters as much.
         let banner = crate::sanitize::line(banner).into_owned();
-        second.push(Span::styled(banner, theme.error()));
+        // An answer of unknown shape is a warning (creates are sent), anything else a wall.
+        let style = if banner.starts_with("warning:") {
+            theme.warn()
+        } else {
+            theme.error()
+        };
+        second.push(Span::styled(banner, style));
         frame.render_widget(
             Paragraph::new(vec![Line::from(first), Line::from(second)]),
             area,
