@@ -127,12 +127,23 @@ pub fn copy_text(state: &mut State, text: Option<String>, label: &str) -> Vec<Ef
 
 /// The runtime's answer to a copy: "copied" when a route is known to have carried it, else the
 /// text in a popup to select by hand.
+/// The longest copied text repeated in the answer.
+const SHOWN_WITH_ANSWER: usize = 400;
+
 pub fn copied(state: &mut State, text: String, route: Option<CopyRoute>) {
     let label = state
         .copy_label
         .take()
         .unwrap_or_else(|| "text".to_string());
     match route {
+        // A one-line text (an id, a link, an scp command) is shown with the answer, so it can
+        // be read where the clipboard does not reach (a long one wraps above the footer).
+        Some(r) if !text.contains('\n') && text.chars().count() <= SHOWN_WITH_ANSWER => {
+            state.notice(
+                Level::Info,
+                format!("copied the {label} {}: {text}", r.label()),
+            )
+        }
         Some(r) => state.notice(Level::Info, format!("copied the {label} {}", r.label())),
         None => {
             state.notice(

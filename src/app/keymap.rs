@@ -188,7 +188,7 @@ const DEFAULTS: &[Entry] = &[
     Entry { intent: Intent::FullDetail, name: "detail_full", context: Context::Main, keys: &["f"], help: "detail pane full screen", footer: "" },
     Entry { intent: Intent::FocusNext, name: "focus", context: Context::Main, keys: &["tab"], help: "move focus between table and detail", footer: "" },
     Entry { intent: Intent::StartFilter, name: "filter", context: Context::Main, keys: &["/"], help: "filter: text, status:failed, model:fast", footer: "filter" },
-    Entry { intent: Intent::ClearFilter, name: "clear", context: Context::Main, keys: &["esc"], help: "clear filter and marks, close panes", footer: "" },
+    Entry { intent: Intent::ClearFilter, name: "clear", context: Context::Main, keys: &["esc"], help: "back one level: close the detail pane, else clear the marks, else the filter", footer: "" },
     Entry { intent: Intent::SortMenu, name: "sort", context: Context::Main, keys: &["s"], help: "sort: then the column's letter (a s m t d u)", footer: "sort" },
     Entry { intent: Intent::SortReverse, name: "sort_reverse", context: Context::Main, keys: &["S"], help: "reverse the sort", footer: "" },
     Entry { intent: Intent::QuickFilter(1), name: "only_queued", context: Context::Main, keys: &["1"], help: "only queued (again: all)", footer: "" },

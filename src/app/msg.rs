@@ -89,6 +89,9 @@ pub enum Msg {
         key_var: Option<String>,
         searched: Vec<String>,
     },
+    /// Results cannot be saved where they go (checked at start, or a save failed for a reason
+    /// no retry fixes): the reason.
+    Destination(String),
     /// The base-URL probe's verdict, with the URL's shape problems (each with its fix).
     Probed {
         verdict: crate::api::client::ProbeVerdict,

@@ -213,6 +213,9 @@ pub struct State {
     /// A pre-flight problem (no key, a base URL that is not the API), shown in the header
     /// until a poll succeeds.
     pub preflight: Option<String>,
+    /// Why results cannot be saved where they go (a bucket that is missing or refuses the
+    /// credentials), shown in the header until a result is saved.
+    pub destination: Option<String>,
     /// What the copy in progress copies (`task id`), for the runtime's answer.
     pub copy_label: Option<String>,
     /// The full request and last response of the task last asked for (the selected one): the
@@ -286,6 +289,7 @@ impl State {
             bodies: None,
             bodies_wanted_for: None,
             preflight: None,
+            destination: None,
             select_when_seen: None,
             unseen_events: 0,
             retries: HashMap::new(),
@@ -801,6 +805,7 @@ fn status_rank(p: &Phase) -> u8 {
         Phase::SubmitUnknown => 4,
         Phase::Remote(TaskStatus::Failed) => 5,
         Phase::Rejected => 6,
+        Phase::Lost => 6,
         Phase::Remote(TaskStatus::Expired) => 7,
         Phase::Remote(TaskStatus::Cancelled) => 8,
         Phase::Remote(TaskStatus::Succeeded) => 9,

@@ -193,6 +193,14 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Preflight { key_var, searched } => {
             super::preflight::start(state, key_var.as_deref(), &searched)
         }
+        Msg::Destination(text) => {
+            if state.destination.as_deref() != Some(text.as_str()) {
+                state.notice(Level::Error, text.clone());
+                state.destination = Some(text);
+                state.dirty = true;
+            }
+            Vec::new()
+        }
         Msg::Probed {
             verdict,
             url_problems,
@@ -237,6 +245,11 @@ fn announce(r: &crate::store::TaskRow) -> Option<(Level, &'static str, String)> 
             format!("{id}: the submission's outcome is unknown; it was not re-sent"),
         ),
         Phase::Rejected => (Level::Error, "rejected", format!("{id} was rejected")),
+        Phase::Lost => (
+            Level::Error,
+            "lost",
+            format!("{id}: the server no longer knows this task (r retries it)"),
+        ),
         _ => return None,
     })
 }
@@ -558,13 +571,19 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
             state.filter_input = Some(state.filter.text.clone());
             Vec::new()
         }
+        // `Esc` pops one level, innermost first (as in k9s): the detail pane, then the marks,
+        // then the filter.
         (_, Intent::ClearFilter) => {
-            state.filter = Filter::default();
-            state.quick = None;
-            state.marks.clear();
-            state.detail = DetailMode::Hidden;
-            state.focus = Focus::Table;
-            state.refilter();
+            if state.detail != DetailMode::Hidden {
+                state.detail = DetailMode::Hidden;
+                state.focus = Focus::Table;
+            } else if !state.marks.is_empty() {
+                state.marks.clear();
+            } else if !state.filter.is_empty() || state.quick.is_some() {
+                state.filter = Filter::default();
+                state.quick = None;
+                state.refilter();
+            }
             Vec::new()
         }
         (_, Intent::SortMenu) => {

@@ -145,8 +145,18 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
     if !args.detach {
         ctx.require_key()?;
     }
+    let out_dir = args.out.clone().unwrap_or_else(|| ctx.output_dir.clone());
+    if args.wait && !args.detach {
+        // Where the results go is checked before any line is queued (and so paid for).
+        super::preflight::check_destination(ctx, &out_dir).await?;
+    }
     let lines = batch::repeat(parsed.lines, args.repeat);
-    let rows = enqueue(ctx, lines).await?;
+    let cap = args.max_in_flight.map(|n| n.max(1) as u32);
+    let (rows, skipped) = enqueue(ctx, lines, cap).await?;
+    if skipped > 0 {
+        let s = if skipped == 1 { "" } else { "s" };
+        crate::errln!("{skipped} removed line{s} skipped (removed from the queue earlier)");
+    }
     let new = rows.iter().filter(|r| !r.existed).count();
     let old = rows.len() - new;
     match (new, old) {
@@ -165,12 +175,20 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
                 .collect::<Result<Vec<_>, _>>()
         })
         .await?;
+    // Over the spending cap the lines wait: say so now, not only in the feeder's log.
+    if let Some(front) = records.iter().find(|r| r.phase == Phase::Pending)
+        && let crate::engine::queue::BudgetVerdict::Hold(reason) =
+            crate::engine::queue::budget_allows(&ctx.engine, front).await
+    {
+        crate::errln!(
+            "warning: the queue is held ({reason}): nothing is sent until the budget allows (raise [budget], or the lines go tomorrow)"
+        );
+    }
     if args.detach {
         report_feeder(ctx).await;
         print_rows(&rows, &records, args.json_out);
         return Ok(Code::Ok);
     }
-    let out_dir = args.out.clone().unwrap_or_else(|| ctx.output_dir.clone());
     let plan = crate::runtime::headless::WatchPlan {
         daemon: false,
         download_to: args.wait.then(|| out_dir.clone()),
@@ -220,7 +238,12 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
 }
 
 /// Write the lines as `pending` rows in one transaction.
-async fn enqueue(ctx: &Context, lines: Vec<BatchLine>) -> Result<Vec<Row>, Failure> {
+/// Lines whose rows the user removed from the queue earlier are skipped and counted.
+async fn enqueue(
+    ctx: &Context,
+    lines: Vec<BatchLine>,
+    cap: Option<u32>,
+) -> Result<(Vec<Row>, usize), Failure> {
     let profile = ctx.engine.profile.clone();
     let out = ctx
         .engine
@@ -236,18 +259,24 @@ async fn enqueue(ctx: &Context, lines: Vec<BatchLine>) -> Result<Vec<Row>, Failu
                     key: Some(&l.key),
                     label: l.label.as_deref(),
                     retry_of: None,
+                    max_in_flight: cap,
                 })
                 .collect();
             let done = s.enqueue(&items, crate::engine::now())?;
-            Ok(lines
+            let total = done.len();
+            let rows: Vec<Row> = lines
                 .into_iter()
                 .zip(done)
-                .map(|(line, e)| Row {
-                    existed: matches!(e, Enqueued::Existing { .. }),
-                    local_id: e.local_id().to_string(),
-                    line,
+                .filter_map(|(line, e)| {
+                    Some(Row {
+                        existed: matches!(e, Enqueued::Existing { .. }),
+                        local_id: e.local_id()?.to_string(),
+                        line,
+                    })
                 })
-                .collect::<Vec<_>>())
+                .collect();
+            let skipped = total - rows.len();
+            Ok((rows, skipped))
         })
         .await?;
     Ok(out)
@@ -321,6 +350,10 @@ impl Summary {
                 Phase::Pending | Phase::Submitting => s.pending += 1,
                 Phase::Rejected => s.rejected += 1,
                 Phase::SubmitUnknown => s.unknown += 1,
+                Phase::Lost => {
+                    s.sent += 1;
+                    s.failed += 1;
+                }
                 Phase::Remote(st) => {
                     s.sent += 1;
                     match st {

@@ -373,6 +373,20 @@ pub async fn run_dashboard(ctx: Context, opts: DashboardOptions) -> Result<(), D
             executor.run(effect, &mut term, &mut state);
         }
     }
+    // The results destination, checked off the loop: a bucket that cannot take results is
+    // said in the header before any result is lost.
+    if ctx.config.download.auto {
+        let (dest, storage, to_loop) = (
+            ctx.output_dir.clone(),
+            ctx.config.storage.clone(),
+            tx.clone(),
+        );
+        tokio::spawn(async move {
+            if let Err(e) = dest.check_writable(&storage).await {
+                let _ = to_loop.send(Msg::Destination(e.to_string()));
+            }
+        });
+    }
     let result = event_loop(&mut state, &mut term, &mut rx, &executor).await;
     terminal::restore();
     composer::save_on_exit(&executor.engine, &state).await;

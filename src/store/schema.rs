@@ -84,6 +84,16 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE tasks ADD COLUMN label TEXT;
     CREATE UNIQUE INDEX tasks_queue_key ON tasks(profile, queue_key) WHERE queue_key IS NOT NULL;
     CREATE INDEX tasks_queue_pos ON tasks(queue_pos) WHERE status = 'pending';",
+    // v6: the in-flight cap a queued line was given (`submit --batch --max-in-flight N`) travels
+    // with its row, and a pending line the user removed is remembered by its key, so running
+    // the same batch file again skips it instead of sending it.
+    "ALTER TABLE tasks ADD COLUMN max_in_flight INTEGER;
+    CREATE TABLE queue_removed (
+        profile    TEXT NOT NULL,
+        queue_key  TEXT NOT NULL,
+        removed_at INTEGER NOT NULL,
+        PRIMARY KEY (profile, queue_key)
+    );",
 ];
 
 /// The schema version this build writes.

@@ -3,7 +3,7 @@
 //! and the raw request and response JSON — scrollable.
 
 use super::format::{span, symbol, tokens};
-use crate::api::hints::hint_for_code;
+use crate::api::hints::hint_for_request;
 use crate::api::types::{ContentItem, CreateRequest};
 use crate::app::state::{Focus, State};
 use crate::store::TaskRow;
@@ -146,7 +146,11 @@ pub fn lines<'a>(t: &'a TaskRow, state: &'a State) -> Vec<Line<'a>> {
         if let Some(m) = t.error_message() {
             out.push(Line::from(Span::styled(format!("  {m}"), theme.error())));
         }
-        if let Some(h) = hint_for_code(&code) {
+        let audio = state
+            .bodies_of(&t.local_id)
+            .and_then(|b| CreateRequest::from_json(&b.request_json).ok())
+            .and_then(|q| q.generate_audio);
+        if let Some(h) = hint_for_request(&code, audio) {
             out.push(Line::from(vec![
                 Span::styled("  what to do: ", theme.warn()),
                 Span::styled(h, theme.base()),

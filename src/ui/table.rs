@@ -225,7 +225,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     ))];
     if state.order.is_empty() {
         let msg = if state.tasks.is_empty() {
-            "No tasks yet. Submit one with `seedance-tui submit`, or run with --demo."
+            "No tasks yet. Press n to write a request, or submit one with `seedance-tui submit`."
         } else {
             "No task matches the filter (Esc clears it)."
         };

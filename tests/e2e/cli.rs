@@ -260,3 +260,56 @@ fn submit_dry_run_takes_endpoint_ids_officially_and_refuses_them_through_the_rel
         "said once, as the problem: {stderr}"
     );
 }
+
+#[test]
+fn the_five_character_suffix_the_table_shows_names_a_task_in_every_command() {
+    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let base = sim.base.clone();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("short.sqlite3");
+    let cmd = || {
+        let mut c = bin(dir.path());
+        c.args([
+            "--store",
+            store.to_str().expect("utf8"),
+            "--base-url",
+            &base,
+        ])
+        .env("SEEDANCE_API_KEY", "sk-cli-short-ids");
+        c
+    };
+    let (code, stdout, stderr) = run(cmd().args(["submit", "--prompt", "owl [[sim:fail]]", "--wait"]));
+    assert_eq!(code, 1, "the task fails: {stderr}");
+    let id = stdout.trim().to_string();
+    // `cgt-20260101105718-mq3yp`: the table shows `105718-mq3yp`.
+    let suffix = id.rsplit('-').next().expect("a suffix").to_string();
+    assert_eq!(suffix.chars().count(), 5, "{id}");
+
+    // `ls` shows the short id the table shows, in its own column.
+    let (code, stdout, _) = run(cmd().arg("ls"));
+    assert_eq!(code, 0);
+    let mut lines = stdout.lines();
+    assert!(lines.next().expect("header").starts_with("SHORT "), "{stdout}");
+    let row = lines.next().expect("a row");
+    let short = seedance_tui::ui::format::short_task_id(Some(&id));
+    assert!(row.starts_with(&format!("{short} ")), "{row}");
+    assert!(row.contains(&id), "{row}");
+
+    // `get` finds it in the store (no request for `mq3yp` goes to the API).
+    let gets_before = sim.stat("gets");
+    let (code, stdout, stderr) = run(cmd().args(["get", &suffix]));
+    assert_eq!(code, 0, "{stderr}");
+    let v: Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(v["id"], id.as_str());
+    assert!(sim.stat("gets") <= gets_before + 1, "one refresh at most");
+
+    // An unknown short id is not sent to the API as a task id.
+    let (code, _, stderr) = run(cmd().args(["get", "zzzzz"]));
+    assert_ne!(code, 0);
+    assert!(stderr.contains("no task matches `zzzzz`"), "{stderr}");
+
+    // `retry` takes it too.
+    let (code, stdout, stderr) = run(cmd().args(["retry", &suffix]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains(&id), "{stdout}");
+}

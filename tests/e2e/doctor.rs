@@ -563,6 +563,14 @@ fn tmux_needs_passthrough_and_clipboard() {
 }
 
 #[test]
+fn stock_tmux_passes_because_its_copy_route_works() {
+    // tmux 3.3's defaults: `load-buffer -w` reaches the outer clipboard with `external`.
+    let stock = tmux_check(Some("external"), Some("off"));
+    assert_eq!(stock.status, Status::Pass, "{:?}", stock.detail);
+    assert!(stock.detail.contains("allow-passthrough on"), "{}", stock.detail);
+}
+
+#[test]
 fn demo_is_refused_as_a_usage_error() {
     let out = bin().args(["doctor", "--demo"]).output().expect("runs");
     assert_eq!(out.status.code(), Some(2));
