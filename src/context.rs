@@ -30,6 +30,8 @@ pub struct Context {
     pub key_var: Option<String>,
     /// The demo's throw-away folder, removed when the command ends.
     pub demo_dir: Option<DemoDir>,
+    /// The config file (what the dashboard saves the table's columns into).
+    pub config_path: PathBuf,
 }
 
 /// A demo run's own folder (its store, its videos): removed when the run ends, so runs leave

@@ -58,8 +58,25 @@ pub fn pretty_json(json: &str) -> String {
         .unwrap_or_else(|| json.to_string())
 }
 
-/// Copy `what` of the selected task.
+/// Copy `what` of the selected task; with marked rows, their ids (one a line, in table
+/// order).
 pub fn copy(state: &mut State, what: CopyWhat) -> Vec<Effect> {
+    if !state.marks.is_empty() {
+        if what != CopyWhat::Id {
+            state.notice(
+                Level::Warn,
+                "with marked rows only their ids are copied (i); Esc clears the marks",
+            );
+            return Vec::new();
+        }
+        let ids: Vec<String> = state
+            .targets()
+            .iter()
+            .map(|t| t.display_id().to_string())
+            .collect();
+        let label = format!("{} task ids", ids.len());
+        return copy_text(state, Some(ids.join("\n")), &label);
+    }
     let Some(t) = state.selected_task() else {
         return Vec::new();
     };
@@ -138,12 +155,11 @@ pub fn copied(state: &mut State, text: String, route: Option<CopyRoute>) {
     match route {
         // A one-line text (an id, a link, an scp command) is shown with the answer, so it can
         // be read where the clipboard does not reach (a long one wraps above the footer).
-        Some(r) if !text.contains('\n') && text.chars().count() <= SHOWN_WITH_ANSWER => {
-            state.notice(
+        Some(r) if !text.contains('\n') && text.chars().count() <= SHOWN_WITH_ANSWER => state
+            .notice(
                 Level::Info,
                 format!("copied the {label} {}: {text}", r.label()),
-            )
-        }
+            ),
         Some(r) => state.notice(Level::Info, format!("copied the {label} {}", r.label())),
         None => {
             state.notice(

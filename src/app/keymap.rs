@@ -33,6 +33,10 @@ pub enum Context {
     ComposerPicker,
     /// The composer's preview of the body and curl command.
     ComposerPreview,
+    /// The command palette (`:`); other keys are its text.
+    Palette,
+    /// The column chooser (`c`).
+    Columns,
 }
 
 /// A key as written in the config: `j`, `G`, `down`, `ctrl-c`, `shift-tab`, `pgup`, `f5`, `space`.
@@ -189,8 +193,10 @@ const DEFAULTS: &[Entry] = &[
     Entry { intent: Intent::FocusNext, name: "focus", context: Context::Main, keys: &["tab"], help: "move focus between table and detail", footer: "" },
     Entry { intent: Intent::StartFilter, name: "filter", context: Context::Main, keys: &["/"], help: "filter: text, status:failed, model:fast", footer: "filter" },
     Entry { intent: Intent::ClearFilter, name: "clear", context: Context::Main, keys: &["esc"], help: "back one level: close the detail pane, else clear the marks, else the filter", footer: "" },
-    Entry { intent: Intent::SortMenu, name: "sort", context: Context::Main, keys: &["s"], help: "sort: then the column's letter (a s m t d u)", footer: "sort" },
+    Entry { intent: Intent::SortMenu, name: "sort", context: Context::Main, keys: &["s"], help: "sort: then the column's letter (a s m t d u, o queue order)", footer: "sort" },
     Entry { intent: Intent::SortReverse, name: "sort_reverse", context: Context::Main, keys: &["S"], help: "reverse the sort", footer: "" },
+    Entry { intent: Intent::Columns, name: "columns", context: Context::Main, keys: &["c"], help: "choose the table's columns: show, hide, reorder (saved in the config)", footer: "" },
+    Entry { intent: Intent::Palette, name: "palette", context: Context::Main, keys: &[":"], help: "command palette: any command by name, :filter, :goto ID, :theme, :sort, :view", footer: "" },
     Entry { intent: Intent::QuickFilter(1), name: "only_queued", context: Context::Main, keys: &["1"], help: "only queued (again: all)", footer: "" },
     Entry { intent: Intent::QuickFilter(2), name: "only_running", context: Context::Main, keys: &["2"], help: "only running", footer: "" },
     Entry { intent: Intent::QuickFilter(3), name: "only_succeeded", context: Context::Main, keys: &["3"], help: "only succeeded", footer: "" },
@@ -240,7 +246,19 @@ const DEFAULTS: &[Entry] = &[
     Entry { intent: Intent::SortBy(SortKey::Tokens), name: "sort_tokens", context: Context::Sort, keys: &["t"], help: "tokens", footer: "tokens" },
     Entry { intent: Intent::SortBy(SortKey::Duration), name: "sort_duration", context: Context::Sort, keys: &["d"], help: "requested duration", footer: "duration" },
     Entry { intent: Intent::SortBy(SortKey::Updated), name: "sort_updated", context: Context::Sort, keys: &["u"], help: "last update", footer: "updated" },
+    Entry { intent: Intent::SortBy(SortKey::Queue), name: "sort_queue", context: Context::Sort, keys: &["o"], help: "queue order (the next pending row first)", footer: "queue" },
     Entry { intent: Intent::Close, name: "sort_close", context: Context::Sort, keys: &["esc", "q"], help: "close", footer: "close" },
+    Entry { intent: Intent::Confirm, name: "palette_run", context: Context::Palette, keys: &["enter"], help: "run the highlighted command", footer: "run" },
+    Entry { intent: Intent::FocusNext, name: "palette_complete", context: Context::Palette, keys: &["tab"], help: "complete the highlighted name (then type its word)", footer: "complete" },
+    Entry { intent: Intent::MoveUp, name: "palette_up", context: Context::Palette, keys: &["up", "ctrl-p"], help: "previous match", footer: "" },
+    Entry { intent: Intent::MoveDown, name: "palette_down", context: Context::Palette, keys: &["down", "ctrl-n"], help: "next match", footer: "" },
+    Entry { intent: Intent::Close, name: "palette_close", context: Context::Palette, keys: &["esc"], help: "close", footer: "close" },
+    Entry { intent: Intent::MoveDown, name: "columns_down", context: Context::Columns, keys: &["j", "down"], help: "next column", footer: "" },
+    Entry { intent: Intent::MoveUp, name: "columns_up", context: Context::Columns, keys: &["k", "up"], help: "previous column", footer: "" },
+    Entry { intent: Intent::ToggleMark, name: "columns_toggle", context: Context::Columns, keys: &["space"], help: "show or hide the column", footer: "show/hide" },
+    Entry { intent: Intent::QueueUp, name: "columns_left", context: Context::Columns, keys: &["K"], help: "move the column left", footer: "move" },
+    Entry { intent: Intent::QueueDown, name: "columns_right", context: Context::Columns, keys: &["J"], help: "move the column right", footer: "" },
+    Entry { intent: Intent::Close, name: "columns_close", context: Context::Columns, keys: &["enter", "esc", "c"], help: "close and save to the config", footer: "save" },
     Entry { intent: Intent::Confirm, name: "yes", context: Context::Confirm, keys: &["y", "enter"], help: "yes", footer: "yes" },
     Entry { intent: Intent::Deny, name: "no", context: Context::Confirm, keys: &["n", "esc"], help: "no", footer: "no" },
     Entry { intent: Intent::Composer(C::Submit), name: "submit", context: Context::Composer, keys: &["ctrl-s", "ctrl-enter"], help: "submit the request (refused while a problem stands)", footer: "submit" },
@@ -376,6 +394,8 @@ impl Keymap {
             (Context::CopyMenu, "Copy menu"),
             (Context::Sort, "Sort menu (s)"),
             (Context::Confirm, "Questions"),
+            (Context::Palette, "Command palette (:)"),
+            (Context::Columns, "Column chooser (c)"),
             (Context::Composer, "Composer"),
             (Context::ComposerField, "Composer: parameter fields"),
             (Context::ComposerAssets, "Composer: assets"),

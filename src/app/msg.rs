@@ -125,6 +125,8 @@ pub enum Intent {
     SortMenu,
     SortBy(crate::app::state::SortKey),
     SortReverse,
+    /// The column chooser (`c`).
+    Columns,
     QuickFilter(u8),
     ToggleMark,
     MarkAll,
@@ -143,6 +145,8 @@ pub enum Intent {
     QueueDown,
     QueueRemove,
     // The dashboard.
+    /// The command palette (`:`).
+    Palette,
     TogglePause,
     RefreshNow,
     CycleTheme,

@@ -91,6 +91,7 @@ pub fn on_info(state: &mut State, info: QueueInfo) {
             state.remove_tasks(&gone);
         }
         state.queue = info;
+        state.queue_reordered();
         state.dirty = true;
     }
 }
@@ -137,6 +138,16 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
                             state.queue.order.swap(i, j);
                         }
                     }
+                    // The row moves where it is seen: the table takes the queue's order.
+                    if state.sort != super::state::SortKey::Queue {
+                        state.sort = super::state::SortKey::Queue;
+                        state.sort_desc = false;
+                        state.notice(
+                            Level::Info,
+                            "sorted by queue order (s then another key sorts again)",
+                        );
+                    }
+                    state.queue_reordered();
                     vec![Effect::Queue(QueueEffect::Move { local_id, up })]
                 }
                 Some(_) => {

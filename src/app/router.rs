@@ -18,6 +18,12 @@ pub enum Route {
     ComposerText,
     /// Text for the filter line.
     FilterText,
+    /// A key for the command palette (its own popup: text, moves, run, close).
+    Palette,
+    /// A key for the column chooser.
+    Columns,
+    /// A saved view's key (`[views.NAME] key`): the view's index in `State::views`.
+    View(usize),
     Ignore,
 }
 
@@ -59,7 +65,22 @@ pub fn key(state: &State, key: &KeyEvent) -> Route {
             None => Route::ComposerText,
         };
     }
+    // The palette and the column chooser are popups of their own: every key is theirs.
+    match state.overlay {
+        Overlay::Palette(_) => return Route::Palette,
+        Overlay::Columns { .. } => return Route::Columns,
+        _ => {}
+    }
     let context = state.context();
+    // A view's key in the table, before the commands (the config's own choice).
+    if context == Context::Main
+        && let Some(i) = state
+            .views
+            .iter()
+            .position(|v| v.key.is_some_and(|k| k.matches(key)))
+    {
+        return Route::View(i);
+    }
     let typed = match key.code {
         KeyCode::Char(_) => !key.modifiers.contains(KeyModifiers::CONTROL),
         KeyCode::Backspace => true,

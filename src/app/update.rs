@@ -9,7 +9,7 @@ use super::filter::Filter;
 use super::msg::{Intent, Level, Msg};
 use super::results;
 use super::router::{self, Route};
-use super::state::{BodiesUse, DetailMode, Focus, Overlay, Question, RetryPlan, State};
+use super::state::{BodiesUse, DetailMode, Focus, Overlay, Question, RetryPlan, SortKey, State};
 use crate::api::TaskStatus;
 use crate::store::{Phase, TaskRow};
 use crossterm::event::{KeyCode, KeyEvent};
@@ -29,6 +29,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Route::Dashboard(intent) => apply(state, intent),
             Route::ComposerText => composer::typing(state, &key),
             Route::FilterText => filter_typing(state, &key),
+            Route::Palette => super::palette::key(state, &key),
+            Route::Columns => super::columns::key(state, &key),
+            Route::View(i) => match state.views.get(i).map(|v| v.name.clone()) {
+                Some(name) => super::views::apply(state, &name),
+                None => Vec::new(),
+            },
             Route::Ignore => Vec::new(),
         },
         Msg::Paste(text) => match router::paste(state) {
@@ -282,6 +288,13 @@ fn log_events(state: &mut State, events: Vec<(Level, &'static str, String)>) {
         .collect::<Vec<_>>()
         .join(", ");
     state.event(level.unwrap_or(Level::Info), text);
+}
+
+/// The selection was set directly (the palette's `:goto`): the open detail pane loads it.
+pub fn selection_moved(state: &mut State) -> Vec<Effect> {
+    state.detail_scroll = 0;
+    state.dirty = true;
+    load_history_effect(state)
 }
 
 fn load_history_effect(state: &State) -> Vec<Effect> {
@@ -586,6 +599,8 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
             }
             Vec::new()
         }
+        (_, Intent::Palette) => super::palette::open(state),
+        (_, Intent::Columns) => super::columns::open(state),
         (_, Intent::SortMenu) => {
             state.overlay = Overlay::SortMenu;
             Vec::new()
@@ -597,7 +612,8 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
                 state.sort_desc = !state.sort_desc;
             } else {
                 state.sort = key;
-                state.sort_desc = true;
+                // The queue reads from its next line down; the others newest or most first.
+                state.sort_desc = key != SortKey::Queue;
             }
             state.refilter();
             Vec::new()

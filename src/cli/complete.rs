@@ -219,8 +219,14 @@ fn man_command(sub: Option<&str>) -> Result<clap::Command, String> {
 fn man_examples(sub: Option<&str>) -> &'static [(&'static str, &'static str)] {
     match sub {
         None => &[
-            ("Check the set-up, then open the dashboard.", "seedance-tui doctor && seedance-tui"),
-            ("Try everything against the embedded simulator, no key needed.", "seedance-tui --demo"),
+            (
+                "Check the set-up, then open the dashboard.",
+                "seedance-tui doctor && seedance-tui",
+            ),
+            (
+                "Try everything against the embedded simulator, no key needed.",
+                "seedance-tui --demo",
+            ),
         ],
         Some("submit") => &[
             (
@@ -232,15 +238,27 @@ fn man_examples(sub: Option<&str>) -> &'static [(&'static str, &'static str)] {
                 "seedance-tui submit --batch shots.jsonl --max-in-flight 4 --detach",
             ),
         ],
-        Some("get") => &[("One task as JSON, by the short id the table shows.", "seedance-tui get mq3yp")],
-        Some("ls") => &[("Failed tasks as JSON lines.", "seedance-tui ls --status failed --jsonl")],
+        Some("get") => &[(
+            "One task as JSON, by the short id the table shows.",
+            "seedance-tui get mq3yp",
+        )],
+        Some("ls") => &[(
+            "Failed tasks as JSON lines.",
+            "seedance-tui ls --status failed --jsonl",
+        )],
         Some("watch") => &[(
             "Poll and save results in the background (one poller per store).",
             "seedance-tui watch --daemon --download",
         )],
         Some("retry") => &[
-            ("Retry every failed task of the last hour.", "seedance-tui retry --failed --since 1h"),
-            ("Show what would be sent and its cost, send nothing.", "seedance-tui retry --failed --dry-run"),
+            (
+                "Retry every failed task of the last hour.",
+                "seedance-tui retry --failed --since 1h",
+            ),
+            (
+                "Show what would be sent and its cost, send nothing.",
+                "seedance-tui retry --failed --dry-run",
+            ),
         ],
         Some("download") => &[(
             "Save a task's results into a bucket.",
@@ -248,7 +266,10 @@ fn man_examples(sub: Option<&str>) -> &'static [(&'static str, &'static str)] {
         )],
         Some("cancel") => &[("Cancel a queued task.", "seedance-tui cancel mq3yp")],
         Some("doctor") => &[("The checks as JSON.", "seedance-tui doctor --json")],
-        Some("man") => &[("Install every page.", "seedance-tui man --dir ~/.local/share/man/man1")],
+        Some("man") => &[(
+            "Install every page.",
+            "seedance-tui man --dir ~/.local/share/man/man1",
+        )],
         _ => &[],
     }
 }

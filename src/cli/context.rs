@@ -26,7 +26,9 @@ impl Context {
         let table = config.model_table().map_err(Failure::usage)?;
         crate::api::models::install(table);
         if g.demo {
-            return Self::demo(g, config).await;
+            let mut ctx = Self::demo(g, config).await?;
+            ctx.config_path = config_path;
+            return Ok(ctx);
         }
         let (profile_name, profile) = config
             .profile(g.profile.as_deref())
@@ -64,6 +66,7 @@ impl Context {
             sim: None,
             key_var,
             demo_dir: None,
+            config_path,
         })
     }
 
@@ -109,6 +112,7 @@ impl Context {
             sim: Some(sim),
             key_var: Some("(demo)".to_string()),
             demo_dir: Some(crate::context::DemoDir(dir)),
+            config_path: PathBuf::new(),
         })
     }
 }

@@ -715,7 +715,9 @@ pub fn tmux_check(set_clipboard: Option<&str>, allow_passthrough: Option<&str>) 
         }
         return Check::fail(
             NAME,
-            format!("{detail}: copies stay in tmux's buffer and never reach the terminal's clipboard"),
+            format!(
+                "{detail}: copies stay in tmux's buffer and never reach the terminal's clipboard"
+            ),
             format!("{} (and add it to ~/.tmux.conf)", fixes.join("; ")),
         );
     }

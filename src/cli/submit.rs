@@ -30,7 +30,9 @@ pub fn split_role_checked(value: &str) -> Result<(String, Option<Role>), Failure
         && !assets::is_url(value)
         && let Some((head, tail)) = value.rsplit_once('@')
         && !tail.is_empty()
-        && tail.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && tail
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         && !std::path::Path::new(value).exists()
     {
         return Err(Failure::usage(format!(
@@ -358,7 +360,11 @@ mod tests {
             ("https://u@host/x.png".to_string(), None)
         );
         let bad = split_role_checked("ref.png@bogus").expect_err("not a role");
-        assert!(bad.message.contains("`bogus` is not a role"), "{}", bad.message);
+        assert!(
+            bad.message.contains("`bogus` is not a role"),
+            "{}",
+            bad.message
+        );
         assert!(split_role_checked("https://u@host/x.png").is_ok());
         assert!(split_role_checked("ref.png@first_frame").is_ok());
     }

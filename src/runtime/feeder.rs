@@ -367,7 +367,10 @@ mod tests {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         let mut ends = std::collections::HashSet::new();
         while ends.len() < 3 {
-            assert!(tokio::time::Instant::now() < deadline, "the feeder stopped looking");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the feeder stopped looking"
+            );
             let st = engine.with_store(|s| s.queue_state()).await.expect("state");
             assert!(st.held_reason.is_some_and(|r| r.starts_with("budget")));
             ends.extend(st.held_until);

@@ -716,12 +716,20 @@ impl S3Client {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or(0);
-        let key = self
-            .location
-            .key(&format!(".seedance-tui-check-{}-{nonce:x}", std::process::id()));
+        let key = self.location.key(&format!(
+            ".seedance-tui-check-{}-{nonce:x}",
+            std::process::id()
+        ));
         let body = futures::stream::once(async { Ok(Bytes::from_static(b"ok")) });
-        self.put_stream(&key, body, Some(2), "text/plain", &[("purpose", "check")], &mut |_| {})
-            .await?;
+        self.put_stream(
+            &key,
+            body,
+            Some(2),
+            "text/plain",
+            &[("purpose", "check")],
+            &mut |_| {},
+        )
+        .await?;
         let url = self.bucket.delete_object(None, &key).sign(REQUEST_TTL);
         match self.signed(reqwest::Method::DELETE, url, &[])?.send().await {
             Ok(r) if !r.status().is_success() => {

@@ -587,7 +587,10 @@ mod tests {
             .expect("enqueue");
         assert_eq!(again[0], Enqueued::Removed);
         assert!(matches!(&again[1], Enqueued::Existing { local_id, .. } if local_id == "b"));
-        assert!(s.find("a2").is_err(), "the removed line is not written again");
+        assert!(
+            s.find("a2").is_err(),
+            "the removed line is not written again"
+        );
     }
 
     #[test]

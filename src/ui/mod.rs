@@ -4,6 +4,7 @@
 pub mod composer;
 pub mod detail;
 pub mod format;
+mod popups;
 pub mod preview;
 pub mod summary;
 pub mod table;
@@ -68,6 +69,8 @@ fn draw(state: &State, frame: &mut Frame) {
         Overlay::Summary { scroll } => summary::render(frame, area, state, *scroll),
         Overlay::CopyMenu => menu(frame, area, state, " Copy ", Context::CopyMenu, None),
         Overlay::SortMenu => menu(frame, area, state, " Sort by ", Context::Sort, None),
+        Overlay::Palette(p) => popups::palette(frame, area, state, p),
+        Overlay::Columns { selected } => popups::columns(frame, area, state, *selected),
         Overlay::CopyText {
             label,
             text,
@@ -415,9 +418,9 @@ fn message_room(state: &State, width: usize) -> usize {
 /// Whether the current answer fits the footer whole; a longer one is shown above it, wrapped
 /// ([`message_box`]), never cut.
 fn message_fits(state: &State, width: usize) -> bool {
-    state
-        .current_message()
-        .is_none_or(|m| display_width(&crate::sanitize::flat(&m.text)) <= message_room(state, width))
+    state.current_message().is_none_or(|m| {
+        display_width(&crate::sanitize::flat(&m.text)) <= message_room(state, width)
+    })
 }
 
 /// An answer too long for the footer, wrapped whole in a box just above it.
@@ -436,7 +439,9 @@ fn message_box(frame: &mut Frame, footer: Rect, state: &State) {
         .into_iter()
         .map(|l| Line::from(Span::styled(l, style)))
         .collect();
-    let h = (lines.len() as u16 + 1).min(footer.y.saturating_sub(2)).max(2);
+    let h = (lines.len() as u16 + 1)
+        .min(footer.y.saturating_sub(2))
+        .max(2);
     let r = Rect::new(footer.x, footer.y.saturating_sub(h), footer.width, h);
     frame.render_widget(Clear, r);
     frame.render_widget(

@@ -567,7 +567,11 @@ fn stock_tmux_passes_because_its_copy_route_works() {
     // tmux 3.3's defaults: `load-buffer -w` reaches the outer clipboard with `external`.
     let stock = tmux_check(Some("external"), Some("off"));
     assert_eq!(stock.status, Status::Pass, "{:?}", stock.detail);
-    assert!(stock.detail.contains("allow-passthrough on"), "{}", stock.detail);
+    assert!(
+        stock.detail.contains("allow-passthrough on"),
+        "{}",
+        stock.detail
+    );
 }
 
 #[test]

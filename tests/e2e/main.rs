@@ -23,6 +23,7 @@ mod lease_one_poller;
 mod lost_tasks;
 mod man_pages;
 mod object_storage;
+mod palette_views;
 mod preflight;
 mod queue_dashboard;
 mod results_cli;

@@ -108,19 +108,21 @@ fn every_page_has_its_exit_status_and_the_main_commands_have_examples() {
         assert!(page.contains(".SH EXAMPLES"), "{sub:?}");
     }
     let submit = String::from_utf8(render_man(Some("submit")).expect("renders")).expect("utf-8");
-    assert!(submit.contains("\\-\\-max\\-in\\-flight 4 \\-\\-detach"), "{submit}");
+    assert!(
+        submit.contains("\\-\\-max\\-in\\-flight 4 \\-\\-detach"),
+        "{submit}"
+    );
     for sub in Cli::command().get_subcommands() {
-        let page = String::from_utf8(render_man(Some(sub.get_name())).expect("renders"))
-            .expect("utf-8");
+        let page =
+            String::from_utf8(render_man(Some(sub.get_name())).expect("renders")).expect("utf-8");
         assert!(page.contains(".SH \"EXIT STATUS\""), "{}", sub.get_name());
     }
 }
 
 #[test]
 fn man_on_a_terminal_shows_the_formatted_page_not_roff() {
-    let has_man = std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|d| d.join("man").is_file())
-    });
+    let has_man = std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join("man").is_file()));
     if !has_man {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
@@ -138,6 +140,9 @@ fn man_on_a_terminal_shows_the_formatted_page_not_roff() {
         dir.path(),
     );
     let screen = pty.wait_text("EXIT STATUS", std::time::Duration::from_secs(30));
-    assert!(!screen.contains(".SH"), "roff reached the terminal: {screen}");
+    assert!(
+        !screen.contains(".SH"),
+        "roff reached the terminal: {screen}"
+    );
     assert!(!screen.contains("\\-\\-"), "{screen}");
 }

@@ -433,16 +433,33 @@ fn a_destination_that_cannot_take_results_stops_the_submit_before_anything_is_pa
 
     // A bucket that does not exist: refused before the create (exit 3), nothing paid.
     let (code, _, err) = env.cli(
-        &["submit", "--prompt", "apple tea", "--wait", "--out", "s3://nobucket/demo"],
+        &[
+            "submit",
+            "--prompt",
+            "apple tea",
+            "--wait",
+            "--out",
+            "s3://nobucket/demo",
+        ],
         Some(&moto),
     );
     assert_eq!(code, 3, "{err}");
-    assert!(err.contains("does not exist") && err.contains("nothing was sent"), "{err}");
+    assert!(
+        err.contains("does not exist") && err.contains("nothing was sent"),
+        "{err}"
+    );
     assert_eq!(creates(), 0, "no task was paid for");
 
     // Credentials the service refuses, and none at all: the same, for a batch too.
     let (code, _, err) = env.cli(
-        &["submit", "--prompt", "apple tea", "--wait", "--out", "s3://videos/demo"],
+        &[
+            "submit",
+            "--prompt",
+            "apple tea",
+            "--wait",
+            "--out",
+            "s3://videos/demo",
+        ],
         Some(&strict),
     );
     assert_eq!(code, 3, "{err}");
@@ -454,7 +471,14 @@ fn a_destination_that_cannot_take_results_stops_the_submit_before_anything_is_pa
     )
     .expect("batch");
     let (code, _, err) = env.cli(
-        &["submit", "--batch", &file, "--wait", "--out", "s3://nobucket/demo"],
+        &[
+            "submit",
+            "--batch",
+            &file,
+            "--wait",
+            "--out",
+            "s3://nobucket/demo",
+        ],
         Some(&moto),
     );
     assert_eq!(code, 3, "{err}");
@@ -478,14 +502,29 @@ fn a_destination_that_cannot_take_results_stops_the_submit_before_anything_is_pa
     };
     let c = doctor("s3://nobucket/demo", &moto);
     assert_eq!(c["status"], "fail", "{c}");
-    assert!(c["detail"].as_str().is_some_and(|d| d.contains("does not exist")), "{c}");
+    assert!(
+        c["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("does not exist")),
+        "{c}"
+    );
     let c = doctor("s3://videos/demo", &moto);
     assert_eq!(c["status"], "pass", "{c}");
-    assert!(moto.list("videos", "demo/").is_empty(), "the check object is gone");
+    assert!(
+        moto.list("videos", "demo/").is_empty(),
+        "the check object is gone"
+    );
 
     // A good bucket: the task runs and lands there.
     let (code, _, err) = env.cli(
-        &["submit", "--prompt", "apple tea", "--wait", "--out", "s3://videos/demo"],
+        &[
+            "submit",
+            "--prompt",
+            "apple tea",
+            "--wait",
+            "--out",
+            "s3://videos/demo",
+        ],
         Some(&moto),
     );
     assert_eq!(code, 0, "{err}");
@@ -517,13 +556,23 @@ fn the_dashboard_says_in_its_header_when_results_cannot_reach_the_bucket_at_80x2
     let store = env.path("s.sqlite3");
     let config = env.path("config.toml");
     let tui = crate::support::pty::Pty::spawn(
-        &["--store", &store, "--config", &config, "--base-url", &env.base],
+        &[
+            "--store",
+            &store,
+            "--config",
+            &config,
+            "--base-url",
+            &env.base,
+        ],
         80,
         24,
         &vars,
         env.dir.path(),
     );
-    let screen = tui.wait_text("⬇ results cannot be saved", std::time::Duration::from_secs(30));
+    let screen = tui.wait_text(
+        "⬇ results cannot be saved",
+        std::time::Duration::from_secs(30),
+    );
     let line = screen
         .lines()
         .find(|l| l.contains("⬇ results cannot be saved"))

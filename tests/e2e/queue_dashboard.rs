@@ -172,11 +172,21 @@ fn over_the_budget_the_queue_names_the_budget_and_the_header_keeps_its_numbers_a
     // One task paid past the cap, on purpose.
     let out = bin(dir.path())
         .args(common)
-        .args(["submit", "--prompt", "paid [[sim:succeed]]", "--over-budget", "--wait"])
+        .args([
+            "submit",
+            "--prompt",
+            "paid [[sim:succeed]]",
+            "--over-budget",
+            "--wait",
+        ])
         .env("SEEDANCE_API_KEY", KEY)
         .output()
         .expect("submit");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // A detached batch over the cap is queued, and says at once that it waits.
     let file = dir.path().join("b.jsonl");
     std::fs::write(
@@ -187,7 +197,12 @@ fn over_the_budget_the_queue_names_the_budget_and_the_header_keeps_its_numbers_a
     .expect("batch");
     let out = bin(dir.path())
         .args(common)
-        .args(["submit", "--batch", file.to_str().expect("utf8"), "--detach"])
+        .args([
+            "submit",
+            "--batch",
+            file.to_str().expect("utf8"),
+            "--detach",
+        ])
         .env("SEEDANCE_API_KEY", KEY)
         .output()
         .expect("submit");

@@ -65,7 +65,10 @@ fn retry_failed_twice_sends_three_then_none() {
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert_eq!(sim.stat("creates"), 6, "the second run sends nothing");
     // One line for the whole run (not one per link of every chain), naming each original.
-    let skipped: Vec<&str> = stderr.lines().filter(|l| l.starts_with("skipped ")).collect();
+    let skipped: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("skipped "))
+        .collect();
     assert_eq!(skipped.len(), 1, "one summary line: {stderr}");
     let ids = skipped[0]
         .strip_prefix("skipped 3 failed tasks already retried: ")

@@ -53,7 +53,10 @@ fn esc_pops_one_level_at_a_time_at_80x24() {
     // Esc: the pane closes; marks and filter stay.
     pty.send(b"\x1b");
     let screen = pty.wait_for("the pane closed", WAIT, |s| !s.contains("Detail"));
-    assert!(screen.contains("1 marked") && screen.contains("filter “fox”"), "{screen}");
+    assert!(
+        screen.contains("1 marked") && screen.contains("filter “fox”"),
+        "{screen}"
+    );
     // Esc: the marks go; the filter stays.
     pty.send(b"\x1b");
     let screen = pty.wait_for("the marks cleared", WAIT, |s| !s.contains("marked"));
