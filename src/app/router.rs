@@ -59,7 +59,12 @@ pub fn key(state: &State, key: &KeyEvent) -> Route {
                 .lookup(Context::Composer, key)
                 .or_else(|| state.keymap.lookup(ctx, key))
         };
+        // A text field (callback URL, safety identifier) takes letters as text.
+        let text_field = editor.is_some_and(|e| e.focus.edited_as_text());
         return match found {
+            Some(Intent::Composer(
+                ComposerIntent::AddImage | ComposerIntent::AddVideo | ComposerIntent::AddAudio,
+            )) if ctx == Context::ComposerField && text_field => Route::ComposerText,
             Some(Intent::Composer(ci)) => Route::Composer(ci),
             Some(other) => Route::Dashboard(other),
             None => Route::ComposerText,

@@ -97,11 +97,7 @@ pub async fn get(ctx: &Context, id: &str) -> Result<Code, Failure> {
         }
         // A short id (what the table shows) the store does not know is no server id: asking
         // the API would only answer 404.
-        Err(e @ StoreError::NotFound(_))
-            if id.trim().chars().count() <= crate::store::SHORT_ID_CHARS =>
-        {
-            Err(e.into())
-        }
+        Err(e @ StoreError::NotFound(_)) if crate::store::is_short_id(id.trim()) => Err(e.into()),
         Err(StoreError::NotFound(_)) => {
             ctx.require_key()?;
             let (_, raw) = ctx.engine.client.get(id).await?;

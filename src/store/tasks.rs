@@ -136,9 +136,22 @@ const AMBIGUOUS_SHOWN: i64 = 10;
 /// (`105718-mq3yp` → `mq3yp`).
 const SHORTEST_SUFFIX: usize = 5;
 
-/// The longest short id the table shows (`105718-mq3yp`, or the last 12 characters of another
-/// id): a key no longer than this that the store does not know is not a server id to ask for.
-pub const SHORT_ID_CHARS: usize = 12;
+/// Whether `key` has the form of the short id the table shows for an official id
+/// (`105718-mq3yp`) or its last part (`mq3yp`): a key the store does not know in that form is no
+/// server id to ask the API for.
+pub fn is_short_id(key: &str) -> bool {
+    let suffix = |s: &str| {
+        s.len() == SHORTEST_SUFFIX
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    };
+    match key.split_once('-') {
+        Some((time, rest)) => {
+            time.len() == 6 && time.chars().all(|c| c.is_ascii_digit()) && suffix(rest)
+        }
+        None => suffix(key),
+    }
+}
 
 /// The columns of a task that a poll answer is merged into (`Store::record_poll`).
 struct PollColumns {
