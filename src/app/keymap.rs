@@ -37,6 +37,8 @@ pub enum Context {
     Palette,
     /// The column chooser (`c`).
     Columns,
+    /// The search line of the help or the detail pane (`/` there).
+    Search,
 }
 
 /// A key as written in the config: `j`, `G`, `down`, `ctrl-c`, `shift-tab`, `pgup`, `f5`, `space`.
@@ -231,6 +233,11 @@ const DEFAULTS: &[Entry] = &[
     Entry { intent: Intent::Close, name: "help_close", context: Context::Help, keys: &["esc", "q", "?"], help: "close help", footer: "close" },
     Entry { intent: Intent::MoveDown, name: "help_down", context: Context::Help, keys: &["j", "down"], help: "scroll down", footer: "" },
     Entry { intent: Intent::MoveUp, name: "help_up", context: Context::Help, keys: &["k", "up"], help: "scroll up", footer: "" },
+    Entry { intent: Intent::StartFilter, name: "help_search", context: Context::Help, keys: &["/"], help: "search the help (also in the detail pane when it has focus)", footer: "" },
+    Entry { intent: Intent::SearchNext, name: "search_next", context: Context::Help, keys: &["n"], help: "next match of the search (also in the detail pane)", footer: "" },
+    Entry { intent: Intent::ToggleDetail, name: "log_goto", context: Context::Help, keys: &["enter"], help: "in the message log: go to the task its top line names", footer: "" },
+    Entry { intent: Intent::Confirm, name: "search_apply", context: Context::Search, keys: &["enter"], help: "keep the search (n: next match)", footer: "keep" },
+    Entry { intent: Intent::Close, name: "search_cancel", context: Context::Search, keys: &["esc"], help: "drop the search", footer: "drop" },
     Entry { intent: Intent::Copy(W::Id), name: "copy_id", context: Context::CopyMenu, keys: &["i"], help: "task id", footer: "id" },
     Entry { intent: Intent::Copy(W::VideoUrl), name: "copy_url", context: Context::CopyMenu, keys: &["v"], help: "video URL", footer: "video URL" },
     Entry { intent: Intent::Copy(W::Request), name: "copy_request", context: Context::CopyMenu, keys: &["j"], help: "request JSON", footer: "request" },
@@ -405,7 +412,11 @@ impl Keymap {
             (Context::ComposerInput, "Composer: input line"),
             (Context::ComposerPicker, "Composer: drafts and templates"),
             (Context::ComposerPreview, "Composer: preview"),
-            (Context::Help, "Help"),
+            (Context::Help, "Help and message log"),
+            (
+                Context::Search,
+                "Search line (/ in help or the detail pane)",
+            ),
         ];
         sections
             .iter()

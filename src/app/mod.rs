@@ -7,6 +7,7 @@ pub mod composer;
 pub mod copy;
 pub mod effect;
 pub mod filter;
+pub mod find;
 pub mod keymap;
 pub mod layout;
 pub mod msg;

@@ -127,6 +127,8 @@ pub enum Intent {
     SortReverse,
     /// The column chooser (`c`).
     Columns,
+    /// The next match of the search in the help or the detail pane.
+    SearchNext,
     QuickFilter(u8),
     ToggleMark,
     MarkAll,

@@ -18,6 +18,8 @@ pub enum Route {
     ComposerText,
     /// Text for the filter line.
     FilterText,
+    /// Text for the search line (help, detail pane).
+    SearchText,
     /// A key for the command palette (its own popup: text, moves, run, close).
     Palette,
     /// A key for the column chooser.
@@ -93,6 +95,9 @@ pub fn key(state: &State, key: &KeyEvent) -> Route {
     };
     if context == Context::Filter && typed {
         return Route::FilterText;
+    }
+    if context == Context::Search && typed {
+        return Route::SearchText;
     }
     state
         .keymap

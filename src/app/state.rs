@@ -172,6 +172,8 @@ pub struct State {
     /// Saved views (`[views.NAME]`), and the one applied last.
     pub views: Vec<super::views::View>,
     pub view: Option<String>,
+    /// A search in the help or the detail pane (`/` there).
+    pub search: Option<super::find::Search>,
     pub focus: Focus,
     pub detail: DetailMode,
     pub detail_scroll: u16,
@@ -281,6 +283,7 @@ impl State {
             columns: super::columns::Col::defaults(),
             views: Vec::new(),
             view: None,
+            search: None,
             focus: Focus::Table,
             detail: DetailMode::Hidden,
             detail_scroll: 0,
@@ -332,6 +335,9 @@ impl State {
 
     /// The keymap context for the current overlay or input.
     pub fn context(&self) -> Context {
+        if self.search.as_ref().is_some_and(|s| s.typing) {
+            return Context::Search;
+        }
         match &self.overlay {
             Overlay::Help { .. }
             | Overlay::Log { .. }

@@ -29,6 +29,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Route::Dashboard(intent) => apply(state, intent),
             Route::ComposerText => composer::typing(state, &key),
             Route::FilterText => filter_typing(state, &key),
+            Route::SearchText => super::find::typing(state, &key),
             Route::Palette => super::palette::key(state, &key),
             Route::Columns => super::columns::key(state, &key),
             Route::View(i) => match state.views.get(i).map(|v| v.name.clone()) {
@@ -435,7 +436,31 @@ fn move_by(state: &mut State, delta: isize) {
 pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
     state.dirty = true;
     let page = state.table_height().max(1) as isize;
+    // The search line's keys, and `/` / `n` where a search applies (help, the detail pane).
+    let typing_search = state.search.as_ref().is_some_and(|s| s.typing);
+    match intent {
+        Intent::Confirm if typing_search => return super::find::confirm(state),
+        Intent::Close if typing_search => return super::find::cancel(state),
+        Intent::StartFilter if super::find::searches_here(state) => {
+            return super::find::start(state);
+        }
+        // Over the log, the summary or a text to copy, `/` does nothing.
+        Intent::StartFilter if state.overlay != Overlay::None => return Vec::new(),
+
+        Intent::NewDraft if super::find::active(state).is_some() => {
+            return super::find::next(state);
+        }
+        // Esc drops a kept search before anything else closes.
+        Intent::Close | Intent::ClearFilter if super::find::active(state).is_some() => {
+            return super::find::cancel(state);
+        }
+        _ => {}
+    }
     match (&state.overlay, intent) {
+        (Overlay::Log { scroll }, Intent::ToggleDetail) => {
+            let scroll = *scroll;
+            super::find::goto_from_log(state, scroll)
+        }
         (Overlay::Help { scroll } | Overlay::Log { scroll }, Intent::MoveDown) => {
             let s = scroll.saturating_add(1);
             set_scroll(state, s);
@@ -478,6 +503,7 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
                 state.refilter();
             }
             state.overlay = Overlay::None;
+            state.search = None;
             Vec::new()
         }
         (Overlay::CopyMenu, Intent::Copy(what)) => {
@@ -599,6 +625,7 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
             }
             Vec::new()
         }
+        (_, Intent::SearchNext) => super::find::next(state),
         (_, Intent::Palette) => super::palette::open(state),
         (_, Intent::Columns) => super::columns::open(state),
         (_, Intent::SortMenu) => {

@@ -332,7 +332,16 @@ impl Executor {
                 tokio::spawn(async move {
                     let result = async {
                         let rec = engine.find(&local_id).await.map_err(|e| e.to_string())?;
-                        engine.cancel(&rec).await.map_err(|e| e.to_string())?;
+                        let cancelled = engine.cancel(&rec).await;
+                        // A task the server forgot is not "not found" to the user: the poll
+                        // settles it as lost (retryable), which the log says.
+                        if let Err(crate::engine::PollError::Api(e)) = &cancelled
+                            && crate::engine::is_task_gone(e)
+                        {
+                            let (fresh, _) = engine.poll(&rec).await.map_err(|e| e.to_string())?;
+                            return Ok(fresh);
+                        }
+                        cancelled.map_err(|e| e.to_string())?;
                         let (fresh, _) = engine.poll(&rec).await.map_err(|e| e.to_string())?;
                         Ok::<_, String>(fresh)
                     }

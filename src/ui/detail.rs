@@ -368,7 +368,19 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let scroll = state
         .detail_scroll
         .saturating_sub(super::preview::height(state, t, inner));
-    let para = Paragraph::new(lines(t, state))
+    let (text, scroll, found) = super::searched(state, lines(t, state), scroll);
+    if let Some(title) = found {
+        frame.render_widget(
+            Paragraph::new(Line::from(Span::styled(title, theme.accent()))),
+            Rect {
+                x: inner.x + 9,
+                y: area.y,
+                width: inner.width.saturating_sub(9),
+                height: 1,
+            },
+        );
+    }
+    let para = Paragraph::new(text)
         .style(theme.base())
         .wrap(Wrap { trim: false })
         .scroll((scroll, 0));

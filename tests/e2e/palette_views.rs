@@ -87,3 +87,39 @@ fn the_palette_the_column_chooser_and_a_saved_view_at_80x24() {
     pty.send(b"\x03");
     assert!(pty.wait_exit(WAIT).is_some());
 }
+
+#[test]
+fn slash_searches_the_help_and_the_log_leads_to_its_task_at_80x24() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut pty = Pty::spawn(&["--demo"], 80, 24, &[], dir.path());
+    pty.wait_text("· row 1/", WAIT);
+    // `/` in the help searches it: the match is scrolled to and counted.
+    pty.send(b"?");
+    pty.wait_text("Help — keys", WAIT);
+    pty.send(b"/");
+    pty.wait_text("Enter keeps (n next)", WAIT);
+    pty.send(b"palette\r");
+    let screen = pty.wait_text("“palette”: match 1/", WAIT);
+    assert!(screen.contains("command palette"), "{screen}");
+    pty.send(b"n");
+    pty.wait_text("“palette”: match 2/", WAIT);
+    // Esc drops the search, a second Esc closes the help.
+    pty.send(b"\x1b");
+    pty.wait_text("Help — keys", WAIT);
+    pty.send(b"\x1b");
+    pty.wait_for("the help closed", WAIT, |s| !s.contains("Help — keys"));
+    // The log: Enter goes to the task a line names, with the detail pane open.
+    pty.send(b"L");
+    let screen = pty.wait_for("a log line naming a task", WAIT, |s| s.contains("cgt-"));
+    assert!(screen.contains("Messages (newest first"), "{screen}");
+    pty.send(b"\r");
+    let screen = pty.wait_for("the detail pane", WAIT, |s| {
+        s.contains("Detail") && !s.contains("Messages (newest first")
+    });
+    assert!(
+        screen.contains("local l"),
+        "the pane shows a task:\n{screen}"
+    );
+    pty.send(b"\x03");
+    assert!(pty.wait_exit(WAIT).is_some());
+}
