@@ -81,13 +81,19 @@ fn the_dashboard_feeds_the_queue_under_the_cap_and_its_keys_work() {
     assert!(screen.contains("#1") && screen.contains("#3"), "{screen}");
     wait_until("two creates", || sim.stat("creates") == 2);
 
-    // `?` lists the queue's keys, from the registry.
+    // `?` lists the queue's keys, from the registry (found with the help's own search: the
+    // help is longer than the screen).
     tui.send(b"?");
+    tui.wait_text("Help — keys", WAIT);
+    tui.send(b"/submission queue\r");
+    tui.wait_text("“submission queue”: match 1/", WAIT);
     let help = tui.wait_text("pause or resume the submission queue", WAIT);
     assert!(
         help.contains("remove marked, else selected, pending rows"),
         "{help}"
     );
+    tui.send(b"\x1b"); // drops the search
+    tui.wait_text("Help — keys (Esc closes", WAIT);
     tui.send(b"\x1b");
     tui.wait_for("help to close", WAIT, |s| !s.contains("Help — keys"));
 
