@@ -461,6 +461,11 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
             let scroll = *scroll;
             super::find::goto_from_log(state, scroll)
         }
+        // `Enter` over the help, the summary or a text to copy opens nothing beneath them.
+        (
+            Overlay::Help { .. } | Overlay::Summary { .. } | Overlay::CopyText { .. },
+            Intent::ToggleDetail,
+        ) => Vec::new(),
         (Overlay::Help { scroll } | Overlay::Log { scroll }, Intent::MoveDown) => {
             let s = scroll.saturating_add(1);
             set_scroll(state, s);
