@@ -226,6 +226,8 @@ fn gallery_bench(dir: &Path) {
     }
     let config = work.path().join("config.toml");
     std::fs::write(&config, "").expect("config");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).expect("chmod");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
