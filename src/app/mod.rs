@@ -13,6 +13,7 @@ pub mod preflight;
 pub mod queue;
 pub mod results;
 pub mod router;
+pub mod start;
 pub mod state;
 mod task_index;
 pub mod update;

@@ -204,6 +204,30 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             copy::copied(state, text, route);
             Vec::new()
         }
+        Msg::DayStarted { today_start } => {
+            state.today_start = today_start;
+            state.recompute();
+            state.dirty = true;
+            Vec::new()
+        }
+        Msg::Resumed { error } => {
+            if let Some(e) = error {
+                state.notice(Level::Error, format!("could not resume the terminal: {e}"));
+            }
+            state.dirty = true;
+            Vec::new()
+        }
+        Msg::Opened {
+            level,
+            text,
+            copying,
+        } => {
+            state.notice(level, text);
+            if copying.is_some() {
+                state.copy_label = copying;
+            }
+            Vec::new()
+        }
     }
 }
 

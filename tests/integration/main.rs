@@ -27,6 +27,7 @@ mod composer_templates;
 mod composer_update;
 mod curl_commands;
 mod dashboard_bodies;
+mod dashboard_loop;
 mod download_memory;
 mod downloads;
 mod engine_submit;

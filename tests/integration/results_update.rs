@@ -412,14 +412,14 @@ fn config_sets_threshold_prices_batching_and_previews() {
     cfg.notify.batch_secs = 10;
     cfg.pricing.per_million_tokens = Some(7.0);
     cfg.ui.images = Some("sixel-please".into());
-    seedance_tui::runtime::results_settings(&mut s, &cfg);
+    seedance_tui::app::start::results_settings(&mut s, &cfg);
     assert_eq!(s.results.warn_secs, 1800);
     assert_eq!(s.results.batch_secs, 10);
     assert_eq!(s.results.pricing.cost("any", 1_000_000), Some(7.0));
     assert!(s.results.images);
     assert!(last_text(&s).contains("auto, halfblocks or off"));
     cfg.ui.images = Some("off".into());
-    seedance_tui::runtime::results_settings(&mut s, &cfg);
+    seedance_tui::app::start::results_settings(&mut s, &cfg);
     assert!(!s.results.images);
     let parsed: seedance_tui::config::Config = toml::from_str(
         "[download]\nwarn_before_expiry_hours = 3\n[notify]\nprotocol = \"osc99\"\n[pricing]\nper_million_tokens = 1.5\n",

@@ -218,13 +218,5 @@ pub fn rendered(s: &State) -> String {
     let mut term =
         ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).expect("terminal");
     term.draw(|f| seedance_tui::ui::view(s, f)).expect("draw");
-    let b = term.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..b.area.height {
-        for x in 0..b.area.width {
-            out.push_str(b[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
+    super::screen::buffer_text(term.backend().buffer())
 }
