@@ -9,13 +9,17 @@ pub mod filter;
 pub mod keymap;
 pub mod layout;
 pub mod msg;
+mod navigation;
+mod overlay;
 pub mod preflight;
 pub mod queue;
 pub mod results;
 pub mod router;
 pub mod start;
 pub mod state;
+mod task_actions;
 mod task_index;
+mod tasks;
 pub mod update;
 
 pub use effect::Effect;

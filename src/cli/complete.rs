@@ -1,27 +1,19 @@
 //! Shell completion and man pages, both generated from the clap definitions.
 //!
 //! Completion uses clap_complete's dynamic engine: the script `completions SHELL` prints calls the
-//! binary back with [`COMPLETE_VAR`] set, and the candidate functions here read the store, the
-//! config, the model table and the themes at that moment, so new tasks complete at once. They
-//! honour `--store`/`--config` already typed on the line, never create or change a file, and
-//! answer nothing rather than fail.
+//! binary back with [`COMPLETE_VAR`] set, and the candidate functions (`cli::candidates`) read
+//! the store, the config, the model table and the themes at that moment.
 
 use super::args::{Cli, Shell};
-use crate::config::{Config, Paths};
-use crate::store::{Store, TaskQuery};
 use clap::CommandFactory;
-use clap_complete::engine::CompletionCandidate;
 use clap_complete::env::EnvCompleter;
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsStr;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The environment variable that switches the binary into completion mode. Not the engine's
 /// default `COMPLETE`, which is generic enough to be set in a user's environment for other reasons.
 pub const COMPLETE_VAR: &str = "SEEDANCE_TUI_COMPLETE";
-
-/// How many of the newest tasks are offered (a shell list longer than this is not read).
-const MAX_TASK_CANDIDATES: usize = 500;
 
 /// Answer a completion request when the shell called us for one (then exit); otherwise return.
 /// Call first thing in `main`.
@@ -50,144 +42,6 @@ pub fn write_script(shell: Shell, argv0: &OsStr, out: &mut dyn Write) -> std::io
     let program = program.to_string_lossy();
     let name = Cli::command().get_name().to_string();
     completer.write_registration(COMPLETE_VAR, &name, &name, &program, out)
-}
-
-/// The value of `--NAME VALUE` / `--NAME=VALUE` on the command line being completed (the words
-/// after the `--` the completion script passes).
-fn typed_option(name: &str) -> Option<PathBuf> {
-    let words: Vec<OsString> = std::env::args_os()
-        .skip_while(|w| w != "--")
-        .skip(1)
-        .collect();
-    let flag = format!("--{name}");
-    let with_eq = format!("--{name}=");
-    let mut found = None;
-    for (i, w) in words.iter().enumerate() {
-        let Some(w) = w.to_str() else { continue };
-        if w == flag {
-            found = words.get(i + 1).map(PathBuf::from);
-        } else if let Some(v) = w.strip_prefix(&with_eq) {
-            found = Some(PathBuf::from(v));
-        }
-    }
-    found.filter(|p| !p.as_os_str().is_empty())
-}
-
-/// Task ids from the store, newest first. A typed prefix of the server id completes to the id;
-/// otherwise the short id the dashboard shows (which `get`, `retry`... accept) or the local id.
-pub fn task_ids(current: &OsStr) -> Vec<CompletionCandidate> {
-    let path = typed_option("store").unwrap_or_else(Paths::store_file);
-    task_candidates(&path, current.to_str().unwrap_or_default())
-}
-
-/// [`task_ids`] for the store at `path` (public for the tests).
-pub fn task_candidates(path: &Path, current: &str) -> Vec<CompletionCandidate> {
-    let Ok(store) = Store::open_read_only(path) else {
-        return Vec::new();
-    };
-    let query = TaskQuery {
-        limit: Some(MAX_TASK_CANDIDATES),
-        ..TaskQuery::default()
-    };
-    let Ok(tasks) = store.list(&query) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for t in &tasks {
-        let short = crate::ui::format::short_task_id(t.task_id.as_deref());
-        let value = match t.task_id.as_deref() {
-            Some(id) if !current.is_empty() && id.starts_with(current) => id.to_string(),
-            Some(_) if short.starts_with(current) => short,
-            None if t.local_id.starts_with(current) => t.local_id.clone(),
-            _ => continue,
-        };
-        let help = format!(
-            "{} {}",
-            t.phase.as_str(),
-            crate::text::truncate(&t.prompt, 50)
-        );
-        out.push(CompletionCandidate::new(value).help(Some(help.into())));
-    }
-    out
-}
-
-/// Profile names from the config (`--config` on the line, else the default file), built-ins
-/// included.
-pub fn profiles(current: &OsStr) -> Vec<CompletionCandidate> {
-    let path = typed_option("config").unwrap_or_else(Paths::config_file);
-    let config = Config::load(&path).unwrap_or_default();
-    let current = current.to_str().unwrap_or_default();
-    config
-        .profiles
-        .iter()
-        .filter(|(name, _)| name.starts_with(current))
-        .map(|(name, p)| {
-            CompletionCandidate::new(name.as_str()).help(Some(p.base_url.clone().into()))
-        })
-        .collect()
-}
-
-/// Model ids from the model table: the shipped one with the config's `[models]` laid over it.
-pub fn models(current: &OsStr) -> Vec<CompletionCandidate> {
-    let path = typed_option("config").unwrap_or_else(Paths::config_file);
-    let table = Config::load(&path)
-        .ok()
-        .and_then(|c| c.model_table().ok())
-        .unwrap_or_else(crate::api::models::ModelTable::shipped);
-    let current = current.to_str().unwrap_or_default();
-    table
-        .iter()
-        .filter(|m| m.id.starts_with(current))
-        .map(|m| CompletionCandidate::new(m.id.clone()).help(Some(m.label.clone().into())))
-        .collect()
-}
-
-/// Theme names: the built-ins and the user's theme files.
-pub fn themes(current: &OsStr) -> Vec<CompletionCandidate> {
-    let current = current.to_str().unwrap_or_default();
-    let dir = Paths::themes_dir();
-    let (themes, _) = crate::theme::load_all(dir.as_deref());
-    themes
-        .into_iter()
-        .filter(|t| t.name.starts_with(current))
-        .map(|t| CompletionCandidate::new(t.name))
-        .collect()
-}
-
-/// The statuses `ls --status` filters on.
-pub const STATUSES: &[&str] = &[
-    "queued",
-    "running",
-    "succeeded",
-    "failed",
-    "expired",
-    "cancelled",
-    "pending",
-    "submitting",
-    "submit_unknown",
-    "rejected",
-];
-
-pub fn statuses(current: &OsStr) -> Vec<CompletionCandidate> {
-    let current = current.to_str().unwrap_or_default();
-    STATUSES
-        .iter()
-        .filter(|s| s.starts_with(current))
-        .map(|s| CompletionCandidate::new(*s))
-        .collect()
-}
-
-/// Subcommand names, for `man COMMAND`.
-pub fn subcommands(current: &OsStr) -> Vec<CompletionCandidate> {
-    let current = current.to_str().unwrap_or_default();
-    Cli::command()
-        .get_subcommands()
-        .filter(|c| c.get_name().starts_with(current))
-        .map(|c| {
-            CompletionCandidate::new(c.get_name().to_string())
-                .help(c.get_about().map(|a| a.to_string().into()))
-        })
-        .collect()
 }
 
 /// The command a man page is for: the whole program, or one subcommand (`seedance-tui-NAME`).

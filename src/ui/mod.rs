@@ -252,22 +252,28 @@ fn header(frame: &mut Frame, area: Rect, state: &State) {
             style,
         ));
     }
-    for (key, label) in [
-        ("submitting", "sending"),
-        ("queued", "queued"),
-        ("running", "running"),
-        ("succeeded", "done"),
-        ("failed", "failed"),
-        ("expired", "expired"),
-        ("cancelled", "cancelled"),
-        ("submit_unknown", "unknown"),
-        ("rejected", "rejected"),
+    use crate::api::TaskStatus as S;
+    use crate::store::Phase;
+    for (phase, label) in [
+        (Phase::Submitting, "sending"),
+        (Phase::Remote(S::Queued), "queued"),
+        (Phase::Remote(S::Running), "running"),
+        (Phase::Remote(S::Succeeded), "done"),
+        (Phase::Remote(S::Failed), "failed"),
+        (Phase::Remote(S::Expired), "expired"),
+        (Phase::Remote(S::Cancelled), "cancelled"),
+        (Phase::SubmitUnknown, "unknown"),
+        (Phase::Rejected, "rejected"),
     ] {
+        let key = phase.as_str();
         let n = state.counts.get(key).copied().unwrap_or(0);
-        if n == 0 && !matches!(key, "queued" | "running" | "succeeded" | "failed") {
+        let always = matches!(
+            phase,
+            Phase::Remote(S::Queued | S::Running | S::Succeeded | S::Failed)
+        );
+        if n == 0 && !always {
             continue;
         }
-        let phase = crate::store::Phase::parse(key);
         second.push(Span::styled(
             format!("{} {n} {label}  ", format::symbol(&phase)),
             Style::default().fg(theme.status_color(key)),

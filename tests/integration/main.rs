@@ -17,6 +17,7 @@ mod app_mouse;
 mod app_preflight;
 mod app_table;
 mod app_update;
+mod architecture;
 mod clipboard_tmux;
 mod clock_redraw;
 mod composer_drafts;
