@@ -20,6 +20,10 @@ pub mod state;
 mod task_actions;
 mod task_index;
 mod tasks;
+#[cfg(test)]
+pub(crate) mod test_support;
+#[cfg(test)]
+mod tests;
 pub mod update;
 
 pub use effect::Effect;

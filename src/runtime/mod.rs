@@ -25,6 +25,8 @@ mod progress;
 mod setup;
 pub mod store_watch;
 pub mod terminal;
+#[cfg(test)]
+mod tests;
 pub mod workers;
 
 pub use dashboard::{DashboardError, DashboardOptions};

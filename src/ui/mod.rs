@@ -10,6 +10,10 @@ mod overlays;
 pub mod preview;
 pub mod summary;
 pub mod table;
+#[cfg(test)]
+pub(crate) mod test_support;
+#[cfg(test)]
+mod tests;
 
 use crate::app::keymap::Context;
 use crate::app::layout::{self, MIN_HEIGHT, MIN_WIDTH};
@@ -140,4 +144,16 @@ fn draw(state: &State, frame: &mut Frame) {
             );
         }
     }
+}
+
+/// A drawn buffer as text: one line per row, one symbol per cell (the tests read screens so).
+pub fn buffer_text(b: &ratatui::buffer::Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..b.area.height {
+        for x in 0..b.area.width {
+            out.push_str(b[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
 }

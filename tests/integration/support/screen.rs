@@ -1,23 +1,11 @@
-//! Screens as text: a drawn buffer as one line per row, and a `TestBackend` the test can read
-//! while the dashboard's loop draws on it.
+//! A `TestBackend` the test can read (as `seedance_tui::ui::buffer_text`) while the dashboard's
+//! loop draws on it.
 
 use ratatui::backend::{Backend, ClearType, TestBackend, WindowSize};
-use ratatui::buffer::{Buffer, Cell};
+use ratatui::buffer::Cell;
 use ratatui::layout::{Position, Size};
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
-
-/// The whole buffer as text: one line per row, one symbol per cell.
-pub fn buffer_text(b: &Buffer) -> String {
-    let mut out = String::new();
-    for y in 0..b.area.height {
-        for x in 0..b.area.width {
-            out.push_str(b[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
-}
 
 /// ratatui's `TestBackend`, shared: the loop draws through one handle while the test reads the
 /// screen through another.
@@ -31,7 +19,7 @@ impl SharedBackend {
 
     /// What the screen shows now.
     pub fn text(&self) -> String {
-        buffer_text(self.0.lock().expect("backend").buffer())
+        seedance_tui::ui::buffer_text(self.0.lock().expect("backend").buffer())
     }
 }
 
