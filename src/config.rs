@@ -501,13 +501,36 @@ impl Config {
 /// other permission bits). It holds no key, but it names where keys come from and which
 /// endpoints are used, and a writable one could redirect requests.
 pub fn permission_warning(path: &Path) -> Option<String> {
+    permission_problem(path).map(|(w, _)| w)
+}
+
+/// [`permission_warning`] with the command that fixes it. The file's folder counts too: one
+/// others may write to (without the sticky bit that keeps them from replacing our file, as on
+/// `/tmp`) lets them swap the config for theirs.
+pub fn permission_problem(path: &Path) -> Option<(String, String)> {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
-    (mode & 0o077 != 0).then(|| {
-        format!(
-            "the config file {} is accessible to other users (mode {mode:03o}); run `chmod 600 {}`",
-            path.display(),
-            path.display()
+    if mode & 0o077 != 0 {
+        let fix = format!("chmod 600 {}", path.display());
+        return Some((
+            format!(
+                "the config file {} is accessible to other users (mode {mode:03o}); run `{fix}`",
+                path.display()
+            ),
+            fix,
+        ));
+    }
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty())?;
+    let dir_mode = std::fs::metadata(dir).ok()?.permissions().mode() & 0o7777;
+    (dir_mode & 0o022 != 0 && dir_mode & 0o1000 == 0).then(|| {
+        let fix = format!("chmod 700 {}", dir.display());
+        (
+            format!(
+                "the config folder {} can be written by other users (mode {:03o}): they could replace the config; run `{fix}`",
+                dir.display(),
+                dir_mode & 0o777
+            ),
+            fix,
         )
     })
 }

@@ -285,6 +285,11 @@ pub struct SubmitArgs {
     /// With --batch/--prompts: queue the valid lines even when others are invalid.
     #[arg(long)]
     pub skip_invalid: bool,
+    /// With --batch: let the file's local references leave its folder (`../`, absolute
+    /// paths, symlinks out). Without it they are refused: a batch file from someone else must
+    /// not send your files.
+    #[arg(long)]
+    pub allow_outside_refs: bool,
     /// With --batch/--prompts: queue and return at once; a dashboard or `watch --daemon` on
     /// this store sends the lines.
     #[arg(long, conflicts_with = "wait")]

@@ -10,6 +10,9 @@ use clap_complete::engine::CompletionCandidate;
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
+/// The shell that called us back for candidates (the value of [`COMPLETE_VAR`]).
+pub(super) static ASKING_SHELL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 /// How many of the newest tasks are offered (a shell list longer than this is not read).
 const MAX_TASK_CANDIDATES: usize = 500;
 
@@ -56,20 +59,59 @@ pub fn task_candidates(path: &Path, current: &str) -> Vec<CompletionCandidate> {
     let mut out = Vec::new();
     for t in &tasks {
         let short = crate::api::task_id::short_task_id(t.task_id.as_deref());
+        // Server-assigned: an id outside the API's own characters is never offered (bash
+        // inserts a candidate as typed, so `x;touch f` would run on Enter).
+        if !t.task_id.as_deref().is_none_or(id_safe) {
+            continue;
+        }
         let value = match t.task_id.as_deref() {
             Some(id) if !current.is_empty() && id.starts_with(current) => id.to_string(),
             Some(_) if short.starts_with(current) => short,
             None if t.local_id.starts_with(current) => t.local_id.clone(),
             _ => continue,
         };
-        let help = format!(
+        if !id_safe(&value) {
+            continue;
+        }
+        let help = crate::sanitize::flat(&format!(
             "{} {}",
             t.phase.as_str(),
             crate::text::truncate(&t.prompt, 50)
-        );
+        ))
+        .into_owned();
         out.push(CompletionCandidate::new(value).help(Some(help.into())));
     }
     out
+}
+
+/// True for a value made only of the characters task ids use (letters, digits, `-_.:`): safe
+/// as a word in every shell, unquoted.
+pub fn id_safe(v: &str) -> bool {
+    !v.is_empty()
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+}
+
+/// A value from the user's own files (a profile, model or theme name) as the calling shell
+/// takes it: bash inserts candidates as they are, so there every character outside the safe
+/// set is escaped with a backslash (zsh and fish quote candidates themselves); a value with
+/// control characters is not offered at all.
+fn for_shell(value: &str) -> Option<String> {
+    if value.chars().any(char::is_control) {
+        return None;
+    }
+    let bash = ASKING_SHELL.get().is_some_and(|s| s == "bash");
+    if !bash || id_safe(value) {
+        return Some(value.to_string());
+    }
+    let mut out = String::with_capacity(value.len() + 8);
+    for c in value.chars() {
+        if !(c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '/' | '@' | '+' | ',')) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    Some(out)
 }
 
 /// Profile names from the config (`--config` on the line, else the default file), built-ins
@@ -82,8 +124,11 @@ pub fn profiles(current: &OsStr) -> Vec<CompletionCandidate> {
         .profiles
         .iter()
         .filter(|(name, _)| name.starts_with(current))
-        .map(|(name, p)| {
-            CompletionCandidate::new(name.as_str()).help(Some(p.base_url.clone().into()))
+        .filter_map(|(name, p)| {
+            Some(
+                CompletionCandidate::new(for_shell(name)?)
+                    .help(Some(crate::sanitize::flat(&p.base_url).into_owned().into())),
+            )
         })
         .collect()
 }
@@ -99,7 +144,12 @@ pub fn models(current: &OsStr) -> Vec<CompletionCandidate> {
     table
         .iter()
         .filter(|m| m.id.starts_with(current))
-        .map(|m| CompletionCandidate::new(m.id.clone()).help(Some(m.label.clone().into())))
+        .filter_map(|m| {
+            Some(
+                CompletionCandidate::new(for_shell(&m.id)?)
+                    .help(Some(crate::sanitize::flat(&m.label).into_owned().into())),
+            )
+        })
         .collect()
 }
 
@@ -111,7 +161,7 @@ pub fn themes(current: &OsStr) -> Vec<CompletionCandidate> {
     themes
         .into_iter()
         .filter(|t| t.name.starts_with(current))
-        .map(|t| CompletionCandidate::new(t.name))
+        .filter_map(|t| Some(CompletionCandidate::new(for_shell(&t.name)?)))
         .collect()
 }
 
@@ -123,3 +173,4 @@ pub fn statuses(current: &OsStr) -> Vec<CompletionCandidate> {
         .map(CompletionCandidate::new)
         .collect()
 }
+

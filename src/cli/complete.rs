@@ -18,6 +18,11 @@ pub const COMPLETE_VAR: &str = "SEEDANCE_TUI_COMPLETE";
 /// Answer a completion request when the shell called us for one (then exit); otherwise return.
 /// Call first thing in `main`.
 pub fn complete_if_asked() {
+    // The engine removes the variable before the candidate functions run: keep which shell
+    // asked (values are escaped for bash, which inserts them as they are).
+    if let Ok(shell) = std::env::var(COMPLETE_VAR) {
+        let _ = super::candidates::ASKING_SHELL.set(shell);
+    }
     clap_complete::CompleteEnv::with_factory(Cli::command)
         .var(COMPLETE_VAR)
         .complete();

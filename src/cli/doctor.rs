@@ -185,8 +185,8 @@ pub fn config_check(path: &Path) -> (Check, Config) {
             Config::default(),
         ),
         Ok(config) => {
-            let check = match crate::config::permission_warning(path) {
-                Some(w) => Check::fail(NAME, w, format!("chmod 600 {}", path.display())),
+            let check = match crate::config::permission_problem(path) {
+                Some((w, fix)) => Check::fail(NAME, w, fix),
                 None => Check::pass(
                     NAME,
                     format!("{} (valid, mode {})", path.display(), mode_text(path)),
@@ -502,11 +502,13 @@ pub fn store_check(path: &Path, now_ms: i64) -> Check {
         format!("schema {known}")
     };
     let poller = match &report.poller {
-        Some(l) if l.expires_at > now_ms => format!(
-            "poller: {} (renewed {}s ago)",
-            l.holder,
-            ((now_ms - l.heartbeat_at).max(0) / 1000)
-        ),
+        Some(l) if l.expires_at > now_ms && !crate::runtime::lease::holder_gone(&l.holder) => {
+            format!(
+                "poller: {} (renewed {}s ago)",
+                l.holder,
+                ((now_ms - l.heartbeat_at).max(0) / 1000)
+            )
+        }
         Some(l) => format!("poller: none (the last, {}, stopped renewing)", l.holder),
         None => "poller: none".to_string(),
     };

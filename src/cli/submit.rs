@@ -251,8 +251,14 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
     }
     super::preflight::check(ctx).await?;
     upload_references(ctx, &uploads).await?;
-    let record = match ctx.engine.submit(req.to_json(), None).await {
+    let engine = if args.over_budget {
+        ctx.engine.without_spending_cap()
+    } else {
+        ctx.engine.clone()
+    };
+    let record = match engine.submit(req.to_json(), None).await {
         Ok(r) => r,
+        Err(SubmitError::OverBudget(o)) => return Err(over_budget(&o)),
         Err(SubmitError::Api { record, error }) => {
             let unknown = error.create_outcome_unknown();
             let mut f = Failure::from_create(error);
@@ -298,11 +304,16 @@ pub async fn check_budget(ctx: &Context, planned: &[(String, u64)]) -> Result<()
     use crate::engine::budget::BudgetError;
     match ctx.engine.may_spend(planned).await {
         Ok(_) => Ok(()),
-        Err(BudgetError::Over(o)) => Err(Failure::usage(format!(
-            "{o}\nraise [budget] in the config, wait until tomorrow, or pass --over-budget to send it anyway"
-        ))),
+        Err(BudgetError::Over(o)) => Err(over_budget(&o)),
         Err(e @ BudgetError::Store(_)) => Err(Failure::api(e.to_string())),
     }
+}
+
+/// The refusal of a request that would pass today's cap (exit 2, nothing sent).
+pub fn over_budget(o: &crate::engine::budget::OverBudget) -> Failure {
+    Failure::usage(format!(
+        "{o}\nraise [budget] in the config, wait until tomorrow, or pass --over-budget to send it anyway"
+    ))
 }
 
 /// Print a task's id, or its JSON with `json`.

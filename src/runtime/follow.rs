@@ -217,8 +217,20 @@ impl Follow {
         Ok(got)
     }
 
-    pub(super) fn feeder(&self, ev: FeederEvent) {
+    /// The feeder's news; a batch that only has to be sent stops at a budget hold.
+    pub(super) fn feeder(&self, ev: FeederEvent) -> Option<Stop> {
         match ev {
+            // A batch that only has to be sent does not wait for the day to turn: its lines
+            // stay queued for a dashboard, a daemon or the next run.
+            FeederEvent::Held { reason, .. }
+                if self.plan.until_sent && super::feeder::is_budget_hold(&reason) =>
+            {
+                crate::errln!("queue held: {reason}");
+                crate::errln!(
+                    "the lines stay queued: a dashboard, `seedance-tui watch --daemon` or the next run sends them when the cap allows"
+                );
+                return Some(Stop::Done);
+            }
             FeederEvent::Held { until, reason } => {
                 let secs = (until - crate::engine::now()).max(0);
                 crate::errln!("queue held: {reason}; trying again in {secs}s");
@@ -232,6 +244,7 @@ impl Follow {
             }
             FeederEvent::Sent(_) | FeederEvent::Rejected(_) | FeederEvent::Unknown(_) => {}
         }
+        None
     }
 
     /// A save ended.

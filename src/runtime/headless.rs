@@ -16,6 +16,10 @@ use tokio::sync::mpsc;
 pub use super::follow::{HeadlessError, WatchOutcome, WatchPlan};
 pub use super::progress::{Progress, change_line, prompt_start, summary_line};
 
+/// How long the end of a run waits for the feeder's send in progress (a create's timeout and
+/// the time an accepted one keeps trying to be recorded).
+const FEEDER_STOP_WITHIN: std::time::Duration = std::time::Duration::from_secs(150);
+
 /// Watch `records` (and, as a daemon, every task that shows up) until they settle. Returns the
 /// final records of the watched tasks.
 pub async fn run(
@@ -66,7 +70,11 @@ pub async fn run(
                     Err(stop) => break stop,
                 },
                 Report::Role(role) => follow.role(role),
-                Report::Feeder(ev) => follow.feeder(ev),
+                Report::Feeder(ev) => {
+                    if let Some(stop) = follow.feeder(ev) {
+                        break stop;
+                    }
+                }
                 Report::Queue(_) => {}
             },
             Some(done) = next_save(&mut follow) => follow.saved(done),
@@ -76,6 +84,9 @@ pub async fn run(
             _ = sighup.recv() => break Stop::Signal,
         }
     };
+    // A line this process is sending (maybe another process's) is recorded before the lease
+    // goes: cut off between its claim and its answer it would become `submit_unknown`.
+    super::feeder::stop(&workers.feeder, FEEDER_STOP_WITHIN).await;
     workers.release().await;
     follow.finish(stop)
 }
