@@ -173,4 +173,3 @@ pub fn statuses(current: &OsStr) -> Vec<CompletionCandidate> {
         .map(CompletionCandidate::new)
         .collect()
 }
-

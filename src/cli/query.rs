@@ -3,7 +3,7 @@
 use super::exit::{Code, Failure};
 use super::task_json::record_json;
 use crate::context::Context;
-use crate::store::{Phase, StoreError, TaskQuery};
+use crate::store::{Phase, StoreError, TaskQuery, TaskRecord};
 use serde_json::Value;
 
 /// Every task `query` selects, newest first, as JSON for scripts: one array (`array`) or one
