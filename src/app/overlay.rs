@@ -26,6 +26,10 @@ pub(super) fn apply(state: &mut State, intent: Intent) -> Option<Vec<Effect>> {
             match q {
                 Question::Quit { .. } => vec![Effect::Quit],
                 Question::Cancel { local_id } => vec![Effect::CancelTask(local_id)],
+                Question::Adopt { local_id, task_id } => {
+                    state.notice(Level::Info, format!("adopting {task_id}…"));
+                    vec![Effect::Adopt { local_id, task_id }]
+                }
                 Question::RemovePending(ids) => super::queue::remove(state, ids),
                 Question::RemoveLocal { local_ids } => {
                     state.notice(

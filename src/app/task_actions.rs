@@ -85,6 +85,34 @@ pub(super) fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
             }
             Vec::new()
         }
+        (_, Intent::Adopt) => {
+            let Some(t) = state.selected_task() else {
+                return Vec::new();
+            };
+            let candidate = (t.phase == Phase::SubmitUnknown
+                && t.error_code() == Some(crate::engine::reconcile::PROBABLE))
+            .then(|| {
+                t.error_message()
+                    .and_then(crate::engine::reconcile::probable_candidate)
+            })
+            .flatten();
+            match candidate {
+                Some(task_id) => {
+                    state.overlay = Overlay::Confirm(Question::Adopt {
+                        local_id: t.local_id.to_string(),
+                        task_id: task_id.to_string(),
+                    });
+                }
+                None => {
+                    let msg = format!(
+                        "{}: nothing to adopt (only an uncertain create with a probable match on the server)",
+                        t.display_id()
+                    );
+                    state.notice(Level::Warn, msg);
+                }
+            }
+            Vec::new()
+        }
         (_, Intent::Suspend) => vec![Effect::Suspend],
         (_, Intent::Quit) => {
             // The composer's submission counts before the store reports its row.
