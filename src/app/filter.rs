@@ -99,7 +99,7 @@ impl Filter {
 
 /// How many statuses have a slot (`Phase::ALL`): a row keeps its slot, so a scan reads no
 /// status text (an unknown status is read and searched each time).
-const PHASES: usize = 10;
+const PHASES: usize = 11;
 
 /// No slot: an unknown status, a model past the table's size, text not in the arena.
 const NONE_U8: u8 = u8::MAX;
@@ -120,6 +120,7 @@ fn phase_slot(p: &Phase) -> u8 {
         Phase::Submitting => 7,
         Phase::SubmitUnknown => 8,
         Phase::Rejected => 9,
+        Phase::Lost => 10,
         Phase::Remote(S::Unknown(_)) => NONE_U8,
     }
 }

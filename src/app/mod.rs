@@ -2,15 +2,18 @@
 //! keymap registry, `router` (where an input goes) and `update`. No IO, no clock reads: every
 //! transition is a plain unit test.
 
+pub mod columns;
 pub mod composer;
 pub mod copy;
 pub mod effect;
 pub mod filter;
+pub mod find;
 pub mod keymap;
 pub mod layout;
 pub mod msg;
 mod navigation;
 mod overlay;
+pub mod palette;
 pub mod preflight;
 pub mod queue;
 pub mod results;
@@ -25,6 +28,7 @@ pub(crate) mod test_support;
 #[cfg(test)]
 mod tests;
 pub mod update;
+pub mod views;
 
 pub use effect::Effect;
 pub use msg::{Health, Intent, Level, Msg};

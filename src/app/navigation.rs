@@ -4,7 +4,7 @@
 use super::effect::Effect;
 use super::filter::Filter;
 use super::msg::Intent;
-use super::state::{DetailMode, Focus, Overlay, State};
+use super::state::{DetailMode, Focus, Overlay, SortKey, State};
 use super::tasks::load_history_effect;
 use crossterm::event::{KeyCode, KeyEvent};
 
@@ -87,15 +87,24 @@ pub(super) fn apply(state: &mut State, intent: Intent, page: isize) -> Option<Ve
             state.filter_input = Some(state.filter.text.clone());
             Vec::new()
         }
+        // `Esc` pops one level, innermost first (as in k9s): the detail pane, then the marks,
+        // then the filter.
         (_, Intent::ClearFilter) => {
-            state.filter = Filter::default();
-            state.quick = None;
-            state.marks.clear();
-            state.detail = DetailMode::Hidden;
-            state.focus = Focus::Table;
-            state.refilter();
+            if state.detail != DetailMode::Hidden {
+                state.detail = DetailMode::Hidden;
+                state.focus = Focus::Table;
+            } else if !state.marks.is_empty() {
+                state.marks.clear();
+            } else if !state.filter.is_empty() || state.quick.is_some() {
+                state.filter = Filter::default();
+                state.quick = None;
+                state.refilter();
+            }
             Vec::new()
         }
+        (_, Intent::SearchNext) => super::find::next(state),
+        (_, Intent::Palette) => super::palette::open(state),
+        (_, Intent::Columns) => super::columns::open(state),
         (_, Intent::SortMenu) => {
             state.overlay = Overlay::SortMenu;
             Vec::new()
@@ -107,7 +116,8 @@ pub(super) fn apply(state: &mut State, intent: Intent, page: isize) -> Option<Ve
                 state.sort_desc = !state.sort_desc;
             } else {
                 state.sort = key;
-                state.sort_desc = true;
+                // The queue reads from its next line down; the others newest or most first.
+                state.sort_desc = key != SortKey::Queue;
             }
             state.refilter();
             Vec::new()

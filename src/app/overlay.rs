@@ -10,6 +10,10 @@ use super::state::{Overlay, Question, State};
 /// The overlay's answer to `intent`, or `None` when the intent is not the overlay's.
 pub(super) fn apply(state: &mut State, intent: Intent) -> Option<Vec<Effect>> {
     Some(match (&state.overlay, intent) {
+        (Overlay::Log { scroll }, Intent::ToggleDetail) => {
+            let scroll = *scroll;
+            super::find::goto_from_log(state, scroll)
+        }
         (Overlay::Help { scroll } | Overlay::Log { scroll }, Intent::MoveDown) => {
             let s = scroll.saturating_add(1);
             set_scroll(state, s);
@@ -60,6 +64,7 @@ pub(super) fn apply(state: &mut State, intent: Intent) -> Option<Vec<Effect>> {
                 state.refilter();
             }
             state.overlay = Overlay::None;
+            state.search = None;
             Vec::new()
         }
         (Overlay::CopyMenu, Intent::Copy(what)) => {

@@ -28,10 +28,20 @@ pub struct Start<'a> {
 }
 
 impl State {
-    /// The state the dashboard starts with.
-    pub fn start(s: Start<'_>) -> State {
+    /// The state the dashboard starts with; `Err` says what in the config is wrong (`[ui]
+    /// columns`, `[views]`).
+    pub fn start(s: Start<'_>) -> Result<State, String> {
         let mut state = State::new(s.profile, s.base_url, s.keymap, s.themes);
         state.theme_index = s.theme_index;
+        if let Some(names) = &s.config.ui.columns {
+            state.columns = super::columns::parse_list(names)?;
+            if state.columns.is_empty() {
+                return Err("[ui] columns is empty: name at least one column".into());
+            }
+        }
+        for (name, v) in &s.config.views {
+            state.views.push(super::views::View::from_config(name, v)?);
+        }
         state.composer.defaults = s.config.defaults.clone();
         state.composer.uploads = s.uploads;
         // Curl commands name the variable the key came from (not the demo's "(demo)").
@@ -63,7 +73,7 @@ impl State {
                 "demo: tasks run against the embedded simulator; press ? for keys",
             );
         }
-        state
+        Ok(state)
     }
 }
 

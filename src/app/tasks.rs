@@ -143,6 +143,11 @@ fn announce(r: &crate::store::TaskRow) -> Option<(Level, &'static str, String)> 
             format!("{id}: the submission's outcome is unknown; it was not re-sent"),
         ),
         Phase::Rejected => (Level::Error, "rejected", format!("{id} was rejected")),
+        Phase::Lost => (
+            Level::Error,
+            "lost",
+            format!("{id}: the server no longer knows this task (r retries it)"),
+        ),
         _ => return None,
     })
 }

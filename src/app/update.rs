@@ -7,7 +7,7 @@ use super::effect::Effect;
 use super::filter::Filter;
 use super::msg::{Intent, Level, Msg};
 use super::router::{self, Route};
-use super::state::State;
+use super::state::{Overlay, State};
 use super::{composer, copy, navigation, overlay, results, task_actions, tasks};
 
 /// Apply one message.
@@ -25,6 +25,13 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Route::Dashboard(intent) => apply(state, intent),
             Route::ComposerText => composer::typing(state, &key),
             Route::FilterText => navigation::filter_typing(state, &key),
+            Route::SearchText => super::find::typing(state, &key),
+            Route::Palette => super::palette::key(state, &key),
+            Route::Columns => super::columns::key(state, &key),
+            Route::View(i) => match state.views.get(i).map(|v| v.name.clone()) {
+                Some(name) => super::views::apply(state, &name),
+                None => Vec::new(),
+            },
             Route::Ignore => Vec::new(),
         },
         Msg::Paste(text) => match router::paste(state) {
@@ -101,6 +108,14 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Preflight { key_var, searched } => {
             super::preflight::start(state, key_var.as_deref(), &searched)
         }
+        Msg::Destination(text) => {
+            if state.destination.as_deref() != Some(text.as_str()) {
+                state.notice(Level::Error, text.clone());
+                state.destination = Some(text);
+                state.dirty = true;
+            }
+            Vec::new()
+        }
         Msg::Probed {
             verdict,
             url_problems,
@@ -139,10 +154,37 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     }
 }
 
-/// Apply an intent: the overlay's first, then moving, then acting.
+/// The selection was set directly (the palette's `:goto`): the open detail pane loads it.
+pub fn selection_moved(state: &mut State) -> Vec<Effect> {
+    state.detail_scroll = 0;
+    state.dirty = true;
+    tasks::load_history_effect(state)
+}
+
+/// Apply an intent: a search's keys first, then the overlay's, then moving, then acting.
 pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
     state.dirty = true;
     let page = state.table_height().max(1) as isize;
+    // The search line's keys, and `/` / `n` where a search applies (help, the detail pane).
+    let typing_search = state.search.as_ref().is_some_and(|s| s.typing);
+    match intent {
+        Intent::Confirm if typing_search => return super::find::confirm(state),
+        Intent::Close if typing_search => return super::find::cancel(state),
+        Intent::StartFilter if super::find::searches_here(state) => {
+            return super::find::start(state);
+        }
+        // Over the log, the summary or a text to copy, `/` does nothing.
+        Intent::StartFilter if state.overlay != Overlay::None => return Vec::new(),
+
+        Intent::NewDraft if super::find::active(state).is_some() => {
+            return super::find::next(state);
+        }
+        // Esc drops a kept search before anything else closes.
+        Intent::Close | Intent::ClearFilter if super::find::active(state).is_some() => {
+            return super::find::cancel(state);
+        }
+        _ => {}
+    }
     if let Some(effects) = overlay::apply(state, intent) {
         return effects;
     }

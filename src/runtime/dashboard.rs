@@ -59,7 +59,7 @@ pub(super) fn initial_state(
             let broken = errors.iter().find(|b| Some(b.theme()) == wanted.as_deref());
             DashboardError::Config(broken.unwrap_or(&e).to_string())
         })?;
-    Ok(State::start(Start {
+    State::start(Start {
         config: &ctx.config,
         profile: &ctx.profile_name,
         base_url: &ctx.base_url,
@@ -72,7 +72,8 @@ pub(super) fn initial_state(
         demo: ctx.demo,
         now: now(),
         today_start: local_day_start(),
-    }))
+    })
+    .map_err(DashboardError::Config)
 }
 
 /// The store's change sequence and its newest page; true when there is more behind it. The
@@ -212,6 +213,7 @@ pub(super) async fn executor(
         max_in_flight: ctx.config.submit.max_in_flight,
         feeder: workers.feeder.clone(),
         queue_poke: workers.queue_poke.clone(),
+        config_path: ctx.config_path.clone(),
         clipboard,
         create_gap: if ctx.demo {
             Duration::from_millis(100)
@@ -273,6 +275,7 @@ pub(super) async fn prepare(
         );
     }
     forward(reports, tx.clone());
+    check_destination(ctx, tx.clone());
     if more {
         load_rest(ctx, tx.clone());
     }
@@ -283,4 +286,18 @@ pub(super) async fn prepare(
         Msg::TasksLoaded(rows.iter().map(TaskRow::from).collect()),
     );
     Ok((state, executor, workers, rx))
+}
+
+/// The results destination, checked off the loop: a bucket that cannot take results is said in
+/// the header before any result is lost.
+fn check_destination(ctx: &Context, tx: mpsc::UnboundedSender<Msg>) {
+    if !ctx.config.download.auto {
+        return;
+    }
+    let (dest, storage) = (ctx.output_dir.clone(), ctx.config.storage.clone());
+    tokio::spawn(async move {
+        if let Err(e) = dest.check_writable(&storage).await {
+            let _ = tx.send(Msg::Destination(e.to_string()));
+        }
+    });
 }

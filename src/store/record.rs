@@ -16,18 +16,22 @@ pub enum Phase {
     SubmitUnknown,
     /// The server (or validation) refused the create; nothing was started or billed.
     Rejected,
+    /// The server answers that this accepted task does not exist (its records are kept 7 days,
+    /// the simulator restarted, another account): nothing more will be learned about it. Not
+    /// in flight; retryable from its stored request.
+    Lost,
     /// The server's status of an accepted task.
     Remote(TaskStatus),
 }
 
 /// [`Phase::ALL`] as a static, so its names are `&'static str`.
-static ALL_PHASES: [Phase; 10] = Phase::ALL;
+static ALL_PHASES: [Phase; 11] = Phase::ALL;
 
 impl Phase {
     /// Every phase a row can have without the server inventing a status: the server's statuses
     /// in life-cycle order, then the local ones. The one list of status names (`ls --status`
     /// and its completion, the filter's slots).
-    pub const ALL: [Phase; 10] = [
+    pub const ALL: [Phase; 11] = [
         Phase::Remote(TaskStatus::Queued),
         Phase::Remote(TaskStatus::Running),
         Phase::Remote(TaskStatus::Succeeded),
@@ -38,6 +42,7 @@ impl Phase {
         Phase::Submitting,
         Phase::SubmitUnknown,
         Phase::Rejected,
+        Phase::Lost,
     ];
 
     /// The names of [`Phase::ALL`], in its order.
@@ -57,6 +62,7 @@ impl Phase {
             Phase::Submitting => "submitting",
             Phase::SubmitUnknown => "submit_unknown",
             Phase::Rejected => "rejected",
+            Phase::Lost => "lost",
             Phase::Remote(s) => s.as_str(),
         }
     }
@@ -67,6 +73,7 @@ impl Phase {
             "submitting" => Phase::Submitting,
             "submit_unknown" => Phase::SubmitUnknown,
             "rejected" => Phase::Rejected,
+            "lost" => Phase::Lost,
             other => Phase::Remote(TaskStatus::parse(other)),
         }
     }
@@ -76,7 +83,7 @@ impl Phase {
     pub fn is_settled(&self) -> bool {
         match self {
             Phase::Pending | Phase::Submitting => false,
-            Phase::SubmitUnknown | Phase::Rejected => true,
+            Phase::SubmitUnknown | Phase::Rejected | Phase::Lost => true,
             Phase::Remote(s) => s.is_terminal(),
         }
     }

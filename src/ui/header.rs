@@ -40,6 +40,26 @@ fn budget_span(state: &State, theme: &crate::theme::Theme) -> Span<'static> {
     }
 }
 
+/// Fit the header's first line (profile, poller, spend) into `width` by cutting the spans at
+/// `give_way` in turn (the poller's words, then the profile), each with `…`: the spend at the
+/// end holds numbers, never cut.
+fn fit_first_line(spans: &mut [Span<'static>], width: usize, give_way: [usize; 2]) {
+    use unicode_width::UnicodeWidthStr;
+    let total = |spans: &[Span<'_>]| -> usize { spans.iter().map(|s| s.content.width()).sum() };
+    for i in give_way {
+        let over = total(spans).saturating_sub(width);
+        if over == 0 {
+            return;
+        }
+        let Some(span) = spans.get_mut(i) else {
+            return;
+        };
+        let w = span.content.width();
+        let keep = w.saturating_sub(over).max(1);
+        span.content = crate::text::truncate(&span.content, keep).into();
+    }
+}
+
 /// The header's time since the last answered poll. Both times are whole seconds, so a
 /// difference of one may be a millisecond: under two seconds reads "just now", which also keeps
 /// the header still while polls keep coming (it would flip between 0 s and 1 s every second).
@@ -57,6 +77,7 @@ pub(super) fn header(frame: &mut Frame, area: Rect, state: &State) {
     if area.width >= 100 {
         first.push(Span::styled(" seedance-tui ", theme.title()));
     }
+    let profile_at = first.len();
     first.push(Span::styled(
         format!(" {}@{}", state.profile, host_of(&state.base_url)),
         theme.base(),
@@ -86,6 +107,7 @@ pub(super) fn header(frame: &mut Frame, area: Rect, state: &State) {
             theme.dim(),
         )
     };
+    let poll_at = first.len();
     first.push(poll);
     first.push(Span::styled(" │ ", theme.border()));
     if state.cap.is_set() {
@@ -100,6 +122,7 @@ pub(super) fn header(frame: &mut Frame, area: Rect, state: &State) {
             first.push(Span::styled(text, theme.dim()));
         }
     }
+    fit_first_line(&mut first, usize::from(area.width), [poll_at, profile_at]);
     let mut second = vec![Span::raw(" ")];
     if let Some(banner) = &state.preflight {
         // Until it is fixed, nothing else on this line matters as much.
@@ -117,6 +140,16 @@ pub(super) fn header(frame: &mut Frame, area: Rect, state: &State) {
         );
         return;
     }
+    if let Some(problem) = &state.destination {
+        // Results would die unsaved: said where it is seen, before the counts.
+        let text = crate::sanitize::line(problem).into_owned();
+        second.push(Span::styled(format!("⬇ {text}"), theme.error()));
+        frame.render_widget(
+            Paragraph::new(vec![Line::from(first), Line::from(second)]),
+            area,
+        );
+        return;
+    }
     if let Some(q) = crate::app::queue::header(state) {
         let style = if state.queue.paused || state.queue.held_at(state.now) {
             theme.warn()
@@ -128,28 +161,23 @@ pub(super) fn header(frame: &mut Frame, area: Rect, state: &State) {
             style,
         ));
     }
-    use crate::api::TaskStatus as S;
-    use crate::store::Phase;
-    for (phase, label) in [
-        (Phase::Submitting, "sending"),
-        (Phase::Remote(S::Queued), "queued"),
-        (Phase::Remote(S::Running), "running"),
-        (Phase::Remote(S::Succeeded), "done"),
-        (Phase::Remote(S::Failed), "failed"),
-        (Phase::Remote(S::Expired), "expired"),
-        (Phase::Remote(S::Cancelled), "cancelled"),
-        (Phase::SubmitUnknown, "unknown"),
-        (Phase::Rejected, "rejected"),
+    for (key, label) in [
+        ("submitting", "sending"),
+        ("queued", "queued"),
+        ("running", "running"),
+        ("succeeded", "done"),
+        ("failed", "failed"),
+        ("expired", "expired"),
+        ("cancelled", "cancelled"),
+        ("submit_unknown", "unknown"),
+        ("rejected", "rejected"),
+        ("lost", "lost"),
     ] {
-        let key = phase.as_str();
         let n = state.counts.get(key).copied().unwrap_or(0);
-        let always = matches!(
-            phase,
-            Phase::Remote(S::Queued | S::Running | S::Succeeded | S::Failed)
-        );
-        if n == 0 && !always {
+        if n == 0 && !matches!(key, "queued" | "running" | "succeeded" | "failed") {
             continue;
         }
+        let phase = crate::store::Phase::parse(key);
         second.push(Span::styled(
             format!("{} {n} {label}  ", format::symbol(&phase)),
             Style::default().fg(theme.status_color(key)),

@@ -7,6 +7,7 @@ mod footer;
 pub mod format;
 mod header;
 mod overlays;
+mod popups;
 pub mod preview;
 pub mod summary;
 pub mod table;
@@ -18,11 +19,11 @@ mod tests;
 use crate::app::keymap::Context;
 use crate::app::layout::{self, MIN_HEIGHT, MIN_WIDTH};
 use crate::app::state::{Overlay, Question, State};
-use footer::footer;
+use footer::{footer, message_box, message_fits};
 use format::tokens;
 use header::header;
-use overlays::{centered, large_popup};
-use overlays::{copy_text, help, log, menu};
+pub(crate) use overlays::searched;
+use overlays::{centered, copy_text, help, large_popup, log, menu};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::widgets::{Block, Paragraph, Wrap};
@@ -66,6 +67,9 @@ fn draw(state: &State, frame: &mut Frame) {
         }
     }
     footer(frame, a.footer, state);
+    if !message_fits(state, usize::from(a.footer.width)) {
+        message_box(frame, a.footer, state);
+    }
     match &state.overlay {
         Overlay::None => {}
         Overlay::Help { scroll } => help(frame, area, state, *scroll),
@@ -73,6 +77,8 @@ fn draw(state: &State, frame: &mut Frame) {
         Overlay::Summary { scroll } => summary::render(frame, area, state, *scroll),
         Overlay::CopyMenu => menu(frame, area, state, " Copy ", Context::CopyMenu, None),
         Overlay::SortMenu => menu(frame, area, state, " Sort by ", Context::Sort, None),
+        Overlay::Palette(p) => popups::palette(frame, area, state, p),
+        Overlay::Columns { selected } => popups::columns(frame, area, state, *selected),
         Overlay::CopyText {
             label,
             text,

@@ -1,5 +1,5 @@
-//! Popups over the dashboard: help, the log, a copied text to select by hand, the menus, and
-//! the helpers that place and frame them.
+//! Popups over the dashboard: help, the log, a copied text to select by hand, the menus, a
+//! search's matches, and the helpers that place and frame them.
 
 use super::format::span;
 use crate::app::keymap::Context;
@@ -72,18 +72,54 @@ pub(super) fn help(frame: &mut Frame, area: Rect, state: &State, scroll: u16) {
         lines.push(Line::default());
     }
     lines.push(Line::from(Span::styled(
-        "Statuses: ↑ sending  … queued  ▶ running  ✓ succeeded  ✗ failed  ◷ expired  ⊘ cancelled  ? outcome unknown  ⊗ rejected",
+        "Statuses: ↑ sending  … queued  ▶ running  ✓ succeeded  ✗ failed  ◷ expired  ⊘ cancelled  ? outcome unknown  ⊗ rejected  ⌀ lost",
         theme.dim(),
     )));
+    let (lines, scroll, title) = searched(state, lines, scroll);
+    let title = title.unwrap_or_else(|| " Help — keys (Esc closes, j/k scroll, / search) ".into());
     let r = centered(area, 76, area.height.saturating_sub(2));
     frame.render_widget(Clear, r);
     frame.render_widget(
         Paragraph::new(lines)
-            .block(popup(" Help — keys (Esc closes, j/k scroll) ", state))
+            .block(popup(&title, state))
             .wrap(Wrap { trim: false })
             .scroll((scroll, 0)),
         r,
     );
+}
+
+/// With a search in effect: the matching lines highlighted, scrolled to the `nth` match, and a
+/// title saying which match of how many (or that none matches).
+pub(crate) fn searched<'a>(
+    state: &State,
+    mut lines: Vec<Line<'a>>,
+    scroll: u16,
+) -> (Vec<Line<'a>>, u16, Option<String>) {
+    let Some(search) = crate::app::find::active(state) else {
+        return (lines, scroll, None);
+    };
+    let texts: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    let found = crate::app::find::matches(search, texts.iter().map(String::as_str));
+    if found.is_empty() {
+        return (
+            lines,
+            scroll,
+            Some(format!(" “{}”: no match (Esc drops it) ", search.text)),
+        );
+    }
+    let theme = state.theme();
+    for &i in &found {
+        let l = std::mem::take(&mut lines[i]);
+        lines[i] = l.style(theme.selected());
+    }
+    let k = search.nth % found.len();
+    let title = format!(
+        " “{}”: match {}/{} (n next, Esc drops) ",
+        search.text,
+        k + 1,
+        found.len()
+    );
+    (lines, found[k] as u16, Some(title))
 }
 
 pub(super) fn log(frame: &mut Frame, area: Rect, state: &State, scroll: u16) {
@@ -107,7 +143,10 @@ pub(super) fn log(frame: &mut Frame, area: Rect, state: &State, scroll: u16) {
     large_popup(
         frame,
         area,
-        popup(" Messages (newest first; Esc closes) ", state),
+        popup(
+            " Messages (newest first; Enter goes to the top line's task; Esc closes) ",
+            state,
+        ),
         lines,
         scroll,
     );

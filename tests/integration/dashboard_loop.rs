@@ -48,6 +48,8 @@ async fn the_loop_draws_the_store_follows_its_changes_answers_keys_and_quits() {
         demo: false,
         sim: None,
         key_var: Some("SEEDANCE_API_KEY".into()),
+        demo_dir: None,
+        config_path: dir.path().join("config.toml"),
     };
     let screen = SharedBackend::new(120, 30);
     let mut terminal = ratatui::Terminal::new(screen.clone()).expect("terminal");
