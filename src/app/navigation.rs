@@ -103,8 +103,6 @@ pub(super) fn apply(state: &mut State, intent: Intent, page: isize) -> Option<Ve
             Vec::new()
         }
         (_, Intent::SearchNext) => super::find::next(state),
-        (_, Intent::Palette) => super::palette::open(state),
-        (_, Intent::Columns) => super::columns::open(state),
         (_, Intent::SortMenu) => {
             state.overlay = Overlay::SortMenu;
             Vec::new()
