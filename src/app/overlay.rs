@@ -14,6 +14,11 @@ pub(super) fn apply(state: &mut State, intent: Intent) -> Option<Vec<Effect>> {
             let scroll = *scroll;
             super::find::goto_from_log(state, scroll)
         }
+        // `Enter` over the help, the summary or a text to copy opens nothing beneath them.
+        (
+            Overlay::Help { .. } | Overlay::Summary { .. } | Overlay::CopyText { .. },
+            Intent::ToggleDetail,
+        ) => Vec::new(),
         (Overlay::Help { scroll } | Overlay::Log { scroll }, Intent::MoveDown) => {
             let s = scroll.saturating_add(1);
             set_scroll(state, s);

@@ -76,3 +76,22 @@ fn no_known_route_shows_the_text_to_select_by_hand() {
     );
     assert_eq!(s.overlay, Overlay::None);
 }
+
+#[test]
+fn with_marked_rows_y_i_copies_every_marked_id_in_table_order() {
+    let mut s = state(100, 30);
+    update(&mut s, key(' ')); // marks the first row and moves on
+    update(&mut s, key(' ')); // and the second
+    let want: Vec<String> = s.order[..2]
+        .iter()
+        .map(|&i| s.tasks[i].display_id().to_string())
+        .collect();
+    let text = copy_id(&mut s);
+    assert_eq!(text, want.join("\n"));
+    // Other copies need one task: they say so instead of copying one of them.
+    update(&mut s, key('y'));
+    let fx = update(&mut s, key('j'));
+    assert!(fx.is_empty(), "{fx:?}");
+    let m = s.current_message().expect("a message");
+    assert!(m.text.contains("only their ids"), "{}", m.text);
+}
