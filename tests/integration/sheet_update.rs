@@ -4,11 +4,19 @@
 //! a failure is one line; `=` shows a task's variants (same prompt, retries, edits) and `[`/`]`
 //! step through them.
 
-use crate::support::fixtures::{bodies, state, task_record};
+use crate::support::fixtures::{state, task_record};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use seedance_tui::app::results::{PreviewImage, ResultsEffect, ResultsMsg, SheetTiles};
 use seedance_tui::app::{Effect, Msg, State, update};
 use std::sync::Arc;
+
+/// The store's answer to the detail pane's read of a fixture task's links and paths.
+fn bodies(local_id: &str) -> Msg {
+    Msg::Bodies {
+        local_id: local_id.into(),
+        result: Ok(seedance_tui::store::TaskBodies::of(&task_record(local_id))),
+    }
+}
 
 fn key(c: char) -> Msg {
     Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))

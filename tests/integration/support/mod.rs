@@ -10,3 +10,5 @@ pub mod fixtures;
 pub mod http;
 /// Videos for the contact-sheet tests (damaged copies, ffmpeg-made files of each resolution).
 pub mod media;
+/// Screens as text, and a `TestBackend` readable while the dashboard's loop draws on it.
+pub mod screen;
