@@ -464,6 +464,18 @@ impl Store {
             Ok(())
         })
     }
+
+    /// The batch label of every task that came through the queue with one (`gallery` shows it).
+    pub fn labels(&self) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT local_id, label FROM tasks WHERE label IS NOT NULL")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
 }
 
 #[cfg(test)]

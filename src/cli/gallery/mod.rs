@@ -157,14 +157,12 @@ pub async fn generate(ctx: &Context, o: &GalleryOptions) -> Result<GalleryReport
     }
     let by_id: HashMap<&str, &TaskRecord> =
         records.iter().map(|r| (r.local_id.as_str(), r)).collect();
-    let mut labels = HashMap::new();
-    for &i in &chosen {
-        let id = records[i].local_id.clone();
-        let id2 = id.clone();
-        if let Ok((_, Some(label))) = ctx.engine.with_store(move |s| s.queue_info(&id2)).await {
-            labels.insert(id, label);
-        }
-    }
+    // Batch labels in one read (a store without them shows none).
+    let mut labels = ctx
+        .engine
+        .with_store(|s| s.labels())
+        .await
+        .unwrap_or_default();
     let bucket = match &target {
         Target::Bucket { client, .. } => Some(client),
         Target::Folder(_) => None,
