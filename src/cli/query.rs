@@ -156,7 +156,7 @@ pub async fn ls(ctx: &Context, statuses: &[String], format: ListFormat) -> Resul
             let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
             let mut shown = 0usize;
             let mut ok = true;
-            s.each(&query, |r| {
+            s.each_line(&query, |r| {
                 if shown == 0 {
                     ok = writeln!(
                         out,
@@ -180,7 +180,10 @@ pub async fn ls(ctx: &Context, statuses: &[String], format: ListFormat) -> Resul
 }
 
 /// One row of `ls`'s table, each cell escaped on its own so the columns stay aligned.
-fn write_table_row(out: &mut impl std::io::Write, r: &TaskRecord) -> std::io::Result<()> {
+fn write_table_row(
+    out: &mut impl std::io::Write,
+    r: &crate::store::TaskLine,
+) -> std::io::Result<()> {
     use crate::sanitize::flat;
     let created = chrono::DateTime::from_timestamp(r.created_at, 0)
         .map(|t| {
