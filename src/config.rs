@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 pub const LAOZHANG_BASE_URL: &str = "https://api.laozhang.ai/seedance/api/v3";
 /// The official Ark base URL (Beijing).
 pub const ARK_BASE_URL: &str = "https://ark.cn-beijing.volces.com/api/v3";
+/// BytePlus ModelArk, the overseas official service (its model ids are `dreamina-seedance-...`).
+pub const BYTEPLUS_BASE_URL: &str = "https://ark.ap-southeast.bytepluses.com/api/v3";
 /// Environment variables searched for the key, in order (after a profile's own `key_env`).
 pub const KEY_ENV_VARS: [&str; 2] = ["SEEDANCE_API_KEY", "ARK_API_KEY"];
 
@@ -338,6 +340,7 @@ pub struct Config {
     pub budget: BudgetConfig,
     pub storage: StorageConfig,
     pub assets: AssetsConfig,
+    pub debug: DebugConfig,
     /// Additions and changes to the shipped model table: `[models."ID"]` with any of the fields
     /// of `src/api/models.toml` (and `like = "ID"` to start from another model).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -359,6 +362,7 @@ impl Default for Config {
             budget: BudgetConfig::default(),
             storage: StorageConfig::default(),
             assets: AssetsConfig::default(),
+            debug: DebugConfig::default(),
             models: BTreeMap::new(),
         }
     }
@@ -382,7 +386,27 @@ fn builtin_profiles() -> BTreeMap<String, Profile> {
             relay: false,
         },
     );
+    p.insert(
+        "byteplus".to_string(),
+        Profile {
+            base_url: BYTEPLUS_BASE_URL.to_string(),
+            key_env: None,
+            relay: false,
+        },
+    );
     p
+}
+
+/// Diagnostics (`[debug]`): where the HTTP trace and the log go.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DebugConfig {
+    /// Append every HTTP exchange to this file as one JSON line (like `--trace FILE`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<PathBuf>,
+    /// Write the program's log to this file (like `--log FILE`); never to the terminal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log: Option<PathBuf>,
 }
 
 /// A configuration problem, with what to do.

@@ -334,6 +334,32 @@ pub struct CreateRequest {
 }
 
 impl CreateRequest {
+    /// True when an image is a first or last frame (an image without a role is a first frame):
+    /// then the output follows the image unless a ratio is chosen.
+    pub fn has_frame_image(&self) -> bool {
+        self.content.iter().any(|c| {
+            matches!(
+                c.as_media(),
+                Some((
+                    MediaKind::Image,
+                    _,
+                    None | Some(Role::FirstFrame | Role::LastFrame)
+                ))
+            )
+        })
+    }
+
+    /// The ratio to send when none was chosen: `adaptive` with a frame image (the official
+    /// default on 1.5 and 2.x; any other ratio crops the image), else `configured` (`[defaults]
+    /// ratio`, for text and references).
+    pub fn ratio_when_unset(&self, configured: &str) -> String {
+        if self.has_frame_image() {
+            "adaptive".to_string()
+        } else {
+            configured.to_string()
+        }
+    }
+
     /// The text of the first `text` item (the prompt), if any.
     pub fn prompt(&self) -> Option<&str> {
         self.content.iter().find_map(|c| match c {

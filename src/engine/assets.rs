@@ -375,7 +375,7 @@ pub fn check_local_media(path: &Path, kind: MediaKind) -> Result<MediaFacts, Ass
     Ok(facts)
 }
 
-/// A local reference video checked before it is uploaded anywhere: at most 50 MB, 2..15 s.
+/// A local reference video checked before it is uploaded anywhere: at most 200 MB, 2..15 s.
 pub fn check_video_file(path: &Path) -> Result<MediaFacts, AssetError> {
     let shown = path.display().to_string();
     let meta = std::fs::metadata(path).map_err(|e| AssetError::Read {
@@ -650,7 +650,7 @@ mod tests {
             .expect("sparse");
         assert!(matches!(
             check_video_file(&big),
-            Err(AssetError::TooLarge { limit, .. }) if limit == 50 * 1024 * 1024
+            Err(AssetError::TooLarge { limit, .. }) if limit == 200 * 1024 * 1024
         ));
         assert!(check_total_seconds(MediaKind::Audio, &[8.0, 7.0]).is_ok());
         assert!(matches!(

@@ -418,6 +418,30 @@ impl Store {
         })
     }
 
+    /// A reconciliation's finding on a `submit_unknown` row (candidates, a probable match):
+    /// `code` and `message` go where `get`, `ls --json` and the detail pane show them; the row
+    /// stays `submit_unknown`. Returns true when anything changed.
+    pub fn set_reconcile_note(
+        &self,
+        local_id: &str,
+        code: &str,
+        message: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        self.write(|s| {
+            let n = s
+                .conn
+                .execute(
+                    "UPDATE tasks SET error_code = ?2, error_message = ?3, updated_at = ?4 \
+                     WHERE local_id = ?1 AND status = 'submit_unknown' \
+                     AND (error_code IS NOT ?2 OR error_message IS NOT ?3)",
+                    params![local_id, code, message, now],
+                )
+                .map_err(|e| s.err(e))?;
+            Ok(n > 0)
+        })
+    }
+
     /// Record a polled task (raw JSON kept verbatim). Returns true when the status changed.
     ///
     /// Every poll answer comes through here, so it reads only the columns it merges (not the

@@ -244,7 +244,11 @@ fn profiles_models_themes_and_statuses_complete() {
         &["seedance-tui", "--config", &cfg, "--profile", ""],
         &[],
     );
-    assert_eq!(values(&out, '\t'), ["ark", "laozhang", "work"], "{out}");
+    assert_eq!(
+        values(&out, '\t'),
+        ["ark", "byteplus", "laozhang", "work"],
+        "{out}"
+    );
     assert!(out.contains("work\thttps://ark.ap-southeast.bytepluses.com/api/v3"));
 
     let out = ask("fish", &["seedance-tui", "submit", "--model", ""], &[]);

@@ -6,6 +6,7 @@
 
 mod support;
 
+mod answer_shapes;
 mod batch;
 mod batch_sigkill;
 mod cli;
