@@ -57,6 +57,10 @@ pub enum FeederCmd {
     Stop(tokio::sync::oneshot::Sender<()>),
 }
 
+/// How long a process ending waits for the feeder's send in progress: a create's timeout and
+/// the minute an accepted one keeps trying to be recorded.
+pub const STOP_WITHIN: Duration = Duration::from_secs(150);
+
 /// Stop the feeder behind `tx` and wait (at most `within`) until its send in progress, if any,
 /// is recorded.
 pub async fn stop(tx: &mpsc::UnboundedSender<FeederCmd>, within: Duration) {

@@ -196,10 +196,6 @@ pub struct WatchOutcome {
     pub failed_downloads: Vec<String>,
 }
 
-/// How long the end of a run waits for the feeder's send in progress (a create's timeout and
-/// the time an accepted one keeps trying to be recorded).
-const FEEDER_STOP_WITHIN: std::time::Duration = std::time::Duration::from_secs(150);
-
 /// Non-transient poll failures in a row after which a watched task stops the command.
 const HOPELESS_AFTER: u32 = 3;
 
@@ -469,7 +465,7 @@ pub async fn run(
     status.end();
     // A line this process is sending (maybe another process's) is recorded before the lease
     // goes: cut off between its claim and its answer it would become `submit_unknown`.
-    feeder::stop(&feeder, FEEDER_STOP_WITHIN).await;
+    feeder::stop(&feeder, feeder::STOP_WITHIN).await;
     keeper.release().await;
     match stop {
         Stop::Fatal(m) => Err(HeadlessError::Stopped(m)),
