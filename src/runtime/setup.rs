@@ -376,8 +376,6 @@ pub async fn run_dashboard(ctx: Context, opts: DashboardOptions) -> Result<(), D
     let result = event_loop(&mut state, &mut term, &mut rx, &executor).await;
     terminal::restore();
     composer::save_on_exit(&executor.engine, &state).await;
-    // A queued line being sent is recorded before the lease goes (see `feeder::stop`).
-    feeder::stop(&executor.feeder, feeder::STOP_WITHIN).await;
     if let Ok(k) = keeper {
         k.release().await;
     }
