@@ -114,13 +114,10 @@ impl PollerConfig {
 
     /// The settings for `ctx`: its config, at the demo's pace under `--demo`.
     pub fn for_context(ctx: &crate::context::Context) -> PollerConfig {
-        // A relay profile never lists; a base URL given instead of the profile's is judged by
-        // its host (and probed when unknown).
-        let relay = ctx.config.profiles.get(&ctx.profile_name).is_some_and(|p| {
-            p.relay && p.base_url.trim_end_matches('/') == ctx.base_url.trim_end_matches('/')
-        });
+        // One relay rule for the whole program (`config::is_relay`, settled when the context
+        // was resolved): a relay never lists, not even once.
         let cfg = PollerConfig {
-            list: ListMode::for_profile(&ctx.base_url, relay && !ctx.demo),
+            list: ListMode::for_profile(&ctx.base_url, ctx.engine.relay),
             ..PollerConfig::from_config(&ctx.config)
         };
         if ctx.demo { cfg.demo_pace() } else { cfg }
