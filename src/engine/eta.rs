@@ -452,8 +452,9 @@ fn solve(
             if j - i < least && j < n {
                 continue;
             }
+            // On a tie the later poll wins: before the window polls cost the same anywhere.
             let c = alive[i] + price * delay + cost[j];
-            if c < best {
+            if c <= best {
                 best = c;
                 best_j = j;
             }

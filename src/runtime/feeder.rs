@@ -7,7 +7,8 @@
 //! holds the whole queue (the server's `Retry-After`, else a growing backoff) and it resumes by
 //! itself; the hold and a user's pause live in the store, so every process shows them. A refused
 //! request (400) is marked `rejected` and the queue goes on. Sending is one create per line:
-//! `pending` rows are never polled.
+//! `pending` rows are never polled. A finish the poller of this process sees wakes the feeder
+//! at once (`Engine::slot_freed`), so the queue refills in the same tick.
 
 use super::lease::Role;
 use crate::engine::queue::{BudgetVerdict, SendOutcome, budget_allows};
@@ -96,8 +97,11 @@ pub fn spawn(
             f.become_leader().await;
         }
         let mut next = Instant::now();
+        let slot_freed = f.engine.slot_freed.clone();
         loop {
             tokio::select! {
+                // The poller saw a task finish: the next line goes in the same tick.
+                _ = slot_freed.notified() => next = next.min(Instant::now()),
                 cmd = rx.recv() => match cmd {
                     None => return,
                     Some(FeederCmd::Role(role)) => {

@@ -328,7 +328,9 @@ impl Scheduler {
                 // its ETA gap; with no history, ask now.
                 // A row written moments ago (just submitted) waits for its kind's plan (the
                 // model table's typical durations when the store has no history).
-                let fresh = now_secs() - record.updated_at < self.cfg.interval.as_secs() as i64;
+                // (Stored times are whole seconds: "moments" is at least two of them.)
+                let fresh = ((now_secs() - record.updated_at) as f64)
+                    < self.cfg.interval.as_secs_f64().max(2.0);
                 // The stored creation time is in whole seconds: a row this process sees within
                 // a second of it was created just now.
                 let unix = unix_now();
@@ -870,12 +872,11 @@ pub fn spawn(
                         Ok(Done::List(ids, outcome)) => {
                             let (out, settled) = s.list_finished(ids, outcome, Instant::now());
                             if let Some(mode) = settled {
+                                // Remembered before the answers are reported: whoever reads
+                                // them may look at the store next.
                                 let key = list_meta_key(engine.client.base_url());
                                 let value = if mode == ListMode::Use { "list" } else { "get" };
-                                let engine = engine.clone();
-                                tokio::spawn(async move {
-                                    let _ = engine.with_store(move |st| st.meta_set(&key, value)).await;
-                                });
+                                let _ = engine.with_store(move |st| st.meta_set(&key, value)).await;
                             }
                             out
                         }
@@ -885,6 +886,11 @@ pub fn spawn(
                         }
                     };
                     for event in out {
+                        if let PollerEvent::Updated { record, .. } = &event
+                            && !record.phase.needs_polling()
+                        {
+                            engine.slot_freed.notify_one();
+                        }
                         if events.send(event).is_err() {
                             return;
                         }
