@@ -89,7 +89,8 @@ fn new_engine(sim: &SimHandle, dir: &tempfile::TempDir) -> Engine {
 
 fn engine_at(base_url: String, dir: &tempfile::TempDir) -> Engine {
     let store = Store::open(&dir.path().join("bench.sqlite3")).expect("store");
-    let client = ArkClient::new(ClientConfig::new(base_url, Some(ApiKey::new("bench")))).expect("client");
+    let client =
+        ArkClient::new(ClientConfig::new(base_url, Some(ApiKey::new("bench")))).expect("client");
     Engine::new(client, store, "bench")
 }
 
@@ -316,12 +317,42 @@ async fn main() {
     let seed_interval: f64 = env_or("BENCH_SEED_INTERVAL", 15.0);
     let tuned: f64 = env_or("BENCH_TUNED_INTERVAL", 15.0);
     let rows = [
-        ("the seed's fixed loop (GET each)", Strategy::Fixed, seed_interval, 0),
-        ("relay mode (GET each), fresh store", Strategy::Relay, interval, 0),
-        ("relay mode (GET each), after history", Strategy::Relay, interval, warm),
-        ("official (list), defaults, fresh store", Strategy::Official, interval, 0),
-        ("official (list), defaults, after history", Strategy::Official, interval, warm),
-        ("official (list), tuned, after history", Strategy::Official, tuned, warm),
+        (
+            "the seed's fixed loop (GET each)",
+            Strategy::Fixed,
+            seed_interval,
+            0,
+        ),
+        (
+            "relay mode (GET each), fresh store",
+            Strategy::Relay,
+            interval,
+            0,
+        ),
+        (
+            "relay mode (GET each), after history",
+            Strategy::Relay,
+            interval,
+            warm,
+        ),
+        (
+            "official (list), defaults, fresh store",
+            Strategy::Official,
+            interval,
+            0,
+        ),
+        (
+            "official (list), defaults, after history",
+            Strategy::Official,
+            interval,
+            warm,
+        ),
+        (
+            "official (list), tuned, after history",
+            Strategy::Official,
+            tuned,
+            warm,
+        ),
     ];
     let handles: Vec<_> = rows
         .iter()
@@ -335,7 +366,10 @@ async fn main() {
     println!(
         "polling {n} tasks in flight, simulator at {speed}x ({:.0} s; history: {warm} tasks of the same shape first; load average at the end: {}):",
         started.elapsed().as_secs_f64(),
-        load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
     );
     println!(
         "| strategy | interval (sim-s) | requests per finished task | share of the seed loop's | mean finish-to-seen | p95 finish-to-seen | requests/s during the window | finished |"

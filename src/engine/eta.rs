@@ -50,6 +50,11 @@ struct Samples {
     /// Samples added since `plan` was made.
     fresh: usize,
     plan: Option<(PollTargets, Arc<Plan>)>,
+    /// Seconds from the start of the run to the finish (our clock), for tasks whose run start
+    /// the server told, with their plan.
+    run: VecDeque<f32>,
+    run_fresh: usize,
+    run_plan: Option<(PollTargets, Arc<Plan>)>,
 }
 
 fn push(q: &mut VecDeque<f32>, v: f32, older: bool) {
@@ -78,20 +83,46 @@ impl Samples {
 
     /// The plan for `t`, made again when the samples moved on by an eighth since.
     fn plan(&mut self, t: &PollTargets) -> Arc<Plan> {
-        if let Some((for_t, plan)) = &self.plan
-            && for_t == t
-            && self.fresh * 8 < self.total.len().max(1)
-        {
-            return plan.clone();
-        }
-        let mut xs: Vec<f64> = self.total.iter().map(|v| f64::from(*v)).collect();
-        xs.sort_by(f64::total_cmp);
-        let plan = Arc::new(Plan::new(&xs, t));
-        self.plan = Some((*t, plan.clone()));
-        self.fresh = 0;
-        plan
+        cached_plan(&self.total, &mut self.fresh, &mut self.plan, t)
+    }
+
+    fn run_plan(&mut self, t: &PollTargets) -> Arc<Plan> {
+        cached_plan(&self.run, &mut self.run_fresh, &mut self.run_plan, t)
     }
 }
+
+fn cached_plan(
+    samples: &VecDeque<f32>,
+    fresh: &mut usize,
+    cache: &mut Option<(PollTargets, Arc<Plan>)>,
+    t: &PollTargets,
+) -> Arc<Plan> {
+    if let Some((for_t, plan)) = cache
+        && for_t == t
+        && *fresh * 8 < samples.len().max(1)
+    {
+        return plan.clone();
+    }
+    let mut xs: Vec<f64> = samples.iter().map(|v| f64::from(*v)).collect();
+    xs.sort_by(f64::total_cmp);
+    let plan = Arc::new(Plan::new(&xs, t));
+    *cache = Some((*t, plan.clone()));
+    *fresh = 0;
+    plan
+}
+
+/// A task as its last answer told it: when the server created it and, once it runs, when its
+/// run started (the server's clock, whole seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerTimes {
+    pub created: i64,
+    pub run_start: Option<i64>,
+}
+
+/// Finished tasks whose server duration is compared with ours, for the clock rate.
+const RATE_SAMPLES: usize = 64;
+/// Fewer comparisons than this: the server's clock is not read.
+const RATE_MIN: usize = 5;
 
 /// A task's shape: model, resolution, ratio, duration, media kinds.
 type Key = (String, String, String, i64, u8);
@@ -119,6 +150,10 @@ pub struct EtaModel {
     /// The model table's typical durations (the same for every model today).
     prior: Option<Samples>,
     learned: usize,
+    /// (server seconds, our seconds) from creation to finish of tasks this process saw finish:
+    /// how fast the server's clock runs against ours (1 for a real service; a simulator may run
+    /// faster).
+    clocks: VecDeque<(f32, f32)>,
 }
 
 fn key_of(r: &impl TaskFacts) -> Key {
@@ -173,6 +208,87 @@ impl EtaModel {
         self.add(r, total.max(0.0), false)
     }
 
+    /// [`EtaModel::learn_secs`] for a task whose answers told its server times: its run time
+    /// is learned too (on our clock), and how fast the server's clock runs against ours.
+    /// `finished` is the server's time of the finish.
+    pub fn learn_observed(
+        &mut self,
+        r: &impl TaskFacts,
+        total: f64,
+        server: ServerTimes,
+        finished: i64,
+    ) -> bool {
+        if !self.learn_secs(r, total) {
+            return false;
+        }
+        let server_total = (finished - server.created) as f64;
+        if server_total > 0.0 && total > 0.0 {
+            self.clocks.push_back((server_total as f32, total as f32));
+            if self.clocks.len() > RATE_SAMPLES {
+                self.clocks.pop_front();
+            }
+        }
+        if let (Some(rate), Some(start)) = (self.clock_rate(), server.run_start) {
+            let run = (finished - start) as f64 / rate;
+            if run >= 0.0 {
+                let key = key_of(r);
+                for s in [
+                    self.by_key.entry(key.clone()).or_default(),
+                    self.by_model.entry(key.0).or_default(),
+                    &mut self.all,
+                ] {
+                    push(&mut s.run, run as f32, false);
+                    s.run_fresh += 1;
+                }
+            }
+        }
+        true
+    }
+
+    /// Server seconds per second of ours, once enough finished tasks compared them: 1 when
+    /// within a fifth of it (a real service's clock runs at ours; the difference is when we
+    /// saw the finish).
+    pub fn clock_rate(&self) -> Option<f64> {
+        if self.clocks.len() < RATE_MIN {
+            return None;
+        }
+        let server: f64 = self.clocks.iter().map(|c| f64::from(c.0)).sum();
+        let ours: f64 = self.clocks.iter().map(|c| f64::from(c.1)).sum();
+        let rate = server / ours.max(1e-9);
+        Some(if (0.8..1.25).contains(&rate) {
+            1.0
+        } else {
+            rate
+        })
+    }
+
+    /// The plan for the rest of `r`'s run and how long it has run (our seconds), when the
+    /// server told when the run started and history knows runs of its kind; `age` is ours
+    /// since its creation.
+    pub fn run_plan(
+        &mut self,
+        r: &impl TaskFacts,
+        server: ServerTimes,
+        age: f64,
+        t: &PollTargets,
+    ) -> Option<(Arc<Plan>, f64)> {
+        let start = server.run_start?;
+        let rate = self.clock_rate()?;
+        let ran = age - (start - server.created) as f64 / rate;
+        let key = key_of(r);
+        let enough = |s: &Samples| s.run.len() >= MIN_SAMPLES;
+        let samples = if self.by_key.get(&key).is_some_and(enough) {
+            self.by_key.get_mut(&key)?
+        } else if self.by_model.get(&key.0).is_some_and(enough) {
+            self.by_model.get_mut(&key.0)?
+        } else if enough(&self.all) {
+            &mut self.all
+        } else {
+            return None;
+        };
+        Some((samples.run_plan(t), ran.max(0.0)))
+    }
+
     /// Learn from a task older than everything learned so far (loading history newest first):
     /// it only fills buckets that have room.
     pub fn learn_older(&mut self, r: &impl TaskFacts) -> bool {
@@ -187,7 +303,9 @@ impl EtaModel {
             return None;
         }
         let total = r.finished_at()?.checked_sub(r.created_at())?;
-        (0..=u32::MAX as i64).contains(&total).then_some(total as f64)
+        (0..=u32::MAX as i64)
+            .contains(&total)
+            .then_some(total as f64)
     }
 
     fn add(&mut self, r: &impl TaskFacts, total: f64, older: bool) -> bool {
@@ -737,7 +855,10 @@ mod tests {
         let first = m.next_poll(&q, 0.0, &TARGETS);
         assert!(first >= TARGETS.sparse.min(lo) - 1.0, "{first}");
         let seen = polls(&mut m, &q, 200.0, &TARGETS);
-        assert!(seen.len() < 200 / 10, "fewer polls than every 10 s: {seen:?}");
+        assert!(
+            seen.len() < 200 / 10,
+            "fewer polls than every 10 s: {seen:?}"
+        );
     }
 
     #[test]
@@ -779,7 +900,11 @@ mod tests {
     fn the_plan_meets_its_delay_with_far_fewer_polls_than_a_fixed_loop() {
         // Finishes spread evenly over 100..=190 s; a fixed 10 s loop needs ~15.5 polls a task
         // for a mean delay of 5 s.
-        let mut m = model(&(0..40).map(|i| (0, 100 + (90 * i) / 39)).collect::<Vec<_>>());
+        let mut m = model(
+            &(0..40)
+                .map(|i| (0, 100 + (90 * i) / 39))
+                .collect::<Vec<_>>(),
+        );
         let q = rec("queued", 0, None, None);
         let (mut count, mut delay) = (0usize, 0.0);
         let finishes: Vec<f64> = (0..90).map(|i| 100.5 + f64::from(i)).collect();

@@ -6,7 +6,7 @@
 use crate::api::ApiError;
 use crate::api::client::MAX_LIST_URL_BYTES;
 use crate::app::Health;
-use crate::engine::eta::{EtaModel, Plan, PollTargets};
+use crate::engine::eta::{EtaModel, Plan, PollTargets, ServerTimes};
 use crate::engine::list_poll::ListPoll;
 use crate::engine::reconcile::ReconcileWindow;
 use crate::engine::{Engine, PollError};
@@ -242,6 +242,8 @@ struct Tracked {
     last_answer: Option<f64>,
     /// Its kind's plan, with the model's `learned()` count it was taken at.
     plan: Option<(usize, Arc<Plan>)>,
+    /// When the server says it was created and its run started.
+    server: Option<ServerTimes>,
 }
 
 /// A request the scheduler decided to send.
@@ -352,13 +354,10 @@ impl Scheduler {
                         origin,
                         last_answer: None,
                         plan: None,
+                        server: None,
                     },
                 );
-                let first = if fresh {
-                    now + self.next_gap(&id)
-                } else {
-                    now
-                };
+                let first = if fresh { now + self.next_gap(&id) } else { now };
                 self.schedule(&id, first);
             }
         }
@@ -505,7 +504,18 @@ impl Scheduler {
         let Some((plan, age)) = self.plan_of(local_id, &targets) else {
             return self.cfg.interval;
         };
-        let secs = if !self.listing() {
+        let server = self.tracked.get(local_id).and_then(|t| t.server);
+        let run = match (self.listing(), server) {
+            (false, Some(server)) => self
+                .tracked
+                .get(local_id)
+                .and_then(|t| self.eta.run_plan(&t.record, server, age, &targets)),
+            _ => None,
+        };
+        let secs = if let Some((run_plan, ran)) = run {
+            // Running, and the server said since when: the rest of its run.
+            run_plan.next_gap(ran, &targets)
+        } else if !self.listing() {
             plan.next_gap(age, &targets)
         } else if plan.finish_rate(age, &targets).is_some() {
             self.tick.as_secs_f64()
@@ -532,7 +542,11 @@ impl Scheduler {
             }
         }
         let i = self.cfg.interval.as_secs_f64();
-        let gap = if rate > 0.0 { (1.5 * i / rate).sqrt() } else { i };
+        let gap = if rate > 0.0 {
+            (1.5 * i / rate).sqrt()
+        } else {
+            i
+        };
         self.tick = Duration::from_secs_f64(gap.clamp(targets.min_gap.max(0.01), i.max(0.01)));
     }
 
@@ -567,6 +581,19 @@ impl Scheduler {
                 t.record = record.clone();
                 let (origin, last) = (t.origin, t.last_answer);
                 t.last_answer = Some(unix_now());
+                let answer = record.task();
+                let told = answer.as_ref().and_then(|a| {
+                    let running = a.status == crate::api::TaskStatus::Running;
+                    Some(ServerTimes {
+                        created: a.created_at?,
+                        run_start: t
+                            .server
+                            .and_then(|s| s.run_start)
+                            .or(a.updated_at.filter(|_| running)),
+                    })
+                });
+                let server = told.or(t.server);
+                t.server = server;
                 self.health.last_success = Some(now_secs());
                 self.health.consecutive_errors = 0;
                 if !self.paused {
@@ -594,7 +621,14 @@ impl Scheduler {
                     // is the best guess, and finer than the stored whole seconds.
                     let seen = unix_now();
                     let since = last.unwrap_or(origin).max(origin);
-                    self.eta_changed |= self.eta.learn_secs(&record, (since + seen) / 2.0 - origin);
+                    let total = (since + seen) / 2.0 - origin;
+                    let finished = answer.as_ref().and_then(|a| a.updated_at);
+                    self.eta_changed |= match (server, finished) {
+                        (Some(server), Some(finished)) => {
+                            self.eta.learn_observed(&record, total, server, finished)
+                        }
+                        _ => self.eta.learn_secs(&record, total),
+                    };
                 }
                 PollerEvent::Updated {
                     record: Box::new(record),

@@ -58,7 +58,9 @@ fn relay_engine_with_hour_long_history(sim: &SimHandle, path: &Path, n: usize) -
     Engine::new(client, store, "test")
 }
 
-fn relay_poller(engine: &Engine) -> (
+fn relay_poller(
+    engine: &Engine,
+) -> (
     tokio::sync::mpsc::UnboundedSender<PollerCmd>,
     tokio::sync::mpsc::UnboundedReceiver<PollerEvent>,
 ) {
@@ -112,7 +114,13 @@ async fn through_a_relay_an_hour_long_task_is_asked_only_at_the_sparse_check() {
         .expect("track");
     let mut answers = Vec::new();
     for _ in 0..3 {
-        assert_eq!(next_answer(&mut events, &task.local_id).await.phase.as_str(), "queued");
+        assert_eq!(
+            next_answer(&mut events, &task.local_id)
+                .await
+                .phase
+                .as_str(),
+            "queued"
+        );
         answers.push(start.elapsed());
     }
     // Every answer is one GET, and there were no others (a relay is never listed).

@@ -91,6 +91,12 @@ async fn a_finish_the_poller_sees_sends_the_next_line_at_once() {
         }
     }
     let stats = sim.stats();
-    assert_eq!(stats.creates, lines as u64, "one create per line: {stats:?}");
-    assert_eq!(stats.peak_in_flight, 1, "never more than the cap: {stats:?}");
+    assert_eq!(
+        stats.creates, lines as u64,
+        "one create per line: {stats:?}"
+    );
+    assert_eq!(
+        stats.peak_in_flight, 1,
+        "never more than the cap: {stats:?}"
+    );
 }
