@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 pub const LAOZHANG_BASE_URL: &str = "https://api.laozhang.ai/seedance/api/v3";
 /// The official Ark base URL (Beijing).
 pub const ARK_BASE_URL: &str = "https://ark.cn-beijing.volces.com/api/v3";
+/// BytePlus ModelArk, the overseas official service (its model ids are `dreamina-seedance-...`).
+pub const BYTEPLUS_BASE_URL: &str = "https://ark.ap-southeast.bytepluses.com/api/v3";
 /// Environment variables searched for the key, in order (after a profile's own `key_env`).
 pub const KEY_ENV_VARS: [&str; 2] = ["SEEDANCE_API_KEY", "ARK_API_KEY"];
 
@@ -286,6 +288,10 @@ pub struct StorageConfig {
     pub profile: Option<String>,
     /// Allow a plain-http endpoint (as AWS_ALLOW_HTTP=true does).
     pub allow_http: bool,
+    /// Seconds one exchange with the service may take in all (answer and its body included;
+    /// one sending a body gets a second more per 16 KiB); default 60.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout_secs: Option<u64>,
 }
 
 /// Local reference files (`[assets]`).
@@ -334,6 +340,7 @@ pub struct Config {
     pub budget: BudgetConfig,
     pub storage: StorageConfig,
     pub assets: AssetsConfig,
+    pub debug: DebugConfig,
     /// Additions and changes to the shipped model table: `[models."ID"]` with any of the fields
     /// of `src/api/models.toml` (and `like = "ID"` to start from another model).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -355,6 +362,7 @@ impl Default for Config {
             budget: BudgetConfig::default(),
             storage: StorageConfig::default(),
             assets: AssetsConfig::default(),
+            debug: DebugConfig::default(),
             models: BTreeMap::new(),
         }
     }
@@ -378,7 +386,27 @@ fn builtin_profiles() -> BTreeMap<String, Profile> {
             relay: false,
         },
     );
+    p.insert(
+        "byteplus".to_string(),
+        Profile {
+            base_url: BYTEPLUS_BASE_URL.to_string(),
+            key_env: None,
+            relay: false,
+        },
+    );
     p
+}
+
+/// Diagnostics (`[debug]`): where the HTTP trace and the log go.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DebugConfig {
+    /// Append every HTTP exchange to this file as one JSON line (like `--trace FILE`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<PathBuf>,
+    /// Write the program's log to this file (like `--log FILE`); never to the terminal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log: Option<PathBuf>,
 }
 
 /// A configuration problem, with what to do.
@@ -520,13 +548,36 @@ impl Config {
 /// other permission bits). It holds no key, but it names where keys come from and which
 /// endpoints are used, and a writable one could redirect requests.
 pub fn permission_warning(path: &Path) -> Option<String> {
+    permission_problem(path).map(|(w, _)| w)
+}
+
+/// [`permission_warning`] with the command that fixes it. The file's folder counts too: one
+/// others may write to (without the sticky bit that keeps them from replacing our file, as on
+/// `/tmp`) lets them swap the config for theirs.
+pub fn permission_problem(path: &Path) -> Option<(String, String)> {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
-    (mode & 0o077 != 0).then(|| {
-        format!(
-            "the config file {} is accessible to other users (mode {mode:03o}); run `chmod 600 {}`",
-            path.display(),
-            path.display()
+    if mode & 0o077 != 0 {
+        let fix = format!("chmod 600 {}", path.display());
+        return Some((
+            format!(
+                "the config file {} is accessible to other users (mode {mode:03o}); run `{fix}`",
+                path.display()
+            ),
+            fix,
+        ));
+    }
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty())?;
+    let dir_mode = std::fs::metadata(dir).ok()?.permissions().mode() & 0o7777;
+    (dir_mode & 0o022 != 0 && dir_mode & 0o1000 == 0).then(|| {
+        let fix = format!("chmod 700 {}", dir.display());
+        (
+            format!(
+                "the config folder {} can be written by other users (mode {:03o}): they could replace the config; run `{fix}`",
+                dir.display(),
+                dir_mode & 0o777
+            ),
+            fix,
         )
     })
 }

@@ -227,7 +227,11 @@ pub async fn download_with(
     }
     let part = part_path(dest);
     if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
-        tokio::fs::create_dir_all(dir)
+        // Results are private like the store: folders made for them are the owner's only.
+        tokio::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
             .await
             .map_err(|e| io_err(dir, e))?;
     }

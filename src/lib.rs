@@ -17,6 +17,7 @@ pub mod context;
 pub mod destination;
 pub mod engine;
 pub mod file_download;
+pub mod logging;
 pub mod runtime;
 pub mod s3;
 pub mod sanitize;

@@ -245,11 +245,55 @@ fn apply_file(theme: &mut Theme, file: &ThemeFile, name: &str) -> Result<(), The
     Ok(())
 }
 
+/// The largest theme file read (a theme is a few dozen lines).
+const MAX_THEME_BYTES: u64 = 64 << 10;
+
+/// The most of a parse error's text shown (the TOML parser quotes the offending line, which
+/// may be megabytes long).
+const MAX_ERROR_CHARS: usize = 300;
+
+/// A user theme file's text: a regular file (a named pipe would never end), at most
+/// [`MAX_THEME_BYTES`].
+fn read_theme_file(path: &Path) -> Result<String, String> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    if meta.len() > MAX_THEME_BYTES {
+        return Err(format!(
+            "{} bytes, larger than a theme can be ({} KiB)",
+            meta.len(),
+            MAX_THEME_BYTES >> 10
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_THEME_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_THEME_BYTES {
+        return Err(format!(
+            "larger than a theme can be ({} KiB)",
+            MAX_THEME_BYTES >> 10
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())
+}
+
+/// `text` cut to [`MAX_ERROR_CHARS`] characters, marked when cut.
+fn shortened(text: &str) -> String {
+    let mut out: String = text.chars().take(MAX_ERROR_CHARS).collect();
+    if out.len() < text.len() {
+        out.push('…');
+    }
+    out
+}
+
 /// Parse theme TOML on top of `base` (the default theme when `None`).
 pub fn parse_theme(name: &str, text: &str, base: Option<&Theme>) -> Result<Theme, ThemeError> {
     let file: ThemeFile = toml::from_str(text).map_err(|e| ThemeError::Invalid {
         name: name.to_string(),
-        message: e.to_string(),
+        message: shortened(&e.to_string()),
     })?;
     let mut theme = match base {
         Some(b) => b.clone(),
@@ -292,13 +336,10 @@ pub fn load_all(user_dir: Option<&Path>) -> (Vec<Theme>, Vec<ThemeError>) {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let text = match std::fs::read_to_string(&path) {
+        let text = match read_theme_file(&path) {
             Ok(t) => t,
-            Err(e) => {
-                errors.push(ThemeError::Invalid {
-                    name,
-                    message: e.to_string(),
-                });
+            Err(message) => {
+                errors.push(ThemeError::Invalid { name, message });
                 continue;
             }
         };

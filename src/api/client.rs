@@ -71,6 +71,8 @@ pub struct ClientConfig {
     pub timeout: Duration,
     pub connect_timeout: Duration,
     pub retry: RetryPolicy,
+    /// Where every exchange is appended as one JSON line (`--trace FILE`), if anywhere.
+    pub trace: Option<std::sync::Arc<super::trace::Trace>>,
 }
 
 impl ClientConfig {
@@ -81,6 +83,7 @@ impl ClientConfig {
             timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
             retry: RetryPolicy::default(),
+            trace: None,
         }
     }
 }
@@ -426,18 +429,87 @@ impl ArkClient {
         }
     }
 
-    /// One HTTP exchange: send, then read the body with a size cap.
+    /// One HTTP exchange: send, then read the body with a size cap; traced when a trace is on.
     async fn send_once(&self, call: &Call<'_>) -> Result<Answer, ApiError> {
         let request_id = call
             .client_request_id
             .map_or_else(new_client_request_id, str::to_string);
+        let Some(trace) = &self.cfg.trace else {
+            return self.exchange(call, &request_id).await.map(|(a, _)| a);
+        };
+        let (time, started) = (super::trace::now_rfc3339(), std::time::Instant::now());
+        let result = self.exchange(call, &request_id).await;
+        let mut path = reqwest::Url::parse(call.url).map_or_else(
+            |_| call.url.to_string(),
+            |mut u| {
+                if !call.query.is_empty() {
+                    u.query_pairs_mut().extend_pairs(call.query);
+                }
+                match u.query() {
+                    Some(q) => format!("{}?{q}", u.path()),
+                    None => u.path().to_string(),
+                }
+            },
+        );
+        if path.is_empty() {
+            path = "/".into();
+        }
+        let mut request_headers = vec![
+            ("Accept".to_string(), "application/json".to_string()),
+            ("Accept-Encoding".to_string(), "identity".to_string()),
+            ("X-Client-Request-Id".to_string(), request_id.clone()),
+        ];
+        if call.body.is_some() {
+            request_headers.push(("Content-Type".into(), "application/json".into()));
+        }
+        let (request_body, mut truncated) = match call.body {
+            Some(b) => {
+                let (t, cut) = super::trace::body_text(b.as_bytes());
+                (Some(t), cut)
+            }
+            None => (None, false),
+        };
+        let mut ex = super::trace::Exchange {
+            time,
+            method: call.method.as_str().to_string(),
+            path,
+            status: 0,
+            request_headers,
+            request_body,
+            response_headers: Vec::new(),
+            response_body: None,
+            truncated: false,
+            elapsed_ms: started.elapsed().as_millis() as u64,
+            error: None,
+        };
+        match &result {
+            Ok((answer, headers)) => {
+                let (body, cut) = super::trace::body_text(&answer.body);
+                truncated |= cut || answer.truncated_at_cap;
+                ex.status = answer.status;
+                ex.response_headers = headers.clone();
+                ex.response_body = Some(body);
+            }
+            Err(e) => ex.error = Some(e.to_string()),
+        }
+        ex.truncated = truncated;
+        trace.record(ex, self.secret());
+        result.map(|(a, _)| a)
+    }
+
+    /// Send and read the answer (its headers too, for the trace).
+    async fn exchange(
+        &self,
+        call: &Call<'_>,
+        request_id: &str,
+    ) -> Result<(Answer, Vec<(String, String)>), ApiError> {
         let mut headers = HeaderMap::new();
         headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
         headers.insert(
             header::ACCEPT_ENCODING,
             HeaderValue::from_static("identity"),
         );
-        if let Ok(v) = HeaderValue::from_str(&request_id) {
+        if let Ok(v) = HeaderValue::from_str(request_id) {
             headers.insert("X-Client-Request-Id", v);
         }
         if let Some(auth) = &self.auth {
@@ -468,17 +540,32 @@ impl ArkClient {
                 .and_then(|v| v.to_str().ok())
                 .map(|s| s.chars().take(200).collect::<String>())
         };
+        let traced: Vec<(String, String)> = if self.cfg.trace.is_some() {
+            headers
+                .iter()
+                .take(64)
+                .map(|(k, v)| {
+                    let v = String::from_utf8_lossy(v.as_bytes());
+                    (k.as_str().to_string(), v.chars().take(1024).collect())
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         let mut answer = Answer {
             status: status.as_u16(),
             content_type: text_header("content-type").unwrap_or_default(),
             request_id: text_header("x-request-id"),
             retry_after: text_header("retry-after").and_then(|v| parse_retry_after(&v, now_unix())),
             location: text_header("location"),
+            server_date: text_header("date")
+                .and_then(|d| chrono::DateTime::parse_from_rfc2822(d.trim()).ok())
+                .map(|d| d.timestamp()),
             body: Vec::new(),
             truncated_at_cap: false,
         };
         if status == StatusCode::NO_CONTENT {
-            return Ok(answer);
+            return Ok((answer, traced));
         }
         let mut not_api = false;
         while let Some(chunk) = resp
@@ -501,7 +588,7 @@ impl ArkClient {
                 break;
             }
         }
-        Ok(answer)
+        Ok((answer, traced))
     }
 
     fn transport_error(&self, e: &reqwest::Error, create: bool) -> ApiError {

@@ -5,6 +5,7 @@ pub mod error;
 pub mod hints;
 pub mod models;
 pub mod task_id;
+pub mod trace;
 pub mod types;
 pub mod validate;
 

@@ -74,8 +74,8 @@ pub const RATIOS: &[&str] = &["16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "adap
 /// Size limits on assets, in bytes.
 pub const MAX_IMAGE_BYTES: u64 = 30 * 1024 * 1024;
 pub const MAX_AUDIO_BYTES: u64 = 15 * 1024 * 1024;
-/// One reference video (official page: at most 50 MB).
-pub const MAX_VIDEO_BYTES: u64 = 50 * 1024 * 1024;
+/// One reference video (the current official create page: at most 200 MB).
+pub const MAX_VIDEO_BYTES: u64 = 200 * 1024 * 1024;
 /// The whole request body.
 pub const MAX_BODY_BYTES: u64 = 64 * 1024 * 1024;
 /// Image sides in pixels, and width / height.
@@ -95,7 +95,7 @@ pub const DEFAULT_EXPIRES_AFTER: i64 = 172_800;
 pub const DEFAULT_DURATION: i64 = 5;
 /// `seed` bounds: -1 (random) to 2^32 - 1.
 pub const MIN_SEED: i64 = -1;
-pub const MAX_SEED: i64 = 4_294_967_295;
+pub const MAX_SEED: i64 = 2_147_483_647;
 /// `priority` bounds.
 pub const MAX_PRIORITY: i64 = 9;
 /// `safety_identifier`: at most this many ASCII characters.

@@ -334,6 +334,32 @@ pub struct CreateRequest {
 }
 
 impl CreateRequest {
+    /// True when an image is a first or last frame (an image without a role is a first frame):
+    /// then the output follows the image unless a ratio is chosen.
+    pub fn has_frame_image(&self) -> bool {
+        self.content.iter().any(|c| {
+            matches!(
+                c.as_media(),
+                Some((
+                    MediaKind::Image,
+                    _,
+                    None | Some(Role::FirstFrame | Role::LastFrame)
+                ))
+            )
+        })
+    }
+
+    /// The ratio to send when none was chosen: `adaptive` with a frame image (the official
+    /// default on 1.5 and 2.x; any other ratio crops the image), else `configured` (`[defaults]
+    /// ratio`, for text and references).
+    pub fn ratio_when_unset(&self, configured: &str) -> String {
+        if self.has_frame_image() {
+            "adaptive".to_string()
+        } else {
+            configured.to_string()
+        }
+    }
+
     /// The text of the first `text` item (the prompt), if any.
     pub fn prompt(&self) -> Option<&str> {
         self.content.iter().find_map(|c| match c {
@@ -400,12 +426,34 @@ pub struct TaskContent {
 /// `usage` of a finished task.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Usage {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "token_count",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub completion_tokens: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "token_count",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total_tokens: Option<u64>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// The largest token count believed (2^53: exact in every JSON reader). A bigger one is not a
+/// count any task bills (`u64::MAX` would show as 9223372036854775807 once stored): it is
+/// refused, so the lenient task parse drops it with a note.
+pub const MAX_TOKENS: u64 = 1 << 53;
+
+fn token_count<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    match Option::<u64>::deserialize(d)? {
+        Some(n) if n > MAX_TOKENS => Err(serde::de::Error::custom(format!(
+            "{n} tokens is not a believable count"
+        ))),
+        other => Ok(other),
+    }
 }
 
 /// `error` of a failed task, and the inner object of an HTTP error body.

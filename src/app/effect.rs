@@ -23,8 +23,11 @@ pub enum Effect {
     /// Cancel a queued task on the server (by local id).
     CancelTask(String),
     /// Resubmit these tasks' stored requests unchanged, each as a new task linked to its
-    /// original, paced to the rate limit; one failure does not stop the rest.
+    /// original, paced to the rate limit; one failure does not stop the rest. Each is checked
+    /// against the daily cap as it is written.
     Retry(Vec<String>),
+    /// [`Effect::Retry`] past the daily cap: the question named the cap and the user said `y`.
+    RetryOverBudget(Vec<String>),
     /// Remove rows that never reached the server (answered with `Msg::TasksRemoved`).
     RemoveLocal(Vec<String>),
     /// Something for the composer: drafts, templates, files, preview, submission.

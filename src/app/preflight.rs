@@ -28,6 +28,19 @@ pub fn probed(state: &mut State, verdict: &ProbeVerdict, url_problems: &[String]
     let base = state.base_url.clone();
     let text = match verdict {
         ProbeVerdict::Ok | ProbeVerdict::OtherApiError(_) => return,
+        // Something API-like answered: a warning, not a wall (creates are sent).
+        v @ ProbeVerdict::UnknownShape { .. } => {
+            let text = format!("warning: {base} {}", v.shape_warning().unwrap_or_default());
+            state.notice(Level::Warn, text.clone());
+            if state.preflight.is_none() {
+                state.preflight = Some(text);
+            }
+            state.dirty = true;
+            return;
+        }
+        ProbeVerdict::ServerTrouble(e) => {
+            format!("{base} is having trouble ({e}): try again in a minute")
+        }
         // Without a key a refusal is expected: the banner already says so.
         ProbeVerdict::KeyRefused(_) if state.preflight.is_some() => return,
         ProbeVerdict::KeyRefused(e) => {

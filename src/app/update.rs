@@ -442,7 +442,11 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
                         Level::Info,
                         format!("retrying {} task(s)…", plan.local_ids.len()),
                     );
-                    vec![Effect::Retry(plan.local_ids)]
+                    if plan.over_budget.is_some() {
+                        vec![Effect::RetryOverBudget(plan.local_ids)]
+                    } else {
+                        vec![Effect::Retry(plan.local_ids)]
+                    }
                 }
             }
         }

@@ -42,6 +42,14 @@ pub struct GlobalArgs {
     /// Enable mouse capture in the dashboard (the dashboard only).
     #[arg(long)]
     pub mouse: bool,
+    /// Append every HTTP exchange with the API to FILE, one JSON line each (the key is never
+    /// written); attach it to a bug report, or replay it with `sim --replay FILE`.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+    /// Write the program's log to FILE (level from SEEDANCE_LOG: error, warn, info (default),
+    /// debug, trace); never to the terminal.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub log: Option<PathBuf>,
 }
 
 // Parsed once per run: the size of the largest variant does not matter.
@@ -138,6 +146,18 @@ pub enum Command {
         #[arg(long, short = 'y')]
         yes: bool,
     },
+    /// Take a server task as the outcome of an uncertain create (a `submit_unknown` row) that
+    /// reconciliation found by its parameters only ("probable, not confirmed"). Asks y/N.
+    Adopt {
+        /// The uncertain row (local id or a unique prefix).
+        #[arg(add = ArgValueCompleter::new(complete::task_ids))]
+        id: String,
+        /// The server task it made, as the row's note names it.
+        task_id: String,
+        /// Do not ask.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
     /// Run the Ark simulator alone and print its base URLs.
     Sim(SimArgs),
     /// Configuration helpers.
@@ -221,7 +241,26 @@ pub struct SubmitArgs {
     /// Seed: -1 (random) or 0..4294967295.
     #[arg(long, allow_hyphen_values = true)]
     pub seed: Option<i64>,
-    /// Let the model search the web for the prompt (`tools: [{"type": "web_search"}]`; 2.0 and 2.0 fast).
+    /// The service POSTs the task to this http(s) URL on each status change (`callback_url`).
+    #[arg(long, value_name = "URL")]
+    pub callback_url: Option<String>,
+    /// `default` or `flex` (offline, half price; 1.x models only, not 2.x).
+    #[arg(long, value_name = "TIER")]
+    pub service_tier: Option<String>,
+    /// Seconds from creation after which a queued or running task expires (3600..259200;
+    /// `execution_expires_after`, default 172800).
+    #[arg(long, value_name = "SECS")]
+    pub expires_after: Option<i64>,
+    /// Keep the camera still (`camera_fixed`; 1.x models only).
+    #[arg(long)]
+    pub camera_fixed: bool,
+    /// A draft: a cheap 480p preview to build on later (`draft`; 1.5 pro only).
+    #[arg(long)]
+    pub draft: bool,
+    /// The length in frames instead of seconds (`frames`, 25+4n in 29..289; 1.0 models only).
+    #[arg(long, value_name = "N")]
+    pub frames: Option<i64>,
+    /// Let the model search the web for the prompt (`tools: [{"type": "web_search"}]`; 2.x).
     #[arg(long)]
     pub web_search: bool,
     /// Queue priority 0..9 (higher runs sooner among this account's queued tasks; never pre-empts; 2.x).
@@ -284,6 +323,11 @@ pub struct SubmitArgs {
     /// With --batch/--prompts: queue the valid lines even when others are invalid.
     #[arg(long)]
     pub skip_invalid: bool,
+    /// With --batch: let the file's local references leave its folder (`../`, absolute
+    /// paths, symlinks out). Without it they are refused: a batch file from someone else must
+    /// not send your files.
+    #[arg(long)]
+    pub allow_outside_refs: bool,
     /// With --batch/--prompts: queue and return at once; a dashboard or `watch --daemon` on
     /// this store sends the lines.
     #[arg(long, conflicts_with = "wait")]
@@ -325,4 +369,8 @@ pub struct SimArgs {
     /// The account's cap on queued tasks: creates beyond it get 429 QuotaExceeded.
     #[arg(long, value_name = "N")]
     pub max_queued: Option<usize>,
+    /// Answer from a trace written by `--trace FILE` instead of simulating: each request gets the
+    /// recorded answer for its method and path (task ids rewritten), in the recorded order.
+    #[arg(long, value_name = "FILE")]
+    pub replay: Option<PathBuf>,
 }

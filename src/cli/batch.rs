@@ -1,86 +1,229 @@
 //! `submit --batch FILE` / `submit --prompts FILE [--repeat N]`: read and validate the whole
-//! file, queue every line as a `pending` row (idempotent by line key), then feed the queue
-//! under `--max-in-flight` while this process holds the poller lease (or let the holder — a
-//! dashboard or `watch --daemon` — feed it), and wait for the lines to be sent, or with
-//! `--wait` to finish; `--detach` returns once they are queued.
+//! file as a stream (nothing is queued when a line is invalid), then read it again and queue
+//! its lines as `pending` rows in chunks (idempotent by line key), so memory stays flat in the
+//! number of lines; then feed the queue under `--max-in-flight` while this process holds the
+//! poller lease (or let the holder — a dashboard or `watch --daemon` — feed it), and wait for
+//! the lines to be sent, or with `--wait` to finish; `--detach` returns once they are queued.
+//! stdin and named pipes are copied to a private temporary file first (read twice).
 
 use super::args::SubmitArgs;
 use super::exit::{Code, Failure};
 use crate::api::TaskStatus;
 use crate::context::Context;
-use crate::engine::batch::{self, BatchLine, Parsed};
+use crate::engine::batch::{self, BatchLine, Line, LineParser, LineProblem};
 use crate::engine::ids;
 use crate::store::{Enqueued, NewPending, Phase, TaskRecord};
-use std::io::Read;
+use std::io::{BufReader, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
-/// The largest batch file read (requests are small; local files are read separately).
-const MAX_FILE_BYTES: u64 = 64 << 20;
+/// The largest batch file read (a line is at most `batch::MAX_LINE_BYTES`).
+const MAX_FILE_BYTES: u64 = 256 << 20;
 
-/// Problems printed before "and N more".
+/// Problems printed before "and N more" (the rest are counted, not kept).
 const SHOWN_PROBLEMS: usize = 50;
 
-/// Read `path` (`-` is stdin), bounded.
-fn read_input(path: &Path) -> Result<String, Failure> {
-    let mut text = String::new();
-    let too_big = || {
-        Failure::usage(format!(
-            "{} is larger than {} MiB; split it into several files",
-            path.display(),
-            MAX_FILE_BYTES >> 20
-        ))
-    };
-    if path == Path::new("-") {
-        std::io::stdin()
-            .take(MAX_FILE_BYTES + 1)
-            .read_to_string(&mut text)
-            .map_err(|e| Failure::usage(format!("cannot read stdin: {e}")))?;
-    } else {
-        let f = std::fs::File::open(path)
-            .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
-        f.take(MAX_FILE_BYTES + 1)
-            .read_to_string(&mut text)
-            .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
-    }
-    if text.len() as u64 > MAX_FILE_BYTES {
-        return Err(too_big());
-    }
-    Ok(text)
+/// Lines queued per store transaction.
+const CHUNK: usize = 1000;
+
+/// The file a batch is read from: the user's, or a private copy of stdin or a named pipe.
+struct Source {
+    /// How messages name it.
+    shown: String,
+    path: PathBuf,
+    /// The folder local references resolve against.
+    base: PathBuf,
+    /// The copy, held only to be removed (on drop) when the run ends.
+    _spool: Option<Spool>,
 }
 
-/// Read and validate the file the arguments name.
-pub fn parse(ctx: &Context, args: &SubmitArgs) -> Result<(String, Parsed), Failure> {
-    let (path, json_lines) = match (&args.batch, &args.prompts) {
-        (Some(p), _) => (p.clone(), true),
-        (None, Some(p)) => (p.clone(), false),
-        (None, None) => return Err(Failure::usage("give --batch FILE or --prompts FILE")),
-    };
-    let shown = if path == Path::new("-") {
-        "stdin".to_string()
-    } else {
-        path.display().to_string()
-    };
-    let text = read_input(&path)?;
-    let parsed = if json_lines {
-        let base = if path == Path::new("-") {
-            PathBuf::from(".")
-        } else {
+/// A private temporary file (0600), removed on drop.
+struct Spool(PathBuf);
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn too_big(shown: &str) -> Failure {
+    Failure::usage(format!(
+        "{shown} is larger than {} MiB; split it into several files",
+        MAX_FILE_BYTES >> 20
+    ))
+}
+
+/// Copy `from` (stdin or a pipe) into a private temporary file, bounded.
+fn spool(mut from: impl Read, shown: &str) -> Result<Spool, Failure> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = std::env::temp_dir().join(format!(
+        "seedance-tui-batch-{}-{}",
+        std::process::id(),
+        ids::new_local_id()
+    ));
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|e| Failure::usage(format!("cannot make a copy of {shown}: {e}")))?;
+    let spool = Spool(path);
+    let n = std::io::copy(&mut (&mut from).take(MAX_FILE_BYTES + 1), &mut file)
+        .map_err(|e| Failure::usage(format!("cannot read {shown}: {e}")))?;
+    if n > MAX_FILE_BYTES {
+        return Err(too_big(shown));
+    }
+    Ok(spool)
+}
+
+impl Source {
+    /// Open what `path` names (`-` is stdin), saying so when it waits on a terminal or a pipe.
+    fn open(path: &Path, json_lines: bool) -> Result<Source, Failure> {
+        use std::os::unix::fs::FileTypeExt;
+        if path == Path::new("-") {
+            if std::io::stdin().is_terminal() {
+                crate::errln!(
+                    "reading the batch from stdin… (end it with Ctrl-D on a line of its own)"
+                );
+            }
+            let copy = spool(std::io::stdin().lock(), "stdin")?;
+            return Ok(Source {
+                shown: "stdin".into(),
+                path: copy.0.clone(),
+                base: PathBuf::from("."),
+                _spool: Some(copy),
+            });
+        }
+        let shown = path.display().to_string();
+        let meta = std::fs::metadata(path)
+            .map_err(|e| Failure::usage(format!("cannot read {shown}: {e}")))?;
+        let base = if json_lines {
             path.parent()
                 .filter(|p| !p.as_os_str().is_empty())
                 .map(Path::to_path_buf)
                 .unwrap_or_else(|| PathBuf::from("."))
+        } else {
+            PathBuf::from(".")
         };
-        batch::parse_json_lines(&text, &base)
-    } else {
-        let template_args = SubmitArgs {
-            prompt: None,
-            ..args_for_template(args)
-        };
-        let template = super::submit::build_request(&template_args, &ctx.config.defaults)?;
-        batch::parse_prompts(&text, &template)
-    };
-    Ok((shown, parsed))
+        if meta.file_type().is_fifo() {
+            crate::errln!("reading the batch from the named pipe {shown}… (waiting for a writer)");
+            let f = std::fs::File::open(path)
+                .map_err(|e| Failure::usage(format!("cannot read {shown}: {e}")))?;
+            let copy = spool(f, &shown)?;
+            return Ok(Source {
+                shown,
+                path: copy.0.clone(),
+                base,
+                _spool: Some(copy),
+            });
+        }
+        if !meta.is_file() {
+            return Err(Failure::usage(format!(
+                "{shown} is not a regular file or a pipe; give a batch file (or - for stdin)"
+            )));
+        }
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(too_big(&shown));
+        }
+        Ok(Source {
+            shown,
+            path: path.to_path_buf(),
+            base,
+            _spool: None,
+        })
+    }
+
+    /// Visit every line (see [`read_lines`]).
+    fn each_line(
+        &self,
+        visit: impl FnMut(usize, batch::RawLine<'_>) -> bool,
+    ) -> Result<(), Failure> {
+        read_lines(&self.path, &self.shown, visit)
+    }
 }
+
+/// Visit every line of the file at `path` (see `batch::each_line`), bounded by
+/// [`MAX_FILE_BYTES`]; `shown` names it in messages.
+fn read_lines(
+    path: &Path,
+    shown: &str,
+    visit: impl FnMut(usize, batch::RawLine<'_>) -> bool,
+) -> Result<(), Failure> {
+    let f = std::fs::File::open(path)
+        .map_err(|e| Failure::usage(format!("cannot read {shown}: {e}")))?;
+    let read = batch::each_line(
+        BufReader::with_capacity(256 << 10, f.take(MAX_FILE_BYTES + 1)),
+        batch::MAX_LINE_BYTES,
+        visit,
+    )
+    .map_err(|e| Failure::usage(format!("cannot read {shown}: {e}")))?;
+    if read > MAX_FILE_BYTES {
+        return Err(too_big(shown));
+    }
+    Ok(())
+}
+
+/// What the first reading found; only the first problems are kept.
+#[derive(Default)]
+struct Checked {
+    /// Lines that held a request.
+    requests: usize,
+    /// Lines that can be queued.
+    valid: usize,
+    problems: Vec<LineProblem>,
+    /// Problems past the shown ones.
+    more_problems: usize,
+    duplicates: Vec<(usize, usize)>,
+    more_duplicates: usize,
+}
+
+/// The parser for the file the arguments name (a prompt list's template is built first).
+fn parser_for<'a>(
+    args: &SubmitArgs,
+    source: &Source,
+    template: Option<&'a crate::api::CreateRequest>,
+) -> LineParser<'a> {
+    match template {
+        Some(t) => LineParser::prompts(t),
+        None => LineParser::json_lines(&source.base, args.allow_outside_refs),
+    }
+}
+
+/// Read and validate every line, keeping no line.
+fn check_file(source: &Source, mut parser: LineParser<'_>) -> Result<Checked, Failure> {
+    let mut c = Checked::default();
+    source.each_line(|n, raw| {
+        match parser.parse_raw(n, &raw) {
+            Line::Blank => {}
+            Line::Request(_) => {
+                c.requests += 1;
+                c.valid += 1;
+            }
+            Line::Duplicate { line, first } => {
+                c.requests += 1;
+                if c.duplicates.len() < SHOWN_DUPLICATES {
+                    c.duplicates.push((line, first));
+                } else {
+                    c.more_duplicates += 1;
+                }
+            }
+            Line::Invalid(problems) => {
+                c.requests += 1;
+                for p in problems {
+                    if c.problems.len() < SHOWN_PROBLEMS {
+                        c.problems.push(p);
+                    } else {
+                        c.more_problems += 1;
+                    }
+                }
+            }
+        }
+        true
+    })?;
+    Ok(c)
+}
+
+/// Duplicates named one by one before "and N more".
+const SHOWN_DUPLICATES: usize = 10;
 
 /// The flags that shape every request of a `--prompts` file.
 fn args_for_template(a: &SubmitArgs) -> SubmitArgs {
@@ -105,69 +248,93 @@ fn args_for_template(a: &SubmitArgs) -> SubmitArgs {
     }
 }
 
-/// One line of the batch with its row.
+/// One line of the batch with its row: what is kept per line while a run waits (no request).
 struct Row {
-    line: BatchLine,
+    line: u32,
+    variant: u32,
+    key: String,
+    label: Option<String>,
     local_id: String,
-    existed: bool,
+    /// Its key was in the store already, with this status.
+    existed: Option<String>,
 }
 
 /// Run `submit --batch` / `--prompts`.
 pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
-    let (file, parsed) = parse(ctx, args)?;
-    if parsed.requests == 0 {
+    let (path, json_lines) = match (&args.batch, &args.prompts) {
+        (Some(p), _) => (p.clone(), true),
+        (None, Some(p)) => (p.clone(), false),
+        (None, None) => return Err(Failure::usage("give --batch FILE or --prompts FILE")),
+    };
+    let template = if json_lines {
+        None
+    } else {
+        let template_args = SubmitArgs {
+            prompt: None,
+            ..args_for_template(args)
+        };
+        Some(super::submit::build_request(
+            &template_args,
+            &ctx.config.defaults,
+        )?)
+    };
+    let source = Source::open(&path, json_lines)?;
+    let file = source.shown.clone();
+    let checked = check_file(&source, parser_for(args, &source, template.as_ref()))?;
+    if checked.requests == 0 {
         return Err(Failure::usage(format!(
             "{file} holds no requests (blank lines and lines starting with # are skipped); nothing was queued"
         )));
     }
-    if !parsed.problems.is_empty() {
-        for p in parsed.problems.iter().take(SHOWN_PROBLEMS) {
+    let bad_lines =
+        checked.requests - checked.valid - checked.duplicates.len() - checked.more_duplicates;
+    if bad_lines > 0 {
+        for p in &checked.problems {
             crate::errln!("{}", p.render(&file));
         }
-        if parsed.problems.len() > SHOWN_PROBLEMS {
-            crate::errln!(
-                "... and {} more problems",
-                parsed.problems.len() - SHOWN_PROBLEMS
-            );
+        if checked.more_problems > 0 {
+            crate::errln!("... and {} more problems", checked.more_problems);
         }
-        let bad_lines = parsed.requests - parsed.lines.len();
-        if !args.skip_invalid || parsed.lines.is_empty() {
+        if !args.skip_invalid || checked.valid == 0 {
             return Err(Failure::usage(format!(
                 "{bad_lines} of {} lines are not valid; nothing was queued (fix them, or pass --skip-invalid to queue the others)",
-                parsed.requests
+                checked.requests
             )));
         }
         crate::errln!(
             "skipping {bad_lines} invalid line(s); queueing the other {}",
-            parsed.lines.len()
+            checked.valid
         );
+    }
+    if let Some(said) = duplicates_line(&checked.duplicates, checked.more_duplicates) {
+        crate::errln!("{said}");
     }
     if !args.detach {
         ctx.require_key()?;
     }
-    let lines = batch::repeat(parsed.lines, args.repeat);
-    let rows = enqueue(ctx, lines).await?;
-    let new = rows.iter().filter(|r| !r.existed).count();
-    let old = rows.len() - new;
-    match (new, old) {
-        (0, _) => crate::errln!("{old} already submitted; nothing new to send"),
-        (_, 0) => crate::errln!("queued {new} request(s)"),
-        _ => crate::errln!("queued {new} request(s); {old} already submitted"),
+    let rows = enqueue_file(ctx, args, &source, template).await?;
+    drop(source);
+    let new = rows.new;
+    let sent_before = rows.existing - rows.still_queued;
+    let mut parts = Vec::new();
+    if new > 0 {
+        parts.push(format!("queued {new} request(s)"));
     }
-    let ids: Vec<String> = rows.iter().map(|r| r.local_id.clone()).collect();
-    let lookup = ids.clone();
-    let mut records = ctx
-        .engine
-        .with_store(move |s| {
-            lookup
-                .iter()
-                .map(|id| s.find(id))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .await?;
+    if sent_before > 0 {
+        parts.push(format!("{sent_before} already submitted"));
+    }
+    if rows.still_queued > 0 {
+        parts.push(format!(
+            "{} already queued by an earlier run and not sent yet",
+            rows.still_queued
+        ));
+    }
+    if new == 0 && rows.still_queued == 0 {
+        parts.push("nothing new to send".into());
+    }
+    crate::errln!("{}", parts.join("; "));
     if args.detach {
         report_feeder(ctx).await;
-        print_rows(&rows, &records, args.json_out);
         return Ok(Code::Ok);
     }
     let out_dir = args.out.clone().unwrap_or_else(|| ctx.output_dir.clone());
@@ -178,79 +345,257 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
         until_sent: !args.wait,
         progress: crate::runtime::headless::Progress::Stderr,
     };
-    crate::runtime::headless::run(ctx, records.clone(), plan).await?;
-    let lookup = ids.clone();
-    records = ctx
-        .engine
-        .with_store(move |s| {
-            lookup
-                .iter()
-                .map(|id| s.find(id))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .await?;
-    if args.wait {
-        // Results another process (the poller) did not save into this folder.
-        for r in records.iter_mut() {
-            if matches!(r.phase, Phase::Remote(TaskStatus::Succeeded)) && r.video_path.is_none() {
-                match crate::engine::task_results::save_results(
-                    &ctx.engine,
-                    r,
-                    &out_dir,
-                    &ctx.config.download.template,
-                )
-                .await
-                {
-                    Ok(saved) => {
-                        for p in &saved.files {
-                            crate::errln!("saved {}", p.display());
-                        }
-                        *r = saved.record;
-                    }
-                    Err(e) => crate::errln!("{}: download failed: {e}", r.display_id()),
-                }
-            }
+    let ids: Vec<String> = rows.kept.iter().map(|r| r.local_id.clone()).collect();
+    let watched = records_of(ctx, &ids).await?;
+    crate::runtime::headless::run(ctx, watched, plan).await?;
+    let mut summary = Summary::default();
+    for chunk in rows.kept.chunks(CHUNK) {
+        let ids: Vec<String> = chunk.iter().map(|r| r.local_id.clone()).collect();
+        let lookup = ids.clone();
+        let mut records = ctx
+            .engine
+            .with_store(move |s| {
+                lookup
+                    .iter()
+                    .map(|id| s.find(id))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .await?;
+        if args.wait {
+            save_unsaved(ctx, &mut records, &out_dir).await;
+        }
+        for (row, r) in chunk.iter().zip(&records) {
+            print_row(
+                row,
+                r.task_id.as_deref(),
+                r.display_id(),
+                r.phase.as_str(),
+                args.json_out,
+            );
+            summary.add(r);
         }
     }
-    print_rows(&rows, &records, args.json_out);
-    let s = Summary::of(&records);
-    crate::errln!("{}", s.line(args.wait));
-    let bad = s.rejected + s.unknown + if args.wait { s.failed } else { 0 };
+    crate::errln!("{}", summary.line(args.wait));
+    let bad = summary.rejected + summary.unknown + if args.wait { summary.failed } else { 0 };
     Ok(if bad > 0 { Code::TaskFailed } else { Code::Ok })
 }
 
-/// Write the lines as `pending` rows in one transaction.
-async fn enqueue(ctx: &Context, lines: Vec<BatchLine>) -> Result<Vec<Row>, Failure> {
-    let profile = ctx.engine.profile.clone();
-    let out = ctx
-        .engine
-        .with_store(move |s| {
-            let local_ids: Vec<String> = lines.iter().map(|_| ids::new_local_id()).collect();
-            let items: Vec<NewPending<'_>> = lines
-                .iter()
-                .zip(&local_ids)
-                .map(|(l, id)| NewPending {
-                    local_id: id,
-                    profile: &profile,
-                    request_json: &l.request_json,
-                    key: Some(&l.key),
-                    label: l.label.as_deref(),
-                    retry_of: None,
-                })
-                .collect();
-            let done = s.enqueue(&items, crate::engine::now())?;
-            Ok(lines
-                .into_iter()
-                .zip(done)
-                .map(|(line, e)| Row {
-                    existed: matches!(e, Enqueued::Existing { .. }),
-                    local_id: e.local_id().to_string(),
-                    line,
-                })
-                .collect::<Vec<_>>())
-        })
-        .await?;
+/// The watched rows, without their request and answer bodies (the run needs their status).
+async fn records_of(ctx: &Context, ids: &[String]) -> Result<Vec<TaskRecord>, Failure> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        let lookup = chunk.to_vec();
+        let records = ctx
+            .engine
+            .with_store(move |s| {
+                lookup
+                    .iter()
+                    .map(|id| {
+                        s.find(id).map(|mut r| {
+                            r.request_json = String::new();
+                            r.response_json = None;
+                            r
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .await?;
+        out.extend(records);
+    }
     Ok(out)
+}
+
+/// Save the results another process (the poller) did not save into this folder.
+async fn save_unsaved(
+    ctx: &Context,
+    records: &mut [TaskRecord],
+    out_dir: &crate::destination::Destination,
+) {
+    for r in records.iter_mut() {
+        if matches!(r.phase, Phase::Remote(TaskStatus::Succeeded)) && r.video_path.is_none() {
+            match crate::engine::task_results::save_results(
+                &ctx.engine,
+                r,
+                out_dir,
+                &ctx.config.download.template,
+            )
+            .await
+            {
+                Ok(saved) => {
+                    for p in &saved.files {
+                        crate::errln!("saved {}", p.display());
+                    }
+                    *r = saved.record;
+                }
+                Err(e) => crate::errln!("{}: download failed: {e}", r.display_id()),
+            }
+        }
+    }
+}
+
+/// One line for every line that repeats an earlier one (same key, same request): queued once.
+fn duplicates_line(dups: &[(usize, usize)], more: usize) -> Option<String> {
+    let first = dups.first()?;
+    if dups.len() == 1 && more == 0 {
+        return Some(format!(
+            "line {} repeats line {} (same key, same request): queued once",
+            first.0, first.1
+        ));
+    }
+    let mut shown: Vec<String> = dups.iter().map(|(l, f)| format!("{l} (= {f})")).collect();
+    if more > 0 {
+        shown.push(format!("and {more} more"));
+    }
+    Some(format!(
+        "{} lines repeat an earlier line (same key, same request), each queued once: {}",
+        dups.len() + more,
+        shown.join(", ")
+    ))
+}
+
+/// What queueing a file did.
+#[derive(Default)]
+struct Queued {
+    new: usize,
+    existing: usize,
+    /// Of the existing rows, those still `pending` (queued by a run that stopped).
+    still_queued: usize,
+    /// Every line's row (kept when the run waits; empty with `--detach`).
+    kept: Vec<Row>,
+}
+
+/// A chunk is written once it holds this many bytes of requests (lines with inlined files
+/// are large), or [`CHUNK`] lines.
+const CHUNK_BYTES: usize = 16 << 20;
+
+/// Read the file again and queue its valid lines (and their `--repeat` variants), a chunk per
+/// transaction; with `--detach` each line's row is printed as it is queued and none is kept.
+/// Runs on the blocking pool holding this process's store handle (nothing else uses it yet).
+async fn enqueue_file(
+    ctx: &Context,
+    args: &SubmitArgs,
+    source: &Source,
+    template: Option<crate::api::CreateRequest>,
+) -> Result<Queued, Failure> {
+    let (path, shown, base) = (
+        source.path.clone(),
+        source.shown.clone(),
+        source.base.clone(),
+    );
+    let (allow, repeat, detach, json) = (
+        args.allow_outside_refs,
+        args.repeat,
+        args.detach,
+        args.json_out,
+    );
+    let profile = ctx.engine.profile.clone();
+    ctx.engine
+        .with_store(move |s| {
+            let mut parser = match &template {
+                Some(t) => LineParser::prompts(t),
+                None => LineParser::json_lines(&base, allow),
+            };
+            let mut out = Queued::default();
+            let mut chunk: Vec<BatchLine> = Vec::new();
+            let mut bytes = 0usize;
+            let mut failed: Option<crate::store::StoreError> = None;
+            let read = read_lines(&path, &shown, |n, raw| {
+                if let Line::Request(l) = parser.parse_raw(n, &raw) {
+                    for v in batch::repeat(vec![l], repeat) {
+                        bytes += v.request_json.len();
+                        chunk.push(v);
+                    }
+                    if chunk.len() >= CHUNK || bytes >= CHUNK_BYTES {
+                        bytes = 0;
+                        if let Err(e) = queue_chunk(
+                            s,
+                            &profile,
+                            std::mem::take(&mut chunk),
+                            detach,
+                            json,
+                            &mut out,
+                        ) {
+                            failed = Some(e);
+                            return false;
+                        }
+                    }
+                }
+                true
+            });
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            if let Err(f) = read {
+                return Ok(Err(f));
+            }
+            queue_chunk(s, &profile, chunk, detach, json, &mut out)?;
+            Ok(Ok(out))
+        })
+        .await?
+}
+
+/// Queue one chunk of lines in one transaction, counting what was new and what existed.
+fn queue_chunk(
+    s: &crate::store::Store,
+    profile: &str,
+    lines: Vec<BatchLine>,
+    detach: bool,
+    json: bool,
+    out: &mut Queued,
+) -> Result<(), crate::store::StoreError> {
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let local_ids: Vec<String> = lines.iter().map(|_| ids::new_local_id()).collect();
+    let items: Vec<NewPending<'_>> = lines
+        .iter()
+        .zip(&local_ids)
+        .map(|(l, id)| NewPending {
+            local_id: id,
+            profile,
+            request_json: &l.request_json,
+            key: Some(&l.key),
+            label: l.label.as_deref(),
+            retry_of: None,
+        })
+        .collect();
+    let done = s.enqueue(&items, crate::engine::now())?;
+    drop(items);
+    for (line, e) in lines.into_iter().zip(done) {
+        let existed = match &e {
+            Enqueued::New { .. } => {
+                out.new += 1;
+                None
+            }
+            Enqueued::Existing { status, .. } => {
+                out.existing += 1;
+                if status == "pending" {
+                    out.still_queued += 1;
+                }
+                Some(status.clone())
+            }
+        };
+        let row = Row {
+            line: line.line.min(u32::MAX as usize) as u32,
+            variant: line.variant,
+            key: line.key,
+            label: line.label,
+            local_id: e.local_id().to_string(),
+            existed,
+        };
+        if detach {
+            let task_id = match &row.existed {
+                Some(_) => s.find(&row.local_id).ok().and_then(|r| r.task_id),
+                None => None,
+            };
+            let status = row.existed.as_deref().unwrap_or("pending");
+            let shown = task_id.as_deref().unwrap_or(&row.local_id).to_string();
+            print_row(&row, task_id.as_deref(), &shown, status, json);
+        } else {
+            out.kept.push(row);
+        }
+    }
+    Ok(())
 }
 
 /// Say who feeds a detached queue, or that nobody does yet.
@@ -262,7 +607,8 @@ async fn report_feeder(ctx: &Context) {
         .ok()
         .flatten();
     let now_ms = chrono::Utc::now().timestamp_millis();
-    match lease.filter(|l| l.expires_at > now_ms) {
+    match lease.filter(|l| l.expires_at > now_ms && !crate::runtime::lease::holder_gone(&l.holder))
+    {
         Some(l) => crate::errln!("the queue is fed by {}", l.holder),
         None => crate::errln!(
             "note: no dashboard or `seedance-tui watch --daemon` runs on this store; the queue waits until one starts"
@@ -271,28 +617,26 @@ async fn report_feeder(ctx: &Context) {
 }
 
 /// One line per batch line: TSV (`line`, id, status) or, with `json`, one JSON object.
-fn print_rows(rows: &[Row], records: &[TaskRecord], json: bool) {
-    for (row, r) in rows.iter().zip(records) {
-        if json {
-            let v = serde_json::json!({
-                "line": row.line.line,
-                "variant": row.line.variant,
-                "key": row.line.key,
-                "label": row.line.label,
-                "local_id": r.local_id,
-                "task_id": r.task_id,
-                "status": r.phase.as_str(),
-                "already_submitted": row.existed,
-            });
-            println!("{}", crate::sanitize::json(&v));
-        } else {
-            println!(
-                "{}\t{}\t{}",
-                row.line.line,
-                crate::sanitize::line(r.display_id()),
-                crate::sanitize::line(r.phase.as_str())
-            );
-        }
+fn print_row(row: &Row, task_id: Option<&str>, shown_id: &str, status: &str, json: bool) {
+    if json {
+        let v = serde_json::json!({
+            "line": row.line,
+            "variant": row.variant,
+            "key": row.key,
+            "label": row.label,
+            "local_id": row.local_id,
+            "task_id": task_id,
+            "status": status,
+            "already_submitted": row.existed.is_some(),
+        });
+        println!("{}", crate::sanitize::json(&v));
+    } else {
+        println!(
+            "{}\t{}\t{}",
+            row.line,
+            crate::sanitize::line(shown_id),
+            crate::sanitize::line(status)
+        );
     }
 }
 
@@ -311,29 +655,33 @@ pub struct Summary {
 
 impl Summary {
     pub fn of(records: &[TaskRecord]) -> Summary {
-        let mut s = Summary {
-            lines: records.len(),
-            ..Summary::default()
-        };
+        let mut s = Summary::default();
         for r in records {
-            s.tokens += r.tokens.unwrap_or(0);
-            match &r.phase {
-                Phase::Pending | Phase::Submitting => s.pending += 1,
-                Phase::Rejected => s.rejected += 1,
-                Phase::SubmitUnknown => s.unknown += 1,
-                Phase::Remote(st) => {
-                    s.sent += 1;
-                    match st {
-                        TaskStatus::Succeeded => s.succeeded += 1,
-                        TaskStatus::Failed | TaskStatus::Expired | TaskStatus::Cancelled => {
-                            s.failed += 1
-                        }
-                        _ => {}
+            s.add(r);
+        }
+        s
+    }
+
+    /// Count one more line.
+    pub fn add(&mut self, r: &TaskRecord) {
+        let s = self;
+        s.lines += 1;
+        s.tokens = s.tokens.saturating_add(r.tokens.unwrap_or(0));
+        match &r.phase {
+            Phase::Pending | Phase::Submitting => s.pending += 1,
+            Phase::Rejected => s.rejected += 1,
+            Phase::SubmitUnknown => s.unknown += 1,
+            Phase::Remote(st) => {
+                s.sent += 1;
+                match st {
+                    TaskStatus::Succeeded => s.succeeded += 1,
+                    TaskStatus::Failed | TaskStatus::Expired | TaskStatus::Cancelled => {
+                        s.failed += 1
                     }
+                    _ => {}
                 }
             }
         }
-        s
     }
 
     /// The closing line.

@@ -25,6 +25,7 @@ impl Context {
         // `Config::load` checked the `[models]` tables; this cannot fail after it.
         let table = config.model_table().map_err(Failure::usage)?;
         crate::api::models::install(table);
+        start_log(g, &config)?;
         if g.demo {
             return Self::demo(g, config).await;
         }
@@ -43,8 +44,9 @@ impl Context {
         let key = found.map(|(_, k)| k);
         let store_path = g.store.clone().unwrap_or_else(Paths::store_file);
         let store = Store::open(&store_path).map_err(|e| Failure::usage(e.to_string()))?;
-        let client = ArkClient::new(ClientConfig::new(base_url.clone(), key))
-            .map_err(|e| Failure::api(e.to_string()))?;
+        let mut client_cfg = ClientConfig::new(base_url.clone(), key);
+        client_cfg.trace = open_trace(g, &config)?;
+        let client = ArkClient::new(client_cfg).map_err(|e| Failure::api(e.to_string()))?;
         let output_dir = config.output();
         let relay = crate::config::is_relay(&profile, g.base_url.as_deref());
         // The composer's live checks follow the same rules as the engine's.
@@ -84,11 +86,9 @@ impl Context {
         let dir = demo_dir();
         let store_path = g.store.clone().unwrap_or_else(|| dir.join("store.sqlite3"));
         let store = Store::open(&store_path).map_err(|e| Failure::usage(e.to_string()))?;
-        let client = ArkClient::new(ClientConfig::new(
-            base_url.clone(),
-            Some(ApiKey::new(DEMO_KEY)),
-        ))
-        .map_err(|e| Failure::api(e.to_string()))?;
+        let mut client_cfg = ClientConfig::new(base_url.clone(), Some(ApiKey::new(DEMO_KEY)));
+        client_cfg.trace = open_trace(g, &config)?;
+        let client = ArkClient::new(client_cfg).map_err(|e| Failure::api(e.to_string()))?;
         let mut engine = Engine::new(client, store, "demo");
         engine.storage = std::sync::Arc::new(config.storage.clone());
         engine.reference_bucket = reference_bucket(&config)?;
@@ -132,6 +132,42 @@ impl Context {
             vars[0]
         )))
     }
+}
+
+/// The log file of `--log FILE`, `[debug] log` or `SEEDANCE_LOG` (see `crate::logging`).
+fn start_log(g: &GlobalArgs, config: &Config) -> Result<(), Failure> {
+    let env = std::env::var("SEEDANCE_LOG").ok();
+    let Some((path, level)) = crate::logging::choose(
+        g.log.as_deref(),
+        config.debug.log.as_deref(),
+        env.as_deref(),
+        &Paths::data_dir(),
+    ) else {
+        return Ok(());
+    };
+    let log = crate::logging::FileLog::open(&path, level)
+        .map_err(|e| Failure::usage(format!("cannot open the log file {}: {e}", path.display())))?;
+    log.install();
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), "seedance-tui started");
+    Ok(())
+}
+
+/// The HTTP trace of `--trace FILE` (or `[debug] trace`), opened for appending.
+fn open_trace(
+    g: &GlobalArgs,
+    config: &Config,
+) -> Result<Option<std::sync::Arc<crate::api::trace::Trace>>, Failure> {
+    let Some(path) = g.trace.clone().or_else(|| config.debug.trace.clone()) else {
+        return Ok(None);
+    };
+    crate::api::trace::Trace::open(&path)
+        .map(|t| Some(std::sync::Arc::new(t)))
+        .map_err(|e| {
+            Failure::usage(format!(
+                "cannot open the trace file {}: {e}",
+                path.display()
+            ))
+        })
 }
 
 /// `[assets] upload_to`, checked.

@@ -41,7 +41,7 @@ pub async fn delete(
             list.join(", ")
         )
     };
-    if !yes && !confirm(&question)? {
+    if !yes && !confirm_to(&question, "delete")? {
         eprintln!("nothing deleted");
         return Ok(Code::Ok);
     }
@@ -99,11 +99,12 @@ fn refuse_unless_deletable(r: &TaskRecord, local: bool) -> Result<(), Failure> {
     }
 }
 
-/// Ask `question` on the terminal; without one, refuse and say how to confirm.
-fn confirm(question: &str) -> Result<bool, Failure> {
+/// Ask `question` on the terminal; without one, refuse and say how to confirm (`--yes` to
+/// `verb`).
+pub(super) fn confirm_to(question: &str, verb: &str) -> Result<bool, Failure> {
     if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
         return Err(Failure::usage(format!(
-            "{question}\nnot a terminal, so not asking: pass --yes to delete"
+            "{question}\nnot a terminal, so not asking: pass --yes to {verb}"
         )));
     }
     let mut err = std::io::stderr();

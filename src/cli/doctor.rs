@@ -28,6 +28,8 @@ pub enum Status {
     Fail,
     /// Not applicable or not checkable here (no terminal, object storage); never fails.
     Skip,
+    /// Works, with something to know (an answer of unknown shape); never fails.
+    Warn,
 }
 
 /// One line of the report.
@@ -59,6 +61,15 @@ impl Check {
         }
     }
 
+    fn warn(name: &'static str, detail: impl Into<String>) -> Check {
+        Check {
+            name,
+            status: Status::Warn,
+            detail: detail.into(),
+            fix: None,
+        }
+    }
+
     fn skip(name: &'static str, detail: impl Into<String>) -> Check {
         Check {
             name,
@@ -75,6 +86,7 @@ impl Check {
             Status::Pass => "✓",
             Status::Fail => "✗",
             Status::Skip => "-",
+            Status::Warn => "!",
         };
         let mut s = format!("{mark} {}: {}", self.name, self.detail);
         if let Some(fix) = &self.fix {
@@ -134,7 +146,8 @@ pub async fn checks(
             .base_url
             .clone()
             .unwrap_or_else(|| profile.base_url.clone());
-        out.extend(api_checks(&profile_name, &profile, &base_url, &env).await);
+        let trace = g.trace.clone().or_else(|| config.debug.trace.clone());
+        out.extend(api_checks(&profile_name, &profile, &base_url, trace.as_deref(), &env).await);
     }
 
     let store_path = g.store.clone().unwrap_or_else(Paths::store_file);
@@ -185,8 +198,8 @@ pub fn config_check(path: &Path) -> (Check, Config) {
             Config::default(),
         ),
         Ok(config) => {
-            let check = match crate::config::permission_warning(path) {
-                Some(w) => Check::fail(NAME, w, format!("chmod 600 {}", path.display())),
+            let check = match crate::config::permission_problem(path) {
+                Some((w, fix)) => Check::fail(NAME, w, fix),
                 None => Check::pass(
                     NAME,
                     format!("{} (valid, mode {})", path.display(), mode_text(path)),
@@ -209,6 +222,7 @@ async fn api_checks(
     profile_name: &str,
     profile: &Profile,
     base_url: &str,
+    trace: Option<&Path>,
     env: &impl Fn(&str) -> Option<String>,
 ) -> Vec<Check> {
     let found = find_key(profile, env);
@@ -216,10 +230,12 @@ async fn api_checks(
     names.extend(KEY_ENV_VARS.iter().map(|s| s.to_string()));
     let key_var = found.as_ref().map(|(var, _)| var.clone());
     let url_problems = check_base_url(base_url);
-    let client = ArkClient::new(ClientConfig::new(
-        base_url.to_string(),
-        found.map(|(_, k)| k),
-    ));
+    let mut client_cfg = ClientConfig::new(base_url.to_string(), found.map(|(_, k)| k));
+    // The probe goes into the trace too: what a relay answers it is what a bug report needs.
+    client_cfg.trace = trace
+        .and_then(|p| crate::api::trace::Trace::open(p).ok())
+        .map(std::sync::Arc::new);
+    let client = ArkClient::new(client_cfg);
     let probe = match &client {
         Ok(c) => Some(c.probe().await),
         Err(_) => None,
@@ -296,6 +312,23 @@ fn url_check(base_url: &str, problems: &[String], probe: Option<&Probe>) -> Chec
     };
     let ms = probe.elapsed.as_millis();
     match &probe.verdict {
+        v @ ProbeVerdict::UnknownShape { .. } => Check::warn(
+            NAME,
+            format!(
+                "{base_url} {}{}",
+                v.shape_warning().unwrap_or_default(),
+                if problems.is_empty() {
+                    String::new()
+                } else {
+                    format!("; also: {}", problems.join("; "))
+                }
+            ),
+        ),
+        ProbeVerdict::ServerTrouble(e) => Check::fail(
+            NAME,
+            format!("{base_url} is having trouble: {e}"),
+            "a gateway or server error, not a wrong URL: try again in a minute",
+        ),
         v if v.url_is_right() && problems.is_empty() => {
             Check::pass(NAME, format!("{base_url} answers as the Ark API ({ms} ms)"))
         }
@@ -502,11 +535,13 @@ pub fn store_check(path: &Path, now_ms: i64) -> Check {
         format!("schema {known}")
     };
     let poller = match &report.poller {
-        Some(l) if l.expires_at > now_ms => format!(
-            "poller: {} (renewed {}s ago)",
-            l.holder,
-            ((now_ms - l.heartbeat_at).max(0) / 1000)
-        ),
+        Some(l) if l.expires_at > now_ms && !crate::runtime::lease::holder_gone(&l.holder) => {
+            format!(
+                "poller: {} (renewed {}s ago)",
+                l.holder,
+                ((now_ms - l.heartbeat_at).max(0) / 1000)
+            )
+        }
         Some(l) => format!("poller: none (the last, {}, stopped renewing)", l.holder),
         None => "poller: none".to_string(),
     };

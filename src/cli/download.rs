@@ -61,7 +61,7 @@ pub async fn download(
 /// `file` inside `dir`: itself when it is already there, else a hard link (a copy across file
 /// systems) under the same name, or a free variant of it when another file has that name.
 fn place_in(file: &Path, dir: &Path) -> std::io::Result<PathBuf> {
-    std::fs::create_dir_all(dir)?;
+    crate::store::create_private_dir(dir)?;
     let canon_dir = dir.canonicalize()?;
     if file.parent().and_then(|p| p.canonicalize().ok()).as_deref() == Some(canon_dir.as_path()) {
         return Ok(file.to_path_buf());

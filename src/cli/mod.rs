@@ -1,6 +1,7 @@
 //! The command line: parse arguments, resolve the context, run a headless command or the
 //! dashboard, and map the outcome to an exit code.
 
+pub mod adopt;
 pub mod args;
 pub mod batch;
 pub mod complete;
@@ -100,6 +101,7 @@ async fn dispatch(cli: Cli) -> Result<Code, Failure> {
         }
         Some(Command::Cancel { id }) => query::cancel(&ctx, &id).await,
         Some(Command::Delete { ids, local, yes }) => delete::delete(&ctx, &ids, local, yes).await,
+        Some(Command::Adopt { id, task_id, yes }) => adopt::adopt(&ctx, &id, &task_id, yes).await,
         Some(Command::Watch {
             ids,
             download,
@@ -140,6 +142,7 @@ async fn dispatch(cli: Cli) -> Result<Code, Failure> {
 fn check_ids(command: &Option<Command>) -> Result<(), Failure> {
     let ids: &[String] = match command {
         Some(Command::Get { id }) | Some(Command::Cancel { id }) => std::slice::from_ref(id),
+        Some(Command::Adopt { task_id, .. }) => std::slice::from_ref(task_id),
         Some(Command::Watch { ids, .. })
         | Some(Command::Retry { ids, .. })
         | Some(Command::Download { ids, .. }) => ids,
@@ -174,6 +177,13 @@ async fn run_sim(a: args::SimArgs) -> Result<Code, Failure> {
             a.addr
         ))
     })?;
+    if let Some(path) = &a.replay {
+        let exchanges = crate::api::trace::read(path).map_err(Failure::usage)?;
+        crate::sim::replay::run_standalone(addr, exchanges)
+            .await
+            .map_err(|e| Failure::api(format!("simulator: {e}")))?;
+        return Ok(Code::Ok);
+    }
     if !(0.0..=1.0).contains(&a.fail_rate) {
         return Err(Failure::usage("--fail-rate is a probability from 0 to 1"));
     }
@@ -190,6 +200,7 @@ async fn run_sim(a: args::SimArgs) -> Result<Code, Failure> {
         max_running: a.max_running.max(1),
         video_size: a.video_size,
         max_queued: a.max_queued,
+        ..crate::sim::SimConfig::default()
     };
     crate::sim::run_standalone(addr, cfg)
         .await

@@ -1,10 +1,9 @@
-//! Pre-flight before a command's first create: a key must be there, and the base URL must reach
-//! the Ark API (`ArkClient::probe`: one GET of a task id that cannot exist). Failing early says
-//! what to fix, instead of a create that fails with a misleading 404 or is sent to the wrong
-//! place.
+//! Pre-flight before a command's first create: a key must be there, and the base URL must not be
+//! proven wrong (`ArkClient::probe`: one GET of a task id that cannot exist). It fails open: only
+//! a web page, a redirect or no answer refuses; any JSON, whatever its shape, lets the create go
+//! (its own answer decides) with a warning on stderr.
 
 use super::exit::Failure;
-use crate::api::ApiError;
 use crate::api::client::ProbeVerdict;
 use crate::context::Context;
 
@@ -20,13 +19,20 @@ pub async fn check(ctx: &Context) -> Result<(), Failure> {
         // The URL is right. A refused key is left to the create itself: its 401 says the same
         // and is recorded (`rejected`, nothing billed) like any refusal.
         ProbeVerdict::Ok | ProbeVerdict::OtherApiError(_) | ProbeVerdict::KeyRefused(_) => Ok(()),
-        // JSON found for a task that cannot exist: not the API's behaviour, but not a web page
-        // or a missing path either; the create's own answer will say more.
-        ProbeVerdict::WrongUrl(ApiError::NotTheApi {
-            status,
-            content_type,
-            ..
-        }) if (200..300).contains(&status) && content_type.contains("json") => Ok(()),
+        ref v @ ProbeVerdict::UnknownShape { .. } => {
+            if let Some(w) = v.shape_warning() {
+                eprintln!(
+                    "warning: {} {}",
+                    crate::sanitize::line(&ctx.base_url),
+                    crate::sanitize::line(&w)
+                );
+            }
+            Ok(())
+        }
+        ProbeVerdict::ServerTrouble(e) => Err(Failure::api(format!(
+            "{} is having trouble (a gateway or server error: {e}); nothing was sent\nfix: try again in a minute; `seedance-tui doctor` checks it",
+            ctx.base_url
+        ))),
         ProbeVerdict::WrongUrl(e) => Err(Failure::api(format!(
             "the base URL {} does not reach the Ark API; nothing was sent: {e}\nfix: pass --base-url ending in /api/v3 (the relay: https://api.laozhang.ai/seedance/api/v3), or set base_url in the profile; `seedance-tui doctor` checks it",
             ctx.base_url

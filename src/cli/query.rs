@@ -147,41 +147,60 @@ pub async fn ls(ctx: &Context, statuses: &[String], format: ListFormat) -> Resul
             .await?;
         return Ok(Code::Ok);
     }
-    let rows = ctx.engine.with_store(move |s| s.list(&query)).await?;
-    if rows.is_empty() {
+    // Streamed like the JSON: one row at a time, so memory stays flat however many rows (and
+    // however long a prompt: only its first 40 characters are shown); `| head` stops the scan.
+    let shown = ctx
+        .engine
+        .with_store(move |s| {
+            use std::io::Write;
+            let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
+            let mut shown = 0usize;
+            let mut ok = true;
+            s.each(&query, |r| {
+                if shown == 0 {
+                    ok = writeln!(
+                        out,
+                        "{:<32} {:<14} {:<5} {:<10} {:>8}  PROMPT",
+                        "ID", "STATUS", "MODEL", "CREATED", "TOKENS"
+                    )
+                    .is_ok();
+                }
+                shown += 1;
+                ok = ok && write_table_row(&mut out, &r).is_ok();
+                ok
+            })?;
+            let _ = out.flush();
+            Ok(shown)
+        })
+        .await?;
+    if shown == 0 {
         crate::errln!("no tasks in {}", ctx.store_path.display());
-        return Ok(Code::Ok);
-    }
-    crate::outln!(
-        "{:<32} {:<14} {:<5} {:<10} {:>8}  PROMPT",
-        "ID",
-        "STATUS",
-        "MODEL",
-        "CREATED",
-        "TOKENS"
-    );
-    for r in &rows {
-        let created = chrono::DateTime::from_timestamp(r.created_at, 0)
-            .map(|t| {
-                t.with_timezone(&chrono::Local)
-                    .format("%m-%d %H:%M")
-                    .to_string()
-            })
-            .unwrap_or_default();
-        // Each cell escaped on its own, so the columns stay aligned.
-        use crate::sanitize::flat;
-        let prompt: String = flat(&r.prompt).chars().take(40).collect();
-        println!(
-            "{:<32} {:<14} {:<5} {:<10} {:>8}  {}",
-            flat(r.display_id()),
-            flat(r.phase.as_str()),
-            flat(&crate::api::models::short_label(&r.model)),
-            created,
-            r.tokens.map(|t| t.to_string()).unwrap_or_default(),
-            prompt
-        );
     }
     Ok(Code::Ok)
+}
+
+/// One row of `ls`'s table, each cell escaped on its own so the columns stay aligned.
+fn write_table_row(out: &mut impl std::io::Write, r: &TaskRecord) -> std::io::Result<()> {
+    use crate::sanitize::flat;
+    let created = chrono::DateTime::from_timestamp(r.created_at, 0)
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default();
+    let start: String = r.prompt.chars().take(40).collect();
+    let prompt: String = flat(&start).chars().take(40).collect();
+    writeln!(
+        out,
+        "{:<32} {:<14} {:<5} {:<10} {:>8}  {}",
+        flat(r.display_id()),
+        flat(r.phase.as_str()),
+        flat(&crate::api::models::short_label(&r.model)),
+        created,
+        r.tokens.map(|t| t.to_string()).unwrap_or_default(),
+        prompt
+    )
 }
 
 /// `cancel ID`: only a queued task (the service cannot stop a running one, and removing a

@@ -138,18 +138,28 @@ pub async fn retry(ctx: &Context, o: &RetryOptions) -> Result<Code, Failure> {
         super::submit::check_budget(ctx, &planned).await?;
     }
     super::preflight::check(ctx).await?;
+    let engine = if o.over_budget {
+        ctx.engine.without_spending_cap()
+    } else {
+        ctx.engine.clone()
+    };
     let mut code = Code::Ok;
     for original in &chosen {
         let sent = if o.again {
-            ctx.engine.retry_again(original).await
+            engine.retry_again(original).await
         } else {
-            ctx.engine.retry(original).await
+            engine.retry(original).await
         };
         match sent {
             Ok(new) => crate::outln!("{} -> {}", original.display_id(), new.display_id()),
             // Another process (or run) retried it since the plan was made: nothing was sent.
             Err(SubmitError::Store(e @ StoreError::AlreadyRetried { .. })) => {
                 crate::errln!("skipped {e}")
+            }
+            // Another process spent the room since the plan was checked: nothing was sent.
+            Err(SubmitError::OverBudget(over)) => {
+                crate::errln!("{}: not retried: {over}", original.display_id());
+                code = Code::Usage;
             }
             Err(e) => {
                 crate::errln!("{}: retry failed: {e}", original.display_id());

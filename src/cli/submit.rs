@@ -52,9 +52,9 @@ pub fn build_request_with(
                 ))
             })?
         }
+        // The ratio is decided once the content is known (`ratio_when_unset`).
         None => CreateRequest {
             model: defaults.model.clone(),
-            ratio: Some(defaults.ratio.clone()),
             duration: Some(defaults.duration),
             resolution: Some(defaults.resolution.clone()),
             watermark: Some(defaults.watermark),
@@ -118,6 +118,28 @@ pub fn build_request_with(
     if let Some(id) = &args.safety_identifier {
         req.safety_identifier = Some(id.clone());
     }
+    if let Some(url) = &args.callback_url {
+        req.callback_url = Some(url.clone());
+    }
+    if let Some(tier) = &args.service_tier {
+        req.service_tier = Some(tier.clone());
+    }
+    if let Some(secs) = args.expires_after {
+        req.execution_expires_after = Some(secs);
+    }
+    if args.camera_fixed {
+        req.camera_fixed = Some(true);
+    }
+    if args.draft {
+        req.draft = Some(true);
+    }
+    if let Some(n) = args.frames {
+        // `frames` takes the place of `duration` (the default duration would contradict it).
+        req.frames = Some(n);
+        if args.duration.is_none() {
+            req.duration = None;
+        }
+    }
     // The links must live as long as the task may wait and run.
     let bucket = bucket.map(|make| make(req.execution_expires_after));
     let mut uploads = Vec::new();
@@ -147,6 +169,9 @@ pub fn build_request_with(
                 })?;
             req.content.push(ContentItem::media(kind, url, role));
         }
+    }
+    if args.json.is_none() && req.ratio.is_none() {
+        req.ratio = Some(req.ratio_when_unset(&defaults.ratio));
     }
     Ok((req, uploads))
 }
@@ -254,8 +279,14 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
     }
     super::preflight::check(ctx).await?;
     upload_references(ctx, &uploads).await?;
-    let record = match ctx.engine.submit(req.to_json(), None).await {
+    let engine = if args.over_budget {
+        ctx.engine.without_spending_cap()
+    } else {
+        ctx.engine.clone()
+    };
+    let record = match engine.submit(req.to_json(), None).await {
         Ok(r) => r,
+        Err(SubmitError::OverBudget(o)) => return Err(over_budget(&o)),
         Err(SubmitError::Api { record, error }) => {
             let unknown = error.create_outcome_unknown();
             let mut f = Failure::from_create(error);
@@ -301,11 +332,16 @@ pub async fn check_budget(ctx: &Context, planned: &[(String, u64)]) -> Result<()
     use crate::engine::budget::BudgetError;
     match ctx.engine.may_spend(planned).await {
         Ok(_) => Ok(()),
-        Err(BudgetError::Over(o)) => Err(Failure::usage(format!(
-            "{o}\nraise [budget] in the config, wait until tomorrow, or pass --over-budget to send it anyway"
-        ))),
+        Err(BudgetError::Over(o)) => Err(over_budget(&o)),
         Err(e @ BudgetError::Store(_)) => Err(Failure::api(e.to_string())),
     }
+}
+
+/// The refusal of a request that would pass today's cap (exit 2, nothing sent).
+pub fn over_budget(o: &crate::engine::budget::OverBudget) -> Failure {
+    Failure::usage(format!(
+        "{o}\nraise [budget] in the config, wait until tomorrow, or pass --over-budget to send it anyway"
+    ))
 }
 
 /// Print a task's id, or its JSON with `json`.
@@ -334,6 +370,85 @@ mod tests {
             split_role("https://u@host/x.png"),
             ("https://u@host/x.png".to_string(), None)
         );
+    }
+
+    #[test]
+    fn a_frame_image_without_a_chosen_ratio_sends_adaptive() {
+        let defaults = RequestDefaults::default();
+        assert_eq!(defaults.ratio, "16:9");
+        let text = SubmitArgs {
+            prompt: Some("a fox".into()),
+            ..SubmitArgs::default()
+        };
+        let req = build_request(&text, &defaults).expect("builds");
+        assert_eq!(req.ratio.as_deref(), Some("16:9"), "text: [defaults] ratio");
+        for image in ["https://x/a.jpg", "https://x/a.jpg@first_frame"] {
+            let framed = SubmitArgs {
+                prompt: Some("a fox".into()),
+                image: vec![image.into()],
+                ..SubmitArgs::default()
+            };
+            let req = build_request(&framed, &defaults).expect("builds");
+            assert_eq!(req.ratio.as_deref(), Some("adaptive"), "{image}");
+        }
+        let chosen = SubmitArgs {
+            prompt: Some("a fox".into()),
+            ratio: Some("9:16".into()),
+            image: vec!["https://x/a.jpg".into()],
+            ..SubmitArgs::default()
+        };
+        let req = build_request(&chosen, &defaults).expect("builds");
+        assert_eq!(req.ratio.as_deref(), Some("9:16"), "a chosen ratio is kept");
+        let references = SubmitArgs {
+            prompt: Some("a fox".into()),
+            image: vec![
+                "https://x/a.jpg@reference_image".into(),
+                "https://x/b.jpg@reference_image".into(),
+            ],
+            ..SubmitArgs::default()
+        };
+        let req = build_request(&references, &defaults).expect("builds");
+        assert_eq!(
+            req.ratio.as_deref(),
+            Some("16:9"),
+            "references: [defaults] ratio"
+        );
+    }
+
+    #[test]
+    fn every_documented_field_has_a_flag() {
+        let args = SubmitArgs {
+            prompt: Some("a fox".into()),
+            model: Some("doubao-seedance-1-0-pro-250528".into()),
+            callback_url: Some("https://hooks.example.com/seedance".into()),
+            service_tier: Some("flex".into()),
+            expires_after: Some(7200),
+            camera_fixed: true,
+            frames: Some(57),
+            ..SubmitArgs::default()
+        };
+        let req = build_request(&args, &RequestDefaults::default()).expect("builds");
+        assert_eq!(
+            req.callback_url.as_deref(),
+            Some("https://hooks.example.com/seedance")
+        );
+        assert_eq!(req.service_tier.as_deref(), Some("flex"));
+        assert_eq!(req.execution_expires_after, Some(7200));
+        assert_eq!(req.camera_fixed, Some(true));
+        assert_eq!((req.frames, req.duration), (Some(57), None));
+        let problems = crate::api::validate::validate_for(
+            &req,
+            &crate::api::validate::Target::with_relay(false),
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        let draft = SubmitArgs {
+            prompt: Some("a fox".into()),
+            model: Some("doubao-seedance-1-5-pro-251215".into()),
+            draft: true,
+            ..SubmitArgs::default()
+        };
+        let req = build_request(&draft, &RequestDefaults::default()).expect("builds");
+        assert_eq!(req.draft, Some(true));
     }
 
     #[test]

@@ -55,6 +55,10 @@ pub enum AssetError {
         expected: &'static str,
     },
     #[error(
+        "{path} starts like a PNG but has no IHDR chunk (no width and height), so it is not a PNG image; check the file"
+    )]
+    NoPngHeader { path: String },
+    #[error(
         "{path} is {width}x{height} px: {problem} (each side {MIN_IMAGE_SIDE}..{MAX_IMAGE_SIDE} px, width/height {MIN_IMAGE_ASPECT}..{MAX_IMAGE_ASPECT}); resize or crop it"
     )]
     ImageShape {
@@ -305,7 +309,25 @@ pub fn check_local_media(path: &Path, kind: MediaKind) -> Result<MediaFacts, Ass
     let mut facts = MediaFacts::default();
     match kind {
         MediaKind::Image => {
-            if let Some((w, h)) = media_probe::image_size(path).map_err(read_err)? {
+            let size = media_probe::image_size(path).map_err(read_err)?;
+            // A PNG's first chunk is its IHDR (its size): without it the file is not a PNG,
+            // whatever its first eight bytes say. (Other formats' sizes may lie deeper.)
+            if size.is_none() && mime_for(path, kind).ok() == Some("image/png") {
+                let mut head = [0u8; 8];
+                let signed = std::fs::File::open(path)
+                    .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+                    .is_ok()
+                    && head == *b"\x89PNG\r\n\x1a\n";
+                return Err(if signed {
+                    AssetError::NoPngHeader { path: shown }
+                } else {
+                    AssetError::WrongContent {
+                        path: shown,
+                        expected: "png",
+                    }
+                });
+            }
+            if let Some((w, h)) = size {
                 facts.size = Some((w, h));
                 let problem = if w < MIN_IMAGE_SIDE || h < MIN_IMAGE_SIDE {
                     Some("a side is too short")
@@ -353,7 +375,7 @@ pub fn check_local_media(path: &Path, kind: MediaKind) -> Result<MediaFacts, Ass
     Ok(facts)
 }
 
-/// A local reference video checked before it is uploaded anywhere: at most 50 MB, 2..15 s.
+/// A local reference video checked before it is uploaded anywhere: at most 200 MB, 2..15 s.
 pub fn check_video_file(path: &Path) -> Result<MediaFacts, AssetError> {
     let shown = path.display().to_string();
     let meta = std::fs::metadata(path).map_err(|e| AssetError::Read {
@@ -542,9 +564,12 @@ mod tests {
     fn local_png_becomes_a_data_url() {
         let dir = tempfile::tempdir().expect("tempdir");
         let p = dir.path().join("a.PNG");
-        std::fs::write(&p, [0x89, b'P', b'N', b'G']).expect("write");
+        std::fs::write(&p, crate::engine::media_probe::samples::png(400, 300)).expect("write");
         let url = resolve(p.to_str().expect("utf8"), MediaKind::Image).expect("resolves");
-        assert_eq!(url, "data:image/png;base64,iVBORw==");
+        assert!(
+            url.starts_with("data:image/png;base64,iVBORw0KGgo"),
+            "{url}"
+        );
     }
 
     #[test]
@@ -625,7 +650,7 @@ mod tests {
             .expect("sparse");
         assert!(matches!(
             check_video_file(&big),
-            Err(AssetError::TooLarge { limit, .. }) if limit == 50 * 1024 * 1024
+            Err(AssetError::TooLarge { limit, .. }) if limit == 200 * 1024 * 1024
         ));
         assert!(check_total_seconds(MediaKind::Audio, &[8.0, 7.0]).is_ok());
         assert!(matches!(

@@ -1,8 +1,13 @@
 //! Batch files: JSON lines (one create request per line, in the `submit --json` format, with an
 //! optional `"key"` and `"label"`) or a prompt list (one prompt per line over a template
-//! request), read and validated whole before anything is queued. Every line gets an
-//! idempotency key: its own `"key"`, else a hash of the normalized request and the line number,
-//! so running the same file again queues nothing new and an edited line is new.
+//! request). They are read as a stream ([`each_line`]: a line is at most [`MAX_LINE_BYTES`], a
+//! UTF-8 byte order mark is dropped, a line that is not UTF-8 is named) and turned into
+//! requests one line at a time ([`LineParser`]), so memory does not grow with the number of
+//! lines. Every line gets an idempotency key: its own `"key"`, else a hash of the normalized
+//! request and the line number, so running the same file again queues nothing new and an
+//! edited line is new. One key on two lines is an error when the requests differ and a
+//! duplicate (queued once) when they are the same. Local references may not leave the file's
+//! folder unless allowed.
 
 use super::assets;
 use crate::api::types::{ContentItem, CreateRequest};
@@ -47,13 +52,36 @@ impl LineProblem {
     }
 }
 
-/// The lines that can be queued and the problems of the others.
+/// The lines that can be queued and the problems of the others (the whole file in memory:
+/// tests and benchmarks; `submit --batch` streams through [`LineParser`] and [`each_line`]).
 #[derive(Debug, Default)]
 pub struct Parsed {
     pub lines: Vec<BatchLine>,
     pub problems: Vec<LineProblem>,
     /// Lines that held a request (blank lines and `#` comments excluded).
     pub requests: usize,
+    /// `(line, first)`: a line with the key and the request of line `first`, queued once.
+    pub duplicates: Vec<(usize, usize)>,
+}
+
+impl Parsed {
+    fn add(&mut self, line: Line) {
+        match line {
+            Line::Blank => {}
+            Line::Request(l) => {
+                self.requests += 1;
+                self.lines.push(l);
+            }
+            Line::Duplicate { line, first } => {
+                self.requests += 1;
+                self.duplicates.push((line, first));
+            }
+            Line::Invalid(p) => {
+                self.requests += 1;
+                self.problems.extend(p);
+            }
+        }
+    }
 }
 
 /// The longest key or label accepted.
@@ -102,13 +130,230 @@ fn check_text(v: &Value, line: usize, field: &str) -> Result<Option<String>, Lin
     }
 }
 
-/// Local files named by the requests, inlined once each (a batch often reuses one image).
-struct Files {
-    base: PathBuf,
-    cache: HashMap<(PathBuf, &'static str), Result<String, String>>,
+/// The longest line read: the API's limit on a whole request body. A longer line is refused by
+/// its number, and its bytes are skipped without being kept.
+pub const MAX_LINE_BYTES: usize = 64 << 20;
+
+/// One line of a batch file as read (see [`each_line`]).
+#[derive(Debug)]
+pub enum RawLine<'a> {
+    Text(&'a str),
+    /// Longer than the line limit: `bytes` were skipped.
+    TooLong {
+        bytes: u64,
+    },
+    /// Not UTF-8: the first bad byte's offset in the line.
+    NotUtf8 {
+        at: usize,
+    },
 }
 
+impl RawLine<'_> {
+    /// The problem of a line that could not be read as text, if it is one.
+    pub fn problem(&self, line: usize) -> Option<LineProblem> {
+        match self {
+            RawLine::Text(_) => None,
+            RawLine::TooLong { bytes } => Some(LineProblem::new(
+                line,
+                "line",
+                format!(
+                    "is {bytes} bytes, longer than {} MiB (the API's limit on a request); split the request or send its files as links",
+                    MAX_LINE_BYTES >> 20
+                ),
+            )),
+            RawLine::NotUtf8 { at } => Some(LineProblem::new(
+                line,
+                "line",
+                format!("is not UTF-8 text (a bad byte at offset {at}); save the file as UTF-8"),
+            )),
+        }
+    }
+}
+
+/// Read `r` one line at a time — never more than `max_line` bytes of one line in memory, so
+/// memory stays flat however many lines there are — calling `visit(number, line)` (1-based)
+/// until it returns false. A UTF-8 byte order mark before the first line is dropped. Returns
+/// the bytes read.
+pub fn each_line(
+    mut r: impl std::io::BufRead,
+    max_line: usize,
+    mut visit: impl FnMut(usize, RawLine<'_>) -> bool,
+) -> std::io::Result<u64> {
+    use std::io::{BufRead, Read};
+    let mut buf: Vec<u8> = Vec::new();
+    let mut total = 0u64;
+    let mut number = 0usize;
+    loop {
+        buf.clear();
+        let n = (&mut r)
+            .take(max_line as u64 + 1)
+            .read_until(b'\n', &mut buf)?;
+        if n == 0 {
+            return Ok(total);
+        }
+        total += n as u64;
+        number += 1;
+        let ended = buf.last() == Some(&b'\n');
+        if !ended && buf.len() > max_line {
+            // Skip the rest of the line without keeping it.
+            let mut skipped = buf.len() as u64;
+            buf = Vec::new();
+            loop {
+                let chunk = r.fill_buf()?;
+                if chunk.is_empty() {
+                    break;
+                }
+                match chunk.iter().position(|b| *b == b'\n') {
+                    Some(i) => {
+                        r.consume(i + 1);
+                        skipped += i as u64 + 1;
+                        break;
+                    }
+                    None => {
+                        let len = chunk.len();
+                        r.consume(len);
+                        skipped += len as u64;
+                    }
+                }
+            }
+            total += skipped - n as u64;
+            if !visit(number, RawLine::TooLong { bytes: skipped }) {
+                return Ok(total);
+            }
+            continue;
+        }
+        let mut text: &[u8] = &buf;
+        if let Some(t) = text.strip_suffix(b"\n") {
+            text = t.strip_suffix(b"\r").unwrap_or(t);
+        }
+        if number == 1 {
+            text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
+        }
+        let go_on = match std::str::from_utf8(text) {
+            Ok(t) => visit(number, RawLine::Text(t)),
+            Err(e) => visit(
+                number,
+                RawLine::NotUtf8 {
+                    at: e.valid_up_to(),
+                },
+            ),
+        };
+        if !go_on {
+            return Ok(total);
+        }
+        // A very long line's buffer is not kept for the next, short ones.
+        if buf.capacity() > 1 << 20 {
+            buf = Vec::new();
+        }
+    }
+}
+
+/// What one line of a batch file is.
+#[derive(Debug)]
+pub enum Line {
+    /// Blank, or a `#` comment.
+    Blank,
+    Request(BatchLine),
+    /// The same key and request as line `first`: queued once.
+    Duplicate {
+        line: usize,
+        first: usize,
+    },
+    Invalid(Vec<LineProblem>),
+}
+
+/// The explicit keys seen so far in a file: a key's hash → the first line and its request's
+/// hash (hashes, so a million keys stay small).
+#[derive(Default)]
+struct Keys(HashMap<u64, (usize, u64)>);
+
+impl Keys {
+    /// `Ok(None)` for a new key, `Ok(Some(first))` for the same key with the same request as
+    /// line `first` (a duplicate), `Err` for the same key with another request.
+    fn see(&mut self, key: &str, line: usize, request: u64) -> Result<Option<usize>, LineProblem> {
+        match self.0.entry(fnv1a(&[key.as_bytes()])) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert((line, request));
+                Ok(None)
+            }
+            std::collections::hash_map::Entry::Occupied(o) => {
+                let (first, first_request) = *o.get();
+                if first_request == request {
+                    Ok(Some(first))
+                } else {
+                    Err(LineProblem::new(
+                        line,
+                        "key",
+                        format!(
+                            "`{}` is also the key of line {first}, with another request; give each request its own key",
+                            crate::sanitize::line(key)
+                        ),
+                    ))
+                }
+            }
+        }
+    }
+}
+
+/// A request's normalized JSON and its FNV-1a hash (what a repeated key is compared by).
+fn request_hash(req: &CreateRequest) -> (u64, String) {
+    let json = req.to_json();
+    (fnv1a(&[json.as_bytes()]), json)
+}
+
+/// Local files named by the requests, inlined once each while they are small enough to keep
+/// (a batch often reuses one image); the cache is bounded in bytes.
+struct Files {
+    base: PathBuf,
+    /// The folder's real path (symlinks resolved), when it has one.
+    real_base: Option<PathBuf>,
+    /// References may leave the folder (`--allow-outside-refs`).
+    allow_outside: bool,
+    cache: HashMap<(PathBuf, &'static str), Result<String, String>>,
+    cached_bytes: usize,
+}
+
+/// What the file cache keeps at most.
+const FILE_CACHE_BYTES: usize = 16 << 20;
+
 impl Files {
+    fn new(base: &Path, allow_outside: bool) -> Files {
+        Files {
+            base: base.to_path_buf(),
+            real_base: std::fs::canonicalize(base).ok(),
+            allow_outside,
+            cache: HashMap::new(),
+            cached_bytes: 0,
+        }
+    }
+
+    /// Refuse a reference that leaves the batch file's folder (`..`, an absolute path, a
+    /// symlink out), unless allowed.
+    fn check_inside(&self, given: &str, path: &Path) -> Result<(), String> {
+        if self.allow_outside {
+            return Ok(());
+        }
+        let outside = || {
+            format!(
+                "`{}` is outside the batch file's folder; a batch file must not send files from elsewhere (move the file next to it, or pass --allow-outside-refs)",
+                crate::sanitize::line(given)
+            )
+        };
+        let (Some(base), Ok(real)) = (&self.real_base, std::fs::canonicalize(path)) else {
+            // A missing file is reported by the read; one we cannot resolve is not sent.
+            return if path.exists() {
+                Err(outside())
+            } else {
+                Ok(())
+            };
+        };
+        if real.starts_with(base) {
+            Ok(())
+        } else {
+            Err(outside())
+        }
+    }
+
     fn inline(&mut self, req: &mut CreateRequest, line: usize) -> Vec<LineProblem> {
         let mut problems = Vec::new();
         for (i, item) in req.content.iter_mut().enumerate() {
@@ -128,19 +373,31 @@ impl Files {
                 continue;
             }
             let path = self.base.join(media.url.trim());
-            let resolved = self
-                .cache
-                .entry((path.clone(), kind.as_str()))
-                .or_insert_with(|| {
-                    assets::file_to_data_url(&path, kind).map_err(|e| e.to_string())
-                });
+            let field = format!("content[{i}].{field}");
+            if let Err(e) = self.check_inside(media.url.trim(), &path) {
+                problems.push(LineProblem::new(line, &field, e));
+                continue;
+            }
+            let key = (path.clone(), kind.as_str());
+            let resolved = match self.cache.get(&key) {
+                Some(r) => r.clone(),
+                None => {
+                    let r = assets::file_to_data_url(&path, kind).map_err(|e| e.to_string());
+                    let size = r.as_ref().map_or(0, String::len);
+                    if self.cached_bytes + size > FILE_CACHE_BYTES {
+                        self.cache.clear();
+                        self.cached_bytes = 0;
+                    }
+                    if size <= FILE_CACHE_BYTES {
+                        self.cached_bytes += size;
+                        self.cache.insert(key, r.clone());
+                    }
+                    r
+                }
+            };
             match resolved {
-                Ok(url) => media.url = url.clone(),
-                Err(e) => problems.push(LineProblem::new(
-                    line,
-                    &format!("content[{i}].{field}"),
-                    e.clone(),
-                )),
+                Ok(url) => media.url = url,
+                Err(e) => problems.push(LineProblem::new(line, &field, e)),
             }
         }
         problems
@@ -155,35 +412,71 @@ fn check(req: &CreateRequest, line: usize) -> Vec<LineProblem> {
         .collect()
 }
 
-/// Read JSON lines. Relative local paths are resolved against `base_dir` (the file's folder).
-pub fn parse_json_lines(text: &str, base_dir: &Path) -> Parsed {
-    let mut out = Parsed::default();
-    let mut files = Files {
-        base: base_dir.to_path_buf(),
-        cache: HashMap::new(),
-    };
-    for (i, raw) in text.lines().enumerate() {
-        let line = i + 1;
+/// Turns the lines of one batch file into requests, one at a time: what it keeps between
+/// lines is small (explicit keys as hashes, a bounded file cache), whatever the file's size.
+pub struct LineParser<'a> {
+    template: Option<&'a CreateRequest>,
+    files: Files,
+    keys: Keys,
+}
+
+impl<'a> LineParser<'a> {
+    /// JSON lines; relative local paths resolve against `base_dir` (the file's folder) and may
+    /// not leave it unless `allow_outside`.
+    pub fn json_lines(base_dir: &Path, allow_outside: bool) -> LineParser<'static> {
+        LineParser {
+            template: None,
+            files: Files::new(base_dir, allow_outside),
+            keys: Keys::default(),
+        }
+    }
+
+    /// A prompt list over `template` (the flags and `[defaults]`; its assets already inlined).
+    pub fn prompts(template: &'a CreateRequest) -> LineParser<'a> {
+        LineParser {
+            template: Some(template),
+            files: Files::new(Path::new("."), false),
+            keys: Keys::default(),
+        }
+    }
+
+    /// Line `line` of the file.
+    pub fn parse(&mut self, line: usize, raw: &str) -> Line {
         let trimmed = raw.trim();
         if trimmed.is_empty() || trimmed.starts_with('#') {
-            continue;
+            return Line::Blank;
         }
-        out.requests += 1;
+        match self.template {
+            Some(t) => prompt_line(t, line, trimmed),
+            None => self.json_line(line, trimmed),
+        }
+    }
+
+    /// [`LineParser::parse`] of a line as [`each_line`] read it.
+    pub fn parse_raw(&mut self, line: usize, raw: &RawLine<'_>) -> Line {
+        match raw {
+            RawLine::Text(t) => self.parse(line, t),
+            other => Line::Invalid(other.problem(line).into_iter().collect()),
+        }
+    }
+
+    fn json_line(&mut self, line: usize, trimmed: &str) -> Line {
         let mut v: Value = match serde_json::from_str(trimmed) {
             Ok(v) => v,
             Err(e) => {
-                out.problems
-                    .push(LineProblem::new(line, "json", format!("not JSON: {e}")));
-                continue;
+                return Line::Invalid(vec![LineProblem::new(
+                    line,
+                    "json",
+                    format!("not JSON: {e}"),
+                )]);
             }
         };
         let Some(obj) = v.as_object_mut() else {
-            out.problems.push(LineProblem::new(
+            return Line::Invalid(vec![LineProblem::new(
                 line,
                 "json",
                 "a line must be one JSON object (a create request)",
-            ));
-            continue;
+            )]);
         };
         let key_v = obj.remove("key").unwrap_or(Value::Null);
         let label_v = obj.remove("label").unwrap_or(Value::Null);
@@ -202,63 +495,80 @@ pub fn parse_json_lines(text: &str, base_dir: &Path) -> Parsed {
                 let msg = e.to_string();
                 let field = msg.split('`').nth(1).unwrap_or("json").to_string();
                 problems.push(LineProblem::new(line, &field, msg));
-                out.problems.extend(problems);
-                continue;
+                return Line::Invalid(problems);
             }
         };
-        let normalized = req.to_json();
+        let (request, normalized) = request_hash(&req);
+        if let Some(k) = &key {
+            match self.keys.see(k, line, request) {
+                Ok(None) => {}
+                Ok(Some(first)) => return Line::Duplicate { line, first },
+                Err(p) => {
+                    problems.push(p);
+                    return Line::Invalid(problems);
+                }
+            }
+        }
+        let key = key.unwrap_or_else(|| line_key(line, &normalized));
+        drop(normalized);
         let mut sent = req;
-        problems.extend(files.inline(&mut sent, line));
+        problems.extend(self.files.inline(&mut sent, line));
         problems.extend(check(&sent, line));
         if !problems.is_empty() {
-            out.problems.extend(problems);
-            continue;
+            return Line::Invalid(problems);
         }
-        out.lines.push(BatchLine {
+        Line::Request(BatchLine {
             line,
             variant: 0,
-            key: key.unwrap_or_else(|| line_key(line, &normalized)),
+            key,
             label,
             request_json: sent.to_json(),
-        });
+        })
     }
-    out
 }
 
-/// Read a prompt list: every non-blank line that does not start with `#` is a prompt, set as
-/// the text of `template` (the flags and `[defaults]`; its assets are already inlined).
-pub fn parse_prompts(text: &str, template: &CreateRequest) -> Parsed {
-    let mut out = Parsed::default();
-    for (i, raw) in text.lines().enumerate() {
-        let line = i + 1;
-        let prompt = raw.trim();
-        if prompt.is_empty() || prompt.starts_with('#') {
-            continue;
-        }
-        out.requests += 1;
-        let mut req = template.clone();
-        match req
-            .content
-            .iter_mut()
-            .find(|c| matches!(c, ContentItem::Text { .. }))
-        {
-            Some(ContentItem::Text { text }) => *text = prompt.to_string(),
-            _ => req.content.insert(0, ContentItem::text(prompt)),
-        }
-        let problems = check(&req, line);
-        if !problems.is_empty() {
-            out.problems.extend(problems);
-            continue;
-        }
-        let json = req.to_json();
-        out.lines.push(BatchLine {
-            line,
-            variant: 0,
-            key: line_key(line, &json),
-            label: None,
-            request_json: json,
-        });
+fn prompt_line(template: &CreateRequest, line: usize, prompt: &str) -> Line {
+    let mut req = template.clone();
+    match req
+        .content
+        .iter_mut()
+        .find(|c| matches!(c, ContentItem::Text { .. }))
+    {
+        Some(ContentItem::Text { text }) => *text = prompt.to_string(),
+        _ => req.content.insert(0, ContentItem::text(prompt)),
     }
+    let problems = check(&req, line);
+    if !problems.is_empty() {
+        return Line::Invalid(problems);
+    }
+    let json = req.to_json();
+    Line::Request(BatchLine {
+        line,
+        variant: 0,
+        key: line_key(line, &json),
+        label: None,
+        request_json: json,
+    })
+}
+
+/// Read JSON lines from text. Relative local paths are resolved against `base_dir` (the file's
+/// folder) and may not leave it.
+pub fn parse_json_lines(text: &str, base_dir: &Path) -> Parsed {
+    parse_all(text, LineParser::json_lines(base_dir, false))
+}
+
+/// Read a prompt list from text: every non-blank line that does not start with `#` is a prompt,
+/// set as the text of `template` (the flags and `[defaults]`; its assets are already inlined).
+pub fn parse_prompts(text: &str, template: &CreateRequest) -> Parsed {
+    parse_all(text, LineParser::prompts(template))
+}
+
+fn parse_all(text: &str, mut parser: LineParser<'_>) -> Parsed {
+    let mut out = Parsed::default();
+    let _ = each_line(text.as_bytes(), MAX_LINE_BYTES, |n, raw| {
+        out.add(parser.parse_raw(n, &raw));
+        true
+    });
     out
 }
 
@@ -331,6 +641,60 @@ mod tests {
     }
 
     #[test]
+    fn lines_are_read_within_their_cap_without_a_bom_and_bad_utf8_is_named() {
+        let mut text = b"\xEF\xBB\xBFfirst\r\n".to_vec();
+        text.extend(vec![b'x'; 100]);
+        text.extend(b"\nbad \xff byte\nlast");
+        let mut seen = Vec::new();
+        let read = each_line(&text[..], 50, |n, raw| {
+            seen.push(match raw {
+                RawLine::Text(t) => format!("{n}:{t}"),
+                RawLine::TooLong { bytes } => format!("{n}:long {bytes}"),
+                RawLine::NotUtf8 { at } => format!("{n}:bad at {at}"),
+            });
+            true
+        })
+        .expect("reads");
+        assert_eq!(read, text.len() as u64);
+        assert_eq!(seen, ["1:first", "2:long 101", "3:bad at 4", "4:last"]);
+        let p = RawLine::TooLong { bytes: 101 }
+            .problem(2)
+            .expect("a problem");
+        assert!(
+            p.render("b.jsonl")
+                .starts_with("b.jsonl:2: line: is 101 bytes"),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn one_key_on_two_lines_is_an_error_or_a_duplicate() {
+        let keyed = |key: &str, prompt: &str| {
+            format!(
+                r#"{{"key":"{key}","model":"{MODEL}","content":[{{"type":"text","text":"{prompt}"}}]}}"#
+            )
+        };
+        let text = [
+            keyed("a", "x"),
+            keyed("a", "x"),
+            keyed("b", "y"),
+            keyed("b", "z"),
+        ]
+        .join("\n");
+        let p = parse_json_lines(&text, Path::new("."));
+        assert_eq!(p.lines.len(), 2, "{:?}", p.lines);
+        assert_eq!(p.duplicates, [(2, 1)]);
+        assert_eq!(p.problems.len(), 1);
+        assert!(
+            p.problems[0]
+                .render("f")
+                .starts_with("f:4: key: `b` is also the key of line 3"),
+            "{:?}",
+            p.problems
+        );
+    }
+
+    #[test]
     fn explicit_key_and_label_are_taken_out_of_the_body() {
         let text = format!(
             r#"{{"key":"shot-1","label":"hero","model":"{MODEL}","content":[{{"type":"text","text":"x"}}]}}"#
@@ -375,7 +739,11 @@ mod tests {
     #[test]
     fn local_files_are_inlined_relative_to_the_batch_file() {
         let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join("a.png"), [0x89, b'P', b'N', b'G']).expect("write");
+        std::fs::write(
+            dir.path().join("a.png"),
+            crate::engine::media_probe::samples::png(400, 300),
+        )
+        .expect("write");
         let text = format!(
             r#"{{"model":"{MODEL}","content":[{{"type":"text","text":"x"}},{{"type":"image_url","image_url":{{"url":"a.png"}},"role":"first_frame"}}]}}"#
         );

@@ -12,7 +12,7 @@ use super::Engine;
 use crate::api::TaskStatus;
 use crate::api::types::CreateRequest;
 use crate::config::{BudgetConfig, Config, PricingConfig};
-use crate::store::{Phase, StoreError, TaskFacts, TaskQuery};
+use crate::store::{Phase, Store, StoreError, TaskFacts};
 
 /// The cap and the prices that turn tokens into money.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -262,6 +262,37 @@ pub fn check(cap: &SpendingCap, today: Spend, adding: Spend) -> Result<Spend, Ov
     Ok(after)
 }
 
+/// Today's spend of the rows in `store` created at or after `day_start`, read row by row.
+fn spent_in(cap: &SpendingCap, store: &Store, day_start: i64) -> Result<Spend, StoreError> {
+    let mut day = DaySpend::new(day_start);
+    store.each_spend_row(day_start, |r| day.add(&r))?;
+    Ok(day.spend(cap))
+}
+
+/// The one rule every path that sends a create follows (a submit, a retry, a queued line, the
+/// dashboard's): `adding` is checked against today's spend *inside the store transaction that
+/// writes the row reserving it* (`Store::begin_submission_if`, `Store::claim_pending_if`), so
+/// processes sharing a store cannot each see room for one and all send.
+pub fn reserve(
+    cap: &SpendingCap,
+    store: &Store,
+    adding: Spend,
+) -> Result<Result<(), OverBudget>, StoreError> {
+    if !cap.is_set() {
+        return Ok(Ok(()));
+    }
+    let today = spent_in(cap, store, local_day_start(super::now()))?;
+    Ok(check(cap, today, adding).map(|_| ()))
+}
+
+/// The next local midnight after `now` (Unix seconds): when a day's cap opens again.
+pub fn next_day_start(now: i64) -> i64 {
+    let start = local_day_start(now);
+    // A day is 23 to 25 hours long around a DST change: the first midnight after 25 hours.
+    let next = local_day_start(start + 25 * 3600);
+    if next > now { next } else { start + 86_400 }
+}
+
 /// Why `may_spend` said no.
 #[derive(Debug, thiserror::Error)]
 pub enum BudgetError {
@@ -283,18 +314,19 @@ impl Engine {
         &self.cap
     }
 
+    /// The same engine with no cap: the user chose to pass it (`--over-budget`, or `y` to a
+    /// question that named the cap).
+    pub fn without_spending_cap(&self) -> Engine {
+        let mut e = self.clone();
+        e.cap = std::sync::Arc::new(SpendingCap::default());
+        e
+    }
+
     /// Today's spend, counted from the store (see the module doc).
     pub async fn spent_today(&self) -> Result<Spend, StoreError> {
-        let day_start = local_day_start(super::now());
         let cap = (*self.cap).clone();
-        self.with_store(move |s| {
-            let rows = s.list(&TaskQuery {
-                since: Some(day_start),
-                ..TaskQuery::default()
-            })?;
-            Ok(spend_of_tasks(&cap, &rows, day_start))
-        })
-        .await
+        self.with_store(move |s| spent_in(&cap, s, local_day_start(super::now())))
+            .await
     }
 
     /// May these new tasks — `(model, estimated tokens)` each, see [`estimate`] — be sent now

@@ -56,6 +56,10 @@ pub enum SubmitError {
     },
     #[error("{0}")]
     Store(#[from] StoreError),
+    /// It would pass today's spending cap (checked in the transaction that would have written
+    /// its row): nothing was stored or sent.
+    #[error("{0}")]
+    OverBudget(budget::OverBudget),
     /// The server accepted the task, but the store could not record it (it stays `submitting`,
     /// and becomes `submit_unknown`). The task exists: it must not be sent again.
     #[error(
@@ -193,6 +197,28 @@ impl Engine {
         .map_err(|e| StoreError::Sql(format!("store task failed: {e}")))?
     }
 
+    /// Run a write that records what a create's answer was, on the blocking pool, trying again
+    /// while the store is busy (for up to a minute): a busy store must not leave the row
+    /// `submitting`, to be taken later for an uncertain create.
+    pub(crate) async fn record_answer<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: Fn(&Store) -> Result<T, StoreError> + Send + Sync + 'static,
+    {
+        let f = Arc::new(f);
+        let started = std::time::Instant::now();
+        loop {
+            let g = f.clone();
+            match self.with_store(move |s| g(s)).await {
+                Err(StoreError::Busy(e)) if started.elapsed() < RECORD_ACCEPTED_FOR => {
+                    tracing::warn!(error = %e, "the store is busy recording a create's answer; trying again");
+                    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// Validate `request_json`, write a `submitting` row, POST it once, and record the outcome.
     pub async fn submit(
         &self,
@@ -221,6 +247,8 @@ impl Engine {
         let local_id = ids::new_local_id();
         let profile = self.profile.clone();
         let (lid, body) = (local_id.clone(), request_json.clone());
+        let cap = self.cap.clone();
+        let adding = cap.spend_of(&[(req.model.clone(), budget::estimate(&req))]);
         let begun = self
             .with_store(move |s| {
                 let sub = crate::store::NewSubmission {
@@ -230,13 +258,10 @@ impl Engine {
                     retry_of: retry_of.as_deref(),
                     now: now(),
                 };
-                if head_only {
-                    s.begin_retry(&sub)
-                } else {
-                    s.begin_submission(&sub)
-                }
+                s.begin_submission_if(&sub, head_only, |s| budget::reserve(&cap, s, adding))
             })
-            .await?;
+            .await?
+            .map_err(SubmitError::OverBudget)?;
         let outcome = self.client.create_raw(&request_json, &local_id).await;
         let lid = local_id.clone();
         match outcome {
@@ -246,7 +271,7 @@ impl Engine {
                 let code = error.code().unwrap_or("").to_string();
                 let message = format!("{error} — {}", error.create_hint());
                 let stored = self
-                    .with_store(move |s| {
+                    .record_answer(move |s| {
                         if unknown {
                             s.submission_unknown(&lid, &message, now())?;
                         } else {

@@ -1,6 +1,7 @@
 //! The submission queue, engine side: send the front `pending` row once (claim it as
 //! `submitting`, POST, record the answer), tell what the answer means for the queue (go on,
-//! hold, or leave the line for the user), and the budget hook.
+//! hold, or leave the line for the user); the claim reserves the line's spend under the daily
+//! cap (`budget::reserve`).
 //!
 //! Money rule: a row is `submitting` before its create leaves; only answers that certainly
 //! started nothing (a 429, a rate-limit or quota code, a refused connection) put it back in the
@@ -29,6 +30,9 @@ pub enum SendOutcome {
     },
     /// The row was no longer pending (removed, or claimed by another process): nothing sent.
     NotPending,
+    /// It would pass today's spending cap (checked in the transaction that would have claimed
+    /// it): the row stays pending, nothing was sent.
+    OverBudget(super::budget::OverBudget),
 }
 
 /// True when a refused create means "not now" rather than "not this request": the queue holds
@@ -58,33 +62,23 @@ pub fn holds_queue(e: &ApiError) -> bool {
     .any(|c| code.contains(c))
 }
 
-/// What the spending cap says about sending one more request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BudgetVerdict {
-    Allow,
-    /// Hold the queue, showing this reason, until the budget allows again.
-    Hold(String),
-}
-
-/// The budget hook: asked before every queued create. A row whose estimate would pass today's
-/// `[budget]` cap holds the queue (it resumes by itself once the day turns or the cap is raised)
-/// instead of sending; a store that cannot say today's spend holds it too.
-pub async fn budget_allows(engine: &Engine, record: &TaskRecord) -> BudgetVerdict {
-    let planned = [(record.model.clone(), super::budget::estimate_record(record))];
-    match engine.may_spend(&planned).await {
-        Ok(_) => BudgetVerdict::Allow,
-        Err(super::budget::BudgetError::Over(o)) => BudgetVerdict::Hold(format!("budget: {o}")),
-        Err(e) => BudgetVerdict::Hold(format!("budget unknown: {e}")),
-    }
-}
-
 impl Engine {
     /// Send the queued row `record` once: claim it, POST it, record the answer.
     pub async fn send_pending(&self, record: &TaskRecord) -> Result<SendOutcome, StoreError> {
         let lid = record.local_id.clone();
         let l = lid.clone();
-        if !self.with_store(move |s| s.claim_pending(&l, now())).await? {
-            return Ok(SendOutcome::NotPending);
+        let cap = self.cap.clone();
+        let adding =
+            cap.spend_of(&[(record.model.clone(), super::budget::estimate_record(record))]);
+        let claimed = self
+            .with_store(move |s| {
+                s.claim_pending_if(&l, now(), |s| super::budget::reserve(&cap, s, adding))
+            })
+            .await?;
+        match claimed {
+            Ok(true) => {}
+            Ok(false) => return Ok(SendOutcome::NotPending),
+            Err(over) => return Ok(SendOutcome::OverBudget(over)),
         }
         // The queue paces and backs off itself: a retry inside the client would hide a 429.
         let outcome = self
@@ -113,7 +107,7 @@ impl Engine {
                     _ => None,
                 };
                 let (l, note) = (lid.clone(), format!("held: {reason}"));
-                self.with_store(move |s| s.return_to_queue(&l, &note, now()))
+                self.record_answer(move |s| s.return_to_queue(&l, &note, now()))
                     .await?;
                 Ok(SendOutcome::Held {
                     retry_after,
@@ -126,7 +120,7 @@ impl Engine {
                 let message = format!("{error} — {}", error.hint());
                 let l = lid.clone();
                 let r = self
-                    .with_store(move |s| {
+                    .record_answer(move |s| {
                         if unknown {
                             s.submission_unknown(&l, &message, now())?;
                         } else {

@@ -311,7 +311,13 @@ async fn submit(
     if in_flight >= max_in_flight.max(1) as u64 {
         return queue(engine, body, retry_of, draft).await;
     }
-    match engine.submit(body, retry_of).await {
+    let sender = if over_budget {
+        engine.without_spending_cap()
+    } else {
+        engine.clone()
+    };
+    match sender.submit(body, retry_of).await {
+        Err(SubmitError::OverBudget(o)) => SubmitOutcome::OverBudget(o.to_string()),
         Ok(record) => {
             // The task is stored: the draft has done its job.
             let _ = engine.with_store(move |s| s.delete_draft(&draft)).await;
@@ -394,14 +400,14 @@ mod tests {
     fn local_files_are_inlined_and_urls_kept() {
         let dir = tempfile::tempdir().expect("tempdir");
         let p = dir.path().join("a.png");
-        std::fs::write(&p, [0x89, b'P', b'N', b'G']).expect("write");
+        std::fs::write(&p, crate::engine::media_probe::samples::png(400, 300)).expect("write");
         let req = serde_json::json!({"model": "m", "content": [
             {"type": "text", "text": "x"},
             {"type": "image_url", "image_url": {"url": p.to_str().expect("utf8")}, "role": "first_frame"},
             {"type": "image_url", "image_url": {"url": "https://h/b.png"}, "role": "last_frame"}
         ]});
         let out = resolve_request(&req.to_string()).expect("resolves");
-        assert!(out.contains("data:image/png;base64,iVBORw=="), "{out}");
+        assert!(out.contains("data:image/png;base64,iVBORw0KGgo"), "{out}");
         assert!(out.contains("https://h/b.png"));
         let bad = serde_json::json!({"model": "m", "content": [
             {"type": "image_url", "image_url": {"url": "/nonexistent/x.png"}}

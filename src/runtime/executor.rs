@@ -285,6 +285,14 @@ impl Executor {
                 let (engine, tx, gap) = (self.engine.clone(), self.tx.clone(), self.create_gap);
                 tokio::spawn(retry_all(engine, tx, local_ids, gap));
             }
+            Effect::RetryOverBudget(local_ids) => {
+                let (engine, tx, gap) = (
+                    self.engine.without_spending_cap(),
+                    self.tx.clone(),
+                    self.create_gap,
+                );
+                tokio::spawn(retry_all(engine, tx, local_ids, gap));
+            }
             Effect::CancelTask(local_id) => {
                 let (engine, tx) = (self.engine.clone(), self.tx.clone());
                 tokio::spawn(async move {

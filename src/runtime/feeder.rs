@@ -11,7 +11,7 @@
 //! at once (`Engine::slot_freed`), so the queue refills in the same tick.
 
 use super::lease::Role;
-use crate::engine::queue::{BudgetVerdict, SendOutcome, budget_allows};
+use crate::engine::queue::SendOutcome;
 use crate::engine::{Engine, now};
 use crate::store::TaskRecord;
 use std::time::Duration;
@@ -46,13 +46,25 @@ impl FeederConfig {
 }
 
 /// Commands to the feeder.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum FeederCmd {
     /// The lease role changed: only the leader feeds.
     Role(Role),
     /// Something changed in the store (a task finished, rows were queued, the queue was
     /// resumed): look again now.
     Wake,
+    /// Stop feeding; answered once no send of this feeder is between its claim and its
+    /// recorded answer (a create cut off there would become `submit_unknown`).
+    Stop(tokio::sync::oneshot::Sender<()>),
+}
+
+/// Stop the feeder behind `tx` and wait (at most `within`) until its send in progress, if any,
+/// is recorded.
+pub async fn stop(tx: &mpsc::UnboundedSender<FeederCmd>, within: Duration) {
+    let (ack, done) = tokio::sync::oneshot::channel();
+    if tx.send(FeederCmd::Stop(ack)).is_ok() {
+        let _ = tokio::time::timeout(within, done).await;
+    }
 }
 
 /// What the feeder did.
@@ -72,6 +84,27 @@ pub enum FeederEvent {
     Abandoned(usize),
     /// The store failed; the feeder tries again at its next check.
     StoreFailed(String),
+}
+
+/// The words of a hold by the daily cap: why, and until when.
+pub fn budget_hold_reason(over: &crate::engine::budget::OverBudget, now: i64) -> String {
+    let until = crate::engine::budget::next_day_start(now);
+    let at = chrono::DateTime::from_timestamp(until, 0)
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_else(|| "midnight".into());
+    format!("{BUDGET_HELD}: {over}; held until {at} (local midnight) or until [budget] is raised")
+}
+
+/// The first words of a hold by the daily cap.
+const BUDGET_HELD: &str = "budget";
+
+/// True for a hold's reason given by the daily cap (not by the server).
+pub fn is_budget_hold(reason: &str) -> bool {
+    reason.starts_with(BUDGET_HELD)
 }
 
 /// The header's words for a hold by the server.
@@ -99,11 +132,15 @@ pub fn spawn(
         let mut next = Instant::now();
         let slot_freed = f.engine.slot_freed.clone();
         loop {
+            // Commands first: a stop is seen between two sends, never in the middle of one.
             tokio::select! {
-                // The poller saw a task finish: the next line goes in the same tick.
-                _ = slot_freed.notified() => next = next.min(Instant::now()),
+                biased;
                 cmd = rx.recv() => match cmd {
                     None => return,
+                    Some(FeederCmd::Stop(ack)) => {
+                        let _ = ack.send(());
+                        return;
+                    }
                     Some(FeederCmd::Role(role)) => {
                         if role.is_leader() && !f.leader {
                             f.become_leader().await;
@@ -113,6 +150,8 @@ pub fn spawn(
                     }
                     Some(FeederCmd::Wake) => next = next.min(Instant::now()),
                 },
+                // The poller saw a task finish: the next line goes in the same tick.
+                _ = slot_freed.notified() => next = next.min(Instant::now()),
                 _ = tokio::time::sleep_until(next) => {
                     next = Instant::now() + f.feed().await;
                 }
@@ -222,17 +261,21 @@ impl Feeder {
             if busy >= self.cfg.max_in_flight as u64 {
                 return self.cfg.check_every;
             }
-            if let BudgetVerdict::Hold(reason) = budget_allows(&self.engine, &front).await {
-                self.hold(self.cfg.check_every * 5, reason).await;
-                return self.cfg.check_every * 5;
-            }
             match self.engine.send_pending(&front).await {
+                // The next line goes out at once, after the loop has looked at its commands.
                 Ok(SendOutcome::Accepted(r)) => {
                     self.attempt = 0;
                     self.emit(FeederEvent::Sent(Box::new(r)));
+                    return Duration::ZERO;
                 }
-                Ok(SendOutcome::Rejected(r)) => self.emit(FeederEvent::Rejected(Box::new(r))),
-                Ok(SendOutcome::Unknown(r)) => self.emit(FeederEvent::Unknown(Box::new(r))),
+                Ok(SendOutcome::Rejected(r)) => {
+                    self.emit(FeederEvent::Rejected(Box::new(r)));
+                    return Duration::ZERO;
+                }
+                Ok(SendOutcome::Unknown(r)) => {
+                    self.emit(FeederEvent::Unknown(Box::new(r)));
+                    return Duration::ZERO;
+                }
                 Ok(SendOutcome::Held {
                     retry_after,
                     reason,
@@ -243,6 +286,13 @@ impl Feeder {
                     return wait;
                 }
                 Ok(SendOutcome::NotPending) => {}
+                // Looked at again every few seconds: the spend can drop (a task fails without
+                // a bill, a count comes in under its estimate), else the day turns.
+                Ok(SendOutcome::OverBudget(over)) => {
+                    self.hold(self.cfg.check_every * 5, budget_hold_reason(&over, now()))
+                        .await;
+                    return self.cfg.check_every * 5;
+                }
                 Err(e) => {
                     self.emit(FeederEvent::StoreFailed(e.to_string()));
                     return self.cfg.check_every;

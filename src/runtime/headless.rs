@@ -196,6 +196,10 @@ pub struct WatchOutcome {
     pub failed_downloads: Vec<String>,
 }
 
+/// How long the end of a run waits for the feeder's send in progress (a create's timeout and
+/// the time an accepted one keeps trying to be recorded).
+const FEEDER_STOP_WITHIN: std::time::Duration = std::time::Duration::from_secs(150);
+
 /// Non-transient poll failures in a row after which a watched task stops the command.
 const HOPELESS_AFTER: u32 = 3;
 
@@ -390,6 +394,17 @@ pub async fn run(
                 }
             }
             Some(ev) = fed.recv() => match ev {
+                // A batch that only has to be sent does not wait for the day to turn: its
+                // lines stay queued for a dashboard, a daemon or the next run.
+                FeederEvent::Held { reason, .. }
+                    if plan.until_sent && feeder::is_budget_hold(&reason) =>
+                {
+                    crate::errln!("queue held: {reason}");
+                    crate::errln!(
+                        "the lines stay queued: a dashboard, `seedance-tui watch --daemon` or the next run sends them when the cap allows"
+                    );
+                    break Stop::Done;
+                }
                 FeederEvent::Held { until, reason } => {
                     let secs = (until - crate::engine::now()).max(0);
                     crate::errln!("queue held: {reason}; trying again in {secs}s");
@@ -452,6 +467,9 @@ pub async fn run(
         }
     };
     status.end();
+    // A line this process is sending (maybe another process's) is recorded before the lease
+    // goes: cut off between its claim and its answer it would become `submit_unknown`.
+    feeder::stop(&feeder, FEEDER_STOP_WITHIN).await;
     keeper.release().await;
     match stop {
         Stop::Fatal(m) => Err(HeadlessError::Stopped(m)),

@@ -91,6 +91,29 @@ pub fn holder_pid(holder: &str) -> Option<u32> {
     rest.split('@').next()?.parse().ok()
 }
 
+/// The host inside a holder id, if it has one.
+fn holder_host(holder: &str) -> Option<&str> {
+    let rest = holder.split(" pid ").nth(1)?;
+    let host = rest.split_once('@')?.1;
+    Some(host.rsplit_once(" #").map_or(host, |(h, _)| h))
+}
+
+/// True when `holder` names a process on this host that does not exist (no such pid): it
+/// holds nothing any more, whatever its row says. Unknown (another host, no pid, a pid we may
+/// not signal) is not "gone".
+pub fn holder_gone(holder: &str) -> bool {
+    let (Some(pid), Some(host)) = (holder_pid(holder), holder_host(holder)) else {
+        return false;
+    };
+    if host != super::opener::hostname() || pid == 0 || pid > i32::MAX as u32 {
+        return false;
+    }
+    // Signal 0 checks that the process exists without sending anything.
+    // SAFETY: kill(2) with signal 0 has no effect on the target; pid > 0 names one process.
+    let r = unsafe { libc::kill(pid as libc::pid_t, 0) };
+    r != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
+}
+
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
@@ -148,6 +171,9 @@ impl LeaseKeeper {
             let ttl_ms = cfg.ttl.as_millis().min(i64::MAX as u128) as i64;
             // Until when our last successful renewal holds.
             let mut held_until = i64::MIN;
+            // Others' leases are judged over our own monotonic clock (see `store::Liveness`).
+            let origin = std::time::Instant::now();
+            let liveness = Arc::new(Mutex::new(crate::store::Liveness::default()));
             loop {
                 tokio::select! {
                     _ = &mut stopped => return,
@@ -155,11 +181,18 @@ impl LeaseKeeper {
                 }
                 let (s, w, note) = (st.clone(), who.clone(), notes.get());
                 let at = now_ms();
+                let seen = liveness.clone();
                 let outcome = tokio::task::spawn_blocking(move || {
                     let guard = s
                         .lock()
                         .map_err(|_| StoreError::Sql("lease lock poisoned".into()))?;
-                    guard.lease_acquire(name, &w, at, ttl_ms, note.as_deref())
+                    let mut seen = seen
+                        .lock()
+                        .map_err(|_| StoreError::Sql("lease lock poisoned".into()))?;
+                    guard.lease_acquire_judged(name, &w, at, ttl_ms, note.as_deref(), |l| {
+                        let mono = origin.elapsed().as_millis().min(u64::MAX as u128) as u64;
+                        seen.alive(l, mono, ttl_ms.max(1) as u64, holder_gone(&l.holder))
+                    })
                 })
                 .await
                 .unwrap_or_else(|e| Err(StoreError::Sql(e.to_string())));

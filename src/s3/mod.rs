@@ -67,7 +67,15 @@ impl S3Location {
                 prefix.escape_debug()
             ));
         }
-        let mut prefix = prefix.trim_start_matches('/').to_string();
+        // A `..` would leave the bucket once the URL is normalized (`videos/../other/` is the
+        // bucket `other`), and an empty first segment is not a prefix anyone means.
+        if prefix.starts_with('/') || prefix.split('/').any(|seg| seg == ".." || seg == ".") {
+            return Err(format!(
+                "the key prefix `{}` has a `..`, `.` or empty segment; write the path inside the bucket plainly (s3://BUCKET/a/b/)",
+                prefix.escape_debug()
+            ));
+        }
+        let mut prefix = prefix.to_string();
         if !prefix.is_empty() && !prefix.ends_with('/') {
             prefix.push('/');
         }
@@ -144,6 +152,10 @@ pub enum S3Error {
         status: u16,
         code: String,
     },
+    #[error(
+        "the object storage at {endpoint} did not finish answering within {secs} s (stalled or far too slow); try again later, or raise [storage] timeout_secs"
+    )]
+    TimedOut { endpoint: String, secs: u64 },
     #[error("the object {url} holds {got} bytes where {expected} were sent")]
     SizeMismatch {
         url: String,
@@ -160,6 +172,7 @@ impl S3Error {
         match self {
             S3Error::Unreachable { .. }
             | S3Error::Interrupted { .. }
+            | S3Error::TimedOut { .. }
             | S3Error::SizeMismatch { .. }
             | S3Error::Source { .. } => true,
             S3Error::Http { status, .. } => *status == 408 || *status == 429 || *status >= 500,
@@ -192,7 +205,16 @@ pub struct S3Client {
     endpoint: String,
     http: reqwest::Client,
     part_size: usize,
+    /// The deadline of one exchange without a body to send (request, answer and its body).
+    timeout: Duration,
 }
+
+/// The default of `[storage] timeout_secs`.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The slow-body floor: an exchange sending a body gets one more second per this many bytes
+/// (an 8 MiB part: 8.5 minutes more), so a link slower than this fails instead of hanging.
+pub const MIN_BYTES_PER_SEC: u64 = 16 << 10;
 
 impl std::fmt::Debug for S3Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -262,6 +284,7 @@ impl S3Client {
             endpoint,
             http: http_client(),
             part_size: PART_SIZE,
+            timeout: DEFAULT_TIMEOUT,
         })
     }
 
@@ -271,7 +294,62 @@ impl S3Client {
         storage: &crate::config::StorageConfig,
     ) -> Result<S3Client, S3Error> {
         let setup = credentials::resolve_from_env(storage).map_err(S3Error::Setup)?;
-        Self::new(location, &setup)
+        let client = Self::new(location, &setup)?;
+        Ok(match storage.timeout_secs {
+            Some(secs) => client.with_timeout(Duration::from_secs(secs.max(1))),
+            None => client,
+        })
+    }
+
+    /// The deadline of one exchange (see [`DEFAULT_TIMEOUT`]).
+    pub fn with_timeout(mut self, timeout: Duration) -> S3Client {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The whole of one exchange sending `body_bytes` — request, answer, answer body — within
+    /// the timeout plus the slow-body floor's time for the body; a server that stalls or
+    /// trickles (an error body one byte at a time) ends with `TimedOut`.
+    async fn bounded<T>(
+        &self,
+        body_bytes: u64,
+        exchange: impl std::future::Future<Output = Result<T, S3Error>>,
+    ) -> Result<T, S3Error> {
+        let limit = self.timeout + Duration::from_secs(body_bytes / MIN_BYTES_PER_SEC);
+        match tokio::time::timeout(limit, exchange).await {
+            Ok(r) => r,
+            Err(_) => Err(S3Error::TimedOut {
+                endpoint: self.endpoint.clone(),
+                secs: limit.as_secs(),
+            }),
+        }
+    }
+
+    /// `text` without the access key id, the secret or the session token, in the form given
+    /// and as reduced to header-safe characters: a server may echo any of them (a token in a
+    /// `<Code>`), and every S3 error text goes through here before it can be printed.
+    fn redact(&self, text: &str) -> String {
+        let Some(aws) = &self.aws else {
+            return text.to_string();
+        };
+        let mut out = text.to_string();
+        let secrets = [
+            Some(aws.key.as_str()),
+            Some(aws.secret.as_str()),
+            aws.token.as_deref(),
+        ];
+        for secret in secrets.into_iter().flatten() {
+            let safe: String = secret
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+                .collect();
+            for form in [secret, safe.as_str()] {
+                if form.len() >= 4 && out.contains(form) {
+                    out = out.replace(form, "<redacted>");
+                }
+            }
+        }
+        out
     }
 
     /// Use parts of `bytes` (≥ 5 MiB for real services; tests and benchmarks vary it).
@@ -337,6 +415,7 @@ impl S3Client {
             message = format!("{message}: {s}");
             source = s.source();
         }
+        let message = self.redact(&message);
         if e.is_connect() && !started {
             S3Error::Unreachable {
                 endpoint: self.endpoint.clone(),
@@ -368,8 +447,8 @@ impl S3Client {
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_none_or(|t| t.contains("xml"));
-        let body = read_bounded(resp, MAX_ERROR_BODY).await.unwrap_or_default();
-        let code = xml_field(&body, "Code").map(|c| header_safe(&c));
+        let body = self.redact(&read_bounded(resp, MAX_ERROR_BODY).await.unwrap_or_default());
+        let code = xml_field(&body, "Code").map(|c| self.redact(&header_safe(&c)));
         let code = match code {
             Some(c) if !c.is_empty() => c,
             // HEAD answers have no body: the status says it.
@@ -409,6 +488,10 @@ impl S3Client {
 
     /// Size and our metadata of `key`, or `None` when there is no such object.
     pub async fn head(&self, key: &str) -> Result<Option<ObjectInfo>, S3Error> {
+        self.bounded(0, self.head_unbounded(key)).await
+    }
+
+    async fn head_unbounded(&self, key: &str) -> Result<Option<ObjectInfo>, S3Error> {
         let url = self.bucket.head_object(None, key).sign(REQUEST_TTL);
         let resp = self
             .signed(reqwest::Method::HEAD, url, &[])?
@@ -441,6 +524,10 @@ impl S3Client {
 
     /// Create the bucket (tests, benchmarks and the README's local example).
     pub async fn create_bucket(&self) -> Result<(), S3Error> {
+        self.bounded(0, self.create_bucket_unbounded()).await
+    }
+
+    async fn create_bucket_unbounded(&self) -> Result<(), S3Error> {
         let action = self.bucket.create_bucket(self.creds()?);
         let body = action.body();
         let resp = self
@@ -465,6 +552,10 @@ impl S3Client {
 
     /// Keys and sizes of the objects under `prefix` (at most 1000; tests and checks).
     pub async fn list(&self, prefix: &str) -> Result<Vec<(String, u64)>, S3Error> {
+        self.bounded(0, self.list_unbounded(prefix)).await
+    }
+
+    async fn list_unbounded(&self, prefix: &str) -> Result<Vec<(String, u64)>, S3Error> {
         let mut action = self.bucket.list_objects_v2(None);
         action.with_prefix(prefix);
         let resp = self
@@ -491,6 +582,10 @@ impl S3Client {
 
     /// Fetch a whole object (small ones: tests and checks), at most `limit` bytes.
     pub async fn get(&self, key: &str, limit: usize) -> Result<Vec<u8>, S3Error> {
+        self.bounded(0, self.get_unbounded(key, limit)).await
+    }
+
+    async fn get_unbounded(&self, key: &str, limit: usize) -> Result<Vec<u8>, S3Error> {
         let url = self.bucket.get_object(None, key).sign(REQUEST_TTL);
         let resp = self
             .signed(reqwest::Method::GET, url, &[])?
@@ -554,17 +649,20 @@ impl S3Client {
                     // The whole body fits in one part: a single PUT, atomic by itself.
                     check_size(expected, sent)?;
                     let url = self.bucket.put_object(None, key).sign(REQUEST_TTL);
-                    let resp = self
+                    let len = part.len();
+                    let req = self
                         .signed(reqwest::Method::PUT, url, &headers)?
-                        .header(reqwest::header::CONTENT_LENGTH, part.len())
-                        .body(part)
-                        .send()
-                        .await
-                        .map_err(|e| self.transport(&e, false))?;
-                    if !resp.status().is_success() {
-                        return Err(self.failure(resp).await);
-                    }
-                    return Ok(());
+                        .header(reqwest::header::CONTENT_LENGTH, len)
+                        .body(part);
+                    return self
+                        .bounded(len as u64, async {
+                            let resp = req.send().await.map_err(|e| self.transport(&e, false))?;
+                            if !resp.status().is_success() {
+                                return Err(self.failure(resp).await);
+                            }
+                            Ok(())
+                        })
+                        .await;
                 }
                 if upload.is_none() {
                     upload = Some(self.create_multipart(key, &headers).await?);
@@ -586,24 +684,29 @@ impl S3Client {
                         .bucket
                         .upload_part(None, key, part_number, &mp.id)
                         .sign(REQUEST_TTL);
+                    let len = part.len() as u64;
                     let req = self
                         .signed(reqwest::Method::PUT, url, &[])?
                         .header(reqwest::header::CONTENT_LENGTH, part.len())
                         .body(part);
                     let me = self.clone();
                     pending = Some(tokio::spawn(async move {
-                        let resp = req.send().await.map_err(|e| me.transport(&e, true))?;
-                        if !resp.status().is_success() {
-                            return Err(me.failure(resp).await);
-                        }
-                        resp.headers()
-                            .get(reqwest::header::ETAG)
-                            .and_then(|v| v.to_str().ok())
-                            .map(str::to_string)
-                            .ok_or_else(|| S3Error::NotS3 {
-                                endpoint: me.endpoint.clone(),
-                                status: 200,
-                            })
+                        let me = &me;
+                        me.bounded(len, async move {
+                            let resp = req.send().await.map_err(|e| me.transport(&e, true))?;
+                            if !resp.status().is_success() {
+                                return Err(me.failure(resp).await);
+                            }
+                            resp.headers()
+                                .get(reqwest::header::ETAG)
+                                .and_then(|v| v.to_str().ok())
+                                .map(str::to_string)
+                                .ok_or_else(|| S3Error::NotS3 {
+                                    endpoint: me.endpoint.clone(),
+                                    status: 200,
+                                })
+                        })
+                        .await
                     }));
                 }
                 if ended {
@@ -646,6 +749,15 @@ impl S3Client {
         key: &str,
         headers: &[(String, String)],
     ) -> Result<Multipart, S3Error> {
+        self.bounded(0, self.create_multipart_unbounded(key, headers))
+            .await
+    }
+
+    async fn create_multipart_unbounded(
+        &self,
+        key: &str,
+        headers: &[(String, String)],
+    ) -> Result<Multipart, S3Error> {
         let url = self
             .bucket
             .create_multipart_upload(None, key)
@@ -674,6 +786,11 @@ impl S3Client {
     }
 
     async fn complete_multipart(&self, key: &str, mp: &Multipart) -> Result<(), S3Error> {
+        self.bounded(0, self.complete_multipart_unbounded(key, mp))
+            .await
+    }
+
+    async fn complete_multipart_unbounded(&self, key: &str, mp: &Multipart) -> Result<(), S3Error> {
         let action = self.bucket.complete_multipart_upload(
             None,
             key,
@@ -695,8 +812,8 @@ impl S3Client {
         // S3 may answer 200 with an error in the body after a long completion.
         let text = read_bounded(resp, MAX_ERROR_BODY).await?;
         if text.contains("<Error>") {
-            let code = xml_field(&text, "Code")
-                .map(|c| header_safe(&c))
+            let code = xml_field(&self.redact(&text), "Code")
+                .map(|c| self.redact(&header_safe(&c)))
                 .unwrap_or_default();
             return Err(S3Error::Http {
                 endpoint: self.endpoint.clone(),
@@ -713,11 +830,11 @@ impl S3Client {
             .abort_multipart_upload(None, key, id)
             .sign(REQUEST_TTL);
         match self.signed(reqwest::Method::DELETE, url, &[]) {
-            Ok(req) => {
-                if let Err(e) = req.send().await {
-                    tracing::debug!(error = %e, "aborting a multipart upload failed");
-                }
-            }
+            Ok(req) => match tokio::time::timeout(self.timeout, req.send()).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::debug!(error = %e, "aborting a multipart upload failed"),
+                Err(_) => tracing::debug!("aborting a multipart upload timed out"),
+            },
             Err(e) => tracing::debug!(error = %e, "cannot abort a multipart upload"),
         }
     }
@@ -820,6 +937,21 @@ mod tests {
         assert!(S3Location::parse("s3://ab").is_err());
         assert!(S3Location::parse("https://videos/x").is_err());
         assert!(S3Location::parse("s3://videos/a//b").is_err());
+        // `..` would name another bucket once the URL is normalized.
+        for bad in [
+            "s3://videos/../other/",
+            "s3://videos/a/..",
+            "s3://videos/./x",
+            "s3://videos//x",
+        ] {
+            assert!(S3Location::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            S3Location::parse("s3://videos/a..b/")
+                .expect("dots in a name")
+                .prefix,
+            "a..b/"
+        );
         let (loc, key) = parse_object_url("s3://videos/demo/a.mp4").expect("object URL");
         assert_eq!(
             (loc.bucket.as_str(), key.as_str()),
@@ -835,6 +967,25 @@ mod tests {
         let code = xml_field(body, "Code").map(|c| header_safe(&c));
         assert_eq!(code.as_deref(), Some("NoSuch2JBucket"));
         assert_eq!(xml_field("<a>", "Code"), None);
+    }
+
+    #[test]
+    fn every_secret_is_redacted_from_error_texts() {
+        let setup = S3Setup {
+            endpoint: "http://127.0.0.1:9".into(),
+            region: "us-east-1".into(),
+            path_style: true,
+            credentials: Some(AwsCredentials {
+                key: "AKIDEXAMPLE".into(),
+                secret: "se/cr+et=".into(),
+                token: Some("to/ken+session".into()),
+            }),
+            credentials_from: "test".into(),
+        };
+        let c = S3Client::new(&S3Location::parse("s3://videos/x").expect("loc"), &setup)
+            .expect("client");
+        let text = c.redact("AKIDEXAMPLE se/cr+et= to/ken+session tokensession");
+        assert_eq!(text, "<redacted> <redacted> <redacted> <redacted>");
     }
 
     #[test]

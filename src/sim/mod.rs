@@ -33,6 +33,7 @@ mod callbacks;
 mod control;
 mod files;
 mod references;
+pub mod replay;
 mod result_files;
 mod routes;
 mod state;
@@ -66,6 +67,12 @@ pub struct SimConfig {
     /// The account's cap on queued tasks: a create while this many are queued is refused with
     /// 429 `QuotaExceeded` (the official service caps queued tasks per account, e.g. 120).
     pub max_queued: Option<usize>,
+    /// The server's clock minus ours, in seconds: tasks' `created_at` and the `Date` header
+    /// follow it (a service whose clock is off).
+    pub clock_offset_secs: i64,
+    /// Tasks carry the create's `X-Client-Request-Id` as `client_request_id` (whether and where
+    /// the real service echoes it in a task is UNCONFIRMED; off by default).
+    pub echo_client_request_id: bool,
 }
 
 impl Default for SimConfig {
@@ -80,6 +87,8 @@ impl Default for SimConfig {
             max_running: 4,
             video_size: None,
             max_queued: None,
+            clock_offset_secs: 0,
+            echo_client_request_id: false,
         }
     }
 }
@@ -335,6 +344,11 @@ impl Shared {
         {
             s.stats.repeated_client_ids += 1;
         }
+        if cfg.echo_client_request_id
+            && let Some(t) = s.tasks.by_id.get_mut(&id)
+        {
+            t.client_request_id = client_id.map(str::to_string);
+        }
         Ok(id)
     }
 
@@ -474,7 +488,8 @@ pub async fn start(addr: SocketAddr, cfg: SimConfig) -> std::io::Result<SimHandl
     let base_unix = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0);
+        .unwrap_or(0.0)
+        + cfg.clock_offset_secs as f64;
     let shared = Shared(Arc::new(Mutex::new(Inner {
         tasks: state::Tasks::new(cfg.seed),
         secret: cfg.seed.wrapping_mul(0x2545_f491_4f6c_dd1d) ^ 0x5eed,

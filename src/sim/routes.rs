@@ -18,6 +18,8 @@ const RELAY_HTML: &str = "<!doctype html><html><head><title>LaoZhang API</title>
 struct Ctx {
     request_id: String,
     client_request_id: Option<String>,
+    /// The server's clock (Unix seconds) for the `Date` header.
+    date: i64,
 }
 
 fn respond(ctx: &Ctx, status: StatusCode, body: Body, content_type: &'static str) -> Response {
@@ -33,6 +35,13 @@ fn respond(ctx: &Ctx, status: StatusCode, body: Body, content_type: &'static str
         .and_then(|c| HeaderValue::from_str(c).ok())
     {
         h.insert("x-client-request-id", v);
+    }
+    // The simulated clock (which may be set off ours), as a real server's `Date`.
+    if let Some(v) = chrono::DateTime::from_timestamp(ctx.date, 0)
+        .map(|d| d.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+        .and_then(|d| HeaderValue::from_str(&d).ok())
+    {
+        h.insert(header::DATE, v);
     }
     resp
 }
@@ -100,13 +109,14 @@ async fn admit(
     route: FaultRoute,
     headers: &HeaderMap,
 ) -> Result<(Ctx, Option<FaultKind>), Response> {
-    let (request_id, fault) = {
+    let (request_id, fault, date) = {
         let mut s = shared.lock();
         s.count(route);
-        (s.request_id(), s.take_fault(route))
+        (s.request_id(), s.take_fault(route), s.url_now())
     };
     let ctx = Ctx {
         request_id,
+        date,
         client_request_id: headers
             .get("x-client-request-id")
             .and_then(|v| v.to_str().ok())
@@ -458,12 +468,16 @@ pub async fn list(
         .filter(|f| f.0 == "filter.task_ids")
         .map(|f| f.1)
         .collect();
+    // No `filter.service_tier` lists the `default` tier only (the official list page).
+    let tier_given = filters.iter().any(|f| f.0 == "filter.service_tier");
     let mut tasks: Vec<SimTask> = shared
         .all_tasks()
         .into_iter()
+        .filter(|t| tier_given || t.req.service_tier.as_deref().unwrap_or("default") == "default")
         .filter(|t| {
             filters.iter().all(|(k, v)| match *k {
                 "filter.status" => t.status.as_str() == *v,
+                // The exact id the task was created with (an endpoint id for `ep-` creates).
                 "filter.model" => t.req.model == *v,
                 "filter.service_tier" => t.req.service_tier.as_deref().unwrap_or("default") == *v,
                 _ => true,

@@ -121,6 +121,9 @@ pub struct SimTask {
     pub resolution: String,
     /// Statuses reached but not yet posted to `callback_url`, oldest first, with their time.
     pub unposted: Vec<(SimStatus, f64)>,
+    /// The create's `X-Client-Request-Id`, echoed in the task (only with
+    /// `SimConfig::echo_client_request_id`).
+    pub client_request_id: Option<String>,
 }
 
 /// Records leave GET and list this long after `created_at` (7 days).
@@ -256,6 +259,7 @@ impl Tasks {
             ratio,
             resolution,
             unposted: vec![(SimStatus::Queued, now)],
+            client_request_id: None,
         };
         self.by_id.insert(id.clone(), task);
         id
@@ -461,6 +465,9 @@ impl SimTask {
         };
         if let Some(s) = &self.req.safety_identifier {
             obj.insert("safety_identifier".into(), json!(s));
+        }
+        if let Some(c) = &self.client_request_id {
+            obj.insert("client_request_id".into(), json!(c));
         }
         match self.status {
             SimStatus::Succeeded => {

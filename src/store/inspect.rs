@@ -74,6 +74,7 @@ pub fn inspect(path: &Path) -> Result<StoreReport, StoreError> {
                         heartbeat_at: r.get(3)?,
                         expires_at: r.get(4)?,
                         note: r.get(5)?,
+                        beats: 0,
                     })
                 },
             )

@@ -4,6 +4,12 @@
 //!
 //! Times are Unix milliseconds from the callers, so tests can use sub-second timeouts and the
 //! store never reads the clock itself.
+//!
+//! Whether a holder is alive is [`Liveness`]'s rule, the one place it is decided: a lease
+//! whose heartbeat counter has not moved for a lease time *of the observer's own monotonic
+//! clock* is dead, as is one whose holder process is known to be gone (same host, no such
+//! pid). The holder's wall-clock `expires_at` is shown to people, never trusted: a holder whose
+//! clock was an hour ahead would otherwise be "alive" for an hour after a SIGKILL.
 
 use super::{Store, StoreError};
 use rusqlite::{OptionalExtension, params};
@@ -19,6 +25,36 @@ pub struct Lease {
     pub expires_at: i64,
     /// What the holder wants followers to know (e.g. "server unreachable"), if anything.
     pub note: Option<String>,
+    /// The heartbeat counter: bumped by every renewal.
+    pub beats: i64,
+}
+
+/// A follower's view of someone else's lease over time: which holder and heartbeat count it
+/// last saw, and when by the follower's own monotonic clock (milliseconds from any origin).
+#[derive(Debug, Clone, Default)]
+pub struct Liveness {
+    seen: Option<(String, i64, u64)>,
+}
+
+impl Liveness {
+    /// Is the holder of `lease` alive, seen at our monotonic `now_ms` with a lease time of
+    /// `ttl_ms`? `holder_gone` is true when the holder's process is known not to exist (same
+    /// host, no such pid). A holder first seen now, or whose counter moved since, is alive for
+    /// `ttl_ms` from now.
+    pub fn alive(&mut self, lease: &Lease, now_ms: u64, ttl_ms: u64, holder_gone: bool) -> bool {
+        if holder_gone {
+            return false;
+        }
+        match &self.seen {
+            Some((holder, beats, since)) if *holder == lease.holder && *beats == lease.beats => {
+                now_ms.saturating_sub(*since) < ttl_ms
+            }
+            _ => {
+                self.seen = Some((lease.holder.clone(), lease.beats, now_ms));
+                true
+            }
+        }
+    }
 }
 
 /// The result of an acquire attempt.
@@ -30,7 +66,7 @@ pub enum LeaseOutcome {
     Other(Lease),
 }
 
-const COLUMNS: &str = "name, holder, acquired_at, heartbeat_at, expires_at, note";
+const COLUMNS: &str = "name, holder, acquired_at, heartbeat_at, expires_at, note, beats";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Lease> {
     Ok(Lease {
@@ -40,6 +76,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Lease> {
         heartbeat_at: r.get(3)?,
         expires_at: r.get(4)?,
         note: r.get(5)?,
+        beats: r.get(6)?,
     })
 }
 
@@ -67,7 +104,24 @@ impl Store {
         ttl_ms: i64,
         note: Option<&str>,
     ) -> Result<LeaseOutcome, StoreError> {
-        let live_other = |l: &Lease| l.holder != holder && l.expires_at > now_ms;
+        self.lease_acquire_judged(name, holder, now_ms, ttl_ms, note, |l| {
+            l.expires_at > now_ms
+        })
+    }
+
+    /// [`Store::lease_acquire`] with someone else's lease judged by `alive` (a [`Liveness`]
+    /// over the caller's monotonic clock) instead of by its wall-clock expiry. `alive` is asked
+    /// again on the row read under the write lock.
+    pub fn lease_acquire_judged(
+        &self,
+        name: &str,
+        holder: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+        note: Option<&str>,
+        mut alive: impl FnMut(&Lease) -> bool,
+    ) -> Result<LeaseOutcome, StoreError> {
+        let mut live_other = |l: &Lease| l.holder != holder && alive(l);
         if let Some(l) = self.lease(name)?
             && live_other(&l)
         {
@@ -79,10 +133,10 @@ impl Store {
             if let Some(l) = current.as_ref().filter(|l| live_other(l)) {
                 return Ok(LeaseOutcome::Other(l.clone()));
             }
-            let acquired_at = current
+            let (acquired_at, beats) = current
                 .filter(|l| l.holder == holder)
-                .map(|l| l.acquired_at)
-                .unwrap_or(now_ms);
+                .map(|l| (l.acquired_at, l.beats.wrapping_add(1)))
+                .unwrap_or((now_ms, 1));
             let lease = Lease {
                 name: name.to_string(),
                 holder: holder.to_string(),
@@ -90,20 +144,22 @@ impl Store {
                 heartbeat_at: now_ms,
                 expires_at: now_ms.saturating_add(ttl_ms.max(1)),
                 note: note.map(str::to_string),
+                beats,
             };
             s.conn
                 .execute(
-                    "INSERT INTO leases (name, holder, acquired_at, heartbeat_at, expires_at, note) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                    "INSERT INTO leases (name, holder, acquired_at, heartbeat_at, expires_at, note, beats) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
                      ON CONFLICT(name) DO UPDATE SET holder = ?2, acquired_at = ?3, \
-                     heartbeat_at = ?4, expires_at = ?5, note = ?6",
+                     heartbeat_at = ?4, expires_at = ?5, note = ?6, beats = ?7",
                     params![
                         lease.name,
                         lease.holder,
                         lease.acquired_at,
                         lease.heartbeat_at,
                         lease.expires_at,
-                        lease.note
+                        lease.note,
+                        lease.beats
                     ],
                 )
                 .map_err(|e| s.err(e))?;
@@ -175,6 +231,35 @@ mod tests {
             a.lease_acquire("poller", "A", 2_000, 500, None),
             Ok(LeaseOutcome::Other(_))
         ));
+    }
+
+    #[test]
+    fn a_holder_is_alive_while_its_counter_moves_on_our_clock() {
+        let (_d, a, b) = open();
+        // A's clock is an hour ahead: its expiry says nothing to B.
+        let ahead = 3_600_000;
+        a.lease_acquire("poller", "A", ahead, 500, None)
+            .expect("acquire");
+        let mut seen = Liveness::default();
+        let lease = |s: &Store| s.lease("poller").expect("read").expect("row");
+        assert!(seen.alive(&lease(&b), 0, 500, false), "first seen: alive");
+        assert!(seen.alive(&lease(&b), 499, 500, false));
+        // A renews: the counter moved, so the lease time starts again.
+        a.lease_acquire("poller", "A", ahead + 400, 500, None)
+            .expect("renew");
+        assert!(seen.alive(&lease(&b), 600, 500, false));
+        assert!(seen.alive(&lease(&b), 1_099, 500, false));
+        // A stops (killed): a lease time later by B's clock it is dead, whatever it wrote.
+        assert!(!seen.alive(&lease(&b), 1_100, 500, false));
+        match b.lease_acquire_judged("poller", "B", 10, 500, None, |l| {
+            seen.alive(l, 1_100, 500, false)
+        }) {
+            Ok(LeaseOutcome::Held(l)) => assert_eq!(l.holder, "B"),
+            other => panic!("takeover: {other:?}"),
+        }
+        // A holder known to be gone is dead at once.
+        let mut fresh = Liveness::default();
+        assert!(!fresh.alive(&lease(&a), 0, 500, true));
     }
 
     #[test]

@@ -16,7 +16,7 @@ mod row;
 pub mod schema;
 mod tasks;
 
-pub use lease::{Lease, LeaseOutcome};
+pub use lease::{Lease, LeaseOutcome, Liveness};
 pub use queue::{Enqueued, NewPending, QueueState};
 pub use record::{FileKind, HistoryEntry, Phase, TaskBodies, TaskRecord};
 pub use row::{ResultFiles, RowExtra, Spec, TaskFacts, TaskRow, intern};
@@ -87,6 +87,49 @@ pub struct NewSubmission<'a> {
     pub now: i64,
 }
 
+/// The most of a prompt the `prompt` column keeps (tables, filters and previews read it; the
+/// whole prompt stays in the stored request). Every prompt anyone writes fits; a 20 MB one is
+/// not copied into every row read.
+pub const PROMPT_COLUMN_BYTES: usize = 16 << 10;
+
+/// The model and the prompt (cut to [`PROMPT_COLUMN_BYTES`] at a character boundary) of a
+/// request body, read without copying the body: a request that is not JSON has neither.
+pub(crate) fn model_and_prompt(request_json: &str) -> (String, String) {
+    use std::borrow::Cow;
+    #[derive(serde::Deserialize)]
+    struct Item<'a> {
+        #[serde(rename = "type", borrow, default)]
+        kind: Option<Cow<'a, str>>,
+        #[serde(borrow, default)]
+        text: Option<Cow<'a, str>>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Peek<'a> {
+        #[serde(borrow, default)]
+        model: Option<Cow<'a, str>>,
+        #[serde(borrow, default)]
+        content: Option<Vec<Item<'a>>>,
+    }
+    let Ok(peek) = serde_json::from_str::<Peek<'_>>(request_json) else {
+        return (String::new(), String::new());
+    };
+    let prompt = peek
+        .content
+        .iter()
+        .flatten()
+        .find(|i| i.kind.as_deref() == Some("text"))
+        .and_then(|i| i.text.as_deref())
+        .unwrap_or("");
+    let mut end = prompt.len().min(PROMPT_COLUMN_BYTES);
+    while !prompt.is_char_boundary(end) {
+        end -= 1;
+    }
+    (
+        peek.model.as_deref().unwrap_or("").to_string(),
+        prompt[..end].to_string(),
+    )
+}
+
 /// A filter for [`Store::list`].
 #[derive(Debug, Clone, Default)]
 pub struct TaskQuery {
@@ -149,6 +192,25 @@ fn create_private_file(path: &Path) -> std::io::Result<()> {
     }
 }
 
+/// How long opening a store keeps trying while another process holds the lock it needs.
+const OPEN_BUSY_FOR: Duration = Duration::from_secs(30);
+
+/// Run `f` again while SQLite answers busy, with a short growing pause, until
+/// [`OPEN_BUSY_FOR`] has passed.
+fn retry_busy<T>(mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let started = std::time::Instant::now();
+    let mut pause = Duration::from_millis(5);
+    loop {
+        match f() {
+            Err(e) if is_busy(&e) && started.elapsed() < OPEN_BUSY_FOR => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(200));
+            }
+            other => return other,
+        }
+    }
+}
+
 impl Store {
     /// Open (creating and migrating as needed) the store at `path`. A database that is not ours
     /// (see [`schema::ownership`]) is refused without a single write.
@@ -196,14 +258,15 @@ impl Store {
                 known: schema::CURRENT,
             });
         }
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(corrupt)?;
+        // Switching to WAL and migrating need the write lock; several processes opening a new
+        // store at once can be told "busy" without the busy timeout being waited (a journal
+        // switch or a WAL recovery in progress), so each is tried again until a deadline.
+        retry_busy(|| conn.pragma_update(None, "journal_mode", "WAL")).map_err(corrupt)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(corrupt)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(corrupt)?;
-        schema::migrate(&mut conn).map_err(corrupt)?;
-        schema::mark(&conn).map_err(corrupt)?;
+        retry_busy(|| schema::migrate_and_mark(&mut conn).map(|_| ())).map_err(corrupt)?;
         Ok(Store {
             conn,
             path: path.to_path_buf(),

@@ -5,7 +5,6 @@
 
 use super::tasks::{COLUMNS, from_row};
 use super::{Store, StoreError, TaskRecord};
-use crate::api::types::CreateRequest;
 use rusqlite::{OptionalExtension, params};
 
 /// One request to put in the queue.
@@ -98,12 +97,7 @@ impl Store {
                         continue;
                     }
                 }
-                let req = CreateRequest::from_json(it.request_json).ok();
-                let model = req.as_ref().map(|r| r.model.clone()).unwrap_or_default();
-                let prompt = req
-                    .as_ref()
-                    .and_then(|r| r.prompt().map(str::to_string))
-                    .unwrap_or_default();
+                let (model, prompt) = super::model_and_prompt(it.request_json);
                 pos += 1;
                 insert
                     .execute(params![
@@ -188,7 +182,35 @@ impl Store {
     /// the row says "sent" before the request leaves). False when it is no longer pending
     /// (removed, or claimed by another process).
     pub fn claim_pending(&self, local_id: &str, now: i64) -> Result<bool, StoreError> {
+        self.claim_pending_if(local_id, now, |_| {
+            Ok(Ok::<(), std::convert::Infallible>(()))
+        })
+        .map(|r| r.unwrap_or_else(|never| match never {}))
+    }
+
+    /// [`Store::claim_pending`] when `allow` says yes, asked inside the claim's immediate
+    /// transaction (see [`Store::begin_submission_if`]); `Ok(Err(no))` leaves the row pending.
+    pub fn claim_pending_if<R>(
+        &self,
+        local_id: &str,
+        now: i64,
+        allow: impl FnOnce(&Store) -> Result<Result<(), R>, StoreError>,
+    ) -> Result<Result<bool, R>, StoreError> {
         self.write(|s| {
+            let pending: bool = s
+                .conn
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM tasks WHERE local_id = ?1 AND status = 'pending')",
+                    [local_id],
+                    |r| r.get(0),
+                )
+                .map_err(|e| s.err(e))?;
+            if !pending {
+                return Ok(Ok(false));
+            }
+            if let Err(no) = allow(s)? {
+                return Ok(Err(no));
+            }
             let n = s
                 .conn
                 .execute(
@@ -200,7 +222,7 @@ impl Store {
             if n == 1 {
                 s.add_history(local_id, "submitting", now, None)?;
             }
-            Ok(n == 1)
+            Ok(Ok(n == 1))
         })
     }
 

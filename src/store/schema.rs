@@ -84,6 +84,9 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE tasks ADD COLUMN label TEXT;
     CREATE UNIQUE INDEX tasks_queue_key ON tasks(profile, queue_key) WHERE queue_key IS NOT NULL;
     CREATE INDEX tasks_queue_pos ON tasks(queue_pos) WHERE status = 'pending';",
+    // v6: a lease's heartbeat counter, bumped by every renewal: followers judge a holder alive
+    // by seeing it move on their own monotonic clock, not by the holder's wall-clock times.
+    "ALTER TABLE leases ADD COLUMN beats INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// The schema version this build writes.
@@ -148,21 +151,33 @@ pub fn version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("PRAGMA user_version", [], |r| r.get(0))
 }
 
-/// Apply every missing step, each in its own transaction with its version bump.
-/// Returns the version found before migrating.
+/// Apply every missing step, in one immediate transaction (see [`migrate_and_mark`]). Returns
+/// the version found.
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<i64> {
-    let found = version(conn)?;
+    upgrade(conn, false)
+}
+
+/// Apply every missing step and mark the file ours, all in one immediate transaction: the write
+/// lock is taken before the version is read, so processes opening a new store at once queue on
+/// it (the busy timeout) and the later ones find it migrated. Returns the version found.
+pub fn migrate_and_mark(conn: &mut Connection) -> rusqlite::Result<i64> {
+    upgrade(conn, true)
+}
+
+fn upgrade(conn: &mut Connection, and_mark: bool) -> rusqlite::Result<i64> {
+    let app: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+    if version(conn)? == CURRENT && (!and_mark || app == APPLICATION_ID) {
+        return Ok(CURRENT);
+    }
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let found = version(&tx)?;
     for (i, step) in MIGRATIONS.iter().enumerate().skip(found.max(0) as usize) {
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        // Another process may have migrated while we waited for the lock.
-        let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        if now > i as i64 {
-            tx.commit()?;
-            continue;
-        }
         tx.execute_batch(step)?;
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-        tx.commit()?;
     }
+    if and_mark {
+        mark(&tx)?;
+    }
+    tx.commit()?;
     Ok(found)
 }

@@ -3,7 +3,7 @@
 use super::{
     FileKind, HistoryEntry, NewSubmission, Phase, Store, StoreError, TaskQuery, TaskRecord, TaskRow,
 };
-use crate::api::types::{CreateRequest, Task, TaskStatus};
+use crate::api::types::{Task, TaskStatus};
 use rusqlite::{OptionalExtension, Row, params};
 use std::path::Path;
 
@@ -168,7 +168,8 @@ impl Store {
 
     /// Write a `submitting` row (before the POST) and return it.
     pub fn begin_submission(&self, sub: &NewSubmission<'_>) -> Result<TaskRecord, StoreError> {
-        self.insert_submission(sub, false)
+        self.insert_submission(sub, false, |_| Ok(Ok::<(), std::convert::Infallible>(())))
+            .map(|r| r.unwrap_or_else(|never| match never {}))
     }
 
     /// Write the `submitting` row of a retry of `sub.retry_of`, but only when that task is the
@@ -177,21 +178,53 @@ impl Store {
     /// retry. The check and the insert are one transaction, so two confirmations or two processes
     /// cannot both retry the same task.
     pub fn begin_retry(&self, sub: &NewSubmission<'_>) -> Result<TaskRecord, StoreError> {
-        self.insert_submission(sub, true)
+        self.insert_submission(sub, true, |_| Ok(Ok::<(), std::convert::Infallible>(())))
+            .map(|r| r.unwrap_or_else(|never| match never {}))
     }
 
-    fn insert_submission(
+    /// [`Store::begin_submission`] (or with `head_only` [`Store::begin_retry`]) when `allow`
+    /// says yes, asked inside the same immediate transaction as the insert: a check that reads
+    /// the store (today's spend) and the row that changes its answer cannot be split by another
+    /// process. `Ok(Err(no))` when `allow` refused: nothing was written.
+    pub fn begin_submission_if<R>(
         &self,
         sub: &NewSubmission<'_>,
         head_only: bool,
-    ) -> Result<TaskRecord, StoreError> {
-        let req = CreateRequest::from_json(sub.request_json).ok();
-        let model = req.as_ref().map(|r| r.model.clone()).unwrap_or_default();
-        let prompt = req
-            .as_ref()
-            .and_then(|r| r.prompt().map(str::to_string))
-            .unwrap_or_default();
-        self.write(|s| {
+        allow: impl FnOnce(&Store) -> Result<Result<(), R>, StoreError>,
+    ) -> Result<Result<TaskRecord, R>, StoreError> {
+        self.insert_submission(sub, head_only, allow)
+    }
+
+    /// Rows created at or after `since` that may count against a daily cap (everything but
+    /// `pending` rows, which count once claimed), as the dashboard keeps them.
+    pub fn each_spend_row(
+        &self,
+        since: i64,
+        mut visit: impl FnMut(TaskRow),
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM tasks WHERE created_at >= ?1 AND status != 'pending'"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([since], row_from).map_err(|e| self.err(e))?;
+        for row in rows {
+            match row {
+                Ok(r) => visit(r),
+                Err(e) if bad_row(&e) => {}
+                Err(e) => return Err(self.err(e)),
+            }
+        }
+        Ok(())
+    }
+
+    fn insert_submission<R>(
+        &self,
+        sub: &NewSubmission<'_>,
+        head_only: bool,
+        allow: impl FnOnce(&Store) -> Result<Result<(), R>, StoreError>,
+    ) -> Result<Result<TaskRecord, R>, StoreError> {
+        let (model, prompt) = super::model_and_prompt(sub.request_json);
+        let allowed = self.write(|s| {
             if head_only
                 && let Some(parent) = sub.retry_of
                 && let Some(newer) = s.retried_by(parent)?
@@ -205,6 +238,9 @@ impl Store {
                     retry: newer.display_id().to_string(),
                     status: newer.phase.as_str().to_string(),
                 });
+            }
+            if let Err(no) = allow(s)? {
+                return Ok(Err(no));
             }
             let depth: i64 = match sub.retry_of {
                 Some(parent) => s
@@ -237,9 +273,13 @@ impl Store {
                     ],
                 )
                 .map_err(|e| s.err(e))?;
-            s.add_history(sub.local_id, "submitting", sub.now, None)
+            s.add_history(sub.local_id, "submitting", sub.now, None)?;
+            Ok(Ok(()))
         })?;
-        self.find_exact(sub.local_id)
+        match allowed {
+            Ok(()) => self.find_exact(sub.local_id).map(Ok),
+            Err(no) => Ok(Err(no)),
+        }
     }
 
     /// The server accepted the create and named the task `task_id`.
@@ -372,6 +412,30 @@ impl Store {
                     "UPDATE tasks SET error_message = ?2, updated_at = ?3 \
                      WHERE local_id = ?1 AND error_message IS NOT ?2",
                     params![local_id, message, now],
+                )
+                .map_err(|e| s.err(e))?;
+            Ok(n > 0)
+        })
+    }
+
+    /// A reconciliation's finding on a `submit_unknown` row (candidates, a probable match):
+    /// `code` and `message` go where `get`, `ls --json` and the detail pane show them; the row
+    /// stays `submit_unknown`. Returns true when anything changed.
+    pub fn set_reconcile_note(
+        &self,
+        local_id: &str,
+        code: &str,
+        message: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        self.write(|s| {
+            let n = s
+                .conn
+                .execute(
+                    "UPDATE tasks SET error_code = ?2, error_message = ?3, updated_at = ?4 \
+                     WHERE local_id = ?1 AND status = 'submit_unknown' \
+                     AND (error_code IS NOT ?2 OR error_message IS NOT ?3)",
+                    params![local_id, code, message, now],
                 )
                 .map_err(|e| s.err(e))?;
             Ok(n > 0)

@@ -234,7 +234,13 @@ fn header(frame: &mut Frame, area: Rect, state: &State) {
     if let Some(banner) = &state.preflight {
         // Until it is fixed, nothing else on this line matters as much.
         let banner = crate::sanitize::line(banner).into_owned();
-        second.push(Span::styled(banner, theme.error()));
+        // An answer of unknown shape is a warning (creates are sent), anything else a wall.
+        let style = if banner.starts_with("warning:") {
+            theme.warn()
+        } else {
+            theme.error()
+        };
+        second.push(Span::styled(banner, style));
         frame.render_widget(
             Paragraph::new(vec![Line::from(first), Line::from(second)]),
             area,

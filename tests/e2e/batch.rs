@@ -4,12 +4,12 @@
 //! the queue goes on, and whole-file validation (bad line, missing local file, empty file, a
 //! 10,000-line file) sends nothing.
 
-use crate::support::process::{arm_fault, bin, fast_config};
+use crate::support::process::{arm_fault, bin, fast_config, finish};
 use crate::support::sim::SimProcess;
 use seedance_tui::store::{Store, TaskQuery};
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const KEY: &str = "sk-batch-test-key";
 const MODEL: &str = "doubao-seedance-2-0-fast-260128";
@@ -50,45 +50,6 @@ impl Setup {
             .list(&TaskQuery::default())
             .expect("list")
     }
-}
-
-/// Run to exit within `timeout` (killed and reported after it): exit code, stdout, stderr, each
-/// read to its end.
-fn finish(mut cmd: Command, timeout: Duration) -> (i32, String, String) {
-    use std::io::Read;
-    use std::process::Stdio;
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    let reader = |mut r: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = r.read_to_string(&mut text);
-            text
-        })
-    };
-    let out = reader(Box::new(child.stdout.take().expect("stdout")));
-    let err = reader(Box::new(child.stderr.take().expect("stderr")));
-    let deadline = Instant::now() + timeout;
-    let code = loop {
-        if let Ok(Some(status)) = child.try_wait() {
-            break status.code().unwrap_or(-1);
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            let err = err.join().unwrap_or_default();
-            panic!("still running after {timeout:?}; stderr:\n{err}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    (
-        code,
-        out.join().unwrap_or_default(),
-        err.join().unwrap_or_default(),
-    )
 }
 
 fn line(prompt: &str) -> String {
@@ -359,7 +320,11 @@ fn ten_thousand_lines_are_validated_and_queued_once() {
     assert_eq!(creates(&sim), 0, "--detach sends nothing itself");
     let (code, _, stderr) = finish(s.cmd(&sim, &args), Duration::from_secs(120));
     assert_eq!(code, 0, "{stderr}");
-    assert!(stderr.contains("10000 already submitted"), "{stderr}");
+    // Queued by the first run and never sent: not "submitted".
+    assert!(
+        stderr.contains("10000 already queued by an earlier run and not sent yet"),
+        "{stderr}"
+    );
     assert_eq!(store.pending_count(None).expect("count"), 10_000);
 }
 
@@ -391,4 +356,236 @@ fn prompts_with_repeat_make_variants_with_their_own_seeds() {
     let (_, _, stderr) = finish(s.cmd(&sim, &args), Duration::from_secs(60));
     assert!(stderr.contains("6 already submitted"), "{stderr}");
     assert_eq!(creates(&sim), 6);
+}
+
+#[test]
+fn one_key_for_two_requests_is_an_error_naming_both_lines_and_a_repeated_line_is_sent_once() {
+    let sim = SimProcess::start(&["--speed", "400", "--fail-rate", "0"]);
+    let s = Setup::new();
+    let keyed = |key: &str, prompt: &str| {
+        format!(
+            r#"{{"key":"{key}","model":"{MODEL}","content":[{{"type":"text","text":"{prompt} [[sim:succeed]]"}}],"duration":5}}"#
+        )
+    };
+    let file = s.file(
+        "clash.jsonl",
+        &format!("{}\n{}\n", keyed("shot", "a fox"), keyed("shot", "a cat")),
+    );
+    let (code, _, stderr) = finish(
+        s.cmd(&sim, &["submit", "--batch", file.to_str().expect("utf8")]),
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr
+            .contains("clash.jsonl:2: key: `shot` is also the key of line 1, with another request"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was queued"), "{stderr}");
+    assert_eq!(creates(&sim), 0);
+    assert!(s.rows().is_empty());
+
+    let file = s.file(
+        "twice.jsonl",
+        &format!("{}\n{}\n", keyed("again", "a fox"), keyed("again", "a fox")),
+    );
+    let (code, stdout, stderr) = finish(
+        s.cmd(&sim, &["submit", "--batch", file.to_str().expect("utf8")]),
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stderr
+            .matches("line 2 repeats line 1 (same key, same request): queued once")
+            .count(),
+        1,
+        "said once: {stderr}"
+    );
+    assert!(!stderr.contains("already submitted"), "{stderr}");
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert_eq!(creates(&sim), 1);
+}
+
+#[test]
+fn a_byte_order_mark_is_accepted_and_bad_utf8_is_named_by_its_line() {
+    let sim = SimProcess::start(&["--speed", "400", "--fail-rate", "0"]);
+    let s = Setup::new();
+    let bom = s.file("bom.jsonl", &format!("\u{feff}{}\n", line("with a BOM")));
+    let (code, stdout, stderr) = finish(
+        s.cmd(
+            &sim,
+            &["submit", "--batch", bom.to_str().expect("utf8"), "--detach"],
+        ),
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("queued 1 request(s)"), "{stderr}");
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+
+    let mut bytes = format!("{}\n", line("fine")).into_bytes();
+    bytes.extend(b"{\"model\":\"x\xff\xfe\"}\n");
+    let bad = s.dir.path().join("latin1.jsonl");
+    std::fs::write(&bad, bytes).expect("write");
+    let (code, _, stderr) = finish(
+        s.cmd(
+            &sim,
+            &["submit", "--batch", bad.to_str().expect("utf8"), "--detach"],
+        ),
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("latin1.jsonl:2: line: is not UTF-8 text"),
+        "{stderr}"
+    );
+    assert_eq!(s.rows().len(), 1, "only the first file's line");
+    assert_eq!(creates(&sim), 0);
+}
+
+fn mkfifo(path: &std::path::Path) {
+    let c = std::ffi::CString::new(path.to_str().expect("utf8")).expect("cstring");
+    // SAFETY: a valid NUL-terminated path.
+    let rc = unsafe { libc::mkfifo(c.as_ptr(), 0o600) };
+    assert_eq!(rc, 0, "mkfifo");
+}
+
+#[test]
+fn a_named_pipe_or_a_terminal_on_stdin_says_it_is_being_read() {
+    use crate::support::process::Proc;
+    let sim = SimProcess::start(&["--speed", "400", "--fail-rate", "0"]);
+    let s = Setup::new();
+    let fifo = s.dir.path().join("lines.fifo");
+    mkfifo(&fifo);
+    let mut p = Proc::spawn(s.cmd(
+        &sim,
+        &[
+            "submit",
+            "--batch",
+            fifo.to_str().expect("utf8"),
+            "--detach",
+        ],
+    ));
+    p.wait_line("the wait to be said", Duration::from_secs(30), |l| {
+        l.err && l.text.contains("reading the batch from the named pipe")
+    });
+    // A writer comes: the lines are read and queued.
+    std::fs::write(&fifo, format!("{}\n", line("through a pipe"))).expect("write the pipe");
+    p.wait_line("the line queued", Duration::from_secs(30), |l| {
+        l.err && l.text.contains("queued 1 request(s)")
+    });
+    let status = p.child.wait().expect("exit");
+    assert!(status.success());
+
+    // stdin on a terminal.
+    let store = s.store.to_str().expect("utf8").to_string();
+    let config = s.config.to_str().expect("utf8").to_string();
+    let mut pty = crate::support::pty::Pty::spawn(
+        &[
+            "--store",
+            &store,
+            "--config",
+            &config,
+            "--base-url",
+            &sim.base,
+            "submit",
+            "--batch",
+            "-",
+            "--detach",
+        ],
+        100,
+        30,
+        &[],
+        s.dir.path(),
+    );
+    pty.wait_text("reading the batch from stdin", Duration::from_secs(30));
+    pty.send(format!("{}\n\x04", line("typed in")).as_bytes());
+    pty.wait_text("queued 1 request(s)", Duration::from_secs(30));
+    assert_eq!(pty.wait_exit(Duration::from_secs(30)), Some(0));
+    assert_eq!(s.rows().len(), 2);
+}
+
+#[test]
+fn references_that_leave_the_batch_folder_are_refused_unless_allowed() {
+    let sim = SimProcess::start(&["--speed", "400", "--fail-rate", "0"]);
+    let s = Setup::new();
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    png.extend(400u32.to_be_bytes());
+    png.extend(300u32.to_be_bytes());
+    png.extend([8, 2, 0, 0, 0, 0, 0, 0, 0]);
+    // The user's private image, next to the folder a batch file came in.
+    let private = s.dir.path().join("private.png");
+    std::fs::write(&private, &png).expect("write");
+    let inbox = s.dir.path().join("inbox");
+    std::fs::create_dir(&inbox).expect("mkdir");
+    std::fs::write(inbox.join("own.png"), &png).expect("write");
+    std::os::unix::fs::symlink(&private, inbox.join("link.png")).expect("symlink");
+    let with_image = |path: &str| {
+        format!(
+            r#"{{"model":"{MODEL}","content":[{{"type":"text","text":"x"}},{{"type":"image_url","image_url":{{"url":"{path}"}},"role":"first_frame"}}],"duration":5}}"#
+        )
+    };
+    let text = [
+        with_image("own.png"),
+        with_image("../private.png"),
+        with_image("link.png"),
+        with_image(private.to_str().expect("utf8")),
+    ]
+    .join("\n");
+    let file = inbox.join("b.jsonl");
+    std::fs::write(&file, text).expect("write");
+    let f = file.to_str().expect("utf8");
+    let (code, _, stderr) = finish(
+        s.cmd(&sim, &["submit", "--batch", f, "--detach"]),
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, 2, "{stderr}");
+    for n in 2..=4 {
+        assert!(
+            stderr.contains(&format!("b.jsonl:{n}: content[1].image_url: `"))
+                && stderr.contains("is outside the batch file's folder"),
+            "line {n}: {stderr}"
+        );
+    }
+    assert!(!stderr.contains("b.jsonl:1:"), "{stderr}");
+    assert!(stderr.contains("3 of 4 lines are not valid"), "{stderr}");
+    assert!(s.rows().is_empty());
+
+    let (code, _, stderr) = finish(
+        s.cmd(
+            &sim,
+            &["submit", "--batch", f, "--detach", "--allow-outside-refs"],
+        ),
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("queued 4 request(s)"), "{stderr}");
+    assert_eq!(creates(&sim), 0);
+}
+
+#[test]
+fn lines_an_earlier_run_queued_but_never_sent_are_not_called_submitted() {
+    let sim = SimProcess::start(&["--speed", "400", "--fail-rate", "0"]);
+    let s = Setup::new();
+    let file = s.file("b.jsonl", &lines(3, "later"));
+    let f = file.to_str().expect("utf8");
+    // Queued and not sent (as a run killed before it sent them leaves them).
+    let (code, _, stderr) = finish(
+        s.cmd(&sim, &["submit", "--batch", f, "--detach"]),
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(creates(&sim), 0);
+    let (code, _, stderr) = finish(
+        s.cmd(&sim, &["submit", "--batch", f]),
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("3 already queued by an earlier run and not sent yet"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("already submitted"), "{stderr}");
+    assert!(!stderr.contains("nothing new to send"), "{stderr}");
+    assert!(stderr.contains("3 lines: 3 sent"), "{stderr}");
+    assert_eq!(creates(&sim), 3);
 }

@@ -100,6 +100,38 @@ fn dry_run_prints_the_exact_body() {
     assert_eq!(v["content"][0]["text"], "apple tea");
     assert_eq!(v["content"][1]["role"], "first_frame");
     assert_eq!(v["duration"], -1);
+    // A first frame and no ratio chosen: `adaptive` (the config's 16:9 would crop the image).
+    assert_eq!(v["ratio"], "adaptive", "{stdout}");
+}
+
+#[test]
+fn dry_run_shows_the_ratio_that_will_be_sent() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let body = |extra: &[&str]| {
+        let (code, stdout, stderr) = run(bin(dir.path())
+            .args(["submit", "--demo", "--dry-run", "--prompt", "apple tea"])
+            .args(extra));
+        assert_eq!(code, 0, "{stderr}");
+        serde_json::from_str::<serde_json::Value>(&stdout).expect("JSON body")
+    };
+    assert_eq!(body(&[])["ratio"], "16:9", "text: [defaults] ratio");
+    assert_eq!(
+        body(&["--image", "https://example.com/a.jpg"])["ratio"],
+        "adaptive"
+    );
+    assert_eq!(
+        body(&[
+            "--image",
+            "https://example.com/a.jpg@first_frame",
+            "--image",
+            "https://example.com/b.jpg@last_frame"
+        ])["ratio"],
+        "adaptive"
+    );
+    assert_eq!(
+        body(&["--image", "https://example.com/a.jpg", "--ratio", "1:1"])["ratio"],
+        "1:1"
+    );
 }
 
 #[test]
@@ -218,7 +250,7 @@ fn submit_dry_run_takes_endpoint_ids_officially_and_refuses_them_through_the_rel
         "--prompt",
         "apple tea",
         "--seed",
-        "4294967295",
+        "2147483647",
         "--web-search",
         "--priority",
         "5",
@@ -229,7 +261,7 @@ fn submit_dry_run_takes_endpoint_ids_officially_and_refuses_them_through_the_rel
     assert_eq!(code, 0, "official profile: valid\n{stderr}");
     let body: Value = serde_json::from_str(&stdout).expect("the body is printed");
     assert_eq!(body["model"], "ep-20260101000000-abcde");
-    assert_eq!(body["seed"], 4_294_967_295u64);
+    assert_eq!(body["seed"], 2_147_483_647u64);
     assert_eq!(body["tools"], json!([{"type": "web_search"}]));
     assert_eq!(
         (body["priority"].clone(), body["safety_identifier"].clone()),

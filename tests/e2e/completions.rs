@@ -244,7 +244,11 @@ fn profiles_models_themes_and_statuses_complete() {
         &["seedance-tui", "--config", &cfg, "--profile", ""],
         &[],
     );
-    assert_eq!(values(&out, '\t'), ["ark", "laozhang", "work"], "{out}");
+    assert_eq!(
+        values(&out, '\t'),
+        ["ark", "byteplus", "laozhang", "work"],
+        "{out}"
+    );
     assert!(out.contains("work\thttps://ark.ap-southeast.bytepluses.com/api/v3"));
 
     let out = ask("fish", &["seedance-tui", "submit", "--model", ""], &[]);
@@ -378,4 +382,139 @@ complete -C "seedance-tui --profile la""#,
         "{out}"
     );
     assert!(out.lines().any(|l| l.starts_with("laozhang\t")), "{out}");
+}
+
+/// Server-assigned ids that are shell syntax, next to an honest one.
+const HOSTILE_IDS: &[&str] = &["x;touch${IFS}f;", "$(touch${IFS}f)", "k|touch f"];
+
+fn store_with_hostile_ids(dir: &Path) -> PathBuf {
+    let path = store_with_tasks(dir);
+    let store = Store::open(&path).expect("store");
+    for (i, id) in HOSTILE_IDS.iter().enumerate() {
+        let local = format!("l-hostile-{i}");
+        let body =
+            r#"{"model":"doubao-seedance-2-0-fast-260128","content":[{"type":"text","text":"x"}]}"#;
+        store
+            .begin_submission(&NewSubmission {
+                local_id: &local,
+                profile: "test",
+                request_json: body,
+                retry_of: None,
+                now: 1_700_000_300 + i as i64,
+            })
+            .expect("row");
+        store
+            .submission_accepted(&local, id, 1_700_000_300)
+            .expect("accepted");
+    }
+    path
+}
+
+/// bash inserts a candidate as it is: Tab then Enter on `x;touch${IFS}f;` would run `touch f`.
+/// Such ids are never offered; each offered word, run as the rest of a command line, runs
+/// nothing (checked by the file it would create). zsh and fish quote, and are checked alike.
+#[test]
+fn ids_that_are_shell_syntax_are_never_offered_and_never_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = store_with_hostile_ids(dir.path());
+    let work = dir.path().join("cwd");
+    std::fs::create_dir(&work).expect("mkdir");
+    for typed in ["", "x", "$", "k", "cgt-"] {
+        let script = format!(
+            r#"source <("{BIN}" completions bash) || exit 9
+COMP_WORDS=(seedance-tui --store '{store}' get '{typed}') COMP_CWORD=4 COMP_TYPE=9
+_clap_complete_seedance_tui seedance-tui '{typed}' get
+for w in "${{COMPREPLY[@]}}"; do printf '<%s>\n' "$w"; eval "true get $w"; done"#,
+            store = store.display()
+        );
+        let mut c = Command::new("bash");
+        c.args(["--norc", "--noprofile", "-c", &script])
+            .current_dir(&work);
+        let (code, out, err) = run(&mut c);
+        assert_eq!(code, 0, "{err}");
+        for id in HOSTILE_IDS {
+            assert!(!out.contains(id), "{id} offered for `{typed}`: {out}");
+        }
+        assert!(
+            !work.join("f").exists(),
+            "bash ran a server's string for `{typed}`: {out}"
+        );
+        if typed.is_empty() {
+            assert!(
+                out.contains("<111502-zk8a1>"),
+                "honest ids still offered: {out}"
+            );
+        }
+    }
+    // What the binary answers any shell: none of them.
+    for shell in ["bash", "zsh", "fish"] {
+        let out = ask(
+            shell,
+            &[
+                "seedance-tui",
+                "--store",
+                &store.to_string_lossy(),
+                "get",
+                "",
+            ],
+            &[],
+        );
+        for id in HOSTILE_IDS {
+            assert!(!out.contains(id), "{shell}: {id} offered: {out}");
+        }
+        assert!(out.contains("111502-zk8a1"), "{shell}: {out}");
+    }
+    if shell_installed("zsh") {
+        let script = format!(
+            r#"compdef() {{ : }}
+_describe() {{ local name=${{@[-1]}}; print -l -- "${{(@P)name}}" }}
+eval "$("{BIN}" completions zsh)" || exit 9
+words=(seedance-tui --store '{store}' get '') CURRENT=5
+_clap_dynamic_completer_seedance_tui"#,
+            store = store.display()
+        );
+        let mut c = Command::new("zsh");
+        c.args(["-f", "-c", &script]).current_dir(&work);
+        let (code, out, err) = run(&mut c);
+        assert_eq!(code, 0, "{err}");
+        assert!(!out.contains("touch"), "{out}");
+        assert!(!work.join("f").exists(), "zsh ran a server's string");
+    }
+    if shell_installed("fish") {
+        let script = format!(
+            r#""{BIN}" completions fish | source
+complete -C "seedance-tui --store '{store}' get ""#,
+            store = store.display()
+        );
+        let mut c = Command::new("fish");
+        c.args(["--no-config", "-c", &script]).current_dir(&work);
+        let (code, out, err) = run(&mut c);
+        assert_eq!(code, 0, "{err}");
+        assert!(!out.contains("touch"), "{out}");
+        assert!(!work.join("f").exists(), "fish ran a server's string");
+    }
+}
+
+/// A user's own profile name with a space or a `;` reaches bash escaped, as one word.
+#[test]
+fn bash_gets_user_names_escaped_as_one_word() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[profiles.\"my;work\"]\nbase_url = \"https://ark.ap-southeast.bytepluses.com/api/v3\"\n",
+    )
+    .expect("config");
+    let out = ask(
+        "bash",
+        &[
+            "seedance-tui",
+            "--config",
+            &config.to_string_lossy(),
+            "--profile",
+            "my",
+        ],
+        &[],
+    );
+    assert_eq!(values(&out, '\t'), ["my\\;work"], "{out}");
 }

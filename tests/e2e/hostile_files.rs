@@ -56,7 +56,13 @@ impl Files {
         std::os::unix::fs::symlink("/dev/urandom", p("random.mp3")).expect("symlink");
         std::fs::write(p("text.png"), b"hello").expect("write");
         std::fs::write(p("text.mp3"), b"just some words, not audio").expect("write");
-        std::fs::write(p("real.png"), b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").expect("write");
+        // The signature and the IHDR chunk's length and type, without its width and height.
+        std::fs::write(p("headless.png"), b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").expect("write");
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        png.extend(400u32.to_be_bytes());
+        png.extend(300u32.to_be_bytes());
+        png.extend([8, 2, 0, 0, 0, 0, 0, 0, 0]);
+        std::fs::write(p("real.png"), png).expect("write");
         std::fs::write(p("real.wav"), b"RIFF\x24\0\0\0WAVEfmt ").expect("write");
         std::fs::create_dir(p("folder.png")).expect("mkdir");
         Files { dir }
@@ -71,8 +77,9 @@ impl Files {
 fn submit_refuses_paths_that_are_not_regular_files_or_not_their_type() {
     let server = HostileServer::start(|_| Reply::Json(500, "{}".into()));
     let f = Files::new();
-    let cases: [(&[&str], &str); 7] = [
+    let cases: [(&[&str], &str); 8] = [
         (&["--image", "pipe.png"], "named pipe"),
+        (&["--image", "headless.png"], "has no IHDR chunk"),
         (&["--image", "zero.png"], "character device"),
         (
             &["--audio", "random.mp3", "--image", "real.png"],
@@ -135,7 +142,7 @@ fn the_composer_and_submit_share_one_file_check() {
         let inline = assets::resolve(f.path(name).to_str().expect("utf8"), kind).expect_err(name);
         assert_eq!(inline.to_string(), shared.to_string(), "{name}");
     }
-    assert_eq!(check("real.png", MediaKind::Image), Ok(16));
+    assert_eq!(check("real.png", MediaKind::Image), Ok(33));
     // A file that grows past its limit while being read is still cut at the limit.
     assert!(matches!(
         assets::read_regular(&f.path("zero.png"), 10, "image"),
@@ -255,4 +262,25 @@ fn a_new_store_is_private() {
             assert_eq!(mode(&p), 0o600, "{side}");
         }
     }
+}
+
+/// A theme file of 10 MB on one line: refused by its size, and the error is one short line,
+/// not the file printed back.
+#[test]
+fn a_huge_theme_file_is_refused_without_being_printed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let themes = dir.path().join("xdg-config/seedance-tui/themes");
+    std::fs::create_dir_all(&themes).expect("mkdir");
+    let mut text = String::from("name = \"");
+    text.push_str(&"x".repeat(10 << 20));
+    std::fs::write(themes.join("big.toml"), text).expect("write");
+    let out = bin(dir.path())
+        .args(["--demo", "--theme", "big"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.len() < 2048, "{} bytes on stderr", err.len());
+    assert!(err.contains("larger than a theme can be"), "{err}");
 }

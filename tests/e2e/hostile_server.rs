@@ -294,6 +294,8 @@ fn bad_optional_fields_are_dropped_with_a_note_required_ones_are_strict() {
         json!({"usage": {"total_tokens": 1e300}}),
         json!({"usage": {"total_tokens": "many"}, "created_at": 1e20}),
         json!({"usage": "all of it", "seed": "x", "duration": [1]}),
+        // No task bills this: once stored it showed as 9223372036854775807.
+        json!({"usage": {"total_tokens": u64::MAX}}),
     ];
     for extra in cases {
         let mut merged = json!({"content": {"video_url": "https://x/v.mp4"}});
@@ -309,6 +311,12 @@ fn bad_optional_fields_are_dropped_with_a_note_required_ones_are_strict() {
         );
         assert_eq!(task.video_url(), Some("https://x/v.mp4"));
         assert!(!notes.is_empty(), "{extra}: a note names the dropped field");
+        assert!(
+            task.tokens()
+                .is_none_or(|t| t <= seedance_tui::api::types::MAX_TOKENS),
+            "{extra}: {:?}",
+            task.tokens()
+        );
     }
     // Required fields stay strict.
     for bad in [

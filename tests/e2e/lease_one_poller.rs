@@ -259,3 +259,50 @@ fn submit_wait_follows_the_process_that_holds_the_lease() {
 fn polls(sim: &SimProcess) -> u64 {
     sim.stat("gets") + sim.stat("lists")
 }
+
+/// A lease row left by a holder whose clock was an hour ahead: its `expires_at` is an hour in
+/// the future by ours. Judged by its own timestamps it would hold for that hour with nobody
+/// polling; a holder whose process is gone on this host is replaced at once, and one on
+/// another host (its pid cannot be checked) once its heartbeat counter has not moved for a
+/// lease time of the follower's own clock.
+#[test]
+fn a_lease_written_by_a_clock_an_hour_ahead_does_not_stop_polling() {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default();
+    // A pid that existed and is gone (reaped).
+    let mut gone = std::process::Command::new("true").spawn().expect("spawn");
+    let dead_pid = gone.id();
+    gone.wait().expect("reap");
+    for holder in [
+        format!("watch --daemon pid {dead_pid}@{host} #abcdef"),
+        "watch --daemon pid 4242@another-host.example #abcdef".to_string(),
+    ] {
+        let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = dir.path().join("shared.sqlite3");
+        let config = fast_config(dir.path(), 1.0);
+        submit(dir.path(), &store, &sim.base, "hold [[sim:hold]]");
+        let ahead = chrono::Utc::now().timestamp_millis() + 3_600_000;
+        Store::open(&store)
+            .expect("open")
+            .lease_acquire("poller", &holder, ahead, 1_000, None)
+            .expect("the stale row");
+        let before = polls(&sim);
+        let d = daemon(dir.path(), &store, &config, &sim.base);
+        // Within the deadline, not within the hour the row claims.
+        d.wait_line(
+            "the daemon to take the lease",
+            Duration::from_secs(30),
+            |l| l.err && l.text.contains("polling this store"),
+        );
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while polls(&sim) == before {
+            assert!(
+                Instant::now() < deadline,
+                "{holder}: no poll after taking over"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}

@@ -6,6 +6,7 @@
 
 mod support;
 
+mod answer_shapes;
 mod batch;
 mod batch_sigkill;
 mod cli;
@@ -17,6 +18,7 @@ mod dashboard_config;
 mod doctor;
 mod hostile_files;
 mod hostile_server;
+mod hostile_storage;
 mod lease_dashboard;
 mod lease_one_poller;
 mod man_pages;
@@ -29,7 +31,9 @@ mod retry;
 mod retry_chain;
 mod scripting;
 mod secrets;
+mod shared_store;
 mod sigkill;
+mod spending_cap;
 mod store;
 mod table;
 mod terminal_input;

@@ -290,7 +290,7 @@ fn storage_faults_are_one_clear_line_with_exit_3_and_leave_the_result_unsaved() 
 
 /// A minimal MP4 of `seconds` (ftyp, an `mdat` of `mdat_bytes` pattern bytes, a `moov`/`mvhd`
 /// with the duration): enough for the pre-upload checks (content sniffing, 2..15 s).
-fn mp4(seconds: u32, mdat_bytes: u32) -> Vec<u8> {
+pub(crate) fn mp4(seconds: u32, mdat_bytes: u32) -> Vec<u8> {
     let mut b = Vec::new();
     b.extend(16u32.to_be_bytes());
     b.extend(b"ftypisom\0\0\0\x01");

@@ -63,6 +63,14 @@ fn watch_download_saves_results_and_download_does_not_fetch_them_twice() {
     );
     let fetched = sim.stat("downloads");
     assert_eq!(fetched, 4);
+    // Results are private like the store: the folder made for them is the owner's only.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&out_dir)
+        .expect("meta")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o700, "the results folder is {mode:o}");
 
     let out = cli(&["download", &ids[0]], &store, &config, &sim.base);
     assert!(

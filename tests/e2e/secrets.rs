@@ -109,4 +109,17 @@ fn a_config_readable_by_others_gets_a_warning() {
     std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).expect("chmod");
     let out = run();
     assert!(!String::from_utf8_lossy(&out.stderr).contains("chmod"));
+    // A folder others may write to lets them replace the file: warned about too.
+    let folder = config.parent().expect("folder");
+    std::fs::set_permissions(folder, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let out = run();
+    std::fs::set_permissions(folder, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("the config folder")
+            && stderr.contains("mode 777")
+            && stderr.contains(&format!("chmod 700 {}", folder.display())),
+        "{stderr}"
+    );
 }

@@ -154,17 +154,17 @@ async fn error_codes_are_spelled_as_the_service_spells_them() {
     );
     let err = create(
         &c,
-        json!({"model": FAST, "content": text, "seed": 4_294_967_296i64}),
+        json!({"model": FAST, "content": text, "seed": 2_147_483_648i64}),
     )
     .await
-    .expect_err("seed over 2^32-1");
+    .expect_err("seed over 2^31-1");
     assert_eq!(
         (err.code(), err.param()),
         (Some("InvalidParameter"), Some("seed"))
     );
     create(
         &c,
-        json!({"model": FAST, "content": text, "seed": 4_294_967_295i64}),
+        json!({"model": FAST, "content": text, "seed": 2_147_483_647i64}),
     )
     .await
     .expect("the largest seed is accepted");

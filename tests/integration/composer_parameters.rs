@@ -13,9 +13,9 @@ fn web_search_toggles_the_tool_and_is_refused_where_the_model_has_none() {
     press(&mut s, KeyCode::Right);
     assert_eq!(request(&s).tools, Some(vec![json!({"type": "web_search"})]));
     assert!(ed(&s).problems_at(Field::WebSearch, None).is_empty());
-    // The mini model is not in the page's list of models with tools.
+    // 1.5 pro is not in the page's list of models with tools.
     focus(&mut s, Field::Model);
-    while request(&s).model != "doubao-seedance-2-0-mini-260615" {
+    while request(&s).model != "doubao-seedance-1-5-pro-251215" {
         press(&mut s, KeyCode::Right);
     }
     let problems = ed(&s).problems_at(Field::WebSearch, None);
@@ -65,4 +65,37 @@ fn safety_identifier_is_typed_as_ascii_and_checked_for_length() {
     typ(&mut s, &"x".repeat(60));
     assert_eq!(request(&s).safety_identifier.map(|v| v.len()), Some(66));
     assert_eq!(ed(&s).problems_at(Field::SafetyIdentifier, None).len(), 1);
+}
+
+/// With a first-frame image and no ratio chosen, the composer sends `adaptive` (a fixed ratio
+/// would crop the image) and says so; `[defaults] ratio` is for text; a chosen ratio is kept.
+#[test]
+fn a_first_frame_image_gets_the_adaptive_ratio_unless_one_is_chosen() {
+    use seedance_tui::app::composer::fields::display;
+    use seedance_tui::app::{Msg, update};
+    let mut s = open();
+    assert_eq!(
+        request(&s).ratio.as_deref(),
+        Some("16:9"),
+        "text: the default"
+    );
+    assert_eq!(display(ed(&s), Field::Ratio), "16:9 (default)");
+    focus(&mut s, Field::Assets);
+    update(&mut s, Msg::Paste("https://example.com/first.png".into()));
+    assert_eq!(ed(&s).assets.len(), 1);
+    assert_eq!(request(&s).ratio.as_deref(), Some("adaptive"));
+    assert_eq!(
+        display(ed(&s), Field::Ratio),
+        "adaptive (follows the first frame)"
+    );
+    // The draft keeps the ratio unchosen: reopened, it still follows the image.
+    let json = seedance_tui::app::composer::draft_json(ed(&s));
+    let back = seedance_tui::app::composer::editor_from_json("d".into(), &json).expect("draft");
+    assert_eq!(back.request().ratio.as_deref(), Some("adaptive"));
+    // A ratio the user chooses is what is sent.
+    focus(&mut s, Field::Ratio);
+    press(&mut s, KeyCode::Right);
+    let chosen = request(&s).ratio.expect("a ratio");
+    assert_ne!(chosen, "adaptive");
+    assert_eq!(display(ed(&s), Field::Ratio), chosen);
 }

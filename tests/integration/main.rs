@@ -6,6 +6,7 @@
 
 mod support;
 
+mod answer_shapes;
 mod api_client;
 mod api_errors;
 mod api_fidelity;

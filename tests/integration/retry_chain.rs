@@ -233,10 +233,10 @@ fn the_header_and_the_retry_question_show_the_cap() {
     let over = plan.over_budget.clone().expect("over the cap");
     assert!(over.contains("> the cap of 300000"), "{over}");
     assert!(rendered(&s).contains("y sends it anyway"));
-    // Confirming is the explicit let-through.
+    // Confirming is the explicit let-through: the engine is told to pass the cap.
     assert_eq!(
         update(&mut s, key('y')),
-        vec![Effect::Retry(vec!["l0003".into()])]
+        vec![Effect::RetryOverBudget(vec!["l0003".into()])]
     );
 }
 

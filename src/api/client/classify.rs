@@ -28,6 +28,8 @@ pub struct Answer {
     pub retry_after: Option<Duration>,
     /// The `Location` of a redirect.
     pub location: Option<String>,
+    /// The `Date` header as Unix seconds, when valid (the server's clock).
+    pub server_date: Option<i64>,
     /// The body, or its first bytes when it was cut short because it is not the API.
     pub body: Vec<u8>,
     /// True when the body was larger than the cap and only its start was read.
@@ -264,6 +266,7 @@ mod tests {
             request_id: Some("02abc".into()),
             retry_after: None,
             location: None,
+            server_date: None,
             body: body.as_bytes().to_vec(),
             truncated_at_cap: false,
         }

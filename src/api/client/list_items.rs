@@ -36,6 +36,15 @@ impl ArkClient {
     /// List tasks and keep each item's JSON text. An answer that is not `{"items": [...]}`
     /// (a web page, another JSON shape) is an error, as is any item that is not a task.
     pub async fn list_items(&self, query: &ListQuery) -> Result<ListPage, ApiError> {
+        self.list_items_dated(query).await.map(|(page, _)| page)
+    }
+
+    /// [`ArkClient::list_items`], with the answer's `Date` header as Unix seconds (the server's
+    /// clock, to measure the skew against ours).
+    pub async fn list_items_dated(
+        &self,
+        query: &ListQuery,
+    ) -> Result<(ListPage, Option<i64>), ApiError> {
         let url = self.tasks_url(None);
         let pairs = query.pairs();
         let call = Call {
@@ -70,7 +79,7 @@ impl ArkClient {
                 let task = Task::from_json(&text).map_err(|e| bad(&e))?;
                 out.push((task, text));
             }
-            Ok(ListPage { total, items: out })
+            Ok((ListPage { total, items: out }, answer.server_date))
         })
         .await
     }

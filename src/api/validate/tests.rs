@@ -292,12 +292,15 @@ fn unknown_models_get_only_the_shared_rules_and_configured_ones_their_own() {
 
 #[test]
 fn heic_only_where_the_model_takes_it() {
+    // 1.5 pro and later, the 2.0 series included (the current create page); not 1.0.
     let heic = ContentItem::media(MediaKind::Image, "data:image/heic;base64,AAAA", None);
-    bad(&with(STD, vec![heic.clone()]), "content[1].image_url.url");
-    ok(&with(PRO15, vec![heic]));
+    bad(&with(PRO10, vec![heic.clone()]), "content[1].image_url.url");
+    ok(&with(PRO15, vec![heic.clone()]));
+    ok(&with(STD, vec![heic.clone()]));
+    ok(&with(FAST, vec![heic]));
     bad(
         &with(
-            FAST,
+            PRO10,
             vec![ContentItem::media(
                 MediaKind::Image,
                 "https://x.example/a.HEIC?sig=1",
@@ -511,12 +514,13 @@ fn seed_and_camera_fixed_and_audio() {
     let mut r = text_req(STD);
     r.seed = Some(-1);
     ok(&r);
+    // [-1, 2^31-1]: the current create page (an older copy said 2^32-1).
+    r.seed = Some(2_147_483_647);
+    ok(&r);
     r.seed = Some(2_147_483_648);
-    ok(&r);
+    assert!(bad(&r, "seed").fix.contains("2147483647"));
     r.seed = Some(4_294_967_295);
-    ok(&r);
-    r.seed = Some(4_294_967_296);
-    assert!(bad(&r, "seed").fix.contains("4294967295"));
+    bad(&r, "seed");
     r.seed = Some(-2);
     bad(&r, "seed");
     let mut r = text_req(STD);
@@ -594,8 +598,11 @@ fn safety_identifier_callback_and_tools() {
     let mut r = text_req(PRO15);
     r.tools = Some(vec![json!({"type": "web_search"})]);
     bad(&r, "tools");
-    r.model = "doubao-seedance-2-0-mini-260615".into();
+    r.model = PRO10.into();
     bad(&r, "tools");
+    // The current create page lists web search for mini too.
+    r.model = "doubao-seedance-2-0-mini-260615".into();
+    ok(&r);
     r.model = FAST.into();
     ok(&r);
     r.tools = Some(vec![json!({"type": "image_search"})]);

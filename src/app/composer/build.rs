@@ -30,6 +30,11 @@ pub fn request(e: &Editor, url_of: impl Fn(&Asset) -> String) -> CreateRequest {
     }
     content.extend(e.other_content.iter().cloned());
     req.content = content;
+    if req.ratio.is_none()
+        && let Some(configured) = &e.default_ratio
+    {
+        req.ratio = Some(req.ratio_when_unset(configured));
+    }
     req.duration = if req.frames.is_some() {
         None
     } else {
@@ -159,9 +164,12 @@ pub fn draft_json(e: &Editor) -> String {
     let mut req = request(e, |a| a.target.clone());
     // Keep the duration even while frames override it, so turning frames off restores it.
     req.duration = e.duration;
+    // A ratio the user did not choose stays unchosen (it follows the images when reopened).
+    req.ratio.clone_from(&e.base.ratio);
     serde_json::json!({
         "composer_draft": 1,
         "retry_of": e.retry_of,
+        "default_ratio": e.default_ratio,
         "request": serde_json::to_value(&req).unwrap_or_default(),
     })
     .to_string()
@@ -170,6 +178,10 @@ pub fn draft_json(e: &Editor) -> String {
 /// An editor from a stored draft, a template, or a plain request body.
 pub fn editor_from_json(name: String, json: &str) -> Result<Editor, String> {
     let v: serde_json::Value = serde_json::from_str(json).map_err(|e| format!("not JSON: {e}"))?;
+    let default_ratio = v
+        .get("default_ratio")
+        .and_then(|r| r.as_str())
+        .map(str::to_string);
     let (req_value, retry_of) = match v.get("request") {
         Some(r) if v.get("composer_draft").is_some() => (
             r.clone(),
@@ -181,5 +193,10 @@ pub fn editor_from_json(name: String, json: &str) -> Result<Editor, String> {
     };
     let req =
         CreateRequest::from_value(req_value).map_err(|e| format!("not a create request: {e}"))?;
-    Ok(Editor::from_request(name, req, retry_of))
+    let mut e = Editor::from_request(name, req, retry_of);
+    e.default_ratio = default_ratio;
+    if e.default_ratio.is_some() {
+        e.revalidate();
+    }
+    Ok(e)
 }

@@ -130,7 +130,18 @@ pub fn display(e: &Editor, field: Field) -> String {
             Some(m) => format!("{} · {}", m.label, m.id),
             None => b.model.clone(),
         },
-        Field::Ratio => b.ratio.clone().unwrap_or_else(|| "default".into()),
+        Field::Ratio => match (&b.ratio, &e.default_ratio) {
+            (Some(r), _) => r.clone(),
+            (None, Some(d)) => {
+                let req = super::build::request(e, |a| a.target.clone());
+                if req.has_frame_image() {
+                    "adaptive (follows the first frame)".into()
+                } else {
+                    format!("{d} (default)")
+                }
+            }
+            (None, None) => "default".into(),
+        },
         Field::Duration if b.frames.is_some() => "(frames override it)".into(),
         Field::Duration => match e.duration {
             Some(-1) => "adaptive (-1)".into(),
@@ -211,7 +222,13 @@ pub fn step(e: &mut Editor, field: Field, delta: isize) -> bool {
                 Some(s) => s.ratios.iter().map(String::as_str).collect(),
                 None => models::RATIOS.to_vec(),
             };
-            let cur = b.ratio.clone().unwrap_or_else(|| "16:9".into());
+            let cur = match &b.ratio {
+                Some(r) => r.clone(),
+                None => super::build::request(e, |a| a.target.clone())
+                    .ratio
+                    .unwrap_or_else(|| "16:9".into()),
+            };
+            let b = &mut e.base;
             b.ratio = Some(cycle(&ratios, &cur.as_str(), delta).to_string());
         }
         Field::Duration => {

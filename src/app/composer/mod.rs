@@ -158,6 +158,9 @@ pub struct Editor {
     /// Local videos and audios go through the `[assets] upload_to` bucket (so a local video is
     /// no problem); set by [`Composer::install`].
     pub uploads: bool,
+    /// `[defaults] ratio` while the user has not chosen one (`base.ratio` is then unset): sent
+    /// for text and reference requests; a frame image gets `adaptive` instead.
+    pub default_ratio: Option<String>,
 }
 
 impl Editor {
@@ -165,7 +168,6 @@ impl Editor {
     pub fn from_defaults(name: String, d: &RequestDefaults) -> Editor {
         let base = CreateRequest {
             model: d.model.clone(),
-            ratio: Some(d.ratio.clone()),
             duration: Some(d.duration),
             resolution: Some(d.resolution.clone()),
             watermark: Some(d.watermark),
@@ -173,7 +175,10 @@ impl Editor {
             return_last_frame: d.return_last_frame.then_some(true),
             ..CreateRequest::default()
         };
-        Editor::from_request(name, base, None)
+        let mut e = Editor::from_request(name, base, None);
+        e.default_ratio = Some(d.ratio.clone());
+        e.revalidate();
+        e
     }
 
     /// An editor holding `req` (content split into prompt, assets and other items).
@@ -219,6 +224,7 @@ impl Editor {
             files: Default::default(),
             over_budget_ok: false,
             uploads: false,
+            default_ratio: None,
         };
         e.revalidate();
         e

@@ -41,6 +41,11 @@ pub enum Reply {
     Endless,
     /// A 200 without `Content-Length` that sends one byte per period, for ever.
     Trickle(Duration),
+    /// An XML error answer with this status that sends one byte of its body per period, for
+    /// ever (an object-storage error body that never ends).
+    TrickleError(u16, Duration),
+    /// An answer with this status, `Content-Type: application/xml` and this body.
+    Xml(u16, String),
     /// A 200 announcing `total` bytes (or a 206 from the request's `Range`) that sends `bytes`
     /// of them and then nothing, holding the connection open.
     StallAfter { total: u64, bytes: u64 },
@@ -240,6 +245,27 @@ async fn serve(
                     stream.flush().await?;
                     tokio::time::sleep(every).await;
                 }
+            }
+            Reply::TrickleError(status, every) => {
+                let head = format!(
+                    "HTTP/1.1 {status} {}\r\nContent-Type: application/xml\r\nConnection: close\r\n\r\n<Error><Code>",
+                    reason(status)
+                );
+                stream.write_all(head.as_bytes()).await?;
+                loop {
+                    stream.write_all(b"x").await?;
+                    stream.flush().await?;
+                    tokio::time::sleep(every).await;
+                }
+            }
+            Reply::Xml(status, body) => {
+                let head = format!(
+                    "HTTP/1.1 {status} {}\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\r\n",
+                    reason(status),
+                    body.len()
+                );
+                stream.write_all(head.as_bytes()).await?;
+                stream.write_all(body.as_bytes()).await?;
             }
             Reply::StallAfter { total, bytes } => {
                 let start = range_start(&req).unwrap_or(0);

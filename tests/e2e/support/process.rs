@@ -180,3 +180,65 @@ pub fn arm_fault(sim: &super::sim::SimProcess, fault: &str) {
     let status = http_post(&sim.control("faults"), fault);
     assert!(status.contains("200"), "arming {fault}: {status}");
 }
+
+/// Run to exit within `timeout` (killed and reported after it): exit code, stdout, stderr, each
+/// read to its end.
+pub fn finish(cmd: Command, timeout: Duration) -> (i32, String, String) {
+    Started::spawn(cmd).finish(Instant::now() + timeout)
+}
+
+/// Start every command before waiting for any (several processes racing on one store), then
+/// each one's exit code, stdout and stderr, all within `timeout`.
+pub fn finish_all(cmds: Vec<Command>, timeout: Duration) -> Vec<(i32, String, String)> {
+    let deadline = Instant::now() + timeout;
+    let started: Vec<Started> = cmds.into_iter().map(Started::spawn).collect();
+    started.into_iter().map(|s| s.finish(deadline)).collect()
+}
+
+/// A started binary whose stdout and stderr are read to their end on threads.
+pub struct Started {
+    child: Child,
+    out: std::thread::JoinHandle<String>,
+    err: std::thread::JoinHandle<String>,
+}
+
+impl Started {
+    pub fn spawn(mut cmd: Command) -> Started {
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        let reader = |mut r: Box<dyn Read + Send>| {
+            std::thread::spawn(move || {
+                let mut text = String::new();
+                let _ = r.read_to_string(&mut text);
+                text
+            })
+        };
+        let out = reader(Box::new(child.stdout.take().expect("stdout")));
+        let err = reader(Box::new(child.stderr.take().expect("stderr")));
+        Started { child, out, err }
+    }
+
+    /// Wait for the exit until `deadline` (killed and reported after it).
+    pub fn finish(mut self, deadline: Instant) -> (i32, String, String) {
+        let code = loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                break status.code().unwrap_or(-1);
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                let err = self.err.join().unwrap_or_default();
+                panic!("still running at the deadline; stderr:\n{err}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        (
+            code,
+            self.out.join().unwrap_or_default(),
+            self.err.join().unwrap_or_default(),
+        )
+    }
+}

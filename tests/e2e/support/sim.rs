@@ -42,6 +42,48 @@ impl SimProcess {
         }
     }
 
+    /// `sim --replay TRACE` on a free port; `base` is the trace's own base URL.
+    pub fn replay(trace: &std::path::Path) -> SimProcess {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_seedance-tui"))
+            .args(["sim", "--addr", "127.0.0.1:0", "--replay"])
+            .arg(trace)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sim --replay starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut base = None;
+        while base.is_none() && Instant::now() < deadline {
+            match lines.next() {
+                Some(Ok(line)) if line.trim_start().starts_with("base URL:") => {
+                    base = line.split_whitespace().last().map(str::to_string);
+                }
+                Some(Ok(_)) => {}
+                _ => break,
+            }
+        }
+        std::thread::spawn(move || for _ in lines.by_ref() {});
+        SimProcess {
+            child,
+            base: base.expect("the replay prints its base URL"),
+        }
+    }
+
+    /// The requests a replay served, as `METHOD path`.
+    pub fn served(&self) -> Vec<String> {
+        let host = self
+            .base
+            .trim_start_matches("http://")
+            .split('/')
+            .next()
+            .unwrap_or_default();
+        let url = format!("http://{host}/_sim/served");
+        let text = super::process::http_get(&url);
+        serde_json::from_str(&text).expect("served JSON")
+    }
+
     /// The relay-prefixed base URL.
     pub fn relay_base(&self) -> String {
         self.base.replace("/api/v3", "/seedance/api/v3")

@@ -1,0 +1,123 @@
+//! The daily spending cap holds when several processes share one store: the spend is reserved in
+//! the transaction that checks it, so three `submit`s started at once with room for one create
+//! one task (counted at the simulator), round after round; and a batch the cap holds without
+//! `--wait` stays queued, says why and until when, and returns.
+
+use crate::support::process::{bin, finish, finish_all};
+use crate::support::sim::SimProcess;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+const KEY: &str = "sk-spending-cap-test-31c9";
+const MODEL: &str = "doubao-seedance-2-0-fast-260128";
+
+/// 720p 16:9 5 s is estimated at about 108,000 tokens: one fits under 150,000, two do not.
+fn room_for_one(dir: &Path) -> PathBuf {
+    let path = dir.join("budget.toml");
+    std::fs::write(
+        &path,
+        "[budget]\ndaily_tokens = 150000\n[poll]\ninterval_secs = 1\nlease_secs = 2\n[download]\nauto = false\n",
+    )
+    .expect("config");
+    path
+}
+
+fn cmd(dir: &Path, store: &Path, config: &Path, sim: &SimProcess) -> Command {
+    let mut c = bin(dir);
+    c.args(["--store", store.to_str().expect("utf8")])
+        .args(["--config", config.to_str().expect("utf8")])
+        .args(["--base-url", &sim.base])
+        .env("SEEDANCE_API_KEY", KEY);
+    c
+}
+
+/// Rounds of the race: before the reservation, 3 of 3 rounds in 5 went over.
+const ROUNDS: usize = 6;
+
+#[test]
+fn three_submits_at_once_with_room_for_one_create_one_task() {
+    let sim = SimProcess::start(&["--speed", "1", "--fail-rate", "0"]);
+    for round in 0..ROUNDS {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = dir.path().join("s.sqlite3");
+        let config = room_for_one(dir.path());
+        let before = sim.stat("creates");
+        let cmds = (0..3)
+            .map(|i| {
+                let mut c = cmd(dir.path(), &store, &config, &sim);
+                c.args([
+                    "submit",
+                    "--prompt",
+                    &format!("race {round}.{i} [[sim:hold]]"),
+                ])
+                .args([
+                    "--resolution",
+                    "720p",
+                    "--ratio",
+                    "16:9",
+                    "--duration",
+                    "5",
+                ]);
+                c
+            })
+            .collect();
+        let outs = finish_all(cmds, Duration::from_secs(60));
+        let created = sim.stat("creates") - before;
+        let report = outs
+            .iter()
+            .map(|(code, _, err)| format!("exit {code}: {err}"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_eq!(created, 1, "round {round}: one task fits the cap\n{report}");
+        assert_eq!(
+            outs.iter().filter(|(code, _, _)| *code == 0).count(),
+            1,
+            "{report}"
+        );
+        for (code, _, err) in outs.iter().filter(|(code, _, _)| *code != 0) {
+            assert_eq!(*code, 2, "refused as a usage matter: {err}");
+            assert!(
+                err.contains("over today's spending cap") && err.contains("nothing was sent"),
+                "{err}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_batch_held_by_the_cap_without_wait_stays_queued_says_until_when_and_returns() {
+    let sim = SimProcess::start(&["--speed", "1", "--fail-rate", "0"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("s.sqlite3");
+    let config = room_for_one(dir.path());
+    let file = dir.path().join("b.jsonl");
+    let text: String = (1..=3)
+        .map(|i| {
+            format!(
+                r#"{{"model":"{MODEL}","content":[{{"type":"text","text":"held {i} [[sim:hold]]"}}],"resolution":"720p","ratio":"16:9","duration":5}}"#
+            ) + "\n"
+        })
+        .collect();
+    std::fs::write(&file, text).expect("batch");
+    let mut c = cmd(dir.path(), &store, &config, &sim);
+    c.args(["submit", "--batch", file.to_str().expect("utf8")]);
+    // Without the fix this runs until local midnight: the deadline is the failure.
+    let (code, stdout, stderr) = finish(c, Duration::from_secs(60));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("queue held: budget: over today's spending cap"),
+        "why: {stderr}"
+    );
+    assert!(
+        stderr.contains("held until ") && stderr.contains("(local midnight)"),
+        "until when: {stderr}"
+    );
+    assert!(stderr.contains("the lines stay queued"), "{stderr}");
+    assert!(
+        stderr.contains("3 lines: 1 sent, 0 rejected, 2 still queued"),
+        "{stderr}"
+    );
+    assert_eq!(stdout.lines().count(), 3, "{stdout}");
+    assert_eq!(sim.stat("creates"), 1);
+}
