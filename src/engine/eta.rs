@@ -584,8 +584,8 @@ fn solve(
     let (mut i, mut delay) = (0, 0.0);
     while i < n {
         let j = usize::from(next[i]).max(i + 1);
-        for k in i..j.min(n) {
-            delay += mass[k] * ((j - k) as f64 - 0.5) * step;
+        for (k, m) in mass.iter().enumerate().take(j.min(n)).skip(i) {
+            delay += m * ((j - k) as f64 - 0.5) * step;
         }
         i = j;
     }
