@@ -30,6 +30,9 @@ pub enum Effect {
     RetryOverBudget(Vec<String>),
     /// Remove rows that never reached the server (answered with `Msg::TasksRemoved`).
     RemoveLocal(Vec<String>),
+    /// The user's `y`: the uncertain row `local_id` takes server task `task_id` (the store
+    /// watcher brings the change; a failure is a notice).
+    Adopt { local_id: String, task_id: String },
     /// Something for the composer: drafts, templates, files, preview, submission.
     Composer(crate::app::composer::ComposerEffect),
     /// Probe this base URL once (answered with `Msg::Probed`).

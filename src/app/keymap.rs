@@ -201,6 +201,7 @@ const DEFAULTS: &[Entry] = &[
     Entry { intent: Intent::MarkAll, name: "mark_all", context: Context::Main, keys: &["ctrl-a"], help: "mark every task in the filter", footer: "" },
     Entry { intent: Intent::CopyMenu, name: "copy", context: Context::Main, keys: &["y"], help: "copy id / URLs / local paths / request JSON / curl", footer: "copy" },
     Entry { intent: Intent::CancelTask, name: "cancel", context: Context::Main, keys: &["x"], help: "cancel the queued task, or remove marked/selected rows that never reached the server (asks first)", footer: "" },
+    Entry { intent: Intent::Adopt, name: "adopt", context: Context::Main, keys: &["A"], help: "adopt the probable server task found for an uncertain create (asks first)", footer: "" },
     Entry { intent: Intent::QueuePause, name: "queue_pause", context: Context::Main, keys: &["P"], help: "pause or resume the submission queue (pending ○ rows)", footer: "" },
     Entry { intent: Intent::QueueUp, name: "queue_up", context: Context::Main, keys: &["K"], help: "move the pending row up the queue (sent sooner)", footer: "" },
     Entry { intent: Intent::QueueDown, name: "queue_down", context: Context::Main, keys: &["J"], help: "move the pending row down the queue", footer: "" },

@@ -132,6 +132,8 @@ pub enum Intent {
     RetryAllFailed,
     /// Cancel the queued task, or remove rows that never reached the server.
     CancelTask,
+    /// Take the probable server task of an uncertain create as its own (asks first).
+    Adopt,
     Download,
     Open,
     // The submission queue.

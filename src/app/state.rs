@@ -70,6 +70,8 @@ pub enum Question {
     RemovePending(Vec<String>),
     /// Remove these rows that never reached the server (no task was created for them).
     RemoveLocal { local_ids: Vec<String> },
+    /// Take `task_id` (matched by parameters only) as the outcome of the uncertain `local_id`.
+    Adopt { local_id: String, task_id: String },
 }
 
 /// What a retry would do, shown before it is done.

@@ -426,6 +426,10 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
             match q {
                 Question::Quit { .. } => vec![Effect::Quit],
                 Question::Cancel { local_id } => vec![Effect::CancelTask(local_id)],
+                Question::Adopt { local_id, task_id } => {
+                    state.notice(Level::Info, format!("adopting {task_id}…"));
+                    vec![Effect::Adopt { local_id, task_id }]
+                }
                 Question::RemovePending(ids) => super::queue::remove(state, ids),
                 Question::RemoveLocal { local_ids } => {
                     state.notice(
@@ -693,6 +697,34 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
                     state.notice(Level::Warn, msg);
                 }
                 None => {}
+            }
+            Vec::new()
+        }
+        (_, Intent::Adopt) => {
+            let Some(t) = state.selected_task() else {
+                return Vec::new();
+            };
+            let candidate = (t.phase == Phase::SubmitUnknown
+                && t.error_code() == Some(crate::engine::reconcile::PROBABLE))
+            .then(|| {
+                t.error_message()
+                    .and_then(crate::engine::reconcile::probable_candidate)
+            })
+            .flatten();
+            match candidate {
+                Some(task_id) => {
+                    state.overlay = Overlay::Confirm(Question::Adopt {
+                        local_id: t.local_id.to_string(),
+                        task_id: task_id.to_string(),
+                    });
+                }
+                None => {
+                    let msg = format!(
+                        "{}: nothing to adopt (only an uncertain create with a probable match on the server)",
+                        t.display_id()
+                    );
+                    state.notice(Level::Warn, msg);
+                }
             }
             Vec::new()
         }

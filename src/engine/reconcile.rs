@@ -155,10 +155,21 @@ fn probable_note(local_id: &str, t: &Task) -> String {
     format!(
         "probable, not confirmed: the create's outcome is unknown and one task on the server has \
          the same parameters: {}. The server does not echo our request id, so it may be another \
-         client's task. If it is yours: seedance-tui adopt {local_id} {} (asks y/N)",
+         client's task. If it is yours: A in the dashboard, or seedance-tui adopt {local_id} {} \
+         (asks y/N)",
         describe(t),
         t.id
     )
+}
+
+/// The task a "probable, not confirmed" note names (the last word of its `adopt` command).
+pub fn probable_candidate(note: &str) -> Option<&str> {
+    let (_, rest) = note.rsplit_once("seedance-tui adopt ")?;
+    let mut words = rest.split_whitespace();
+    let _local = words.next()?;
+    words
+        .next()
+        .filter(|id| crate::api::task_id::check(id).is_ok())
 }
 
 /// The candidates' description written to an ambiguous row.

@@ -269,6 +269,27 @@ impl Executor {
                     let _ = tx.send(msg);
                 });
             }
+            Effect::Adopt { local_id, task_id } => {
+                let (engine, tx) = (self.engine.clone(), self.tx.clone());
+                tokio::spawn(async move {
+                    let msg = match engine.adopt_confirmed(&local_id, &task_id).await {
+                        Ok(r) => Msg::Notice {
+                            level: Level::Info,
+                            text: format!(
+                                "{} adopted {} ({})",
+                                r.local_id,
+                                r.task_id.as_deref().unwrap_or_default(),
+                                r.phase.as_str()
+                            ),
+                        },
+                        Err(e) => Msg::Notice {
+                            level: Level::Error,
+                            text: format!("not adopted: {e}"),
+                        },
+                    };
+                    let _ = tx.send(msg);
+                });
+            }
             Effect::Probe(base_url) => {
                 let (engine, tx) = (self.engine.clone(), self.tx.clone());
                 tokio::spawn(async move {

@@ -118,6 +118,15 @@ fn draw(state: &State, frame: &mut Frame) {
                     "Remove {} row(s) that never reached the server? No task was created for them; only the local record goes.",
                     local_ids.len()
                 ),
+                Question::Adopt { local_id, task_id } => {
+                    let id = state
+                        .task(local_id)
+                        .map(|t| t.display_id().to_string())
+                        .unwrap_or_default();
+                    format!(
+                        "Take {task_id} as the outcome of {id}? Probable, not confirmed: it has this request's parameters, but the server does not say which request made it (another client's task would be followed and saved as yours)."
+                    )
+                }
                 Question::Cancel { local_id } => {
                     let id = state
                         .task(local_id)

@@ -579,3 +579,57 @@ fn input_moderation_failures_warn_that_retry_cannot_fix_them() {
     update(&mut s, key('r'));
     assert_eq!(plan(&s).unfixable, ["InputTextSensitiveContentDetected"]);
 }
+
+/// `A` on an uncertain create with a probable match asks first; `y` adopts it (the effect names
+/// the row and the task); on any other row it says there is nothing to adopt.
+#[test]
+fn a_probable_match_is_adopted_only_after_the_users_yes() {
+    use seedance_tui::engine::reconcile::{PROBABLE, probable_candidate};
+    let mut s = state(100, 30);
+    let mut row = record(
+        40,
+        Phase::SubmitUnknown,
+        "an uncertain create",
+        "doubao-seedance-2-0-fast-260128",
+    );
+    row.created_at = NOW;
+    row.error_code = Some(PROBABLE.into());
+    row.error_message = Some(format!(
+        "probable, not confirmed: ... If it is yours: A in the dashboard, or seedance-tui adopt {} cgt-20261201000000-prob1 (asks y/N)",
+        row.local_id
+    ));
+    assert_eq!(
+        probable_candidate(row.error_message.as_deref().unwrap_or_default()),
+        Some("cgt-20261201000000-prob1")
+    );
+    let local_id = row.local_id.clone();
+    update(&mut s, Msg::TasksChanged(vec![row.into()]));
+    update(&mut s, key('g'));
+    assert_eq!(selected(&s), local_id);
+    assert!(
+        update(&mut s, key('A')).is_empty(),
+        "nothing happens before the answer"
+    );
+    assert_eq!(
+        s.overlay,
+        Overlay::Confirm(Question::Adopt {
+            local_id: local_id.clone(),
+            task_id: "cgt-20261201000000-prob1".into()
+        })
+    );
+    assert!(update(&mut s, key('n')).is_empty(), "n: not adopted");
+    assert_eq!(s.overlay, Overlay::None);
+    update(&mut s, key('A'));
+    let fx = update(&mut s, key('y'));
+    assert_eq!(
+        fx,
+        vec![Effect::Adopt {
+            local_id,
+            task_id: "cgt-20261201000000-prob1".into()
+        }]
+    );
+    // Any other row: nothing to adopt, no question.
+    update(&mut s, key('j'));
+    assert!(update(&mut s, key('A')).is_empty());
+    assert_eq!(s.overlay, Overlay::None);
+}

@@ -387,3 +387,42 @@ async fn another_clients_task_is_never_adopted_without_the_users_yes() {
     );
     assert_eq!(report.not_created, vec![row.local_id.clone()], "{report:?}");
 }
+
+/// A batch line whose sender was killed after the POST (a `submitting` row, then marked
+/// `submit_unknown` as the poller does with stale ones) goes through the same reconciliation: its
+/// local id went out as `X-Client-Request-Id`, so the task that echoes it is adopted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_line_left_by_a_killed_sender_is_reconciled_like_any_uncertain_create() {
+    let (sim, dir, engine) = setup_with(SimConfig {
+        echo_client_request_id: true,
+        ..SimConfig::default()
+    })
+    .await;
+    let store = Store::open(&dir.path().join("s.db")).expect("store");
+    let now = chrono::Utc::now().timestamp();
+    store
+        .begin_submission(&seedance_tui::store::NewSubmission {
+            local_id: "batch-line-7",
+            profile: "test",
+            request_json: BODY,
+            retry_of: None,
+            now,
+        })
+        .expect("the row is written before the POST");
+    // The killed sender's POST reached the server; its answer was never read.
+    let made = engine
+        .client
+        .create_raw(BODY, "batch-line-7")
+        .await
+        .expect("create");
+    store
+        .submission_unknown("batch-line-7", "the sender stopped", now)
+        .expect("marked");
+    let creates = sim.stats().creates;
+    let report = engine.reconcile_unknown(window()).await.expect("reconcile");
+    assert_eq!(report.adopted.len(), 1, "{report:?}");
+    let row = engine.find("batch-line-7").await.expect("row");
+    assert_eq!(row.task_id.as_deref(), Some(made.id.as_str()));
+    assert!(row.phase.needs_polling(), "{:?}", row.phase);
+    assert_eq!(sim.stats().creates, creates, "nothing was created again");
+}
