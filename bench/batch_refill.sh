@@ -4,12 +4,13 @@
 # take ~0.3 s (speed 600: queue and run of 65-290 simulated seconds, 8 may run at once), then the
 # simulator's request counts. The goal (issue 25): within 1.5x of LINES/8 x (task time + one
 # list tick).
-#   bench/batch_refill.sh [LINES]
+#   bench/batch_refill.sh [LINES]   (SEEDANCE_BIN=PATH to use a binary already built)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LINES="${1:-1000}"
-cargo build --release --bin seedance-tui >/dev/null
-BIN="${CARGO_TARGET_DIR:-target}/release/seedance-tui"
+# SEEDANCE_BIN: a release binary already built (skips the build).
+if [ -z "${SEEDANCE_BIN:-}" ]; then cargo build --release --bin seedance-tui >/dev/null; fi
+BIN="${SEEDANCE_BIN:-${CARGO_TARGET_DIR:-target}/release/seedance-tui}"
 DIR="$(mktemp -d)"
 trap 'kill "$SIM" 2>/dev/null || true; rm -rf "$DIR"' EXIT
 PORT=$((20000 + RANDOM % 20000))

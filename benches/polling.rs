@@ -9,7 +9,7 @@
 //!      `BENCH_WARM` (default 40) tasks of the same shape as history,
 //!    - the official mode (due tasks in one list request per tick), fresh and warm, with the
 //!      shipped `[poll] interval_secs` (`BENCH_INTERVAL`, default 10 simulated seconds) and
-//!      tuned (`BENCH_TUNED_INTERVAL`, default 15).
+//!      tuned (`BENCH_TUNED_INTERVAL`, default 7: denser ticks).
 //!
 //!    Reported: requests (GETs + lists) per finished task (and as a share of the seed loop's),
 //!    the mean and p95 delay from a task finishing (the simulator's `updated_at`) to the client
@@ -315,7 +315,7 @@ async fn main() {
 
     let started = Instant::now();
     let seed_interval: f64 = env_or("BENCH_SEED_INTERVAL", 15.0);
-    let tuned: f64 = env_or("BENCH_TUNED_INTERVAL", 15.0);
+    let tuned: f64 = env_or("BENCH_TUNED_INTERVAL", 7.0);
     let rows = [
         (
             "the seed's fixed loop (GET each)",
