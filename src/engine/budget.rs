@@ -145,7 +145,8 @@ pub fn counted_tokens(r: &impl TaskFacts) -> u64 {
         return t;
     }
     match r.phase() {
-        Phase::Submitting | Phase::SubmitUnknown => estimate_record(r),
+        // A lost task may have run and billed before the server forgot it.
+        Phase::Submitting | Phase::SubmitUnknown | Phase::Lost => estimate_record(r),
         // A pending row is checked against the cap when the queue sends it.
         Phase::Rejected | Phase::Pending => 0,
         Phase::Remote(s) => match s {
