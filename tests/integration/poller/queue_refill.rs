@@ -42,6 +42,7 @@ async fn a_finish_the_poller_sees_sends_the_next_line_at_once() {
                     key: None,
                     label: None,
                     retry_of: None,
+                    max_in_flight: None,
                 })
                 .collect();
             s.enqueue(&items, seedance_tui::engine::now())
