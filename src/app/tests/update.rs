@@ -645,10 +645,7 @@ fn enter_in_the_log_goes_to_the_task_a_line_names_and_opens_nothing_under_the_he
     // A log line naming a task: Enter selects it and opens the pane.
     let target = s.tasks[3].display_id().to_string();
     let local = s.tasks[3].local_id.to_string();
-    s.event(
-        crate::app::Level::Info,
-        format!("{target} succeeded"),
-    );
+    s.event(crate::app::Level::Info, format!("{target} succeeded"));
     update(&mut s, key('L'));
     update(&mut s, code(KeyCode::Enter));
     assert_eq!(s.overlay, Overlay::None);
