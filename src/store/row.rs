@@ -21,6 +21,9 @@ pub struct Spec {
     pub duration: Option<i64>,
     /// The model table's estimate of the tokens it bills (0 when the request is unreadable).
     pub estimate: u64,
+    /// The kinds of media the request carries ([`Spec::IMAGE`], [`Spec::VIDEO`],
+    /// [`Spec::AUDIO`], [`Spec::DRAFT`]): part of a task's shape for its expected duration.
+    pub media: u8,
 }
 
 impl Spec {
@@ -50,12 +53,28 @@ impl Spec {
         shared
     }
 
+    pub const IMAGE: u8 = 1;
+    pub const VIDEO: u8 = 2;
+    pub const AUDIO: u8 = 4;
+    pub const DRAFT: u8 = 8;
+
     pub fn of(req: &CreateRequest) -> Spec {
+        use crate::api::types::ContentItem;
+        let media = req.content.iter().fold(0, |m, item| {
+            m | match item {
+                ContentItem::ImageUrl { .. } => Spec::IMAGE,
+                ContentItem::VideoUrl { .. } => Spec::VIDEO,
+                ContentItem::AudioUrl { .. } => Spec::AUDIO,
+                ContentItem::DraftTask { .. } => Spec::DRAFT,
+                _ => 0,
+            }
+        });
         Spec {
             resolution: req.resolution.as_deref().map(intern),
             ratio: req.ratio.as_deref().map(intern),
             duration: req.duration,
             estimate: crate::api::models::estimate_request_tokens(req, 0.0),
+            media,
         }
     }
 }
