@@ -130,7 +130,7 @@ impl OverBudget {
 /// The estimated tokens of one request (the model table's estimate; reference-video seconds are
 /// not known here, so they count as the model's minimum).
 pub fn estimate(req: &CreateRequest) -> u64 {
-    crate::api::models::estimate_request_tokens(req, 0.0)
+    crate::api::models::estimate_request_tokens(req)
 }
 
 /// The estimated tokens of a stored task's request (0 when it cannot be read).

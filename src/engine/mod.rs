@@ -8,6 +8,7 @@ pub mod bucket_results;
 pub mod budget;
 pub mod eta;
 pub mod ids;
+pub mod input_video;
 pub mod list_poll;
 pub mod media_probe;
 pub mod naming;

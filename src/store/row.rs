@@ -55,7 +55,7 @@ impl Spec {
             resolution: req.resolution.as_deref().map(intern),
             ratio: req.ratio.as_deref().map(intern),
             duration: req.duration,
-            estimate: crate::api::models::estimate_request_tokens(req, 0.0),
+            estimate: crate::api::models::estimate_request_tokens(req),
         }
     }
 }

@@ -19,6 +19,7 @@ mod doctor;
 mod hostile_files;
 mod hostile_server;
 mod hostile_storage;
+mod input_video;
 mod lease_dashboard;
 mod lease_one_poller;
 mod man_pages;

@@ -34,6 +34,7 @@ mod engine_submit;
 mod eta_table;
 mod file_download;
 mod hostile_dashboard;
+mod input_video;
 mod poller;
 mod preview;
 mod probe;
