@@ -550,28 +550,26 @@ pub fn input_videos(req: &crate::api::types::CreateRequest) -> (f64, Vec<&str>) 
     (seconds, unknown)
 }
 
+/// The resolution a request is made at: its own, else the model's default (else 720p).
+pub fn request_resolution(model: &str, resolution: Option<&str>) -> String {
+    resolution
+        .map(str::to_string)
+        .or_else(|| find(model).map(|s| s.default_resolution.clone()))
+        .unwrap_or_else(|| "720p".to_string())
+}
+
 /// The estimated tokens of a create request as it would be sent: the model's defaults fill what
 /// it leaves out (resolution, ratio `adaptive`, 5 s); the seconds of its reference videos count
 /// where they are known ([`remember_video_seconds`]), else only the model's minimum does.
 pub fn estimate_request_tokens(req: &crate::api::types::CreateRequest) -> u64 {
     let input_video_seconds = input_videos(req).0;
-    let spec = find(&req.model);
-    let resolution = req
-        .resolution
-        .clone()
-        .or_else(|| spec.map(|s| s.default_resolution.clone()))
-        .unwrap_or_else(|| "720p".to_string());
+    let resolution = request_resolution(&req.model, req.resolution.as_deref());
     let seconds = match (req.frames, req.duration) {
         (Some(f), _) if f > 0 => (f as f64 / FPS as f64).ceil() as i64,
         (_, Some(d)) => d,
         _ => DEFAULT_DURATION,
     };
-    let has_input_video = req.content.iter().any(|c| {
-        matches!(
-            c.as_media(),
-            Some((crate::api::types::MediaKind::Video, _, _))
-        )
-    });
+    let has_input_video = req.has_input_video();
     estimate_tokens(&TokenInput {
         model: &req.model,
         resolution: &resolution,

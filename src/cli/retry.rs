@@ -120,15 +120,16 @@ pub async fn retry(ctx: &Context, o: &RetryOptions) -> Result<Code, Failure> {
             unread.extend(videos.unread);
         }
     }
+    unread.sort();
     unread.dedup();
     let note = crate::engine::input_video::InputVideos {
         seconds: 0.0,
         unread,
     }
     .note();
-    let planned: Vec<(String, u64)> = chosen
+    let planned: Vec<crate::engine::budget::Planned> = chosen
         .iter()
-        .map(|r| (r.model.clone(), crate::engine::budget::estimate_record(r)))
+        .map(crate::engine::budget::Planned::task)
         .collect();
     let cap = ctx.engine.spending_cap();
     let spend = cap.spend_of(&planned);

@@ -246,7 +246,11 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
         eprintln!("warning: {w}");
     }
     // Reference videos' seconds count in the estimate (and so against the cap).
-    let videos = crate::engine::input_video::read(&req, &crate::file_download::http_client()).await;
+    let videos = if args.dry_run || (ctx.engine.spending_cap().is_set() && !args.over_budget) {
+        crate::engine::input_video::read(&req, &crate::file_download::http_client()).await
+    } else {
+        crate::engine::input_video::known(&req)
+    };
     if args.dry_run {
         println!("{}", crate::sanitize::json_text(&req.to_json_pretty()));
         crate::errln!("{}", estimate_line(ctx, &req, &videos));
@@ -277,7 +281,7 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
     let out_dir = args.out.clone().unwrap_or_else(|| ctx.output_dir.clone());
     ctx.require_key()?;
     if !args.over_budget {
-        let planned = [(req.model.clone(), crate::engine::budget::estimate(&req))];
+        let planned = [crate::engine::budget::Planned::request(&req)];
         check_budget(ctx, &planned)
             .await
             .map_err(|f| with_note(f, videos.note()))?;
@@ -338,10 +342,11 @@ fn estimate_line(
     req: &crate::api::types::CreateRequest,
     videos: &crate::engine::input_video::InputVideos,
 ) -> String {
-    let tokens = crate::engine::budget::estimate(req);
+    let planned = crate::engine::budget::Planned::request(req);
+    let tokens = planned.tokens;
     let cap = ctx.engine.spending_cap();
     let money = cap
-        .money(&req.model, tokens)
+        .money(&planned.price, tokens)
         .map(|m| format!(" (≈ {})", cap.format_money(m)))
         .unwrap_or_default();
     let input = if videos.seconds > 0.0 {
@@ -364,7 +369,10 @@ fn with_note(mut f: Failure, note: Option<String>) -> Failure {
 }
 
 /// Refuse (exit 2, nothing sent) when `planned` would pass today's spending cap.
-pub async fn check_budget(ctx: &Context, planned: &[(String, u64)]) -> Result<(), Failure> {
+pub async fn check_budget(
+    ctx: &Context,
+    planned: &[crate::engine::budget::Planned],
+) -> Result<(), Failure> {
     use crate::engine::budget::BudgetError;
     match ctx.engine.may_spend(planned).await {
         Ok(_) => Ok(()),

@@ -19,6 +19,26 @@ const HOP_BYTES: u64 = 256 * 1024;
 const MAX_READS: usize = 3;
 /// How long reading one request's videos may take in all.
 pub const DEADLINE: Duration = Duration::from_secs(10);
+/// The most unreadable URLs remembered (so a request is not read again at every step).
+const MAX_UNREADABLE: usize = 1024;
+
+static UNREADABLE: std::sync::LazyLock<std::sync::Mutex<std::collections::HashSet<String>>> =
+    std::sync::LazyLock::new(Default::default);
+
+fn tried_before(url: &str) -> bool {
+    UNREADABLE
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .contains(url)
+}
+
+fn unreadable(url: &str) {
+    let mut set = UNREADABLE.lock().unwrap_or_else(|e| e.into_inner());
+    if set.len() >= MAX_UNREADABLE {
+        set.clear();
+    }
+    set.insert(url.to_string());
+}
 
 /// The reference videos of a request as far as the estimate goes.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -72,6 +92,7 @@ pub async fn read(req: &CreateRequest, client: &reqwest::Client) -> InputVideos 
     let unknown: Vec<String> = models::input_videos(req)
         .1
         .into_iter()
+        .filter(|u| !tried_before(u))
         .map(str::to_string)
         .collect();
     // A local path (a draft before its files are resolved): the file's header.
@@ -84,12 +105,19 @@ pub async fn read(req: &CreateRequest, client: &reqwest::Client) -> InputVideos 
     }
     let reads = async {
         for url in unknown.iter().filter(|u| is_http(u)) {
-            if let Some(s) = remote_seconds(client, url).await {
-                models::remember_video_seconds(url, s);
+            match remote_seconds(client, url).await {
+                Some(s) => models::remember_video_seconds(url, s),
+                None => unreadable(url),
             }
         }
     };
     let _ = tokio::time::timeout(DEADLINE, reads).await;
+    // Past the deadline too: not read again for every step of the same request.
+    for url in &unknown {
+        if models::known_video_seconds(url).is_none() {
+            unreadable(url);
+        }
+    }
     known(req)
 }
 

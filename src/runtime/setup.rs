@@ -109,11 +109,7 @@ pub fn results_settings(state: &mut State, config: &crate::config::Config) {
     r.warn_secs = (config.download.warn_before_expiry_hours.max(0.0) * 3600.0) as i64;
     r.images = config.ui.images.as_deref() != Some("off");
     r.batch_secs = config.notify.batch_secs as i64;
-    r.pricing = crate::app::results::Pricing {
-        per_million: config.pricing.per_million_tokens,
-        models: config.pricing.models.clone().into_iter().collect(),
-        currency: config.pricing.currency.clone(),
-    };
+    r.pricing = config.pricing.clone();
 }
 
 /// The download manager's settings from the config (the demo downloads into its own folder).

@@ -99,7 +99,7 @@ async fn the_cap_counts_the_input_seconds() {
     });
     let req = request_with_video(&url);
     let creates = sim.stats().creates;
-    input_video::read(&req, &http_client()).await;
+    // The engine reads the video itself when a cap is set.
 
     match engine.submit(req.to_json(), None).await {
         Err(SubmitError::OverBudget(o)) => {
