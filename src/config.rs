@@ -284,7 +284,9 @@ impl Price {
                 }
                 if let Some(v) = &t.with_video {
                     if matches!(**v, Price::Tiered(ref w) if w.with_video.is_some()) {
-                        return Err(format!("{at}.with_video cannot have a with_video of its own"));
+                        return Err(format!(
+                            "{at}.with_video cannot have a with_video of its own"
+                        ));
                     }
                     v.check(&format!("{at}.with_video"))?;
                 }
@@ -790,13 +792,19 @@ with_video = { "480p" = 28.0, "720p" = 28.0, "1080p" = 31.0, "4k" = 16.0 }
 
     #[test]
     fn prices_are_per_resolution_tier_and_video_input() {
-        let p = Config::parse(TIERED).expect("tiered pricing parses").pricing;
+        let p = Config::parse(TIERED)
+            .expect("tiered pricing parses")
+            .pricing;
         let m = "doubao-seedance-2-0-260128";
         assert_eq!(p.per_million(m, "720p", false), Some(46.0));
         assert_eq!(p.per_million(m, "720p", true), Some(28.0));
         assert_eq!(p.per_million(m, "1080p", false), Some(51.0));
         assert_eq!(p.per_million(m, "1080p", true), Some(31.0));
-        assert_eq!(p.per_million(m, "4K", true), Some(16.0), "tiers ignore case");
+        assert_eq!(
+            p.per_million(m, "4K", true),
+            Some(16.0),
+            "tiers ignore case"
+        );
         // A tier the model's table does not name: the default price.
         assert_eq!(p.per_million(m, "360p", false), Some(40.0));
         // The flat forms are still accepted: any resolution, with or without a video.
@@ -817,13 +825,15 @@ with_video = { "480p" = 28.0, "720p" = 28.0, "1080p" = 31.0, "4k" = 16.0 }
         assert!(err.contains("[pricing.models] \"m\".\"720p\""), "{err}");
         let err = Config::parse("[pricing]\nper_million_tokens = nan\n").expect_err("nan");
         assert!(err.contains("per_million_tokens"), "{err}");
-        let err = Config::parse(
-            "[pricing.models.m.with_video]\n\"720p\" = 1.0\nwith_video = 2.0\n",
-        )
-        .expect_err("nested");
+        let err =
+            Config::parse("[pricing.models.m.with_video]\n\"720p\" = 1.0\nwith_video = 2.0\n")
+                .expect_err("nested");
         assert!(err.contains("with_video cannot have a with_video"), "{err}");
         let ok = Config::parse("[budget]\ndaily_money = 5.0\n[pricing.models.m]\n\"720p\" = 1.0\n");
-        assert!(ok.is_ok(), "a tiered price is a price for [budget] daily_money: {ok:?}");
+        assert!(
+            ok.is_ok(),
+            "a tiered price is a price for [budget] daily_money: {ok:?}"
+        );
     }
 
     #[test]

@@ -508,8 +508,9 @@ pub fn estimate_tokens(t: &TokenInput<'_>) -> u64 {
 /// videos; past this the memory starts over rather than grow).
 const MAX_KNOWN_VIDEOS: usize = 4096;
 
-static VIDEO_SECONDS: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, f64>>> =
-    std::sync::LazyLock::new(Default::default);
+static VIDEO_SECONDS: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<String, f64>>,
+> = std::sync::LazyLock::new(Default::default);
 
 /// Remember that the reference video at `url` (as it appears in a request) lasts `seconds`: read
 /// from a local file's header or a remote file's first bytes by the layers that do IO, so every

@@ -831,10 +831,7 @@ fn ask_retry(state: &mut State, targets: Vec<TaskRow>) {
         .iter()
         .filter(|t| t.phase == Phase::SubmitUnknown)
         .count();
-    let input_video_unread = chosen
-        .iter()
-        .filter(|t| t.spec.input_video_unread)
-        .count();
+    let input_video_unread = chosen.iter().filter(|t| t.spec.input_video_unread).count();
     state.overlay = Overlay::Confirm(Question::Retry(RetryPlan {
         local_ids: chosen.iter().map(|t| t.local_id.to_string()).collect(),
         tokens,

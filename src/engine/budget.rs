@@ -74,7 +74,10 @@ impl PriceKey {
     pub fn of_request(req: &CreateRequest) -> PriceKey {
         PriceKey {
             model: req.model.clone(),
-            resolution: crate::api::models::request_resolution(&req.model, req.resolution.as_deref()),
+            resolution: crate::api::models::request_resolution(
+                &req.model,
+                req.resolution.as_deref(),
+            ),
             with_video: req.has_input_video(),
         }
     }

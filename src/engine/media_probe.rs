@@ -372,8 +372,11 @@ mod tests {
         let wav = dir.path().join("a.wav");
         std::fs::write(&wav, samples::wav(3)).expect("write");
         assert_eq!(wav_seconds(&wav).expect("reads"), Some(3.0));
-        let sample = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/sim/sample.mp4"))
-            .expect("sample");
+        let sample = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/assets/sim/sample.mp4"
+        ))
+        .expect("sample");
         assert_eq!(scan_mp4(&sample, 0, 0), Mp4Scan::Seconds(4.0));
         let junk = dir.path().join("junk.mp4");
         std::fs::write(&junk, b"\0\0\0\x01moov").expect("write");

@@ -59,9 +59,8 @@ fn dry_run_counts_the_input_video_read_by_a_ranged_get() {
     assert!(!stderr.contains("excludes"), "{stderr}");
     let gets = server.requests();
     assert!(
-        gets.iter()
-            .any(|r| r.path.starts_with("/ref.mp4")
-                && r.header("range").is_some_and(|v| v.starts_with("bytes=0-"))),
+        gets.iter().any(|r| r.path.starts_with("/ref.mp4")
+            && r.header("range").is_some_and(|v| v.starts_with("bytes=0-"))),
         "a ranged GET: {gets:?}"
     );
     assert!(gets.iter().all(|r| r.header("authorization").is_none()));

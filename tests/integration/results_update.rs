@@ -12,8 +12,8 @@ use seedance_tui::app::results::{
     Pricing, ResultsEffect, ResultsMsg, SavedCell, Transfer, cost_today, saved_cell, summary,
 };
 use seedance_tui::app::state::Overlay;
-use seedance_tui::config::Price;
 use seedance_tui::app::{Effect, Msg, State, update};
+use seedance_tui::config::Price;
 use seedance_tui::store::{Phase, TaskBodies, TaskRecord, TaskRow};
 
 fn key(c: char) -> Msg {
@@ -416,7 +416,10 @@ fn config_sets_threshold_prices_batching_and_previews() {
     seedance_tui::runtime::results_settings(&mut s, &cfg);
     assert_eq!(s.results.warn_secs, 1800);
     assert_eq!(s.results.batch_secs, 10);
-    assert_eq!(s.results.pricing.per_million("any", "720p", false), Some(7.0));
+    assert_eq!(
+        s.results.pricing.per_million("any", "720p", false),
+        Some(7.0)
+    );
     assert!(s.results.images);
     assert!(last_text(&s).contains("auto, halfblocks or off"));
     cfg.ui.images = Some("off".into());
