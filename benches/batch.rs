@@ -37,6 +37,7 @@ fn queue(store: &Store, jsons: &[String], profile: &str) -> usize {
             key: Some(k),
             label: None,
             retry_of: None,
+            max_in_flight: None,
         })
         .collect();
     store

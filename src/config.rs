@@ -439,6 +439,28 @@ pub struct UiConfig {
     /// terminal takes OSC 52: say "copied").
     #[serde(default)]
     pub clipboard: Option<String>,
+    /// The table's columns, in order (the chooser `c` writes this): status, id, model, prompt,
+    /// ratio, resolution, duration, age, time, tokens, error, saved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub columns: Option<Vec<String>>,
+}
+
+/// A saved view (`[views.NAME]`): a filter, a sort and the table's columns under one key.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ViewConfig {
+    /// The key that applies it in the table (`"F"`, `"f5"`, `"alt-1"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// The filter line's text (`status:failed model:fast`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
+    /// age, status, model, tokens, duration, updated or queue; `tokens asc` reverses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sort: Option<String>,
+    /// The columns, as `[ui] columns`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub columns: Option<Vec<String>>,
 }
 
 /// The whole configuration file.
@@ -458,6 +480,9 @@ pub struct Config {
     pub budget: BudgetConfig,
     pub storage: StorageConfig,
     pub assets: AssetsConfig,
+    /// Saved views of the table, by name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub views: BTreeMap<String, ViewConfig>,
     pub debug: DebugConfig,
     /// Additions and changes to the shipped model table: `[models."ID"]` with any of the fields
     /// of `src/api/models.toml` (and `like = "ID"` to start from another model).
@@ -480,6 +505,7 @@ impl Default for Config {
             budget: BudgetConfig::default(),
             storage: StorageConfig::default(),
             assets: AssetsConfig::default(),
+            views: BTreeMap::new(),
             debug: DebugConfig::default(),
             models: BTreeMap::new(),
         }
@@ -598,6 +624,49 @@ impl Config {
             path: path.to_path_buf(),
             message,
         })
+    }
+
+    /// Keep `[ui] columns = [...]` in the config file's `text`, changing nothing else (comments
+    /// and order stay): the line is replaced where it is, else added under `[ui]`, else a `[ui]`
+    /// table is added at the end.
+    pub fn with_ui_columns(text: &str, columns: &[String]) -> String {
+        let value: Vec<String> = columns
+            .iter()
+            .map(|c| format!("\"{}\"", c.replace(['"', '\\'], "")))
+            .collect();
+        let line = format!("columns = [{}]", value.join(", "));
+        let mut out: Vec<String> = Vec::new();
+        let mut in_ui = false;
+        let mut done = false;
+        for l in text.lines() {
+            let t = l.trim();
+            if t.starts_with('[') {
+                if in_ui && !done {
+                    out.push(line.clone());
+                    done = true;
+                }
+                in_ui = t.split('#').next().map(str::trim) == Some("[ui]");
+            } else if in_ui && !done && t.split('=').next().is_some_and(|k| k.trim() == "columns") {
+                out.push(line.clone());
+                done = true;
+                continue;
+            }
+            out.push(l.to_string());
+        }
+        if in_ui && !done {
+            out.push(line.clone());
+            done = true;
+        }
+        if !done {
+            if out.last().is_some_and(|l| !l.trim().is_empty()) {
+                out.push(String::new());
+            }
+            out.push("[ui]".into());
+            out.push(line);
+        }
+        let mut s = out.join("\n");
+        s.push('\n');
+        s
     }
 
     /// Parse config text (used by `load` and the tests).

@@ -28,4 +28,19 @@ pub struct Context {
     pub sim: Option<SimHandle>,
     /// The environment variable the key came from; `None` when no key was found.
     pub key_var: Option<String>,
+    /// The demo's throw-away folder, removed when the command ends.
+    pub demo_dir: Option<DemoDir>,
+    /// The config file (what the dashboard saves the table's columns into).
+    pub config_path: PathBuf,
+}
+
+/// A demo run's own folder (its store, its videos): removed when the run ends, so runs leave
+/// nothing behind in the temporary folder.
+#[derive(Debug)]
+pub struct DemoDir(pub PathBuf);
+
+impl Drop for DemoDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }

@@ -55,6 +55,64 @@ impl Destination {
     }
 }
 
+/// Why results cannot be saved at a destination, found before anything was paid for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("results cannot be saved to {place}: {message}")]
+pub struct Unwritable {
+    pub place: String,
+    pub message: String,
+    /// A bucket (the network, the service, credentials) rather than a local folder.
+    pub remote: bool,
+}
+
+impl Destination {
+    /// Check that results can be saved here, before the first create: a folder is created if
+    /// needed and takes (and gives back) a small file; a bucket answers, accepts the
+    /// credentials and allows a write (a tiny object put under the prefix and deleted).
+    pub async fn check_writable(
+        &self,
+        storage: &crate::config::StorageConfig,
+    ) -> Result<(), Unwritable> {
+        let place = self.to_string();
+        match self {
+            Destination::Folder(dir) => {
+                let dir = dir.clone();
+                let done = tokio::task::spawn_blocking(move || folder_writable(&dir)).await;
+                let message = match done {
+                    Ok(Ok(())) => return Ok(()),
+                    Ok(Err(e)) => e,
+                    Err(e) => e.to_string(),
+                };
+                Err(Unwritable {
+                    place,
+                    message,
+                    remote: false,
+                })
+            }
+            Destination::Bucket(location) => {
+                let checked = match crate::s3::S3Client::from_config(location, storage) {
+                    Ok(client) => client.check_writable().await,
+                    Err(e) => Err(e),
+                };
+                checked.map_err(|e| Unwritable {
+                    place,
+                    message: e.to_string(),
+                    remote: true,
+                })
+            }
+        }
+    }
+}
+
+/// Create `dir` if needed and write, then remove, a small file in it.
+fn folder_writable(dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create the folder: {e}"))?;
+    let probe = dir.join(format!(".seedance-tui-check-{}", std::process::id()));
+    std::fs::write(&probe, b"ok").map_err(|e| format!("the folder is not writable: {e}"))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
 impl std::str::FromStr for Destination {
     type Err = String;
     fn from_str(s: &str) -> Result<Destination, String> {

@@ -148,6 +148,17 @@ pub fn hint_for_code(code: &str) -> Option<&'static str> {
     entry(code).map(|e| e.1)
 }
 
+/// The hint for a task that failed with `code`, knowing what its request asked for
+/// (`generate_audio`): never a fix that is already in place.
+pub fn hint_for_request(code: &str, generate_audio: Option<bool>) -> Option<&'static str> {
+    if code.starts_with("OutputAudioSensitiveContentDetected") && generate_audio == Some(false) {
+        return Some(
+            "the audio was flagged although generate_audio was off: reword the prompt (what is said or heard in it), then retry",
+        );
+    }
+    hint_for_code(code)
+}
+
 /// Whether a plain retry (the same request again) can fix a task that failed with `code`.
 /// Unknown codes are not retryable: a retry costs money, and nothing says it would go better.
 pub fn retry_can_help(code: &str) -> bool {
@@ -157,6 +168,16 @@ pub fn retry_can_help(code: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hint_never_suggests_what_the_request_already_did() {
+        let code = "OutputAudioSensitiveContentDetected";
+        let on = hint_for_request(code, Some(true)).expect("hint");
+        assert!(on.contains("retry with generate_audio off"), "{on}");
+        let off = hint_for_request(code, Some(false)).expect("hint");
+        assert!(!off.contains("generate_audio off"), "{off}");
+        assert!(off.contains("reword the prompt"), "{off}");
+    }
 
     #[test]
     fn specific_codes_win_over_prefixes() {

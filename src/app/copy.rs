@@ -58,8 +58,25 @@ pub fn pretty_json(json: &str) -> String {
         .unwrap_or_else(|| json.to_string())
 }
 
-/// Copy `what` of the selected task.
+/// Copy `what` of the selected task; with marked rows, their ids (one a line, in table
+/// order).
 pub fn copy(state: &mut State, what: CopyWhat) -> Vec<Effect> {
+    if !state.marks.is_empty() {
+        if what != CopyWhat::Id {
+            state.notice(
+                Level::Warn,
+                "with marked rows only their ids are copied (i); Esc clears the marks",
+            );
+            return Vec::new();
+        }
+        let ids: Vec<String> = state
+            .targets()
+            .iter()
+            .map(|t| t.display_id().to_string())
+            .collect();
+        let label = format!("{} task ids", ids.len());
+        return copy_text(state, Some(ids.join("\n")), &label);
+    }
     let Some(t) = state.selected_task() else {
         return Vec::new();
     };
@@ -127,12 +144,22 @@ pub fn copy_text(state: &mut State, text: Option<String>, label: &str) -> Vec<Ef
 
 /// The runtime's answer to a copy: "copied" when a route is known to have carried it, else the
 /// text in a popup to select by hand.
+/// The longest copied text repeated in the answer.
+const SHOWN_WITH_ANSWER: usize = 400;
+
 pub fn copied(state: &mut State, text: String, route: Option<CopyRoute>) {
     let label = state
         .copy_label
         .take()
         .unwrap_or_else(|| "text".to_string());
     match route {
+        // A one-line text (an id, a link, an scp command) is shown with the answer, so it can
+        // be read where the clipboard does not reach (a long one wraps above the footer).
+        Some(r) if !text.contains('\n') && text.chars().count() <= SHOWN_WITH_ANSWER => state
+            .notice(
+                Level::Info,
+                format!("copied the {label} {}: {text}", r.label()),
+            ),
         Some(r) => state.notice(Level::Info, format!("copied the {label} {}", r.label())),
         None => {
             state.notice(

@@ -41,4 +41,6 @@ pub enum Effect {
     Results(super::results::ResultsEffect),
     /// Pause, reorder or shorten the submission queue (see `app::queue`).
     Queue(super::queue::QueueEffect),
+    /// Keep the table's columns (by name, in order) as `[ui] columns` in the config file.
+    SaveColumns(Vec<String>),
 }

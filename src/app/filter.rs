@@ -99,7 +99,7 @@ impl Filter {
 
 /// The statuses a row can have without the server inventing one: a row keeps its slot, so a
 /// scan reads no status text (an unknown status is read and searched each time).
-const PHASES: [&str; 10] = [
+const PHASES: [&str; 11] = [
     "pending",
     "submitting",
     "submit_unknown",
@@ -110,6 +110,7 @@ const PHASES: [&str; 10] = [
     "failed",
     "expired",
     "cancelled",
+    "lost",
 ];
 
 /// No slot: an unknown status, a model past the table's size, text not in the arena.
@@ -130,6 +131,7 @@ fn phase_slot(p: &Phase) -> u8 {
         Phase::Remote(S::Failed) => 7,
         Phase::Remote(S::Expired) => 8,
         Phase::Remote(S::Cancelled) => 9,
+        Phase::Lost => 10,
         Phase::Remote(S::Unknown(_)) => NONE_U8,
     }
 }

@@ -2,13 +2,16 @@
 //! keymap registry, `router` (where an input goes) and `update`. No IO, no clock reads: every
 //! transition is a plain unit test.
 
+pub mod columns;
 pub mod composer;
 pub mod copy;
 pub mod effect;
 pub mod filter;
+pub mod find;
 pub mod keymap;
 pub mod layout;
 pub mod msg;
+pub mod palette;
 pub mod preflight;
 pub mod queue;
 pub mod results;
@@ -16,6 +19,7 @@ pub mod router;
 pub mod state;
 mod task_index;
 pub mod update;
+pub mod views;
 
 pub use effect::Effect;
 pub use msg::{Health, Intent, Level, Msg};

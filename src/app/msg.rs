@@ -89,6 +89,9 @@ pub enum Msg {
         key_var: Option<String>,
         searched: Vec<String>,
     },
+    /// Results cannot be saved where they go (checked at start, or a save failed for a reason
+    /// no retry fixes): the reason.
+    Destination(String),
     /// The base-URL probe's verdict, with the URL's shape problems (each with its fix).
     Probed {
         verdict: crate::api::client::ProbeVerdict,
@@ -122,6 +125,10 @@ pub enum Intent {
     SortMenu,
     SortBy(crate::app::state::SortKey),
     SortReverse,
+    /// The column chooser (`c`).
+    Columns,
+    /// The next match of the search in the help or the detail pane.
+    SearchNext,
     QuickFilter(u8),
     ToggleMark,
     MarkAll,
@@ -142,6 +149,8 @@ pub enum Intent {
     QueueDown,
     QueueRemove,
     // The dashboard.
+    /// The command palette (`:`).
+    Palette,
     TogglePause,
     RefreshNow,
     CycleTheme,

@@ -49,7 +49,7 @@ impl QueueInfo {
 }
 
 /// The header's words for the queue, when there is one: `queue 12`, `queue 12 paused`,
-/// `queue 12 held: server busy`.
+/// `queue 12 held: server busy`, `queue 12 held: over budget` — the hold's real cause.
 pub fn header(state: &State) -> Option<String> {
     let n = state.queue.order.len();
     if n == 0 && !state.queue.held_at(state.now) {
@@ -59,9 +59,19 @@ pub fn header(state: &State) -> Option<String> {
     if state.queue.paused {
         s.push_str(" paused");
     } else if state.queue.held_at(state.now) {
-        s.push_str(" held: server busy");
+        s.push_str(" held: ");
+        s.push_str(hold_cause(state.queue.held_reason.as_deref()));
     }
     Some(s)
+}
+
+/// The few words for why the queue is held, from the reason the feeder stored.
+pub fn hold_cause(reason: Option<&str>) -> &'static str {
+    match reason {
+        Some(r) if r.starts_with("budget unknown") => "budget unknown",
+        Some(r) if r.starts_with("budget") => "over budget",
+        _ => "server busy",
+    }
 }
 
 /// A new picture of the queue from the store. A row shown as pending that is no longer in the
@@ -81,6 +91,7 @@ pub fn on_info(state: &mut State, info: QueueInfo) {
             state.remove_tasks(&gone);
         }
         state.queue = info;
+        state.queue_reordered();
         state.dirty = true;
     }
 }
@@ -127,6 +138,16 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
                             state.queue.order.swap(i, j);
                         }
                     }
+                    // The row moves where it is seen: the table takes the queue's order.
+                    if state.sort != super::state::SortKey::Queue {
+                        state.sort = super::state::SortKey::Queue;
+                        state.sort_desc = false;
+                        state.notice(
+                            Level::Info,
+                            "sorted by queue order (s then another key sorts again)",
+                        );
+                    }
+                    state.queue_reordered();
                     vec![Effect::Queue(QueueEffect::Move { local_id, up })]
                 }
                 Some(_) => {

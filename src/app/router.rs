@@ -18,6 +18,14 @@ pub enum Route {
     ComposerText,
     /// Text for the filter line.
     FilterText,
+    /// Text for the search line (help, detail pane).
+    SearchText,
+    /// A key for the command palette (its own popup: text, moves, run, close).
+    Palette,
+    /// A key for the column chooser.
+    Columns,
+    /// A saved view's key (`[views.NAME] key`): the view's index in `State::views`.
+    View(usize),
     Ignore,
 }
 
@@ -53,13 +61,33 @@ pub fn key(state: &State, key: &KeyEvent) -> Route {
                 .lookup(Context::Composer, key)
                 .or_else(|| state.keymap.lookup(ctx, key))
         };
+        // A text field (callback URL, safety identifier) takes letters as text.
+        let text_field = editor.is_some_and(|e| e.focus.edited_as_text());
         return match found {
+            Some(Intent::Composer(
+                ComposerIntent::AddImage | ComposerIntent::AddVideo | ComposerIntent::AddAudio,
+            )) if ctx == Context::ComposerField && text_field => Route::ComposerText,
             Some(Intent::Composer(ci)) => Route::Composer(ci),
             Some(other) => Route::Dashboard(other),
             None => Route::ComposerText,
         };
     }
+    // The palette and the column chooser are popups of their own: every key is theirs.
+    match state.overlay {
+        Overlay::Palette(_) => return Route::Palette,
+        Overlay::Columns { .. } => return Route::Columns,
+        _ => {}
+    }
     let context = state.context();
+    // A view's key in the table, before the commands (the config's own choice).
+    if context == Context::Main
+        && let Some(i) = state
+            .views
+            .iter()
+            .position(|v| v.key.is_some_and(|k| k.matches(key)))
+    {
+        return Route::View(i);
+    }
     let typed = match key.code {
         KeyCode::Char(_) => !key.modifiers.contains(KeyModifiers::CONTROL),
         KeyCode::Backspace => true,
@@ -67,6 +95,9 @@ pub fn key(state: &State, key: &KeyEvent) -> Route {
     };
     if context == Context::Filter && typed {
         return Route::FilterText;
+    }
+    if context == Context::Search && typed {
+        return Route::SearchText;
     }
     state
         .keymap

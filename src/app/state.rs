@@ -18,17 +18,26 @@ pub enum SortKey {
     Tokens,
     Duration,
     Updated,
+    /// The submission queue's order: pending rows by their place (the next one first in
+    /// ascending order), the others after them by age.
+    Queue,
 }
 
 impl SortKey {
-    pub const ALL: [SortKey; 6] = [
+    pub const ALL: [SortKey; 7] = [
         SortKey::Created,
         SortKey::Status,
         SortKey::Model,
         SortKey::Tokens,
         SortKey::Duration,
         SortKey::Updated,
+        SortKey::Queue,
     ];
+
+    /// A sort by its label (`age`, `queue`, ...).
+    pub fn parse(s: &str) -> Option<SortKey> {
+        SortKey::ALL.into_iter().find(|k| k.label() == s)
+    }
 
     pub fn label(self) -> &'static str {
         match self {
@@ -38,6 +47,7 @@ impl SortKey {
             SortKey::Tokens => "tokens",
             SortKey::Duration => "duration",
             SortKey::Updated => "updated",
+            SortKey::Queue => "queue",
         }
     }
 }
@@ -111,6 +121,12 @@ pub enum Overlay {
     Summary {
         scroll: u16,
     },
+    /// The command palette (`:`).
+    Palette(super::palette::Palette),
+    /// The column chooser (`c`): the highlighted row.
+    Columns {
+        selected: usize,
+    },
     /// Text no clipboard route is known to carry, shown to select by hand.
     CopyText {
         label: String,
@@ -155,6 +171,13 @@ pub struct State {
     pub quick: Option<u8>,
     pub sort: SortKey,
     pub sort_desc: bool,
+    /// The table's columns in their order (`[ui] columns`, the chooser `c`, a view).
+    pub columns: Vec<super::columns::Col>,
+    /// Saved views (`[views.NAME]`), and the one applied last.
+    pub views: Vec<super::views::View>,
+    pub view: Option<String>,
+    /// A search in the help or the detail pane (`/` there).
+    pub search: Option<super::find::Search>,
     pub focus: Focus,
     pub detail: DetailMode,
     pub detail_scroll: u16,
@@ -217,6 +240,9 @@ pub struct State {
     /// A pre-flight problem (no key, a base URL that is not the API), shown in the header
     /// until a poll succeeds.
     pub preflight: Option<String>,
+    /// Why results cannot be saved where they go (a bucket that is missing or refuses the
+    /// credentials), shown in the header until a result is saved.
+    pub destination: Option<String>,
     /// What the copy in progress copies (`task id`), for the runtime's answer.
     pub copy_label: Option<String>,
     /// The full request and last response of the task last asked for (the selected one): the
@@ -258,6 +284,10 @@ impl State {
             quick: None,
             sort: SortKey::Created,
             sort_desc: true,
+            columns: super::columns::Col::defaults(),
+            views: Vec::new(),
+            view: None,
+            search: None,
             focus: Focus::Table,
             detail: DetailMode::Hidden,
             detail_scroll: 0,
@@ -290,6 +320,7 @@ impl State {
             bodies: None,
             bodies_wanted_for: None,
             preflight: None,
+            destination: None,
             select_when_seen: None,
             unseen_events: 0,
             retries: HashMap::new(),
@@ -308,6 +339,9 @@ impl State {
 
     /// The keymap context for the current overlay or input.
     pub fn context(&self) -> Context {
+        if self.search.as_ref().is_some_and(|s| s.typing) {
+            return Context::Search;
+        }
         match &self.overlay {
             Overlay::Help { .. }
             | Overlay::Log { .. }
@@ -316,6 +350,8 @@ impl State {
             Overlay::CopyMenu => Context::CopyMenu,
             Overlay::SortMenu => Context::Sort,
             Overlay::Confirm(_) => Context::Confirm,
+            Overlay::Palette(_) => Context::Palette,
+            Overlay::Columns { .. } => Context::Columns,
             Overlay::None if self.composer.is_open() => self.composer.context(),
             Overlay::None if self.filter_input.is_some() => Context::Filter,
             Overlay::None => Context::Main,
@@ -344,6 +380,7 @@ impl State {
         let id = self.selected.as_deref()?;
         let ti = self.index.get(&self.tasks, id)?;
         if self.all_sorted_by == Some((self.sort, self.sort_desc))
+            && self.sort != SortKey::Queue
             && self.all.len() == self.tasks.len()
             && ti < self.tasks.len()
         {
@@ -365,8 +402,10 @@ impl State {
         let derived_ok = self.all_sorted_by == Some((self.sort, self.sort_desc))
             && self.all.len() == self.tasks.len()
             && self.text.len() == self.tasks.len();
+        // The queue's order lives outside the rows: a queue sort is rebuilt whole.
         if needs_rebuild
             || !derived_ok
+            || self.sort == SortKey::Queue
             || rows.len() > INCREMENTAL_LIMIT
             || self.tasks.len() < INCREMENTAL_LIMIT
         {
@@ -627,6 +666,14 @@ impl State {
         self.refilter();
     }
 
+    /// The queue's order changed: a table sorted by it is sorted again.
+    pub fn queue_reordered(&mut self) {
+        if self.sort == SortKey::Queue {
+            self.all_sorted_by = None;
+            self.refilter();
+        }
+    }
+
     /// Rebuild the shown order after the filter, quick filter or sort changed (the tasks did
     /// not): the sorted list of every task is filtered, and sorted again only for a new sort.
     pub fn refilter(&mut self) {
@@ -640,10 +687,23 @@ impl State {
         {
             let tasks = &self.tasks;
             // Parsing requests is not free: do it once per task, not once per comparison.
-            let durations: Vec<i64> = if self.sort == SortKey::Duration {
-                tasks.iter().map(requested_duration).collect()
-            } else {
-                Vec::new()
+            // Parsing requests is not free either way; the queue's places come from its order.
+            let durations: Vec<i64> = match self.sort {
+                SortKey::Duration => tasks.iter().map(requested_duration).collect(),
+                SortKey::Queue => {
+                    let places: HashMap<&str, i64> = self
+                        .queue
+                        .order
+                        .iter()
+                        .enumerate()
+                        .map(|(p, id)| (id.as_str(), p as i64))
+                        .collect();
+                    tasks
+                        .iter()
+                        .map(|t| places.get(&*t.local_id).copied().unwrap_or(i64::MAX))
+                        .collect()
+                }
+                _ => Vec::new(),
             };
             let duration = |i: usize| durations[i];
             let (key, desc) = (self.sort, self.sort_desc);
@@ -786,6 +846,8 @@ fn compare(
         SortKey::Model => x.model.cmp(&y.model),
         SortKey::Tokens => x.tokens.cmp(&y.tokens),
         SortKey::Duration => duration(a).cmp(&duration(b)),
+        // Ascending (its default) puts the next to be sent first; rows not queued after them.
+        SortKey::Queue => duration(a).cmp(&duration(b)),
         SortKey::Updated => x.updated_at.cmp(&y.updated_at),
     };
     let ord = primary
@@ -805,6 +867,7 @@ fn status_rank(p: &Phase) -> u8 {
         Phase::SubmitUnknown => 4,
         Phase::Remote(TaskStatus::Failed) => 5,
         Phase::Rejected => 6,
+        Phase::Lost => 6,
         Phase::Remote(TaskStatus::Expired) => 7,
         Phase::Remote(TaskStatus::Cancelled) => 8,
         Phase::Remote(TaskStatus::Succeeded) => 9,

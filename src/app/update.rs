@@ -9,7 +9,7 @@ use super::filter::Filter;
 use super::msg::{Intent, Level, Msg};
 use super::results;
 use super::router::{self, Route};
-use super::state::{BodiesUse, DetailMode, Focus, Overlay, Question, RetryPlan, State};
+use super::state::{BodiesUse, DetailMode, Focus, Overlay, Question, RetryPlan, SortKey, State};
 use crate::api::TaskStatus;
 use crate::store::{Phase, TaskRow};
 use crossterm::event::{KeyCode, KeyEvent};
@@ -29,6 +29,13 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Route::Dashboard(intent) => apply(state, intent),
             Route::ComposerText => composer::typing(state, &key),
             Route::FilterText => filter_typing(state, &key),
+            Route::SearchText => super::find::typing(state, &key),
+            Route::Palette => super::palette::key(state, &key),
+            Route::Columns => super::columns::key(state, &key),
+            Route::View(i) => match state.views.get(i).map(|v| v.name.clone()) {
+                Some(name) => super::views::apply(state, &name),
+                None => Vec::new(),
+            },
             Route::Ignore => Vec::new(),
         },
         Msg::Paste(text) => match router::paste(state) {
@@ -193,6 +200,14 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Preflight { key_var, searched } => {
             super::preflight::start(state, key_var.as_deref(), &searched)
         }
+        Msg::Destination(text) => {
+            if state.destination.as_deref() != Some(text.as_str()) {
+                state.notice(Level::Error, text.clone());
+                state.destination = Some(text);
+                state.dirty = true;
+            }
+            Vec::new()
+        }
         Msg::Probed {
             verdict,
             url_problems,
@@ -237,6 +252,11 @@ fn announce(r: &crate::store::TaskRow) -> Option<(Level, &'static str, String)> 
             format!("{id}: the submission's outcome is unknown; it was not re-sent"),
         ),
         Phase::Rejected => (Level::Error, "rejected", format!("{id} was rejected")),
+        Phase::Lost => (
+            Level::Error,
+            "lost",
+            format!("{id}: the server no longer knows this task (r retries it)"),
+        ),
         _ => return None,
     })
 }
@@ -269,6 +289,13 @@ fn log_events(state: &mut State, events: Vec<(Level, &'static str, String)>) {
         .collect::<Vec<_>>()
         .join(", ");
     state.event(level.unwrap_or(Level::Info), text);
+}
+
+/// The selection was set directly (the palette's `:goto`): the open detail pane loads it.
+pub fn selection_moved(state: &mut State) -> Vec<Effect> {
+    state.detail_scroll = 0;
+    state.dirty = true;
+    load_history_effect(state)
 }
 
 fn load_history_effect(state: &State) -> Vec<Effect> {
@@ -409,7 +436,36 @@ fn move_by(state: &mut State, delta: isize) {
 pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
     state.dirty = true;
     let page = state.table_height().max(1) as isize;
+    // The search line's keys, and `/` / `n` where a search applies (help, the detail pane).
+    let typing_search = state.search.as_ref().is_some_and(|s| s.typing);
+    match intent {
+        Intent::Confirm if typing_search => return super::find::confirm(state),
+        Intent::Close if typing_search => return super::find::cancel(state),
+        Intent::StartFilter if super::find::searches_here(state) => {
+            return super::find::start(state);
+        }
+        // Over the log, the summary or a text to copy, `/` does nothing.
+        Intent::StartFilter if state.overlay != Overlay::None => return Vec::new(),
+
+        Intent::NewDraft if super::find::active(state).is_some() => {
+            return super::find::next(state);
+        }
+        // Esc drops a kept search before anything else closes.
+        Intent::Close | Intent::ClearFilter if super::find::active(state).is_some() => {
+            return super::find::cancel(state);
+        }
+        _ => {}
+    }
     match (&state.overlay, intent) {
+        (Overlay::Log { scroll }, Intent::ToggleDetail) => {
+            let scroll = *scroll;
+            super::find::goto_from_log(state, scroll)
+        }
+        // `Enter` over the help, the summary or a text to copy opens nothing beneath them.
+        (
+            Overlay::Help { .. } | Overlay::Summary { .. } | Overlay::CopyText { .. },
+            Intent::ToggleDetail,
+        ) => Vec::new(),
         (Overlay::Help { scroll } | Overlay::Log { scroll }, Intent::MoveDown) => {
             let s = scroll.saturating_add(1);
             set_scroll(state, s);
@@ -460,6 +516,7 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
                 state.refilter();
             }
             state.overlay = Overlay::None;
+            state.search = None;
             Vec::new()
         }
         (Overlay::CopyMenu, Intent::Copy(what)) => {
@@ -566,15 +623,24 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
             state.filter_input = Some(state.filter.text.clone());
             Vec::new()
         }
+        // `Esc` pops one level, innermost first (as in k9s): the detail pane, then the marks,
+        // then the filter.
         (_, Intent::ClearFilter) => {
-            state.filter = Filter::default();
-            state.quick = None;
-            state.marks.clear();
-            state.detail = DetailMode::Hidden;
-            state.focus = Focus::Table;
-            state.refilter();
+            if state.detail != DetailMode::Hidden {
+                state.detail = DetailMode::Hidden;
+                state.focus = Focus::Table;
+            } else if !state.marks.is_empty() {
+                state.marks.clear();
+            } else if !state.filter.is_empty() || state.quick.is_some() {
+                state.filter = Filter::default();
+                state.quick = None;
+                state.refilter();
+            }
             Vec::new()
         }
+        (_, Intent::SearchNext) => super::find::next(state),
+        (_, Intent::Palette) => super::palette::open(state),
+        (_, Intent::Columns) => super::columns::open(state),
         (_, Intent::SortMenu) => {
             state.overlay = Overlay::SortMenu;
             Vec::new()
@@ -586,7 +652,8 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
                 state.sort_desc = !state.sort_desc;
             } else {
                 state.sort = key;
-                state.sort_desc = true;
+                // The queue reads from its next line down; the others newest or most first.
+                state.sort_desc = key != SortKey::Queue;
             }
             state.refilter();
             Vec::new()

@@ -312,8 +312,20 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
     if !args.detach {
         ctx.require_key()?;
     }
+    let out_dir = args.out.clone().unwrap_or_else(|| ctx.output_dir.clone());
+    if args.wait && !args.detach {
+        // Where the results go is checked before any line is queued (and so paid for).
+        super::preflight::check_destination(ctx, &out_dir).await?;
+    }
     let rows = enqueue_file(ctx, args, &source, template).await?;
     drop(source);
+    if rows.removed > 0 {
+        let s = if rows.removed == 1 { "" } else { "s" };
+        crate::errln!(
+            "{} removed line{s} skipped (removed from the queue earlier)",
+            rows.removed
+        );
+    }
     let new = rows.new;
     let sent_before = rows.existing - rows.still_queued;
     let mut parts = Vec::new();
@@ -333,6 +345,9 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
         parts.push("nothing new to send".into());
     }
     crate::errln!("{}", parts.join("; "));
+    if new + rows.still_queued > 0 {
+        warn_if_over_budget(ctx).await;
+    }
     if args.detach {
         report_feeder(ctx).await;
         return Ok(Code::Ok);
@@ -458,6 +473,8 @@ fn duplicates_line(dups: &[(usize, usize)], more: usize) -> Option<String> {
 struct Queued {
     new: usize,
     existing: usize,
+    /// Lines whose pending row the user removed earlier (`X`): not queued again.
+    removed: usize,
     /// Of the existing rows, those still `pending` (queued by a run that stopped).
     still_queued: usize,
     /// Every line's row (kept when the run waits; empty with `--detach`).
@@ -488,6 +505,9 @@ async fn enqueue_file(
         args.detach,
         args.json_out,
     );
+    let cap = args
+        .max_in_flight
+        .map(|n| n.clamp(1, u64::from(u32::MAX)) as u32);
     let profile = ctx.engine.profile.clone();
     ctx.engine
         .with_store(move |s| {
@@ -511,8 +531,7 @@ async fn enqueue_file(
                             s,
                             &profile,
                             std::mem::take(&mut chunk),
-                            detach,
-                            json,
+                            (detach, json, cap),
                             &mut out,
                         ) {
                             failed = Some(e);
@@ -528,21 +547,22 @@ async fn enqueue_file(
             if let Err(f) = read {
                 return Ok(Err(f));
             }
-            queue_chunk(s, &profile, chunk, detach, json, &mut out)?;
+            queue_chunk(s, &profile, chunk, (detach, json, cap), &mut out)?;
             Ok(Ok(out))
         })
         .await?
 }
 
-/// Queue one chunk of lines in one transaction, counting what was new and what existed.
+/// Queue one chunk of lines in one transaction, counting what was new, what existed and what
+/// the user removed earlier; `how` is (`--detach`, `--json-out`, `--max-in-flight`).
 fn queue_chunk(
     s: &crate::store::Store,
     profile: &str,
     lines: Vec<BatchLine>,
-    detach: bool,
-    json: bool,
+    how: (bool, bool, Option<u32>),
     out: &mut Queued,
 ) -> Result<(), crate::store::StoreError> {
+    let (detach, json, cap) = how;
     if lines.is_empty() {
         return Ok(());
     }
@@ -557,11 +577,16 @@ fn queue_chunk(
             key: Some(&l.key),
             label: l.label.as_deref(),
             retry_of: None,
+            max_in_flight: cap,
         })
         .collect();
     let done = s.enqueue(&items, crate::engine::now())?;
     drop(items);
     for (line, e) in lines.into_iter().zip(done) {
+        let Some(local_id) = e.local_id().map(str::to_string) else {
+            out.removed += 1;
+            continue;
+        };
         let existed = match &e {
             Enqueued::New { .. } => {
                 out.new += 1;
@@ -574,13 +599,14 @@ fn queue_chunk(
                 }
                 Some(status.clone())
             }
+            Enqueued::Removed => None,
         };
         let row = Row {
             line: line.line.min(u32::MAX as usize) as u32,
             variant: line.variant,
             key: line.key,
             label: line.label,
-            local_id: e.local_id().to_string(),
+            local_id,
             existed,
         };
         if detach {
@@ -596,6 +622,27 @@ fn queue_chunk(
         }
     }
     Ok(())
+}
+
+/// Over the spending cap the queued lines wait: say so at once, not only in the feeder's log.
+async fn warn_if_over_budget(ctx: &Context) {
+    let profile = ctx.engine.profile.clone();
+    let front = ctx
+        .engine
+        .with_store(move |s| s.queue_front(&profile))
+        .await
+        .ok()
+        .flatten();
+    let Some(front) = front else {
+        return;
+    };
+    let planned = [crate::engine::budget::Planned::task(&front)];
+    if let Err(crate::engine::budget::BudgetError::Over(over)) =
+        ctx.engine.may_spend(&planned).await
+    {
+        let reason = crate::runtime::feeder::budget_hold_reason(&over, crate::engine::now());
+        crate::errln!("warning: the queue is held ({reason}): nothing is sent until then");
+    }
 }
 
 /// Say who feeds a detached queue, or that nobody does yet.
@@ -671,6 +718,11 @@ impl Summary {
             Phase::Pending | Phase::Submitting => s.pending += 1,
             Phase::Rejected => s.rejected += 1,
             Phase::SubmitUnknown => s.unknown += 1,
+            // Sent, then forgotten by the server: a failure to see to.
+            Phase::Lost => {
+                s.sent += 1;
+                s.failed += 1;
+            }
             Phase::Remote(st) => {
                 s.sent += 1;
                 match st {

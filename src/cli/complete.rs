@@ -221,6 +221,7 @@ pub const STATUSES: &[&str] = &[
     "submitting",
     "submit_unknown",
     "rejected",
+    "lost",
 ];
 
 pub fn statuses(current: &OsStr) -> Vec<CompletionCandidate> {
@@ -269,13 +270,99 @@ fn man_command(sub: Option<&str>) -> Result<clap::Command, String> {
         .version(crate::VERSION))
 }
 
-/// Render the man page (roff) of the program or of subcommand `sub`.
+/// Examples per page: (what it does, the command line).
+fn man_examples(sub: Option<&str>) -> &'static [(&'static str, &'static str)] {
+    match sub {
+        None => &[
+            (
+                "Check the set-up, then open the dashboard.",
+                "seedance-tui doctor && seedance-tui",
+            ),
+            (
+                "Try everything against the embedded simulator, no key needed.",
+                "seedance-tui --demo",
+            ),
+        ],
+        Some("submit") => &[
+            (
+                "Send one request and save its results.",
+                "seedance-tui submit --prompt \"apple tea\" --wait --out ~/videos",
+            ),
+            (
+                "Queue a batch file, at most 4 in flight, for a dashboard or daemon to feed.",
+                "seedance-tui submit --batch shots.jsonl --max-in-flight 4 --detach",
+            ),
+        ],
+        Some("get") => &[(
+            "One task as JSON, by the short id the table shows.",
+            "seedance-tui get mq3yp",
+        )],
+        Some("ls") => &[(
+            "Failed tasks as JSON lines.",
+            "seedance-tui ls --status failed --jsonl",
+        )],
+        Some("watch") => &[(
+            "Poll and save results in the background (one poller per store).",
+            "seedance-tui watch --daemon --download",
+        )],
+        Some("retry") => &[
+            (
+                "Retry every failed task of the last hour.",
+                "seedance-tui retry --failed --since 1h",
+            ),
+            (
+                "Show what would be sent and its cost, send nothing.",
+                "seedance-tui retry --failed --dry-run",
+            ),
+        ],
+        Some("download") => &[(
+            "Save a task's results into a bucket.",
+            "seedance-tui download mq3yp --out s3://videos/demo",
+        )],
+        Some("cancel") => &[("Cancel a queued task.", "seedance-tui cancel mq3yp")],
+        Some("doctor") => &[("The checks as JSON.", "seedance-tui doctor --json")],
+        Some("man") => &[(
+            "Install every page.",
+            "seedance-tui man --dir ~/.local/share/man/man1",
+        )],
+        _ => &[],
+    }
+}
+
+/// The EXIT STATUS section (`cli::exit`), with what `1` means for `doctor`.
+const EXIT_STATUS: &str = ".SH \"EXIT STATUS\"\n.TP\n0\nok\n.TP\n1\na task failed (for doctor: a check failed)\n.TP\n2\nusage or validation error (nothing was sent)\n.TP\n3\nAPI, network or storage error\n";
+
+/// Escape text for roff: backslashes, and a leading `.` or `'` that would read as a request.
+fn roff_text(s: &str) -> String {
+    let s = s.replace('\\', "\\e").replace('-', "\\-");
+    if s.starts_with('.') || s.starts_with('\'') {
+        format!("\\&{s}")
+    } else {
+        s
+    }
+}
+
+/// Render the man page (roff) of the program or of subcommand `sub`, with EXAMPLES and
+/// EXIT STATUS after clap's sections.
 pub fn render_man(sub: Option<&str>) -> Result<Vec<u8>, String> {
     let cmd = man_command(sub)?;
     let mut out = Vec::new();
     clap_mangen::Man::new(cmd)
         .render(&mut out)
         .map_err(|e| format!("cannot render the man page: {e}"))?;
+    let examples = man_examples(sub);
+    if !examples.is_empty() {
+        out.extend_from_slice(b".SH EXAMPLES\n");
+        for (what, line) in examples {
+            let text = format!(
+                ".PP\n{}\n.PP\n.RS 4\n.nf\n{}\n.fi\n.RE\n",
+                roff_text(what),
+                roff_text(line)
+            );
+            out.extend_from_slice(text.as_bytes());
+        }
+    }
+    out.extend_from_slice(EXIT_STATUS.as_bytes());
     Ok(out)
 }
 

@@ -27,7 +27,9 @@ impl Context {
         crate::api::models::install(table);
         start_log(g, &config)?;
         if g.demo {
-            return Self::demo(g, config).await;
+            let mut ctx = Self::demo(g, config).await?;
+            ctx.config_path = config_path;
+            return Ok(ctx);
         }
         let (profile_name, profile) = config
             .profile(g.profile.as_deref())
@@ -65,6 +67,8 @@ impl Context {
             demo: false,
             sim: None,
             key_var,
+            demo_dir: None,
+            config_path,
         })
     }
 
@@ -107,6 +111,8 @@ impl Context {
             demo: true,
             sim: Some(sim),
             key_var: Some("(demo)".to_string()),
+            demo_dir: Some(crate::context::DemoDir(dir)),
+            config_path: PathBuf::new(),
         })
     }
 }
@@ -181,8 +187,41 @@ fn reference_bucket(config: &Config) -> Result<Option<crate::s3::S3Location>, Fa
         .map_err(|e| Failure::usage(format!("[assets] upload_to: {e}")))
 }
 
-/// A fresh folder for one demo run, so demo tasks never mix with real ones.
+/// A fresh folder for one demo run, so demo tasks never mix with real ones (removed when the
+/// run ends; folders left by demo runs that were killed are removed here).
 fn demo_dir() -> PathBuf {
+    remove_dead_demo_dirs(&std::env::temp_dir());
     let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
-    std::env::temp_dir().join(format!("seedance-tui-demo-{stamp}-{}", std::process::id()))
+    std::env::temp_dir().join(format!("{DEMO_PREFIX}{stamp}-{}", std::process::id()))
+}
+
+const DEMO_PREFIX: &str = "seedance-tui-demo-";
+
+/// Remove `seedance-tui-demo-STAMP-PID` folders in `tmp` whose process is gone.
+fn remove_dead_demo_dirs(tmp: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(tmp) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(DEMO_PREFIX)) else {
+            continue;
+        };
+        let Some(pid) = rest.rsplit('-').next().and_then(|p| p.parse::<i32>().ok()) else {
+            continue;
+        };
+        if pid <= 0 {
+            continue;
+        }
+        // SAFETY: signal 0 only asks whether the process exists (EPERM: it does).
+        let alive = unsafe { libc::kill(pid, 0) } == 0
+            || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+        let ours = e.metadata().is_ok_and(|m| {
+            use std::os::unix::fs::MetadataExt;
+            m.is_dir() && m.uid() == unsafe { libc::getuid() }
+        });
+        if !alive && ours {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
 }

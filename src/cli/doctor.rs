@@ -153,7 +153,11 @@ pub async fn checks(
     let store_path = g.store.clone().unwrap_or_else(Paths::store_file);
     out.push(store_check(&store_path, now_ms()));
     let output = a.out.clone().unwrap_or_else(|| config.output_dir());
-    out.push(output_check(&output));
+    if output.to_string_lossy().starts_with("s3://") {
+        out.push(bucket_check(&output.to_string_lossy(), &config.storage).await);
+    } else {
+        out.push(output_check(&output));
+    }
     out.extend(terminal_checks(&config, &env));
     out
 }
@@ -554,13 +558,36 @@ pub fn store_check(path: &Path, now_ms: i64) -> Check {
     )
 }
 
+/// An `s3://` results destination: the bucket answers, the credentials are accepted and a
+/// write is allowed (a tiny object put under the prefix and deleted), as before a submit.
+pub async fn bucket_check(text: &str, storage: &crate::config::StorageConfig) -> Check {
+    const NAME: &str = "object storage";
+    let dest = match crate::destination::Destination::parse(text) {
+        Ok(d) => d,
+        Err(e) => {
+            return Check::fail(
+                NAME,
+                e,
+                "set [download] output_dir (or --out) to s3://BUCKET/PREFIX or a folder",
+            );
+        }
+    };
+    match dest.check_writable(storage).await {
+        Ok(()) => Check::pass(
+            NAME,
+            format!("{dest} (the bucket answers, the credentials are accepted, writes allowed)"),
+        ),
+        Err(e) => Check::fail(
+            NAME,
+            e.message.clone(),
+            "fix the bucket, the AWS_* credentials or the endpoint as the message says (README: Results into your own bucket)",
+        ),
+    }
+}
+
 /// The output folder: a folder (or creatable), writable, with room for videos.
 pub fn output_check(dir: &Path) -> Check {
     const NAME: &str = "output";
-    let text = dir.to_string_lossy();
-    if text.starts_with("s3://") {
-        return Check::skip("object storage", format!("{text}: not checked"));
-    }
     let shown = dir.display();
     let existing = match nearest_dir(dir) {
         Ok(d) => d,
@@ -712,21 +739,30 @@ pub fn tmux_check(set_clipboard: Option<&str>, allow_passthrough: Option<&str>) 
             "could not read set-clipboard / allow-passthrough (tmux older than 3.3, or not on PATH)",
         );
     };
-    let mut fixes = Vec::new();
+    // Judged by the routes used: copies go through `tmux load-buffer -w`, which reaches the
+    // outer clipboard unless set-clipboard is off (tmux 3.3's default, external, is fine);
+    // only desktop notifications need passthrough (the bell rings without it).
+    let detail = format!("set-clipboard {clip}, allow-passthrough {pass}");
     if clip == "off" {
-        fixes.push("tmux set -g set-clipboard on");
+        let mut fixes = vec!["tmux set -g set-clipboard on"];
+        if pass == "off" {
+            fixes.push("tmux set -g allow-passthrough on");
+        }
+        return Check::fail(
+            NAME,
+            format!(
+                "{detail}: copies stay in tmux's buffer and never reach the terminal's clipboard"
+            ),
+            format!("{} (and add it to ~/.tmux.conf)", fixes.join("; ")),
+        );
     }
     if pass == "off" {
-        fixes.push("tmux set -g allow-passthrough on");
-    }
-    let detail = format!("set-clipboard {clip}, allow-passthrough {pass}");
-    if fixes.is_empty() {
-        Check::pass(NAME, detail)
-    } else {
-        Check::fail(
+        return Check::pass(
             NAME,
-            format!("{detail}: copies and notifications do not get through"),
-            format!("{} (and add it to ~/.tmux.conf)", fixes.join("; ")),
-        )
+            format!(
+                "{detail}: copies reach the clipboard through tmux's buffer; desktop notifications need `tmux set -g allow-passthrough on` (the bell rings without it)"
+            ),
+        );
     }
+    Check::pass(NAME, detail)
 }

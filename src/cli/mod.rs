@@ -164,10 +164,33 @@ fn man(command: Option<&str>, dir: Option<&std::path::Path>) -> Result<Code, Fai
         return Ok(Code::Ok);
     }
     let page = complete::render_man(command).map_err(Failure::usage)?;
+    // On a terminal the page is read, not its roff: through `man -l -` where there is one.
+    if std::io::IsTerminal::is_terminal(&std::io::stdout()) && show_with_man(&page) {
+        return Ok(Code::Ok);
+    }
     std::io::stdout()
         .write_all(&page)
         .map_err(|e| Failure::api(format!("cannot write the page: {e}")))?;
     Ok(Code::Ok)
+}
+
+/// Show a roff page with `man -l -` (its formatter and pager). False when `man` cannot be run,
+/// so the caller prints the roff instead.
+fn show_with_man(page: &[u8]) -> bool {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let Ok(mut child) = Command::new("man")
+        .args(["-l", "-"])
+        .stdin(Stdio::piped())
+        .spawn()
+    else {
+        return false;
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        // A pager quit early closes the pipe: not an error.
+        let _ = stdin.write_all(page);
+    }
+    child.wait().is_ok_and(|s| s.success())
 }
 
 async fn run_sim(a: args::SimArgs) -> Result<Code, Failure> {

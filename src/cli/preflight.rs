@@ -43,3 +43,17 @@ pub async fn check(ctx: &Context) -> Result<(), Failure> {
         ))),
     }
 }
+
+/// The results destination, checked before the first create: a bucket that is missing,
+/// refuses the credentials or a write (exit 3), or a folder that cannot be written (exit 2),
+/// stops the command with nothing sent.
+pub async fn check_destination(
+    ctx: &Context,
+    dest: &crate::destination::Destination,
+) -> Result<(), Failure> {
+    match dest.check_writable(&ctx.config.storage).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.remote => Err(Failure::api(format!("{e}\nnothing was sent"))),
+        Err(e) => Err(Failure::usage(format!("{e}\nnothing was sent"))),
+    }
+}

@@ -95,6 +95,9 @@ pub async fn get(ctx: &Context, id: &str) -> Result<Code, Failure> {
             println!("{}", crate::sanitize::json_pretty(&record_json(&record)));
             Ok(Code::Ok)
         }
+        // A short id (what the table shows) the store does not know is no server id: asking
+        // the API would only answer 404.
+        Err(e @ StoreError::NotFound(_)) if crate::store::is_short_id(id.trim()) => Err(e.into()),
         Err(StoreError::NotFound(_)) => {
             ctx.require_key()?;
             let (_, raw) = ctx.engine.client.get(id).await?;
@@ -126,7 +129,7 @@ pub async fn ls(ctx: &Context, statuses: &[String], format: ListFormat) -> Resul
         );
         if unknown {
             return Err(Failure::usage(format!(
-                "unknown status `{s}` (use queued, running, succeeded, failed, expired, cancelled, submitting, submit_unknown or rejected)"
+                "unknown status `{s}` (use queued, running, succeeded, failed, expired, cancelled, submitting, submit_unknown, rejected or lost)"
             )));
         }
     }
@@ -160,8 +163,8 @@ pub async fn ls(ctx: &Context, statuses: &[String], format: ListFormat) -> Resul
                 if shown == 0 {
                     ok = writeln!(
                         out,
-                        "{:<32} {:<14} {:<5} {:<10} {:>8}  PROMPT",
-                        "ID", "STATUS", "MODEL", "CREATED", "TOKENS"
+                        "{:<12} {:<32} {:<14} {:<5} {:<10} {:>8}  PROMPT",
+                        "SHORT", "ID", "STATUS", "MODEL", "CREATED", "TOKENS"
                     )
                     .is_ok();
                 }
@@ -193,7 +196,8 @@ fn write_table_row(out: &mut impl std::io::Write, r: &TaskRecord) -> std::io::Re
     let prompt: String = flat(&start).chars().take(40).collect();
     writeln!(
         out,
-        "{:<32} {:<14} {:<5} {:<10} {:>8}  {}",
+        "{:<12} {:<32} {:<14} {:<5} {:<10} {:>8}  {}",
+        flat(&crate::ui::format::short_task_id(r.task_id.as_deref())),
         flat(r.display_id()),
         flat(r.phase.as_str()),
         flat(&crate::api::models::short_label(&r.model)),

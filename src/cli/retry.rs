@@ -46,6 +46,11 @@ pub async fn retry(ctx: &Context, o: &RetryOptions) -> Result<Code, Failure> {
     for id in &o.ids {
         originals.push(ctx.engine.find(id).await?);
     }
+    // Tasks named on the command line get a line each when skipped; the rest (`--failed`) one
+    // summary, so a long chain does not print a line per link.
+    let named: std::collections::HashSet<String> =
+        originals.iter().map(|r| r.local_id.clone()).collect();
+    let mut chain_links: Vec<String> = Vec::new();
     if o.failed {
         let since = match o.since.as_deref() {
             Some(s) => Some(
@@ -86,6 +91,10 @@ pub async fn retry(ctx: &Context, o: &RetryOptions) -> Result<Code, Failure> {
         if !o.again {
             let lid = r.local_id.clone();
             if let Some(newer) = ctx.engine.with_store(move |s| s.retried_by(&lid)).await? {
+                if !named.contains(&r.local_id) {
+                    chain_links.push(r.display_id().to_string());
+                    continue;
+                }
                 crate::errln!(
                     "skipped {}: already retried → {} ({}); `retry --again {}` sends it anyway",
                     r.display_id(),
@@ -97,6 +106,18 @@ pub async fn retry(ctx: &Context, o: &RetryOptions) -> Result<Code, Failure> {
             }
         }
         chosen.push(r);
+    }
+    if !chain_links.is_empty() {
+        const NAMED: usize = 5;
+        let n = chain_links.len();
+        let s = if n == 1 { "" } else { "s" };
+        let mut ids = chain_links[..n.min(NAMED)].join(", ");
+        if n > NAMED {
+            ids.push_str(&format!(" and {} more", n - NAMED));
+        }
+        crate::errln!(
+            "skipped {n} failed task{s} already retried: {ids} (a chain is retried at its newest task; `retry --again ID` sends one anyway)"
+        );
     }
     if let Some(max) = o.max
         && chosen.len() > max

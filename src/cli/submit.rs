@@ -22,6 +22,28 @@ pub fn split_role(value: &str) -> (String, Option<Role>) {
     (value.to_string(), None)
 }
 
+/// [`split_role`], refusing a `@word` suffix that is not a role (`ref.png@bogus`) unless the
+/// whole text names an existing file: the message names the role, not a file to read.
+pub fn split_role_checked(value: &str) -> Result<(String, Option<Role>), Failure> {
+    let (target, role) = split_role(value);
+    if role.is_none()
+        && !assets::is_url(value)
+        && let Some((head, tail)) = value.rsplit_once('@')
+        && !tail.is_empty()
+        && tail
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && !std::path::Path::new(value).exists()
+    {
+        return Err(Failure::usage(format!(
+            "`{}` is not a role (in `{}`): use first_frame or last_frame, or reference_image, reference_video, reference_audio",
+            crate::sanitize::line(tail),
+            crate::sanitize::line(head).into_owned() + "@" + &crate::sanitize::line(tail)
+        )));
+    }
+    Ok((target, role))
+}
+
 /// The request body `args` describe, before validation. Local files become `data:` URLs.
 pub fn build_request(
     args: &SubmitArgs,
@@ -151,7 +173,7 @@ pub fn build_request_with(
         // Local files are checked from their headers before anything is sent (and paid for).
         let mut seconds = Vec::new();
         for v in values {
-            let (target, _) = split_role(v);
+            let (target, _) = split_role_checked(v)?;
             if !assets::is_url(&target) && kind != MediaKind::Video {
                 let facts = assets::check_local_media(std::path::Path::new(target.trim()), kind)
                     .map_err(|e| Failure::usage(e.to_string()))?;
@@ -287,6 +309,9 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
             .map_err(|f| with_note(f, videos.note()))?;
     }
     super::preflight::check(ctx).await?;
+    if args.wait {
+        super::preflight::check_destination(ctx, &out_dir).await?;
+    }
     upload_references(ctx, &uploads).await?;
     let engine = if args.over_budget {
         ctx.engine.without_spending_cap()
@@ -414,6 +439,14 @@ mod tests {
             split_role("https://u@host/x.png"),
             ("https://u@host/x.png".to_string(), None)
         );
+        let bad = split_role_checked("ref.png@bogus").expect_err("not a role");
+        assert!(
+            bad.message.contains("`bogus` is not a role"),
+            "{}",
+            bad.message
+        );
+        assert!(split_role_checked("https://u@host/x.png").is_ok());
+        assert!(split_role_checked("ref.png@first_frame").is_ok());
     }
 
     #[test]

@@ -212,7 +212,8 @@ fn counted(r: &impl TaskFacts, estimate: u64) -> u64 {
         return t;
     }
     match r.phase() {
-        Phase::Submitting | Phase::SubmitUnknown => estimate,
+        // A lost task may have run and billed before the server forgot it.
+        Phase::Submitting | Phase::SubmitUnknown | Phase::Lost => estimate,
         // A pending row is checked against the cap when the queue sends it.
         Phase::Rejected | Phase::Pending => 0,
         Phase::Remote(s) => match s {

@@ -23,14 +23,26 @@ use crate::store::{Store, StoreError, TaskRecord};
 use std::sync::{Arc, Mutex};
 
 /// Whether a task may be resubmitted: it failed, expired or was cancelled, or its submission's
-/// outcome is unknown (the user decides), or it was rejected (it will be again, unless edited).
+/// outcome is unknown (the user decides), or it was rejected (it will be again, unless edited),
+/// or the server no longer knows it (`lost`).
 /// Whether it is the head of its retry chain is the store's check (`Store::retried_by`).
 pub fn retryable(t: &impl crate::store::TaskFacts) -> bool {
     use crate::store::Phase;
     match t.phase() {
         Phase::Remote(s) => s.is_retryable(),
-        Phase::SubmitUnknown | Phase::Rejected => true,
+        Phase::SubmitUnknown | Phase::Rejected | Phase::Lost => true,
         Phase::Pending | Phase::Submitting => false,
+    }
+}
+
+/// True when an answer to a task's GET says the task does not exist: the API's JSON 404 (a web
+/// page's 404 is a wrong base URL, classified apart; a model's 404 is about a create).
+pub fn is_task_gone(e: &ApiError) -> bool {
+    match e {
+        ApiError::NotFound { code, .. } => {
+            !code.starts_with("InvalidEndpointOrModel") && !code.starts_with("ModelNotOpen")
+        }
+        _ => false,
     }
 }
 
@@ -401,7 +413,11 @@ impl Engine {
         let Some(task_id) = record.task_id.clone() else {
             return Err(PollError::NotAccepted(record.local_id.clone()));
         };
-        let answer = self.client.get_task(&task_id).await?;
+        let answer = match self.client.get_task(&task_id).await {
+            Ok(a) => a,
+            Err(e) if is_task_gone(&e) => return self.lost(record, &e).await,
+            Err(e) => return Err(e.into()),
+        };
         let lid = record.local_id.clone();
         let out = self
             .with_store(move |s| {
@@ -410,6 +426,33 @@ impl Engine {
                 for note in &answer.notes {
                     s.add_note(&lid, note, at)?;
                 }
+                Ok((s.find(&lid)?, changed))
+            })
+            .await?;
+        Ok(out)
+    }
+
+    /// The server said `record`'s task does not exist: store it as `lost` (when it was
+    /// unfinished) and hand back the row as stored, changed or not.
+    async fn lost(
+        &self,
+        record: &TaskRecord,
+        error: &ApiError,
+    ) -> Result<(TaskRecord, bool), PollError> {
+        let lid = record.local_id.clone();
+        let code = error.code().unwrap_or("").to_string();
+        let at = now();
+        let date = chrono::DateTime::from_timestamp(at, 0)
+            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+            .unwrap_or_default();
+        let message = format!(
+            "lost: the server answered on {date} that this task does not exist (it keeps tasks \
+             7 days; a restarted server or another account forgets them): {error} — retry it \
+             from its stored request (r, or `seedance-tui retry ID`)"
+        );
+        let out = self
+            .with_store(move |s| {
+                let changed = s.mark_lost(&lid, &code, &message, at)?;
                 Ok((s.find(&lid)?, changed))
             })
             .await?;

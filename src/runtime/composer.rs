@@ -389,6 +389,7 @@ async fn queue(
                     key: None,
                     label: None,
                     retry_of: retry_of.as_deref(),
+                    max_in_flight: None,
                 }],
                 crate::engine::now(),
             )?;

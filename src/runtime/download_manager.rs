@@ -397,7 +397,15 @@ impl Job {
             }
             match self.save(&record, force).await {
                 Ok(r) => return Ok(r),
-                Err(e) => last_error = e,
+                Err(Unsaved::Destination(e)) => {
+                    // The bucket itself is wrong (missing, refused credentials): no retry fixes
+                    // it, and the header says so, not only the log.
+                    let _ = self
+                        .to_loop
+                        .send(Msg::Destination(format!("results cannot be saved: {e}")));
+                    return Err(e);
+                }
+                Err(Unsaved::Other(e)) => last_error = e,
             }
         }
         Err(last_error)
@@ -409,7 +417,7 @@ impl Job {
             .send(Msg::Results(ResultsMsg::Saved(Box::new(record))));
     }
 
-    async fn save(&self, record: &TaskRecord, force: bool) -> Result<TaskRecord, String> {
+    async fn save(&self, record: &TaskRecord, force: bool) -> Result<TaskRecord, Unsaved> {
         let started = Instant::now();
         let mut last = started - self.settings.progress_every;
         let mut first: Option<u64> = None;
@@ -439,6 +447,17 @@ impl Job {
         )
         .await
         .map(|s| s.record)
-        .map_err(|e| e.to_string())
+        .map_err(|e| match e {
+            crate::engine::task_results::SaveError::Storage(s) if !s.is_retryable() => {
+                Unsaved::Destination(s.to_string())
+            }
+            other => Unsaved::Other(other.to_string()),
+        })
     }
+}
+
+/// Why a save failed: the destination itself (no retry helps), or anything else.
+enum Unsaved {
+    Destination(String),
+    Other(String),
 }

@@ -28,6 +28,37 @@ pub(super) struct Executor {
     pub feeder: mpsc::UnboundedSender<super::feeder::FeederCmd>,
     /// Asks the queue watcher to re-read the queue now.
     pub queue_poke: mpsc::UnboundedSender<()>,
+    /// The config file, where the column chooser keeps `[ui] columns`.
+    pub config_path: std::path::PathBuf,
+}
+
+/// Keep `[ui] columns` in the config file (comments and everything else stay), written to a
+/// temporary file and renamed, private to the user.
+fn save_columns(path: &std::path::Path, columns: &[String]) -> Result<(), String> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    let new = crate::config::Config::with_ui_columns(&text, columns);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let tmp = path.with_extension("toml.tmp");
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    f.write_all(new.as_bytes())
+        .and_then(|()| f.sync_all())
+        .map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// Resubmit tasks one after another at a pace the rate limit allows, reporting progress; one
@@ -302,6 +333,17 @@ impl Executor {
                 });
             }
             Effect::Queue(fx) => self.queue(fx),
+            Effect::SaveColumns(columns) => {
+                let (path, tx) = (self.config_path.clone(), self.tx.clone());
+                tokio::task::spawn_blocking(move || {
+                    if let Err(e) = save_columns(&path, &columns) {
+                        let _ = tx.send(Msg::Notice {
+                            level: Level::Error,
+                            text: format!("the columns were not saved: {e}"),
+                        });
+                    }
+                });
+            }
             Effect::Retry(local_ids) => {
                 let (engine, tx, gap) = (self.engine.clone(), self.tx.clone(), self.create_gap);
                 tokio::spawn(retry_all(engine, tx, local_ids, gap));
@@ -319,7 +361,16 @@ impl Executor {
                 tokio::spawn(async move {
                     let result = async {
                         let rec = engine.find(&local_id).await.map_err(|e| e.to_string())?;
-                        engine.cancel(&rec).await.map_err(|e| e.to_string())?;
+                        let cancelled = engine.cancel(&rec).await;
+                        // A task the server forgot is not "not found" to the user: the poll
+                        // settles it as lost (retryable), which the log says.
+                        if let Err(crate::engine::PollError::Api(e)) = &cancelled
+                            && crate::engine::is_task_gone(e)
+                        {
+                            let (fresh, _) = engine.poll(&rec).await.map_err(|e| e.to_string())?;
+                            return Ok(fresh);
+                        }
+                        cancelled.map_err(|e| e.to_string())?;
                         let (fresh, _) = engine.poll(&rec).await.map_err(|e| e.to_string())?;
                         Ok::<_, String>(fresh)
                     }

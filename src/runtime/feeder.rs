@@ -1,6 +1,6 @@
 //! The queue's feeder: sends `pending` rows of this profile, in queue order, while the profile
-//! has fewer than `max_in_flight` tasks being sent, queued or running, and while the budget
-//! allows. It runs in every dashboard, `watch` and `submit --batch`, but only the poller-lease
+//! has fewer than `max_in_flight` tasks being sent, queued or running (or fewer than the cap the
+//! front row was queued under, when that is smaller), and while the budget allows. It runs in every dashboard, `watch` and `submit --batch`, but only the poller-lease
 //! holder feeds (switched by `lease::gate`), so one process per store sends queued requests.
 //!
 //! A 429, a rate-limit or quota code (the account's queued-task cap), or a refused connection
@@ -109,6 +109,12 @@ pub fn is_budget_hold(reason: &str) -> bool {
 /// The header's words for a hold by the server.
 pub const SERVER_BUSY: &str = "server busy";
 
+/// What a hold's reason is about (`budget`, `server busy`, ...), without its numbers: a hold of
+/// the same kind is not announced again.
+fn hold_kind(reason: &str) -> &str {
+    reason.split(':').next().unwrap_or(reason)
+}
+
 /// Start the feeder on the current runtime.
 pub fn spawn(
     engine: Engine,
@@ -123,6 +129,7 @@ pub fn spawn(
             events,
             leader: false,
             held_until: None,
+            announced: None,
             attempt: 0,
         };
         if cfg.leader {
@@ -163,6 +170,9 @@ struct Feeder {
     events: mpsc::UnboundedSender<FeederEvent>,
     leader: bool,
     held_until: Option<Instant>,
+    /// The hold last announced (`Held`), until the queue moves again (`Resumed`): a hold that
+    /// keeps its cause (the budget, a busy server) is said once, not at every look.
+    announced: Option<String>,
     /// Holds in a row without an accepted create (the backoff exponent).
     attempt: u32,
 }
@@ -207,7 +217,18 @@ impl Feeder {
             .engine
             .with_store(move |s| s.set_queue_held(Some((until, &why))))
             .await;
-        self.emit(FeederEvent::Held { until, reason });
+        if self.announced.as_deref().map(hold_kind) != Some(hold_kind(&reason)) {
+            self.announced = Some(reason.clone());
+            self.emit(FeederEvent::Held { until, reason });
+        }
+    }
+
+    /// The queue moves again (or has nothing left to hold): clear the hold, say so once.
+    async fn unhold(&mut self) {
+        if self.announced.take().is_some() {
+            let _ = self.engine.with_store(|s| s.set_queue_held(None)).await;
+            self.emit(FeederEvent::Resumed);
+        }
     }
 
     /// Send what the cap allows; returns how long to wait before looking again.
@@ -221,9 +242,8 @@ impl Feeder {
             if !left.is_zero() {
                 return left;
             }
+            // Look again; the hold is lifted (and `Resumed` said) only once a line may go.
             self.held_until = None;
-            let _ = self.engine.with_store(|s| s.set_queue_held(None)).await;
-            self.emit(FeederEvent::Resumed);
         }
         let profile = self.engine.profile.clone();
         loop {
@@ -236,14 +256,14 @@ impl Feeder {
                         return Ok(None);
                     }
                     let front = s.queue_front(&p)?;
-                    let busy = match &front {
-                        Some(_) => s.in_flight_count(&p)?,
-                        None => 0,
+                    let (busy, cap) = match &front {
+                        Some(f) => (s.in_flight_count(&p)?, s.queue_cap(&f.local_id)?),
+                        None => (0, None),
                     };
-                    Ok(Some((front, busy)))
+                    Ok(Some((front, busy, cap)))
                 })
                 .await;
-            let (front, busy) = match found {
+            let (front, busy, row_cap) = match found {
                 Ok(None) => return self.cfg.check_every,
                 Ok(Some(x)) => x,
                 Err(e) => {
@@ -252,23 +272,32 @@ impl Feeder {
                 }
             };
             let Some(front) = front else {
+                self.unhold().await;
                 return idle;
             };
-            if busy >= self.cfg.max_in_flight as u64 {
+            // The smallest cap that applies: this process's, and the one the line was queued
+            // under (`submit --batch --max-in-flight`), whoever feeds it.
+            let cap = row_cap.map_or(self.cfg.max_in_flight as u64, |c| {
+                c.min(self.cfg.max_in_flight as u64)
+            });
+            if busy >= cap {
                 return self.cfg.check_every;
             }
             match self.engine.send_pending(&front).await {
                 // The next line goes out at once, after the loop has looked at its commands.
                 Ok(SendOutcome::Accepted(r)) => {
                     self.attempt = 0;
+                    self.unhold().await;
                     self.emit(FeederEvent::Sent(Box::new(r)));
                     return Duration::ZERO;
                 }
                 Ok(SendOutcome::Rejected(r)) => {
+                    self.unhold().await;
                     self.emit(FeederEvent::Rejected(Box::new(r)));
                     return Duration::ZERO;
                 }
                 Ok(SendOutcome::Unknown(r)) => {
+                    self.unhold().await;
                     self.emit(FeederEvent::Unknown(Box::new(r)));
                     return Duration::ZERO;
                 }
@@ -336,4 +365,73 @@ pub fn watch_queue(
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{ArkClient, ClientConfig};
+    use crate::engine::budget::SpendingCap;
+    use crate::store::{NewPending, Store};
+
+    #[tokio::test]
+    async fn a_budget_hold_is_announced_once_however_often_it_is_checked() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&dir.path().join("s.db")).expect("store");
+        let body = r#"{"model":"doubao-seedance-2-0-fast-260128","content":[{"type":"text","text":"hi"}],"duration":5}"#;
+        store
+            .enqueue(
+                &[NewPending {
+                    local_id: "a",
+                    profile: "p",
+                    request_json: body,
+                    key: Some("k"),
+                    label: None,
+                    retry_of: None,
+                    max_in_flight: None,
+                }],
+                now(),
+            )
+            .expect("enqueue");
+        // Nothing listens there: a budget hold sends nothing.
+        let client = ArkClient::new(ClientConfig::new(
+            "http://127.0.0.1:9/api/v3".to_string(),
+            None::<crate::api::ApiKey>,
+        ))
+        .expect("client");
+        let mut cap = SpendingCap::default();
+        cap.budget.daily_tokens = Some(1);
+        let engine = Engine::new(client, store, "p").with_spending_cap(cap);
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let cfg = FeederConfig {
+            check_every: Duration::from_millis(20),
+            leader: true,
+            ..FeederConfig::new(8)
+        };
+        let _cmds = spawn(engine.clone(), cfg, tx);
+        // Each look holds for 5 x 20 ms and stores the hold's end (whole seconds): wait until
+        // three different ends were stored (looks over two seconds), then count what was said.
+        let first = match rx.recv().await {
+            Some(FeederEvent::Held { reason, .. }) => reason,
+            other => panic!("expected a hold, got {other:?}"),
+        };
+        assert!(first.starts_with("budget"), "{first}");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        let mut ends = std::collections::HashSet::new();
+        while ends.len() < 3 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the feeder stopped looking"
+            );
+            let st = engine.with_store(|s| s.queue_state()).await.expect("state");
+            assert!(st.held_reason.is_some_and(|r| r.starts_with("budget")));
+            ends.extend(st.held_until);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let mut said = Vec::new();
+        while let Ok(e) = rx.try_recv() {
+            said.push(format!("{e:?}"));
+        }
+        assert!(said.is_empty(), "said again: {said:?}");
+    }
 }

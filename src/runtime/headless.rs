@@ -24,7 +24,8 @@ pub fn change_line(r: &TaskRecord) -> String {
     let mut line = format!("{time} {} {}", r.display_id(), r.phase);
     if let Some(code) = &r.error_code {
         line.push_str(&format!(" {code}"));
-        if let Some(h) = crate::api::hints::hint_for_code(code) {
+        let audio = r.request().and_then(|q| q.generate_audio);
+        if let Some(h) = crate::api::hints::hint_for_request(code, audio) {
             line.push_str(&format!(" ({h})"));
         }
     }
@@ -66,7 +67,7 @@ pub fn summary_line(records: &[TaskRecord]) -> String {
     for r in records {
         match &r.phase {
             Phase::Remote(TaskStatus::Succeeded) => succeeded += 1,
-            Phase::Remote(TaskStatus::Failed) | Phase::Rejected => failed += 1,
+            Phase::Remote(TaskStatus::Failed) | Phase::Rejected | Phase::Lost => failed += 1,
             _ => other += 1,
         }
         tokens = tokens.saturating_add(r.tokens.unwrap_or(0));

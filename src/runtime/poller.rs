@@ -570,6 +570,15 @@ impl Scheduler {
                     wait.as_secs().max(1)
                 ));
             }
+            PollError::Api(ApiError::Server { status, .. })
+                if self.health.consecutive_errors >= 3 =>
+            {
+                // An outage is said where it is seen, not only counted.
+                self.health.banner = Some(format!(
+                    "server failing: {} errors in a row (HTTP {status}); polling goes on",
+                    self.health.consecutive_errors
+                ));
+            }
             _ => {}
         }
         (transient, message)

@@ -313,3 +313,33 @@ fn a_probe_answered_by_a_web_page_turns_listing_off() {
     let later = t0 + Duration::from_millis(10);
     assert!(matches!(s.next_request(later), Some(Request::Get(_))));
 }
+
+#[test]
+fn a_server_failing_again_and_again_shows_as_a_banner() {
+    let t0 = Instant::now();
+    let mut s = Scheduler::new(cfg(true), t0);
+    let mut r = record("a", "queued", now_secs());
+    r.updated_at = 0;
+    s.track(r, t0);
+    let mut at = t0;
+    for n in 1..=3 {
+        let due = s.next_due(at + Duration::from_secs(3600)).expect("due");
+        at += Duration::from_secs(3600);
+        let err = PollError::Api(ApiError::Server {
+            status: 503,
+            code: String::new(),
+            message: "upstream down".into(),
+            request_id: None,
+        });
+        s.finished(&due.local_id, Err(err), at);
+        let banner = s.health().banner;
+        if n < 3 {
+            assert!(banner.is_none(), "one or two errors are noise");
+        } else {
+            assert!(
+                banner.is_some_and(|b| b.contains("server failing: 3 errors in a row (HTTP 503)")),
+                "an outage is a banner"
+            );
+        }
+    }
+}

@@ -58,6 +58,18 @@ fn initial_state(ctx: &Context, opts: &DashboardOptions) -> Result<State, Dashbo
     })?;
     let mut state = State::new(&ctx.profile_name, &ctx.base_url, keymap, themes);
     state.theme_index = index;
+    if let Some(names) = &ctx.config.ui.columns {
+        state.columns = crate::app::columns::parse_list(names).map_err(DashboardError::Config)?;
+        if state.columns.is_empty() {
+            return Err(DashboardError::Config(
+                "[ui] columns is empty: name at least one column".into(),
+            ));
+        }
+    }
+    for (name, v) in &ctx.config.views {
+        let view = crate::app::views::View::from_config(name, v).map_err(DashboardError::Config)?;
+        state.views.push(view);
+    }
     state.composer.defaults = ctx.config.defaults.clone();
     state.composer.uploads = ctx.engine.reference_bucket.is_some();
     // Curl commands name the variable the key came from (not the demo's "(demo)").
@@ -326,6 +338,7 @@ pub async fn run_dashboard(ctx: Context, opts: DashboardOptions) -> Result<(), D
         max_in_flight: ctx.config.submit.max_in_flight,
         feeder,
         queue_poke,
+        config_path: ctx.config_path.clone(),
         clipboard: clipboard::Clipboard::detect(
             |k| std::env::var(k).ok(),
             ctx.config.ui.clipboard.as_deref(),
@@ -368,6 +381,20 @@ pub async fn run_dashboard(ctx: Context, opts: DashboardOptions) -> Result<(), D
         for effect in update(&mut state, start) {
             executor.run(effect, &mut term, &mut state);
         }
+    }
+    // The results destination, checked off the loop: a bucket that cannot take results is
+    // said in the header before any result is lost.
+    if ctx.config.download.auto {
+        let (dest, storage, to_loop) = (
+            ctx.output_dir.clone(),
+            ctx.config.storage.clone(),
+            tx.clone(),
+        );
+        tokio::spawn(async move {
+            if let Err(e) = dest.check_writable(&storage).await {
+                let _ = to_loop.send(Msg::Destination(e.to_string()));
+            }
+        });
     }
     let result = event_loop(&mut state, &mut term, &mut rx, &executor).await;
     terminal::restore();

@@ -824,6 +824,40 @@ impl S3Client {
         Ok(())
     }
 
+    /// Check that results can be saved here before anything is paid for: one tiny object put
+    /// under the prefix (the bucket exists and answers, the credentials are accepted, a write is
+    /// allowed), then deleted. A delete the policy refuses is left at that: the write worked.
+    pub async fn check_writable(&self) -> Result<(), S3Error> {
+        self.creds()?;
+        let nonce = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let key = self.location.key(&format!(
+            ".seedance-tui-check-{}-{nonce:x}",
+            std::process::id()
+        ));
+        let body = futures::stream::once(async { Ok(Bytes::from_static(b"ok")) });
+        self.put_stream(
+            &key,
+            body,
+            Some(2),
+            "text/plain",
+            &[("purpose", "check")],
+            &mut |_| {},
+        )
+        .await?;
+        let url = self.bucket.delete_object(None, &key).sign(REQUEST_TTL);
+        match self.signed(reqwest::Method::DELETE, url, &[])?.send().await {
+            Ok(r) if !r.status().is_success() => {
+                tracing::debug!(status = %r.status(), "deleting the check object was refused")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::debug!(error = %e, "deleting the check object failed"),
+        }
+        Ok(())
+    }
+
     async fn abort_multipart(&self, key: &str, id: &str) {
         let url = self
             .bucket

@@ -20,6 +20,7 @@ pub use lease::{Lease, LeaseOutcome, Liveness};
 pub use queue::{Enqueued, NewPending, QueueState};
 pub use record::{FileKind, HistoryEntry, Phase, TaskBodies, TaskRecord};
 pub use row::{ResultFiles, RowExtra, Spec, TaskFacts, TaskRow, intern};
+pub use tasks::is_short_id;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 use std::cell::Cell;

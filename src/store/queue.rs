@@ -19,6 +19,9 @@ pub struct NewPending<'a> {
     pub label: Option<&'a str>,
     /// `local_id` of the task this one retries or edits (the composer's `e`).
     pub retry_of: Option<&'a str>,
+    /// The in-flight cap this line was queued under (`--max-in-flight`); the feeder sends it
+    /// only while fewer tasks of the profile are in flight (and under `[submit] max_in_flight`).
+    pub max_in_flight: Option<u32>,
 }
 
 /// What [`Store::enqueue`] did with one request.
@@ -28,12 +31,17 @@ pub enum Enqueued {
     New { local_id: String },
     /// A row with this key already exists (from an earlier run): nothing was written.
     Existing { local_id: String, status: String },
+    /// The user removed this key's pending row from the queue: a decision, so nothing was
+    /// written.
+    Removed,
 }
 
 impl Enqueued {
-    pub fn local_id(&self) -> &str {
+    /// The row's local id (none for a removed line).
+    pub fn local_id(&self) -> Option<&str> {
         match self {
-            Enqueued::New { local_id } | Enqueued::Existing { local_id, .. } => local_id,
+            Enqueued::New { local_id } | Enqueued::Existing { local_id, .. } => Some(local_id),
+            Enqueued::Removed => None,
         }
     }
 }
@@ -69,14 +77,19 @@ impl Store {
                     "SELECT local_id, status FROM tasks WHERE profile = ?1 AND queue_key = ?2",
                 )
                 .map_err(|e| s.err(e))?;
+            let mut removed = s
+                .conn
+                .prepare_cached("SELECT 1 FROM queue_removed WHERE profile = ?1 AND queue_key = ?2")
+                .map_err(|e| s.err(e))?;
             let mut insert = s
                 .conn
                 .prepare_cached(
                     "INSERT INTO tasks (local_id, status, profile, model, prompt, request_json, \
-                     created_at, updated_at, queue_key, queue_pos, label, retry_of, retry_depth) \
+                     created_at, updated_at, queue_key, queue_pos, label, retry_of, retry_depth, \
+                     max_in_flight) \
                      VALUES (?1, 'pending', ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10, \
                      COALESCE((SELECT retry_depth + 1 FROM tasks WHERE local_id = ?10), \
-                     CASE WHEN ?10 IS NULL THEN 0 ELSE 1 END))",
+                     CASE WHEN ?10 IS NULL THEN 0 ELSE 1 END), ?11)",
                 )
                 .map_err(|e| s.err(e))?;
             let mut history = s
@@ -96,6 +109,13 @@ impl Store {
                         out.push(Enqueued::Existing { local_id, status });
                         continue;
                     }
+                    if removed
+                        .exists(params![it.profile, key])
+                        .map_err(|e| s.err(e))?
+                    {
+                        out.push(Enqueued::Removed);
+                        continue;
+                    }
                 }
                 let (model, prompt) = super::model_and_prompt(it.request_json);
                 pos += 1;
@@ -110,7 +130,8 @@ impl Store {
                         it.key,
                         pos,
                         it.label,
-                        it.retry_of
+                        it.retry_of,
+                        it.max_in_flight
                     ])
                     .map_err(|e| s.err(e))?;
                 history
@@ -136,6 +157,19 @@ impl Store {
                 from_row,
             )
             .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// The in-flight cap a queued row was given (`submit --batch --max-in-flight`), if any.
+    pub fn queue_cap(&self, local_id: &str) -> Result<Option<u64>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT max_in_flight FROM tasks WHERE local_id = ?1",
+                [local_id],
+                |r| r.get::<_, Option<i64>>(0),
+            )
+            .optional()
+            .map(|v| v.flatten().map(|n| n.max(1) as u64))
             .map_err(|e| self.err(e))
     }
 
@@ -325,11 +359,30 @@ impl Store {
     }
 
     /// Delete the rows among `local_ids` that are still `pending` (never sent, so nothing on the
-    /// server refers to them). Returns how many were removed.
+    /// server refers to them), remembering each removed row's key so the same batch line is not
+    /// queued again. Returns how many were removed.
     pub fn queue_remove(&self, local_ids: &[String]) -> Result<usize, StoreError> {
         self.write(|s| {
             let mut removed = 0;
             for id in local_ids {
+                let keyed: Option<(String, Option<String>)> = s
+                    .conn
+                    .query_row(
+                        "SELECT profile, queue_key FROM tasks WHERE local_id = ?1 AND status = 'pending'",
+                        [id],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()
+                    .map_err(|e| s.err(e))?;
+                if let Some((profile, Some(key))) = keyed {
+                    s.conn
+                        .execute(
+                            "INSERT OR REPLACE INTO queue_removed (profile, queue_key, removed_at) \
+                             VALUES (?1, ?2, strftime('%s', 'now'))",
+                            params![profile, key],
+                        )
+                        .map_err(|e| s.err(e))?;
+                }
                 let n = s
                     .conn
                     .execute(
@@ -447,6 +500,7 @@ mod tests {
             key,
             label: None,
             retry_of: None,
+            max_in_flight: None,
         }
     }
 
@@ -542,6 +596,36 @@ mod tests {
         assert_eq!(removed, 1, "a is being sent: it stays");
         assert_eq!(order(&s), ["c"]);
         assert!(s.find("a").is_ok());
+    }
+
+    #[test]
+    fn a_removed_line_is_remembered_and_not_queued_again() {
+        let (_d, s) = open();
+        s.enqueue(&[item("a", Some("k1")), item("b", Some("k2"))], 1)
+            .expect("enqueue");
+        assert_eq!(s.queue_remove(&["a".into()]).expect("remove"), 1);
+        let again = s
+            .enqueue(&[item("a2", Some("k1")), item("b2", Some("k2"))], 2)
+            .expect("enqueue");
+        assert_eq!(again[0], Enqueued::Removed);
+        assert!(matches!(&again[1], Enqueued::Existing { local_id, .. } if local_id == "b"));
+        assert!(
+            s.find("a2").is_err(),
+            "the removed line is not written again"
+        );
+    }
+
+    #[test]
+    fn a_lines_cap_travels_with_its_row() {
+        let (_d, s) = open();
+        let capped = NewPending {
+            max_in_flight: Some(2),
+            ..item("a", Some("k1"))
+        };
+        s.enqueue(&[capped, item("b", Some("k2"))], 1)
+            .expect("enqueue");
+        assert_eq!(s.queue_cap("a").expect("cap"), Some(2));
+        assert_eq!(s.queue_cap("b").expect("cap"), None);
     }
 
     #[test]

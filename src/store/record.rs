@@ -16,6 +16,10 @@ pub enum Phase {
     SubmitUnknown,
     /// The server (or validation) refused the create; nothing was started or billed.
     Rejected,
+    /// The server answers that this accepted task does not exist (its records are kept 7 days,
+    /// the simulator restarted, another account): nothing more will be learned about it. Not
+    /// in flight; retryable from its stored request.
+    Lost,
     /// The server's status of an accepted task.
     Remote(TaskStatus),
 }
@@ -28,6 +32,7 @@ impl Phase {
             Phase::Submitting => "submitting",
             Phase::SubmitUnknown => "submit_unknown",
             Phase::Rejected => "rejected",
+            Phase::Lost => "lost",
             Phase::Remote(s) => s.as_str(),
         }
     }
@@ -38,6 +43,7 @@ impl Phase {
             "submitting" => Phase::Submitting,
             "submit_unknown" => Phase::SubmitUnknown,
             "rejected" => Phase::Rejected,
+            "lost" => Phase::Lost,
             other => Phase::Remote(TaskStatus::parse(other)),
         }
     }
@@ -47,7 +53,7 @@ impl Phase {
     pub fn is_settled(&self) -> bool {
         match self {
             Phase::Pending | Phase::Submitting => false,
-            Phase::SubmitUnknown | Phase::Rejected => true,
+            Phase::SubmitUnknown | Phase::Rejected | Phase::Lost => true,
             Phase::Remote(s) => s.is_terminal(),
         }
     }

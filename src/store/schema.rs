@@ -87,6 +87,16 @@ pub const MIGRATIONS: &[&str] = &[
     // v6: a lease's heartbeat counter, bumped by every renewal: followers judge a holder alive
     // by seeing it move on their own monotonic clock, not by the holder's wall-clock times.
     "ALTER TABLE leases ADD COLUMN beats INTEGER NOT NULL DEFAULT 0;",
+    // v7: the in-flight cap a queued line was given (`submit --batch --max-in-flight N`) travels
+    // with its row, and a pending line the user removed is remembered by its key, so running
+    // the same batch file again skips it instead of sending it.
+    "ALTER TABLE tasks ADD COLUMN max_in_flight INTEGER;
+    CREATE TABLE queue_removed (
+        profile    TEXT NOT NULL,
+        queue_key  TEXT NOT NULL,
+        removed_at INTEGER NOT NULL,
+        PRIMARY KEY (profile, queue_key)
+    );",
 ];
 
 /// The schema version this build writes.

@@ -132,6 +132,27 @@ fn readable<T>(rows: impl Iterator<Item = rusqlite::Result<T>>) -> rusqlite::Res
 /// How many matches an ambiguous id lists.
 const AMBIGUOUS_SHOWN: i64 = 10;
 
+/// The shortest server-id suffix `find` matches: the 5 characters after the table's time
+/// (`105718-mq3yp` → `mq3yp`).
+const SHORTEST_SUFFIX: usize = 5;
+
+/// Whether `key` has the form of the short id the table shows for an official id
+/// (`105718-mq3yp`) or its last part (`mq3yp`): a key the store does not know in that form is no
+/// server id to ask the API for.
+pub fn is_short_id(key: &str) -> bool {
+    let suffix = |s: &str| {
+        s.len() == SHORTEST_SUFFIX
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    };
+    match key.split_once('-') {
+        Some((time, rest)) => {
+            time.len() == 6 && time.chars().all(|c| c.is_ascii_digit()) && suffix(rest)
+        }
+        None => suffix(key),
+    }
+}
+
 /// The columns of a task that a poll answer is merged into (`Store::record_poll`).
 struct PollColumns {
     task_id: Option<String>,
@@ -363,6 +384,35 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         self.settle_submission(local_id, "submit_unknown", None, message, now)
+    }
+
+    /// The server answered that this accepted, unfinished task does not exist: the row becomes
+    /// `lost` (settled, out of the in-flight count, retryable). A finished task keeps its status
+    /// (the server forgets every task after a while). Returns false when the row was not
+    /// unfinished.
+    pub fn mark_lost(
+        &self,
+        local_id: &str,
+        code: &str,
+        message: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        self.write(|s| {
+            let n = s
+                .conn
+                .execute(
+                    "UPDATE tasks SET status = 'lost', error_code = ?2, error_message = ?3, \
+                     updated_at = ?4, finished_at = ?4 WHERE local_id = ?1 AND task_id IS NOT NULL \
+                     AND status NOT IN ('succeeded', 'failed', 'expired', 'cancelled', 'pending', \
+                     'submitting', 'submit_unknown', 'rejected', 'lost')",
+                    params![local_id, (!code.is_empty()).then_some(code), message, now],
+                )
+                .map_err(|e| s.err(e))?;
+            if n == 1 {
+                s.add_history(local_id, "lost", now, Some(message))?;
+            }
+            Ok(n == 1)
+        })
     }
 
     /// A `submit_unknown` row was found on the server as `task_id` (the uncertain create did
@@ -598,7 +648,8 @@ impl Store {
     }
 
     /// Find one task by server id, local id, a unique prefix of either, or a unique suffix of the
-    /// server id of at least 6 characters (the short id the dashboard shows).
+    /// server id of at least 5 characters (the short id the dashboard shows, `105718-mq3yp`, or
+    /// just its last part, `mq3yp`).
     pub fn find(&self, key: &str) -> Result<TaskRecord, StoreError> {
         let key = key.trim();
         if key.is_empty() {
@@ -635,7 +686,7 @@ impl Store {
             .map_err(|e| self.err(e))?;
         // The short id the table shows (`105718-mq3yp`, or a relay id's tail) is a suffix of
         // the server id.
-        let rows = if rows.is_empty() && key.chars().count() >= 6 {
+        let rows = if rows.is_empty() && key.chars().count() >= SHORTEST_SUFFIX {
             let mut stmt = self
                 .conn
                 .prepare_cached(&format!(
@@ -835,7 +886,7 @@ impl Store {
         let rows = self.query(
             &format!(
                 "SELECT {COLUMNS} FROM tasks WHERE task_id IS NOT NULL AND status NOT IN \
-                 ('succeeded', 'failed', 'expired', 'cancelled', 'submitting', 'submit_unknown', 'rejected') \
+                 ('succeeded', 'failed', 'expired', 'cancelled', 'submitting', 'submit_unknown', 'rejected', 'lost') \
                  ORDER BY created_at"
             ),
             &[],

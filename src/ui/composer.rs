@@ -232,13 +232,12 @@ fn prompt(frame: &mut Frame, area: Rect, theme: &Theme, e: &Editor) {
 
 fn form(frame: &mut Frame, area: Rect, theme: &Theme, e: &Editor) {
     let focused_form = e.focus != Field::Prompt && e.focus != Field::Assets;
-    let block = boxed(
+    let mut block = boxed(
         Line::from(Span::styled(" Parameters (←/→ change) ", theme.title())),
         theme,
         focused_form && e.mode == Mode::Edit,
     );
     let inner = block.inner(area);
-    frame.render_widget(block, area);
     let mut lines: Vec<Line> = Vec::new();
     let mut focus_line = 0usize;
     for &f in Field::form() {
@@ -263,6 +262,14 @@ fn form(frame: &mut Frame, area: Rect, theme: &Theme, e: &Editor) {
             inner.width,
         );
     }
+    // Parameters cut off at the bottom (80x24) are announced, not silently hidden.
+    let h = inner.height as usize;
+    let scroll = (focus_line + 2).saturating_sub(h);
+    if lines.len() > scroll + h {
+        block = block
+            .title_bottom(Line::from(Span::styled(" more ↓ ", theme.accent())).right_aligned());
+    }
+    frame.render_widget(block, area);
     render_scrolled(frame, inner, lines, focus_line);
 }
 
@@ -334,11 +341,20 @@ fn asset_list(frame: &mut Frame, area: Rect, theme: &Theme, e: &Editor) {
         if selected {
             focus_line = lines.len();
         }
-        let target = if a.target.starts_with("data:") {
+        let target = if let Some(rest) = a.target.strip_prefix("data:") {
+            // Inline data (a local file inlined at submit, read back from a stored request):
+            // its type and size, not thousands of base64 characters.
+            let mime: String = rest
+                .split([';', ','])
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .take(40)
+                .collect();
+            let bytes = (a.target.len() as u64).saturating_mul(3) / 4;
             format!(
-                "{}… ({} chars inline)",
-                a.target.chars().take(30).collect::<String>(),
-                a.target.len()
+                "inline {mime}, {}B (a local file of the original request)",
+                crate::ui::format::tokens(bytes)
             )
         } else if a.target.is_empty() {
             "(no URL or path yet)".to_string()

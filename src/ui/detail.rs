@@ -3,7 +3,7 @@
 //! and the raw request and response JSON — scrollable.
 
 use super::format::{span, symbol, tokens};
-use crate::api::hints::hint_for_code;
+use crate::api::hints::hint_for_request;
 use crate::api::types::{ContentItem, CreateRequest};
 use crate::app::state::{Focus, State};
 use crate::store::TaskRow;
@@ -146,7 +146,11 @@ pub fn lines<'a>(t: &'a TaskRow, state: &'a State) -> Vec<Line<'a>> {
         if let Some(m) = t.error_message() {
             out.push(Line::from(Span::styled(format!("  {m}"), theme.error())));
         }
-        if let Some(h) = hint_for_code(&code) {
+        let audio = state
+            .bodies_of(&t.local_id)
+            .and_then(|b| CreateRequest::from_json(&b.request_json).ok())
+            .and_then(|q| q.generate_audio);
+        if let Some(h) = hint_for_request(&code, audio) {
             out.push(Line::from(vec![
                 Span::styled("  what to do: ", theme.warn()),
                 Span::styled(h, theme.base()),
@@ -364,7 +368,19 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let scroll = state
         .detail_scroll
         .saturating_sub(super::preview::height(state, t, inner));
-    let para = Paragraph::new(lines(t, state))
+    let (text, scroll, found) = super::searched(state, lines(t, state), scroll);
+    if let Some(title) = found {
+        frame.render_widget(
+            Paragraph::new(Line::from(Span::styled(title, theme.accent()))),
+            Rect {
+                x: inner.x + 9,
+                y: area.y,
+                width: inner.width.saturating_sub(9),
+                height: 1,
+            },
+        );
+    }
+    let para = Paragraph::new(text)
         .style(theme.base())
         .wrap(Wrap { trim: false })
         .scroll((scroll, 0));

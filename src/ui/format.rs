@@ -11,6 +11,7 @@ pub fn symbol(p: &Phase) -> &'static str {
         Phase::Submitting => "↑",
         Phase::SubmitUnknown => "?",
         Phase::Rejected => "⊗",
+        Phase::Lost => "⌀",
         Phase::Remote(TaskStatus::Queued) => "…",
         Phase::Remote(TaskStatus::Running) => "▶",
         Phase::Remote(TaskStatus::Succeeded) => "✓",

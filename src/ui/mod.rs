@@ -4,6 +4,7 @@
 pub mod composer;
 pub mod detail;
 pub mod format;
+mod popups;
 pub mod preview;
 pub mod summary;
 pub mod table;
@@ -58,6 +59,9 @@ fn draw(state: &State, frame: &mut Frame) {
         }
     }
     footer(frame, a.footer, state);
+    if !message_fits(state, usize::from(a.footer.width)) {
+        message_box(frame, a.footer, state);
+    }
     match &state.overlay {
         Overlay::None => {}
         Overlay::Help { scroll } => help(frame, area, state, *scroll),
@@ -65,6 +69,8 @@ fn draw(state: &State, frame: &mut Frame) {
         Overlay::Summary { scroll } => summary::render(frame, area, state, *scroll),
         Overlay::CopyMenu => menu(frame, area, state, " Copy ", Context::CopyMenu, None),
         Overlay::SortMenu => menu(frame, area, state, " Sort by ", Context::Sort, None),
+        Overlay::Palette(p) => popups::palette(frame, area, state, p),
+        Overlay::Columns { selected } => popups::columns(frame, area, state, *selected),
         Overlay::CopyText {
             label,
             text,
@@ -185,6 +191,26 @@ fn budget_span(state: &State, theme: &crate::theme::Theme) -> Span<'static> {
     }
 }
 
+/// Fit the header's first line (profile, poller, spend) into `width` by cutting the spans at
+/// `give_way` in turn (the poller's words, then the profile), each with `…`: the spend at the
+/// end holds numbers, never cut.
+fn fit_first_line(spans: &mut [Span<'static>], width: usize, give_way: [usize; 2]) {
+    use unicode_width::UnicodeWidthStr;
+    let total = |spans: &[Span<'_>]| -> usize { spans.iter().map(|s| s.content.width()).sum() };
+    for i in give_way {
+        let over = total(spans).saturating_sub(width);
+        if over == 0 {
+            return;
+        }
+        let Some(span) = spans.get_mut(i) else {
+            return;
+        };
+        let w = span.content.width();
+        let keep = w.saturating_sub(over).max(1);
+        span.content = crate::text::truncate(&span.content, keep).into();
+    }
+}
+
 /// The header's time since the last answered poll. Both times are whole seconds, so a
 /// difference of one may be a millisecond: under two seconds reads "just now", which also keeps
 /// the header still while polls keep coming (it would flip between 0 s and 1 s every second).
@@ -202,6 +228,7 @@ fn header(frame: &mut Frame, area: Rect, state: &State) {
     if area.width >= 100 {
         first.push(Span::styled(" seedance-tui ", theme.title()));
     }
+    let profile_at = first.len();
     first.push(Span::styled(
         format!(" {}@{}", state.profile, host_of(&state.base_url)),
         theme.base(),
@@ -231,6 +258,7 @@ fn header(frame: &mut Frame, area: Rect, state: &State) {
             theme.dim(),
         )
     };
+    let poll_at = first.len();
     first.push(poll);
     first.push(Span::styled(" │ ", theme.border()));
     if state.cap.is_set() {
@@ -245,6 +273,7 @@ fn header(frame: &mut Frame, area: Rect, state: &State) {
             first.push(Span::styled(text, theme.dim()));
         }
     }
+    fit_first_line(&mut first, usize::from(area.width), [poll_at, profile_at]);
     let mut second = vec![Span::raw(" ")];
     if let Some(banner) = &state.preflight {
         // Until it is fixed, nothing else on this line matters as much.
@@ -256,6 +285,16 @@ fn header(frame: &mut Frame, area: Rect, state: &State) {
             theme.error()
         };
         second.push(Span::styled(banner, style));
+        frame.render_widget(
+            Paragraph::new(vec![Line::from(first), Line::from(second)]),
+            area,
+        );
+        return;
+    }
+    if let Some(problem) = &state.destination {
+        // Results would die unsaved: said where it is seen, before the counts.
+        let text = crate::sanitize::line(problem).into_owned();
+        second.push(Span::styled(format!("⬇ {text}"), theme.error()));
         frame.render_widget(
             Paragraph::new(vec![Line::from(first), Line::from(second)]),
             area,
@@ -283,6 +322,7 @@ fn header(frame: &mut Frame, area: Rect, state: &State) {
         ("cancelled", "cancelled"),
         ("submit_unknown", "unknown"),
         ("rejected", "rejected"),
+        ("lost", "lost"),
     ] {
         let n = state.counts.get(key).copied().unwrap_or(0);
         if n == 0 && !matches!(key, "queued" | "running" | "succeeded" | "failed") {
@@ -302,6 +342,16 @@ fn header(frame: &mut Frame, area: Rect, state: &State) {
 
 fn footer(frame: &mut Frame, area: Rect, state: &State) {
     let theme = state.theme();
+    if let Some(s) = state.search.as_ref().filter(|s| s.typing) {
+        let line = Line::from(vec![
+            Span::styled("/", theme.accent()),
+            Span::styled(s.text.clone(), theme.base()),
+            Span::styled("█", theme.accent()),
+            Span::styled("   Enter keeps (n next) · Esc drops", theme.dim()),
+        ]);
+        frame.render_widget(Paragraph::new(line), area);
+        return;
+    }
     if let Some(input) = &state.filter_input {
         let line = Line::from(vec![
             Span::styled("/", theme.accent()),
@@ -316,46 +366,121 @@ fn footer(frame: &mut Frame, area: Rect, state: &State) {
         return;
     }
     let width = usize::from(area.width);
-    let hints = state.keymap.footer(state.context());
+    let mut hints = state.keymap.footer(state.context());
+    // Help and quit are always shown, at the end: the rest give way.
+    let always: Vec<(String, &str)> = {
+        let (last, rest): (Vec<_>, Vec<_>) = hints
+            .into_iter()
+            .partition(|(_, l)| matches!(*l, "help" | "quit"));
+        hints = rest;
+        last
+    };
     // The ticker: events (finishes, poll errors) logged since `L` was last opened.
     let ticker = (state.unseen_events > 0 && state.context() == Context::Main)
         .then(|| format!(" {} new in log (L) ", state.unseen_events));
     let ticker_w = ticker.as_deref().map_or(0, display_width);
     let hint_w = |(k, l): &(String, &str)| display_width(k) + display_width(l) + 2;
-    // The user's own feedback keeps room for the first hints (help and quit come last in the
-    // registry, so the first few are the most used).
-    let keep_hints: usize = hints.iter().take(3).map(hint_w).sum();
+    let always_w: usize = always.iter().map(hint_w).sum();
     let mut spans = Vec::new();
     let mut used = 0;
-    if let Some(m) = state.current_message() {
+    if let Some(m) = state.current_message()
+        && message_fits(state, width)
+    {
         let style = match m.level {
             Level::Error => theme.error(),
             Level::Warn => theme.warn(),
             Level::Info => theme.accent(),
         };
-        let room = width.saturating_sub(keep_hints + ticker_w + 3).max(20);
-        let text = format!(" {} ", crate::text::truncate(&m.text, room));
+        let text = format!(" {} ", crate::text::truncate(&m.text, width));
         used += display_width(&text) + 1;
         spans.push(Span::styled(text, style));
         spans.push(Span::raw(" "));
     }
     // Whole hints only, as many as fit: never cut in the middle at 80 columns.
-    for h in &hints {
-        if used + hint_w(h) + ticker_w > width {
-            break;
-        }
-        used += hint_w(h);
+    let hint = |spans: &mut Vec<Span<'static>>, h: &(String, &str)| {
         spans.push(Span::styled(
             format!(" {}", h.0),
             theme.accent().add_modifier(Modifier::BOLD),
         ));
         spans.push(Span::styled(format!(" {}", h.1), theme.dim()));
+    };
+    for h in &hints {
+        if used + hint_w(h) + always_w + ticker_w > width {
+            break;
+        }
+        used += hint_w(h);
+        hint(&mut spans, h);
+    }
+    for h in &always {
+        used += hint_w(h);
+        hint(&mut spans, h);
     }
     if let Some(t) = ticker {
         spans.push(Span::raw(" ".repeat(width.saturating_sub(used + ticker_w))));
         spans.push(Span::styled(t, theme.warn()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The room the footer leaves for an answer: the first hints, help and quit, and the ticker
+/// keep theirs.
+fn message_room(state: &State, width: usize) -> usize {
+    let hints = state.keymap.footer(state.context());
+    let hint_w = |(k, l): &(String, &str)| display_width(k) + display_width(l) + 2;
+    let always: usize = hints
+        .iter()
+        .filter(|(_, l)| matches!(*l, "help" | "quit"))
+        .map(hint_w)
+        .sum();
+    let first: usize = hints
+        .iter()
+        .filter(|(_, l)| !matches!(*l, "help" | "quit"))
+        .take(2)
+        .map(hint_w)
+        .sum();
+    let ticker = if state.unseen_events > 0 && state.context() == Context::Main {
+        display_width(&format!(" {} new in log (L) ", state.unseen_events))
+    } else {
+        0
+    };
+    width.saturating_sub(always + first + ticker + 3)
+}
+
+/// Whether the current answer fits the footer whole; a longer one is shown above it, wrapped
+/// ([`message_box`]), never cut.
+fn message_fits(state: &State, width: usize) -> bool {
+    state.current_message().is_none_or(|m| {
+        display_width(&crate::sanitize::flat(&m.text)) <= message_room(state, width)
+    })
+}
+
+/// An answer too long for the footer, wrapped whole in a box just above it.
+fn message_box(frame: &mut Frame, footer: Rect, state: &State) {
+    let Some(m) = state.current_message() else {
+        return;
+    };
+    let theme = state.theme();
+    let style = match m.level {
+        Level::Error => theme.error(),
+        Level::Warn => theme.warn(),
+        Level::Info => theme.accent(),
+    };
+    let width = usize::from(footer.width.saturating_sub(2)).max(10);
+    let lines: Vec<Line> = crate::text::wrap(&m.text, width)
+        .into_iter()
+        .map(|l| Line::from(Span::styled(l, style)))
+        .collect();
+    let h = (lines.len() as u16 + 1)
+        .min(footer.y.saturating_sub(2))
+        .max(2);
+    let r = Rect::new(footer.x, footer.y.saturating_sub(h), footer.width, h);
+    frame.render_widget(Clear, r);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(Block::default().borders(Borders::TOP).border_style(style))
+            .style(theme.base()),
+        r,
+    );
 }
 
 fn display_width(s: &str) -> usize {
@@ -414,18 +539,54 @@ fn help(frame: &mut Frame, area: Rect, state: &State, scroll: u16) {
         lines.push(Line::default());
     }
     lines.push(Line::from(Span::styled(
-        "Statuses: ↑ sending  … queued  ▶ running  ✓ succeeded  ✗ failed  ◷ expired  ⊘ cancelled  ? outcome unknown  ⊗ rejected",
+        "Statuses: ↑ sending  … queued  ▶ running  ✓ succeeded  ✗ failed  ◷ expired  ⊘ cancelled  ? outcome unknown  ⊗ rejected  ⌀ lost",
         theme.dim(),
     )));
+    let (lines, scroll, title) = searched(state, lines, scroll);
+    let title = title.unwrap_or_else(|| " Help — keys (Esc closes, j/k scroll, / search) ".into());
     let r = centered(area, 76, area.height.saturating_sub(2));
     frame.render_widget(Clear, r);
     frame.render_widget(
         Paragraph::new(lines)
-            .block(popup(" Help — keys (Esc closes, j/k scroll) ", state))
+            .block(popup(&title, state))
             .wrap(Wrap { trim: false })
             .scroll((scroll, 0)),
         r,
     );
+}
+
+/// With a search in effect: the matching lines highlighted, scrolled to the `nth` match, and a
+/// title saying which match of how many (or that none matches).
+pub(crate) fn searched<'a>(
+    state: &State,
+    mut lines: Vec<Line<'a>>,
+    scroll: u16,
+) -> (Vec<Line<'a>>, u16, Option<String>) {
+    let Some(search) = crate::app::find::active(state) else {
+        return (lines, scroll, None);
+    };
+    let texts: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    let found = crate::app::find::matches(search, texts.iter().map(String::as_str));
+    if found.is_empty() {
+        return (
+            lines,
+            scroll,
+            Some(format!(" “{}”: no match (Esc drops it) ", search.text)),
+        );
+    }
+    let theme = state.theme();
+    for &i in &found {
+        let l = std::mem::take(&mut lines[i]);
+        lines[i] = l.style(theme.selected());
+    }
+    let k = search.nth % found.len();
+    let title = format!(
+        " “{}”: match {}/{} (n next, Esc drops) ",
+        search.text,
+        k + 1,
+        found.len()
+    );
+    (lines, found[k] as u16, Some(title))
 }
 
 fn log(frame: &mut Frame, area: Rect, state: &State, scroll: u16) {
@@ -449,7 +610,10 @@ fn log(frame: &mut Frame, area: Rect, state: &State, scroll: u16) {
     large_popup(
         frame,
         area,
-        popup(" Messages (newest first; Esc closes) ", state),
+        popup(
+            " Messages (newest first; Enter goes to the top line's task; Esc closes) ",
+            state,
+        ),
         lines,
         scroll,
     );

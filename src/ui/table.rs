@@ -13,68 +13,37 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-/// A column: title, width, and priority (lower stays longer as the terminal narrows).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Col {
-    Status,
-    Id,
-    Model,
-    Prompt,
-    Ratio,
-    Resolution,
-    Duration,
-    Age,
-    Progress,
-    Tokens,
-    /// The short error code of a failed task.
-    Error,
-    Saved,
-}
+pub use crate::app::columns::Col;
 
-impl Col {
-    fn spec(self) -> (&'static str, u16, u8) {
-        match self {
-            Col::Status => ("STATUS", 11, 0),
-            Col::Id => ("ID", 15, 0),
-            Col::Model => ("MODEL", 5, 1),
-            Col::Prompt => ("PROMPT", 17, 0),
-            Col::Ratio => ("RATIO", 5, 5),
-            Col::Resolution => ("RES", 5, 4),
-            Col::Duration => ("DUR", 4, 4),
-            Col::Age => ("AGE", 5, 1),
-            Col::Progress => ("TIME", 7, 3),
-            Col::Tokens => ("TOKENS", 6, 3),
-            Col::Error => ("ERROR", 8, 2),
-            Col::Saved => ("⬇", 2, 2),
-        }
+/// A column's title, width, and priority (lower stays longer as the terminal narrows).
+fn spec(c: Col) -> (&'static str, u16, u8) {
+    match c {
+        Col::Status => ("STATUS", 11, 0),
+        Col::Id => ("ID", 15, 0),
+        Col::Model => ("MODEL", 5, 1),
+        Col::Prompt => ("PROMPT", 17, 0),
+        Col::Ratio => ("RATIO", 5, 5),
+        Col::Resolution => ("RES", 5, 4),
+        Col::Duration => ("DUR", 4, 4),
+        Col::Age => ("AGE", 5, 1),
+        Col::Progress => ("TIME", 7, 3),
+        Col::Tokens => ("TOKENS", 6, 3),
+        Col::Error => ("ERROR", 8, 2),
+        Col::Saved => ("⬇", 2, 2),
     }
 }
 
-const ALL: [Col; 12] = [
-    Col::Status,
-    Col::Id,
-    Col::Model,
-    Col::Prompt,
-    Col::Ratio,
-    Col::Resolution,
-    Col::Duration,
-    Col::Age,
-    Col::Progress,
-    Col::Tokens,
-    Col::Error,
-    Col::Saved,
-];
-
-/// The columns that fit `width`, with their widths (the prompt takes what is left).
-pub fn columns(width: u16) -> Vec<(Col, u16)> {
-    let mut cols: Vec<Col> = ALL.to_vec();
-    let total = |cols: &[Col]| -> u16 { cols.iter().map(|c| c.spec().1 + 1).sum() };
+/// Of the `chosen` columns (in their order), those that fit `width`, with their widths (the
+/// prompt, else the last column, takes what is left).
+pub fn columns(width: u16, chosen: &[Col]) -> Vec<(Col, u16)> {
+    let mut cols: Vec<Col> = chosen.to_vec();
+    let total = |cols: &[Col]| -> u16 { cols.iter().map(|c| spec(*c).1 + 1).sum() };
     while total(&cols) > width {
         let worst = cols
             .iter()
             .enumerate()
-            .filter(|(_, c)| c.spec().2 > 0)
-            .max_by_key(|(i, c)| (c.spec().2, *i))
+            .filter(|(_, c)| spec(**c).2 > 0)
+            .max_by_key(|(i, c)| (spec(**c).2, *i))
             .map(|(i, _)| i);
         match worst {
             Some(i) => {
@@ -85,9 +54,14 @@ pub fn columns(width: u16) -> Vec<(Col, u16)> {
     }
     let used = total(&cols);
     let extra = width.saturating_sub(used);
+    let grows = if cols.contains(&Col::Prompt) {
+        Some(Col::Prompt)
+    } else {
+        cols.last().copied()
+    };
     cols.into_iter()
         .map(|c| {
-            let w = c.spec().1 + if c == Col::Prompt { extra } else { 0 };
+            let w = spec(c).1 + if Some(c) == grows { extra } else { 0 };
             (c, w)
         })
         .collect()
@@ -190,7 +164,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         return;
     }
     let theme = state.theme();
-    let title = table_title(state);
+    let cols = columns(area.width.saturating_sub(2), &state.columns);
+    let title = table_title(state, &cols);
     let focused = state.focus == Focus::Table;
     let block = Block::default()
         .borders(Borders::TOP)
@@ -205,12 +180,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     if inner.height == 0 {
         return;
     }
-    let cols = columns(inner.width.saturating_sub(2));
     // The sorted column's header carries the direction.
     let header: String = cols
         .iter()
         .map(|(c, w)| {
-            let name = c.spec().0;
+            let name = spec(*c).0;
             if sorted_by(*c) == Some(state.sort) {
                 let arrow = if state.sort_desc { "▼" } else { "▲" };
                 pad(&format!("{name}{arrow}"), *w)
@@ -225,7 +199,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     ))];
     if state.order.is_empty() {
         let msg = if state.tasks.is_empty() {
-            "No tasks yet. Submit one with `seedance-tui submit`, or run with --demo."
+            "No tasks yet. Press n to write a request, or submit one with `seedance-tui submit`."
         } else {
             "No task matches the filter (Esc clears it)."
         };
@@ -311,17 +285,20 @@ fn progress_bar(text: String, fraction: f64, style: Style) -> [Span<'static>; 2]
     ]
 }
 
-fn table_title(state: &State) -> String {
+fn table_title(state: &State, shown: &[(Col, u16)]) -> String {
     let mut t = format!(" Tasks {}/{} ", state.order.len(), state.tasks.len());
     // Where the selection is among the rows shown (`12/340`).
     if let Some(row) = state.selected_row() {
         t.push_str(&format!("· row {}/{} ", row + 1, state.order.len()));
     }
-    // A sort without a column on screen (updated) is named here; the others are marked in
-    // the column header.
-    if state.sort == SortKey::Updated {
+    // A sort without its column on screen (updated, queue order, a hidden or dropped column)
+    // is named here; the others are marked in the column header.
+    if !shown.iter().any(|(c, _)| sorted_by(*c) == Some(state.sort)) {
         let arrow = if state.sort_desc { "▼" } else { "▲" };
-        t.push_str(&format!("· sort updated{arrow} "));
+        t.push_str(&format!("· sort {}{arrow} ", state.sort.label()));
+    }
+    if let Some(v) = &state.view {
+        t.push_str(&format!("· view {v} "));
     }
     if !state.filter.is_empty() {
         t.push_str(&format!("· filter “{}” ", state.filter.text.trim()));
@@ -342,10 +319,10 @@ mod tests {
 
     #[test]
     fn columns_drop_by_priority_and_fill_width() {
-        let wide = columns(160);
-        assert_eq!(wide.len(), ALL.len());
+        let wide = columns(160, &Col::ALL);
+        assert_eq!(wide.len(), Col::ALL.len());
         assert_eq!(wide.iter().map(|(_, w)| w + 1).sum::<u16>(), 160);
-        let narrow = columns(60);
+        let narrow = columns(60, &Col::ALL);
         let names: Vec<Col> = narrow.iter().map(|(c, _)| *c).collect();
         assert!(
             names.contains(&Col::Status)

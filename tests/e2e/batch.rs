@@ -9,7 +9,7 @@ use crate::support::sim::SimProcess;
 use seedance_tui::store::{Store, TaskQuery};
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const KEY: &str = "sk-batch-test-key";
 const MODEL: &str = "doubao-seedance-2-0-fast-260128";
@@ -356,6 +356,69 @@ fn prompts_with_repeat_make_variants_with_their_own_seeds() {
     let (_, _, stderr) = finish(s.cmd(&sim, &args), Duration::from_secs(60));
     assert!(stderr.contains("6 already submitted"), "{stderr}");
     assert_eq!(creates(&sim), 6);
+}
+
+/// Wait until every row in the store is settled (or panic after `timeout`).
+fn wait_settled(s: &Setup, n: usize, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let rows = s.rows();
+        if rows.len() == n && rows.iter().all(|r| r.phase.is_settled()) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not settled after {timeout:?}: {:?}",
+            rows.iter().map(|r| r.phase.as_str()).collect::<Vec<_>>()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_detached_batchs_cap_travels_with_its_rows_to_the_daemon_that_feeds_them() {
+    // Tasks take a while at the server, so a feeder at its own cap (8) would have them all
+    // queued or running at once.
+    let sim = SimProcess::start(&["--speed", "10", "--fail-rate", "0"]);
+    let s = Setup::new();
+    let file = s.file("b.jsonl", &lines(8, "detached"));
+    let f = file.to_str().expect("utf8");
+    let args = ["submit", "--batch", f, "--max-in-flight", "2", "--detach"];
+    let (code, _, stderr) = finish(s.cmd(&sim, &args), Duration::from_secs(60));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(creates(&sim), 0, "--detach sends nothing itself");
+    let _daemon = crate::support::process::Proc::spawn(s.cmd(&sim, &["watch", "--daemon"]));
+    wait_settled(&s, 8, Duration::from_secs(120));
+    assert!(s.rows().iter().all(|r| r.phase.as_str() == "succeeded"));
+    let peak = stat(&sim, "peak_in_flight");
+    assert!(
+        (1..=2).contains(&peak),
+        "{peak} tasks were queued or running at once under the batch's cap of 2"
+    );
+}
+
+#[test]
+fn a_line_removed_from_the_queue_is_skipped_when_the_file_runs_again() {
+    let sim = SimProcess::start(&["--speed", "400", "--fail-rate", "0"]);
+    let s = Setup::new();
+    let file = s.file("b.jsonl", &lines(3, "removed"));
+    let f = file.to_str().expect("utf8");
+    let args = ["submit", "--batch", f, "--detach"];
+    let (code, _, stderr) = finish(s.cmd(&sim, &args), Duration::from_secs(60));
+    assert_eq!(code, 0, "{stderr}");
+    // What `X` in the dashboard does to the second line.
+    let store = Store::open(&s.store).expect("open");
+    let second = store.queue(None).expect("queue")[1].local_id.clone();
+    assert_eq!(store.queue_remove(&[second]).expect("remove"), 1);
+    let (code, stdout, stderr) = finish(s.cmd(&sim, &args), Duration::from_secs(60));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("2 already queued by an earlier run"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 removed line skipped"), "{stderr}");
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+    assert_eq!(store.pending_count(None).expect("count"), 2);
 }
 
 #[test]

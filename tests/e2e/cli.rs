@@ -292,3 +292,120 @@ fn submit_dry_run_takes_endpoint_ids_officially_and_refuses_them_through_the_rel
         "said once, as the problem: {stderr}"
     );
 }
+
+#[test]
+fn the_five_character_suffix_the_table_shows_names_a_task_in_every_command() {
+    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let base = sim.base.clone();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("short.sqlite3");
+    let cmd = || {
+        let mut c = bin(dir.path());
+        c.args([
+            "--store",
+            store.to_str().expect("utf8"),
+            "--base-url",
+            &base,
+        ])
+        .env("SEEDANCE_API_KEY", "sk-cli-short-ids");
+        c
+    };
+    let (code, stdout, stderr) =
+        run(cmd().args(["submit", "--prompt", "owl [[sim:fail]]", "--wait"]));
+    assert_eq!(code, 1, "the task fails: {stderr}");
+    let id = stdout.trim().to_string();
+    // `cgt-20260101105718-mq3yp`: the table shows `105718-mq3yp`.
+    let suffix = id.rsplit('-').next().expect("a suffix").to_string();
+    assert_eq!(suffix.chars().count(), 5, "{id}");
+
+    // `ls` shows the short id the table shows, in its own column.
+    let (code, stdout, _) = run(cmd().arg("ls"));
+    assert_eq!(code, 0);
+    let mut lines = stdout.lines();
+    assert!(
+        lines.next().expect("header").starts_with("SHORT "),
+        "{stdout}"
+    );
+    let row = lines.next().expect("a row");
+    let short = seedance_tui::ui::format::short_task_id(Some(&id));
+    assert!(row.starts_with(&format!("{short} ")), "{row}");
+    assert!(row.contains(&id), "{row}");
+
+    // `get` finds it in the store (no request for `mq3yp` goes to the API).
+    let gets_before = sim.stat("gets");
+    let (code, stdout, stderr) = run(cmd().args(["get", &suffix]));
+    assert_eq!(code, 0, "{stderr}");
+    let v: Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(v["id"], id.as_str());
+    assert!(sim.stat("gets") <= gets_before + 1, "one refresh at most");
+
+    // An unknown short id is not sent to the API as a task id.
+    let (code, _, stderr) = run(cmd().args(["get", "zzzzz"]));
+    assert_ne!(code, 0);
+    assert!(stderr.contains("no task matches `zzzzz`"), "{stderr}");
+
+    // `retry` takes it too.
+    let (code, stdout, stderr) = run(cmd().args(["retry", &suffix]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains(&id), "{stdout}");
+}
+
+#[test]
+fn a_demo_run_leaves_no_folder_behind() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).expect("tmp");
+    // A folder a killed demo run left (its process is gone) is cleared too.
+    let stale = tmp.join("seedance-tui-demo-20200101-000000-999999999");
+    std::fs::create_dir(&stale).expect("stale");
+    let (code, _, stderr) = run(bin(dir.path()).env("TMPDIR", &tmp).args([
+        "submit",
+        "--demo",
+        "--prompt",
+        "apple tea [[sim:succeed]]",
+        "--wait",
+        "--out",
+        dir.path().join("out").to_str().expect("utf8"),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(&tmp)
+        .expect("tmp")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("seedance-tui-demo-"))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn an_unknown_role_is_named_as_a_role() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("ref.png"), b"not read").expect("file");
+    let (code, _, stderr) = run(bin(dir.path()).current_dir(dir.path()).args([
+        "submit",
+        "--demo",
+        "--prompt",
+        "x",
+        "--image",
+        "ref.png@bogus",
+        "--dry-run",
+    ]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("`bogus` is not a role"), "{stderr}");
+    assert!(!stderr.contains("cannot read"), "{stderr}");
+}
+
+#[test]
+fn the_install_instructions_name_no_repository_that_does_not_exist() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).expect("Cargo.toml");
+    assert!(
+        !manifest
+            .lines()
+            .any(|l| l.trim_start().starts_with("repository")),
+        "Cargo.toml names a repository"
+    );
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README");
+    assert!(!readme.contains("cargo install --locked --git"), "README");
+    assert!(readme.contains("cargo install --locked --path ."), "README");
+}

@@ -148,7 +148,7 @@ fn an_invalid_request_is_refused_with_the_error_beside_the_field() {
     let store = dir.path().join("s.sqlite3");
     let mut pty = composer(&store, &sim.base, dir.path());
     pty.send(b"too long a video");
-    pty.send(b"\t\t\t"); // model, ratio, duration
+    pty.send(b"\t\x1b[B\x1b[B"); // Tab to the parameters (model), down to ratio, duration
     pty.send(b"50"); // typing replaces the 5 s
     pty.wait_text("50 s", WAIT);
     pty.send(b"\t\t"); // away from the field
@@ -245,4 +245,51 @@ fn ctrl_c_in_the_composer_quits_and_keeps_every_character() {
     pty.wait_text("typed and quit at once", WAIT);
     pty.send(b"\x03");
     assert_eq!(pty.wait_exit(WAIT), Some(0));
+}
+
+#[test]
+fn tab_moves_between_sections_and_i_adds_an_image_from_the_form_at_80x24() {
+    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("s.sqlite3");
+    let mut pty = Pty::spawn(
+        &[
+            "--store",
+            store.to_str().expect("utf8"),
+            "--base-url",
+            &sim.base,
+        ],
+        80,
+        24,
+        &[("SEEDANCE_API_KEY", KEY)],
+        dir.path(),
+    );
+    pty.wait_text("Tasks 0/0", WAIT);
+    pty.send(b"n");
+    // At 80x24 the parameters do not all fit: the form says there is more.
+    let screen = pty.wait_text("Composer", WAIT);
+    let screen = if screen.contains("more ↓") {
+        screen
+    } else {
+        pty.wait_text("more ↓", WAIT)
+    };
+    assert!(screen.contains("Parameters"), "{screen}");
+    // Tab: the parameters (model); down to priority (eleven rows below).
+    pty.send(b"\t");
+    for _ in 0..11 {
+        pty.send(b"\x1b[B");
+    }
+    pty.wait_text("priority", WAIT);
+    // `i` on the priority field adds an image instead of blanking the field.
+    pty.send(b"i");
+    pty.wait_text("URL or file path:", WAIT);
+    pty.send(b"\x1b"); // cancel the input line
+    pty.wait_for("the input line closed", WAIT, |s| {
+        !s.contains("URL or file path:")
+    });
+    // Tab from the assets goes round to the prompt, which takes text.
+    pty.send(b"\t");
+    pty.send(b"a heron");
+    pty.wait_text("a heron", WAIT);
+    close_and_quit(pty);
 }

@@ -462,13 +462,29 @@ fn the_configured_output_folder_is_checked() {
 }
 
 #[test]
-fn an_object_storage_destination_is_not_checked() {
+fn an_object_storage_destination_is_checked_like_before_a_submit() {
     let sim = sim();
     let s = Setup::new();
-    let (code, doc, stdout) = doctor_json(s.command(&sim.base, &["--out", "s3://bucket/videos"]));
-    assert_eq!(code, 0, "{stdout}");
-    assert_eq!(status(&doc, "object storage"), "skip");
-    assert!(detail(&doc, "object storage").contains("not checked"));
+    // No AWS credentials anywhere: the bucket cannot take results, and doctor says why.
+    let mut cmd = s.command(&sim.base, &["--out", "s3://bucket/videos"]);
+    for v in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "AWS_CONFIG_FILE",
+    ] {
+        cmd.env_remove(v);
+    }
+    cmd.env("HOME", s.dir.path());
+    let (code, doc, stdout) = doctor_json(cmd);
+    assert_eq!(code, 1, "{stdout}");
+    assert_eq!(status(&doc, "object storage"), "fail");
+    assert!(
+        detail(&doc, "object storage").contains("no credentials"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -560,6 +576,18 @@ fn tmux_needs_passthrough_and_clipboard() {
     let fix = off.fix.unwrap_or_default();
     assert!(fix.contains("set-clipboard on") && fix.contains("allow-passthrough on"));
     assert_eq!(tmux_check(None, None).status, Status::Skip);
+}
+
+#[test]
+fn stock_tmux_passes_because_its_copy_route_works() {
+    // tmux 3.3's defaults: `load-buffer -w` reaches the outer clipboard with `external`.
+    let stock = tmux_check(Some("external"), Some("off"));
+    assert_eq!(stock.status, Status::Pass, "{:?}", stock.detail);
+    assert!(
+        stock.detail.contains("allow-passthrough on"),
+        "{}",
+        stock.detail
+    );
 }
 
 #[test]

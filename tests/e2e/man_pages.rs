@@ -98,3 +98,51 @@ fn version_names_the_commit() {
         "{line}"
     );
 }
+
+#[test]
+fn every_page_has_its_exit_status_and_the_main_commands_have_examples() {
+    for sub in [None, Some("submit"), Some("retry"), Some("ls")] {
+        let page = String::from_utf8(render_man(sub).expect("renders")).expect("utf-8");
+        assert!(page.contains(".SH \"EXIT STATUS\""), "{sub:?}");
+        assert!(page.contains("usage or validation error"), "{sub:?}");
+        assert!(page.contains(".SH EXAMPLES"), "{sub:?}");
+    }
+    let submit = String::from_utf8(render_man(Some("submit")).expect("renders")).expect("utf-8");
+    assert!(
+        submit.contains("\\-\\-max\\-in\\-flight 4 \\-\\-detach"),
+        "{submit}"
+    );
+    for sub in Cli::command().get_subcommands() {
+        let page =
+            String::from_utf8(render_man(Some(sub.get_name())).expect("renders")).expect("utf-8");
+        assert!(page.contains(".SH \"EXIT STATUS\""), "{}", sub.get_name());
+    }
+}
+
+#[test]
+fn man_on_a_terminal_shows_the_formatted_page_not_roff() {
+    let has_man = std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join("man").is_file()));
+    if !has_man {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "man is required under CI=true (apt-get install man-db)"
+        );
+        eprintln!("SKIPPED: no `man` on PATH");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pty = crate::support::pty::Pty::spawn(
+        &["man", "submit"],
+        80,
+        24,
+        &[("MANPAGER", "cat"), ("PAGER", "cat"), ("MANWIDTH", "80")],
+        dir.path(),
+    );
+    let screen = pty.wait_text("EXIT STATUS", std::time::Duration::from_secs(30));
+    assert!(
+        !screen.contains(".SH"),
+        "roff reached the terminal: {screen}"
+    );
+    assert!(!screen.contains("\\-\\-"), "{screen}");
+}

@@ -417,3 +417,165 @@ fn a_reference_the_simulator_cannot_fetch_fails_the_task() {
     );
     assert_eq!(sim.stat("reference_failures"), 1);
 }
+
+#[test]
+fn a_destination_that_cannot_take_results_stops_the_submit_before_anything_is_paid() {
+    let Some(moto) = Moto::start(false) else {
+        return;
+    };
+    let Some(strict) = Moto::start(true) else {
+        return;
+    };
+    moto.create_bucket("videos");
+    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let env = Env::new(&sim);
+    let creates = || sim.stat("creates");
+
+    // A bucket that does not exist: refused before the create (exit 3), nothing paid.
+    let (code, _, err) = env.cli(
+        &[
+            "submit",
+            "--prompt",
+            "apple tea",
+            "--wait",
+            "--out",
+            "s3://nobucket/demo",
+        ],
+        Some(&moto),
+    );
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("does not exist") && err.contains("nothing was sent"),
+        "{err}"
+    );
+    assert_eq!(creates(), 0, "no task was paid for");
+
+    // Credentials the service refuses, and none at all: the same, for a batch too.
+    let (code, _, err) = env.cli(
+        &[
+            "submit",
+            "--prompt",
+            "apple tea",
+            "--wait",
+            "--out",
+            "s3://videos/demo",
+        ],
+        Some(&strict),
+    );
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("refused the credentials"), "{err}");
+    let file = env.path("b.jsonl");
+    std::fs::write(
+        &file,
+        "{\"model\":\"doubao-seedance-2-0-fast-260128\",\"content\":[{\"type\":\"text\",\"text\":\"a\"}]}\n",
+    )
+    .expect("batch");
+    let (code, _, err) = env.cli(
+        &[
+            "submit",
+            "--batch",
+            &file,
+            "--wait",
+            "--out",
+            "s3://nobucket/demo",
+        ],
+        Some(&moto),
+    );
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("does not exist"), "{err}");
+    assert_eq!(creates(), 0, "no task was paid for");
+    let (code, out, _) = env.cli(&["ls", "--jsonl"], None);
+    assert_eq!(code, 0);
+    assert_eq!(out.lines().count(), 0, "nothing was queued: {out}");
+
+    // `doctor` checks the bucket the same way.
+    let doctor = |out: &str, m: &Moto| -> serde_json::Value {
+        let (_, stdout, err) = env.cli(&["doctor", "--json", "--out", out], Some(m));
+        let doc: serde_json::Value = serde_json::from_str(&stdout).expect(&err);
+        doc["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .find(|c| c["name"] == "object storage")
+            .cloned()
+            .expect("an object storage check")
+    };
+    let c = doctor("s3://nobucket/demo", &moto);
+    assert_eq!(c["status"], "fail", "{c}");
+    assert!(
+        c["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("does not exist")),
+        "{c}"
+    );
+    let c = doctor("s3://videos/demo", &moto);
+    assert_eq!(c["status"], "pass", "{c}");
+    assert!(
+        moto.list("videos", "demo/").is_empty(),
+        "the check object is gone"
+    );
+
+    // A good bucket: the task runs and lands there.
+    let (code, _, err) = env.cli(
+        &[
+            "submit",
+            "--prompt",
+            "apple tea",
+            "--wait",
+            "--out",
+            "s3://videos/demo",
+        ],
+        Some(&moto),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(creates(), 1);
+}
+
+#[test]
+fn the_dashboard_says_in_its_header_when_results_cannot_reach_the_bucket_at_80x24() {
+    let Some(moto) = Moto::start(false) else {
+        return;
+    };
+    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let env = Env::new(&sim);
+    std::fs::write(
+        env.path("config.toml"),
+        "[poll]\ninterval_secs = 1\n[download]\noutput_dir = \"s3://nobucket/demo\"\n",
+    )
+    .expect("config");
+    let home = env.dir.path().display().to_string();
+    let vars = [
+        ("SEEDANCE_API_KEY", KEY),
+        ("HOME", home.as_str()),
+        ("AWS_ACCESS_KEY_ID", moto_server::KEY_ID),
+        ("AWS_SECRET_ACCESS_KEY", moto_server::SECRET),
+        ("AWS_ENDPOINT_URL", moto.url.as_str()),
+        ("AWS_ALLOW_HTTP", "true"),
+        ("AWS_REGION", "us-east-1"),
+    ];
+    let store = env.path("s.sqlite3");
+    let config = env.path("config.toml");
+    let tui = crate::support::pty::Pty::spawn(
+        &[
+            "--store",
+            &store,
+            "--config",
+            &config,
+            "--base-url",
+            &env.base,
+        ],
+        80,
+        24,
+        &vars,
+        env.dir.path(),
+    );
+    let screen = tui.wait_text(
+        "⬇ results cannot be saved",
+        std::time::Duration::from_secs(30),
+    );
+    let line = screen
+        .lines()
+        .find(|l| l.contains("⬇ results cannot be saved"))
+        .unwrap_or_default();
+    assert!(line.contains("s3://nobucket/demo"), "{screen}");
+}

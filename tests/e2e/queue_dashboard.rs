@@ -81,13 +81,19 @@ fn the_dashboard_feeds_the_queue_under_the_cap_and_its_keys_work() {
     assert!(screen.contains("#1") && screen.contains("#3"), "{screen}");
     wait_until("two creates", || sim.stat("creates") == 2);
 
-    // `?` lists the queue's keys, from the registry.
+    // `?` lists the queue's keys, from the registry (found with the help's own search: the
+    // help is longer than the screen).
     tui.send(b"?");
+    tui.wait_text("Help — keys", WAIT);
+    tui.send(b"/submission queue\r");
+    tui.wait_text("“submission queue”: match 1/", WAIT);
     let help = tui.wait_text("pause or resume the submission queue", WAIT);
     assert!(
         help.contains("remove marked, else selected, pending rows"),
         "{help}"
     );
+    tui.send(b"\x1b"); // drops the search
+    tui.wait_text("Help — keys (Esc closes", WAIT);
     tui.send(b"\x1b");
     tui.wait_for("help to close", WAIT, |s| !s.contains("Help — keys"));
 
@@ -151,4 +157,76 @@ fn a_daemon_feeds_a_detached_batch() {
     assert_eq!(sim.stat("creates"), 3, "the daemon respects the cap");
     let s = seedance_tui::store::Store::open(Path::new(store)).expect("open");
     assert_eq!(s.pending_count(None).expect("count"), 1);
+}
+
+#[test]
+fn over_the_budget_the_queue_names_the_budget_and_the_header_keeps_its_numbers_at_80x24() {
+    let sim = SimProcess::start(&["--speed", "400", "--fail-rate", "0"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("s.sqlite3");
+    let store = store.to_str().expect("utf8");
+    let path = dir.path().join("config.toml");
+    std::fs::write(
+        &path,
+        "[poll]\ninterval_secs = 1\nrequests_per_second = 50\nlease_secs = 1\n\
+         [download]\nauto = false\n[pricing]\nper_million_tokens = 10.0\ncurrency = \"¥\"\n\
+         [budget]\ndaily_money = 0.01\n",
+    )
+    .expect("config");
+    let cfg = path.to_str().expect("utf8");
+    let common = ["--store", store, "--base-url", &sim.base, "--config", cfg];
+    // One task paid past the cap, on purpose.
+    let out = bin(dir.path())
+        .args(common)
+        .args([
+            "submit",
+            "--prompt",
+            "paid [[sim:succeed]]",
+            "--over-budget",
+            "--wait",
+        ])
+        .env("SEEDANCE_API_KEY", KEY)
+        .output()
+        .expect("submit");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A detached batch over the cap is queued, and says at once that it waits.
+    let file = dir.path().join("b.jsonl");
+    std::fs::write(
+        &file,
+        "{\"model\":\"doubao-seedance-2-0-fast-260128\",\"content\":[{\"type\":\"text\",\"text\":\"one\"}]}\n\
+         {\"model\":\"doubao-seedance-2-0-fast-260128\",\"content\":[{\"type\":\"text\",\"text\":\"two\"}]}\n",
+    )
+    .expect("batch");
+    let out = bin(dir.path())
+        .args(common)
+        .args([
+            "submit",
+            "--batch",
+            file.to_str().expect("utf8"),
+            "--detach",
+        ])
+        .env("SEEDANCE_API_KEY", KEY)
+        .output()
+        .expect("submit");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("queued 2 request(s)"), "{stderr}");
+    assert!(
+        stderr.contains("warning: the queue is held (budget"),
+        "over the cap is said at once: {stderr}"
+    );
+
+    let tui = Pty::spawn(&common, 80, 24, &[("SEEDANCE_API_KEY", KEY)], dir.path());
+    let screen = tui.wait_text("queue 2 held: over budget", WAIT);
+    assert!(!screen.contains("server busy"), "{screen}");
+    let first = screen.lines().next().unwrap_or_default();
+    assert!(
+        first.trim_end().ends_with("/ ¥0.01"),
+        "the spend against the cap is never cut: {first:?}"
+    );
+    assert_eq!(sim.stat("creates"), 1, "nothing over the cap was sent");
 }

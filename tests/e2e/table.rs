@@ -35,3 +35,35 @@ fn at_80_columns_the_table_shows_position_sort_marker_and_whole_hints() {
     pty.send(b"\x03");
     assert!(pty.wait_exit(WAIT).is_some());
 }
+
+#[test]
+fn esc_pops_one_level_at_a_time_at_80x24() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut pty = Pty::spawn(&["--demo"], 80, 24, &[], dir.path());
+    pty.wait_text("· row 1/", WAIT);
+    // A filter, a mark, then the detail pane.
+    pty.send(b"/fox");
+    pty.wait_text("/fox", WAIT);
+    pty.send(b"\r");
+    pty.wait_text("filter “fox”", WAIT);
+    pty.send(b" ");
+    pty.wait_text("1 marked", WAIT);
+    pty.send(b"\r");
+    pty.wait_text("Detail", WAIT);
+    // Esc: the pane closes; marks and filter stay.
+    pty.send(b"\x1b");
+    let screen = pty.wait_for("the pane closed", WAIT, |s| !s.contains("Detail"));
+    assert!(
+        screen.contains("1 marked") && screen.contains("filter “fox”"),
+        "{screen}"
+    );
+    // Esc: the marks go; the filter stays.
+    pty.send(b"\x1b");
+    let screen = pty.wait_for("the marks cleared", WAIT, |s| !s.contains("marked"));
+    assert!(screen.contains("filter “fox”"), "{screen}");
+    // Esc: the filter goes.
+    pty.send(b"\x1b");
+    pty.wait_for("the filter cleared", WAIT, |s| !s.contains("filter “"));
+    pty.send(b"\x03");
+    assert!(pty.wait_exit(WAIT).is_some());
+}

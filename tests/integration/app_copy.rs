@@ -31,6 +31,7 @@ fn copy_id(s: &mut seedance_tui::app::State) -> String {
 fn a_known_route_says_copied_and_where() {
     let mut s = state(100, 30);
     let text = copy_id(&mut s);
+    let id = text.clone();
     update(
         &mut s,
         Msg::Copied {
@@ -39,7 +40,8 @@ fn a_known_route_says_copied_and_where() {
         },
     );
     let m = s.current_message().expect("a message");
-    assert_eq!(m.text, "copied the task id to tmux's buffer");
+    // What was copied is shown too, so it can be read where the clipboard does not reach.
+    assert_eq!(m.text, format!("copied the task id to tmux's buffer: {id}"));
     assert_eq!(s.overlay, Overlay::None);
 }
 

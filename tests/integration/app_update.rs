@@ -665,3 +665,25 @@ fn a_probable_match_is_adopted_only_after_the_users_yes() {
     assert!(update(&mut s, key('A')).is_empty());
     assert_eq!(s.overlay, Overlay::None);
 }
+
+#[test]
+fn enter_in_the_log_goes_to_the_task_a_line_names_and_opens_nothing_under_the_help() {
+    let mut s = state(100, 30);
+    // Enter over the help does not open the detail pane beneath it.
+    update(&mut s, key('?'));
+    update(&mut s, code(KeyCode::Enter));
+    assert_eq!(s.detail, DetailMode::Hidden);
+    update(&mut s, code(KeyCode::Esc));
+    // A log line naming a task: Enter selects it and opens the pane.
+    let target = s.tasks[3].display_id().to_string();
+    let local = s.tasks[3].local_id.to_string();
+    s.event(
+        seedance_tui::app::Level::Info,
+        format!("{target} succeeded"),
+    );
+    update(&mut s, key('L'));
+    update(&mut s, code(KeyCode::Enter));
+    assert_eq!(s.overlay, Overlay::None);
+    assert_eq!(s.selected.as_deref(), Some(local.as_str()));
+    assert_ne!(s.detail, DetailMode::Hidden);
+}

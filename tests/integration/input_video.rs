@@ -71,7 +71,11 @@ async fn a_large_video_is_read_by_its_first_bytes_only() {
     let videos = input_video::read(&req, &http_client()).await;
     assert_eq!(videos.seconds, 4.0);
     let after = sim.stats();
-    assert_eq!(after.ranged_downloads - before.ranged_downloads, 1, "one ranged read");
+    assert_eq!(
+        after.ranged_downloads - before.ranged_downloads,
+        1,
+        "one ranged read"
+    );
 }
 
 #[tokio::test]

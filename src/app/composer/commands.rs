@@ -20,9 +20,22 @@ pub(super) fn apply(st: &mut State, e: &mut Box<Editor>, intent: ComposerIntent)
             Outcome::effects(effects).notice(Level::Info, kept).closed()
         }
         I::Submit => submit(st, e),
+        // Arrows move inside the parameters; Tab moves between sections.
         I::NextField | I::PrevField => {
             e.typing = None;
-            e.focus = e.focus.next(if intent == I::NextField { 1 } else { -1 });
+            let delta = if intent == I::NextField { 1 } else { -1 };
+            e.focus = if e.focus.section() == 1 {
+                e.focus.next_param(delta)
+            } else {
+                e.focus.next(delta)
+            };
+            Outcome::default()
+        }
+        I::NextSection | I::PrevSection => {
+            e.typing = None;
+            e.focus = e
+                .focus
+                .next_section(if intent == I::NextSection { 1 } else { -1 });
             Outcome::default()
         }
         I::Preview => {

@@ -93,6 +93,31 @@ impl Field {
         Self::ALL[((i + delta) % n + n) as usize % Self::ALL.len()]
     }
 
+    /// The section a field is in: 0 the prompt, 1 the parameters, 2 the assets.
+    pub fn section(self) -> usize {
+        match self {
+            Field::Prompt => 0,
+            Field::Assets => 2,
+            _ => 1,
+        }
+    }
+
+    /// The first field of the section `delta` sections away (`Tab`, `Shift-Tab`), wrapping.
+    pub fn next_section(self, delta: isize) -> Field {
+        match (self.section() as isize + delta).rem_euclid(3) {
+            0 => Field::Prompt,
+            1 => Field::Model,
+            _ => Field::Assets,
+        }
+    }
+
+    /// The parameter `delta` rows away, staying among the parameters (arrows in the form).
+    pub fn next_param(self, delta: isize) -> Field {
+        let form = Self::form();
+        let i = form.iter().position(|f| *f == self).unwrap_or(0) as isize;
+        form[(i + delta).clamp(0, form.len() as isize - 1) as usize]
+    }
+
     /// Fields whose value is typed (digits or text) rather than chosen.
     pub fn typed(self) -> bool {
         matches!(

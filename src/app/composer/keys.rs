@@ -16,6 +16,9 @@ pub enum ComposerIntent {
     Close,
     NextField,
     PrevField,
+    /// `Tab` / `Shift-Tab`: the prompt, the parameters, the assets.
+    NextSection,
+    PrevSection,
     Preview,
     HistoryPrev,
     HistoryNext,
@@ -78,6 +81,10 @@ pub fn typing(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
                 return (touched(now, e), true);
             }
             Field::Prompt => {}
+            // A key the field does not take (a letter in a number) leaves it as it is.
+            f if f.typed()
+                && !matches!(key.code, KeyCode::Backspace)
+                && !matches!(key.code, KeyCode::Char(c) if !ctrl && fields::accepts(f, c)) => {}
             f if f.typed() => {
                 // A number typed afresh replaces the value; Backspace (and a URL) edit it.
                 let mut text = e.typing.take().unwrap_or_else(|| {

@@ -147,6 +147,10 @@ pub fn on_msg(state: &mut State, msg: ResultsMsg) -> Vec<Effect> {
         }
         ResultsMsg::Saved(record) => {
             state.results.transfers.remove(&record.local_id);
+            // A result reached its destination: whatever was wrong with it is fixed.
+            if state.destination.take().is_some() {
+                state.dirty = true;
+            }
             let selected = state.selected.as_deref() == Some(record.local_id.as_str());
             // The saved paths are new: the detail pane reads them again.
             if selected {

@@ -12,7 +12,7 @@ pub fn on_phase_change(state: &mut State, r: &TaskRow) {
     let id = r.display_id().to_string();
     let bucket = match &r.phase {
         Phase::Remote(TaskStatus::Succeeded) => &mut state.results.batch_ok,
-        Phase::Remote(TaskStatus::Failed | TaskStatus::Expired) | Phase::Rejected => {
+        Phase::Remote(TaskStatus::Failed | TaskStatus::Expired) | Phase::Rejected | Phase::Lost => {
             &mut state.results.batch_failed
         }
         _ => return,

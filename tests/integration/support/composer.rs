@@ -44,13 +44,27 @@ pub fn composer_fx(fx: &[Effect]) -> Vec<ComposerEffect> {
         .collect()
 }
 pub fn focus(s: &mut State, f: Field) {
-    for _ in 0..Field::ALL.len() {
-        if ed(s).focus == f {
-            return;
+    // Tab moves between the sections (prompt, parameters, assets), the arrows inside one.
+    for _ in 0..3 {
+        if ed(s).focus.section() == f.section() {
+            break;
         }
         press(s, KeyCode::Tab);
     }
-    panic!("cannot reach {f:?}");
+    if f.section() == 1 {
+        for _ in 0..Field::ALL.len() {
+            press(s, KeyCode::Up);
+        }
+        for _ in 0..Field::ALL.len() {
+            if ed(s).focus == f {
+                return;
+            }
+            press(s, KeyCode::Down);
+        }
+    }
+    if ed(s).focus != f {
+        panic!("cannot reach {f:?}");
+    }
 }
 
 /// `n` on an empty drafts table: a fresh draft from the config defaults.
