@@ -9,7 +9,8 @@
 
 mod common;
 
-use seedance_tui::cli::query::{record_json, write_json_rows};
+use seedance_tui::cli::query::write_json_rows;
+use seedance_tui::cli::task_json::record_json;
 use seedance_tui::store::{Store, TaskQuery};
 use std::time::{Duration, Instant};
 

@@ -386,31 +386,8 @@ impl BudgetConfig {
     }
 }
 
-/// The S3-compatible object storage (`[storage]`): overrides of what the standard AWS variables
-/// and `~/.aws` files say. Never a secret: credentials come from the environment or `~/.aws`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct StorageConfig {
-    /// e.g. `https://tos-s3-cn-beijing.volces.com`, `http://127.0.0.1:9000` (default:
-    /// AWS_ENDPOINT_URL, else AWS S3 in the region).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub endpoint: Option<String>,
-    /// Default: AWS_REGION, the profile's region, else us-east-1.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
-    /// Path-style URLs (ENDPOINT/BUCKET/KEY); default: only for IP-address and localhost endpoints.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path_style: Option<bool>,
-    /// The AWS profile in ~/.aws to use when AWS_PROFILE is not set.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub profile: Option<String>,
-    /// Allow a plain-http endpoint (as AWS_ALLOW_HTTP=true does).
-    pub allow_http: bool,
-    /// Seconds one exchange with the service may take in all (answer and its body included;
-    /// one sending a body gets a second more per 16 KiB); default 60.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub timeout_secs: Option<u64>,
-}
+/// `[storage]`: the object storage's settings live with the object storage.
+pub use crate::s3::StorageConfig;
 
 /// Local reference files (`[assets]`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

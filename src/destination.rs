@@ -71,7 +71,7 @@ impl Destination {
     /// credentials and allows a write (a tiny object put under the prefix and deleted).
     pub async fn check_writable(
         &self,
-        storage: &crate::config::StorageConfig,
+        storage: &crate::s3::StorageConfig,
     ) -> Result<(), Unwritable> {
         let place = self.to_string();
         match self {

@@ -48,6 +48,28 @@ pub fn shown(id: &str) -> String {
     }
 }
 
+/// A short id for tables and completions: the server id's time and suffix (`105718-mq3yp`),
+/// or the tail of a relay id, or `(local)` for a submission without one (not sent yet).
+pub fn short_task_id(task_id: Option<&str>) -> String {
+    match task_id {
+        Some(id) => {
+            let parts: Vec<&str> = id.split('-').collect();
+            // `get`: the id comes from the server and byte 8 may fall inside a character.
+            if parts.len() == 3
+                && parts[0] == "cgt"
+                && parts[1].len() == 14
+                && let Some(time) = parts[1].get(8..)
+            {
+                format!("{time}-{}", parts[2])
+            } else {
+                let chars: Vec<char> = id.chars().collect();
+                chars[chars.len().saturating_sub(12)..].iter().collect()
+            }
+        }
+        None => "(local)".to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

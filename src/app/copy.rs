@@ -105,7 +105,10 @@ pub fn copy(state: &mut State, what: CopyWhat) -> Vec<Effect> {
         CopyWhat::ObjectUrl => (object_url(b.video_path.as_deref()), "object URL"),
         CopyWhat::PresignedLink => match object_url(b.video_path.as_deref()) {
             // Signing needs the credentials and the clock: the runtime does it.
-            Some(url) => return vec![Effect::CopyPresigned(url)],
+            Some(url) => {
+                state.copy_label = Some("presigned link (valid 1 hour)".to_string());
+                return vec![Effect::CopyPresigned(url)];
+            }
             None => (None, "object in a bucket"),
         },
         CopyWhat::Request | CopyWhat::Curl => {

@@ -97,21 +97,9 @@ impl Filter {
     }
 }
 
-/// The statuses a row can have without the server inventing one: a row keeps its slot, so a
-/// scan reads no status text (an unknown status is read and searched each time).
-const PHASES: [&str; 11] = [
-    "pending",
-    "submitting",
-    "submit_unknown",
-    "rejected",
-    "queued",
-    "running",
-    "succeeded",
-    "failed",
-    "expired",
-    "cancelled",
-    "lost",
-];
+/// How many statuses have a slot (`Phase::ALL`): a row keeps its slot, so a scan reads no
+/// status text (an unknown status is read and searched each time).
+const PHASES: usize = 11;
 
 /// No slot: an unknown status, a model past the table's size, text not in the arena.
 const NONE_U8: u8 = u8::MAX;
@@ -121,16 +109,17 @@ const NONE_U32: u32 = u32::MAX;
 fn phase_slot(p: &Phase) -> u8 {
     use crate::api::TaskStatus as S;
     match p {
-        Phase::Pending => 0,
-        Phase::Submitting => 1,
-        Phase::SubmitUnknown => 2,
-        Phase::Rejected => 3,
-        Phase::Remote(S::Queued) => 4,
-        Phase::Remote(S::Running) => 5,
-        Phase::Remote(S::Succeeded) => 6,
-        Phase::Remote(S::Failed) => 7,
-        Phase::Remote(S::Expired) => 8,
-        Phase::Remote(S::Cancelled) => 9,
+        // The index in `Phase::ALL` (a test keeps the two in step).
+        Phase::Remote(S::Queued) => 0,
+        Phase::Remote(S::Running) => 1,
+        Phase::Remote(S::Succeeded) => 2,
+        Phase::Remote(S::Failed) => 3,
+        Phase::Remote(S::Expired) => 4,
+        Phase::Remote(S::Cancelled) => 5,
+        Phase::Pending => 6,
+        Phase::Submitting => 7,
+        Phase::SubmitUnknown => 8,
+        Phase::Rejected => 9,
         Phase::Lost => 10,
         Phase::Remote(S::Unknown(_)) => NONE_U8,
     }
@@ -138,7 +127,7 @@ fn phase_slot(p: &Phase) -> u8 {
 
 /// The slot of a status name (the quick filter's), if it has one.
 pub fn status_slot(name: &str) -> Option<u8> {
-    PHASES.iter().position(|p| *p == name).map(|p| p as u8)
+    Phase::names().position(|p| p == name).map(|p| p as u8)
 }
 
 /// Where row `i`'s text is, and its status and model as slots.
@@ -299,7 +288,7 @@ struct Word<'a> {
     /// enough: a row then looks its span up here instead of searching its text.
     hits: Option<Vec<u32>>,
     /// Per known status (`PHASES`): whether the word is in its name.
-    in_status: [bool; PHASES.len()],
+    in_status: [bool; PHASES],
     /// Per model of the row table: whether the word is in its lower case.
     in_model: Vec<bool>,
 }
@@ -322,8 +311,8 @@ impl Filter {
             .words
             .iter()
             .map(|w| {
-                let mut in_status = [false; PHASES.len()];
-                for (hit, name) in in_status.iter_mut().zip(PHASES) {
+                let mut in_status = [false; PHASES];
+                for (hit, name) in in_status.iter_mut().zip(Phase::names()) {
                     *hit = name.contains(w.as_str());
                 }
                 Word {
@@ -410,7 +399,7 @@ impl Matcher<'_> {
             return false;
         }
         if !f.statuses.is_empty() {
-            let status = match PHASES.get(row.phase as usize) {
+            let status = match Phase::name_at(row.phase as usize) {
                 Some(name) => name,
                 None => r.phase.as_str(),
             };
@@ -460,6 +449,19 @@ mod tests {
     use super::*;
     use crate::api::TaskStatus;
     use crate::store::TaskRecord;
+
+    #[test]
+    fn every_phase_has_the_slot_of_its_place_in_phase_all() {
+        assert_eq!(PHASES, Phase::ALL.len());
+        for (i, p) in Phase::ALL.iter().enumerate() {
+            assert_eq!(phase_slot(p) as usize, i, "{p:?}");
+            assert_eq!(status_slot(p.as_str()), Some(i as u8), "{p:?}");
+        }
+        assert_eq!(
+            phase_slot(&Phase::Remote(TaskStatus::Unknown("x".into()))),
+            NONE_U8
+        );
+    }
 
     /// A seeded source (splitmix64), so a failure repeats.
     struct Rng(u64);

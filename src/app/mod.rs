@@ -11,13 +11,22 @@ pub mod find;
 pub mod keymap;
 pub mod layout;
 pub mod msg;
+mod navigation;
+mod overlay;
 pub mod palette;
 pub mod preflight;
 pub mod queue;
 pub mod results;
 pub mod router;
+pub mod start;
 pub mod state;
+mod task_actions;
 mod task_index;
+mod tasks;
+#[cfg(test)]
+pub(crate) mod test_support;
+#[cfg(test)]
+mod tests;
 pub mod update;
 pub mod views;
 

@@ -102,6 +102,22 @@ pub enum Msg {
         text: String,
         route: Option<crate::app::copy::CopyRoute>,
     },
+    /// A local day began (the loop saw the date change): today's spend starts again.
+    DayStarted {
+        today_start: i64,
+    },
+    /// The process was stopped (Ctrl-Z) and runs again: the whole screen is drawn anew;
+    /// `error` says why the terminal could not be restored, when it could not.
+    Resumed {
+        error: Option<String>,
+    },
+    /// A result was opened (or could not be): what to tell the user and, when the runtime
+    /// copies an `scp` command instead, what the copy is called.
+    Opened {
+        level: Level,
+        text: String,
+        copying: Option<String>,
+    },
 }
 
 /// What a key means, after the keymap. The reducer acts on intents, never on raw keys. Grouped

@@ -752,6 +752,11 @@ impl State {
         self.offset = self.offset.min(max_offset);
     }
 
+    /// A frame of this state was drawn: nothing waits to be drawn now. Only drawing calls this.
+    pub fn drawn(&mut self) {
+        self.dirty = false;
+    }
+
     /// Add a message to the log, shown in the footer for a while: the answer to the user's
     /// own action.
     pub fn notice(&mut self, level: Level, text: impl Into<String>) {

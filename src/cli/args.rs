@@ -1,9 +1,10 @@
 //! Command-line arguments (clap): global options and the headless subcommands.
 
-use super::complete;
+use super::candidates;
 use crate::destination::Destination;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::engine::ArgValueCompleter;
+use std::ffi::OsStr;
 use std::path::PathBuf;
 
 /// A terminal dashboard and headless CLI for Seedance 2.0 video generation (Volcengine Ark task API).
@@ -31,13 +32,13 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "PATH")]
     pub store: Option<PathBuf>,
     /// The profile (base URL + key variable) from the config.
-    #[arg(long, global = true, value_name = "NAME", add = ArgValueCompleter::new(complete::profiles))]
+    #[arg(long, global = true, value_name = "NAME", add = ArgValueCompleter::new(candidates::profiles))]
     pub profile: Option<String>,
     /// Override the profile's base URL, e.g. https://api.laozhang.ai/seedance/api/v3.
     #[arg(long, global = true, value_name = "URL")]
     pub base_url: Option<String>,
     /// Dashboard theme (default, dark, light, high-contrast, or a user theme); the dashboard only.
-    #[arg(long, value_name = "NAME", add = ArgValueCompleter::new(complete::themes))]
+    #[arg(long, value_name = "NAME", add = ArgValueCompleter::new(candidates::themes))]
     pub theme: Option<String>,
     /// Enable mouse capture in the dashboard (the dashboard only).
     #[arg(long)]
@@ -61,14 +62,14 @@ pub enum Command {
     /// Show one task (refreshed from the API when possible) as JSON.
     Get {
         /// Task id, short id, local id, or a unique prefix.
-        #[arg(add = ArgValueCompleter::new(complete::task_ids))]
+        #[arg(add = ArgValueCompleter::new(candidates::task_ids))]
         id: String,
     },
     /// List tasks in the store.
     Ls {
         /// Only tasks in this status (queued, running, succeeded, failed, expired, cancelled,
         /// pending, submitting, submit_unknown, rejected). Repeatable.
-        #[arg(long, add = ArgValueCompleter::new(complete::statuses))]
+        #[arg(long, add = ArgValueCompleter::new(candidates::statuses))]
         status: Vec<String>,
         /// Print one JSON array instead of a table.
         #[arg(long, conflicts_with = "jsonl")]
@@ -80,7 +81,7 @@ pub enum Command {
     /// Poll unfinished tasks until they finish; one line per change. Exits 1 if any failed.
     Watch {
         /// Tasks to watch (default: every unfinished task in the store).
-        #[arg(add = ArgValueCompleter::new(complete::task_ids))]
+        #[arg(add = ArgValueCompleter::new(candidates::task_ids))]
         ids: Vec<String>,
         /// Download results as tasks succeed.
         #[arg(long)]
@@ -96,7 +97,7 @@ pub enum Command {
     /// Resubmit stored requests as new tasks linked to the old ones.
     Retry {
         /// Tasks to retry.
-        #[arg(add = ArgValueCompleter::new(complete::task_ids))]
+        #[arg(add = ArgValueCompleter::new(candidates::task_ids))]
         ids: Vec<String>,
         /// Retry every failed task (with --since, only recent ones).
         #[arg(long)]
@@ -120,7 +121,7 @@ pub enum Command {
     /// Download a task's video (and last frame) to a folder or a bucket.
     Download {
         /// Tasks to download.
-        #[arg(add = ArgValueCompleter::new(complete::task_ids))]
+        #[arg(add = ArgValueCompleter::new(candidates::task_ids))]
         ids: Vec<String>,
         /// A folder, or s3://BUCKET/PREFIX (default: [download] output_dir).
         #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
@@ -129,14 +130,14 @@ pub enum Command {
     /// Cancel a queued task (a running or finished one cannot be cancelled; see `delete`).
     Cancel {
         /// The task to cancel.
-        #[arg(add = ArgValueCompleter::new(complete::task_ids))]
+        #[arg(add = ArgValueCompleter::new(candidates::task_ids))]
         id: String,
     },
     /// Delete finished tasks' records on the server, or with --local remove rows that never
     /// reached the server (refused creates). Asks first on a terminal; needs --yes otherwise.
     Delete {
         /// The tasks to delete.
-        #[arg(required = true, add = ArgValueCompleter::new(complete::task_ids))]
+        #[arg(required = true, add = ArgValueCompleter::new(candidates::task_ids))]
         ids: Vec<String>,
         /// Remove the local rows of creates the server refused (nothing was started or billed);
         /// nothing is sent.
@@ -150,7 +151,7 @@ pub enum Command {
     /// reconciliation found by its parameters only ("probable, not confirmed"). Asks y/N.
     Adopt {
         /// The uncertain row (local id or a unique prefix).
-        #[arg(add = ArgValueCompleter::new(complete::task_ids))]
+        #[arg(add = ArgValueCompleter::new(candidates::task_ids))]
         id: String,
         /// The server task it made, as the row's note names it.
         task_id: String,
@@ -176,7 +177,7 @@ pub enum Command {
     /// Print the man page (or a subcommand's), or write every page into a folder.
     Man {
         /// A subcommand, e.g. `submit` (default: the main page).
-        #[arg(add = ArgValueCompleter::new(complete::subcommands))]
+        #[arg(add = ArgValueCompleter::new(subcommands))]
         command: Option<String>,
         /// Write seedance-tui.1 and a seedance-tui-COMMAND.1 per subcommand into this folder.
         #[arg(long, value_name = "DIR", conflicts_with = "command")]
@@ -218,7 +219,7 @@ pub struct SubmitArgs {
     #[arg(long, short = 'p')]
     pub prompt: Option<String>,
     /// Model id (default from the config).
-    #[arg(long, short = 'm', add = ArgValueCompleter::new(complete::models))]
+    #[arg(long, short = 'm', add = ArgValueCompleter::new(candidates::models))]
     pub model: Option<String>,
     /// 16:9, 4:3, 1:1, 3:4, 9:16, 21:9 or adaptive.
     #[arg(long)]
@@ -373,4 +374,18 @@ pub struct SimArgs {
     /// recorded answer for its method and path (task ids rewritten), in the recorded order.
     #[arg(long, value_name = "FILE")]
     pub replay: Option<PathBuf>,
+}
+
+/// Subcommand names, for `man COMMAND`.
+pub fn subcommands(current: &OsStr) -> Vec<clap_complete::engine::CompletionCandidate> {
+    let current = current.to_str().unwrap_or_default();
+    use clap::CommandFactory;
+    Cli::command()
+        .get_subcommands()
+        .filter(|c| c.get_name().starts_with(current))
+        .map(|c| {
+            clap_complete::engine::CompletionCandidate::new(c.get_name().to_string())
+                .help(c.get_about().map(|a| a.to_string().into()))
+        })
+        .collect()
 }

@@ -4,6 +4,7 @@
 pub mod adopt;
 pub mod args;
 pub mod batch;
+pub mod candidates;
 pub mod complete;
 pub mod context;
 pub mod delete;
@@ -82,6 +83,9 @@ async fn dispatch(cli: Cli) -> Result<Code, Failure> {
                     crate::runtime::DashboardError::Config(m) => Failure::usage(m),
                     crate::runtime::DashboardError::Io(e) => Failure::api(e.to_string()),
                 })
+        }
+        Some(Command::Submit(a)) if a.batch.is_some() || a.prompts.is_some() => {
+            batch::run(&ctx, &a).await
         }
         Some(Command::Submit(a)) => submit::run(&ctx, &a).await,
         Some(Command::Get { id }) => query::get(&ctx, &id).await,

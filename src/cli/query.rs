@@ -1,39 +1,10 @@
 //! `get`, `ls` and `cancel`: read tasks from the store (refreshing from the API where useful).
 
 use super::exit::{Code, Failure};
+use super::task_json::record_json;
 use crate::context::Context;
 use crate::store::{Phase, StoreError, TaskQuery, TaskRecord};
-use serde_json::{Value, json};
-
-/// A task record as JSON for scripts: local fields plus the server's last response.
-pub fn record_json(r: &TaskRecord) -> Value {
-    let response: Value = r
-        .response_json
-        .as_deref()
-        .and_then(|j| serde_json::from_str(j).ok())
-        .unwrap_or(Value::Null);
-    let request: Value = serde_json::from_str(&r.request_json).unwrap_or(Value::Null);
-    json!({
-        "id": r.task_id,
-        "local_id": r.local_id,
-        "status": r.phase.as_str(),
-        "model": r.model,
-        "prompt": r.prompt,
-        "profile": r.profile,
-        "retry_of": r.retry_of,
-        "retry_depth": r.retry_depth,
-        "created_at": r.created_at,
-        "updated_at": r.updated_at,
-        "tokens": r.tokens,
-        "error": r.error_code.as_ref().map(|c| json!({"code": c, "message": r.error_message})),
-        "video_url": r.video_url,
-        "last_frame_url": r.last_frame_url,
-        "video_path": r.video_path,
-        "last_frame_path": r.last_frame_path,
-        "request": request,
-        "response": response,
-    })
-}
+use serde_json::Value;
 
 /// Every task `query` selects, newest first, as JSON for scripts: one array (`array`) or one
 /// object a line, each row written from its borrowed fields ([`super::task_json`]) into a large
@@ -197,7 +168,7 @@ fn write_table_row(out: &mut impl std::io::Write, r: &TaskRecord) -> std::io::Re
     writeln!(
         out,
         "{:<12} {:<32} {:<14} {:<5} {:<10} {:>8}  {}",
-        flat(&crate::ui::format::short_task_id(r.task_id.as_deref())),
+        flat(&crate::api::task_id::short_task_id(r.task_id.as_deref())),
         flat(r.display_id()),
         flat(r.phase.as_str()),
         flat(&crate::api::models::short_label(&r.model)),

@@ -246,9 +246,6 @@ fn default_role(kind: MediaKind, count: usize) -> Option<Role> {
 
 /// Run `submit`.
 pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
-    if args.batch.is_some() || args.prompts.is_some() {
-        return super::batch::run(ctx, args).await;
-    }
     if args.repeat > 1 || args.max_in_flight.is_some() || args.skip_invalid || args.detach {
         return Err(Failure::usage(
             "--repeat, --max-in-flight, --skip-invalid and --detach go with --batch FILE or --prompts FILE",
@@ -418,7 +415,7 @@ pub fn print_record(r: &crate::store::TaskRecord, json: bool) {
     if json {
         println!(
             "{}",
-            crate::sanitize::json_pretty(&super::query::record_json(r))
+            crate::sanitize::json_pretty(&super::task_json::record_json(r))
         );
     } else {
         crate::outln!("{}", r.display_id());

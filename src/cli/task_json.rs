@@ -1,5 +1,5 @@
 //! A task record as one line of JSON for scripts (`ls --json`, `ls --jsonl`), written straight
-//! from the row's borrowed fields: the same bytes as [`super::query::record_json`] serialised and
+//! from the row's borrowed fields: the same bytes as [`record_json`] serialised and
 //! sanitised, without building a `serde_json::Value` tree for every row.
 //!
 //! The stored request and response are JSON text. When a text is already exactly what
@@ -10,9 +10,39 @@
 
 use crate::store::TaskRecord;
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
-/// The record's own fields, in the order of [`super::query::record_json`] (serde_json keeps
+/// A task record as JSON for scripts: local fields plus the server's last response.
+pub fn record_json(r: &TaskRecord) -> Value {
+    let response: Value = r
+        .response_json
+        .as_deref()
+        .and_then(|j| serde_json::from_str(j).ok())
+        .unwrap_or(Value::Null);
+    let request: Value = serde_json::from_str(&r.request_json).unwrap_or(Value::Null);
+    json!({
+        "id": r.task_id,
+        "local_id": r.local_id,
+        "status": r.phase.as_str(),
+        "model": r.model,
+        "prompt": r.prompt,
+        "profile": r.profile,
+        "retry_of": r.retry_of,
+        "retry_depth": r.retry_depth,
+        "created_at": r.created_at,
+        "updated_at": r.updated_at,
+        "tokens": r.tokens,
+        "error": r.error_code.as_ref().map(|c| json!({"code": c, "message": r.error_message})),
+        "video_url": r.video_url,
+        "last_frame_url": r.last_frame_url,
+        "video_path": r.video_path,
+        "last_frame_path": r.last_frame_path,
+        "request": request,
+        "response": response,
+    })
+}
+
+/// The record's own fields, in the order of [`record_json`] (serde_json keeps
 /// insertion order here: the `preserve_order` feature).
 #[derive(Serialize)]
 struct Head<'a> {
@@ -68,7 +98,7 @@ pub fn write_record(out: &mut Vec<u8>, scratch: &mut Vec<u8>, r: &TaskRecord) {
     // Writing these plain fields into a Vec cannot fail; should it ever, the Value path is the
     // reference.
     if serde_json::to_writer(&mut *scratch, &head).is_err() || scratch.pop() != Some(b'}') {
-        let text = crate::sanitize::json(&super::query::record_json(r));
+        let text = crate::sanitize::json(&record_json(r));
         out.extend_from_slice(text.as_bytes());
         return;
     }
@@ -390,10 +420,7 @@ mod tests {
         };
         for r in [plain, hostile, broken] {
             let got = line(&r);
-            assert_eq!(
-                got,
-                crate::sanitize::json(&super::super::query::record_json(&r))
-            );
+            assert_eq!(got, crate::sanitize::json(&super::record_json(&r)));
             assert!(!got.chars().any(crate::sanitize::is_unsafe), "{got}");
         }
     }

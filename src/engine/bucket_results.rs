@@ -6,7 +6,7 @@
 //! recorded without a second upload. Failed copies are retried with backoff, and an expired link
 //! is refreshed once, as for local files.
 
-use super::task_results::{Progress, SaveError, Saved, record_file};
+use super::saved::{Progress, SaveError, Saved, record_file};
 use super::{Engine, naming};
 use crate::file_download;
 use crate::s3::transfer::{CopyError, copy_url};

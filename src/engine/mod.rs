@@ -14,6 +14,7 @@ pub mod media_probe;
 pub mod naming;
 pub mod queue;
 pub mod reconcile;
+pub mod saved;
 pub mod task_results;
 
 use crate::api::types::CreateRequest;

@@ -2,9 +2,11 @@
 //! a bucket (see `bucket_results`), named by the configured template. An expired link is refreshed by fetching the task again; an
 //! interrupted transfer is resumed from its `.part` file; a file already saved is not fetched again.
 
-use super::{Engine, naming, now};
+use super::saved::record_file;
+pub use super::saved::{Progress, SaveError, Saved};
+use super::{Engine, naming};
 use crate::destination::Destination;
-use crate::file_download::{self, DownloadError};
+use crate::file_download;
 use crate::store::{FileKind, TaskRecord};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -39,30 +41,6 @@ impl Drop for Claim {
     }
 }
 
-/// What was saved.
-#[derive(Debug)]
-pub struct Saved {
-    /// The record after the store learned the file paths.
-    pub record: TaskRecord,
-    /// Files written now or found already saved.
-    pub files: Vec<PathBuf>,
-}
-
-/// Why results could not be saved.
-#[derive(Debug, thiserror::Error)]
-pub enum SaveError {
-    #[error("task {0} has no video URL (it has not succeeded, or the server did not send one)")]
-    NoUrl(String),
-    #[error("{0}")]
-    Download(#[from] DownloadError),
-    #[error("could not refresh the task for a new link: {0}")]
-    Refresh(String),
-    #[error("{0}")]
-    Store(#[from] crate::store::StoreError),
-    #[error("{0}")]
-    Storage(#[from] crate::s3::S3Error),
-}
-
 /// A file already saved for `path`, if it still exists.
 fn existing(path: Option<&String>) -> Option<PathBuf> {
     path.map(PathBuf::from).filter(|p| p.is_file())
@@ -77,9 +55,6 @@ pub async fn save_results(
 ) -> Result<Saved, SaveError> {
     save_results_with(engine, record, dest, template, false, &mut |_, _, _| {}).await
 }
-
-/// Reports `(file, bytes so far, total when known)` as a download progresses.
-pub type Progress<'a> = dyn FnMut(FileKind, u64, Option<u64>) + Send + 'a;
 
 /// [`save_results`] with progress reports; `force` fetches files again even when they are saved
 /// (into the recorded path, replaced atomically, or a new name when none is recorded).
@@ -173,34 +148,6 @@ pub async fn save_results_with(
     let record = engine.with_store(move |s| s.find(&lid)).await?;
     Ok(Saved { record, files })
 }
-
-pub(super) async fn record_file(
-    engine: &Engine,
-    record: &TaskRecord,
-    kind: FileKind,
-    dest: &Path,
-) -> Result<(), SaveError> {
-    // The file is complete: a busy store must not make it look unsaved (the next try would
-    // fetch it again into a second file).
-    let started = std::time::Instant::now();
-    loop {
-        let (lid, path) = (record.local_id.clone(), dest.to_path_buf());
-        match engine
-            .with_store(move |s| s.set_file(&lid, kind, &path, now()))
-            .await
-        {
-            Ok(()) => return Ok(()),
-            Err(e) if started.elapsed() < RECORD_FOR => {
-                tracing::warn!(error = %e, "recording a saved file failed; trying again");
-                tokio::time::sleep(Duration::from_millis(250)).await;
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-}
-
-/// How long a saved file's path keeps trying to reach a busy store.
-const RECORD_FOR: Duration = Duration::from_secs(60);
 
 fn url_of(record: &TaskRecord, kind: FileKind) -> Option<String> {
     match kind {

@@ -10,11 +10,12 @@
 //! (`benches/latency.rs` writes the keys' send times on the same clock).
 
 use super::executor::Executor;
-use super::input::{Input, InputThread};
-use super::terminal;
+use super::input::Input;
 use crate::app::{Effect, Msg, State, update};
 use crate::engine::now;
 use crossterm::event::{Event, MouseButton, MouseEventKind};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
 use std::io::{self, Write};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -35,24 +36,32 @@ pub(super) fn local_day_start() -> i64 {
         .unwrap_or_else(|| now.timestamp() - 86_400)
 }
 
-pub(super) async fn event_loop(
+/// The screen the loop draws on: a terminal of any backend (the real one, or ratatui's
+/// `TestBackend` in the tests), and what stopping the process (Ctrl-Z) does to it.
+pub struct Screen<'a, B: Backend> {
+    pub terminal: &'a mut Terminal<B>,
+    /// Restores the terminal, stops the process and sets the terminal up again on resume.
+    pub suspend: &'a mut (dyn FnMut(&mut Terminal<B>) -> io::Result<()> + Send),
+}
+
+fn draw_error(e: impl std::fmt::Display) -> io::Error {
+    io::Error::other(e.to_string())
+}
+
+/// Run the dashboard until the user quits, the input ends or a signal asks to stop. `events` is
+/// what comes from outside (terminal events, signals), `rx` what the workers and the executor
+/// send. The loop writes no state itself: every outcome is a message for `update`.
+pub(super) async fn event_loop<B: Backend>(
     state: &mut State,
-    term: &mut terminal::Term,
+    screen: Screen<'_, B>,
+    events: &mut mpsc::UnboundedReceiver<Input>,
     rx: &mut mpsc::UnboundedReceiver<Msg>,
     executor: &Executor,
 ) -> io::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut sigterm = signal(SignalKind::terminate())?;
-    let mut sighup = signal(SignalKind::hangup())?;
-    // In raw mode Ctrl-C is a key; a SIGINT comes from outside (`kill -INT`) and ends the
-    // dashboard like SIGTERM, through the same restore path.
-    let mut sigint = signal(SignalKind::interrupt())?;
-    let mut sigtstp = signal(SignalKind::from_raw(libc::SIGTSTP))?;
-    let (input, mut events) = InputThread::spawn()?;
+    let Screen { terminal, suspend } = screen;
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last_draw = Instant::now() - FRAME_GAP;
-    let mut day = state.today_start;
     // Set by input from the user: their frame is drawn at once, not in the next slot.
     let mut user_waiting = false;
     let mut trace = Trace::from_env();
@@ -66,8 +75,10 @@ pub(super) async fn event_loop(
             let drained = rx.is_empty() || now >= last_draw + STARVE_GAP;
             if user_waiting || (slot_open && drained) {
                 let t0 = trace.start();
-                term.draw(|f| crate::ui::view(state, f))?;
-                state.dirty = false;
+                terminal
+                    .draw(|f| crate::ui::view(state, f))
+                    .map_err(draw_error)?;
+                state.drawn();
                 last_draw = Instant::now();
                 trace.record(t0, if user_waiting { "draw key" } else { "draw" }, 0);
             }
@@ -76,7 +87,8 @@ pub(super) async fn event_loop(
         let draw_at = state.dirty.then_some(last_draw + FRAME_GAP);
         let (msg, from_user) = tokio::select! {
             // Keys first: what the user typed is handled (and drawn) before any queued poll
-            // or store message, so a backlog of work never delays the answer to a key.
+            // or store message, so a backlog of work never delays the answer to a key. Signals
+            // come on the same channel: a request to stop never waits behind the workers.
             biased;
             ev = events.recv() => match ev {
                 Some(Input::Event(Event::Key(k))) => (Msg::Key(k), true),
@@ -95,17 +107,13 @@ pub(super) async fn event_loop(
                     _ => continue,
                 },
                 Some(Input::Event(_)) => continue,
-                // The terminal is gone (e.g. the SSH link dropped): leave cleanly.
-                Some(Input::Gone) | None => return Ok(()),
+                Some(Input::Suspend) => {
+                    let error = suspend(terminal).err().map(|e| e.to_string());
+                    (Msg::Resumed { error }, true)
+                }
+                // The terminal is gone (e.g. the SSH link dropped), or a signal: leave cleanly.
+                Some(Input::Gone | Input::Stop) | None => return Ok(()),
             },
-            // Signals next: a request to stop must not wait behind the workers' backlog.
-            _ = sigterm.recv() => return Ok(()),
-            _ = sighup.recv() => return Ok(()),
-            _ = sigint.recv() => return Ok(()),
-            _ = sigtstp.recv() => {
-                run_all(vec![Effect::Suspend], executor, term, state, &input);
-                continue;
-            }
             // Then the workers (poller health, store rows, downloads, the composer's IO): they
             // mark the state dirty and are drawn in the coalesced slot above.
             Some(msg) = rx.recv() => (msg, false),
@@ -113,10 +121,11 @@ pub(super) async fn event_loop(
             // when the screen shows none).
             _ = clock.tick(), if state.shows_relative_times() => {
                 let t = now();
-                if t - day >= 86_400 {
-                    day = local_day_start();
-                    state.today_start = day;
-                    state.recompute();
+                if t - state.today_start >= 86_400 {
+                    let effects = update(state, Msg::DayStarted { today_start: local_day_start() });
+                    if !run_all(effects, executor, terminal, suspend) {
+                        return Ok(());
+                    }
                 }
                 (Msg::Tick { now: t }, false)
             }
@@ -128,13 +137,13 @@ pub(super) async fn event_loop(
         if stamp != state.now {
             // The clock's effects (a debounced draft save, a closed notification batch) run too.
             let effects = update(state, Msg::Tick { now: stamp });
-            if !run_all(effects, executor, term, state, &input) {
+            if !run_all(effects, executor, terminal, suspend) {
                 return Ok(());
             }
         }
         let (what, n) = trace.kind(&msg);
         let effects = update(state, msg);
-        if !run_all(effects, executor, term, state, &input) {
+        if !run_all(effects, executor, terminal, suspend) {
             return Ok(());
         }
         trace.record(t0, what, n);
@@ -188,25 +197,23 @@ impl Trace {
     }
 }
 
-/// Run effects; false when one of them asks to quit. Around a suspend the input thread lets go
-/// of the terminal, so the shell gets every key typed while the dashboard is stopped.
-fn run_all(
+/// Run effects; false when one of them asks to quit. A suspend is the screen's (the input thread
+/// lets go of the terminal around it, so the shell gets every key typed while the dashboard is
+/// stopped); its outcome comes back as `Msg::Resumed` through the executor's channel.
+fn run_all<B: Backend>(
     effects: Vec<Effect>,
     executor: &Executor,
-    term: &mut terminal::Term,
-    state: &mut State,
-    input: &InputThread,
+    terminal: &mut Terminal<B>,
+    suspend: &mut (dyn FnMut(&mut Terminal<B>) -> io::Result<()> + Send),
 ) -> bool {
     let mut keep_going = true;
     for e in effects {
-        let suspend = matches!(e, Effect::Suspend);
-        if suspend {
-            input.pause();
+        if matches!(e, Effect::Suspend) {
+            let error = suspend(terminal).err().map(|e| e.to_string());
+            executor.send(Msg::Resumed { error });
+            continue;
         }
-        keep_going &= executor.run(e, term, state);
-        if suspend {
-            input.resume();
-        }
+        keep_going &= executor.run(e);
     }
     keep_going
 }

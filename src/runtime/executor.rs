@@ -1,10 +1,10 @@
 //! Carries out the reducer's effects that need IO; results come back as messages.
 
 use super::poller::PollerCmd;
-use super::{clipboard, composer, download_manager, notify, opener, preview, terminal};
+use super::{clipboard, composer, download_manager, notify, opener, preview};
 use crate::app::queue::QueueEffect;
 use crate::app::results::ResultsEffect;
-use crate::app::{Effect, Level, Msg, State};
+use crate::app::{Effect, Level, Msg};
 use crate::engine::{Engine, SubmitError};
 use crate::store::StoreError;
 use std::io::{self, Write};
@@ -120,6 +120,11 @@ async fn retry_all(
 }
 
 impl Executor {
+    /// An outcome for the reducer, on the loop's channel.
+    pub fn send(&self, msg: Msg) {
+        let _ = self.tx.send(msg);
+    }
+
     fn write(&self, bytes: &[u8]) {
         if bytes.is_empty() {
             return;
@@ -141,7 +146,11 @@ impl Executor {
         });
     }
 
-    fn results(&self, fx: ResultsEffect, state: &mut State) {
+    fn notice(&self, level: Level, text: String) {
+        let _ = self.tx.send(Msg::Notice { level, text });
+    }
+
+    fn results(&self, fx: ResultsEffect) {
         match fx {
             ResultsEffect::Download { local_ids, force } => {
                 if self.downloads.enabled() {
@@ -175,11 +184,7 @@ impl Executor {
                     match self.presign(&path) {
                         Ok(link) => link,
                         Err(e) => {
-                            let text = format!("cannot sign a link to {path}: {e}");
-                            let _ = self.tx.send(Msg::Notice {
-                                level: Level::Error,
-                                text,
-                            });
+                            self.notice(Level::Error, format!("cannot sign a link to {path}: {e}"));
                             return;
                         }
                     }
@@ -187,9 +192,14 @@ impl Executor {
                     path
                 };
                 let (level, text, scp) = opener::open(&path);
-                state.notice(level, text);
-                if let Some((text, label)) = scp {
-                    state.copy_label = Some(label.into());
+                let copying = scp.as_ref().map(|(_, label)| label.to_string());
+                let _ = self.tx.send(Msg::Opened {
+                    level,
+                    text,
+                    copying,
+                });
+                // After `Opened` on the same channel, so the copy's answer finds its label.
+                if let Some((text, _)) = scp {
                     self.copy(text);
                 }
             }
@@ -238,16 +248,13 @@ impl Executor {
             .map_err(|e| e.to_string())
     }
 
-    /// Returns false when the loop should stop.
-    pub fn run(&self, effect: Effect, term: &mut terminal::Term, state: &mut State) -> bool {
+    /// Returns false when the loop should stop. Every outcome comes back as a message on `tx`;
+    /// the executor never sees the state. `Effect::Suspend` belongs to the loop (it owns the
+    /// terminal): here it does nothing.
+    pub fn run(&self, effect: Effect) -> bool {
         match effect {
             Effect::Quit => return false,
-            Effect::Suspend => {
-                if let Err(e) = terminal::suspend(term) {
-                    state.notice(Level::Error, format!("could not resume the terminal: {e}"));
-                }
-                state.dirty = true;
-            }
+            Effect::Suspend => {}
             Effect::SetPaused(p) => {
                 let _ = self.poller.send(PollerCmd::Pause(p));
             }
@@ -256,11 +263,8 @@ impl Executor {
             }
             Effect::Copy(text) => self.copy(text),
             Effect::CopyPresigned(object_url) => match self.presign(&object_url) {
-                Ok(link) => {
-                    state.copy_label = Some("presigned link (valid 1 hour)".into());
-                    self.copy(link);
-                }
-                Err(e) => state.notice(Level::Error, format!("cannot sign a link: {e}")),
+                Ok(link) => self.copy(link),
+                Err(e) => self.notice(Level::Error, format!("cannot sign a link: {e}")),
             },
             Effect::LoadHistory(local_id) => {
                 let (engine, tx) = (self.engine.clone(), self.tx.clone());
@@ -286,7 +290,7 @@ impl Executor {
             Effect::Composer(e) => {
                 composer::spawn(e, self.engine.clone(), self.tx.clone(), self.max_in_flight);
             }
-            Effect::Results(fx) => self.results(fx, state),
+            Effect::Results(fx) => self.results(fx),
             Effect::RemoveLocal(local_ids) => {
                 let (engine, tx) = (self.engine.clone(), self.tx.clone());
                 tokio::spawn(async move {

@@ -14,12 +14,41 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
-/// What the input thread reports.
+/// What reaches the dashboard from outside the program: the input thread's terminal events and
+/// the signals (see [`signals`]), on one channel the event loop reads before anything else.
 #[derive(Debug)]
 pub enum Input {
     Event(Event),
     /// The terminal is gone (hung up, closed, or unreadable): the dashboard ends.
     Gone,
+    /// SIGTERM, SIGHUP or SIGINT (in raw mode Ctrl-C is a key; a SIGINT comes from outside,
+    /// `kill -INT`): the dashboard ends through the same restore path.
+    Stop,
+    /// SIGTSTP: stop the process (as Ctrl-Z does).
+    Suspend,
+}
+
+/// Forward the signals that end or stop the dashboard into its input channel.
+pub fn signals(tx: mpsc::UnboundedSender<Input>) -> io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let mut sigtstp = signal(SignalKind::from_raw(libc::SIGTSTP))?;
+    tokio::spawn(async move {
+        loop {
+            let input = tokio::select! {
+                _ = sigterm.recv() => Input::Stop,
+                _ = sighup.recv() => Input::Stop,
+                _ = sigint.recv() => Input::Stop,
+                _ = sigtstp.recv() => Input::Suspend,
+            };
+            if tx.send(input).is_err() {
+                return;
+            }
+        }
+    });
+    Ok(())
 }
 
 /// How long the thread waits for input before it looks at its mode again: the longest a
@@ -53,8 +82,8 @@ pub struct InputThread {
 }
 
 impl InputThread {
-    /// Start reading the terminal.
-    pub fn spawn() -> io::Result<(InputThread, mpsc::UnboundedReceiver<Input>)> {
+    /// Start reading the terminal; its events go to `tx`.
+    pub fn spawn(tx: mpsc::UnboundedSender<Input>) -> io::Result<InputThread> {
         let shared = Arc::new(Shared {
             gate: Mutex::new(Gate {
                 mode: Mode::Read,
@@ -62,7 +91,6 @@ impl InputThread {
             }),
             changed: Condvar::new(),
         });
-        let (tx, rx) = mpsc::unbounded_channel();
         let thread_shared = shared.clone();
         std::thread::Builder::new()
             .name("input".into())
@@ -73,7 +101,7 @@ impl InputThread {
                 }
                 thread_shared.changed.notify_all();
             })?;
-        Ok((InputThread { shared }, rx))
+        Ok(InputThread { shared })
     }
 
     /// Stop reading the terminal until [`resume`](Self::resume); returns once the thread has let

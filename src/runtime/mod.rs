@@ -6,11 +6,13 @@
 
 pub mod clipboard;
 pub mod composer;
+mod dashboard;
 pub mod demo;
 pub mod download_manager;
 mod event_loop;
 mod executor;
 pub mod feeder;
+mod follow;
 pub mod headless;
 mod input;
 pub mod lease;
@@ -19,8 +21,14 @@ pub mod opener;
 pub mod osc;
 pub mod poller;
 pub mod preview;
+mod progress;
 mod setup;
 pub mod store_watch;
 pub mod terminal;
+#[cfg(test)]
+mod tests;
+pub mod workers;
 
-pub use setup::{DashboardError, DashboardOptions, results_settings, run_dashboard};
+pub use dashboard::{DashboardError, DashboardOptions};
+pub use input::Input;
+pub use setup::{run_dashboard, run_dashboard_on};

@@ -3,7 +3,7 @@
 //! `[storage] profile`, else `default`), with `[storage]` overriding endpoint, region and URL
 //! style. Secrets are never read from our own config file, and never printed.
 
-use crate::config::StorageConfig;
+use super::StorageConfig;
 use std::collections::HashMap;
 use std::path::PathBuf;
 

@@ -20,6 +20,32 @@ use reqwest::StatusCode;
 use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
 use std::time::Duration;
 
+/// The S3-compatible object storage (`[storage]`): overrides of what the standard AWS variables
+/// and `~/.aws` files say. Never a secret: credentials come from the environment or `~/.aws`.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// e.g. `https://tos-s3-cn-beijing.volces.com`, `http://127.0.0.1:9000` (default:
+    /// AWS_ENDPOINT_URL, else AWS S3 in the region).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// Default: AWS_REGION, the profile's region, else us-east-1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Path-style URLs (ENDPOINT/BUCKET/KEY); default: only for IP-address and localhost endpoints.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_style: Option<bool>,
+    /// The AWS profile in ~/.aws to use when AWS_PROFILE is not set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    /// Allow a plain-http endpoint (as AWS_ALLOW_HTTP=true does).
+    pub allow_http: bool,
+    /// Seconds one exchange with the service may take in all (answer and its body included;
+    /// one sending a body gets a second more per 16 KiB); default 60.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout_secs: Option<u64>,
+}
+
 /// Parts of a multipart upload are this big (S3 wants ≥ 5 MiB for all but the last); a body
 /// that fits in one part goes up as a single PUT.
 pub const PART_SIZE: usize = 8 << 20;
@@ -291,7 +317,7 @@ impl S3Client {
     /// A client for `location` from `[storage]` and the process's AWS variables and files.
     pub fn from_config(
         location: &S3Location,
-        storage: &crate::config::StorageConfig,
+        storage: &StorageConfig,
     ) -> Result<S3Client, S3Error> {
         let setup = credentials::resolve_from_env(storage).map_err(S3Error::Setup)?;
         let client = Self::new(location, &setup)?;

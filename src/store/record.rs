@@ -24,7 +24,37 @@ pub enum Phase {
     Remote(TaskStatus),
 }
 
+/// [`Phase::ALL`] as a static, so its names are `&'static str`.
+static ALL_PHASES: [Phase; 11] = Phase::ALL;
+
 impl Phase {
+    /// Every phase a row can have without the server inventing a status: the server's statuses
+    /// in life-cycle order, then the local ones. The one list of status names (`ls --status`
+    /// and its completion, the filter's slots).
+    pub const ALL: [Phase; 11] = [
+        Phase::Remote(TaskStatus::Queued),
+        Phase::Remote(TaskStatus::Running),
+        Phase::Remote(TaskStatus::Succeeded),
+        Phase::Remote(TaskStatus::Failed),
+        Phase::Remote(TaskStatus::Expired),
+        Phase::Remote(TaskStatus::Cancelled),
+        Phase::Pending,
+        Phase::Submitting,
+        Phase::SubmitUnknown,
+        Phase::Rejected,
+        Phase::Lost,
+    ];
+
+    /// The names of [`Phase::ALL`], in its order.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        ALL_PHASES.iter().map(Phase::as_str)
+    }
+
+    /// The name of `Phase::ALL[i]`.
+    pub fn name_at(i: usize) -> Option<&'static str> {
+        ALL_PHASES.get(i).map(Phase::as_str)
+    }
+
     /// The text stored in the `status` column.
     pub fn as_str(&self) -> &str {
         match self {

@@ -6,7 +6,7 @@ use super::format::{span, symbol, tokens};
 use crate::api::hints::hint_for_request;
 use crate::api::types::{ContentItem, CreateRequest};
 use crate::app::state::{Focus, State};
-use crate::store::TaskRow;
+use crate::store::{TaskBodies, TaskRow};
 use crate::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -102,7 +102,6 @@ fn json_lines<'a>(text: &str, theme: &Theme) -> Vec<Line<'a>> {
 /// Every line of the detail pane for task `t`.
 pub fn lines<'a>(t: &'a TaskRow, state: &'a State) -> Vec<Line<'a>> {
     let theme = state.theme();
-    let now = state.now;
     let status_style = Style::default()
         .fg(theme.status_color(t.phase.as_str()))
         .add_modifier(Modifier::BOLD);
@@ -115,6 +114,28 @@ pub fn lines<'a>(t: &'a TaskRow, state: &'a State) -> Vec<Line<'a>> {
         ),
         Span::styled(format!("  local {}", t.local_id), theme.dim()),
     ])];
+    let bodies = state.bodies_of(&t.local_id);
+    retry_chain(t, state, &mut out);
+    error(t, bodies, theme, &mut out);
+    request(t, bodies, theme, &mut out);
+    history(t, state, &mut out);
+    result(t, state, bodies, &mut out);
+    usage_and_json(t, bodies, theme, &mut out);
+    // Server strings (error code and message, ids, status, URLs, notes, the raw answer) are
+    // shown escaped, never raw: one pass over every span.
+    for line in &mut out {
+        for span in &mut line.spans {
+            if span.content.chars().any(crate::sanitize::is_unsafe) {
+                span.content = crate::sanitize::line(&span.content).into_owned().into();
+            }
+        }
+    }
+    out
+}
+
+/// The retry chain: what `t` retries, and what retried it.
+fn retry_chain<'a>(t: &'a TaskRow, state: &'a State, out: &mut Vec<Line<'a>>) {
+    let theme = state.theme();
     if let Some(parent) = t.retry_of() {
         let shown = state.task(parent).map(|p| p.display_id()).unwrap_or(parent);
         out.push(Line::from(Span::styled(
@@ -133,6 +154,10 @@ pub fn lines<'a>(t: &'a TaskRow, state: &'a State) -> Vec<Line<'a>> {
             theme.accent(),
         )));
     }
+}
+
+/// The error with its hint, and the warning of an unknown outcome.
+fn error<'a>(t: &'a TaskRow, bodies: Option<&TaskBodies>, theme: &Theme, out: &mut Vec<Line<'a>>) {
     if t.error_code().is_some() || t.error_message().is_some() {
         out.push(Line::default());
         out.push(heading("Error", theme));
@@ -146,8 +171,7 @@ pub fn lines<'a>(t: &'a TaskRow, state: &'a State) -> Vec<Line<'a>> {
         if let Some(m) = t.error_message() {
             out.push(Line::from(Span::styled(format!("  {m}"), theme.error())));
         }
-        let audio = state
-            .bodies_of(&t.local_id)
+        let audio = bodies
             .and_then(|b| CreateRequest::from_json(&b.request_json).ok())
             .and_then(|q| q.generate_audio);
         if let Some(h) = hint_for_request(&code, audio) {
@@ -163,13 +187,21 @@ pub fn lines<'a>(t: &'a TaskRow, state: &'a State) -> Vec<Line<'a>> {
             theme.warn(),
         )));
     }
+}
+
+/// The prompt, the parameters (from the row until the full request is read) and the assets.
+fn request<'a>(
+    t: &'a TaskRow,
+    bodies: Option<&'a TaskBodies>,
+    theme: &Theme,
+    out: &mut Vec<Line<'a>>,
+) {
     out.push(Line::default());
     out.push(heading("Prompt", theme));
     for l in t.prompt.lines() {
         out.push(Line::from(Span::styled(format!("  {l}"), theme.base())));
     }
     // The row carries the request's main parameters: the full request once it is loaded.
-    let bodies = state.bodies_of(&t.local_id);
     let full = bodies.and_then(|b| CreateRequest::from_json(&b.request_json).ok());
     let from_row = || CreateRequest {
         model: t.model.to_string(),
@@ -217,6 +249,11 @@ pub fn lines<'a>(t: &'a TaskRow, state: &'a State) -> Vec<Line<'a>> {
             }
         }
     }
+}
+
+/// The status history (or the row's times until it is read).
+fn history<'a>(t: &'a TaskRow, state: &'a State, out: &mut Vec<Line<'a>>) {
+    let (theme, now) = (state.theme(), state.now);
     out.push(Line::default());
     out.push(heading("Status history", theme));
     match state.histories.get(&*t.local_id) {
@@ -246,6 +283,16 @@ pub fn lines<'a>(t: &'a TaskRow, state: &'a State) -> Vec<Line<'a>> {
             theme.dim(),
         ))),
     }
+}
+
+/// The saved files, the transfer and preview, and the result links with their time left.
+fn result<'a>(
+    t: &'a TaskRow,
+    state: &'a State,
+    bodies: Option<&'a TaskBodies>,
+    out: &mut Vec<Line<'a>>,
+) {
+    let (theme, now) = (state.theme(), state.now);
     if t.results.video_url || t.results.video_saved {
         out.push(Line::default());
         out.push(heading("Result", theme));
@@ -294,6 +341,15 @@ pub fn lines<'a>(t: &'a TaskRow, state: &'a State) -> Vec<Line<'a>> {
             out.push(Line::from(Span::styled(format!("  {u}"), theme.base())));
         }
     }
+}
+
+/// The tokens billed, and the raw request and response.
+fn usage_and_json<'a>(
+    t: &'a TaskRow,
+    bodies: Option<&'a TaskBodies>,
+    theme: &Theme,
+    out: &mut Vec<Line<'a>>,
+) {
     if let Some(n) = t.tokens {
         out.push(Line::default());
         out.push(field("usage", format!("{} tokens ({n})", tokens(n)), theme));
@@ -311,16 +367,6 @@ pub fn lines<'a>(t: &'a TaskRow, state: &'a State) -> Vec<Line<'a>> {
         }
         None => out.push(loading(theme)),
     }
-    // Server strings (error code and message, ids, status, URLs, notes, the raw answer) are
-    // shown escaped, never raw: one pass over every span.
-    for line in &mut out {
-        for span in &mut line.spans {
-            if span.content.chars().any(crate::sanitize::is_unsafe) {
-                span.content = crate::sanitize::line(&span.content).into_owned().into();
-            }
-        }
-    }
-    out
 }
 
 /// Shown where the full request or response is still being read from the store.

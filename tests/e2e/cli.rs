@@ -327,7 +327,7 @@ fn the_five_character_suffix_the_table_shows_names_a_task_in_every_command() {
         "{stdout}"
     );
     let row = lines.next().expect("a row");
-    let short = seedance_tui::ui::format::short_task_id(Some(&id));
+    let short = seedance_tui::api::task_id::short_task_id(Some(&id));
     assert!(row.starts_with(&format!("{short} ")), "{row}");
     assert!(row.contains(&id), "{row}");
 

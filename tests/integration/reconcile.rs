@@ -182,7 +182,7 @@ async fn several_matching_tasks_are_left_to_the_user_with_the_candidates() {
     assert_eq!(sim.stats().creates, creates, "nothing was created again");
     // Not only in the dashboard: `get` and `ls --json` show the candidates too.
     assert_eq!(left.error_code.as_deref(), Some(AMBIGUOUS));
-    let get = seedance_tui::cli::query::record_json(&left).to_string();
+    let get = seedance_tui::cli::task_json::record_json(&left).to_string();
     let mut ls = Vec::new();
     seedance_tui::cli::task_json::write_record(&mut ls, &mut Vec::new(), &left);
     let ls = String::from_utf8(ls).expect("utf8");

@@ -3,8 +3,7 @@
 
 use super::fixtures::state;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use seedance_tui::api::types::CreateRequest;
-use seedance_tui::app::composer::{ComposerEffect, ComposerMsg, Editor, Field};
+use seedance_tui::app::composer::{ComposerEffect, ComposerMsg};
 use seedance_tui::app::{Effect, Msg, State, update};
 
 pub fn k(s: &mut State, code: KeyCode, m: KeyModifiers) -> Vec<Effect> {
@@ -19,18 +18,12 @@ pub fn ch(s: &mut State, c: char) -> Vec<Effect> {
 pub fn ctrl(s: &mut State, c: char) -> Vec<Effect> {
     k(s, KeyCode::Char(c), KeyModifiers::CONTROL)
 }
-pub fn alt(s: &mut State, c: char) -> Vec<Effect> {
-    k(s, KeyCode::Char(c), KeyModifiers::ALT)
-}
 pub fn typ(s: &mut State, text: &str) -> Vec<Effect> {
     let mut out = Vec::new();
     for c in text.chars() {
         out.extend(ch(s, c));
     }
     out
-}
-pub fn ed(s: &State) -> &Editor {
-    s.composer.editor.as_deref().expect("composer open")
 }
 pub fn msg(s: &mut State, m: ComposerMsg) -> Vec<Effect> {
     update(s, Msg::Composer(m))
@@ -42,29 +35,6 @@ pub fn composer_fx(fx: &[Effect]) -> Vec<ComposerEffect> {
             _ => None,
         })
         .collect()
-}
-pub fn focus(s: &mut State, f: Field) {
-    // Tab moves between the sections (prompt, parameters, assets), the arrows inside one.
-    for _ in 0..3 {
-        if ed(s).focus.section() == f.section() {
-            break;
-        }
-        press(s, KeyCode::Tab);
-    }
-    if f.section() == 1 {
-        for _ in 0..Field::ALL.len() {
-            press(s, KeyCode::Up);
-        }
-        for _ in 0..Field::ALL.len() {
-            if ed(s).focus == f {
-                return;
-            }
-            press(s, KeyCode::Down);
-        }
-    }
-    if ed(s).focus != f {
-        panic!("cannot reach {f:?}");
-    }
 }
 
 /// `n` on an empty drafts table: a fresh draft from the config defaults.
@@ -84,8 +54,4 @@ pub fn open() -> State {
         },
     );
     s
-}
-
-pub fn request(s: &State) -> CreateRequest {
-    ed(s).request()
 }

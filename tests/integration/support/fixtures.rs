@@ -3,7 +3,7 @@
 use seedance_tui::api::TaskStatus;
 use seedance_tui::app::keymap::Keymap;
 use seedance_tui::app::{Msg, State, update};
-use seedance_tui::store::{HistoryEntry, Phase, TaskBodies, TaskRecord, TaskRow};
+use seedance_tui::store::{Phase, TaskRecord, TaskRow};
 use seedance_tui::theme::{self, Theme};
 
 /// The fixed "now" of every fixture (2026-11-23 12:00:00 UTC).
@@ -156,75 +156,11 @@ pub fn state_with(w: u16, h: u16, theme: Theme) -> State {
     s
 }
 
-/// The runtime's answer to `Effect::LoadBodies` for a fixture task: its full request and
-/// response, links and paths (the fixture records carry them; the dashboard's rows do not).
-pub fn bodies(local_id: &str) -> Msg {
-    let t = tasks()
-        .into_iter()
-        .find(|t| t.local_id == local_id)
-        .expect("a fixture task");
-    Msg::Bodies {
-        local_id: local_id.into(),
-        result: Ok(TaskBodies::of(&t)),
-    }
-}
-
-/// Answer every `Effect::LoadBodies` in `fx` as the runtime would; the effects of the answers.
-pub fn answer_bodies(
-    s: &mut State,
-    fx: Vec<seedance_tui::app::Effect>,
-) -> Vec<seedance_tui::app::Effect> {
-    let mut out = Vec::new();
-    for e in fx {
-        match e {
-            seedance_tui::app::Effect::LoadBodies(id) => out.extend(update(s, bodies(&id))),
-            other => out.push(other),
-        }
-    }
-    out
-}
-
-pub fn history(local_id: &str, created: i64) -> Msg {
-    Msg::History {
-        local_id: local_id.into(),
-        entries: vec![
-            HistoryEntry {
-                status: "submitting".into(),
-                at: created,
-                note: None,
-            },
-            HistoryEntry {
-                status: "queued".into(),
-                at: created + 1,
-                note: Some("cgt-1".into()),
-            },
-            HistoryEntry {
-                status: "running".into(),
-                at: created + 20,
-                note: None,
-            },
-            HistoryEntry {
-                status: "failed".into(),
-                at: created + 200,
-                note: Some("OutputVideoSensitiveContentDetected.PolicyViolation".into()),
-            },
-        ],
-    }
-}
-
 /// The whole screen `s` draws, as text: one line per row, one symbol per cell.
 pub fn rendered(s: &State) -> String {
     let (w, h) = s.size;
     let mut term =
         ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).expect("terminal");
     term.draw(|f| seedance_tui::ui::view(s, f)).expect("draw");
-    let b = term.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..b.area.height {
-        for x in 0..b.area.width {
-            out.push_str(b[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
+    seedance_tui::ui::buffer_text(term.backend().buffer())
 }

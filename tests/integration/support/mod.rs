@@ -8,3 +8,5 @@ pub mod engine;
 pub mod fixtures;
 /// A raw HTTP/1.1 server on loopback for answers the simulator does not give.
 pub mod http;
+/// Screens as text, and a `TestBackend` readable while the dashboard's loop draws on it.
+pub mod screen;

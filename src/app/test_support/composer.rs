@@ -1,0 +1,91 @@
+//! Shared helpers for the composer reducer tests: keys in, effects out, and a composer opened
+//! on a fresh draft from the config defaults.
+
+use super::state;
+use crate::api::types::CreateRequest;
+use crate::app::composer::{ComposerEffect, ComposerMsg, Editor, Field};
+use crate::app::{Effect, Msg, State, update};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+pub fn k(s: &mut State, code: KeyCode, m: KeyModifiers) -> Vec<Effect> {
+    update(s, Msg::Key(KeyEvent::new(code, m)))
+}
+pub fn press(s: &mut State, code: KeyCode) -> Vec<Effect> {
+    k(s, code, KeyModifiers::NONE)
+}
+pub fn ch(s: &mut State, c: char) -> Vec<Effect> {
+    press(s, KeyCode::Char(c))
+}
+pub fn ctrl(s: &mut State, c: char) -> Vec<Effect> {
+    k(s, KeyCode::Char(c), KeyModifiers::CONTROL)
+}
+pub fn alt(s: &mut State, c: char) -> Vec<Effect> {
+    k(s, KeyCode::Char(c), KeyModifiers::ALT)
+}
+pub fn typ(s: &mut State, text: &str) -> Vec<Effect> {
+    let mut out = Vec::new();
+    for c in text.chars() {
+        out.extend(ch(s, c));
+    }
+    out
+}
+pub fn ed(s: &State) -> &Editor {
+    s.composer.editor.as_deref().expect("composer open")
+}
+pub fn msg(s: &mut State, m: ComposerMsg) -> Vec<Effect> {
+    update(s, Msg::Composer(m))
+}
+pub fn composer_fx(fx: &[Effect]) -> Vec<ComposerEffect> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Composer(c) => Some(c.clone()),
+            _ => None,
+        })
+        .collect()
+}
+pub fn focus(s: &mut State, f: Field) {
+    // Tab moves between the sections (prompt, parameters, assets), the arrows inside one.
+    for _ in 0..3 {
+        if ed(s).focus.section() == f.section() {
+            break;
+        }
+        press(s, KeyCode::Tab);
+    }
+    if f.section() == 1 {
+        for _ in 0..Field::ALL.len() {
+            press(s, KeyCode::Up);
+        }
+        for _ in 0..Field::ALL.len() {
+            if ed(s).focus == f {
+                return;
+            }
+            press(s, KeyCode::Down);
+        }
+    }
+    if ed(s).focus != f {
+        panic!("cannot reach {f:?}");
+    }
+}
+
+/// `n` on an empty drafts table: a fresh draft from the config defaults.
+pub fn open() -> State {
+    let mut s = state(120, 40);
+    let fx = ch(&mut s, 'n');
+    assert_eq!(
+        composer_fx(&fx),
+        vec![ComposerEffect::LoadDrafts { then_open: true }]
+    );
+    assert!(!s.composer.is_open(), "opens once the drafts are read");
+    msg(
+        &mut s,
+        ComposerMsg::Drafts {
+            items: Vec::new(),
+            then_open: true,
+        },
+    );
+    s
+}
+
+pub fn request(s: &State) -> CreateRequest {
+    ed(s).request()
+}

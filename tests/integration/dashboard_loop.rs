@@ -1,0 +1,119 @@
+//! The dashboard's real event loop (`runtime::run_dashboard_on`) on ratatui's `TestBackend`:
+//! the real workers against the simulator over loopback, keys sent as the input thread sends
+//! them, the screen read as text while the loop draws, each step awaited with a deadline.
+
+use crate::support::engine::*;
+use crate::support::screen::SharedBackend;
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use seedance_tui::config::Config;
+use seedance_tui::context::Context;
+use seedance_tui::destination::Destination;
+use seedance_tui::runtime::{DashboardOptions, Input, run_dashboard_on};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// Wait (bounded) until the screen shows `text`.
+async fn shows(screen: &SharedBackend, text: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !screen.text().contains(text) {
+        assert!(
+            Instant::now() < deadline,
+            "the screen never showed {text:?}:\n{}",
+            screen.text()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn key(c: char) -> Input {
+    Input::Event(Event::Key(KeyEvent::new(
+        KeyCode::Char(c),
+        KeyModifiers::NONE,
+    )))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_loop_draws_the_store_follows_its_changes_answers_keys_and_quits() {
+    let (sim, dir, engine) = sim_and_engine(fast()).await;
+    succeeded_task(&engine, "gulls").await;
+    let mut config = Config::default();
+    config.download.auto = false;
+    let ctx = Context {
+        config,
+        engine: engine.clone(),
+        profile_name: "loop-test".into(),
+        base_url: sim.base_url(),
+        store_path: dir.path().join("store.sqlite3"),
+        output_dir: Destination::Folder(dir.path().join("out")),
+        demo: false,
+        sim: None,
+        key_var: Some("SEEDANCE_API_KEY".into()),
+        demo_dir: None,
+        config_path: dir.path().join("config.toml"),
+    };
+    let screen = SharedBackend::new(120, 30);
+    let mut terminal = ratatui::Terminal::new(screen.clone()).expect("terminal");
+    let (keys, mut events) = mpsc::unbounded_channel();
+    let opts = DashboardOptions::default();
+    // The loop's state is not `Sync` (the composer's text area): the loop and the test's
+    // driver run side by side in this task.
+    let dashboard = run_dashboard_on(&ctx, &opts, &mut terminal, &mut events);
+    let driver = async {
+        // The first page of the store is drawn.
+        shows(&screen, "gulls").await;
+        // A task submitted by someone else sharing the store reaches the table through the store
+        // watcher, and this process's poller follows it to the end.
+        let other = engine
+            .submit(
+                serde_json::json!({
+                    "model": "doubao-seedance-2-0-fast-260128",
+                    "content": [{"type": "text", "text": "[[sim:succeed]] harbour"}],
+                    "ratio": "16:9", "duration": 4, "resolution": "720p"
+                })
+                .to_string(),
+                None,
+            )
+            .await
+            .expect("submit");
+        shows(&screen, "harbour").await;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let row = engine.find(&other.local_id).await.expect("row");
+            if row.phase.is_settled() {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the dashboard's poller never settled the task"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // A key is answered with a frame: `?` opens the help, `esc` closes it.
+        keys.send(key('?')).expect("send");
+        shows(&screen, "Help — keys").await;
+        keys.send(Input::Event(Event::Key(KeyEvent::new(
+            KeyCode::Esc,
+            KeyModifiers::NONE,
+        ))))
+        .expect("send");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while screen.text().contains("Help — keys") {
+            assert!(Instant::now() < deadline, "the help never closed");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // `q` with nothing in flight quits; the loop returns its last state.
+        keys.send(key('q')).expect("send");
+    };
+    let (state, ()) = tokio::time::timeout(Duration::from_secs(60), async {
+        tokio::join!(dashboard, driver)
+    })
+    .await
+    .expect("the loop ends after q");
+    let state = state.expect("the dashboard ran");
+    assert_eq!(state.tasks.len(), 2, "both tasks are in the table");
+    assert!(
+        state.tasks.iter().all(|t| t.phase.is_settled()),
+        "the table has both tasks settled"
+    );
+    sim.shutdown().await;
+}
