@@ -90,11 +90,6 @@ macro_rules! errln {
     };
 }
 
-/// [`line`] for an optional string.
-pub fn opt_line(s: Option<&str>) -> Cow<'_, str> {
-    s.map_or(Cow::Borrowed(""), line)
-}
-
 /// Serialised JSON text with the characters JSON leaves raw but a terminal obeys (DEL, C1,
 /// bidi, line separators) written as `\uXXXX` escapes. Outside strings JSON text holds none of
 /// them, so the result is the same JSON value. (Inside strings the serialiser already escapes

@@ -273,17 +273,6 @@ impl ContentItem {
             _ => None,
         }
     }
-
-    /// The `type` tag as it appears on the wire.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            ContentItem::Text { .. } => "text",
-            ContentItem::ImageUrl { .. } => "image_url",
-            ContentItem::VideoUrl { .. } => "video_url",
-            ContentItem::AudioUrl { .. } => "audio_url",
-            ContentItem::DraftTask { .. } => "draft_task",
-        }
-    }
 }
 
 /// The body of `POST /contents/generations/tasks`.

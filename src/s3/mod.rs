@@ -378,12 +378,6 @@ impl S3Client {
         out
     }
 
-    /// Use parts of `bytes` (≥ 5 MiB for real services; tests and benchmarks vary it).
-    pub fn with_part_size(mut self, bytes: usize) -> S3Client {
-        self.part_size = bytes.max(1);
-        self
-    }
-
     pub fn location(&self) -> &S3Location {
         &self.location
     }

@@ -464,22 +464,6 @@ impl Store {
             Ok(())
         })
     }
-
-    /// The queue key and label of a row, if it came through the queue.
-    pub fn queue_info(
-        &self,
-        local_id: &str,
-    ) -> Result<(Option<String>, Option<String>), StoreError> {
-        self.conn
-            .query_row(
-                "SELECT queue_key, label FROM tasks WHERE local_id = ?1",
-                [local_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(|e| self.err(e))?
-            .ok_or_else(|| StoreError::NotFound(local_id.to_string()))
-    }
 }
 
 #[cfg(test)]

@@ -23,7 +23,6 @@ pub use keys::{ComposerIntent, paste, typing};
 pub use reduce::{apply, edit_task, new_draft, on_tick};
 
 use crate::api::types::{ContentItem, CreateRequest, MediaKind, Role};
-use crate::api::validate::Problem;
 use crate::config::RequestDefaults;
 use ratatui_textarea::TextArea;
 
@@ -454,13 +453,4 @@ pub enum ComposerMsg {
 /// The problem list of an editor, for tests and the view.
 pub fn problem_texts(e: &Editor) -> Vec<String> {
     e.problems.iter().map(|p| p.problem.to_string()).collect()
-}
-
-/// A problem found in a request with no form to place it in.
-pub fn unplaced(p: Problem) -> ProblemAt {
-    ProblemAt {
-        field: Field::Model,
-        asset: None,
-        problem: p,
-    }
 }
