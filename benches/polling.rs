@@ -1,17 +1,19 @@
 //! Polling cost and freshness (run: `cargo bench --bench polling`), in two parts.
 //!
-//! 1. **Requests per finished task.** `BENCH_TASKS` (default 100) tasks in flight at once, poll
-//!    interval `BENCH_INTERVAL` (default 15, the seed's) simulated seconds, simulator at
-//!    `BENCH_SPEED` (default 2) times real time, every strategy on its own simulator with the
-//!    same seed (so the same task timings), side by side in one run:
-//!    - the seed's fixed loop (one GET per task every interval),
-//!    - the scheduler polling by id (one GET per task) with a fresh store (no history),
-//!    - the scheduler in list mode (due tasks in one list request per tick), fresh store,
-//!    - the scheduler in list mode after `BENCH_WARM` (default 40) tasks of history.
+//! 1. **Requests per finished task.** `BENCH_TASKS` (default 100) tasks in flight at once,
+//!    simulator at `BENCH_SPEED` (default 10) times real time, every strategy on its own
+//!    simulator with the same seed (so the same task timings), side by side in one run:
+//!    - the seed's fixed loop: one GET per task every `BENCH_SEED_INTERVAL` (default 15, the
+//!      seed's) simulated seconds,
+//!    - the relay mode (one GET per task, through the relay's base URL), fresh store and after
+//!      `BENCH_WARM` (default 40) tasks of the same shape as history,
+//!    - the official mode (due tasks in one list request per tick), fresh and warm, with the
+//!      shipped `[poll] interval_secs` (`BENCH_INTERVAL`, default 10 simulated seconds) and
+//!      tuned (`BENCH_TUNED_INTERVAL`, default 7: denser ticks).
 //!
-//!    Reported: requests (GETs + lists) per finished task, the mean and p95 delay from a task
-//!    finishing (the simulator's `updated_at`) to the client seeing it in simulated seconds,
-//!    and the requests per second measured during the window.
+//!    Reported: requests (GETs + lists) per finished task (and as a share of the seed loop's),
+//!    the mean and p95 delay from a task finishing (the simulator's `updated_at`) to the client
+//!    seeing it in simulated seconds, and the requests per second measured during the window.
 //! 2. **Full sweep.** `BENCH_SWEEP` (default 1000,5000) held tasks tracked at once at the
 //!    default budget (5 requests/s, 4 in flight): the time until every task was polled once,
 //!    by id and in list mode. By id it is measured over the first `BENCH_SWEEP_SECS` (default
@@ -31,7 +33,10 @@ const HELD: &str = r#"{"model":"doubao-seedance-2-0-fast-260128","content":[{"ty
 #[derive(Clone, Copy, PartialEq)]
 enum Strategy {
     Fixed,
-    Scheduler(ListMode),
+    /// One GET per task through the relay's base URL.
+    Relay,
+    /// The official API: list requests.
+    Official,
 }
 
 struct Outcome {
@@ -79,12 +84,13 @@ async fn start_sim(speed: f64) -> SimHandle {
 }
 
 fn new_engine(sim: &SimHandle, dir: &tempfile::TempDir) -> Engine {
+    engine_at(sim.base_url(), dir)
+}
+
+fn engine_at(base_url: String, dir: &tempfile::TempDir) -> Engine {
     let store = Store::open(&dir.path().join("bench.sqlite3")).expect("store");
-    let client = ArkClient::new(ClientConfig::new(
-        sim.base_url(),
-        Some(ApiKey::new("bench")),
-    ))
-    .expect("client");
+    let client =
+        ArkClient::new(ClientConfig::new(base_url, Some(ApiKey::new("bench")))).expect("client");
     Engine::new(client, store, "bench")
 }
 
@@ -129,7 +135,7 @@ async fn drive(
                 seen.push((at, r));
             }
         }
-        Strategy::Scheduler(_) => {
+        Strategy::Relay | Strategy::Official => {
             for (r, _) in batch {
                 let _ = poller.send(PollerCmd::Track(Box::new(r.clone())));
             }
@@ -172,7 +178,11 @@ async fn drive(
 async fn run(strategy: Strategy, speed: f64, interval_secs: f64, warm: usize, n: usize) -> Outcome {
     let sim = start_sim(speed).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let engine = new_engine(&sim, &dir);
+    let base_url = match strategy {
+        Strategy::Relay => sim.relay_base_url(),
+        _ => sim.base_url(),
+    };
+    let engine = engine_at(base_url.clone(), &dir);
     let interval = Duration::from_secs_f64(interval_secs / speed);
     let (tx, mut events) = tokio::sync::mpsc::unbounded_channel();
     let cfg = PollerConfig {
@@ -180,10 +190,7 @@ async fn run(strategy: Strategy, speed: f64, interval_secs: f64, warm: usize, n:
         concurrency: 16,
         requests_per_second: 1000.0,
         leader: true,
-        list: match strategy {
-            Strategy::Scheduler(mode) => mode,
-            Strategy::Fixed => ListMode::Never,
-        },
+        list: ListMode::for_profile(&base_url, strategy != Strategy::Official),
         ..PollerConfig::default()
     };
     let poller = poller::spawn(engine.clone(), cfg, tx);
@@ -295,8 +302,8 @@ async fn sweep(mode: ListMode, n: usize, cap: Duration) -> (f64, f64, bool) {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let speed: f64 = env_or("BENCH_SPEED", 2.0);
-    let interval: f64 = env_or("BENCH_INTERVAL", 15.0);
+    let speed: f64 = env_or("BENCH_SPEED", 10.0);
+    let interval: f64 = env_or("BENCH_INTERVAL", 10.0);
     let warm: usize = env_or("BENCH_WARM", 40);
     let n: usize = env_or("BENCH_TASKS", 100);
     let sweep_sizes: Vec<usize> = std::env::var("BENCH_SWEEP")
@@ -307,47 +314,82 @@ async fn main() {
     let sweep_cap = Duration::from_secs_f64(env_or("BENCH_SWEEP_SECS", 10.0));
 
     let started = Instant::now();
+    let seed_interval: f64 = env_or("BENCH_SEED_INTERVAL", 15.0);
+    let tuned: f64 = env_or("BENCH_TUNED_INTERVAL", 7.0);
     let rows = [
-        ("the seed's fixed loop (GET each)", Strategy::Fixed, 0),
         (
-            "scheduler, GET each, fresh store",
-            Strategy::Scheduler(ListMode::Never),
+            "the seed's fixed loop (GET each)",
+            Strategy::Fixed,
+            seed_interval,
             0,
         ),
         (
-            "scheduler, list mode, fresh store",
-            Strategy::Scheduler(ListMode::Use),
+            "relay mode (GET each), fresh store",
+            Strategy::Relay,
+            interval,
             0,
         ),
         (
-            "scheduler, list mode, after history",
-            Strategy::Scheduler(ListMode::Use),
+            "relay mode (GET each), after history",
+            Strategy::Relay,
+            interval,
+            warm,
+        ),
+        (
+            "official (list), defaults, fresh store",
+            Strategy::Official,
+            interval,
+            0,
+        ),
+        (
+            "official (list), defaults, after history",
+            Strategy::Official,
+            interval,
+            warm,
+        ),
+        (
+            "official (list), tuned, after history",
+            Strategy::Official,
+            tuned,
             warm,
         ),
     ];
     let handles: Vec<_> = rows
         .iter()
-        .map(|(_, s, w)| tokio::spawn(run(*s, speed, interval, *w, n)))
+        .map(|(_, s, i, w)| tokio::spawn(run(*s, speed, *i, *w, n)))
         .collect();
     let mut outcomes = Vec::new();
     for h in handles {
         outcomes.push(h.await.expect("run"));
     }
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
-        "polling {n} tasks in flight, interval {interval} s, simulator at {speed}x ({:.0} s; history rows after {warm} tasks):",
-        started.elapsed().as_secs_f64()
+        "polling {n} tasks in flight, simulator at {speed}x ({:.0} s; history: {warm} tasks of the same shape first; load average at the end: {}):",
+        started.elapsed().as_secs_f64(),
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
     );
     println!(
-        "| strategy | requests per finished task | mean finish-to-seen | p95 finish-to-seen | requests/s during the window | finished |"
+        "| strategy | interval (sim-s) | requests per finished task | share of the seed loop's | mean finish-to-seen | p95 finish-to-seen | requests/s during the window | finished |"
     );
-    println!("| --- | --- | --- | --- | --- | --- |");
-    for ((name, _, _), o) in rows.iter().zip(outcomes) {
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
+    let seed_cost = outcomes[0].requests_per_task;
+    for ((name, _, i, _), o) in rows.iter().zip(outcomes) {
         println!(
-            "| {name} | {:.2} | {:.1} s | {:.1} s | {:.1} | {} |",
-            o.requests_per_task, o.mean_delay, o.p95_delay, o.requests_per_sec, o.finished
+            "| {name} | {i} | {:.2} | {:.2}x | {:.1} s | {:.1} s | {:.1} | {} |",
+            o.requests_per_task,
+            o.requests_per_task / seed_cost.max(1e-9),
+            o.mean_delay,
+            o.p95_delay,
+            o.requests_per_sec,
+            o.finished
         );
     }
-
+    if env_or("BENCH_SWEEP_SKIP", 0u8) == 1 {
+        return;
+    }
     println!();
     println!(
         "full sweep at the default budget (5 requests/s, 4 in flight, interval 10 s); by id measured over {} s and extrapolated:",

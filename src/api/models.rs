@@ -274,6 +274,8 @@ type SizeTable = BTreeMap<String, BTreeMap<String, [u64; 2]>>;
 #[serde(deny_unknown_fields)]
 struct TableFile {
     default_model: String,
+    #[serde(default = "typical_secs")]
+    typical_secs: [f64; 2],
     sizes: BTreeMap<String, SizeTable>,
     models: BTreeMap<String, ModelOverride>,
 }
@@ -284,6 +286,12 @@ pub struct ModelTable {
     models: Vec<ModelSpec>,
     sizes: BTreeMap<String, SizeTable>,
     default_model: String,
+    typical_secs: [f64; 2],
+}
+
+/// Seconds from create to finish a task typically takes when the table says nothing.
+fn typical_secs() -> [f64; 2] {
+    [60.0, 300.0]
 }
 
 /// The shipped table's source.
@@ -299,6 +307,7 @@ impl ModelTable {
                 models: Vec::new(),
                 sizes: BTreeMap::new(),
                 default_model: String::new(),
+                typical_secs: typical_secs(),
             }
         })
     }
@@ -310,6 +319,7 @@ impl ModelTable {
             models: Vec::new(),
             sizes: file.sizes,
             default_model: file.default_model,
+            typical_secs: file.typical_secs,
         };
         table.apply(&file.models)?;
         Ok(table)
@@ -380,6 +390,13 @@ impl ModelTable {
     /// Every model, in table order.
     pub fn iter(&self) -> impl Iterator<Item = &ModelSpec> {
         self.models.iter()
+    }
+
+    /// The range of seconds from create to finish a task typically takes (queue and run): what
+    /// the poller expects before its store has history.
+    pub fn typical_secs(&self) -> (f64, f64) {
+        let [lo, hi] = self.typical_secs;
+        (lo.max(0.0), hi.max(lo).max(0.0))
     }
 
     /// The default model for new drafts.

@@ -280,7 +280,10 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
     };
     let source = Source::open(&path, json_lines)?;
     let file = source.shown.clone();
-    let checked = check_file(&source, parser_for(args, &source, template.as_ref()))?;
+    let checked = check_file(
+        &source,
+        parser_for(args, &source, template.as_ref()).checking(),
+    )?;
     if checked.requests == 0 {
         return Err(Failure::usage(format!(
             "{file} holds no requests (blank lines and lines starting with # are skipped); nothing was queued"

@@ -3,7 +3,7 @@
 use super::exit::{Code, Failure};
 use super::task_json::record_json;
 use crate::context::Context;
-use crate::store::{Phase, StoreError, TaskQuery, TaskRecord};
+use crate::store::{Phase, StoreError, TaskQuery};
 use serde_json::Value;
 
 /// Every task `query` selects, newest first, as JSON for scripts: one array (`array`) or one
@@ -130,7 +130,7 @@ pub async fn ls(ctx: &Context, statuses: &[String], format: ListFormat) -> Resul
             let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
             let mut shown = 0usize;
             let mut ok = true;
-            s.each(&query, |r| {
+            s.each_line(&query, |r| {
                 if shown == 0 {
                     ok = writeln!(
                         out,
@@ -154,7 +154,10 @@ pub async fn ls(ctx: &Context, statuses: &[String], format: ListFormat) -> Resul
 }
 
 /// One row of `ls`'s table, each cell escaped on its own so the columns stay aligned.
-fn write_table_row(out: &mut impl std::io::Write, r: &TaskRecord) -> std::io::Result<()> {
+fn write_table_row(
+    out: &mut impl std::io::Write,
+    r: &crate::store::TaskLine,
+) -> std::io::Result<()> {
     use crate::sanitize::flat;
     let created = chrono::DateTime::from_timestamp(r.created_at, 0)
         .map(|t| {

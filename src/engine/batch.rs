@@ -295,10 +295,49 @@ impl Keys {
     }
 }
 
-/// A request's normalized JSON and its FNV-1a hash (what a repeated key is compared by).
-fn request_hash(req: &CreateRequest) -> (u64, String) {
-    let json = req.to_json();
-    (fnv1a(&[json.as_bytes()]), json)
+/// [`fnv1a`] of parts, fed as they are written: a request's normalized JSON is hashed as
+/// serde writes it, never held whole (a line may carry a 20 MB prompt).
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+
+    /// The end of one part (as `fnv1a` marks it).
+    fn part(&mut self) {
+        self.0 ^= 0xff;
+        self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+    }
+}
+
+impl std::io::Write for Fnv {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for b in buf {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The hash of a request's normalized JSON (what a repeated key is compared by), and the key
+/// of line `line` when it has none (see [`line_key`]): the same values as hashing the JSON
+/// text, without writing it out.
+fn request_hashes(req: &CreateRequest, line: usize) -> (u64, String) {
+    let mut request = Fnv::new();
+    let mut keyed = Fnv::new();
+    std::io::Write::write_all(&mut keyed, line.to_string().as_bytes()).ok();
+    keyed.part();
+    let _ = serde_json::to_writer(&mut request, req);
+    let _ = serde_json::to_writer(&mut keyed, req);
+    request.part();
+    keyed.part();
+    (request.0, format!("line{line}-{:016x}", keyed.0))
 }
 
 /// Local files named by the requests, inlined once each while they are small enough to keep
@@ -418,6 +457,8 @@ pub struct LineParser<'a> {
     template: Option<&'a CreateRequest>,
     files: Files,
     keys: Keys,
+    /// Only check the lines: a request's body is not written out (`request_json` is empty).
+    check_only: bool,
 }
 
 impl<'a> LineParser<'a> {
@@ -428,6 +469,7 @@ impl<'a> LineParser<'a> {
             template: None,
             files: Files::new(base_dir, allow_outside),
             keys: Keys::default(),
+            check_only: false,
         }
     }
 
@@ -437,7 +479,14 @@ impl<'a> LineParser<'a> {
             template: Some(template),
             files: Files::new(Path::new("."), false),
             keys: Keys::default(),
+            check_only: false,
         }
+    }
+
+    /// This parser, only checking the lines (a first reading that keeps nothing).
+    pub fn checking(mut self) -> Self {
+        self.check_only = true;
+        self
     }
 
     /// Line `line` of the file.
@@ -498,7 +547,7 @@ impl<'a> LineParser<'a> {
                 return Line::Invalid(problems);
             }
         };
-        let (request, normalized) = request_hash(&req);
+        let (request, line_key) = request_hashes(&req, line);
         if let Some(k) = &key {
             match self.keys.see(k, line, request) {
                 Ok(None) => {}
@@ -509,8 +558,7 @@ impl<'a> LineParser<'a> {
                 }
             }
         }
-        let key = key.unwrap_or_else(|| line_key(line, &normalized));
-        drop(normalized);
+        let key = key.unwrap_or(line_key);
         let mut sent = req;
         problems.extend(self.files.inline(&mut sent, line));
         problems.extend(check(&sent, line));
@@ -522,7 +570,11 @@ impl<'a> LineParser<'a> {
             variant: 0,
             key,
             label,
-            request_json: sent.to_json(),
+            request_json: if self.check_only {
+                String::new()
+            } else {
+                sent.to_json()
+            },
         })
     }
 }
@@ -665,6 +717,15 @@ mod tests {
                 .starts_with("b.jsonl:2: line: is 101 bytes"),
             "{p:?}"
         );
+    }
+
+    #[test]
+    fn streamed_hashes_are_the_hashes_of_the_text() {
+        let req = CreateRequest::from_json(&line("snow \\u2603 and \u{e9}")).expect("request");
+        let json = req.to_json();
+        let (request, key) = request_hashes(&req, 7);
+        assert_eq!(request, fnv1a(&[json.as_bytes()]));
+        assert_eq!(key, line_key(7, &json));
     }
 
     #[test]

@@ -1,32 +1,63 @@
-//! ETA from history: how long tasks took, learned from finished tasks in the store, per
-//! (model, resolution, duration), falling back to the model and then to every task. Pure: times
-//! come in as arguments.
+//! ETA from history: how long tasks took, learned from finished tasks, per shape (model,
+//! resolution, ratio, duration, the kinds of media it carries), falling back to the model, then
+//! to every task, then to the model table's typical durations (a fresh store). Pure: times come
+//! in as arguments. One model: the poller learns and plans with it, and the dashboard shows what
+//! it predicts (`runtime::poller` sends it a copy whenever it has learned something).
 //!
 //! A task is measured from its creation against the total times (queue + run) of its kind: the
 //! creation time is exact, while the start of a run is only known as when a poll first saw it
-//! running. The samples still possible at the task's age
-//! (longer than it has already taken) give its remaining time (their median), its progress, and
-//! when to poll next: a low quantile of the remaining time, so polls are sparse while the task is
-//! young and dense where finishes are likely.
+//! running. The samples still possible at the task's age give its remaining time (their median)
+//! and its progress.
+//!
+//! **When to poll** ([`EtaModel::next_poll`]): the samples, smoothed, are the distribution of
+//! finish times of the kind; a dynamic programme over it finds the poll times that need the
+//! fewest polls for a mean finish-to-seen delay of [`PollTargets::delay`] (a poll costs one, a
+//! second of delay costs `c`, and `c` is bisected until the plan's mean delay meets the target).
+//! So a task is asked rarely before its kind's window (at least every [`PollTargets::sparse`]
+//! seconds, which catches an early failure), densely where finishes are likely, and gently less
+//! often past the last remembered finish. A plan is computed once per bucket and reused until
+//! the bucket has learned an eighth more samples.
 
 use crate::api::TaskStatus;
 use crate::store::{Phase, TaskFacts};
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 /// Samples kept per bucket (the newest win).
 const KEEP: usize = 64;
 /// Fewer samples than this in a bucket: use a wider one.
 const MIN_SAMPLES: usize = 3;
-/// Once finishes are plausible, the quantile of the remaining time to wait before the next poll.
-const NEXT_POLL_QUANTILE: f64 = 0.15;
+/// Cells of a plan's time grid.
+const CELLS: usize = 256;
+/// Pseudo-samples spread over the model table's typical range for a fresh store.
+const PRIOR_SAMPLES: usize = 16;
+
+/// What polling should achieve, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PollTargets {
+    /// The mean delay from a finish to the poll that sees it.
+    pub delay: f64,
+    /// The shortest wait between two polls of one task.
+    pub min_gap: f64,
+    /// The longest wait between two polls of one task (an early failure is seen within it).
+    pub sparse: f64,
+}
 
 #[derive(Debug, Clone, Default)]
 struct Samples {
     /// Seconds from creation to finish.
-    total: VecDeque<u32>,
+    total: VecDeque<f32>,
+    /// Samples added since `plan` was made.
+    fresh: usize,
+    plan: Option<(PollTargets, Arc<Plan>)>,
+    /// Seconds from the start of the run to the finish (our clock), for tasks whose run start
+    /// the server told, with their plan.
+    run: VecDeque<f32>,
+    run_fresh: usize,
+    run_plan: Option<(PollTargets, Arc<Plan>)>,
 }
 
-fn push(q: &mut VecDeque<u32>, v: u32, older: bool) {
+fn push(q: &mut VecDeque<f32>, v: f32, older: bool) {
     if older {
         // History older than everything kept: only fills free room.
         if q.len() < KEEP {
@@ -41,12 +72,60 @@ fn push(q: &mut VecDeque<u32>, v: u32, older: bool) {
 }
 
 impl Samples {
-    fn push(&mut self, total: u32, older: bool) {
+    fn push(&mut self, total: f32, older: bool) {
         push(&mut self.total, total, older);
+        self.fresh += 1;
+    }
+
+    fn enough(&self) -> bool {
+        self.total.len() >= MIN_SAMPLES
+    }
+
+    /// The plan for `t`, made again when the samples moved on by an eighth since.
+    fn plan(&mut self, t: &PollTargets) -> Arc<Plan> {
+        cached_plan(&self.total, &mut self.fresh, &mut self.plan, t)
+    }
+
+    fn run_plan(&mut self, t: &PollTargets) -> Arc<Plan> {
+        cached_plan(&self.run, &mut self.run_fresh, &mut self.run_plan, t)
     }
 }
 
-type Key = (String, String, i64);
+fn cached_plan(
+    samples: &VecDeque<f32>,
+    fresh: &mut usize,
+    cache: &mut Option<(PollTargets, Arc<Plan>)>,
+    t: &PollTargets,
+) -> Arc<Plan> {
+    if let Some((for_t, plan)) = cache
+        && for_t == t
+        && *fresh * 8 < samples.len().max(1)
+    {
+        return plan.clone();
+    }
+    let mut xs: Vec<f64> = samples.iter().map(|v| f64::from(*v)).collect();
+    xs.sort_by(f64::total_cmp);
+    let plan = Arc::new(Plan::new(&xs, t));
+    *cache = Some((*t, plan.clone()));
+    *fresh = 0;
+    plan
+}
+
+/// A task as its last answer told it: when the server created it and, once it runs, when its
+/// run started (the server's clock, whole seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerTimes {
+    pub created: i64,
+    pub run_start: Option<i64>,
+}
+
+/// Finished tasks whose server duration is compared with ours, for the clock rate.
+const RATE_SAMPLES: usize = 64;
+/// Fewer comparisons than this: the server's clock is not read.
+const RATE_MIN: usize = 5;
+
+/// A task's shape: model, resolution, ratio, duration, media kinds.
+type Key = (String, String, String, i64, u8);
 
 /// What the history says about one unfinished task.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -57,8 +136,6 @@ pub struct Estimate {
     pub progress: f64,
     /// It has already taken longer than every remembered task of its kind.
     pub overdue: bool,
-    /// Seconds to wait before the next poll, before clamping to the poller's limits.
-    pub next_poll: f64,
     /// Some remembered task of this kind finished at this age already: a finish is plausible
     /// any moment now.
     pub finish_plausible: bool,
@@ -70,16 +147,24 @@ pub struct EtaModel {
     by_key: HashMap<Key, Samples>,
     by_model: HashMap<String, Samples>,
     all: Samples,
+    /// The model table's typical durations (the same for every model today).
+    prior: Option<Samples>,
     learned: usize,
+    /// (server seconds, our seconds) from creation to finish of tasks this process saw finish:
+    /// how fast the server's clock runs against ours (1 for a real service; a simulator may run
+    /// faster).
+    clocks: VecDeque<(f32, f32)>,
 }
 
 fn key_of(r: &impl TaskFacts) -> Key {
     let spec = r.spec();
-    let resolution = spec.resolution.as_deref().unwrap_or_default().to_string();
+    let text = |v: &Option<Arc<str>>| v.as_deref().unwrap_or_default().to_string();
     (
         r.model().to_string(),
-        resolution,
+        text(&spec.resolution),
+        text(&spec.ratio),
         spec.duration.unwrap_or(0),
+        spec.media,
     )
 }
 
@@ -91,35 +176,140 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
 }
 
+/// Which bucket answers for a task.
+enum Bucket {
+    Key(Key),
+    Model(String),
+    All,
+    Prior,
+}
+
 impl EtaModel {
     /// How many finished tasks it has learned from.
     pub fn learned(&self) -> usize {
         self.learned
     }
 
-    /// Learn from a task that succeeded (failures end early and would skew the estimate).
-    /// Returns false when the record teaches nothing.
+    /// Learn from a task that succeeded (failures end early and would skew the estimate), by
+    /// its stored creation and finish times. Returns false when the record teaches nothing.
     pub fn learn(&mut self, r: &impl TaskFacts) -> bool {
-        self.add(r, false)
+        match Self::stored_total(r) {
+            Some(total) => self.add(r, total, false),
+            None => false,
+        }
+    }
+
+    /// Learn that `r` succeeded `total` seconds after its creation (a poller that saw the
+    /// finish knows it better than the stored whole seconds).
+    pub fn learn_secs(&mut self, r: &impl TaskFacts, total: f64) -> bool {
+        if !matches!(*r.phase(), Phase::Remote(TaskStatus::Succeeded)) || !total.is_finite() {
+            return false;
+        }
+        self.add(r, total.max(0.0), false)
+    }
+
+    /// [`EtaModel::learn_secs`] for a task whose answers told its server times: its run time
+    /// is learned too (on our clock), and how fast the server's clock runs against ours.
+    /// `finished` is the server's time of the finish.
+    pub fn learn_observed(
+        &mut self,
+        r: &impl TaskFacts,
+        total: f64,
+        server: ServerTimes,
+        finished: i64,
+    ) -> bool {
+        if !self.learn_secs(r, total) {
+            return false;
+        }
+        let server_total = (finished - server.created) as f64;
+        if server_total > 0.0 && total > 0.0 {
+            self.clocks.push_back((server_total as f32, total as f32));
+            if self.clocks.len() > RATE_SAMPLES {
+                self.clocks.pop_front();
+            }
+        }
+        if let (Some(rate), Some(start)) = (self.clock_rate(), server.run_start) {
+            let run = (finished - start) as f64 / rate;
+            if run >= 0.0 {
+                let key = key_of(r);
+                for s in [
+                    self.by_key.entry(key.clone()).or_default(),
+                    self.by_model.entry(key.0).or_default(),
+                    &mut self.all,
+                ] {
+                    push(&mut s.run, run as f32, false);
+                    s.run_fresh += 1;
+                }
+            }
+        }
+        true
+    }
+
+    /// Server seconds per second of ours, once enough finished tasks compared them: 1 when
+    /// within a fifth of it (a real service's clock runs at ours; the difference is when we
+    /// saw the finish).
+    pub fn clock_rate(&self) -> Option<f64> {
+        if self.clocks.len() < RATE_MIN {
+            return None;
+        }
+        let server: f64 = self.clocks.iter().map(|c| f64::from(c.0)).sum();
+        let ours: f64 = self.clocks.iter().map(|c| f64::from(c.1)).sum();
+        let rate = server / ours.max(1e-9);
+        Some(if (0.8..1.25).contains(&rate) {
+            1.0
+        } else {
+            rate
+        })
+    }
+
+    /// The plan for the rest of `r`'s run and how long it has run (our seconds), when the
+    /// server told when the run started and history knows runs of its kind; `age` is ours
+    /// since its creation.
+    pub fn run_plan(
+        &mut self,
+        r: &impl TaskFacts,
+        server: ServerTimes,
+        age: f64,
+        t: &PollTargets,
+    ) -> Option<(Arc<Plan>, f64)> {
+        let start = server.run_start?;
+        let rate = self.clock_rate()?;
+        let ran = age - (start - server.created) as f64 / rate;
+        let key = key_of(r);
+        let enough = |s: &Samples| s.run.len() >= MIN_SAMPLES;
+        let samples = if self.by_key.get(&key).is_some_and(enough) {
+            self.by_key.get_mut(&key)?
+        } else if self.by_model.get(&key.0).is_some_and(enough) {
+            self.by_model.get_mut(&key.0)?
+        } else if enough(&self.all) {
+            &mut self.all
+        } else {
+            return None;
+        };
+        Some((samples.run_plan(t), ran.max(0.0)))
     }
 
     /// Learn from a task older than everything learned so far (loading history newest first):
     /// it only fills buckets that have room.
     pub fn learn_older(&mut self, r: &impl TaskFacts) -> bool {
-        self.add(r, true)
+        match Self::stored_total(r) {
+            Some(total) => self.add(r, total, true),
+            None => false,
+        }
     }
 
-    fn add(&mut self, r: &impl TaskFacts, older: bool) -> bool {
+    fn stored_total(r: &impl TaskFacts) -> Option<f64> {
         if !matches!(*r.phase(), Phase::Remote(TaskStatus::Succeeded)) {
-            return false;
+            return None;
         }
-        let Some(finished) = r.finished_at() else {
-            return false;
-        };
-        let secs = |from: i64| u32::try_from(finished - from).ok();
-        let Some(total) = secs(r.created_at()) else {
-            return false;
-        };
+        let total = r.finished_at()?.checked_sub(r.created_at())?;
+        (0..=u32::MAX as i64)
+            .contains(&total)
+            .then_some(total as f64)
+    }
+
+    fn add(&mut self, r: &impl TaskFacts, total: f64, older: bool) -> bool {
+        let total = total as f32;
         let key = key_of(r);
         self.by_model
             .entry(key.0.clone())
@@ -131,15 +321,64 @@ impl EtaModel {
         true
     }
 
-    /// The narrowest bucket with enough samples.
-    fn bucket(&self, r: &impl TaskFacts) -> Option<&Samples> {
-        let enough = |s: &&Samples| s.total.len() >= MIN_SAMPLES;
+    /// The narrowest bucket with enough samples; the model table's typical durations when
+    /// there is none.
+    fn which(&self, r: &impl TaskFacts) -> Bucket {
         let key = key_of(r);
-        self.by_key
-            .get(&key)
-            .filter(enough)
-            .or_else(|| self.by_model.get(&key.0).filter(enough))
-            .or_else(|| Some(&self.all).filter(enough))
+        if self.by_key.get(&key).is_some_and(Samples::enough) {
+            Bucket::Key(key)
+        } else if self.by_model.get(&key.0).is_some_and(Samples::enough) {
+            Bucket::Model(key.0)
+        } else if self.all.enough() {
+            Bucket::All
+        } else {
+            Bucket::Prior
+        }
+    }
+
+    fn prior() -> Samples {
+        let (lo, hi) = crate::api::models::table().typical_secs();
+        let mut s = Samples::default();
+        for i in 0..PRIOR_SAMPLES {
+            let at = lo + (hi - lo) * (i as f64 + 0.5) / PRIOR_SAMPLES as f64;
+            s.push(at as f32, false);
+        }
+        s
+    }
+
+    fn bucket(&self, r: &impl TaskFacts) -> Option<&Samples> {
+        match self.which(r) {
+            Bucket::Key(k) => self.by_key.get(&k),
+            Bucket::Model(m) => self.by_model.get(&m),
+            Bucket::All => Some(&self.all),
+            Bucket::Prior => None,
+        }
+    }
+
+    fn bucket_mut(&mut self, r: &impl TaskFacts) -> &mut Samples {
+        match self.which(r) {
+            Bucket::Key(k) => self.by_key.entry(k).or_default(),
+            Bucket::Model(m) => self.by_model.entry(m).or_default(),
+            Bucket::All => &mut self.all,
+            Bucket::Prior => self.prior.get_or_insert_with(Self::prior),
+        }
+    }
+
+    /// The polling plan for `r`'s kind (a caller may keep it while [`EtaModel::learned`] stays
+    /// the same).
+    pub fn plan(&mut self, r: &impl TaskFacts, t: &PollTargets) -> Arc<Plan> {
+        self.bucket_mut(r).plan(t)
+    }
+
+    /// Seconds to wait before the next poll of `r`, `age` seconds after its creation: the
+    /// plan's next poll for its kind, at least `min_gap` and at most `sparse` away.
+    pub fn next_poll(&mut self, r: &impl TaskFacts, age: f64, t: &PollTargets) -> f64 {
+        self.plan(r, t).next_gap(age, t)
+    }
+
+    /// See [`Plan::finish_rate`].
+    pub fn finish_rate(&mut self, r: &impl TaskFacts, age: f64, t: &PollTargets) -> Option<f64> {
+        self.plan(r, t).finish_rate(age, t)
     }
 
     /// The estimate for an unfinished task at `now` (Unix seconds); `None` when history knows
@@ -151,54 +390,206 @@ impl EtaModel {
         // Measured from creation (a local, exact time). The start of a run is only known as
         // "first seen running", late by up to a poll gap that sparse polling makes long, so
         // run times would mislead.
-        let (samples, since) = (&self.bucket(r)?.total, r.created_at());
-        let elapsed = (now - since).max(0) as f64;
+        let samples = &self.bucket(r)?.total;
+        let elapsed = (now - r.created_at()).max(0) as f64;
         let mut left: Vec<f64> = samples
             .iter()
-            .map(|s| *s as f64 - elapsed)
+            .map(|s| f64::from(*s) - elapsed)
             .filter(|l| *l > 0.0)
             .collect();
-        let age = (now - r.created_at()).max(0) as f64;
         if left.is_empty() {
             return Some(Estimate {
                 remaining: 0,
                 progress: 1.0,
                 overdue: true,
-                next_poll: f64::INFINITY,
                 finish_plausible: true,
             });
         }
         left.sort_by(f64::total_cmp);
         let median = quantile(&left, 0.5);
-        let finish_plausible = left.len() < samples.len();
         Some(Estimate {
             remaining: median.round() as i64,
-            progress: (age / (age + median)).clamp(0.0, 1.0),
+            progress: (elapsed / (elapsed + median)).clamp(0.0, 1.0),
             overdue: false,
-            // Before any remembered finish: wait for the earliest one. After: poll often
-            // enough to catch the next slice of likely finishes.
-            next_poll: if finish_plausible {
-                quantile(&left, NEXT_POLL_QUANTILE)
-            } else {
-                left[0]
-            },
-            finish_plausible,
+            finish_plausible: left.len() < samples.len(),
         })
     }
+}
 
-    /// Seconds until the next poll of `r`: the history's suggestion clamped to
-    /// `[dense, 6 × interval]` while no finish is plausible yet and to `[dense, interval]` once
-    /// one is (never sparser than the plain interval where it matters), or `interval` when
-    /// history knows nothing or the task is overdue.
-    pub fn next_poll_secs(&self, r: &impl TaskFacts, now: i64, interval: f64, dense: f64) -> f64 {
-        let dense = dense.clamp(0.05, interval.max(0.05));
-        match self.estimate(r, now) {
-            Some(e) if e.overdue => interval,
-            Some(e) if e.finish_plausible => e.next_poll.clamp(dense, interval.max(dense)),
-            Some(e) => e.next_poll.clamp(dense, (6.0 * interval).max(dense)),
-            None => interval,
+/// The poll plan of one bucket: on a grid of ages, where the next poll goes from each cell, and
+/// how fast tasks still running at that age finish.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Seconds per cell.
+    step: f64,
+    /// From a poll in cell `i`, the next poll at the start of cell `next[i]` (`CELLS`: the end).
+    next: Vec<u16>,
+    /// Per cell, the finish rate (per second) of a task still running at its start.
+    rate: Vec<f32>,
+    /// The age where the first finishes become likely (the window's start).
+    start: f64,
+    /// The age past which no remembered task was still running.
+    end: f64,
+}
+
+impl Plan {
+    /// The plan for the sorted samples `xs` (seconds from creation to finish).
+    fn new(xs: &[f64], t: &PollTargets) -> Plan {
+        let n = xs.len().max(1) as f64;
+        let mean = xs.iter().sum::<f64>() / n;
+        let sd = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
+        let last = xs.last().copied().unwrap_or(0.0);
+        // Half of Silverman's bandwidth: samples of one kind are close; a wide kernel would
+        // blur the window's edges.
+        let width = (0.45 * sd * n.powf(-0.2)).max(0.02 * last).max(0.05);
+        let end = last + width;
+        let step = (end / CELLS as f64).max(0.005);
+        // Triangular kernels, mass per cell (what falls below age 0 counts in the first cell).
+        let cdf = |x: f64, at: f64| {
+            let u = (at - x) / width;
+            if u <= -1.0 {
+                0.0
+            } else if u <= 0.0 {
+                (u + 1.0).powi(2) / 2.0
+            } else if u < 1.0 {
+                1.0 - (1.0 - u).powi(2) / 2.0
+            } else {
+                1.0
+            }
+        };
+        let mut mass = vec![0.0f64; CELLS];
+        for &x in xs {
+            let mut below = 0.0;
+            for (k, m) in mass.iter_mut().enumerate() {
+                let upper = if k + 1 == CELLS {
+                    1.0
+                } else {
+                    cdf(x, (k + 1) as f64 * step)
+                };
+                *m += upper - below;
+                below = upper;
+            }
+        }
+        let sum: f64 = mass.iter().sum::<f64>().max(1e-12);
+        mass.iter_mut().for_each(|m| *m /= sum);
+        // alive[k]: the share still running at the start of cell k.
+        let mut alive = vec![0.0f64; CELLS + 1];
+        for k in (0..CELLS).rev() {
+            alive[k] = alive[k + 1] + mass[k];
+        }
+        let rate = (0..CELLS)
+            .map(|k| (mass[k] / (alive[k].max(1e-12) * step)) as f32)
+            .collect();
+        let first = mass.iter().position(|m| *m > 1e-4).unwrap_or(0);
+        let least = ((t.min_gap / step).ceil() as usize).max(1);
+        let most = ((t.sparse / step).floor() as usize).max(least);
+        // The cheapest plan whose mean delay meets the target: bisect the price of a second.
+        let (mut lo, mut hi) = ((1e-6f64).ln(), (1e4f64).ln());
+        let mut next = solve(&mass, &alive, step, least, most, hi.exp()).0;
+        for _ in 0..20 {
+            let mid = (lo + hi) / 2.0;
+            let (plan, delay) = solve(&mass, &alive, step, least, most, mid.exp());
+            if delay > t.delay {
+                lo = mid;
+            } else {
+                hi = mid;
+                next = plan;
+            }
+        }
+        Plan {
+            step,
+            next,
+            rate,
+            start: first as f64 * step,
+            end,
         }
     }
+
+    /// Seconds to wait before the next poll of a task `age` seconds after its creation, at
+    /// least `min_gap` and at most `sparse`.
+    pub fn next_gap(&self, age: f64, t: &PollTargets) -> f64 {
+        let gap = self.planned_gap(age.max(0.0), t);
+        gap.clamp(t.min_gap.max(0.01), t.sparse.max(t.min_gap).max(0.01))
+    }
+
+    /// The age where the first finishes of the kind become likely.
+    pub fn start(&self) -> f64 {
+        self.start
+    }
+
+    fn planned_gap(&self, age: f64, t: &PollTargets) -> f64 {
+        if age >= self.end {
+            // Past every remembered finish: back off gently.
+            return t.delay + (age - self.end) / 4.0;
+        }
+        let cell = ((age / self.step) as usize).min(CELLS - 1);
+        let to = usize::from(self.next[cell]);
+        if to >= CELLS {
+            // The plan's last poll: at the end of the window.
+            return (self.end - age).max(t.min_gap);
+        }
+        to as f64 * self.step - age
+    }
+
+    /// Where a task stands at `age`: before its kind's window (`None`: no finish expected
+    /// yet), or inside or past it with the rate (per second) at which a task of its kind still
+    /// running at that age finishes. A list tick is as frequent as the sum of these rates asks.
+    pub fn finish_rate(&self, age: f64, t: &PollTargets) -> Option<f64> {
+        let age = age.max(0.0);
+        if age >= self.end {
+            return Some(1.0 / (t.delay + (age - self.end) / 4.0).max(t.min_gap).max(0.01));
+        }
+        if age < self.start {
+            return None;
+        }
+        let cell = ((age / self.step) as usize).min(CELLS - 1);
+        Some(f64::from(self.rate[cell]))
+    }
+}
+
+/// The cheapest next-poll table when a poll costs one and a second of delay `price`, with gaps
+/// of `least..=most` cells; returns it and its mean delay (seconds).
+fn solve(
+    mass: &[f64],
+    alive: &[f64],
+    step: f64,
+    least: usize,
+    most: usize,
+    price: f64,
+) -> (Vec<u16>, f64) {
+    let n = mass.len();
+    let mut cost = vec![0.0f64; n + 1];
+    let mut next = vec![n as u16; n];
+    for i in (0..n).rev() {
+        let (mut best, mut best_j) = (f64::INFINITY, n);
+        let (mut seen, mut delay) = (0.0, 0.0);
+        for j in i + 1..=(i + most).min(n) {
+            // The finishes in cells i..j, each seen at the start of cell j.
+            delay += step * seen + mass[j - 1] * 0.5 * step;
+            seen += mass[j - 1];
+            if j - i < least && j < n {
+                continue;
+            }
+            // On a tie the later poll wins: before the window polls cost the same anywhere.
+            let c = alive[i] + price * delay + cost[j];
+            if c <= best {
+                best = c;
+                best_j = j;
+            }
+        }
+        cost[i] = best;
+        next[i] = best_j as u16;
+    }
+    // The mean delay along the plan from creation.
+    let (mut i, mut delay) = (0, 0.0);
+    while i < n {
+        let j = usize::from(next[i]).max(i + 1);
+        for (k, m) in mass.iter().enumerate().take(j.min(n)).skip(i) {
+            delay += m * ((j - k) as f64 - 0.5) * step;
+        }
+        i = j;
+    }
+    (next, delay)
 }
 
 /// A queued task's place in the account's queue: unfinished tasks created before it, and how
@@ -229,7 +620,7 @@ impl EtaModel {
         let age = (now - r.created_at()).max(0) as f64;
         let mut left: Vec<f64> = samples
             .iter()
-            .map(|s| *s as f64 * factor - age)
+            .map(|s| f64::from(*s) * factor - age)
             .filter(|l| *l > 0.0)
             .collect();
         if left.is_empty() {
@@ -432,16 +823,42 @@ mod tests {
         m
     }
 
+    const TARGETS: PollTargets = PollTargets {
+        delay: 5.0,
+        min_gap: 2.5,
+        sparse: 60.0,
+    };
+
+    /// The ages at which a task of `m`'s kind finishing at `finish` is polled, to the poll
+    /// that sees it.
+    fn polls(m: &mut EtaModel, r: &TaskRecord, finish: f64, t: &PollTargets) -> Vec<f64> {
+        let mut at = 0.0;
+        let mut out = Vec::new();
+        while at < finish {
+            at += m.next_poll(r, at, t);
+            out.push(at);
+            assert!(out.len() < 1000, "never sees it: {out:?}");
+        }
+        out
+    }
+
     #[test]
-    fn nothing_known_means_no_estimate_and_the_plain_interval() {
-        let m = EtaModel::default();
+    fn nothing_known_means_no_estimate_and_the_table_s_typical_durations() {
+        let mut m = EtaModel::default();
         let q = rec("queued", 0, None, None);
         assert!(m.estimate(&q, 10).is_none());
-        assert_eq!(m.next_poll_secs(&q, 10, 10.0, 2.5), 10.0);
         // Failed tasks teach nothing.
-        let mut m = EtaModel::default();
         assert!(!m.learn(&rec("failed", 0, Some(1), Some(5))));
         assert_eq!(m.learned(), 0);
+        // A fresh store waits for the typical window (60-300 s), checking every `sparse`.
+        let (lo, _) = crate::api::models::table().typical_secs();
+        let first = m.next_poll(&q, 0.0, &TARGETS);
+        assert!(first >= TARGETS.sparse.min(lo) - 1.0, "{first}");
+        let seen = polls(&mut m, &q, 200.0, &TARGETS);
+        assert!(
+            seen.len() < 200 / 10,
+            "fewer polls than every 10 s: {seen:?}"
+        );
     }
 
     #[test]
@@ -459,19 +876,59 @@ mod tests {
     }
 
     #[test]
-    fn polls_are_sparse_early_dense_near_the_finish_and_plain_when_overdue() {
+    fn polls_are_sparse_early_dense_in_the_window_and_gentle_when_overdue() {
         // Totals spread from 100 to 190 s.
-        let m = model(&(0..10).map(|i| (0, 100 + 10 * i)).collect::<Vec<_>>());
+        let mut m = model(&(0..10).map(|i| (0, 100 + 10 * i)).collect::<Vec<_>>());
         let q = rec("queued", 0, None, None);
-        let (interval, dense) = (10.0, 2.5);
-        let early = m.next_poll_secs(&q, 0, interval, dense);
-        assert!(early >= 60.0, "young task waits long: {early}");
-        let near = m.next_poll_secs(&q, 175, interval, dense);
-        assert!(near < interval, "dense near the likely finish: {near}");
-        assert!(near >= dense);
+        // Before the window (no finish before ~95 s): no more polls than the sparse check asks.
+        let seen = polls(&mut m, &q, 95.0, &TARGETS);
+        assert!(seen.len() <= 2, "a young task is asked rarely: {seen:?}");
+        let near = m.next_poll(&q, 150.0, &TARGETS);
+        assert!(near <= 15.0, "dense inside the window: {near}");
+        assert!(near >= TARGETS.min_gap);
         let e = m.estimate(&q, 500).expect("estimate");
         assert!(e.overdue && label(&e) == "late");
-        assert_eq!(m.next_poll_secs(&q, 500, interval, dense), interval);
+        let late = m.next_poll(&q, 500.0, &TARGETS);
+        let later = m.next_poll(&q, 900.0, &TARGETS);
+        assert!(late <= later && later <= TARGETS.sparse, "{late} {later}");
+        // Before the window no finish is expected; inside it, one is.
+        assert_eq!(m.finish_rate(&q, 10.0, &TARGETS), None);
+        assert!(m.finish_rate(&q, 150.0, &TARGETS).is_some_and(|r| r > 0.0));
+    }
+
+    #[test]
+    fn the_plan_meets_its_delay_with_far_fewer_polls_than_a_fixed_loop() {
+        // Finishes spread evenly over 100..=190 s; a fixed 10 s loop needs ~15.5 polls a task
+        // for a mean delay of 5 s.
+        let mut m = model(
+            &(0..40)
+                .map(|i| (0, 100 + (90 * i) / 39))
+                .collect::<Vec<_>>(),
+        );
+        let q = rec("queued", 0, None, None);
+        let (mut count, mut delay) = (0usize, 0.0);
+        let finishes: Vec<f64> = (0..90).map(|i| 100.5 + f64::from(i)).collect();
+        for &f in &finishes {
+            let seen = polls(&mut m, &q, f, &TARGETS);
+            count += seen.len();
+            delay += seen.last().expect("seen") - f;
+        }
+        let n = finishes.len() as f64;
+        let (per_task, mean_delay) = (count as f64 / n, delay / n);
+        assert!(mean_delay <= TARGETS.delay * 1.2, "{mean_delay}");
+        assert!(per_task < 9.0, "{per_task} polls a task");
+    }
+
+    #[test]
+    fn an_early_failure_is_seen_within_the_sparse_interval() {
+        let mut m = model(&(0..10).map(|i| (0, 600 + 10 * i)).collect::<Vec<_>>());
+        let q = rec("queued", 0, None, None);
+        let mut at = 0.0;
+        while at < 600.0 {
+            let gap = m.next_poll(&q, at, &TARGETS);
+            assert!(gap <= TARGETS.sparse, "{gap} at {at}");
+            at += gap;
+        }
     }
 
     #[test]

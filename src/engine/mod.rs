@@ -117,6 +117,9 @@ pub struct Engine {
     pub relay: bool,
     /// Size and speed limits of result downloads (`[download]` in the config).
     pub download_limits: crate::file_download::Limits,
+    /// Signalled when this process's poller sees a task finish: a slot of the queue is free,
+    /// and the feeder sends the next line at once instead of at its next look.
+    pub slot_freed: Arc<tokio::sync::Notify>,
 }
 
 impl Engine {
@@ -131,6 +134,7 @@ impl Engine {
             reference_bucket: None,
             relay: false,
             download_limits: crate::file_download::Limits::default(),
+            slot_freed: Arc::default(),
         }
     }
 

@@ -7,7 +7,8 @@
 //! holds the whole queue (the server's `Retry-After`, else a growing backoff) and it resumes by
 //! itself; the hold and a user's pause live in the store, so every process shows them. A refused
 //! request (400) is marked `rejected` and the queue goes on. Sending is one create per line:
-//! `pending` rows are never polled.
+//! `pending` rows are never polled. A finish the poller of this process sees wakes the feeder
+//! at once (`Engine::slot_freed`), so the queue refills in the same tick.
 
 use super::lease::Role;
 use crate::engine::queue::SendOutcome;
@@ -56,6 +57,10 @@ pub enum FeederCmd {
     /// recorded answer (a create cut off there would become `submit_unknown`).
     Stop(tokio::sync::oneshot::Sender<()>),
 }
+
+/// How long a process ending waits for the feeder's send in progress: a create's timeout and
+/// the minute an accepted one keeps trying to be recorded.
+pub const STOP_WITHIN: Duration = Duration::from_secs(150);
 
 /// Stop the feeder behind `tx` and wait (at most `within`) until its send in progress, if any,
 /// is recorded.
@@ -136,6 +141,7 @@ pub fn spawn(
             f.become_leader().await;
         }
         let mut next = Instant::now();
+        let slot_freed = f.engine.slot_freed.clone();
         loop {
             // Commands first: a stop is seen between two sends, never in the middle of one.
             tokio::select! {
@@ -155,6 +161,8 @@ pub fn spawn(
                     }
                     Some(FeederCmd::Wake) => next = next.min(Instant::now()),
                 },
+                // The poller saw a task finish: the next line goes in the same tick.
+                _ = slot_freed.notified() => next = next.min(Instant::now()),
                 _ = tokio::time::sleep_until(next) => {
                     next = Instant::now() + f.feed().await;
                 }

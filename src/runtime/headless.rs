@@ -16,10 +16,6 @@ use tokio::sync::mpsc;
 pub use super::follow::{HeadlessError, WatchOutcome, WatchPlan};
 pub use super::progress::{Progress, change_line, prompt_start, summary_line};
 
-/// How long the end of a run waits for the feeder's send in progress (a create's timeout and
-/// the time an accepted one keeps trying to be recorded).
-const FEEDER_STOP_WITHIN: std::time::Duration = std::time::Duration::from_secs(150);
-
 /// Watch `records` (and, as a daemon, every task that shows up) until they settle. Returns the
 /// final records of the watched tasks.
 pub async fn run(
@@ -86,7 +82,7 @@ pub async fn run(
     };
     // A line this process is sending (maybe another process's) is recorded before the lease
     // goes: cut off between its claim and its answer it would become `submit_unknown`.
-    super::feeder::stop(&workers.feeder, FEEDER_STOP_WITHIN).await;
+    super::feeder::stop(&workers.feeder, super::feeder::STOP_WITHIN).await;
     workers.release().await;
     follow.finish(stop)
 }

@@ -6,13 +6,14 @@
 use crate::api::ApiError;
 use crate::api::client::MAX_LIST_URL_BYTES;
 use crate::app::Health;
-use crate::engine::eta::EtaModel;
+use crate::engine::eta::{EtaModel, Plan, PollTargets, ServerTimes};
 use crate::engine::list_poll::ListPoll;
 use crate::engine::reconcile::ReconcileWindow;
 use crate::engine::{Engine, PollError};
 use crate::store::TaskRecord;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
@@ -114,13 +115,10 @@ impl PollerConfig {
 
     /// The settings for `ctx`: its config, at the demo's pace under `--demo`.
     pub fn for_context(ctx: &crate::context::Context) -> PollerConfig {
-        // A relay profile never lists; a base URL given instead of the profile's is judged by
-        // its host (and probed when unknown).
-        let relay = ctx.config.profiles.get(&ctx.profile_name).is_some_and(|p| {
-            p.relay && p.base_url.trim_end_matches('/') == ctx.base_url.trim_end_matches('/')
-        });
+        // One relay rule for the whole program (`config::is_relay`, settled when the context
+        // was resolved): a relay never lists, not even once.
         let cfg = PollerConfig {
-            list: ListMode::for_profile(&ctx.base_url, relay && !ctx.demo),
+            list: ListMode::for_profile(&ctx.base_url, ctx.engine.relay),
             ..PollerConfig::from_config(&ctx.config)
         };
         if ctx.demo { cfg.demo_pace() } else { cfg }
@@ -222,6 +220,10 @@ struct Scheduler {
     list_url_room: usize,
     /// List answers in a row that were not a task list (with `Use`): three switch to GETs.
     list_surprises: u32,
+    /// In list mode, the wait between ticks while tasks are inside their window.
+    tick: Duration,
+    /// The ETA model learned something the faces have not been sent yet.
+    eta_changed: bool,
 }
 
 struct Tracked {
@@ -233,6 +235,15 @@ struct Tracked {
     in_flight: bool,
     /// The list could not settle this task: ask it by id next time.
     get_next: bool,
+    /// When it was created (Unix seconds, finer than the stored whole seconds when this
+    /// process saw the row appear).
+    origin: f64,
+    /// When its last answer (still unfinished) came (Unix seconds).
+    last_answer: Option<f64>,
+    /// Its kind's plan, with the model's `learned()` count it was taken at.
+    plan: Option<(usize, Arc<Plan>)>,
+    /// When the server says it was created and its run started.
+    server: Option<ServerTimes>,
 }
 
 /// A request the scheduler decided to send.
@@ -255,10 +266,19 @@ fn now_secs() -> i64 {
     crate::engine::now()
 }
 
+/// Unix time in seconds, with fractions (plans work at the simulator's speeds too).
+fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or_default()
+}
+
 impl Scheduler {
     fn new(cfg: PollerConfig, start: Instant) -> Scheduler {
         let leader = cfg.leader;
         let cfg_list = cfg.list;
+        let cfg_interval = cfg.interval;
         Scheduler {
             cfg,
             tracked: HashMap::new(),
@@ -278,6 +298,8 @@ impl Scheduler {
             list: cfg_list,
             list_url_room: MAX_LIST_URL_BYTES.saturating_sub(200),
             list_surprises: 0,
+            tick: cfg_interval,
+            eta_changed: false,
         }
     }
 
@@ -294,6 +316,7 @@ impl Scheduler {
         if !record.phase.needs_polling() {
             // Finished elsewhere (another process polls): learn from it once.
             if self.tracked.remove(&record.local_id).is_some() {
+                self.eta_changed = true;
                 self.eta.learn(&record);
             }
             return;
@@ -305,24 +328,36 @@ impl Scheduler {
                 // What the store says may be old (a dashboard opening after hours): ask now.
                 // A row written moments ago (just submitted) whose kind history knows waits for
                 // its ETA gap; with no history, ask now.
-                let fresh = now_secs() - record.updated_at < self.cfg.interval.as_secs() as i64;
-                let known = self.eta.estimate(&record, now_secs()).is_some();
-                let first = if fresh && known {
-                    now + self.next_gap(&record)
+                // A row written moments ago (just submitted) waits for its kind's plan (the
+                // model table's typical durations when the store has no history).
+                // (Stored times are whole seconds: "moments" is at least two of them.)
+                let fresh = ((now_secs() - record.updated_at) as f64)
+                    < self.cfg.interval.as_secs_f64().max(2.0);
+                // The stored creation time is in whole seconds: a row this process sees within
+                // a second of it was created just now.
+                let unix = unix_now();
+                let created = record.created_at as f64;
+                let origin = if (0.0..1.0).contains(&(unix - created)) {
+                    unix
                 } else {
-                    now
+                    created + 0.5
                 };
                 self.tracked.insert(
                     id.clone(),
                     Tracked {
                         record,
-                        due: first,
+                        due: now,
                         errors: 0,
                         unknown: 0,
                         in_flight: false,
                         get_next: false,
+                        origin,
+                        last_answer: None,
+                        plan: None,
+                        server: None,
                     },
                 );
+                let first = if fresh { now + self.next_gap(&id) } else { now };
                 self.schedule(&id, first);
             }
         }
@@ -414,9 +449,10 @@ impl Scheduler {
         Some(Request::List(batch))
     }
 
-    /// How far ahead of its time a task joins a list that goes out anyway.
+    /// How far ahead of its time a task joins a list that goes out anyway: anything due before
+    /// the next tick.
     fn list_lead(&self) -> Duration {
-        (self.cfg.interval / 4).max(Duration::from_millis(10))
+        self.tick.max(Duration::from_millis(10))
     }
 
     /// When the loop should next wake up to start a poll.
@@ -431,22 +467,87 @@ impl Scheduler {
         )
     }
 
-    /// The wait before the next poll of a task that answered: sparse while it is young, dense
-    /// around its likely finish, the plain interval when history knows nothing.
-    fn next_gap(&self, record: &TaskRecord) -> Duration {
-        // A list request carries every due task, so in list mode a poll costs per tick, not
-        // per task: tasks with nothing better known are asked twice as often.
-        let interval = if self.listing() {
-            self.cfg.interval.as_secs_f64() / 2.0
-        } else {
-            self.cfg.interval.as_secs_f64()
+    /// What polling aims for. By id every poll is a request: a mean delay of 0.7 × the
+    /// interval (a fixed loop at the interval gives 0.5 ×) for far fewer requests. In list mode
+    /// a tick costs one request whatever it carries, so tasks inside their window ride every
+    /// tick and the tick's pace decides (`refresh_tick`).
+    fn targets(&self) -> PollTargets {
+        let i = self.cfg.interval.as_secs_f64();
+        PollTargets {
+            delay: if self.listing() { i / 4.0 } else { 0.7 * i },
+            min_gap: i / 4.0,
+            sparse: (6.0 * i).min(self.cfg.max_backoff.as_secs_f64().max(i)),
+        }
+    }
+
+    /// `local_id`'s plan and age (seconds since its creation).
+    fn plan_of(&mut self, local_id: &str, targets: &PollTargets) -> Option<(Arc<Plan>, f64)> {
+        let learned = self.eta.learned();
+        let eta = &mut self.eta;
+        let t = self.tracked.get_mut(local_id)?;
+        let plan = match &t.plan {
+            Some((at, plan)) if *at == learned => plan.clone(),
+            _ => {
+                let plan = eta.plan(&t.record, targets);
+                t.plan = Some((learned, plan.clone()));
+                plan
+            }
         };
-        let dense = self.cfg.interval.as_secs_f64() / 4.0;
-        let secs = self
-            .eta
-            .next_poll_secs(record, now_secs(), interval, dense)
-            .min(self.cfg.max_backoff.as_secs_f64());
-        Duration::from_secs_f64(secs.max(0.01))
+        Some((plan, unix_now() - t.origin))
+    }
+
+    /// The wait before the next poll of a task that answered: by id, its kind's plan (sparse
+    /// before the window, dense inside it, gently less often past it); in list mode the next
+    /// tick inside the window and the window's start (or the sparse check) before it.
+    fn next_gap(&mut self, local_id: &str) -> Duration {
+        let targets = self.targets();
+        let Some((plan, age)) = self.plan_of(local_id, &targets) else {
+            return self.cfg.interval;
+        };
+        let server = self.tracked.get(local_id).and_then(|t| t.server);
+        let run = match (self.listing(), server) {
+            (false, Some(server)) => self
+                .tracked
+                .get(local_id)
+                .and_then(|t| self.eta.run_plan(&t.record, server, age, &targets)),
+            _ => None,
+        };
+        let secs = if let Some((run_plan, ran)) = run {
+            // Running, and the server said since when: the rest of its run.
+            run_plan.next_gap(ran, &targets)
+        } else if !self.listing() {
+            plan.next_gap(age, &targets)
+        } else if plan.finish_rate(age, &targets).is_some() {
+            self.tick.as_secs_f64()
+        } else {
+            (plan.start() - age).clamp(targets.min_gap, targets.sparse)
+        };
+        Duration::from_secs_f64(secs.clamp(0.01, self.cfg.max_backoff.as_secs_f64().max(0.01)))
+    }
+
+    /// In list mode, set the tick from how fast the tracked tasks are expected to finish now
+    /// (the sum of their finish rates): a tick costs one request and the delay is paid per
+    /// task, so the cheapest pace is ∝ 1 / √rate, here √(1.5 × interval / rate), between a
+    /// quarter interval and the interval.
+    fn refresh_tick(&mut self) {
+        if !self.listing() {
+            return;
+        }
+        let targets = self.targets();
+        let ids: Vec<String> = self.tracked.keys().cloned().collect();
+        let mut rate = 0.0;
+        for id in ids {
+            if let Some((plan, age)) = self.plan_of(&id, &targets) {
+                rate += plan.finish_rate(age, &targets).unwrap_or(0.0);
+            }
+        }
+        let i = self.cfg.interval.as_secs_f64();
+        let gap = if rate > 0.0 {
+            (1.5 * i / rate).sqrt()
+        } else {
+            i
+        };
+        self.tick = Duration::from_secs_f64(gap.clamp(targets.min_gap.max(0.01), i.max(0.01)));
     }
 
     fn backoff(&self, errors: u32) -> Duration {
@@ -478,6 +579,21 @@ impl Scheduler {
             Ok((record, changed)) => {
                 t.errors = 0;
                 t.record = record.clone();
+                let (origin, last) = (t.origin, t.last_answer);
+                t.last_answer = Some(unix_now());
+                let answer = record.task();
+                let told = answer.as_ref().and_then(|a| {
+                    let running = a.status == crate::api::TaskStatus::Running;
+                    Some(ServerTimes {
+                        created: a.created_at?,
+                        run_start: t
+                            .server
+                            .and_then(|s| s.run_start)
+                            .or(a.updated_at.filter(|_| running)),
+                    })
+                });
+                let server = told.or(t.server);
+                t.server = server;
                 self.health.last_success = Some(now_secs());
                 self.health.consecutive_errors = 0;
                 if !self.paused {
@@ -496,12 +612,23 @@ impl Scheduler {
                     let gap = if unknown_streak > 0 {
                         self.backoff(unknown_streak)
                     } else {
-                        self.next_gap(&record)
+                        self.next_gap(local_id)
                     };
                     self.schedule(local_id, now + gap);
                 } else {
                     self.tracked.remove(local_id);
-                    self.eta.learn(&record);
+                    // It finished between its last unfinished answer and this one: the middle
+                    // is the best guess, and finer than the stored whole seconds.
+                    let seen = unix_now();
+                    let since = last.unwrap_or(origin).max(origin);
+                    let total = (since + seen) / 2.0 - origin;
+                    let finished = answer.as_ref().and_then(|a| a.updated_at);
+                    self.eta_changed |= match (server, finished) {
+                        (Some(server), Some(finished)) => {
+                            self.eta.learn_observed(&record, total, server, finished)
+                        }
+                        _ => self.eta.learn_secs(&record, total),
+                    };
                 }
                 PollerEvent::Updated {
                     record: Box::new(record),
@@ -595,6 +722,7 @@ impl Scheduler {
         now: Instant,
     ) -> (Vec<PollerEvent>, Option<ListMode>) {
         self.in_flight = self.in_flight.saturating_sub(1);
+        self.refresh_tick();
         let mut events = Vec::new();
         let mut settled = None;
         match outcome {
@@ -787,12 +915,11 @@ pub fn spawn(
                         Ok(Done::List(ids, outcome)) => {
                             let (out, settled) = s.list_finished(ids, outcome, Instant::now());
                             if let Some(mode) = settled {
+                                // Remembered before the answers are reported: whoever reads
+                                // them may look at the store next.
                                 let key = list_meta_key(engine.client.base_url());
                                 let value = if mode == ListMode::Use { "list" } else { "get" };
-                                let engine = engine.clone();
-                                tokio::spawn(async move {
-                                    let _ = engine.with_store(move |st| st.meta_set(&key, value)).await;
-                                });
+                                let _ = engine.with_store(move |st| st.meta_set(&key, value)).await;
                             }
                             out
                         }
@@ -802,6 +929,11 @@ pub fn spawn(
                         }
                     };
                     for event in out {
+                        if let PollerEvent::Updated { record, .. } = &event
+                            && !record.phase.needs_polling()
+                        {
+                            engine.slot_freed.notify_one();
+                        }
                         if events.send(event).is_err() {
                             return;
                         }

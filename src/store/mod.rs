@@ -131,6 +131,26 @@ pub(crate) fn model_and_prompt(request_json: &str) -> (String, String) {
     )
 }
 
+/// What a listing shows of a task (`ls`): no request or answer body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskLine {
+    pub local_id: String,
+    pub task_id: Option<String>,
+    pub phase: Phase,
+    pub model: String,
+    /// The `prompt` column (at most [`PROMPT_COLUMN_BYTES`]).
+    pub prompt: String,
+    pub created_at: i64,
+    pub tokens: Option<u64>,
+}
+
+impl TaskLine {
+    /// The server id, else the local id.
+    pub fn display_id(&self) -> &str {
+        self.task_id.as_deref().unwrap_or(&self.local_id)
+    }
+}
+
 /// A filter for [`Store::list`].
 #[derive(Debug, Clone, Default)]
 pub struct TaskQuery {

@@ -25,6 +25,9 @@ pub struct Spec {
     pub has_input_video: bool,
     /// A reference video's seconds were not known to this process, so `estimate` excludes them.
     pub input_video_unread: bool,
+    /// The kinds of media the request carries ([`Spec::IMAGE`], [`Spec::VIDEO`],
+    /// [`Spec::AUDIO`], [`Spec::DRAFT`]): part of a task's shape for its expected duration.
+    pub media: u8,
 }
 
 impl Spec {
@@ -54,7 +57,22 @@ impl Spec {
         shared
     }
 
+    pub const IMAGE: u8 = 1;
+    pub const VIDEO: u8 = 2;
+    pub const AUDIO: u8 = 4;
+    pub const DRAFT: u8 = 8;
+
     pub fn of(req: &CreateRequest) -> Spec {
+        use crate::api::types::ContentItem;
+        let media = req.content.iter().fold(0, |m, item| {
+            m | match item {
+                ContentItem::ImageUrl { .. } => Spec::IMAGE,
+                ContentItem::VideoUrl { .. } => Spec::VIDEO,
+                ContentItem::AudioUrl { .. } => Spec::AUDIO,
+                ContentItem::DraftTask { .. } => Spec::DRAFT,
+                _ => 0,
+            }
+        });
         Spec {
             resolution: req.resolution.as_deref().map(intern),
             ratio: req.ratio.as_deref().map(intern),
@@ -62,6 +80,7 @@ impl Spec {
             estimate: crate::api::models::estimate_request_tokens(req),
             has_input_video: req.has_input_video(),
             input_video_unread: !crate::api::models::input_videos(req).1.is_empty(),
+            media,
         }
     }
 }

@@ -804,6 +804,34 @@ impl Store {
         self.each_mapped(query, COLUMNS, from_row, visit)
     }
 
+    /// [`Store::each`] reading only what a listing shows ([`TaskLine`]): never a request or an
+    /// answer body, so a row holding a 20 MB prompt costs its preview.
+    pub fn each_line(
+        &self,
+        query: &TaskQuery,
+        visit: impl FnMut(super::TaskLine) -> bool,
+    ) -> Result<(), StoreError> {
+        fn line_from(r: &Row<'_>) -> rusqlite::Result<super::TaskLine> {
+            let status: String = r.get(2)?;
+            let tokens: Option<i64> = r.get(6)?;
+            Ok(super::TaskLine {
+                local_id: r.get(0)?,
+                task_id: r.get(1)?,
+                phase: Phase::parse(&status),
+                model: r.get(3)?,
+                prompt: r.get(4)?,
+                created_at: r.get(5)?,
+                tokens: tokens.map(|t| t.max(0) as u64),
+            })
+        }
+        self.each_mapped(
+            query,
+            "local_id, task_id, status, model, prompt, created_at, tokens",
+            line_from,
+            visit,
+        )
+    }
+
     fn each_mapped<T>(
         &self,
         query: &TaskQuery,

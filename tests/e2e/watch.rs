@@ -68,3 +68,53 @@ fn watch_prints_a_change_its_own_poller_sees_without_the_store_watcher() {
     let code = watch.child.wait().expect("watch exits").code();
     assert_eq!(code, Some(0), "{}", watch.dump());
 }
+
+/// A relay base URL given on the command line makes `watch` a relay client everywhere, the
+/// poller included (`config::is_relay`): its tasks are asked by id and the list, which a relay
+/// answers with its web page, is never asked, not even once to probe it.
+#[test]
+fn watch_through_a_relay_base_url_never_asks_the_list() {
+    let sim = SimProcess::start(&["--speed", "1", "--fail-rate", "0"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("s.sqlite3");
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[poll]\ninterval_secs = 1\nrequests_per_second = 50\n[download]\nauto = false\n",
+    )
+    .expect("write config");
+    let relay = sim.relay_base();
+    let cmd = || {
+        let mut c = bin(dir.path());
+        c.args([
+            "--store",
+            store.to_str().expect("utf8"),
+            "--config",
+            config.to_str().expect("utf8"),
+            "--base-url",
+            &relay,
+        ])
+        .env("SEEDANCE_API_KEY", "sk-watch-relay-key-83d1");
+        c
+    };
+    let (code, stdout, stderr) =
+        run(cmd().args(["submit", "--prompt", "lighthouse in fog [[sim:succeed]]"]));
+    assert_eq!(code, 0, "{stderr}");
+    let id = stdout.trim().to_string();
+    let mut c = cmd();
+    c.args(["watch", &id]);
+    let mut watch = Proc::spawn(c);
+    let long = Duration::from_secs(60);
+    watch.wait_line("the task's first line", long, |l| {
+        !l.err && l.text.contains(&id) && l.text.contains("queued")
+    });
+    let status = http_post(&sim.control("advance"), r#"{"secs": 7200}"#);
+    assert!(status.contains("200"), "advance: {status}");
+    watch.wait_line("the succeeded line", long, |l| {
+        !l.err && l.text.contains(&id) && l.text.contains("succeeded")
+    });
+    let code = watch.child.wait().expect("watch exits").code();
+    assert_eq!(code, Some(0), "{}", watch.dump());
+    assert_eq!(sim.stat("lists"), 0, "no list request through a relay");
+    assert!(sim.stat("gets") >= 2, "the task was asked by id");
+}

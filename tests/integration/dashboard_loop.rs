@@ -38,6 +38,8 @@ async fn the_loop_draws_the_store_follows_its_changes_answers_keys_and_quits() {
     succeeded_task(&engine, "gulls").await;
     let mut config = Config::default();
     config.download.auto = false;
+    // A fresh store's first poll of a new task waits for the sparse check (6 intervals).
+    config.poll.interval_secs = 0.5;
     let ctx = Context {
         config,
         engine: engine.clone(),

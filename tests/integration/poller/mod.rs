@@ -1,6 +1,9 @@
-//! The poller: its budget under load, an auth failure, a hostile `Retry-After`, list mode.
+//! The poller: its budget under load, an auth failure, a hostile `Retry-After`, list mode,
+//! polling plans counted at the simulator, the queue refilled on a finish.
 
 mod auth;
 mod budget;
 mod list_mode;
+mod plans;
+mod queue_refill;
 mod retry_after;
