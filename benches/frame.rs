@@ -64,7 +64,7 @@ fn state(n: usize) -> State {
             daily_money: None,
         },
         pricing: PricingConfig {
-            per_million_tokens: Some(10.0),
+            per_million_tokens: Some(seedance_tui::config::Price::Flat(10.0)),
             ..PricingConfig::default()
         },
     };

@@ -214,11 +214,129 @@ impl Default for NotifyConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct PricingConfig {
     /// Price of one million tokens, any model.
-    pub per_million_tokens: Option<f64>,
+    pub per_million_tokens: Option<Price>,
     /// Per-model prices (model id -> price per million tokens), overriding the default.
-    pub models: BTreeMap<String, f64>,
+    pub models: BTreeMap<String, Price>,
     /// Shown before amounts, e.g. "¥" or "$".
     pub currency: String,
+}
+
+/// The price of a million tokens: one number, or one per resolution tier (`"720p" = 46.0`), with
+/// other prices for a request with a video input (`with_video`, a number or per tier): the 2.0
+/// series is priced that way.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Price {
+    Flat(f64),
+    Tiered(PriceTiers),
+}
+
+/// Prices per resolution tier (see [`Price`]).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct PriceTiers {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub with_video: Option<Box<Price>>,
+    /// Resolution (`480p`, `720p`, `1080p`, `4k`) -> price.
+    #[serde(flatten)]
+    pub by_resolution: BTreeMap<String, f64>,
+}
+
+impl Price {
+    /// The price of a million tokens at `resolution`, for a request with or without a video
+    /// input; `None` when the tiers name neither this resolution nor a flat price. Without a
+    /// `with_video` price a request with a video input takes the price without.
+    pub fn per_million(&self, resolution: &str, with_video: bool) -> Option<f64> {
+        match self {
+            Price::Flat(p) => Some(*p),
+            Price::Tiered(t) => t
+                .with_video
+                .as_ref()
+                .filter(|_| with_video)
+                .and_then(|v| v.per_million(resolution, false))
+                .or_else(|| {
+                    t.by_resolution
+                        .iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case(resolution))
+                        .map(|(_, p)| *p)
+                }),
+        }
+    }
+
+    /// Every price a positive number, every tier a resolution.
+    fn check(&self, at: &str) -> Result<(), String> {
+        let number = |p: f64, what: &str| {
+            if p.is_finite() && p >= 0.0 {
+                Ok(())
+            } else {
+                Err(format!("{what} must be a number of at least 0, not {p}"))
+            }
+        };
+        match self {
+            Price::Flat(p) => number(*p, at),
+            Price::Tiered(t) => {
+                for (tier, p) in &t.by_resolution {
+                    if !is_resolution_tier(tier) {
+                        return Err(format!(
+                            "{at}: `{tier}` is not a resolution (use 480p, 720p, 1080p, 4k, or with_video)"
+                        ));
+                    }
+                    number(*p, &format!("{at}.\"{tier}\""))?;
+                }
+                if let Some(v) = &t.with_video {
+                    if matches!(**v, Price::Tiered(ref w) if w.with_video.is_some()) {
+                        return Err(format!(
+                            "{at}.with_video cannot have a with_video of its own"
+                        ));
+                    }
+                    v.check(&format!("{at}.with_video"))?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// `480p`, `1080p`, `4k`, `2K`: digits and `p` or `k`.
+fn is_resolution_tier(s: &str) -> bool {
+    let l = s.to_ascii_lowercase();
+    l.strip_suffix('p')
+        .or_else(|| l.strip_suffix('k'))
+        .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+}
+
+impl PricingConfig {
+    /// Whether any price is configured.
+    pub fn is_set(&self) -> bool {
+        self.per_million_tokens.is_some() || !self.models.is_empty()
+    }
+
+    /// The price of a million tokens of `model` at `resolution`, with or without a video
+    /// input: the model's own price, else the default (`per_million_tokens`).
+    pub fn per_million(&self, model: &str, resolution: &str, with_video: bool) -> Option<f64> {
+        self.models
+            .get(model)
+            .and_then(|p| p.per_million(resolution, with_video))
+            .or_else(|| {
+                self.per_million_tokens
+                    .as_ref()?
+                    .per_million(resolution, with_video)
+            })
+    }
+
+    /// An amount with the configured currency, e.g. `¥1.08`.
+    pub fn format(&self, amount: f64) -> String {
+        format!("{}{amount:.2}", self.currency)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if let Some(p) = &self.per_million_tokens {
+            p.check("[pricing] per_million_tokens")?;
+        }
+        for (model, p) in &self.models {
+            p.check(&format!("[pricing.models] \"{model}\""))?;
+        }
+        Ok(())
+    }
 }
 
 impl Default for DownloadConfig {
@@ -260,7 +378,7 @@ impl BudgetConfig {
                     "[budget] daily_money must be a positive number, not {m}"
                 ));
             }
-            if pricing.per_million_tokens.is_none() && pricing.models.is_empty() {
+            if !pricing.is_set() {
                 return Err("[budget] daily_money needs prices: set [pricing] per_million_tokens (or models)".into());
             }
         }
@@ -539,6 +657,7 @@ impl Config {
         if cfg.submit.max_in_flight == 0 {
             return Err("[submit] max_in_flight = 0: use 1 or more".into());
         }
+        cfg.pricing.check()?;
         cfg.budget.check(&cfg.pricing)?;
         if let Some(dir) = &cfg.download.output_dir {
             crate::destination::Destination::parse(&dir.to_string_lossy())
@@ -704,6 +823,68 @@ pub fn check_base_url(url: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const TIERED: &str = r#"
+[pricing]
+currency = "¥"
+per_million_tokens = 40
+[pricing.models]
+"flat-model" = 12.5
+[pricing.models."doubao-seedance-2-0-260128"]
+"480p" = 46.0
+"720p" = 46.0
+"1080p" = 51.0
+"4k" = 26.0
+with_video = { "480p" = 28.0, "720p" = 28.0, "1080p" = 31.0, "4k" = 16.0 }
+[pricing.models."tier-no-video"]
+"720p" = 10.0
+"#;
+
+    #[test]
+    fn prices_are_per_resolution_tier_and_video_input() {
+        let p = Config::parse(TIERED)
+            .expect("tiered pricing parses")
+            .pricing;
+        let m = "doubao-seedance-2-0-260128";
+        assert_eq!(p.per_million(m, "720p", false), Some(46.0));
+        assert_eq!(p.per_million(m, "720p", true), Some(28.0));
+        assert_eq!(p.per_million(m, "1080p", false), Some(51.0));
+        assert_eq!(p.per_million(m, "1080p", true), Some(31.0));
+        assert_eq!(
+            p.per_million(m, "4K", true),
+            Some(16.0),
+            "tiers ignore case"
+        );
+        // A tier the model's table does not name: the default price.
+        assert_eq!(p.per_million(m, "360p", false), Some(40.0));
+        // The flat forms are still accepted: any resolution, with or without a video.
+        assert_eq!(p.per_million("flat-model", "1080p", true), Some(12.5));
+        assert_eq!(p.per_million("other", "480p", false), Some(40.0));
+        // No `with_video` price: a video input takes the price without.
+        assert_eq!(p.per_million("tier-no-video", "720p", true), Some(10.0));
+        assert_eq!(p.format(1.5), "¥1.50");
+        let flat = Config::parse("[pricing]\nper_million_tokens = 1.5\n").expect("flat");
+        assert_eq!(flat.pricing.per_million_tokens, Some(Price::Flat(1.5)));
+    }
+
+    #[test]
+    fn bad_prices_are_refused_with_where_they_are() {
+        let err = Config::parse("[pricing.models.m]\n\"720x\" = 1.0\n").expect_err("tier");
+        assert!(err.contains("`720x` is not a resolution"), "{err}");
+        let err = Config::parse("[pricing.models.m]\n\"720p\" = -1.0\n").expect_err("negative");
+        assert!(err.contains("[pricing.models] \"m\".\"720p\""), "{err}");
+        let err = Config::parse("[pricing]\nper_million_tokens = nan\n").expect_err("nan");
+        assert!(err.contains("per_million_tokens"), "{err}");
+        let err =
+            Config::parse("[pricing.models.m.with_video]\n\"720p\" = 1.0\nwith_video = 2.0\n")
+                .expect_err("nested");
+        assert!(err.contains("with_video cannot have a with_video"), "{err}");
+        let ok = Config::parse("[budget]\ndaily_money = 5.0\n[pricing.models.m]\n\"720p\" = 1.0\n");
+        assert!(
+            ok.is_ok(),
+            "a tiered price is a price for [budget] daily_money: {ok:?}"
+        );
+    }
 
     #[test]
     fn defaults_have_both_builtin_profiles() {

@@ -521,29 +521,73 @@ pub fn estimate_tokens(t: &TokenInput<'_>) -> u64 {
     estimate_tokens_with(table(), t)
 }
 
+/// The most reference-video durations remembered by one process (a batch sends a few distinct
+/// videos; past this the memory starts over rather than grow).
+const MAX_KNOWN_VIDEOS: usize = 4096;
+
+static VIDEO_SECONDS: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<String, f64>>,
+> = std::sync::LazyLock::new(Default::default);
+
+/// Remember that the reference video at `url` (as it appears in a request) lasts `seconds`: read
+/// from a local file's header or a remote file's first bytes by the layers that do IO, so every
+/// estimate of a request naming it ([`estimate_request_tokens`]) counts its seconds.
+pub fn remember_video_seconds(url: &str, seconds: f64) {
+    if !(seconds.is_finite() && seconds > 0.0) {
+        return;
+    }
+    let mut known = VIDEO_SECONDS.lock().unwrap_or_else(|e| e.into_inner());
+    if known.len() >= MAX_KNOWN_VIDEOS && !known.contains_key(url) {
+        known.clear();
+    }
+    known.insert(url.to_string(), seconds);
+}
+
+/// The remembered seconds of the reference video at `url`.
+pub fn known_video_seconds(url: &str) -> Option<f64> {
+    VIDEO_SECONDS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(url)
+        .copied()
+}
+
+/// The reference videos of a request: the sum of the known seconds, and the URLs whose seconds
+/// are not known (the estimate excludes those).
+pub fn input_videos(req: &crate::api::types::CreateRequest) -> (f64, Vec<&str>) {
+    let mut seconds = 0.0;
+    let mut unknown = Vec::new();
+    for c in &req.content {
+        if let Some((crate::api::types::MediaKind::Video, url, _)) = c.as_media() {
+            match known_video_seconds(url) {
+                Some(s) => seconds += s,
+                None => unknown.push(url),
+            }
+        }
+    }
+    (seconds, unknown)
+}
+
+/// The resolution a request is made at: its own, else the model's default (else 720p).
+pub fn request_resolution(model: &str, resolution: Option<&str>) -> String {
+    resolution
+        .map(str::to_string)
+        .or_else(|| find(model).map(|s| s.default_resolution.clone()))
+        .unwrap_or_else(|| "720p".to_string())
+}
+
 /// The estimated tokens of a create request as it would be sent: the model's defaults fill what
-/// it leaves out (resolution, ratio `adaptive`, 5 s), reference-video seconds count when given.
-pub fn estimate_request_tokens(
-    req: &crate::api::types::CreateRequest,
-    input_video_seconds: f64,
-) -> u64 {
-    let spec = find(&req.model);
-    let resolution = req
-        .resolution
-        .clone()
-        .or_else(|| spec.map(|s| s.default_resolution.clone()))
-        .unwrap_or_else(|| "720p".to_string());
+/// it leaves out (resolution, ratio `adaptive`, 5 s); the seconds of its reference videos count
+/// where they are known ([`remember_video_seconds`]), else only the model's minimum does.
+pub fn estimate_request_tokens(req: &crate::api::types::CreateRequest) -> u64 {
+    let input_video_seconds = input_videos(req).0;
+    let resolution = request_resolution(&req.model, req.resolution.as_deref());
     let seconds = match (req.frames, req.duration) {
         (Some(f), _) if f > 0 => (f as f64 / FPS as f64).ceil() as i64,
         (_, Some(d)) => d,
         _ => DEFAULT_DURATION,
     };
-    let has_input_video = req.content.iter().any(|c| {
-        matches!(
-            c.as_media(),
-            Some((crate::api::types::MediaKind::Video, _, _))
-        )
-    });
+    let has_input_video = req.has_input_video();
     estimate_tokens(&TokenInput {
         model: &req.model,
         resolution: &resolution,

@@ -323,6 +323,13 @@ pub struct CreateRequest {
 }
 
 impl CreateRequest {
+    /// Whether the request has a reference video (billed and priced apart on the 2.0 series).
+    pub fn has_input_video(&self) -> bool {
+        self.content
+            .iter()
+            .any(|c| matches!(c.as_media(), Some((MediaKind::Video, _, _))))
+    }
+
     /// True when an image is a first or last frame (an image without a role is a first frame):
     /// then the output follows the image unless a ratio is chosen.
     pub fn has_frame_image(&self) -> bool {

@@ -98,9 +98,5 @@ pub fn results_settings(state: &mut State, config: &Config) {
         .unwrap_or(crate::engine::sheet::DEFAULT_FRAMES)
         .min(crate::engine::sheet::MAX_FRAMES);
     r.batch_secs = config.notify.batch_secs as i64;
-    r.pricing = super::results::Pricing {
-        per_million: config.pricing.per_million_tokens,
-        models: config.pricing.models.clone().into_iter().collect(),
-        currency: config.pricing.currency.clone(),
-    };
+    r.pricing = config.pricing.clone();
 }

@@ -100,6 +100,8 @@ pub struct RetryPlan {
     pub already: Vec<String>,
     /// Set when the plan passes today's spending cap (the numbers); confirming sends it anyway.
     pub over_budget: Option<String>,
+    /// How many have a reference video whose seconds are not known: `tokens` excludes them.
+    pub input_video_unread: usize,
 }
 
 /// A popup over the screen.

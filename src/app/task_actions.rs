@@ -197,14 +197,9 @@ fn ask_retry(state: &mut State, targets: Vec<TaskRow>) {
         state.notice(Level::Warn, msg);
         return;
     }
-    let planned: Vec<(String, u64)> = chosen
+    let planned: Vec<crate::engine::budget::Planned> = chosen
         .iter()
-        .map(|t| {
-            (
-                t.model.to_string(),
-                crate::engine::budget::estimate_record(*t),
-            )
-        })
+        .map(|t| crate::engine::budget::Planned::task(*t))
         .collect();
     let adding = state.cap.spend_of(&planned);
     let tokens = adding.tokens;
@@ -224,6 +219,7 @@ fn ask_retry(state: &mut State, targets: Vec<TaskRow>) {
         .iter()
         .filter(|t| t.phase == Phase::SubmitUnknown)
         .count();
+    let input_video_unread = chosen.iter().filter(|t| t.spec.input_video_unread).count();
     state.overlay = Overlay::Confirm(Question::Retry(RetryPlan {
         local_ids: chosen.iter().map(|t| t.local_id.to_string()).collect(),
         tokens,
@@ -232,6 +228,7 @@ fn ask_retry(state: &mut State, targets: Vec<TaskRow>) {
         skipped: total - chosen.len() - already.len(),
         already,
         over_budget,
+        input_video_unread,
     }));
 }
 

@@ -639,10 +639,7 @@ async fn warn_if_over_budget(ctx: &Context) {
     let Some(front) = front else {
         return;
     };
-    let planned = [(
-        front.model.clone(),
-        crate::engine::budget::estimate_record(&front),
-    )];
+    let planned = [crate::engine::budget::Planned::task(&front)];
     if let Err(crate::engine::budget::BudgetError::Over(over)) =
         ctx.engine.may_spend(&planned).await
     {

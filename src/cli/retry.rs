@@ -132,9 +132,25 @@ pub async fn retry(ctx: &Context, o: &RetryOptions) -> Result<Code, Failure> {
         eprintln!("nothing to retry");
         return Ok(Code::Ok);
     }
-    let planned: Vec<(String, u64)> = chosen
+    // Reference videos' seconds count in the estimate (and so against the cap).
+    let client = crate::file_download::http_client();
+    let mut unread = Vec::new();
+    for r in &chosen {
+        if let Ok(req) = crate::api::types::CreateRequest::from_json(&r.request_json) {
+            let videos = crate::engine::input_video::read(&req, &client).await;
+            unread.extend(videos.unread);
+        }
+    }
+    unread.sort();
+    unread.dedup();
+    let note = crate::engine::input_video::InputVideos {
+        seconds: 0.0,
+        unread,
+    }
+    .note();
+    let planned: Vec<crate::engine::budget::Planned> = chosen
         .iter()
-        .map(|r| (r.model.clone(), crate::engine::budget::estimate_record(r)))
+        .map(crate::engine::budget::Planned::task)
         .collect();
     let cap = ctx.engine.spending_cap();
     let spend = cap.spend_of(&planned);
@@ -148,6 +164,9 @@ pub async fn retry(ctx: &Context, o: &RetryOptions) -> Result<Code, Failure> {
         chosen.len(),
         spend.tokens
     );
+    if let Some(note) = &note {
+        crate::errln!("{note}");
+    }
     if o.dry_run {
         for r in &chosen {
             crate::outln!("{}", r.display_id());
@@ -156,7 +175,14 @@ pub async fn retry(ctx: &Context, o: &RetryOptions) -> Result<Code, Failure> {
     }
     ctx.require_key()?;
     if !o.over_budget {
-        super::submit::check_budget(ctx, &planned).await?;
+        super::submit::check_budget(ctx, &planned)
+            .await
+            .map_err(|mut f| {
+                if let Some(note) = &note {
+                    f.message.push_str(&format!("\n{note}"));
+                }
+                f
+            })?;
     }
     super::preflight::check(ctx).await?;
     let engine = if o.over_budget {

@@ -264,8 +264,15 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
     for w in warnings(&req, &target) {
         eprintln!("warning: {w}");
     }
+    // Reference videos' seconds count in the estimate (and so against the cap).
+    let videos = if args.dry_run || (ctx.engine.spending_cap().is_set() && !args.over_budget) {
+        crate::engine::input_video::read(&req, &crate::file_download::http_client()).await
+    } else {
+        crate::engine::input_video::known(&req)
+    };
     if args.dry_run {
         println!("{}", crate::sanitize::json_text(&req.to_json_pretty()));
+        crate::errln!("{}", estimate_line(ctx, &req, &videos));
         for u in &uploads {
             crate::errln!(
                 "would upload {} ({} bytes) to {}",
@@ -293,8 +300,10 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
     let out_dir = args.out.clone().unwrap_or_else(|| ctx.output_dir.clone());
     ctx.require_key()?;
     if !args.over_budget {
-        let planned = [(req.model.clone(), crate::engine::budget::estimate(&req))];
-        check_budget(ctx, &planned).await?;
+        let planned = [crate::engine::budget::Planned::request(&req)];
+        check_budget(ctx, &planned)
+            .await
+            .map_err(|f| with_note(f, videos.note()))?;
     }
     super::preflight::check(ctx).await?;
     if args.wait {
@@ -308,7 +317,7 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
     };
     let record = match engine.submit(req.to_json(), None).await {
         Ok(r) => r,
-        Err(SubmitError::OverBudget(o)) => return Err(over_budget(&o)),
+        Err(SubmitError::OverBudget(o)) => return Err(with_note(over_budget(&o), videos.note())),
         Err(SubmitError::Api { record, error }) => {
             let unknown = error.create_outcome_unknown();
             let mut f = Failure::from_create(error);
@@ -349,8 +358,43 @@ pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
     Ok(super::watch::exit_code_for(&done.records))
 }
 
+/// `estimate: about N tokens (≈ ¥X)`, and what it leaves out.
+fn estimate_line(
+    ctx: &Context,
+    req: &crate::api::types::CreateRequest,
+    videos: &crate::engine::input_video::InputVideos,
+) -> String {
+    let planned = crate::engine::budget::Planned::request(req);
+    let tokens = planned.tokens;
+    let cap = ctx.engine.spending_cap();
+    let money = cap
+        .money(&planned.price, tokens)
+        .map(|m| format!(" (≈ {})", cap.format_money(m)))
+        .unwrap_or_default();
+    let input = if videos.seconds > 0.0 {
+        format!(", {:.1} s of input video included", videos.seconds)
+    } else {
+        String::new()
+    };
+    match videos.note() {
+        Some(note) => format!("estimate: about {tokens} tokens{money}{input}; {note}"),
+        None => format!("estimate: about {tokens} tokens{money}{input}"),
+    }
+}
+
+/// A failure's message with `note` (what the estimate left out) on a line of its own.
+fn with_note(mut f: Failure, note: Option<String>) -> Failure {
+    if let Some(note) = note {
+        f.message.push_str(&format!("\n{note}"));
+    }
+    f
+}
+
 /// Refuse (exit 2, nothing sent) when `planned` would pass today's spending cap.
-pub async fn check_budget(ctx: &Context, planned: &[(String, u64)]) -> Result<(), Failure> {
+pub async fn check_budget(
+    ctx: &Context,
+    planned: &[crate::engine::budget::Planned],
+) -> Result<(), Failure> {
     use crate::engine::budget::BudgetError;
     match ctx.engine.may_spend(planned).await {
         Ok(_) => Ok(()),

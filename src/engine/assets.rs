@@ -530,6 +530,9 @@ pub fn resolve_reference(
     }
     // The same checks as an inlined file (regular file, type, size, content, duration).
     check_file(path, kind)?;
+    let video_seconds = (kind == MediaKind::Video)
+        .then(|| media_probe::mp4_seconds(path).ok().flatten())
+        .flatten();
     let mime = expected_mime(path, kind)?;
     let client = bucket.client.as_ref().map_err(|m| AssetError::Upload {
         path: shown.clone(),
@@ -545,6 +548,10 @@ pub fn resolve_reference(
             path: shown,
             message: e.to_string(),
         })?;
+    if let Some(seconds) = video_seconds {
+        // The request names the link: the estimate counts the file's seconds under it.
+        crate::api::models::remember_video_seconds(&link, seconds);
+    }
     let object_url = bucket.location.object_url(&file.key);
     if !uploads.iter().any(|u| u.object_url == object_url) {
         uploads.push(PlannedUpload { file, object_url });

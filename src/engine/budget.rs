@@ -12,7 +12,7 @@ use super::Engine;
 use crate::api::TaskStatus;
 use crate::api::types::CreateRequest;
 use crate::config::{BudgetConfig, Config, PricingConfig};
-use crate::store::{Phase, Store, StoreError, TaskFacts};
+use crate::store::{Phase, Spec, Store, StoreError, TaskFacts};
 
 /// The cap and the prices that turn tokens into money.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -34,32 +34,91 @@ impl SpendingCap {
         self.budget.daily_tokens.is_some() || self.budget.daily_money.is_some()
     }
 
-    /// The price of `tokens` on `model`, when prices are configured.
-    pub fn money(&self, model: &str, tokens: u64) -> Option<f64> {
-        Some(tokens as f64 / 1_000_000.0 * self.price(model)?)
+    /// The price of `tokens` priced by `key`, when prices are configured.
+    pub fn money(&self, key: &PriceKey, tokens: u64) -> Option<f64> {
+        Some(tokens as f64 / 1_000_000.0 * self.price(key)?)
     }
 
-    /// The price of a million tokens on `model`, when prices are configured.
-    fn price(&self, model: &str) -> Option<f64> {
+    /// The price of a million tokens priced by `key`, when prices are configured.
+    fn price(&self, key: &PriceKey) -> Option<f64> {
         self.pricing
-            .models
-            .get(model)
-            .copied()
-            .or(self.pricing.per_million_tokens)
+            .per_million(&key.model, &key.resolution, key.with_video)
     }
 
     /// An amount with the configured currency, e.g. `¥1.08`.
     pub fn format_money(&self, amount: f64) -> String {
-        format!("{}{amount:.2}", self.pricing.currency)
+        self.pricing.format(amount)
     }
 
-    /// The spend of `planned` (model, tokens) pairs.
-    pub fn spend_of(&self, planned: &[(String, u64)]) -> Spend {
+    /// The spend of `planned` creates.
+    pub fn spend_of(&self, planned: &[Planned]) -> Spend {
         let mut s = Spend::default();
-        for (model, tokens) in planned {
-            s.add(self, model, *tokens);
+        for p in planned {
+            s.add(self, &p.price, p.tokens);
         }
         s
+    }
+}
+
+/// What a task's price depends on (`[pricing]`): its model, its resolution tier, and whether a
+/// video is input.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PriceKey {
+    pub model: String,
+    pub resolution: String,
+    pub with_video: bool,
+}
+
+impl PriceKey {
+    /// A create request's.
+    pub fn of_request(req: &CreateRequest) -> PriceKey {
+        PriceKey {
+            model: req.model.clone(),
+            resolution: crate::api::models::request_resolution(
+                &req.model,
+                req.resolution.as_deref(),
+            ),
+            with_video: req.has_input_video(),
+        }
+    }
+
+    /// A stored task's (from its request's facts).
+    pub fn of_task(t: &impl TaskFacts) -> PriceKey {
+        Self::of_spec(t.model(), &t.spec())
+    }
+
+    fn of_spec(model: &str, spec: &Spec) -> PriceKey {
+        PriceKey {
+            model: model.to_string(),
+            resolution: crate::api::models::request_resolution(model, spec.resolution.as_deref()),
+            with_video: spec.has_input_video,
+        }
+    }
+}
+
+/// A create about to be sent: what prices it and its estimated tokens.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Planned {
+    pub price: PriceKey,
+    pub tokens: u64,
+}
+
+impl Planned {
+    /// A request, with [`estimate`]'s tokens.
+    pub fn request(req: &CreateRequest) -> Planned {
+        Planned {
+            price: PriceKey::of_request(req),
+            tokens: estimate(req),
+        }
+    }
+
+    /// A stored task sent again (a retry, a queued line), with its stored request's estimate.
+    pub fn task(t: &impl TaskFacts) -> Planned {
+        let spec = t.spec();
+        Planned {
+            price: PriceKey::of_spec(t.model(), &spec),
+            tokens: spec.estimate,
+        }
     }
 }
 
@@ -71,9 +130,9 @@ pub struct Spend {
 }
 
 impl Spend {
-    fn add(&mut self, cap: &SpendingCap, model: &str, tokens: u64) {
+    fn add(&mut self, cap: &SpendingCap, key: &PriceKey, tokens: u64) {
         self.tokens = self.tokens.saturating_add(tokens);
-        if let Some(m) = cap.money(model, tokens) {
+        if let Some(m) = cap.money(key, tokens) {
             *self.money.get_or_insert(0.0) += m;
         }
     }
@@ -127,10 +186,10 @@ impl OverBudget {
     }
 }
 
-/// The estimated tokens of one request (the model table's estimate; reference-video seconds are
-/// not known here, so they count as the model's minimum).
+/// The estimated tokens of one request (the model table's estimate): reference videos count
+/// their seconds where they were read ([`super::input_video::read`]), else the model's minimum.
 pub fn estimate(req: &CreateRequest) -> u64 {
-    crate::api::models::estimate_request_tokens(req, 0.0)
+    crate::api::models::estimate_request_tokens(req)
 }
 
 /// The estimated tokens of a stored task's request (0 when it cannot be read).
@@ -144,13 +203,21 @@ pub fn counted_tokens(r: &impl TaskFacts) -> u64 {
     if let Some(t) = r.tokens() {
         return t;
     }
+    counted(r, estimate_record(r))
+}
+
+/// [`counted_tokens`] with the task's estimate already read.
+fn counted(r: &impl TaskFacts, estimate: u64) -> u64 {
+    if let Some(t) = r.tokens() {
+        return t;
+    }
     match r.phase() {
         // A lost task may have run and billed before the server forgot it.
-        Phase::Submitting | Phase::SubmitUnknown | Phase::Lost => estimate_record(r),
+        Phase::Submitting | Phase::SubmitUnknown | Phase::Lost => estimate,
         // A pending row is checked against the cap when the queue sends it.
         Phase::Rejected | Phase::Pending => 0,
         Phase::Remote(s) => match s {
-            TaskStatus::Queued | TaskStatus::Running | TaskStatus::Succeeded => estimate_record(r),
+            TaskStatus::Queued | TaskStatus::Running | TaskStatus::Succeeded => estimate,
             _ => 0,
         },
     }
@@ -182,15 +249,15 @@ pub fn spend_of_tasks<'a, T: TaskFacts + 'a>(
     day.spend(cap)
 }
 
-/// Today's counted tokens per model, kept up to date one task at a time (add a task's row, take
-/// its old row away when it changes), so a change costs a lookup instead of a pass over every
-/// task. Money is priced from the per-model totals, so a total is the same however it was
-/// reached.
+/// Today's counted tokens per price (model, resolution tier, video input), kept up to date one
+/// task at a time (add a task's row, take its old row away when it changes), so a change costs
+/// a lookup instead of a pass over every task. Money is priced from the per-price totals, so a
+/// total is the same however it was reached.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DaySpend {
     day_start: i64,
-    /// Model → (tasks counted, their tokens).
-    by_model: std::collections::BTreeMap<String, (usize, u128)>,
+    /// Price → (tasks counted, their tokens).
+    by_price: std::collections::BTreeMap<PriceKey, (usize, u128)>,
 }
 
 impl DaySpend {
@@ -198,7 +265,7 @@ impl DaySpend {
     pub fn new(day_start: i64) -> DaySpend {
         DaySpend {
             day_start,
-            by_model: Default::default(),
+            by_price: Default::default(),
         }
     }
 
@@ -206,16 +273,14 @@ impl DaySpend {
         if t.created_at() < self.day_start {
             return;
         }
-        let tokens = u128::from(counted_tokens(t));
-        match self.by_model.get_mut(t.model()) {
-            Some((n, sum)) => {
-                *n += 1;
-                *sum += tokens;
-            }
-            None => {
-                self.by_model.insert(t.model().to_string(), (1, tokens));
-            }
-        }
+        let spec = t.spec();
+        let tokens = u128::from(counted(t, spec.estimate));
+        let (n, sum) = self
+            .by_price
+            .entry(PriceKey::of_spec(t.model(), &spec))
+            .or_insert((0, 0));
+        *n += 1;
+        *sum += tokens;
     }
 
     /// Take away a row that was added.
@@ -223,12 +288,14 @@ impl DaySpend {
         if t.created_at() < self.day_start {
             return;
         }
-        let tokens = u128::from(counted_tokens(t));
-        if let Some((n, sum)) = self.by_model.get_mut(t.model()) {
+        let spec = t.spec();
+        let tokens = u128::from(counted(t, spec.estimate));
+        let key = PriceKey::of_spec(t.model(), &spec);
+        if let Some((n, sum)) = self.by_price.get_mut(&key) {
             *n = n.saturating_sub(1);
             *sum = sum.saturating_sub(tokens);
             if *n == 0 {
-                self.by_model.remove(t.model());
+                self.by_price.remove(&key);
             }
         }
     }
@@ -237,9 +304,9 @@ impl DaySpend {
     pub fn spend(&self, cap: &SpendingCap) -> Spend {
         let mut s = Spend::default();
         let mut total = 0u128;
-        for (model, (_, tokens)) in &self.by_model {
+        for (key, (_, tokens)) in &self.by_price {
             total += tokens;
-            if let Some(per_million) = cap.price(model) {
+            if let Some(per_million) = cap.price(key) {
                 *s.money.get_or_insert(0.0) += *tokens as f64 / 1_000_000.0 * per_million;
             }
         }
@@ -330,11 +397,11 @@ impl Engine {
             .await
     }
 
-    /// May these new tasks — `(model, estimated tokens)` each, see [`estimate`] — be sent now
+    /// May these new tasks — see [`Planned`] and [`estimate`] — be sent now
     /// without passing today's cap? `Ok` with today's spend after them (always `Ok` when no cap
     /// is set); `Err(BudgetError::Over)` with the numbers when they would pass it. Call it
     /// before sending; it sends and records nothing itself.
-    pub async fn may_spend(&self, planned: &[(String, u64)]) -> Result<Spend, BudgetError> {
+    pub async fn may_spend(&self, planned: &[Planned]) -> Result<Spend, BudgetError> {
         let adding = self.cap.spend_of(planned);
         if !self.cap.is_set() {
             return Ok(adding);
@@ -356,7 +423,7 @@ mod tests {
                 daily_money: money,
             },
             pricing: PricingConfig {
-                per_million_tokens: Some(10.0),
+                per_million_tokens: Some(crate::config::Price::Flat(10.0)),
                 currency: "¥".into(),
                 ..PricingConfig::default()
             },
@@ -387,7 +454,14 @@ mod tests {
     #[test]
     fn a_money_cap_counts_with_the_prices() {
         let c = cap(None, Some(1.0));
-        let planned = vec![("m".to_string(), 150_000)];
+        let planned = vec![Planned {
+            price: PriceKey {
+                model: "m".into(),
+                resolution: "720p".into(),
+                with_video: false,
+            },
+            tokens: 150_000,
+        }];
         let adding = c.spend_of(&planned);
         assert_eq!(adding.money, Some(1.5));
         let err = check(&c, Spend::default(), adding).expect_err("¥1.50 > ¥1.00");
@@ -395,6 +469,60 @@ mod tests {
             err.to_string().contains("¥1.50 > the cap of ¥1.00"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn money_is_priced_per_resolution_tier_and_video_input() {
+        let pricing: PricingConfig = toml::from_str(
+            "currency = \"¥\"\n[models.m]\n\"720p\" = 10.0\n\"1080p\" = 20.0\nwith_video = { \"720p\" = 5.0, \"1080p\" = 8.0 }\n",
+        )
+        .expect("tiered prices");
+        let c = SpendingCap {
+            budget: BudgetConfig {
+                daily_tokens: None,
+                daily_money: Some(100.0),
+            },
+            pricing,
+        };
+        let task = |id: &str, resolution: &str, video: bool, tokens: u64| {
+            let video = if video {
+                r#",{"type":"video_url","video_url":{"url":"asset://v"},"role":"reference_video"}"#
+            } else {
+                ""
+            };
+            TaskRecord {
+                tokens: Some(tokens),
+                request_json: format!(
+                    r#"{{"model":"m","content":[{{"type":"text","text":"x"}}{video}],"resolution":"{resolution}","duration":5}}"#
+                ),
+                ..TaskRecord::factory(id, Phase::Remote(TaskStatus::Succeeded), 10)
+            }
+        };
+        let tasks = [
+            task("a", "720p", false, 1_000_000),
+            task("b", "720p", true, 1_000_000),
+            task("c", "1080p", false, 1_000_000),
+            task("d", "1080p", true, 1_000_000),
+        ];
+        let s = spend_of_tasks(&c, &tasks, 0);
+        assert_eq!(s.tokens, 4_000_000);
+        assert_eq!(s.money, Some(10.0 + 5.0 + 20.0 + 8.0));
+        // Taking one away leaves the others' prices.
+        let mut day = DaySpend::new(0);
+        tasks.iter().for_each(|t| day.add(t));
+        day.remove(&tasks[3]);
+        assert_eq!(day.spend(&c).money, Some(35.0));
+        // A planned request is priced the same way.
+        let planned = [Planned::task(&tasks[1])];
+        assert_eq!(
+            planned[0].price,
+            PriceKey {
+                model: "m".into(),
+                resolution: "720p".into(),
+                with_video: true
+            }
+        );
+        assert_eq!(c.money(&planned[0].price, 2_000_000), Some(10.0));
     }
 
     #[test]

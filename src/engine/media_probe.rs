@@ -180,6 +180,62 @@ pub fn mp4_seconds(path: &Path) -> std::io::Result<Option<f64>> {
     Ok(None)
 }
 
+/// Where a walk of an mp4's top-level boxes over some of its bytes got to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Mp4Scan {
+    /// The movie header says this many seconds.
+    Seconds(f64),
+    /// The bytes end before `moov` (or before its header box): read on from this offset.
+    ReadAt(u64),
+    /// Not an mp4 this can read (no `moov`, a malformed box, a `moov` without `mvhd`).
+    Unreadable,
+}
+
+/// Walk the top-level boxes of an mp4 from offset `at`, over `buf`, which holds the file's bytes
+/// from offset `base`: for a file read in ranges (a remote video's first bytes, then the box
+/// where `moov` starts).
+pub fn scan_mp4(buf: &[u8], base: u64, mut at: u64) -> Mp4Scan {
+    for _ in 0..MAX_BOXES {
+        let Some(i) = at.checked_sub(base).and_then(|i| usize::try_from(i).ok()) else {
+            return Mp4Scan::ReadAt(at);
+        };
+        if i.saturating_add(16) > buf.len() {
+            return Mp4Scan::ReadAt(at);
+        }
+        let Some(size32) = be32(buf, i) else {
+            return Mp4Scan::ReadAt(at);
+        };
+        let kind = &buf[i + 4..i + 8];
+        let (size, header) = match size32 {
+            0 => (u64::MAX, 8u64),
+            1 => (be64(buf, i + 8).unwrap_or(0), 16),
+            s => (s as u64, 8),
+        };
+        if size < header {
+            return Mp4Scan::Unreadable;
+        }
+        if kind == b"moov" {
+            let body = i + header as usize;
+            let want = (size - header).min(64 * 1024) as usize;
+            // `mvhd` comes first in practice: its 120 bytes are enough when the rest is cut.
+            let have = buf.len().saturating_sub(body);
+            if have < want.min(120) {
+                return Mp4Scan::ReadAt(at);
+            }
+            let end = body + want.min(have);
+            return match mvhd_seconds(&buf[body..end]) {
+                Some(s) => Mp4Scan::Seconds(s),
+                None => Mp4Scan::Unreadable,
+            };
+        }
+        if size == u64::MAX {
+            return Mp4Scan::Unreadable;
+        }
+        at = at.saturating_add(size);
+    }
+    Mp4Scan::Unreadable
+}
+
 /// Seconds from the boxes inside `moov`.
 fn mvhd_seconds(moov: &[u8]) -> Option<f64> {
     let mut i = 0usize;
@@ -316,8 +372,32 @@ mod tests {
         let wav = dir.path().join("a.wav");
         std::fs::write(&wav, samples::wav(3)).expect("write");
         assert_eq!(wav_seconds(&wav).expect("reads"), Some(3.0));
+        let sample = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/assets/sim/sample.mp4"
+        ))
+        .expect("sample");
+        assert_eq!(scan_mp4(&sample, 0, 0), Mp4Scan::Seconds(4.0));
         let junk = dir.path().join("junk.mp4");
         std::fs::write(&junk, b"\0\0\0\x01moov").expect("write");
         assert_eq!(mp4_seconds(&junk).expect("reads"), None);
+    }
+
+    #[test]
+    fn a_ranged_scan_asks_for_the_box_past_its_bytes() {
+        let file = samples::mp4(9, 300_000);
+        let head = &file[..64 * 1024];
+        // `ftyp` (16) + `mdat` (8 + 300,000): `moov` starts past the first bytes.
+        let moov_at = 16 + 8 + 300_000;
+        assert_eq!(scan_mp4(head, 0, 0), Mp4Scan::ReadAt(moov_at));
+        let tail = &file[moov_at as usize..];
+        assert_eq!(scan_mp4(tail, moov_at, moov_at), Mp4Scan::Seconds(9.0));
+        // A cut `moov` header asks for the box again; garbage is unreadable.
+        assert_eq!(
+            scan_mp4(&tail[..20], moov_at, moov_at),
+            Mp4Scan::ReadAt(moov_at)
+        );
+        assert_eq!(scan_mp4(&[0u8; 64], 0, 0), Mp4Scan::Unreadable);
+        assert_eq!(scan_mp4(&[0xAB; 4096], 0, 0), Mp4Scan::ReadAt(0xABAB_ABAB));
     }
 }

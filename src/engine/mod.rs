@@ -8,6 +8,7 @@ pub mod bucket_results;
 pub mod budget;
 pub mod eta;
 pub mod ids;
+pub mod input_video;
 pub mod list_poll;
 pub mod media_probe;
 pub mod naming;
@@ -261,8 +262,12 @@ impl Engine {
         let local_id = ids::new_local_id();
         let profile = self.profile.clone();
         let (lid, body) = (local_id.clone(), request_json.clone());
+        if self.cap.is_set() {
+            // Reference videos' seconds count against the cap (read once per process).
+            input_video::read(&req, &crate::file_download::http_client()).await;
+        }
         let cap = self.cap.clone();
-        let adding = cap.spend_of(&[(req.model.clone(), budget::estimate(&req))]);
+        let adding = cap.spend_of(&[budget::Planned::request(&req)]);
         let begun = self
             .with_store(move |s| {
                 let sub = crate::store::NewSubmission {

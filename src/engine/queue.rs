@@ -68,8 +68,13 @@ impl Engine {
         let lid = record.local_id.clone();
         let l = lid.clone();
         let cap = self.cap.clone();
-        let adding =
-            cap.spend_of(&[(record.model.clone(), super::budget::estimate_record(record))]);
+        if cap.is_set()
+            && let Ok(req) = crate::api::types::CreateRequest::from_json(&record.request_json)
+        {
+            // Reference videos' seconds count against the cap (read once per process).
+            super::input_video::read(&req, &crate::file_download::http_client()).await;
+        }
+        let adding = cap.spend_of(&[super::budget::Planned::task(record)]);
         let claimed = self
             .with_store(move |s| {
                 s.claim_pending_if(&l, now(), |s| super::budget::reserve(&cap, s, adding))

@@ -280,12 +280,21 @@ async fn submit(
     max_in_flight: usize,
     over_budget: bool,
 ) -> SubmitOutcome {
-    if !over_budget && let Ok(req) = crate::api::types::CreateRequest::from_json(&request_json) {
-        let planned = [(req.model.clone(), crate::engine::budget::estimate(&req))];
+    if !over_budget
+        && engine.spending_cap().is_set()
+        && let Ok(req) = crate::api::types::CreateRequest::from_json(&request_json)
+    {
+        // Reference videos' seconds count in the estimate (and so against the cap).
+        let videos =
+            crate::engine::input_video::read(&req, &crate::file_download::http_client()).await;
+        let planned = [crate::engine::budget::Planned::request(&req)];
         match engine.may_spend(&planned).await {
             Ok(_) => {}
             Err(crate::engine::budget::BudgetError::Over(o)) => {
-                return SubmitOutcome::OverBudget(o.to_string());
+                return SubmitOutcome::OverBudget(match videos.note() {
+                    Some(note) => format!("{o}; {note}"),
+                    None => o.to_string(),
+                });
             }
             Err(e) => return SubmitOutcome::NotSent(e.to_string()),
         }

@@ -17,17 +17,20 @@ fn storage_error(status: StatusCode, code: &str, message: &str) -> Response {
     (status, [(header::CONTENT_TYPE, "application/xml")], body).into_response()
 }
 
-/// Parse `bytes=START-[END]` against a file of `len` bytes.
+/// Parse `bytes=START-[END]` against a file of `len` bytes. An END past the file means its last
+/// byte (RFC 9110 14.1.2, as object storage answers a read of "the first N bytes" of a shorter
+/// file); a START past it cannot be served.
 fn parse_range(v: &str, len: u64) -> Option<(u64, u64)> {
     let spec = v.trim().strip_prefix("bytes=")?;
     let (a, b) = spec.split_once('-')?;
     let start: u64 = a.trim().parse().ok()?;
+    let last = len.checked_sub(1)?;
     let end: u64 = if b.trim().is_empty() {
-        len.checked_sub(1)?
+        last
     } else {
-        b.trim().parse().ok()?
+        b.trim().parse::<u64>().ok()?.min(last)
     };
-    (start <= end && end < len).then_some((start, end.min(len - 1)))
+    (start <= end).then_some((start, end))
 }
 
 pub async fn file(
@@ -195,4 +198,19 @@ fn generated_video(len: u64, headers: &HeaderMap, fault: Option<FaultKind>) -> R
         _ => Body::from_stream(files::video_stream(start, end)),
     };
     file_response(status, body, "video/mp4", end - start, range_header)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_range;
+
+    #[test]
+    fn a_range_past_the_end_is_served_to_the_last_byte() {
+        assert_eq!(parse_range("bytes=0-1048575", 23_773), Some((0, 23_772)));
+        assert_eq!(parse_range("bytes=100-", 23_773), Some((100, 23_772)));
+        assert_eq!(parse_range("bytes=10-19", 23_773), Some((10, 19)));
+        assert_eq!(parse_range("bytes=23773-", 23_773), None, "starts past it");
+        assert_eq!(parse_range("bytes=20-10", 23_773), None);
+        assert_eq!(parse_range("bytes=0-", 0), None, "an empty file");
+    }
 }

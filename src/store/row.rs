@@ -21,6 +21,10 @@ pub struct Spec {
     pub duration: Option<i64>,
     /// The model table's estimate of the tokens it bills (0 when the request is unreadable).
     pub estimate: u64,
+    /// The request has a reference video (priced apart, `[pricing] with_video`).
+    pub has_input_video: bool,
+    /// A reference video's seconds were not known to this process, so `estimate` excludes them.
+    pub input_video_unread: bool,
     /// The kinds of media the request carries ([`Spec::IMAGE`], [`Spec::VIDEO`],
     /// [`Spec::AUDIO`], [`Spec::DRAFT`]): part of a task's shape for its expected duration.
     pub media: u8,
@@ -73,7 +77,9 @@ impl Spec {
             resolution: req.resolution.as_deref().map(intern),
             ratio: req.ratio.as_deref().map(intern),
             duration: req.duration,
-            estimate: crate::api::models::estimate_request_tokens(req, 0.0),
+            estimate: crate::api::models::estimate_request_tokens(req),
+            has_input_video: req.has_input_video(),
+            input_video_unread: !crate::api::models::input_videos(req).1.is_empty(),
             media,
         }
     }

@@ -125,6 +125,12 @@ fn draw(state: &State, frame: &mut Frame) {
                             plan.already.join(", ")
                         ));
                     }
+                    if plan.input_video_unread > 0 {
+                        t.push_str(&format!(
+                            " The estimate excludes the input video of {} (its seconds are not known; the minimum is counted).",
+                            plan.input_video_unread
+                        ));
+                    }
                     if let Some(over) = &plan.over_budget {
                         t.push_str(&format!(" {over}; y sends it anyway."));
                     }

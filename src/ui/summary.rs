@@ -69,7 +69,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, scroll: u16) {
     };
     lines.push(row(filter, &s.filtered, state));
     lines.push(row("all tasks".to_string(), &s.all, state));
-    if !state.results.pricing.enabled() {
+    if !state.results.pricing.is_set() {
         lines.push(Line::default());
         lines.push(Line::from(Span::styled(
             "  Set [pricing] per_million_tokens in the config to see money.",

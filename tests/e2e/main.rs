@@ -22,6 +22,7 @@ mod gallery_browser;
 mod hostile_files;
 mod hostile_server;
 mod hostile_storage;
+mod input_video;
 mod lease_dashboard;
 mod lease_one_poller;
 mod lost_tasks;

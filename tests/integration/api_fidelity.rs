@@ -83,7 +83,7 @@ async fn the_mini_model_runs_and_its_tokens_follow_the_official_formula() {
     let req = seedance_tui::api::CreateRequest::from_value(json!({"model": MINI,
         "content": [{"type": "text", "text": "tea"}], "ratio": "1:1", "resolution": "720p"}))
     .unwrap();
-    assert_eq!(models::estimate_request_tokens(&req, 0.0), expected as u64);
+    assert_eq!(models::estimate_request_tokens(&req), expected as u64);
     sim.shutdown().await;
 }
 

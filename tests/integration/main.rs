@@ -19,6 +19,7 @@ mod download_memory;
 mod downloads;
 mod engine_submit;
 mod file_download;
+mod input_video;
 mod poller;
 mod preview;
 mod probe;

@@ -14,7 +14,7 @@ use seedance_tui::app::state::{Overlay, Question};
 use seedance_tui::app::{Effect, Msg, State, update};
 use seedance_tui::config::{BudgetConfig, PricingConfig};
 use seedance_tui::engine::SubmitError;
-use seedance_tui::engine::budget::{BudgetError, SpendingCap, estimate};
+use seedance_tui::engine::budget::{BudgetError, Planned, SpendingCap, estimate};
 use seedance_tui::store::{NewSubmission, Store, StoreError};
 
 const REQ: &str = r#"{"model":"doubao-seedance-2-0-fast-260128","content":[{"type":"text","text":"apple tea"}],"resolution":"720p","ratio":"16:9","duration":5}"#;
@@ -286,7 +286,8 @@ async fn may_spend_counts_todays_tasks_from_the_store() {
     // Room for two tasks, not three.
     let limit = one * 5 / 2;
     let engine = engine.with_spending_cap(cap(limit));
-    let planned = vec![("doubao-seedance-2-0-fast-260128".to_string(), one)];
+    let planned = vec![Planned::request(&req)];
+    assert_eq!(planned[0].tokens, one);
     engine.may_spend(&planned).await.expect("an empty day");
     engine
         .submit(REQ.replace("apple tea", "held [[sim:hold]]"), None)

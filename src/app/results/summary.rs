@@ -3,31 +3,16 @@
 use crate::app::effect::Effect;
 use crate::app::state::{Overlay, State};
 use crate::store::TaskRow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-/// Prices that turn tokens into money.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Pricing {
-    pub per_million: Option<f64>,
-    pub models: HashMap<String, f64>,
-    pub currency: String,
-}
+/// Prices that turn tokens into money (`[pricing]`: per model, resolution tier, video input).
+pub type Pricing = crate::config::PricingConfig;
 
-impl Pricing {
-    /// The price of `tokens` on `model`, when a price is known.
-    pub fn cost(&self, model: &str, tokens: u64) -> Option<f64> {
-        let p = self.models.get(model).copied().or(self.per_million)?;
-        Some(tokens as f64 / 1_000_000.0 * p)
-    }
-
-    /// Whether any price is configured.
-    pub fn enabled(&self) -> bool {
-        self.per_million.is_some() || !self.models.is_empty()
-    }
-
-    pub fn format(&self, amount: f64) -> String {
-        format!("{}{amount:.2}", self.currency)
-    }
+/// The price of `tokens` billed for the task `t`, when a price is known.
+pub fn cost(pricing: &Pricing, t: &TaskRow, tokens: u64) -> Option<f64> {
+    let resolution = crate::api::models::request_resolution(&t.model, t.spec.resolution.as_deref());
+    let p = pricing.per_million(&t.model, &resolution, t.spec.has_input_video)?;
+    Some(tokens as f64 / 1_000_000.0 * p)
 }
 
 /// Token (and money) totals for one group of tasks.
@@ -44,7 +29,7 @@ impl Total {
         self.tasks += 1;
         let n = t.tokens.unwrap_or(0);
         self.tokens += n;
-        if let Some(c) = pricing.cost(&t.model, n) {
+        if let Some(c) = cost(pricing, t, n) {
             *self.cost.get_or_insert(0.0) += c;
         }
     }
@@ -84,7 +69,7 @@ pub fn summary(state: &State) -> Summary {
 /// Money spent today, when prices are configured.
 pub fn cost_today(state: &State) -> Option<f64> {
     let p = &state.results.pricing;
-    if !p.enabled() {
+    if !p.is_set() {
         return None;
     }
     Some(
@@ -92,7 +77,7 @@ pub fn cost_today(state: &State) -> Option<f64> {
             .tasks
             .iter()
             .filter(|t| t.finished_at.is_some_and(|f| f >= state.today_start))
-            .filter_map(|t| p.cost(&t.model, t.tokens.unwrap_or(0)))
+            .filter_map(|t| cost(p, t, t.tokens.unwrap_or(0)))
             .sum(),
     )
 }

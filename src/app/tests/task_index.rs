@@ -6,7 +6,7 @@ use crate::api::TaskStatus;
 use crate::app::state::SortKey;
 use crate::app::test_support::{NOW, record, state};
 use crate::app::{Msg, State, update};
-use crate::config::{BudgetConfig, PricingConfig};
+use crate::config::{BudgetConfig, Price, PricingConfig};
 use crate::engine::budget::{self, SpendingCap};
 use crate::engine::eta::{self, QueuePlace};
 use crate::store::{Phase, Spec, TaskRow};
@@ -84,7 +84,10 @@ fn assert_same_as_counted(s: &State, what: &str) {
     assert_eq!(s.spent_today.tokens, tokens, "tokens spent after {what}");
     let money: f64 = today
         .iter()
-        .filter_map(|t| s.cap.money(&t.model, budget::counted_tokens(*t)))
+        .filter_map(|t| {
+            s.cap
+                .money(&budget::PriceKey::of_task(*t), budget::counted_tokens(*t))
+        })
         .sum();
     let got = s.spent_today.money.expect("every model has a price");
     assert!(
@@ -143,8 +146,8 @@ fn queue_places_and_todays_spend_kept_change_by_change_equal_a_full_count() {
                 daily_money: None,
             },
             pricing: PricingConfig {
-                per_million_tokens: Some(10.0),
-                models: [("m".to_string(), 3.7)].into(),
+                per_million_tokens: Some(Price::Flat(10.0)),
+                models: [("m".to_string(), Price::Flat(3.7))].into(),
                 currency: "¥".into(),
             },
         };

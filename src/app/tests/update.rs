@@ -509,6 +509,34 @@ fn retry_single_asks_once_then_resubmits() {
 }
 
 #[test]
+fn retry_question_says_the_estimate_excludes_an_unread_input_video() {
+    let mut s = state(100, 30);
+    unlink_retry(&mut s);
+    let mut t = task_record("l0003");
+    let mut req: serde_json::Value = serde_json::from_str(&t.request_json).expect("request");
+    req["content"]
+        .as_array_mut()
+        .expect("content")
+        .push(serde_json::json!({"type": "video_url", "video_url": {"url": "asset://asset-unread-1"}, "role": "reference_video"}));
+    t.request_json = req.to_string();
+    update(&mut s, Msg::TasksChanged(vec![t.into()]));
+    select(&mut s, "l0003");
+    update(&mut s, key('r'));
+    let p = plan(&s);
+    assert_eq!(
+        p.input_video_unread, 1,
+        "the view says so (ui::tests::snapshots)"
+    );
+    // Without a video there is nothing to say.
+    update(&mut s, key('n'));
+    let mut s = state(100, 30);
+    unlink_retry(&mut s);
+    select(&mut s, "l0003");
+    update(&mut s, key('r'));
+    assert_eq!(plan(&s).input_video_unread, 0);
+}
+
+#[test]
 fn retry_is_refused_for_tasks_that_did_not_fail() {
     let mut s = state(100, 30);
     select(&mut s, "l0000"); // running

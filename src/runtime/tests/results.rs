@@ -10,6 +10,7 @@ use crate::app::state::Overlay;
 use crate::app::test_support::{NOW, state};
 use crate::app::test_support::{answer_bodies, task_record};
 use crate::app::{Effect, Msg, State, update};
+use crate::config::Price;
 use crate::store::{Phase, TaskBodies, TaskRecord, TaskRow};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
@@ -294,8 +295,8 @@ fn summary_totals_tokens_per_day_model_and_filter_with_prices() {
     assert_eq!(cost_today(&s), None);
 
     s.results.pricing = Pricing {
-        per_million: Some(10.0),
-        models: [("doubao-seedance-2-0-260128".to_string(), 20.0)].into(),
+        per_million_tokens: Some(Price::Flat(10.0)),
+        models: [("doubao-seedance-2-0-260128".to_string(), Price::Flat(20.0))].into(),
         currency: "$".into(),
     };
     let sum = summary(&s);
@@ -404,12 +405,15 @@ fn config_sets_threshold_prices_batching_and_previews() {
     assert_eq!(s.results.warn_secs, 2 * 3600, "default threshold 2 h");
     cfg.download.warn_before_expiry_hours = 0.5;
     cfg.notify.batch_secs = 10;
-    cfg.pricing.per_million_tokens = Some(7.0);
+    cfg.pricing.per_million_tokens = Some(Price::Flat(7.0));
     cfg.ui.images = Some("sixel-please".into());
     crate::app::start::results_settings(&mut s, &cfg);
     assert_eq!(s.results.warn_secs, 1800);
     assert_eq!(s.results.batch_secs, 10);
-    assert_eq!(s.results.pricing.cost("any", 1_000_000), Some(7.0));
+    assert_eq!(
+        s.results.pricing.per_million("any", "720p", false),
+        Some(7.0)
+    );
     assert!(s.results.images);
     assert!(last_text(&s).contains("auto, halfblocks or off"));
     cfg.ui.images = Some("off".into());
@@ -422,5 +426,5 @@ fn config_sets_threshold_prices_batching_and_previews() {
     assert_eq!(parsed.download.warn_before_expiry_hours, 3.0);
     assert_eq!(parsed.download.concurrency, 2);
     assert_eq!(parsed.notify.protocol, "osc99");
-    assert_eq!(parsed.pricing.per_million_tokens, Some(1.5));
+    assert_eq!(parsed.pricing.per_million_tokens, Some(Price::Flat(1.5)));
 }

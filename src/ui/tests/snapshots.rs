@@ -167,6 +167,38 @@ fn no_color_uses_symbols_and_reverse_video_only() {
 }
 
 #[test]
+fn the_retry_question_says_the_estimate_excludes_an_unread_input_video() {
+    use crate::app::state::{Overlay, Question, RetryPlan};
+    let mut s = state(100, 30);
+    let plan = |input_video_unread| RetryPlan {
+        local_ids: vec!["l0003".into()],
+        tokens: 178_923,
+        unfixable: Vec::new(),
+        unknown: 0,
+        skipped: 0,
+        already: Vec::new(),
+        over_budget: None,
+        input_video_unread,
+    };
+    s.overlay = Overlay::Confirm(Question::Retry(plan(1)));
+    // The popup's words, across its wrapped lines and borders.
+    let words = |s: &State| {
+        let screen: String = text(&render(s))
+            .chars()
+            .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+            .collect();
+        screen.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    let flat = words(&s);
+    assert!(
+        flat.contains("estimate excludes the input video of 1 its seconds are not known"),
+        "{flat}"
+    );
+    s.overlay = Overlay::Confirm(Question::Retry(plan(0)));
+    assert!(!words(&s).contains("excludes"));
+}
+
+#[test]
 fn bulk_retry_question() {
     let mut s = state(100, 30);
     for _ in 0..3 {
