@@ -417,7 +417,7 @@ fn facts(
         tokens: r.tokens,
         cost: r
             .tokens
-            .and_then(|t| cap.money(&r.model, t))
+            .and_then(|t| cap.money(&crate::engine::budget::PriceKey::of_task(r), t))
             .map(|m| cap.format_money(m)),
         created_at: r.created_at,
         lineage,
