@@ -570,31 +570,56 @@ pub fn input_videos(req: &crate::api::types::CreateRequest) -> (f64, Vec<&str>) 
 
 /// The resolution a request is made at: its own, else the model's default (else 720p).
 pub fn request_resolution(model: &str, resolution: Option<&str>) -> String {
-    resolution
-        .map(str::to_string)
-        .or_else(|| find(model).map(|s| s.default_resolution.clone()))
-        .unwrap_or_else(|| "720p".to_string())
+    request_resolution_str(model, resolution).to_string()
+}
+
+/// [`request_resolution`], borrowed.
+pub fn request_resolution_str<'a>(model: &str, resolution: Option<&'a str>) -> &'a str {
+    resolution.unwrap_or_else(|| find(model).map_or("720p", |s| s.default_resolution.as_str()))
 }
 
 /// The estimated tokens of a create request as it would be sent: the model's defaults fill what
 /// it leaves out (resolution, ratio `adaptive`, 5 s); the seconds of its reference videos count
 /// where they are known ([`remember_video_seconds`]), else only the model's minimum does.
 pub fn estimate_request_tokens(req: &crate::api::types::CreateRequest) -> u64 {
-    let input_video_seconds = input_videos(req).0;
-    let resolution = request_resolution(&req.model, req.resolution.as_deref());
-    let seconds = match (req.frames, req.duration) {
+    estimate_asked_tokens(&Asked {
+        model: &req.model,
+        resolution: req.resolution.as_deref(),
+        ratio: req.ratio.as_deref(),
+        frames: req.frames,
+        duration: req.duration,
+        input_video_seconds: input_videos(req).0,
+        has_input_video: req.has_input_video(),
+    })
+}
+
+/// What a create request asks for that its estimate reads, borrowed from wherever it was read.
+pub struct Asked<'a> {
+    pub model: &'a str,
+    pub resolution: Option<&'a str>,
+    pub ratio: Option<&'a str>,
+    pub frames: Option<i64>,
+    pub duration: Option<i64>,
+    /// The known seconds of its reference videos.
+    pub input_video_seconds: f64,
+    pub has_input_video: bool,
+}
+
+/// [`estimate_request_tokens`] of what a request asks for.
+pub fn estimate_asked_tokens(a: &Asked<'_>) -> u64 {
+    let resolution = request_resolution_str(a.model, a.resolution);
+    let seconds = match (a.frames, a.duration) {
         (Some(f), _) if f > 0 => (f as f64 / FPS as f64).ceil() as i64,
         (_, Some(d)) => d,
         _ => DEFAULT_DURATION,
     };
-    let has_input_video = req.has_input_video();
     estimate_tokens(&TokenInput {
-        model: &req.model,
-        resolution: &resolution,
-        ratio: req.ratio.as_deref().unwrap_or("adaptive"),
+        model: a.model,
+        resolution,
+        ratio: a.ratio.unwrap_or("adaptive"),
         seconds,
-        input_video_seconds,
-        has_input_video,
+        input_video_seconds: a.input_video_seconds,
+        has_input_video: a.has_input_video,
     })
 }
 

@@ -176,15 +176,29 @@ pub struct RowText {
     rows: Vec<Row>,
     models: Vec<String>,
     model_ids: HashMap<String, u16>,
+    /// The model id found last (rows come in runs of one model).
+    last_model: u16,
 }
 
 /// Push the lower case of `s`, cheaply when it is ASCII.
 fn push_lower(out: &mut String, s: &str) {
     if s.is_ascii() {
-        out.extend(s.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        let at = out.len();
+        out.push_str(s);
+        // Only ASCII was added, so the tail stays valid UTF-8 whatever came before it.
+        out[at..].make_ascii_lowercase();
     } else {
         out.push_str(&s.to_lowercase());
     }
+}
+
+/// A row's searched text: its id, task id and prompt, lower-cased, one a line.
+fn push_row_text(out: &mut String, r: &TaskRow) {
+    push_lower(out, &r.local_id);
+    out.push('\n');
+    push_lower(out, r.task_id.as_deref().unwrap_or(""));
+    out.push('\n');
+    push_lower(out, &r.prompt);
 }
 
 impl RowText {
@@ -225,14 +239,32 @@ impl RowText {
 
     /// Set row `i` (the next new row when `i` is the count) to `r`'s text.
     pub fn set(&mut self, i: usize, r: &TaskRow) {
-        let mut lower = String::new();
-        push_lower(&mut lower, &r.local_id);
-        lower.push('\n');
-        push_lower(&mut lower, r.task_id.as_deref().unwrap_or(""));
-        lower.push('\n');
-        push_lower(&mut lower, &r.prompt);
         let model = self.model_id(&r.model);
         let phase = phase_slot(&r.phase);
+        if i == self.rows.len() {
+            // A new row's text goes straight to the end (a rebuild sized the table for it).
+            let at = self.text.len();
+            push_row_text(&mut self.text, r);
+            let (start, len) = match (u32::try_from(at), u32::try_from(self.text.len() - at)) {
+                (Ok(start), Ok(len)) if start.checked_add(len).is_some_and(|e| e < NONE_U32) => {
+                    (start, len)
+                }
+                // Beyond 4 GiB of text: this row is matched the slow way.
+                _ => {
+                    self.text.truncate(at);
+                    (NONE_U32, 0)
+                }
+            };
+            self.rows.push(Row {
+                start,
+                len,
+                model,
+                phase,
+            });
+            return;
+        }
+        let mut lower = String::new();
+        push_row_text(&mut lower, r);
         if let Some(row) = self.rows.get_mut(i)
             && row.start != NONE_U32
             && self
@@ -262,11 +294,7 @@ impl RowText {
             model,
             phase,
         };
-        if i == self.rows.len() {
-            self.rows.push(row);
-        } else {
-            self.rows[i] = row;
-        }
+        self.rows[i] = row;
         if self.stale > 1 << 16 && self.stale > self.text.len() / 2 {
             self.compact();
         }
@@ -285,7 +313,16 @@ impl RowText {
     }
 
     fn model_id(&mut self, model: &str) -> u16 {
+        if self
+            .models
+            .get(usize::from(self.last_model))
+            .map(String::as_str)
+            == Some(model)
+        {
+            return self.last_model;
+        }
         if let Some(&id) = self.model_ids.get(model) {
+            self.last_model = id;
             return id;
         }
         match u16::try_from(self.models.len()) {

@@ -559,6 +559,7 @@ impl State {
         if let Some(rows) = rows {
             // The rest of the store arrives in one batch: grow once, to size, not by doubling.
             self.tasks.reserve_exact(rows.len());
+            self.index.reserve(&self.tasks, rows.len());
             for r in rows {
                 let at = self.index.get(&self.tasks, &r.local_id);
                 crate::engine::eta::learn_on_change(&mut self.eta, at.map(|i| &self.tasks[i]), &r);
@@ -649,7 +650,13 @@ impl State {
         self.counts.clear();
         self.tokens_today = 0;
         for t in &self.tasks {
-            *self.counts.entry(t.phase.as_str().to_string()).or_default() += 1;
+            // Keyed by a few status words: a new key is allocated once, not once a row.
+            match self.counts.get_mut(t.phase.as_str()) {
+                Some(n) => *n += 1,
+                None => {
+                    self.counts.insert(t.phase.as_str().to_string(), 1);
+                }
+            }
             if t.finished_at.is_some_and(|f| f >= self.today_start) {
                 self.tokens_today += t.tokens.unwrap_or(0);
             }

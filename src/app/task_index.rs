@@ -8,7 +8,8 @@ use std::hash::BuildHasher;
 #[derive(Default)]
 pub struct TaskIndex {
     table: HashTable<u32>,
-    hasher: std::collections::hash_map::RandomState,
+    /// foldhash, seeded per process: a start-up hashes 100k ids twice.
+    hasher: hashbrown::DefaultHashBuilder,
 }
 
 impl TaskIndex {
@@ -33,6 +34,13 @@ impl TaskIndex {
         self.table.insert_unique(h, i as u32, |&j| {
             hasher.hash_one(&*tasks[j as usize].local_id)
         });
+    }
+
+    /// Room for `more` rows, so inserting them never grows the table on the way.
+    pub fn reserve(&mut self, tasks: &[TaskRow], more: usize) {
+        let hasher = &self.hasher;
+        self.table
+            .reserve(more, |&j| hasher.hash_one(&*tasks[j as usize].local_id));
     }
 
     /// Index every row of `tasks`, forgetting what was indexed. False when an id repeats

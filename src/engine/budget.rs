@@ -275,6 +275,22 @@ impl DaySpend {
         }
         let spec = t.spec();
         let tokens = u128::from(counted(t, spec.estimate));
+        // A day's tasks share a few prices: found among them, a task's key is not built (two
+        // strings) just to be looked up, which at start-up is once per task.
+        let resolution =
+            crate::api::models::request_resolution_str(t.model(), spec.resolution.as_deref());
+        if self.by_price.len() <= 16
+            && let Some((n, sum)) = self.by_price.iter_mut().find_map(|(k, v)| {
+                (k.model == t.model()
+                    && k.resolution == resolution
+                    && k.with_video == spec.has_input_video)
+                    .then_some(v)
+            })
+        {
+            *n += 1;
+            *sum += tokens;
+            return;
+        }
         let (n, sum) = self
             .by_price
             .entry(PriceKey::of_spec(t.model(), &spec))

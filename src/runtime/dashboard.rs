@@ -15,7 +15,7 @@ use crate::app::{Level, Msg, State, update};
 use crate::config::Paths;
 use crate::context::Context;
 use crate::engine::now;
-use crate::store::{TaskQuery, TaskRecord, TaskRow};
+use crate::store::{Store, StoreError, TaskQuery, TaskRow};
 use crate::theme;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -42,7 +42,7 @@ pub enum DashboardError {
 }
 
 /// Rows read before the first frame; the rest of the store follows in the background.
-const FIRST_PAGE: usize = 1_000;
+pub(super) const FIRST_PAGE: usize = 1_000;
 
 /// Build the first state from the config: keymap, themes, profile.
 pub(super) fn initial_state(
@@ -76,31 +76,55 @@ pub(super) fn initial_state(
     .map_err(DashboardError::Config)
 }
 
-/// The store's change sequence and its newest page; true when there is more behind it. The
-/// sequence is read before the rows: a change in between is reported again by the store
-/// watcher (harmless), never lost.
-pub(super) async fn first_page(ctx: &Context) -> std::io::Result<(i64, Vec<TaskRecord>, bool)> {
+/// The store's newest page and what is needed to read the rest behind it.
+pub(super) struct FirstPage {
+    /// The change sequence, read before the rows: a change in between is reported again by the
+    /// store watcher (harmless), never lost.
+    pub seq: i64,
+    pub rows: Vec<TaskRow>,
+    /// There may be more behind the page.
+    pub more: bool,
+    /// The store's file.
+    pub path: std::path::PathBuf,
+}
+
+/// The store's newest page.
+pub(super) async fn first_page(ctx: &Context) -> std::io::Result<FirstPage> {
     let page = TaskQuery {
         limit: Some(FIRST_PAGE),
         ..TaskQuery::default()
     };
-    let (seq, rows) = ctx
+    let (seq, rows, path) = ctx
         .engine
-        .with_store(move |s| Ok((s.change_seq()?, s.list(&page)?)))
+        .with_store(move |s| Ok((s.change_seq()?, s.list_rows(&page)?, s.path().to_path_buf())))
         .await
         .map_err(std::io::Error::other)?;
     let more = rows.len() >= FIRST_PAGE;
-    Ok((seq, rows, more))
+    Ok(FirstPage {
+        seq,
+        rows,
+        more,
+        path,
+    })
 }
 
-/// Read the rest of the store behind the first page (trimmed rows) for the table.
-pub(super) fn load_rest(ctx: &Context, tx: mpsc::UnboundedSender<Msg>) {
-    let engine = ctx.engine.clone();
+/// Read the rest of the store behind the first page for the table,
+/// in one pass. A row changed or added since the first page was read is the store watcher's.
+/// The rows are read on a connection of their own, so the workers' first reads and polls do not
+/// wait for them (nor they for the workers).
+pub(super) fn load_rest(page: &FirstPage, tx: mpsc::UnboundedSender<Msg>) {
+    let after = page
+        .rows
+        .last()
+        .map(|r| (r.created_at, r.local_id.to_string()));
+    let path = page.path.clone();
     tokio::spawn(async move {
-        let msg = match engine
-            .with_store(|s| s.list_rows(&TaskQuery::default()))
-            .await
-        {
+        let rows = tokio::task::spawn_blocking(move || {
+            Store::open(&path)?.rows_after(after.as_ref().map(|(c, id)| (*c, id.as_str())))
+        })
+        .await
+        .unwrap_or_else(|e| Err(StoreError::Sql(format!("store task failed: {e}"))));
+        let msg = match rows {
             Ok(rest) => Msg::MoreTasksLoaded(rest),
             Err(e) => Msg::Notice {
                 level: Level::Error,
@@ -251,13 +275,13 @@ pub(super) async fn prepare(
     opts: &DashboardOptions,
 ) -> Result<Prepared, DashboardError> {
     let mut state = initial_state(ctx, opts)?;
-    let (seq, rows, more) = first_page(ctx).await?;
+    let page = first_page(ctx).await?;
     let (tx, rx) = mpsc::unbounded_channel::<Msg>();
     let (reports_tx, reports) = mpsc::unbounded_channel();
     let plan = Plan {
         holder: "dashboard",
         lease_required: false,
-        seq: Some(seq),
+        seq: Some(page.seq),
         max_in_flight: ctx.config.submit.max_in_flight,
         downloads: Some((download_settings(ctx), tx.clone())),
         queue_view: true,
@@ -276,15 +300,12 @@ pub(super) async fn prepare(
     }
     forward(reports, tx.clone());
     check_destination(ctx, tx.clone());
-    if more {
-        load_rest(ctx, tx.clone());
+    if page.more {
+        load_rest(&page, tx.clone());
     }
     let executor = executor(ctx, &workers, tx).await?;
     // The detail pane starts hidden, so the first load asks for nothing.
-    let _ = update(
-        &mut state,
-        Msg::TasksLoaded(rows.iter().map(TaskRow::from).collect()),
-    );
+    let _ = update(&mut state, Msg::TasksLoaded(page.rows));
     Ok((state, executor, workers, rx))
 }
 

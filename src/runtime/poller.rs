@@ -168,24 +168,15 @@ pub async fn abandon_stale_submissions(
     let cutoff = now_secs() - older_than.as_secs() as i64;
     engine
         .with_store(move |st| {
-            let query = crate::store::TaskQuery {
-                statuses: vec!["submitting".into()],
-                since: None,
-                limit: None,
-            };
             let mut marked = Vec::new();
-            for r in st
-                .list(&query)?
-                .into_iter()
-                .filter(|r| r.created_at < cutoff)
-            {
+            for local_id in st.submitting_before(cutoff)? {
                 st.submission_unknown(
-                    &r.local_id,
+                    &local_id,
                     "the submitting process stopped before the server answered; check the \
                      server's task list before retrying, or the task may run twice",
                     now_secs(),
                 )?;
-                marked.push(r.local_id);
+                marked.push(local_id);
             }
             Ok(marked)
         })

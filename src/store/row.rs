@@ -8,6 +8,7 @@
 use super::record::{Phase, TaskRecord};
 use crate::api::types::CreateRequest;
 use compact_str::CompactString;
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -33,6 +34,15 @@ pub struct Spec {
 impl Spec {
     /// The facts of a create request's JSON (all unknown when it is not a request).
     pub fn of_json(request_json: &str) -> Spec {
+        // A dashboard start reads this for every stored task: the request is read in one pass
+        // over the text, borrowing it, when it is exactly what a full parse takes (else the full
+        // parse decides, so both give the same facts).
+        if request_json.trim_start().starts_with('{')
+            && let Ok(asked) = serde_json::from_str::<AskedJson<'_>>(request_json)
+            && let Some(spec) = asked.spec()
+        {
+            return spec;
+        }
         CreateRequest::from_json(request_json)
             .map(|r| Spec::of(&r))
             .unwrap_or_default()
@@ -64,25 +74,260 @@ impl Spec {
 
     pub fn of(req: &CreateRequest) -> Spec {
         use crate::api::types::ContentItem;
-        let media = req.content.iter().fold(0, |m, item| {
-            m | match item {
-                ContentItem::ImageUrl { .. } => Spec::IMAGE,
-                ContentItem::VideoUrl { .. } => Spec::VIDEO,
-                ContentItem::AudioUrl { .. } => Spec::AUDIO,
-                ContentItem::DraftTask { .. } => Spec::DRAFT,
-                _ => 0,
+        let mut media = Media::default();
+        for item in &req.content {
+            match item {
+                ContentItem::ImageUrl { .. } => media.kinds |= Spec::IMAGE,
+                ContentItem::VideoUrl { video_url, .. } => media.video(&video_url.url),
+                ContentItem::AudioUrl { .. } => media.kinds |= Spec::AUDIO,
+                ContentItem::DraftTask { .. } => media.kinds |= Spec::DRAFT,
+                ContentItem::Text { .. } => {}
             }
-        });
-        Spec {
-            resolution: req.resolution.as_deref().map(intern),
-            ratio: req.ratio.as_deref().map(intern),
-            duration: req.duration,
-            estimate: crate::api::models::estimate_request_tokens(req),
-            has_input_video: req.has_input_video(),
-            input_video_unread: !crate::api::models::input_videos(req).1.is_empty(),
+        }
+        Spec::of_asked(
+            &req.model,
+            req.resolution.as_deref(),
+            req.ratio.as_deref(),
+            req.duration,
+            req.frames,
             media,
+        )
+    }
+
+    fn of_asked(
+        model: &str,
+        resolution: Option<&str>,
+        ratio: Option<&str>,
+        duration: Option<i64>,
+        frames: Option<i64>,
+        media: Media,
+    ) -> Spec {
+        let has_input_video = media.kinds & Spec::VIDEO != 0;
+        Spec {
+            resolution: resolution.map(intern),
+            ratio: ratio.map(intern),
+            duration,
+            estimate: crate::api::models::estimate_asked_tokens(&crate::api::models::Asked {
+                model,
+                resolution,
+                ratio,
+                frames,
+                duration,
+                input_video_seconds: media.video_seconds,
+                has_input_video,
+            }),
+            has_input_video,
+            input_video_unread: media.video_unread,
+            media: media.kinds,
         }
     }
+}
+
+/// The media a request carries: its kinds, and its reference videos' known seconds.
+#[derive(Default)]
+struct Media {
+    kinds: u8,
+    video_seconds: f64,
+    /// A reference video's seconds are not known to this process.
+    video_unread: bool,
+}
+
+impl Media {
+    fn video(&mut self, url: &str) {
+        self.kinds |= Spec::VIDEO;
+        match crate::api::models::known_video_seconds(url) {
+            Some(s) => self.video_seconds += s,
+            None => self.video_unread = true,
+        }
+    }
+}
+
+/// A create request as [`Spec::of_json`] reads it: the fields the facts come from, borrowed,
+/// and every other field [`CreateRequest`] knows held to the type it requires (so what this
+/// takes, the full parse takes too); anything else is skipped unread. `null` is absent, as in
+/// [`CreateRequest::from_json`].
+#[derive(serde::Deserialize)]
+struct AskedJson<'a> {
+    #[serde(borrow)]
+    model: Cow<'a, str>,
+    #[serde(borrow, default, deserialize_with = "null_is_empty")]
+    content: Vec<AskedItem<'a>>,
+    #[serde(borrow)]
+    ratio: Option<Cow<'a, str>>,
+    duration: Option<i64>,
+    frames: Option<i64>,
+    #[serde(borrow)]
+    resolution: Option<Cow<'a, str>>,
+    #[serde(rename = "seed")]
+    _seed: Option<i64>,
+    #[serde(rename = "camera_fixed")]
+    _camera_fixed: Option<bool>,
+    #[serde(rename = "watermark")]
+    _watermark: Option<bool>,
+    #[serde(rename = "generate_audio")]
+    _generate_audio: Option<bool>,
+    #[serde(rename = "return_last_frame")]
+    _return_last_frame: Option<bool>,
+    #[serde(borrow, rename = "callback_url")]
+    _callback_url: Option<Cow<'a, str>>,
+    #[serde(borrow, rename = "service_tier")]
+    _service_tier: Option<Cow<'a, str>>,
+    #[serde(rename = "execution_expires_after")]
+    _execution_expires_after: Option<i64>,
+    #[serde(rename = "draft")]
+    _draft: Option<bool>,
+    #[serde(borrow, rename = "safety_identifier")]
+    _safety_identifier: Option<Cow<'a, str>>,
+    #[serde(rename = "priority")]
+    _priority: Option<i64>,
+    #[serde(rename = "tools")]
+    _tools: Option<Vec<serde::de::IgnoredAny>>,
+    #[serde(borrow, rename = "output_format")]
+    _output_format: Option<Cow<'a, str>>,
+    #[serde(borrow, rename = "omni_reference_task_type")]
+    _omni_reference_task_type: Option<Cow<'a, str>>,
+}
+
+/// One `content[]` item: its `type` and whichever of the fields the variants hold it has.
+#[derive(serde::Deserialize)]
+struct AskedItem<'a> {
+    #[serde(borrow, rename = "type")]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    text: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    image_url: Option<AskedUrl<'a>>,
+    #[serde(borrow)]
+    video_url: Option<AskedUrl<'a>>,
+    #[serde(borrow)]
+    audio_url: Option<AskedUrl<'a>>,
+    #[serde(borrow, rename = "role")]
+    _role: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    draft_task: Option<AskedDraft<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct AskedUrl<'a> {
+    #[serde(borrow)]
+    url: Cow<'a, str>,
+}
+
+#[derive(serde::Deserialize)]
+struct AskedDraft<'a> {
+    #[serde(borrow, rename = "id")]
+    _id: Cow<'a, str>,
+}
+
+fn null_is_empty<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    Ok(<Option<Vec<T>> as serde::Deserialize>::deserialize(d)?.unwrap_or_default())
+}
+
+impl AskedJson<'_> {
+    /// The facts, when every item is one of the kinds a request holds with its field present
+    /// (else `None`: the full parse decides).
+    fn spec(&self) -> Option<Spec> {
+        let mut media = Media::default();
+        for item in &self.content {
+            match &*item.kind {
+                "text" if item.text.is_some() => {}
+                "image_url" if item.image_url.is_some() => media.kinds |= Spec::IMAGE,
+                "video_url" => media.video(&item.video_url.as_ref()?.url),
+                "audio_url" if item.audio_url.is_some() => media.kinds |= Spec::AUDIO,
+                "draft_task" if item.draft_task.is_some() => media.kinds |= Spec::DRAFT,
+                _ => return None,
+            }
+        }
+        Some(Spec::of_asked(
+            &self.model,
+            self.resolution.as_deref(),
+            self.ratio.as_deref(),
+            self.duration,
+            self.frames,
+            media,
+        ))
+    }
+}
+
+/// The facts of the requests read in one pass over the store, by each request's text without
+/// its prompt: the tasks of a batch differ in the prompt alone, so most rows are a lookup
+/// instead of a parse. Requests that cannot be split this way (the prompt not found verbatim)
+/// are parsed as ever. Held for one pass only: a reference video's length learned later
+/// changes the facts.
+#[derive(Default)]
+pub(super) struct SpecMemo {
+    table: hashbrown::HashTable<(Box<str>, Box<str>, Arc<Spec>)>,
+    hasher: hashbrown::DefaultHashBuilder,
+}
+
+/// Distinct request shapes remembered in one pass, and the longest remembered: past either a
+/// request is parsed (a store whose every request names its own files has no shapes to share).
+const MEMO_LIMIT: usize = 1024;
+const MEMO_MAX_LEN: usize = 4096;
+
+impl SpecMemo {
+    /// The shared facts of `request_json`, whose first text item is `prompt`.
+    pub(super) fn spec(&mut self, request_json: &str, prompt: &str) -> Arc<Spec> {
+        let Some(at) = prompt_at(request_json, prompt) else {
+            return Spec::of_json(request_json).shared();
+        };
+        let (before, after) = (&request_json[..at], &request_json[at + prompt.len()..]);
+        let hash = {
+            use std::hash::{BuildHasher, Hasher};
+            let mut h = self.hasher.build_hasher();
+            h.write(before.as_bytes());
+            h.write_u8(0xff);
+            h.write(after.as_bytes());
+            h.finish()
+        };
+        if let Some((_, _, spec)) = self
+            .table
+            .find(hash, |(b, a, _)| **b == *before && **a == *after)
+        {
+            return spec.clone();
+        }
+        let spec = Spec::of_json(request_json).shared();
+        if self.table.len() < MEMO_LIMIT && before.len() + after.len() <= MEMO_MAX_LEN {
+            let hasher = &self.hasher;
+            self.table.insert_unique(
+                hash,
+                (before.into(), after.into(), spec.clone()),
+                |(b, a, _)| {
+                    use std::hash::{BuildHasher, Hasher};
+                    let mut h = hasher.build_hasher();
+                    h.write(b.as_bytes());
+                    h.write_u8(0xff);
+                    h.write(a.as_bytes());
+                    h.finish()
+                },
+            );
+        }
+        spec
+    }
+}
+
+/// Where `prompt` is in `request_json` as the whole value of a `"text"` key, written as it is.
+/// Only a prompt JSON writes verbatim (no quote, backslash or control character) is looked
+/// for: then the bytes found are exactly one string's content, and requests alike but for it
+/// have the same facts (no fact is read from a `"text"` value).
+fn prompt_at(request_json: &str, prompt: &str) -> Option<usize> {
+    if prompt.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        return None;
+    }
+    const KEY: &str = "\"text\":\"";
+    static FINDER: OnceLock<memchr::memmem::Finder<'static>> = OnceLock::new();
+    let json = request_json.as_bytes();
+    FINDER
+        .get_or_init(|| memchr::memmem::Finder::new(KEY))
+        .find_iter(json)
+        .map(|i| i + KEY.len())
+        .find(|&at| {
+            json[at..].starts_with(prompt.as_bytes()) && json.get(at + prompt.len()) == Some(&b'"')
+        })
 }
 
 /// Which result files a task has: links from the server, files saved here.
@@ -343,5 +588,92 @@ mod tests {
     #[test]
     fn an_unreadable_request_has_no_facts() {
         assert_eq!(Spec::of_json("not json"), Spec::default());
+    }
+
+    /// The facts as a full parse of the request gives them.
+    fn parsed(json: &str) -> Spec {
+        CreateRequest::from_json(json)
+            .map(|r| Spec::of(&r))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_one_pass_read_of_a_request_gives_the_full_parse_facts() {
+        crate::api::models::remember_video_seconds("https://x/known.mp4", 4.0);
+        let items = [
+            r#"{"type":"text","text":"a cat"}"#,
+            r#"{"type":"text","text":"esc\"aped \u00e9"}"#,
+            r#"{"type":"image_url","image_url":{"url":"https://x/a.png","w":1},"role":"first_frame"}"#,
+            r#"{"type":"image_url","image_url":{"url":"https://x/a.png"},"role":null}"#,
+            r#"{"type":"video_url","video_url":{"url":"https://x/known.mp4"},"role":"reference_video"}"#,
+            r#"{"type":"video_url","video_url":{"url":"https://x/unknown.mp4"}}"#,
+            r#"{"type":"audio_url","audio_url":{"url":"https://x/a.mp3"}}"#,
+            r#"{"type":"draft_task","draft_task":{"id":"cgt-1"}}"#,
+            r#"{"text":"a cat","type":"text","role":"odd"}"#,
+            // Refused by the full parse: unknown type, a missing or null field, wrong types.
+            r#"{"type":"sticker","text":"x"}"#,
+            r#"{"type":"text"}"#,
+            r#"{"type":"text","text":null}"#,
+            r#"{"type":"image_url","image_url":{"url":null}}"#,
+            r#"{"type":"video_url"}"#,
+            r#"{"type":"text","text":5}"#,
+            r#"{"type":"image_url","image_url":{"url":"u"},"role":5}"#,
+            r#"["text","a cat"]"#,
+            "null",
+        ];
+        let fields = [
+            "",
+            r#","ratio":"16:9","resolution":"1080p","duration":7"#,
+            r#","ratio":null,"resolution":null,"duration":null,"frames":null"#,
+            r#","frames":121,"duration":5"#,
+            r#","duration":-1"#,
+            r#","duration":5.5"#,
+            r#","duration":"5""#,
+            r#","seed":"x""#,
+            r#","seed":null,"watermark":true,"tools":[{"type":"web_search"},null]"#,
+            r#","tools":{"a":1}"#,
+            r#","camera_fixed":"yes""#,
+            r#","callback_url":7"#,
+            r#","service_tier":"flex","priority":3,"safety_identifier":"s""#,
+            r#","unknown_field":{"deep":[null,1]},"another":null"#,
+            r#","duration":5,"duration":6"#,
+        ];
+        let heads = [
+            r#"{"model":"doubao-seedance-2-0-260128""#,
+            r#"{"model":"doubao-seedance-2-0-fast-260128""#,
+            r#"{"model":"unknown-model""#,
+            r#"{"model":null"#,
+            r#"{"model":5"#,
+            "{",
+        ];
+        let mut checked = 0;
+        for head in heads {
+            for extra in fields {
+                for content in [
+                    String::new(),
+                    r#","content":null"#.to_string(),
+                    r#","content":"x""#.to_string(),
+                ]
+                .into_iter()
+                .chain(items.iter().map(|i| format!(r#","content":[{i}]"#)))
+                .chain(std::iter::once(format!(
+                    r#","content":[{},{},{}]"#,
+                    items[0], items[4], items[7]
+                ))) {
+                    let json = format!("{head}{content}{extra}}}").replacen("{,", "{", 1);
+                    assert_eq!(Spec::of_json(&json), parsed(&json), "{json}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 1000);
+        for other in ["", "[]", "[1]", "5", r#""{}""#, "{} x", r#"{"model":"m"} "#] {
+            assert_eq!(Spec::of_json(other), parsed(other), "{other:?}");
+        }
+        // The usual stored request is read by the one pass.
+        let usual = r#"{"model":"doubao-seedance-2-0-260128","content":[{"type":"text","text":"a cat"}],"ratio":"16:9","duration":5,"resolution":"720p","generate_audio":false}"#;
+        let asked = serde_json::from_str::<AskedJson<'_>>(usual).expect("one pass");
+        assert_eq!(asked.spec(), Some(parsed(usual)));
+        assert!(parsed(usual).estimate > 0);
     }
 }

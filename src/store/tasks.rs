@@ -44,60 +44,114 @@ pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<TaskRecord> {
     })
 }
 
-/// The columns [`row_from`] reads: the request's text (parsed for its facts, not kept), and
-/// only whether each result link and file is there.
+/// The columns [`RowReader`] reads: the request's text (parsed for its facts, not kept), and
+/// only whether each result link and file is there (one number, a bit each).
 const ROW_COLUMNS: &str = "local_id, task_id, status, profile, model, prompt, request_json, \
     error_code, error_message, retry_of, retry_depth, created_at, updated_at, started_at, \
-    finished_at, tokens, urls_seen_at, video_url IS NOT NULL, last_frame_url IS NOT NULL, \
-    video_path IS NOT NULL, last_frame_path IS NOT NULL";
+    finished_at, tokens, urls_seen_at, (video_url IS NOT NULL) + 2 * (last_frame_url IS NOT NULL) \
+    + 4 * (video_path IS NOT NULL) + 8 * (last_frame_path IS NOT NULL)";
 
-/// A task as the dashboard keeps it, from a row selected with `ROW_COLUMNS`, without copying
-/// the request's text or reading the response.
-fn row_from(r: &Row<'_>) -> rusqlite::Result<TaskRow> {
-    let bad = |i: usize, e: rusqlite::types::FromSqlError| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
-    };
-    let text =
-        |i: usize| -> rusqlite::Result<&str> { r.get_ref(i)?.as_str().map_err(|e| bad(i, e)) };
-    let opt_text = |i: usize| -> rusqlite::Result<Option<&str>> {
-        r.get_ref(i)?.as_str_or_null().map_err(|e| bad(i, e))
-    };
-    let opt_box =
-        |i: usize| -> rusqlite::Result<Option<Box<str>>> { Ok(opt_text(i)?.map(Into::into)) };
-    let depth: i64 = r.get(10)?;
-    let tokens: Option<i64> = r.get(15)?;
-    // The request is parsed (and its parse freed) before the row's own strings are allocated,
-    // so the rows of a 100k load lie packed instead of between the holes of 100k parses.
-    let spec = super::Spec::of_json(text(6)?).shared();
-    let mut row = TaskRow {
-        spec,
-        phase: Phase::parse(text(2)?),
-        profile: super::intern(text(3)?),
-        model: super::intern(text(4)?),
-        local_id: text(0)?.into(),
-        task_id: opt_text(1)?.map(Into::into),
-        prompt: text(5)?.into(),
-        retry_depth: depth.clamp(0, u32::MAX as i64) as u32,
-        results: super::ResultFiles {
-            video_url: r.get(17)?,
-            last_frame_url: r.get(18)?,
-            video_saved: r.get(19)?,
-            last_frame_saved: r.get(20)?,
-        },
-        created_at: r.get(11)?,
-        updated_at: r.get(12)?,
-        started_at: r.get(13)?,
-        finished_at: r.get(14)?,
-        tokens: tokens.map(|t| t.max(0) as u64),
-        urls_seen_at: r.get(16)?,
-        extra: None,
-    };
-    row.set_extra(super::RowExtra {
-        error_code: opt_box(7)?,
-        error_message: opt_box(8)?,
-        retry_of: opt_box(9)?,
-    });
-    Ok(row)
+/// Reads tasks as the dashboard keeps them from rows selected with `ROW_COLUMNS`, without
+/// copying the request's text or reading the response. What rows share is read once per pass:
+/// the facts of requests that differ only in their prompt, and the profile and model of the
+/// row before.
+#[derive(Default)]
+struct RowReader {
+    specs: super::row::SpecMemo,
+    /// The profiles and models seen last (a store has a few).
+    names: Vec<std::sync::Arc<str>>,
+}
+
+impl RowReader {
+    fn read(&mut self, r: &Row<'_>) -> rusqlite::Result<TaskRow> {
+        let bad = |i: usize, e: rusqlite::types::FromSqlError| {
+            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+        };
+        let text =
+            |i: usize| -> rusqlite::Result<&str> { r.get_ref(i)?.as_str().map_err(|e| bad(i, e)) };
+        let opt_text = |i: usize| -> rusqlite::Result<Option<&str>> {
+            r.get_ref(i)?.as_str_or_null().map_err(|e| bad(i, e))
+        };
+        let opt_box =
+            |i: usize| -> rusqlite::Result<Option<Box<str>>> { Ok(opt_text(i)?.map(Into::into)) };
+        let depth: i64 = r.get(10)?;
+        let tokens: Option<i64> = r.get(15)?;
+        let files: i64 = r.get(17)?;
+        let prompt = text(5)?;
+        // The request is parsed (and its parse freed) before the row's own strings are
+        // allocated, so the rows of a 100k load lie packed instead of between the holes of 100k
+        // parses.
+        let spec = self.specs.spec(text(6)?, prompt);
+        let mut row = TaskRow {
+            spec,
+            phase: Phase::parse(text(2)?),
+            profile: shared(&mut self.names, text(3)?),
+            model: shared(&mut self.names, text(4)?),
+            local_id: text(0)?.into(),
+            task_id: opt_text(1)?.map(Into::into),
+            prompt: prompt.into(),
+            retry_depth: depth.clamp(0, u32::MAX as i64) as u32,
+            results: super::ResultFiles {
+                video_url: files & 1 != 0,
+                last_frame_url: files & 2 != 0,
+                video_saved: files & 4 != 0,
+                last_frame_saved: files & 8 != 0,
+            },
+            created_at: r.get(11)?,
+            updated_at: r.get(12)?,
+            started_at: r.get(13)?,
+            finished_at: r.get(14)?,
+            tokens: tokens.map(|t| t.max(0) as u64),
+            urls_seen_at: r.get(16)?,
+            extra: None,
+        };
+        row.set_extra(super::RowExtra {
+            error_code: opt_box(7)?,
+            error_message: opt_box(8)?,
+            retry_of: opt_box(9)?,
+        });
+        Ok(row)
+    }
+}
+
+/// The shared copy of `s`: one of the few seen last when it is one, else the interned one.
+fn shared(seen: &mut Vec<std::sync::Arc<str>>, s: &str) -> std::sync::Arc<str> {
+    if let Some(a) = seen.iter().find(|a| ***a == *s) {
+        return a.clone();
+    }
+    let a = super::intern(s);
+    if seen.len() == 8 {
+        seen.remove(0);
+    }
+    seen.push(a.clone());
+    a
+}
+
+/// Put rows in the store's listing order (newest first, then the greater local id), moving each
+/// row once: a sorted index, then the rows along its cycles. Rows already in order (a store
+/// read backwards in the order it was written) cost one comparison each.
+fn newest_first(rows: &mut [TaskRow]) {
+    let newer =
+        |a: &TaskRow, b: &TaskRow| (b.created_at, &*b.local_id).cmp(&(a.created_at, &*a.local_id));
+    if rows.is_sorted_by(|a, b| newer(a, b).is_le()) {
+        return;
+    }
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    // Stable and adaptive: a few runs of ordered rows merge in linear time.
+    order.sort_by(|&a, &b| newer(&rows[a], &rows[b]));
+    // Row `j` of the result is `rows[order[j]]`: follow each cycle, swapping rows into place.
+    for i in 0..rows.len() {
+        let mut j = i;
+        loop {
+            let k = order[j];
+            order[j] = j;
+            if k == i || k == j {
+                break;
+            }
+            rows.swap(j, k);
+            j = k;
+        }
+    }
 }
 
 /// True for an error in one row's values (a wrong type written by hand or another tool), as
@@ -227,7 +281,10 @@ impl Store {
             "SELECT {ROW_COLUMNS} FROM tasks WHERE created_at >= ?1 AND status != 'pending'"
         );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        let rows = stmt.query_map([since], row_from).map_err(|e| self.err(e))?;
+        let mut reader = RowReader::default();
+        let rows = stmt
+            .query_map([since], |r| reader.read(r))
+            .map_err(|e| self.err(e))?;
         for row in rows {
             match row {
                 Ok(r) => visit(r),
@@ -761,10 +818,54 @@ impl Store {
     /// ([`TaskRow`]: the rest is read one task at a time by [`Store::bodies`]).
     pub fn list_rows(&self, query: &TaskQuery) -> Result<Vec<TaskRow>, StoreError> {
         let mut rows = Vec::new();
-        self.each_mapped(query, ROW_COLUMNS, row_from, |r| {
-            rows.push(r);
-            true
-        })?;
+        let mut reader = RowReader::default();
+        self.each_mapped(
+            query,
+            ROW_COLUMNS,
+            |r| reader.read(r),
+            |r| {
+                rows.push(r);
+                true
+            },
+        )?;
+        // The dashboard keeps this vector: no spare capacity.
+        rows.shrink_to_fit();
+        Ok(rows)
+    }
+
+    /// Every task older than `after` (a `(created_at, local_id)` the newest-first order reaches
+    /// first; `None`: every task), newest first, as [`Store::list_rows`] gives them: the rest of
+    /// the store behind a first page. The table is read once in storage order (walking the
+    /// `created_at` index and looking each row up costs more than the rows' decoding) and put in
+    /// order here, where rows stored in creation order already are.
+    pub fn rows_after(&self, after: Option<(i64, &str)>) -> Result<Vec<TaskRow>, StoreError> {
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM tasks NOT INDEXED \
+             WHERE ?1 IS NULL OR created_at < ?1 OR (created_at = ?1 AND local_id < ?2) \
+             ORDER BY rowid DESC"
+        );
+        let (created, id) = after.unzip();
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let mut reader = RowReader::default();
+        // Sized once (to every row, counted from the smallest index): grown by doubling, 100k
+        // rows would be copied twice more.
+        let count: i64 = self
+            .conn
+            .prepare_cached("SELECT count(*) FROM tasks")
+            .and_then(|mut c| c.query_row([], |r| r.get(0)))
+            .map_err(|e| self.err(e))?;
+        let mut rows = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
+        for row in stmt
+            .query_map(rusqlite::params![created, id], |r| reader.read(r))
+            .map_err(|e| self.err(e))?
+        {
+            match row {
+                Ok(r) => rows.push(r),
+                Err(e) if bad_row(&e) => {}
+                Err(e) => return Err(self.err(e)),
+            }
+        }
+        newest_first(&mut rows);
         // The dashboard keeps this vector: no spare capacity.
         rows.shrink_to_fit();
         Ok(rows)
@@ -836,7 +937,7 @@ impl Store {
         &self,
         query: &TaskQuery,
         columns: &str,
-        map: fn(&Row<'_>) -> rusqlite::Result<T>,
+        map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
         mut visit: impl FnMut(T) -> bool,
     ) -> Result<(), StoreError> {
         let mut sql = format!("SELECT {columns} FROM tasks WHERE created_at >= ?1");
@@ -911,11 +1012,13 @@ impl Store {
 
     /// Accepted tasks not yet in a terminal status.
     pub fn unfinished(&self) -> Result<Vec<TaskRecord>, StoreError> {
+        // Through the status index: walking `created_at`'s would look up every task of the
+        // store (100k lookups at a dashboard's start) to keep the few unfinished.
         let rows = self.query(
             &format!(
-                "SELECT {COLUMNS} FROM tasks WHERE task_id IS NOT NULL AND status NOT IN \
-                 ('succeeded', 'failed', 'expired', 'cancelled', 'submitting', 'submit_unknown', 'rejected', 'lost') \
-                 ORDER BY created_at"
+                "SELECT {COLUMNS} FROM tasks INDEXED BY tasks_status WHERE task_id IS NOT NULL \
+                 AND status NOT IN ('succeeded', 'failed', 'expired', 'cancelled', 'submitting', \
+                 'submit_unknown', 'rejected', 'lost') ORDER BY created_at"
             ),
             &[],
         )?;
@@ -923,6 +1026,23 @@ impl Store {
             .into_iter()
             .filter(|r| r.phase.needs_polling())
             .collect())
+    }
+
+    /// The local ids of `submitting` rows created before `before` (Unix seconds), newest first,
+    /// found by the status index.
+    pub fn submitting_before(&self, before: i64) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT local_id FROM tasks WHERE status = 'submitting' AND created_at < ?1 \
+                 ORDER BY created_at DESC, local_id DESC",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([before], |r| r.get(0))
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
     }
 
     /// Succeeded tasks created at or after `since` whose results are not all saved (a video link

@@ -477,3 +477,48 @@ fn every_column_reaches_its_own_field() {
     assert_eq!(listed[0].last_frame_path.as_deref(), Some("/f.png"));
     assert_eq!(listed[0].request_json, r.request_json);
 }
+
+#[test]
+fn the_rows_behind_a_first_page_are_the_rest_of_the_listing_in_its_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = Store::open(&dir.path().join("s.db")).expect("open");
+    // Written out of creation order (an adopted task is older than the ones before it), with
+    // creation times shared by several rows (the order then goes by local id) and a bad row.
+    for n in 0..300i64 {
+        let created = 1_000 + (n * 7919) % 97;
+        submit(&s, &format!("t{:03}", (n * 37) % 300), None, created);
+    }
+    rusqlite_connection(&dir.path().join("s.db"))
+        .execute(
+            "INSERT INTO tasks (local_id, status, request_json, created_at, updated_at) \
+             VALUES ('bad', 'queued', '{}', 'yesterday', 0)",
+            [],
+        )
+        .expect("a bad row");
+    let ids = |rows: &[seedance_tui::store::TaskRow]| -> Vec<String> {
+        rows.iter().map(|r| r.local_id.to_string()).collect()
+    };
+    let all = s.list_rows(&TaskQuery::default()).expect("list");
+    assert_eq!(all.len(), 300);
+    assert_eq!(
+        s.rows_after(None).expect("every row"),
+        all,
+        "no first page: every row, in the listing's order"
+    );
+    for page in [1, 45, 299, 300] {
+        let first = s
+            .list_rows(&TaskQuery {
+                limit: Some(page),
+                ..TaskQuery::default()
+            })
+            .expect("first page");
+        let last = first.last().expect("a row");
+        let rest = s
+            .rows_after(Some((last.created_at, &last.local_id)))
+            .expect("the rest");
+        let mut both = ids(&first);
+        both.extend(ids(&rest));
+        assert_eq!(both, ids(&all), "a first page of {page} and the rest");
+        assert_eq!(rest, all[page..], "the same rows, field for field");
+    }
+}
