@@ -213,8 +213,9 @@ pub struct State {
     /// Keys and pastes that arrived while the composer was opening, replayed into it once it
     /// is open (see `app::router`).
     pub pending_input: Vec<super::msg::Msg>,
-    /// Durations learned from finished tasks, for the ETA and progress of unfinished ones.
-    pub eta: crate::engine::eta::EtaModel,
+    /// The poller's model of durations (`Msg::Eta`), for the ETA and progress of unfinished
+    /// tasks.
+    pub eta: std::sync::Arc<crate::engine::eta::EtaModel>,
     /// Downloads, preview, notifications, prices.
     pub results: super::results::Results,
     /// The submission queue: pending rows in order, paused, held by the server.
@@ -416,7 +417,6 @@ impl State {
         let quick = self.quick_status();
         for r in rows {
             let at = self.index.get(&self.tasks, &r.local_id);
-            crate::engine::eta::learn_on_change(&mut self.eta, at.map(|i| &self.tasks[i]), &r);
             let i = match at {
                 Some(i) => {
                     self.count(i, false);
@@ -547,11 +547,7 @@ impl State {
             // unless an id repeats (the store has none; a caller might): then, as for any
             // batch, a later row replaces an earlier one.
             self.tasks = rows.take().unwrap_or_default();
-            if self.index.rebuild(&self.tasks) {
-                for t in &self.tasks {
-                    crate::engine::eta::learn_on_change(&mut self.eta, None, t);
-                }
-            } else {
+            if !self.index.rebuild(&self.tasks) {
                 rows = Some(std::mem::take(&mut self.tasks));
                 self.index.clear();
             }
@@ -561,7 +557,6 @@ impl State {
             self.tasks.reserve_exact(rows.len());
             for r in rows {
                 let at = self.index.get(&self.tasks, &r.local_id);
-                crate::engine::eta::learn_on_change(&mut self.eta, at.map(|i| &self.tasks[i]), &r);
                 match at {
                     Some(i) => self.tasks[i] = r,
                     None => {
