@@ -8,6 +8,7 @@
 mod drafts;
 pub mod inspect;
 mod lease;
+pub mod location;
 mod meta;
 mod queue;
 mod record;
