@@ -4,9 +4,7 @@
 //! the picker and the preview) and turns the `Outcome` it returns into effects and a notice.
 
 use super::build::{draft_json, editor_from_json};
-pub use super::keys::ComposerIntent;
 use super::{ComposerEffect, Editor, InputPurpose, Mode, SAVE_IDLE_SECS, SAVE_MAX_SECS};
-use super::{assets, commands, modes};
 use crate::api::types::{MediaKind, Role};
 use crate::app::effect::Effect;
 use crate::app::msg::Level;
@@ -247,50 +245,4 @@ impl From<Vec<Effect>> for Outcome {
     fn from(effects: Vec<Effect>) -> Outcome {
         Outcome::effects(effects)
     }
-}
-
-/// Apply a composer intent: the module of the context it belongs to acts on the open editor.
-pub fn apply(state: &mut State, intent: ComposerIntent) -> Vec<Effect> {
-    use ComposerIntent as I;
-    let mut notice = None;
-    let mut copying = None;
-    let effects = with_editor(state, |st, e| {
-        let outcome = match (intent, &e.mode) {
-            (
-                I::SelectUp | I::SelectDown | I::PickerOpen | I::PickerDelete,
-                Mode::Picker { .. },
-            ) => modes::picker(st, e, intent),
-            (I::SelectUp | I::SelectDown | I::CopyJson | I::CopyCurl, Mode::Preview { .. }) => {
-                modes::preview(st, e, intent)
-            }
-            (I::InputAccept | I::InputCancel | I::InputComplete | I::Back, _) => {
-                modes::input(st, e, intent)
-            }
-            (
-                I::AddImage
-                | I::AddVideo
-                | I::AddAudio
-                | I::EditAsset
-                | I::RemoveAsset
-                | I::NextRole
-                | I::MoveAssetUp
-                | I::MoveAssetDown
-                | I::SelectUp
-                | I::SelectDown,
-                _,
-            ) => assets::apply(st, e, intent),
-            (I::PickerOpen | I::PickerDelete | I::CopyJson | I::CopyCurl, _) => Outcome::default(),
-            _ => commands::apply(st, e, intent),
-        };
-        notice = outcome.notice;
-        copying = outcome.copying;
-        (outcome.effects, !outcome.close)
-    });
-    if let Some((level, text)) = notice {
-        state.notice(level, text);
-    }
-    if let Some(what) = copying {
-        state.copy_label = Some(what.to_string());
-    }
-    effects
 }
