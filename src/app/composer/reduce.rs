@@ -5,7 +5,7 @@
 
 use super::build::{draft_json, editor_from_json};
 use super::{ComposerEffect, Editor, InputPurpose, Mode, SAVE_IDLE_SECS, SAVE_MAX_SECS};
-use crate::api::types::{MediaKind, Role};
+use crate::api::types::{MediaKind, Role, default_roles};
 use crate::app::effect::Effect;
 use crate::app::msg::Level;
 use crate::app::state::{BodiesUse, State};
@@ -177,25 +177,17 @@ pub(super) fn set_prompt(e: &mut Editor, text: &str) {
     e.prompt.insert_str(text);
 }
 
+/// The role of a new asset of `kind` beside the editor's (`api::types::default_roles`).
 pub(super) fn default_role(e: &Editor, kind: MediaKind) -> Role {
-    match kind {
-        MediaKind::Image => {
-            let images: Vec<&Role> = e
-                .assets
-                .iter()
-                .filter(|a| a.kind == MediaKind::Image)
-                .map(|a| &a.role)
-                .collect();
-            let refs = e.assets.iter().any(|a| a.role.is_reference());
-            match (images.as_slice(), refs) {
-                ([], false) => Role::FirstFrame,
-                ([Role::FirstFrame], false) => Role::LastFrame,
-                _ => Role::ReferenceImage,
-            }
-        }
-        MediaKind::Video => Role::ReferenceVideo,
-        MediaKind::Audio => Role::ReferenceAudio,
-    }
+    let mut items: Vec<(MediaKind, Option<Role>)> = e
+        .assets
+        .iter()
+        .map(|a| (a.kind, Some(a.role.clone())))
+        .collect();
+    items.push((kind, None));
+    default_roles(&items)
+        .pop()
+        .unwrap_or_else(|| kind.roles()[0].clone())
 }
 
 pub(super) fn input(purpose: InputPurpose, text: String) -> Mode {
