@@ -779,7 +779,7 @@ mod tests {
     fn a_missing_role_never_mixes_frames_and_references() {
         use MediaKind::{Audio, Image, Video};
         let image = (Image, None);
-        assert_eq!(roles(&[image.clone()]), ["first"]);
+        assert_eq!(roles(std::slice::from_ref(&image)), ["first"]);
         assert_eq!(roles(&[image.clone(), image.clone()]), ["first", "last"]);
         assert_eq!(
             roles(&[image.clone(), image.clone(), image.clone()]),
