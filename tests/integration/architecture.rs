@@ -2,8 +2,9 @@
 //! point to a module its layer may use. Dependencies point down: the leaves (`api`, `store`,
 //! `sim`, `s3`, `sanitize`, `text`, `backoff`, `file_download`) import no upper layer; `engine`
 //! no `app`/`ui`/`runtime`/`cli`; `app` no `ui`/`runtime`/`cli`; `ui` no `runtime`/`cli`;
-//! `runtime` no `cli`. Within `app`, `cli` and between `config`, `destination` and `s3`, no
-//! file imports a file that imports it back (directly or through others).
+//! `runtime` no `cli`. Within `app` and `cli` no file imports a file that imports it back
+//! (directly or through others), and neither do `config`, `destination` and `s3` one another.
+//! A path through a re-export (`crate::app::State`) names the file that defines the item.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -1,7 +1,8 @@
 //! The composer's part of the reducer: opening it (`n`, `e`), the debounced draft save on the
-//! clock, and `apply`, which hands each command to the module for the context it belongs to
-//! (`commands`: the draft and its form; `assets`: the asset list; `modes`: the input line,
-//! the picker and the preview) and turns the `Outcome` it returns into effects and a notice.
+//! clock, and the helpers the commands share (`Outcome`, what a command hands back; a new
+//! asset's role; draft names; the save schedule). `dispatch` hands each command to the module
+//! of its context (`commands`: the draft and its form; `assets`: the asset list; `modes`: the
+//! input line, the picker and the preview).
 
 use super::build::{draft_json, editor_from_json};
 use super::{ComposerEffect, Editor, InputPurpose, Mode, SAVE_IDLE_SECS, SAVE_MAX_SECS};
