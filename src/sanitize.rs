@@ -14,7 +14,7 @@ use std::fmt::Write;
 
 /// Bidi embedding/override/isolate marks, the Arabic letter mark, and the Unicode line and
 /// paragraph separators: not control characters to Rust, but they reorder or break a line.
-pub fn is_bidi_or_separator(c: char) -> bool {
+pub(crate) fn is_bidi_or_separator(c: char) -> bool {
     matches!(c,
         '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
         | '\u{2028}' | '\u{2029}')
@@ -41,7 +41,7 @@ fn escape_into(out: &mut String, c: char) {
 
 /// `s` as one safe line: every control and bidi character replaced by its visible escape.
 /// Borrows when there is nothing to replace (the common case).
-pub fn line(s: &str) -> Cow<'_, str> {
+pub(crate) fn line(s: &str) -> Cow<'_, str> {
     if !s.chars().any(is_unsafe) {
         return Cow::Borrowed(s);
     }
@@ -58,7 +58,7 @@ pub fn line(s: &str) -> Cow<'_, str> {
 
 /// [`line`] for text shown flowing in a narrow column (the dashboard's table cells): tabs and
 /// line breaks become spaces, every other control and bidi character its escape.
-pub fn flat(s: &str) -> Cow<'_, str> {
+pub(crate) fn flat(s: &str) -> Cow<'_, str> {
     if !s.chars().any(is_unsafe) {
         return Cow::Borrowed(s);
     }
@@ -94,7 +94,7 @@ macro_rules! errln {
 /// bidi, line separators) written as `\uXXXX` escapes. Outside strings JSON text holds none of
 /// them, so the result is the same JSON value. (Inside strings the serialiser already escapes
 /// C0; outside them only the layout whitespace of pretty output is left.)
-pub fn json_text(text: &str) -> Cow<'_, str> {
+pub(crate) fn json_text(text: &str) -> Cow<'_, str> {
     let raw = |c: char| is_unsafe(c) && !matches!(c, '\n' | '\r' | '\t');
     if !text.chars().any(raw) {
         return Cow::Borrowed(text);
@@ -116,7 +116,7 @@ pub fn json(v: &Value) -> String {
 }
 
 /// A JSON value as indented, safe JSON text.
-pub fn json_pretty(v: &Value) -> String {
+pub(crate) fn json_pretty(v: &Value) -> String {
     let text = serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string());
     json_text(&text).into_owned()
 }

@@ -135,7 +135,7 @@ impl ApiError {
     }
 
     /// The HTTP status, when an answer came.
-    pub fn status(&self) -> Option<u16> {
+    pub(crate) fn status(&self) -> Option<u16> {
         match self {
             ApiError::BadRequest { status, .. }
             | ApiError::Auth { status, .. }
@@ -231,7 +231,7 @@ impl ApiError {
 
     /// The hint for an error answering a create: a 404 there cannot be about a task id — the
     /// base URL or the model id is wrong.
-    pub fn create_hint(&self) -> String {
+    pub(crate) fn create_hint(&self) -> String {
         match self {
             ApiError::NotFound { code, .. } => {
                 let by_code = crate::api::hints::hint_for_code(code)

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// The most of each body (request and answer) a trace line holds.
-pub const TRACE_BODY_BYTES: usize = 64 * 1024;
+pub(crate) const TRACE_BODY_BYTES: usize = 64 * 1024;
 
 /// One HTTP exchange: one line of a trace file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,7 +43,7 @@ pub struct Exchange {
 
 impl Exchange {
     /// A response header's value (case-insensitive name).
-    pub fn response_header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn response_header(&self, name: &str) -> Option<&str> {
         self.response_headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -73,13 +73,13 @@ impl Trace {
         })
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// Append one exchange with `secret` (the API key) redacted everywhere and `Authorization`
     /// dropped. A write that fails is logged, never an error of the request.
-    pub fn record(&self, mut ex: Exchange, secret: Option<&str>) {
+    pub(crate) fn record(&self, mut ex: Exchange, secret: Option<&str>) {
         ex.request_headers
             .retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"));
         let red = |s: &mut String| {
@@ -123,14 +123,14 @@ impl Trace {
 
 /// The first [`TRACE_BODY_BYTES`] of `body` as text (invalid UTF-8 replaced) and whether it was
 /// cut.
-pub fn body_text(body: &[u8]) -> (String, bool) {
+pub(crate) fn body_text(body: &[u8]) -> (String, bool) {
     let cut = body.len() > TRACE_BODY_BYTES;
     let part = &body[..body.len().min(TRACE_BODY_BYTES)];
     (String::from_utf8_lossy(part).into_owned(), cut)
 }
 
 /// The current time as RFC 3339 (UTC, milliseconds).
-pub fn now_rfc3339() -> String {
+pub(crate) fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 

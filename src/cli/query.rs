@@ -49,7 +49,7 @@ pub fn write_json_rows(
 
 /// `get ID`: the stored task, refreshed from the API when it has a server id; an id the store
 /// does not know is fetched from the API directly.
-pub async fn get(ctx: &Context, id: &str) -> Result<Code, Failure> {
+pub(crate) async fn get(ctx: &Context, id: &str) -> Result<Code, Failure> {
     match ctx.engine.find(id).await {
         Ok(record) => {
             let record = if record.task_id.is_some() && ctx.key_var.is_some() {
@@ -83,7 +83,7 @@ pub async fn get(ctx: &Context, id: &str) -> Result<Code, Failure> {
 
 /// How `ls` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ListFormat {
+pub(crate) enum ListFormat {
     Table,
     /// One JSON array.
     Json,
@@ -92,7 +92,7 @@ pub enum ListFormat {
 }
 
 /// `ls`: the store's tasks, newest first.
-pub async fn ls(ctx: &Context, statuses: &[String], format: ListFormat) -> Result<Code, Failure> {
+pub(crate) async fn ls(ctx: &Context, statuses: &[String], format: ListFormat) -> Result<Code, Failure> {
     for s in statuses {
         let unknown = matches!(
             Phase::parse(s),
@@ -183,7 +183,7 @@ fn write_table_row(
 
 /// `cancel ID`: only a queued task (the service cannot stop a running one, and removing a
 /// finished one's record is `delete`).
-pub async fn cancel(ctx: &Context, id: &str) -> Result<Code, Failure> {
+pub(crate) async fn cancel(ctx: &Context, id: &str) -> Result<Code, Failure> {
     ctx.require_key()?;
     let record = ctx.engine.find(id).await?;
     if record.phase != Phase::Remote(crate::api::TaskStatus::Queued) {

@@ -34,13 +34,13 @@ const PRIOR_SAMPLES: usize = 16;
 
 /// What polling should achieve, in seconds.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PollTargets {
+pub(crate) struct PollTargets {
     /// The mean delay from a finish to the poll that sees it.
-    pub delay: f64,
+    pub(crate) delay: f64,
     /// The shortest wait between two polls of one task.
-    pub min_gap: f64,
+    pub(crate) min_gap: f64,
     /// The longest wait between two polls of one task (an early failure is seen within it).
-    pub sparse: f64,
+    pub(crate) sparse: f64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -114,9 +114,9 @@ fn cached_plan(
 /// A task as its last answer told it: when the server created it and, once it runs, when its
 /// run started (the server's clock, whole seconds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ServerTimes {
-    pub created: i64,
-    pub run_start: Option<i64>,
+pub(crate) struct ServerTimes {
+    pub(crate) created: i64,
+    pub(crate) run_start: Option<i64>,
 }
 
 /// Finished tasks whose server duration is compared with ours, for the clock rate.
@@ -129,16 +129,16 @@ type Key = (String, String, String, i64, u8);
 
 /// What the history says about one unfinished task.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Estimate {
+pub(crate) struct Estimate {
     /// Seconds until the likely finish (the median of what history still allows); 0 if overdue.
-    pub remaining: i64,
+    pub(crate) remaining: i64,
     /// 0.0..=1.0 of the expected time from creation to finish.
-    pub progress: f64,
+    pub(crate) progress: f64,
     /// It has already taken longer than every remembered task of its kind.
-    pub overdue: bool,
+    pub(crate) overdue: bool,
     /// Some remembered task of this kind finished at this age already: a finish is plausible
     /// any moment now.
-    pub finish_plausible: bool,
+    pub(crate) finish_plausible: bool,
 }
 
 /// Learned durations.
@@ -186,13 +186,13 @@ enum Bucket {
 
 impl EtaModel {
     /// How many finished tasks it has learned from.
-    pub fn learned(&self) -> usize {
+    pub(crate) fn learned(&self) -> usize {
         self.learned
     }
 
     /// Learn from a task that succeeded (failures end early and would skew the estimate), by
     /// its stored creation and finish times. Returns false when the record teaches nothing.
-    pub fn learn(&mut self, r: &impl TaskFacts) -> bool {
+    pub(crate) fn learn(&mut self, r: &impl TaskFacts) -> bool {
         match Self::stored_total(r) {
             Some(total) => self.add(r, total, false),
             None => false,
@@ -201,7 +201,7 @@ impl EtaModel {
 
     /// Learn that `r` succeeded `total` seconds after its creation (a poller that saw the
     /// finish knows it better than the stored whole seconds).
-    pub fn learn_secs(&mut self, r: &impl TaskFacts, total: f64) -> bool {
+    pub(crate) fn learn_secs(&mut self, r: &impl TaskFacts, total: f64) -> bool {
         if !matches!(*r.phase(), Phase::Remote(TaskStatus::Succeeded)) || !total.is_finite() {
             return false;
         }
@@ -211,7 +211,7 @@ impl EtaModel {
     /// [`EtaModel::learn_secs`] for a task whose answers told its server times: its run time
     /// is learned too (on our clock), and how fast the server's clock runs against ours.
     /// `finished` is the server's time of the finish.
-    pub fn learn_observed(
+    pub(crate) fn learn_observed(
         &mut self,
         r: &impl TaskFacts,
         total: f64,
@@ -248,7 +248,7 @@ impl EtaModel {
     /// Server seconds per second of ours, once enough finished tasks compared them: 1 when
     /// within a fifth of it (a real service's clock runs at ours; the difference is when we
     /// saw the finish).
-    pub fn clock_rate(&self) -> Option<f64> {
+    pub(crate) fn clock_rate(&self) -> Option<f64> {
         if self.clocks.len() < RATE_MIN {
             return None;
         }
@@ -265,7 +265,7 @@ impl EtaModel {
     /// The plan for the rest of `r`'s run and how long it has run (our seconds), when the
     /// server told when the run started and history knows runs of its kind; `age` is ours
     /// since its creation.
-    pub fn run_plan(
+    pub(crate) fn run_plan(
         &mut self,
         r: &impl TaskFacts,
         server: ServerTimes,
@@ -291,7 +291,7 @@ impl EtaModel {
 
     /// Learn from a task older than everything learned so far (loading history newest first):
     /// it only fills buckets that have room.
-    pub fn learn_older(&mut self, r: &impl TaskFacts) -> bool {
+    pub(crate) fn learn_older(&mut self, r: &impl TaskFacts) -> bool {
         match Self::stored_total(r) {
             Some(total) => self.add(r, total, true),
             None => false,
@@ -366,24 +366,24 @@ impl EtaModel {
 
     /// The polling plan for `r`'s kind (a caller may keep it while [`EtaModel::learned`] stays
     /// the same).
-    pub fn plan(&mut self, r: &impl TaskFacts, t: &PollTargets) -> Arc<Plan> {
+    pub(crate) fn plan(&mut self, r: &impl TaskFacts, t: &PollTargets) -> Arc<Plan> {
         self.bucket_mut(r).plan(t)
     }
 
     /// Seconds to wait before the next poll of `r`, `age` seconds after its creation: the
     /// plan's next poll for its kind, at least `min_gap` and at most `sparse` away.
-    pub fn next_poll(&mut self, r: &impl TaskFacts, age: f64, t: &PollTargets) -> f64 {
+    pub(crate) fn next_poll(&mut self, r: &impl TaskFacts, age: f64, t: &PollTargets) -> f64 {
         self.plan(r, t).next_gap(age, t)
     }
 
     /// See [`Plan::finish_rate`].
-    pub fn finish_rate(&mut self, r: &impl TaskFacts, age: f64, t: &PollTargets) -> Option<f64> {
+    pub(crate) fn finish_rate(&mut self, r: &impl TaskFacts, age: f64, t: &PollTargets) -> Option<f64> {
         self.plan(r, t).finish_rate(age, t)
     }
 
     /// The estimate for an unfinished task at `now` (Unix seconds); `None` when history knows
     /// nothing that applies, or the task is not in the server's hands.
-    pub fn estimate(&self, r: &impl TaskFacts, now: i64) -> Option<Estimate> {
+    pub(crate) fn estimate(&self, r: &impl TaskFacts, now: i64) -> Option<Estimate> {
         if !r.phase().needs_polling() {
             return None;
         }
@@ -419,7 +419,7 @@ impl EtaModel {
 /// The poll plan of one bucket: on a grid of ages, where the next poll goes from each cell, and
 /// how fast tasks still running at that age finish.
 #[derive(Debug, Clone)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// Seconds per cell.
     step: f64,
     /// From a poll in cell `i`, the next poll at the start of cell `next[i]` (`CELLS`: the end).
@@ -507,13 +507,13 @@ impl Plan {
 
     /// Seconds to wait before the next poll of a task `age` seconds after its creation, at
     /// least `min_gap` and at most `sparse`.
-    pub fn next_gap(&self, age: f64, t: &PollTargets) -> f64 {
+    pub(crate) fn next_gap(&self, age: f64, t: &PollTargets) -> f64 {
         let gap = self.planned_gap(age.max(0.0), t);
         gap.clamp(t.min_gap.max(0.01), t.sparse.max(t.min_gap).max(0.01))
     }
 
     /// The age where the first finishes of the kind become likely.
-    pub fn start(&self) -> f64 {
+    pub(crate) fn start(&self) -> f64 {
         self.start
     }
 
@@ -534,7 +534,7 @@ impl Plan {
     /// Where a task stands at `age`: before its kind's window (`None`: no finish expected
     /// yet), or inside or past it with the rate (per second) at which a task of its kind still
     /// running at that age finishes. A list tick is as frequent as the sum of these rates asks.
-    pub fn finish_rate(&self, age: f64, t: &PollTargets) -> Option<f64> {
+    pub(crate) fn finish_rate(&self, age: f64, t: &PollTargets) -> Option<f64> {
         let age = age.max(0.0);
         if age >= self.end {
             return Some(1.0 / (t.delay + (age - self.end) / 4.0).max(t.min_gap).max(0.01));
@@ -596,15 +596,15 @@ fn solve(
 /// many run at once now (the service works through the queue that many at a time).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct QueuePlace {
-    pub ahead: usize,
-    pub running: usize,
+    pub(crate) ahead: usize,
+    pub(crate) running: usize,
 }
 
 impl EtaModel {
     /// [`EtaModel::estimate`] for a task waiting behind others: the history's times stretched
     /// by the waves of tasks ahead of it (`ahead / running` more runs of a typical task), so a
     /// task queued behind 50 others is not "late" after a minute.
-    pub fn estimate_in_queue(
+    pub(crate) fn estimate_in_queue(
         &self,
         r: &impl TaskFacts,
         now: i64,
@@ -639,7 +639,7 @@ impl EtaModel {
 
 /// Every queued task's place in the queue (by local id) and how many tasks run now. Tasks
 /// ahead are the unfinished ones (queued or running) created before it, of the same profile.
-pub fn queue_positions<T: TaskFacts>(tasks: &[T]) -> (HashMap<String, usize>, usize) {
+pub(crate) fn queue_positions<T: TaskFacts>(tasks: &[T]) -> (HashMap<String, usize>, usize) {
     let active = |t: &&T| {
         matches!(
             t.phase(),
@@ -691,14 +691,14 @@ fn queue_cmp<T: TaskFacts>(a: &T, b: &T) -> std::cmp::Ordering {
 /// into the caller's task list) in queue order, so a task's place is a binary search and a
 /// change an insert or removal, instead of a pass over every task.
 #[derive(Debug, Clone, Default)]
-pub struct QueueIndex {
+pub(crate) struct QueueIndex {
     order: Vec<usize>,
     running: usize,
 }
 
 impl QueueIndex {
     /// The index of every task in `tasks`.
-    pub fn build<T: TaskFacts>(tasks: &[T]) -> QueueIndex {
+    pub(crate) fn build<T: TaskFacts>(tasks: &[T]) -> QueueIndex {
         let mut order: Vec<usize> = (0..tasks.len()).filter(|&i| in_queue(&tasks[i])).collect();
         order.sort_by(|&a, &b| queue_cmp(&tasks[a], &tasks[b]));
         let running = tasks
@@ -715,7 +715,7 @@ impl QueueIndex {
     }
 
     /// Take out task `i` while `tasks[i]` is still the row that was added.
-    pub fn remove<T: TaskFacts>(&mut self, tasks: &[T], i: usize) {
+    pub(crate) fn remove<T: TaskFacts>(&mut self, tasks: &[T], i: usize) {
         let t = &tasks[i];
         if t.phase() == &Phase::Remote(TaskStatus::Running) {
             self.running = self.running.saturating_sub(1);
@@ -732,7 +732,7 @@ impl QueueIndex {
     }
 
     /// Add task `i` (`tasks[i]` is its new row).
-    pub fn insert<T: TaskFacts>(&mut self, tasks: &[T], i: usize) {
+    pub(crate) fn insert<T: TaskFacts>(&mut self, tasks: &[T], i: usize) {
         let t = &tasks[i];
         if t.phase() == &Phase::Remote(TaskStatus::Running) {
             self.running += 1;
@@ -745,13 +745,13 @@ impl QueueIndex {
     }
 
     /// How many tasks run now.
-    pub fn running(&self) -> usize {
+    pub(crate) fn running(&self) -> usize {
         self.running
     }
 
     /// Task `i`'s place, when it is queued: the unfinished tasks of its profile created before
     /// it, and how many run now.
-    pub fn place<T: TaskFacts>(&self, tasks: &[T], i: usize) -> Option<QueuePlace> {
+    pub(crate) fn place<T: TaskFacts>(&self, tasks: &[T], i: usize) -> Option<QueuePlace> {
         let t = tasks.get(i)?;
         if t.phase() != &Phase::Remote(TaskStatus::Queued) {
             return None;
@@ -768,11 +768,11 @@ impl QueueIndex {
 }
 
 /// Finished tasks a dashboard learns from when it loads the store (the newest come first).
-pub const LOAD_LIMIT: usize = 2000;
+pub(crate) const LOAD_LIMIT: usize = 2000;
 
 /// Learn from `new` when it just finished (its previous version `old` had not), or when it
 /// arrives already finished (a load, newest first) and the model still wants history.
-pub fn learn_on_change<T: TaskFacts>(model: &mut EtaModel, old: Option<&T>, new: &T) {
+pub(crate) fn learn_on_change<T: TaskFacts>(model: &mut EtaModel, old: Option<&T>, new: &T) {
     if new.finished_at().is_none() {
         return;
     }
@@ -788,7 +788,7 @@ pub fn learn_on_change<T: TaskFacts>(model: &mut EtaModel, old: Option<&T>, new:
 }
 
 /// The table's text for an estimate: `~40s`, `~5m`, or `late`.
-pub fn label(e: &Estimate) -> String {
+pub(crate) fn label(e: &Estimate) -> String {
     if e.overdue {
         return "late".into();
     }

@@ -26,7 +26,7 @@ struct Book {
 
 /// A running replay server.
 pub struct ReplayHandle {
-    pub addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
     book: Arc<Mutex<Book>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
@@ -50,7 +50,7 @@ impl ReplayHandle {
     }
 
     /// Requests served so far, as `METHOD path`.
-    pub fn served(&self) -> Vec<String> {
+    pub(crate) fn served(&self) -> Vec<String> {
         self.book
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -222,7 +222,7 @@ pub async fn start(addr: SocketAddr, exchanges: Vec<Exchange>) -> std::io::Resul
 }
 
 /// `sim --replay FILE`: serve the trace until Ctrl-C.
-pub async fn run_standalone(addr: SocketAddr, exchanges: Vec<Exchange>) -> std::io::Result<()> {
+pub(crate) async fn run_standalone(addr: SocketAddr, exchanges: Vec<Exchange>) -> std::io::Result<()> {
     let n = exchanges.len();
     let handle = start(addr, exchanges).await?;
     println!("seedance-tui simulator replaying {n} recorded exchanges");

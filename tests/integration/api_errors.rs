@@ -242,7 +242,7 @@ async fn a_get_that_times_out_is_reported_once_as_transient() {
 async fn the_relay_list_page_is_not_the_api_with_a_hint() {
     let sim = start_sim(sim_cfg()).await;
     let c = client(sim.relay_base_url(), 2);
-    let e = c.list(&Default::default()).await.unwrap_err();
+    let e = c.list_items(&Default::default()).await.unwrap_err();
     match &e {
         ApiError::NotTheApi { hint, snippet, .. } => {
             assert!(hint.contains("list"), "{hint}");
