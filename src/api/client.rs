@@ -10,7 +10,7 @@ pub(crate) use list_items::{ListPage, MAX_LIST_URL_BYTES, list_id_query_len};
 pub use probe::{PROBE_TASK_ID, Probe, ProbeVerdict};
 
 use super::error::ApiError;
-use super::types::{CreateRequest, CreateResponse, ListQuery, ListResponse, Task};
+use super::types::{CreateRequest, CreateResponse, Task};
 use classify::{Answer, classify, decode_error, redact};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
@@ -354,22 +354,6 @@ impl ArkClient {
             Ok(TaskAnswer { task, raw, notes })
         })
         .await
-    }
-
-    /// List tasks (official API only: the relay answers an HTML page here).
-    pub(crate) async fn list(&self, query: &ListQuery) -> Result<ListResponse, ApiError> {
-        let url = self.tasks_url(None);
-        let pairs = query.pairs();
-        let call = Call {
-            method: Method::GET,
-            url: &url,
-            query: &pairs,
-            body: None,
-            client_request_id: None,
-            endpoint: Endpoint::List,
-        };
-        self.with_retries(&call, |a| parse_json(a, "list", self.secret()))
-            .await
     }
 
     /// Cancel a queued task, or delete the record of a finished one. Any 2xx is success.

@@ -134,21 +134,6 @@ impl ApiError {
         }
     }
 
-    /// The HTTP status, when an answer came.
-    pub(crate) fn status(&self) -> Option<u16> {
-        match self {
-            ApiError::BadRequest { status, .. }
-            | ApiError::Auth { status, .. }
-            | ApiError::Server { status, .. }
-            | ApiError::NotTheApi { status, .. }
-            | ApiError::Protocol { status, .. }
-            | ApiError::Decode { status, .. } => Some(*status),
-            ApiError::NotFound { .. } => Some(404),
-            ApiError::RateLimited { .. } => Some(429),
-            _ => None,
-        }
-    }
-
     /// For a create: true when the request may have reached the server and been processed, so
     /// re-sending it could start (and bill) the same video twice.
     pub fn create_outcome_unknown(&self) -> bool {

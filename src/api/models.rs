@@ -253,11 +253,6 @@ impl ModelSpec {
         }
         self
     }
-
-    /// The `[width, height]` of an output at `resolution` and `ratio` by this model's size table.
-    pub(crate) fn pixel_size(&self, table: &ModelTable, resolution: &str, ratio: &str) -> (u64, u64) {
-        table.pixel_size(&self.sizes, resolution, ratio)
-    }
 }
 
 fn shorten(id: &str) -> String {
@@ -273,7 +268,6 @@ type SizeTable = BTreeMap<String, BTreeMap<String, [u64; 2]>>;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TableFile {
-    default_model: String,
     #[serde(default = "typical_secs")]
     typical_secs: [f64; 2],
     sizes: BTreeMap<String, SizeTable>,
@@ -285,7 +279,6 @@ struct TableFile {
 pub struct ModelTable {
     models: Vec<ModelSpec>,
     sizes: BTreeMap<String, SizeTable>,
-    default_model: String,
     typical_secs: [f64; 2],
 }
 
@@ -306,7 +299,6 @@ impl ModelTable {
             ModelTable {
                 models: Vec::new(),
                 sizes: BTreeMap::new(),
-                default_model: String::new(),
                 typical_secs: typical_secs(),
             }
         })
@@ -318,7 +310,6 @@ impl ModelTable {
         let mut table = ModelTable {
             models: Vec::new(),
             sizes: file.sizes,
-            default_model: file.default_model,
             typical_secs: file.typical_secs,
         };
         table.apply(&file.models)?;
@@ -397,11 +388,6 @@ impl ModelTable {
     pub(crate) fn typical_secs(&self) -> (f64, f64) {
         let [lo, hi] = self.typical_secs;
         (lo.max(0.0), hi.max(lo).max(0.0))
-    }
-
-    /// The default model for new drafts.
-    pub(crate) fn default_model(&self) -> &str {
-        &self.default_model
     }
 
     /// `[width, height]` from size table `sizes` at `resolution` and `ratio`. `adaptive` (or a
@@ -623,7 +609,7 @@ mod tests {
         assert_eq!(mini.resolutions, ["480p", "720p"]);
         assert_eq!((mini.min_duration, mini.max_duration), (Some(4), Some(15)));
         assert!(mini.rejects_real_faces && !mini.audio_only_references);
-        assert_eq!(t.default_model(), DEFAULT_MODEL);
+        assert!(t.find(DEFAULT_MODEL).is_some(), "the default model is in the table");
     }
 
     #[test]

@@ -41,16 +41,6 @@ pub struct Exchange {
     pub error: Option<String>,
 }
 
-impl Exchange {
-    /// A response header's value (case-insensitive name).
-    pub(crate) fn response_header(&self, name: &str) -> Option<&str> {
-        self.response_headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
 /// A trace file open for appending. Shared by every clone of a client.
 #[derive(Debug)]
 pub struct Trace {
@@ -71,10 +61,6 @@ impl Trace {
             path: path.to_path_buf(),
             file: Mutex::new(file),
         })
-    }
-
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Append one exchange with `secret` (the API key) redacted everywhere and `Authorization`
@@ -163,6 +149,14 @@ pub fn read(path: &Path) -> Result<Vec<Exchange>, String> {
 mod tests {
     use super::*;
 
+    /// A response header's value (case-insensitive name).
+    fn response_header<'a>(ex: &'a Exchange, name: &str) -> Option<&'a str> {
+        ex.response_headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
     #[test]
     fn the_key_and_authorization_never_reach_the_file() {
         let dir = tempfile::tempdir().unwrap();
@@ -197,7 +191,7 @@ mod tests {
         assert_eq!(text.lines().count(), 1);
         let back = read(&path).unwrap();
         assert_eq!(back[0].status, 401);
-        assert_eq!(back[0].response_header("X-REQUEST-ID"), Some("02abc"));
+        assert_eq!(response_header(&back[0], "X-REQUEST-ID"), Some("02abc"));
         assert!(back[0].path.contains("<redacted>"));
     }
 

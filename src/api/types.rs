@@ -21,16 +21,6 @@ pub enum TaskStatus {
 }
 
 impl TaskStatus {
-    /// Every known status, in life-cycle order.
-    pub(crate) const ALL: [TaskStatus; 6] = [
-        TaskStatus::Queued,
-        TaskStatus::Running,
-        TaskStatus::Succeeded,
-        TaskStatus::Failed,
-        TaskStatus::Expired,
-        TaskStatus::Cancelled,
-    ];
-
     pub fn parse(s: &str) -> TaskStatus {
         match s {
             "queued" => TaskStatus::Queued,

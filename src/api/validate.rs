@@ -13,7 +13,7 @@ use super::types::{ContentItem, CreateRequest, MediaKind, Role};
 
 mod url;
 use url::mib;
-pub(crate) use url::{UrlForm, base64_decoded_len, check_media_url, http_host};
+pub(crate) use url::{check_media_url, http_host};
 
 /// Error code of a problem with a missing value (the server's `MissingParameter`).
 pub(crate) const CODE_MISSING: &str = "MissingParameter";
@@ -64,43 +64,6 @@ impl Problem {
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {} ({})", self.field, self.message, self.fix)
-    }
-}
-
-/// Which of the three (mutually exclusive) input scenarios a request uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Scenario {
-    /// No image, video or audio: text to video.
-    TextOnly,
-    /// One first-frame image (role `first_frame` or no role).
-    FirstFrame,
-    /// A first-frame and a last-frame image.
-    FirstLastFrame,
-    /// `reference_*` items.
-    References,
-    /// Frame images and references together (invalid).
-    Mixed,
-}
-
-/// The scenario of `content`.
-pub(crate) fn scenario(content: &[ContentItem]) -> Scenario {
-    let (mut frame, mut last, mut reference) = (false, false, false);
-    for item in content {
-        if let Some((_, _, role)) = item.as_media() {
-            match role {
-                None | Some(Role::FirstFrame) => frame = true,
-                Some(Role::LastFrame) => last = true,
-                Some(r) if r.is_reference() => reference = true,
-                Some(_) => {}
-            }
-        }
-    }
-    match (frame || last, reference) {
-        (true, true) => Scenario::Mixed,
-        (false, true) => Scenario::References,
-        (true, false) if last => Scenario::FirstLastFrame,
-        (true, false) => Scenario::FirstFrame,
-        (false, false) => Scenario::TextOnly,
     }
 }
 

@@ -704,14 +704,6 @@ pub(crate) struct Summary {
 }
 
 impl Summary {
-    pub(crate) fn of(records: &[TaskRecord]) -> Summary {
-        let mut s = Summary::default();
-        for r in records {
-            s.add(r);
-        }
-        s
-    }
-
     /// Count one more line.
     pub(crate) fn add(&mut self, r: &TaskRecord) {
         let s = self;

@@ -375,24 +375,6 @@ pub(crate) fn check_local_media(path: &Path, kind: MediaKind) -> Result<MediaFac
     Ok(facts)
 }
 
-/// A local reference video checked before it is uploaded anywhere: at most 200 MB, 2..15 s.
-pub(crate) fn check_video_file(path: &Path) -> Result<MediaFacts, AssetError> {
-    let shown = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|e| AssetError::Read {
-        path: shown.clone(),
-        message: e.to_string(),
-    })?;
-    if meta.len() > MAX_VIDEO_BYTES {
-        return Err(AssetError::TooLarge {
-            path: shown,
-            size: meta.len(),
-            limit: MAX_VIDEO_BYTES,
-            kind: "video",
-        });
-    }
-    check_local_media(path, MediaKind::Video)
-}
-
 /// The reference videos (or audios) of one request together last at most 15 s.
 pub(crate) fn check_total_seconds(kind: MediaKind, seconds: &[f64]) -> Result<(), AssetError> {
     let total: f64 = seconds.iter().sum();
@@ -644,19 +626,21 @@ mod tests {
         let long = dir.path().join("long.mp4");
         std::fs::write(&long, samples::mp4(16, 1000)).expect("write");
         assert!(matches!(
-            check_video_file(&long),
+            check_file(&long, MediaKind::Video),
             Err(AssetError::Duration { .. })
         ));
         let fine = dir.path().join("fine.mp4");
         std::fs::write(&fine, samples::mp4(8, 1000)).expect("write");
-        assert_eq!(check_video_file(&fine).expect("ok").seconds, Some(8.0));
+        assert!(check_file(&fine, MediaKind::Video).is_ok());
+        let facts = check_local_media(&fine, MediaKind::Video).expect("ok");
+        assert_eq!(facts.seconds, Some(8.0));
         let big = dir.path().join("big.mp4");
         std::fs::File::create(&big)
             .expect("create")
             .set_len(MAX_VIDEO_BYTES + 1)
             .expect("sparse");
         assert!(matches!(
-            check_video_file(&big),
+            check_file(&big, MediaKind::Video),
             Err(AssetError::TooLarge { limit, .. }) if limit == 200 * 1024 * 1024
         ));
         assert!(check_total_seconds(MediaKind::Audio, &[8.0, 7.0]).is_ok());

@@ -193,12 +193,15 @@ pub fn estimate(req: &CreateRequest) -> u64 {
 }
 
 /// The estimated tokens of a stored task's request (0 when it cannot be read).
+#[cfg(test)]
 pub(crate) fn estimate_record(r: &impl TaskFacts) -> u64 {
     r.spec().estimate
 }
 
 /// What a task counts against the cap: its billed tokens once known, else its estimate while it
-/// may still bill; nothing for a task that was refused or ended without a count.
+/// may still bill; nothing for a task that was refused or ended without a count. The
+/// one-task rule [`DaySpend`] is tested against.
+#[cfg(test)]
 pub(crate) fn counted_tokens(r: &impl TaskFacts) -> u64 {
     if let Some(t) = r.tokens() {
         return t;
@@ -236,7 +239,9 @@ pub(crate) fn local_day_start(now: i64) -> i64 {
         .unwrap_or(now - now.rem_euclid(86_400))
 }
 
-/// Today's spend of `tasks` (those created at or after `day_start`).
+/// Today's spend of `tasks` (those created at or after `day_start`): the from-scratch sum the
+/// incremental spend is tested against.
+#[cfg(test)]
 pub(crate) fn spend_of_tasks<'a, T: TaskFacts + 'a>(
     cap: &SpendingCap,
     tasks: impl IntoIterator<Item = &'a T>,

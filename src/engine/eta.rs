@@ -370,17 +370,6 @@ impl EtaModel {
         self.bucket_mut(r).plan(t)
     }
 
-    /// Seconds to wait before the next poll of `r`, `age` seconds after its creation: the
-    /// plan's next poll for its kind, at least `min_gap` and at most `sparse` away.
-    pub(crate) fn next_poll(&mut self, r: &impl TaskFacts, age: f64, t: &PollTargets) -> f64 {
-        self.plan(r, t).next_gap(age, t)
-    }
-
-    /// See [`Plan::finish_rate`].
-    pub(crate) fn finish_rate(&mut self, r: &impl TaskFacts, age: f64, t: &PollTargets) -> Option<f64> {
-        self.plan(r, t).finish_rate(age, t)
-    }
-
     /// The estimate for an unfinished task at `now` (Unix seconds); `None` when history knows
     /// nothing that applies, or the task is not in the server's hands.
     pub(crate) fn estimate(&self, r: &impl TaskFacts, now: i64) -> Option<Estimate> {
@@ -639,6 +628,8 @@ impl EtaModel {
 
 /// Every queued task's place in the queue (by local id) and how many tasks run now. Tasks
 /// ahead are the unfinished ones (queued or running) created before it, of the same profile.
+/// The from-scratch rule [`QueueIndex`] is tested against.
+#[cfg(test)]
 pub(crate) fn queue_positions<T: TaskFacts>(tasks: &[T]) -> (HashMap<String, usize>, usize) {
     let active = |t: &&T| {
         matches!(
@@ -804,6 +795,18 @@ pub(crate) fn label(e: &Estimate) -> String {
 mod tests {
     use super::*;
     use crate::store::TaskRecord;
+
+    impl EtaModel {
+        /// Seconds to wait before the next poll of `r`, `age` seconds after its creation.
+        fn next_poll(&mut self, r: &impl TaskFacts, age: f64, t: &PollTargets) -> f64 {
+            self.plan(r, t).next_gap(age, t)
+        }
+
+        /// See [`Plan::finish_rate`].
+        fn finish_rate(&mut self, r: &impl TaskFacts, age: f64, t: &PollTargets) -> Option<f64> {
+            self.plan(r, t).finish_rate(age, t)
+        }
+    }
 
     fn rec(phase: &str, created: i64, started: Option<i64>, finished: Option<i64>) -> TaskRecord {
         TaskRecord {

@@ -16,11 +16,7 @@ const SLUG_LEN: usize = 40;
 pub(crate) const MAX_NAME_BYTES: usize = 255 - 32;
 
 /// Lowercase letters and digits (any script: a Chinese prompt keeps its characters) joined by
-/// `-`, from the first words of `text`; at most `SLUG_LEN` characters.
-pub(crate) fn slug(text: &str) -> String {
-    slug_of(text, SLUG_LEN)
-}
-
+/// `-`, from the first words of `text`; at most `max` characters.
 fn slug_of(text: &str, max: usize) -> String {
     let mut out = String::new();
     let mut len = 0;
@@ -198,6 +194,10 @@ pub(crate) fn last_frame_name(video_name: &str) -> String {
 mod tests {
     use super::*;
     use crate::store::Phase;
+
+    fn slug(text: &str) -> String {
+        slug_of(text, SLUG_LEN)
+    }
 
     fn rec() -> TaskRecord {
         TaskRecord {

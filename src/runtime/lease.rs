@@ -242,11 +242,6 @@ impl LeaseKeeper {
         self.noter.clone()
     }
 
-    /// This process's holder id.
-    pub(crate) fn holder(&self) -> &str {
-        &self.holder
-    }
-
     /// Stop renewing and give the lease up, so a follower takes over at its next check.
     pub(crate) async fn release(mut self) {
         if let Some(stop) = self.stop.take() {

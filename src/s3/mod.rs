@@ -382,11 +382,6 @@ impl S3Client {
         &self.location
     }
 
-    /// `host[:port]` of the endpoint.
-    pub(crate) fn endpoint(&self) -> &str {
-        &self.endpoint
-    }
-
     fn creds(&self) -> Result<&Credentials, S3Error> {
         self.credentials.as_ref().ok_or(S3Error::NoCredentials)
     }

@@ -433,15 +433,6 @@ impl SimHandle {
         self.shared.lock().faults.push(fault);
     }
 
-    pub(crate) fn set_fail_rate(&self, p: f64) {
-        self.shared.set_fail_rate(p);
-    }
-
-    /// Set (or lift) the account's cap on queued tasks.
-    pub(crate) fn set_max_queued(&self, cap: Option<usize>) {
-        self.shared.set_max_queued(cap);
-    }
-
     /// Move every clock forward by `d`: tasks progress, URLs and tasks expire.
     pub fn advance(&self, d: Duration) {
         self.shared.advance(d);

@@ -49,15 +49,6 @@ impl ReplayHandle {
         format!("http://{}{prefix}", self.addr)
     }
 
-    /// Requests served so far, as `METHOD path`.
-    pub(crate) fn served(&self) -> Vec<String> {
-        self.book
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .served
-            .clone()
-    }
-
     pub async fn shutdown(mut self) {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());

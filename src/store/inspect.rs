@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 // The one rule for whose a database is lives with the schema (`Store::open` applies it).
-pub(crate) use super::schema::{APPLICATION_ID, Ownership, ownership};
+pub(crate) use super::schema::{Ownership, ownership};
 
 /// What a look at a store file found.
 #[derive(Debug, Clone, PartialEq)]

@@ -295,11 +295,6 @@ impl Store {
         })
     }
 
-    /// The file this store lives in.
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Map a SQLite error to a StoreError.
     fn err(&self, e: rusqlite::Error) -> StoreError {
         if is_busy(&e) {

@@ -187,18 +187,6 @@ impl Store {
         Ok(rows)
     }
 
-    /// How many rows are `pending` (for `profile`, or all with `None`).
-    pub fn pending_count(&self, profile: Option<&str>) -> Result<u64, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT COUNT(*) FROM tasks WHERE status = 'pending' AND (?1 IS NULL OR profile = ?1)",
-                [profile],
-                |r| r.get::<_, i64>(0),
-            )
-            .map(|n| n.max(0) as u64)
-            .map_err(|e| self.err(e))
-    }
-
     /// This profile's tasks in flight: being sent, queued or running at the server.
     pub(crate) fn in_flight_count(&self, profile: &str) -> Result<u64, StoreError> {
         self.conn
@@ -213,17 +201,10 @@ impl Store {
     }
 
     /// Turn a `pending` row into `submitting`, just before its create is sent (the money rule:
-    /// the row says "sent" before the request leaves). False when it is no longer pending
-    /// (removed, or claimed by another process).
-    pub(crate) fn claim_pending(&self, local_id: &str, now: i64) -> Result<bool, StoreError> {
-        self.claim_pending_if(local_id, now, |_| {
-            Ok(Ok::<(), std::convert::Infallible>(()))
-        })
-        .map(|r| r.unwrap_or_else(|never| match never {}))
-    }
-
-    /// [`Store::claim_pending`] when `allow` says yes, asked inside the claim's immediate
-    /// transaction (see [`Store::begin_submission_if`]); `Ok(Err(no))` leaves the row pending.
+    /// the row says "sent" before the request leaves), when `allow` says yes, asked inside the
+    /// claim's immediate transaction (see [`Store::begin_submission_if`]); `Ok(Err(no))` leaves
+    /// the row pending. `Ok(Ok(false))` when it is no longer pending (removed, or claimed by
+    /// another process).
     pub(crate) fn claim_pending_if<R>(
         &self,
         local_id: &str,
@@ -482,6 +463,12 @@ impl Store {
 mod tests {
     use super::*;
 
+    /// Claim `local_id` unconditionally.
+    fn claim(s: &Store, local_id: &str, now: i64) -> Result<bool, StoreError> {
+        s.claim_pending_if(local_id, now, |_| Ok(Ok::<(), std::convert::Infallible>(())))
+            .map(|r| r.unwrap_or_else(|never| match never {}))
+    }
+
     fn open() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().expect("tempdir");
         let s = Store::open(&dir.path().join("s.db")).expect("open");
@@ -546,8 +533,8 @@ mod tests {
         let (_d, s) = open();
         s.enqueue(&[item("a", Some("k1")), item("b", Some("k2"))], 1)
             .expect("enqueue");
-        assert!(s.claim_pending("a", 2).expect("claim"));
-        assert!(!s.claim_pending("a", 2).expect("second claim refused"));
+        assert!(claim(&s, "a", 2).expect("claim"));
+        assert!(!claim(&s, "a", 2).expect("second claim refused"));
         assert_eq!(s.in_flight_count("p").expect("n"), 1);
         assert_eq!(
             s.queue_front("p").expect("front").map(|r| r.local_id),
@@ -566,7 +553,7 @@ mod tests {
         let (_d, s) = open();
         s.enqueue(&[item("a", Some("k1")), item("b", Some("k2"))], 1)
             .expect("enqueue");
-        assert!(s.claim_pending("a", 2).expect("claim"));
+        assert!(claim(&s, "a", 2).expect("claim"));
         assert_eq!(s.abandon_queue_sends("p", 3).expect("abandon"), 1);
         assert_eq!(s.find("a").expect("a").phase.as_str(), "submit_unknown");
         assert_eq!(s.find("b").expect("b").phase.as_str(), "pending");
@@ -587,7 +574,7 @@ mod tests {
                 .collect()
         };
         assert_eq!(order(&s), ["a", "c", "b"]);
-        assert!(s.claim_pending("a", 2).expect("claim"));
+        assert!(claim(&s, "a", 2).expect("claim"));
         let removed = s.queue_remove(&["a".into(), "b".into()]).expect("remove");
         assert_eq!(removed, 1, "a is being sent: it stays");
         assert_eq!(order(&s), ["c"]);

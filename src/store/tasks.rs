@@ -452,22 +452,6 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// Replace the message of a settled row without changing its status (e.g. the candidates
-    /// of an uncertain create). Returns false when the message was already that.
-    pub(crate) fn set_note(&self, local_id: &str, message: &str, now: i64) -> Result<bool, StoreError> {
-        self.write(|s| {
-            let n = s
-                .conn
-                .execute(
-                    "UPDATE tasks SET error_message = ?2, updated_at = ?3 \
-                     WHERE local_id = ?1 AND error_message IS NOT ?2",
-                    params![local_id, message, now],
-                )
-                .map_err(|e| s.err(e))?;
-            Ok(n > 0)
-        })
-    }
-
     /// A reconciliation's finding on a `submit_unknown` row (candidates, a probable match):
     /// `code` and `message` go where `get`, `ls --json` and the detail pane show them; the row
     /// stays `submit_unknown`. Returns true when anything changed.
@@ -871,16 +855,6 @@ impl Store {
             }
         }
         Ok(())
-    }
-
-    /// Rows changed after `updated_after` (Unix seconds, exclusive), oldest change first.
-    pub(crate) fn changed_since(&self, updated_after: i64) -> Result<Vec<TaskRecord>, StoreError> {
-        self.query(
-            &format!(
-                "SELECT {COLUMNS} FROM tasks WHERE updated_at > ?1 ORDER BY updated_at, local_id"
-            ),
-            &[&updated_after],
-        )
     }
 
     /// The store's change sequence: it grows with every task inserted or changed, by any process.

@@ -49,13 +49,10 @@ pub(crate) struct Sample {
 #[derive(Debug, Clone)]
 pub(crate) struct Video {
     pub(crate) codec: Codec,
-    pub(crate) width: u32,
-    pub(crate) height: u32,
     /// Seconds.
     pub(crate) duration: f64,
     /// In decode order.
     pub(crate) samples: Vec<Sample>,
-    pub(crate) file_len: u64,
 }
 
 /// Read the header of `path` and describe its first video track.
@@ -147,11 +144,8 @@ pub(crate) fn open(path: &Path, limits: &Limits) -> Result<Video, SheetError> {
     let frame = track.samples.first().map_or(0.0, |s| s.duration as f64) / scale;
     Ok(Video {
         codec,
-        width,
-        height,
         duration: (track.duration as f64 / scale).max(last + frame),
         samples,
-        file_len,
     })
 }
 
