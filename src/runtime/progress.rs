@@ -27,7 +27,7 @@ pub fn change_line(r: &TaskRecord) -> String {
 
 /// The first words of a prompt for a one-line display: at most 30 characters, one line, no
 /// control characters.
-pub fn prompt_start(prompt: &str) -> String {
+pub(crate) fn prompt_start(prompt: &str) -> String {
     const MAX: usize = 30;
     let flat: String = prompt
         .split_whitespace()
