@@ -312,7 +312,12 @@ impl PricingConfig {
 
     /// The price of a million tokens of `model` at `resolution`, with or without a video
     /// input: the model's own price, else the default (`per_million_tokens`).
-    pub(crate) fn per_million(&self, model: &str, resolution: &str, with_video: bool) -> Option<f64> {
+    pub(crate) fn per_million(
+        &self,
+        model: &str,
+        resolution: &str,
+        with_video: bool,
+    ) -> Option<f64> {
         self.models
             .get(model)
             .and_then(|p| p.per_million(resolution, with_video))

@@ -318,7 +318,10 @@ impl ModelTable {
 
     /// Lay `overrides` (the config's `[models."ID"]` tables) over this table: a known id is
     /// changed field by field, a new one is added (from `like`, else permissive).
-    pub(crate) fn apply(&mut self, overrides: &BTreeMap<String, ModelOverride>) -> Result<(), String> {
+    pub(crate) fn apply(
+        &mut self,
+        overrides: &BTreeMap<String, ModelOverride>,
+    ) -> Result<(), String> {
         // Entries with `like` go after the ones they copy, whatever their order in the file.
         let mut pending: Vec<(&String, &ModelOverride)> = overrides.iter().collect();
         while !pending.is_empty() {
@@ -434,7 +437,9 @@ pub(crate) fn install(t: ModelTable) {
 }
 
 /// The shipped table with the config's overrides, or what is wrong with them.
-pub(crate) fn with_overrides(overrides: &BTreeMap<String, ModelOverride>) -> Result<ModelTable, String> {
+pub(crate) fn with_overrides(
+    overrides: &BTreeMap<String, ModelOverride>,
+) -> Result<ModelTable, String> {
     let mut t = ModelTable::shipped();
     t.apply(overrides)?;
     Ok(t)
@@ -609,7 +614,10 @@ mod tests {
         assert_eq!(mini.resolutions, ["480p", "720p"]);
         assert_eq!((mini.min_duration, mini.max_duration), (Some(4), Some(15)));
         assert!(mini.rejects_real_faces && !mini.audio_only_references);
-        assert!(t.find(DEFAULT_MODEL).is_some(), "the default model is in the table");
+        assert!(
+            t.find(DEFAULT_MODEL).is_some(),
+            "the default model is in the table"
+        );
     }
 
     #[test]

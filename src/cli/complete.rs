@@ -30,7 +30,11 @@ pub fn complete_if_asked() {
 
 /// Write the registration script for `shell`. `argv0` is how the user ran us: the script calls
 /// the binary back the same way (a name found on PATH, or a path made absolute).
-pub(crate) fn write_script(shell: Shell, argv0: &OsStr, out: &mut dyn Write) -> std::io::Result<()> {
+pub(crate) fn write_script(
+    shell: Shell,
+    argv0: &OsStr,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     let completer: &dyn EnvCompleter = match shell {
         Shell::Bash => &clap_complete::env::Bash,
         Shell::Zsh => &clap_complete::env::Zsh,

@@ -639,7 +639,10 @@ fn free_bytes(dir: &Path) -> Option<u64> {
 }
 
 /// The terminal: size and colours, the clipboard (OSC 52), images, and tmux's options.
-pub(crate) fn terminal_checks(config: &Config, env: &impl Fn(&str) -> Option<String>) -> Vec<Check> {
+pub(crate) fn terminal_checks(
+    config: &Config,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Vec<Check> {
     let set = |k: &str| env(k).is_some_and(|v| !v.is_empty());
     let mut out = Vec::new();
     let term = env("TERM").unwrap_or_default();

@@ -92,7 +92,11 @@ pub(crate) enum ListFormat {
 }
 
 /// `ls`: the store's tasks, newest first.
-pub(crate) async fn ls(ctx: &Context, statuses: &[String], format: ListFormat) -> Result<Code, Failure> {
+pub(crate) async fn ls(
+    ctx: &Context,
+    statuses: &[String],
+    format: ListFormat,
+) -> Result<Code, Failure> {
     for s in statuses {
         let unknown = matches!(
             Phase::parse(s),

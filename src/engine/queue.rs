@@ -64,7 +64,10 @@ pub(crate) fn holds_queue(e: &ApiError) -> bool {
 
 impl Engine {
     /// Send the queued row `record` once: claim it, POST it, record the answer.
-    pub(crate) async fn send_pending(&self, record: &TaskRecord) -> Result<SendOutcome, StoreError> {
+    pub(crate) async fn send_pending(
+        &self,
+        record: &TaskRecord,
+    ) -> Result<SendOutcome, StoreError> {
         let lid = record.local_id.clone();
         let l = lid.clone();
         let cap = self.cap.clone();

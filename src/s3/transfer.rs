@@ -166,7 +166,11 @@ pub(crate) struct FileUpload {
 }
 
 /// Hash `path` (streaming, constant memory) and name its object under `prefix`.
-pub(crate) fn plan_file(path: &Path, prefix: &str, content_type: &str) -> std::io::Result<FileUpload> {
+pub(crate) fn plan_file(
+    path: &Path,
+    prefix: &str,
+    content_type: &str,
+) -> std::io::Result<FileUpload> {
     use sha2::Digest;
     use std::io::Read;
     let mut file = std::fs::File::open(path)?;

@@ -213,7 +213,10 @@ pub async fn start(addr: SocketAddr, exchanges: Vec<Exchange>) -> std::io::Resul
 }
 
 /// `sim --replay FILE`: serve the trace until Ctrl-C.
-pub(crate) async fn run_standalone(addr: SocketAddr, exchanges: Vec<Exchange>) -> std::io::Result<()> {
+pub(crate) async fn run_standalone(
+    addr: SocketAddr,
+    exchanges: Vec<Exchange>,
+) -> std::io::Result<()> {
     let n = exchanges.len();
     let handle = start(addr, exchanges).await?;
     println!("seedance-tui simulator replaying {n} recorded exchanges");

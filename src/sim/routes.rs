@@ -217,7 +217,11 @@ pub(super) fn result_urls(shared: &Shared, t: &SimTask) -> Option<(String, Optio
     Some((video, frame))
 }
 
-pub(crate) async fn create(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn create(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     create_on(shared, headers, body, false).await
 }
 

@@ -387,7 +387,12 @@ impl Tasks {
     }
 
     /// Cancel (queued) or delete (finished). `Err` carries the status that refused it.
-    pub(crate) fn delete(&mut self, id: &str, now: f64, cfg: &SimConfig) -> Result<bool, SimStatus> {
+    pub(crate) fn delete(
+        &mut self,
+        id: &str,
+        now: f64,
+        cfg: &SimConfig,
+    ) -> Result<bool, SimStatus> {
         self.advance(now, cfg);
         let Some(t) = self.by_id.get_mut(id) else {
             return Ok(false);
@@ -442,7 +447,11 @@ impl SimTask {
     }
 
     /// The task object as the API returns it. `urls` are the signed result URLs, when succeeded.
-    pub(crate) fn to_json(&self, urls: Option<(String, Option<String>)>, request_id: &str) -> Value {
+    pub(crate) fn to_json(
+        &self,
+        urls: Option<(String, Option<String>)>,
+        request_id: &str,
+    ) -> Value {
         let mut v = json!({
             "id": self.id,
             "model": self.req.model,

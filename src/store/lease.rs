@@ -41,7 +41,13 @@ impl Liveness {
     /// `ttl_ms`? `holder_gone` is true when the holder's process is known not to exist (same
     /// host, no such pid). A holder first seen now, or whose counter moved since, is alive for
     /// `ttl_ms` from now.
-    pub(crate) fn alive(&mut self, lease: &Lease, now_ms: u64, ttl_ms: u64, holder_gone: bool) -> bool {
+    pub(crate) fn alive(
+        &mut self,
+        lease: &Lease,
+        now_ms: u64,
+        ttl_ms: u64,
+        holder_gone: bool,
+    ) -> bool {
         if holder_gone {
             return false;
         }

@@ -243,7 +243,12 @@ impl Store {
 
     /// Put a claimed row back at its place in the queue: its create certainly started nothing
     /// (a 429, the account's queued-task cap, a refused connection).
-    pub(crate) fn return_to_queue(&self, local_id: &str, note: &str, now: i64) -> Result<(), StoreError> {
+    pub(crate) fn return_to_queue(
+        &self,
+        local_id: &str,
+        note: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
         self.write(|s| {
             let n = s
                 .conn
@@ -465,8 +470,10 @@ mod tests {
 
     /// Claim `local_id` unconditionally.
     fn claim(s: &Store, local_id: &str, now: i64) -> Result<bool, StoreError> {
-        s.claim_pending_if(local_id, now, |_| Ok(Ok::<(), std::convert::Infallible>(())))
-            .map(|r| r.unwrap_or_else(|never| match never {}))
+        s.claim_pending_if(local_id, now, |_| {
+            Ok(Ok::<(), std::convert::Infallible>(()))
+        })
+        .map(|r| r.unwrap_or_else(|never| match never {}))
     }
 
     fn open() -> (tempfile::TempDir, Store) {

@@ -755,7 +755,10 @@ impl Store {
     }
 
     /// A task's full request and last response (`None` when the row is gone).
-    pub(crate) fn bodies(&self, local_id: &str) -> Result<Option<super::record::TaskBodies>, StoreError> {
+    pub(crate) fn bodies(
+        &self,
+        local_id: &str,
+    ) -> Result<Option<super::record::TaskBodies>, StoreError> {
         self.conn
             .prepare_cached(
                 "SELECT request_json, response_json, video_url, last_frame_url, video_path, \

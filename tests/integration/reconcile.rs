@@ -93,7 +93,11 @@ async fn a_lost_answer_is_found_and_the_row_adopts_the_task_that_echoes_its_requ
     })
     .await;
     let row = uncertain_submit(&sim, &engine, FaultKind::StatusAfterProcessing(500)).await;
-    let server = engine.client.list_items(&Default::default()).await.expect("list");
+    let server = engine
+        .client
+        .list_items(&Default::default())
+        .await
+        .expect("list");
     assert_eq!(server.items.len(), 1, "the server did create it");
     let creates = sim.stats().creates;
 
@@ -175,7 +179,11 @@ async fn several_matching_tasks_are_left_to_the_user_with_the_candidates() {
         .clone()
         .expect("the candidates are shown");
     assert!(note.contains(&other.id), "{note}");
-    let server = engine.client.list_items(&Default::default()).await.expect("list");
+    let server = engine
+        .client
+        .list_items(&Default::default())
+        .await
+        .expect("list");
     for (t, _) in &server.items {
         assert!(note.contains(&t.id), "{note} lacks {}", t.id);
     }
@@ -243,7 +251,11 @@ async fn a_flex_task_is_found_whichever_id_it_was_created_with() {
         let row =
             uncertain_submit_of(&sim, &engine, FaultKind::StatusAfterProcessing(500), &body).await;
         // The documented semantics: a list without a tier does not show it.
-        let unfiltered = engine.client.list_items(&Default::default()).await.expect("list");
+        let unfiltered = engine
+            .client
+            .list_items(&Default::default())
+            .await
+            .expect("list");
         assert!(unfiltered.items.is_empty(), "{model}: {unfiltered:?}");
         let flex = engine
             .client
@@ -268,7 +280,11 @@ async fn a_server_clock_five_minutes_off_does_not_hide_the_task() {
     let (sim, _dir, engine) = setup().await;
     sim.advance(Duration::from_secs(300));
     let row = uncertain_submit(&sim, &engine, FaultKind::StatusAfterProcessing(500)).await;
-    let server = engine.client.list_items(&Default::default()).await.expect("list");
+    let server = engine
+        .client
+        .list_items(&Default::default())
+        .await
+        .expect("list");
     assert_eq!(server.items.len(), 1);
     let report = reconcile_until_verdict(&engine, window(), Duration::from_secs(20)).await;
     assert_found_never_not_created(&engine, &row, &report, &server.items[0].0.id).await;

@@ -1,7 +1,7 @@
 //! Unit tests of the validation rules: each rule accepted when valid and refused when not.
 
-use super::*;
 use super::url::base64_decoded_len;
+use super::*;
 use crate::api::types::{ContentItem, CreateRequest, DraftRef, MediaKind, Role};
 use serde_json::json;
 
