@@ -5,7 +5,7 @@ use std::time::Duration;
 
 /// A capped exponential backoff.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Backoff {
+pub struct Backoff {
     /// The wait after the first failure.
     pub(crate) base: Duration,
     /// The longest wait.

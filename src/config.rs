@@ -407,11 +407,11 @@ pub(crate) struct AssetsConfig {
 /// Where the task store lives.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct StoreConfig {
+pub(crate) struct StoreConfig {
     /// A SQLite file path or `sqlite:PATH` (default: `store.sqlite3` in the data folder).
     /// `--store` and `SEEDANCE_STORE` take precedence.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
+    pub(crate) url: Option<String>,
 }
 
 /// Dashboard settings.
@@ -476,7 +476,7 @@ pub struct Config {
     pub(crate) budget: BudgetConfig,
     pub(crate) storage: StorageConfig,
     pub(crate) assets: AssetsConfig,
-    pub store: StoreConfig,
+    pub(crate) store: StoreConfig,
     /// Saved views of the table, by name.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) views: BTreeMap<String, ViewConfig>,
@@ -717,7 +717,7 @@ impl Config {
 
     /// The store file: `--store` / `SEEDANCE_STORE`, else `[store] url`, else the default file
     /// in the data folder.
-    pub fn store_path(
+    pub(crate) fn store_path(
         &self,
         flag: Option<&Path>,
     ) -> Result<PathBuf, crate::store::location::LocationError> {

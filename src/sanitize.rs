@@ -127,7 +127,7 @@ pub(crate) fn json_pretty(v: &Value) -> String {
 /// An error and its sources as one message, `outer: inner: …` (a source whose text the message
 /// already holds is not repeated), every link in it cut to its host ([`without_links`]): a link
 /// inside a nested error (the URL a `reqwest` error names) is as secret as one on top.
-pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut message = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
@@ -144,7 +144,7 @@ pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 /// `text` with each link cut to its host (`https://u:p@h:9000/k?X-Amz-Signature=…` shows as
 /// `h:9000`), any other query string dropped (`/k?token=…` shows as `/k`), and a lone
 /// signature, credential or token parameter replaced: none of them may reach a message.
-pub fn without_links(text: &str) -> String {
+pub(crate) fn without_links(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for piece in text.split_inclusive(char::is_whitespace) {
         let word = piece.trim_end_matches(char::is_whitespace);

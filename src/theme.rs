@@ -21,7 +21,7 @@ pub(crate) const BUILTIN: &[(&str, &str)] = &[
 /// A resolved theme.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Theme {
-    pub name: String,
+    pub(crate) name: String,
     pub(crate) fg: Color,
     pub(crate) bg: Color,
     pub(crate) accent: Color,

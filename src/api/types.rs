@@ -135,7 +135,7 @@ impl Role {
 /// `reference_image` when another item is a reference (a video or an audio always is) or there
 /// are more images than the two frames; otherwise it takes the first free frame, `first_frame`
 /// then `last_frame` (an image the service receives without a role is its first frame).
-pub fn default_roles(items: &[(MediaKind, Option<Role>)]) -> Vec<Role> {
+pub(crate) fn default_roles(items: &[(MediaKind, Option<Role>)]) -> Vec<Role> {
     let images = items.iter().filter(|(k, _)| *k == MediaKind::Image).count();
     let references = items.iter().any(|(kind, role)| match role {
         Some(r) => r.is_reference(),
@@ -798,7 +798,7 @@ mod tests {
             roles(&[(Image, Some(Role::ReferenceImage)), image.clone()]),
             ["ref_image", "ref_image"]
         );
-        // Every answer above passes the one rule table's scenario check.
+        // Every answer above passes the validator: frames and references never mixed.
         for items in [
             vec![image.clone(), image.clone()],
             vec![image.clone(), (Video, None)],
@@ -809,10 +809,18 @@ mod tests {
                 .zip(default_roles(&items))
                 .map(|((kind, _), role)| ContentItem::media(*kind, "https://x/a", Some(role)))
                 .collect();
-            assert_ne!(
-                crate::api::validate::scenario(&content),
-                crate::api::validate::Scenario::Mixed,
-                "{items:?}"
+            let mut req = CreateRequest::from_value(serde_json::json!({
+                "model": crate::api::models::DEFAULT_MODEL,
+                "content": [{"type": "text", "text": "a fox"}],
+            }))
+            .expect("request");
+            req.content.extend(content);
+            let problems = crate::api::validate::validate(&req);
+            assert!(
+                !problems
+                    .iter()
+                    .any(|p| p.message.contains("cannot be mixed")),
+                "{items:?}: {problems:?}"
             );
         }
     }

@@ -14,7 +14,8 @@ use crate::store::TaskRecord;
 use tokio::sync::mpsc;
 
 pub(crate) use super::follow::{HeadlessError, WatchOutcome, WatchPlan};
-pub use super::progress::{Progress, change_line, summary_line};
+pub use super::progress::Progress;
+pub(crate) use super::progress::{change_line, summary_line};
 
 /// Watch `records` (and, as a daemon, every task that shows up) until they settle. Returns the
 /// final records of the watched tasks.

@@ -8,7 +8,7 @@
 mod drafts;
 pub(crate) mod inspect;
 mod lease;
-pub mod location;
+pub(crate) mod location;
 mod meta;
 mod queue;
 mod record;

@@ -217,7 +217,7 @@ pub struct TaskBodies {
 
 impl TaskBodies {
     /// The parts of a full record.
-    pub fn of(r: &TaskRecord) -> TaskBodies {
+    pub(crate) fn of(r: &TaskRecord) -> TaskBodies {
         TaskBodies {
             local_id: r.local_id.clone(),
             request_json: r.request_json.clone(),

@@ -108,7 +108,7 @@ pub struct RowExtra {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TaskRow {
     /// Ids are held inline up to 24 bytes (a local id is 21, an Ark task id 24): no allocation.
-    pub local_id: CompactString,
+    pub(crate) local_id: CompactString,
     pub(crate) task_id: Option<CompactString>,
     pub phase: Phase,
     pub(crate) profile: Arc<str>,
