@@ -33,6 +33,7 @@ fn record(id: &str, phase: &str, created: i64) -> TaskRecord {
         urls_seen_at: None,
         video_path: None,
         last_frame_path: None,
+        label: None,
     }
 }
 
