@@ -598,7 +598,7 @@ mod tests {
         for i in 0..n {
             let mut r = TaskRecord::factory(&text(&mut rng, 6), rng.pick(&phases).clone(), 0);
             r.task_id = (i % 4 != 0).then(|| text(&mut rng, 6));
-            r.label = (labels.next() % 3 != 0).then(|| text(&mut labels, 5));
+            r.label = (!labels.next().is_multiple_of(3)).then(|| text(&mut labels, 5));
             r.prompt = text(&mut rng, 12);
             r.model = rng.pick(&models).to_string();
             if i % 5 == 0 {
