@@ -22,8 +22,8 @@ fn spec(c: Col) -> (&'static str, u16, u8) {
         Col::Status => ("STATUS", 11, 0),
         Col::Id => ("ID", 15, 0),
         Col::Model => ("MODEL", 5, 1),
-        // The first to go as the terminal narrows (below ~140 columns): the prompt then starts
-        // with the label, so rows without one lose nothing to an empty column.
+        // Shown only when some task has a label, and the first to go as the terminal narrows
+        // (below ~140 columns): the prompt then starts with the label.
         Col::Label => ("LABEL", 12, 5),
         Col::Prompt => ("PROMPT", 17, 0),
         Col::Ratio => ("RATIO", 5, 5),
@@ -170,7 +170,18 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         return;
     }
     let theme = state.theme();
-    let cols = columns(area.width.saturating_sub(2), &state.columns);
+    // No task has a label: no empty LABEL column.
+    let chosen: Vec<Col> = if state.labelled == 0 {
+        state
+            .columns
+            .iter()
+            .copied()
+            .filter(|c| *c != Col::Label)
+            .collect()
+    } else {
+        state.columns.clone()
+    };
+    let cols = columns(area.width.saturating_sub(2), &chosen);
     // A chosen LABEL column with no room of its own: the prompt cell starts with the label.
     let label_in_prompt =
         state.columns.contains(&Col::Label) && cols.iter().all(|(c, _)| *c != Col::Label);

@@ -225,8 +225,9 @@ fn labelled(s: &mut State) {
 
 #[test]
 fn batch_labels_show_in_their_column_or_before_the_prompt_and_are_filtered() {
-    // 160 columns: a LABEL column of its own.
+    // 160 columns: no empty LABEL column while no task has a label, then one of its own.
     let mut s = state(160, 30);
+    assert!(!screen(&s).contains("LABEL"));
     labelled(&mut s);
     let text = screen(&s);
     let header = text.lines().find(|l| l.contains("STATUS")).expect("header");
