@@ -628,13 +628,9 @@ impl State {
 
     /// The status the quick filter (1-6) keeps, if one is on.
     pub fn quick_status(&self) -> Option<&'static str> {
+        // 1-6 are the server's statuses, the first six of `Phase::ALL`.
         match self.quick? {
-            1 => Some("queued"),
-            2 => Some("running"),
-            3 => Some("succeeded"),
-            4 => Some("failed"),
-            5 => Some("expired"),
-            6 => Some("cancelled"),
+            q @ 1..=6 => crate::store::Phase::name_at(usize::from(q) - 1),
             _ => None,
         }
     }

@@ -28,8 +28,11 @@ pub struct GlobalArgs {
     /// The config file (default: the XDG config path; see `config path`).
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
-    /// The task store (SQLite) to use.
-    #[arg(long, global = true, value_name = "PATH")]
+    /// The task store: a SQLite file path or sqlite:PATH (default: `[store] url` in the
+    /// config, else the data folder's store.sqlite3). A URL of another kind is refused.
+    /// Checked when the context is resolved, not by the parser: the parser's error would
+    /// repeat the value, and a database URL can carry a password.
+    #[arg(long, global = true, value_name = "PATH", env = "SEEDANCE_STORE")]
     pub store: Option<PathBuf>,
     /// The profile (base URL + key variable) from the config.
     #[arg(long, global = true, value_name = "NAME", add = ArgValueCompleter::new(candidates::profiles))]

@@ -19,7 +19,7 @@ const LINES: usize = 12;
 fn sigkill_of_the_feeder_then_a_restart_sends_every_line_once() {
     let (rounds, seed) = rounds_and_seed(10, 0xba7c);
     let mut rng = Lcg(seed);
-    let sim = SimProcess::start(&["--speed", "400", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(400.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     // A short lease, so each restart takes over from the killed feeder quickly.

@@ -136,7 +136,7 @@ fn dry_run_shows_the_ratio_that_will_be_sent() {
 
 #[test]
 fn standalone_sim_serves_headless_commands_on_a_shared_store() {
-    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1000.0).start();
     let base = sim.base.clone();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("shared.sqlite3");
@@ -206,7 +206,7 @@ fn standalone_sim_serves_headless_commands_on_a_shared_store() {
 
 #[test]
 fn sim_answers_the_seed_curl_example() {
-    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1000.0).start();
     let base = sim.base.clone();
     let body = r#"{"model":"doubao-seedance-2-0-fast-260128","content":[{"type":"text","text":"First-person apple fruit tea ad"}],"ratio":"16:9","duration":4,"resolution":"720p","watermark":false,"generate_audio":false,"return_last_frame":true}"#;
     let relay = sim.relay_base();
@@ -295,7 +295,7 @@ fn submit_dry_run_takes_endpoint_ids_officially_and_refuses_them_through_the_rel
 
 #[test]
 fn the_five_character_suffix_the_table_shows_names_a_task_in_every_command() {
-    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1000.0).start();
     let base = sim.base.clone();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("short.sqlite3");

@@ -112,7 +112,7 @@ fn the_gallery_page_lists_every_task_and_keeps_a_hostile_prompt_as_text() {
     let Some(chrome) = chromium() else {
         return;
     };
-    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(2000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let results = dir.path().join("results");
     let config = dir.path().join("config.toml");
@@ -210,7 +210,7 @@ fn a_gallery_in_a_bucket_links_everything_by_presigned_links_and_prints_the_expi
         return;
     };
     moto.create_bucket("review");
-    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(2000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let config = dir.path().join("config.toml");
     std::fs::write(&config, "[download]\ntemplate = \"{id}.mp4\"\n").expect("config");

@@ -68,7 +68,7 @@ fn a_server_echoing_the_session_token_gets_it_printed_nowhere() {
             )
         }
     });
-    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let cmd = upload(dir.path(), &sim, &server, "s3://videos/refs", "");
     let (code, out, err) = finish(cmd, Duration::from_secs(60));
@@ -94,7 +94,7 @@ fn an_error_body_trickled_forever_ends_within_the_storage_timeout() {
         "HEAD" => Reply::Json(404, String::new()),
         _ => Reply::TrickleError(500, Duration::from_millis(500)),
     });
-    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let cmd = upload(
         dir.path(),
@@ -120,7 +120,7 @@ fn a_location_with_dot_dot_is_refused_before_any_request() {
         "HEAD" => Reply::Json(404, String::new()),
         _ => Reply::Xml(200, String::new()),
     });
-    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1000.0).start();
     for location in [
         "s3://videos/../other/",
         "s3://videos/a/../../other/x",

@@ -37,8 +37,8 @@ fn daemon(dir: &Path, store: &Path, config: &Path, base: &str) -> Proc {
 
 #[test]
 fn exactly_one_process_polls_and_a_killed_holder_is_replaced() {
-    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
-    let decoy = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1000.0).start();
+    let decoy = SimProcess::builder().speed(1000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("shared.sqlite3");
     let lease_secs = 1.0;
@@ -106,7 +106,7 @@ fn exactly_one_process_polls_and_a_killed_holder_is_replaced() {
 
 #[test]
 fn a_clean_exit_releases_the_lease_at_once() {
-    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     // A long lease: only a release (not expiry) can hand over within the test's deadline.
@@ -132,7 +132,7 @@ fn a_clean_exit_releases_the_lease_at_once() {
 
 #[test]
 fn a_plain_watch_holding_the_lease_polls_every_task_of_the_store() {
-    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     let config = fast_config(dir.path(), 1.0);
@@ -166,7 +166,7 @@ fn a_plain_watch_holding_the_lease_polls_every_task_of_the_store() {
 
 #[test]
 fn a_download_daemon_saves_waiting_and_new_results() {
-    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     let out = dir.path().join("videos");
@@ -221,7 +221,7 @@ fn a_download_daemon_saves_waiting_and_new_results() {
 
 #[test]
 fn submit_wait_follows_the_process_that_holds_the_lease() {
-    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     let config = fast_config(dir.path(), 600.0);
@@ -278,7 +278,7 @@ fn a_lease_written_by_a_clock_an_hour_ahead_does_not_stop_polling() {
         format!("watch --daemon pid {dead_pid}@{host} #abcdef"),
         "watch --daemon pid 4242@another-host.example #abcdef".to_string(),
     ] {
-        let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+        let sim = SimProcess::builder().speed(1000.0).start();
         let dir = tempfile::tempdir().expect("tempdir");
         let store = dir.path().join("shared.sqlite3");
         let config = fast_config(dir.path(), 1.0);

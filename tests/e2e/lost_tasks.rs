@@ -9,7 +9,7 @@ use std::process::Command;
 
 #[test]
 fn a_task_the_server_forgot_is_lost_frees_its_slot_and_can_be_retried() {
-    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1000.0).start();
     let base = sim.base.clone();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("lost.sqlite3");

@@ -26,7 +26,7 @@ fn cli(args: &[&str], store: &str, base: &str) -> std::process::Output {
 
 #[test]
 fn failed_tasks_are_bulk_retried_from_the_dashboard() {
-    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "1"]);
+    let sim = SimProcess::builder().speed(2000.0).fail_rate(1.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     let store = store.to_str().expect("utf8");
@@ -103,7 +103,7 @@ fn failed_tasks_are_bulk_retried_from_the_dashboard() {
 
 #[test]
 fn a_task_named_twice_is_retried_once() {
-    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1000.0).start();
     let base = sim.base.clone();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("shared.sqlite3");

@@ -32,7 +32,7 @@ fn three_failed(dir: &Path, store: &Path, sim: &SimProcess) {
 
 #[test]
 fn retry_failed_twice_sends_three_then_none() {
-    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "1"]);
+    let sim = SimProcess::builder().speed(2000.0).fail_rate(1.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     three_failed(dir.path(), &store, &sim);
@@ -93,7 +93,7 @@ fn retry_failed_twice_sends_three_then_none() {
 
 #[test]
 fn max_caps_one_run_and_the_rest_follow_in_the_next() {
-    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "1"]);
+    let sim = SimProcess::builder().speed(2000.0).fail_rate(1.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     three_failed(dir.path(), &store, &sim);
@@ -112,7 +112,7 @@ fn max_caps_one_run_and_the_rest_follow_in_the_next() {
 
 #[test]
 fn two_retry_processes_at_once_send_each_retry_once() {
-    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "1"]);
+    let sim = SimProcess::builder().speed(2000.0).fail_rate(1.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     three_failed(dir.path(), &store, &sim);
@@ -150,7 +150,7 @@ fn budget_config(dir: &Path, tokens: u64) -> std::path::PathBuf {
 
 #[test]
 fn the_daily_cap_refuses_before_sending_and_over_budget_lets_one_through() {
-    let sim = SimProcess::start(&["--speed", "1", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     // 720p 16:9 5 s is estimated at about 108,000 tokens: two fit under 250,000, a third does not.

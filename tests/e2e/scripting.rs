@@ -30,7 +30,7 @@ fn submit(dir: &Path, store: &Path, base: &str, prompt: &str) -> String {
 
 #[test]
 fn ls_prints_one_array_or_lines_and_a_closed_pipe_is_quiet() {
-    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(2000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     for i in 0..3 {
@@ -76,7 +76,7 @@ fn ls_prints_one_array_or_lines_and_a_closed_pipe_is_quiet() {
 
 #[test]
 fn download_out_fills_the_folder_even_when_saved_before_and_refuses_urls() {
-    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(2000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     let first = dir.path().join("first");
@@ -151,7 +151,7 @@ fn download_out_fills_the_folder_even_when_saved_before_and_refuses_urls() {
 
 #[test]
 fn ids_cancel_delete_watch_and_local_rows() {
-    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(2000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     let held = submit(
@@ -283,7 +283,7 @@ fn dashboard_options_belong_to_the_dashboard_only() {
 
 #[test]
 fn preflight_names_the_key_variables_and_catches_a_wrong_base_url() {
-    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(2000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     let mut c = bin(dir.path());
@@ -313,7 +313,7 @@ fn preflight_names_the_key_variables_and_catches_a_wrong_base_url() {
 
 #[test]
 fn submit_wait_on_a_terminal_keeps_one_status_line_updated() {
-    let sim = SimProcess::start(&["--speed", "200", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(200.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     let out = dir.path().join("out");

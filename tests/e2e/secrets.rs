@@ -20,7 +20,11 @@ fn assert_clean(what: &str, bytes: &[u8]) {
 
 #[test]
 fn a_refused_key_is_never_printed() {
-    let sim = SimProcess::start(&["--speed", "1000", "--api-key", "sk-the-right-one"]);
+    let sim = SimProcess::builder()
+        .speed(1000.0)
+        .api_key("sk-the-right-one")
+        .fail_rate(0.1)
+        .start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     let store = store.to_str().expect("utf8");

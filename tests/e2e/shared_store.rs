@@ -63,7 +63,7 @@ fn three_batches_queued_at_once_on_a_fresh_store_all_succeed() {
 
 #[test]
 fn three_batches_at_once_on_a_fresh_store_all_succeed_and_send_every_line_once() {
-    let sim = SimProcess::start(&["--speed", "400", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(400.0).start();
     for round in 0..ROUNDS {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = dir.path().join("s.sqlite3");

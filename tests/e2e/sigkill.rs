@@ -30,14 +30,10 @@ fn part_files(dir: &Path) -> Vec<std::path::PathBuf> {
 fn sigkill_at_random_points_loses_nothing_and_sends_nothing_twice() {
     let (rounds, seed) = rounds_and_seed(20, 0x5eed);
     let mut rng = Lcg(seed);
-    let sim = SimProcess::start(&[
-        "--speed",
-        "2000",
-        "--fail-rate",
-        "0",
-        "--max-running",
-        "1000",
-    ]);
+    let sim = SimProcess::builder()
+        .speed(2000.0)
+        .max_running(1000)
+        .start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     let out = dir.path().join("out");

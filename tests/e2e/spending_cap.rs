@@ -37,7 +37,7 @@ const ROUNDS: usize = 6;
 
 #[test]
 fn three_submits_at_once_with_room_for_one_create_one_task() {
-    let sim = SimProcess::start(&["--speed", "1", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1.0).start();
     for round in 0..ROUNDS {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = dir.path().join("s.sqlite3");
@@ -87,7 +87,7 @@ fn three_submits_at_once_with_room_for_one_create_one_task() {
 
 #[test]
 fn a_batch_held_by_the_cap_without_wait_stays_queued_says_until_when_and_returns() {
-    let sim = SimProcess::start(&["--speed", "1", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     let config = room_for_one(dir.path());

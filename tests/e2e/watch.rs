@@ -9,7 +9,7 @@ use std::time::Duration;
 fn watch_prints_a_change_its_own_poller_sees_without_the_store_watcher() {
     // The simulator's clock only moves on its own at real speed: the task stays queued or
     // running (60-200 s) until the test advances it.
-    let sim = SimProcess::start(&["--speed", "1", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     // The store watcher checks once at start and then not for an hour: whatever `watch` prints
@@ -74,7 +74,7 @@ fn watch_prints_a_change_its_own_poller_sees_without_the_store_watcher() {
 /// answers with its web page, is never asked, not even once to probe it.
 #[test]
 fn watch_through_a_relay_base_url_never_asks_the_list() {
-    let sim = SimProcess::start(&["--speed", "1", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     let config = dir.path().join("config.toml");

@@ -25,6 +25,5 @@ mod preview;
 mod probe;
 mod reconcile;
 mod retry_chain;
-mod sheet_update;
 mod store;
 mod store_watch;

@@ -14,6 +14,7 @@ pub fn bin(dir: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_seedance-tui"));
     c.env_remove("SEEDANCE_API_KEY")
         .env_remove("ARK_API_KEY")
+        .env_remove("SEEDANCE_STORE")
         .env("XDG_CONFIG_HOME", dir.join("xdg-config"))
         .env("XDG_DATA_HOME", dir.join("xdg-data"));
     c
