@@ -78,7 +78,7 @@ fn esc_pops_one_level_at_a_time_at_80x24() {
 #[test]
 fn batch_labels_are_shown_and_filtered_at_80x24_and_listed_by_ls() {
     const KEY: &str = "sk-table-labels";
-    let sim = SimProcess::start(&["--speed", "400", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(400.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     let store = store.to_str().expect("utf8");
