@@ -4,7 +4,7 @@
 //! a warning; a gateway's error page says "try again". The dashboard shows the warning, not a
 //! wall.
 
-use crate::support::process::{bin, run};
+use crate::support::process::{bin, bin_on, run};
 use crate::support::pty::Pty;
 use crate::support::sim::SimProcess;
 use std::path::PathBuf;
@@ -30,11 +30,8 @@ fn posts(sim: &SimProcess) -> usize {
 fn submit(sim: &SimProcess) -> (i32, String, String) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
-    let mut c = bin(dir.path());
-    c.env("SEEDANCE_API_KEY", "relay-key")
-        .args(["--store", store.to_str().expect("utf8")])
-        .args(["--base-url", &sim.base])
-        .args(["submit", "--prompt", "apple tea"]);
+    let mut c = bin_on(dir.path(), &store, &sim.base, "relay-key");
+    c.args(["submit", "--prompt", "apple tea"]);
     run(&mut c)
 }
 

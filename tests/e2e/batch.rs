@@ -4,7 +4,7 @@
 //! the queue goes on, and whole-file validation (bad line, missing local file, empty file, a
 //! 10,000-line file) sends nothing.
 
-use crate::support::process::{arm_fault, bin, fast_config, finish};
+use crate::support::process::{arm_fault, bin_on, fast_config, finish};
 use crate::support::sim::SimProcess;
 use seedance_tui::store::{Store, TaskQuery};
 use std::path::PathBuf;
@@ -29,11 +29,8 @@ impl Setup {
     }
 
     fn cmd(&self, sim: &SimProcess, args: &[&str]) -> Command {
-        let mut c = bin(self.dir.path());
-        c.args(["--store", self.store.to_str().expect("utf8")])
-            .args(["--config", self.config.to_str().expect("utf8")])
-            .args(["--base-url", &sim.base])
-            .env("SEEDANCE_API_KEY", KEY)
+        let mut c = bin_on(self.dir.path(), &self.store, &sim.base, KEY);
+        c.args(["--config", self.config.to_str().expect("utf8")])
             .args(args);
         c
     }

@@ -219,17 +219,9 @@ fn a_gallery_in_a_bucket_links_everything_by_presigned_links_and_prints_the_expi
         config.display().to_string(),
     );
     let cli = |args: &[&str]| {
-        let mut cmd = crate::support::process::bin(dir.path());
-        cmd.args(args)
-            .args([
-                "--store",
-                &store,
-                "--config",
-                &config,
-                "--base-url",
-                &sim.base,
-            ])
-            .env("SEEDANCE_API_KEY", KEY);
+        let mut cmd =
+            crate::support::process::bin_on(dir.path(), Path::new(&store), &sim.base, KEY);
+        cmd.args(args).args(["--config", &config]);
         moto.env(&mut cmd, dir.path());
         let (code, out, err) = crate::support::process::run(&mut cmd);
         assert_eq!(code, 0, "{args:?}: {err}");

@@ -6,7 +6,7 @@
 
 use crate::object_storage::mp4;
 use crate::support::hostile::{HostileServer, Reply};
-use crate::support::process::{bin, finish};
+use crate::support::process::{bin_on, finish};
 use crate::support::sim::SimProcess;
 use std::path::Path;
 use std::process::Command;
@@ -32,14 +32,11 @@ fn upload(
     std::fs::write(&cfg, config).expect("config");
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o600)).expect("chmod");
-    let mut c = bin(dir);
-    c.args(["--store", dir.join("s.sqlite3").to_str().expect("utf8")])
-        .args(["--config", cfg.to_str().expect("utf8")])
-        .args(["--base-url", &sim.base])
+    let mut c = bin_on(dir, &dir.join("s.sqlite3"), &sim.base, KEY);
+    c.args(["--config", cfg.to_str().expect("utf8")])
         .args(["submit", "--prompt", "extend it", "--video"])
         .arg(&clip)
         .args(["--upload-to", location])
-        .env("SEEDANCE_API_KEY", KEY)
         .env("HOME", dir)
         .env_remove("AWS_PROFILE")
         .env_remove("AWS_ENDPOINT_URL_S3")

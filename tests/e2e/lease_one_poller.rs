@@ -3,7 +3,7 @@
 //! no polls at all), the follower prints the same changes from the store, and after a SIGKILL of
 //! the holder the follower takes over within the lease timeout.
 
-use crate::support::process::{Proc, bin, fast_config};
+use crate::support::process::{Proc, bin_on, fast_config};
 use crate::support::sim::SimProcess;
 use seedance_tui::store::Store;
 use std::path::Path;
@@ -12,10 +12,8 @@ use std::time::{Duration, Instant};
 const KEY: &str = "sk-lease-test-key";
 
 fn submit(dir: &Path, store: &Path, base: &str, prompt: &str) -> String {
-    let out = bin(dir)
-        .args(["--store", store.to_str().expect("utf8"), "--base-url", base])
+    let out = bin_on(dir, store, base, KEY)
         .args(["submit", "--prompt", prompt])
-        .env("SEEDANCE_API_KEY", KEY)
         .output()
         .expect("submit runs");
     assert!(
@@ -27,11 +25,9 @@ fn submit(dir: &Path, store: &Path, base: &str, prompt: &str) -> String {
 }
 
 fn daemon(dir: &Path, store: &Path, config: &Path, base: &str) -> Proc {
-    let mut c = bin(dir);
-    c.args(["--store", store.to_str().expect("utf8"), "--base-url", base])
-        .args(["--config", config.to_str().expect("utf8")])
-        .args(["watch", "--daemon"])
-        .env("SEEDANCE_API_KEY", KEY);
+    let mut c = bin_on(dir, store, base, KEY);
+    c.args(["--config", config.to_str().expect("utf8")])
+        .args(["watch", "--daemon"]);
     Proc::spawn(c)
 }
 
@@ -138,16 +134,9 @@ fn a_plain_watch_holding_the_lease_polls_every_task_of_the_store() {
     let config = fast_config(dir.path(), 1.0);
     let held = submit(dir.path(), &store, &sim.base, "hold [[sim:hold]]");
     // `watch ID` follows one task, but as the lease holder it polls the whole store.
-    let mut c = bin(dir.path());
-    c.args([
-        "--store",
-        store.to_str().expect("utf8"),
-        "--base-url",
-        &sim.base,
-    ])
-    .args(["--config", config.to_str().expect("utf8")])
-    .args(["watch", &held])
-    .env("SEEDANCE_API_KEY", KEY);
+    let mut c = bin_on(dir.path(), &store, &sim.base, KEY);
+    c.args(["--config", config.to_str().expect("utf8")])
+        .args(["watch", &held]);
     let w = Proc::spawn(c);
     w.wait_line("watch leads", Duration::from_secs(20), |l| {
         l.text.contains("polling this store")
@@ -173,29 +162,15 @@ fn a_download_daemon_saves_waiting_and_new_results() {
     let config = fast_config(dir.path(), 1.0);
     // A result that succeeded while no poller downloaded it.
     let waiting = submit(dir.path(), &store, &sim.base, "waiting [[sim:succeed]]");
-    let status = bin(dir.path())
-        .args([
-            "--store",
-            store.to_str().expect("utf8"),
-            "--base-url",
-            &sim.base,
-        ])
+    let status = bin_on(dir.path(), &store, &sim.base, KEY)
         .args(["--config", config.to_str().expect("utf8"), "watch"])
-        .env("SEEDANCE_API_KEY", KEY)
         .status()
         .expect("watch");
     assert!(status.success());
-    let mut c = bin(dir.path());
-    c.args([
-        "--store",
-        store.to_str().expect("utf8"),
-        "--base-url",
-        &sim.base,
-    ])
-    .args(["--config", config.to_str().expect("utf8")])
-    .args(["watch", "--daemon", "--download", "--out"])
-    .arg(&out)
-    .env("SEEDANCE_API_KEY", KEY);
+    let mut c = bin_on(dir.path(), &store, &sim.base, KEY);
+    c.args(["--config", config.to_str().expect("utf8")])
+        .args(["watch", "--daemon", "--download", "--out"])
+        .arg(&out);
     let d = Proc::spawn(c);
     let fresh = submit(dir.path(), &store, &sim.base, "fresh [[sim:succeed]]");
     let mut saved = std::collections::HashSet::new();
@@ -230,12 +205,9 @@ fn submit_wait_follows_the_process_that_holds_the_lease() {
         l.err && l.text.contains("polling this store")
     });
     // `submit --wait` runs the same leased loop as `watch`: it follows A instead of polling.
-    let out = bin(dir.path())
-        .args(["--store", store.to_str().expect("utf8"), "--base-url"])
-        .arg(&sim.base)
+    let out = bin_on(dir.path(), &store, &sim.base, KEY)
         .args(["--config", config.to_str().expect("utf8")])
         .args(["submit", "--prompt", "followed [[sim:succeed]]", "--wait"])
-        .env("SEEDANCE_API_KEY", KEY)
         .output()
         .expect("submit --wait runs");
     let (stdout, stderr) = (

@@ -44,16 +44,9 @@ impl Env {
     /// The binary on this env's store and config, against the simulator, with `moto`'s AWS
     /// variables when given.
     fn cli(&self, args: &[&str], moto: Option<&Moto>) -> (i32, String, String) {
-        let mut cmd = process::bin(self.dir.path());
-        cmd.args(args).args([
-            "--store",
-            &self.path("s.sqlite3"),
-            "--config",
-            &self.path("config.toml"),
-            "--base-url",
-            &self.base,
-        ]);
-        cmd.env("SEEDANCE_API_KEY", KEY);
+        let store = self.dir.path().join("s.sqlite3");
+        let mut cmd = process::bin_on(self.dir.path(), &store, &self.base, KEY);
+        cmd.args(args).args(["--config", &self.path("config.toml")]);
         if let Some(m) = moto {
             m.env(&mut cmd, self.dir.path());
         }
@@ -258,16 +251,10 @@ fn storage_faults_are_one_clear_line_with_exit_3_and_leave_the_result_unsaved() 
         .and_then(|l| l.local_addr())
         .expect("port")
         .port();
-    let mut cmd = process::bin(env.dir.path());
+    let store = env.dir.path().join("s.sqlite3");
+    let mut cmd = process::bin_on(env.dir.path(), &store, &env.base, KEY);
     cmd.args(["download", &id, "--out", "s3://videos/x"])
-        .args([
-            "--store",
-            &env.path("s.sqlite3"),
-            "--config",
-            &env.path("config.toml"),
-        ])
-        .args(["--base-url", &env.base])
-        .env("SEEDANCE_API_KEY", KEY);
+        .args(["--config", &env.path("config.toml")]);
     moto.env(&mut cmd, env.dir.path());
     cmd.env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{closed}"));
     let (code, _, err) = process::run(&mut cmd);

@@ -4,7 +4,7 @@
 //! The daily spending cap refuses a submission or a retry before anything is sent, with the
 //! numbers, and `--over-budget` lets one through.
 
-use crate::support::process::{bin, http_post, run};
+use crate::support::process::{bin_on, http_post, run};
 use crate::support::sim::SimProcess;
 use std::path::Path;
 use std::process::Command;
@@ -12,10 +12,7 @@ use std::process::Command;
 const KEY: &str = "sk-retry-chain-test-7d1f";
 
 fn cmd(dir: &Path, store: &Path, base: &str) -> Command {
-    let mut c = bin(dir);
-    c.args(["--store", store.to_str().expect("utf8"), "--base-url", base])
-        .env("SEEDANCE_API_KEY", KEY);
-    c
+    bin_on(dir, store, base, KEY)
 }
 
 /// Three tasks that fail (the simulator fails everything), then a healed simulator.

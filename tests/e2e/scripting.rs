@@ -7,7 +7,7 @@
 //! options are refused by subcommands; the CLI pre-flight names the key variables and catches a
 //! wrong base URL before any create, and a 404 on create names the base URL or model.
 
-use crate::support::process::{bin, run};
+use crate::support::process::{bin, bin_on, run};
 use crate::support::sim::SimProcess;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -16,10 +16,7 @@ use std::process::{Command, Stdio};
 const KEY: &str = "sk-scripting-test-3e9a";
 
 fn cmd(dir: &Path, store: &Path, base: &str) -> Command {
-    let mut c = bin(dir);
-    c.args(["--store", store.to_str().expect("utf8"), "--base-url", base])
-        .env("SEEDANCE_API_KEY", KEY);
-    c
+    bin_on(dir, store, base, KEY)
 }
 
 fn submit(dir: &Path, store: &Path, base: &str, prompt: &str) -> String {

@@ -3,7 +3,7 @@
 //! one task (counted at the simulator), round after round; and a batch the cap holds without
 //! `--wait` stays queued, says why and until when, and returns.
 
-use crate::support::process::{bin, finish, finish_all};
+use crate::support::process::{bin_on, finish, finish_all};
 use crate::support::sim::SimProcess;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -24,11 +24,8 @@ fn room_for_one(dir: &Path) -> PathBuf {
 }
 
 fn cmd(dir: &Path, store: &Path, config: &Path, sim: &SimProcess) -> Command {
-    let mut c = bin(dir);
-    c.args(["--store", store.to_str().expect("utf8")])
-        .args(["--config", config.to_str().expect("utf8")])
-        .args(["--base-url", &sim.base])
-        .env("SEEDANCE_API_KEY", KEY);
+    let mut c = bin_on(dir, store, &sim.base, KEY);
+    c.args(["--config", config.to_str().expect("utf8")]);
     c
 }
 

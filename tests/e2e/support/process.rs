@@ -20,6 +20,17 @@ pub fn bin(dir: &Path) -> Command {
     c
 }
 
+/// [`bin`] on `store`, against the API at `base`, with `key` as the API key: the shape of most
+/// headless runs (the test adds the command and its flags).
+pub fn bin_on(dir: &Path, store: &Path, base: &str, key: &str) -> Command {
+    let mut c = bin(dir);
+    c.arg("--store")
+        .arg(store)
+        .args(["--base-url", base])
+        .env("SEEDANCE_API_KEY", key);
+    c
+}
+
 /// Run a command: exit code, stdout, stderr.
 pub fn run(cmd: &mut Command) -> (i32, String, String) {
     let out = cmd.output().expect("the binary runs");
