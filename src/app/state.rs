@@ -3,69 +3,13 @@
 
 use super::filter::{Filter, RowText};
 use super::keymap::{Context, Keymap};
+pub use super::layout::{DetailMode, Focus};
 use super::msg::{Health, Level};
+pub use super::types::sort::SortKey;
 use crate::api::TaskStatus;
 use crate::store::{HistoryEntry, Phase, TaskBodies, TaskRow};
 use crate::theme::Theme;
 use std::collections::{HashMap, HashSet};
-
-/// Columns the table can be sorted by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SortKey {
-    Created,
-    Status,
-    Model,
-    Tokens,
-    Duration,
-    Updated,
-    /// The submission queue's order: pending rows by their place (the next one first in
-    /// ascending order), the others after them by age.
-    Queue,
-}
-
-impl SortKey {
-    pub const ALL: [SortKey; 7] = [
-        SortKey::Created,
-        SortKey::Status,
-        SortKey::Model,
-        SortKey::Tokens,
-        SortKey::Duration,
-        SortKey::Updated,
-        SortKey::Queue,
-    ];
-
-    /// A sort by its label (`age`, `queue`, ...).
-    pub fn parse(s: &str) -> Option<SortKey> {
-        SortKey::ALL.into_iter().find(|k| k.label() == s)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            SortKey::Created => "age",
-            SortKey::Status => "status",
-            SortKey::Model => "model",
-            SortKey::Tokens => "tokens",
-            SortKey::Duration => "duration",
-            SortKey::Updated => "updated",
-            SortKey::Queue => "queue",
-        }
-    }
-}
-
-/// The detail pane.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DetailMode {
-    Hidden,
-    Split,
-    Full,
-}
-
-/// Which pane has the keyboard.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Focus {
-    Table,
-    Detail,
-}
 
 /// What a confirmation is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -213,8 +157,9 @@ pub struct State {
     /// Keys and pastes that arrived while the composer was opening, replayed into it once it
     /// is open (see `app::router`).
     pub pending_input: Vec<super::msg::Msg>,
-    /// Durations learned from finished tasks, for the ETA and progress of unfinished ones.
-    pub eta: crate::engine::eta::EtaModel,
+    /// The poller's model of durations (`Msg::Eta`), for the ETA and progress of unfinished
+    /// tasks.
+    pub eta: std::sync::Arc<crate::engine::eta::EtaModel>,
     /// Downloads, preview, notifications, prices.
     pub results: super::results::Results,
     /// The submission queue: pending rows in order, paused, held by the server.
@@ -416,7 +361,6 @@ impl State {
         let quick = self.quick_status();
         for r in rows {
             let at = self.index.get(&self.tasks, &r.local_id);
-            crate::engine::eta::learn_on_change(&mut self.eta, at.map(|i| &self.tasks[i]), &r);
             let i = match at {
                 Some(i) => {
                     self.count(i, false);
@@ -547,11 +491,7 @@ impl State {
             // unless an id repeats (the store has none; a caller might): then, as for any
             // batch, a later row replaces an earlier one.
             self.tasks = rows.take().unwrap_or_default();
-            if self.index.rebuild(&self.tasks) {
-                for t in &self.tasks {
-                    crate::engine::eta::learn_on_change(&mut self.eta, None, t);
-                }
-            } else {
+            if !self.index.rebuild(&self.tasks) {
                 rows = Some(std::mem::take(&mut self.tasks));
                 self.index.clear();
             }
@@ -561,7 +501,6 @@ impl State {
             self.tasks.reserve_exact(rows.len());
             for r in rows {
                 let at = self.index.get(&self.tasks, &r.local_id);
-                crate::engine::eta::learn_on_change(&mut self.eta, at.map(|i| &self.tasks[i]), &r);
                 match at {
                     Some(i) => self.tasks[i] = r,
                     None => {
@@ -709,7 +648,11 @@ impl State {
             self.all_sorted_by = Some((key, desc));
         }
         let quick = self.quick_status();
-        super::variants::resolve(self);
+        // The filter's `group:` members, from the current rows (before the scan).
+        if let Some(id) = self.filter.group().map(str::to_string) {
+            let m = super::groups::members_by(&self.tasks, &id, |id| self.task(id));
+            self.filter.set_members(std::sync::Arc::new(m));
+        }
         let (tasks, text, retries) = (&self.tasks, &self.text, &self.retries);
         self.order.clear();
         if quick.is_none() && self.filter.is_empty() {

@@ -89,6 +89,11 @@ pub(super) fn on_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.event(level, format!("{id}: {error}"));
             Vec::new()
         }
+        Msg::Eta(model) => {
+            state.eta = model;
+            state.dirty = true;
+            Vec::new()
+        }
         Msg::Health(h) => {
             // A poll answered: the key and the base URL work after all.
             if h.last_success.is_some()
@@ -180,6 +185,14 @@ fn log_events(state: &mut State, events: Vec<(Level, &'static str, String)>) {
         .collect::<Vec<_>>()
         .join(", ");
     state.event(level.unwrap_or(Level::Info), text);
+}
+
+/// The selection was set directly (the palette's `:goto`, the log's `Enter`): the open detail
+/// pane loads it.
+pub fn selection_moved(state: &mut State) -> Vec<Effect> {
+    state.detail_scroll = 0;
+    state.dirty = true;
+    load_history_effect(state)
 }
 
 pub(super) fn load_history_effect(state: &State) -> Vec<Effect> {

@@ -237,6 +237,8 @@ pub struct SubmitArgs {
     #[arg(long)]
     pub resolution: Option<String>,
     /// An image: URL or local file, with an optional @role (first_frame, last_frame, reference_image).
+    /// Without one: the first frame, a second image the last frame; a reference_image beside a
+    /// video, an audio or a reference, or when there are more than two images.
     #[arg(long, value_name = "URL_OR_FILE[@ROLE]")]
     pub image: Vec<String>,
     /// A reference video: https:// or asset:// URL, or a local mp4/mov file with --upload-to.
