@@ -174,18 +174,10 @@ fn never_reached_server(e: &reqwest::Error) -> bool {
     false
 }
 
-/// The error chain of a transport error as one line (no headers, so no key).
+/// The error chain of a transport error as one line (no headers, so no key), its link cut to
+/// the host: a relay's base URL may carry a token in its query or credentials before the host.
 fn describe(e: &reqwest::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut source = std::error::Error::source(e);
-    while let Some(err) = source {
-        let s = err.to_string();
-        if !parts.iter().any(|p| p.contains(&s)) {
-            parts.push(s);
-        }
-        source = err.source();
-    }
-    parts.join(": ")
+    crate::sanitize::error_chain(e)
 }
 
 impl ArkClient {

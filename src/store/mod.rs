@@ -140,9 +140,11 @@ pub(crate) struct TaskLine {
     pub(crate) phase: Phase,
     pub(crate) model: String,
     /// The `prompt` column (at most [`PROMPT_COLUMN_BYTES`]).
-    pub(crate) prompt: String,
-    pub(crate) created_at: i64,
-    pub(crate) tokens: Option<u64>,
+    pub prompt: String,
+    pub created_at: i64,
+    pub tokens: Option<u64>,
+    /// The batch line's label.
+    pub label: Option<String>,
 }
 
 impl TaskLine {

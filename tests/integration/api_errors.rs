@@ -348,6 +348,24 @@ async fn megabytes_of_garbage_are_refused_cleanly() {
     sim.shutdown().await;
 }
 
+/// A base URL with a token in its query (some relays take one there): a transport error names
+/// the host, never the link with the token.
+#[tokio::test]
+async fn a_connection_error_names_the_host_not_the_token_in_the_link() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let c = client(format!("http://{addr}/api/v3?token=relay-pass-77"), 0);
+    let e = c.get("cgt-any").await.unwrap_err();
+    let ApiError::Connection { message, .. } = &e else {
+        panic!("expected a connection error, got {e:?}");
+    };
+    assert!(message.contains(&addr.to_string()), "{message}");
+    let shown = format!("{e} {e:?}");
+    assert!(!shown.contains("relay-pass-77"), "{shown}");
+    check_clean(&e);
+}
+
 #[tokio::test]
 async fn connection_refused_never_reached_the_server() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
