@@ -122,9 +122,9 @@ type Key = (String, String, String, i64, u8);
 
 /// What the history says about one unfinished task.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Estimate {
+pub struct Estimate {
     /// Seconds until the likely finish (the median of what history still allows); 0 if overdue.
-    pub(crate) remaining: i64,
+    pub remaining: i64,
     /// 0.0..=1.0 of the expected time from creation to finish.
     pub(crate) progress: f64,
     /// It has already taken longer than every remembered task of its kind.
@@ -187,7 +187,7 @@ enum Bucket {
 
 impl EtaModel {
     /// How many finished tasks it has learned from.
-    pub(crate) fn learned(&self) -> usize {
+    pub fn learned(&self) -> usize {
         self.learned
     }
 
@@ -412,7 +412,7 @@ impl EtaModel {
 
     /// The estimate for an unfinished task at `now` (Unix seconds); `None` when history knows
     /// nothing that applies, or the task is not in the server's hands.
-    pub(crate) fn estimate(&self, r: &impl TaskFacts, now: i64) -> Option<Estimate> {
+    pub fn estimate(&self, r: &impl TaskFacts, now: i64) -> Option<Estimate> {
         if !r.phase().needs_polling() {
             return None;
         }

@@ -6,7 +6,7 @@ pub mod assets;
 pub mod batch;
 pub(crate) mod bucket_results;
 pub mod budget;
-pub(crate) mod eta;
+pub mod eta;
 pub mod ids;
 pub mod input_video;
 pub(crate) mod list_poll;

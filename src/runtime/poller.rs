@@ -94,7 +94,7 @@ impl Default for PollerConfig {
 impl PollerConfig {
     /// The settings of `[poll]`: interval, concurrency and budget. `leader` is false: polling
     /// starts when the lease gate says so.
-    pub(crate) fn from_config(config: &crate::config::Config) -> PollerConfig {
+    pub fn from_config(config: &crate::config::Config) -> PollerConfig {
         PollerConfig {
             interval: Duration::from_secs_f64(config.poll.interval_secs.clamp(1.0, 600.0)),
             concurrency: config.poll.concurrency.max(1),
