@@ -144,6 +144,8 @@ pub struct State {
     pub dirty: bool,
     /// Counts per phase text, derived.
     pub counts: HashMap<String, usize>,
+    /// How many tasks have a batch label, derived: the table shows labels only when some do.
+    pub labelled: usize,
     /// Tokens of tasks finished today (local day starting at `today_start`), derived.
     pub tokens_today: u64,
     /// Unix second the local day began (given by the runtime; the reducer reads no clock).
@@ -252,6 +254,7 @@ impl State {
             key_var: "SEEDANCE_API_KEY".to_string(),
             dirty: true,
             counts: HashMap::new(),
+            labelled: 0,
             tokens_today: 0,
             today_start: 0,
             cap: Default::default(),
@@ -437,11 +440,14 @@ impl State {
         } else {
             0
         };
+        let labelled = usize::from(t.label().is_some());
         if add {
             *self.counts.entry(key.to_string()).or_default() += 1;
             self.tokens_today += tokens;
+            self.labelled += labelled;
         } else {
             self.tokens_today = self.tokens_today.saturating_sub(tokens);
+            self.labelled = self.labelled.saturating_sub(labelled);
             if let Some(n) = self.counts.get_mut(key) {
                 *n = n.saturating_sub(1);
                 if *n == 0 {
@@ -584,6 +590,7 @@ impl State {
         self.all_sorted_by = None;
         self.counts.clear();
         self.tokens_today = 0;
+        self.labelled = 0;
         for t in &self.tasks {
             // Keyed by a few status words: a new key is allocated once, not once a row.
             match self.counts.get_mut(t.phase.as_str()) {
@@ -592,6 +599,7 @@ impl State {
                     self.counts.insert(t.phase.as_str().to_string(), 1);
                 }
             }
+            self.labelled += usize::from(t.label().is_some());
             if t.finished_at.is_some_and(|f| f >= self.today_start) {
                 self.tokens_today += t.tokens.unwrap_or(0);
             }

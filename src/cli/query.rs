@@ -49,7 +49,7 @@ pub fn write_json_rows(
 
 /// `get ID`: the stored task, refreshed from the API when it has a server id; an id the store
 /// does not know is fetched from the API directly.
-pub async fn get(ctx: &Context, id: &str) -> Result<Code, Failure> {
+pub(crate) async fn get(ctx: &Context, id: &str) -> Result<Code, Failure> {
     match ctx.engine.find(id).await {
         Ok(record) => {
             let record = if record.task_id.is_some() && ctx.key_var.is_some() {
@@ -83,7 +83,7 @@ pub async fn get(ctx: &Context, id: &str) -> Result<Code, Failure> {
 
 /// How `ls` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ListFormat {
+pub(crate) enum ListFormat {
     Table,
     /// One JSON array.
     Json,
@@ -92,7 +92,11 @@ pub enum ListFormat {
 }
 
 /// `ls`: the store's tasks, newest first.
-pub async fn ls(ctx: &Context, statuses: &[String], format: ListFormat) -> Result<Code, Failure> {
+pub(crate) async fn ls(
+    ctx: &Context,
+    statuses: &[String],
+    format: ListFormat,
+) -> Result<Code, Failure> {
     for s in statuses {
         let unknown = matches!(
             Phase::parse(s),
@@ -134,8 +138,8 @@ pub async fn ls(ctx: &Context, statuses: &[String], format: ListFormat) -> Resul
                 if shown == 0 {
                     ok = writeln!(
                         out,
-                        "{:<12} {:<32} {:<14} {:<5} {:<10} {:>8}  PROMPT",
-                        "SHORT", "ID", "STATUS", "MODEL", "CREATED", "TOKENS"
+                        "{:<12} {:<32} {:<14} {:<5} {:<10} {:>8}  {:<LABEL_WIDTH$} PROMPT",
+                        "SHORT", "ID", "STATUS", "MODEL", "CREATED", "TOKENS", "LABEL"
                     )
                     .is_ok();
                 }
@@ -168,22 +172,29 @@ fn write_table_row(
         .unwrap_or_default();
     let start: String = r.prompt.chars().take(40).collect();
     let prompt: String = flat(&start).chars().take(40).collect();
+    // `truncate` escapes it too; padded by display width, so wide letters keep the columns.
+    let label = crate::text::truncate(r.label.as_deref().unwrap_or(""), LABEL_WIDTH);
+    let pad = LABEL_WIDTH.saturating_sub(unicode_width::UnicodeWidthStr::width(label.as_str()));
     writeln!(
         out,
-        "{:<12} {:<32} {:<14} {:<5} {:<10} {:>8}  {}",
+        "{:<12} {:<32} {:<14} {:<5} {:<10} {:>8}  {label}{:pad$} {}",
         flat(&crate::api::task_id::short_task_id(r.task_id.as_deref())),
         flat(r.display_id()),
         flat(r.phase.as_str()),
         flat(&crate::api::models::short_label(&r.model)),
         created,
         r.tokens.map(|t| t.to_string()).unwrap_or_default(),
+        "",
         prompt
     )
 }
 
+/// `ls`'s LABEL column: a longer label is cut with `…` (`ls --json` has it whole).
+const LABEL_WIDTH: usize = 14;
+
 /// `cancel ID`: only a queued task (the service cannot stop a running one, and removing a
 /// finished one's record is `delete`).
-pub async fn cancel(ctx: &Context, id: &str) -> Result<Code, Failure> {
+pub(crate) async fn cancel(ctx: &Context, id: &str) -> Result<Code, Failure> {
     ctx.require_key()?;
     let record = ctx.engine.find(id).await?;
     if record.phase != Phase::Remote(crate::api::TaskStatus::Queued) {

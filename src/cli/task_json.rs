@@ -27,6 +27,7 @@ pub fn record_json(r: &TaskRecord) -> Value {
         "model": r.model,
         "prompt": r.prompt,
         "profile": r.profile,
+        "label": r.label,
         "retry_of": r.retry_of,
         "retry_depth": r.retry_depth,
         "created_at": r.created_at,
@@ -52,6 +53,7 @@ struct Head<'a> {
     model: &'a str,
     prompt: &'a str,
     profile: &'a str,
+    label: Option<&'a str>,
     retry_of: Option<&'a str>,
     retry_depth: u32,
     created_at: i64,
@@ -81,6 +83,7 @@ pub fn write_record(out: &mut Vec<u8>, scratch: &mut Vec<u8>, r: &TaskRecord) {
         model: &r.model,
         prompt: &r.prompt,
         profile: &r.profile,
+        label: r.label.as_deref(),
         retry_of: r.retry_of.as_deref(),
         retry_depth: r.retry_depth,
         created_at: r.created_at,
@@ -146,7 +149,7 @@ const MAX_DEPTH: usize = 64;
 /// strings with exactly serde_json's escapes (`\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`, and
 /// `\u00xx` in lower case for the other C0 characters). Then copying `text` is the same as
 /// parsing and writing it.
-pub fn is_canonical(text: &str) -> bool {
+pub(crate) fn is_canonical(text: &str) -> bool {
     let b = text.as_bytes();
     let mut i = 0;
     let mut keys = Vec::new();

@@ -10,7 +10,7 @@ use std::path::Path;
 pub(super) const COLUMNS: &str = "local_id, task_id, status, profile, model, prompt, request_json, \
     response_json, error_code, error_message, retry_of, retry_depth, created_at, updated_at, \
     started_at, finished_at, tokens, video_url, last_frame_url, urls_seen_at, video_path, \
-    last_frame_path";
+    last_frame_path, label";
 
 /// A task from a row selected with `COLUMNS` first, read by position: a lookup by name scans the
 /// column names for every value, which was a third of `ls --json`'s time over 100k rows.
@@ -41,6 +41,7 @@ pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<TaskRecord> {
         urls_seen_at: r.get(19)?,
         video_path: r.get(20)?,
         last_frame_path: r.get(21)?,
+        label: r.get(22)?,
     })
 }
 
@@ -49,7 +50,7 @@ pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<TaskRecord> {
 const ROW_COLUMNS: &str = "local_id, task_id, status, profile, model, prompt, request_json, \
     error_code, error_message, retry_of, retry_depth, created_at, updated_at, started_at, \
     finished_at, tokens, urls_seen_at, (video_url IS NOT NULL) + 2 * (last_frame_url IS NOT NULL) \
-    + 4 * (video_path IS NOT NULL) + 8 * (last_frame_path IS NOT NULL)";
+    + 4 * (video_path IS NOT NULL) + 8 * (last_frame_path IS NOT NULL), label";
 
 /// Reads tasks as the dashboard keeps them from rows selected with `ROW_COLUMNS`, without
 /// copying the request's text or reading the response. What rows share is read once per pass:
@@ -109,6 +110,7 @@ impl RowReader {
             error_code: opt_box(7)?,
             error_message: opt_box(8)?,
             retry_of: opt_box(9)?,
+            label: opt_text(18)?.and_then(super::row::label),
         });
         Ok(row)
     }
@@ -193,7 +195,7 @@ const SHORTEST_SUFFIX: usize = 5;
 /// Whether `key` has the form of the short id the table shows for an official id
 /// (`105718-mq3yp`) or its last part (`mq3yp`): a key the store does not know in that form is no
 /// server id to ask the API for.
-pub fn is_short_id(key: &str) -> bool {
+pub(crate) fn is_short_id(key: &str) -> bool {
     let suffix = |s: &str| {
         s.len() == SHORTEST_SUFFIX
             && s.chars()
@@ -261,7 +263,7 @@ impl Store {
     /// says yes, asked inside the same immediate transaction as the insert: a check that reads
     /// the store (today's spend) and the row that changes its answer cannot be split by another
     /// process. `Ok(Err(no))` when `allow` refused: nothing was written.
-    pub fn begin_submission_if<R>(
+    pub(crate) fn begin_submission_if<R>(
         &self,
         sub: &NewSubmission<'_>,
         head_only: bool,
@@ -272,7 +274,7 @@ impl Store {
 
     /// Rows created at or after `since` that may count against a daily cap (everything but
     /// `pending` rows, which count once claimed), as the dashboard keeps them.
-    pub fn each_spend_row(
+    pub(crate) fn each_spend_row(
         &self,
         since: i64,
         mut visit: impl FnMut(TaskRow),
@@ -336,9 +338,11 @@ impl Store {
             };
             s.conn
                 .execute(
+                    // A retry (or an edit) keeps its original's batch label.
                     "INSERT INTO tasks (local_id, status, profile, model, prompt, request_json, \
-                     retry_of, retry_depth, created_at, updated_at) \
-                     VALUES (?1, 'submitting', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+                     retry_of, retry_depth, created_at, updated_at, label) \
+                     VALUES (?1, 'submitting', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, \
+                     (SELECT label FROM tasks WHERE local_id = ?6))",
                     params![
                         sub.local_id,
                         sub.profile,
@@ -447,7 +451,7 @@ impl Store {
     /// `lost` (settled, out of the in-flight count, retryable). A finished task keeps its status
     /// (the server forgets every task after a while). Returns false when the row was not
     /// unfinished.
-    pub fn mark_lost(
+    pub(crate) fn mark_lost(
         &self,
         local_id: &str,
         code: &str,
@@ -474,7 +478,7 @@ impl Store {
 
     /// A `submit_unknown` row was found on the server as `task_id` (the uncertain create did
     /// reach it): the row takes the id and is polled from now on.
-    pub fn submission_adopted(
+    pub(crate) fn submission_adopted(
         &self,
         local_id: &str,
         task_id: &str,
@@ -499,7 +503,7 @@ impl Store {
     }
 
     /// True when some row already has the server id `task_id`.
-    pub fn has_task_id(&self, task_id: &str) -> Result<bool, StoreError> {
+    pub(crate) fn has_task_id(&self, task_id: &str) -> Result<bool, StoreError> {
         self.conn
             .query_row("SELECT 1 FROM tasks WHERE task_id = ?1", [task_id], |_| {
                 Ok(())
@@ -509,26 +513,10 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// Replace the message of a settled row without changing its status (e.g. the candidates
-    /// of an uncertain create). Returns false when the message was already that.
-    pub fn set_note(&self, local_id: &str, message: &str, now: i64) -> Result<bool, StoreError> {
-        self.write(|s| {
-            let n = s
-                .conn
-                .execute(
-                    "UPDATE tasks SET error_message = ?2, updated_at = ?3 \
-                     WHERE local_id = ?1 AND error_message IS NOT ?2",
-                    params![local_id, message, now],
-                )
-                .map_err(|e| s.err(e))?;
-            Ok(n > 0)
-        })
-    }
-
     /// A reconciliation's finding on a `submit_unknown` row (candidates, a probable match):
     /// `code` and `message` go where `get`, `ls --json` and the detail pane show them; the row
     /// stays `submit_unknown`. Returns true when anything changed.
-    pub fn set_reconcile_note(
+    pub(crate) fn set_reconcile_note(
         &self,
         local_id: &str,
         code: &str,
@@ -676,7 +664,7 @@ impl Store {
 
     /// Add `note` to a task's history under its current status, unless the same note is
     /// already there (a poll that keeps seeing the same oddity notes it once).
-    pub fn add_note(&self, local_id: &str, note: &str, now: i64) -> Result<(), StoreError> {
+    pub(crate) fn add_note(&self, local_id: &str, note: &str, now: i64) -> Result<(), StoreError> {
         self.write(|s| {
             let seen: Option<i64> = s
                 .conn
@@ -872,7 +860,10 @@ impl Store {
     }
 
     /// A task's full request and last response (`None` when the row is gone).
-    pub fn bodies(&self, local_id: &str) -> Result<Option<super::record::TaskBodies>, StoreError> {
+    pub(crate) fn bodies(
+        &self,
+        local_id: &str,
+    ) -> Result<Option<super::record::TaskBodies>, StoreError> {
         self.conn
             .prepare_cached(
                 "SELECT request_json, response_json, video_url, last_frame_url, video_path, \
@@ -907,7 +898,7 @@ impl Store {
 
     /// [`Store::each`] reading only what a listing shows ([`TaskLine`]): never a request or an
     /// answer body, so a row holding a 20 MB prompt costs its preview.
-    pub fn each_line(
+    pub(crate) fn each_line(
         &self,
         query: &TaskQuery,
         visit: impl FnMut(super::TaskLine) -> bool,
@@ -923,11 +914,12 @@ impl Store {
                 prompt: r.get(4)?,
                 created_at: r.get(5)?,
                 tokens: tokens.map(|t| t.max(0) as u64),
+                label: r.get(7)?,
             })
         }
         self.each_mapped(
             query,
-            "local_id, task_id, status, model, prompt, created_at, tokens",
+            "local_id, task_id, status, model, prompt, created_at, tokens, label",
             line_from,
             visit,
         )
@@ -974,16 +966,6 @@ impl Store {
         Ok(())
     }
 
-    /// Rows changed after `updated_after` (Unix seconds, exclusive), oldest change first.
-    pub fn changed_since(&self, updated_after: i64) -> Result<Vec<TaskRecord>, StoreError> {
-        self.query(
-            &format!(
-                "SELECT {COLUMNS} FROM tasks WHERE updated_at > ?1 ORDER BY updated_at, local_id"
-            ),
-            &[&updated_after],
-        )
-    }
-
     /// The store's change sequence: it grows with every task inserted or changed, by any process.
     pub fn change_seq(&self) -> Result<i64, StoreError> {
         self.conn
@@ -999,7 +981,7 @@ impl Store {
         let mut last = seq;
         // The sequence is read apart from the row, so the cursor moves past an unreadable row.
         let rows = stmt
-            .query_map([seq], |r| Ok((from_row(r), r.get::<_, i64>(22)?)))
+            .query_map([seq], |r| Ok((from_row(r), r.get::<_, i64>(23)?)))
             .and_then(|it| it.collect::<Result<Vec<_>, _>>())
             .map_err(|e| self.err(e))?;
         let rows = readable(rows.into_iter().map(|(rec, s)| {
@@ -1048,7 +1030,7 @@ impl Store {
     /// Succeeded tasks created at or after `since` whose results are not all saved (a video link
     /// and no video file, or a last-frame link and no last-frame file): `(local_id, created_at)`,
     /// oldest first. The download manager's sweep, read without the rows' bodies.
-    pub fn unsaved_results(&self, since: i64) -> Result<Vec<(String, i64)>, StoreError> {
+    pub(crate) fn unsaved_results(&self, since: i64) -> Result<Vec<(String, i64)>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(

@@ -5,6 +5,7 @@ use super::format::{age, progress_time, short_id, short_status, symbol, tokens};
 use crate::api::models::short_label;
 use crate::app::state::{Focus, SortKey, State};
 use crate::engine::eta;
+use crate::sanitize::flat;
 use crate::store::TaskRow;
 use crate::text::truncate;
 use ratatui::Frame;
@@ -13,7 +14,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-pub use crate::app::columns::Col;
+pub(crate) use crate::app::columns::Col;
 
 /// A column's title, width, and priority (lower stays longer as the terminal narrows).
 fn spec(c: Col) -> (&'static str, u16, u8) {
@@ -21,6 +22,9 @@ fn spec(c: Col) -> (&'static str, u16, u8) {
         Col::Status => ("STATUS", 11, 0),
         Col::Id => ("ID", 15, 0),
         Col::Model => ("MODEL", 5, 1),
+        // Shown only when some task has a label, and the first to go as the terminal narrows
+        // (below ~140 columns): the prompt then starts with the label.
+        Col::Label => ("LABEL", 12, 5),
         Col::Prompt => ("PROMPT", 17, 0),
         Col::Ratio => ("RATIO", 5, 5),
         Col::Resolution => ("RES", 5, 4),
@@ -35,7 +39,7 @@ fn spec(c: Col) -> (&'static str, u16, u8) {
 
 /// Of the `chosen` columns (in their order), those that fit `width`, with their widths (the
 /// prompt, else the last column, takes what is left).
-pub fn columns(width: u16, chosen: &[Col]) -> Vec<(Col, u16)> {
+pub(crate) fn columns(width: u16, chosen: &[Col]) -> Vec<(Col, u16)> {
     let mut cols: Vec<Col> = chosen.to_vec();
     let total = |cols: &[Col]| -> u16 { cols.iter().map(|c| spec(*c).1 + 1).sum() };
     while total(&cols) > width {
@@ -101,6 +105,8 @@ fn cell(t: &TaskRow, col: Col, now: i64, retries: usize) -> String {
         }
         Col::Error => t.error_code().map(short_error).unwrap_or_default(),
         Col::Model => short_label(&t.model),
+        // Labels come from batch files (or a store written by hand): escaped, one line.
+        Col::Label => t.label().map(|l| flat(l).into_owned()).unwrap_or_default(),
         Col::Prompt => t.prompt.to_string(),
         Col::Ratio => t.spec.ratio.as_deref().unwrap_or_default().to_string(),
         Col::Resolution => t.spec.resolution.as_deref().unwrap_or_default().to_string(),
@@ -122,7 +128,7 @@ fn cell(t: &TaskRow, col: Col, now: i64, retries: usize) -> String {
 
 /// A short form of an error code for the ERROR column: known families get a word, others
 /// their first CamelCase words.
-pub fn short_error(code: &str) -> String {
+pub(crate) fn short_error(code: &str) -> String {
     const SHORT: &[(&str, &str)] = &[
         ("OutputVideoSensitive", "out-vid"),
         ("OutputAudioSensitive", "out-aud"),
@@ -159,12 +165,26 @@ pub fn short_error(code: &str) -> String {
 }
 
 /// Draw the table into `area` (title line, column header, rows).
-pub fn render(frame: &mut Frame, area: Rect, state: &State) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, state: &State) {
     if area.height < 2 {
         return;
     }
     let theme = state.theme();
-    let cols = columns(area.width.saturating_sub(2), &state.columns);
+    // No task has a label: no empty LABEL column.
+    let chosen: Vec<Col> = if state.labelled == 0 {
+        state
+            .columns
+            .iter()
+            .copied()
+            .filter(|c| *c != Col::Label)
+            .collect()
+    } else {
+        state.columns.clone()
+    };
+    let cols = columns(area.width.saturating_sub(2), &chosen);
+    // A chosen LABEL column with no room of its own: the prompt cell starts with the label.
+    let label_in_prompt =
+        state.columns.contains(&Col::Label) && cols.iter().all(|(c, _)| *c != Col::Label);
     let title = table_title(state, &cols);
     let focused = state.focus == Focus::Table;
     let block = Block::default()
@@ -234,6 +254,27 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
                     theme.dim()
                 };
                 spans.extend(progress_bar(text, e.progress, base));
+                continue;
+            }
+            if *c == Col::Prompt
+                && label_in_prompt
+                && let Some(label) = t.label()
+            {
+                let label = flat(label);
+                let text = pad(&format!("{label} {}", t.prompt), *w);
+                let cut = if text.starts_with(&*label) {
+                    label.len()
+                } else {
+                    text.len()
+                };
+                let (head, rest) = text.split_at(cut);
+                let (label_style, rest_style) = if is_sel {
+                    (theme.selected(), theme.selected())
+                } else {
+                    (theme.accent(), theme.base())
+                };
+                spans.push(Span::styled(head.to_string(), label_style));
+                spans.push(Span::styled(rest.to_string(), rest_style));
                 continue;
             }
             let (text, warn) = match c {
