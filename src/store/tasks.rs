@@ -4,17 +4,46 @@ use super::{
     FileKind, HistoryEntry, NewSubmission, Phase, Store, StoreError, TaskQuery, TaskRecord, TaskRow,
 };
 use crate::api::types::{Task, TaskStatus};
+use super::requests::FROM_TASKS;
 use rusqlite::{OptionalExtension, Row, params};
 use std::path::Path;
 
-pub(super) const COLUMNS: &str = "local_id, task_id, status, profile, model, prompt, request_json, \
+/// Every column of a task, the request (from `task_requests`) sixth.
+pub(super) const COLUMNS: &str = concat!(
+    "local_id, task_id, status, profile, model, prompt, ",
+    request_sql!(),
+    ", response_json, error_code, error_message, retry_of, retry_depth, created_at, updated_at, \
+     started_at, finished_at, tokens, video_url, last_frame_url, urls_seen_at, video_path, \
+     last_frame_path"
+);
+
+/// [`COLUMNS`] with an empty request: a record for showing, never for sending.
+const COLUMNS_WITHOUT_REQUEST: &str = "local_id, task_id, status, profile, model, prompt, '', \
     response_json, error_code, error_message, retry_of, retry_depth, created_at, updated_at, \
     started_at, finished_at, tokens, video_url, last_frame_url, urls_seen_at, video_path, \
     last_frame_path";
 
+/// [`COLUMNS`] for listings: a request of at most `requests::INLINE_BODY_BYTES` as text, a
+/// bigger one as its length (see `listed_request_sql!`).
+const LISTED_COLUMNS: &str = concat!(
+    "local_id, task_id, status, profile, model, prompt, ",
+    listed_request_sql!(),
+    ", response_json, error_code, error_message, retry_of, retry_depth, created_at, updated_at, \
+     started_at, finished_at, tokens, video_url, last_frame_url, urls_seen_at, video_path, \
+     last_frame_path"
+);
+
 /// A task from a row selected with `COLUMNS` first, read by position: a lookup by name scans the
 /// column names for every value, which was a third of `ls --json`'s time over 100k rows.
 pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<TaskRecord> {
+    from_row_with(r, |r| r.get(6))
+}
+
+/// [`from_row`] with the request column read by `request`.
+fn from_row_with(
+    r: &Row<'_>,
+    request: impl FnOnce(&Row<'_>) -> rusqlite::Result<String>,
+) -> rusqlite::Result<TaskRecord> {
     let status: String = r.get(2)?;
     let depth: i64 = r.get(11)?;
     let tokens: Option<i64> = r.get(16)?;
@@ -25,7 +54,7 @@ pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<TaskRecord> {
         profile: r.get(3)?,
         model: r.get(4)?,
         prompt: r.get(5)?,
-        request_json: r.get(6)?,
+        request_json: request(r)?,
         response_json: r.get(7)?,
         error_code: r.get(8)?,
         error_message: r.get(9)?,
@@ -46,10 +75,13 @@ pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<TaskRecord> {
 
 /// The columns [`row_from`] reads: the request's text (parsed for its facts, not kept), and
 /// only whether each result link and file is there.
-const ROW_COLUMNS: &str = "local_id, task_id, status, profile, model, prompt, request_json, \
-    error_code, error_message, retry_of, retry_depth, created_at, updated_at, started_at, \
-    finished_at, tokens, urls_seen_at, video_url IS NOT NULL, last_frame_url IS NOT NULL, \
-    video_path IS NOT NULL, last_frame_path IS NOT NULL";
+const ROW_COLUMNS: &str = concat!(
+    "local_id, task_id, status, profile, model, prompt, ",
+    request_sql!(),
+    ", error_code, error_message, retry_of, retry_depth, created_at, updated_at, started_at, \
+     finished_at, tokens, urls_seen_at, video_url IS NOT NULL, last_frame_url IS NOT NULL, \
+     video_path IS NOT NULL, last_frame_path IS NOT NULL"
+);
 
 /// A task as the dashboard keeps it, from a row selected with `ROW_COLUMNS`, without copying
 /// the request's text or reading the response.
@@ -224,7 +256,7 @@ impl Store {
         mut visit: impl FnMut(TaskRow),
     ) -> Result<(), StoreError> {
         let sql = format!(
-            "SELECT {ROW_COLUMNS} FROM tasks WHERE created_at >= ?1 AND status != 'pending'"
+            "SELECT {ROW_COLUMNS} FROM {FROM_TASKS} WHERE created_at >= ?1 AND status != 'pending'"
         );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
         let rows = stmt.query_map([since], row_from).map_err(|e| self.err(e))?;
@@ -279,21 +311,21 @@ impl Store {
             };
             s.conn
                 .execute(
-                    "INSERT INTO tasks (local_id, status, profile, model, prompt, request_json, \
+                    "INSERT INTO tasks (local_id, status, profile, model, prompt, \
                      retry_of, retry_depth, created_at, updated_at) \
-                     VALUES (?1, 'submitting', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+                     VALUES (?1, 'submitting', ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
                     params![
                         sub.local_id,
                         sub.profile,
                         model,
                         prompt,
-                        sub.request_json,
                         sub.retry_of,
                         depth,
                         sub.now
                     ],
                 )
                 .map_err(|e| s.err(e))?;
+            s.insert_request(sub.local_id, sub.request_json)?;
             s.add_history(sub.local_id, "submitting", sub.now, None)?;
             Ok(Ok(()))
         })?;
@@ -641,7 +673,7 @@ impl Store {
     pub(super) fn find_exact(&self, local_id: &str) -> Result<TaskRecord, StoreError> {
         // Cached: every poll reads its task back through here.
         self.conn
-            .prepare_cached(&format!("SELECT {COLUMNS} FROM tasks WHERE local_id = ?1"))
+            .prepare_cached(&format!("SELECT {COLUMNS} FROM {FROM_TASKS} WHERE local_id = ?1"))
             .and_then(|mut stmt| stmt.query_row([local_id], from_row).optional())
             .map_err(|e| self.err(e))?
             .ok_or_else(|| StoreError::NotFound(local_id.to_string()))
@@ -651,6 +683,16 @@ impl Store {
     /// server id of at least 5 characters (the short id the dashboard shows, `105718-mq3yp`, or
     /// just its last part, `mq3yp`).
     pub fn find(&self, key: &str) -> Result<TaskRecord, StoreError> {
+        self.find_with(key, COLUMNS)
+    }
+
+    /// [`Store::find`] without the request (`request_json` is empty): a record to show, whose
+    /// request, when wanted, is read apart ([`Store::read_request`]).
+    pub fn find_without_request(&self, key: &str) -> Result<TaskRecord, StoreError> {
+        self.find_with(key, COLUMNS_WITHOUT_REQUEST)
+    }
+
+    fn find_with(&self, key: &str, columns: &str) -> Result<TaskRecord, StoreError> {
         let key = key.trim();
         if key.is_empty() {
             return Err(StoreError::NotFound(key.to_string()));
@@ -658,7 +700,7 @@ impl Store {
         let exact = self
             .conn
             .prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM tasks WHERE task_id = ?1 OR local_id = ?1 LIMIT 1"
+                "SELECT {columns} FROM {FROM_TASKS} WHERE task_id = ?1 OR local_id = ?1 LIMIT 1"
             ))
             .and_then(|mut stmt| stmt.query_row([key], from_row).optional())
             .map_err(|e| self.err(e))?;
@@ -676,7 +718,7 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM tasks WHERE task_id LIKE ?1 ESCAPE '\\' \
+                "SELECT {columns} FROM {FROM_TASKS} WHERE task_id LIKE ?1 ESCAPE '\\' \
                  OR local_id LIKE ?1 ESCAPE '\\' ORDER BY created_at DESC LIMIT ?2"
             ))
             .map_err(|e| self.err(e))?;
@@ -690,7 +732,7 @@ impl Store {
             let mut stmt = self
                 .conn
                 .prepare_cached(&format!(
-                    "SELECT {COLUMNS} FROM tasks WHERE task_id LIKE ?1 ESCAPE '\\' \
+                    "SELECT {columns} FROM {FROM_TASKS} WHERE task_id LIKE ?1 ESCAPE '\\' \
                      ORDER BY created_at DESC LIMIT ?2"
                 ))
                 .map_err(|e| self.err(e))?;
@@ -774,8 +816,11 @@ impl Store {
     pub fn bodies(&self, local_id: &str) -> Result<Option<super::record::TaskBodies>, StoreError> {
         self.conn
             .prepare_cached(
-                "SELECT request_json, response_json, video_url, last_frame_url, video_path, \
-                 last_frame_path FROM tasks WHERE local_id = ?1",
+                &format!(
+                    "SELECT {}, response_json, video_url, last_frame_url, video_path, \
+                     last_frame_path FROM {FROM_TASKS} WHERE local_id = ?1",
+                    request_sql!()
+                ),
             )
             .and_then(|mut stmt| {
                 stmt.query_row([local_id], |r| {
@@ -802,6 +847,29 @@ impl Store {
         visit: impl FnMut(TaskRecord) -> bool,
     ) -> Result<(), StoreError> {
         self.each_mapped(query, COLUMNS, from_row, visit)
+    }
+
+    /// [`Store::each`] for writing every task out (`ls --json`): a request of at most 64 KiB
+    /// comes in `request_json`; a bigger one is left out (`request_json` empty) and its size
+    /// given, to be read with [`Store::read_request`] and written before the next row.
+    pub fn each_listed(
+        &self,
+        query: &TaskQuery,
+        mut visit: impl FnMut(TaskRecord, Option<u64>) -> bool,
+    ) -> Result<(), StoreError> {
+        fn listed_from(r: &Row<'_>) -> rusqlite::Result<(TaskRecord, Option<u64>)> {
+            use rusqlite::types::ValueRef;
+            let big = match r.get_ref(6)? {
+                ValueRef::Integer(n) => Some(n.max(0) as u64),
+                _ => None,
+            };
+            let record = from_row_with(r, |r| match r.get_ref(6)? {
+                ValueRef::Text(_) => r.get(6),
+                _ => Ok(String::new()),
+            })?;
+            Ok((record, big))
+        }
+        self.each_mapped(query, LISTED_COLUMNS, listed_from, |(r, big)| visit(r, big))
     }
 
     /// [`Store::each`] reading only what a listing shows ([`TaskLine`]): never a request or an
@@ -839,7 +907,7 @@ impl Store {
         map: fn(&Row<'_>) -> rusqlite::Result<T>,
         mut visit: impl FnMut(T) -> bool,
     ) -> Result<(), StoreError> {
-        let mut sql = format!("SELECT {columns} FROM tasks WHERE created_at >= ?1");
+        let mut sql = format!("SELECT {columns} FROM {FROM_TASKS} WHERE created_at >= ?1");
         let since = query.since.unwrap_or(i64::MIN);
         let statuses = query.statuses.join("\u{1f}");
         if !query.statuses.is_empty() {
@@ -877,7 +945,7 @@ impl Store {
     pub fn changed_since(&self, updated_after: i64) -> Result<Vec<TaskRecord>, StoreError> {
         self.query(
             &format!(
-                "SELECT {COLUMNS} FROM tasks WHERE updated_at > ?1 ORDER BY updated_at, local_id"
+                "SELECT {COLUMNS} FROM {FROM_TASKS} WHERE updated_at > ?1 ORDER BY updated_at, local_id"
             ),
             &[&updated_after],
         )
@@ -893,7 +961,7 @@ impl Store {
     /// Rows inserted or changed after change sequence `seq`, in the order of the changes, with
     /// the sequence of the last one (`seq` itself when there are none).
     pub fn changed_after_seq(&self, seq: i64) -> Result<(Vec<TaskRecord>, i64), StoreError> {
-        let sql = format!("SELECT {COLUMNS}, seq FROM tasks WHERE seq > ?1 ORDER BY seq");
+        let sql = format!("SELECT {COLUMNS}, seq FROM {FROM_TASKS} WHERE seq > ?1 ORDER BY seq");
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
         let mut last = seq;
         // The sequence is read apart from the row, so the cursor moves past an unreadable row.
@@ -913,7 +981,7 @@ impl Store {
     pub fn unfinished(&self) -> Result<Vec<TaskRecord>, StoreError> {
         let rows = self.query(
             &format!(
-                "SELECT {COLUMNS} FROM tasks WHERE task_id IS NOT NULL AND status NOT IN \
+                "SELECT {COLUMNS} FROM {FROM_TASKS} WHERE task_id IS NOT NULL AND status NOT IN \
                  ('succeeded', 'failed', 'expired', 'cancelled', 'submitting', 'submit_unknown', 'rejected', 'lost') \
                  ORDER BY created_at"
             ),
@@ -1009,9 +1077,12 @@ impl Store {
                     )
                     .map_err(|e| s.err(e))?;
                 if n > 0 {
-                    s.conn
-                        .execute("DELETE FROM status_history WHERE local_id = ?1", [id])
-                        .map_err(|e| s.err(e))?;
+                    for sql in [
+                        "DELETE FROM status_history WHERE local_id = ?1",
+                        "DELETE FROM task_requests WHERE local_id = ?1",
+                    ] {
+                        s.conn.execute(sql, [id]).map_err(|e| s.err(e))?;
+                    }
                     removed.push(id.clone());
                 }
             }

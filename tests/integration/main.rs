@@ -27,4 +27,5 @@ mod reconcile;
 mod retry_chain;
 mod sheet_update;
 mod store;
+mod store_requests;
 mod store_watch;
