@@ -281,7 +281,10 @@ impl Engine {
             })
             .await?
             .map_err(SubmitError::OverBudget)?;
-        let outcome = self.client.create_raw(&request_json, &local_id).await;
+        let outcome = self
+            .client
+            .create_body(request_json.into(), &local_id)
+            .await;
         let lid = local_id.clone();
         match outcome {
             Ok(resp) => self.record_accepted(&lid, &resp.id).await,

@@ -150,9 +150,12 @@ impl Store {
     pub fn queue_front(&self, profile: &str) -> Result<Option<TaskRecord>, StoreError> {
         self.conn
             .query_row(
+                // The front is picked without its request: a sort would copy every column it
+                // carries, a 20 MB request included.
                 &format!(
-                    "SELECT {COLUMNS} FROM {FROM_TASKS} WHERE status = 'pending' AND profile = ?1 \
-                     ORDER BY queue_pos, tasks.rowid LIMIT 1"
+                    "SELECT {COLUMNS} FROM {FROM_TASKS} WHERE local_id = (SELECT local_id FROM \
+                     tasks WHERE status = 'pending' AND profile = ?1 \
+                     ORDER BY queue_pos, rowid LIMIT 1)"
                 ),
                 [profile],
                 from_row,
