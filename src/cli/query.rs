@@ -55,10 +55,7 @@ pub fn write_json_rows(
             out.buf
                 .extend_from_slice(if first { b"]\n" } else { b"\n]\n" });
         }
-        let _ = out
-            .out
-            .write_all(&out.buf)
-            .and_then(|()| out.out.flush());
+        let _ = out.out.write_all(&out.buf).and_then(|()| out.out.flush());
     }
     Ok(())
 }

@@ -15,7 +15,10 @@ use std::io::Write;
 
 /// A task record as JSON for scripts: local fields plus the server's last response.
 pub fn record_json(r: &TaskRecord) -> Value {
-    record_value(r, serde_json::from_str(&r.request_json).unwrap_or(Value::Null))
+    record_value(
+        r,
+        serde_json::from_str(&r.request_json).unwrap_or(Value::Null),
+    )
 }
 
 /// [`record_json`] with `request` as its request.
@@ -624,17 +627,18 @@ mod tests {
     #[test]
     fn a_big_request_comes_out_the_same_in_pieces() {
         // Strings longer than a piece, cut inside multi-byte characters and next to escapes.
-        let long = format!("{}\u{1b}é\\\"{}", "é".repeat(PIECE / 2 + 7), "x中".repeat(PIECE));
+        let long = format!(
+            "{}\u{1b}é\\\"{}",
+            "é".repeat(PIECE / 2 + 7),
+            "x中".repeat(PIECE)
+        );
         let r = TaskRecord {
             request_json: serde_json::json!({"content": [{"type": "text", "text": long}], "n": [long.clone()]})
                 .to_string(),
             ..TaskRecord::factory("l1", crate::store::Phase::Pending, 1)
         };
         assert!(is_canonical(&r.request_json));
-        assert_eq!(
-            pretty(&r),
-            crate::sanitize::json_pretty(&record_json(&r))
-        );
+        assert_eq!(pretty(&r), crate::sanitize::json_pretty(&record_json(&r)));
         assert_eq!(line(&r), crate::sanitize::json(&record_json(&r)));
     }
 

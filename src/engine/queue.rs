@@ -88,11 +88,7 @@ impl Engine {
         // The queue paces and backs off itself: a retry inside the client would hide a 429.
         // The body goes out of the record into the request: held once.
         let body = bytes::Bytes::from(std::mem::take(&mut record.request_json));
-        let outcome = self
-            .client
-            .without_retries()
-            .create_body(body, &lid)
-            .await;
+        let outcome = self.client.without_retries().create_body(body, &lid).await;
         match outcome {
             Ok(resp) => match self.record_accepted(&lid, &resp.id).await {
                 Ok(r) => Ok(SendOutcome::Accepted(r)),

@@ -35,7 +35,10 @@ macro_rules! listed_request_sql {
     };
 }
 
-const _: () = assert!(INLINE_BODY_BYTES == 65536, "listed_request_sql! spells the same bound");
+const _: () = assert!(
+    INLINE_BODY_BYTES == 65536,
+    "listed_request_sql! spells the same bound"
+);
 
 impl Store {
     /// Write the request `body` of the task `local_id` (inside the caller's transaction).

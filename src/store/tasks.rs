@@ -1,10 +1,10 @@
 //! Task rows: the submission phases, recording polls, lookups and lists.
 
+use super::requests::FROM_TASKS;
 use super::{
     FileKind, HistoryEntry, NewSubmission, Phase, Store, StoreError, TaskQuery, TaskRecord, TaskRow,
 };
 use crate::api::types::{Task, TaskStatus};
-use super::requests::FROM_TASKS;
 use rusqlite::{OptionalExtension, Row, params};
 use std::path::Path;
 
@@ -673,7 +673,9 @@ impl Store {
     pub(super) fn find_exact(&self, local_id: &str) -> Result<TaskRecord, StoreError> {
         // Cached: every poll reads its task back through here.
         self.conn
-            .prepare_cached(&format!("SELECT {COLUMNS} FROM {FROM_TASKS} WHERE local_id = ?1"))
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM {FROM_TASKS} WHERE local_id = ?1"
+            ))
             .and_then(|mut stmt| stmt.query_row([local_id], from_row).optional())
             .map_err(|e| self.err(e))?
             .ok_or_else(|| StoreError::NotFound(local_id.to_string()))
@@ -815,13 +817,11 @@ impl Store {
     /// A task's full request and last response (`None` when the row is gone).
     pub fn bodies(&self, local_id: &str) -> Result<Option<super::record::TaskBodies>, StoreError> {
         self.conn
-            .prepare_cached(
-                &format!(
-                    "SELECT {}, response_json, video_url, last_frame_url, video_path, \
+            .prepare_cached(&format!(
+                "SELECT {}, response_json, video_url, last_frame_url, video_path, \
                      last_frame_path FROM {FROM_TASKS} WHERE local_id = ?1",
-                    request_sql!()
-                ),
-            )
+                request_sql!()
+            ))
             .and_then(|mut stmt| {
                 stmt.query_row([local_id], |r| {
                     Ok(super::record::TaskBodies {

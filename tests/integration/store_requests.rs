@@ -73,7 +73,10 @@ fn a_big_request_is_written_once_and_status_updates_do_not_copy_it_again() {
         table_bytes(&path, "tasks")
     );
     let written = wal_bytes(&path);
-    assert!(written > 1 << 20, "the request is in the log once: {written}");
+    assert!(
+        written > 1 << 20,
+        "the request is in the log once: {written}"
+    );
 
     // Claimed, accepted, polled twice: five row updates, each also bumping the sequence.
     assert!(s.claim_pending("big", 101).expect("claim"));
@@ -112,10 +115,16 @@ fn a_request_is_read_whole_and_goes_with_its_task() {
         })
         .expect("begin");
     }
-    assert_eq!(s.read_request("small").expect("read").as_ref(), Some(&small));
+    assert_eq!(
+        s.read_request("small").expect("read").as_ref(),
+        Some(&small)
+    );
     assert_eq!(s.read_request("big").expect("read").as_ref(), Some(&big));
     assert_eq!(s.read_request("none").expect("read"), None);
-    assert_eq!(s.bodies("big").expect("bodies").expect("row").request_json, big);
+    assert_eq!(
+        s.bodies("big").expect("bodies").expect("row").request_json,
+        big
+    );
     // A refused task removed from the store takes its request along.
     s.submission_rejected("big", "InvalidParameter", "no", 101)
         .expect("rejected");
@@ -199,10 +208,7 @@ fn a_store_at_schema_7_moves_its_requests_out_of_the_task_rows() {
         .prepare("SELECT name FROM pragma_table_info('tasks')")
         .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
         .expect("columns");
-    assert!(
-        !columns.iter().any(|c| c == "request_json"),
-        "{columns:?}"
-    );
+    assert!(!columns.iter().any(|c| c == "request_json"), "{columns:?}");
     assert!(table_bytes(&path, "tasks") < 64 << 10);
     for (id, body) in [("s1", &small), ("b1", &big)] {
         assert_eq!(&s.find(id).expect("kept").request_json, body);
