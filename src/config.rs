@@ -399,6 +399,16 @@ pub struct AssetsConfig {
     pub upload_to: Option<String>,
 }
 
+/// Where the task store lives.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    /// A SQLite file path or `sqlite:PATH` (default: `store.sqlite3` in the data folder).
+    /// `--store` and `SEEDANCE_STORE` take precedence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
 /// Dashboard settings.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -461,6 +471,7 @@ pub struct Config {
     pub budget: BudgetConfig,
     pub storage: StorageConfig,
     pub assets: AssetsConfig,
+    pub store: StoreConfig,
     /// Saved views of the table, by name.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub views: BTreeMap<String, ViewConfig>,
@@ -486,6 +497,7 @@ impl Default for Config {
             budget: BudgetConfig::default(),
             storage: StorageConfig::default(),
             assets: AssetsConfig::default(),
+            store: StoreConfig::default(),
             views: BTreeMap::new(),
             debug: DebugConfig::default(),
             models: BTreeMap::new(),
@@ -696,6 +708,19 @@ impl Config {
             .output_dir
             .clone()
             .unwrap_or_else(Paths::default_output_dir)
+    }
+
+    /// The store file: `--store` / `SEEDANCE_STORE`, else `[store] url`, else the default file
+    /// in the data folder.
+    pub fn store_path(
+        &self,
+        flag: Option<&Path>,
+    ) -> Result<PathBuf, crate::store::location::LocationError> {
+        match (flag, &self.store.url) {
+            (Some(path), _) => crate::store::location::parse_path(path),
+            (None, Some(url)) => crate::store::location::parse(url),
+            (None, None) => Ok(Paths::store_file()),
+        }
     }
 
     /// Where results go: the output folder, or a bucket when `output_dir` is an `s3://` URL.

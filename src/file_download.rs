@@ -517,27 +517,19 @@ async fn remove_if_exists(path: &Path) -> Result<(), DownloadError> {
     }
 }
 
-fn transport_error(e: &reqwest::Error, host: &str, received: u64) -> DownloadError {
+/// The error of a failed request or body read from a result link: timed out, or interrupted with
+/// the error's message (its link cut to the host: the query is the signature).
+pub(crate) fn transport_error(e: &reqwest::Error, host: &str, received: u64) -> DownloadError {
     if e.is_timeout() {
         return DownloadError::Timeout {
             host: host.to_string(),
             received,
         };
     }
-    // Without the URL: its query is the signature.
-    let mut message = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        message = format!("{message}: {s}");
-        source = s.source();
-    }
-    if let Some(u) = e.url() {
-        message = message.replace(u.as_str(), host);
-    }
     DownloadError::Interrupted {
         host: host.to_string(),
         received,
-        message,
+        message: crate::sanitize::error_chain(e),
     }
 }
 

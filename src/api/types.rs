@@ -139,6 +139,39 @@ impl Role {
     }
 }
 
+/// The roles of a request's media items, `items` in request order with the role each was given,
+/// if any: the one rule for the composer and `submit`. A given role is kept. Frame images and
+/// references never mix (the service refuses it), so an image without a role is a
+/// `reference_image` when another item is a reference (a video or an audio always is) or there
+/// are more images than the two frames; otherwise it takes the first free frame, `first_frame`
+/// then `last_frame` (an image the service receives without a role is its first frame).
+pub fn default_roles(items: &[(MediaKind, Option<Role>)]) -> Vec<Role> {
+    let images = items.iter().filter(|(k, _)| *k == MediaKind::Image).count();
+    let references = items.iter().any(|(kind, role)| match role {
+        Some(r) => r.is_reference(),
+        None => *kind != MediaKind::Image,
+    });
+    let mut taken: Vec<Role> = items.iter().filter_map(|(_, r)| r.clone()).collect();
+    items
+        .iter()
+        .map(|(kind, role)| match (role, kind) {
+            (Some(r), _) => r.clone(),
+            (None, MediaKind::Image) => {
+                let free = [Role::FirstFrame, Role::LastFrame]
+                    .into_iter()
+                    .find(|f| !taken.contains(f));
+                let role = match free {
+                    Some(frame) if !references && images <= 2 => frame,
+                    _ => Role::ReferenceImage,
+                };
+                taken.push(role.clone());
+                role
+            }
+            (None, kind) => kind.roles()[0].clone(),
+        })
+        .collect()
+}
+
 impl From<String> for Role {
     fn from(s: String) -> Self {
         Role::parse(&s)
@@ -733,5 +766,76 @@ impl ListQuery {
             out.push(("filter.task_ids".into(), id.clone()));
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roles(items: &[(MediaKind, Option<Role>)]) -> Vec<&'static str> {
+        default_roles(items)
+            .iter()
+            .map(|r| match r {
+                Role::FirstFrame => "first",
+                Role::LastFrame => "last",
+                Role::ReferenceImage => "ref_image",
+                Role::ReferenceVideo => "ref_video",
+                Role::ReferenceAudio => "ref_audio",
+                Role::Other(_) => "other",
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_missing_role_never_mixes_frames_and_references() {
+        use MediaKind::{Audio, Image, Video};
+        let image = (Image, None);
+        assert_eq!(roles(std::slice::from_ref(&image)), ["first"]);
+        assert_eq!(roles(&[image.clone(), image.clone()]), ["first", "last"]);
+        assert_eq!(
+            roles(&[image.clone(), image.clone(), image.clone()]),
+            ["ref_image", "ref_image", "ref_image"],
+            "more images than frames: references"
+        );
+        assert_eq!(
+            roles(&[image.clone(), (Video, None)]),
+            ["ref_image", "ref_video"],
+            "beside a video an image is a reference"
+        );
+        assert_eq!(
+            roles(&[(Audio, None), image.clone()]),
+            ["ref_audio", "ref_image"]
+        );
+        assert_eq!(
+            roles(&[(Image, Some(Role::FirstFrame)), image.clone()]),
+            ["first", "last"]
+        );
+        assert_eq!(
+            roles(&[image.clone(), (Image, Some(Role::FirstFrame))]),
+            ["last", "first"],
+            "a given role keeps its frame"
+        );
+        assert_eq!(
+            roles(&[(Image, Some(Role::ReferenceImage)), image.clone()]),
+            ["ref_image", "ref_image"]
+        );
+        // Every answer above passes the one rule table's scenario check.
+        for items in [
+            vec![image.clone(), image.clone()],
+            vec![image.clone(), (Video, None)],
+            vec![(Image, Some(Role::FirstFrame)), image.clone()],
+        ] {
+            let content: Vec<ContentItem> = items
+                .iter()
+                .zip(default_roles(&items))
+                .map(|((kind, _), role)| ContentItem::media(*kind, "https://x/a", Some(role)))
+                .collect();
+            assert_ne!(
+                crate::api::validate::scenario(&content),
+                crate::api::validate::Scenario::Mixed,
+                "{items:?}"
+            );
+        }
     }
 }

@@ -4,41 +4,7 @@
 use super::effect::Effect;
 use super::msg::Level;
 use super::state::{BodiesUse, State};
-
-/// An entry of the copy menu.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum CopyWhat {
-    Id,
-    VideoUrl,
-    FrameUrl,
-    /// The saved video and last-frame paths.
-    Paths,
-    /// The `s3://BUCKET/KEY` of the video saved in a bucket.
-    ObjectUrl,
-    /// A presigned link (1 hour) to the video saved in a bucket, for a browser.
-    PresignedLink,
-    /// The stored request body, pretty-printed.
-    Request,
-    Curl,
-}
-
-/// A clipboard route known to have carried a copy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CopyRoute {
-    /// tmux's paste buffer (`load-buffer -w` also offers it to the outer terminal).
-    TmuxBuffer,
-    /// OSC 52 to a terminal known to take it.
-    Terminal,
-}
-
-impl CopyRoute {
-    pub fn label(self) -> &'static str {
-        match self {
-            CopyRoute::TmuxBuffer => "to tmux's buffer",
-            CopyRoute::Terminal => "to the terminal's clipboard",
-        }
-    }
-}
+pub use super::types::copy::{CopyRoute, CopyWhat};
 
 /// A `curl` command that re-sends a request body, with the key left in the environment
 /// variable `key_var` (the one it was read from).

@@ -34,13 +34,13 @@ pub enum Effect {
     /// watcher brings the change; a failure is a notice).
     Adopt { local_id: String, task_id: String },
     /// Something for the composer: drafts, templates, files, preview, submission.
-    Composer(crate::app::composer::ComposerEffect),
+    Composer(super::types::composer::ComposerEffect),
     /// Probe this base URL once (answered with `Msg::Probed`).
     Probe(String),
     /// Downloads, previews, open, notifications (see `app::results`).
-    Results(super::results::ResultsEffect),
+    Results(super::types::results::ResultsEffect),
     /// Pause, reorder or shorten the submission queue (see `app::queue`).
-    Queue(super::queue::QueueEffect),
+    Queue(super::types::queue::QueueEffect),
     /// Keep the table's columns (by name, in order) as `[ui] columns` in the config file.
     SaveColumns(Vec<String>),
 }

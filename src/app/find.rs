@@ -5,17 +5,8 @@
 use super::effect::Effect;
 use super::msg::Level;
 use super::state::{DetailMode, Focus, Overlay, State};
+pub use super::types::overlays::Search;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-
-/// A search in the help or the detail pane.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Search {
-    pub text: String,
-    /// Still being typed on the footer's line.
-    pub typing: bool,
-    /// Which match is shown (wraps around).
-    pub nth: usize,
-}
 
 /// Whether `/` searches (the help is open, or the detail pane has the keyboard) rather than
 /// filters the table.
@@ -140,7 +131,7 @@ pub fn goto_from_log(state: &mut State, scroll: u16) -> Vec<Effect> {
     if state.detail == DetailMode::Hidden {
         state.detail = DetailMode::Split;
     }
-    super::update::selection_moved(state)
+    super::tasks::selection_moved(state)
 }
 
 #[cfg(test)]

@@ -2,10 +2,10 @@
 //! and a footer label. The help overlay and the footer are generated from it, so they can never
 //! disagree with what the keys do. Keys can be rebound in the config (`[ui.keys]`).
 
-use super::composer::ComposerIntent as C;
-use super::copy::CopyWhat as W;
 use super::msg::Intent;
-use super::state::SortKey;
+use super::types::composer::{Composer, ComposerIntent as C, Field, Mode};
+use super::types::copy::CopyWhat as W;
+use super::types::sort::SortKey;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::BTreeMap;
 
@@ -436,6 +436,20 @@ impl Keymap {
                 )
             })
             .collect()
+    }
+}
+
+impl Composer {
+    /// The keymap context for the composer's current mode and focus.
+    pub fn context(&self) -> Context {
+        match self.editor.as_deref().map(|e| (&e.mode, e.focus)) {
+            Some((Mode::Input { .. }, _)) => Context::ComposerInput,
+            Some((Mode::Picker { .. }, _)) => Context::ComposerPicker,
+            Some((Mode::Preview { .. }, _)) => Context::ComposerPreview,
+            Some((_, Field::Prompt)) | None => Context::Composer,
+            Some((_, Field::Assets)) => Context::ComposerAssets,
+            Some(_) => Context::ComposerField,
+        }
     }
 }
 

@@ -1,7 +1,21 @@
 //! Screen geometry shared by the reducer (to keep the selection on screen) and the view.
 
-use super::state::DetailMode;
 use ratatui::layout::Rect;
+
+/// The detail pane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DetailMode {
+    Hidden,
+    Split,
+    Full,
+}
+
+/// Which pane has the keyboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Table,
+    Detail,
+}
 
 /// The smallest terminal the dashboard draws in; smaller ones get a plain message.
 pub const MIN_WIDTH: u16 = 50;

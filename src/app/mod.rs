@@ -2,12 +2,14 @@
 //! keymap registry, `router` (where an input goes) and `update`. No IO, no clock reads: every
 //! transition is a plain unit test.
 
+pub mod column_chooser;
 pub mod columns;
 pub mod composer;
 pub mod copy;
 pub mod effect;
 pub mod filter;
 pub mod find;
+pub mod groups;
 pub mod keymap;
 pub mod layout;
 pub mod msg;
@@ -27,6 +29,7 @@ mod tasks;
 pub(crate) mod test_support;
 #[cfg(test)]
 mod tests;
+pub mod types;
 pub mod update;
 pub mod variants;
 pub mod views;

@@ -78,11 +78,11 @@ pub enum Msg {
         text: String,
     },
     /// An answer for the composer (drafts, templates, files, submission).
-    Composer(crate::app::composer::ComposerMsg),
+    Composer(super::types::composer::ComposerMsg),
     /// Downloads, previews (see `app::results`).
-    Results(super::results::ResultsMsg),
+    Results(super::types::results::ResultsMsg),
     /// The submission queue as the store has it now.
-    Queue(super::queue::QueueInfo),
+    Queue(super::types::queue::QueueInfo),
     /// The dashboard starts: where the key came from (`None`: not found) and where it was
     /// looked for.
     Preflight {
@@ -100,7 +100,7 @@ pub enum Msg {
     /// A copy was carried out: the route known to have carried it, or none (show the text).
     Copied {
         text: String,
-        route: Option<crate::app::copy::CopyRoute>,
+        route: Option<super::types::copy::CopyRoute>,
     },
     /// A local day began (the loop saw the date change): today's spend starts again.
     DayStarted {
@@ -139,7 +139,7 @@ pub enum Intent {
     ClearFilter,
     /// Open the sort menu (`s`, then the column's letter).
     SortMenu,
-    SortBy(crate::app::state::SortKey),
+    SortBy(super::types::sort::SortKey),
     SortReverse,
     /// The column chooser (`c`).
     Columns,
@@ -190,7 +190,7 @@ pub enum Intent {
     Confirm,
     Deny,
     /// An entry of the copy menu.
-    Copy(crate::app::copy::CopyWhat),
+    Copy(super::types::copy::CopyWhat),
     /// A composer command.
-    Composer(crate::app::composer::ComposerIntent),
+    Composer(super::types::composer::ComposerIntent),
 }

@@ -8,15 +8,11 @@ use super::effect::Effect;
 use super::keymap::{Context, Keymap};
 use super::msg::{Intent, Level};
 use super::state::{Overlay, SortKey, State};
+pub use super::types::overlays::Palette;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-/// The palette while it is open.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Palette {
-    pub input: String,
-    /// The highlighted entry among the matches.
-    pub selected: usize,
-}
+/// The dashboard's reducer for an intent, which a command entry runs.
+pub type Reducer = fn(&mut State, Intent) -> Vec<Effect>;
 
 /// What an entry does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,8 +201,9 @@ pub fn open(state: &mut State) -> Vec<Effect> {
 }
 
 /// A key while the palette is open: its commands (`Context::Palette`: run, complete, move,
-/// close), else text for its line (`Backspace` on an empty line closes it).
-pub fn key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
+/// close), else text for its line (`Backspace` on an empty line closes it). A command entry
+/// runs through `apply`, the dashboard's reducer (`update::apply`).
+pub fn key(state: &mut State, key: &KeyEvent, apply: Reducer) -> Vec<Effect> {
     let Overlay::Palette(p) = &state.overlay else {
         return Vec::new();
     };
@@ -245,7 +242,7 @@ pub fn key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
                 return Vec::new();
             }
             state.overlay = Overlay::None;
-            return run(state, entry.action);
+            return run(state, entry.action, apply);
         }
         _ => match key.code {
             KeyCode::Backspace if input.is_empty() => state.overlay = Overlay::None,
@@ -264,9 +261,9 @@ pub fn key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
 }
 
 /// Carry out an entry.
-fn run(state: &mut State, action: Action) -> Vec<Effect> {
+fn run(state: &mut State, action: Action, apply: Reducer) -> Vec<Effect> {
     match action {
-        Action::Run(intent) => super::update::apply(state, intent),
+        Action::Run(intent) => apply(state, intent),
         Action::Filter(text) => {
             super::views::set_filter(state, &text);
             Vec::new()
@@ -321,7 +318,7 @@ fn goto(state: &mut State, id: &str) -> Vec<Effect> {
             }
             state.selected = Some(one.clone());
             state.keep_selection_visible();
-            super::update::selection_moved(state)
+            super::tasks::selection_moved(state)
         }
         [] => {
             state.notice(Level::Warn, format!("no task matches `{id}`"));

@@ -3,69 +3,13 @@
 
 use super::filter::{Filter, RowText};
 use super::keymap::{Context, Keymap};
+pub use super::layout::{DetailMode, Focus};
 use super::msg::{Health, Level};
+pub use super::types::sort::SortKey;
 use crate::api::TaskStatus;
 use crate::store::{HistoryEntry, Phase, TaskBodies, TaskRow};
 use crate::theme::Theme;
 use std::collections::{HashMap, HashSet};
-
-/// Columns the table can be sorted by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SortKey {
-    Created,
-    Status,
-    Model,
-    Tokens,
-    Duration,
-    Updated,
-    /// The submission queue's order: pending rows by their place (the next one first in
-    /// ascending order), the others after them by age.
-    Queue,
-}
-
-impl SortKey {
-    pub const ALL: [SortKey; 7] = [
-        SortKey::Created,
-        SortKey::Status,
-        SortKey::Model,
-        SortKey::Tokens,
-        SortKey::Duration,
-        SortKey::Updated,
-        SortKey::Queue,
-    ];
-
-    /// A sort by its label (`age`, `queue`, ...).
-    pub fn parse(s: &str) -> Option<SortKey> {
-        SortKey::ALL.into_iter().find(|k| k.label() == s)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            SortKey::Created => "age",
-            SortKey::Status => "status",
-            SortKey::Model => "model",
-            SortKey::Tokens => "tokens",
-            SortKey::Duration => "duration",
-            SortKey::Updated => "updated",
-            SortKey::Queue => "queue",
-        }
-    }
-}
-
-/// The detail pane.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DetailMode {
-    Hidden,
-    Split,
-    Full,
-}
-
-/// Which pane has the keyboard.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Focus {
-    Table,
-    Detail,
-}
 
 /// What a confirmation is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -622,13 +566,9 @@ impl State {
 
     /// The status the quick filter (1-6) keeps, if one is on.
     pub fn quick_status(&self) -> Option<&'static str> {
+        // 1-6 are the server's statuses, the first six of `Phase::ALL`.
         match self.quick? {
-            1 => Some("queued"),
-            2 => Some("running"),
-            3 => Some("succeeded"),
-            4 => Some("failed"),
-            5 => Some("expired"),
-            6 => Some("cancelled"),
+            q @ 1..=6 => crate::store::Phase::name_at(usize::from(q) - 1),
             _ => None,
         }
     }
@@ -713,7 +653,11 @@ impl State {
             self.all_sorted_by = Some((key, desc));
         }
         let quick = self.quick_status();
-        super::variants::resolve(self);
+        // The filter's `group:` members, from the current rows (before the scan).
+        if let Some(id) = self.filter.group().map(str::to_string) {
+            let m = super::groups::members_by(&self.tasks, &id, |id| self.task(id));
+            self.filter.set_members(std::sync::Arc::new(m));
+        }
         let (tasks, text, retries) = (&self.tasks, &self.text, &self.retries);
         self.order.clear();
         if quick.is_none() && self.filter.is_empty() {

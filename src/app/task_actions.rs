@@ -114,7 +114,7 @@ pub(super) fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
             Vec::new()
         }
         (_, Intent::Palette) => super::palette::open(state),
-        (_, Intent::Columns) => super::columns::open(state),
+        (_, Intent::Columns) => super::column_chooser::open(state),
         (_, Intent::Suspend) => vec![Effect::Suspend],
         (_, Intent::Quit) => {
             // The composer's submission counts before the store reports its row.

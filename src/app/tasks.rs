@@ -182,6 +182,14 @@ fn log_events(state: &mut State, events: Vec<(Level, &'static str, String)>) {
     state.event(level.unwrap_or(Level::Info), text);
 }
 
+/// The selection was set directly (the palette's `:goto`, the log's `Enter`): the open detail
+/// pane loads it.
+pub fn selection_moved(state: &mut State) -> Vec<Effect> {
+    state.detail_scroll = 0;
+    state.dirty = true;
+    load_history_effect(state)
+}
+
 pub(super) fn load_history_effect(state: &State) -> Vec<Effect> {
     match (&state.detail, state.selected.as_ref()) {
         (DetailMode::Hidden, _) | (_, None) => Vec::new(),

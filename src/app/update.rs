@@ -26,8 +26,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Route::ComposerText => composer::typing(state, &key),
             Route::FilterText => navigation::filter_typing(state, &key),
             Route::SearchText => super::find::typing(state, &key),
-            Route::Palette => super::palette::key(state, &key),
-            Route::Columns => super::columns::key(state, &key),
+            Route::Palette => super::palette::key(state, &key, apply),
+            Route::Columns => super::column_chooser::key(state, &key),
             Route::View(i) => match state.views.get(i).map(|v| v.name.clone()) {
                 Some(name) => super::views::apply(state, &name),
                 None => Vec::new(),
@@ -152,13 +152,6 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
     }
-}
-
-/// The selection was set directly (the palette's `:goto`): the open detail pane loads it.
-pub fn selection_moved(state: &mut State) -> Vec<Effect> {
-    state.detail_scroll = 0;
-    state.dirty = true;
-    tasks::load_history_effect(state)
 }
 
 /// Apply an intent: a search's keys first, then the overlay's, then moving, then acting.

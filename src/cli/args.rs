@@ -28,8 +28,11 @@ pub struct GlobalArgs {
     /// The config file (default: the XDG config path; see `config path`).
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
-    /// The task store (SQLite) to use.
-    #[arg(long, global = true, value_name = "PATH")]
+    /// The task store: a SQLite file path or sqlite:PATH (default: `[store] url` in the
+    /// config, else the data folder's store.sqlite3). A URL of another kind is refused.
+    /// Checked when the context is resolved, not by the parser: the parser's error would
+    /// repeat the value, and a database URL can carry a password.
+    #[arg(long, global = true, value_name = "PATH", env = "SEEDANCE_STORE")]
     pub store: Option<PathBuf>,
     /// The profile (base URL + key variable) from the config.
     #[arg(long, global = true, value_name = "NAME", add = ArgValueCompleter::new(candidates::profiles))]
@@ -234,6 +237,8 @@ pub struct SubmitArgs {
     #[arg(long)]
     pub resolution: Option<String>,
     /// An image: URL or local file, with an optional @role (first_frame, last_frame, reference_image).
+    /// Without one: the first frame, a second image the last frame; a reference_image beside a
+    /// video, an audio or a reference, or when there are more than two images.
     #[arg(long, value_name = "URL_OR_FILE[@ROLE]")]
     pub image: Vec<String>,
     /// A reference video: https:// or asset:// URL, or a local mp4/mov file with --upload-to.

@@ -44,7 +44,9 @@ impl Context {
         let found = find_key(&profile, |n| std::env::var(n).ok());
         let key_var = found.as_ref().map(|(var, _)| var.clone());
         let key = found.map(|(_, k)| k);
-        let store_path = g.store.clone().unwrap_or_else(Paths::store_file);
+        let store_path = config
+            .store_path(g.store.as_deref())
+            .map_err(|e| Failure::usage(e.to_string()))?;
         let store = Store::open(&store_path).map_err(|e| Failure::usage(e.to_string()))?;
         let mut client_cfg = ClientConfig::new(base_url.clone(), key);
         client_cfg.trace = open_trace(g, &config)?;
@@ -88,7 +90,13 @@ impl Context {
             .map_err(|e| Failure::api(format!("cannot start the demo simulator: {e}")))?;
         let base_url = sim.base_url();
         let dir = demo_dir();
-        let store_path = g.store.clone().unwrap_or_else(|| dir.join("store.sqlite3"));
+        // The demo's store is its own unless one is named on the line; `[store] url` is the
+        // user's real store and never the demo's.
+        let store_path = match &g.store {
+            Some(path) => crate::store::location::parse_path(path)
+                .map_err(|e| Failure::usage(e.to_string()))?,
+            None => dir.join("store.sqlite3"),
+        };
         let store = Store::open(&store_path).map_err(|e| Failure::usage(e.to_string()))?;
         let mut client_cfg = ClientConfig::new(base_url.clone(), Some(ApiKey::new(DEMO_KEY)));
         client_cfg.trace = open_trace(g, &config)?;

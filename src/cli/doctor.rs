@@ -150,8 +150,14 @@ pub async fn checks(
         out.extend(api_checks(&profile_name, &profile, &base_url, trace.as_deref(), &env).await);
     }
 
-    let store_path = g.store.clone().unwrap_or_else(Paths::store_file);
-    out.push(store_check(&store_path, now_ms()));
+    match config.store_path(g.store.as_deref()) {
+        Ok(store_path) => out.push(store_check(&store_path, now_ms())),
+        Err(e) => out.push(Check::fail(
+            "store",
+            e.to_string(),
+            "set [store] url (or --store / SEEDANCE_STORE) to a SQLite file path",
+        )),
+    }
     let output = a.out.clone().unwrap_or_else(|| config.output_dir());
     if output.to_string_lossy().starts_with("s3://") {
         out.push(bucket_check(&output.to_string_lossy(), &config.storage).await);

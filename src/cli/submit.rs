@@ -3,7 +3,7 @@
 
 use super::args::SubmitArgs;
 use super::exit::{Code, Failure};
-use crate::api::types::{ContentItem, CreateRequest, MediaKind, Role};
+use crate::api::types::{ContentItem, CreateRequest, MediaKind, Role, default_roles};
 use crate::api::validate::{Target, validate_for, warnings};
 use crate::config::RequestDefaults;
 use crate::context::Context;
@@ -165,6 +165,16 @@ pub fn build_request_with(
     // The links must live as long as the task may wait and run.
     let bucket = bucket.map(|make| make(req.execution_expires_after));
     let mut uploads = Vec::new();
+    // Every item's role, a missing one decided with the others in view.
+    let given: Vec<(MediaKind, Option<Role>)> = [
+        (MediaKind::Image, &args.image),
+        (MediaKind::Video, &args.video),
+        (MediaKind::Audio, &args.audio),
+    ]
+    .into_iter()
+    .flat_map(|(kind, values)| values.iter().map(move |v| (kind, split_role(v).1)))
+    .collect();
+    let mut roles = default_roles(&given).into_iter();
     for (kind, values) in [
         (MediaKind::Image, &args.image),
         (MediaKind::Video, &args.video),
@@ -182,8 +192,8 @@ pub fn build_request_with(
         }
         assets::check_total_seconds(kind, &seconds).map_err(|e| Failure::usage(e.to_string()))?;
         for v in values {
-            let (target, role) = split_role(v);
-            let role = role.or_else(|| default_role(kind, values.len()));
+            let (target, _) = split_role(v);
+            let role = roles.next();
             let url = assets::resolve_reference(&target, kind, bucket.as_ref(), &mut uploads)
                 .map_err(|e| match e {
                     assets::AssetError::Upload { .. } => Failure::api(e.to_string()),
@@ -231,17 +241,6 @@ async fn upload_references(ctx: &Context, uploads: &[PlannedUpload]) -> Result<(
         );
     }
     Ok(())
-}
-
-/// The role an asset gets when none is given: a lone image is the first frame; several images,
-/// and all videos and audios, are references.
-fn default_role(kind: MediaKind, count: usize) -> Option<Role> {
-    match kind {
-        MediaKind::Image if count == 1 => Some(Role::FirstFrame),
-        MediaKind::Image => Some(Role::ReferenceImage),
-        MediaKind::Video => Some(Role::ReferenceVideo),
-        MediaKind::Audio => Some(Role::ReferenceAudio),
-    }
 }
 
 /// Run `submit`.
@@ -523,6 +522,47 @@ mod tests {
         };
         let req = build_request(&draft, &RequestDefaults::default()).expect("builds");
         assert_eq!(req.draft, Some(true));
+    }
+
+    #[test]
+    fn an_image_without_a_role_gets_the_composers_role() {
+        let roles = |image: &[&str], video: &[&str]| {
+            let args = SubmitArgs {
+                prompt: Some("a fox".into()),
+                image: image.iter().map(|s| s.to_string()).collect(),
+                video: video.iter().map(|s| s.to_string()).collect(),
+                ..SubmitArgs::default()
+            };
+            let req = build_request(&args, &RequestDefaults::default()).expect("builds");
+            req.content
+                .iter()
+                .filter_map(|c| c.as_media().and_then(|m| m.2.cloned()))
+                .collect::<Vec<Role>>()
+        };
+        assert_eq!(
+            roles(&["https://x/a.jpg", "https://x/b.jpg"], &[]),
+            [Role::FirstFrame, Role::LastFrame]
+        );
+        assert_eq!(
+            roles(&["https://x/a.jpg@first_frame", "https://x/b.jpg"], &[]),
+            [Role::FirstFrame, Role::LastFrame]
+        );
+        assert_eq!(
+            roles(&["https://x/a.jpg"], &["https://x/v.mp4"]),
+            [Role::ReferenceImage, Role::ReferenceVideo],
+            "beside a video the image is a reference, not a first frame"
+        );
+        assert_eq!(
+            roles(
+                &["https://x/a.jpg", "https://x/b.jpg", "https://x/c.jpg"],
+                &[]
+            ),
+            [
+                Role::ReferenceImage,
+                Role::ReferenceImage,
+                Role::ReferenceImage
+            ]
+        );
     }
 
     #[test]

@@ -6,19 +6,16 @@
 //! recorded without a second upload. Failed copies are retried with backoff, and an expired link
 //! is refreshed once, as for local files.
 
-use super::saved::{Progress, SaveError, Saved, record_file};
+use super::saved::{Progress, Retries, SaveError, Saved, record_file, url_of};
 use super::{Engine, naming};
 use crate::file_download;
-use crate::s3::transfer::{CopyError, copy_url};
+use crate::s3::transfer::copy_url;
 use crate::s3::{S3Client, S3Location, parse_object_url};
 use crate::store::{FileKind, TaskRecord};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::Duration;
 
-/// How many times one file is attempted before giving up.
-const ATTEMPTS: u32 = 4;
 /// How many numbered names are tried when the template's name is taken by other objects.
 const MAX_NAMES: u32 = 1000;
 
@@ -201,14 +198,9 @@ async fn copy_with_retries(
         FileKind::Video => ("video/mp4", "video"),
         FileKind::LastFrame => ("image/png", "last_frame"),
     };
-    let mut refreshed = false;
-    let mut attempt = 0;
+    let mut retries = Retries::default();
     loop {
-        let url = match kind {
-            FileKind::Video => record.video_url.clone(),
-            FileKind::LastFrame => record.last_frame_url.clone(),
-        }
-        .ok_or_else(|| SaveError::NoUrl(record.display_id().into()))?;
+        let url = url_of(record, kind)?;
         let metadata = [
             ("task-id", tag),
             ("local-id", record.local_id.as_str()),
@@ -229,21 +221,7 @@ async fn copy_with_retries(
         .await
         {
             Ok(_) => return Ok(()),
-            Err(e) if e.needs_fresh_url() && !refreshed => {
-                refreshed = true;
-                *record = engine
-                    .poll(record)
-                    .await
-                    .map_err(|e| SaveError::Refresh(e.to_string()))?
-                    .0;
-            }
-            Err(e) if e.is_retryable() && attempt + 1 < ATTEMPTS => {
-                attempt += 1;
-                tracing::debug!(error = %e, attempt, "copy into the bucket failed; trying again");
-                tokio::time::sleep(Duration::from_millis(250 * (1 << attempt))).await;
-            }
-            Err(CopyError::Download(e)) => return Err(e.into()),
-            Err(CopyError::Storage(e)) => return Err(e.into()),
+            Err(e) => retries.after(engine, record, e).await?,
         }
     }
 }

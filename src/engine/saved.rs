@@ -1,9 +1,11 @@
-//! What saving a task's results hands back, shared by saving into a folder (`task_results`)
-//! and into a bucket (`bucket_results`): what was saved, why not, the progress callback, and
-//! recording a saved file in the store.
+//! What saving a task's results shares between saving into a folder (`task_results`) and into
+//! a bucket (`bucket_results`): what was saved, why not, the progress callback, the retry loop
+//! around one file's transfer, and recording a saved file in the store.
 
 use super::{Engine, now};
+use crate::backoff::Backoff;
 use crate::file_download::DownloadError;
+use crate::s3::transfer::CopyError;
 use crate::store::{FileKind, TaskRecord};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -32,8 +34,95 @@ pub enum SaveError {
     Storage(#[from] crate::s3::S3Error),
 }
 
+impl From<CopyError> for SaveError {
+    fn from(e: CopyError) -> SaveError {
+        match e {
+            CopyError::Download(e) => e.into(),
+            CopyError::Storage(e) => e.into(),
+        }
+    }
+}
+
 /// Reports `(file, bytes so far, total when known)` as a download progresses.
 pub type Progress<'a> = dyn FnMut(FileKind, u64, Option<u64>) + Send + 'a;
+
+/// How many times one file is attempted before giving up.
+const ATTEMPTS: u32 = 4;
+/// The wait between attempts at one file.
+const RETRY_WAIT: Backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(4));
+
+/// What a failed transfer of one file says about trying again.
+pub(super) trait TransferFailure: Into<SaveError> + std::fmt::Display {
+    /// Only a freshly signed link can help (the task is fetched again, once).
+    fn needs_fresh_url(&self) -> bool;
+    /// The same link may work on another attempt (after a backoff).
+    fn is_retryable(&self) -> bool;
+}
+
+impl TransferFailure for DownloadError {
+    fn needs_fresh_url(&self) -> bool {
+        DownloadError::needs_fresh_url(self)
+    }
+    fn is_retryable(&self) -> bool {
+        DownloadError::is_retryable(self)
+    }
+}
+
+impl TransferFailure for CopyError {
+    fn needs_fresh_url(&self) -> bool {
+        CopyError::needs_fresh_url(self)
+    }
+    fn is_retryable(&self) -> bool {
+        CopyError::is_retryable(self)
+    }
+}
+
+/// The result link of `kind` in `record`.
+pub(super) fn url_of(record: &TaskRecord, kind: FileKind) -> Result<String, SaveError> {
+    match kind {
+        FileKind::Video => record.video_url.clone(),
+        FileKind::LastFrame => record.last_frame_url.clone(),
+    }
+    .ok_or_else(|| SaveError::NoUrl(record.display_id().into()))
+}
+
+/// The retry rule for one file's transfer from its result link: up to [`ATTEMPTS`] tries with
+/// backoff while it fails retryably, and an expired link refreshed once by fetching the task
+/// again. The caller loops: transfer from `url_of(record, kind)`, and on failure ask `after`.
+#[derive(Debug, Default)]
+pub(super) struct Retries {
+    refreshed: bool,
+    attempt: u32,
+}
+
+impl Retries {
+    /// After a failed transfer: `Ok` to try again (the link refreshed into `record`, or the
+    /// backoff waited), else the error to give up with.
+    pub(super) async fn after<E: TransferFailure>(
+        &mut self,
+        engine: &Engine,
+        record: &mut TaskRecord,
+        e: E,
+    ) -> Result<(), SaveError> {
+        if e.needs_fresh_url() && !self.refreshed {
+            self.refreshed = true;
+            *record = engine
+                .poll(record)
+                .await
+                .map_err(|e| SaveError::Refresh(e.to_string()))?
+                .0;
+            Ok(())
+        } else if e.is_retryable() && self.attempt + 1 < ATTEMPTS {
+            self.attempt += 1;
+            let attempt = self.attempt;
+            tracing::debug!(error = %e, attempt, "saving a result file failed; trying again");
+            tokio::time::sleep(RETRY_WAIT.delay(attempt - 1)).await;
+            Ok(())
+        } else {
+            Err(e.into())
+        }
+    }
+}
 
 pub(super) async fn record_file(
     engine: &Engine,

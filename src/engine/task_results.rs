@@ -2,21 +2,14 @@
 //! a bucket (see `bucket_results`), named by the configured template. An expired link is refreshed by fetching the task again; an
 //! interrupted transfer is resumed from its `.part` file; a file already saved is not fetched again.
 
-use super::saved::record_file;
 pub use super::saved::{Progress, SaveError, Saved};
+use super::saved::{Retries, record_file, url_of};
 use super::{Engine, naming};
 use crate::destination::Destination;
 use crate::file_download;
 use crate::store::{FileKind, TaskRecord};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::Duration;
-
-/// How many times one file is attempted (resuming each time) before giving up.
-const ATTEMPTS: u32 = 4;
-/// The wait between attempts at one file.
-const RETRY_WAIT: crate::backoff::Backoff =
-    crate::backoff::Backoff::new(Duration::from_millis(500), Duration::from_secs(4));
 
 /// Destinations being written by this process: two tasks whose names collide must not pick the
 /// same file while neither has finished.
@@ -149,13 +142,6 @@ pub async fn save_results_with(
     Ok(Saved { record, files })
 }
 
-fn url_of(record: &TaskRecord, kind: FileKind) -> Option<String> {
-    match kind {
-        FileKind::Video => record.video_url.clone(),
-        FileKind::LastFrame => record.last_frame_url.clone(),
-    }
-}
-
 /// Download one file with resume, backoff, and one link refresh on expiry.
 async fn fetch(
     engine: &Engine,
@@ -165,31 +151,17 @@ async fn fetch(
     dest: &Path,
     progress: &mut Progress<'_>,
 ) -> Result<(), SaveError> {
-    let mut refreshed = false;
-    let mut attempt = 0;
+    let limits = engine.download_limits;
+    let mut retries = Retries::default();
     loop {
-        let url =
-            url_of(record, kind).ok_or_else(|| SaveError::NoUrl(record.display_id().into()))?;
-        let limits = engine.download_limits;
+        let url = url_of(record, kind)?;
         match file_download::download_with(http, &url, dest, &limits, |done, total| {
             progress(kind, done, total)
         })
         .await
         {
             Ok(_) => return Ok(()),
-            Err(e) if e.needs_fresh_url() && !refreshed => {
-                refreshed = true;
-                *record = engine
-                    .poll(record)
-                    .await
-                    .map_err(|e| SaveError::Refresh(e.to_string()))?
-                    .0;
-            }
-            Err(e) if e.is_retryable() && attempt + 1 < ATTEMPTS => {
-                attempt += 1;
-                tokio::time::sleep(RETRY_WAIT.delay(attempt - 1)).await;
-            }
-            Err(e) => return Err(e.into()),
+            Err(e) => retries.after(engine, record, e).await?,
         }
     }
 }

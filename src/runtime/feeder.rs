@@ -11,6 +11,7 @@
 //! at once (`Engine::slot_freed`), so the queue refills in the same tick.
 
 use super::lease::Role;
+use crate::backoff::Backoff;
 use crate::engine::queue::SendOutcome;
 use crate::engine::{Engine, now};
 use crate::store::TaskRecord;
@@ -26,9 +27,9 @@ pub struct FeederConfig {
     /// How often to look again while rows wait (a finished task frees a slot; the store watcher
     /// usually wakes the feeder sooner).
     pub check_every: Duration,
-    /// The first backoff of a hold without `Retry-After`; it doubles up to `max_backoff`.
-    pub backoff: Duration,
-    pub max_backoff: Duration,
+    /// The wait of a hold without `Retry-After`, doubling with each hold in a row; its `max` also
+    /// caps a server's `Retry-After`.
+    pub backoff: Backoff,
     /// Start feeding at once (true) or wait for `FeederCmd::Role(Leader)` from the lease gate.
     pub leader: bool,
 }
@@ -38,8 +39,7 @@ impl FeederConfig {
         FeederConfig {
             max_in_flight: max_in_flight.max(1),
             check_every: Duration::from_secs(1),
-            backoff: Duration::from_secs(2),
-            max_backoff: Duration::from_secs(120),
+            backoff: Backoff::new(Duration::from_secs(2), Duration::from_secs(120)),
             leader: false,
         }
     }
@@ -172,6 +172,15 @@ pub fn spawn(
     tx
 }
 
+/// How long a hold lasts: the server's `Retry-After` (at least 200 ms, at most `backoff.max`),
+/// else the backoff after `attempt` holds in a row.
+fn hold_wait(backoff: Backoff, attempt: u32, retry_after: Option<Duration>) -> Duration {
+    match retry_after {
+        Some(d) => d.clamp(Duration::from_millis(200).min(backoff.max), backoff.max),
+        None => backoff.delay(attempt),
+    }
+}
+
 struct Feeder {
     engine: Engine,
     cfg: FeederConfig,
@@ -207,14 +216,7 @@ impl Feeder {
     }
 
     fn backoff(&self, retry_after: Option<Duration>) -> Duration {
-        match retry_after {
-            Some(d) => d.clamp(Duration::from_millis(200), self.cfg.max_backoff),
-            None => self
-                .cfg
-                .backoff
-                .saturating_mul(2u32.saturating_pow(self.attempt.min(16)))
-                .min(self.cfg.max_backoff),
-        }
+        hold_wait(self.cfg.backoff, self.attempt, retry_after)
     }
 
     async fn hold(&mut self, wait: Duration, reason: String) {
@@ -381,6 +383,28 @@ mod tests {
     use crate::api::{ArkClient, ClientConfig};
     use crate::engine::budget::SpendingCap;
     use crate::store::{NewPending, Store};
+
+    #[test]
+    fn a_hold_doubles_from_the_first_wait_and_honours_retry_after_within_the_cap() {
+        let b = FeederConfig::new(1).backoff;
+        assert_eq!(hold_wait(b, 0, None), Duration::from_secs(2));
+        assert_eq!(hold_wait(b, 1, None), Duration::from_secs(4));
+        assert_eq!(hold_wait(b, 6, None), Duration::from_secs(120));
+        assert_eq!(hold_wait(b, u32::MAX, None), Duration::from_secs(120));
+        assert_eq!(
+            hold_wait(b, 3, Some(Duration::from_secs(7))),
+            Duration::from_secs(7),
+            "the server's wait, not the backoff"
+        );
+        assert_eq!(
+            hold_wait(b, 0, Some(Duration::from_secs(3600))),
+            Duration::from_secs(120)
+        );
+        assert_eq!(
+            hold_wait(b, 0, Some(Duration::ZERO)),
+            Duration::from_millis(200)
+        );
+    }
 
     #[tokio::test]
     async fn a_budget_hold_is_announced_once_however_often_it_is_checked() {

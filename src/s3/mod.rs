@@ -425,17 +425,7 @@ impl S3Client {
     }
 
     fn transport(&self, e: &reqwest::Error, started: bool) -> S3Error {
-        // Without the URL: its query is the signature.
-        let mut message = e.to_string();
-        if let Some(u) = e.url() {
-            message = message.replace(u.as_str(), &self.endpoint);
-        }
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            message = format!("{message}: {s}");
-            source = s.source();
-        }
-        let message = self.redact(&message);
+        let message = self.redact(&crate::sanitize::error_chain(e));
         if e.is_connect() && !started {
             S3Error::Unreachable {
                 endpoint: self.endpoint.clone(),
@@ -953,7 +943,7 @@ async fn read_bounded(resp: reqwest::Response, limit: usize) -> Result<String, S
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| S3Error::Interrupted {
             endpoint: String::new(),
-            message: e.to_string(),
+            message: crate::sanitize::error_chain(&e),
         })?;
         let room = limit.saturating_sub(out.len());
         out.extend_from_slice(&chunk[..chunk.len().min(room)]);

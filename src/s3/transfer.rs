@@ -2,7 +2,7 @@
 //! local reference file uploaded once under a content-addressed name.
 
 use super::{S3Client, S3Error};
-use crate::file_download::DownloadError;
+use crate::file_download::{DownloadError, transport_error};
 use bytes::Bytes;
 use futures::StreamExt;
 use reqwest::StatusCode;
@@ -39,24 +39,6 @@ fn host_of(url: &reqwest::Url) -> String {
     url.host_str().unwrap_or("the file server").to_string()
 }
 
-fn download_error(e: &reqwest::Error, host: &str, received: u64) -> DownloadError {
-    if e.is_timeout() {
-        return DownloadError::Timeout {
-            host: host.to_string(),
-            received,
-        };
-    }
-    let mut message = e.to_string();
-    if let Some(u) = e.url() {
-        message = message.replace(u.as_str(), host);
-    }
-    DownloadError::Interrupted {
-        host: host.to_string(),
-        received,
-        message,
-    }
-}
-
 /// Stream the file at `url` (a presigned result link: plain GET, no Authorization) into `key`.
 /// `progress(done, total)` follows the bytes; a body larger than `max_bytes` stops the copy
 /// (`TooLarge`, nothing stored). Returns the object's size (checked against the link's announced
@@ -91,7 +73,7 @@ pub async fn copy_url(
         )
         .send()
         .await
-        .map_err(|e| CopyError::Download(download_error(&e, &host, 0)))?;
+        .map_err(|e| CopyError::Download(transport_error(&e, &host, 0)))?;
     let status = resp.status();
     if status == StatusCode::FORBIDDEN || status == StatusCode::GONE {
         return Err(CopyError::Download(DownloadError::LinkExpired {
@@ -127,7 +109,7 @@ pub async fn copy_url(
         }
         Err(e) => Err(S3Error::Source {
             received,
-            message: match download_error(&e, &source_host, received) {
+            message: match transport_error(&e, &source_host, received) {
                 DownloadError::Interrupted { message, .. } => message,
                 other => other.to_string(),
             },

@@ -8,6 +8,7 @@
 mod drafts;
 pub mod inspect;
 mod lease;
+pub mod location;
 mod meta;
 mod queue;
 mod record;
@@ -226,12 +227,13 @@ const OPEN_BUSY_FOR: Duration = Duration::from_secs(30);
 /// [`OPEN_BUSY_FOR`] has passed.
 fn retry_busy<T>(mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
     let started = std::time::Instant::now();
-    let mut pause = Duration::from_millis(5);
+    let pause = crate::backoff::Backoff::new(Duration::from_millis(5), Duration::from_millis(200));
+    let mut busy = 0;
     loop {
         match f() {
             Err(e) if is_busy(&e) && started.elapsed() < OPEN_BUSY_FOR => {
-                std::thread::sleep(pause);
-                pause = (pause * 2).min(Duration::from_millis(200));
+                std::thread::sleep(pause.delay(busy));
+                busy += 1;
             }
             other => return other,
         }

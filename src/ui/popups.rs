@@ -71,7 +71,7 @@ pub fn palette(frame: &mut Frame, area: Rect, state: &State, p: &Palette) {
 /// ones (`[ ]`).
 pub fn columns(frame: &mut Frame, area: Rect, state: &State, selected: usize) {
     let theme = state.theme();
-    let rows = crate::app::columns::rows(state);
+    let rows = crate::app::column_chooser::rows(state);
     let h = (rows.len() as u16 + 4).min(area.height);
     let w = 44.min(area.width);
     let r = Rect::new(

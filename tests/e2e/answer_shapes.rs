@@ -4,7 +4,7 @@
 //! a warning; a gateway's error page says "try again". The dashboard shows the warning, not a
 //! wall.
 
-use crate::support::process::{bin, run};
+use crate::support::process::{bin, bin_on, run};
 use crate::support::pty::Pty;
 use crate::support::sim::SimProcess;
 use std::path::PathBuf;
@@ -30,11 +30,8 @@ fn posts(sim: &SimProcess) -> usize {
 fn submit(sim: &SimProcess) -> (i32, String, String) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
-    let mut c = bin(dir.path());
-    c.env("SEEDANCE_API_KEY", "relay-key")
-        .args(["--store", store.to_str().expect("utf8")])
-        .args(["--base-url", &sim.base])
-        .args(["submit", "--prompt", "apple tea"]);
+    let mut c = bin_on(dir.path(), &store, &sim.base, "relay-key");
+    c.args(["submit", "--prompt", "apple tea"]);
     run(&mut c)
 }
 
@@ -48,7 +45,7 @@ fn submit_goes_through_every_api_like_answer_and_warns_about_unknown_shapes() {
         ("message_only_500", true),
         ("code_msg_data", true),
     ] {
-        let sim = SimProcess::replay(&trace(name));
+        let sim = SimProcess::builder().replay(&trace(name)).start();
         let (code, stdout, stderr) = submit(&sim);
         assert_eq!(code, 0, "{name}: {stdout}\n{stderr}");
         assert!(stdout.contains(TASK_ID), "{name}: {stdout}");
@@ -64,7 +61,9 @@ fn submit_goes_through_every_api_like_answer_and_warns_about_unknown_shapes() {
 
 #[test]
 fn a_relay_answering_task_not_exist_with_400_is_not_refused() {
-    let sim = SimProcess::replay(&trace("relay_task_error"));
+    let sim = SimProcess::builder()
+        .replay(&trace("relay_task_error"))
+        .start();
     let (code, stdout, stderr) = submit(&sim);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(
@@ -81,7 +80,7 @@ fn only_evidence_of_a_wrong_url_refuses_and_nothing_is_sent() {
         ("redirect", "does not reach the Ark API"),
         ("gateway_502", "is having trouble"),
     ] {
-        let sim = SimProcess::replay(&trace(name));
+        let sim = SimProcess::builder().replay(&trace(name)).start();
         let (code, stdout, stderr) = submit(&sim);
         assert_eq!(code, 3, "{name}: {stdout}\n{stderr}");
         assert!(stderr.contains(says), "{name}: {stderr}");
@@ -92,7 +91,9 @@ fn only_evidence_of_a_wrong_url_refuses_and_nothing_is_sent() {
 
 #[test]
 fn doctor_shows_an_unknown_shape_as_a_warning_with_its_first_line() {
-    let sim = SimProcess::replay(&trace("relay_task_error"));
+    let sim = SimProcess::builder()
+        .replay(&trace("relay_task_error"))
+        .start();
     let dir = tempfile::tempdir().expect("tempdir");
     let traced = dir.path().join("doctor-trace.jsonl");
     let mut c = bin(dir.path());
@@ -120,7 +121,9 @@ fn doctor_shows_an_unknown_shape_as_a_warning_with_its_first_line() {
 
 #[test]
 fn the_dashboard_shows_an_unknown_shape_as_a_warning_not_a_wall() {
-    let sim = SimProcess::replay(&trace("relay_task_error"));
+    let sim = SimProcess::builder()
+        .replay(&trace("relay_task_error"))
+        .start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("store.sqlite3");
     let args = [

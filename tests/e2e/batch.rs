@@ -4,7 +4,7 @@
 //! the queue goes on, and whole-file validation (bad line, missing local file, empty file, a
 //! 10,000-line file) sends nothing.
 
-use crate::support::process::{arm_fault, bin, fast_config, finish};
+use crate::support::process::{arm_fault, bin_on, fast_config, finish};
 use crate::support::sim::SimProcess;
 use seedance_tui::store::{Store, TaskQuery};
 use std::path::PathBuf;
@@ -29,11 +29,8 @@ impl Setup {
     }
 
     fn cmd(&self, sim: &SimProcess, args: &[&str]) -> Command {
-        let mut c = bin(self.dir.path());
-        c.args(["--store", self.store.to_str().expect("utf8")])
-            .args(["--config", self.config.to_str().expect("utf8")])
-            .args(["--base-url", &sim.base])
-            .env("SEEDANCE_API_KEY", KEY)
+        let mut c = bin_on(self.dir.path(), &self.store, &sim.base, KEY);
+        c.args(["--config", self.config.to_str().expect("utf8")])
             .args(args);
         c
     }
@@ -72,7 +69,7 @@ fn creates(sim: &SimProcess) -> u64 {
 
 #[test]
 fn twelve_lines_under_a_cap_of_three_never_exceed_it_and_a_rerun_sends_nothing() {
-    let sim = SimProcess::start(&["--speed", "400", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(400.0).start();
     let s = Setup::new();
     let file = s.file("b.jsonl", &lines(12, "capped"));
     let f = file.to_str().expect("utf8");
@@ -148,16 +145,11 @@ fn twelve_lines_under_a_cap_of_three_never_exceed_it_and_a_rerun_sends_nothing()
 
 #[test]
 fn the_accounts_queued_task_cap_holds_the_queue_and_it_completes() {
-    let sim = SimProcess::start(&[
-        "--speed",
-        "400",
-        "--fail-rate",
-        "0",
-        "--max-queued",
-        "2",
-        "--max-running",
-        "1",
-    ]);
+    let sim = SimProcess::builder()
+        .speed(400.0)
+        .max_queued(2)
+        .max_running(1)
+        .start();
     let s = Setup::new();
     let file = s.file("b.jsonl", &lines(6, "quota"));
     let args = [
@@ -184,7 +176,7 @@ fn the_accounts_queued_task_cap_holds_the_queue_and_it_completes() {
 
 #[test]
 fn a_429_holds_the_queue_and_a_refused_line_is_rejected_while_the_rest_go_on() {
-    let sim = SimProcess::start(&["--speed", "400", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(400.0).start();
     let s = Setup::new();
     arm_fault(
         &sim,
@@ -227,7 +219,7 @@ fn a_429_holds_the_queue_and_a_refused_line_is_rejected_while_the_rest_go_on() {
 
 #[test]
 fn an_invalid_file_sends_nothing_and_names_each_bad_line() {
-    let sim = SimProcess::start(&["--speed", "400", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(400.0).start();
     let s = Setup::new();
     let text = format!(
         "{}\n{{not json\n{}\n{{\"model\":\"{MODEL}\",\"content\":[{{\"type\":\"text\",\"text\":\"x\"}},{{\"type\":\"image_url\",\"image_url\":{{\"url\":\"nowhere.png\"}},\"role\":\"first_frame\"}}]}}\n",
@@ -295,7 +287,7 @@ fn an_invalid_file_sends_nothing_and_names_each_bad_line() {
 
 #[test]
 fn ten_thousand_lines_are_validated_and_queued_once() {
-    let sim = SimProcess::start(&["--speed", "400"]);
+    let sim = SimProcess::builder().speed(400.0).fail_rate(0.1).start();
     let s = Setup::new();
     let text: String = (1..=10_000)
         .map(|i| format!("prompt number {i}\n"))
@@ -330,7 +322,7 @@ fn ten_thousand_lines_are_validated_and_queued_once() {
 
 #[test]
 fn prompts_with_repeat_make_variants_with_their_own_seeds() {
-    let sim = SimProcess::start(&["--speed", "400", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(400.0).start();
     let s = Setup::new();
     let file = s.file("p.txt", "a fox [[sim:succeed]]\nan owl [[sim:succeed]]\n");
     let args = [
@@ -379,7 +371,7 @@ fn wait_settled(s: &Setup, n: usize, timeout: Duration) {
 fn a_detached_batchs_cap_travels_with_its_rows_to_the_daemon_that_feeds_them() {
     // Tasks take a while at the server, so a feeder at its own cap (8) would have them all
     // queued or running at once.
-    let sim = SimProcess::start(&["--speed", "10", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(10.0).start();
     let s = Setup::new();
     let file = s.file("b.jsonl", &lines(8, "detached"));
     let f = file.to_str().expect("utf8");
@@ -399,7 +391,7 @@ fn a_detached_batchs_cap_travels_with_its_rows_to_the_daemon_that_feeds_them() {
 
 #[test]
 fn a_line_removed_from_the_queue_is_skipped_when_the_file_runs_again() {
-    let sim = SimProcess::start(&["--speed", "400", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(400.0).start();
     let s = Setup::new();
     let file = s.file("b.jsonl", &lines(3, "removed"));
     let f = file.to_str().expect("utf8");
@@ -423,7 +415,7 @@ fn a_line_removed_from_the_queue_is_skipped_when_the_file_runs_again() {
 
 #[test]
 fn one_key_for_two_requests_is_an_error_naming_both_lines_and_a_repeated_line_is_sent_once() {
-    let sim = SimProcess::start(&["--speed", "400", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(400.0).start();
     let s = Setup::new();
     let keyed = |key: &str, prompt: &str| {
         format!(
@@ -471,7 +463,7 @@ fn one_key_for_two_requests_is_an_error_naming_both_lines_and_a_repeated_line_is
 
 #[test]
 fn a_byte_order_mark_is_accepted_and_bad_utf8_is_named_by_its_line() {
-    let sim = SimProcess::start(&["--speed", "400", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(400.0).start();
     let s = Setup::new();
     let bom = s.file("bom.jsonl", &format!("\u{feff}{}\n", line("with a BOM")));
     let (code, stdout, stderr) = finish(
@@ -515,7 +507,7 @@ fn mkfifo(path: &std::path::Path) {
 #[test]
 fn a_named_pipe_or_a_terminal_on_stdin_says_it_is_being_read() {
     use crate::support::process::Proc;
-    let sim = SimProcess::start(&["--speed", "400", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(400.0).start();
     let s = Setup::new();
     let fifo = s.dir.path().join("lines.fifo");
     mkfifo(&fifo);
@@ -569,7 +561,7 @@ fn a_named_pipe_or_a_terminal_on_stdin_says_it_is_being_read() {
 
 #[test]
 fn references_that_leave_the_batch_folder_are_refused_unless_allowed() {
-    let sim = SimProcess::start(&["--speed", "400", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(400.0).start();
     let s = Setup::new();
     let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
     png.extend(400u32.to_be_bytes());
@@ -627,7 +619,7 @@ fn references_that_leave_the_batch_folder_are_refused_unless_allowed() {
 
 #[test]
 fn lines_an_earlier_run_queued_but_never_sent_are_not_called_submitted() {
-    let sim = SimProcess::start(&["--speed", "400", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(400.0).start();
     let s = Setup::new();
     let file = s.file("b.jsonl", &lines(3, "later"));
     let f = file.to_str().expect("utf8");

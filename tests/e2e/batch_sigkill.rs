@@ -6,7 +6,7 @@
 //! `SEEDANCE_KILL_ROUNDS` sets the rounds (default 10), `SEEDANCE_KILL_SEED` the kill points.
 
 use crate::support::kill::{Lcg, rounds_and_seed};
-use crate::support::process::{Proc, bin, fast_config};
+use crate::support::process::{Proc, bin_on, fast_config};
 use crate::support::sim::SimProcess;
 use seedance_tui::store::{Store, TaskQuery};
 use std::collections::HashMap;
@@ -19,7 +19,7 @@ const LINES: usize = 12;
 fn sigkill_of_the_feeder_then_a_restart_sends_every_line_once() {
     let (rounds, seed) = rounds_and_seed(10, 0xba7c);
     let mut rng = Lcg(seed);
-    let sim = SimProcess::start(&["--speed", "400", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(400.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     // A short lease, so each restart takes over from the killed feeder quickly.
@@ -34,11 +34,8 @@ fn sigkill_of_the_feeder_then_a_restart_sends_every_line_once() {
         .collect();
     std::fs::write(&file, text).expect("write");
     let cmd = || {
-        let mut c = bin(dir.path());
-        c.args(["--store", store.to_str().expect("utf8")])
-            .args(["--config", config.to_str().expect("utf8")])
-            .args(["--base-url", &sim.base])
-            .env("SEEDANCE_API_KEY", KEY)
+        let mut c = bin_on(dir.path(), &store, &sim.base, KEY);
+        c.args(["--config", config.to_str().expect("utf8")])
             .args(["submit", "--batch", file.to_str().expect("utf8")])
             .args(["--max-in-flight", "3"]);
         c

@@ -1,7 +1,7 @@
 //! The headless commands, run as the real binary: `submit --demo --wait` end to end, validation
 //! exit codes, `ls`/`retry` on a shared store, and `sim` answering the seed's curl examples.
 
-use crate::support::process::{bin, run};
+use crate::support::process::{bin, bin_on, run};
 use crate::support::sim::SimProcess;
 use serde_json::{Value, json};
 use std::process::Command;
@@ -136,41 +136,27 @@ fn dry_run_shows_the_ratio_that_will_be_sent() {
 
 #[test]
 fn standalone_sim_serves_headless_commands_on_a_shared_store() {
-    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1000.0).start();
     let base = sim.base.clone();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("shared.sqlite3");
-    let common = |c: &mut Command| {
-        c.args([
-            "--store",
-            store.to_str().expect("utf8"),
-            "--base-url",
-            &base,
-        ])
-        .env("SEEDANCE_API_KEY", "sk-cli-test-key-7f3a");
-    };
+    let cli = || bin_on(dir.path(), &store, &base, "sk-cli-test-key-7f3a");
     // Two processes submit into the same store.
     let mut ids = Vec::new();
     for prompt in ["one [[sim:fail]]", "two [[sim:succeed]]"] {
-        let mut c = bin(dir.path());
-        common(&mut c);
-        let (code, stdout, stderr) = run(c.args(["submit", "--prompt", prompt]));
+        let (code, stdout, stderr) = run(cli().args(["submit", "--prompt", prompt]));
         assert_eq!(code, 0, "{stderr}");
         ids.push(stdout.trim().to_string());
     }
     // watch sees both finish; one failed, so the exit code is 1.
-    let mut c = bin(dir.path());
-    common(&mut c);
-    let (code, stdout, stderr) = run(c.arg("watch"));
+    let (code, stdout, stderr) = run(cli().arg("watch"));
     assert_eq!(code, 1, "one task failed: {stdout}\n{stderr}");
     assert!(
         stdout.contains("succeeded") && stdout.contains("failed"),
         "{stdout}"
     );
     // ls from a third process shows both with their final status.
-    let mut c = bin(dir.path());
-    common(&mut c);
-    let (code, stdout, _) = run(c.args(["ls", "--jsonl"]));
+    let (code, stdout, _) = run(cli().args(["ls", "--jsonl"]));
     assert_eq!(code, 0);
     let rows: Vec<serde_json::Value> = stdout
         .lines()
@@ -178,14 +164,10 @@ fn standalone_sim_serves_headless_commands_on_a_shared_store() {
         .collect();
     assert_eq!(rows.len(), 2);
     // retry --failed resubmits the failed one, linked to it.
-    let mut c = bin(dir.path());
-    common(&mut c);
-    let (code, stdout, stderr) = run(c.args(["retry", "--failed"]));
+    let (code, stdout, stderr) = run(cli().args(["retry", "--failed"]));
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains(&ids[0]), "{stdout}");
-    let mut c = bin(dir.path());
-    common(&mut c);
-    let (_, stdout, _) = run(c.args(["ls", "--jsonl"]));
+    let (_, stdout, _) = run(cli().args(["ls", "--jsonl"]));
     let retried = stdout
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
@@ -206,7 +188,7 @@ fn standalone_sim_serves_headless_commands_on_a_shared_store() {
 
 #[test]
 fn sim_answers_the_seed_curl_example() {
-    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1000.0).start();
     let base = sim.base.clone();
     let body = r#"{"model":"doubao-seedance-2-0-fast-260128","content":[{"type":"text","text":"First-person apple fruit tea ad"}],"ratio":"16:9","duration":4,"resolution":"720p","watermark":false,"generate_audio":false,"return_last_frame":true}"#;
     let relay = sim.relay_base();
@@ -295,21 +277,11 @@ fn submit_dry_run_takes_endpoint_ids_officially_and_refuses_them_through_the_rel
 
 #[test]
 fn the_five_character_suffix_the_table_shows_names_a_task_in_every_command() {
-    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1000.0).start();
     let base = sim.base.clone();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("short.sqlite3");
-    let cmd = || {
-        let mut c = bin(dir.path());
-        c.args([
-            "--store",
-            store.to_str().expect("utf8"),
-            "--base-url",
-            &base,
-        ])
-        .env("SEEDANCE_API_KEY", "sk-cli-short-ids");
-        c
-    };
+    let cmd = || bin_on(dir.path(), &store, &base, "sk-cli-short-ids");
     let (code, stdout, stderr) =
         run(cmd().args(["submit", "--prompt", "owl [[sim:fail]]", "--wait"]));
     assert_eq!(code, 1, "the task fails: {stderr}");

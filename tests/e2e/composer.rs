@@ -62,7 +62,7 @@ fn close_and_quit(mut pty: Pty) {
 
 #[test]
 fn a_prompt_and_a_local_image_are_submitted_and_succeed() {
-    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(2000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     write_png(&dir.path().join("first.png"));
     write_png(&dir.path().join("last.png"));
@@ -112,7 +112,7 @@ fn a_prompt_and_a_local_image_are_submitted_and_succeed() {
 
 #[test]
 fn an_unknown_outcome_is_marked_and_never_resent() {
-    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(2000.0).start();
     arm_fault(
         &sim,
         r#"{"route":"create","kind":{"status_after_processing":500},"times":1}"#,
@@ -143,7 +143,7 @@ fn an_unknown_outcome_is_marked_and_never_resent() {
 
 #[test]
 fn an_invalid_request_is_refused_with_the_error_beside_the_field() {
-    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(2000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     let mut pty = composer(&store, &sim.base, dir.path());
@@ -176,7 +176,7 @@ fn an_invalid_request_is_refused_with_the_error_beside_the_field() {
 
 #[test]
 fn a_draft_survives_sigkill_and_is_restored_by_n() {
-    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(2000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     let mut pty = composer(&store, &sim.base, dir.path());
@@ -197,7 +197,7 @@ fn a_draft_survives_sigkill_and_is_restored_by_n() {
 
 #[test]
 fn a_request_loaded_from_json_and_rejected_by_the_server_keeps_the_composer_open() {
-    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(2000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let json = dir.path().join("req.json");
     std::fs::write(
@@ -232,7 +232,7 @@ fn a_request_loaded_from_json_and_rejected_by_the_server_keeps_the_composer_open
 
 #[test]
 fn ctrl_c_in_the_composer_quits_and_keeps_every_character() {
-    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(2000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     let mut pty = composer(&store, &sim.base, dir.path());
@@ -249,7 +249,7 @@ fn ctrl_c_in_the_composer_quits_and_keeps_every_character() {
 
 #[test]
 fn tab_moves_between_sections_and_i_adds_an_image_from_the_form_at_80x24() {
-    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(2000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     let mut pty = Pty::spawn(

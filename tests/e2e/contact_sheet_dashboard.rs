@@ -33,7 +33,7 @@ fn side_by_side(pty: &Pty) -> usize {
 
 #[test]
 fn the_detail_pane_shows_the_contact_sheet_at_80x24_and_160x48() {
-    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(2000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let out_dir = dir.path().join("out");
     let config = dir.path().join("config.toml");

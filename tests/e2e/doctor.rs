@@ -120,7 +120,7 @@ fn fix(doc: &Value, name: &str) -> String {
 }
 
 fn sim() -> SimProcess {
-    SimProcess::start(&["--api-key", KEY])
+    SimProcess::builder().api_key(KEY).fail_rate(0.1).start()
 }
 
 #[test]

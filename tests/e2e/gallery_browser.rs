@@ -112,7 +112,7 @@ fn the_gallery_page_lists_every_task_and_keeps_a_hostile_prompt_as_text() {
     let Some(chrome) = chromium() else {
         return;
     };
-    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(2000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let results = dir.path().join("results");
     let config = dir.path().join("config.toml");
@@ -210,7 +210,7 @@ fn a_gallery_in_a_bucket_links_everything_by_presigned_links_and_prints_the_expi
         return;
     };
     moto.create_bucket("review");
-    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(2000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let config = dir.path().join("config.toml");
     std::fs::write(&config, "[download]\ntemplate = \"{id}.mp4\"\n").expect("config");
@@ -219,17 +219,9 @@ fn a_gallery_in_a_bucket_links_everything_by_presigned_links_and_prints_the_expi
         config.display().to_string(),
     );
     let cli = |args: &[&str]| {
-        let mut cmd = crate::support::process::bin(dir.path());
-        cmd.args(args)
-            .args([
-                "--store",
-                &store,
-                "--config",
-                &config,
-                "--base-url",
-                &sim.base,
-            ])
-            .env("SEEDANCE_API_KEY", KEY);
+        let mut cmd =
+            crate::support::process::bin_on(dir.path(), Path::new(&store), &sim.base, KEY);
+        cmd.args(args).args(["--config", &config]);
         moto.env(&mut cmd, dir.path());
         let (code, out, err) = crate::support::process::run(&mut cmd);
         assert_eq!(code, 0, "{args:?}: {err}");

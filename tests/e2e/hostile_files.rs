@@ -4,7 +4,7 @@
 //! clear message, within 100 MB of memory, and changes nothing it should not.
 
 use crate::support::hostile::*;
-use crate::support::process::bin;
+use crate::support::process::{bin, bin_on};
 use seedance_tui::api::MediaKind;
 use seedance_tui::engine::assets::{self, AssetError};
 use seedance_tui::store::{Store, StoreError, schema};
@@ -22,15 +22,12 @@ fn mkfifo(path: &Path) {
 
 /// `submit --dry-run ARGS` against a server that must never be asked anything.
 fn dry_run(dir: &Path, server: &HostileServer, args: &[&str]) -> Ran {
-    let mut cmd = bin(dir);
+    let store = dir.join("store.sqlite3");
+    let mut cmd = bin_on(dir, &store, &server.base(), "sk-files-test-1234");
     cmd.arg("submit")
         .arg("--dry-run")
         .args(["--prompt", "a cat"])
         .args(args)
-        .arg("--store")
-        .arg(dir.join("store.sqlite3"))
-        .args(["--base-url", &server.base()])
-        .env("SEEDANCE_API_KEY", "sk-files-test-1234")
         .current_dir(dir);
     let ran = run_measured(&mut cmd, LIMIT);
     assert!(

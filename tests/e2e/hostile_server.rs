@@ -4,7 +4,7 @@
 //! prints no raw control or bidi character, and stays under 100 MB of memory.
 
 use crate::support::hostile::*;
-use crate::support::process::bin;
+use crate::support::process::bin_on;
 use seedance_tui::api::{ApiError, ApiKey, ArkClient, ClientConfig, RetryPolicy, Task};
 use seedance_tui::engine::Engine;
 use seedance_tui::engine::task_results::{SaveError, save_results};
@@ -50,14 +50,10 @@ impl Env {
 
     /// The binary against `server` with this env's store and config and the test key.
     fn cmd(&self, server: &HostileServer, args: &[&str]) -> std::process::Command {
-        let mut c = bin(self.dir.path());
+        let mut c = bin_on(self.dir.path(), &self.store(), &server.base(), KEY);
         c.args(args)
-            .arg("--store")
-            .arg(self.store())
             .arg("--config")
             .arg(self.path("config.toml"))
-            .args(["--base-url", &server.base()])
-            .env("SEEDANCE_API_KEY", KEY)
             .current_dir(self.dir.path());
         c
     }

@@ -6,7 +6,7 @@
 
 use crate::object_storage::mp4;
 use crate::support::hostile::{HostileServer, Reply};
-use crate::support::process::{bin, finish};
+use crate::support::process::{bin_on, finish};
 use crate::support::sim::SimProcess;
 use std::path::Path;
 use std::process::Command;
@@ -32,14 +32,11 @@ fn upload(
     std::fs::write(&cfg, config).expect("config");
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o600)).expect("chmod");
-    let mut c = bin(dir);
-    c.args(["--store", dir.join("s.sqlite3").to_str().expect("utf8")])
-        .args(["--config", cfg.to_str().expect("utf8")])
-        .args(["--base-url", &sim.base])
+    let mut c = bin_on(dir, &dir.join("s.sqlite3"), &sim.base, KEY);
+    c.args(["--config", cfg.to_str().expect("utf8")])
         .args(["submit", "--prompt", "extend it", "--video"])
         .arg(&clip)
         .args(["--upload-to", location])
-        .env("SEEDANCE_API_KEY", KEY)
         .env("HOME", dir)
         .env_remove("AWS_PROFILE")
         .env_remove("AWS_ENDPOINT_URL_S3")
@@ -68,7 +65,7 @@ fn a_server_echoing_the_session_token_gets_it_printed_nowhere() {
             )
         }
     });
-    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let cmd = upload(dir.path(), &sim, &server, "s3://videos/refs", "");
     let (code, out, err) = finish(cmd, Duration::from_secs(60));
@@ -94,7 +91,7 @@ fn an_error_body_trickled_forever_ends_within_the_storage_timeout() {
         "HEAD" => Reply::Json(404, String::new()),
         _ => Reply::TrickleError(500, Duration::from_millis(500)),
     });
-    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let cmd = upload(
         dir.path(),
@@ -120,7 +117,7 @@ fn a_location_with_dot_dot_is_refused_before_any_request() {
         "HEAD" => Reply::Json(404, String::new()),
         _ => Reply::Xml(200, String::new()),
     });
-    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1000.0).start();
     for location in [
         "s3://videos/../other/",
         "s3://videos/a/../../other/x",

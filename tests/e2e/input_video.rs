@@ -4,7 +4,7 @@
 //! cap's refusal, and the cap counts the input seconds.
 
 use crate::support::hostile::{HostileServer, Reply};
-use crate::support::process::{bin, run};
+use crate::support::process::{bin, bin_on, run};
 use std::path::Path;
 
 const SAMPLE: &[u8] = include_bytes!("../../assets/sim/sample.mp4");
@@ -98,11 +98,9 @@ fn the_cap_counts_the_input_seconds_and_names_what_it_left_out() {
     let store = store.to_str().expect("utf8");
     // Room for the minimum (178,923) but not for 5 s out + 4 s in (195,300).
     let config = capped(dir.path(), 190_000);
-    let (code, _, stderr) = run(bin(dir.path())
+    let (code, _, stderr) = run(bin_on(dir.path(), Path::new(store), &server.base(), KEY)
         .args(submit_args(&server.url("/ref.mp4")))
-        .args(["--store", store, "--config", &config])
-        .args(["--base-url", &server.base()])
-        .env("SEEDANCE_API_KEY", KEY));
+        .args(["--config", &config]));
     assert_eq!(code, 2, "{stderr}");
     assert!(
         stderr.contains("0 tokens today + 195300 for this = 195300 > the cap of 190000"),
@@ -110,11 +108,9 @@ fn the_cap_counts_the_input_seconds_and_names_what_it_left_out() {
     );
     // Below the minimum, a video whose seconds are unknown: refused, and the message says so.
     let config = capped(dir.path(), 150_000);
-    let (code, _, stderr) = run(bin(dir.path())
+    let (code, _, stderr) = run(bin_on(dir.path(), Path::new(store), &server.base(), KEY)
         .args(submit_args(&server.url("/junk.mp4")))
-        .args(["--store", store, "--config", &config])
-        .args(["--base-url", &server.base()])
-        .env("SEEDANCE_API_KEY", KEY));
+        .args(["--config", &config]));
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("178923 for this"), "{stderr}");
     assert!(

@@ -84,7 +84,7 @@ impl Setup {
 
 #[test]
 fn dashboard_follows_a_daemon_then_takes_over() {
-    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let setup = Setup::new(dir.path(), &sim.base, &fast_config(dir.path(), 1.0));
 
@@ -106,7 +106,7 @@ fn dashboard_follows_a_daemon_then_takes_over() {
 
 #[test]
 fn a_following_dashboard_shows_the_pollers_trouble() {
-    let mut sim = Some(SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]));
+    let mut sim = Some(SimProcess::builder().speed(1000.0).start());
     let base = sim.as_ref().expect("sim").base.clone();
     let dir = tempfile::tempdir().expect("tempdir");
     let setup = Setup::new(dir.path(), &base, &fast_config(dir.path(), 1.0));
@@ -134,7 +134,7 @@ fn eventually(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
 
 #[test]
 fn only_the_lease_holder_downloads() {
-    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let out_dir = dir.path().join("out");
     let config = dir.path().join("config.toml");

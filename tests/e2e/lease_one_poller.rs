@@ -3,7 +3,7 @@
 //! no polls at all), the follower prints the same changes from the store, and after a SIGKILL of
 //! the holder the follower takes over within the lease timeout.
 
-use crate::support::process::{Proc, bin, fast_config};
+use crate::support::process::{Proc, bin_on, fast_config};
 use crate::support::sim::SimProcess;
 use seedance_tui::store::Store;
 use std::path::Path;
@@ -12,10 +12,8 @@ use std::time::{Duration, Instant};
 const KEY: &str = "sk-lease-test-key";
 
 fn submit(dir: &Path, store: &Path, base: &str, prompt: &str) -> String {
-    let out = bin(dir)
-        .args(["--store", store.to_str().expect("utf8"), "--base-url", base])
+    let out = bin_on(dir, store, base, KEY)
         .args(["submit", "--prompt", prompt])
-        .env("SEEDANCE_API_KEY", KEY)
         .output()
         .expect("submit runs");
     assert!(
@@ -27,18 +25,16 @@ fn submit(dir: &Path, store: &Path, base: &str, prompt: &str) -> String {
 }
 
 fn daemon(dir: &Path, store: &Path, config: &Path, base: &str) -> Proc {
-    let mut c = bin(dir);
-    c.args(["--store", store.to_str().expect("utf8"), "--base-url", base])
-        .args(["--config", config.to_str().expect("utf8")])
-        .args(["watch", "--daemon"])
-        .env("SEEDANCE_API_KEY", KEY);
+    let mut c = bin_on(dir, store, base, KEY);
+    c.args(["--config", config.to_str().expect("utf8")])
+        .args(["watch", "--daemon"]);
     Proc::spawn(c)
 }
 
 #[test]
 fn exactly_one_process_polls_and_a_killed_holder_is_replaced() {
-    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
-    let decoy = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1000.0).start();
+    let decoy = SimProcess::builder().speed(1000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("shared.sqlite3");
     let lease_secs = 1.0;
@@ -106,7 +102,7 @@ fn exactly_one_process_polls_and_a_killed_holder_is_replaced() {
 
 #[test]
 fn a_clean_exit_releases_the_lease_at_once() {
-    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     // A long lease: only a release (not expiry) can hand over within the test's deadline.
@@ -132,22 +128,15 @@ fn a_clean_exit_releases_the_lease_at_once() {
 
 #[test]
 fn a_plain_watch_holding_the_lease_polls_every_task_of_the_store() {
-    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     let config = fast_config(dir.path(), 1.0);
     let held = submit(dir.path(), &store, &sim.base, "hold [[sim:hold]]");
     // `watch ID` follows one task, but as the lease holder it polls the whole store.
-    let mut c = bin(dir.path());
-    c.args([
-        "--store",
-        store.to_str().expect("utf8"),
-        "--base-url",
-        &sim.base,
-    ])
-    .args(["--config", config.to_str().expect("utf8")])
-    .args(["watch", &held])
-    .env("SEEDANCE_API_KEY", KEY);
+    let mut c = bin_on(dir.path(), &store, &sim.base, KEY);
+    c.args(["--config", config.to_str().expect("utf8")])
+        .args(["watch", &held]);
     let w = Proc::spawn(c);
     w.wait_line("watch leads", Duration::from_secs(20), |l| {
         l.text.contains("polling this store")
@@ -166,36 +155,22 @@ fn a_plain_watch_holding_the_lease_polls_every_task_of_the_store() {
 
 #[test]
 fn a_download_daemon_saves_waiting_and_new_results() {
-    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     let out = dir.path().join("videos");
     let config = fast_config(dir.path(), 1.0);
     // A result that succeeded while no poller downloaded it.
     let waiting = submit(dir.path(), &store, &sim.base, "waiting [[sim:succeed]]");
-    let status = bin(dir.path())
-        .args([
-            "--store",
-            store.to_str().expect("utf8"),
-            "--base-url",
-            &sim.base,
-        ])
+    let status = bin_on(dir.path(), &store, &sim.base, KEY)
         .args(["--config", config.to_str().expect("utf8"), "watch"])
-        .env("SEEDANCE_API_KEY", KEY)
         .status()
         .expect("watch");
     assert!(status.success());
-    let mut c = bin(dir.path());
-    c.args([
-        "--store",
-        store.to_str().expect("utf8"),
-        "--base-url",
-        &sim.base,
-    ])
-    .args(["--config", config.to_str().expect("utf8")])
-    .args(["watch", "--daemon", "--download", "--out"])
-    .arg(&out)
-    .env("SEEDANCE_API_KEY", KEY);
+    let mut c = bin_on(dir.path(), &store, &sim.base, KEY);
+    c.args(["--config", config.to_str().expect("utf8")])
+        .args(["watch", "--daemon", "--download", "--out"])
+        .arg(&out);
     let d = Proc::spawn(c);
     let fresh = submit(dir.path(), &store, &sim.base, "fresh [[sim:succeed]]");
     let mut saved = std::collections::HashSet::new();
@@ -221,7 +196,7 @@ fn a_download_daemon_saves_waiting_and_new_results() {
 
 #[test]
 fn submit_wait_follows_the_process_that_holds_the_lease() {
-    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     let config = fast_config(dir.path(), 600.0);
@@ -230,12 +205,9 @@ fn submit_wait_follows_the_process_that_holds_the_lease() {
         l.err && l.text.contains("polling this store")
     });
     // `submit --wait` runs the same leased loop as `watch`: it follows A instead of polling.
-    let out = bin(dir.path())
-        .args(["--store", store.to_str().expect("utf8"), "--base-url"])
-        .arg(&sim.base)
+    let out = bin_on(dir.path(), &store, &sim.base, KEY)
         .args(["--config", config.to_str().expect("utf8")])
         .args(["submit", "--prompt", "followed [[sim:succeed]]", "--wait"])
-        .env("SEEDANCE_API_KEY", KEY)
         .output()
         .expect("submit --wait runs");
     let (stdout, stderr) = (
@@ -278,7 +250,7 @@ fn a_lease_written_by_a_clock_an_hour_ahead_does_not_stop_polling() {
         format!("watch --daemon pid {dead_pid}@{host} #abcdef"),
         "watch --daemon pid 4242@another-host.example #abcdef".to_string(),
     ] {
-        let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+        let sim = SimProcess::builder().speed(1000.0).start();
         let dir = tempfile::tempdir().expect("tempdir");
         let store = dir.path().join("shared.sqlite3");
         let config = fast_config(dir.path(), 1.0);

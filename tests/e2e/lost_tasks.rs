@@ -2,28 +2,18 @@
 //! becomes `lost`: settled with the reason and the date, out of the in-flight count (a queue
 //! capped at one is not stalled by it), and retryable from its stored request.
 
-use crate::support::process::{bin, http_post, run};
+use crate::support::process::{bin_on, http_post, run};
 use crate::support::sim::SimProcess;
 use serde_json::Value;
 use std::process::Command;
 
 #[test]
 fn a_task_the_server_forgot_is_lost_frees_its_slot_and_can_be_retried() {
-    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1000.0).start();
     let base = sim.base.clone();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("lost.sqlite3");
-    let cmd = || -> Command {
-        let mut c = bin(dir.path());
-        c.args([
-            "--store",
-            store.to_str().expect("utf8"),
-            "--base-url",
-            &base,
-        ])
-        .env("SEEDANCE_API_KEY", "sk-lost-tasks");
-        c
-    };
+    let cmd = || -> Command { bin_on(dir.path(), &store, &base, "sk-lost-tasks") };
     let (code, stdout, stderr) = run(cmd().args(["submit", "--prompt", "a heron [[sim:hold]]"]));
     assert_eq!(code, 0, "{stderr}");
     let id = stdout.trim().to_string();

@@ -44,16 +44,9 @@ impl Env {
     /// The binary on this env's store and config, against the simulator, with `moto`'s AWS
     /// variables when given.
     fn cli(&self, args: &[&str], moto: Option<&Moto>) -> (i32, String, String) {
-        let mut cmd = process::bin(self.dir.path());
-        cmd.args(args).args([
-            "--store",
-            &self.path("s.sqlite3"),
-            "--config",
-            &self.path("config.toml"),
-            "--base-url",
-            &self.base,
-        ]);
-        cmd.env("SEEDANCE_API_KEY", KEY);
+        let store = self.dir.path().join("s.sqlite3");
+        let mut cmd = process::bin_on(self.dir.path(), &store, &self.base, KEY);
+        cmd.args(args).args(["--config", &self.path("config.toml")]);
         if let Some(m) = moto {
             m.env(&mut cmd, self.dir.path());
         }
@@ -92,7 +85,7 @@ fn results_go_into_the_bucket_byte_identical_and_a_rerun_uploads_nothing() {
         return;
     };
     moto.create_bucket("videos");
-    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(2000.0).start();
     let env = Env::new(&sim);
     let (code, out, err) = env.cli(
         &[
@@ -158,7 +151,7 @@ fn an_object_written_before_a_crash_is_recorded_not_uploaded_again() {
         return;
     };
     moto.create_bucket("videos");
-    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(2000.0).start();
     let env = Env::new(&sim);
     let id = env.finished_task("crash test");
     let (code, _, err) = env.cli(&["download", &id, "--out", "s3://videos/c"], Some(&moto));
@@ -197,14 +190,7 @@ fn a_cut_mid_upload_leaves_no_object_and_a_retry_completes_it() {
     moto.create_bucket("videos");
     // Larger than one part: a multipart upload, cut in its second part.
     let size: u64 = 12_000_000;
-    let sim = SimProcess::start(&[
-        "--speed",
-        "2000",
-        "--fail-rate",
-        "0",
-        "--video-size",
-        &size.to_string(),
-    ]);
+    let sim = SimProcess::builder().speed(2000.0).video_size(size).start();
     let env = Env::new(&sim);
     let id = env.finished_task("cut me");
     arm_fault(
@@ -239,7 +225,7 @@ fn storage_faults_are_one_clear_line_with_exit_3_and_leave_the_result_unsaved() 
     let Some(strict) = Moto::start(true) else {
         return;
     };
-    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(2000.0).start();
     let env = Env::new(&sim);
     let id = env.finished_task("faults");
     let check = |args: &[&str], moto: &Moto, wants: &str| {
@@ -265,16 +251,10 @@ fn storage_faults_are_one_clear_line_with_exit_3_and_leave_the_result_unsaved() 
         .and_then(|l| l.local_addr())
         .expect("port")
         .port();
-    let mut cmd = process::bin(env.dir.path());
+    let store = env.dir.path().join("s.sqlite3");
+    let mut cmd = process::bin_on(env.dir.path(), &store, &env.base, KEY);
     cmd.args(["download", &id, "--out", "s3://videos/x"])
-        .args([
-            "--store",
-            &env.path("s.sqlite3"),
-            "--config",
-            &env.path("config.toml"),
-        ])
-        .args(["--base-url", &env.base])
-        .env("SEEDANCE_API_KEY", KEY);
+        .args(["--config", &env.path("config.toml")]);
     moto.env(&mut cmd, env.dir.path());
     cmd.env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{closed}"));
     let (code, _, err) = process::run(&mut cmd);
@@ -311,7 +291,7 @@ pub(crate) fn mp4(seconds: u32, mdat_bytes: u32) -> Vec<u8> {
 
 #[test]
 fn a_local_video_goes_up_once_and_the_simulator_fetches_its_presigned_link() {
-    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(2000.0).start();
     let env = Env::new(&sim);
     let clip = env.dir.path().join("clip.mp4");
     let bytes = mp4(5, 300_000);
@@ -394,7 +374,7 @@ fn a_local_video_goes_up_once_and_the_simulator_fetches_its_presigned_link() {
 
 #[test]
 fn a_reference_the_simulator_cannot_fetch_fails_the_task() {
-    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(2000.0).start();
     let env = Env::new(&sim);
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -427,7 +407,7 @@ fn a_destination_that_cannot_take_results_stops_the_submit_before_anything_is_pa
         return;
     };
     moto.create_bucket("videos");
-    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(2000.0).start();
     let env = Env::new(&sim);
     let creates = || sim.stat("creates");
 
@@ -536,7 +516,7 @@ fn the_dashboard_says_in_its_header_when_results_cannot_reach_the_bucket_at_80x2
     let Some(moto) = Moto::start(false) else {
         return;
     };
-    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(2000.0).start();
     let env = Env::new(&sim);
     std::fs::write(
         env.path("config.toml"),

@@ -10,7 +10,7 @@ const WAIT: Duration = Duration::from_secs(60);
 
 #[test]
 fn the_dashboard_says_what_is_wrong_before_the_first_submit() {
-    let sim = SimProcess::start(&[]);
+    let sim = SimProcess::builder().fail_rate(0.1).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("store.sqlite3");
     let store = store.to_str().expect("utf8 path");

@@ -65,7 +65,7 @@ fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
 
 #[test]
 fn the_dashboard_feeds_the_queue_under_the_cap_and_its_keys_work() {
-    let sim = SimProcess::start(&["--speed", "400", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(400.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     let store = store.to_str().expect("utf8");
@@ -136,7 +136,7 @@ fn the_dashboard_feeds_the_queue_under_the_cap_and_its_keys_work() {
 
 #[test]
 fn a_daemon_feeds_a_detached_batch() {
-    let sim = SimProcess::start(&["--speed", "400", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(400.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     let store = store.to_str().expect("utf8");
@@ -161,7 +161,7 @@ fn a_daemon_feeds_a_detached_batch() {
 
 #[test]
 fn over_the_budget_the_queue_names_the_budget_and_the_header_keeps_its_numbers_at_80x24() {
-    let sim = SimProcess::start(&["--speed", "400", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(400.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     let store = store.to_str().expect("utf8");

@@ -11,7 +11,7 @@ fn cli(args: &[&str], store: &str, config: &str, base: &str) -> std::process::Ou
 
 #[test]
 fn watch_download_saves_results_and_download_does_not_fetch_them_twice() {
-    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(2000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let config = dir.path().join("config.toml");
     std::fs::write(

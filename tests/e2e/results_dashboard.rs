@@ -24,7 +24,7 @@ fn saved_rows(screen: &str) -> usize {
 
 #[test]
 fn the_dashboard_saves_every_succeeded_result_exactly_once_and_notifies() {
-    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(2000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let out_dir = dir.path().join("out");
     let config = dir.path().join("config.toml");

@@ -5,7 +5,7 @@
 //! and by prefix), or named and also matched by `--failed`, is resubmitted once.
 
 use crate::support::process::http_post;
-use crate::support::process::{bin, run};
+use crate::support::process::{bin_on, run};
 use crate::support::pty::Pty;
 use crate::support::sim::SimProcess;
 use std::process::Command;
@@ -26,7 +26,7 @@ fn cli(args: &[&str], store: &str, base: &str) -> std::process::Output {
 
 #[test]
 fn failed_tasks_are_bulk_retried_from_the_dashboard() {
-    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "1"]);
+    let sim = SimProcess::builder().speed(2000.0).fail_rate(1.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     let store = store.to_str().expect("utf8");
@@ -103,39 +103,23 @@ fn failed_tasks_are_bulk_retried_from_the_dashboard() {
 
 #[test]
 fn a_task_named_twice_is_retried_once() {
-    let sim = SimProcess::start(&["--speed", "1000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1000.0).start();
     let base = sim.base.clone();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("shared.sqlite3");
-    let common = |c: &mut Command| {
-        c.args([
-            "--store",
-            store.to_str().expect("utf8"),
-            "--base-url",
-            &base,
-        ])
-        .env("SEEDANCE_API_KEY", "sk-review-retry-key-1c2d");
-    };
-    let mut c = bin(dir.path());
-    common(&mut c);
-    let (code, stdout, stderr) = run(c.args(["submit", "--prompt", "one [[sim:fail]]"]));
+    let cmd = || bin_on(dir.path(), &store, &base, "sk-review-retry-key-1c2d");
+    let (code, stdout, stderr) = run(cmd().args(["submit", "--prompt", "one [[sim:fail]]"]));
     assert_eq!(code, 0, "{stderr}");
     let id = stdout.trim().to_string();
-    let mut c = bin(dir.path());
-    common(&mut c);
-    let (code, stdout, stderr) = run(c.arg("watch"));
+    let (code, stdout, stderr) = run(cmd().arg("watch"));
     assert_eq!(code, 1, "the task failed: {stdout}\n{stderr}");
 
     // By full id, by a prefix of it, and again through --failed: one task, one create.
     let prefix = &id[..id.len() - 2];
-    let mut c = bin(dir.path());
-    common(&mut c);
-    let (code, stdout, stderr) = run(c.args(["retry", &id, prefix, "--failed"]));
+    let (code, stdout, stderr) = run(cmd().args(["retry", &id, prefix, "--failed"]));
     assert_eq!(code, 0, "{stdout}\n{stderr}");
 
-    let mut c = bin(dir.path());
-    common(&mut c);
-    let (_, stdout, _) = run(c.args(["ls", "--jsonl"]));
+    let (_, stdout, _) = run(cmd().args(["ls", "--jsonl"]));
     let retries = stdout
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())

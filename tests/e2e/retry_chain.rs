@@ -4,7 +4,7 @@
 //! The daily spending cap refuses a submission or a retry before anything is sent, with the
 //! numbers, and `--over-budget` lets one through.
 
-use crate::support::process::{bin, http_post, run};
+use crate::support::process::{bin_on, http_post, run};
 use crate::support::sim::SimProcess;
 use std::path::Path;
 use std::process::Command;
@@ -12,10 +12,7 @@ use std::process::Command;
 const KEY: &str = "sk-retry-chain-test-7d1f";
 
 fn cmd(dir: &Path, store: &Path, base: &str) -> Command {
-    let mut c = bin(dir);
-    c.args(["--store", store.to_str().expect("utf8"), "--base-url", base])
-        .env("SEEDANCE_API_KEY", KEY);
-    c
+    bin_on(dir, store, base, KEY)
 }
 
 /// Three tasks that fail (the simulator fails everything), then a healed simulator.
@@ -32,7 +29,7 @@ fn three_failed(dir: &Path, store: &Path, sim: &SimProcess) {
 
 #[test]
 fn retry_failed_twice_sends_three_then_none() {
-    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "1"]);
+    let sim = SimProcess::builder().speed(2000.0).fail_rate(1.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     three_failed(dir.path(), &store, &sim);
@@ -93,7 +90,7 @@ fn retry_failed_twice_sends_three_then_none() {
 
 #[test]
 fn max_caps_one_run_and_the_rest_follow_in_the_next() {
-    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "1"]);
+    let sim = SimProcess::builder().speed(2000.0).fail_rate(1.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     three_failed(dir.path(), &store, &sim);
@@ -112,7 +109,7 @@ fn max_caps_one_run_and_the_rest_follow_in_the_next() {
 
 #[test]
 fn two_retry_processes_at_once_send_each_retry_once() {
-    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "1"]);
+    let sim = SimProcess::builder().speed(2000.0).fail_rate(1.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     three_failed(dir.path(), &store, &sim);
@@ -150,7 +147,7 @@ fn budget_config(dir: &Path, tokens: u64) -> std::path::PathBuf {
 
 #[test]
 fn the_daily_cap_refuses_before_sending_and_over_budget_lets_one_through() {
-    let sim = SimProcess::start(&["--speed", "1", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     // 720p 16:9 5 s is estimated at about 108,000 tokens: two fit under 250,000, a third does not.

@@ -7,7 +7,7 @@
 //! options are refused by subcommands; the CLI pre-flight names the key variables and catches a
 //! wrong base URL before any create, and a 404 on create names the base URL or model.
 
-use crate::support::process::{bin, run};
+use crate::support::process::{bin, bin_on, run};
 use crate::support::sim::SimProcess;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -16,10 +16,7 @@ use std::process::{Command, Stdio};
 const KEY: &str = "sk-scripting-test-3e9a";
 
 fn cmd(dir: &Path, store: &Path, base: &str) -> Command {
-    let mut c = bin(dir);
-    c.args(["--store", store.to_str().expect("utf8"), "--base-url", base])
-        .env("SEEDANCE_API_KEY", KEY);
-    c
+    bin_on(dir, store, base, KEY)
 }
 
 fn submit(dir: &Path, store: &Path, base: &str, prompt: &str) -> String {
@@ -30,7 +27,7 @@ fn submit(dir: &Path, store: &Path, base: &str, prompt: &str) -> String {
 
 #[test]
 fn ls_prints_one_array_or_lines_and_a_closed_pipe_is_quiet() {
-    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(2000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     for i in 0..3 {
@@ -76,7 +73,7 @@ fn ls_prints_one_array_or_lines_and_a_closed_pipe_is_quiet() {
 
 #[test]
 fn download_out_fills_the_folder_even_when_saved_before_and_refuses_urls() {
-    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(2000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     let first = dir.path().join("first");
@@ -151,7 +148,7 @@ fn download_out_fills_the_folder_even_when_saved_before_and_refuses_urls() {
 
 #[test]
 fn ids_cancel_delete_watch_and_local_rows() {
-    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(2000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     let held = submit(
@@ -283,7 +280,7 @@ fn dashboard_options_belong_to_the_dashboard_only() {
 
 #[test]
 fn preflight_names_the_key_variables_and_catches_a_wrong_base_url() {
-    let sim = SimProcess::start(&["--speed", "2000", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(2000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     let mut c = bin(dir.path());
@@ -313,7 +310,7 @@ fn preflight_names_the_key_variables_and_catches_a_wrong_base_url() {
 
 #[test]
 fn submit_wait_on_a_terminal_keeps_one_status_line_updated() {
-    let sim = SimProcess::start(&["--speed", "200", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(200.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     let out = dir.path().join("out");

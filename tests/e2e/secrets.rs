@@ -2,7 +2,7 @@
 //! even when the server refuses it; it is read in one place only; and a config file other users
 //! can read gets a warning with the fix.
 
-use crate::support::process::bin;
+use crate::support::process::{bin, bin_on};
 use crate::support::pty::Pty;
 use crate::support::sim::SimProcess;
 use std::os::unix::fs::PermissionsExt;
@@ -20,7 +20,11 @@ fn assert_clean(what: &str, bytes: &[u8]) {
 
 #[test]
 fn a_refused_key_is_never_printed() {
-    let sim = SimProcess::start(&["--speed", "1000", "--api-key", "sk-the-right-one"]);
+    let sim = SimProcess::builder()
+        .speed(1000.0)
+        .api_key("sk-the-right-one")
+        .fail_rate(0.1)
+        .start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     let store = store.to_str().expect("utf8");
@@ -30,10 +34,8 @@ fn a_refused_key_is_never_printed() {
         vec!["get", "cgt-nope"],
         vec!["ls"],
     ] {
-        let out = bin(dir.path())
-            .args(["--store", store, "--base-url", base])
+        let out = bin_on(dir.path(), std::path::Path::new(store), base, WRONG)
             .args(&args)
-            .env("SEEDANCE_API_KEY", WRONG)
             .output()
             .expect("runs");
         assert_clean(&format!("{args:?} stdout"), &out.stdout);

@@ -4,7 +4,7 @@
 //! every line is created exactly once with no `submit_unknown` (a busy store never turns into an
 //! uncertain create, and a process that stops feeding first finishes the send it started).
 
-use crate::support::process::{bin, fast_config, finish_all};
+use crate::support::process::{bin, bin_on, fast_config, finish_all};
 use crate::support::sim::SimProcess;
 use seedance_tui::store::{Phase, Store, TaskQuery};
 use std::time::Duration;
@@ -63,7 +63,7 @@ fn three_batches_queued_at_once_on_a_fresh_store_all_succeed() {
 
 #[test]
 fn three_batches_at_once_on_a_fresh_store_all_succeed_and_send_every_line_once() {
-    let sim = SimProcess::start(&["--speed", "400", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(400.0).start();
     for round in 0..ROUNDS {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = dir.path().join("s.sqlite3");
@@ -72,12 +72,12 @@ fn three_batches_at_once_on_a_fresh_store_all_succeed_and_send_every_line_once()
         let cmds = (0..3)
             .map(|b| {
                 let file = batch_file(dir.path(), round, b);
-                let mut c = bin(dir.path());
-                c.args(["--store", store.to_str().expect("utf8")])
-                    .args(["--config", config.to_str().expect("utf8")])
-                    .args(["--base-url", &sim.base])
-                    .env("SEEDANCE_API_KEY", KEY)
-                    .args(["submit", "--batch", file.to_str().expect("utf8")]);
+                let mut c = bin_on(dir.path(), &store, &sim.base, KEY);
+                c.args(["--config", config.to_str().expect("utf8")]).args([
+                    "submit",
+                    "--batch",
+                    file.to_str().expect("utf8"),
+                ]);
                 c
             })
             .collect();

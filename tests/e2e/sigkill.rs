@@ -5,7 +5,7 @@
 //! more).
 
 use crate::support::kill::{Lcg, rounds_and_seed};
-use crate::support::process::{Proc, arm_fault, bin, fast_config};
+use crate::support::process::{Proc, arm_fault, bin_on, fast_config};
 use crate::support::sim::SimProcess;
 use seedance_tui::store::{Store, TaskQuery};
 use std::collections::HashMap;
@@ -30,34 +30,24 @@ fn part_files(dir: &Path) -> Vec<std::path::PathBuf> {
 fn sigkill_at_random_points_loses_nothing_and_sends_nothing_twice() {
     let (rounds, seed) = rounds_and_seed(20, 0x5eed);
     let mut rng = Lcg(seed);
-    let sim = SimProcess::start(&[
-        "--speed",
-        "2000",
-        "--fail-rate",
-        "0",
-        "--max-running",
-        "1000",
-    ]);
+    let sim = SimProcess::builder()
+        .speed(2000.0)
+        .max_running(1000)
+        .start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     let out = dir.path().join("out");
     let config = fast_config(dir.path(), 1.0);
-    let args = |c: &mut std::process::Command| {
-        c.args([
-            "--store",
-            store.to_str().expect("utf8"),
-            "--base-url",
-            &sim.base,
-        ])
-        .args(["--config", config.to_str().expect("utf8")])
-        .env("SEEDANCE_API_KEY", KEY);
+    let cmd = || {
+        let mut c = bin_on(dir.path(), &store, &sim.base, KEY);
+        c.args(["--config", config.to_str().expect("utf8")]);
+        c
     };
     let started = Instant::now();
     let mut cut_downloads = 0;
     for round in 0..rounds {
         let prompt = format!("kill round {round} [[sim:succeed]]");
-        let mut c = bin(dir.path());
-        args(&mut c);
+        let mut c = cmd();
         c.args(["submit", "--prompt", &prompt, "--wait", "--out"])
             .arg(&out);
         let mid_download = round % 4 == 3;
@@ -122,8 +112,7 @@ fn sigkill_at_random_points_loses_nothing_and_sends_nothing_twice() {
     assert!(accepted <= sent);
 
     // Restart: finish polling, then save every result; cut downloads resume to whole files.
-    let mut c = bin(dir.path());
-    args(&mut c);
+    let mut c = cmd();
     let status = c.arg("watch").output().expect("watch");
     assert!(
         status.status.success(),
@@ -134,8 +123,7 @@ fn sigkill_at_random_points_loses_nothing_and_sends_nothing_twice() {
     let rows = s.list(&TaskQuery::default()).expect("list");
     for r in rows.iter().filter(|r| r.task_id.is_some()) {
         assert_eq!(r.phase.as_str(), "succeeded", "{}", r.local_id);
-        let mut c = bin(dir.path());
-        args(&mut c);
+        let mut c = cmd();
         let o = c
             .args(["download", r.display_id(), "--out"])
             .arg(&out)

@@ -3,7 +3,7 @@
 //! one task (counted at the simulator), round after round; and a batch the cap holds without
 //! `--wait` stays queued, says why and until when, and returns.
 
-use crate::support::process::{bin, finish, finish_all};
+use crate::support::process::{bin_on, finish, finish_all};
 use crate::support::sim::SimProcess;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -24,11 +24,8 @@ fn room_for_one(dir: &Path) -> PathBuf {
 }
 
 fn cmd(dir: &Path, store: &Path, config: &Path, sim: &SimProcess) -> Command {
-    let mut c = bin(dir);
-    c.args(["--store", store.to_str().expect("utf8")])
-        .args(["--config", config.to_str().expect("utf8")])
-        .args(["--base-url", &sim.base])
-        .env("SEEDANCE_API_KEY", KEY);
+    let mut c = bin_on(dir, store, &sim.base, KEY);
+    c.args(["--config", config.to_str().expect("utf8")]);
     c
 }
 
@@ -37,7 +34,7 @@ const ROUNDS: usize = 6;
 
 #[test]
 fn three_submits_at_once_with_room_for_one_create_one_task() {
-    let sim = SimProcess::start(&["--speed", "1", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1.0).start();
     for round in 0..ROUNDS {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = dir.path().join("s.sqlite3");
@@ -87,7 +84,7 @@ fn three_submits_at_once_with_room_for_one_create_one_task() {
 
 #[test]
 fn a_batch_held_by_the_cap_without_wait_stays_queued_says_until_when_and_returns() {
-    let sim = SimProcess::start(&["--speed", "1", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     let config = room_for_one(dir.path());

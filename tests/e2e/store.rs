@@ -1,6 +1,8 @@
 //! Store faults seen from the real binary and the library: a store from the previous schema
 //! (v2) migrates to the lease schema keeping its rows; a store locked by another process is a
 //! clear "busy, try again" error (exit 2) after the busy timeout, not a hang or data loss.
+//! A store location written as a URL of another kind (`postgres://…`) is refused with exit 2 from
+//! `--store`, `SEEDANCE_STORE` and `[store] url` alike, and never created as a file.
 //! (Damaged and newer files: tests/integration/store.rs.)
 
 use crate::support::process::bin;
@@ -73,4 +75,90 @@ fn a_locked_store_is_a_clear_error_not_a_hang() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Every file and folder under `dir`, as paths relative to it.
+fn tree(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).expect("read_dir").flatten() {
+            let p = entry.path();
+            out.push(p.strip_prefix(dir).expect("under").display().to_string());
+            if p.is_dir() {
+                todo.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_database_url_is_refused_from_every_source_and_never_becomes_a_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = "postgres://alice:hunter2@db.internal:5432/video";
+    let config = dir.path().join("store-url.toml");
+    std::fs::write(&config, format!("[store]\nurl = \"{url}\"\n")).expect("config");
+    let runs = [
+        bin(dir.path())
+            .current_dir(dir.path())
+            .args(["--store", url, "ls"])
+            .output(),
+        bin(dir.path())
+            .current_dir(dir.path())
+            .env("SEEDANCE_STORE", url)
+            .arg("ls")
+            .output(),
+        bin(dir.path())
+            .current_dir(dir.path())
+            .args(["--config", config.to_str().expect("utf8"), "ls"])
+            .output(),
+        bin(dir.path())
+            .current_dir(dir.path())
+            .args(["--store", "mysql://h/db", "ls"])
+            .output(),
+    ];
+    for (i, out) in runs.into_iter().enumerate() {
+        let out = out.expect("the binary runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "run {i}: {stderr}");
+        assert!(
+            stderr.contains("not supported by this build")
+                || stderr.contains("not a store location"),
+            "run {i}: {stderr}"
+        );
+        assert!(
+            !stderr.contains("hunter2") && !stderr.contains("alice"),
+            "run {i}: {stderr}"
+        );
+    }
+    let made = tree(dir.path());
+    assert!(
+        !made
+            .iter()
+            .any(|p| p.contains("postgres") || p.contains("mysql") || p.ends_with(".sqlite3")),
+        "no store may be created for a refused location: {made:?}"
+    );
+}
+
+#[test]
+fn a_sqlite_url_names_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("team.db");
+    let out = bin(dir.path())
+        .args(["--store", &format!("sqlite://{}", path.display()), "ls"])
+        .output()
+        .expect("ls runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        path.exists(),
+        "sqlite:// + an absolute path opens that file"
+    );
+    let s = Store::open(&path).expect("our store");
+    assert!(s.unfinished().expect("readable").is_empty());
 }

@@ -1,7 +1,7 @@
 //! `watch` prints a status change as soon as its own poller sees it: the line comes straight
 //! from the poller in the same process, not from the store watcher's next check.
 
-use crate::support::process::{Proc, bin, http_post, run};
+use crate::support::process::{Proc, bin_on, http_post, run};
 use crate::support::sim::SimProcess;
 use std::time::Duration;
 
@@ -9,7 +9,7 @@ use std::time::Duration;
 fn watch_prints_a_change_its_own_poller_sees_without_the_store_watcher() {
     // The simulator's clock only moves on its own at real speed: the task stays queued or
     // running (60-200 s) until the test advances it.
-    let sim = SimProcess::start(&["--speed", "1", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     // The store watcher checks once at start and then not for an hour: whatever `watch` prints
@@ -22,16 +22,8 @@ fn watch_prints_a_change_its_own_poller_sees_without_the_store_watcher() {
     )
     .expect("write config");
     let cmd = || {
-        let mut c = bin(dir.path());
-        c.args([
-            "--store",
-            store.to_str().expect("utf8"),
-            "--config",
-            config.to_str().expect("utf8"),
-            "--base-url",
-            &sim.base,
-        ])
-        .env("SEEDANCE_API_KEY", "sk-watch-test-key-51c2");
+        let mut c = bin_on(dir.path(), &store, &sim.base, "sk-watch-test-key-51c2");
+        c.args(["--config", config.to_str().expect("utf8")]);
         c
     };
     let (code, stdout, stderr) =
@@ -74,7 +66,7 @@ fn watch_prints_a_change_its_own_poller_sees_without_the_store_watcher() {
 /// answers with its web page, is never asked, not even once to probe it.
 #[test]
 fn watch_through_a_relay_base_url_never_asks_the_list() {
-    let sim = SimProcess::start(&["--speed", "1", "--fail-rate", "0"]);
+    let sim = SimProcess::builder().speed(1.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
     let config = dir.path().join("config.toml");
@@ -85,16 +77,8 @@ fn watch_through_a_relay_base_url_never_asks_the_list() {
     .expect("write config");
     let relay = sim.relay_base();
     let cmd = || {
-        let mut c = bin(dir.path());
-        c.args([
-            "--store",
-            store.to_str().expect("utf8"),
-            "--config",
-            config.to_str().expect("utf8"),
-            "--base-url",
-            &relay,
-        ])
-        .env("SEEDANCE_API_KEY", "sk-watch-relay-key-83d1");
+        let mut c = bin_on(dir.path(), &store, &relay, "sk-watch-relay-key-83d1");
+        c.args(["--config", config.to_str().expect("utf8")]);
         c
     };
     let (code, stdout, stderr) =

@@ -25,7 +25,6 @@ mod preview;
 mod probe;
 mod reconcile;
 mod retry_chain;
-mod sheet_update;
 mod store;
 mod store_requests;
 mod store_watch;

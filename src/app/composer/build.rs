@@ -2,20 +2,11 @@
 //! `api::validate::validate` (the one implementation), with each local file stood in for by a
 //! `data:` URL of its type, so the only extra checks here are the ones about local files.
 
-use super::{Asset, Editor, Field};
+use super::{Asset, Editor, Field, ProblemAt};
 use crate::api::types::{ContentItem, CreateRequest, MediaKind};
 use crate::api::validate::{Problem, validate};
 use crate::engine::assets::{AssetError, mime_for};
 use std::path::Path;
-
-/// A problem and where the form shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProblemAt {
-    pub field: Field,
-    /// The asset row, for problems in the asset list.
-    pub asset: Option<usize>,
-    pub problem: Problem,
-}
 
 /// The request with each asset's URL given by `url_of`.
 pub fn request(e: &Editor, url_of: impl Fn(&Asset) -> String) -> CreateRequest {
@@ -199,4 +190,16 @@ pub fn editor_from_json(name: String, json: &str) -> Result<Editor, String> {
         e.revalidate();
     }
     Ok(e)
+}
+
+impl Editor {
+    /// Run validation again (after any change).
+    pub fn revalidate(&mut self) {
+        self.problems = problems(self);
+    }
+
+    /// The request as it would be sent, with local files left as paths.
+    pub fn request(&self) -> CreateRequest {
+        request(self, |a| a.target.trim().to_string())
+    }
 }

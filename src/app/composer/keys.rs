@@ -9,50 +9,6 @@ use crate::app::effect::Effect;
 use crate::app::state::State;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-/// What a composer key means (the keymap's composer entries).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ComposerIntent {
-    Submit,
-    Close,
-    NextField,
-    PrevField,
-    /// `Tab` / `Shift-Tab`: the prompt, the parameters, the assets.
-    NextSection,
-    PrevSection,
-    Preview,
-    HistoryPrev,
-    HistoryNext,
-    Undo,
-    Redo,
-    Drafts,
-    NewBlank,
-    RenameDraft,
-    SaveTemplate,
-    Templates,
-    LoadJson,
-    ExportJson,
-    Decrease,
-    Increase,
-    AddImage,
-    AddVideo,
-    AddAudio,
-    EditAsset,
-    RemoveAsset,
-    NextRole,
-    MoveAssetUp,
-    MoveAssetDown,
-    SelectUp,
-    SelectDown,
-    InputAccept,
-    InputCancel,
-    InputComplete,
-    PickerOpen,
-    PickerDelete,
-    Back,
-    CopyJson,
-    CopyCurl,
-}
-
 /// A key no command claimed: it goes to the focused widget.
 pub fn typing(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
     let now = state.now;

@@ -1,13 +1,12 @@
 //! The composer's part of the reducer: opening it (`n`, `e`), the debounced draft save on the
-//! clock, and `apply`, which hands each command to the module for the context it belongs to
-//! (`commands`: the draft and its form; `assets`: the asset list; `modes`: the input line,
-//! the picker and the preview) and turns the `Outcome` it returns into effects and a notice.
+//! clock, and the helpers the commands share (`Outcome`, what a command hands back; a new
+//! asset's role; draft names; the save schedule). `dispatch` hands each command to the module
+//! of its context (`commands`: the draft and its form; `assets`: the asset list; `modes`: the
+//! input line, the picker and the preview).
 
 use super::build::{draft_json, editor_from_json};
-pub use super::keys::ComposerIntent;
 use super::{ComposerEffect, Editor, InputPurpose, Mode, SAVE_IDLE_SECS, SAVE_MAX_SECS};
-use super::{assets, commands, modes};
-use crate::api::types::{MediaKind, Role};
+use crate::api::types::{MediaKind, Role, default_roles};
 use crate::app::effect::Effect;
 use crate::app::msg::Level;
 use crate::app::state::{BodiesUse, State};
@@ -179,25 +178,17 @@ pub(super) fn set_prompt(e: &mut Editor, text: &str) {
     e.prompt.insert_str(text);
 }
 
+/// The role of a new asset of `kind` beside the editor's (`api::types::default_roles`).
 pub(super) fn default_role(e: &Editor, kind: MediaKind) -> Role {
-    match kind {
-        MediaKind::Image => {
-            let images: Vec<&Role> = e
-                .assets
-                .iter()
-                .filter(|a| a.kind == MediaKind::Image)
-                .map(|a| &a.role)
-                .collect();
-            let refs = e.assets.iter().any(|a| a.role.is_reference());
-            match (images.as_slice(), refs) {
-                ([], false) => Role::FirstFrame,
-                ([Role::FirstFrame], false) => Role::LastFrame,
-                _ => Role::ReferenceImage,
-            }
-        }
-        MediaKind::Video => Role::ReferenceVideo,
-        MediaKind::Audio => Role::ReferenceAudio,
-    }
+    let mut items: Vec<(MediaKind, Option<Role>)> = e
+        .assets
+        .iter()
+        .map(|a| (a.kind, Some(a.role.clone())))
+        .collect();
+    items.push((kind, None));
+    default_roles(&items)
+        .pop()
+        .unwrap_or_else(|| kind.roles()[0].clone())
 }
 
 pub(super) fn input(purpose: InputPurpose, text: String) -> Mode {
@@ -247,50 +238,4 @@ impl From<Vec<Effect>> for Outcome {
     fn from(effects: Vec<Effect>) -> Outcome {
         Outcome::effects(effects)
     }
-}
-
-/// Apply a composer intent: the module of the context it belongs to acts on the open editor.
-pub fn apply(state: &mut State, intent: ComposerIntent) -> Vec<Effect> {
-    use ComposerIntent as I;
-    let mut notice = None;
-    let mut copying = None;
-    let effects = with_editor(state, |st, e| {
-        let outcome = match (intent, &e.mode) {
-            (
-                I::SelectUp | I::SelectDown | I::PickerOpen | I::PickerDelete,
-                Mode::Picker { .. },
-            ) => modes::picker(st, e, intent),
-            (I::SelectUp | I::SelectDown | I::CopyJson | I::CopyCurl, Mode::Preview { .. }) => {
-                modes::preview(st, e, intent)
-            }
-            (I::InputAccept | I::InputCancel | I::InputComplete | I::Back, _) => {
-                modes::input(st, e, intent)
-            }
-            (
-                I::AddImage
-                | I::AddVideo
-                | I::AddAudio
-                | I::EditAsset
-                | I::RemoveAsset
-                | I::NextRole
-                | I::MoveAssetUp
-                | I::MoveAssetDown
-                | I::SelectUp
-                | I::SelectDown,
-                _,
-            ) => assets::apply(st, e, intent),
-            (I::PickerOpen | I::PickerDelete | I::CopyJson | I::CopyCurl, _) => Outcome::default(),
-            _ => commands::apply(st, e, intent),
-        };
-        notice = outcome.notice;
-        copying = outcome.copying;
-        (outcome.effects, !outcome.close)
-    });
-    if let Some((level, text)) = notice {
-        state.notice(level, text);
-    }
-    if let Some(what) = copying {
-        state.copy_label = Some(what.to_string());
-    }
-    effects
 }

@@ -2,27 +2,9 @@
 //! full-screen sheet, `v`) shows a task whose video is a local file, once per task and box; the
 //! runtime decodes it off the loop and answers with the frames encoded as tiles of a grid.
 
-use super::{PreviewImage, ResultsEffect};
+use super::{ResultsEffect, SheetTiles};
 use crate::app::effect::Effect;
 use crate::app::state::{DetailMode, State};
-
-/// A sheet ready to draw: `tiles` laid out `columns` to a row, each `tile` (columns, rows) cells.
-#[derive(Debug, Clone)]
-pub struct SheetTiles {
-    pub columns: u16,
-    pub tile: (u16, u16),
-    pub images: Vec<PreviewImage>,
-    /// Each frame's time, seconds.
-    pub times: Vec<f64>,
-}
-
-impl SheetTiles {
-    /// Rows of cells the grid takes, with `label` rows under each line of tiles.
-    pub fn height(&self, label: u16) -> u16 {
-        let lines = self.images.len().div_ceil(self.columns.max(1) as usize) as u16;
-        lines * (self.tile.1 + label)
-    }
-}
 
 /// How `n` frames of `aspect` (width / height) fit a box of `cols`x`rows` cells, with `label`
 /// rows under each line of tiles: (columns, tile columns, tile rows) making the frames largest.

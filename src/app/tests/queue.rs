@@ -11,28 +11,11 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 fn record(id: &str, phase: &str, created: i64) -> TaskRecord {
     TaskRecord {
-        local_id: id.into(),
         task_id: (phase != "pending").then(|| format!("cgt-{id}")),
-        phase: Phase::parse(phase),
-        profile: "p".into(),
         model: "doubao-seedance-2-0-fast-260128".into(),
         prompt: format!("prompt {id}"),
         request_json: "{}".into(),
-        response_json: None,
-        error_code: None,
-        error_message: None,
-        retry_of: None,
-        retry_depth: 0,
-        created_at: created,
-        updated_at: created,
-        started_at: None,
-        finished_at: None,
-        tokens: None,
-        video_url: None,
-        last_frame_url: None,
-        urls_seen_at: None,
-        video_path: None,
-        last_frame_path: None,
+        ..TaskRecord::factory(id, Phase::parse(phase), created)
     }
 }
 

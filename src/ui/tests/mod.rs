@@ -8,6 +8,8 @@ mod eta;
 mod hostile_text;
 mod preflight;
 mod queue;
+mod retry_question;
+mod sheet_update;
 mod snapshots;
 mod table;
 mod wide_text;

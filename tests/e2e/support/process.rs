@@ -14,8 +14,20 @@ pub fn bin(dir: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_seedance-tui"));
     c.env_remove("SEEDANCE_API_KEY")
         .env_remove("ARK_API_KEY")
+        .env_remove("SEEDANCE_STORE")
         .env("XDG_CONFIG_HOME", dir.join("xdg-config"))
         .env("XDG_DATA_HOME", dir.join("xdg-data"));
+    c
+}
+
+/// [`bin`] on `store`, against the API at `base`, with `key` as the API key: the shape of most
+/// headless runs (the test adds the command and its flags).
+pub fn bin_on(dir: &Path, store: &Path, base: &str, key: &str) -> Command {
+    let mut c = bin(dir);
+    c.arg("--store")
+        .arg(store)
+        .args(["--base-url", base])
+        .env("SEEDANCE_API_KEY", key);
     c
 }
 

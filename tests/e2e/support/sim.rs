@@ -1,6 +1,7 @@
 //! The simulator as a separate process (`seedance-tui sim`), for tests that drive the binary.
 
 use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -11,12 +12,77 @@ pub struct SimProcess {
     pub base: String,
 }
 
-impl SimProcess {
-    /// Start it on a free port with extra `args` (e.g. `--fail-rate 1`).
-    pub fn start(args: &[&str]) -> SimProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_seedance-tui"))
-            .args(["sim", "--addr", "127.0.0.1:0"])
-            .args(args)
+/// What a test needs of its simulator, said by name (`SimProcess::builder().speed(2000.0)
+/// .start()`); an option not set keeps the simulator's own default, except the fail rate: tasks
+/// fail at random only when a test asks (`fail_rate`).
+#[derive(Debug, Clone)]
+#[must_use = "a builder starts nothing until `start`"]
+pub struct SimBuilder {
+    args: Vec<String>,
+    fail_rate: f64,
+    replay: Option<PathBuf>,
+}
+
+impl SimBuilder {
+    fn arg(mut self, flag: &str, value: impl ToString) -> SimBuilder {
+        self.args.push(flag.to_string());
+        self.args.push(value.to_string());
+        self
+    }
+
+    /// Time compression (1.0: real-world timings).
+    pub fn speed(self, speed: f64) -> SimBuilder {
+        self.arg("--speed", speed)
+    }
+
+    /// The probability that a task fails (default 0).
+    pub fn fail_rate(mut self, p: f64) -> SimBuilder {
+        self.fail_rate = p;
+        self
+    }
+
+    /// How many tasks may run at once.
+    pub fn max_running(self, n: usize) -> SimBuilder {
+        self.arg("--max-running", n)
+    }
+
+    /// The account's cap on queued tasks (creates beyond it get 429).
+    pub fn max_queued(self, n: usize) -> SimBuilder {
+        self.arg("--max-queued", n)
+    }
+
+    /// Serve videos of this many bytes.
+    pub fn video_size(self, bytes: u64) -> SimBuilder {
+        self.arg("--video-size", bytes)
+    }
+
+    /// Require this Bearer key.
+    pub fn api_key(self, key: &str) -> SimBuilder {
+        self.arg("--api-key", key)
+    }
+
+    /// Answer from a trace (`sim --replay TRACE`); `base` is then the trace's own base URL.
+    pub fn replay(mut self, trace: &Path) -> SimBuilder {
+        self.replay = Some(trace.to_path_buf());
+        self
+    }
+
+    /// Start it on a free port; returns once it has printed its base URL.
+    pub fn start(self) -> SimProcess {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_seedance-tui"));
+        cmd.args(["sim", "--addr", "127.0.0.1:0"]);
+        let banner = match &self.replay {
+            Some(trace) => {
+                cmd.arg("--replay").arg(trace);
+                "base URL:"
+            }
+            None => {
+                cmd.args(&self.args)
+                    .args(["--fail-rate", &self.fail_rate.to_string()]);
+                "official base URL:"
+            }
+        };
+        let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -27,7 +93,7 @@ impl SimProcess {
         let mut base = None;
         while base.is_none() && Instant::now() < deadline {
             match lines.next() {
-                Some(Ok(line)) if line.contains("official base URL:") => {
+                Some(Ok(line)) if line.trim_start().starts_with(banner) => {
                     base = line.split_whitespace().last().map(str::to_string);
                 }
                 Some(Ok(_)) => {}
@@ -38,36 +104,18 @@ impl SimProcess {
         std::thread::spawn(move || for _ in lines.by_ref() {});
         SimProcess {
             child,
-            base: base.expect("the simulator prints its official base URL"),
+            base: base.expect("the simulator prints its base URL"),
         }
     }
+}
 
-    /// `sim --replay TRACE` on a free port; `base` is the trace's own base URL.
-    pub fn replay(trace: &std::path::Path) -> SimProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_seedance-tui"))
-            .args(["sim", "--addr", "127.0.0.1:0", "--replay"])
-            .arg(trace)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("sim --replay starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let mut base = None;
-        while base.is_none() && Instant::now() < deadline {
-            match lines.next() {
-                Some(Ok(line)) if line.trim_start().starts_with("base URL:") => {
-                    base = line.split_whitespace().last().map(str::to_string);
-                }
-                Some(Ok(_)) => {}
-                _ => break,
-            }
-        }
-        std::thread::spawn(move || for _ in lines.by_ref() {});
-        SimProcess {
-            child,
-            base: base.expect("the replay prints its base URL"),
+impl SimProcess {
+    /// A simulator to start: see [`SimBuilder`].
+    pub fn builder() -> SimBuilder {
+        SimBuilder {
+            args: Vec::new(),
+            fail_rate: 0.0,
+            replay: None,
         }
     }
 

@@ -4,7 +4,8 @@
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use seedance_tui::api::{ApiKey, ArkClient, ClientConfig};
-use seedance_tui::app::{Msg, update};
+use seedance_tui::app::keymap::Keymap;
+use seedance_tui::app::{Msg, State, update};
 use seedance_tui::engine::Engine;
 use seedance_tui::runtime::poller::{self, PollerCmd, PollerConfig, PollerEvent};
 use seedance_tui::sim::{self, SimConfig};
@@ -92,7 +93,9 @@ async fn auth_failure_pauses_polling_with_a_banner() {
     assert_eq!(sim.stats().gets, asked);
 
     // The header shows the banner (not just "paused"), and never the key.
-    let mut s = crate::support::fixtures::state(160, 30);
+    let (themes, _) = seedance_tui::theme::load_all(None);
+    let mut s = State::new("p", &sim.base_url(), Keymap::default(), themes);
+    update(&mut s, Msg::Resize(160, 30));
     update(&mut s, Msg::Health(health));
     let mut term = Terminal::new(TestBackend::new(160, 30)).expect("terminal");
     term.draw(|f| seedance_tui::ui::view(&s, f)).expect("draw");

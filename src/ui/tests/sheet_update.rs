@@ -4,17 +4,17 @@
 //! a failure is one line; `=` shows a task's variants (same prompt, retries, edits) and `[`/`]`
 //! step through them.
 
-use crate::support::fixtures::{state, task_record};
+use crate::app::results::{PreviewImage, ResultsEffect, ResultsMsg, SheetTiles};
+use crate::app::test_support::{state, task_record};
+use crate::app::{Effect, Msg, State, update};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use seedance_tui::app::results::{PreviewImage, ResultsEffect, ResultsMsg, SheetTiles};
-use seedance_tui::app::{Effect, Msg, State, update};
 use std::sync::Arc;
 
 /// The store's answer to the detail pane's read of a fixture task's links and paths.
 fn bodies(local_id: &str) -> Msg {
     Msg::Bodies {
         local_id: local_id.into(),
-        result: Ok(seedance_tui::store::TaskBodies::of(&task_record(local_id))),
+        result: Ok(crate::store::TaskBodies::of(&task_record(local_id))),
     }
 }
 
@@ -76,7 +76,7 @@ fn picture_runs(s: &State) -> (usize, String) {
     let (w, h) = s.size;
     let mut term =
         ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).expect("terminal");
-    term.draw(|f| seedance_tui::ui::view(s, f)).expect("draw");
+    term.draw(|f| crate::ui::view(s, f)).expect("draw");
     let b = term.backend().buffer().clone();
     let (mut most, mut text) = (0, String::new());
     for y in 0..h {
@@ -123,8 +123,7 @@ fn a_saved_video_asks_for_its_sheet_once_and_draws_it_side_by_side() {
     let (_, text) = picture_runs(&s);
     assert!(text.contains("contact sheet: decoding…"), "{text}");
 
-    let (columns, tw, th) =
-        seedance_tui::app::results::grid(cols, rows, 6, 16.0 / 9.0, 0).expect("fits");
+    let (columns, tw, th) = crate::app::results::grid(cols, rows, 6, 16.0 / 9.0, 0).expect("fits");
     update(
         &mut s,
         Msg::Results(ResultsMsg::Sheet {
@@ -137,7 +136,7 @@ fn a_saved_video_asks_for_its_sheet_once_and_draws_it_side_by_side() {
     assert_eq!(runs, columns as usize, "the frames side by side: {text}");
     assert!(!text.contains("decoding"), "{text}");
     // Shown for this box: asking again asks nothing.
-    assert!(seedance_tui::app::results::sheet_effect(&s).is_empty());
+    assert!(crate::app::results::sheet_effect(&s).is_empty());
 
     // `v`: the full-screen layout is asked for, with room for the times.
     let fx = update(&mut s, key('v'));
@@ -146,7 +145,7 @@ fn a_saved_video_asks_for_its_sheet_once_and_draws_it_side_by_side() {
     let (_, _, fcols, frows, labels) = asks[0].clone();
     assert!(labels && fcols == 100 && frows == 36, "{:?}", asks[0]);
     let (columns, tw, th) =
-        seedance_tui::app::results::grid(fcols, frows, 6, 16.0 / 9.0, 1).expect("fits");
+        crate::app::results::grid(fcols, frows, 6, 16.0 / 9.0, 1).expect("fits");
     update(
         &mut s,
         Msg::Results(ResultsMsg::Sheet {
@@ -187,7 +186,7 @@ fn a_sheet_that_cannot_be_made_is_one_line_and_not_asked_again() {
         text.contains("no contact sheet: the file has no video track"),
         "{text}"
     );
-    assert!(seedance_tui::app::results::sheet_effect(&s).is_empty());
+    assert!(crate::app::results::sheet_effect(&s).is_empty());
 }
 
 #[test]
@@ -201,7 +200,7 @@ fn no_sheet_is_asked_for_a_video_in_a_bucket_or_with_sheets_off() {
         &mut s,
         Msg::Bodies {
             local_id: "l0002".into(),
-            result: Ok(seedance_tui::store::TaskBodies::of(&t)),
+            result: Ok(crate::store::TaskBodies::of(&t)),
         },
     );
     assert!(sheet_asks(&fx).is_empty(), "{fx:?}");
