@@ -11,6 +11,9 @@
 //!      shipped `[poll] interval_secs` (`BENCH_INTERVAL`, default 10 simulated seconds) and
 //!      tuned (`BENCH_TUNED_INTERVAL`, default 7: denser ticks).
 //!
+//!    The poller runs with the shipped `[poll]` settings (4 requests in flight, 5 requests/s
+//!    times the simulator's speed); `BENCH_SPEED=1` is real time, the defaults untouched.
+//!
 //!    Reported: requests (GETs + lists) per finished task (and as a share of the seed loop's),
 //!    the mean and p95 delay from a task finishing (the simulator's `updated_at`) to the client
 //!    seeing it in simulated seconds, and the requests per second measured during the window.
@@ -185,13 +188,15 @@ async fn run(strategy: Strategy, speed: f64, interval_secs: f64, warm: usize, n:
     let engine = engine_at(base_url.clone(), &dir);
     let interval = Duration::from_secs_f64(interval_secs / speed);
     let (tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    // The shipped `[poll]` settings, the interval and the request budget scaled to the
+    // simulator's speed (at 1x: exactly what a user gets without tuning).
+    let shipped = PollerConfig::from_config(&seedance_tui::config::Config::default());
     let cfg = PollerConfig {
         interval,
-        concurrency: 16,
-        requests_per_second: 1000.0,
+        requests_per_second: shipped.requests_per_second * speed,
         leader: true,
         list: ListMode::for_profile(&base_url, strategy != Strategy::Official),
-        ..PollerConfig::default()
+        ..shipped
     };
     let poller = poller::spawn(engine.clone(), cfg, tx);
     let mut clock = Clock {
@@ -314,6 +319,15 @@ async fn main() {
     let sweep_cap = Duration::from_secs_f64(env_or("BENCH_SWEEP_SECS", 10.0));
 
     let started = Instant::now();
+    let load_at = || {
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let load_start = load_at();
     let seed_interval: f64 = env_or("BENCH_SEED_INTERVAL", 15.0);
     let tuned: f64 = env_or("BENCH_TUNED_INTERVAL", 7.0);
     let rows = [
@@ -362,14 +376,10 @@ async fn main() {
     for h in handles {
         outcomes.push(h.await.expect("run"));
     }
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
-        "polling {n} tasks in flight, simulator at {speed}x ({:.0} s; history: {warm} tasks of the same shape first; load average at the end: {}):",
+        "polling {n} tasks in flight, simulator at {speed}x ({:.0} s; history: {warm} tasks of the same shape first; load average at the start: {load_start}, at the end: {}):",
         started.elapsed().as_secs_f64(),
-        load.split_whitespace()
-            .take(3)
-            .collect::<Vec<_>>()
-            .join(" ")
+        load_at()
     );
     println!(
         "| strategy | interval (sim-s) | requests per finished task | share of the seed loop's | mean finish-to-seen | p95 finish-to-seen | requests/s during the window | finished |"

@@ -8,6 +8,8 @@ pub enum Col {
     Status,
     Id,
     Model,
+    /// The batch line's label (`"label"` in a `submit --batch` file).
+    Label,
     Prompt,
     Ratio,
     Resolution,
@@ -22,10 +24,11 @@ pub enum Col {
 
 impl Col {
     /// Every column, in the default order.
-    pub const ALL: [Col; 12] = [
+    pub const ALL: [Col; 13] = [
         Col::Status,
         Col::Id,
         Col::Model,
+        Col::Label,
         Col::Prompt,
         Col::Ratio,
         Col::Resolution,
@@ -48,6 +51,7 @@ impl Col {
             Col::Status => "status",
             Col::Id => "id",
             Col::Model => "model",
+            Col::Label => "label",
             Col::Prompt => "prompt",
             Col::Ratio => "ratio",
             Col::Resolution => "resolution",

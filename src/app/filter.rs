@@ -1,6 +1,7 @@
-//! The `/` filter: free text matched against id, prompt, model and status, plus `status:X`,
-//! `model:X`, `retried:yes|no` and `group:ID` terms (all terms must match; case-insensitive).
-//! `group:ID` keeps the variants of the task ID names (see `app::variants`).
+//! The `/` filter: free text matched against id, prompt, batch label, model and status, plus
+//! `status:X`, `model:X`, `label:X`, `retried:yes|no` and `group:ID` terms (all terms must
+//! match; case-insensitive). `group:ID` keeps the variants of the task ID names (see
+//! `app::variants`).
 
 use crate::store::{Phase, TaskRow};
 use memchr::memmem;
@@ -13,6 +14,9 @@ pub struct Filter {
     pub text: String,
     statuses: Vec<String>,
     models: Vec<String>,
+    /// `label:X` terms (alternatives): tasks whose batch label contains one (`label:` alone: any
+    /// label).
+    labels: Vec<String>,
     /// `retried:no` keeps tasks no retry was made of; `retried:yes` the others.
     retried: Option<bool>,
     words: Vec<String>,
@@ -34,6 +38,8 @@ impl Filter {
                 f.statuses.push(s.to_string());
             } else if let Some(m) = lower.strip_prefix("model:") {
                 f.models.push(m.to_string());
+            } else if let Some(l) = lower.strip_prefix("label:") {
+                f.labels.push(l.to_string());
             } else if let Some(g) = term.strip_prefix("group:") {
                 f.group = Some(g.to_string());
             } else if let Some(r) = lower.strip_prefix("retried:") {
@@ -57,6 +63,7 @@ impl Filter {
             && prev.group.is_none()
             && self.statuses == prev.statuses
             && self.models == prev.models
+            && self.labels == prev.labels
             && prev
                 .words
                 .iter()
@@ -66,6 +73,7 @@ impl Filter {
     pub fn is_empty(&self) -> bool {
         self.statuses.is_empty()
             && self.models.is_empty()
+            && self.labels.is_empty()
             && self.words.is_empty()
             && self.retried.is_none()
             && self.group.is_none()
@@ -109,8 +117,17 @@ impl Filter {
                 return false;
             }
         }
+        let label = r.label().map(str::to_lowercase);
+        if !self.labels.is_empty()
+            && !label
+                .as_deref()
+                .is_some_and(|l| self.labels.iter().any(|t| l.contains(t.as_str())))
+        {
+            return false;
+        }
         self.words.iter().all(|w| {
-            r.local_id.to_lowercase().contains(w.as_str())
+            label.as_deref().is_some_and(|l| l.contains(w.as_str()))
+                || r.local_id.to_lowercase().contains(w.as_str())
                 || r.task_id
                     .as_deref()
                     .is_some_and(|t| t.to_lowercase().contains(w.as_str()))
@@ -164,10 +181,11 @@ struct Row {
 }
 
 /// The filter's view of every row (index `i` is `tasks[i]`), kept next to the rows so a
-/// keystroke neither lower-cases anything nor visits the rows themselves: each row's id, task
-/// id and prompt, lower-cased and joined by `\n` (no filter word holds whitespace, so no match
-/// spans two fields), one row after another in one string; its status as a slot; its model as
-/// an index into a table of the few models seen.
+/// keystroke neither lower-cases anything nor visits the rows themselves: each row's batch
+/// label (empty without one), id, task id and prompt, lower-cased and joined by `\n` (no filter
+/// word holds whitespace, so no match spans two fields; a label's own line breaks become
+/// spaces), one row after another in one string; its status as a slot; its model as an index
+/// into a table of the few models seen.
 #[derive(Debug, Clone, Default)]
 pub struct RowText {
     text: String,
@@ -204,7 +222,11 @@ impl RowText {
         let bytes: usize = tasks
             .iter()
             .map(|t| {
-                t.local_id.len() + t.task_id.as_deref().map_or(0, str::len) + t.prompt.len() + 2
+                t.label().map_or(0, str::len)
+                    + t.local_id.len()
+                    + t.task_id.as_deref().map_or(0, str::len)
+                    + t.prompt.len()
+                    + 3
             })
             .sum();
         self.text = String::with_capacity(bytes);
@@ -226,6 +248,12 @@ impl RowText {
     /// Set row `i` (the next new row when `i` is the count) to `r`'s text.
     pub fn set(&mut self, i: usize, r: &TaskRow) {
         let mut lower = String::new();
+        match r.label() {
+            Some(l) if l.contains('\n') => push_lower(&mut lower, &l.replace('\n', " ")),
+            Some(l) => push_lower(&mut lower, l),
+            None => {}
+        }
+        lower.push('\n');
         push_lower(&mut lower, &r.local_id);
         lower.push('\n');
         push_lower(&mut lower, r.task_id.as_deref().unwrap_or(""));
@@ -325,6 +353,8 @@ pub struct Matcher<'a> {
     words: Vec<Word<'a>>,
     /// Per model of the row table: whether the `model:` terms keep it.
     model_kept: Vec<bool>,
+    /// The `label:` terms, searched in a row's first line.
+    labels: Vec<memmem::Finder<'a>>,
 }
 
 impl Filter {
@@ -361,6 +391,11 @@ impl Filter {
             text,
             words,
             model_kept,
+            labels: self
+                .labels
+                .iter()
+                .map(|l| memmem::Finder::new(l.as_bytes()))
+                .collect(),
         }
     }
 
@@ -437,11 +472,17 @@ impl Matcher<'_> {
         if !f.models.is_empty() && !self.model_kept[row.model as usize] {
             return false;
         }
+        let start = row.start as usize;
+        let hay = &self.text.text.as_bytes()[start..start + row.len as usize];
+        if !self.labels.is_empty() {
+            let label = &hay[..memchr::memchr(b'\n', hay).unwrap_or(hay.len())];
+            if label.is_empty() || !self.labels.iter().any(|l| l.find(label).is_some()) {
+                return false;
+            }
+        }
         if self.words.is_empty() {
             return true;
         }
-        let start = row.start as usize;
-        let hay = &self.text.text.as_bytes()[start..start + row.len as usize];
         self.words.iter().all(|w| {
             w.in_model[row.model as usize]
                 || match w.in_status.get(row.phase as usize) {
@@ -552,9 +593,12 @@ mod tests {
         let mut rows = Vec::new();
         let mut retries = HashMap::new();
         let mut texts = RowText::default();
+        // Labels from a source of their own, so the rest of the rows stay as they were.
+        let mut labels = Rng(16);
         for i in 0..n {
             let mut r = TaskRecord::factory(&text(&mut rng, 6), rng.pick(&phases).clone(), 0);
             r.task_id = (i % 4 != 0).then(|| text(&mut rng, 6));
+            r.label = (!labels.next().is_multiple_of(3)).then(|| text(&mut labels, 5));
             r.prompt = text(&mut rng, 12);
             r.model = rng.pick(&models).to_string();
             if i % 5 == 0 {
@@ -576,6 +620,10 @@ mod tests {
             "model:std",
             "retried:yes",
             "retried:no",
+            "label:",
+            "label:fox",
+            "label:σ",
+            "label:k",
         ];
         let mut compared = (0, 0);
         for _ in 0..queries {
@@ -621,6 +669,54 @@ mod tests {
         let f = Filter::parse("狸狸");
         let m = f.matcher(texts).prepare_scan(rows.len());
         m.words.iter().all(|w| w.hits.is_some())
+    }
+
+    #[test]
+    fn a_batch_label_is_found_by_its_term_and_by_plain_text() {
+        let labelled = |id: &str, label: Option<&str>, prompt: &str| {
+            TaskRow::from(TaskRecord {
+                label: label.map(Into::into),
+                prompt: prompt.into(),
+                ..TaskRecord::factory(id, Phase::Pending, 0)
+            })
+        };
+        let rows = [
+            labelled("l1", Some("Lighthouse-1"), "a tower at dusk"),
+            labelled("l2", Some("harbour-1"), "boats at dawn"),
+            labelled("l3", None, "a lighthouse in fog"),
+        ];
+        let mut texts = RowText::default();
+        texts.rebuild(&rows);
+        let none = HashMap::new();
+        let hits = |q: &str| {
+            let f = Filter::parse(q);
+            let m = f.matcher(&texts);
+            let fast: Vec<&str> = (0..rows.len())
+                .filter(|&i| m.matches(i, &rows[i], &none))
+                .map(|i| &*rows[i].local_id)
+                .collect();
+            let slow: Vec<&str> = rows
+                .iter()
+                .filter(|r| f.matches(r, false))
+                .map(|r| &*r.local_id)
+                .collect();
+            assert_eq!(fast, slow, "{q}");
+            fast
+        };
+        // Plain text finds a label as it finds a prompt.
+        assert_eq!(hits("lighthouse-1"), ["l1"]);
+        assert_eq!(hits("lighthouse"), ["l1", "l3"]);
+        // `label:` looks in labels only; several are alternatives; alone: any label.
+        assert_eq!(hits("label:lighthouse"), ["l1"]);
+        assert_eq!(hits("LABEL:harbour label:light"), ["l1", "l2"]);
+        assert_eq!(hits("label:"), ["l1", "l2"]);
+        assert_eq!(hits("label:dusk"), Vec::<&str>::new());
+        assert_eq!(hits("label:-1 dawn"), ["l2"]);
+        // A label term is part of what a narrower filter must keep.
+        let prev = Filter::parse("label:harbour");
+        assert!(!Filter::parse("label:harbour label:light").narrows(&prev));
+        assert!(Filter::parse("label:harbour boats").narrows(&prev));
+        assert!(!Filter::parse("label:x").is_empty());
     }
 
     #[test]

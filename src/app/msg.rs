@@ -73,6 +73,9 @@ pub enum Msg {
         transient: bool,
     },
     Health(Health),
+    /// The poller's ETA model, sent whenever it learned something: the table's predictions
+    /// come from it (one model; the face does not learn on its own).
+    Eta(std::sync::Arc<crate::engine::eta::EtaModel>),
     Notice {
         level: Level,
         text: String,

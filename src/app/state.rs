@@ -144,6 +144,8 @@ pub struct State {
     pub dirty: bool,
     /// Counts per phase text, derived.
     pub counts: HashMap<String, usize>,
+    /// How many tasks have a batch label, derived: the table shows labels only when some do.
+    pub labelled: usize,
     /// Tokens of tasks finished today (local day starting at `today_start`), derived.
     pub tokens_today: u64,
     /// Unix second the local day began (given by the runtime; the reducer reads no clock).
@@ -157,8 +159,9 @@ pub struct State {
     /// Keys and pastes that arrived while the composer was opening, replayed into it once it
     /// is open (see `app::router`).
     pub pending_input: Vec<super::msg::Msg>,
-    /// Durations learned from finished tasks, for the ETA and progress of unfinished ones.
-    pub eta: crate::engine::eta::EtaModel,
+    /// The poller's model of durations (`Msg::Eta`), for the ETA and progress of unfinished
+    /// tasks.
+    pub eta: std::sync::Arc<crate::engine::eta::EtaModel>,
     /// Downloads, preview, notifications, prices.
     pub results: super::results::Results,
     /// The submission queue: pending rows in order, paused, held by the server.
@@ -251,6 +254,7 @@ impl State {
             key_var: "SEEDANCE_API_KEY".to_string(),
             dirty: true,
             counts: HashMap::new(),
+            labelled: 0,
             tokens_today: 0,
             today_start: 0,
             cap: Default::default(),
@@ -360,7 +364,6 @@ impl State {
         let quick = self.quick_status();
         for r in rows {
             let at = self.index.get(&self.tasks, &r.local_id);
-            crate::engine::eta::learn_on_change(&mut self.eta, at.map(|i| &self.tasks[i]), &r);
             let i = match at {
                 Some(i) => {
                     self.count(i, false);
@@ -437,11 +440,14 @@ impl State {
         } else {
             0
         };
+        let labelled = usize::from(t.label().is_some());
         if add {
             *self.counts.entry(key.to_string()).or_default() += 1;
             self.tokens_today += tokens;
+            self.labelled += labelled;
         } else {
             self.tokens_today = self.tokens_today.saturating_sub(tokens);
+            self.labelled = self.labelled.saturating_sub(labelled);
             if let Some(n) = self.counts.get_mut(key) {
                 *n = n.saturating_sub(1);
                 if *n == 0 {
@@ -491,11 +497,7 @@ impl State {
             // unless an id repeats (the store has none; a caller might): then, as for any
             // batch, a later row replaces an earlier one.
             self.tasks = rows.take().unwrap_or_default();
-            if self.index.rebuild(&self.tasks) {
-                for t in &self.tasks {
-                    crate::engine::eta::learn_on_change(&mut self.eta, None, t);
-                }
-            } else {
+            if !self.index.rebuild(&self.tasks) {
                 rows = Some(std::mem::take(&mut self.tasks));
                 self.index.clear();
             }
@@ -505,7 +507,6 @@ impl State {
             self.tasks.reserve_exact(rows.len());
             for r in rows {
                 let at = self.index.get(&self.tasks, &r.local_id);
-                crate::engine::eta::learn_on_change(&mut self.eta, at.map(|i| &self.tasks[i]), &r);
                 match at {
                     Some(i) => self.tasks[i] = r,
                     None => {
@@ -588,8 +589,10 @@ impl State {
         self.all_sorted_by = None;
         self.counts.clear();
         self.tokens_today = 0;
+        self.labelled = 0;
         for t in &self.tasks {
             *self.counts.entry(t.phase.as_str().to_string()).or_default() += 1;
+            self.labelled += usize::from(t.label().is_some());
             if t.finished_at.is_some_and(|f| f >= self.today_start) {
                 self.tokens_today += t.tokens.unwrap_or(0);
             }

@@ -89,6 +89,11 @@ pub(super) fn on_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.event(level, format!("{id}: {error}"));
             Vec::new()
         }
+        Msg::Eta(model) => {
+            state.eta = model;
+            state.dirty = true;
+            Vec::new()
+        }
         Msg::Health(h) => {
             // A poll answered: the key and the base URL work after all.
             if h.last_success.is_some()

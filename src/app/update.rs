@@ -95,7 +95,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         | Msg::History { .. }
         | Msg::Bodies { .. }
         | Msg::PollFailed { .. }
-        | Msg::Health(_)) => tasks::on_msg(state, msg),
+        | Msg::Health(_)
+        | Msg::Eta(_)) => tasks::on_msg(state, msg),
         Msg::Notice { level, text } => {
             state.notice(level, text);
             Vec::new()

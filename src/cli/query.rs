@@ -191,8 +191,8 @@ pub async fn ls(ctx: &Context, statuses: &[String], format: ListFormat) -> Resul
                 if shown == 0 {
                     ok = writeln!(
                         out,
-                        "{:<12} {:<32} {:<14} {:<5} {:<10} {:>8}  PROMPT",
-                        "SHORT", "ID", "STATUS", "MODEL", "CREATED", "TOKENS"
+                        "{:<12} {:<32} {:<14} {:<5} {:<10} {:>8}  {:<LABEL_WIDTH$} PROMPT",
+                        "SHORT", "ID", "STATUS", "MODEL", "CREATED", "TOKENS", "LABEL"
                     )
                     .is_ok();
                 }
@@ -225,18 +225,25 @@ fn write_table_row(
         .unwrap_or_default();
     let start: String = r.prompt.chars().take(40).collect();
     let prompt: String = flat(&start).chars().take(40).collect();
+    // `truncate` escapes it too; padded by display width, so wide letters keep the columns.
+    let label = crate::text::truncate(r.label.as_deref().unwrap_or(""), LABEL_WIDTH);
+    let pad = LABEL_WIDTH.saturating_sub(unicode_width::UnicodeWidthStr::width(label.as_str()));
     writeln!(
         out,
-        "{:<12} {:<32} {:<14} {:<5} {:<10} {:>8}  {}",
+        "{:<12} {:<32} {:<14} {:<5} {:<10} {:>8}  {label}{:pad$} {}",
         flat(&crate::api::task_id::short_task_id(r.task_id.as_deref())),
         flat(r.display_id()),
         flat(r.phase.as_str()),
         flat(&crate::api::models::short_label(&r.model)),
         created,
         r.tokens.map(|t| t.to_string()).unwrap_or_default(),
+        "",
         prompt
     )
 }
+
+/// `ls`'s LABEL column: a longer label is cut with `…` (`ls --json` has it whole).
+const LABEL_WIDTH: usize = 14;
 
 /// `cancel ID`: only a queued task (the service cannot stop a running one, and removing a
 /// finished one's record is `delete`).

@@ -57,23 +57,16 @@ struct Samples {
     run_plan: Option<(PollTargets, Arc<Plan>)>,
 }
 
-fn push(q: &mut VecDeque<f32>, v: f32, older: bool) {
-    if older {
-        // History older than everything kept: only fills free room.
-        if q.len() < KEEP {
-            q.push_front(v);
-        }
-    } else {
-        q.push_back(v);
-        if q.len() > KEEP {
-            q.pop_front();
-        }
+fn push(q: &mut VecDeque<f32>, v: f32) {
+    q.push_back(v);
+    if q.len() > KEEP {
+        q.pop_front();
     }
 }
 
 impl Samples {
-    fn push(&mut self, total: f32, older: bool) {
-        push(&mut self.total, total, older);
+    fn push(&mut self, total: f32) {
+        push(&mut self.total, total);
         self.fresh += 1;
     }
 
@@ -154,7 +147,15 @@ pub struct EtaModel {
     /// how fast the server's clock runs against ours (1 for a real service; a simulator may run
     /// faster).
     clocks: VecDeque<(f32, f32)>,
+    /// When the account's last tasks finished (Unix seconds, ours), succeeded or not: its
+    /// observed throughput.
+    finishes: VecDeque<f64>,
 }
+
+/// Finishes kept for the throughput.
+const THROUGHPUT_SAMPLES: usize = 32;
+/// Fewer finishes than this: the throughput is not known.
+const THROUGHPUT_MIN: usize = 4;
 
 fn key_of(r: &impl TaskFacts) -> Key {
     let spec = r.spec();
@@ -194,7 +195,7 @@ impl EtaModel {
     /// its stored creation and finish times. Returns false when the record teaches nothing.
     pub fn learn(&mut self, r: &impl TaskFacts) -> bool {
         match Self::stored_total(r) {
-            Some(total) => self.add(r, total, false),
+            Some(total) => self.add(r, total),
             None => false,
         }
     }
@@ -205,7 +206,7 @@ impl EtaModel {
         if !matches!(*r.phase(), Phase::Remote(TaskStatus::Succeeded)) || !total.is_finite() {
             return false;
         }
-        self.add(r, total.max(0.0), false)
+        self.add(r, total.max(0.0))
     }
 
     /// [`EtaModel::learn_secs`] for a task whose answers told its server times: its run time
@@ -237,12 +238,63 @@ impl EtaModel {
                     self.by_model.entry(key.0).or_default(),
                     &mut self.all,
                 ] {
-                    push(&mut s.run, run as f32, false);
+                    push(&mut s.run, run as f32);
                     s.run_fresh += 1;
                 }
             }
         }
         true
+    }
+
+    /// One of the account's tasks finished at `at` (Unix seconds): the throughput counts it.
+    pub fn saw_finish(&mut self, at: f64) {
+        if !at.is_finite() {
+            return;
+        }
+        self.finishes.push_back(at);
+        if self.finishes.len() > THROUGHPUT_SAMPLES {
+            self.finishes.pop_front();
+        }
+    }
+
+    /// The account's observed throughput at `now` (tasks finishing per second), over its last
+    /// finishes; a pause since the last one counts as if a finish were due now, so an idle
+    /// account's old burst does not promise a fast queue.
+    pub fn throughput(&self, now: f64) -> Option<f64> {
+        if self.finishes.len() < THROUGHPUT_MIN {
+            return None;
+        }
+        let first = self.finishes.iter().copied().fold(f64::INFINITY, f64::min);
+        let last = self
+            .finishes
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max);
+        let span = (last - first).max(now - first).max(1e-3);
+        Some((self.finishes.len() - 1) as f64 / span)
+    }
+
+    /// How much longer than its kind's history says a queued task of kind `r` with `ahead`
+    /// of the account's tasks before it waits: those finish first, at the observed throughput
+    /// `λ`, in `ahead / λ` seconds; the history's median total `W` already holds the queueing
+    /// it saw (`λ × W` tasks in progress at once, by Little's law), so the wait is the rest,
+    /// `ahead / λ − W`. `None` when nothing is left or the throughput is unknown.
+    pub fn queue_wait(&self, r: &impl TaskFacts, ahead: usize, now: f64) -> Option<f64> {
+        let rate = self.throughput(now)?;
+        let samples = self.bucket(r).map(|b| &b.total);
+        let mut xs: Vec<f64> = samples
+            .into_iter()
+            .flatten()
+            .map(|v| f64::from(*v))
+            .collect();
+        xs.sort_by(f64::total_cmp);
+        let typical = if xs.is_empty() {
+            0.0
+        } else {
+            quantile(&xs, 0.5)
+        };
+        let wait = ahead as f64 / rate - typical;
+        (wait > 0.0).then_some(wait)
     }
 
     /// Server seconds per second of ours, once enough finished tasks compared them: 1 when
@@ -289,15 +341,6 @@ impl EtaModel {
         Some((samples.run_plan(t), ran.max(0.0)))
     }
 
-    /// Learn from a task older than everything learned so far (loading history newest first):
-    /// it only fills buckets that have room.
-    pub fn learn_older(&mut self, r: &impl TaskFacts) -> bool {
-        match Self::stored_total(r) {
-            Some(total) => self.add(r, total, true),
-            None => false,
-        }
-    }
-
     fn stored_total(r: &impl TaskFacts) -> Option<f64> {
         if !matches!(*r.phase(), Phase::Remote(TaskStatus::Succeeded)) {
             return None;
@@ -308,15 +351,12 @@ impl EtaModel {
             .then_some(total as f64)
     }
 
-    fn add(&mut self, r: &impl TaskFacts, total: f64, older: bool) -> bool {
+    fn add(&mut self, r: &impl TaskFacts, total: f64) -> bool {
         let total = total as f32;
         let key = key_of(r);
-        self.by_model
-            .entry(key.0.clone())
-            .or_default()
-            .push(total, older);
-        self.by_key.entry(key).or_default().push(total, older);
-        self.all.push(total, older);
+        self.by_model.entry(key.0.clone()).or_default().push(total);
+        self.by_key.entry(key).or_default().push(total);
+        self.all.push(total);
         self.learned += 1;
         true
     }
@@ -341,7 +381,7 @@ impl EtaModel {
         let mut s = Samples::default();
         for i in 0..PRIOR_SAMPLES {
             let at = lo + (hi - lo) * (i as f64 + 0.5) / PRIOR_SAMPLES as f64;
-            s.push(at as f32, false);
+            s.push(at as f32);
         }
         s
     }
@@ -601,9 +641,11 @@ pub struct QueuePlace {
 }
 
 impl EtaModel {
-    /// [`EtaModel::estimate`] for a task waiting behind others: the history's times stretched
-    /// by the waves of tasks ahead of it (`ahead / running` more runs of a typical task), so a
-    /// task queued behind 50 others is not "late" after a minute.
+    /// [`EtaModel::estimate`] for a task waiting behind others, so a task queued behind 50
+    /// others is not "late" after a minute: the history's times plus the wait for the tasks
+    /// ahead of it at the account's observed throughput ([`EtaModel::queue_wait`]); until a
+    /// throughput is known, stretched by the waves of tasks ahead (`ahead / running` more runs
+    /// of a typical task).
     pub fn estimate_in_queue(
         &self,
         r: &impl TaskFacts,
@@ -615,12 +657,17 @@ impl EtaModel {
             return Some(base);
         };
         let samples = &self.bucket(r)?.total;
-        let waves = p.ahead as f64 / p.running.max(1) as f64;
-        let factor = 1.0 + waves;
         let age = (now - r.created_at()).max(0) as f64;
+        let wait = self
+            .throughput(now as f64)
+            .map(|_| self.queue_wait(r, p.ahead, now as f64).unwrap_or(0.0));
+        let factor = 1.0 + p.ahead as f64 / p.running.max(1) as f64;
         let mut left: Vec<f64> = samples
             .iter()
-            .map(|s| f64::from(*s) * factor - age)
+            .map(|s| match wait {
+                Some(w) => f64::from(*s) + w - age,
+                None => f64::from(*s) * factor - age,
+            })
             .filter(|l| *l > 0.0)
             .collect();
         if left.is_empty() {
@@ -764,26 +811,6 @@ impl QueueIndex {
             ahead: at - first,
             running: self.running,
         })
-    }
-}
-
-/// Finished tasks a dashboard learns from when it loads the store (the newest come first).
-pub const LOAD_LIMIT: usize = 2000;
-
-/// Learn from `new` when it just finished (its previous version `old` had not), or when it
-/// arrives already finished (a load, newest first) and the model still wants history.
-pub fn learn_on_change<T: TaskFacts>(model: &mut EtaModel, old: Option<&T>, new: &T) {
-    if new.finished_at().is_none() {
-        return;
-    }
-    match old {
-        Some(o) if o.finished_at().is_none() => {
-            model.learn(new);
-        }
-        None if model.learned() < LOAD_LIMIT => {
-            model.learn_older(new);
-        }
-        _ => {}
     }
 }
 
@@ -952,6 +979,38 @@ mod tests {
             running: 5,
         };
         assert_eq!(m.estimate_in_queue(&q, 60, Some(first)), m.estimate(&q, 60));
+    }
+
+    #[test]
+    fn the_account_s_throughput_sets_the_wait_behind_the_tasks_ahead() {
+        // Tasks take 100 s (queueing as it was included); 150 are ahead of this one.
+        let mut m = model(&[(20, 80), (20, 80), (20, 80), (20, 80)]);
+        let q = rec("queued", 0, None, None);
+        let place = QueuePlace {
+            ahead: 150,
+            running: 5,
+        };
+        assert_eq!(m.throughput(120.0), None, "no finish seen yet");
+        // Ten finishes one second apart, the last just now: one task a second.
+        for i in 0..10 {
+            m.saw_finish(111.0 + f64::from(i));
+        }
+        let rate = m.throughput(120.0).expect("known");
+        assert!((rate - 1.0).abs() < 1e-9, "{rate}");
+        // The 150 ahead take 150 s; the history's 100 s held 100 of them: 50 s more.
+        assert_eq!(m.queue_wait(&q, 150, 120.0), Some(50.0));
+        let e = m.estimate_in_queue(&q, 120, Some(place)).expect("estimate");
+        assert_eq!(e.remaining, 100 + 50 - 120);
+        // A minute without a finish since: the throughput drops, the wait grows.
+        let later = m.queue_wait(&q, 150, 180.0).expect("known");
+        assert!(later > 50.0, "{later}");
+        // No more ahead than the history's queueing held: no wait, the plain estimate.
+        assert_eq!(m.queue_wait(&q, 80, 120.0), None);
+        let near = QueuePlace {
+            ahead: 80,
+            running: 5,
+        };
+        assert_eq!(m.estimate_in_queue(&q, 60, Some(near)), m.estimate(&q, 60));
     }
 
     #[test]

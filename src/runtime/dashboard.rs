@@ -145,6 +145,7 @@ pub(super) fn forward(
                     transient,
                 },
                 Report::Poller(PollerEvent::Health(h)) => Msg::Health(h),
+                Report::Poller(PollerEvent::Eta(model)) => Msg::Eta(model),
                 Report::Feeder(ev) => match feeder_notice(ev) {
                     Some((level, text)) => Msg::Notice { level, text },
                     None => continue,

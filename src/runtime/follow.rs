@@ -193,7 +193,7 @@ impl Follow {
                 self.hopeless.remove(&record.local_id);
                 got = Some((**record).clone());
             }
-            PollerEvent::Health(_) => {}
+            PollerEvent::Health(_) | PollerEvent::Eta(_) => {}
         }
         if let PollerEvent::Failed { message, .. } = &ev
             && !self.warned

@@ -128,7 +128,8 @@ impl PollerConfig {
 /// What the loop tells the poller.
 #[derive(Debug)]
 pub enum PollerCmd {
-    /// Start (or keep) polling this task; ignored unless it needs polling.
+    /// Start (or keep) polling this task; a tracked task that finished elsewhere (another
+    /// process polls) is learned from and no longer polled.
     Track(Box<TaskRecord>),
     /// Stop polling this task.
     Untrack(String),
@@ -153,6 +154,9 @@ pub enum PollerEvent {
         transient: bool,
     },
     Health(Health),
+    /// The ETA model after it learned something (at start, from the store's history; then
+    /// from every finish this poller sees or hears of): the faces predict with it.
+    Eta(Arc<EtaModel>),
 }
 
 /// How often the leader looks for submissions abandoned by a dead process.
@@ -222,7 +226,7 @@ struct Scheduler {
     list_surprises: u32,
     /// In list mode, the wait between ticks while tasks are inside their window.
     tick: Duration,
-    /// The ETA model learned something the faces have not been sent yet.
+    /// The ETA model learned something the faces have not been sent yet (`PollerEvent::Eta`).
     eta_changed: bool,
 }
 
@@ -318,6 +322,9 @@ impl Scheduler {
             if self.tracked.remove(&record.local_id).is_some() {
                 self.eta_changed = true;
                 self.eta.learn(&record);
+                if matches!(record.phase, crate::store::Phase::Remote(_)) {
+                    self.eta.saw_finish(unix_now());
+                }
             }
             return;
         }
@@ -326,21 +333,25 @@ impl Scheduler {
             Some(t) => t.record = record,
             None => {
                 // What the store says may be old (a dashboard opening after hours): ask now.
-                // A row written moments ago (just submitted) whose kind history knows waits for
-                // its ETA gap; with no history, ask now.
                 // A row written moments ago (just submitted) waits for its kind's plan (the
                 // model table's typical durations when the store has no history).
                 // (Stored times are whole seconds: "moments" is at least two of them.)
                 let fresh = ((now_secs() - record.updated_at) as f64)
                     < self.cfg.interval.as_secs_f64().max(2.0);
-                // The stored creation time is in whole seconds: a row this process sees within
-                // a second of it was created just now.
+                // When the task reached the server. A row never answered yet was accepted at
+                // its last change: a line of the queue was written when it was queued, maybe
+                // long before it was sent. The stored times are whole seconds: a row this
+                // process sees within a second of it reached the server just now.
                 let unix = unix_now();
-                let created = record.created_at as f64;
-                let origin = if (0.0..1.0).contains(&(unix - created)) {
+                let sent = if record.response_json.is_none() {
+                    record.updated_at.max(record.created_at)
+                } else {
+                    record.created_at
+                } as f64;
+                let origin = if (0.0..1.0).contains(&(unix - sent)) {
                     unix
                 } else {
-                    created + 0.5
+                    sent + 0.5
                 };
                 self.tracked.insert(
                     id.clone(),
@@ -357,6 +368,13 @@ impl Scheduler {
                         server: None,
                     },
                 );
+                if fresh && self.listing() {
+                    // Ticks as frequent as the account finishes tasks: a task just sent rides
+                    // them once inside its window.
+                    if let Some(rate) = self.eta.throughput(unix_now()) {
+                        self.tick = self.tick.min(self.tick_for(rate));
+                    }
+                }
                 let first = if fresh { now + self.next_gap(&id) } else { now };
                 self.schedule(&id, first);
             }
@@ -522,32 +540,47 @@ impl Scheduler {
         } else {
             (plan.start() - age).clamp(targets.min_gap, targets.sparse)
         };
+        tracing::debug!(task = local_id, age, gap = secs, tick = ?self.tick, "next poll");
         Duration::from_secs_f64(secs.clamp(0.01, self.cfg.max_backoff.as_secs_f64().max(0.01)))
     }
 
-    /// In list mode, set the tick from how fast the tracked tasks are expected to finish now
-    /// (the sum of their finish rates): a tick costs one request and the delay is paid per
-    /// task, so the cheapest pace is ∝ 1 / √rate, here √(1.5 × interval / rate), between a
-    /// quarter interval and the interval.
+    /// In list mode, set the tick from how fast the tracked tasks are expected to finish now:
+    /// the sum of their finish rates, and, while any is inside its window, at least the
+    /// account's observed throughput (what that sum comes to in a steady stream; it also
+    /// covers a history still too coarse to expect finishes this soon).
     fn refresh_tick(&mut self) {
         if !self.listing() {
             return;
         }
         let targets = self.targets();
         let ids: Vec<String> = self.tracked.keys().cloned().collect();
-        let mut rate = 0.0;
+        let (mut rate, mut inside) = (0.0, false);
         for id in ids {
-            if let Some((plan, age)) = self.plan_of(&id, &targets) {
-                rate += plan.finish_rate(age, &targets).unwrap_or(0.0);
+            if let Some((plan, age)) = self.plan_of(&id, &targets)
+                && let Some(r) = plan.finish_rate(age, &targets)
+            {
+                rate += r;
+                inside = true;
             }
         }
+        if inside {
+            rate = rate.max(self.eta.throughput(unix_now()).unwrap_or(0.0));
+        }
+        self.tick = self.tick_for(rate);
+    }
+
+    /// The wait between list ticks for finishes expected at `rate` per second: a tick costs one
+    /// request and the delay is paid per task, so the cheapest pace is ∝ 1 / √rate, here
+    /// √(1.5 × interval / rate), between a quarter interval and the interval.
+    fn tick_for(&self, rate: f64) -> Duration {
         let i = self.cfg.interval.as_secs_f64();
         let gap = if rate > 0.0 {
             (1.5 * i / rate).sqrt()
         } else {
             i
         };
-        self.tick = Duration::from_secs_f64(gap.clamp(targets.min_gap.max(0.01), i.max(0.01)));
+        let least = self.targets().min_gap.max(0.01);
+        Duration::from_secs_f64(gap.clamp(least, i.max(least)))
     }
 
     fn backoff(&self, errors: u32) -> Duration {
@@ -617,6 +650,11 @@ impl Scheduler {
                     self.schedule(local_id, now + gap);
                 } else {
                     self.tracked.remove(local_id);
+                    // The server's own verdict (not `lost`) counts toward the throughput.
+                    if matches!(record.phase, crate::store::Phase::Remote(_)) {
+                        self.eta.saw_finish(unix_now());
+                        self.eta_changed = true;
+                    }
                     // It finished between its last unfinished answer and this one: the middle
                     // is the best guess, and finer than the stored whole seconds.
                     let seen = unix_now();
@@ -722,6 +760,7 @@ impl Scheduler {
         now: Instant,
     ) -> (Vec<PollerEvent>, Option<ListMode>) {
         self.in_flight = self.in_flight.saturating_sub(1);
+        // The pace for the listed tasks' next polls, and again below for what stays tracked.
         self.refresh_tick();
         let mut events = Vec::new();
         let mut settled = None;
@@ -773,6 +812,7 @@ impl Scheduler {
                 }
             }
         }
+        self.refresh_tick();
         (events, settled)
     }
 
@@ -855,7 +895,7 @@ pub fn spawn(
         };
         if let Ok(rows) = engine.with_store(move |st| st.list(&query)).await {
             for r in rows.iter().rev() {
-                s.eta.learn(r);
+                s.eta_changed |= s.eta.learn(r);
             }
         }
         // What the store remembers about this base URL's list settles a probe.
@@ -890,6 +930,13 @@ pub fn spawn(
                         Done::List(ids, engine.poll_listed(&records).await)
                     }),
                 };
+            }
+            if std::mem::take(&mut s.eta_changed)
+                && events
+                    .send(PollerEvent::Eta(Arc::new(s.eta.clone())))
+                    .is_err()
+            {
+                return;
             }
             let health = s.health();
             if health != last_health {

@@ -82,6 +82,60 @@ fn history_spaces_polls_out_early_and_a_fresh_store_waits_for_the_typical_window
 }
 
 #[test]
+fn a_queued_line_is_planned_from_when_it_was_sent_not_when_it_was_queued() {
+    let t0 = Instant::now();
+    let now = now_secs();
+    let mut s = Scheduler::new(cfg(true), t0);
+    // Tasks like it take 30 s.
+    for i in 0..10 {
+        let mut done = record(&format!("d{i}"), "succeeded", now - 10_000);
+        done.finished_at = Some(now - 10_000 + 30);
+        s.eta.learn(&done);
+    }
+    // Queued ten minutes ago, sent (accepted, never answered) just now: not ten minutes old,
+    // so neither past its window nor learned as a ten-minute task.
+    let mut line = record("line", "queued", now - 600);
+    line.updated_at = now;
+    s.track(line, t0);
+    let due = s.tracked["line"].due - t0;
+    assert!(
+        due >= Duration::from_secs(15) && due <= Duration::from_secs(35),
+        "planned from its send: {due:?}"
+    );
+}
+
+#[test]
+fn list_ticks_keep_pace_with_the_account_s_throughput() {
+    let t0 = Instant::now();
+    let now = now_secs();
+    let mut s = Scheduler::new(
+        PollerConfig {
+            list: ListMode::Use,
+            ..cfg(true)
+        },
+        t0,
+    );
+    // A coarse history (0-30 s): a task just sent is already inside its window, where finishes
+    // are not expected often.
+    for i in 0..10 {
+        let mut done = record(&format!("d{i}"), "succeeded", now - 10_000);
+        done.finished_at = Some(now - 10_000 + 3 * i);
+        s.eta.learn(&done);
+    }
+    s.track(record("slow", "queued", now), t0);
+    let slow = s.tracked["slow"].due - t0;
+    // The account finished three tasks a second lately: ticks at their fastest (a quarter
+    // interval) carry the next task sent.
+    for i in 0..10 {
+        s.eta.saw_finish(unix_now() - 3.0 + f64::from(i) / 3.0);
+    }
+    s.track(record("fast", "queued", now), t0);
+    let fast = s.tracked["fast"].due - t0;
+    assert!(fast <= Duration::from_millis(2600), "{fast:?}");
+    assert!(slow > fast, "{slow:?} {fast:?}");
+}
+
+#[test]
 fn stale_rows_are_asked_at_once_fresh_submissions_wait() {
     let t0 = Instant::now();
     let mut s = Scheduler::new(cfg(true), t0);

@@ -155,11 +155,15 @@ impl Workers {
             }
         });
 
-        // The feeder's reports; each may have changed the queue.
-        let (to_face, poke) = (face.clone(), queue_poke.clone());
+        // The feeder's reports; each may have changed the queue. A line just sent is polled
+        // from now, not from when the store watcher next looks.
+        let (to_face, poke, to_poller) = (face.clone(), queue_poke.clone(), poller.clone());
         tokio::spawn(async move {
             while let Some(ev) = frx.recv().await {
                 let _ = poke.send(());
+                if let FeederEvent::Sent(r) = &ev {
+                    let _ = to_poller.send(PollerCmd::Track(r.clone()));
+                }
                 if to_face.send(Report::Feeder(ev)).is_err() {
                     return;
                 }
@@ -167,7 +171,8 @@ impl Workers {
         });
 
         // Every commit to the store (ours or another process's): a finished task frees a slot
-        // in the queue, a new unfinished task is polled, a succeeded one is saved.
+        // in the queue and teaches the poller's ETA model (a follower's too), a new unfinished
+        // task is polled, a succeeded one is saved.
         let (wtx, mut wrx) = mpsc::unbounded_channel();
         let every = store_watch::interval(&ctx.config.poll);
         store_watch::spawn_every(ctx.store_path.clone(), plan.seq, every, wtx);
@@ -177,7 +182,7 @@ impl Workers {
             while let Some(rows) = wrx.recv().await {
                 let _ = to_feeder.send(FeederCmd::Wake);
                 let _ = poke.send(());
-                for r in rows.iter().filter(|r| r.phase.needs_polling()) {
+                for r in &rows {
                     let _ = to_poller.send(PollerCmd::Track(Box::new(r.clone())));
                 }
                 to_dl.consider(&rows);

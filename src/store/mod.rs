@@ -149,6 +149,8 @@ pub struct TaskLine {
     pub prompt: String,
     pub created_at: i64,
     pub tokens: Option<u64>,
+    /// The batch line's label.
+    pub label: Option<String>,
 }
 
 impl TaskLine {

@@ -88,7 +88,8 @@ impl Store {
                     "INSERT INTO tasks (local_id, status, profile, model, prompt, \
                      created_at, updated_at, queue_key, queue_pos, label, retry_of, retry_depth, \
                      max_in_flight) \
-                     VALUES (?1, 'pending', ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9, \
+                     VALUES (?1, 'pending', ?2, ?3, ?4, ?5, ?5, ?6, ?7, \
+                     COALESCE(?8, (SELECT label FROM tasks WHERE local_id = ?9)), ?9, \
                      COALESCE((SELECT retry_depth + 1 FROM tasks WHERE local_id = ?9), \
                      CASE WHEN ?9 IS NULL THEN 0 ELSE 1 END), ?10)",
                 )
@@ -629,6 +630,65 @@ mod tests {
             .expect("enqueue");
         assert_eq!(s.queue_cap("a").expect("cap"), Some(2));
         assert_eq!(s.queue_cap("b").expect("cap"), None);
+    }
+
+    #[test]
+    fn labels_are_kept_per_task_and_retries_keep_their_originals() {
+        let (_d, s) = open();
+        let labelled = |id, key, label| NewPending {
+            label: Some(label),
+            ..item(id, Some(key))
+        };
+        s.enqueue(
+            &[
+                labelled("a", "k1", "lighthouse-1"),
+                labelled("b", "k2", "harbour-1"),
+                item("c", Some("k3")),
+            ],
+            1,
+        )
+        .expect("enqueue");
+        let labels = s.labels().expect("labels");
+        assert_eq!(labels.len(), 2, "{labels:?}");
+        assert_eq!(labels.get("a").map(String::as_str), Some("lighthouse-1"));
+        assert_eq!(labels.get("b").map(String::as_str), Some("harbour-1"));
+        assert!(!labels.contains_key("c"));
+        // The record and the dashboard's row carry it.
+        assert_eq!(
+            s.find("a").expect("a").label.as_deref(),
+            Some("lighthouse-1")
+        );
+        let rows = s
+            .list_rows(&crate::store::TaskQuery::default())
+            .expect("rows");
+        let row = |id: &str| rows.iter().find(|r| &*r.local_id == id).expect("row");
+        assert_eq!(row("b").label(), Some("harbour-1"));
+        assert_eq!(row("c").label(), None);
+        // A retry sent at once and one queued keep the original's label; a queued line's own
+        // label wins.
+        s.begin_retry(&crate::store::NewSubmission {
+            local_id: "a2",
+            profile: "p",
+            request_json: r#"{"model":"m","content":[{"type":"text","text":"hi"}]}"#,
+            retry_of: Some("a"),
+            now: 2,
+        })
+        .expect("retry");
+        let queued_retry = NewPending {
+            retry_of: Some("b"),
+            ..item("b2", None)
+        };
+        let own = NewPending {
+            retry_of: Some("b"),
+            label: Some("mine"),
+            ..item("b3", None)
+        };
+        s.enqueue(&[queued_retry, own], 3).expect("enqueue");
+        let labels = s.labels().expect("labels");
+        assert_eq!(labels.get("a2").map(String::as_str), Some("lighthouse-1"));
+        assert_eq!(labels.get("b2").map(String::as_str), Some("harbour-1"));
+        assert_eq!(labels.get("b3").map(String::as_str), Some("mine"));
+        assert_eq!(labels.len(), 5);
     }
 
     #[test]

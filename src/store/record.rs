@@ -145,6 +145,8 @@ pub struct TaskRecord {
     pub urls_seen_at: Option<i64>,
     pub video_path: Option<String>,
     pub last_frame_path: Option<String>,
+    /// The user's name for the batch line it came from (`"label"`), kept by its retries.
+    pub label: Option<String>,
 }
 
 impl TaskRecord {
@@ -176,6 +178,7 @@ impl TaskRecord {
             urls_seen_at: None,
             video_path: None,
             last_frame_path: None,
+            label: None,
         }
     }
 }

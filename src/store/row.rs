@@ -94,13 +94,22 @@ pub struct ResultFiles {
     pub last_frame_saved: bool,
 }
 
-/// What few rows have (a failure, a retry's original), out of line so the rest pay one pointer.
+/// What few rows have (a failure, a retry's original, a batch line's label), out of line so the
+/// rest pay one pointer.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RowExtra {
     pub error_code: Option<Box<str>>,
     pub error_message: Option<Box<str>>,
     /// `local_id` of the task this one retries.
     pub retry_of: Option<Box<str>>,
+    /// The batch line's label (see [`label`]: shared, never empty).
+    pub label: Option<Arc<str>>,
+}
+
+/// A stored label as a row keeps it: one shared copy (a batch often repeats its labels, and
+/// retries keep theirs), none for an empty one.
+pub fn label(stored: &str) -> Option<Arc<str>> {
+    (!stored.is_empty()).then(|| intern(stored))
 }
 
 /// One task as the dashboard keeps it (see the module's comment). Built from the store by
@@ -147,6 +156,11 @@ impl TaskRow {
         self.extra.as_ref()?.retry_of.as_deref()
     }
 
+    /// The batch line's label (never empty); raw: sanitize before a terminal.
+    pub fn label(&self) -> Option<&str> {
+        self.extra.as_ref()?.label.as_deref()
+    }
+
     /// Set the rarely-set fields (`None` everywhere keeps no allocation).
     pub fn set_extra(&mut self, extra: RowExtra) {
         self.extra = (extra != RowExtra::default()).then(|| Box::new(extra));
@@ -187,6 +201,7 @@ impl From<&TaskRecord> for TaskRow {
             error_code: r.error_code.as_deref().map(Into::into),
             error_message: r.error_message.as_deref().map(Into::into),
             retry_of: r.retry_of.as_deref().map(Into::into),
+            label: r.label.as_deref().and_then(label),
         });
         row
     }
@@ -287,6 +302,7 @@ mod tests {
             last_frame_path: Some("/tmp/f.png".into()),
             error_code: Some("E".into()),
             retry_of: Some("l0".into()),
+            label: Some("lighthouse-1".into()),
             ..TaskRecord::factory("l1", Phase::Pending, 5)
         };
         let row = TaskRow::from(&r);
@@ -307,10 +323,33 @@ mod tests {
         assert_eq!(row.error_code(), Some("E"));
         assert_eq!(row.error_message(), None);
         assert_eq!(row.retry_of(), Some("l0"));
+        assert_eq!(row.label(), Some("lighthouse-1"));
         // Nothing rare set: no out-of-line part.
         let plain = TaskRow::from(TaskRecord::factory("l2", Phase::Pending, 5));
         assert!(plain.extra.is_none());
         assert_eq!(plain.retry_of(), None);
+        assert_eq!(plain.label(), None);
+        // An empty label is none; equal labels are one copy.
+        let empty = TaskRow::from(TaskRecord {
+            label: Some(String::new()),
+            ..TaskRecord::factory("l3", Phase::Pending, 5)
+        });
+        assert!(empty.extra.is_none());
+        let again = TaskRow::from(TaskRecord {
+            label: Some("lighthouse-1".into()),
+            ..TaskRecord::factory("l4", Phase::Pending, 5)
+        });
+        assert!(Arc::ptr_eq(
+            row.extra
+                .as_ref()
+                .and_then(|e| e.label.as_ref())
+                .expect("label"),
+            again
+                .extra
+                .as_ref()
+                .and_then(|e| e.label.as_ref())
+                .expect("label"),
+        ));
     }
 
     #[test]

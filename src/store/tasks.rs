@@ -14,14 +14,14 @@ pub(super) const COLUMNS: &str = concat!(
     request_sql!(),
     ", response_json, error_code, error_message, retry_of, retry_depth, created_at, updated_at, \
      started_at, finished_at, tokens, video_url, last_frame_url, urls_seen_at, video_path, \
-     last_frame_path"
+     last_frame_path, label"
 );
 
 /// [`COLUMNS`] with an empty request: a record for showing, never for sending.
 const COLUMNS_WITHOUT_REQUEST: &str = "local_id, task_id, status, profile, model, prompt, '', \
     response_json, error_code, error_message, retry_of, retry_depth, created_at, updated_at, \
     started_at, finished_at, tokens, video_url, last_frame_url, urls_seen_at, video_path, \
-    last_frame_path";
+    last_frame_path, label";
 
 /// [`COLUMNS`] for listings: a request of at most `requests::INLINE_BODY_BYTES` as text, a
 /// bigger one as its length (see `listed_request_sql!`).
@@ -30,7 +30,7 @@ const LISTED_COLUMNS: &str = concat!(
     listed_request_sql!(),
     ", response_json, error_code, error_message, retry_of, retry_depth, created_at, updated_at, \
      started_at, finished_at, tokens, video_url, last_frame_url, urls_seen_at, video_path, \
-     last_frame_path"
+     last_frame_path, label"
 );
 
 /// A task from a row selected with `COLUMNS` first, read by position: a lookup by name scans the
@@ -70,6 +70,7 @@ fn from_row_with(
         urls_seen_at: r.get(19)?,
         video_path: r.get(20)?,
         last_frame_path: r.get(21)?,
+        label: r.get(22)?,
     })
 }
 
@@ -80,7 +81,7 @@ const ROW_COLUMNS: &str = concat!(
     request_sql!(),
     ", error_code, error_message, retry_of, retry_depth, created_at, updated_at, started_at, \
      finished_at, tokens, urls_seen_at, video_url IS NOT NULL, last_frame_url IS NOT NULL, \
-     video_path IS NOT NULL, last_frame_path IS NOT NULL"
+     video_path IS NOT NULL, last_frame_path IS NOT NULL, label"
 );
 
 /// A task as the dashboard keeps it, from a row selected with `ROW_COLUMNS`, without copying
@@ -128,6 +129,7 @@ fn row_from(r: &Row<'_>) -> rusqlite::Result<TaskRow> {
         error_code: opt_box(7)?,
         error_message: opt_box(8)?,
         retry_of: opt_box(9)?,
+        label: opt_text(21)?.and_then(super::row::label),
     });
     Ok(row)
 }
@@ -311,9 +313,11 @@ impl Store {
             };
             s.conn
                 .execute(
+                    // A retry (or an edit) keeps its original's batch label.
                     "INSERT INTO tasks (local_id, status, profile, model, prompt, \
-                     retry_of, retry_depth, created_at, updated_at) \
-                     VALUES (?1, 'submitting', ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+                     retry_of, retry_depth, created_at, updated_at, label) \
+                     VALUES (?1, 'submitting', ?2, ?3, ?4, ?5, ?6, ?7, ?7, \
+                     (SELECT label FROM tasks WHERE local_id = ?5))",
                     params![
                         sub.local_id,
                         sub.profile,
@@ -890,11 +894,12 @@ impl Store {
                 prompt: r.get(4)?,
                 created_at: r.get(5)?,
                 tokens: tokens.map(|t| t.max(0) as u64),
+                label: r.get(7)?,
             })
         }
         self.each_mapped(
             query,
-            "local_id, task_id, status, model, prompt, created_at, tokens",
+            "local_id, task_id, status, model, prompt, created_at, tokens, label",
             line_from,
             visit,
         )
@@ -966,7 +971,7 @@ impl Store {
         let mut last = seq;
         // The sequence is read apart from the row, so the cursor moves past an unreadable row.
         let rows = stmt
-            .query_map([seq], |r| Ok((from_row(r), r.get::<_, i64>(22)?)))
+            .query_map([seq], |r| Ok((from_row(r), r.get::<_, i64>(23)?)))
             .and_then(|it| it.collect::<Result<Vec<_>, _>>())
             .map_err(|e| self.err(e))?;
         let rows = readable(rows.into_iter().map(|(rec, s)| {

@@ -114,6 +114,12 @@ pub fn lines<'a>(t: &'a TaskRow, state: &'a State) -> Vec<Line<'a>> {
         ),
         Span::styled(format!("  local {}", t.local_id), theme.dim()),
     ])];
+    if let Some(label) = t.label() {
+        out.push(Line::from(vec![
+            Span::styled("  label ", theme.dim()),
+            Span::styled(label.to_string(), theme.accent()),
+        ]));
+    }
     let bodies = state.bodies_of(&t.local_id);
     retry_chain(t, state, &mut out);
     error(t, bodies, theme, &mut out);

@@ -5,6 +5,7 @@ use super::format::{age, progress_time, short_id, short_status, symbol, tokens};
 use crate::api::models::short_label;
 use crate::app::state::{Focus, SortKey, State};
 use crate::engine::eta;
+use crate::sanitize::flat;
 use crate::store::TaskRow;
 use crate::text::truncate;
 use ratatui::Frame;
@@ -21,6 +22,9 @@ fn spec(c: Col) -> (&'static str, u16, u8) {
         Col::Status => ("STATUS", 11, 0),
         Col::Id => ("ID", 15, 0),
         Col::Model => ("MODEL", 5, 1),
+        // Shown only when some task has a label, and the first to go as the terminal narrows
+        // (below ~140 columns): the prompt then starts with the label.
+        Col::Label => ("LABEL", 12, 5),
         Col::Prompt => ("PROMPT", 17, 0),
         Col::Ratio => ("RATIO", 5, 5),
         Col::Resolution => ("RES", 5, 4),
@@ -101,6 +105,8 @@ fn cell(t: &TaskRow, col: Col, now: i64, retries: usize) -> String {
         }
         Col::Error => t.error_code().map(short_error).unwrap_or_default(),
         Col::Model => short_label(&t.model),
+        // Labels come from batch files (or a store written by hand): escaped, one line.
+        Col::Label => t.label().map(|l| flat(l).into_owned()).unwrap_or_default(),
         Col::Prompt => t.prompt.to_string(),
         Col::Ratio => t.spec.ratio.as_deref().unwrap_or_default().to_string(),
         Col::Resolution => t.spec.resolution.as_deref().unwrap_or_default().to_string(),
@@ -164,7 +170,21 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         return;
     }
     let theme = state.theme();
-    let cols = columns(area.width.saturating_sub(2), &state.columns);
+    // No task has a label: no empty LABEL column.
+    let chosen: Vec<Col> = if state.labelled == 0 {
+        state
+            .columns
+            .iter()
+            .copied()
+            .filter(|c| *c != Col::Label)
+            .collect()
+    } else {
+        state.columns.clone()
+    };
+    let cols = columns(area.width.saturating_sub(2), &chosen);
+    // A chosen LABEL column with no room of its own: the prompt cell starts with the label.
+    let label_in_prompt =
+        state.columns.contains(&Col::Label) && cols.iter().all(|(c, _)| *c != Col::Label);
     let title = table_title(state, &cols);
     let focused = state.focus == Focus::Table;
     let block = Block::default()
@@ -234,6 +254,27 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
                     theme.dim()
                 };
                 spans.extend(progress_bar(text, e.progress, base));
+                continue;
+            }
+            if *c == Col::Prompt
+                && label_in_prompt
+                && let Some(label) = t.label()
+            {
+                let label = flat(label);
+                let text = pad(&format!("{label} {}", t.prompt), *w);
+                let cut = if text.starts_with(&*label) {
+                    label.len()
+                } else {
+                    text.len()
+                };
+                let (head, rest) = text.split_at(cut);
+                let (label_style, rest_style) = if is_sel {
+                    (theme.selected(), theme.selected())
+                } else {
+                    (theme.accent(), theme.base())
+                };
+                spans.push(Span::styled(head.to_string(), label_style));
+                spans.push(Span::styled(rest.to_string(), rest_style));
                 continue;
             }
             let (text, warn) = match c {

@@ -66,7 +66,7 @@ fn the_palette_the_column_chooser_and_a_saved_view_at_80x24() {
     assert!(saved.starts_with("# my settings\n[ui]\n"), "{saved}");
     assert!(
         saved.contains(
-            "columns = [\"status\", \"model\", \"prompt\", \"ratio\", \"resolution\", \"duration\", \"age\", \"time\", \"tokens\", \"error\", \"saved\"]"
+            "columns = [\"status\", \"model\", \"label\", \"prompt\", \"ratio\", \"resolution\", \"duration\", \"age\", \"time\", \"tokens\", \"error\", \"saved\"]"
         ),
         "{saved}"
     );

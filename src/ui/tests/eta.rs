@@ -1,15 +1,17 @@
-//! The table's ETA: once the store holds finished tasks of the same kind, an unfinished task's
-//! time column shows the remaining time and fills (reversed cells) as far as it has progressed;
-//! with no history it keeps the plain elapsed time.
+//! The table's ETA: once the poller's model knows finished tasks of the same kind, an
+//! unfinished task's time column shows the remaining time and fills (reversed cells) as far as
+//! it has progressed; with no history it keeps the plain elapsed time.
 
 use crate::api::TaskStatus;
 use crate::app::test_support::{NOW, record, state};
 use crate::app::{Msg, update};
+use crate::engine::eta::EtaModel;
 use crate::store::Phase;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::Modifier;
+use std::sync::Arc;
 
 const STD: &str = "doubao-seedance-2-0-260128";
 
@@ -47,7 +49,7 @@ fn running_task_shows_eta_and_progress_learned_from_history() {
     assert!(text.contains("r 1m"), "{text}");
     assert_eq!(reversed, 0);
 
-    // Three tasks of the same kind took 200 s from creation: 120 s are left, 40 % is done.
+    // Finished rows alone teach the table nothing: the poller's model does (one model).
     let done: Vec<_> = (0..3)
         .map(|i| {
             let mut d = record(0, Phase::Remote(TaskStatus::Succeeded), "old", STD);
@@ -55,11 +57,23 @@ fn running_task_shows_eta_and_progress_learned_from_history() {
             d.created_at = NOW - 5000 - i;
             d.started_at = Some(NOW - 4900);
             d.finished_at = Some(NOW - 4800);
-            d.into()
+            d
         })
         .collect();
     let before = s.eta.learned();
-    update(&mut s, Msg::TasksChanged(done));
+    update(
+        &mut s,
+        Msg::TasksChanged(done.iter().cloned().map(Into::into).collect()),
+    );
+    assert_eq!(s.eta.learned(), before);
+    assert!(row(&render(&s), "fox in snow").0.contains("r 1m"));
+    // The poller learned that three tasks of the same kind took 200 s from creation: 120 s are
+    // left, 40 % is done.
+    let mut model = EtaModel::default();
+    for d in &done {
+        assert!(model.learn(d));
+    }
+    update(&mut s, Msg::Eta(Arc::new(model)));
     assert_eq!(s.eta.learned(), before + 3);
     let (text, reversed) = row(&render(&s), "fox in snow");
     assert!(text.contains("r ~2m"), "{text}");

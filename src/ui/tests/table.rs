@@ -203,3 +203,89 @@ fn tab_in_full_screen_detail_keeps_the_focus_there() {
     update(&mut s, code(KeyCode::Tab));
     assert_eq!(s.focus, Focus::Table, "in the split view Tab moves");
 }
+
+/// Three batch lines with labels (one with a terminal escape in it), over the ten stock tasks.
+fn labelled(s: &mut State) {
+    let rows = [
+        ("lighthouse-1", "a tower at dusk"),
+        ("harbour-1", "boats at dawn"),
+        ("evil\u{1b}]52;c;aGk=\u{7}", "a hostile label"),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(n, (label, prompt))| {
+        let mut r = record(200 + n, Phase::Pending, prompt, "m");
+        r.created_at = NOW - n as i64;
+        r.label = Some(label.to_string());
+        r.into()
+    })
+    .collect();
+    update(s, Msg::TasksChanged(rows));
+}
+
+#[test]
+fn batch_labels_show_in_their_column_or_before_the_prompt_and_are_filtered() {
+    // 160 columns: no empty LABEL column while no task has a label, then one of its own.
+    let mut s = state(160, 30);
+    assert!(!screen(&s).contains("LABEL"));
+    labelled(&mut s);
+    let text = screen(&s);
+    let header = text.lines().find(|l| l.contains("STATUS")).expect("header");
+    assert!(
+        header.contains("MODEL LABEL") && header.contains("PROMPT"),
+        "{header}"
+    );
+    let row = text
+        .lines()
+        .find(|l| l.contains("a tower at dusk"))
+        .expect("row");
+    assert!(row.contains("lighthouse-1 "), "{row}");
+    // The escape is shown escaped, never sent.
+    assert!(text.contains("evil\\x1b]52"), "{text}");
+    assert!(!text.contains('\u{1b}'), "{text}");
+
+    // 80 columns: no room for the column, the prompt starts with the label.
+    let mut s = state(80, 24);
+    labelled(&mut s);
+    let text = screen(&s);
+    assert!(!text.contains("LABEL"), "{text}");
+    let row = text
+        .lines()
+        .find(|l| l.contains("lighthouse-1"))
+        .expect("row");
+    assert!(row.contains("lighthouse-1 a t…"), "{row}");
+    // Hidden in the chooser: no label anywhere in the table.
+    s.columns.retain(|c| *c != crate::app::columns::Col::Label);
+    assert!(!screen(&s).contains("lighthouse-1"));
+    s.columns = crate::app::columns::Col::defaults();
+
+    // `/lighthouse-1` finds it by its label; `label:` looks only at labels.
+    let filter = |s: &mut State, q: &str| {
+        update(s, key('/'));
+        for c in q.chars() {
+            update(s, key(c));
+        }
+        update(s, code(KeyCode::Enter));
+        let shown: Vec<String> = s
+            .order
+            .iter()
+            .map(|&i| s.tasks[i].prompt.to_string())
+            .collect();
+        update(s, code(KeyCode::Esc));
+        shown
+    };
+    assert_eq!(filter(&mut s, "lighthouse-1"), ["a tower at dusk"]);
+    assert_eq!(filter(&mut s, "label:harbour"), ["boats at dawn"]);
+    assert_eq!(filter(&mut s, "label:dusk"), Vec::<String>::new());
+    assert_eq!(filter(&mut s, "label:").len(), 3);
+
+    // The detail pane names it.
+    update(&mut s, key('/'));
+    for c in "lighthouse-1".chars() {
+        update(&mut s, key(c));
+    }
+    update(&mut s, code(KeyCode::Enter));
+    update(&mut s, code(KeyCode::Enter));
+    let text = screen(&s);
+    assert!(text.contains("label lighthouse-1"), "{text}");
+}
