@@ -7,18 +7,18 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Backoff {
     /// The wait after the first failure.
-    pub base: Duration,
+    pub(crate) base: Duration,
     /// The longest wait.
-    pub max: Duration,
+    pub(crate) max: Duration,
 }
 
 impl Backoff {
-    pub const fn new(base: Duration, max: Duration) -> Backoff {
+    pub(crate) const fn new(base: Duration, max: Duration) -> Backoff {
         Backoff { base, max }
     }
 
     /// The wait after `failures` earlier failures: `base * 2^failures`, at most `max`.
-    pub fn delay(&self, failures: u32) -> Duration {
+    pub(crate) fn delay(&self, failures: u32) -> Duration {
         self.base
             .saturating_mul(2u32.saturating_pow(failures.min(20)))
             .min(self.max)

@@ -7,38 +7,38 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The relay's base URL (the default profile).
-pub const LAOZHANG_BASE_URL: &str = "https://api.laozhang.ai/seedance/api/v3";
+pub(crate) const LAOZHANG_BASE_URL: &str = "https://api.laozhang.ai/seedance/api/v3";
 /// The official Ark base URL (Beijing).
-pub const ARK_BASE_URL: &str = "https://ark.cn-beijing.volces.com/api/v3";
+pub(crate) const ARK_BASE_URL: &str = "https://ark.cn-beijing.volces.com/api/v3";
 /// BytePlus ModelArk, the overseas official service (its model ids are `dreamina-seedance-...`).
-pub const BYTEPLUS_BASE_URL: &str = "https://ark.ap-southeast.bytepluses.com/api/v3";
+pub(crate) const BYTEPLUS_BASE_URL: &str = "https://ark.ap-southeast.bytepluses.com/api/v3";
 /// Environment variables searched for the key, in order (after a profile's own `key_env`).
-pub const KEY_ENV_VARS: [&str; 2] = ["SEEDANCE_API_KEY", "ARK_API_KEY"];
+pub(crate) const KEY_ENV_VARS: [&str; 2] = ["SEEDANCE_API_KEY", "ARK_API_KEY"];
 
 /// One API endpoint to talk to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
-    pub base_url: String,
+    pub(crate) base_url: String,
     /// The environment variable that holds this profile's key (default: SEEDANCE_API_KEY, then ARK_API_KEY).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key_env: Option<String>,
+    pub(crate) key_env: Option<String>,
     /// True for relays: the list endpoint is not used (it answers a web page).
     #[serde(default)]
-    pub relay: bool,
+    pub(crate) relay: bool,
 }
 
 /// Defaults for new requests (composer and `submit`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RequestDefaults {
-    pub model: String,
-    pub ratio: String,
-    pub duration: i64,
-    pub resolution: String,
-    pub watermark: bool,
-    pub generate_audio: bool,
-    pub return_last_frame: bool,
+    pub(crate) model: String,
+    pub(crate) ratio: String,
+    pub(crate) duration: i64,
+    pub(crate) resolution: String,
+    pub(crate) watermark: bool,
+    pub(crate) generate_audio: bool,
+    pub(crate) return_last_frame: bool,
 }
 
 impl Default for RequestDefaults {
@@ -70,7 +70,7 @@ pub struct PollConfig {
     pub lease_secs: f64,
     /// Seconds between checks of the store for changes written by other processes (a
     /// dashboard or `watch` sharing it); this process's own poll results are shown at once.
-    pub store_check_secs: f64,
+    pub(crate) store_check_secs: f64,
 }
 
 impl Default for PollConfig {
@@ -109,17 +109,17 @@ impl PollConfig {
 /// The submission queue (`[submit]`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct SubmitConfig {
+pub(crate) struct SubmitConfig {
     /// The queue sends a request only while this profile has fewer tasks in flight (being
     /// sent, queued or running at the server). 8: the service runs only a few tasks of an
     /// account at once, so more in flight only lengthens the server's queue (where tasks count
     /// against the account's queued-task cap and age towards `execution_expires_after`), while
     /// a few queued behind the running ones keep the server busy between our polls.
-    pub max_in_flight: usize,
+    pub(crate) max_in_flight: usize,
 }
 
 /// The default of `[submit] max_in_flight` (see [`SubmitConfig`]).
-pub const DEFAULT_MAX_IN_FLIGHT: usize = 8;
+pub(crate) const DEFAULT_MAX_IN_FLIGHT: usize = 8;
 
 impl Default for SubmitConfig {
     fn default() -> Self {
@@ -137,28 +137,28 @@ pub struct DownloadConfig {
     pub auto: bool,
     /// Where results go: a folder or `s3://BUCKET/PREFIX`; default: the user's videos folder,
     /// else the data dir.
-    pub output_dir: Option<PathBuf>,
+    pub(crate) output_dir: Option<PathBuf>,
     /// File-name template.
-    pub template: String,
+    pub(crate) template: String,
     /// How many downloads run at once in the dashboard.
     #[serde(default = "default_download_concurrency")]
-    pub concurrency: usize,
+    pub(crate) concurrency: usize,
     /// Unsaved results whose link dies within this many hours show in the warning colour.
     #[serde(default = "default_warn_hours")]
-    pub warn_before_expiry_hours: f64,
+    pub(crate) warn_before_expiry_hours: f64,
     /// The largest result file accepted, in bytes (a Seedance video is tens of MB); a body that
     /// goes past it is stopped and its `.part` removed.
-    pub max_bytes: u64,
+    pub(crate) max_bytes: u64,
     /// A transfer that receives nothing for this many seconds is cut (and resumed).
-    pub stall_secs: f64,
+    pub(crate) stall_secs: f64,
     /// A transfer slower than `min_bytes_per_sec` over `slow_window_secs` is cut (and resumed).
-    pub min_bytes_per_sec: u64,
-    pub slow_window_secs: f64,
+    pub(crate) min_bytes_per_sec: u64,
+    pub(crate) slow_window_secs: f64,
 }
 
 impl DownloadConfig {
     /// The transfer limits, with each value kept in a sane range.
-    pub fn limits(&self) -> crate::file_download::Limits {
+    pub(crate) fn limits(&self) -> crate::file_download::Limits {
         let secs = |s: f64, default: f64| {
             std::time::Duration::from_secs_f64(if s.is_finite() && s > 0.0 {
                 s.min(86_400.0)
@@ -186,15 +186,15 @@ fn default_warn_hours() -> f64 {
 /// Desktop notifications when tasks finish (`[notify]`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct NotifyConfig {
+pub(crate) struct NotifyConfig {
     /// Ring the terminal bell.
-    pub bell: bool,
+    pub(crate) bell: bool,
     /// `none`, `osc9`, `osc777` or `osc99`.
-    pub protocol: String,
-    pub on_success: bool,
-    pub on_failure: bool,
+    pub(crate) protocol: String,
+    pub(crate) on_success: bool,
+    pub(crate) on_failure: bool,
     /// Finishes within this many seconds make one notification.
-    pub batch_secs: u64,
+    pub(crate) batch_secs: u64,
 }
 
 impl Default for NotifyConfig {
@@ -235,17 +235,17 @@ pub enum Price {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PriceTiers {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub with_video: Option<Box<Price>>,
+    pub(crate) with_video: Option<Box<Price>>,
     /// Resolution (`480p`, `720p`, `1080p`, `4k`) -> price.
     #[serde(flatten)]
-    pub by_resolution: BTreeMap<String, f64>,
+    pub(crate) by_resolution: BTreeMap<String, f64>,
 }
 
 impl Price {
     /// The price of a million tokens at `resolution`, for a request with or without a video
     /// input; `None` when the tiers name neither this resolution nor a flat price. Without a
     /// `with_video` price a request with a video input takes the price without.
-    pub fn per_million(&self, resolution: &str, with_video: bool) -> Option<f64> {
+    pub(crate) fn per_million(&self, resolution: &str, with_video: bool) -> Option<f64> {
         match self {
             Price::Flat(p) => Some(*p),
             Price::Tiered(t) => t
@@ -306,13 +306,18 @@ fn is_resolution_tier(s: &str) -> bool {
 
 impl PricingConfig {
     /// Whether any price is configured.
-    pub fn is_set(&self) -> bool {
+    pub(crate) fn is_set(&self) -> bool {
         self.per_million_tokens.is_some() || !self.models.is_empty()
     }
 
     /// The price of a million tokens of `model` at `resolution`, with or without a video
     /// input: the model's own price, else the default (`per_million_tokens`).
-    pub fn per_million(&self, model: &str, resolution: &str, with_video: bool) -> Option<f64> {
+    pub(crate) fn per_million(
+        &self,
+        model: &str,
+        resolution: &str,
+        with_video: bool,
+    ) -> Option<f64> {
         self.models
             .get(model)
             .and_then(|p| p.per_million(resolution, with_video))
@@ -324,7 +329,7 @@ impl PricingConfig {
     }
 
     /// An amount with the configured currency, e.g. `¥1.08`.
-    pub fn format(&self, amount: f64) -> String {
+    pub(crate) fn format(&self, amount: f64) -> String {
         format!("{}{amount:.2}", self.currency)
     }
 
@@ -387,53 +392,53 @@ impl BudgetConfig {
 }
 
 /// `[storage]`: the object storage's settings live with the object storage.
-pub use crate::s3::StorageConfig;
+pub(crate) use crate::s3::StorageConfig;
 
 /// Local reference files (`[assets]`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct AssetsConfig {
+pub(crate) struct AssetsConfig {
     /// `s3://BUCKET/PREFIX`: local videos, audios and images too large to inline are uploaded
     /// here and sent as presigned links (as `submit --upload-to` does).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub upload_to: Option<String>,
+    pub(crate) upload_to: Option<String>,
 }
 
 /// Where the task store lives.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct StoreConfig {
+pub(crate) struct StoreConfig {
     /// A SQLite file path or `sqlite:PATH` (default: `store.sqlite3` in the data folder).
     /// `--store` and `SEEDANCE_STORE` take precedence.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
+    pub(crate) url: Option<String>,
 }
 
 /// Dashboard settings.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct UiConfig {
-    pub theme: Option<String>,
-    pub mouse: bool,
+pub(crate) struct UiConfig {
+    pub(crate) theme: Option<String>,
+    pub(crate) mouse: bool,
     /// Key overrides: intent name -> keys, e.g. `move_down = ["j", "down"]`.
-    pub keys: BTreeMap<String, Vec<String>>,
+    pub(crate) keys: BTreeMap<String, Vec<String>>,
     /// Last-frame previews: `auto` (kitty/sixel/iTerm2 only on a local terminal that answers,
     /// else halfblocks), `halfblocks`, or `off`.
     #[serde(default)]
-    pub images: Option<String>,
+    pub(crate) images: Option<String>,
     /// Frames on a saved video's contact sheet in the detail pane and `gallery` (default 6,
     /// at most 24; 0: no sheets).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contact_sheet_frames: Option<usize>,
+    pub(crate) contact_sheet_frames: Option<usize>,
     /// Copies: `auto` (inside tmux its buffer; elsewhere OSC 52, said to be "copied" only in a
     /// terminal known to take it, else the text is shown to select by hand) or `osc52` (this
     /// terminal takes OSC 52: say "copied").
     #[serde(default)]
-    pub clipboard: Option<String>,
+    pub(crate) clipboard: Option<String>,
     /// The table's columns, in order (the chooser `c` writes this): status, id, model, prompt,
     /// ratio, resolution, duration, age, time, tokens, error, saved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub columns: Option<Vec<String>>,
+    pub(crate) columns: Option<Vec<String>>,
 }
 
 /// A saved view (`[views.NAME]`): a filter, a sort and the table's columns under one key.
@@ -442,16 +447,16 @@ pub struct UiConfig {
 pub struct ViewConfig {
     /// The key that applies it in the table (`"F"`, `"f5"`, `"alt-1"`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
+    pub(crate) key: Option<String>,
     /// The filter line's text (`status:failed model:fast`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub filter: Option<String>,
+    pub(crate) filter: Option<String>,
     /// age, status, model, tokens, duration, updated or queue; `tokens asc` reverses.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sort: Option<String>,
+    pub(crate) sort: Option<String>,
     /// The columns, as `[ui] columns`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub columns: Option<Vec<String>>,
+    pub(crate) columns: Option<Vec<String>>,
 }
 
 /// The whole configuration file.
@@ -461,25 +466,25 @@ pub struct Config {
     /// The profile used when none is named.
     pub profile: String,
     pub profiles: BTreeMap<String, Profile>,
-    pub defaults: RequestDefaults,
+    pub(crate) defaults: RequestDefaults,
     pub poll: PollConfig,
-    pub submit: SubmitConfig,
+    pub(crate) submit: SubmitConfig,
     pub download: DownloadConfig,
-    pub ui: UiConfig,
-    pub notify: NotifyConfig,
-    pub pricing: PricingConfig,
-    pub budget: BudgetConfig,
-    pub storage: StorageConfig,
-    pub assets: AssetsConfig,
-    pub store: StoreConfig,
+    pub(crate) ui: UiConfig,
+    pub(crate) notify: NotifyConfig,
+    pub(crate) pricing: PricingConfig,
+    pub(crate) budget: BudgetConfig,
+    pub(crate) storage: StorageConfig,
+    pub(crate) assets: AssetsConfig,
+    pub(crate) store: StoreConfig,
     /// Saved views of the table, by name.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub views: BTreeMap<String, ViewConfig>,
-    pub debug: DebugConfig,
+    pub(crate) views: BTreeMap<String, ViewConfig>,
+    pub(crate) debug: DebugConfig,
     /// Additions and changes to the shipped model table: `[models."ID"]` with any of the fields
     /// of `src/api/models.toml` (and `like = "ID"` to start from another model).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub models: BTreeMap<String, crate::api::models::ModelOverride>,
+    pub(crate) models: BTreeMap<String, crate::api::models::ModelOverride>,
 }
 
 impl Default for Config {
@@ -537,13 +542,13 @@ fn builtin_profiles() -> BTreeMap<String, Profile> {
 /// Diagnostics (`[debug]`): where the HTTP trace and the log go.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct DebugConfig {
+pub(crate) struct DebugConfig {
     /// Append every HTTP exchange to this file as one JSON line (like `--trace FILE`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub trace: Option<PathBuf>,
+    pub(crate) trace: Option<PathBuf>,
     /// Write the program's log to this file (like `--log FILE`); never to the terminal.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub log: Option<PathBuf>,
+    pub(crate) log: Option<PathBuf>,
 }
 
 /// A configuration problem, with what to do.
@@ -560,7 +565,7 @@ pub enum ConfigError {
 }
 
 /// Standard locations.
-pub struct Paths;
+pub(crate) struct Paths;
 
 impl Paths {
     fn project() -> Option<directories::ProjectDirs> {
@@ -568,31 +573,31 @@ impl Paths {
     }
 
     /// `$XDG_CONFIG_HOME/seedance-tui/config.toml`.
-    pub fn config_file() -> PathBuf {
+    pub(crate) fn config_file() -> PathBuf {
         Self::project()
             .map(|p| p.config_dir().join("config.toml"))
             .unwrap_or_else(|| PathBuf::from("seedance-tui.toml"))
     }
 
     /// Where user themes live: `$XDG_CONFIG_HOME/seedance-tui/themes`.
-    pub fn themes_dir() -> Option<PathBuf> {
+    pub(crate) fn themes_dir() -> Option<PathBuf> {
         Self::project().map(|p| p.config_dir().join("themes"))
     }
 
     /// `$XDG_DATA_HOME/seedance-tui`.
-    pub fn data_dir() -> PathBuf {
+    pub(crate) fn data_dir() -> PathBuf {
         Self::project()
             .map(|p| p.data_dir().to_path_buf())
             .unwrap_or_else(|| PathBuf::from(".seedance-tui"))
     }
 
     /// The default store file.
-    pub fn store_file() -> PathBuf {
+    pub(crate) fn store_file() -> PathBuf {
         Self::data_dir().join("store.sqlite3")
     }
 
     /// The default output folder: the user's videos folder, else the data dir.
-    pub fn default_output_dir() -> PathBuf {
+    pub(crate) fn default_output_dir() -> PathBuf {
         directories::UserDirs::new()
             .and_then(|u| u.video_dir().map(|v| v.join("seedance")))
             .unwrap_or_else(|| Self::data_dir().join("videos"))
@@ -602,7 +607,7 @@ impl Paths {
 impl Config {
     /// Load the config at `path`; a missing file gives the defaults. Built-in profiles are always
     /// present unless the file redefines them.
-    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    pub(crate) fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
@@ -622,7 +627,7 @@ impl Config {
     /// Keep `[ui] columns = [...]` in the config file's `text`, changing nothing else (comments
     /// and order stay): the line is replaced where it is, else added under `[ui]`, else a `[ui]`
     /// table is added at the end.
-    pub fn with_ui_columns(text: &str, columns: &[String]) -> String {
+    pub(crate) fn with_ui_columns(text: &str, columns: &[String]) -> String {
         let value: Vec<String> = columns
             .iter()
             .map(|c| format!("\"{}\"", c.replace(['"', '\\'], "")))
@@ -698,12 +703,12 @@ impl Config {
     }
 
     /// The shipped model table with this config's `[models."ID"]` tables laid over it.
-    pub fn model_table(&self) -> Result<crate::api::models::ModelTable, String> {
+    pub(crate) fn model_table(&self) -> Result<crate::api::models::ModelTable, String> {
         crate::api::models::with_overrides(&self.models)
     }
 
     /// The output folder for results.
-    pub fn output_dir(&self) -> PathBuf {
+    pub(crate) fn output_dir(&self) -> PathBuf {
         self.download
             .output_dir
             .clone()
@@ -712,7 +717,7 @@ impl Config {
 
     /// The store file: `--store` / `SEEDANCE_STORE`, else `[store] url`, else the default file
     /// in the data folder.
-    pub fn store_path(
+    pub(crate) fn store_path(
         &self,
         flag: Option<&Path>,
     ) -> Result<PathBuf, crate::store::location::LocationError> {
@@ -724,12 +729,12 @@ impl Config {
     }
 
     /// Where results go: the output folder, or a bucket when `output_dir` is an `s3://` URL.
-    pub fn output(&self) -> crate::destination::Destination {
+    pub(crate) fn output(&self) -> crate::destination::Destination {
         crate::destination::Destination::from_path(self.output_dir())
     }
 
     /// A commented example config, printed by `seedance-tui config example`.
-    pub fn example() -> String {
+    pub(crate) fn example() -> String {
         let body = toml::to_string_pretty(&Config::default()).unwrap_or_default();
         format!(
             "# seedance-tui configuration. Keys never go here: set SEEDANCE_API_KEY (or ARK_API_KEY),\n\
@@ -741,14 +746,14 @@ impl Config {
 /// A warning when the config file at `path` can be read or written by other users (any group or
 /// other permission bits). It holds no key, but it names where keys come from and which
 /// endpoints are used, and a writable one could redirect requests.
-pub fn permission_warning(path: &Path) -> Option<String> {
+pub(crate) fn permission_warning(path: &Path) -> Option<String> {
     permission_problem(path).map(|(w, _)| w)
 }
 
 /// [`permission_warning`] with the command that fixes it. The file's folder counts too: one
 /// others may write to (without the sticky bit that keeps them from replacing our file, as on
 /// `/tmp`) lets them swap the config for theirs.
-pub fn permission_problem(path: &Path) -> Option<(String, String)> {
+pub(crate) fn permission_problem(path: &Path) -> Option<(String, String)> {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
@@ -778,7 +783,7 @@ pub fn permission_problem(path: &Path) -> Option<(String, String)> {
 
 /// Find the API key for `profile` in `env` (a lookup function, so tests need not touch the
 /// process environment). Returns the variable it came from and the key.
-pub fn find_key(
+pub(crate) fn find_key(
     profile: &Profile,
     env: impl Fn(&str) -> Option<String>,
 ) -> Option<(String, crate::api::ApiKey)> {
@@ -797,7 +802,7 @@ pub fn find_key(
 
 /// True when requests go through a relay: the profile says so, unless `--base-url` points
 /// elsewhere (then a relay is recognised by its `/seedance/` prefix or the relay's host).
-pub fn is_relay(profile: &Profile, base_url_override: Option<&str>) -> bool {
+pub(crate) fn is_relay(profile: &Profile, base_url_override: Option<&str>) -> bool {
     match base_url_override {
         None => profile.relay,
         Some(url) => {
@@ -808,7 +813,7 @@ pub fn is_relay(profile: &Profile, base_url_override: Option<&str>) -> bool {
 }
 
 /// Problems with a base URL, each with the fix. Empty when it looks right.
-pub fn check_base_url(url: &str) -> Vec<String> {
+pub(crate) fn check_base_url(url: &str) -> Vec<String> {
     let mut out = Vec::new();
     let trimmed = url.trim_end_matches('/');
     let Some(rest) = trimmed

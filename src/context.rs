@@ -8,10 +8,10 @@ use crate::sim::SimHandle;
 use std::path::PathBuf;
 
 /// The key the demo's simulator expects.
-pub const DEMO_KEY: &str = "demo-key-not-secret";
+pub(crate) const DEMO_KEY: &str = "demo-key-not-secret";
 
 /// How fast the demo's simulated tasks run (1.0 = real time).
-pub const DEMO_SPEED: f64 = 40.0;
+pub(crate) const DEMO_SPEED: f64 = 40.0;
 
 /// A resolved environment for one command.
 pub struct Context {

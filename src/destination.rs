@@ -25,7 +25,7 @@ pub enum Destination {
 impl Destination {
     /// `s3://...` is a bucket (checked); any other URL (`http://…`, `gs://…`) is refused, never
     /// made a folder named after its scheme; anything else is a folder.
-    pub fn parse(s: &str) -> Result<Destination, String> {
+    pub(crate) fn parse(s: &str) -> Result<Destination, String> {
         if S3Location::looks_like(s) {
             S3Location::parse(s).map(Destination::Bucket)
         } else if let Some(scheme) = url_scheme(s) {
@@ -39,7 +39,7 @@ impl Destination {
 
     /// A path from the config (already checked when the config was parsed): an `s3://` text
     /// is a bucket.
-    pub fn from_path(p: PathBuf) -> Destination {
+    pub(crate) fn from_path(p: PathBuf) -> Destination {
         match p.to_str().map(Destination::parse) {
             Some(Ok(d)) => d,
             _ => Destination::Folder(p),
@@ -47,7 +47,7 @@ impl Destination {
     }
 
     /// The folder, when this is one.
-    pub fn folder(&self) -> Option<&Path> {
+    pub(crate) fn folder(&self) -> Option<&Path> {
         match self {
             Destination::Folder(p) => Some(p),
             Destination::Bucket(_) => None,
@@ -58,18 +58,18 @@ impl Destination {
 /// Why results cannot be saved at a destination, found before anything was paid for.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("results cannot be saved to {place}: {message}")]
-pub struct Unwritable {
-    pub place: String,
-    pub message: String,
+pub(crate) struct Unwritable {
+    pub(crate) place: String,
+    pub(crate) message: String,
     /// A bucket (the network, the service, credentials) rather than a local folder.
-    pub remote: bool,
+    pub(crate) remote: bool,
 }
 
 impl Destination {
     /// Check that results can be saved here, before the first create: a folder is created if
     /// needed and takes (and gives back) a small file; a bucket answers, accepts the
     /// credentials and allows a write (a tiny object put under the prefix and deleted).
-    pub async fn check_writable(
+    pub(crate) async fn check_writable(
         &self,
         storage: &crate::s3::StorageConfig,
     ) -> Result<(), Unwritable> {

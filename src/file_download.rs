@@ -39,11 +39,11 @@ impl Default for Limits {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DownloadOutcome {
     /// Where the file now is (the `dest` given).
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     /// Size of the file in bytes.
     pub bytes: u64,
     /// Bytes that were already in the `.part` file and kept (0 for a fresh download).
-    pub resumed_from: u64,
+    pub(crate) resumed_from: u64,
 }
 
 /// Why a download failed. A `.part` file is kept whenever resuming it can help.
@@ -110,7 +110,7 @@ pub enum DownloadError {
 
 impl DownloadError {
     /// True when trying again (resuming the `.part` file) may succeed.
-    pub fn is_retryable(&self) -> bool {
+    pub(crate) fn is_retryable(&self) -> bool {
         match self {
             DownloadError::Interrupted { .. }
             | DownloadError::Timeout { .. }
@@ -125,7 +125,7 @@ impl DownloadError {
     }
 
     /// True when only a freshly signed URL can help (refetch the task).
-    pub fn needs_fresh_url(&self) -> bool {
+    pub(crate) fn needs_fresh_url(&self) -> bool {
         matches!(self, DownloadError::LinkExpired { .. })
     }
 }
@@ -138,7 +138,7 @@ pub fn http_client() -> reqwest::Client {
 
 /// [`http_client`] for `limits`: its read timeout is only a backstop behind the stall window,
 /// which [`download_with`] watches itself (so a stall is reported as one).
-pub fn http_client_with(limits: &Limits) -> reqwest::Client {
+pub(crate) fn http_client_with(limits: &Limits) -> reqwest::Client {
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(15))
         .read_timeout(limits.stall.saturating_mul(2))

@@ -10,25 +10,25 @@
 
 pub mod api;
 pub mod app;
-pub mod backoff;
+pub(crate) mod backoff;
 pub mod cli;
 pub mod config;
 pub mod context;
 pub mod destination;
 pub mod engine;
 pub mod file_download;
-pub mod logging;
+pub(crate) mod logging;
 pub mod runtime;
 pub mod s3;
 pub mod sanitize;
 pub mod sim;
 pub mod store;
-pub mod text;
+pub(crate) mod text;
 pub mod theme;
 pub mod ui;
 
 /// `--version`: the crate version and the git commit it was built from (see build.rs).
-pub const VERSION: &str = concat!(
+pub(crate) const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (commit ",
     env!("SEEDANCE_TUI_COMMIT"),

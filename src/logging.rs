@@ -13,7 +13,7 @@ use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level, Metadata, Subscriber};
 
 /// The level named by `SEEDANCE_LOG` (`error`, `warn`, `info`, `debug`, `trace`), if valid.
-pub fn level_from(text: &str) -> Option<Level> {
+pub(crate) fn level_from(text: &str) -> Option<Level> {
     match text.trim().to_ascii_lowercase().as_str() {
         "error" => Some(Level::ERROR),
         "warn" | "warning" => Some(Level::WARN),
@@ -26,7 +26,7 @@ pub fn level_from(text: &str) -> Option<Level> {
 
 /// Where the log goes and at which level, from the flag, the config and `SEEDANCE_LOG`: `None`
 /// when no log was asked for.
-pub fn choose(
+pub(crate) fn choose(
     flag: Option<&Path>,
     configured: Option<&Path>,
     env_level: Option<&str>,
@@ -41,14 +41,14 @@ pub fn choose(
 }
 
 /// A subscriber that appends events at or above `max` to a file.
-pub struct FileLog {
+pub(crate) struct FileLog {
     file: Mutex<std::fs::File>,
     max: Level,
     next_span: AtomicU64,
 }
 
 impl FileLog {
-    pub fn open(path: &Path, max: Level) -> std::io::Result<FileLog> {
+    pub(crate) fn open(path: &Path, max: Level) -> std::io::Result<FileLog> {
         use std::os::unix::fs::OpenOptionsExt;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
@@ -66,7 +66,7 @@ impl FileLog {
     }
 
     /// Install as the process's subscriber; false when one is already installed.
-    pub fn install(self) -> bool {
+    pub(crate) fn install(self) -> bool {
         tracing::subscriber::set_global_default(self).is_ok()
     }
 }

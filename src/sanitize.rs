@@ -17,7 +17,7 @@ use std::fmt::Write;
 
 /// Bidi embedding/override/isolate marks, the Arabic letter mark, and the Unicode line and
 /// paragraph separators: not control characters to Rust, but they reorder or break a line.
-pub fn is_bidi_or_separator(c: char) -> bool {
+pub(crate) fn is_bidi_or_separator(c: char) -> bool {
     matches!(c,
         '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
         | '\u{2028}' | '\u{2029}')
@@ -44,7 +44,7 @@ fn escape_into(out: &mut String, c: char) {
 
 /// `s` as one safe line: every control and bidi character replaced by its visible escape.
 /// Borrows when there is nothing to replace (the common case).
-pub fn line(s: &str) -> Cow<'_, str> {
+pub(crate) fn line(s: &str) -> Cow<'_, str> {
     if !s.chars().any(is_unsafe) {
         return Cow::Borrowed(s);
     }
@@ -61,7 +61,7 @@ pub fn line(s: &str) -> Cow<'_, str> {
 
 /// [`line`] for text shown flowing in a narrow column (the dashboard's table cells): tabs and
 /// line breaks become spaces, every other control and bidi character its escape.
-pub fn flat(s: &str) -> Cow<'_, str> {
+pub(crate) fn flat(s: &str) -> Cow<'_, str> {
     if !s.chars().any(is_unsafe) {
         return Cow::Borrowed(s);
     }
@@ -97,7 +97,7 @@ macro_rules! errln {
 /// bidi, line separators) written as `\uXXXX` escapes. Outside strings JSON text holds none of
 /// them, so the result is the same JSON value. (Inside strings the serialiser already escapes
 /// C0; outside them only the layout whitespace of pretty output is left.)
-pub fn json_text(text: &str) -> Cow<'_, str> {
+pub(crate) fn json_text(text: &str) -> Cow<'_, str> {
     let raw = |c: char| is_unsafe(c) && !matches!(c, '\n' | '\r' | '\t');
     if !text.chars().any(raw) {
         return Cow::Borrowed(text);
@@ -119,7 +119,7 @@ pub fn json(v: &Value) -> String {
 }
 
 /// A JSON value as indented, safe JSON text.
-pub fn json_pretty(v: &Value) -> String {
+pub(crate) fn json_pretty(v: &Value) -> String {
     let text = serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string());
     json_text(&text).into_owned()
 }
@@ -127,7 +127,7 @@ pub fn json_pretty(v: &Value) -> String {
 /// An error and its sources as one message, `outer: inner: …` (a source whose text the message
 /// already holds is not repeated), every link in it cut to its host ([`without_links`]): a link
 /// inside a nested error (the URL a `reqwest` error names) is as secret as one on top.
-pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut message = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
@@ -144,7 +144,7 @@ pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 /// `text` with each link cut to its host (`https://u:p@h:9000/k?X-Amz-Signature=…` shows as
 /// `h:9000`), any other query string dropped (`/k?token=…` shows as `/k`), and a lone
 /// signature, credential or token parameter replaced: none of them may reach a message.
-pub fn without_links(text: &str) -> String {
+pub(crate) fn without_links(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for piece in text.split_inclusive(char::is_whitespace) {
         let word = piece.trim_end_matches(char::is_whitespace);

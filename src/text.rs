@@ -5,7 +5,7 @@ use unicode_width::UnicodeWidthStr;
 
 /// Cut `s` to `width` display columns, ending with `…` when cut; newlines become spaces and
 /// other control and bidi characters visible escapes (`crate::sanitize::flat`).
-pub fn truncate(s: &str, width: usize) -> String {
+pub(crate) fn truncate(s: &str, width: usize) -> String {
     let flat = crate::sanitize::flat(s).into_owned();
     if flat.width() <= width {
         return flat;
@@ -25,7 +25,7 @@ pub fn truncate(s: &str, width: usize) -> String {
 }
 
 /// Split `text` into lines of at most `width` columns, at spaces where possible.
-pub fn wrap(text: &str, width: usize) -> Vec<String> {
+pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
     let width = width.max(8);
     let mut out = Vec::new();
     let mut line = String::new();

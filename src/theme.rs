@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The built-in themes, in cycling order.
-pub const BUILTIN: &[(&str, &str)] = &[
+pub(crate) const BUILTIN: &[(&str, &str)] = &[
     ("default", include_str!("../themes/default.toml")),
     ("dark", include_str!("../themes/dark.toml")),
     ("light", include_str!("../themes/light.toml")),
@@ -21,23 +21,23 @@ pub const BUILTIN: &[(&str, &str)] = &[
 /// A resolved theme.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Theme {
-    pub name: String,
-    pub fg: Color,
-    pub bg: Color,
-    pub accent: Color,
-    pub dim: Color,
-    pub error: Color,
-    pub warn: Color,
-    pub ok: Color,
-    pub selected_fg: Color,
-    pub selected_bg: Color,
-    pub marked: Color,
-    pub border: Color,
-    pub title: Color,
+    pub(crate) name: String,
+    pub(crate) fg: Color,
+    pub(crate) bg: Color,
+    pub(crate) accent: Color,
+    pub(crate) dim: Color,
+    pub(crate) error: Color,
+    pub(crate) warn: Color,
+    pub(crate) ok: Color,
+    pub(crate) selected_fg: Color,
+    pub(crate) selected_bg: Color,
+    pub(crate) marked: Color,
+    pub(crate) border: Color,
+    pub(crate) title: Color,
     /// Colour per phase text (`queued`, `failed`, `submit_unknown`, ...; `unknown` for the rest).
-    pub status: BTreeMap<String, Color>,
+    pub(crate) status: BTreeMap<String, Color>,
     /// True for the colourless theme: selection is shown reversed instead.
-    pub monochrome: bool,
+    pub(crate) monochrome: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -63,7 +63,7 @@ pub enum ThemeError {
 
 impl ThemeError {
     /// The theme the error is about.
-    pub fn theme(&self) -> &str {
+    pub(crate) fn theme(&self) -> &str {
         match self {
             ThemeError::Invalid { name, .. } | ThemeError::Unknown(name) => name,
         }
@@ -135,7 +135,7 @@ impl Default for Theme {
 
 impl Theme {
     /// The colourless theme (`NO_COLOR`).
-    pub fn monochrome() -> Theme {
+    pub(crate) fn monochrome() -> Theme {
         Theme {
             name: "no-color".into(),
             fg: Color::Reset,
@@ -156,7 +156,7 @@ impl Theme {
     }
 
     /// The colour of a phase (`Phase::as_str`).
-    pub fn status_color(&self, phase: &str) -> Color {
+    pub(crate) fn status_color(&self, phase: &str) -> Color {
         self.status
             .get(phase)
             .or_else(|| self.status.get("unknown"))
@@ -164,11 +164,11 @@ impl Theme {
             .unwrap_or(Color::Reset)
     }
 
-    pub fn base(&self) -> Style {
+    pub(crate) fn base(&self) -> Style {
         Style::default().fg(self.fg).bg(self.bg)
     }
 
-    pub fn dim(&self) -> Style {
+    pub(crate) fn dim(&self) -> Style {
         if self.monochrome {
             Style::default().add_modifier(Modifier::DIM)
         } else {
@@ -176,7 +176,7 @@ impl Theme {
         }
     }
 
-    pub fn selected(&self) -> Style {
+    pub(crate) fn selected(&self) -> Style {
         if self.monochrome {
             Style::default().add_modifier(Modifier::REVERSED)
         } else {
@@ -184,7 +184,7 @@ impl Theme {
         }
     }
 
-    pub fn error(&self) -> Style {
+    pub(crate) fn error(&self) -> Style {
         if self.monochrome {
             Style::default().add_modifier(Modifier::BOLD)
         } else {
@@ -192,19 +192,19 @@ impl Theme {
         }
     }
 
-    pub fn warn(&self) -> Style {
+    pub(crate) fn warn(&self) -> Style {
         Style::default().fg(self.warn)
     }
 
-    pub fn accent(&self) -> Style {
+    pub(crate) fn accent(&self) -> Style {
         Style::default().fg(self.accent)
     }
 
-    pub fn title(&self) -> Style {
+    pub(crate) fn title(&self) -> Style {
         Style::default().fg(self.title).add_modifier(Modifier::BOLD)
     }
 
-    pub fn border(&self) -> Style {
+    pub(crate) fn border(&self) -> Style {
         Style::default().fg(self.border)
     }
 }
@@ -356,7 +356,7 @@ pub fn load_all(user_dir: Option<&Path>) -> (Vec<Theme>, Vec<ThemeError>) {
 
 /// The themes to cycle through, starting with `wanted` (or the first), or only the colourless
 /// one when `no_color`.
-pub fn choose(
+pub(crate) fn choose(
     mut themes: Vec<Theme>,
     wanted: Option<&str>,
     no_color: bool,

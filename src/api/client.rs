@@ -6,11 +6,11 @@ mod list_items;
 mod probe;
 
 pub use classify::{Endpoint, looks_like_not_json, not_the_api_hint, parse_retry_after};
-pub use list_items::{ListPage, MAX_LIST_URL_BYTES, list_id_query_len};
+pub(crate) use list_items::{ListPage, MAX_LIST_URL_BYTES, list_id_query_len};
 pub use probe::{PROBE_TASK_ID, Probe, ProbeVerdict};
 
 use super::error::ApiError;
-use super::types::{CreateRequest, CreateResponse, ListQuery, ListResponse, Task};
+use super::types::{CreateRequest, CreateResponse, Task};
 use classify::{Answer, classify, decode_error, redact};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Largest API answer read (task JSON, lists); a bigger body is refused, not buffered.
-pub const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
+pub(crate) const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
 /// How much of a body that is not the API is read for the error's snippet.
 const NOT_API_READ_BYTES: usize = 4096;
 
@@ -32,7 +32,7 @@ impl ApiKey {
     }
 
     /// The key itself; use only for the Authorization header.
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }
@@ -65,8 +65,8 @@ impl Default for RetryPolicy {
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
     /// e.g. `https://api.laozhang.ai/seedance/api/v3` (no trailing `/contents/...`).
-    pub base_url: String,
-    pub api_key: Option<ApiKey>,
+    pub(crate) base_url: String,
+    pub(crate) api_key: Option<ApiKey>,
     /// Whole-request timeout.
     pub timeout: Duration,
     pub connect_timeout: Duration,
@@ -132,7 +132,7 @@ fn jitter(max: u64) -> u64 {
 impl RetryPolicy {
     /// The wait before retry number `attempt` (0-based): full jitter over a capped exponential,
     /// or the server's `Retry-After` (capped by `max_delay`) when it sent one.
-    pub fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+    pub(crate) fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
         if let Some(ra) = retry_after {
             return ra.min(self.max_delay);
         }
@@ -174,18 +174,10 @@ fn never_reached_server(e: &reqwest::Error) -> bool {
     false
 }
 
-/// The error chain of a transport error as one line (no headers, so no key).
+/// The error chain of a transport error as one line (no headers, so no key), its link cut to
+/// the host: a relay's base URL may carry a token in its query or credentials before the host.
 fn describe(e: &reqwest::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut source = std::error::Error::source(e);
-    while let Some(err) = source {
-        let s = err.to_string();
-        if !parts.iter().any(|p| p.contains(&s)) {
-            parts.push(s);
-        }
-        source = err.source();
-    }
-    parts.join(": ")
+    crate::sanitize::error_chain(e)
 }
 
 impl ArkClient {
@@ -229,14 +221,14 @@ impl ArkClient {
 
     /// The same client without its own retries, for callers that pace and back off themselves
     /// (the poll scheduler: a retry it does not see would break its request budget).
-    pub fn without_retries(&self) -> ArkClient {
+    pub(crate) fn without_retries(&self) -> ArkClient {
         let mut c = self.clone();
         c.cfg.retry.max_retries = 0;
         c
     }
 
     /// `BASE/contents/generations/tasks[/{id}]`, the id one percent-encoded path segment.
-    pub fn tasks_url(&self, id: Option<&str>) -> String {
+    pub(crate) fn tasks_url(&self, id: Option<&str>) -> String {
         let list = format!("{}/contents/generations/tasks", self.base);
         let Some(id) = id else {
             return list;
@@ -324,7 +316,7 @@ impl ArkClient {
     /// Fetch one task: refused before sending when `id` is not an id, and refused when the
     /// answer is for another task. Optional fields of the wrong shape are dropped with a note;
     /// the API key echoed anywhere in the answer is redacted before it is returned.
-    pub async fn get_task(&self, id: &str) -> Result<TaskAnswer, ApiError> {
+    pub(crate) async fn get_task(&self, id: &str) -> Result<TaskAnswer, ApiError> {
         check_id(id)?;
         let url = self.tasks_url(Some(id));
         let call = Call {
@@ -365,22 +357,6 @@ impl ArkClient {
             Ok(TaskAnswer { task, raw, notes })
         })
         .await
-    }
-
-    /// List tasks (official API only: the relay answers an HTML page here).
-    pub async fn list(&self, query: &ListQuery) -> Result<ListResponse, ApiError> {
-        let url = self.tasks_url(None);
-        let pairs = query.pairs();
-        let call = Call {
-            method: Method::GET,
-            url: &url,
-            query: &pairs,
-            body: None,
-            client_request_id: None,
-            endpoint: Endpoint::List,
-        };
-        self.with_retries(&call, |a| parse_json(a, "list", self.secret()))
-            .await
     }
 
     /// Cancel a queued task, or delete the record of a finished one. Any 2xx is success.
@@ -638,7 +614,7 @@ impl ArkClient {
 /// Whether a request to `endpoint` that failed with `err` may be sent again automatically.
 /// A create only when it certainly was not processed (never reached the server, or a 429):
 /// never spend the user's money twice. GET and DELETE on any transient error.
-pub fn may_send_again(endpoint: Endpoint, err: &ApiError) -> bool {
+pub(crate) fn may_send_again(endpoint: Endpoint, err: &ApiError) -> bool {
     match endpoint {
         Endpoint::Create => matches!(
             err,
@@ -654,12 +630,12 @@ pub fn may_send_again(endpoint: Endpoint, err: &ApiError) -> bool {
 
 /// A task as [`ArkClient::get_task`] read it.
 #[derive(Debug, Clone)]
-pub struct TaskAnswer {
-    pub task: Task,
+pub(crate) struct TaskAnswer {
+    pub(crate) task: Task,
     /// The answer's JSON text: verbatim, unless the key had to be redacted from it.
-    pub raw: String,
+    pub(crate) raw: String,
     /// Optional fields that were dropped, one note each.
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 /// Refuse an id that is not an id before it goes into a URL.

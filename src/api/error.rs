@@ -134,21 +134,6 @@ impl ApiError {
         }
     }
 
-    /// The HTTP status, when an answer came.
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            ApiError::BadRequest { status, .. }
-            | ApiError::Auth { status, .. }
-            | ApiError::Server { status, .. }
-            | ApiError::NotTheApi { status, .. }
-            | ApiError::Protocol { status, .. }
-            | ApiError::Decode { status, .. } => Some(*status),
-            ApiError::NotFound { .. } => Some(404),
-            ApiError::RateLimited { .. } => Some(429),
-            _ => None,
-        }
-    }
-
     /// For a create: true when the request may have reached the server and been processed, so
     /// re-sending it could start (and bill) the same video twice.
     pub fn create_outcome_unknown(&self) -> bool {
@@ -231,7 +216,7 @@ impl ApiError {
 
     /// The hint for an error answering a create: a 404 there cannot be about a task id — the
     /// base URL or the model id is wrong.
-    pub fn create_hint(&self) -> String {
+    pub(crate) fn create_hint(&self) -> String {
         match self {
             ApiError::NotFound { code, .. } => {
                 let by_code = crate::api::hints::hint_for_code(code)

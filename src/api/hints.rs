@@ -144,13 +144,13 @@ fn entry(code: &str) -> Option<&'static (&'static str, &'static str, bool)> {
 }
 
 /// A one-line hint for an error code, when the code is known.
-pub fn hint_for_code(code: &str) -> Option<&'static str> {
+pub(crate) fn hint_for_code(code: &str) -> Option<&'static str> {
     entry(code).map(|e| e.1)
 }
 
 /// The hint for a task that failed with `code`, knowing what its request asked for
 /// (`generate_audio`): never a fix that is already in place.
-pub fn hint_for_request(code: &str, generate_audio: Option<bool>) -> Option<&'static str> {
+pub(crate) fn hint_for_request(code: &str, generate_audio: Option<bool>) -> Option<&'static str> {
     if code.starts_with("OutputAudioSensitiveContentDetected") && generate_audio == Some(false) {
         return Some(
             "the audio was flagged although generate_audio was off: reword the prompt (what is said or heard in it), then retry",
@@ -161,7 +161,7 @@ pub fn hint_for_request(code: &str, generate_audio: Option<bool>) -> Option<&'st
 
 /// Whether a plain retry (the same request again) can fix a task that failed with `code`.
 /// Unknown codes are not retryable: a retry costs money, and nothing says it would go better.
-pub fn retry_can_help(code: &str) -> bool {
+pub(crate) fn retry_can_help(code: &str) -> bool {
     entry(code).is_some_and(|e| e.2)
 }
 

@@ -1,8 +1,8 @@
 //! The Ark video task API: wire types, the model table, validation, the HTTP client and its errors.
 
 pub mod client;
-pub mod error;
-pub mod hints;
+pub(crate) mod error;
+pub(crate) mod hints;
 pub mod models;
 pub mod task_id;
 pub mod trace;

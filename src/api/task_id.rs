@@ -4,10 +4,10 @@
 //! the command line.
 
 /// The longest id accepted, in bytes (official ids are ~30; file names stop at 255).
-pub const MAX_TASK_ID_BYTES: usize = 256;
+pub(crate) const MAX_TASK_ID_BYTES: usize = 256;
 
 /// Why `id` cannot be a task id, or `None` when it can.
-pub fn problem(id: &str) -> Option<&'static str> {
+pub(crate) fn problem(id: &str) -> Option<&'static str> {
     if id.is_empty() {
         return Some("it is empty");
     }
@@ -30,7 +30,7 @@ pub fn problem(id: &str) -> Option<&'static str> {
 }
 
 /// `Ok(())` for a usable id, else a one-line reason naming the (sanitised, shortened) id.
-pub fn check(id: &str) -> Result<(), String> {
+pub(crate) fn check(id: &str) -> Result<(), String> {
     match problem(id) {
         None => Ok(()),
         Some(why) => Err(format!("`{}` is not a task id: {why}", shown(id))),
@@ -38,7 +38,7 @@ pub fn check(id: &str) -> Result<(), String> {
 }
 
 /// An id fit for a message: sanitised and cut to 64 characters.
-pub fn shown(id: &str) -> String {
+pub(crate) fn shown(id: &str) -> String {
     let safe = crate::sanitize::line(id);
     if safe.chars().count() > 64 {
         let head: String = safe.chars().take(64).collect();

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// The most of each body (request and answer) a trace line holds.
-pub const TRACE_BODY_BYTES: usize = 64 * 1024;
+pub(crate) const TRACE_BODY_BYTES: usize = 64 * 1024;
 
 /// One HTTP exchange: one line of a trace file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,16 +41,6 @@ pub struct Exchange {
     pub error: Option<String>,
 }
 
-impl Exchange {
-    /// A response header's value (case-insensitive name).
-    pub fn response_header(&self, name: &str) -> Option<&str> {
-        self.response_headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
 /// A trace file open for appending. Shared by every clone of a client.
 #[derive(Debug)]
 pub struct Trace {
@@ -73,13 +63,9 @@ impl Trace {
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Append one exchange with `secret` (the API key) redacted everywhere and `Authorization`
     /// dropped. A write that fails is logged, never an error of the request.
-    pub fn record(&self, mut ex: Exchange, secret: Option<&str>) {
+    pub(crate) fn record(&self, mut ex: Exchange, secret: Option<&str>) {
         ex.request_headers
             .retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"));
         let red = |s: &mut String| {
@@ -123,14 +109,14 @@ impl Trace {
 
 /// The first [`TRACE_BODY_BYTES`] of `body` as text (invalid UTF-8 replaced) and whether it was
 /// cut.
-pub fn body_text(body: &[u8]) -> (String, bool) {
+pub(crate) fn body_text(body: &[u8]) -> (String, bool) {
     let cut = body.len() > TRACE_BODY_BYTES;
     let part = &body[..body.len().min(TRACE_BODY_BYTES)];
     (String::from_utf8_lossy(part).into_owned(), cut)
 }
 
 /// The current time as RFC 3339 (UTC, milliseconds).
-pub fn now_rfc3339() -> String {
+pub(crate) fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
@@ -162,6 +148,14 @@ pub fn read(path: &Path) -> Result<Vec<Exchange>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A response header's value (case-insensitive name).
+    fn response_header<'a>(ex: &'a Exchange, name: &str) -> Option<&'a str> {
+        ex.response_headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
 
     #[test]
     fn the_key_and_authorization_never_reach_the_file() {
@@ -197,7 +191,7 @@ mod tests {
         assert_eq!(text.lines().count(), 1);
         let back = read(&path).unwrap();
         assert_eq!(back[0].status, 401);
-        assert_eq!(back[0].response_header("X-REQUEST-ID"), Some("02abc"));
+        assert_eq!(response_header(&back[0], "X-REQUEST-ID"), Some("02abc"));
         assert!(back[0].path.contains("<redacted>"));
     }
 

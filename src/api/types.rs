@@ -21,16 +21,6 @@ pub enum TaskStatus {
 }
 
 impl TaskStatus {
-    /// Every known status, in life-cycle order.
-    pub const ALL: [TaskStatus; 6] = [
-        TaskStatus::Queued,
-        TaskStatus::Running,
-        TaskStatus::Succeeded,
-        TaskStatus::Failed,
-        TaskStatus::Expired,
-        TaskStatus::Cancelled,
-    ];
-
     pub fn parse(s: &str) -> TaskStatus {
         match s {
             "queued" => TaskStatus::Queued,
@@ -67,7 +57,7 @@ impl TaskStatus {
     }
 
     /// Failed, expired or cancelled: the states a retry makes sense for.
-    pub fn is_retryable(&self) -> bool {
+    pub(crate) fn is_retryable(&self) -> bool {
         matches!(
             self,
             TaskStatus::Failed | TaskStatus::Expired | TaskStatus::Cancelled
@@ -108,7 +98,7 @@ pub enum Role {
 }
 
 impl Role {
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         match self {
             Role::FirstFrame => "first_frame",
             Role::LastFrame => "last_frame",
@@ -119,7 +109,7 @@ impl Role {
         }
     }
 
-    pub fn parse(s: &str) -> Role {
+    pub(crate) fn parse(s: &str) -> Role {
         match s {
             "first_frame" => Role::FirstFrame,
             "last_frame" => Role::LastFrame,
@@ -131,7 +121,7 @@ impl Role {
     }
 
     /// A reference role (the multimodal reference scenario).
-    pub fn is_reference(&self) -> bool {
+    pub(crate) fn is_reference(&self) -> bool {
         matches!(
             self,
             Role::ReferenceImage | Role::ReferenceVideo | Role::ReferenceAudio
@@ -145,7 +135,7 @@ impl Role {
 /// `reference_image` when another item is a reference (a video or an audio always is) or there
 /// are more images than the two frames; otherwise it takes the first free frame, `first_frame`
 /// then `last_frame` (an image the service receives without a role is its first frame).
-pub fn default_roles(items: &[(MediaKind, Option<Role>)]) -> Vec<Role> {
+pub(crate) fn default_roles(items: &[(MediaKind, Option<Role>)]) -> Vec<Role> {
     let images = items.iter().filter(|(k, _)| *k == MediaKind::Image).count();
     let references = items.iter().any(|(kind, role)| match role {
         Some(r) => r.is_reference(),
@@ -193,13 +183,13 @@ impl fmt::Display for Role {
 /// `{"url": "..."}` as used by `image_url`, `video_url` and `audio_url`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MediaUrl {
-    pub url: String,
+    pub(crate) url: String,
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub(crate) extra: Map<String, Value>,
 }
 
 impl MediaUrl {
-    pub fn new(url: impl Into<String>) -> Self {
+    pub(crate) fn new(url: impl Into<String>) -> Self {
         MediaUrl {
             url: url.into(),
             extra: Map::new(),
@@ -210,7 +200,7 @@ impl MediaUrl {
 /// `{"id": "..."}` of a `draft_task` item.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DraftRef {
-    pub id: String,
+    pub(crate) id: String,
 }
 
 /// The kind of media an asset item carries.
@@ -222,7 +212,7 @@ pub enum MediaKind {
 }
 
 impl MediaKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             MediaKind::Image => "image",
             MediaKind::Video => "video",
@@ -231,7 +221,7 @@ impl MediaKind {
     }
 
     /// The roles an item of this kind may carry.
-    pub fn roles(self) -> &'static [Role] {
+    pub(crate) fn roles(self) -> &'static [Role] {
         match self {
             MediaKind::Image => &[Role::FirstFrame, Role::LastFrame, Role::ReferenceImage],
             MediaKind::Video => &[Role::ReferenceVideo],
@@ -240,7 +230,7 @@ impl MediaKind {
     }
 
     /// The `type` value of a content item of this kind.
-    pub fn item_type(self) -> &'static str {
+    pub(crate) fn item_type(self) -> &'static str {
         match self {
             MediaKind::Image => "image_url",
             MediaKind::Video => "video_url",
@@ -282,7 +272,7 @@ impl ContentItem {
     }
 
     /// An asset item of `kind` pointing at `url` with an optional role.
-    pub fn media(kind: MediaKind, url: impl Into<String>, role: Option<Role>) -> Self {
+    pub(crate) fn media(kind: MediaKind, url: impl Into<String>, role: Option<Role>) -> Self {
         let m = MediaUrl::new(url);
         match kind {
             MediaKind::Image => ContentItem::ImageUrl { image_url: m, role },
@@ -292,7 +282,7 @@ impl ContentItem {
     }
 
     /// The media kind, URL and role of an asset item; `None` for text and draft items.
-    pub fn as_media(&self) -> Option<(MediaKind, &str, Option<&Role>)> {
+    pub(crate) fn as_media(&self) -> Option<(MediaKind, &str, Option<&Role>)> {
         match self {
             ContentItem::ImageUrl { image_url, role } => {
                 Some((MediaKind::Image, &image_url.url, role.as_ref()))
@@ -357,7 +347,7 @@ pub struct CreateRequest {
 
 impl CreateRequest {
     /// Whether the request has a reference video (billed and priced apart on the 2.0 series).
-    pub fn has_input_video(&self) -> bool {
+    pub(crate) fn has_input_video(&self) -> bool {
         self.content
             .iter()
             .any(|c| matches!(c.as_media(), Some((MediaKind::Video, _, _))))
@@ -365,7 +355,7 @@ impl CreateRequest {
 
     /// True when an image is a first or last frame (an image without a role is a first frame):
     /// then the output follows the image unless a ratio is chosen.
-    pub fn has_frame_image(&self) -> bool {
+    pub(crate) fn has_frame_image(&self) -> bool {
         self.content.iter().any(|c| {
             matches!(
                 c.as_media(),
@@ -381,7 +371,7 @@ impl CreateRequest {
     /// The ratio to send when none was chosen: `adaptive` with a frame image (the official
     /// default on 1.5 and 2.x; any other ratio crops the image), else `configured` (`[defaults]
     /// ratio`, for text and references).
-    pub fn ratio_when_unset(&self, configured: &str) -> String {
+    pub(crate) fn ratio_when_unset(&self, configured: &str) -> String {
         if self.has_frame_image() {
             "adaptive".to_string()
         } else {
@@ -390,7 +380,7 @@ impl CreateRequest {
     }
 
     /// The text of the first `text` item (the prompt), if any.
-    pub fn prompt(&self) -> Option<&str> {
+    pub(crate) fn prompt(&self) -> Option<&str> {
         self.content.iter().find_map(|c| match c {
             ContentItem::Text { text } => Some(text.as_str()),
             _ => None,
@@ -417,7 +407,7 @@ impl CreateRequest {
     /// [`CreateRequest::to_json`] into a buffer of `size` bytes to start with (the size of the
     /// text it was read from): a 20 MB request is not written through a series of doublings,
     /// each holding the old and the new buffer.
-    pub fn to_json_sized(&self, size: usize) -> String {
+    pub(crate) fn to_json_sized(&self, size: usize) -> String {
         let mut out = Vec::with_capacity(size);
         match serde_json::to_writer(&mut out, self) {
             // serde_json writes UTF-8.
@@ -426,7 +416,7 @@ impl CreateRequest {
         }
     }
 
-    pub fn to_json_pretty(&self) -> String {
+    pub(crate) fn to_json_pretty(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".to_string())
     }
 }
@@ -450,18 +440,18 @@ pub fn strip_nulls(v: &mut Value) {
 pub struct CreateResponse {
     pub id: String,
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub(crate) extra: Map<String, Value>,
 }
 
 /// `content` of a finished task.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TaskContent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub video_url: Option<String>,
+    pub(crate) video_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_frame_url: Option<String>,
+    pub(crate) last_frame_url: Option<String>,
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub(crate) extra: Map<String, Value>,
 }
 
 /// `usage` of a finished task.
@@ -472,15 +462,15 @@ pub struct Usage {
         deserialize_with = "token_count",
         skip_serializing_if = "Option::is_none"
     )]
-    pub completion_tokens: Option<u64>,
+    pub(crate) completion_tokens: Option<u64>,
     #[serde(
         default,
         deserialize_with = "token_count",
         skip_serializing_if = "Option::is_none"
     )]
-    pub total_tokens: Option<u64>,
+    pub(crate) total_tokens: Option<u64>,
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub(crate) extra: Map<String, Value>,
 }
 
 /// The largest token count believed (2^53: exact in every JSON reader). A bigger one is not a
@@ -501,15 +491,15 @@ fn token_count<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D:
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ErrorObject {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
+    pub(crate) code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub(crate) message: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub param: Option<String>,
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
+    pub(crate) kind: Option<String>,
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub(crate) extra: Map<String, Value>,
 }
 
 /// An HTTP error body: `{"error": {...}}`.
@@ -523,7 +513,7 @@ pub struct ErrorBody {
 pub struct Task {
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub model: Option<String>,
+    pub(crate) model: Option<String>,
     #[serde(default = "missing_status")]
     pub status: TaskStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -531,40 +521,40 @@ pub struct Task {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<ErrorObject>,
+    pub(crate) error: Option<ErrorObject>,
     /// Some list items carry the failure here instead of in `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub failure_reason: Option<Value>,
+    pub(crate) failure_reason: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seed: Option<i64>,
+    pub(crate) seed: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resolution: Option<String>,
+    pub(crate) resolution: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ratio: Option<String>,
+    pub(crate) ratio: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration: Option<i64>,
+    pub(crate) duration: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub frames: Option<i64>,
+    pub(crate) frames: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub framespersecond: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service_tier: Option<String>,
+    pub(crate) service_tier: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub execution_expires_after: Option<i64>,
+    pub(crate) execution_expires_after: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub generate_audio: Option<bool>,
+    pub(crate) generate_audio: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub draft: Option<bool>,
+    pub(crate) draft: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub priority: Option<i64>,
+    pub(crate) priority: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub safety_identifier: Option<String>,
+    pub(crate) safety_identifier: Option<String>,
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub(crate) extra: Map<String, Value>,
 }
 
 fn missing_status() -> TaskStatus {
@@ -666,7 +656,7 @@ impl Task {
     }
 
     /// [`Task::from_json_noted`] for a parsed value.
-    pub fn from_value_noted(mut v: Value) -> Result<(Task, Vec<String>), serde_json::Error> {
+    pub(crate) fn from_value_noted(mut v: Value) -> Result<(Task, Vec<String>), serde_json::Error> {
         strip_nulls(&mut v);
         let mut notes = Vec::new();
         if let Value::Object(map) = &mut v {
@@ -729,7 +719,7 @@ pub struct ListResponse {
     #[serde(default)]
     pub items: Vec<Task>,
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub(crate) extra: Map<String, Value>,
 }
 
 /// Query parameters of the list endpoint.
@@ -745,7 +735,7 @@ pub struct ListQuery {
 
 impl ListQuery {
     /// The query as `(key, value)` pairs in the wire form (`filter.status`, repeated `filter.task_ids`).
-    pub fn pairs(&self) -> Vec<(String, String)> {
+    pub(crate) fn pairs(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
         if let Some(p) = self.page_num {
             out.push(("page_num".into(), p.to_string()));
@@ -820,7 +810,7 @@ mod tests {
             roles(&[(Image, Some(Role::ReferenceImage)), image.clone()]),
             ["ref_image", "ref_image"]
         );
-        // Every answer above passes the one rule table's scenario check.
+        // Every answer above passes the validator: frames and references never mixed.
         for items in [
             vec![image.clone(), image.clone()],
             vec![image.clone(), (Video, None)],
@@ -831,10 +821,18 @@ mod tests {
                 .zip(default_roles(&items))
                 .map(|((kind, _), role)| ContentItem::media(*kind, "https://x/a", Some(role)))
                 .collect();
-            assert_ne!(
-                crate::api::validate::scenario(&content),
-                crate::api::validate::Scenario::Mixed,
-                "{items:?}"
+            let mut req = CreateRequest::from_value(serde_json::json!({
+                "model": crate::api::models::DEFAULT_MODEL,
+                "content": [{"type": "text", "text": "a fox"}],
+            }))
+            .expect("request");
+            req.content.extend(content);
+            let problems = crate::api::validate::validate(&req);
+            assert!(
+                !problems
+                    .iter()
+                    .any(|p| p.message.contains("cannot be mixed")),
+                "{items:?}: {problems:?}"
             );
         }
     }

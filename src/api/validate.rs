@@ -13,12 +13,12 @@ use super::types::{ContentItem, CreateRequest, MediaKind, Role};
 
 mod url;
 use url::mib;
-pub use url::{UrlForm, base64_decoded_len, check_media_url, http_host};
+pub(crate) use url::{check_media_url, http_host};
 
 /// Error code of a problem with a missing value (the server's `MissingParameter`).
-pub const CODE_MISSING: &str = "MissingParameter";
+pub(crate) const CODE_MISSING: &str = "MissingParameter";
 /// Error code of a problem with a wrong value (the server's `InvalidParameter`).
-pub const CODE_INVALID: &str = "InvalidParameter";
+pub(crate) const CODE_INVALID: &str = "InvalidParameter";
 
 /// One thing wrong with a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,16 +26,16 @@ pub struct Problem {
     /// The field as the API names it: `model`, `duration`, `content[2].role`, ...
     pub field: String,
     /// What is wrong.
-    pub message: String,
+    pub(crate) message: String,
     /// What to do about it.
     pub fix: String,
     /// The error code the server would answer: [`CODE_MISSING`] or [`CODE_INVALID`].
-    pub code: &'static str,
+    pub(crate) code: &'static str,
 }
 
 impl Problem {
     /// A wrong value (`InvalidParameter`).
-    pub fn invalid(
+    pub(crate) fn invalid(
         field: impl Into<String>,
         message: impl Into<String>,
         fix: impl Into<String>,
@@ -49,7 +49,7 @@ impl Problem {
     }
 
     /// A missing value (`MissingParameter`).
-    pub fn missing(
+    pub(crate) fn missing(
         field: impl Into<String>,
         message: impl Into<String>,
         fix: impl Into<String>,
@@ -67,43 +67,6 @@ impl std::fmt::Display for Problem {
     }
 }
 
-/// Which of the three (mutually exclusive) input scenarios a request uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scenario {
-    /// No image, video or audio: text to video.
-    TextOnly,
-    /// One first-frame image (role `first_frame` or no role).
-    FirstFrame,
-    /// A first-frame and a last-frame image.
-    FirstLastFrame,
-    /// `reference_*` items.
-    References,
-    /// Frame images and references together (invalid).
-    Mixed,
-}
-
-/// The scenario of `content`.
-pub fn scenario(content: &[ContentItem]) -> Scenario {
-    let (mut frame, mut last, mut reference) = (false, false, false);
-    for item in content {
-        if let Some((_, _, role)) = item.as_media() {
-            match role {
-                None | Some(Role::FirstFrame) => frame = true,
-                Some(Role::LastFrame) => last = true,
-                Some(r) if r.is_reference() => reference = true,
-                Some(_) => {}
-            }
-        }
-    }
-    match (frame || last, reference) {
-        (true, true) => Scenario::Mixed,
-        (false, true) => Scenario::References,
-        (true, false) if last => Scenario::FirstLastFrame,
-        (true, false) => Scenario::FirstFrame,
-        (false, false) => Scenario::TextOnly,
-    }
-}
-
 /// An example of a plain model id, for fixes.
 const EXAMPLE_MODEL: &str = models::DEFAULT_MODEL;
 
@@ -111,14 +74,14 @@ const EXAMPLE_MODEL: &str = models::DEFAULT_MODEL;
 #[derive(Debug, Clone, Copy)]
 pub struct Target<'a> {
     /// The model table (shipped + config).
-    pub models: &'a ModelTable,
+    pub(crate) models: &'a ModelTable,
     /// True for a relay: endpoint ids are refused and models it does not serve are named.
-    pub relay: bool,
+    pub(crate) relay: bool,
 }
 
 impl Target<'static> {
     /// The official API with the table in use.
-    pub fn official() -> Target<'static> {
+    pub(crate) fn official() -> Target<'static> {
         Target {
             models: models::table(),
             relay: false,
@@ -135,13 +98,13 @@ impl Target<'static> {
 }
 
 /// True for an endpoint id (`ep-...`), which the official API takes in place of a model id.
-pub fn is_endpoint_id(id: &str) -> bool {
+pub(crate) fn is_endpoint_id(id: &str) -> bool {
     id.starts_with("ep-")
 }
 
 /// True for a model id (or endpoint id) as the API wants it: letters, digits, `-`, `_`, `.`,
 /// no label.
-pub fn is_plain_model_id(id: &str) -> bool {
+pub(crate) fn is_plain_model_id(id: &str) -> bool {
     !id.is_empty()
         && id
             .chars()
@@ -150,7 +113,7 @@ pub fn is_plain_model_id(id: &str) -> bool {
 
 /// The plain id inside a labelled one: `doubao-seedance-2-0-260128 (2.0-audio-video)` gives
 /// `doubao-seedance-2-0-260128`.
-pub fn strip_model_label(id: &str) -> &str {
+pub(crate) fn strip_model_label(id: &str) -> &str {
     let end = id
         .find(|c: char| c.is_whitespace() || c == '(')
         .unwrap_or(id.len());
@@ -210,13 +173,13 @@ fn check_model(model: &str, target: &Target<'_>, out: &mut Vec<Problem>) {
 static PROCESS_RELAY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Record whether this process's profile is a relay (see [`validate`]).
-pub fn set_process_relay(relay: bool) {
+pub(crate) fn set_process_relay(relay: bool) {
     PROCESS_RELAY.store(relay, std::sync::atomic::Ordering::Relaxed);
 }
 
 impl Target<'static> {
     /// The table in use, and a relay when this process's profile is one.
-    pub fn process() -> Target<'static> {
+    pub(crate) fn process() -> Target<'static> {
         Target::with_relay(PROCESS_RELAY.load(std::sync::atomic::Ordering::Relaxed))
     }
 }
@@ -241,7 +204,7 @@ pub fn validate_for(req: &CreateRequest, target: &Target<'_>) -> Vec<Problem> {
 
 /// Things worth saying that do not stop a request: a model in no table (only the
 /// model-independent rules were checked).
-pub fn warnings(req: &CreateRequest, target: &Target<'_>) -> Vec<String> {
+pub(crate) fn warnings(req: &CreateRequest, target: &Target<'_>) -> Vec<String> {
     let mut out = Vec::new();
     let model = req.model.trim();
     // An endpoint id through a relay is a problem, not a warning.
@@ -691,7 +654,7 @@ fn check_service(req: &CreateRequest, spec: Option<&ModelSpec>, out: &mut Vec<Pr
 }
 
 /// The tool types the API knows.
-pub const TOOL_TYPES: &[&str] = &["web_search"];
+pub(crate) const TOOL_TYPES: &[&str] = &["web_search"];
 
 fn check_tools(tools: &[serde_json::Value], spec: Option<&ModelSpec>, out: &mut Vec<Problem>) {
     if let (false, Some(s)) = (tools.is_empty(), spec.filter(|s| !s.tools)) {
@@ -724,7 +687,7 @@ fn check_tools(tools: &[serde_json::Value], spec: Option<&ModelSpec>, out: &mut 
 }
 
 /// A `safety_identifier` is at most 64 printable ASCII characters with no spaces.
-pub fn check_safety_identifier(id: &str) -> Result<(), String> {
+pub(crate) fn check_safety_identifier(id: &str) -> Result<(), String> {
     if id.is_empty() {
         return Err("safety_identifier is empty".into());
     }

@@ -8,7 +8,12 @@ use crate::context::Context;
 use crate::engine::PollError;
 use crate::store::Phase;
 
-pub async fn adopt(ctx: &Context, id: &str, task_id: &str, yes: bool) -> Result<Code, Failure> {
+pub(crate) async fn adopt(
+    ctx: &Context,
+    id: &str,
+    task_id: &str,
+    yes: bool,
+) -> Result<Code, Failure> {
     let row = ctx.engine.find(id).await?;
     if row.phase != Phase::SubmitUnknown || row.task_id.is_some() {
         return Err(Failure::usage(format!(

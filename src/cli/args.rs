@@ -14,9 +14,9 @@ use std::path::PathBuf;
 #[command(name = "seedance-tui", version = crate::VERSION, about, long_about = None)]
 pub struct Cli {
     #[command(flatten)]
-    pub global: GlobalArgs,
+    pub(crate) global: GlobalArgs,
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub(crate) command: Option<Command>,
 }
 
 /// Options every command takes.
@@ -59,7 +59,7 @@ pub struct GlobalArgs {
 // Parsed once per run: the size of the largest variant does not matter.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Create a video task.
     Submit(SubmitArgs),
     /// Show one task (refreshed from the API when possible) as JSON.
@@ -193,7 +193,7 @@ pub enum Command {
 
 /// Shells `completions` can write a script for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Shell {
+pub(crate) enum Shell {
     Bash,
     Zsh,
     Fish,
@@ -202,17 +202,17 @@ pub enum Shell {
 }
 
 #[derive(Debug, Args, Default)]
-pub struct DoctorArgs {
+pub(crate) struct DoctorArgs {
     /// Print the checks as JSON (`{"ok": bool, "checks": [...]}`) instead of lines.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
     /// Check this output folder instead of the configured one.
     #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ConfigCommand {
+pub(crate) enum ConfigCommand {
     /// Print the config file's path.
     Path,
     /// Print an example config with every setting at its default.
@@ -220,191 +220,191 @@ pub enum ConfigCommand {
 }
 
 #[derive(Debug, Args, Default)]
-pub struct SubmitArgs {
+pub(crate) struct SubmitArgs {
     /// The prompt text.
     #[arg(long, short = 'p')]
-    pub prompt: Option<String>,
+    pub(crate) prompt: Option<String>,
     /// Model id (default from the config).
     #[arg(long, short = 'm', add = ArgValueCompleter::new(candidates::models))]
-    pub model: Option<String>,
+    pub(crate) model: Option<String>,
     /// 16:9, 4:3, 1:1, 3:4, 9:16, 21:9 or adaptive.
     #[arg(long)]
-    pub ratio: Option<String>,
+    pub(crate) ratio: Option<String>,
     /// Seconds (4-15 on 2.0) or -1 to let the model choose.
     #[arg(long, allow_hyphen_values = true)]
-    pub duration: Option<i64>,
+    pub(crate) duration: Option<i64>,
     /// 480p, 720p, 1080p (standard only) or 4k.
     #[arg(long)]
-    pub resolution: Option<String>,
+    pub(crate) resolution: Option<String>,
     /// An image: URL or local file, with an optional @role (first_frame, last_frame, reference_image).
     /// Without one: the first frame, a second image the last frame; a reference_image beside a
     /// video, an audio or a reference, or when there are more than two images.
     #[arg(long, value_name = "URL_OR_FILE[@ROLE]")]
-    pub image: Vec<String>,
+    pub(crate) image: Vec<String>,
     /// A reference video: https:// or asset:// URL, or a local mp4/mov file with --upload-to.
     #[arg(long, value_name = "URL_OR_FILE[@ROLE]")]
-    pub video: Vec<String>,
+    pub(crate) video: Vec<String>,
     /// A reference audio: URL or local mp3/wav file.
     #[arg(long, value_name = "URL_OR_FILE[@ROLE]")]
-    pub audio: Vec<String>,
+    pub(crate) audio: Vec<String>,
     /// Seed: -1 (random) or 0..4294967295.
     #[arg(long, allow_hyphen_values = true)]
-    pub seed: Option<i64>,
+    pub(crate) seed: Option<i64>,
     /// The service POSTs the task to this http(s) URL on each status change (`callback_url`).
     #[arg(long, value_name = "URL")]
-    pub callback_url: Option<String>,
+    pub(crate) callback_url: Option<String>,
     /// `default` or `flex` (offline, half price; 1.x models only, not 2.x).
     #[arg(long, value_name = "TIER")]
-    pub service_tier: Option<String>,
+    pub(crate) service_tier: Option<String>,
     /// Seconds from creation after which a queued or running task expires (3600..259200;
     /// `execution_expires_after`, default 172800).
     #[arg(long, value_name = "SECS")]
-    pub expires_after: Option<i64>,
+    pub(crate) expires_after: Option<i64>,
     /// Keep the camera still (`camera_fixed`; 1.x models only).
     #[arg(long)]
-    pub camera_fixed: bool,
+    pub(crate) camera_fixed: bool,
     /// A draft: a cheap 480p preview to build on later (`draft`; 1.5 pro only).
     #[arg(long)]
-    pub draft: bool,
+    pub(crate) draft: bool,
     /// The length in frames instead of seconds (`frames`, 25+4n in 29..289; 1.0 models only).
     #[arg(long, value_name = "N")]
-    pub frames: Option<i64>,
+    pub(crate) frames: Option<i64>,
     /// Let the model search the web for the prompt (`tools: [{"type": "web_search"}]`; 2.x).
     #[arg(long)]
-    pub web_search: bool,
+    pub(crate) web_search: bool,
     /// Queue priority 0..9 (higher runs sooner among this account's queued tasks; never pre-empts; 2.x).
     #[arg(long, value_name = "0-9")]
-    pub priority: Option<i64>,
+    pub(crate) priority: Option<i64>,
     /// A fixed id of the end user this video is for (at most 64 ASCII characters; a hash of their
     /// user id works), so the service can tell users apart when it checks for abuse.
     #[arg(long, value_name = "ID")]
-    pub safety_identifier: Option<String>,
+    pub(crate) safety_identifier: Option<String>,
     /// No watermark (the default unless the config says otherwise).
     #[arg(long)]
-    pub no_watermark: bool,
+    pub(crate) no_watermark: bool,
     /// Add a watermark.
     #[arg(long, conflicts_with = "no_watermark")]
-    pub watermark: bool,
+    pub(crate) watermark: bool,
     /// Generate audio with the video.
     #[arg(long)]
-    pub audio_gen: bool,
+    pub(crate) audio_gen: bool,
     /// Do not generate audio.
     #[arg(long, conflicts_with = "audio_gen")]
-    pub no_audio_gen: bool,
+    pub(crate) no_audio_gen: bool,
     /// Also return the last frame as an image.
     #[arg(long)]
-    pub last_frame: bool,
+    pub(crate) last_frame: bool,
     /// Read the whole request body from a JSON file (flags above override its fields).
     #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
+    pub(crate) json: Option<PathBuf>,
     /// Print the created task as JSON instead of its id.
     #[arg(long)]
-    pub json_out: bool,
+    pub(crate) json_out: bool,
     /// Wait for the task to finish and download its results.
     #[arg(long)]
-    pub wait: bool,
+    pub(crate) wait: bool,
     /// Output folder or s3://BUCKET/PREFIX for --wait (default: [download] output_dir).
     #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
-    pub out: Option<Destination>,
+    pub(crate) out: Option<Destination>,
     /// Upload local video/audio references (and images too large to inline) to this bucket and
     /// send presigned links (default: [assets] upload_to).
     #[arg(long, value_name = "s3://BUCKET/PREFIX")]
-    pub upload_to: Option<crate::s3::S3Location>,
+    pub(crate) upload_to: Option<crate::s3::S3Location>,
     /// Print the request body and exit without sending.
     #[arg(long)]
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
     /// Queue every request of a JSON-lines file (`-`: stdin): one request per line in the
     /// --json format, with optional "key" (idempotency) and "label". Sent in file order under
     /// --max-in-flight; running the same file again sends nothing new.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["json", "prompt", "prompts", "dry_run"])]
-    pub batch: Option<PathBuf>,
+    pub(crate) batch: Option<PathBuf>,
     /// Queue one request per line of a text file (`-`: stdin), each line the prompt, every
     /// other parameter from the flags and [defaults].
     #[arg(long, value_name = "FILE", conflicts_with_all = ["json", "prompt", "dry_run"])]
-    pub prompts: Option<PathBuf>,
+    pub(crate) prompts: Option<PathBuf>,
     /// With --batch/--prompts: N variants of every line, each with its own seed.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
-    pub repeat: u32,
+    pub(crate) repeat: u32,
     /// With --batch/--prompts: send only while fewer than N of this profile's tasks are in
     /// flight (default [submit] max_in_flight, 8).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=10_000))]
-    pub max_in_flight: Option<u64>,
+    pub(crate) max_in_flight: Option<u64>,
     /// With --batch/--prompts: queue the valid lines even when others are invalid.
     #[arg(long)]
-    pub skip_invalid: bool,
+    pub(crate) skip_invalid: bool,
     /// With --batch: let the file's local references leave its folder (`../`, absolute
     /// paths, symlinks out). Without it they are refused: a batch file from someone else must
     /// not send your files.
     #[arg(long)]
-    pub allow_outside_refs: bool,
+    pub(crate) allow_outside_refs: bool,
     /// With --batch/--prompts: queue and return at once; a dashboard or `watch --daemon` on
     /// this store sends the lines.
     #[arg(long, conflicts_with = "wait")]
-    pub detach: bool,
+    pub(crate) detach: bool,
     /// Send it even if it passes today's spending cap (`[budget]`).
     #[arg(long)]
-    pub over_budget: bool,
+    pub(crate) over_budget: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct SimArgs {
+pub(crate) struct SimArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
-    pub addr: String,
+    pub(crate) addr: String,
     /// Time compression (1.0 = real-world timings).
     #[arg(long, default_value_t = 1.0)]
-    pub speed: f64,
+    pub(crate) speed: f64,
     /// Seed for every random choice.
     #[arg(long, default_value_t = 1)]
-    pub seed: u64,
+    pub(crate) seed: u64,
     /// Probability that a task fails.
     #[arg(long, default_value_t = 0.1)]
-    pub fail_rate: f64,
+    pub(crate) fail_rate: f64,
     /// Requests per second above which the API answers 429.
     #[arg(long)]
-    pub rate_limit: Option<u32>,
+    pub(crate) rate_limit: Option<u32>,
     /// Require this Bearer key.
     #[arg(long)]
-    pub api_key: Option<String>,
+    pub(crate) api_key: Option<String>,
     /// Lifetime of result URLs in seconds.
     #[arg(long, default_value_t = 86_400)]
-    pub url_ttl: u64,
+    pub(crate) url_ttl: u64,
     /// How many tasks may run at once.
     #[arg(long, default_value_t = 4)]
-    pub max_running: usize,
+    pub(crate) max_running: usize,
     /// Serve videos of this many bytes (generated on the fly), for large-download tests.
     #[arg(long)]
-    pub video_size: Option<u64>,
+    pub(crate) video_size: Option<u64>,
     /// The account's cap on queued tasks: creates beyond it get 429 QuotaExceeded.
     #[arg(long, value_name = "N")]
-    pub max_queued: Option<usize>,
+    pub(crate) max_queued: Option<usize>,
     /// Answer from a trace written by `--trace FILE` instead of simulating: each request gets the
     /// recorded answer for its method and path (task ids rewritten), in the recorded order.
     #[arg(long, value_name = "FILE")]
-    pub replay: Option<PathBuf>,
+    pub(crate) replay: Option<PathBuf>,
 }
 
 /// `gallery`.
 #[derive(Debug, Clone, Args)]
-pub struct GalleryArgs {
+pub(crate) struct GalleryArgs {
     /// Which tasks, in the dashboard's filter syntax: words (prompt, id, model, status),
     /// status:succeeded, model:fast, retried:no, group:ID (a task's variants). Default: all.
     #[arg(value_name = "FILTER")]
-    pub filter: Vec<String>,
+    pub(crate) filter: Vec<String>,
     /// A folder (the page links the saved files by relative path), or s3://BUCKET/PREFIX (the
     /// page and sheets are uploaded; every link is presigned).
     #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
-    pub out: Destination,
+    pub(crate) out: Destination,
     /// Frames per contact sheet (default: [ui] contact_sheet_frames, else 6; 0: none).
     #[arg(long, value_name = "N")]
-    pub frames: Option<usize>,
+    pub(crate) frames: Option<usize>,
     /// Hours the presigned links of a bucket gallery stay valid (at most 168, 7 days).
     #[arg(long, value_name = "HOURS", default_value_t = 168)]
-    pub link_hours: u64,
+    pub(crate) link_hours: u64,
 }
 
 /// Subcommand names, for `man COMMAND`.
-pub fn subcommands(current: &OsStr) -> Vec<clap_complete::engine::CompletionCandidate> {
+pub(crate) fn subcommands(current: &OsStr) -> Vec<clap_complete::engine::CompletionCandidate> {
     let current = current.to_str().unwrap_or_default();
     use clap::CommandFactory;
     Cli::command()

@@ -260,7 +260,7 @@ struct Row {
 }
 
 /// Run `submit --batch` / `--prompts`.
-pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
+pub(crate) async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
     let (path, json_lines) = match (&args.batch, &args.prompts) {
         (Some(p), _) => (p.clone(), true),
         (None, Some(p)) => (p.clone(), false),
@@ -692,28 +692,20 @@ fn print_row(row: &Row, task_id: Option<&str>, shown_id: &str, status: &str, jso
 
 /// What became of a batch's lines.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Summary {
-    pub lines: usize,
-    pub sent: usize,
-    pub pending: usize,
-    pub succeeded: usize,
-    pub failed: usize,
-    pub rejected: usize,
-    pub unknown: usize,
-    pub tokens: u64,
+pub(crate) struct Summary {
+    pub(crate) lines: usize,
+    pub(crate) sent: usize,
+    pub(crate) pending: usize,
+    pub(crate) succeeded: usize,
+    pub(crate) failed: usize,
+    pub(crate) rejected: usize,
+    pub(crate) unknown: usize,
+    pub(crate) tokens: u64,
 }
 
 impl Summary {
-    pub fn of(records: &[TaskRecord]) -> Summary {
-        let mut s = Summary::default();
-        for r in records {
-            s.add(r);
-        }
-        s
-    }
-
     /// Count one more line.
-    pub fn add(&mut self, r: &TaskRecord) {
+    pub(crate) fn add(&mut self, r: &TaskRecord) {
         let s = self;
         s.lines += 1;
         s.tokens = s.tokens.saturating_add(r.tokens.unwrap_or(0));
@@ -740,7 +732,7 @@ impl Summary {
     }
 
     /// The closing line.
-    pub fn line(&self, waited: bool) -> String {
+    pub(crate) fn line(&self, waited: bool) -> String {
         let mut parts = vec![format!("{} sent", self.sent)];
         if waited {
             parts.push(format!("{} succeeded", self.succeeded));

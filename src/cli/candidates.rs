@@ -39,13 +39,13 @@ fn typed_option(name: &str) -> Option<PathBuf> {
 
 /// Task ids from the store, newest first. A typed prefix of the server id completes to the id;
 /// otherwise the short id the dashboard shows (which `get`, `retry`... accept) or the local id.
-pub fn task_ids(current: &OsStr) -> Vec<CompletionCandidate> {
+pub(crate) fn task_ids(current: &OsStr) -> Vec<CompletionCandidate> {
     let path = typed_option("store").unwrap_or_else(Paths::store_file);
     task_candidates(&path, current.to_str().unwrap_or_default())
 }
 
 /// [`task_ids`] for the store at `path` (public for the tests).
-pub fn task_candidates(path: &Path, current: &str) -> Vec<CompletionCandidate> {
+pub(crate) fn task_candidates(path: &Path, current: &str) -> Vec<CompletionCandidate> {
     let Ok(store) = Store::open_read_only(path) else {
         return Vec::new();
     };
@@ -86,7 +86,7 @@ pub fn task_candidates(path: &Path, current: &str) -> Vec<CompletionCandidate> {
 
 /// True for a value made only of the characters task ids use (letters, digits, `-_.:`): safe
 /// as a word in every shell, unquoted.
-pub fn id_safe(v: &str) -> bool {
+pub(crate) fn id_safe(v: &str) -> bool {
     !v.is_empty()
         && v.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
@@ -116,7 +116,7 @@ fn for_shell(value: &str) -> Option<String> {
 
 /// Profile names from the config (`--config` on the line, else the default file), built-ins
 /// included.
-pub fn profiles(current: &OsStr) -> Vec<CompletionCandidate> {
+pub(crate) fn profiles(current: &OsStr) -> Vec<CompletionCandidate> {
     let path = typed_option("config").unwrap_or_else(Paths::config_file);
     let config = Config::load(&path).unwrap_or_default();
     let current = current.to_str().unwrap_or_default();
@@ -134,7 +134,7 @@ pub fn profiles(current: &OsStr) -> Vec<CompletionCandidate> {
 }
 
 /// Model ids from the model table: the shipped one with the config's `[models]` laid over it.
-pub fn models(current: &OsStr) -> Vec<CompletionCandidate> {
+pub(crate) fn models(current: &OsStr) -> Vec<CompletionCandidate> {
     let path = typed_option("config").unwrap_or_else(Paths::config_file);
     let table = Config::load(&path)
         .ok()
@@ -154,7 +154,7 @@ pub fn models(current: &OsStr) -> Vec<CompletionCandidate> {
 }
 
 /// Theme names: the built-ins and the user's theme files.
-pub fn themes(current: &OsStr) -> Vec<CompletionCandidate> {
+pub(crate) fn themes(current: &OsStr) -> Vec<CompletionCandidate> {
     let current = current.to_str().unwrap_or_default();
     let dir = Paths::themes_dir();
     let (themes, _) = crate::theme::load_all(dir.as_deref());
@@ -165,7 +165,7 @@ pub fn themes(current: &OsStr) -> Vec<CompletionCandidate> {
         .collect()
 }
 
-pub fn statuses(current: &OsStr) -> Vec<CompletionCandidate> {
+pub(crate) fn statuses(current: &OsStr) -> Vec<CompletionCandidate> {
     let current = current.to_str().unwrap_or_default();
     // The statuses `ls --status` filters on.
     crate::store::Phase::names()

@@ -30,7 +30,11 @@ pub fn complete_if_asked() {
 
 /// Write the registration script for `shell`. `argv0` is how the user ran us: the script calls
 /// the binary back the same way (a name found on PATH, or a path made absolute).
-pub fn write_script(shell: Shell, argv0: &OsStr, out: &mut dyn Write) -> std::io::Result<()> {
+pub(crate) fn write_script(
+    shell: Shell,
+    argv0: &OsStr,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     let completer: &dyn EnvCompleter = match shell {
         Shell::Bash => &clap_complete::env::Bash,
         Shell::Zsh => &clap_complete::env::Zsh,
@@ -171,7 +175,7 @@ pub fn render_man(sub: Option<&str>) -> Result<Vec<u8>, String> {
 
 /// Write `seedance-tui.1` and `seedance-tui-NAME.1` for every subcommand into `dir`; returns the
 /// files written.
-pub fn write_man_pages(dir: &Path) -> Result<Vec<PathBuf>, String> {
+pub(crate) fn write_man_pages(dir: &Path) -> Result<Vec<PathBuf>, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let mut pages: Vec<Option<String>> = vec![None];
     pages.extend(

@@ -127,7 +127,7 @@ impl Context {
 
 impl Context {
     /// Fail with a clear message, naming every variable looked in, when no API key was found.
-    pub fn require_key(&self) -> Result<(), Failure> {
+    pub(crate) fn require_key(&self) -> Result<(), Failure> {
         if self.key_var.is_some() {
             return Ok(());
         }

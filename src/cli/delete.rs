@@ -8,7 +8,7 @@ use crate::store::{Phase, TaskRecord};
 use std::io::{BufRead, IsTerminal, Write};
 
 /// `delete ID... [--local] [--yes]`.
-pub async fn delete(
+pub(crate) async fn delete(
     ctx: &Context,
     ids: &[String],
     local: bool,

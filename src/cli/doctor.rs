@@ -16,9 +16,9 @@ use std::path::{Path, PathBuf};
 
 /// A clock further than this from the server's shows wrong times left before links and tasks
 /// expire, and wrong ages and ETAs.
-pub const MAX_CLOCK_SKEW_SECS: i64 = 60;
+pub(crate) const MAX_CLOCK_SKEW_SECS: i64 = 60;
 /// Less free space than this in the output folder fails: a few videos' worth.
-pub const MIN_FREE_BYTES: u64 = 1 << 30;
+pub(crate) const MIN_FREE_BYTES: u64 = 1 << 30;
 
 /// The outcome of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -35,7 +35,7 @@ pub enum Status {
 /// One line of the report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Check {
-    pub name: &'static str,
+    pub(crate) name: &'static str,
     pub status: Status,
     pub detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -81,7 +81,7 @@ impl Check {
 
     /// `✓ name: detail`, or `✗ name: detail — fix: what to do`; control characters (from a
     /// server's message, a file name) become spaces.
-    pub fn line(&self) -> String {
+    pub(crate) fn line(&self) -> String {
         let mark = match self.status {
             Status::Pass => "✓",
             Status::Fail => "✗",
@@ -100,7 +100,7 @@ impl Check {
 }
 
 /// Run every check and print the report. Exit code 0 when nothing failed, 1 otherwise.
-pub async fn run(g: &GlobalArgs, a: &DoctorArgs) -> Result<Code, Failure> {
+pub(crate) async fn run(g: &GlobalArgs, a: &DoctorArgs) -> Result<Code, Failure> {
     if g.demo {
         return Err(Failure::usage(
             "doctor checks the real set-up; run it without --demo",
@@ -120,7 +120,7 @@ pub async fn run(g: &GlobalArgs, a: &DoctorArgs) -> Result<Code, Failure> {
 }
 
 /// Every check, in report order. `env` reads environment variables (keys, terminal, tmux).
-pub async fn checks(
+pub(crate) async fn checks(
     g: &GlobalArgs,
     a: &DoctorArgs,
     env: impl Fn(&str) -> Option<String>,
@@ -173,7 +173,7 @@ fn now_ms() -> i64 {
 }
 
 /// The config file: readable, valid (unknown keys are named by the parser), not open to others.
-pub fn config_check(path: &Path) -> (Check, Config) {
+pub(crate) fn config_check(path: &Path) -> (Check, Config) {
     const NAME: &str = "config";
     if !path.exists() {
         return (
@@ -447,7 +447,7 @@ fn nearest_dir(path: &Path) -> Result<PathBuf, String> {
 
 /// The store: ours (or new), the schema this build knows, writable, not open to others' writes;
 /// size and the poller lease. Looked at read-only: never created, migrated or marked here.
-pub fn store_check(path: &Path, now_ms: i64) -> Check {
+pub(crate) fn store_check(path: &Path, now_ms: i64) -> Check {
     const NAME: &str = "store";
     let shown = path.display();
     let fix_path = "pass --store PATH to use another file";
@@ -566,7 +566,7 @@ pub fn store_check(path: &Path, now_ms: i64) -> Check {
 
 /// An `s3://` results destination: the bucket answers, the credentials are accepted and a
 /// write is allowed (a tiny object put under the prefix and deleted), as before a submit.
-pub async fn bucket_check(text: &str, storage: &crate::config::StorageConfig) -> Check {
+pub(crate) async fn bucket_check(text: &str, storage: &crate::config::StorageConfig) -> Check {
     const NAME: &str = "object storage";
     let dest = match crate::destination::Destination::parse(text) {
         Ok(d) => d,
@@ -592,7 +592,7 @@ pub async fn bucket_check(text: &str, storage: &crate::config::StorageConfig) ->
 }
 
 /// The output folder: a folder (or creatable), writable, with room for videos.
-pub fn output_check(dir: &Path) -> Check {
+pub(crate) fn output_check(dir: &Path) -> Check {
     const NAME: &str = "output";
     let shown = dir.display();
     let existing = match nearest_dir(dir) {
@@ -645,7 +645,10 @@ fn free_bytes(dir: &Path) -> Option<u64> {
 }
 
 /// The terminal: size and colours, the clipboard (OSC 52), images, and tmux's options.
-pub fn terminal_checks(config: &Config, env: &impl Fn(&str) -> Option<String>) -> Vec<Check> {
+pub(crate) fn terminal_checks(
+    config: &Config,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Vec<Check> {
     let set = |k: &str| env(k).is_some_and(|v| !v.is_empty());
     let mut out = Vec::new();
     let term = env("TERM").unwrap_or_default();

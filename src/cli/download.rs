@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 /// `download ID... [--out DEST]`. Files not saved yet are fetched into the destination; with
 /// `--out` a folder, files saved before elsewhere are put into it too (a hard link, else a copy),
 /// so the folder always ends up holding them.
-pub async fn download(
+pub(crate) async fn download(
     ctx: &Context,
     ids: &[String],
     out: Option<&Destination>,

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 /// 0 ok, 1 a task failed, 2 usage or validation, 3 API or network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Code {
+pub(crate) enum Code {
     Ok = 0,
     TaskFailed = 1,
     Usage = 2,
@@ -22,26 +22,26 @@ impl From<Code> for ExitCode {
 /// A command's failure: what to print, and the exit code.
 #[derive(Debug)]
 pub struct Failure {
-    pub code: Code,
+    pub(crate) code: Code,
     pub message: String,
 }
 
 impl Failure {
-    pub fn usage(m: impl Into<String>) -> Failure {
+    pub(crate) fn usage(m: impl Into<String>) -> Failure {
         Failure {
             code: Code::Usage,
             message: m.into(),
         }
     }
 
-    pub fn api(m: impl Into<String>) -> Failure {
+    pub(crate) fn api(m: impl Into<String>) -> Failure {
         Failure {
             code: Code::Api,
             message: m.into(),
         }
     }
 
-    pub fn task_failed(m: impl Into<String>) -> Failure {
+    pub(crate) fn task_failed(m: impl Into<String>) -> Failure {
         Failure {
             code: Code::TaskFailed,
             message: m.into(),
@@ -65,7 +65,7 @@ impl From<ApiError> for Failure {
 
 impl Failure {
     /// An error answering a create (a 404 names the base URL or the model, never a task id).
-    pub fn from_create(e: crate::api::ApiError) -> Failure {
+    pub(crate) fn from_create(e: crate::api::ApiError) -> Failure {
         let hint = e.create_hint();
         let mut f = Failure::from(e);
         if let Some((head, _)) = f.message.split_once("\nhint: ") {

@@ -1,23 +1,23 @@
 //! The command line: parse arguments, resolve the context, run a headless command or the
 //! dashboard, and map the outcome to an exit code.
 
-pub mod adopt;
+pub(crate) mod adopt;
 pub mod args;
-pub mod batch;
-pub mod candidates;
+pub(crate) mod batch;
+pub(crate) mod candidates;
 pub mod complete;
-pub mod context;
-pub mod delete;
+pub(crate) mod context;
+pub(crate) mod delete;
 pub mod doctor;
-pub mod download;
-pub mod exit;
+pub(crate) mod download;
+pub(crate) mod exit;
 pub mod gallery;
-pub mod preflight;
+pub(crate) mod preflight;
 pub mod query;
-pub mod retry;
-pub mod submit;
+pub(crate) mod retry;
+pub(crate) mod submit;
 pub mod task_json;
-pub mod watch;
+pub(crate) mod watch;
 
 use crate::context::Context;
 use args::{Cli, Command, ConfigCommand};

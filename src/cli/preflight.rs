@@ -9,7 +9,7 @@ use crate::context::Context;
 
 /// The key and base-URL checks; `Ok` when a create can be sent. The demo's simulator is known
 /// good and is not probed.
-pub async fn check(ctx: &Context) -> Result<(), Failure> {
+pub(crate) async fn check(ctx: &Context) -> Result<(), Failure> {
     ctx.require_key()?;
     if ctx.demo {
         return Ok(());
@@ -47,7 +47,7 @@ pub async fn check(ctx: &Context) -> Result<(), Failure> {
 /// The results destination, checked before the first create: a bucket that is missing,
 /// refuses the credentials or a write (exit 3), or a folder that cannot be written (exit 2),
 /// stops the command with nothing sent.
-pub async fn check_destination(
+pub(crate) async fn check_destination(
     ctx: &Context,
     dest: &crate::destination::Destination,
 ) -> Result<(), Failure> {

@@ -93,7 +93,7 @@ impl<W: std::io::Write> std::io::Write for Flushing<'_, W> {
 
 /// `get ID`: the stored task, refreshed from the API when it has a server id; an id the store
 /// does not know is fetched from the API directly.
-pub async fn get(ctx: &Context, id: &str) -> Result<Code, Failure> {
+pub(crate) async fn get(ctx: &Context, id: &str) -> Result<Code, Failure> {
     // The record without its request, which is read apart and written out in pieces: a
     // 20 MB prompt is held once.
     match ctx.engine.find_without_request(id).await {
@@ -140,7 +140,7 @@ pub async fn get(ctx: &Context, id: &str) -> Result<Code, Failure> {
 
 /// How `ls` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ListFormat {
+pub(crate) enum ListFormat {
     Table,
     /// One JSON array.
     Json,
@@ -149,7 +149,11 @@ pub enum ListFormat {
 }
 
 /// `ls`: the store's tasks, newest first.
-pub async fn ls(ctx: &Context, statuses: &[String], format: ListFormat) -> Result<Code, Failure> {
+pub(crate) async fn ls(
+    ctx: &Context,
+    statuses: &[String],
+    format: ListFormat,
+) -> Result<Code, Failure> {
     for s in statuses {
         let unknown = matches!(
             Phase::parse(s),
@@ -247,7 +251,7 @@ const LABEL_WIDTH: usize = 14;
 
 /// `cancel ID`: only a queued task (the service cannot stop a running one, and removing a
 /// finished one's record is `delete`).
-pub async fn cancel(ctx: &Context, id: &str) -> Result<Code, Failure> {
+pub(crate) async fn cancel(ctx: &Context, id: &str) -> Result<Code, Failure> {
     ctx.require_key()?;
     let record = ctx.engine.find(id).await?;
     if record.phase != Phase::Remote(crate::api::TaskStatus::Queued) {

@@ -6,7 +6,7 @@ use crate::engine::SubmitError;
 use crate::store::{StoreError, TaskQuery, TaskRecord};
 
 /// Parse an age like `30m`, `1h`, `2d`, `90s` into seconds.
-pub fn parse_age(s: &str) -> Option<i64> {
+pub(crate) fn parse_age(s: &str) -> Option<i64> {
     let s = s.trim();
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit())?);
     let n: i64 = num.parse().ok()?;
@@ -22,26 +22,26 @@ pub fn parse_age(s: &str) -> Option<i64> {
 
 /// What `retry` was asked to do.
 #[derive(Debug, Clone, Default)]
-pub struct RetryOptions {
-    pub ids: Vec<String>,
+pub(crate) struct RetryOptions {
+    pub(crate) ids: Vec<String>,
     /// Also every failed task (at the head of its retry chain).
-    pub failed: bool,
-    pub since: Option<String>,
+    pub(crate) failed: bool,
+    pub(crate) since: Option<String>,
     /// Resubmit even a task that was already retried.
-    pub again: bool,
+    pub(crate) again: bool,
     /// Print the plan (count, tokens, money) and send nothing.
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
     /// Send at most this many in one run.
-    pub max: Option<usize>,
+    pub(crate) max: Option<usize>,
     /// Send even when it passes the daily spending cap.
-    pub over_budget: bool,
+    pub(crate) over_budget: bool,
 }
 
 /// `retry ID...` / `retry --failed [--since AGE]`: a retry chain is retried only at its head, so
 /// a task whose retry is in flight, unknown, succeeded or failed in turn is skipped (and named)
 /// unless `--again`; the plan (count, estimated tokens, money with `[pricing]`) is printed on
 /// stderr before anything is sent.
-pub async fn retry(ctx: &Context, o: &RetryOptions) -> Result<Code, Failure> {
+pub(crate) async fn retry(ctx: &Context, o: &RetryOptions) -> Result<Code, Failure> {
     let mut originals = Vec::new();
     for id in &o.ids {
         originals.push(ctx.engine.find(id).await?);

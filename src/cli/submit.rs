@@ -12,7 +12,7 @@ use crate::engine::assets::{self, PlannedUpload, ReferenceBucket};
 use crate::runtime::headless::{self, Progress, WatchPlan};
 
 /// Split `value@role` when the suffix is a known role; URLs may contain `@` themselves.
-pub fn split_role(value: &str) -> (String, Option<Role>) {
+pub(crate) fn split_role(value: &str) -> (String, Option<Role>) {
     if let Some((head, tail)) = value.rsplit_once('@') {
         let role = Role::parse(tail);
         if !matches!(role, Role::Other(_)) {
@@ -24,7 +24,7 @@ pub fn split_role(value: &str) -> (String, Option<Role>) {
 
 /// [`split_role`], refusing a `@word` suffix that is not a role (`ref.png@bogus`) unless the
 /// whole text names an existing file: the message names the role, not a file to read.
-pub fn split_role_checked(value: &str) -> Result<(String, Option<Role>), Failure> {
+pub(crate) fn split_role_checked(value: &str) -> Result<(String, Option<Role>), Failure> {
     let (target, role) = split_role(value);
     if role.is_none()
         && !assets::is_url(value)
@@ -45,7 +45,7 @@ pub fn split_role_checked(value: &str) -> Result<(String, Option<Role>), Failure
 }
 
 /// The request body `args` describe, before validation. Local files become `data:` URLs.
-pub fn build_request(
+pub(crate) fn build_request(
     args: &SubmitArgs,
     defaults: &RequestDefaults,
 ) -> Result<CreateRequest, Failure> {
@@ -54,7 +54,7 @@ pub fn build_request(
 
 /// [`build_request`] with local references going through `bucket` when it is set: they are
 /// planned for upload (returned) and the request carries their presigned links.
-pub fn build_request_with(
+pub(crate) fn build_request_with(
     args: &SubmitArgs,
     defaults: &RequestDefaults,
     bucket: Option<&dyn Fn(Option<i64>) -> ReferenceBucket>,
@@ -244,7 +244,7 @@ async fn upload_references(ctx: &Context, uploads: &[PlannedUpload]) -> Result<(
 }
 
 /// Run `submit`.
-pub async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
+pub(crate) async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failure> {
     if args.repeat > 1 || args.max_in_flight.is_some() || args.skip_invalid || args.detach {
         return Err(Failure::usage(
             "--repeat, --max-in-flight, --skip-invalid and --detach go with --batch FILE or --prompts FILE",
@@ -390,7 +390,7 @@ fn with_note(mut f: Failure, note: Option<String>) -> Failure {
 }
 
 /// Refuse (exit 2, nothing sent) when `planned` would pass today's spending cap.
-pub async fn check_budget(
+pub(crate) async fn check_budget(
     ctx: &Context,
     planned: &[crate::engine::budget::Planned],
 ) -> Result<(), Failure> {
@@ -403,14 +403,14 @@ pub async fn check_budget(
 }
 
 /// The refusal of a request that would pass today's cap (exit 2, nothing sent).
-pub fn over_budget(o: &crate::engine::budget::OverBudget) -> Failure {
+pub(crate) fn over_budget(o: &crate::engine::budget::OverBudget) -> Failure {
     Failure::usage(format!(
         "{o}\nraise [budget] in the config, wait until tomorrow, or pass --over-budget to send it anyway"
     ))
 }
 
 /// Print a task's id, or its JSON with `json`.
-pub fn print_record(r: &crate::store::TaskRecord, json: bool) {
+pub(crate) fn print_record(r: &crate::store::TaskRecord, json: bool) {
     if json {
         println!(
             "{}",

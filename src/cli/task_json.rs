@@ -308,7 +308,7 @@ const MAX_DEPTH: usize = 64;
 /// strings with exactly serde_json's escapes (`\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`, and
 /// `\u00xx` in lower case for the other C0 characters). Then copying `text` is the same as
 /// parsing and writing it.
-pub fn is_canonical(text: &str) -> bool {
+pub(crate) fn is_canonical(text: &str) -> bool {
     let b = text.as_bytes();
     let mut i = 0;
     let mut keys = Vec::new();

@@ -9,7 +9,7 @@ use crate::runtime::headless::{self, HeadlessError, WatchPlan, change_line};
 use crate::store::{Phase, TaskRecord};
 
 /// 1 when any task ended failed/expired/cancelled/rejected/unknown, else 0.
-pub fn exit_code_for(records: &[TaskRecord]) -> Code {
+pub(crate) fn exit_code_for(records: &[TaskRecord]) -> Code {
     let bad = records
         .iter()
         .any(|r| !matches!(r.phase, Phase::Remote(TaskStatus::Succeeded)));
@@ -28,7 +28,7 @@ impl From<HeadlessError> for Failure {
 /// `watch [ID...] [--daemon]`: follow tasks until they settle (one line per change). Only the
 /// process holding the store's poller lease polls; the others print what it records. With
 /// `daemon`, run until a signal, picking up every task that appears in the store.
-pub async fn watch(
+pub(crate) async fn watch(
     ctx: &Context,
     ids: &[String],
     download: bool,

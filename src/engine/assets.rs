@@ -87,7 +87,7 @@ pub enum AssetError {
 }
 
 /// The largest request file (`submit --json FILE`) read.
-pub const MAX_REQUEST_FILE_BYTES: u64 = 64 * 1024 * 1024;
+pub(crate) const MAX_REQUEST_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// What a file system entry that is not a regular file is, for messages.
 fn kind_of(ft: &std::fs::FileType) -> &'static str {
@@ -161,7 +161,7 @@ pub fn read_regular(path: &Path, limit: u64, kind: &'static str) -> Result<Vec<u
 }
 
 /// The media type the first bytes of a file show, for the formats the API takes.
-pub fn sniff(head: &[u8]) -> Option<&'static str> {
+pub(crate) fn sniff(head: &[u8]) -> Option<&'static str> {
     let at = |i: usize, m: &[u8]| head.get(i..i + m.len()) == Some(m);
     if at(0, b"\x89PNG") {
         Some("image/png")
@@ -285,20 +285,20 @@ pub fn check_file(path: &Path, kind: MediaKind) -> Result<u64, AssetError> {
 
 /// The longest reference video or audio, each and all together (the 2.0 series' limit, used for
 /// local files before the model is known).
-pub const MAX_REFERENCE_SECONDS: i64 = 15;
+pub(crate) const MAX_REFERENCE_SECONDS: i64 = 15;
 
 /// What a local file's header says, once it passed the checks.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct MediaFacts {
+pub(crate) struct MediaFacts {
     /// Image sides, when read.
-    pub size: Option<(u32, u32)>,
+    pub(crate) size: Option<(u32, u32)>,
     /// Audio or video seconds, when read.
-    pub seconds: Option<f64>,
+    pub(crate) seconds: Option<f64>,
 }
 
 /// The API's limits for a local `kind` file, read from its header (cheap: no full read).
 /// Formats that cannot be read cheaply pass (the service decides).
-pub fn check_local_media(path: &Path, kind: MediaKind) -> Result<MediaFacts, AssetError> {
+pub(crate) fn check_local_media(path: &Path, kind: MediaKind) -> Result<MediaFacts, AssetError> {
     // A regular file only (opened without blocking: a named pipe never stalls the check).
     drop(open_regular(path)?);
     let shown = path.display().to_string();
@@ -375,26 +375,8 @@ pub fn check_local_media(path: &Path, kind: MediaKind) -> Result<MediaFacts, Ass
     Ok(facts)
 }
 
-/// A local reference video checked before it is uploaded anywhere: at most 200 MB, 2..15 s.
-pub fn check_video_file(path: &Path) -> Result<MediaFacts, AssetError> {
-    let shown = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|e| AssetError::Read {
-        path: shown.clone(),
-        message: e.to_string(),
-    })?;
-    if meta.len() > MAX_VIDEO_BYTES {
-        return Err(AssetError::TooLarge {
-            path: shown,
-            size: meta.len(),
-            limit: MAX_VIDEO_BYTES,
-            kind: "video",
-        });
-    }
-    check_local_media(path, MediaKind::Video)
-}
-
 /// The reference videos (or audios) of one request together last at most 15 s.
-pub fn check_total_seconds(kind: MediaKind, seconds: &[f64]) -> Result<(), AssetError> {
+pub(crate) fn check_total_seconds(kind: MediaKind, seconds: &[f64]) -> Result<(), AssetError> {
     let total: f64 = seconds.iter().sum();
     if total > MAX_REFERENCE_SECONDS as f64 + 0.05 {
         return Err(AssetError::TotalDuration {
@@ -407,7 +389,7 @@ pub fn check_total_seconds(kind: MediaKind, seconds: &[f64]) -> Result<(), Asset
 }
 
 /// True when `s` is already a URL the API understands (not a local path).
-pub fn is_url(s: &str) -> bool {
+pub(crate) fn is_url(s: &str) -> bool {
     let lower = s.trim_start().to_ascii_lowercase();
     ["http://", "https://", "data:", "asset://"]
         .iter()
@@ -415,7 +397,7 @@ pub fn is_url(s: &str) -> bool {
 }
 
 /// The MIME type of an asset file by its extension, if the API accepts it for `kind`.
-pub fn mime_for(path: &Path, kind: MediaKind) -> Result<&'static str, AssetError> {
+pub(crate) fn mime_for(path: &Path, kind: MediaKind) -> Result<&'static str, AssetError> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
@@ -447,7 +429,7 @@ pub fn mime_for(path: &Path, kind: MediaKind) -> Result<&'static str, AssetError
 }
 
 /// Turn a local file into a `data:` URL, checking type and size first.
-pub fn file_to_data_url(path: &Path, kind: MediaKind) -> Result<String, AssetError> {
+pub(crate) fn file_to_data_url(path: &Path, kind: MediaKind) -> Result<String, AssetError> {
     let shown = path.display().to_string();
     if kind == MediaKind::Video {
         return Err(AssetError::VideoNotInline { path: shown });
@@ -477,13 +459,13 @@ pub fn resolve(url_or_path: &str, kind: MediaKind) -> Result<String, AssetError>
 }
 
 /// The bucket local references go through (`--upload-to`, `[assets] upload_to`).
-pub struct ReferenceBucket {
-    pub location: S3Location,
+pub(crate) struct ReferenceBucket {
+    pub(crate) location: S3Location,
     /// The client, or why there is none (no credentials, a bad endpoint): reported only when a
     /// file actually needs the bucket.
-    pub client: Result<S3Client, String>,
+    pub(crate) client: Result<S3Client, String>,
     /// How long the presigned links live.
-    pub link_ttl: Duration,
+    pub(crate) link_ttl: Duration,
 }
 
 /// Extra life of a reference link beyond the task's own (clock skew, the service's queue).
@@ -491,7 +473,7 @@ const LINK_MARGIN_SECS: u64 = 3600;
 
 /// A reference link's life: the task's `execution_expires_after` (default 48 h) plus a margin,
 /// at most 7 days (SigV4's limit).
-pub fn link_ttl(execution_expires_after: Option<i64>) -> Duration {
+pub(crate) fn link_ttl(execution_expires_after: Option<i64>) -> Duration {
     let task = execution_expires_after
         .filter(|s| *s > 0)
         .unwrap_or(DEFAULT_EXPIRES_AFTER) as u64;
@@ -500,16 +482,16 @@ pub fn link_ttl(execution_expires_after: Option<i64>) -> Duration {
 
 /// A local file that goes up to the bucket before the request is sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlannedUpload {
-    pub file: FileUpload,
+pub(crate) struct PlannedUpload {
+    pub(crate) file: FileUpload,
     /// `s3://BUCKET/KEY`.
-    pub object_url: String,
+    pub(crate) object_url: String,
 }
 
 /// Resolve one asset: a URL as given; a local file inlined, or — videos, audios, and images too
 /// large to inline, when `bucket` is set — planned for upload (added to `uploads`) and replaced by
 /// its presigned link. Nothing is uploaded here; the caller uploads `uploads` before sending.
-pub fn resolve_reference(
+pub(crate) fn resolve_reference(
     url_or_path: &str,
     kind: MediaKind,
     bucket: Option<&ReferenceBucket>,
@@ -561,7 +543,7 @@ pub fn resolve_reference(
 
 /// With a bucket, images above this size go through it instead of inflating the request body by
 /// a third as base64 (the body is capped at 64 MiB for all items together).
-pub const INLINE_IMAGE_BYTES: u64 = 10 * 1024 * 1024;
+pub(crate) const INLINE_IMAGE_BYTES: u64 = 10 * 1024 * 1024;
 
 #[cfg(test)]
 mod tests {
@@ -644,19 +626,21 @@ mod tests {
         let long = dir.path().join("long.mp4");
         std::fs::write(&long, samples::mp4(16, 1000)).expect("write");
         assert!(matches!(
-            check_video_file(&long),
+            check_file(&long, MediaKind::Video),
             Err(AssetError::Duration { .. })
         ));
         let fine = dir.path().join("fine.mp4");
         std::fs::write(&fine, samples::mp4(8, 1000)).expect("write");
-        assert_eq!(check_video_file(&fine).expect("ok").seconds, Some(8.0));
+        assert!(check_file(&fine, MediaKind::Video).is_ok());
+        let facts = check_local_media(&fine, MediaKind::Video).expect("ok");
+        assert_eq!(facts.seconds, Some(8.0));
         let big = dir.path().join("big.mp4");
         std::fs::File::create(&big)
             .expect("create")
             .set_len(MAX_VIDEO_BYTES + 1)
             .expect("sparse");
         assert!(matches!(
-            check_video_file(&big),
+            check_file(&big, MediaKind::Video),
             Err(AssetError::TooLarge { limit, .. }) if limit == 200 * 1024 * 1024
         ));
         assert!(check_total_seconds(MediaKind::Audio, &[8.0, 7.0]).is_ok());

@@ -20,21 +20,21 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq)]
 pub struct BatchLine {
     /// 1-based line number in the file.
-    pub line: usize,
+    pub(crate) line: usize,
     /// 0 for the line itself, 1.. for the `--repeat` variants.
-    pub variant: u32,
-    pub key: String,
-    pub label: Option<String>,
+    pub(crate) variant: u32,
+    pub(crate) key: String,
+    pub(crate) label: Option<String>,
     /// The body to send: normalized, local files inlined as `data:` URLs.
     pub request_json: String,
 }
 
 /// A problem with one line, shown as `FILE:LINE: field: message`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LineProblem {
-    pub line: usize,
-    pub field: String,
-    pub message: String,
+pub(crate) struct LineProblem {
+    pub(crate) line: usize,
+    pub(crate) field: String,
+    pub(crate) message: String,
 }
 
 impl LineProblem {
@@ -47,7 +47,7 @@ impl LineProblem {
     }
 
     /// `FILE:LINE: field: message`.
-    pub fn render(&self, file: &str) -> String {
+    pub(crate) fn render(&self, file: &str) -> String {
         format!("{file}:{}: {}: {}", self.line, self.field, self.message)
     }
 }
@@ -57,11 +57,11 @@ impl LineProblem {
 #[derive(Debug, Default)]
 pub struct Parsed {
     pub lines: Vec<BatchLine>,
-    pub problems: Vec<LineProblem>,
+    pub(crate) problems: Vec<LineProblem>,
     /// Lines that held a request (blank lines and `#` comments excluded).
-    pub requests: usize,
+    pub(crate) requests: usize,
     /// `(line, first)`: a line with the key and the request of line `first`, queued once.
-    pub duplicates: Vec<(usize, usize)>,
+    pub(crate) duplicates: Vec<(usize, usize)>,
 }
 
 impl Parsed {
@@ -103,7 +103,7 @@ fn fnv1a(parts: &[&[u8]]) -> u64 {
 }
 
 /// The key of a line without an explicit one: its number and a hash of the normalized request.
-pub fn line_key(line: usize, normalized_json: &str) -> String {
+pub(crate) fn line_key(line: usize, normalized_json: &str) -> String {
     let h = fnv1a(&[line.to_string().as_bytes(), normalized_json.as_bytes()]);
     format!("line{line}-{h:016x}")
 }
@@ -132,11 +132,11 @@ fn check_text(v: &Value, line: usize, field: &str) -> Result<Option<String>, Lin
 
 /// The longest line read: the API's limit on a whole request body. A longer line is refused by
 /// its number, and its bytes are skipped without being kept.
-pub const MAX_LINE_BYTES: usize = 64 << 20;
+pub(crate) const MAX_LINE_BYTES: usize = 64 << 20;
 
 /// One line of a batch file as read (see [`each_line`]).
 #[derive(Debug)]
-pub enum RawLine<'a> {
+pub(crate) enum RawLine<'a> {
     Text(&'a str),
     /// Longer than the line limit: `bytes` were skipped.
     TooLong {
@@ -150,7 +150,7 @@ pub enum RawLine<'a> {
 
 impl RawLine<'_> {
     /// The problem of a line that could not be read as text, if it is one.
-    pub fn problem(&self, line: usize) -> Option<LineProblem> {
+    pub(crate) fn problem(&self, line: usize) -> Option<LineProblem> {
         match self {
             RawLine::Text(_) => None,
             RawLine::TooLong { bytes } => Some(LineProblem::new(
@@ -174,7 +174,7 @@ impl RawLine<'_> {
 /// memory stays flat however many lines there are — calling `visit(number, line)` (1-based)
 /// until it returns false. A UTF-8 byte order mark before the first line is dropped. Returns
 /// the bytes read.
-pub fn each_line(
+pub(crate) fn each_line(
     mut r: impl std::io::BufRead,
     max_line: usize,
     mut visit: impl FnMut(usize, RawLine<'_>) -> bool,
@@ -255,7 +255,7 @@ pub fn each_line(
 
 /// What one line of a batch file is.
 #[derive(Debug)]
-pub enum Line {
+pub(crate) enum Line {
     /// Blank, or a `#` comment.
     Blank,
     Request(BatchLine),
@@ -458,7 +458,7 @@ fn check(req: &CreateRequest, line: usize) -> Vec<LineProblem> {
 
 /// Turns the lines of one batch file into requests, one at a time: what it keeps between
 /// lines is small (explicit keys as hashes, a bounded file cache), whatever the file's size.
-pub struct LineParser<'a> {
+pub(crate) struct LineParser<'a> {
     template: Option<&'a CreateRequest>,
     files: Files,
     keys: Keys,
@@ -469,7 +469,7 @@ pub struct LineParser<'a> {
 impl<'a> LineParser<'a> {
     /// JSON lines; relative local paths resolve against `base_dir` (the file's folder) and may
     /// not leave it unless `allow_outside`.
-    pub fn json_lines(base_dir: &Path, allow_outside: bool) -> LineParser<'static> {
+    pub(crate) fn json_lines(base_dir: &Path, allow_outside: bool) -> LineParser<'static> {
         LineParser {
             template: None,
             files: Files::new(base_dir, allow_outside),
@@ -479,7 +479,7 @@ impl<'a> LineParser<'a> {
     }
 
     /// A prompt list over `template` (the flags and `[defaults]`; its assets already inlined).
-    pub fn prompts(template: &'a CreateRequest) -> LineParser<'a> {
+    pub(crate) fn prompts(template: &'a CreateRequest) -> LineParser<'a> {
         LineParser {
             template: Some(template),
             files: Files::new(Path::new("."), false),
@@ -489,13 +489,13 @@ impl<'a> LineParser<'a> {
     }
 
     /// This parser, only checking the lines (a first reading that keeps nothing).
-    pub fn checking(mut self) -> Self {
+    pub(crate) fn checking(mut self) -> Self {
         self.check_only = true;
         self
     }
 
     /// Line `line` of the file.
-    pub fn parse(&mut self, line: usize, raw: &str) -> Line {
+    pub(crate) fn parse(&mut self, line: usize, raw: &str) -> Line {
         let trimmed = raw.trim();
         if trimmed.is_empty() || trimmed.starts_with('#') {
             return Line::Blank;
@@ -507,7 +507,7 @@ impl<'a> LineParser<'a> {
     }
 
     /// [`LineParser::parse`] of a line as [`each_line`] read it.
-    pub fn parse_raw(&mut self, line: usize, raw: &RawLine<'_>) -> Line {
+    pub(crate) fn parse_raw(&mut self, line: usize, raw: &RawLine<'_>) -> Line {
         match raw {
             RawLine::Text(t) => self.parse(line, t),
             other => Line::Invalid(other.problem(line).into_iter().collect()),
@@ -636,7 +636,7 @@ const SEED_SPAN: u64 = 2_147_483_647;
 /// `n` variants of every line, each with its own seed: the line's seed plus the variant number
 /// when it has one, else a seed derived from the line (so a rerun makes the same variants and
 /// queues nothing new). Variant keys are the line's key with `#N`.
-pub fn repeat(lines: Vec<BatchLine>, n: u32) -> Vec<BatchLine> {
+pub(crate) fn repeat(lines: Vec<BatchLine>, n: u32) -> Vec<BatchLine> {
     if n <= 1 {
         return lines;
     }

@@ -22,7 +22,7 @@ pub struct SpendingCap {
 }
 
 impl SpendingCap {
-    pub fn from_config(c: &Config) -> SpendingCap {
+    pub(crate) fn from_config(c: &Config) -> SpendingCap {
         SpendingCap {
             budget: c.budget.clone(),
             pricing: c.pricing.clone(),
@@ -30,12 +30,12 @@ impl SpendingCap {
     }
 
     /// Whether any cap is set.
-    pub fn is_set(&self) -> bool {
+    pub(crate) fn is_set(&self) -> bool {
         self.budget.daily_tokens.is_some() || self.budget.daily_money.is_some()
     }
 
     /// The price of `tokens` priced by `key`, when prices are configured.
-    pub fn money(&self, key: &PriceKey, tokens: u64) -> Option<f64> {
+    pub(crate) fn money(&self, key: &PriceKey, tokens: u64) -> Option<f64> {
         Some(tokens as f64 / 1_000_000.0 * self.price(key)?)
     }
 
@@ -46,12 +46,12 @@ impl SpendingCap {
     }
 
     /// An amount with the configured currency, e.g. `¥1.08`.
-    pub fn format_money(&self, amount: f64) -> String {
+    pub(crate) fn format_money(&self, amount: f64) -> String {
         self.pricing.format(amount)
     }
 
     /// The spend of `planned` creates.
-    pub fn spend_of(&self, planned: &[Planned]) -> Spend {
+    pub(crate) fn spend_of(&self, planned: &[Planned]) -> Spend {
         let mut s = Spend::default();
         for p in planned {
             s.add(self, &p.price, p.tokens);
@@ -63,15 +63,15 @@ impl SpendingCap {
 /// What a task's price depends on (`[pricing]`): its model, its resolution tier, and whether a
 /// video is input.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct PriceKey {
-    pub model: String,
-    pub resolution: String,
-    pub with_video: bool,
+pub(crate) struct PriceKey {
+    pub(crate) model: String,
+    pub(crate) resolution: String,
+    pub(crate) with_video: bool,
 }
 
 impl PriceKey {
     /// A create request's.
-    pub fn of_request(req: &CreateRequest) -> PriceKey {
+    pub(crate) fn of_request(req: &CreateRequest) -> PriceKey {
         PriceKey {
             model: req.model.clone(),
             resolution: crate::api::models::request_resolution(
@@ -83,7 +83,7 @@ impl PriceKey {
     }
 
     /// A stored task's (from its request's facts).
-    pub fn of_task(t: &impl TaskFacts) -> PriceKey {
+    pub(crate) fn of_task(t: &impl TaskFacts) -> PriceKey {
         Self::of_spec(t.model(), &t.spec())
     }
 
@@ -99,7 +99,7 @@ impl PriceKey {
 /// A create about to be sent: what prices it and its estimated tokens.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Planned {
-    pub price: PriceKey,
+    pub(crate) price: PriceKey,
     pub tokens: u64,
 }
 
@@ -113,7 +113,7 @@ impl Planned {
     }
 
     /// A stored task sent again (a retry, a queued line), with its stored request's estimate.
-    pub fn task(t: &impl TaskFacts) -> Planned {
+    pub(crate) fn task(t: &impl TaskFacts) -> Planned {
         let spec = t.spec();
         Planned {
             price: PriceKey::of_spec(t.model(), &spec),
@@ -126,7 +126,7 @@ impl Planned {
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Spend {
     pub tokens: u64,
-    pub money: Option<f64>,
+    pub(crate) money: Option<f64>,
 }
 
 impl Spend {
@@ -154,7 +154,7 @@ impl Spend {
 pub struct OverBudget {
     pub today: Spend,
     pub adding: Spend,
-    pub cap: Box<SpendingCap>,
+    pub(crate) cap: Box<SpendingCap>,
 }
 
 impl OverBudget {
@@ -193,13 +193,16 @@ pub fn estimate(req: &CreateRequest) -> u64 {
 }
 
 /// The estimated tokens of a stored task's request (0 when it cannot be read).
-pub fn estimate_record(r: &impl TaskFacts) -> u64 {
+#[cfg(test)]
+pub(crate) fn estimate_record(r: &impl TaskFacts) -> u64 {
     r.spec().estimate
 }
 
 /// What a task counts against the cap: its billed tokens once known, else its estimate while it
-/// may still bill; nothing for a task that was refused or ended without a count.
-pub fn counted_tokens(r: &impl TaskFacts) -> u64 {
+/// may still bill; nothing for a task that was refused or ended without a count. The
+/// one-task rule [`DaySpend`] is tested against.
+#[cfg(test)]
+pub(crate) fn counted_tokens(r: &impl TaskFacts) -> u64 {
     if let Some(t) = r.tokens() {
         return t;
     }
@@ -224,7 +227,7 @@ fn counted(r: &impl TaskFacts, estimate: u64) -> u64 {
 }
 
 /// Unix seconds of the last local midnight at or before `now`.
-pub fn local_day_start(now: i64) -> i64 {
+pub(crate) fn local_day_start(now: i64) -> i64 {
     use chrono::{Local, TimeZone};
     let Some(t) = Local.timestamp_opt(now, 0).single() else {
         return now - now.rem_euclid(86_400);
@@ -236,8 +239,10 @@ pub fn local_day_start(now: i64) -> i64 {
         .unwrap_or(now - now.rem_euclid(86_400))
 }
 
-/// Today's spend of `tasks` (those created at or after `day_start`).
-pub fn spend_of_tasks<'a, T: TaskFacts + 'a>(
+/// Today's spend of `tasks` (those created at or after `day_start`): the from-scratch sum the
+/// incremental spend is tested against.
+#[cfg(test)]
+pub(crate) fn spend_of_tasks<'a, T: TaskFacts + 'a>(
     cap: &SpendingCap,
     tasks: impl IntoIterator<Item = &'a T>,
     day_start: i64,
@@ -254,7 +259,7 @@ pub fn spend_of_tasks<'a, T: TaskFacts + 'a>(
 /// a lookup instead of a pass over every task. Money is priced from the per-price totals, so a
 /// total is the same however it was reached.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct DaySpend {
+pub(crate) struct DaySpend {
     day_start: i64,
     /// Price → (tasks counted, their tokens).
     by_price: std::collections::BTreeMap<PriceKey, (usize, u128)>,
@@ -262,14 +267,14 @@ pub struct DaySpend {
 
 impl DaySpend {
     /// Counting the tasks created at or after `day_start`.
-    pub fn new(day_start: i64) -> DaySpend {
+    pub(crate) fn new(day_start: i64) -> DaySpend {
         DaySpend {
             day_start,
             by_price: Default::default(),
         }
     }
 
-    pub fn add(&mut self, t: &impl TaskFacts) {
+    pub(crate) fn add(&mut self, t: &impl TaskFacts) {
         if t.created_at() < self.day_start {
             return;
         }
@@ -284,7 +289,7 @@ impl DaySpend {
     }
 
     /// Take away a row that was added.
-    pub fn remove(&mut self, t: &impl TaskFacts) {
+    pub(crate) fn remove(&mut self, t: &impl TaskFacts) {
         if t.created_at() < self.day_start {
             return;
         }
@@ -301,7 +306,7 @@ impl DaySpend {
     }
 
     /// The spend under `cap`'s prices.
-    pub fn spend(&self, cap: &SpendingCap) -> Spend {
+    pub(crate) fn spend(&self, cap: &SpendingCap) -> Spend {
         let mut s = Spend::default();
         let mut total = 0u128;
         for (key, (_, tokens)) in &self.by_price {
@@ -316,7 +321,7 @@ impl DaySpend {
 }
 
 /// Check `adding` against the cap, given what was spent today.
-pub fn check(cap: &SpendingCap, today: Spend, adding: Spend) -> Result<Spend, OverBudget> {
+pub(crate) fn check(cap: &SpendingCap, today: Spend, adding: Spend) -> Result<Spend, OverBudget> {
     let after = today.plus(adding);
     let over_tokens = cap.budget.daily_tokens.is_some_and(|l| after.tokens > l);
     let over_money = matches!((cap.budget.daily_money, after.money), (Some(l), Some(m)) if m > l);
@@ -341,7 +346,7 @@ fn spent_in(cap: &SpendingCap, store: &Store, day_start: i64) -> Result<Spend, S
 /// dashboard's): `adding` is checked against today's spend *inside the store transaction that
 /// writes the row reserving it* (`Store::begin_submission_if`, `Store::claim_pending_if`), so
 /// processes sharing a store cannot each see room for one and all send.
-pub fn reserve(
+pub(crate) fn reserve(
     cap: &SpendingCap,
     store: &Store,
     adding: Spend,
@@ -354,7 +359,7 @@ pub fn reserve(
 }
 
 /// The next local midnight after `now` (Unix seconds): when a day's cap opens again.
-pub fn next_day_start(now: i64) -> i64 {
+pub(crate) fn next_day_start(now: i64) -> i64 {
     let start = local_day_start(now);
     // A day is 23 to 25 hours long around a DST change: the first midnight after 25 hours.
     let next = local_day_start(start + 25 * 3600);
@@ -378,20 +383,20 @@ impl Engine {
     }
 
     /// The cap this engine checks against.
-    pub fn spending_cap(&self) -> &SpendingCap {
+    pub(crate) fn spending_cap(&self) -> &SpendingCap {
         &self.cap
     }
 
     /// The same engine with no cap: the user chose to pass it (`--over-budget`, or `y` to a
     /// question that named the cap).
-    pub fn without_spending_cap(&self) -> Engine {
+    pub(crate) fn without_spending_cap(&self) -> Engine {
         let mut e = self.clone();
         e.cap = std::sync::Arc::new(SpendingCap::default());
         e
     }
 
     /// Today's spend, counted from the store (see the module doc).
-    pub async fn spent_today(&self) -> Result<Spend, StoreError> {
+    pub(crate) async fn spent_today(&self) -> Result<Spend, StoreError> {
         let cap = (*self.cap).clone();
         self.with_store(move |s| spent_in(&cap, s, local_day_start(super::now())))
             .await

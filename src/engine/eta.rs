@@ -34,13 +34,13 @@ const PRIOR_SAMPLES: usize = 16;
 
 /// What polling should achieve, in seconds.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PollTargets {
+pub(crate) struct PollTargets {
     /// The mean delay from a finish to the poll that sees it.
-    pub delay: f64,
+    pub(crate) delay: f64,
     /// The shortest wait between two polls of one task.
-    pub min_gap: f64,
+    pub(crate) min_gap: f64,
     /// The longest wait between two polls of one task (an early failure is seen within it).
-    pub sparse: f64,
+    pub(crate) sparse: f64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -107,9 +107,9 @@ fn cached_plan(
 /// A task as its last answer told it: when the server created it and, once it runs, when its
 /// run started (the server's clock, whole seconds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ServerTimes {
-    pub created: i64,
-    pub run_start: Option<i64>,
+pub(crate) struct ServerTimes {
+    pub(crate) created: i64,
+    pub(crate) run_start: Option<i64>,
 }
 
 /// Finished tasks whose server duration is compared with ours, for the clock rate.
@@ -126,12 +126,12 @@ pub struct Estimate {
     /// Seconds until the likely finish (the median of what history still allows); 0 if overdue.
     pub remaining: i64,
     /// 0.0..=1.0 of the expected time from creation to finish.
-    pub progress: f64,
+    pub(crate) progress: f64,
     /// It has already taken longer than every remembered task of its kind.
-    pub overdue: bool,
+    pub(crate) overdue: bool,
     /// Some remembered task of this kind finished at this age already: a finish is plausible
     /// any moment now.
-    pub finish_plausible: bool,
+    pub(crate) finish_plausible: bool,
 }
 
 /// Learned durations.
@@ -193,7 +193,7 @@ impl EtaModel {
 
     /// Learn from a task that succeeded (failures end early and would skew the estimate), by
     /// its stored creation and finish times. Returns false when the record teaches nothing.
-    pub fn learn(&mut self, r: &impl TaskFacts) -> bool {
+    pub(crate) fn learn(&mut self, r: &impl TaskFacts) -> bool {
         match Self::stored_total(r) {
             Some(total) => self.add(r, total),
             None => false,
@@ -202,7 +202,7 @@ impl EtaModel {
 
     /// Learn that `r` succeeded `total` seconds after its creation (a poller that saw the
     /// finish knows it better than the stored whole seconds).
-    pub fn learn_secs(&mut self, r: &impl TaskFacts, total: f64) -> bool {
+    pub(crate) fn learn_secs(&mut self, r: &impl TaskFacts, total: f64) -> bool {
         if !matches!(*r.phase(), Phase::Remote(TaskStatus::Succeeded)) || !total.is_finite() {
             return false;
         }
@@ -212,7 +212,7 @@ impl EtaModel {
     /// [`EtaModel::learn_secs`] for a task whose answers told its server times: its run time
     /// is learned too (on our clock), and how fast the server's clock runs against ours.
     /// `finished` is the server's time of the finish.
-    pub fn learn_observed(
+    pub(crate) fn learn_observed(
         &mut self,
         r: &impl TaskFacts,
         total: f64,
@@ -300,7 +300,7 @@ impl EtaModel {
     /// Server seconds per second of ours, once enough finished tasks compared them: 1 when
     /// within a fifth of it (a real service's clock runs at ours; the difference is when we
     /// saw the finish).
-    pub fn clock_rate(&self) -> Option<f64> {
+    pub(crate) fn clock_rate(&self) -> Option<f64> {
         if self.clocks.len() < RATE_MIN {
             return None;
         }
@@ -317,7 +317,7 @@ impl EtaModel {
     /// The plan for the rest of `r`'s run and how long it has run (our seconds), when the
     /// server told when the run started and history knows runs of its kind; `age` is ours
     /// since its creation.
-    pub fn run_plan(
+    pub(crate) fn run_plan(
         &mut self,
         r: &impl TaskFacts,
         server: ServerTimes,
@@ -406,19 +406,8 @@ impl EtaModel {
 
     /// The polling plan for `r`'s kind (a caller may keep it while [`EtaModel::learned`] stays
     /// the same).
-    pub fn plan(&mut self, r: &impl TaskFacts, t: &PollTargets) -> Arc<Plan> {
+    pub(crate) fn plan(&mut self, r: &impl TaskFacts, t: &PollTargets) -> Arc<Plan> {
         self.bucket_mut(r).plan(t)
-    }
-
-    /// Seconds to wait before the next poll of `r`, `age` seconds after its creation: the
-    /// plan's next poll for its kind, at least `min_gap` and at most `sparse` away.
-    pub fn next_poll(&mut self, r: &impl TaskFacts, age: f64, t: &PollTargets) -> f64 {
-        self.plan(r, t).next_gap(age, t)
-    }
-
-    /// See [`Plan::finish_rate`].
-    pub fn finish_rate(&mut self, r: &impl TaskFacts, age: f64, t: &PollTargets) -> Option<f64> {
-        self.plan(r, t).finish_rate(age, t)
     }
 
     /// The estimate for an unfinished task at `now` (Unix seconds); `None` when history knows
@@ -459,7 +448,7 @@ impl EtaModel {
 /// The poll plan of one bucket: on a grid of ages, where the next poll goes from each cell, and
 /// how fast tasks still running at that age finish.
 #[derive(Debug, Clone)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// Seconds per cell.
     step: f64,
     /// From a poll in cell `i`, the next poll at the start of cell `next[i]` (`CELLS`: the end).
@@ -547,13 +536,13 @@ impl Plan {
 
     /// Seconds to wait before the next poll of a task `age` seconds after its creation, at
     /// least `min_gap` and at most `sparse`.
-    pub fn next_gap(&self, age: f64, t: &PollTargets) -> f64 {
+    pub(crate) fn next_gap(&self, age: f64, t: &PollTargets) -> f64 {
         let gap = self.planned_gap(age.max(0.0), t);
         gap.clamp(t.min_gap.max(0.01), t.sparse.max(t.min_gap).max(0.01))
     }
 
     /// The age where the first finishes of the kind become likely.
-    pub fn start(&self) -> f64 {
+    pub(crate) fn start(&self) -> f64 {
         self.start
     }
 
@@ -574,7 +563,7 @@ impl Plan {
     /// Where a task stands at `age`: before its kind's window (`None`: no finish expected
     /// yet), or inside or past it with the rate (per second) at which a task of its kind still
     /// running at that age finishes. A list tick is as frequent as the sum of these rates asks.
-    pub fn finish_rate(&self, age: f64, t: &PollTargets) -> Option<f64> {
+    pub(crate) fn finish_rate(&self, age: f64, t: &PollTargets) -> Option<f64> {
         let age = age.max(0.0);
         if age >= self.end {
             return Some(1.0 / (t.delay + (age - self.end) / 4.0).max(t.min_gap).max(0.01));
@@ -636,8 +625,8 @@ fn solve(
 /// many run at once now (the service works through the queue that many at a time).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct QueuePlace {
-    pub ahead: usize,
-    pub running: usize,
+    pub(crate) ahead: usize,
+    pub(crate) running: usize,
 }
 
 impl EtaModel {
@@ -686,7 +675,9 @@ impl EtaModel {
 
 /// Every queued task's place in the queue (by local id) and how many tasks run now. Tasks
 /// ahead are the unfinished ones (queued or running) created before it, of the same profile.
-pub fn queue_positions<T: TaskFacts>(tasks: &[T]) -> (HashMap<String, usize>, usize) {
+/// The from-scratch rule [`QueueIndex`] is tested against.
+#[cfg(test)]
+pub(crate) fn queue_positions<T: TaskFacts>(tasks: &[T]) -> (HashMap<String, usize>, usize) {
     let active = |t: &&T| {
         matches!(
             t.phase(),
@@ -738,14 +729,14 @@ fn queue_cmp<T: TaskFacts>(a: &T, b: &T) -> std::cmp::Ordering {
 /// into the caller's task list) in queue order, so a task's place is a binary search and a
 /// change an insert or removal, instead of a pass over every task.
 #[derive(Debug, Clone, Default)]
-pub struct QueueIndex {
+pub(crate) struct QueueIndex {
     order: Vec<usize>,
     running: usize,
 }
 
 impl QueueIndex {
     /// The index of every task in `tasks`.
-    pub fn build<T: TaskFacts>(tasks: &[T]) -> QueueIndex {
+    pub(crate) fn build<T: TaskFacts>(tasks: &[T]) -> QueueIndex {
         let mut order: Vec<usize> = (0..tasks.len()).filter(|&i| in_queue(&tasks[i])).collect();
         order.sort_by(|&a, &b| queue_cmp(&tasks[a], &tasks[b]));
         let running = tasks
@@ -762,7 +753,7 @@ impl QueueIndex {
     }
 
     /// Take out task `i` while `tasks[i]` is still the row that was added.
-    pub fn remove<T: TaskFacts>(&mut self, tasks: &[T], i: usize) {
+    pub(crate) fn remove<T: TaskFacts>(&mut self, tasks: &[T], i: usize) {
         let t = &tasks[i];
         if t.phase() == &Phase::Remote(TaskStatus::Running) {
             self.running = self.running.saturating_sub(1);
@@ -779,7 +770,7 @@ impl QueueIndex {
     }
 
     /// Add task `i` (`tasks[i]` is its new row).
-    pub fn insert<T: TaskFacts>(&mut self, tasks: &[T], i: usize) {
+    pub(crate) fn insert<T: TaskFacts>(&mut self, tasks: &[T], i: usize) {
         let t = &tasks[i];
         if t.phase() == &Phase::Remote(TaskStatus::Running) {
             self.running += 1;
@@ -792,13 +783,13 @@ impl QueueIndex {
     }
 
     /// How many tasks run now.
-    pub fn running(&self) -> usize {
+    pub(crate) fn running(&self) -> usize {
         self.running
     }
 
     /// Task `i`'s place, when it is queued: the unfinished tasks of its profile created before
     /// it, and how many run now.
-    pub fn place<T: TaskFacts>(&self, tasks: &[T], i: usize) -> Option<QueuePlace> {
+    pub(crate) fn place<T: TaskFacts>(&self, tasks: &[T], i: usize) -> Option<QueuePlace> {
         let t = tasks.get(i)?;
         if t.phase() != &Phase::Remote(TaskStatus::Queued) {
             return None;
@@ -815,7 +806,7 @@ impl QueueIndex {
 }
 
 /// The table's text for an estimate: `~40s`, `~5m`, or `late`.
-pub fn label(e: &Estimate) -> String {
+pub(crate) fn label(e: &Estimate) -> String {
     if e.overdue {
         return "late".into();
     }
@@ -831,6 +822,18 @@ pub fn label(e: &Estimate) -> String {
 mod tests {
     use super::*;
     use crate::store::TaskRecord;
+
+    impl EtaModel {
+        /// Seconds to wait before the next poll of `r`, `age` seconds after its creation.
+        fn next_poll(&mut self, r: &impl TaskFacts, age: f64, t: &PollTargets) -> f64 {
+            self.plan(r, t).next_gap(age, t)
+        }
+
+        /// See [`Plan::finish_rate`].
+        fn finish_rate(&mut self, r: &impl TaskFacts, age: f64, t: &PollTargets) -> Option<f64> {
+            self.plan(r, t).finish_rate(age, t)
+        }
+    }
 
     fn rec(phase: &str, created: i64, started: Option<i64>, finished: Option<i64>) -> TaskRecord {
         TaskRecord {

@@ -12,13 +12,13 @@ use futures::StreamExt;
 use std::time::Duration;
 
 /// The first read of a remote video: `moov` of a "fast-started" file sits in it.
-pub const HEAD_BYTES: u64 = 1 << 20;
+pub(crate) const HEAD_BYTES: u64 = 1 << 20;
 /// Each later read (the box where `moov` starts, found from the box sizes).
 const HOP_BYTES: u64 = 256 * 1024;
 /// Reads of one video, the first included.
 const MAX_READS: usize = 3;
 /// How long reading one request's videos may take in all.
-pub const DEADLINE: Duration = Duration::from_secs(10);
+pub(crate) const DEADLINE: Duration = Duration::from_secs(10);
 /// The most unreadable URLs remembered (so a request is not read again at every step).
 const MAX_UNREADABLE: usize = 1024;
 
@@ -63,7 +63,7 @@ impl InputVideos {
 }
 
 /// A video URL as shown in a note: without its query, sanitized.
-pub fn shown_url(url: &str) -> String {
+pub(crate) fn shown_url(url: &str) -> String {
     let bare = url.split(['?', '#']).next().unwrap_or(url);
     let mut s = crate::sanitize::line(bare).into_owned();
     if s.len() > 120 {
@@ -78,7 +78,7 @@ pub fn shown_url(url: &str) -> String {
 }
 
 /// The known state of `req`'s videos, reading nothing.
-pub fn known(req: &CreateRequest) -> InputVideos {
+pub(crate) fn known(req: &CreateRequest) -> InputVideos {
     let (seconds, unknown) = models::input_videos(req);
     InputVideos {
         seconds,
@@ -127,7 +127,7 @@ fn is_http(url: &str) -> bool {
 }
 
 /// The seconds of the mp4 at `url` from at most [`MAX_READS`] ranged reads.
-pub async fn remote_seconds(client: &reqwest::Client, url: &str) -> Option<f64> {
+pub(crate) async fn remote_seconds(client: &reqwest::Client, url: &str) -> Option<f64> {
     let mut at = 0u64;
     for n in 0..MAX_READS {
         let len = if n == 0 { HEAD_BYTES } else { HOP_BYTES };

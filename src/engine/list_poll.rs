@@ -9,11 +9,11 @@ use crate::store::TaskRecord;
 use std::collections::HashMap;
 
 /// One listed task's local id and the result of recording its item.
-pub type ListedResult = (String, Result<(TaskRecord, bool), PollError>);
+pub(crate) type ListedResult = (String, Result<(TaskRecord, bool), PollError>);
 
 /// How a list poll went.
 #[derive(Debug)]
-pub enum ListPoll {
+pub(crate) enum ListPoll {
     /// The list answered: each listed task's recorded result, and the local ids the list did
     /// not settle (they need a GET).
     Answered {
@@ -29,7 +29,7 @@ pub enum ListPoll {
 
 /// True for an answer that says "this is not a usable task list", as opposed to a passing
 /// failure of a list that works.
-pub fn is_not_a_list(err: &ApiError) -> bool {
+pub(crate) fn is_not_a_list(err: &ApiError) -> bool {
     matches!(
         err,
         ApiError::NotTheApi { .. }
@@ -41,7 +41,7 @@ pub fn is_not_a_list(err: &ApiError) -> bool {
 
 impl Engine {
     /// Poll `records` (accepted tasks of this engine's server) with one list request.
-    pub async fn poll_listed(&self, records: &[TaskRecord]) -> ListPoll {
+    pub(crate) async fn poll_listed(&self, records: &[TaskRecord]) -> ListPoll {
         let by_task: HashMap<String, String> = records
             .iter()
             .filter_map(|r| Some((r.task_id.clone()?, r.local_id.clone())))

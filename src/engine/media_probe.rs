@@ -44,12 +44,12 @@ fn be64(b: &[u8], at: usize) -> Option<u64> {
 }
 
 /// `(width, height)` of an image file from its header, when the format is one read here.
-pub fn image_size(path: &Path) -> std::io::Result<Option<(u32, u32)>> {
+pub(crate) fn image_size(path: &Path) -> std::io::Result<Option<(u32, u32)>> {
     Ok(image_size_of(&head(path, IMAGE_HEAD)?))
 }
 
 /// `(width, height)` from the first bytes of an image.
-pub fn image_size_of(b: &[u8]) -> Option<(u32, u32)> {
+pub(crate) fn image_size_of(b: &[u8]) -> Option<(u32, u32)> {
     if b.starts_with(b"\x89PNG\r\n\x1a\n") && b.get(12..16) == Some(b"IHDR") {
         return Some((be32(b, 16)?, be32(b, 20)?));
     }
@@ -143,7 +143,7 @@ fn tiff_size(b: &[u8]) -> Option<(u32, u32)> {
 
 /// Seconds of an mp4/mov file from its `moov/mvhd`, found by walking the top-level boxes
 /// (seeking over `mdat`, so a large file costs a few small reads).
-pub fn mp4_seconds(path: &Path) -> std::io::Result<Option<f64>> {
+pub(crate) fn mp4_seconds(path: &Path) -> std::io::Result<Option<f64>> {
     let mut f = File::open(path)?;
     let len = f.metadata()?.len();
     let mut at = 0u64;
@@ -182,7 +182,7 @@ pub fn mp4_seconds(path: &Path) -> std::io::Result<Option<f64>> {
 
 /// Where a walk of an mp4's top-level boxes over some of its bytes got to.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Mp4Scan {
+pub(crate) enum Mp4Scan {
     /// The movie header says this many seconds.
     Seconds(f64),
     /// The bytes end before `moov` (or before its header box): read on from this offset.
@@ -194,7 +194,7 @@ pub enum Mp4Scan {
 /// Walk the top-level boxes of an mp4 from offset `at`, over `buf`, which holds the file's bytes
 /// from offset `base`: for a file read in ranges (a remote video's first bytes, then the box
 /// where `moov` starts).
-pub fn scan_mp4(buf: &[u8], base: u64, mut at: u64) -> Mp4Scan {
+pub(crate) fn scan_mp4(buf: &[u8], base: u64, mut at: u64) -> Mp4Scan {
     for _ in 0..MAX_BOXES {
         let Some(i) = at.checked_sub(base).and_then(|i| usize::try_from(i).ok()) else {
             return Mp4Scan::ReadAt(at);
@@ -258,12 +258,12 @@ fn mvhd_seconds(moov: &[u8]) -> Option<f64> {
 }
 
 /// Seconds of a wav file from its `fmt ` byte rate and `data` size.
-pub fn wav_seconds(path: &Path) -> std::io::Result<Option<f64>> {
+pub(crate) fn wav_seconds(path: &Path) -> std::io::Result<Option<f64>> {
     Ok(wav_seconds_of(&head(path, 64 * 1024)?))
 }
 
 /// Seconds from the first bytes of a wav file.
-pub fn wav_seconds_of(b: &[u8]) -> Option<f64> {
+pub(crate) fn wav_seconds_of(b: &[u8]) -> Option<f64> {
     if !(b.starts_with(b"RIFF") && b.get(8..12) == Some(b"WAVE")) {
         return None;
     }
@@ -287,7 +287,7 @@ pub fn wav_seconds_of(b: &[u8]) -> Option<f64> {
 pub(crate) mod samples {
     //! Minimal valid headers for the tests.
 
-    pub fn png(w: u32, h: u32) -> Vec<u8> {
+    pub(crate) fn png(w: u32, h: u32) -> Vec<u8> {
         let mut b = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
         b.extend(w.to_be_bytes());
         b.extend(h.to_be_bytes());
@@ -295,7 +295,7 @@ pub(crate) mod samples {
         b
     }
 
-    pub fn jpeg(w: u16, h: u16) -> Vec<u8> {
+    pub(crate) fn jpeg(w: u16, h: u16) -> Vec<u8> {
         let mut b = vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 16];
         b.extend(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
         b.extend([0xFF, 0xC0, 0, 17, 8]);
@@ -305,7 +305,7 @@ pub(crate) mod samples {
         b
     }
 
-    pub fn wav(seconds: u32) -> Vec<u8> {
+    pub(crate) fn wav(seconds: u32) -> Vec<u8> {
         let rate = 8000u32;
         let data = rate * seconds; // 8-bit mono
         let mut b = b"RIFF".to_vec();
@@ -326,7 +326,7 @@ pub(crate) mod samples {
 
     /// `ftyp`, a large `mdat` (sparse filler) and then `moov` with `mvhd`, like a file that was
     /// not "fast-started".
-    pub fn mp4(seconds: u32, mdat_bytes: u32) -> Vec<u8> {
+    pub(crate) fn mp4(seconds: u32, mdat_bytes: u32) -> Vec<u8> {
         let mut b = Vec::new();
         b.extend(16u32.to_be_bytes());
         b.extend(b"ftypisom\0\0\0\x01");

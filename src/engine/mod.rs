@@ -4,17 +4,17 @@
 
 pub mod assets;
 pub mod batch;
-pub mod bucket_results;
+pub(crate) mod bucket_results;
 pub mod budget;
 pub mod eta;
 pub mod ids;
 pub mod input_video;
-pub mod list_poll;
-pub mod media_probe;
+pub(crate) mod list_poll;
+pub(crate) mod media_probe;
 pub mod naming;
-pub mod queue;
+pub(crate) mod queue;
 pub mod reconcile;
-pub mod saved;
+pub(crate) mod saved;
 pub mod sheet;
 pub mod task_results;
 
@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex};
 /// outcome is unknown (the user decides), or it was rejected (it will be again, unless edited),
 /// or the server no longer knows it (`lost`).
 /// Whether it is the head of its retry chain is the store's check (`Store::retried_by`).
-pub fn retryable(t: &impl crate::store::TaskFacts) -> bool {
+pub(crate) fn retryable(t: &impl crate::store::TaskFacts) -> bool {
     use crate::store::Phase;
     match t.phase() {
         Phase::Remote(s) => s.is_retryable(),
@@ -39,7 +39,7 @@ pub fn retryable(t: &impl crate::store::TaskFacts) -> bool {
 
 /// True when an answer to a task's GET says the task does not exist: the API's JSON 404 (a web
 /// page's 404 is a wrong base URL, classified apart; a model's 404 is about a create).
-pub fn is_task_gone(e: &ApiError) -> bool {
+pub(crate) fn is_task_gone(e: &ApiError) -> bool {
     match e {
         ApiError::NotFound { code, .. } => {
             !code.starts_with("InvalidEndpointOrModel") && !code.starts_with("ModelNotOpen")
@@ -108,19 +108,19 @@ pub struct Engine {
     /// The daily spending cap `may_spend` checks (none by default).
     cap: Arc<budget::SpendingCap>,
     /// `[storage]`: how buckets are reached (with the AWS variables and files).
-    pub storage: Arc<crate::config::StorageConfig>,
+    pub(crate) storage: Arc<crate::config::StorageConfig>,
     /// A fixed S3 setup instead of the environment's (tests and benchmarks).
     pub s3_setup: Option<Arc<crate::s3::S3Setup>>,
     /// `[assets] upload_to`: the bucket local references go through (the composer's; `submit`
     /// may name another with `--upload-to`).
-    pub reference_bucket: Option<crate::s3::S3Location>,
+    pub(crate) reference_bucket: Option<crate::s3::S3Location>,
     /// The profile is a relay: requests are checked by the relay's rules (no endpoint ids).
-    pub relay: bool,
+    pub(crate) relay: bool,
     /// Size and speed limits of result downloads (`[download]` in the config).
     pub download_limits: crate::file_download::Limits,
     /// Signalled when this process's poller sees a task finish: a slot of the queue is free,
     /// and the feeder sends the next line at once instead of at its next look.
-    pub slot_freed: Arc<tokio::sync::Notify>,
+    pub(crate) slot_freed: Arc<tokio::sync::Notify>,
 }
 
 impl Engine {
@@ -141,7 +141,7 @@ impl Engine {
 
     /// The bucket for a task's local references (`location`), its links living as long as a
     /// task with `execution_expires_after` can.
-    pub fn reference_bucket_for(
+    pub(crate) fn reference_bucket_for(
         &self,
         location: &crate::s3::S3Location,
         execution_expires_after: Option<i64>,
@@ -155,7 +155,7 @@ impl Engine {
 
     /// Upload the planned reference files (each once: an object already under its content
     /// address is kept). Returns, per file, whether it was uploaded now.
-    pub async fn upload_references(
+    pub(crate) async fn upload_references(
         &self,
         uploads: &[assets::PlannedUpload],
     ) -> Result<Vec<bool>, String> {
@@ -179,7 +179,7 @@ impl Engine {
 
     /// A client for the bucket of `location`, from the fixed setup or `[storage]` and the
     /// process's AWS variables and files.
-    pub fn s3_client(
+    pub(crate) fn s3_client(
         &self,
         location: &crate::s3::S3Location,
     ) -> Result<crate::s3::S3Client, crate::s3::S3Error> {
@@ -190,7 +190,7 @@ impl Engine {
     }
 
     /// The same engine checking requests by a relay's rules when `relay`.
-    pub fn with_relay(mut self, relay: bool) -> Engine {
+    pub(crate) fn with_relay(mut self, relay: bool) -> Engine {
         self.relay = relay;
         self
     }
@@ -488,7 +488,7 @@ impl Engine {
     }
 
     /// Cancel (queued) or delete (finished) a task on the server, then refresh it.
-    pub async fn cancel(&self, record: &TaskRecord) -> Result<(), PollError> {
+    pub(crate) async fn cancel(&self, record: &TaskRecord) -> Result<(), PollError> {
         let Some(task_id) = record.task_id.clone() else {
             return Err(PollError::NotAccepted(record.local_id.clone()));
         };

@@ -13,14 +13,10 @@ const SLUG_LEN: usize = 40;
 
 /// The longest generated file name, in bytes: a file name may have 255, and the saved name
 /// still gets a `-N` suffix, `.part` while downloading, and `.last.png` for the last frame.
-pub const MAX_NAME_BYTES: usize = 255 - 32;
+pub(crate) const MAX_NAME_BYTES: usize = 255 - 32;
 
 /// Lowercase letters and digits (any script: a Chinese prompt keeps its characters) joined by
-/// `-`, from the first words of `text`; at most `SLUG_LEN` characters.
-pub fn slug(text: &str) -> String {
-    slug_of(text, SLUG_LEN)
-}
-
+/// `-`, from the first words of `text`; at most `max` characters.
 fn slug_of(text: &str, max: usize) -> String {
     let mut out = String::new();
     let mut len = 0;
@@ -75,7 +71,7 @@ pub fn render(template: &str, record: &TaskRecord) -> String {
 }
 
 /// `name` cut to `max` bytes (on a character boundary), keeping a short extension.
-pub fn fit(name: &str, max: usize) -> String {
+pub(crate) fn fit(name: &str, max: usize) -> String {
     if name.len() <= max {
         return name.to_string();
     }
@@ -153,13 +149,13 @@ fn render_with(template: &str, record: &TaskRecord, slug_len: usize) -> String {
 
 /// A path in `dir` for `name` that does not exist yet: `name`, then `name-2`, `name-3`, ...
 /// (before the extension).
-pub fn unique_path(dir: &Path, name: &str) -> PathBuf {
+pub(crate) fn unique_path(dir: &Path, name: &str) -> PathBuf {
     unique_path_with(dir, name, |_| false)
 }
 
 /// [`unique_path`], also skipping paths for which `taken` is true (claimed by a download in
 /// progress in this process).
-pub fn unique_path_with(dir: &Path, name: &str, taken: impl Fn(&Path) -> bool) -> PathBuf {
+pub(crate) fn unique_path_with(dir: &Path, name: &str, taken: impl Fn(&Path) -> bool) -> PathBuf {
     let free = |p: &Path| !p.exists() && !taken(p);
     let first = dir.join(name);
     if free(&first) {
@@ -176,7 +172,7 @@ pub fn unique_path_with(dir: &Path, name: &str, taken: impl Fn(&Path) -> bool) -
 }
 
 /// `name` for n = 1, then `stem-N.ext`: the n-th choice when earlier names are taken.
-pub fn numbered(name: &str, n: u32) -> String {
+pub(crate) fn numbered(name: &str, n: u32) -> String {
     if n <= 1 {
         return name.to_string();
     }
@@ -187,7 +183,7 @@ pub fn numbered(name: &str, n: u32) -> String {
 }
 
 /// The last frame's file name beside a video's: `x.mp4` -> `x.last.png`.
-pub fn last_frame_name(video_name: &str) -> String {
+pub(crate) fn last_frame_name(video_name: &str) -> String {
     match video_name.rsplit_once('.') {
         Some((stem, _)) => format!("{stem}.last.png"),
         None => format!("{video_name}.last.png"),
@@ -198,6 +194,10 @@ pub fn last_frame_name(video_name: &str) -> String {
 mod tests {
     use super::*;
     use crate::store::Phase;
+
+    fn slug(text: &str) -> String {
+        slug_of(text, SLUG_LEN)
+    }
 
     fn rec() -> TaskRecord {
         TaskRecord {

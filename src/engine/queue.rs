@@ -14,7 +14,7 @@ use std::time::Duration;
 
 /// What happened to one queued line.
 #[derive(Debug)]
-pub enum SendOutcome {
+pub(crate) enum SendOutcome {
     /// The server accepted it; the row is `queued` with the server's id.
     Accepted(TaskRecord),
     /// The server refused it (400 and the like): `rejected`, with the server's message.
@@ -37,7 +37,7 @@ pub enum SendOutcome {
 
 /// True when a refused create means "not now" rather than "not this request": the queue holds
 /// and sends the same line again later. Never for an answer that may have started a task.
-pub fn holds_queue(e: &ApiError) -> bool {
+pub(crate) fn holds_queue(e: &ApiError) -> bool {
     if e.create_outcome_unknown() {
         return false;
     }
@@ -64,7 +64,10 @@ pub fn holds_queue(e: &ApiError) -> bool {
 
 impl Engine {
     /// Send the queued row `record` once: claim it, POST it, record the answer.
-    pub async fn send_pending(&self, mut record: TaskRecord) -> Result<SendOutcome, StoreError> {
+    pub(crate) async fn send_pending(
+        &self,
+        mut record: TaskRecord,
+    ) -> Result<SendOutcome, StoreError> {
         let lid = record.local_id.clone();
         let l = lid.clone();
         let cap = self.cap.clone();

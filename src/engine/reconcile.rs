@@ -68,7 +68,7 @@ pub struct ReconcileReport {
     pub probable: Vec<String>,
     /// False when some page of some tier failed or the page cap was reached: then nothing was
     /// concluded from absence.
-    pub complete: bool,
+    pub(crate) complete: bool,
     /// The server's clock minus ours, in seconds, as the list answers' `Date` showed it.
     pub measured_skew: Option<i64>,
 }
@@ -80,7 +80,7 @@ const MAX_PAGES: u32 = 20;
 
 /// The `X-Client-Request-Id` a listed task echoes, where a server puts one in the task object
 /// (which key, if any, the official API uses is UNCONFIRMED: these are the spellings seen).
-pub fn echoed_client_id(task: &Task) -> Option<&str> {
+pub(crate) fn echoed_client_id(task: &Task) -> Option<&str> {
     [
         "client_request_id",
         "x_client_request_id",
@@ -92,7 +92,7 @@ pub fn echoed_client_id(task: &Task) -> Option<&str> {
 
 /// True when `task` could be what `req` created: every field of the request the server echoes
 /// agrees (a field either side lacks proves nothing).
-pub fn same_parameters(req: &CreateRequest, task: &Task) -> bool {
+pub(crate) fn same_parameters(req: &CreateRequest, task: &Task) -> bool {
     fn agree<T: PartialEq>(a: Option<T>, b: Option<T>) -> bool {
         match (a, b) {
             (Some(a), Some(b)) => a == b,
@@ -163,7 +163,7 @@ fn probable_note(local_id: &str, t: &Task) -> String {
 }
 
 /// The task a "probable, not confirmed" note names (the last word of its `adopt` command).
-pub fn probable_candidate(note: &str) -> Option<&str> {
+pub(crate) fn probable_candidate(note: &str) -> Option<&str> {
     let (_, rest) = note.rsplit_once("seedance-tui adopt ")?;
     let mut words = rest.split_whitespace();
     let _local = words.next()?;

@@ -24,7 +24,7 @@ pub struct Clipboard {
     pub passthrough: bool,
     /// The terminal is one known to take OSC 52 writes by default, or `[ui] clipboard =
     /// "osc52"` says it does.
-    pub osc52_works: bool,
+    pub(crate) osc52_works: bool,
 }
 
 /// What one copy does: bytes for the terminal, whether to load tmux's buffer, and the route
@@ -32,14 +32,14 @@ pub struct Clipboard {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CopyPlan {
     pub bytes: Vec<u8>,
-    pub load_tmux_buffer: bool,
-    pub known: Option<CopyRoute>,
+    pub(crate) load_tmux_buffer: bool,
+    pub(crate) known: Option<CopyRoute>,
 }
 
 /// Terminals that accept OSC 52 writes in their default configuration, told by the variables
 /// they set (`TERM` survives SSH; the others only locally). xterm (off by default), VTE-based
 /// terminals (unsupported) and iTerm2 (asks first by default) are not among them.
-pub fn osc52_terminal(env: &impl Fn(&str) -> Option<String>) -> bool {
+pub(crate) fn osc52_terminal(env: &impl Fn(&str) -> Option<String>) -> bool {
     let set = |k: &str| env(k).is_some_and(|v| !v.is_empty());
     let term = env("TERM").unwrap_or_default();
     let program = env("TERM_PROGRAM").unwrap_or_default();
@@ -136,13 +136,13 @@ async fn tmux(args: &[&str], input: Option<&[u8]>, tmux_env: &str) -> Result<Str
 }
 
 /// A global tmux option's value (`tmux show -gv NAME`), if the server answers.
-pub async fn tmux_option(name: &str, tmux_env: &str) -> Option<String> {
+pub(crate) async fn tmux_option(name: &str, tmux_env: &str) -> Option<String> {
     tmux(&["show", "-gv", name], None, tmux_env).await.ok()
 }
 
 /// Load `text` into tmux's paste buffer and, with `-w`, the outer terminal's clipboard where
 /// tmux can reach it. tmux before 3.2 has no `-w`: the buffer alone then.
-pub async fn tmux_load_buffer(text: &str, tmux_env: &str) -> Result<(), String> {
+pub(crate) async fn tmux_load_buffer(text: &str, tmux_env: &str) -> Result<(), String> {
     let bytes = text.as_bytes();
     match tmux(&["load-buffer", "-w", "-"], Some(bytes), tmux_env).await {
         Ok(_) => Ok(()),

@@ -9,7 +9,7 @@ use crate::engine::{Engine, SubmitError, assets};
 use tokio::sync::mpsc::UnboundedSender;
 
 /// Expand a leading `~/` to the home directory.
-pub fn expand_home(path: &str) -> String {
+pub(crate) fn expand_home(path: &str) -> String {
     match (path.strip_prefix("~/"), std::env::var("HOME")) {
         (Some(rest), Ok(home)) => format!("{}/{rest}", home.trim_end_matches('/')),
         _ => path.to_string(),
@@ -18,14 +18,14 @@ pub fn expand_home(path: &str) -> String {
 
 /// Replace every local file in `request_json` by a `data:` URL. `Err((field, message))` names the
 /// content item that could not be inlined.
-pub fn resolve_request(request_json: &str) -> Result<String, (String, String)> {
+pub(crate) fn resolve_request(request_json: &str) -> Result<String, (String, String)> {
     resolve_request_with(request_json, None).map(|(body, _)| body)
 }
 
 /// [`resolve_request`] with local references going through the bucket of `engine`'s
 /// `[assets] upload_to` when set: the body carries their presigned links, and the files to
 /// upload before sending are returned.
-pub fn resolve_request_with(
+pub(crate) fn resolve_request_with(
     request_json: &str,
     engine: Option<&Engine>,
 ) -> Result<(String, Vec<assets::PlannedUpload>), (String, String)> {
@@ -70,7 +70,7 @@ pub fn check_file(path: &str, kind: MediaKind) -> Result<u64, String> {
 }
 
 /// File names completing `input`: directories end with `/`; hidden files only when asked for.
-pub fn complete_path(input: &str) -> Vec<String> {
+pub(crate) fn complete_path(input: &str) -> Vec<String> {
     let (dir_text, prefix) = match input.rfind('/') {
         Some(i) => (&input[..=i], &input[i + 1..]),
         None => ("", input),
@@ -113,7 +113,7 @@ fn notice(tx: &UnboundedSender<Msg>, level: crate::app::Level, text: String) {
 }
 
 /// Write the open draft if it has changes not yet saved (the loop ended: quit, SIGTERM, SIGHUP).
-pub async fn save_on_exit(engine: &Engine, state: &crate::app::State) {
+pub(crate) async fn save_on_exit(engine: &Engine, state: &crate::app::State) {
     let Some(e) = state.composer.editor.as_deref() else {
         return;
     };
@@ -134,7 +134,7 @@ pub async fn save_on_exit(engine: &Engine, state: &crate::app::State) {
 }
 
 /// Carry out one composer effect on a task of its own.
-pub fn spawn(
+pub(crate) fn spawn(
     effect: ComposerEffect,
     engine: Engine,
     tx: UnboundedSender<Msg>,

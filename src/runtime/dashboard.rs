@@ -24,9 +24,9 @@ use tokio::sync::mpsc;
 #[derive(Debug, Clone, Default)]
 pub struct DashboardOptions {
     /// `--theme`: the theme to start with (else `[ui] theme`).
-    pub theme: Option<String>,
+    pub(crate) theme: Option<String>,
     /// `--mouse`: capture the mouse (else `[ui] mouse`).
-    pub mouse: bool,
+    pub(crate) mouse: bool,
 }
 
 /// Why the dashboard could not run.

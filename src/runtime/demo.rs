@@ -81,7 +81,7 @@ fn request(prompt: &str, directive: &str, i: usize) -> CreateRequest {
 
 /// Submit the starting set, then one new task every `every` until `max_more` were added.
 /// Runs until done; errors are ignored (the dashboard shows each task's own state).
-pub async fn feed(engine: Engine, every: Duration, max_more: usize) {
+pub(crate) async fn feed(engine: Engine, every: Duration, max_more: usize) {
     for (i, (prompt, directive)) in SEEDS.iter().enumerate() {
         let _ = engine
             .submit(request(prompt, directive, i).to_json(), None)

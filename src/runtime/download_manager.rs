@@ -36,18 +36,18 @@ const BACKOFF_MAX: Duration = Duration::from_secs(300);
 #[derive(Debug, Clone)]
 pub struct DownloadSettings {
     /// A folder or a bucket.
-    pub dir: Destination,
+    pub(crate) dir: Destination,
     pub template: String,
     /// Downloads at once.
     pub concurrency: usize,
     /// Save succeeded tasks without being asked.
     pub auto: bool,
     /// Whole-task attempts (each already resumes and refreshes the link inside).
-    pub attempts: u32,
+    pub(crate) attempts: u32,
     /// First wait between attempts; doubles each time (up to `BACKOFF_MAX`).
     pub backoff: Duration,
     /// After the last attempt failed, try again this much later (auto only; doubling).
-    pub cool_down: Duration,
+    pub(crate) cool_down: Duration,
     /// Least time between two progress messages of one download.
     pub progress_every: Duration,
     /// How often the store is swept for succeeded tasks not saved yet (auto only), so a change
@@ -95,7 +95,7 @@ pub struct Downloads {
 }
 
 /// Whether `r` should be saved without being asked.
-pub fn wants_auto(r: &TaskRecord) -> bool {
+pub(crate) fn wants_auto(r: &TaskRecord) -> bool {
     r.phase == Phase::Remote(TaskStatus::Succeeded)
         && r.video_url.is_some()
         && (r.video_path.is_none() || (r.last_frame_url.is_some() && r.last_frame_path.is_none()))
@@ -103,7 +103,7 @@ pub fn wants_auto(r: &TaskRecord) -> bool {
 
 impl Downloads {
     /// A manager that does nothing (this process does not download).
-    pub fn disabled() -> Downloads {
+    pub(crate) fn disabled() -> Downloads {
         Downloads {
             tx: None,
             active: Arc::new(AtomicBool::new(false)),
@@ -140,7 +140,7 @@ impl Downloads {
 
     /// Switch downloading on (this process holds the poller lease) or off (another process
     /// downloads for the store). Switching on sweeps the store for results still unsaved.
-    pub fn set_active(&self, active: bool) {
+    pub(crate) fn set_active(&self, active: bool) {
         if let Some(tx) = &self.tx
             && self.active.swap(active, Ordering::SeqCst) != active
         {
@@ -172,7 +172,7 @@ impl Downloads {
     }
 
     /// False for [`Downloads::disabled`] and while another process downloads for the store.
-    pub fn enabled(&self) -> bool {
+    pub(crate) fn enabled(&self) -> bool {
         self.tx.is_some() && self.active.load(Ordering::SeqCst)
     }
 }

@@ -38,10 +38,10 @@ pub(super) fn local_day_start() -> i64 {
 
 /// The screen the loop draws on: a terminal of any backend (the real one, or ratatui's
 /// `TestBackend` in the tests), and what stopping the process (Ctrl-Z) does to it.
-pub struct Screen<'a, B: Backend> {
-    pub terminal: &'a mut Terminal<B>,
+pub(crate) struct Screen<'a, B: Backend> {
+    pub(crate) terminal: &'a mut Terminal<B>,
     /// Restores the terminal, stops the process and sets the terminal up again on resume.
-    pub suspend: &'a mut (dyn FnMut(&mut Terminal<B>) -> io::Result<()> + Send),
+    pub(crate) suspend: &'a mut (dyn FnMut(&mut Terminal<B>) -> io::Result<()> + Send),
 }
 
 fn draw_error(e: impl std::fmt::Display) -> io::Error {

@@ -13,23 +13,23 @@ use tokio::sync::mpsc;
 
 /// Carries out effects that need IO; results come back as messages on `tx`.
 pub(super) struct Executor {
-    pub downloads: download_manager::Downloads,
-    pub previewer: preview::Previewer,
-    pub notifier: notify::Notifier,
-    pub engine: Engine,
-    pub poller: mpsc::UnboundedSender<PollerCmd>,
-    pub tx: mpsc::UnboundedSender<Msg>,
-    pub clipboard: clipboard::Clipboard,
+    pub(crate) downloads: download_manager::Downloads,
+    pub(crate) previewer: preview::Previewer,
+    pub(crate) notifier: notify::Notifier,
+    pub(crate) engine: Engine,
+    pub(crate) poller: mpsc::UnboundedSender<PollerCmd>,
+    pub(crate) tx: mpsc::UnboundedSender<Msg>,
+    pub(crate) clipboard: clipboard::Clipboard,
     /// The least time between two creates of a bulk retry.
-    pub create_gap: Duration,
+    pub(crate) create_gap: Duration,
     /// `[submit] max_in_flight`: the composer queues its request at this many in flight.
-    pub max_in_flight: usize,
+    pub(crate) max_in_flight: usize,
     /// Wakes the feeder after a change to the queue.
-    pub feeder: mpsc::UnboundedSender<super::feeder::FeederCmd>,
+    pub(crate) feeder: mpsc::UnboundedSender<super::feeder::FeederCmd>,
     /// Asks the queue watcher to re-read the queue now.
-    pub queue_poke: mpsc::UnboundedSender<()>,
+    pub(crate) queue_poke: mpsc::UnboundedSender<()>,
     /// The config file, where the column chooser keeps `[ui] columns`.
-    pub config_path: std::path::PathBuf,
+    pub(crate) config_path: std::path::PathBuf,
 }
 
 /// Keep `[ui] columns` in the config file (comments and everything else stay), written to a
@@ -121,7 +121,7 @@ async fn retry_all(
 
 impl Executor {
     /// An outcome for the reducer, on the loop's channel.
-    pub fn send(&self, msg: Msg) {
+    pub(crate) fn send(&self, msg: Msg) {
         let _ = self.tx.send(msg);
     }
 
@@ -268,7 +268,7 @@ impl Executor {
     /// Returns false when the loop should stop. Every outcome comes back as a message on `tx`;
     /// the executor never sees the state. `Effect::Suspend` belongs to the loop (it owns the
     /// terminal): here it does nothing.
-    pub fn run(&self, effect: Effect) -> bool {
+    pub(crate) fn run(&self, effect: Effect) -> bool {
         match effect {
             Effect::Quit => return false,
             Effect::Suspend => {}

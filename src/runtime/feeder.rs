@@ -60,11 +60,11 @@ pub enum FeederCmd {
 
 /// How long a process ending waits for the feeder's send in progress: a create's timeout and
 /// the minute an accepted one keeps trying to be recorded.
-pub const STOP_WITHIN: Duration = Duration::from_secs(150);
+pub(crate) const STOP_WITHIN: Duration = Duration::from_secs(150);
 
 /// Stop the feeder behind `tx` and wait (at most `within`) until its send in progress, if any,
 /// is recorded.
-pub async fn stop(tx: &mpsc::UnboundedSender<FeederCmd>, within: Duration) {
+pub(crate) async fn stop(tx: &mpsc::UnboundedSender<FeederCmd>, within: Duration) {
     let (ack, done) = tokio::sync::oneshot::channel();
     if tx.send(FeederCmd::Stop(ack)).is_ok() {
         let _ = tokio::time::timeout(within, done).await;
@@ -91,7 +91,7 @@ pub enum FeederEvent {
 }
 
 /// The words of a hold by the daily cap: why, and until when.
-pub fn budget_hold_reason(over: &crate::engine::budget::OverBudget, now: i64) -> String {
+pub(crate) fn budget_hold_reason(over: &crate::engine::budget::OverBudget, now: i64) -> String {
     let until = crate::engine::budget::next_day_start(now);
     let at = chrono::DateTime::from_timestamp(until, 0)
         .map(|t| {
@@ -107,12 +107,12 @@ pub fn budget_hold_reason(over: &crate::engine::budget::OverBudget, now: i64) ->
 const BUDGET_HELD: &str = "budget";
 
 /// True for a hold's reason given by the daily cap (not by the server).
-pub fn is_budget_hold(reason: &str) -> bool {
+pub(crate) fn is_budget_hold(reason: &str) -> bool {
     reason.starts_with(BUDGET_HELD)
 }
 
 /// The header's words for a hold by the server.
-pub const SERVER_BUSY: &str = "server busy";
+pub(crate) const SERVER_BUSY: &str = "server busy";
 
 /// What a hold's reason is about (`budget`, `server busy`, ...), without its numbers: a hold of
 /// the same kind is not announced again.
@@ -344,7 +344,7 @@ const QUEUE_READ_EVERY: Duration = Duration::from_secs(2);
 /// Keep a picture of the queue (order, pause, hold) current for the dashboard: read it from
 /// the store when poked and every couple of seconds, and hand it to `send` when it changed.
 /// Stops when `send` returns false.
-pub fn watch_queue(
+pub(crate) fn watch_queue(
     engine: Engine,
     mut poke: mpsc::UnboundedReceiver<()>,
     send: impl Fn(crate::app::queue::QueueInfo) -> bool + Send + 'static,

@@ -15,17 +15,17 @@ use std::collections::{HashMap, HashSet};
 
 /// What to watch and do.
 #[derive(Debug, Clone, Default)]
-pub struct WatchPlan {
+pub(crate) struct WatchPlan {
     /// Keep running and pick up every task that appears in the store.
-    pub daemon: bool,
+    pub(crate) daemon: bool,
     /// Save the results of succeeded tasks here (only while this process holds the lease).
-    pub download_to: Option<Destination>,
-    pub progress: Progress,
+    pub(crate) download_to: Option<Destination>,
+    pub(crate) progress: Progress,
     /// The queue's cap while this process feeds it (default: `[submit] max_in_flight`).
-    pub max_in_flight: Option<usize>,
+    pub(crate) max_in_flight: Option<usize>,
     /// Stop once every watched task has been sent (none `pending` or `submitting`) instead of
     /// once every one has settled: `submit --batch` without `--wait`.
-    pub until_sent: bool,
+    pub(crate) until_sent: bool,
 }
 
 /// True when the watched task `r` needs nothing more from this run.
@@ -39,7 +39,7 @@ pub(super) fn is_done(plan: &WatchPlan, r: &TaskRecord) -> bool {
 
 /// Why the loop could not run or stopped early.
 #[derive(Debug, thiserror::Error)]
-pub enum HeadlessError {
+pub(crate) enum HeadlessError {
     /// The store cannot hold the poller lease (a setup problem the user fixes).
     #[error("{0}")]
     Lease(String),
@@ -50,10 +50,10 @@ pub enum HeadlessError {
 
 /// The watched tasks as they ended, and the results that could not be saved.
 #[derive(Debug, Default)]
-pub struct WatchOutcome {
-    pub records: Vec<TaskRecord>,
+pub(crate) struct WatchOutcome {
+    pub(crate) records: Vec<TaskRecord>,
     /// `id: why` for each succeeded task whose results failed to download.
-    pub failed_downloads: Vec<String>,
+    pub(crate) failed_downloads: Vec<String>,
 }
 
 /// Non-transient poll failures in a row after which a watched task stops the command.

@@ -13,12 +13,13 @@ use crate::context::Context;
 use crate::store::TaskRecord;
 use tokio::sync::mpsc;
 
-pub use super::follow::{HeadlessError, WatchOutcome, WatchPlan};
-pub use super::progress::{Progress, change_line, prompt_start, summary_line};
+pub(crate) use super::follow::{HeadlessError, WatchOutcome, WatchPlan};
+pub use super::progress::Progress;
+pub(crate) use super::progress::{change_line, summary_line};
 
 /// Watch `records` (and, as a daemon, every task that shows up) until they settle. Returns the
 /// final records of the watched tasks.
-pub async fn run(
+pub(crate) async fn run(
     ctx: &Context,
     records: Vec<TaskRecord>,
     plan: WatchPlan,

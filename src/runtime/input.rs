@@ -29,7 +29,7 @@ pub enum Input {
 }
 
 /// Forward the signals that end or stop the dashboard into its input channel.
-pub fn signals(tx: mpsc::UnboundedSender<Input>) -> io::Result<()> {
+pub(crate) fn signals(tx: mpsc::UnboundedSender<Input>) -> io::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
@@ -77,13 +77,13 @@ struct Shared {
 }
 
 /// The input thread's handle: pause, resume, and stop on drop.
-pub struct InputThread {
+pub(crate) struct InputThread {
     shared: Arc<Shared>,
 }
 
 impl InputThread {
     /// Start reading the terminal; its events go to `tx`.
-    pub fn spawn(tx: mpsc::UnboundedSender<Input>) -> io::Result<InputThread> {
+    pub(crate) fn spawn(tx: mpsc::UnboundedSender<Input>) -> io::Result<InputThread> {
         let shared = Arc::new(Shared {
             gate: Mutex::new(Gate {
                 mode: Mode::Read,
@@ -106,13 +106,13 @@ impl InputThread {
 
     /// Stop reading the terminal until [`resume`](Self::resume); returns once the thread has let
     /// go of it (or after a bounded wait).
-    pub fn pause(&self) {
+    pub(crate) fn pause(&self) {
         self.set(Mode::Pause);
         self.settle();
     }
 
     /// Read the terminal again.
-    pub fn resume(&self) {
+    pub(crate) fn resume(&self) {
         self.set(Mode::Read);
     }
 

@@ -17,21 +17,21 @@ use std::time::Duration;
 use tokio::sync::{oneshot, watch};
 
 /// The lease the poller (and the download manager) run under.
-pub const POLLER: &str = "poller";
+pub(crate) const POLLER: &str = "poller";
 
 /// Lease timings.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LeaseConfig {
+pub(crate) struct LeaseConfig {
     /// A lease not renewed for this long is free to take.
-    pub ttl: Duration,
+    pub(crate) ttl: Duration,
     /// How often the holder renews and a follower checks.
-    pub renew_every: Duration,
+    pub(crate) renew_every: Duration,
 }
 
 impl LeaseConfig {
     /// A lease of `ttl_secs` (clamped to 0.2 s – 1 h), checked three times per lifetime but at
     /// least every 2 s (so a released lease is taken over quickly even when the ttl is long).
-    pub fn from_secs(ttl_secs: f64) -> LeaseConfig {
+    pub(crate) fn from_secs(ttl_secs: f64) -> LeaseConfig {
         let ttl = Duration::from_secs_f64(if ttl_secs.is_finite() {
             ttl_secs.clamp(0.2, 3600.0)
         } else {
@@ -65,13 +65,13 @@ pub enum Role {
 }
 
 impl Role {
-    pub fn is_leader(&self) -> bool {
+    pub(crate) fn is_leader(&self) -> bool {
         matches!(self, Role::Leader)
     }
 }
 
 /// A holder id: `KIND pid N@HOST #RANDOM`, readable in a header and unique per process run.
-pub fn holder_id(kind: &str) -> String {
+pub(crate) fn holder_id(kind: &str) -> String {
     use std::hash::{BuildHasher, Hasher};
     // RandomState is seeded randomly per process (and per call after the first).
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
@@ -86,7 +86,7 @@ pub fn holder_id(kind: &str) -> String {
 }
 
 /// The pid inside a holder id, if it has one.
-pub fn holder_pid(holder: &str) -> Option<u32> {
+pub(crate) fn holder_pid(holder: &str) -> Option<u32> {
     let rest = holder.split(" pid ").nth(1)?;
     rest.split('@').next()?.parse().ok()
 }
@@ -101,7 +101,7 @@ fn holder_host(holder: &str) -> Option<&str> {
 /// True when `holder` names a process on this host that does not exist (no such pid): it
 /// holds nothing any more, whatever its row says. Unknown (another host, no pid, a pid we may
 /// not signal) is not "gone".
-pub fn holder_gone(holder: &str) -> bool {
+pub(crate) fn holder_gone(holder: &str) -> bool {
     let (Some(pid), Some(host)) = (holder_pid(holder), holder_host(holder)) else {
         return false;
     };
@@ -120,10 +120,10 @@ fn now_ms() -> i64 {
 
 /// Sets the note the holder shows its followers (sent with the next renewal).
 #[derive(Clone, Default)]
-pub struct Noter(Arc<Mutex<Option<String>>>);
+pub(crate) struct Noter(Arc<Mutex<Option<String>>>);
 
 impl Noter {
-    pub fn set(&self, note: Option<String>) {
+    pub(crate) fn set(&self, note: Option<String>) {
         if let Ok(mut n) = self.0.lock() {
             *n = note;
         }
@@ -135,14 +135,14 @@ impl Noter {
 }
 
 /// What a holder with health `h` tells its followers: its banner, or that polling is paused.
-pub fn note_for(h: &crate::app::Health) -> Option<String> {
+pub(crate) fn note_for(h: &crate::app::Health) -> Option<String> {
     h.banner
         .clone()
         .or_else(|| h.paused.then(|| "polling is paused there".to_string()))
 }
 
 /// A running lease keeper. Drop it, or better call [`LeaseKeeper::release`] on a clean exit.
-pub struct LeaseKeeper {
+pub(crate) struct LeaseKeeper {
     role: watch::Receiver<Role>,
     noter: Noter,
     stop: Option<oneshot::Sender<()>>,
@@ -153,7 +153,7 @@ pub struct LeaseKeeper {
 
 impl LeaseKeeper {
     /// Start keeping the lease `name` of the store at `path` for `holder`.
-    pub fn spawn(
+    pub(crate) fn spawn(
         path: PathBuf,
         name: &'static str,
         holder: String,
@@ -233,22 +233,17 @@ impl LeaseKeeper {
     }
 
     /// Follow role changes.
-    pub fn role(&self) -> watch::Receiver<Role> {
+    pub(crate) fn role(&self) -> watch::Receiver<Role> {
         self.role.clone()
     }
 
     /// A handle to set the note followers see while this process holds the lease.
-    pub fn noter(&self) -> Noter {
+    pub(crate) fn noter(&self) -> Noter {
         self.noter.clone()
     }
 
-    /// This process's holder id.
-    pub fn holder(&self) -> &str {
-        &self.holder
-    }
-
     /// Stop renewing and give the lease up, so a follower takes over at its next check.
-    pub async fn release(mut self) {
+    pub(crate) async fn release(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -272,7 +267,7 @@ impl Drop for LeaseKeeper {
 /// The gate: call `apply` with the current role now and after every change, until the keeper
 /// stops. Everything only the lease holder may do (the poller, the download manager) is switched
 /// here and nowhere else.
-pub fn gate(mut role: watch::Receiver<Role>, mut apply: impl FnMut(&Role) + Send + 'static) {
+pub(crate) fn gate(mut role: watch::Receiver<Role>, mut apply: impl FnMut(&Role) + Send + 'static) {
     tokio::spawn(async move {
         loop {
             let current = role.borrow_and_update().clone();

@@ -7,28 +7,28 @@
 pub mod clipboard;
 pub mod composer;
 mod dashboard;
-pub mod demo;
+pub(crate) mod demo;
 pub mod download_manager;
 mod event_loop;
 mod executor;
 pub mod feeder;
 mod follow;
-pub mod headless;
+pub(crate) mod headless;
 mod input;
-pub mod lease;
-pub mod notify;
-pub mod opener;
+pub(crate) mod lease;
+pub(crate) mod notify;
+pub(crate) mod opener;
 pub mod osc;
 pub mod poller;
 pub mod preview;
 mod progress;
 mod setup;
-pub mod sheet;
+pub(crate) mod sheet;
 pub mod store_watch;
 pub mod terminal;
 #[cfg(test)]
 mod tests;
-pub mod workers;
+pub(crate) mod workers;
 
 pub use dashboard::{DashboardError, DashboardOptions};
 pub use input::Input;

@@ -7,17 +7,17 @@ use crate::config::NotifyConfig;
 
 /// The notification settings, parsed once.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Notifier {
-    pub bell: bool,
-    pub protocol: Option<NotifyProtocol>,
-    pub on_success: bool,
-    pub on_failure: bool,
-    pub mux: Mux,
+pub(crate) struct Notifier {
+    pub(crate) bell: bool,
+    pub(crate) protocol: Option<NotifyProtocol>,
+    pub(crate) on_success: bool,
+    pub(crate) on_failure: bool,
+    pub(crate) mux: Mux,
 }
 
 impl Notifier {
     /// From the config; an unknown protocol name is an error that says the choices.
-    pub fn from_config(c: &NotifyConfig, mux: Mux) -> Result<Notifier, String> {
+    pub(crate) fn from_config(c: &NotifyConfig, mux: Mux) -> Result<Notifier, String> {
         let protocol = match c.protocol.to_ascii_lowercase().as_str() {
             "none" | "off" | "" => None,
             "osc9" | "9" => Some(NotifyProtocol::Osc9),
@@ -39,7 +39,7 @@ impl Notifier {
     }
 
     /// The bytes announcing one batch (empty when the config wants nothing for it).
-    pub fn bytes(&self, succeeded: &[String], failed: &[String]) -> Vec<u8> {
+    pub(crate) fn bytes(&self, succeeded: &[String], failed: &[String]) -> Vec<u8> {
         let ok = if self.on_success { succeeded.len() } else { 0 };
         let bad = if self.on_failure { failed.len() } else { 0 };
         if ok + bad == 0 {

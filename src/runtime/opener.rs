@@ -5,7 +5,7 @@ use std::path::Path;
 
 /// What opening a file will do.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OpenPlan {
+pub(crate) enum OpenPlan {
     /// Run this program with the path.
     Launch(&'static str),
     /// No local display: show the path and this command (copied to the clipboard).
@@ -13,7 +13,7 @@ pub enum OpenPlan {
 }
 
 /// Whether this session is remote (SSH) or has no display.
-pub fn plan(env: impl Fn(&str) -> Option<String>, path: &str, host: &str) -> OpenPlan {
+pub(crate) fn plan(env: impl Fn(&str) -> Option<String>, path: &str, host: &str) -> OpenPlan {
     let set = |k: &str| env(k).is_some_and(|v| !v.is_empty());
     let ssh = set("SSH_CONNECTION") || set("SSH_TTY") || set("SSH_CLIENT");
     let display = cfg!(target_os = "macos") || set("DISPLAY") || set("WAYLAND_DISPLAY");
@@ -49,7 +49,7 @@ fn shell_quote(s: &str) -> String {
 /// Open `path` as [`plan`] says for this process's environment: the message to show and, when
 /// remote, what to copy and what it is (through `runtime::clipboard`, which says whether it
 /// arrived).
-pub fn open(path: &str) -> (crate::app::Level, String, Option<(String, &'static str)>) {
+pub(crate) fn open(path: &str) -> (crate::app::Level, String, Option<(String, &'static str)>) {
     use crate::app::Level;
     match plan(|k| std::env::var(k).ok(), path, &hostname()) {
         OpenPlan::Launch(program) => match launch(program, Path::new(path)) {
@@ -76,7 +76,7 @@ pub fn open(path: &str) -> (crate::app::Level, String, Option<(String, &'static 
 
 /// This machine's host name (`this-host` when it has none): named in scp hints and in poller
 /// lease holder ids.
-pub fn hostname() -> String {
+pub(crate) fn hostname() -> String {
     let mut buf = [0u8; 256];
     // SAFETY: the buffer is valid for its length; gethostname writes at most that many bytes.
     let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
@@ -89,7 +89,7 @@ pub fn hostname() -> String {
 }
 
 /// Start `program path` detached (no terminal IO); the child is reaped on a thread.
-pub fn launch(program: &str, path: &Path) -> std::io::Result<()> {
+pub(crate) fn launch(program: &str, path: &Path) -> std::io::Result<()> {
     use std::process::{Command, Stdio};
     let mut child = Command::new(program)
         .arg(path)

@@ -16,7 +16,7 @@ pub enum Mux {
 
 impl Mux {
     /// Detect from the environment (`TMUX`, `TERM=screen*` without tmux).
-    pub fn detect(env: impl Fn(&str) -> Option<String>) -> Mux {
+    pub(crate) fn detect(env: impl Fn(&str) -> Option<String>) -> Mux {
         if env("TMUX").is_some_and(|v| !v.is_empty()) {
             Mux::Tmux
         } else if env("STY").is_some_and(|v| !v.is_empty()) {
@@ -28,7 +28,7 @@ impl Mux {
 }
 
 /// Wrap a sequence so the multiplexer passes it to the outer terminal.
-pub fn wrap(seq: &[u8], mux: Mux) -> Vec<u8> {
+pub(crate) fn wrap(seq: &[u8], mux: Mux) -> Vec<u8> {
     match mux {
         Mux::None => seq.to_vec(),
         Mux::Tmux => {
@@ -91,7 +91,7 @@ fn clean(s: &str) -> String {
 
 /// Which notification protocol to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NotifyProtocol {
+pub(crate) enum NotifyProtocol {
     /// `OSC 777;notify;TITLE;BODY` (urxvt, foot, WezTerm, Ghostty, VTE).
     Osc777,
     /// `OSC 9;TEXT` (iTerm2, Windows Terminal, WezTerm, kitty).
@@ -101,7 +101,7 @@ pub enum NotifyProtocol {
 }
 
 /// A desktop notification sequence.
-pub fn notify(title: &str, body: &str, protocol: NotifyProtocol, mux: Mux) -> Vec<u8> {
+pub(crate) fn notify(title: &str, body: &str, protocol: NotifyProtocol, mux: Mux) -> Vec<u8> {
     let (title, body) = (clean(title), clean(body));
     let seq = match protocol {
         NotifyProtocol::Osc777 => format!("\x1b]777;notify;{title};{body}\x07"),
@@ -114,7 +114,7 @@ pub fn notify(title: &str, body: &str, protocol: NotifyProtocol, mux: Mux) -> Ve
 }
 
 /// The terminal bell.
-pub const BELL: &[u8] = b"\x07";
+pub(crate) const BELL: &[u8] = b"\x07";
 
 #[cfg(test)]
 mod tests {

@@ -105,7 +105,7 @@ impl PollerConfig {
     }
 
     /// The demo's pace: the embedded simulator runs tasks fast and has no budget to respect.
-    pub fn demo_pace(self) -> PollerConfig {
+    pub(crate) fn demo_pace(self) -> PollerConfig {
         PollerConfig {
             interval: Duration::from_millis(500),
             requests_per_second: 50.0,
@@ -114,7 +114,7 @@ impl PollerConfig {
     }
 
     /// The settings for `ctx`: its config, at the demo's pace under `--demo`.
-    pub fn for_context(ctx: &crate::context::Context) -> PollerConfig {
+    pub(crate) fn for_context(ctx: &crate::context::Context) -> PollerConfig {
         // One relay rule for the whole program (`config::is_relay`, settled when the context
         // was resolved): a relay never lists, not even once.
         let cfg = PollerConfig {
@@ -165,7 +165,7 @@ const HOUSEKEEPING: Duration = Duration::from_secs(60);
 /// Mark `submitting` rows older than `older_than` as `submit_unknown`: the process that wrote
 /// them died before the answer (a SIGKILL mid-submit). The request stays in the store; it is
 /// never re-sent automatically. Returns the local ids marked.
-pub async fn abandon_stale_submissions(
+pub(crate) async fn abandon_stale_submissions(
     engine: &Engine,
     older_than: Duration,
 ) -> Result<Vec<String>, crate::store::StoreError> {

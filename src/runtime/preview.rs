@@ -23,7 +23,7 @@ const FETCH_DEADLINE: std::time::Duration = std::time::Duration::from_secs(120);
 const CACHE: usize = 16;
 
 /// Whether a richer protocol than halfblocks may be queried for.
-pub fn may_query(mode: &str, env: impl Fn(&str) -> Option<String>) -> bool {
+pub(crate) fn may_query(mode: &str, env: impl Fn(&str) -> Option<String>) -> bool {
     let set = |k: &str| env(k).is_some_and(|v| !v.is_empty());
     mode == "auto"
         && !set("SSH_CONNECTION")
@@ -35,7 +35,7 @@ pub fn may_query(mode: &str, env: impl Fn(&str) -> Option<String>) -> bool {
 
 /// The picker for this terminal: halfblocks unless [`may_query`] and the terminal answers.
 /// Call after entering raw mode and before reading terminal events.
-pub fn picker(mode: &str) -> Picker {
+pub(crate) fn picker(mode: &str) -> Picker {
     if may_query(mode, |k| std::env::var(k).ok()) {
         Picker::from_query_stdio().unwrap_or_else(|_| Picker::halfblocks())
     } else {
@@ -48,7 +48,7 @@ pub fn picker(mode: &str) -> Picker {
 pub struct Previewer {
     picker: Picker,
     /// Contact sheets, drawn with the same picker.
-    pub sheets: super::sheet::Sheets,
+    pub(crate) sheets: super::sheet::Sheets,
     http: reqwest::Client,
     cache: Arc<Mutex<HashMap<String, Arc<image::DynamicImage>>>>,
 }
@@ -64,7 +64,7 @@ impl Previewer {
     }
 
     /// Load, decode and encode `local_id`'s last frame; the answer goes to `tx`.
-    pub fn request(
+    pub(crate) fn request(
         &self,
         local_id: String,
         path: Option<String>,

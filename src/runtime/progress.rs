@@ -5,7 +5,7 @@ use crate::api::TaskStatus;
 use crate::store::{Phase, TaskRecord};
 
 /// One line describing a task's state, for watch output.
-pub fn change_line(r: &TaskRecord) -> String {
+pub(crate) fn change_line(r: &TaskRecord) -> String {
     let time = chrono::Local::now().format("%H:%M:%S");
     let mut line = format!("{time} {} {}", r.display_id(), r.phase);
     if let Some(code) = &r.error_code {
@@ -27,7 +27,7 @@ pub fn change_line(r: &TaskRecord) -> String {
 
 /// The first words of a prompt for a one-line display: at most 30 characters, one line, no
 /// control characters.
-pub fn prompt_start(prompt: &str) -> String {
+pub(crate) fn prompt_start(prompt: &str) -> String {
     const MAX: usize = 30;
     let flat: String = prompt
         .split_whitespace()
@@ -45,7 +45,7 @@ pub fn prompt_start(prompt: &str) -> String {
 }
 
 /// The line `watch` ends with: how the watched tasks ended and the tokens they billed.
-pub fn summary_line(records: &[TaskRecord]) -> String {
+pub(crate) fn summary_line(records: &[TaskRecord]) -> String {
     let mut succeeded = 0;
     let mut failed = 0;
     let mut other = 0;

@@ -24,7 +24,7 @@ type Ask = (String, (u16, u16), bool);
 
 /// Makes sheets; cheap to clone.
 #[derive(Clone)]
-pub struct Sheets {
+pub(crate) struct Sheets {
     picker: Picker,
     limits: Limits,
     ffmpeg: Option<PathBuf>,
@@ -35,7 +35,7 @@ pub struct Sheets {
 }
 
 impl Sheets {
-    pub fn new(picker: Picker) -> Sheets {
+    pub(crate) fn new(picker: Picker) -> Sheets {
         Sheets {
             picker,
             limits: Limits::default(),
@@ -49,7 +49,7 @@ impl Sheets {
 
     /// Make `local_id`'s sheet of `frames` frames from the video at `path`, laid out for a box of
     /// `size` cells (a label row under each line of tiles when `labels`); the answer goes to `tx`.
-    pub fn request(
+    pub(crate) fn request(
         &self,
         local_id: String,
         path: String,

@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 /// How often the store is checked unless configured (`[poll] store_check_secs`).
-pub const CHECK_EVERY: Duration = Duration::from_millis(500);
+pub(crate) const CHECK_EVERY: Duration = Duration::from_millis(500);
 
 /// Start the watcher on its own thread with its own connection. It stops when `tx` closes.
 /// It reports every task inserted or changed after change sequence `after`
@@ -20,12 +20,12 @@ pub fn spawn(path: PathBuf, after: Option<i64>, tx: mpsc::UnboundedSender<Vec<Ta
 
 /// The configured check interval (`[poll] store_check_secs`; the config check keeps it finite
 /// and positive, the bounds keep it sane).
-pub fn interval(poll: &crate::config::PollConfig) -> Duration {
+pub(crate) fn interval(poll: &crate::config::PollConfig) -> Duration {
     Duration::from_secs_f64(poll.store_check_secs.clamp(0.05, 86_400.0))
 }
 
 /// [`spawn`] checking every `every` (with `after`, the first check is at once).
-pub fn spawn_every(
+pub(crate) fn spawn_every(
     path: PathBuf,
     after: Option<i64>,
     every: Duration,

@@ -14,7 +14,7 @@ use ratatui::layout::{Position, Size};
 use std::io::{self, BufWriter, Stdout, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-pub type Term = Terminal<FrameBackend>;
+pub(crate) type Term = Terminal<FrameBackend>;
 
 /// Room for a full frame of a large terminal with colours.
 const FRAME_BUFFER: usize = 256 * 1024;
@@ -24,7 +24,7 @@ static ACTIVE: AtomicBool = AtomicBool::new(false);
 static MOUSE: AtomicBool = AtomicBool::new(false);
 
 /// Enter raw mode and the alternate screen; install the panic hook that restores the terminal.
-pub fn enter(mouse: bool) -> io::Result<Term> {
+pub(crate) fn enter(mouse: bool) -> io::Result<Term> {
     install_panic_hook();
     MOUSE.store(mouse, Ordering::SeqCst);
     setup()?;
@@ -50,7 +50,7 @@ fn setup() -> io::Result<()> {
 }
 
 /// Leave the alternate screen and raw mode. Safe to call more than once.
-pub fn restore() {
+pub(crate) fn restore() {
     if !ACTIVE.swap(false, Ordering::SeqCst) {
         return;
     }
@@ -81,7 +81,7 @@ fn install_panic_hook() {
 }
 
 /// Suspend (Ctrl-Z): restore the terminal, stop the process, and set it up again on resume.
-pub fn suspend(term: &mut Term) -> io::Result<()> {
+pub(crate) fn suspend(term: &mut Term) -> io::Result<()> {
     restore();
     #[cfg(unix)]
     // SAFETY: raising SIGSTOP on ourselves has no memory-safety implications; it stops the
@@ -100,7 +100,7 @@ pub fn suspend(term: &mut Term) -> io::Result<()> {
 /// hides it after every frame). Frames go through a buffer big enough for a full screen, so each
 /// frame leaves in one write (stdout's own buffer is line-based and 1 KiB: a large frame would go
 /// out in pieces, and a terminal may show it half-drawn); ratatui flushes it after every frame.
-pub struct FrameBackend {
+pub(crate) struct FrameBackend {
     inner: CrosstermBackend<BufWriter<Stdout>>,
     cursor_hidden: bool,
 }
@@ -179,7 +179,7 @@ impl Backend for FrameBackend {
 }
 
 /// Restores the terminal when dropped (covers early returns and errors).
-pub struct RestoreGuard;
+pub(crate) struct RestoreGuard;
 
 impl Drop for RestoreGuard {
     fn drop(&mut self) {

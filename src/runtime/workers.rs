@@ -24,27 +24,27 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 /// What a face wants started.
-pub struct Plan {
+pub(crate) struct Plan {
     /// How this process names itself in the lease ("dashboard", "watch", "watch --daemon").
-    pub holder: &'static str,
+    pub(crate) holder: &'static str,
     /// Without the lease the face cannot run (headless) rather than poll anyway (dashboard).
-    pub lease_required: bool,
+    pub(crate) lease_required: bool,
     /// The change sequence the store watcher starts after: read before the face's own first
     /// read of the store, so no change falls between the two.
-    pub seq: Option<i64>,
+    pub(crate) seq: Option<i64>,
     /// The queue's cap while this process feeds it.
-    pub max_in_flight: usize,
+    pub(crate) max_in_flight: usize,
     /// The dashboard's download manager (auto-saving, `d`), reporting to the loop.
-    pub downloads: Option<(DownloadSettings, mpsc::UnboundedSender<Msg>)>,
+    pub(crate) downloads: Option<(DownloadSettings, mpsc::UnboundedSender<Msg>)>,
     /// Keep the queue's order, pause and hold current (`Report::Queue`): the dashboard's header.
-    pub queue_view: bool,
+    pub(crate) queue_view: bool,
     /// Submit the demo's tasks (`--demo`).
-    pub demo: bool,
+    pub(crate) demo: bool,
 }
 
 /// What the workers report to the face.
 #[derive(Debug)]
-pub enum Report {
+pub(crate) enum Report {
     /// Rows the store watcher saw committed (by any process).
     Rows(Vec<TaskRecord>),
     /// This process's poller: an answer (with the record as stored), a failure, its health.
@@ -56,22 +56,22 @@ pub enum Report {
 }
 
 /// The running workers' handles; dropping them stops the workers.
-pub struct Workers {
-    pub poller: mpsc::UnboundedSender<PollerCmd>,
-    pub feeder: mpsc::UnboundedSender<FeederCmd>,
+pub(crate) struct Workers {
+    pub(crate) poller: mpsc::UnboundedSender<PollerCmd>,
+    pub(crate) feeder: mpsc::UnboundedSender<FeederCmd>,
     /// Asks the queue watcher to read the queue now.
-    pub queue_poke: mpsc::UnboundedSender<()>,
+    pub(crate) queue_poke: mpsc::UnboundedSender<()>,
     /// The download manager, or [`Downloads::disabled`] when the face has none.
-    pub downloads: Downloads,
+    pub(crate) downloads: Downloads,
     /// Why this process holds no lease and polls anyway, when it holds none.
-    pub lease_problem: Option<String>,
+    pub(crate) lease_problem: Option<String>,
     keeper: Option<LeaseKeeper>,
 }
 
 impl Workers {
     /// Start every worker of `plan`; reports go to `face`. Fails (starting nothing) only when
     /// the lease is required and the store cannot hold it.
-    pub fn start(
+    pub(crate) fn start(
         ctx: &Context,
         plan: Plan,
         face: mpsc::UnboundedSender<Report>,
@@ -216,14 +216,14 @@ impl Workers {
     }
 
     /// Poll this task (when it needs polling).
-    pub fn track(&self, r: &TaskRecord) {
+    pub(crate) fn track(&self, r: &TaskRecord) {
         if r.phase.needs_polling() {
             let _ = self.poller.send(PollerCmd::Track(Box::new(r.clone())));
         }
     }
 
     /// Let go of the lease (another process may take over at once).
-    pub async fn release(self) {
+    pub(crate) async fn release(self) {
         if let Some(k) = self.keeper {
             k.release().await;
         }
@@ -232,11 +232,11 @@ impl Workers {
 
 /// How one save ended: the task's display id and the outcome (`Err` when the save itself
 /// panicked).
-pub type SaveOutcome = Result<(String, Result<Saved, SaveError>), tokio::task::JoinError>;
+pub(crate) type SaveOutcome = Result<(String, Result<Saved, SaveError>), tokio::task::JoinError>;
 
 /// The headless face's saving: each watched succeeded task once, into one destination, while
 /// this process holds the lease.
-pub struct Saves {
+pub(crate) struct Saves {
     ctx_engine: crate::engine::Engine,
     dir: Destination,
     template: String,
@@ -245,7 +245,7 @@ pub struct Saves {
 }
 
 impl Saves {
-    pub fn new(ctx: &Context, dir: Destination) -> Saves {
+    pub(crate) fn new(ctx: &Context, dir: Destination) -> Saves {
         Saves {
             ctx_engine: ctx.engine.clone(),
             dir,
@@ -256,7 +256,7 @@ impl Saves {
     }
 
     /// Save `r`'s results unless they were already asked for in this run.
-    pub fn save(&mut self, r: TaskRecord) {
+    pub(crate) fn save(&mut self, r: TaskRecord) {
         if !self.started.insert(r.local_id.clone()) {
             return;
         }
@@ -271,16 +271,16 @@ impl Saves {
         });
     }
 
-    pub fn started(&self, local_id: &str) -> bool {
+    pub(crate) fn started(&self, local_id: &str) -> bool {
         self.started.contains(local_id)
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.running.is_empty()
     }
 
     /// The next save that ended.
-    pub async fn next(&mut self) -> Option<SaveOutcome> {
+    pub(crate) async fn next(&mut self) -> Option<SaveOutcome> {
         self.running.join_next().await
     }
 }

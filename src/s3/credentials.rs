@@ -37,7 +37,7 @@ pub struct S3Setup {
 }
 
 /// The default region when none is configured anywhere.
-pub const DEFAULT_REGION: &str = "us-east-1";
+pub(crate) const DEFAULT_REGION: &str = "us-east-1";
 
 /// Sections of an INI-style AWS file: section name -> key -> value.
 type Ini = HashMap<String, HashMap<String, String>>;
@@ -89,7 +89,7 @@ fn is_ip_or_localhost(host: &str) -> bool {
 /// Resolve the endpoint, region, URL style and credentials. `env` looks up environment variables
 /// (a function, so tests need not touch the process environment); `home` is the user's home
 /// directory for `~/.aws`.
-pub fn resolve(
+pub(crate) fn resolve(
     settings: &StorageConfig,
     env: impl Fn(&str) -> Option<String>,
     home: Option<PathBuf>,
@@ -205,7 +205,7 @@ pub fn resolve(
 }
 
 /// [`resolve`] with the process environment and the user's home directory.
-pub fn resolve_from_env(settings: &StorageConfig) -> Result<S3Setup, String> {
+pub(crate) fn resolve_from_env(settings: &StorageConfig) -> Result<S3Setup, String> {
     let home = std::env::var_os("HOME").map(PathBuf::from);
     resolve(settings, |n| std::env::var(n).ok(), home)
 }

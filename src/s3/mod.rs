@@ -8,9 +8,9 @@
 //! is completed (a failed one is aborted). Errors name the endpoint's host and the service's
 //! error code — never a signature, a key or a server-written message.
 
-pub mod credentials;
+pub(crate) mod credentials;
 mod sign;
-pub mod transfer;
+pub(crate) mod transfer;
 
 pub use credentials::{AwsCredentials, S3Setup};
 
@@ -24,48 +24,48 @@ use std::time::Duration;
 /// and `~/.aws` files say. Never a secret: credentials come from the environment or `~/.aws`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct StorageConfig {
+pub(crate) struct StorageConfig {
     /// e.g. `https://tos-s3-cn-beijing.volces.com`, `http://127.0.0.1:9000` (default:
     /// AWS_ENDPOINT_URL, else AWS S3 in the region).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub endpoint: Option<String>,
+    pub(crate) endpoint: Option<String>,
     /// Default: AWS_REGION, the profile's region, else us-east-1.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
+    pub(crate) region: Option<String>,
     /// Path-style URLs (ENDPOINT/BUCKET/KEY); default: only for IP-address and localhost endpoints.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub path_style: Option<bool>,
+    pub(crate) path_style: Option<bool>,
     /// The AWS profile in ~/.aws to use when AWS_PROFILE is not set.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub profile: Option<String>,
+    pub(crate) profile: Option<String>,
     /// Allow a plain-http endpoint (as AWS_ALLOW_HTTP=true does).
-    pub allow_http: bool,
+    pub(crate) allow_http: bool,
     /// Seconds one exchange with the service may take in all (answer and its body included;
     /// one sending a body gets a second more per 16 KiB); default 60.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub timeout_secs: Option<u64>,
+    pub(crate) timeout_secs: Option<u64>,
 }
 
 /// Parts of a multipart upload are this big (S3 wants ≥ 5 MiB for all but the last); a body
 /// that fits in one part goes up as a single PUT.
-pub const PART_SIZE: usize = 8 << 20;
+pub(crate) const PART_SIZE: usize = 8 << 20;
 /// How long a signed request URL is valid (each request is signed just before it is sent).
 const REQUEST_TTL: Duration = Duration::from_secs(3600);
 /// The longest validity of a presigned link (SigV4's limit).
-pub const MAX_PRESIGN: Duration = Duration::from_secs(7 * 86_400);
+pub(crate) const MAX_PRESIGN: Duration = Duration::from_secs(7 * 86_400);
 /// Error bodies are read up to this size.
 const MAX_ERROR_BODY: usize = 64 << 10;
 
 /// `s3://BUCKET/PREFIX`: a bucket and a key prefix (empty, or ending in `/`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct S3Location {
-    pub bucket: String,
-    pub prefix: String,
+    pub(crate) bucket: String,
+    pub(crate) prefix: String,
 }
 
 impl S3Location {
     /// True when `s` is meant as an S3 URL (so a typo in one is an error, not a folder name).
-    pub fn looks_like(s: &str) -> bool {
+    pub(crate) fn looks_like(s: &str) -> bool {
         s.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("s3://"))
     }
 
@@ -112,12 +112,12 @@ impl S3Location {
     }
 
     /// The key of `name` under the prefix.
-    pub fn key(&self, name: &str) -> String {
+    pub(crate) fn key(&self, name: &str) -> String {
         format!("{}{name}", self.prefix)
     }
 
     /// `s3://BUCKET/KEY` for a key of this bucket.
-    pub fn object_url(&self, key: &str) -> String {
+    pub(crate) fn object_url(&self, key: &str) -> String {
         format!("s3://{}/{key}", self.bucket)
     }
 }
@@ -136,7 +136,7 @@ impl std::fmt::Display for S3Location {
 }
 
 /// Split `s3://BUCKET/KEY` (a recorded saved location) into the bucket's location and the key.
-pub fn parse_object_url(url: &str) -> Option<(S3Location, String)> {
+pub(crate) fn parse_object_url(url: &str) -> Option<(S3Location, String)> {
     let rest = url.get(5..).filter(|_| S3Location::looks_like(url))?;
     let (bucket, key) = rest.split_once('/')?;
     let loc = S3Location::parse(&format!("s3://{bucket}/")).ok()?;
@@ -194,7 +194,7 @@ pub enum S3Error {
 
 impl S3Error {
     /// True when trying again may succeed (a cut, a 5xx, throttling).
-    pub fn is_retryable(&self) -> bool {
+    pub(crate) fn is_retryable(&self) -> bool {
         match self {
             S3Error::Unreachable { .. }
             | S3Error::Interrupted { .. }
@@ -210,7 +210,7 @@ impl S3Error {
 /// An object's size and our metadata, from HEAD.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectInfo {
-    pub size: u64,
+    pub(crate) size: u64,
     /// `x-amz-meta-task-id`, when the object was written by us for a task.
     pub task_id: Option<String>,
     /// `x-amz-meta-model`.
@@ -236,11 +236,11 @@ pub struct S3Client {
 }
 
 /// The default of `[storage] timeout_secs`.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The slow-body floor: an exchange sending a body gets one more second per this many bytes
 /// (an 8 MiB part: 8.5 minutes more), so a link slower than this fails instead of hanging.
-pub const MIN_BYTES_PER_SEC: u64 = 16 << 10;
+pub(crate) const MIN_BYTES_PER_SEC: u64 = 16 << 10;
 
 impl std::fmt::Debug for S3Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -251,7 +251,7 @@ impl std::fmt::Debug for S3Client {
 /// The HTTP client for the object storage: timeouts for connecting and for each read, no
 /// whole-transfer limit (a part may take long on a slow link), no redirects (a wrong region
 /// answers 301, which must show as an error, not be followed unsigned).
-pub fn http_client() -> reqwest::Client {
+pub(crate) fn http_client() -> reqwest::Client {
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .read_timeout(Duration::from_secs(60))
@@ -315,7 +315,7 @@ impl S3Client {
     }
 
     /// A client for `location` from `[storage]` and the process's AWS variables and files.
-    pub fn from_config(
+    pub(crate) fn from_config(
         location: &S3Location,
         storage: &StorageConfig,
     ) -> Result<S3Client, S3Error> {
@@ -328,7 +328,7 @@ impl S3Client {
     }
 
     /// The deadline of one exchange (see [`DEFAULT_TIMEOUT`]).
-    pub fn with_timeout(mut self, timeout: Duration) -> S3Client {
+    pub(crate) fn with_timeout(mut self, timeout: Duration) -> S3Client {
         self.timeout = timeout;
         self
     }
@@ -378,13 +378,8 @@ impl S3Client {
         out
     }
 
-    pub fn location(&self) -> &S3Location {
+    pub(crate) fn location(&self) -> &S3Location {
         &self.location
-    }
-
-    /// `host[:port]` of the endpoint.
-    pub fn endpoint(&self) -> &str {
-        &self.endpoint
     }
 
     fn creds(&self) -> Result<&Credentials, S3Error> {
@@ -415,7 +410,7 @@ impl S3Client {
     }
 
     /// A presigned GET link to `key`, valid for `ttl` (at most 7 days).
-    pub fn presign_get(&self, key: &str, ttl: Duration) -> Result<String, S3Error> {
+    pub(crate) fn presign_get(&self, key: &str, ttl: Duration) -> Result<String, S3Error> {
         let ttl = ttl.clamp(Duration::from_secs(1), MAX_PRESIGN);
         Ok(self
             .bucket
@@ -623,7 +618,7 @@ impl S3Client {
     /// safe characters) and `content_type`. `expected` is the size the body should have, when
     /// known; `progress(sent)` follows the bytes read from `body`. Memory: at most two parts.
     /// Returns the object's size, checked with HEAD after the upload.
-    pub async fn put_stream<S>(
+    pub(crate) async fn put_stream<S>(
         &self,
         key: &str,
         body: S,
@@ -837,7 +832,7 @@ impl S3Client {
     /// Check that results can be saved here before anything is paid for: one tiny object put
     /// under the prefix (the bucket exists and answers, the credentials are accepted, a write is
     /// allowed), then deleted. A delete the policy refuses is left at that: the write worked.
-    pub async fn check_writable(&self) -> Result<(), S3Error> {
+    pub(crate) async fn check_writable(&self) -> Result<(), S3Error> {
         self.creds()?;
         let nonce = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

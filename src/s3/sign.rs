@@ -7,11 +7,11 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
 /// The credentials and region to sign with.
-pub struct Signer<'a> {
-    pub key: &'a str,
-    pub secret: &'a str,
-    pub token: Option<&'a str>,
-    pub region: &'a str,
+pub(crate) struct Signer<'a> {
+    pub(crate) key: &'a str,
+    pub(crate) secret: &'a str,
+    pub(crate) token: Option<&'a str>,
+    pub(crate) region: &'a str,
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -43,7 +43,7 @@ fn uri_encode(s: &str) -> String {
 impl Signer<'_> {
     /// The headers to add to a `method` request to `url` that also sends `headers` (lowercase
     /// names; they are signed too), at time `now`.
-    pub fn headers(
+    pub(crate) fn headers(
         &self,
         method: &str,
         url: &reqwest::Url,

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 /// Why a copy from a link into the bucket failed: the download side or the storage side.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CopyError {
+pub(crate) enum CopyError {
     #[error("{0}")]
     Download(DownloadError),
     #[error("{0}")]
@@ -19,7 +19,7 @@ pub enum CopyError {
 }
 
 impl CopyError {
-    pub fn is_retryable(&self) -> bool {
+    pub(crate) fn is_retryable(&self) -> bool {
         match self {
             CopyError::Download(e) => e.is_retryable(),
             CopyError::Storage(e) => e.is_retryable(),
@@ -27,7 +27,7 @@ impl CopyError {
     }
 
     /// True when only a freshly signed result link can help.
-    pub fn needs_fresh_url(&self) -> bool {
+    pub(crate) fn needs_fresh_url(&self) -> bool {
         matches!(self, CopyError::Download(e) if e.needs_fresh_url())
     }
 }
@@ -44,7 +44,7 @@ fn host_of(url: &reqwest::Url) -> String {
 /// (`TooLarge`, nothing stored). Returns the object's size (checked against the link's announced
 /// size and against the stored object).
 #[allow(clippy::too_many_arguments)]
-pub async fn copy_url(
+pub(crate) async fn copy_url(
     http: &reqwest::Client,
     max_bytes: u64,
     url: &str,
@@ -139,16 +139,20 @@ pub async fn copy_url(
 
 /// A local file to upload under its content address.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileUpload {
-    pub path: PathBuf,
+pub(crate) struct FileUpload {
+    pub(crate) path: PathBuf,
     /// The object key: `PREFIX` + the file's SHA-256 + its extension.
-    pub key: String,
-    pub size: u64,
-    pub content_type: String,
+    pub(crate) key: String,
+    pub(crate) size: u64,
+    pub(crate) content_type: String,
 }
 
 /// Hash `path` (streaming, constant memory) and name its object under `prefix`.
-pub fn plan_file(path: &Path, prefix: &str, content_type: &str) -> std::io::Result<FileUpload> {
+pub(crate) fn plan_file(
+    path: &Path,
+    prefix: &str,
+    content_type: &str,
+) -> std::io::Result<FileUpload> {
     use sha2::Digest;
     use std::io::Read;
     let mut file = std::fs::File::open(path)?;
@@ -181,7 +185,7 @@ pub fn plan_file(path: &Path, prefix: &str, content_type: &str) -> std::io::Resu
 
 /// Upload `file` unless an object of its size is already under its content address (the same
 /// file is uploaded once). Returns true when it was uploaded now.
-pub async fn upload_file(client: &S3Client, file: &FileUpload) -> Result<bool, S3Error> {
+pub(crate) async fn upload_file(client: &S3Client, file: &FileUpload) -> Result<bool, S3Error> {
     if let Some(info) = client.head(&file.key).await?
         && info.size == file.size
     {

@@ -6,10 +6,10 @@ use serde_json::Value;
 
 /// One shape problem: the error code, the field and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShapeProblem {
-    pub code: &'static str,
-    pub param: String,
-    pub message: String,
+pub(crate) struct ShapeProblem {
+    pub(crate) code: &'static str,
+    pub(crate) param: String,
+    pub(crate) message: String,
 }
 
 #[derive(Clone, Copy)]
@@ -88,7 +88,7 @@ fn wrong(param: impl Into<String>, kind: Kind) -> ShapeProblem {
 }
 
 /// The first shape problem of a create body (nulls already stripped), if any.
-pub fn check(body: &Value) -> Option<ShapeProblem> {
+pub(crate) fn check(body: &Value) -> Option<ShapeProblem> {
     let Some(obj) = body.as_object() else {
         return Some(ShapeProblem {
             code: "InvalidParameter",

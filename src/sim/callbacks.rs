@@ -12,21 +12,21 @@ use super::state::SimStatus;
 use std::time::Duration;
 
 /// How often the ticker looks for status changes to post.
-pub const TICK: Duration = Duration::from_millis(50);
+pub(crate) const TICK: Duration = Duration::from_millis(50);
 /// An answer must come within this long to count as acknowledged.
-pub const ACK_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const ACK_TIMEOUT: Duration = Duration::from_secs(5);
 /// Further attempts after an unacknowledged succeeded/failed callback.
-pub const RETRIES: u32 = 3;
+pub(crate) const RETRIES: u32 = 3;
 /// Pause between attempts.
 const RETRY_PAUSE: Duration = Duration::from_millis(200);
 
 /// One POST to make.
 #[derive(Debug, Clone)]
 pub(super) struct Delivery {
-    pub url: String,
-    pub body: String,
+    pub(crate) url: String,
+    pub(crate) body: String,
     /// Resent when not acknowledged.
-    pub retried: bool,
+    pub(crate) retried: bool,
 }
 
 /// The statuses the service posts.

@@ -10,12 +10,12 @@ use serde_json::Value;
 use std::time::Duration;
 
 /// `GET /_sim/stats`.
-pub async fn stats(State(shared): State<Shared>) -> Response {
+pub(crate) async fn stats(State(shared): State<Shared>) -> Response {
     axum::Json(shared.lock().stats.clone()).into_response()
 }
 
 /// `POST /_sim/faults` with a fault in its JSON form (see the module docs of `sim`).
-pub async fn add_fault(State(shared): State<Shared>, body: Bytes) -> Response {
+pub(crate) async fn add_fault(State(shared): State<Shared>, body: Bytes) -> Response {
     match serde_json::from_slice::<super::Fault>(&body) {
         Ok(f) => {
             shared.lock().faults.push(f);
@@ -26,7 +26,7 @@ pub async fn add_fault(State(shared): State<Shared>, body: Bytes) -> Response {
 }
 
 /// `POST /_sim/config` with `{"fail_rate": P}` and/or `{"max_queued": N | null}`.
-pub async fn set_config(State(shared): State<Shared>, body: Bytes) -> Response {
+pub(crate) async fn set_config(State(shared): State<Shared>, body: Bytes) -> Response {
     let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let bad = || {
         (
@@ -63,7 +63,7 @@ pub async fn set_config(State(shared): State<Shared>, body: Bytes) -> Response {
 }
 
 /// `POST /_sim/advance` with `{"secs": N}`.
-pub async fn advance(State(shared): State<Shared>, body: Bytes) -> Response {
+pub(crate) async fn advance(State(shared): State<Shared>, body: Bytes) -> Response {
     let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     match v.get("secs").and_then(Value::as_f64) {
         Some(s) if s >= 0.0 && s.is_finite() => {

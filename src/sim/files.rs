@@ -21,7 +21,7 @@ fn hash(bytes: &[u8], seed: u64) -> u64 {
 }
 
 /// The signature of a result URL.
-pub fn sign(task_id: &str, file: &str, date: i64, expires: u64, secret: u64) -> String {
+pub(crate) fn sign(task_id: &str, file: &str, date: i64, expires: u64, secret: u64) -> String {
     let msg = format!("{task_id}|{file}|{date}|{expires}");
     format!("{:016x}", hash(msg.as_bytes(), secret))
 }
@@ -72,7 +72,7 @@ fn glyph(c: char) -> [u8; 5] {
 
 /// RGB pixels of the last frame of `task_id`: a diagonal gradient in colours derived from the id,
 /// with the id written across the middle.
-pub fn frame_pixels(task_id: &str) -> Vec<u8> {
+pub(crate) fn frame_pixels(task_id: &str) -> Vec<u8> {
     let h = hash(task_id.as_bytes(), 0);
     let c1 = [
         (h & 0xff) as f32,
@@ -152,7 +152,7 @@ pub fn video_byte(i: u64) -> u8 {
 
 /// Bytes `start..end` of a generated video, as a stream of chunks of at most 64 KiB: memory use
 /// does not grow with the file.
-pub fn video_stream(
+pub(crate) fn video_stream(
     start: u64,
     end: u64,
 ) -> impl futures::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Send + 'static {

@@ -155,16 +155,16 @@ pub struct SimStats {
     pub peak_in_flight: u64,
     /// Creates refused because the account's queued-task cap was reached.
     #[serde(default)]
-    pub queue_capped: u64,
+    pub(crate) queue_capped: u64,
     /// Creates that carried an `X-Client-Request-Id` an earlier accepted create already had
     /// (the same request sent twice).
     #[serde(default)]
-    pub repeated_client_ids: u64,
+    pub(crate) repeated_client_ids: u64,
     /// Loopback reference URLs fetched whole, and those that could not be fetched.
     #[serde(default)]
-    pub reference_fetches: u64,
+    pub(crate) reference_fetches: u64,
     #[serde(default)]
-    pub reference_failures: u64,
+    pub(crate) reference_failures: u64,
     /// Callback POSTs made (every attempt), and those not acknowledged with a 2xx in time.
     #[serde(default)]
     pub callbacks: u64,
@@ -433,15 +433,6 @@ impl SimHandle {
         self.shared.lock().faults.push(fault);
     }
 
-    pub fn set_fail_rate(&self, p: f64) {
-        self.shared.set_fail_rate(p);
-    }
-
-    /// Set (or lift) the account's cap on queued tasks.
-    pub fn set_max_queued(&self, cap: Option<usize>) {
-        self.shared.set_max_queued(cap);
-    }
-
     /// Move every clock forward by `d`: tasks progress, URLs and tasks expire.
     pub fn advance(&self, d: Duration) {
         self.shared.advance(d);
@@ -523,7 +514,7 @@ pub async fn start(addr: SocketAddr, cfg: SimConfig) -> std::io::Result<SimHandl
 }
 
 /// Run the simulator alone until Ctrl-C, printing its base URLs.
-pub async fn run_standalone(addr: SocketAddr, cfg: SimConfig) -> std::io::Result<()> {
+pub(crate) async fn run_standalone(addr: SocketAddr, cfg: SimConfig) -> std::io::Result<()> {
     let key_note = if cfg.api_key.is_some() {
         "the key given with --api-key"
     } else {

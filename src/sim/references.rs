@@ -17,14 +17,14 @@ const FETCH_DEADLINE: Duration = Duration::from_secs(60);
 
 /// A reference to fetch: where it sits in the request, and its URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reference {
+pub(crate) struct Reference {
     /// e.g. `content[1].video_url`.
-    pub field: String,
-    pub url: String,
+    pub(crate) field: String,
+    pub(crate) url: String,
 }
 
 /// True when `url` is http(s) to a loopback address or `localhost`.
-pub fn is_loopback_url(url: &str) -> bool {
+pub(crate) fn is_loopback_url(url: &str) -> bool {
     let Ok(u) = reqwest::Url::parse(url) else {
         return false;
     };
@@ -40,7 +40,7 @@ pub fn is_loopback_url(url: &str) -> bool {
 }
 
 /// The request's reference URLs that point at loopback.
-pub fn loopback_references(req: &CreateRequest) -> Vec<Reference> {
+pub(crate) fn loopback_references(req: &CreateRequest) -> Vec<Reference> {
     req.content
         .iter()
         .enumerate()
@@ -79,7 +79,7 @@ async fn fetch_one(http: &reqwest::Client, url: &str) -> Result<u64, String> {
 }
 
 /// Fetch every reference of task `id`, then let it run, or fail it.
-pub async fn fetch_all(shared: Shared, id: String, refs: Vec<Reference>) {
+pub(crate) async fn fetch_all(shared: Shared, id: String, refs: Vec<Reference>) {
     let http = reqwest::Client::builder()
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())

@@ -26,7 +26,7 @@ struct Book {
 
 /// A running replay server.
 pub struct ReplayHandle {
-    pub addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
     book: Arc<Mutex<Book>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
@@ -47,15 +47,6 @@ impl ReplayHandle {
             })
             .unwrap_or_else(|| "/api/v3".into());
         format!("http://{}{prefix}", self.addr)
-    }
-
-    /// Requests served so far, as `METHOD path`.
-    pub fn served(&self) -> Vec<String> {
-        self.book
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .served
-            .clone()
     }
 
     pub async fn shutdown(mut self) {
@@ -222,7 +213,10 @@ pub async fn start(addr: SocketAddr, exchanges: Vec<Exchange>) -> std::io::Resul
 }
 
 /// `sim --replay FILE`: serve the trace until Ctrl-C.
-pub async fn run_standalone(addr: SocketAddr, exchanges: Vec<Exchange>) -> std::io::Result<()> {
+pub(crate) async fn run_standalone(
+    addr: SocketAddr,
+    exchanges: Vec<Exchange>,
+) -> std::io::Result<()> {
     let n = exchanges.len();
     let handle = start(addr, exchanges).await?;
     println!("seedance-tui simulator replaying {n} recorded exchanges");

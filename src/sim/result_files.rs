@@ -33,7 +33,7 @@ fn parse_range(v: &str, len: u64) -> Option<(u64, u64)> {
     (start <= end).then_some((start, end))
 }
 
-pub async fn file(
+pub(crate) async fn file(
     State(shared): State<Shared>,
     Path((id, name)): Path<(String, String)>,
     Query(q): Query<Vec<(String, String)>>,

@@ -217,12 +217,16 @@ pub(super) fn result_urls(shared: &Shared, t: &SimTask) -> Option<(String, Optio
     Some((video, frame))
 }
 
-pub async fn create(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn create(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     create_on(shared, headers, body, false).await
 }
 
 /// The relay's create: the relay routes by plain model id, so endpoint ids are refused.
-pub async fn relay_create(
+pub(crate) async fn relay_create(
     State(shared): State<Shared>,
     headers: HeaderMap,
     body: Bytes,
@@ -352,7 +356,7 @@ async fn create_on(shared: Shared, headers: HeaderMap, body: Bytes, relay: bool)
     )
 }
 
-pub async fn get_task(
+pub(crate) async fn get_task(
     State(shared): State<Shared>,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -380,7 +384,7 @@ pub async fn get_task(
     )
 }
 
-pub async fn delete_task(
+pub(crate) async fn delete_task(
     State(shared): State<Shared>,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -442,7 +446,7 @@ fn list_params(pairs: &[(String, String)]) -> Result<ListParams<'_>, String> {
     Ok((page_num, page_size, filters))
 }
 
-pub async fn list(
+pub(crate) async fn list(
     State(shared): State<Shared>,
     Query(pairs): Query<Vec<(String, String)>>,
     headers: HeaderMap,
@@ -502,7 +506,7 @@ pub async fn list(
 }
 
 /// The relay answers its web page on the list endpoint.
-pub async fn relay_list(State(shared): State<Shared>) -> Response {
+pub(crate) async fn relay_list(State(shared): State<Shared>) -> Response {
     shared.lock().count(FaultRoute::List);
     (
         StatusCode::OK,

@@ -13,14 +13,14 @@ use std::collections::BTreeMap;
 
 /// A small, fast, seedable generator (splitmix64).
 #[derive(Debug, Clone)]
-pub struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
-    pub fn new(seed: u64) -> Rng {
+    pub(crate) fn new(seed: u64) -> Rng {
         Rng(seed ^ 0x9e37_79b9_7f4a_7c15)
     }
 
-    pub fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -29,19 +29,19 @@ impl Rng {
     }
 
     /// A float in [0, 1).
-    pub fn unit(&mut self) -> f64 {
+    pub(crate) fn unit(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
     /// A float in [lo, hi).
-    pub fn range(&mut self, lo: f64, hi: f64) -> f64 {
+    pub(crate) fn range(&mut self, lo: f64, hi: f64) -> f64 {
         lo + (hi - lo) * self.unit()
     }
 }
 
 /// Where a simulated task is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SimStatus {
+pub(crate) enum SimStatus {
     Queued,
     Running,
     Succeeded,
@@ -51,7 +51,7 @@ pub enum SimStatus {
 }
 
 impl SimStatus {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             SimStatus::Queued => "queued",
             SimStatus::Running => "running",
@@ -96,14 +96,14 @@ fn steer_of(prompt: &str) -> Steer {
 
 /// One simulated task.
 #[derive(Debug, Clone)]
-pub struct SimTask {
-    pub id: String,
-    pub seq: u64,
-    pub req: CreateRequest,
-    pub status: SimStatus,
+pub(crate) struct SimTask {
+    pub(crate) id: String,
+    pub(crate) seq: u64,
+    pub(crate) req: CreateRequest,
+    pub(crate) status: SimStatus,
     /// Sim-time seconds.
-    pub created: f64,
-    pub updated: f64,
+    pub(crate) created: f64,
+    pub(crate) updated: f64,
     /// When it may start (infinite for held tasks).
     ready_at: f64,
     run_for: f64,
@@ -115,21 +115,21 @@ pub struct SimTask {
     /// While references are being fetched: when the task could have started (`ready_at` is
     /// infinite meanwhile).
     held_ready_at: Option<f64>,
-    pub seed: i64,
-    pub duration: i64,
-    pub ratio: String,
-    pub resolution: String,
+    pub(crate) seed: i64,
+    pub(crate) duration: i64,
+    pub(crate) ratio: String,
+    pub(crate) resolution: String,
     /// Statuses reached but not yet posted to `callback_url`, oldest first, with their time.
-    pub unposted: Vec<(SimStatus, f64)>,
+    pub(crate) unposted: Vec<(SimStatus, f64)>,
     /// The create's `X-Client-Request-Id`, echoed in the task (only with
     /// `SimConfig::echo_client_request_id`).
-    pub client_request_id: Option<String>,
+    pub(crate) client_request_id: Option<String>,
 }
 
 /// Records leave GET and list this long after `created_at` (7 days).
-pub const RECORD_TTL_SECS: f64 = 7.0 * 86_400.0;
+pub(crate) const RECORD_TTL_SECS: f64 = 7.0 * 86_400.0;
 /// Cancelled records leave this long after they were cancelled (24 hours).
-pub const CANCELLED_TTL_SECS: f64 = 86_400.0;
+pub(crate) const CANCELLED_TTL_SECS: f64 = 86_400.0;
 
 const FAILURES: &[(&str, &str, f64)] = &[
     (
@@ -158,8 +158,8 @@ fn failure_message(code: &str) -> &'static str {
 }
 
 /// All tasks, the generator and the clock position the scheduler has reached.
-pub struct Tasks {
-    pub by_id: BTreeMap<String, SimTask>,
+pub(crate) struct Tasks {
+    pub(crate) by_id: BTreeMap<String, SimTask>,
     rng: Rng,
     seq: u64,
     /// The scheduler has applied every event up to here (sim seconds).
@@ -167,7 +167,7 @@ pub struct Tasks {
 }
 
 impl Tasks {
-    pub fn new(seed: u64) -> Tasks {
+    pub(crate) fn new(seed: u64) -> Tasks {
         Tasks {
             by_id: BTreeMap::new(),
             rng: Rng::new(seed),
@@ -177,12 +177,12 @@ impl Tasks {
     }
 
     /// Draw from the shared generator (ids, request ids).
-    pub fn rng(&mut self) -> &mut Rng {
+    pub(crate) fn rng(&mut self) -> &mut Rng {
         &mut self.rng
     }
 
     /// Create a task at sim time `now`; returns its id.
-    pub fn create(&mut self, req: CreateRequest, now: f64, cfg: &SimConfig) -> String {
+    pub(crate) fn create(&mut self, req: CreateRequest, now: f64, cfg: &SimConfig) -> String {
         self.advance(now, cfg);
         self.seq += 1;
         let id = new_id(now, &mut self.rng);
@@ -275,7 +275,7 @@ impl Tasks {
     }
 
     /// Apply every life-cycle event up to sim time `now`, in time order.
-    pub fn advance(&mut self, now: f64, cfg: &SimConfig) {
+    pub(crate) fn advance(&mut self, now: f64, cfg: &SimConfig) {
         loop {
             let running = self
                 .by_id
@@ -349,7 +349,7 @@ impl Tasks {
     }
 
     /// Keep task `id` queued until its references are fetched.
-    pub fn hold_for_references(&mut self, id: &str) {
+    pub(crate) fn hold_for_references(&mut self, id: &str) {
         if let Some(t) = self.by_id.get_mut(id) {
             t.held_ready_at = Some(t.ready_at);
             t.ready_at = f64::INFINITY;
@@ -358,7 +358,7 @@ impl Tasks {
 
     /// Task `id`'s references were fetched (it may start), or one could not be (it fails now
     /// with `InvalidParameter` and `message`).
-    pub fn references_fetched(
+    pub(crate) fn references_fetched(
         &mut self,
         id: &str,
         now: f64,
@@ -387,7 +387,12 @@ impl Tasks {
     }
 
     /// Cancel (queued) or delete (finished). `Err` carries the status that refused it.
-    pub fn delete(&mut self, id: &str, now: f64, cfg: &SimConfig) -> Result<bool, SimStatus> {
+    pub(crate) fn delete(
+        &mut self,
+        id: &str,
+        now: f64,
+        cfg: &SimConfig,
+    ) -> Result<bool, SimStatus> {
         self.advance(now, cfg);
         let Some(t) = self.by_id.get_mut(id) else {
             return Ok(false);
@@ -424,7 +429,7 @@ fn new_id(now: f64, rng: &mut Rng) -> String {
 impl SimTask {
     /// The tokens the service bills for this task by the official formula (reference-video
     /// seconds are not known to the simulator, so a request with a video bills the minimum).
-    pub fn tokens(&self) -> u64 {
+    pub(crate) fn tokens(&self) -> u64 {
         let has_input_video = self.req.content.iter().any(|c| {
             matches!(
                 c.as_media(),
@@ -442,7 +447,11 @@ impl SimTask {
     }
 
     /// The task object as the API returns it. `urls` are the signed result URLs, when succeeded.
-    pub fn to_json(&self, urls: Option<(String, Option<String>)>, request_id: &str) -> Value {
+    pub(crate) fn to_json(
+        &self,
+        urls: Option<(String, Option<String>)>,
+        request_id: &str,
+    ) -> Value {
         let mut v = json!({
             "id": self.id,
             "model": self.req.model,

@@ -9,19 +9,19 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 // The one rule for whose a database is lives with the schema (`Store::open` applies it).
-pub use super::schema::{APPLICATION_ID, Ownership, ownership};
+pub(crate) use super::schema::{Ownership, ownership};
 
 /// What a look at a store file found.
 #[derive(Debug, Clone, PartialEq)]
-pub struct StoreReport {
-    pub path: PathBuf,
-    pub ownership: Ownership,
+pub(crate) struct StoreReport {
+    pub(crate) path: PathBuf,
+    pub(crate) ownership: Ownership,
     /// `PRAGMA user_version`.
-    pub schema_version: i64,
+    pub(crate) schema_version: i64,
     /// Bytes of the database file plus its `-wal`.
-    pub size: u64,
+    pub(crate) size: u64,
     /// The poller lease row, if any (it may have expired).
-    pub poller: Option<Lease>,
+    pub(crate) poller: Option<Lease>,
 }
 
 fn open_ro(path: &Path) -> Result<Connection, StoreError> {
@@ -45,7 +45,7 @@ fn open_ro(path: &Path) -> Result<Connection, StoreError> {
 
 /// Look at the store at `path` read-only. Errors: the file is missing or unreadable
 /// ([`StoreError::Open`]), or not a SQLite database ([`StoreError::Corrupt`]).
-pub fn inspect(path: &Path) -> Result<StoreReport, StoreError> {
+pub(crate) fn inspect(path: &Path) -> Result<StoreReport, StoreError> {
     let conn = open_ro(path)?;
     let corrupt = |e: rusqlite::Error| StoreError::Corrupt {
         path: path.to_path_buf(),
@@ -95,7 +95,7 @@ impl Store {
     /// Open an existing store for reading only: never creates, migrates or marks the file, and
     /// refuses another program's database. For shell completion and other lookups that must
     /// leave the file as it is.
-    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+    pub(crate) fn open_read_only(path: &Path) -> Result<Store, StoreError> {
         let conn = open_ro(path)?;
         let corrupt = |message: String| StoreError::Corrupt {
             path: path.to_path_buf(),

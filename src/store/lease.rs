@@ -17,16 +17,16 @@ use rusqlite::{OptionalExtension, params};
 /// One lease row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lease {
-    pub name: String,
+    pub(crate) name: String,
     /// Who holds it: `kind pid@host#random` (see `runtime::lease::holder_id`).
     pub holder: String,
-    pub acquired_at: i64,
-    pub heartbeat_at: i64,
-    pub expires_at: i64,
+    pub(crate) acquired_at: i64,
+    pub(crate) heartbeat_at: i64,
+    pub(crate) expires_at: i64,
     /// What the holder wants followers to know (e.g. "server unreachable"), if anything.
-    pub note: Option<String>,
+    pub(crate) note: Option<String>,
     /// The heartbeat counter: bumped by every renewal.
-    pub beats: i64,
+    pub(crate) beats: i64,
 }
 
 /// A follower's view of someone else's lease over time: which holder and heartbeat count it
@@ -41,7 +41,13 @@ impl Liveness {
     /// `ttl_ms`? `holder_gone` is true when the holder's process is known not to exist (same
     /// host, no such pid). A holder first seen now, or whose counter moved since, is alive for
     /// `ttl_ms` from now.
-    pub fn alive(&mut self, lease: &Lease, now_ms: u64, ttl_ms: u64, holder_gone: bool) -> bool {
+    pub(crate) fn alive(
+        &mut self,
+        lease: &Lease,
+        now_ms: u64,
+        ttl_ms: u64,
+        holder_gone: bool,
+    ) -> bool {
         if holder_gone {
             return false;
         }
@@ -112,7 +118,7 @@ impl Store {
     /// [`Store::lease_acquire`] with someone else's lease judged by `alive` (a [`Liveness`]
     /// over the caller's monotonic clock) instead of by its wall-clock expiry. `alive` is asked
     /// again on the row read under the write lock.
-    pub fn lease_acquire_judged(
+    pub(crate) fn lease_acquire_judged(
         &self,
         name: &str,
         holder: &str,
@@ -168,7 +174,7 @@ impl Store {
     }
 
     /// Give the lease up if `holder` holds it. True when a row was removed.
-    pub fn lease_release(&self, name: &str, holder: &str) -> Result<bool, StoreError> {
+    pub(crate) fn lease_release(&self, name: &str, holder: &str) -> Result<bool, StoreError> {
         self.write(|s| {
             let n = s
                 .conn

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 /// Why a store location was refused. The message never repeats the location: a database URL
 /// can carry a password.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum LocationError {
+pub(crate) enum LocationError {
     #[error("the store location is empty: give a file path or sqlite:PATH")]
     Empty,
     #[error(
@@ -24,7 +24,7 @@ pub enum LocationError {
 }
 
 /// The SQLite file a store location names.
-pub fn parse(text: &str) -> Result<PathBuf, LocationError> {
+pub(crate) fn parse(text: &str) -> Result<PathBuf, LocationError> {
     if text.trim().is_empty() {
         return Err(LocationError::Empty);
     }
@@ -48,7 +48,7 @@ pub fn parse(text: &str) -> Result<PathBuf, LocationError> {
 }
 
 /// `--store` / `SEEDANCE_STORE` as given: a name that is not UTF-8 can only be a file path.
-pub fn parse_path(path: &Path) -> Result<PathBuf, LocationError> {
+pub(crate) fn parse_path(path: &Path) -> Result<PathBuf, LocationError> {
     match path.to_str() {
         Some(text) => parse(text),
         None => Ok(path.to_path_buf()),

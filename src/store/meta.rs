@@ -14,7 +14,7 @@ impl Store {
     }
 
     /// Store `value` under `key` (replacing what was there).
-    pub fn meta_set(&self, key: &str, value: &str) -> Result<(), StoreError> {
+    pub(crate) fn meta_set(&self, key: &str, value: &str) -> Result<(), StoreError> {
         self.write(|s| {
             s.conn
                 .execute(

@@ -6,9 +6,9 @@
 //! an OS crash or power loss can lose the last transactions, never corrupt the file.
 
 mod drafts;
-pub mod inspect;
+pub(crate) mod inspect;
 mod lease;
-pub mod location;
+pub(crate) mod location;
 mod meta;
 mod queue;
 mod record;
@@ -23,7 +23,7 @@ pub use lease::{Lease, LeaseOutcome, Liveness};
 pub use queue::{Enqueued, NewPending, QueueState};
 pub use record::{FileKind, HistoryEntry, Phase, TaskBodies, TaskRecord};
 pub use row::{ResultFiles, RowExtra, Spec, TaskFacts, TaskRow, intern};
-pub use tasks::is_short_id;
+pub(crate) use tasks::is_short_id;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 use std::cell::Cell;
@@ -94,7 +94,7 @@ pub struct NewSubmission<'a> {
 /// The most of a prompt the `prompt` column keeps (tables, filters and previews read it; the
 /// whole prompt stays in the stored request). Every prompt anyone writes fits; a 20 MB one is
 /// not copied into every row read.
-pub const PROMPT_COLUMN_BYTES: usize = 16 << 10;
+pub(crate) const PROMPT_COLUMN_BYTES: usize = 16 << 10;
 
 /// The model and the prompt (cut to [`PROMPT_COLUMN_BYTES`] at a character boundary) of a
 /// request body, read without copying the body: a request that is not JSON has neither.
@@ -140,11 +140,11 @@ pub(crate) fn model_and_prompt(request_json: &str) -> (String, String) {
 
 /// What a listing shows of a task (`ls`): no request or answer body.
 #[derive(Debug, Clone, PartialEq)]
-pub struct TaskLine {
-    pub local_id: String,
-    pub task_id: Option<String>,
-    pub phase: Phase,
-    pub model: String,
+pub(crate) struct TaskLine {
+    pub(crate) local_id: String,
+    pub(crate) task_id: Option<String>,
+    pub(crate) phase: Phase,
+    pub(crate) model: String,
     /// The `prompt` column (at most [`PROMPT_COLUMN_BYTES`]).
     pub prompt: String,
     pub created_at: i64,
@@ -155,7 +155,7 @@ pub struct TaskLine {
 
 impl TaskLine {
     /// The server id, else the local id.
-    pub fn display_id(&self) -> &str {
+    pub(crate) fn display_id(&self) -> &str {
         self.task_id.as_deref().unwrap_or(&self.local_id)
     }
 }
@@ -303,11 +303,6 @@ impl Store {
             path: path.to_path_buf(),
             own_writes: Cell::new(0),
         })
-    }
-
-    /// The file this store lives in.
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Map a SQLite error to a StoreError.

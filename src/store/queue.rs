@@ -39,7 +39,7 @@ pub enum Enqueued {
 
 impl Enqueued {
     /// The row's local id (none for a removed line).
-    pub fn local_id(&self) -> Option<&str> {
+    pub(crate) fn local_id(&self) -> Option<&str> {
         match self {
             Enqueued::New { local_id } | Enqueued::Existing { local_id, .. } => Some(local_id),
             Enqueued::Removed => None,
@@ -51,11 +51,11 @@ impl Enqueued {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct QueueState {
     /// The user paused it (dashboard key).
-    pub paused: bool,
+    pub(crate) paused: bool,
     /// The server asked to wait (429, rate limit, the account's queued-task cap) until this Unix
     /// second, with the reason.
-    pub held_until: Option<i64>,
-    pub held_reason: Option<String>,
+    pub(crate) held_until: Option<i64>,
+    pub(crate) held_reason: Option<String>,
 }
 
 const META_PAUSED: &str = "queue_paused";
@@ -148,7 +148,7 @@ impl Store {
     }
 
     /// The first `pending` row of `profile` in queue order.
-    pub fn queue_front(&self, profile: &str) -> Result<Option<TaskRecord>, StoreError> {
+    pub(crate) fn queue_front(&self, profile: &str) -> Result<Option<TaskRecord>, StoreError> {
         self.conn
             .query_row(
                 // The front is picked without its request: a sort would copy every column it
@@ -166,7 +166,7 @@ impl Store {
     }
 
     /// The in-flight cap a queued row was given (`submit --batch --max-in-flight`), if any.
-    pub fn queue_cap(&self, local_id: &str) -> Result<Option<u64>, StoreError> {
+    pub(crate) fn queue_cap(&self, local_id: &str) -> Result<Option<u64>, StoreError> {
         self.conn
             .query_row(
                 "SELECT max_in_flight FROM tasks WHERE local_id = ?1",
@@ -192,20 +192,8 @@ impl Store {
         Ok(rows)
     }
 
-    /// How many rows are `pending` (for `profile`, or all with `None`).
-    pub fn pending_count(&self, profile: Option<&str>) -> Result<u64, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT COUNT(*) FROM tasks WHERE status = 'pending' AND (?1 IS NULL OR profile = ?1)",
-                [profile],
-                |r| r.get::<_, i64>(0),
-            )
-            .map(|n| n.max(0) as u64)
-            .map_err(|e| self.err(e))
-    }
-
     /// This profile's tasks in flight: being sent, queued or running at the server.
-    pub fn in_flight_count(&self, profile: &str) -> Result<u64, StoreError> {
+    pub(crate) fn in_flight_count(&self, profile: &str) -> Result<u64, StoreError> {
         self.conn
             .query_row(
                 "SELECT COUNT(*) FROM tasks WHERE profile = ?1 \
@@ -218,18 +206,11 @@ impl Store {
     }
 
     /// Turn a `pending` row into `submitting`, just before its create is sent (the money rule:
-    /// the row says "sent" before the request leaves). False when it is no longer pending
-    /// (removed, or claimed by another process).
-    pub fn claim_pending(&self, local_id: &str, now: i64) -> Result<bool, StoreError> {
-        self.claim_pending_if(local_id, now, |_| {
-            Ok(Ok::<(), std::convert::Infallible>(()))
-        })
-        .map(|r| r.unwrap_or_else(|never| match never {}))
-    }
-
-    /// [`Store::claim_pending`] when `allow` says yes, asked inside the claim's immediate
-    /// transaction (see [`Store::begin_submission_if`]); `Ok(Err(no))` leaves the row pending.
-    pub fn claim_pending_if<R>(
+    /// the row says "sent" before the request leaves), when `allow` says yes, asked inside the
+    /// claim's immediate transaction (see [`Store::begin_submission_if`]); `Ok(Err(no))` leaves
+    /// the row pending. `Ok(Ok(false))` when it is no longer pending (removed, or claimed by
+    /// another process).
+    pub(crate) fn claim_pending_if<R>(
         &self,
         local_id: &str,
         now: i64,
@@ -267,7 +248,12 @@ impl Store {
 
     /// Put a claimed row back at its place in the queue: its create certainly started nothing
     /// (a 429, the account's queued-task cap, a refused connection).
-    pub fn return_to_queue(&self, local_id: &str, note: &str, now: i64) -> Result<(), StoreError> {
+    pub(crate) fn return_to_queue(
+        &self,
+        local_id: &str,
+        note: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
         self.write(|s| {
             let n = s
                 .conn
@@ -288,7 +274,7 @@ impl Store {
     /// answer become `submit_unknown`: the create may have reached the server, so it is never
     /// sent again automatically. Returns how many. Only a process that just became the feeder
     /// calls this (one feeder per store), so no live send is mistaken for a dead one.
-    pub fn abandon_queue_sends(&self, profile: &str, now: i64) -> Result<usize, StoreError> {
+    pub(crate) fn abandon_queue_sends(&self, profile: &str, now: i64) -> Result<usize, StoreError> {
         const NOTE: &str = "the process sending this queued request stopped before the answer came; \
              it may or may not have reached the server: check before sending it again";
         self.write(|s| {
@@ -320,7 +306,7 @@ impl Store {
 
     /// Swap a `pending` row with its neighbour in queue order (`up`: towards the front). False
     /// when it is not pending or already at that end.
-    pub fn queue_move(&self, local_id: &str, up: bool) -> Result<bool, StoreError> {
+    pub(crate) fn queue_move(&self, local_id: &str, up: bool) -> Result<bool, StoreError> {
         self.write(|s| {
             let Some((profile, pos)) = s
                 .conn
@@ -410,7 +396,7 @@ impl Store {
     }
 
     /// The local ids of every `pending` row, in queue order (what the dashboard numbers).
-    pub fn queue_ids(&self) -> Result<Vec<String>, StoreError> {
+    pub(crate) fn queue_ids(&self) -> Result<Vec<String>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -425,7 +411,7 @@ impl Store {
     }
 
     /// The queue's switches as every process sharing the store sees them.
-    pub fn queue_state(&self) -> Result<QueueState, StoreError> {
+    pub(crate) fn queue_state(&self) -> Result<QueueState, StoreError> {
         let get = |key: &str| -> Result<Option<String>, StoreError> {
             self.conn
                 .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
@@ -453,7 +439,7 @@ impl Store {
     }
 
     /// Record that the server asked the queue to wait until `until` (Unix seconds), or clear it.
-    pub fn set_queue_held(&self, held: Option<(i64, &str)>) -> Result<(), StoreError> {
+    pub(crate) fn set_queue_held(&self, held: Option<(i64, &str)>) -> Result<(), StoreError> {
         let value = held.map(|(t, why)| format!("{t} {why}"));
         self.set_meta(META_HELD, value.as_deref())
     }
@@ -474,7 +460,7 @@ impl Store {
     }
 
     /// The batch label of every task that came through the queue with one (`gallery` shows it).
-    pub fn labels(&self) -> Result<std::collections::HashMap<String, String>, StoreError> {
+    pub(crate) fn labels(&self) -> Result<std::collections::HashMap<String, String>, StoreError> {
         let mut stmt = self
             .conn
             .prepare("SELECT local_id, label FROM tasks WHERE label IS NOT NULL")
@@ -489,6 +475,14 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Claim `local_id` unconditionally.
+    fn claim(s: &Store, local_id: &str, now: i64) -> Result<bool, StoreError> {
+        s.claim_pending_if(local_id, now, |_| {
+            Ok(Ok::<(), std::convert::Infallible>(()))
+        })
+        .map(|r| r.unwrap_or_else(|never| match never {}))
+    }
 
     fn open() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -545,8 +539,8 @@ mod tests {
             .map(|r| r.local_id)
             .collect();
         assert_eq!(order, ["a", "b", "c", "d"]);
-        assert_eq!(s.pending_count(None).expect("count"), 4);
-        assert_eq!(s.pending_count(Some("other")).expect("count"), 0);
+        assert_eq!(s.queue(None).expect("queue").len(), 4);
+        assert!(s.queue(Some("other")).expect("queue").is_empty());
     }
 
     #[test]
@@ -554,8 +548,8 @@ mod tests {
         let (_d, s) = open();
         s.enqueue(&[item("a", Some("k1")), item("b", Some("k2"))], 1)
             .expect("enqueue");
-        assert!(s.claim_pending("a", 2).expect("claim"));
-        assert!(!s.claim_pending("a", 2).expect("second claim refused"));
+        assert!(claim(&s, "a", 2).expect("claim"));
+        assert!(!claim(&s, "a", 2).expect("second claim refused"));
         assert_eq!(s.in_flight_count("p").expect("n"), 1);
         assert_eq!(
             s.queue_front("p").expect("front").map(|r| r.local_id),
@@ -574,7 +568,7 @@ mod tests {
         let (_d, s) = open();
         s.enqueue(&[item("a", Some("k1")), item("b", Some("k2"))], 1)
             .expect("enqueue");
-        assert!(s.claim_pending("a", 2).expect("claim"));
+        assert!(claim(&s, "a", 2).expect("claim"));
         assert_eq!(s.abandon_queue_sends("p", 3).expect("abandon"), 1);
         assert_eq!(s.find("a").expect("a").phase.as_str(), "submit_unknown");
         assert_eq!(s.find("b").expect("b").phase.as_str(), "pending");
@@ -595,7 +589,7 @@ mod tests {
                 .collect()
         };
         assert_eq!(order(&s), ["a", "c", "b"]);
-        assert!(s.claim_pending("a", 2).expect("claim"));
+        assert!(claim(&s, "a", 2).expect("claim"));
         let removed = s.queue_remove(&["a".into(), "b".into()]).expect("remove");
         assert_eq!(removed, 1, "a is being sent: it stays");
         assert_eq!(order(&s), ["c"]);

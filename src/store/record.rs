@@ -31,7 +31,7 @@ impl Phase {
     /// Every phase a row can have without the server inventing a status: the server's statuses
     /// in life-cycle order, then the local ones. The one list of status names (`ls --status`
     /// and its completion, the filter's slots).
-    pub const ALL: [Phase; 11] = [
+    pub(crate) const ALL: [Phase; 11] = [
         Phase::Remote(TaskStatus::Queued),
         Phase::Remote(TaskStatus::Running),
         Phase::Remote(TaskStatus::Succeeded),
@@ -46,12 +46,12 @@ impl Phase {
     ];
 
     /// The names of [`Phase::ALL`], in its order.
-    pub fn names() -> impl Iterator<Item = &'static str> {
+    pub(crate) fn names() -> impl Iterator<Item = &'static str> {
         ALL_PHASES.iter().map(Phase::as_str)
     }
 
     /// The name of `Phase::ALL[i]`.
-    pub fn name_at(i: usize) -> Option<&'static str> {
+    pub(crate) fn name_at(i: usize) -> Option<&'static str> {
         ALL_PHASES.get(i).map(Phase::as_str)
     }
 
@@ -67,7 +67,7 @@ impl Phase {
         }
     }
 
-    pub fn parse(s: &str) -> Phase {
+    pub(crate) fn parse(s: &str) -> Phase {
         match s {
             "pending" => Phase::Pending,
             "submitting" => Phase::Submitting,
@@ -207,20 +207,20 @@ impl TaskRecord {
 /// response, the result links and the saved files.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TaskBodies {
-    pub local_id: String,
+    pub(crate) local_id: String,
     /// The exact JSON body of the create request.
-    pub request_json: String,
+    pub(crate) request_json: String,
     /// The last task JSON the server sent, verbatim.
-    pub response_json: Option<String>,
-    pub video_url: Option<String>,
-    pub last_frame_url: Option<String>,
-    pub video_path: Option<String>,
-    pub last_frame_path: Option<String>,
+    pub(crate) response_json: Option<String>,
+    pub(crate) video_url: Option<String>,
+    pub(crate) last_frame_url: Option<String>,
+    pub(crate) video_path: Option<String>,
+    pub(crate) last_frame_path: Option<String>,
 }
 
 impl TaskBodies {
     /// The parts of a full record.
-    pub fn of(r: &TaskRecord) -> TaskBodies {
+    pub(crate) fn of(r: &TaskRecord) -> TaskBodies {
         TaskBodies {
             local_id: r.local_id.clone(),
             request_json: r.request_json.clone(),
@@ -238,6 +238,6 @@ impl TaskBodies {
 pub struct HistoryEntry {
     pub status: String,
     /// Unix seconds.
-    pub at: i64,
+    pub(crate) at: i64,
     pub note: Option<String>,
 }

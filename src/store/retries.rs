@@ -9,7 +9,7 @@ use rusqlite::OptionalExtension;
 impl Store {
     /// The newest retry of `local_id` that counts against retrying it again: any retry that was
     /// not rejected (a rejected create started nothing, so the original is still the head).
-    pub fn retried_by(&self, local_id: &str) -> Result<Option<TaskRecord>, StoreError> {
+    pub(crate) fn retried_by(&self, local_id: &str) -> Result<Option<TaskRecord>, StoreError> {
         self.conn
             .query_row(
                 &format!(

@@ -15,31 +15,31 @@ use std::sync::{Arc, Mutex, OnceLock};
 /// ([`Spec::shared`]): the tasks of a batch ask for the same few sizes and lengths.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Spec {
-    pub resolution: Option<Arc<str>>,
-    pub ratio: Option<Arc<str>>,
+    pub(crate) resolution: Option<Arc<str>>,
+    pub(crate) ratio: Option<Arc<str>>,
     /// Seconds asked for (`-1`: the model picks).
-    pub duration: Option<i64>,
+    pub(crate) duration: Option<i64>,
     /// The model table's estimate of the tokens it bills (0 when the request is unreadable).
-    pub estimate: u64,
+    pub(crate) estimate: u64,
     /// The request has a reference video (priced apart, `[pricing] with_video`).
-    pub has_input_video: bool,
+    pub(crate) has_input_video: bool,
     /// A reference video's seconds were not known to this process, so `estimate` excludes them.
-    pub input_video_unread: bool,
+    pub(crate) input_video_unread: bool,
     /// The kinds of media the request carries ([`Spec::IMAGE`], [`Spec::VIDEO`],
     /// [`Spec::AUDIO`], [`Spec::DRAFT`]): part of a task's shape for its expected duration.
-    pub media: u8,
+    pub(crate) media: u8,
 }
 
 impl Spec {
     /// The facts of a create request's JSON (all unknown when it is not a request).
-    pub fn of_json(request_json: &str) -> Spec {
+    pub(crate) fn of_json(request_json: &str) -> Spec {
         CreateRequest::from_json(request_json)
             .map(|r| Spec::of(&r))
             .unwrap_or_default()
     }
 
     /// One shared copy of this spec (the interned one when it has been seen before).
-    pub fn shared(self) -> Arc<Spec> {
+    pub(crate) fn shared(self) -> Arc<Spec> {
         static TABLE: OnceLock<Mutex<HashSet<Arc<Spec>>>> = OnceLock::new();
         let mut set = TABLE
             .get_or_init(Default::default)
@@ -57,12 +57,12 @@ impl Spec {
         shared
     }
 
-    pub const IMAGE: u8 = 1;
-    pub const VIDEO: u8 = 2;
-    pub const AUDIO: u8 = 4;
-    pub const DRAFT: u8 = 8;
+    pub(crate) const IMAGE: u8 = 1;
+    pub(crate) const VIDEO: u8 = 2;
+    pub(crate) const AUDIO: u8 = 4;
+    pub(crate) const DRAFT: u8 = 8;
 
-    pub fn of(req: &CreateRequest) -> Spec {
+    pub(crate) fn of(req: &CreateRequest) -> Spec {
         use crate::api::types::ContentItem;
         let media = req.content.iter().fold(0, |m, item| {
             m | match item {
@@ -88,18 +88,18 @@ impl Spec {
 /// Which result files a task has: links from the server, files saved here.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ResultFiles {
-    pub video_url: bool,
-    pub last_frame_url: bool,
-    pub video_saved: bool,
-    pub last_frame_saved: bool,
+    pub(crate) video_url: bool,
+    pub(crate) last_frame_url: bool,
+    pub(crate) video_saved: bool,
+    pub(crate) last_frame_saved: bool,
 }
 
 /// What few rows have (a failure, a retry's original, a batch line's label), out of line so the
 /// rest pay one pointer.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RowExtra {
-    pub error_code: Option<Box<str>>,
-    pub error_message: Option<Box<str>>,
+    pub(crate) error_code: Option<Box<str>>,
+    pub(crate) error_message: Option<Box<str>>,
     /// `local_id` of the task this one retries.
     pub retry_of: Option<Box<str>>,
     /// The batch line's label (see [`label`]: shared, never empty).
@@ -117,42 +117,42 @@ pub fn label(stored: &str) -> Option<Arc<str>> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TaskRow {
     /// Ids are held inline up to 24 bytes (a local id is 21, an Ark task id 24): no allocation.
-    pub local_id: CompactString,
-    pub task_id: Option<CompactString>,
+    pub(crate) local_id: CompactString,
+    pub(crate) task_id: Option<CompactString>,
     pub phase: Phase,
-    pub profile: Arc<str>,
-    pub model: Arc<str>,
+    pub(crate) profile: Arc<str>,
+    pub(crate) model: Arc<str>,
     /// The prompt (first text item), for display and filtering.
-    pub prompt: Box<str>,
-    pub spec: Arc<Spec>,
-    pub retry_depth: u32,
-    pub results: ResultFiles,
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub started_at: Option<i64>,
-    pub finished_at: Option<i64>,
-    pub tokens: Option<u64>,
+    pub(crate) prompt: Box<str>,
+    pub(crate) spec: Arc<Spec>,
+    pub(crate) retry_depth: u32,
+    pub(crate) results: ResultFiles,
+    pub(crate) created_at: i64,
+    pub(crate) updated_at: i64,
+    pub(crate) started_at: Option<i64>,
+    pub(crate) finished_at: Option<i64>,
+    pub(crate) tokens: Option<u64>,
     /// Unix seconds when the result links were first seen (they die ~24 h later).
-    pub urls_seen_at: Option<i64>,
+    pub(crate) urls_seen_at: Option<i64>,
     pub(super) extra: Option<Box<RowExtra>>,
 }
 
 impl TaskRow {
     /// The server id when known, else the local id: what to show and what to accept as a key.
-    pub fn display_id(&self) -> &str {
+    pub(crate) fn display_id(&self) -> &str {
         self.task_id.as_deref().unwrap_or(&self.local_id)
     }
 
-    pub fn error_code(&self) -> Option<&str> {
+    pub(crate) fn error_code(&self) -> Option<&str> {
         self.extra.as_ref()?.error_code.as_deref()
     }
 
-    pub fn error_message(&self) -> Option<&str> {
+    pub(crate) fn error_message(&self) -> Option<&str> {
         self.extra.as_ref()?.error_message.as_deref()
     }
 
     /// `local_id` of the task this one retries.
-    pub fn retry_of(&self) -> Option<&str> {
+    pub(crate) fn retry_of(&self) -> Option<&str> {
         self.extra.as_ref()?.retry_of.as_deref()
     }
 
@@ -162,12 +162,12 @@ impl TaskRow {
     }
 
     /// Set the rarely-set fields (`None` everywhere keeps no allocation).
-    pub fn set_extra(&mut self, extra: RowExtra) {
+    pub(crate) fn set_extra(&mut self, extra: RowExtra) {
         self.extra = (extra != RowExtra::default()).then(|| Box::new(extra));
     }
 
     /// Seconds asked for (0 when the request names none: the model's default).
-    pub fn requested_duration(&self) -> i64 {
+    pub(crate) fn requested_duration(&self) -> i64 {
         self.spec.duration.unwrap_or(0)
     }
 }

@@ -117,7 +117,7 @@ pub const APPLICATION_ID: i64 = 0x5345_4544;
 
 /// Whose database a file is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ownership {
+pub(crate) enum Ownership {
     /// Marked with our application id.
     Ours,
     /// No mark, but our `tasks` table and a schema version: a store from before the mark.
@@ -131,7 +131,7 @@ pub enum Ownership {
 /// Decide whose database `conn` is, without writing to it. The rule (shared with `doctor`):
 /// ours if its application id is [`APPLICATION_ID`], or it is 0 and the file has our `tasks`
 /// table; new if it is empty; anything else is foreign.
-pub fn ownership(conn: &Connection) -> rusqlite::Result<Ownership> {
+pub(crate) fn ownership(conn: &Connection) -> rusqlite::Result<Ownership> {
     let app: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
     if app == APPLICATION_ID {
         return Ok(Ownership::Ours);
@@ -164,7 +164,7 @@ pub fn ownership(conn: &Connection) -> rusqlite::Result<Ownership> {
 }
 
 /// Write our application id (a no-op when it is already there).
-pub fn mark(conn: &Connection) -> rusqlite::Result<()> {
+pub(crate) fn mark(conn: &Connection) -> rusqlite::Result<()> {
     let app: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
     if app != APPLICATION_ID {
         conn.pragma_update(None, "application_id", APPLICATION_ID)?;
@@ -186,7 +186,7 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<i64> {
 /// Apply every missing step and mark the file ours, all in one immediate transaction: the write
 /// lock is taken before the version is read, so processes opening a new store at once queue on
 /// it (the busy timeout) and the later ones find it migrated. Returns the version found.
-pub fn migrate_and_mark(conn: &mut Connection) -> rusqlite::Result<i64> {
+pub(crate) fn migrate_and_mark(conn: &mut Connection) -> rusqlite::Result<i64> {
     upgrade(conn, true)
 }
 

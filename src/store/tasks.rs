@@ -173,7 +173,7 @@ const SHORTEST_SUFFIX: usize = 5;
 /// Whether `key` has the form of the short id the table shows for an official id
 /// (`105718-mq3yp`) or its last part (`mq3yp`): a key the store does not know in that form is no
 /// server id to ask the API for.
-pub fn is_short_id(key: &str) -> bool {
+pub(crate) fn is_short_id(key: &str) -> bool {
     let suffix = |s: &str| {
         s.len() == SHORTEST_SUFFIX
             && s.chars()
@@ -241,7 +241,7 @@ impl Store {
     /// says yes, asked inside the same immediate transaction as the insert: a check that reads
     /// the store (today's spend) and the row that changes its answer cannot be split by another
     /// process. `Ok(Err(no))` when `allow` refused: nothing was written.
-    pub fn begin_submission_if<R>(
+    pub(crate) fn begin_submission_if<R>(
         &self,
         sub: &NewSubmission<'_>,
         head_only: bool,
@@ -252,7 +252,7 @@ impl Store {
 
     /// Rows created at or after `since` that may count against a daily cap (everything but
     /// `pending` rows, which count once claimed), as the dashboard keeps them.
-    pub fn each_spend_row(
+    pub(crate) fn each_spend_row(
         &self,
         since: i64,
         mut visit: impl FnMut(TaskRow),
@@ -426,7 +426,7 @@ impl Store {
     /// `lost` (settled, out of the in-flight count, retryable). A finished task keeps its status
     /// (the server forgets every task after a while). Returns false when the row was not
     /// unfinished.
-    pub fn mark_lost(
+    pub(crate) fn mark_lost(
         &self,
         local_id: &str,
         code: &str,
@@ -453,7 +453,7 @@ impl Store {
 
     /// A `submit_unknown` row was found on the server as `task_id` (the uncertain create did
     /// reach it): the row takes the id and is polled from now on.
-    pub fn submission_adopted(
+    pub(crate) fn submission_adopted(
         &self,
         local_id: &str,
         task_id: &str,
@@ -478,7 +478,7 @@ impl Store {
     }
 
     /// True when some row already has the server id `task_id`.
-    pub fn has_task_id(&self, task_id: &str) -> Result<bool, StoreError> {
+    pub(crate) fn has_task_id(&self, task_id: &str) -> Result<bool, StoreError> {
         self.conn
             .query_row("SELECT 1 FROM tasks WHERE task_id = ?1", [task_id], |_| {
                 Ok(())
@@ -488,26 +488,10 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// Replace the message of a settled row without changing its status (e.g. the candidates
-    /// of an uncertain create). Returns false when the message was already that.
-    pub fn set_note(&self, local_id: &str, message: &str, now: i64) -> Result<bool, StoreError> {
-        self.write(|s| {
-            let n = s
-                .conn
-                .execute(
-                    "UPDATE tasks SET error_message = ?2, updated_at = ?3 \
-                     WHERE local_id = ?1 AND error_message IS NOT ?2",
-                    params![local_id, message, now],
-                )
-                .map_err(|e| s.err(e))?;
-            Ok(n > 0)
-        })
-    }
-
     /// A reconciliation's finding on a `submit_unknown` row (candidates, a probable match):
     /// `code` and `message` go where `get`, `ls --json` and the detail pane show them; the row
     /// stays `submit_unknown`. Returns true when anything changed.
-    pub fn set_reconcile_note(
+    pub(crate) fn set_reconcile_note(
         &self,
         local_id: &str,
         code: &str,
@@ -655,7 +639,7 @@ impl Store {
 
     /// Add `note` to a task's history under its current status, unless the same note is
     /// already there (a poll that keeps seeing the same oddity notes it once).
-    pub fn add_note(&self, local_id: &str, note: &str, now: i64) -> Result<(), StoreError> {
+    pub(crate) fn add_note(&self, local_id: &str, note: &str, now: i64) -> Result<(), StoreError> {
         self.write(|s| {
             let seen: Option<i64> = s
                 .conn
@@ -819,7 +803,10 @@ impl Store {
     }
 
     /// A task's full request and last response (`None` when the row is gone).
-    pub fn bodies(&self, local_id: &str) -> Result<Option<super::record::TaskBodies>, StoreError> {
+    pub(crate) fn bodies(
+        &self,
+        local_id: &str,
+    ) -> Result<Option<super::record::TaskBodies>, StoreError> {
         self.conn
             .prepare_cached(&format!(
                 "SELECT {}, response_json, video_url, last_frame_url, video_path, \
@@ -878,7 +865,7 @@ impl Store {
 
     /// [`Store::each`] reading only what a listing shows ([`TaskLine`]): never a request or an
     /// answer body, so a row holding a 20 MB prompt costs its preview.
-    pub fn each_line(
+    pub(crate) fn each_line(
         &self,
         query: &TaskQuery,
         visit: impl FnMut(super::TaskLine) -> bool,
@@ -946,16 +933,6 @@ impl Store {
         Ok(())
     }
 
-    /// Rows changed after `updated_after` (Unix seconds, exclusive), oldest change first.
-    pub fn changed_since(&self, updated_after: i64) -> Result<Vec<TaskRecord>, StoreError> {
-        self.query(
-            &format!(
-                "SELECT {COLUMNS} FROM {FROM_TASKS} WHERE updated_at > ?1 ORDER BY updated_at, local_id"
-            ),
-            &[&updated_after],
-        )
-    }
-
     /// The store's change sequence: it grows with every task inserted or changed, by any process.
     pub fn change_seq(&self) -> Result<i64, StoreError> {
         self.conn
@@ -1001,7 +978,7 @@ impl Store {
     /// Succeeded tasks created at or after `since` whose results are not all saved (a video link
     /// and no video file, or a last-frame link and no last-frame file): `(local_id, created_at)`,
     /// oldest first. The download manager's sweep, read without the rows' bodies.
-    pub fn unsaved_results(&self, since: i64) -> Result<Vec<(String, i64)>, StoreError> {
+    pub(crate) fn unsaved_results(&self, since: i64) -> Result<Vec<(String, i64)>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(

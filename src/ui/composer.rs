@@ -18,7 +18,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 /// Draw the composer into `area` (the body between header and footer).
-pub fn render(frame: &mut Frame, area: Rect, state: &State) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, state: &State) {
     let Some(e) = state.composer.editor.as_deref() else {
         return;
     };

@@ -15,7 +15,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 /// Result URLs are presigned for this long after the task is first seen succeeded.
-pub use crate::app::results::URL_LIFETIME_SECS;
+pub(crate) use crate::app::results::URL_LIFETIME_SECS;
 
 fn heading<'a>(text: &'a str, theme: &Theme) -> Line<'a> {
     Line::from(Span::styled(text, theme.title()))
@@ -100,7 +100,7 @@ fn json_lines<'a>(text: &str, theme: &Theme) -> Vec<Line<'a>> {
 }
 
 /// Every line of the detail pane for task `t`.
-pub fn lines<'a>(t: &'a TaskRow, state: &'a State) -> Vec<Line<'a>> {
+pub(crate) fn lines<'a>(t: &'a TaskRow, state: &'a State) -> Vec<Line<'a>> {
     let theme = state.theme();
     let status_style = Style::default()
         .fg(theme.status_color(t.phase.as_str()))
@@ -381,7 +381,7 @@ fn loading(theme: &Theme) -> Line<'static> {
 }
 
 /// Draw the detail pane for the selected task.
-pub fn render(frame: &mut Frame, area: Rect, state: &State) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, state: &State) {
     let theme = state.theme();
     let focused = state.focus == Focus::Detail;
     let block = Block::default()

@@ -5,7 +5,7 @@ use crate::api::TaskStatus;
 use crate::store::{Phase, TaskRow};
 
 /// A symbol per phase, so the status reads without colour.
-pub fn symbol(p: &Phase) -> &'static str {
+pub(crate) fn symbol(p: &Phase) -> &'static str {
     match p {
         Phase::Pending => "○",
         Phase::Submitting => "↑",
@@ -23,7 +23,7 @@ pub fn symbol(p: &Phase) -> &'static str {
 }
 
 /// A short label per phase for narrow columns.
-pub fn short_status(p: &Phase) -> &str {
+pub(crate) fn short_status(p: &Phase) -> &str {
     match p {
         Phase::SubmitUnknown => "unknown?",
         Phase::Submitting => "sending",
@@ -32,7 +32,7 @@ pub fn short_status(p: &Phase) -> &str {
 }
 
 /// `42s`, `5m`, `3h`, `2d` (negative spans show as `0s`).
-pub fn span(secs: i64) -> String {
+pub(crate) fn span(secs: i64) -> String {
     let s = secs.max(0);
     match s {
         0..=59 => format!("{s}s"),
@@ -53,13 +53,13 @@ pub fn span(secs: i64) -> String {
 /// 10-second steps (`0s`, `10s` … `50s`). The TIME column counts every second of a task in
 /// progress; an age that also changed every second would redraw every fresh row each second
 /// for nothing the user needs (the exact time is in the detail pane).
-pub fn age(secs: i64) -> String {
+pub(crate) fn age(secs: i64) -> String {
     let s = secs.max(0);
     if s < 60 { span(s - s % 10) } else { span(s) }
 }
 
 /// `950`, `12.3k`, `108k`, `1.2M`.
-pub fn tokens(n: u64) -> String {
+pub(crate) fn tokens(n: u64) -> String {
     match n {
         0..=999 => n.to_string(),
         1000..=99_999 => format!("{:.1}k", n as f64 / 1000.0),
@@ -70,12 +70,12 @@ pub fn tokens(n: u64) -> String {
 
 /// A short id for the table: the server id's time and suffix (`105718-mq3yp`), or the tail of a
 /// relay id, or `local` for a submission without one.
-pub fn short_id(t: &TaskRow) -> String {
+pub(crate) fn short_id(t: &TaskRow) -> String {
     crate::api::task_id::short_task_id(t.task_id.as_deref())
 }
 
 /// Time spent queued or running (or, when finished, how long it took), from local timestamps.
-pub fn progress_time(t: &TaskRow, now: i64) -> String {
+pub(crate) fn progress_time(t: &TaskRow, now: i64) -> String {
     match (&t.phase, t.started_at, t.finished_at) {
         (Phase::Remote(TaskStatus::Queued), _, _) | (Phase::Submitting, _, _) => {
             format!("q {}", span(now - t.created_at))

@@ -1,17 +1,17 @@
 //! The view: `view(&State, &mut Frame)` draws the whole screen from state alone — header, task
 //! table, detail pane, footer, and the overlays (help, copy menu, questions, message log).
 
-pub mod composer;
-pub mod detail;
+pub(crate) mod composer;
+pub(crate) mod detail;
 mod footer;
-pub mod format;
+pub(crate) mod format;
 mod header;
 mod overlays;
 mod popups;
-pub mod preview;
-pub mod sheet;
-pub mod summary;
-pub mod table;
+pub(crate) mod preview;
+pub(crate) mod sheet;
+pub(crate) mod summary;
+pub(crate) mod table;
 #[cfg(test)]
 pub(crate) mod test_support;
 #[cfg(test)]

@@ -20,7 +20,7 @@ fn block<'a>(title: &'a str, state: &State) -> Block<'a> {
 
 /// The palette near the top: the line being typed, then the best matches (the highlighted one
 /// in the selection colour), each with its keys and help.
-pub fn palette(frame: &mut Frame, area: Rect, state: &State, p: &Palette) {
+pub(crate) fn palette(frame: &mut Frame, area: Rect, state: &State, p: &Palette) {
     let theme = state.theme();
     let w = area.width.saturating_sub(4).min(100);
     let h = area.height.saturating_sub(4).min(16);
@@ -69,7 +69,7 @@ pub fn palette(frame: &mut Frame, area: Rect, state: &State, p: &Palette) {
 
 /// The column chooser: every column, shown ones first in their order (`[x]`), then the hidden
 /// ones (`[ ]`).
-pub fn columns(frame: &mut Frame, area: Rect, state: &State, selected: usize) {
+pub(crate) fn columns(frame: &mut Frame, area: Rect, state: &State, selected: usize) {
     let theme = state.theme();
     let rows = crate::app::column_chooser::rows(state);
     let h = (rows.len() as u16 + 4).min(area.height);

@@ -12,7 +12,7 @@ use ratatui_image::Image;
 
 /// Rows the pictures take at the top of the detail pane `inner` (0: none for `t`): the contact
 /// sheet when there is one for `t`, else the last frame.
-pub fn height(state: &State, t: &TaskRow, inner: Rect) -> u16 {
+pub(crate) fn height(state: &State, t: &TaskRow, inner: Rect) -> u16 {
     if !state.results.images {
         return 0;
     }
@@ -26,7 +26,7 @@ pub fn height(state: &State, t: &TaskRow, inner: Rect) -> u16 {
 }
 
 /// Draw the pictures of `t` into `area` (already sized by [`height`]).
-pub fn render(frame: &mut Frame, area: Rect, state: &State, t: &TaskRow) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, state: &State, t: &TaskRow) {
     if area.height == 0 {
         return;
     }
@@ -42,7 +42,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, t: &TaskRow) {
 }
 
 /// Human bytes: 1.5 MB.
-pub fn bytes(n: u64) -> String {
+pub(crate) fn bytes(n: u64) -> String {
     const UNITS: [&str; 4] = ["B", "KB", "MB", "GB"];
     let mut v = n as f64;
     let mut u = 0;
@@ -58,7 +58,7 @@ pub fn bytes(n: u64) -> String {
 }
 
 /// A bar of `width` cells filled to `frac` with eighth blocks.
-pub fn bar(frac: f64, width: usize) -> String {
+pub(crate) fn bar(frac: f64, width: usize) -> String {
     const EIGHTHS: [char; 8] = [' ', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
     let eighths = (frac.clamp(0.0, 1.0) * (width * 8) as f64).round() as usize;
     let mut s = "█".repeat(eighths / 8);
@@ -72,7 +72,7 @@ pub fn bar(frac: f64, width: usize) -> String {
 }
 
 /// One cell rising with `frac`: `▁▂▃▄▅▆▇█`.
-pub fn column(frac: f64) -> char {
+pub(crate) fn column(frac: f64) -> char {
     const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
     LEVELS[((frac.clamp(0.0, 1.0) * 7.0).round() as usize).min(7)]
 }
@@ -80,7 +80,7 @@ pub fn column(frac: f64) -> char {
 /// The table's saved-column text for `t` (fits `width` cells) and whether it is a warning:
 /// ✓ saved, … queued, a rising bar while downloading, ✗ failed; unsaved results show hours
 /// left when under 10 h (`<1` under an hour), `·` otherwise, `!!` once the link is dead.
-pub fn saved_text(state: &State, t: &TaskRow, width: usize) -> (String, bool) {
+pub(crate) fn saved_text(state: &State, t: &TaskRow, width: usize) -> (String, bool) {
     match saved_cell(state, t) {
         SavedCell::None => (String::new(), false),
         SavedCell::Saved => ("✓".into(), false),
@@ -98,7 +98,7 @@ pub fn saved_text(state: &State, t: &TaskRow, width: usize) -> (String, bool) {
 }
 
 /// The download line of the detail pane, when a download is queued, running or failed.
-pub fn transfer_line<'a>(state: &'a State, t: &TaskRow) -> Option<Line<'a>> {
+pub(crate) fn transfer_line<'a>(state: &'a State, t: &TaskRow) -> Option<Line<'a>> {
     let theme = state.theme();
     let text = match state.results.transfers.get(&*t.local_id)? {
         Transfer::Queued => "download queued".to_string(),
@@ -131,7 +131,7 @@ pub fn transfer_line<'a>(state: &'a State, t: &TaskRow) -> Option<Line<'a>> {
 
 /// The contact sheet's line while there is none for `t`: decoding, or the one line saying why
 /// it cannot be made.
-pub fn sheet_line<'a>(state: &'a State, t: &TaskRow) -> Option<Line<'a>> {
+pub(crate) fn sheet_line<'a>(state: &'a State, t: &TaskRow) -> Option<Line<'a>> {
     let theme = state.theme();
     if let Some((id, e)) = &state.results.sheet_error
         && **id == *t.local_id
@@ -149,7 +149,7 @@ pub fn sheet_line<'a>(state: &'a State, t: &TaskRow) -> Option<Line<'a>> {
 }
 
 /// A placeholder line while there is no last frame (or why there is none).
-pub fn status_line<'a>(state: &'a State, t: &TaskRow) -> Option<Line<'a>> {
+pub(crate) fn status_line<'a>(state: &'a State, t: &TaskRow) -> Option<Line<'a>> {
     let theme = state.theme();
     if let Some((id, e)) = &state.results.preview_error
         && **id == *t.local_id

@@ -12,7 +12,7 @@ use ratatui::widgets::{Clear, Paragraph};
 use ratatui_image::Image;
 
 /// Draw `tiles` in a grid from the top left of `area`; with `label`, each frame's time under it.
-pub fn tiles(frame: &mut Frame, area: Rect, tiles: &SheetTiles, label: Option<Style>) {
+pub(crate) fn tiles(frame: &mut Frame, area: Rect, tiles: &SheetTiles, label: Option<Style>) {
     let (tw, th) = tiles.tile;
     let per_line = tiles.columns.max(1) as usize;
     let label_rows = u16::from(label.is_some());
@@ -39,7 +39,7 @@ pub fn tiles(frame: &mut Frame, area: Rect, tiles: &SheetTiles, label: Option<St
 
 /// `v`: the selected task's sheet over the table and detail pane (`area` is between the header
 /// and the footer).
-pub fn render_full(frame: &mut Frame, area: Rect, state: &State) {
+pub(crate) fn render_full(frame: &mut Frame, area: Rect, state: &State) {
     let theme = state.theme();
     frame.render_widget(Clear, area);
     let Some(t) = state.selected_task() else {

@@ -42,7 +42,7 @@ fn day_label(state: &State, days_back: i64) -> String {
 }
 
 /// Draw the summary overlay.
-pub fn render(frame: &mut Frame, area: Rect, state: &State, scroll: u16) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, state: &State, scroll: u16) {
     let theme = state.theme();
     let s = summary(state);
     let mut lines = vec![Line::from(Span::styled("By day (finished)", theme.title()))];

@@ -14,7 +14,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-pub use crate::app::columns::Col;
+pub(crate) use crate::app::columns::Col;
 
 /// A column's title, width, and priority (lower stays longer as the terminal narrows).
 fn spec(c: Col) -> (&'static str, u16, u8) {
@@ -39,7 +39,7 @@ fn spec(c: Col) -> (&'static str, u16, u8) {
 
 /// Of the `chosen` columns (in their order), those that fit `width`, with their widths (the
 /// prompt, else the last column, takes what is left).
-pub fn columns(width: u16, chosen: &[Col]) -> Vec<(Col, u16)> {
+pub(crate) fn columns(width: u16, chosen: &[Col]) -> Vec<(Col, u16)> {
     let mut cols: Vec<Col> = chosen.to_vec();
     let total = |cols: &[Col]| -> u16 { cols.iter().map(|c| spec(*c).1 + 1).sum() };
     while total(&cols) > width {
@@ -128,7 +128,7 @@ fn cell(t: &TaskRow, col: Col, now: i64, retries: usize) -> String {
 
 /// A short form of an error code for the ERROR column: known families get a word, others
 /// their first CamelCase words.
-pub fn short_error(code: &str) -> String {
+pub(crate) fn short_error(code: &str) -> String {
     const SHORT: &[(&str, &str)] = &[
         ("OutputVideoSensitive", "out-vid"),
         ("OutputAudioSensitive", "out-aud"),
@@ -165,7 +165,7 @@ pub fn short_error(code: &str) -> String {
 }
 
 /// Draw the table into `area` (title line, column header, rows).
-pub fn render(frame: &mut Frame, area: Rect, state: &State) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, state: &State) {
     if area.height < 2 {
         return;
     }

@@ -156,7 +156,7 @@ fn a_daemon_feeds_a_detached_batch() {
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(sim.stat("creates"), 3, "the daemon respects the cap");
     let s = seedance_tui::store::Store::open(Path::new(store)).expect("open");
-    assert_eq!(s.pending_count(None).expect("count"), 1);
+    assert_eq!(s.queue(None).expect("queue").len(), 1);
 }
 
 #[test]

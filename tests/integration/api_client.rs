@@ -241,8 +241,8 @@ async fn list_filters_by_task_ids_on_the_official_path() {
         page_size: Some(50),
         ..ListQuery::default()
     };
-    let list = c.list(&query).await.expect("list");
-    let mut ids: Vec<String> = list.items.iter().map(|t| t.id.clone()).collect();
+    let list = c.list_items(&query).await.expect("list");
+    let mut ids: Vec<String> = list.items.iter().map(|(t, _)| t.id.clone()).collect();
     ids.sort();
     let mut want = vec![a, b];
     want.sort();

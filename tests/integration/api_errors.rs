@@ -242,7 +242,7 @@ async fn a_get_that_times_out_is_reported_once_as_transient() {
 async fn the_relay_list_page_is_not_the_api_with_a_hint() {
     let sim = start_sim(sim_cfg()).await;
     let c = client(sim.relay_base_url(), 2);
-    let e = c.list(&Default::default()).await.unwrap_err();
+    let e = c.list_items(&Default::default()).await.unwrap_err();
     match &e {
         ApiError::NotTheApi { hint, snippet, .. } => {
             assert!(hint.contains("list"), "{hint}");
@@ -346,6 +346,24 @@ async fn megabytes_of_garbage_are_refused_cleanly() {
     );
     check_clean(&e);
     sim.shutdown().await;
+}
+
+/// A base URL with a token in its query (some relays take one there): a transport error names
+/// the host, never the link with the token.
+#[tokio::test]
+async fn a_connection_error_names_the_host_not_the_token_in_the_link() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let c = client(format!("http://{addr}/api/v3?token=relay-pass-77"), 0);
+    let e = c.get("cgt-any").await.unwrap_err();
+    let ApiError::Connection { message, .. } = &e else {
+        panic!("expected a connection error, got {e:?}");
+    };
+    assert!(message.contains(&addr.to_string()), "{message}");
+    let shown = format!("{e} {e:?}");
+    assert!(!shown.contains("relay-pass-77"), "{shown}");
+    check_clean(&e);
 }
 
 #[tokio::test]

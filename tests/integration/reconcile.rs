@@ -93,7 +93,11 @@ async fn a_lost_answer_is_found_and_the_row_adopts_the_task_that_echoes_its_requ
     })
     .await;
     let row = uncertain_submit(&sim, &engine, FaultKind::StatusAfterProcessing(500)).await;
-    let server = engine.client.list(&Default::default()).await.expect("list");
+    let server = engine
+        .client
+        .list_items(&Default::default())
+        .await
+        .expect("list");
     assert_eq!(server.items.len(), 1, "the server did create it");
     let creates = sim.stats().creates;
 
@@ -102,7 +106,7 @@ async fn a_lost_answer_is_found_and_the_row_adopts_the_task_that_echoes_its_requ
     let adopted = engine.find(&row.local_id).await.expect("row");
     assert_eq!(
         adopted.task_id.as_deref(),
-        Some(server.items[0].id.as_str())
+        Some(server.items[0].0.id.as_str())
     );
     assert!(adopted.phase.needs_polling(), "{:?}", adopted.phase);
     assert!(adopted.error_message.is_none());
@@ -175,8 +179,12 @@ async fn several_matching_tasks_are_left_to_the_user_with_the_candidates() {
         .clone()
         .expect("the candidates are shown");
     assert!(note.contains(&other.id), "{note}");
-    let server = engine.client.list(&Default::default()).await.expect("list");
-    for t in &server.items {
+    let server = engine
+        .client
+        .list_items(&Default::default())
+        .await
+        .expect("list");
+    for (t, _) in &server.items {
         assert!(note.contains(&t.id), "{note} lacks {}", t.id);
     }
     assert_eq!(sim.stats().creates, creates, "nothing was created again");
@@ -186,7 +194,7 @@ async fn several_matching_tasks_are_left_to_the_user_with_the_candidates() {
     let mut ls = Vec::new();
     seedance_tui::cli::task_json::write_record(&mut ls, &mut Vec::new(), &left);
     let ls = String::from_utf8(ls).expect("utf8");
-    for t in &server.items {
+    for (t, _) in &server.items {
         assert!(get.contains(&t.id), "get lacks {}: {get}", t.id);
         assert!(ls.contains(&t.id), "ls --json lacks {}: {ls}", t.id);
     }
@@ -243,11 +251,15 @@ async fn a_flex_task_is_found_whichever_id_it_was_created_with() {
         let row =
             uncertain_submit_of(&sim, &engine, FaultKind::StatusAfterProcessing(500), &body).await;
         // The documented semantics: a list without a tier does not show it.
-        let unfiltered = engine.client.list(&Default::default()).await.expect("list");
+        let unfiltered = engine
+            .client
+            .list_items(&Default::default())
+            .await
+            .expect("list");
         assert!(unfiltered.items.is_empty(), "{model}: {unfiltered:?}");
         let flex = engine
             .client
-            .list(&seedance_tui::api::types::ListQuery {
+            .list_items(&seedance_tui::api::types::ListQuery {
                 service_tier: Some("flex".into()),
                 ..Default::default()
             })
@@ -256,7 +268,7 @@ async fn a_flex_task_is_found_whichever_id_it_was_created_with() {
         assert_eq!(flex.items.len(), 1, "{model}");
         let creates = sim.stats().creates;
         let report = reconcile_until_verdict(&engine, window(), Duration::from_secs(20)).await;
-        assert_found_never_not_created(&engine, &row, &report, &flex.items[0].id).await;
+        assert_found_never_not_created(&engine, &row, &report, &flex.items[0].0.id).await;
         assert_eq!(sim.stats().creates, creates, "nothing was created again");
     }
 }
@@ -268,10 +280,14 @@ async fn a_server_clock_five_minutes_off_does_not_hide_the_task() {
     let (sim, _dir, engine) = setup().await;
     sim.advance(Duration::from_secs(300));
     let row = uncertain_submit(&sim, &engine, FaultKind::StatusAfterProcessing(500)).await;
-    let server = engine.client.list(&Default::default()).await.expect("list");
+    let server = engine
+        .client
+        .list_items(&Default::default())
+        .await
+        .expect("list");
     assert_eq!(server.items.len(), 1);
     let report = reconcile_until_verdict(&engine, window(), Duration::from_secs(20)).await;
-    assert_found_never_not_created(&engine, &row, &report, &server.items[0].id).await;
+    assert_found_never_not_created(&engine, &row, &report, &server.items[0].0.id).await;
     let skew = report.measured_skew.expect("the Date header was read");
     assert!((295..=305).contains(&skew), "{skew}");
 }

@@ -20,20 +20,20 @@ pub enum Endpoint {
 
 /// An HTTP answer read (at most up to the size cap) from the wire.
 #[derive(Debug, Clone)]
-pub struct Answer {
-    pub status: u16,
-    pub content_type: String,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) content_type: String,
     /// The server's `x-request-id`.
-    pub request_id: Option<String>,
-    pub retry_after: Option<Duration>,
+    pub(crate) request_id: Option<String>,
+    pub(crate) retry_after: Option<Duration>,
     /// The `Location` of a redirect.
-    pub location: Option<String>,
+    pub(crate) location: Option<String>,
     /// The `Date` header as Unix seconds, when valid (the server's clock).
-    pub server_date: Option<i64>,
+    pub(crate) server_date: Option<i64>,
     /// The body, or its first bytes when it was cut short because it is not the API.
-    pub body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
     /// True when the body was larger than the cap and only its start was read.
-    pub truncated_at_cap: bool,
+    pub(crate) truncated_at_cap: bool,
 }
 
 /// True when a body (by its content type and first bytes) is certainly not API JSON.
@@ -52,7 +52,7 @@ pub fn looks_like_not_json(content_type: &str, first_bytes: &[u8]) -> bool {
 
 /// A short single-line excerpt of a body: the `<title>` of an HTML page, else the text with
 /// control characters and runs of whitespace squeezed; `secret` (the API key) is redacted.
-pub fn snippet(body: &[u8], secret: Option<&str>) -> String {
+pub(crate) fn snippet(body: &[u8], secret: Option<&str>) -> String {
     let text = String::from_utf8_lossy(&body[..body.len().min(4096)]);
     let lower = text.to_ascii_lowercase();
     let source = match (lower.find("<title>"), lower.find("</title>")) {
@@ -79,7 +79,7 @@ pub fn snippet(body: &[u8], secret: Option<&str>) -> String {
 }
 
 /// `text` with every occurrence of `secret` replaced.
-pub fn redact(text: &str, secret: Option<&str>) -> String {
+pub(crate) fn redact(text: &str, secret: Option<&str>) -> String {
     match secret {
         Some(s) if s.len() >= 4 && text.contains(s) => text.replace(s, "<redacted>"),
         _ => text.to_string(),
@@ -134,7 +134,7 @@ pub fn not_the_api_hint(
 
 /// Classify an answer: `Ok(body)` for a 2xx with a JSON-looking (or empty, for delete) body,
 /// else the error. `secret` is redacted from every message and snippet.
-pub fn classify(
+pub(crate) fn classify(
     answer: &Answer,
     base_url: &str,
     endpoint: Endpoint,
@@ -234,7 +234,7 @@ fn not_the_api(
 }
 
 /// A Decode error for a body that is JSON-like but not the expected shape.
-pub fn decode_error(
+pub(crate) fn decode_error(
     status: u16,
     body: &[u8],
     what: &str,

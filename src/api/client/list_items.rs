@@ -7,18 +7,18 @@ use crate::api::types::{ListQuery, Task};
 use reqwest::Method;
 
 /// The longest list URL the poller builds: well under the 8 KiB many proxies and servers accept.
-pub const MAX_LIST_URL_BYTES: usize = 6000;
+pub(crate) const MAX_LIST_URL_BYTES: usize = 6000;
 
 /// One page of the list endpoint: `total`, and each item parsed with its JSON text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListPage {
-    pub total: u64,
+    pub(crate) total: u64,
     pub items: Vec<(Task, String)>,
 }
 
 /// The bytes `&filter.task_ids=<id>` takes in a URL query (each byte outside the unreserved set
 /// counted as its percent escape).
-pub fn list_id_query_len(id: &str) -> usize {
+pub(crate) fn list_id_query_len(id: &str) -> usize {
     let escaped: usize = id
         .bytes()
         .map(|b| {
@@ -41,7 +41,7 @@ impl ArkClient {
 
     /// [`ArkClient::list_items`], with the answer's `Date` header as Unix seconds (the server's
     /// clock, to measure the skew against ours).
-    pub async fn list_items_dated(
+    pub(crate) async fn list_items_dated(
         &self,
         query: &ListQuery,
     ) -> Result<(ListPage, Option<i64>), ApiError> {

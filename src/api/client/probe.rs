@@ -77,7 +77,7 @@ impl ProbeVerdict {
 
 /// The first non-empty line of `body`: control characters dropped, `secret` redacted, at most
 /// 160 characters.
-pub fn first_line(body: &[u8], secret: Option<&str>) -> String {
+pub(crate) fn first_line(body: &[u8], secret: Option<&str>) -> String {
     let text = String::from_utf8_lossy(&body[..body.len().min(4096)]);
     let line = text
         .lines()
@@ -102,7 +102,7 @@ pub struct Probe {
     /// The answer's `Date` header as Unix seconds, when it had a valid one.
     pub server_date: Option<i64>,
     /// How long the exchange took (bounds the error of a clock skew measured from `server_date`).
-    pub elapsed: Duration,
+    pub(crate) elapsed: Duration,
 }
 
 impl ArkClient {

@@ -12,7 +12,7 @@ const AUDIO_FORMATS: &[&str] = &["wav", "wave", "x-wav", "mp3", "mpeg"];
 
 /// How an asset URL reaches the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UrlForm {
+pub(crate) enum UrlForm {
     /// `http://` or `https://`: fetched by the server.
     Http,
     /// `asset://ID`: an uploaded asset.
@@ -22,7 +22,7 @@ pub enum UrlForm {
 }
 
 /// Checks one asset URL for `kind`; `Err((message, fix))` says what is wrong.
-pub fn check_media_url(kind: MediaKind, url: &str) -> Result<UrlForm, (String, String)> {
+pub(crate) fn check_media_url(kind: MediaKind, url: &str) -> Result<UrlForm, (String, String)> {
     let how = "use https://..., asset://ID, or a data: URL (local files are inlined as base64)";
     if url.is_empty() {
         return Err(("the URL is empty".into(), how.into()));
@@ -61,7 +61,7 @@ pub fn check_media_url(kind: MediaKind, url: &str) -> Result<UrlForm, (String, S
 }
 
 /// The host of an `http(s)://` URL, when it has one.
-pub fn http_host(url: &str) -> Option<&str> {
+pub(crate) fn http_host(url: &str) -> Option<&str> {
     let rest = url.split_once("://")?.1;
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     let host_port = authority.rsplit('@').next().unwrap_or("");
@@ -142,7 +142,7 @@ fn check_data_url(kind: MediaKind, rest: &str) -> Result<u64, (String, String)> 
 
 /// The decoded length of standard padded base64, or `None` when it is empty or malformed.
 /// Checks every character but decodes nothing (cheap on large payloads).
-pub fn base64_decoded_len(payload: &str) -> Option<u64> {
+pub(crate) fn base64_decoded_len(payload: &str) -> Option<u64> {
     let b = payload.as_bytes();
     if b.is_empty() || !b.len().is_multiple_of(4) {
         return None;

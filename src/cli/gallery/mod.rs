@@ -7,7 +7,7 @@
 //! by relative path (the page works from `file://`). Into a bucket: the same files uploaded, and
 //! every link to an object presigned (the expiry is printed and shown on the page).
 
-pub mod page;
+pub(crate) mod page;
 
 use super::exit::{Code, Failure};
 use crate::api::types::CreateRequest;
@@ -42,17 +42,17 @@ pub struct GalleryReport {
     pub tasks: usize,
     pub sheets: usize,
     /// `DIR/index.html` or `s3://BUCKET/PREFIX/index.html`.
-    pub index: String,
+    pub(crate) index: String,
     /// A link to open the page: `file://…` or a presigned https link.
-    pub open: String,
+    pub(crate) open: String,
     /// When the presigned links stop working (bucket only).
-    pub expires: Option<String>,
+    pub(crate) expires: Option<String>,
     /// One line per task something is missing for.
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 /// `gallery`: write the page and print where it is.
-pub async fn run(ctx: &Context, o: &GalleryOptions) -> Result<Code, Failure> {
+pub(crate) async fn run(ctx: &Context, o: &GalleryOptions) -> Result<Code, Failure> {
     let r = generate(ctx, o).await?;
     for n in &r.notes {
         crate::errln!("  {n}");

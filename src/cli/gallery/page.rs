@@ -11,32 +11,32 @@ use std::fmt::Write as _;
 /// One task on the page. Texts are raw (escaped here); links are already safe hrefs
 /// ([`href_path`], [`href_url`]).
 #[derive(Debug, Clone, Default)]
-pub struct Card {
-    pub local_id: String,
-    pub display_id: String,
-    pub status: String,
-    pub model: String,
-    pub prompt: String,
+pub(crate) struct Card {
+    pub(crate) local_id: String,
+    pub(crate) display_id: String,
+    pub(crate) status: String,
+    pub(crate) model: String,
+    pub(crate) prompt: String,
     /// (name, value) of the request's parameters.
-    pub params: Vec<(String, String)>,
-    pub tokens: Option<u64>,
-    pub cost: Option<String>,
+    pub(crate) params: Vec<(String, String)>,
+    pub(crate) tokens: Option<u64>,
+    pub(crate) cost: Option<String>,
     /// Unix seconds.
-    pub created_at: i64,
+    pub(crate) created_at: i64,
     /// `retry of X` / `edited from X`.
-    pub lineage: Option<String>,
-    pub label: Option<String>,
-    pub poster: Option<String>,
-    pub sheet: Option<String>,
+    pub(crate) lineage: Option<String>,
+    pub(crate) label: Option<String>,
+    pub(crate) poster: Option<String>,
+    pub(crate) sheet: Option<String>,
     /// The sheet's frame times, seconds.
-    pub sheet_times: Vec<f64>,
-    pub video: Option<String>,
+    pub(crate) sheet_times: Vec<f64>,
+    pub(crate) video: Option<String>,
     /// Why something is missing (no sheet, video elsewhere, link expired).
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 /// `s` with `& < > " '` as entities: safe in text and in a double-quoted attribute.
-pub fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         match c {
@@ -55,7 +55,7 @@ pub fn esc(s: &str) -> String {
 
 /// A relative path (`../videos/a b.mp4`) as an href: each segment percent-encoded, so `#`, `?`,
 /// `:` or a quote in a file name cannot change what the link means.
-pub fn href_path(rel: &str) -> String {
+pub(crate) fn href_path(rel: &str) -> String {
     rel.split('/')
         .map(|seg| {
             let mut out = String::new();
@@ -74,7 +74,7 @@ pub fn href_path(rel: &str) -> String {
 
 /// An absolute link kept only when it is http(s) (a `javascript:` or `data:` link from a server
 /// is dropped).
-pub fn href_url(url: &str) -> Option<String> {
+pub(crate) fn href_url(url: &str) -> Option<String> {
     let lower = url.trim_start().to_ascii_lowercase();
     (lower.starts_with("https://") || lower.starts_with("http://")).then(|| url.trim().to_string())
 }
@@ -119,7 +119,7 @@ fn csp_hash(text: &str) -> String {
 }
 
 /// The whole page. `expiry` is printed in the header when the links expire.
-pub fn render(title: &str, generated: &str, expiry: Option<&str>, cards: &[Card]) -> String {
+pub(crate) fn render(title: &str, generated: &str, expiry: Option<&str>, cards: &[Card]) -> String {
     let mut h = String::with_capacity(4096 + cards.len() * 2048);
     let _ = write!(
         h,

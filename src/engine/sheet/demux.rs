@@ -10,7 +10,7 @@ use std::path::Path;
 
 /// What the video track is coded with.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Codec {
+pub(crate) enum Codec {
     /// H.264 with its parameter sets (SPS, PPS) and the sample's length-prefix size.
     H264 {
         sps: Vec<Vec<u8>>,
@@ -25,7 +25,7 @@ pub enum Codec {
 
 impl Codec {
     /// A short human name: `H.264`, `10-bit H.265`, `av01`.
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         match self {
             Codec::H264 { .. } => "H.264".into(),
             Codec::H265 { bit_depth } if *bit_depth > 8 => format!("{bit_depth}-bit H.265"),
@@ -37,29 +37,26 @@ impl Codec {
 
 /// One coded frame.
 #[derive(Debug, Clone, Copy)]
-pub struct Sample {
-    pub offset: u64,
-    pub size: u64,
+pub(crate) struct Sample {
+    pub(crate) offset: u64,
+    pub(crate) size: u64,
     /// Presentation time, seconds from the first frame.
-    pub at: f64,
-    pub sync: bool,
+    pub(crate) at: f64,
+    pub(crate) sync: bool,
 }
 
 /// The video track of a file.
 #[derive(Debug, Clone)]
-pub struct Video {
-    pub codec: Codec,
-    pub width: u32,
-    pub height: u32,
+pub(crate) struct Video {
+    pub(crate) codec: Codec,
     /// Seconds.
-    pub duration: f64,
+    pub(crate) duration: f64,
     /// In decode order.
-    pub samples: Vec<Sample>,
-    pub file_len: u64,
+    pub(crate) samples: Vec<Sample>,
 }
 
 /// Read the header of `path` and describe its first video track.
-pub fn open(path: &Path, limits: &Limits) -> Result<Video, SheetError> {
+pub(crate) fn open(path: &Path, limits: &Limits) -> Result<Video, SheetError> {
     let file = File::open(path).map_err(|e| SheetError::Unreadable(e.to_string()))?;
     let file_len = file
         .metadata()
@@ -147,11 +144,8 @@ pub fn open(path: &Path, limits: &Limits) -> Result<Video, SheetError> {
     let frame = track.samples.first().map_or(0.0, |s| s.duration as f64) / scale;
     Ok(Video {
         codec,
-        width,
-        height,
         duration: (track.duration as f64 / scale).max(last + frame),
         samples,
-        file_len,
     })
 }
 
@@ -161,14 +155,14 @@ fn first_line(s: &str) -> String {
 }
 
 /// Reads samples by offset into one reused buffer.
-pub struct SampleReader {
+pub(crate) struct SampleReader {
     file: File,
     buf: Vec<u8>,
     max_sample: u64,
 }
 
 impl SampleReader {
-    pub fn new(path: &Path, limits: &Limits) -> Result<SampleReader, SheetError> {
+    pub(crate) fn new(path: &Path, limits: &Limits) -> Result<SampleReader, SheetError> {
         Ok(SampleReader {
             file: File::open(path).map_err(|e| SheetError::Unreadable(e.to_string()))?,
             buf: Vec::new(),
@@ -177,7 +171,7 @@ impl SampleReader {
     }
 
     /// The bytes of `s` (valid until the next call).
-    pub fn read(&mut self, s: &Sample) -> Result<&[u8], SheetError> {
+    pub(crate) fn read(&mut self, s: &Sample) -> Result<&[u8], SheetError> {
         if s.size > self.max_sample {
             return Err(SheetError::TooLarge(format!(
                 "a frame of {} bytes is larger than a sheet reads",

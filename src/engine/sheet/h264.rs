@@ -17,7 +17,7 @@ use std::time::Instant;
 const START_CODE: [u8; 4] = [0, 0, 0, 1];
 
 /// Pictures of `video` nearest each time in `times` (seconds), `width` pixels wide.
-pub fn frames(
+pub(crate) fn frames(
     path: &Path,
     video: &Video,
     times: &[f64],

@@ -8,9 +8,9 @@
 //! sizes, frame count and one deadline ([`Limits`]); a damaged file is an error line, never a
 //! panic.
 
-pub mod demux;
+pub(crate) mod demux;
 pub mod ffmpeg;
-pub mod h264;
+pub(crate) mod h264;
 
 use image::RgbImage;
 use std::io::BufReader;
@@ -18,9 +18,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Frames on a sheet when `[ui] contact_sheet_frames` is not set.
-pub const DEFAULT_FRAMES: usize = 6;
+pub(crate) const DEFAULT_FRAMES: usize = 6;
 /// The most frames a sheet may have.
-pub const MAX_FRAMES: usize = 24;
+pub(crate) const MAX_FRAMES: usize = 24;
 /// The text chunk of a cached strip holding its frame times.
 const TIMES_KEY: &str = "seedance-sheet-times";
 
@@ -86,7 +86,7 @@ impl std::fmt::Display for SheetError {
 #[derive(Debug, Clone)]
 pub struct Thumb {
     /// Seconds into the video.
-    pub at: f64,
+    pub(crate) at: f64,
     pub image: RgbImage,
 }
 
@@ -98,7 +98,7 @@ pub struct Sheet {
 
 impl Sheet {
     /// The frames side by side (all at the first frame's size).
-    pub fn strip(&self) -> RgbImage {
+    pub(crate) fn strip(&self) -> RgbImage {
         let Some(first) = self.frames.first() else {
             return RgbImage::new(1, 1);
         };
@@ -130,7 +130,7 @@ pub fn times(duration: f64, n: usize) -> Vec<f64> {
 }
 
 /// `m:ss.s`: a frame's time as printed under it.
-pub fn clock(secs: f64) -> String {
+pub(crate) fn clock(secs: f64) -> String {
     let s = secs.max(0.0);
     format!("{}:{:04.1}", (s / 60.0) as u64, s % 60.0)
 }
@@ -145,7 +145,7 @@ pub fn cache_path(video: &Path) -> PathBuf {
 }
 
 /// The cached sheet of `video`, if there is one of `n` frames newer than the video.
-pub fn read_cached(video: &Path, n: usize) -> Option<Sheet> {
+pub(crate) fn read_cached(video: &Path, n: usize) -> Option<Sheet> {
     let path = cache_path(video);
     let newer = std::fs::metadata(&path).ok()?.modified().ok()?
         >= std::fs::metadata(video).ok()?.modified().ok()?;
@@ -156,7 +156,7 @@ pub fn read_cached(video: &Path, n: usize) -> Option<Sheet> {
 }
 
 /// A strip written by [`write_strip`]: its frames and their times.
-pub fn read_strip(path: &Path) -> Option<Sheet> {
+pub(crate) fn read_strip(path: &Path) -> Option<Sheet> {
     let file = std::fs::File::open(path).ok()?;
     if file.metadata().ok()?.len() > 64 * 1024 * 1024 {
         return None;
@@ -197,7 +197,7 @@ pub fn read_strip(path: &Path) -> Option<Sheet> {
 }
 
 /// Write `sheet` as a PNG strip at `path` (through a temporary file, so a reader never sees half).
-pub fn write_strip(path: &Path, sheet: &Sheet) -> std::io::Result<()> {
+pub(crate) fn write_strip(path: &Path, sheet: &Sheet) -> std::io::Result<()> {
     let strip = sheet.strip();
     let times = sheet
         .times()
