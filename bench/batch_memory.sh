@@ -4,6 +4,7 @@
 # loopback. The numbers in docs/performance.md ("Batch files: memory") come from this script.
 #
 #   bench/batch_memory.sh [BINARY]     (default: $CARGO_TARGET_DIR or target, /debug/seedance-tui)
+#   BATCH_MEMORY_CASES=big bench/batch_memory.sh [BINARY]     (only the 20 MB prompt's rows)
 #
 # Cases: a 20 MB one-line prompt queued and sent; `ls`, `ls --json` and `get` on the store that
 # holds it; 200,000 lines with --detach; a 64 MiB file (745,000 lines) with --detach; 5.1
@@ -44,11 +45,13 @@ line() { printf '{"model":"%s","content":[{"type":"text","text":"%s"}],"duration
 { printf '{"model":"%s","content":[{"type":"text","text":"' "$model"
   head -c 20000000 /dev/zero | tr '\0' 'a'
   printf ' [[sim:succeed]]"}],"duration":5}\n'; } > "$work/big.jsonl"
+cases="${BATCH_MEMORY_CASES:-all}"
 # 200,000 and 745,000 short lines (the second about 64 MiB), and 5.1 million invalid ones.
-awk -v m="$model" 'BEGIN { for (i = 1; i <= 200000; i++) printf "{\"model\":\"%s\",\"content\":[{\"type\":\"text\",\"text\":\"shot %d: a lighthouse at dusk\"}],\"duration\":5}\n", m, i }' > "$work/200k.jsonl"
-awk -v m="$model" 'BEGIN { for (i = 1; i <= 745000; i++) printf "{\"model\":\"%s\",\"content\":[{\"type\":\"text\",\"text\":\"shot %d: a lighthouse at dusk, slow\"}],\"duration\":5}\n", m, i }' > "$work/745k.jsonl"
-awk 'BEGIN { for (i = 1; i <= 5100000; i++) print "x" }' > "$work/invalid.jsonl"
+[ "$cases" = big ] || awk -v m="$model" 'BEGIN { for (i = 1; i <= 200000; i++) printf "{\"model\":\"%s\",\"content\":[{\"type\":\"text\",\"text\":\"shot %d: a lighthouse at dusk\"}],\"duration\":5}\n", m, i }' > "$work/200k.jsonl"
+[ "$cases" = big ] || awk -v m="$model" 'BEGIN { for (i = 1; i <= 745000; i++) printf "{\"model\":\"%s\",\"content\":[{\"type\":\"text\",\"text\":\"shot %d: a lighthouse at dusk, slow\"}],\"duration\":5}\n", m, i }' > "$work/745k.jsonl"
+[ "$cases" = big ] || awk 'BEGIN { for (i = 1; i <= 5100000; i++) print "x" }' > "$work/invalid.jsonl"
 
+echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "| case | max RSS | wall | exit |"
 echo "| --- | --- | --- | --- |"
 measure "20 MB one-line prompt: queued and sent" "$work/big.sqlite3" submit --batch "$work/big.jsonl"
@@ -56,6 +59,8 @@ id=$("$bin" --store "$work/big.sqlite3" ls --jsonl | sed -n 's/.*"local_id":"\([
 measure "ls on the store holding it" "$work/big.sqlite3" ls
 measure "ls --json on it" "$work/big.sqlite3" ls --json
 measure "get it" "$work/big.sqlite3" get "$id"
+echo "load average after these: $(cut -d' ' -f1-3 /proc/loadavg)"
+[ "$cases" = big ] && exit 0
 measure "200,000 lines --detach ($(du -m "$work/200k.jsonl" | cut -f1) MB)" "$work/200k.sqlite3" submit --batch "$work/200k.jsonl" --detach
 measure "745,000 lines --detach ($(du -m "$work/745k.jsonl" | cut -f1) MB)" "$work/745k.sqlite3" submit --batch "$work/745k.jsonl" --detach
 measure "5,100,000 invalid lines" "$work/inv.sqlite3" submit --batch "$work/invalid.jsonl" --detach
@@ -64,3 +69,4 @@ start=$(date +%s.%N)
 "$bin" --store "$work/745k.sqlite3" ls | head -1 > /dev/null
 end=$(date +%s.%N)
 printf '| ls over 745,000 rows piped to head -1 | - | %s s | - |\n' "$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.2f", e - s }')"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -20,10 +20,13 @@ pub fn make_store(path: &Path, finished: usize, active: usize) {
     {
         let mut task = tx
             .prepare(
-                "INSERT INTO tasks (local_id, task_id, status, profile, model, prompt, request_json, \
+                "INSERT INTO tasks (local_id, task_id, status, profile, model, prompt, \
                  response_json, created_at, updated_at, started_at, finished_at, tokens, video_url, \
-                 urls_seen_at) VALUES (?1, ?2, ?3, 'bench', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                 urls_seen_at) VALUES (?1, ?2, ?3, 'bench', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )
+            .expect("prepare");
+        let mut body = tx
+            .prepare("INSERT INTO task_requests (local_id, body) VALUES (?1, CAST(?2 AS BLOB))")
             .expect("prepare");
         let mut hist = tx
             .prepare("INSERT INTO status_history (local_id, status, at) VALUES (?1, ?2, ?3)")
@@ -55,7 +58,6 @@ pub fn make_store(path: &Path, finished: usize, active: usize) {
                 status,
                 model,
                 prompt,
-                request,
                 response,
                 created,
                 created + if done { 150 } else { 1 },
@@ -66,6 +68,8 @@ pub fn make_store(path: &Path, finished: usize, active: usize) {
                 done.then_some(created + 150),
             ])
             .expect("task row");
+            body.execute(rusqlite::params![lid, request])
+                .expect("request row");
             hist.execute(rusqlite::params![lid, "submitting", created])
                 .expect("h");
             hist.execute(rusqlite::params![lid, "queued", created + 1])

@@ -271,6 +271,17 @@ impl ArkClient {
         body_json: &str,
         client_request_id: &str,
     ) -> Result<CreateResponse, ApiError> {
+        let body = bytes::Bytes::copy_from_slice(body_json.as_bytes());
+        self.create_body(body, client_request_id).await
+    }
+
+    /// [`ArkClient::create_raw`] of a body the caller hands over (`Bytes::from(String)` takes
+    /// the string's buffer): a 20 MB request is sent without a copy.
+    pub async fn create_body(
+        &self,
+        body_json: bytes::Bytes,
+        client_request_id: &str,
+    ) -> Result<CreateResponse, ApiError> {
         let url = self.tasks_url(None);
         let call = Call {
             method: Method::POST,
@@ -438,9 +449,9 @@ impl ArkClient {
         if call.body.is_some() {
             request_headers.push(("Content-Type".into(), "application/json".into()));
         }
-        let (request_body, mut truncated) = match call.body {
+        let (request_body, mut truncated) = match &call.body {
             Some(b) => {
-                let (t, cut) = super::trace::body_text(b.as_bytes());
+                let (t, cut) = super::trace::body_text(b);
                 (Some(t), cut)
             }
             None => (None, false),
@@ -498,10 +509,11 @@ impl ArkClient {
         if !call.query.is_empty() {
             builder = builder.query(call.query);
         }
-        if let Some(body) = call.body {
+        if let Some(body) = &call.body {
+            // A shared handle on the same bytes (a retry sends them again).
             builder = builder
                 .header(header::CONTENT_TYPE, "application/json")
-                .body(body.to_string());
+                .body(body.clone());
         }
         let create = call.endpoint == Endpoint::Create;
         let mut resp = builder
@@ -666,7 +678,7 @@ struct Call<'a> {
     method: Method,
     url: &'a str,
     query: &'a [(String, String)],
-    body: Option<&'a str>,
+    body: Option<bytes::Bytes>,
     client_request_id: Option<&'a str>,
     endpoint: Endpoint,
 }

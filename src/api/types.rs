@@ -404,6 +404,18 @@ impl CreateRequest {
         serde_json::to_string(self).unwrap_or_else(|_| "{}".to_string())
     }
 
+    /// [`CreateRequest::to_json`] into a buffer of `size` bytes to start with (the size of the
+    /// text it was read from): a 20 MB request is not written through a series of doublings,
+    /// each holding the old and the new buffer.
+    pub(crate) fn to_json_sized(&self, size: usize) -> String {
+        let mut out = Vec::with_capacity(size);
+        match serde_json::to_writer(&mut out, self) {
+            // serde_json writes UTF-8.
+            Ok(()) => String::from_utf8(out).unwrap_or_else(|_| "{}".to_string()),
+            Err(_) => "{}".to_string(),
+        }
+    }
+
     pub(crate) fn to_json_pretty(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".to_string())
     }

@@ -1,59 +1,105 @@
 //! `get`, `ls` and `cancel`: read tasks from the store (refreshing from the API where useful).
 
 use super::exit::{Code, Failure};
-use super::task_json::record_json;
 use crate::context::Context;
 use crate::store::{Phase, StoreError, TaskQuery};
 use serde_json::Value;
 
 /// Every task `query` selects, newest first, as JSON for scripts: one array (`array`) or one
 /// object a line, each row written from its borrowed fields ([`super::task_json`]) into a large
-/// buffer. A write error (a closed pipe: `| head`) stops the scan quietly.
+/// buffer, written out whenever it holds [`FLUSH_AT`] bytes (also in the middle of a big
+/// request, which is read apart and held once). A write error (a closed pipe: `| head`) stops
+/// the scan quietly.
 pub fn write_json_rows(
     store: &crate::store::Store,
     query: &TaskQuery,
     array: bool,
     out: &mut impl std::io::Write,
 ) -> Result<(), StoreError> {
-    const FLUSH_AT: usize = 256 * 1024;
-    let mut buf: Vec<u8> = Vec::with_capacity(FLUSH_AT + 64 * 1024);
+    let mut out = Flushing {
+        buf: Vec::with_capacity(FLUSH_AT + 64 * 1024),
+        out,
+    };
     let mut scratch = Vec::new();
     let mut ok = true;
     let mut first = true;
+    let mut failed = None;
     if array {
-        buf.push(b'[');
+        out.buf.push(b'[');
     }
-    store.each(query, |r| {
+    store.each_listed(query, |mut r, big| {
         if array {
-            buf.extend_from_slice(if first { b"\n" } else { b",\n" });
+            ok = out.put(if first { b"\n" } else { b",\n" });
         }
         first = false;
-        super::task_json::write_record(&mut buf, &mut scratch, &r);
-        if !array {
-            buf.push(b'\n');
-        }
-        if buf.len() >= FLUSH_AT {
-            ok = out.write_all(&buf).is_ok();
-            buf.clear();
-        }
+        let request = match big {
+            Some(_) => match store.read_request(&r.local_id) {
+                Ok(body) => body.unwrap_or_default(),
+                Err(e) => {
+                    failed = Some(e);
+                    return false;
+                }
+            },
+            None => std::mem::take(&mut r.request_json),
+        };
+        ok = ok
+            && super::task_json::write_record_to(&mut out, &mut scratch, &r, &request).is_ok()
+            && (array || out.put(b"\n"));
         ok
     })?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
     if ok {
         if array {
-            buf.extend_from_slice(if first { b"]\n" } else { b"\n]\n" });
+            out.buf
+                .extend_from_slice(if first { b"]\n" } else { b"\n]\n" });
         }
-        let _ = out.write_all(&buf).and_then(|()| out.flush());
+        let _ = out.out.write_all(&out.buf).and_then(|()| out.out.flush());
     }
     Ok(())
+}
+
+/// The output is written out in slices of this many bytes.
+const FLUSH_AT: usize = 256 * 1024;
+
+/// A buffer in front of `out`, written out (and emptied) whenever it holds [`FLUSH_AT`] bytes.
+struct Flushing<'a, W: std::io::Write> {
+    buf: Vec<u8>,
+    out: &'a mut W,
+}
+
+impl<W: std::io::Write> Flushing<'_, W> {
+    /// Write `bytes`; false once the output failed.
+    fn put(&mut self, bytes: &[u8]) -> bool {
+        std::io::Write::write_all(self, bytes).is_ok()
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for Flushing<'_, W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(bytes);
+        if self.buf.len() >= FLUSH_AT {
+            self.out.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// `get ID`: the stored task, refreshed from the API when it has a server id; an id the store
 /// does not know is fetched from the API directly.
 pub(crate) async fn get(ctx: &Context, id: &str) -> Result<Code, Failure> {
-    match ctx.engine.find(id).await {
+    // The record without its request, which is read apart and written out in pieces: a
+    // 20 MB prompt is held once.
+    match ctx.engine.find_without_request(id).await {
         Ok(record) => {
             let record = if record.task_id.is_some() && ctx.key_var.is_some() {
-                match ctx.engine.poll(&record).await {
+                match ctx.engine.poll_without_request(&record).await {
                     Ok((fresh, _)) => fresh,
                     Err(e) => {
                         crate::errln!("warning: showing the stored copy; refresh failed: {e}");
@@ -63,7 +109,18 @@ pub(crate) async fn get(ctx: &Context, id: &str) -> Result<Code, Failure> {
             } else {
                 record
             };
-            println!("{}", crate::sanitize::json_pretty(&record_json(&record)));
+            let lid = record.local_id.clone();
+            let request = ctx
+                .engine
+                .with_store(move |s| s.read_request(&lid))
+                .await?
+                .unwrap_or_default();
+            use std::io::Write;
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            // A closed pipe ends the output quietly.
+            let _ = super::task_json::write_pretty(&mut out, &record, &request)
+                .and_then(|()| out.write_all(b"\n"))
+                .and_then(|()| out.flush());
             Ok(Code::Ok)
         }
         // A short id (what the table shows) the store does not know is no server id: asking

@@ -11,15 +11,23 @@
 use crate::store::TaskRecord;
 use serde::Serialize;
 use serde_json::{Value, json};
+use std::io::Write;
 
 /// A task record as JSON for scripts: local fields plus the server's last response.
 pub fn record_json(r: &TaskRecord) -> Value {
+    record_value(
+        r,
+        serde_json::from_str(&r.request_json).unwrap_or(Value::Null),
+    )
+}
+
+/// [`record_json`] with `request` as its request.
+fn record_value(r: &TaskRecord, request: Value) -> Value {
     let response: Value = r
         .response_json
         .as_deref()
         .and_then(|j| serde_json::from_str(j).ok())
         .unwrap_or(Value::Null);
-    let request: Value = serde_json::from_str(&r.request_json).unwrap_or(Value::Null);
     json!({
         "id": r.task_id,
         "local_id": r.local_id,
@@ -75,6 +83,19 @@ struct ErrorJson<'a> {
 /// Append `r` as one line of safe JSON text (no newline) to `out`. `scratch` is a buffer reused
 /// between rows.
 pub fn write_record(out: &mut Vec<u8>, scratch: &mut Vec<u8>, r: &TaskRecord) {
+    // Writing into a Vec cannot fail.
+    let _ = write_record_to(out, scratch, r, &r.request_json);
+}
+
+/// [`write_record`] with `request` as the stored request (`r.request_json` is not read), to
+/// any writer: a canonical request goes out in pieces straight from `request`, so a 20 MB one
+/// is held once, never copied into a line.
+pub fn write_record_to(
+    out: &mut impl Write,
+    scratch: &mut Vec<u8>,
+    r: &TaskRecord,
+    request: &str,
+) -> std::io::Result<()> {
     scratch.clear();
     let head = Head {
         id: r.task_id.as_deref(),
@@ -101,16 +122,141 @@ pub fn write_record(out: &mut Vec<u8>, scratch: &mut Vec<u8>, r: &TaskRecord) {
     // Writing these plain fields into a Vec cannot fail; should it ever, the Value path is the
     // reference.
     if serde_json::to_writer(&mut *scratch, &head).is_err() || scratch.pop() != Some(b'}') {
-        let text = crate::sanitize::json(&record_json(r));
-        out.extend_from_slice(text.as_bytes());
-        return;
+        let request = serde_json::from_str(request).unwrap_or(Value::Null);
+        let text = crate::sanitize::json(&record_value(r, request));
+        return out.write_all(text.as_bytes());
     }
     scratch.extend_from_slice(b",\"request\":");
-    stored_json(scratch, Some(&r.request_json));
+    if is_canonical(request) {
+        safe_json_to(out, scratch)?;
+        safe_json_to(out, request.as_bytes())?;
+        scratch.clear();
+    } else {
+        stored_json(scratch, Some(request));
+    }
     scratch.extend_from_slice(b",\"response\":");
     stored_json(scratch, r.response_json.as_deref());
     scratch.push(b'}');
-    safe_json_into(out, scratch);
+    safe_json_to(out, scratch)
+}
+
+/// `get`'s text of `r` (no final newline) with `request` as its stored request: the same as
+/// `sanitize::json_pretty(&record_json(r))`, but a canonical request (what this client stores)
+/// is indented as it is copied out in pieces instead of parsed into a tree and printed whole.
+pub fn write_pretty(out: &mut impl Write, r: &TaskRecord, request: &str) -> std::io::Result<()> {
+    if !is_canonical(request) {
+        let request = serde_json::from_str(request).unwrap_or(Value::Null);
+        let text = crate::sanitize::json_pretty(&record_value(r, request));
+        return out.write_all(text.as_bytes());
+    }
+    // The record with a stand-in request, cut where the stand-in stands: a top-level key
+    // follows a real newline and two spaces, which no string value can hold.
+    const STAND_IN: &str = "\u{0}request\u{0}";
+    let text = serde_json::to_string_pretty(&record_value(r, Value::from(STAND_IN)))
+        .map_err(std::io::Error::other)?;
+    let key = "\n  \"request\": ";
+    let value = serde_json::to_string(STAND_IN).map_err(std::io::Error::other)?;
+    let at = text
+        .find(&format!("{key}{value}"))
+        .ok_or_else(|| std::io::Error::other("no request in the record"))?;
+    let (before, after) = (
+        &text[..at + key.len()],
+        &text[at + key.len() + value.len()..],
+    );
+    safe_json_to(out, before.as_bytes())?;
+    write_indented(out, request, 1)?;
+    safe_json_to(out, after.as_bytes())
+}
+
+/// How much text is sanitized and written at a time.
+const PIECE: usize = 64 << 10;
+
+/// Canonical JSON text ([`is_canonical`]) as serde_json's pretty printer writes the same value
+/// nested `depth` levels deep (two spaces a level), through the sanitizer, in pieces. No
+/// whitespace and one spelling per value make this a re-indent: strings, numbers and literals
+/// are copied, and only the structure gets newlines and indents.
+fn write_indented(out: &mut impl Write, text: &str, mut depth: usize) -> std::io::Result<()> {
+    let b = text.as_bytes();
+    let mut piece: Vec<u8> = Vec::with_capacity(PIECE + 256);
+    let newline = |piece: &mut Vec<u8>, depth: usize| {
+        piece.push(b'\n');
+        for _ in 0..depth {
+            piece.extend_from_slice(b"  ");
+        }
+    };
+    let mut i = 0;
+    while i < b.len() {
+        if piece.len() >= PIECE {
+            safe_json_to(out, &piece)?;
+            piece.clear();
+        }
+        match b[i] {
+            b'"' => {
+                // The string, to its closing quote, copied at most a piece at a time: cuts
+                // fall at character boundaries (quotes, backslashes and escapes are ASCII).
+                piece.push(b'"');
+                i += 1;
+                loop {
+                    if piece.len() >= PIECE {
+                        safe_json_to(out, &piece)?;
+                        piece.clear();
+                    }
+                    let window = &b[i..b.len().min(i + PIECE)];
+                    let Some(k) = memchr::memchr2(b'"', b'\\', window) else {
+                        let mut stop = i + window.len();
+                        while !text.is_char_boundary(stop) {
+                            stop += 1;
+                        }
+                        piece.extend_from_slice(&b[i..stop]);
+                        i = stop;
+                        if i >= b.len() {
+                            break;
+                        }
+                        continue;
+                    };
+                    piece.extend_from_slice(&window[..k]);
+                    i += k;
+                    match b.get(i) {
+                        Some(b'\\') => {
+                            piece.extend_from_slice(&b[i..(i + 2).min(b.len())]);
+                            i += 2;
+                        }
+                        Some(_) => {
+                            piece.push(b'"');
+                            i += 1;
+                            break;
+                        }
+                        None => break,
+                    }
+                }
+                continue;
+            }
+            open @ (b'{' | b'[') => {
+                let close = if open == b'{' { b'}' } else { b']' };
+                piece.push(open);
+                if b.get(i + 1) == Some(&close) {
+                    piece.push(close);
+                    i += 1;
+                } else {
+                    depth += 1;
+                    newline(&mut piece, depth);
+                }
+            }
+            close @ (b'}' | b']') => {
+                depth = depth.saturating_sub(1);
+                newline(&mut piece, depth);
+                piece.push(close);
+            }
+            b',' => {
+                piece.push(b',');
+                newline(&mut piece, depth);
+            }
+            b':' => piece.extend_from_slice(b": "),
+            c => piece.push(c),
+        }
+        i += 1;
+    }
+    safe_json_to(out, &piece)
 }
 
 /// Stored JSON text as serde_json writes the value it holds; `null` for none or invalid JSON.
@@ -129,16 +275,29 @@ fn stored_json(out: &mut Vec<u8>, text: Option<&str>) {
     }
 }
 
-/// Append the JSON text in `json` to `out` through the sanitizer ([`crate::sanitize::json_text`]).
-/// Printable ASCII needs no escape and is copied without decoding.
-fn safe_json_into(out: &mut Vec<u8>, json: &[u8]) {
-    if json.iter().all(|&b| (0x20..0x7f).contains(&b)) {
-        out.extend_from_slice(json);
-        return;
+/// Write the JSON text in `json` (UTF-8) to `out` through the sanitizer
+/// ([`crate::sanitize::json_text`]), [`PIECE`] bytes at a time (it works a character at a
+/// time, so pieces cut at character boundaries give the same text). Printable ASCII needs no
+/// escape and is copied without decoding.
+fn safe_json_to(out: &mut impl Write, json: &[u8]) -> std::io::Result<()> {
+    let mut rest = json;
+    while !rest.is_empty() {
+        let mut end = rest.len().min(PIECE);
+        while end < rest.len() && rest[end] & 0xC0 == 0x80 {
+            end += 1;
+        }
+        let (piece, tail) = rest.split_at(end);
+        if piece.iter().all(|&b| (0x20..0x7f).contains(&b)) {
+            out.write_all(piece)?;
+        } else {
+            // serde_json writes UTF-8 and so do the stored texts (Rust strings); lossy only in
+            // theory.
+            let text = String::from_utf8_lossy(piece);
+            out.write_all(crate::sanitize::json_text(&text).as_bytes())?;
+        }
+        rest = tail;
     }
-    // serde_json writes UTF-8 and so do the stored texts (Rust strings); lossy only in theory.
-    let text = String::from_utf8_lossy(json);
-    out.extend_from_slice(crate::sanitize::json_text(&text).as_bytes());
+    Ok(())
 }
 
 /// Nesting deeper than this takes the parse-and-write path (serde_json's own limit is 128).
@@ -428,7 +587,92 @@ mod tests {
         }
     }
 
+    fn pretty(r: &TaskRecord) -> String {
+        let mut out = Vec::new();
+        write_pretty(&mut out, r, &r.request_json).expect("write");
+        String::from_utf8(out).expect("utf8")
+    }
+
+    #[test]
+    fn get_text_is_the_value_paths_pretty_text() {
+        use crate::api::TaskStatus;
+        use crate::store::Phase;
+        let nested = TaskRecord {
+            request_json: serde_json::json!({
+                "model": "m",
+                "content": [
+                    {"type": "text", "text": "a \"quoted\" \\ fox\n\u{1b}[2J \u{202e} 中文 {[,:]}"},
+                    {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}, "role": "first_frame"}
+                ],
+                "empty": {}, "none": [], "deep": [[1, -2], {"a": [true, null, {}]}],
+                "tools": [{"type": "web_search"}]
+            })
+            .to_string(),
+            response_json: Some(r#"{"id":"cgt-1","status":"running"}"#.into()),
+            prompt: "a fox\u{9b}".into(),
+            error_code: Some("E\u{1b}".into()),
+            ..TaskRecord::factory("l1", Phase::Remote(TaskStatus::Running), 1_700_000_000)
+        };
+        let noncanonical = TaskRecord {
+            request_json: "{ \"a\": 1.50, \"b\": \"\\/\" }".into(),
+            ..TaskRecord::factory("l2", Phase::Pending, 1)
+        };
+        let broken = TaskRecord {
+            request_json: String::new(),
+            ..TaskRecord::factory("l3", Phase::Lost, 2)
+        };
+        for r in [nested, noncanonical, broken] {
+            let expected = crate::sanitize::json_pretty(&record_json(&r));
+            assert_eq!(pretty(&r), expected);
+        }
+    }
+
+    #[test]
+    fn a_big_request_comes_out_the_same_in_pieces() {
+        // Strings longer than a piece, cut inside multi-byte characters and next to escapes.
+        let long = format!(
+            "{}\u{1b}é\\\"{}",
+            "é".repeat(PIECE / 2 + 7),
+            "x中".repeat(PIECE)
+        );
+        let r = TaskRecord {
+            request_json: serde_json::json!({"content": [{"type": "text", "text": long}], "n": [long.clone()]})
+                .to_string(),
+            ..TaskRecord::factory("l1", crate::store::Phase::Pending, 1)
+        };
+        assert!(is_canonical(&r.request_json));
+        assert_eq!(pretty(&r), crate::sanitize::json_pretty(&record_json(&r)));
+        assert_eq!(line(&r), crate::sanitize::json(&record_json(&r)));
+    }
+
     proptest::proptest! {
+        /// Any request serde_json writes: `get`'s re-indent is serde_json's pretty printer.
+        #[test]
+        fn indenting_canonical_text_is_pretty_printing(
+            keys in proptest::collection::vec("[a-c\u{1}\"\\\\é]{0,3}", 0..5),
+            n in proptest::num::i64::ANY,
+            s in "[\u{0}-\u{7f}é中\u{9b}\u{202e}]{0,8}",
+            nest in 0usize..4,
+        ) {
+            let mut map = serde_json::Map::new();
+            for (k, key) in keys.iter().enumerate() {
+                let mut v = match k % 3 {
+                    0 => Value::from(n),
+                    1 => Value::from(s.clone()),
+                    _ => serde_json::json!([null, [], {}, {"x": [s.clone(), true]}]),
+                };
+                for _ in 0..nest {
+                    v = serde_json::json!([v, {"k": []}]);
+                }
+                map.insert(key.clone(), v);
+            }
+            let r = TaskRecord {
+                request_json: Value::Object(map).to_string(),
+                ..TaskRecord::factory("l1", crate::store::Phase::Pending, 1)
+            };
+            proptest::prop_assert_eq!(pretty(&r), crate::sanitize::json_pretty(&record_json(&r)));
+        }
+
         /// Any text made of JSON's pieces: copied or reparsed, the bytes are serde_json's.
         #[test]
         fn stored_json_matches_parse_and_write(

@@ -222,6 +222,11 @@ pub(crate) fn each_line(
             }
             continue;
         }
+        // `read_until` doubles its buffer: a 20 MB line can leave 32 MB reserved. Big buffers
+        // are mapped from the OS (`main.rs`), so giving back the rest moves nothing.
+        if buf.capacity() > 1 << 20 && buf.capacity() > buf.len() + (buf.len() >> 3) {
+            buf.shrink_to_fit();
+        }
         let mut text: &[u8] = &buf;
         if let Some(t) = text.strip_suffix(b"\n") {
             text = t.strip_suffix(b"\r").unwrap_or(t);
@@ -573,7 +578,8 @@ impl<'a> LineParser<'a> {
             request_json: if self.check_only {
                 String::new()
             } else {
-                sent.to_json()
+                // Inlined files make it longer; room for the line as it was, at least.
+                sent.to_json_sized(trimmed.len() + 1024)
             },
         })
     }
@@ -593,7 +599,7 @@ fn prompt_line(template: &CreateRequest, line: usize, prompt: &str) -> Line {
     if !problems.is_empty() {
         return Line::Invalid(problems);
     }
-    let json = req.to_json();
+    let json = req.to_json_sized(prompt.len() + 1024);
     Line::Request(BatchLine {
         line,
         variant: 0,

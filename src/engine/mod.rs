@@ -281,7 +281,10 @@ impl Engine {
             })
             .await?
             .map_err(SubmitError::OverBudget)?;
-        let outcome = self.client.create_raw(&request_json, &local_id).await;
+        let outcome = self
+            .client
+            .create_body(request_json.into(), &local_id)
+            .await;
         let lid = local_id.clone();
         match outcome {
             Ok(resp) => self.record_accepted(&lid, &resp.id).await,
@@ -416,12 +419,30 @@ impl Engine {
     /// Ask the server about an accepted task and record the answer. Returns the updated record
     /// and whether its status changed.
     pub async fn poll(&self, record: &TaskRecord) -> Result<(TaskRecord, bool), PollError> {
+        self.poll_reading(record, Store::find).await
+    }
+
+    /// [`Engine::poll`] handing back the record without its request (`request_json` empty):
+    /// `get` shows it, and reads the request apart.
+    pub async fn poll_without_request(
+        &self,
+        record: &TaskRecord,
+    ) -> Result<(TaskRecord, bool), PollError> {
+        self.poll_reading(record, Store::find_without_request).await
+    }
+
+    /// [`Engine::poll`], reading the record back with `read`.
+    async fn poll_reading(
+        &self,
+        record: &TaskRecord,
+        read: fn(&Store, &str) -> Result<TaskRecord, StoreError>,
+    ) -> Result<(TaskRecord, bool), PollError> {
         let Some(task_id) = record.task_id.clone() else {
             return Err(PollError::NotAccepted(record.local_id.clone()));
         };
         let answer = match self.client.get_task(&task_id).await {
             Ok(a) => a,
-            Err(e) if is_task_gone(&e) => return self.lost(record, &e).await,
+            Err(e) if is_task_gone(&e) => return self.lost(record, &e, read).await,
             Err(e) => return Err(e.into()),
         };
         let lid = record.local_id.clone();
@@ -432,7 +453,7 @@ impl Engine {
                 for note in &answer.notes {
                     s.add_note(&lid, note, at)?;
                 }
-                Ok((s.find(&lid)?, changed))
+                Ok((read(s, &lid)?, changed))
             })
             .await?;
         Ok(out)
@@ -444,6 +465,7 @@ impl Engine {
         &self,
         record: &TaskRecord,
         error: &ApiError,
+        read: fn(&Store, &str) -> Result<TaskRecord, StoreError>,
     ) -> Result<(TaskRecord, bool), PollError> {
         let lid = record.local_id.clone();
         let code = error.code().unwrap_or("").to_string();
@@ -459,7 +481,7 @@ impl Engine {
         let out = self
             .with_store(move |s| {
                 let changed = s.mark_lost(&lid, &code, &message, at)?;
-                Ok((s.find(&lid)?, changed))
+                Ok((read(s, &lid)?, changed))
             })
             .await?;
         Ok(out)
@@ -478,6 +500,12 @@ impl Engine {
     pub async fn find(&self, key: &str) -> Result<TaskRecord, StoreError> {
         let key = key.to_string();
         self.with_store(move |s| s.find(&key)).await
+    }
+
+    /// [`Engine::find`] without the request ([`Store::find_without_request`]).
+    pub async fn find_without_request(&self, key: &str) -> Result<TaskRecord, StoreError> {
+        let key = key.to_string();
+        self.with_store(move |s| s.find_without_request(&key)).await
     }
 }
 

@@ -66,7 +66,7 @@ impl Engine {
     /// Send the queued row `record` once: claim it, POST it, record the answer.
     pub(crate) async fn send_pending(
         &self,
-        record: &TaskRecord,
+        mut record: TaskRecord,
     ) -> Result<SendOutcome, StoreError> {
         let lid = record.local_id.clone();
         let l = lid.clone();
@@ -77,7 +77,7 @@ impl Engine {
             // Reference videos' seconds count against the cap (read once per process).
             super::input_video::read(&req, &crate::file_download::http_client()).await;
         }
-        let adding = cap.spend_of(&[super::budget::Planned::task(record)]);
+        let adding = cap.spend_of(&[super::budget::Planned::task(&record)]);
         let claimed = self
             .with_store(move |s| {
                 s.claim_pending_if(&l, now(), |s| super::budget::reserve(&cap, s, adding))
@@ -89,11 +89,9 @@ impl Engine {
             Err(over) => return Ok(SendOutcome::OverBudget(over)),
         }
         // The queue paces and backs off itself: a retry inside the client would hide a 429.
-        let outcome = self
-            .client
-            .without_retries()
-            .create_raw(&record.request_json, &lid)
-            .await;
+        // The body goes out of the record into the request: held once.
+        let body = bytes::Bytes::from(std::mem::take(&mut record.request_json));
+        let outcome = self.client.without_retries().create_body(body, &lid).await;
         match outcome {
             Ok(resp) => match self.record_accepted(&lid, &resp.id).await {
                 Ok(r) => Ok(SendOutcome::Accepted(r)),

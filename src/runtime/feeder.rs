@@ -293,7 +293,7 @@ impl Feeder {
             if busy >= cap {
                 return self.cfg.check_every;
             }
-            match self.engine.send_pending(&front).await {
+            match self.engine.send_pending(front).await {
                 // The next line goes out at once, after the loop has looked at its commands.
                 Ok(SendOutcome::Accepted(r)) => {
                     self.attempt = 0;

@@ -12,6 +12,8 @@ pub(crate) mod location;
 mod meta;
 mod queue;
 mod record;
+#[macro_use]
+mod requests;
 mod retries;
 mod row;
 pub mod schema;
@@ -98,17 +100,21 @@ pub(crate) const PROMPT_COLUMN_BYTES: usize = 16 << 10;
 /// request body, read without copying the body: a request that is not JSON has neither.
 pub(crate) fn model_and_prompt(request_json: &str) -> (String, String) {
     use std::borrow::Cow;
+    /// A string borrowed from the body when it has no escapes (serde copies an
+    /// `Option<Cow<str>>` always: a 20 MB prompt would be copied to keep 16 KiB of it).
+    #[derive(serde::Deserialize)]
+    struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
     #[derive(serde::Deserialize)]
     struct Item<'a> {
         #[serde(rename = "type", borrow, default)]
-        kind: Option<Cow<'a, str>>,
+        kind: Option<Text<'a>>,
         #[serde(borrow, default)]
-        text: Option<Cow<'a, str>>,
+        text: Option<Text<'a>>,
     }
     #[derive(serde::Deserialize)]
     struct Peek<'a> {
         #[serde(borrow, default)]
-        model: Option<Cow<'a, str>>,
+        model: Option<Text<'a>>,
         #[serde(borrow, default)]
         content: Option<Vec<Item<'a>>>,
     }
@@ -119,15 +125,15 @@ pub(crate) fn model_and_prompt(request_json: &str) -> (String, String) {
         .content
         .iter()
         .flatten()
-        .find(|i| i.kind.as_deref() == Some("text"))
-        .and_then(|i| i.text.as_deref())
-        .unwrap_or("");
+        .find(|i| i.kind.as_ref().map(|k| &*k.0) == Some("text"))
+        .and_then(|i| i.text.as_ref())
+        .map_or("", |t| &t.0);
     let mut end = prompt.len().min(PROMPT_COLUMN_BYTES);
     while !prompt.is_char_boundary(end) {
         end -= 1;
     }
     (
-        peek.model.as_deref().unwrap_or("").to_string(),
+        peek.model.as_ref().map_or("", |m| &m.0).to_string(),
         prompt[..end].to_string(),
     )
 }

@@ -3,6 +3,7 @@
 //! `submitting` just before its create is sent; and the queue's shared switches (paused, held)
 //! in the `meta` table so every process sharing the store sees them.
 
+use super::requests::FROM_TASKS;
 use super::tasks::{COLUMNS, from_row};
 use super::{Store, StoreError, TaskRecord};
 use rusqlite::{OptionalExtension, params};
@@ -84,13 +85,13 @@ impl Store {
             let mut insert = s
                 .conn
                 .prepare_cached(
-                    "INSERT INTO tasks (local_id, status, profile, model, prompt, request_json, \
+                    "INSERT INTO tasks (local_id, status, profile, model, prompt, \
                      created_at, updated_at, queue_key, queue_pos, label, retry_of, retry_depth, \
                      max_in_flight) \
-                     VALUES (?1, 'pending', ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, \
-                     COALESCE(?9, (SELECT label FROM tasks WHERE local_id = ?10)), ?10, \
-                     COALESCE((SELECT retry_depth + 1 FROM tasks WHERE local_id = ?10), \
-                     CASE WHEN ?10 IS NULL THEN 0 ELSE 1 END), ?11)",
+                     VALUES (?1, 'pending', ?2, ?3, ?4, ?5, ?5, ?6, ?7, \
+                     COALESCE(?8, (SELECT label FROM tasks WHERE local_id = ?9)), ?9, \
+                     COALESCE((SELECT retry_depth + 1 FROM tasks WHERE local_id = ?9), \
+                     CASE WHEN ?9 IS NULL THEN 0 ELSE 1 END), ?10)",
                 )
                 .map_err(|e| s.err(e))?;
             let mut history = s
@@ -126,7 +127,6 @@ impl Store {
                         it.profile,
                         model,
                         prompt,
-                        it.request_json,
                         now,
                         it.key,
                         pos,
@@ -135,6 +135,7 @@ impl Store {
                         it.max_in_flight
                     ])
                     .map_err(|e| s.err(e))?;
+                s.insert_request(it.local_id, it.request_json)?;
                 history
                     .execute(params![it.local_id, now, it.label])
                     .map_err(|e| s.err(e))?;
@@ -150,9 +151,12 @@ impl Store {
     pub(crate) fn queue_front(&self, profile: &str) -> Result<Option<TaskRecord>, StoreError> {
         self.conn
             .query_row(
+                // The front is picked without its request: a sort would copy every column it
+                // carries, a 20 MB request included.
                 &format!(
-                    "SELECT {COLUMNS} FROM tasks WHERE status = 'pending' AND profile = ?1 \
-                     ORDER BY queue_pos, rowid LIMIT 1"
+                    "SELECT {COLUMNS} FROM {FROM_TASKS} WHERE local_id = (SELECT local_id FROM \
+                     tasks WHERE status = 'pending' AND profile = ?1 \
+                     ORDER BY queue_pos, rowid LIMIT 1)"
                 ),
                 [profile],
                 from_row,
@@ -177,8 +181,8 @@ impl Store {
     /// The `pending` rows of `profile` (all profiles with `None`), in queue order.
     pub fn queue(&self, profile: Option<&str>) -> Result<Vec<TaskRecord>, StoreError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM tasks WHERE status = 'pending' AND (?1 IS NULL OR profile = ?1) \
-             ORDER BY queue_pos, rowid"
+            "SELECT {COLUMNS} FROM {FROM_TASKS} WHERE status = 'pending' AND (?1 IS NULL OR profile = ?1) \
+             ORDER BY queue_pos, tasks.rowid"
         );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
         let rows = stmt
@@ -378,9 +382,12 @@ impl Store {
                     )
                     .map_err(|e| s.err(e))?;
                 if n == 1 {
-                    s.conn
-                        .execute("DELETE FROM status_history WHERE local_id = ?1", [id])
-                        .map_err(|e| s.err(e))?;
+                    for sql in [
+                        "DELETE FROM status_history WHERE local_id = ?1",
+                        "DELETE FROM task_requests WHERE local_id = ?1",
+                    ] {
+                        s.conn.execute(sql, [id]).map_err(|e| s.err(e))?;
+                    }
                     removed += 1;
                 }
             }
@@ -393,7 +400,7 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT local_id FROM tasks WHERE status = 'pending' ORDER BY queue_pos, rowid",
+                "SELECT local_id FROM tasks WHERE status = 'pending' ORDER BY queue_pos, tasks.rowid",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt

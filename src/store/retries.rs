@@ -1,6 +1,7 @@
 //! Retry chains: a task and the tasks that retry it (`retry_of`). A chain is retried only at its
 //! head, so a task whose retry is in flight or already succeeded is never paid for twice.
 
+use super::requests::FROM_TASKS;
 use super::tasks::{COLUMNS, from_row};
 use super::{Store, StoreError, TaskRecord};
 use rusqlite::OptionalExtension;
@@ -12,7 +13,7 @@ impl Store {
         self.conn
             .query_row(
                 &format!(
-                    "SELECT {COLUMNS} FROM tasks WHERE retry_of = ?1 AND status <> 'rejected' \
+                    "SELECT {COLUMNS} FROM {FROM_TASKS} WHERE retry_of = ?1 AND status <> 'rejected' \
                      ORDER BY created_at DESC, local_id DESC LIMIT 1"
                 ),
                 [local_id],

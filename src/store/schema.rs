@@ -97,6 +97,16 @@ pub const MIGRATIONS: &[&str] = &[
         removed_at INTEGER NOT NULL,
         PRIMARY KEY (profile, queue_key)
     );",
+    // v8: create requests in a table of their own, written once: the task row (rewritten by
+    // every status change and by the change-sequence trigger) keeps only the prompt's preview,
+    // so a 20 MB request is not copied on each update. The body is UTF-8 JSON stored as a blob
+    // (a big one is written and read in pieces: `Store::read_request`).
+    "CREATE TABLE task_requests (
+        local_id TEXT PRIMARY KEY REFERENCES tasks(local_id) ON DELETE CASCADE,
+        body     BLOB NOT NULL
+    );
+    INSERT INTO task_requests (local_id, body) SELECT local_id, CAST(request_json AS BLOB) FROM tasks;
+    ALTER TABLE tasks DROP COLUMN request_json;",
 ];
 
 /// The schema version this build writes.
@@ -137,9 +147,15 @@ pub(crate) fn ownership(conn: &Connection) -> rusqlite::Result<Ownership> {
     let columns: Vec<String> = stmt
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    let ours = ["local_id", "task_id", "status", "request_json"]
-        .iter()
-        .all(|c| columns.iter().any(|have| have == c));
+    let has = |c: &str| columns.iter().any(|have| have == c);
+    // The request is a column of `tasks` before v8, a table of its own since.
+    let requests: i64 = conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'task_requests'",
+        [],
+        |r| r.get(0),
+    )?;
+    let ours = ["local_id", "task_id", "status"].iter().all(|c| has(c))
+        && (has("request_json") || requests == 1);
     Ok(if ours && version(conn)? >= 1 {
         Ownership::OursUnmarked
     } else {

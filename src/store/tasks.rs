@@ -1,5 +1,6 @@
 //! Task rows: the submission phases, recording polls, lookups and lists.
 
+use super::requests::FROM_TASKS;
 use super::{
     FileKind, HistoryEntry, NewSubmission, Phase, Store, StoreError, TaskQuery, TaskRecord, TaskRow,
 };
@@ -7,14 +8,42 @@ use crate::api::types::{Task, TaskStatus};
 use rusqlite::{OptionalExtension, Row, params};
 use std::path::Path;
 
-pub(super) const COLUMNS: &str = "local_id, task_id, status, profile, model, prompt, request_json, \
+/// Every column of a task, the request (from `task_requests`) sixth.
+pub(super) const COLUMNS: &str = concat!(
+    "local_id, task_id, status, profile, model, prompt, ",
+    request_sql!(),
+    ", response_json, error_code, error_message, retry_of, retry_depth, created_at, updated_at, \
+     started_at, finished_at, tokens, video_url, last_frame_url, urls_seen_at, video_path, \
+     last_frame_path, label"
+);
+
+/// [`COLUMNS`] with an empty request: a record for showing, never for sending.
+const COLUMNS_WITHOUT_REQUEST: &str = "local_id, task_id, status, profile, model, prompt, '', \
     response_json, error_code, error_message, retry_of, retry_depth, created_at, updated_at, \
     started_at, finished_at, tokens, video_url, last_frame_url, urls_seen_at, video_path, \
     last_frame_path, label";
 
+/// [`COLUMNS`] for listings: a request of at most `requests::INLINE_BODY_BYTES` as text, a
+/// bigger one as its length (see `listed_request_sql!`).
+const LISTED_COLUMNS: &str = concat!(
+    "local_id, task_id, status, profile, model, prompt, ",
+    listed_request_sql!(),
+    ", response_json, error_code, error_message, retry_of, retry_depth, created_at, updated_at, \
+     started_at, finished_at, tokens, video_url, last_frame_url, urls_seen_at, video_path, \
+     last_frame_path, label"
+);
+
 /// A task from a row selected with `COLUMNS` first, read by position: a lookup by name scans the
 /// column names for every value, which was a third of `ls --json`'s time over 100k rows.
 pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<TaskRecord> {
+    from_row_with(r, |r| r.get(6))
+}
+
+/// [`from_row`] with the request column read by `request`.
+fn from_row_with(
+    r: &Row<'_>,
+    request: impl FnOnce(&Row<'_>) -> rusqlite::Result<String>,
+) -> rusqlite::Result<TaskRecord> {
     let status: String = r.get(2)?;
     let depth: i64 = r.get(11)?;
     let tokens: Option<i64> = r.get(16)?;
@@ -25,7 +54,7 @@ pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<TaskRecord> {
         profile: r.get(3)?,
         model: r.get(4)?,
         prompt: r.get(5)?,
-        request_json: r.get(6)?,
+        request_json: request(r)?,
         response_json: r.get(7)?,
         error_code: r.get(8)?,
         error_message: r.get(9)?,
@@ -47,10 +76,13 @@ pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<TaskRecord> {
 
 /// The columns [`RowReader`] reads: the request's text (parsed for its facts, not kept), and
 /// only whether each result link and file is there (one number, a bit each).
-const ROW_COLUMNS: &str = "local_id, task_id, status, profile, model, prompt, request_json, \
-    error_code, error_message, retry_of, retry_depth, created_at, updated_at, started_at, \
-    finished_at, tokens, urls_seen_at, (video_url IS NOT NULL) + 2 * (last_frame_url IS NOT NULL) \
-    + 4 * (video_path IS NOT NULL) + 8 * (last_frame_path IS NOT NULL), label";
+const ROW_COLUMNS: &str = concat!(
+    "local_id, task_id, status, profile, model, prompt, ",
+    request_sql!(),
+    ", error_code, error_message, retry_of, retry_depth, created_at, updated_at, started_at, \
+     finished_at, tokens, urls_seen_at, (video_url IS NOT NULL) + 2 * (last_frame_url IS NOT NULL) \
+     + 4 * (video_path IS NOT NULL) + 8 * (last_frame_path IS NOT NULL), label"
+);
 
 /// Reads tasks as the dashboard keeps them from rows selected with `ROW_COLUMNS`, without
 /// copying the request's text or reading the response. What rows share is read once per pass:
@@ -280,7 +312,7 @@ impl Store {
         mut visit: impl FnMut(TaskRow),
     ) -> Result<(), StoreError> {
         let sql = format!(
-            "SELECT {ROW_COLUMNS} FROM tasks WHERE created_at >= ?1 AND status != 'pending'"
+            "SELECT {ROW_COLUMNS} FROM {FROM_TASKS} WHERE created_at >= ?1 AND status != 'pending'"
         );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
         let mut reader = RowReader::default();
@@ -339,22 +371,22 @@ impl Store {
             s.conn
                 .execute(
                     // A retry (or an edit) keeps its original's batch label.
-                    "INSERT INTO tasks (local_id, status, profile, model, prompt, request_json, \
+                    "INSERT INTO tasks (local_id, status, profile, model, prompt, \
                      retry_of, retry_depth, created_at, updated_at, label) \
-                     VALUES (?1, 'submitting', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, \
-                     (SELECT label FROM tasks WHERE local_id = ?6))",
+                     VALUES (?1, 'submitting', ?2, ?3, ?4, ?5, ?6, ?7, ?7, \
+                     (SELECT label FROM tasks WHERE local_id = ?5))",
                     params![
                         sub.local_id,
                         sub.profile,
                         model,
                         prompt,
-                        sub.request_json,
                         sub.retry_of,
                         depth,
                         sub.now
                     ],
                 )
                 .map_err(|e| s.err(e))?;
+            s.insert_request(sub.local_id, sub.request_json)?;
             s.add_history(sub.local_id, "submitting", sub.now, None)?;
             Ok(Ok(()))
         })?;
@@ -686,7 +718,9 @@ impl Store {
     pub(super) fn find_exact(&self, local_id: &str) -> Result<TaskRecord, StoreError> {
         // Cached: every poll reads its task back through here.
         self.conn
-            .prepare_cached(&format!("SELECT {COLUMNS} FROM tasks WHERE local_id = ?1"))
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM {FROM_TASKS} WHERE local_id = ?1"
+            ))
             .and_then(|mut stmt| stmt.query_row([local_id], from_row).optional())
             .map_err(|e| self.err(e))?
             .ok_or_else(|| StoreError::NotFound(local_id.to_string()))
@@ -696,6 +730,16 @@ impl Store {
     /// server id of at least 5 characters (the short id the dashboard shows, `105718-mq3yp`, or
     /// just its last part, `mq3yp`).
     pub fn find(&self, key: &str) -> Result<TaskRecord, StoreError> {
+        self.find_with(key, COLUMNS)
+    }
+
+    /// [`Store::find`] without the request (`request_json` is empty): a record to show, whose
+    /// request, when wanted, is read apart ([`Store::read_request`]).
+    pub fn find_without_request(&self, key: &str) -> Result<TaskRecord, StoreError> {
+        self.find_with(key, COLUMNS_WITHOUT_REQUEST)
+    }
+
+    fn find_with(&self, key: &str, columns: &str) -> Result<TaskRecord, StoreError> {
         let key = key.trim();
         if key.is_empty() {
             return Err(StoreError::NotFound(key.to_string()));
@@ -703,7 +747,7 @@ impl Store {
         let exact = self
             .conn
             .prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM tasks WHERE task_id = ?1 OR local_id = ?1 LIMIT 1"
+                "SELECT {columns} FROM {FROM_TASKS} WHERE task_id = ?1 OR local_id = ?1 LIMIT 1"
             ))
             .and_then(|mut stmt| stmt.query_row([key], from_row).optional())
             .map_err(|e| self.err(e))?;
@@ -721,7 +765,7 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM tasks WHERE task_id LIKE ?1 ESCAPE '\\' \
+                "SELECT {columns} FROM {FROM_TASKS} WHERE task_id LIKE ?1 ESCAPE '\\' \
                  OR local_id LIKE ?1 ESCAPE '\\' ORDER BY created_at DESC LIMIT ?2"
             ))
             .map_err(|e| self.err(e))?;
@@ -735,7 +779,7 @@ impl Store {
             let mut stmt = self
                 .conn
                 .prepare_cached(&format!(
-                    "SELECT {COLUMNS} FROM tasks WHERE task_id LIKE ?1 ESCAPE '\\' \
+                    "SELECT {columns} FROM {FROM_TASKS} WHERE task_id LIKE ?1 ESCAPE '\\' \
                      ORDER BY created_at DESC LIMIT ?2"
                 ))
                 .map_err(|e| self.err(e))?;
@@ -828,9 +872,9 @@ impl Store {
     /// order here, where rows stored in creation order already are.
     pub fn rows_after(&self, after: Option<(i64, &str)>) -> Result<Vec<TaskRow>, StoreError> {
         let sql = format!(
-            "SELECT {ROW_COLUMNS} FROM tasks NOT INDEXED \
+            "SELECT {ROW_COLUMNS} FROM tasks NOT INDEXED LEFT JOIN task_requests q USING (local_id) \
              WHERE ?1 IS NULL OR created_at < ?1 OR (created_at = ?1 AND local_id < ?2) \
-             ORDER BY rowid DESC"
+             ORDER BY tasks.rowid DESC"
         );
         let (created, id) = after.unzip();
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
@@ -865,10 +909,11 @@ impl Store {
         local_id: &str,
     ) -> Result<Option<super::record::TaskBodies>, StoreError> {
         self.conn
-            .prepare_cached(
-                "SELECT request_json, response_json, video_url, last_frame_url, video_path, \
-                 last_frame_path FROM tasks WHERE local_id = ?1",
-            )
+            .prepare_cached(&format!(
+                "SELECT {}, response_json, video_url, last_frame_url, video_path, \
+                     last_frame_path FROM {FROM_TASKS} WHERE local_id = ?1",
+                request_sql!()
+            ))
             .and_then(|mut stmt| {
                 stmt.query_row([local_id], |r| {
                     Ok(super::record::TaskBodies {
@@ -894,6 +939,29 @@ impl Store {
         visit: impl FnMut(TaskRecord) -> bool,
     ) -> Result<(), StoreError> {
         self.each_mapped(query, COLUMNS, from_row, visit)
+    }
+
+    /// [`Store::each`] for writing every task out (`ls --json`): a request of at most 64 KiB
+    /// comes in `request_json`; a bigger one is left out (`request_json` empty) and its size
+    /// given, to be read with [`Store::read_request`] and written before the next row.
+    pub fn each_listed(
+        &self,
+        query: &TaskQuery,
+        mut visit: impl FnMut(TaskRecord, Option<u64>) -> bool,
+    ) -> Result<(), StoreError> {
+        fn listed_from(r: &Row<'_>) -> rusqlite::Result<(TaskRecord, Option<u64>)> {
+            use rusqlite::types::ValueRef;
+            let big = match r.get_ref(6)? {
+                ValueRef::Integer(n) => Some(n.max(0) as u64),
+                _ => None,
+            };
+            let record = from_row_with(r, |r| match r.get_ref(6)? {
+                ValueRef::Text(_) => r.get(6),
+                _ => Ok(String::new()),
+            })?;
+            Ok((record, big))
+        }
+        self.each_mapped(query, LISTED_COLUMNS, listed_from, |(r, big)| visit(r, big))
     }
 
     /// [`Store::each`] reading only what a listing shows ([`TaskLine`]): never a request or an
@@ -932,7 +1000,7 @@ impl Store {
         map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
         mut visit: impl FnMut(T) -> bool,
     ) -> Result<(), StoreError> {
-        let mut sql = format!("SELECT {columns} FROM tasks WHERE created_at >= ?1");
+        let mut sql = format!("SELECT {columns} FROM {FROM_TASKS} WHERE created_at >= ?1");
         let since = query.since.unwrap_or(i64::MIN);
         let statuses = query.statuses.join("\u{1f}");
         if !query.statuses.is_empty() {
@@ -976,7 +1044,7 @@ impl Store {
     /// Rows inserted or changed after change sequence `seq`, in the order of the changes, with
     /// the sequence of the last one (`seq` itself when there are none).
     pub fn changed_after_seq(&self, seq: i64) -> Result<(Vec<TaskRecord>, i64), StoreError> {
-        let sql = format!("SELECT {COLUMNS}, seq FROM tasks WHERE seq > ?1 ORDER BY seq");
+        let sql = format!("SELECT {COLUMNS}, seq FROM {FROM_TASKS} WHERE seq > ?1 ORDER BY seq");
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
         let mut last = seq;
         // The sequence is read apart from the row, so the cursor moves past an unreadable row.
@@ -998,7 +1066,8 @@ impl Store {
         // store (100k lookups at a dashboard's start) to keep the few unfinished.
         let rows = self.query(
             &format!(
-                "SELECT {COLUMNS} FROM tasks INDEXED BY tasks_status WHERE task_id IS NOT NULL \
+                "SELECT {COLUMNS} FROM tasks INDEXED BY tasks_status \
+                 LEFT JOIN task_requests q USING (local_id) WHERE task_id IS NOT NULL \
                  AND status NOT IN ('succeeded', 'failed', 'expired', 'cancelled', 'submitting', \
                  'submit_unknown', 'rejected', 'lost') ORDER BY created_at"
             ),
@@ -1111,9 +1180,12 @@ impl Store {
                     )
                     .map_err(|e| s.err(e))?;
                 if n > 0 {
-                    s.conn
-                        .execute("DELETE FROM status_history WHERE local_id = ?1", [id])
-                        .map_err(|e| s.err(e))?;
+                    for sql in [
+                        "DELETE FROM status_history WHERE local_id = ?1",
+                        "DELETE FROM task_requests WHERE local_id = ?1",
+                    ] {
+                        s.conn.execute(sql, [id]).map_err(|e| s.err(e))?;
+                    }
                     removed.push(id.clone());
                 }
             }

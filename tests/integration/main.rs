@@ -26,4 +26,5 @@ mod probe;
 mod reconcile;
 mod retry_chain;
 mod store;
+mod store_requests;
 mod store_watch;

@@ -275,6 +275,7 @@ fn damaged_newer_and_older_files() {
     }
     let s = Store::open(&old).expect("migrates");
     assert_eq!(s.find("old1").expect("kept").phase.as_str(), "queued");
+    assert_eq!(s.find("old1").expect("kept").request_json, "{}");
     s.save_draft("d", "{}", 1).expect("v2 table exists");
     assert!(integrity_ok(&old));
 }
@@ -378,8 +379,8 @@ fn an_unreadable_row_does_not_hide_the_others() {
     // A row whose created_at is not a number: the row cannot be read as a task.
     let raw = rusqlite::Connection::open(&path).expect("open");
     raw.execute(
-        "INSERT INTO tasks (local_id, status, request_json, created_at, updated_at) \
-         VALUES ('bad-1', 'queued', '{}', 'yesterday', 0)",
+        "INSERT INTO tasks (local_id, status, created_at, updated_at) \
+         VALUES ('bad-1', 'queued', 'yesterday', 0)",
         [],
     )
     .expect("insert the bad row");
@@ -445,15 +446,21 @@ fn every_column_reaches_its_own_field() {
     drop(Store::open(&path).expect("create"));
     rusqlite_connection(&path)
         .execute(
-            "INSERT INTO tasks (local_id, task_id, status, profile, model, prompt, request_json, \
+            "INSERT INTO tasks (local_id, task_id, status, profile, model, prompt, \
              response_json, error_code, error_message, retry_of, retry_depth, created_at, \
              updated_at, started_at, finished_at, tokens, video_url, last_frame_url, \
              urls_seen_at, video_path, last_frame_path) VALUES ('l1', 'cgt-1', 'failed', 'prof', \
-             'mod', 'pr', '{\"r\":1}', '{\"s\":2}', 'Code', 'msg', 'l0', 3, 100, 101, 102, 103, \
+             'mod', 'pr', '{\"s\":2}', 'Code', 'msg', 'l0', 3, 100, 101, 102, 103, \
              104, 'https://v', 'https://f', 105, '/v.mp4', '/f.png')",
             [],
         )
         .expect("insert");
+    rusqlite_connection(&path)
+        .execute(
+            "INSERT INTO task_requests (local_id, body) VALUES ('l1', CAST('{\"r\":1}' AS BLOB))",
+            [],
+        )
+        .expect("insert the request");
     let s = Store::open(&path).expect("open");
     let r = s.find("l1").expect("found");
     assert_eq!(
