@@ -21,9 +21,12 @@ fn fill(path: &std::path::Path, n: usize) {
         let mut insert = tx
             .prepare(
                 "INSERT INTO tasks (local_id, task_id, status, profile, model, prompt, \
-                 request_json, created_at, updated_at, started_at, finished_at, tokens) \
-                 VALUES (?1, ?2, 'succeeded', 'p', ?3, ?4, ?5, ?6, ?6 + 90, ?6 + 10, ?6 + 90, ?7)",
+                 created_at, updated_at, started_at, finished_at, tokens) \
+                 VALUES (?1, ?2, 'succeeded', 'p', ?3, ?4, ?6, ?6 + 90, ?6 + 10, ?6 + 90, ?7)",
             )
+            .expect("prepare");
+        let mut request = tx
+            .prepare("INSERT INTO task_requests (local_id, body) VALUES (?1, CAST(?2 AS BLOB))")
             .expect("prepare");
         for k in 0..n {
             // 7919 is coprime with n below: every id once, in a shuffled order.
@@ -33,7 +36,7 @@ fn fill(path: &std::path::Path, n: usize) {
                 "doubao-seedance-2-0-260128",
             ][m % 2];
             let prompt = format!("harbour at dawn {m}");
-            let request = format!(
+            let request_body = format!(
                 r#"{{"model":"{model}","content":[{{"type":"text","text":"{prompt}"}}],"duration":{}}}"#,
                 4 + m % 3
             );
@@ -43,11 +46,14 @@ fn fill(path: &std::path::Path, n: usize) {
                     format!("cgt-{m:05}"),
                     model,
                     prompt,
-                    request,
+                    &request_body,
                     1_700_000_000 + (m as i64 * 13) % 997,
                     1_000 + m as i64,
                 ])
                 .expect("row");
+            request
+                .execute(rusqlite::params![format!("l{m:05}"), request_body])
+                .expect("request");
         }
     }
     tx.commit().expect("commit");
