@@ -508,8 +508,8 @@ fn the_rows_behind_a_first_page_are_the_rest_of_the_listing_in_its_order() {
     }
     rusqlite_connection(&dir.path().join("s.db"))
         .execute(
-            "INSERT INTO tasks (local_id, status, request_json, created_at, updated_at, \
-             retry_depth) VALUES ('t150x', 'queued', '{}', 1050, 0, 'deep')",
+            "INSERT INTO tasks (local_id, status, created_at, updated_at, retry_depth) \
+             VALUES ('t150x', 'queued', 1050, 0, 'deep')",
             [],
         )
         .expect("a bad row");
