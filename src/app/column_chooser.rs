@@ -9,7 +9,7 @@ use super::state::{Overlay, State};
 use crossterm::event::KeyEvent;
 
 /// The chooser's rows: the shown columns in their order, then the hidden ones.
-pub fn rows(state: &State) -> Vec<(Col, bool)> {
+pub(crate) fn rows(state: &State) -> Vec<(Col, bool)> {
     let mut out: Vec<(Col, bool)> = state.columns.iter().map(|c| (*c, true)).collect();
     out.extend(
         Col::ALL
@@ -21,7 +21,7 @@ pub fn rows(state: &State) -> Vec<(Col, bool)> {
 }
 
 /// Open the chooser.
-pub fn open(state: &mut State) -> Vec<Effect> {
+pub(crate) fn open(state: &mut State) -> Vec<Effect> {
     state.overlay = Overlay::Columns { selected: 0 };
     state.dirty = true;
     Vec::new()
@@ -29,7 +29,7 @@ pub fn open(state: &mut State) -> Vec<Effect> {
 
 /// A key in the chooser (`Context::Columns`): move, show or hide, move the column left or
 /// right, close (and save).
-pub fn key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
+pub(crate) fn key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
     let Overlay::Columns { selected } = state.overlay else {
         return Vec::new();
     };

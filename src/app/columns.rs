@@ -4,7 +4,7 @@
 
 /// A column of the task table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Col {
+pub(crate) enum Col {
     Status,
     Id,
     Model,
@@ -24,7 +24,7 @@ pub enum Col {
 
 impl Col {
     /// Every column, in the default order.
-    pub const ALL: [Col; 13] = [
+    pub(crate) const ALL: [Col; 13] = [
         Col::Status,
         Col::Id,
         Col::Model,
@@ -41,12 +41,12 @@ impl Col {
     ];
 
     /// The columns shown when the config names none.
-    pub fn defaults() -> Vec<Col> {
+    pub(crate) fn defaults() -> Vec<Col> {
         Col::ALL.to_vec()
     }
 
     /// The name used in the config and the chooser.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Col::Status => "status",
             Col::Id => "id",
@@ -64,13 +64,13 @@ impl Col {
         }
     }
 
-    pub fn parse(s: &str) -> Option<Col> {
+    pub(crate) fn parse(s: &str) -> Option<Col> {
         Col::ALL.iter().copied().find(|c| c.name() == s.trim())
     }
 }
 
 /// Parse `[ui] columns`; `Err` names the unknown column.
-pub fn parse_list(names: &[String]) -> Result<Vec<Col>, String> {
+pub(crate) fn parse_list(names: &[String]) -> Result<Vec<Col>, String> {
     let mut out = Vec::new();
     for n in names {
         let c = Col::parse(n).ok_or_else(|| {

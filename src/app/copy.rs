@@ -8,7 +8,7 @@ pub use super::types::copy::{CopyRoute, CopyWhat};
 
 /// A `curl` command that re-sends a request body, with the key left in the environment
 /// variable `key_var` (the one it was read from).
-pub fn curl_command(base_url: &str, key_var: &str, request_json: &str) -> String {
+pub(crate) fn curl_command(base_url: &str, key_var: &str, request_json: &str) -> String {
     let body = request_json.replace('\'', "'\\''");
     format!(
         "curl -sS -X POST '{}/contents/generations/tasks' \\\n  -H 'Content-Type: application/json' \\\n  -H \"Authorization: Bearer ${key_var}\" \\\n  --data-raw '{body}'",
@@ -17,7 +17,7 @@ pub fn curl_command(base_url: &str, key_var: &str, request_json: &str) -> String
 }
 
 /// `json` pretty-printed, or as it is when it does not parse.
-pub fn pretty_json(json: &str) -> String {
+pub(crate) fn pretty_json(json: &str) -> String {
     serde_json::from_str::<serde_json::Value>(json)
         .ok()
         .and_then(|v| serde_json::to_string_pretty(&v).ok())
@@ -26,7 +26,7 @@ pub fn pretty_json(json: &str) -> String {
 
 /// Copy `what` of the selected task; with marked rows, their ids (one a line, in table
 /// order).
-pub fn copy(state: &mut State, what: CopyWhat) -> Vec<Effect> {
+pub(crate) fn copy(state: &mut State, what: CopyWhat) -> Vec<Effect> {
     if !state.marks.is_empty() {
         if what != CopyWhat::Id {
             state.notice(
@@ -98,7 +98,7 @@ fn object_url(saved: Option<&str>) -> Option<String> {
 
 /// Copy `text` to the clipboard (the runtime's answer, [`copied`], says whether it arrived), or
 /// warn that the task has no `label` yet.
-pub fn copy_text(state: &mut State, text: Option<String>, label: &str) -> Vec<Effect> {
+pub(crate) fn copy_text(state: &mut State, text: Option<String>, label: &str) -> Vec<Effect> {
     match text {
         Some(text) => {
             state.copy_label = Some(label.to_string());
@@ -116,7 +116,7 @@ pub fn copy_text(state: &mut State, text: Option<String>, label: &str) -> Vec<Ef
 /// The longest copied text repeated in the answer.
 const SHOWN_WITH_ANSWER: usize = 400;
 
-pub fn copied(state: &mut State, text: String, route: Option<CopyRoute>) {
+pub(crate) fn copied(state: &mut State, text: String, route: Option<CopyRoute>) {
     let label = state
         .copy_label
         .take()

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
     /// The text as typed.
-    pub text: String,
+    pub(crate) text: String,
     statuses: Vec<String>,
     models: Vec<String>,
     /// `label:X` terms (alternatives): tasks whose batch label contains one (`label:` alone: any
@@ -58,7 +58,7 @@ impl Filter {
     /// Whether every task this filter keeps was kept by `prev` too, so the new result can be
     /// taken from the previous one: the same status and model terms (those are alternatives, so
     /// adding one widens), and each of `prev`'s words inside one of ours (words must all match).
-    pub fn narrows(&self, prev: &Filter) -> bool {
+    pub(crate) fn narrows(&self, prev: &Filter) -> bool {
         self.group.is_none()
             && prev.group.is_none()
             && self.statuses == prev.statuses
@@ -70,7 +70,7 @@ impl Filter {
                 .all(|w| self.words.iter().any(|n| n.contains(w.as_str())))
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.statuses.is_empty()
             && self.models.is_empty()
             && self.labels.is_empty()
@@ -80,12 +80,15 @@ impl Filter {
     }
 
     /// The id of a `group:` term.
-    pub fn group(&self) -> Option<&str> {
+    pub(crate) fn group(&self) -> Option<&str> {
         self.group.as_deref()
     }
 
     /// The local ids a `group:` term keeps.
-    pub fn set_members(&mut self, members: std::sync::Arc<std::collections::HashSet<String>>) {
+    pub(crate) fn set_members(
+        &mut self,
+        members: std::sync::Arc<std::collections::HashSet<String>>,
+    ) {
         self.members = members;
     }
 
@@ -94,7 +97,7 @@ impl Filter {
     }
 
     /// Whether `r` passes every term; `has_retry`: a retry of it exists.
-    pub fn matches(&self, r: &TaskRow, has_retry: bool) -> bool {
+    pub(crate) fn matches(&self, r: &TaskRow, has_retry: bool) -> bool {
         if !self.group_keeps(r) || self.retried.is_some_and(|want| want != has_retry) {
             return false;
         }
@@ -167,7 +170,7 @@ fn phase_slot(p: &Phase) -> u8 {
 }
 
 /// The slot of a status name (the quick filter's), if it has one.
-pub fn status_slot(name: &str) -> Option<u8> {
+pub(crate) fn status_slot(name: &str) -> Option<u8> {
     Phase::names().position(|p| p == name).map(|p| p as u8)
 }
 
@@ -187,7 +190,7 @@ struct Row {
 /// spaces), one row after another in one string; its status as a slot; its model as an index
 /// into a table of the few models seen.
 #[derive(Debug, Clone, Default)]
-pub struct RowText {
+pub(crate) struct RowText {
     text: String,
     /// Bytes of `text` that belong to no row any more (rows whose text changed).
     stale: usize,
@@ -227,7 +230,7 @@ fn push_row_text(out: &mut String, r: &TaskRow) {
 
 impl RowText {
     /// Forget every row.
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.text.clear();
         self.stale = 0;
         self.rows.clear();
@@ -237,7 +240,7 @@ impl RowText {
 
     /// Every row's text anew, in a string allocated once at its size (grown row by row, it
     /// would double past it and leave the copies it outgrew behind: megabytes at 100k tasks).
-    pub fn rebuild(&mut self, tasks: &[TaskRow]) {
+    pub(crate) fn rebuild(&mut self, tasks: &[TaskRow]) {
         self.clear();
         let bytes: usize = tasks
             .iter()
@@ -257,16 +260,12 @@ impl RowText {
     }
 
     /// How many rows it holds.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.rows.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
     /// Set row `i` (the next new row when `i` is the count) to `r`'s text.
-    pub fn set(&mut self, i: usize, r: &TaskRow) {
+    pub(crate) fn set(&mut self, i: usize, r: &TaskRow) {
         let model = self.model_id(&r.model);
         let phase = phase_slot(&r.phase);
         if i == self.rows.len() {
@@ -364,7 +363,7 @@ impl RowText {
     }
 
     /// Row `i`'s status slot, if it has one.
-    pub fn status_slot(&self, i: usize) -> Option<u8> {
+    pub(crate) fn status_slot(&self, i: usize) -> Option<u8> {
         self.rows.get(i).map(|r| r.phase).filter(|&p| p != NONE_U8)
     }
 }
@@ -384,7 +383,7 @@ struct Word<'a> {
 
 /// A [`Filter`] compiled for scanning the rows of a [`RowText`]: the same answers as
 /// [`Filter::matches`], reading only the row table (a row not in it is asked the slow way).
-pub struct Matcher<'a> {
+pub(crate) struct Matcher<'a> {
     filter: &'a Filter,
     text: &'a RowText,
     words: Vec<Word<'a>>,
@@ -396,7 +395,7 @@ pub struct Matcher<'a> {
 
 impl Filter {
     /// Compile for a scan of `text`'s rows.
-    pub fn matcher<'a>(&'a self, text: &'a RowText) -> Matcher<'a> {
+    pub(crate) fn matcher<'a>(&'a self, text: &'a RowText) -> Matcher<'a> {
         let lower_models: Vec<String> = text.models.iter().map(|m| m.to_lowercase()).collect();
         let words = self
             .words
@@ -453,7 +452,7 @@ impl Matcher<'_> {
     /// Before scanning `rows` rows: search each word through the whole row text once (one pass
     /// instead of a search per row), keeping the places when there are few (a word found in
     /// many rows is searched row by row).
-    pub fn prepare_scan(mut self, rows: usize) -> Self {
+    pub(crate) fn prepare_scan(mut self, rows: usize) -> Self {
         if rows < 4096 {
             return self;
         }
@@ -478,7 +477,7 @@ impl Matcher<'_> {
 
     /// [`Filter::matches`] for row `i`, which is `r`; `retries` (originals with a retry) is
     /// read only for a `retried:` term.
-    pub fn matches(&self, i: usize, r: &TaskRow, retries: &HashMap<String, usize>) -> bool {
+    pub(crate) fn matches(&self, i: usize, r: &TaskRow, retries: &HashMap<String, usize>) -> bool {
         let f = self.filter;
         if !f.group_keeps(r) {
             return false;

@@ -5,12 +5,12 @@
 use super::effect::Effect;
 use super::msg::Level;
 use super::state::{DetailMode, Focus, Overlay, State};
-pub use super::types::overlays::Search;
+pub(crate) use super::types::overlays::Search;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// Whether `/` searches (the help is open, or the detail pane has the keyboard) rather than
 /// filters the table.
-pub fn searches_here(state: &State) -> bool {
+pub(crate) fn searches_here(state: &State) -> bool {
     matches!(state.overlay, Overlay::Help { .. })
         || (state.overlay == Overlay::None
             && state.focus == Focus::Detail
@@ -18,7 +18,7 @@ pub fn searches_here(state: &State) -> bool {
 }
 
 /// `/`: start typing a search.
-pub fn start(state: &mut State) -> Vec<Effect> {
+pub(crate) fn start(state: &mut State) -> Vec<Effect> {
     state.search = Some(Search {
         typing: true,
         ..Search::default()
@@ -28,7 +28,7 @@ pub fn start(state: &mut State) -> Vec<Effect> {
 }
 
 /// A character or Backspace for the search line.
-pub fn typing(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
+pub(crate) fn typing(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
     if let Some(s) = state.search.as_mut() {
         match key.code {
             KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => s.text.push(c),
@@ -44,7 +44,7 @@ pub fn typing(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
 }
 
 /// `Enter` on the search line keeps the search (an empty one is dropped).
-pub fn confirm(state: &mut State) -> Vec<Effect> {
+pub(crate) fn confirm(state: &mut State) -> Vec<Effect> {
     match state.search.as_mut() {
         Some(s) if !s.text.is_empty() => s.typing = false,
         _ => state.search = None,
@@ -54,14 +54,14 @@ pub fn confirm(state: &mut State) -> Vec<Effect> {
 }
 
 /// `Esc` on the search line, or with a search kept: drop it.
-pub fn cancel(state: &mut State) -> Vec<Effect> {
+pub(crate) fn cancel(state: &mut State) -> Vec<Effect> {
     state.search = None;
     state.dirty = true;
     Vec::new()
 }
 
 /// `n` with a search kept: the next match.
-pub fn next(state: &mut State) -> Vec<Effect> {
+pub(crate) fn next(state: &mut State) -> Vec<Effect> {
     if let Some(s) = state.search.as_mut() {
         s.nth = s.nth.wrapping_add(1);
         state.dirty = true;
@@ -70,7 +70,7 @@ pub fn next(state: &mut State) -> Vec<Effect> {
 }
 
 /// The search that applies to what is on screen, when one is kept or typed.
-pub fn active(state: &State) -> Option<&Search> {
+pub(crate) fn active(state: &State) -> Option<&Search> {
     state
         .search
         .as_ref()
@@ -78,7 +78,7 @@ pub fn active(state: &State) -> Option<&Search> {
 }
 
 /// The lines of `lines` (their text) that contain the search, case-insensitive.
-pub fn matches<'a>(search: &Search, lines: impl Iterator<Item = &'a str>) -> Vec<usize> {
+pub(crate) fn matches<'a>(search: &Search, lines: impl Iterator<Item = &'a str>) -> Vec<usize> {
     let needle = search.text.to_lowercase();
     lines
         .enumerate()
@@ -102,7 +102,7 @@ fn task_named(state: &State, text: &str) -> Option<String> {
 
 /// `Enter` in the message log: the task the top line names (or the first line below it that
 /// names one) is selected in the table, with the detail pane open.
-pub fn goto_from_log(state: &mut State, scroll: u16) -> Vec<Effect> {
+pub(crate) fn goto_from_log(state: &mut State, scroll: u16) -> Vec<Effect> {
     let found = state
         .messages
         .iter()

@@ -9,7 +9,10 @@ const MAX_CHAIN: usize = 64;
 
 /// The text naming `t`'s group: the prompt at the root of its retry chain, trimmed. `lookup`
 /// finds a task by local id.
-pub fn group_key_in<'a>(t: &'a TaskRow, lookup: impl Fn(&str) -> Option<&'a TaskRow>) -> &'a str {
+pub(crate) fn group_key_in<'a>(
+    t: &'a TaskRow,
+    lookup: impl Fn(&str) -> Option<&'a TaskRow>,
+) -> &'a str {
     let mut at = t;
     for _ in 0..MAX_CHAIN {
         match at.retry_of().and_then(&lookup) {
@@ -22,7 +25,7 @@ pub fn group_key_in<'a>(t: &'a TaskRow, lookup: impl Fn(&str) -> Option<&'a Task
 
 /// The task `id` names in `rows`: a local id or a server task id, exactly, else as a unique
 /// prefix.
-pub fn find<'a>(rows: &'a [TaskRow], id: &str) -> Option<&'a TaskRow> {
+pub(crate) fn find<'a>(rows: &'a [TaskRow], id: &str) -> Option<&'a TaskRow> {
     let id = id.trim().to_lowercase();
     if id.is_empty() {
         return None;
@@ -46,7 +49,7 @@ pub fn find<'a>(rows: &'a [TaskRow], id: &str) -> Option<&'a TaskRow> {
 
 /// The local ids of every task of `rows` in the group of the task `id` names (empty when none
 /// does).
-pub fn members_in(rows: &[TaskRow], id: &str) -> HashSet<String> {
+pub(crate) fn members_in(rows: &[TaskRow], id: &str) -> HashSet<String> {
     let Some(t) = find(rows, id) else {
         return HashSet::new();
     };
@@ -61,7 +64,7 @@ pub fn members_in(rows: &[TaskRow], id: &str) -> HashSet<String> {
 
 /// The local ids of every task of `rows` in the group of the task `id` names, `lookup` finding
 /// a task by local id.
-pub fn members_by<'a>(
+pub(crate) fn members_by<'a>(
     rows: &'a [TaskRow],
     id: &str,
     lookup: impl Fn(&str) -> Option<&'a TaskRow>,

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 /// Where a binding applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Context {
+pub(crate) enum Context {
     /// The task table (and the detail pane when it has focus).
     Main,
     /// The `/` filter line.
@@ -43,15 +43,15 @@ pub enum Context {
 
 /// A key as written in the config: `j`, `G`, `down`, `ctrl-c`, `shift-tab`, `pgup`, `f5`, `space`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct KeySpec {
-    pub code: KeyCode,
-    pub ctrl: bool,
-    pub alt: bool,
+pub(crate) struct KeySpec {
+    pub(crate) code: KeyCode,
+    pub(crate) ctrl: bool,
+    pub(crate) alt: bool,
 }
 
 impl KeySpec {
     /// Parse a key string; `Err` says what is wrong.
-    pub fn parse(s: &str) -> Result<KeySpec, String> {
+    pub(crate) fn parse(s: &str) -> Result<KeySpec, String> {
         let mut ctrl = false;
         let mut alt = false;
         let mut shift = false;
@@ -116,7 +116,7 @@ impl KeySpec {
     }
 
     /// Whether a key event is this key.
-    pub fn matches(&self, ev: &KeyEvent) -> bool {
+    pub(crate) fn matches(&self, ev: &KeyEvent) -> bool {
         let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
         let alt = ev.modifiers.contains(KeyModifiers::ALT);
         if ctrl != self.ctrl || alt != self.alt {
@@ -129,7 +129,7 @@ impl KeySpec {
     }
 
     /// How the key is shown in help and the footer.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         let base = match self.code {
             KeyCode::Up => "↑".to_string(),
             KeyCode::Down => "↓".to_string(),
@@ -160,16 +160,16 @@ impl KeySpec {
 
 /// One command of the registry.
 #[derive(Debug, Clone)]
-pub struct Binding {
-    pub intent: Intent,
+pub(crate) struct Binding {
+    pub(crate) intent: Intent,
     /// The name used in the config (`move_down = ["j", "down"]`).
-    pub name: &'static str,
-    pub context: Context,
-    pub keys: Vec<KeySpec>,
+    pub(crate) name: &'static str,
+    pub(crate) context: Context,
+    pub(crate) keys: Vec<KeySpec>,
     /// The help overlay's description.
-    pub help: &'static str,
+    pub(crate) help: &'static str,
     /// The footer's short label; empty keeps it out of the footer.
-    pub footer: &'static str,
+    pub(crate) footer: &'static str,
 }
 
 /// A command as the registry declares it (its keys still as written in the config).
@@ -326,7 +326,7 @@ const DEFAULTS: &[Entry] = &[
 /// The registry, with any user overrides applied.
 #[derive(Debug, Clone)]
 pub struct Keymap {
-    pub bindings: Vec<Binding>,
+    pub(crate) bindings: Vec<Binding>,
 }
 
 impl Default for Keymap {
@@ -353,7 +353,9 @@ impl Default for Keymap {
 
 impl Keymap {
     /// The defaults with `overrides` (command name -> keys) applied; errors name the bad entry.
-    pub fn with_overrides(overrides: &BTreeMap<String, Vec<String>>) -> Result<Keymap, String> {
+    pub(crate) fn with_overrides(
+        overrides: &BTreeMap<String, Vec<String>>,
+    ) -> Result<Keymap, String> {
         let mut map = Keymap::default();
         for (name, keys) in overrides {
             let Some(b) = map.bindings.iter_mut().find(|b| b.name == name) else {
@@ -371,7 +373,7 @@ impl Keymap {
     }
 
     /// The intent a key has in `context`.
-    pub fn lookup(&self, context: Context, key: &KeyEvent) -> Option<Intent> {
+    pub(crate) fn lookup(&self, context: Context, key: &KeyEvent) -> Option<Intent> {
         self.bindings
             .iter()
             .find(|b| b.context == context && b.keys.iter().any(|k| k.matches(key)))
@@ -379,7 +381,7 @@ impl Keymap {
     }
 
     /// The keys of a binding, joined for display (`j/↓`).
-    pub fn keys_label(b: &Binding) -> String {
+    pub(crate) fn keys_label(b: &Binding) -> String {
         b.keys
             .iter()
             .map(KeySpec::label)
@@ -388,7 +390,7 @@ impl Keymap {
     }
 
     /// `(keys, label)` pairs for the footer in `context`.
-    pub fn footer(&self, context: Context) -> Vec<(String, &'static str)> {
+    pub(crate) fn footer(&self, context: Context) -> Vec<(String, &'static str)> {
         self.bindings
             .iter()
             .filter(|b| b.context == context && !b.footer.is_empty() && !b.keys.is_empty())
@@ -402,7 +404,7 @@ impl Keymap {
     }
 
     /// `(context title, [(keys, description)])` sections for the help overlay.
-    pub fn help(&self) -> Vec<(&'static str, Vec<(String, &'static str)>)> {
+    pub(crate) fn help(&self) -> Vec<(&'static str, Vec<(String, &'static str)>)> {
         let sections = [
             (Context::Main, "Tasks"),
             (Context::Filter, "Filter line"),
@@ -441,7 +443,7 @@ impl Keymap {
 
 impl Composer {
     /// The keymap context for the composer's current mode and focus.
-    pub fn context(&self) -> Context {
+    pub(crate) fn context(&self) -> Context {
         match self.editor.as_deref().map(|e| (&e.mode, e.focus)) {
             Some((Mode::Input { .. }, _)) => Context::ComposerInput,
             Some((Mode::Picker { .. }, _)) => Context::ComposerPicker,

@@ -4,7 +4,7 @@ use ratatui::layout::Rect;
 
 /// The detail pane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DetailMode {
+pub(crate) enum DetailMode {
     Hidden,
     Split,
     Full,
@@ -12,29 +12,29 @@ pub enum DetailMode {
 
 /// Which pane has the keyboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Focus {
+pub(crate) enum Focus {
     Table,
     Detail,
 }
 
 /// The smallest terminal the dashboard draws in; smaller ones get a plain message.
-pub const MIN_WIDTH: u16 = 50;
-pub const MIN_HEIGHT: u16 = 12;
+pub(crate) const MIN_WIDTH: u16 = 50;
+pub(crate) const MIN_HEIGHT: u16 = 12;
 /// From this width the detail pane sits beside the table instead of below it.
-pub const SIDE_BY_SIDE_WIDTH: u16 = 140;
+pub(crate) const SIDE_BY_SIDE_WIDTH: u16 = 140;
 
 /// The areas of the main screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Areas {
-    pub header: Rect,
+pub(crate) struct Areas {
+    pub(crate) header: Rect,
     /// The table including its title line and column header.
-    pub table: Rect,
-    pub detail: Option<Rect>,
-    pub footer: Rect,
+    pub(crate) table: Rect,
+    pub(crate) detail: Option<Rect>,
+    pub(crate) footer: Rect,
 }
 
 /// Split the screen.
-pub fn areas(size: (u16, u16), mode: DetailMode) -> Areas {
+pub(crate) fn areas(size: (u16, u16), mode: DetailMode) -> Areas {
     let (w, h) = size;
     let header = Rect::new(0, 0, w, 2.min(h));
     let footer = Rect::new(0, h.saturating_sub(1), w, 1.min(h));
@@ -68,11 +68,11 @@ pub fn areas(size: (u16, u16), mode: DetailMode) -> Areas {
 }
 
 /// `p` percent of `v`, computed wide enough not to overflow on very large terminals.
-pub fn percent(v: u16, p: u16) -> u16 {
+pub(crate) fn percent(v: u16, p: u16) -> u16 {
     (u32::from(v) * u32::from(p) / 100) as u16
 }
 
 /// How many task rows the table shows (its title and column header take two lines).
-pub fn table_rows(size: (u16, u16), mode: DetailMode) -> u16 {
+pub(crate) fn table_rows(size: (u16, u16), mode: DetailMode) -> u16 {
     areas(size, mode).table.height.saturating_sub(2)
 }

@@ -2,26 +2,26 @@
 //! keymap registry, `router` (where an input goes) and `update`. No IO, no clock reads: every
 //! transition is a plain unit test.
 
-pub mod column_chooser;
-pub mod columns;
-pub mod composer;
+pub(crate) mod column_chooser;
+pub(crate) mod columns;
+pub(crate) mod composer;
 pub mod copy;
-pub mod effect;
+pub(crate) mod effect;
 pub mod filter;
-pub mod find;
-pub mod groups;
+pub(crate) mod find;
+pub(crate) mod groups;
 pub mod keymap;
-pub mod layout;
-pub mod msg;
+pub(crate) mod layout;
+pub(crate) mod msg;
 mod navigation;
 mod overlay;
-pub mod palette;
-pub mod preflight;
-pub mod queue;
+pub(crate) mod palette;
+pub(crate) mod preflight;
+pub(crate) mod queue;
 pub mod results;
-pub mod router;
-pub mod start;
-pub mod state;
+pub(crate) mod router;
+pub(crate) mod start;
+pub(crate) mod state;
 mod task_actions;
 mod task_index;
 mod tasks;
@@ -29,12 +29,12 @@ mod tasks;
 pub(crate) mod test_support;
 #[cfg(test)]
 mod tests;
-pub mod types;
+pub(crate) mod types;
 pub mod update;
-pub mod variants;
-pub mod views;
+pub(crate) mod variants;
+pub(crate) mod views;
 
-pub use effect::Effect;
+pub(crate) use effect::Effect;
 pub use msg::{Health, Intent, Level, Msg};
 pub use state::State;
 pub use update::update;

@@ -15,17 +15,17 @@ pub enum Level {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Health {
     /// Unix seconds of the last successful poll.
-    pub last_success: Option<i64>,
-    pub consecutive_errors: u32,
+    pub(crate) last_success: Option<i64>,
+    pub(crate) consecutive_errors: u32,
     pub paused: bool,
     /// Why polling is impaired, when it is.
     pub banner: Option<String>,
-    pub tracked: usize,
-    pub in_flight: usize,
+    pub(crate) tracked: usize,
+    pub(crate) in_flight: usize,
     /// False when another process holds the poller lease and this one only reads the store.
-    pub leader: bool,
+    pub(crate) leader: bool,
     /// Who polls when this process only follows (a lease holder id), or why nobody does.
-    pub follows: Option<String>,
+    pub(crate) follows: Option<String>,
 }
 
 /// Everything that can happen. Time arrives in messages; the reducer never reads the clock.

@@ -8,15 +8,15 @@ use super::effect::Effect;
 use super::keymap::{Context, Keymap};
 use super::msg::{Intent, Level};
 use super::state::{Overlay, SortKey, State};
-pub use super::types::overlays::Palette;
+pub(crate) use super::types::overlays::Palette;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// The dashboard's reducer for an intent, which a command entry runs.
-pub type Reducer = fn(&mut State, Intent) -> Vec<Effect>;
+pub(crate) type Reducer = fn(&mut State, Intent) -> Vec<Effect>;
 
 /// What an entry does.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     Run(Intent),
     Filter(String),
     Goto(String),
@@ -27,18 +27,18 @@ pub enum Action {
 
 /// One line of the palette.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// What to type (`retry`, `filter status:failed`).
-    pub name: String,
-    pub help: String,
+    pub(crate) name: String,
+    pub(crate) help: String,
     /// The keys that do the same, when there are any (`r`).
-    pub keys: String,
-    pub action: Action,
+    pub(crate) keys: String,
+    pub(crate) action: Action,
 }
 
 /// How well `query` matches `text` as a subsequence (case-insensitive), higher is better;
 /// `None` when it does not. Consecutive characters and word starts score more.
-pub fn fuzzy_score(query: &str, text: &str) -> Option<i32> {
+pub(crate) fn fuzzy_score(query: &str, text: &str) -> Option<i32> {
     let q: Vec<char> = query.to_lowercase().chars().filter(|c| *c != ' ').collect();
     if q.is_empty() {
         return Some(0);
@@ -79,7 +79,7 @@ const WORD_COMMANDS: &[(&str, &str)] = &[
 ];
 
 /// The entries for `input`, best match first.
-pub fn entries(state: &State, input: &str) -> Vec<Entry> {
+pub(crate) fn entries(state: &State, input: &str) -> Vec<Entry> {
     let input = input.trim_start();
     let (word, rest) = match input.split_once(' ') {
         Some((w, r)) => (w, r.trim()),
@@ -194,7 +194,7 @@ fn ranked(entries: Vec<Entry>, query: &str) -> Vec<Entry> {
 }
 
 /// Open the palette.
-pub fn open(state: &mut State) -> Vec<Effect> {
+pub(crate) fn open(state: &mut State) -> Vec<Effect> {
     state.overlay = Overlay::Palette(Palette::default());
     state.dirty = true;
     Vec::new()
@@ -203,7 +203,7 @@ pub fn open(state: &mut State) -> Vec<Effect> {
 /// A key while the palette is open: its commands (`Context::Palette`: run, complete, move,
 /// close), else text for its line (`Backspace` on an empty line closes it). A command entry
 /// runs through `apply`, the dashboard's reducer (`update::apply`).
-pub fn key(state: &mut State, key: &KeyEvent, apply: Reducer) -> Vec<Effect> {
+pub(crate) fn key(state: &mut State, key: &KeyEvent, apply: Reducer) -> Vec<Effect> {
     let Overlay::Palette(p) = &state.overlay else {
         return Vec::new();
     };

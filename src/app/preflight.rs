@@ -10,7 +10,7 @@ use crate::api::client::ProbeVerdict;
 /// Start: `key_var` is where the key came from (`None`: nowhere), `searched` the variables
 /// looked in, in order. Asks for the probe either way (an API answers a missing key in its own
 /// JSON, so the URL can be judged without one).
-pub fn start(state: &mut State, key_var: Option<&str>, searched: &[String]) -> Vec<Effect> {
+pub(crate) fn start(state: &mut State, key_var: Option<&str>, searched: &[String]) -> Vec<Effect> {
     if key_var.is_none() {
         let text = format!(
             "no API key: looked in {}; export one (or run with --demo)",
@@ -24,7 +24,7 @@ pub fn start(state: &mut State, key_var: Option<&str>, searched: &[String]) -> V
 
 /// The probe's verdict: a banner (and a log line) when the URL is wrong or unreachable, or when
 /// the server refused the key; `url_problems` are the base URL's shape problems, each with its fix.
-pub fn probed(state: &mut State, verdict: &ProbeVerdict, url_problems: &[String]) {
+pub(crate) fn probed(state: &mut State, verdict: &ProbeVerdict, url_problems: &[String]) {
     let base = state.base_url.clone();
     let text = match verdict {
         ProbeVerdict::Ok | ProbeVerdict::OtherApiError(_) => return,

@@ -6,12 +6,12 @@
 use super::effect::Effect;
 use super::msg::{Intent, Level};
 use super::state::{Overlay, Question, State};
-pub use super::types::queue::{QueueEffect, QueueInfo};
+pub(crate) use super::types::queue::{QueueEffect, QueueInfo};
 use crate::store::Phase;
 
 /// The header's words for the queue, when there is one: `queue 12`, `queue 12 paused`,
 /// `queue 12 held: server busy`, `queue 12 held: over budget` — the hold's real cause.
-pub fn header(state: &State) -> Option<String> {
+pub(crate) fn header(state: &State) -> Option<String> {
     let n = state.queue.order.len();
     if n == 0 && !state.queue.held_at(state.now) {
         return None;
@@ -27,7 +27,7 @@ pub fn header(state: &State) -> Option<String> {
 }
 
 /// The few words for why the queue is held, from the reason the feeder stored.
-pub fn hold_cause(reason: Option<&str>) -> &'static str {
+pub(crate) fn hold_cause(reason: Option<&str>) -> &'static str {
     match reason {
         Some(r) if r.starts_with("budget unknown") => "budget unknown",
         Some(r) if r.starts_with("budget") => "over budget",
@@ -38,7 +38,7 @@ pub fn hold_cause(reason: Option<&str>) -> &'static str {
 /// A new picture of the queue from the store. A row shown as pending that is no longer in the
 /// queue was removed by another process (a row that was sent arrives, changed, through the store
 /// watcher before the queue is read again, and a late one is simply shown again).
-pub fn on_info(state: &mut State, info: QueueInfo) {
+pub(crate) fn on_info(state: &mut State, info: QueueInfo) {
     if state.queue != info {
         let queued: std::collections::HashSet<&str> =
             info.order.iter().map(String::as_str).collect();
@@ -68,7 +68,7 @@ fn pending_targets(state: &State) -> Vec<String> {
 }
 
 /// The queue's keys.
-pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
+pub(crate) fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
     match intent {
         Intent::QueuePause => {
             let paused = !state.queue.paused;
@@ -135,7 +135,7 @@ pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
 }
 
 /// The user said yes to removing `ids`.
-pub fn remove(state: &mut State, ids: Vec<String>) -> Vec<Effect> {
+pub(crate) fn remove(state: &mut State, ids: Vec<String>) -> Vec<Effect> {
     state.notice(
         Level::Info,
         format!("removed {} pending row(s) from the queue", ids.len()),

@@ -9,7 +9,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 /// The destination of a key or a paste.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Route {
+pub(crate) enum Route {
     /// The composer is opening: keep the input and replay it once it is open.
     Buffer,
     Composer(ComposerIntent),
@@ -36,7 +36,7 @@ fn composer_has_keys(state: &State) -> bool {
 
 /// Where a key goes: the composer's keymap contexts first (so no key leaks to the dashboard),
 /// then the dashboard's; a key no command claims is text for the line being typed into.
-pub fn key(state: &State, key: &KeyEvent) -> Route {
+pub(crate) fn key(state: &State, key: &KeyEvent) -> Route {
     if state.composer.opening {
         return Route::Buffer;
     }
@@ -106,7 +106,7 @@ pub fn key(state: &State, key: &KeyEvent) -> Route {
 }
 
 /// Where pasted text goes.
-pub fn paste(state: &State) -> Route {
+pub(crate) fn paste(state: &State) -> Route {
     if state.composer.opening {
         Route::Buffer
     } else if composer_has_keys(state) {
@@ -120,7 +120,7 @@ pub fn paste(state: &State) -> Route {
 
 /// Whether the dashboard takes the mouse (wheel and clicks): not while a composer is open or
 /// opening; the composer is keyboard-only.
-pub fn dashboard_has_pointer(state: &State) -> bool {
+pub(crate) fn dashboard_has_pointer(state: &State) -> bool {
     !(state.composer.opening || state.composer.is_open())
 }
 

@@ -8,29 +8,29 @@ use crate::config::Config;
 use crate::theme::Theme;
 
 /// What the runtime found at start-up.
-pub struct Start<'a> {
-    pub config: &'a Config,
-    pub profile: &'a str,
-    pub base_url: &'a str,
-    pub keymap: Keymap,
-    pub themes: Vec<Theme>,
-    pub theme_index: usize,
+pub(crate) struct Start<'a> {
+    pub(crate) config: &'a Config,
+    pub(crate) profile: &'a str,
+    pub(crate) base_url: &'a str,
+    pub(crate) keymap: Keymap,
+    pub(crate) themes: Vec<Theme>,
+    pub(crate) theme_index: usize,
     /// Theme files that could not be read: one warning each.
-    pub warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
     /// The environment variable the key came from.
-    pub key_var: Option<&'a str>,
+    pub(crate) key_var: Option<&'a str>,
     /// References are uploaded to a bucket (`[storage] reference_bucket`).
-    pub uploads: bool,
-    pub demo: bool,
-    pub now: i64,
+    pub(crate) uploads: bool,
+    pub(crate) demo: bool,
+    pub(crate) now: i64,
     /// Unix second at which today began in local time.
-    pub today_start: i64,
+    pub(crate) today_start: i64,
 }
 
 impl State {
     /// The state the dashboard starts with; `Err` says what in the config is wrong (`[ui]
     /// columns`, `[views]`).
-    pub fn start(s: Start<'_>) -> Result<State, String> {
+    pub(crate) fn start(s: Start<'_>) -> Result<State, String> {
         let mut state = State::new(s.profile, s.base_url, s.keymap, s.themes);
         state.theme_index = s.theme_index;
         if let Some(names) = &s.config.ui.columns {
@@ -78,7 +78,7 @@ impl State {
 }
 
 /// Copy the results-related config into the state (expiry warning, prices, previews, batching).
-pub fn results_settings(state: &mut State, config: &Config) {
+pub(crate) fn results_settings(state: &mut State, config: &Config) {
     if let Some(other) = config
         .ui
         .images

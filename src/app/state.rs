@@ -3,9 +3,9 @@
 
 use super::filter::{Filter, RowText};
 use super::keymap::{Context, Keymap};
-pub use super::layout::{DetailMode, Focus};
+pub(crate) use super::layout::{DetailMode, Focus};
 use super::msg::{Health, Level};
-pub use super::types::sort::SortKey;
+pub(crate) use super::types::sort::SortKey;
 use crate::api::TaskStatus;
 use crate::store::{HistoryEntry, Phase, TaskBodies, TaskRow};
 use crate::theme::Theme;
@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 
 /// What a confirmation is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Question {
+pub(crate) enum Question {
     /// Quit although submissions are in flight.
     Quit { in_flight: usize },
     /// Cancel this queued task.
@@ -30,27 +30,27 @@ pub enum Question {
 
 /// What a retry would do, shown before it is done.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RetryPlan {
-    pub local_ids: Vec<String>,
+pub(crate) struct RetryPlan {
+    pub(crate) local_ids: Vec<String>,
     /// Estimated tokens the new tasks will bill.
-    pub tokens: u64,
+    pub(crate) tokens: u64,
     /// How many failed for a reason a plain retry cannot fix (bad input, moderation of the input).
-    pub unfixable: Vec<String>,
+    pub(crate) unfixable: Vec<String>,
     /// How many have an unknown submission outcome (a retry may duplicate a task).
-    pub unknown: usize,
+    pub(crate) unknown: usize,
     /// Targets skipped because they are not retryable (queued, running, succeeded).
-    pub skipped: usize,
+    pub(crate) skipped: usize,
     /// Targets skipped because they were already retried: `original → retry (status)`.
-    pub already: Vec<String>,
+    pub(crate) already: Vec<String>,
     /// Set when the plan passes today's spending cap (the numbers); confirming sends it anyway.
-    pub over_budget: Option<String>,
+    pub(crate) over_budget: Option<String>,
     /// How many have a reference video whose seconds are not known: `tokens` excludes them.
-    pub input_video_unread: usize,
+    pub(crate) input_video_unread: usize,
 }
 
 /// A popup over the screen.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Overlay {
+pub(crate) enum Overlay {
     None,
     Help {
         scroll: u16,
@@ -81,99 +81,99 @@ pub enum Overlay {
 
 /// One line of the message log.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Message {
-    pub level: Level,
-    pub text: String,
+pub(crate) struct Message {
+    pub(crate) level: Level,
+    pub(crate) text: String,
     /// Unix seconds.
-    pub at: i64,
+    pub(crate) at: i64,
     /// An answer to the user's own action (shown in the footer); else an event (polls,
     /// finishes) for the log and the ticker.
-    pub user: bool,
+    pub(crate) user: bool,
 }
 
 /// How long a message stays in the footer, seconds.
-pub const MESSAGE_SECS: i64 = 8;
+pub(crate) const MESSAGE_SECS: i64 = 8;
 /// How many messages the log keeps.
-pub const LOG_LIMIT: usize = 500;
+pub(crate) const LOG_LIMIT: usize = 500;
 
 /// Everything the view needs and the reducer changes.
 pub struct State {
     /// Unix seconds, from the last message that carried the time.
-    pub now: i64,
+    pub(crate) now: i64,
     pub tasks: Vec<TaskRow>,
     index: super::task_index::TaskIndex,
     /// Indices into `tasks`: filtered and sorted. Derived; rebuilt by `recompute`.
     pub order: Vec<usize>,
     /// The selected task's local id (follows the task when the order changes).
-    pub selected: Option<String>,
+    pub(crate) selected: Option<String>,
     /// First visible row of the table.
-    pub offset: usize,
-    pub marks: HashSet<String>,
+    pub(crate) offset: usize,
+    pub(crate) marks: HashSet<String>,
     pub filter: Filter,
     /// The filter line while it is being typed.
     pub filter_input: Option<String>,
-    pub quick: Option<u8>,
-    pub sort: SortKey,
-    pub sort_desc: bool,
+    pub(crate) quick: Option<u8>,
+    pub(crate) sort: SortKey,
+    pub(crate) sort_desc: bool,
     /// The table's columns in their order (`[ui] columns`, the chooser `c`, a view).
-    pub columns: Vec<super::columns::Col>,
+    pub(crate) columns: Vec<super::columns::Col>,
     /// Saved views (`[views.NAME]`), and the one applied last.
-    pub views: Vec<super::views::View>,
-    pub view: Option<String>,
+    pub(crate) views: Vec<super::views::View>,
+    pub(crate) view: Option<String>,
     /// A search in the help or the detail pane (`/` there).
-    pub search: Option<super::find::Search>,
-    pub focus: Focus,
-    pub detail: DetailMode,
-    pub detail_scroll: u16,
-    pub overlay: Overlay,
-    pub messages: Vec<Message>,
-    pub health: Health,
-    pub histories: HashMap<String, Vec<HistoryEntry>>,
+    pub(crate) search: Option<super::find::Search>,
+    pub(crate) focus: Focus,
+    pub(crate) detail: DetailMode,
+    pub(crate) detail_scroll: u16,
+    pub(crate) overlay: Overlay,
+    pub(crate) messages: Vec<Message>,
+    pub(crate) health: Health,
+    pub(crate) histories: HashMap<String, Vec<HistoryEntry>>,
     /// Terminal size.
-    pub size: (u16, u16),
-    pub keymap: Keymap,
-    pub themes: Vec<Theme>,
-    pub theme_index: usize,
+    pub(crate) size: (u16, u16),
+    pub(crate) keymap: Keymap,
+    pub(crate) themes: Vec<Theme>,
+    pub(crate) theme_index: usize,
     /// Shown in the header.
-    pub profile: String,
+    pub(crate) profile: String,
     /// The API base URL (the header shows its host; curl commands use it).
-    pub base_url: String,
+    pub(crate) base_url: String,
     /// The environment variable the API key was read from (curl commands name it, never the key).
-    pub key_var: String,
+    pub(crate) key_var: String,
     /// Something changed since the last frame.
-    pub dirty: bool,
+    pub(crate) dirty: bool,
     /// Counts per phase text, derived.
-    pub counts: HashMap<String, usize>,
+    pub(crate) counts: HashMap<String, usize>,
     /// How many tasks have a batch label, derived: the table shows labels only when some do.
-    pub labelled: usize,
+    pub(crate) labelled: usize,
     /// Tokens of tasks finished today (local day starting at `today_start`), derived.
-    pub tokens_today: u64,
+    pub(crate) tokens_today: u64,
     /// Unix second the local day began (given by the runtime; the reducer reads no clock).
     pub today_start: i64,
     /// The daily spending cap (`[budget]`) and prices; `spent_today` is counted against it.
     pub cap: crate::engine::budget::SpendingCap,
     /// Today's spend as the cap counts it (tasks created today, estimated until billed), derived.
-    pub spent_today: crate::engine::budget::Spend,
+    pub(crate) spent_today: crate::engine::budget::Spend,
     /// The composer pane (open or not) and the draft defaults.
-    pub composer: super::composer::Composer,
+    pub(crate) composer: super::composer::Composer,
     /// Keys and pastes that arrived while the composer was opening, replayed into it once it
     /// is open (see `app::router`).
-    pub pending_input: Vec<super::msg::Msg>,
+    pub(crate) pending_input: Vec<super::msg::Msg>,
     /// The poller's model of durations (`Msg::Eta`), for the ETA and progress of unfinished
     /// tasks.
-    pub eta: std::sync::Arc<crate::engine::eta::EtaModel>,
+    pub(crate) eta: std::sync::Arc<crate::engine::eta::EtaModel>,
     /// Downloads, preview, notifications, prices.
-    pub results: super::results::Results,
+    pub(crate) results: super::results::Results,
     /// The submission queue: pending rows in order, paused, held by the server.
-    pub queue: super::queue::QueueInfo,
+    pub(crate) queue: super::queue::QueueInfo,
     /// The task the composer just submitted: selected once its row arrives.
-    pub select_when_seen: Option<String>,
+    pub(crate) select_when_seen: Option<String>,
     /// Events (polls, finishes) logged since the log was last opened: the footer's ticker.
-    pub unseen_events: usize,
+    pub(crate) unseen_events: usize,
     /// Local ids of tasks that have at least one retry (their originals), with the count.
-    pub retries: HashMap<String, usize>,
+    pub(crate) retries: HashMap<String, usize>,
     /// How many tasks run at once now (see `queue_place`): the ETA counts the queue.
-    pub running_now: usize,
+    pub(crate) running_now: usize,
     /// Every task in the sort order (unfiltered), valid for `all_sorted_by`: a filter change
     /// filters it without sorting.
     all: Vec<usize>,
@@ -186,23 +186,23 @@ pub struct State {
     day_spend: crate::engine::budget::DaySpend,
     /// A pre-flight problem (no key, a base URL that is not the API), shown in the header
     /// until a poll succeeds.
-    pub preflight: Option<String>,
+    pub(crate) preflight: Option<String>,
     /// Why results cannot be saved where they go (a bucket that is missing or refuses the
     /// credentials), shown in the header until a result is saved.
-    pub destination: Option<String>,
+    pub(crate) destination: Option<String>,
     /// What the copy in progress copies (`task id`), for the runtime's answer.
-    pub copy_label: Option<String>,
+    pub(crate) copy_label: Option<String>,
     /// The full request and last response of the task last asked for (the selected one): the
     /// rows in `tasks` are [`TaskRow`]s, so the detail pane's JSON, links and files, copying
     /// the request and editing a task read them from the store on demand.
-    pub bodies: Option<TaskBodies>,
+    pub(crate) bodies: Option<TaskBodies>,
     /// An action waiting for a task's bodies to arrive from the store.
-    pub bodies_wanted_for: Option<BodiesUse>,
+    pub(crate) bodies_wanted_for: Option<BodiesUse>,
 }
 
 /// What a task's full request is being loaded for, done when it arrives (`Msg::Bodies`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BodiesUse {
+pub(crate) enum BodiesUse {
     /// Open the composer on a copy of this task's request (`e`).
     Edit(String),
     /// Copy this task's request, `curl` command, a link or a path.
@@ -281,12 +281,12 @@ impl State {
         }
     }
 
-    pub fn theme(&self) -> &Theme {
+    pub(crate) fn theme(&self) -> &Theme {
         &self.themes[self.theme_index.min(self.themes.len() - 1)]
     }
 
     /// The keymap context for the current overlay or input.
-    pub fn context(&self) -> Context {
+    pub(crate) fn context(&self) -> Context {
         if self.search.as_ref().is_some_and(|s| s.typing) {
             return Context::Search;
         }
@@ -306,25 +306,25 @@ impl State {
         }
     }
 
-    pub fn task(&self, local_id: &str) -> Option<&TaskRow> {
+    pub(crate) fn task(&self, local_id: &str) -> Option<&TaskRow> {
         self.index
             .get(&self.tasks, local_id)
             .map(|i| &self.tasks[i])
     }
 
     /// The full request and response of this task, when they have been read from the store.
-    pub fn bodies_of(&self, local_id: &str) -> Option<&TaskBodies> {
+    pub(crate) fn bodies_of(&self, local_id: &str) -> Option<&TaskBodies> {
         self.bodies.as_ref().filter(|b| b.local_id == local_id)
     }
 
     /// The selected task.
-    pub fn selected_task(&self) -> Option<&TaskRow> {
+    pub(crate) fn selected_task(&self) -> Option<&TaskRow> {
         self.selected.as_deref().and_then(|id| self.task(id))
     }
 
     /// The selected task's row in `order`: a binary search while the order is sorted by the
     /// current sort (it always is, except while `recompute`/`refilter` rebuild it).
-    pub fn selected_row(&self) -> Option<usize> {
+    pub(crate) fn selected_row(&self) -> Option<usize> {
         let id = self.selected.as_deref()?;
         let ti = self.index.get(&self.tasks, id)?;
         if self.all_sorted_by == Some((self.sort, self.sort_desc))
@@ -340,7 +340,7 @@ impl State {
 
     /// Insert or replace tasks by local id. A few changed tasks each move to their place by
     /// binary search; a large batch rebuilds the order once.
-    pub fn upsert(&mut self, rows: Vec<TaskRow>) {
+    pub(crate) fn upsert(&mut self, rows: Vec<TaskRow>) {
         // A retry changes its original's mark and `retried:` filter, and a task the composer
         // waits for is selected by the rebuild: both take the full path.
         let needs_rebuild = self.select_when_seen.is_some()
@@ -426,7 +426,7 @@ impl State {
 
     /// A queued task's place in the account's queue (unfinished tasks of its profile created
     /// before it) and how many run now; `None` for any other task.
-    pub fn queue_place(&self, t: &TaskRow) -> Option<crate::engine::eta::QueuePlace> {
+    pub(crate) fn queue_place(&self, t: &TaskRow) -> Option<crate::engine::eta::QueuePlace> {
         let i = self.index.get(&self.tasks, &t.local_id)?;
         self.queue_index.place(&self.tasks, i)
     }
@@ -476,7 +476,7 @@ impl State {
 
     /// The filter was narrowed (see `Filter::narrows`): keep the shown rows that still match,
     /// in their order.
-    pub fn narrow(&mut self) {
+    pub(crate) fn narrow(&mut self) {
         if self.text.len() != self.tasks.len() {
             return self.recompute();
         }
@@ -527,7 +527,7 @@ impl State {
     }
 
     /// Select a task and scroll it into view, dropping a filter that hides it.
-    pub fn show_and_select(&mut self, local_id: String) {
+    pub(crate) fn show_and_select(&mut self, local_id: String) {
         self.selected = Some(local_id.clone());
         self.recompute();
         if self.selected.as_deref() != Some(local_id.as_str()) {
@@ -540,7 +540,7 @@ impl State {
     }
 
     /// Drop tasks by local id (rows removed from the store).
-    pub fn remove(&mut self, local_ids: &[String]) {
+    pub(crate) fn remove(&mut self, local_ids: &[String]) {
         let gone: HashSet<&str> = local_ids.iter().map(String::as_str).collect();
         self.tasks.retain(|t| !gone.contains(&*t.local_id));
         for id in local_ids {
@@ -551,7 +551,7 @@ impl State {
     }
 
     /// Drop tasks that left the store (pending rows removed from the queue).
-    pub fn remove_tasks(&mut self, local_ids: &[String]) {
+    pub(crate) fn remove_tasks(&mut self, local_ids: &[String]) {
         let gone: HashSet<&str> = local_ids.iter().map(String::as_str).collect();
         self.tasks.retain(|t| !gone.contains(&*t.local_id));
         self.marks.retain(|m| !gone.contains(m.as_str()));
@@ -560,14 +560,14 @@ impl State {
     }
 
     /// Replace every task.
-    pub fn replace_all(&mut self, rows: Vec<TaskRow>) {
+    pub(crate) fn replace_all(&mut self, rows: Vec<TaskRow>) {
         self.tasks.clear();
         self.index.clear();
         self.upsert_all(rows);
     }
 
     /// The status the quick filter (1-6) keeps, if one is on.
-    pub fn quick_status(&self) -> Option<&'static str> {
+    pub(crate) fn quick_status(&self) -> Option<&'static str> {
         // 1-6 are the server's statuses, the first six of `Phase::ALL`.
         match self.quick? {
             q @ 1..=6 => crate::store::Phase::name_at(usize::from(q) - 1),
@@ -578,7 +578,7 @@ impl State {
     /// Rebuild everything derived from the tasks (after `tasks` was changed directly, or the
     /// day or cap changed); keep the selection on its task when it is still visible, else on
     /// the nearest row.
-    pub fn recompute(&mut self) {
+    pub(crate) fn recompute(&mut self) {
         // Originals with a retry first: the filter's `retried:` term and the table's mark use it.
         self.retries.clear();
         for t in &self.tasks {
@@ -617,7 +617,7 @@ impl State {
     }
 
     /// The queue's order changed: a table sorted by it is sorted again.
-    pub fn queue_reordered(&mut self) {
+    pub(crate) fn queue_reordered(&mut self) {
         if self.sort == SortKey::Queue {
             self.all_sorted_by = None;
             self.refilter();
@@ -626,7 +626,7 @@ impl State {
 
     /// Rebuild the shown order after the filter, quick filter or sort changed (the tasks did
     /// not): the sorted list of every task is filtered, and sorted again only for a new sort.
-    pub fn refilter(&mut self) {
+    pub(crate) fn refilter(&mut self) {
         if self.text.len() != self.tasks.len() {
             // The tasks changed without `upsert`/`recompute`.
             return self.recompute();
@@ -690,12 +690,12 @@ impl State {
     }
 
     /// Rows of the table that fit on screen.
-    pub fn table_height(&self) -> usize {
+    pub(crate) fn table_height(&self) -> usize {
         super::layout::table_rows(self.size, self.detail) as usize
     }
 
     /// Scroll so the selected row is on screen.
-    pub fn keep_selection_visible(&mut self) {
+    pub(crate) fn keep_selection_visible(&mut self) {
         let h = self.table_height().max(1);
         let row = self.selected_row().unwrap_or(0);
         if row < self.offset {
@@ -708,18 +708,18 @@ impl State {
     }
 
     /// A frame of this state was drawn: nothing waits to be drawn now. Only drawing calls this.
-    pub fn drawn(&mut self) {
+    pub(crate) fn drawn(&mut self) {
         self.dirty = false;
     }
 
     /// Add a message to the log, shown in the footer for a while: the answer to the user's
     /// own action.
-    pub fn notice(&mut self, level: Level, text: impl Into<String>) {
+    pub(crate) fn notice(&mut self, level: Level, text: impl Into<String>) {
         self.log(level, text.into(), true);
     }
 
     /// Add an event (a poll error, a finish) to the log only; the footer's ticker counts it.
-    pub fn event(&mut self, level: Level, text: impl Into<String>) {
+    pub(crate) fn event(&mut self, level: Level, text: impl Into<String>) {
         self.unseen_events += 1;
         self.log(level, text.into(), false);
     }
@@ -740,7 +740,7 @@ impl State {
 
     /// The message the footer shows now, if any is fresh: the newest answer to the user's own
     /// action (events never push it away).
-    pub fn current_message(&self) -> Option<&Message> {
+    pub(crate) fn current_message(&self) -> Option<&Message> {
         self.messages
             .iter()
             .rev()
@@ -749,7 +749,7 @@ impl State {
     }
 
     /// Tasks still being submitted (quitting would leave them `submitting`).
-    pub fn in_flight(&self) -> usize {
+    pub(crate) fn in_flight(&self) -> usize {
         self.tasks
             .iter()
             .filter(|t| t.phase == Phase::Submitting)
@@ -758,7 +758,7 @@ impl State {
 
     /// Whether the screen shows times relative to now (so a slow clock must redraw it): ages in
     /// the table, a fresh message, the composer, or the header's "polled N s ago".
-    pub fn shows_relative_times(&self) -> bool {
+    pub(crate) fn shows_relative_times(&self) -> bool {
         !self.order.is_empty()
             || self.current_message().is_some()
             || self.composer.is_open()
@@ -766,13 +766,13 @@ impl State {
     }
 
     /// Whether the header is on screen (a terminal below the minimum size shows only a note).
-    pub fn header_visible(&self) -> bool {
+    pub(crate) fn header_visible(&self) -> bool {
         let (w, h) = self.size;
         w >= super::layout::MIN_WIDTH && h >= super::layout::MIN_HEIGHT
     }
 
     /// The tasks an action applies to: the marked ones, else the selected one.
-    pub fn targets(&self) -> Vec<&TaskRow> {
+    pub(crate) fn targets(&self) -> Vec<&TaskRow> {
         if self.marks.is_empty() {
             self.selected_task().into_iter().collect()
         } else {
@@ -835,6 +835,6 @@ fn status_rank(p: &Phase) -> u8 {
 }
 
 /// The duration the request asked for (-1 adaptive).
-pub fn requested_duration(t: &TaskRow) -> i64 {
+pub(crate) fn requested_duration(t: &TaskRow) -> i64 {
     t.requested_duration()
 }

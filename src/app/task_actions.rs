@@ -156,7 +156,7 @@ pub(super) fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
 
 /// A row no task on the server stands behind: refused before or by the create (no id), so
 /// removing it loses nothing but the record. A row whose outcome is unknown may exist there.
-pub fn never_reached_server(t: &TaskRow) -> bool {
+pub(crate) fn never_reached_server(t: &TaskRow) -> bool {
     t.task_id.is_none() && t.phase == Phase::Rejected
 }
 

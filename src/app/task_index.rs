@@ -6,7 +6,7 @@ use hashbrown::HashTable;
 use std::hash::BuildHasher;
 
 #[derive(Default)]
-pub struct TaskIndex {
+pub(crate) struct TaskIndex {
     table: HashTable<u32>,
     /// foldhash, seeded per process: a start-up hashes 100k ids twice.
     hasher: hashbrown::DefaultHashBuilder,
@@ -18,7 +18,7 @@ impl TaskIndex {
     }
 
     /// The row of the task with this local id in `tasks` (the rows the index was built over).
-    pub fn get(&self, tasks: &[TaskRow], id: &str) -> Option<usize> {
+    pub(crate) fn get(&self, tasks: &[TaskRow], id: &str) -> Option<usize> {
         self.table
             .find(self.hash(id), |&i| {
                 tasks.get(i as usize).is_some_and(|t| &*t.local_id == id)
@@ -27,7 +27,7 @@ impl TaskIndex {
     }
 
     /// Index row `i` of `tasks` (its id must not be indexed yet).
-    pub fn insert(&mut self, tasks: &[TaskRow], i: usize) {
+    pub(crate) fn insert(&mut self, tasks: &[TaskRow], i: usize) {
         let h = self.hash(&tasks[i].local_id);
         let hasher = &self.hasher;
         // Row numbers fit: 4 billion tasks do not fit in memory first.
@@ -37,7 +37,7 @@ impl TaskIndex {
     }
 
     /// Room for `more` rows, so inserting them never grows the table on the way.
-    pub fn reserve(&mut self, tasks: &[TaskRow], more: usize) {
+    pub(crate) fn reserve(&mut self, tasks: &[TaskRow], more: usize) {
         let hasher = &self.hasher;
         self.table
             .reserve(more, |&j| hasher.hash_one(&*tasks[j as usize].local_id));
@@ -45,7 +45,7 @@ impl TaskIndex {
 
     /// Index every row of `tasks`, forgetting what was indexed. False when an id repeats
     /// (the index is then incomplete: clear it).
-    pub fn rebuild(&mut self, tasks: &[TaskRow]) -> bool {
+    pub(crate) fn rebuild(&mut self, tasks: &[TaskRow]) -> bool {
         self.table.clear();
         self.table.reserve(tasks.len(), |_| 0);
         for (i, t) in tasks.iter().enumerate() {
@@ -57,7 +57,7 @@ impl TaskIndex {
         true
     }
 
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.table.clear();
     }
 }

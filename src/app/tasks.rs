@@ -189,7 +189,7 @@ fn log_events(state: &mut State, events: Vec<(Level, &'static str, String)>) {
 
 /// The selection was set directly (the palette's `:goto`, the log's `Enter`): the open detail
 /// pane loads it.
-pub fn selection_moved(state: &mut State) -> Vec<Effect> {
+pub(crate) fn selection_moved(state: &mut State) -> Vec<Effect> {
     state.detail_scroll = 0;
     state.dirty = true;
     load_history_effect(state)

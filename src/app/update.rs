@@ -156,7 +156,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
 }
 
 /// Apply an intent: a search's keys first, then the overlay's, then moving, then acting.
-pub fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
+pub(crate) fn apply(state: &mut State, intent: Intent) -> Vec<Effect> {
     state.dirty = true;
     let page = state.table_height().max(1) as isize;
     // The search line's keys, and `/` / `n` where a search applies (help, the detail pane).

@@ -5,32 +5,17 @@
 
 use super::effect::Effect;
 use super::filter::Filter;
-pub use super::groups::{find, group_key_in, members_in};
+pub(crate) use super::groups::{group_key_in, members_in};
 use super::state::State;
 use crate::store::TaskRow;
-use std::collections::HashSet;
 
 /// [`group_key_in`] over the dashboard's rows.
-pub fn group_key<'a>(state: &'a State, t: &'a TaskRow) -> &'a str {
+pub(crate) fn group_key<'a>(state: &'a State, t: &'a TaskRow) -> &'a str {
     group_key_in(t, |id| state.task(id))
 }
 
-/// [`members_in`] over the dashboard's rows.
-pub fn members(state: &State, id: &str) -> HashSet<String> {
-    let Some(t) = find(&state.tasks, id) else {
-        return HashSet::new();
-    };
-    let key = group_key(state, t);
-    state
-        .tasks
-        .iter()
-        .filter(|o| group_key(state, o) == key)
-        .map(|o| o.local_id.to_string())
-        .collect()
-}
-
 /// `=`: show the selected task's variants as adjacent rows, or, when they are shown, everything.
-pub fn toggle_group(state: &mut State) -> Vec<Effect> {
+pub(crate) fn toggle_group(state: &mut State) -> Vec<Effect> {
     if state.filter.group().is_some() {
         state.filter = Filter::default();
     } else if let Some(t) = state.selected_task() {
@@ -44,7 +29,7 @@ pub fn toggle_group(state: &mut State) -> Vec<Effect> {
 }
 
 /// `[`/`]`: the previous or next shown row in the selected task's group (wrapping), if another.
-pub fn step(state: &State, forward: bool) -> Option<String> {
+pub(crate) fn step(state: &State, forward: bool) -> Option<String> {
     let t = state.selected_task()?;
     let key = group_key(state, t);
     let here = state.selected_row()?;

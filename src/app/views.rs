@@ -5,10 +5,10 @@ use super::effect::Effect;
 use super::filter::Filter;
 use super::msg::Level;
 use super::state::State;
-pub use super::types::views::View;
+pub(crate) use super::types::views::View;
 
 /// Set the filter line's text and show what it keeps.
-pub fn set_filter(state: &mut State, text: &str) {
+pub(crate) fn set_filter(state: &mut State, text: &str) {
     state.filter_input = None;
     state.filter = Filter::parse(text);
     state.quick = None;
@@ -17,7 +17,7 @@ pub fn set_filter(state: &mut State, text: &str) {
 }
 
 /// Apply the view `name`.
-pub fn apply(state: &mut State, name: &str) -> Vec<Effect> {
+pub(crate) fn apply(state: &mut State, name: &str) -> Vec<Effect> {
     let Some(v) = state.views.iter().find(|v| v.name == name).cloned() else {
         state.notice(
             Level::Warn,
@@ -36,13 +36,4 @@ pub fn apply(state: &mut State, name: &str) -> Vec<Effect> {
     state.view = Some(v.name.clone());
     state.notice(Level::Info, format!("view {}: {}", v.name, v.describe()));
     Vec::new()
-}
-
-/// The view bound to `key`, if any.
-pub fn for_key(state: &State, key: &crossterm::event::KeyEvent) -> Option<String> {
-    state
-        .views
-        .iter()
-        .find(|v| v.key.is_some_and(|k| k.matches(key)))
-        .map(|v| v.name.clone())
 }

@@ -10,7 +10,7 @@ use crate::app::msg::Level;
 use crate::app::state::State;
 
 /// The runtime's answers.
-pub fn on_msg(state: &mut State, msg: ComposerMsg) -> Vec<Effect> {
+pub(crate) fn on_msg(state: &mut State, msg: ComposerMsg) -> Vec<Effect> {
     let mut effects = answer(state, msg);
     if let Some(e) = state.composer.editor.as_deref_mut() {
         effects.extend(e.request_file_checks().into_iter().map(fx));

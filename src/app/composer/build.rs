@@ -9,7 +9,7 @@ use crate::engine::assets::{AssetError, mime_for};
 use std::path::Path;
 
 /// The request with each asset's URL given by `url_of`.
-pub fn request(e: &Editor, url_of: impl Fn(&Asset) -> String) -> CreateRequest {
+pub(crate) fn request(e: &Editor, url_of: impl Fn(&Asset) -> String) -> CreateRequest {
     let mut req = e.base.clone();
     let prompt = e.prompt_text();
     let mut content = Vec::new();
@@ -40,7 +40,7 @@ fn asset_offset(e: &Editor) -> usize {
 }
 
 /// Where the form shows a problem about the API field `field` (`content[2].role`, `seed`, ...).
-pub fn locate(e: &Editor, field: &str) -> (Field, Option<usize>) {
+pub(crate) fn locate(e: &Editor, field: &str) -> (Field, Option<usize>) {
     if let Some(rest) = field.strip_prefix("content[") {
         let index = rest.split(']').next().and_then(|n| n.parse::<usize>().ok());
         let offset = asset_offset(e);
@@ -68,7 +68,7 @@ fn stand_in(mime: &str) -> String {
 }
 
 /// Every problem with the editor's request, in form order.
-pub fn problems(e: &Editor) -> Vec<ProblemAt> {
+pub(crate) fn problems(e: &Editor) -> Vec<ProblemAt> {
     let offset = asset_offset(e);
     let mut local: Vec<ProblemAt> = Vec::new();
     let req = request(e, |a| {
@@ -151,7 +151,7 @@ pub fn problems(e: &Editor) -> Vec<ProblemAt> {
 }
 
 /// The draft as stored: the request (local files as paths) and the lineage.
-pub fn draft_json(e: &Editor) -> String {
+pub(crate) fn draft_json(e: &Editor) -> String {
     let mut req = request(e, |a| a.target.clone());
     // Keep the duration even while frames override it, so turning frames off restores it.
     req.duration = e.duration;
@@ -167,7 +167,7 @@ pub fn draft_json(e: &Editor) -> String {
 }
 
 /// An editor from a stored draft, a template, or a plain request body.
-pub fn editor_from_json(name: String, json: &str) -> Result<Editor, String> {
+pub(crate) fn editor_from_json(name: String, json: &str) -> Result<Editor, String> {
     let v: serde_json::Value = serde_json::from_str(json).map_err(|e| format!("not JSON: {e}"))?;
     let default_ratio = v
         .get("default_ratio")
@@ -194,12 +194,12 @@ pub fn editor_from_json(name: String, json: &str) -> Result<Editor, String> {
 
 impl Editor {
     /// Run validation again (after any change).
-    pub fn revalidate(&mut self) {
+    pub(crate) fn revalidate(&mut self) {
         self.problems = problems(self);
     }
 
     /// The request as it would be sent, with local files left as paths.
-    pub fn request(&self) -> CreateRequest {
+    pub(crate) fn request(&self) -> CreateRequest {
         request(self, |a| a.target.trim().to_string())
     }
 }

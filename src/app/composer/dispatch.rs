@@ -9,7 +9,7 @@ use crate::app::effect::Effect;
 use crate::app::state::State;
 
 /// Apply a composer intent: the module of the context it belongs to acts on the open editor.
-pub fn apply(state: &mut State, intent: ComposerIntent) -> Vec<Effect> {
+pub(crate) fn apply(state: &mut State, intent: ComposerIntent) -> Vec<Effect> {
     use ComposerIntent as I;
     let mut notice = None;
     let mut copying = None;

@@ -2,7 +2,7 @@
 //! change it. Choices come from the model capability table (`api::models`).
 
 use super::Editor;
-pub use super::Field;
+pub(crate) use super::Field;
 use crate::api::models;
 
 fn on_off(v: Option<bool>) -> &'static str {
@@ -14,7 +14,7 @@ fn on_off(v: Option<bool>) -> &'static str {
 }
 
 /// The value of `field` as the form shows it.
-pub fn display(e: &Editor, field: Field) -> String {
+pub(crate) fn display(e: &Editor, field: Field) -> String {
     let b = &e.base;
     match field {
         Field::Prompt | Field::Assets => String::new(),
@@ -90,7 +90,7 @@ fn cycle<T: PartialEq + Clone>(options: &[T], current: &T, delta: isize) -> T {
 }
 
 /// Change `field` by one step (`delta` is -1 for ←, +1 for →); returns whether it changed.
-pub fn step(e: &mut Editor, field: Field, delta: isize) -> bool {
+pub(crate) fn step(e: &mut Editor, field: Field, delta: isize) -> bool {
     let spec = models::find(&e.base.model);
     let before = (e.base.clone(), e.duration);
     let b = &mut e.base;
@@ -211,7 +211,7 @@ pub fn step(e: &mut Editor, field: Field, delta: isize) -> bool {
 }
 
 /// The text a typed field starts from when the user begins typing into it.
-pub fn typing_start(e: &Editor, field: Field) -> String {
+pub(crate) fn typing_start(e: &Editor, field: Field) -> String {
     match field {
         Field::Seed => e.base.seed.filter(|s| *s >= 0).map(|s| s.to_string()),
         Field::ExpiresAfter => e.base.execution_expires_after.map(|s| s.to_string()),
@@ -226,7 +226,7 @@ pub fn typing_start(e: &Editor, field: Field) -> String {
 }
 
 /// Whether `c` may be typed into `field`.
-pub fn accepts(field: Field, c: char) -> bool {
+pub(crate) fn accepts(field: Field, c: char) -> bool {
     match field {
         Field::CallbackUrl => !c.is_whitespace() && !c.is_control(),
         Field::Seed | Field::Duration => c.is_ascii_digit() || c == '-',
@@ -238,7 +238,7 @@ pub fn accepts(field: Field, c: char) -> bool {
 }
 
 /// Store typed `text` into `field` (an empty or unreadable number clears it).
-pub fn set_typed(e: &mut Editor, field: Field, text: &str) {
+pub(crate) fn set_typed(e: &mut Editor, field: Field, text: &str) {
     let num = text.trim().parse::<i64>().ok();
     match field {
         Field::Seed => e.base.seed = num,

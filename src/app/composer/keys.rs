@@ -10,7 +10,7 @@ use crate::app::state::State;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// A key no command claimed: it goes to the focused widget.
-pub fn typing(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
+pub(crate) fn typing(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
     let now = state.now;
     with_editor(state, |_, e| {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
@@ -73,7 +73,7 @@ pub fn typing(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
 }
 
 /// Pasted text goes where typing would.
-pub fn paste(state: &mut State, text: &str) -> Vec<Effect> {
+pub(crate) fn paste(state: &mut State, text: &str) -> Vec<Effect> {
     let now = state.now;
     // Some terminals send a paste's line breaks as a lone CR (as typing Enter would).
     let text = &text.replace("\r\n", "\n").replace('\r', "\n");

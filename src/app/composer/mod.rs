@@ -12,18 +12,19 @@ mod assets;
 mod build;
 mod commands;
 mod dispatch;
-pub mod fields;
+pub(crate) mod fields;
 mod keys;
 mod modes;
 mod reduce;
 
-pub use super::types::composer::{
+#[cfg(test)]
+pub(crate) use super::types::composer::problem_texts;
+pub(crate) use super::types::composer::{
     Asset, Composer, ComposerEffect, ComposerIntent, ComposerMsg, Editor, Field, InputPurpose,
-    Mode, PickerKind, ProblemAt, SAVE_IDLE_SECS, SAVE_MAX_SECS, SubmitOutcome, problem_texts,
-    textarea,
+    Mode, PickerKind, ProblemAt, SAVE_IDLE_SECS, SAVE_MAX_SECS, SubmitOutcome,
 };
-pub use answers::on_msg;
-pub use build::{draft_json, editor_from_json, locate};
-pub use dispatch::apply;
-pub use keys::{paste, typing};
-pub use reduce::{edit_task, new_draft, on_tick};
+pub(crate) use answers::on_msg;
+pub(crate) use build::{draft_json, editor_from_json};
+pub(crate) use dispatch::apply;
+pub(crate) use keys::{paste, typing};
+pub(crate) use reduce::{edit_task, new_draft, on_tick};

@@ -55,7 +55,7 @@ fn unique_name(state: &mut State, now: i64, base: String, current: Option<&str>)
 }
 
 /// `n`: open the most recent draft (restored after a crash or an Esc), else a new one.
-pub fn new_draft(state: &mut State) -> Vec<Effect> {
+pub(crate) fn new_draft(state: &mut State) -> Vec<Effect> {
     if state.composer.is_open() || state.composer.opening {
         return Vec::new();
     }
@@ -64,7 +64,7 @@ pub fn new_draft(state: &mut State) -> Vec<Effect> {
 }
 
 /// `e`: a composer prefilled from the selected task's stored request, linked to it.
-pub fn edit_task(state: &mut State) -> Vec<Effect> {
+pub(crate) fn edit_task(state: &mut State) -> Vec<Effect> {
     let Some(t) = state.selected_task() else {
         state.notice(Level::Warn, "nothing to edit: select a task first");
         return Vec::new();
@@ -152,7 +152,7 @@ pub(super) fn save_if_due(now: i64, e: &mut Editor, force: bool) -> Vec<Effect> 
 }
 
 /// The clock: write a draft that has been quiet long enough.
-pub fn on_tick(state: &mut State) -> Vec<Effect> {
+pub(crate) fn on_tick(state: &mut State) -> Vec<Effect> {
     let now = state.now;
     match state.composer.editor.as_deref_mut() {
         Some(e) => save_if_due(now, e, false),
@@ -203,32 +203,32 @@ pub(super) fn input(purpose: InputPurpose, text: String) -> Mode {
 /// the log, and whether the composer closes.
 #[derive(Debug, Default)]
 pub(super) struct Outcome {
-    pub effects: Vec<Effect>,
-    pub notice: Option<(Level, String)>,
-    pub close: bool,
+    pub(crate) effects: Vec<Effect>,
+    pub(crate) notice: Option<(Level, String)>,
+    pub(crate) close: bool,
     /// What an `Effect::Copy` among the effects copies (the runtime's answer names it).
-    pub copying: Option<&'static str>,
+    pub(crate) copying: Option<&'static str>,
 }
 
 impl Outcome {
-    pub fn effects(effects: Vec<Effect>) -> Outcome {
+    pub(crate) fn effects(effects: Vec<Effect>) -> Outcome {
         Outcome {
             effects,
             ..Outcome::default()
         }
     }
 
-    pub fn notice(mut self, level: Level, text: impl Into<String>) -> Outcome {
+    pub(crate) fn notice(mut self, level: Level, text: impl Into<String>) -> Outcome {
         self.notice = Some((level, text.into()));
         self
     }
 
-    pub fn copying(mut self, what: &'static str) -> Outcome {
+    pub(crate) fn copying(mut self, what: &'static str) -> Outcome {
         self.copying = Some(what);
         self
     }
 
-    pub fn closed(mut self) -> Outcome {
+    pub(crate) fn closed(mut self) -> Outcome {
         self.close = true;
         self
     }

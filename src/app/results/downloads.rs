@@ -9,14 +9,14 @@ use crate::app::state::State;
 use crate::store::{Phase, TaskRow};
 
 /// Result URLs die about this long after the task succeeded.
-pub const URL_LIFETIME_SECS: i64 = 24 * 3600;
+pub(crate) const URL_LIFETIME_SECS: i64 = 24 * 3600;
 
 fn succeeded(t: &TaskRow) -> bool {
     t.phase == Phase::Remote(TaskStatus::Succeeded)
 }
 
 /// `d`: download (or download again) the marked, else the selected, succeeded tasks.
-pub fn download(state: &mut State) -> Vec<Effect> {
+pub(crate) fn download(state: &mut State) -> Vec<Effect> {
     let targets = state.targets();
     let total = targets.len();
     let ids: Vec<String> = targets
@@ -48,7 +48,7 @@ pub fn download(state: &mut State) -> Vec<Effect> {
 
 /// `o`: open the selected task's saved video (its path is read from the store first, and this
 /// is done again when it arrives).
-pub fn open(state: &mut State) -> Vec<Effect> {
+pub(crate) fn open(state: &mut State) -> Vec<Effect> {
     let Some(t) = state.selected_task() else {
         return Vec::new();
     };
@@ -84,7 +84,7 @@ pub fn open(state: &mut State) -> Vec<Effect> {
 
 /// What the saved column shows for a task.
 #[derive(Debug, Clone, PartialEq)]
-pub enum SavedCell {
+pub(crate) enum SavedCell {
     None,
     Saved,
     Queued,
@@ -99,7 +99,7 @@ pub enum SavedCell {
 }
 
 /// Seconds before `t`'s result links die, when it has links.
-pub fn time_left(t: &TaskRow, now: i64) -> Option<i64> {
+pub(crate) fn time_left(t: &TaskRow, now: i64) -> Option<i64> {
     if !t.results.video_url {
         return None;
     }
@@ -107,7 +107,7 @@ pub fn time_left(t: &TaskRow, now: i64) -> Option<i64> {
     Some(since + URL_LIFETIME_SECS - now)
 }
 
-pub fn saved_cell(state: &State, t: &TaskRow) -> SavedCell {
+pub(crate) fn saved_cell(state: &State, t: &TaskRow) -> SavedCell {
     match state.results.transfers.get(&*t.local_id) {
         Some(Transfer::Queued) => return SavedCell::Queued,
         Some(Transfer::Active { done, total, .. }) => {

@@ -10,21 +10,22 @@ mod preview;
 mod sheet;
 mod summary;
 
-pub use downloads::{SavedCell, URL_LIFETIME_SECS, download, open, saved_cell, time_left};
-pub use notifications::{flush_notifications, on_phase_change};
-pub use preview::{preview_box, preview_effect};
-pub use sheet::{grid, local_video, sheet_box, sheet_effect, shown_sheet, toggle_full};
-pub use summary::{Pricing, Summary, Total, cost_today, show_summary, summary};
+pub(crate) use downloads::{SavedCell, URL_LIFETIME_SECS, download, open, saved_cell};
+pub(crate) use notifications::{flush_notifications, on_phase_change};
+pub(crate) use preview::preview_effect;
+pub(crate) use sheet::{grid, local_video, sheet_effect, shown_sheet, toggle_full};
+#[cfg(test)]
+pub(crate) use summary::Pricing;
+pub(crate) use summary::{Total, cost_today, show_summary, summary};
 
 use super::effect::Effect;
 use super::msg::Level;
 use super::state::State;
-pub use super::types::results::{
-    PreviewImage, Results, ResultsEffect, ResultsMsg, SheetTiles, Transfer,
-};
+pub(crate) use super::types::results::{PreviewImage, Results, ResultsEffect, SheetTiles};
+pub use super::types::results::{ResultsMsg, Transfer};
 
 /// Apply a runtime report.
-pub fn on_msg(state: &mut State, msg: ResultsMsg) -> Vec<Effect> {
+pub(crate) fn on_msg(state: &mut State, msg: ResultsMsg) -> Vec<Effect> {
     state.dirty = true;
     match msg {
         ResultsMsg::Transfer { local_id, transfer } => {

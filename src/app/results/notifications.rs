@@ -8,7 +8,7 @@ use crate::app::state::State;
 use crate::store::{Phase, TaskRow};
 
 /// A task changed phase: collect finishes for one notification.
-pub fn on_phase_change(state: &mut State, r: &TaskRow) {
+pub(crate) fn on_phase_change(state: &mut State, r: &TaskRow) {
     let id = r.display_id().to_string();
     let bucket = match &r.phase {
         Phase::Remote(TaskStatus::Succeeded) => &mut state.results.batch_ok,
@@ -24,7 +24,7 @@ pub fn on_phase_change(state: &mut State, r: &TaskRow) {
 }
 
 /// Close the notification batch when its window has passed (or at once with a zero window).
-pub fn flush_notifications(state: &mut State) -> Vec<Effect> {
+pub(crate) fn flush_notifications(state: &mut State) -> Vec<Effect> {
     let r = &mut state.results;
     match r.batch_since {
         Some(since) if state.now - since >= r.batch_secs => {

@@ -5,7 +5,7 @@ use crate::app::effect::Effect;
 use crate::app::state::{DetailMode, State};
 
 /// The preview box (columns, rows) of the detail pane, when the pane is shown.
-pub fn preview_box(state: &State) -> Option<(u16, u16)> {
+pub(crate) fn preview_box(state: &State) -> Option<(u16, u16)> {
     let d = crate::app::layout::areas(state.size, state.detail).detail?;
     // The pane has a top and a left border; keep at least half of it for text.
     let cols = d.width.saturating_sub(2).min(64);
@@ -14,7 +14,7 @@ pub fn preview_box(state: &State) -> Option<(u16, u16)> {
 }
 
 /// Ask for the selected task's pictures: its last frame and, for a saved video, its contact sheet.
-pub fn preview_effect(state: &State) -> Vec<Effect> {
+pub(crate) fn preview_effect(state: &State) -> Vec<Effect> {
     let mut fx = last_frame_effect(state);
     fx.extend(super::sheet::sheet_effect(state));
     fx

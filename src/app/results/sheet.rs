@@ -9,7 +9,13 @@ use crate::app::state::{DetailMode, State};
 /// How `n` frames of `aspect` (width / height) fit a box of `cols`x`rows` cells, with `label`
 /// rows under each line of tiles: (columns, tile columns, tile rows) making the frames largest.
 /// A cell is taken as twice as tall as wide (halfblocks draw two pixels in one).
-pub fn grid(cols: u16, rows: u16, n: usize, aspect: f64, label: u16) -> Option<(u16, u16, u16)> {
+pub(crate) fn grid(
+    cols: u16,
+    rows: u16,
+    n: usize,
+    aspect: f64,
+    label: u16,
+) -> Option<(u16, u16, u16)> {
     let n = n.max(1) as u16;
     let aspect = if aspect.is_finite() && aspect > 0.0 {
         aspect
@@ -37,7 +43,7 @@ pub fn grid(cols: u16, rows: u16, n: usize, aspect: f64, label: u16) -> Option<(
 
 /// The box (columns, rows) the sheet takes: the detail pane's picture area, or the whole body
 /// for the full-screen view.
-pub fn sheet_box(state: &State) -> Option<(u16, u16)> {
+pub(crate) fn sheet_box(state: &State) -> Option<(u16, u16)> {
     if state.results.sheet_full {
         let (w, h) = state.size;
         // Header (2), title line and footer (1 each).
@@ -50,7 +56,7 @@ pub fn sheet_box(state: &State) -> Option<(u16, u16)> {
 }
 
 /// The local video of the selected task, when it has one on this disk (not in a bucket).
-pub fn local_video(state: &State) -> Option<(String, String)> {
+pub(crate) fn local_video(state: &State) -> Option<(String, String)> {
     let t = state.selected_task()?;
     if !t.results.video_saved {
         return None;
@@ -61,7 +67,7 @@ pub fn local_video(state: &State) -> Option<(String, String)> {
 
 /// Ask for the selected task's sheet when it is shown and not already there (a request in flight
 /// for the same task and box is answered once: the runtime drops the repeat).
-pub fn sheet_effect(state: &State) -> Vec<Effect> {
+pub(crate) fn sheet_effect(state: &State) -> Vec<Effect> {
     let r = &state.results;
     if !r.images || r.sheet_frames == 0 || (state.detail == DetailMode::Hidden && !r.sheet_full) {
         return Vec::new();
@@ -87,7 +93,7 @@ pub fn sheet_effect(state: &State) -> Vec<Effect> {
 }
 
 /// The sheet shown for `local_id`, if it is the one made for the current box.
-pub fn shown_sheet<'a>(state: &'a State, local_id: &str) -> Option<&'a SheetTiles> {
+pub(crate) fn shown_sheet<'a>(state: &'a State, local_id: &str) -> Option<&'a SheetTiles> {
     match &state.results.sheet {
         Some((id, tiles)) if id == local_id => Some(tiles),
         _ => None,
@@ -96,7 +102,7 @@ pub fn shown_sheet<'a>(state: &'a State, local_id: &str) -> Option<&'a SheetTile
 
 /// `v`: the sheet full screen with its frame times, or back. It follows the selection, so `j`/`k`
 /// and `[`/`]` page through sheets; the detail pane opens under it (its paths are read there).
-pub fn toggle_full(state: &mut State) -> Vec<Effect> {
+pub(crate) fn toggle_full(state: &mut State) -> Vec<Effect> {
     state.results.sheet_full = !state.results.sheet_full;
     state.dirty = true;
     let mut fx = Vec::new();

@@ -6,10 +6,10 @@ use crate::store::TaskRow;
 use std::collections::BTreeMap;
 
 /// Prices that turn tokens into money (`[pricing]`: per model, resolution tier, video input).
-pub type Pricing = crate::config::PricingConfig;
+pub(crate) type Pricing = crate::config::PricingConfig;
 
 /// The price of `tokens` billed for the task `t`, when a price is known.
-pub fn cost(pricing: &Pricing, t: &TaskRow, tokens: u64) -> Option<f64> {
+pub(crate) fn cost(pricing: &Pricing, t: &TaskRow, tokens: u64) -> Option<f64> {
     let resolution = crate::api::models::request_resolution(&t.model, t.spec.resolution.as_deref());
     let p = pricing.per_million(&t.model, &resolution, t.spec.has_input_video)?;
     Some(tokens as f64 / 1_000_000.0 * p)
@@ -17,11 +17,11 @@ pub fn cost(pricing: &Pricing, t: &TaskRow, tokens: u64) -> Option<f64> {
 
 /// Token (and money) totals for one group of tasks.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Total {
-    pub tasks: usize,
-    pub tokens: u64,
+pub(crate) struct Total {
+    pub(crate) tasks: usize,
+    pub(crate) tokens: u64,
     /// `None` when no price is configured for any of its tasks.
-    pub cost: Option<f64>,
+    pub(crate) cost: Option<f64>,
 }
 
 impl Total {
@@ -37,17 +37,17 @@ impl Total {
 
 /// The summary view's numbers.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Summary {
+pub(crate) struct Summary {
     /// Days back from today (0 = today) -> total, by the day tasks finished (else were created).
-    pub by_day: BTreeMap<i64, Total>,
-    pub by_model: BTreeMap<String, Total>,
+    pub(crate) by_day: BTreeMap<i64, Total>,
+    pub(crate) by_model: BTreeMap<String, Total>,
     /// The tasks in the current filter.
-    pub filtered: Total,
-    pub all: Total,
+    pub(crate) filtered: Total,
+    pub(crate) all: Total,
 }
 
 /// Compute the summary from the state (billed tasks: those with a token count).
-pub fn summary(state: &State) -> Summary {
+pub(crate) fn summary(state: &State) -> Summary {
     let p = &state.results.pricing;
     let mut s = Summary::default();
     for t in state.tasks.iter().filter(|t| t.tokens.is_some()) {
@@ -67,7 +67,7 @@ pub fn summary(state: &State) -> Summary {
 }
 
 /// Money spent today, when prices are configured.
-pub fn cost_today(state: &State) -> Option<f64> {
+pub(crate) fn cost_today(state: &State) -> Option<f64> {
     let p = &state.results.pricing;
     if !p.is_set() {
         return None;
@@ -83,7 +83,7 @@ pub fn cost_today(state: &State) -> Option<f64> {
 }
 
 /// `$`: show the summary.
-pub fn show_summary(state: &mut State) -> Vec<Effect> {
+pub(crate) fn show_summary(state: &mut State) -> Vec<Effect> {
     state.overlay = Overlay::Summary { scroll: 0 };
     Vec::new()
 }

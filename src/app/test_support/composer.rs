@@ -7,35 +7,35 @@ use crate::app::composer::{ComposerEffect, ComposerMsg, Editor, Field};
 use crate::app::{Effect, Msg, State, update};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-pub fn k(s: &mut State, code: KeyCode, m: KeyModifiers) -> Vec<Effect> {
+pub(crate) fn k(s: &mut State, code: KeyCode, m: KeyModifiers) -> Vec<Effect> {
     update(s, Msg::Key(KeyEvent::new(code, m)))
 }
-pub fn press(s: &mut State, code: KeyCode) -> Vec<Effect> {
+pub(crate) fn press(s: &mut State, code: KeyCode) -> Vec<Effect> {
     k(s, code, KeyModifiers::NONE)
 }
-pub fn ch(s: &mut State, c: char) -> Vec<Effect> {
+pub(crate) fn ch(s: &mut State, c: char) -> Vec<Effect> {
     press(s, KeyCode::Char(c))
 }
-pub fn ctrl(s: &mut State, c: char) -> Vec<Effect> {
+pub(crate) fn ctrl(s: &mut State, c: char) -> Vec<Effect> {
     k(s, KeyCode::Char(c), KeyModifiers::CONTROL)
 }
-pub fn alt(s: &mut State, c: char) -> Vec<Effect> {
+pub(crate) fn alt(s: &mut State, c: char) -> Vec<Effect> {
     k(s, KeyCode::Char(c), KeyModifiers::ALT)
 }
-pub fn typ(s: &mut State, text: &str) -> Vec<Effect> {
+pub(crate) fn typ(s: &mut State, text: &str) -> Vec<Effect> {
     let mut out = Vec::new();
     for c in text.chars() {
         out.extend(ch(s, c));
     }
     out
 }
-pub fn ed(s: &State) -> &Editor {
+pub(crate) fn ed(s: &State) -> &Editor {
     s.composer.editor.as_deref().expect("composer open")
 }
-pub fn msg(s: &mut State, m: ComposerMsg) -> Vec<Effect> {
+pub(crate) fn msg(s: &mut State, m: ComposerMsg) -> Vec<Effect> {
     update(s, Msg::Composer(m))
 }
-pub fn composer_fx(fx: &[Effect]) -> Vec<ComposerEffect> {
+pub(crate) fn composer_fx(fx: &[Effect]) -> Vec<ComposerEffect> {
     fx.iter()
         .filter_map(|e| match e {
             Effect::Composer(c) => Some(c.clone()),
@@ -43,7 +43,7 @@ pub fn composer_fx(fx: &[Effect]) -> Vec<ComposerEffect> {
         })
         .collect()
 }
-pub fn focus(s: &mut State, f: Field) {
+pub(crate) fn focus(s: &mut State, f: Field) {
     // Tab moves between the sections (prompt, parameters, assets), the arrows inside one.
     for _ in 0..3 {
         if ed(s).focus.section() == f.section() {
@@ -68,7 +68,7 @@ pub fn focus(s: &mut State, f: Field) {
 }
 
 /// `n` on an empty drafts table: a fresh draft from the config defaults.
-pub fn open() -> State {
+pub(crate) fn open() -> State {
     let mut s = state(120, 40);
     let fx = ch(&mut s, 'n');
     assert_eq!(
@@ -86,6 +86,6 @@ pub fn open() -> State {
     s
 }
 
-pub fn request(s: &State) -> CreateRequest {
+pub(crate) fn request(s: &State) -> CreateRequest {
     ed(s).request()
 }

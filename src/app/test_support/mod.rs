@@ -10,9 +10,9 @@ use crate::store::{HistoryEntry, Phase, TaskBodies, TaskRecord, TaskRow};
 use crate::theme::{self, Theme};
 
 /// The fixed "now" of every fixture (2026-11-23 12:00:00 UTC).
-pub const NOW: i64 = 1_795_435_200;
+pub(crate) const NOW: i64 = 1_795_435_200;
 
-pub fn record(n: usize, phase: Phase, prompt: &str, model: &str) -> TaskRecord {
+pub(crate) fn record(n: usize, phase: Phase, prompt: &str, model: &str) -> TaskRecord {
     let created = NOW - 60 * (n as i64 + 1) * 7;
     let ratio = ["16:9", "9:16", "1:1"][n % 3];
     let duration = [5, 10, -1][n % 3];
@@ -57,7 +57,7 @@ pub fn record(n: usize, phase: Phase, prompt: &str, model: &str) -> TaskRecord {
 }
 
 /// One task in every phase, and a retry.
-pub fn tasks() -> Vec<TaskRecord> {
+pub(crate) fn tasks() -> Vec<TaskRecord> {
     let fast = "doubao-seedance-2-0-fast-260128";
     let std = "doubao-seedance-2-0-260128";
     vec![
@@ -125,7 +125,7 @@ pub fn tasks() -> Vec<TaskRecord> {
 }
 
 /// The fixture task with this local id, as stored.
-pub fn task_record(local_id: &str) -> TaskRecord {
+pub(crate) fn task_record(local_id: &str) -> TaskRecord {
     tasks()
         .into_iter()
         .find(|t| t.local_id == local_id)
@@ -133,16 +133,16 @@ pub fn task_record(local_id: &str) -> TaskRecord {
 }
 
 /// [`tasks`] as the dashboard keeps them.
-pub fn rows() -> Vec<TaskRow> {
+pub(crate) fn rows() -> Vec<TaskRow> {
     tasks().into_iter().map(TaskRow::from).collect()
 }
 
 /// A state loaded with the fixtures at `NOW`, sized `w`x`h`.
-pub fn state(w: u16, h: u16) -> State {
+pub(crate) fn state(w: u16, h: u16) -> State {
     state_with(w, h, Theme::default())
 }
 
-pub fn state_with(w: u16, h: u16, theme: Theme) -> State {
+pub(crate) fn state_with(w: u16, h: u16, theme: Theme) -> State {
     let (mut themes, _) = theme::load_all(None);
     themes.retain(|t| t.name != theme.name);
     themes.insert(0, theme);
@@ -161,7 +161,7 @@ pub fn state_with(w: u16, h: u16, theme: Theme) -> State {
 
 /// The runtime's answer to `Effect::LoadBodies` for a fixture task: its full request and
 /// response, links and paths (the fixture records carry them; the dashboard's rows do not).
-pub fn bodies(local_id: &str) -> Msg {
+pub(crate) fn bodies(local_id: &str) -> Msg {
     let t = tasks()
         .into_iter()
         .find(|t| t.local_id == local_id)
@@ -173,7 +173,7 @@ pub fn bodies(local_id: &str) -> Msg {
 }
 
 /// Answer every `Effect::LoadBodies` in `fx` as the runtime would; the effects of the answers.
-pub fn answer_bodies(s: &mut State, fx: Vec<crate::app::Effect>) -> Vec<crate::app::Effect> {
+pub(crate) fn answer_bodies(s: &mut State, fx: Vec<crate::app::Effect>) -> Vec<crate::app::Effect> {
     let mut out = Vec::new();
     for e in fx {
         match e {
@@ -184,7 +184,7 @@ pub fn answer_bodies(s: &mut State, fx: Vec<crate::app::Effect>) -> Vec<crate::a
     out
 }
 
-pub fn history(local_id: &str, created: i64) -> Msg {
+pub(crate) fn history(local_id: &str, created: i64) -> Msg {
     Msg::History {
         local_id: local_id.into(),
         entries: vec![

@@ -7,29 +7,29 @@ use crate::config::RequestDefaults;
 use ratatui_textarea::TextArea;
 
 /// Seconds of quiet after which an edited draft is written to the store.
-pub const SAVE_IDLE_SECS: i64 = 1;
+pub(crate) const SAVE_IDLE_SECS: i64 = 1;
 /// While typing continuously, the draft is written at least this often.
-pub const SAVE_MAX_SECS: i64 = 3;
+pub(crate) const SAVE_MAX_SECS: i64 = 3;
 
 /// One image, video or audio item: a URL or a local file path, and its role.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Asset {
-    pub kind: MediaKind,
+pub(crate) struct Asset {
+    pub(crate) kind: MediaKind,
     /// `https://…`, `asset://…`, `data:…`, or a local file path (inlined at submit).
-    pub target: String,
-    pub role: Role,
+    pub(crate) target: String,
+    pub(crate) role: Role,
 }
 
 impl Asset {
     /// True when the target is a local file (to be turned into a `data:` URL at submit).
-    pub fn is_local(&self) -> bool {
+    pub(crate) fn is_local(&self) -> bool {
         !self.target.trim().is_empty() && !crate::engine::assets::is_url(&self.target)
     }
 }
 
 /// What the one-line input at the bottom of the composer is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum InputPurpose {
+pub(crate) enum InputPurpose {
     /// The target (URL or path) of asset `n`; `fresh` when it was just added (Esc removes it).
     AssetTarget {
         index: usize,
@@ -42,7 +42,7 @@ pub enum InputPurpose {
 }
 
 impl InputPurpose {
-    pub fn label(&self) -> &'static str {
+    pub(crate) fn label(&self) -> &'static str {
         match self {
             InputPurpose::AssetTarget { .. } => "URL or file path",
             InputPurpose::RenameDraft => "draft name",
@@ -53,7 +53,7 @@ impl InputPurpose {
     }
 
     /// Whether Tab completes file paths here.
-    pub fn completes_paths(&self) -> bool {
+    pub(crate) fn completes_paths(&self) -> bool {
         matches!(
             self,
             InputPurpose::AssetTarget { .. } | InputPurpose::LoadJson | InputPurpose::ExportJson
@@ -63,14 +63,14 @@ impl InputPurpose {
 
 /// Which list the picker shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PickerKind {
+pub(crate) enum PickerKind {
     Drafts,
     Templates,
 }
 
 /// What the composer shows over its form.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     Edit,
     /// A one-line input; `candidates` are the last path completions.
     Input {
@@ -95,56 +95,56 @@ pub enum Mode {
 
 /// The state of the open composer.
 #[derive(Debug, Clone)]
-pub struct Editor {
+pub(crate) struct Editor {
     /// The draft's name in the store.
-    pub name: String,
+    pub(crate) name: String,
     /// The task this one is an edit of (`e`), recorded as lineage.
-    pub retry_of: Option<String>,
+    pub(crate) retry_of: Option<String>,
     /// Every field other than content and duration (unknown fields kept for the round trip).
-    pub base: CreateRequest,
+    pub(crate) base: CreateRequest,
     /// Kept aside so that `frames` can override it without losing it.
-    pub duration: Option<i64>,
-    pub prompt: TextArea<'static>,
-    pub assets: Vec<Asset>,
+    pub(crate) duration: Option<i64>,
+    pub(crate) prompt: TextArea<'static>,
+    pub(crate) assets: Vec<Asset>,
     /// Content items the form does not edit (e.g. `draft_task`), sent after the assets.
-    pub other_content: Vec<ContentItem>,
-    pub focus: Field,
+    pub(crate) other_content: Vec<ContentItem>,
+    pub(crate) focus: Field,
     /// The selected asset row.
-    pub asset_sel: usize,
+    pub(crate) asset_sel: usize,
     /// What a field being typed into holds (seed, expiry, callback URL).
-    pub typing: Option<String>,
+    pub(crate) typing: Option<String>,
     /// Problems found by `validate`, located in the form.
-    pub problems: Vec<ProblemAt>,
+    pub(crate) problems: Vec<ProblemAt>,
     /// The server's answer to the last submission, shown beside the field it names.
-    pub server_error: Option<ProblemAt>,
-    pub mode: Mode,
+    pub(crate) server_error: Option<ProblemAt>,
+    pub(crate) mode: Mode,
     /// Unix second of the first edit not yet written to the store.
-    pub unsaved_since: Option<i64>,
+    pub(crate) unsaved_since: Option<i64>,
     /// Unix second of the last edit.
-    pub edited_at: i64,
+    pub(crate) edited_at: i64,
     /// Unix second of the last write to the store (`None`: never written).
-    pub saved_at: Option<i64>,
+    pub(crate) saved_at: Option<i64>,
     /// Position in the prompt history while recalling (0 = the newest earlier prompt).
-    pub history_pos: Option<usize>,
+    pub(crate) history_pos: Option<usize>,
     /// What was typed before recalling history.
-    pub history_stash: Option<String>,
+    pub(crate) history_stash: Option<String>,
     /// Local files looked at by the runtime: size in bytes, or why they cannot be sent
     /// (`None` while the answer is pending).
-    pub files: std::collections::HashMap<String, Option<Result<u64, String>>>,
+    pub(crate) files: std::collections::HashMap<String, Option<Result<u64, String>>>,
     /// The last submission was refused by the daily spending cap: the next `Ctrl-S` is the
     /// user's explicit confirmation and sends it anyway.
-    pub over_budget_ok: bool,
+    pub(crate) over_budget_ok: bool,
     /// Local videos and audios go through the `[assets] upload_to` bucket (so a local video is
     /// no problem); set by [`Composer::install`].
-    pub uploads: bool,
+    pub(crate) uploads: bool,
     /// `[defaults] ratio` while the user has not chosen one (`base.ratio` is then unset): sent
     /// for text and reference requests; a frame image gets `adaptive` instead.
-    pub default_ratio: Option<String>,
+    pub(crate) default_ratio: Option<String>,
 }
 
 impl Editor {
     /// A blank editor from the config defaults.
-    pub fn from_defaults(name: String, d: &RequestDefaults) -> Editor {
+    pub(crate) fn from_defaults(name: String, d: &RequestDefaults) -> Editor {
         let base = CreateRequest {
             model: d.model.clone(),
             duration: Some(d.duration),
@@ -161,7 +161,11 @@ impl Editor {
     }
 
     /// An editor holding `req` (content split into prompt, assets and other items).
-    pub fn from_request(name: String, mut req: CreateRequest, retry_of: Option<String>) -> Editor {
+    pub(crate) fn from_request(
+        name: String,
+        mut req: CreateRequest,
+        retry_of: Option<String>,
+    ) -> Editor {
         let mut prompt = None;
         let mut assets = Vec::new();
         let mut other = Vec::new();
@@ -210,12 +214,12 @@ impl Editor {
     }
 
     /// The prompt text.
-    pub fn prompt_text(&self) -> String {
+    pub(crate) fn prompt_text(&self) -> String {
         self.prompt.lines().join("\n")
     }
 
     /// Characters in the prompt.
-    pub fn prompt_chars(&self) -> usize {
+    pub(crate) fn prompt_chars(&self) -> usize {
         self.prompt
             .lines()
             .iter()
@@ -225,12 +229,12 @@ impl Editor {
     }
 
     /// The first problem, in form order.
-    pub fn first_problem(&self) -> Option<&ProblemAt> {
+    pub(crate) fn first_problem(&self) -> Option<&ProblemAt> {
         self.problems.first()
     }
 
     /// The problems shown beside `field` (and asset `index` for the asset list).
-    pub fn problems_at(&self, field: Field, index: Option<usize>) -> Vec<&ProblemAt> {
+    pub(crate) fn problems_at(&self, field: Field, index: Option<usize>) -> Vec<&ProblemAt> {
         self.problems
             .iter()
             .chain(self.server_error.iter())
@@ -239,7 +243,7 @@ impl Editor {
     }
 
     /// Ask the runtime about local files not looked at yet.
-    pub fn request_file_checks(&mut self) -> Vec<ComposerEffect> {
+    pub(crate) fn request_file_checks(&mut self) -> Vec<ComposerEffect> {
         let mut out = Vec::new();
         for a in &self.assets {
             let path = a.target.trim().to_string();
@@ -253,7 +257,7 @@ impl Editor {
 }
 
 /// A prompt editor holding `text`.
-pub fn textarea(text: &str) -> TextArea<'static> {
+pub(crate) fn textarea(text: &str) -> TextArea<'static> {
     let mut t = TextArea::from(text.split('\n').map(str::to_string));
     t.set_max_histories(500);
     t.set_cursor_line_style(ratatui::style::Style::default());
@@ -265,26 +269,26 @@ pub fn textarea(text: &str) -> TextArea<'static> {
 
 /// The composer part of the dashboard state.
 #[derive(Debug, Clone, Default)]
-pub struct Composer {
+pub(crate) struct Composer {
     /// `[defaults]` of the config: the starting point of a new draft.
-    pub defaults: RequestDefaults,
+    pub(crate) defaults: RequestDefaults,
     /// The open editor, if the composer is showing.
-    pub editor: Option<Box<Editor>>,
+    pub(crate) editor: Option<Box<Editor>>,
     /// Set between `n` and the drafts arriving from the store (input meanwhile is kept in
     /// `State::pending_input`).
-    pub opening: bool,
+    pub(crate) opening: bool,
     /// The editor whose request is being submitted (the composer is closed meanwhile and
     /// reopens with the error if the request is refused).
-    pub submitting: Option<Box<Editor>>,
+    pub(crate) submitting: Option<Box<Editor>>,
     /// Draft names given out in the current clock second (so none is given out twice).
-    pub issued: Vec<String>,
+    pub(crate) issued: Vec<String>,
     /// `[assets] upload_to` is set: local references go through the bucket.
-    pub uploads: bool,
+    pub(crate) uploads: bool,
 }
 
 impl Composer {
     /// Show `e` as the open editor, knowing whether local references go through a bucket.
-    pub fn install(&mut self, mut e: Box<Editor>) {
+    pub(crate) fn install(&mut self, mut e: Box<Editor>) {
         if e.uploads != self.uploads {
             e.uploads = self.uploads;
             e.revalidate();
@@ -292,7 +296,7 @@ impl Composer {
         self.editor = Some(e);
     }
 
-    pub fn is_open(&self) -> bool {
+    pub(crate) fn is_open(&self) -> bool {
         self.editor.is_some()
     }
 }
@@ -407,14 +411,15 @@ pub enum ComposerMsg {
     Submitted(SubmitOutcome),
 }
 
-/// The problem list of an editor, for tests and the view.
-pub fn problem_texts(e: &Editor) -> Vec<String> {
+/// The problem list of an editor, for the tests.
+#[cfg(test)]
+pub(crate) fn problem_texts(e: &Editor) -> Vec<String> {
     e.problems.iter().map(|p| p.problem.to_string()).collect()
 }
 
 /// A place in the composer that can have the keyboard, in Tab order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Field {
+pub(crate) enum Field {
     Prompt,
     Model,
     Ratio,
@@ -436,7 +441,7 @@ pub enum Field {
 }
 
 impl Field {
-    pub const ALL: [Field; 18] = [
+    pub(crate) const ALL: [Field; 18] = [
         Field::Prompt,
         Field::Model,
         Field::Ratio,
@@ -458,12 +463,12 @@ impl Field {
     ];
 
     /// The form's parameter rows (everything but the prompt and the assets).
-    pub fn form() -> &'static [Field] {
+    pub(crate) fn form() -> &'static [Field] {
         &Self::ALL[1..Self::ALL.len() - 1]
     }
 
     /// The name the API uses (and the form shows).
-    pub fn api_name(self) -> &'static str {
+    pub(crate) fn api_name(self) -> &'static str {
         match self {
             Field::Prompt => "prompt",
             Field::Model => "model",
@@ -487,7 +492,7 @@ impl Field {
     }
 
     /// The field an API parameter name belongs to (`tools[0].type` belongs to `tools`).
-    pub fn from_api(name: &str) -> Option<Field> {
+    pub(crate) fn from_api(name: &str) -> Option<Field> {
         let name = name.split(['[', '.']).next().unwrap_or(name);
         Self::ALL
             .iter()
@@ -495,14 +500,14 @@ impl Field {
             .find(|f| f.api_name() == name && *f != Field::Prompt && *f != Field::Assets)
     }
 
-    pub fn next(self, delta: isize) -> Field {
+    pub(crate) fn next(self, delta: isize) -> Field {
         let i = Self::ALL.iter().position(|f| *f == self).unwrap_or(0) as isize;
         let n = Self::ALL.len() as isize;
         Self::ALL[((i + delta) % n + n) as usize % Self::ALL.len()]
     }
 
     /// The section a field is in: 0 the prompt, 1 the parameters, 2 the assets.
-    pub fn section(self) -> usize {
+    pub(crate) fn section(self) -> usize {
         match self {
             Field::Prompt => 0,
             Field::Assets => 2,
@@ -511,7 +516,7 @@ impl Field {
     }
 
     /// The first field of the section `delta` sections away (`Tab`, `Shift-Tab`), wrapping.
-    pub fn next_section(self, delta: isize) -> Field {
+    pub(crate) fn next_section(self, delta: isize) -> Field {
         match (self.section() as isize + delta).rem_euclid(3) {
             0 => Field::Prompt,
             1 => Field::Model,
@@ -520,14 +525,14 @@ impl Field {
     }
 
     /// The parameter `delta` rows away, staying among the parameters (arrows in the form).
-    pub fn next_param(self, delta: isize) -> Field {
+    pub(crate) fn next_param(self, delta: isize) -> Field {
         let form = Self::form();
         let i = form.iter().position(|f| *f == self).unwrap_or(0) as isize;
         form[(i + delta).clamp(0, form.len() as isize - 1) as usize]
     }
 
     /// Fields whose value is typed (digits or text) rather than chosen.
-    pub fn typed(self) -> bool {
+    pub(crate) fn typed(self) -> bool {
         matches!(
             self,
             Field::Seed
@@ -541,18 +546,18 @@ impl Field {
     }
 
     /// Typed fields whose text is edited in place (not replaced by the first key).
-    pub fn edited_as_text(self) -> bool {
+    pub(crate) fn edited_as_text(self) -> bool {
         matches!(self, Field::CallbackUrl | Field::SafetyIdentifier)
     }
 }
 
 /// A problem and where the form shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProblemAt {
-    pub field: Field,
+pub(crate) struct ProblemAt {
+    pub(crate) field: Field,
     /// The asset row, for problems in the asset list.
-    pub asset: Option<usize>,
-    pub problem: Problem,
+    pub(crate) asset: Option<usize>,
+    pub(crate) problem: Problem,
 }
 
 /// What a composer key means (the keymap's composer entries).

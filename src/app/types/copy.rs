@@ -27,7 +27,7 @@ pub enum CopyRoute {
 }
 
 impl CopyRoute {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             CopyRoute::TmuxBuffer => "to tmux's buffer",
             CopyRoute::Terminal => "to the terminal's clipboard",

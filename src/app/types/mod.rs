@@ -2,10 +2,10 @@
 //! in files that import no reducer and no `State` (the architecture test keeps `app` free of
 //! import circles).
 
-pub mod composer;
-pub mod copy;
-pub mod overlays;
-pub mod queue;
-pub mod results;
-pub mod sort;
-pub mod views;
+pub(crate) mod composer;
+pub(crate) mod copy;
+pub(crate) mod overlays;
+pub(crate) mod queue;
+pub(crate) mod results;
+pub(crate) mod sort;
+pub(crate) mod views;

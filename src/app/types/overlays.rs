@@ -2,18 +2,18 @@
 
 /// The palette while it is open.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Palette {
-    pub input: String,
+pub(crate) struct Palette {
+    pub(crate) input: String,
     /// The highlighted entry among the matches.
-    pub selected: usize,
+    pub(crate) selected: usize,
 }
 
 /// A search in the help or the detail pane.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Search {
-    pub text: String,
+pub(crate) struct Search {
+    pub(crate) text: String,
     /// Still being typed on the footer's line.
-    pub typing: bool,
+    pub(crate) typing: bool,
     /// Which match is shown (wraps around).
-    pub nth: usize,
+    pub(crate) nth: usize,
 }

@@ -5,12 +5,12 @@
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QueueInfo {
     /// Local ids of the `pending` rows, in the order they will be sent.
-    pub order: Vec<String>,
+    pub(crate) order: Vec<String>,
     /// Paused by a user (in any dashboard sharing the store).
-    pub paused: bool,
+    pub(crate) paused: bool,
     /// The server asked to wait until this Unix second, and why.
-    pub held_until: Option<i64>,
-    pub held_reason: Option<String>,
+    pub(crate) held_until: Option<i64>,
+    pub(crate) held_reason: Option<String>,
 }
 
 /// What the reducer asks the runtime to do to the queue (all in the store).
@@ -28,7 +28,7 @@ pub enum QueueEffect {
 
 impl QueueInfo {
     /// 1-based place of a pending row in the queue.
-    pub fn position(&self, local_id: &str) -> Option<usize> {
+    pub(crate) fn position(&self, local_id: &str) -> Option<usize> {
         self.order
             .iter()
             .position(|id| id == local_id)
@@ -36,7 +36,7 @@ impl QueueInfo {
     }
 
     /// True while the server's hold lasts at `now`.
-    pub fn held_at(&self, now: i64) -> bool {
+    pub(crate) fn held_at(&self, now: i64) -> bool {
         self.held_until.is_some_and(|t| t > now)
     }
 }

@@ -94,34 +94,34 @@ pub enum ResultsEffect {
 
 /// Results state kept in [`State::results`].
 #[derive(Debug, Clone)]
-pub struct Results {
-    pub transfers: HashMap<String, Transfer>,
+pub(crate) struct Results {
+    pub(crate) transfers: HashMap<String, Transfer>,
     /// The preview shown in the detail pane, for the task it belongs to.
-    pub preview: Option<(String, PreviewImage)>,
+    pub(crate) preview: Option<(String, PreviewImage)>,
     /// The box (columns, rows) the shown preview was made for.
-    pub preview_box: Option<(u16, u16)>,
+    pub(crate) preview_box: Option<(u16, u16)>,
     /// Why the selected task's preview is missing.
-    pub preview_error: Option<(String, String)>,
+    pub(crate) preview_error: Option<(String, String)>,
     /// The contact sheet shown, for the task it belongs to, and the box it was made for.
-    pub sheet: Option<(String, SheetTiles)>,
-    pub sheet_box: Option<(u16, u16)>,
+    pub(crate) sheet: Option<(String, SheetTiles)>,
+    pub(crate) sheet_box: Option<(u16, u16)>,
     /// Why the selected task has no sheet.
-    pub sheet_error: Option<(String, String)>,
+    pub(crate) sheet_error: Option<(String, String)>,
     /// Frames per sheet (`[ui] contact_sheet_frames`; 0: no sheets).
-    pub sheet_frames: usize,
+    pub(crate) sheet_frames: usize,
     /// `v`: the sheet full screen.
-    pub sheet_full: bool,
+    pub(crate) sheet_full: bool,
     /// Draw previews at all.
-    pub images: bool,
+    pub(crate) images: bool,
     /// Unsaved results whose link dies within this many seconds are shown in the warning colour.
-    pub warn_secs: i64,
+    pub(crate) warn_secs: i64,
     /// Finishes collected for one notification: since when, and which.
-    pub batch_since: Option<i64>,
-    pub batch_ok: Vec<String>,
-    pub batch_failed: Vec<String>,
+    pub(crate) batch_since: Option<i64>,
+    pub(crate) batch_ok: Vec<String>,
+    pub(crate) batch_failed: Vec<String>,
     /// Seconds a batch stays open.
-    pub batch_secs: i64,
-    pub pricing: Pricing,
+    pub(crate) batch_secs: i64,
+    pub(crate) pricing: Pricing,
 }
 
 impl Default for Results {
@@ -150,16 +150,16 @@ impl Default for Results {
 /// A sheet ready to draw: `tiles` laid out `columns` to a row, each `tile` (columns, rows) cells.
 #[derive(Debug, Clone)]
 pub struct SheetTiles {
-    pub columns: u16,
-    pub tile: (u16, u16),
-    pub images: Vec<PreviewImage>,
+    pub(crate) columns: u16,
+    pub(crate) tile: (u16, u16),
+    pub(crate) images: Vec<PreviewImage>,
     /// Each frame's time, seconds.
-    pub times: Vec<f64>,
+    pub(crate) times: Vec<f64>,
 }
 
 impl SheetTiles {
     /// Rows of cells the grid takes, with `label` rows under each line of tiles.
-    pub fn height(&self, label: u16) -> u16 {
+    pub(crate) fn height(&self, label: u16) -> u16 {
         let lines = self.images.len().div_ceil(self.columns.max(1) as usize) as u16;
         lines * (self.tile.1 + label)
     }

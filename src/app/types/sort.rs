@@ -15,7 +15,7 @@ pub enum SortKey {
 }
 
 impl SortKey {
-    pub const ALL: [SortKey; 7] = [
+    pub(crate) const ALL: [SortKey; 7] = [
         SortKey::Created,
         SortKey::Status,
         SortKey::Model,
@@ -26,11 +26,11 @@ impl SortKey {
     ];
 
     /// A sort by its label (`age`, `queue`, ...).
-    pub fn parse(s: &str) -> Option<SortKey> {
+    pub(crate) fn parse(s: &str) -> Option<SortKey> {
         SortKey::ALL.into_iter().find(|k| k.label() == s)
     }
 
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             SortKey::Created => "age",
             SortKey::Status => "status",

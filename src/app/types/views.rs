@@ -7,17 +7,17 @@ use crate::app::keymap::KeySpec;
 
 /// A view, checked at start (an unknown sort, column or key stops the dashboard with the fix).
 #[derive(Debug, Clone, PartialEq)]
-pub struct View {
-    pub name: String,
-    pub key: Option<KeySpec>,
-    pub filter: String,
-    pub sort: Option<(SortKey, bool)>,
-    pub columns: Option<Vec<Col>>,
+pub(crate) struct View {
+    pub(crate) name: String,
+    pub(crate) key: Option<KeySpec>,
+    pub(crate) filter: String,
+    pub(crate) sort: Option<(SortKey, bool)>,
+    pub(crate) columns: Option<Vec<Col>>,
 }
 
 impl View {
     /// Build a view from its config entry; `Err` says what to fix.
-    pub fn from_config(name: &str, c: &crate::config::ViewConfig) -> Result<View, String> {
+    pub(crate) fn from_config(name: &str, c: &crate::config::ViewConfig) -> Result<View, String> {
         let key = c
             .key
             .as_deref()
@@ -55,7 +55,7 @@ impl View {
     }
 
     /// One line for the palette.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let mut parts = Vec::new();
         if !self.filter.is_empty() {
             parts.push(format!("filter {}", self.filter));
