@@ -1,18 +1,17 @@
 //! Drafts (saved as they are typed) and templates: named JSON documents.
 
 use super::{Store, StoreError};
-use rusqlite::params;
 
 impl Store {
     fn save_named(&self, table: &str, name: &str, json: &str, now: i64) -> Result<(), StoreError> {
         self.write(|s| {
-            s.conn
+            s.db
                 .execute(
                     &format!(
                         "INSERT INTO {table} (name, json, updated_at) VALUES (?1, ?2, ?3) \
                          ON CONFLICT(name) DO UPDATE SET json = excluded.json, updated_at = excluded.updated_at"
                     ),
-                    params![name, json, now],
+                    args![name, json, now],
                 )
                 .map_err(|e| s.err(e))?;
             Ok(())
@@ -24,17 +23,13 @@ impl Store {
         table: &str,
         order: &str,
     ) -> Result<Vec<(String, String, i64)>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT name, json, updated_at FROM {table} ORDER BY {order}"
-            ))
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .and_then(|it| it.collect())
-            .map_err(|e| self.err(e))?;
-        Ok(rows)
+        self.db
+            .query_all(
+                &format!("SELECT name, json, updated_at FROM {table} ORDER BY {order}"),
+                args![],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .map_err(|e| self.err(e))
     }
 
     /// Save (insert or replace) a named draft's JSON.
@@ -57,8 +52,8 @@ impl Store {
 
     fn delete_named(&self, table: &str, name: &str) -> Result<(), StoreError> {
         self.write(|s| {
-            s.conn
-                .execute(&format!("DELETE FROM {table} WHERE name = ?1"), [name])
+            s.db
+                .execute(&format!("DELETE FROM {table} WHERE name = ?1"), args![name])
                 .map_err(|e| s.err(e))?;
             Ok(())
         })

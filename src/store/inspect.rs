@@ -2,6 +2,7 @@
 //! size, and who holds the poller lease. For `doctor` and shell completion, which must never
 //! create, migrate or mark a file.
 
+use super::db::Db;
 use super::{Lease, Store, StoreError, schema};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::cell::Cell;
@@ -109,7 +110,7 @@ impl Store {
             }
         }
         Ok(Store {
-            conn,
+            db: Db::Sqlite(conn),
             path: path.to_path_buf(),
             own_writes: Cell::new(0),
         })

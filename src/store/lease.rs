@@ -12,7 +12,7 @@
 //! clock was an hour ahead would otherwise be "alive" for an hour after a SIGKILL.
 
 use super::{Store, StoreError};
-use rusqlite::{OptionalExtension, params};
+use super::db::{DbError, Row};
 
 /// One lease row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,7 +74,7 @@ pub enum LeaseOutcome {
 
 const COLUMNS: &str = "name, holder, acquired_at, heartbeat_at, expires_at, note, beats";
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Lease> {
+fn row(r: &Row<'_>) -> Result<Lease, DbError> {
     Ok(Lease {
         name: r.get(0)?,
         holder: r.get(1)?,
@@ -89,13 +89,12 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Lease> {
 impl Store {
     /// The lease called `name`, if any row exists (it may have expired).
     pub fn lease(&self, name: &str) -> Result<Option<Lease>, StoreError> {
-        self.conn
+        self.db
             .query_row(
                 &format!("SELECT {COLUMNS} FROM leases WHERE name = ?1"),
-                [name],
+                args![name],
                 row,
             )
-            .optional()
             .map_err(|e| self.err(e))
     }
 
@@ -152,13 +151,13 @@ impl Store {
                 note: note.map(str::to_string),
                 beats,
             };
-            s.conn
+            s.db
                 .execute(
                     "INSERT INTO leases (name, holder, acquired_at, heartbeat_at, expires_at, note, beats) \
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
                      ON CONFLICT(name) DO UPDATE SET holder = ?2, acquired_at = ?3, \
                      heartbeat_at = ?4, expires_at = ?5, note = ?6, beats = ?7",
-                    params![
+                    args![
                         lease.name,
                         lease.holder,
                         lease.acquired_at,
@@ -177,10 +176,10 @@ impl Store {
     pub(crate) fn lease_release(&self, name: &str, holder: &str) -> Result<bool, StoreError> {
         self.write(|s| {
             let n = s
-                .conn
+                .db
                 .execute(
                     "DELETE FROM leases WHERE name = ?1 AND holder = ?2",
-                    params![name, holder],
+                    args![name, holder],
                 )
                 .map_err(|e| s.err(e))?;
             Ok(n > 0)

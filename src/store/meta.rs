@@ -2,25 +2,23 @@
 //! task list the poller may use.
 
 use super::{Store, StoreError};
-use rusqlite::{OptionalExtension, params};
 
 impl Store {
     /// The value stored under `key`, if any.
     pub fn meta_get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        self.conn
-            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-            .optional()
+        self.db
+            .query_row("SELECT value FROM meta WHERE key = ?1", args![key], |r| r.get(0))
             .map_err(|e| self.err(e))
     }
 
     /// Store `value` under `key` (replacing what was there).
     pub(crate) fn meta_set(&self, key: &str, value: &str) -> Result<(), StoreError> {
         self.write(|s| {
-            s.conn
+            s.db
                 .execute(
                     "INSERT INTO meta (key, value) VALUES (?1, ?2) \
                      ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                    params![key, value],
+                    args![key, value],
                 )
                 .map_err(|e| s.err(e))?;
             Ok(())

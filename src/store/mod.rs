@@ -5,6 +5,8 @@
 //! Durability: WAL with `synchronous=NORMAL` survives any process crash (SIGKILL included); only
 //! an OS crash or power loss can lose the last transactions, never corrupt the file.
 
+#[macro_use]
+mod db;
 mod drafts;
 pub(crate) mod inspect;
 mod lease;
@@ -25,7 +27,8 @@ pub use record::{FileKind, HistoryEntry, Phase, TaskBodies, TaskRecord};
 pub use row::{ResultFiles, RowExtra, Spec, TaskFacts, TaskRow, intern};
 pub(crate) use tasks::is_short_id;
 
-use rusqlite::{Connection, ErrorCode, OpenFlags};
+use db::{Db, DbError};
+use rusqlite::{Connection, OpenFlags};
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -173,24 +176,10 @@ pub struct TaskQuery {
 
 /// A handle on one store file. Open one per thread that needs it (a connection is not `Sync`).
 pub struct Store {
-    conn: Connection,
+    db: Db,
     path: PathBuf,
     /// Commits made through this handle (`PRAGMA data_version` counts only other connections').
     own_writes: Cell<i64>,
-}
-
-fn is_corruption(e: &rusqlite::Error) -> bool {
-    matches!(
-        e.sqlite_error_code(),
-        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt)
-    )
-}
-
-fn is_busy(e: &rusqlite::Error) -> bool {
-    matches!(
-        e.sqlite_error_code(),
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
-    )
 }
 
 /// Create `dir` (and missing parents) readable by the owner only: the store keeps prompts,
@@ -227,13 +216,13 @@ const OPEN_BUSY_FOR: Duration = Duration::from_secs(30);
 
 /// Run `f` again while SQLite answers busy, with a short growing pause, until
 /// [`OPEN_BUSY_FOR`] has passed.
-fn retry_busy<T>(mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+fn retry_busy<T>(mut f: impl FnMut() -> rusqlite::Result<T>) -> Result<T, DbError> {
     let started = std::time::Instant::now();
     let pause = crate::backoff::Backoff::new(Duration::from_millis(5), Duration::from_millis(200));
     let mut busy = 0;
     loop {
-        match f() {
-            Err(e) if is_busy(&e) && started.elapsed() < OPEN_BUSY_FOR => {
+        match f().map_err(DbError::from) {
+            Err(e) if e.is_busy() && started.elapsed() < OPEN_BUSY_FOR => {
                 std::thread::sleep(pause.delay(busy));
                 busy += 1;
             }
@@ -259,22 +248,23 @@ impl Store {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn =
             Connection::open_with_flags(path, flags).map_err(|e| open_err(e.to_string()))?;
-        let corrupt = |e: rusqlite::Error| {
-            if is_corruption(&e) {
+        let refused = |e: DbError| {
+            if e.is_corruption() {
                 StoreError::Corrupt {
                     path: path.to_path_buf(),
                     message: e.to_string(),
                 }
-            } else if is_busy(&e) {
+            } else if e.is_busy() {
                 StoreError::Busy(e.to_string())
             } else {
                 open_err(e.to_string())
             }
         };
+        let corrupt = |e: rusqlite::Error| refused(DbError::from(e));
         conn.busy_timeout(Duration::from_secs(5)).map_err(corrupt)?;
         // Room for every statement the store caches (rusqlite keeps 16): the poll path's
         // statements are not pushed out by the dashboard's other reads.
-        conn.set_prepared_statement_cache_capacity(32);
+        conn.set_prepared_statement_cache_capacity(64);
         // Reading the version first detects a file that is not a database without writing to it.
         let found = schema::version(&conn).map_err(corrupt)?;
         if schema::ownership(&conn).map_err(corrupt)? == schema::Ownership::Foreign {
@@ -292,14 +282,14 @@ impl Store {
         // Switching to WAL and migrating need the write lock; several processes opening a new
         // store at once can be told "busy" without the busy timeout being waited (a journal
         // switch or a WAL recovery in progress), so each is tried again until a deadline.
-        retry_busy(|| conn.pragma_update(None, "journal_mode", "WAL")).map_err(corrupt)?;
+        retry_busy(|| conn.pragma_update(None, "journal_mode", "WAL")).map_err(refused)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(corrupt)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(corrupt)?;
-        retry_busy(|| schema::migrate_and_mark(&mut conn).map(|_| ())).map_err(corrupt)?;
+        retry_busy(|| schema::migrate_and_mark(&mut conn).map(|_| ())).map_err(refused)?;
         Ok(Store {
-            conn,
+            db: Db::Sqlite(conn),
             path: path.to_path_buf(),
             own_writes: Cell::new(0),
         })
@@ -310,11 +300,11 @@ impl Store {
         &self.path
     }
 
-    /// Map a SQLite error to a StoreError.
-    fn err(&self, e: rusqlite::Error) -> StoreError {
-        if is_busy(&e) {
+    /// Map a database error to a StoreError.
+    fn err(&self, e: DbError) -> StoreError {
+        if e.is_busy() {
             StoreError::Busy(e.to_string())
-        } else if is_corruption(&e) {
+        } else if e.is_corruption() {
             StoreError::Corrupt {
                 path: self.path.clone(),
                 message: e.to_string(),
@@ -324,25 +314,20 @@ impl Store {
         }
     }
 
-    /// Run `f` in an immediate transaction (so concurrent writers queue on the busy timeout
-    /// instead of failing mid-way) and count the commit.
+    /// Run `f` in a write transaction (see [`Db::begin_write`]) and count the commit.
     fn write<T>(&self, f: impl FnOnce(&Store) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        // Cached: every poll answer that changes a task writes through here.
-        let run = |sql: &str| {
-            self.conn
-                .prepare_cached(sql)
-                .and_then(|mut stmt| stmt.execute([]))
-                .map_err(|e| self.err(e))
-        };
-        run("BEGIN IMMEDIATE")?;
+        self.db.begin_write().map_err(|e| self.err(e))?;
         match f(self) {
             Ok(v) => {
-                run("COMMIT")?;
+                if let Err(e) = self.db.commit() {
+                    self.db.rollback();
+                    return Err(self.err(e));
+                }
                 self.own_writes.set(self.own_writes.get() + 1);
                 Ok(v)
             }
             Err(e) => {
-                let _ = self.conn.execute_batch("ROLLBACK");
+                self.db.rollback();
                 Err(e)
             }
         }
@@ -351,19 +336,24 @@ impl Store {
     /// A number that changes whenever any connection commits to the store (`PRAGMA
     /// data_version` for other connections, plus this handle's own commits).
     pub fn change_counter(&self) -> Result<i64, StoreError> {
-        let v: i64 = self
-            .conn
-            .query_row("PRAGMA data_version", [], |r| r.get(0))
-            .map_err(|e| self.err(e))?;
+        let v: i64 = match &self.db {
+            Db::Sqlite(_) => self
+                .db
+                .query_row("PRAGMA data_version", args![], |r| r.get(0)),
+        }
+        .map_err(|e| self.err(e))?
+        .unwrap_or(0);
         Ok(v.wrapping_add(self.own_writes.get()))
     }
 
-    /// `PRAGMA integrity_check` says "ok".
+    /// The database's own integrity check passes (`PRAGMA integrity_check` says "ok").
     pub fn integrity_ok(&self) -> Result<bool, StoreError> {
-        let s: String = self
-            .conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-            .map_err(|e| self.err(e))?;
-        Ok(s == "ok")
+        let s: Option<String> = match &self.db {
+            Db::Sqlite(_) => self
+                .db
+                .query_row("PRAGMA integrity_check", args![], |r| r.get(0)),
+        }
+        .map_err(|e| self.err(e))?;
+        Ok(s.as_deref() == Some("ok"))
     }
 }

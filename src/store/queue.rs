@@ -6,7 +6,6 @@
 use super::requests::FROM_TASKS;
 use super::tasks::{COLUMNS, from_row};
 use super::{Store, StoreError, TaskRecord};
-use rusqlite::{OptionalExtension, params};
 
 /// One request to put in the queue.
 #[derive(Debug, Clone)]
@@ -67,24 +66,45 @@ impl Store {
     pub fn enqueue(&self, items: &[NewPending<'_>], now: i64) -> Result<Vec<Enqueued>, StoreError> {
         self.write(|s| {
             let mut pos: i64 = s
-                .conn
-                .query_row("SELECT COALESCE(MAX(queue_pos), 0) FROM tasks", [], |r| {
-                    r.get(0)
-                })
-                .map_err(|e| s.err(e))?;
-            let mut find = s
-                .conn
-                .prepare_cached(
-                    "SELECT local_id, status FROM tasks WHERE profile = ?1 AND queue_key = ?2",
+                .db
+                .query_row(
+                    "SELECT COALESCE(MAX(queue_pos), 0) FROM tasks",
+                    args![],
+                    |r| r.get(0),
                 )
-                .map_err(|e| s.err(e))?;
-            let mut removed = s
-                .conn
-                .prepare_cached("SELECT 1 FROM queue_removed WHERE profile = ?1 AND queue_key = ?2")
-                .map_err(|e| s.err(e))?;
-            let mut insert = s
-                .conn
-                .prepare_cached(
+                .map_err(|e| s.err(e))?
+                .unwrap_or(0);
+            let mut out = Vec::with_capacity(items.len());
+            for it in items {
+                if let Some(key) = it.key {
+                    let found: Option<(String, String)> = s
+                        .db
+                        .query_row(
+                            "SELECT local_id, status FROM tasks WHERE profile = ?1 AND queue_key = ?2",
+                            args![it.profile, key],
+                            |r| Ok((r.get(0)?, r.get(1)?)),
+                        )
+                        .map_err(|e| s.err(e))?;
+                    if let Some((local_id, status)) = found {
+                        out.push(Enqueued::Existing { local_id, status });
+                        continue;
+                    }
+                    let removed = s
+                        .db
+                        .query_row(
+                            "SELECT 1 FROM queue_removed WHERE profile = ?1 AND queue_key = ?2",
+                            args![it.profile, key],
+                            |_| Ok(()),
+                        )
+                        .map_err(|e| s.err(e))?;
+                    if removed.is_some() {
+                        out.push(Enqueued::Removed);
+                        continue;
+                    }
+                }
+                let (model, prompt) = super::model_and_prompt(it.request_json);
+                pos += 1;
+                s.db.execute(
                     "INSERT INTO tasks (local_id, status, profile, model, prompt, \
                      created_at, updated_at, queue_key, queue_pos, label, retry_of, retry_depth, \
                      max_in_flight) \
@@ -92,37 +112,7 @@ impl Store {
                      COALESCE(?8, (SELECT label FROM tasks WHERE local_id = ?9)), ?9, \
                      COALESCE((SELECT retry_depth + 1 FROM tasks WHERE local_id = ?9), \
                      CASE WHEN ?9 IS NULL THEN 0 ELSE 1 END), ?10)",
-                )
-                .map_err(|e| s.err(e))?;
-            let mut history = s
-                .conn
-                .prepare_cached(
-                    "INSERT INTO status_history (local_id, status, at, note) VALUES (?1, 'pending', ?2, ?3)",
-                )
-                .map_err(|e| s.err(e))?;
-            let mut out = Vec::with_capacity(items.len());
-            for it in items {
-                if let Some(key) = it.key {
-                    let found: Option<(String, String)> = find
-                        .query_row(params![it.profile, key], |r| Ok((r.get(0)?, r.get(1)?)))
-                        .optional()
-                        .map_err(|e| s.err(e))?;
-                    if let Some((local_id, status)) = found {
-                        out.push(Enqueued::Existing { local_id, status });
-                        continue;
-                    }
-                    if removed
-                        .exists(params![it.profile, key])
-                        .map_err(|e| s.err(e))?
-                    {
-                        out.push(Enqueued::Removed);
-                        continue;
-                    }
-                }
-                let (model, prompt) = super::model_and_prompt(it.request_json);
-                pos += 1;
-                insert
-                    .execute(params![
+                    args![
                         it.local_id,
                         it.profile,
                         model,
@@ -133,12 +123,16 @@ impl Store {
                         it.label,
                         it.retry_of,
                         it.max_in_flight
-                    ])
-                    .map_err(|e| s.err(e))?;
+                    ],
+                )
+                .map_err(|e| s.err(e))?;
                 s.insert_request(it.local_id, it.request_json)?;
-                history
-                    .execute(params![it.local_id, now, it.label])
-                    .map_err(|e| s.err(e))?;
+                s.db.execute(
+                    "INSERT INTO status_history (local_id, status, at, note) \
+                     VALUES (?1, 'pending', ?2, ?3)",
+                    args![it.local_id, now, it.label],
+                )
+                .map_err(|e| s.err(e))?;
                 out.push(Enqueued::New {
                     local_id: it.local_id.to_string(),
                 });
@@ -149,7 +143,7 @@ impl Store {
 
     /// The first `pending` row of `profile` in queue order.
     pub(crate) fn queue_front(&self, profile: &str) -> Result<Option<TaskRecord>, StoreError> {
-        self.conn
+        self.db
             .query_row(
                 // The front is picked without its request: a sort would copy every column it
                 // carries, a 20 MB request included.
@@ -158,22 +152,20 @@ impl Store {
                      tasks WHERE status = 'pending' AND profile = ?1 \
                      ORDER BY queue_pos, rowid LIMIT 1)"
                 ),
-                [profile],
+                args![profile],
                 from_row,
             )
-            .optional()
             .map_err(|e| self.err(e))
     }
 
     /// The in-flight cap a queued row was given (`submit --batch --max-in-flight`), if any.
     pub(crate) fn queue_cap(&self, local_id: &str) -> Result<Option<u64>, StoreError> {
-        self.conn
+        self.db
             .query_row(
                 "SELECT max_in_flight FROM tasks WHERE local_id = ?1",
-                [local_id],
-                |r| r.get::<_, Option<i64>>(0),
+                args![local_id],
+                |r| r.get::<Option<i64>>(0),
             )
-            .optional()
             .map(|v| v.flatten().map(|n| n.max(1) as u64))
             .map_err(|e| self.err(e))
     }
@@ -184,24 +176,21 @@ impl Store {
             "SELECT {COLUMNS} FROM {FROM_TASKS} WHERE status = 'pending' AND (?1 IS NULL OR profile = ?1) \
              ORDER BY queue_pos, tasks.rowid"
         );
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([profile], from_row)
-            .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| self.err(e))?;
-        Ok(rows)
+        self.db
+            .query_all(&sql, args![profile], from_row)
+            .map_err(|e| self.err(e))
     }
 
     /// This profile's tasks in flight: being sent, queued or running at the server.
     pub(crate) fn in_flight_count(&self, profile: &str) -> Result<u64, StoreError> {
-        self.conn
+        self.db
             .query_row(
                 "SELECT COUNT(*) FROM tasks WHERE profile = ?1 \
                  AND status IN ('submitting', 'queued', 'running')",
-                [profile],
-                |r| r.get::<_, i64>(0),
+                args![profile],
+                |r| r.get::<i64>(0),
             )
-            .map(|n| n.max(0) as u64)
+            .map(|n| n.unwrap_or(0).max(0) as u64)
             .map_err(|e| self.err(e))
     }
 
@@ -217,14 +206,15 @@ impl Store {
         allow: impl FnOnce(&Store) -> Result<Result<(), R>, StoreError>,
     ) -> Result<Result<bool, R>, StoreError> {
         self.write(|s| {
-            let pending: bool = s
-                .conn
+            let pending = s
+                .db
                 .query_row(
-                    "SELECT EXISTS (SELECT 1 FROM tasks WHERE local_id = ?1 AND status = 'pending')",
-                    [local_id],
-                    |r| r.get(0),
+                    "SELECT 1 FROM tasks WHERE local_id = ?1 AND status = 'pending'",
+                    args![local_id],
+                    |_| Ok(()),
                 )
-                .map_err(|e| s.err(e))?;
+                .map_err(|e| s.err(e))?
+                .is_some();
             if !pending {
                 return Ok(Ok(false));
             }
@@ -232,11 +222,11 @@ impl Store {
                 return Ok(Err(no));
             }
             let n = s
-                .conn
+                .db
                 .execute(
                     "UPDATE tasks SET status = 'submitting', updated_at = ?2 \
                      WHERE local_id = ?1 AND status = 'pending'",
-                    params![local_id, now],
+                    args![local_id, now],
                 )
                 .map_err(|e| s.err(e))?;
             if n == 1 {
@@ -256,11 +246,11 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.write(|s| {
             let n = s
-                .conn
+                .db
                 .execute(
                     "UPDATE tasks SET status = 'pending', updated_at = ?2 \
                      WHERE local_id = ?1 AND status = 'submitting'",
-                    params![local_id, now],
+                    args![local_id, now],
                 )
                 .map_err(|e| s.err(e))?;
             if n == 1 {
@@ -278,24 +268,21 @@ impl Store {
         const NOTE: &str = "the process sending this queued request stopped before the answer came; \
              it may or may not have reached the server: check before sending it again";
         self.write(|s| {
-            let ids: Vec<String> = {
-                let mut stmt = s
-                    .conn
-                    .prepare_cached(
-                        "SELECT local_id FROM tasks WHERE profile = ?1 AND status = 'submitting' \
-                         AND queue_key IS NOT NULL AND task_id IS NULL",
-                    )
-                    .map_err(|e| s.err(e))?;
-                stmt.query_map([profile], |r| r.get(0))
-                    .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-                    .map_err(|e| s.err(e))?
-            };
+            let ids: Vec<String> = s
+                .db
+                .query_all(
+                    "SELECT local_id FROM tasks WHERE profile = ?1 AND status = 'submitting' \
+                     AND queue_key IS NOT NULL AND task_id IS NULL",
+                    args![profile],
+                    |r| r.get(0),
+                )
+                .map_err(|e| s.err(e))?;
             for id in &ids {
-                s.conn
+                s.db
                     .execute(
                         "UPDATE tasks SET status = 'submit_unknown', error_message = ?2, \
                          updated_at = ?3, finished_at = ?3 WHERE local_id = ?1",
-                        params![id, NOTE, now],
+                        args![id, NOTE, now],
                     )
                     .map_err(|e| s.err(e))?;
                 s.add_history(id, "submit_unknown", now, Some(NOTE))?;
@@ -309,13 +296,12 @@ impl Store {
     pub(crate) fn queue_move(&self, local_id: &str, up: bool) -> Result<bool, StoreError> {
         self.write(|s| {
             let Some((profile, pos)) = s
-                .conn
+                .db
                 .query_row(
                     "SELECT profile, queue_pos FROM tasks WHERE local_id = ?1 AND status = 'pending'",
-                    [local_id],
-                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?.unwrap_or(0))),
+                    args![local_id],
+                    |r| Ok((r.get::<String>(0)?, r.get::<Option<i64>>(1)?.unwrap_or(0))),
                 )
-                .optional()
                 .map_err(|e| s.err(e))?
             else {
                 return Ok(false);
@@ -328,20 +314,19 @@ impl Store {
                  AND queue_pos > ?2 ORDER BY queue_pos LIMIT 1"
             };
             let Some((other, other_pos)) = s
-                .conn
-                .query_row(sql, params![profile, pos], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+                .db
+                .query_row(sql, args![profile, pos], |r| {
+                    Ok((r.get::<String>(0)?, r.get::<i64>(1)?))
                 })
-                .optional()
                 .map_err(|e| s.err(e))?
             else {
                 return Ok(false);
             };
             for (id, p) in [(local_id, other_pos), (other.as_str(), pos)] {
-                s.conn
+                s.db
                     .execute(
                         "UPDATE tasks SET queue_pos = ?2 WHERE local_id = ?1",
-                        params![id, p],
+                        args![id, p],
                     )
                     .map_err(|e| s.err(e))?;
             }
@@ -357,28 +342,27 @@ impl Store {
             let mut removed = 0;
             for id in local_ids {
                 let keyed: Option<(String, Option<String>)> = s
-                    .conn
+                    .db
                     .query_row(
                         "SELECT profile, queue_key FROM tasks WHERE local_id = ?1 AND status = 'pending'",
-                        [id],
+                        args![id],
                         |r| Ok((r.get(0)?, r.get(1)?)),
                     )
-                    .optional()
                     .map_err(|e| s.err(e))?;
                 if let Some((profile, Some(key))) = keyed {
-                    s.conn
+                    s.db
                         .execute(
                             "INSERT OR REPLACE INTO queue_removed (profile, queue_key, removed_at) \
                              VALUES (?1, ?2, strftime('%s', 'now'))",
-                            params![profile, key],
+                            args![profile, key],
                         )
                         .map_err(|e| s.err(e))?;
                 }
                 let n = s
-                    .conn
+                    .db
                     .execute(
                         "DELETE FROM tasks WHERE local_id = ?1 AND status = 'pending'",
-                        [id],
+                        args![id],
                     )
                     .map_err(|e| s.err(e))?;
                 if n == 1 {
@@ -386,7 +370,7 @@ impl Store {
                         "DELETE FROM status_history WHERE local_id = ?1",
                         "DELETE FROM task_requests WHERE local_id = ?1",
                     ] {
-                        s.conn.execute(sql, [id]).map_err(|e| s.err(e))?;
+                        s.db.execute(sql, args![id]).map_err(|e| s.err(e))?;
                     }
                     removed += 1;
                 }
@@ -397,25 +381,20 @@ impl Store {
 
     /// The local ids of every `pending` row, in queue order (what the dashboard numbers).
     pub(crate) fn queue_ids(&self) -> Result<Vec<String>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
+        self.db
+            .query_all(
                 "SELECT local_id FROM tasks WHERE status = 'pending' ORDER BY queue_pos, tasks.rowid",
+                args![],
+                |r| r.get(0),
             )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| r.get(0))
-            .and_then(|it| it.collect::<Result<Vec<String>, _>>())
-            .map_err(|e| self.err(e))?;
-        Ok(rows)
+            .map_err(|e| self.err(e))
     }
 
     /// The queue's switches as every process sharing the store sees them.
     pub(crate) fn queue_state(&self) -> Result<QueueState, StoreError> {
         let get = |key: &str| -> Result<Option<String>, StoreError> {
-            self.conn
-                .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-                .optional()
+            self.db
+                .query_row("SELECT value FROM meta WHERE key = ?1", args![key], |r| r.get(0))
                 .map_err(|e| self.err(e))
         };
         let paused = get(META_PAUSED)?.is_some_and(|v| v == "1");
@@ -447,12 +426,12 @@ impl Store {
     fn set_meta(&self, key: &str, value: Option<&str>) -> Result<(), StoreError> {
         self.write(|s| {
             match value {
-                Some(v) => s.conn.execute(
+                Some(v) => s.db.execute(
                     "INSERT INTO meta (key, value) VALUES (?1, ?2) \
                      ON CONFLICT(key) DO UPDATE SET value = ?2",
-                    params![key, v],
+                    args![key, v],
                 ),
-                None => s.conn.execute("DELETE FROM meta WHERE key = ?1", [key]),
+                None => s.db.execute("DELETE FROM meta WHERE key = ?1", args![key]),
             }
             .map_err(|e| s.err(e))?;
             Ok(())
@@ -461,14 +440,18 @@ impl Store {
 
     /// The batch label of every task that came through the queue with one (`gallery` shows it).
     pub(crate) fn labels(&self) -> Result<std::collections::HashMap<String, String>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT local_id, label FROM tasks WHERE label IS NOT NULL")
+        let mut labels = std::collections::HashMap::new();
+        self.db
+            .query_each(
+                "SELECT local_id, label FROM tasks WHERE label IS NOT NULL",
+                args![],
+                |r| {
+                    labels.insert(r.get::<String>(0)?, r.get::<String>(1)?);
+                    Ok(true)
+                },
+            )
             .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+        Ok(labels)
     }
 }
 

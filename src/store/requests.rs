@@ -5,8 +5,8 @@
 //! value, then again into the record it writes, and assemble a selected one in a buffer of its
 //! own).
 
+use super::db::Db;
 use super::{Store, StoreError};
-use rusqlite::{OptionalExtension, params};
 use std::io::{Read, Write};
 
 /// Bodies up to this size are bound and selected like any value; bigger ones go through the
@@ -44,9 +44,11 @@ impl Store {
     /// Write the request `body` of the task `local_id` (inside the caller's transaction).
     pub(super) fn insert_request(&self, local_id: &str, body: &str) -> Result<(), StoreError> {
         if body.len() <= INLINE_BODY_BYTES {
-            self.conn
-                .prepare_cached("INSERT INTO task_requests (local_id, body) VALUES (?1, ?2)")
-                .and_then(|mut stmt| stmt.execute(params![local_id, body.as_bytes()]))
+            self.db
+                .execute(
+                    "INSERT INTO task_requests (local_id, body) VALUES (?1, ?2)",
+                    args![local_id, body.as_bytes()],
+                )
                 .map_err(|e| self.err(e))?;
             return Ok(());
         }
@@ -54,43 +56,52 @@ impl Store {
             .ok()
             .filter(|&n| n <= i64::from(i32::MAX))
             .ok_or_else(|| StoreError::Sql(format!("a request of {} bytes", body.len())))?;
-        self.conn
-            .prepare_cached("INSERT INTO task_requests (local_id, body) VALUES (?1, zeroblob(?2))")
-            .and_then(|mut stmt| stmt.execute(params![local_id, len]))
-            .map_err(|e| self.err(e))?;
-        let rowid = self.conn.last_insert_rowid();
-        let mut blob = self
-            .conn
-            .blob_open(rusqlite::MAIN_DB, "task_requests", "body", rowid, false)
-            .map_err(|e| self.err(e))?;
-        blob.write_all(body.as_bytes())
-            .map_err(|e| StoreError::Sql(format!("writing the request: {e}")))?;
-        blob.close().map_err(|e| self.err(e))
+        match &self.db {
+            Db::Sqlite(conn) => {
+                self.db
+                    .execute(
+                        "INSERT INTO task_requests (local_id, body) VALUES (?1, zeroblob(?2))",
+                        args![local_id, len],
+                    )
+                    .map_err(|e| self.err(e))?;
+                let rowid = conn.last_insert_rowid();
+                let mut blob = conn
+                    .blob_open(rusqlite::MAIN_DB, "task_requests", "body", rowid, false)
+                    .map_err(|e| self.err(e.into()))?;
+                blob.write_all(body.as_bytes())
+                    .map_err(|e| StoreError::Sql(format!("writing the request: {e}")))?;
+                blob.close().map_err(|e| self.err(e.into()))
+            }
+        }
     }
 
     /// The stored create request of the task `local_id`, read in pieces into one string (`None`
     /// when the task has none). Bytes that are not UTF-8 (a store written by another tool) are
     /// replaced.
     pub fn read_request(&self, local_id: &str) -> Result<Option<String>, StoreError> {
-        let found: Option<(i64, i64)> = self
-            .conn
-            .prepare_cached("SELECT rowid, length(body) FROM task_requests WHERE local_id = ?1")
-            .and_then(|mut stmt| {
-                stmt.query_row([local_id], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .optional()
-            })
-            .map_err(|e| self.err(e))?;
-        let Some((rowid, len)) = found else {
-            return Ok(None);
+        let bytes = match &self.db {
+            Db::Sqlite(conn) => {
+                let found: Option<(i64, i64)> = self
+                    .db
+                    .query_row(
+                        "SELECT rowid, length(body) FROM task_requests WHERE local_id = ?1",
+                        args![local_id],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .map_err(|e| self.err(e))?;
+                let Some((rowid, len)) = found else {
+                    return Ok(None);
+                };
+                let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+                let blob = conn
+                    .blob_open(rusqlite::MAIN_DB, "task_requests", "body", rowid, true)
+                    .map_err(|e| self.err(e.into()))?;
+                blob.take(len.max(0) as u64)
+                    .read_to_end(&mut bytes)
+                    .map_err(|e| StoreError::Sql(format!("reading the request: {e}")))?;
+                bytes
+            }
         };
-        let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-        let blob = self
-            .conn
-            .blob_open(rusqlite::MAIN_DB, "task_requests", "body", rowid, true)
-            .map_err(|e| self.err(e))?;
-        blob.take(len.max(0) as u64)
-            .read_to_end(&mut bytes)
-            .map_err(|e| StoreError::Sql(format!("reading the request: {e}")))?;
         Ok(Some(String::from_utf8(bytes).unwrap_or_else(|e| {
             String::from_utf8_lossy(e.as_bytes()).into_owned()
         })))

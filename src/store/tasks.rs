@@ -5,7 +5,7 @@ use super::{
     FileKind, HistoryEntry, NewSubmission, Phase, Store, StoreError, TaskQuery, TaskRecord, TaskRow,
 };
 use crate::api::types::{Task, TaskStatus};
-use rusqlite::{OptionalExtension, Row, params};
+use super::db::{DbError, Row, Value};
 use std::path::Path;
 
 /// Every column of a task, the request (from `task_requests`) sixth.
@@ -35,15 +35,15 @@ const LISTED_COLUMNS: &str = concat!(
 
 /// A task from a row selected with `COLUMNS` first, read by position: a lookup by name scans the
 /// column names for every value, which was a third of `ls --json`'s time over 100k rows.
-pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<TaskRecord> {
+pub(super) fn from_row(r: &Row<'_>) -> Result<TaskRecord, DbError> {
     from_row_with(r, |r| r.get(6))
 }
 
 /// [`from_row`] with the request column read by `request`.
 fn from_row_with(
     r: &Row<'_>,
-    request: impl FnOnce(&Row<'_>) -> rusqlite::Result<String>,
-) -> rusqlite::Result<TaskRecord> {
+    request: impl FnOnce(&Row<'_>) -> Result<String, DbError>,
+) -> Result<TaskRecord, DbError> {
     let status: String = r.get(2)?;
     let depth: i64 = r.get(11)?;
     let tokens: Option<i64> = r.get(16)?;
@@ -96,17 +96,12 @@ struct RowReader {
 }
 
 impl RowReader {
-    fn read(&mut self, r: &Row<'_>) -> rusqlite::Result<TaskRow> {
-        let bad = |i: usize, e: rusqlite::types::FromSqlError| {
-            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    fn read(&mut self, r: &Row<'_>) -> Result<TaskRow, DbError> {
+        let text = |i: usize| r.text(i);
+        let opt_text = |i: usize| r.opt_text(i);
+        let opt_box = |i: usize| -> Result<Option<Box<str>>, DbError> {
+            Ok(opt_text(i)?.map(Into::into))
         };
-        let text =
-            |i: usize| -> rusqlite::Result<&str> { r.get_ref(i)?.as_str().map_err(|e| bad(i, e)) };
-        let opt_text = |i: usize| -> rusqlite::Result<Option<&str>> {
-            r.get_ref(i)?.as_str_or_null().map_err(|e| bad(i, e))
-        };
-        let opt_box =
-            |i: usize| -> rusqlite::Result<Option<Box<str>>> { Ok(opt_text(i)?.map(Into::into)) };
         let depth: i64 = r.get(10)?;
         let tokens: Option<i64> = r.get(15)?;
         let files: i64 = r.get(17)?;
@@ -190,31 +185,28 @@ fn newest_first(rows: &mut [TaskRow]) {
 
 /// True for an error in one row's values (a wrong type written by hand or another tool), as
 /// opposed to one from the database: such a row is skipped so it cannot hide every other task.
-fn bad_row(e: &rusqlite::Error) -> bool {
-    let bad = matches!(
-        e,
-        rusqlite::Error::InvalidColumnType(..)
-            | rusqlite::Error::FromSqlConversionFailure(..)
-            | rusqlite::Error::IntegralValueOutOfRange(..)
-            | rusqlite::Error::Utf8Error(..)
-    );
+fn bad_row(e: &DbError) -> bool {
+    let bad = e.is_bad_value();
     if bad {
         tracing::warn!(error = %e, "skipping an unreadable task row");
     }
     bad
 }
 
-/// Rows read by `query_map`, without the unreadable ones (see [`bad_row`]).
-fn readable<T>(rows: impl Iterator<Item = rusqlite::Result<T>>) -> rusqlite::Result<Vec<T>> {
-    let mut out = Vec::new();
-    for row in rows {
-        match row {
-            Ok(r) => out.push(r),
+/// `read` as a visit of `Db::query_each` that keeps the rows in `out` and skips the unreadable
+/// ones (see [`bad_row`]).
+fn readable<'o, T>(
+    out: &'o mut Vec<T>,
+    mut read: impl FnMut(&Row<'_>) -> Result<T, DbError> + 'o,
+) -> impl FnMut(&Row<'_>) -> Result<bool, DbError> + 'o {
+    move |r| {
+        match read(r) {
+            Ok(v) => out.push(v),
             Err(e) if bad_row(&e) => {}
             Err(e) => return Err(e),
         }
+        Ok(true)
     }
-    Ok(out)
 }
 
 /// How many matches an ambiguous id lists.
@@ -266,11 +258,11 @@ impl Store {
         at: i64,
         note: Option<&str>,
     ) -> Result<(), StoreError> {
-        self.conn
-            .prepare_cached(
+        self.db
+            .execute(
                 "INSERT INTO status_history (local_id, status, at, note) VALUES (?1, ?2, ?3, ?4)",
+                args![local_id, status, at, note],
             )
-            .and_then(|mut stmt| stmt.execute(params![local_id, status, at, note]))
             .map_err(|e| self.err(e))?;
         Ok(())
     }
@@ -314,19 +306,17 @@ impl Store {
         let sql = format!(
             "SELECT {ROW_COLUMNS} FROM {FROM_TASKS} WHERE created_at >= ?1 AND status != 'pending'"
         );
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
         let mut reader = RowReader::default();
-        let rows = stmt
-            .query_map([since], |r| reader.read(r))
-            .map_err(|e| self.err(e))?;
-        for row in rows {
-            match row {
-                Ok(r) => visit(r),
-                Err(e) if bad_row(&e) => {}
-                Err(e) => return Err(self.err(e)),
-            }
-        }
-        Ok(())
+        self.db
+            .query_each(&sql, args![since], |r| {
+                match reader.read(r) {
+                    Ok(row) => visit(row),
+                    Err(e) if bad_row(&e) => {}
+                    Err(e) => return Err(e),
+                }
+                Ok(true)
+            })
+            .map_err(|e| self.err(e))
     }
 
     fn insert_submission<R>(
@@ -356,26 +346,25 @@ impl Store {
             }
             let depth: i64 = match sub.retry_of {
                 Some(parent) => s
-                    .conn
+                    .db
                     .query_row(
                         "SELECT retry_depth FROM tasks WHERE local_id = ?1",
-                        [parent],
-                        |r| r.get::<_, i64>(0),
+                        args![parent],
+                        |r| r.get::<i64>(0),
                     )
-                    .optional()
                     .map_err(|e| s.err(e))?
                     .map(|d| d + 1)
                     .unwrap_or(1),
                 None => 0,
             };
-            s.conn
+            s.db
                 .execute(
                     // A retry (or an edit) keeps its original's batch label.
                     "INSERT INTO tasks (local_id, status, profile, model, prompt, \
                      retry_of, retry_depth, created_at, updated_at, label) \
                      VALUES (?1, 'submitting', ?2, ?3, ?4, ?5, ?6, ?7, ?7, \
                      (SELECT label FROM tasks WHERE local_id = ?5))",
-                    params![
+                    args![
                         sub.local_id,
                         sub.profile,
                         model,
@@ -405,13 +394,12 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.write(|s| {
             let other: Option<String> = s
-                .conn
+                .db
                 .query_row(
                     "SELECT local_id FROM tasks WHERE task_id = ?2 AND local_id != ?1",
-                    params![local_id, task_id],
+                    args![local_id, task_id],
                     |r| r.get(0),
                 )
-                .optional()
                 .map_err(|e| s.err(e))?;
             if let Some(other) = other {
                 return Err(StoreError::DuplicateTaskId {
@@ -420,10 +408,10 @@ impl Store {
                 });
             }
             let n = s
-                .conn
+                .db
                 .execute(
                     "UPDATE tasks SET task_id = ?2, status = 'queued', updated_at = ?3 WHERE local_id = ?1",
-                    params![local_id, task_id, now],
+                    args![local_id, task_id, now],
                 )
                 .map_err(|e| s.err(e))?;
             if n == 0 {
@@ -443,11 +431,11 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.write(|s| {
             let n = s
-                .conn
+                .db
                 .execute(
                     "UPDATE tasks SET status = ?2, error_code = ?3, error_message = ?4, \
                      updated_at = ?5, finished_at = ?5 WHERE local_id = ?1",
-                    params![local_id, status, code, message, now],
+                    args![local_id, status, code, message, now],
                 )
                 .map_err(|e| s.err(e))?;
             if n == 0 {
@@ -492,13 +480,13 @@ impl Store {
     ) -> Result<bool, StoreError> {
         self.write(|s| {
             let n = s
-                .conn
+                .db
                 .execute(
                     "UPDATE tasks SET status = 'lost', error_code = ?2, error_message = ?3, \
                      updated_at = ?4, finished_at = ?4 WHERE local_id = ?1 AND task_id IS NOT NULL \
                      AND status NOT IN ('succeeded', 'failed', 'expired', 'cancelled', 'pending', \
                      'submitting', 'submit_unknown', 'rejected', 'lost')",
-                    params![local_id, (!code.is_empty()).then_some(code), message, now],
+                    args![local_id, (!code.is_empty()).then_some(code), message, now],
                 )
                 .map_err(|e| s.err(e))?;
             if n == 1 {
@@ -518,12 +506,12 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.write(|s| {
             let n = s
-                .conn
+                .db
                 .execute(
                     "UPDATE tasks SET task_id = ?2, status = 'queued', error_code = NULL, \
                      error_message = NULL, finished_at = NULL, updated_at = ?3 \
                      WHERE local_id = ?1 AND status = 'submit_unknown' AND task_id IS NULL",
-                    params![local_id, task_id, now],
+                    args![local_id, task_id, now],
                 )
                 .map_err(|e| s.err(e))?;
             if n == 0 {
@@ -536,11 +524,10 @@ impl Store {
 
     /// True when some row already has the server id `task_id`.
     pub(crate) fn has_task_id(&self, task_id: &str) -> Result<bool, StoreError> {
-        self.conn
-            .query_row("SELECT 1 FROM tasks WHERE task_id = ?1", [task_id], |_| {
+        self.db
+            .query_row("SELECT 1 FROM tasks WHERE task_id = ?1", args![task_id], |_| {
                 Ok(())
             })
-            .optional()
             .map(|r| r.is_some())
             .map_err(|e| self.err(e))
     }
@@ -557,12 +544,12 @@ impl Store {
     ) -> Result<bool, StoreError> {
         self.write(|s| {
             let n = s
-                .conn
+                .db
                 .execute(
                     "UPDATE tasks SET error_code = ?2, error_message = ?3, updated_at = ?4 \
                      WHERE local_id = ?1 AND status = 'submit_unknown' \
                      AND (error_code IS NOT ?2 OR error_message IS NOT ?3)",
-                    params![local_id, code, message, now],
+                    args![local_id, code, message, now],
                 )
                 .map_err(|e| s.err(e))?;
             Ok(n > 0)
@@ -622,32 +609,30 @@ impl Store {
                  tokens = ?5, video_url = ?6, last_frame_url = ?7, urls_seen_at = ?8, \
                  started_at = ?9, finished_at = ?10, updated_at = ?11",
             );
-            let mut values: Vec<&dyn rusqlite::ToSql> = vec![
-                &local_id,
-                &raw_json,
-                &code,
-                &message,
-                &tokens,
-                &video_url,
-                &last_frame_url,
-                &urls_seen_at,
-                &started_at,
-                &finished_at,
-                &now,
-            ];
+            let mut values: Vec<Value<'_>> = args![
+                local_id,
+                raw_json,
+                code,
+                message,
+                tokens,
+                video_url,
+                last_frame_url,
+                urls_seen_at,
+                started_at,
+                finished_at,
+                now
+            ]
+            .to_vec();
             if old.status != status {
-                values.push(&status);
+                values.push(Value::Text(status));
                 sql.push_str(&format!(", status = ?{}", values.len()));
             }
             if old.task_id.is_none() {
-                values.push(&task.id);
+                values.push(Value::Text(&task.id));
                 sql.push_str(&format!(", task_id = ?{}", values.len()));
             }
             sql.push_str(" WHERE local_id = ?1");
-            s.conn
-                .prepare_cached(&sql)
-                .and_then(|mut stmt| stmt.execute(&values[..]))
-                .map_err(|e| s.err(e))?;
+            s.db.execute(&sql, &values).map_err(|e| s.err(e))?;
             if changed {
                 let code = failure
                     .as_ref()
@@ -662,16 +647,14 @@ impl Store {
     /// What `record_poll` merges a new answer into, and whether the stored answer is `raw_json`
     /// already (compared in place: the stored body is not copied out).
     fn poll_columns(&self, local_id: &str, raw_json: &str) -> Result<PollColumns, StoreError> {
-        self.conn
-            .prepare_cached(
+        self.db
+            .query_row(
                 "SELECT task_id, status, response_json, error_code, error_message, tokens, \
                  video_url, last_frame_url, urls_seen_at, started_at, finished_at \
                  FROM tasks WHERE local_id = ?1",
-            )
-            .and_then(|mut stmt| {
-                stmt.query_row([local_id], |r| {
-                    let same_answer =
-                        r.get_ref(2)?.as_str_or_null().ok().flatten() == Some(raw_json);
+                args![local_id],
+                |r| {
+                    let same_answer = r.opt_text(2).ok().flatten() == Some(raw_json);
                     let status: String = r.get(1)?;
                     Ok(PollColumns {
                         task_id: r.get(0)?,
@@ -687,9 +670,8 @@ impl Store {
                         started_at: r.get(9)?,
                         finished_at: r.get(10)?,
                     })
-                })
-                .optional()
-            })
+                },
+            )
             .map_err(|e| self.err(e))?
             .ok_or_else(|| StoreError::NotFound(local_id.to_string()))
     }
@@ -699,13 +681,12 @@ impl Store {
     pub(crate) fn add_note(&self, local_id: &str, note: &str, now: i64) -> Result<(), StoreError> {
         self.write(|s| {
             let seen: Option<i64> = s
-                .conn
+                .db
                 .query_row(
                     "SELECT 1 FROM status_history WHERE local_id = ?1 AND note = ?2 LIMIT 1",
-                    params![local_id, note],
+                    args![local_id, note],
                     |r| r.get(0),
                 )
-                .optional()
                 .map_err(|e| s.err(e))?;
             if seen.is_some() {
                 return Ok(());
@@ -717,11 +698,12 @@ impl Store {
 
     pub(super) fn find_exact(&self, local_id: &str) -> Result<TaskRecord, StoreError> {
         // Cached: every poll reads its task back through here.
-        self.conn
-            .prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM {FROM_TASKS} WHERE local_id = ?1"
-            ))
-            .and_then(|mut stmt| stmt.query_row([local_id], from_row).optional())
+        self.db
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM {FROM_TASKS} WHERE local_id = ?1"),
+                args![local_id],
+                from_row,
+            )
             .map_err(|e| self.err(e))?
             .ok_or_else(|| StoreError::NotFound(local_id.to_string()))
     }
@@ -745,11 +727,14 @@ impl Store {
             return Err(StoreError::NotFound(key.to_string()));
         }
         let exact = self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT {columns} FROM {FROM_TASKS} WHERE task_id = ?1 OR local_id = ?1 LIMIT 1"
-            ))
-            .and_then(|mut stmt| stmt.query_row([key], from_row).optional())
+            .db
+            .query_row(
+                &format!(
+                    "SELECT {columns} FROM {FROM_TASKS} WHERE task_id = ?1 OR local_id = ?1 LIMIT 1"
+                ),
+                args![key],
+                from_row,
+            )
             .map_err(|e| self.err(e))?;
         if let Some(r) = exact {
             return Ok(r);
@@ -762,33 +747,30 @@ impl Store {
             })
             .collect();
         let pattern = format!("{escaped}%");
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT {columns} FROM {FROM_TASKS} WHERE task_id LIKE ?1 ESCAPE '\\' \
-                 OR local_id LIKE ?1 ESCAPE '\\' ORDER BY created_at DESC LIMIT ?2"
-            ))
-            .map_err(|e| self.err(e))?;
-        let rows: Vec<TaskRecord> = stmt
-            .query_map(params![pattern, AMBIGUOUS_SHOWN + 1], from_row)
-            .and_then(|it| it.collect())
+        let rows: Vec<TaskRecord> = self
+            .db
+            .query_all(
+                &format!(
+                    "SELECT {columns} FROM {FROM_TASKS} WHERE task_id LIKE ?1 ESCAPE '\\' \
+                     OR local_id LIKE ?1 ESCAPE '\\' ORDER BY created_at DESC LIMIT ?2"
+                ),
+                args![pattern, AMBIGUOUS_SHOWN + 1],
+                from_row,
+            )
             .map_err(|e| self.err(e))?;
         // The short id the table shows (`105718-mq3yp`, or a relay id's tail) is a suffix of
         // the server id.
         let rows = if rows.is_empty() && key.chars().count() >= SHORTEST_SUFFIX {
-            let mut stmt = self
-                .conn
-                .prepare_cached(&format!(
-                    "SELECT {columns} FROM {FROM_TASKS} WHERE task_id LIKE ?1 ESCAPE '\\' \
-                     ORDER BY created_at DESC LIMIT ?2"
-                ))
-                .map_err(|e| self.err(e))?;
-            stmt.query_map(
-                params![format!("%{escaped}"), AMBIGUOUS_SHOWN + 1],
-                from_row,
-            )
-            .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| self.err(e))?
+            self.db
+                .query_all(
+                    &format!(
+                        "SELECT {columns} FROM {FROM_TASKS} WHERE task_id LIKE ?1 ESCAPE '\\' \
+                         ORDER BY created_at DESC LIMIT ?2"
+                    ),
+                    args![format!("%{escaped}"), AMBIGUOUS_SHOWN + 1],
+                    from_row,
+                )
+                .map_err(|e| self.err(e))?
         } else {
             rows
         };
@@ -823,15 +805,10 @@ impl Store {
         }
     }
 
-    fn query(
-        &self,
-        sql: &str,
-        args: &[&dyn rusqlite::ToSql],
-    ) -> Result<Vec<TaskRecord>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(args, from_row)
-            .and_then(readable)
+    fn query(&self, sql: &str, args: &[Value<'_>]) -> Result<Vec<TaskRecord>, StoreError> {
+        let mut rows = Vec::new();
+        self.db
+            .query_each(sql, args, readable(&mut rows, from_row))
             .map_err(|e| self.err(e))?;
         Ok(rows)
     }
@@ -877,26 +854,22 @@ impl Store {
              ORDER BY tasks.rowid DESC"
         );
         let (created, id) = after.unzip();
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
         let mut reader = RowReader::default();
         // Sized once (to every row, counted from the smallest index): grown by doubling, 100k
         // rows would be copied twice more.
         let count: i64 = self
-            .conn
-            .prepare_cached("SELECT count(*) FROM tasks")
-            .and_then(|mut c| c.query_row([], |r| r.get(0)))
-            .map_err(|e| self.err(e))?;
-        let mut rows = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
-        for row in stmt
-            .query_map(rusqlite::params![created, id], |r| reader.read(r))
+            .db
+            .query_row("SELECT count(*) FROM tasks", args![], |r| r.get(0))
             .map_err(|e| self.err(e))?
-        {
-            match row {
-                Ok(r) => rows.push(r),
-                Err(e) if bad_row(&e) => {}
-                Err(e) => return Err(self.err(e)),
-            }
-        }
+            .unwrap_or(0);
+        let mut rows = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
+        self.db
+            .query_each(
+                &sql,
+                args![created, id],
+                readable(&mut rows, |r| reader.read(r)),
+            )
+            .map_err(|e| self.err(e))?;
         newest_first(&mut rows);
         // The dashboard keeps this vector: no spare capacity.
         rows.shrink_to_fit();
@@ -908,14 +881,15 @@ impl Store {
         &self,
         local_id: &str,
     ) -> Result<Option<super::record::TaskBodies>, StoreError> {
-        self.conn
-            .prepare_cached(&format!(
-                "SELECT {}, response_json, video_url, last_frame_url, video_path, \
+        self.db
+            .query_row(
+                &format!(
+                    "SELECT {}, response_json, video_url, last_frame_url, video_path, \
                      last_frame_path FROM {FROM_TASKS} WHERE local_id = ?1",
-                request_sql!()
-            ))
-            .and_then(|mut stmt| {
-                stmt.query_row([local_id], |r| {
+                    request_sql!()
+                ),
+                args![local_id],
+                |r| {
                     Ok(super::record::TaskBodies {
                         local_id: local_id.to_string(),
                         request_json: r.get(0)?,
@@ -925,9 +899,8 @@ impl Store {
                         video_path: r.get(4)?,
                         last_frame_path: r.get(5)?,
                     })
-                })
-                .optional()
-            })
+                },
+            )
             .map_err(|e| self.err(e))
     }
 
@@ -949,14 +922,13 @@ impl Store {
         query: &TaskQuery,
         mut visit: impl FnMut(TaskRecord, Option<u64>) -> bool,
     ) -> Result<(), StoreError> {
-        fn listed_from(r: &Row<'_>) -> rusqlite::Result<(TaskRecord, Option<u64>)> {
-            use rusqlite::types::ValueRef;
-            let big = match r.get_ref(6)? {
-                ValueRef::Integer(n) => Some(n.max(0) as u64),
+        fn listed_from(r: &Row<'_>) -> Result<(TaskRecord, Option<u64>), DbError> {
+            let big = match r.value(6)? {
+                Value::Int(n) => Some(n.max(0) as u64),
                 _ => None,
             };
-            let record = from_row_with(r, |r| match r.get_ref(6)? {
-                ValueRef::Text(_) => r.get(6),
+            let record = from_row_with(r, |r| match r.value(6)? {
+                Value::Text(t) => Ok(t.to_string()),
                 _ => Ok(String::new()),
             })?;
             Ok((record, big))
@@ -971,7 +943,7 @@ impl Store {
         query: &TaskQuery,
         visit: impl FnMut(super::TaskLine) -> bool,
     ) -> Result<(), StoreError> {
-        fn line_from(r: &Row<'_>) -> rusqlite::Result<super::TaskLine> {
+        fn line_from(r: &Row<'_>) -> Result<super::TaskLine, DbError> {
             let status: String = r.get(2)?;
             let tokens: Option<i64> = r.get(6)?;
             Ok(super::TaskLine {
@@ -997,7 +969,7 @@ impl Store {
         &self,
         query: &TaskQuery,
         columns: &str,
-        map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+        mut map: impl FnMut(&Row<'_>) -> Result<T, DbError>,
         mut visit: impl FnMut(T) -> bool,
     ) -> Result<(), StoreError> {
         let mut sql = format!("SELECT {columns} FROM {FROM_TASKS} WHERE created_at >= ?1");
@@ -1016,28 +988,20 @@ impl Store {
             .limit
             .map(|l| l.min(i64::MAX as usize) as i64)
             .unwrap_or(-1);
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(rusqlite::params![since, statuses, limit], map)
-            .map_err(|e| self.err(e))?;
-        for row in rows {
-            match row {
-                Ok(r) => {
-                    if !visit(r) {
-                        break;
-                    }
-                }
-                Err(e) if bad_row(&e) => {}
-                Err(e) => return Err(self.err(e)),
-            }
-        }
-        Ok(())
+        self.db
+            .query_each(&sql, args![since, statuses, limit], |r| match map(r) {
+                Ok(v) => Ok(visit(v)),
+                Err(e) if bad_row(&e) => Ok(true),
+                Err(e) => Err(e),
+            })
+            .map_err(|e| self.err(e))
     }
 
     /// The store's change sequence: it grows with every task inserted or changed, by any process.
     pub fn change_seq(&self) -> Result<i64, StoreError> {
-        self.conn
-            .query_row("SELECT COALESCE(MAX(seq), 0) FROM tasks", [], |r| r.get(0))
+        self.db
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM tasks", args![], |r| r.get(0))
+            .map(|seq| seq.unwrap_or(0))
             .map_err(|e| self.err(e))
     }
 
@@ -1045,18 +1009,18 @@ impl Store {
     /// the sequence of the last one (`seq` itself when there are none).
     pub fn changed_after_seq(&self, seq: i64) -> Result<(Vec<TaskRecord>, i64), StoreError> {
         let sql = format!("SELECT {COLUMNS}, seq FROM {FROM_TASKS} WHERE seq > ?1 ORDER BY seq");
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
         let mut last = seq;
-        // The sequence is read apart from the row, so the cursor moves past an unreadable row.
-        let rows = stmt
-            .query_map([seq], |r| Ok((from_row(r), r.get::<_, i64>(23)?)))
-            .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+        let mut rows = Vec::new();
+        let mut keep = readable(&mut rows, from_row);
+        self.db
+            .query_each(&sql, args![seq], |r| {
+                // The sequence is read apart from the row, so the cursor moves past an
+                // unreadable row.
+                last = last.max(r.get::<i64>(23)?);
+                keep(r)
+            })
             .map_err(|e| self.err(e))?;
-        let rows = readable(rows.into_iter().map(|(rec, s)| {
-            last = last.max(s);
-            rec
-        }))
-        .map_err(|e| self.err(e))?;
+        drop(keep);
         Ok((rows, last))
     }
 
@@ -1071,7 +1035,7 @@ impl Store {
                  AND status NOT IN ('succeeded', 'failed', 'expired', 'cancelled', 'submitting', \
                  'submit_unknown', 'rejected', 'lost') ORDER BY created_at"
             ),
-            &[],
+            args![],
         )?;
         Ok(rows
             .into_iter()
@@ -1082,57 +1046,47 @@ impl Store {
     /// The local ids of `submitting` rows created before `before` (Unix seconds), newest first,
     /// found by the status index.
     pub fn submitting_before(&self, before: i64) -> Result<Vec<String>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
+        self.db
+            .query_all(
                 "SELECT local_id FROM tasks WHERE status = 'submitting' AND created_at < ?1 \
                  ORDER BY created_at DESC, local_id DESC",
+                args![before],
+                |r| r.get(0),
             )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([before], |r| r.get(0))
-            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
-            .map_err(|e| self.err(e))?;
-        Ok(rows)
+            .map_err(|e| self.err(e))
     }
 
     /// Succeeded tasks created at or after `since` whose results are not all saved (a video link
     /// and no video file, or a last-frame link and no last-frame file): `(local_id, created_at)`,
     /// oldest first. The download manager's sweep, read without the rows' bodies.
     pub(crate) fn unsaved_results(&self, since: i64) -> Result<Vec<(String, i64)>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
+        self.db
+            .query_all(
                 "SELECT local_id, created_at FROM tasks WHERE status = 'succeeded' \
                  AND created_at >= ?1 AND video_url IS NOT NULL \
                  AND (video_path IS NULL OR (last_frame_url IS NOT NULL AND last_frame_path IS NULL)) \
                  ORDER BY created_at",
+                args![since],
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([since], |r| Ok((r.get(0)?, r.get(1)?)))
-            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
-            .map_err(|e| self.err(e))?;
-        Ok(rows)
+            .map_err(|e| self.err(e))
     }
 
     /// The status history of a task, oldest first.
     pub fn history(&self, local_id: &str) -> Result<Vec<HistoryEntry>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT status, at, note FROM status_history WHERE local_id = ?1 ORDER BY at, rowid")
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([local_id], |r| {
-                Ok(HistoryEntry {
-                    status: r.get(0)?,
-                    at: r.get(1)?,
-                    note: r.get(2)?,
-                })
-            })
-            .and_then(|it| it.collect())
-            .map_err(|e| self.err(e))?;
-        Ok(rows)
+        self.db
+            .query_all(
+                "SELECT status, at, note FROM status_history WHERE local_id = ?1 ORDER BY at, rowid",
+                args![local_id],
+                |r| {
+                    Ok(HistoryEntry {
+                        status: r.get(0)?,
+                        at: r.get(1)?,
+                        note: r.get(2)?,
+                    })
+                },
+            )
+            .map_err(|e| self.err(e))
     }
 
     /// Remember where a task's result file was saved.
@@ -1150,10 +1104,10 @@ impl Store {
         let path = path.to_string_lossy().into_owned();
         self.write(|s| {
             let n = s
-                .conn
+                .db
                 .execute(
                     &format!("UPDATE tasks SET {column} = ?2, updated_at = ?3 WHERE local_id = ?1"),
-                    params![local_id, path, now],
+                    args![local_id, path, now],
                 )
                 .map_err(|e| s.err(e))?;
             if n == 0 {
@@ -1171,12 +1125,12 @@ impl Store {
             let mut removed = Vec::new();
             for id in local_ids {
                 let n = s
-                    .conn
+                    .db
                     .execute(
                         "DELETE FROM tasks WHERE local_id = ?1 AND task_id IS NULL \
                          AND status = 'rejected' \
                          AND NOT EXISTS (SELECT 1 FROM tasks r WHERE r.retry_of = ?1)",
-                        [id],
+                        args![id],
                     )
                     .map_err(|e| s.err(e))?;
                 if n > 0 {
@@ -1184,7 +1138,7 @@ impl Store {
                         "DELETE FROM status_history WHERE local_id = ?1",
                         "DELETE FROM task_requests WHERE local_id = ?1",
                     ] {
-                        s.conn.execute(sql, [id]).map_err(|e| s.err(e))?;
+                        s.db.execute(sql, args![id]).map_err(|e| s.err(e))?;
                     }
                     removed.push(id.clone());
                 }
