@@ -1,9 +1,11 @@
-//! The SQLite store: every task with the exact request that created it, its last response, status
+//! The store: every task with the exact request that created it, its last response, status
 //! history, retry lineage and local files; drafts and templates. WAL mode with a busy timeout, so
 //! a dashboard and headless commands in other SSH sessions can share one file.
 //!
 //! Durability: WAL with `synchronous=NORMAL` survives any process crash (SIGKILL included); only
 //! an OS crash or power loss can lose the last transactions, never corrupt the file.
+//!
+//! Every query goes through [`db`], the SQL layer over the database driver.
 
 #[macro_use]
 mod db;
@@ -262,8 +264,8 @@ impl Store {
         };
         let corrupt = |e: rusqlite::Error| refused(DbError::from(e));
         conn.busy_timeout(Duration::from_secs(5)).map_err(corrupt)?;
-        // Room for every statement the store caches (rusqlite keeps 16): the poll path's
-        // statements are not pushed out by the dashboard's other reads.
+        // Room for every statement the store runs (`db::Db` caches them all; rusqlite keeps 16):
+        // the poll path's statements are not pushed out by the dashboard's other reads.
         conn.set_prepared_statement_cache_capacity(64);
         // Reading the version first detects a file that is not a database without writing to it.
         let found = schema::version(&conn).map_err(corrupt)?;
