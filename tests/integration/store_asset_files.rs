@@ -116,19 +116,23 @@ fn a_value_another_tool_wrote_is_no_names_and_hides_nothing_else() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("s.sqlite3");
     let s = Store::open(&path).expect("open");
-    for id in ["int", "huge"] {
+    for id in ["blob", "huge"] {
         s.begin_submission(&sub(id, None, Some(NAMES))).expect("row");
     }
     let c = raw(&path);
-    c.execute("UPDATE tasks SET asset_files = 42 WHERE local_id = 'int'", [])
-        .expect("int");
+    // A blob (the column's text affinity keeps it one; a number would become text).
+    c.execute(
+        "UPDATE tasks SET asset_files = X'00FF' WHERE local_id = 'blob'",
+        [],
+    )
+    .expect("blob");
     let huge = format!(r#"{{"k":"{}"}}"#, "x".repeat(200 << 10));
     c.execute(
         "UPDATE tasks SET asset_files = ?1 WHERE local_id = 'huge'",
         [huge.as_str()],
     )
     .expect("huge");
-    for id in ["int", "huge"] {
+    for id in ["blob", "huge"] {
         assert_eq!(s.asset_files(id).expect("read"), None, "{id}");
         assert_eq!(s.find(id).expect("the task still reads").request_json, REQ);
     }
