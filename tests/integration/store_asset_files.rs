@@ -69,7 +69,8 @@ fn names_are_written_with_the_task_and_kept_by_retries_and_edits() {
         .expect("poll");
     assert_eq!(s.asset_files("a").expect("read").as_deref(), Some(NAMES));
     // A task with no inlined file has none; an unknown id is none, not an error.
-    s.begin_submission(&sub("plain", None, None)).expect("plain");
+    s.begin_submission(&sub("plain", None, None))
+        .expect("plain");
     assert_eq!(s.asset_files("plain").expect("read"), None);
     assert_eq!(s.asset_files("nope").expect("read"), None);
 }
@@ -104,9 +105,11 @@ fn a_store_at_schema_8_gains_the_column_and_its_tasks_have_no_names() {
     assert_eq!(s.asset_files("old").expect("read"), None);
     assert_eq!(s.find("old").expect("kept").request_json, REQ);
     // A retry of the old task has none to keep; a new task writes its own.
-    s.begin_retry(&sub("old2", Some("old"), None)).expect("retry");
+    s.begin_retry(&sub("old2", Some("old"), None))
+        .expect("retry");
     assert_eq!(s.asset_files("old2").expect("read"), None);
-    s.begin_submission(&sub("new", None, Some(NAMES))).expect("new");
+    s.begin_submission(&sub("new", None, Some(NAMES)))
+        .expect("new");
     assert_eq!(s.asset_files("new").expect("read").as_deref(), Some(NAMES));
     assert!(s.integrity_ok().expect("integrity"));
 }
@@ -117,7 +120,8 @@ fn a_value_another_tool_wrote_is_no_names_and_hides_nothing_else() {
     let path = dir.path().join("s.sqlite3");
     let s = Store::open(&path).expect("open");
     for id in ["blob", "huge"] {
-        s.begin_submission(&sub(id, None, Some(NAMES))).expect("row");
+        s.begin_submission(&sub(id, None, Some(NAMES)))
+            .expect("row");
     }
     let c = raw(&path);
     // A blob (the column's text affinity keeps it one; a number would become text).
