@@ -334,7 +334,10 @@ mod tests {
             .expect("rows");
         assert_eq!(
             rows,
-            [("a".to_string(), Some(7), true), ("b".to_string(), None, false)]
+            [
+                ("a".to_string(), Some(7), true),
+                ("b".to_string(), None, false)
+            ]
         );
         let missing = db
             .query_row("SELECT n FROM t WHERE id = ?1", args!["zz"], |r| {

@@ -52,8 +52,7 @@ impl Store {
 
     fn delete_named(&self, table: &str, name: &str) -> Result<(), StoreError> {
         self.write(|s| {
-            s.db
-                .execute(&format!("DELETE FROM {table} WHERE name = ?1"), args![name])
+            s.db.execute(&format!("DELETE FROM {table} WHERE name = ?1"), args![name])
                 .map_err(|e| s.err(e))?;
             Ok(())
         })

@@ -11,8 +11,8 @@
 //! pid). The holder's wall-clock `expires_at` is shown to people, never trusted: a holder whose
 //! clock was an hour ahead would otherwise be "alive" for an hour after a SIGKILL.
 
-use super::{Store, StoreError};
 use super::db::{DbError, Row};
+use super::{Store, StoreError};
 
 /// One lease row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,9 +175,8 @@ impl Store {
     /// Give the lease up if `holder` holds it. True when a row was removed.
     pub(crate) fn lease_release(&self, name: &str, holder: &str) -> Result<bool, StoreError> {
         self.write(|s| {
-            let n = s
-                .db
-                .execute(
+            let n =
+                s.db.execute(
                     "DELETE FROM leases WHERE name = ?1 AND holder = ?2",
                     args![name, holder],
                 )

@@ -7,20 +7,21 @@ impl Store {
     /// The value stored under `key`, if any.
     pub fn meta_get(&self, key: &str) -> Result<Option<String>, StoreError> {
         self.db
-            .query_row("SELECT value FROM meta WHERE key = ?1", args![key], |r| r.get(0))
+            .query_row("SELECT value FROM meta WHERE key = ?1", args![key], |r| {
+                r.get(0)
+            })
             .map_err(|e| self.err(e))
     }
 
     /// Store `value` under `key` (replacing what was there).
     pub(crate) fn meta_set(&self, key: &str, value: &str) -> Result<(), StoreError> {
         self.write(|s| {
-            s.db
-                .execute(
-                    "INSERT INTO meta (key, value) VALUES (?1, ?2) \
+            s.db.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2) \
                      ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                    args![key, value],
-                )
-                .map_err(|e| s.err(e))?;
+                args![key, value],
+            )
+            .map_err(|e| s.err(e))?;
             Ok(())
         })
     }

@@ -22,6 +22,9 @@ pub struct NewPending<'a> {
     /// The in-flight cap this line was queued under (`--max-in-flight`); the feeder sends it
     /// only while fewer tasks of the profile are in flight (and under `[submit] max_in_flight`).
     pub max_in_flight: Option<u32>,
+    /// The local file names of the request's inlined assets (JSON, `engine::assets::AssetFiles`);
+    /// `None` keeps those of `retry_of`.
+    pub asset_files: Option<&'a str>,
 }
 
 /// What [`Store::enqueue`] did with one request.
@@ -107,11 +110,12 @@ impl Store {
                 s.db.execute(
                     "INSERT INTO tasks (local_id, status, profile, model, prompt, \
                      created_at, updated_at, queue_key, queue_pos, label, retry_of, retry_depth, \
-                     max_in_flight) \
+                     max_in_flight, asset_files) \
                      VALUES (?1, 'pending', ?2, ?3, ?4, ?5, ?5, ?6, ?7, \
                      COALESCE(?8, (SELECT label FROM tasks WHERE local_id = ?9)), ?9, \
                      COALESCE((SELECT retry_depth + 1 FROM tasks WHERE local_id = ?9), \
-                     CASE WHEN ?9 IS NULL THEN 0 ELSE 1 END), ?10)",
+                     CASE WHEN ?9 IS NULL THEN 0 ELSE 1 END), ?10, \
+                     COALESCE(?11, (SELECT asset_files FROM tasks WHERE local_id = ?9)))",
                     args![
                         it.local_id,
                         it.profile,
@@ -122,7 +126,8 @@ impl Store {
                         pos,
                         it.label,
                         it.retry_of,
-                        it.max_in_flight
+                        it.max_in_flight,
+                        it.asset_files
                     ],
                 )
                 .map_err(|e| s.err(e))?;
@@ -206,9 +211,8 @@ impl Store {
         allow: impl FnOnce(&Store) -> Result<Result<(), R>, StoreError>,
     ) -> Result<Result<bool, R>, StoreError> {
         self.write(|s| {
-            let pending = s
-                .db
-                .query_row(
+            let pending =
+                s.db.query_row(
                     "SELECT 1 FROM tasks WHERE local_id = ?1 AND status = 'pending'",
                     args![local_id],
                     |_| Ok(()),
@@ -221,9 +225,8 @@ impl Store {
             if let Err(no) = allow(s)? {
                 return Ok(Err(no));
             }
-            let n = s
-                .db
-                .execute(
+            let n =
+                s.db.execute(
                     "UPDATE tasks SET status = 'submitting', updated_at = ?2 \
                      WHERE local_id = ?1 AND status = 'pending'",
                     args![local_id, now],
@@ -245,9 +248,8 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         self.write(|s| {
-            let n = s
-                .db
-                .execute(
+            let n =
+                s.db.execute(
                     "UPDATE tasks SET status = 'pending', updated_at = ?2 \
                      WHERE local_id = ?1 AND status = 'submitting'",
                     args![local_id, now],
@@ -268,9 +270,8 @@ impl Store {
         const NOTE: &str = "the process sending this queued request stopped before the answer came; \
              it may or may not have reached the server: check before sending it again";
         self.write(|s| {
-            let ids: Vec<String> = s
-                .db
-                .query_all(
+            let ids: Vec<String> =
+                s.db.query_all(
                     "SELECT local_id FROM tasks WHERE profile = ?1 AND status = 'submitting' \
                      AND queue_key IS NOT NULL AND task_id IS NULL",
                     args![profile],
@@ -278,13 +279,12 @@ impl Store {
                 )
                 .map_err(|e| s.err(e))?;
             for id in &ids {
-                s.db
-                    .execute(
-                        "UPDATE tasks SET status = 'submit_unknown', error_message = ?2, \
+                s.db.execute(
+                    "UPDATE tasks SET status = 'submit_unknown', error_message = ?2, \
                          updated_at = ?3, finished_at = ?3 WHERE local_id = ?1",
-                        args![id, NOTE, now],
-                    )
-                    .map_err(|e| s.err(e))?;
+                    args![id, NOTE, now],
+                )
+                .map_err(|e| s.err(e))?;
                 s.add_history(id, "submit_unknown", now, Some(NOTE))?;
             }
             Ok(ids.len())
@@ -394,7 +394,9 @@ impl Store {
     pub(crate) fn queue_state(&self) -> Result<QueueState, StoreError> {
         let get = |key: &str| -> Result<Option<String>, StoreError> {
             self.db
-                .query_row("SELECT value FROM meta WHERE key = ?1", args![key], |r| r.get(0))
+                .query_row("SELECT value FROM meta WHERE key = ?1", args![key], |r| {
+                    r.get(0)
+                })
                 .map_err(|e| self.err(e))
         };
         let paused = get(META_PAUSED)?.is_some_and(|v| v == "1");
@@ -482,6 +484,7 @@ mod tests {
             label: None,
             retry_of: None,
             max_in_flight: None,
+            asset_files: None,
         }
     }
 
@@ -649,6 +652,7 @@ mod tests {
             request_json: r#"{"model":"m","content":[{"type":"text","text":"hi"}]}"#,
             retry_of: Some("a"),
             now: 2,
+            asset_files: None,
         })
         .expect("retry");
         let queued_retry = NewPending {

@@ -1,11 +1,11 @@
 //! Task rows: the submission phases, recording polls, lookups and lists.
 
+use super::db::{DbError, Row, Value};
 use super::requests::FROM_TASKS;
 use super::{
     FileKind, HistoryEntry, NewSubmission, Phase, Store, StoreError, TaskQuery, TaskRecord, TaskRow,
 };
 use crate::api::types::{Task, TaskStatus};
-use super::db::{DbError, Row, Value};
 use std::path::Path;
 
 /// Every column of a task, the request (from `task_requests`) sixth.
@@ -99,9 +99,8 @@ impl RowReader {
     fn read(&mut self, r: &Row<'_>) -> Result<TaskRow, DbError> {
         let text = |i: usize| r.text(i);
         let opt_text = |i: usize| r.opt_text(i);
-        let opt_box = |i: usize| -> Result<Option<Box<str>>, DbError> {
-            Ok(opt_text(i)?.map(Into::into))
-        };
+        let opt_box =
+            |i: usize| -> Result<Option<Box<str>>, DbError> { Ok(opt_text(i)?.map(Into::into)) };
         let depth: i64 = r.get(10)?;
         let tokens: Option<i64> = r.get(15)?;
         let files: i64 = r.get(17)?;
@@ -345,36 +344,38 @@ impl Store {
                 return Ok(Err(no));
             }
             let depth: i64 = match sub.retry_of {
-                Some(parent) => s
-                    .db
-                    .query_row(
+                Some(parent) => {
+                    s.db.query_row(
                         "SELECT retry_depth FROM tasks WHERE local_id = ?1",
                         args![parent],
                         |r| r.get::<i64>(0),
                     )
                     .map_err(|e| s.err(e))?
                     .map(|d| d + 1)
-                    .unwrap_or(1),
+                    .unwrap_or(1)
+                }
                 None => 0,
             };
-            s.db
-                .execute(
-                    // A retry (or an edit) keeps its original's batch label.
-                    "INSERT INTO tasks (local_id, status, profile, model, prompt, \
-                     retry_of, retry_depth, created_at, updated_at, label) \
+            s.db.execute(
+                // A retry (or an edit) keeps its original's batch label, and the names of
+                // its inlined files unless it brings its own.
+                "INSERT INTO tasks (local_id, status, profile, model, prompt, \
+                     retry_of, retry_depth, created_at, updated_at, label, asset_files) \
                      VALUES (?1, 'submitting', ?2, ?3, ?4, ?5, ?6, ?7, ?7, \
-                     (SELECT label FROM tasks WHERE local_id = ?5))",
-                    args![
-                        sub.local_id,
-                        sub.profile,
-                        model,
-                        prompt,
-                        sub.retry_of,
-                        depth,
-                        sub.now
-                    ],
-                )
-                .map_err(|e| s.err(e))?;
+                     (SELECT label FROM tasks WHERE local_id = ?5), \
+                     COALESCE(?8, (SELECT asset_files FROM tasks WHERE local_id = ?5)))",
+                args![
+                    sub.local_id,
+                    sub.profile,
+                    model,
+                    prompt,
+                    sub.retry_of,
+                    depth,
+                    sub.now,
+                    sub.asset_files
+                ],
+            )
+            .map_err(|e| s.err(e))?;
             s.insert_request(sub.local_id, sub.request_json)?;
             s.add_history(sub.local_id, "submitting", sub.now, None)?;
             Ok(Ok(()))
@@ -430,9 +431,8 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         self.write(|s| {
-            let n = s
-                .db
-                .execute(
+            let n =
+                s.db.execute(
                     "UPDATE tasks SET status = ?2, error_code = ?3, error_message = ?4, \
                      updated_at = ?5, finished_at = ?5 WHERE local_id = ?1",
                     args![local_id, status, code, message, now],
@@ -479,9 +479,8 @@ impl Store {
         now: i64,
     ) -> Result<bool, StoreError> {
         self.write(|s| {
-            let n = s
-                .db
-                .execute(
+            let n =
+                s.db.execute(
                     "UPDATE tasks SET status = 'lost', error_code = ?2, error_message = ?3, \
                      updated_at = ?4, finished_at = ?4 WHERE local_id = ?1 AND task_id IS NOT NULL \
                      AND status NOT IN ('succeeded', 'failed', 'expired', 'cancelled', 'pending', \
@@ -505,9 +504,8 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         self.write(|s| {
-            let n = s
-                .db
-                .execute(
+            let n =
+                s.db.execute(
                     "UPDATE tasks SET task_id = ?2, status = 'queued', error_code = NULL, \
                      error_message = NULL, finished_at = NULL, updated_at = ?3 \
                      WHERE local_id = ?1 AND status = 'submit_unknown' AND task_id IS NULL",
@@ -525,9 +523,11 @@ impl Store {
     /// True when some row already has the server id `task_id`.
     pub(crate) fn has_task_id(&self, task_id: &str) -> Result<bool, StoreError> {
         self.db
-            .query_row("SELECT 1 FROM tasks WHERE task_id = ?1", args![task_id], |_| {
-                Ok(())
-            })
+            .query_row(
+                "SELECT 1 FROM tasks WHERE task_id = ?1",
+                args![task_id],
+                |_| Ok(()),
+            )
             .map(|r| r.is_some())
             .map_err(|e| self.err(e))
     }
@@ -543,9 +543,8 @@ impl Store {
         now: i64,
     ) -> Result<bool, StoreError> {
         self.write(|s| {
-            let n = s
-                .db
-                .execute(
+            let n =
+                s.db.execute(
                     "UPDATE tasks SET error_code = ?2, error_message = ?3, updated_at = ?4 \
                      WHERE local_id = ?1 AND status = 'submit_unknown' \
                      AND (error_code IS NOT ?2 OR error_message IS NOT ?3)",
@@ -680,9 +679,8 @@ impl Store {
     /// already there (a poll that keeps seeing the same oddity notes it once).
     pub(crate) fn add_note(&self, local_id: &str, note: &str, now: i64) -> Result<(), StoreError> {
         self.write(|s| {
-            let seen: Option<i64> = s
-                .db
-                .query_row(
+            let seen: Option<i64> =
+                s.db.query_row(
                     "SELECT 1 FROM status_history WHERE local_id = ?1 AND note = ?2 LIMIT 1",
                     args![local_id, note],
                     |r| r.get(0),
@@ -885,8 +883,10 @@ impl Store {
             .query_row(
                 &format!(
                     "SELECT {}, response_json, video_url, last_frame_url, video_path, \
-                     last_frame_path FROM {FROM_TASKS} WHERE local_id = ?1",
-                    request_sql!()
+                     last_frame_path, CASE WHEN length(asset_files) <= {} THEN asset_files END \
+                     FROM {FROM_TASKS} WHERE local_id = ?1",
+                    request_sql!(),
+                    super::ASSET_FILES_BYTES
                 ),
                 args![local_id],
                 |r| {
@@ -898,9 +898,29 @@ impl Store {
                         last_frame_url: r.get(3)?,
                         video_path: r.get(4)?,
                         last_frame_path: r.get(5)?,
+                        // Text or nothing: another tool's value of another type is no name.
+                        asset_files: r.get::<Option<String>>(6).ok().flatten(),
                     })
                 },
             )
+            .map_err(|e| self.err(e))
+    }
+
+    /// The `asset_files` JSON of the task `local_id` (the local file names of its inlined
+    /// assets), as [`Store::bodies`] reads it: `None` when there is none, or it is not text of
+    /// at most `ASSET_FILES_BYTES`.
+    pub fn asset_files(&self, local_id: &str) -> Result<Option<String>, StoreError> {
+        self.db
+            .query_row(
+                &format!(
+                    "SELECT CASE WHEN length(asset_files) <= {} THEN asset_files END \
+                     FROM tasks WHERE local_id = ?1",
+                    super::ASSET_FILES_BYTES
+                ),
+                args![local_id],
+                |r| Ok(r.get::<Option<String>>(0).ok().flatten()),
+            )
+            .map(Option::flatten)
             .map_err(|e| self.err(e))
     }
 
@@ -1000,7 +1020,9 @@ impl Store {
     /// The store's change sequence: it grows with every task inserted or changed, by any process.
     pub fn change_seq(&self) -> Result<i64, StoreError> {
         self.db
-            .query_row("SELECT COALESCE(MAX(seq), 0) FROM tasks", args![], |r| r.get(0))
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM tasks", args![], |r| {
+                r.get(0)
+            })
             .map(|seq| seq.unwrap_or(0))
             .map_err(|e| self.err(e))
     }
@@ -1103,9 +1125,8 @@ impl Store {
         };
         let path = path.to_string_lossy().into_owned();
         self.write(|s| {
-            let n = s
-                .db
-                .execute(
+            let n =
+                s.db.execute(
                     &format!("UPDATE tasks SET {column} = ?2, updated_at = ?3 WHERE local_id = ?1"),
                     args![local_id, path, now],
                 )
@@ -1124,9 +1145,8 @@ impl Store {
         self.write(|s| {
             let mut removed = Vec::new();
             for id in local_ids {
-                let n = s
-                    .db
-                    .execute(
+                let n =
+                    s.db.execute(
                         "DELETE FROM tasks WHERE local_id = ?1 AND task_id IS NULL \
                          AND status = 'rejected' \
                          AND NOT EXISTS (SELECT 1 FROM tasks r WHERE r.retry_of = ?1)",
