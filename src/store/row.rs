@@ -29,6 +29,8 @@ pub struct Spec {
     /// The kinds of media the request carries ([`Spec::IMAGE`], [`Spec::VIDEO`],
     /// [`Spec::AUDIO`], [`Spec::DRAFT`]): part of a task's shape for its expected duration.
     pub(crate) media: u8,
+    /// `generate_audio` as asked (a failure's hint never suggests what was already done).
+    pub(crate) generate_audio: Option<bool>,
 }
 
 impl Spec {
@@ -92,6 +94,14 @@ impl Spec {
             req.frames,
             media,
         )
+        .with_audio(req.generate_audio)
+    }
+
+    fn with_audio(self, generate_audio: Option<bool>) -> Spec {
+        Spec {
+            generate_audio,
+            ..self
+        }
     }
 
     fn of_asked(
@@ -119,6 +129,7 @@ impl Spec {
             has_input_video,
             input_video_unread: media.video_unread,
             media: media.kinds,
+            generate_audio: None,
         }
     }
 }
@@ -164,8 +175,7 @@ struct AskedJson<'a> {
     _camera_fixed: Option<bool>,
     #[serde(rename = "watermark")]
     _watermark: Option<bool>,
-    #[serde(rename = "generate_audio")]
-    _generate_audio: Option<bool>,
+    generate_audio: Option<bool>,
     #[serde(rename = "return_last_frame")]
     _return_last_frame: Option<bool>,
     #[serde(borrow, rename = "callback_url")]
@@ -193,8 +203,7 @@ struct AskedJson<'a> {
 struct AskedItem<'a> {
     #[serde(borrow, rename = "type")]
     kind: Cow<'a, str>,
-    #[serde(borrow)]
-    text: Option<Cow<'a, str>>,
+    text: Option<AnyStr>,
     #[serde(borrow)]
     image_url: Option<AskedUrl<'a>>,
     #[serde(borrow)]
@@ -205,6 +214,26 @@ struct AskedItem<'a> {
     _role: Option<Cow<'a, str>>,
     #[serde(borrow)]
     draft_task: Option<AskedDraft<'a>>,
+}
+
+/// A JSON string whose text is not kept, only checked to be one: a prompt may be megabytes
+/// (serde copies an `Option<Cow<str>>`'s text; a borrowed string visited here is not copied).
+struct AnyStr;
+
+impl<'de> serde::Deserialize<'de> for AnyStr {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<AnyStr, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = AnyStr;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<AnyStr, E> {
+                Ok(AnyStr)
+            }
+        }
+        d.deserialize_str(Visitor)
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -242,14 +271,17 @@ impl AskedJson<'_> {
                 _ => return None,
             }
         }
-        Some(Spec::of_asked(
-            &self.model,
-            self.resolution.as_deref(),
-            self.ratio.as_deref(),
-            self.duration,
-            self.frames,
-            media,
-        ))
+        Some(
+            Spec::of_asked(
+                &self.model,
+                self.resolution.as_deref(),
+                self.ratio.as_deref(),
+                self.duration,
+                self.frames,
+                media,
+            )
+            .with_audio(self.generate_audio),
+        )
     }
 }
 
@@ -426,7 +458,10 @@ impl From<&TaskRecord> for TaskRow {
             profile: intern(&r.profile),
             model: intern(&r.model),
             prompt: r.prompt.as_str().into(),
-            spec: Spec::of_json(&r.request_json).shared(),
+            spec: match &r.request_facts {
+                Some(spec) => spec.clone(),
+                None => Spec::of_json(&r.request_json).shared(),
+            },
             retry_depth: r.retry_depth,
             results: ResultFiles {
                 video_url: r.video_url.is_some(),
@@ -508,9 +543,10 @@ macro_rules! facts {
     };
 }
 
-facts!(TaskRecord, |r| std::borrow::Cow::Owned(Spec::of_json(
-    &r.request_json
-)));
+facts!(TaskRecord, |r| match &r.request_facts {
+    Some(spec) => std::borrow::Cow::Borrowed(&**spec),
+    None => std::borrow::Cow::Owned(Spec::of_json(&r.request_json)),
+});
 facts!(TaskRow, |r| std::borrow::Cow::Borrowed(&*r.spec));
 
 /// How many distinct strings are shared at most, and the longest shared; past either a string is
