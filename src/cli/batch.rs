@@ -192,7 +192,7 @@ fn parser_for<'a>(
 fn check_file(source: &Source, mut parser: LineParser<'_>) -> Result<Checked, Failure> {
     let mut c = Checked::default();
     source.each_line(|n, raw| {
-        match parser.parse_raw(n, &raw) {
+        match parser.parse_raw(n, raw) {
             Line::Blank => {}
             Line::Request(_) => {
                 c.requests += 1;
@@ -523,7 +523,7 @@ async fn enqueue_file(
             let mut bytes = 0usize;
             let mut failed: Option<crate::store::StoreError> = None;
             let read = read_lines(&path, &shown, |n, raw| {
-                if let Line::Request(l) = parser.parse_raw(n, &raw) {
+                if let Line::Request(l) = parser.parse_raw(n, raw) {
                     for v in batch::repeat(vec![l], repeat) {
                         bytes += v.request_json.len();
                         chunk.push(v);

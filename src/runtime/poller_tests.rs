@@ -417,7 +417,7 @@ fn a_tracked_task_keeps_its_requests_facts_not_its_body() {
         request_json: format!(
             r#"{{"model":"doubao-seedance-2-0-fast-260128","content":[{{"type":"text","text":"{prompt}"}}],"ratio":"9:16","duration":8,"generate_audio":false}}"#
         ),
-        ..record("big", "running", now_secs())
+        ..record("big", "running", 0) // stale: polled at once
     };
     s.track(full.clone(), t0);
     let kept = &s.tracked.get("big").expect("tracked").record;
