@@ -424,7 +424,7 @@ fn a_tracked_task_keeps_its_requests_facts_not_its_body() {
     assert!(kept.request_json.is_empty(), "the body is not kept");
     assert_eq!(kept.spec(), full.spec());
     assert_eq!(kept.spec().duration, Some(8));
-    assert_eq!(kept.spec().generate_audio, Some(false));
+    assert_eq!(kept.spec().audio, Some(false));
     // What the poller hands on is what it keeps.
     let due = s.next_due(t0).expect("due");
     assert!(due.request_json.is_empty());

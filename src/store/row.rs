@@ -29,8 +29,9 @@ pub struct Spec {
     /// The kinds of media the request carries ([`Spec::IMAGE`], [`Spec::VIDEO`],
     /// [`Spec::AUDIO`], [`Spec::DRAFT`]): part of a task's shape for its expected duration.
     pub(crate) media: u8,
-    /// `generate_audio` as asked (a failure's hint never suggests what was already done).
-    pub(crate) generate_audio: Option<bool>,
+    /// Whether the request asked for generated audio (its `generate_audio`; a failure's hint
+    /// never suggests what was already done).
+    pub(crate) audio: Option<bool>,
 }
 
 impl Spec {
@@ -97,11 +98,8 @@ impl Spec {
         .with_audio(req.generate_audio)
     }
 
-    fn with_audio(self, generate_audio: Option<bool>) -> Spec {
-        Spec {
-            generate_audio,
-            ..self
-        }
+    fn with_audio(self, audio: Option<bool>) -> Spec {
+        Spec { audio, ..self }
     }
 
     fn of_asked(
@@ -129,7 +127,7 @@ impl Spec {
             has_input_video,
             input_video_unread: media.video_unread,
             media: media.kinds,
-            generate_audio: None,
+            audio: None,
         }
     }
 }
