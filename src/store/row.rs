@@ -34,6 +34,22 @@ pub struct Spec {
     pub(crate) audio: Option<bool>,
 }
 
+/// [`Spec::of_asked`] from anything with a create request's fields by their names (the full
+/// [`CreateRequest`] and the borrowed [`AskedJson`]), so both read the same fields.
+macro_rules! of_asked {
+    ($req:expr, $media:expr) => {
+        Spec::of_asked(
+            &$req.model,
+            $req.resolution.as_deref(),
+            $req.ratio.as_deref(),
+            $req.duration,
+            $req.frames,
+            $media,
+        )
+        .with_audio($req.generate_audio)
+    };
+}
+
 impl Spec {
     /// The facts of a create request's JSON (all unknown when it is not a request).
     pub(crate) fn of_json(request_json: &str) -> Spec {
@@ -87,15 +103,7 @@ impl Spec {
                 ContentItem::Text { .. } => {}
             }
         }
-        Spec::of_asked(
-            &req.model,
-            req.resolution.as_deref(),
-            req.ratio.as_deref(),
-            req.duration,
-            req.frames,
-            media,
-        )
-        .with_audio(req.generate_audio)
+        of_asked!(req, media)
     }
 
     fn with_audio(self, audio: Option<bool>) -> Spec {
@@ -269,17 +277,7 @@ impl AskedJson<'_> {
                 _ => return None,
             }
         }
-        Some(
-            Spec::of_asked(
-                &self.model,
-                self.resolution.as_deref(),
-                self.ratio.as_deref(),
-                self.duration,
-                self.frames,
-                media,
-            )
-            .with_audio(self.generate_audio),
-        )
+        Some(of_asked!(self, media))
     }
 }
 
