@@ -621,6 +621,8 @@ fn a_postgres_store_is_checked_shown_without_its_password() {
             shown.starts_with(&format!("{} (PostgreSQL ", db.url)),
             "{shown}"
         );
+        // The test server offers TLS, which the default sslmode (prefer) takes.
+        assert!(shown.ends_with(", TLS)"), "{shown}");
         assert_eq!(status(&doc, "store clock"), "pass", "{stdout}");
         assert!(detail(&doc, "store clock").contains("of the database server's"));
         // Schema and lease are not read until the PostgreSQL store is wired: said, not failed.

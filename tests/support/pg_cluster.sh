@@ -7,7 +7,8 @@
 #   tests/support/pg_cluster.sh stop DIR              # stops it and removes DIR
 #
 # Exports: SEEDANCE_TEST_POSTGRES (postgres://seedance@127.0.0.1:PORT/postgres, no password),
-# PGPASSWORD, and PGPASSFILE (a pgpass file with the same password). As root (CI), the server
+# PGPASSWORD, PGPASSFILE (a pgpass file with the same password) and SEEDANCE_TEST_POSTGRES_CA
+# (the CA of the server's TLS certificate, which names `localhost` only; needs openssl). As root (CI), the server
 # runs as the `postgres` user the distribution's package creates: initdb refuses root.
 set -euo pipefail
 
@@ -68,13 +69,31 @@ case "$cmd" in
         exit 1
       }
     rm -f "$dir/server/pwfile"
+    # TLS with a certificate for `localhost` only, signed by a CA of its own (DIR/ca.pem): a
+    # client connecting to 127.0.0.1 gets a chain that checks and a name that does not.
+    (
+      cd "$dir/server"
+      openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 7 \
+        -subj "/CN=seedance test CA" -keyout ca.key -out ca.pem \
+        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+      openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -subj "/CN=localhost" -keyout server.key -out server.csr
+      printf 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n' > server.ext
+      openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 7 \
+        -extfile server.ext -out server.crt
+      rm -f ca.key server.csr server.ext ca.srl
+      chmod 600 server.key
+      if [ "$(id -u)" -eq 0 ]; then chown postgres server.key server.crt; fi
+    ) >"$dir/server/tls.log" 2>&1 || { cat "$dir/server/tls.log" >&2; exit 1; }
+    cp "$dir/server/ca.pem" "$dir/ca.pem"
+    tls="-c ssl=on -c ssl_cert_file=$dir/server/server.crt -c ssl_key_file=$dir/server/server.key"
     started=
     for _ in 1 2 3 4 5 6 7 8 9 10; do
       port=$(( 20000 + RANDOM % 30000 ))
       # A port something already answers on is taken; the server's own bind decides the rest.
       if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then continue; fi
       if as_owner "$bin/pg_ctl" -D "$dir/server/data" -l "$dir/server/log" -w -t 60 \
-          -o "-c listen_addresses=127.0.0.1 -p $port -k $dir/server -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+          -o "-c listen_addresses=127.0.0.1 -p $port -k $dir/server -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 $tls" \
           start >/dev/null; then
         started=1
         break
@@ -86,6 +105,7 @@ case "$cmd" in
     echo "export SEEDANCE_TEST_POSTGRES='postgres://seedance@127.0.0.1:$port/postgres'"
     echo "export PGPASSWORD='$password'"
     echo "export PGPASSFILE='$dir/pgpass'"
+    echo "export SEEDANCE_TEST_POSTGRES_CA='$dir/ca.pem'"
     ;;
   stop)
     [ -d "$dir/server/data" ] || exit 0

@@ -242,7 +242,7 @@ fn attempt(plan: &Plan, mode: postgres::config::SslMode) -> Result<postgres::Cli
         PgHost::Socket(d) => cfg.host_path(d),
     };
     if let Some((p, _)) = &plan.password {
-        cfg.password(p.expose());
+        cfg.password(p.secret_bytes());
     }
     let result = if mode == postgres::config::SslMode::Disable {
         cfg.connect(postgres::NoTls)
@@ -462,7 +462,7 @@ fn explain(e: &postgres::Error, plan: &Plan) -> String {
         }
     };
     match &plan.password {
-        Some((p, _)) => match std::str::from_utf8(p.expose()) {
+        Some((p, _)) => match std::str::from_utf8(p.secret_bytes()) {
             Ok(pw) if !pw.is_empty() => message.replace(pw, "…"),
             _ => message,
         },

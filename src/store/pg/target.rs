@@ -26,7 +26,8 @@ const PGPASS_MAX_BYTES: u64 = 1 << 20;
 pub(crate) struct Password(Vec<u8>);
 
 impl Password {
-    pub(crate) fn expose(&self) -> &[u8] {
+    /// The password's bytes, for the driver (and nothing that prints).
+    pub(crate) fn secret_bytes(&self) -> &[u8] {
         &self.0
     }
 }
@@ -589,7 +590,10 @@ impl fmt::Display for PgTarget {
         match &self.host {
             PgHost::Tcp(h) if h.contains(':') => {
                 s.push('[');
-                s.push_str(&h.replace(|c: char| !(c.is_ascii_hexdigit() || c == ':'), ""));
+                s.push_str(&h.replace(
+                    |c: char| !(c.is_ascii_hexdigit() || c == ':' || c == '.'),
+                    "",
+                ));
                 s.push(']');
             }
             PgHost::Tcp(h) => escape(h, &mut s),

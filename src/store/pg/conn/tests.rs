@@ -1,4 +1,5 @@
-//! Against the real test server (tests/support/pg_cluster.sh: password login, no TLS). Every
+//! Against the real test server (tests/support/pg_cluster.sh: password login, TLS with a
+//! certificate for `localhost`), and the same server behind a stand-in without TLS. Every
 //! environment is the test's own, so the developer's `~/.pgpass` and `PG…` variables play no
 //! part.
 
@@ -47,8 +48,8 @@ fn a_password_from_pgpassword_opens_a_session_on_the_right_database() {
     let conn = PgConn::connect_with(&target(&db, "", &env), &env).expect("connects");
     assert_eq!(current_db(&conn), db.name);
     assert!(
-        !conn.tls(),
-        "the test server has no TLS: prefer falls back to plain"
+        conn.tls(),
+        "prefer (the default) encrypts when the server offers TLS"
     );
     assert!(conn.warnings().is_empty());
     assert_eq!(
@@ -134,13 +135,19 @@ fn tls_modes_against_a_server_without_tls() {
         return;
     };
     let env = env_of(vec![("PGPASSWORD", real_password())]);
+    let plain = plain_only(target(&db, "", &env).port);
+    let at = |query: &str| {
+        let mut t = target(&db, query, &env);
+        t.port = plain;
+        t
+    };
     for mode in ["disable", "allow", "prefer"] {
-        let conn = PgConn::connect_with(&target(&db, &format!("sslmode={mode}"), &env), &env)
+        let conn = PgConn::connect_with(&at(&format!("sslmode={mode}")), &env)
             .unwrap_or_else(|e| panic!("{mode}: {e}"));
         assert!(!conn.tls(), "{mode}");
         assert_eq!(current_db(&conn), db.name, "{mode}");
     }
-    let err = PgConn::connect_with(&target(&db, "sslmode=require", &env), &env)
+    let err = PgConn::connect_with(&at("sslmode=require"), &env)
         .expect_err("require needs TLS")
         .to_string();
     assert!(
@@ -149,11 +156,7 @@ fn tls_modes_against_a_server_without_tls() {
     );
     // verify-ca/verify-full need a root certificate file before anything is sent.
     let err = PgConn::connect_with(
-        &target(
-            &db,
-            "sslmode=verify-full&sslrootcert=/nonexistent/root.crt",
-            &env,
-        ),
+        &at("sslmode=verify-full&sslrootcert=/nonexistent/root.crt"),
         &env,
     )
     .expect_err("no root file")
@@ -167,11 +170,7 @@ fn tls_modes_against_a_server_without_tls() {
     let ca = dir.path().join("root.crt");
     std::fs::write(&ca, TEST_CA).expect("write");
     let err = PgConn::connect_with(
-        &target(
-            &db,
-            &format!("sslmode=verify-ca&sslrootcert={}", ca.display()),
-            &env,
-        ),
+        &at(&format!("sslmode=verify-ca&sslrootcert={}", ca.display())),
         &env,
     )
     .expect_err("no TLS")
@@ -253,6 +252,128 @@ fn the_connection_serves_callers_inside_a_tokio_runtime() {
         .expect("query")
         .get(0);
     assert!(n >= 1);
+}
+
+/// The test server's CA (its certificate names `localhost` only), or `None` after saying the TLS
+/// half is skipped; under `CI=true` a missing CA fails.
+fn test_ca() -> Option<PathBuf> {
+    match std::env::var("SEEDANCE_TEST_POSTGRES_CA") {
+        Ok(p) if !p.is_empty() => Some(PathBuf::from(p)),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!(
+                "SEEDANCE_TEST_POSTGRES_CA is required under CI=true (tests/support/pg_cluster.sh sets it; it needs openssl)"
+            )
+        }
+        _ => {
+            eprintln!(
+                "SKIPPED the TLS checks: SEEDANCE_TEST_POSTGRES_CA is not set (tests/support/pg_cluster.sh sets it)"
+            );
+            None
+        }
+    }
+}
+
+/// A server without TLS in front of the test server: it answers a client's TLS request with
+/// `N`, as a server with `ssl = off` does, and passes everything else through both ways.
+fn plain_only(real_port: u16) -> u16 {
+    use std::io::{Read, Write};
+    use std::net::{Shutdown, TcpListener, TcpStream};
+    /// The startup packet asking for TLS: length 8, code 80877103.
+    const SSL_REQUEST: [u8; 8] = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { return };
+            std::thread::spawn(move || {
+                let mut head = [0u8; 8];
+                if client.read_exact(&mut head).is_err() {
+                    return;
+                }
+                let Ok(mut server) = TcpStream::connect(("127.0.0.1", real_port)) else {
+                    return;
+                };
+                if head == SSL_REQUEST {
+                    if client.write_all(b"N").is_err() {
+                        return;
+                    }
+                } else if server.write_all(&head).is_err() {
+                    return;
+                }
+                let (Ok(mut c2), Ok(mut s2)) = (client.try_clone(), server.try_clone()) else {
+                    return;
+                };
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut c2, &mut s2);
+                    let _ = s2.shutdown(Shutdown::Write);
+                });
+                let _ = std::io::copy(&mut server, &mut client);
+                let _ = client.shutdown(Shutdown::Write);
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn tls_checks_the_chain_and_for_verify_full_the_name() {
+    let Some(db) = TestDb::create("conn_tls_checks") else {
+        return;
+    };
+    let Some(ca) = test_ca() else {
+        return;
+    };
+    let env = env_of(vec![("PGPASSWORD", real_password())]);
+    let ca = ca.display().to_string();
+    let on = |host: &str, query: &str| {
+        let mut t = target(&db, query, &env);
+        t.host = PgHost::Tcp(host.into());
+        PgConn::connect_with(&t, &env)
+    };
+    // prefer and require encrypt without asking who answers.
+    for mode in ["prefer", "require"] {
+        let conn =
+            on("127.0.0.1", &format!("sslmode={mode}")).unwrap_or_else(|e| panic!("{mode}: {e}"));
+        assert!(conn.tls(), "{mode}");
+        assert_eq!(current_db(&conn), db.name);
+    }
+    // verify-full: the chain and the name (the certificate names localhost only).
+    let conn = on(
+        "localhost",
+        &format!("sslmode=verify-full&sslrootcert={ca}"),
+    )
+    .expect("localhost");
+    assert!(conn.tls());
+    let err = on(
+        "127.0.0.1",
+        &format!("sslmode=verify-full&sslrootcert={ca}"),
+    )
+    .expect_err("the name does not match")
+    .to_string();
+    assert!(
+        err.contains("TLS handshake failed") && err.contains("not valid for name"),
+        "{err}"
+    );
+    // verify-ca: the chain only, so the address works too.
+    let conn = on("127.0.0.1", &format!("sslmode=verify-ca&sslrootcert={ca}")).expect("chain");
+    assert!(conn.tls());
+    assert_eq!(current_db(&conn), db.name);
+    // Another CA: the chain fails, for verify-ca and for require with a root file (libpq's rule).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let other = dir.path().join("other.pem");
+    std::fs::write(&other, TEST_CA).expect("write");
+    for mode in ["verify-ca", "require"] {
+        let err = on(
+            "localhost",
+            &format!("sslmode={mode}&sslrootcert={}", other.display()),
+        )
+        .expect_err("unknown issuer")
+        .to_string();
+        assert!(
+            err.contains("TLS handshake failed") && err.contains(&format!("sslmode={mode}")),
+            "{mode}: {err}"
+        );
+    }
 }
 
 /// A self-signed CA certificate (any will do: the server never gets as far as showing its own).

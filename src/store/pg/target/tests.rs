@@ -32,7 +32,11 @@ fn a_full_url_gives_every_part() {
     assert!(t.has_url_password());
     let found = t.password(&env_of(&[("PGPASSWORD", "from-env")]));
     let (pw, source) = found.password.expect("a password");
-    assert_eq!(pw.expose(), b"s3cret", "the URL's password comes first");
+    assert_eq!(
+        pw.secret_bytes(),
+        b"s3cret",
+        "the URL's password comes first"
+    );
     assert_eq!(source, PasswordSource::Url);
 }
 
@@ -47,7 +51,7 @@ fn percent_escapes_are_decoded_everywhere() {
     assert_eq!(t.dbname, "my db");
     assert_eq!(t.application_name.as_deref(), Some("a&b"));
     let (pw, _) = t.password(&env_of(&[])).password.expect("password");
-    assert_eq!(pw.expose(), b"p:w/d%");
+    assert_eq!(pw.secret_bytes(), b"p:w/d%");
     for bad in [
         "postgres://u@h/d%2",
         "postgres://u@h/d%zz",
@@ -225,7 +229,7 @@ fn the_password_file_is_read_with_libpqs_rules() {
     let find = |host: &str, port: u16, db: &str, user: &str| {
         pgpass_lookup(&file, host, port, db, user)
             .expect("read")
-            .map(|p| String::from_utf8(p.expose().to_vec()).expect("utf8"))
+            .map(|p| String::from_utf8(p.secret_bytes().to_vec()).expect("utf8"))
     };
     assert_eq!(
         find("db", 5432, "video", "alice").as_deref(),
@@ -250,7 +254,7 @@ fn the_password_file_is_read_with_libpqs_rules() {
     let got = |host: &str| {
         pgpass_lookup(&file2, host, 5432, "video", "alice")
             .expect("read")
-            .map(|p| p.expose().to_vec())
+            .map(|p| p.secret_bytes().to_vec())
     };
     assert_eq!(got("db"), None);
     assert_eq!(got("d*"), Some(b"star".to_vec()));
@@ -293,17 +297,20 @@ fn the_password_comes_from_the_url_then_pgpassword_then_the_file() {
         ("PGPASSFILE", file_s),
     ]));
     let (pw, src) = found.password.expect("env");
-    assert_eq!((pw.expose(), src), (&b"from-env"[..], PasswordSource::Env));
+    assert_eq!(
+        (pw.secret_bytes(), src),
+        (&b"from-env"[..], PasswordSource::Env)
+    );
     let found = t.password(&env_of(&[("PGPASSFILE", file_s)]));
     let (pw, src) = found.password.expect("file");
-    assert_eq!(pw.expose(), b"from-file");
+    assert_eq!(pw.secret_bytes(), b"from-file");
     assert_eq!(src, PasswordSource::File(file.clone()));
     // ~/.pgpass when PGPASSFILE is unset.
     std::fs::rename(&file, dir.path().join(".pgpass")).expect("move");
     let home = dir.path().to_str().expect("utf8");
     let found = t.password(&env_of(&[("HOME", home)]));
     assert_eq!(
-        found.password.map(|(p, _)| p.expose().to_vec()),
+        found.password.map(|(p, _)| p.secret_bytes().to_vec()),
         Some(b"from-file".to_vec())
     );
     // An open file: no password, one warning for the user.
