@@ -31,6 +31,21 @@ pub struct Spec {
     pub(crate) media: u8,
 }
 
+/// [`Spec::of_asked`] from anything with a create request's fields by their names (the full
+/// [`CreateRequest`] and the borrowed [`AskedJson`]), so both read the same fields.
+macro_rules! of_asked {
+    ($req:expr, $media:expr) => {
+        Spec::of_asked(
+            &$req.model,
+            $req.resolution.as_deref(),
+            $req.ratio.as_deref(),
+            $req.duration,
+            $req.frames,
+            $media,
+        )
+    };
+}
+
 impl Spec {
     /// The facts of a create request's JSON (all unknown when it is not a request).
     pub(crate) fn of_json(request_json: &str) -> Spec {
@@ -84,14 +99,7 @@ impl Spec {
                 ContentItem::Text { .. } => {}
             }
         }
-        Spec::of_asked(
-            &req.model,
-            req.resolution.as_deref(),
-            req.ratio.as_deref(),
-            req.duration,
-            req.frames,
-            media,
-        )
+        of_asked!(req, media)
     }
 
     fn of_asked(
@@ -242,14 +250,7 @@ impl AskedJson<'_> {
                 _ => return None,
             }
         }
-        Some(Spec::of_asked(
-            &self.model,
-            self.resolution.as_deref(),
-            self.ratio.as_deref(),
-            self.duration,
-            self.frames,
-            media,
-        ))
+        Some(of_asked!(self, media))
     }
 }
 
