@@ -14,6 +14,7 @@ pub(crate) mod inspect;
 mod lease;
 pub(crate) mod location;
 mod meta;
+pub(crate) mod pg;
 mod queue;
 mod record;
 #[macro_use]
@@ -80,6 +81,9 @@ pub enum StoreError {
         retry: String,
         status: String,
     },
+    /// No session with a PostgreSQL server; `target` is shown without its password.
+    #[error("cannot connect to the PostgreSQL store {target}: {message}")]
+    Connect { target: String, message: String },
     #[error("store error: {0}")]
     Sql(String),
 }
