@@ -15,6 +15,7 @@ mod lease;
 pub(crate) mod location;
 mod meta;
 pub(crate) mod pg;
+mod pg_schema;
 mod queue;
 mod record;
 #[macro_use]
@@ -308,6 +309,80 @@ impl Store {
         })
     }
 
+    /// Open (creating and migrating as needed) the PostgreSQL store `target` names. A database
+    /// with other tables and none of ours is refused without a single write; one written by a
+    /// newer seedance-tui is refused too. Processes opening a new database at once queue on the
+    /// write lock, and the later ones find it created.
+    pub(crate) fn open_postgres(target: &pg::target::PgTarget) -> Result<Store, StoreError> {
+        let conn = pg::conn::PgConn::connect(target)?;
+        let store = Store {
+            path: PathBuf::from(conn.target()),
+            db: Db::Postgres(db::PgDb::new(conn)),
+            own_writes: Cell::new(0),
+        };
+        store.write(|s| {
+            let err = |e| s.err(e);
+            let (has_table, tables) =
+                s.db.query_row(pg_schema::LOOK, args![], |r| {
+                    Ok((r.get::<bool>(0)?, r.get::<i64>(1)?))
+                })
+                .map_err(err)?
+                .unwrap_or((false, 0));
+            let mark: Option<(String, i64)> = if has_table {
+                s.db.query_row("SELECT app, version FROM seedance_schema", args![], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .map_err(err)?
+            } else {
+                None
+            };
+            let app = mark.as_ref().map(|(a, _)| a.as_str());
+            let found = match pg_schema::ownership(has_table, tables, app) {
+                schema::Ownership::Foreign | schema::Ownership::OursUnmarked => {
+                    return Err(StoreError::Foreign {
+                        path: s.path.clone(),
+                    });
+                }
+                schema::Ownership::Empty => {
+                    s.db.batch(pg_schema::BORN_SCHEMA).map_err(err)?;
+                    s.db.execute(
+                        "INSERT INTO seedance_schema (version, app) VALUES (?1, ?2)",
+                        args![pg_schema::BORN_AT, pg_schema::APP],
+                    )
+                    .map_err(err)?;
+                    pg_schema::BORN_AT
+                }
+                schema::Ownership::Ours => mark.map_or(0, |(_, v)| v),
+            };
+            if found > schema::CURRENT {
+                return Err(StoreError::TooNew {
+                    path: s.path.clone(),
+                    found,
+                    known: schema::CURRENT,
+                });
+            }
+            if found < pg_schema::BORN_AT {
+                return Err(StoreError::Corrupt {
+                    path: s.path.clone(),
+                    message: format!("schema version {found} was never written to PostgreSQL"),
+                });
+            }
+            for step in pg_schema::STEPS
+                .iter()
+                .skip((found - pg_schema::BORN_AT) as usize)
+            {
+                s.db.batch(step).map_err(err)?;
+            }
+            s.db.execute(
+                "UPDATE seedance_schema SET version = ?1",
+                args![schema::CURRENT],
+            )
+            .map_err(err)?;
+            Ok(())
+        })?;
+        Ok(store)
+    }
+
     /// The file this store lives in.
     pub(crate) fn path(&self) -> &Path {
         &self.path
@@ -353,6 +428,9 @@ impl Store {
             Db::Sqlite(_) => self
                 .db
                 .query_row("PRAGMA data_version", args![], |r| r.get(0)),
+            // Writers hold one lock for their whole transaction, so the greatest committed
+            // change sequence only grows (a sequence's own counter moves before commit).
+            Db::Postgres(_) => return self.change_seq(),
         }
         .map_err(|e| self.err(e))?
         .unwrap_or(0);
@@ -365,6 +443,8 @@ impl Store {
             Db::Sqlite(_) => self
                 .db
                 .query_row("PRAGMA integrity_check", args![], |r| r.get(0)),
+            // The server checks its own pages; there is no file of ours to check.
+            Db::Postgres(_) => return Ok(true),
         }
         .map_err(|e| self.err(e))?;
         Ok(s.as_deref() == Some("ok"))
