@@ -97,9 +97,8 @@ fn a_prompt_and_a_local_image_are_submitted_and_succeed() {
     });
     quit(pty);
     // The stored request carries the image inline, as the API wants it.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_seedance-tui"))
+    let out = crate::support::process::bin(dir.path())
         .args(["--store", store.to_str().expect("utf8"), "ls", "--json"])
-        .env("XDG_CONFIG_HOME", "/nonexistent-seedance-test-config")
         .output()
         .expect("list runs");
     let text = String::from_utf8_lossy(&out.stdout);
