@@ -38,6 +38,7 @@ fn queue(store: &Store, jsons: &[String], profile: &str) -> usize {
             label: None,
             retry_of: None,
             max_in_flight: None,
+            asset_files: None,
         })
         .collect();
     store

@@ -41,6 +41,7 @@ fn main() {
                 request_json: &body,
                 retry_of: None,
                 now: now - 7200,
+                asset_files: None,
             })
             .expect("insert");
         store

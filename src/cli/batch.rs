@@ -581,6 +581,7 @@ fn queue_chunk(
             label: l.label.as_deref(),
             retry_of: None,
             max_in_flight: cap,
+            asset_files: None,
         })
         .collect();
     let done = s.enqueue(&items, crate::engine::now())?;

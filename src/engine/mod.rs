@@ -276,6 +276,7 @@ impl Engine {
                     request_json: &body,
                     retry_of: retry_of.as_deref(),
                     now: now(),
+                    asset_files: None,
                 };
                 s.begin_submission_if(&sub, head_only, |s| budget::reserve(&cap, s, adding))
             })

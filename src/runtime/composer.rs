@@ -390,6 +390,7 @@ async fn queue(
                     label: None,
                     retry_of: retry_of.as_deref(),
                     max_in_flight: None,
+                    asset_files: None,
                 }],
                 crate::engine::now(),
             )?;

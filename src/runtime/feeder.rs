@@ -422,6 +422,7 @@ mod tests {
                     label: None,
                     retry_of: None,
                     max_in_flight: None,
+                    asset_files: None,
                 }],
                 now(),
             )

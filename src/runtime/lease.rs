@@ -403,6 +403,7 @@ mod watcher_tests {
             request_json: "{}",
             retry_of: None,
             now,
+            asset_files: None,
         };
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         super::super::store_watch::spawn(path.clone(), None, tx);

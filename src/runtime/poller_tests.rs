@@ -206,6 +206,7 @@ async fn submissions_abandoned_by_a_dead_process_become_unknown_not_resent() {
                 request_json: r#"{"model":"m","content":[]}"#,
                 retry_of: None,
                 now: now_secs() - age,
+                asset_files: None,
             })
             .expect("row");
     }

@@ -87,9 +87,16 @@ pub struct NewSubmission<'a> {
     /// The exact JSON body that will be sent.
     pub request_json: &'a str,
     pub retry_of: Option<&'a str>,
+    /// The local file names of the request's inlined assets (JSON, `engine::assets::AssetFiles`);
+    /// `None` keeps those of `retry_of` (a retry or an edit sends the same `data:` URLs).
+    pub asset_files: Option<&'a str>,
     /// Unix seconds.
     pub now: i64,
 }
+
+/// The most of a task's `asset_files` column that is read (64 names of 255 bytes fit, each byte
+/// escaped as `\u00XX`); a bigger value, written by another tool, is read as none.
+pub(crate) const ASSET_FILES_BYTES: usize = 128 << 10;
 
 /// The most of a prompt the `prompt` column keeps (tables, filters and previews read it; the
 /// whole prompt stays in the stored request). Every prompt anyone writes fits; a 20 MB one is

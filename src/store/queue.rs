@@ -23,6 +23,9 @@ pub struct NewPending<'a> {
     /// The in-flight cap this line was queued under (`--max-in-flight`); the feeder sends it
     /// only while fewer tasks of the profile are in flight (and under `[submit] max_in_flight`).
     pub max_in_flight: Option<u32>,
+    /// The local file names of the request's inlined assets (JSON, `engine::assets::AssetFiles`);
+    /// `None` keeps those of `retry_of`.
+    pub asset_files: Option<&'a str>,
 }
 
 /// What [`Store::enqueue`] did with one request.
@@ -87,11 +90,12 @@ impl Store {
                 .prepare_cached(
                     "INSERT INTO tasks (local_id, status, profile, model, prompt, \
                      created_at, updated_at, queue_key, queue_pos, label, retry_of, retry_depth, \
-                     max_in_flight) \
+                     max_in_flight, asset_files) \
                      VALUES (?1, 'pending', ?2, ?3, ?4, ?5, ?5, ?6, ?7, \
                      COALESCE(?8, (SELECT label FROM tasks WHERE local_id = ?9)), ?9, \
                      COALESCE((SELECT retry_depth + 1 FROM tasks WHERE local_id = ?9), \
-                     CASE WHEN ?9 IS NULL THEN 0 ELSE 1 END), ?10)",
+                     CASE WHEN ?9 IS NULL THEN 0 ELSE 1 END), ?10, \
+                     COALESCE(?11, (SELECT asset_files FROM tasks WHERE local_id = ?9)))",
                 )
                 .map_err(|e| s.err(e))?;
             let mut history = s
@@ -132,7 +136,8 @@ impl Store {
                         pos,
                         it.label,
                         it.retry_of,
-                        it.max_in_flight
+                        it.max_in_flight,
+                        it.asset_files
                     ])
                     .map_err(|e| s.err(e))?;
                 s.insert_request(it.local_id, it.request_json)?;
@@ -499,6 +504,7 @@ mod tests {
             label: None,
             retry_of: None,
             max_in_flight: None,
+            asset_files: None,
         }
     }
 
@@ -666,6 +672,7 @@ mod tests {
             request_json: r#"{"model":"m","content":[{"type":"text","text":"hi"}]}"#,
             retry_of: Some("a"),
             now: 2,
+            asset_files: None,
         })
         .expect("retry");
         let queued_retry = NewPending {

@@ -216,6 +216,9 @@ pub struct TaskBodies {
     pub(crate) last_frame_url: Option<String>,
     pub(crate) video_path: Option<String>,
     pub(crate) last_frame_path: Option<String>,
+    /// The local file names of the request's inlined assets (the `asset_files` JSON; read
+    /// with `engine::assets::AssetFiles::from_json`).
+    pub(crate) asset_files: Option<String>,
 }
 
 impl TaskBodies {
@@ -229,6 +232,7 @@ impl TaskBodies {
             last_frame_url: r.last_frame_url.clone(),
             video_path: r.video_path.clone(),
             last_frame_path: r.last_frame_path.clone(),
+            asset_files: None,
         }
     }
 }

@@ -107,6 +107,9 @@ pub const MIGRATIONS: &[&str] = &[
     );
     INSERT INTO task_requests (local_id, body) SELECT local_id, CAST(request_json AS BLOB) FROM tasks;
     ALTER TABLE tasks DROP COLUMN request_json;",
+    // v9: the local file names of a task's inlined assets (`data:` URLs), as JSON (a short hash
+    // of each URL -> the file's base name), so an edit shows `first.png`, not its base64.
+    "ALTER TABLE tasks ADD COLUMN asset_files TEXT;",
 ];
 
 /// The schema version this build writes.

@@ -370,11 +370,13 @@ impl Store {
             };
             s.conn
                 .execute(
-                    // A retry (or an edit) keeps its original's batch label.
+                    // A retry (or an edit) keeps its original's batch label, and the names of
+                    // its inlined files unless it brings its own.
                     "INSERT INTO tasks (local_id, status, profile, model, prompt, \
-                     retry_of, retry_depth, created_at, updated_at, label) \
+                     retry_of, retry_depth, created_at, updated_at, label, asset_files) \
                      VALUES (?1, 'submitting', ?2, ?3, ?4, ?5, ?6, ?7, ?7, \
-                     (SELECT label FROM tasks WHERE local_id = ?5))",
+                     (SELECT label FROM tasks WHERE local_id = ?5), \
+                     COALESCE(?8, (SELECT asset_files FROM tasks WHERE local_id = ?5)))",
                     params![
                         sub.local_id,
                         sub.profile,
@@ -382,7 +384,8 @@ impl Store {
                         prompt,
                         sub.retry_of,
                         depth,
-                        sub.now
+                        sub.now,
+                        sub.asset_files
                     ],
                 )
                 .map_err(|e| s.err(e))?;
@@ -911,8 +914,10 @@ impl Store {
         self.conn
             .prepare_cached(&format!(
                 "SELECT {}, response_json, video_url, last_frame_url, video_path, \
-                     last_frame_path FROM {FROM_TASKS} WHERE local_id = ?1",
-                request_sql!()
+                     last_frame_path, CASE WHEN length(asset_files) <= {} THEN asset_files END \
+                     FROM {FROM_TASKS} WHERE local_id = ?1",
+                request_sql!(),
+                super::ASSET_FILES_BYTES
             ))
             .and_then(|mut stmt| {
                 stmt.query_row([local_id], |r| {
@@ -924,10 +929,32 @@ impl Store {
                         last_frame_url: r.get(3)?,
                         video_path: r.get(4)?,
                         last_frame_path: r.get(5)?,
+                        // Text or nothing: another tool's value of another type is no name.
+                        asset_files: r.get::<_, Option<String>>(6).ok().flatten(),
                     })
                 })
                 .optional()
             })
+            .map_err(|e| self.err(e))
+    }
+
+    /// The `asset_files` JSON of the task `local_id` (the local file names of its inlined
+    /// assets), as [`Store::bodies`] reads it: `None` when there is none, or it is not text of
+    /// at most `ASSET_FILES_BYTES`.
+    pub fn asset_files(&self, local_id: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .prepare_cached(&format!(
+                "SELECT CASE WHEN length(asset_files) <= {} THEN asset_files END \
+                 FROM tasks WHERE local_id = ?1",
+                super::ASSET_FILES_BYTES
+            ))
+            .and_then(|mut stmt| {
+                stmt.query_row([local_id], |r| {
+                    Ok(r.get::<_, Option<String>>(0).ok().flatten())
+                })
+                .optional()
+            })
+            .map(Option::flatten)
             .map_err(|e| self.err(e))
     }
 

@@ -44,6 +44,7 @@ fn store_with_tasks(dir: &Path) -> PathBuf {
                 request_json: &body,
                 retry_of: None,
                 now,
+                asset_files: None,
             })
             .expect("row");
         if let Some(task) = task {
@@ -401,6 +402,7 @@ fn store_with_hostile_ids(dir: &Path) -> PathBuf {
                 request_json: body,
                 retry_of: None,
                 now: 1_700_000_300 + i as i64,
+                asset_files: None,
             })
             .expect("row");
         store

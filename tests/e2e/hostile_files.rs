@@ -251,6 +251,7 @@ fn a_new_store_is_private() {
             request_json: "{}",
             retry_of: None,
             now: 1,
+            asset_files: None,
         })
         .expect("write");
     for side in ["store.sqlite3-wal", "store.sqlite3-shm"] {

@@ -26,5 +26,6 @@ mod probe;
 mod reconcile;
 mod retry_chain;
 mod store;
+mod store_asset_files;
 mod store_requests;
 mod store_watch;

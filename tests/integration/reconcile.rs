@@ -423,6 +423,7 @@ async fn a_line_left_by_a_killed_sender_is_reconciled_like_any_uncertain_create(
             request_json: BODY,
             retry_of: None,
             now,
+            asset_files: None,
         })
         .expect("the row is written before the POST");
     // The killed sender's POST reached the server; its answer was never read.

@@ -19,6 +19,7 @@ fn sub<'a>(id: &'a str, retry_of: Option<&'a str>) -> NewSubmission<'a> {
         request_json: REQ,
         retry_of,
         now: 100,
+        asset_files: None,
     }
 }
 

@@ -18,6 +18,7 @@ fn submit(s: &Store, id: &str, retry_of: Option<&str>, now: i64) {
         request_json: REQ,
         retry_of,
         now,
+        asset_files: None,
     })
     .expect("begin");
 }

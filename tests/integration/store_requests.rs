@@ -63,6 +63,7 @@ fn a_big_request_is_written_once_and_status_updates_do_not_copy_it_again() {
             label: None,
             retry_of: None,
             max_in_flight: None,
+            asset_files: None,
         }],
         100,
     )
@@ -112,6 +113,7 @@ fn a_request_is_read_whole_and_goes_with_its_task() {
             request_json: body,
             retry_of: None,
             now: 100,
+            asset_files: None,
         })
         .expect("begin");
     }
@@ -147,6 +149,7 @@ fn ls_json_writes_a_big_request_whole_and_the_prompt_as_its_preview() {
             request_json: &body,
             retry_of: None,
             now: at,
+            asset_files: None,
         })
         .expect("begin");
     }

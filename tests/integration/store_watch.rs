@@ -16,6 +16,7 @@ fn submit(s: &Store, id: &str, now: i64) {
         request_json: r#"{"model":"m","content":[{"type":"text","text":"x"}]}"#,
         retry_of: None,
         now,
+        asset_files: None,
     })
     .expect("begin");
 }

@@ -44,6 +44,7 @@ fn store_and_state() -> (tempfile::TempDir, Store, State) {
             request_json: &req,
             retry_of: None,
             now: 1_000,
+            asset_files: None,
         })
         .expect("begin");
     store

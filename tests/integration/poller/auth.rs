@@ -36,6 +36,7 @@ async fn auth_failure_pauses_polling_with_a_banner() {
                 request_json: "{}",
                 retry_of: None,
                 now: 1,
+                asset_files: None,
             })
             .expect("row");
         store

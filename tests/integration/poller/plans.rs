@@ -36,6 +36,7 @@ fn relay_engine_with_hour_long_history(sim: &SimHandle, path: &Path, n: usize) -
                 request_json: &request,
                 retry_of: None,
                 now: done_at - 3600,
+                asset_files: None,
             })
             .expect("row");
         store

@@ -43,6 +43,7 @@ async fn a_finish_the_poller_sees_sends_the_next_line_at_once() {
                     label: None,
                     retry_of: None,
                     max_in_flight: None,
+                    asset_files: None,
                 })
                 .collect();
             s.enqueue(&items, seedance_tui::engine::now())

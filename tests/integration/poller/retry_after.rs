@@ -48,6 +48,7 @@ async fn a_huge_retry_after_neither_kills_nor_freezes_the_poller() {
             request_json: body,
             retry_of: None,
             now: seedance_tui::engine::now(),
+            asset_files: None,
         })
         .expect("row");
     store
