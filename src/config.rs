@@ -715,17 +715,26 @@ impl Config {
             .unwrap_or_else(Paths::default_output_dir)
     }
 
-    /// The store file: `--store` / `SEEDANCE_STORE`, else `[store] url`, else the default file
-    /// in the data folder.
+    /// Where the store lives: `--store` / `SEEDANCE_STORE`, else `[store] url` (refused with a
+    /// password in it), else the default file in the data folder.
+    pub(crate) fn store_location(
+        &self,
+        flag: Option<&Path>,
+    ) -> Result<crate::store::location::StoreLocation, crate::store::location::LocationError> {
+        use crate::store::location;
+        match (flag, &self.store.url) {
+            (Some(path), _) => location::parse_path(path),
+            (None, Some(url)) => location::parse_config_url(url),
+            (None, None) => Ok(location::StoreLocation::Sqlite(Paths::store_file())),
+        }
+    }
+
+    /// The store file of [`Config::store_location`]; a PostgreSQL location is refused.
     pub(crate) fn store_path(
         &self,
         flag: Option<&Path>,
     ) -> Result<PathBuf, crate::store::location::LocationError> {
-        match (flag, &self.store.url) {
-            (Some(path), _) => crate::store::location::parse_path(path),
-            (None, Some(url)) => crate::store::location::parse(url),
-            (None, None) => Ok(Paths::store_file()),
-        }
+        crate::store::location::sqlite_only(self.store_location(flag))
     }
 
     /// Where results go: the output folder, or a bucket when `output_dir` is an `s3://` URL.

@@ -192,7 +192,7 @@ fn parser_for<'a>(
 fn check_file(source: &Source, mut parser: LineParser<'_>) -> Result<Checked, Failure> {
     let mut c = Checked::default();
     source.each_line(|n, raw| {
-        match parser.parse_raw(n, &raw) {
+        match parser.parse_raw(n, raw) {
             Line::Blank => {}
             Line::Request(_) => {
                 c.requests += 1;
@@ -375,7 +375,7 @@ pub(crate) async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failur
             .with_store(move |s| {
                 lookup
                     .iter()
-                    .map(|id| s.find(id))
+                    .map(|id| s.find_followed(id))
                     .collect::<Result<Vec<_>, _>>()
             })
             .await?;
@@ -398,7 +398,8 @@ pub(crate) async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failur
     Ok(if bad > 0 { Code::TaskFailed } else { Code::Ok })
 }
 
-/// The watched rows, without their request and answer bodies (the run needs their status).
+/// The watched rows to follow (their request's facts, not its body), without their answers
+/// (the run needs their status).
 async fn records_of(ctx: &Context, ids: &[String]) -> Result<Vec<TaskRecord>, Failure> {
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(CHUNK) {
@@ -409,8 +410,7 @@ async fn records_of(ctx: &Context, ids: &[String]) -> Result<Vec<TaskRecord>, Fa
                 lookup
                     .iter()
                     .map(|id| {
-                        s.find(id).map(|mut r| {
-                            r.request_json = String::new();
+                        s.find_followed(id).map(|mut r| {
                             r.response_json = None;
                             r
                         })
@@ -524,7 +524,7 @@ async fn enqueue_file(
             let mut bytes = 0usize;
             let mut failed: Option<crate::store::StoreError> = None;
             let read = read_lines(&path, &shown, |n, raw| {
-                if let Line::Request(mut l) = parser.parse_raw(n, &raw) {
+                if let Line::Request(mut l) = parser.parse_raw(n, raw) {
                     if l.asset_files.is_none() {
                         l.asset_files = template_files.map(str::to_string);
                     }
@@ -619,7 +619,10 @@ fn queue_chunk(
         };
         if detach {
             let task_id = match &row.existed {
-                Some(_) => s.find(&row.local_id).ok().and_then(|r| r.task_id),
+                Some(_) => s
+                    .find_without_request(&row.local_id)
+                    .ok()
+                    .and_then(|r| r.task_id),
                 None => None,
             };
             let status = row.existed.as_deref().unwrap_or("pending");

@@ -93,8 +93,10 @@ impl Context {
         // The demo's store is its own unless one is named on the line; `[store] url` is the
         // user's real store and never the demo's.
         let store_path = match &g.store {
-            Some(path) => crate::store::location::parse_path(path)
-                .map_err(|e| Failure::usage(e.to_string()))?,
+            Some(path) => {
+                crate::store::location::sqlite_only(crate::store::location::parse_path(path))
+                    .map_err(|e| Failure::usage(e.to_string()))?
+            }
             None => dir.join("store.sqlite3"),
         };
         let store = Store::open(&store_path).map_err(|e| Failure::usage(e.to_string()))?;

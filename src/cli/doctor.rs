@@ -150,12 +150,28 @@ pub(crate) async fn checks(
         out.extend(api_checks(&profile_name, &profile, &base_url, trace.as_deref(), &env).await);
     }
 
-    match config.store_path(g.store.as_deref()) {
-        Ok(store_path) => out.push(store_check(&store_path, now_ms())),
+    use crate::store::location::{LocationError, StoreLocation};
+    match config.store_location(g.store.as_deref()) {
+        Ok(StoreLocation::Sqlite(store_path)) => out.push(store_check(&store_path, now_ms())),
+        Ok(StoreLocation::Postgres(target)) => {
+            let checks = tokio::task::spawn_blocking(move || postgres_checks(&target)).await;
+            out.extend(checks.unwrap_or_else(|e| {
+                vec![Check::fail(
+                    "store",
+                    format!("the PostgreSQL check stopped: {e}"),
+                    "run doctor again",
+                )]
+            }));
+        }
+        Err(e @ LocationError::PasswordInConfig) => out.push(Check::fail(
+            "store",
+            e.to_string(),
+            "remove the password from [store] url; set PGPASSWORD or use ~/.pgpass",
+        )),
         Err(e) => out.push(Check::fail(
             "store",
             e.to_string(),
-            "set [store] url (or --store / SEEDANCE_STORE) to a SQLite file path",
+            "set [store] url (or --store / SEEDANCE_STORE) to a SQLite file path or a postgres:// URL",
         )),
     }
     let output = a.out.clone().unwrap_or_else(|| config.output_dir());
@@ -165,6 +181,85 @@ pub(crate) async fn checks(
         out.push(output_check(&output));
     }
     out.extend(terminal_checks(&config, &env));
+    out
+}
+
+/// A store clock further than this from the server's is worth a warning: rows carry each
+/// writer's clock (ages, "today's" spend), while the lease trusts none.
+pub(crate) const MAX_STORE_CLOCK_SKEW_MS: i64 = 5_000;
+
+/// A PostgreSQL store (shown without its password): the connection and the server's version,
+/// the password lookup's warnings, and this host's clock against the server's `now()`.
+fn postgres_checks(target: &crate::store::pg::target::PgTarget) -> Vec<Check> {
+    use crate::store::pg::conn::PgConn;
+    let conn = match PgConn::connect(target) {
+        Ok(c) => c,
+        Err(e) => {
+            return vec![Check::fail(
+                "store",
+                e.to_string(),
+                "check the URL, the password (PGPASSWORD or ~/.pgpass) and that the server lets this host in",
+            )];
+        }
+    };
+    let mut out = Vec::new();
+    let asked = now_ms();
+    let answer = conn.run(|c| {
+        let row = c.query_one(
+            "SELECT current_setting('server_version'), \
+             (extract(epoch FROM clock_timestamp()) * 1000)::bigint",
+            &[],
+        )?;
+        Ok::<_, postgres::Error>((row.try_get::<_, String>(0)?, row.try_get::<_, i64>(1)?))
+    });
+    let answered = now_ms();
+    let (version, server_ms) = match answer {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => {
+            let e = crate::sanitize::error_chain(&e);
+            return vec![Check::fail(
+                "store",
+                format!(
+                    "{}: connected, but the server's version cannot be read: {e}",
+                    conn.target()
+                ),
+                "check that the user may run queries in this database",
+            )];
+        }
+        Err(e) => return vec![Check::fail("store", e.to_string(), "run doctor again")],
+    };
+    let version = crate::sanitize::flat(&version).into_owned();
+    let encrypted = if conn.tls() { "TLS" } else { "not encrypted" };
+    out.push(Check::pass(
+        "store",
+        format!("{} (PostgreSQL {version}, {encrypted})", conn.target()),
+    ));
+    for w in conn.warnings() {
+        out.push(Check::warn("store password", w.clone()));
+    }
+    // Schema version and lease holder: read by the PostgreSQL store once it is wired.
+    out.push(Check::skip(
+        "store schema",
+        "this build's commands do not use a PostgreSQL store yet: no schema or lease to check",
+    ));
+    let local = asked + (answered - asked) / 2;
+    let skew = local - server_ms;
+    let within = (answered - asked) / 2 + 1;
+    out.push(if skew.abs() > MAX_STORE_CLOCK_SKEW_MS + within {
+        Check::warn(
+            "store clock",
+            format!(
+                "this host's clock is {:.1} s {} the database server's: ages and today's spend read differently on each host; sync the clocks (chrony, timedatectl set-ntp true)",
+                skew.abs() as f64 / 1000.0,
+                if skew > 0 { "ahead of" } else { "behind" }
+            ),
+        )
+    } else {
+        Check::pass(
+            "store clock",
+            format!("within {:.1} s of the database server's", skew.abs() as f64 / 1000.0),
+        )
+    });
     out
 }
 

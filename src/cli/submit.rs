@@ -344,7 +344,12 @@ pub(crate) async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failur
     };
     let done = headless::run(ctx, vec![record], plan).await?;
     for r in &done.records {
-        print_record(r, args.json_out);
+        // A followed record has its request's facts, not the request the JSON shows.
+        let whole = match (args.json_out, &r.request_facts) {
+            (true, Some(_)) => ctx.engine.find(&r.local_id).await.ok(),
+            _ => None,
+        };
+        print_record(whole.as_ref().unwrap_or(r), args.json_out);
     }
     if !done.failed_downloads.is_empty() {
         return Err(Failure::api(format!(

@@ -137,10 +137,16 @@ fn check_text(v: &Value, line: usize, field: &str) -> Result<Option<String>, Lin
 /// its number, and its bytes are skipped without being kept.
 pub(crate) const MAX_LINE_BYTES: usize = 64 << 20;
 
+/// Lines longer than this are handed over as [`RawLine::Long`].
+const LONG_LINE_BYTES: usize = 1 << 20;
+
 /// One line of a batch file as read (see [`each_line`]).
 #[derive(Debug)]
 pub(crate) enum RawLine<'a> {
     Text(&'a str),
+    /// A line of more than [`LONG_LINE_BYTES`], handed over whole: its parse lets go of the
+    /// text once it is read, so the line and the request made from it are not both held.
+    Long(String),
     /// Longer than the line limit: `bytes` were skipped.
     TooLong {
         bytes: u64,
@@ -155,7 +161,7 @@ impl RawLine<'_> {
     /// The problem of a line that could not be read as text, if it is one.
     pub(crate) fn problem(&self, line: usize) -> Option<LineProblem> {
         match self {
-            RawLine::Text(_) => None,
+            RawLine::Text(_) | RawLine::Long(_) => None,
             RawLine::TooLong { bytes } => Some(LineProblem::new(
                 line,
                 "line",
@@ -234,17 +240,37 @@ pub(crate) fn each_line(
         if let Some(t) = text.strip_suffix(b"\n") {
             text = t.strip_suffix(b"\r").unwrap_or(t);
         }
-        if number == 1 {
-            text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
+        let end = text.len();
+        let bom = number == 1 && text.starts_with(b"\xEF\xBB\xBF");
+        if bom {
+            text = &text[3..];
         }
-        let go_on = match std::str::from_utf8(text) {
-            Ok(t) => visit(number, RawLine::Text(t)),
-            Err(e) => visit(
-                number,
-                RawLine::NotUtf8 {
-                    at: e.valid_up_to(),
-                },
-            ),
+        let go_on = if end > LONG_LINE_BYTES {
+            // The buffer itself becomes the line's text (nothing is copied).
+            let mut owned = std::mem::take(&mut buf);
+            owned.truncate(end);
+            if bom {
+                owned.drain(..3);
+            }
+            match String::from_utf8(owned) {
+                Ok(t) => visit(number, RawLine::Long(t)),
+                Err(e) => visit(
+                    number,
+                    RawLine::NotUtf8 {
+                        at: e.utf8_error().valid_up_to(),
+                    },
+                ),
+            }
+        } else {
+            match std::str::from_utf8(text) {
+                Ok(t) => visit(number, RawLine::Text(t)),
+                Err(e) => visit(
+                    number,
+                    RawLine::NotUtf8 {
+                        at: e.valid_up_to(),
+                    },
+                ),
+            }
         };
         if !go_on {
             return Ok(total);
@@ -515,30 +541,50 @@ impl<'a> LineParser<'a> {
             return Line::Blank;
         }
         match self.template {
-            Some(t) => prompt_line(t, line, trimmed),
+            Some(t) => prompt_line(t, line, trimmed.to_string()),
             None => self.json_line(line, trimmed),
         }
     }
 
     /// [`LineParser::parse`] of a line as [`each_line`] read it.
-    pub(crate) fn parse_raw(&mut self, line: usize, raw: &RawLine<'_>) -> Line {
+    pub(crate) fn parse_raw(&mut self, line: usize, raw: RawLine<'_>) -> Line {
         match raw {
             RawLine::Text(t) => self.parse(line, t),
+            RawLine::Long(t) => self.parse_long(line, t),
             other => Line::Invalid(other.problem(line).into_iter().collect()),
         }
     }
 
-    fn json_line(&mut self, line: usize, trimmed: &str) -> Line {
-        let mut v: Value = match serde_json::from_str(trimmed) {
-            Ok(v) => v,
-            Err(e) => {
-                return Line::Invalid(vec![LineProblem::new(
-                    line,
-                    "json",
-                    format!("not JSON: {e}"),
-                )]);
+    /// [`LineParser::parse`] of a long line, let go of as soon as it is read: a JSON line once
+    /// its value is parsed, a prompt by becoming the request's text.
+    fn parse_long(&mut self, line: usize, raw: String) -> Line {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            return Line::Blank;
+        }
+        match self.template {
+            Some(t) => prompt_line(t, line, trimmed_in_place(raw)),
+            None => {
+                let len = trimmed.len();
+                let v = match json_value(line, trimmed) {
+                    Ok(v) => v,
+                    Err(invalid) => return invalid,
+                };
+                drop(raw);
+                self.json_request(line, v, len)
             }
-        };
+        }
+    }
+
+    fn json_line(&mut self, line: usize, trimmed: &str) -> Line {
+        match json_value(line, trimmed) {
+            Ok(v) => self.json_request(line, v, trimmed.len()),
+            Err(invalid) => invalid,
+        }
+    }
+
+    /// The request of JSON line `line` (`len` bytes as written), parsed as `v`.
+    fn json_request(&mut self, line: usize, mut v: Value, len: usize) -> Line {
         let Some(obj) = v.as_object_mut() else {
             return Line::Invalid(vec![LineProblem::new(
                 line,
@@ -596,28 +642,49 @@ impl<'a> LineParser<'a> {
                 String::new()
             } else {
                 // Inlined files make it longer; room for the line as it was, at least.
-                sent.to_json_sized(trimmed.len() + 1024)
+                sent.to_json_sized(len + 1024)
             },
             asset_files: names.to_json(),
         })
     }
 }
 
-fn prompt_line(template: &CreateRequest, line: usize, prompt: &str) -> Line {
+/// A line's JSON value, or the line's problem.
+fn json_value(line: usize, trimmed: &str) -> Result<Value, Line> {
+    serde_json::from_str(trimmed).map_err(|e| {
+        Line::Invalid(vec![LineProblem::new(
+            line,
+            "json",
+            format!("not JSON: {e}"),
+        )])
+    })
+}
+
+/// `s` without its leading and trailing white space, in its own buffer.
+fn trimmed_in_place(mut s: String) -> String {
+    let end = s.trim_end().len();
+    s.truncate(end);
+    let start = s.len() - s.trim_start().len();
+    s.drain(..start);
+    s
+}
+
+fn prompt_line(template: &CreateRequest, line: usize, prompt: String) -> Line {
     let mut req = template.clone();
+    let len = prompt.len();
     match req
         .content
         .iter_mut()
         .find(|c| matches!(c, ContentItem::Text { .. }))
     {
-        Some(ContentItem::Text { text }) => *text = prompt.to_string(),
+        Some(ContentItem::Text { text }) => *text = prompt,
         _ => req.content.insert(0, ContentItem::text(prompt)),
     }
     let problems = check(&req, line);
     if !problems.is_empty() {
         return Line::Invalid(problems);
     }
-    let json = req.to_json_sized(prompt.len() + 1024);
+    let json = req.to_json_sized(len + 1024);
     Line::Request(BatchLine {
         line,
         variant: 0,
@@ -644,7 +711,7 @@ pub fn parse_prompts(text: &str, template: &CreateRequest) -> Parsed {
 fn parse_all(text: &str, mut parser: LineParser<'_>) -> Parsed {
     let mut out = Parsed::default();
     let _ = each_line(text.as_bytes(), MAX_LINE_BYTES, |n, raw| {
-        out.add(parser.parse_raw(n, &raw));
+        out.add(parser.parse_raw(n, raw));
         true
     });
     out
@@ -728,6 +795,7 @@ mod tests {
         let read = each_line(&text[..], 50, |n, raw| {
             seen.push(match raw {
                 RawLine::Text(t) => format!("{n}:{t}"),
+                RawLine::Long(t) => format!("{n}:handed over {t}"),
                 RawLine::TooLong { bytes } => format!("{n}:long {bytes}"),
                 RawLine::NotUtf8 { at } => format!("{n}:bad at {at}"),
             });
@@ -744,6 +812,65 @@ mod tests {
                 .starts_with("b.jsonl:2: line: is 101 bytes"),
             "{p:?}"
         );
+    }
+
+    #[test]
+    fn a_long_line_is_handed_over_whole_and_parses_as_the_same_line_would() {
+        let prompt = "a lighthouse at dusk ".repeat(LONG_LINE_BYTES / 16);
+        let json = format!(r#"  {{"key":"k","label":"l",{}  "#, &line(&prompt)[1..]);
+        let mut text = b"\xEF\xBB\xBF".to_vec();
+        text.extend(json.as_bytes());
+        text.extend(b"\r\nshort\n");
+        text.extend(&text.clone()[3..text.len() - 6]); // line 3: the same, without a BOM
+        text.extend(b"\xff");
+        text.extend(vec![b'x'; LONG_LINE_BYTES]);
+        let mut seen = Vec::new();
+        each_line(&text[..], MAX_LINE_BYTES, |n, raw| {
+            seen.push(match raw {
+                RawLine::Text(t) => (n, "text", t.to_string()),
+                RawLine::Long(t) => (n, "long", t),
+                RawLine::NotUtf8 { at } => (n, "bad", at.to_string()),
+                RawLine::TooLong { .. } => (n, "too long", String::new()),
+            });
+            true
+        })
+        .expect("reads");
+        let expected = [
+            (1, "long", json.clone()),
+            (2, "text", "short".to_string()),
+            (3, "long", json.clone()),
+            (4, "bad", "0".to_string()),
+        ];
+        assert_eq!(seen, expected);
+        // Parsed from the handed-over text, a JSON line and a prompt give what the borrowed
+        // text gives: the same request, byte for byte, and the same key.
+        let template = CreateRequest::from_json(&line("")).expect("template");
+        let parser = |prompts: bool| match prompts {
+            true => LineParser::prompts(&template),
+            false => LineParser::json_lines(Path::new("."), false),
+        };
+        for prompts in [false, true] {
+            let Line::Request(borrowed) = parser(prompts).parse(1, &json) else {
+                panic!("a request");
+            };
+            let Line::Request(long) = parser(prompts).parse_raw(1, RawLine::Long(json.clone()))
+            else {
+                panic!("a request");
+            };
+            assert!(borrowed.request_json.len() > LONG_LINE_BYTES);
+            assert_eq!(long, borrowed);
+        }
+        let mut parser = LineParser::json_lines(Path::new("."), false);
+        let Line::Invalid(problems) =
+            parser.parse_raw(1, RawLine::Long(format!("{{\"model\": {prompt}")))
+        else {
+            panic!("invalid");
+        };
+        assert_eq!(problems[0].field, "json");
+        assert!(matches!(
+            parser.parse_raw(1, RawLine::Long(format!("  # {prompt}"))),
+            Line::Blank
+        ));
     }
 
     #[test]

@@ -96,7 +96,7 @@ impl Engine {
                     .map(|(lid, task, raw)| {
                         let out = s
                             .record_poll(&lid, &task, &raw, at)
-                            .and_then(|changed| Ok((s.find(&lid)?, changed)))
+                            .and_then(|changed| Ok((s.find_followed(&lid)?, changed)))
                             .map_err(PollError::from);
                         (lid, out)
                     })

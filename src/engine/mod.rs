@@ -303,7 +303,7 @@ impl Engine {
             .await;
         let lid = local_id.clone();
         match outcome {
-            Ok(resp) => self.record_accepted(&lid, &resp.id).await,
+            Ok(resp) => self.record_accepted(&lid, &resp.id, Store::find).await,
             Err(error) => {
                 let unknown = error.create_outcome_unknown();
                 let code = error.code().unwrap_or("").to_string();
@@ -336,13 +336,15 @@ impl Engine {
         }
     }
 
-    /// Record that the server accepted `local_id` as `task_id`, and return the row. The task
-    /// exists and is paid for: a busy store must not lose its id (the row would be abandoned as
-    /// `submit_unknown`, the task never polled nor saved), so this keeps trying for a while.
-    async fn record_accepted(
+    /// Record that the server accepted `local_id` as `task_id`, and return the row as `read`
+    /// reads it. The task exists and is paid for: a busy store must not lose its id (the row
+    /// would be abandoned as `submit_unknown`, the task never polled nor saved), so this keeps
+    /// trying for a while.
+    pub(super) async fn record_accepted(
         &self,
         local_id: &str,
         task_id: &str,
+        read: fn(&Store, &str) -> Result<TaskRecord, StoreError>,
     ) -> Result<TaskRecord, SubmitError> {
         let started = std::time::Instant::now();
         loop {
@@ -371,7 +373,7 @@ impl Engine {
             }
         }
         let l = local_id.to_string();
-        self.with_store(move |s| s.find(&l))
+        self.with_store(move |s| read(s, &l))
             .await
             .map_err(SubmitError::from)
     }
@@ -446,6 +448,15 @@ impl Engine {
         record: &TaskRecord,
     ) -> Result<(TaskRecord, bool), PollError> {
         self.poll_reading(record, Store::find_without_request).await
+    }
+
+    /// [`Engine::poll`] handing back the record to follow (see `TaskRecord::request_facts`):
+    /// the poller's.
+    pub(crate) async fn poll_followed(
+        &self,
+        record: &TaskRecord,
+    ) -> Result<(TaskRecord, bool), PollError> {
+        self.poll_reading(record, Store::find_followed).await
     }
 
     /// [`Engine::poll`], reading the record back with `read`.

@@ -87,6 +87,8 @@ pub(crate) fn fit(name: &str, max: usize) -> String {
 }
 
 fn render_with(template: &str, record: &TaskRecord, slug_len: usize) -> String {
+    // The request's facts: a followed record has no body (and a body may be megabytes).
+    let spec = crate::store::TaskFacts::spec(record);
     let mut out = String::new();
     let mut rest = template;
     while let Some(start) = rest.find('{') {
@@ -102,7 +104,6 @@ fn render_with(template: &str, record: &TaskRecord, slug_len: usize) -> String {
             Some((n, a)) => (n, Some(a)),
             None => (token, None),
         };
-        let req = record.request();
         let value = match name {
             "created" => {
                 let fmt = arg.unwrap_or("%Y%m%d-%H%M%S");
@@ -122,12 +123,9 @@ fn render_with(template: &str, record: &TaskRecord, slug_len: usize) -> String {
             "prompt_slug" => Some(slug_of(&record.prompt, slug_len)),
             "model" => Some(record.model.clone()),
             "status" => Some(record.phase.as_str().to_string()),
-            "resolution" => req.as_ref().and_then(|r| r.resolution.clone()),
-            "ratio" => req
-                .as_ref()
-                .and_then(|r| r.ratio.clone())
-                .map(|r| r.replace(':', "x")),
-            "duration" => req.as_ref().and_then(|r| r.duration).map(|d| d.to_string()),
+            "resolution" => spec.resolution.as_deref().map(str::to_string),
+            "ratio" => spec.ratio.as_deref().map(|r| r.replace(':', "x")),
+            "duration" => spec.duration.map(|d| d.to_string()),
             _ => None,
         };
         match value {
@@ -230,6 +228,11 @@ mod tests {
     fn other_placeholders_and_unknown_ones() {
         assert_eq!(
             render("{ratio}-{resolution}-{duration}s", &rec()),
+            "16x9-720p-4s"
+        );
+        // A record to follow names its files from its request's facts alike.
+        assert_eq!(
+            render("{ratio}-{resolution}-{duration}s", &rec().into_followed()),
             "16x9-720p-4s"
         );
         assert_eq!(render("{nope}.mp4", &rec()), "{nope}.mp4");

@@ -9,10 +9,11 @@
 
 use super::{Engine, now};
 use crate::api::ApiError;
-use crate::store::{StoreError, TaskRecord};
+use crate::store::{Store, StoreError, TaskRecord};
 use std::time::Duration;
 
-/// What happened to one queued line.
+/// What happened to one queued line (each record one to follow: see
+/// `TaskRecord::request_facts`).
 #[derive(Debug)]
 pub(crate) enum SendOutcome {
     /// The server accepted it; the row is `queued` with the server's id.
@@ -93,7 +94,10 @@ impl Engine {
         let body = bytes::Bytes::from(std::mem::take(&mut record.request_json));
         let outcome = self.client.without_retries().create_body(body, &lid).await;
         match outcome {
-            Ok(resp) => match self.record_accepted(&lid, &resp.id).await {
+            Ok(resp) => match self
+                .record_accepted(&lid, &resp.id, Store::find_followed)
+                .await
+            {
                 Ok(r) => Ok(SendOutcome::Accepted(r)),
                 Err(super::SubmitError::Store(e)) => Err(e),
                 Err(e) => {
@@ -102,7 +106,7 @@ impl Engine {
                     tracing::warn!(error = %e, "an accepted queued task could not be recorded");
                     let l = lid.clone();
                     Ok(SendOutcome::Unknown(
-                        self.with_store(move |s| s.find(&l)).await?,
+                        self.with_store(move |s| s.find_followed(&l)).await?,
                     ))
                 }
             },
@@ -132,7 +136,7 @@ impl Engine {
                         } else {
                             s.submission_rejected(&l, &code, &message, now())?;
                         }
-                        s.find(&l)
+                        s.find_followed(&l)
                     })
                     .await?;
                 Ok(if unknown {

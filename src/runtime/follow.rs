@@ -105,6 +105,8 @@ impl Follow {
             failed_downloads: Vec::new(),
         };
         for r in records {
+            // Kept until the run ends: the request's facts, not its body.
+            let r = r.into_followed();
             if !is_done(&f.plan, &r) {
                 f.pending.insert(r.local_id.clone());
             }

@@ -308,6 +308,8 @@ impl Scheduler {
     }
 
     fn track(&mut self, record: TaskRecord, now: Instant) {
+        // Kept for as long as the task runs: its request's facts, not its body.
+        let record = record.into_followed();
         if !record.phase.needs_polling() {
             // Finished elsewhere (another process polls): learn from it once.
             if self.tracked.remove(&record.local_id).is_some() {
@@ -914,7 +916,7 @@ pub fn spawn(
                 match request {
                     Request::Get(record) => jobs.spawn(async move {
                         let id = record.local_id.clone();
-                        Done::Get(id, Box::new(engine.poll(&record).await))
+                        Done::Get(id, Box::new(engine.poll_followed(&record).await))
                     }),
                     Request::List(records) => jobs.spawn(async move {
                         let ids = records.iter().map(|r| r.local_id.clone()).collect();
@@ -978,6 +980,7 @@ pub fn spawn(
                     }
                 }
                 Some(record) = adopted.recv() => {
+                    let record = record.into_followed();
                     s.track(record.clone(), Instant::now());
                     if events.send(PollerEvent::Updated { record: Box::new(record), changed: true }).is_err() {
                         return;

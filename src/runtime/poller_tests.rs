@@ -407,3 +407,27 @@ fn a_server_failing_again_and_again_shows_as_a_banner() {
         }
     }
 }
+
+#[test]
+fn a_tracked_task_keeps_its_requests_facts_not_its_body() {
+    use crate::store::TaskFacts;
+    let t0 = Instant::now();
+    let mut s = Scheduler::new(cfg(true), t0);
+    let prompt = "a lighthouse at dusk ".repeat(4096);
+    let full = TaskRecord {
+        request_json: format!(
+            r#"{{"model":"doubao-seedance-2-0-fast-260128","content":[{{"type":"text","text":"{prompt}"}}],"ratio":"9:16","duration":8,"generate_audio":false}}"#
+        ),
+        ..record("big", "running", 0) // stale: polled at once
+    };
+    s.track(full.clone(), t0);
+    let kept = &s.tracked.get("big").expect("tracked").record;
+    assert!(kept.request_json.is_empty(), "the body is not kept");
+    assert_eq!(kept.spec(), full.spec());
+    assert_eq!(kept.spec().duration, Some(8));
+    assert_eq!(kept.spec().audio, Some(false));
+    // What the poller hands on is what it keeps.
+    let due = s.next_due(t0).expect("due");
+    assert!(due.request_json.is_empty());
+    assert_eq!(due.spec(), full.spec());
+}

@@ -10,7 +10,7 @@ pub(crate) fn change_line(r: &TaskRecord) -> String {
     let mut line = format!("{time} {} {}", r.display_id(), r.phase);
     if let Some(code) = &r.error_code {
         line.push_str(&format!(" {code}"));
-        let audio = r.request().and_then(|q| q.generate_audio);
+        let audio = crate::store::TaskFacts::spec(r).audio;
         if let Some(h) = crate::api::hints::hint_for_request(code, audio) {
             line.push_str(&format!(" ({h})"));
         }

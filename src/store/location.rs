@@ -3,7 +3,20 @@
 //! store this build supports is refused, so a database address can never become a file path
 //! (`postgres://u@h/db` used to create `./postgres:/u@h/db`).
 
+use super::pg::target::{PgTarget, TargetError, is_postgres_url};
 use std::path::{Path, PathBuf};
+
+/// Where a store lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum StoreLocation {
+    Sqlite(PathBuf),
+    Postgres(PgTarget),
+}
+
+/// What a config file's `[store] url` carrying a password is told.
+const NO_PASSWORD_IN_CONFIG: &str = "a password never goes in the config file's [store] url: \
+     remove it and set PGPASSWORD or put it in ~/.pgpass (host:port:database:user:password, \
+     chmod 600)";
 
 /// Why a store location was refused. The message never repeats the location: a database URL
 /// can carry a password.
@@ -13,9 +26,18 @@ pub(crate) enum LocationError {
     Empty,
     #[error(
         "a PostgreSQL store ({scheme}://…) is not supported by this build: give a SQLite file \
-         path or sqlite:PATH"
+         path or sqlite:PATH{}",
+        if *password_in_config { format!("; and {NO_PASSWORD_IN_CONFIG}") } else { String::new() }
     )]
-    Postgres { scheme: String },
+    Postgres {
+        scheme: String,
+        /// The URL came from the config file with a password in it.
+        password_in_config: bool,
+    },
+    #[error("{0}")]
+    BadPostgres(#[from] TargetError),
+    #[error("{NO_PASSWORD_IN_CONFIG}")]
+    PasswordInConfig,
     #[error(
         "`{scheme}://…` is not a store location: give a SQLite file path or sqlite:PATH \
          (a URL is never taken for a file name)"
@@ -23,8 +45,9 @@ pub(crate) enum LocationError {
     Unsupported { scheme: String },
 }
 
-/// The SQLite file a store location names.
-pub(crate) fn parse(text: &str) -> Result<PathBuf, LocationError> {
+/// The store a location names: a file path or `sqlite:PATH`, or a `postgres://` /
+/// `postgresql://` URL (its missing parts from the `PG…` variables).
+pub(crate) fn parse(text: &str) -> Result<StoreLocation, LocationError> {
     if text.trim().is_empty() {
         return Err(LocationError::Empty);
     }
@@ -34,24 +57,50 @@ pub(crate) fn parse(text: &str) -> Result<PathBuf, LocationError> {
         if path.is_empty() {
             return Err(LocationError::Empty);
         }
-        return Ok(PathBuf::from(path));
+        return Ok(StoreLocation::Sqlite(PathBuf::from(path)));
+    }
+    if is_postgres_url(text) {
+        return Ok(StoreLocation::Postgres(PgTarget::parse(text)?));
     }
     if let Some(scheme) = url_scheme(text) {
-        let scheme = scheme.to_ascii_lowercase();
-        return Err(if scheme == "postgres" || scheme == "postgresql" {
-            LocationError::Postgres { scheme }
-        } else {
-            LocationError::Unsupported { scheme }
+        return Err(LocationError::Unsupported {
+            scheme: scheme.to_ascii_lowercase(),
         });
     }
-    Ok(PathBuf::from(text))
+    Ok(StoreLocation::Sqlite(PathBuf::from(text)))
 }
 
 /// `--store` / `SEEDANCE_STORE` as given: a name that is not UTF-8 can only be a file path.
-pub(crate) fn parse_path(path: &Path) -> Result<PathBuf, LocationError> {
+pub(crate) fn parse_path(path: &Path) -> Result<StoreLocation, LocationError> {
     match path.to_str() {
         Some(text) => parse(text),
-        None => Ok(path.to_path_buf()),
+        None => Ok(StoreLocation::Sqlite(path.to_path_buf())),
+    }
+}
+
+/// The config file's `[store] url`: as [`parse`], but a password in it is refused (it belongs
+/// in `PGPASSWORD` or `~/.pgpass`, not in a file that is copied around and shown).
+pub(crate) fn parse_config_url(text: &str) -> Result<StoreLocation, LocationError> {
+    match parse(text)? {
+        StoreLocation::Postgres(t) if t.has_url_password() => Err(LocationError::PasswordInConfig),
+        loc => Ok(loc),
+    }
+}
+
+/// The SQLite file of a location, refusing a PostgreSQL one: the store runs on SQLite only
+/// until the PostgreSQL backend is wired, and no user may reach a half-working one.
+pub(crate) fn sqlite_only(
+    loc: Result<StoreLocation, LocationError>,
+) -> Result<PathBuf, LocationError> {
+    let postgres = |password_in_config| LocationError::Postgres {
+        scheme: "postgres".into(),
+        password_in_config,
+    };
+    match loc {
+        Ok(StoreLocation::Sqlite(path)) => Ok(path),
+        Ok(StoreLocation::Postgres(_)) | Err(LocationError::BadPostgres(_)) => Err(postgres(false)),
+        Err(LocationError::PasswordInConfig) => Err(postgres(true)),
+        Err(e) => Err(e),
     }
 }
 
@@ -69,34 +118,82 @@ fn url_scheme(text: &str) -> Option<&str> {
 mod tests {
     use super::*;
 
+    fn file(text: &str) -> Result<PathBuf, LocationError> {
+        sqlite_only(parse(text))
+    }
+
     #[test]
     fn paths_and_sqlite_urls_name_a_file() {
-        assert_eq!(parse("tasks.db"), Ok(PathBuf::from("tasks.db")));
-        assert_eq!(parse("/var/x/s.db"), Ok(PathBuf::from("/var/x/s.db")));
-        assert_eq!(parse("sqlite:team.db"), Ok(PathBuf::from("team.db")));
-        assert_eq!(parse("sqlite:///abs/s.db"), Ok(PathBuf::from("/abs/s.db")));
-        assert_eq!(parse("sqlite://rel/s.db"), Ok(PathBuf::from("rel/s.db")));
+        assert_eq!(file("tasks.db"), Ok(PathBuf::from("tasks.db")));
+        assert_eq!(file("/var/x/s.db"), Ok(PathBuf::from("/var/x/s.db")));
+        assert_eq!(file("sqlite:team.db"), Ok(PathBuf::from("team.db")));
+        assert_eq!(file("sqlite:///abs/s.db"), Ok(PathBuf::from("/abs/s.db")));
+        assert_eq!(file("sqlite://rel/s.db"), Ok(PathBuf::from("rel/s.db")));
         // A colon inside a file name is still a file name.
-        assert_eq!(parse("runs:2026.db"), Ok(PathBuf::from("runs:2026.db")));
-        assert_eq!(parse("./a/b://c"), Ok(PathBuf::from("./a/b://c")));
+        assert_eq!(file("runs:2026.db"), Ok(PathBuf::from("runs:2026.db")));
+        assert_eq!(file("./a/b://c"), Ok(PathBuf::from("./a/b://c")));
     }
 
     #[test]
     fn a_database_url_is_refused_without_repeating_it() {
-        let err = parse("postgres://alice:hunter2@db.example:5432/video").unwrap_err();
+        let err = file("postgres://alice:hunter2@db.example:5432/video").unwrap_err();
         assert_eq!(
             err,
             LocationError::Postgres {
-                scheme: "postgres".into()
+                scheme: "postgres".into(),
+                password_in_config: false,
             }
         );
         let msg = err.to_string();
         assert!(msg.contains("postgres://…"), "{msg}");
         assert!(!msg.contains("hunter2") && !msg.contains("alice"), "{msg}");
         assert!(matches!(
-            parse("PostgreSQL://h/db"),
+            file("PostgreSQL://h/db"),
             Err(LocationError::Postgres { .. })
         ));
+        // A URL libpq would refuse is refused the same way, not taken for a path.
+        assert!(matches!(
+            file("postgres://u:hunter2@h:notaport/db"),
+            Err(LocationError::Postgres { .. })
+        ));
+    }
+
+    #[test]
+    fn a_database_url_names_a_postgres_target() {
+        let Ok(StoreLocation::Postgres(t)) = parse("postgresql://alice:pw@db:6000/video") else {
+            panic!("a PostgreSQL location");
+        };
+        assert_eq!(t.to_string(), "postgres://alice@db:6000/video");
+        assert!(t.has_url_password());
+    }
+
+    #[test]
+    fn a_password_in_the_config_file_is_refused() {
+        let err = parse_config_url("postgres://alice:hunter2@db/video").unwrap_err();
+        assert_eq!(err, LocationError::PasswordInConfig);
+        let msg = err.to_string();
+        assert!(
+            msg.contains("PGPASSWORD") && msg.contains("~/.pgpass"),
+            "{msg}"
+        );
+        assert!(!msg.contains("hunter2"), "{msg}");
+        let msg = sqlite_only(Err(err)).unwrap_err().to_string();
+        assert!(
+            msg.contains("not supported by this build") && msg.contains("PGPASSWORD"),
+            "{msg}"
+        );
+        assert!(matches!(
+            parse_config_url("postgres://alice@db/video"),
+            Ok(StoreLocation::Postgres(_))
+        ));
+        assert!(matches!(
+            parse_config_url("postgres://alice@db/video?password=x"),
+            Err(LocationError::PasswordInConfig)
+        ));
+        assert_eq!(
+            parse_config_url("sqlite:a.db"),
+            Ok(StoreLocation::Sqlite(PathBuf::from("a.db")))
+        );
     }
 
     #[test]
@@ -112,8 +209,8 @@ mod tests {
                 "{url}"
             );
         }
-        assert_eq!(parse(""), Err(LocationError::Empty));
-        assert_eq!(parse("  "), Err(LocationError::Empty));
-        assert_eq!(parse("sqlite:"), Err(LocationError::Empty));
+        assert_eq!(file(""), Err(LocationError::Empty));
+        assert_eq!(file("  "), Err(LocationError::Empty));
+        assert_eq!(file("sqlite:"), Err(LocationError::Empty));
     }
 }

@@ -10,6 +10,7 @@ pub(crate) mod inspect;
 mod lease;
 pub(crate) mod location;
 mod meta;
+pub(crate) mod pg;
 mod queue;
 mod record;
 #[macro_use]
@@ -75,6 +76,9 @@ pub enum StoreError {
         retry: String,
         status: String,
     },
+    /// No session with a PostgreSQL server; `target` is shown without its password.
+    #[error("cannot connect to the PostgreSQL store {target}: {message}")]
+    Connect { target: String, message: String },
     #[error("store error: {0}")]
     Sql(String),
 }

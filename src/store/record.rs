@@ -120,8 +120,14 @@ pub struct TaskRecord {
     pub model: String,
     /// The prompt (first text item), for display and filtering.
     pub prompt: String,
-    /// The exact JSON body of the create request.
+    /// The exact JSON body of the create request (empty in a record to follow: see
+    /// `request_facts`).
     pub request_json: String,
+    /// In a record to follow (the poller's, the store watcher's, the headless loop's), the
+    /// facts of its request in place of its body (`request_json` empty): a record to follow
+    /// never carries a request that may be megabytes long, and is never sent. `None` in a
+    /// record read whole.
+    pub request_facts: Option<std::sync::Arc<super::Spec>>,
     /// The last task JSON the server sent, verbatim.
     pub response_json: Option<String>,
     pub error_code: Option<String>,
@@ -163,6 +169,7 @@ impl TaskRecord {
             model: "m".into(),
             prompt: String::new(),
             request_json: r#"{"model":"m","content":[],"resolution":"720p","duration":5}"#.into(),
+            request_facts: None,
             response_json: None,
             error_code: None,
             error_message: None,
@@ -189,7 +196,17 @@ impl TaskRecord {
         self.task_id.as_deref().unwrap_or(&self.local_id)
     }
 
-    /// The stored create request, parsed.
+    /// This record to follow: its request's facts kept, its body dropped (see
+    /// `request_facts`).
+    pub(crate) fn into_followed(mut self) -> TaskRecord {
+        if self.request_facts.is_none() {
+            self.request_facts = Some(super::Spec::of_json(&self.request_json).shared());
+            self.request_json = String::new();
+        }
+        self
+    }
+
+    /// The stored create request, parsed (`None` in a record to follow).
     pub fn request(&self) -> Option<CreateRequest> {
         CreateRequest::from_json(&self.request_json).ok()
     }

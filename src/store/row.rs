@@ -29,6 +29,9 @@ pub struct Spec {
     /// The kinds of media the request carries ([`Spec::IMAGE`], [`Spec::VIDEO`],
     /// [`Spec::AUDIO`], [`Spec::DRAFT`]): part of a task's shape for its expected duration.
     pub(crate) media: u8,
+    /// Whether the request asked for generated audio (its `generate_audio`; a failure's hint
+    /// never suggests what was already done).
+    pub(crate) audio: Option<bool>,
 }
 
 /// [`Spec::of_asked`] from anything with a create request's fields by their names (the full
@@ -43,6 +46,7 @@ macro_rules! of_asked {
             $req.frames,
             $media,
         )
+        .with_audio($req.generate_audio)
     };
 }
 
@@ -102,6 +106,10 @@ impl Spec {
         of_asked!(req, media)
     }
 
+    fn with_audio(self, audio: Option<bool>) -> Spec {
+        Spec { audio, ..self }
+    }
+
     fn of_asked(
         model: &str,
         resolution: Option<&str>,
@@ -127,6 +135,7 @@ impl Spec {
             has_input_video,
             input_video_unread: media.video_unread,
             media: media.kinds,
+            audio: None,
         }
     }
 }
@@ -172,8 +181,7 @@ struct AskedJson<'a> {
     _camera_fixed: Option<bool>,
     #[serde(rename = "watermark")]
     _watermark: Option<bool>,
-    #[serde(rename = "generate_audio")]
-    _generate_audio: Option<bool>,
+    generate_audio: Option<bool>,
     #[serde(rename = "return_last_frame")]
     _return_last_frame: Option<bool>,
     #[serde(borrow, rename = "callback_url")]
@@ -201,8 +209,7 @@ struct AskedJson<'a> {
 struct AskedItem<'a> {
     #[serde(borrow, rename = "type")]
     kind: Cow<'a, str>,
-    #[serde(borrow)]
-    text: Option<Cow<'a, str>>,
+    text: Option<AnyStr>,
     #[serde(borrow)]
     image_url: Option<AskedUrl<'a>>,
     #[serde(borrow)]
@@ -213,6 +220,26 @@ struct AskedItem<'a> {
     _role: Option<Cow<'a, str>>,
     #[serde(borrow)]
     draft_task: Option<AskedDraft<'a>>,
+}
+
+/// A JSON string whose text is not kept, only checked to be one: a prompt may be megabytes
+/// (serde copies an `Option<Cow<str>>`'s text; a borrowed string visited here is not copied).
+struct AnyStr;
+
+impl<'de> serde::Deserialize<'de> for AnyStr {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<AnyStr, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = AnyStr;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<AnyStr, E> {
+                Ok(AnyStr)
+            }
+        }
+        d.deserialize_str(Visitor)
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -427,7 +454,10 @@ impl From<&TaskRecord> for TaskRow {
             profile: intern(&r.profile),
             model: intern(&r.model),
             prompt: r.prompt.as_str().into(),
-            spec: Spec::of_json(&r.request_json).shared(),
+            spec: match &r.request_facts {
+                Some(spec) => spec.clone(),
+                None => Spec::of_json(&r.request_json).shared(),
+            },
             retry_depth: r.retry_depth,
             results: ResultFiles {
                 video_url: r.video_url.is_some(),
@@ -509,9 +539,10 @@ macro_rules! facts {
     };
 }
 
-facts!(TaskRecord, |r| std::borrow::Cow::Owned(Spec::of_json(
-    &r.request_json
-)));
+facts!(TaskRecord, |r| match &r.request_facts {
+    Some(spec) => std::borrow::Cow::Borrowed(&**spec),
+    None => std::borrow::Cow::Owned(Spec::of_json(&r.request_json)),
+});
 facts!(TaskRow, |r| std::borrow::Cow::Borrowed(&*r.spec));
 
 /// How many distinct strings are shared at most, and the longest shared; past either a string is

@@ -55,6 +55,7 @@ fn from_row_with(
         model: r.get(4)?,
         prompt: r.get(5)?,
         request_json: request(r)?,
+        request_facts: None,
         response_json: r.get(7)?,
         error_code: r.get(8)?,
         error_message: r.get(9)?,
@@ -72,6 +73,34 @@ fn from_row_with(
         last_frame_path: r.get(21)?,
         label: r.get(22)?,
     })
+}
+
+/// A task to follow from a row selected with [`LISTED_COLUMNS`] (see
+/// `TaskRecord::request_facts`): the facts of a request of at most
+/// `requests::INLINE_BODY_BYTES` read in place, and whether the request is bigger (its facts
+/// are then read apart: [`Store::with_big_facts`]).
+fn followed_from(
+    r: &Row<'_>,
+    specs: &mut super::row::SpecMemo,
+) -> rusqlite::Result<(TaskRecord, bool)> {
+    use rusqlite::types::ValueRef;
+    let mut record = from_row_with(r, |_| Ok(String::new()))?;
+    let spec = match r.get_ref(6)? {
+        ValueRef::Integer(_) => return Ok((record, true)),
+        ValueRef::Null => super::Spec::of_json("").shared(),
+        v => specs.spec(
+            v.as_str().map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    6,
+                    rusqlite::types::Type::Text,
+                    Box::new(e),
+                )
+            })?,
+            &record.prompt,
+        ),
+    };
+    record.request_facts = Some(spec);
+    Ok((record, false))
 }
 
 /// The columns [`RowReader`] reads: the request's text (parsed for its facts, not kept), and
@@ -826,19 +855,6 @@ impl Store {
         }
     }
 
-    fn query(
-        &self,
-        sql: &str,
-        args: &[&dyn rusqlite::ToSql],
-    ) -> Result<Vec<TaskRecord>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(args, from_row)
-            .and_then(readable)
-            .map_err(|e| self.err(e))?;
-        Ok(rows)
-    }
-
     /// Tasks matching `query`, newest first.
     pub fn list(&self, query: &TaskQuery) -> Result<Vec<TaskRecord>, StoreError> {
         let mut rows = Vec::new();
@@ -1069,14 +1085,19 @@ impl Store {
     }
 
     /// Rows inserted or changed after change sequence `seq`, in the order of the changes, with
-    /// the sequence of the last one (`seq` itself when there are none).
+    /// the sequence of the last one (`seq` itself when there are none): records to follow (see
+    /// `TaskRecord::request_facts`), as the store watcher reports them.
     pub fn changed_after_seq(&self, seq: i64) -> Result<(Vec<TaskRecord>, i64), StoreError> {
-        let sql = format!("SELECT {COLUMNS}, seq FROM {FROM_TASKS} WHERE seq > ?1 ORDER BY seq");
+        let sql =
+            format!("SELECT {LISTED_COLUMNS}, seq FROM {FROM_TASKS} WHERE seq > ?1 ORDER BY seq");
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
         let mut last = seq;
+        let mut specs = super::row::SpecMemo::default();
         // The sequence is read apart from the row, so the cursor moves past an unreadable row.
         let rows = stmt
-            .query_map([seq], |r| Ok((from_row(r), r.get::<_, i64>(23)?)))
+            .query_map([seq], |r| {
+                Ok((followed_from(r, &mut specs), r.get::<_, i64>(23)?))
+            })
             .and_then(|it| it.collect::<Result<Vec<_>, _>>())
             .map_err(|e| self.err(e))?;
         let rows = readable(rows.into_iter().map(|(rec, s)| {
@@ -1084,26 +1105,64 @@ impl Store {
             rec
         }))
         .map_err(|e| self.err(e))?;
-        Ok((rows, last))
+        Ok((self.with_big_facts(rows)?, last))
     }
 
-    /// Accepted tasks not yet in a terminal status.
+    /// Accepted tasks not yet in a terminal status: records to follow (see
+    /// `TaskRecord::request_facts`), as the poller tracks them.
     pub fn unfinished(&self) -> Result<Vec<TaskRecord>, StoreError> {
         // Through the status index: walking `created_at`'s would look up every task of the
         // store (100k lookups at a dashboard's start) to keep the few unfinished.
-        let rows = self.query(
-            &format!(
-                "SELECT {COLUMNS} FROM tasks INDEXED BY tasks_status \
-                 LEFT JOIN task_requests q USING (local_id) WHERE task_id IS NOT NULL \
-                 AND status NOT IN ('succeeded', 'failed', 'expired', 'cancelled', 'submitting', \
-                 'submit_unknown', 'rejected', 'lost') ORDER BY created_at"
-            ),
-            &[],
-        )?;
-        Ok(rows
+        let sql = format!(
+            "SELECT {LISTED_COLUMNS} FROM tasks INDEXED BY tasks_status \
+             LEFT JOIN task_requests q USING (local_id) WHERE task_id IS NOT NULL \
+             AND status NOT IN ('succeeded', 'failed', 'expired', 'cancelled', 'submitting', \
+             'submit_unknown', 'rejected', 'lost') ORDER BY created_at"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let mut specs = super::row::SpecMemo::default();
+        let rows = stmt
+            .query_map([], |r| followed_from(r, &mut specs))
+            .and_then(readable)
+            .map_err(|e| self.err(e))?;
+        Ok(self
+            .with_big_facts(rows)?
             .into_iter()
             .filter(|r| r.phase.needs_polling())
             .collect())
+    }
+
+    /// The task `local_id` to follow (see `TaskRecord::request_facts`): what the poller reads
+    /// back after an answer.
+    pub fn find_followed(&self, local_id: &str) -> Result<TaskRecord, StoreError> {
+        let row = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {LISTED_COLUMNS} FROM {FROM_TASKS} WHERE local_id = ?1"
+            ))
+            .and_then(|mut stmt| {
+                stmt.query_row([local_id], |r| {
+                    followed_from(r, &mut super::row::SpecMemo::default())
+                })
+                .optional()
+            })
+            .map_err(|e| self.err(e))?
+            .ok_or_else(|| StoreError::NotFound(local_id.to_string()))?;
+        Ok(self.with_big_facts(vec![row])?.remove(0))
+    }
+
+    /// Rows read by [`followed_from`], each big request's facts read from its body apart (one
+    /// body in memory at a time, dropped once read).
+    fn with_big_facts(&self, rows: Vec<(TaskRecord, bool)>) -> Result<Vec<TaskRecord>, StoreError> {
+        rows.into_iter()
+            .map(|(mut r, big)| {
+                if big {
+                    let body = self.read_request(&r.local_id)?.unwrap_or_default();
+                    r.request_facts = Some(super::Spec::of_json(&body).shared());
+                }
+                Ok(r)
+            })
+            .collect()
     }
 
     /// The local ids of `submitting` rows created before `before` (Unix seconds), newest first,

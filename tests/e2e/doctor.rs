@@ -595,3 +595,92 @@ fn demo_is_refused_as_a_usage_error() {
     let out = bin().args(["doctor", "--demo"]).output().expect("runs");
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_postgres_store_is_checked_shown_without_its_password() {
+    let Some(db) = crate::support::postgres::TestDb::create("doctor_postgres") else {
+        return;
+    };
+    let password = std::env::var("PGPASSWORD").expect("the fixture checked it");
+    let sim = sim();
+    let s = Setup::new();
+    // The password from PGPASSWORD, and the same password inside the URL given on the line.
+    let with_password = db
+        .url
+        .replace("seedance@", &format!("seedance:{password}@"));
+    for (store, env_password) in [(&db.url, true), (&with_password, false)] {
+        let mut cmd = s.command(&sim.base, &["--store", store]);
+        if !env_password {
+            cmd.env_remove("PGPASSWORD").env_remove("PGPASSFILE");
+        }
+        let (code, doc, stdout) = doctor_json(cmd);
+        assert_eq!(code, 0, "{stdout}");
+        assert_eq!(status(&doc, "store"), "pass", "{stdout}");
+        let shown = detail(&doc, "store");
+        assert!(
+            shown.starts_with(&format!("{} (PostgreSQL ", db.url)),
+            "{shown}"
+        );
+        // The test server offers TLS, which the default sslmode (prefer) takes.
+        assert!(shown.ends_with(", TLS)"), "{shown}");
+        assert_eq!(status(&doc, "store clock"), "pass", "{stdout}");
+        assert!(detail(&doc, "store clock").contains("of the database server's"));
+        // Schema and lease are not read until the PostgreSQL store is wired: said, not failed.
+        assert_eq!(status(&doc, "store schema"), "skip", "{stdout}");
+        assert!(
+            !stdout.contains(&password),
+            "the password never appears: {stdout}"
+        );
+    }
+    // Looking changes nothing: no table was made in the database.
+    let tables: i64 = db
+        .client()
+        .query_one(
+            "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')",
+            &[],
+        )
+        .expect("query")
+        .get(0);
+    assert_eq!(tables, 0);
+}
+
+#[test]
+fn a_refused_postgres_password_fails_the_store_check_and_is_never_shown() {
+    let Some(db) = crate::support::postgres::TestDb::create("doctor_postgres_refused") else {
+        return;
+    };
+    let sim = sim();
+    let s = Setup::new();
+    let wrong = "doctor-wrong-pw-7f3a";
+    let mut cmd = s.command(&sim.base, &["--store", &db.url]);
+    cmd.env("PGPASSWORD", wrong);
+    let (code, doc, stdout) = doctor_json(cmd);
+    assert_eq!(code, 1, "{stdout}");
+    assert_eq!(status(&doc, "store"), "fail", "{stdout}");
+    let said = detail(&doc, "store");
+    assert!(
+        said.contains(&db.url) && said.contains("refused the password in PGPASSWORD"),
+        "{said}"
+    );
+    assert!(fix(&doc, "store").contains("~/.pgpass"), "{stdout}");
+    assert!(!stdout.contains(wrong), "{stdout}");
+}
+
+#[test]
+fn a_password_in_the_config_files_store_url_fails_with_where_it_belongs() {
+    let sim = sim();
+    let s = Setup::new();
+    s.write_config("[store]\nurl = \"postgres://alice:hunter2@127.0.0.1:1/video\"\n");
+    let mut cmd = bin();
+    cmd.arg("doctor")
+        .args(["--config", &s.config().to_string_lossy()])
+        .args(["--out", &s.out().to_string_lossy()])
+        .args(["--base-url", &sim.base])
+        .env("SEEDANCE_API_KEY", KEY);
+    let (code, doc, stdout) = doctor_json(cmd);
+    assert_eq!(code, 1, "{stdout}");
+    assert_eq!(status(&doc, "store"), "fail", "{stdout}");
+    assert!(detail(&doc, "store").contains("PGPASSWORD"), "{stdout}");
+    assert!(fix(&doc, "store").contains("~/.pgpass"), "{stdout}");
+    assert!(!stdout.contains("hunter2"), "{stdout}");
+}

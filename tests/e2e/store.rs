@@ -2,7 +2,8 @@
 //! (v2) migrates to the lease schema keeping its rows; a store locked by another process is a
 //! clear "busy, try again" error (exit 2) after the busy timeout, not a hang or data loss.
 //! A store location written as a URL of another kind (`postgres://…`) is refused with exit 2 from
-//! `--store`, `SEEDANCE_STORE` and `[store] url` alike, and never created as a file.
+//! `--store`, `SEEDANCE_STORE` and `[store] url` alike, and never created as a file; a password in
+//! the config file's URL is pointed at PGPASSWORD / ~/.pgpass.
 //! (Damaged and newer files: tests/integration/store.rs.)
 
 use crate::support::process::bin;
@@ -131,6 +132,13 @@ fn a_database_url_is_refused_from_every_source_and_never_becomes_a_file() {
             !stderr.contains("hunter2") && !stderr.contains("alice"),
             "run {i}: {stderr}"
         );
+        // The config file's URL carries a password: it is told where a password belongs.
+        if i == 2 {
+            assert!(
+                stderr.contains("PGPASSWORD") && stderr.contains("~/.pgpass"),
+                "run {i}: {stderr}"
+            );
+        }
     }
     let made = tree(dir.path());
     assert!(

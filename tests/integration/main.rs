@@ -21,6 +21,7 @@ mod engine_submit;
 mod file_download;
 mod input_video;
 mod poller;
+mod postgres_test_db;
 mod preview;
 mod probe;
 mod reconcile;

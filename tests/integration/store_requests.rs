@@ -4,7 +4,7 @@
 //! printed, and moved out of `tasks` by the migration from schema 7.
 
 use seedance_tui::api::types::Task;
-use seedance_tui::store::{NewPending, NewSubmission, Store, TaskQuery, schema};
+use seedance_tui::store::{NewPending, NewSubmission, Spec, Store, TaskFacts, TaskQuery, schema};
 use std::path::Path;
 
 /// The most of a prompt a task row keeps (`store::PROMPT_COLUMN_BYTES`).
@@ -222,7 +222,10 @@ fn a_store_at_schema_7_moves_its_requests_out_of_the_task_rows() {
         .expect("poll");
     let (changed, _) = s.changed_after_seq(seq).expect("changes");
     assert_eq!(changed.len(), 1);
-    assert_eq!(changed[0].request_json, big);
+    // A changed row comes to follow: the migrated request's facts, not its body.
+    assert!(changed[0].request_json.is_empty());
+    assert_eq!(changed[0].spec(), s.find("b1").expect("b1").spec());
+    assert_eq!(s.read_request("b1").expect("read"), Some(big.clone()));
     assert!(s.integrity_ok().expect("integrity"));
     // Still ours to open, and a newer schema still refused.
     drop(s);
@@ -230,4 +233,51 @@ fn a_store_at_schema_7_moves_its_requests_out_of_the_task_rows() {
     c.pragma_update(None, "user_version", schema::CURRENT + 1)
         .expect("newer");
     assert!(Store::open(&path).is_err());
+}
+
+#[test]
+fn the_rows_a_poller_or_watcher_reads_carry_their_requests_facts_never_their_bodies() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = Store::open(&dir.path().join("s.sqlite3")).expect("open");
+    let seq = s.change_seq().expect("seq");
+    // One request under the 64 KiB read in place, one over it (read apart for its facts).
+    let bodies = [
+        ("small", request("a cat")),
+        ("big", request(&long_prompt(1 << 20))),
+    ];
+    for (id, body) in &bodies {
+        s.begin_submission(&NewSubmission {
+            local_id: id,
+            profile: "p",
+            request_json: body,
+            retry_of: None,
+            asset_files: None,
+            now: 100,
+        })
+        .expect("row");
+        s.submission_accepted(id, &format!("cgt-{id}"), 101)
+            .expect("accepted");
+    }
+    let (changed, _) = s.changed_after_seq(seq).expect("changes");
+    let unfinished = s.unfinished().expect("unfinished");
+    assert_eq!((changed.len(), unfinished.len()), (2, 2));
+    for (id, body) in &bodies {
+        let whole = s.find(id).expect("find");
+        assert_eq!(&whole.request_json, body, "the stored request is whole");
+        assert_ne!(*whole.spec(), Spec::default(), "{id} has facts to keep");
+        let followed = s.find_followed(id).expect("followed");
+        for r in [
+            &followed,
+            changed.iter().find(|r| r.local_id == *id).expect("changed"),
+            unfinished
+                .iter()
+                .find(|r| r.local_id == *id)
+                .expect("unfinished"),
+        ] {
+            assert!(r.request_json.is_empty(), "{id}: no body");
+            assert_eq!(r.spec(), whole.spec(), "{id}: the same facts");
+            assert_eq!(r.task_id.as_deref(), Some(format!("cgt-{id}").as_str()));
+            assert_eq!(r.prompt, whole.prompt);
+        }
+    }
 }

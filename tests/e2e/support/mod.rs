@@ -8,6 +8,10 @@ pub mod kill;
 /// moto's S3-compatible server on loopback, for the object-storage tests (skipped with a message
 /// when it is not installed, required under `CI=true`).
 pub mod moto;
+/// A fresh PostgreSQL database per test (skipped with a message without a server, required under
+/// `CI=true`).
+#[path = "../../support/postgres.rs"]
+pub mod postgres;
 /// The binary with the user's config, keys and data kept out; several copies of it on one store
 /// (output lines awaited with a deadline); loopback HTTP to the simulator's control endpoints; a
 /// config with fast poll and lease timings.

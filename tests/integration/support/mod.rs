@@ -6,5 +6,9 @@ pub mod engine;
 pub mod http;
 /// Videos for the contact-sheet tests (damaged copies, ffmpeg-made files of each resolution).
 pub mod media;
+/// A fresh PostgreSQL database per test (skipped with a message without a server, required under
+/// `CI=true`).
+#[path = "../../support/postgres.rs"]
+pub mod postgres;
 /// Screens as text, and a `TestBackend` readable while the dashboard's loop draws on it.
 pub mod screen;
