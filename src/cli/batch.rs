@@ -273,16 +273,16 @@ pub(crate) async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failur
             prompt: None,
             ..args_for_template(args)
         };
-        Some(super::submit::build_request(
-            &template_args,
-            &ctx.config.defaults,
-        )?)
+        // Its local files' names go with every line.
+        let (req, _, files) =
+            super::submit::build_request_with(&template_args, &ctx.config.defaults, None)?;
+        Some((req, files.to_json()))
     };
     let source = Source::open(&path, json_lines)?;
     let file = source.shown.clone();
     let checked = check_file(
         &source,
-        parser_for(args, &source, template.as_ref()).checking(),
+        parser_for(args, &source, template.as_ref().map(|(t, _)| t)).checking(),
     )?;
     if checked.requests == 0 {
         return Err(Failure::usage(format!(
@@ -495,7 +495,7 @@ async fn enqueue_file(
     ctx: &Context,
     args: &SubmitArgs,
     source: &Source,
-    template: Option<crate::api::CreateRequest>,
+    template: Option<(crate::api::CreateRequest, Option<String>)>,
 ) -> Result<Queued, Failure> {
     let (path, shown, base) = (
         source.path.clone(),
@@ -515,15 +515,19 @@ async fn enqueue_file(
     ctx.engine
         .with_store(move |s| {
             let mut parser = match &template {
-                Some(t) => LineParser::prompts(t),
+                Some((t, _)) => LineParser::prompts(t),
                 None => LineParser::json_lines(&base, allow),
             };
+            let template_files = template.as_ref().and_then(|(_, f)| f.as_deref());
             let mut out = Queued::default();
             let mut chunk: Vec<BatchLine> = Vec::new();
             let mut bytes = 0usize;
             let mut failed: Option<crate::store::StoreError> = None;
             let read = read_lines(&path, &shown, |n, raw| {
-                if let Line::Request(l) = parser.parse_raw(n, raw) {
+                if let Line::Request(mut l) = parser.parse_raw(n, raw) {
+                    if l.asset_files.is_none() {
+                        l.asset_files = template_files.map(str::to_string);
+                    }
                     for v in batch::repeat(vec![l], repeat) {
                         bytes += v.request_json.len();
                         chunk.push(v);
@@ -581,7 +585,7 @@ fn queue_chunk(
             label: l.label.as_deref(),
             retry_of: None,
             max_in_flight: cap,
-            asset_files: None,
+            asset_files: l.asset_files.as_deref(),
         })
         .collect();
     let done = s.enqueue(&items, crate::engine::now())?;

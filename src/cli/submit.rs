@@ -8,6 +8,7 @@ use crate::api::validate::{Target, validate_for, warnings};
 use crate::config::RequestDefaults;
 use crate::context::Context;
 use crate::engine::SubmitError;
+use crate::engine::asset_files::AssetFiles;
 use crate::engine::assets::{self, PlannedUpload, ReferenceBucket};
 use crate::runtime::headless::{self, Progress, WatchPlan};
 
@@ -44,21 +45,14 @@ pub(crate) fn split_role_checked(value: &str) -> Result<(String, Option<Role>), 
     Ok((target, role))
 }
 
-/// The request body `args` describe, before validation. Local files become `data:` URLs.
-pub(crate) fn build_request(
-    args: &SubmitArgs,
-    defaults: &RequestDefaults,
-) -> Result<CreateRequest, Failure> {
-    build_request_with(args, defaults, None).map(|(req, _)| req)
-}
-
-/// [`build_request`] with local references going through `bucket` when it is set: they are
-/// planned for upload (returned) and the request carries their presigned links.
+/// The request body `args` describe, before validation. Local files become `data:` URLs (their
+/// names returned with it), or with `bucket` set local references are planned for upload
+/// (returned) and the request carries their presigned links.
 pub(crate) fn build_request_with(
     args: &SubmitArgs,
     defaults: &RequestDefaults,
     bucket: Option<&dyn Fn(Option<i64>) -> ReferenceBucket>,
-) -> Result<(CreateRequest, Vec<PlannedUpload>), Failure> {
+) -> Result<(CreateRequest, Vec<PlannedUpload>, AssetFiles), Failure> {
     let mut req = match &args.json {
         Some(path) => {
             // A regular file, read with a cap: a pipe or `/dev/zero` must neither hang nor fill
@@ -165,6 +159,7 @@ pub(crate) fn build_request_with(
     // The links must live as long as the task may wait and run.
     let bucket = bucket.map(|make| make(req.execution_expires_after));
     let mut uploads = Vec::new();
+    let mut files = AssetFiles::default();
     // Every item's role, a missing one decided with the others in view.
     let given: Vec<(MediaKind, Option<Role>)> = [
         (MediaKind::Image, &args.image),
@@ -199,13 +194,16 @@ pub(crate) fn build_request_with(
                     assets::AssetError::Upload { .. } => Failure::api(e.to_string()),
                     _ => Failure::usage(e.to_string()),
                 })?;
+            if !assets::is_url(&target) {
+                files.insert(&url, &target);
+            }
             req.content.push(ContentItem::media(kind, url, role));
         }
     }
     if args.json.is_none() && req.ratio.is_none() {
         req.ratio = Some(req.ratio_when_unset(&defaults.ratio));
     }
-    Ok((req, uploads))
+    Ok((req, uploads, files))
 }
 
 /// The bucket for local references: `--upload-to`, else `[assets] upload_to`.
@@ -257,7 +255,7 @@ pub(crate) async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failur
     let bucket = make_bucket
         .as_ref()
         .map(|f| f as &dyn Fn(Option<i64>) -> ReferenceBucket);
-    let (req, uploads) = build_request_with(args, &ctx.config.defaults, bucket)?;
+    let (req, uploads, files) = build_request_with(args, &ctx.config.defaults, bucket)?;
     let target = Target::with_relay(ctx.engine.relay);
     let problems = validate_for(&req, &target);
     for w in warnings(&req, &target) {
@@ -314,7 +312,7 @@ pub(crate) async fn run(ctx: &Context, args: &SubmitArgs) -> Result<Code, Failur
     } else {
         ctx.engine.clone()
     };
-    let record = match engine.submit(req.to_json(), None).await {
+    let record = match engine.submit_with_files(req.to_json(), None, &files).await {
         Ok(r) => r,
         Err(SubmitError::OverBudget(o)) => return Err(with_note(over_budget(&o), videos.note())),
         Err(SubmitError::Api { record, error }) => {
@@ -429,6 +427,14 @@ pub(crate) fn print_record(r: &crate::store::TaskRecord, json: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The request `args` describe, without a bucket.
+    fn build_request(
+        args: &SubmitArgs,
+        defaults: &RequestDefaults,
+    ) -> Result<CreateRequest, Failure> {
+        build_request_with(args, defaults, None).map(|(req, _, _)| req)
+    }
 
     #[test]
     fn role_suffix_is_split_only_for_known_roles() {
@@ -588,6 +594,40 @@ mod tests {
         assert_eq!(
             req.content[2].as_media().and_then(|m| m.2.cloned()),
             Some(Role::LastFrame)
+        );
+    }
+
+    #[test]
+    fn local_files_keep_their_base_names_and_links_have_none() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let png = crate::engine::media_probe::samples::png;
+        std::fs::write(dir.path().join("harbour-ref.png"), png(400, 300)).expect("write");
+        std::fs::write(dir.path().join("last.png"), png(420, 300)).expect("write");
+        let first = dir.path().join("harbour-ref.png");
+        let args = SubmitArgs {
+            prompt: Some("boats".into()),
+            image: vec![
+                format!("{}@first_frame", first.display()),
+                format!("{}/last.png@last_frame", dir.path().display()),
+                "https://x/c.jpg@reference_image".into(),
+            ],
+            ..SubmitArgs::default()
+        };
+        let (req, _, files) =
+            build_request_with(&args, &RequestDefaults::default(), None).expect("builds");
+        let urls: Vec<&str> = req
+            .content
+            .iter()
+            .filter_map(|c| c.as_media().map(|m| m.1))
+            .collect();
+        assert_eq!(urls.len(), 3);
+        assert_eq!(files.name(urls[0]), Some("harbour-ref.png"));
+        assert_eq!(files.name(urls[1]), Some("last.png"));
+        assert_eq!(files.name(urls[2]), None);
+        let json = files.to_json().expect("names");
+        assert!(
+            !json.contains(&*dir.path().to_string_lossy()),
+            "no folders: {json}"
         );
     }
 }

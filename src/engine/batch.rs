@@ -9,6 +9,7 @@
 //! duplicate (queued once) when they are the same. Local references may not leave the file's
 //! folder unless allowed.
 
+use super::asset_files::AssetFiles;
 use super::assets;
 use crate::api::types::{ContentItem, CreateRequest};
 use crate::api::validate::validate;
@@ -27,6 +28,8 @@ pub struct BatchLine {
     pub(crate) label: Option<String>,
     /// The body to send: normalized, local files inlined as `data:` URLs.
     pub request_json: String,
+    /// The names of the inlined local files (`AssetFiles` JSON), when there are any.
+    pub(crate) asset_files: Option<String>,
 }
 
 /// A problem with one line, shown as `FILE:LINE: field: message`.
@@ -424,7 +427,13 @@ impl Files {
         }
     }
 
-    fn inline(&mut self, req: &mut CreateRequest, line: usize) -> Vec<LineProblem> {
+    /// Inline the local files `req` names, remembering their names in `names` when given.
+    fn inline(
+        &mut self,
+        req: &mut CreateRequest,
+        line: usize,
+        mut names: Option<&mut AssetFiles>,
+    ) -> Vec<LineProblem> {
         let mut problems = Vec::new();
         for (i, item) in req.content.iter_mut().enumerate() {
             let (kind, media, field) = match item {
@@ -466,7 +475,12 @@ impl Files {
                 }
             };
             match resolved {
-                Ok(url) => media.url = url,
+                Ok(url) => {
+                    if let Some(names) = names.as_deref_mut() {
+                        names.insert(&url, &media.url);
+                    }
+                    media.url = url;
+                }
                 Err(e) => problems.push(LineProblem::new(line, &field, e)),
             }
         }
@@ -611,7 +625,10 @@ impl<'a> LineParser<'a> {
         }
         let key = key.unwrap_or(line_key);
         let mut sent = req;
-        problems.extend(self.files.inline(&mut sent, line));
+        let mut names = AssetFiles::default();
+        // A check keeps no body, so no names either (hashing each inlined file costs time).
+        let keep = (!self.check_only).then_some(&mut names);
+        problems.extend(self.files.inline(&mut sent, line, keep));
         problems.extend(check(&sent, line));
         if !problems.is_empty() {
             return Line::Invalid(problems);
@@ -627,6 +644,7 @@ impl<'a> LineParser<'a> {
                 // Inlined files make it longer; room for the line as it was, at least.
                 sent.to_json_sized(len + 1024)
             },
+            asset_files: names.to_json(),
         })
     }
 }
@@ -673,6 +691,8 @@ fn prompt_line(template: &CreateRequest, line: usize, prompt: String) -> Line {
         key: line_key(line, &json),
         label: None,
         request_json: json,
+        // The template's files are named by whoever built it.
+        asset_files: None,
     })
 }
 
@@ -729,6 +749,7 @@ pub(crate) fn repeat(lines: Vec<BatchLine>, n: u32) -> Vec<BatchLine> {
                 },
                 label: l.label.clone(),
                 request_json: req.to_json(),
+                asset_files: l.asset_files.clone(),
             });
         }
     }
@@ -944,6 +965,16 @@ mod tests {
         let p = parse_json_lines(&text, dir.path());
         assert!(p.problems.is_empty(), "{:?}", p.problems);
         assert!(p.lines[0].request_json.contains("data:image/png;base64,"));
+        // The file's name goes with the line (and its variants), by its data URL.
+        let req = CreateRequest::from_json(&p.lines[0].request_json).expect("json");
+        let url = req.content[1].as_media().expect("image").1;
+        let names = AssetFiles::from_json(p.lines[0].asset_files.as_deref().expect("names"));
+        assert_eq!(names.name(url), Some("a.png"));
+        let variants = repeat(p.lines.clone(), 2);
+        assert_eq!(variants[1].asset_files, p.lines[0].asset_files);
+        // A line with no local file has no names.
+        let plain = parse_json_lines(&line("no-files"), dir.path());
+        assert_eq!(plain.lines[0].asset_files, None);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! recorded without a second upload. Failed copies are retried with backoff, and an expired link
 //! is refreshed once, as for local files.
 
-use super::saved::{Progress, Retries, SaveError, Saved, record_file, url_of};
+use super::saved::{Progress, SaveError, Saved, record_file, with_retries};
 use super::{Engine, naming};
 use crate::file_download;
 use crate::s3::transfer::copy_url;
@@ -198,9 +198,7 @@ async fn copy_with_retries(
         FileKind::Video => ("video/mp4", "video"),
         FileKind::LastFrame => ("image/png", "last_frame"),
     };
-    let mut retries = Retries::default();
-    loop {
-        let url = url_of(record, kind)?;
+    with_retries!(engine, record, kind, |url| {
         let metadata = [
             ("task-id", tag),
             ("local-id", record.local_id.as_str()),
@@ -208,7 +206,7 @@ async fn copy_with_retries(
             ("file", kind_name),
         ];
         let mut report = |done: u64, total: Option<u64>| progress(kind, done, total);
-        match copy_url(
+        copy_url(
             http,
             engine.download_limits.max_bytes,
             &url,
@@ -219,9 +217,6 @@ async fn copy_with_retries(
             &mut report,
         )
         .await
-        {
-            Ok(_) => return Ok(()),
-            Err(e) => retries.after(engine, record, e).await?,
-        }
-    }
+    })
+    .map(drop)
 }

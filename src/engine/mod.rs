@@ -2,6 +2,7 @@
 //! never re-sent when the outcome is unknown), poll, cancel and save results. Store calls run on
 //! the blocking pool so they never stall an event loop.
 
+pub mod asset_files;
 pub mod assets;
 pub mod batch;
 pub(crate) mod bucket_results;
@@ -240,7 +241,20 @@ impl Engine {
         request_json: String,
         retry_of: Option<String>,
     ) -> Result<TaskRecord, SubmitError> {
-        self.submit_linked(request_json, retry_of, false).await
+        self.submit_linked(request_json, retry_of, None, false)
+            .await
+    }
+
+    /// [`Engine::submit`] of a request whose inlined files came from local files: their names
+    /// are kept with the task (none given: those of `retry_of`, which sent the same data).
+    pub async fn submit_with_files(
+        &self,
+        request_json: String,
+        retry_of: Option<String>,
+        files: &asset_files::AssetFiles,
+    ) -> Result<TaskRecord, SubmitError> {
+        self.submit_linked(request_json, retry_of, files.to_json(), false)
+            .await
     }
 
     /// `submit`, and with `head_only` the new row is written only if `retry_of` is still the
@@ -251,6 +265,7 @@ impl Engine {
         &self,
         request_json: String,
         retry_of: Option<String>,
+        files: Option<String>,
         head_only: bool,
     ) -> Result<TaskRecord, SubmitError> {
         let req = CreateRequest::from_json(&request_json)
@@ -276,7 +291,7 @@ impl Engine {
                     request_json: &body,
                     retry_of: retry_of.as_deref(),
                     now: now(),
-                    asset_files: None,
+                    asset_files: files.as_deref(),
                 };
                 s.begin_submission_if(&sub, head_only, |s| budget::reserve(&cap, s, adding))
             })
@@ -404,6 +419,7 @@ impl Engine {
         self.submit_linked(
             original.request_json.clone(),
             Some(original.local_id.clone()),
+            None,
             true,
         )
         .await

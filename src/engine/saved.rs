@@ -86,9 +86,28 @@ pub(super) fn url_of(record: &TaskRecord, kind: FileKind) -> Result<String, Save
     .ok_or_else(|| SaveError::NoUrl(record.display_id().into()))
 }
 
+/// One file of `$record` transferred from its result link under [`Retries`]' rule: `$transfer`
+/// runs with `$url` bound to the link of `$kind` (a fresh one after a refresh) until it gives
+/// `Ok` or the rule gives up; the whole is a `Result<_, SaveError>`. A macro rather than a
+/// function taking an async closure: such a closure's future cannot yet be shown `Send` to
+/// `tokio::spawn` ("implementation of `Send` is not general enough").
+macro_rules! with_retries {
+    ($engine:expr, $record:expr, $kind:expr, |$url:ident| $transfer:expr) => {{
+        let mut retries = $crate::engine::saved::Retries::default();
+        loop {
+            let $url = $crate::engine::saved::url_of($record, $kind)?;
+            match $transfer {
+                Ok(done) => break Ok::<_, $crate::engine::saved::SaveError>(done),
+                Err(e) => retries.after($engine, $record, e).await?,
+            }
+        }
+    }};
+}
+pub(super) use with_retries;
+
 /// The retry rule for one file's transfer from its result link: up to [`ATTEMPTS`] tries with
 /// backoff while it fails retryably, and an expired link refreshed once by fetching the task
-/// again. The caller loops: transfer from `url_of(record, kind)`, and on failure ask `after`.
+/// again. Used through [`with_retries!`].
 #[derive(Debug, Default)]
 pub(super) struct Retries {
     refreshed: bool,

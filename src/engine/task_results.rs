@@ -3,7 +3,7 @@
 //! interrupted transfer is resumed from its `.part` file; a file already saved is not fetched again.
 
 pub use super::saved::{Progress, SaveError, Saved};
-use super::saved::{Retries, record_file, url_of};
+use super::saved::{record_file, with_retries};
 use super::{Engine, naming};
 use crate::destination::Destination;
 use crate::file_download;
@@ -152,16 +152,11 @@ async fn fetch(
     progress: &mut Progress<'_>,
 ) -> Result<(), SaveError> {
     let limits = engine.download_limits;
-    let mut retries = Retries::default();
-    loop {
-        let url = url_of(record, kind)?;
-        match file_download::download_with(http, &url, dest, &limits, |done, total| {
+    with_retries!(engine, record, kind, |url| {
+        file_download::download_with(http, &url, dest, &limits, |done, total| {
             progress(kind, done, total)
         })
         .await
-        {
-            Ok(_) => return Ok(()),
-            Err(e) => retries.after(engine, record, e).await?,
-        }
-    }
+    })
+    .map(drop)
 }

@@ -5,6 +5,7 @@
 use crate::api::types::{ContentItem, CreateRequest, MediaKind, MediaUrl};
 use crate::app::Msg;
 use crate::app::composer::{ComposerEffect, ComposerMsg, SubmitOutcome};
+use crate::engine::asset_files::AssetFiles;
 use crate::engine::{Engine, SubmitError, assets};
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -19,16 +20,18 @@ pub(crate) fn expand_home(path: &str) -> String {
 /// Replace every local file in `request_json` by a `data:` URL. `Err((field, message))` names the
 /// content item that could not be inlined.
 pub(crate) fn resolve_request(request_json: &str) -> Result<String, (String, String)> {
-    resolve_request_with(request_json, None).map(|(body, _)| body)
+    resolve_request_with(request_json, None, &AssetFiles::default()).map(|(body, _, _)| body)
 }
 
 /// [`resolve_request`] with local references going through the bucket of `engine`'s
 /// `[assets] upload_to` when set: the body carries their presigned links, and the files to
-/// upload before sending are returned.
+/// upload before sending are returned. So are the names of the body's inlined files: those
+/// inlined now, and those `known` has of `data:` URLs it already carried (an edited task's).
 pub(crate) fn resolve_request_with(
     request_json: &str,
     engine: Option<&Engine>,
-) -> Result<(String, Vec<assets::PlannedUpload>), (String, String)> {
+    known: &AssetFiles,
+) -> Result<(String, Vec<assets::PlannedUpload>, AssetFiles), (String, String)> {
     let mut req = CreateRequest::from_json(request_json)
         .map_err(|e| ("request".to_string(), format!("not a create request: {e}")))?;
     let bucket = engine.and_then(|e| {
@@ -37,6 +40,7 @@ pub(crate) fn resolve_request_with(
             .map(|l| e.reference_bucket_for(l, req.execution_expires_after))
     });
     let mut uploads = Vec::new();
+    let mut names = AssetFiles::default();
     for (i, item) in req.content.iter_mut().enumerate() {
         let (kind, media) = match item {
             ContentItem::ImageUrl { image_url, .. } => (MediaKind::Image, image_url),
@@ -55,12 +59,14 @@ pub(crate) fn resolve_request_with(
                     e.to_string(),
                 )
             })?;
+        names.insert(&url, &path);
         *media = MediaUrl {
             url,
             extra: std::mem::take(&mut media.extra),
         };
     }
-    Ok((req.to_json(), uploads))
+    names.extend(&known.of_request(&req));
+    Ok((req.to_json(), uploads, names))
 }
 
 /// A local asset file's size, or why it cannot be used (missing, not a regular file, too
@@ -230,8 +236,8 @@ async fn run(
             // Links are signed locally; nothing is uploaded for a preview.
             let eng = engine.clone();
             let result = blocking(move || {
-                resolve_request_with(&request_json, Some(&eng))
-                    .map(|(body, _)| body)
+                resolve_request_with(&request_json, Some(&eng), &AssetFiles::default())
+                    .map(|(body, _, _)| body)
                     .map_err(|(_, m)| m)
             })
             .await
@@ -257,12 +263,16 @@ async fn run(
             retry_of,
             draft,
             over_budget,
+            asset_files,
         } => {
             let outcome = submit(
                 &engine,
-                request_json,
-                retry_of,
-                draft,
+                Sending {
+                    request_json,
+                    retry_of,
+                    draft,
+                    asset_files,
+                },
                 max_in_flight,
                 over_budget,
             )
@@ -272,14 +282,27 @@ async fn run(
     }
 }
 
-async fn submit(
-    engine: &Engine,
+/// A composer request on its way: the body (local files as paths), the task it edits, its
+/// draft, and the names the editor knows of the `data:` URLs it carries.
+struct Sending {
     request_json: String,
     retry_of: Option<String>,
     draft: String,
+    asset_files: AssetFiles,
+}
+
+async fn submit(
+    engine: &Engine,
+    sending: Sending,
     max_in_flight: usize,
     over_budget: bool,
 ) -> SubmitOutcome {
+    let Sending {
+        request_json,
+        retry_of,
+        draft,
+        asset_files: known,
+    } = sending;
     if !over_budget
         && engine.spending_cap().is_set()
         && let Ok(req) = crate::api::types::CreateRequest::from_json(&request_json)
@@ -300,13 +323,13 @@ async fn submit(
         }
     }
     let eng = engine.clone();
-    let resolved = blocking(move || resolve_request_with(&request_json, Some(&eng))).await;
-    let body = match resolved {
-        Some(Ok((body, uploads))) => {
+    let resolved = blocking(move || resolve_request_with(&request_json, Some(&eng), &known)).await;
+    let (body, names) = match resolved {
+        Some(Ok((body, uploads, names))) => {
             if let Err(e) = engine.upload_references(&uploads).await {
                 return SubmitOutcome::NotSent(e);
             }
-            body
+            (body, names)
         }
         Some(Err((field, message))) => return SubmitOutcome::AssetError { field, message },
         None => return SubmitOutcome::NotSent("reading the asset files was interrupted".into()),
@@ -318,14 +341,14 @@ async fn submit(
         .await
         .unwrap_or(0);
     if in_flight >= max_in_flight.max(1) as u64 {
-        return queue(engine, body, retry_of, draft).await;
+        return queue(engine, body, retry_of, draft, names).await;
     }
     let sender = if over_budget {
         engine.without_spending_cap()
     } else {
         engine.clone()
     };
-    match sender.submit(body, retry_of).await {
+    match sender.submit_with_files(body, retry_of, &names).await {
         Err(SubmitError::OverBudget(o)) => SubmitOutcome::OverBudget(o.to_string()),
         Ok(record) => {
             // The task is stored: the draft has done its job.
@@ -368,6 +391,7 @@ async fn queue(
     body: String,
     retry_of: Option<String>,
     draft: String,
+    names: AssetFiles,
 ) -> SubmitOutcome {
     match crate::api::CreateRequest::from_json(&body) {
         Ok(req) => {
@@ -390,7 +414,7 @@ async fn queue(
                     label: None,
                     retry_of: retry_of.as_deref(),
                     max_in_flight: None,
-                    asset_files: None,
+                    asset_files: names.to_json().as_deref(),
                 }],
                 crate::engine::now(),
             )?;
@@ -420,6 +444,22 @@ mod tests {
         let out = resolve_request(&req.to_string()).expect("resolves");
         assert!(out.contains("data:image/png;base64,iVBORw0KGgo"), "{out}");
         assert!(out.contains("https://h/b.png"));
+        // The inlined file is named; an edited task's data URL keeps the name it had.
+        let kept = "data:image/png;base64,AAAA";
+        let mut known = AssetFiles::default();
+        known.insert(kept, "harbour-ref.png");
+        known.insert("data:image/png;base64,BBBB", "gone.png");
+        let edited = serde_json::json!({"model": "m", "content": [
+            {"type": "image_url", "image_url": {"url": p.to_str().expect("utf8")}, "role": "first_frame"},
+            {"type": "image_url", "image_url": {"url": kept}, "role": "last_frame"}
+        ]});
+        let (body, _, names) =
+            resolve_request_with(&edited.to_string(), None, &known).expect("resolves");
+        let sent = CreateRequest::from_json(&body).expect("json");
+        let url = sent.content[0].as_media().expect("image").1;
+        assert_eq!(names.name(url), Some("a.png"));
+        assert_eq!(names.name(kept), Some("harbour-ref.png"));
+        assert_eq!(names.name("data:image/png;base64,BBBB"), None, "not sent");
         let bad = serde_json::json!({"model": "m", "content": [
             {"type": "image_url", "image_url": {"url": "/nonexistent/x.png"}}
         ]});

@@ -291,6 +291,7 @@ impl Feeder {
                 c.min(self.cfg.max_in_flight as u64)
             });
             if busy >= cap {
+                tracing::debug!(busy, cap, "the queue waits for a free slot");
                 return self.cfg.check_every;
             }
             match self.engine.send_pending(front).await {

@@ -341,6 +341,15 @@ fn asset_list(frame: &mut Frame, area: Rect, theme: &Theme, e: &Editor) {
         if selected {
             focus_line = lines.len();
         }
+        let local = match e.files.get(a.target.trim()) {
+            Some(Some(Ok(size))) if a.is_local() => {
+                format!("  [local file, {}]", crate::ui::format::tokens(*size) + "B")
+            }
+            _ if a.is_local() => "  [local file]".to_string(),
+            _ => String::new(),
+        };
+        // Keep the end of a long path or URL (the file name) and the local-file note visible.
+        let room = (inner.width as usize).saturating_sub(29 + local.chars().count());
         let target = if let Some(rest) = a.target.strip_prefix("data:") {
             // Inline data (a local file inlined at submit, read back from a stored request):
             // its type and size, not thousands of base64 characters.
@@ -351,25 +360,28 @@ fn asset_list(frame: &mut Frame, area: Rect, theme: &Theme, e: &Editor) {
                 .chars()
                 .take(40)
                 .collect();
-            let bytes = (a.target.len() as u64).saturating_mul(3) / 4;
-            format!(
-                "inline {mime}, {}B (a local file of the original request)",
-                crate::ui::format::tokens(bytes)
-            )
+            let size = crate::ui::format::tokens((a.target.len() as u64).saturating_mul(3) / 4);
+            let inline = format!("inline {mime}, {size}B");
+            match &a.name {
+                Some(name) => {
+                    // The file's name is the filesystem's text: escaped, one line.
+                    let name = crate::sanitize::line(name);
+                    let mut note = format!(" ({inline})");
+                    if name.chars().count() + note.chars().count() > room {
+                        // Narrow: the name before the type.
+                        note = format!(" (inline, {size}B)");
+                    }
+                    // A long name keeps its end (the extension) and the note stays whole.
+                    let room = room.saturating_sub(note.chars().count()).max(8);
+                    format!("{}{note}", tail(&name, room))
+                }
+                None => format!("{inline} (a local file of the original request)"),
+            }
         } else if a.target.is_empty() {
             "(no URL or path yet)".to_string()
         } else {
             a.target.clone()
         };
-        let local = match e.files.get(a.target.trim()) {
-            Some(Some(Ok(size))) if a.is_local() => {
-                format!("  [local file, {}]", crate::ui::format::tokens(*size) + "B")
-            }
-            _ if a.is_local() => "  [local file]".to_string(),
-            _ => String::new(),
-        };
-        // Keep the end of a long path or URL (the file name) and the local-file note visible.
-        let room = (inner.width as usize).saturating_sub(29 + local.chars().count());
         let target = tail(&target, room);
         let row = format!(
             "{} {}. {:<5} {:<16} {target}{local}",

@@ -6,6 +6,7 @@ use super::format::{span, symbol, tokens};
 use crate::api::hints::hint_for_request;
 use crate::api::types::{ContentItem, CreateRequest};
 use crate::app::state::{Focus, State};
+use crate::engine::asset_files::AssetFiles;
 use crate::store::{TaskBodies, TaskRow};
 use crate::theme::Theme;
 use ratatui::Frame;
@@ -28,11 +29,16 @@ fn field<'a>(name: &'a str, value: String, theme: &Theme) -> Line<'a> {
     ])
 }
 
-fn asset_text(url: &str) -> String {
+/// An asset's URL; inline data as its type and size, after the local file's name when known
+/// (escaped with every other span of the pane).
+fn asset_text(url: &str, names: &AssetFiles) -> String {
     if let Some(rest) = url.strip_prefix("data:") {
         let mime = rest.split(';').next().unwrap_or("");
         let kb = url.len() * 3 / 4 / 1024;
-        format!("inline {mime} (~{kb} KB)")
+        match names.name(url) {
+            Some(name) => format!("{name} (inline {mime}, ~{kb} KB)"),
+            None => format!("inline {mime} (~{kb} KB)"),
+        }
     } else {
         url.to_string()
     }
@@ -239,6 +245,11 @@ fn request<'a>(
             if full.is_none() {
                 out.push(loading(theme));
             }
+            // Only a task sent from local files has names (the lookup hashes each data URL).
+            let names = bodies
+                .and_then(|b| b.asset_files.as_deref())
+                .map(AssetFiles::from_json)
+                .unwrap_or_default();
             for (n, item) in assets.iter().enumerate().filter(|_| full.is_some()) {
                 if let Some((kind, url, role)) = item.as_media() {
                     let role = role
@@ -249,7 +260,7 @@ fn request<'a>(
                             format!("  {}. {:<6}{:<16}", n + 1, kind.as_str(), role),
                             theme.dim(),
                         ),
-                        Span::styled(asset_text(url), theme.base()),
+                        Span::styled(asset_text(url, &names), theme.base()),
                     ]));
                 }
             }

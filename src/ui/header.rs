@@ -1,7 +1,9 @@
 //! The header: profile and host, polling health, the budget, counts per status and the queue.
 
 use super::format::{self, span, tokens};
+use crate::api::TaskStatus;
 use crate::app::state::State;
+use crate::store::Phase;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -157,27 +159,37 @@ pub(super) fn header(frame: &mut Frame, area: Rect, state: &State) {
             Style::default().fg(theme.status_color("pending"))
         };
         second.push(Span::styled(
-            format!("{} {q}  ", format::symbol(&crate::store::Phase::Pending)),
+            format!("{} {q}  ", format::symbol(&Phase::Pending)),
             style,
         ));
     }
-    for (key, label) in [
-        ("submitting", "sending"),
-        ("queued", "queued"),
-        ("running", "running"),
-        ("succeeded", "done"),
-        ("failed", "failed"),
-        ("expired", "expired"),
-        ("cancelled", "cancelled"),
-        ("submit_unknown", "unknown"),
-        ("rejected", "rejected"),
-        ("lost", "lost"),
-    ] {
+    // The statuses of `Phase::ALL` in its order, but sending first: it comes before the
+    // server's statuses in a task's life. Pending rows are the queue, counted above.
+    let rest = Phase::ALL
+        .into_iter()
+        .filter(|p| !matches!(p, Phase::Pending | Phase::Submitting));
+    for phase in std::iter::once(Phase::Submitting).chain(rest) {
+        let key = phase.as_str();
         let n = state.counts.get(key).copied().unwrap_or(0);
-        if n == 0 && !matches!(key, "queued" | "running" | "succeeded" | "failed") {
+        // The four a glance looks for are always there, the rest once they have a task.
+        let always = matches!(
+            phase,
+            Phase::Remote(
+                TaskStatus::Queued
+                    | TaskStatus::Running
+                    | TaskStatus::Succeeded
+                    | TaskStatus::Failed
+            )
+        );
+        if n == 0 && !always {
             continue;
         }
-        let phase = crate::store::Phase::parse(key);
+        let label = match &phase {
+            Phase::Submitting => "sending",
+            Phase::Remote(TaskStatus::Succeeded) => "done",
+            Phase::SubmitUnknown => "unknown",
+            other => other.as_str(),
+        };
         second.push(Span::styled(
             format!("{} {n} {label}  ", format::symbol(&phase)),
             Style::default().fg(theme.status_color(key)),

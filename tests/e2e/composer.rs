@@ -1,8 +1,9 @@
 //! End to end in a PTY against the simulator: the composer drafts a request with a local image,
 //! submits it and sees it succeed; an invalid request is refused with the error beside the
-//! field; a SIGKILL mid-draft loses nothing that was saved, and `n` restores it.
+//! field; a SIGKILL mid-draft loses nothing that was saved, and `n` restores it; a task sent
+//! with a local image is edited (`e`) showing the image by its file name.
 
-use crate::support::process::arm_fault;
+use crate::support::process::{arm_fault, bin_on, run};
 use crate::support::pty::Pty;
 use crate::support::sim::SimProcess;
 use std::path::Path;
@@ -23,10 +24,15 @@ fn write_png(path: &Path) {
 }
 
 fn dashboard(store: &Path, base: &str, dir: &Path) -> Pty {
+    dashboard_sized(store, base, dir, 120, 36)
+}
+
+/// The dashboard on `store` in a `cols`x`rows` terminal.
+fn dashboard_sized(store: &Path, base: &str, dir: &Path, cols: u16, rows: u16) -> Pty {
     Pty::spawn(
         &["--store", store.to_str().expect("utf8"), "--base-url", base],
-        120,
-        36,
+        cols,
+        rows,
         &[("SEEDANCE_API_KEY", KEY)],
         dir,
     )
@@ -97,9 +103,8 @@ fn a_prompt_and_a_local_image_are_submitted_and_succeed() {
     });
     quit(pty);
     // The stored request carries the image inline, as the API wants it.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_seedance-tui"))
+    let out = crate::support::process::bin(dir.path())
         .args(["--store", store.to_str().expect("utf8"), "ls", "--json"])
-        .env("XDG_CONFIG_HOME", "/nonexistent-seedance-test-config")
         .output()
         .expect("list runs");
     let text = String::from_utf8_lossy(&out.stdout);
@@ -252,18 +257,7 @@ fn tab_moves_between_sections_and_i_adds_an_image_from_the_form_at_80x24() {
     let sim = SimProcess::builder().speed(2000.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
-    let mut pty = Pty::spawn(
-        &[
-            "--store",
-            store.to_str().expect("utf8"),
-            "--base-url",
-            &sim.base,
-        ],
-        80,
-        24,
-        &[("SEEDANCE_API_KEY", KEY)],
-        dir.path(),
-    );
+    let mut pty = dashboard_sized(&store, &sim.base, dir.path(), 80, 24);
     pty.wait_text("Tasks 0/0", WAIT);
     pty.send(b"n");
     // At 80x24 the parameters do not all fit: the form says there is more.
@@ -292,4 +286,53 @@ fn tab_moves_between_sections_and_i_adds_an_image_from_the_form_at_80x24() {
     pty.send(b"a heron");
     pty.wait_text("a heron", WAIT);
     close_and_quit(pty);
+}
+
+#[test]
+fn a_task_sent_with_a_local_image_is_edited_showing_the_file_name_at_80x24() {
+    let sim = SimProcess::builder().speed(2000.0).start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_png(&dir.path().join("harbour-ref.png"));
+    let store = dir.path().join("s.sqlite3");
+    let (code, out, err) = run(bin_on(dir.path(), &store, &sim.base, KEY)
+        .current_dir(dir.path())
+        .args([
+            "submit",
+            "--prompt",
+            "boats leave the harbour [[sim:succeed]]",
+            "--image",
+            "harbour-ref.png",
+        ]));
+    assert_eq!(code, 0, "{out}{err}");
+    let mut pty = dashboard_sized(&store, &sim.base, dir.path(), 80, 24);
+    pty.wait_text("Tasks 1/1", WAIT);
+    pty.send(b"e");
+    let screen = pty.wait_text("harbour-ref.png (inline image/png,", WAIT);
+    assert!(screen.contains("editing a copy"), "{screen}");
+    assert!(!screen.contains("iVBOR"), "no base64 on screen: {screen}");
+    // The edit, sent, keeps the name with its own task.
+    pty.send(b"\x13"); // Ctrl-S
+    pty.wait_for("the edit is accepted", WAIT, |s| {
+        s.contains("Tasks 2/2") && !s.contains("Composer")
+    });
+    quit(pty);
+    let s = seedance_tui::store::Store::open(&store).expect("store");
+    let tasks = s
+        .list(&seedance_tui::store::TaskQuery::default())
+        .expect("tasks");
+    assert_eq!(tasks.len(), 2);
+    for t in &tasks {
+        let req: serde_json::Value = serde_json::from_str(&t.request_json).expect("a request");
+        let url = req["content"]
+            .as_array()
+            .expect("content")
+            .iter()
+            .find_map(|c| c["image_url"]["url"].as_str())
+            .expect("the image");
+        assert!(url.starts_with("data:image/png;base64,"), "{url:.40}");
+        let names = seedance_tui::engine::asset_files::AssetFiles::from_json(
+            &s.asset_files(&t.local_id).expect("read").expect("names"),
+        );
+        assert_eq!(names.name(url), Some("harbour-ref.png"), "{}", t.local_id);
+    }
 }

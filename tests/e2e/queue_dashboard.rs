@@ -55,6 +55,15 @@ fn detach_batch(dir: &Path, common: &[&str], n: usize) {
     );
 }
 
+/// How often the log at `path` says the feeder found the in-flight cap full (it says so at
+/// `debug`, once per look): a look that says it sent nothing.
+fn looks_at_the_full_cap(path: &Path) -> usize {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .matches("the queue waits for a free slot")
+        .count()
+}
+
 fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
     let deadline = Instant::now() + WAIT;
     while !f() {
@@ -74,7 +83,10 @@ fn the_dashboard_feeds_the_queue_under_the_cap_and_its_keys_work() {
     detach_batch(dir.path(), &common, 5);
     assert_eq!(sim.stat("creates"), 0, "--detach sends nothing");
 
-    let mut tui = Pty::spawn(&common, 160, 40, &[("SEEDANCE_API_KEY", KEY)], dir.path());
+    let log = dir.path().join("dashboard.log");
+    let args = [&common[..], &["--log", log.to_str().expect("utf8")]].concat();
+    let env = [("SEEDANCE_API_KEY", KEY), ("SEEDANCE_LOG", "debug")];
+    let mut tui = Pty::spawn(&args, 160, 40, &env, dir.path());
     // Two go out (the cap), three wait in order.
     let screen = tui.wait_text("○ queue 3", WAIT);
     assert!(screen.contains("○ pending"), "{screen}");
@@ -120,7 +132,11 @@ fn the_dashboard_feeds_the_queue_under_the_cap_and_its_keys_work() {
     tui.send(b"\x13");
     tui.wait_text("waiting in the submission queue", WAIT);
     tui.wait_text("○ queue 3", WAIT);
-    std::thread::sleep(Duration::from_millis(300));
+    // Two more looks at the full cap: at least one began after the draft was queued.
+    let looked = looks_at_the_full_cap(&log);
+    wait_until("two looks at the full cap", || {
+        looks_at_the_full_cap(&log) >= looked + 2
+    });
     assert_eq!(sim.stat("creates"), 2, "nothing beyond the cap was sent");
     drop(tui);
 
@@ -143,17 +159,23 @@ fn a_daemon_feeds_a_detached_batch() {
     let cfg = config(dir.path(), 3);
     let common = ["--store", store, "--base-url", &sim.base, "--config", &cfg];
     detach_batch(dir.path(), &common, 4);
+    let log = dir.path().join("daemon.log");
     let mut c = bin(dir.path());
     c.args(common)
+        .arg("--log")
+        .arg(&log)
         .args(["watch", "--daemon"])
-        .env("SEEDANCE_API_KEY", KEY);
+        .env("SEEDANCE_API_KEY", KEY)
+        .env("SEEDANCE_LOG", "debug");
     let daemon = Proc::spawn(c);
     daemon.wait_line("the daemon leads", WAIT, |l| {
         l.text.contains("polling this store")
     });
     wait_until("three creates", || sim.stat("creates") == 3);
-    // The held tasks keep the cap full: the fourth waits.
-    std::thread::sleep(Duration::from_millis(1500));
+    // The held tasks keep the cap full: the fourth waits, however often the feeder looks.
+    wait_until("two looks at the full cap", || {
+        looks_at_the_full_cap(&log) >= 2
+    });
     assert_eq!(sim.stat("creates"), 3, "the daemon respects the cap");
     let s = seedance_tui::store::Store::open(Path::new(store)).expect("open");
     assert_eq!(s.queue(None).expect("queue").len(), 1);

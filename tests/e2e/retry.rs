@@ -8,18 +8,16 @@ use crate::support::process::http_post;
 use crate::support::process::{bin_on, run};
 use crate::support::pty::Pty;
 use crate::support::sim::SimProcess;
-use std::process::Command;
+use std::path::Path;
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(60);
 const KEY: &str = "sk-retry-pty-test";
 
 fn cli(args: &[&str], store: &str, base: &str) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_seedance-tui"))
+    let dir = Path::new(store).parent().expect("the store is in a folder");
+    bin_on(dir, Path::new(store), base, KEY)
         .args(args)
-        .args(["--store", store, "--base-url", base])
-        .env("SEEDANCE_API_KEY", KEY)
-        .env("XDG_CONFIG_HOME", "/nonexistent-seedance-test-config")
         .output()
         .expect("cli runs")
 }

@@ -22,6 +22,7 @@ pub(super) fn apply(st: &State, e: &mut Editor, intent: ComposerIntent) -> Outco
                 kind,
                 target: String::new(),
                 role,
+                name: None,
             });
             e.asset_sel = e.assets.len() - 1;
             e.focus = Field::Assets;

@@ -5,6 +5,7 @@
 use super::{Asset, Editor, Field, ProblemAt};
 use crate::api::types::{ContentItem, CreateRequest, MediaKind};
 use crate::api::validate::{Problem, validate};
+use crate::engine::asset_files::AssetFiles;
 use crate::engine::assets::{AssetError, mime_for};
 use std::path::Path;
 
@@ -157,13 +158,16 @@ pub(crate) fn draft_json(e: &Editor) -> String {
     req.duration = e.duration;
     // A ratio the user did not choose stays unchosen (it follows the images when reopened).
     req.ratio.clone_from(&e.base.ratio);
-    serde_json::json!({
+    let mut draft = serde_json::json!({
         "composer_draft": 1,
         "retry_of": e.retry_of,
         "default_ratio": e.default_ratio,
         "request": serde_json::to_value(&req).unwrap_or_default(),
-    })
-    .to_string()
+    });
+    if !e.asset_files.is_empty() {
+        draft["asset_files"] = e.asset_files.to_value();
+    }
+    draft.to_string()
 }
 
 /// An editor from a stored draft, a template, or a plain request body.
@@ -173,6 +177,11 @@ pub(crate) fn editor_from_json(name: String, json: &str) -> Result<Editor, Strin
         .get("default_ratio")
         .and_then(|r| r.as_str())
         .map(str::to_string);
+    // A draft's names of its inlined files (a plain request has none).
+    let files = v
+        .get("composer_draft")
+        .and(v.get("asset_files"))
+        .map(AssetFiles::from_value);
     let (req_value, retry_of) = match v.get("request") {
         Some(r) if v.get("composer_draft").is_some() => (
             r.clone(),
@@ -185,6 +194,9 @@ pub(crate) fn editor_from_json(name: String, json: &str) -> Result<Editor, Strin
     let req =
         CreateRequest::from_value(req_value).map_err(|e| format!("not a create request: {e}"))?;
     let mut e = Editor::from_request(name, req, retry_of);
+    if let Some(files) = files {
+        e.name_files(files);
+    }
     e.default_ratio = default_ratio;
     if e.default_ratio.is_some() {
         e.revalidate();

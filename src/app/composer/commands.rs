@@ -131,6 +131,7 @@ fn submit(st: &mut State, e: &mut Box<Editor>) -> Outcome {
         retry_of: e.retry_of.clone(),
         draft: e.name.clone(),
         over_budget: std::mem::take(&mut e.over_budget_ok),
+        asset_files: e.asset_files.clone(),
     }));
     // The composer steps aside so the task shows in the table at once (`submitting`, then
     // `queued`); a refusal brings it back with the error.

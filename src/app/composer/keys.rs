@@ -109,7 +109,12 @@ pub(crate) fn paste(state: &mut State, text: &str) -> Vec<Effect> {
                     }
                     let kind = kind_of(&target);
                     let role = default_role(e, kind);
-                    e.assets.push(Asset { kind, target, role });
+                    e.assets.push(Asset {
+                        kind,
+                        target,
+                        role,
+                        name: None,
+                    });
                 }
                 e.asset_sel = e.assets.len().saturating_sub(1);
                 (touched(now, e), true)

@@ -53,8 +53,12 @@ fn accept(now: i64, e: &mut Editor) -> Outcome {
                 e.revalidate();
                 return Outcome::default();
             }
-            if let Some(a) = e.assets.get_mut(index) {
+            if let Some(a) = e.assets.get_mut(index)
+                && a.target != text
+            {
+                // Another target: the file name known for the old one is not its.
                 a.target = text;
+                a.name = None;
             }
             touched(now, e).into()
         }

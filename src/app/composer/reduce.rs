@@ -10,6 +10,7 @@ use crate::api::types::{MediaKind, Role, default_roles};
 use crate::app::effect::Effect;
 use crate::app::msg::Level;
 use crate::app::state::{BodiesUse, State};
+use crate::engine::asset_files::AssetFiles;
 
 pub(super) fn fx(e: ComposerEffect) -> Effect {
     Effect::Composer(e)
@@ -71,7 +72,10 @@ pub(crate) fn edit_task(state: &mut State) -> Vec<Effect> {
     };
     // The row in memory carries a trimmed request: edit the full one, read from the store
     // first (this runs again when it arrives).
-    let Some(json) = state.bodies_of(&t.local_id).map(|b| b.request_json.clone()) else {
+    let Some((json, files)) = state
+        .bodies_of(&t.local_id)
+        .map(|b| (b.request_json.clone(), b.asset_files.clone()))
+    else {
         let local_id = t.local_id.to_string();
         state.bodies_wanted_for = Some(BodiesUse::Edit(local_id.clone()));
         return vec![Effect::LoadBodies(local_id)];
@@ -87,6 +91,13 @@ pub(crate) fn edit_task(state: &mut State) -> Vec<Effect> {
     let name = unique_name(state, now, base, None);
     match editor_from_json(name, &json) {
         Ok(mut e) => {
+            // Its inlined files show the names they were sent from.
+            e.name_files(
+                files
+                    .as_deref()
+                    .map(AssetFiles::from_json)
+                    .unwrap_or_default(),
+            );
             e.retry_of = Some(local_id);
             e.unsaved_since = Some(state.now);
             e.edited_at = state.now;

@@ -48,7 +48,13 @@ pub(crate) fn on_msg(state: &mut State, msg: ResultsMsg) -> Vec<Effect> {
             let selected = state.selected.as_deref() == Some(record.local_id.as_str());
             // The saved paths are new: the detail pane reads them again.
             if selected {
-                state.bodies = Some(crate::store::TaskBodies::of(&record));
+                // The record has no file names of its inlined assets: keep those read.
+                let names = state
+                    .bodies_of(&record.local_id)
+                    .and_then(|b| b.asset_files.clone());
+                let mut bodies = crate::store::TaskBodies::of(&record);
+                bodies.asset_files = names;
+                state.bodies = Some(bodies);
             }
             state.upsert(vec![(*record).into()]);
             if selected {

@@ -1,5 +1,5 @@
-//! Shared helpers for the composer reducer tests: keys in, effects out, and a composer opened
-//! on a fresh draft from the config defaults.
+//! Shared helpers for the composer reducer tests: keys in, effects out, a composer opened on a
+//! fresh draft from the config defaults, and one opened by `e` on a task with an inlined file.
 
 use super::state;
 use crate::api::types::CreateRequest;
@@ -88,4 +88,36 @@ pub(crate) fn open() -> State {
 
 pub(crate) fn request(s: &State) -> CreateRequest {
     ed(s).request()
+}
+
+/// `e` on fixture task l0003 whose stored request sends `url` as its first frame, the store
+/// naming it `name`.
+pub(crate) fn edit_with(w: u16, h: u16, url: &str, name: &str) -> State {
+    let mut s = state(w, h);
+    for _ in 0..3 {
+        ch(&mut s, 'j');
+    }
+    let fx = ch(&mut s, 'e');
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::LoadBodies(id) if id == "l0003")),
+        "{fx:?}"
+    );
+    let mut record = super::task_record("l0003");
+    record.request_json = record
+        .request_json
+        .replace("https://example.com/first.png", url);
+    let mut files = crate::engine::asset_files::AssetFiles::default();
+    files.insert(url, name);
+    let mut bodies = crate::store::TaskBodies::of(&record);
+    bodies.asset_files = files.to_json();
+    update(
+        &mut s,
+        Msg::Bodies {
+            local_id: "l0003".into(),
+            result: Ok(bodies),
+        },
+    );
+    assert!(s.composer.is_open(), "the edit opened");
+    s
 }

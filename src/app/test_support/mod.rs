@@ -172,6 +172,19 @@ pub(crate) fn bodies(local_id: &str) -> Msg {
     }
 }
 
+/// The store's answer to the dashboard's read of `t`'s bodies (links, paths), as `t` is now.
+pub(crate) fn bodies_of(t: &TaskRecord) -> Msg {
+    Msg::Bodies {
+        local_id: t.local_id.clone(),
+        result: Ok(TaskBodies::of(t)),
+    }
+}
+
+/// Put the selection on the task `local_id` (the fixtures' order is not the test's subject).
+pub(crate) fn select(s: &mut State, local_id: &str) {
+    s.selected = Some(local_id.to_string());
+}
+
 /// Answer every `Effect::LoadBodies` in `fx` as the runtime would; the effects of the answers.
 pub(crate) fn answer_bodies(s: &mut State, fx: Vec<crate::app::Effect>) -> Vec<crate::app::Effect> {
     let mut out = Vec::new();

@@ -1,5 +1,6 @@
 //! The reducers' tests, by subject: messages in, state and effects out.
 
+mod composer_asset_files;
 mod composer_drafts;
 mod composer_opening;
 mod composer_parameters;

@@ -4,6 +4,7 @@
 use crate::api::types::{ContentItem, CreateRequest, MediaKind, Role};
 use crate::api::validate::Problem;
 use crate::config::RequestDefaults;
+use crate::engine::asset_files::AssetFiles;
 use ratatui_textarea::TextArea;
 
 /// Seconds of quiet after which an edited draft is written to the store.
@@ -18,6 +19,9 @@ pub(crate) struct Asset {
     /// `https://…`, `asset://…`, `data:…`, or a local file path (inlined at submit).
     pub(crate) target: String,
     pub(crate) role: Role,
+    /// The local file an inlined (`data:`) target was made from, when known (an edited task's
+    /// `asset_files`): its base name, as the filesystem gave it (sanitize it to show it).
+    pub(crate) name: Option<String>,
 }
 
 impl Asset {
@@ -140,6 +144,9 @@ pub(crate) struct Editor {
     /// `[defaults] ratio` while the user has not chosen one (`base.ratio` is then unset): sent
     /// for text and reference requests; a frame image gets `adaptive` instead.
     pub(crate) default_ratio: Option<String>,
+    /// The local file names of the `data:` URLs the request carries (from the edited task),
+    /// sent with the submission so the new task keeps them.
+    pub(crate) asset_files: AssetFiles,
 }
 
 impl Editor {
@@ -176,6 +183,7 @@ impl Editor {
                     kind,
                     target: url.to_string(),
                     role,
+                    name: None,
                 });
                 continue;
             }
@@ -208,9 +216,19 @@ impl Editor {
             over_budget_ok: false,
             uploads: false,
             default_ratio: None,
+            asset_files: AssetFiles::default(),
         };
         e.revalidate();
         e
+    }
+
+    /// Know the local file names of the request's inlined files: each `data:` asset shows its
+    /// own (hashed once here, not at every frame).
+    pub(crate) fn name_files(&mut self, files: AssetFiles) {
+        for a in &mut self.assets {
+            a.name = files.name(&a.target).map(str::to_string);
+        }
+        self.asset_files = files;
     }
 
     /// The prompt text.
@@ -348,6 +366,8 @@ pub enum ComposerEffect {
         draft: String,
         /// Send even if it passes the daily spending cap (the user confirmed).
         over_budget: bool,
+        /// The names the editor knows of the `data:` URLs in `request_json`.
+        asset_files: AssetFiles,
     },
 }
 

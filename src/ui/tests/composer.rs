@@ -220,3 +220,19 @@ fn every_composer_mode_draws_at_the_smallest_size() {
         let _ = text(&s);
     }
 }
+
+#[test]
+fn an_edited_tasks_inlined_image_shows_its_file_name_escaped_at_80x24() {
+    // About 137 kB of image, sent from a file whose name carries a screen-clearing escape.
+    let png = format!("data:image/png;base64,{}", "A".repeat(182_680));
+    let mut s = crate::app::test_support::composer::edit_with(80, 24, &png, "\u{1b}[2Jharbour.png");
+    press(&mut s, KeyCode::BackTab); // Prompt -> Assets (wraps)
+    let out = text(&s);
+    assert!(
+        out.contains(r"\x1b[2Jharbour.png (inline image/png, 137kB)"),
+        "{out}"
+    );
+    assert!(!out.contains('\u{1b}'), "no raw escape: {out}");
+    assert!(!out.contains("AAAA"), "no base64: {out}");
+    insta::assert_snapshot!(out);
+}

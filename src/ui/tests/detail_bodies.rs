@@ -57,6 +57,12 @@ fn store_and_state() -> (tempfile::TempDir, Store, State) {
     store
         .record_poll("lantern", &task, &raw, 1_100)
         .expect("poll");
+    let s = state_of(&store);
+    (dir, store, s)
+}
+
+/// The dashboard's state loaded from `store` the way the runtime loads it.
+fn state_of(store: &Store) -> State {
     let mut s = State::new(
         "p",
         "http://127.0.0.1:9/api/v3",
@@ -67,7 +73,7 @@ fn store_and_state() -> (tempfile::TempDir, Store, State) {
     update(&mut s, Msg::Resize(120, 60));
     let rows = store.list_rows(&TaskQuery::default()).expect("rows");
     update(&mut s, Msg::TasksLoaded(rows));
-    (dir, store, s)
+    s
 }
 
 fn key(c: char) -> Msg {
@@ -243,5 +249,47 @@ fn the_open_pane_loads_the_task_the_selection_moves_to_when_rows_arrive() {
     assert!(
         fx.contains(&Effect::LoadBodies("lantern".into())),
         "the pane does not stay on loading…: {fx:?}"
+    );
+}
+
+#[test]
+fn an_inlined_file_is_shown_by_the_name_the_store_kept() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("s.sqlite3")).expect("store");
+    let png = format!("data:image/png;base64,{}", "A".repeat(4000));
+    let req = original_request().replace(IMAGE, &png);
+    let mut files = crate::engine::asset_files::AssetFiles::default();
+    files.insert(&png, "/home/ann/refs/harbour-ref.png");
+    store
+        .begin_submission(&NewSubmission {
+            local_id: "named",
+            profile: "p",
+            request_json: &req,
+            retry_of: None,
+            now: 1_000,
+            asset_files: files.to_json().as_deref(),
+        })
+        .expect("begin");
+    let mut s = state_of(&store);
+    update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+    );
+    update(&mut s, key('f'));
+    update(&mut s, bodies_from(&store, "named"));
+    let pane = rendered(&s);
+    assert!(
+        pane.contains("harbour-ref.png (inline image/png, ~2 KB)"),
+        "{pane}"
+    );
+    assert!(!pane.contains("/home/ann"), "the base name only:\n{pane}");
+    // `e` from the pane: the composer names it too (beside the parameters at 120 columns, the
+    // name before the type).
+    update(&mut s, key('e'));
+    assert!(s.composer.is_open());
+    let composer = rendered(&s);
+    assert!(
+        composer.contains("harbour-ref.png (inline, 3.0kB)"),
+        "{composer}"
     );
 }

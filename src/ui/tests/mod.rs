@@ -8,6 +8,7 @@ mod eta;
 mod hostile_text;
 mod preflight;
 mod queue;
+mod results;
 mod retry_question;
 mod sheet_update;
 mod snapshots;

@@ -41,7 +41,8 @@ pub fn run(cmd: &mut Command) -> (i32, String, String) {
     )
 }
 
-/// A headless command on `store` with `config`, against `base`, with `key` as the API key.
+/// A headless command on `store` with `config`, against `base`, with `key` as the API key: the
+/// environment kept out as [`bin`] does, its folders beside the config.
 pub fn cli_with(
     args: &[&str],
     store: &str,
@@ -49,10 +50,12 @@ pub fn cli_with(
     base: &str,
     key: &str,
 ) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_seedance-tui"))
+    let dir = Path::new(config)
+        .parent()
+        .expect("the config is in a folder");
+    bin_on(dir, Path::new(store), base, key)
         .args(args)
-        .args(["--store", store, "--config", config, "--base-url", base])
-        .env("SEEDANCE_API_KEY", key)
+        .args(["--config", config])
         .output()
         .expect("cli runs")
 }

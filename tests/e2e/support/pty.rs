@@ -35,6 +35,7 @@ impl Pty {
         cmd.env("TERM", "xterm-256color");
         cmd.env_remove("SEEDANCE_API_KEY");
         cmd.env_remove("ARK_API_KEY");
+        cmd.env_remove("SEEDANCE_STORE");
         cmd.env_remove("NO_COLOR");
         // Copies take the plain-terminal route unless a test puts the program inside tmux.
         for var in [

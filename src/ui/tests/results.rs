@@ -1,17 +1,18 @@
-//! Reducer tests for results: `d`, `o`, progress and saved messages, expiry watch, batched
-//! finish notifications (times come from messages: no sleeps), the copy menu's new entries, the
-//! `$` summary with prices — and the halfblocks preview rendered on a TestBackend.
+//! Results through the reducer and the views: `d`, `o`, progress and saved messages (the saved
+//! cell and the detail's download line), expiry watch, batched finish notifications (times come
+//! from messages: no sleeps), the copy menu's new entries, the `$` summary with prices drawn, and
+//! the results' settings from the config.
 
 use crate::api::TaskStatus;
 use crate::app::results::{
     Pricing, ResultsEffect, ResultsMsg, SavedCell, Transfer, cost_today, saved_cell, summary,
 };
 use crate::app::state::Overlay;
-use crate::app::test_support::{NOW, state};
+use crate::app::test_support::{NOW, bodies_of, select, state};
 use crate::app::test_support::{answer_bodies, task_record};
 use crate::app::{Effect, Msg, State, update};
 use crate::config::Price;
-use crate::store::{Phase, TaskBodies, TaskRecord, TaskRow};
+use crate::store::{Phase, TaskRow};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -20,20 +21,8 @@ fn key(c: char) -> Msg {
     Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
 }
 
-fn select(s: &mut State, id: &str) {
-    s.selected = Some(id.to_string());
-}
-
 fn task(s: &State, id: &str) -> TaskRow {
     s.task(id).expect("task").clone()
-}
-
-/// The store's answer to the dashboard's read of `t`'s bodies (links, paths).
-fn bodies_of(t: &TaskRecord) -> Msg {
-    Msg::Bodies {
-        local_id: t.local_id.clone(),
-        result: Ok(TaskBodies::of(t)),
-    }
 }
 
 /// The buffer as text, one line per row, trailing spaces trimmed.
@@ -323,79 +312,6 @@ fn summary_totals_tokens_per_day_model_and_filter_with_prices() {
     assert!(text.contains("$3.24"), "the money is shown");
     assert!(text.contains("filter only succeeded"));
     insta::assert_snapshot!("results_summary_with_prices", text);
-}
-
-#[tokio::test]
-async fn the_preview_is_drawn_with_halfblocks() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let png = dir.path().join("frame.png");
-    std::fs::write(&png, crate::sim::frame_png("cgt-preview")).expect("write");
-    let mut s = state(100, 40);
-    let mut t = task_record("l0007");
-    t.last_frame_path = Some(png.display().to_string());
-    t.updated_at += 1;
-    update(&mut s, Msg::TasksChanged(vec![(&t).into()]));
-    select(&mut s, "l0007");
-    let fx = update(
-        &mut s,
-        Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
-    );
-    assert!(
-        fx.contains(&Effect::LoadBodies("l0007".into())),
-        "the frame's path is read with the bodies: {fx:?}"
-    );
-    let fx = update(&mut s, bodies_of(&t));
-    let (cols, rows) = fx
-        .iter()
-        .find_map(|e| match e {
-            Effect::Results(ResultsEffect::Preview {
-                local_id,
-                path,
-                cols,
-                rows,
-                ..
-            }) if local_id == "l0007" && path.is_some() => Some((*cols, *rows)),
-            _ => None,
-        })
-        .expect("opening the detail pane asks for the preview");
-    let previewer =
-        crate::runtime::preview::Previewer::new(ratatui_image::picker::Picker::halfblocks());
-    let image = previewer
-        .load("l0007", Some(png.display().to_string()), None, (cols, rows))
-        .await
-        .expect("decodes");
-    update(
-        &mut s,
-        Msg::Results(ResultsMsg::Preview {
-            local_id: "l0007".into(),
-            size: (cols, rows),
-            image,
-        }),
-    );
-    // Once shown, selecting it again asks for nothing.
-    assert!(crate::app::results::preview_effect(&s).is_empty());
-    let mut term = Terminal::new(TestBackend::new(100, 40)).expect("terminal");
-    term.draw(|f| crate::ui::view(&s, f)).expect("draw");
-    let b = term.backend().buffer().clone();
-    let mut halves = 0;
-    let mut out = String::new();
-    for y in 0..b.area.height {
-        let mut line = String::new();
-        for x in 0..b.area.width {
-            let c = &b[(x, y)];
-            if c.symbol() == "▀" && c.fg != c.bg {
-                halves += 1;
-            }
-            line.push_str(c.symbol());
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    assert!(
-        halves > 100,
-        "the picture is drawn in coloured half blocks ({halves})"
-    );
-    insta::assert_snapshot!("results_preview_halfblocks", out);
 }
 
 #[test]
