@@ -10,8 +10,7 @@
 //!
 //! [`gate`] is the single place where a role change reaches the work it governs.
 
-use crate::store::{LeaseOutcome, Store, StoreError};
-use std::path::PathBuf;
+use crate::store::{LeaseOutcome, Store, StoreError, StoreLocation};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{oneshot, watch};
@@ -152,14 +151,14 @@ pub(crate) struct LeaseKeeper {
 }
 
 impl LeaseKeeper {
-    /// Start keeping the lease `name` of the store at `path` for `holder`.
+    /// Start keeping the lease `name` of the store at `location` for `holder`.
     pub(crate) fn spawn(
-        path: PathBuf,
+        location: impl Into<StoreLocation>,
         name: &'static str,
         holder: String,
         cfg: LeaseConfig,
     ) -> Result<LeaseKeeper, StoreError> {
-        let store = Arc::new(Mutex::new(Store::open(&path)?));
+        let store = Arc::new(Mutex::new(crate::context::open_store(&location.into())?));
         let (role_tx, role) = watch::channel(Role::Starting);
         let (stop, mut stopped) = oneshot::channel();
         let (st, who) = (store.clone(), holder.clone());

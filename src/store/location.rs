@@ -8,9 +8,16 @@ use std::path::{Path, PathBuf};
 
 /// Where a store lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum StoreLocation {
+pub enum StoreLocation {
     Sqlite(PathBuf),
     Postgres(PgTarget),
+}
+
+/// A file path is a SQLite store.
+impl From<std::path::PathBuf> for StoreLocation {
+    fn from(path: PathBuf) -> StoreLocation {
+        StoreLocation::Sqlite(path)
+    }
 }
 
 /// What a config file's `[store] url` carrying a password is told.

@@ -9,6 +9,7 @@
 
 #[macro_use]
 mod db;
+mod copy;
 mod drafts;
 pub(crate) mod inspect;
 mod lease;
@@ -25,7 +26,10 @@ mod row;
 pub mod schema;
 mod tasks;
 
+pub use copy::CopyReport;
 pub use lease::{Lease, LeaseOutcome, Liveness};
+pub use location::StoreLocation;
+pub use pg::target::PgTarget;
 pub use queue::{Enqueued, NewPending, QueueState};
 pub use record::{FileKind, HistoryEntry, Phase, TaskBodies, TaskRecord};
 pub use row::{ResultFiles, RowExtra, Spec, TaskFacts, TaskRow, intern};
@@ -381,11 +385,6 @@ impl Store {
             Ok(())
         })?;
         Ok(store)
-    }
-
-    /// The file this store lives in.
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Map a database error to a StoreError.
