@@ -120,7 +120,8 @@ pub(super) fn load_rest(page: &FirstPage, tx: mpsc::UnboundedSender<Msg>) {
     let location = page.location.clone();
     tokio::spawn(async move {
         let rows = tokio::task::spawn_blocking(move || {
-            crate::context::open_store(&location)?.rows_after(after.as_ref().map(|(c, id)| (*c, id.as_str())))
+            crate::context::open_store(&location)?
+                .rows_after(after.as_ref().map(|(c, id)| (*c, id.as_str())))
         })
         .await
         .unwrap_or_else(|e| Err(StoreError::Sql(format!("store task failed: {e}"))));

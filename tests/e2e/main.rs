@@ -41,6 +41,7 @@ mod shared_store;
 mod sigkill;
 mod spending_cap;
 mod store;
+mod store_copy;
 mod table;
 mod terminal_input;
 mod watch;

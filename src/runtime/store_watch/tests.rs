@@ -91,7 +91,12 @@ async fn a_killed_connection_is_opened_again_and_what_changed_meanwhile_is_read(
     let seq = store.change_seq().expect("seq");
     drop(store);
     let (tx, mut rx) = mpsc::unbounded_channel();
-    spawn_every(StoreLocation::Postgres(target(&db)), Some(seq - 1), NEVER, tx);
+    spawn_every(
+        StoreLocation::Postgres(target(&db)),
+        Some(seq - 1),
+        NEVER,
+        tx,
+    );
     wait_for(&mut rx, "first").await;
 
     // Holding the store's write lock (every writer's, and the watcher's open takes it), kill
