@@ -54,7 +54,7 @@ pub(crate) fn task_ids(current: &OsStr) -> Vec<CompletionCandidate> {
 fn task_candidates(location: &StoreLocation, current: &str) -> Vec<CompletionCandidate> {
     let store = match location {
         StoreLocation::Sqlite(path) => Store::open_read_only(path),
-        StoreLocation::Postgres(_) => crate::context::open_store(location),
+        StoreLocation::Postgres(_) => Store::open_location(location),
     };
     let Ok(store) = store else {
         return Vec::new();

@@ -153,7 +153,7 @@ fn open_location(
     // The PostgreSQL store is refused until every command works on it.
     crate::store::location::sqlite_only(location.clone()).map_err(|e| usage(&e))?;
     let location = location.map_err(|e| usage(&e))?;
-    let store = crate::context::open_store(&location).map_err(|e| usage(&e))?;
+    let store = Store::open_location(&location).map_err(|e| usage(&e))?;
     Ok((store, location))
 }
 

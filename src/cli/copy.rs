@@ -3,7 +3,7 @@
 
 use super::exit::{Code, Failure};
 use crate::store::location::{LocationError, parse_path};
-use crate::store::{CopyReport, StoreLocation};
+use crate::store::{CopyReport, Store, StoreLocation};
 use std::path::Path;
 
 /// Copy the store `from` names into the one `to` names and say what was copied.
@@ -26,8 +26,8 @@ pub(crate) async fn run(from: &Path, to: &Path) -> Result<Code, Failure> {
     let (shown_from, shown_to) = (shown(&from), shown(&to));
     // The stores' calls block (PostgreSQL's client has a thread of its own).
     let report = tokio::task::spawn_blocking(move || {
-        let source = crate::context::open_store(&from)?;
-        let dest = crate::context::open_store(&to)?;
+        let source = Store::open_location(&from)?;
+        let dest = Store::open_location(&to)?;
         source.copy_into(&dest)
     })
     .await
