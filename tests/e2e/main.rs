@@ -29,6 +29,7 @@ mod lost_tasks;
 mod man_pages;
 mod object_storage;
 mod palette_views;
+mod postgres_store;
 mod preflight;
 mod queue_dashboard;
 mod results_cli;
