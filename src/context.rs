@@ -5,7 +5,7 @@
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::sim::SimHandle;
-use crate::store::{Store, StoreError, StoreLocation};
+use crate::store::StoreLocation;
 use std::path::PathBuf;
 
 /// The key the demo's simulator expects.
@@ -54,14 +54,5 @@ impl Context {
             StoreLocation::Sqlite(path) => path.display().to_string(),
             StoreLocation::Postgres(target) => target.to_string(),
         }
-    }
-}
-
-/// Open (creating and migrating as needed) the store `location` names: another connection to
-/// the same store for a worker that needs its own.
-pub(crate) fn open_store(location: &StoreLocation) -> Result<Store, StoreError> {
-    match location {
-        StoreLocation::Sqlite(path) => Store::open(path),
-        StoreLocation::Postgres(target) => Store::open_postgres(target),
     }
 }

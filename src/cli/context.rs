@@ -150,10 +150,8 @@ fn open_location(
     location: Result<StoreLocation, LocationError>,
 ) -> Result<(Store, StoreLocation), Failure> {
     let usage = |e: &dyn std::fmt::Display| Failure::usage(e.to_string());
-    // The PostgreSQL store is refused until every command works on it.
-    crate::store::location::sqlite_only(location.clone()).map_err(|e| usage(&e))?;
     let location = location.map_err(|e| usage(&e))?;
-    let store = crate::context::open_store(&location).map_err(|e| usage(&e))?;
+    let store = Store::open_location(&location).map_err(|e| usage(&e))?;
     Ok((store, location))
 }
 

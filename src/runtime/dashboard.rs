@@ -15,7 +15,7 @@ use crate::app::{Level, Msg, State, update};
 use crate::config::Paths;
 use crate::context::Context;
 use crate::engine::now;
-use crate::store::{StoreError, TaskQuery, TaskRow};
+use crate::store::{Store, StoreError, TaskQuery, TaskRow};
 use crate::theme;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -94,9 +94,9 @@ pub(super) async fn first_page(ctx: &Context) -> std::io::Result<FirstPage> {
         limit: Some(FIRST_PAGE),
         ..TaskQuery::default()
     };
-    let (seq, rows) = ctx
+    let (seq, rows, location) = ctx
         .engine
-        .with_store(move |s| Ok((s.change_seq()?, s.list_rows(&page)?)))
+        .with_store(move |s| Ok((s.change_seq()?, s.list_rows(&page)?, s.location().clone())))
         .await
         .map_err(std::io::Error::other)?;
     let more = rows.len() >= FIRST_PAGE;
@@ -104,7 +104,7 @@ pub(super) async fn first_page(ctx: &Context) -> std::io::Result<FirstPage> {
         seq,
         rows,
         more,
-        location: ctx.store.clone(),
+        location,
     })
 }
 
@@ -120,7 +120,8 @@ pub(super) fn load_rest(page: &FirstPage, tx: mpsc::UnboundedSender<Msg>) {
     let location = page.location.clone();
     tokio::spawn(async move {
         let rows = tokio::task::spawn_blocking(move || {
-            crate::context::open_store(&location)?.rows_after(after.as_ref().map(|(c, id)| (*c, id.as_str())))
+            Store::open_location(&location)?
+                .rows_after(after.as_ref().map(|(c, id)| (*c, id.as_str())))
         })
         .await
         .unwrap_or_else(|e| Err(StoreError::Sql(format!("store task failed: {e}"))));

@@ -158,7 +158,7 @@ impl LeaseKeeper {
         holder: String,
         cfg: LeaseConfig,
     ) -> Result<LeaseKeeper, StoreError> {
-        let store = Arc::new(Mutex::new(crate::context::open_store(&location.into())?));
+        let store = Arc::new(Mutex::new(Store::open_location(&location.into())?));
         let (role_tx, role) = watch::channel(Role::Starting);
         let (stop, mut stopped) = oneshot::channel();
         let (st, who) = (store.clone(), holder.clone());

@@ -127,7 +127,7 @@ impl Session {
     /// Open the store, then listen: every commit after the `LISTEN` is notified, so a read
     /// made after it misses nothing.
     fn open(target: &PgTarget) -> Result<Session, crate::store::StoreError> {
-        let store = crate::context::open_store(&StoreLocation::Postgres(target.clone()))?;
+        let store = Store::open_postgres(target)?;
         let listener = PgConn::connect(target)?;
         listener
             .run(|c| c.batch_execute(&format!("LISTEN {CHANNEL}")))?

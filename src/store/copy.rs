@@ -112,10 +112,9 @@ impl Store {
                     let Cell::Text(local_id) = &cells[0] else {
                         return Err(StoreError::Sql("a task without a local id".into()));
                     };
-                    let added = t
-                        .db
-                        .execute(WRITE_TASK, &values(cells))
-                        .map_err(|e| t.err(e))?;
+                    let added =
+                        t.db.execute(WRITE_TASK, &values(cells))
+                            .map_err(|e| t.err(e))?;
                     if added == 0 {
                         report.tasks_there += 1;
                         continue;
@@ -130,7 +129,11 @@ impl Store {
                             "SELECT status, at, note FROM status_history WHERE local_id = ?1 \
                              ORDER BY rowid",
                             args![local_id],
-                            |r| (0..3).map(|i| Cell::read(r, i)).collect::<Result<Vec<_>, _>>(),
+                            |r| {
+                                (0..3)
+                                    .map(|i| Cell::read(r, i))
+                                    .collect::<Result<Vec<_>, _>>()
+                            },
                         )
                         .map_err(|e| self.err(e))?;
                     for h in &history {
@@ -175,7 +178,9 @@ impl Store {
         let rows = self
             .db
             .query_all(read, args![], |r| {
-                (0..3).map(|i| Cell::read(r, i)).collect::<Result<Vec<_>, _>>()
+                (0..3)
+                    .map(|i| Cell::read(r, i))
+                    .collect::<Result<Vec<_>, _>>()
             })
             .map_err(|e| self.err(e))?;
         to.write(|t| {

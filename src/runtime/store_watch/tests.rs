@@ -91,7 +91,12 @@ async fn a_killed_connection_is_opened_again_and_what_changed_meanwhile_is_read(
     let seq = store.change_seq().expect("seq");
     drop(store);
     let (tx, mut rx) = mpsc::unbounded_channel();
-    spawn_every(StoreLocation::Postgres(target(&db)), Some(seq - 1), NEVER, tx);
+    spawn_every(
+        StoreLocation::Postgres(target(&db)),
+        Some(seq - 1),
+        NEVER,
+        tx,
+    );
     wait_for(&mut rx, "first").await;
 
     // Holding the store's write lock (every writer's, and the watcher's open takes it), kill
@@ -104,16 +109,24 @@ async fn a_killed_connection_is_opened_again_and_what_changed_meanwhile_is_read(
         let killed: Vec<i32> = t
             .query(
                 "SELECT pid FROM pg_stat_activity WHERE datname = current_database() \
-                 AND pid <> pg_backend_pid() AND pg_terminate_backend(pid)",
+                 AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
                 &[],
             )
-            .expect("terminate")
+            .expect("sessions")
             .iter()
             .map(|r| r.get(0))
             .collect();
         assert!(killed.len() >= 2, "the watcher's sessions: {killed:?}");
+        t.execute(
+            "SELECT pg_terminate_backend(p) FROM unnest($1::int4[]) p",
+            &[&killed],
+        )
+        .expect("terminate");
         let deadline = std::time::Instant::now() + WAIT;
         loop {
+            // The activity view is read once per transaction unless told to look again.
+            t.execute("SELECT pg_stat_clear_snapshot()", &[])
+                .expect("look again");
             let left: i64 = t
                 .query_one(
                     "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1)",

@@ -33,16 +33,29 @@ fn fill(s: &Store) {
         })
         .expect("submit");
     };
-    sub("a", &request("gulls over a harbour"), None, Some(r#"{"0011223344556677":"harbour.png"}"#), 100);
+    sub(
+        "a",
+        &request("gulls over a harbour"),
+        None,
+        Some(r#"{"0011223344556677":"harbour.png"}"#),
+        100,
+    );
     s.submission_accepted("a", "cgt-a", 101).expect("accepted");
     s.add_note("a", "seen by the relay", 102).expect("note");
     s.set_file("a", FileKind::Video, std::path::Path::new("/v/a.mp4"), 103)
         .expect("file");
-    sub("b", &request(&"lighthouse ".repeat(20_000)), None, None, 200);
+    sub(
+        "b",
+        &request(&"lighthouse ".repeat(20_000)),
+        None,
+        None,
+        200,
+    );
     s.submission_rejected("b", "InvalidParameter", "too long", 201)
         .expect("rejected");
     sub("c", &request("gulls over a harbour"), Some("a"), None, 300);
-    s.submission_unknown("c", "connection reset", 301).expect("unknown");
+    s.submission_unknown("c", "connection reset", 301)
+        .expect("unknown");
     let pending = |id: &'static str, key: &'static str| NewPending {
         local_id: id,
         profile: "p",
@@ -56,8 +69,10 @@ fn fill(s: &Store) {
     s.enqueue(&[pending("q1", "k1"), pending("q2", "k2")], 400)
         .expect("enqueue");
     s.queue_remove(&["q2".to_string()]).expect("remove");
-    s.save_draft("last", r#"{"prompt":"draft"}"#, 500).expect("draft");
-    s.save_template("ad", r#"{"prompt":"{{x}}"}"#, 501).expect("template");
+    s.save_draft("last", r#"{"prompt":"draft"}"#, 500)
+        .expect("draft");
+    s.save_template("ad", r#"{"prompt":"{{x}}"}"#, 501)
+        .expect("template");
 }
 
 /// Every copied table, every column but the ones each store assigns (`rowid`, `seq`), as
@@ -73,9 +88,8 @@ fn dump(s: &Store) -> Vec<String> {
     ];
     let mut out = Vec::new();
     for sql in tables {
-        let rows = s
-            .db
-            .query_all(sql, args![], |r| {
+        let rows =
+            s.db.query_all(sql, args![], |r| {
                 let mut cells = Vec::new();
                 let mut i = 0;
                 while let Ok(c) = Cell::read(r, i) {
@@ -104,7 +118,10 @@ fn a_sqlite_store_copies_into_postgres_and_back_and_a_second_copy_adds_nothing()
     fill(&from);
     let want = dump(&from);
     assert!(want.iter().any(|l| l.contains("harbour.png")), "{want:#?}");
-    assert!(want.iter().any(|l| l.contains("220")), "the big request: {want:#?}");
+    assert!(
+        want.iter().any(|l| l.contains("220")),
+        "the big request: {want:#?}"
+    );
 
     let pg = postgres(&db);
     let report = from.copy_into(&pg).expect("copy to postgres");
@@ -167,7 +184,11 @@ fn a_sqlite_store_copies_into_postgres_and_back_and_a_second_copy_adds_nothing()
             .cloned()
             .collect::<Vec<_>>()
     };
-    assert_eq!(task_a(&got), task_a(&mine), "a task already there is left as it is");
+    assert_eq!(
+        task_a(&got),
+        task_a(&mine),
+        "a task already there is left as it is"
+    );
     let others = |d: &[String]| {
         d.iter()
             .filter(|l| !l.starts_with("Text(\"a\")") && !l.starts_with("SELECT"))
