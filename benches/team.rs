@@ -102,7 +102,10 @@ impl Conn {
                 )
                 .expect("update") as u64,
             Conn::Postgres(c) => c
-                .execute("UPDATE tasks SET prompt = $1 WHERE prompt = $2", &[&new, &old])
+                .execute(
+                    "UPDATE tasks SET prompt = $1 WHERE prompt = $2",
+                    &[&new, &old],
+                )
                 .expect("update"),
         };
         assert_eq!(n, 1, "one task's prompt is {old:?}");
@@ -491,7 +494,9 @@ fn pct(v: &mut [f64], p: usize) -> f64 {
         return f64::NAN;
     }
     v.sort_by(f64::total_cmp);
-    v[((v.len() * p).div_ceil(100)).saturating_sub(1).min(v.len() - 1)]
+    v[((v.len() * p).div_ceil(100))
+        .saturating_sub(1)
+        .min(v.len() - 1)]
 }
 
 fn loadavg() -> String {
@@ -523,7 +528,10 @@ fn main() {
         } else {
             "SQLite"
         };
-        eprintln!("{name}: the daemon alone ({}s in)", started.elapsed().as_secs());
+        eprintln!(
+            "{name}: the daemon alone ({}s in)",
+            started.elapsed().as_secs()
+        );
         let Some(alone) = run(&rt, kind, 0, total - active, active) else {
             continue;
         };
