@@ -237,11 +237,7 @@ fn postgres_checks(target: &crate::store::pg::target::PgTarget) -> Vec<Check> {
     for w in conn.warnings() {
         out.push(Check::warn("store password", w.clone()));
     }
-    // Schema version and lease holder: read by the PostgreSQL store once it is wired.
-    out.push(Check::skip(
-        "store schema",
-        "this build's commands do not use a PostgreSQL store yet: no schema or lease to check",
-    ));
+    out.push(postgres_schema_check(&conn, now_ms()));
     let local = asked + (answered - asked) / 2;
     let skew = local - server_ms;
     let within = (answered - asked) / 2 + 1;
@@ -261,6 +257,114 @@ fn postgres_checks(target: &crate::store::pg::target::PgTarget) -> Vec<Check> {
         )
     });
     out
+}
+
+/// What a PostgreSQL database holds, read without writing: whether it is ours, its schema
+/// version and the poller lease.
+#[derive(Debug)]
+enum PgSchema {
+    /// No tables at all: the store is made by the first command that opens it.
+    Empty,
+    /// Tables, but no `seedance_schema` naming us.
+    Foreign,
+    Ours {
+        version: i64,
+        /// The poller lease: holder, expiry and last renewal (Unix ms).
+        poller: Option<(String, i64, i64)>,
+    },
+}
+
+/// The store's schema and poller on PostgreSQL (read only: doctor never creates the tables).
+fn postgres_schema_check(conn: &crate::store::pg::conn::PgConn, now_ms: i64) -> Check {
+    const NAME: &str = "store schema";
+    let read = conn.run(|c| -> Result<PgSchema, postgres::Error> {
+        let row = c.query_one(
+            "SELECT to_regclass('seedance_schema') IS NOT NULL, (SELECT count(*) FROM \
+             information_schema.tables WHERE table_schema = current_schema())",
+            &[],
+        )?;
+        let (marked, tables): (bool, i64) = (row.try_get(0)?, row.try_get(1)?);
+        if !marked {
+            return Ok(if tables == 0 {
+                PgSchema::Empty
+            } else {
+                PgSchema::Foreign
+            });
+        }
+        let Some(mark) = c.query_opt("SELECT app, version FROM seedance_schema LIMIT 1", &[])?
+        else {
+            return Ok(PgSchema::Foreign);
+        };
+        if mark.try_get::<_, String>(0)? != "seedance-tui" {
+            return Ok(PgSchema::Foreign);
+        }
+        let poller = c
+            .query_opt(
+                "SELECT holder, expires_at, heartbeat_at FROM leases WHERE name = 'poller'",
+                &[],
+            )?
+            .map(|r| Ok::<_, postgres::Error>((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .transpose()?;
+        Ok(PgSchema::Ours {
+            version: mark.try_get(1)?,
+            poller,
+        })
+    });
+    let read = match read {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => {
+            return Check::fail(
+                NAME,
+                format!(
+                    "the store's tables cannot be read: {}",
+                    crate::sanitize::error_chain(&e)
+                ),
+                "check that the user may read the tables in this database",
+            );
+        }
+        Err(e) => return Check::fail(NAME, e.to_string(), "run doctor again"),
+    };
+    let known = crate::store::schema::CURRENT;
+    match read {
+        PgSchema::Empty => Check::skip(
+            NAME,
+            "an empty database: the store's tables are made by the first command that opens it",
+        ),
+        PgSchema::Foreign => Check::fail(
+            NAME,
+            "the database holds another application's tables (nothing was changed)",
+            "name a database of its own in the URL (createdb, then --store postgres://USER@HOST/NEWDB)",
+        ),
+        PgSchema::Ours { version, .. } if version > known => Check::fail(
+            NAME,
+            format!("schema {version}, but this build knows {known}"),
+            "upgrade seedance-tui on this host (see README: cargo install)",
+        ),
+        PgSchema::Ours { version, poller } => {
+            let schema = if version < known {
+                format!("schema {version} (migrated to {known} on next use)")
+            } else {
+                format!("schema {known}")
+            };
+            let poller = match poller {
+                Some((holder, expires, beat))
+                    if expires > now_ms && !crate::runtime::lease::holder_gone(&holder) =>
+                {
+                    format!(
+                        "poller: {} (renewed {}s ago)",
+                        crate::sanitize::flat(&holder),
+                        (now_ms - beat).max(0) / 1000
+                    )
+                }
+                Some((holder, _, _)) => format!(
+                    "poller: none (the last, {}, stopped renewing)",
+                    crate::sanitize::flat(&holder)
+                ),
+                None => "poller: none".to_string(),
+            };
+            Check::pass(NAME, format!("{schema}; {poller}"))
+        }
+    }
 }
 
 fn now_ms() -> i64 {
