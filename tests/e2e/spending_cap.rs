@@ -1,7 +1,8 @@
 //! The daily spending cap holds when several processes share one store: the spend is reserved in
 //! the transaction that checks it, so three `submit`s started at once with room for one create
-//! one task (counted at the simulator), round after round; and a batch the cap holds without
-//! `--wait` stays queued, says why and until when, and returns.
+//! one task (counted at the simulator), round after round — on one SQLite file, and from three
+//! "hosts" on one PostgreSQL database; and a batch the cap holds without `--wait` stays queued,
+//! says why and until when, and returns.
 
 use crate::support::process::{bin_on, finish, finish_all};
 use crate::support::sim::SimProcess;
@@ -32,17 +33,26 @@ fn cmd(dir: &Path, store: &Path, config: &Path, sim: &SimProcess) -> Command {
 /// Rounds of the race: before the reservation, 3 of 3 rounds in 5 went over.
 const ROUNDS: usize = 6;
 
-#[test]
-fn three_submits_at_once_with_room_for_one_create_one_task() {
+/// Three `submit`s at once on `hosts` (`SEEDANCE_HOST` when named), each round on a fresh
+/// store from `store_for` (a path, or a database's URL with the guard that drops it).
+fn three_submits_with_room_for_one<G>(
+    hosts: [Option<&str>; 3],
+    store_for: impl Fn(&Path, usize) -> (PathBuf, G),
+) {
     let sim = SimProcess::builder().speed(1.0).start();
     for round in 0..ROUNDS {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = dir.path().join("s.sqlite3");
+        let (store, _guard) = store_for(dir.path(), round);
         let config = room_for_one(dir.path());
         let before = sim.stat("creates");
-        let cmds = (0..3)
-            .map(|i| {
+        let cmds = hosts
+            .iter()
+            .enumerate()
+            .map(|(i, host)| {
                 let mut c = cmd(dir.path(), &store, &config, &sim);
+                if let Some(h) = host {
+                    c.env("SEEDANCE_HOST", h);
+                }
                 c.args([
                     "submit",
                     "--prompt",
@@ -80,6 +90,28 @@ fn three_submits_at_once_with_room_for_one_create_one_task() {
             );
         }
     }
+}
+
+#[test]
+fn three_submits_at_once_with_room_for_one_create_one_task() {
+    three_submits_with_room_for_one([None, None, None], |dir, _| (dir.join("s.sqlite3"), ()));
+}
+
+/// The same race from three "hosts" on one PostgreSQL store: the writers' advisory lock
+/// serialises the reservations.
+#[test]
+fn three_hosts_at_once_on_a_postgres_store_with_room_for_one_create_one_task() {
+    if crate::support::postgres::server("spending cap on PostgreSQL").is_none() {
+        return;
+    }
+    three_submits_with_room_for_one(
+        [Some("host-a"), Some("host-b"), Some("host-c")],
+        |_, round| {
+            let db = crate::support::postgres::TestDb::create(&format!("cap_round_{round}"))
+                .expect("the server was there a moment ago");
+            (PathBuf::from(&db.url), db)
+        },
+    );
 }
 
 #[test]
