@@ -111,7 +111,7 @@ impl rusqlite::ToSql for Value<'_> {
 pub(crate) enum DbError {
     #[error("{0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("{0}")]
+    #[error("{}", pg_message(.0))]
     Postgres(#[from] postgres::Error),
     /// A value that is not of the type it is read as.
     #[error("unreadable value: {0}")]
@@ -168,6 +168,29 @@ impl DbError {
             DbError::Postgres(_) | DbError::Gone(_) => false,
         }
     }
+}
+
+/// What the server said (its code, message, detail and hint, cleaned for a terminal), or the
+/// client's error chain: the driver's own text for a server error is only "db error". Neither
+/// carries the password (the connection's errors are explained apart, in `pg::conn`).
+fn pg_message(e: &postgres::Error) -> String {
+    let Some(db) = e.as_db_error() else {
+        return crate::sanitize::error_chain(e);
+    };
+    let flat = |s: &str| crate::sanitize::flat(s).into_owned();
+    let mut m = format!(
+        "{} {}: {}",
+        flat(db.severity()),
+        db.code().code(),
+        flat(db.message())
+    );
+    if let Some(d) = db.detail() {
+        m.push_str(&format!(" (detail: {})", flat(d)));
+    }
+    if let Some(h) = db.hint() {
+        m.push_str(&format!(" (hint: {})", flat(h)));
+    }
+    m
 }
 
 /// A type a cell is read as ([`Row::get`]): rusqlite's conversion on SQLite, [`Value`]'s on
@@ -526,7 +549,7 @@ impl PgDb {
         if let Some(s) = self.spelled.borrow().get(sql) {
             return s.clone();
         }
-        let s: Arc<str> = dollar_placeholders(sql).into();
+        let s: Arc<str> = super::pg_spelling::spell(sql).into();
         self.spelled.borrow_mut().insert(sql.into(), s.clone());
         s
     }

@@ -9,6 +9,9 @@
 
 #[macro_use]
 mod db;
+#[cfg(test)]
+#[macro_use]
+mod test_backend;
 mod drafts;
 pub(crate) mod inspect;
 mod lease;
@@ -23,9 +26,13 @@ mod requests;
 mod retries;
 mod row;
 pub mod schema;
+#[macro_use]
 mod tasks;
+mod pg_spelling;
 
 pub use lease::{Lease, LeaseOutcome, Liveness};
+pub use location::StoreLocation;
+pub use pg::target::PgTarget;
 pub use queue::{Enqueued, NewPending, QueueState};
 pub use record::{FileKind, HistoryEntry, Phase, TaskBodies, TaskRecord};
 pub use row::{ResultFiles, RowExtra, Spec, TaskFacts, TaskRow, intern};
@@ -57,7 +64,7 @@ pub enum StoreError {
         known: i64,
     },
     #[error(
-        "{path} is not a seedance-tui store (another application's SQLite database); nothing was changed: pass --store with a new file name"
+        "{path} is not a seedance-tui store (another application's database); nothing was changed: pass --store with a new file name or an empty database"
     )]
     Foreign { path: PathBuf },
     /// The server answered a create with an id another task in the store already has.
@@ -191,7 +198,9 @@ pub struct TaskQuery {
 /// A handle on one store file. Open one per thread that needs it (a connection is not `Sync`).
 pub struct Store {
     db: Db,
+    /// The SQLite file, or the PostgreSQL server's address without its password (for messages).
     path: PathBuf,
+    location: location::StoreLocation,
     /// Commits made through this handle (`PRAGMA data_version` counts only other connections').
     own_writes: Cell<i64>,
 }
@@ -305,8 +314,33 @@ impl Store {
         Ok(Store {
             db: Db::Sqlite(conn),
             path: path.to_path_buf(),
+            location: location::StoreLocation::Sqlite(path.to_path_buf()),
             own_writes: Cell::new(0),
         })
+    }
+
+    /// Open (creating and migrating as needed) the store `location` names: a SQLite file as
+    /// [`Store::open`] does, or a PostgreSQL database as [`Store::open_postgres`] does.
+    pub fn open_location(location: &StoreLocation) -> Result<Store, StoreError> {
+        match location {
+            location::StoreLocation::Sqlite(path) => Store::open(path),
+            location::StoreLocation::Postgres(target) => Store::open_postgres(target),
+        }
+    }
+
+    /// Open the store `text` names as `--store` takes it: a file path, `sqlite:PATH` or a
+    /// `postgres://` URL (a URL that is no store is refused, never taken for a file name).
+    pub fn open_named(text: &str) -> Result<Store, StoreError> {
+        let location = location::parse(text).map_err(|e| StoreError::Open {
+            path: PathBuf::from("(the store location)"),
+            message: e.to_string(),
+        })?;
+        Store::open_location(&location)
+    }
+
+    /// Where this store lives: open another connection to it with [`Store::open_location`].
+    pub fn location(&self) -> &StoreLocation {
+        &self.location
     }
 
     /// Open (creating and migrating as needed) the PostgreSQL store `target` names. A database
@@ -317,6 +351,7 @@ impl Store {
         let conn = pg::conn::PgConn::connect(target)?;
         let store = Store {
             path: PathBuf::from(conn.target()),
+            location: location::StoreLocation::Postgres(target.clone()),
             db: Db::Postgres(db::PgDb::new(conn)),
             own_writes: Cell::new(0),
         };
@@ -381,11 +416,6 @@ impl Store {
             Ok(())
         })?;
         Ok(store)
-    }
-
-    /// The file this store lives in.
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Map a database error to a StoreError.
