@@ -628,7 +628,7 @@ fn a_postgres_store_is_checked_shown_without_its_password() {
         // An empty database: said, not failed (doctor never makes the tables).
         assert_eq!(status(&doc, "store schema"), "skip", "{stdout}");
         assert!(
-            detail(&doc, "store schema").contains("an empty database"),
+            detail(&doc, "store schema").contains("made on first use"),
             "{stdout}"
         );
         assert!(
