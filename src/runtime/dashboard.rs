@@ -84,8 +84,8 @@ pub(super) struct FirstPage {
     pub rows: Vec<TaskRow>,
     /// There may be more behind the page.
     pub more: bool,
-    /// The store's file.
-    pub path: std::path::PathBuf,
+    /// Where the store lives (the rest is read on a connection of its own).
+    pub location: crate::store::StoreLocation,
 }
 
 /// The store's newest page.
@@ -94,9 +94,9 @@ pub(super) async fn first_page(ctx: &Context) -> std::io::Result<FirstPage> {
         limit: Some(FIRST_PAGE),
         ..TaskQuery::default()
     };
-    let (seq, rows, path) = ctx
+    let (seq, rows, location) = ctx
         .engine
-        .with_store(move |s| Ok((s.change_seq()?, s.list_rows(&page)?, s.path().to_path_buf())))
+        .with_store(move |s| Ok((s.change_seq()?, s.list_rows(&page)?, s.location().clone())))
         .await
         .map_err(std::io::Error::other)?;
     let more = rows.len() >= FIRST_PAGE;
@@ -104,7 +104,7 @@ pub(super) async fn first_page(ctx: &Context) -> std::io::Result<FirstPage> {
         seq,
         rows,
         more,
-        path,
+        location,
     })
 }
 
@@ -117,10 +117,11 @@ pub(super) fn load_rest(page: &FirstPage, tx: mpsc::UnboundedSender<Msg>) {
         .rows
         .last()
         .map(|r| (r.created_at, r.local_id.to_string()));
-    let path = page.path.clone();
+    let location = page.location.clone();
     tokio::spawn(async move {
         let rows = tokio::task::spawn_blocking(move || {
-            Store::open(&path)?.rows_after(after.as_ref().map(|(c, id)| (*c, id.as_str())))
+            Store::open_location(&location)?
+                .rows_after(after.as_ref().map(|(c, id)| (*c, id.as_str())))
         })
         .await
         .unwrap_or_else(|e| Err(StoreError::Sql(format!("store task failed: {e}"))));

@@ -10,12 +10,22 @@
 //! from it (`Row::text`), so the 100k-row start-up read copies each string once, into the row
 //! it builds.
 
+use super::pg::conn::PgConn;
+use postgres::types::{IsNull, ToSql as PgToSql, Type as PgType};
 use rusqlite::types::{ToSqlOutput, ValueRef};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// A connection to the store's database.
 pub(crate) enum Db {
     Sqlite(rusqlite::Connection),
+    Postgres(PgDb),
 }
+
+/// The advisory lock every PostgreSQL write transaction holds ("SEED"): writers queue on it as
+/// on SQLite's write lock, so the change sequence is handed out in commit order.
+const PG_WRITE_LOCK: i64 = 0x5345_4544;
 
 /// One parameter or cell value, borrowed.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -101,6 +111,14 @@ impl rusqlite::ToSql for Value<'_> {
 pub(crate) enum DbError {
     #[error("{0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("{}", pg_message(.0))]
+    Postgres(#[from] postgres::Error),
+    /// A value that is not of the type it is read as.
+    #[error("unreadable value: {0}")]
+    Value(String),
+    /// The connection is gone (its thread ended).
+    #[error("{0}")]
+    Gone(Box<super::StoreError>),
 }
 
 impl DbError {
@@ -111,6 +129,12 @@ impl DbError {
                 e.sqlite_error_code(),
                 Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
             ),
+            DbError::Postgres(e) => e.code().is_some_and(|c| {
+                *c == postgres::error::SqlState::LOCK_NOT_AVAILABLE
+                    || *c == postgres::error::SqlState::T_R_SERIALIZATION_FAILURE
+                    || *c == postgres::error::SqlState::T_R_DEADLOCK_DETECTED
+            }),
+            DbError::Value(_) | DbError::Gone(_) => false,
         }
     }
 
@@ -121,6 +145,11 @@ impl DbError {
                 e.sqlite_error_code(),
                 Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt)
             ),
+            DbError::Postgres(e) => e.code().is_some_and(|c| {
+                *c == postgres::error::SqlState::DATA_CORRUPTED
+                    || *c == postgres::error::SqlState::INDEX_CORRUPTED
+            }),
+            DbError::Value(_) | DbError::Gone(_) => false,
         }
     }
 
@@ -135,22 +164,91 @@ impl DbError {
                     | rusqlite::Error::IntegralValueOutOfRange(..)
                     | rusqlite::Error::Utf8Error(..)
             ),
+            DbError::Value(_) => true,
+            DbError::Postgres(_) | DbError::Gone(_) => false,
         }
     }
 }
 
-/// A type a cell is read as ([`Row::get`]).
-pub(crate) trait FromDb: rusqlite::types::FromSql {}
+/// What the server said (its code, message, detail and hint, cleaned for a terminal), or the
+/// client's error chain: the driver's own text for a server error is only "db error". Neither
+/// carries the password (the connection's errors are explained apart, in `pg::conn`).
+fn pg_message(e: &postgres::Error) -> String {
+    let Some(db) = e.as_db_error() else {
+        return crate::sanitize::error_chain(e);
+    };
+    let flat = |s: &str| crate::sanitize::flat(s).into_owned();
+    let mut m = format!(
+        "{} {}: {}",
+        flat(db.severity()),
+        db.code().code(),
+        flat(db.message())
+    );
+    if let Some(d) = db.detail() {
+        m.push_str(&format!(" (detail: {})", flat(d)));
+    }
+    if let Some(h) = db.hint() {
+        m.push_str(&format!(" (hint: {})", flat(h)));
+    }
+    m
+}
 
-impl FromDb for i64 {}
-impl FromDb for String {}
-impl FromDb for bool {}
-impl FromDb for Option<i64> {}
-impl FromDb for Option<String> {}
+/// A type a cell is read as ([`Row::get`]): rusqlite's conversion on SQLite, [`Value`]'s on
+/// PostgreSQL.
+pub(crate) trait FromDb: rusqlite::types::FromSql {
+    fn from_value(v: Value<'_>) -> Result<Self, String>;
+}
+
+impl FromDb for i64 {
+    fn from_value(v: Value<'_>) -> Result<Self, String> {
+        match v {
+            Value::Int(n) => Ok(n),
+            other => Err(format!("{other:?} is not an integer")),
+        }
+    }
+}
+
+impl FromDb for String {
+    fn from_value(v: Value<'_>) -> Result<Self, String> {
+        match v {
+            Value::Text(s) => Ok(s.to_string()),
+            other => Err(format!("{:?} is not text", other.kind())),
+        }
+    }
+}
+
+impl FromDb for bool {
+    fn from_value(v: Value<'_>) -> Result<Self, String> {
+        i64::from_value(v).map(|n| n != 0)
+    }
+}
+
+impl<T: FromDb> FromDb for Option<T> {
+    fn from_value(v: Value<'_>) -> Result<Self, String> {
+        match v {
+            Value::Null => Ok(None),
+            v => T::from_value(v).map(Some),
+        }
+    }
+}
+
+impl Value<'_> {
+    /// The value's kind, for messages (never its text: it may be a prompt).
+    fn kind(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Int(_) => "integer",
+            Value::Real(_) => "real",
+            Value::Text(_) => "text",
+            Value::Bytes(_) => "bytes",
+        }
+    }
+}
 
 /// One row of a result, read by column position.
 pub(crate) enum Row<'a> {
     Sqlite(&'a rusqlite::Row<'a>),
+    Postgres(&'a postgres::Row),
 }
 
 impl Row<'_> {
@@ -158,6 +256,8 @@ impl Row<'_> {
     pub(crate) fn get<T: FromDb>(&self, i: usize) -> Result<T, DbError> {
         match self {
             Row::Sqlite(r) => Ok(r.get(i)?),
+            Row::Postgres(r) => T::from_value(pg_value(r, i)?)
+                .map_err(|e| DbError::Value(format!("column {i}: {e}"))),
         }
     }
 
@@ -171,6 +271,7 @@ impl Row<'_> {
                 ValueRef::Text(_) => Value::Text(Self::sqlite_text(r, i)?),
                 ValueRef::Blob(b) => Value::Bytes(b),
             }),
+            Row::Postgres(r) => pg_value(r, i),
         }
     }
 
@@ -178,6 +279,13 @@ impl Row<'_> {
     pub(crate) fn text(&self, i: usize) -> Result<&str, DbError> {
         match self {
             Row::Sqlite(r) => Self::sqlite_text(r, i),
+            Row::Postgres(r) => match pg_value(r, i)? {
+                Value::Text(t) => Ok(t),
+                other => Err(DbError::Value(format!(
+                    "column {i}: {} is not text",
+                    other.kind()
+                ))),
+            },
         }
     }
 
@@ -187,6 +295,14 @@ impl Row<'_> {
             Row::Sqlite(r) => match r.get_ref(i)? {
                 ValueRef::Null => Ok(None),
                 _ => Self::sqlite_text(r, i).map(Some),
+            },
+            Row::Postgres(r) => match pg_value(r, i)? {
+                Value::Null => Ok(None),
+                Value::Text(t) => Ok(Some(t)),
+                other => Err(DbError::Value(format!(
+                    "column {i}: {} is not text",
+                    other.kind()
+                ))),
             },
         }
     }
@@ -209,6 +325,9 @@ impl Db {
             Db::Sqlite(c) => Ok(c
                 .prepare_cached(sql)?
                 .execute(rusqlite::params_from_iter(args))?),
+            Db::Postgres(pg) => pg
+                .call(sql, args, |c, sql, args| c.execute(sql, args))
+                .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
         }
     }
 
@@ -216,6 +335,7 @@ impl Db {
     pub(crate) fn batch(&self, sql: &str) -> Result<(), DbError> {
         match self {
             Db::Sqlite(c) => Ok(c.execute_batch(sql)?),
+            Db::Postgres(pg) => pg.call(sql, &[], |c, sql, _| c.batch_execute(sql)),
         }
     }
 
@@ -232,6 +352,14 @@ impl Db {
                 let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
                 match rows.next()? {
                     Some(r) => read(&Row::Sqlite(r)).map(Some),
+                    None => Ok(None),
+                }
+            }
+            Db::Postgres(pg) => {
+                // The first row, as SQLite's `query_row` (`query_opt` refuses a second one).
+                let rows = pg.call(sql, args, |c, sql, args| c.query(sql, args))?;
+                match rows.first() {
+                    Some(r) => read(&Row::Postgres(r)).map(Some),
                     None => Ok(None),
                 }
             }
@@ -252,6 +380,14 @@ impl Db {
                 let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
                 while let Some(r) = rows.next()? {
                     if !visit(&Row::Sqlite(r))? {
+                        break;
+                    }
+                }
+                Ok(())
+            }
+            Db::Postgres(pg) => {
+                for r in pg.call(sql, args, |c, sql, args| c.query(sql, args))? {
+                    if !visit(&Row::Postgres(&r))? {
                         break;
                     }
                 }
@@ -280,11 +416,26 @@ impl Db {
     pub(crate) fn begin_write(&self) -> Result<(), DbError> {
         match self {
             Db::Sqlite(_) => self.execute("BEGIN IMMEDIATE", args![]).map(drop),
+            Db::Postgres(_) => {
+                self.batch("BEGIN")?;
+                let locked = self.query_row(
+                    "SELECT pg_advisory_xact_lock(?1)",
+                    args![PG_WRITE_LOCK],
+                    |_| Ok(()),
+                );
+                if locked.is_err() {
+                    self.rollback();
+                }
+                locked.map(drop)
+            }
         }
     }
 
     pub(crate) fn commit(&self) -> Result<(), DbError> {
-        self.execute("COMMIT", args![]).map(drop)
+        match self {
+            Db::Sqlite(_) => self.execute("COMMIT", args![]).map(drop),
+            Db::Postgres(_) => self.batch("COMMIT"),
+        }
     }
 
     /// Undo the open transaction (its error, if any, is not the caller's concern: the caller
@@ -377,4 +528,183 @@ mod tests {
             .expect("count");
         assert_eq!(n, Some(3));
     }
+}
+
+/// The PostgreSQL connection and the statements' SQL in its spelling.
+pub(crate) struct PgDb {
+    conn: PgConn,
+    /// SQLite-spelled SQL → PostgreSQL-spelled, translated once per statement.
+    spelled: RefCell<HashMap<Box<str>, Arc<str>>>,
+}
+
+impl PgDb {
+    pub(crate) fn new(conn: PgConn) -> PgDb {
+        PgDb {
+            conn,
+            spelled: RefCell::new(HashMap::new()),
+        }
+    }
+
+    fn spelled(&self, sql: &str) -> Arc<str> {
+        if let Some(s) = self.spelled.borrow().get(sql) {
+            return s.clone();
+        }
+        let s: Arc<str> = super::pg_spelling::spell(sql).into();
+        self.spelled.borrow_mut().insert(sql.into(), s.clone());
+        s
+    }
+
+    /// Run `f` with the client on its thread, the statement spelled for PostgreSQL and the
+    /// parameters copied for it.
+    fn call<R: Send + 'static>(
+        &self,
+        sql: &str,
+        args: &[Value<'_>],
+        f: impl FnOnce(
+            &mut postgres::Client,
+            &str,
+            &[&(dyn PgToSql + Sync)],
+        ) -> Result<R, postgres::Error>
+        + Send
+        + 'static,
+    ) -> Result<R, DbError> {
+        let sql = self.spelled(sql);
+        let owned: Vec<Owned> = args.iter().map(Owned::from).collect();
+        self.conn
+            .run(move |client| {
+                let refs: Vec<&(dyn PgToSql + Sync)> =
+                    owned.iter().map(|v| v as &(dyn PgToSql + Sync)).collect();
+                f(client, &sql, &refs)
+            })
+            .map_err(|e| DbError::Gone(Box::new(e)))?
+            .map_err(DbError::Postgres)
+    }
+}
+
+/// A parameter copied for the connection's thread.
+#[derive(Debug)]
+enum Owned {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+impl From<&Value<'_>> for Owned {
+    fn from(v: &Value<'_>) -> Owned {
+        match *v {
+            Value::Null => Owned::Null,
+            Value::Int(n) => Owned::Int(n),
+            Value::Real(x) => Owned::Real(x),
+            Value::Text(s) => Owned::Text(s.to_string()),
+            Value::Bytes(b) => Owned::Bytes(b.to_vec()),
+        }
+    }
+}
+
+impl PgToSql for Owned {
+    fn to_sql(
+        &self,
+        ty: &PgType,
+        out: &mut bytes::BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        // SQLite's values are loosely typed; each is written as the type the server asks for.
+        match self {
+            Owned::Null => Ok(IsNull::Yes),
+            Owned::Int(n) => match *ty {
+                PgType::INT8 => n.to_sql(ty, out),
+                PgType::INT4 => i32::try_from(*n)?.to_sql(ty, out),
+                PgType::INT2 => i16::try_from(*n)?.to_sql(ty, out),
+                PgType::BOOL => (*n != 0).to_sql(ty, out),
+                PgType::FLOAT8 => (*n as f64).to_sql(ty, out),
+                PgType::TEXT | PgType::VARCHAR => n.to_string().to_sql(ty, out),
+                _ => Err(format!("an integer for a {ty} parameter").into()),
+            },
+            Owned::Real(x) => match *ty {
+                PgType::FLOAT8 => x.to_sql(ty, out),
+                _ => Err(format!("a real number for a {ty} parameter").into()),
+            },
+            Owned::Text(s) => match *ty {
+                PgType::BYTEA => s.as_bytes().to_sql(ty, out),
+                _ => s.as_str().to_sql(ty, out),
+            },
+            Owned::Bytes(b) => match *ty {
+                PgType::BYTEA => b.as_slice().to_sql(ty, out),
+                _ => Err(format!("bytes for a {ty} parameter").into()),
+            },
+        }
+    }
+
+    fn accepts(_: &PgType) -> bool {
+        true
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
+/// Column `i` of a PostgreSQL row as a [`Value`], by its type.
+fn pg_value(r: &postgres::Row, i: usize) -> Result<Value<'_>, DbError> {
+    let bad = |e: postgres::Error| DbError::Value(format!("column {i}: {e}"));
+    let ty = r
+        .columns()
+        .get(i)
+        .ok_or_else(|| DbError::Value(format!("no column {i}")))?
+        .type_()
+        .clone();
+    Ok(match ty {
+        PgType::INT8 => r
+            .try_get::<_, Option<i64>>(i)
+            .map_err(bad)?
+            .map_or(Value::Null, Value::Int),
+        PgType::INT4 => r
+            .try_get::<_, Option<i32>>(i)
+            .map_err(bad)?
+            .map_or(Value::Null, |n| Value::Int(n.into())),
+        PgType::INT2 => r
+            .try_get::<_, Option<i16>>(i)
+            .map_err(bad)?
+            .map_or(Value::Null, |n| Value::Int(n.into())),
+        PgType::BOOL => r
+            .try_get::<_, Option<bool>>(i)
+            .map_err(bad)?
+            .map_or(Value::Null, |b| Value::Int(b.into())),
+        PgType::FLOAT8 => r
+            .try_get::<_, Option<f64>>(i)
+            .map_err(bad)?
+            .map_or(Value::Null, Value::Real),
+        PgType::BYTEA => r
+            .try_get::<_, Option<&[u8]>>(i)
+            .map_err(bad)?
+            .map_or(Value::Null, Value::Bytes),
+        _ => r
+            .try_get::<_, Option<&str>>(i)
+            .map_err(bad)?
+            .map_or(Value::Null, Value::Text),
+    })
+}
+
+/// `sql` with SQLite's numbered placeholders (`?1`) spelled as PostgreSQL's (`$1`); a `?`
+/// inside a quoted string or identifier is left alone.
+pub(crate) fn dollar_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut quote: Option<char> = None;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match quote {
+            Some(q) => {
+                out.push(c);
+                if c == q {
+                    quote = None;
+                }
+            }
+            None if c == '\'' || c == '"' => {
+                quote = Some(c);
+                out.push(c);
+            }
+            None if c == '?' && chars.peek().is_some_and(char::is_ascii_digit) => out.push('$'),
+            None => out.push(c),
+        }
+    }
+    out
 }

@@ -112,6 +112,7 @@ impl Store {
         Ok(Store {
             db: Db::Sqlite(conn),
             path: path.to_path_buf(),
+            location: super::location::StoreLocation::Sqlite(path.to_path_buf()),
             own_writes: Cell::new(0),
         })
     }

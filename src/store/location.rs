@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 /// Where a store lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum StoreLocation {
+pub enum StoreLocation {
     Sqlite(PathBuf),
     Postgres(PgTarget),
 }

@@ -29,18 +29,17 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::store::test_backend::Backend;
 
-    #[test]
-    fn meta_values_are_remembered_and_replaced() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.sqlite3");
-        let store = Store::open(&path).unwrap();
+    fn meta_values_are_remembered_and_replaced(b: &Backend) {
+        let store = b.open();
         assert_eq!(store.meta_get("k").unwrap(), None);
         store.meta_set("k", "a").unwrap();
         store.meta_set("k", "b").unwrap();
         drop(store);
-        let store = Store::open(&path).unwrap();
+        let store = b.open();
         assert_eq!(store.meta_get("k").unwrap().as_deref(), Some("b"));
     }
+
+    on_both_backends!(meta_values_are_remembered_and_replaced);
 }

@@ -9,12 +9,16 @@
 
 #[macro_use]
 mod db;
+#[cfg(test)]
+#[macro_use]
+mod test_backend;
 mod drafts;
 pub(crate) mod inspect;
 mod lease;
 pub(crate) mod location;
 mod meta;
 pub(crate) mod pg;
+mod pg_schema;
 mod queue;
 mod record;
 #[macro_use]
@@ -22,9 +26,13 @@ mod requests;
 mod retries;
 mod row;
 pub mod schema;
+#[macro_use]
 mod tasks;
+mod pg_spelling;
 
 pub use lease::{Lease, LeaseOutcome, Liveness};
+pub use location::StoreLocation;
+pub use pg::target::PgTarget;
 pub use queue::{Enqueued, NewPending, QueueState};
 pub use record::{FileKind, HistoryEntry, Phase, TaskBodies, TaskRecord};
 pub use row::{ResultFiles, RowExtra, Spec, TaskFacts, TaskRow, intern};
@@ -56,7 +64,7 @@ pub enum StoreError {
         known: i64,
     },
     #[error(
-        "{path} is not a seedance-tui store (another application's SQLite database); nothing was changed: pass --store with a new file name"
+        "{path} is not a seedance-tui store (another application's database); nothing was changed: pass --store with a new file name or an empty database"
     )]
     Foreign { path: PathBuf },
     /// The server answered a create with an id another task in the store already has.
@@ -190,7 +198,9 @@ pub struct TaskQuery {
 /// A handle on one store file. Open one per thread that needs it (a connection is not `Sync`).
 pub struct Store {
     db: Db,
+    /// The SQLite file, or the PostgreSQL server's address without its password (for messages).
     path: PathBuf,
+    location: location::StoreLocation,
     /// Commits made through this handle (`PRAGMA data_version` counts only other connections').
     own_writes: Cell<i64>,
 }
@@ -304,13 +314,108 @@ impl Store {
         Ok(Store {
             db: Db::Sqlite(conn),
             path: path.to_path_buf(),
+            location: location::StoreLocation::Sqlite(path.to_path_buf()),
             own_writes: Cell::new(0),
         })
     }
 
-    /// The file this store lives in.
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
+    /// Open (creating and migrating as needed) the store `location` names: a SQLite file as
+    /// [`Store::open`] does, or a PostgreSQL database as [`Store::open_postgres`] does.
+    pub fn open_location(location: &StoreLocation) -> Result<Store, StoreError> {
+        match location {
+            location::StoreLocation::Sqlite(path) => Store::open(path),
+            location::StoreLocation::Postgres(target) => Store::open_postgres(target),
+        }
+    }
+
+    /// Open the store `text` names as `--store` takes it: a file path, `sqlite:PATH` or a
+    /// `postgres://` URL (a URL that is no store is refused, never taken for a file name).
+    pub fn open_named(text: &str) -> Result<Store, StoreError> {
+        let location = location::parse(text).map_err(|e| StoreError::Open {
+            path: PathBuf::from("(the store location)"),
+            message: e.to_string(),
+        })?;
+        Store::open_location(&location)
+    }
+
+    /// Where this store lives: open another connection to it with [`Store::open_location`].
+    pub fn location(&self) -> &StoreLocation {
+        &self.location
+    }
+
+    /// Open (creating and migrating as needed) the PostgreSQL store `target` names. A database
+    /// with other tables and none of ours is refused without a single write; one written by a
+    /// newer seedance-tui is refused too. Processes opening a new database at once queue on the
+    /// write lock, and the later ones find it created.
+    pub(crate) fn open_postgres(target: &pg::target::PgTarget) -> Result<Store, StoreError> {
+        let conn = pg::conn::PgConn::connect(target)?;
+        let store = Store {
+            path: PathBuf::from(conn.target()),
+            location: location::StoreLocation::Postgres(target.clone()),
+            db: Db::Postgres(db::PgDb::new(conn)),
+            own_writes: Cell::new(0),
+        };
+        store.write(|s| {
+            let err = |e| s.err(e);
+            let (has_table, tables) =
+                s.db.query_row(pg_schema::LOOK, args![], |r| {
+                    Ok((r.get::<bool>(0)?, r.get::<i64>(1)?))
+                })
+                .map_err(err)?
+                .unwrap_or((false, 0));
+            let mark: Option<(String, i64)> = if has_table {
+                s.db.query_row("SELECT app, version FROM seedance_schema", args![], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .map_err(err)?
+            } else {
+                None
+            };
+            let app = mark.as_ref().map(|(a, _)| a.as_str());
+            let found = match pg_schema::ownership(has_table, tables, app) {
+                schema::Ownership::Foreign | schema::Ownership::OursUnmarked => {
+                    return Err(StoreError::Foreign {
+                        path: s.path.clone(),
+                    });
+                }
+                schema::Ownership::Empty => {
+                    s.db.batch(pg_schema::BORN_SCHEMA).map_err(err)?;
+                    s.db.execute(
+                        "INSERT INTO seedance_schema (version, app) VALUES (?1, ?2)",
+                        args![pg_schema::BORN_AT, pg_schema::APP],
+                    )
+                    .map_err(err)?;
+                    pg_schema::BORN_AT
+                }
+                schema::Ownership::Ours => mark.map_or(0, |(_, v)| v),
+            };
+            if found > schema::CURRENT {
+                return Err(StoreError::TooNew {
+                    path: s.path.clone(),
+                    found,
+                    known: schema::CURRENT,
+                });
+            }
+            if found < pg_schema::BORN_AT {
+                return Err(StoreError::Corrupt {
+                    path: s.path.clone(),
+                    message: format!("schema version {found} was never written to PostgreSQL"),
+                });
+            }
+            for step in pg_schema::STEPS
+                .iter()
+                .skip((found - pg_schema::BORN_AT) as usize)
+            {
+                s.db.batch(step).map_err(err)?;
+            }
+            s.db.execute(
+                "UPDATE seedance_schema SET version = ?1",
+                args![schema::CURRENT],
+            )
+            .map_err(err)?;
+            Ok(())
+        })?;
+        Ok(store)
     }
 
     /// Map a database error to a StoreError.
@@ -353,6 +458,9 @@ impl Store {
             Db::Sqlite(_) => self
                 .db
                 .query_row("PRAGMA data_version", args![], |r| r.get(0)),
+            // Writers hold one lock for their whole transaction, so the greatest committed
+            // change sequence only grows (a sequence's own counter moves before commit).
+            Db::Postgres(_) => return self.change_seq(),
         }
         .map_err(|e| self.err(e))?
         .unwrap_or(0);
@@ -365,6 +473,8 @@ impl Store {
             Db::Sqlite(_) => self
                 .db
                 .query_row("PRAGMA integrity_check", args![], |r| r.get(0)),
+            // The server checks its own pages; there is no file of ours to check.
+            Db::Postgres(_) => return Ok(true),
         }
         .map_err(|e| self.err(e))?;
         Ok(s.as_deref() == Some("ok"))

@@ -178,7 +178,7 @@ impl Store {
     /// The `pending` rows of `profile` (all profiles with `None`), in queue order.
     pub fn queue(&self, profile: Option<&str>) -> Result<Vec<TaskRecord>, StoreError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM {FROM_TASKS} WHERE status = 'pending' AND (?1 IS NULL OR profile = ?1) \
+            "SELECT {COLUMNS} FROM {FROM_TASKS} WHERE status = 'pending' AND (CAST(?1 AS TEXT) IS NULL OR profile = ?1) \
              ORDER BY queue_pos, tasks.rowid"
         );
         self.db
@@ -352,8 +352,9 @@ impl Store {
                 if let Some((profile, Some(key))) = keyed {
                     s.db
                         .execute(
-                            "INSERT OR REPLACE INTO queue_removed (profile, queue_key, removed_at) \
-                             VALUES (?1, ?2, strftime('%s', 'now'))",
+                            "INSERT INTO queue_removed (profile, queue_key, removed_at) \
+                             VALUES (?1, ?2, strftime('%s', 'now')) ON CONFLICT (profile, queue_key) \
+                             DO UPDATE SET removed_at = excluded.removed_at",
                             args![profile, key],
                         )
                         .map_err(|e| s.err(e))?;
@@ -460,6 +461,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::test_backend::Backend;
 
     /// Claim `local_id` unconditionally.
     fn claim(s: &Store, local_id: &str, now: i64) -> Result<bool, StoreError> {
@@ -467,12 +469,6 @@ mod tests {
             Ok(Ok::<(), std::convert::Infallible>(()))
         })
         .map(|r| r.unwrap_or_else(|never| match never {}))
-    }
-
-    fn open() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let s = Store::open(&dir.path().join("s.db")).expect("open");
-        (dir, s)
     }
 
     fn item<'a>(id: &'a str, key: Option<&'a str>) -> NewPending<'a> {
@@ -488,9 +484,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn keys_make_enqueue_idempotent_and_order_is_kept() {
-        let (_d, s) = open();
+    fn keys_make_enqueue_idempotent_and_order_is_kept(b: &Backend) {
+        let s = b.open();
         let first = s
             .enqueue(
                 &[
@@ -529,9 +524,8 @@ mod tests {
         assert!(s.queue(Some("other")).expect("queue").is_empty());
     }
 
-    #[test]
-    fn claim_is_once_and_a_held_row_goes_back_to_its_place() {
-        let (_d, s) = open();
+    fn claim_is_once_and_a_held_row_goes_back_to_its_place(b: &Backend) {
+        let s = b.open();
         s.enqueue(&[item("a", Some("k1")), item("b", Some("k2"))], 1)
             .expect("enqueue");
         assert!(claim(&s, "a", 2).expect("claim"));
@@ -549,9 +543,8 @@ mod tests {
         assert_eq!(s.in_flight_count("p").expect("n"), 0);
     }
 
-    #[test]
-    fn abandoned_sends_become_unknown_and_are_never_pending_again() {
-        let (_d, s) = open();
+    fn abandoned_sends_become_unknown_and_are_never_pending_again(b: &Backend) {
+        let s = b.open();
         s.enqueue(&[item("a", Some("k1")), item("b", Some("k2"))], 1)
             .expect("enqueue");
         assert!(claim(&s, "a", 2).expect("claim"));
@@ -560,9 +553,8 @@ mod tests {
         assert_eq!(s.find("b").expect("b").phase.as_str(), "pending");
     }
 
-    #[test]
-    fn move_swaps_neighbours_and_remove_only_touches_pending_rows() {
-        let (_d, s) = open();
+    fn move_swaps_neighbours_and_remove_only_touches_pending_rows(b: &Backend) {
+        let s = b.open();
         s.enqueue(&[item("a", None), item("b", None), item("c", None)], 1)
             .expect("enqueue");
         assert!(s.queue_move("c", true).expect("move"));
@@ -582,9 +574,8 @@ mod tests {
         assert!(s.find("a").is_ok());
     }
 
-    #[test]
-    fn a_removed_line_is_remembered_and_not_queued_again() {
-        let (_d, s) = open();
+    fn a_removed_line_is_remembered_and_not_queued_again(b: &Backend) {
+        let s = b.open();
         s.enqueue(&[item("a", Some("k1")), item("b", Some("k2"))], 1)
             .expect("enqueue");
         assert_eq!(s.queue_remove(&["a".into()]).expect("remove"), 1);
@@ -599,9 +590,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_lines_cap_travels_with_its_row() {
-        let (_d, s) = open();
+    fn a_lines_cap_travels_with_its_row(b: &Backend) {
+        let s = b.open();
         let capped = NewPending {
             max_in_flight: Some(2),
             ..item("a", Some("k1"))
@@ -612,9 +602,8 @@ mod tests {
         assert_eq!(s.queue_cap("b").expect("cap"), None);
     }
 
-    #[test]
-    fn labels_are_kept_per_task_and_retries_keep_their_originals() {
-        let (_d, s) = open();
+    fn labels_are_kept_per_task_and_retries_keep_their_originals(b: &Backend) {
+        let s = b.open();
         let labelled = |id, key, label| NewPending {
             label: Some(label),
             ..item(id, Some(key))
@@ -672,9 +661,8 @@ mod tests {
         assert_eq!(labels.len(), 5);
     }
 
-    #[test]
-    fn queue_switches_are_shared_through_the_store() {
-        let (_d, s) = open();
+    fn queue_switches_are_shared_through_the_store(b: &Backend) {
+        let s = b.open();
         assert_eq!(s.queue_state().expect("state"), QueueState::default());
         s.set_queue_paused(true).expect("pause");
         s.set_queue_held(Some((100, "server busy"))).expect("hold");
@@ -686,4 +674,15 @@ mod tests {
         s.set_queue_held(None).expect("clear");
         assert_eq!(s.queue_state().expect("state"), QueueState::default());
     }
+
+    on_both_backends!(
+        keys_make_enqueue_idempotent_and_order_is_kept,
+        claim_is_once_and_a_held_row_goes_back_to_its_place,
+        abandoned_sends_become_unknown_and_are_never_pending_again,
+        move_swaps_neighbours_and_remove_only_touches_pending_rows,
+        a_removed_line_is_remembered_and_not_queued_again,
+        a_lines_cap_travels_with_its_row,
+        labels_are_kept_per_task_and_retries_keep_their_originals,
+        queue_switches_are_shared_through_the_store,
+    );
 }

@@ -72,6 +72,14 @@ impl Store {
                     .map_err(|e| StoreError::Sql(format!("writing the request: {e}")))?;
                 blob.close().map_err(|e| self.err(e.into()))
             }
+            Db::Postgres(_) => self
+                .db
+                .execute(
+                    "INSERT INTO task_requests (local_id, body) VALUES (?1, ?2)",
+                    args![local_id, body.as_bytes()],
+                )
+                .map(drop)
+                .map_err(|e| self.err(e)),
         }
     }
 
@@ -99,6 +107,23 @@ impl Store {
                 blob.take(len.max(0) as u64)
                     .read_to_end(&mut bytes)
                     .map_err(|e| StoreError::Sql(format!("reading the request: {e}")))?;
+                bytes
+            }
+            Db::Postgres(_) => {
+                let found = self
+                    .db
+                    .query_row(
+                        "SELECT body FROM task_requests WHERE local_id = ?1",
+                        args![local_id],
+                        |r| match r.value(0)? {
+                            super::db::Value::Bytes(b) => Ok(b.to_vec()),
+                            _ => Ok(Vec::new()),
+                        },
+                    )
+                    .map_err(|e| self.err(e))?;
+                let Some(bytes) = found else {
+                    return Ok(None);
+                };
                 bytes
             }
         };

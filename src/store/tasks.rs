@@ -93,14 +93,23 @@ fn followed_from(
     Ok((record, false))
 }
 
+/// Which of a task's result links and files are there, one number (a bit each).
+macro_rules! files_sql {
+    () => {
+        "(video_url IS NOT NULL) + 2 * (last_frame_url IS NOT NULL) \
+         + 4 * (video_path IS NOT NULL) + 8 * (last_frame_path IS NOT NULL)"
+    };
+}
+
 /// The columns [`RowReader`] reads: the request's text (parsed for its facts, not kept), and
 /// only whether each result link and file is there (one number, a bit each).
 const ROW_COLUMNS: &str = concat!(
     "local_id, task_id, status, profile, model, prompt, ",
     request_sql!(),
     ", error_code, error_message, retry_of, retry_depth, created_at, updated_at, started_at, \
-     finished_at, tokens, urls_seen_at, (video_url IS NOT NULL) + 2 * (last_frame_url IS NOT NULL) \
-     + 4 * (video_path IS NOT NULL) + 8 * (last_frame_path IS NOT NULL), label"
+     finished_at, tokens, urls_seen_at, ",
+    files_sql!(),
+    ", label"
 );
 
 /// Reads tasks as the dashboard keeps them from rows selected with `ROW_COLUMNS`, without
@@ -1218,3 +1227,6 @@ impl Store {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

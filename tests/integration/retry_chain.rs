@@ -4,7 +4,8 @@
 //! is counted from the store; the engine's `may_spend` is the one check every caller uses. (The
 //! dashboard's side, the retry question and the cap on screen: `src/ui/tests/retry_question.rs`.)
 
-use crate::support::engine::{fast, sim_and_engine};
+use crate::support::backend::{Backend, on_both_backends};
+use crate::support::engine::{engine_on, fast, sim_and_engine, start_sim};
 use seedance_tui::config::{BudgetConfig, PricingConfig};
 use seedance_tui::engine::SubmitError;
 use seedance_tui::engine::budget::{BudgetError, Planned, SpendingCap, estimate};
@@ -32,10 +33,8 @@ fn failed(s: &Store, id: &str) {
     s.record_poll(id, &task, &raw, 101).expect("poll");
 }
 
-#[test]
-fn a_task_is_retried_only_at_the_head_of_its_chain() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let s = Store::open(&dir.path().join("s.db")).expect("open");
+fn a_task_is_retried_only_at_the_head_of_its_chain(b: &Backend) {
+    let s = b.open();
     failed(&s, "l1");
     s.begin_retry(&sub("l2", Some("l1")))
         .expect("the first retry");
@@ -78,28 +77,27 @@ fn a_task_is_retried_only_at_the_head_of_its_chain() {
         .expect("explicit");
 }
 
-#[test]
-fn two_stores_on_one_file_cannot_both_retry_a_task() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("s.db");
-    failed(&Store::open(&path).expect("open"), "l1");
-    let barrier = std::sync::Arc::new(std::sync::Barrier::new(4));
-    let handles: Vec<_> = (0..4)
-        .map(|i| {
-            let (path, barrier) = (path.clone(), barrier.clone());
-            std::thread::spawn(move || {
-                let s = Store::open(&path).expect("open");
-                let id = format!("r{i}");
-                barrier.wait();
-                s.begin_retry(&sub(&id, Some("l1"))).is_ok()
+fn two_stores_on_one_file_cannot_both_retry_a_task(b: &Backend) {
+    failed(&b.open(), "l1");
+    let barrier = std::sync::Barrier::new(4);
+    let won = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|i| {
+                let barrier = &barrier;
+                scope.spawn(move || {
+                    let s = b.open();
+                    let id = format!("r{i}");
+                    barrier.wait();
+                    s.begin_retry(&sub(&id, Some("l1"))).is_ok()
+                })
             })
-        })
-        .collect();
-    let won = handles
-        .into_iter()
-        .map(|h| h.join().expect("thread"))
-        .filter(|ok| *ok)
-        .count();
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .filter(|ok| *ok)
+            .count()
+    });
     assert_eq!(won, 1, "exactly one process writes the retry");
 }
 
@@ -136,9 +134,9 @@ fn cap(tokens: u64) -> SpendingCap {
     }
 }
 
-#[tokio::test]
-async fn may_spend_counts_todays_tasks_from_the_store() {
-    let (sim, _dir, engine) = sim_and_engine(fast()).await;
+async fn may_spend_counts_todays_tasks_from_the_store(b: &Backend) {
+    let sim = start_sim(fast()).await;
+    let engine = engine_on(&sim, b.open());
     let req = seedance_tui::api::CreateRequest::from_json(REQ).expect("request");
     let one = estimate(&req);
     assert!(one > 0);
@@ -173,3 +171,10 @@ async fn may_spend_counts_todays_tasks_from_the_store() {
     }
     assert_eq!(sim.stats().creates, 2, "may_spend itself sends nothing");
 }
+
+on_both_backends!(
+    a_task_is_retried_only_at_the_head_of_its_chain,
+    two_stores_on_one_file_cannot_both_retry_a_task,
+);
+
+on_both_backends!(async may_spend_counts_todays_tasks_from_the_store);

@@ -127,7 +127,7 @@ pub(crate) enum TargetError {
 /// Where a PostgreSQL store lives and how to reach it. The password given in the URL is kept
 /// apart and never shown; [`PgTarget::password`] finds the one to use.
 #[derive(Clone, PartialEq, Eq)]
-pub(crate) struct PgTarget {
+pub struct PgTarget {
     pub(crate) host: PgHost,
     pub(crate) port: u16,
     pub(crate) user: String,

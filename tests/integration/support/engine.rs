@@ -41,6 +41,11 @@ pub fn fast() -> SimConfig {
 }
 
 pub fn engine(sim: &SimHandle, store: &Path) -> Engine {
+    engine_on(sim, Store::open(store).expect("store"))
+}
+
+/// An engine talking to `sim` on the open store `store` (either backend).
+pub fn engine_on(sim: &SimHandle, store: Store) -> Engine {
     let mut cfg = ClientConfig::new(sim.base_url(), Some(ApiKey::new(KEY)));
     cfg.timeout = Duration::from_secs(10);
     cfg.retry = RetryPolicy {
@@ -49,7 +54,7 @@ pub fn engine(sim: &SimHandle, store: &Path) -> Engine {
         max_delay: Duration::from_millis(50),
     };
     let client = ArkClient::new(cfg).expect("client");
-    Engine::new(client, Store::open(store).expect("store"), "test")
+    Engine::new(client, store, "test")
 }
 
 pub fn settings(dir: &Path) -> DownloadSettings {

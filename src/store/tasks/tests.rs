@@ -1,0 +1,139 @@
+//! The task calls the other suites leave out, on both backends: reconciliation notes, adopted
+//! and lost rows, the rows the poller follows, bodies, the download sweep and the listing lines.
+
+use crate::store::test_backend::Backend;
+use crate::store::{NewSubmission, Store, TaskQuery};
+
+const BODY: &str = r#"{"model":"m","content":[{"type":"text","text":"a lighthouse"}]}"#;
+
+fn submit(s: &Store, id: &str, now: i64) {
+    s.begin_submission(&NewSubmission {
+        local_id: id,
+        profile: "p",
+        request_json: BODY,
+        retry_of: None,
+        asset_files: Some(r#"{"abc":"a.png"}"#),
+        now,
+    })
+    .expect("begin");
+}
+
+fn unknown_rows_take_notes_and_adoption(b: &Backend) {
+    let s = b.open();
+    submit(&s, "u1", 10);
+    s.submission_unknown("u1", "timed out", 11)
+        .expect("unknown");
+    assert_eq!(
+        s.submitting_before(100).expect("submitting"),
+        Vec::<String>::new()
+    );
+    assert!(
+        s.set_reconcile_note("u1", "Candidates", "two", 12)
+            .expect("note")
+    );
+    assert!(
+        !s.set_reconcile_note("u1", "Candidates", "two", 13)
+            .expect("note"),
+        "the same note again changes nothing"
+    );
+    let r = s.find("u1").expect("row");
+    assert_eq!(
+        (
+            r.error_code.as_deref(),
+            r.error_message.as_deref(),
+            r.updated_at
+        ),
+        (Some("Candidates"), Some("two"), 12)
+    );
+    assert!(!s.has_task_id("cgt-u1").expect("has"));
+    s.submission_adopted("u1", "cgt-u1", 14).expect("adopted");
+    assert!(s.has_task_id("cgt-u1").expect("has"));
+    assert_eq!(s.find("cgt-u1").expect("row").phase.as_str(), "queued");
+    assert!(s.mark_lost("u1", "NotFound", "gone", 15).expect("lost"));
+    assert!(!s.mark_lost("u1", "NotFound", "gone", 16).expect("settled"));
+    assert_eq!(s.find("u1").expect("row").phase.as_str(), "lost");
+}
+
+fn followed_rows_carry_their_requests_facts(b: &Backend) {
+    let s = b.open();
+    submit(&s, "f1", 10);
+    submit(&s, "f2", 11);
+    assert_eq!(s.submitting_before(11).expect("submitting"), ["f1"]);
+    s.submission_accepted("f1", "cgt-f1", 12).expect("accepted");
+    let followed = s.find_followed("f1").expect("followed");
+    assert_eq!(followed.task_id.as_deref(), Some("cgt-f1"));
+    assert!(followed.request_facts.is_some(), "the facts are read");
+    let unfinished = s.unfinished().expect("unfinished");
+    assert_eq!(unfinished.len(), 1);
+    assert_eq!(unfinished[0].local_id, "f1");
+    assert!(unfinished[0].request_facts.is_some());
+    let mut listed = Vec::new();
+    s.each_listed(&TaskQuery::default(), |r, big| {
+        listed.push((r.local_id, big));
+        true
+    })
+    .expect("listed");
+    assert_eq!(listed, [("f2".to_string(), None), ("f1".to_string(), None)]);
+    let mut lines = Vec::new();
+    s.each_line(
+        &TaskQuery {
+            statuses: vec!["queued".into(), "running".into()],
+            ..TaskQuery::default()
+        },
+        |l| {
+            lines.push(l.local_id);
+            true
+        },
+    )
+    .expect("lines");
+    assert_eq!(lines, ["f1"]);
+}
+
+fn bodies_files_and_the_download_sweep(b: &Backend) {
+    let s = b.open();
+    submit(&s, "b1", 10);
+    s.submission_accepted("b1", "cgt-b1", 11).expect("accepted");
+    let raw = r#"{"id":"cgt-b1","status":"succeeded","content":{"video_url":"https://v/1.mp4"}}"#;
+    let task = crate::api::types::Task::from_json(raw).expect("task");
+    s.record_poll("b1", &task, raw, 12).expect("poll");
+    assert_eq!(s.read_request("b1").expect("read").as_deref(), Some(BODY));
+    let bodies = s.bodies("b1").expect("bodies").expect("a row");
+    assert_eq!(bodies.request_json, BODY);
+    assert_eq!(bodies.response_json.as_deref(), Some(raw));
+    assert_eq!(
+        s.asset_files("b1").expect("names").as_deref(),
+        Some(r#"{"abc":"a.png"}"#)
+    );
+    assert_eq!(
+        s.find_without_request("b1").expect("row").request_json,
+        "",
+        "no request read"
+    );
+    assert_eq!(
+        s.unsaved_results(0).expect("sweep"),
+        [("b1".to_string(), 10)]
+    );
+    s.set_file(
+        "b1",
+        crate::store::FileKind::Video,
+        std::path::Path::new("/v.mp4"),
+        13,
+    )
+    .expect("file");
+    assert!(s.unsaved_results(0).expect("sweep").is_empty());
+    s.add_note("b1", "odd", 14).expect("note");
+    s.add_note("b1", "odd", 15).expect("the same note");
+    let notes = s
+        .history("b1")
+        .expect("history")
+        .into_iter()
+        .filter(|h| h.note.as_deref() == Some("odd"))
+        .count();
+    assert_eq!(notes, 1, "a note is kept once");
+}
+
+on_both_backends!(
+    unknown_rows_take_notes_and_adoption,
+    followed_rows_carry_their_requests_facts,
+    bodies_files_and_the_download_sweep,
+);

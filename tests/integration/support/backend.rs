@@ -1,0 +1,122 @@
+//! One test body, two backends: `on_both_backends!(name, …)` runs each `fn name(b: &Backend)`
+//! as the tests `name::sqlite` (a file in a temporary folder) and `name::postgres` (a database
+//! of its own on the test server: skipped with a message outside CI when there is none,
+//! required under `CI=true`).
+
+use super::postgres::TestDb;
+use seedance_tui::store::Store;
+use std::path::PathBuf;
+
+/// A fresh, empty store on one backend.
+pub enum Backend {
+    Sqlite(tempfile::TempDir),
+    Postgres(TestDb),
+}
+
+impl Backend {
+    pub fn sqlite() -> Backend {
+        Backend::Sqlite(tempfile::tempdir().expect("tempdir"))
+    }
+
+    /// `None` (after saying so) when there is no test server outside CI.
+    pub fn postgres(test: &str) -> Option<Backend> {
+        TestDb::create(test).map(Backend::Postgres)
+    }
+
+    /// The store as `--store` names it: the file's path or the database's URL.
+    pub fn location(&self) -> String {
+        match self {
+            Backend::Sqlite(_) => self
+                .sqlite_path()
+                .expect("a file")
+                .to_string_lossy()
+                .into_owned(),
+            Backend::Postgres(db) => db.url.clone(),
+        }
+    }
+
+    /// The SQLite file, `None` on PostgreSQL.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        match self {
+            Backend::Sqlite(dir) => Some(dir.path().join("s.db")),
+            Backend::Postgres(_) => None,
+        }
+    }
+
+    /// A new connection to the store (created on the first).
+    pub fn open(&self) -> Store {
+        match self.sqlite_path() {
+            Some(path) => Store::open(&path).expect("open"),
+            None => Store::open_named(&self.location()).expect("open"),
+        }
+    }
+
+    /// Run `sqlite` or `postgres` (the same statement in each one's spelling) on the store with
+    /// a plain connection of its own, as another tool would.
+    pub fn raw_sql(&self, sqlite: &str, postgres: &str) {
+        match self {
+            Backend::Sqlite(_) => {
+                rusqlite::Connection::open(self.sqlite_path().expect("a file"))
+                    .expect("sqlite open")
+                    .execute_batch(sqlite)
+                    .expect("sql");
+            }
+            Backend::Postgres(db) => {
+                let (url, sql) = (db.url.clone(), postgres.to_string());
+                // Off any runtime, as the `postgres` crate wants.
+                std::thread::spawn(move || {
+                    super::postgres::client(&url)
+                        .batch_execute(&sql)
+                        .expect("sql")
+                })
+                .join()
+                .expect("client thread");
+            }
+        }
+    }
+}
+
+/// `on_both_backends!(a, b)`: the tests `a::sqlite`, `a::postgres`, `b::sqlite`, … each
+/// calling `fn a(b: &Backend)` of the module it is written in; `on_both_backends!(async a)` for
+/// `async fn a(b: &Backend)`.
+macro_rules! on_both_backends {
+    ($(async $name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name(&$crate::support::backend::Backend::sqlite()).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if let Some(b) =
+                        $crate::support::backend::Backend::postgres(stringify!($name))
+                    {
+                        super::$name(&b).await;
+                    }
+                }
+            }
+        )+
+    };
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[test]
+                fn sqlite() {
+                    super::$name(&$crate::support::backend::Backend::sqlite());
+                }
+
+                #[test]
+                fn postgres() {
+                    if let Some(b) =
+                        $crate::support::backend::Backend::postgres(stringify!($name))
+                    {
+                        super::$name(&b);
+                    }
+                }
+            }
+        )+
+    };
+}
+pub(crate) use on_both_backends;
