@@ -581,7 +581,7 @@ impl Scheduler {
         )
     }
 
-    /// What polling aims for. By id every poll is a request: a mean delay of 0.65 × the
+    /// What polling aims for. By id every poll is a request: a mean delay of 0.6 × the
     /// interval (a fixed loop at the interval gives 0.5 ×; at the seed's 15 s, 7.5 s) for far
     /// fewer requests. In list mode
     /// a tick costs one request whatever it carries, so tasks inside their window ride every
@@ -589,7 +589,7 @@ impl Scheduler {
     fn targets(&self) -> PollTargets {
         let i = self.cfg.interval.as_secs_f64();
         PollTargets {
-            delay: if self.listing() { i / 4.0 } else { 0.65 * i },
+            delay: if self.listing() { i / 4.0 } else { 0.6 * i },
             min_gap: i / 4.0,
             sparse: (6.0 * i).min(self.cfg.max_backoff.as_secs_f64().max(i)),
         }
@@ -711,10 +711,14 @@ impl Scheduler {
 
     /// The wait between list ticks for finishes expected at `rate` per second: a tick costs one
     /// request and the delay is paid per task, so the cheapest pace is ∝ 1 / √rate, here
-    /// √(interval / rate), between a quarter interval and the interval.
+    /// √(0.8 × interval / rate), between a quarter interval and the interval.
     fn tick_for(&self, rate: f64) -> Duration {
         let i = self.cfg.interval.as_secs_f64();
-        let gap = if rate > 0.0 { (i / rate).sqrt() } else { i };
+        let gap = if rate > 0.0 {
+            (0.8 * i / rate).sqrt()
+        } else {
+            i
+        };
         let least = self.targets().min_gap.max(0.01);
         Duration::from_secs_f64(gap.clamp(least, i.max(least)))
     }
