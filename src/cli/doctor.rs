@@ -237,11 +237,7 @@ fn postgres_checks(target: &crate::store::pg::target::PgTarget) -> Vec<Check> {
     for w in conn.warnings() {
         out.push(Check::warn("store password", w.clone()));
     }
-    // Schema version and lease holder: read by the PostgreSQL store once it is wired.
-    out.push(Check::skip(
-        "store schema",
-        "this build's commands do not use a PostgreSQL store yet: no schema or lease to check",
-    ));
+    out.push(postgres_schema_check(&conn, server_ms));
     let local = asked + (answered - asked) / 2;
     let skew = local - server_ms;
     let within = (answered - asked) / 2 + 1;
@@ -265,6 +261,82 @@ fn postgres_checks(target: &crate::store::pg::target::PgTarget) -> Vec<Check> {
 
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
+}
+
+/// A PostgreSQL store's schema version and its poller, read without writing (an empty
+/// database is left empty). The lease is judged by the server's clock (`server_ms`), as the
+/// hosts sharing the store judge it.
+fn postgres_schema_check(conn: &crate::store::pg::conn::PgConn, server_ms: i64) -> Check {
+    const NAME: &str = "store schema";
+    type Found = (Option<(String, i64)>, Option<(String, i64, i64)>);
+    let read = conn.run(|c| -> Result<Found, postgres::Error> {
+        let row = c.query_one(
+            "SELECT to_regclass('seedance_schema') IS NOT NULL, to_regclass('leases') IS NOT NULL",
+            &[],
+        )?;
+        let (marked, leases): (bool, bool) = (row.try_get(0)?, row.try_get(1)?);
+        let mark = if marked {
+            c.query_opt("SELECT app, version FROM seedance_schema", &[])?
+                .map(|r| Ok::<_, postgres::Error>((r.try_get(0)?, r.try_get(1)?)))
+                .transpose()?
+        } else {
+            None
+        };
+        let lease = if leases {
+            c.query_opt(
+                "SELECT holder, heartbeat_at, expires_at FROM leases WHERE name = 'poller'",
+                &[],
+            )?
+            .map(|r| Ok::<_, postgres::Error>((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .transpose()?
+        } else {
+            None
+        };
+        Ok((mark, lease))
+    });
+    let (mark, lease) = match read {
+        Ok(Ok(found)) => found,
+        Ok(Err(e)) => {
+            return Check::fail(
+                NAME,
+                format!("cannot be read: {}", crate::sanitize::error_chain(&e)),
+                "check that the user may read this database's tables",
+            );
+        }
+        Err(e) => return Check::fail(NAME, e.to_string(), "run doctor again"),
+    };
+    let known = crate::store::schema::CURRENT;
+    let schema = match mark {
+        None => {
+            return Check::skip(
+                NAME,
+                "no seedance-tui schema in this database yet: made on first use (a database holding other tables is refused)",
+            );
+        }
+        Some((_, v)) if v > known => {
+            return Check::fail(
+                NAME,
+                format!("schema {v}, written by a newer seedance-tui (this build knows {known})"),
+                "upgrade seedance-tui on this host",
+            );
+        }
+        Some((_, v)) if v < known => format!("schema {v} (migrated to {known} on next use)"),
+        Some(_) => format!("schema {known}"),
+    };
+    let shown = crate::runtime::lease::shown_holder;
+    let poller = match lease {
+        Some((holder, beat, expires)) if expires > server_ms => format!(
+            "poller: {} (renewed {}s ago by the server's clock)",
+            shown(&holder),
+            (server_ms - beat).max(0) / 1000
+        ),
+        Some((holder, ..)) => format!(
+            "poller: none (the last, {}, stopped renewing)",
+            shown(&holder)
+        ),
+        None => "poller: none".to_string(),
+    };
+    Check::pass(NAME, format!("{schema}; {poller}"))
 }
 
 /// The config file: readable, valid (unknown keys are named by the parser), not open to others.
@@ -869,4 +941,67 @@ pub fn tmux_check(set_clipboard: Option<&str>, allow_passthrough: Option<&str>) 
         );
     }
     Check::pass(NAME, detail)
+}
+
+#[cfg(test)]
+mod postgres_tests {
+    use super::*;
+    use crate::store::pg::conn::PgConn;
+    use crate::store::pg::target::PgTarget;
+    use crate::store::pg::test_db::TestDb;
+
+    /// The lease line of a PostgreSQL store: the live holder as `KIND pid N@HOST`, then none
+    /// once it stopped renewing by the server's clock; an empty database is left empty.
+    #[test]
+    fn the_schema_and_the_poller_of_a_postgres_store() {
+        let Some(db) = TestDb::create("doctor_lease") else {
+            return;
+        };
+        let target = PgTarget::parse(&db.url).expect("url");
+        let conn = PgConn::connect(&target).expect("connect");
+        let check = postgres_schema_check(&conn, 0);
+        assert_eq!(check.status, Status::Skip, "{check:?}");
+        let tables: i64 = conn
+            .run(|c| {
+                c.query_one(
+                    "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()",
+                    &[],
+                )
+                .map(|r| r.get(0))
+            })
+            .expect("run")
+            .expect("count");
+        assert_eq!(tables, 0, "looking made nothing");
+
+        let store = crate::store::Store::open_postgres(&target).expect("store");
+        let lease = match store.lease_acquire_judged(
+            "poller",
+            "watch --daemon pid 4242@host-b #0a0b0c",
+            0,
+            60_000,
+            None,
+            |_, _| true,
+        ) {
+            Ok(crate::store::LeaseOutcome::Held(l)) => l,
+            other => panic!("{other:?}"),
+        };
+        let now = store.server_clock_ms().expect("clock").expect("server");
+        let check = postgres_schema_check(&conn, now);
+        assert_eq!(check.status, Status::Pass, "{check:?}");
+        let schema = crate::store::schema::CURRENT;
+        assert_eq!(
+            check.detail,
+            format!(
+                "schema {schema}; poller: watch --daemon pid 4242@host-b (renewed 0s ago by the server's clock)"
+            )
+        );
+        let after = lease.expires_at;
+        let check = postgres_schema_check(&conn, after);
+        assert_eq!(
+            check.detail,
+            format!(
+                "schema {schema}; poller: none (the last, watch --daemon pid 4242@host-b, stopped renewing)"
+            )
+        );
+    }
 }

@@ -34,6 +34,16 @@ pub(crate) enum SendOutcome {
     /// It would pass today's spending cap (checked in the transaction that would have claimed
     /// it): the row stays pending, nothing was sent.
     OverBudget(super::budget::OverBudget),
+    /// The profile already has `busy` tasks in flight, the cap or more (counted in the
+    /// transaction that would have claimed it, over the whole store: every host's sends): the
+    /// row stays pending, nothing was sent.
+    Full { busy: u64 },
+}
+
+/// Why a claim was refused inside its transaction.
+enum Refused {
+    Full(u64),
+    OverBudget(super::budget::OverBudget),
 }
 
 /// True when a refused create means "not now" rather than "not this request": the queue holds
@@ -64,10 +74,12 @@ pub(crate) fn holds_queue(e: &ApiError) -> bool {
 }
 
 impl Engine {
-    /// Send the queued row `record` once: claim it, POST it, record the answer.
+    /// Send the queued row `record` once, while the profile has fewer than `max_in_flight`
+    /// tasks in flight: claim it, POST it, record the answer.
     pub(crate) async fn send_pending(
         &self,
         mut record: TaskRecord,
+        max_in_flight: u64,
     ) -> Result<SendOutcome, StoreError> {
         let lid = record.local_id.clone();
         let l = lid.clone();
@@ -79,15 +91,25 @@ impl Engine {
             super::input_video::read(&req, &crate::file_download::http_client()).await;
         }
         let adding = cap.spend_of(&[super::budget::Planned::task(&record)]);
+        let profile = self.profile.clone();
         let claimed = self
             .with_store(move |s| {
-                s.claim_pending_if(&l, now(), |s| super::budget::reserve(&cap, s, adding))
+                s.claim_pending_if(&l, now(), |s| {
+                    // Counted under the claim's write lock (on PostgreSQL the advisory lock every
+                    // writer takes): feeders on several hosts cannot each see the same free slot.
+                    let busy = s.in_flight_count(&profile)?;
+                    if busy >= max_in_flight.max(1) {
+                        return Ok(Err(Refused::Full(busy)));
+                    }
+                    Ok(super::budget::reserve(&cap, s, adding)?.map_err(Refused::OverBudget))
+                })
             })
             .await?;
         match claimed {
             Ok(true) => {}
             Ok(false) => return Ok(SendOutcome::NotPending),
-            Err(over) => return Ok(SendOutcome::OverBudget(over)),
+            Err(Refused::Full(busy)) => return Ok(SendOutcome::Full { busy }),
+            Err(Refused::OverBudget(over)) => return Ok(SendOutcome::OverBudget(over)),
         }
         // The queue paces and backs off itself: a retry inside the client would hide a 429.
         // The body goes out of the record into the request: held once.

@@ -1,7 +1,11 @@
 //! The queue's feeder: sends `pending` rows of this profile, in queue order, while the profile
 //! has fewer than `max_in_flight` tasks being sent, queued or running (or fewer than the cap the
-//! front row was queued under, when that is smaller), and while the budget allows. It runs in every dashboard, `watch` and `submit --batch`, but only the poller-lease
-//! holder feeds (switched by `lease::gate`), so one process per store sends queued requests.
+//! front row was queued under, when that is smaller), and while the budget allows. It runs in
+//! every dashboard, `watch` and `submit --batch`, but only the poller-lease holder feeds
+//! (switched by `lease::gate`), so one process per store sends queued requests. The in-flight
+//! count is the whole store's (every host sharing a PostgreSQL store), and both it and the
+//! budget are checked again inside the transaction that claims the row (`Engine::send_pending`):
+//! even two feeders at once (a lease handed over while a send was under way) cannot pass them.
 //!
 //! A 429, a rate-limit or quota code (the account's queued-task cap), or a refused connection
 //! holds the whole queue (the server's `Retry-After`, else a growing backoff) and it resumes by
@@ -294,7 +298,7 @@ impl Feeder {
                 tracing::debug!(busy, cap, "the queue waits for a free slot");
                 return self.cfg.check_every;
             }
-            match self.engine.send_pending(front).await {
+            match self.engine.send_pending(front, cap).await {
                 // The next line goes out at once, after the loop has looked at its commands.
                 Ok(SendOutcome::Accepted(r)) => {
                     self.attempt = 0;
@@ -322,6 +326,11 @@ impl Feeder {
                     return wait;
                 }
                 Ok(SendOutcome::NotPending) => {}
+                // Another host's send took the slot since the look above.
+                Ok(SendOutcome::Full { busy }) => {
+                    tracing::debug!(busy, cap, "the queue waits for a free slot");
+                    return self.cfg.check_every;
+                }
                 // Looked at again every few seconds: the spend can drop (a task fails without
                 // a bill, a count comes in under its estimate), else the day turns.
                 Ok(SendOutcome::OverBudget(over)) => {
@@ -467,5 +476,170 @@ mod tests {
             said.push(format!("{e:?}"));
         }
         assert!(said.is_empty(), "said again: {said:?}");
+    }
+
+    const KEY: &str = "sk-feeder-race-3c9d";
+    const TEAM_CAP: u64 = 3;
+
+    /// Three "hosts" (engines with a connection each, one profile) send a shared queue at once,
+    /// with no lease between them (the worst case: a partition, or a bug): the cap of 3 in
+    /// flight and the daily budget hold by the claim's transaction alone, counted at the
+    /// simulator. `open` gives each host its own connection to one store.
+    async fn racing_senders_never_pass_the_shared_cap_nor_the_budget(
+        open: impl Fn() -> Store + Send + Sync + 'static,
+    ) {
+        use super::super::poller::{self, PollerCmd, PollerConfig};
+        let sim = crate::sim::start(
+            "127.0.0.1:0".parse().expect("addr"),
+            crate::sim::SimConfig {
+                speed: 1000.0,
+                fail_rate: 0.0,
+                max_running: 100_000,
+                api_key: Some(KEY.into()),
+                ..crate::sim::SimConfig::default()
+            },
+        )
+        .await
+        .expect("sim");
+        let lines = 12;
+        let body = |i: usize| {
+            format!(
+                r#"{{"model":"doubao-seedance-2-0-fast-260128","content":[{{"type":"text","text":"line {i} [[sim:succeed]]"}}],"duration":5}}"#
+            )
+        };
+        let per_line = crate::engine::budget::estimate(
+            &crate::api::types::CreateRequest::from_json(&body(0)).expect("request"),
+        );
+        assert!(per_line > 0);
+        // Room for nine and a half lines' estimates: the budget stops the queue, not its end.
+        let mut cap = SpendingCap::default();
+        cap.budget.daily_tokens = Some(per_line * 19 / 2);
+        let open = std::sync::Arc::new(open);
+        let hosts: Vec<Engine> = (0..3)
+            .map(|_| {
+                let client = ArkClient::new(ClientConfig::new(
+                    sim.base_url(),
+                    Some(crate::api::ApiKey::new(KEY)),
+                ))
+                .expect("client");
+                Engine::new(client, open(), "team").with_spending_cap(cap.clone())
+            })
+            .collect();
+        let bodies: Vec<String> = (0..lines).map(body).collect();
+        let ids: Vec<String> = (0..lines).map(|i| format!("line-{i}")).collect();
+        hosts[0]
+            .with_store(move |s| {
+                let items: Vec<NewPending<'_>> = bodies
+                    .iter()
+                    .zip(&ids)
+                    .map(|(b, id)| NewPending {
+                        local_id: id,
+                        profile: "team",
+                        request_json: b,
+                        key: None,
+                        label: None,
+                        retry_of: None,
+                        max_in_flight: Some(TEAM_CAP as u32),
+                        asset_files: None,
+                    })
+                    .collect();
+                s.enqueue(&items, now())
+            })
+            .await
+            .expect("enqueue");
+        // One poller finishes what was sent, so slots free up and the race goes on.
+        let (ptx, _polled) = mpsc::unbounded_channel();
+        let poller = poller::spawn(
+            hosts[0].clone(),
+            PollerConfig {
+                interval: Duration::from_millis(50),
+                requests_per_second: 200.0,
+                leader: true,
+                ..PollerConfig::default()
+            },
+            ptx,
+        );
+        let deadline = Instant::now() + Duration::from_secs(90);
+        let mut racers = tokio::task::JoinSet::new();
+        for engine in hosts.clone() {
+            let poller = poller.clone();
+            racers.spawn(async move {
+                let mut sent = 0u64;
+                loop {
+                    assert!(Instant::now() < deadline, "the queue never settled");
+                    let front = engine
+                        .with_store(|s| s.queue_front("team"))
+                        .await
+                        .expect("front");
+                    let Some(front) = front else { return sent };
+                    match engine.send_pending(front, TEAM_CAP).await.expect("send") {
+                        SendOutcome::Accepted(r) => {
+                            sent += 1;
+                            let _ = poller.send(PollerCmd::Track(Box::new(r)));
+                        }
+                        SendOutcome::OverBudget(_) => {
+                            // Final once nothing is in flight: every bill is in.
+                            let busy = engine
+                                .with_store(|s| s.in_flight_count("team"))
+                                .await
+                                .expect("count");
+                            if busy == 0 {
+                                return sent;
+                            }
+                        }
+                        SendOutcome::Full { .. } | SendOutcome::NotPending => {}
+                        other => panic!("{other:?}"),
+                    }
+                    // Looking again, as the feeder does after a full queue (shortened).
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            });
+        }
+        let mut sent = Vec::new();
+        while let Some(n) = racers.join_next().await {
+            sent.push(n.expect("racer"));
+        }
+        let stats = sim.stats();
+        let total: u64 = sent.iter().sum();
+        assert_eq!(stats.creates, total, "every create was one line, sent once");
+        assert_eq!(stats.repeated_client_ids, 0);
+        assert!(
+            stats.peak_in_flight <= TEAM_CAP,
+            "{} in flight at once at the simulator (cap {TEAM_CAP})",
+            stats.peak_in_flight
+        );
+        let spent = hosts[1].spent_today().await.expect("spend");
+        let limit = cap.budget.daily_tokens.expect("cap");
+        assert!(spent.tokens <= limit, "spent {} of {limit}", spent.tokens);
+        assert!(
+            (1..lines as u64).contains(&total),
+            "the budget stopped the queue: {total} of {lines} sent ({sent:?})"
+        );
+        eprintln!(
+            "racing senders: {sent:?} sent, peak {} in flight, {} of {limit} tokens",
+            stats.peak_in_flight, spent.tokens
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn racing_senders_never_pass_the_shared_cap_nor_the_budget_sqlite() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("team.sqlite3");
+        racing_senders_never_pass_the_shared_cap_nor_the_budget(move || {
+            Store::open(&path).expect("store")
+        })
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn racing_senders_never_pass_the_shared_cap_nor_the_budget_postgres() {
+        let Some(db) = crate::store::pg::test_db::TestDb::create("feeder_race") else {
+            return;
+        };
+        let target = crate::store::pg::target::PgTarget::parse(&db.url).expect("url");
+        racing_senders_never_pass_the_shared_cap_nor_the_budget(move || {
+            Store::open_postgres(&target).expect("store")
+        })
+        .await;
     }
 }

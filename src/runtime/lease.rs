@@ -1,12 +1,19 @@
-//! One poller per store: every dashboard and `watch` sharing a store file runs this lease keeper,
-//! and only the process holding the `poller` lease does the store's background work (polling,
-//! downloads); the others follow the store through the store watcher.
+//! One poller per store: every dashboard and `watch` sharing a store (a file, or a PostgreSQL
+//! database shared by a team's hosts) runs this lease keeper, and only the process holding the
+//! `poller` lease does the store's background work (polling, feeding the queue, downloads); the
+//! others follow the store through the store watcher.
 //!
 //! The holder renews its lease every `renew_every`; a follower checks just as often and takes the
 //! lease over once it has expired — the holder was killed (SIGKILL leaves the row behind) or
-//! stalled past `ttl`. A holder that cannot renew before its own expiry steps down, so two
-//! pollers overlap for at most one check. A clean exit deletes the row, so a follower takes over
-//! at its next check.
+//! stalled past `ttl`. A clean exit deletes the row, so a follower takes over at its next check.
+//!
+//! The holder trusts its lease for nine tenths of a lease time from the *start* of its last
+//! confirmed renewal, by its own monotonic clock: a follower cannot take over before a whole
+//! lease time has passed since then (on PostgreSQL the row's expiry is written by the server
+//! during the renewal, so it is later still). A renewal that
+//! fails, or hangs on a partitioned network, cannot extend it: the keeper steps down the moment
+//! it runs out, without waiting for the call, and opens a new connection for its next try. So
+//! two pollers never overlap, whatever the network does.
 //!
 //! [`gate`] is the single place where a role change reaches the work it governs.
 
@@ -15,9 +22,14 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{oneshot, watch};
+use tokio::time::Instant;
 
 /// The lease the poller (and the download manager) run under.
 pub(crate) const POLLER: &str = "poller";
+
+/// The variable naming this host in lease holders (for tests running several "hosts" on one
+/// machine); the OS hostname otherwise.
+pub(crate) const HOST_VAR: &str = "SEEDANCE_HOST";
 
 /// Lease timings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -57,7 +69,8 @@ pub enum Role {
     Starting,
     /// We hold the lease: we poll.
     Leader,
-    /// Another process polls; `holder` says who, `note` what it reports (e.g. its banner).
+    /// Another process polls; `holder` says who (as [`shown_holder`] shows it), `note` what it
+    /// reports (e.g. its banner).
     Follower {
         holder: String,
         note: Option<String>,
@@ -70,6 +83,20 @@ impl Role {
     }
 }
 
+/// This host's name in lease holders: `SEEDANCE_HOST` when set (one safe word, at most 64
+/// characters), else the OS hostname.
+pub(crate) fn host() -> String {
+    let given = std::env::var(HOST_VAR).ok().map(|h| {
+        h.chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+            .take(64)
+            .collect::<String>()
+    });
+    given
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(super::opener::hostname)
+}
+
 /// A holder id: `KIND pid N@HOST #RANDOM`, readable in a header and unique per process run.
 pub(crate) fn holder_id(kind: &str) -> String {
     use std::hash::{BuildHasher, Hasher};
@@ -78,11 +105,30 @@ pub(crate) fn holder_id(kind: &str) -> String {
     h.write_i64(now_ms());
     h.write_u32(std::process::id());
     let tail = h.finish() & 0xff_ffff;
-    format!(
-        "{kind} pid {}@{} #{tail:06x}",
-        std::process::id(),
-        super::opener::hostname()
-    )
+    format!("{kind} pid {}@{} #{tail:06x}", std::process::id(), host())
+}
+
+/// How a holder read from the store is shown to people: `KIND pid N@HOST` (the random tail
+/// dropped), as one safe line of at most 120 characters — another host, or anyone who can
+/// write the database, wrote it.
+pub(crate) fn shown_holder(holder: &str) -> String {
+    let bare = match holder.rsplit_once(" #") {
+        Some((head, tail)) if tail.len() == 6 && tail.chars().all(|c| c.is_ascii_hexdigit()) => {
+            head
+        }
+        _ => holder,
+    };
+    shown_text(bare)
+}
+
+/// Text from the lease row as one safe line of at most 120 characters.
+fn shown_text(text: &str) -> String {
+    let safe = crate::sanitize::line(text);
+    let mut out: String = safe.chars().take(120).collect();
+    if safe.chars().nth(120).is_some() {
+        out.push('…');
+    }
+    out
 }
 
 /// The pid inside a holder id, if it has one.
@@ -105,7 +151,7 @@ pub(crate) fn holder_gone(holder: &str) -> bool {
     let (Some(pid), Some(host)) = (holder_pid(holder), holder_host(holder)) else {
         return false;
     };
-    if host != super::opener::hostname() || pid == 0 || pid > i32::MAX as u32 {
+    if host != self::host() || pid == 0 || pid > i32::MAX as u32 {
         return false;
     }
     // Signal 0 checks that the process exists without sending anything.
@@ -141,85 +187,161 @@ pub(crate) fn note_for(h: &crate::app::Health) -> Option<String> {
         .or_else(|| h.paused.then(|| "polling is paused there".to_string()))
 }
 
+/// Opens a connection to the store the lease lives in (again, after one was lost).
+pub(crate) type OpenStore = Arc<dyn Fn() -> Result<Store, StoreError> + Send + Sync>;
+
+/// An [`OpenStore`] for the SQLite file at `path`.
+pub(crate) fn open_file(path: PathBuf) -> OpenStore {
+    Arc::new(move || Store::open(&path))
+}
+
+/// The keeper's connection, shared with the release at exit; `None` after one was given up.
+type Conn = Arc<Mutex<Option<Arc<Mutex<Store>>>>>;
+
 /// A running lease keeper. Drop it, or better call [`LeaseKeeper::release`] on a clean exit.
 pub(crate) struct LeaseKeeper {
     role: watch::Receiver<Role>,
     noter: Noter,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
-    store: Arc<Mutex<Store>>,
+    conn: Conn,
     holder: String,
 }
 
+/// One renewal or check: take (or keep) the lease `name` for `who` over `store`, judging
+/// someone else's lease by `seen` (see `store::Liveness`).
+fn attempt(
+    store: &Mutex<Store>,
+    seen: &Mutex<crate::store::Liveness>,
+    (name, who, note): (&str, &str, Option<&str>),
+    ttl_ms: i64,
+    origin: std::time::Instant,
+) -> Result<LeaseOutcome, StoreError> {
+    let poisoned = || StoreError::Sql("lease lock poisoned".into());
+    let guard = store.lock().map_err(|_| poisoned())?;
+    let mut seen = seen.lock().map_err(|_| poisoned())?;
+    guard.lease_acquire_judged(name, who, now_ms(), ttl_ms, note, |l, server| {
+        let mono = origin.elapsed().as_millis().min(u64::MAX as u128) as u64;
+        seen.alive(
+            l,
+            mono,
+            ttl_ms.max(1) as u64,
+            holder_gone(&l.holder),
+            server,
+        )
+    })
+}
+
 impl LeaseKeeper {
-    /// Start keeping the lease `name` of the store at `path` for `holder`.
+    /// Start keeping the lease `name` of the store `open` connects to, for `holder`. Fails
+    /// when the store cannot be opened now.
     pub(crate) fn spawn(
-        path: PathBuf,
+        open: OpenStore,
         name: &'static str,
         holder: String,
         cfg: LeaseConfig,
     ) -> Result<LeaseKeeper, StoreError> {
-        let store = Arc::new(Mutex::new(Store::open(&path)?));
+        let first = open()?;
+        let conn: Conn = Arc::new(Mutex::new(Some(Arc::new(Mutex::new(first)))));
         let (role_tx, role) = watch::channel(Role::Starting);
         let (stop, mut stopped) = oneshot::channel();
-        let (st, who) = (store.clone(), holder.clone());
+        let (shared, who) = (conn.clone(), holder.clone());
         let noter = Noter::default();
         let notes = noter.clone();
         let task = tokio::spawn(async move {
             let mut tick = tokio::time::interval(cfg.renew_every.max(Duration::from_millis(20)));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             let ttl_ms = cfg.ttl.as_millis().min(i64::MAX as u128) as i64;
-            // Until when our last successful renewal holds.
-            let mut held_until = i64::MIN;
+            // While we lead: until when our last confirmed renewal holds (its start + ttl).
+            let mut valid_until: Option<Instant> = None;
             // Others' leases are judged over our own monotonic clock (see `store::Liveness`).
             let origin = std::time::Instant::now();
             let liveness = Arc::new(Mutex::new(crate::store::Liveness::default()));
-            loop {
-                tokio::select! {
-                    _ = &mut stopped => return,
-                    _ = tick.tick() => {}
-                }
-                let (s, w, note) = (st.clone(), who.clone(), notes.get());
-                let at = now_ms();
-                let seen = liveness.clone();
-                let outcome = tokio::task::spawn_blocking(move || {
-                    let guard = s
-                        .lock()
-                        .map_err(|_| StoreError::Sql("lease lock poisoned".into()))?;
-                    let mut seen = seen
-                        .lock()
-                        .map_err(|_| StoreError::Sql("lease lock poisoned".into()))?;
-                    guard.lease_acquire_judged(name, &w, at, ttl_ms, note.as_deref(), |l| {
-                        let mono = origin.elapsed().as_millis().min(u64::MAX as u128) as u64;
-                        seen.alive(l, mono, ttl_ms.max(1) as u64, holder_gone(&l.holder))
-                    })
-                })
-                .await
-                .unwrap_or_else(|e| Err(StoreError::Sql(e.to_string())));
-                let next = match outcome {
-                    Ok(LeaseOutcome::Held(l)) => {
-                        held_until = l.expires_at;
-                        Role::Leader
-                    }
-                    Ok(LeaseOutcome::Other(l)) => Role::Follower {
-                        holder: l.holder,
-                        note: l.note,
-                    },
-                    // The store is busy: keep the role while our lease still holds.
-                    Err(e) => match &*role_tx.borrow() {
-                        Role::Leader if now_ms() < held_until => Role::Leader,
-                        Role::Leader | Role::Starting => Role::Follower {
-                            holder: format!("nobody (the store is unavailable: {e})"),
-                            note: None,
-                        },
-                        other => other.clone(),
-                    },
-                };
+            let set = |next: Role| {
                 role_tx.send_if_modified(|r| {
                     let changed = *r != next;
                     *r = next;
                     changed
                 });
+            };
+            let unconfirmed = |why: String| Role::Follower {
+                holder: format!("nobody (this process cannot confirm its lease: {why})"),
+                note: None,
+            };
+            loop {
+                let step_down_at = valid_until.unwrap_or_else(|| Instant::now() + cfg.ttl);
+                tokio::select! {
+                    biased;
+                    _ = &mut stopped => return,
+                    _ = tokio::time::sleep_until(step_down_at), if valid_until.is_some() => {
+                        valid_until = None;
+                        set(unconfirmed("no renewal within the lease time".into()));
+                        continue;
+                    }
+                    _ = tick.tick() => {}
+                }
+                let started = Instant::now();
+                let store = shared.lock().ok().and_then(|c| c.clone());
+                let (seen, w, note, opener) =
+                    (liveness.clone(), who.clone(), notes.get(), open.clone());
+                let work = tokio::task::spawn_blocking(move || {
+                    let store = match store {
+                        Some(s) => s,
+                        None => Arc::new(Mutex::new(opener()?)),
+                    };
+                    let out = attempt(&store, &seen, (name, &w, note.as_deref()), ttl_ms, origin);
+                    Ok::<_, StoreError>((store, out))
+                });
+                // A leader waits no longer than its lease holds; anyone else a lease time.
+                let bound = valid_until.unwrap_or(started + cfg.ttl);
+                let outcome = match tokio::time::timeout_at(bound, work).await {
+                    Ok(Ok(Ok((store, out)))) => {
+                        // Anything but a lock held elsewhere may be a lost connection (a
+                        // restarted server, a killed backend): the next try opens a new one.
+                        let lost = matches!(&out, Err(e) if !matches!(e, StoreError::Busy(_)));
+                        if let Ok(mut c) = shared.lock() {
+                            *c = (!lost).then_some(store);
+                        }
+                        out
+                    }
+                    Ok(Ok(Err(e))) => Err(e),
+                    Ok(Err(e)) => Err(StoreError::Sql(e.to_string())),
+                    Err(_) => {
+                        // Hung (a partition): give this connection up; the next try opens one.
+                        if let Ok(mut c) = shared.lock() {
+                            *c = None;
+                        }
+                        Err(StoreError::Busy("no answer from the store".into()))
+                    }
+                };
+                let next = match outcome {
+                    Ok(LeaseOutcome::Held(_)) => {
+                        // A tenth of a lease time to spare for a late timer.
+                        valid_until = Some(started + cfg.ttl - cfg.ttl / 10);
+                        Role::Leader
+                    }
+                    Ok(LeaseOutcome::Other(l)) => {
+                        valid_until = None;
+                        Role::Follower {
+                            holder: shown_holder(&l.holder),
+                            note: l.note.as_deref().map(shown_text),
+                        }
+                    }
+                    // Keep leading while the last renewal holds; the select above steps down.
+                    Err(e) => match (&*role_tx.borrow(), valid_until) {
+                        (Role::Leader, Some(until)) if Instant::now() < until => Role::Leader,
+                        (Role::Leader, _) => {
+                            valid_until = None;
+                            unconfirmed(e.to_string())
+                        }
+                        (Role::Starting, _) => Role::Follower {
+                            holder: format!("nobody (the store is unavailable: {e})"),
+                            note: None,
+                        },
+                        (other, _) => other.clone(),
+                    },
+                };
+                set(next);
             }
         });
         Ok(LeaseKeeper {
@@ -227,7 +349,7 @@ impl LeaseKeeper {
             noter,
             stop: Some(stop),
             task,
-            store,
+            conn,
             holder,
         })
     }
@@ -248,13 +370,20 @@ impl LeaseKeeper {
             let _ = stop.send(());
         }
         let _ = (&mut self.task).await;
-        let (store, holder) = (self.store.clone(), self.holder.clone());
-        let _ = tokio::task::spawn_blocking(move || {
-            if let Ok(s) = store.lock() {
-                let _ = s.lease_release(POLLER, &holder);
-            }
-        })
-        .await;
+        let store = self.conn.lock().ok().and_then(|c| c.clone());
+        let holder = self.holder.clone();
+        if let Some(store) = store {
+            // Bounded: a store that no longer answers keeps the row until it expires.
+            let _ = tokio::time::timeout(
+                Duration::from_secs(5),
+                tokio::task::spawn_blocking(move || {
+                    if let Ok(s) = store.lock() {
+                        let _ = s.lease_release(POLLER, &holder);
+                    }
+                }),
+            )
+            .await;
+        }
     }
 }
 
@@ -290,6 +419,28 @@ mod tests {
         assert_eq!(holder_pid(&id), Some(std::process::id()));
         assert_ne!(id, holder_id("watch"), "random part differs per run");
         assert_eq!(holder_pid("garbage"), None);
+    }
+
+    #[test]
+    fn holders_are_shown_as_kind_pid_at_host_escaped_and_cut() {
+        assert_eq!(
+            shown_holder("watch --daemon pid 4242@host-b #0a1b2c"),
+            "watch --daemon pid 4242@host-b"
+        );
+        // Not a random tail of ours: kept.
+        assert_eq!(shown_holder("x pid 1@h #not-hex"), "x pid 1@h #not-hex");
+        let hostile = shown_holder("dashboard pid 1@h\u{1b}]0;pwned\u{7}\u{202e} #abcdef");
+        assert!(
+            !hostile.chars().any(crate::sanitize::is_unsafe),
+            "{hostile:?}"
+        );
+        assert!(
+            hostile.starts_with("dashboard pid 1@h\\x1b]0;pwned"),
+            "{hostile}"
+        );
+        let long = shown_holder(&"h".repeat(10_000));
+        assert_eq!(long.chars().count(), 121, "120 and an ellipsis");
+        assert_eq!(holder_host("watch pid 3@host-c #00ff00"), Some("host-c"));
     }
 
     #[test]
@@ -338,10 +489,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("s.db");
         let cfg = LeaseConfig::from_secs(0.6);
-        let a = LeaseKeeper::spawn(path.clone(), POLLER, "A".into(), cfg).expect("a");
+        let a = LeaseKeeper::spawn(open_file(path.clone()), POLLER, "A".into(), cfg).expect("a");
         let mut ra = a.role();
         wait_for(&mut ra, Role::is_leader).await;
-        let b = LeaseKeeper::spawn(path.clone(), POLLER, "B".into(), cfg).expect("b");
+        let b = LeaseKeeper::spawn(open_file(path.clone()), POLLER, "B".into(), cfg).expect("b");
         let mut rb = b.role();
         let r = wait_for(&mut rb, |r| matches!(r, Role::Follower { .. })).await;
         assert_eq!(
@@ -368,7 +519,7 @@ mod tests {
         a.release().await;
         wait_for(&mut rb, Role::is_leader).await;
         // B dies without releasing (abort, like SIGKILL): C takes over after the ttl.
-        let c = LeaseKeeper::spawn(path.clone(), POLLER, "C".into(), cfg).expect("c");
+        let c = LeaseKeeper::spawn(open_file(path.clone()), POLLER, "C".into(), cfg).expect("c");
         let mut rc = c.role();
         wait_for(&mut rc, |r| matches!(r, Role::Follower { .. })).await;
         let died = std::time::Instant::now();
@@ -381,6 +532,176 @@ mod tests {
             .lease(POLLER)
             .expect("read");
         assert_eq!(row.map(|l| l.holder), Some("C".into()));
+    }
+}
+
+#[cfg(test)]
+mod postgres_tests {
+    //! The lease across hosts on a real PostgreSQL server (skipped with a message outside CI
+    //! when there is none): holders named by host, takeover, and a partitioned holder.
+    use super::*;
+    use crate::store::pg::target::PgTarget;
+    use crate::store::pg::test_db::{self, TestDb};
+
+    fn opener(db: &TestDb) -> OpenStore {
+        let target = PgTarget::parse(&db.url).expect("test URL");
+        Arc::new(move || Store::open_postgres(&target))
+    }
+
+    async fn wait_for(rx: &mut watch::Receiver<Role>, want: impl Fn(&Role) -> bool) -> Role {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let r = rx.borrow_and_update().clone();
+            if want(&r) {
+                return r;
+            }
+            match tokio::time::timeout_at(deadline, rx.changed()).await {
+                Ok(Ok(())) => {}
+                _ => panic!("role never matched; last {r:?}"),
+            }
+        }
+    }
+
+    /// Every session of the test database but the caller's is ended (a restarted server, or
+    /// the network gone, as the keepers see it).
+    fn end_sessions(db: &TestDb) {
+        let url = db.url.clone();
+        std::thread::spawn(move || {
+            test_db::client(&url)
+                .batch_execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                     WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                )
+                .expect("terminate")
+        })
+        .join()
+        .expect("admin thread");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_leader_across_hosts_named_pid_at_host_and_takeover_after_death() {
+        let Some(db) = TestDb::create("keeper_hosts") else {
+            return;
+        };
+        let cfg = LeaseConfig::from_secs(1.0);
+        let a_id = "watch --daemon pid 41@host-a #0a1b2c".to_string();
+        let a = LeaseKeeper::spawn(opener(&db), POLLER, a_id, cfg).expect("a");
+        let mut ra = a.role();
+        wait_for(&mut ra, Role::is_leader).await;
+        let b = LeaseKeeper::spawn(
+            opener(&db),
+            POLLER,
+            "dashboard pid 42@host-b #3d4e5f".into(),
+            cfg,
+        )
+        .expect("b");
+        let mut rb = b.role();
+        let r = wait_for(&mut rb, |r| matches!(r, Role::Follower { .. })).await;
+        assert_eq!(
+            r,
+            Role::Follower {
+                holder: "watch --daemon pid 41@host-a".into(),
+                note: None
+            }
+        );
+        // A is killed (its task aborted, its row left behind): B leads within the lease time
+        // (and the check after it).
+        let died = Instant::now();
+        drop(a);
+        wait_for(&mut rb, Role::is_leader).await;
+        let took = died.elapsed();
+        assert!(
+            took <= cfg.ttl + cfg.renew_every + Duration::from_millis(1500),
+            "took over after {took:?}"
+        );
+        assert!(
+            took >= cfg.ttl / 2,
+            "took over after {took:?}, before A's lease ran out"
+        );
+        let row = tokio::task::spawn_blocking({
+            let open = opener(&db);
+            move || open().expect("open").lease(POLLER).expect("read")
+        })
+        .await
+        .expect("read");
+        assert_eq!(
+            row.map(|l| l.holder),
+            Some("dashboard pid 42@host-b #3d4e5f".into())
+        );
+    }
+
+    /// A holder that can no longer reach the server (its session ended, every new connection
+    /// hangs) steps down by itself within its lease time, before the other host takes over.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_partitioned_holder_steps_down_before_another_host_takes_over() {
+        let Some(db) = TestDb::create("keeper_partition") else {
+            return;
+        };
+        let cfg = LeaseConfig::from_secs(2.0);
+        // A's network: the first connection works; later ones hang until the test ends.
+        let (cut, hang) = std::sync::mpsc::channel::<()>();
+        let hang = Arc::new(Mutex::new(hang));
+        let (real, opened) = (opener(&db), Arc::new(std::sync::atomic::AtomicU32::new(0)));
+        let count = opened.clone();
+        let a_open: OpenStore = Arc::new(move || {
+            if count.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                return real();
+            }
+            let _ = hang.lock().map(|h| h.recv());
+            Err(StoreError::Busy("the test's partition ended".into()))
+        });
+        let a = LeaseKeeper::spawn(a_open, POLLER, "watch pid 1@host-a #000001".into(), cfg)
+            .expect("a");
+        let mut ra = a.role();
+        wait_for(&mut ra, Role::is_leader).await;
+        let b = LeaseKeeper::spawn(
+            opener(&db),
+            POLLER,
+            "watch pid 2@host-b #000002".into(),
+            cfg,
+        )
+        .expect("b");
+        let mut rb = b.role();
+        wait_for(&mut rb, |r| matches!(r, Role::Follower { .. })).await;
+
+        end_sessions(&db);
+        let cut_at = Instant::now();
+        // B takes over; by then A has stepped down.
+        let mut a_when_b_led = None;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let b_role = rb.borrow_and_update().clone();
+            if b_role.is_leader() {
+                a_when_b_led = Some(ra.borrow().clone());
+                break;
+            }
+            if tokio::time::timeout_at(deadline, rb.changed())
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+        let a_role = a_when_b_led.expect("B never took over");
+        assert!(
+            !a_role.is_leader(),
+            "two pollers: A still led when B took over"
+        );
+        assert!(
+            matches!(&a_role, Role::Follower { holder, .. } if holder.contains("cannot confirm its lease")),
+            "{a_role:?}"
+        );
+        assert!(
+            cut_at.elapsed() < cfg.ttl * 4,
+            "took {:?}",
+            cut_at.elapsed()
+        );
+        assert!(
+            opened.load(std::sync::atomic::Ordering::SeqCst) >= 2,
+            "A tried a new connection"
+        );
+        drop(cut);
+        drop(b);
     }
 }
 

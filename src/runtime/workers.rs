@@ -77,7 +77,7 @@ impl Workers {
         face: mpsc::UnboundedSender<Report>,
     ) -> Result<Workers, String> {
         let keeper = LeaseKeeper::spawn(
-            ctx.store_path.clone(),
+            lease::open_file(ctx.store_path.clone()),
             lease::POLLER,
             lease::holder_id(plan.holder),
             LeaseConfig::from_secs(ctx.config.poll.lease_secs),

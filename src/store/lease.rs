@@ -2,14 +2,17 @@
 //! when. The holder renews it with a heartbeat; anyone may take it over once it has expired (the
 //! holder died, e.g. SIGKILL, or stalled); the holder deletes it on a clean exit.
 //!
-//! Times are Unix milliseconds from the callers, so tests can use sub-second timeouts and the
-//! store never reads the clock itself.
+//! Times are Unix milliseconds. On SQLite they come from the callers, so tests can use
+//! sub-second timeouts and the store never reads the clock itself.
 //!
-//! Whether a holder is alive is [`Liveness`]'s rule, the one place it is decided: a lease
-//! whose heartbeat counter has not moved for a lease time *of the observer's own monotonic
-//! clock* is dead, as is one whose holder process is known to be gone (same host, no such
-//! pid). The holder's wall-clock `expires_at` is shown to people, never trusted: a holder whose
-//! clock was an hour ahead would otherwise be "alive" for an hour after a SIGKILL.
+//! Whether a holder is alive is [`Liveness`]'s rule, the one place it is decided. On SQLite (one
+//! host) a lease whose heartbeat counter has not moved for a lease time *of the observer's own
+//! monotonic clock* is dead, as is one whose holder process is known to be gone (same host, no
+//! such pid); the holder's wall-clock `expires_at` is shown to people, never trusted: a holder
+//! whose clock was an hour ahead would otherwise be "alive" for an hour after a SIGKILL. On
+//! PostgreSQL (many hosts, each with its own clock) the runtime's renewals are written with the
+//! *server's* clock ([`Store::lease_acquire_judged`]) and judged against it: one clock for
+//! every host, and a follower started after the holder died takes over at once.
 
 use super::db::{DbError, Row};
 use super::{Store, StoreError};
@@ -39,17 +42,22 @@ pub struct Liveness {
 impl Liveness {
     /// Is the holder of `lease` alive, seen at our monotonic `now_ms` with a lease time of
     /// `ttl_ms`? `holder_gone` is true when the holder's process is known not to exist (same
-    /// host, no such pid). A holder first seen now, or whose counter moved since, is alive for
-    /// `ttl_ms` from now.
+    /// host, no such pid). `server_ms` is the database server's clock when the store has one
+    /// (PostgreSQL): the lease lives until its `expires_at` by that clock. Otherwise a holder
+    /// first seen now, or whose counter moved since, is alive for `ttl_ms` from now.
     pub(crate) fn alive(
         &mut self,
         lease: &Lease,
         now_ms: u64,
         ttl_ms: u64,
         holder_gone: bool,
+        server_ms: Option<i64>,
     ) -> bool {
         if holder_gone {
             return false;
+        }
+        if let Some(server) = server_ms {
+            return lease.expires_at > server;
         }
         match &self.seen {
             Some((holder, beats, since)) if *holder == lease.holder && *beats == lease.beats => {
@@ -101,6 +109,7 @@ impl Store {
     /// Take the lease `name` for `holder` until `now_ms + ttl_ms` when it is free, expired or
     /// already ours (a renewal), with `note` for followers; otherwise report the live holder. A
     /// live lease of someone else is only read, never written, so followers cause no commits.
+    /// Every time is the caller's, on both backends.
     pub fn lease_acquire(
         &self,
         name: &str,
@@ -109,14 +118,15 @@ impl Store {
         ttl_ms: i64,
         note: Option<&str>,
     ) -> Result<LeaseOutcome, StoreError> {
-        self.lease_acquire_judged(name, holder, now_ms, ttl_ms, note, |l| {
+        self.lease_take(name, holder, now_ms, ttl_ms, note, false, |l, _| {
             l.expires_at > now_ms
         })
     }
 
-    /// [`Store::lease_acquire`] with someone else's lease judged by `alive` (a [`Liveness`]
-    /// over the caller's monotonic clock) instead of by its wall-clock expiry. `alive` is asked
-    /// again on the row read under the write lock.
+    /// [`Store::lease_acquire`] with someone else's lease judged by `alive` (a [`Liveness`]),
+    /// handed the server's clock on PostgreSQL (`None` on SQLite). On PostgreSQL the row's
+    /// times are the server's clock (`now_ms` is not used), so hosts whose clocks differ agree
+    /// on when it expires. `alive` is asked again on the row read under the write lock.
     pub(crate) fn lease_acquire_judged(
         &self,
         name: &str,
@@ -124,18 +134,58 @@ impl Store {
         now_ms: i64,
         ttl_ms: i64,
         note: Option<&str>,
-        mut alive: impl FnMut(&Lease) -> bool,
+        alive: impl FnMut(&Lease, Option<i64>) -> bool,
     ) -> Result<LeaseOutcome, StoreError> {
-        let mut live_other = |l: &Lease| l.holder != holder && alive(l);
+        self.lease_take(name, holder, now_ms, ttl_ms, note, true, alive)
+    }
+
+    /// The database server's clock in Unix milliseconds on PostgreSQL; `None` on SQLite,
+    /// where every process shares the host's clock.
+    pub(crate) fn server_clock_ms(&self) -> Result<Option<i64>, StoreError> {
+        match &self.db {
+            super::db::Db::Sqlite(_) => Ok(None),
+            super::db::Db::Postgres(_) => self
+                .db
+                .query_row(
+                    "SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint",
+                    args![],
+                    |r| r.get::<i64>(0),
+                )
+                .map_err(|e| self.err(e)),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn lease_take(
+        &self,
+        name: &str,
+        holder: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+        note: Option<&str>,
+        server_clock: bool,
+        mut alive: impl FnMut(&Lease, Option<i64>) -> bool,
+    ) -> Result<LeaseOutcome, StoreError> {
+        let clock = |s: &Store| {
+            if server_clock {
+                s.server_clock_ms()
+            } else {
+                Ok(None)
+            }
+        };
+        let mut live_other = |l: &Lease, server| l.holder != holder && alive(l, server);
+        let server = clock(self)?;
         if let Some(l) = self.lease(name)?
-            && live_other(&l)
+            && live_other(&l, server)
         {
             return Ok(LeaseOutcome::Other(l));
         }
         self.write(|s| {
             // Re-check under the write lock: another process may have taken it meanwhile.
+            let server = clock(s)?;
+            let now_ms = server.unwrap_or(now_ms);
             let current = s.lease(name)?;
-            if let Some(l) = current.as_ref().filter(|l| live_other(l)) {
+            if let Some(l) = current.as_ref().filter(|l| live_other(l, server)) {
                 return Ok(LeaseOutcome::Other(l.clone()));
             }
             let (acquired_at, beats) = current
@@ -246,24 +296,28 @@ mod tests {
             .expect("acquire");
         let mut seen = Liveness::default();
         let lease = |s: &Store| s.lease("poller").expect("read").expect("row");
-        assert!(seen.alive(&lease(&b), 0, 500, false), "first seen: alive");
-        assert!(seen.alive(&lease(&b), 499, 500, false));
+        assert!(
+            seen.alive(&lease(&b), 0, 500, false, None),
+            "first seen: alive"
+        );
+        assert!(seen.alive(&lease(&b), 499, 500, false, None));
         // A renews: the counter moved, so the lease time starts again.
         a.lease_acquire("poller", "A", ahead + 400, 500, None)
             .expect("renew");
-        assert!(seen.alive(&lease(&b), 600, 500, false));
-        assert!(seen.alive(&lease(&b), 1_099, 500, false));
+        assert!(seen.alive(&lease(&b), 600, 500, false, None));
+        assert!(seen.alive(&lease(&b), 1_099, 500, false, None));
         // A stops (killed): a lease time later by B's clock it is dead, whatever it wrote.
-        assert!(!seen.alive(&lease(&b), 1_100, 500, false));
-        match b.lease_acquire_judged("poller", "B", 10, 500, None, |l| {
-            seen.alive(l, 1_100, 500, false)
+        assert!(!seen.alive(&lease(&b), 1_100, 500, false, None));
+        match b.lease_acquire_judged("poller", "B", 10, 500, None, |l, server| {
+            assert_eq!(server, None, "SQLite has no server clock");
+            seen.alive(l, 1_100, 500, false, server)
         }) {
             Ok(LeaseOutcome::Held(l)) => assert_eq!(l.holder, "B"),
             other => panic!("takeover: {other:?}"),
         }
         // A holder known to be gone is dead at once.
         let mut fresh = Liveness::default();
-        assert!(!fresh.alive(&lease(&a), 0, 500, true));
+        assert!(!fresh.alive(&lease(&a), 0, 500, true, None));
     }
 
     #[test]
@@ -295,6 +349,113 @@ mod tests {
         assert!(matches!(
             b.lease_acquire("poller", "B", 1_001, 60_000, None),
             Ok(LeaseOutcome::Held(_))
+        ));
+    }
+
+    /// Two handles on one test database (`None`: no server outside CI, said by the fixture).
+    fn open_postgres(test: &str) -> Option<(super::super::pg::test_db::TestDb, Store, Store)> {
+        let db = super::super::pg::test_db::TestDb::create(test)?;
+        let target = super::super::pg::target::PgTarget::parse(&db.url).expect("test URL");
+        let a = Store::open_postgres(&target).expect("a");
+        let b = Store::open_postgres(&target).expect("b");
+        Some((db, a, b))
+    }
+
+    /// On PostgreSQL the row's times are the server's clock, whatever the writer's says: two
+    /// hosts an hour apart agree on when the lease expires.
+    #[test]
+    fn postgres_leases_are_timed_by_the_servers_clock() {
+        let Some((_db, a, b)) = open_postgres("lease_server_clock") else {
+            return;
+        };
+        let server = a.server_clock_ms().expect("clock").expect("a server clock");
+        let local = chrono::Utc::now().timestamp_millis();
+        assert!((server - local).abs() < 60_000, "the test server runs here");
+        // A's clock is an hour ahead, and its lease time is long.
+        let ahead = local + 3_600_000;
+        let held =
+            match a.lease_acquire_judged("poller", "A 1@host-a", ahead, 60_000, None, |_, s| {
+                assert!(s.is_some(), "the server's clock is handed to the judge");
+                true
+            }) {
+                Ok(LeaseOutcome::Held(l)) => l,
+                other => panic!("{other:?}"),
+            };
+        assert!(
+            (held.heartbeat_at - server).abs() < 60_000
+                && held.expires_at == held.heartbeat_at + 60_000,
+            "times from the server, not from A: {held:?} (server {server})"
+        );
+        // B (its clock right) sees A alive by the server's clock, and writes nothing.
+        let mut seen = Liveness::default();
+        match b.lease_acquire_judged("poller", "B 2@host-b", local, 60_000, None, |l, s| {
+            seen.alive(l, 0, 60_000, false, s)
+        }) {
+            Ok(LeaseOutcome::Other(l)) => assert_eq!(l.holder, "A 1@host-a"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(b.lease("poller").expect("read"), Some(held));
+    }
+
+    /// A holder that stops renewing is replaced once its lease time has passed on the server's
+    /// clock, and not before; a follower started after the holder died need not watch it for a
+    /// lease time first.
+    #[test]
+    fn postgres_takeover_after_the_lease_time_by_the_servers_clock() {
+        let Some((_db, a, b)) = open_postgres("lease_takeover") else {
+            return;
+        };
+        let ttl = 400;
+        let judge =
+            |l: &Lease, s: Option<i64>| Liveness::default().alive(l, 0, ttl as u64, false, s);
+        let first = match a.lease_acquire_judged("poller", "A", 0, ttl, None, judge) {
+            Ok(LeaseOutcome::Held(l)) => l,
+            other => panic!("{other:?}"),
+        };
+        // A renews once: beats move, acquired_at stays.
+        let renewed = match a.lease_acquire_judged("poller", "A", 0, ttl, None, judge) {
+            Ok(LeaseOutcome::Held(l)) => l,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            (renewed.acquired_at, renewed.beats),
+            (first.acquired_at, first.beats + 1)
+        );
+        // A dies. B tries until it holds it; every refusal was judged before A's expiry.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let taken = loop {
+            let mut judged_at = None;
+            let outcome = b.lease_acquire_judged("poller", "B", 0, ttl, None, |l, s| {
+                judged_at = s;
+                judge(l, s)
+            });
+            match outcome {
+                Ok(LeaseOutcome::Held(l)) => break l,
+                Ok(LeaseOutcome::Other(l)) => {
+                    assert_eq!(l, renewed);
+                    let at = judged_at.expect("judged by the server's clock");
+                    assert!(
+                        at < renewed.expires_at,
+                        "refused at {at}, after {renewed:?}"
+                    );
+                }
+                Err(e) => panic!("{e}"),
+            }
+            assert!(std::time::Instant::now() < deadline, "never taken over");
+            // Polling the server's clock, not waiting for an event: a short pause between looks.
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        assert!(
+            taken.acquired_at >= renewed.expires_at,
+            "taken at {} before A's expiry {}",
+            taken.acquired_at,
+            renewed.expires_at
+        );
+        assert_eq!((taken.holder.as_str(), taken.beats), ("B", 1));
+        // A comes back: B's lease is live, A does not steal it.
+        assert!(matches!(
+            a.lease_acquire_judged("poller", "A", 0, ttl, None, judge),
+            Ok(LeaseOutcome::Other(l)) if l.holder == "B"
         ));
     }
 }

@@ -92,7 +92,8 @@ pub(super) fn header(frame: &mut Frame, area: Rect, state: &State) {
     } else if h.paused {
         Span::styled("polling paused (p resumes)", theme.warn())
     } else if !h.leader {
-        let who = h.follows.as_deref().unwrap_or("another process");
+        // Another host's process wrote it into the shared store: escaped here too.
+        let who = crate::sanitize::line(h.follows.as_deref().unwrap_or("another process"));
         Span::styled(format!("following the poller: {who}"), theme.dim())
     } else {
         let last = h

@@ -25,53 +25,100 @@ fn submit(dir: &Path, store: &Path, base: &str, prompt: &str) -> String {
 }
 
 fn daemon(dir: &Path, store: &Path, config: &Path, base: &str) -> Proc {
+    daemon_on(dir, store, config, base, None)
+}
+
+/// A `watch --daemon` on `store`, on the "host" `host` names (`SEEDANCE_HOST`) when given.
+fn daemon_on(dir: &Path, store: &Path, config: &Path, base: &str, host: Option<&str>) -> Proc {
     let mut c = bin_on(dir, store, base, KEY);
     c.args(["--config", config.to_str().expect("utf8")])
         .args(["watch", "--daemon"]);
+    if let Some(h) = host {
+        c.env("SEEDANCE_HOST", h);
+    }
     Proc::spawn(c)
 }
 
-#[test]
-fn exactly_one_process_polls_and_a_killed_holder_is_replaced() {
+/// `pid N@` and, on a named host, `pid N@HOST`: how a holder names the process.
+fn named(p: &Proc, host: Option<&str>) -> String {
+    format!("pid {}@{}", p.pid(), host.unwrap_or(""))
+}
+
+/// Daemons on `hosts` (one each) share `store`: the first polls, each other one follows it,
+/// pointed at a decoy simulator of its own that must receive no polls at all, and prints the
+/// same changes from the store; after a SIGKILL of the holder one follower takes over within
+/// the lease time and the others keep following. `holder` reads the lease row's holder.
+fn one_poller_then_takeover(store: &Path, hosts: &[Option<&str>], holder: impl Fn() -> String) {
     let sim = SimProcess::builder().speed(1000.0).start();
-    let decoy = SimProcess::builder().speed(1000.0).start();
+    let decoys: Vec<SimProcess> = hosts[1..]
+        .iter()
+        .map(|_| SimProcess::builder().speed(1000.0).start())
+        .collect();
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = dir.path().join("shared.sqlite3");
     let lease_secs = 1.0;
     let config = fast_config(dir.path(), lease_secs);
     // A task that stays queued, so there is always something to poll.
-    let held = submit(dir.path(), &store, &sim.base, "hold [[sim:hold]]");
+    let held = submit(dir.path(), store, &sim.base, "hold [[sim:hold]]");
 
-    let mut a = daemon(dir.path(), &store, &config, &sim.base);
+    let mut a = daemon_on(dir.path(), store, &config, &sim.base, hosts[0]);
     a.wait_line("A to take the lease", Duration::from_secs(20), |l| {
         l.err && l.text.contains("polling this store")
     });
-    let b = daemon(dir.path(), &store, &config, &decoy.base);
-    let following = b.wait_line("B to follow", Duration::from_secs(20), |l| {
-        l.err && l.text.contains("following:")
-    });
-    assert!(
-        following.text.contains(&format!("pid {}@", a.pid())),
-        "B names A as the poller: {}",
-        following.text
-    );
+    let followers: Vec<Proc> = hosts[1..]
+        .iter()
+        .zip(&decoys)
+        .map(|(host, decoy)| daemon_on(dir.path(), store, &config, &decoy.base, *host))
+        .collect();
+    for f in &followers {
+        let following = f.wait_line("a follower to follow", Duration::from_secs(20), |l| {
+            l.err && l.text.contains("following:")
+        });
+        assert!(
+            following.text.contains(&named(&a, hosts[0])),
+            "the follower names A as the poller: {}",
+            following.text
+        );
+    }
 
-    // A new task from a third process: A polls it to the end; B prints the same change.
-    let quick = submit(dir.path(), &store, &sim.base, "quick [[sim:succeed]]");
-    let seen_by_b = b.wait_line("B to see A's result", Duration::from_secs(30), |l| {
-        !l.err && l.text.contains(&quick) && l.text.contains("succeeded")
-    });
-    assert!(seen_by_b.text.contains("succeeded"));
+    // A new task from another process: A polls it to the end; every follower prints it.
+    let quick = submit(dir.path(), store, &sim.base, "quick [[sim:succeed]]");
+    for f in &followers {
+        let seen = f.wait_line(
+            "a follower to see A's result",
+            Duration::from_secs(30),
+            |l| !l.err && l.text.contains(&quick) && l.text.contains("succeeded"),
+        );
+        assert!(seen.text.contains("succeeded"));
+    }
     a.wait_line("A to print it too", Duration::from_secs(10), |l| {
         !l.err && l.text.contains(&quick) && l.text.contains("succeeded")
     });
     assert!(polls(&sim) > 0, "A polled the real simulator");
-    assert_eq!(polls(&decoy), 0, "B never polled while A held the lease");
+    for decoy in &decoys {
+        assert_eq!(polls(decoy), 0, "no follower polled while A held the lease");
+    }
 
-    // SIGKILL the holder: its lease row stays behind until it expires; B then takes over.
+    // SIGKILL the holder: its lease row stays behind until it expires; a follower then takes
+    // over (the lease row names it first: it is the one that says so).
     a.kill();
     let killed = Instant::now();
-    b.wait_line("B to take over", Duration::from_secs(20), |l| {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let next = loop {
+        let h = holder();
+        if let Some(i) = followers
+            .iter()
+            .zip(&hosts[1..])
+            .position(|(f, host)| h.contains(&named(f, *host)))
+        {
+            break i;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no follower took over; the row says {h}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    followers[next].wait_line("B to take over", Duration::from_secs(20), |l| {
         l.err && l.text.contains("polling this store")
     });
     let took = killed.elapsed();
@@ -80,24 +127,46 @@ fn exactly_one_process_polls_and_a_killed_holder_is_replaced() {
         "took over after {took:?}, lease is {lease_secs}s"
     );
     let deadline = Instant::now() + Duration::from_secs(20);
-    while polls(&decoy) == 0 {
+    while polls(&decoys[next]) == 0 {
         assert!(
             Instant::now() < deadline,
             "B never polled after taking over"
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    let lease = Store::open(&store)
-        .expect("open")
-        .lease("poller")
-        .expect("read")
-        .expect("a lease row");
+    let lease = holder();
     assert!(
-        lease.holder.contains(&format!("pid {}@", b.pid())),
-        "{}",
-        lease.holder
+        lease.contains(&named(&followers[next], hosts[1 + next])),
+        "{lease}"
     );
+    // The others follow the new holder and never poll.
+    for (i, (f, decoy)) in followers.iter().zip(&decoys).enumerate() {
+        if i == next {
+            continue;
+        }
+        f.wait_line("the others to follow B", Duration::from_secs(20), |l| {
+            l.err
+                && l.text.contains("following:")
+                && l.text.contains(&named(&followers[next], hosts[1 + next]))
+        });
+        assert_eq!(polls(decoy), 0, "only B polls after the takeover");
+    }
     assert!(!held.is_empty());
+}
+
+#[test]
+fn exactly_one_process_polls_and_a_killed_holder_is_replaced() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("shared.sqlite3");
+    let read = store.clone();
+    one_poller_then_takeover(&store, &[None, None], move || {
+        Store::open(&read)
+            .expect("open")
+            .lease("poller")
+            .expect("read")
+            .map(|l| l.holder)
+            .unwrap_or_default()
+    });
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod support;
 
 mod answer_shapes;
 mod batch;
+mod batch_feeders;
 mod batch_sigkill;
 mod cli;
 mod completions;

@@ -32,17 +32,26 @@ fn cmd(dir: &Path, store: &Path, config: &Path, sim: &SimProcess) -> Command {
 /// Rounds of the race: before the reservation, 3 of 3 rounds in 5 went over.
 const ROUNDS: usize = 6;
 
-#[test]
-fn three_submits_at_once_with_room_for_one_create_one_task() {
+/// Three `submit`s at once on `hosts` (`SEEDANCE_HOST` when named), each round on a fresh
+/// store from `store_for` (a path, or a database's URL with the guard that drops it).
+fn three_submits_with_room_for_one<G>(
+    hosts: [Option<&str>; 3],
+    store_for: impl Fn(&Path, usize) -> (PathBuf, G),
+) {
     let sim = SimProcess::builder().speed(1.0).start();
     for round in 0..ROUNDS {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = dir.path().join("s.sqlite3");
+        let (store, _guard) = store_for(dir.path(), round);
         let config = room_for_one(dir.path());
         let before = sim.stat("creates");
-        let cmds = (0..3)
-            .map(|i| {
+        let cmds = hosts
+            .iter()
+            .enumerate()
+            .map(|(i, host)| {
                 let mut c = cmd(dir.path(), &store, &config, &sim);
+                if let Some(h) = host {
+                    c.env("SEEDANCE_HOST", h);
+                }
                 c.args([
                     "submit",
                     "--prompt",
@@ -80,6 +89,11 @@ fn three_submits_at_once_with_room_for_one_create_one_task() {
             );
         }
     }
+}
+
+#[test]
+fn three_submits_at_once_with_room_for_one_create_one_task() {
+    three_submits_with_room_for_one([None, None, None], |dir, _| (dir.join("s.sqlite3"), ()));
 }
 
 #[test]

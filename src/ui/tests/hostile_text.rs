@@ -77,3 +77,29 @@ fn hostile_server_strings_are_escaped_in_the_table_and_the_detail_pane() {
         "the raw answer:\n{detail}"
     );
 }
+
+/// A follower's header names the poller on another host as `KIND pid N@HOST`; what that host
+/// wrote into the shared store reaches the terminal escaped.
+#[test]
+fn the_poller_on_another_host_is_named_and_escaped_in_the_header() {
+    let mut s = state(160, 20);
+    s.health.leader = false;
+    s.health.follows = Some("watch --daemon pid 4242@host-b".into());
+    let screen = rendered(&s);
+    assert!(
+        screen.contains("following the poller: watch --daemon pid 4242@host-b"),
+        "{screen}"
+    );
+    s.health.follows = Some("watch pid 1@evil\u{1b}]0;pwned\u{7}\u{202e}".into());
+    let screen = rendered(&s);
+    assert!(
+        !screen
+            .chars()
+            .any(|c| c != '\n' && crate::sanitize::is_unsafe(c)),
+        "{screen:?}"
+    );
+    assert!(
+        screen.contains("following the poller: watch pid 1@evil"),
+        "{screen}"
+    );
+}
