@@ -13,6 +13,9 @@
 //!
 //!    The poller runs with the shipped `[poll]` settings (4 requests in flight, 5 requests/s
 //!    times the simulator's speed); `BENCH_SPEED=1` is real time, the defaults untouched.
+//!    `BENCH_RPS` replaces the 5 (for experiments), `BENCH_ROWS=2,4` runs only those rows
+//!    (numbered from 0) besides the seed's loop, and `BENCH_TIMELINE=1` prints each row's
+//!    requests and finishes seen per 10 simulated seconds.
 //!
 //!    Reported: requests (GETs + lists) per finished task (and as a share of the seed loop's),
 //!    the mean and p95 delay from a task finishing (the simulator's `updated_at`) to the client
@@ -43,6 +46,9 @@ enum Strategy {
 }
 
 struct Outcome {
+    /// Per 10 simulated seconds of the measured window: requests sent, finishes seen, and the
+    /// summed delay of those finishes (`BENCH_TIMELINE=1` prints it).
+    timeline: Vec<(u64, usize, f64)>,
     requests_per_task: f64,
     requests_per_sec: f64,
     mean_delay: f64,
@@ -193,7 +199,7 @@ async fn run(strategy: Strategy, speed: f64, interval_secs: f64, warm: usize, n:
     let shipped = PollerConfig::from_config(&seedance_tui::config::Config::default());
     let cfg = PollerConfig {
         interval,
-        requests_per_second: shipped.requests_per_second * speed,
+        requests_per_second: env_or("BENCH_RPS", shipped.requests_per_second) * speed,
         leader: true,
         list: ListMode::for_profile(&base_url, strategy != Strategy::Official),
         ..shipped
@@ -220,17 +226,33 @@ async fn run(strategy: Strategy, speed: f64, interval_secs: f64, warm: usize, n:
     }
     let before = sim.stats();
     let started = Instant::now();
-    let batch = submit_batch(&engine, n, REQUEST).await;
-    let seen = drive(
-        strategy,
-        &engine,
-        &poller,
-        &mut events,
-        &batch,
-        &mut clock,
-        interval,
-    )
-    .await;
+    // Requests counted every 10 simulated seconds, for the timeline.
+    let mut counts = Vec::new();
+    let sampling = async {
+        let mut tick = tokio::time::interval(Duration::from_secs_f64(10.0 / speed));
+        loop {
+            tick.tick().await;
+            let s = sim.stats();
+            counts.push(s.gets + s.lists - before.gets - before.lists);
+        }
+    };
+    let measured = async {
+        let batch = submit_batch(&engine, n, REQUEST).await;
+        drive(
+            strategy,
+            &engine,
+            &poller,
+            &mut events,
+            &batch,
+            &mut clock,
+            interval,
+        )
+        .await
+    };
+    let seen = tokio::select! {
+        seen = measured => seen,
+        () = sampling => unreachable!("the sampler never ends"),
+    };
     let window = started.elapsed().as_secs_f64();
     let after = sim.stats();
     let requests = (after.gets - before.gets) + (after.lists - before.lists);
@@ -238,6 +260,17 @@ async fn run(strategy: Strategy, speed: f64, interval_secs: f64, warm: usize, n:
         .iter()
         .map(|(at, finished)| (clock.sim_secs(*at) - finished).max(0.0))
         .collect();
+    let mut timeline: Vec<(u64, usize, f64)> =
+        counts.windows(2).map(|w| (w[1] - w[0], 0, 0.0)).collect();
+    let t_start = clock.sim_secs(started);
+    for ((at, _), delay) in seen.iter().zip(&delays) {
+        let bucket = ((clock.sim_secs(*at) - t_start) / 10.0).max(0.0) as usize;
+        if timeline.len() <= bucket {
+            timeline.resize(bucket + 1, (0, 0, 0.0));
+        }
+        timeline[bucket].1 += 1;
+        timeline[bucket].2 += delay;
+    }
     delays.sort_by(f64::total_cmp);
     let mean = delays.iter().sum::<f64>() / delays.len().max(1) as f64;
     let p95 = delays
@@ -245,6 +278,7 @@ async fn run(strategy: Strategy, speed: f64, interval_secs: f64, warm: usize, n:
         .copied()
         .unwrap_or(0.0);
     Outcome {
+        timeline,
         requests_per_task: requests as f64 / n.max(1) as f64,
         requests_per_sec: requests as f64 / window.max(1e-9),
         mean_delay: mean,
@@ -368,6 +402,16 @@ async fn main() {
             warm,
         ),
     ];
+    // `BENCH_ROWS=2,4`: only those rows (numbered from 0) besides the seed's loop, the baseline.
+    let only: Option<Vec<usize>> = std::env::var("BENCH_ROWS")
+        .ok()
+        .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect());
+    let rows: Vec<_> = rows
+        .into_iter()
+        .enumerate()
+        .filter(|(k, _)| *k == 0 || only.as_ref().is_none_or(|o| o.contains(k)))
+        .map(|(_, row)| row)
+        .collect();
     let handles: Vec<_> = rows
         .iter()
         .map(|(_, s, i, w)| tokio::spawn(run(*s, speed, *i, *w, n)))
@@ -386,6 +430,15 @@ async fn main() {
     );
     println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
     let seed_cost = outcomes[0].requests_per_task;
+    if env_or("BENCH_TIMELINE", 0u8) == 1 {
+        for ((name, ..), o) in rows.iter().zip(&outcomes) {
+            println!("{name}: per 10 sim-s, requests / finishes seen / their mean delay");
+            for (k, (req, seen, delay)) in o.timeline.iter().enumerate() {
+                let mean = if *seen > 0 { delay / *seen as f64 } else { 0.0 };
+                println!("  {:>4}s {req:>4} {seen:>4} {mean:>6.1}", k * 10);
+            }
+        }
+    }
     for ((name, _, i, _), o) in rows.iter().zip(outcomes) {
         println!(
             "| {name} | {i} | {:.2} | {:.2}x | {:.1} s | {:.1} s | {:.1} | {} |",

@@ -197,6 +197,9 @@ struct Scheduler {
     cfg: PollerConfig,
     tracked: HashMap<String, Tracked>,
     heap: BinaryHeap<Reverse<(Instant, u64, String)>>,
+    /// By id: the tasks due now that the budget has not let out yet, most likely finished
+    /// first (entries whose task was rescheduled since are dropped when met).
+    ready: Vec<(Instant, String)>,
     seq: u64,
     paused: bool,
     /// This process holds the poller lease.
@@ -219,6 +222,46 @@ struct Scheduler {
     tick: Duration,
     /// The ETA model learned something the faces have not been sent yet (`PollerEvent::Eta`).
     eta_changed: bool,
+    /// How fast the tracked tasks have been finishing lately.
+    observed: Observed,
+}
+
+/// The tracked tasks' finishes and the task-seconds they were tracked, both fading with a time
+/// constant of a few intervals: their ratio is how often a tracked task finishes now, measured
+/// rather than predicted (a fresh store's history holds only the batch's early finishers, so
+/// its plans call every other task overdue; the end of a batch leaves few tasks to finish).
+#[derive(Debug, Clone, Copy, Default)]
+struct Observed {
+    finishes: f64,
+    exposure: f64,
+    /// Unix seconds of the last update, and how many tasks were tracked since.
+    at: f64,
+    tracked: usize,
+}
+
+impl Observed {
+    /// Bring it to `now` (Unix seconds) with `finished` more finishes and `tracked` tasks from
+    /// now on.
+    fn update(&mut self, now: f64, finished: usize, tracked: usize, fade: f64) {
+        let dt = (now - self.at).max(0.0);
+        if self.at > 0.0 {
+            let keep = (-dt / fade.max(1e-3)).exp();
+            self.exposure = self.exposure * keep + self.tracked as f64 * dt;
+            self.finishes *= keep;
+        }
+        self.finishes += finished as f64;
+        self.at = now;
+        self.tracked = tracked;
+    }
+
+    /// The finish rate (per second) of `tracked` tasks at the pace measured, once at least one
+    /// finish and an interval's worth of one task's tracking were seen.
+    fn rate(&self, tracked: usize, interval: f64) -> f64 {
+        if self.finishes < 0.5 || self.exposure < interval {
+            return 0.0;
+        }
+        self.finishes / self.exposure * tracked as f64
+    }
 }
 
 struct Tracked {
@@ -239,6 +282,9 @@ struct Tracked {
     plan: Option<(usize, Arc<Plan>)>,
     /// When the server says it was created and its run started.
     server: Option<ServerTimes>,
+    /// The chance it has finished by its next poll since its last answer (1 when not known):
+    /// what goes first when more are due than the budget lets out.
+    chance: f32,
 }
 
 /// A request the scheduler decided to send.
@@ -278,6 +324,7 @@ impl Scheduler {
             cfg,
             tracked: HashMap::new(),
             heap: BinaryHeap::new(),
+            ready: Vec::new(),
             seq: 0,
             paused: false,
             leader,
@@ -295,6 +342,7 @@ impl Scheduler {
             list_surprises: 0,
             tick: cfg_interval,
             eta_changed: false,
+            observed: Observed::default(),
         }
     }
 
@@ -336,6 +384,7 @@ impl Scheduler {
                 // long before it was sent. The stored times are whole seconds: a row this
                 // process sees within a second of it reached the server just now.
                 let unix = unix_now();
+                self.observe(0, 1);
                 let sent = if record.response_json.is_none() {
                     record.updated_at.max(record.created_at)
                 } else {
@@ -359,6 +408,7 @@ impl Scheduler {
                         last_answer: None,
                         plan: None,
                         server: None,
+                        chance: 1.0,
                     },
                 );
                 if fresh && self.listing() {
@@ -382,6 +432,9 @@ impl Scheduler {
         if self.hold_until.is_some_and(|h| h > now) || self.next_slot > now {
             return None;
         }
+        if !self.listing() {
+            return self.likeliest_due(now);
+        }
         while let Some(Reverse((at, _, id))) = self.heap.peek().cloned() {
             if at > now {
                 return None;
@@ -393,13 +446,57 @@ impl Scheduler {
             if t.due != at || t.in_flight {
                 continue; // a stale heap entry
             }
-            t.in_flight = true;
-            self.in_flight += 1;
-            let gap = 1.0 / self.cfg.requests_per_second.max(0.01);
-            self.next_slot = now + Duration::from_secs_f64(gap);
-            return Some(t.record.clone());
+            return self.send(&id, now);
         }
         None
+    }
+
+    /// Count a request for `id` against the concurrency and the budget; its record.
+    fn send(&mut self, id: &str, now: Instant) -> Option<TaskRecord> {
+        let t = self.tracked.get_mut(id)?;
+        t.in_flight = true;
+        self.in_flight += 1;
+        let gap = 1.0 / self.cfg.requests_per_second.max(0.01);
+        self.next_slot = now + Duration::from_secs_f64(gap);
+        Some(t.record.clone())
+    }
+
+    /// By id, when more tasks are due than the budget lets out at once (tasks sent together
+    /// fall due together): the one most likely to have finished goes first, so a check before
+    /// a window waits behind a poll inside one. Waiting past its time counts too (a sparse
+    /// check's worth of it as much as a certain finish), so nothing waits for ever.
+    fn likeliest_due(&mut self, now: Instant) -> Option<TaskRecord> {
+        while let Some(Reverse((at, _, _))) = self.heap.peek() {
+            if *at > now {
+                break;
+            }
+            if let Some(Reverse((at, _, id))) = self.heap.pop() {
+                self.ready.push((at, id));
+            }
+        }
+        let sparse = self.targets().sparse.max(1.0);
+        let mut best: Option<(usize, f64)> = None;
+        let mut i = 0;
+        while i < self.ready.len() {
+            let (at, id) = &self.ready[i];
+            let Some(t) = self
+                .tracked
+                .get(id)
+                .filter(|t| t.due == *at && !t.in_flight)
+            else {
+                self.ready.swap_remove(i); // stale
+                continue;
+            };
+            let score =
+                f64::from(t.chance) + now.saturating_duration_since(*at).as_secs_f64() / sparse;
+            if best.is_none_or(|(_, b)| score > b) {
+                best = Some((i, score));
+            }
+            i += 1;
+        }
+        let (i, _) = best?;
+        let (_, id) = self.ready.swap_remove(i);
+        self.send(&id, now)
     }
 
     /// True while due tasks go out in list requests.
@@ -471,21 +568,28 @@ impl Scheduler {
         if self.paused || !self.leader {
             return None;
         }
-        let head = self.heap.peek().map(|Reverse((at, _, _))| *at)?;
+        let head = self
+            .heap
+            .peek()
+            .map(|Reverse((at, _, _))| *at)
+            .into_iter()
+            .chain(self.ready.iter().map(|(at, _)| *at))
+            .min()?;
         Some(
             head.max(self.next_slot)
                 .max(self.hold_until.unwrap_or(head)),
         )
     }
 
-    /// What polling aims for. By id every poll is a request: a mean delay of 0.7 × the
-    /// interval (a fixed loop at the interval gives 0.5 ×) for far fewer requests. In list mode
+    /// What polling aims for. By id every poll is a request: a mean delay of 0.6 × the
+    /// interval (a fixed loop at the interval gives 0.5 ×; at the seed's 15 s, 7.5 s) for far
+    /// fewer requests. In list mode
     /// a tick costs one request whatever it carries, so tasks inside their window ride every
     /// tick and the tick's pace decides (`refresh_tick`).
     fn targets(&self) -> PollTargets {
         let i = self.cfg.interval.as_secs_f64();
         PollTargets {
-            delay: if self.listing() { i / 4.0 } else { 0.7 * i },
+            delay: if self.listing() { i / 4.0 } else { 0.6 * i },
             min_gap: i / 4.0,
             sparse: (6.0 * i).min(self.cfg.max_backoff.as_secs_f64().max(i)),
         }
@@ -523,52 +627,95 @@ impl Scheduler {
                 .and_then(|t| self.eta.run_plan(&t.record, server, age, &targets)),
             _ => None,
         };
-        let secs = if let Some((run_plan, ran)) = run {
+        let (secs, chance) = if let Some((run_plan, ran)) = run {
             // Running, and the server said since when: the rest of its run.
-            run_plan.next_gap(ran, &targets)
+            let gap = run_plan.next_gap(ran, &targets);
+            (gap, run_plan.finish_chance(ran, ran + gap))
         } else if !self.listing() {
-            plan.next_gap(age, &targets)
+            let gap = plan.next_gap(age, &targets);
+            match self.queued_until(local_id, &targets) {
+                // The poll that tells when its run started can wait (at most the sparse check).
+                Some(wait) if wait > gap => (wait.min(targets.sparse), 0.0),
+                _ => (gap, plan.finish_chance(age, age + gap)),
+            }
+        } else if let Some(wait) = self.queued_until(local_id, &targets) {
+            (wait.clamp(targets.min_gap, targets.sparse), 0.0)
         } else if plan.finish_rate(age, &targets).is_some() {
-            self.tick.as_secs_f64()
+            (self.tick.as_secs_f64(), 1.0)
         } else {
-            (plan.start() - age).clamp(targets.min_gap, targets.sparse)
+            (
+                (plan.start() - age).clamp(targets.min_gap, targets.sparse),
+                1.0,
+            )
         };
+        if let Some(t) = self.tracked.get_mut(local_id) {
+            t.chance = chance as f32;
+        }
         tracing::debug!(task = local_id, age, gap = secs, tick = ?self.tick, "next poll");
         Duration::from_secs_f64(secs.clamp(0.01, self.cfg.max_backoff.as_secs_f64().max(0.01)))
     }
 
+    /// Seconds from now before a task last answered `queued` can finish: the shortest runs of
+    /// its kind, counted from that answer. `None` when it is not queued or history does not
+    /// know its kind's runs.
+    fn queued_until(&mut self, local_id: &str, targets: &PollTargets) -> Option<f64> {
+        let t = self.tracked.get(local_id)?;
+        let answered = t.last_answer?;
+        if t.record.phase != crate::store::Phase::Remote(crate::api::TaskStatus::Queued) {
+            return None;
+        }
+        let run = self.eta.run_kind_plan(&t.record, targets)?.start();
+        let wait = answered + run - unix_now();
+        (wait > 0.0).then_some(wait)
+    }
+
+    /// Count `finished` more finishes, with `more` tasks about to be tracked.
+    fn observe(&mut self, finished: usize, more: usize) {
+        let fade = 3.0 * self.cfg.interval.as_secs_f64();
+        let tracked = self.tracked.len() + more;
+        self.observed.update(unix_now(), finished, tracked, fade);
+    }
+
     /// In list mode, set the tick from how fast the tracked tasks are expected to finish now:
-    /// the sum of their finish rates, and, while any is inside its window, at least the
-    /// account's observed throughput (what that sum comes to in a steady stream; it also
-    /// covers a history still too coarse to expect finishes this soon).
+    /// the sum of the finish rates of those inside their kind's window, or the rate measured
+    /// lately when that is higher. A task past every remembered finish adds at most what is
+    /// measured: its plan's rate rises as it gets later, which says little about when it ends.
     fn refresh_tick(&mut self) {
         if !self.listing() {
             return;
         }
+        self.observe(0, 0);
         let targets = self.targets();
         let ids: Vec<String> = self.tracked.keys().cloned().collect();
-        let (mut rate, mut inside) = (0.0, false);
+        let (mut planned, mut overdue) = (0.0, 0.0);
         for id in ids {
+            if self.queued_until(&id, &targets).is_some() {
+                continue; // cannot finish yet
+            }
             if let Some((plan, age)) = self.plan_of(&id, &targets)
                 && let Some(r) = plan.finish_rate(age, &targets)
             {
-                rate += r;
-                inside = true;
+                if plan.overdue(age) {
+                    overdue += r;
+                } else {
+                    planned += r;
+                }
             }
         }
-        if inside {
-            rate = rate.max(self.eta.throughput(unix_now()).unwrap_or(0.0));
-        }
+        let measured = self
+            .observed
+            .rate(self.tracked.len(), self.cfg.interval.as_secs_f64());
+        let rate = (planned + overdue.min(measured)).max(measured);
         self.tick = self.tick_for(rate);
     }
 
     /// The wait between list ticks for finishes expected at `rate` per second: a tick costs one
     /// request and the delay is paid per task, so the cheapest pace is ∝ 1 / √rate, here
-    /// √(1.5 × interval / rate), between a quarter interval and the interval.
+    /// √(0.8 × interval / rate), between a quarter interval and the interval.
     fn tick_for(&self, rate: f64) -> Duration {
         let i = self.cfg.interval.as_secs_f64();
         let gap = if rate > 0.0 {
-            (1.5 * i / rate).sqrt()
+            (0.8 * i / rate).sqrt()
         } else {
             i
         };
@@ -643,6 +790,7 @@ impl Scheduler {
                     self.schedule(local_id, now + gap);
                 } else {
                     self.tracked.remove(local_id);
+                    self.observe(1, 0);
                     // The server's own verdict (not `lost`) counts toward the throughput.
                     if matches!(record.phase, crate::store::Phase::Remote(_)) {
                         self.eta.saw_finish(unix_now());
@@ -685,6 +833,7 @@ impl Scheduler {
         };
         t.in_flight = false;
         t.errors += 1;
+        t.chance = 1.0;
         let errors = t.errors;
         let next = now + self.backoff(errors);
         self.schedule(local_id, next);
@@ -837,7 +986,9 @@ impl Scheduler {
         match cmd {
             PollerCmd::Track(r) => self.track(*r, now),
             PollerCmd::Untrack(id) => {
-                self.tracked.remove(&id);
+                if self.tracked.remove(&id).is_some() {
+                    self.observe(0, 0);
+                }
             }
             PollerCmd::Pause(p) => {
                 self.paused = p;

@@ -431,3 +431,122 @@ fn a_tracked_task_keeps_its_requests_facts_not_its_body() {
     assert!(due.request_json.is_empty());
     assert_eq!(due.spec(), full.spec());
 }
+
+#[test]
+fn by_id_the_task_likeliest_to_have_finished_goes_first_when_the_budget_is_short() {
+    let t0 = Instant::now();
+    let now = now_secs();
+    let mut s = Scheduler::new(
+        PollerConfig {
+            requests_per_second: 1.0,
+            ..cfg(true)
+        },
+        t0,
+    );
+    // Tasks like these take 100-110 s.
+    for i in 0..10 {
+        let mut done = record(&format!("d{i}"), "succeeded", now - 10_000);
+        done.finished_at = Some(now - 10_000 + 100 + i);
+        s.eta.learn(&done);
+    }
+    // Just sent: its first poll is a check long before its window, where nothing finishes.
+    s.track(record("young", "queued", now), t0);
+    // Answered before and 104 s old: inside its window, planned a few seconds on.
+    let mut ripe = record("ripe", "queued", now - 104);
+    ripe.response_json = Some(r#"{"id":"cgt-1","status":"queued"}"#.into());
+    ripe.updated_at = now;
+    let (young_due, ripe_at) = (s.tracked["young"].due, young_due_minus(&s, t0));
+    s.track(ripe, ripe_at);
+    let ripe_due = s.tracked["ripe"].due;
+    assert!(young_due < ripe_due, "{young_due:?} {ripe_due:?}");
+    // Both due, one request allowed: the ripe one goes first although due later.
+    let both = ripe_due + Duration::from_millis(1);
+    assert_eq!(s.next_due(both).map(|r| r.local_id), Some("ripe".into()));
+    assert!(s.next_due(both).is_none(), "one request a second");
+    let next = both + Duration::from_secs(1);
+    assert_eq!(s.next_due(next).map(|r| r.local_id), Some("young".into()));
+}
+
+/// A moment just before `young` falls due, to track another task at.
+fn young_due_minus(s: &Scheduler, t0: Instant) -> Instant {
+    let due = s.tracked["young"].due;
+    assert!(
+        due > t0 + Duration::from_secs(20),
+        "a check well before the window: {due:?}"
+    );
+    due - Duration::from_millis(500)
+}
+
+#[test]
+fn a_task_still_queued_is_not_asked_again_before_it_could_have_run() {
+    let t0 = Instant::now();
+    let now = now_secs();
+    let mut s = Scheduler::new(cfg(true), t0);
+    // Tasks like these queued 30 s and ran 100-109 s (the server's clock runs at ours).
+    for i in 0..10 {
+        let created = now - 10_000;
+        let finished = created + 30 + 100 + i;
+        let mut done = record(&format!("d{i}"), "succeeded", created);
+        done.finished_at = Some(finished);
+        let server = ServerTimes {
+            created,
+            run_start: Some(created + 30),
+        };
+        let total = (finished - created) as f64;
+        assert!(s.eta.learn_observed(&done, total, server, finished));
+    }
+    // 125 s old: inside its kind's window by the total times.
+    let t1 = t0 + Duration::from_secs(1);
+    let running = next_due_after_success(&mut s, record("r", "running", now - 125), t1);
+    assert!(
+        running <= Duration::from_secs(20),
+        "dense in the window: {running:?}"
+    );
+    // The same age, but the server said it is still queued: no finish before a run's length,
+    // so the next poll waits for the sparse check.
+    let mut queued = record("q", "queued", now - 125);
+    queued.response_json = Some(r#"{"id":"cgt-q","status":"queued"}"#.into());
+    let queued = next_due_after_success(&mut s, queued, t1 + Duration::from_secs(1));
+    assert!(queued >= Duration::from_secs(55), "{queued:?}");
+}
+
+#[test]
+fn overdue_tasks_pace_list_ticks_only_as_fast_as_tasks_are_seen_to_finish() {
+    let t0 = Instant::now();
+    let now = now_secs();
+    let mut s = Scheduler::new(
+        PollerConfig {
+            list: ListMode::Use,
+            ..cfg(true)
+        },
+        t0,
+    );
+    // A thin history, as a fresh store's first finishes of a batch: tasks took 10 s.
+    for i in 0..3 {
+        let mut done = record(&format!("d{i}"), "succeeded", now - 10_000);
+        done.finished_at = Some(now - 10_000 + 10);
+        s.eta.learn(&done);
+    }
+    // Twenty of the batch still running at 100 s: past every remembered finish.
+    for i in 0..20 {
+        let mut r = record(&format!("t{i}"), "running", now - 100);
+        r.updated_at = now - 100;
+        s.track(r, t0);
+    }
+    s.refresh_tick();
+    assert_eq!(
+        s.tick, s.cfg.interval,
+        "nothing seen finishing: the slowest tick"
+    );
+    // Ten of them seen finishing over the last 20 s: ticks keep pace with that.
+    let unix = unix_now();
+    s.observed = Observed::default();
+    s.observed.update(unix - 20.0, 0, 20, 30.0);
+    s.observed.update(unix, 10, 20, 30.0);
+    s.refresh_tick();
+    assert!(
+        s.tick < Duration::from_secs(5) && s.tick > Duration::from_secs_f64(s.targets().min_gap),
+        "{:?}",
+        s.tick
+    );
+}
