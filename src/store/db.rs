@@ -6,6 +6,10 @@
 //! counter) is written per backend where it is used, by matching on [`Db`], so a new backend
 //! is a compile error at each such place until it is handled.
 //!
+//! On PostgreSQL a statement is spelled once per connection (`store::pg_spelling`: the few
+//! SQLite-only spellings, then `$N` for `?N`), and every write transaction first takes one
+//! advisory lock, so writers on every host queue as SQLite's do on the file.
+//!
 //! Reading costs what rusqlite costs: a [`Row`] borrows the driver's row, and text is borrowed
 //! from it (`Row::text`), so the 100k-row start-up read copies each string once, into the row
 //! it builds.

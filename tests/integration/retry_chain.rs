@@ -79,13 +79,16 @@ fn a_task_is_retried_only_at_the_head_of_its_chain(b: &Backend) {
 
 fn two_stores_on_one_file_cannot_both_retry_a_task(b: &Backend) {
     failed(&b.open(), "l1");
+    // Opened first: one that failed to open would leave the others at the barrier.
+    let stores: Vec<Store> = (0..4).map(|_| b.open()).collect();
     let barrier = std::sync::Barrier::new(4);
     let won = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..4)
-            .map(|i| {
+        let handles: Vec<_> = stores
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| {
                 let barrier = &barrier;
                 scope.spawn(move || {
-                    let s = b.open();
                     let id = format!("r{i}");
                     barrier.wait();
                     s.begin_retry(&sub(&id, Some("l1"))).is_ok()

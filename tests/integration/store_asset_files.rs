@@ -2,6 +2,7 @@
 //! with the task, kept by its retries and edits unless they bring their own, read back as
 //! written, and none for tasks of a store from before them.
 
+use crate::support::backend::{Backend, on_both_backends};
 use seedance_tui::api::types::Task;
 use seedance_tui::store::{NewPending, NewSubmission, Store, schema};
 use std::path::Path;
@@ -38,10 +39,8 @@ fn raw(path: &Path) -> rusqlite::Connection {
     rusqlite::Connection::open(path).expect("open")
 }
 
-#[test]
-fn names_are_written_with_the_task_and_kept_by_retries_and_edits() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let s = Store::open(&dir.path().join("s.sqlite3")).expect("open");
+fn names_are_written_with_the_task_and_kept_by_retries_and_edits(b: &Backend) {
+    let s = b.open();
     s.begin_submission(&sub("a", None, Some(NAMES))).expect("a");
     assert_eq!(s.asset_files("a").expect("read").as_deref(), Some(NAMES));
     // A retry sends the same URLs: it keeps the names.
@@ -141,3 +140,5 @@ fn a_value_another_tool_wrote_is_no_names_and_hides_nothing_else() {
         assert_eq!(s.find(id).expect("the task still reads").request_json, REQ);
     }
 }
+
+on_both_backends!(names_are_written_with_the_task_and_kept_by_retries_and_edits);

@@ -3,6 +3,7 @@
 //! copy a big request again; the request is written once, read whole where it is sent or
 //! printed, and moved out of `tasks` by the migration from schema 7.
 
+use crate::support::backend::{Backend, on_both_backends};
 use seedance_tui::api::types::Task;
 use seedance_tui::store::{NewPending, NewSubmission, Spec, Store, TaskFacts, TaskQuery, schema};
 use std::path::Path;
@@ -100,11 +101,8 @@ fn a_big_request_is_written_once_and_status_updates_do_not_copy_it_again() {
     assert_eq!(r.phase.as_str(), "succeeded");
 }
 
-#[test]
-fn a_request_is_read_whole_and_goes_with_its_task() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("s.sqlite3");
-    let s = Store::open(&path).expect("open");
+fn a_request_is_read_whole_and_goes_with_its_task(b: &Backend) {
+    let s = b.open();
     let (small, big) = (request("apple tea"), request(&long_prompt(300 << 10)));
     for (id, body) in [("small", &small), ("big", &big)] {
         s.begin_submission(&NewSubmission {
@@ -128,17 +126,12 @@ fn a_request_is_read_whole_and_goes_with_its_task() {
     s.submission_rejected("big", "InvalidParameter", "no", 101)
         .expect("rejected");
     assert_eq!(s.delete_local(&["big".into()]).expect("delete"), ["big"]);
-    let left: i64 = raw(&path)
-        .query_row("SELECT count(*) FROM task_requests", [], |r| r.get(0))
-        .expect("count");
-    assert_eq!(left, 1);
+    assert_eq!(b.count("SELECT count(*) FROM task_requests"), 1);
     assert_eq!(s.read_request("big").expect("read"), None);
 }
 
-#[test]
-fn ls_json_writes_a_big_request_whole_and_the_prompt_as_its_preview() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let s = Store::open(&dir.path().join("s.sqlite3")).expect("open");
+fn ls_json_writes_a_big_request_whole_and_the_prompt_as_its_preview(b: &Backend) {
+    let s = b.open();
     // Bigger than what a listing reads inline, with bytes the sanitizer must escape.
     let prompt = format!("{}\u{1b}[2J\u{202e} end", long_prompt(200 << 10));
     let big = request(&prompt);
@@ -235,10 +228,8 @@ fn a_store_at_schema_7_moves_its_requests_out_of_the_task_rows() {
     assert!(Store::open(&path).is_err());
 }
 
-#[test]
-fn the_rows_a_poller_or_watcher_reads_carry_their_requests_facts_never_their_bodies() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let s = Store::open(&dir.path().join("s.sqlite3")).expect("open");
+fn the_rows_a_poller_or_watcher_reads_carry_their_requests_facts_never_their_bodies(b: &Backend) {
+    let s = b.open();
     let seq = s.change_seq().expect("seq");
     // One request under the 64 KiB read in place, one over it (read apart for its facts).
     let bodies = [
@@ -281,3 +272,9 @@ fn the_rows_a_poller_or_watcher_reads_carry_their_requests_facts_never_their_bod
         }
     }
 }
+
+on_both_backends!(
+    a_request_is_read_whole_and_goes_with_its_task,
+    ls_json_writes_a_big_request_whole_and_the_prompt_as_its_preview,
+    the_rows_a_poller_or_watcher_reads_carry_their_requests_facts_never_their_bodies,
+);

@@ -132,7 +132,53 @@ fn bodies_files_and_the_download_sweep(b: &Backend) {
     assert_eq!(notes, 1, "a note is kept once");
 }
 
+/// A check asked inside the write (`begin_submission_if`, as the budget and the in-flight cap
+/// are) holds for every connection at once: six racing for three places get three.
+fn a_check_inside_the_write_holds_across_connections(b: &Backend) {
+    // Opened first: a racer that failed to open would leave the others at the barrier.
+    let stores: Vec<Store> = (0..6).map(|_| b.open()).collect();
+    let barrier = std::sync::Barrier::new(6);
+    let won = std::thread::scope(|scope| {
+        let racers: Vec<_> = stores
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let barrier = &barrier;
+                scope.spawn(move || {
+                    let id = format!("r{i}");
+                    let sub = NewSubmission {
+                        local_id: &id,
+                        profile: "p",
+                        request_json: BODY,
+                        retry_of: None,
+                        asset_files: None,
+                        now: 10,
+                    };
+                    barrier.wait();
+                    s.begin_submission_if(&sub, false, |s| {
+                        Ok(if s.in_flight_count("p")? < 3 {
+                            Ok(())
+                        } else {
+                            Err(())
+                        })
+                    })
+                    .expect("no store error")
+                    .is_ok()
+                })
+            })
+            .collect();
+        racers
+            .into_iter()
+            .map(|h| h.join().expect("racer"))
+            .filter(|won| *won)
+            .count()
+    });
+    assert_eq!(won, 3, "three places, three winners");
+    assert_eq!(b.open().in_flight_count("p").expect("count"), 3);
+}
+
 on_both_backends!(
+    a_check_inside_the_write_holds_across_connections,
     unknown_rows_take_notes_and_adoption,
     followed_rows_carry_their_requests_facts,
     bodies_files_and_the_download_sweep,

@@ -3,15 +3,14 @@
 //! simulator never sees more requests than the budget allows (the client's own retries are off
 //! for the poller, so none are hidden), and every task still reaches its end.
 
+use crate::support::backend::{Backend, on_both_backends};
 use seedance_tui::api::{ApiKey, ArkClient, ClientConfig};
 use seedance_tui::engine::Engine;
 use seedance_tui::runtime::poller::{self, PollerCmd, PollerConfig, PollerEvent};
 use seedance_tui::sim::{self, Fault, FaultKind, FaultRoute, SimConfig};
-use seedance_tui::store::Store;
 use std::time::{Duration, Instant};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn polls_stay_within_budget_and_everything_finishes() {
+async fn polls_stay_within_budget_and_everything_finishes(b: &Backend) {
     let sim = sim::start(
         "127.0.0.1:0".parse().expect("addr"),
         SimConfig {
@@ -23,14 +22,9 @@ async fn polls_stay_within_budget_and_everything_finishes() {
     )
     .await
     .expect("sim");
-    let dir = tempfile::tempdir().expect("tempdir");
     let client =
         ArkClient::new(ClientConfig::new(sim.base_url(), Some(ApiKey::new("k")))).expect("client");
-    let engine = Engine::new(
-        client,
-        Store::open(&dir.path().join("s.db")).expect("store"),
-        "p",
-    );
+    let engine = Engine::new(client, b.open(), "p");
     let mut tasks = Vec::new();
     for i in 0..100 {
         let body = format!(
@@ -101,3 +95,5 @@ async fn polls_stay_within_budget_and_everything_finishes() {
         started.elapsed().as_secs_f64()
     );
 }
+
+on_both_backends!(async polls_stay_within_budget_and_everything_finishes);

@@ -76,6 +76,30 @@ impl Backend {
     }
 }
 
+impl Backend {
+    /// The number `sql` (a `SELECT count(*) …` both backends spell alike) counts, read with a
+    /// plain connection of its own.
+    pub fn count(&self, sql: &str) -> i64 {
+        match self {
+            Backend::Sqlite(_) => rusqlite::Connection::open(self.sqlite_path().expect("a file"))
+                .expect("sqlite open")
+                .query_row(sql, [], |r| r.get(0))
+                .expect("count"),
+            Backend::Postgres(db) => {
+                let (url, sql) = (db.url.clone(), sql.to_string());
+                std::thread::spawn(move || {
+                    super::postgres::client(&url)
+                        .query_one(&sql, &[])
+                        .expect("count")
+                        .get(0)
+                })
+                .join()
+                .expect("client thread")
+            }
+        }
+    }
+}
+
 /// `on_both_backends!(a, b)`: the tests `a::sqlite`, `a::postgres`, `b::sqlite`, … each
 /// calling `fn a(b: &Backend)` of the module it is written in; `on_both_backends!(async a)` for
 /// `async fn a(b: &Backend)`.
