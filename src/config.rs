@@ -729,14 +729,6 @@ impl Config {
         }
     }
 
-    /// The store file of [`Config::store_location`]; a PostgreSQL location is refused.
-    pub(crate) fn store_path(
-        &self,
-        flag: Option<&Path>,
-    ) -> Result<PathBuf, crate::store::location::LocationError> {
-        crate::store::location::sqlite_only(self.store_location(flag))
-    }
-
     /// Where results go: the output folder, or a bucket when `output_dir` is an `s3://` URL.
     pub(crate) fn output(&self) -> crate::destination::Destination {
         crate::destination::Destination::from_path(self.output_dir())

@@ -5,6 +5,7 @@
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::sim::SimHandle;
+use crate::store::StoreLocation;
 use std::path::PathBuf;
 
 /// The key the demo's simulator expects.
@@ -19,7 +20,8 @@ pub struct Context {
     pub engine: Engine,
     pub profile_name: String,
     pub base_url: String,
-    pub store_path: PathBuf,
+    /// Where the store lives (a PostgreSQL target keeps its password, to open it again).
+    pub store: StoreLocation,
     /// Where results go by default: a folder, or a bucket (`[download] output_dir = "s3://..."`).
     pub output_dir: crate::destination::Destination,
     /// True when running against the embedded simulator.
@@ -42,5 +44,15 @@ pub struct DemoDir(pub PathBuf);
 impl Drop for DemoDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl Context {
+    /// The store's location as shown to people: the file, or the server without its password.
+    pub(crate) fn store_shown(&self) -> String {
+        match &self.store {
+            StoreLocation::Sqlite(path) => path.display().to_string(),
+            StoreLocation::Postgres(target) => target.to_string(),
+        }
     }
 }

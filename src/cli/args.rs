@@ -172,6 +172,11 @@ pub(crate) enum Command {
         #[command(subcommand)]
         what: ConfigCommand,
     },
+    /// Store helpers: copy one store into another (SQLite to PostgreSQL, or back).
+    Store {
+        #[command(subcommand)]
+        what: StoreCommand,
+    },
     /// Check the set-up (key, base URL, store, output folder, terminal, config, clock): one line
     /// per check with what to do. Exits 0 when every check passes, 1 otherwise.
     Doctor(DoctorArgs),
@@ -209,6 +214,21 @@ pub(crate) struct DoctorArgs {
     /// Check this output folder instead of the configured one.
     #[arg(long, value_name = "DIR")]
     pub(crate) out: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum StoreCommand {
+    /// Copy every task (with its request and status history), draft, template and removed
+    /// queue line into another store. Tasks already there are left as they are, so running it
+    /// again copies nothing new.
+    Copy {
+        /// The store to copy from: a file, sqlite:PATH or postgres://USER@HOST[:PORT]/DB.
+        #[arg(long, value_name = "STORE")]
+        from: PathBuf,
+        /// The store to copy into (created when it does not exist).
+        #[arg(long, value_name = "STORE")]
+        to: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,10 +5,10 @@
 //! file, and answer nothing rather than fail.
 
 use crate::config::{Config, Paths};
-use crate::store::{Store, TaskQuery};
+use crate::store::{Store, StoreLocation, TaskQuery};
 use clap_complete::engine::CompletionCandidate;
 use std::ffi::{OsStr, OsString};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The shell that called us back for candidates (the value of [`COMPLETE_VAR`]).
 pub(super) static ASKING_SHELL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
@@ -40,13 +40,23 @@ fn typed_option(name: &str) -> Option<PathBuf> {
 /// Task ids from the store, newest first. A typed prefix of the server id completes to the id;
 /// otherwise the short id the dashboard shows (which `get`, `retry`... accept) or the local id.
 pub(crate) fn task_ids(current: &OsStr) -> Vec<CompletionCandidate> {
-    let path = typed_option("store").unwrap_or_else(Paths::store_file);
-    task_candidates(&path, current.to_str().unwrap_or_default())
+    let location = match typed_option("store") {
+        Some(typed) => match crate::store::location::parse_path(&typed) {
+            Ok(l) => l,
+            Err(_) => return Vec::new(),
+        },
+        None => StoreLocation::Sqlite(Paths::store_file()),
+    };
+    task_candidates(&location, current.to_str().unwrap_or_default())
 }
 
-/// [`task_ids`] for the store at `path` (public for the tests).
-pub(crate) fn task_candidates(path: &Path, current: &str) -> Vec<CompletionCandidate> {
-    let Ok(store) = Store::open_read_only(path) else {
+/// [`task_ids`] for the store at `location`: a file is opened read-only, never created.
+fn task_candidates(location: &StoreLocation, current: &str) -> Vec<CompletionCandidate> {
+    let store = match location {
+        StoreLocation::Sqlite(path) => Store::open_read_only(path),
+        StoreLocation::Postgres(_) => Store::open_location(location),
+    };
+    let Ok(store) = store else {
         return Vec::new();
     };
     let query = TaskQuery {

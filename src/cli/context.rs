@@ -11,7 +11,8 @@ use crate::destination::Destination;
 use crate::engine::Engine;
 use crate::engine::budget::SpendingCap;
 use crate::sim::SimConfig;
-use crate::store::Store;
+use crate::store::location::LocationError;
+use crate::store::{Store, StoreLocation};
 use std::path::PathBuf;
 
 impl Context {
@@ -44,10 +45,7 @@ impl Context {
         let found = find_key(&profile, |n| std::env::var(n).ok());
         let key_var = found.as_ref().map(|(var, _)| var.clone());
         let key = found.map(|(_, k)| k);
-        let store_path = config
-            .store_path(g.store.as_deref())
-            .map_err(|e| Failure::usage(e.to_string()))?;
-        let store = Store::open(&store_path).map_err(|e| Failure::usage(e.to_string()))?;
+        let (store, location) = open_location(config.store_location(g.store.as_deref()))?;
         let mut client_cfg = ClientConfig::new(base_url.clone(), key);
         client_cfg.trace = open_trace(g, &config)?;
         let client = ArkClient::new(client_cfg).map_err(|e| Failure::api(e.to_string()))?;
@@ -64,7 +62,7 @@ impl Context {
             config,
             profile_name,
             base_url,
-            store_path,
+            store: location,
             output_dir,
             demo: false,
             sim: None,
@@ -92,14 +90,11 @@ impl Context {
         let dir = demo_dir();
         // The demo's store is its own unless one is named on the line; `[store] url` is the
         // user's real store and never the demo's.
-        let store_path = match &g.store {
-            Some(path) => {
-                crate::store::location::sqlite_only(crate::store::location::parse_path(path))
-                    .map_err(|e| Failure::usage(e.to_string()))?
-            }
-            None => dir.join("store.sqlite3"),
+        let location = match &g.store {
+            Some(path) => crate::store::location::parse_path(path),
+            None => Ok(StoreLocation::Sqlite(dir.join("store.sqlite3"))),
         };
-        let store = Store::open(&store_path).map_err(|e| Failure::usage(e.to_string()))?;
+        let (store, location) = open_location(location)?;
         let mut client_cfg = ClientConfig::new(base_url.clone(), Some(ApiKey::new(DEMO_KEY)));
         client_cfg.trace = open_trace(g, &config)?;
         let client = ArkClient::new(client_cfg).map_err(|e| Failure::api(e.to_string()))?;
@@ -116,7 +111,7 @@ impl Context {
             config,
             profile_name: "demo".to_string(),
             base_url,
-            store_path,
+            store: location,
             output_dir,
             demo: true,
             sim: Some(sim),
@@ -148,6 +143,16 @@ impl Context {
             vars[0]
         )))
     }
+}
+
+/// Open the store a location names; a location that cannot be used is a usage error (exit 2).
+fn open_location(
+    location: Result<StoreLocation, LocationError>,
+) -> Result<(Store, StoreLocation), Failure> {
+    let usage = |e: &dyn std::fmt::Display| Failure::usage(e.to_string());
+    let location = location.map_err(|e| usage(&e))?;
+    let store = Store::open_location(&location).map_err(|e| usage(&e))?;
+    Ok((store, location))
 }
 
 /// The log file of `--log FILE`, `[debug] log` or `SEEDANCE_LOG` (see `crate::logging`).

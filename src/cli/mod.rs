@@ -7,6 +7,7 @@ pub(crate) mod batch;
 pub(crate) mod candidates;
 pub mod complete;
 pub(crate) mod context;
+pub(crate) mod copy;
 pub(crate) mod delete;
 pub mod doctor;
 pub(crate) mod download;
@@ -20,7 +21,7 @@ pub mod task_json;
 pub(crate) mod watch;
 
 use crate::context::Context;
-use args::{Cli, Command, ConfigCommand};
+use args::{Cli, Command, ConfigCommand, StoreCommand};
 use exit::{Code, Failure};
 use std::process::ExitCode;
 
@@ -58,6 +59,9 @@ async fn dispatch(cli: Cli) -> Result<Code, Failure> {
             return Ok(Code::Ok);
         }
         Some(Command::Doctor(a)) => return doctor::run(&g, &a).await,
+        Some(Command::Store {
+            what: StoreCommand::Copy { from, to },
+        }) => return copy::run(&from, &to).await,
         Some(Command::Completions { shell }) => {
             let argv0 = std::env::args_os()
                 .next()
@@ -150,6 +154,7 @@ async fn dispatch(cli: Cli) -> Result<Code, Failure> {
         Some(Command::Download { ids, out }) => download::download(&ctx, &ids, out.as_ref()).await,
         Some(Command::Sim(_))
         | Some(Command::Config { .. })
+        | Some(Command::Store { .. })
         | Some(Command::Doctor(_))
         | Some(Command::Completions { .. })
         | Some(Command::Man { .. }) => Ok(Code::Ok),

@@ -209,7 +209,7 @@ pub(crate) async fn ls(
         })
         .await?;
     if shown == 0 {
-        crate::errln!("no tasks in {}", ctx.store_path.display());
+        crate::errln!("no tasks in {}", ctx.store_shown());
     }
     Ok(Code::Ok)
 }

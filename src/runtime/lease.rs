@@ -18,7 +18,6 @@
 //! [`gate`] is the single place where a role change reaches the work it governs.
 
 use crate::store::{LeaseOutcome, Store, StoreError};
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{oneshot, watch};
@@ -190,9 +189,10 @@ pub(crate) fn note_for(h: &crate::app::Health) -> Option<String> {
 /// Opens a connection to the store the lease lives in (again, after one was lost).
 pub(crate) type OpenStore = Arc<dyn Fn() -> Result<Store, StoreError> + Send + Sync>;
 
-/// An [`OpenStore`] for the SQLite file at `path`.
-pub(crate) fn open_file(path: PathBuf) -> OpenStore {
-    Arc::new(move || Store::open(&path))
+/// An [`OpenStore`] for the store at `location` (a SQLite file or a PostgreSQL server).
+pub(crate) fn open_location(location: impl Into<crate::store::StoreLocation>) -> OpenStore {
+    let location = location.into();
+    Arc::new(move || Store::open_location(&location))
 }
 
 /// The keeper's connection, shared with the release at exit; `None` after one was given up.
@@ -489,10 +489,12 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("s.db");
         let cfg = LeaseConfig::from_secs(0.6);
-        let a = LeaseKeeper::spawn(open_file(path.clone()), POLLER, "A".into(), cfg).expect("a");
+        let a =
+            LeaseKeeper::spawn(open_location(path.clone()), POLLER, "A".into(), cfg).expect("a");
         let mut ra = a.role();
         wait_for(&mut ra, Role::is_leader).await;
-        let b = LeaseKeeper::spawn(open_file(path.clone()), POLLER, "B".into(), cfg).expect("b");
+        let b =
+            LeaseKeeper::spawn(open_location(path.clone()), POLLER, "B".into(), cfg).expect("b");
         let mut rb = b.role();
         let r = wait_for(&mut rb, |r| matches!(r, Role::Follower { .. })).await;
         assert_eq!(
@@ -519,7 +521,8 @@ mod tests {
         a.release().await;
         wait_for(&mut rb, Role::is_leader).await;
         // B dies without releasing (abort, like SIGKILL): C takes over after the ttl.
-        let c = LeaseKeeper::spawn(open_file(path.clone()), POLLER, "C".into(), cfg).expect("c");
+        let c =
+            LeaseKeeper::spawn(open_location(path.clone()), POLLER, "C".into(), cfg).expect("c");
         let mut rc = c.role();
         wait_for(&mut rc, |r| matches!(r, Role::Follower { .. })).await;
         let died = std::time::Instant::now();

@@ -77,7 +77,7 @@ impl Workers {
         face: mpsc::UnboundedSender<Report>,
     ) -> Result<Workers, String> {
         let keeper = LeaseKeeper::spawn(
-            lease::open_file(ctx.store_path.clone()),
+            lease::open_location(ctx.store.clone()),
             lease::POLLER,
             lease::holder_id(plan.holder),
             LeaseConfig::from_secs(ctx.config.poll.lease_secs),
@@ -175,7 +175,7 @@ impl Workers {
         // task is polled, a succeeded one is saved.
         let (wtx, mut wrx) = mpsc::unbounded_channel();
         let every = store_watch::interval(&ctx.config.poll);
-        store_watch::spawn_every(ctx.store_path.clone(), plan.seq, every, wtx);
+        store_watch::spawn_every(ctx.store.clone(), plan.seq, every, wtx);
         let (to_face, to_poller, to_dl) = (face, poller.clone(), downloads.clone());
         let (to_feeder, poke) = (feeder.clone(), queue_poke.clone());
         tokio::spawn(async move {

@@ -1,6 +1,6 @@
 //! Where the store lives, from `--store`, `SEEDANCE_STORE` or `[store] url`: a file path or
-//! `sqlite:PATH` names the SQLite store. Anything written as a URL (`scheme://…`) that is not a
-//! store this build supports is refused, so a database address can never become a file path
+//! `sqlite:PATH` names the SQLite store, a `postgres://` URL the PostgreSQL one. Anything else
+//! written as a URL (`scheme://…`) is refused, so a database address can never become a file path
 //! (`postgres://u@h/db` used to create `./postgres:/u@h/db`).
 
 use super::pg::target::{PgTarget, TargetError, is_postgres_url};
@@ -11,6 +11,13 @@ use std::path::{Path, PathBuf};
 pub enum StoreLocation {
     Sqlite(PathBuf),
     Postgres(PgTarget),
+}
+
+/// A file path is a SQLite store.
+impl From<std::path::PathBuf> for StoreLocation {
+    fn from(path: PathBuf) -> StoreLocation {
+        StoreLocation::Sqlite(path)
+    }
 }
 
 /// What a config file's `[store] url` carrying a password is told.
@@ -24,16 +31,6 @@ const NO_PASSWORD_IN_CONFIG: &str = "a password never goes in the config file's 
 pub(crate) enum LocationError {
     #[error("the store location is empty: give a file path or sqlite:PATH")]
     Empty,
-    #[error(
-        "a PostgreSQL store ({scheme}://…) is not supported by this build: give a SQLite file \
-         path or sqlite:PATH{}",
-        if *password_in_config { format!("; and {NO_PASSWORD_IN_CONFIG}") } else { String::new() }
-    )]
-    Postgres {
-        scheme: String,
-        /// The URL came from the config file with a password in it.
-        password_in_config: bool,
-    },
     #[error("{0}")]
     BadPostgres(#[from] TargetError),
     #[error("{NO_PASSWORD_IN_CONFIG}")]
@@ -87,23 +84,6 @@ pub(crate) fn parse_config_url(text: &str) -> Result<StoreLocation, LocationErro
     }
 }
 
-/// The SQLite file of a location, refusing a PostgreSQL one: the store runs on SQLite only
-/// until the PostgreSQL backend is wired, and no user may reach a half-working one.
-pub(crate) fn sqlite_only(
-    loc: Result<StoreLocation, LocationError>,
-) -> Result<PathBuf, LocationError> {
-    let postgres = |password_in_config| LocationError::Postgres {
-        scheme: "postgres".into(),
-        password_in_config,
-    };
-    match loc {
-        Ok(StoreLocation::Sqlite(path)) => Ok(path),
-        Ok(StoreLocation::Postgres(_)) | Err(LocationError::BadPostgres(_)) => Err(postgres(false)),
-        Err(LocationError::PasswordInConfig) => Err(postgres(true)),
-        Err(e) => Err(e),
-    }
-}
-
 /// The scheme of `scheme://…` (RFC 3986: a letter, then letters, digits, `+`, `-`, `.`).
 fn url_scheme(text: &str) -> Option<&str> {
     let (scheme, _) = text.split_once("://")?;
@@ -118,8 +98,12 @@ fn url_scheme(text: &str) -> Option<&str> {
 mod tests {
     use super::*;
 
+    /// The file a location names (a PostgreSQL one is not a file: a failed test).
     fn file(text: &str) -> Result<PathBuf, LocationError> {
-        sqlite_only(parse(text))
+        match parse(text)? {
+            StoreLocation::Sqlite(path) => Ok(path),
+            StoreLocation::Postgres(t) => panic!("{text} names a PostgreSQL store: {t}"),
+        }
     }
 
     #[test]
@@ -135,27 +119,24 @@ mod tests {
     }
 
     #[test]
-    fn a_database_url_is_refused_without_repeating_it() {
-        let err = file("postgres://alice:hunter2@db.example:5432/video").unwrap_err();
-        assert_eq!(
-            err,
-            LocationError::Postgres {
-                scheme: "postgres".into(),
-                password_in_config: false,
-            }
-        );
+    fn a_database_url_is_never_a_file_and_a_bad_one_is_refused_without_repeating_it() {
+        let Ok(StoreLocation::Postgres(t)) =
+            parse("postgres://alice:hunter2@db.example:5432/video")
+        else {
+            panic!("a PostgreSQL location");
+        };
+        let shown = t.to_string();
+        assert_eq!(shown, "postgres://alice@db.example:5432/video");
+        assert!(!format!("{t:?}").contains("hunter2"));
+        assert!(matches!(
+            parse("PostgreSQL://h/db"),
+            Ok(StoreLocation::Postgres(_))
+        ));
+        // A URL libpq would refuse is refused, not taken for a path, and not repeated.
+        let err = parse("postgres://u:hunter2@h:notaport/db").unwrap_err();
+        assert!(matches!(err, LocationError::BadPostgres(_)), "{err:?}");
         let msg = err.to_string();
-        assert!(msg.contains("postgres://…"), "{msg}");
-        assert!(!msg.contains("hunter2") && !msg.contains("alice"), "{msg}");
-        assert!(matches!(
-            file("PostgreSQL://h/db"),
-            Err(LocationError::Postgres { .. })
-        ));
-        // A URL libpq would refuse is refused the same way, not taken for a path.
-        assert!(matches!(
-            file("postgres://u:hunter2@h:notaport/db"),
-            Err(LocationError::Postgres { .. })
-        ));
+        assert!(!msg.contains("hunter2"), "{msg}");
     }
 
     #[test]
@@ -177,11 +158,6 @@ mod tests {
             "{msg}"
         );
         assert!(!msg.contains("hunter2"), "{msg}");
-        let msg = sqlite_only(Err(err)).unwrap_err().to_string();
-        assert!(
-            msg.contains("not supported by this build") && msg.contains("PGPASSWORD"),
-            "{msg}"
-        );
         assert!(matches!(
             parse_config_url("postgres://alice@db/video"),
             Ok(StoreLocation::Postgres(_))

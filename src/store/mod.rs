@@ -9,6 +9,7 @@
 
 #[macro_use]
 mod db;
+mod copy;
 #[cfg(test)]
 #[macro_use]
 mod test_backend;
@@ -30,6 +31,7 @@ pub mod schema;
 mod tasks;
 mod pg_spelling;
 
+pub use copy::CopyReport;
 pub use lease::{Lease, LeaseOutcome, Liveness};
 pub use location::StoreLocation;
 pub use pg::target::PgTarget;

@@ -60,6 +60,7 @@ CREATE SEQUENCE tasks_change_seq;
 CREATE FUNCTION seedance_tasks_seq() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     NEW.seq := nextval('tasks_change_seq');
+    PERFORM pg_notify('seedance_changes', NEW.seq::text);
     RETURN NEW;
 END
 $$;

@@ -1,13 +1,13 @@
 //! Three `submit --batch --max-in-flight 3` runs started at once, each with lines of its own and
 //! each on a "host" of its own, share one store: whichever feeds, the simulator never has more
 //! than 3 of their tasks in flight, the daily budget (room for nine and a half of the twelve
-//! lines' estimates) is never passed, and every line sent was sent once. The hosts are named
-//! by `SEEDANCE_HOST` when given.
+//! lines' estimates) is never passed, and every line sent was sent once — on one SQLite file,
+//! and from three hosts (`SEEDANCE_HOST`) on one PostgreSQL database.
 
 use crate::support::process::{bin_on, finish_all};
 use crate::support::sim::SimProcess;
 use seedance_tui::store::{Store, TaskQuery};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 const KEY: &str = "sk-batch-feeders-7e21";
@@ -110,4 +110,25 @@ fn three_batch_feeders_never_pass_the_cap_nor_the_budget() {
             pending: all.iter().filter(|t| t.phase.as_str() == "pending").count() as u64,
         }
     });
+}
+
+#[test]
+fn three_batch_feeders_on_three_hosts_never_pass_the_cap_nor_the_budget_on_postgres() {
+    let Some(db) = crate::support::postgres::TestDb::create("batch_feeders") else {
+        return;
+    };
+    let url = db.url.clone();
+    three_batches_share_the_cap_and_the_budget(
+        &PathBuf::from(&db.url),
+        [Some("host-a"), Some("host-b"), Some("host-c")],
+        move || {
+            let mut c = crate::support::postgres::client(&url);
+            let mut count =
+                |sql: &str| c.query_one(sql, &[]).expect("count").get::<_, i64>(0) as u64;
+            Rows {
+                sent: count("SELECT count(*) FROM tasks WHERE task_id IS NOT NULL"),
+                pending: count("SELECT count(*) FROM tasks WHERE status = 'pending'"),
+            }
+        },
+    );
 }

@@ -625,8 +625,12 @@ fn a_postgres_store_is_checked_shown_without_its_password() {
         assert!(shown.ends_with(", TLS)"), "{shown}");
         assert_eq!(status(&doc, "store clock"), "pass", "{stdout}");
         assert!(detail(&doc, "store clock").contains("of the database server's"));
-        // Schema and lease are not read until the PostgreSQL store is wired: said, not failed.
+        // An empty database: said, not failed (doctor never makes the tables).
         assert_eq!(status(&doc, "store schema"), "skip", "{stdout}");
+        assert!(
+            detail(&doc, "store schema").contains("made on first use"),
+            "{stdout}"
+        );
         assert!(
             !stdout.contains(&password),
             "the password never appears: {stdout}"
@@ -642,6 +646,32 @@ fn a_postgres_store_is_checked_shown_without_its_password() {
         .expect("query")
         .get(0);
     assert_eq!(tables, 0);
+    // Once a command has opened it, its schema and its poller are read.
+    let out = bin()
+        .args([
+            "--config",
+            &s.config().to_string_lossy(),
+            "--store",
+            &db.url,
+            "ls",
+        ])
+        .output()
+        .expect("ls");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (code, doc, stdout) = doctor_json(s.command(&sim.base, &["--store", &db.url]));
+    assert_eq!(code, 0, "{stdout}");
+    assert_eq!(status(&doc, "store schema"), "pass", "{stdout}");
+    assert_eq!(
+        detail(&doc, "store schema"),
+        format!(
+            "schema {}; poller: none",
+            seedance_tui::store::schema::CURRENT
+        )
+    );
 }
 
 #[test]

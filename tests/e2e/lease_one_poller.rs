@@ -169,6 +169,27 @@ fn exactly_one_process_polls_and_a_killed_holder_is_replaced() {
     });
 }
 
+/// Three daemons on three "hosts" (`SEEDANCE_HOST`) sharing one PostgreSQL store: one polls,
+/// and a SIGKILLed holder is replaced within the lease time, judged by the server's clock.
+#[test]
+fn exactly_one_host_polls_a_postgres_store_and_a_killed_holder_is_replaced() {
+    let Some(db) = crate::support::postgres::TestDb::create("one_poller_hosts") else {
+        return;
+    };
+    let url = db.url.clone();
+    one_poller_then_takeover(
+        Path::new(&db.url),
+        &[Some("host-a"), Some("host-b"), Some("host-c")],
+        move || {
+            crate::support::postgres::client(&url)
+                .query_opt("SELECT holder FROM leases WHERE name = 'poller'", &[])
+                .expect("read")
+                .map(|r| r.get::<_, String>(0))
+                .unwrap_or_default()
+        },
+    );
+}
+
 #[test]
 fn a_clean_exit_releases_the_lease_at_once() {
     let sim = SimProcess::builder().speed(1000.0).start();

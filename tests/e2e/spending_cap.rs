@@ -1,7 +1,8 @@
 //! The daily spending cap holds when several processes share one store: the spend is reserved in
 //! the transaction that checks it, so three `submit`s started at once with room for one create
-//! one task (counted at the simulator), round after round; and a batch the cap holds without
-//! `--wait` stays queued, says why and until when, and returns.
+//! one task (counted at the simulator), round after round — on one SQLite file, and from three
+//! "hosts" on one PostgreSQL database; and a batch the cap holds without `--wait` stays queued,
+//! says why and until when, and returns.
 
 use crate::support::process::{bin_on, finish, finish_all};
 use crate::support::sim::SimProcess;
@@ -94,6 +95,23 @@ fn three_submits_with_room_for_one<G>(
 #[test]
 fn three_submits_at_once_with_room_for_one_create_one_task() {
     three_submits_with_room_for_one([None, None, None], |dir, _| (dir.join("s.sqlite3"), ()));
+}
+
+/// The same race from three "hosts" on one PostgreSQL store: the writers' advisory lock
+/// serialises the reservations.
+#[test]
+fn three_hosts_at_once_on_a_postgres_store_with_room_for_one_create_one_task() {
+    if crate::support::postgres::server("spending cap on PostgreSQL").is_none() {
+        return;
+    }
+    three_submits_with_room_for_one(
+        [Some("host-a"), Some("host-b"), Some("host-c")],
+        |_, round| {
+            let db = crate::support::postgres::TestDb::create(&format!("cap_round_{round}"))
+                .expect("the server was there a moment ago");
+            (PathBuf::from(&db.url), db)
+        },
+    );
 }
 
 #[test]

@@ -9,6 +9,7 @@ use seedance_tui::config::Config;
 use seedance_tui::context::Context;
 use seedance_tui::destination::Destination;
 use seedance_tui::runtime::{DashboardOptions, Input, run_dashboard_on};
+use seedance_tui::store::StoreLocation;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -45,7 +46,7 @@ async fn the_loop_draws_the_store_follows_its_changes_answers_keys_and_quits() {
         engine: engine.clone(),
         profile_name: "loop-test".into(),
         base_url: sim.base_url(),
-        store_path: dir.path().join("store.sqlite3"),
+        store: StoreLocation::Sqlite(dir.path().join("store.sqlite3")),
         output_dir: Destination::Folder(dir.path().join("out")),
         demo: false,
         sim: None,

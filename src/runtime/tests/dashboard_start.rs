@@ -93,7 +93,7 @@ async fn the_newest_page_is_the_first_table_and_the_rest_completes_it_in_the_sto
         engine: Engine::new(client, Store::open(&path).expect("open"), "p"),
         profile_name: "p".into(),
         base_url: "http://127.0.0.1:9/api/v3".into(),
-        store_path: path.clone(),
+        store: crate::store::StoreLocation::Sqlite(path.clone()),
         output_dir: Destination::Folder(dir.path().join("out")),
         demo: false,
         sim: None,

@@ -1,0 +1,160 @@
+//! The watcher on a real PostgreSQL server: changes are pushed (the check interval is an hour,
+//! so nothing is found by looking), and a connection killed by the server is opened again and
+//! the rows changed while it was gone are read.
+
+use super::*;
+use crate::store::NewSubmission;
+use crate::store::pg::test_db::{TestDb, client};
+
+const WAIT: Duration = Duration::from_secs(20);
+/// Longer than any test: the watcher is never told to look by the clock.
+const NEVER: Duration = Duration::from_secs(3600);
+
+fn target(db: &TestDb) -> PgTarget {
+    PgTarget::parse(&db.url).expect("the test URL parses")
+}
+
+fn submit(s: &Store, id: &str) {
+    s.begin_submission(&NewSubmission {
+        local_id: id,
+        profile: "p",
+        request_json: r#"{"model":"m","content":[{"type":"text","text":"x"}]}"#,
+        retry_of: None,
+        now: 1_000,
+        asset_files: None,
+    })
+    .expect("begin");
+}
+
+/// Reports until one names `id`; panics after `WAIT`. The ids seen on the way.
+async fn wait_for(rx: &mut mpsc::UnboundedReceiver<Vec<TaskRecord>>, id: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let rows = tokio::time::timeout_at(deadline, rx.recv())
+            .await
+            .unwrap_or_else(|_| panic!("{id} was never reported; saw {seen:?}"))
+            .expect("the watcher is alive");
+        seen.extend(rows.into_iter().map(|r| r.local_id));
+        if seen.iter().any(|s| s == id) {
+            return seen;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_commit_by_another_connection_is_pushed_to_the_watcher() {
+    let Some(db) = TestDb::create("watch_pushed") else {
+        return;
+    };
+    let store = Store::open_postgres(&target(&db)).expect("open");
+    submit(&store, "before");
+    let seq = store.change_seq().expect("seq");
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    spawn_every(StoreLocation::Postgres(target(&db)), Some(seq), NEVER, tx);
+
+    submit(&store, "first");
+    let seen = wait_for(&mut rx, "first").await;
+    assert!(!seen.contains(&"before".to_string()), "{seen:?}");
+    // The watcher has read once and waits: only a notification can bring the next commit, from
+    // another connection, in time.
+    let other = Store::open_postgres(&target(&db)).expect("open another");
+    submit(&other, "second");
+    let seen = wait_for(&mut rx, "second").await;
+    assert_eq!(seen, ["second"], "only the new change is sent");
+    other
+        .submission_accepted("first", "cgt-first", 5)
+        .expect("accepted");
+    let seen = wait_for(&mut rx, "first").await;
+    assert_eq!(seen, ["first"], "an update is a change too");
+}
+
+/// Run `f` with a plain client of the database, off the runtime (the `postgres` crate's rule).
+fn with_client<R: Send + 'static>(
+    db: &TestDb,
+    f: impl FnOnce(&mut postgres::Client) -> R + Send + 'static,
+) -> R {
+    let url = db.url.clone();
+    std::thread::spawn(move || f(&mut client(&url)))
+        .join()
+        .expect("client thread")
+}
+
+#[tokio::test]
+async fn a_killed_connection_is_opened_again_and_what_changed_meanwhile_is_read() {
+    let Some(db) = TestDb::create("watch_killed") else {
+        return;
+    };
+    let store = Store::open_postgres(&target(&db)).expect("open");
+    submit(&store, "away");
+    submit(&store, "first");
+    let seq = store.change_seq().expect("seq");
+    drop(store);
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    spawn_every(
+        StoreLocation::Postgres(target(&db)),
+        Some(seq - 1),
+        NEVER,
+        tx,
+    );
+    wait_for(&mut rx, "first").await;
+
+    // Holding the store's write lock (every writer's, and the watcher's open takes it), kill
+    // every other session and change a row: the watcher cannot listen again before the commit,
+    // so its notification is lost to it and only the read after reconnecting finds the change.
+    with_client(&db, |c| {
+        let mut t = c.transaction().expect("begin");
+        t.execute("SELECT pg_advisory_xact_lock(1397048644)", &[])
+            .expect("the write lock");
+        let killed: Vec<i32> = t
+            .query(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() \
+                 AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
+                &[],
+            )
+            .expect("sessions")
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert!(killed.len() >= 2, "the watcher's sessions: {killed:?}");
+        t.execute(
+            "SELECT pg_terminate_backend(p) FROM unnest($1::int4[]) p",
+            &[&killed],
+        )
+        .expect("terminate");
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            // The activity view is read once per transaction unless told to look again.
+            t.execute("SELECT pg_stat_clear_snapshot()", &[])
+                .expect("look again");
+            let left: i64 = t
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1)",
+                    &[&killed],
+                )
+                .expect("count")
+                .get(0);
+            if left == 0 {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "sessions still alive");
+            std::thread::yield_now();
+        }
+        let n = t
+            .execute(
+                "UPDATE tasks SET status = 'running', updated_at = 2000 WHERE local_id = 'away'",
+                &[],
+            )
+            .expect("update");
+        assert_eq!(n, 1);
+        t.commit().expect("commit");
+    });
+    let seen = wait_for(&mut rx, "away").await;
+    assert_eq!(seen, ["away"]);
+    // And the new session listens: the next commit is pushed.
+    let store = Store::open_postgres(&target(&db)).expect("open again");
+    store
+        .submission_accepted("first", "cgt-first", 5)
+        .expect("accepted");
+    assert_eq!(wait_for(&mut rx, "first").await, ["first"]);
+}
