@@ -4,7 +4,7 @@
 use super::columns::Col;
 use super::effect::Effect;
 use super::keymap::Context;
-use super::msg::{Intent, Level};
+use super::msg::Intent;
 use super::state::{Overlay, State};
 use crossterm::event::KeyEvent;
 
@@ -74,10 +74,7 @@ pub(crate) fn key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
         Some(Intent::Close) => {
             state.overlay = Overlay::None;
             let names: Vec<String> = state.columns.iter().map(|c| c.name().to_string()).collect();
-            state.notice(
-                Level::Info,
-                format!("columns: {} (saved in the config)", names.join(", ")),
-            );
+            // The runtime says "saved" once the file is written (or why it was not).
             return vec![Effect::SaveColumns(names)];
         }
         _ => {}

@@ -41,6 +41,7 @@ pub enum Effect {
     Results(super::types::results::ResultsEffect),
     /// Pause, reorder or shorten the submission queue (see `app::queue`).
     Queue(super::types::queue::QueueEffect),
-    /// Keep the table's columns (by name, in order) as `[ui] columns` in the config file.
+    /// Keep the table's columns (by name, in order) as `[ui] columns` in the config file; the
+    /// runtime answers with a notice once written (or why not).
     SaveColumns(Vec<String>),
 }

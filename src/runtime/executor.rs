@@ -357,12 +357,14 @@ impl Executor {
             Effect::SaveColumns(columns) => {
                 let (path, tx) = (self.config_path.clone(), self.tx.clone());
                 tokio::task::spawn_blocking(move || {
-                    if let Err(e) = save_columns(&path, &columns) {
-                        let _ = tx.send(Msg::Notice {
-                            level: Level::Error,
-                            text: format!("the columns were not saved: {e}"),
-                        });
-                    }
+                    let (level, text) = match save_columns(&path, &columns) {
+                        Ok(()) => (
+                            Level::Info,
+                            format!("columns: {} (saved in the config)", columns.join(", ")),
+                        ),
+                        Err(e) => (Level::Error, format!("the columns were not saved: {e}")),
+                    };
+                    let _ = tx.send(Msg::Notice { level, text });
                 });
             }
             Effect::Retry(local_ids) => {

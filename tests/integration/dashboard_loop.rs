@@ -13,9 +13,10 @@ use seedance_tui::store::StoreLocation;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
-/// Wait (bounded) until the screen shows `text`.
+/// Wait (bounded) until the screen shows `text`. (The bound is for failing, not a wait: a
+/// busy machine's fsync of the config can take many seconds.)
 async fn shows(screen: &SharedBackend, text: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(60);
     while !screen.text().contains(text) {
         assert!(
             Instant::now() < deadline,
@@ -118,5 +119,92 @@ async fn the_loop_draws_the_store_follows_its_changes_answers_keys_and_quits() {
         state.tasks.iter().all(|t| t.phase.is_settled()),
         "the table has both tasks settled"
     );
+    sim.shutdown().await;
+}
+
+/// The dashboard on `sim` with `config_path` as its config file, its store in `dir`.
+fn context_with_config(
+    sim: &seedance_tui::sim::SimHandle,
+    dir: &std::path::Path,
+    engine: &seedance_tui::engine::Engine,
+    config_path: std::path::PathBuf,
+) -> Context {
+    Context {
+        config: Config::default(),
+        engine: engine.clone(),
+        profile_name: "loop-test".into(),
+        base_url: sim.base_url(),
+        store: StoreLocation::Sqlite(dir.join("store.sqlite3")),
+        output_dir: Destination::Folder(dir.join("out")),
+        demo: false,
+        sim: None,
+        key_var: Some("SEEDANCE_API_KEY".into()),
+        demo_dir: None,
+        config_path,
+    }
+}
+
+fn enter() -> Input {
+    Input::Event(Event::Key(KeyEvent::new(
+        KeyCode::Enter,
+        KeyModifiers::NONE,
+    )))
+}
+
+/// Closing the column chooser with `c`, `Enter` saves the columns; the notice saying so comes
+/// once the file holds them, and when the file cannot be written only the failure is said.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_column_chooser_says_saved_only_once_the_config_holds_the_columns() {
+    let (sim, dir, engine) = sim_and_engine(fast()).await;
+    let written = dir.path().join("config.toml");
+    // A config under a regular file: its folder cannot be made, so the save fails.
+    std::fs::write(dir.path().join("not-a-folder"), "").expect("file");
+    let unwritable = dir.path().join("not-a-folder").join("config.toml");
+    for (config_path, saves) in [(written.clone(), true), (unwritable, false)] {
+        let ctx = context_with_config(&sim, dir.path(), &engine, config_path);
+        // Wide enough for each notice whole on one line (a longer one is wrapped).
+        let screen = SharedBackend::new(220, 30);
+        let mut terminal = ratatui::Terminal::new(screen.clone()).expect("terminal");
+        let (keys, mut events) = mpsc::unbounded_channel();
+        let opts = DashboardOptions::default();
+        let dashboard = run_dashboard_on(&ctx, &opts, &mut terminal, &mut events);
+        let driver = async {
+            keys.send(key('c')).expect("send");
+            shows(&screen, "[x] status").await;
+            keys.send(enter()).expect("send");
+            if saves {
+                shows(&screen, "(saved in the config)").await;
+                let text = std::fs::read_to_string(&written).expect("the config is written");
+                assert!(text.contains("columns = [\"status\""), "{text}");
+            } else {
+                shows(&screen, "the columns were not saved").await;
+                // The log has every notice: none claimed the columns saved.
+                keys.send(key('L')).expect("send");
+                shows(&screen, "Messages (newest first").await;
+                assert!(
+                    !screen.text().contains("saved in the config"),
+                    "{}",
+                    screen.text()
+                );
+                keys.send(Input::Event(Event::Key(KeyEvent::new(
+                    KeyCode::Esc,
+                    KeyModifiers::NONE,
+                ))))
+                .expect("send");
+                let deadline = Instant::now() + Duration::from_secs(60);
+                while screen.text().contains("Messages (newest first") {
+                    assert!(Instant::now() < deadline, "the log never closed");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+            keys.send(key('q')).expect("send");
+        };
+        let (state, ()) = tokio::time::timeout(Duration::from_secs(180), async {
+            tokio::join!(dashboard, driver)
+        })
+        .await
+        .expect("the loop ends after q");
+        state.expect("the dashboard ran");
+    }
     sim.shutdown().await;
 }
