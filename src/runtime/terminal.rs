@@ -99,10 +99,14 @@ pub(crate) fn suspend(term: &mut Term) -> io::Result<()> {
 /// backend would still reset the colours), and the cursor is hidden only when it is shown (ratatui
 /// hides it after every frame). Frames go through a buffer big enough for a full screen, so each
 /// frame leaves in one write (stdout's own buffer is line-based and 1 KiB: a large frame would go
-/// out in pieces, and a terminal may show it half-drawn); ratatui flushes it after every frame.
+/// out in pieces); ratatui flushes it after every frame. A write to a terminal still arrives in
+/// pieces (a frame of pictures is tens of kB), so each frame is one synchronized update (DEC mode
+/// 2026): a terminal that knows it shows the frame whole, never half-drawn; others ignore it.
 pub(crate) struct FrameBackend {
     inner: CrosstermBackend<BufWriter<Stdout>>,
     cursor_hidden: bool,
+    /// A frame's update was begun and not yet ended (at the flush that ends the frame).
+    in_frame: bool,
 }
 
 impl FrameBackend {
@@ -112,6 +116,7 @@ impl FrameBackend {
             inner: CrosstermBackend::new(out),
             // `setup` hides it on the way in (and again after a suspend).
             cursor_hidden: true,
+            in_frame: false,
         }
     }
 }
@@ -126,6 +131,10 @@ impl Backend for FrameBackend {
         let mut content = content.peekable();
         if content.peek().is_none() {
             return Ok(());
+        }
+        if !self.in_frame {
+            crossterm::queue!(self.inner, terminal::BeginSynchronizedUpdate)?;
+            self.in_frame = true;
         }
         self.inner.draw(content)
     }
@@ -174,6 +183,9 @@ impl Backend for FrameBackend {
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        if std::mem::take(&mut self.in_frame) {
+            crossterm::queue!(self.inner, terminal::EndSynchronizedUpdate)?;
+        }
         Backend::flush(&mut self.inner)
     }
 }

@@ -31,6 +31,24 @@ fn side_by_side(pty: &Pty) -> usize {
         .unwrap_or(0)
 }
 
+/// How many synchronized updates (DEC mode 2026) `raw` holds; panics unless each is ended
+/// before the next begins (the last may still be arriving).
+fn synchronized_frames(raw: &[u8]) -> usize {
+    let (begin, end) = (b"\x1b[?2026h", b"\x1b[?2026l");
+    let (mut frames, mut open) = (0, false);
+    for i in 0..raw.len() {
+        if raw[i..].starts_with(begin) {
+            assert!(!open, "a frame began inside another at byte {i}");
+            open = true;
+            frames += 1;
+        } else if raw[i..].starts_with(end) {
+            assert!(open, "a frame ended that never began at byte {i}");
+            open = false;
+        }
+    }
+    frames
+}
+
 #[test]
 fn the_detail_pane_shows_the_contact_sheet_at_80x24_and_160x48() {
     let sim = SimProcess::builder().speed(2000.0).start();
@@ -100,6 +118,9 @@ fn the_detail_pane_shows_the_contact_sheet_at_80x24_and_160x48() {
         assert!(screen.contains("#6 0:03."), "{screen}");
         pty.send(b"v");
         pty.wait_for("back to the pane", WAIT, |s| !s.contains("Contact sheet ·"));
+        // Each frame went out as one synchronized update: begun, then ended before the next.
+        let frames = synchronized_frames(&pty.raw());
+        assert!(frames > 0, "no frame was a synchronized update");
         pty.send(b"q");
         assert_eq!(pty.wait_exit(WAIT), Some(0));
     }

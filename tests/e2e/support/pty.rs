@@ -1,11 +1,54 @@
 //! Drives the real binary in a pseudo-terminal: keys in, screen text out (a vt100 parser keeps
-//! the screen), with bounded waits on what the screen shows — never fixed sleeps.
+//! the screen, whole frames at a time), with bounded waits on what the screen shows — never
+//! fixed sleeps.
 
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+/// Begin and end of a synchronized update (DEC private mode 2026): the program's frame.
+const BEGIN_FRAME: &[u8] = b"\x1b[?2026h";
+const END_FRAME: &[u8] = b"\x1b[?2026l";
+
+/// Holds the bytes of a frame the program brackets as one synchronized update until its end, as
+/// a terminal supporting the mode does: a frame arrives in many reads, and the screen is never
+/// read half-drawn. Bytes outside a frame pass at once.
+#[derive(Default)]
+struct Frames {
+    held: Vec<u8>,
+    in_frame: bool,
+}
+
+impl Frames {
+    /// Bytes read from the program; returns those the screen may show now.
+    fn feed(&mut self, bytes: &[u8]) -> Vec<u8> {
+        self.held.extend_from_slice(bytes);
+        let mut ready = Vec::new();
+        loop {
+            let marker = if self.in_frame {
+                END_FRAME
+            } else {
+                BEGIN_FRAME
+            };
+            if let Some(i) = self.held.windows(marker.len()).position(|w| w == marker) {
+                ready.extend(self.held.drain(..i + marker.len()));
+                self.in_frame = !self.in_frame;
+                continue;
+            }
+            if !self.in_frame {
+                // All but a tail that may be the start of a frame's marker.
+                let keep = (1..BEGIN_FRAME.len())
+                    .rev()
+                    .find(|&k| self.held.ends_with(&BEGIN_FRAME[..k]))
+                    .unwrap_or(0);
+                ready.extend(self.held.drain(..self.held.len() - keep));
+            }
+            return ready;
+        }
+    }
+}
 
 /// A running program in a PTY.
 pub struct Pty {
@@ -62,13 +105,15 @@ impl Pty {
         let (p, r, w) = (parser.clone(), raw.clone(), writer.clone());
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
+            let mut frames = Frames::default();
             loop {
                 match reader.read(&mut buf) {
                     Ok(0) | Err(_) => break,
                     Ok(n) => {
                         let mut cursor = (0, 0);
+                        let ready = frames.feed(&buf[..n]);
                         if let Ok(mut parser) = p.lock() {
-                            parser.process(&buf[..n]);
+                            parser.process(&ready);
                             cursor = parser.screen().cursor_position();
                         }
                         // Answer cursor-position queries the way a real terminal does.
