@@ -109,37 +109,81 @@ fn boxed<'a>(title: impl Into<Line<'a>>, theme: &Theme, focused: bool) -> Block<
         .style(theme.base())
 }
 
+/// The title line: the status (what the user must know) always shows; at a narrow width the
+/// saved state and the edited task take their short forms, then the draft's name is cut.
 fn title(frame: &mut Frame, area: Rect, state: &State, e: &Editor) {
+    use unicode_width::UnicodeWidthStr;
     let theme = state.theme();
-    let mut spans = vec![
-        Span::styled(" Composer ", theme.title()),
-        Span::styled(format!("draft “{}” ", e.name), theme.base()),
-    ];
-    let saved = match (e.unsaved_since, e.saved_at) {
-        (Some(_), _) => Span::styled("· unsaved changes ", theme.warn()),
-        (None, Some(at)) => Span::styled(
-            format!("· draft saved {} ago ", span(state.now - at)),
-            theme.dim(),
+    let (saved, saved_short, saved_style) = match (e.unsaved_since, e.saved_at) {
+        (Some(_), _) => (
+            "· unsaved changes ".to_string(),
+            "· unsaved ".to_string(),
+            theme.warn(),
         ),
-        (None, None) => Span::styled("· new ", theme.dim()),
+        (None, Some(at)) => {
+            let ago = span(state.now - at);
+            (
+                format!("· draft saved {ago} ago "),
+                format!("· saved {ago} ago "),
+                theme.dim(),
+            )
+        }
+        (None, None) => ("· new ".to_string(), "· new ".to_string(), theme.dim()),
     };
-    spans.push(saved);
-    if let Some(orig) = &e.retry_of {
+    let edit = e.retry_of.as_ref().map(|orig| {
         let shown = state
             .task(orig)
             .map(|t| t.display_id().to_string())
             .unwrap_or_else(|| orig.clone());
-        spans.push(Span::styled(format!("· edit of {shown} (↻) "), theme.dim()));
-    }
-    let status = match (&e.mode, e.problems.len()) {
-        (Mode::Submitting, _) => Span::styled("· submitting…", theme.accent()),
-        (_, 0) if e.server_error.is_some() => {
-            Span::styled("· rejected: fix it and submit again", theme.error())
-        }
-        (_, 0) => Span::styled("· ready to submit", theme.accent()),
-        (_, n) => Span::styled(format!("· {n} problem(s)"), theme.error()),
+        let shown = truncate(&shown, 40);
+        (format!("· edit of {shown} (↻) "), format!("· ↻ {shown} "))
+    });
+    let (status, status_style) = match (&e.mode, e.problems.len()) {
+        (Mode::Submitting, _) => ("· submitting…".to_string(), theme.accent()),
+        (_, 0) if e.server_error.is_some() => (
+            "· rejected: fix it and submit again".to_string(),
+            theme.error(),
+        ),
+        (_, 0) => ("· ready to submit".to_string(), theme.accent()),
+        (_, n) => (format!("· {n} problem(s)"), theme.error()),
     };
-    spans.push(status);
+    const HEAD: &str = " Composer ";
+    const QUOTES: &str = "draft “” ";
+    let width = area.width as usize;
+    let name = crate::sanitize::flat(&e.name).into_owned();
+    let (edit_full, edit_short) = edit.unwrap_or_default();
+    // Longest first: the first where the draft's name fits whole, else the first where it fits
+    // cut to 12 columns or more, else the shortest with what is left of the name. The edited
+    // task goes last (a copy's draft is named after it).
+    let candidates = [
+        (saved.as_str(), edit_full.as_str()),
+        (saved_short.as_str(), edit_full.as_str()),
+        (saved_short.as_str(), edit_short.as_str()),
+        (saved_short.as_str(), ""),
+    ];
+    let room = |(saved, edit): (&str, &str)| {
+        let used = HEAD.width() + QUOTES.width() + saved.width() + edit.width() + status.width();
+        width.saturating_sub(used)
+    };
+    let (saved, edit) = candidates
+        .iter()
+        .find(|&&c| name.width() <= room(c))
+        .or_else(|| candidates.iter().find(|&&c| room(c) >= 12))
+        .copied()
+        .unwrap_or(candidates[3]);
+    let rest = room((saved, edit));
+    let name = if name.width() <= rest || rest >= 6 {
+        format!("draft “{}” ", truncate(&name, rest))
+    } else {
+        String::new()
+    };
+    let spans = vec![
+        Span::styled(HEAD, theme.title()),
+        Span::styled(name, theme.base()),
+        Span::styled(saved.to_string(), saved_style),
+        Span::styled(edit.to_string(), theme.dim()),
+        Span::styled(status, status_style),
+    ];
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 

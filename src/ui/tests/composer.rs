@@ -236,3 +236,40 @@ fn an_edited_tasks_inlined_image_shows_its_file_name_escaped_at_80x24() {
     assert!(!out.contains("AAAA"), "no base64: {out}");
     insta::assert_snapshot!(out);
 }
+
+/// The title line of a drawn screen (the one starting with ` Composer`).
+fn title_line(out: &str) -> String {
+    out.lines()
+        .find(|l| l.starts_with(" Composer "))
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn an_edited_tasks_title_keeps_its_status_at_80_columns_and_says_everything_at_160() {
+    let url = "https://example.com/first.png";
+    let narrow = title_line(&text(&crate::app::test_support::composer::edit_with(
+        80,
+        24,
+        url,
+        "first.png",
+    )));
+    // The status ends the line, whole; the saved state is short; the draft's name, which
+    // names the edited task, is cut.
+    assert!(
+        narrow.trim_end().ends_with("ready to submit") || narrow.trim_end().ends_with("problem(s)"),
+        "{narrow:?}"
+    );
+    assert!(narrow.contains("· unsaved ·"), "{narrow:?}");
+    assert!(narrow.contains("draft “edit of cgt-"), "{narrow:?}");
+    assert!(narrow.contains("…”"), "{narrow:?}");
+    let wide = title_line(&text(&crate::app::test_support::composer::edit_with(
+        160,
+        40,
+        url,
+        "first.png",
+    )));
+    assert!(wide.contains("· unsaved changes ·"), "{wide:?}");
+    assert!(wide.contains("(↻)"), "{wide:?}");
+    assert!(!wide.contains('…'), "{wide:?}");
+}
