@@ -128,8 +128,12 @@ impl Follow {
             limit: None,
         };
         if let Ok(rows) = ctx.engine.with_store(move |s| s.list(&query)).await {
-            self.to_download
-                .extend(rows.into_iter().filter(|r| r.video_path.is_none()));
+            // Kept until the lease comes: the request's facts, not its body (as `seen`).
+            self.to_download.extend(
+                rows.into_iter()
+                    .filter(|r| r.video_path.is_none())
+                    .map(TaskRecord::into_followed),
+            );
         }
     }
 
