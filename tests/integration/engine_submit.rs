@@ -28,12 +28,13 @@ async fn submit_while_the_store_is_locked(
         "ratio": "16:9", "duration": 4, "resolution": "720p"
     })
     .to_string();
+    // Opened first: on PostgreSQL an open takes longer than some creates stay in flight.
+    let watcher = b.open();
     let submitting = {
         let engine = engine.clone();
         tokio::spawn(async move { engine.submit(body, None).await })
     };
     // Wait (bounded) for the `submitting` row: the POST is now in flight.
-    let watcher = b.open();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         let q = TaskQuery {
@@ -85,7 +86,8 @@ async fn an_accepted_create_is_recorded_after_the_store_was_busy(b: &Backend) {
 async fn a_create_with_an_unknown_outcome_stays_unknown_when_the_store_is_busy(b: &Backend) {
     let sim = start_sim(fast()).await;
     let mut cfg = ClientConfig::new(sim.base_url(), Some(ApiKey::new(KEY)));
-    cfg.timeout = Duration::from_millis(400);
+    // Long enough for the lock to be taken while the create is in flight, under load too.
+    cfg.timeout = Duration::from_secs(1);
     let engine = Engine::new(ArkClient::new(cfg).expect("client"), b.open(), "test");
     // The server is slower than the client's timeout: the create's outcome is unknown.
     sim.inject(Fault {

@@ -13,7 +13,7 @@ use seedance_tui::api::{ApiKey, ArkClient, ClientConfig, RetryPolicy};
 use seedance_tui::engine::Engine;
 use seedance_tui::engine::reconcile::{AMBIGUOUS, NOT_CREATED, PROBABLE, ReconcileWindow};
 use seedance_tui::sim::{Fault, FaultKind, FaultRoute, SimConfig, SimHandle};
-use seedance_tui::store::{Phase, Store, TaskRecord};
+use seedance_tui::store::{Phase, TaskRecord};
 use std::time::{Duration, Instant};
 
 const BODY: &str = r#"{"model":"doubao-seedance-2-0-fast-260128","content":[{"type":"text","text":"reconcile me [[sim:hold]]"}],"duration":5,"resolution":"720p"}"#;
@@ -80,6 +80,7 @@ on_both_backends!(
     async several_matching_tasks_are_left_to_the_user_with_the_candidates,
     async a_flex_task_is_found_whichever_id_it_was_created_with,
     async a_server_clock_five_minutes_off_does_not_hide_the_task,
+    async items_without_created_at_never_conclude_not_created,
     async another_clients_task_is_never_adopted_without_the_users_yes,
     async a_line_left_by_a_killed_sender_is_reconciled_like_any_uncertain_create,
 );
@@ -301,8 +302,7 @@ async fn a_server_clock_five_minutes_off_does_not_hide_the_task(b: &Backend) {
 }
 
 /// List items without `created_at` could be in the window: never "not created" over them.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn items_without_created_at_never_conclude_not_created() {
+async fn items_without_created_at_never_conclude_not_created(b: &Backend) {
     use seedance_tui::api::trace::Exchange;
     let base = "/api/v3/contents/generations/tasks";
     let answer = |method: &str, status: u16, body: &str| Exchange {
@@ -332,17 +332,12 @@ async fn items_without_created_at_never_conclude_not_created() {
     )
     .await
     .expect("replay");
-    let dir = tempfile::tempdir().expect("tempdir");
     let mut cfg = ClientConfig::new(server.base_url(), Some(ApiKey::new(KEY)));
     cfg.retry = RetryPolicy {
         max_retries: 0,
         ..RetryPolicy::default()
     };
-    let engine = Engine::new(
-        ArkClient::new(cfg).expect("client"),
-        Store::open(&dir.path().join("s.db")).expect("store"),
-        "test",
-    );
+    let engine = Engine::new(ArkClient::new(cfg).expect("client"), b.open(), "test");
     let err = engine
         .submit(BODY.to_string(), None)
         .await
