@@ -224,11 +224,12 @@ struct Scheduler {
     eta_changed: bool,
     /// How fast the tracked tasks have been finishing lately.
     observed: Observed,
-    /// By id, the latest speculative polls (see `Tracked::speculative`) and whether each found
-    /// its task finished: when most do, the rest are asked at once (`speculative_answered`).
-    speculative_polls: std::collections::VecDeque<(Instant, bool)>,
-    /// When speculative polls were last pulled forward.
-    pulled_at: Option<Instant>,
+    /// By id, per kind of speculative poll (see `Tracked::speculative`), the latest ones and
+    /// whether each found its task finished: when most do, the rest of that kind are asked at
+    /// once (`speculative_answered`).
+    speculative_polls: [std::collections::VecDeque<(Instant, bool)>; 2],
+    /// When speculative polls of each kind were last pulled forward.
+    pulled_at: [Option<Instant>; 2],
 }
 
 /// The tracked tasks' finishes and the task-seconds they were tracked, both fading with a time
@@ -290,9 +291,18 @@ struct Tracked {
     /// The chance it has finished by its next poll since its last answer (1 when not known):
     /// what goes first when more are due than the budget lets out.
     chance: f32,
-    /// Its next poll is speculative: planned past every remembered finish of its kind, or
-    /// before its kind's window (a check with little chance of a finish).
-    speculative: bool,
+    /// Its next poll is speculative: before its kind's window (a check with little chance of a
+    /// finish), or past every remembered finish of its kind.
+    speculative: Option<Speculative>,
+}
+
+/// Why a poll has little support from its plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Speculative {
+    /// Before the window: the plan gave it little chance of a finish.
+    Early = 0,
+    /// Past every remembered finish of its kind.
+    Overdue = 1,
 }
 
 /// A request the scheduler decided to send.
@@ -318,6 +328,17 @@ const SPECULATIVE_POLLS: usize = 16;
 /// A poll planned with less chance than this of finding a finish (a check before the window)
 /// is speculative.
 const SPECULATIVE: f64 = 0.1;
+
+/// Whether a poll planned with `chance` of a finish is speculative, and why.
+fn speculative_kind(overdue: bool, chance: f64) -> Option<Speculative> {
+    if overdue {
+        Some(Speculative::Overdue)
+    } else if chance < SPECULATIVE {
+        Some(Speculative::Early)
+    } else {
+        None
+    }
+}
 
 /// List answers that are not a task list, in a row, before a listing server is polled by id.
 const LIST_SURPRISES: u32 = 3;
@@ -362,8 +383,8 @@ impl Scheduler {
             tick: cfg_interval,
             eta_changed: false,
             observed: Observed::default(),
-            speculative_polls: std::collections::VecDeque::new(),
-            pulled_at: None,
+            speculative_polls: Default::default(),
+            pulled_at: [None; 2],
         }
     }
 
@@ -430,7 +451,7 @@ impl Scheduler {
                         plan: None,
                         server: None,
                         chance: 1.0,
-                        speculative: false,
+                        speculative: None,
                     },
                 );
                 if fresh && self.listing() {
@@ -649,12 +670,12 @@ impl Scheduler {
                 .and_then(|t| self.eta.run_plan(&t.record, server, age, &targets)),
             _ => None,
         };
-        let mut speculative = false;
+        let mut speculative = None;
         let (secs, chance) = if let Some((run_plan, ran)) = run {
             // Running, and the server said since when: the rest of its run.
             let gap = run_plan.next_gap(ran, &targets);
             let chance = run_plan.finish_chance(ran, ran + gap);
-            speculative = run_plan.overdue(ran + gap) || chance < SPECULATIVE;
+            speculative = speculative_kind(run_plan.overdue(ran + gap), chance);
             (gap, chance)
         } else if !self.listing() {
             let gap = plan.next_gap(age, &targets);
@@ -663,7 +684,7 @@ impl Scheduler {
                 Some(wait) if wait > gap => (wait.min(targets.sparse), 0.0),
                 _ => {
                     let chance = plan.finish_chance(age, age + gap);
-                    speculative = plan.overdue(age + gap) || chance < SPECULATIVE;
+                    speculative = speculative_kind(plan.overdue(age + gap), chance);
                     (gap, chance)
                 }
             }
@@ -699,39 +720,40 @@ impl Scheduler {
         (wait > 0.0).then_some(wait)
     }
 
-    /// A speculative poll answered (`finished`: it found its task finished). When most of the
-    /// latest such polls found a finish, the plans are wrong now (tasks held together ending
-    /// together: a backlog draining, a stalled service catching up), and the other tasks
-    /// waiting for a speculative poll (up to the sparse check away) are asked now: each such
-    /// poll is then likelier to find a finish than one inside a window.
-    fn speculative_answered(&mut self, finished: bool, now: Instant) {
+    /// A speculative poll of `kind` answered (`finished`: it found its task finished). When most
+    /// of the latest polls of that kind found a finish, the plans are wrong now (tasks held
+    /// together ending together: a backlog draining, a stalled service catching up), and the
+    /// other tasks waiting for a poll of that kind (up to the sparse check away) are asked now:
+    /// each such poll is then likelier to find a finish than one inside a window. The kinds
+    /// are counted apart: the last tasks of a batch finishing late must not pull forward the
+    /// first checks of tasks just sent.
+    fn speculative_answered(&mut self, kind: Speculative, finished: bool, now: Instant) {
         let targets = self.targets();
         let window = Duration::from_secs_f64(targets.sparse.max(0.01));
-        self.speculative_polls.push_back((now, finished));
-        while self.speculative_polls.len() > SPECULATIVE_POLLS
-            || self
-                .speculative_polls
+        let k = kind as usize;
+        let polls = &mut self.speculative_polls[k];
+        polls.push_back((now, finished));
+        while polls.len() > SPECULATIVE_POLLS
+            || polls
                 .front()
                 .is_some_and(|(at, _)| now.saturating_duration_since(*at) > window)
         {
-            self.speculative_polls.pop_front();
+            polls.pop_front();
         }
-        let hits = self.speculative_polls.iter().filter(|(_, f)| *f).count();
+        let hits = polls.iter().filter(|(_, f)| *f).count();
         let min_gap = Duration::from_secs_f64(targets.min_gap.max(0.01));
-        if self.speculative_polls.len() < SPECULATIVE_POLLS / 2
-            || hits * 2 < self.speculative_polls.len()
-            || self
-                .pulled_at
-                .is_some_and(|at| now.saturating_duration_since(at) < min_gap)
+        if polls.len() < SPECULATIVE_POLLS / 2
+            || hits * 2 < polls.len()
+            || self.pulled_at[k].is_some_and(|at| now.saturating_duration_since(at) < min_gap)
         {
             return;
         }
-        self.pulled_at = Some(now);
+        self.pulled_at[k] = Some(now);
         let soon = now + min_gap;
         let due: Vec<String> = self
             .tracked
             .iter()
-            .filter(|(_, t)| t.speculative && !t.in_flight && t.due > soon)
+            .filter(|(_, t)| t.speculative == Some(kind) && !t.in_flight && t.due > soon)
             .map(|(id, _)| id.clone())
             .collect();
         for id in due {
@@ -821,7 +843,7 @@ impl Scheduler {
         match result {
             Ok((record, changed)) => {
                 t.errors = 0;
-                let speculative = std::mem::take(&mut t.speculative);
+                let speculative = t.speculative.take();
                 t.record = record.clone();
                 let (origin, last) = (t.origin, t.last_answer);
                 t.last_answer = Some(unix_now());
@@ -898,8 +920,8 @@ impl Scheduler {
                         _ => self.eta.learn_secs(&record, total),
                     };
                 }
-                if speculative && !self.listing() {
-                    self.speculative_answered(!record.phase.needs_polling(), now);
+                if let Some(kind) = speculative.filter(|_| !self.listing()) {
+                    self.speculative_answered(kind, !record.phase.needs_polling(), now);
                 }
                 PollerEvent::Updated {
                     record: Box::new(record),

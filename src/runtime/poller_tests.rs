@@ -601,4 +601,23 @@ fn when_most_speculative_checks_find_a_finish_the_other_tasks_are_asked_at_once(
         s.finished(&format!("h{i}"), Ok((r, false)), at);
     }
     assert_eq!(s.tracked["h19"].due, last_due);
+
+    // Tasks past every remembered finish finding theirs do not pull forward the first checks
+    // of tasks just sent: the two are counted apart.
+    let mut s = by_id_with_long_history(t0);
+    let last_due = s.tracked["h19"].due;
+    for i in 0..8 {
+        let id = format!("old{i}");
+        let mut old = record(&id, "queued", now - 1000);
+        old.updated_at = now - 1000; // stale: asked at once
+        s.track(old.clone(), t0);
+        old.updated_at = now;
+        s.finished(&id, Ok((old.clone(), false)), t0);
+        assert_eq!(s.tracked[&id].speculative, Some(Speculative::Overdue));
+        let mut done = record(&id, "succeeded", now - 1000);
+        done.finished_at = Some(now);
+        s.finished(&id, Ok((done, true)), t0 + Duration::from_secs(1));
+    }
+    assert_eq!(s.tracked["h19"].due, last_due);
+    assert_eq!(s.tracked["h19"].speculative, Some(Speculative::Early));
 }
