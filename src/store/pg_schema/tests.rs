@@ -3,7 +3,7 @@
 
 use crate::store::pg::target::PgTarget;
 use crate::store::pg::test_db::TestDb;
-use crate::store::{LeaseOutcome, Store, StoreError};
+use crate::store::{LeaseOutcome, Store, StoreError, schema};
 
 fn open(db: &TestDb) -> Result<Store, StoreError> {
     Store::open_postgres(&PgTarget::parse(&db.url).expect("the test URL parses"))
