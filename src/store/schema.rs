@@ -110,6 +110,9 @@ pub const MIGRATIONS: &[&str] = &[
     // v9: the local file names of a task's inlined assets (`data:` URLs), as JSON (a short hash
     // of each URL -> the file's base name), so an edit shows `first.png`, not its base64.
     "ALTER TABLE tasks ADD COLUMN asset_files TEXT;",
+    // v10: nothing changes on SQLite. On PostgreSQL the change notification became one per
+    // transaction (`pg_schema::STEPS`); both backends keep one version line.
+    "",
 ];
 
 /// The schema version this build writes.
