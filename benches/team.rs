@@ -35,21 +35,16 @@ mod pty_harness;
 
 use seedance_tui::api::{ApiKey, ArkClient, ClientConfig};
 use seedance_tui::engine::Engine;
-use seedance_tui::sim::{self, SimConfig, SimHandle};
+use seedance_tui::sim::SimHandle;
 use seedance_tui::store::Store;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use common::env_or;
+
 const DASHBOARDS: usize = 3;
 const BIN: &str = env!("CARGO_BIN_EXE_seedance-tui");
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// Where the load runs: a SQLite file, or a database on the PostgreSQL server.
 enum Backend {
@@ -117,7 +112,7 @@ impl Conn {
 const TASK_COLUMNS: &str = "local_id, task_id, status, profile, model, prompt, response_json, \
     error_code, error_message, retry_of, retry_depth, created_at, updated_at, started_at, \
     finished_at, tokens, video_url, last_frame_url, urls_seen_at, video_path, last_frame_path, \
-    queue_key, queue_pos, label, max_in_flight, asset_files";
+    queue_key, queue_pos, label, max_in_flight, asset_files, shape";
 const TABLES: [(&str, &str); 3] = [
     ("tasks", TASK_COLUMNS),
     ("task_requests", "local_id, body"),
@@ -266,17 +261,7 @@ fn run(
     let dir = tempfile::tempdir().expect("tempdir");
     let seed = dir.path().join("seed.sqlite3");
     common::make_store(&seed, finished, 0);
-    let sim = rt
-        .block_on(sim::start(
-            "127.0.0.1:0".parse().expect("addr"),
-            SimConfig {
-                speed: 0.0,
-                fail_rate: 0.0,
-                max_running: 1_000_000,
-                ..SimConfig::default()
-            },
-        ))
-        .expect("sim");
+    let sim = rt.block_on(common::simulator(0.0, 1_000_000, None));
     submit(rt, &sim, &seed, active);
     let backend = match kind {
         "postgres" => Backend::Postgres(pg_support::TestDb::create("team bench")?),

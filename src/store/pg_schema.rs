@@ -111,7 +111,10 @@ CREATE TABLE queue_removed (
 
 /// The steps after [`BORN_AT`]: step `i` moves the schema from `BORN_AT + i` to
 /// `BORN_AT + i + 1`, as SQLite's `schema::MIGRATIONS[BORN_AT + i]` does.
-pub(crate) const STEPS: &[&str] = &[];
+pub(crate) const STEPS: &[&str] = &[
+    // v10: `tasks.shape` (see SQLite's v10).
+    super::schema::SHAPE_STEP,
+];
 
 const _: () = assert!(
     BORN_AT + STEPS.len() as i64 == super::schema::CURRENT,
