@@ -11,7 +11,7 @@ mod pty_harness;
 
 use seedance_tui::app::keymap::Keymap;
 use seedance_tui::app::{Msg, State, update};
-use seedance_tui::store::{Store, TaskQuery};
+use seedance_tui::store::{Store, TaskFacts, TaskQuery};
 use std::time::Duration;
 
 fn main() {
@@ -162,7 +162,9 @@ fn start_path(path: &std::path::Path) {
             })
             .expect("page")
     });
-    let after = page.last().map(|r| (r.created_at, r.local_id.to_string()));
+    let after = page
+        .last()
+        .map(|r| (r.created_at(), r.local_id().to_string()));
     update(&mut state, Msg::TasksLoaded(page));
     let (rest, rest_cpu, rest_wall) = common::cpu_timed(|| {
         Store::open(path)
