@@ -826,7 +826,10 @@ mod tests {
         if shape.is_empty() {
             assert!(facts.has_input_video, "{json}: no shape without a video");
         } else {
-            assert!(!facts.has_input_video, "{json}: a video's length is no shape's");
+            assert!(
+                !facts.has_input_video,
+                "{json}: a video's length is no shape's"
+            );
             assert_eq!(Spec::of_json(&shape), facts, "{json} as {shape}");
         }
     }
@@ -843,8 +846,15 @@ mod tests {
             r#","generate_audio":true,"resolution":"1080p","ratio":"9:16","duration":-1"#,
             r#","generate_audio":false,"frames":121,"seed":3,"watermark":true"#,
         ] {
-            let (a, b) = (with("a cat", "https://x/1.png", extra), with("a dog", "data:x", extra));
-            assert_eq!(shape_of(&a), shape_of(&b), "the prompt and files are no part of it");
+            let (a, b) = (
+                with("a cat", "https://x/1.png", extra),
+                with("a dog", "data:x", extra),
+            );
+            assert_eq!(
+                shape_of(&a),
+                shape_of(&b),
+                "the prompt and files are no part of it"
+            );
             assert_shape_gives_the_facts(&a);
             let facts = parsed(&a);
             assert_eq!(facts.media, Spec::IMAGE | Spec::AUDIO | Spec::DRAFT);

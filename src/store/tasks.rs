@@ -109,7 +109,9 @@ fn followed_from(r: &Row<'_>, facts: &mut RowReader) -> Result<(TaskRecord, bool
         _ => match r.value(AFTER_FOLLOWED - 1)? {
             Value::Int(_) => return Ok((record, true)),
             Value::Null => super::Spec::of_json("").shared(),
-            _ => facts.specs.spec(r.text(AFTER_FOLLOWED - 1)?, &record.prompt),
+            _ => facts
+                .specs
+                .spec(r.text(AFTER_FOLLOWED - 1)?, &record.prompt),
         },
     };
     record.request_facts = Some(spec);
@@ -972,9 +974,8 @@ impl Store {
             let written = self.write(|s| {
                 let mut n = 0;
                 for (id, shape) in &shaped {
-                    n += s
-                        .db
-                        .execute(
+                    n +=
+                        s.db.execute(
                             "UPDATE tasks SET shape = ?2 WHERE local_id = ?1 AND shape IS NULL",
                             args![id, shape],
                         )
@@ -1146,8 +1147,7 @@ impl Store {
     /// the sequence of the last one (`seq` itself when there are none): records to follow (see
     /// `TaskRecord::request_facts`), as the store watcher reports them.
     pub fn changed_after_seq(&self, seq: i64) -> Result<(Vec<TaskRecord>, i64), StoreError> {
-        let sql =
-            format!("SELECT {FOLLOWED_COLUMNS}, seq FROM tasks WHERE seq > ?1 ORDER BY seq");
+        let sql = format!("SELECT {FOLLOWED_COLUMNS}, seq FROM tasks WHERE seq > ?1 ORDER BY seq");
         let mut last = seq;
         let mut facts = RowReader::default();
         let mut rows = Vec::new();

@@ -540,7 +540,9 @@ fn requests_of_every_shape() -> Vec<String> {
     let head = r#"{"model":"doubao-seedance-2-0-260128","content":[{"type":"text","text":"#;
     vec![
         REQ.to_string(),
-        format!(r#"{head}"a cat"}}],"resolution":"1080p","ratio":"9:16","duration":7,"generate_audio":true}}"#),
+        format!(
+            r#"{head}"a cat"}}],"resolution":"1080p","ratio":"9:16","duration":7,"generate_audio":true}}"#
+        ),
         format!(r#"{head}"a dog"}}],"frames":121,"seed":4,"watermark":false}}"#),
         format!(
             r#"{head}"a bird"}},{{"type":"image_url","image_url":{{"url":"https://x/a.png"}},"role":"first_frame"}},{{"type":"audio_url","audio_url":{{"url":"https://x/a.mp3"}}}}],"duration":-1}}"#
@@ -548,7 +550,10 @@ fn requests_of_every_shape() -> Vec<String> {
         format!(
             r#"{head}"a fox"}},{{"type":"video_url","video_url":{{"url":"https://x/v.mp4"}},"role":"reference_video"}}],"duration":5}}"#
         ),
-        format!(r#"{head}"{}"}}],"resolution":"480p"}}"#, "long ".repeat(20_000)),
+        format!(
+            r#"{head}"{}"}}],"resolution":"480p"}}"#,
+            "long ".repeat(20_000)
+        ),
         "not a request".to_string(),
     ]
 }
@@ -605,10 +610,16 @@ fn a_store_of_the_previous_version_lists_its_tasks_as_before(b: &Backend) {
     assert_eq!(s.rows_after(None).expect("rows"), listed);
     assert_eq!(s.unfinished().expect("unfinished"), followed);
     let (changed, _) = s.changed_after_seq(0).expect("changes");
-    let mut changed: Vec<_> = changed.into_iter().map(|r| (r.local_id.clone(), r.request_facts)).collect();
-    changed.sort();
-    let mut expected: Vec<_> = followed.iter().map(|r| (r.local_id.clone(), r.request_facts.clone())).collect();
-    expected.sort();
+    let mut changed: Vec<_> = changed
+        .into_iter()
+        .map(|r| (r.local_id.clone(), r.request_facts))
+        .collect();
+    changed.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut expected: Vec<_> = followed
+        .iter()
+        .map(|r| (r.local_id.clone(), r.request_facts.clone()))
+        .collect();
+    expected.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(changed, expected, "the change feed reads the same facts");
     // A row another tool writes without them is read from its request, and filled on the
     // next open.
