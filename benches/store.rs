@@ -91,6 +91,12 @@ fn main() {
         let first_frame = shown(&pty, "Tasks ", started);
         // The full table: the title counts every row.
         let full_table = shown(&pty, &format!("Tasks {n}/{n}"), started);
+        let cpu_ms = pty.pid().and_then(common::cpu_ticks).unwrap_or(0) as f64 * 1e3
+            / common::ticks_per_second();
+        eprintln!(
+            "  dashboard at {n}: {cpu_ms:.0} ms of CPU to the full table, load average {}",
+            common::load_average()
+        );
         if downloads {
             // A window for the lease, the sweep and the first failed attempts.
             std::thread::sleep(Duration::from_secs(10));

@@ -171,6 +171,13 @@ pub fn cpu_ticks(pid: u32) -> Option<u64> {
     Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
 }
 
+/// Clock ticks a second (the unit of [`cpu_ticks`]).
+pub fn ticks_per_second() -> f64 {
+    // SAFETY: sysconf reads a constant.
+    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if t > 0 { t as f64 } else { 100.0 }
+}
+
 /// The machine's 1-minute load average (the cores are shared; timings depend on it).
 pub fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
