@@ -486,7 +486,7 @@ mod tests {
     /// flight and the daily budget hold by the claim's transaction alone, counted at the
     /// simulator. `open` gives each host its own connection to one store.
     async fn racing_senders_never_pass_the_shared_cap_nor_the_budget(
-        open: impl Fn() -> Store + Send + Sync + 'static,
+        b: &crate::store::test_backend::Backend,
     ) {
         use super::super::poller::{self, PollerCmd, PollerConfig};
         let sim = crate::sim::start(
@@ -514,7 +514,6 @@ mod tests {
         // Room for nine and a half lines' estimates: the budget stops the queue, not its end.
         let mut cap = SpendingCap::default();
         cap.budget.daily_tokens = Some(per_line * 19 / 2);
-        let open = std::sync::Arc::new(open);
         let hosts: Vec<Engine> = (0..3)
             .map(|_| {
                 let client = ArkClient::new(ClientConfig::new(
@@ -522,7 +521,7 @@ mod tests {
                     Some(crate::api::ApiKey::new(KEY)),
                 ))
                 .expect("client");
-                Engine::new(client, open(), "team").with_spending_cap(cap.clone())
+                Engine::new(client, b.open(), "team").with_spending_cap(cap.clone())
             })
             .collect();
         let bodies: Vec<String> = (0..lines).map(body).collect();
@@ -621,25 +620,7 @@ mod tests {
         );
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn racing_senders_never_pass_the_shared_cap_nor_the_budget_sqlite() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("team.sqlite3");
-        racing_senders_never_pass_the_shared_cap_nor_the_budget(move || {
-            Store::open(&path).expect("store")
-        })
-        .await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn racing_senders_never_pass_the_shared_cap_nor_the_budget_postgres() {
-        let Some(db) = crate::store::pg::test_db::TestDb::create("feeder_race") else {
-            return;
-        };
-        let target = crate::store::pg::target::PgTarget::parse(&db.url).expect("url");
-        racing_senders_never_pass_the_shared_cap_nor_the_budget(move || {
-            Store::open_postgres(&target).expect("store")
-        })
-        .await;
-    }
+    crate::store::test_backend::on_both_backends!(
+        async racing_senders_never_pass_the_shared_cap_nor_the_budget
+    );
 }

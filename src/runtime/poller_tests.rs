@@ -192,12 +192,16 @@ fn a_429_holds_every_task() {
     assert!(s.next_due(t0 + Duration::from_secs(31)).is_some());
 }
 
-#[tokio::test]
-async fn submissions_abandoned_by_a_dead_process_become_unknown_not_resent() {
+crate::store::test_backend::on_both_backends!(
+    async submissions_abandoned_by_a_dead_process_become_unknown_not_resent
+);
+
+async fn submissions_abandoned_by_a_dead_process_become_unknown_not_resent(
+    b: &crate::store::test_backend::Backend,
+) {
     use crate::api::{ArkClient, ClientConfig};
-    use crate::store::{NewSubmission, Store};
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&dir.path().join("s.db")).expect("store");
+    use crate::store::NewSubmission;
+    let store = b.open();
     for (id, age) in [("old", 700), ("fresh", 5)] {
         store
             .begin_submission(&NewSubmission {

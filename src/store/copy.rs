@@ -52,6 +52,18 @@ const WRITE_TASK: &str = concat!(
 /// Tasks per transaction.
 const CHUNK: i64 = 200;
 
+/// The small tables copied whole: (table, its three columns, the order they are read in). The
+/// order of the entries is the order of `CopyReport`'s drafts, templates, removed_lines.
+const SMALL_TABLES: [(&str, &str, &str); 3] = [
+    ("drafts", "name, json, updated_at", "name"),
+    ("templates", "name, json, updated_at", "name"),
+    (
+        "queue_removed",
+        "profile, queue_key, removed_at",
+        "profile, queue_key",
+    ),
+];
+
 /// A cell read from one store, to be written into the other.
 #[derive(Debug, Clone)]
 enum Cell {
@@ -151,33 +163,29 @@ impl Store {
                 Ok(())
             })?;
         }
-        report.drafts = self.copy_rows(
-            to,
-            "SELECT name, json, updated_at FROM drafts ORDER BY name",
-            "INSERT INTO drafts (name, json, updated_at) VALUES (?1, ?2, ?3) \
-             ON CONFLICT DO NOTHING",
-        )?;
-        report.templates = self.copy_rows(
-            to,
-            "SELECT name, json, updated_at FROM templates ORDER BY name",
-            "INSERT INTO templates (name, json, updated_at) VALUES (?1, ?2, ?3) \
-             ON CONFLICT DO NOTHING",
-        )?;
-        report.removed_lines = self.copy_rows(
-            to,
-            "SELECT profile, queue_key, removed_at FROM queue_removed ORDER BY profile, queue_key",
-            "INSERT INTO queue_removed (profile, queue_key, removed_at) VALUES (?1, ?2, ?3) \
-             ON CONFLICT DO NOTHING",
-        )?;
+        let mut added = [0; SMALL_TABLES.len()];
+        for (n, &(table, columns, order)) in added.iter_mut().zip(&SMALL_TABLES) {
+            *n = self.copy_rows(to, table, columns, order)?;
+        }
+        [report.drafts, report.templates, report.removed_lines] = added;
         Ok(report)
     }
 
-    /// Copy the three-column rows `read` selects with `write`, in one transaction; how many
-    /// were added.
-    fn copy_rows(&self, to: &Store, read: &str, write: &str) -> Result<u64, StoreError> {
+    /// Copy the rows of `table` (its three `columns`, read in `order`) that are not there yet,
+    /// in one transaction; how many were added.
+    fn copy_rows(
+        &self,
+        to: &Store,
+        table: &str,
+        columns: &str,
+        order: &str,
+    ) -> Result<u64, StoreError> {
+        let read = format!("SELECT {columns} FROM {table} ORDER BY {order}");
+        let write =
+            format!("INSERT INTO {table} ({columns}) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING");
         let rows = self
             .db
-            .query_all(read, args![], |r| {
+            .query_all(&read, args![], |r| {
                 (0..3)
                     .map(|i| Cell::read(r, i))
                     .collect::<Result<Vec<_>, _>>()
@@ -186,7 +194,7 @@ impl Store {
         to.write(|t| {
             let mut added = 0;
             for row in &rows {
-                added += t.db.execute(write, &values(row)).map_err(|e| t.err(e))? as u64;
+                added += t.db.execute(&write, &values(row)).map_err(|e| t.err(e))? as u64;
             }
             Ok(added)
         })

@@ -12,7 +12,7 @@ mod db;
 mod copy;
 #[cfg(test)]
 #[macro_use]
-mod test_backend;
+pub(crate) mod test_backend;
 mod drafts;
 pub(crate) mod inspect;
 mod lease;

@@ -32,8 +32,28 @@ impl Backend {
 }
 
 /// `on_both_backends!(a, b)`: the tests `a::sqlite`, `a::postgres`, `b::sqlite`, … each
-/// calling `fn a(b: &Backend)` of the module it is written in.
+/// calling `fn a(b: &Backend)` of the module it is written in; `on_both_backends!(async a)` for
+/// `async fn a(b: &Backend)`.
 macro_rules! on_both_backends {
+    ($(async $name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name(&$crate::store::test_backend::Backend::sqlite()).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if let Some(b) =
+                        $crate::store::test_backend::Backend::postgres(stringify!($name))
+                    {
+                        super::$name(&b).await;
+                    }
+                }
+            }
+        )+
+    };
     ($($name:ident),+ $(,)?) => {
         $(
             mod $name {
@@ -54,3 +74,4 @@ macro_rules! on_both_backends {
         )+
     };
 }
+pub(crate) use on_both_backends;

@@ -2,8 +2,9 @@
 //! catalogue in `tests/fixtures/traces/` (served by `sim --replay`). Only evidence that the URL
 //! is wrong (a web page, a bare 404 text, a redirect) refuses a create; any JSON lets it go with
 //! a warning; a gateway's error page says "try again". The dashboard shows the warning, not a
-//! wall.
+//! wall. The creates are recorded, once, on SQLite and on PostgreSQL stores alike.
 
+use crate::support::backend::{Backend, on_both_backends};
 use crate::support::process::{bin, bin_on, run};
 use crate::support::pty::Pty;
 use crate::support::sim::SimProcess;
@@ -26,17 +27,32 @@ fn posts(sim: &SimProcess) -> usize {
         .count()
 }
 
-/// `submit --prompt` against the replay of `name`: (exit code, stdout, stderr).
+/// `submit --prompt` against the replay, on a fresh SQLite store: (exit code, stdout, stderr).
 fn submit(sim: &SimProcess) -> (i32, String, String) {
+    submit_on(sim, &Backend::sqlite())
+}
+
+/// `submit --prompt` against the replay, on the store `b`: (exit code, stdout, stderr).
+fn submit_on(sim: &SimProcess, b: &Backend) -> (i32, String, String) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = dir.path().join("s.sqlite3");
-    let mut c = bin_on(dir.path(), &store, &sim.base, "relay-key");
+    let store = b.location();
+    let mut c = bin_on(
+        dir.path(),
+        std::path::Path::new(&store),
+        &sim.base,
+        "relay-key",
+    );
     c.args(["submit", "--prompt", "apple tea"]);
     run(&mut c)
 }
 
-#[test]
-fn submit_goes_through_every_api_like_answer_and_warns_about_unknown_shapes() {
+on_both_backends!(
+    submit_goes_through_every_api_like_answer_and_warns_about_unknown_shapes,
+    only_evidence_of_a_wrong_url_refuses_and_nothing_is_sent,
+);
+
+/// Each shape on a fresh store of the backend (every shape answers the same task id).
+fn submit_goes_through_every_api_like_answer_and_warns_about_unknown_shapes(b: &Backend) {
     // (shape, a warning expected)
     for (name, warned) in [
         ("ark_error", false),
@@ -46,7 +62,7 @@ fn submit_goes_through_every_api_like_answer_and_warns_about_unknown_shapes() {
         ("code_msg_data", true),
     ] {
         let sim = SimProcess::builder().replay(&trace(name)).start();
-        let (code, stdout, stderr) = submit(&sim);
+        let (code, stdout, stderr) = submit_on(&sim, &b.fresh(name));
         assert_eq!(code, 0, "{name}: {stdout}\n{stderr}");
         assert!(stdout.contains(TASK_ID), "{name}: {stdout}");
         assert_eq!(posts(&sim), 1, "{name}: one create");
@@ -72,8 +88,7 @@ fn a_relay_answering_task_not_exist_with_400_is_not_refused() {
     );
 }
 
-#[test]
-fn only_evidence_of_a_wrong_url_refuses_and_nothing_is_sent() {
+fn only_evidence_of_a_wrong_url_refuses_and_nothing_is_sent(b: &Backend) {
     for (name, says) in [
         ("html_page", "does not reach the Ark API"),
         ("text_not_found", "does not reach the Ark API"),
@@ -81,7 +96,7 @@ fn only_evidence_of_a_wrong_url_refuses_and_nothing_is_sent() {
         ("gateway_502", "is having trouble"),
     ] {
         let sim = SimProcess::builder().replay(&trace(name)).start();
-        let (code, stdout, stderr) = submit(&sim);
+        let (code, stdout, stderr) = submit_on(&sim, &b.fresh(name));
         assert_eq!(code, 3, "{name}: {stdout}\n{stderr}");
         assert!(stderr.contains(says), "{name}: {stderr}");
         assert!(stderr.contains("nothing was sent"), "{name}: {stderr}");

@@ -1,13 +1,14 @@
 //! The base-URL probe and the create against the catalogue of answer shapes in
 //! `tests/fixtures/traces/` (each a trace served by the replay server over loopback), and a trace
-//! written by the client replayed as the same answers.
+//! written by the client replayed as the same answers. A create is recorded on SQLite and on
+//! PostgreSQL alike.
 
+use crate::support::backend::{Backend, on_both_backends};
 use seedance_tui::api::client::ProbeVerdict;
 use seedance_tui::api::trace::{self, Trace};
 use seedance_tui::api::{ApiKey, ArkClient, ClientConfig, RetryPolicy};
 use seedance_tui::engine::Engine;
 use seedance_tui::sim::replay;
-use seedance_tui::store::Store;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -79,9 +80,11 @@ async fn the_probe_refuses_only_on_evidence_of_a_wrong_url() {
     }
 }
 
-/// Through every API-like shape, a create is sent and recorded with the server's id.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_create_goes_through_every_api_like_shape() {
+on_both_backends!(async a_create_goes_through_every_api_like_shape);
+
+/// Through every API-like shape, a create is sent once and recorded with the server's id (each
+/// shape on a fresh store of the backend).
+async fn a_create_goes_through_every_api_like_shape(b: &Backend) {
     for name in [
         "ark_error",
         "openai_error",
@@ -90,12 +93,8 @@ async fn a_create_goes_through_every_api_like_shape() {
         "code_msg_data",
     ] {
         let server = serve(name).await;
-        let dir = tempfile::tempdir().expect("tempdir");
-        let engine = Engine::new(
-            client(server.base_url(), None),
-            Store::open(&dir.path().join("s.db")).expect("store"),
-            "test",
-        );
+        let store = b.fresh(name);
+        let engine = Engine::new(client(server.base_url(), None), store.open(), "test");
         assert!(engine.client.probe().await.verdict.url_is_right(), "{name}");
         let body = r#"{"model":"doubao-seedance-2-0-fast-260128","content":[{"type":"text","text":"apple tea"}]}"#;
         let record = engine
@@ -103,6 +102,8 @@ async fn a_create_goes_through_every_api_like_shape() {
             .await
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(record.task_id.as_deref(), Some(TASK_ID), "{name}");
+        let kept = store.open().find(&record.local_id).expect("the row");
+        assert_eq!(kept.task_id.as_deref(), Some(TASK_ID), "{name}: stored");
         server.shutdown().await;
     }
 }

@@ -1,22 +1,25 @@
 //! A create the server accepted is recorded even when the store is busy at that moment (another
 //! process holding a write transaction longer than the busy timeout): the row gets its task id,
-//! so the paid task is polled and saved, and nothing tells the user it was not sent.
+//! so the paid task is polled and saved, and nothing tells the user it was not sent. Each test
+//! runs on SQLite and on PostgreSQL: there the writes wait for the lock instead of failing busy,
+//! and must end the same way.
 
+use crate::support::backend::{Backend, on_both_backends};
 use crate::support::engine::*;
 use seedance_tui::api::{ApiKey, ArkClient, ClientConfig, TaskStatus};
 use seedance_tui::engine::Engine;
 use seedance_tui::engine::SubmitError;
 use seedance_tui::sim::{Fault, FaultKind, FaultRoute};
 use seedance_tui::store::TaskRecord;
-use seedance_tui::store::{Phase, Store, TaskQuery};
+use seedance_tui::store::{Phase, TaskQuery};
 use std::time::Duration;
 
 /// Submit a small request and, while its POST is in flight (its `submitting` row is written),
-/// hold the store's write lock from another connection past the busy timeout (5 s) or until the
-/// submission ends; returns how the submission ended.
+/// hold the store's write lock from another connection past SQLite's busy timeout (5 s) or until
+/// the submission ends; returns how the submission ended.
 async fn submit_while_the_store_is_locked(
     engine: &Engine,
-    path: &std::path::Path,
+    b: &Backend,
     prompt: &str,
 ) -> Result<TaskRecord, SubmitError> {
     let body = serde_json::json!({
@@ -25,12 +28,13 @@ async fn submit_while_the_store_is_locked(
         "ratio": "16:9", "duration": 4, "resolution": "720p"
     })
     .to_string();
+    // Opened first: on PostgreSQL an open takes longer than some creates stay in flight.
+    let watcher = b.open();
     let submitting = {
         let engine = engine.clone();
         tokio::spawn(async move { engine.submit(body, None).await })
     };
     // Wait (bounded) for the `submitting` row: the POST is now in flight.
-    let watcher = Store::open(path).expect("store");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         let q = TaskQuery {
@@ -44,30 +48,34 @@ async fn submit_while_the_store_is_locked(
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     // Another process holds the write lock past the store's busy timeout (5 s).
-    let locker = rusqlite::Connection::open(path).expect("open");
-    locker.execute_batch("BEGIN EXCLUSIVE").expect("lock");
+    let locker = b.hold_write_lock(Duration::from_secs(7));
     let held = tokio::time::Instant::now();
     while !submitting.is_finished() && held.elapsed() < Duration::from_secs(7) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    locker.execute_batch("COMMIT").expect("unlock");
+    locker.release();
     tokio::time::timeout(Duration::from_secs(60), submitting)
         .await
         .expect("the submission ends")
         .expect("join")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_accepted_create_is_recorded_after_the_store_was_busy() {
-    let (sim, dir, engine) = sim_and_engine(fast()).await;
-    let path = dir.path().join("store.sqlite3");
+on_both_backends!(
+    async an_accepted_create_is_recorded_after_the_store_was_busy,
+    async a_create_with_an_unknown_outcome_stays_unknown_when_the_store_is_busy,
+    async a_saved_file_is_recorded_after_the_store_was_busy,
+);
+
+async fn an_accepted_create_is_recorded_after_the_store_was_busy(b: &Backend) {
+    let sim = start_sim(fast()).await;
+    let engine = engine_on(&sim, b.open());
     // The create takes a moment, so the store can be locked while it is on the wire.
     sim.inject(Fault {
         route: FaultRoute::Create,
         kind: FaultKind::Delay(Duration::from_millis(800)),
         times: 1,
     });
-    let submitting = submit_while_the_store_is_locked(&engine, &path, "busy store").await;
+    let submitting = submit_while_the_store_is_locked(&engine, b, "busy store").await;
     let record = submitting.expect("the accepted create is recorded, not reported as an error");
     assert!(record.task_id.is_some(), "the server id is stored");
     assert_eq!(record.phase, Phase::Remote(TaskStatus::Queued));
@@ -75,26 +83,19 @@ async fn an_accepted_create_is_recorded_after_the_store_was_busy() {
     sim.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_create_with_an_unknown_outcome_stays_unknown_when_the_store_is_busy() {
+async fn a_create_with_an_unknown_outcome_stays_unknown_when_the_store_is_busy(b: &Backend) {
     let sim = start_sim(fast()).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("store.sqlite3");
     let mut cfg = ClientConfig::new(sim.base_url(), Some(ApiKey::new(KEY)));
-    cfg.timeout = Duration::from_millis(400);
-    let engine = Engine::new(
-        ArkClient::new(cfg).expect("client"),
-        Store::open(&path).expect("store"),
-        "test",
-    );
+    // Long enough for the lock to be taken while the create is in flight, under load too.
+    cfg.timeout = Duration::from_secs(1);
+    let engine = Engine::new(ArkClient::new(cfg).expect("client"), b.open(), "test");
     // The server is slower than the client's timeout: the create's outcome is unknown.
     sim.inject(Fault {
         route: FaultRoute::Create,
         kind: FaultKind::Delay(Duration::from_secs(2)),
         times: 1,
     });
-    let submitting =
-        submit_while_the_store_is_locked(&engine, &path, "busy store, slow server").await;
+    let submitting = submit_while_the_store_is_locked(&engine, b, "busy store, slow server").await;
     let err = submitting.expect_err("the create timed out");
     assert!(
         err.outcome_unknown(),
@@ -107,11 +108,11 @@ async fn a_create_with_an_unknown_outcome_stays_unknown_when_the_store_is_busy()
 /// A saved file whose path the store cannot record at once (busy past its timeout) is recorded
 /// once the store is free, not reported as a failure (the next try would fetch it again into
 /// a second file).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_saved_file_is_recorded_after_the_store_was_busy() {
+async fn a_saved_file_is_recorded_after_the_store_was_busy(b: &Backend) {
     use seedance_tui::engine::task_results::save_results_with;
-    let (sim, dir, engine) = sim_and_engine(fast()).await;
-    let path = dir.path().join("store.sqlite3");
+    let sim = start_sim(fast()).await;
+    let engine = engine_on(&sim, b.open());
+    let dir = tempfile::tempdir().expect("tempdir");
     let mut body = serde_json::json!({
         "model": "doubao-seedance-2-0-fast-260128",
         "content": [{"type": "text", "text": "[[sim:succeed]] busy store on save"}],
@@ -126,23 +127,12 @@ async fn a_saved_file_is_recorded_after_the_store_was_busy() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let out = dir.path().join("out");
-    // When the whole video has arrived, another process takes the write lock for 6 s.
-    let (locked_tx, locked_rx) = std::sync::mpsc::channel::<()>();
-    let mut locked = false;
-    let lock_path = path.clone();
-    let mut progress = move |_kind, done: u64, total: Option<u64>| {
-        if !locked && Some(done) == total {
-            locked = true;
-            let (p, tx) = (lock_path.clone(), locked_tx.clone());
-            std::thread::spawn(move || {
-                let c = rusqlite::Connection::open(&p).expect("open");
-                c.execute_batch("BEGIN EXCLUSIVE").expect("lock");
-                let _ = tx.send(());
-                std::thread::sleep(Duration::from_secs(6));
-                c.execute_batch("COMMIT").expect("unlock");
-            });
-            // Go on only once the lock is held.
-            let _ = locked_rx.recv_timeout(Duration::from_secs(10));
+    // When the whole video has arrived, another process takes the write lock for 6 s (the
+    // saving goes on once it is held).
+    let mut locked = None;
+    let mut progress = |_kind, done: u64, total: Option<u64>| {
+        if locked.is_none() && Some(done) == total {
+            locked = Some(b.hold_write_lock(Duration::from_secs(6)));
         }
     };
     let saved = save_results_with(&engine, &rec, &out, "{id}.mp4", false, &mut progress)

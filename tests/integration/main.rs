@@ -29,4 +29,3 @@ mod retry_chain;
 mod store;
 mod store_asset_files;
 mod store_requests;
-mod store_watch;

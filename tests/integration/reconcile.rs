@@ -5,43 +5,39 @@
 //! both tiers; one that matches several server tasks is left to the user with the candidates
 //! (in the detail pane, `get` and `ls --json`). The simulator follows the documented list
 //! semantics (`filter.model` is the exact id the task was created with; no tier filter lists
-//! `default` only). Never a second create.
+//! `default` only). Never a second create. On SQLite and on PostgreSQL stores.
 
+use crate::support::backend::{Backend, on_both_backends};
 use crate::support::engine::{KEY, start_sim};
 use seedance_tui::api::{ApiKey, ArkClient, ClientConfig, RetryPolicy};
 use seedance_tui::engine::Engine;
 use seedance_tui::engine::reconcile::{AMBIGUOUS, NOT_CREATED, PROBABLE, ReconcileWindow};
 use seedance_tui::sim::{Fault, FaultKind, FaultRoute, SimConfig, SimHandle};
-use seedance_tui::store::{Phase, Store, TaskRecord};
+use seedance_tui::store::{Phase, TaskRecord};
 use std::time::{Duration, Instant};
 
 const BODY: &str = r#"{"model":"doubao-seedance-2-0-fast-260128","content":[{"type":"text","text":"reconcile me [[sim:hold]]"}],"duration":5,"resolution":"720p"}"#;
 
-/// A simulator on real time (so its `created_at` is this machine's clock) and an engine.
-async fn setup() -> (SimHandle, tempfile::TempDir, Engine) {
-    setup_with(SimConfig::default()).await
+/// A simulator on real time (so its `created_at` is this machine's clock) and an engine on `b`.
+async fn setup(b: &Backend) -> (SimHandle, Engine) {
+    setup_with(b, SimConfig::default()).await
 }
 
 /// [`setup`] with more of the simulator's settings.
-async fn setup_with(cfg: SimConfig) -> (SimHandle, tempfile::TempDir, Engine) {
+async fn setup_with(b: &Backend, cfg: SimConfig) -> (SimHandle, Engine) {
     let sim = start_sim(SimConfig {
         speed: 1.0,
         fail_rate: 0.0,
         ..cfg
     })
     .await;
-    let dir = tempfile::tempdir().expect("tempdir");
     let mut cfg = ClientConfig::new(sim.base_url(), Some(ApiKey::new(KEY)));
     cfg.retry = RetryPolicy {
         max_retries: 0,
         ..RetryPolicy::default()
     };
-    let engine = Engine::new(
-        ArkClient::new(cfg).expect("client"),
-        Store::open(&dir.path().join("s.db")).expect("store"),
-        "test",
-    );
-    (sim, dir, engine)
+    let engine = Engine::new(ArkClient::new(cfg).expect("client"), b.open(), "test");
+    (sim, engine)
 }
 
 /// Submit `BODY` with the create answered by `fault`: the row ends `submit_unknown`.
@@ -78,6 +74,17 @@ fn err_local_id(err: &seedance_tui::engine::SubmitError) -> String {
     }
 }
 
+on_both_backends!(
+    async a_lost_answer_is_found_and_the_row_adopts_the_task_that_echoes_its_request_id,
+    async a_create_the_server_never_made_is_marked_not_created_once_the_window_passed,
+    async several_matching_tasks_are_left_to_the_user_with_the_candidates,
+    async a_flex_task_is_found_whichever_id_it_was_created_with,
+    async a_server_clock_five_minutes_off_does_not_hide_the_task,
+    async items_without_created_at_never_conclude_not_created,
+    async another_clients_task_is_never_adopted_without_the_users_yes,
+    async a_line_left_by_a_killed_sender_is_reconciled_like_any_uncertain_create,
+);
+
 fn window() -> ReconcileWindow {
     ReconcileWindow {
         skew: Duration::from_secs(5),
@@ -85,12 +92,16 @@ fn window() -> ReconcileWindow {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_lost_answer_is_found_and_the_row_adopts_the_task_that_echoes_its_request_id() {
-    let (sim, _dir, engine) = setup_with(SimConfig {
-        echo_client_request_id: true,
-        ..SimConfig::default()
-    })
+async fn a_lost_answer_is_found_and_the_row_adopts_the_task_that_echoes_its_request_id(
+    b: &Backend,
+) {
+    let (sim, engine) = setup_with(
+        b,
+        SimConfig {
+            echo_client_request_id: true,
+            ..SimConfig::default()
+        },
+    )
     .await;
     let row = uncertain_submit(&sim, &engine, FaultKind::StatusAfterProcessing(500)).await;
     let server = engine
@@ -117,9 +128,8 @@ async fn a_lost_answer_is_found_and_the_row_adopts_the_task_that_echoes_its_requ
     assert!(again.adopted.is_empty() && again.not_created.is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_create_the_server_never_made_is_marked_not_created_once_the_window_passed() {
-    let (sim, _dir, engine) = setup().await;
+async fn a_create_the_server_never_made_is_marked_not_created_once_the_window_passed(b: &Backend) {
+    let (sim, engine) = setup(b).await;
     let row = uncertain_submit(&sim, &engine, FaultKind::Status(500)).await;
     let creates = sim.stats().creates;
     // Within its window, absence proves nothing yet.
@@ -156,9 +166,8 @@ async fn a_create_the_server_never_made_is_marked_not_created_once_the_window_pa
     assert_eq!(sim.stats().creates, creates, "nothing was created again");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn several_matching_tasks_are_left_to_the_user_with_the_candidates() {
-    let (sim, _dir, engine) = setup().await;
+async fn several_matching_tasks_are_left_to_the_user_with_the_candidates(b: &Backend) {
+    let (sim, engine) = setup(b).await;
     let row = uncertain_submit(&sim, &engine, FaultKind::StatusAfterProcessing(500)).await;
     // The same request created again outside this store (another machine, a script).
     let other = engine
@@ -241,10 +250,11 @@ async fn assert_found_never_not_created(
 /// The official list: `filter.model` is the endpoint id a task used and an unset tier lists
 /// `default` only. A flex task created with an `ep-` id, and one created with a model id, are
 /// both found by the scan of every tier without a model filter.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_flex_task_is_found_whichever_id_it_was_created_with() {
+async fn a_flex_task_is_found_whichever_id_it_was_created_with(b: &Backend) {
     for model in ["ep-20261201000000-abcde", "doubao-seedance-1-0-pro-250528"] {
-        let (sim, _dir, engine) = setup().await;
+        // A store of its own per model (kept until the end of the round).
+        let store = b.fresh(model);
+        let (sim, engine) = setup(&store).await;
         let body = format!(
             r#"{{"model":"{model}","content":[{{"type":"text","text":"offline [[sim:hold]]"}}],"duration":5,"resolution":"720p","service_tier":"flex"}}"#
         );
@@ -275,9 +285,8 @@ async fn a_flex_task_is_found_whichever_id_it_was_created_with() {
 
 /// The server's clock is 5 minutes ahead of ours: the skew measured from its `Date` widens the
 /// window, so the task is found instead of called "not created".
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_server_clock_five_minutes_off_does_not_hide_the_task() {
-    let (sim, _dir, engine) = setup().await;
+async fn a_server_clock_five_minutes_off_does_not_hide_the_task(b: &Backend) {
+    let (sim, engine) = setup(b).await;
     sim.advance(Duration::from_secs(300));
     let row = uncertain_submit(&sim, &engine, FaultKind::StatusAfterProcessing(500)).await;
     let server = engine
@@ -293,8 +302,7 @@ async fn a_server_clock_five_minutes_off_does_not_hide_the_task() {
 }
 
 /// List items without `created_at` could be in the window: never "not created" over them.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn items_without_created_at_never_conclude_not_created() {
+async fn items_without_created_at_never_conclude_not_created(b: &Backend) {
     use seedance_tui::api::trace::Exchange;
     let base = "/api/v3/contents/generations/tasks";
     let answer = |method: &str, status: u16, body: &str| Exchange {
@@ -324,17 +332,12 @@ async fn items_without_created_at_never_conclude_not_created() {
     )
     .await
     .expect("replay");
-    let dir = tempfile::tempdir().expect("tempdir");
     let mut cfg = ClientConfig::new(server.base_url(), Some(ApiKey::new(KEY)));
     cfg.retry = RetryPolicy {
         max_retries: 0,
         ..RetryPolicy::default()
     };
-    let engine = Engine::new(
-        ArkClient::new(cfg).expect("client"),
-        Store::open(&dir.path().join("s.db")).expect("store"),
-        "test",
-    );
+    let engine = Engine::new(ArkClient::new(cfg).expect("client"), b.open(), "test");
     let err = engine
         .submit(BODY.to_string(), None)
         .await
@@ -349,9 +352,8 @@ async fn items_without_created_at_never_conclude_not_created() {
 /// A create that never reached the service (a proxy's 502) while another client made a task
 /// with the same parameters: that task is only "probable, not confirmed" and is adopted only on
 /// the user's `y`; with a server that echoes request ids, it is not a candidate at all.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn another_clients_task_is_never_adopted_without_the_users_yes() {
-    let (sim, _dir, engine) = setup().await;
+async fn another_clients_task_is_never_adopted_without_the_users_yes(b: &Backend) {
+    let (sim, engine) = setup(b).await;
     let row = uncertain_submit(&sim, &engine, FaultKind::Status(502)).await;
     let other = engine
         .client
@@ -385,10 +387,13 @@ async fn another_clients_task_is_never_adopted_without_the_users_yes() {
     );
 
     // A server that echoes the request id: the other client's task is not ours at all.
-    let (sim, _dir, engine) = setup_with(SimConfig {
-        echo_client_request_id: true,
-        ..SimConfig::default()
-    })
+    let (sim, engine) = setup_with(
+        b,
+        SimConfig {
+            echo_client_request_id: true,
+            ..SimConfig::default()
+        },
+    )
     .await;
     let row = uncertain_submit(&sim, &engine, FaultKind::Status(502)).await;
     engine
@@ -407,14 +412,16 @@ async fn another_clients_task_is_never_adopted_without_the_users_yes() {
 /// A batch line whose sender was killed after the POST (a `submitting` row, then marked
 /// `submit_unknown` as the poller does with stale ones) goes through the same reconciliation: its
 /// local id went out as `X-Client-Request-Id`, so the task that echoes it is adopted.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_line_left_by_a_killed_sender_is_reconciled_like_any_uncertain_create() {
-    let (sim, dir, engine) = setup_with(SimConfig {
-        echo_client_request_id: true,
-        ..SimConfig::default()
-    })
+async fn a_line_left_by_a_killed_sender_is_reconciled_like_any_uncertain_create(b: &Backend) {
+    let (sim, engine) = setup_with(
+        b,
+        SimConfig {
+            echo_client_request_id: true,
+            ..SimConfig::default()
+        },
+    )
     .await;
-    let store = Store::open(&dir.path().join("s.db")).expect("store");
+    let store = b.open();
     let now = chrono::Utc::now().timestamp();
     store
         .begin_submission(&seedance_tui::store::NewSubmission {

@@ -1,11 +1,11 @@
 //! Retries never pay twice, and the daily spending cap. A retry chain is retried only at its
 //! head: the store refuses a second retry of a task in the transaction that would write it (two
-//! handles on one file cannot both win) and the engine sends nothing then. The cap (`[budget]`)
+//! connections cannot both win: `src/store/tasks/tests.rs`) and the engine sends nothing then. The cap (`[budget]`)
 //! is counted from the store; the engine's `may_spend` is the one check every caller uses. (The
 //! dashboard's side, the retry question and the cap on screen: `src/ui/tests/retry_question.rs`.)
 
 use crate::support::backend::{Backend, on_both_backends};
-use crate::support::engine::{engine_on, fast, sim_and_engine, start_sim};
+use crate::support::engine::{engine_on, fast, start_sim};
 use seedance_tui::config::{BudgetConfig, PricingConfig};
 use seedance_tui::engine::SubmitError;
 use seedance_tui::engine::budget::{BudgetError, Planned, SpendingCap, estimate};
@@ -77,36 +77,9 @@ fn a_task_is_retried_only_at_the_head_of_its_chain(b: &Backend) {
         .expect("explicit");
 }
 
-fn two_stores_on_one_file_cannot_both_retry_a_task(b: &Backend) {
-    failed(&b.open(), "l1");
-    // Opened first: one that failed to open would leave the others at the barrier.
-    let stores: Vec<Store> = (0..4).map(|_| b.open()).collect();
-    let barrier = std::sync::Barrier::new(4);
-    let won = std::thread::scope(|scope| {
-        let handles: Vec<_> = stores
-            .into_iter()
-            .enumerate()
-            .map(|(i, s)| {
-                let barrier = &barrier;
-                scope.spawn(move || {
-                    let id = format!("r{i}");
-                    barrier.wait();
-                    s.begin_retry(&sub(&id, Some("l1"))).is_ok()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("thread"))
-            .filter(|ok| *ok)
-            .count()
-    });
-    assert_eq!(won, 1, "exactly one process writes the retry");
-}
-
-#[tokio::test]
-async fn the_engine_sends_one_retry_and_again_only_when_asked() {
-    let (sim, _dir, engine) = sim_and_engine(fast()).await;
+async fn the_engine_sends_one_retry_and_again_only_when_asked(b: &Backend) {
+    let sim = start_sim(fast()).await;
+    let engine = engine_on(&sim, b.open());
     let original = engine
         .submit(REQ.replace("apple tea", "apple tea [[sim:fail]]"), None)
         .await
@@ -175,9 +148,9 @@ async fn may_spend_counts_todays_tasks_from_the_store(b: &Backend) {
     assert_eq!(sim.stats().creates, 2, "may_spend itself sends nothing");
 }
 
-on_both_backends!(
-    a_task_is_retried_only_at_the_head_of_its_chain,
-    two_stores_on_one_file_cannot_both_retry_a_task,
-);
+on_both_backends!(a_task_is_retried_only_at_the_head_of_its_chain);
 
-on_both_backends!(async may_spend_counts_todays_tasks_from_the_store);
+on_both_backends!(
+    async the_engine_sends_one_retry_and_again_only_when_asked,
+    async may_spend_counts_todays_tasks_from_the_store,
+);

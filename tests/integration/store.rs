@@ -238,10 +238,12 @@ fn drafts_and_templates(b: &Backend) {
     assert_eq!(s.drafts().expect("drafts").len(), 1, "drafts untouched");
 }
 
+/// Random bytes are no SQLite database: a clear error, and the file is left untouched. (A
+/// PostgreSQL server never hands over damaged pages as a database: its counterparts are
+/// `someone_elses_database_is_refused_untouched` and `a_store_written_by_a_newer_build_is_refused`.)
 #[test]
-fn damaged_newer_and_older_files() {
+fn a_damaged_file_is_refused_untouched() {
     let dir = tempfile::tempdir().expect("tempdir");
-    // Random bytes: a clear error, and the file is left untouched.
     let junk = dir.path().join("junk.db");
     let bytes: Vec<u8> = (0..8192u32)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
@@ -251,20 +253,13 @@ fn damaged_newer_and_older_files() {
     assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
     assert!(err.to_string().contains("move it aside"), "{err}");
     assert_eq!(std::fs::read(&junk).expect("read"), bytes, "unchanged");
+}
 
-    // A store from a newer build.
-    let newer = dir.path().join("newer.db");
-    {
-        let c = rusqlite_connection(&newer);
-        c.pragma_update(None, "user_version", 99)
-            .expect("set version");
-    }
-    assert!(matches!(
-        Store::open(&newer),
-        Err(StoreError::TooNew { found: 99, .. })
-    ));
-
-    // A v1 store (tasks only) with a row migrates and keeps the row.
+/// A v1 store (tasks only) with a row migrates and keeps the row. SQLite only: the PostgreSQL
+/// store was first written at `pg_schema::BORN_AT`, so no older PostgreSQL store exists.
+#[test]
+fn an_old_file_migrates_and_keeps_its_rows() {
+    let dir = tempfile::tempdir().expect("tempdir");
     let old = dir.path().join("old.db");
     {
         let c = rusqlite_connection(&old);
@@ -282,6 +277,43 @@ fn damaged_newer_and_older_files() {
     assert_eq!(s.find("old1").expect("kept").request_json, "{}");
     s.save_draft("d", "{}", 1).expect("v2 table exists");
     assert!(integrity_ok(&old));
+}
+
+/// A store from a newer build is refused, saying which version it found and which this build
+/// knows. SQLite keeps the version in `PRAGMA user_version` (of any file, even one without our
+/// tables yet); PostgreSQL in the `seedance_schema` table the first open creates.
+fn a_store_written_by_a_newer_build_is_refused(b: &Backend) {
+    use seedance_tui::store::schema::CURRENT;
+    if b.sqlite_path().is_none() {
+        drop(b.open());
+    }
+    for version in [CURRENT + 1, 99] {
+        b.raw_sql(
+            &format!("PRAGMA user_version = {version}"),
+            &format!("UPDATE seedance_schema SET version = {version}"),
+        );
+        match Store::open_named(&b.location()) {
+            Err(StoreError::TooNew { found, known, .. }) => {
+                assert_eq!((found, known), (version, CURRENT));
+            }
+            Err(e) => panic!("expected TooNew, got {e}"),
+            Ok(_) => panic!("expected TooNew, got a store"),
+        }
+    }
+}
+
+/// A database holding another program's tables is refused and nothing is written to it.
+fn someone_elses_database_is_refused_untouched(b: &Backend) {
+    b.raw_sql(
+        "CREATE TABLE invoices (id INTEGER PRIMARY KEY)",
+        "CREATE TABLE invoices (id BIGINT PRIMARY KEY)",
+    );
+    match Store::open_named(&b.location()) {
+        Err(StoreError::Foreign { .. }) => {}
+        Err(e) => panic!("expected Foreign, got {e}"),
+        Ok(_) => panic!("expected Foreign, got a store"),
+    }
+    assert_eq!(b.tables(), ["invoices"], "nothing was written");
 }
 
 fn rusqlite_connection(p: &Path) -> rusqlite::Connection {
@@ -634,6 +666,8 @@ fn a_store_of_the_previous_version_lists_its_tasks_as_before(b: &Backend) {
 
 on_both_backends!(
     a_store_of_the_previous_version_lists_its_tasks_as_before,
+    a_store_written_by_a_newer_build_is_refused,
+    someone_elses_database_is_refused_untouched,
     submission_life_cycle_with_history_files_and_lineage,
     a_poll_answer_is_merged_into_the_row,
     lookups_lists_and_changes,

@@ -1,10 +1,14 @@
-//! The watcher on a real PostgreSQL server: changes are pushed (the check interval is an hour,
-//! so nothing is found by looking), and a connection killed by the server is opened again and
-//! the rows changed while it was gone are read.
+//! The watcher reports every task change in commit order, on SQLite and on PostgreSQL, whatever
+//! time the writer put in `updated_at`: a write stamped earlier than one already reported (a
+//! writer that waited for the lock, or another host with a different clock) still reaches the
+//! dashboard and the poller. On PostgreSQL changes are pushed (the check interval is an hour, so
+//! nothing is found by looking), and a connection killed by the server is opened again and the
+//! rows changed while it was gone are read.
 
 use super::*;
 use crate::store::NewSubmission;
 use crate::store::pg::test_db::{TestDb, client};
+use crate::store::test_backend::{Backend, on_both_backends};
 
 const WAIT: Duration = Duration::from_secs(20);
 /// Longer than any test: the watcher is never told to look by the clock.
@@ -14,16 +18,21 @@ fn target(db: &TestDb) -> PgTarget {
     PgTarget::parse(&db.url).expect("the test URL parses")
 }
 
-fn submit(s: &Store, id: &str) {
+/// A new row `id` stamped `now`.
+fn submit_at(s: &Store, id: &str, now: i64) {
     s.begin_submission(&NewSubmission {
         local_id: id,
         profile: "p",
         request_json: r#"{"model":"m","content":[{"type":"text","text":"x"}]}"#,
         retry_of: None,
-        now: 1_000,
+        now,
         asset_files: None,
     })
     .expect("begin");
+}
+
+fn submit(s: &Store, id: &str) {
+    submit_at(s, id, 1_000);
 }
 
 /// Reports until one names `id`; panics after `WAIT`. The ids seen on the way.
@@ -42,23 +51,76 @@ async fn wait_for(rx: &mut mpsc::UnboundedReceiver<Vec<TaskRecord>>, id: &str) -
     }
 }
 
-#[tokio::test]
-async fn a_commit_by_another_connection_is_pushed_to_the_watcher() {
-    let Some(db) = TestDb::create("watch_pushed") else {
-        return;
-    };
-    let store = Store::open_postgres(&target(&db)).expect("open");
+on_both_backends!(
+    async a_change_stamped_in_the_past_is_still_reported,
+    async a_commit_by_another_connection_reaches_the_watcher,
+);
+on_both_backends!(the_sequence_grows_with_every_insert_and_update);
+
+async fn a_change_stamped_in_the_past_is_still_reported(b: &Backend) {
+    let store = b.open();
+    submit_at(&store, "before", 1_700_000_000);
+    let seq = store.change_seq().expect("seq");
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    spawn(store.location().clone(), Some(seq), tx);
+
+    submit_at(&store, "late-clock", 2_000_000_000);
+    let seen = wait_for(&mut rx, "late-clock").await;
+    assert!(
+        !seen.contains(&"before".to_string()),
+        "older rows are not re-sent: {seen:?}"
+    );
+    // Committed after the row above but stamped 30 years earlier.
+    submit_at(&store, "early-clock", 1_000);
+    wait_for(&mut rx, "early-clock").await;
+    // An update to an existing row is a change too.
+    store
+        .submission_accepted("before", "cgt-before", 5)
+        .expect("accepted");
+    wait_for(&mut rx, "before").await;
+}
+
+fn the_sequence_grows_with_every_insert_and_update(b: &Backend) {
+    let store = b.open();
+    assert_eq!(store.change_seq().expect("seq"), 0);
+    submit_at(&store, "a", 10);
+    let s1 = store.change_seq().expect("seq");
+    submit_at(&store, "b", 5);
+    let s2 = store.change_seq().expect("seq");
+    store
+        .submission_accepted("a", "cgt-a", 1)
+        .expect("accepted");
+    let s3 = store.change_seq().expect("seq");
+    assert!(0 < s1 && s1 < s2 && s2 < s3, "{s1} {s2} {s3}");
+    let (rows, last) = store.changed_after_seq(s1).expect("changes");
+    let ids: Vec<&str> = rows.iter().map(|r| r.local_id.as_str()).collect();
+    assert_eq!(ids, ["b", "a"], "in the order of the changes");
+    assert_eq!(last, s3);
+    let (none, same) = store.changed_after_seq(s3).expect("no changes");
+    assert!(none.is_empty());
+    assert_eq!(same, s3);
+}
+
+/// A commit by another connection reaches the watcher: on PostgreSQL with the check interval an
+/// hour, so only the change notification can bring it in time.
+async fn a_commit_by_another_connection_reaches_the_watcher(b: &Backend) {
+    let store = b.open();
     submit(&store, "before");
     let seq = store.change_seq().expect("seq");
     let (tx, mut rx) = mpsc::unbounded_channel();
-    spawn_every(StoreLocation::Postgres(target(&db)), Some(seq), NEVER, tx);
+    let location = store.location().clone();
+    let every = match location {
+        StoreLocation::Sqlite(_) => CHECK_EVERY,
+        StoreLocation::Postgres(_) => NEVER,
+    };
+    spawn_every(location, Some(seq), every, tx);
 
     submit(&store, "first");
     let seen = wait_for(&mut rx, "first").await;
     assert!(!seen.contains(&"before".to_string()), "{seen:?}");
-    // The watcher has read once and waits: only a notification can bring the next commit, from
-    // another connection, in time.
-    let other = Store::open_postgres(&target(&db)).expect("open another");
+    // The watcher has read once and waits: on PostgreSQL only a notification can bring the next
+    // commit, from another connection, in time.
+    let other = b.open();
     submit(&other, "second");
     let seen = wait_for(&mut rx, "second").await;
     assert_eq!(seen, ["second"], "only the new change is sent");

@@ -266,7 +266,7 @@ fn tls_config(plan: &Plan) -> Result<rustls::ClientConfig, String> {
         (SslMode::VerifyCa | SslMode::Require, Some(f)) => Some((f, false)),
         _ => None,
     };
-    let verifier: Arc<dyn ServerCertVerifier> = match check {
+    let (chain, names) = match check {
         Some((file, names)) => {
             let mut roots = rustls::RootCertStore::empty();
             let certs = CertificateDer::pem_file_iter(file).map_err(|e| {
@@ -298,24 +298,32 @@ fn tls_config(plan: &Plan) -> Result<rustls::ClientConfig, String> {
             )
             .build()
             .map_err(|e| format!("TLS set-up failed: {e}"))?;
-            Arc::new(ChainCheck { webpki, names })
+            (Some(webpki), names)
         }
-        None => Arc::new(NoCheck(provider)),
+        None => (None, false),
     };
     Ok(builder
         .dangerous()
-        .with_custom_certificate_verifier(verifier)
+        .with_custom_certificate_verifier(Arc::new(CertCheck {
+            chain,
+            names,
+            provider,
+        }))
         .with_no_client_auth())
 }
 
-/// `verify-full` (`names`) or `verify-ca`: the chain to the roots, and the name only for full.
+/// How the server's certificate is judged. With `chain` (`verify-full`, `verify-ca`, and
+/// `require` with roots) the chain to the roots, and the name only when `names` (full);
+/// without (`prefer`, `allow`, `require` without roots) any certificate, encryption against a
+/// passive listener as libpq. The handshake's signatures are checked either way.
 #[derive(Debug)]
-struct ChainCheck {
-    webpki: Arc<rustls::client::WebPkiServerVerifier>,
+struct CertCheck {
+    chain: Option<Arc<rustls::client::WebPkiServerVerifier>>,
     names: bool,
+    provider: Arc<rustls::crypto::CryptoProvider>,
 }
 
-impl ServerCertVerifier for ChainCheck {
+impl ServerCertVerifier for CertCheck {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -324,10 +332,10 @@ impl ServerCertVerifier for ChainCheck {
         ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match self
-            .webpki
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
-        {
+        let Some(webpki) = &self.chain else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        match webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
             // The chain was checked before the name: for verify-ca a wrong name is fine.
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
@@ -342,51 +350,11 @@ impl ServerCertVerifier for ChainCheck {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.webpki.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.webpki.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.webpki.supported_verify_schemes()
-    }
-}
-
-/// `prefer`, `allow` and `require` without roots: any certificate, the handshake's signatures
-/// still checked (encryption against a passive listener, as libpq).
-#[derive(Debug)]
-struct NoCheck(Arc<rustls::crypto::CryptoProvider>);
-
-impl ServerCertVerifier for NoCheck {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         rustls::crypto::verify_tls12_signature(
             message,
             cert,
             dss,
-            &self.0.signature_verification_algorithms,
+            &self.provider.signature_verification_algorithms,
         )
     }
 
@@ -400,12 +368,14 @@ impl ServerCertVerifier for NoCheck {
             message,
             cert,
             dss,
-            &self.0.signature_verification_algorithms,
+            &self.provider.signature_verification_algorithms,
         )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 

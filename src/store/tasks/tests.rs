@@ -1,5 +1,6 @@
 //! The task calls the other suites leave out, on both backends: reconciliation notes, adopted
-//! and lost rows, the rows the poller follows, bodies, the download sweep and the listing lines.
+//! and lost rows, the rows the poller follows, bodies, the download sweep and the listing lines;
+//! checks inside the write (a cap, one retry per task) racing across connections.
 
 use crate::store::test_backend::Backend;
 use crate::store::{NewSubmission, Store, TaskQuery};
@@ -132,38 +133,21 @@ fn bodies_files_and_the_download_sweep(b: &Backend) {
     assert_eq!(notes, 1, "a note is kept once");
 }
 
-/// A check asked inside the write (`begin_submission_if`, as the budget and the in-flight cap
-/// are) holds for every connection at once: six racing for three places get three.
-fn a_check_inside_the_write_holds_across_connections(b: &Backend) {
+/// `n` connections, each running `write(i, its store)` at once (after a barrier); how many
+/// returned true.
+fn race(b: &Backend, n: usize, write: impl Fn(usize, Store) -> bool + Sync) -> usize {
     // Opened first: a racer that failed to open would leave the others at the barrier.
-    let stores: Vec<Store> = (0..6).map(|_| b.open()).collect();
-    let barrier = std::sync::Barrier::new(6);
-    let won = std::thread::scope(|scope| {
+    let stores: Vec<Store> = (0..n).map(|_| b.open()).collect();
+    let barrier = std::sync::Barrier::new(n);
+    std::thread::scope(|scope| {
         let racers: Vec<_> = stores
             .into_iter()
             .enumerate()
             .map(|(i, s)| {
-                let barrier = &barrier;
+                let (barrier, write) = (&barrier, &write);
                 scope.spawn(move || {
-                    let id = format!("r{i}");
-                    let sub = NewSubmission {
-                        local_id: &id,
-                        profile: "p",
-                        request_json: BODY,
-                        retry_of: None,
-                        asset_files: None,
-                        now: 10,
-                    };
                     barrier.wait();
-                    s.begin_submission_if(&sub, false, |s| {
-                        Ok(if s.in_flight_count("p")? < 3 {
-                            Ok(())
-                        } else {
-                            Err(())
-                        })
-                    })
-                    .expect("no store error")
-                    .is_ok()
+                    write(i, s)
                 })
             })
             .collect();
@@ -172,13 +156,65 @@ fn a_check_inside_the_write_holds_across_connections(b: &Backend) {
             .map(|h| h.join().expect("racer"))
             .filter(|won| *won)
             .count()
+    })
+}
+
+/// A check asked inside the write (`begin_submission_if`, as the budget and the in-flight cap
+/// are) holds for every connection at once: six racing for three places get three.
+fn a_check_inside_the_write_holds_across_connections(b: &Backend) {
+    let won = race(b, 6, |i, s| {
+        let id = format!("r{i}");
+        let sub = NewSubmission {
+            local_id: &id,
+            profile: "p",
+            request_json: BODY,
+            retry_of: None,
+            asset_files: None,
+            now: 10,
+        };
+        s.begin_submission_if(&sub, false, |s| {
+            Ok(if s.in_flight_count("p")? < 3 {
+                Ok(())
+            } else {
+                Err(())
+            })
+        })
+        .expect("no store error")
+        .is_ok()
     });
     assert_eq!(won, 3, "three places, three winners");
     assert_eq!(b.open().in_flight_count("p").expect("count"), 3);
 }
 
+/// A retry is written in the transaction that checks the task has none yet: four connections
+/// retrying one failed task at once, one wins (the rest of the rule, and the engine's side:
+/// `tests/integration/retry_chain.rs`).
+fn two_stores_on_one_file_cannot_both_retry_a_task(b: &Backend) {
+    let s = b.open();
+    submit(&s, "l1", 100);
+    s.submission_accepted("l1", "cgt-l1", 100)
+        .expect("accepted");
+    let raw = r#"{"id":"cgt-l1","status":"failed"}"#;
+    let task = crate::api::types::Task::from_json(raw).expect("task");
+    s.record_poll("l1", &task, raw, 101).expect("poll");
+    let won = race(b, 4, |i, s| {
+        let id = format!("r{i}");
+        s.begin_retry(&NewSubmission {
+            local_id: &id,
+            profile: "p",
+            request_json: BODY,
+            retry_of: Some("l1"),
+            asset_files: None,
+            now: 100,
+        })
+        .is_ok()
+    });
+    assert_eq!(won, 1, "exactly one process writes the retry");
+}
+
 on_both_backends!(
     a_check_inside_the_write_holds_across_connections,
+    two_stores_on_one_file_cannot_both_retry_a_task,
     unknown_rows_take_notes_and_adoption,
     followed_rows_carry_their_requests_facts,
     bodies_files_and_the_download_sweep,

@@ -1,5 +1,10 @@
 //! Helpers shared by the end-to-end tests.
 
+/// One test body on a SQLite and on a PostgreSQL store (`on_both_backends!`). Shared with
+/// tests/integration, whose tests use the helpers that open and poke the store.
+#[path = "../../support/backend.rs"]
+#[allow(dead_code)]
+pub mod backend;
 /// A hostile server on loopback (answers no honest server gives), and running the binary with
 /// its peak memory measured.
 pub mod hostile;

@@ -1,8 +1,9 @@
 //! One ETA model, the poller's: it sends the face a copy whenever it learned something, from a
 //! finish it saw itself or, as a follower that sends nothing, from a finish another process
-//! recorded (the store watcher's rows reach it as `Track`).
+//! recorded (the store watcher's rows reach it as `Track`). On SQLite and on PostgreSQL.
 
-use crate::support::engine::{fast, sim_and_engine};
+use crate::support::backend::{Backend, on_both_backends};
+use crate::support::engine::{engine_on, fast, start_sim};
 use seedance_tui::api::TaskStatus;
 use seedance_tui::engine::eta::EtaModel;
 use seedance_tui::runtime::poller::{self, PollerCmd, PollerConfig, PollerEvent};
@@ -51,9 +52,14 @@ fn config(leader: bool) -> PollerConfig {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_poller_sends_the_model_that_learned_the_finishes_it_saw() {
-    let (sim, _dir, engine) = sim_and_engine(fast()).await;
+on_both_backends!(
+    async the_poller_sends_the_model_that_learned_the_finishes_it_saw,
+    async a_follower_learns_from_finishes_another_process_recorded_and_asks_nothing,
+);
+
+async fn the_poller_sends_the_model_that_learned_the_finishes_it_saw(b: &Backend) {
+    let sim = start_sim(fast()).await;
+    let engine = engine_on(&sim, b.open());
     let tasks = submit_three(&engine).await;
     let (tx, mut events) = tokio::sync::mpsc::unbounded_channel();
     let poller = poller::spawn(engine.clone(), config(true), tx);
@@ -71,9 +77,9 @@ async fn the_poller_sends_the_model_that_learned_the_finishes_it_saw() {
     assert!(model.estimate(&next, next.created_at).is_some());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_follower_learns_from_finishes_another_process_recorded_and_asks_nothing() {
-    let (sim, _dir, engine) = sim_and_engine(fast()).await;
+async fn a_follower_learns_from_finishes_another_process_recorded_and_asks_nothing(b: &Backend) {
+    let sim = start_sim(fast()).await;
+    let engine = engine_on(&sim, b.open());
     let tasks = submit_three(&engine).await;
     let (tx, mut events) = tokio::sync::mpsc::unbounded_channel();
     let poller = poller::spawn(engine.clone(), config(false), tx);

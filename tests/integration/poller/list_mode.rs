@@ -3,7 +3,8 @@
 //! URL whose list answers a web page falls back to GETs, and the store remembers that so the
 //! next poller does not ask again; a surprise on a listing server is answered with GETs.
 
-use crate::support::engine::{KEY, engine, start_sim};
+use crate::support::backend::{Backend, on_both_backends};
+use crate::support::engine::{KEY, engine, engine_on, start_sim};
 use seedance_tui::api::{ApiKey, ArkClient, ClientConfig};
 use seedance_tui::engine::Engine;
 use seedance_tui::runtime::poller::{self, ListMode, PollerCmd, PollerConfig, PollerEvent};
@@ -68,12 +69,17 @@ async fn poll_to_the_end(engine: &Engine, tasks: &[TaskRecord], mode: ListMode) 
 
 /// An engine on the relay prefix of `sim` (whose list answers the relay's web page).
 fn relay_engine(sim: &SimHandle, store: &Path) -> Engine {
+    relay_engine_on(sim, Store::open(store).expect("store"))
+}
+
+/// [`relay_engine`] on the open store `store` (either backend).
+fn relay_engine_on(sim: &SimHandle, store: Store) -> Engine {
     let client = ArkClient::new(ClientConfig::new(
         sim.relay_base_url(),
         Some(ApiKey::new(KEY)),
     ))
     .expect("client");
-    Engine::new(client, Store::open(store).expect("store"), "test")
+    Engine::new(client, store, "test")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -140,12 +146,15 @@ async fn a_relay_poller_never_asks_the_list() {
     assert!(stats.gets >= tasks.len() as u64, "{stats:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_html_list_falls_back_to_gets_and_the_store_remembers() {
+// What the probe found is remembered in the store: on SQLite and on PostgreSQL.
+on_both_backends!(
+    async an_html_list_falls_back_to_gets_and_the_store_remembers,
+    async a_probe_that_answers_a_list_is_remembered_as_listing,
+);
+
+async fn an_html_list_falls_back_to_gets_and_the_store_remembers(b: &Backend) {
     let sim = start_sim(sim_cfg()).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = dir.path().join("s.db");
-    let engine = relay_engine(&sim, &store);
+    let engine = relay_engine_on(&sim, b.open());
     let tasks = submit(&engine, 8).await;
     poll_to_the_end(&engine, &tasks, ListMode::Probe).await;
     let stats = sim.stats();
@@ -164,11 +173,9 @@ async fn an_html_list_falls_back_to_gets_and_the_store_remembers() {
     assert_eq!(sim.stats().lists, 1, "{:?}", sim.stats());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_probe_that_answers_a_list_is_remembered_as_listing() {
+async fn a_probe_that_answers_a_list_is_remembered_as_listing(b: &Backend) {
     let sim = start_sim(sim_cfg()).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let engine = engine(&sim, &dir.path().join("s.db"));
+    let engine = engine_on(&sim, b.open());
     let tasks = submit(&engine, 8).await;
     poll_to_the_end(&engine, &tasks, ListMode::Probe).await;
     assert!(sim.stats().lists >= 1);

@@ -1,7 +1,9 @@
 //! The queue refills on a finish: when this process's poller sees a task finish, the feeder
-//! sends the next line at once, without waiting for the store watcher or its own next look.
+//! sends the next line at once, without waiting for the store watcher or its own next look. On
+//! SQLite and on PostgreSQL.
 
-use crate::support::engine::{engine, start_sim};
+use crate::support::backend::{Backend, on_both_backends};
+use crate::support::engine::{engine_on, start_sim};
 use seedance_tui::runtime::feeder::{self, FeederConfig, FeederEvent};
 use seedance_tui::runtime::poller::{self, ListMode, PollerCmd, PollerConfig, PollerEvent};
 use seedance_tui::sim::SimConfig;
@@ -9,8 +11,9 @@ use seedance_tui::store::NewPending;
 use std::collections::HashSet;
 use std::time::Duration;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_finish_the_poller_sees_sends_the_next_line_at_once() {
+on_both_backends!(async a_finish_the_poller_sees_sends_the_next_line_at_once);
+
+async fn a_finish_the_poller_sees_sends_the_next_line_at_once(b: &Backend) {
     let sim = start_sim(SimConfig {
         speed: 1000.0,
         fail_rate: 0.0,
@@ -18,8 +21,7 @@ async fn a_finish_the_poller_sees_sends_the_next_line_at_once() {
         ..SimConfig::default()
     })
     .await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let engine = engine(&sim, &dir.path().join("s.db"));
+    let engine = engine_on(&sim, b.open());
     let lines = 5;
     let bodies: Vec<String> = (0..lines)
         .map(|i| {

@@ -1,6 +1,7 @@
 //! Helpers shared by the in-process tests.
 
 /// One test body on SQLite and on PostgreSQL (`on_both_backends!`).
+#[path = "../../support/backend.rs"]
 pub mod backend;
 /// A simulator and an engine on a fresh store, succeeded tasks, waiting on the loop's messages.
 pub mod engine;

@@ -20,6 +20,13 @@ fn real_password() -> String {
     std::env::var("PGPASSWORD").expect("the fixture checked PGPASSWORD")
 }
 
+/// A database of its own for `test` and an environment holding only the right password in
+/// `PGPASSWORD`; `None` when there is no server outside CI.
+fn with_password(test: &str) -> Option<(TestDb, impl Fn(&str) -> Option<String> + use<>)> {
+    let db = TestDb::create(test)?;
+    Some((db, env_of(vec![("PGPASSWORD", real_password())])))
+}
+
 /// The test database's URL with `query` added.
 fn target(db: &TestDb, query: &str, env: Env<'_>) -> PgTarget {
     let url = if query.is_empty() {
@@ -41,10 +48,9 @@ fn current_db(conn: &PgConn) -> String {
 
 #[test]
 fn a_password_from_pgpassword_opens_a_session_on_the_right_database() {
-    let Some(db) = TestDb::create("conn_pgpassword") else {
+    let Some((db, env)) = with_password("conn_pgpassword") else {
         return;
     };
-    let env = env_of(vec![("PGPASSWORD", real_password())]);
     let conn = PgConn::connect_with(&target(&db, "", &env), &env).expect("connects");
     assert_eq!(current_db(&conn), db.name);
     assert!(
@@ -131,10 +137,9 @@ fn a_wrong_password_fails_clearly_and_is_never_shown() {
 
 #[test]
 fn tls_modes_against_a_server_without_tls() {
-    let Some(db) = TestDb::create("conn_tls_modes") else {
+    let Some((db, env)) = with_password("conn_tls_modes") else {
         return;
     };
-    let env = env_of(vec![("PGPASSWORD", real_password())]);
     let plain = plain_only(target(&db, "", &env).port);
     let at = |query: &str| {
         let mut t = target(&db, query, &env);
@@ -180,10 +185,9 @@ fn tls_modes_against_a_server_without_tls() {
 
 #[test]
 fn a_missing_database_and_a_closed_port_say_what_to_do() {
-    let Some(db) = TestDb::create("conn_missing") else {
+    let Some((db, env)) = with_password("conn_missing") else {
         return;
     };
-    let env = env_of(vec![("PGPASSWORD", real_password())]);
     let t = target(&db, "", &env);
     let mut absent = t.clone();
     absent.dbname = format!("{}_absent", db.name);
@@ -210,10 +214,9 @@ fn a_missing_database_and_a_closed_port_say_what_to_do() {
 
 #[test]
 fn the_connection_serves_callers_inside_a_tokio_runtime() {
-    let Some(db) = TestDb::create("conn_in_runtime") else {
+    let Some((db, env)) = with_password("conn_in_runtime") else {
         return;
     };
-    let env = env_of(vec![("PGPASSWORD", real_password())]);
     let t = target(&db, "", &env);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -317,13 +320,12 @@ fn plain_only(real_port: u16) -> u16 {
 
 #[test]
 fn tls_checks_the_chain_and_for_verify_full_the_name() {
-    let Some(db) = TestDb::create("conn_tls_checks") else {
+    let Some((db, env)) = with_password("conn_tls_checks") else {
         return;
     };
     let Some(ca) = test_ca() else {
         return;
     };
-    let env = env_of(vec![("PGPASSWORD", real_password())]);
     let ca = ca.display().to_string();
     let on = |host: &str, query: &str| {
         let mut t = target(&db, query, &env);

@@ -2,6 +2,9 @@
 //! as the tests `name::sqlite` (a file in a temporary folder) and `name::postgres` (a database
 //! of its own on the test server: skipped with a message outside CI when there is none,
 //! required under `CI=true`).
+//!
+//! One file for the test programs that use it: tests/integration and tests/e2e include it by
+//! path (the library's own tests have `store::test_backend`).
 
 use super::postgres::TestDb;
 use seedance_tui::store::Store;
@@ -95,6 +98,116 @@ impl Backend {
                 })
                 .join()
                 .expect("client thread")
+            }
+        }
+    }
+}
+
+impl Backend {
+    /// The names of the store's tables, sorted, read with a plain connection of its own.
+    pub fn tables(&self) -> Vec<String> {
+        match self {
+            Backend::Sqlite(_) => {
+                let c = rusqlite::Connection::open(self.sqlite_path().expect("a file"))
+                    .expect("sqlite open");
+                let mut q = c
+                    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY 1")
+                    .expect("tables");
+                q.query_map([], |r| r.get(0))
+                    .expect("tables")
+                    .collect::<Result<_, _>>()
+                    .expect("names")
+            }
+            Backend::Postgres(db) => {
+                let url = db.url.clone();
+                std::thread::spawn(move || {
+                    super::postgres::client(&url)
+                        .query(
+                            "SELECT table_name::text FROM information_schema.tables \
+                             WHERE table_schema = current_schema() ORDER BY 1",
+                            &[],
+                        )
+                        .expect("tables")
+                        .iter()
+                        .map(|r| r.get(0))
+                        .collect()
+                })
+                .join()
+                .expect("client thread")
+            }
+        }
+    }
+}
+
+impl Backend {
+    /// Another empty store on the same backend (for a test that needs several).
+    pub fn fresh(&self, test: &str) -> Backend {
+        match self {
+            Backend::Sqlite(_) => Backend::sqlite(),
+            Backend::Postgres(_) => Backend::postgres(test).expect("the server answered before"),
+        }
+    }
+
+    /// Hold the store's write lock from a plain connection of its own, as another process
+    /// would (SQLite: `BEGIN EXCLUSIVE`; PostgreSQL: the tasks table locked against writers),
+    /// until `held_for` has passed or the guard is released; returns once the lock is held.
+    pub fn hold_write_lock(&self, held_for: std::time::Duration) -> WriteLock {
+        let (held_tx, held_rx) = std::sync::mpsc::channel::<()>();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let wait = move || {
+            let _ = held_tx.send(());
+            let _ = released.recv_timeout(held_for);
+        };
+        let thread = match self {
+            Backend::Sqlite(_) => {
+                let path = self.sqlite_path().expect("a file");
+                std::thread::spawn(move || {
+                    let c = rusqlite::Connection::open(path).expect("sqlite open");
+                    c.execute_batch("BEGIN EXCLUSIVE").expect("lock");
+                    wait();
+                    c.execute_batch("COMMIT").expect("unlock");
+                })
+            }
+            Backend::Postgres(db) => {
+                let url = db.url.clone();
+                std::thread::spawn(move || {
+                    let mut c = super::postgres::client(&url);
+                    let mut t = c.transaction().expect("begin");
+                    t.batch_execute("LOCK TABLE tasks IN EXCLUSIVE MODE")
+                        .expect("lock");
+                    wait();
+                    t.commit().expect("unlock");
+                })
+            }
+        };
+        held_rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("the write lock is taken");
+        WriteLock {
+            release: Some(release),
+            thread: Some(thread),
+        }
+    }
+}
+
+/// A write lock another connection holds ([`Backend::hold_write_lock`]); released on drop.
+pub struct WriteLock {
+    release: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl WriteLock {
+    /// Let go of the lock now (and wait until it is let go).
+    pub fn release(self) {}
+}
+
+impl Drop for WriteLock {
+    fn drop(&mut self) {
+        drop(self.release.take());
+        if let Some(t) = self.thread.take() {
+            let joined = t.join();
+            if !std::thread::panicking() {
+                joined.expect("the lock holder");
             }
         }
     }
