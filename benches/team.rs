@@ -151,6 +151,11 @@ fn copy_text(out: &mut Vec<u8>, v: rusqlite::types::ValueRef<'_>) {
 fn copy_to_postgres(from: &Path, db: &pg_support::TestDb) {
     let src = rusqlite::Connection::open(from).expect("open the SQLite store");
     let mut client = db.client();
+    // What another host's dashboard is told of the copy: the change notifications it sends.
+    let mut listener = db.client();
+    listener
+        .batch_execute("LISTEN seedance_changes")
+        .expect("listen");
     for (table, columns) in TABLES {
         let mut buf = Vec::new();
         let mut stmt = src
@@ -173,6 +178,21 @@ fn copy_to_postgres(from: &Path, db: &pg_support::TestDb) {
         w.write_all(&buf).expect("COPY data");
         w.finish().expect("COPY done");
     }
+    // Notifications arrive in commit order: this one after every one the copy sent.
+    client
+        .batch_execute("NOTIFY seedance_changes, 'bench-end'")
+        .expect("notify");
+    use postgres::fallible_iterator::FallibleIterator;
+    let mut notes = listener.notifications();
+    let mut waiting = notes.timeout_iter(Duration::from_secs(120));
+    let mut sent = 0;
+    while let Some(n) = waiting.next().expect("the listener") {
+        if n.payload() == "bench-end" {
+            break;
+        }
+        sent += 1;
+    }
+    eprintln!("PostgreSQL: one COPY of the tasks sent {sent} change notification(s)");
 }
 
 /// The binary with the bench's environment: `XDG_*` under `dir`, no inherited store or key.

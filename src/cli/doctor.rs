@@ -238,6 +238,7 @@ fn postgres_checks(target: &crate::store::pg::target::PgTarget) -> Vec<Check> {
         out.push(Check::warn("store password", w.clone()));
     }
     out.push(postgres_schema_check(&conn, server_ms));
+    out.push(budget_day_check(&conn));
     let local = asked + (answered - asked) / 2;
     let skew = local - server_ms;
     let within = (answered - asked) / 2 + 1;
@@ -257,6 +258,33 @@ fn postgres_checks(target: &crate::store::pg::target::PgTarget) -> Vec<Check> {
         )
     });
     out
+}
+
+/// Whose midnight the daily cap's day starts at on a PostgreSQL store: the database's
+/// `TimeZone`, the same for every host (`store::SharedDay`).
+fn budget_day_check(conn: &crate::store::pg::conn::PgConn) -> Check {
+    const NAME: &str = "budget day";
+    let zone = conn.run(|c| {
+        c.query_one("SELECT current_setting('TimeZone')", &[])
+            .and_then(|r| r.try_get::<_, String>(0))
+    });
+    match zone {
+        Ok(Ok(zone)) => Check::pass(
+            NAME,
+            format!(
+                "midnight to midnight in {} (the database's TimeZone), one day for every host",
+                crate::sanitize::line(&zone)
+            ),
+        ),
+        Ok(Err(e)) => Check::warn(
+            NAME,
+            format!(
+                "the database's TimeZone cannot be read: {}",
+                crate::sanitize::error_chain(&e)
+            ),
+        ),
+        Err(e) => Check::warn(NAME, e.to_string()),
+    }
 }
 
 fn now_ms() -> i64 {

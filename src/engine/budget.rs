@@ -1,8 +1,9 @@
 //! The daily spending cap (`[budget]`). Today's spend is counted from the store — every task
-//! created since local midnight: its billed tokens once known, else an estimate while it may
+//! created since midnight: its billed tokens once known, else an estimate while it may
 //! still bill (submitting, unknown outcome, queued, running, succeeded without a count) — so
 //! every process sharing a store sees the same total, and a new submission is checked against
-//! it before anything is sent.
+//! it before anything is sent. The day is the host's local one on SQLite (one machine), and on
+//! PostgreSQL the server's ([`crate::store::SharedDay`]), one day for every host of a team.
 //!
 //! **The hook**: [`Engine::may_spend`] answers "may I spend these tokens now?" for any caller
 //! (the CLI, the dashboard, a batch queue): `Ok(Spend)` with the total after it, or
@@ -155,6 +156,9 @@ pub struct OverBudget {
     pub today: Spend,
     pub adding: Spend,
     pub(crate) cap: Box<SpendingCap>,
+    /// The store's day it was counted in, when the store decides the day (PostgreSQL); the
+    /// host's local day when `None`.
+    pub(crate) day: Option<crate::store::SharedDay>,
 }
 
 impl OverBudget {
@@ -346,6 +350,7 @@ pub(crate) fn check(cap: &SpendingCap, today: Spend, adding: Spend) -> Result<Sp
             today,
             adding,
             cap: Box::new(cap.clone()),
+            day: None,
         });
     }
     Ok(after)
@@ -370,8 +375,17 @@ pub(crate) fn reserve(
     if !cap.is_set() {
         return Ok(Ok(()));
     }
-    let today = spent_in(cap, store, local_day_start(super::now()))?;
-    Ok(check(cap, today, adding).map(|_| ()))
+    let now = super::now();
+    let day = store.shared_day(now)?;
+    let today = spent_in(cap, store, day_start(day.as_ref(), now))?;
+    Ok(check(cap, today, adding)
+        .map(|_| ())
+        .map_err(|over| OverBudget { day, ..over }))
+}
+
+/// When the day the cap counts began: the store's day when it has one, else local midnight.
+fn day_start(shared: Option<&crate::store::SharedDay>, now: i64) -> i64 {
+    shared.map_or_else(|| local_day_start(now), |d| d.start)
 }
 
 /// The next local midnight after `now` (Unix seconds): when a day's cap opens again.
@@ -414,8 +428,12 @@ impl Engine {
     /// Today's spend, counted from the store (see the module doc).
     pub(crate) async fn spent_today(&self) -> Result<Spend, StoreError> {
         let cap = (*self.cap).clone();
-        self.with_store(move |s| spent_in(&cap, s, local_day_start(super::now())))
-            .await
+        self.with_store(move |s| {
+            let now = super::now();
+            let day = s.shared_day(now)?;
+            spent_in(&cap, s, day_start(day.as_ref(), now))
+        })
+        .await
     }
 
     /// May these new tasks — see [`Planned`] and [`estimate`] — be sent now

@@ -96,7 +96,19 @@ pub enum FeederEvent {
 
 /// The words of a hold by the daily cap: why, and until when.
 pub(crate) fn budget_hold_reason(over: &crate::engine::budget::OverBudget, now: i64) -> String {
-    let until = crate::engine::budget::next_day_start(now);
+    let (until, whose) = match &over.day {
+        Some(day) => (
+            day.end,
+            format!(
+                "midnight in {}, the store's day",
+                crate::sanitize::line(&day.zone)
+            ),
+        ),
+        None => (
+            crate::engine::budget::next_day_start(now),
+            "local midnight".to_string(),
+        ),
+    };
     let at = chrono::DateTime::from_timestamp(until, 0)
         .map(|t| {
             t.with_timezone(&chrono::Local)
@@ -104,7 +116,7 @@ pub(crate) fn budget_hold_reason(over: &crate::engine::budget::OverBudget, now: 
                 .to_string()
         })
         .unwrap_or_else(|| "midnight".into());
-    format!("{BUDGET_HELD}: {over}; held until {at} (local midnight) or until [budget] is raised")
+    format!("{BUDGET_HELD}: {over}; held until {at} ({whose}) or until [budget] is raised")
 }
 
 /// The first words of a hold by the daily cap.

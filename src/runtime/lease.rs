@@ -15,7 +15,9 @@
 //! it runs out, without waiting for the call, and opens a new connection for its next try. So
 //! two pollers never overlap, whatever the network does.
 //!
-//! [`gate`] is the single place where a role change reaches the work it governs.
+//! [`gate`] is the single place where a role change reaches the work it governs. The role
+//! message can arrive late (a busy runtime), so the poller also checks [`HeldUntil`] itself
+//! before each batch of requests: it sends nothing past the end of the confirmed lease.
 
 use crate::store::{LeaseOutcome, Store, StoreError};
 use std::sync::{Arc, Mutex};
@@ -195,6 +197,30 @@ pub(crate) fn open_location(location: impl Into<crate::store::StoreLocation>) ->
     Arc::new(move || Store::open_location(&location))
 }
 
+/// Until when this process's lease is confirmed: nine tenths of a lease time from the start of
+/// its last confirmed renewal, `None` while it holds none. Set by the keeper before it announces
+/// a role, read by the poller before each batch of requests.
+#[derive(Debug, Clone, Default)]
+pub struct HeldUntil(Arc<Mutex<Option<Instant>>>);
+
+impl HeldUntil {
+    fn set(&self, until: Option<Instant>) {
+        if let Ok(mut u) = self.0.lock() {
+            *u = until;
+        }
+    }
+
+    /// True while the lease is confirmed now.
+    pub fn holds(&self) -> bool {
+        let now = Instant::now();
+        self.0
+            .lock()
+            .ok()
+            .and_then(|u| *u)
+            .is_some_and(|until| now < until)
+    }
+}
+
 /// The keeper's connection, shared with the release at exit; `None` after one was given up.
 type Conn = Arc<Mutex<Option<Arc<Mutex<Store>>>>>;
 
@@ -206,6 +232,7 @@ pub(crate) struct LeaseKeeper {
     task: tokio::task::JoinHandle<()>,
     conn: Conn,
     holder: String,
+    held: HeldUntil,
 }
 
 /// One renewal or check: take (or keep) the lease `name` for `who` over `store`, judging
@@ -248,6 +275,8 @@ impl LeaseKeeper {
         let (shared, who) = (conn.clone(), holder.clone());
         let noter = Noter::default();
         let notes = noter.clone();
+        let held = HeldUntil::default();
+        let holds = held.clone();
         let task = tokio::spawn(async move {
             let mut tick = tokio::time::interval(cfg.renew_every.max(Duration::from_millis(20)));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -275,6 +304,7 @@ impl LeaseKeeper {
                     _ = &mut stopped => return,
                     _ = tokio::time::sleep_until(step_down_at), if valid_until.is_some() => {
                         valid_until = None;
+                        holds.set(None);
                         set(unconfirmed("no renewal within the lease time".into()));
                         continue;
                     }
@@ -341,6 +371,7 @@ impl LeaseKeeper {
                         (other, _) => other.clone(),
                     },
                 };
+                holds.set(valid_until);
                 set(next);
             }
         });
@@ -351,7 +382,13 @@ impl LeaseKeeper {
             task,
             conn,
             holder,
+            held,
         })
+    }
+
+    /// Until when this process's lease is confirmed, as the keeper goes on renewing it.
+    pub(crate) fn held_until(&self) -> HeldUntil {
+        self.held.clone()
     }
 
     /// Follow role changes.
@@ -633,6 +670,29 @@ mod postgres_tests {
         );
     }
 
+    /// A's network to the store: the first connection works; later ones hang until the sender
+    /// is dropped. Also how many connections A tried.
+    fn partitioned(
+        db: &TestDb,
+    ) -> (
+        OpenStore,
+        std::sync::mpsc::Sender<()>,
+        Arc<std::sync::atomic::AtomicU32>,
+    ) {
+        let (cut, hang) = std::sync::mpsc::channel::<()>();
+        let hang = Arc::new(Mutex::new(hang));
+        let (real, opened) = (opener(db), Arc::new(std::sync::atomic::AtomicU32::new(0)));
+        let count = opened.clone();
+        let open: OpenStore = Arc::new(move || {
+            if count.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                return real();
+            }
+            let _ = hang.lock().map(|h| h.recv());
+            Err(StoreError::Busy("the test's partition ended".into()))
+        });
+        (open, cut, opened)
+    }
+
     /// A holder that can no longer reach the server (its session ended, every new connection
     /// hangs) steps down by itself within its lease time, before the other host takes over.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -641,18 +701,7 @@ mod postgres_tests {
             return;
         };
         let cfg = LeaseConfig::from_secs(2.0);
-        // A's network: the first connection works; later ones hang until the test ends.
-        let (cut, hang) = std::sync::mpsc::channel::<()>();
-        let hang = Arc::new(Mutex::new(hang));
-        let (real, opened) = (opener(&db), Arc::new(std::sync::atomic::AtomicU32::new(0)));
-        let count = opened.clone();
-        let a_open: OpenStore = Arc::new(move || {
-            if count.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
-                return real();
-            }
-            let _ = hang.lock().map(|h| h.recv());
-            Err(StoreError::Busy("the test's partition ended".into()))
-        });
+        let (a_open, cut, opened) = partitioned(&db);
         let a = LeaseKeeper::spawn(a_open, POLLER, "watch pid 1@host-a #000001".into(), cfg)
             .expect("a");
         let mut ra = a.role();
@@ -703,6 +752,107 @@ mod postgres_tests {
             opened.load(std::sync::atomic::Ordering::SeqCst) >= 2,
             "A tried a new connection"
         );
+        drop(cut);
+        drop(b);
+    }
+
+    /// The poller checks the lease itself before each batch of requests. The keeper's role
+    /// message is withheld from it here (a runtime too busy to deliver it in time): once the
+    /// partitioned holder's confirmed lease lapses, its poller sends nothing more, counted at
+    /// the simulator, though it never heard that it stepped down.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_partitioned_holder_s_poller_sends_nothing_once_its_lease_lapses() {
+        use crate::runtime::poller::{self, PollerCmd, PollerConfig};
+        let Some(db) = TestDb::create("keeper_poller_partition") else {
+            return;
+        };
+        let sim = crate::sim::start(
+            "127.0.0.1:0".parse().expect("addr"),
+            crate::sim::SimConfig {
+                fail_rate: 0.0,
+                ..crate::sim::SimConfig::default()
+            },
+        )
+        .await
+        .expect("sim");
+        let polls = || {
+            let s = sim.stats();
+            s.gets + s.lists
+        };
+        let client = crate::api::ArkClient::new(crate::api::ClientConfig::new(
+            sim.base_url(),
+            Some(crate::api::ApiKey::new("k")),
+        ))
+        .expect("client");
+        // The tasks' store is a local file: the partition cuts only the lease's connection.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&dir.path().join("s.db")).expect("store");
+        let engine = crate::engine::Engine::new(client, store, "p");
+        let mut tasks = Vec::new();
+        for i in 0..6 {
+            let body = format!(
+                r#"{{"model":"doubao-seedance-2-0-fast-260128","content":[{{"type":"text","text":"lease {i}"}}]}}"#
+            );
+            tasks.push(engine.submit(body, None).await.expect("submit"));
+        }
+
+        let cfg = LeaseConfig::from_secs(2.0);
+        let (a_open, cut, _) = partitioned(&db);
+        let a = LeaseKeeper::spawn(a_open, POLLER, "watch pid 1@host-a #000001".into(), cfg)
+            .expect("a");
+        let mut ra = a.role();
+        wait_for(&mut ra, Role::is_leader).await;
+        let (events, mut seen) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move { while seen.recv().await.is_some() {} });
+        let p = poller::spawn(
+            engine,
+            PollerConfig {
+                interval: Duration::from_millis(200),
+                max_backoff: Duration::from_millis(100),
+                requests_per_second: 100.0,
+                leader: false,
+                lease: Some(a.held_until()),
+                ..PollerConfig::default()
+            },
+            events,
+        );
+        for t in &tasks {
+            p.send(PollerCmd::Track(Box::new(t.clone())))
+                .expect("track");
+        }
+        // Told it leads once; never told it stepped down.
+        p.send(PollerCmd::Role(Role::Leader)).expect("role");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while polls() < 6 {
+            assert!(Instant::now() < deadline, "A never polled");
+            tokio::task::yield_now().await;
+        }
+        let b = LeaseKeeper::spawn(
+            opener(&db),
+            POLLER,
+            "watch pid 2@host-b #000002".into(),
+            cfg,
+        )
+        .expect("b");
+        let mut rb = b.role();
+        wait_for(&mut rb, |r| matches!(r, Role::Follower { .. })).await;
+
+        end_sessions(&db);
+        let at_cut = polls();
+        wait_for(&mut rb, Role::is_leader).await;
+        let at_takeover = polls();
+        assert!(
+            at_takeover > at_cut,
+            "A polled on through the partition while its lease held ({at_cut} then {at_takeover})"
+        );
+        // Two pollers would show here: A polls every 100 ms or so while it may.
+        tokio::time::sleep(cfg.ttl).await;
+        assert_eq!(
+            polls(),
+            at_takeover,
+            "A polled after B took over its lapsed lease"
+        );
+        assert!(!a.held_until().holds());
         drop(cut);
         drop(b);
     }

@@ -37,6 +37,9 @@ pub struct PollerConfig {
     pub abandon_after: Duration,
     /// Whether due tasks are polled together through the server's task list.
     pub list: ListMode,
+    /// The lease this poller works under, checked before each batch of requests (`None`: no
+    /// lease, as in a one-off command).
+    pub lease: Option<super::lease::HeldUntil>,
 }
 
 /// Whether the poller may use the list endpoint (`GET …/tasks?filter.task_ids=…`).
@@ -87,6 +90,7 @@ impl Default for PollerConfig {
             leader: true,
             abandon_after: Duration::from_secs(600),
             list: ListMode::Never,
+            lease: None,
         }
     }
 }
@@ -499,6 +503,12 @@ impl Scheduler {
         self.send(&id, now)
     }
 
+    /// Whether requests may go out now: not paused, leading, and (the role message can come
+    /// late) the lease confirmed now. A lapsed lease wakes nothing: the keeper's next role does.
+    fn may_send(&self) -> bool {
+        !self.paused && self.leader && self.cfg.lease.as_ref().is_none_or(|l| l.holds())
+    }
+
     /// True while due tasks go out in list requests.
     fn listing(&self) -> bool {
         self.list != ListMode::Never
@@ -565,7 +575,7 @@ impl Scheduler {
 
     /// When the loop should next wake up to start a poll.
     fn wake_at(&self) -> Option<Instant> {
-        if self.paused || !self.leader {
+        if !self.may_send() {
             return None;
         }
         let head = self
@@ -1137,7 +1147,7 @@ pub fn spawn(
                         return;
                     }
                 }
-                _ = housekeeping.tick(), if s.leader => {
+                _ = housekeeping.tick(), if s.leader && s.may_send() => {
                     let engine = engine.clone();
                     let reconcile = s.list == ListMode::Use;
                     let adopted_tx = adopted_tx.clone();

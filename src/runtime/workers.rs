@@ -102,7 +102,11 @@ impl Workers {
     ) -> Workers {
         let engine = &ctx.engine;
         let (ptx, mut prx) = mpsc::unbounded_channel();
-        let poller = poller::spawn(engine.clone(), PollerConfig::for_context(ctx), ptx);
+        let cfg = PollerConfig {
+            lease: keeper.as_ref().map(LeaseKeeper::held_until),
+            ..PollerConfig::for_context(ctx)
+        };
+        let poller = poller::spawn(engine.clone(), cfg, ptx);
         let downloads = match plan.downloads {
             Some((settings, to_loop)) => {
                 let dl = Downloads::start(engine.clone(), settings, to_loop);

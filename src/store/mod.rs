@@ -34,6 +34,7 @@ mod pg_spelling;
 pub use copy::CopyReport;
 pub use lease::{Lease, LeaseOutcome, Liveness};
 pub use location::StoreLocation;
+pub(crate) use meta::SharedDay;
 pub use pg::target::PgTarget;
 pub use queue::{Enqueued, NewPending, QueueState};
 pub use record::{FileKind, HistoryEntry, Phase, TaskBodies, TaskRecord};

@@ -8,6 +8,8 @@
 //! sequence on every insert and update; writers hold one advisory lock for their whole
 //! transaction (`Db::begin_write`), so sequence numbers are handed out in commit order, as
 //! SQLite's single writer does, and a watcher that remembers the last one never misses a change.
+//! Each transaction that changed tasks notifies `seedance_changes` once at commit, with the
+//! greatest sequence number it handed out (since v10; before, once per row).
 
 use super::schema::Ownership;
 
@@ -112,7 +114,26 @@ CREATE TABLE queue_removed (
 /// The steps after [`BORN_AT`]: step `i` moves the schema from `BORN_AT + i` to
 /// `BORN_AT + i + 1`, as SQLite's `schema::MIGRATIONS[BORN_AT + i]` does.
 pub(crate) const STEPS: &[&str] = &[
-    // v10: `tasks.shape` (see SQLite's v10).
+    // v10: one change notification per transaction, not one per changed row. The row trigger
+    // only numbers the row; a deferred trigger runs at commit, when `currval` is the greatest
+    // number this transaction handed out, so every row of a transaction sends the same payload
+    // and PostgreSQL delivers identical notifications of one transaction once.
+    "CREATE OR REPLACE FUNCTION seedance_tasks_seq() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        NEW.seq := nextval('tasks_change_seq');
+        RETURN NEW;
+    END
+    $$;
+    CREATE FUNCTION seedance_tasks_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_notify('seedance_changes', currval('tasks_change_seq')::text);
+        RETURN NULL;
+    END
+    $$;
+    CREATE CONSTRAINT TRIGGER tasks_notify AFTER INSERT OR UPDATE ON tasks
+        DEFERRABLE INITIALLY DEFERRED
+        FOR EACH ROW EXECUTE FUNCTION seedance_tasks_notify();",
+    // v11: `tasks.shape` (see SQLite's v11).
     super::schema::SHAPE_STEP,
 ];
 

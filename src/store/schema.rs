@@ -110,7 +110,10 @@ pub const MIGRATIONS: &[&str] = &[
     // v9: the local file names of a task's inlined assets (`data:` URLs), as JSON (a short hash
     // of each URL -> the file's base name), so an edit shows `first.png`, not its base64.
     "ALTER TABLE tasks ADD COLUMN asset_files TEXT;",
-    // v10: the facts of a task's request a listing reads (`row::shape_of`), written with the
+    // v10: nothing changes on SQLite. On PostgreSQL the change notification became one per
+    // transaction (`pg_schema::STEPS`); both backends keep one version line.
+    "",
+    // v11: the facts of a task's request a listing reads (`row::shape_of`), written with the
     // request, so the dashboard's start reads a few bytes a row instead of parsing every
     // request. Rows without one (older stores, rows another tool wrote) are found by the
     // partial index and filled on open (`Store::fill_shapes`).

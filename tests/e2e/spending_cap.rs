@@ -150,3 +150,83 @@ fn a_batch_held_by_the_cap_without_wait_stays_queued_says_until_when_and_returns
     assert_eq!(stdout.lines().count(), 3, "{stdout}");
     assert_eq!(sim.stat("creates"), 1);
 }
+
+/// A POSIX `TZ` value whose local midnight was `ago_secs` before `now` (Unix seconds), to the
+/// minute: offsets within ±12 h, sign as POSIX has it (west of Greenwich positive).
+fn zone_with_midnight_ago(name: &str, now: i64, ago_secs: i64) -> String {
+    let since_utc_midnight = now.rem_euclid(86_400);
+    let mut east = (ago_secs - since_utc_midnight).rem_euclid(86_400) / 60 * 60;
+    if east > 12 * 3600 {
+        east -= 86_400;
+    }
+    let sign = if east >= 0 { '-' } else { '+' };
+    let a = east.abs();
+    format!("{name}{sign}{:02}:{:02}", a / 3600, a % 3600 / 60)
+}
+
+/// On a PostgreSQL store the cap counts the server's day, whatever each host's time zone: a
+/// spend from three hours ago (inside the server's day, which began six hours ago) is counted
+/// by a host whose local day began ten hours ago and by one whose local day began an hour and a
+/// half ago alike; counting from local midnights, the second would send. `doctor` names the day.
+#[test]
+fn hosts_in_different_time_zones_count_one_day_on_a_postgres_store() {
+    use seedance_tui::store::{NewSubmission, Store};
+    let Some(db) = crate::support::postgres::TestDb::create("cap_day") else {
+        return;
+    };
+    let now = chrono::Utc::now().timestamp();
+    let server_zone = zone_with_midnight_ago("SRV", now, 6 * 3600);
+    db.client()
+        .batch_execute(&format!(
+            "ALTER DATABASE \"{}\" SET timezone TO '{server_zone}'",
+            db.name
+        ))
+        .expect("the database's time zone");
+    let store = Store::open_named(&db.url).expect("the store");
+    store
+        .begin_submission(&NewSubmission {
+            local_id: "earlier",
+            profile: "default",
+            request_json: &format!(
+                r#"{{"model":"{MODEL}","content":[{{"type":"text","text":"earlier"}}],"resolution":"720p","ratio":"16:9","duration":5}}"#
+            ),
+            retry_of: None,
+            asset_files: None,
+            now: now - 3 * 3600,
+        })
+        .expect("a spend three hours ago");
+    drop(store);
+
+    let sim = SimProcess::builder().speed(1.0).start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = room_for_one(dir.path());
+    let url = PathBuf::from(&db.url);
+    for (host, ago) in [("host-a", 10 * 3600), ("host-b", 90 * 60)] {
+        let tz = zone_with_midnight_ago("LOC", now, ago);
+        let mut c = cmd(dir.path(), &url, &config, &sim);
+        c.env("SEEDANCE_HOST", host).env("TZ", &tz);
+        c.args(["submit", "--prompt", &format!("from {host} [[sim:hold]]")])
+            .args(["--resolution", "720p", "--ratio", "16:9", "--duration", "5"]);
+        let (code, _, err) = finish(c, Duration::from_secs(60));
+        assert_eq!(code, 2, "{host} (TZ={tz}) is refused: {err}");
+        assert!(
+            err.contains("over today's spending cap") && err.contains("nothing was sent"),
+            "{err}"
+        );
+    }
+    assert_eq!(sim.stat("creates"), 0, "nothing was sent");
+
+    let mut c = bin_on(dir.path(), &url, &sim.base, KEY);
+    c.env("TZ", zone_with_midnight_ago("LOC", now, 90 * 60))
+        .args(["--config", config.to_str().expect("utf8"), "doctor"]);
+    let (_, out, err) = finish(c, Duration::from_secs(60));
+    let line = out
+        .lines()
+        .chain(err.lines())
+        .find(|l| l.contains("budget day"))
+        .unwrap_or_else(|| panic!("doctor names the day: {out}{err}"));
+    assert!(
+        line.contains(&server_zone) && line.contains("one day for every host"),
+        "{line}"
+    );
+}

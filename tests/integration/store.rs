@@ -623,9 +623,15 @@ fn a_store_of_the_previous_version_lists_its_tasks_as_before(b: &Backend) {
     assert_eq!(s.unfinished().expect("unfinished"), followed);
     drop(s);
     // The store as the version before wrote it: no stored facts.
+    let before = seedance_tui::store::schema::CURRENT - 1;
     b.raw_sql(
-        "DROP INDEX tasks_unshaped; ALTER TABLE tasks DROP COLUMN shape; PRAGMA user_version = 9;",
-        "ALTER TABLE tasks DROP COLUMN shape; UPDATE seedance_schema SET version = 9;",
+        &format!(
+            "DROP INDEX tasks_unshaped; ALTER TABLE tasks DROP COLUMN shape; \
+             PRAGMA user_version = {before};"
+        ),
+        &format!(
+            "ALTER TABLE tasks DROP COLUMN shape; UPDATE seedance_schema SET version = {before};"
+        ),
     );
     let s = b.open();
     assert_eq!(

@@ -98,7 +98,7 @@ fn a_store_at_schema_8_gains_the_column_and_its_tasks_have_no_names() {
         c.pragma_update(None, "application_id", schema::APPLICATION_ID)
             .expect("ours");
     }
-    const { assert!(schema::CURRENT >= 9, "the column comes with v9") };
+    const { assert!(schema::CURRENT >= 9, "v9 adds asset_files") };
     let s = Store::open(&path).expect("migrates");
     assert_eq!(
         schema::version(&raw(&path)).expect("version"),

@@ -220,3 +220,53 @@ async fn a_killed_connection_is_opened_again_and_what_changed_meanwhile_is_read(
         .expect("accepted");
     assert_eq!(wait_for(&mut rx, "first").await, ["first"]);
 }
+
+// One notification per transaction (the store's change trigger): the watcher reads from its
+// last sequence number, so a batch of many rows notified once still arrives whole.
+
+#[tokio::test]
+async fn a_thousand_rows_committed_together_all_reach_the_watcher() {
+    let Some(db) = TestDb::create("watch_batch") else {
+        return;
+    };
+    let store = Store::open_postgres(&target(&db)).expect("open");
+    submit(&store, "first");
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let seq = store.change_seq().expect("seq");
+    spawn_every(
+        StoreLocation::Postgres(target(&db)),
+        Some(seq - 1),
+        NEVER,
+        tx,
+    );
+    // Listening now: its first read has happened.
+    wait_for(&mut rx, "first").await;
+    with_client(&db, |c| {
+        let mut t = c.transaction().expect("begin");
+        for i in 0..1_000 {
+            t.execute(
+                "INSERT INTO tasks (local_id, status, created_at, updated_at) \
+                 VALUES ($1, 'queued', 1, 1)",
+                &[&format!("batch-{i}")],
+            )
+            .expect("insert");
+        }
+        t.commit().expect("commit");
+    });
+    let mut seen = std::collections::BTreeSet::new();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while seen.len() < 1_000 {
+        let rows = tokio::time::timeout_at(deadline, rx.recv())
+            .await
+            .unwrap_or_else(|_| panic!("only {} of 1,000 rows reported", seen.len()))
+            .expect("the watcher is alive");
+        for r in rows {
+            assert!(r.local_id.starts_with("batch-"), "{}", r.local_id);
+            assert!(
+                seen.insert(r.local_id.clone()),
+                "{} reported twice",
+                r.local_id
+            );
+        }
+    }
+}
