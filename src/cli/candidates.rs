@@ -50,11 +50,11 @@ pub(crate) fn task_ids(current: &OsStr) -> Vec<CompletionCandidate> {
     task_candidates(&location, current.to_str().unwrap_or_default())
 }
 
-/// [`task_ids`] for the store at `location`: a file is opened read-only, never created.
+/// [`task_ids`] for the store at `location`, opened read-only: never created or migrated.
 fn task_candidates(location: &StoreLocation, current: &str) -> Vec<CompletionCandidate> {
     let store = match location {
         StoreLocation::Sqlite(path) => Store::open_read_only(path),
-        StoreLocation::Postgres(_) => Store::open_location(location),
+        StoreLocation::Postgres(target) => Store::open_postgres_read_only(target),
     };
     let Ok(store) = store else {
         return Vec::new();

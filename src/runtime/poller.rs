@@ -228,6 +228,12 @@ struct Scheduler {
     eta_changed: bool,
     /// How fast the tracked tasks have been finishing lately.
     observed: Observed,
+    /// By id, per kind of speculative poll (see `Tracked::speculative`), the latest ones and
+    /// whether each found its task finished: when most do, the rest of that kind are asked at
+    /// once (`speculative_answered`).
+    speculative_polls: [std::collections::VecDeque<(Instant, bool)>; 2],
+    /// When speculative polls of each kind were last pulled forward.
+    pulled_at: [Option<Instant>; 2],
 }
 
 /// The tracked tasks' finishes and the task-seconds they were tracked, both fading with a time
@@ -289,6 +295,18 @@ struct Tracked {
     /// The chance it has finished by its next poll since its last answer (1 when not known):
     /// what goes first when more are due than the budget lets out.
     chance: f32,
+    /// Its next poll is speculative: before its kind's window (a check with little chance of a
+    /// finish), or past every remembered finish of its kind.
+    speculative: Option<Speculative>,
+}
+
+/// Why a poll has little support from its plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Speculative {
+    /// Before the window: the plan gave it little chance of a finish.
+    Early = 0,
+    /// Past every remembered finish of its kind.
+    Overdue = 1,
 }
 
 /// A request the scheduler decided to send.
@@ -302,6 +320,28 @@ enum Request {
 enum Done {
     Get(String, Box<PollResult>),
     List(Vec<String>, ListPoll),
+}
+
+/// List ticks every √(this × interval / λ) for finishes expected at λ per second: at the
+/// shipped 10 s interval about 0.45 requests per finished task at a mean delay of ~2.7 s on
+/// the polling bench (0.8 gave 0.38-0.43 at 2.9-3.3 s; docs/performance.md).
+const TICK_PACE: f64 = 0.7;
+
+/// The latest speculative polls whose outcomes decide whether the rest are asked at once.
+const SPECULATIVE_POLLS: usize = 16;
+/// A poll planned with less chance than this of finding a finish (a check before the window)
+/// is speculative.
+const SPECULATIVE: f64 = 0.1;
+
+/// Whether a poll planned with `chance` of a finish is speculative, and why.
+fn speculative_kind(overdue: bool, chance: f64) -> Option<Speculative> {
+    if overdue {
+        Some(Speculative::Overdue)
+    } else if chance < SPECULATIVE {
+        Some(Speculative::Early)
+    } else {
+        None
+    }
 }
 
 /// List answers that are not a task list, in a row, before a listing server is polled by id.
@@ -347,6 +387,8 @@ impl Scheduler {
             tick: cfg_interval,
             eta_changed: false,
             observed: Observed::default(),
+            speculative_polls: Default::default(),
+            pulled_at: [None; 2],
         }
     }
 
@@ -413,6 +455,7 @@ impl Scheduler {
                         plan: None,
                         server: None,
                         chance: 1.0,
+                        speculative: None,
                     },
                 );
                 if fresh && self.listing() {
@@ -607,7 +650,7 @@ impl Scheduler {
 
     /// `local_id`'s plan and age (seconds since its creation).
     fn plan_of(&mut self, local_id: &str, targets: &PollTargets) -> Option<(Arc<Plan>, f64)> {
-        let learned = self.eta.learned();
+        let learned = self.eta.version();
         let eta = &mut self.eta;
         let t = self.tracked.get_mut(local_id)?;
         let plan = match &t.plan {
@@ -637,16 +680,23 @@ impl Scheduler {
                 .and_then(|t| self.eta.run_plan(&t.record, server, age, &targets)),
             _ => None,
         };
+        let mut speculative = None;
         let (secs, chance) = if let Some((run_plan, ran)) = run {
             // Running, and the server said since when: the rest of its run.
             let gap = run_plan.next_gap(ran, &targets);
-            (gap, run_plan.finish_chance(ran, ran + gap))
+            let chance = run_plan.finish_chance(ran, ran + gap);
+            speculative = speculative_kind(run_plan.overdue(ran + gap), chance);
+            (gap, chance)
         } else if !self.listing() {
             let gap = plan.next_gap(age, &targets);
             match self.queued_until(local_id, &targets) {
                 // The poll that tells when its run started can wait (at most the sparse check).
                 Some(wait) if wait > gap => (wait.min(targets.sparse), 0.0),
-                _ => (gap, plan.finish_chance(age, age + gap)),
+                _ => {
+                    let chance = plan.finish_chance(age, age + gap);
+                    speculative = speculative_kind(plan.overdue(age + gap), chance);
+                    (gap, chance)
+                }
             }
         } else if let Some(wait) = self.queued_until(local_id, &targets) {
             (wait.clamp(targets.min_gap, targets.sparse), 0.0)
@@ -660,6 +710,7 @@ impl Scheduler {
         };
         if let Some(t) = self.tracked.get_mut(local_id) {
             t.chance = chance as f32;
+            t.speculative = speculative;
         }
         tracing::debug!(task = local_id, age, gap = secs, tick = ?self.tick, "next poll");
         Duration::from_secs_f64(secs.clamp(0.01, self.cfg.max_backoff.as_secs_f64().max(0.01)))
@@ -677,6 +728,47 @@ impl Scheduler {
         let run = self.eta.run_kind_plan(&t.record, targets)?.start();
         let wait = answered + run - unix_now();
         (wait > 0.0).then_some(wait)
+    }
+
+    /// A speculative poll of `kind` answered (`finished`: it found its task finished). When most
+    /// of the latest polls of that kind found a finish, the plans are wrong now (tasks held
+    /// together ending together: a backlog draining, a stalled service catching up), and the
+    /// other tasks waiting for a poll of that kind (up to the sparse check away) are asked now:
+    /// each such poll is then likelier to find a finish than one inside a window. The kinds
+    /// are counted apart: the last tasks of a batch finishing late must not pull forward the
+    /// first checks of tasks just sent.
+    fn speculative_answered(&mut self, kind: Speculative, finished: bool, now: Instant) {
+        let targets = self.targets();
+        let window = Duration::from_secs_f64(targets.sparse.max(0.01));
+        let k = kind as usize;
+        let polls = &mut self.speculative_polls[k];
+        polls.push_back((now, finished));
+        while polls.len() > SPECULATIVE_POLLS
+            || polls
+                .front()
+                .is_some_and(|(at, _)| now.saturating_duration_since(*at) > window)
+        {
+            polls.pop_front();
+        }
+        let hits = polls.iter().filter(|(_, f)| *f).count();
+        let min_gap = Duration::from_secs_f64(targets.min_gap.max(0.01));
+        if polls.len() < SPECULATIVE_POLLS / 2
+            || hits * 2 < polls.len()
+            || self.pulled_at[k].is_some_and(|at| now.saturating_duration_since(at) < min_gap)
+        {
+            return;
+        }
+        self.pulled_at[k] = Some(now);
+        let soon = now + min_gap;
+        let due: Vec<String> = self
+            .tracked
+            .iter()
+            .filter(|(_, t)| t.speculative == Some(kind) && !t.in_flight && t.due > soon)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in due {
+            self.schedule(&id, now);
+        }
     }
 
     /// Count `finished` more finishes, with `more` tasks about to be tracked.
@@ -721,11 +813,11 @@ impl Scheduler {
 
     /// The wait between list ticks for finishes expected at `rate` per second: a tick costs one
     /// request and the delay is paid per task, so the cheapest pace is ∝ 1 / √rate, here
-    /// √(0.8 × interval / rate), between a quarter interval and the interval.
+    /// √(`TICK_PACE` × interval / rate), between a quarter interval and the interval.
     fn tick_for(&self, rate: f64) -> Duration {
         let i = self.cfg.interval.as_secs_f64();
         let gap = if rate > 0.0 {
-            (0.8 * i / rate).sqrt()
+            (TICK_PACE * i / rate).sqrt()
         } else {
             i
         };
@@ -761,6 +853,7 @@ impl Scheduler {
         match result {
             Ok((record, changed)) => {
                 t.errors = 0;
+                let speculative = t.speculative.take();
                 t.record = record.clone();
                 let (origin, last) = (t.origin, t.last_answer);
                 t.last_answer = Some(unix_now());
@@ -776,7 +869,25 @@ impl Scheduler {
                     })
                 });
                 let server = told.or(t.server);
+                // A server time seen change between two answers bounds the server's clock
+                // rate (before any finish: a fresh store's plans rest on it).
+                let by = unix_now() - origin;
+                let after = last.map_or(0.0, |l| l - origin);
+                let finished_at = answer.as_ref().and_then(|a| a.updated_at).filter(|_| {
+                    !record.phase.needs_polling()
+                        && matches!(record.phase, crate::store::Phase::Remote(_))
+                });
+                let started_at = server
+                    .and_then(|s| s.run_start)
+                    .filter(|_| t.server.is_none_or(|old| old.run_start.is_none()));
+                let changed_at = finished_at
+                    .or(started_at)
+                    .zip(server)
+                    .map(|(at, s)| (at - s.created) as f64);
                 t.server = server;
+                if let Some(secs) = changed_at {
+                    self.eta.saw_server_time(secs, after, by);
+                }
                 self.health.last_success = Some(now_secs());
                 self.health.consecutive_errors = 0;
                 if !self.paused {
@@ -818,6 +929,9 @@ impl Scheduler {
                         }
                         _ => self.eta.learn_secs(&record, total),
                     };
+                }
+                if let Some(kind) = speculative.filter(|_| !self.listing()) {
+                    self.speculative_answered(kind, !record.phase.needs_polling(), now);
                 }
                 PollerEvent::Updated {
                     record: Box::new(record),

@@ -70,7 +70,13 @@ fn history_spaces_polls_out_early_and_a_fresh_store_waits_for_the_typical_window
     }
     let t1 = t0 + Duration::from_secs(1);
     let gap = next_due_after_success(&mut learned, record("b", "queued", now), t1);
-    assert!(gap >= Duration::from_secs(59), "sparse early: {gap:?}");
+    // The poll's age: the gap from the answer plus how old the task was then (at most its
+    // age now; a loaded machine takes a while between the two).
+    let age = Duration::from_secs_f64(unix_now() - learned.tracked["b"].origin);
+    assert!(
+        gap + age >= Duration::from_secs(59),
+        "sparse early: {gap:?}"
+    );
     // Near the likely finish it polls densely: by id the plan aims at a mean delay of 0.7
     // intervals (7 s), so gaps of about twice that at most.
     let old = record("c", "queued", now - 330);
@@ -553,4 +559,76 @@ fn overdue_tasks_pace_list_ticks_only_as_fast_as_tasks_are_seen_to_finish() {
         "{:?}",
         s.tick
     );
+}
+
+/// A scheduler by id whose history says tasks take 300-345 s: a task just sent is first asked
+/// at the sparse check, with little chance of a finish.
+fn by_id_with_long_history(t0: Instant) -> Scheduler {
+    let now = now_secs();
+    let mut s = Scheduler::new(cfg(true), t0);
+    for i in 0..10 {
+        let mut done = record(&format!("d{i}"), "succeeded", now - 10_000);
+        done.finished_at = Some(now - 10_000 + 300 + 5 * i);
+        assert!(s.eta.learn(&done));
+    }
+    // Twenty sent two seconds apart: their first checks fall due over 40 s.
+    for i in 0..20 {
+        s.track(
+            record(&format!("h{i}"), "queued", now),
+            t0 + Duration::from_secs(2 * i),
+        );
+    }
+    s
+}
+
+#[test]
+fn when_most_speculative_checks_find_a_finish_the_other_tasks_are_asked_at_once() {
+    let t0 = Instant::now();
+    let now = now_secs();
+    let mut s = by_id_with_long_history(t0);
+    let last_due = s.tracked["h19"].due;
+    assert!(last_due > t0 + Duration::from_secs(80), "{last_due:?}");
+    // The first eight checks all find their task finished (a backlog drained at once).
+    let at = s.tracked["h7"].due;
+    for i in 0..8 {
+        let mut done = record(&format!("h{i}"), "succeeded", now);
+        done.finished_at = Some(now);
+        s.finished(&format!("h{i}"), Ok((done, true)), at);
+    }
+    // (those due within a quarter interval anyway keep their time)
+    let soon = at + Duration::from_secs_f64(s.targets().min_gap);
+    for i in 8..20 {
+        let due = s.tracked[&format!("h{i}")].due;
+        assert!(due <= soon, "h{i} asked at once: {due:?} against {at:?}");
+    }
+    assert_eq!(s.tracked["h19"].due, at);
+
+    // The same checks finding their tasks still queued: the plans stand.
+    let mut s = by_id_with_long_history(t0);
+    let (at, last_due) = (s.tracked["h7"].due, s.tracked["h19"].due);
+    for i in 0..8 {
+        let r = record(&format!("h{i}"), "queued", now);
+        s.finished(&format!("h{i}"), Ok((r, false)), at);
+    }
+    assert_eq!(s.tracked["h19"].due, last_due);
+
+    // Tasks past every remembered finish finding theirs do not pull forward the first checks
+    // of tasks just sent: the two are counted apart.
+    let mut s = by_id_with_long_history(t0);
+    let last_due = s.tracked["h19"].due;
+    for i in 0..8 {
+        let id = format!("old{i}");
+        let mut old = record(&id, "queued", now - 1000);
+        old.updated_at = now - 1000; // stale: asked at once
+        s.track(old.clone(), t0);
+        old.updated_at = now;
+        s.finished(&id, Ok((old.clone(), false)), t0);
+        assert_eq!(s.tracked[&id].speculative, Some(Speculative::Overdue));
+        // (failed: a failure teaches no duration, so the next one is as overdue)
+        let mut done = record(&id, "failed", now - 1000);
+        done.finished_at = Some(now);
+        s.finished(&id, Ok((done, true)), t0 + Duration::from_secs(1));
+    }
+    assert_eq!(s.tracked["h19"].due, last_due);
+    assert_eq!(s.tracked["h19"].speculative, Some(Speculative::Early));
 }

@@ -116,4 +116,46 @@ impl Store {
             own_writes: Cell::new(0),
         })
     }
+
+    /// [`Store::open_read_only`] for a PostgreSQL store: it looks whose the database is and
+    /// writes nothing (an empty database is not given the schema, an older one not migrated).
+    pub(crate) fn open_postgres_read_only(
+        target: &super::pg::target::PgTarget,
+    ) -> Result<Store, StoreError> {
+        let conn = super::pg::conn::PgConn::connect(target)?;
+        let store = Store {
+            path: PathBuf::from(conn.target()),
+            location: super::location::StoreLocation::Postgres(target.clone()),
+            db: Db::Postgres(super::db::PgDb::new(conn)),
+            own_writes: Cell::new(0),
+        };
+        let corrupt = |message: String| StoreError::Corrupt {
+            path: store.path.clone(),
+            message,
+        };
+        let (has_table, tables) = store
+            .db
+            .query_row(super::pg_schema::LOOK, args![], |r| {
+                Ok((r.get::<bool>(0)?, r.get::<i64>(1)?))
+            })
+            .map_err(|e| corrupt(e.to_string()))?
+            .unwrap_or((false, 0));
+        let app = if has_table {
+            store
+                .db
+                .query_row("SELECT app FROM seedance_schema", args![], |r| {
+                    r.get::<String>(0)
+                })
+                .map_err(|e| corrupt(e.to_string()))?
+        } else {
+            None
+        };
+        match super::pg_schema::ownership(has_table, tables, app.as_deref()) {
+            Ownership::Ours => Ok(store),
+            Ownership::Empty => Err(corrupt("the database is empty".into())),
+            Ownership::Foreign | Ownership::OursUnmarked => {
+                Err(corrupt("another program's database".into()))
+            }
+        }
+    }
 }

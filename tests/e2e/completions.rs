@@ -3,6 +3,7 @@
 //! store, profiles, models, themes), run the way each shell runs them (real bash, and zsh and
 //! fish where installed).
 
+use crate::support::backend::{Backend, on_both_backends};
 use crate::support::process::run;
 use seedance_tui::cli::complete::COMPLETE_VAR;
 use seedance_tui::store::{NewSubmission, Store};
@@ -21,7 +22,12 @@ const TASK_B: &str = "cgt-20261127111502-zk8a1";
 /// A store with two accepted tasks and one whose create has no answer yet.
 fn store_with_tasks(dir: &Path) -> PathBuf {
     let path = dir.join("store.sqlite3");
-    let store = Store::open(&path).expect("store");
+    add_tasks(&Store::open(&path).expect("store"));
+    path
+}
+
+/// Two accepted tasks and one whose create has no answer yet, into `store`.
+fn add_tasks(store: &Store) {
     for (local, task, prompt, now) in [
         ("l-a", Some(TASK_A), "apple tea in the rain", 1_700_000_000),
         (
@@ -53,7 +59,6 @@ fn store_with_tasks(dir: &Path) -> PathBuf {
                 .expect("accepted");
         }
     }
-    path
 }
 
 /// Ask the binary for completions the way `shell`'s script does: the callback variable, the
@@ -117,11 +122,15 @@ fn every_shell_gets_a_script_that_calls_the_binary_back() {
     assert_eq!(code, 2, "an unknown shell is a usage error: {err}");
 }
 
-#[test]
-fn task_ids_and_short_ids_come_from_the_store_named_on_the_line() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = store_with_tasks(dir.path());
-    let store = store.to_string_lossy();
+// A store is opened read-only for completion, on both backends.
+on_both_backends!(
+    task_ids_and_short_ids_come_from_the_store_named_on_the_line,
+    completion_never_creates_or_changes_a_store,
+);
+
+fn task_ids_and_short_ids_come_from_the_store_named_on_the_line(b: &Backend) {
+    add_tasks(&b.open());
+    let store = b.location();
     // An empty word: the short ids the dashboard shows (newest first), and the local id of the
     // task that has no server id yet.
     let out = ask("fish", &["seedance-tui", "--store", &store, "get", ""], &[]);
@@ -189,45 +198,39 @@ fn a_short_id_is_accepted_where_an_id_is() {
     );
 }
 
-#[test]
-fn completion_never_creates_or_changes_a_store() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let missing = dir.path().join("nothing-here.sqlite3");
+/// Nothing is created in a store that is not there yet (a missing file, an empty database),
+/// and another program's database is left as it was.
+fn completion_never_creates_or_changes_a_store(b: &Backend) {
+    let missing = b.location();
     let out = ask(
         "fish",
-        &[
-            "seedance-tui",
-            "--store",
-            &missing.to_string_lossy(),
-            "get",
-            "",
-        ],
+        &["seedance-tui", "--store", &missing, "get", ""],
         &[],
     );
     assert!(!out.contains("cgt-"), "{out}");
-    assert!(!missing.exists(), "completion created the store");
-    let foreign = dir.path().join("other.sqlite3");
-    {
-        let c = rusqlite::Connection::open(&foreign).expect("open");
-        c.execute_batch(
-            "CREATE TABLE tasks_of_someone (x TEXT); INSERT INTO tasks_of_someone VALUES ('a');",
-        )
-        .expect("create");
+    match b.sqlite_path() {
+        Some(path) => assert!(!path.exists(), "completion created the store"),
+        None => assert!(b.tables().is_empty(), "completion created the schema"),
     }
-    let before = std::fs::read(&foreign).expect("read");
+    let foreign = b.fresh("completion_foreign");
+    let sql = "CREATE TABLE tasks_of_someone (x TEXT); INSERT INTO tasks_of_someone VALUES ('a');";
+    foreign.raw_sql(sql, sql);
+    let before = foreign
+        .sqlite_path()
+        .map(|p| std::fs::read(p).expect("read"));
     let out = ask(
         "fish",
-        &[
-            "seedance-tui",
-            "--store",
-            &foreign.to_string_lossy(),
-            "get",
-            "",
-        ],
+        &["seedance-tui", "--store", &foreign.location(), "get", ""],
         &[],
     );
     assert!(!out.contains("cgt-"), "{out}");
-    assert_eq!(std::fs::read(&foreign).expect("read"), before);
+    match foreign.sqlite_path() {
+        Some(path) => assert_eq!(Some(std::fs::read(path).expect("read")), before),
+        None => {
+            assert_eq!(foreign.tables(), ["tasks_of_someone"]);
+            assert_eq!(foreign.count("SELECT count(*) FROM tasks_of_someone"), 1);
+        }
+    }
 }
 
 #[test]
