@@ -25,10 +25,13 @@
 //!    by id and in list mode. By id it is measured over the first `BENCH_SWEEP_SECS` (default
 //!    10) seconds and extrapolated from the polls per second.
 
+mod common;
+
+use common::env_or;
 use seedance_tui::api::{ApiKey, ArkClient, ClientConfig};
 use seedance_tui::engine::Engine;
 use seedance_tui::runtime::poller::{self, ListMode, PollerCmd, PollerConfig, PollerEvent};
-use seedance_tui::sim::{self, SimConfig, SimHandle};
+use seedance_tui::sim::SimHandle;
 use seedance_tui::store::{Store, TaskRecord};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -56,13 +59,6 @@ struct Outcome {
     finished: usize,
 }
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 /// Sim-seconds clock calibration: sim time = offset + real seconds × speed.
 struct Clock {
     t0: Instant,
@@ -78,18 +74,7 @@ impl Clock {
 }
 
 async fn start_sim(speed: f64) -> SimHandle {
-    sim::start(
-        "127.0.0.1:0".parse().expect("addr"),
-        SimConfig {
-            speed,
-            seed: 7,
-            fail_rate: 0.0,
-            max_running: 100_000,
-            ..SimConfig::default()
-        },
-    )
-    .await
-    .expect("sim")
+    common::simulator(speed, 100_000, Some(7)).await
 }
 
 fn new_engine(sim: &SimHandle, dir: &tempfile::TempDir) -> Engine {

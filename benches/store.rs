@@ -11,10 +11,14 @@ mod pty_harness;
 
 use seedance_tui::app::keymap::Keymap;
 use seedance_tui::app::{Msg, State, update};
-use seedance_tui::store::{Store, TaskQuery};
+use seedance_tui::store::{Store, TaskFacts, TaskQuery};
 use std::time::Duration;
 
 fn main() {
+    if let Ok(path) = std::env::var("BENCH_START_STORE") {
+        start_path(std::path::Path::new(&path));
+        return;
+    }
     let sizes: Vec<usize> = std::env::var("BENCH_SIZES")
         .ok()
         .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
@@ -87,6 +91,12 @@ fn main() {
         let first_frame = shown(&pty, "Tasks ", started);
         // The full table: the title counts every row.
         let full_table = shown(&pty, &format!("Tasks {n}/{n}"), started);
+        let cpu_ms = pty.pid().and_then(common::cpu_ticks).unwrap_or(0) as f64 * 1e3
+            / common::ticks_per_second();
+        eprintln!(
+            "  dashboard at {n}: {cpu_ms:.0} ms of CPU to the full table, load average {}",
+            common::load_average()
+        );
         if downloads {
             // A window for the lease, the sweep and the first failed attempts.
             std::thread::sleep(Duration::from_secs(10));
@@ -127,4 +137,60 @@ fn shown(pty: &pty_harness::Pty, text: &str, started: std::time::Instant) -> Dur
         std::thread::sleep(Duration::from_millis(2));
     }
     started.elapsed()
+}
+
+/// The dashboard's start in process, on the store at `path` (made with `common::make_store` at
+/// `BENCH_START_TASKS`, default 100,000, when it is not there): the newest page, the rest
+/// behind it (`Store::rows_after`, on a connection of its own as the dashboard opens one), and
+/// the reducer taking both, each with its thread CPU time and wall time. Run it under
+/// `valgrind --tool=callgrind --toggle-collect='*rows_after*'` (or `*update*`) for the
+/// instructions of one step: the machine's load does not change those.
+fn start_path(path: &std::path::Path) {
+    if !path.exists() {
+        let n = std::env::var("BENCH_START_TASKS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(100_000);
+        common::make_store(path, n, 0);
+    }
+    let store = Store::open(path).expect("open");
+    let mut state = State::new(
+        "bench",
+        "http://127.0.0.1:9/api/v3",
+        Keymap::default(),
+        Vec::new(),
+    );
+    let (page, page_cpu, page_wall) = common::cpu_timed(|| {
+        store
+            .list_rows(&TaskQuery {
+                limit: Some(1_000),
+                ..TaskQuery::default()
+            })
+            .expect("page")
+    });
+    let after = page
+        .last()
+        .map(|r| (r.created_at(), r.local_id().to_string()));
+    update(&mut state, Msg::TasksLoaded(page));
+    let (rest, rest_cpu, rest_wall) = common::cpu_timed(|| {
+        Store::open(path)
+            .expect("open")
+            .rows_after(after.as_ref().map(|(c, id)| (*c, id.as_str())))
+            .expect("rest")
+    });
+    let n = rest.len();
+    let (_, reduce_cpu, reduce_wall) =
+        common::cpu_timed(|| update(&mut state, Msg::MoreTasksLoaded(rest)));
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "start path: newest page {:.1} ms CPU ({:.1} wall), the rest ({n} rows) {:.1} ms CPU ({:.1} wall), \
+         into the state {:.1} ms CPU ({:.1} wall), load average {}",
+        ms(page_cpu),
+        ms(page_wall),
+        ms(rest_cpu),
+        ms(rest_wall),
+        ms(reduce_cpu),
+        ms(reduce_wall),
+        common::load_average()
+    );
 }

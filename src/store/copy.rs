@@ -30,11 +30,11 @@ macro_rules! task_columns {
         "local_id, task_id, status, profile, model, prompt, response_json, error_code, \
          error_message, retry_of, retry_depth, created_at, updated_at, started_at, finished_at, \
          tokens, video_url, last_frame_url, urls_seen_at, video_path, last_frame_path, queue_key, \
-         queue_pos, label, max_in_flight, asset_files"
+         queue_pos, label, max_in_flight, asset_files, shape"
     };
 }
 
-const TASK_COLUMN_COUNT: usize = 26;
+const TASK_COLUMN_COUNT: usize = 27;
 
 const READ_TASKS: &str = concat!(
     "SELECT tasks.rowid, ",
@@ -46,7 +46,7 @@ const WRITE_TASK: &str = concat!(
     "INSERT INTO tasks (",
     task_columns!(),
     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
-     ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26) ON CONFLICT DO NOTHING"
+     ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27) ON CONFLICT DO NOTHING"
 );
 
 /// Tasks per transaction.

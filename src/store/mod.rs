@@ -314,12 +314,14 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(corrupt)?;
         retry_busy(|| schema::migrate_and_mark(&mut conn).map(|_| ())).map_err(refused)?;
-        Ok(Store {
+        let store = Store {
             db: Db::Sqlite(conn),
             path: path.to_path_buf(),
             location: location::StoreLocation::Sqlite(path.to_path_buf()),
             own_writes: Cell::new(0),
-        })
+        };
+        store.fill_shapes()?;
+        Ok(store)
     }
 
     /// Open (creating and migrating as needed) the store `location` names: a SQLite file as
@@ -418,6 +420,7 @@ impl Store {
             .map_err(err)?;
             Ok(())
         })?;
+        store.fill_shapes()?;
         Ok(store)
     }
 

@@ -133,6 +133,8 @@ pub(crate) const STEPS: &[&str] = &[
     CREATE CONSTRAINT TRIGGER tasks_notify AFTER INSERT OR UPDATE ON tasks
         DEFERRABLE INITIALLY DEFERRED
         FOR EACH ROW EXECUTE FUNCTION seedance_tasks_notify();",
+    // v11: `tasks.shape` (see SQLite's v11).
+    super::schema::SHAPE_STEP,
 ];
 
 const _: () = assert!(

@@ -12,6 +12,12 @@ const SPELLINGS: &[(&str, &str)] = &[
     // one for later by its length).
     (listed_request_sql!(), "convert_from(q.body, 'UTF8')"),
     (request_sql!(), "COALESCE(convert_from(q.body, 'UTF8'), '')"),
+    // A task without a stored shape: its request looked up (whole, as above).
+    (
+        "CASE WHEN length(r.body) <= 65536 THEN CAST(r.body AS TEXT) ELSE length(r.body) END",
+        "convert_from(r.body, 'UTF8')",
+    ),
+    ("CAST(r.body AS TEXT)", "convert_from(r.body, 'UTF8')"),
     // A parameter only tested for NULL has no type PostgreSQL can infer.
     (
         "WHERE ?1 IS NULL OR created_at < ?1",

@@ -106,16 +106,17 @@ impl Store {
                     }
                 }
                 let (model, prompt) = super::model_and_prompt(it.request_json);
+                let shape = super::row::shape_of(it.request_json);
                 pos += 1;
                 s.db.execute(
                     "INSERT INTO tasks (local_id, status, profile, model, prompt, \
                      created_at, updated_at, queue_key, queue_pos, label, retry_of, retry_depth, \
-                     max_in_flight, asset_files) \
+                     max_in_flight, asset_files, shape) \
                      VALUES (?1, 'pending', ?2, ?3, ?4, ?5, ?5, ?6, ?7, \
                      COALESCE(?8, (SELECT label FROM tasks WHERE local_id = ?9)), ?9, \
                      COALESCE((SELECT retry_depth + 1 FROM tasks WHERE local_id = ?9), \
                      CASE WHEN ?9 IS NULL THEN 0 ELSE 1 END), ?10, \
-                     COALESCE(?11, (SELECT asset_files FROM tasks WHERE local_id = ?9)))",
+                     COALESCE(?11, (SELECT asset_files FROM tasks WHERE local_id = ?9)), ?12)",
                     args![
                         it.local_id,
                         it.profile,
@@ -127,7 +128,8 @@ impl Store {
                         it.label,
                         it.retry_of,
                         it.max_in_flight,
-                        it.asset_files
+                        it.asset_files,
+                        shape
                     ],
                 )
                 .map_err(|e| s.err(e))?;

@@ -140,6 +140,74 @@ impl Spec {
     }
 }
 
+/// A request's facts as stored with its task (`tasks.shape`): what a listing reads instead of
+/// the request. A request holding only what [`Spec::of_json`] reads (the model, resolution,
+/// ratio, duration, frames, audio, one item per kind of media), so it gives the same facts and
+/// tasks that differ in their prompts or files share it; `{}` for a request that is none (no
+/// facts); empty when the facts depend on this process (a reference video's length, learned as
+/// it runs): the listing then reads the request.
+pub(crate) fn shape_of(request_json: &str) -> String {
+    use crate::api::types::ContentItem;
+    use serde_json::json;
+    let Ok(req) = CreateRequest::from_json(request_json) else {
+        return "{}".into();
+    };
+    let mut kinds = 0u8;
+    for item in &req.content {
+        match item {
+            ContentItem::ImageUrl { .. } => kinds |= Spec::IMAGE,
+            ContentItem::AudioUrl { .. } => kinds |= Spec::AUDIO,
+            ContentItem::DraftTask { .. } => kinds |= Spec::DRAFT,
+            ContentItem::VideoUrl { .. } => return String::new(),
+            ContentItem::Text { .. } => {}
+        }
+    }
+    let mut content = Vec::new();
+    if kinds & Spec::IMAGE != 0 {
+        content.push(json!({"type": "image_url", "image_url": {"url": ""}}));
+    }
+    if kinds & Spec::AUDIO != 0 {
+        content.push(json!({"type": "audio_url", "audio_url": {"url": ""}}));
+    }
+    if kinds & Spec::DRAFT != 0 {
+        content.push(json!({"type": "draft_task", "draft_task": {"id": ""}}));
+    }
+    let mut shape = serde_json::Map::new();
+    shape.insert("model".into(), json!(req.model));
+    shape.insert("content".into(), json!(content));
+    let mut put = |key: &str, v: serde_json::Value| {
+        if !v.is_null() {
+            shape.insert(key.into(), v);
+        }
+    };
+    put("resolution", json!(req.resolution));
+    put("ratio", json!(req.ratio));
+    put("duration", json!(req.duration));
+    put("frames", json!(req.frames));
+    put("generate_audio", json!(req.generate_audio));
+    serde_json::Value::Object(shape).to_string()
+}
+
+/// The facts of stored shapes ([`shape_of`]) read in one pass: a store holds a few distinct
+/// ones, so most rows are a lookup of a short text.
+#[derive(Default)]
+pub(super) struct ShapeMemo {
+    table: hashbrown::HashMap<Box<str>, Arc<Spec>>,
+}
+
+impl ShapeMemo {
+    pub(super) fn spec(&mut self, shape: &str) -> Arc<Spec> {
+        if let Some(spec) = self.table.get(shape) {
+            return spec.clone();
+        }
+        let spec = Spec::of_json(shape).shared();
+        if self.table.len() < MEMO_LIMIT && shape.len() <= MEMO_MAX_LEN {
+            self.table.insert(shape.into(), spec.clone());
+        }
+        spec
+    }
+}
+
 /// The media a request carries: its kinds, and its reference videos' known seconds.
 #[derive(Default)]
 struct Media {
@@ -733,6 +801,7 @@ mod tests {
                 ))) {
                     let json = format!("{head}{content}{extra}}}").replacen("{,", "{", 1);
                     assert_eq!(Spec::of_json(&json), parsed(&json), "{json}");
+                    assert_shape_gives_the_facts(&json);
                     checked += 1;
                 }
             }
@@ -740,11 +809,59 @@ mod tests {
         assert!(checked > 1000);
         for other in ["", "[]", "[1]", "5", r#""{}""#, "{} x", r#"{"model":"m"} "#] {
             assert_eq!(Spec::of_json(other), parsed(other), "{other:?}");
+            assert_shape_gives_the_facts(other);
         }
         // The usual stored request is read by the one pass.
         let usual = r#"{"model":"doubao-seedance-2-0-260128","content":[{"type":"text","text":"a cat"}],"ratio":"16:9","duration":5,"resolution":"720p","generate_audio":false}"#;
         let asked = serde_json::from_str::<AskedJson<'_>>(usual).expect("one pass");
         assert_eq!(asked.spec(), Some(parsed(usual)));
         assert!(parsed(usual).estimate > 0);
+    }
+
+    /// The stored shape of `json` gives its facts, or is empty (read the request) exactly when
+    /// the request has a reference video.
+    fn assert_shape_gives_the_facts(json: &str) {
+        let shape = shape_of(json);
+        let facts = parsed(json);
+        if shape.is_empty() {
+            assert!(facts.has_input_video, "{json}: no shape without a video");
+        } else {
+            assert!(
+                !facts.has_input_video,
+                "{json}: a video's length is no shape's"
+            );
+            assert_eq!(Spec::of_json(&shape), facts, "{json} as {shape}");
+        }
+    }
+
+    #[test]
+    fn a_stored_shape_gives_the_requests_facts_without_its_prompt_or_files() {
+        let with = |prompt: &str, image: &str, extra: &str| {
+            format!(
+                r#"{{"model":"doubao-seedance-2-0-260128","content":[{{"type":"text","text":"{prompt}"}},{{"type":"image_url","image_url":{{"url":"{image}"}},"role":"first_frame"}},{{"type":"audio_url","audio_url":{{"url":"a.mp3"}}}},{{"type":"draft_task","draft_task":{{"id":"cgt-9"}}}}]{extra}}}"#
+            )
+        };
+        for extra in [
+            "",
+            r#","generate_audio":true,"resolution":"1080p","ratio":"9:16","duration":-1"#,
+            r#","generate_audio":false,"frames":121,"seed":3,"watermark":true"#,
+        ] {
+            let (a, b) = (
+                with("a cat", "https://x/1.png", extra),
+                with("a dog", "data:x", extra),
+            );
+            assert_eq!(
+                shape_of(&a),
+                shape_of(&b),
+                "the prompt and files are no part of it"
+            );
+            assert_shape_gives_the_facts(&a);
+            let facts = parsed(&a);
+            assert_eq!(facts.media, Spec::IMAGE | Spec::AUDIO | Spec::DRAFT);
+        }
+        assert_eq!(shape_of("not json"), "{}");
+        assert_eq!(Spec::of_json("{}"), Spec::default());
+        let video = r#"{"model":"m","content":[{"type":"video_url","video_url":{"url":"https://x/v.mp4"}}]}"#;
+        assert_eq!(shape_of(video), "");
     }
 }

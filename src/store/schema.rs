@@ -113,7 +113,16 @@ pub const MIGRATIONS: &[&str] = &[
     // v10: nothing changes on SQLite. On PostgreSQL the change notification became one per
     // transaction (`pg_schema::STEPS`); both backends keep one version line.
     "",
+    // v11: the facts of a task's request a listing reads (`row::shape_of`), written with the
+    // request, so the dashboard's start reads a few bytes a row instead of parsing every
+    // request. Rows without one (older stores, rows another tool wrote) are found by the
+    // partial index and filled on open (`Store::fill_shapes`).
+    SHAPE_STEP,
 ];
+
+/// The step adding `tasks.shape`, the same SQL on both backends.
+pub(crate) const SHAPE_STEP: &str = "ALTER TABLE tasks ADD COLUMN shape TEXT;
+    CREATE INDEX tasks_unshaped ON tasks(local_id) WHERE shape IS NULL;";
 
 /// The schema version this build writes.
 pub const CURRENT: i64 = MIGRATIONS.len() as i64;

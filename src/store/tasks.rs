@@ -75,19 +75,44 @@ fn from_row_with(
     })
 }
 
-/// A task to follow from a row selected with [`LISTED_COLUMNS`] (see
-/// `TaskRecord::request_facts`): the facts of a request of at most
+/// The request of a task whose facts are not in its shape, as [`LISTED_COLUMNS`] reads it (the
+/// text of one of at most `requests::INLINE_BODY_BYTES`, else its length), `NULL` for every
+/// other task: looked up for those rows only.
+macro_rules! unshaped_listed_request_sql {
+    () => {
+        "CASE WHEN tasks.shape IS NULL OR tasks.shape = '' THEN \
+         (SELECT CASE WHEN length(r.body) <= 65536 THEN CAST(r.body AS TEXT) \
+         ELSE length(r.body) END FROM task_requests r WHERE r.local_id = tasks.local_id) END"
+    };
+}
+
+/// [`LISTED_COLUMNS`] for tasks to follow: the request's facts as stored (`tasks.shape`) sixth,
+/// the request itself last, only for a task without them.
+const FOLLOWED_COLUMNS: &str = concat!(
+    "local_id, task_id, status, profile, model, prompt, tasks.shape, response_json, error_code, \
+     error_message, retry_of, retry_depth, created_at, updated_at, started_at, finished_at, \
+     tokens, video_url, last_frame_url, urls_seen_at, video_path, last_frame_path, label, ",
+    unshaped_listed_request_sql!()
+);
+
+/// The column after [`FOLLOWED_COLUMNS`].
+const AFTER_FOLLOWED: usize = 24;
+
+/// A task to follow from a row selected with [`FOLLOWED_COLUMNS`] (see
+/// `TaskRecord::request_facts`): the facts from the stored shape, or from a request of at most
 /// `requests::INLINE_BODY_BYTES` read in place, and whether the request is bigger (its facts
 /// are then read apart: [`Store::with_big_facts`]).
-fn followed_from(
-    r: &Row<'_>,
-    specs: &mut super::row::SpecMemo,
-) -> Result<(TaskRecord, bool), DbError> {
+fn followed_from(r: &Row<'_>, facts: &mut RowReader) -> Result<(TaskRecord, bool), DbError> {
     let mut record = from_row_with(r, |_| Ok(String::new()))?;
-    let spec = match r.value(6)? {
-        Value::Int(_) => return Ok((record, true)),
-        Value::Null => super::Spec::of_json("").shared(),
-        _ => specs.spec(r.text(6)?, &record.prompt),
+    let spec = match r.opt_text(6)? {
+        Some(shape) if !shape.is_empty() => facts.shapes.spec(shape),
+        _ => match r.value(AFTER_FOLLOWED - 1)? {
+            Value::Int(_) => return Ok((record, true)),
+            Value::Null => super::Spec::of_json("").shared(),
+            _ => facts
+                .specs
+                .spec(r.text(AFTER_FOLLOWED - 1)?, &record.prompt),
+        },
     };
     record.request_facts = Some(spec);
     Ok((record, false))
@@ -101,15 +126,25 @@ macro_rules! files_sql {
     };
 }
 
-/// The columns [`RowReader`] reads: the request's text (parsed for its facts, not kept), and
-/// only whether each result link and file is there (one number, a bit each).
+/// The request of a task whose facts are not in its shape (none stored, or ones that depend on
+/// this process: `row::shape_of`), `NULL` for every other: looked up for those rows only.
+macro_rules! unshaped_request_sql {
+    () => {
+        "CASE WHEN tasks.shape IS NULL OR tasks.shape = '' THEN \
+         (SELECT CAST(r.body AS TEXT) FROM task_requests r WHERE r.local_id = tasks.local_id) END"
+    };
+}
+
+/// The columns [`RowReader`] reads: the request's facts as stored (`tasks.shape`; the request's
+/// text, parsed and not kept, only for a row without them), and only whether each result link
+/// and file is there (one number, a bit each).
 const ROW_COLUMNS: &str = concat!(
-    "local_id, task_id, status, profile, model, prompt, ",
-    request_sql!(),
-    ", error_code, error_message, retry_of, retry_depth, created_at, updated_at, started_at, \
-     finished_at, tokens, urls_seen_at, ",
+    "local_id, task_id, status, profile, model, prompt, tasks.shape, error_code, error_message, \
+     retry_of, retry_depth, created_at, updated_at, started_at, finished_at, tokens, \
+     urls_seen_at, ",
     files_sql!(),
-    ", label"
+    ", label, ",
+    unshaped_request_sql!()
 );
 
 /// Reads tasks as the dashboard keeps them from rows selected with `ROW_COLUMNS`, without
@@ -118,6 +153,7 @@ const ROW_COLUMNS: &str = concat!(
 /// row before.
 #[derive(Default)]
 struct RowReader {
+    shapes: super::row::ShapeMemo,
     specs: super::row::SpecMemo,
     /// The profiles and models seen last (a store has a few).
     names: Vec<std::sync::Arc<str>>,
@@ -133,10 +169,13 @@ impl RowReader {
         let tokens: Option<i64> = r.get(15)?;
         let files: i64 = r.get(17)?;
         let prompt = text(5)?;
-        // The request is parsed (and its parse freed) before the row's own strings are
-        // allocated, so the rows of a 100k load lie packed instead of between the holes of 100k
+        // A request is parsed (and its parse freed) before the row's own strings are
+        // allocated, so the rows of a 100k load lie packed instead of between the holes of
         // parses.
-        let spec = self.specs.spec(text(6)?, prompt);
+        let spec = match opt_text(6)? {
+            Some(shape) if !shape.is_empty() => self.shapes.spec(shape),
+            _ => self.specs.spec(opt_text(19)?.unwrap_or(""), prompt),
+        };
         let mut row = TaskRow {
             spec,
             phase: Phase::parse(text(2)?),
@@ -353,6 +392,7 @@ impl Store {
         allow: impl FnOnce(&Store) -> Result<Result<(), R>, StoreError>,
     ) -> Result<Result<TaskRecord, R>, StoreError> {
         let (model, prompt) = super::model_and_prompt(sub.request_json);
+        let shape = super::row::shape_of(sub.request_json);
         let allowed = self.write(|s| {
             if head_only
                 && let Some(parent) = sub.retry_of
@@ -388,10 +428,10 @@ impl Store {
                 // A retry (or an edit) keeps its original's batch label, and the names of
                 // its inlined files unless it brings its own.
                 "INSERT INTO tasks (local_id, status, profile, model, prompt, \
-                     retry_of, retry_depth, created_at, updated_at, label, asset_files) \
+                     retry_of, retry_depth, created_at, updated_at, label, asset_files, shape) \
                      VALUES (?1, 'submitting', ?2, ?3, ?4, ?5, ?6, ?7, ?7, \
                      (SELECT label FROM tasks WHERE local_id = ?5), \
-                     COALESCE(?8, (SELECT asset_files FROM tasks WHERE local_id = ?5)))",
+                     COALESCE(?8, (SELECT asset_files FROM tasks WHERE local_id = ?5)), ?9)",
                 args![
                     sub.local_id,
                     sub.profile,
@@ -400,7 +440,8 @@ impl Store {
                     sub.retry_of,
                     depth,
                     sub.now,
-                    sub.asset_files
+                    sub.asset_files,
+                    shape
                 ],
             )
             .map_err(|e| s.err(e))?;
@@ -867,7 +908,7 @@ impl Store {
     /// order here, where rows stored in creation order already are.
     pub fn rows_after(&self, after: Option<(i64, &str)>) -> Result<Vec<TaskRow>, StoreError> {
         let sql = format!(
-            "SELECT {ROW_COLUMNS} FROM tasks NOT INDEXED LEFT JOIN task_requests q USING (local_id) \
+            "SELECT {ROW_COLUMNS} FROM tasks NOT INDEXED \
              WHERE ?1 IS NULL OR created_at < ?1 OR (created_at = ?1 AND local_id < ?2) \
              ORDER BY tasks.rowid DESC"
         );
@@ -892,6 +933,61 @@ impl Store {
         // The dashboard keeps this vector: no spare capacity.
         rows.shrink_to_fit();
         Ok(rows)
+    }
+
+    /// Store the facts (`tasks.shape`, see `row::shape_of`) of every task without them: the
+    /// tasks of a store written before they were stored, or rows another tool wrote. Found by
+    /// the partial index `tasks_unshaped`, so a store with none costs one lookup; filled a chunk
+    /// per write transaction, so other writers wait for one chunk at most.
+    pub(super) fn fill_shapes(&self) -> Result<(), StoreError> {
+        const CHUNK: i64 = 1_000;
+        let sql = concat!(
+            "SELECT local_id, ",
+            listed_request_sql!(),
+            " FROM tasks LEFT JOIN task_requests q USING (local_id) \
+             WHERE tasks.shape IS NULL LIMIT ?1"
+        );
+        loop {
+            let found: Vec<(String, Option<String>)> = self
+                .db
+                .query_all(sql, args![CHUNK], |r| {
+                    let id: String = r.get(0)?;
+                    Ok(match r.value(1)? {
+                        Value::Text(t) => (id, Some(super::row::shape_of(t))),
+                        // A big request is read apart, one at a time.
+                        Value::Int(_) => (id, None),
+                        _ => (id, Some(super::row::shape_of(""))),
+                    })
+                })
+                .map_err(|e| self.err(e))?;
+            if found.is_empty() {
+                return Ok(());
+            }
+            let mut shaped = Vec::with_capacity(found.len());
+            for (id, shape) in found {
+                let shape = match shape {
+                    Some(s) => s,
+                    None => super::row::shape_of(&self.read_request(&id)?.unwrap_or_default()),
+                };
+                shaped.push((id, shape));
+            }
+            let written = self.write(|s| {
+                let mut n = 0;
+                for (id, shape) in &shaped {
+                    n +=
+                        s.db.execute(
+                            "UPDATE tasks SET shape = ?2 WHERE local_id = ?1 AND shape IS NULL",
+                            args![id, shape],
+                        )
+                        .map_err(|e| s.err(e))?;
+                }
+                Ok(n)
+            })?;
+            if written == 0 {
+                // Another process filled them first (or a row cannot take one): done either way.
+                return Ok(());
+            }
+        }
     }
 
     /// A task's full request and last response (`None` when the row is gone).
@@ -1051,17 +1147,16 @@ impl Store {
     /// the sequence of the last one (`seq` itself when there are none): records to follow (see
     /// `TaskRecord::request_facts`), as the store watcher reports them.
     pub fn changed_after_seq(&self, seq: i64) -> Result<(Vec<TaskRecord>, i64), StoreError> {
-        let sql =
-            format!("SELECT {LISTED_COLUMNS}, seq FROM {FROM_TASKS} WHERE seq > ?1 ORDER BY seq");
+        let sql = format!("SELECT {FOLLOWED_COLUMNS}, seq FROM tasks WHERE seq > ?1 ORDER BY seq");
         let mut last = seq;
-        let mut specs = super::row::SpecMemo::default();
+        let mut facts = RowReader::default();
         let mut rows = Vec::new();
-        let mut keep = readable(&mut rows, |r| followed_from(r, &mut specs));
+        let mut keep = readable(&mut rows, |r| followed_from(r, &mut facts));
         self.db
             .query_each(&sql, args![seq], |r| {
                 // The sequence is read apart from the row, so the cursor moves past an
                 // unreadable row.
-                last = last.max(r.get::<i64>(23)?);
+                last = last.max(r.get::<i64>(AFTER_FOLLOWED)?);
                 keep(r)
             })
             .map_err(|e| self.err(e))?;
@@ -1075,18 +1170,18 @@ impl Store {
         // Through the status index: walking `created_at`'s would look up every task of the
         // store (100k lookups at a dashboard's start) to keep the few unfinished.
         let sql = format!(
-            "SELECT {LISTED_COLUMNS} FROM tasks INDEXED BY tasks_status \
-             LEFT JOIN task_requests q USING (local_id) WHERE task_id IS NOT NULL \
+            "SELECT {FOLLOWED_COLUMNS} FROM tasks INDEXED BY tasks_status \
+             WHERE task_id IS NOT NULL \
              AND status NOT IN ('succeeded', 'failed', 'expired', 'cancelled', 'submitting', \
              'submit_unknown', 'rejected', 'lost') ORDER BY created_at"
         );
-        let mut specs = super::row::SpecMemo::default();
+        let mut facts = RowReader::default();
         let mut rows = Vec::new();
         self.db
             .query_each(
                 &sql,
                 args![],
-                readable(&mut rows, |r| followed_from(r, &mut specs)),
+                readable(&mut rows, |r| followed_from(r, &mut facts)),
             )
             .map_err(|e| self.err(e))?;
         Ok(self
@@ -1102,9 +1197,9 @@ impl Store {
         let row = self
             .db
             .query_row(
-                &format!("SELECT {LISTED_COLUMNS} FROM {FROM_TASKS} WHERE local_id = ?1"),
+                &format!("SELECT {FOLLOWED_COLUMNS} FROM tasks WHERE local_id = ?1"),
                 args![local_id],
-                |r| followed_from(r, &mut super::row::SpecMemo::default()),
+                |r| followed_from(r, &mut RowReader::default()),
             )
             .map_err(|e| self.err(e))?
             .ok_or_else(|| StoreError::NotFound(local_id.to_string()))?;

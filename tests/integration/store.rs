@@ -565,7 +565,113 @@ fn the_rows_behind_a_first_page_are_the_rest_of_the_listing_in_its_order(b: &Bac
     }
 }
 
+/// Requests of every kind a listing reads facts from: sizes and lengths, each kind of media,
+/// a reference video (whose facts are read from the request), one bigger than a listing reads
+/// in place, and one that is no request.
+fn requests_of_every_shape() -> Vec<String> {
+    let head = r#"{"model":"doubao-seedance-2-0-260128","content":[{"type":"text","text":"#;
+    vec![
+        REQ.to_string(),
+        format!(
+            r#"{head}"a cat"}}],"resolution":"1080p","ratio":"9:16","duration":7,"generate_audio":true}}"#
+        ),
+        format!(r#"{head}"a dog"}}],"frames":121,"seed":4,"watermark":false}}"#),
+        format!(
+            r#"{head}"a bird"}},{{"type":"image_url","image_url":{{"url":"https://x/a.png"}},"role":"first_frame"}},{{"type":"audio_url","audio_url":{{"url":"https://x/a.mp3"}}}}],"duration":-1}}"#
+        ),
+        format!(
+            r#"{head}"a fox"}},{{"type":"video_url","video_url":{{"url":"https://x/v.mp4"}},"role":"reference_video"}}],"duration":5}}"#
+        ),
+        format!(
+            r#"{head}"{}"}}],"resolution":"480p"}}"#,
+            "long ".repeat(20_000)
+        ),
+        "not a request".to_string(),
+    ]
+}
+
+fn a_store_of_the_previous_version_lists_its_tasks_as_before(b: &Backend) {
+    let s = b.open();
+    for (i, request) in requests_of_every_shape().iter().enumerate() {
+        for copy in 0..3i64 {
+            let id = format!("v{i}-{copy}");
+            s.begin_submission(&NewSubmission {
+                local_id: &id,
+                profile: "p",
+                request_json: request,
+                retry_of: None,
+                now: 100 + 10 * i as i64 + copy,
+                asset_files: None,
+            })
+            .expect("begin");
+            s.submission_accepted(&id, &format!("cgt-{id}"), 200)
+                .expect("accepted");
+        }
+    }
+    let listed = s.list_rows(&TaskQuery::default()).expect("list");
+    assert_eq!(listed.len(), 21);
+    let followed = s.unfinished().expect("unfinished");
+    assert_eq!(followed.len(), 21);
+    // The facts each row stores are the ones its request gives: read again with none stored
+    // (every request parsed), the rows are the same, field for field.
+    b.raw_sql(
+        "UPDATE tasks SET shape = NULL",
+        "UPDATE tasks SET shape = NULL",
+    );
+    assert_eq!(s.list_rows(&TaskQuery::default()).expect("list"), listed);
+    assert_eq!(s.rows_after(None).expect("rows"), listed);
+    assert_eq!(s.unfinished().expect("unfinished"), followed);
+    drop(s);
+    // The store as the version before wrote it: no stored facts.
+    let before = seedance_tui::store::schema::CURRENT - 1;
+    b.raw_sql(
+        &format!(
+            "DROP INDEX tasks_unshaped; ALTER TABLE tasks DROP COLUMN shape; \
+             PRAGMA user_version = {before};"
+        ),
+        &format!(
+            "ALTER TABLE tasks DROP COLUMN shape; UPDATE seedance_schema SET version = {before};"
+        ),
+    );
+    let s = b.open();
+    assert_eq!(
+        b.count("SELECT count(*) FROM tasks WHERE shape IS NULL"),
+        0,
+        "opening it stored every task's facts"
+    );
+    assert_eq!(
+        b.count("SELECT count(*) FROM tasks WHERE shape = ''"),
+        3,
+        "but a reference video's, whose length this process learns"
+    );
+    assert_eq!(s.list_rows(&TaskQuery::default()).expect("list"), listed);
+    assert_eq!(s.rows_after(None).expect("rows"), listed);
+    assert_eq!(s.unfinished().expect("unfinished"), followed);
+    let (changed, _) = s.changed_after_seq(0).expect("changes");
+    let mut changed: Vec<_> = changed
+        .into_iter()
+        .map(|r| (r.local_id.clone(), r.request_facts))
+        .collect();
+    changed.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut expected: Vec<_> = followed
+        .iter()
+        .map(|r| (r.local_id.clone(), r.request_facts.clone()))
+        .collect();
+    expected.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(changed, expected, "the change feed reads the same facts");
+    // A row another tool writes without them is read from its request, and filled on the
+    // next open.
+    b.raw_sql(
+        "UPDATE tasks SET shape = NULL WHERE local_id = 'v1-0'",
+        "UPDATE tasks SET shape = NULL WHERE local_id = 'v1-0'",
+    );
+    assert_eq!(s.list_rows(&TaskQuery::default()).expect("list"), listed);
+    drop(b.open());
+    assert_eq!(b.count("SELECT count(*) FROM tasks WHERE shape IS NULL"), 0);
+}
+
 on_both_backends!(
+    a_store_of_the_previous_version_lists_its_tasks_as_before,
     a_store_written_by_a_newer_build_is_refused,
     someone_elses_database_is_refused_untouched,
     submission_life_cycle_with_history_files_and_lineage,
