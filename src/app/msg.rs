@@ -105,9 +105,11 @@ pub enum Msg {
         text: String,
         route: Option<super::types::copy::CopyRoute>,
     },
-    /// A local day began (the loop saw the date change): today's spend starts again.
+    /// A day began (the loop saw the date change, or the store named its day): today's spend
+    /// starts again. `shared`: the store's day (PostgreSQL, one for every host), not local.
     DayStarted {
         today_start: i64,
+        shared: bool,
     },
     /// The process was stopped (Ctrl-Z) and runs again: the whole screen is drawn anew;
     /// `error` says why the terminal could not be restored, when it could not.

@@ -148,8 +148,11 @@ pub struct State {
     pub(crate) labelled: usize,
     /// Tokens of tasks finished today (local day starting at `today_start`), derived.
     pub(crate) tokens_today: u64,
-    /// Unix second the local day began (given by the runtime; the reducer reads no clock).
+    /// Unix second the day began (given by the runtime; the reducer reads no clock): local
+    /// midnight, or the store's day when it has one (`today_shared`).
     pub today_start: i64,
+    /// `today_start` is the store's day (a PostgreSQL store's, as its daily cap counts it).
+    pub(crate) today_shared: bool,
     /// The daily spending cap (`[budget]`) and prices; `spent_today` is counted against it.
     pub cap: crate::engine::budget::SpendingCap,
     /// Today's spend as the cap counts it (tasks created today, estimated until billed), derived.
@@ -257,6 +260,7 @@ impl State {
             labelled: 0,
             tokens_today: 0,
             today_start: 0,
+            today_shared: false,
             cap: Default::default(),
             spent_today: Default::default(),
             composer: Default::default(),

@@ -128,8 +128,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             copy::copied(state, text, route);
             Vec::new()
         }
-        Msg::DayStarted { today_start } => {
+        Msg::DayStarted {
+            today_start,
+            shared,
+        } => {
             state.today_start = today_start;
+            state.today_shared = shared;
             state.recompute();
             state.dirty = true;
             Vec::new()

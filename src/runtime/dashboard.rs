@@ -86,6 +86,8 @@ pub(super) struct FirstPage {
     pub more: bool,
     /// Where the store lives (the rest is read on a connection of its own).
     pub location: crate::store::StoreLocation,
+    /// When the store's day began, if the store names one (PostgreSQL: the server's day).
+    pub day: Option<i64>,
 }
 
 /// The store's newest page.
@@ -94,9 +96,20 @@ pub(super) async fn first_page(ctx: &Context) -> std::io::Result<FirstPage> {
         limit: Some(FIRST_PAGE),
         ..TaskQuery::default()
     };
-    let (seq, rows, location) = ctx
+    let now = now();
+    let (seq, rows, location, day) = ctx
         .engine
-        .with_store(move |s| Ok((s.change_seq()?, s.list_rows(&page)?, s.location().clone())))
+        .with_store(move |s| {
+            // A store that cannot name its day leaves the header on the local one; the cap's
+            // own check reports the error where it refuses.
+            let day = s.shared_day(now).ok().flatten().map(|d| d.start);
+            Ok((
+                s.change_seq()?,
+                s.list_rows(&page)?,
+                s.location().clone(),
+                day,
+            ))
+        })
         .await
         .map_err(std::io::Error::other)?;
     let more = rows.len() >= FIRST_PAGE;
@@ -105,6 +118,7 @@ pub(super) async fn first_page(ctx: &Context) -> std::io::Result<FirstPage> {
         rows,
         more,
         location,
+        day,
     })
 }
 
@@ -278,6 +292,16 @@ pub(super) async fn prepare(
 ) -> Result<Prepared, DashboardError> {
     let mut state = initial_state(ctx, opts)?;
     let page = first_page(ctx).await?;
+    if let Some(today_start) = page.day {
+        // The header's "today" is the day the store's cap counts.
+        update(
+            &mut state,
+            Msg::DayStarted {
+                today_start,
+                shared: true,
+            },
+        );
+    }
     let (tx, rx) = mpsc::unbounded_channel::<Msg>();
     let (reports_tx, reports) = mpsc::unbounded_channel();
     let plan = Plan {

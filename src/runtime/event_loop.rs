@@ -36,6 +36,13 @@ pub(super) fn local_day_start() -> i64 {
         .unwrap_or_else(|| now.timestamp() - 86_400)
 }
 
+/// The start of the store's day holding `t`, from the start of an earlier one: days taken as
+/// 24 h, so around a DST change in the server's zone the header's day is an hour off until the
+/// dashboard starts again (the cap itself asks the server each time).
+fn shared_day_holding(start: i64, t: i64) -> i64 {
+    start + (t - start).div_euclid(86_400) * 86_400
+}
+
 /// The screen the loop draws on: a terminal of any backend (the real one, or ratatui's
 /// `TestBackend` in the tests), and what stopping the process (Ctrl-Z) does to it.
 pub(crate) struct Screen<'a, B: Backend> {
@@ -122,7 +129,12 @@ pub(super) async fn event_loop<B: Backend>(
             _ = clock.tick(), if state.shows_relative_times() => {
                 let t = now();
                 if t - state.today_start >= 86_400 {
-                    let effects = update(state, Msg::DayStarted { today_start: local_day_start() });
+                    let (today_start, shared) = if state.today_shared {
+                        (shared_day_holding(state.today_start, t), true)
+                    } else {
+                        (local_day_start(), false)
+                    };
+                    let effects = update(state, Msg::DayStarted { today_start, shared });
                     if !run_all(effects, executor, terminal, suspend) {
                         return Ok(());
                     }
@@ -222,5 +234,22 @@ async fn sleep_until_opt(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shared_day_holding;
+
+    #[test]
+    fn the_store_s_next_day_follows_from_the_one_before() {
+        let start = 1_796_601_600;
+        assert_eq!(shared_day_holding(start, start + 86_399), start);
+        assert_eq!(shared_day_holding(start, start + 86_400), start + 86_400);
+        // A dashboard asleep over three midnights lands on the day holding now.
+        assert_eq!(
+            shared_day_holding(start, start + 3 * 86_400 + 5),
+            start + 3 * 86_400
+        );
     }
 }

@@ -141,3 +141,81 @@ async fn the_newest_page_is_the_first_table_and_the_rest_completes_it_in_the_sto
     }
     workers.release().await;
 }
+
+/// On a PostgreSQL store the header's "today" is the day the store's daily cap counts (the
+/// server's, one for every host), not this host's local day: the database's zone is set so that
+/// its midnight is six hours away from the local one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_store_s_day_is_the_header_s_today() {
+    use crate::store::pg::test_db::TestDb;
+    let Some(db) = TestDb::create("dash_day") else {
+        return;
+    };
+    let now = chrono::Utc::now().timestamp();
+    let local = crate::runtime::event_loop::local_day_start();
+    // A fixed offset whose midnight is six hours after the local one (POSIX signs: west is +).
+    let midnight = (local + 6 * 3600).rem_euclid(86_400);
+    let mut east = (-midnight).rem_euclid(86_400);
+    if east > 12 * 3600 {
+        east -= 86_400;
+    }
+    let zone = format!(
+        "SRV{}{:02}:{:02}",
+        if east >= 0 { '-' } else { '+' },
+        east.abs() / 3600,
+        east.abs() % 3600 / 60
+    );
+    let alter = format!("ALTER DATABASE \"{}\" SET timezone TO '{zone}'", db.name);
+    let url = db.url.clone();
+    // The blocking client may not run on the runtime's threads.
+    tokio::task::spawn_blocking(move || {
+        crate::store::pg::test_db::client(&url)
+            .batch_execute(&alter)
+            .expect("the database's time zone")
+    })
+    .await
+    .expect("set the zone");
+    let store = Store::open_named(&db.url).expect("the store");
+    let day = store
+        .shared_day(now)
+        .expect("the store's day")
+        .expect("a PostgreSQL store names its day");
+    assert_ne!(day.start, local, "the test needs the two days to differ");
+    assert_eq!(
+        (day.start - local).rem_euclid(86_400),
+        6 * 3600,
+        "zone {zone}"
+    );
+    let client = ArkClient::new(ClientConfig::new(
+        "http://127.0.0.1:9/api/v3".to_string(),
+        None::<crate::api::ApiKey>,
+    ))
+    .expect("client");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = Config::default();
+    config.download.auto = false;
+    let ctx = Context {
+        config,
+        engine: Engine::new(client, store, "p"),
+        profile_name: "p".into(),
+        base_url: "http://127.0.0.1:9/api/v3".into(),
+        store: crate::store::StoreLocation::Postgres(
+            crate::store::pg::target::PgTarget::parse(&db.url).expect("url"),
+        ),
+        output_dir: Destination::Folder(dir.path().join("out")),
+        demo: false,
+        sim: None,
+        key_var: None,
+        demo_dir: None,
+        config_path: dir.path().join("config.toml"),
+    };
+    let (state, _executor, workers, _rx) = dashboard::prepare(&ctx, &DashboardOptions::default())
+        .await
+        .expect("the dashboard starts");
+    assert_eq!(
+        state.today_start, day.start,
+        "the store's day, not local midnight"
+    );
+    assert!(state.today_shared);
+    workers.release().await;
+}
