@@ -602,6 +602,18 @@ mod postgres_tests {
         }
     }
 
+    /// A second keeper, `holder`, once it follows the one already leading (and its role then).
+    async fn follower(
+        db: &TestDb,
+        holder: &str,
+        cfg: LeaseConfig,
+    ) -> (LeaseKeeper, watch::Receiver<Role>, Role) {
+        let keeper = LeaseKeeper::spawn(opener(db), POLLER, holder.into(), cfg).expect("follower");
+        let mut role = keeper.role();
+        let now = wait_for(&mut role, |r| matches!(r, Role::Follower { .. })).await;
+        (keeper, role, now)
+    }
+
     /// Every session of the test database but the caller's is ended (a restarted server, or
     /// the network gone, as the keepers see it).
     fn end_sessions(db: &TestDb) {
@@ -628,15 +640,7 @@ mod postgres_tests {
         let a = LeaseKeeper::spawn(opener(&db), POLLER, a_id, cfg).expect("a");
         let mut ra = a.role();
         wait_for(&mut ra, Role::is_leader).await;
-        let b = LeaseKeeper::spawn(
-            opener(&db),
-            POLLER,
-            "dashboard pid 42@host-b #3d4e5f".into(),
-            cfg,
-        )
-        .expect("b");
-        let mut rb = b.role();
-        let r = wait_for(&mut rb, |r| matches!(r, Role::Follower { .. })).await;
+        let (_b, mut rb, r) = follower(&db, "dashboard pid 42@host-b #3d4e5f", cfg).await;
         assert_eq!(
             r,
             Role::Follower {
@@ -712,15 +716,7 @@ mod postgres_tests {
             .expect("a");
         let mut ra = a.role();
         wait_for(&mut ra, Role::is_leader).await;
-        let b = LeaseKeeper::spawn(
-            opener(&db),
-            POLLER,
-            "watch pid 2@host-b #000002".into(),
-            cfg,
-        )
-        .expect("b");
-        let mut rb = b.role();
-        wait_for(&mut rb, |r| matches!(r, Role::Follower { .. })).await;
+        let (b, mut rb, _) = follower(&db, "watch pid 2@host-b #000002", cfg).await;
 
         end_sessions(&db);
         let cut_at = Instant::now();
@@ -833,15 +829,7 @@ mod postgres_tests {
             assert!(Instant::now() < deadline, "A never polled");
             tokio::task::yield_now().await;
         }
-        let b = LeaseKeeper::spawn(
-            opener(&db),
-            POLLER,
-            "watch pid 2@host-b #000002".into(),
-            cfg,
-        )
-        .expect("b");
-        let mut rb = b.role();
-        wait_for(&mut rb, |r| matches!(r, Role::Follower { .. })).await;
+        let (b, mut rb, _) = follower(&db, "watch pid 2@host-b #000002", cfg).await;
 
         end_sessions(&db);
         let at_cut = polls();

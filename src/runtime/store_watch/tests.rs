@@ -142,6 +142,14 @@ fn with_client<R: Send + 'static>(
         .expect("client thread")
 }
 
+/// A watcher of `db`'s store reporting the changes after `seq`, told of them only by the
+/// server's notifications (never by its clock).
+fn pushed_after(db: &TestDb, seq: i64) -> mpsc::UnboundedReceiver<Vec<TaskRecord>> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    spawn_every(StoreLocation::Postgres(target(db)), Some(seq), NEVER, tx);
+    rx
+}
+
 #[tokio::test]
 async fn a_killed_connection_is_opened_again_and_what_changed_meanwhile_is_read() {
     let Some(db) = TestDb::create("watch_killed") else {
@@ -152,13 +160,7 @@ async fn a_killed_connection_is_opened_again_and_what_changed_meanwhile_is_read(
     submit(&store, "first");
     let seq = store.change_seq().expect("seq");
     drop(store);
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    spawn_every(
-        StoreLocation::Postgres(target(&db)),
-        Some(seq - 1),
-        NEVER,
-        tx,
-    );
+    let mut rx = pushed_after(&db, seq - 1);
     wait_for(&mut rx, "first").await;
 
     // Holding the store's write lock (every writer's, and the watcher's open takes it), kill
@@ -231,14 +233,8 @@ async fn a_thousand_rows_committed_together_all_reach_the_watcher() {
     };
     let store = Store::open_postgres(&target(&db)).expect("open");
     submit(&store, "first");
-    let (tx, mut rx) = mpsc::unbounded_channel();
     let seq = store.change_seq().expect("seq");
-    spawn_every(
-        StoreLocation::Postgres(target(&db)),
-        Some(seq - 1),
-        NEVER,
-        tx,
-    );
+    let mut rx = pushed_after(&db, seq - 1);
     // Listening now: its first read has happened.
     wait_for(&mut rx, "first").await;
     with_client(&db, |c| {
