@@ -59,6 +59,35 @@ fn fill(path: &std::path::Path, n: usize) {
     tx.commit().expect("commit");
 }
 
+/// The dashboard's context on `store`, its server an address nothing answers (the start reads
+/// the store only), automatic downloads off.
+fn offline_context(
+    store: Store,
+    location: crate::store::StoreLocation,
+    dir: &std::path::Path,
+) -> Context {
+    let client = ArkClient::new(ClientConfig::new(
+        "http://127.0.0.1:9/api/v3".to_string(),
+        None::<crate::api::ApiKey>,
+    ))
+    .expect("client");
+    let mut config = Config::default();
+    config.download.auto = false;
+    Context {
+        config,
+        engine: Engine::new(client, store, "p"),
+        profile_name: "p".into(),
+        base_url: "http://127.0.0.1:9/api/v3".into(),
+        store: location,
+        output_dir: Destination::Folder(dir.join("out")),
+        demo: false,
+        sim: None,
+        key_var: None,
+        demo_dir: None,
+        config_path: dir.join("config.toml"),
+    }
+}
+
 fn shown(s: &State) -> Vec<String> {
     s.order
         .iter()
@@ -81,26 +110,11 @@ async fn the_newest_page_is_the_first_table_and_the_rest_completes_it_in_the_sto
         .list_rows(&TaskQuery::default())
         .expect("list");
     assert_eq!(listing.len(), n);
-    let client = ArkClient::new(ClientConfig::new(
-        "http://127.0.0.1:9/api/v3".to_string(),
-        None::<crate::api::ApiKey>,
-    ))
-    .expect("client");
-    let mut config = Config::default();
-    config.download.auto = false;
-    let ctx = Context {
-        config,
-        engine: Engine::new(client, Store::open(&path).expect("open"), "p"),
-        profile_name: "p".into(),
-        base_url: "http://127.0.0.1:9/api/v3".into(),
-        store: crate::store::StoreLocation::Sqlite(path.clone()),
-        output_dir: Destination::Folder(dir.path().join("out")),
-        demo: false,
-        sim: None,
-        key_var: None,
-        demo_dir: None,
-        config_path: dir.path().join("config.toml"),
-    };
+    let ctx = offline_context(
+        Store::open(&path).expect("open"),
+        crate::store::StoreLocation::Sqlite(path.clone()),
+        dir.path(),
+    );
     let (mut state, _executor, workers, mut rx) =
         dashboard::prepare(&ctx, &DashboardOptions::default())
             .await
@@ -186,29 +200,14 @@ async fn a_postgres_store_s_day_is_the_header_s_today() {
         6 * 3600,
         "zone {zone}"
     );
-    let client = ArkClient::new(ClientConfig::new(
-        "http://127.0.0.1:9/api/v3".to_string(),
-        None::<crate::api::ApiKey>,
-    ))
-    .expect("client");
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut config = Config::default();
-    config.download.auto = false;
-    let ctx = Context {
-        config,
-        engine: Engine::new(client, store, "p"),
-        profile_name: "p".into(),
-        base_url: "http://127.0.0.1:9/api/v3".into(),
-        store: crate::store::StoreLocation::Postgres(
+    let ctx = offline_context(
+        store,
+        crate::store::StoreLocation::Postgres(
             crate::store::pg::target::PgTarget::parse(&db.url).expect("url"),
         ),
-        output_dir: Destination::Folder(dir.path().join("out")),
-        demo: false,
-        sim: None,
-        key_var: None,
-        demo_dir: None,
-        config_path: dir.path().join("config.toml"),
-    };
+        dir.path(),
+    );
     let (state, _executor, workers, _rx) = dashboard::prepare(&ctx, &DashboardOptions::default())
         .await
         .expect("the dashboard starts");
