@@ -338,14 +338,7 @@ async fn main() {
     let sweep_cap = Duration::from_secs_f64(env_or("BENCH_SWEEP_SECS", 10.0));
 
     let started = Instant::now();
-    let load_at = || {
-        std::fs::read_to_string("/proc/loadavg")
-            .unwrap_or_default()
-            .split_whitespace()
-            .take(3)
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
+    let load_at = common::load_averages;
     let load_start = load_at();
     let seed_interval: f64 = env_or("BENCH_SEED_INTERVAL", 15.0);
     let tuned: f64 = env_or("BENCH_TUNED_INTERVAL", 7.0);

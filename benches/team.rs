@@ -508,15 +508,6 @@ fn pct(v: &mut [f64], p: usize) -> f64 {
         .min(v.len() - 1)]
 }
 
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .unwrap_or_default()
-        .split_whitespace()
-        .take(3)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 fn main() {
     let total: usize = env_or("TEAM_TASKS", 10_000);
     let active: usize = env_or("TEAM_ACTIVE", 2_000).min(total);
@@ -529,16 +520,16 @@ fn main() {
         .collect();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let started = Instant::now();
-    let load_start = loadavg();
+    let load_start = common::load_averages();
     let mut rows = Vec::new();
     if std::env::var("TEAM_ONLY").is_ok_and(|v| v == "startup") {
         // The start-up column alone (each backend's store built and started `runs` times).
         for kind in &kinds {
-            let load = loadavg();
+            let load = common::load_averages();
             let (first, full, cpu) = startup(kind, big, runs).expect("store");
             println!(
                 "{kind}: start-up at {big}: first frame {first:.0} ms, full table {full:.0} ms, the dashboard's CPU to the full table {cpu:.0} ms (best of {runs}; load average {load} before, {} after)",
-                loadavg()
+                common::load_averages()
             );
         }
         return;
@@ -559,21 +550,21 @@ fn main() {
         eprintln!(
             "{name}: the daemon and {DASHBOARDS} dashboards ({}s in, load {})",
             started.elapsed().as_secs(),
-            loadavg()
+            common::load_averages()
         );
         let team = run(&rt, kind, DASHBOARDS, total - active, active).expect("store");
         eprintln!(
             "{name}: start-up at {big} ({}s in, load {})",
             started.elapsed().as_secs(),
-            loadavg()
+            common::load_averages()
         );
         let start = startup(kind, big, runs).expect("store");
-        rows.push((name, alone, team, start, loadavg()));
+        rows.push((name, alone, team, start, common::load_averages()));
     }
     println!(
         "team bench: {total} tasks, {active} active (relay path, 100 requests/s), one `watch --daemon`, {DASHBOARDS} dashboards; {:.0} s; load average at the start {load_start}, at the end {}",
         started.elapsed().as_secs_f64(),
-        loadavg()
+        common::load_averages()
     );
     println!(
         "| store | requests per finished task: daemon alone | with {DASHBOARDS} dashboards | all {active} seen finished in | change seen by the dashboards p50 / p95 / max (n) | dashboard idle CPU (each, % of a core) | dashboards' start to full table at {total} | start-up at {big}: first frame / full table | load after |"

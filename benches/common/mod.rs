@@ -186,6 +186,16 @@ pub fn load_average() -> String {
         .unwrap_or_else(|| "?".into())
 }
 
+/// The machine's 1-, 5- and 15-minute load averages, for a run's start and end.
+pub fn load_averages() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The best time of `n` runs of `f`, and the last run's value.
 pub fn best_of<T>(n: usize, mut f: impl FnMut() -> T) -> (std::time::Duration, T) {
     let mut best = std::time::Duration::MAX;
