@@ -223,6 +223,59 @@ async fn endpoint_ids_run_on_the_official_path_and_not_through_the_relay() {
     sim.shutdown().await;
 }
 
+/// The official SDK sends `{}` with a DELETE, and its body may arrive after the head. The answer
+/// waits for it, so the connection stays open for the SDK's next request: answered before the
+/// body, the server closes the connection and the next request on it finds it gone.
+#[tokio::test]
+async fn a_delete_s_late_body_is_read_and_the_connection_serves_the_next_request() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let sim = start(1.0).await;
+    let c = client(sim.base_url());
+    let id = create(
+        &c,
+        json!({"model": FAST, "content": [{"type": "text", "text": "z [[sim:hold]]"}]}),
+    )
+    .await
+    .expect("created");
+    let mut sock = tokio::net::TcpStream::connect(sim.addr)
+        .await
+        .expect("connect");
+    let path = format!("/api/v3/contents/generations/tasks/{id}");
+    let head = format!(
+        "DELETE {path} HTTP/1.1\r\nHost: sim\r\nAuthorization: Bearer k\r\n\
+         Content-Type: application/json\r\nContent-Length: 2\r\n\r\n"
+    );
+    sock.write_all(head.as_bytes()).await.expect("head");
+    let mut early = [0u8; 64];
+    let answered_early =
+        tokio::time::timeout(Duration::from_millis(300), sock.read(&mut early)).await;
+    assert!(
+        answered_early.is_err(),
+        "the DELETE was answered before its body arrived: {:?}",
+        answered_early.map(|r| r.map(|n| String::from_utf8_lossy(&early[..n]).into_owned()))
+    );
+    let next = format!(
+        "{{}}GET {path} HTTP/1.1\r\nHost: sim\r\nAuthorization: Bearer k\r\n\
+         Connection: close\r\n\r\n"
+    );
+    sock.write_all(next.as_bytes())
+        .await
+        .expect("body and the next request");
+    let mut answers = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), sock.read_to_end(&mut answers))
+        .await
+        .expect("both answers within 10 s")
+        .expect("read");
+    let answers = String::from_utf8_lossy(&answers);
+    assert_eq!(
+        answers.matches("HTTP/1.1 200 OK").count(),
+        2,
+        "the DELETE and the GET on one connection: {answers}"
+    );
+    assert!(answers.contains("\"cancelled\""), "{answers}");
+    sim.shutdown().await;
+}
+
 /// A loopback receiver that records every callback body and answers with the statuses in
 /// `answers` (then 200).
 async fn receiver(answers: Vec<u16>) -> (String, Arc<Mutex<Vec<Value>>>) {
