@@ -15,7 +15,9 @@
 //!    times the simulator's speed); `BENCH_SPEED=1` is real time, the defaults untouched.
 //!    `BENCH_RPS` replaces the 5 (for experiments), `BENCH_ROWS=2,4` runs only those rows
 //!    (numbered from 0) besides the seed's loop, and `BENCH_TIMELINE=1` prints each row's
-//!    requests and finishes seen per 10 simulated seconds.
+//!    requests and finishes seen per 10 simulated seconds. `BENCH_SLOTS=8` limits the
+//!    simulator to 8 running tasks (the rest wait in its queue, first in, first out): the
+//!    account's queue.
 //!
 //!    Reported: requests (GETs + lists) per finished task (and as a share of the seed loop's),
 //!    the mean and p95 delay from a task finishing (the simulator's `updated_at`) to the client
@@ -53,6 +55,9 @@ struct Outcome {
     /// summed delay of those finishes (`BENCH_TIMELINE=1` prints it).
     timeline: Vec<(u64, usize, f64)>,
     requests_per_task: f64,
+    /// GETs answered while the task was still queued, per finished task (counted at the
+    /// simulator).
+    queued_gets_per_task: f64,
     requests_per_sec: f64,
     mean_delay: f64,
     p95_delay: f64,
@@ -73,8 +78,10 @@ impl Clock {
     }
 }
 
+/// The simulator's run slots: `BENCH_SLOTS` (default 100,000: no slot limit, so a task's place
+/// among ours plays no part); e.g. 8 for a slot-limited account whose tasks queue behind ours.
 async fn start_sim(speed: f64) -> SimHandle {
-    common::simulator(speed, 100_000, Some(7)).await
+    common::simulator(speed, env_or("BENCH_SLOTS", 100_000usize), Some(7)).await
 }
 
 fn new_engine(sim: &SimHandle, dir: &tempfile::TempDir) -> Engine {
@@ -265,6 +272,7 @@ async fn run(strategy: Strategy, speed: f64, interval_secs: f64, warm: usize, n:
     Outcome {
         timeline,
         requests_per_task: requests as f64 / n.max(1) as f64,
+        queued_gets_per_task: (after.queued_gets - before.queued_gets) as f64 / n.max(1) as f64,
         requests_per_sec: requests as f64 / window.max(1e-9),
         mean_delay: mean,
         p95_delay: p95,
@@ -330,6 +338,7 @@ async fn main() {
     let interval: f64 = env_or("BENCH_INTERVAL", 10.0);
     let warm: usize = env_or("BENCH_WARM", 40);
     let n: usize = env_or("BENCH_TASKS", 100);
+    let slots: usize = env_or("BENCH_SLOTS", 100_000);
     let sweep_sizes: Vec<usize> = std::env::var("BENCH_SWEEP")
         .unwrap_or_else(|_| "1000,5000".into())
         .split(',')
@@ -399,14 +408,14 @@ async fn main() {
         outcomes.push(h.await.expect("run"));
     }
     println!(
-        "polling {n} tasks in flight, simulator at {speed}x ({:.0} s; history: {warm} tasks of the same shape first; load average at the start: {load_start}, at the end: {}):",
+        "polling {n} tasks in flight, simulator at {speed}x, {slots} run slots ({:.0} s; history: {warm} tasks of the same shape first; load average at the start: {load_start}, at the end: {}):",
         started.elapsed().as_secs_f64(),
         load_at()
     );
     println!(
-        "| strategy | interval (sim-s) | requests per finished task | share of the seed loop's | mean finish-to-seen | p95 finish-to-seen | requests/s during the window | finished |"
+        "| strategy | interval (sim-s) | requests per finished task | share of the seed loop's | mean finish-to-seen | p95 finish-to-seen | requests/s during the window | finished | GETs of queued tasks per task |"
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     let seed_cost = outcomes[0].requests_per_task;
     if env_or("BENCH_TIMELINE", 0u8) == 1 {
         for ((name, ..), o) in rows.iter().zip(&outcomes) {
@@ -419,13 +428,14 @@ async fn main() {
     }
     for ((name, _, i, _), o) in rows.iter().zip(outcomes) {
         println!(
-            "| {name} | {i} | {:.2} | {:.2}x | {:.1} s | {:.1} s | {:.1} | {} |",
+            "| {name} | {i} | {:.2} | {:.2}x | {:.1} s | {:.1} s | {:.1} | {} | {:.2} |",
             o.requests_per_task,
             o.requests_per_task / seed_cost.max(1e-9),
             o.mean_delay,
             o.p95_delay,
             o.requests_per_sec,
-            o.finished
+            o.finished,
+            o.queued_gets_per_task
         );
     }
     if env_or("BENCH_SWEEP_SKIP", 0u8) == 1 {

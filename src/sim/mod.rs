@@ -170,6 +170,10 @@ pub struct SimStats {
     pub callbacks: u64,
     #[serde(default)]
     pub callbacks_unacknowledged: u64,
+    /// GETs of one task answered while it was still queued (a poll that could not have found
+    /// a finish: the polling bench's slot-limited scenario counts the checks queued tasks cost).
+    #[serde(default)]
+    pub queued_gets: u64,
 }
 
 fn one() -> u32 {

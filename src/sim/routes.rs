@@ -375,6 +375,9 @@ pub(crate) async fn get_task(
         );
         return finish(&ctx, fault, resp, None);
     };
+    if task.status == SimStatus::Queued {
+        shared.lock().stats.queued_gets += 1;
+    }
     let body = task.to_json(result_urls(&shared, &task), &ctx.request_id);
     finish(
         &ctx,
