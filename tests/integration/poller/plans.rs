@@ -128,6 +128,8 @@ async fn through_a_relay_an_hour_long_task_is_asked_only_at_the_sparse_check() {
     let stats = sim.stats();
     assert_eq!(stats.gets, 3, "{stats:?}");
     assert_eq!(stats.lists, 0, "{stats:?}");
+    // The simulator counts each of them as a GET of a task still queued.
+    assert_eq!(stats.queued_gets, 3, "{stats:?}");
     // Polling at the interval would have taken 1.5 s for three answers; the sparse checks
     // take three of them (a slow machine only stretches this).
     assert!(
@@ -160,4 +162,6 @@ async fn a_failure_early_in_an_hour_long_task_is_seen_by_the_sparse_check() {
     assert_eq!(seen.phase.as_str(), "failed", "{seen:?}");
     // The first poll saw it: one GET, although history expected an hour.
     assert_eq!(sim.stats().gets, 1, "{:?}", sim.stats());
+    // It had already failed: that GET was not one of a queued task.
+    assert_eq!(sim.stats().queued_gets, 0, "{:?}", sim.stats());
 }
