@@ -50,23 +50,33 @@ struct Samples {
     /// Samples added since `plan` was made.
     fresh: usize,
     plan: Option<(PollTargets, Arc<Plan>)>,
+    /// When each of `total`'s tasks was created (Unix seconds, ascending): what is kept.
+    total_born: VecDeque<i64>,
     /// Seconds from the start of the run to the finish (our clock), for tasks whose run start
     /// the server told, with their plan.
     run: VecDeque<f32>,
+    run_born: VecDeque<i64>,
     run_fresh: usize,
     run_plan: Option<(PollTargets, Arc<Plan>)>,
 }
 
-fn push(q: &mut VecDeque<f32>, v: f32) {
-    q.push_back(v);
+/// Keep `v` of a task created at `born`, in creation order, and drop the earliest created past
+/// `KEEP`. Samples arrive in the order tasks finish: dropping the earliest *learned* would
+/// leave, after a batch larger than `KEEP`, only its slowest tasks (the plans would then expect
+/// every task late).
+fn push(q: &mut VecDeque<f32>, born_q: &mut VecDeque<i64>, born: i64, v: f32) {
+    let at = born_q.partition_point(|b| *b <= born);
+    born_q.insert(at, born);
+    q.insert(at, v);
     if q.len() > KEEP {
         q.pop_front();
+        born_q.pop_front();
     }
 }
 
 impl Samples {
-    fn push(&mut self, total: f32) {
-        push(&mut self.total, total);
+    fn push(&mut self, born: i64, total: f32) {
+        push(&mut self.total, &mut self.total_born, born, total);
         self.fresh += 1;
     }
 
@@ -286,7 +296,7 @@ impl EtaModel {
                     self.by_model.entry(key.0).or_default(),
                     &mut self.all,
                 ] {
-                    push(&mut s.run, run as f32);
+                    push(&mut s.run, &mut s.run_born, r.created_at(), run as f32);
                     s.run_fresh += 1;
                 }
             }
@@ -437,9 +447,13 @@ impl EtaModel {
     fn add(&mut self, r: &impl TaskFacts, total: f64) -> bool {
         let total = total as f32;
         let key = key_of(r);
-        self.by_model.entry(key.0.clone()).or_default().push(total);
-        self.by_key.entry(key).or_default().push(total);
-        self.all.push(total);
+        let born = r.created_at();
+        self.by_model
+            .entry(key.0.clone())
+            .or_default()
+            .push(born, total);
+        self.by_key.entry(key).or_default().push(born, total);
+        self.all.push(born, total);
         self.learned += 1;
         true
     }
@@ -465,7 +479,7 @@ impl EtaModel {
         let mut s = Samples::default();
         for i in 0..PRIOR_SAMPLES {
             let at = lo + (hi - lo) * (i as f64 + 0.5) / PRIOR_SAMPLES as f64;
-            s.push((at / rate) as f32);
+            s.push(i as i64, (at / rate) as f32);
         }
         s
     }
@@ -1293,6 +1307,26 @@ mod tests {
             assert!(m.learn_observed(&done, 50.0, server, c + 100));
         }
         assert_eq!(m.early_clock_rate(), Some(2.0));
+    }
+
+    #[test]
+    fn after_a_batch_larger_than_the_keep_the_newest_created_are_kept_not_the_slowest() {
+        // 200 tasks sent a second apart, taking 100-299 s in no order, learned as they finish.
+        let took = |i: i64| 100 + (i * 53) % 200;
+        let mut order: Vec<i64> = (0..200).collect();
+        order.sort_by_key(|i| 1000 + i + took(*i));
+        let mut m = EtaModel::default();
+        for i in order {
+            let c = 1000 + i;
+            assert!(m.learn(&rec("succeeded", c, Some(c), Some(c + took(i)))));
+        }
+        let mut kept: Vec<i64> = m.all.total.iter().map(|v| *v as i64).collect();
+        kept.sort_unstable();
+        let mut newest: Vec<i64> = (200 - KEEP as i64..200).map(took).collect();
+        newest.sort_unstable();
+        // (Dropping the earliest learned kept the last 64 to finish: mostly the slowest.)
+        assert_eq!(kept, newest);
+        assert!(kept[0] < 150, "{kept:?}");
     }
 
     #[test]
