@@ -153,27 +153,103 @@ pub(super) fn header(frame: &mut Frame, area: Rect, state: &State) {
         );
         return;
     }
+    let mut queue_at = None;
     if let Some(q) = crate::app::queue::header(state) {
         let style = if state.queue.paused || state.queue.held_at(state.now) {
             theme.warn()
         } else {
             Style::default().fg(theme.status_color("pending"))
         };
+        queue_at = Some(second.len());
         second.push(Span::styled(
             format!("{} {q}  ", format::symbol(&Phase::Pending)),
             style,
         ));
     }
-    // The statuses of `Phase::ALL` in its order, but sending first: it comes before the
-    // server's statuses in a task's life. Pending rows are the queue, counted above.
+    let counts = status_counts(state);
+    let width = usize::from(area.width);
+    let used = line_width(&second);
+    // Labels while they fit; then only the four a glance looks for keep theirs; then none (the
+    // symbols are in the help's legend). A count is never cut.
+    let labels = [Labels::All, Labels::Main, Labels::None]
+        .into_iter()
+        .find(|l| used + counts_width(&counts, *l) <= width)
+        .unwrap_or(Labels::None);
+    for c in &counts {
+        second.push(Span::styled(
+            c.text(labels),
+            Style::default().fg(theme.status_color(c.phase.as_str())),
+        ));
+    }
+    if let Some(last) = second.last_mut() {
+        let trimmed = last.content.trim_end().to_owned();
+        last.content = trimmed.into();
+    }
+    if let Some(i) = queue_at {
+        // Still too wide: the queue's words give way, its symbol stays.
+        let mut spans = second;
+        fit_first_line(&mut spans, width, [i, i]);
+        second = spans;
+    }
+    frame.render_widget(
+        Paragraph::new(vec![Line::from(first), Line::from(second)]),
+        area,
+    );
+}
+
+/// How much of each status count's label the header's second line shows.
+#[derive(Clone, Copy, PartialEq)]
+enum Labels {
+    All,
+    /// Queued, running, done and failed keep their words.
+    Main,
+    None,
+}
+
+struct StatusCount {
+    phase: Phase,
+    n: usize,
+    label: String,
+    main: bool,
+}
+
+impl StatusCount {
+    fn text(&self, labels: Labels) -> String {
+        let sym = format::symbol(&self.phase);
+        match labels {
+            Labels::All => format!("{sym} {} {}  ", self.n, self.label),
+            Labels::Main if self.main => format!("{sym} {} {}  ", self.n, self.label),
+            _ => format!("{sym} {}  ", self.n),
+        }
+    }
+}
+
+fn line_width(spans: &[Span<'_>]) -> usize {
+    use unicode_width::UnicodeWidthStr;
+    spans.iter().map(|s| s.content.width()).sum()
+}
+
+fn counts_width(counts: &[StatusCount], labels: Labels) -> usize {
+    use unicode_width::UnicodeWidthStr;
+    // The line's last two spaces may fall past the edge.
+    counts
+        .iter()
+        .map(|c| c.text(labels).width())
+        .sum::<usize>()
+        .saturating_sub(2)
+}
+
+/// The statuses of `Phase::ALL` in its order, but sending first: it comes before the server's
+/// statuses in a task's life. Pending rows are the queue, counted apart.
+fn status_counts(state: &State) -> Vec<StatusCount> {
     let rest = Phase::ALL
         .into_iter()
         .filter(|p| !matches!(p, Phase::Pending | Phase::Submitting));
+    let mut out = Vec::new();
     for phase in std::iter::once(Phase::Submitting).chain(rest) {
-        let key = phase.as_str();
-        let n = state.counts.get(key).copied().unwrap_or(0);
+        let n = state.counts.get(phase.as_str()).copied().unwrap_or(0);
         // The four a glance looks for are always there, the rest once they have a task.
-        let always = matches!(
+        let main = matches!(
             phase,
             Phase::Remote(
                 TaskStatus::Queued
@@ -182,22 +258,21 @@ pub(super) fn header(frame: &mut Frame, area: Rect, state: &State) {
                     | TaskStatus::Failed
             )
         );
-        if n == 0 && !always {
+        if n == 0 && !main {
             continue;
         }
         let label = match &phase {
-            Phase::Submitting => "sending",
-            Phase::Remote(TaskStatus::Succeeded) => "done",
-            Phase::SubmitUnknown => "unknown",
-            other => other.as_str(),
+            Phase::Submitting => "sending".to_owned(),
+            Phase::Remote(TaskStatus::Succeeded) => "done".to_owned(),
+            Phase::SubmitUnknown => "unknown".to_owned(),
+            other => other.as_str().to_owned(),
         };
-        second.push(Span::styled(
-            format!("{} {n} {label}  ", format::symbol(&phase)),
-            Style::default().fg(theme.status_color(key)),
-        ));
+        out.push(StatusCount {
+            phase,
+            n,
+            label,
+            main,
+        });
     }
-    frame.render_widget(
-        Paragraph::new(vec![Line::from(first), Line::from(second)]),
-        area,
-    );
+    out
 }
