@@ -884,7 +884,13 @@ mod postgres_tests {
         tokio::task::spawn_blocking(move || {
             open()
                 .expect("open")
-                .lease_acquire(POLLER, "watch pid 1@host-a #000001", now_ms(), 600_000, None)
+                .lease_acquire(
+                    POLLER,
+                    "watch pid 1@host-a #000001",
+                    now_ms(),
+                    600_000,
+                    None,
+                )
                 .expect("A's lease")
         })
         .await
@@ -913,8 +919,8 @@ mod postgres_tests {
             count.fetch_add(1, Ordering::SeqCst);
             real()
         });
-        let b = LeaseKeeper::spawn(open, POLLER, "watch pid 2@host-b #000002".into(), cfg)
-            .expect("b");
+        let b =
+            LeaseKeeper::spawn(open, POLLER, "watch pid 2@host-b #000002".into(), cfg).expect("b");
         let mut rb = b.role();
         let deadline = Instant::now() + Duration::from_secs(20);
         while opened.load(Ordering::SeqCst) < 2 {

@@ -32,10 +32,7 @@ async fn row_shows(screen: &SharedBackend, row: &str, status: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let text = screen.text();
-        if text
-            .lines()
-            .any(|l| l.contains(row) && l.contains(status))
-        {
+        if text.lines().any(|l| l.contains(row) && l.contains(status)) {
             return;
         }
         assert!(
