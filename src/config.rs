@@ -116,15 +116,34 @@ pub(crate) struct SubmitConfig {
     /// against the account's queued-task cap and age towards `execution_expires_after`), while
     /// a few queued behind the running ones keep the server busy between our polls.
     pub(crate) max_in_flight: usize,
+    /// A create of unknown outcome (`submit_unknown`: a timeout, a cut connection, a killed
+    /// sender) counts as in flight for this many seconds from when it was sent, unless it is
+    /// resolved first (found on the server, or concluded not created). It may have started a
+    /// task, and filling its slot at once would run the account at the cap plus one. See
+    /// [`DEFAULT_UNKNOWN_SLOT_SECS`] for the default; at most [`MAX_UNKNOWN_SLOT_SECS`].
+    pub(crate) unknown_slot_secs: u64,
 }
 
 /// The default of `[submit] max_in_flight` (see [`SubmitConfig`]).
 pub(crate) const DEFAULT_MAX_IN_FLIGHT: usize = 8;
 
+/// The default of `[submit] unknown_slot_secs`: 30 minutes, six times the slowest typical task
+/// (`typical_secs` in `api/models.toml`: 300 s, queue and run together). A create that passed
+/// the claim had fewer than the cap (8) of ours ahead of it; run a few at a time, they and it
+/// end within a few of those durations, and twice that is the margin. The certain end, the
+/// task's `execution_expires_after` (48 h by default), would stall a relay's queue (which has no
+/// reconciliation) for two days on one lost answer.
+pub(crate) const DEFAULT_UNKNOWN_SLOT_SECS: u64 = 1800;
+
+/// The longest `[submit] unknown_slot_secs`: the API's largest `execution_expires_after`
+/// (72 h), past which no task created then can still be queued or running.
+pub(crate) const MAX_UNKNOWN_SLOT_SECS: u64 = 259_200;
+
 impl Default for SubmitConfig {
     fn default() -> Self {
         SubmitConfig {
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            unknown_slot_secs: DEFAULT_UNKNOWN_SLOT_SECS,
         }
     }
 }
@@ -674,6 +693,13 @@ impl Config {
         if cfg.submit.max_in_flight == 0 {
             return Err("[submit] max_in_flight = 0: use 1 or more".into());
         }
+        if cfg.submit.unknown_slot_secs > MAX_UNKNOWN_SLOT_SECS {
+            return Err(format!(
+                "[submit] unknown_slot_secs = {}: use at most {MAX_UNKNOWN_SLOT_SECS} (72 h, the \
+                 longest a task may run before the server expires it)",
+                cfg.submit.unknown_slot_secs
+            ));
+        }
         cfg.pricing.check()?;
         cfg.budget.check(&cfg.pricing)?;
         if let Some(dir) = &cfg.download.output_dir {
@@ -923,6 +949,17 @@ with_video = { "480p" = 28.0, "720p" = 28.0, "1080p" = 31.0, "4k" = 16.0 }
         assert_eq!(cfg.profile, "laozhang");
         assert_eq!(cfg.profiles["laozhang"].base_url, LAOZHANG_BASE_URL);
         assert_eq!(cfg.profiles["ark"].base_url, ARK_BASE_URL);
+    }
+
+    #[test]
+    fn an_unknown_creates_slot_is_held_for_a_bounded_time() {
+        let cfg = Config::parse("").expect("empty config parses");
+        assert_eq!(cfg.submit.unknown_slot_secs, 1800);
+        let cfg = Config::parse("[submit]\nunknown_slot_secs = 0\n").expect("parses");
+        assert_eq!(cfg.submit.unknown_slot_secs, 0);
+        let err = Config::parse("[submit]\nunknown_slot_secs = 259201\n").expect_err("too long");
+        assert!(err.contains("unknown_slot_secs"), "{err}");
+        assert!(Config::parse("[submit]\nunknown_slot_secs = 259200\n").is_ok());
     }
 
     #[test]

@@ -55,6 +55,7 @@ impl Context {
         crate::api::validate::set_process_relay(relay);
         let mut engine = Engine::new(client, store, profile_name.clone()).with_relay(relay);
         engine.download_limits = config.download.limits();
+        engine.unknown_slot_secs = config.submit.unknown_slot_secs;
         engine.storage = std::sync::Arc::new(config.storage.clone());
         engine.reference_bucket = reference_bucket(&config)?;
         Ok(Context {
@@ -99,6 +100,7 @@ impl Context {
         client_cfg.trace = open_trace(g, &config)?;
         let client = ArkClient::new(client_cfg).map_err(|e| Failure::api(e.to_string()))?;
         let mut engine = Engine::new(client, store, "demo");
+        engine.unknown_slot_secs = config.submit.unknown_slot_secs;
         engine.storage = std::sync::Arc::new(config.storage.clone());
         engine.reference_bucket = reference_bucket(&config)?;
         // `--out s3://...` works in the demo too; a bucket in the config is the user's own.

@@ -122,6 +122,9 @@ pub struct Engine {
     /// Signalled when this process's poller sees a task finish: a slot of the queue is free,
     /// and the feeder sends the next line at once instead of at its next look.
     pub(crate) slot_freed: Arc<tokio::sync::Notify>,
+    /// `[submit] unknown_slot_secs`: how long a create of unknown outcome holds its in-flight
+    /// slot from when it was sent (see [`Engine::unknown_since`]).
+    pub(crate) unknown_slot_secs: u64,
 }
 
 impl Engine {
@@ -137,6 +140,7 @@ impl Engine {
             relay: false,
             download_limits: crate::file_download::Limits::default(),
             slot_freed: Arc::default(),
+            unknown_slot_secs: crate::config::DEFAULT_UNKNOWN_SLOT_SECS,
         }
     }
 
@@ -194,6 +198,12 @@ impl Engine {
     pub(crate) fn with_relay(mut self, relay: bool) -> Engine {
         self.relay = relay;
         self
+    }
+
+    /// Creates of unknown outcome sent at or after this Unix second still count as in flight
+    /// (`Store::in_flight_count`): the cap is counted as if each may have started a task.
+    pub(crate) fn unknown_since(&self) -> i64 {
+        now().saturating_sub(self.unknown_slot_secs.min(i64::MAX as u64) as i64)
     }
 
     /// Run `f` on the store on the blocking pool.

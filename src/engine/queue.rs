@@ -92,12 +92,13 @@ impl Engine {
         }
         let adding = cap.spend_of(&[super::budget::Planned::task(&record)]);
         let profile = self.profile.clone();
+        let unknown_since = self.unknown_since();
         let claimed = self
             .with_store(move |s| {
                 s.claim_pending_if(&l, now(), |s| {
                     // Counted under the claim's write lock (on PostgreSQL the advisory lock every
                     // writer takes): feeders on several hosts cannot each see the same free slot.
-                    let busy = s.in_flight_count(&profile)?;
+                    let busy = s.in_flight_count(&profile, unknown_since)?;
                     if busy >= max_in_flight.max(1) {
                         return Ok(Err(Refused::Full(busy)));
                     }
@@ -174,6 +175,87 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::NewPending;
+    use crate::store::test_backend::Backend;
+
+    const KEY: &str = "sk-unknown-slot-5e1a";
+
+    /// The claim's own count (not only the feeder's look before it) holds a slot for a create
+    /// of unknown outcome: at a cap of 1 the next line is refused while that create may still
+    /// run, and goes out once its bound has passed.
+    async fn an_unknown_create_keeps_the_claim_at_the_cap_until_its_bound(b: &Backend) {
+        let sim = crate::sim::start(
+            "127.0.0.1:0".parse().expect("addr"),
+            crate::sim::SimConfig {
+                api_key: Some(KEY.into()),
+                ..crate::sim::SimConfig::default()
+            },
+        )
+        .await
+        .expect("sim");
+        let client = crate::api::ArkClient::new(crate::api::ClientConfig::new(
+            sim.base_url(),
+            Some(crate::api::ApiKey::new(KEY)),
+        ))
+        .expect("client");
+        let mut engine = Engine::new(client, b.open(), "p");
+        let body = r#"{"model":"doubao-seedance-2-0-fast-260128","content":[{"type":"text","text":"hi [[sim:succeed]]"}],"duration":5}"#;
+        let line = |id, key| NewPending {
+            local_id: id,
+            profile: "p",
+            request_json: body,
+            key: Some(key),
+            label: None,
+            retry_of: None,
+            max_in_flight: None,
+            asset_files: None,
+        };
+        // "lost" was claimed 100 s ago by a sender that died before the answer.
+        let sent = now() - 100;
+        engine
+            .with_store(move |s| {
+                s.enqueue(&[line("lost", "k1"), line("next", "k2")], sent - 10)?;
+                let claimed = s.claim_pending_if("lost", sent, |_| Ok(Ok::<(), ()>(())))?;
+                assert_eq!(claimed, Ok(true));
+                s.abandon_queue_sends("p", now())
+            })
+            .await
+            .expect("setup");
+        async fn front(engine: &Engine) -> TaskRecord {
+            engine
+                .with_store(|s| s.queue_front("p"))
+                .await
+                .expect("front")
+                .expect("a pending line")
+        }
+        let outcome = engine
+            .send_pending(front(&engine).await, 1)
+            .await
+            .expect("send");
+        assert!(
+            matches!(outcome, SendOutcome::Full { busy: 1 }),
+            "{outcome:?}"
+        );
+        assert_eq!(sim.stats().creates, 0, "nothing was sent");
+        assert_eq!(
+            front(&engine).await.local_id,
+            "next",
+            "the line is still pending"
+        );
+
+        // A bound shorter than its age: the slot is free.
+        engine.unknown_slot_secs = 60;
+        let outcome = engine
+            .send_pending(front(&engine).await, 1)
+            .await
+            .expect("send");
+        assert!(matches!(outcome, SendOutcome::Accepted(_)), "{outcome:?}");
+        assert_eq!(sim.stats().creates, 1);
+    }
+
+    crate::store::test_backend::on_both_backends!(
+        async an_unknown_create_keeps_the_claim_at_the_cap_until_its_bound
+    );
 
     fn rate(code: &str) -> ApiError {
         ApiError::RateLimited {

@@ -335,9 +335,9 @@ async fn submit(
         None => return SubmitOutcome::NotSent("reading the asset files was interrupted".into()),
     };
     // At the cap the request waits in the submission queue instead of going out now.
-    let profile = engine.profile.clone();
+    let (profile, since) = (engine.profile.clone(), engine.unknown_since());
     let in_flight = engine
-        .with_store(move |s| s.in_flight_count(&profile))
+        .with_store(move |s| s.in_flight_count(&profile, since))
         .await
         .unwrap_or(0);
     if in_flight >= max_in_flight.max(1) as u64 {

@@ -273,7 +273,7 @@ impl Feeder {
         }
         let profile = self.engine.profile.clone();
         loop {
-            let p = profile.clone();
+            let (p, since) = (profile.clone(), self.engine.unknown_since());
             // A pause reaches the very next line, whichever process set it.
             let found = self
                 .engine
@@ -283,7 +283,7 @@ impl Feeder {
                     }
                     let front = s.queue_front(&p)?;
                     let (busy, cap) = match &front {
-                        Some(f) => (s.in_flight_count(&p)?, s.queue_cap(&f.local_id)?),
+                        Some(f) => (s.in_flight_count(&p, since)?, s.queue_cap(&f.local_id)?),
                         None => (0, None),
                     };
                     Ok(Some((front, busy, cap)))
@@ -590,8 +590,9 @@ mod tests {
                         }
                         SendOutcome::OverBudget(_) => {
                             // Final once nothing is in flight: every bill is in.
+                            let since = engine.unknown_since();
                             let busy = engine
-                                .with_store(|s| s.in_flight_count("team"))
+                                .with_store(move |s| s.in_flight_count("team", since))
                                 .await
                                 .expect("count");
                             if busy == 0 {

@@ -8,7 +8,8 @@
 //! - `POST /_sim/faults` — arm a fault, e.g. `{"route":"create","kind":{"status":500},"times":1}`;
 //!   routes: create, get, list, delete, download, any_api; kinds: `{"status":N}`,
 //!   `{"status_after_processing":N}`, `"html"`, `"truncated"`, `{"garbage":BYTES}`, `"empty"`,
-//!   `{"delay_ms":MS}`, `{"cut_after":BYTES}`.
+//!   `{"delay_ms":MS}`, `{"delay_after_processing_ms":MS}` (creates: the task is made, the
+//!   answer waits), `{"cut_after":BYTES}`.
 //! - `POST /_sim/config` — `{"fail_rate":P}` and/or `{"max_queued":N}` (`null` lifts the cap).
 //! - `POST /_sim/advance` — `{"secs":N}`: move every clock forward (expire URLs and tasks).
 //!
@@ -125,6 +126,9 @@ pub enum FaultKind {
     Empty,
     /// Wait this long before handling the request (processing it after the wait).
     Delay(Duration),
+    /// For creates: make the task, then wait this long before answering (a sender killed
+    /// meanwhile had its create reach the server without learning so).
+    DelayAfterProcessing(Duration),
     /// For downloads: send this many bytes of the body, then drop the connection.
     CutAfter(u64),
 }
@@ -187,6 +191,7 @@ enum FaultKindWire {
     Garbage(usize),
     Empty,
     DelayMs(u64),
+    DelayAfterProcessingMs(u64),
     CutAfter(u64),
 }
 
@@ -200,6 +205,9 @@ impl From<FaultKindWire> for FaultKind {
             FaultKindWire::Garbage(n) => FaultKind::Garbage(n.min(64 << 20)),
             FaultKindWire::Empty => FaultKind::Empty,
             FaultKindWire::DelayMs(ms) => FaultKind::Delay(Duration::from_millis(ms)),
+            FaultKindWire::DelayAfterProcessingMs(ms) => {
+                FaultKind::DelayAfterProcessing(Duration::from_millis(ms))
+            }
             FaultKindWire::CutAfter(n) => FaultKind::CutAfter(n),
         }
     }

@@ -347,6 +347,9 @@ async fn create_on(shared: Shared, headers: HeaderMap, body: Bytes, relay: bool)
             references,
         ));
     }
+    if let Some(FaultKind::DelayAfterProcessing(d)) = &fault {
+        tokio::time::sleep(*d).await;
+    }
     let body = json!({ "id": id });
     finish(
         &ctx,

@@ -188,13 +188,26 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// This profile's tasks in flight: being sent, queued or running at the server.
-    pub(crate) fn in_flight_count(&self, profile: &str) -> Result<u64, StoreError> {
+    /// This profile's tasks in flight: being sent, queued or running at the server, and creates
+    /// of unknown outcome (`submit_unknown`) last sent at or after `unknown_since` (Unix
+    /// seconds). Such a create may have started a task the server still runs, so it keeps its
+    /// slot until it is resolved (adopted: `queued`; not created: `rejected`) or that long has
+    /// passed, never for ever: a relay has no reconciliation to resolve it.
+    pub(crate) fn in_flight_count(
+        &self,
+        profile: &str,
+        unknown_since: i64,
+    ) -> Result<u64, StoreError> {
         self.db
             .query_row(
+                // Sent: the row's last `submitting` (a queued line is claimed long after it was
+                // written; `created_at` is the send only for a create written as it went out).
                 "SELECT COUNT(*) FROM tasks WHERE profile = ?1 \
-                 AND status IN ('submitting', 'queued', 'running')",
-                args![profile],
+                 AND status IN ('submitting', 'queued', 'running', 'submit_unknown') \
+                 AND (status != 'submit_unknown' OR COALESCE((SELECT MAX(h.at) \
+                 FROM status_history h WHERE h.local_id = tasks.local_id \
+                 AND h.status = 'submitting'), tasks.created_at) >= ?2)",
+                args![profile, unknown_since],
                 |r| r.get::<i64>(0),
             )
             .map(|n| n.unwrap_or(0).max(0) as u64)
@@ -532,7 +545,7 @@ mod tests {
             .expect("enqueue");
         assert!(claim(&s, "a", 2).expect("claim"));
         assert!(!claim(&s, "a", 2).expect("second claim refused"));
-        assert_eq!(s.in_flight_count("p").expect("n"), 1);
+        assert_eq!(s.in_flight_count("p", 0).expect("n"), 1);
         assert_eq!(
             s.queue_front("p").expect("front").map(|r| r.local_id),
             Some("b".into())
@@ -542,7 +555,7 @@ mod tests {
             s.queue_front("p").expect("front").map(|r| r.local_id),
             Some("a".into())
         );
-        assert_eq!(s.in_flight_count("p").expect("n"), 0);
+        assert_eq!(s.in_flight_count("p", 0).expect("n"), 0);
     }
 
     fn abandoned_sends_become_unknown_and_are_never_pending_again(b: &Backend) {
@@ -553,6 +566,74 @@ mod tests {
         assert_eq!(s.abandon_queue_sends("p", 3).expect("abandon"), 1);
         assert_eq!(s.find("a").expect("a").phase.as_str(), "submit_unknown");
         assert_eq!(s.find("b").expect("b").phase.as_str(), "pending");
+    }
+
+    /// A create of unknown outcome keeps its slot from when it was sent (its claim, for a queued
+    /// line: not when it was queued, nor when it was marked unknown) until `unknown_since`
+    /// passes that second.
+    fn an_unknown_create_holds_its_slot_for_a_while_from_its_send(b: &Backend) {
+        let s = b.open();
+        s.enqueue(&[item("a", Some("k1"))], 1).expect("enqueue");
+        assert!(claim(&s, "a", 100).expect("claim"));
+        assert_eq!(s.abandon_queue_sends("p", 200).expect("abandon"), 1);
+        // Written directly, sent at 50, its answer lost at 80.
+        s.begin_submission(&crate::store::NewSubmission {
+            local_id: "d",
+            profile: "p",
+            request_json: r#"{"model":"m","content":[{"type":"text","text":"hi"}]}"#,
+            retry_of: None,
+            now: 50,
+            asset_files: None,
+        })
+        .expect("submit");
+        s.submission_unknown("d", "timed out", 80).expect("unknown");
+        assert_eq!(s.in_flight_count("p", 50).expect("n"), 2);
+        assert_eq!(
+            s.in_flight_count("p", 51).expect("n"),
+            1,
+            "d's bound passed"
+        );
+        assert_eq!(s.in_flight_count("p", 100).expect("n"), 1);
+        assert_eq!(
+            s.in_flight_count("p", 101).expect("n"),
+            0,
+            "a's bound passed"
+        );
+        assert_eq!(s.in_flight_count("other", 0).expect("n"), 0);
+        // A line sent again after a hold counts from its last claim.
+        s.enqueue(&[item("c", Some("k3"))], 1).expect("enqueue");
+        assert!(claim(&s, "c", 300).expect("claim"));
+        s.return_to_queue("c", "held: 429", 301).expect("requeue");
+        assert!(claim(&s, "c", 400).expect("claim again"));
+        s.submission_unknown("c", "timed out", 460)
+            .expect("unknown");
+        assert_eq!(s.in_flight_count("p", 400).expect("n"), 1);
+        assert_eq!(s.in_flight_count("p", 401).expect("n"), 0);
+    }
+
+    /// Resolved, an unknown create counts as what it became: adopted, a task in flight however
+    /// old its send; concluded not created (`rejected`), nothing.
+    fn a_resolved_unknown_create_counts_as_what_it_became(b: &Backend) {
+        let s = b.open();
+        s.enqueue(&[item("a", Some("k1")), item("b", Some("k2"))], 1)
+            .expect("enqueue");
+        assert!(claim(&s, "a", 10).expect("claim"));
+        assert!(claim(&s, "b", 10).expect("claim"));
+        assert_eq!(s.abandon_queue_sends("p", 20).expect("abandon"), 2);
+        assert_eq!(s.in_flight_count("p", 10).expect("n"), 2);
+        s.submission_adopted("a", "cgt-a", 30).expect("adopt");
+        s.submission_rejected("b", "NotCreatedOnServer", "not on the server", 30)
+            .expect("not created");
+        assert_eq!(s.in_flight_count("p", 10).expect("n"), 1, "a is queued");
+        assert_eq!(
+            s.in_flight_count("p", 1_000).expect("n"),
+            1,
+            "an adopted task counts until it ends, not until the bound"
+        );
+        let raw = r#"{"id":"cgt-a","status":"succeeded"}"#;
+        let task = crate::api::types::Task::from_json(raw).expect("task");
+        s.record_poll("a", &task, raw, 40).expect("poll");
+        assert_eq!(s.in_flight_count("p", 0).expect("n"), 0);
     }
 
     fn move_swaps_neighbours_and_remove_only_touches_pending_rows(b: &Backend) {
@@ -681,6 +762,8 @@ mod tests {
         keys_make_enqueue_idempotent_and_order_is_kept,
         claim_is_once_and_a_held_row_goes_back_to_its_place,
         abandoned_sends_become_unknown_and_are_never_pending_again,
+        an_unknown_create_holds_its_slot_for_a_while_from_its_send,
+        a_resolved_unknown_create_counts_as_what_it_became,
         move_swaps_neighbours_and_remove_only_touches_pending_rows,
         a_removed_line_is_remembered_and_not_queued_again,
         a_lines_cap_travels_with_its_row,

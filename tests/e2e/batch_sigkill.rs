@@ -5,11 +5,13 @@
 //! the server; without an idempotency key in the API nobody can tell) and is never re-sent.
 //! `SEEDANCE_KILL_ROUNDS` sets the rounds (default 10), `SEEDANCE_KILL_SEED` the kill points.
 
+use crate::support::backend::{Backend, on_both_backends};
 use crate::support::kill::{Lcg, rounds_and_seed};
-use crate::support::process::{Proc, bin_on, fast_config};
+use crate::support::process::{Proc, arm_fault, bin_on, fast_config, finish};
 use crate::support::sim::SimProcess;
 use seedance_tui::store::{Store, TaskQuery};
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 const KEY: &str = "sk-batch-kill-key";
@@ -22,8 +24,13 @@ fn sigkill_of_the_feeder_then_a_restart_sends_every_line_once() {
     let sim = SimProcess::builder().speed(400.0).start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s.sqlite3");
-    // A short lease, so each restart takes over from the killed feeder quickly.
+    // A short lease, so each restart takes over from the killed feeder quickly. Lines left in
+    // the air keep no slot (the test below is about that): three of them would otherwise hold
+    // the last run at its cap of 3 for half an hour.
     let config = fast_config(dir.path(), 0.6);
+    let mut text = std::fs::read_to_string(&config).expect("config");
+    text.push_str("[submit]\nunknown_slot_secs = 0\n");
+    std::fs::write(&config, text).expect("config");
     let file = dir.path().join("b.jsonl");
     let text: String = (1..=LINES)
         .map(|i| {
@@ -109,3 +116,94 @@ fn sigkill_of_the_feeder_then_a_restart_sends_every_line_once() {
     }
     assert_eq!(sim.stat("creates"), sent, "a rerun sends nothing");
 }
+
+/// The feeder (`submit --batch --max-in-flight 2`, through a relay: no reconciliation) is
+/// SIGKILLed while its first create is in the air: the simulator made the task but holds the
+/// answer. The next run takes over, marks that line `submit_unknown`, and counts it as in flight
+/// for `[submit] unknown_slot_secs` (30 s here; the task lives 10 s at the simulator): it sends
+/// one more line, not two, so the simulator never has more than the cap. Each task stays
+/// queued for 30 simulated seconds, then expires (`[[sim:expire]]`), so the orphan is still
+/// there when the next run starts sending.
+fn a_killed_feeders_create_in_the_air_keeps_its_slot_for_the_next_feeder(b: &Backend) {
+    const CAP: u64 = 2;
+    let sim = SimProcess::builder().speed(3.0).start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = PathBuf::from(b.location());
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[poll]\ninterval_secs = 1\nrequests_per_second = 50\nlease_secs = 1\n\
+         [download]\nauto = false\n[submit]\nunknown_slot_secs = 30\n",
+    )
+    .expect("config");
+    let file = dir.path().join("b.jsonl");
+    let text: String = (1..=3)
+        .map(|i| {
+            format!(
+                "{{\"model\":\"doubao-seedance-2-0-fast-260128\",\"content\":[{{\"type\":\"text\",\"text\":\"slot line {i} [[sim:expire]]\"}}]}}\n"
+            )
+        })
+        .collect();
+    std::fs::write(&file, text).expect("write");
+    let cmd = || {
+        let mut c = bin_on(dir.path(), &store, &sim.relay_base(), KEY);
+        c.args(["--config", config.to_str().expect("utf8")])
+            .args(["submit", "--batch", file.to_str().expect("utf8")])
+            .args(["--max-in-flight", &CAP.to_string()]);
+        c
+    };
+    arm_fault(
+        &sim,
+        r#"{"route":"create","kind":{"delay_after_processing_ms":120000},"times":1}"#,
+    );
+    let mut first = Proc::spawn(cmd());
+    // The task exists at the simulator (its answer is held): the create is in the air.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while sim.stat("peak_in_flight") == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the first create never reached the simulator:\n{}",
+            first.dump()
+        );
+        assert!(
+            first.child.try_wait().ok().flatten().is_none(),
+            "the first run ended:\n{}",
+            first.dump()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let killed_at = Instant::now();
+    first.kill();
+    assert_eq!(sim.stat("creates"), 1, "one line was in the air");
+
+    let (code, out, err) = finish(cmd(), Duration::from_secs(180));
+    let peak = sim.stat("peak_in_flight");
+    let report = format!("exit {code}\n{out}\n{err}");
+    assert_eq!(sim.stat("creates"), 3, "every line sent once: {report}");
+    assert_eq!(sim.stat("repeated_client_ids"), 0, "a line was sent twice");
+    assert!(
+        peak <= CAP,
+        "{peak} in flight at once at the simulator (cap {CAP}): the next feeder filled the \
+         slot of the create in the air\n{report}"
+    );
+    let s = b.open();
+    let rows = s.list(&TaskQuery::default()).expect("list");
+    let unknown: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.phase.as_str() == "submit_unknown")
+        .map(|r| r.prompt.as_str())
+        .collect();
+    assert_eq!(unknown, ["slot line 1 [[sim:expire]]"], "{report}");
+    assert_eq!(
+        rows.iter().filter(|r| r.task_id.is_some()).count(),
+        2,
+        "{report}"
+    );
+    eprintln!(
+        "a killed feeder's create in the air: peak {peak} in flight (cap {CAP}), the next run \
+         ended {:?} after the kill",
+        killed_at.elapsed()
+    );
+}
+
+on_both_backends!(a_killed_feeders_create_in_the_air_keeps_its_slot_for_the_next_feeder);

@@ -173,7 +173,7 @@ fn a_check_inside_the_write_holds_across_connections(b: &Backend) {
             now: 10,
         };
         s.begin_submission_if(&sub, false, |s| {
-            Ok(if s.in_flight_count("p")? < 3 {
+            Ok(if s.in_flight_count("p", 0)? < 3 {
                 Ok(())
             } else {
                 Err(())
@@ -183,7 +183,7 @@ fn a_check_inside_the_write_holds_across_connections(b: &Backend) {
         .is_ok()
     });
     assert_eq!(won, 3, "three places, three winners");
-    assert_eq!(b.open().in_flight_count("p").expect("count"), 3);
+    assert_eq!(b.open().in_flight_count("p", 0).expect("count"), 3);
 }
 
 /// A retry is written in the transaction that checks the task has none yet: four connections
