@@ -324,6 +324,7 @@ impl LeaseKeeper {
                 });
                 // A leader waits no longer than its lease holds; anyone else a lease time.
                 let bound = valid_until.unwrap_or(started + cfg.ttl);
+                // `Err(None)`: no answer within the bound.
                 let outcome = match tokio::time::timeout_at(bound, work).await {
                     Ok(Ok(Ok((store, out)))) => {
                         // Anything but a lock held elsewhere may be a lost connection (a
@@ -332,16 +333,17 @@ impl LeaseKeeper {
                         if let Ok(mut c) = shared.lock() {
                             *c = (!lost).then_some(store);
                         }
-                        out
+                        out.map_err(Some)
                     }
-                    Ok(Ok(Err(e))) => Err(e),
-                    Ok(Err(e)) => Err(StoreError::Sql(e.to_string())),
+                    Ok(Ok(Err(e))) => Err(Some(e)),
+                    Ok(Err(e)) => Err(Some(StoreError::Sql(e.to_string()))),
                     Err(_) => {
-                        // Hung (a partition): give this connection up; the next try opens one.
+                        // Hung (a partition) or only slow (a loaded host): give this
+                        // connection up either way; the next try opens one.
                         if let Ok(mut c) = shared.lock() {
                             *c = None;
                         }
-                        Err(StoreError::Busy("no answer from the store".into()))
+                        Err(None)
                     }
                 };
                 let next = match outcome {
@@ -358,18 +360,31 @@ impl LeaseKeeper {
                         }
                     }
                     // Keep leading while the last renewal holds; the select above steps down.
-                    Err(e) => match (&*role_tx.borrow(), valid_until) {
-                        (Role::Leader, Some(until)) if Instant::now() < until => Role::Leader,
-                        (Role::Leader, _) => {
-                            valid_until = None;
-                            unconfirmed(e.to_string())
+                    Err(e) => {
+                        let why = e.as_ref().map_or_else(
+                            || "no answer from the store in time".to_string(),
+                            ToString::to_string,
+                        );
+                        match (&*role_tx.borrow(), valid_until, e) {
+                            (Role::Leader, Some(until), _) if Instant::now() < until => {
+                                Role::Leader
+                            }
+                            (Role::Leader, _, _) => {
+                                valid_until = None;
+                                unconfirmed(why)
+                            }
+                            // A first check not answered in time has learnt nothing: the keeper
+                            // is still checking ("nobody yet"). Taken for an unavailable store,
+                            // a server only slow on a loaded host had a new follower print
+                            // "following: nobody" while another host held the lease.
+                            (Role::Starting, _, None) => Role::Starting,
+                            (Role::Starting, _, Some(_)) => Role::Follower {
+                                holder: format!("nobody (the store is unavailable: {why})"),
+                                note: None,
+                            },
+                            (other, _, _) => other.clone(),
                         }
-                        (Role::Starting, _) => Role::Follower {
-                            holder: format!("nobody (the store is unavailable: {e})"),
-                            note: None,
-                        },
-                        (other, _) => other.clone(),
-                    },
+                    }
                 };
                 holds.set(valid_until);
                 set(next);
@@ -848,6 +863,86 @@ mod postgres_tests {
         );
         assert!(!a.held_until().holds());
         drop(cut);
+        drop(b);
+    }
+
+    /// A first check the store does not answer within the lease time (here another session
+    /// locks the lease table; on a loaded host the server is only slow) has learnt nothing:
+    /// the keeper stays `Starting` ("nobody yet (checking the poller lease)") and checks again,
+    /// never announcing that nobody polls while another host holds the lease. Once the store
+    /// answers it names that host.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_first_check_without_an_answer_names_no_poller() {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        let Some(db) = TestDb::create("keeper_unanswered") else {
+            return;
+        };
+        let cfg = LeaseConfig::from_secs(1.0);
+        // Host A's lease, live for ten minutes (a keeper renewing it would hold the write lock
+        // while its renewal waits on the lock below, and B could not even open the store).
+        let open = opener(&db);
+        tokio::task::spawn_blocking(move || {
+            open()
+                .expect("open")
+                .lease_acquire(
+                    POLLER,
+                    "watch pid 1@host-a #000001",
+                    now_ms(),
+                    600_000,
+                    None,
+                )
+                .expect("A's lease")
+        })
+        .await
+        .expect("A's lease");
+
+        // Every read of the lease row waits until the locking session ends.
+        let (locked_tx, locked) = tokio::sync::oneshot::channel();
+        let (free, freed) = std::sync::mpsc::channel::<()>();
+        let url = db.url.clone();
+        let locker = std::thread::spawn(move || {
+            let mut c = test_db::client(&url);
+            let mut t = c.transaction().expect("begin");
+            t.batch_execute("LOCK TABLE leases IN ACCESS EXCLUSIVE MODE")
+                .expect("lock");
+            let _ = locked_tx.send(());
+            let _ = freed.recv();
+            t.commit().expect("commit");
+        });
+        locked.await.expect("locked");
+
+        // B's connections, counted: the first is opened by `spawn`, the next once the first
+        // check is given up.
+        let (real, opened) = (opener(&db), Arc::new(AtomicU32::new(0)));
+        let count = opened.clone();
+        let open: OpenStore = Arc::new(move || {
+            count.fetch_add(1, Ordering::SeqCst);
+            real()
+        });
+        let b =
+            LeaseKeeper::spawn(open, POLLER, "watch pid 2@host-b #000002".into(), cfg).expect("b");
+        let mut rb = b.role();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while opened.load(Ordering::SeqCst) < 2 {
+            assert!(Instant::now() < deadline, "B never gave up its first check");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(
+            *rb.borrow_and_update(),
+            Role::Starting,
+            "B announced a role its store never answered"
+        );
+
+        drop(free);
+        locker.join().expect("locker");
+        let r = wait_for(&mut rb, |r| *r != Role::Starting).await;
+        assert_eq!(
+            r,
+            Role::Follower {
+                holder: "watch pid 1@host-a".into(),
+                note: None
+            }
+        );
         drop(b);
     }
 }

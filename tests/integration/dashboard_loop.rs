@@ -27,6 +27,22 @@ async fn shows(screen: &SharedBackend, text: &str) {
     }
 }
 
+/// Wait (bounded, as [`shows`]) until the table's line holding `row` also shows `status`.
+async fn row_shows(screen: &SharedBackend, row: &str, status: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let text = screen.text();
+        if text.lines().any(|l| l.contains(row) && l.contains(status)) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the row {row:?} never showed {status:?}:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 fn key(c: char) -> Input {
     Input::Event(Event::Key(KeyEvent::new(
         KeyCode::Char(c),
@@ -92,6 +108,11 @@ async fn the_loop_draws_the_store_follows_its_changes_answers_keys_and_quits() {
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+        // The store holding the settled row is not yet the table showing it: the row reaches
+        // the loop later, as a worker's message (the poller's report, the watcher's rows), and
+        // the loop handles keys before queued messages, so a `q` sent now can quit with the
+        // row unsettled. Wait for the table's ✓ (succeeded).
+        row_shows(&screen, "harbour", "✓").await;
         // A key is answered with a frame: `?` opens the help, `esc` closes it.
         keys.send(key('?')).expect("send");
         shows(&screen, "Help — keys").await;
