@@ -42,10 +42,10 @@ fn budget_span(state: &State, theme: &crate::theme::Theme) -> Span<'static> {
     }
 }
 
-/// Fit the header's first line (profile, poller, spend) into `width` by cutting the spans at
-/// `give_way` in turn (the poller's words, then the profile), each with `…`: the spend at the
-/// end holds numbers, never cut.
-fn fit_first_line(spans: &mut [Span<'static>], width: usize, give_way: [usize; 2]) {
+/// Fit a header line into `width` by cutting the spans at `give_way` in turn, each with `…`.
+/// On the first line the poller's words, then the profile, give way: the spend at the end holds
+/// numbers, never cut. On the second, the queue's words: the counts are never cut.
+fn fit_line(spans: &mut [Span<'static>], width: usize, give_way: [usize; 2]) {
     use unicode_width::UnicodeWidthStr;
     let total = |spans: &[Span<'_>]| -> usize { spans.iter().map(|s| s.content.width()).sum() };
     for i in give_way {
@@ -125,7 +125,7 @@ pub(super) fn header(frame: &mut Frame, area: Rect, state: &State) {
             first.push(Span::styled(text, theme.dim()));
         }
     }
-    fit_first_line(&mut first, usize::from(area.width), [poll_at, profile_at]);
+    fit_line(&mut first, usize::from(area.width), [poll_at, profile_at]);
     let mut second = vec![Span::raw(" ")];
     if let Some(banner) = &state.preflight {
         // Until it is fixed, nothing else on this line matters as much.
@@ -188,7 +188,7 @@ pub(super) fn header(frame: &mut Frame, area: Rect, state: &State) {
     if let Some(i) = queue_at {
         // Still too wide: the queue's words give way, its symbol stays.
         let mut spans = second;
-        fit_first_line(&mut spans, width, [i, i]);
+        fit_line(&mut spans, width, [i, i]);
         second = spans;
     }
     frame.render_widget(

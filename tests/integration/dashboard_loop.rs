@@ -50,6 +50,27 @@ fn key(c: char) -> Input {
     )))
 }
 
+fn enter() -> Input {
+    Input::Event(Event::Key(KeyEvent::new(
+        KeyCode::Enter,
+        KeyModifiers::NONE,
+    )))
+}
+
+/// Send `Esc` and wait (bounded, as [`shows`]) until the overlay titled `title` is gone.
+async fn esc_closes(keys: &mpsc::UnboundedSender<Input>, screen: &SharedBackend, title: &str) {
+    keys.send(Input::Event(Event::Key(KeyEvent::new(
+        KeyCode::Esc,
+        KeyModifiers::NONE,
+    ))))
+    .expect("send");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while screen.text().contains(title) {
+        assert!(Instant::now() < deadline, "{title:?} never closed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_loop_draws_the_store_follows_its_changes_answers_keys_and_quits() {
     let (sim, dir, engine) = sim_and_engine(fast()).await;
@@ -116,16 +137,7 @@ async fn the_loop_draws_the_store_follows_its_changes_answers_keys_and_quits() {
         // A key is answered with a frame: `?` opens the help, `esc` closes it.
         keys.send(key('?')).expect("send");
         shows(&screen, "Help — keys").await;
-        keys.send(Input::Event(Event::Key(KeyEvent::new(
-            KeyCode::Esc,
-            KeyModifiers::NONE,
-        ))))
-        .expect("send");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while screen.text().contains("Help — keys") {
-            assert!(Instant::now() < deadline, "the help never closed");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        esc_closes(&keys, &screen, "Help — keys").await;
         // `q` with nothing in flight quits; the loop returns its last state.
         keys.send(key('q')).expect("send");
     };
@@ -165,13 +177,6 @@ fn context_with_config(
     }
 }
 
-fn enter() -> Input {
-    Input::Event(Event::Key(KeyEvent::new(
-        KeyCode::Enter,
-        KeyModifiers::NONE,
-    )))
-}
-
 /// Closing the column chooser with `c`, `Enter` saves the columns; the notice saying so comes
 /// once the file holds them, and when the file cannot be written only the failure is said.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -207,16 +212,7 @@ async fn the_column_chooser_says_saved_only_once_the_config_holds_the_columns() 
                     "{}",
                     screen.text()
                 );
-                keys.send(Input::Event(Event::Key(KeyEvent::new(
-                    KeyCode::Esc,
-                    KeyModifiers::NONE,
-                ))))
-                .expect("send");
-                let deadline = Instant::now() + Duration::from_secs(60);
-                while screen.text().contains("Messages (newest first") {
-                    assert!(Instant::now() < deadline, "the log never closed");
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
+                esc_closes(&keys, &screen, "Messages (newest first").await;
             }
             keys.send(key('q')).expect("send");
         };
